@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
+import { defineKind, immutable } from './kind.js';
+import { objectMeta } from './meta.js';
+import { versionChangeCauses } from './template.js';
+
+/** A kubeadm control plane (Cluster API's KubeadmControlPlane, reduced to what clusterless runs). */
+export const controlPlaneSpec = z.strictObject({
+  clusterName: dnsLabel('spec.clusterName'),
+  replicas: z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .refine((n) => n % 2 === 1, 'must be an odd number so that etcd keeps quorum')
+    .default(1),
+  version: kubernetesVersion,
+  machineClassRef: localObjectReference,
+  rollout: z
+    .strictObject({
+      /** 1 adds a machine before removing an old one; 0 removes first (for clusters without spare capacity). */
+      maxSurge: z.union([z.literal(0), z.literal(1)]).default(1),
+    })
+    .prefault({}),
+  remediation: z
+    .strictObject({
+      /** How many times one machine is replaced in a row before giving up; unset retries forever. */
+      maxRetry: z.number().int().min(0).optional(),
+      retryPeriodSeconds: z.number().int().min(0).default(0),
+      /** A replacement that stays healthy this long resets the retry count (Cluster API: 1h). */
+      minHealthyPeriodSeconds: z.number().int().min(0).default(3600),
+    })
+    .prefault({}),
+  nodeDrainTimeoutSeconds: z.number().int().min(0).max(86400).default(300),
+});
+
+export const controlPlaneStatus = z.strictObject({
+  observedGeneration: z.number().int().optional(),
+  selector: z.string().optional(),
+  replicas: z.number().int().optional(),
+  readyReplicas: z.number().int().optional(),
+  updatedReplicas: z.number().int().optional(),
+  unavailableReplicas: z.number().int().optional(),
+  version: z.string().optional(),
+  initialized: z.boolean().optional(),
+  ready: z.boolean().optional(),
+  lastRemediation: z
+    .strictObject({ machine: z.string(), timestamp: z.string(), retryCount: z.number().int().min(0) })
+    .optional(),
+  conditions: conditions.optional(),
+});
+
+export const controlPlaneSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('ControlPlane'),
+  metadata: objectMeta,
+  spec: controlPlaneSpec,
+  status: controlPlaneStatus.optional(),
+});
+export type ControlPlane = z.infer<typeof controlPlaneSchema>;
+export type ControlPlaneSpec = z.infer<typeof controlPlaneSpec>;
+export type ControlPlaneStatus = z.infer<typeof controlPlaneStatus>;
+
+export const ControlPlaneKind = defineKind<ControlPlane>({
+  kind: 'ControlPlane',
+  plural: 'controlplanes',
+  singular: 'controlplane',
+  shortNames: ['cp'],
+  categories: ['clusterless'],
+  schema: controlPlaneSchema,
+  clusterNameOf: (o) => o.spec.clusterName,
+  validateUpdate: (a, b) => [
+    ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
+    ...versionChangeCauses('spec.version', a.spec.version, b.spec.version),
+  ],
+  finalizer: Finalizers.controlPlane,
+  printerColumns: [
+    { name: 'Cluster', type: 'string', jsonPath: `.spec.clusterName` },
+    { name: 'Initialized', type: 'boolean', jsonPath: '.status.initialized' },
+    { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' },
+    { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas' },
+    { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+    { name: 'Updated', type: 'integer', jsonPath: '.status.updatedReplicas' },
+    { name: 'Unavailable', type: 'integer', jsonPath: '.status.unavailableReplicas' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+  ],
+});
+
+export const controlPlaneMachineLabel = Labels.controlPlane;

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { API_VERSION, Finalizers, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
+import { defineKind, immutable, type FieldCause } from './kind.js';
+import { objectMeta } from './meta.js';
+import { versionChangeCauses } from './template.js';
+
+export const MachinePhase = z.enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed', 'Unknown']);
+export type MachinePhase = z.infer<typeof MachinePhase>;
+
+/** providerID as Kubernetes nodes carry it: aws:///us-east-1a/i-0123..., sim:///zone/sim-... */
+export const PROVIDER_ID = /^[a-z0-9]+:\/\/.*$/;
+
+export const machineSpec = z.strictObject({
+  clusterName: dnsLabel('spec.clusterName'),
+  version: kubernetesVersion,
+  machineClassRef: localObjectReference,
+  failureDomain: dnsLabel('failure domain').optional(),
+  providerID: z.string().max(512).regex(PROVIDER_ID, 'must be a provider ID such as aws:///us-east-1a/i-0123456789abcdef0').optional(),
+  nodeDrainTimeoutSeconds: z.number().int().min(0).max(86400).default(300),
+});
+
+export const machineAddress = z.strictObject({
+  type: z.enum(['Hostname', 'ExternalIP', 'InternalIP', 'ExternalDNS', 'InternalDNS']),
+  address: z.string(),
+});
+
+/**
+ * What the provisioning workflow recorded before and after it acted (DESIGN section 4: intent before action),
+ * so that a crash at any step is resumed, never repeated.
+ */
+export const machineInfrastructure = z.strictObject({
+  /** Idempotency token of the launch, derived from the machine uid and the attempt. */
+  clientToken: z.string().optional(),
+  attempt: z.number().int().min(0).optional(),
+  instanceId: z.string().optional(),
+  instanceType: z.string().optional(),
+  availabilityZone: z.string().optional(),
+  state: z.string().optional(),
+  launchRequestedAt: z.string().optional(),
+  launchedAt: z.string().optional(),
+});
+
+export const machineStatus = z.strictObject({
+  observedGeneration: z.number().int().optional(),
+  phase: MachinePhase.optional(),
+  nodeRef: z.strictObject({ name: z.string(), uid: z.string().optional() }).optional(),
+  addresses: z.array(machineAddress).optional(),
+  bootstrapReady: z.boolean().optional(),
+  infrastructureReady: z.boolean().optional(),
+  infrastructure: machineInfrastructure.optional(),
+  lastUpdated: z.string().optional(),
+  failureReason: z.string().optional(),
+  failureMessage: z.string().optional(),
+  deletion: z.strictObject({ nodeDrainStartTime: z.string().optional() }).optional(),
+  conditions: conditions.optional(),
+});
+
+export const machineSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Machine'),
+  metadata: objectMeta,
+  spec: machineSpec,
+  status: machineStatus.optional(),
+});
+export type Machine = z.infer<typeof machineSchema>;
+export type MachineSpec = z.infer<typeof machineSpec>;
+export type MachineStatus = z.infer<typeof machineStatus>;
+
+export const MachineKind = defineKind<Machine>({
+  kind: 'Machine',
+  plural: 'machines',
+  singular: 'machine',
+  shortNames: ['ma'],
+  categories: ['clusterless'],
+  schema: machineSchema,
+  clusterNameOf: (o) => o.spec.clusterName,
+  validateUpdate: (a, b): FieldCause[] => [
+    ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
+    // Like Cluster API: providerID may be set once, never changed or cleared.
+    ...(a.spec.providerID !== undefined ? immutable('spec.providerID', a.spec.providerID, b.spec.providerID) : []),
+    ...versionChangeCauses('spec.version', a.spec.version, b.spec.version),
+  ],
+  finalizer: Finalizers.machine,
+  printerColumns: [
+    { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterName' },
+    { name: 'NodeName', type: 'string', jsonPath: '.status.nodeRef.name' },
+    { name: 'ProviderID', type: 'string', jsonPath: '.spec.providerID', priority: 1 },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+  ],
+});

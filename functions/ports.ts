@@ -1,0 +1,118 @@
+/**
+ * The ports: what functions/ needs from the world. Adapters in functions/adapters implement them; the
+ * embedded host (local/) and the AWS host (infra/) choose which. Nothing here imports an SDK.
+ */
+import type { ApiObject } from './api/kind.js';
+import type { KindName } from './api/kinds.js';
+
+/** Time, passed in so that core and tests never read the wall clock themselves. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface ObjectKey {
+  kind: KindName;
+  namespace: string;
+  name: string;
+}
+
+/** Base class of the errors every Store adapter throws; match on the class, never on the message. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** The object does not exist (or no longer exists). */
+export class NotFoundError extends StoreError {
+  override name = 'NotFoundError';
+  constructor(readonly key: ObjectKey, options?: ErrorOptions) {
+    super(`${key.kind} ${key.namespace}/${key.name} not found`, options);
+  }
+}
+
+/** An object of that kind, namespace and name exists already. */
+export class AlreadyExistsError extends StoreError {
+  override name = 'AlreadyExistsError';
+  constructor(readonly key: ObjectKey, options?: ErrorOptions) {
+    super(`${key.kind} ${key.namespace}/${key.name} already exists`, options);
+  }
+}
+
+/**
+ * A conditional write lost: the object changed since the caller read it. Carries the current object, when
+ * there is one, so that the caller can retry from it (or report its resourceVersion).
+ */
+export class ConflictError extends StoreError {
+  override name = 'ConflictError';
+  constructor(
+    readonly key: ObjectKey,
+    readonly current: ApiObject | undefined,
+    message?: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      message ??
+        `the object ${key.kind} ${key.namespace}/${key.name} has been modified; please apply your changes to the latest version (resourceVersion ${current?.metadata.resourceVersion ?? 'none'}) and try again`,
+      options,
+    );
+  }
+}
+
+/** The backing service refused for load (throttling) and the adapter's own retries gave up. */
+export class StoreUnavailableError extends StoreError {
+  override name = 'StoreUnavailableError';
+}
+
+export interface DeleteOptions {
+  /** Precondition: the object must still be at this resourceVersion. */
+  resourceVersion?: string;
+  /** Precondition: the object must still have this uid. */
+  uid?: string;
+}
+
+export interface DeleteResult {
+  /** The object as it is now: with deletionTimestamp set, or as it was when removed. */
+  object: ApiObject;
+  /** True when the object is gone from the store (it had no finalizers left). */
+  removed: boolean;
+}
+
+export interface Lease {
+  /** The lease's name within its cluster, e.g. `reconcile`. */
+  name: string;
+  holder: string;
+  expiresAt: string;
+}
+
+/**
+ * Declared and observed state, with Kubernetes semantics (DESIGN section 4):
+ * - every write is one conditional write on resourceVersion; a lost race is a ConflictError;
+ * - `update` writes spec and metadata and keeps status; `updateStatus` writes status only;
+ *   generation goes up only when the spec changes;
+ * - `delete` of an object with finalizers only sets deletionTimestamp; an update that removes the last
+ *   finalizer of a deleting object removes it, as Kubernetes does.
+ * All objects are stored with their defaults filled: the store does not validate, the API does.
+ */
+export interface Store {
+  /** Stores a new object; sets uid, resourceVersion, generation 1 and creationTimestamp. */
+  create<T extends ApiObject>(obj: T): Promise<T>;
+  get<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, name: string): Promise<T | undefined>;
+  /**
+   * Replaces spec and metadata. Guarded by `obj.metadata.resourceVersion` when it is set; without it the
+   * write applies to whatever is current (last write wins, still atomic). Server fields (uid,
+   * creationTimestamp, deletionTimestamp, generation) come from the stored object.
+   */
+  update<T extends ApiObject>(obj: T): Promise<T>;
+  /** Replaces status only; guarded like update. */
+  updateStatus<T extends ApiObject>(obj: T): Promise<T>;
+  delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult>;
+  /** Every object of one cluster, all kinds, read with one (paginated) query. */
+  listCluster(namespace: string, clusterName: string): Promise<ApiObject[]>;
+  /** Objects of one kind, in one namespace or in all, sorted by namespace then name. */
+  list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]>;
+  /** Takes or renews a lease of a cluster; undefined when someone else holds an unexpired one. */
+  acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined>;
+  /** Gives a lease back; a no-op if the holder no longer holds it. */
+  releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void>;
+}
