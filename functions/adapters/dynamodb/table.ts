@@ -1,0 +1,97 @@
+/**
+ * The one DynamoDB table (DESIGN section 4): its key schema, the keys of each item type, and createTable for
+ * the embedded host and the tests. The CDK stack declares the same keys from these constants.
+ *
+ * Items:
+ * | item         | pk                        | sk               | other attributes                          |
+ * |--------------|---------------------------|------------------|-------------------------------------------|
+ * | object       | `{ns}#{cluster}` or `{ns}`| `{Kind}#{name}`  | gsi1pk=Kind, gsi1sk=`{ns}#{name}`, rv, uid, obj (JSON) |
+ * | name claim   | `{ns}/{Kind}/{name}`      | `claim`          | objectPk, uid, claimedAt (epoch ms)        |
+ * | lease        | `{ns}#{cluster}`          | `lease#{name}`   | holder, expiresAt (epoch ms)               |
+ *
+ * Namespace-level objects (MachineClass) live in the partition `{ns}`, which no cluster partition can equal
+ * (`#` is not allowed in a namespace). Claims contain `/`, which neither namespaces nor names may contain, so
+ * they never share a partition with objects. Leases use a lower-case sort key prefix, which no Kind has.
+ * Only objects carry the GSI attributes, so the kind index holds objects only.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { ObjectKey } from '../../ports.js';
+
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Lists objects of one kind: pk = Kind, sk = `{namespace}#{name}`. Projects everything. */
+  kindIndex: { indexName: 'kind-index', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+/** The partition of a cluster's objects and leases, or of a namespace's namespace-level objects. */
+export function partitionKey(namespace: string, clusterName: string | undefined): string {
+  return clusterName === undefined ? namespace : `${namespace}#${clusterName}`;
+}
+
+export function objectSortKey(kind: string, name: string): string {
+  return `${kind}#${name}`;
+}
+
+export function kindIndexSortKey(namespace: string, name: string): string {
+  // '#' sorts below every character a name may hold, so this order is (namespace, name).
+  return `${namespace}#${name}`;
+}
+
+export function claimKey(key: ObjectKey): { pk: string; sk: string } {
+  return { pk: `${key.namespace}/${key.kind}/${key.name}`, sk: 'claim' };
+}
+
+export function leaseSortKey(name: string): string {
+  return `lease#${name}`;
+}
+
+export interface CreateTableOptions {
+  /** @default 60_000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Creates the table (on-demand billing, the kind index) and waits until it and its index are ACTIVE.
+ * Does nothing but wait when the table exists already.
+ */
+export async function createTable(client: DynamoDBClient, tableName: string, options: CreateTableOptions = {}): Promise<void> {
+  const { partitionKey: pk, sortKey: sk, kindIndex } = TABLE_KEYS;
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [pk, sk, kindIndex.partitionKey, kindIndex.sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: pk, KeyType: 'HASH' },
+          { AttributeName: sk, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: kindIndex.indexName,
+            KeySchema: [
+              { AttributeName: kindIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: kindIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException)) throw e;
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (let delay = 20; ; delay = Math.min(delay * 2, 1000)) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is not ACTIVE after ${options.timeoutMs ?? 60_000} ms (status ${Table?.TableStatus})`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}

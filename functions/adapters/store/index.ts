@@ -1,0 +1,2 @@
+/** The Store semantics shared by every adapter. */
+export * from './base-store.js';

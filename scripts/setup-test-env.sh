@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Prepares what the tests need outside npm: a Python venv with moto_server (DynamoDB, EC2, Secrets Manager
+# emulator). It lives in a per-user cache outside the clone, so a fresh clone (CI) reuses it; when it is
+# there with the pinned version this script returns at once.
+#   CLUSTERLESS_MOTO_VENV  overrides the venv folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv)
+set -euo pipefail
+
+MOTO_VERSION=5.2.5
+VENV="${CLUSTERLESS_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv}"
+STAMP="$VENV/.clusterless-moto-$MOTO_VERSION"
+
+if [[ -x "$VENV/bin/moto_server" && -f "$STAMP" ]]; then
+  exit 0
+fi
+
+# A venv made before the stamp existed: trust it if it has the pinned version.
+if [[ -x "$VENV/bin/moto_server" && -x "$VENV/bin/python" ]] &&
+  [[ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" == "$MOTO_VERSION" ]]; then
+  touch "$STAMP"
+  exit 0
+fi
+
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "setup-test-env: python3 is required for moto_server (Debian/Ubuntu: apt-get install python3 python3-venv)" >&2
+  exit 1
+fi
+
+echo "setup-test-env: installing moto[server]==$MOTO_VERSION into $VENV" >&2
+mkdir -p "$(dirname "$VENV")"
+if [[ ! -x "$VENV/bin/python" ]]; then
+  python3 -m venv "$VENV" || {
+    echo "setup-test-env: python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv)" >&2
+    exit 1
+  }
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+"$VENV/bin/moto_server" --help >/dev/null
+touch "$STAMP"
+echo "setup-test-env: moto_server ready at $VENV/bin/moto_server" >&2

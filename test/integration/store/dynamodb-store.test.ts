@@ -1,0 +1,333 @@
+/**
+ * What the contract cannot see from outside: the DynamoDB table layout, one paginated consistent Query per
+ * cluster, conditional writes that lose at the table, the crash windows of the name claims, and throttling.
+ * Faults are injected into the SDK client in front of a real emulator (dynalite and moto_server).
+ */
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoDbStore } from '../../../functions/adapters/dynamodb/dynamodb-store.js';
+import { createTable } from '../../../functions/adapters/dynamodb/table.js';
+import type { ApiObject } from '../../../functions/api/kind.js';
+import { AlreadyExistsError, ConflictError, StoreUnavailableError } from '../../../functions/ports.js';
+import { emulatorClientConfig } from '../../support/aws.js';
+import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
+import { startDynalite } from '../../support/dynalite.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { attr, interceptCommands } from '../../support/sdk-interceptor.js';
+import { cluster, machine, machineClass } from '../../support/store-contract.js';
+
+class InjectedCrash extends Error {
+  override name = 'InjectedCrash';
+}
+
+const emulators = [
+  {
+    name: 'dynalite',
+    start: async () => {
+      const d = await startDynalite();
+      return { endpoint: d.endpoint, stop: d.stop };
+    },
+  },
+  { name: 'moto_server', start: async () => ({ endpoint: inject('motoEndpoint'), stop: async () => {} }) },
+];
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
+  let emulator: { endpoint: string; stop: () => Promise<void> };
+  let client: DynamoDBClient;
+  const extraClients: DynamoDBClient[] = [];
+
+  beforeAll(async () => {
+    emulator = await start();
+    client = emulatorDynamoDbClient(emulator.endpoint);
+  });
+
+  afterEach(() => {
+    for (const c of extraClients.splice(0)) c.destroy();
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await emulator.stop();
+  });
+
+  /** Two stores on one table and one clock: `a` on a client of its own that tests intercept, `b` plain. */
+  async function twoWriters(options: { claimGraceSeconds?: number } = {}) {
+    const clock = new FakeClock();
+    const { store: b, tableName } = await newTableStore(client, { clock, ...options });
+    const aClient = emulatorDynamoDbClient(emulator.endpoint);
+    extraClients.push(aClient);
+    const a = new DynamoDbStore({ client: aClient, tableName, clock, ...options });
+    return { a, aClient, b, clock, tableName };
+  }
+
+  async function scan(tableName: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async function objectItems(tableName: string, name: string): Promise<ApiObject[]> {
+    return (await scan(tableName)).filter((i) => i.obj?.S && i.sk?.S?.endsWith(`#${name}`)).map((i) => JSON.parse(i.obj?.S ?? '') as ApiObject);
+  }
+
+  describe('table layout', () => {
+    it('keeps objects in their cluster partition, namespace-level objects in the namespace, claims and leases apart', async () => {
+      // Prepare
+      const clock = new FakeClock();
+      const { store, tableName } = await newTableStore(client, { clock });
+      // Act
+      await store.create(cluster('c1'));
+      const m1 = await store.create(machine('m1', 'c1'));
+      await store.create(machineClass('small'));
+      await store.acquireLease('default', 'c1', 'reconcile', 'worker-a', 30);
+      // Assess
+      const items = await scan(tableName);
+      expect(items.map((i) => `${i.pk?.S} ${i.sk?.S}`).sort()).toEqual([
+        'default MachineClass#small',
+        'default#c1 Cluster#c1',
+        'default#c1 Machine#m1',
+        'default#c1 lease#reconcile',
+        'default/Cluster/c1 claim',
+        'default/Machine/m1 claim',
+        'default/MachineClass/small claim',
+      ]);
+      const item = items.find((i) => i.sk?.S === 'Machine#m1');
+      expect(item).toMatchObject({ gsi1pk: { S: 'Machine' }, gsi1sk: { S: 'default#m1' }, rv: { S: m1.metadata.resourceVersion }, uid: { S: m1.metadata.uid } });
+      expect(JSON.parse(item?.obj?.S ?? '')).toEqual(m1);
+      expect(items.find((i) => i.pk?.S === 'default/Machine/m1')).toMatchObject({ objectPk: { S: 'default#c1' }, uid: { S: m1.metadata.uid } });
+      expect(items.find((i) => i.sk?.S === 'lease#reconcile')).toMatchObject({ holder: { S: 'worker-a' }, expiresAt: { N: String(clock.now().getTime() + 30_000) } });
+    });
+
+    it('createTable is idempotent', async () => {
+      const { store, tableName } = await newTableStore(client);
+      await store.create(machine('m1'));
+      await createTable(client, tableName);
+      expect(await store.get('Machine', 'default', 'm1')).toBeDefined();
+    });
+
+    it('reads a cluster with consistent Query pages of its partition, never a Scan', async () => {
+      const { aClient, b, tableName } = await twoWriters();
+      const paged = new DynamoDbStore({ client: aClient, tableName, pageLimit: 5 });
+      for (let i = 0; i < 12; i++) await b.create(machine(`m-${String(i).padStart(2, '0')}`, 'c1'));
+      const calls: { command: string; input: Record<string, unknown> }[] = [];
+      interceptCommands(aClient, async (call, send) => {
+        calls.push(call);
+        return send();
+      });
+      const listed = await paged.listCluster('default', 'c1');
+      expect(listed).toHaveLength(12);
+      expect(calls.length).toBeGreaterThanOrEqual(3);
+      for (const call of calls) {
+        expect(call.command).toBe('QueryCommand');
+        expect(call.input).toMatchObject({ ConsistentRead: true, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'default#c1' } }, Limit: 5 });
+      }
+      expect(calls.slice(1).every((c) => c.input.ExclusiveStartKey !== undefined)).toBe(true);
+    });
+  });
+
+  describe('conditional writes', () => {
+    it('a replace that loses at the table gets ConflictError carrying the winner', async () => {
+      const { a, aClient, b } = await twoWriters();
+      const created = await b.create(machine('m1'));
+      let winner: ApiObject | undefined;
+      interceptCommands(aClient, async (call, send) => {
+        // The other writer gets in between a's read and a's conditional write.
+        if (call.command === 'PutItemCommand' && !winner) winner = await b.update({ ...created, spec: { clusterName: 'c1', replicas: 2 } });
+        return send();
+      });
+      const err = await rejection(a.update({ ...created, spec: { clusterName: 'c1', replicas: 3 } }));
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).current).toEqual(winner);
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(winner);
+    });
+
+    it('an unguarded replace that loses at the table re-reads and applies on top of the winner', async () => {
+      const { a, aClient, b } = await twoWriters();
+      const created = await b.create(machine('m1'));
+      let winner: ApiObject | undefined;
+      interceptCommands(aClient, async (call, send) => {
+        if (call.command === 'PutItemCommand' && !winner) winner = await b.updateStatus({ ...created, status: { phase: 'Running' } });
+        return send();
+      });
+      const updated = await a.update({ ...created, metadata: { ...created.metadata, resourceVersion: undefined }, spec: { clusterName: 'c1', replicas: 3 } });
+      expect(updated.status).toEqual({ phase: 'Running' });
+      expect(updated.spec).toEqual({ clusterName: 'c1', replicas: 3 });
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(updated);
+    });
+
+    it('a delete that loses at the table to a new finalizer keeps the object', async () => {
+      const { a, aClient, b } = await twoWriters();
+      const created = await b.create(machine('m1'));
+      let raced = false;
+      interceptCommands(aClient, async (call, send) => {
+        if (call.command === 'DeleteItemCommand' && !raced) {
+          raced = true;
+          await b.update({ ...created, metadata: { ...created.metadata, finalizers: ['a.dev/x'] } });
+        }
+        return send();
+      });
+      const result = await a.delete('Machine', 'default', 'm1');
+      expect(result.removed).toBe(false);
+      expect((await b.get('Machine', 'default', 'm1'))?.metadata).toMatchObject({ finalizers: ['a.dev/x'], deletionTimestamp: '2026-01-01T00:00:00Z' });
+    });
+  });
+
+  describe('name claims: crash windows', () => {
+    it('a create that dies after its claim and before its object leaves nothing visible, and the name is free after the grace', async () => {
+      const { a, aClient, b, clock, tableName } = await twoWriters({ claimGraceSeconds: 30 });
+      const remove = interceptCommands(aClient, async (call, send) => {
+        if (call.command === 'PutItemCommand' && attr(call.input, 'Item', 'sk') === 'Machine#m1') throw new InjectedCrash('crash before the object is written');
+        return send();
+      });
+      await expect(a.create(machine('m1', 'c1'))).rejects.toBeInstanceOf(InjectedCrash);
+      remove();
+      expect(await b.get('Machine', 'default', 'm1')).toBeUndefined();
+      expect(await b.listCluster('default', 'c1')).toEqual([]);
+      expect(await b.list('Machine')).toEqual([]);
+      // The claim may still belong to a create in flight: refused until the grace has passed.
+      clock.advance(29);
+      await expect(b.create(machine('m1', 'c2'))).rejects.toBeInstanceOf(AlreadyExistsError);
+      clock.advance(1);
+      const created = await b.create(machine('m1', 'c2'));
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(created);
+      expect(await b.listCluster('default', 'c2')).toEqual([created]);
+      expect(await objectItems(tableName, 'm1')).toEqual([created]);
+      await expect(b.create(machine('m1', 'c1'))).rejects.toBeInstanceOf(AlreadyExistsError);
+    });
+
+    it('a delete that dies after removing the object and before its claim loses nothing, and the name is free at once', async () => {
+      const { a, aClient, b, clock, tableName } = await twoWriters({ claimGraceSeconds: 30 });
+      await b.create(machine('m1', 'c1'));
+      clock.advance(3600);
+      const remove = interceptCommands(aClient, async (call, send) => {
+        if (call.command === 'DeleteItemCommand' && attr(call.input, 'Key', 'sk') === 'claim') throw new InjectedCrash('crash before the claim is removed');
+        return send();
+      });
+      await expect(a.delete('Machine', 'default', 'm1')).rejects.toBeInstanceOf(InjectedCrash);
+      remove();
+      expect(await b.get('Machine', 'default', 'm1')).toBeUndefined();
+      expect(await b.listCluster('default', 'c1')).toEqual([]);
+      const again = await b.create(machine('m1', 'c2'));
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(again);
+      expect(await objectItems(tableName, 'm1')).toEqual([again]);
+      // And the re-created object can be deleted cleanly, claim included.
+      await b.delete('Machine', 'default', 'm1');
+      expect((await scan(tableName)).filter((i) => i.pk?.S === 'default/Machine/m1')).toEqual([]);
+    });
+
+    it('a delete whose claim was taken over in between leaves the new claim alone', async () => {
+      const { a, aClient, b, clock } = await twoWriters({ claimGraceSeconds: 30 });
+      await b.create(machine('m1', 'c1'));
+      clock.advance(3600);
+      let again: ApiObject | undefined;
+      interceptCommands(aClient, async (call, send) => {
+        if (call.command === 'DeleteItemCommand' && attr(call.input, 'Key', 'sk') === 'claim' && !again) again = await b.create(machine('m1', 'c2'));
+        return send();
+      });
+      const result = await a.delete('Machine', 'default', 'm1');
+      expect(result.removed).toBe(true);
+      expect(again).toBeDefined();
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(again);
+    });
+
+    it('get returns only the object its claim names', async () => {
+      // The state a create leaves when its claim is taken over between its writes (see the adapter's comment).
+      const { b, tableName } = await twoWriters();
+      await b.create(machine('m1', 'c1'));
+      await client.send(
+        new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'default/Machine/m1' }, sk: { S: 'claim' }, objectPk: { S: 'default#c1' }, uid: { S: 'someone-else' }, claimedAt: { N: '0' } } }),
+      );
+      expect(await b.get('Machine', 'default', 'm1')).toBeUndefined();
+    });
+
+    it('a create in the cluster of an unclaimed leftover object removes the leftover', async () => {
+      const { b, tableName } = await twoWriters();
+      const leftover = await b.create(machine('m1', 'c1'));
+      await client.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: { S: 'default/Machine/m1' }, sk: { S: 'claim' } } }));
+      expect(await b.get('Machine', 'default', 'm1')).toBeUndefined();
+      const created = await b.create(machine('m1', 'c1'));
+      expect(created.metadata.uid).not.toBe(leftover.metadata.uid);
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(created);
+      expect(await objectItems(tableName, 'm1')).toEqual([created]);
+    });
+
+    it.each([
+      { case: 'another cluster', otherCluster: 'c2' },
+      { case: 'the same cluster', otherCluster: 'c1' },
+    ])('a create stalled past the grace whose claim was taken over (in $case) leaves only the other object', async ({ otherCluster }) => {
+      const { a, aClient, b, clock, tableName } = await twoWriters({ claimGraceSeconds: 30 });
+      let other: ApiObject | undefined;
+      interceptCommands(aClient, async (call, send) => {
+        if (call.command === 'PutItemCommand' && attr(call.input, 'Item', 'sk') === 'Machine#m1' && !other) {
+          clock.advance(31);
+          other = await b.create(machine('m1', otherCluster, 'default', { metadata: { name: 'm1', namespace: 'default', labels: { by: 'b' } } }));
+        }
+        return send();
+      });
+      await expect(a.create(machine('m1', 'c1'))).rejects.toBeInstanceOf(AlreadyExistsError);
+      expect(other).toBeDefined();
+      expect(await b.get('Machine', 'default', 'm1')).toEqual(other);
+      expect(await objectItems(tableName, 'm1')).toEqual([other]);
+      const everywhere = [...(await b.listCluster('default', 'c1')), ...(otherCluster === 'c1' ? [] : await b.listCluster('default', otherCluster))];
+      expect(everywhere).toEqual([other]);
+    });
+  });
+
+  describe('throttling', () => {
+    function throttledClient(failures: number): { client: DynamoDBClient; attempts: () => number } {
+      const c = new DynamoDBClient({ ...emulatorClientConfig(emulator.endpoint), maxAttempts: 2 });
+      extraClients.push(c);
+      let attempts = 0;
+      // In the deserialize step, inside the SDK's retry loop, as a throttled response would be.
+      c.middlewareStack.add(
+        (next) => async (args) => {
+          attempts++;
+          if (attempts <= failures) throw new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: { httpStatusCode: 400 } });
+          return next(args);
+        },
+        { step: 'deserialize', name: 'throttle' },
+      );
+      return { client: c, attempts: () => attempts };
+    }
+
+    it('is retried by the SDK', async () => {
+      const { store: plain, tableName } = await newTableStore(client);
+      const created = await plain.create(machine('m1'));
+      const { client: c, attempts } = throttledClient(1);
+      const store = new DynamoDbStore({ client: c, tableName });
+      expect(await store.get('Machine', 'default', 'm1')).toEqual(created);
+      expect(attempts()).toBeGreaterThanOrEqual(2);
+    });
+
+    it('becomes StoreUnavailableError when the SDK gives up', async () => {
+      const { tableName } = await newTableStore(client);
+      const { client: c, attempts } = throttledClient(Infinity);
+      const store = new DynamoDbStore({ client: c, tableName });
+      const err = await rejection(store.create(machine('m1')));
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as Error).cause).toBeInstanceOf(ProvisionedThroughputExceededException);
+      expect(attempts()).toBe(2);
+    });
+  });
+});
