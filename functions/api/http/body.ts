@@ -1,0 +1,87 @@
+import { parseAllDocuments, stringify } from 'yaml';
+import { badRequest, tooLarge, unsupportedMediaType } from './status.js';
+
+/** The largest request body accepted, as DESIGN section 3 says (the local server enforces it while reading). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Aliases allowed in one YAML body: enough for real manifests, far too few for a "billion laughs" bomb. */
+const MAX_YAML_ALIASES = 50;
+
+export const JSON_TYPE = 'application/json';
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'] as const;
+export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
+
+/** The media type without parameters, lower case: `application/json; charset=utf-8` -> `application/json`. */
+export function mediaType(header: string | undefined): string | undefined {
+  const t = header?.split(';')[0]?.trim().toLowerCase();
+  return t ? t : undefined;
+}
+
+export const isYaml = (type: string | undefined) => (YAML_TYPES as readonly string[]).includes(type ?? '');
+
+export function checkSize(body: string): void {
+  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
+}
+
+/**
+ * Parses the body of a create or replace: JSON, or YAML when the content type says so. A body without a
+ * content type is read as JSON (what curl users send with -H omitted is refused as form data instead).
+ * The result must be one object.
+ */
+export function parseObjectBody(body: string | undefined, contentType: string | undefined): Record<string, unknown> {
+  const type = mediaType(contentType);
+  if (type !== undefined && type !== JSON_TYPE && !isYaml(type))
+    throw unsupportedMediaType(type, [JSON_TYPE, ...YAML_TYPES]);
+  return requireObject(isYaml(type) ? parseYaml(body ?? '') : parseJson(body ?? ''));
+}
+
+export function parseJson(body: string): unknown {
+  checkSize(body);
+  if (body.trim() === '') throw badRequest('the request body is empty; send one object');
+  try {
+    return JSON.parse(body);
+  } catch (e) {
+    throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function parseYaml(body: string): unknown {
+  checkSize(body);
+  if (body.trim() === '') throw badRequest('the request body is empty; send one object');
+  // core schema: YAML 1.2 types only, so `on`, `yes` and dates stay strings as Kubernetes reads them.
+  const docs = parseAllDocuments(body, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+  if (!Array.isArray(docs)) throw badRequest('the request body holds no YAML document');
+  if (docs.length !== 1)
+    throw badRequest(`the request body holds ${docs.length} YAML documents; send one object per request`);
+  const doc = docs[0]!;
+  if (doc.errors.length > 0) throw badRequest(`the request body is not valid YAML: ${doc.errors[0]!.message}`);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // The yaml package throws here on alias bombs ("Excessive alias count").
+    throw badRequest(`the request body is not acceptable YAML: ${(e as Error).message}`);
+  }
+}
+
+export function requireObject(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw badRequest(`the request body must be an object, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  return value as Record<string, unknown>;
+}
+
+/** True when the client asked for YAML ahead of JSON in its Accept header. */
+export function wantsYaml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  for (const part of accept.split(',')) {
+    const t = mediaType(part);
+    if (isYaml(t)) return true;
+    if (t === JSON_TYPE || t === '*/*' || t === 'application/*') return false;
+  }
+  return false;
+}
+
+export function serialize(value: unknown, yaml: boolean): { contentType: string; body: string } {
+  return yaml
+    ? { contentType: 'application/yaml', body: stringify(value) }
+    : { contentType: JSON_TYPE, body: JSON.stringify(value) };
+}

@@ -1,0 +1,55 @@
+/**
+ * The HTTP API behind API Gateway (REST API, Lambda proxy integration): turns the proxy event into the
+ * router's request and its response into a proxy result, as hono's aws-lambda adapter does. The router
+ * never sees a Lambda type.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
+import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse, type RouterDeps } from '../api/http/index.js';
+
+const logger = new Logger({ serviceName: 'clusterless-api' });
+
+/** Single values from API Gateway's multi-value maps (first wins for the query, joined for headers). */
+export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  for (const [k, vs] of Object.entries(event.multiValueHeaders ?? {})) if (vs?.length) headers[k.toLowerCase()] = vs.join(', ');
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) query[k] = v;
+  for (const [k, vs] of Object.entries(event.multiValueQueryStringParameters ?? {})) if (vs?.[0] !== undefined) query[k] = vs[0];
+  const body = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return { method: event.httpMethod, path: event.path, query, headers, ...(body ? { body } : {}) };
+}
+
+export function toProxyResult(res: HttpResponse): APIGatewayProxyResult {
+  return { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: false };
+}
+
+/** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
+export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
+  let resolved: RouterDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      resolved ??= (deps as () => RouterDeps)();
+    } catch (err) {
+      // A misconfigured function: say so in the log, and answer with a Status rather than API Gateway's 502.
+      logger.error('the HTTP handler cannot start', err as Error);
+      return toProxyResult(statusResponse(new ApiError('InternalError', 'the API is misconfigured; see its log').status));
+    }
+    return toProxyResult(await handleRequest(toHttpRequest(event), resolved));
+  };
+}
+
+/** The store on the table named by TABLE_NAME; region, credentials and endpoint come from the usual AWS variables. */
+export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): RouterDeps {
+  const tableName = env['TABLE_NAME'];
+  if (!tableName) throw new Error('TABLE_NAME is not set: the HTTP handler needs the name of the clusterless table');
+  return {
+    store: new DynamoDbStore({ client: createDynamoDbClient(), tableName }),
+    onInternalError: (err) => logger.error('request failed with an internal error', err as Error),
+  };
+}
+
+/** The Lambda entry point. */
+export const handler = createHandler(depsFromEnvironment);

@@ -1,0 +1,71 @@
+/**
+ * The HTTP API on the embedded store: what `npm start` runs today, and the part of `clusterless up` (the
+ * whole embedded host of DESIGN section 8, a later issue) that serves the API.
+ */
+import { resolve } from 'node:path';
+import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
+import type { Store } from '../functions/ports.js';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
+import { startHttpServer } from './http-server.js';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_DATA_DIR = '.clusterless';
+export const TABLE_NAME = 'clusterless';
+
+export interface ApiHostOptions {
+  /**
+   * Port on 127.0.0.1; 0 picks any free port.
+   * @default 8080
+   */
+  port?: number;
+  /**
+   * Where the embedded DynamoDB keeps its data (in `dynamodb/` below it).
+   * @default - `.clusterless` in the working directory
+   */
+  dataDir?: string;
+  /** Told about requests that failed with a 500. */
+  onInternalError?(err: unknown): void;
+}
+
+export interface ApiHost {
+  url: string;
+  port: number;
+  dataDir: string;
+  store: Store;
+  /** Stops the HTTP server, then the store; resolves when the data is on disk. */
+  close(): Promise<void>;
+}
+
+export async function startApiHost(options: ApiHostOptions = {}): Promise<ApiHost> {
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const db = await startEmbeddedDynamoDb(resolve(dataDir, 'dynamodb'));
+  // dynalite checks no signatures, but the SDK will not sign without some credentials.
+  const client = createDynamoDbClient({
+    endpoint: db.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await createTable(client, TABLE_NAME);
+    const store = new DynamoDbStore({ client, tableName: TABLE_NAME });
+    const http = await startHttpServer({
+      port: options.port ?? DEFAULT_PORT,
+      deps: { store, ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}) },
+    });
+    return {
+      url: http.url,
+      port: http.port,
+      dataDir,
+      store,
+      async close() {
+        await http.close();
+        client.destroy();
+        await db.stop();
+      },
+    };
+  } catch (err) {
+    client.destroy();
+    await db.stop();
+    throw err;
+  }
+}

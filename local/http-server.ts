@@ -1,0 +1,117 @@
+/**
+ * The HTTP API on a plain node:http server, for the embedded host. Listens on 127.0.0.1 only: the API has
+ * no authentication locally, so it must not be reachable from other machines.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_BODY_BYTES, handleRequest, statusResponse, tooLarge, type HttpResponse, type RouterDeps } from '../functions/api/http/index.js';
+
+export const LOOPBACK = '127.0.0.1';
+
+/**
+ * Past the body limit the rest of a request is read and thrown away, so that the client (still sending)
+ * gets its 413 instead of a reset connection; past this much more it is cut off.
+ */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  /** 0 picks any free port. */
+  port: number;
+  deps: RouterDeps;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets requests in flight finish (a few seconds at most) and resolves. */
+  close(): Promise<void>;
+}
+
+type Body = { ok: true; text: string } | { ok: false };
+
+/** Reads the body without ever holding more than the limit in memory. */
+function readBody(req: IncomingMessage): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        chunks.length = 0;
+        if (size > MAX_BODY_BYTES + DISCARD_LIMIT_BYTES) {
+          req.pause();
+          resolve({ ok: false });
+        }
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? { ok: false } : { ok: true, text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, r: HttpResponse, close = false): void {
+  res.writeHead(r.status, { ...r.headers, ...(close ? { connection: 'close' } : {}) });
+  res.end(r.body);
+}
+
+/** The request listener: node:http request -> router request -> node:http response. */
+export function requestListener(deps: RouterDeps) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    void (async () => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY_BYTES + DISCARD_LIMIT_BYTES) {
+        res.on('finish', () => req.destroy());
+        return send(res, statusResponse(tooLarge(MAX_BODY_BYTES).status), true);
+      }
+      const body = await readBody(req);
+      if (!body.ok) {
+        if (!req.complete) res.on('finish', () => req.destroy());
+        return send(res, statusResponse(tooLarge(MAX_BODY_BYTES).status), !req.complete);
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      send(
+        res,
+        await handleRequest(
+          { method: req.method ?? 'GET', path: url.pathname, query, headers, ...(body.text ? { body: body.text } : {}) },
+          deps,
+        ),
+      );
+    })().catch(() => {
+      // The client went away while sending; there is nobody to answer.
+      req.destroy();
+    });
+  };
+}
+
+/** Starts the server on 127.0.0.1 (never another interface) and resolves once it listens. */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const server = createServer(requestListener(options.deps));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${LOOPBACK}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        const force = setTimeout(() => server.closeAllConnections(), 5_000);
+        server.close((err) => {
+          clearTimeout(force);
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

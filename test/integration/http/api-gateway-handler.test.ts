@@ -1,0 +1,165 @@
+/**
+ * The API Gateway (REST, Lambda proxy) handler fed the events API Gateway really sends, with the store on
+ * dynalite: built from the environment as in Lambda, and over given dependencies.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler, depsFromEnvironment, toHttpRequest } from '../../../functions/handlers/http.js';
+import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
+import { startDynalite, type RunningDynalite } from '../../support/dynalite.js';
+import { machineDeployment, ns } from '../../unit/http/fixtures.js';
+
+let dynalite: RunningDynalite;
+let client: DynamoDBClient;
+let tableName: string;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  client = emulatorDynamoDbClient(dynalite.endpoint);
+  tableName = (await newTableStore(client)).tableName;
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await dynalite?.stop();
+});
+
+/** A REST API proxy event as API Gateway sends it for `ANY /{proxy+}` with AWS_IAM auth. */
+function proxyEvent(method: string, path: string, options: { body?: string; base64?: boolean; headers?: Record<string, string>; query?: Record<string, string[]> } = {}): APIGatewayProxyEvent {
+  const headers = {
+    Accept: 'application/json',
+    Host: 'abc123.execute-api.us-east-1.amazonaws.com',
+    'User-Agent': 'clusterless-cli/0.1.0',
+    'X-Amz-Date': '20260101T000000Z',
+    'X-Amzn-Trace-Id': 'Root=1-67891233-abcdef012345678912345678',
+    'X-Forwarded-For': '203.0.113.7',
+    'X-Forwarded-Port': '443',
+    'X-Forwarded-Proto': 'https',
+    ...options.headers,
+  };
+  const query = options.query ?? null;
+  const body = options.body === undefined ? null : options.base64 ? Buffer.from(options.body).toString('base64') : options.body;
+  return {
+    resource: '/{proxy+}',
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v[v.length - 1]!])),
+    multiValueQueryStringParameters: query,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    body,
+    isBase64Encoded: options.base64 ?? false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: null,
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      extendedRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      httpMethod: method,
+      identity: {
+        accessKey: 'ASIAEXAMPLE',
+        accountId: '123456789012',
+        apiKey: null,
+        apiKeyId: null,
+        caller: 'AROAEXAMPLE:session',
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '203.0.113.7',
+        user: 'AROAEXAMPLE:session',
+        userAgent: 'clusterless-cli/0.1.0',
+        userArn: 'arn:aws:sts::123456789012:assumed-role/platform/session',
+      },
+      path: `/prod${path}`,
+      protocol: 'HTTP/1.1',
+      requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      requestTime: '01/Jan/2026:00:00:00 +0000',
+      requestTimeEpoch: 1767225600000,
+      resourceId: 'abc123',
+      resourcePath: '/{proxy+}',
+      stage: 'prod',
+    },
+  };
+}
+
+describe('API Gateway proxy handler', () => {
+  it('builds the store from TABLE_NAME and the AWS environment, once per container', async () => {
+    const env = {
+      TABLE_NAME: tableName,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    let builds = 0;
+    try {
+      const handler = createHandler(() => {
+        builds++;
+        return depsFromEnvironment();
+      });
+      // Prepare: a YAML body, base64-encoded as API Gateway sends binary media types.
+      const yaml = 'apiVersion: clusterless.dev/v1alpha1\nkind: MachineClass\nmetadata: {name: small, namespace: team-a}\nspec: {sim: {}}\n';
+      // Act
+      const created = await handler(proxyEvent('POST', ns('team-a', 'machineclasses'), { body: yaml, base64: true, headers: { 'Content-Type': 'application/yaml' } }));
+      const got = await handler(proxyEvent('GET', ns('team-a', 'machineclasses', 'small')));
+      // Assess
+      expect(created.statusCode).toBe(201);
+      expect(created.isBase64Encoded).toBe(false);
+      expect(created.headers).toMatchObject({ 'content-type': 'application/json' });
+      expect(JSON.parse(got.body)).toMatchObject({ kind: 'MachineClass', metadata: { name: 'small', namespace: 'team-a' } });
+      expect(builds).toBe(1);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('answers with a Status 500 when TABLE_NAME is missing', async () => {
+    const handler = createHandler(() => depsFromEnvironment({}));
+    const res = await handler(proxyEvent('GET', '/healthz'));
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'InternalError' });
+  });
+
+  it('creates, merge-patches and lists with a label selector through proxy events', async () => {
+    const { store } = await newTableStore(client);
+    const handler = createHandler({ store });
+    const created = await handler(proxyEvent('POST', ns('default', 'machinedeployments'), { body: JSON.stringify(machineDeployment()), headers: { 'Content-Type': 'application/json' } }));
+    expect(created.statusCode).toBe(201);
+    const patched = await handler(
+      proxyEvent('PATCH', ns('default', 'machinedeployments', 'md1'), { body: '{"spec":{"replicas":5}}', headers: { 'Content-Type': 'application/merge-patch+json' } }),
+    );
+    expect(patched.statusCode).toBe(200);
+    expect(JSON.parse(patched.body).spec.replicas).toBe(5);
+    expect((await store.get('MachineDeployment', 'default', 'md1'))?.spec).toMatchObject({ replicas: 5 });
+    const listed = await handler(proxyEvent('GET', ns('default', 'machinedeployments'), { query: { labelSelector: ['clusterless.dev/cluster-name=c1'] } }));
+    expect(JSON.parse(listed.body).items).toHaveLength(1);
+    const none = await handler(proxyEvent('GET', ns('default', 'machinedeployments'), { query: { labelSelector: ['clusterless.dev/cluster-name=other'] } }));
+    expect(JSON.parse(none.body).items).toHaveLength(0);
+  });
+
+  it.each([
+    { name: 'a base64 body', event: () => proxyEvent('PUT', '/x', { body: '{"a":"é"}', base64: true, headers: { 'content-type': 'application/json' } }), body: '{"a":"é"}' },
+    { name: 'a plain body', event: () => proxyEvent('PUT', '/x', { body: '{"a":1}' }), body: '{"a":1}' },
+    { name: 'no body', event: () => proxyEvent('GET', '/x'), body: undefined },
+  ])('turns an event with $name into the router request', ({ event, body }) => {
+    const req = toHttpRequest(event());
+    expect(req.body).toBe(body);
+    expect(req.path).toBe('/x');
+    expect(req.headers?.['x-forwarded-proto']).toBe('https');
+  });
+
+  it('takes the first value of a repeated query parameter', () => {
+    const req = toHttpRequest(proxyEvent('GET', '/x', { query: { labelSelector: ['a=b', 'c=d'] } }));
+    expect(req.query).toEqual({ labelSelector: 'a=b' });
+  });
+});
