@@ -4,6 +4,9 @@
  */
 import type { ApiObject } from './api/kind.js';
 import type { KindName } from './api/kinds.js';
+import type { ClusterSpec } from './api/cluster.js';
+import type { MachineClassSpec } from './api/machine-class.js';
+import type { InstanceFact, NodeFact } from './core/observed.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
 export interface Clock {
@@ -115,4 +118,80 @@ export interface Store {
   acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined>;
   /** Gives a lease back; a no-op if the holder no longer holds it. */
   releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Machines and nodes
+
+export type MachineRole = 'control-plane' | 'worker';
+
+/** Everything a provider needs to launch one Machine's instance. Plain data: it crosses workflow steps. */
+export interface LaunchSpec {
+  namespace: string;
+  clusterName: string;
+  machineName: string;
+  machineUid: string;
+  role: MachineRole;
+  version: string;
+  /** Idempotency token recorded on the Machine before the launch (DESIGN section 4: intent before action). */
+  clientToken: string;
+  /** The MachineClass spec the machine was cloned from. */
+  machineClass: MachineClassSpec;
+  /** The cluster's provider settings (subnets and zones, security groups, or the sim's zones). */
+  clusterProvider: ClusterSpec['provider'];
+  /** Pins the instance to one zone; otherwise the provider picks, falling back across zones on capacity. */
+  failureDomain?: string;
+  /** Bootstrap user data (for ec2: a small boothook that fetches the real data; never secrets themselves). */
+  userData?: string;
+}
+
+/** Base class of provider errors; workflows retry or catch them by class (and by `name` in ASL). */
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+}
+/** The provider throttled us; retry later with jitter. */
+export class ThrottledError extends ProviderError {
+  override name = 'ThrottledError';
+}
+/** No capacity for any instance type and zone allowed; retry later. */
+export class InsufficientCapacityError extends ProviderError {
+  override name = 'InsufficientCapacityError';
+}
+/** An account limit (vCPU quota, instance limit) stops the launch. */
+export class QuotaExceededError extends ProviderError {
+  override name = 'QuotaExceededError';
+}
+/** The request can never succeed as it is (bad AMI, bad subnet, bad instance type): do not retry. */
+export class InvalidSpecError extends ProviderError {
+  override name = 'InvalidSpecError';
+}
+/** The instance does not exist (or not yet, as EC2's eventual consistency allows right after a launch). */
+export class InstanceNotFoundError extends ProviderError {
+  override name = 'InstanceNotFoundError';
+}
+
+/**
+ * Where machines run: EC2, or the simulator. Every method is idempotent, so that a workflow step that is
+ * retried or resumed after a crash never makes a second instance.
+ */
+export interface MachineProvider {
+  /**
+   * Launches the Machine's instance, or returns the one already tagged with its uid (adoption: EC2's
+   * ClientToken alone is not enough, since emulators ignore it and it expires).
+   */
+  create(spec: LaunchSpec): Promise<InstanceFact>;
+  /** Every instance of one cluster, with one call (filtered by the cluster tag). */
+  describe(namespace: string, clusterName: string): Promise<InstanceFact[]>;
+  /** Terminates the instance(s) of a Machine; no error when they are already gone. */
+  delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<void>;
+}
+
+/** Reads the nodes of a workload cluster. */
+export interface NodeReader {
+  /** The cluster's nodes; throws NodeReaderUnavailableError when the workload API cannot be reached. */
+  listNodes(namespace: string, clusterName: string): Promise<NodeFact[]>;
+}
+
+export class NodeReaderUnavailableError extends Error {
+  override name = 'NodeReaderUnavailableError';
 }
