@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { API_VERSION, Finalizers, conditions, dnsLabel } from './common.js';
-import { cidrsOverlap, parseCidr, type Cidr } from './cidr.js';
-import { defineKind, immutable, type FieldCause } from './kind.js';
+import { API_VERSION, DNS1123_SUBDOMAIN, Finalizers, conditions, dnsLabel } from './common.js';
+import { cidrsOverlap, format, parseCidr, type Cidr } from './cidr.js';
+import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
 
 // Defaults follow kubeadm's (pods from Cluster API's quick-start, services and domain from kubeadm).
@@ -9,82 +9,144 @@ export const DEFAULT_POD_CIDR = '192.168.0.0/16';
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 export const DEFAULT_SERVICE_DOMAIN = 'cluster.local';
 
-const cidrBlocks = z
-  .array(z.string())
-  .min(1, 'at least one CIDR block is required')
-  .max(2, 'at most two CIDR blocks (one per IP family)')
-  .superRefine((blocks, ctx) => {
-    blocks.forEach((b, i) => {
-      const r = parseCidr(b);
-      if (!r.ok) ctx.addIssue({ code: 'custom', path: [i], message: `invalid CIDR "${b.slice(0, 64)}": ${r.reason}` });
+/**
+ * Pod ranges are cut into one range per node by kube-controller-manager (node-cidr-mask-size: /24 for IPv4,
+ * /64 for IPv6 by default), and its CIDR set refuses a cluster range more than 16 bits shorter than the node
+ * range (kubernetes pkg/controller/nodeipam/ipam/cidrset). So a pod range must lie within these prefixes.
+ */
+export const POD_PREFIX_RANGE = { 4: { min: 8, max: 24 }, 6: { min: 48, max: 64 } } as const;
+
+/** Validates CIDR blocks (learnt from cluster-api internal/webhooks/cluster.go, validateCIDRBlocks). */
+const cidrBlocks = (what: 'pods' | 'services') =>
+  z
+    .array(z.string())
+    .min(1, 'at least one CIDR block is required')
+    .max(2, 'at most two CIDR blocks (one per IP family, for dual stack)')
+    .check((ctx) => {
+      const blocks = ctx.value;
+      const parsed: Cidr[] = [];
+      blocks.forEach((b, i) => {
+        const r = parseCidr(b);
+        if (!r.ok) {
+          ctx.issues.push({ code: 'custom', input: b, path: [i], message: `invalid CIDR: ${r.reason}`, params: { value: b } });
+          return;
+        }
+        parsed.push(r.cidr);
+        const range = POD_PREFIX_RANGE[r.cidr.family];
+        if (what === 'pods' && (r.cidr.prefix < range.min || r.cidr.prefix > range.max))
+          ctx.issues.push({
+            code: 'custom',
+            input: b,
+            path: [i],
+            message: `an IPv${r.cidr.family} pod range must have a prefix length from /${range.min} to /${range.max}, so that every node gets its own range`,
+            params: { value: b },
+          });
+      });
+      // A second block is only for dual stack: it must be of the other family.
+      if (parsed.length === 2 && parsed[0]!.family === parsed[1]!.family)
+        ctx.issues.push({ code: 'custom', input: blocks[1], path: [1], message: 'a second CIDR block must be of the other IP family (dual stack)', params: { value: blocks[1] } });
     });
+
+function parsedBlocks(blocks: readonly string[]): Cidr[] {
+  return blocks.flatMap((b) => {
+    const r = parseCidr(b);
+    return r.ok ? [r.cidr] : [];
   });
+}
 
 export const clusterNetwork = z
   .strictObject({
-    pods: z.strictObject({ cidrBlocks }).default({ cidrBlocks: [DEFAULT_POD_CIDR] }),
-    services: z.strictObject({ cidrBlocks }).default({ cidrBlocks: [DEFAULT_SERVICE_CIDR] }),
+    pods: z
+      .strictObject({ cidrBlocks: cidrBlocks('pods') })
+      // A function, so that no two parsed objects share the default array.
+      .default(() => ({ cidrBlocks: [DEFAULT_POD_CIDR] })),
+    services: z.strictObject({ cidrBlocks: cidrBlocks('services') }).default(() => ({ cidrBlocks: [DEFAULT_SERVICE_CIDR] })),
     serviceDomain: z
       .string()
       .max(253)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS domain')
+      .regex(DNS1123_SUBDOMAIN, "must be a DNS domain such as cluster.local")
       .default(DEFAULT_SERVICE_DOMAIN),
   })
-  .superRefine((net, ctx) => {
-    const parsed = (blocks: string[]) =>
-      blocks.map((b) => parseCidr(b)).flatMap((r) => (r.ok ? [r.cidr] : [])) as Cidr[];
-    const pods = parsed(net.pods.cidrBlocks);
-    const services = parsed(net.services.cidrBlocks);
+  .check((ctx) => {
+    const net = ctx.value;
+    const pods = parsedBlocks(net.pods.cidrBlocks);
     net.services.cidrBlocks.forEach((b, i) => {
       const r = parseCidr(b);
-      if (r.ok && pods.some((p) => cidrsOverlap(p, r.cidr)))
-        ctx.addIssue({
+      const clash = r.ok ? pods.find((p) => cidrsOverlap(p, r.cidr)) : undefined;
+      if (clash)
+        ctx.issues.push({
           code: 'custom',
+          input: b,
           path: ['services', 'cidrBlocks', i],
-          message: `service CIDR ${b} overlaps the pod CIDR ${net.pods.cidrBlocks.join(', ')}`,
+          message: `service range overlaps the pod range ${format(clash)}`,
+          params: { value: b },
         });
     });
-    // A second block is only for dual stack: it must be of the other family.
-    for (const [name, list] of [['pods', pods], ['services', services]] as const)
-      if (list.length === 2 && list[0]!.family === list[1]!.family)
-        ctx.addIssue({ code: 'custom', path: [name, 'cidrBlocks', 1], message: 'a second CIDR block must be of the other IP family (dual stack)' });
   });
+export type ClusterNetwork = z.infer<typeof clusterNetwork>;
 
 export const awsSubnet = z.strictObject({
   id: z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id such as subnet-0123456789abcdef0'),
   availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as us-east-1a'),
 });
 
-export const awsClusterProvider = z.strictObject({
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1'),
-  subnets: z.array(awsSubnet).min(1, 'at least one subnet is required'),
-  securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).default([]),
-  controlPlaneLoadBalancer: z
-    .strictObject({
-      scheme: z.enum(['internet-facing', 'internal']).default('internal'),
-      targetGroupArn: z.string().startsWith('arn:', 'must be an ARN').optional(),
-    })
-    .optional(),
-  sshKeyName: z.string().max(255).optional(),
-});
+export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+export const awsClusterProvider = z
+  .strictObject({
+    region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
+    /** One subnet per availability zone: machines of a zone go to its subnet. */
+    subnets: z.array(awsSubnet).min(1, 'at least one subnet is required'),
+    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id such as sg-0123456789abcdef0')).default(() => []),
+    controlPlaneLoadBalancer: z
+      .strictObject({
+        scheme: z.enum(['internet-facing', 'internal']).default('internal'),
+        targetGroupArn: z.string().startsWith('arn:', 'must be an ARN').optional(),
+      })
+      .optional(),
+    sshKeyName: z.string().max(255).optional(),
+  })
+  .check((ctx) => {
+    const seen = new Map<string, number>();
+    ctx.value.subnets.forEach((s, i) => {
+      const first = seen.get(s.availabilityZone);
+      if (first !== undefined)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.availabilityZone,
+          path: ['subnets', i, 'availabilityZone'],
+          message: `availability zone already has a subnet (subnets[${first}])`,
+          params: { reason: 'FieldValueDuplicate', value: s.availabilityZone },
+        });
+      else seen.set(s.availabilityZone, i);
+    });
+  });
 
 export const simClusterProvider = z.strictObject({
   /** Zones machines are spread across; none means no spreading. */
-  failureDomains: z.array(dnsLabel('failure domain')).default([]),
+  failureDomains: z.array(dnsLabel()).default(() => []),
 });
 
 export const clusterProvider = z
   .strictObject({ sim: simClusterProvider.optional(), aws: awsClusterProvider.optional() })
-  .superRefine((p, ctx) => {
-    const n = (p.sim ? 1 : 0) + (p.aws ? 1 : 0);
-    if (n !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'exactly one of provider.sim or provider.aws must be set' });
+  .check((ctx) => {
+    const n = (ctx.value.sim ? 1 : 0) + (ctx.value.aws ? 1 : 0);
+    if (n !== 1)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: n === 0 ? 'one of sim or aws must be set' : 'only one of sim or aws may be set',
+        params: { reason: n === 0 ? 'FieldValueRequired' : 'FieldValueForbidden' },
+      });
   });
+export type ClusterProvider = z.infer<typeof clusterProvider>;
 
 export const clusterSpec = z.strictObject({
   clusterNetwork: clusterNetwork.prefault({}),
   controlPlaneEndpoint: z
-    .strictObject({ host: z.string().max(253), port: z.number().int().min(1).max(65535).default(6443) })
+    .strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(6443) })
     .optional(),
+  /** Where machines run; the simulator when not given. */
   provider: clusterProvider.prefault({ sim: {} }),
   paused: z.boolean().default(false),
 });
@@ -106,7 +168,8 @@ export const clusterSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Cluster'),
   metadata: objectMeta,
-  spec: clusterSpec.prefault({}),
+  // Required like every kind's spec; `spec: {}` is a complete simulated cluster.
+  spec: clusterSpec,
   status: clusterStatus.optional(),
 });
 export type Cluster = z.infer<typeof clusterSchema>;
@@ -122,13 +185,14 @@ export const ClusterKind = defineKind<Cluster>({
   schema: clusterSchema,
   clusterNameOf: (c) => c.metadata.name,
   validateUpdate(oldC, newC): FieldCause[] {
-    return [
-      ...immutable('spec.clusterNetwork', oldC.spec.clusterNetwork, newC.spec.clusterNetwork),
-      ...immutable('spec.provider.aws.region', oldC.spec.provider.aws?.region, newC.spec.provider.aws?.region),
-      ...(Boolean(oldC.spec.provider.aws) !== Boolean(newC.spec.provider.aws)
-        ? [{ field: 'spec.provider', reason: 'FieldValueInvalid' as const, message: 'the provider type is immutable' }]
-        : []),
-    ];
+    const oldP = oldC.spec.provider;
+    const newP = newC.spec.provider;
+    const providerCauses =
+      Boolean(oldP.aws) !== Boolean(newP.aws)
+        ? [cause.forbidden('spec.provider', `the provider cannot change (from ${oldP.aws ? 'aws' : 'sim'} to ${newP.aws ? 'aws' : 'sim'})`)]
+        : immutable('spec.provider.aws.region', oldP.aws?.region, newP.aws?.region);
+    // The network is baked into every node and certificate at bootstrap.
+    return [...immutable('spec.clusterNetwork', oldC.spec.clusterNetwork, newC.spec.clusterNetwork), ...providerCauses];
   },
   finalizer: Finalizers.cluster,
   printerColumns: [

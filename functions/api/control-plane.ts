@@ -2,36 +2,59 @@ import { z } from 'zod';
 import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';
-import { versionChangeCauses } from './template.js';
+import { nodeDrainTimeoutSeconds, versionChangeCauses } from './template.js';
 
-/** A kubeadm control plane (Cluster API's KubeadmControlPlane, reduced to what clusterless runs). */
-export const controlPlaneSpec = z.strictObject({
-  clusterName: dnsLabel('spec.clusterName'),
-  replicas: z
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .refine((n) => n % 2 === 1, 'must be an odd number so that etcd keeps quorum')
-    .default(1),
-  version: kubernetesVersion,
-  machineClassRef: localObjectReference,
-  rollout: z
-    .strictObject({
-      /** 1 adds a machine before removing an old one; 0 removes first (for clusters without spare capacity). */
-      maxSurge: z.union([z.literal(0), z.literal(1)]).default(1),
-    })
-    .prefault({}),
-  remediation: z
-    .strictObject({
-      /** How many times one machine is replaced in a row before giving up; unset retries forever. */
-      maxRetry: z.number().int().min(0).optional(),
-      retryPeriodSeconds: z.number().int().min(0).default(0),
-      /** A replacement that stays healthy this long resets the retry count (Cluster API: 1h). */
-      minHealthyPeriodSeconds: z.number().int().min(0).default(3600),
-    })
-    .prefault({}),
-  nodeDrainTimeoutSeconds: z.number().int().min(0).max(86400).default(300),
-});
+/**
+ * A kubeadm control plane (Cluster API's KubeadmControlPlane, reduced to what clusterless runs). Stacked etcd
+ * runs on every control-plane machine, so the replica count must be odd and at least 1, and removing a
+ * machine before adding one (maxSurge 0) needs at least 3: learnt from cluster-api
+ * controlplane/kubeadm/internal/webhooks/kubeadm_control_plane.go (validateKubeadmControlPlaneSpec,
+ * validateRolloutStrategy).
+ */
+export const controlPlaneSpec = z
+  .strictObject({
+    clusterName: dnsLabel('Name of the Cluster this control plane belongs to.'),
+    replicas: z
+      .number()
+      .int('must be an integer')
+      .check((ctx) => {
+        const n = ctx.value;
+        if (!Number.isInteger(n)) return; // .int() has said so
+        if (n < 1) ctx.issues.push({ code: 'custom', input: n, message: 'must be at least 1' });
+        else if (n % 2 === 0) ctx.issues.push({ code: 'custom', input: n, message: 'must be an odd number (1, 3, 5, ...) so that etcd keeps quorum' });
+      })
+      .meta({ minimum: 1 })
+      .default(1),
+    version: kubernetesVersion,
+    machineClassRef: localObjectReference,
+    rollout: z
+      .strictObject({
+        /** 1 adds a machine before removing an old one; 0 removes first (for clusters without spare capacity). */
+        maxSurge: z.literal([0, 1]).default(1),
+      })
+      .prefault({}),
+    remediation: z
+      .strictObject({
+        /** How many times one machine is replaced in a row before giving up; unset retries forever. */
+        maxRetry: z.number().int().min(0).optional(),
+        retryPeriodSeconds: z.number().int().min(0).default(0),
+        /** A replacement that stays healthy this long resets the retry count (Cluster API: 1h). */
+        minHealthyPeriodSeconds: z.number().int().min(0).default(3600),
+      })
+      .prefault({}),
+    nodeDrainTimeoutSeconds,
+  })
+  .check((ctx) => {
+    const s = ctx.value;
+    if (s.rollout.maxSurge === 0 && s.replicas < 3)
+      ctx.issues.push({
+        code: 'custom',
+        input: s.rollout.maxSurge,
+        path: ['rollout', 'maxSurge'],
+        message: 'may be 0 only with 3 or more replicas: a rollout that removes a machine first would lose etcd quorum',
+        params: { value: 0 },
+      });
+  });
 
 export const controlPlaneStatus = z.strictObject({
   observedGeneration: z.number().int().optional(),
@@ -66,11 +89,12 @@ export const ControlPlaneKind = defineKind<ControlPlane>({
   singular: 'controlplane',
   shortNames: ['cp'],
   categories: ['clusterless'],
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
   schema: controlPlaneSchema,
   clusterNameOf: (o) => o.spec.clusterName,
-  validateUpdate: (a, b) => [
+  validateUpdate: (a, b, options) => [
     ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
-    ...versionChangeCauses('spec.version', a.spec.version, b.spec.version),
+    ...versionChangeCauses('spec.version', a.spec.version, b.spec.version, options),
   ],
   finalizer: Finalizers.controlPlane,
   printerColumns: [

@@ -12,3 +12,5 @@ export * from './machine-set.js';
 export * from './machine.js';
 export * from './machine-health-check.js';
 export * from './validate.js';
+export * from './cidr.js';
+export * from './openapi.js';

@@ -12,7 +12,7 @@ export const awsMachineClass = z
       .min(1, 'at least one instance type is required'),
     ami: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0').optional(),
     /** An SSM parameter that holds the AMI id, resolved at launch (e.g. an EKS-optimised or Ubuntu image). */
-    imageSsmParameter: z.string().startsWith('/', 'must be an SSM parameter name starting with /').optional(),
+    imageSsmParameter: z.string().max(2048).startsWith('/', 'must be an SSM parameter name starting with /').optional(),
     iamInstanceProfile: z.string().min(1).max(128).optional(),
     rootVolume: z
       .strictObject({
@@ -22,17 +22,30 @@ export const awsMachineClass = z
         encrypted: z.literal(true).default(true),
       })
       .prefault({}),
-    spot: z.strictObject({ maxPrice: z.string().regex(/^\d+(\.\d+)?$/).optional() }).optional(),
-    additionalTags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    spot: z.strictObject({ maxPrice: z.string().regex(/^\d+(\.\d+)?$/, 'must be a price in USD such as 0.05').optional() }).optional(),
+    additionalTags: z.record(z.string().min(1).max(128), z.string().max(256)).default(() => ({})),
     /** Restricts the availability zones the machines may use; empty means every zone of the cluster. */
-    failureDomains: z.array(z.string()).default([]),
+    failureDomains: z.array(z.string().min(1)).default(() => []),
   })
-  .superRefine((c, ctx) => {
+  .check((ctx) => {
+    const c = ctx.value;
     if (!c.ami === !c.imageSsmParameter)
-      ctx.addIssue({ code: 'custom', path: ['ami'], message: 'exactly one of ami or imageSsmParameter must be set' });
+      ctx.issues.push({
+        code: 'custom',
+        input: c.ami,
+        path: ['ami'],
+        message: c.ami ? 'only one of ami or imageSsmParameter may be set' : 'one of ami or imageSsmParameter must be set',
+        params: { reason: c.ami ? 'FieldValueForbidden' : 'FieldValueRequired' },
+      });
     for (const k of Object.keys(c.additionalTags))
       if (k.startsWith('aws:') || k.startsWith('clusterless.dev/'))
-        ctx.addIssue({ code: 'custom', path: ['additionalTags', k], message: 'tag keys starting with aws: or clusterless.dev/ are reserved' });
+        ctx.issues.push({
+          code: 'custom',
+          input: k,
+          path: ['additionalTags', k],
+          message: 'tag keys starting with aws: or clusterless.dev/ are reserved',
+          params: { reason: 'FieldValueForbidden' },
+        });
   });
 
 /** Simulated machines: the default provider of the embedded host and of the scale benchmarks. */
@@ -41,14 +54,20 @@ export const simMachineClass = z.strictObject({
   nodeReadySeconds: z.number().min(0).max(86400).default(2),
   /** Probability that a launch fails (0 to 1). */
   failureRate: z.number().min(0).max(1).default(0),
-  failureDomains: z.array(dnsLabel('failure domain')).default([]),
+  failureDomains: z.array(dnsLabel()).default(() => []),
 });
 
 export const machineClassSpec = z
   .strictObject({ aws: awsMachineClass.optional(), sim: simMachineClass.optional() })
-  .superRefine((s, ctx) => {
-    if ((s.aws ? 1 : 0) + (s.sim ? 1 : 0) !== 1)
-      ctx.addIssue({ code: 'custom', path: [], message: 'exactly one of spec.aws or spec.sim must be set' });
+  .check((ctx) => {
+    const n = (ctx.value.aws ? 1 : 0) + (ctx.value.sim ? 1 : 0);
+    if (n !== 1)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: n === 0 ? 'one of aws or sim must be set' : 'only one of aws or sim may be set',
+        params: { reason: n === 0 ? 'FieldValueRequired' : 'FieldValueForbidden' },
+      });
   });
 
 export const machineClassSchema = z.strictObject({

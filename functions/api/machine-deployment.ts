@@ -1,34 +1,72 @@
 import { z } from 'zod';
-import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, intOrPercent, labelSelector, selectorMatches } from './common.js';
+import {
+  API_VERSION,
+  Finalizers,
+  Labels,
+  conditions,
+  dnsLabel,
+  intOrPercent,
+  isZeroIntOrPercent,
+  labelSelector,
+  selectorIsEmpty,
+  selectorMatches,
+  selectorString,
+  type LabelSelector,
+} from './common.js';
 import { defineKind, immutable, type FieldCause } from './kind.js';
-import { objectMeta } from './meta.js';
-import { machineTemplate, versionChangeCauses } from './template.js';
+import { objectMeta, type ObjectMeta } from './meta.js';
+import { machineTemplate, versionChangeCauses, type MachineTemplate } from './template.js';
 
 export const DeletePolicy = z.enum(['Random', 'Newest', 'Oldest']);
 export type DeletePolicy = z.infer<typeof DeletePolicy>;
 
+export const DEFAULT_MAX_SURGE = 1;
+export const DEFAULT_MAX_UNAVAILABLE = 0;
+
 export const rollingUpdate = z
-  .strictObject({ maxSurge: intOrPercent.default(1), maxUnavailable: intOrPercent.default(0) })
-  .superRefine((r, ctx) => {
-    // Cluster API and Deployments refuse a rolling update that can never make progress.
-    const zero = (v: number | string) => v === 0 || v === '0%';
-    if (zero(r.maxSurge) && zero(r.maxUnavailable))
-      ctx.addIssue({ code: 'custom', path: ['maxUnavailable'], message: 'may not be 0 when maxSurge is 0' });
+  .strictObject({ maxSurge: intOrPercent.default(DEFAULT_MAX_SURGE), maxUnavailable: intOrPercent.default(DEFAULT_MAX_UNAVAILABLE) })
+  .check((ctx) => {
+    // Deployments and Cluster API refuse a rolling update that can never make progress.
+    const r = ctx.value;
+    if (isZeroIntOrPercent(r.maxSurge) && isZeroIntOrPercent(r.maxUnavailable))
+      ctx.issues.push({
+        code: 'custom',
+        input: r.maxUnavailable,
+        path: ['maxUnavailable'],
+        message: 'may not be 0 when maxSurge is 0: the rollout could never replace a machine',
+        params: { value: r.maxUnavailable },
+      });
   });
+export type RollingUpdate = z.infer<typeof rollingUpdate>;
+
+export const StrategyType = z.enum(['RollingUpdate', 'Recreate', 'OnDelete']);
 
 export const deploymentStrategy = z
   .strictObject({
-    type: z.enum(['RollingUpdate', 'Recreate', 'OnDelete']).default('RollingUpdate'),
+    type: StrategyType.default('RollingUpdate'),
+    /** Defaulted to maxSurge 1, maxUnavailable 0 when type is RollingUpdate. */
     rollingUpdate: rollingUpdate.optional(),
   })
-  .superRefine((s, ctx) => {
+  .check((ctx) => {
+    const s = ctx.value;
     if (s.type !== 'RollingUpdate' && s.rollingUpdate)
-      ctx.addIssue({ code: 'custom', path: ['rollingUpdate'], message: `may not be set when type is ${s.type}` });
+      ctx.issues.push({
+        code: 'custom',
+        input: s.rollingUpdate,
+        path: ['rollingUpdate'],
+        message: `may not be specified when type is ${s.type}`,
+        params: { reason: 'FieldValueForbidden' },
+      });
   })
-  .transform((s) => (s.type === 'RollingUpdate' ? { ...s, rollingUpdate: s.rollingUpdate ?? { maxSurge: 1, maxUnavailable: 0 } } : s));
+  .overwrite((s) =>
+    s.type === 'RollingUpdate' && !s.rollingUpdate
+      ? { ...s, rollingUpdate: { maxSurge: DEFAULT_MAX_SURGE, maxUnavailable: DEFAULT_MAX_UNAVAILABLE } }
+      : s,
+  );
+export type DeploymentStrategy = z.infer<typeof deploymentStrategy>;
 
 export const machineDeploymentSpec = z.strictObject({
-  clusterName: dnsLabel('spec.clusterName'),
+  clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
   replicas: z.number().int('must be an integer').min(0, 'must be greater than or equal to 0').default(1),
   /** Defaulted from the template's labels, as Cluster API's webhook does. */
   selector: labelSelector.optional(),
@@ -55,23 +93,52 @@ export const machineDeploymentStatus = z.strictObject({
   conditions: conditions.optional(),
 });
 
+interface Owned {
+  metadata: ObjectMeta;
+  spec: { clusterName: string; selector?: LabelSelector | undefined; template: MachineTemplate };
+}
+
 /**
- * Fills the labels Cluster API's MachineDeployment webhook adds: the cluster and deployment name on the
- * template, and a selector made from them when none is given.
+ * The labels Cluster API's MachineDeployment and MachineSet webhooks default: the cluster name on the object,
+ * on the selector and on the template; and, when no selector is given, a selector on the owner's own name
+ * label, put on the template too. Learnt from cluster-api internal/webhooks/machinedeployment.go and
+ * machineset.go (Default). With `alwaysNameOnTemplate`, a template without the name label gets it anyway,
+ * so that machines carry their owner's name.
  */
-function withDefaultLabels<T extends { metadata: { name: string }; spec: z.infer<typeof machineDeploymentSpec> }>(md: T): T {
-  const labels = {
-    ...md.spec.template.metadata.labels,
-    [Labels.clusterName]: md.spec.clusterName,
-    [Labels.deploymentName]: md.metadata.name,
-  };
-  const selector = md.spec.selector ?? {
-    matchLabels: { [Labels.clusterName]: md.spec.clusterName, [Labels.deploymentName]: md.metadata.name },
+export function withOwnerLabels<T extends Owned>(obj: T, nameLabel: string, alwaysNameOnTemplate: boolean): T & { spec: { selector: LabelSelector } } {
+  const { clusterName } = obj.spec;
+  const name = obj.metadata.name;
+  const given = obj.spec.selector;
+  const matchLabels = { ...(selectorIsEmpty(given) ? { [nameLabel]: name } : given?.matchLabels), [Labels.clusterName]: clusterName };
+  const selector: LabelSelector = { ...given, matchLabels };
+  const templateLabels = {
+    // A name label the template already has is kept: the selector may be built on it.
+    ...(alwaysNameOnTemplate ? { [nameLabel]: name } : {}),
+    ...obj.spec.template.metadata.labels,
+    ...(selectorIsEmpty(given) ? { [nameLabel]: name } : {}),
+    [Labels.clusterName]: clusterName,
   };
   return {
-    ...md,
-    spec: { ...md.spec, selector, template: { ...md.spec.template, metadata: { ...md.spec.template.metadata, labels } } },
+    ...obj,
+    metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, [Labels.clusterName]: clusterName } },
+    spec: {
+      ...obj.spec,
+      selector,
+      template: { ...obj.spec.template, metadata: { ...obj.spec.template.metadata, labels: templateLabels } },
+    },
   };
+}
+
+/** A selector that does not select the template's machines would orphan them (cluster-api webhooks). */
+export function selectorMatchesTemplate(ctx: z.core.ParsePayload<Owned>): void {
+  const { selector, template } = ctx.value.spec;
+  if (selector && !selectorMatches(selector, template.metadata.labels))
+    ctx.issues.push({
+      code: 'custom',
+      input: template.metadata.labels,
+      path: ['spec', 'template', 'metadata', 'labels'],
+      message: `must match spec.selector "${selectorString(selector)}"`,
+    });
 }
 
 export const machineDeploymentSchema = z
@@ -82,11 +149,9 @@ export const machineDeploymentSchema = z
     spec: machineDeploymentSpec,
     status: machineDeploymentStatus.optional(),
   })
-  .transform(withDefaultLabels)
-  .superRefine((md, ctx) => {
-    if (!selectorMatches(md.spec.selector!, md.spec.template.metadata.labels))
-      ctx.addIssue({ code: 'custom', path: ['spec', 'selector'], message: 'selector does not match template labels' });
-  });
+  // A transform rather than an overwrite, so that the type says the selector is always there.
+  .transform((md) => withOwnerLabels(md, Labels.deploymentName, true))
+  .check(selectorMatchesTemplate);
 
 export type MachineDeployment = z.infer<typeof machineDeploymentSchema>;
 export type MachineDeploymentSpec = MachineDeployment['spec'];
@@ -98,12 +163,14 @@ export const MachineDeploymentKind = defineKind<MachineDeployment>({
   singular: 'machinedeployment',
   shortNames: ['md'],
   categories: ['clusterless'],
-  schema: machineDeploymentSchema as unknown as z.ZodType<MachineDeployment>,
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+  schema: machineDeploymentSchema,
   clusterNameOf: (o) => o.spec.clusterName,
-  validateUpdate: (a, b): FieldCause[] => [
+  validateUpdate: (a, b, options): FieldCause[] => [
     ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
+    // As a Deployment's: the machines of the old selector would be orphaned.
     ...immutable('spec.selector', a.spec.selector, b.spec.selector),
-    ...versionChangeCauses('spec.template.spec.version', a.spec.template.spec.version, b.spec.template.spec.version),
+    ...versionChangeCauses('spec.template.spec.version', a.spec.template.spec.version, b.spec.template.spec.version, options),
   ],
   finalizer: Finalizers.machineDeployment,
   printerColumns: [

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, labelSelector, selectorMatches } from './common.js';
+import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, labelSelector } from './common.js';
 import { defineKind, immutable } from './kind.js';
-import { DeletePolicy } from './machine-deployment.js';
+import { DeletePolicy, selectorMatchesTemplate, withOwnerLabels } from './machine-deployment.js';
 import { objectMeta } from './meta.js';
-import { machineTemplate } from './template.js';
+import { machineTemplate, versionChangeCauses } from './template.js';
 
 export const machineSetSpec = z.strictObject({
-  clusterName: dnsLabel('spec.clusterName'),
+  clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
   replicas: z.number().int('must be an integer').min(0, 'must be greater than or equal to 0').default(1),
   selector: labelSelector.optional(),
   template: machineTemplate,
@@ -34,18 +34,8 @@ export const machineSetSchema = z
     spec: machineSetSpec,
     status: machineSetStatus.optional(),
   })
-  .transform((ms) => {
-    const labels: Record<string, string> = { ...ms.spec.template.metadata.labels, [Labels.clusterName]: ms.spec.clusterName };
-    const selector = ms.spec.selector ?? {
-      matchLabels: { [Labels.clusterName]: ms.spec.clusterName, [Labels.setName]: ms.metadata.name },
-    };
-    if (!ms.spec.selector) labels[Labels.setName] = ms.metadata.name;
-    return { ...ms, spec: { ...ms.spec, selector, template: { ...ms.spec.template, metadata: { ...ms.spec.template.metadata, labels } } } };
-  })
-  .superRefine((ms, ctx) => {
-    if (!selectorMatches(ms.spec.selector, ms.spec.template.metadata.labels))
-      ctx.addIssue({ code: 'custom', path: ['spec', 'selector'], message: 'selector does not match template labels' });
-  });
+  .transform((ms) => withOwnerLabels(ms, Labels.setName, false))
+  .check(selectorMatchesTemplate);
 
 export type MachineSet = z.infer<typeof machineSetSchema>;
 export type MachineSetSpec = MachineSet['spec'];
@@ -57,11 +47,13 @@ export const MachineSetKind = defineKind<MachineSet>({
   singular: 'machineset',
   shortNames: ['ms'],
   categories: ['clusterless'],
-  schema: machineSetSchema as unknown as z.ZodType<MachineSet>,
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+  schema: machineSetSchema,
   clusterNameOf: (o) => o.spec.clusterName,
-  validateUpdate: (a, b) => [
+  validateUpdate: (a, b, options) => [
     ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
     ...immutable('spec.selector', a.spec.selector, b.spec.selector),
+    ...versionChangeCauses('spec.template.spec.version', a.spec.template.spec.version, b.spec.template.spec.version, options),
   ],
   finalizer: Finalizers.machineSet,
   printerColumns: [

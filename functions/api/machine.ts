@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { API_VERSION, Finalizers, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
-import { defineKind, immutable, type FieldCause } from './kind.js';
+import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
+import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
-import { versionChangeCauses } from './template.js';
+import { nodeDrainTimeoutSeconds, versionChangeCauses } from './template.js';
 
 export const MachinePhase = z.enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed', 'Unknown']);
 export type MachinePhase = z.infer<typeof MachinePhase>;
@@ -11,12 +11,13 @@ export type MachinePhase = z.infer<typeof MachinePhase>;
 export const PROVIDER_ID = /^[a-z0-9]+:\/\/.*$/;
 
 export const machineSpec = z.strictObject({
-  clusterName: dnsLabel('spec.clusterName'),
+  clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
   version: kubernetesVersion,
   machineClassRef: localObjectReference,
-  failureDomain: dnsLabel('failure domain').optional(),
+  failureDomain: dnsLabel('Failure domain (availability zone) of the machine.').optional(),
+  /** Set once by the provider when the instance exists; never changed or cleared afterwards. */
   providerID: z.string().max(512).regex(PROVIDER_ID, 'must be a provider ID such as aws:///us-east-1a/i-0123456789abcdef0').optional(),
-  nodeDrainTimeoutSeconds: z.number().int().min(0).max(86400).default(300),
+  nodeDrainTimeoutSeconds,
 });
 
 export const machineAddress = z.strictObject({
@@ -55,13 +56,16 @@ export const machineStatus = z.strictObject({
   conditions: conditions.optional(),
 });
 
-export const machineSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Machine'),
-  metadata: objectMeta,
-  spec: machineSpec,
-  status: machineStatus.optional(),
-});
+export const machineSchema = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Machine'),
+    metadata: objectMeta,
+    spec: machineSpec,
+    status: machineStatus.optional(),
+  })
+  // As Cluster API's Machine webhook (internal/webhooks/machine.go, Default): the cluster name as a label.
+  .overwrite((m) => ({ ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, [Labels.clusterName]: m.spec.clusterName } } }));
 export type Machine = z.infer<typeof machineSchema>;
 export type MachineSpec = z.infer<typeof machineSpec>;
 export type MachineStatus = z.infer<typeof machineStatus>;
@@ -74,11 +78,15 @@ export const MachineKind = defineKind<Machine>({
   categories: ['clusterless'],
   schema: machineSchema,
   clusterNameOf: (o) => o.spec.clusterName,
-  validateUpdate: (a, b): FieldCause[] => [
+  validateUpdate: (a, b, options): FieldCause[] => [
     ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
-    // Like Cluster API: providerID may be set once, never changed or cleared.
-    ...(a.spec.providerID !== undefined ? immutable('spec.providerID', a.spec.providerID, b.spec.providerID) : []),
-    ...versionChangeCauses('spec.version', a.spec.version, b.spec.version),
+    // The machine's instance is known by it: once set it may not change or be cleared.
+    ...(a.spec.providerID === undefined
+      ? []
+      : b.spec.providerID === undefined
+        ? [cause.forbidden('spec.providerID', `may not be removed once set (was ${a.spec.providerID})`)]
+        : immutable('spec.providerID', a.spec.providerID, b.spec.providerID)),
+    ...versionChangeCauses('spec.version', a.spec.version, b.spec.version, options),
   ],
   finalizer: Finalizers.machine,
   printerColumns: [

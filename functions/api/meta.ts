@@ -1,52 +1,29 @@
 import { z } from 'zod';
-import { DNS1123_SUBDOMAIN, QUALIFIED_NAME_PART, dnsLabel } from './common.js';
+import { dnsLabel, labelMap, qualifiedNameError } from './common.js';
 
-/** Checks a label or annotation key: an optional DNS subdomain prefix (<= 253) and '/', then a name (<= 63). */
-export function qualifiedNameError(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined) {
-    if (prefix.length === 0) return 'prefix part must be non-empty';
-    if (prefix.length > 253) return 'prefix part must be no more than 253 characters';
-    if (!DNS1123_SUBDOMAIN.test(prefix)) return 'prefix part must be a lowercase RFC 1123 subdomain';
-  }
-  if (name.length === 0) return 'name part must be non-empty';
-  if (name.length > 63) return 'name part must be no more than 63 characters';
-  if (!QUALIFIED_NAME_PART.test(name))
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-  return undefined;
-}
-
-export function labelValueError(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63) return 'must be no more than 63 characters';
-  if (!QUALIFIED_NAME_PART.test(value))
-    return "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-  return undefined;
-}
+// Kept importable from here, where they used to live.
+export { labelValueError, qualifiedNameError } from './common.js';
 
 /** Total size Kubernetes allows for all annotations of one object. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
-export const labels = z.record(z.string(), z.string()).superRefine((rec, ctx) => {
-  for (const [k, v] of Object.entries(rec)) {
-    const ke = qualifiedNameError(k);
-    if (ke) ctx.addIssue({ code: 'custom', path: [k], message: `invalid label key "${k}": ${ke}` });
-    const ve = labelValueError(v);
-    if (ve) ctx.addIssue({ code: 'custom', path: [k], message: `invalid label value "${v.slice(0, 80)}": ${ve}` });
-  }
-});
+export const labels = labelMap;
 
-export const annotations = z.record(z.string(), z.string()).superRefine((rec, ctx) => {
+/** Annotation keys are qualified names, as label keys; values are free text, 256 KiB in all. */
+export const annotations = z.record(z.string(), z.string()).check((ctx) => {
   let size = 0;
-  for (const [k, v] of Object.entries(rec)) {
+  for (const [k, v] of Object.entries(ctx.value)) {
     const ke = qualifiedNameError(k);
-    if (ke) ctx.addIssue({ code: 'custom', path: [k], message: `invalid annotation key "${k.slice(0, 80)}": ${ke}` });
+    if (ke) ctx.issues.push({ code: 'custom', input: k, path: [k], message: `invalid annotation key "${k.slice(0, 80)}": ${ke}`, params: { value: k } });
     size += Buffer.byteLength(k) + Buffer.byteLength(v);
   }
   if (size > MAX_ANNOTATIONS_BYTES)
-    ctx.addIssue({ code: 'custom', path: [], message: `annotations are too long: must have at most ${MAX_ANNOTATIONS_BYTES} bytes` });
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `annotations are too long: must have at most ${MAX_ANNOTATIONS_BYTES} bytes in all, have ${size}`,
+      params: { reason: 'FieldValueTooLong' },
+    });
 });
 
 export const ownerReference = z.strictObject({
@@ -60,18 +37,20 @@ export const ownerReference = z.strictObject({
 export type OwnerReference = z.infer<typeof ownerReference>;
 
 /** Finalizers are qualified names, as in Kubernetes. */
-const finalizer = z.string().superRefine((f, ctx) => {
-  const e = qualifiedNameError(f);
-  if (e) ctx.addIssue({ code: 'custom', message: `invalid finalizer "${f.slice(0, 80)}": ${e}` });
+const finalizer = z.string().check((ctx) => {
+  const e = qualifiedNameError(ctx.value);
+  if (e) ctx.issues.push({ code: 'custom', input: ctx.value, message: e });
 });
+
+export const DEFAULT_NAMESPACE = 'default';
 
 /**
  * ObjectMeta. Server-managed fields (uid, resourceVersion, generation, timestamps) are accepted so that an
  * object read back can be sent again, and are then overwritten by the server.
  */
 export const objectMeta = z.strictObject({
-  name: dnsLabel('metadata.name'),
-  namespace: dnsLabel('metadata.namespace').default('default'),
+  name: dnsLabel('Name of the object: an RFC 1123 label, unique per kind and namespace.'),
+  namespace: dnsLabel('Namespace of the object; default when not given.').default(DEFAULT_NAMESPACE),
   uid: z.string().optional(),
   resourceVersion: z.string().optional(),
   generation: z.number().int().min(0).optional(),

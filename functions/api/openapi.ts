@@ -1,0 +1,418 @@
+/**
+ * JSON schemas of the kinds, generated from the zod schemas, and the OpenAPI document of the HTTP API
+ * (DESIGN section 3) served at /openapi/v3.
+ *
+ * Schemas are generated in zod's `input` mode: the form a client sends, with defaults declared as
+ * `default` and defaulted fields optional. Objects the API returns satisfy it too (a parsed object parses
+ * to itself), so one schema per kind serves requests and responses, as in Kubernetes' own documents.
+ */
+import { z } from 'zod';
+import { API_VERSION, GROUP, VERSION } from './common.js';
+import type { ApiObject, KindDef } from './kind.js';
+import { KINDS, kindByName, type KindName } from './kinds.js';
+import { objectMeta } from './meta.js';
+
+export type JsonSchema = { [key: string]: unknown };
+
+const SAFE_INT = Number.MAX_SAFE_INTEGER;
+
+/** What each kind is, for `kubectl explain` and the API document. */
+export const KIND_DESCRIPTIONS: Record<KindName, string> = {
+  Cluster: 'A Kubernetes cluster: its network, provider (sim or aws) and endpoint. Everything else of the cluster points at it by spec.clusterName.',
+  ControlPlane: 'The kubeadm control plane of a cluster: an odd number of control-plane machines with stacked etcd, rolled one at a time.',
+  MachineClass: 'A provider-specific machine template (instance types, image, volumes), shared by the clusters of its namespace like a StorageClass.',
+  MachineDeployment: 'Declarative worker machines: replicas of a machine template, rolled out through MachineSets with revisions and rollback.',
+  MachineSet: 'Keeps a number of identical machines running; usually owned by a MachineDeployment.',
+  Machine: 'One machine: an instance of the provider that becomes a node of the cluster.',
+  MachineHealthCheck: 'Marks machines whose nodes are unhealthy for remediation, within limits on how many at once.',
+};
+
+const BASE_OPTIONS = {
+  target: 'openapi-3.0',
+  io: 'input',
+  cycles: 'throw',
+  reused: 'inline',
+  unrepresentable: 'throw',
+} as const;
+
+/** Rewrites a schema tree bottom-up; `fn` gets each schema object after its children were rewritten. */
+function mapSchema(node: unknown, fn: (s: JsonSchema) => JsonSchema): unknown {
+  if (Array.isArray(node)) return node.map((n) => mapSchema(n, fn));
+  if (!node || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'enum' || k === 'default') out[k] = v; // data, not schemas
+    else if (k === 'properties' && v && typeof v === 'object')
+      // A map of schemas, not a schema: its keys are field names (`type` is a field of a condition).
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, mapSchema(sub, fn)]));
+    else out[k] = mapSchema(v, fn);
+  }
+  return fn(out);
+}
+
+/** Clean-ups for both outputs: no ids (OpenAPI 3.0 has none), no safe-integer bounds zod adds to .int(). */
+function tidy(s: JsonSchema): JsonSchema {
+  const { $id: _id, $schema: _schema, ...rest } = s;
+  if (rest['type'] === 'integer') {
+    if (rest['maximum'] === SAFE_INT) delete rest['maximum'];
+    if (rest['minimum'] === -SAFE_INT) delete rest['minimum'];
+  }
+  // z.literal([0, 1]) is emitted as a number enum; its values are integers.
+  if (rest['type'] === 'number' && Array.isArray(rest['enum']) && rest['enum'].every((v) => Number.isInteger(v))) rest['type'] = 'integer';
+  return rest;
+}
+
+function isIntOrString(s: JsonSchema): boolean {
+  const any = s['anyOf'];
+  if (!Array.isArray(any) || any.length !== 2) return false;
+  const types = any.map((b) => (b as JsonSchema)['type']).sort();
+  return types[0] === 'integer' && types[1] === 'string';
+}
+
+/**
+ * Makes a zod-generated schema structural, as a CRD's openAPIV3Schema must be. What zod emits that a CRD
+ * would refuse or misread, and what happens to it here:
+ * - `additionalProperties: false` (strict objects): dropped. A CRD may not set it next to `properties`;
+ *   unknown fields are pruned by the API server instead, and refused by kubectl's strict field validation.
+ * - int-or-percent unions (`anyOf: [integer, string]`): marked `x-kubernetes-int-or-string: true`, the only
+ *   form in which a structural schema may give a type inside `anyOf`.
+ * - `$id`/`$schema` and zod's safe-integer bounds on integers: dropped.
+ * - metadata: reduced to `type: object`, as the API server validates ObjectMeta itself and refuses more.
+ * - `const` (zod's literals): the openapi-3.0 target already writes them as one-value `enum`s.
+ * - `$ref`/`$defs`: none, every schema is inlined (`reused: 'inline'`), as a CRD cannot hold references.
+ * Cross-field rules (checks written in code: CIDR overlap, odd replicas, selector matching, immutability)
+ * have no JSON schema form; the API enforces them, and the mirror validates imports through the API.
+ */
+export function structural(schema: JsonSchema): JsonSchema {
+  return mapSchema(schema, (s) => {
+    const out = tidy(s);
+    if (out['additionalProperties'] === false) delete out['additionalProperties'];
+    if (isIntOrString(out)) out['x-kubernetes-int-or-string'] = true;
+    return out;
+  }) as JsonSchema;
+}
+
+function resolveKind(kind: KindDef<ApiObject> | KindName | string): KindDef<ApiObject> {
+  const def = typeof kind === 'string' ? kindByName(kind) : kind;
+  if (!def) throw new Error(`unknown kind ${String(kind)}`);
+  return def;
+}
+
+/**
+ * The structural JSON schema of one kind (OpenAPI 3.0 flavour), ready to be a CRD version's
+ * openAPIV3Schema: see `structural` for what differs from the API's own validation.
+ */
+export function kindJsonSchema(kind: KindDef<ApiObject> | KindName | string): JsonSchema {
+  const def = resolveKind(kind);
+  const raw = z.toJSONSchema(def.schema, BASE_OPTIONS) as JsonSchema;
+  const s = structural(raw);
+  const props = { ...(s['properties'] as JsonSchema) };
+  props['apiVersion'] = { type: 'string', description: `APIVersion of the object: ${API_VERSION}.` };
+  props['kind'] = { type: 'string', description: `Kind of the object: ${def.kind}.` };
+  props['metadata'] = { type: 'object' };
+  const required = ((s['required'] as string[] | undefined) ?? []).filter((r) => !['apiVersion', 'kind', 'metadata'].includes(r));
+  return {
+    type: 'object',
+    description: KIND_DESCRIPTIONS[def.kind as KindName],
+    properties: props,
+    ...(required.length ? { required } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The OpenAPI document.
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const PREFIX = `/apis/${GROUP}/${VERSION}`;
+const JSON_TYPE = 'application/json';
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const MERGE_PATCH_TYPE = 'application/merge-patch+json';
+
+/** The body of every error, and of a DELETE that removed the object (metav1.Status). */
+const statusSchemas: Record<string, JsonSchema> = {
+  StatusCause: {
+    type: 'object',
+    description: 'One invalid field: `field` is a path such as spec.template.spec.version or metadata.labels[app].',
+    properties: {
+      reason: {
+        type: 'string',
+        description: 'FieldValueInvalid, FieldValueRequired, FieldValueNotSupported, FieldValueForbidden, FieldValueDuplicate or FieldValueTooLong.',
+      },
+      message: { type: 'string' },
+      field: { type: 'string' },
+    },
+  },
+  StatusDetails: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      group: { type: 'string' },
+      kind: { type: 'string' },
+      uid: { type: 'string' },
+      causes: { type: 'array', items: ref('StatusCause') },
+      retryAfterSeconds: { type: 'integer', minimum: 0 },
+    },
+  },
+  Status: {
+    type: 'object',
+    description: 'A Kubernetes Status: the body of every error response.',
+    required: ['apiVersion', 'kind', 'status', 'code'],
+    properties: {
+      apiVersion: { type: 'string', enum: ['v1'] },
+      kind: { type: 'string', enum: ['Status'] },
+      metadata: { type: 'object' },
+      status: { type: 'string', enum: ['Success', 'Failure'] },
+      message: { type: 'string' },
+      reason: {
+        type: 'string',
+        enum: [
+          'BadRequest',
+          'Forbidden',
+          'NotFound',
+          'MethodNotAllowed',
+          'NotAcceptable',
+          'AlreadyExists',
+          'Conflict',
+          'RequestEntityTooLarge',
+          'UnsupportedMediaType',
+          'Invalid',
+          'InternalError',
+          'ServiceUnavailable',
+        ],
+      },
+      code: { type: 'integer' },
+      details: ref('StatusDetails'),
+    },
+  },
+  ListMeta: {
+    type: 'object',
+    properties: { resourceVersion: { type: 'string' }, continue: { type: 'string' } },
+  },
+  DeleteOptions: {
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string', enum: ['DeleteOptions'] },
+      preconditions: {
+        type: 'object',
+        description: 'The delete happens only if the object still has this uid and resourceVersion.',
+        properties: { uid: { type: 'string' }, resourceVersion: { type: 'string' } },
+      },
+    },
+  },
+  MachineDeploymentRollback: {
+    type: 'object',
+    description: 'Puts the template of an earlier revision back, as `kubectl rollout undo` does.',
+    additionalProperties: false,
+    properties: {
+      toRevision: { type: 'integer', minimum: 0, default: 0, description: 'The revision to go back to; 0 means the previous one.' },
+    },
+  },
+  Discovery: { type: 'object', description: 'APIGroupList, APIGroup or APIResourceList, as Kubernetes serves them.' },
+};
+
+/** Component schemas of the kinds, with one shared ObjectMeta referenced from each. */
+function kindSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(objectMeta, { id: 'ObjectMeta' });
+  for (const k of KINDS) registry.add(k.schema, { id: k.kind });
+  const { schemas } = z.toJSONSchema(registry, { ...BASE_OPTIONS, uri: (id) => `#/components/schemas/${id}` });
+  const out: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const s = mapSchema(schema, tidy) as JsonSchema;
+    const description = KIND_DESCRIPTIONS[id as KindName];
+    out[id] = description ? { description, ...s } : s;
+  }
+  for (const k of KINDS)
+    out[`${k.kind}List`] = {
+      type: 'object',
+      required: ['apiVersion', 'kind', 'items'],
+      properties: {
+        apiVersion: { type: 'string', enum: [API_VERSION] },
+        kind: { type: 'string', enum: [`${k.kind}List`] },
+        metadata: ref('ListMeta'),
+        items: { type: 'array', items: ref(k.kind) },
+      },
+    };
+  return out;
+}
+
+const content = (schema: JsonSchema, types: readonly string[] = [JSON_TYPE, ...YAML_TYPES]) =>
+  Object.fromEntries(types.map((t) => [t, { schema }]));
+
+const errorResponse = (description: string) => ({ description, content: content(ref('Status'), [JSON_TYPE, 'application/yaml']) });
+
+const responses = {
+  BadRequest: errorResponse('BadRequest: the body is not valid JSON or YAML, or contradicts the URL.'),
+  NotFound: errorResponse('NotFound: no such object.'),
+  AlreadyExists: errorResponse('AlreadyExists: an object of that kind and name exists in the namespace.'),
+  Conflict: errorResponse('Conflict: metadata.resourceVersion is stale; the message names the current one.'),
+  TooLarge: errorResponse('RequestEntityTooLarge: the body is over 256 KiB.'),
+  UnsupportedMediaType: errorResponse('UnsupportedMediaType: the body is neither JSON nor YAML (nor a merge patch for PATCH).'),
+  Invalid: errorResponse('Invalid: details.causes name every field that breaks a rule.'),
+  InternalError: errorResponse('InternalError.'),
+};
+const r = (name: keyof typeof responses) => ({ $ref: `#/components/responses/${name}` });
+
+const parameters = {
+  namespace: { name: 'namespace', in: 'path', required: true, description: 'The namespace of the objects.', schema: { type: 'string' } },
+  name: { name: 'name', in: 'path', required: true, description: 'The name of the object.', schema: { type: 'string' } },
+  labelSelector: {
+    name: 'labelSelector',
+    in: 'query',
+    required: false,
+    description: 'Only objects whose labels match, e.g. `clusterless.dev/cluster-name=prod,tier in (a,b)`.',
+    schema: { type: 'string' },
+  },
+  fieldSelector: {
+    name: 'fieldSelector',
+    in: 'query',
+    required: false,
+    description: 'Only objects whose fields match, e.g. `metadata.name=web` or `spec.clusterName=prod`.',
+    schema: { type: 'string' },
+  },
+};
+const p = (name: keyof typeof parameters) => ({ $ref: `#/components/parameters/${name}` });
+
+const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: content(schema, [JSON_TYPE, 'application/yaml']) });
+
+function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
+  const K = def.kind;
+  const tags = [K];
+  const writeErrors = { '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '413': r('TooLarge'), '415': r('UnsupportedMediaType'), '422': r('Invalid'), '500': r('InternalError') };
+  const objectBody = { required: true, content: content(ref(K)) };
+  const mergePatchBody = {
+    required: true,
+    description: 'A JSON merge patch (RFC 7396); null removes a field.',
+    content: { [MERGE_PATCH_TYPE]: { schema: { type: 'object' } }, [JSON_TYPE]: { schema: { type: 'object' } } },
+  };
+  const collection = `${PREFIX}/namespaces/{namespace}/${def.plural}`;
+  const item = `${collection}/{name}`;
+  const paths: Record<string, JsonSchema> = {
+    [`${PREFIX}/${def.plural}`]: {
+      get: {
+        operationId: `list${K}ForAllNamespaces`,
+        summary: `List ${K} objects of every namespace.`,
+        tags,
+        parameters: [p('labelSelector'), p('fieldSelector')],
+        responses: { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '500': r('InternalError') },
+      },
+    },
+    [collection]: {
+      parameters: [p('namespace')],
+      get: {
+        operationId: `list${K}`,
+        summary: `List ${K} objects of a namespace.`,
+        tags,
+        parameters: [p('labelSelector'), p('fieldSelector')],
+        responses: { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '500': r('InternalError') },
+      },
+      post: {
+        operationId: `create${K}`,
+        summary: `Create a ${K}: defaults are filled in, unknown fields and invalid values refused.`,
+        tags,
+        requestBody: objectBody,
+        responses: { '201': ok(ref(K), 'Created'), ...writeErrors, '409': r('AlreadyExists') },
+      },
+    },
+    [item]: {
+      parameters: [p('namespace'), p('name')],
+      get: { operationId: `read${K}`, tags, responses: { '200': ok(ref(K)), '404': r('NotFound'), '500': r('InternalError') } },
+      put: {
+        operationId: `replace${K}`,
+        summary: `Replace a ${K}; with metadata.resourceVersion set, only if it is still current.`,
+        tags,
+        requestBody: objectBody,
+        responses: { '200': ok(ref(K)), ...writeErrors },
+      },
+      patch: {
+        operationId: `patch${K}`,
+        summary: `Merge-patch a ${K}, e.g. {"spec":{"replicas":3}}.`,
+        tags,
+        requestBody: mergePatchBody,
+        responses: { '200': ok(ref(K)), ...writeErrors },
+      },
+      delete: {
+        operationId: `delete${K}`,
+        summary: `Delete a ${K}: sets deletionTimestamp; the object goes when its teardown ends.`,
+        tags,
+        requestBody: { required: false, content: content(ref('DeleteOptions'), [JSON_TYPE]) },
+        responses: {
+          '200': ok({ oneOf: [ref(K), ref('Status')] }, `The ${K} being deleted, or a Success Status when it is gone.`),
+          '404': r('NotFound'),
+          '409': r('Conflict'),
+          '500': r('InternalError'),
+        },
+      },
+    },
+    [`${item}/status`]: {
+      parameters: [p('namespace'), p('name')],
+      get: { operationId: `read${K}Status`, tags, responses: { '200': ok(ref(K)), '404': r('NotFound'), '500': r('InternalError') } },
+      put: {
+        operationId: `replace${K}Status`,
+        summary: 'Replace the status only; spec and metadata stay as stored.',
+        tags,
+        requestBody: objectBody,
+        responses: { '200': ok(ref(K)), ...writeErrors },
+      },
+      patch: { operationId: `patch${K}Status`, tags, requestBody: mergePatchBody, responses: { '200': ok(ref(K)), ...writeErrors } },
+    },
+  };
+  if (K === 'MachineDeployment')
+    paths[`${item}/rollback`] = {
+      parameters: [p('namespace'), p('name')],
+      post: {
+        operationId: 'rollbackMachineDeployment',
+        summary: 'Roll back to an earlier revision (0 = the previous one), as `kubectl rollout undo`.',
+        tags,
+        requestBody: { required: true, content: content(ref('MachineDeploymentRollback'), [JSON_TYPE, 'application/yaml']) },
+        responses: { '200': ok(ref(K)), '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '422': r('Invalid'), '500': r('InternalError') },
+      },
+    };
+  return paths;
+}
+
+function buildDocument(): JsonSchema {
+  const discovery = (operationId: string, summary: string) => ({
+    get: { operationId, summary, tags: ['discovery'], responses: { '200': ok(ref('Discovery')) } },
+  });
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'clusterless',
+      version: VERSION,
+      description:
+        'A serverless Cluster API for AWS. Kubernetes-style resource API of the clusterless.dev group: bodies in JSON or YAML (at most 256 KiB), errors as Kubernetes Status objects.',
+    },
+    tags: [...KINDS.map((k) => ({ name: k.kind, description: KIND_DESCRIPTIONS[k.kind as KindName] })), { name: 'discovery' }, { name: 'service' }],
+    paths: {
+      '/healthz': {
+        get: {
+          operationId: 'healthz',
+          tags: ['service'],
+          responses: { '200': { description: 'The server is up.', content: { 'text/plain': { schema: { type: 'string', enum: ['ok'] } } } } },
+        },
+      },
+      '/openapi/v3': {
+        get: { operationId: 'openapi', summary: 'This document.', tags: ['service'], responses: { '200': { description: 'OK', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } } },
+      },
+      '/apis': discovery('getAPIGroupList', 'The API groups served.'),
+      [`/apis/${GROUP}`]: discovery('getAPIGroup', `The versions of ${GROUP}.`),
+      [PREFIX]: discovery('getAPIResources', `The resources of ${API_VERSION}.`),
+      ...Object.assign({}, ...KINDS.map(kindPaths)),
+    },
+    components: {
+      schemas: { ...statusSchemas, ...kindSchemas() },
+      responses,
+      parameters,
+    },
+  };
+}
+
+let cached: string | undefined;
+
+/** The OpenAPI 3.0 document of the HTTP API. Built once; each call returns a fresh copy. */
+export function openApiDocument(): JsonSchema {
+  cached ??= JSON.stringify(buildDocument());
+  return JSON.parse(cached) as JsonSchema;
+}
