@@ -1,0 +1,304 @@
+/**
+ * MachineProvider on EC2. Learnt from cluster-api-provider-aws pkg/cloud/services/ec2/instances.go
+ * (GetRunningInstanceByTags before CreateInstance, runInstance with TagSpecifications for the instance and
+ * its volumes, the root device name from DescribeImages, SDKToInstance and its addresses), written anew:
+ *
+ * create: 1. DescribeInstances by the machine-uid tag in a live state -> adopt (moto ignores ClientToken, and a
+ *            token alone does not cover a crash between RunInstances and recording the instance id);
+ *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order,
+ *            moving on when EC2 has no capacity; each (type, subnet) attempt has its own ClientToken derived
+ *            from the Machine's, because EC2 refuses one token with other parameters
+ *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it.
+ *         The instance is returned as RunInstances reports it (pending) and never read back by id here, so
+ *         EC2's eventual consistency (InvalidInstanceID.NotFound for a moment after a launch) cannot fail it.
+ * describe: one paginated DescribeInstances filtered by the cluster tag.
+ * delete: TerminateInstances of the live instances tagged with the machine uid, plus the given id. An id EC2
+ *         does not know and no tag lookup saw is gone; one the lookup saw but TerminateInstances does not know
+ *         yet (just launched) is InstanceNotFoundError, for the workflow to retry, never "gone".
+ */
+import { createHash } from 'node:crypto';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  paginateDescribeInstances,
+  type EC2Client,
+  type Filter,
+  type Instance,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import type { InstanceFact, InstanceState } from '../../core/observed.js';
+import {
+  InsufficientCapacityError,
+  InstanceNotFoundError,
+  InvalidSpecError,
+  ProviderError,
+  systemClock,
+  type Clock,
+  type LaunchSpec,
+  type MachineProvider,
+} from '../../ports.js';
+import { zonesFor } from '../sim/placement.js';
+import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from './errors.js';
+import { LIVE_STATES, TagKeys, clusterTagValue, machineTags, tagFilter, tagValue, toTagList } from './tags.js';
+
+export interface Ec2MachineProviderOptions {
+  /** A client of the region the clusters run in (see createEc2Client for its retry settings). */
+  client: EC2Client;
+  /** @default systemClock */
+  clock?: Clock;
+  /** DescribeInstances page size (5 to 1000). @default 1000 */
+  pageSize?: number;
+  /**
+   * Resolves a MachineClass's imageSsmParameter to an AMI id (an SSM GetParameter). Without it such classes
+   * fail with InvalidSpecError: the SSM client is not a dependency yet.
+   * @default - imageSsmParameter is refused
+   */
+  resolveImageParameter?: (parameterName: string) => Promise<string>;
+  /** How long the root device name of an AMI is cached. @default 3600 */
+  imageCacheSeconds?: number;
+}
+
+/** EC2 caps user data at 16 KB before base64. */
+const MAX_USER_DATA_BYTES = 16 * 1024;
+
+/**
+ * The PUT response hop limit of IMDSv2 tokens. 1 keeps the instance role's credentials away from pods on the
+ * pod network (their packets take a second hop); the node's own agents (kubelet, cloud provider, CNI) run on
+ * the host network and need only one. Pods that need AWS use IRSA or Pod Identity. Cluster API AWS's default.
+ */
+export const IMDS_HOP_LIMIT = 1;
+
+type Subnet = NonNullable<LaunchSpec['clusterProvider']['aws']>['subnets'][number];
+
+export class Ec2MachineProvider implements MachineProvider {
+  private readonly client: EC2Client;
+  private readonly clock: Clock;
+  private readonly pageSize: number;
+  private readonly resolveImageParameter: ((name: string) => Promise<string>) | undefined;
+  private readonly imageCacheMs: number;
+  private readonly rootDevices = new Map<string, { name: string; at: number }>();
+  private regionChecked: string | undefined;
+
+  constructor(options: Ec2MachineProviderOptions) {
+    this.client = options.client;
+    this.clock = options.clock ?? systemClock;
+    this.pageSize = options.pageSize ?? 1000;
+    this.resolveImageParameter = options.resolveImageParameter;
+    this.imageCacheMs = (options.imageCacheSeconds ?? 3600) * 1000;
+  }
+
+  async create(spec: LaunchSpec): Promise<InstanceFact> {
+    const aws = spec.machineClass.aws;
+    const cluster = spec.clusterProvider.aws;
+    if (!aws) throw new InvalidSpecError(`machine ${spec.machineName}: its MachineClass has no aws settings`);
+    if (!cluster) throw new InvalidSpecError(`machine ${spec.machineName}: cluster ${spec.clusterName} has no aws provider settings`);
+    await this.checkRegion(cluster.region);
+    const userData = encodeUserData(spec.userData);
+
+    const [adopted] = await this.liveInstancesOf(spec.machineUid);
+    if (adopted) return toFact(adopted, spec.machineUid);
+
+    const imageId = await this.imageId(aws);
+    const rootDeviceName = await this.rootDeviceName(imageId);
+    const subnets = subnetsFor(spec, cluster.subnets);
+    const tags = toTagList(machineTags(spec));
+    const refused: string[] = [];
+    let lastRefusal: unknown;
+    for (const subnet of subnets)
+      for (const instanceType of aws.instanceTypes) {
+        const input: RunInstancesCommandInput = {
+          MinCount: 1,
+          MaxCount: 1,
+          ClientToken: attemptToken(spec.clientToken, instanceType, subnet.id),
+          ImageId: imageId,
+          InstanceType: instanceType as RunInstancesCommandInput['InstanceType'],
+          SubnetId: subnet.id,
+          ...(cluster.securityGroupIds.length ? { SecurityGroupIds: cluster.securityGroupIds } : {}),
+          ...(cluster.sshKeyName ? { KeyName: cluster.sshKeyName } : {}),
+          ...(aws.iamInstanceProfile
+            ? { IamInstanceProfile: aws.iamInstanceProfile.startsWith('arn:') ? { Arn: aws.iamInstanceProfile } : { Name: aws.iamInstanceProfile } }
+            : {}),
+          BlockDeviceMappings: [
+            {
+              DeviceName: rootDeviceName,
+              Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: aws.rootVolume.type, Encrypted: true, DeleteOnTermination: true },
+            },
+          ],
+          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: IMDS_HOP_LIMIT },
+          ...(aws.spot
+            ? {
+                InstanceMarketOptions: {
+                  MarketType: 'spot',
+                  SpotOptions: {
+                    SpotInstanceType: 'one-time',
+                    InstanceInterruptionBehavior: 'terminate',
+                    ...(aws.spot.maxPrice ? { MaxPrice: aws.spot.maxPrice } : {}),
+                  },
+                },
+              }
+            : {}),
+          ...(userData !== undefined ? { UserData: userData } : {}),
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: tags },
+            { ResourceType: 'volume', Tags: tags },
+          ],
+        };
+        try {
+          const out = await this.client.send(new RunInstancesCommand(input));
+          const instance = out.Instances?.[0];
+          if (!instance?.InstanceId) throw new ProviderError(`RunInstances returned no instance for machine ${spec.machineName}`);
+          return toFact(instance, spec.machineUid);
+        } catch (e) {
+          const code = errorCode(e);
+          if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
+          refused.push(`${instanceType} in ${subnet.availabilityZone} (${code})`);
+          lastRefusal = e;
+        }
+      }
+    throw new InsufficientCapacityError(`machine ${spec.machineName}: no capacity for ${refused.join(', ')}`, { cause: lastRefusal });
+  }
+
+  async describe(namespace: string, clusterName: string): Promise<InstanceFact[]> {
+    const facts: InstanceFact[] = [];
+    const filters = [tagFilter(TagKeys.cluster, clusterTagValue(namespace, clusterName))];
+    try {
+      for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
+        for (const r of page.Reservations ?? [])
+          for (const i of r.Instances ?? []) {
+            // Every instance we launch has both tags (TagSpecifications are atomic with the launch); one
+            // without a machine uid is not ours to manage.
+            const uid = tagValue(i.Tags, TagKeys.machineUid);
+            if (uid) facts.push(toFact(i, uid));
+          }
+    } catch (e) {
+      throw toProviderError(e);
+    }
+    return facts.sort((a, b) => (a.launchTime ?? '').localeCompare(b.launchTime ?? '') || a.instanceId.localeCompare(b.instanceId));
+  }
+
+  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<void> {
+    const seen = new Set((await this.liveInstancesOf(target.machineUid)).map((i) => i.InstanceId!));
+    const ids = new Set(seen);
+    if (target.instanceId) ids.add(target.instanceId);
+    if (ids.size === 0) return;
+    try {
+      await this.terminate([...ids]);
+      return;
+    } catch (e) {
+      if (errorCode(e) !== INSTANCE_NOT_FOUND) throw toProviderError(e);
+    }
+    // One of the ids is unknown to EC2: one at a time, to tell which.
+    for (const id of ids) {
+      try {
+        await this.terminate([id]);
+      } catch (e) {
+        if (errorCode(e) !== INSTANCE_NOT_FOUND) throw toProviderError(e);
+        if (seen.has(id))
+          throw new InstanceNotFoundError(`instance ${id} of machine uid ${target.machineUid} is tagged but not yet known to TerminateInstances (eventual consistency); retry`, { cause: e });
+      }
+    }
+  }
+
+  // --- internals ------------------------------------------------------------------------------------------
+
+  private async terminate(ids: string[]): Promise<void> {
+    await this.client.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  }
+
+  /** The machine's instances that are, or may again be, running; oldest first. */
+  private async liveInstancesOf(machineUid: string): Promise<Instance[]> {
+    const filters: Filter[] = [tagFilter(TagKeys.machineUid, machineUid), { Name: 'instance-state-name', Values: LIVE_STATES }];
+    const found: Instance[] = [];
+    try {
+      for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
+        for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []).filter((i) => i.InstanceId));
+    } catch (e) {
+      throw toProviderError(e);
+    }
+    return found.sort((a, b) => (a.LaunchTime?.getTime() ?? 0) - (b.LaunchTime?.getTime() ?? 0) || a.InstanceId!.localeCompare(b.InstanceId!));
+  }
+
+  /** One provider serves one region: describe has no cluster settings to choose a client by. */
+  private async checkRegion(region: string): Promise<void> {
+    if (this.regionChecked === region) return;
+    const own = await this.client.config.region();
+    if (own !== region) throw new InvalidSpecError(`the cluster is in region ${region}, but this provider's EC2 client is for ${own}`);
+    this.regionChecked = region;
+  }
+
+  private async imageId(aws: NonNullable<LaunchSpec['machineClass']['aws']>): Promise<string> {
+    if (aws.ami) return aws.ami;
+    const parameter = aws.imageSsmParameter!;
+    if (!this.resolveImageParameter)
+      throw new InvalidSpecError(`imageSsmParameter ${parameter} cannot be resolved by this host (no SSM resolver configured); set ami in the MachineClass instead`);
+    try {
+      return await this.resolveImageParameter(parameter);
+    } catch (e) {
+      throw toProviderError(e);
+    }
+  }
+
+  /** The AMI's root device, so that the encrypted volume replaces the root one instead of adding a disk. */
+  private async rootDeviceName(imageId: string): Promise<string> {
+    const now = this.clock.now().getTime();
+    const cached = this.rootDevices.get(imageId);
+    if (cached && now - cached.at < this.imageCacheMs) return cached.name;
+    let name: string | undefined;
+    try {
+      const out = await this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      name = out.Images?.[0]?.RootDeviceName;
+    } catch (e) {
+      throw toProviderError(e);
+    }
+    if (!name) throw new InvalidSpecError(`AMI ${imageId} was not found (or has no root device)`);
+    this.rootDevices.set(imageId, { name, at: now });
+    return name;
+  }
+}
+
+/**
+ * The ClientToken of one launch attempt: deterministic in (Machine token, type, subnet), at most 64 ASCII
+ * characters as EC2 requires, and different for each attempt of a fallback.
+ */
+export function attemptToken(clientToken: string, instanceType: string, subnetId: string): string {
+  return createHash('sha256').update(`${clientToken}\n${instanceType}\n${subnetId}`).digest('hex').slice(0, 64);
+}
+
+/** Subnets in the order to try: the zones from the shared placement rules, each mapped to its subnet. */
+function subnetsFor(spec: LaunchSpec, subnets: Subnet[]): Subnet[] {
+  return zonesFor(spec, '').map((zone) => subnets.find((s) => s.availabilityZone === zone)!);
+}
+
+function encodeUserData(userData: string | undefined): string | undefined {
+  if (userData === undefined || userData === '') return undefined;
+  const bytes = Buffer.from(userData, 'utf8');
+  if (bytes.length > MAX_USER_DATA_BYTES) throw new InvalidSpecError(`user data is ${bytes.length} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
+  return bytes.toString('base64');
+}
+
+const STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
+
+function toFact(i: Instance, machineUid: string): InstanceFact {
+  const az = i.Placement?.AvailabilityZone;
+  const state = STATES.find((s) => s === i.State?.Name) ?? 'pending';
+  const addresses: NonNullable<InstanceFact['addresses']> = [];
+  const add = (type: NonNullable<InstanceFact['addresses']>[number]['type'], address: string | undefined) => {
+    if (address) addresses.push({ type, address });
+  };
+  add('InternalIP', i.PrivateIpAddress);
+  add('ExternalIP', i.PublicIpAddress);
+  add('InternalDNS', i.PrivateDnsName);
+  add('ExternalDNS', i.PublicDnsName);
+  return {
+    machineUid: tagValue(i.Tags, TagKeys.machineUid) ?? machineUid,
+    instanceId: i.InstanceId!,
+    providerID: `aws:///${az ?? ''}/${i.InstanceId!}`,
+    state,
+    ...(az ? { availabilityZone: az } : {}),
+    ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
+    ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}),
+    ...(addresses.length ? { addresses } : {}),
+  };
+}

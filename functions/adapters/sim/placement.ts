@@ -1,0 +1,32 @@
+/**
+ * Placement shared by the providers: which zones a machine may use and in which order to try them. Pure; it
+ * could live in core/ next to failure-domains.ts, and restates its rules (the cluster's zones narrowed to
+ * the class's) for the provider side.
+ */
+import { InvalidSpecError, type LaunchSpec } from '../../ports.js';
+import { seededUnit } from './random.js';
+
+/**
+ * The zones a launch may use, in the order to try them: the pinned failure domain alone, or the cluster's
+ * zones narrowed to the class's, rotated to start at a zone picked by the machine uid (unpinned machines
+ * spread, and a retried launch tries the same order). The ec2 adapter maps the zones to the subnets of the cluster.
+ */
+export function zonesFor(spec: LaunchSpec, defaultZone: string): string[] {
+  const p = spec.clusterProvider;
+  const clusterZones = p.aws ? p.aws.subnets.map((s) => s.availabilityZone) : (p.sim?.failureDomains ?? []);
+  const classZones = spec.machineClass.aws?.failureDomains ?? spec.machineClass.sim?.failureDomains ?? [];
+  const allowed =
+    clusterZones.length === 0 ? classZones : classZones.length === 0 ? clusterZones : clusterZones.filter((z) => classZones.includes(z));
+  if (spec.failureDomain !== undefined) {
+    if (allowed.includes(spec.failureDomain) || (clusterZones.length === 0 && classZones.length === 0)) return [spec.failureDomain];
+    throw new InvalidSpecError(
+      `failure domain ${spec.failureDomain} is not one the machine may use (${allowed.length ? allowed.join(', ') : 'none'})`,
+    );
+  }
+  if (allowed.length === 0) {
+    if (clusterZones.length > 0) throw new InvalidSpecError(`the machine class allows none of the cluster's zones (${clusterZones.join(', ')})`);
+    return [defaultZone];
+  }
+  const start = Math.floor(seededUnit('zones', spec.machineUid) * allowed.length);
+  return [...allowed.slice(start), ...allowed.slice(0, start)];
+}

@@ -1,0 +1,459 @@
+/**
+ * A simulated cloud in process: instances that boot, nodes that register and become Ready, failures, and
+ * out-of-band kills, all driven by an injected Clock. States are computed from recorded times (launch, running,
+ * node ready, terminated) rather than advanced by timers, so a fake clock, a time-scaled clock or a restart
+ * from a snapshot all see the same world, and there is nothing to stop.
+ *
+ * Semantics follow EC2 where the workflows depend on them:
+ * - a launch is pending for bootSeconds, then running; its node registers NotReady when the instance runs and
+ *   becomes Ready nodeReadySeconds later;
+ * - a ClientToken seen before returns the same instance (whatever its state), as RunInstances does; the
+ *   machine-uid adoption (a live instance of the same uid is returned) is checked first, as the ec2 adapter does;
+ * - `failureRate` makes a launch succeed and the instance then terminate while booting (StateReason
+ *   Server.InternalError), which is what a real failed boot looks like: the workflow has to notice a dead
+ *   instance, not just retry a call. Capacity errors are a separate fault (failCapacity);
+ * - a terminated instance stays visible (state terminated) for terminatedRetentionSeconds, then vanishes;
+ *   its node's conditions go Unknown at once (the kubelet stopped posting) and the node is deleted
+ *   nodeDeletionSeconds later, as the cloud node lifecycle controller does.
+ */
+import type { MachineRole, LaunchSpec, Clock } from '../../ports.js';
+import { InsufficientCapacityError, InvalidSpecError } from '../../ports.js';
+import type { InstanceFact, InstanceState, NodeCondition, NodeFact } from '../../core/observed.js';
+import { zonesFor } from './placement.js';
+import { seededHex, seededUnit } from './random.js';
+
+/** The zone of machines of a cluster that declares no failure domains. */
+export const DEFAULT_SIM_ZONE = 'sim-zone';
+/** The instance type of machines whose class names none (sim classes do not). */
+export const DEFAULT_SIM_INSTANCE_TYPE = 'sim.standard';
+// The MachineClass schema's defaults, for classes without a sim section (an aws class run in the simulator).
+const DEFAULT_BOOT_SECONDS = 5;
+const DEFAULT_NODE_READY_SECONDS = 2;
+
+/** Why an instance stopped, with EC2's StateReason codes. */
+export type SimStateReason = 'Server.InternalError' | 'Client.UserInitiatedShutdown' | 'Sim.Killed';
+
+/** One instance as the simulator keeps it (and persists it). Times are ISO 8601. */
+export interface SimInstanceRecord {
+  instanceId: string;
+  machineUid: string;
+  machineName: string;
+  namespace: string;
+  clusterName: string;
+  role: MachineRole;
+  version: string;
+  zone: string;
+  instanceType: string;
+  clientToken: string;
+  privateIp: string;
+  launchTime: string;
+  runningAt: string;
+  nodeReadyAt: string;
+  /** When the instance terminates: in the past once killed or deleted, in the future for a doomed boot. */
+  terminatedAt?: string;
+  stateReason?: SimStateReason;
+  /** Node conditions set by setNodeCondition; they replace the simulated ones while the node lives. */
+  nodeConditions?: NodeCondition[];
+}
+
+/** What toJSON writes and fromJSON reads. */
+export interface SimSnapshot {
+  version: 1;
+  seed: number;
+  instances: SimInstanceRecord[];
+}
+
+/** Where a SimCloud keeps its state across restarts (see JsonFileSimPersistence). */
+export interface SimPersistence {
+  load(): SimSnapshot | undefined;
+  save(snapshot: SimSnapshot): void;
+}
+
+export interface SimCloudOptions {
+  clock: Clock;
+  /**
+   * Seed of every random draw (launch failures, instance ids, addresses). Draws are keyed by machine uid and
+   * ClientToken, so the same seed gives the same outcomes whatever the order of launches.
+   * @default - the snapshot's seed, else 1
+   */
+  seed?: number;
+  /** @default 3600 - EC2 shows terminated instances for about an hour */
+  terminatedRetentionSeconds?: number;
+  /** How long the node of a terminated instance stays (conditions Unknown) before it is deleted. @default 40 */
+  nodeDeletionSeconds?: number;
+  /** @default DEFAULT_SIM_INSTANCE_TYPE */
+  instanceType?: string;
+  /** Loaded at construction, saved after every change. @default - state in memory only */
+  persistence?: SimPersistence;
+  /** Initial state (fromJSON); wins over what persistence loads. */
+  snapshot?: SimSnapshot;
+}
+
+/** An instance with its state now, for listings (`clusterless get` of the simulator, tests). */
+export interface SimInstanceView extends SimInstanceRecord {
+  state: InstanceState;
+}
+
+export interface CapacityFault {
+  zone?: string;
+  instanceType?: string;
+  /** How many launch attempts it refuses before it lifts itself. @default - until removed */
+  launches?: number;
+}
+
+export interface NodeConditionInput {
+  type: string;
+  status: NodeCondition['status'];
+  reason?: string;
+  message?: string;
+}
+
+const ms = (iso: string): number => Date.parse(iso);
+const iso = (t: number): string => new Date(t).toISOString();
+
+export class SimCloud {
+  private readonly clock: Clock;
+  readonly seed: number;
+  private readonly retentionMs: number;
+  private readonly nodeDeletionMs: number;
+  private readonly defaultInstanceType: string;
+  private readonly persistence: SimPersistence | undefined;
+  private readonly records = new Map<string, SimInstanceRecord>();
+  private throttledCalls = 0;
+  private failedNodeReads = 0;
+  private capacityFaults: CapacityFault[] = [];
+
+  constructor(options: SimCloudOptions) {
+    this.clock = options.clock;
+    this.persistence = options.persistence;
+    const snapshot = options.snapshot ?? options.persistence?.load();
+    if (snapshot && snapshot.version !== 1) throw new Error(`unsupported simulator snapshot version ${String(snapshot.version)}`);
+    this.seed = options.seed ?? snapshot?.seed ?? 1;
+    this.retentionMs = (options.terminatedRetentionSeconds ?? 3600) * 1000;
+    this.nodeDeletionMs = (options.nodeDeletionSeconds ?? 40) * 1000;
+    this.defaultInstanceType = options.instanceType ?? DEFAULT_SIM_INSTANCE_TYPE;
+    for (const r of snapshot?.instances ?? []) this.records.set(r.instanceId, structuredClone(r));
+  }
+
+  static fromJSON(snapshot: SimSnapshot, options: Omit<SimCloudOptions, 'snapshot'>): SimCloud {
+    return new SimCloud({ ...options, snapshot });
+  }
+
+  toJSON(): SimSnapshot {
+    return { version: 1, seed: this.seed, instances: [...this.records.values()].map((r) => structuredClone(r)) };
+  }
+
+  // --- the cloud's API (used by SimMachineProvider and SimNodeReader) --------------------------------------
+
+  /**
+   * Launches the Machine's instance, or returns the live one of its uid, or the one its ClientToken made.
+   * Zones are tried in order (pinned, or starting at one picked by the machine uid, so that unpinned machines
+   * spread), and within a zone the instance types in order; a capacity fault moves on to the next.
+   */
+  launch(spec: LaunchSpec): InstanceFact {
+    const now = this.now();
+    const live = this.liveRecordsOf(spec.machineUid, now);
+    if (live[0]) return this.fact(live[0], now);
+    const byToken = [...this.records.values()].find((r) => r.clientToken === spec.clientToken);
+    if (byToken) {
+      if (byToken.machineUid !== spec.machineUid)
+        throw new InvalidSpecError(`ClientToken ${spec.clientToken} was used for another machine (IdempotentParameterMismatch)`);
+      return this.fact(byToken, now);
+    }
+    const zones = zonesFor(spec, DEFAULT_SIM_ZONE);
+    const types = spec.machineClass.aws?.instanceTypes ?? [this.defaultInstanceType];
+    const refused: string[] = [];
+    for (const zone of zones)
+      for (const instanceType of types) {
+        if (this.takeCapacityFault(zone, instanceType)) {
+          refused.push(`${instanceType} in ${zone}`);
+          continue;
+        }
+        const record = this.newRecord(spec, zone, instanceType, now);
+        this.records.set(record.instanceId, record);
+        this.save();
+        return this.fact(record, now);
+      }
+    throw new InsufficientCapacityError(`insufficient capacity for ${refused.join(', ')}`);
+  }
+
+  /** Terminates the live instances of a machine uid (and the given instance id); nothing when already gone. */
+  terminate(machineUid: string, instanceId?: string): void {
+    const now = this.now();
+    const targets = this.liveRecordsOf(machineUid, now);
+    const byId = instanceId !== undefined ? this.records.get(instanceId) : undefined;
+    if (byId && !targets.includes(byId) && this.isLive(byId, now)) targets.push(byId);
+    this.stop(targets, 'Client.UserInitiatedShutdown', now);
+  }
+
+  /** Every instance of the cluster (terminated ones too, while they are retained), oldest first. */
+  describe(namespace: string, clusterName: string): InstanceFact[] {
+    const now = this.now();
+    return this.sorted()
+      .filter((r) => r.namespace === namespace && r.clusterName === clusterName)
+      .map((r) => this.fact(r, now));
+  }
+
+  /** The nodes of the cluster's instances, sorted by name as a kube-apiserver lists them. */
+  nodes(namespace: string, clusterName: string): NodeFact[] {
+    const now = this.now();
+    return this.sorted()
+      .filter((r) => r.namespace === namespace && r.clusterName === clusterName)
+      .flatMap((r) => {
+        const node = this.node(r, now);
+        return node ? [node] : [];
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // --- out-of-band events (the CLI's `sim kill`, health-check tests, chaos) ---------------------------------
+
+  /**
+   * Terminates out of band the live instance(s) of a machine, named by machine name, instance id or
+   * providerID; `namespace` narrows a machine name. Returns what was killed (nothing when no live match).
+   */
+  kill(target: string, namespace?: string): InstanceFact[] {
+    const now = this.now();
+    const targets = this.resolve(target, namespace, now);
+    this.stop(targets, 'Sim.Killed', now);
+    return targets.map((r) => this.fact(r, now));
+  }
+
+  /**
+   * Sets a condition of a live machine's node (e.g. Ready False or Unknown), replacing the simulated one
+   * until cleared. The transition time moves only when the status changes, as a kubelet reports it.
+   */
+  setNodeCondition(target: string, condition: NodeConditionInput, namespace?: string): NodeFact[] {
+    const now = this.now();
+    const targets = this.resolve(target, namespace, now);
+    for (const r of targets) {
+      const current = this.node(r, now)?.conditions.find((c) => c.type === condition.type);
+      const next: NodeCondition = {
+        type: condition.type,
+        status: condition.status,
+        lastTransitionTime: current && current.status === condition.status ? current.lastTransitionTime : iso(now),
+        ...(condition.reason !== undefined ? { reason: condition.reason } : {}),
+        ...(condition.message !== undefined ? { message: condition.message } : {}),
+      };
+      r.nodeConditions = [...(r.nodeConditions ?? []).filter((c) => c.type !== condition.type), next];
+    }
+    if (targets.length) this.save();
+    return targets.flatMap((r) => this.node(r, now) ?? []);
+  }
+
+  /** Removes overrides (one type, or all) so that the node reports its simulated conditions again. */
+  clearNodeCondition(target: string, type?: string, namespace?: string): void {
+    const targets = this.resolve(target, namespace, this.now());
+    for (const r of targets) {
+      r.nodeConditions = type === undefined ? undefined : r.nodeConditions?.filter((c) => c.type !== type);
+      if (r.nodeConditions?.length === 0) delete r.nodeConditions;
+    }
+    if (targets.length) this.save();
+  }
+
+  /** Every retained instance of every cluster, with its state now. */
+  instances(): SimInstanceView[] {
+    const now = this.now();
+    return this.sorted().map((r) => ({ ...structuredClone(r), state: stateOf(r, now) }));
+  }
+
+  // --- faults for tests and chaos -----------------------------------------------------------------------
+
+  /** The next `calls` provider calls (create, describe, delete) fail with ThrottledError. */
+  throttleNext(calls: number): void {
+    this.throttledCalls += calls;
+  }
+
+  /** The next `calls` node reads fail with NodeReaderUnavailableError (the workload API is unreachable). */
+  failNodeReads(calls: number): void {
+    this.failedNodeReads += calls;
+  }
+
+  /** Launches in a zone and/or of an instance type get no capacity; returns a function that lifts the fault. */
+  failCapacity(fault: CapacityFault): () => void {
+    const f = { ...fault };
+    this.capacityFaults.push(f);
+    return () => {
+      this.capacityFaults = this.capacityFaults.filter((x) => x !== f);
+    };
+  }
+
+  clearFaults(): void {
+    this.throttledCalls = 0;
+    this.failedNodeReads = 0;
+    this.capacityFaults = [];
+  }
+
+  /** Consumes one throttled call, if any is pending. */
+  takeThrottle(): boolean {
+    if (this.throttledCalls <= 0) return false;
+    this.throttledCalls--;
+    return true;
+  }
+
+  /** Consumes one failed node read, if any is pending. */
+  takeNodeReadFailure(): boolean {
+    if (this.failedNodeReads <= 0) return false;
+    this.failedNodeReads--;
+    return true;
+  }
+
+  // --- internals ------------------------------------------------------------------------------------------
+
+  private now(): number {
+    const now = this.clock.now().getTime();
+    // Terminated instances vanish after the retention; pruning is derivable, so it is not saved by itself.
+    for (const [id, r] of this.records)
+      if (r.terminatedAt !== undefined && ms(r.terminatedAt) + this.retentionMs <= now) this.records.delete(id);
+    return now;
+  }
+
+  private save(): void {
+    this.persistence?.save(this.toJSON());
+  }
+
+  private sorted(): SimInstanceRecord[] {
+    return [...this.records.values()].sort((a, b) => a.launchTime.localeCompare(b.launchTime) || a.instanceId.localeCompare(b.instanceId));
+  }
+
+  private isLive(r: SimInstanceRecord, now: number): boolean {
+    return r.terminatedAt === undefined || ms(r.terminatedAt) > now;
+  }
+
+  private liveRecordsOf(machineUid: string, now: number): SimInstanceRecord[] {
+    return this.sorted().filter((r) => r.machineUid === machineUid && this.isLive(r, now));
+  }
+
+  private stop(targets: SimInstanceRecord[], reason: SimStateReason, now: number): void {
+    for (const r of targets) {
+      r.terminatedAt = iso(now);
+      r.stateReason = reason;
+    }
+    if (targets.length) this.save();
+  }
+
+  private resolve(target: string, namespace: string | undefined, now: number): SimInstanceRecord[] {
+    const matches = this.sorted().filter(
+      (r) =>
+        this.isLive(r, now) &&
+        (namespace === undefined || r.namespace === namespace) &&
+        (r.instanceId === target || r.machineName === target || providerIDOf(r) === target),
+    );
+    const namespaces = new Set(matches.map((r) => r.namespace));
+    if (namespaces.size > 1)
+      throw new Error(`${target} names machines in several namespaces (${[...namespaces].sort().join(', ')}); give the namespace`);
+    return matches;
+  }
+
+  private takeCapacityFault(zone: string, instanceType: string): boolean {
+    const fault = this.capacityFaults.find((f) => (f.zone === undefined || f.zone === zone) && (f.instanceType === undefined || f.instanceType === instanceType));
+    if (!fault) return false;
+    if (fault.launches !== undefined && --fault.launches <= 0) this.capacityFaults = this.capacityFaults.filter((f) => f !== fault);
+    return true;
+  }
+
+  private newRecord(spec: LaunchSpec, zone: string, instanceType: string, now: number): SimInstanceRecord {
+    const sim = spec.machineClass.sim;
+    const bootMs = (sim?.bootSeconds ?? DEFAULT_BOOT_SECONDS) * 1000;
+    const readyMs = (sim?.nodeReadySeconds ?? DEFAULT_NODE_READY_SECONDS) * 1000;
+    const key = `${spec.machineUid}/${spec.clientToken}`;
+    const ip = seededHex(this.seed, `ip/${key}`, 6);
+    const record: SimInstanceRecord = {
+      instanceId: `i-${seededHex(this.seed, `id/${key}`, 17)}`,
+      machineUid: spec.machineUid,
+      machineName: spec.machineName,
+      namespace: spec.namespace,
+      clusterName: spec.clusterName,
+      role: spec.role,
+      version: spec.version,
+      zone,
+      instanceType,
+      clientToken: spec.clientToken,
+      privateIp: `10.${parseInt(ip.slice(0, 2), 16)}.${parseInt(ip.slice(2, 4), 16)}.${(parseInt(ip.slice(4, 6), 16) % 254) + 1}`,
+      launchTime: iso(now),
+      runningAt: iso(now + bootMs),
+      nodeReadyAt: iso(now + bootMs + readyMs),
+    };
+    // A failed boot: the instance dies at a random point while pending (before it would run).
+    const failureRate = sim?.failureRate ?? 0;
+    if (failureRate > 0 && seededUnit(this.seed, `fail/${key}`) < failureRate) {
+      record.terminatedAt = iso(now + Math.floor(bootMs * seededUnit(this.seed, `failAt/${key}`)));
+      record.stateReason = 'Server.InternalError';
+    }
+    return record;
+  }
+
+  private fact(r: SimInstanceRecord, now: number): InstanceFact {
+    return {
+      machineUid: r.machineUid,
+      instanceId: r.instanceId,
+      providerID: providerIDOf(r),
+      state: stateOf(r, now),
+      availabilityZone: r.zone,
+      instanceType: r.instanceType,
+      launchTime: r.launchTime,
+      addresses: [
+        { type: 'InternalIP', address: r.privateIp },
+        { type: 'Hostname', address: r.machineName },
+      ],
+    };
+  }
+
+  private node(r: SimInstanceRecord, now: number): NodeFact | undefined {
+    const runningAt = ms(r.runningAt);
+    const terminatedAt = r.terminatedAt !== undefined ? ms(r.terminatedAt) : undefined;
+    if (now < runningAt) return undefined;
+    // Never ran (failed boot), or deleted by the cloud node lifecycle controller after termination.
+    if (terminatedAt !== undefined && (terminatedAt <= runningAt || now >= terminatedAt + this.nodeDeletionMs)) return undefined;
+    return {
+      name: r.machineName,
+      uid: `node-${r.instanceId}`,
+      providerID: providerIDOf(r),
+      kubeletVersion: r.version,
+      conditions: terminatedAt !== undefined && now >= terminatedAt ? lostNodeConditions(iso(terminatedAt)) : this.liveNodeConditions(r, now),
+    };
+  }
+
+  private liveNodeConditions(r: SimInstanceRecord, now: number): NodeCondition[] {
+    const ready = now >= ms(r.nodeReadyAt);
+    const simulated: NodeCondition[] = [
+      ready
+        ? { type: 'Ready', status: 'True', lastTransitionTime: r.nodeReadyAt, reason: 'KubeletReady', message: 'kubelet is posting ready status' }
+        : {
+            type: 'Ready',
+            status: 'False',
+            lastTransitionTime: r.runningAt,
+            reason: 'KubeletNotReady',
+            message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady',
+          },
+      { type: 'MemoryPressure', status: 'False', lastTransitionTime: r.runningAt, reason: 'KubeletHasSufficientMemory' },
+      { type: 'DiskPressure', status: 'False', lastTransitionTime: r.runningAt, reason: 'KubeletHasNoDiskPressure' },
+      { type: 'PIDPressure', status: 'False', lastTransitionTime: r.runningAt, reason: 'KubeletHasSufficientPID' },
+    ];
+    const overrides = r.nodeConditions ?? [];
+    return [
+      ...simulated.map((c) => overrides.find((o) => o.type === c.type) ?? c),
+      ...overrides.filter((o) => !simulated.some((c) => c.type === o.type)),
+    ];
+  }
+}
+
+export function providerIDOf(r: Pick<SimInstanceRecord, 'zone' | 'instanceId'>): string {
+  return `sim:///${r.zone}/${r.instanceId}`;
+}
+
+function stateOf(r: SimInstanceRecord, now: number): InstanceState {
+  if (r.terminatedAt !== undefined && now >= ms(r.terminatedAt)) return 'terminated';
+  return now < ms(r.runningAt) ? 'pending' : 'running';
+}
+
+/** What the node lifecycle controller sets when a kubelet stops posting status (every condition Unknown). */
+function lostNodeConditions(since: string): NodeCondition[] {
+  return ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({
+    type,
+    status: 'Unknown' as const,
+    lastTransitionTime: since,
+    reason: 'NodeStatusUnknown',
+    message: 'Kubelet stopped posting node status.',
+  }));
+}

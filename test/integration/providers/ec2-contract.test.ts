@@ -1,0 +1,26 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { Ec2MachineProvider } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
+import { uniqueName } from '../../support/aws.js';
+import { runProviderContract } from '../../support/provider-contract.js';
+import { ZONES, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
+
+let client: EC2Client;
+let net: MotoNetwork;
+
+beforeAll(async () => {
+  client = motoEc2Client(inject('motoEndpoint'));
+  net = await createMotoNetwork(client);
+});
+
+afterAll(() => client.destroy());
+
+runProviderContract('ec2 on moto_server', async () => ({
+  provider: new Ec2MachineProvider({ client }),
+  zones: ZONES,
+  scheme: 'aws',
+  newCluster: (namespace = 'default') => ({ namespace, clusterName: uniqueName('c') }),
+  launchSpec: (cluster, machine) => ec2Spec(net, { ...cluster, ...machine }),
+  // moto starts instances running.
+  settle: async () => {},
+}));
