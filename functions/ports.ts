@@ -195,3 +195,26 @@ export interface NodeReader {
 export class NodeReaderUnavailableError extends Error {
   override name = 'NodeReaderUnavailableError';
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Workflows
+
+/** The state machines of statemachines/, by file name. */
+export type WorkflowName = 'reconcile-cluster' | 'provision-machine' | 'rolling-upgrade' | 'remediate' | 'delete-cluster';
+
+/**
+ * Starts executions of the state machines: Step Functions on AWS, the local ASL engine on one machine.
+ * Executions are named deterministically by the caller, so that a repeated start is a no-op.
+ */
+export interface Workflows {
+  /** `started: false` when an execution of that name exists already (Step Functions' ExecutionAlreadyExists). */
+  start(workflow: WorkflowName, executionName: string, input: Record<string, unknown>): Promise<{ started: boolean }>;
+}
+
+/**
+ * Turns "wait N seconds" into the timestamp a Wait state (TimestampPath) sleeps until. The embedded host
+ * divides by its --time-scale; on AWS it is now + N.
+ */
+export interface Timer {
+  wakeAt(seconds: number): string;
+}

@@ -1,0 +1,2 @@
+export * from './local-workflows.js';
+export * from './sfn-workflows.js';

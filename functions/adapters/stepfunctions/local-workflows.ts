@@ -1,0 +1,205 @@
+/**
+ * The local workflow engine of the embedded host: runs the very statemachines/*.asl.json files that infra/
+ * deploys, with aws-local-stepfunctions, binding every Lambda task to its handler in process and every
+ * states:startExecution task to a local child execution (DESIGN sections 5 and 8).
+ */
+import { StateMachine } from 'aws-local-stepfunctions';
+import {
+  STATE_MACHINES,
+  STATE_MACHINE_PLACEHOLDERS,
+  TASK_FUNCTIONS,
+  loadDefinition,
+  type Substitutions,
+  type TaskFunctionName,
+} from '../../../statemachines/loader.js';
+import type { WorkflowName, Workflows } from '../../ports.js';
+
+/** One entry of an execution's event log (aws-local-stepfunctions does not export the type). */
+export type EventLog = { type: string; timestamp?: number; state?: { name: string; type?: string } } & Record<string, unknown>;
+
+/** A task handler as Lambda runs it: JSON in, JSON out, errors by `name`. */
+export type TaskHandler = (event: Record<string, unknown>) => Promise<unknown>;
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const START_EXECUTION = 'arn:aws:states:::states:startExecution';
+
+export const localFunctionArn = (task: TaskFunctionName) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:clusterless-${task}`;
+export const localStateMachineArn = (name: WorkflowName) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:clusterless-${name}`;
+
+/** The substitutions the embedded host uses: ARN-shaped names that never leave the process. */
+export function localSubstitutions(): Substitutions {
+  const subs: Record<string, string> = {};
+  for (const [placeholder, task] of Object.entries(TASK_FUNCTIONS)) subs[placeholder] = localFunctionArn(task);
+  for (const [placeholder, sm] of Object.entries(STATE_MACHINE_PLACEHOLDERS)) subs[placeholder] = localStateMachineArn(sm);
+  return subs as Substitutions;
+}
+
+/** Step Functions' error for a second start of an execution name; the ASL catches it by this name. */
+export class ExecutionAlreadyExistsError extends Error {
+  override name = 'StepFunctions.ExecutionAlreadyExistsException';
+}
+
+export interface ExecutionRecord {
+  workflow: WorkflowName;
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  startedAt: Date;
+  stoppedAt?: Date;
+  error?: { name: string; message: string };
+  output?: unknown;
+}
+
+export interface LocalWorkflowsOptions {
+  /** The Lambda handler of each task function. */
+  handlers: Record<TaskFunctionName, TaskHandler>;
+  /** Divides every Retry interval (Wait states sleep until timestamps the tasks compute with the same scale). */
+  timeScale?: number;
+  /** Every state transition and execution event, for the cost meter and tests. */
+  onEvent?: (workflow: WorkflowName, event: EventLog) => void;
+  /** Called when an execution ends in failure (the sweep will start the work again). */
+  onExecutionFailed?: (record: ExecutionRecord) => void;
+}
+
+type StateDef = Record<string, unknown> & { Type?: string; Resource?: string; Retry?: { IntervalSeconds?: number }[] };
+
+/** Every state of a definition, nested Map and Parallel states included. */
+function allStates(def: { States?: Record<string, StateDef> }): [string, StateDef][] {
+  const out: [string, StateDef][] = [];
+  for (const [name, state] of Object.entries(def.States ?? {})) {
+    out.push([name, state]);
+    const nested = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, StateDef> } | undefined;
+    if (nested) out.push(...allStates(nested));
+    for (const branch of (state.Branches as { States?: Record<string, StateDef> }[] | undefined) ?? []) out.push(...allStates(branch));
+  }
+  return out;
+}
+
+export class LocalWorkflows implements Workflows {
+  private readonly machines = new Map<WorkflowName, StateMachine>();
+  private readonly taskOverrides = new Map<WorkflowName, Record<string, (input: unknown) => Promise<unknown>>>();
+  private readonly retryOverrides = new Map<WorkflowName, Record<string, number[]>>();
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly running = new Map<string, { promise: Promise<void>; abort: () => void }>();
+  private readonly arnToWorkflow = new Map<string, WorkflowName>();
+  private stopped = false;
+
+  constructor(private readonly options: LocalWorkflowsOptions) {
+    const subs = localSubstitutions();
+    const functionByArn = new Map<string, TaskFunctionName>(
+      Object.values(TASK_FUNCTIONS).map((task) => [localFunctionArn(task), task]),
+    );
+    const timeScale = options.timeScale ?? 1;
+    for (const sm of STATE_MACHINES) {
+      this.arnToWorkflow.set(localStateMachineArn(sm.name), sm.name);
+      const definition = loadDefinition(sm.name, subs) as { States?: Record<string, StateDef> };
+      const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+      const retries: Record<string, number[]> = {};
+      for (const [stateName, state] of allStates(definition)) {
+        if (state.Type === 'Task') {
+          const task = functionByArn.get(state.Resource ?? '');
+          if (task) {
+            const handler = options.handlers[task];
+            overrides[stateName] = (input) => handler(input as Record<string, unknown>) as Promise<unknown>;
+          } else if (state.Resource === START_EXECUTION) {
+            overrides[stateName] = (input) => this.startFromTask(input as Record<string, unknown>);
+          } else {
+            throw new Error(`${sm.file}: state ${stateName} calls ${state.Resource}, which the local engine cannot run`);
+          }
+        }
+        if (timeScale !== 1 && state.Retry)
+          retries[stateName] = state.Retry.map((r) => Math.max(1, Math.round(((r.IntervalSeconds ?? 1) * 1000) / timeScale)));
+      }
+      this.machines.set(sm.name, new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } }));
+      this.taskOverrides.set(sm.name, overrides);
+      this.retryOverrides.set(sm.name, retries);
+    }
+  }
+
+  async start(workflow: WorkflowName, executionName: string, input: Record<string, unknown>): Promise<{ started: boolean }> {
+    const key = `${workflow}/${executionName}`;
+    // Standard workflows refuse a name used before; Express ones do not check, and nor do we for them.
+    if (this.stopped || (workflow !== 'reconcile-cluster' && this.executions.has(key))) return { started: false };
+    const machine = this.machines.get(workflow);
+    if (!machine) throw new Error(`unknown workflow ${workflow}`);
+    const record: ExecutionRecord = { workflow, name: executionName, status: 'RUNNING', startedAt: new Date() };
+    this.executions.set(key, record);
+    const stateMachineArn = localStateMachineArn(workflow);
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.taskOverrides.get(workflow) as never,
+        retryIntervalOverrides: this.retryOverrides.get(workflow),
+      },
+      context: {
+        Execution: {
+          Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`,
+          Name: executionName,
+          Input: input,
+          StartTime: record.startedAt.toISOString(),
+        },
+        StateMachine: { Id: stateMachineArn, Name: `clusterless-${workflow}` },
+      } as never,
+    });
+    const onEvent = this.options.onEvent;
+    if (onEvent)
+      void (async () => {
+        try {
+          for await (const event of execution.eventLogs) onEvent(workflow, event as unknown as EventLog);
+        } catch {
+          // The event stream ends with the execution; errors are reported through the result.
+        }
+      })();
+    const runKey = `${key}#${record.startedAt.getTime()}#${Math.random()}`;
+    const promise = execution.result.then(
+      (output: unknown) => {
+        record.status = 'SUCCEEDED';
+        record.output = output;
+      },
+      (err: unknown) => {
+        const e = err as Error;
+        record.status = e?.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
+        record.error = { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+        if (record.status === 'FAILED') this.options.onExecutionFailed?.(record);
+      },
+    ).finally(() => {
+      record.stoppedAt = new Date();
+      this.running.delete(runKey);
+    });
+    this.running.set(runKey, { promise, abort: execution.abort });
+    return { started: true };
+  }
+
+  /** The states:startExecution integration, as a Task state of a parent execution calls it. */
+  private async startFromTask(input: Record<string, unknown>): Promise<unknown> {
+    const arn = String(input.StateMachineArn);
+    const workflow = this.arnToWorkflow.get(arn);
+    if (!workflow) throw Object.assign(new Error(`state machine ${arn} does not exist`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+    const name = String(input.Name);
+    const raw = input.Input;
+    const childInput = (typeof raw === 'string' ? JSON.parse(raw) : (raw ?? {})) as Record<string, unknown>;
+    const { started } = await this.start(workflow, name, childInput);
+    if (!started) throw new ExecutionAlreadyExistsError(`Execution Already Exists: '${name}'`);
+    return { ExecutionArn: `${arn.replace(':stateMachine:', ':execution:')}:${name}`, StartDate: new Date().toISOString() };
+  }
+
+  /** Executions so far (this process only), newest last. */
+  list(workflow?: WorkflowName): ExecutionRecord[] {
+    return [...this.executions.values()].filter((e) => !workflow || e.workflow === workflow);
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Resolves when no execution is running (children started meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()].map((r) => r.promise));
+  }
+
+  /** Aborts every running execution, as a host that stops (or crashes) would lose them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const r of this.running.values()) r.abort();
+    await Promise.allSettled([...this.running.values()].map((r) => r.promise));
+  }
+}

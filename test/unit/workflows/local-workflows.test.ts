@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { LocalWorkflows, type TaskHandler } from '../../../functions/adapters/stepfunctions/local-workflows.js';
+import type { TaskFunctionName } from '../../../statemachines/loader.js';
+
+const soon = () => new Date(Date.now() + 5).toISOString();
+const done: TaskHandler = async () => ({ done: true, next: 'Done' });
+
+function engine(handlers: Partial<Record<TaskFunctionName, TaskHandler>>, events: string[] = []) {
+  return new LocalWorkflows({
+    timeScale: 1000,
+    handlers: { reconcile: done, provision: done, rollout: done, remediate: done, teardown: done, ...handlers },
+    onEvent: (wf, e) => events.push(`${wf}:${e.type}:${e.state?.name ?? ''}`),
+  });
+}
+
+describe('LocalWorkflows', () => {
+  it('starts the children the reconcile task asks for, each once, by deterministic name', async () => {
+    // Prepare
+    const provisioned: string[] = [];
+    const child = { workflow: 'provision-machine', name: 'm-1', input: { namespace: 'default', clusterName: 'c', machineName: 'm', machineUid: 'u' } };
+    const wf = engine({
+      reconcile: async () => ({ children: [child, child] }),
+      provision: async (e) => {
+        provisioned.push(String(e.step));
+        return { next: 'Done' };
+      },
+    });
+    // Act
+    await wf.start('reconcile-cluster', 'r1', { namespace: 'default', clusterName: 'c', trigger: 't' });
+    await wf.idle();
+    const again = await wf.start('provision-machine', 'm-1', child.input);
+    // Assess
+    expect(provisioned).toEqual(['recordIntent']);
+    expect(wf.list('provision-machine').map((e) => [e.name, e.status])).toEqual([['m-1', 'SUCCEEDED']]);
+    expect(again).toEqual({ started: false });
+  });
+
+  it('retries a task that throws a named transient error, and records a failure caught by name', async () => {
+    let launches = 0;
+    const failures: unknown[] = [];
+    const events: string[] = [];
+    const wf = engine(
+      {
+        provision: async (e) => {
+          if (e.step === 'recordIntent') return { next: 'Launch', wakeAt: soon(), polls: 0 };
+          if (e.step === 'launch') {
+            launches++;
+            throw Object.assign(new Error(launches === 1 ? 'slow down' : 'bad ami'), { name: launches === 1 ? 'ThrottledError' : 'InvalidSpecError' });
+          }
+          if (e.step === 'recordFailure') failures.push(e.error);
+          return {};
+        },
+      },
+      events,
+    );
+    await wf.start('provision-machine', 'm-2', { namespace: 'default', clusterName: 'c', machineName: 'm', machineUid: 'u' });
+    await wf.idle();
+    // One retry for throttling, none for an invalid spec, which goes to RecordFailure.
+    expect(launches).toBe(2);
+    expect(events.filter((e) => e.startsWith('provision-machine:StateRetried'))).toHaveLength(1);
+    expect(failures).toEqual([expect.objectContaining({ Error: 'InvalidSpecError' })]);
+    expect(wf.list('provision-machine')[0]!.status).toBe('FAILED');
+  });
+
+  it('continues a long loop as a new execution after the bounded number of steps', async () => {
+    const steps: string[] = [];
+    const wf = engine({
+      rollout: async (e) => {
+        steps.push(`${String(e.continuation)}:${String(e.iteration)}`);
+        const finished = e.continuation === 1 && e.iteration === 1;
+        return { done: finished, wakeAt: soon(), continueAs: `${String(e.executionBase)}-c${Number(e.continuation) + 1}` };
+      },
+    });
+    await wf.start('rolling-upgrade', 'md-x', { namespace: 'default', clusterName: 'c', deploymentName: 'md', executionBase: 'md-x', continuation: 0 });
+    await wf.idle();
+    expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([
+      ['md-x', 'SUCCEEDED'],
+      ['md-x-c1', 'SUCCEEDED'],
+    ]);
+    // 61 steps (iterations 0..60) in the first execution, then 2 in the continuation.
+    expect(steps.filter((s) => s.startsWith('0:'))).toHaveLength(61);
+    expect(steps.slice(-2)).toEqual(['1:0', '1:1']);
+  });
+
+  it('stop() aborts running executions and refuses new ones', async () => {
+    const wf = engine({ rollout: async () => ({ done: false, wakeAt: new Date(Date.now() + 60_000).toISOString(), continueAs: 'x' }) });
+    await wf.start('rolling-upgrade', 'slow', { namespace: 'default', clusterName: 'c', deploymentName: 'md', executionBase: 'slow', continuation: 0 });
+    await wf.stop();
+    expect(wf.list()[0]!.status).toBe('ABORTED');
+    expect(await wf.start('remediate', 'r', {})).toEqual({ started: false });
+  });
+});

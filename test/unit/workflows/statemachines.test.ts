@@ -1,0 +1,89 @@
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { localSubstitutions } from '../../../functions/adapters/stepfunctions/local-workflows.js';
+import {
+  MissingSubstitutionError,
+  STATE_MACHINES,
+  STATE_MACHINE_PLACEHOLDERS,
+  TASK_FUNCTIONS,
+  loadDefinition,
+  placeholdersOf,
+  readDefinitionText,
+  substitute,
+} from '../../../statemachines/loader.js';
+
+type State = Record<string, unknown> & { Type: string; Retry?: Record<string, unknown>[]; Catch?: unknown[]; States?: unknown };
+
+function statesOf(def: { States?: Record<string, State> }): [string, State][] {
+  return Object.entries(def.States ?? {}).flatMap(([name, s]) => {
+    const nested = (s.ItemProcessor ?? s.Iterator) as { States?: Record<string, State> } | undefined;
+    return [[name, s] as [string, State], ...(nested ? statesOf(nested) : [])];
+  });
+}
+
+const KNOWN = new Set([...Object.keys(TASK_FUNCTIONS), ...Object.keys(STATE_MACHINE_PLACEHOLDERS)]);
+
+describe.each(STATE_MACHINES.map((s) => ({ ...s })))('$name', ({ name }) => {
+  const text = readDefinitionText(name);
+  const definition = loadDefinition(name, localSubstitutions()) as { States?: Record<string, State> };
+
+  it('passes asl-validator after substitution', () => {
+    const result = aslValidator(definition as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses only placeholders the hosts substitute, and leaves none behind', () => {
+    expect(placeholdersOf(text).filter((p) => !KNOWN.has(p))).toEqual([]);
+    expect(JSON.stringify(definition)).not.toMatch(/\$\{/);
+  });
+
+  it('is JSONPath, not JSONata (the local engine and moto ignore JSONata)', () => {
+    expect(text).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"|\{%/);
+  });
+
+  it('retries transient errors with full jitter and a delay cap, and catches the rest into a recorded failure', () => {
+    const tasks = statesOf(definition).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const [stateName, task] of tasks) {
+      const retriers = (task.Retry ?? []).filter((r) => (r.MaxAttempts as number | undefined) !== 0);
+      expect(retriers.length, `${stateName} has no Retry`).toBeGreaterThan(0);
+      for (const r of retriers) {
+        expect(r.JitterStrategy, `${stateName}`).toBe('FULL');
+        expect(r.MaxDelaySeconds, `${stateName}`).toBeGreaterThan(0);
+      }
+      // RecordFailure is where the catches lead; it ends in a Fail state of its own.
+      if (stateName === 'RecordFailure') expect(definition.States?.[String(task.Next)]?.Type).toBe('Fail');
+      else expect(task.Catch, `${stateName} has no Catch`).toBeDefined();
+    }
+  });
+
+  it('bounds every loop with a counter or a terminal Choice', () => {
+    const waits = statesOf(definition).filter(([, s]) => s.Type === 'Wait');
+    for (const [, w] of waits) expect(w.TimestampPath ?? w.Seconds ?? w.SecondsPath).toBeDefined();
+    if (['rolling-upgrade', 'remediate', 'delete-cluster'].includes(name)) {
+      expect(text).toContain('States.MathAdd($.loop.iteration, 1)');
+      expect(text).toContain('"ContinueAsNew"');
+    }
+  });
+});
+
+describe('loader', () => {
+  it('refuses to leave a placeholder without a value', () => {
+    expect(() => substitute('{"Resource":"${Nope}"}', {})).toThrow(MissingSubstitutionError);
+  });
+
+  it('escapes values as JSON strings', () => {
+    expect(JSON.parse(substitute('{"a":"${X}"}', { X: 'say "hi"' }))).toEqual({ a: 'say "hi"' });
+  });
+
+  it('types each state machine as DESIGN section 5 says: reconcile Express, the rest Standard', () => {
+    expect(Object.fromEntries(STATE_MACHINES.map((s) => [s.name, s.type]))).toEqual({
+      'reconcile-cluster': 'EXPRESS',
+      'provision-machine': 'STANDARD',
+      'rolling-upgrade': 'STANDARD',
+      remediate: 'STANDARD',
+      'delete-cluster': 'STANDARD',
+    });
+  });
+});
