@@ -1,0 +1,157 @@
+/**
+ * Plan time of one MachineDeployment reconcile (the deployment planner and the planners of its MachineSets,
+ * as reconcileMachineDeployment runs them) for deployments of 10 to 5,000 machines, in three situations:
+ * - steady: one MachineSet, every machine available, nothing to do;
+ * - rolling: half-way through a rolling update (maxSurge 10%, maxUnavailable 10%), the old set being scaled
+ *   down with exact availability counts, i.e. its full deletion order computed;
+ * - scale-down: the deployment halved, the MachineSet picking half its machines across 3 failure domains.
+ *
+ * `npx tsx bench/plan.ts` or `npm run bench -- plan`. One JSON object per line
+ * {"scenario":"plan","metric":"<situation>.<machines>.<p50|p95>","value":N,"unit":"ms"}, then a summary.
+ */
+import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { API_VERSION, Labels } from '../functions/api/common.js';
+import { clusterSchema, type Cluster } from '../functions/api/cluster.js';
+import { machineClassSchema } from '../functions/api/machine-class.js';
+import { machineDeploymentSchema, type MachineDeployment } from '../functions/api/machine-deployment.js';
+import type { Machine } from '../functions/api/machine.js';
+import type { MachineSet } from '../functions/api/machine-set.js';
+import { reconcileMachineDeployment } from '../functions/core/machinedeployment/reconcile.js';
+import { planMachineDeployment } from '../functions/core/machinedeployment/rollout-planner.js';
+import type { MachineDeploymentPlanInput } from '../functions/core/machinedeployment/rollout-planner.js';
+import type { NodeFact } from '../functions/core/observed.js';
+
+const SIZES = [10, 100, 1_000, 5_000];
+const TARGET_MS = 20;
+const NOW = new Date('2026-03-01T12:00:00Z');
+const DOMAINS = ['zone-a', 'zone-b', 'zone-c'];
+
+const cluster: Cluster = clusterSchema.parse({
+  apiVersion: API_VERSION,
+  kind: 'Cluster',
+  metadata: { name: 'bench', uid: 'cluster-uid' },
+  spec: { provider: { sim: { failureDomains: DOMAINS } } },
+});
+const machineClass = machineClassSchema.parse({ apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'small', uid: 'mc' }, spec: { sim: {} } });
+
+function deployment(replicas: number, version: string): MachineDeployment {
+  return machineDeploymentSchema.parse({
+    apiVersion: API_VERSION,
+    kind: 'MachineDeployment',
+    metadata: { name: 'workers', uid: 'md-uid', generation: 1, resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: {
+      clusterName: 'bench',
+      replicas,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '10%', maxUnavailable: '10%' } },
+      template: { spec: { version, machineClassRef: { name: 'small' } } },
+    },
+  }) as MachineDeployment;
+}
+
+/** The MachineSet the planner makes for `md`, as stored, with `replicas` and a revision. */
+function storedSet(md: MachineDeployment, replicas: number, revision: number, created: string): MachineSet {
+  const ms = planMachineDeployment({ ...baseInput(md, [], []) }).machineSets[0]!;
+  return {
+    ...ms,
+    metadata: { ...ms.metadata, uid: `ms-${revision}`, resourceVersion: '5', generation: 1, creationTimestamp: created, annotations: { ...ms.metadata.annotations, [`clusterless.dev/revision`]: String(revision) } },
+    spec: { ...ms.spec, replicas },
+  };
+}
+
+function machines(ms: MachineSet, n: number, nodes: NodeFact[]): Machine[] {
+  const out: Machine[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `${ms.metadata.name}-${i.toString(36).padStart(5, '0')}`;
+    nodes.push({ name: `${name}-node`, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-02-01T00:00:00Z' }] });
+    out.push({
+      apiVersion: API_VERSION,
+      kind: 'Machine',
+      metadata: {
+        name,
+        namespace: 'default',
+        uid: `${name}-uid`,
+        creationTimestamp: new Date(Date.parse('2026-02-01T00:00:00Z') + i * 1000).toISOString(),
+        labels: { ...ms.spec.template.metadata.labels, [Labels.setName]: ms.metadata.name },
+        ownerReferences: [{ apiVersion: API_VERSION, kind: 'MachineSet', name: ms.metadata.name, uid: ms.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        finalizers: ['clusterless.dev/machine'],
+      },
+      spec: { clusterName: 'bench', version: ms.spec.template.spec.version, machineClassRef: { name: 'small' }, failureDomain: DOMAINS[i % DOMAINS.length]!, nodeDrainTimeoutSeconds: 300 },
+      status: { phase: 'Running', nodeRef: { name: `${name}-node` } },
+    });
+  }
+  return out;
+}
+
+function baseInput(md: MachineDeployment, sets: MachineSet[], ms: Machine[], nodes: NodeFact[] = []): MachineDeploymentPlanInput {
+  return { machineDeployment: md, machineSets: sets, machines: ms, cluster, machineClasses: [machineClass], observed: { instances: [], nodes }, now: NOW };
+}
+
+function situation(kind: 'steady' | 'rolling' | 'scale-down', n: number): MachineDeploymentPlanInput {
+  const nodes: NodeFact[] = [];
+  if (kind === 'rolling') {
+    const v1 = deployment(n, 'v1.30.5');
+    const v2 = deployment(n, 'v1.31.2');
+    const oldSet = storedSet(v1, n - Math.floor(n / 2), 1, '2026-01-01T00:00:00Z');
+    const newSet = storedSet(v2, Math.floor(n / 2), 2, '2026-02-01T00:00:00Z');
+    return baseInput(v2, [oldSet, newSet], [...machines(oldSet, n - Math.floor(n / 2), nodes), ...machines(newSet, Math.floor(n / 2), nodes)], nodes);
+  }
+  const full = deployment(n, 'v1.31.2');
+  const set = storedSet(full, n, 1, '2026-01-01T00:00:00Z');
+  const md = kind === 'steady' ? full : deployment(Math.max(1, Math.floor(n / 2)), 'v1.31.2');
+  const input = baseInput(md, [set], machines(set, n, nodes), nodes);
+  return kind === 'steady' ? settled(input) : input;
+}
+
+/** The input as it is once a first reconcile's status and revision writes are stored: the next plan is empty. */
+function settled(input: MachineDeploymentPlanInput): MachineDeploymentPlanInput {
+  const first = reconcileMachineDeployment(input);
+  let md = input.machineDeployment;
+  let sets = [...input.machineSets];
+  for (const w of first.writes) {
+    if (w.type !== 'Update' && w.type !== 'UpdateStatus') continue;
+    if (w.object.kind === 'MachineDeployment') md = w.type === 'Update' ? { ...md, metadata: (w.object as MachineDeployment).metadata } : { ...md, status: (w.object as MachineDeployment).status };
+    else sets = sets.map((ms) => (ms.metadata.name === w.object.metadata.name ? { ...ms, ...(w.type === 'Update' ? { metadata: (w.object as MachineSet).metadata, spec: (w.object as MachineSet).spec } : { status: (w.object as MachineSet).status }) } : ms));
+  }
+  return { ...input, machineDeployment: md, machineSets: sets };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function run(_argv: string[] = []): Promise<void> {
+  const summary: string[] = [];
+  let worst = 0;
+  for (const kind of ['steady', 'rolling', 'scale-down'] as const) {
+    for (const n of SIZES) {
+      const input = situation(kind, n);
+      const iterations = n >= 1000 ? 30 : 100;
+      for (let i = 0; i < 5; i++) reconcileMachineDeployment(input); // warm-up (JIT)
+      const times: number[] = [];
+      let writes = 0;
+      for (let i = 0; i < iterations; i++) {
+        const t0 = performance.now();
+        const plan = reconcileMachineDeployment(input);
+        times.push(performance.now() - t0);
+        writes = plan.writes.length;
+      }
+      times.sort((a, b) => a - b);
+      const p50 = percentile(times, 50);
+      const p95 = percentile(times, 95);
+      for (const [metric, value] of [
+        [`${kind}.${n}.p50`, p50],
+        [`${kind}.${n}.p95`, p95],
+      ] as const)
+        console.log(JSON.stringify({ scenario: 'plan', metric, value: Math.round(value * 1000) / 1000, unit: 'ms' }));
+      if (n === SIZES[SIZES.length - 1]) {
+        summary.push(`${kind} p50 ${p50.toFixed(2)} ms / p95 ${p95.toFixed(2)} ms (${writes} writes)`);
+        worst = Math.max(worst, p95);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  console.log(`plan: one MachineDeployment reconcile at ${SIZES[SIZES.length - 1]} machines: ${summary.join('; ')}; target < ${TARGET_MS} ms: ${worst < TARGET_MS ? 'met' : 'MISSED'}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run(process.argv.slice(2));

@@ -1,0 +1,55 @@
+/**
+ * One reconcile of a MachineDeployment and its MachineSets: the deployment planner decides the sets'
+ * replicas, then each set's planner decides its machines, on the sets as the deployment plan leaves them
+ * and with the same machine facts. That is what makes the deployment planner's availability counts exact
+ * (rolling-update.ts): the machines it expects a scale-down to remove are the ones removed.
+ *
+ * A set this plan creates has no uid yet, so its machines (whose owner reference needs the uid) come in the
+ * next reconcile, which the creation itself triggers (DynamoDB stream); the plan asks for a requeue anyway.
+ */
+import type { MachineClass } from '../../api/machine-class.js';
+import type { MachineSet } from '../../api/machine-set.js';
+import { indexMachines } from '../machineset/machine-health.js';
+import { planMachineSet, type MachineSetPlan } from '../machineset/planner.js';
+import { mergePlans, type Plan } from '../plan.js';
+import { planMachineDeployment, type MachineDeploymentPlan, type MachineDeploymentPlanInput } from './rollout-planner.js';
+import { chainWrites } from './writes.js';
+
+export interface MachineDeploymentReconcile extends Plan {
+  machineDeployment: MachineDeploymentPlan;
+  machineSets: MachineSetPlan[];
+}
+
+/** Seconds to wait before planning the machines of a MachineSet created by this plan. */
+export const NEW_MACHINE_SET_REQUEUE_SECONDS = 1;
+
+function classOf(classes: readonly MachineClass[], ms: MachineSet): MachineClass | undefined {
+  const name = ms.spec.template.spec.machineClassRef.name;
+  return classes.find((c) => c.metadata.name === name && c.metadata.namespace === ms.metadata.namespace);
+}
+
+export function reconcileMachineDeployment(input: MachineDeploymentPlanInput): MachineDeploymentReconcile {
+  const index = input.index ?? indexMachines(input.machines, input.observed, input.now);
+  const mdPlan = planMachineDeployment({ ...input, index });
+  const setPlans: MachineSetPlan[] = [];
+  let created = false;
+  for (const ms of mdPlan.machineSets) {
+    if (!ms.metadata.uid) {
+      created = true;
+      continue;
+    }
+    setPlans.push(
+      planMachineSet({
+        machineSet: ms,
+        machines: input.machines,
+        cluster: input.cluster,
+        machineClass: classOf(input.machineClasses, ms),
+        observed: input.observed,
+        now: input.now,
+        index,
+      }),
+    );
+  }
+  const merged = mergePlans(mdPlan, ...setPlans, created ? { writes: [], actions: [], notes: [], requeueAfterSeconds: NEW_MACHINE_SET_REQUEUE_SECONDS } : { writes: [], actions: [], notes: [] });
+  return { ...merged, writes: chainWrites(merged.writes), machineDeployment: mdPlan, machineSets: setPlans };
+}

@@ -1,0 +1,123 @@
+/**
+ * Which machines a MachineSet deletes first when it scales down.
+ *
+ * Learnt from cluster-api core/reconcilers/machineset/machineset_deletion_order.go (deletePriority
+ * functions and getMachinesToDeletePrioritized) and its tests. The priority classes, highest first:
+ *   1. machines already deleting: picking them costs nothing, they are going anyway. Cluster API's
+ *      Note: without this, a scale-down would delete more machines while earlier ones are still deleting;
+ *   2. machines with the clusterless.dev/delete-machine annotation: the user chose them;
+ *   3. unhealthy machines (see machine-health.ts): deleting them first unblocks rollouts without touching
+ *      availability;
+ *   4. everything else, by the deletePolicy: Random (a stable pseudo-random order: a hash of the machine's
+ *      uid, or name), Newest (youngest first) or Oldest (oldest first).
+ * Within classes 2 to 4, machines are taken from the failure domain that has the most machines left, so
+ * that scaling down keeps the set spread (the spreading Cluster API lacks for workers); the deletePolicy
+ * breaks ties. Ties of the policy itself are broken by name, so the order is total and reproducible.
+ *
+ * Note: the order is built one pick at a time, so the first k machines of the full order are exactly the k
+ * machines a scale-down by k deletes. The MachineDeployment planner relies on this to know how much
+ * availability a scale-down of an old MachineSet really costs.
+ */
+import { Annotations } from '../../api/common.js';
+import type { Machine } from '../../api/machine.js';
+import type { DeletePolicy } from '../../api/machine-deployment.js';
+import { fnv1a32 } from './hash.js';
+import type { MachineHealth } from './machine-health.js';
+import { epochMillis } from './time.js';
+
+export type DeletePriorityClass = 'Deleting' | 'DeleteAnnotation' | 'Unhealthy' | 'Policy';
+
+export function deletePriorityClass(machine: Machine, health: MachineHealth): DeletePriorityClass {
+  if (health.deleting) return 'Deleting';
+  if (machine.metadata.annotations?.[Annotations.deleteMachine] !== undefined) return 'DeleteAnnotation';
+  if (health.unhealthy) return 'Unhealthy';
+  return 'Policy';
+}
+
+interface Candidate {
+  machine: Machine;
+  name: string;
+  domain: string;
+  /** The policy's sort key: smaller goes first. */
+  key: number;
+}
+
+/** metadata.creationTimestamp; a machine without one sorts as the newest (Cluster API: mustNotDelete for Oldest). */
+function createdAt(machine: Machine): number {
+  return epochMillis(machine.metadata.creationTimestamp, Number.POSITIVE_INFINITY);
+}
+
+function policyKey(policy: DeletePolicy, machine: Machine): number {
+  switch (policy) {
+    case 'Newest':
+      return -createdAt(machine);
+    case 'Oldest':
+      return createdAt(machine);
+    case 'Random':
+      return fnv1a32(machine.metadata.uid ?? machine.metadata.name);
+  }
+}
+
+function byPolicy(a: Candidate, b: Candidate): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * All `machines` in the order a scale-down deletes them. `health` gives each machine's health (from
+ * indexMachines). Runs in O(n log n + n·d) for n machines in d failure domains.
+ */
+export function deletionOrder(
+  machines: readonly Machine[],
+  policy: DeletePolicy,
+  health: (m: Machine) => MachineHealth,
+): Machine[] {
+  const classes: Record<DeletePriorityClass, Candidate[]> = { Deleting: [], DeleteAnnotation: [], Unhealthy: [], Policy: [] };
+  // Machines left per failure domain; deleting machines count as gone already.
+  const left = new Map<string, number>();
+  for (const m of machines) {
+    const h = health(m);
+    const cls = deletePriorityClass(m, h);
+    classes[cls].push({ machine: m, name: m.metadata.name, domain: h.failureDomain, key: cls === 'Deleting' ? 0 : policyKey(policy, m) });
+    if (cls !== 'Deleting') left.set(h.failureDomain, (left.get(h.failureDomain) ?? 0) + 1);
+  }
+
+  const out: Machine[] = classes.Deleting.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((c) => c.machine);
+  for (const cls of ['DeleteAnnotation', 'Unhealthy', 'Policy'] as const) {
+    const queues = new Map<string, Candidate[]>();
+    for (const c of classes[cls]) {
+      const q = queues.get(c.domain);
+      if (q) q.push(c);
+      else queues.set(c.domain, [c]);
+    }
+    const heads = [...queues.entries()].map(([domain, q]) => ({ domain, q: q.sort(byPolicy), i: 0 }));
+    for (let remaining = classes[cls].length; remaining > 0; remaining--) {
+      // The domain with the most machines left; the policy decides between equally crowded domains.
+      let best: (typeof heads)[number] | undefined;
+      for (const h of heads) {
+        if (h.i >= h.q.length) continue;
+        if (!best) {
+          best = h;
+          continue;
+        }
+        const dl = (left.get(h.domain) ?? 0) - (left.get(best.domain) ?? 0);
+        if (dl > 0 || (dl === 0 && byPolicy(h.q[h.i]!, best.q[best.i]!) < 0)) best = h;
+      }
+      const pick = best!.q[best!.i++]!;
+      left.set(pick.domain, (left.get(pick.domain) ?? 0) - 1);
+      out.push(pick.machine);
+    }
+  }
+  return out;
+}
+
+/** The `count` machines a scale-down by `count` deletes, in order (CAPI's getMachinesToDeletePrioritized). */
+export function machinesToDelete(
+  machines: readonly Machine[],
+  count: number,
+  policy: DeletePolicy,
+  health: (m: Machine) => MachineHealth,
+): Machine[] {
+  if (count <= 0) return [];
+  return deletionOrder(machines, policy, health).slice(0, count);
+}

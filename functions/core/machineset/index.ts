@@ -1,0 +1,18 @@
+/** The MachineSet planner and the machine-level rules the MachineDeployment planner reuses. */
+export { planMachineSet, newMachine, type MachineSetPlan, type MachineSetPlanInput } from './planner.js';
+export { deletionOrder, machinesToDelete, deletePriorityClass, type DeletePriorityClass } from './deletion-order.js';
+export { failureDomainPlacement, clusterFailureDomains, spreadNewMachines, type FailureDomainPlacement } from './failure-domains.js';
+export {
+  indexMachines,
+  machineHealth,
+  nodeLookup,
+  isAvailable,
+  secondsUntilAvailable,
+  type MachineHealth,
+  type MachineIndex,
+  type UnhealthyReason,
+} from './machine-health.js';
+export { machineName, newMachineNames } from './machine-names.js';
+export { controllerOf, isControlledBy, controllerReference, adopted, released } from './ownership.js';
+export { countReplicas, machineSetStatus, machinesReadyCondition, type ReplicaCounts } from './status.js';
+export { pausedBy, pausedCondition } from './paused.js';

@@ -1,0 +1,175 @@
+/**
+ * The MachineSet planner: keeps spec.replicas machines, no more, no fewer.
+ *
+ * Learnt from cluster-api core/reconcilers/machineset/machineset_controller.go: adopt orphans that match
+ * the selector (getAndAdoptMachinesForMachineSet), count deleting machines until they are gone so that a
+ * replacement is created only then (syncReplicas; cluster-api PR 3434), create missing machines from the
+ * template with a controller ownerReference (computeDesiredMachine), delete the surplus in deletion order
+ * (deleteMachines), delete every machine before letting a deleted set go (reconcileDelete). Plus what
+ * Cluster API lacks: release of owned machines that no longer match (Kubernetes' ClaimObject) and spreading
+ * new machines across failure domains.
+ *
+ * Pure: objects, observed facts and the time in; writes, notes and the next requeue out. Launching an
+ * instance for a new Machine is the Machine planner's business once the Machine exists.
+ */
+import { API_VERSION, Finalizers, Labels } from '../../api/common.js';
+import type { Cluster } from '../../api/cluster.js';
+import { canonicalJson } from '../../api/kind.js';
+import type { Machine } from '../../api/machine.js';
+import type { MachineClass } from '../../api/machine-class.js';
+import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
+import { setConditions } from '../conditions.js';
+import type { Observed } from '../observed.js';
+import { emptyPlan, refOf, type Plan } from '../plan.js';
+import { machinesToDelete } from './deletion-order.js';
+import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
+import { indexMachines, type MachineIndex } from './machine-health.js';
+import { newMachineNames } from './machine-names.js';
+import { adopted, controllerReference, released } from './ownership.js';
+import { listNames, pausedBy, pausedCondition } from './paused.js';
+import { compileSelector } from './selector.js';
+import { machineSetStatus } from './status.js';
+
+export interface MachineSetPlanInput {
+  machineSet: MachineSet;
+  /** Machines of the cluster, whoever owns them: the planner finds its own and the orphans it may adopt. */
+  machines: readonly Machine[];
+  cluster: Cluster;
+  /** The MachineClass of the template; undefined when it does not exist (machine creation then waits). */
+  machineClass: MachineClass | undefined;
+  observed: Observed;
+  now: Date;
+  /** The machines indexed once per reconcile (indexMachines); built from machines, observed and now if absent. */
+  index?: MachineIndex;
+}
+
+export interface MachineSetPlan extends Plan {
+  /** The status as this plan leaves it (written only when it changed). */
+  status: MachineSetStatus | undefined;
+}
+
+export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
+  const { machineSet: ms, cluster, now } = input;
+  const index = input.index ?? indexMachines(input.machines, input.observed, now);
+  const plan = emptyPlan();
+  const who = `MachineSet ${ms.metadata.name}`;
+
+  if (!ms.metadata.uid) {
+    plan.notes.push(`${who}: not created yet, its machines are planned once it exists`);
+    return { ...plan, status: ms.status };
+  }
+
+  const paused = pausedBy(cluster, ms);
+  if (paused.length > 0) {
+    const conditions = setConditions(ms.status?.conditions, [pausedCondition(paused)], now, ms.metadata.generation);
+    const status = { ...ms.status, conditions };
+    if (conditions !== ms.status?.conditions) plan.writes.push({ type: 'UpdateStatus', object: { ...ms, status } });
+    plan.notes.push(`${who}: reconciliation paused (${paused.join(', ')})`);
+    return { ...plan, status };
+  }
+
+  // Ownership: release what no longer matches, adopt matching orphans (never deleting ones).
+  const owned: Machine[] = [];
+  const matches = compileSelector(ms.spec.selector);
+  for (const m of index.controlledBy(ms.metadata.uid)) {
+    if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
+      plan.writes.push({ type: 'Update', object: released(m, ms) });
+      plan.notes.push(`${who}: releasing machine ${m.metadata.name}, its labels no longer match the selector`);
+    } else owned.push(m);
+  }
+  for (const m of index.orphans) {
+    if (m.spec.clusterName !== ms.spec.clusterName || m.metadata.namespace !== ms.metadata.namespace) continue;
+    if (!matches(m.metadata.labels)) continue;
+    plan.writes.push({ type: 'Update', object: adopted(m, ms) });
+    plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
+    owned.push(m);
+  }
+
+  let scaleUpBlocked: string | undefined;
+  let failure: { reason: string; message: string } | undefined;
+
+  if (ms.metadata.deletionTimestamp) {
+    const going = owned.filter((m) => !index.health(m).deleting);
+    for (const m of going) plan.writes.push({ type: 'Delete', ref: refOf(m), reason: `MachineSet ${ms.metadata.name} is being deleted` });
+    if (owned.length === 0) {
+      if (ms.metadata.finalizers?.includes(Finalizers.machineSet))
+        plan.writes.push({ type: 'RemoveFinalizer', ref: refOf(ms), finalizer: Finalizers.machineSet });
+      plan.notes.push(`${who}: deleted, no machines left`);
+    } else plan.notes.push(`${who}: deleting, waiting for ${owned.length} machine(s) to go${going.length ? `; deleting ${listNames(going.map((m) => m.metadata.name))}` : ''}`);
+  } else {
+    const diff = owned.length - ms.spec.replicas;
+    const placement = failureDomainPlacement(cluster, input.machineClass, ms.spec.template.spec.failureDomain);
+    if (!input.machineClass) scaleUpBlocked = `MachineClass ${ms.spec.template.spec.machineClassRef.name} does not exist`;
+    else if (!placement.ok) {
+      scaleUpBlocked = placement.message;
+      failure = { reason: placement.reason, message: placement.message };
+    }
+    if (diff < 0 && scaleUpBlocked) plan.notes.push(`${who}: cannot create ${-diff} machine(s): ${scaleUpBlocked}`);
+    else if (diff < 0 && placement.ok) {
+      const perDomain = new Map<string, number>();
+      for (const m of owned) {
+        const h = index.health(m);
+        if (!h.deleting) perDomain.set(h.failureDomain, (perDomain.get(h.failureDomain) ?? 0) + 1);
+      }
+      const domains = spreadNewMachines(placement, perDomain, -diff);
+      const names = newMachineNames(ms, now, -diff, index.names);
+      names.forEach((name, i) => plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i]) }));
+      const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
+      plan.notes.push(`${who}: scaling up from ${owned.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
+    } else if (diff > 0) {
+      const picks = machinesToDelete(owned, diff, ms.spec.deletePolicy, index.health);
+      const fresh = picks.filter((m) => !index.health(m).deleting);
+      const reason = `scale down of MachineSet ${ms.metadata.name} from ${owned.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
+      for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
+      plan.notes.push(
+        fresh.length > 0
+          ? `${who}: scaling down from ${owned.length} to ${ms.spec.replicas} replicas, deleting ${listNames(fresh.map((m) => m.metadata.name))}`
+          : `${who}: scaling down from ${owned.length} to ${ms.spec.replicas} replicas, waiting for deleting machines to go`,
+      );
+    }
+  }
+
+  const { status, counts } = machineSetStatus({
+    machineSet: ms,
+    machines: owned,
+    index,
+    now,
+    ...(scaleUpBlocked ? { scaleUpBlocked } : {}),
+    ...(failure ? { failure } : {}),
+  });
+  if (canonicalJson(status) !== canonicalJson(ms.status ?? {})) plan.writes.push({ type: 'UpdateStatus', object: { ...ms, status } });
+  if (counts.nextAvailableInSeconds !== undefined) plan.requeueAfterSeconds = counts.nextAvailableInSeconds;
+  return { ...plan, status };
+}
+
+/**
+ * A new Machine of `ms`: the template's labels and annotations, the cluster and set name labels (and the
+ * deployment name when the set has one), a controller ownerReference, the Machine finalizer (the store does
+ * not add it: only the API does), and the template's spec.
+ */
+export function newMachine(ms: MachineSet, name: string, failureDomain: string | undefined): Machine {
+  const t = ms.spec.template;
+  const labels: Record<string, string> = { ...t.metadata.labels, [Labels.clusterName]: ms.spec.clusterName, [Labels.setName]: ms.metadata.name };
+  const deployment = ms.metadata.labels?.[Labels.deploymentName];
+  if (deployment !== undefined) labels[Labels.deploymentName] = deployment;
+  const fd = t.spec.failureDomain ?? failureDomain;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Machine',
+    metadata: {
+      name,
+      namespace: ms.metadata.namespace,
+      labels,
+      ...(t.metadata.annotations && Object.keys(t.metadata.annotations).length > 0 ? { annotations: { ...t.metadata.annotations } } : {}),
+      ownerReferences: [controllerReference(ms)],
+      finalizers: [Finalizers.machine],
+    },
+    spec: {
+      clusterName: ms.spec.clusterName,
+      version: t.spec.version,
+      machineClassRef: { name: t.spec.machineClassRef.name },
+      ...(fd !== undefined ? { failureDomain: fd } : {}),
+      nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds,
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * MachineSet status: replica counters and the v1beta2 conditions ScalingUp, ScalingDown, MachinesReady
+ * and Paused. Learnt from cluster-api core/reconcilers/machineset/machineset_controller_status.go.
+ */
+import { selectorString } from '../../api/common.js';
+import type { Machine } from '../../api/machine.js';
+import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
+import { setConditions, type ConditionInput } from '../conditions.js';
+import { isAvailable, secondsUntilAvailable, type MachineIndex, type UnhealthyReason } from './machine-health.js';
+import { listNames, pausedCondition } from './paused.js';
+
+/** Counters of a set of machines, as MachineSet and MachineDeployment status report them. */
+export interface ReplicaCounts {
+  /** Machines that exist, deleting ones included until they are gone (Cluster API's status.replicas). */
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  /** Seconds until the first Ready machine passes minReadySeconds, if one is waiting. */
+  nextAvailableInSeconds?: number;
+}
+
+export function countReplicas(machines: readonly Machine[], index: MachineIndex, minReadySeconds: number): ReplicaCounts {
+  let ready = 0;
+  let available = 0;
+  let next: number | undefined;
+  for (const m of machines) {
+    const h = index.health(m);
+    if (!h.ready) continue;
+    ready++;
+    if (isAvailable(h, minReadySeconds, index.now)) available++;
+    else {
+      const s = secondsUntilAvailable(h, minReadySeconds, index.now);
+      if (s !== undefined && (next === undefined || s < next)) next = s;
+    }
+  }
+  return { replicas: machines.length, readyReplicas: ready, availableReplicas: available, ...(next !== undefined ? { nextAvailableInSeconds: next } : {}) };
+}
+
+/** MachinesReady over the machines that are not deleting (util/conditions aggregation, simplified). */
+export function machinesReadyCondition(machines: readonly Machine[], index: MachineIndex): ConditionInput {
+  const live = machines.filter((m) => !index.health(m).deleting);
+  if (live.length === 0) return { type: 'MachinesReady', status: 'True', reason: 'NoReplicas' };
+  const byReason = new Map<UnhealthyReason | 'Unknown', string[]>();
+  for (const m of live) {
+    const h = index.health(m);
+    if (h.ready) continue;
+    const r = h.unhealthy ?? 'Unknown';
+    const list = byReason.get(r);
+    if (list) list.push(m.metadata.name);
+    else byReason.set(r, [m.metadata.name]);
+  }
+  if (byReason.size === 0) return { type: 'MachinesReady', status: 'True', reason: 'Ready' };
+  const lines = [...byReason.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([reason, names]) => `* Machine${names.length > 1 ? 's' : ''} ${listNames(names.sort())}: ${reason}`);
+  const onlyUnknown = byReason.size === 1 && byReason.has('Unknown');
+  return { type: 'MachinesReady', status: onlyUnknown ? 'Unknown' : 'False', reason: onlyUnknown ? 'ReadyUnknown' : 'NotReady', message: lines.join('\n') };
+}
+
+export interface MachineSetStatusInput {
+  machineSet: MachineSet;
+  /** The machines the set owns after adoption and release, before this plan's creates and deletes. */
+  machines: readonly Machine[];
+  index: MachineIndex;
+  now: Date;
+  /** Why machines cannot be created, when they cannot (missing MachineClass, bad failure domain). */
+  scaleUpBlocked?: string;
+  failure?: { reason: string; message: string };
+  pausedBy?: readonly string[];
+}
+
+export function machineSetStatus(input: MachineSetStatusInput): { status: MachineSetStatus; counts: ReplicaCounts } {
+  const { machineSet: ms, machines, index, now } = input;
+  const counts = countReplicas(machines, index, ms.spec.minReadySeconds);
+  const desired = ms.metadata.deletionTimestamp ? 0 : ms.spec.replicas;
+  const templateLabels = Object.entries(ms.spec.template.metadata.labels ?? {});
+  const fullyLabeled = machines.filter((m) => templateLabels.every(([k, v]) => m.metadata.labels?.[k] === v)).length;
+
+  const conditions: ConditionInput[] = [
+    counts.replicas < desired
+      ? {
+          type: 'ScalingUp',
+          status: 'True',
+          reason: 'ScalingUp',
+          message: `Scaling up from ${counts.replicas} to ${desired} replicas${input.scaleUpBlocked ? ` is blocked because ${input.scaleUpBlocked}` : ''}`,
+        }
+      : {
+          type: 'ScalingUp',
+          status: 'False',
+          reason: 'NotScalingUp',
+          ...(input.scaleUpBlocked && !ms.metadata.deletionTimestamp ? { message: `Scaling up would be blocked because ${input.scaleUpBlocked}` } : {}),
+        },
+    counts.replicas > desired
+      ? { type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `Scaling down from ${counts.replicas} to ${desired} replicas` }
+      : { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
+    machinesReadyCondition(machines, index),
+    pausedCondition(input.pausedBy ?? []),
+  ];
+  const generation = ms.metadata.generation;
+  const { failureReason: _r, failureMessage: _m, ...previous } = ms.status ?? {};
+  const status: MachineSetStatus = {
+    ...previous,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    selector: selectorString(ms.spec.selector),
+    replicas: counts.replicas,
+    fullyLabeledReplicas: fullyLabeled,
+    readyReplicas: counts.readyReplicas,
+    availableReplicas: counts.availableReplicas,
+    ...(input.failure ? { failureReason: input.failure.reason, failureMessage: input.failure.message } : {}),
+    conditions: setConditions(ms.status?.conditions, conditions, now, generation),
+  };
+  return { status, counts };
+}

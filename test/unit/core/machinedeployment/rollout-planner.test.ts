@@ -1,0 +1,312 @@
+/** The MachineDeployment planner, one reconcile at a time. */
+import { describe, expect, it } from 'vitest';
+import { Labels } from '../../../../functions/api/common.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import type { MachineDeployment } from '../../../../functions/api/machine-deployment.js';
+import type { MachineSet } from '../../../../functions/api/machine-set.js';
+import { planMachineDeployment, type MachineDeploymentPlanInput } from '../../../../functions/core/machinedeployment/rollout-planner.js';
+import type { Write } from '../../../../functions/core/plan.js';
+import { T0, at, cluster, daysAgo, machine, machineClass, machineDeployment, nodesFor, node, type MachineDeploymentOptions } from '../machineset/fixtures.js';
+
+function input(md: MachineDeployment, machineSets: MachineSet[], machines: Machine[], extra: Partial<MachineDeploymentPlanInput> = {}): MachineDeploymentPlanInput {
+  return {
+    machineDeployment: md,
+    machineSets,
+    machines,
+    cluster: cluster(),
+    machineClasses: [machineClass('small'), machineClass('large')],
+    observed: { instances: [], nodes: nodesFor(machines) },
+    now: T0,
+    ...extra,
+  };
+}
+
+/** The set the deployment would create for its template, as stored (uid, creation time, revision). */
+function storedSetOf(md: MachineDeployment, opts: { replicas: number; revision: number; uid: string; created?: string }): MachineSet {
+  const plan = planMachineDeployment(input(md, [], []));
+  const ms = plan.machineSets[0]!;
+  return {
+    ...ms,
+    metadata: { ...ms.metadata, uid: opts.uid, resourceVersion: '7', generation: 1, creationTimestamp: opts.created ?? daysAgo(20), annotations: { ...ms.metadata.annotations, 'clusterless.dev/revision': String(opts.revision) } },
+    spec: { ...ms.spec, replicas: opts.replicas },
+  };
+}
+
+function machinesOf(ms: MachineSet, n: number, prefix = ms.metadata.uid!): Machine[] {
+  return Array.from({ length: n }, (_, i) => machine(`${prefix}-m${i}`, { owner: ms }));
+}
+
+const withVersion = (opts: MachineDeploymentOptions, version: string) => machineDeployment({ ...opts, version });
+const byType = <T extends Write['type']>(writes: Write[], type: T) => writes.filter((w): w is Extract<Write, { type: T }> => w.type === type);
+const setsOut = (writes: Write[]) =>
+  Object.fromEntries([...byType(writes, 'Create'), ...byType(writes, 'Update')].filter((w) => w.object.kind === 'MachineSet').map((w) => [w.object.metadata.name, (w.object as MachineSet).spec.replicas]));
+/** spec.replicas of each set after the plan: as written, or as it was. */
+const replicasAfter = (writes: Write[], sets: MachineSet[]) => ({ ...Object.fromEntries(sets.map((ms) => [ms.metadata.name, ms.spec.replicas])), ...setsOut(writes) });
+
+describe('a new deployment', () => {
+  it('creates its MachineSet: name, labels, selector, owner, finalizer, revision 1, all replicas', () => {
+    // Prepare
+    const md = machineDeployment({ replicas: 3 });
+    // Act
+    const plan = planMachineDeployment(input(md, [], []));
+    // Assess
+    const [create] = byType(plan.writes, 'Create');
+    const ms = create!.object as MachineSet;
+    const hash = ms.metadata.labels![Labels.templateHash]!;
+    expect(ms.metadata.name).toBe(`md-${hash}`);
+    expect(ms.metadata.labels).toEqual({ [Labels.clusterName]: 'c1', [Labels.deploymentName]: 'md', [Labels.templateHash]: hash });
+    expect(ms.spec.selector).toEqual({ matchLabels: { [Labels.clusterName]: 'c1', [Labels.deploymentName]: 'md', [Labels.templateHash]: hash } });
+    expect(ms.spec.template.metadata.labels).toEqual(ms.metadata.labels);
+    expect(ms.metadata.ownerReferences).toEqual([{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'md', uid: 'md-uid', controller: true, blockOwnerDeletion: true }]);
+    expect(ms.metadata.finalizers).toEqual(['clusterless.dev/machine-set']);
+    expect(ms.metadata.annotations).toEqual({ 'clusterless.dev/revision': '1', 'clusterless.dev/desired-replicas': '3', 'clusterless.dev/max-replicas': '4' });
+    expect(ms.spec.replicas).toBe(3);
+    const mdUpdate = byType(plan.writes, 'Update').find((w) => w.object.kind === 'MachineDeployment');
+    expect(mdUpdate?.object.metadata.annotations).toEqual({ 'clusterless.dev/revision': '1' });
+  });
+
+  it('writes the deployment status once, the second write of the same object without resourceVersion', () => {
+    // Act
+    const plan = planMachineDeployment(input(machineDeployment(), [], []));
+    // Assess
+    const mdWrites = plan.writes.filter((w) => (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.kind === 'MachineDeployment') as Extract<Write, { object: unknown }>[];
+    expect(mdWrites.map((w) => [w.type, w.object.metadata.resourceVersion])).toEqual([
+      ['Update', '1'],
+      ['UpdateStatus', undefined],
+    ]);
+    expect(plan.status).toMatchObject({ phase: 'ScalingUp', replicas: 0, observedGeneration: 1, selector: `${Labels.clusterName}=c1,${Labels.deploymentName}=md` });
+  });
+});
+
+describe('a template change', () => {
+  const before = machineDeployment({ version: 'v1.30.5' });
+  const oldSet = storedSetOf(before, { replicas: 3, revision: 1, uid: 'old' });
+  const oldMachines = machinesOf(oldSet, 3);
+
+  it('RollingUpdate: creates the new set within maxSurge, revision 2, and reports RollingOut', () => {
+    // Prepare
+    const md = withVersion({}, 'v1.31.2');
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet], oldMachines));
+    // Assess
+    const created = byType(plan.writes, 'Create')[0]!.object as MachineSet;
+    expect(created.spec.replicas).toBe(1);
+    expect(created.metadata.annotations?.['clusterless.dev/revision']).toBe('2');
+    expect(replicasAfter(plan.writes, [oldSet])).toEqual({ [created.metadata.name]: 1, [oldSet.metadata.name]: 3 });
+    expect(plan.notes).toContain(`MachineDeployment md: MachineSet ${created.metadata.name} (rev 2, current) created with 1 replicas, 0 machines, 0 available: 3 current Machines < 3 MachineDeployment spec.replicas + 1 maxSurge`);
+    expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')).toMatchObject({
+      status: 'True',
+      reason: 'RollingOut',
+      message: 'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required',
+    });
+  });
+
+  it('RollingUpdate: scales the old set down once the new machine is available', () => {
+    // Prepare
+    const md = withVersion({}, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 1, revision: 2, uid: 'new', created: daysAgo(1) });
+    const machines = [...oldMachines, ...machinesOf(newSet, 1)];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machines));
+    // Assess
+    expect(setsOut(plan.writes)[oldSet.metadata.name]).toBe(2);
+    expect(plan.notes.some((n) => n.includes('4 available replicas > 3 minimum available replicas'))).toBe(true);
+  });
+
+  it('Recreate: old sets to 0 first; the new set is not even created while old machines exist', () => {
+    // Prepare
+    const md = withVersion({ strategy: 'Recreate' }, 'v1.31.2');
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet], oldMachines));
+    // Assess
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+    expect(setsOut(plan.writes)).toEqual({ [oldSet.metadata.name]: 0 });
+    expect(plan.notes).toContain('MachineDeployment md: Recreate waits for 3 old machine(s) to be deleted before creating new ones');
+  });
+
+  it('Recreate: creates the new set with every replica once the old machines are gone', () => {
+    // Prepare
+    const md = withVersion({ strategy: 'Recreate' }, 'v1.31.2');
+    const emptied = { ...oldSet, spec: { ...oldSet.spec, replicas: 0 } };
+    // Act
+    const plan = planMachineDeployment(input(md, [emptied], []));
+    // Assess
+    expect((byType(plan.writes, 'Create')[0]!.object as MachineSet).spec.replicas).toBe(3);
+  });
+
+  it('OnDelete: the new set grows only into room users make by deleting old machines', () => {
+    // Prepare
+    const md = withVersion({ strategy: 'OnDelete' }, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 0, revision: 2, uid: 'new', created: daysAgo(1) });
+    const aligned = { ...oldSet, spec: { ...oldSet.spec, replicas: 2 } };
+    // Act
+    const untouched = planMachineDeployment(input(md, [oldSet, newSet], oldMachines));
+    const afterDelete = planMachineDeployment(input(md, [aligned, newSet], oldMachines.slice(1)));
+    // Assess
+    expect(replicasAfter(untouched.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 3, [newSet.metadata.name]: 0 });
+    expect(replicasAfter(afterDelete.writes, [aligned, newSet])).toEqual({ [oldSet.metadata.name]: 2, [newSet.metadata.name]: 1 });
+  });
+
+  it('paused: no new set, no rollout; a scale is spread proportionally and Paused is True', () => {
+    // Prepare
+    const md = { ...withVersion({ paused: true, replicas: 6 }, 'v1.31.2') };
+    const annotated = { ...oldSet, metadata: { ...oldSet.metadata, annotations: { ...oldSet.metadata.annotations, 'clusterless.dev/max-replicas': '4', 'clusterless.dev/desired-replicas': '3' } } };
+    // Act
+    const plan = planMachineDeployment(input(md, [annotated], oldMachines));
+    // Assess
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+    expect(setsOut(plan.writes)).toEqual({ [oldSet.metadata.name]: 6 });
+    expect(plan.status?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({ status: 'True', reason: 'Paused', message: 'MachineDeployment spec.paused is set to true' });
+  });
+
+  it('a rollback to the old template makes the old set current again with a new revision number', () => {
+    // Prepare: revision 2 (v1.31.2) is current, then the template goes back to v1.30.5.
+    const current = storedSetOf(withVersion({}, 'v1.31.2'), { replicas: 3, revision: 2, uid: 'rev2', created: daysAgo(1) });
+    const emptied = { ...oldSet, spec: { ...oldSet.spec, replicas: 0 } };
+    // Act
+    const plan = planMachineDeployment(input(before, [emptied, current], machinesOf(current, 3)));
+    // Assess
+    const reused = byType(plan.writes, 'Update').find((w) => w.object.metadata.name === oldSet.metadata.name)!.object;
+    expect(reused.metadata.annotations).toMatchObject({ 'clusterless.dev/revision': '3', 'clusterless.dev/revision-history': '1' });
+    expect((reused as MachineSet).spec.replicas).toBe(1);
+    const mdUpdate = byType(plan.writes, 'Update').find((w) => w.object.kind === 'MachineDeployment')!;
+    expect(mdUpdate.object.metadata.annotations?.['clusterless.dev/revision']).toBe('3');
+  });
+});
+
+describe('guards', () => {
+  it('a missing MachineClass blocks the new set and any scaling, and says why', () => {
+    // Prepare
+    const md = machineDeployment({ machineClass: 'huge' });
+    // Act
+    const plan = planMachineDeployment(input(md, [], []));
+    // Assess
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingUp')).toMatchObject({ status: 'True', message: 'Scaling up from 0 to 3 replicas is blocked because MachineClass huge does not exist' });
+  });
+
+  it('Recreate keeps the old machines when the new set cannot be made (a missing MachineClass)', () => {
+    // Prepare
+    const old = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 3, revision: 1, uid: 'old' });
+    const md = machineDeployment({ strategy: 'Recreate', version: 'v1.31.2', machineClass: 'huge' });
+    // Act
+    const plan = planMachineDeployment(input(md, [old], machinesOf(old, 3)));
+    // Assess
+    expect(replicasAfter(plan.writes, [old])).toEqual({ [old.metadata.name]: 3 });
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+  });
+
+  it('an invalid pinned failure domain fails the deployment', () => {
+    // Prepare
+    const md = machineDeployment({ failureDomain: 'z' });
+    // Act
+    const plan = planMachineDeployment(input(md, [], [], { cluster: cluster({ failureDomains: ['a', 'b'] }) }));
+    // Assess
+    expect(plan.status?.phase).toBe('Failed');
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+  });
+
+  it.each([
+    { name: 'a paused cluster', md: machineDeployment(), c: cluster({ paused: true }), message: 'Cluster spec.paused is set to true' },
+    {
+      name: 'the paused annotation',
+      md: { ...machineDeployment(), metadata: { ...machineDeployment().metadata, annotations: { 'clusterless.dev/paused': '' } } },
+      c: cluster(),
+      message: 'MachineDeployment has the clusterless.dev/paused annotation',
+    },
+  ])('$name: nothing but the Paused condition', ({ md, c, message }) => {
+    // Act
+    const plan = planMachineDeployment(input(md, [], [], { cluster: c }));
+    // Assess
+    expect(plan.writes.map((w) => w.type)).toEqual(['UpdateStatus']);
+    expect(plan.status?.conditions).toEqual([{ type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 }]);
+  });
+
+  it('adopts an orphan MachineSet that matches the selector', () => {
+    // Prepare
+    const md = machineDeployment();
+    const orphan = storedSetOf(md, { replicas: 3, revision: 1, uid: 'orphan' });
+    const { ownerReferences: _drop, ...metadata } = orphan.metadata;
+    // Act
+    const plan = planMachineDeployment(input(md, [{ ...orphan, metadata }], machinesOf(orphan, 3)));
+    // Assess
+    const update = byType(plan.writes, 'Update').find((w) => w.object.kind === 'MachineSet')!;
+    expect(update.object.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'MachineDeployment', uid: 'md-uid', controller: true });
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+  });
+});
+
+describe('deletion', () => {
+  it('deletes its sets, then lets the deployment go', () => {
+    // Prepare
+    const md = { ...machineDeployment(), metadata: { ...machineDeployment().metadata, deletionTimestamp: '2026-03-01T11:00:00Z' } };
+    const ms = storedSetOf(machineDeployment(), { replicas: 3, revision: 1, uid: 'ms' });
+    // Act
+    const busy = planMachineDeployment(input(md, [ms], machinesOf(ms, 3)));
+    const done = planMachineDeployment(input(md, [], []));
+    // Assess
+    expect(byType(busy.writes, 'Delete').map((w) => w.ref.name)).toEqual([ms.metadata.name]);
+    expect(busy.status).toMatchObject({ phase: 'ScalingDown' });
+    expect(busy.status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', message: 'Deletion in progress' });
+    expect(byType(done.writes, 'RemoveFinalizer')).toEqual([{ type: 'RemoveFinalizer', ref: { kind: 'MachineDeployment', namespace: 'default', name: 'md', uid: 'md-uid' }, finalizer: 'clusterless.dev/machine-deployment' }]);
+  });
+});
+
+describe('history and status', () => {
+  it('deletes old empty sets beyond revisionHistoryLimit once the rollout is complete, oldest revision first', () => {
+    // Prepare
+    const md = machineDeployment({ version: 'v1.31.2', revisionHistoryLimit: 1 });
+    const current = storedSetOf(md, { replicas: 3, revision: 4, uid: 'rev4' });
+    const olds = ['v1.30.1', 'v1.30.2', 'v1.30.3'].map((v, i) => storedSetOf(withVersion({}, v), { replicas: 0, revision: i + 1, uid: `rev${i + 1}` }));
+    // Act
+    const plan = planMachineDeployment(input(md, [...olds, current], machinesOf(current, 3)));
+    // Assess
+    expect(byType(plan.writes, 'Delete').map((w) => w.ref.name)).toEqual([olds[0]!.metadata.name, olds[1]!.metadata.name]);
+    expect(plan.machineSets.map((ms) => ms.metadata.name).sort()).toEqual([current.metadata.name, olds[2]!.metadata.name].sort());
+  });
+
+  it('keeps history while a rollout is in progress', () => {
+    // Prepare
+    const md = machineDeployment({ version: 'v1.31.2', revisionHistoryLimit: 0 });
+    const current = storedSetOf(md, { replicas: 3, revision: 3, uid: 'rev3' });
+    const empty = storedSetOf(withVersion({}, 'v1.30.1'), { replicas: 0, revision: 1, uid: 'rev1' });
+    // Act: the current set's machines are not available yet.
+    const plan = planMachineDeployment(input(md, [empty, current], machinesOf(current, 3), { observed: { instances: [], nodes: [] } }));
+    // Assess
+    expect(byType(plan.writes, 'Delete')).toEqual([]);
+  });
+
+  it('Available follows replicas - maxUnavailable, and the requeue follows minReadySeconds', () => {
+    // Prepare
+    const md = machineDeployment({ replicas: 3, maxSurge: 1, maxUnavailable: 1, minReadySeconds: 30 });
+    const ms = storedSetOf(md, { replicas: 3, revision: 1, uid: 'ms' });
+    const machines = machinesOf(ms, 3);
+    const nodes = [node(`${machines[0]!.metadata.name}-node`), node(`${machines[1]!.metadata.name}-node`, { since: at(-10) }), node(`${machines[2]!.metadata.name}-node`, { since: at(-25) })];
+    // Act
+    const plan = planMachineDeployment(input(md, [ms], machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(plan.status).toMatchObject({ replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 1, unavailableReplicas: 2, phase: 'Running' });
+    expect(plan.status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({
+      status: 'False',
+      reason: 'NotAvailable',
+      message: '1 available replicas, at least 2 required (spec.strategy.rollingUpdate.maxUnavailable is 1, spec.replicas is 3)',
+    });
+    expect(plan.requeueAfterSeconds).toBe(5);
+  });
+
+  it.each([
+    { name: 'scaling up', replicas: 5, up: 'True', down: 'False', phase: 'ScalingUp' },
+    { name: 'scaling down', replicas: 1, up: 'False', down: 'True', phase: 'ScalingDown' },
+    { name: 'running', replicas: 3, up: 'False', down: 'False', phase: 'Running' },
+  ])('$name: ScalingUp $up, ScalingDown $down, phase $phase', ({ replicas, up, down, phase }) => {
+    // Prepare
+    const md = machineDeployment({ replicas });
+    const ms = storedSetOf(machineDeployment({ replicas: 3 }), { replicas: 3, revision: 1, uid: 'ms' });
+    // Act
+    const plan = planMachineDeployment(input(md, [ms], machinesOf(ms, 3)));
+    // Assess
+    expect(plan.status?.phase).toBe(phase);
+    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingUp')?.status).toBe(up);
+    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingDown')?.status).toBe(down);
+  });
+});

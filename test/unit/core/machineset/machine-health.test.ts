@@ -1,0 +1,73 @@
+/** Machine health, readiness and availability (cluster-api TestIsMachineHealthy, plus observed nodes and minReadySeconds). */
+import { describe, expect, it } from 'vitest';
+import { indexMachines, isAvailable, machineHealth, nodeLookup, secondsUntilAvailable } from '../../../../functions/core/machineset/machine-health.js';
+import { T0, at, daysAgo, machine, node } from './fixtures.js';
+
+const cond = (type: string, status: 'True' | 'False' | 'Unknown', since = daysAgo(1)) => [{ type, status, lastTransitionTime: since }];
+
+describe('unhealthy, from the machine conditions when nodes cannot be read (cluster-api TestIsMachineHealthy)', () => {
+  it.each([
+    { name: 'when it has no NodeRef', m: machine('m', { node: undefined }), expect: 'NoNode' },
+    { name: 'when nodeHealthyCondition is false', m: machine('m', { conditions: cond('NodeHealthy', 'False') }), expect: 'NodeUnhealthy' },
+    { name: 'when nodeHealthyCondition is unknown', m: machine('m', { conditions: cond('NodeHealthy', 'Unknown') }), expect: undefined },
+    { name: 'when healthCheckSucceeded is false', m: machine('m', { conditions: cond('HealthCheckSucceeded', 'False') }), expect: 'HealthCheckFailed' },
+    { name: 'when healthCheckSucceeded is unknown', m: machine('m', { conditions: cond('HealthCheckSucceeded', 'Unknown') }), expect: undefined },
+    { name: 'when all is well', m: machine('m'), expect: undefined },
+    { name: 'when its phase is Failed', m: machine('m', { phase: 'Failed' }), expect: 'Failed' },
+    { name: 'when its recorded NodeReady is False', m: machine('m', { conditions: cond('NodeReady', 'False') }), expect: 'NodeNotReady' },
+  ])('$name', ({ m, expect: want }) => {
+    // Act
+    const h = machineHealth(m, undefined);
+    // Assess
+    expect(h.unhealthy).toBe(want);
+  });
+});
+
+describe('from observed nodes', () => {
+  it.each([
+    { name: 'Ready node: ready, healthy', nodes: [node('m-node')], ready: true, unhealthy: undefined },
+    { name: 'NotReady node: unhealthy', nodes: [node('m-node', { ready: 'False' })], ready: false, unhealthy: 'NodeNotReady' },
+    { name: 'Ready Unknown (kubelet gone): unhealthy', nodes: [node('m-node', { ready: 'Unknown' })], ready: false, unhealthy: 'NodeNotReady' },
+    { name: 'node gone: unhealthy', nodes: [], ready: false, unhealthy: 'NoNode' },
+  ])('$name', ({ nodes, ready, unhealthy }) => {
+    // Act
+    const h = machineHealth(machine('m'), nodeLookup(nodes));
+    // Assess
+    expect(h.ready).toBe(ready);
+    expect(h.unhealthy).toBe(unhealthy);
+  });
+
+  it('finds the node by providerID before the nodeRef is recorded', () => {
+    // Prepare
+    const m = { ...machine('m', { node: undefined }), spec: { ...machine('m').spec, providerID: 'sim:///a/m' } };
+    // Act
+    const h = machineHealth(m, nodeLookup([{ ...node('whatever'), providerID: 'sim:///a/m' }]));
+    // Assess
+    expect(h.ready).toBe(true);
+  });
+
+  it('a deleting machine is neither ready nor available, even with a Ready node', () => {
+    // Act
+    const h = machineHealth(machine('m', { deleting: true }), nodeLookup([node('m-node')]));
+    // Assess
+    expect(h).toMatchObject({ deleting: true, ready: false });
+    expect(isAvailable(h, 0, T0.getTime())).toBe(false);
+  });
+});
+
+describe('available: Ready for at least minReadySeconds', () => {
+  it.each([
+    { name: 'minReadySeconds 0: available as soon as Ready', readyFor: 0, minReady: 0, available: true, wait: undefined },
+    { name: 'Ready for 10s of 30s: not yet, 20s to go', readyFor: 10, minReady: 30, available: false, wait: 20 },
+    { name: 'Ready for exactly 30s of 30s: available', readyFor: 30, minReady: 30, available: true, wait: undefined },
+    { name: 'Ready for 0.5s of 1s: rounds the wait up', readyFor: 0.5, minReady: 1, available: false, wait: 1 },
+  ])('$name', ({ readyFor, minReady, available, wait }) => {
+    // Prepare
+    const m = machine('m');
+    const health = indexMachines([m], { instances: [], nodes: [node('m-node', { since: at(-readyFor) })] }, T0).health(m);
+    // Act / Assess
+    expect(health.ready).toBe(true);
+    expect(isAvailable(health, minReady, T0.getTime())).toBe(available);
+    expect(secondsUntilAvailable(health, minReady, T0.getTime())).toBe(wait);
+  });
+});

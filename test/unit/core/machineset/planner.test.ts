@@ -1,0 +1,244 @@
+/** The MachineSet planner: scale up and down, adoption and release, deletion, pause, status. */
+import { describe, expect, it } from 'vitest';
+import { Labels } from '../../../../functions/api/common.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import type { MachineSet } from '../../../../functions/api/machine-set.js';
+import { planMachineSet, type MachineSetPlanInput } from '../../../../functions/core/machineset/planner.js';
+import type { Write } from '../../../../functions/core/plan.js';
+import { T0, at, cluster, machine, machineClass, machineSet, node, nodesFor } from './fixtures.js';
+
+function input(ms: MachineSet, machines: Machine[], extra: Partial<MachineSetPlanInput> = {}): MachineSetPlanInput {
+  return { machineSet: ms, machines, cluster: cluster(), machineClass: machineClass(), observed: { instances: [], nodes: nodesFor(machines) }, now: T0, ...extra };
+}
+
+const created = (writes: Write[]) => writes.filter((w): w is Extract<Write, { type: 'Create' }> => w.type === 'Create').map((w) => w.object as Machine);
+const deleted = (writes: Write[]) => writes.filter((w): w is Extract<Write, { type: 'Delete' }> => w.type === 'Delete').map((w) => w.ref.name);
+const updated = (writes: Write[]) => writes.filter((w): w is Extract<Write, { type: 'Update' }> => w.type === 'Update').map((w) => w.object as Machine);
+const statusOf = (writes: Write[]) => writes.find((w): w is Extract<Write, { type: 'UpdateStatus' }> => w.type === 'UpdateStatus')?.object.status as MachineSet['status'];
+
+describe('scale up', () => {
+  it('creates the missing machines from the template: names, owner, labels, finalizer, spec', () => {
+    // Prepare
+    const ms = { ...machineSet({ replicas: 2, version: 'v1.31.2' }), metadata: { ...machineSet().metadata, labels: { [Labels.deploymentName]: 'md' } } };
+    // Act
+    const plan = planMachineSet(input(ms, []));
+    // Assess
+    const machines = created(plan.writes);
+    expect(machines).toHaveLength(2);
+    for (const m of machines) {
+      expect(m.metadata.name).toMatch(/^ms1-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+      expect(m.metadata.ownerReferences).toEqual([{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineSet', name: 'ms1', uid: 'ms1-uid', controller: true, blockOwnerDeletion: true }]);
+      expect(m.metadata.labels).toMatchObject({ [Labels.clusterName]: 'c1', [Labels.setName]: 'ms1', [Labels.deploymentName]: 'md' });
+      expect(m.metadata.finalizers).toEqual(['clusterless.dev/machine']);
+      expect(m.spec).toEqual({ clusterName: 'c1', version: 'v1.31.2', machineClassRef: { name: 'small' }, nodeDrainTimeoutSeconds: 300 });
+    }
+    expect(new Set(machines.map((m) => m.metadata.name)).size).toBe(2);
+  });
+
+  it('names are reproducible from the inputs, skip names in use, and do not come back later', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 3 });
+    const first = created(planMachineSet(input(ms, [])).writes).map((m) => m.metadata.name);
+    const squatter = machine(first[0]!, { labels: { other: 'x' } });
+    // Act
+    const again = created(planMachineSet(input(ms, [])).writes).map((m) => m.metadata.name);
+    const around = created(planMachineSet(input(ms, [squatter])).writes).map((m) => m.metadata.name);
+    const later = created(planMachineSet(input(ms, [], { now: at(60) })).writes).map((m) => m.metadata.name);
+    // Assess
+    expect(again).toEqual(first);
+    expect(around).not.toContain(first[0]);
+    expect(around.slice(0, 2)).toEqual(first.slice(1));
+    expect(later.filter((n) => first.includes(n))).toEqual([]);
+  });
+
+  it('spreads new machines over the failure domains, fewest first', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 5 });
+    const existing = [machine('a1', { owner: ms, failureDomain: 'a' }), machine('a2', { owner: ms, failureDomain: 'a' })];
+    // Act
+    const plan = planMachineSet(input(ms, existing, { cluster: cluster({ failureDomains: ['a', 'b', 'c'] }) }));
+    // Assess
+    expect(created(plan.writes).map((m) => m.spec.failureDomain)).toEqual(['b', 'c', 'b']);
+  });
+
+  it('pins machines to the template failure domain', () => {
+    // Act
+    const plan = planMachineSet(input(machineSet({ replicas: 2, failureDomain: 'b' }), [], { cluster: cluster({ failureDomains: ['a', 'b'] }) }));
+    // Assess
+    expect(created(plan.writes).map((m) => m.spec.failureDomain)).toEqual(['b', 'b']);
+  });
+
+  it('waits for a deleting machine to be gone before replacing it (deleting machines still count)', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 3 });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms, deleting: true })];
+    // Act
+    const plan = planMachineSet(input(ms, machines));
+    // Assess
+    expect(created(plan.writes)).toEqual([]);
+    expect(deleted(plan.writes)).toEqual([]);
+  });
+
+  it.each([
+    { name: 'the MachineClass does not exist', extra: { machineClass: undefined }, message: 'Scaling up from 0 to 2 replicas is blocked because MachineClass small does not exist', failure: undefined },
+    {
+      name: 'the pinned failure domain is not allowed',
+      extra: { cluster: cluster({ failureDomains: ['a'] }) },
+      ms: machineSet({ replicas: 2, failureDomain: 'z' }),
+      message: 'Scaling up from 0 to 2 replicas is blocked because failure domain z is not one of the allowed failure domains (a)',
+      failure: 'InvalidFailureDomain',
+    },
+  ])('creates nothing when $name, and says why', ({ extra, ms, message, failure }) => {
+    // Act
+    const plan = planMachineSet(input(ms ?? machineSet({ replicas: 2 }), [], extra));
+    // Assess
+    expect(created(plan.writes)).toEqual([]);
+    const status = statusOf(plan.writes)!;
+    expect(status.conditions?.find((c) => c.type === 'ScalingUp')).toMatchObject({ status: 'True', reason: 'ScalingUp', message });
+    expect(status.failureReason).toBe(failure);
+  });
+});
+
+describe('scale down', () => {
+  it('deletes the surplus in deletion order: unhealthy first', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms }), machine('m4', { owner: ms })];
+    const nodes = [node('m1-node'), node('m2-node', { ready: 'False' }), node('m3-node'), node('m4-node')];
+    // Act
+    const plan = planMachineSet(input(ms, machines, { observed: { instances: [], nodes } }));
+    // Assess
+    const gone = deleted(plan.writes);
+    expect(gone).toHaveLength(2);
+    expect(gone[0]).toBe('m2');
+    expect(plan.writes.find((w) => w.type === 'Delete')).toMatchObject({ reason: 'scale down of MachineSet ms1 from 4 to 2 replicas (deletePolicy Random)' });
+  });
+
+  it('counts machines already deleting as gone: no further deletion', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms, deleting: true })];
+    // Act
+    const plan = planMachineSet(input(ms, machines));
+    // Assess
+    expect(deleted(plan.writes)).toEqual([]);
+  });
+
+  it('honours the delete-machine annotation', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2, deletePolicy: 'Oldest' });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms, created: at(-60).toISOString(), annotations: { 'clusterless.dev/delete-machine': '' } })];
+    // Act
+    const plan = planMachineSet(input(ms, machines));
+    // Assess
+    expect(deleted(plan.writes)).toEqual(['m3']);
+  });
+});
+
+describe('ownership', () => {
+  it('adopts an orphan that matches the selector and counts it', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    const mine = machine('m1', { owner: ms });
+    const orphan = machine('orphan', { labels: { ...ms.spec.template.metadata.labels } });
+    // Act
+    const plan = planMachineSet(input(ms, [mine, orphan]));
+    // Assess
+    expect(updated(plan.writes).map((m) => [m.metadata.name, m.metadata.ownerReferences?.[0]?.uid])).toEqual([['orphan', 'ms1-uid']]);
+    expect(created(plan.writes)).toEqual([]);
+  });
+
+  it('does not adopt a deleting orphan, nor one of another cluster', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 0 });
+    const deleting = machine('gone', { labels: { ...ms.spec.template.metadata.labels }, deleting: true });
+    const foreign = { ...machine('foreign', { labels: { ...ms.spec.template.metadata.labels } }), spec: { ...machine('x').spec, clusterName: 'c2' } };
+    // Act
+    const plan = planMachineSet(input(ms, [deleting, foreign]));
+    // Assess
+    expect(updated(plan.writes)).toEqual([]);
+  });
+
+  it('releases an owned machine whose labels no longer match, and replaces it', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 1 });
+    const relabelled = machine('m1', { owner: ms, labels: { [Labels.clusterName]: 'c1' } });
+    // Act
+    const plan = planMachineSet(input(ms, [relabelled]));
+    // Assess
+    const released = updated(plan.writes);
+    expect(released.map((m) => m.metadata.name)).toEqual(['m1']);
+    expect(released[0]!.metadata.ownerReferences).toBeUndefined();
+    expect(created(plan.writes)).toHaveLength(1);
+  });
+});
+
+describe('deletion of the MachineSet', () => {
+  it('deletes every machine, then lets the MachineSet go', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2, deleting: true });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms, deleting: true })];
+    // Act
+    const busy = planMachineSet(input(ms, machines));
+    const empty = planMachineSet(input(ms, []));
+    // Assess
+    expect(deleted(busy.writes)).toEqual(['m1']);
+    expect(busy.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(empty.writes).toContainEqual({ type: 'RemoveFinalizer', ref: { kind: 'MachineSet', namespace: 'default', name: 'ms1', uid: 'ms1-uid' }, finalizer: 'clusterless.dev/machine-set' });
+  });
+});
+
+describe('pause', () => {
+  it.each([
+    { name: 'a paused cluster', ms: machineSet({ replicas: 3 }), c: cluster({ paused: true }), message: 'Cluster spec.paused is set to true' },
+    { name: 'the paused annotation', ms: machineSet({ replicas: 3, paused: true }), c: cluster(), message: 'MachineSet has the clusterless.dev/paused annotation' },
+  ])('$name: no action, only the Paused condition', ({ ms, c, message }) => {
+    // Act
+    const plan = planMachineSet(input(ms, [], { cluster: c }));
+    // Assess
+    expect(plan.writes.map((w) => w.type)).toEqual(['UpdateStatus']);
+    expect(statusOf(plan.writes)!.conditions).toEqual([{ type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 }]);
+  });
+});
+
+describe('status', () => {
+  it('counts replicas, ready and available (minReadySeconds), and asks to look again when one becomes available', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 3, minReadySeconds: 60 });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms, node: undefined })];
+    const nodes = [node('m1-node'), node('m2-node', { since: at(-45) })];
+    // Act
+    const plan = planMachineSet(input(ms, machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(plan.status).toMatchObject({ replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 2, availableReplicas: 1, observedGeneration: 1, selector: `${Labels.clusterName}=c1,${Labels.setName}=ms1` });
+    expect(plan.requeueAfterSeconds).toBe(15);
+    expect(plan.status?.conditions?.find((c) => c.type === 'MachinesReady')).toMatchObject({ status: 'False', reason: 'NotReady', message: '* Machine m3: NoNode' });
+  });
+
+  it.each([
+    { name: 'scaling up', replicas: 3, have: 1, up: { status: 'True', message: 'Scaling up from 1 to 3 replicas' }, down: { status: 'False', reason: 'NotScalingDown' } },
+    { name: 'scaling down', replicas: 1, have: 3, up: { status: 'False', reason: 'NotScalingUp' }, down: { status: 'True', message: 'Scaling down from 3 to 1 replicas' } },
+    { name: 'steady', replicas: 2, have: 2, up: { status: 'False' }, down: { status: 'False' } },
+  ])('ScalingUp and ScalingDown when $name', ({ replicas, have, up, down }) => {
+    // Prepare
+    const ms = machineSet({ replicas });
+    const machines = Array.from({ length: have }, (_, i) => machine(`m${i}`, { owner: ms }));
+    // Act
+    const plan = planMachineSet(input(ms, machines));
+    // Assess
+    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingUp')).toMatchObject(up);
+    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingDown')).toMatchObject(down);
+  });
+
+  it('writes nothing when nothing changed (a second plan on the written status is empty)', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms })];
+    const first = planMachineSet(input(ms, machines));
+    // Act
+    const second = planMachineSet(input({ ...ms, status: first.status }, machines, { now: at(600) }));
+    // Assess
+    expect(first.writes.map((w) => w.type)).toEqual(['UpdateStatus']);
+    expect(second.writes).toEqual([]);
+  });
+});
