@@ -31,8 +31,17 @@ export interface NodeFact {
   kubeletVersion?: string;
 }
 
+/** The control-plane load balancer clusterless made for a cluster (provider aws, no targetGroupArn given). */
+export interface LoadBalancerFact {
+  name: string;
+  dnsName?: string;
+  state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
+}
+
 /** Everything one observation of a cluster saw. `nodes` is undefined when the workload API could not be read. */
 export interface Observed {
   instances: InstanceFact[];
   nodes?: NodeFact[];
+  /** The cluster's own load balancer; undefined when there is none (or the provider makes none). */
+  loadBalancer?: LoadBalancerFact;
 }

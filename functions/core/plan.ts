@@ -29,10 +29,24 @@ export type Action =
   | { type: 'LaunchInstance'; machine: ObjectRef }
   /** Evict the pods of the Machine's node before its instance goes. */
   | { type: 'DrainNode'; machine: ObjectRef; nodeName: string; timeoutSeconds: number }
-  /** Terminate the instance of a deleting Machine. */
-  | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string }
-  /** Replace an unhealthy Machine: the remediate workflow. */
-  | { type: 'RemediateMachine'; machine: ObjectRef; healthCheck?: string; reason: string };
+  /**
+   * Terminate the instance of a deleting Machine. For a control-plane machine, `removeEtcdMember` names its etcd
+   * member (kubeadm names it after the node), to be removed through a healthy member first, as Cluster API's
+   * KCP pre-terminate hook does, so that a dead member never counts against the quorum.
+   */
+  | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string; removeEtcdMember?: string }
+  /**
+   * Replace an unhealthy Machine: the remediate workflow deletes it and its owner makes a new one. Every limit
+   * (short-circuit, maxInFlight, etcd quorum, retries) has been checked by the planner already.
+   */
+  | { type: 'RemediateMachine'; machine: ObjectRef; healthCheck?: string; reason: string }
+  /** Make the cluster's infrastructure (its control-plane load balancer); the planner records the endpoint once it is seen. */
+  | { type: 'ProvisionInfrastructure'; cluster: ObjectRef }
+  /**
+   * Tear down what is left of a deleting cluster outside the store: its load balancer and any instance still
+   * tagged with the cluster. The last step before the Cluster's finalizer goes.
+   */
+  | { type: 'DeleteInfrastructure'; cluster: ObjectRef; loadBalancer?: string; instanceIds: string[] };
 
 export interface Plan {
   writes: Write[];

@@ -1,0 +1,234 @@
+/**
+ * Conditions utilities: get, set, mirror and summarise the conditions of an object, the way Cluster API's
+ * util/conditions does (setter.go, getter.go, mirror.go, summary.go, merge_strategies.go, sort.go).
+ *
+ * Every function is pure: it takes the conditions and the time and returns conditions. `setCondition` returns
+ * the very same array when nothing changed, so a planner can compare by identity to decide whether a status
+ * write is needed at all.
+ */
+import type { Condition } from '../api/common.js';
+
+export type ConditionStatus = Condition['status'];
+
+/** A condition as a planner states it: the time and generation are stamped by `setCondition`. */
+export interface ConditionInput {
+  type: string;
+  status: ConditionStatus;
+  reason?: string;
+  message?: string;
+  /**
+   * When the status really changed, if known better than `now` (a node's Ready condition mirrored on its
+   * Machine keeps the node's own transition time, so health-check timeouts count from the real moment).
+   */
+  lastTransitionTime?: string;
+}
+
+/** Condition types, spelt as Cluster API spells them (api/core/v1beta2 condition constants). */
+export const ConditionType = {
+  Ready: 'Ready',
+  Available: 'Available',
+  UpToDate: 'UpToDate',
+  InfrastructureReady: 'InfrastructureReady',
+  BootstrapConfigReady: 'BootstrapConfigReady',
+  NodeHealthy: 'NodeHealthy',
+  NodeReady: 'NodeReady',
+  HealthCheckSucceeded: 'HealthCheckSucceeded',
+  OwnerRemediated: 'OwnerRemediated',
+  /** Set True by whoever carries out a DrainNode action once the node has nothing left to evict. */
+  DrainingSucceeded: 'DrainingSucceeded',
+  Deleting: 'Deleting',
+  Paused: 'Paused',
+  ControlPlaneInitialized: 'ControlPlaneInitialized',
+  ControlPlaneReady: 'ControlPlaneReady',
+  ControlPlaneAvailable: 'ControlPlaneAvailable',
+  WorkersAvailable: 'WorkersAvailable',
+  Initialized: 'Initialized',
+  EtcdClusterHealthy: 'EtcdClusterHealthy',
+  MachinesReady: 'MachinesReady',
+  MachinesUpToDate: 'MachinesUpToDate',
+  RollingOut: 'RollingOut',
+  ScalingUp: 'ScalingUp',
+  ScalingDown: 'ScalingDown',
+  Remediating: 'Remediating',
+  RemediationAllowed: 'RemediationAllowed',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Reasons the summary and mirror operations use (util/conditions merge_strategies.go, mirror.go). */
+export const SummaryReason = {
+  IssuesReported: 'IssuesReported',
+  UnknownReported: 'UnknownReported',
+  InfoReported: 'InfoReported',
+  NotYetReported: 'NotYetReported',
+} as const;
+export type SummaryReason = (typeof SummaryReason)[keyof typeof SummaryReason];
+
+/** RFC 3339 in whole seconds, as Kubernetes serialises metav1.Time (Cluster API truncates to seconds too). */
+export function timestamp(now: Date): string {
+  return new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export function getCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function isTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
+  return getCondition(conditions, type)?.status === 'True';
+}
+
+export function isFalse(conditions: readonly Condition[] | undefined, type: string): boolean {
+  return getCondition(conditions, type)?.status === 'False';
+}
+
+/** Unknown, or not reported at all: Kubernetes' guidelines treat a missing condition as Unknown. */
+export function isUnknown(conditions: readonly Condition[] | undefined, type: string): boolean {
+  const c = getCondition(conditions, type);
+  return c === undefined || c.status === 'Unknown';
+}
+
+// Available and Ready first, Paused and Deleting last, everything else by type (util/conditions sort.go).
+const FIRST = ['Available', 'Ready'];
+const LAST = ['Paused', 'Deleting'];
+function rank(type: string): number {
+  const f = FIRST.indexOf(type);
+  if (f >= 0) return f;
+  const l = LAST.indexOf(type);
+  return l >= 0 ? 100 + l : 50;
+}
+function compareConditions(a: Condition, b: Condition): number {
+  return rank(a.type) - rank(b.type) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0);
+}
+
+/**
+ * Sets one condition. lastTransitionTime moves only when the status changes (or the condition is new);
+ * reason, message and observedGeneration are updated in place. Returns the same array when nothing changed,
+ * otherwise a new sorted array (the input is never mutated). Learnt from util/conditions/setter.go and
+ * apimachinery's meta.SetStatusCondition.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  input: ConditionInput,
+  now: Date,
+  observedGeneration?: number,
+): Condition[] {
+  const current = conditions ?? [];
+  const existing = getCondition(current, input.type);
+  const next: Condition = {
+    type: input.type,
+    status: input.status,
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    ...(input.message !== undefined && input.message !== '' ? { message: input.message } : {}),
+    lastTransitionTime:
+      existing && existing.status === input.status ? existing.lastTransitionTime : (input.lastTransitionTime ?? timestamp(now)),
+    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+  };
+  if (
+    existing &&
+    existing.status === next.status &&
+    existing.reason === next.reason &&
+    (existing.message ?? '') === (next.message ?? '') &&
+    existing.observedGeneration === next.observedGeneration &&
+    existing.severity === undefined
+  )
+    return current as Condition[];
+  const out = current.filter((c) => c.type !== input.type);
+  out.push(next);
+  return out.sort(compareConditions);
+}
+
+/** Sets several conditions in turn; the same array comes back when none of them changed. */
+export function setConditions(
+  conditions: readonly Condition[] | undefined,
+  inputs: readonly ConditionInput[],
+  now: Date,
+  observedGeneration?: number,
+): Condition[] {
+  let out = (conditions ?? []) as Condition[];
+  for (const c of inputs) out = setCondition(out, c, now, observedGeneration);
+  return out;
+}
+
+/** Removes a condition; the same array comes back when it was not there. */
+export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
+  const current = (conditions ?? []) as Condition[];
+  return getCondition(current, type) ? current.filter((c) => c.type !== type) : current;
+}
+
+/**
+ * A copy of another object's condition under this object's name for it (a Machine's node Ready mirrored as
+ * NodeReady, a ControlPlane's Available mirrored on the Cluster as ControlPlaneAvailable). A missing source
+ * becomes the fallback, or Unknown/NotYetReported (util/conditions/mirror.go).
+ */
+export function mirrorCondition(
+  source: readonly Condition[] | undefined,
+  sourceType: string,
+  targetType: string = sourceType,
+  fallback?: Omit<ConditionInput, 'type'>,
+): ConditionInput {
+  const c = getCondition(source, sourceType);
+  if (c)
+    return {
+      type: targetType,
+      status: c.status,
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.message ? { message: c.message } : {}),
+      lastTransitionTime: c.lastTransitionTime,
+    };
+  if (fallback) return { type: targetType, ...fallback };
+  return { type: targetType, status: 'Unknown', reason: SummaryReason.NotYetReported, message: `Condition ${sourceType} not yet reported` };
+}
+
+export type MergePriority = 'issue' | 'unknown' | 'info';
+
+export interface SummaryOptions {
+  /** Condition types whose True is bad news (e.g. Deleting, Paused, RollingOut when it should count). */
+  negativePolarity?: readonly string[];
+  /** Types that do not count as Unknown when missing (util/conditions IgnoreTypesIfMissing). */
+  ignoreIfMissing?: readonly string[];
+  /** Overrides the priority of a condition (util/conditions CustomMergeStrategy); undefined keeps the default. */
+  priority?: (c: ConditionInput) => MergePriority | undefined;
+  /** The kind's own reasons for False, Unknown and True (Machine: NotReady, ReadyUnknown, Ready). */
+  reasons?: { issue: string; unknown: string; info: string };
+}
+
+/**
+ * Summarises the given condition types into one positive-polarity condition (Ready, Available): False when any
+ * reports an issue, else Unknown when any is unknown (a missing one is Unknown, NotYetReported), else True.
+ * The message lists the issues and unknowns in the order of `types`, "* Type: message" a line, as Cluster
+ * API's summary does (util/conditions/summary.go, merge_strategies.go).
+ */
+export function summaryCondition(
+  conditions: readonly Condition[] | undefined,
+  targetType: string,
+  types: readonly string[],
+  options: SummaryOptions = {},
+): ConditionInput {
+  const negative = new Set(options.negativePolarity ?? []);
+  const ignore = new Set(options.ignoreIfMissing ?? []);
+  const inScope: ConditionInput[] = [];
+  for (const t of types) {
+    const c = getCondition(conditions, t);
+    if (c) inScope.push(c);
+    else if (!ignore.has(t)) inScope.push({ type: t, status: 'Unknown', reason: SummaryReason.NotYetReported, message: 'Condition not yet reported' });
+  }
+  const priority = (c: ConditionInput): MergePriority =>
+    options.priority?.(c) ??
+    (c.status === 'Unknown' ? 'unknown' : (c.status === 'True') === negative.has(c.type) ? 'issue' : 'info');
+  const issues = inScope.filter((c) => priority(c) === 'issue');
+  const unknowns = inScope.filter((c) => priority(c) === 'unknown');
+  const reasons = options.reasons ?? {
+    issue: SummaryReason.IssuesReported,
+    unknown: SummaryReason.UnknownReported,
+    info: SummaryReason.InfoReported,
+  };
+  const [status, reason]: [ConditionStatus, string] =
+    issues.length > 0
+      ? ['False', reasons.issue]
+      : unknowns.length > 0 || inScope.length === 0
+        ? ['Unknown', reasons.unknown]
+        : ['True', reasons.info];
+  const lines = inScope
+    .filter((c) => priority(c) !== 'info' || (status === 'True' && c.message))
+    .map((c) => `* ${c.type}: ${c.message || c.reason || c.status}`);
+  return { type: targetType, status, reason, ...(lines.length > 0 ? { message: lines.join('\n') } : {}) };
+}

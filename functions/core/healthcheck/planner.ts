@@ -1,0 +1,197 @@
+/**
+ * The MachineHealthCheck planner: health-checks the targets, short-circuits when too many are unhealthy, marks
+ * the ones to replace within maxInFlight, and asks the remediate workflow to replace worker machines. Learnt
+ * from Cluster API's core/reconcilers/machinehealthcheck/machinehealthcheck_controller.go (reconcile,
+ * patchUnhealthyTargets, patchHealthyTargets) and core/reconcilers/machineset/machineset_controller.go
+ * (reconcileUnhealthyMachines: maxInFlight, remediations in flight, newest first).
+ *
+ * Remediation is recorded before it is carried out (DESIGN section 4): a machine to replace is first marked
+ * with OwnerRemediated=False, reason WaitingForRemediation; from the next reconcile on, a marked machine that is
+ * still unhealthy is replaced. The mark is what maxInFlight counts, together with the targets already deleting,
+ * so a machine that turns unhealthy later can never take the place of one whose replacement already started.
+ *
+ * Control-plane machines are marked like any other target, but replaced by the ControlPlane planner, which
+ * adds its own rules (one at a time, etcd quorum, retries): see `machinesToRemediate`.
+ */
+import { Annotations } from '../../api/common.js';
+import type { MachineHealthCheck, MachineHealthCheckStatus } from '../../api/machine-health-check.js';
+import type { Machine, MachineStatus } from '../../api/machine.js';
+import { getCondition, removeCondition, setConditions, type ConditionInput } from '../conditions.js';
+import type { Observed } from '../observed.js';
+import { emptyPlan, mergePlans, refOf, type Plan } from '../plan.js';
+import { hasAnnotation, isControlPlaneMachine, isDeleting, isPaused, statusWrite, timeOf, type ClusterObjects } from '../cluster/objects.js';
+import { maxInFlight, remediationAllowance, type RemediationAllowance } from './remediation-allowed.js';
+import { HealthCheckReason, healthCheckTargets, type TargetHealth } from './targets.js';
+
+export const RemediationAllowedReason = { RemediationAllowed: 'RemediationAllowed', TooManyUnhealthy: 'TooManyUnhealthy', InspectionFailed: 'InspectionFailed' } as const;
+export const OwnerRemediatedReason = { WaitingForRemediation: 'WaitingForRemediation', RemediationDeferred: 'RemediationDeferred' } as const;
+
+/** The machine's replacement has been decided (and so counts against maxInFlight) but has not started yet. */
+export function isMarkedForRemediation(machine: Machine): boolean {
+  const c = getCondition(machine.status?.conditions, 'OwnerRemediated');
+  return c?.status === 'False' && c.reason === OwnerRemediatedReason.WaitingForRemediation;
+}
+
+export interface HealthCheckEvaluation {
+  mhc: MachineHealthCheck;
+  evaluated: boolean;
+  targets: TargetHealth[];
+  allowance: RemediationAllowance;
+  maxInFlight: number;
+  /** Deleting targets and marked unhealthy ones: remediations under way. */
+  inFlight: Machine[];
+  /** Unhealthy, not yet marked, and within maxInFlight: marked now. */
+  toMark: Machine[];
+  /** Unhealthy, not yet marked, over maxInFlight. */
+  deferred: Machine[];
+  /** Marked on an earlier reconcile and still unhealthy: to be replaced now. */
+  toRemediate: TargetHealth[];
+  nextCheckSeconds?: number;
+}
+
+/** Remediate-machine annotation first, then the newest (the likeliest to be a machine that never came up). */
+function remediationOrder(a: Machine, b: Machine): number {
+  const ra = hasAnnotation(a, Annotations.remediateMachine) ? 0 : 1;
+  const rb = hasAnnotation(b, Annotations.remediateMachine) ? 0 : 1;
+  return ra - rb || timeOf(b.metadata.creationTimestamp) - timeOf(a.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1);
+}
+
+export function evaluateHealthCheck(mhc: MachineHealthCheck, objects: ClusterObjects, observed: Observed, now: Date): HealthCheckEvaluation {
+  const health = healthCheckTargets(mhc, objects.cluster, objects.machines, observed, now);
+  const expected = health.targets.length;
+  const healthy = health.targets.filter((t) => t.state === 'healthy').length;
+  const allowance = remediationAllowance(mhc, expected, healthy);
+  const limit = maxInFlight(mhc, expected);
+  const unhealthy = health.targets.filter((t) => t.state === 'unhealthy');
+  const inFlight = [
+    ...health.targets.filter((t) => t.state === 'deleting').map((t) => t.machine),
+    ...unhealthy.filter((t) => isMarkedForRemediation(t.machine)).map((t) => t.machine),
+  ];
+  const base = {
+    mhc,
+    evaluated: health.evaluated,
+    targets: health.targets,
+    allowance,
+    maxInFlight: limit,
+    inFlight,
+    ...(health.nextCheckSeconds !== undefined ? { nextCheckSeconds: health.nextCheckSeconds } : {}),
+  };
+  if (!health.evaluated || !allowance.allowed) return { ...base, toMark: [], deferred: [], toRemediate: [] };
+  const candidates = unhealthy
+    .map((t) => t.machine)
+    .filter((m) => !isMarkedForRemediation(m))
+    .sort(remediationOrder);
+  const budget = Math.max(0, limit - inFlight.length);
+  return {
+    ...base,
+    toMark: candidates.slice(0, budget),
+    deferred: candidates.slice(budget),
+    toRemediate: unhealthy.filter((t) => isMarkedForRemediation(t.machine)),
+  };
+}
+
+export interface RemediationRequest {
+  healthCheck: string;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Machines of the cluster to replace now, by name, across every health check of the cluster: marked on an
+ * earlier reconcile, still unhealthy, and their health check not short-circuited. The ControlPlane planner
+ * takes its machines from here and applies its own rules on top.
+ */
+export function machinesToRemediate(objects: ClusterObjects, observed: Observed, now: Date): Map<string, RemediationRequest> {
+  const out = new Map<string, RemediationRequest>();
+  if (isPaused(objects.cluster)) return out;
+  for (const mhc of objects.machineHealthChecks) {
+    if (isPaused(undefined, mhc) || isDeleting(mhc)) continue;
+    for (const t of evaluateHealthCheck(mhc, objects, observed, now).toRemediate)
+      if (!out.has(t.machine.metadata.name))
+        out.set(t.machine.metadata.name, { healthCheck: mhc.metadata.name, reason: t.reason ?? 'Unhealthy', message: t.message ?? '' });
+  }
+  return out;
+}
+
+export function planMachineHealthCheck(mhc: MachineHealthCheck, objects: ClusterObjects, observed: Observed, now: Date): Plan {
+  const plan = emptyPlan();
+  const name = mhc.metadata.name;
+  if (isPaused(objects.cluster, mhc) || isDeleting(mhc)) {
+    plan.notes.push(`MachineHealthCheck ${name}: ${isDeleting(mhc) ? 'deleting' : 'paused'}, nothing done`);
+    return plan;
+  }
+  const e = evaluateHealthCheck(mhc, objects, observed, now);
+  const generation = mhc.metadata.generation;
+  const old = mhc.status ?? {};
+  if (!e.evaluated) {
+    const conditions = setConditions(
+      old.conditions,
+      [{ type: 'RemediationAllowed', status: 'Unknown', reason: RemediationAllowedReason.InspectionFailed, message: 'The workload cluster could not be read' }],
+      now,
+      generation,
+    );
+    plan.writes.push(...statusWrite(mhc, { ...old, conditions }));
+    plan.notes.push(`MachineHealthCheck ${name}: workload cluster unreadable, nothing checked`);
+    return plan;
+  }
+
+  const healthy = e.targets.filter((t) => t.state === 'healthy').length;
+  const allowedCondition: ConditionInput = e.allowance.allowed
+    ? { type: 'RemediationAllowed', status: 'True', reason: RemediationAllowedReason.RemediationAllowed }
+    : { type: 'RemediationAllowed', status: 'False', reason: RemediationAllowedReason.TooManyUnhealthy, message: e.allowance.message ?? '' };
+  const status: MachineHealthCheckStatus = {
+    ...old,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    expectedMachines: e.targets.length,
+    currentHealthy: healthy,
+    remediationsAllowed: e.allowance.remediationsAllowed,
+    targets: e.targets.map((t) => t.machine.metadata.name).sort(),
+    conditions: setConditions(old.conditions, [allowedCondition], now, generation),
+  };
+  plan.writes.push(...statusWrite(mhc, status));
+  if (!e.allowance.allowed) plan.notes.push(`MachineHealthCheck ${name}: short-circuited: ${e.allowance.message}`);
+  else if (getCondition(old.conditions, 'RemediationAllowed')?.reason === RemediationAllowedReason.TooManyUnhealthy)
+    plan.notes.push(`MachineHealthCheck ${name}: remediation allowed again (${e.targets.length - healthy} of ${e.targets.length} not healthy)`);
+
+  const toMark = new Set(e.toMark);
+  const deferred = new Set(e.deferred);
+  const limit = Number.isFinite(e.maxInFlight) ? String(mhc.spec.maxInFlight) : 'unset';
+  for (const t of e.targets) {
+    const m = t.machine;
+    let conditions = m.status?.conditions;
+    if (t.state === 'healthy') {
+      conditions = setConditions(conditions, [{ type: 'HealthCheckSucceeded', status: 'True', reason: HealthCheckReason.HealthCheckSucceeded }], now, m.metadata.generation);
+      conditions = removeCondition(conditions, 'OwnerRemediated');
+    } else if (t.state === 'unhealthy') {
+      const marks: ConditionInput[] = [{ type: 'HealthCheckSucceeded', status: 'False', reason: t.reason ?? 'Unhealthy', message: t.message ?? '' }];
+      if (toMark.has(m)) marks.push({ type: 'OwnerRemediated', status: 'False', reason: OwnerRemediatedReason.WaitingForRemediation, message: `Waiting for remediation (MachineHealthCheck ${name})` });
+      if (deferred.has(m))
+        marks.push({
+          type: 'OwnerRemediated',
+          status: 'False',
+          reason: OwnerRemediatedReason.RemediationDeferred,
+          message: `Waiting because there are already too many remediations in progress (maxInFlight is ${limit})`,
+        });
+      conditions = setConditions(conditions, marks, now, m.metadata.generation);
+    }
+    if (conditions !== m.status?.conditions) plan.writes.push(...statusWrite(m, { ...m.status, conditions } as MachineStatus));
+  }
+  for (const m of e.toMark) plan.notes.push(`MachineHealthCheck ${name}: ${m.metadata.name} marked for remediation`);
+  if (e.deferred.length > 0)
+    plan.notes.push(`MachineHealthCheck ${name}: ${e.deferred.map((m) => m.metadata.name).join(', ')} deferred: ${e.inFlight.length} remediation(s) in flight, maxInFlight ${limit}`);
+
+  for (const t of e.toRemediate) {
+    if (isControlPlaneMachine(t.machine)) {
+      plan.notes.push(`MachineHealthCheck ${name}: ${t.machine.metadata.name} left to the ControlPlane's remediation rules`);
+      continue;
+    }
+    plan.actions.push({ type: 'RemediateMachine', machine: refOf(t.machine), healthCheck: name, reason: t.reason ?? 'Unhealthy' });
+    plan.notes.push(`MachineHealthCheck ${name}: remediating ${t.machine.metadata.name} (${t.reason})`);
+  }
+  if (e.nextCheckSeconds !== undefined) plan.requeueAfterSeconds = e.nextCheckSeconds;
+  return plan;
+}
+
+export function planMachineHealthChecks(objects: ClusterObjects, observed: Observed, now: Date): Plan {
+  return mergePlans(...objects.machineHealthChecks.map((mhc) => planMachineHealthCheck(mhc, objects, observed, now)));
+}

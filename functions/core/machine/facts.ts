@@ -1,0 +1,58 @@
+/**
+ * What the world says about one Machine: its instance (found by the machine-uid tag) and its node (found by
+ * providerID, as Cluster API's machine controller finds it: core/reconcilers/machine/
+ * machine_controller_noderef.go, getNode by the providerID index).
+ */
+import type { Machine } from '../../api/machine.js';
+import type { InstanceFact, InstanceState, NodeCondition, NodeFact, Observed } from '../observed.js';
+
+/** Instance states after which the instance will never run again. */
+export const GONE_STATES: readonly InstanceState[] = ['shutting-down', 'terminated'];
+
+export function isInstanceGone(instance: InstanceFact | undefined): boolean {
+  return instance === undefined || GONE_STATES.includes(instance.state);
+}
+
+/**
+ * The instance launched for the machine. Should a retried launch ever have left two (the provider adopts by
+ * uid tag, so it should not), the live one wins over a terminated one, then the newest.
+ */
+export function instanceOf(machine: Machine, observed: Observed): InstanceFact | undefined {
+  const uid = machine.metadata.uid;
+  const candidates = observed.instances.filter(
+    (i) => (uid !== undefined && i.machineUid === uid) || (machine.spec.providerID !== undefined && i.providerID === machine.spec.providerID),
+  );
+  if (candidates.length <= 1) return candidates[0];
+  return [...candidates].sort(
+    (a, b) =>
+      Number(GONE_STATES.includes(a.state)) - Number(GONE_STATES.includes(b.state)) ||
+      (b.launchTime ?? '').localeCompare(a.launchTime ?? ''),
+  )[0];
+}
+
+/**
+ * The machine's node, if the workload cluster could be read: `known` is false when it could not, and then
+ * nothing may be concluded about the node (absence included).
+ */
+export interface NodeLookup {
+  known: boolean;
+  node?: NodeFact;
+}
+
+export function nodeOf(machine: Machine, observed: Observed, instance = instanceOf(machine, observed)): NodeLookup {
+  if (observed.nodes === undefined) return { known: false };
+  const providerID = machine.spec.providerID ?? instance?.providerID;
+  const nodeName = machine.status?.nodeRef?.name;
+  const node =
+    (providerID !== undefined ? observed.nodes.find((n) => n.providerID === providerID) : undefined) ??
+    (nodeName !== undefined ? observed.nodes.find((n) => n.name === nodeName) : undefined);
+  return node ? { known: true, node } : { known: true };
+}
+
+export function nodeCondition(node: NodeFact | undefined, type: string): NodeCondition | undefined {
+  return node?.conditions.find((c) => c.type === type);
+}
+
+export function isNodeReady(node: NodeFact | undefined): boolean {
+  return nodeCondition(node, 'Ready')?.status === 'True';
+}

@@ -1,0 +1,278 @@
+import { describe, expect, it } from 'vitest';
+import { clusterSchema, type Cluster } from '../../../../functions/api/cluster.js';
+import { Finalizers } from '../../../../functions/api/common.js';
+import { machineDeploymentSchema, type MachineDeployment } from '../../../../functions/api/machine-deployment.js';
+import { machineSetSchema, type MachineSet } from '../../../../functions/api/machine-set.js';
+import { failureDomainsOf } from '../../../../functions/core/cluster/failure-domains.js';
+import type { ClusterObjects } from '../../../../functions/core/cluster/objects.js';
+import { planCluster } from '../../../../functions/core/cluster/planner.js';
+import { getCondition } from '../../../../functions/core/conditions.js';
+import type { Observed } from '../../../../functions/core/observed.js';
+import type { Plan } from '../../../../functions/core/plan.js';
+import { CLUSTER, T0, cluster, condition, controlPlane, cpMachine, healthCheck, instance, iso, machine, objects } from './fixtures.js';
+
+const statusOf = (plan: Plan): Cluster['status'] => {
+  const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'Cluster');
+  return w?.type === 'UpdateStatus' ? (w.object as Cluster).status : undefined;
+};
+const nothing: Observed = { instances: [], nodes: [] };
+
+function deployment(name: string, available?: 'True' | 'False'): MachineDeployment {
+  return machineDeploymentSchema.parse({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'MachineDeployment',
+    metadata: { name, uid: `uid-${name}` },
+    spec: { clusterName: CLUSTER, template: { spec: { version: 'v1.31.0', machineClassRef: { name: 'small' } } } },
+    ...(available ? { status: { conditions: [condition('Available', available)] } } : {}),
+  }) as MachineDeployment;
+}
+
+function machineSet(name: string): MachineSet {
+  return machineSetSchema.parse({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'MachineSet',
+    metadata: { name, uid: `uid-${name}` },
+    spec: { clusterName: CLUSTER, template: { spec: { version: 'v1.31.0', machineClassRef: { name: 'small' } } } },
+  }) as MachineSet;
+}
+
+describe('Cluster phase', () => {
+  it.each([
+    { name: 'Pending without a ControlPlane', o: () => objects({ cluster: cluster({ initialized: false }) }), phase: 'Pending' },
+    { name: 'Provisioning while the control plane is not initialized', o: () => objects({ cluster: cluster({ initialized: false }), controlPlane: controlPlane({}, { initialized: false }) }), phase: 'Provisioning' },
+    { name: 'Provisioned once the infrastructure is ready and the control plane initialized', o: () => objects({ controlPlane: controlPlane() }), phase: 'Provisioned' },
+    { name: 'Deleting once deletionTimestamp is set', o: () => objects({ cluster: cluster({ deleting: true }), controlPlane: controlPlane() }), phase: 'Deleting' },
+  ])('$name', ({ o, phase }) => {
+    // Act
+    const plan = planCluster(o(), nothing, T0);
+    // Assess
+    expect(statusOf(plan)?.phase).toBe(phase);
+  });
+
+  it('is Failed, with failureReason, when its load balancer failed to provision', () => {
+    // Prepare
+    const c = awsCluster();
+    // Act
+    const status = statusOf(planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [], loadBalancer: { name: 'lb', state: 'failed' } }, T0));
+    // Assess
+    expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError' });
+  });
+});
+
+function awsCluster(opts: { targetGroupArn?: string; endpoint?: boolean; infrastructureReady?: boolean } = {}): Cluster {
+  return clusterSchema.parse({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: CLUSTER, uid: 'uid-cluster', generation: 1, finalizers: [Finalizers.cluster] },
+    spec: {
+      provider: {
+        aws: {
+          region: 'us-east-1',
+          subnets: [
+            { id: 'subnet-0000000b', availabilityZone: 'us-east-1b' },
+            { id: 'subnet-0000000a', availabilityZone: 'us-east-1a' },
+          ],
+          controlPlaneLoadBalancer: { scheme: 'internal', ...(opts.targetGroupArn ? { targetGroupArn: opts.targetGroupArn } : {}) },
+        },
+      },
+      ...(opts.endpoint ? { controlPlaneEndpoint: { host: 'lb.example', port: 6443 } } : {}),
+    },
+    ...(opts.infrastructureReady ? { status: { infrastructureReady: true } } : {}),
+  });
+}
+
+describe('Cluster infrastructure', () => {
+  it('lists the failure domains from the provider config: zones of the AWS subnets, sorted', () => {
+    // Act & Assess
+    expect(failureDomainsOf(awsCluster())).toEqual({ 'us-east-1a': { controlPlane: true }, 'us-east-1b': { controlPlane: true } });
+    expect(statusOf(planCluster(objects(), nothing, T0))?.failureDomains).toEqual({
+      'zone-a': { controlPlane: true },
+      'zone-b': { controlPlane: true },
+      'zone-c': { controlPlane: true },
+    });
+  });
+
+  it.each([
+    { name: 'a simulated cluster is ready at once', c: () => cluster({ ready: false }), observed: nothing, ready: true, provision: false },
+    { name: 'a user-made load balancer (targetGroupArn) is ready at once', c: () => awsCluster({ targetGroupArn: 'arn:aws:elb:tg' }), observed: nothing, ready: true, provision: false },
+    { name: 'a load balancer to make is asked for', c: () => awsCluster(), observed: { instances: [] }, ready: false, provision: true },
+    { name: 'a load balancer being made is waited for', c: () => awsCluster(), observed: { instances: [], loadBalancer: { name: 'lb', state: 'provisioning' as const } }, ready: false, provision: false },
+    {
+      name: 'an active load balancer makes the infrastructure ready',
+      c: () => awsCluster({ endpoint: true }),
+      observed: { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' as const } },
+      ready: true,
+      provision: false,
+    },
+  ])('$name', ({ c, observed, ready, provision }) => {
+    // Act
+    const plan = planCluster(objects({ cluster: c() }), observed, T0);
+    // Assess
+    expect(statusOf(plan)?.infrastructureReady).toBe(ready);
+    expect(getCondition(statusOf(plan)?.conditions, 'InfrastructureReady')?.status).toBe(ready ? 'True' : 'False');
+    expect(plan.actions.some((a) => a.type === 'ProvisionInfrastructure')).toBe(provision);
+  });
+
+  it('records the endpoint of the load balancer it made, alone, as a spec update', () => {
+    // Act
+    const plan = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' } }, T0);
+    // Assess
+    expect(plan.writes).toEqual([{ type: 'Update', object: expect.objectContaining({ spec: expect.objectContaining({ controlPlaneEndpoint: { host: 'lb.example', port: 6443 } }) }) }]);
+  });
+});
+
+describe('Cluster conditions', () => {
+  it('mirrors the control plane’s Available as ControlPlaneAvailable and summarises Ready', () => {
+    // Prepare
+    const cp = controlPlane();
+    cp.status = { ...cp.status, ready: true, conditions: [{ ...condition('Available', 'False', T0, 'NotAvailable'), message: 'etcd lost quorum' }] };
+    // Act
+    const status = statusOf(planCluster(objects({ controlPlane: cp }), nothing, T0));
+    // Assess
+    expect(getCondition(status?.conditions, 'ControlPlaneAvailable')).toMatchObject({ status: 'False', reason: 'NotAvailable', message: 'etcd lost quorum' });
+    expect(status?.controlPlaneReady).toBe(true);
+    expect(getCondition(status?.conditions, 'Ready')).toMatchObject({ status: 'False', message: '* ControlPlaneAvailable: etcd lost quorum' });
+  });
+
+  it.each([
+    { name: 'no workers: WorkersAvailable True, NoWorkers', mds: [] as MachineDeployment[], status: 'True', reason: 'NoWorkers' },
+    { name: 'every deployment available', mds: [deployment('a', 'True'), deployment('b', 'True')], status: 'True', reason: 'Available' },
+    { name: 'one deployment not available', mds: [deployment('a', 'True'), deployment('b', 'False')], status: 'False', reason: 'NotAvailable' },
+    { name: 'a deployment that has not reported yet', mds: [deployment('a', 'True'), deployment('b')], status: 'Unknown', reason: 'AvailableUnknown' },
+  ])('$name', ({ mds, status, reason }) => {
+    // Act
+    const s = statusOf(planCluster(objects({ machineDeployments: mds }), nothing, T0));
+    // Assess
+    expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({ status, reason });
+  });
+
+  it('keeps ControlPlaneInitialized once true, like Cluster API', () => {
+    // Prepare: the ControlPlane object is gone (deleting cluster), the condition stays.
+    const o = objects({ cluster: cluster({ initialized: true }) });
+    // Act
+    const s = statusOf(planCluster(o, nothing, T0));
+    // Assess
+    expect(getCondition(s?.conditions, 'ControlPlaneInitialized')?.status).toBe('True');
+  });
+});
+
+describe('Cluster paused', () => {
+  it('writes only its own Paused condition: no writes to other objects, no actions, even when deleting', () => {
+    // Prepare
+    const c = cluster({ paused: true, deleting: true });
+    const o = objects({ cluster: c, controlPlane: controlPlane(), machineDeployments: [deployment('md')], machines: [machine('w1')] });
+    // Act
+    const plan = planCluster(o, { instances: [instance(machine('w1'))], loadBalancer: { name: 'lb', state: 'active' } }, T0);
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.writes).toHaveLength(1);
+    expect(plan.writes[0]).toMatchObject({ type: 'UpdateStatus', object: { kind: 'Cluster' } });
+    expect(getCondition(statusOf(plan)?.conditions, 'Paused')).toMatchObject({ status: 'True', reason: 'Paused' });
+  });
+});
+
+describe('Cluster deletion order', () => {
+  const deleting = (partial: Partial<ClusterObjects>) => objects({ cluster: cluster({ deleting: true }), ...partial });
+  const deleted = (plan: Plan) => plan.writes.filter((w) => w.type === 'Delete').map((w) => (w.type === 'Delete' ? `${w.ref.kind}/${w.ref.name}` : ''));
+
+  it.each([
+    {
+      name: 'MachineDeployments first, health checks at once, nothing of the control plane',
+      o: () => deleting({ machineDeployments: [deployment('md')], machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane(), machineHealthChecks: [healthCheck()] }),
+      expected: ['MachineHealthCheck/mhc', 'MachineDeployment/md'],
+      reason: 'WaitingForWorkersDeletion',
+    },
+    {
+      name: 'then MachineSets',
+      o: () => deleting({ machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane() }),
+      expected: ['MachineSet/ms'],
+      reason: 'WaitingForWorkersDeletion',
+    },
+    {
+      name: 'then stray worker Machines',
+      o: () => deleting({ machines: [machine('w1'), machine('w2', { deleting: true }), cpMachine('cp-1')], controlPlane: controlPlane() }),
+      expected: ['Machine/w1'],
+      reason: 'WaitingForWorkersDeletion',
+    },
+    {
+      name: 'then the ControlPlane, once no worker is left',
+      o: () => deleting({ machines: [cpMachine('cp-1')], controlPlane: controlPlane() }),
+      expected: ['ControlPlane/cp'],
+      reason: 'WaitingForControlPlaneDeletion',
+    },
+    {
+      name: 'waiting for a deleting ControlPlane deletes nothing more',
+      o: () => deleting({ machines: [cpMachine('cp-1', { deleting: true })], controlPlane: controlPlane({}, { deleting: true }) }),
+      expected: [],
+      reason: 'WaitingForControlPlaneDeletion',
+    },
+    {
+      name: 'stray control-plane Machines without a ControlPlane',
+      o: () => deleting({ machines: [cpMachine('cp-1')] }),
+      expected: ['Machine/cp-1'],
+      reason: 'WaitingForControlPlaneDeletion',
+    },
+  ])('$name', ({ o, expected, reason }) => {
+    // Act
+    const plan = planCluster(o(), nothing, T0);
+    // Assess
+    expect(deleted(plan)).toEqual(expected);
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason });
+  });
+
+  it.each([
+    { name: 'its load balancer', observed: { instances: [], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } }, action: { loadBalancer: 'lb', instanceIds: [] } },
+    { name: 'an instance left behind', observed: { instances: [instance(machine('gone'))], nodes: [] }, action: { instanceIds: ['i-gone'] } },
+  ])('then the infrastructure: $name', ({ observed, action }) => {
+    // Act
+    const plan = planCluster(deleting({}), observed, T0);
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'DeleteInfrastructure', cluster: expect.objectContaining({ name: CLUSTER }), ...action }]);
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+
+  it('waits for instances shutting down before the finalizer goes', () => {
+    // Act
+    const plan = planCluster(deleting({}), { instances: [instance(machine('gone'), 'shutting-down')], nodes: [] }, T0);
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+
+  it('removes the finalizer last, when nothing of the cluster is left', () => {
+    // Act
+    const plan = planCluster(deleting({}), { instances: [instance(machine('gone'), 'terminated')], nodes: [] }, T0);
+    // Assess
+    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }), finalizer: Finalizers.cluster });
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('never deletes the control plane while anything of the workers is left (property over every subset)', () => {
+    // Prepare
+    const parts = {
+      machineDeployments: [deployment('md')],
+      machineSets: [machineSet('ms')],
+      workers: [machine('w1')],
+    };
+    for (let mask = 1; mask < 8; mask++) {
+      const o = deleting({
+        controlPlane: controlPlane(),
+        machineDeployments: mask & 1 ? parts.machineDeployments : [],
+        machineSets: mask & 2 ? parts.machineSets : [],
+        machines: [...(mask & 4 ? parts.workers : []), cpMachine('cp-1')],
+      });
+      // Act
+      const plan = planCluster(o, nothing, T0);
+      // Assess
+      expect(deleted(plan).filter((d) => d.startsWith('ControlPlane') || d === 'Machine/cp-1')).toEqual([]);
+    }
+  });
+
+  it('stamps the Deleting condition with the time it started', () => {
+    // Act
+    const status = statusOf(planCluster(deleting({ machineDeployments: [deployment('md')] }), nothing, T0));
+    // Assess
+    expect(getCondition(status?.conditions, 'Deleting')?.lastTransitionTime).toBe(iso(T0));
+  });
+});

@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Condition } from '../../../functions/api/common.js';
+import {
+  getCondition,
+  isFalse,
+  isTrue,
+  isUnknown,
+  mirrorCondition,
+  removeCondition,
+  setCondition,
+  setConditions,
+  summaryCondition,
+  timestamp,
+} from '../../../functions/core/conditions.js';
+
+const T1 = new Date('2026-01-01T00:00:00.750Z');
+const T2 = new Date('2026-01-01T01:00:00Z');
+const ready = (status: Condition['status'], reason = 'R', extra: Partial<Condition> = {}): Condition => ({
+  type: 'Ready',
+  status,
+  reason,
+  lastTransitionTime: '2025-12-31T00:00:00Z',
+  ...extra,
+});
+
+describe('setCondition', () => {
+  it.each([
+    {
+      name: 'adds a missing condition stamped with the time, in whole seconds, and the generation',
+      before: [] as Condition[],
+      input: { type: 'Ready', status: 'True' as const, reason: 'Ok' },
+      expected: [{ type: 'Ready', status: 'True', reason: 'Ok', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 3 }],
+    },
+    {
+      name: 'keeps lastTransitionTime when only the reason and message change',
+      before: [ready('False', 'Old')],
+      input: { type: 'Ready', status: 'False' as const, reason: 'New', message: 'why' },
+      expected: [{ type: 'Ready', status: 'False', reason: 'New', message: 'why', lastTransitionTime: '2025-12-31T00:00:00Z', observedGeneration: 3 }],
+    },
+    {
+      name: 'moves lastTransitionTime when the status changes',
+      before: [ready('False')],
+      input: { type: 'Ready', status: 'True' as const, reason: 'R' },
+      expected: [{ type: 'Ready', status: 'True', reason: 'R', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 3 }],
+    },
+    {
+      name: 'uses a given transition time (a mirrored node condition) when the status changes',
+      before: [ready('False')],
+      input: { type: 'Ready', status: 'True' as const, reason: 'R', lastTransitionTime: '2025-12-31T12:00:00Z' },
+      expected: [{ type: 'Ready', status: 'True', reason: 'R', lastTransitionTime: '2025-12-31T12:00:00Z', observedGeneration: 3 }],
+    },
+  ])('$name', ({ before, input, expected }) => {
+    // Prepare
+    const snapshot = structuredClone(before);
+    // Act
+    const after = setCondition(before, input, T1, 3);
+    // Assess
+    expect(after).toEqual(expected);
+    expect(before).toEqual(snapshot);
+  });
+
+  it('returns the very same array when nothing changed', () => {
+    // Prepare
+    const before = [ready('True', 'R', { observedGeneration: 3 })];
+    // Act
+    const after = setCondition(before, { type: 'Ready', status: 'True', reason: 'R' }, T2, 3);
+    // Assess
+    expect(after).toBe(before);
+  });
+
+  it('counts a new observedGeneration as a change', () => {
+    // Prepare
+    const before = [ready('True', 'R', { observedGeneration: 2 })];
+    // Act
+    const after = setCondition(before, { type: 'Ready', status: 'True', reason: 'R' }, T2, 3);
+    // Assess
+    expect(after).not.toBe(before);
+    expect(after[0]).toMatchObject({ observedGeneration: 3, lastTransitionTime: '2025-12-31T00:00:00Z' });
+  });
+
+  it('orders Available and Ready first, Paused and Deleting last, the rest by type', () => {
+    // Act
+    const after = setConditions(
+      [],
+      ['Deleting', 'Zeta', 'Ready', 'Paused', 'Alpha', 'Available'].map((type) => ({ type, status: 'True' as const })),
+      T1,
+    );
+    // Assess
+    expect(after.map((c) => c.type)).toEqual(['Available', 'Ready', 'Alpha', 'Zeta', 'Paused', 'Deleting']);
+  });
+
+  it('changes lastTransitionTime exactly when the status changes, and is idempotent (property)', () => {
+    const status = fc.constantFrom<Condition['status']>('True', 'False', 'Unknown');
+    fc.assert(
+      fc.property(status, status, fc.string(), fc.string(), (s1, s2, r1, r2) => {
+        // Prepare
+        const first = setCondition([], { type: 'Ready', status: s1, reason: r1 }, T1);
+        // Act
+        const second = setCondition(first, { type: 'Ready', status: s2, reason: r2 }, T2);
+        const third = setCondition(second, { type: 'Ready', status: s2, reason: r2 }, new Date('2030-01-01T00:00:00Z'));
+        // Assess
+        expect(second[0]!.lastTransitionTime).toBe(s1 === s2 ? timestamp(T1) : timestamp(T2));
+        expect(third).toBe(second);
+      }),
+    );
+  });
+});
+
+describe('getters', () => {
+  it.each([
+    { name: 'True', conditions: [ready('True')], t: true, f: false, u: false },
+    { name: 'False', conditions: [ready('False')], t: false, f: true, u: false },
+    { name: 'Unknown', conditions: [ready('Unknown')], t: false, f: false, u: true },
+    { name: 'missing counts as Unknown', conditions: [] as Condition[], t: false, f: false, u: true },
+  ])('$name', ({ conditions, t, f, u }) => {
+    // Act & Assess
+    expect([isTrue(conditions, 'Ready'), isFalse(conditions, 'Ready'), isUnknown(conditions, 'Ready')]).toEqual([t, f, u]);
+  });
+
+  it('removes a condition, and returns the same array when it is not there', () => {
+    // Prepare
+    const before = [ready('True')];
+    // Act & Assess
+    expect(removeCondition(before, 'Ready')).toEqual([]);
+    expect(removeCondition(before, 'Other')).toBe(before);
+    expect(getCondition(before, 'Ready')?.status).toBe('True');
+  });
+});
+
+describe('mirrorCondition', () => {
+  it.each([
+    {
+      name: 'copies status, reason, message and transition time under the target type',
+      source: [{ ...ready('False', 'NotReady'), type: 'Available', message: 'etcd down' }],
+      expected: { type: 'ControlPlaneAvailable', status: 'False', reason: 'NotReady', message: 'etcd down', lastTransitionTime: '2025-12-31T00:00:00Z' },
+    },
+    {
+      name: 'reports a missing source as Unknown, NotYetReported',
+      source: [] as Condition[],
+      expected: { type: 'ControlPlaneAvailable', status: 'Unknown', reason: 'NotYetReported', message: 'Condition Available not yet reported' },
+    },
+  ])('$name', ({ source, expected }) => {
+    // Act & Assess
+    expect(mirrorCondition(source, 'Available', 'ControlPlaneAvailable')).toEqual(expected);
+  });
+
+  it('uses the fallback when the source is missing', () => {
+    // Act & Assess
+    expect(mirrorCondition(undefined, 'Available', 'X', { status: 'False', reason: 'DoesNotExist' })).toEqual({ type: 'X', status: 'False', reason: 'DoesNotExist' });
+  });
+});
+
+describe('summaryCondition', () => {
+  const c = (type: string, status: Condition['status'], message?: string): Condition => ({
+    type,
+    status,
+    reason: `${type}${status}`,
+    lastTransitionTime: '2025-12-31T00:00:00Z',
+    ...(message ? { message } : {}),
+  });
+  it.each([
+    { name: 'all True is True', conditions: [c('A', 'True'), c('B', 'True')], types: ['A', 'B'], status: 'True', reason: 'InfoReported', message: undefined },
+    {
+      name: 'any False is False, the issues listed in the order asked',
+      conditions: [c('B', 'False', 'b is down'), c('A', 'Unknown'), c('C', 'True')],
+      types: ['A', 'B', 'C'],
+      status: 'False',
+      reason: 'IssuesReported',
+      message: '* A: AUnknown\n* B: b is down',
+    },
+    { name: 'Unknown wins over True', conditions: [c('A', 'True'), c('B', 'Unknown')], types: ['A', 'B'], status: 'Unknown', reason: 'UnknownReported', message: '* B: BUnknown' },
+    {
+      name: 'a missing type counts as Unknown, NotYetReported',
+      conditions: [c('A', 'True'), c('C', 'True')],
+      types: ['A', 'B', 'C'],
+      status: 'Unknown',
+      reason: 'UnknownReported',
+      message: '* B: Condition not yet reported',
+    },
+    {
+      name: 'True of a negative-polarity type is an issue',
+      conditions: [c('A', 'True'), c('B', 'True'), c('C', 'True')],
+      types: ['A', 'B', 'C'],
+      negative: ['C'],
+      status: 'False',
+      reason: 'IssuesReported',
+      message: '* C: CTrue',
+    },
+  ])('$name', ({ conditions, types, status, reason, message, negative }) => {
+    // Act
+    const summary = summaryCondition(conditions, 'Ready', types, { ...(negative ? { negativePolarity: negative } : {}) });
+    // Assess
+    expect(summary).toEqual({ type: 'Ready', status, reason, ...(message ? { message } : {}) });
+  });
+
+  it('ignores missing types named in ignoreIfMissing and uses the kind’s own reasons', () => {
+    // Act
+    const summary = summaryCondition([c('A', 'True')], 'Ready', ['A', 'B'], {
+      ignoreIfMissing: ['B'],
+      reasons: { issue: 'NotReady', unknown: 'ReadyUnknown', info: 'Ready' },
+    });
+    // Assess
+    expect(summary).toEqual({ type: 'Ready', status: 'True', reason: 'Ready' });
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { etcdMembersOf, projectEtcdCluster, targetEtcdClusterHealthy, type EtcdMember } from '../../../../functions/core/controlplane/etcd.js';
+import { cpMachine, instance, node } from '../cluster/fixtures.js';
+
+// The cases of Cluster API's controlplane/kubeadm/reconcilers/kubeadmcontrolplane/remediation_test.go
+// (TestTargetEtcdClusterHealthy). m1 is the member to remove; h = healthy, u = unhealthy, '' = joining.
+const members = (spec: string): EtcdMember[] =>
+  spec.split(' ').map((s) => {
+    const [name, health] = s.split(':') as [string, string];
+    return health === 'joining' ? { name: '', machine: name, healthy: false, learner: true } : { name: `node-${name}`, machine: name, healthy: health === 'h' };
+  });
+
+describe('targetEtcdClusterHealthy: removing a member', () => {
+  it.each([
+    { name: "Can't safely remove a member from a CP with one Machine", members: 'm1:u', safe: false },
+    { name: 'Can safely remove a member from a CP with two Machines without additional etcd member failures', members: 'm1:u m2:h', safe: true },
+    { name: 'Can safely remove a member from a CP with two Machines when the etcd member being remediated is missing', members: 'm2:h', safe: true },
+    { name: "Can't safely remove a member from a CP with two Machines with one additional etcd member failure", members: 'm1:u m2:u', safe: false },
+    { name: 'Can safely remove a member from a CP with three Machines without additional etcd member failures', members: 'm1:u m2:h m3:h', safe: true },
+    { name: 'Can safely remove a member from a CP with three Machines when the etcd member being remediated is missing', members: 'm2:h m3:h', safe: true },
+    { name: "Can't safely remove a member from a CP with three Machines with one additional etcd member failure", members: 'm1:u m2:u m3:h', safe: false },
+    { name: 'Can safely remove a member from a CP with three Machines when another etcd member is missing', members: 'm1:u m3:h', safe: true },
+    { name: 'Can safely remove a member from a CP with three Machines when the remediated and another member are missing', members: 'm3:h', safe: true },
+    { name: 'Can safely remove a member from a CP with five Machines with less than 2 additional etcd member failures', members: 'm1:u m2:u m3:h m4:h m5:h', safe: true },
+    { name: 'Can safely remove a member from a CP with five Machines with missing members but quorum', members: 'm1:u m3:h m4:h m5:h', safe: true },
+    { name: "Can't safely remove a member from a CP with five Machines with 2 additional etcd member failures", members: 'm1:u m2:u m3:u m4:h m5:h', safe: false },
+    { name: 'Can safely remove a member from a CP with seven Machines with less than 3 additional etcd member failures', members: 'm1:u m2:u m3:u m4:h m5:h m6:h m7:h', safe: true },
+    { name: 'Can safely remove a member from a CP with seven Machines with missing members but quorum', members: 'm1:u m3:u m4:h m5:h m6:h m7:h', safe: true },
+    { name: "Can't safely remove a member from a CP with seven Machines with 3 additional etcd member failures", members: 'm1:u m2:u m3:u m4:u m5:h m6:h m7:h', safe: false },
+    { name: "Can't safely remove a member from a CP with an etcd member starting up", members: 'm1:u m2:h m3:h m4:joining', safe: false },
+  ])('$name', ({ members: spec, safe }) => {
+    // Act & Assess
+    expect(targetEtcdClusterHealthy(members(spec), { removeMachine: 'm1' })).toBe(safe);
+  });
+});
+
+describe('targetEtcdClusterHealthy: adding a member', () => {
+  it.each([
+    { name: 'Can safely add a member to a CP without Machines', members: '', safe: true },
+    { name: 'Can safely add a member to a CP with one Machine', members: 'm1:h', safe: true },
+    { name: "Can't safely add a member to a CP with one Machine with unhealthy etcd member", members: 'm1:u', safe: false },
+    { name: 'Can safely add a member to a CP with two Machine', members: 'm1:h m2:h', safe: true },
+    { name: "Can't safely add a member to a CP with two Machine with one additional etcd member failure", members: 'm1:h m2:u', safe: false },
+    { name: 'Can safely add a member to a CP with three Machine', members: 'm1:h m2:h m3:h', safe: true },
+    { name: "Can't safely add a member to a CP with three Machine with one additional etcd member failure", members: 'm1:h m2:h m3:u', safe: false },
+    { name: 'Can safely add a member to a CP with four Machine', members: 'm1:h m2:h m3:h m4:h', safe: true },
+    { name: 'Can safely add a member to a CP with four Machine with one additional etcd member failure', members: 'm1:h m2:h m3:h m4:u', safe: true },
+    { name: "Can't safely add a member to a CP with four Machine with two additional etcd member failure", members: 'm1:h m2:h m3:u m4:u', safe: false },
+    { name: 'Can safely add a member to a CP with five Machine', members: 'm1:h m2:h m3:h m4:h m5:h', safe: true },
+    { name: "Can't safely add a member to a CP with five Machine with two additional etcd member failure", members: 'm1:h m2:h m3:h m4:u m5:u', safe: false },
+    { name: "Can't safely add a member to a CP with a learner etcd member", members: 'm1:h m2:h m3:joining', safe: false },
+  ])('$name', ({ members: spec, safe }) => {
+    // Act & Assess
+    expect(targetEtcdClusterHealthy(spec === '' ? [] : members(spec), { add: true })).toBe(safe);
+  });
+
+  it('reports the projected numbers', () => {
+    // Act & Assess
+    expect(projectEtcdCluster(members('m1:u m2:h m3:h m4:h m5:u'), { removeMachine: 'm1' })).toEqual({ safe: true, voting: 4, healthy: 3, quorum: 3, learners: 0 });
+  });
+});
+
+describe('etcdMembersOf', () => {
+  it('reads the members from the control-plane machines and their nodes', () => {
+    // Prepare
+    const ready = cpMachine('a');
+    const notReady = cpMachine('b');
+    const joining = cpMachine('c', { node: false });
+    const leftAlready = cpMachine('d', { deleting: true });
+    const deadNotDeleting = cpMachine('e');
+    const neverLaunched = cpMachine('f', { launched: false });
+    const observed = {
+      instances: [instance(ready), instance(notReady), instance(joining), instance(leftAlready, 'terminated'), instance(deadNotDeleting, 'terminated')],
+      nodes: [node(ready), node(notReady, 'False')],
+    };
+    // Act
+    const result = etcdMembersOf([ready, notReady, joining, leftAlready, deadNotDeleting, neverLaunched], observed);
+    // Assess
+    expect(result).toEqual([
+      { name: 'node-a', machine: 'a', healthy: true },
+      { name: 'node-b', machine: 'b', healthy: false },
+      { name: '', machine: 'c', healthy: false, learner: true },
+      { name: 'node-e', machine: 'e', healthy: false },
+    ]);
+  });
+
+  it('trusts no member when the workload cluster cannot be read', () => {
+    // Prepare
+    const m = cpMachine('a');
+    // Act & Assess
+    expect(etcdMembersOf([m], { instances: [instance(m)] })).toEqual([{ name: 'node-a', machine: 'a', healthy: false }]);
+  });
+});

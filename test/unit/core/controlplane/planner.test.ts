@@ -1,0 +1,315 @@
+import { describe, expect, it } from 'vitest';
+import { Finalizers } from '../../../../functions/api/common.js';
+import type { ControlPlane } from '../../../../functions/api/control-plane.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import { getCondition } from '../../../../functions/core/conditions.js';
+import {
+  machineInFailureDomainWithMostMachines,
+  nextFailureDomainForScaleUp,
+  nextMachineName,
+  selectMachineForScaleDown,
+} from '../../../../functions/core/controlplane/machines.js';
+import { planControlPlane } from '../../../../functions/core/controlplane/planner.js';
+import type { Plan } from '../../../../functions/core/plan.js';
+import { Annotations, Labels, T0, ZONES, cluster, controlPlane, cpMachine, machine, objects, observedFor } from '../cluster/fixtures.js';
+
+const created = (plan: Plan): Machine[] => plan.writes.flatMap((w) => (w.type === 'Create' ? [w.object as Machine] : []));
+const deleted = (plan: Plan): string[] => plan.writes.flatMap((w) => (w.type === 'Delete' ? [w.ref.name] : []));
+const statusOf = (plan: Plan): ControlPlane['status'] => {
+  const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'ControlPlane');
+  return w?.type === 'UpdateStatus' ? (w.object as ControlPlane).status : undefined;
+};
+
+function scene(machines: Machine[], cp = controlPlane(), nodeReady: Record<string, 'True' | 'False' | 'Unknown'> = {}) {
+  return { o: objects({ controlPlane: cp, machines }), observed: observedFor(machines, nodeReady) };
+}
+
+describe('ControlPlane scale', () => {
+  it('creates the first machine: labelled, owned, with the machine finalizer, in the first zone', () => {
+    // Prepare
+    const { o, observed } = scene([], controlPlane({}, { initialized: false }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    const [m] = created(plan);
+    expect(created(plan)).toHaveLength(1);
+    expect(m?.metadata).toMatchObject({
+      labels: { [Labels.clusterName]: 'demo', [Labels.controlPlaneName]: 'cp', [Labels.controlPlane]: '' },
+      finalizers: [Finalizers.machine],
+      ownerReferences: [{ kind: 'ControlPlane', name: 'cp', uid: 'uid-cp', controller: true, blockOwnerDeletion: true }],
+    });
+    expect(m?.metadata.name).toMatch(/^cp-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(m?.spec).toMatchObject({ clusterName: 'demo', version: 'v1.31.0', machineClassRef: { name: 'small' }, failureDomain: 'zone-a' });
+  });
+
+  it('waits for the cluster infrastructure before creating anything', () => {
+    // Prepare
+    const o = objects({ cluster: cluster({ ready: false }), controlPlane: controlPlane({}, { initialized: false }) });
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(created(plan)).toEqual([]);
+  });
+
+  it.each([
+    { name: 'a machine still without a node', machines: () => [cpMachine('a', { failureDomain: 'zone-a', node: false })], ready: {} as Record<string, 'False'> },
+    { name: 'a machine whose node is not Ready', machines: () => [cpMachine('a', { failureDomain: 'zone-a' })], ready: { a: 'False' as const } },
+    { name: 'a machine being deleted', machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b', deleting: true })], ready: {} },
+  ])('does not scale up while there is $name (one operation at a time)', ({ machines, ready }) => {
+    // Prepare
+    const { o, observed } = scene(machines(), controlPlane(), ready);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(created(plan)).toEqual([]);
+    expect(plan.requeueAfterSeconds).toBeGreaterThan(0);
+    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')).toMatchObject({ status: 'True', reason: 'ScalingUp' });
+  });
+
+  it('scales up one machine at a time, into the zone with the fewest machines', () => {
+    // Prepare
+    const { o, observed } = scene([cpMachine('a', { failureDomain: 'zone-a' })]);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(created(plan).map((m) => m.spec.failureDomain)).toEqual(['zone-b']);
+  });
+
+  it('scales down from the zone with the most machines, oldest first', () => {
+    // Prepare
+    const machines = [
+      cpMachine('a1', { failureDomain: 'zone-a', age: 500 }),
+      cpMachine('b1', { failureDomain: 'zone-b', age: 900 }),
+      cpMachine('b2', { failureDomain: 'zone-b', age: 800 }),
+      cpMachine('c1', { failureDomain: 'zone-c', age: 1000 }),
+      cpMachine('c2', { failureDomain: 'zone-c', age: 700 }),
+    ];
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess: zones b and c tie with two machines each; the tie goes to the first by name, and b1 is its oldest.
+    expect(deleted(plan)).toEqual(['b1']);
+  });
+
+  it('scales down a machine with the delete-machine annotation first', () => {
+    // Prepare
+    const machines = [
+      cpMachine('a1', { failureDomain: 'zone-a' }),
+      cpMachine('b1', { failureDomain: 'zone-b' }),
+      cpMachine('c1', { failureDomain: 'zone-c', annotations: { [Annotations.deleteMachine]: '' }, age: 10 }),
+      cpMachine('c2', { failureDomain: 'zone-c' }),
+      cpMachine('a2', { failureDomain: 'zone-a' }),
+    ];
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    // Act & Assess
+    expect(deleted(planControlPlane(o, observed, T0))).toEqual(['c1']);
+  });
+
+  it('does not scale down while the other machines are not all Ready', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c', 'd', 'e'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i % 3]!, age: 1000 - i }));
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }), { b: 'False' });
+    // Act & Assess
+    expect(deleted(planControlPlane(o, observed, T0))).toEqual([]);
+  });
+
+  it('aims at an odd count even if spec.replicas were even', () => {
+    // Prepare
+    const cp = controlPlane();
+    cp.spec.replicas = 2;
+    const { o, observed } = scene([cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' })], cp);
+    // Act & Assess
+    expect(created(planControlPlane(o, observed, T0))).toHaveLength(1);
+  });
+});
+
+describe('ControlPlane rolling upgrade', () => {
+  const old = () => [
+    cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0', age: 3000 }),
+    cpMachine('b', { failureDomain: 'zone-b', version: 'v1.30.0', age: 2000 }),
+    cpMachine('c', { failureDomain: 'zone-c', version: 'v1.30.0', age: 1000 }),
+  ];
+
+  it('maxSurge 1 adds an up-to-date machine first', () => {
+    // Prepare
+    const { o, observed } = scene(old());
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(created(plan).map((m) => m.spec.version)).toEqual(['v1.31.0']);
+    expect(deleted(plan)).toEqual([]);
+    expect(getCondition(statusOf(plan)?.conditions, 'RollingOut')).toMatchObject({ status: 'True', reason: 'RollingOut' });
+  });
+
+  it('maxSurge 1 then removes the oldest outdated machine of the fullest zone once the new one is Ready', () => {
+    // Prepare
+    const { o, observed } = scene([...old(), cpMachine('n', { failureDomain: 'zone-a', age: 100 })]);
+    // Act & Assess
+    expect(deleted(planControlPlane(o, observed, T0))).toEqual(['a']);
+  });
+
+  it('maxSurge 1 waits while the new machine has no Ready node', () => {
+    // Prepare
+    const { o, observed } = scene([...old(), cpMachine('n', { failureDomain: 'zone-a', age: 100, node: false })]);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(deleted(plan)).toEqual([]);
+    expect(created(plan)).toEqual([]);
+  });
+
+  it('maxSurge 0 removes an outdated machine first, when the two that stay are healthy', () => {
+    // Prepare
+    const { o, observed } = scene(old(), controlPlane({ rollout: { maxSurge: 0 } }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(deleted(plan)).toEqual(['a']);
+    expect(created(plan)).toEqual([]);
+  });
+
+  it('maxSurge 0 removes the outdated machine whose node is not Ready first', () => {
+    // Prepare
+    const { o, observed } = scene(old(), controlPlane({ rollout: { maxSurge: 0 } }), { c: 'False' });
+    // Act & Assess
+    expect(deleted(planControlPlane(o, observed, T0))).toEqual(['c']);
+  });
+
+  it('maxSurge 0 never removes when that would lose etcd quorum', () => {
+    // Prepare
+    const { o, observed } = scene(old(), controlPlane({ rollout: { maxSurge: 0 } }), { b: 'False', c: 'False' });
+    // Act & Assess: whichever goes, one healthy member of two would be left.
+    expect(deleted(planControlPlane(o, observed, T0))).toEqual([]);
+  });
+
+  it('maxSurge 0 on a single machine surges instead (removing first would empty etcd)', () => {
+    // Prepare: the API refuses this since Cluster API's webhook does; an object stored before that rule still plans safely.
+    const cp = controlPlane({ replicas: 1 });
+    cp.spec.rollout.maxSurge = 0;
+    const { o, observed } = scene([cpMachine('a', { version: 'v1.30.0', failureDomain: 'zone-a' })], cp);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(created(plan)).toHaveLength(1);
+    expect(plan.notes[0]).toContain('maxSurge 0 needs at least 3 replicas');
+  });
+});
+
+describe('ControlPlane status', () => {
+  it('counts replicas, reports the lowest version, the selector and the conditions', () => {
+    // Prepare
+    const machines = [cpMachine('a', { version: 'v1.30.0', failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c', node: false })];
+    const { o, observed } = scene(machines);
+    // Act
+    const status = statusOf(planControlPlane(o, observed, T0));
+    // Assess
+    expect(status).toMatchObject({
+      replicas: 3,
+      readyReplicas: 2,
+      updatedReplicas: 2,
+      unavailableReplicas: 1,
+      version: 'v1.30.0',
+      initialized: true,
+      ready: true,
+      selector: 'clusterless.dev/cluster-name=demo,clusterless.dev/control-plane-name=cp',
+    });
+    expect(getCondition(status?.conditions, 'Available')?.status).toBe('True');
+    expect(getCondition(status?.conditions, 'MachinesReady')).toMatchObject({ status: 'False', message: '* Machine c: no Node yet' });
+    expect(getCondition(status?.conditions, 'MachinesUpToDate')?.status).toBe('False');
+  });
+
+  it('is not Available when etcd lost its quorum', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c'].map((n) => cpMachine(n));
+    const { o, observed } = scene(machines, controlPlane(), { a: 'False', b: 'Unknown' });
+    // Act
+    const status = statusOf(planControlPlane(o, observed, T0));
+    // Assess
+    expect(getCondition(status?.conditions, 'Available')).toMatchObject({ status: 'False', message: 'etcd has 1 healthy member(s) of 3, quorum is 2' });
+  });
+
+  it('does nothing at all when paused', () => {
+    // Prepare
+    const o = objects({ cluster: cluster({ paused: true }), controlPlane: controlPlane() });
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect([plan.writes, plan.actions]).toEqual([[], []]);
+  });
+});
+
+describe('ControlPlane deletion', () => {
+  it('waits for the workers to be gone first', () => {
+    // Prepare
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), machine('w1')] });
+    // Act
+    const plan = planControlPlane(o, observedFor(o.machines), T0);
+    // Assess
+    expect(deleted(plan)).toEqual([]);
+    expect(plan.notes.join()).toContain('Waiting for worker machines to be deleted first: w1');
+  });
+
+  it('then deletes every control-plane machine at once', () => {
+    // Prepare
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), cpMachine('b'), cpMachine('c', { deleting: true })] });
+    // Act & Assess
+    expect(deleted(planControlPlane(o, observedFor(o.machines), T0))).toEqual(['a', 'b']);
+  });
+
+  it('then removes its finalizer', () => {
+    // Prepare
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }) });
+    // Act & Assess
+    expect(planControlPlane(o, { instances: [], nodes: [] }, T0).writes).toContainEqual({
+      type: 'RemoveFinalizer',
+      ref: expect.objectContaining({ kind: 'ControlPlane', name: 'cp' }),
+      finalizer: Finalizers.controlPlane,
+    });
+  });
+});
+
+describe('control-plane machine choices', () => {
+  const cp = controlPlane();
+  it.each([
+    { name: 'the zone with the fewest up-to-date machines', machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' })], fd: 'zone-c' },
+    {
+      name: 'outdated machines do not count against a zone (the spread after the rollout matters)',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c' })],
+      fd: 'zone-a',
+    },
+    {
+      name: 'a tie on up-to-date machines goes to the zone with fewer machines overall',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('c', { failureDomain: 'zone-c' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('b2', { failureDomain: 'zone-b', version: 'v1.30.0' })],
+      fd: 'zone-a',
+    },
+  ])('scale up picks $name', ({ machines, fd }) => {
+    // Act & Assess
+    expect(nextFailureDomainForScaleUp(ZONES, machines(), cp)).toBe(fd);
+  });
+
+  it('scale down empties a zone that went away first', () => {
+    // Prepare
+    const ms = [cpMachine('a', { failureDomain: 'zone-a', age: 5000 }), cpMachine('gone', { failureDomain: 'zone-x', age: 10 }), cpMachine('a2', { failureDomain: 'zone-a', age: 4000 })];
+    // Act & Assess
+    expect(machineInFailureDomainWithMostMachines(ZONES, ms, ms)?.metadata.name).toBe('gone');
+  });
+
+  it('scale down prefers an outdated machine whose node is not Ready', () => {
+    // Prepare
+    const ms = [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b', version: 'v1.30.0' }), cpMachine('c', { failureDomain: 'zone-c' })];
+    // Act & Assess
+    expect(selectMachineForScaleDown(ZONES, ms, ms.slice(0, 2), (m) => m.metadata.name !== 'b')?.metadata.name).toBe('b');
+  });
+
+  it('names machines deterministically and never twice', () => {
+    // Prepare
+    const existing = [cpMachine('cp-aaaaa')];
+    // Act
+    const first = nextMachineName(cp, existing, T0);
+    const again = nextMachineName(cp, existing, T0);
+    const next = nextMachineName(cp, [...existing, cpMachine(first)], T0);
+    // Assess
+    expect(again).toBe(first);
+    expect(next).not.toBe(first);
+  });
+});

@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../../../functions/api/control-plane.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import { getCondition } from '../../../../functions/core/conditions.js';
+import { planControlPlane } from '../../../../functions/core/controlplane/planner.js';
+import { machineToBeRemediated } from '../../../../functions/core/controlplane/remediation.js';
+import { controlPlaneScope } from '../../../../functions/core/controlplane/scope.js';
+import type { NodeFact } from '../../../../functions/core/observed.js';
+import type { Plan } from '../../../../functions/core/plan.js';
+import { Annotations, Labels, T0, ZONES, ago, at, condition, controlPlane, cpMachine, healthCheck, instance, iso, node, objects, type MachineOptions } from '../cluster/fixtures.js';
+
+// Cases of Cluster API's controlplane/kubeadm/reconcilers/kubeadmcontrolplane/remediation_test.go
+// (TestReconcileUnhealthyMachines, TestGetMachineToBeRemediated), with the MachineHealthCheck's verdict coming
+// from a node NotReady for longer than 5 minutes and the mark the health check leaves on the machine.
+
+const cpCheck = healthCheck({ selector: { matchExpressions: [{ key: Labels.controlPlane, operator: 'Exists' }] } }, 'cp-mhc');
+
+const marked = (): MachineOptions['conditions'] => [
+  condition('InfrastructureReady', 'True', at(-86000)),
+  { ...condition('HealthCheckSucceeded', 'False', at(-60), 'UnhealthyNode') },
+  { ...condition('OwnerRemediated', 'False', at(-60), 'WaitingForRemediation') },
+];
+
+interface M {
+  name: string;
+  unhealthy?: boolean;
+  node?: boolean;
+  deleting?: boolean;
+  age?: number;
+  version?: string;
+  annotations?: Record<string, string>;
+}
+
+function run(ms: M[], cp: ControlPlane = controlPlane(), opts: { nodesKnown?: boolean; now?: Date } = {}): Plan {
+  const machines: Machine[] = ms.map((m, i) =>
+    cpMachine(m.name, {
+      failureDomain: ZONES[i % 3]!,
+      age: m.age ?? 86000 - i * 100,
+      ...(m.node === false ? { node: false } : {}),
+      ...(m.deleting ? { deleting: true } : {}),
+      ...(m.version ? { version: m.version } : {}),
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+      ...(m.unhealthy ? { conditions: marked() } : {}),
+    }),
+  );
+  const now = opts.now ?? T0;
+  const nodes: NodeFact[] = machines.filter((m) => m.status?.nodeRef).map((m, i) => node(m, ms.find((x) => x.name === m.metadata.name)?.unhealthy ? 'False' : 'True', at(-3000 - i)));
+  const o = objects({ controlPlane: cp, machines, machineHealthChecks: [cpCheck] });
+  return planControlPlane(o, { instances: machines.map((m) => instance(m)), ...(opts.nodesKnown === false ? {} : { nodes }) }, now);
+}
+
+const lastRemediationOf = (plan: Plan) => {
+  const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'ControlPlane');
+  return w?.type === 'UpdateStatus' ? (w.object as ControlPlane).status?.lastRemediation : undefined;
+};
+const remediated = (plan: Plan) => plan.actions.flatMap((a) => (a.type === 'RemediateMachine' ? [a.machine.name] : []));
+const deletedOrCreated = (plan: Plan) => plan.writes.filter((w) => w.type === 'Delete' || w.type === 'Create');
+
+describe('ControlPlane remediation', () => {
+  it('Remediation does not happen if there are no unhealthy machines', () => {
+    // Act
+    const plan = run([{ name: 'm1' }, { name: 'm2' }, { name: 'm3' }]);
+    // Assess
+    expect(lastRemediationOf(plan)).toBeUndefined();
+    expect(remediated(plan)).toEqual([]);
+  });
+
+  it('Remediation deletes unhealthy machine - 3 CP: the intent first, then the action', () => {
+    // Act
+    const first = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }]);
+    const second = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }], controlPlane({}, { lastRemediation: lastRemediationOf(first)! }));
+    // Assess
+    expect(lastRemediationOf(first)).toEqual({ machine: 'm1', timestamp: iso(T0), retryCount: 0 });
+    expect(remediated(first)).toEqual([]);
+    expect(remediated(second)).toEqual(['m1']);
+    expect(second.actions[0]).toMatchObject({ healthCheck: 'cp-mhc', reason: 'UnhealthyNode' });
+  });
+
+  it('does not carry out a recorded remediation that has become unsafe since', () => {
+    // Prepare: m1's remediation was recorded 30s ago; m2 has failed in the meantime.
+    const cp = controlPlane({}, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 0 } });
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }], cp);
+    // Assess
+    expect(remediated(plan)).toEqual([]);
+    expect(plan.notes.join()).toContain('Machine m1 waits for its remediation: removing it would leave 1 healthy etcd member(s) of 2, quorum is 2');
+  });
+
+  it('Remediation deletes unhealthy machine - 1 CP not initialized', () => {
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }], controlPlane({ replicas: 1 }, { initialized: false }));
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m1');
+  });
+
+  it('Remediation deletes unhealthy machine - 4 CP (during 3 CP rolling upgrade)', () => {
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true, version: 'v1.30.0' }, { name: 'm2', version: 'v1.30.0' }, { name: 'm3', version: 'v1.30.0' }, { name: 'm4' }]);
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m1');
+    expect(deletedOrCreated(plan)).toEqual([]);
+  });
+
+  it('Remediation deletes unhealthy machine failed to provision - 3 CP', () => {
+    // Act
+    const plan = run([{ name: 'm1' }, { name: 'm2' }, { name: 'm3', unhealthy: true, node: false }]);
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m3');
+  });
+
+  it.each([
+    { name: 'Remediation does not happen if desired replicas <= 1', ms: [{ name: 'm1', unhealthy: true }], cp: () => controlPlane({ replicas: 1 }) },
+    {
+      name: 'Remediation does not happen if there is another machine being deleted (not the one to be remediated)',
+      ms: [{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }, { name: 'm4', deleting: true }],
+      cp: () => controlPlane(),
+    },
+    {
+      name: 'Remediation does not happen if there is an healthy machine being provisioned',
+      ms: [{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3', node: false, age: 10 }],
+      cp: () => controlPlane(),
+    },
+    {
+      name: 'Remediation does not happen if there is at least one additional unhealthy etcd member on a 3 machine CP',
+      ms: [{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }],
+      cp: () => controlPlane(),
+    },
+    {
+      name: 'Remediation does not happen if there are at least two additional unhealthy etcd member on a 5 machine CP',
+      ms: [{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3', unhealthy: true }, { name: 'm4' }, { name: 'm5' }],
+      cp: () => controlPlane({ replicas: 5 }),
+    },
+  ])('$name', ({ ms, cp }) => {
+    // Act
+    const plan = run(ms, cp());
+    // Assess
+    expect(lastRemediationOf(plan)).toBeUndefined();
+    expect(remediated(plan)).toEqual([]);
+  });
+
+  it('Remediation happens on a 5 machine CP with one additional unhealthy member', () => {
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }], controlPlane({ replicas: 5 }));
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m1');
+  });
+
+  it('Remediation does not happen when the workload cluster cannot be read', () => {
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true, annotations: { [Annotations.remediateMachine]: '' } }, { name: 'm2' }, { name: 'm3' }], controlPlane(), { nodesKnown: false });
+    // Assess
+    expect(lastRemediationOf(plan)).toBeUndefined();
+  });
+
+  it('Remediates only one CP machine in case of multiple failures: another remediation is in progress', () => {
+    // Prepare: m1 was remediated and is being deleted; m2 turned unhealthy since.
+    const cp = controlPlane({ replicas: 5 }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 0 } });
+    // Act
+    const plan = run([{ name: 'm1', deleting: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }], cp);
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m1');
+    expect(remediated(plan)).toEqual([]);
+    expect(plan.notes.join('\n')).toContain('the remediation of m1 is still in progress');
+  });
+
+  it('is no longer in progress once the replacement exists, and no longer blocks', () => {
+    // Prepare: m1 was remediated 10 minutes ago and is gone; m4 (its replacement) was created since; m2 fails now.
+    const cp = controlPlane({}, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 600), retryCount: 0 } });
+    // Act
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4', age: 500 }], cp);
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm2', timestamp: iso(T0), retryCount: 0 });
+  });
+});
+
+describe('ControlPlane remediation retries', () => {
+  // m4 is the replacement made after the remediation of m1 (created since lastRemediation.timestamp).
+  const replacementFails = (cp: ControlPlane, now = T0) => run([{ name: 'm2' }, { name: 'm3' }, { name: 'm4', unhealthy: true, age: 50 }], cp, { now });
+
+  it('Remediation does not happen if MaxRetry is reached', () => {
+    // Act
+    const plan = replacementFails(controlPlane({ remediation: { maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 3 } }));
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm1', timestamp: ago(T0, 100), retryCount: 3 });
+    expect(plan.notes.join()).toContain('already failed 3 times (maxRetry 3)');
+  });
+
+  it('Remediation does not happen if RetryPeriodSeconds is not yet passed, and says when to look again', () => {
+    // Act
+    const plan = replacementFails(controlPlane({ remediation: { retryPeriodSeconds: 600 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 0 } }));
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m1');
+    expect(plan.requeueAfterSeconds).toBe(500);
+  });
+
+  it('Subsequent remediation of the same machine increase retry count', () => {
+    // Act
+    const plan = replacementFails(controlPlane({ remediation: { retryPeriodSeconds: 60, maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 1 } }));
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm4', timestamp: iso(T0), retryCount: 2 });
+  });
+
+  it('Retry history is ignored if min healthy period is expired', () => {
+    // Prepare: the replacement lived 2 hours, longer than minHealthyPeriod (1h by default).
+    const cp = controlPlane({ remediation: { maxRetry: 1 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 7200), retryCount: 1 } });
+    // Act
+    const plan = run([{ name: 'm2' }, { name: 'm3' }, { name: 'm4', unhealthy: true, age: 7100 }], cp);
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm4', timestamp: iso(T0), retryCount: 0 });
+  });
+});
+
+describe('machine to be remediated', () => {
+  const pick = (ms: Machine[], ready: Record<string, boolean> = {}) => {
+    const o = objects({ controlPlane: controlPlane(), machines: ms });
+    const nodes = ms.filter((m) => m.status?.nodeRef).map((m) => node(m, ready[m.metadata.name] === false ? 'False' : 'True'));
+    const scope = controlPlaneScope(o, controlPlane(), { instances: ms.map((m) => instance(m)), nodes }, T0);
+    return machineToBeRemediated(scope, ms)?.metadata.name;
+  };
+  it.each([
+    { name: 'returns the machine with the remediate-machine annotation first', ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100, annotations: { [Annotations.remediateMachine]: '' } })], ready: {} as Record<string, boolean>, expected: 'b' },
+    { name: 'returns provisioning machines first', ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100, node: false })], ready: {}, expected: 'b' },
+    { name: 'returns the machines with a node that is not Ready first', ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100 })], ready: { b: false }, expected: 'b' },
+    { name: 'returns the oldest machine otherwise', ms: () => [cpMachine('a', { age: 100 }), cpMachine('b', { age: 900 })], ready: {}, expected: 'b' },
+  ])('$name', ({ ms, ready, expected }) => {
+    // Act & Assess
+    expect(pick(ms(), ready)).toBe(expected);
+  });
+});
+
+describe('Remediating condition', () => {
+  it('is True while a machine waits for remediation', () => {
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }]);
+    const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'ControlPlane');
+    // Assess
+    expect(getCondition(w?.type === 'UpdateStatus' ? w.object.status?.conditions : undefined, 'Remediating')).toMatchObject({
+      status: 'True',
+      reason: 'RemediationInProgress',
+      message: '* Machine m1: UnhealthyNode (MachineHealthCheck cp-mhc)\n* Machine m2: UnhealthyNode (MachineHealthCheck cp-mhc)',
+    });
+  });
+});

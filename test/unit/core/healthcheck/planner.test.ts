@@ -1,0 +1,249 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Condition } from '../../../../functions/api/common.js';
+import type { MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import { getCondition } from '../../../../functions/core/conditions.js';
+import { evaluateHealthCheck, machinesToRemediate, planMachineHealthCheck } from '../../../../functions/core/healthcheck/planner.js';
+import { maxInFlight, remediationAllowance } from '../../../../functions/core/healthcheck/remediation-allowed.js';
+import type { Plan } from '../../../../functions/core/plan.js';
+import { Annotations, Labels, T0, at, condition, cpMachine, healthCheck, machine, node, objects } from '../cluster/fixtures.js';
+
+describe('remediationAllowance', () => {
+  // TestIsAllowedRemediation and TestGetMaxUnhealthy of Cluster API's machinehealthcheck_controller_test.go.
+  it.each([
+    { name: 'when maxUnhealthy is not set (100%)', maxUnhealthy: undefined, expected: 3, healthy: 0, allowed: true },
+    { name: 'when maxUnhealthy is an int less than current unhealthy', maxUnhealthy: 1, expected: 3, healthy: 1, allowed: false },
+    { name: 'when maxUnhealthy is an int equal to current unhealthy', maxUnhealthy: 2, expected: 3, healthy: 1, allowed: true },
+    { name: 'when maxUnhealthy is an int greater than current unhealthy', maxUnhealthy: 3, expected: 3, healthy: 1, allowed: true },
+    { name: 'when maxUnhealthy is a percentage less than current unhealthy', maxUnhealthy: '50%', expected: 5, healthy: 2, allowed: false },
+    { name: 'when maxUnhealthy is a percentage equal to current unhealthy', maxUnhealthy: '60%', expected: 5, healthy: 2, allowed: true },
+    { name: 'when maxUnhealthy is a percentage greater than current unhealthy', maxUnhealthy: '70%', expected: 5, healthy: 2, allowed: true },
+    { name: 'when maxUnhealthy is 40% of 5 (2, rounded down)', maxUnhealthy: '40%', expected: 5, healthy: 3, allowed: true },
+    { name: 'when maxUnhealthy is 60% of 7 (4, rounded down)', maxUnhealthy: '60%', expected: 7, healthy: 2, allowed: false },
+  ])('$name', ({ maxUnhealthy, expected, healthy, allowed }) => {
+    // Prepare
+    const mhc = healthCheck(maxUnhealthy === undefined ? {} : { maxUnhealthy });
+    // Act & Assess
+    expect(remediationAllowance(mhc, expected, healthy).allowed).toBe(allowed);
+  });
+
+  it.each([
+    { name: 'within unhealthyRange', range: '[1-3]', expected: 5, healthy: 3, allowed: true, remaining: 1 },
+    { name: 'above unhealthyRange', range: '[1-3]', expected: 5, healthy: 1, allowed: false, remaining: 0 },
+    { name: 'below unhealthyRange', range: '[2-3]', expected: 5, healthy: 4, allowed: false, remaining: 0 },
+  ])('$name', ({ range, expected, healthy, allowed, remaining }) => {
+    // Act
+    const a = remediationAllowance(healthCheck({ unhealthyRange: range }), expected, healthy);
+    // Assess
+    expect([a.allowed, a.remediationsAllowed]).toEqual([allowed, remaining]);
+  });
+
+  it.each([
+    { name: 'unset means no limit', maxInFlight: undefined, expected: 10, limit: Number.POSITIVE_INFINITY },
+    { name: 'an int', maxInFlight: 2, expected: 10, limit: 2 },
+    { name: 'a percentage rounds up', maxInFlight: '25%', expected: 10, limit: 3 },
+  ])('maxInFlight: $name', ({ maxInFlight: m, expected, limit }) => {
+    // Act & Assess
+    expect(maxInFlight(healthCheck(m === undefined ? {} : { maxInFlight: m }), expected)).toBe(limit);
+  });
+});
+
+const statusOf = (plan: Plan, kind: string, name: string) => {
+  const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === kind && x.object.metadata.name === name);
+  return w?.type === 'UpdateStatus' ? w.object.status : undefined;
+};
+const remediated = (plan: Plan) => plan.actions.flatMap((a) => (a.type === 'RemediateMachine' ? [a.machine.name] : []));
+const isMarked = (conditions: Condition[] | undefined) =>
+  getCondition(conditions, 'OwnerRemediated')?.reason === 'WaitingForRemediation';
+/** Machines the plan newly marks for remediation (a mark already there is not counted again). */
+const markedIn = (plan: Plan, before: readonly Machine[] = []) =>
+  plan.writes.flatMap((w) =>
+    w.type === 'UpdateStatus' &&
+    w.object.kind === 'Machine' &&
+    isMarked(w.object.status?.conditions) &&
+    !isMarked(before.find((m) => m.metadata.name === w.object.metadata.name)?.status?.conditions)
+      ? [w.object.metadata.name]
+      : [],
+  );
+const marks = (): Condition[] => [
+  condition('InfrastructureReady', 'True', at(-86000)),
+  condition('HealthCheckSucceeded', 'False', at(-10), 'UnhealthyNode'),
+  condition('OwnerRemediated', 'False', at(-10), 'WaitingForRemediation'),
+];
+
+/** Workers w0..w(n-1); the ones in `sick` have a node NotReady for an hour; `markedNames` carry the remediation mark. */
+function fleet(n: number, sick: number[], o: { marked?: number[]; deleting?: number[] } = {}) {
+  const machines = Array.from({ length: n }, (_, i) =>
+    machine(`w${i}`, { age: 86000 - i * 10, ...(o.marked?.includes(i) ? { conditions: marks() } : {}), ...(o.deleting?.includes(i) ? { deleting: true } : {}) }),
+  );
+  const nodes = machines.map((m, i) => node(m, sick.includes(i) ? 'False' : 'True', at(-3600)));
+  return { machines, observed: { instances: [], nodes } };
+}
+
+describe('MachineHealthCheck planner', () => {
+  it('marks an unhealthy machine first and replaces it on the next reconcile', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const a = fleet(3, [1]);
+    const b = fleet(3, [1], { marked: [1] });
+    // Act
+    const first = planMachineHealthCheck(mhc, objects({ machines: a.machines, machineHealthChecks: [mhc] }), a.observed, T0);
+    const second = planMachineHealthCheck(mhc, objects({ machines: b.machines, machineHealthChecks: [mhc] }), b.observed, T0);
+    // Assess
+    expect(markedIn(first)).toEqual(['w1']);
+    expect(remediated(first)).toEqual([]);
+    expect(remediated(second)).toEqual(['w1']);
+    expect(second.actions[0]).toMatchObject({ type: 'RemediateMachine', healthCheck: 'mhc', reason: 'UnhealthyNode' });
+    expect(getCondition(statusOf(first, 'Machine', 'w1')?.conditions, 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'UnhealthyNode' });
+  });
+
+  it('reports expected, healthy, remediations allowed and the sorted targets', () => {
+    // Prepare
+    const mhc = healthCheck({ maxUnhealthy: 2 });
+    const { machines, observed } = fleet(4, [3]);
+    // Act
+    const status = statusOf(planMachineHealthCheck(mhc, objects({ machines: [...machines].reverse(), machineHealthChecks: [mhc] }), observed, T0), 'MachineHealthCheck', 'mhc');
+    // Assess
+    expect(status).toMatchObject({ expectedMachines: 4, currentHealthy: 3, remediationsAllowed: 1, targets: ['w0', 'w1', 'w2', 'w3'], observedGeneration: 1 });
+    expect(getCondition(status?.conditions, 'RemediationAllowed')).toMatchObject({ status: 'True', reason: 'RemediationAllowed' });
+  });
+
+  it('short-circuits when too many are unhealthy: RemediationAllowed False, TooManyUnhealthy, nothing marked or replaced', () => {
+    // Prepare: 3 of 5 unhealthy, maxUnhealthy 40% = 2; w2 was marked before the storm.
+    const mhc = healthCheck({ maxUnhealthy: '40%' });
+    const { machines, observed } = fleet(5, [0, 1, 2], { marked: [2] });
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(getCondition(statusOf(plan, 'MachineHealthCheck', 'mhc')?.conditions, 'RemediationAllowed')).toMatchObject({
+      status: 'False',
+      reason: 'TooManyUnhealthy',
+      message: 'Remediation is not allowed, the number of not started or unhealthy machines exceeds maxUnhealthy (total: 5, unhealthy: 3, maxUnhealthy: 40%)',
+    });
+    expect(statusOf(plan, 'MachineHealthCheck', 'mhc')?.remediationsAllowed).toBe(0);
+    expect(remediated(plan)).toEqual([]);
+    expect(markedIn(plan, machines)).toEqual([]);
+  });
+
+  it('limits remediations in flight: deleting targets and marked ones count, the newest unhealthy goes first', () => {
+    // Prepare: maxInFlight 2; w0 is deleting (in flight); w1..w3 unhealthy, none marked.
+    const mhc = healthCheck({ maxInFlight: 2 });
+    const { machines, observed } = fleet(6, [1, 2, 3], { deleting: [0] });
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(markedIn(plan)).toEqual(['w3']);
+    expect(getCondition(statusOf(plan, 'Machine', 'w1')?.conditions, 'OwnerRemediated')).toMatchObject({ reason: 'RemediationDeferred' });
+    expect(plan.notes.join('\n')).toContain('w2, w1 deferred: 1 remediation(s) in flight, maxInFlight 2');
+  });
+
+  it('a machine that turns unhealthy later never takes the slot of a marked one', () => {
+    // Prepare: maxInFlight 1; w1 is marked (its remediation started), w4 (newer) turns unhealthy.
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const { machines, observed } = fleet(5, [1, 4], { marked: [1] });
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(remediated(plan)).toEqual(['w1']);
+    expect(markedIn(plan, machines)).toEqual([]);
+  });
+
+  it('the remediate-machine annotation forces remediation, and goes first', () => {
+    // Prepare
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const { machines, observed } = fleet(3, [2]);
+    machines[0] = machine('w0', { age: 86000, annotations: { [Annotations.remediateMachine]: '' } });
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(markedIn(plan)).toEqual(['w0']);
+  });
+
+  it('clears the mark of a machine that is healthy again', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const { machines, observed } = fleet(2, [], { marked: [0] });
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    const conditions = statusOf(plan, 'Machine', 'w0')?.conditions;
+    expect(getCondition(conditions, 'OwnerRemediated')).toBeUndefined();
+    expect(getCondition(conditions, 'HealthCheckSucceeded')).toMatchObject({ status: 'True', reason: 'HealthCheckSucceeded' });
+    expect(remediated(plan)).toEqual([]);
+  });
+
+  it('asks to look again when the first degraded machine would cross its timeout', () => {
+    // Prepare: NotReady for 200s of a 300s timeout.
+    const mhc = healthCheck();
+    const m = machine('w0');
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines: [m], machineHealthChecks: [mhc] }), { instances: [], nodes: [node(m, 'False', at(-200))] }, T0);
+    // Assess
+    expect(plan.requeueAfterSeconds).toBe(101);
+  });
+
+  it('leaves control-plane machines to the ControlPlane, which finds them through machinesToRemediate', () => {
+    // Prepare
+    const mhc = healthCheck({ selector: { matchExpressions: [{ key: Labels.controlPlane, operator: 'Exists' }] } });
+    const cp = cpMachine('cp-1', { conditions: marks() });
+    const o = objects({ machines: [cp, cpMachine('cp-2'), cpMachine('cp-3')], machineHealthChecks: [mhc] });
+    const observed = { instances: [], nodes: [node(cp, 'False', at(-3600)), node(o.machines[1]!), node(o.machines[2]!)] };
+    // Act
+    const plan = planMachineHealthCheck(mhc, o, observed, T0);
+    // Assess
+    expect(remediated(plan)).toEqual([]);
+    expect([...machinesToRemediate(o, observed, T0).keys()]).toEqual(['cp-1']);
+  });
+
+  it('does nothing when the workload cluster cannot be read', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const { machines } = fleet(3, [0], { marked: [0] });
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), { instances: [] }, T0);
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.writes.map((w) => w.type === 'UpdateStatus' && w.object.kind)).toEqual(['MachineHealthCheck']);
+  });
+});
+
+describe('remediation limits (property)', () => {
+  const arbitrary = fc.record({
+    n: fc.integer({ min: 1, max: 12 }),
+    sick: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    marked: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    deleting: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    maxUnhealthy: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`)),
+    maxInFlight: fc.option(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`)), { nil: undefined }),
+  });
+
+  it('never remediates past maxUnhealthy, and never has more than maxInFlight remediations under way', () => {
+    fc.assert(
+      fc.property(arbitrary, (a) => {
+        // Prepare
+        const idx = (flags: boolean[]) => flags.slice(0, a.n).flatMap((f, i) => (f ? [i] : []));
+        const { machines, observed } = fleet(a.n, idx(a.sick), { marked: idx(a.marked).filter((i) => a.sick[i]), deleting: idx(a.deleting) });
+        const mhc: MachineHealthCheck = healthCheck({ maxUnhealthy: a.maxUnhealthy, ...(a.maxInFlight !== undefined ? { maxInFlight: a.maxInFlight } : {}) });
+        const o = objects({ machines, machineHealthChecks: [mhc] });
+        // Act
+        const e = evaluateHealthCheck(mhc, o, observed, T0);
+        const plan = planMachineHealthCheck(mhc, o, observed, T0);
+        // Assess
+        const unhealthy = e.targets.length - e.targets.filter((t) => t.state === 'healthy').length;
+        const limit = mhc.spec.maxUnhealthy;
+        const maxUnhealthy = typeof limit === 'number' ? limit : Math.floor((Number(limit.slice(0, -1)) * e.targets.length) / 100);
+        if (unhealthy > maxUnhealthy) {
+          expect(remediated(plan)).toEqual([]);
+          expect(markedIn(plan, machines)).toEqual([]);
+        }
+        const alreadyUnderWay = e.inFlight.length;
+        const started = markedIn(plan, machines).length;
+        // New marks only fill the room maxInFlight leaves; marks made earlier (before a limit was set) are never added to.
+        if (started > 0) expect(alreadyUnderWay + started).toBeLessThanOrEqual(e.maxInFlight);
+        expect(remediated(plan).length).toBeLessThanOrEqual(unhealthy);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { Machine } from '../../../../functions/api/machine.js';
+import { healthCheckTargets, needsRemediation, targetsOf, type HealthCheckTarget } from '../../../../functions/core/healthcheck/targets.js';
+import { Annotations, T0, at, cluster, condition, cpMachine, healthCheck, iso, machine, node } from '../cluster/fixtures.js';
+
+// The cases of Cluster API's core/reconcilers/machinehealthcheck/machinehealthcheck_targets_test.go
+// (TestHealthCheckTargets): timeouts of 5m for Ready Unknown/False and a node startup timeout of 10m.
+const mhc = healthCheck({ nodeStartupTimeout: '10m' });
+const c = cluster({ since: at(-3600) });
+
+/** A machine created `age` seconds ago that has no node yet. */
+function noNodeYet(age: number, infraReadyAfter?: number): Machine {
+  const m = machine('machine1', { age, node: false, infrastructureReady: infraReadyAfter !== undefined });
+  m.status = { ...m.status, conditions: infraReadyAfter !== undefined ? [condition('InfrastructureReady', 'True', at(-age + infraReadyAfter))] : [] };
+  return m;
+}
+
+const withNode = (ready: 'True' | 'False' | 'Unknown', since: number): HealthCheckTarget => {
+  const m = machine('machine1');
+  return { machine: m, node: node(m, ready, at(-since)), nodeMissing: false };
+};
+
+describe('needsRemediation', () => {
+  it.each([
+    { name: 'when the node has not yet started for shorter than the timeout', target: { machine: noNodeYet(400), nodeMissing: false }, unhealthy: false, next: 600 - 400 + 1 },
+    { name: 'when the node has not yet started for shorter than the timeout, and infra is ready', target: { machine: noNodeYet(100, 50), nodeMissing: false }, unhealthy: false, next: 600 - 50 + 1 },
+    {
+      name: 'when the node has not yet started for longer than the timeout',
+      target: { machine: noNodeYet(1200), nodeMissing: false },
+      unhealthy: true,
+      reason: 'NodeStartupTimeout',
+      message: 'Health check failed:\n  * Node failed to report startup in 10m0s',
+    },
+    {
+      name: 'when the node has gone away',
+      target: { machine: machine('machine1'), nodeMissing: true },
+      unhealthy: true,
+      reason: 'NodeDeleted',
+      message: 'Health check failed:\n  * Node node-machine1 has been deleted',
+    },
+    { name: 'when the node has been in an unknown state for shorter than the timeout', target: withNode('Unknown', 200), unhealthy: false, next: 101 },
+    {
+      name: 'when the node has been in an unknown state for longer than the timeout',
+      target: withNode('Unknown', 400),
+      unhealthy: true,
+      reason: 'UnhealthyNode',
+      message: 'Health check failed:\n  * Condition Ready on Node is reporting status Unknown with reason NodeStatusUnknown for more than 5m0s',
+    },
+    { name: 'when the node is healthy', target: withNode('True', 400), unhealthy: false, next: 0 },
+    {
+      name: 'when the machine is manually marked for remediation',
+      target: { machine: machine('machine1', { annotations: { [Annotations.remediateMachine]: '' }, node: false }), nodeMissing: false },
+      unhealthy: true,
+      reason: 'HasRemediateAnnotation',
+      message: 'Health check failed: marked for remediation via clusterless.dev/remediate-machine annotation',
+    },
+    {
+      name: 'when the machine has failed (v1beta1 failureReason)',
+      target: { machine: machine('machine1', { failureReason: 'UpdateError' }), nodeMissing: false },
+      unhealthy: true,
+      reason: 'MachineHasFailure',
+    },
+  ])('$name', ({ target, unhealthy, next, reason, message }) => {
+    // Act
+    const need = needsRemediation(target as HealthCheckTarget, mhc, c, T0);
+    // Assess
+    expect(need.unhealthy).toBe(unhealthy);
+    if (next !== undefined) expect(need.nextCheckSeconds).toBe(next);
+    if (reason) expect(need.reason).toBe(reason);
+    if (message) expect(need.message).toBe(message);
+  });
+
+  it('when the node has not started for a long time but the startup timeout is disabled', () => {
+    // Act
+    const need = needsRemediation({ machine: noNodeYet(4000), nodeMissing: false }, healthCheck({ nodeStartupTimeout: '0s' }), c, T0);
+    // Assess
+    expect(need).toEqual({ unhealthy: false, nextCheckSeconds: 0 });
+  });
+
+  it('health check with empty unhealthy conditions: a NotReady node is healthy, a missing node is not', () => {
+    // Prepare
+    const empty = healthCheck({ unhealthyConditions: [] });
+    // Act & Assess
+    expect(needsRemediation(withNode('False', 4000), empty, c, T0).unhealthy).toBe(false);
+    expect(needsRemediation({ machine: machine('machine1'), nodeMissing: true }, empty, c, T0).unhealthy).toBe(true);
+  });
+
+  it.each([
+    { name: 'a worker is not judged before the control plane is initialized', m: noNodeYet(4000), c: cluster({ initialized: false }), unhealthy: false },
+    { name: 'a control-plane machine is (the first one may never come up)', m: cpMachine('cp-1', { age: 4000, node: false }), c: cluster({ initialized: false }), unhealthy: true },
+    { name: 'nothing is judged before the cluster infrastructure is ready', m: cpMachine('cp-1', { age: 4000, node: false }), c: cluster({ ready: false }), unhealthy: false },
+  ])('$name', ({ m, c: cl, unhealthy }) => {
+    // Act & Assess
+    expect(needsRemediation({ machine: m, nodeMissing: false }, mhc, cl, T0).unhealthy).toBe(unhealthy);
+  });
+});
+
+describe('targetsOf', () => {
+  // TestGetTargetsFromMHC
+  it.each([
+    { name: 'with no matching machines', machines: [cpMachine('cp-1')], expected: [] },
+    { name: 'when a machine’s labels do not match the selector', machines: [machine('m1', { labels: { role: 'other' } })], expected: [] },
+    { name: 'with multiple machines, only the matching ones', machines: [machine('m1'), machine('m2'), machine('m3', { labels: { role: 'db' } })], expected: ['m1', 'm2'] },
+    {
+      name: 'with machines having skip-remediation or paused annotation',
+      machines: [machine('m1'), machine('m2', { annotations: { [Annotations.skipRemediation]: '' } }), machine('m3', { annotations: { [Annotations.paused]: '' } })],
+      expected: ['m1'],
+    },
+  ])('$name', ({ machines, expected }) => {
+    // Act & Assess
+    expect(targetsOf(healthCheck(), machines).map((m) => m.metadata.name)).toEqual(expected);
+  });
+
+  it('includes control-plane machines when the selector selects them', () => {
+    // Prepare
+    const cpCheck = healthCheck({ selector: { matchExpressions: [{ key: 'clusterless.dev/control-plane', operator: 'Exists' }] } });
+    // Act & Assess
+    expect(targetsOf(cpCheck, [cpMachine('cp-1'), machine('w1')]).map((m) => m.metadata.name)).toEqual(['cp-1']);
+  });
+});
+
+describe('healthCheckTargets', () => {
+  it('with a mix of healthy and unhealthy nodes: next check is the earliest deadline', () => {
+    // Prepare
+    const ms = [machine('a'), machine('b'), machine('c'), machine('d')];
+    const nodes = [node(ms[0]!, 'Unknown', at(-100)), node(ms[1]!, 'Unknown', at(-200)), node(ms[2]!, 'Unknown', at(-400)), node(ms[3]!, 'True', at(-400))];
+    // Act
+    const h = healthCheckTargets(mhc, c, ms, { instances: [], nodes }, T0);
+    // Assess
+    expect(h.targets.map((t) => [t.machine.metadata.name, t.state])).toEqual([
+      ['a', 'degraded'],
+      ['b', 'degraded'],
+      ['c', 'unhealthy'],
+      ['d', 'healthy'],
+    ]);
+    expect(h.nextCheckSeconds).toBe(101);
+  });
+
+  it('judges nothing when the workload cluster of an initialized control plane cannot be read', () => {
+    // Act
+    const h = healthCheckTargets(mhc, c, [machine('a')], { instances: [] }, T0);
+    // Assess
+    expect(h).toEqual({ evaluated: false, targets: [] });
+  });
+
+  it('counts a deleting machine as a target, neither healthy nor to remediate', () => {
+    // Prepare
+    const m = machine('a', { deleting: true });
+    // Act
+    const h = healthCheckTargets(mhc, c, [m], { instances: [], nodes: [node(m)] }, T0);
+    // Assess
+    expect(h.targets).toEqual([expect.objectContaining({ state: 'deleting', unhealthy: false })]);
+  });
+
+  it('says when the node became NotReady is what counts, not when it was seen', () => {
+    // Prepare: NotReady since 299s: healthy for one more second, checked again 2 seconds from now.
+    const m = machine('a');
+    // Act
+    const h = healthCheckTargets(mhc, c, [m], { instances: [], nodes: [node(m, 'False', iso(at(-299)))] }, T0);
+    // Assess
+    expect(h.targets[0]?.state).toBe('degraded');
+    expect(h.nextCheckSeconds).toBe(2);
+  });
+});

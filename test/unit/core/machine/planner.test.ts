@@ -1,0 +1,332 @@
+import { describe, expect, it } from 'vitest';
+import { Annotations, Finalizers } from '../../../../functions/api/common.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import { getCondition } from '../../../../functions/core/conditions.js';
+import { planMachine } from '../../../../functions/core/machine/planner.js';
+import type { Observed } from '../../../../functions/core/observed.js';
+import type { Plan } from '../../../../functions/core/plan.js';
+import { T0, at, ago, cluster, condition, controlPlane, cpMachine, instance, iso, machine, node } from '../cluster/fixtures.js';
+
+const statusOf = (plan: Plan): Machine['status'] => {
+  const w = plan.writes.find((x) => x.type === 'UpdateStatus');
+  return w?.type === 'UpdateStatus' ? (w.object as Machine).status : undefined;
+};
+
+/** A machine as the API stores it before anything happened: no launch, no instance. */
+const fresh = (name = 'm1', o: { controlPlane?: boolean } = {}) => machine(name, { launched: false, controlPlane: o.controlPlane ?? false });
+
+describe('Machine phase', () => {
+  // Cases of core/reconcilers/machine/machine_controller_phases_test.go, with the instance as the infrastructure.
+  it.each([
+    { name: 'Pending: no launch recorded, no instance', m: fresh(), observed: { instances: [], nodes: [] }, phase: 'Pending' },
+    {
+      name: 'Provisioning: the launch is recorded, no instance seen yet',
+      m: { ...fresh(), status: { infrastructure: { clientToken: 't', launchRequestedAt: iso(T0) } } },
+      observed: { instances: [], nodes: [] },
+      phase: 'Provisioning',
+    },
+    {
+      name: 'Provisioning: the instance is pending',
+      m: machine('m1', { infrastructureReady: false, node: false }),
+      observed: { instances: [instance(machine('m1'), 'pending')], nodes: [] },
+      phase: 'Provisioning',
+    },
+    {
+      name: 'Provisioned: the instance runs, no node yet',
+      m: machine('m1', { infrastructureReady: false, node: false }),
+      observed: { instances: [instance(machine('m1'))], nodes: [] },
+      phase: 'Provisioned',
+    },
+    {
+      name: 'Running: the node is found by providerID',
+      m: machine('m1', { node: false }),
+      observed: { instances: [instance(machine('m1'))], nodes: [node(machine('m1'))] },
+      phase: 'Running',
+    },
+    {
+      name: 'Running stays Running while the node is NotReady (Ready is a condition, not a phase)',
+      m: machine('m1'),
+      observed: { instances: [instance(machine('m1'))], nodes: [node(machine('m1'), 'False')] },
+      phase: 'Running',
+    },
+    {
+      name: 'Failed: the instance was terminated outside clusterless',
+      m: machine('m1'),
+      observed: { instances: [instance(machine('m1'), 'terminated')], nodes: [] },
+      phase: 'Failed',
+    },
+    {
+      name: 'Failed: the instance that ran is gone altogether',
+      m: machine('m1'),
+      observed: { instances: [], nodes: [] },
+      phase: 'Failed',
+    },
+    {
+      name: 'Failed stays Failed even when an instance shows up again',
+      m: machine('m1', { failureReason: 'UpdateError' }),
+      observed: { instances: [instance(machine('m1'))], nodes: [node(machine('m1'))] },
+      phase: 'Failed',
+    },
+    {
+      name: 'Deleting: deletionTimestamp set and the instance still runs',
+      m: machine('m1', { deleting: true, conditions: [condition('DrainingSucceeded', 'True')] }),
+      observed: { instances: [instance(machine('m1'))], nodes: [node(machine('m1'))] },
+      phase: 'Deleting',
+    },
+    {
+      name: 'Deleted: deleting and nothing left of the instance',
+      m: machine('m1', { deleting: true }),
+      observed: { instances: [instance(machine('m1'), 'terminated')], nodes: [] },
+      phase: 'Deleted',
+    },
+  ])('$name', ({ m, observed, phase }) => {
+    // Act
+    const plan = planMachine(m as Machine, observed as Observed, T0, { cluster: cluster() });
+    // Assess
+    expect(statusOf(plan)?.phase).toBe(phase);
+  });
+
+  it('records failureReason and failureMessage for an instance terminated out of band', () => {
+    // Prepare
+    const m = machine('m1');
+    // Act
+    const status = statusOf(planMachine(m, { instances: [instance(m, 'terminated')], nodes: [] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(status).toMatchObject({ failureReason: 'UpdateError', failureMessage: 'Instance i-m1 is terminated: it was stopped outside clusterless' });
+  });
+
+  it('does not fail a machine whose new instance is not visible yet', () => {
+    // Prepare: launched (instanceId recorded) but never seen running.
+    const m = machine('m1', { infrastructureReady: false, node: false });
+    // Act
+    const status = statusOf(planMachine(m, { instances: [], nodes: [] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(status?.phase).toBe('Provisioning');
+    expect(status?.failureReason).toBeUndefined();
+  });
+});
+
+describe('Machine status from facts', () => {
+  it('records the providerID first, alone, as a spec update', () => {
+    // Prepare
+    const m = { ...fresh(), status: { infrastructure: { clientToken: 't', launchRequestedAt: iso(T0) } } } as Machine;
+    // Act
+    const plan = planMachine(m, { instances: [instance(machine('m1'), 'pending')], nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.writes).toHaveLength(1);
+    expect(plan.writes[0]).toMatchObject({ type: 'Update', object: { spec: { providerID: 'sim:///zone/m1' } } });
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('sets nodeRef, addresses and the node conditions, NodeReady keeping the node’s transition time', () => {
+    // Prepare
+    const m = machine('m1', { node: false });
+    const n = node(m, 'True', at(-42));
+    // Act
+    const status = statusOf(planMachine(m, { instances: [instance(m)], nodes: [n] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(status?.nodeRef).toEqual({ name: 'node-m1', uid: 'node-uid-m1' });
+    expect(status?.addresses).toEqual([{ type: 'InternalIP', address: '10.0.0.1' }]);
+    expect(getCondition(status?.conditions, 'NodeReady')).toMatchObject({ status: 'True', reason: 'NodeReady', lastTransitionTime: iso(at(-42)) });
+    expect(getCondition(status?.conditions, 'NodeHealthy')).toMatchObject({ status: 'Unknown', reason: 'NodeHealthUnknown' });
+    expect(getCondition(status?.conditions, 'InfrastructureReady')).toMatchObject({ status: 'True' });
+  });
+
+  it.each([
+    {
+      name: 'a healthy node makes the machine Ready',
+      extra: [
+        { type: 'MemoryPressure', status: 'False' as const, lastTransitionTime: iso(T0) },
+        { type: 'DiskPressure', status: 'False' as const, lastTransitionTime: iso(T0) },
+        { type: 'PIDPressure', status: 'False' as const, lastTransitionTime: iso(T0) },
+      ],
+      ready: 'True',
+      healthy: { status: 'True', reason: 'NodeHealthy' },
+    },
+    {
+      name: 'disk pressure makes the node not healthy and the machine not Ready',
+      extra: [
+        { type: 'MemoryPressure', status: 'False' as const, lastTransitionTime: iso(T0) },
+        { type: 'DiskPressure', status: 'True' as const, lastTransitionTime: iso(T0), message: 'disk full' },
+        { type: 'PIDPressure', status: 'False' as const, lastTransitionTime: iso(T0) },
+      ],
+      ready: 'False',
+      healthy: { status: 'False', reason: 'NodeNotHealthy', message: '* Node.DiskPressure: disk full' },
+    },
+  ])('$name', ({ extra, ready, healthy }) => {
+    // Prepare
+    const m = machine('m1');
+    // Act
+    const status = statusOf(planMachine(m, { instances: [instance(m)], nodes: [node(m, 'True', at(-60), extra)] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(getCondition(status?.conditions, 'NodeHealthy')).toMatchObject(healthy);
+    expect(getCondition(status?.conditions, 'Ready')?.status).toBe(ready);
+  });
+
+  it('reports a node deleted while the machine still exists', () => {
+    // Prepare
+    const m = machine('m1');
+    // Act
+    const status = statusOf(planMachine(m, { instances: [instance(m)], nodes: [] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(getCondition(status?.conditions, 'NodeHealthy')).toMatchObject({ status: 'False', reason: 'NodeDeleted' });
+    expect(status?.nodeRef).toEqual({ name: 'node-m1' });
+  });
+
+  it('keeps the last known node conditions when the workload cluster cannot be read', () => {
+    // Prepare
+    const m = machine('m1', { conditions: [condition('NodeReady', 'True'), condition('NodeHealthy', 'True'), condition('InfrastructureReady', 'True')] });
+    // Act
+    const status = statusOf(planMachine(m, { instances: [instance(m)] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(getCondition(status?.conditions, 'NodeReady')?.status).toBe('True');
+    expect(getCondition(status?.conditions, 'NodeHealthy')?.status).toBe('True');
+  });
+
+  it('reaches a fixpoint: planning the written status again writes nothing', () => {
+    // Prepare
+    const m = machine('m1');
+    const observed = { instances: [instance(m)], nodes: [node(m)] };
+    const first = planMachine(m, observed, T0, { cluster: cluster() });
+    // Act
+    const second = planMachine({ ...m, status: statusOf(first) }, observed, at(30), { cluster: cluster() });
+    // Assess
+    expect(second.writes).toEqual([]);
+  });
+});
+
+describe('LaunchInstance', () => {
+  it.each([
+    { name: 'a pending control-plane machine launches once the cluster infrastructure is ready', m: fresh('cp-1', { controlPlane: true }), c: cluster({ initialized: false }), launches: true },
+    { name: 'a pending worker launches once the control plane is initialized', m: fresh(), c: cluster(), launches: true },
+    { name: 'a worker waits for the control plane to be initialized', m: fresh(), c: cluster({ initialized: false }), launches: false },
+    { name: 'nothing launches before the cluster infrastructure is ready', m: fresh('cp-1', { controlPlane: true }), c: cluster({ ready: false }), launches: false },
+    {
+      name: 'a provisioning machine is launched again (resumes a dead workflow; the action is idempotent)',
+      m: { ...fresh(), status: { infrastructure: { clientToken: 't', launchRequestedAt: iso(T0) } } } as Machine,
+      c: cluster(),
+      launches: true,
+    },
+    { name: 'a running machine is not launched', m: machine('m1'), c: cluster(), launches: false },
+    { name: 'a failed machine is not launched', m: machine('m1', { failureReason: 'CreateError', launched: false }), c: cluster(), launches: false },
+  ])('$name', ({ m, c, launches }) => {
+    // Prepare
+    const observed = m.status?.nodeRef ? { instances: [instance(m)], nodes: [node(m)] } : { instances: [], nodes: [] };
+    // Act
+    const plan = planMachine(m, observed, T0, { cluster: c });
+    // Assess
+    expect(plan.actions.filter((a) => a.type === 'LaunchInstance')).toHaveLength(launches ? 1 : 0);
+  });
+
+  it.each([
+    { name: 'paused cluster', c: cluster({ paused: true }), m: fresh() },
+    { name: 'paused machine', c: cluster(), m: { ...fresh(), metadata: { ...fresh().metadata, annotations: { [Annotations.paused]: '' } } } as Machine },
+  ])('does nothing at all for a $name', ({ c, m }) => {
+    // Act
+    const plan = planMachine(m, { instances: [], nodes: [] }, T0, { cluster: c });
+    // Assess
+    expect(plan.writes).toEqual([]);
+    expect(plan.actions).toEqual([]);
+  });
+});
+
+describe('Machine deletion', () => {
+  it('starts the drain of a worker: records the start, drains, and looks again when the timeout ends', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true, drainTimeout: 300 });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(statusOf(plan)?.deletion?.nodeDrainStartTime).toBe(iso(T0));
+    expect(plan.actions).toEqual([{ type: 'DrainNode', machine: expect.objectContaining({ name: 'w1' }), nodeName: 'node-w1', timeoutSeconds: 300 }]);
+    expect(plan.requeueAfterSeconds).toBe(300);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason: 'DrainingNode' });
+  });
+
+  it('keeps draining with the time that is left', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true, drainTimeout: 300 });
+    m.status = { ...m.status, deletion: { nodeDrainStartTime: ago(T0, 100) } };
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'DrainNode', timeoutSeconds: 200 })]);
+    expect(plan.requeueAfterSeconds).toBe(200);
+  });
+
+  it.each([
+    {
+      name: 'the drain timed out',
+      m: () => {
+        const m = machine('w1', { deleting: true, drainTimeout: 300 });
+        m.status = { ...m.status, deletion: { nodeDrainStartTime: ago(T0, 300) } };
+        return m;
+      },
+      nodes: true,
+    },
+    { name: 'the drain succeeded', m: () => machine('w1', { deleting: true, conditions: [condition('DrainingSucceeded', 'True')] }), nodes: true },
+    { name: 'the node is gone', m: () => machine('w1', { deleting: true }), nodes: false },
+  ])('terminates the instance once $name', ({ m, nodes }) => {
+    // Prepare
+    const mm = m();
+    // Act
+    const plan = planMachine(mm, { instances: [instance(mm)], nodes: nodes ? [node(mm)] : [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'w1' }), providerID: 'sim:///zone/w1' }]);
+  });
+
+  it('drains forever when nodeDrainTimeoutSeconds is 0 (no requeue for a timeout that never comes)', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true, drainTimeout: 0 });
+    m.status = { ...m.status, deletion: { nodeDrainStartTime: ago(T0, 86400) } };
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'DrainNode', timeoutSeconds: 0 })]);
+    expect(plan.requeueAfterSeconds).toBeUndefined();
+  });
+
+  it('does not drain a control-plane machine, and removes its etcd member with the instance', () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster(), controlPlane: controlPlane() });
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1', removeEtcdMember: 'node-cp-1' }]);
+  });
+
+  it.each([
+    { name: 'worker of a deleting cluster: no drain', m: () => machine('w1', { deleting: true }), c: cluster({ deleting: true }), cp: undefined },
+    { name: 'control-plane machine of a deleting control plane: no etcd member removal', m: () => cpMachine('cp-1', { deleting: true }), c: cluster(), cp: controlPlane({}, { deleting: true }) },
+  ])('$name', ({ m, c, cp }) => {
+    // Prepare
+    const mm = m();
+    // Act
+    const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)] }, T0, { cluster: c, ...(cp ? { controlPlane: cp } : {}) });
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: mm.metadata.name }), providerID: `sim:///zone/${mm.metadata.name}` }]);
+  });
+
+  it('waits while the instance shuts down', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m, 'shutting-down')], nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+
+  it.each([
+    { name: 'terminated', instances: (m: Machine) => [instance(m, 'terminated')] },
+    { name: 'absent', instances: () => [] },
+  ])('removes the finalizer once the instance is $name', ({ instances }) => {
+    // Prepare
+    const m = machine('w1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: instances(m), nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ name: 'w1' }), finalizer: Finalizers.machine });
+    expect(plan.actions).toEqual([]);
+  });
+});
