@@ -218,3 +218,17 @@ export interface Workflows {
 export interface Timer {
   wakeAt(seconds: number): string;
 }
+
+/** Evicts the pods of a node before its machine goes (eviction API, PodDisruptionBudgets respected). */
+export interface NodeDrainer {
+  /**
+   * One pass: cordons the node and asks to evict what is left on it. `drained` once nothing evictable is left;
+   * the caller decides when the node drain timeout has passed.
+   */
+  drain(namespace: string, clusterName: string, nodeName: string): Promise<{ drained: boolean; message: string }>;
+}
+
+/** A drainer for nodes that run no workloads (the simulator): every node is drained at once. */
+export const noWorkloadsDrainer: NodeDrainer = {
+  drain: async () => ({ drained: true, message: 'no workloads to evict' }),
+};

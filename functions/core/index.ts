@@ -14,3 +14,5 @@ export * from './controlplane/index.js';
 export * from './healthcheck/index.js';
 export * from './machinedeployment/index.js';
 export * from './machineset/index.js';
+export * from './coalesce.js';
+export * from './reconcile.js';

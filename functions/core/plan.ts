@@ -46,7 +46,12 @@ export type Action =
    * Tear down what is left of a deleting cluster outside the store: its load balancer and any instance still
    * tagged with the cluster. The last step before the Cluster's finalizer goes.
    */
-  | { type: 'DeleteInfrastructure'; cluster: ObjectRef; loadBalancer?: string; instanceIds: string[] };
+  | { type: 'DeleteInfrastructure'; cluster: ObjectRef; loadBalancer?: string; instanceIds: string[] }
+  /**
+   * An instance tagged with the cluster whose Machine no longer exists (a launch that lost its Machine, or a
+   * Machine removed by hand): nothing owns it, so it goes.
+   */
+  | { type: 'TerminateOrphanInstance'; cluster: ObjectRef; instanceId: string; machineUid: string };
 
 export interface Plan {
   writes: Write[];

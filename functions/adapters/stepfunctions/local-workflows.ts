@@ -59,6 +59,8 @@ export interface LocalWorkflowsOptions {
   onEvent?: (workflow: WorkflowName, event: EventLog) => void;
   /** Called when an execution ends in failure (the sweep will start the work again). */
   onExecutionFailed?: (record: ExecutionRecord) => void;
+  /** Called when any execution ends, whatever its status. */
+  onExecutionEnded?: (record: ExecutionRecord) => void;
 }
 
 type StateDef = Record<string, unknown> & { Type?: string; Resource?: string; Retry?: { IntervalSeconds?: number }[] };
@@ -164,6 +166,7 @@ export class LocalWorkflows implements Workflows {
     ).finally(() => {
       record.stoppedAt = new Date();
       this.running.delete(runKey);
+      this.options.onExecutionEnded?.(record);
     });
     this.running.set(runKey, { promise, abort: execution.abort });
     return { started: true };

@@ -1,0 +1,112 @@
+/**
+ * One reconcile of a whole cluster: every planner, on the same objects, facts and time, merged in the order
+ * their writes must be applied (cluster, control plane, machines, deployments and their sets, health checks).
+ * The reconcile-cluster workflow applies the result; the stepping workflows (rolling-upgrade, remediate,
+ * delete-cluster) call the same function, so every path through the system makes the same decisions.
+ */
+import { Labels } from '../api/common.js';
+import type { ApiObject } from '../api/kind.js';
+import type { Cluster } from '../api/cluster.js';
+import type { ControlPlane } from '../api/control-plane.js';
+import type { MachineClass } from '../api/machine-class.js';
+import type { MachineDeployment } from '../api/machine-deployment.js';
+import type { MachineHealthCheck } from '../api/machine-health-check.js';
+import type { MachineSet } from '../api/machine-set.js';
+import type { Machine } from '../api/machine.js';
+import { isPaused, type ClusterObjects } from './cluster/objects.js';
+import { planCluster } from './cluster/planner.js';
+import { planControlPlane } from './controlplane/planner.js';
+import { planMachineHealthChecks } from './healthcheck/planner.js';
+import { GONE_STATES } from './machine/facts.js';
+import { planMachines } from './machine/planner.js';
+import { coalesceWrites } from './coalesce.js';
+import { reconcileMachineDeployment } from './machinedeployment/reconcile.js';
+import { indexMachines } from './machineset/machine-health.js';
+import { controllerOf } from './machineset/ownership.js';
+import { planMachineSet } from './machineset/planner.js';
+import type { Observed } from './observed.js';
+import { emptyPlan, mergePlans, refOf, type Action, type Plan } from './plan.js';
+
+/**
+ * Sorts one cluster's objects (one Query of the store) into the planners' input. Returns undefined when the
+ * Cluster itself is not there (deleted, or not yet created): then nothing of it is planned.
+ */
+export function clusterObjectsOf(clusterName: string, objects: readonly ApiObject[], machineClasses: readonly MachineClass[]): ClusterObjects | undefined {
+  const cluster = objects.find((o): o is Cluster => o.kind === 'Cluster' && o.metadata.name === clusterName);
+  if (!cluster) return undefined;
+  const of = <T extends ApiObject>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
+  const controlPlanes = of<ControlPlane>('ControlPlane');
+  return {
+    cluster,
+    // A cluster has one control plane; should two be declared, the oldest one is the cluster's.
+    ...(controlPlanes.length ? { controlPlane: [...controlPlanes].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))[0]! } : {}),
+    machineDeployments: of<MachineDeployment>('MachineDeployment'),
+    machineSets: of<MachineSet>('MachineSet'),
+    machines: of<Machine>('Machine'),
+    machineHealthChecks: of<MachineHealthCheck>('MachineHealthCheck'),
+    machineClasses: [...machineClasses],
+  };
+}
+
+/**
+ * Instances tagged with the cluster whose Machine is gone from the store. A Machine is always stored (with its
+ * uid) before its instance is launched, and removed only after its instance is gone, so such an instance has
+ * no owner left and is terminated.
+ */
+export function orphanInstanceActions(objects: ClusterObjects, observed: Observed): Action[] {
+  const uids = new Set(objects.machines.map((m) => m.metadata.uid));
+  return observed.instances
+    .filter((i) => !uids.has(i.machineUid) && !GONE_STATES.includes(i.state))
+    .map((i) => ({ type: 'TerminateOrphanInstance', cluster: refOf(objects.cluster), instanceId: i.instanceId, machineUid: i.machineUid }) as const);
+}
+
+export function planClusterReconcile(objects: ClusterObjects, observed: Observed, now: Date): Plan {
+  const clusterPlan = planCluster(objects, observed, now);
+  // A paused cluster: its own status only, no action and no write to anything else.
+  if (isPaused(objects.cluster)) return { ...clusterPlan, actions: [] };
+
+  const index = indexMachines(objects.machines, observed, now);
+  const deploymentNames = new Set(objects.machineDeployments.map((md) => md.metadata.name));
+  const deploymentPlans = objects.machineDeployments.map((md) =>
+    reconcileMachineDeployment({
+      machineDeployment: md,
+      machineSets: objects.machineSets,
+      machines: objects.machines,
+      cluster: objects.cluster,
+      machineClasses: objects.machineClasses ?? [],
+      observed,
+      now,
+      index,
+    }),
+  );
+  // Sets no deployment of this cluster controls (made by hand, or left by a deployment that is gone).
+  const standaloneSetPlans = objects.machineSets
+    .filter((ms) => {
+      const owner = controllerOf(ms);
+      return !(owner?.kind === "MachineDeployment" && deploymentNames.has(owner.name));
+    })
+    .map((ms) =>
+      planMachineSet({
+        machineSet: ms,
+        machines: objects.machines,
+        cluster: objects.cluster,
+        machineClass: (objects.machineClasses ?? []).find((c) => c.metadata.name === ms.spec.template.spec.machineClassRef.name),
+        observed,
+        now,
+        index,
+      }),
+    );
+  const orphans = emptyPlan();
+  orphans.actions.push(...orphanInstanceActions(objects, observed));
+  const merged = mergePlans(
+    clusterPlan,
+    planControlPlane(objects, observed, now),
+    planMachines(objects, observed, now),
+    ...deploymentPlans,
+    ...standaloneSetPlans,
+    planMachineHealthChecks(objects, observed, now),
+    orphans,
+  );
+  const originals = [objects.cluster, ...(objects.controlPlane ? [objects.controlPlane] : []), ...objects.machineDeployments, ...objects.machineSets, ...objects.machines, ...objects.machineHealthChecks];
+  return { ...merged, writes: coalesceWrites(merged.writes, originals) };
+}

@@ -1,0 +1,198 @@
+/**
+ * Applies a plan: its writes to the store, one conditional write each, in order; its actions as inline effects
+ * (terminate, drain) or as child workflows to start. Level-triggered: a write that loses a race is skipped
+ * and counted, and the caller plans again from a fresh read.
+ */
+import { Annotations } from '../api/common.js';
+import type { ApiObject } from '../api/kind.js';
+import type { KindName } from '../api/kinds.js';
+import type { Machine } from '../api/machine.js';
+import type { Action, Write } from '../core/plan.js';
+import { setCondition } from '../core/conditions.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
+import type { WorkflowDeps } from './deps.js';
+
+export interface ChildStart {
+  workflow: WorkflowName;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+export interface WritesResult {
+  applied: number;
+  conflicts: number;
+  /** Objects created in this pass: their children can be planned now that they have a uid. */
+  created: ApiObject[];
+}
+
+const keyOf = (kind: string, ns: string, name: string) => `${kind}/${ns}/${name}`;
+
+async function removeFinalizer(deps: WorkflowDeps, ref: { kind: KindName; namespace: string; name: string; uid?: string }, finalizer: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await deps.store.get(ref.kind, ref.namespace, ref.name);
+    if (!current || (ref.uid && current.metadata.uid !== ref.uid)) return true;
+    const finalizers = current.metadata.finalizers ?? [];
+    if (!finalizers.includes(finalizer)) return true;
+    try {
+      await deps.store.update({ ...current, metadata: { ...current.metadata, finalizers: finalizers.filter((f) => f !== finalizer) } });
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return true;
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+  return false;
+}
+
+export async function applyWrites(deps: WorkflowDeps, writes: readonly Write[]): Promise<WritesResult> {
+  const result: WritesResult = { applied: 0, conflicts: 0, created: [] };
+  // Later writes of one object are guarded by the resourceVersion the earlier write returned.
+  const latest = new Map<string, string>();
+  const lost = new Set<string>();
+  for (const w of writes) {
+    const key =
+      w.type === 'Create' || w.type === 'Update' || w.type === 'UpdateStatus'
+        ? keyOf(w.object.kind, w.object.metadata.namespace, w.object.metadata.name)
+        : keyOf(w.ref.kind, w.ref.namespace, w.ref.name);
+    if (lost.has(key)) continue;
+    try {
+      switch (w.type) {
+        case 'Create': {
+          const created = await deps.store.create(w.object);
+          result.created.push(created);
+          latest.set(key, created.metadata.resourceVersion!);
+          break;
+        }
+        case 'Update':
+        case 'UpdateStatus': {
+          const rv = latest.get(key) ?? w.object.metadata.resourceVersion;
+          const object = { ...w.object, metadata: { ...w.object.metadata, ...(rv ? { resourceVersion: rv } : {}) } };
+          const written = w.type === 'Update' ? await deps.store.update(object) : await deps.store.updateStatus(object);
+          latest.set(key, written.metadata.resourceVersion!);
+          break;
+        }
+        case 'Delete': {
+          const r = await deps.store.delete(w.ref.kind, w.ref.namespace, w.ref.name, w.ref.uid ? { uid: w.ref.uid } : {});
+          if (!r.removed) latest.set(key, r.object.metadata.resourceVersion!);
+          break;
+        }
+        case 'RemoveFinalizer':
+          if (!(await removeFinalizer(deps, w.ref, w.finalizer))) throw new ConflictError({ kind: w.ref.kind, namespace: w.ref.namespace, name: w.ref.name }, undefined);
+          latest.delete(key);
+          break;
+      }
+      result.applied++;
+    } catch (err) {
+      if (err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError) {
+        result.conflicts++;
+        lost.add(key);
+        deps.log.info('write lost a race; the next pass plans again', { write: w.type, object: key, error: (err as Error).name });
+        continue;
+      }
+      throw err;
+    }
+  }
+  return result;
+}
+
+export interface ActionsResult {
+  children: ChildStart[];
+  /** Machines for which the plan asked remediation (the remediate workflow deletes them). */
+  remediations: { machine: string; uid?: string; healthCheck?: string }[];
+  errors: string[];
+}
+
+/** Deterministic execution names, so that a repeated start is a no-op (Step Functions: 1-80 of [A-Za-z0-9-_]). */
+export const executionNames = {
+  provision: (machineUid: string) => `provision-${machineUid}`,
+  remediate: (machineUid: string) => `remediate-${machineUid}`,
+  rollout: (deploymentUid: string, revision: string) => `rollout-${deploymentUid}-r${revision}`.slice(0, 80),
+  teardown: (clusterUid: string) => `delete-${clusterUid}`,
+};
+
+async function markDrained(deps: WorkflowDeps, machine: Machine, message: string): Promise<void> {
+  const now = deps.clock.now();
+  const conditions = setCondition(machine.status?.conditions, { type: 'DrainingSucceeded', status: 'True', reason: 'Drained', message }, now, machine.metadata.generation);
+  try {
+    await deps.store.updateStatus({ ...machine, status: { ...machine.status, conditions } });
+  } catch (err) {
+    if (!(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
+  }
+}
+
+export async function executeActions(
+  deps: WorkflowDeps,
+  namespace: string,
+  clusterName: string,
+  actions: readonly Action[],
+  machines: ReadonlyMap<string, Machine>,
+): Promise<ActionsResult> {
+  const out: ActionsResult = { children: [], remediations: [], errors: [] };
+  for (const action of actions) {
+    try {
+      switch (action.type) {
+        case 'LaunchInstance':
+          if (action.machine.uid)
+            out.children.push({
+              workflow: 'provision-machine',
+              name: executionNames.provision(action.machine.uid),
+              input: { namespace, clusterName, machineName: action.machine.name, machineUid: action.machine.uid },
+            });
+          break;
+        case 'DrainNode': {
+          const machine = machines.get(action.machine.name);
+          const r = await deps.drainer.drain(namespace, clusterName, action.nodeName);
+          if (r.drained && machine) await markDrained(deps, machine, r.message);
+          break;
+        }
+        case 'TerminateInstance': {
+          const machine = machines.get(action.machine.name);
+          const uid = action.machine.uid ?? machine?.metadata.uid;
+          if (uid) await deps.provider.delete({ namespace, clusterName, machineUid: uid, ...(machine?.status?.infrastructure?.instanceId ? { instanceId: machine.status.infrastructure.instanceId } : {}) });
+          break;
+        }
+        case 'RemediateMachine': {
+          out.remediations.push({ machine: action.machine.name, ...(action.machine.uid ? { uid: action.machine.uid } : {}), ...(action.healthCheck ? { healthCheck: action.healthCheck } : {}) });
+          if (action.machine.uid)
+            out.children.push({
+              workflow: 'remediate',
+              name: executionNames.remediate(action.machine.uid),
+              input: {
+                namespace,
+                clusterName,
+                healthCheckName: action.healthCheck ?? '',
+                machineName: action.machine.name,
+                machineUid: action.machine.uid,
+                executionBase: executionNames.remediate(action.machine.uid),
+                continuation: 0,
+              },
+            });
+          break;
+        }
+        case 'TerminateOrphanInstance':
+          await deps.provider.delete({ namespace, clusterName, machineUid: action.machineUid, instanceId: action.instanceId });
+          break;
+        case 'DeleteInfrastructure':
+          for (const instanceId of action.instanceIds) {
+            const uid = [...machines.values()].find((m) => m.status?.infrastructure?.instanceId === instanceId)?.metadata.uid;
+            await deps.provider.delete({ namespace, clusterName, machineUid: uid ?? '', instanceId });
+          }
+          break;
+        case 'ProvisionInfrastructure':
+          // The sim and the EC2 provider need no cluster-level infrastructure of their own yet; the control-plane
+          // load balancer comes with the kubeadm bootstrap (issue 8).
+          break;
+      }
+    } catch (err) {
+      // One failed effect must not stop the others; the next reconcile repeats it (every action is idempotent).
+      if (!(err instanceof ProviderError)) throw err;
+      out.errors.push(`${action.type}: ${(err as Error).name}: ${(err as Error).message}`);
+      deps.log.warn('action failed; it is repeated by the next reconcile', { action: action.type, error: (err as Error).name });
+    }
+  }
+  return out;
+}
+
+export function revisionAnnotation(obj: ApiObject): string {
+  return obj.metadata.annotations?.[Annotations.revision] ?? '0';
+}

@@ -1,0 +1,32 @@
+/**
+ * What the workflow tasks need, built once per Lambda container (handlers/tasks) or once per embedded host
+ * (local/). The tasks know only these ports, never which host runs them.
+ */
+import type { Clock, MachineProvider, NodeDrainer, NodeReader, Store, Timer } from '../ports.js';
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface WorkflowDeps {
+  store: Store;
+  provider: MachineProvider;
+  nodes: NodeReader;
+  drainer: NodeDrainer;
+  clock: Clock;
+  timer: Timer;
+  log: Logger;
+  /** Who holds a cluster's lease while reconciling (a Lambda request id, or the host's id). */
+  holder: () => string;
+  /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
+  pollSeconds?: number;
+}
+
+/** A timer for hosts whose clock is the wall clock, sped up by `timeScale` (the embedded host's --time-scale). */
+export function scaledTimer(timeScale = 1, realNow: () => number = Date.now): Timer {
+  return { wakeAt: (seconds) => new Date(realNow() + (Math.max(0, seconds) * 1000) / timeScale).toISOString() };
+}

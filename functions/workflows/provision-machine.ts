@@ -1,0 +1,251 @@
+/**
+ * The steps of the provision-machine state machine. Each one re-reads the Machine and records what it is about
+ * to do before doing it (DESIGN section 4), so a crash between any two steps, a retried step or a second
+ * execution resumes the same launch: the ClientToken is recorded first, and the provider adopts an instance
+ * already tagged with the machine's uid. Never two instances for one Machine.
+ */
+import { Labels } from '../api/common.js';
+import type { Cluster } from '../api/cluster.js';
+import type { MachineClass } from '../api/machine-class.js';
+import type { Machine, MachineStatus } from '../api/machine.js';
+import type { InstanceFact, NodeFact } from '../core/observed.js';
+import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchSpec } from '../ports.js';
+import type { WorkflowDeps } from './deps.js';
+import { PollLimitError, ValidationError, optionalNumber, requireString } from './errors.js';
+
+export type ProvisionNext = 'Launch' | 'WaitForInstance' | 'WaitForNode' | 'Done';
+
+export interface ProvisionState {
+  next: ProvisionNext;
+  wakeAt: string;
+  polls: number;
+}
+
+/** Polls while the instance boots before the execution gives up on it (then the launch is tried again). */
+export const MAX_INSTANCE_POLLS = 60;
+/** Polls while waiting for the node; past them the health check's nodeStartupTimeout decides. */
+export const MAX_NODE_POLLS = 240;
+export const INSTANCE_POLL_SECONDS = 5;
+/** Launches of one machine whose instance never showed up, before the machine is marked Failed. */
+export const MAX_LAUNCH_ATTEMPTS = 3;
+export const NODE_POLL_SECONDS = 5;
+
+interface MachineRef {
+  namespace: string;
+  clusterName: string;
+  machineName: string;
+  machineUid: string;
+}
+
+function refOf(input: Record<string, unknown>): MachineRef {
+  return {
+    namespace: requireString(input, 'namespace'),
+    clusterName: requireString(input, 'clusterName'),
+    machineName: requireString(input, 'machineName'),
+    machineUid: requireString(input, 'machineUid'),
+  };
+}
+
+/** The Machine this execution is for, or undefined when it is gone, replaced, deleting or failed for good. */
+async function liveMachine(deps: WorkflowDeps, ref: MachineRef): Promise<Machine | undefined> {
+  const m = await deps.store.get<Machine>('Machine', ref.namespace, ref.machineName);
+  if (!m || m.metadata.uid !== ref.machineUid || m.metadata.deletionTimestamp || m.status?.failureReason) return undefined;
+  return m;
+}
+
+/** A status change of the Machine, re-read and retried when it loses a race with the reconcile. */
+async function updateMachineStatus(deps: WorkflowDeps, ref: MachineRef, change: (m: Machine) => MachineStatus | undefined): Promise<Machine | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const m = await deps.store.get<Machine>('Machine', ref.namespace, ref.machineName);
+    if (!m || m.metadata.uid !== ref.machineUid) return undefined;
+    const status = change(m);
+    if (!status) return m;
+    try {
+      return await deps.store.updateStatus({ ...m, status });
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+  throw new ConflictError({ kind: 'Machine', namespace: ref.namespace, name: ref.machineName }, undefined);
+}
+
+const state = (deps: WorkflowDeps, next: ProvisionNext, waitSeconds: number, polls: number): ProvisionState => ({
+  next,
+  wakeAt: deps.timer.wakeAt(waitSeconds),
+  polls,
+});
+
+export async function recordIntent(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ProvisionState> {
+  const ref = refOf(input);
+  const machine = await liveMachine(deps, ref);
+  if (!machine || machine.status?.nodeRef) return state(deps, 'Done', 0, 0);
+  const infra = machine.status?.infrastructure;
+  if (!infra?.clientToken) {
+    const now = deps.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await updateMachineStatus(deps, ref, (m) =>
+      m.status?.infrastructure?.clientToken
+        ? undefined
+        : {
+            ...m.status,
+            infrastructure: {
+              ...m.status?.infrastructure,
+              // The token is the machine's uid: the same on every retry and resumption of this machine's launch.
+              clientToken: ref.machineUid,
+              attempt: (m.status?.infrastructure?.attempt ?? 0) + 1,
+              launchRequestedAt: now,
+            },
+          },
+    );
+  }
+  return state(deps, infra?.instanceId ? 'WaitForInstance' : 'Launch', 0, 0);
+}
+
+export async function launch(deps: WorkflowDeps, input: Record<string, unknown>): Promise<{ instanceId?: string }> {
+  const ref = refOf(input);
+  const machine = await liveMachine(deps, ref);
+  if (!machine) return {};
+  const [cluster, machineClass] = await Promise.all([
+    deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName),
+    deps.store.get<MachineClass>('MachineClass', ref.namespace, machine.spec.machineClassRef.name),
+  ]);
+  if (!cluster) throw new InvalidSpecError(`Cluster ${ref.namespace}/${ref.clusterName} does not exist`);
+  if (!machineClass) throw new InvalidSpecError(`MachineClass ${ref.namespace}/${machine.spec.machineClassRef.name} does not exist`);
+  const spec: LaunchSpec = {
+    namespace: ref.namespace,
+    clusterName: ref.clusterName,
+    machineName: ref.machineName,
+    machineUid: ref.machineUid,
+    role: Object.hasOwn(machine.metadata.labels ?? {}, Labels.controlPlane) ? 'control-plane' : 'worker',
+    version: machine.spec.version,
+    clientToken: machine.status?.infrastructure?.clientToken ?? ref.machineUid,
+    machineClass: machineClass.spec,
+    clusterProvider: cluster.spec.provider,
+    ...(machine.spec.failureDomain ? { failureDomain: machine.spec.failureDomain } : {}),
+  };
+  const instance = await deps.provider.create(spec);
+  await recordInstance(deps, ref, instance);
+  return { instanceId: instance.instanceId };
+}
+
+async function recordInstance(deps: WorkflowDeps, ref: MachineRef, instance: InstanceFact): Promise<void> {
+  await updateMachineStatus(deps, ref, (m) => {
+    const infra = m.status?.infrastructure;
+    if (infra?.instanceId === instance.instanceId && infra.state === instance.state) return undefined;
+    return {
+      ...m.status,
+      infrastructure: {
+        ...infra,
+        instanceId: instance.instanceId,
+        state: instance.state,
+        ...(instance.instanceType ? { instanceType: instance.instanceType } : {}),
+        ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+        ...(instance.launchTime && !infra?.launchedAt ? { launchedAt: instance.launchTime } : {}),
+      },
+    };
+  });
+}
+
+function pickInstance(instances: readonly InstanceFact[], machineUid: string): InstanceFact | undefined {
+  const mine = instances.filter((i) => i.machineUid === machineUid);
+  return mine.find((i) => i.state !== 'terminated' && i.state !== 'shutting-down') ?? mine[0];
+}
+
+export async function checkInstance(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ProvisionState> {
+  const ref = refOf(input);
+  const polls = optionalNumber(input, 'polls', 0) + 1;
+  if (!(await liveMachine(deps, ref))) return state(deps, 'Done', 0, polls);
+  const instance = pickInstance(await deps.provider.describe(ref.namespace, ref.clusterName), ref.machineUid);
+  if (!instance) {
+    // Right after a launch EC2 may not list the instance yet; after that, launch again (it adopts, or replaces
+    // an instance that never came).
+    if (polls >= MAX_INSTANCE_POLLS / 4) {
+      const m = await updateMachineStatus(deps, ref, (x) => ({
+        ...x.status,
+        infrastructure: { ...x.status?.infrastructure, attempt: (x.status?.infrastructure?.attempt ?? 1) + 1 },
+      }));
+      if ((m?.status?.infrastructure?.attempt ?? 0) > MAX_LAUNCH_ATTEMPTS)
+        throw new PollLimitError(`no instance appeared after ${MAX_LAUNCH_ATTEMPTS} launches`);
+      return state(deps, 'Launch', 0, 0);
+    }
+    return state(deps, 'WaitForInstance', INSTANCE_POLL_SECONDS, polls);
+  }
+  if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+    await updateMachineStatus(deps, ref, (m) => ({
+      ...m.status,
+      failureReason: 'CreateError',
+      failureMessage: `Instance ${instance.instanceId} is ${instance.state} before it ever ran`,
+    }));
+    return state(deps, 'Done', 0, polls);
+  }
+  await recordInstance(deps, ref, instance);
+  if (instance.state === 'running') return state(deps, 'WaitForNode', 0, 0);
+  if (polls >= MAX_INSTANCE_POLLS) throw new PollLimitError(`instance ${instance.instanceId} still ${instance.state} after ${polls} polls`);
+  return state(deps, 'WaitForInstance', INSTANCE_POLL_SECONDS, polls);
+}
+
+export async function checkNode(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ProvisionState> {
+  const ref = refOf(input);
+  const polls = optionalNumber(input, 'polls', 0) + 1;
+  const machine = await liveMachine(deps, ref);
+  if (!machine || machine.status?.nodeRef) return state(deps, 'Done', 0, polls);
+  const instanceId = machine.status?.infrastructure?.instanceId;
+  let nodes: NodeFact[];
+  try {
+    nodes = await deps.nodes.listNodes(ref.namespace, ref.clusterName);
+  } catch (err) {
+    if (!(err instanceof NodeReaderUnavailableError)) throw err;
+    nodes = [];
+  }
+  const node = nodes.find((n) => (machine.spec.providerID && n.providerID === machine.spec.providerID) || (instanceId && n.providerID?.endsWith(`/${instanceId}`)));
+  const ready = node?.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+  if (node && ready) {
+    // Recording the node is the write that wakes the reconcile, which turns the Machine Running.
+    await updateMachineStatus(deps, ref, (m) => (m.status?.nodeRef ? undefined : { ...m.status, nodeRef: { name: node.name, ...(node.uid ? { uid: node.uid } : {}) } }));
+    return state(deps, 'Done', 0, polls);
+  }
+  if (polls >= MAX_NODE_POLLS) return state(deps, 'Done', 0, polls);
+  return state(deps, 'WaitForNode', NODE_POLL_SECONDS, polls);
+}
+
+/** The error Step Functions puts at ResultPath $.error of a Catch: {Error, Cause}. */
+function describeError(raw: unknown): { name: string; message: string } {
+  if (!raw || typeof raw !== 'object') return { name: 'Error', message: 'unknown error' };
+  const e = raw as { Error?: unknown; Cause?: unknown };
+  let message = typeof e.Cause === 'string' ? e.Cause : '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (parsed.errorMessage) message = parsed.errorMessage;
+  } catch {
+    // Cause is plain text.
+  }
+  return { name: typeof e.Error === 'string' ? e.Error : 'Error', message: message.slice(0, 1024) };
+}
+
+export async function recordFailure(deps: WorkflowDeps, input: Record<string, unknown>): Promise<Record<string, never>> {
+  const ref = refOf(input);
+  const error = describeError(input.error);
+  deps.log.error('provisioning failed', { ...ref, error: error.name, message: error.message });
+  await updateMachineStatus(deps, ref, (m) =>
+    m.metadata.deletionTimestamp || m.status?.failureReason
+      ? undefined
+      : { ...m.status, failureReason: 'CreateError', failureMessage: `${error.name}: ${error.message}` },
+  );
+  return {};
+}
+
+export async function provisionTask(deps: WorkflowDeps, input: Record<string, unknown>): Promise<unknown> {
+  switch (input.step) {
+    case 'recordIntent':
+      return recordIntent(deps, input);
+    case 'launch':
+      return launch(deps, input);
+    case 'checkInstance':
+      return checkInstance(deps, input);
+    case 'checkNode':
+      return checkNode(deps, input);
+    case 'recordFailure':
+      return recordFailure(deps, input);
+    default:
+      throw new ValidationError(`unknown provision step ${String(input.step)}`);
+  }
+}

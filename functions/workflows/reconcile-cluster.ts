@@ -1,0 +1,122 @@
+/**
+ * The reconcile of one cluster (the reconcile-cluster state machine's task, and the first half of every
+ * stepping workflow's step): take the cluster's lease, read its whole object graph with one query, observe
+ * its instances and nodes with one call each, ask the pure planners, apply the writes, carry out the inline
+ * actions, and hand back the child workflows to start. Level-triggered: nothing is remembered between runs.
+ */
+import type { Machine } from '../api/machine.js';
+import type { MachineClass } from '../api/machine-class.js';
+import type { ClusterObjects } from '../core/cluster/objects.js';
+import type { Observed } from '../core/observed.js';
+import type { Action } from '../core/plan.js';
+import { clusterObjectsOf, planClusterReconcile } from '../core/reconcile.js';
+import { isTrue } from '../core/conditions.js';
+import { NodeReaderUnavailableError } from '../ports.js';
+import { applyWrites, executeActions, executionNames, revisionAnnotation, type ChildStart } from './apply-plan.js';
+import type { WorkflowDeps } from './deps.js';
+import { LeaseHeldError } from './errors.js';
+
+/** A reconcile that dies keeps the lease this long at most. */
+export const LEASE_SECONDS = 120;
+/** Passes per reconcile: a pass that created parents (their uid now known) or lost a race plans again at once. */
+export const MAX_PASSES = 4;
+
+export interface ReconcileRequest {
+  namespace: string;
+  clusterName: string;
+}
+
+export interface ReconcileOutcome {
+  /** False when the Cluster is not in the store (deleted, or never created). */
+  exists: boolean;
+  passes: number;
+  writes: number;
+  conflicts: number;
+  actions: Action[];
+  children: ChildStart[];
+  notes: string[];
+  errors: string[];
+  requeueAfterSeconds?: number;
+}
+
+async function observe(deps: WorkflowDeps, namespace: string, clusterName: string): Promise<Observed> {
+  const instances = await deps.provider.describe(namespace, clusterName);
+  try {
+    return { instances, nodes: await deps.nodes.listNodes(namespace, clusterName) };
+  } catch (err) {
+    // Nothing may be concluded about nodes that cannot be read (DESIGN: the planners treat undefined as unknown).
+    if (!(err instanceof NodeReaderUnavailableError)) throw err;
+    deps.log.warn('workload cluster nodes could not be read', { namespace, clusterName, error: (err as Error).message });
+    return { instances };
+  }
+}
+
+/** Child workflows the state of the cluster calls for, besides those the plan's actions ask. */
+function stateChildren(graph: ClusterObjects): ChildStart[] {
+  const { namespace, name: clusterName, uid } = graph.cluster.metadata;
+  const out: ChildStart[] = [];
+  if (graph.cluster.metadata.deletionTimestamp && uid) {
+    const base = executionNames.teardown(uid);
+    out.push({ workflow: 'delete-cluster', name: base, input: { namespace, clusterName, executionBase: base, continuation: 0 } });
+    return out;
+  }
+  for (const md of graph.machineDeployments) {
+    if (!md.metadata.uid || md.metadata.deletionTimestamp || md.spec.paused) continue;
+    if (!isTrue(md.status?.conditions, 'RollingOut')) continue;
+    const revision = revisionAnnotation(md);
+    const base = executionNames.rollout(md.metadata.uid, revision);
+    out.push({
+      workflow: 'rolling-upgrade',
+      name: base,
+      input: { namespace, clusterName, deploymentName: md.metadata.name, revision, executionBase: base, continuation: 0 },
+    });
+  }
+  return out;
+}
+
+export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileRequest): Promise<ReconcileOutcome> {
+  const { namespace, clusterName } = request;
+  const holder = deps.holder();
+  const lease = await deps.store.acquireLease(namespace, clusterName, 'reconcile', holder, LEASE_SECONDS);
+  if (!lease) throw new LeaseHeldError(`another reconcile of ${namespace}/${clusterName} is running`);
+  const outcome: ReconcileOutcome = { exists: true, passes: 0, writes: 0, conflicts: 0, actions: [], children: [], notes: [], errors: [] };
+  try {
+    for (let pass = 1; pass <= MAX_PASSES; pass++) {
+      outcome.passes = pass;
+      const [objects, classes] = await Promise.all([
+        deps.store.listCluster(namespace, clusterName),
+        deps.store.list<MachineClass>('MachineClass', namespace),
+      ]);
+      const graph = clusterObjectsOf(clusterName, objects, classes);
+      const observed = await observe(deps, namespace, clusterName);
+      if (!graph) {
+        // The Cluster is gone: whatever still carries its tag has no owner.
+        outcome.exists = false;
+        for (const i of observed.instances.filter((x) => x.state !== 'terminated' && x.state !== 'shutting-down'))
+          await deps.provider.delete({ namespace, clusterName, machineUid: i.machineUid, instanceId: i.instanceId });
+        return outcome;
+      }
+      const plan = planClusterReconcile(graph, observed, deps.clock.now());
+      const written = await applyWrites(deps, plan.writes);
+      const machines = new Map(graph.machines.map((m): [string, Machine] => [m.metadata.name, m]));
+      const acted = await executeActions(deps, namespace, clusterName, plan.actions, machines);
+      outcome.writes += written.applied;
+      outcome.conflicts += written.conflicts;
+      outcome.actions.push(...plan.actions);
+      outcome.notes.push(...plan.notes);
+      outcome.errors.push(...acted.errors);
+      outcome.children = [...acted.children, ...stateChildren(graph)];
+      if (plan.requeueAfterSeconds !== undefined) outcome.requeueAfterSeconds = plan.requeueAfterSeconds;
+      const again = written.conflicts > 0 || written.created.length > 0 || plan.writes.some((w) => w.type === 'RemoveFinalizer');
+      if (!again) break;
+    }
+    // A MachineSet this reconcile created gets its machines in the next pass; past the last pass, the next
+    // trigger (its own write) or the requeue carries on.
+    if (outcome.errors.length > 0) outcome.requeueAfterSeconds = Math.min(outcome.requeueAfterSeconds ?? 10, 10);
+    // Children asked for twice (two passes) are started once.
+    outcome.children = [...new Map(outcome.children.map((c) => [`${c.workflow}/${c.name}`, c])).values()];
+    return outcome;
+  } finally {
+    await deps.store.releaseLease(namespace, clusterName, 'reconcile', holder);
+  }
+}
