@@ -1,0 +1,143 @@
+/**
+ * The CLI's only way to the control plane: HTTP to --server, Kubernetes-style paths, Status errors turned
+ * into one-line reasons, an optional bearer token or SigV4 signature.
+ */
+import { API_VERSION } from '../functions/api/common.js';
+import type { KindDef } from '../functions/api/kind.js';
+import { ApiRequestError, UnreachableError, statusMessage, type StatusBody } from './errors.js';
+import type { RequestSigner } from './sigv4.js';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+export const MERGE_PATCH = 'application/merge-patch+json';
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface ClientOptions {
+  server: string;
+  /** Sent as `Authorization: Bearer`; takes the place of a signature. */
+  token?: string;
+  fetch: typeof fetch;
+  /** Resolved once, at the first request: the SigV4 signer, or undefined to send requests unsigned. */
+  signer?: () => Promise<RequestSigner | undefined>;
+  requestTimeoutMs?: number;
+  /** Checks the server URL before the first request, throwing the error to show. */
+  validate?: (server: string) => unknown;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+}
+
+export interface Reply<T> {
+  status: number;
+  body: T;
+}
+
+/** `/apis/clusterless.dev/v1alpha1/namespaces/{ns}/{plural}[/{name}[/{sub}]]`, or the cross-namespace list. */
+export function resourcePath(def: KindDef, namespace: string | undefined, name?: string, sub?: string): string {
+  const base = `/apis/${API_VERSION}`;
+  if (namespace === undefined) return `${base}/${def.plural}`;
+  return [`${base}/namespaces/${encodeURIComponent(namespace)}/${def.plural}`, name && encodeURIComponent(name), sub].filter(Boolean).join('/');
+}
+
+export class ApiClient {
+  readonly server: string;
+  private readonly options: ClientOptions;
+  private signer: Promise<RequestSigner | undefined> | undefined;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+    this.server = options.server.replace(/\/+$/, '');
+  }
+
+  url(path: string, query: Record<string, string | undefined> = {}): URL {
+    // The server may carry a path of its own (an API Gateway stage: https://x.execute-api.../prod).
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    return url;
+  }
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
+    this.options.validate?.(this.server);
+    const url = this.url(path, options.query);
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    let headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+    let signed = false;
+    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
+    else if (this.options.signer) {
+      this.signer ??= this.options.signer();
+      const sign = await this.signer;
+      if (sign) {
+        headers = await sign({ method, url, headers, ...(body !== undefined ? { body } : {}) });
+        signed = true;
+      }
+    }
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.options.fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+      });
+      text = await res.text();
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    const json = parseJson(text);
+    if (res.status >= 200 && res.status < 300) return { status: res.status, body: json as T };
+    throw this.refusal(method, url, res, text, json, signed);
+  }
+
+  get<T = unknown>(path: string, query?: Record<string, string | undefined>): Promise<Reply<T>> {
+    return this.request<T>('GET', path, query ? { query } : {});
+  }
+
+  private unreachable(err: unknown): UnreachableError {
+    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+    const why =
+      e.name === 'TimeoutError' || e.name === 'AbortError'
+        ? 'no answer in time'
+        : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+    const hint = this.server === DEFAULT_SERVER ? ' (is it running? start one with `clusterless up`)' : '';
+    return new UnreachableError(`cannot reach the clusterless API at ${this.server}: ${why}${hint}`, { cause: err });
+  }
+
+  private refusal(method: string, url: URL, res: Response, text: string, json: unknown, signed: boolean): ApiRequestError {
+    const status = isStatus(json) ? json : undefined;
+    if (status) return new ApiRequestError(statusMessage(status, `${res.status} ${res.statusText}`), res.status, status);
+    // Not a Status: API Gateway's own refusals ({"message": ...}) or a proxy's page.
+    const message = json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string' ? (json as { message: string }).message : undefined;
+    let line = message
+      ? `${message} (HTTP ${res.status} from ${method} ${url.pathname})`
+      : `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${method} ${url.pathname}${text.trim() ? `: ${text.trim().slice(0, 200)}` : ''}`;
+    if ((res.status === 401 || res.status === 403) && !signed && !this.options.token)
+      line += url.protocol === 'https:' ? '; no AWS credentials were found to sign the request' : '; pass --token or set CLUSTERLESS_TOKEN';
+    return new ApiRequestError(line, res.status, undefined);
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isStatus(v: unknown): v is StatusBody {
+  return v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'Status';
+}
+
+/** True when the server answered 404 because it does not serve the path at all (not "no such object"). */
+export function isRouteNotFound(err: unknown): boolean {
+  return err instanceof ApiRequestError && err.httpStatus === 404 && !err.status?.details?.name;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiRequestError && err.httpStatus === 404;
+}

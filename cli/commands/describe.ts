@@ -1,0 +1,30 @@
+/** `describe cluster NAME`: the clusterctl-describe-like tree, read from the list endpoints. */
+import { Labels } from '../../functions/api/common.js';
+import type { ApiObject } from '../../functions/api/kind.js';
+import { kindByName } from '../../functions/api/kinds.js';
+import { resourcePath } from '../client.js';
+import type { Context } from '../context.js';
+import { clusterTree, renderTree } from '../format/describe.js';
+import { resolveKind } from '../kinds.js';
+
+const clusterNameOf = (o: ApiObject) => (o.spec as { clusterName?: string } | undefined)?.clusterName;
+
+export async function describe(ctx: Context, kindArg: string, name: string, options: { namespace?: string }): Promise<void> {
+  resolveKind(kindArg, ['Cluster']);
+  const ns = options.namespace ?? 'default';
+  const list = async (kind: string, bySelector: boolean) => {
+    const def = kindByName(kind)!;
+    const query = bySelector ? { labelSelector: `${Labels.clusterName}=${name}` } : undefined;
+    const items = (await ctx.client.get<{ items: ApiObject[] }>(resourcePath(def, ns), query)).body.items ?? [];
+    // The label narrows the list on the server; spec.clusterName is what really says whose an object is.
+    return items.filter((o) => clusterNameOf(o) === name);
+  };
+  const cluster = (await ctx.client.get<ApiObject>(resourcePath(kindByName('Cluster')!, ns, name))).body;
+  // ControlPlanes carry no cluster-name label (the API defaults it on the others), so they are filtered here.
+  const [controlPlanes, machineDeployments, machines] = await Promise.all([
+    list('ControlPlane', false),
+    list('MachineDeployment', true),
+    list('Machine', true),
+  ]);
+  ctx.io.stdout.write(renderTree(clusterTree({ cluster, controlPlanes, machineDeployments, machines }), ctx.io.now(), ctx.colors));
+}

@@ -1,0 +1,82 @@
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { validateCreate } from '../../../functions/api/validate.js';
+import { UsageError } from '../../../cli/errors.js';
+import { PLACEHOLDER, generateCluster, renderGenerated } from '../../../cli/commands/generate.js';
+
+const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => (Array.isArray(d) ? undefined : d.toJS()) as Record<string, any>);
+
+describe('generate cluster', () => {
+  const sim = generateCluster('demo', { kubernetesVersion: 'v1.31.2', controlPlaneMachineCount: '3', workerMachineCount: '2' });
+
+  it('makes a MachineClass, Cluster, ControlPlane, MachineDeployment and MachineHealthCheck, in that order', () => {
+    expect(sim.objects.map((o) => o['kind'])).toEqual(['MachineClass', 'Cluster', 'ControlPlane', 'MachineDeployment', 'MachineHealthCheck']);
+    const [, , cp, md] = sim.objects as any[];
+    expect(cp.spec).toMatchObject({ clusterName: 'demo', replicas: 3, version: 'v1.31.2', machineClassRef: { name: 'demo' } });
+    expect(md.spec).toMatchObject({ clusterName: 'demo', replicas: 2, template: { spec: { version: 'v1.31.2' } } });
+  });
+
+  it('writes objects the API validates as they are', () => {
+    for (const doc of docsOf(renderGenerated(sim, ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
+  it('opens with a comment saying how it was made and how to apply it', () => {
+    expect(renderGenerated(sim, ' made by clusterless')).toMatch(/^# made by clusterless\n/);
+  });
+
+  it('marks every aws value only the user knows with a REPLACE-ME comment on its line', () => {
+    const aws = generateCluster('prod', { kubernetesVersion: 'v1.31.2', provider: 'aws' });
+    const yaml = renderGenerated(aws, ' h');
+    expect(yaml).toMatch(/region: REPLACE-ME # REPLACE-ME: the AWS region/);
+    expect(yaml).toMatch(/id: subnet-REPLACE-ME # REPLACE-ME: a subnet id/);
+    expect(yaml).toMatch(/availabilityZone: REPLACE-ME # REPLACE-ME: the availability zone/);
+    // Left unfilled, the API names the fields to fill in rather than accepting a half-made cluster.
+    const cluster = docsOf(yaml)[1]!;
+    const v = validateCreate(cluster);
+    expect(v.ok).toBe(false);
+    expect(!v.ok && v.causes.map((c) => c.field)).toEqual(expect.arrayContaining(['spec.provider.aws.region', 'spec.provider.aws.subnets[0].id']));
+  });
+
+  it('needs no placeholder when the aws flags give the values, and the API accepts the result', () => {
+    const aws = generateCluster('prod', {
+      kubernetesVersion: 'v1.31.2',
+      provider: 'aws',
+      awsRegion: 'eu-west-1',
+      awsSubnet: ['subnet-0123456789abcdef0:eu-west-1a', 'subnet-0123456789abcdef1:eu-west-1b'],
+      awsSecurityGroupId: ['sg-0123456789abcdef0'],
+      awsInstanceType: ['m7g.large', 'm6g.large'],
+      awsAmi: 'ami-0123456789abcdef0',
+    });
+    expect(aws.placeholders).toEqual([]);
+    const yaml = renderGenerated(aws, ' h');
+    expect(yaml).not.toContain(PLACEHOLDER);
+    for (const doc of docsOf(yaml)) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
+  it('takes 1.31.2 as v1.31.2', () => {
+    const g = generateCluster('demo', { kubernetesVersion: '1.31.2' });
+    expect((g.objects[2] as any).spec.version).toBe('v1.31.2');
+  });
+
+  it.each([
+    { name: 'an even control plane', options: { kubernetesVersion: 'v1.31.2', controlPlaneMachineCount: '2' }, want: /must be odd/ },
+    { name: 'no version', options: {}, want: /--kubernetes-version is required/ },
+    { name: 'a bad version', options: { kubernetesVersion: 'latest' }, want: /not a Kubernetes version/ },
+    { name: 'a negative worker count', options: { kubernetesVersion: 'v1.31.2', workerMachineCount: '-1' }, want: /--worker-machine-count must be an integer/ },
+    { name: 'a malformed subnet flag', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsSubnet: ['subnet-1'] }, want: /SUBNET_ID:AVAILABILITY_ZONE/ },
+  ])('refuses $name as a usage error', ({ options, want }) => {
+    expect(() => generateCluster('demo', options)).toThrow(UsageError);
+    expect(() => generateCluster('demo', options)).toThrow(want);
+  });
+
+  it('refuses a name that would make an invalid control-plane name', () => {
+    expect(() => generateCluster('a'.repeat(50), { kubernetesVersion: 'v1.31.2' })).toThrow(/too long/);
+    expect(() => generateCluster('Demo', { kubernetesVersion: 'v1.31.2' })).toThrow(/invalid cluster name/);
+  });
+});
