@@ -1,0 +1,193 @@
+/**
+ * The whole control plane in a test: the runtime of the embedded host (real ASL on the local engine, the real
+ * task code) over a store and a provider, with the HTTP router to make changes as a user would. Providers:
+ * the simulator, or EC2 on moto_server with simulated nodes (no kubelet can join an instance moto runs).
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { MemoryStore } from '../../functions/adapters/memory/index.js';
+import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
+import { SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../../functions/adapters/sim/index.js';
+import { handleRequest, type HttpResponse } from '../../functions/api/http/index.js';
+import type { ApiObject } from '../../functions/api/kind.js';
+import type { KindName } from '../../functions/api/kinds.js';
+import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
+import { scaledTimer, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { ControlPlaneRuntime } from '../../local/runtime.js';
+import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
+import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
+
+export const API = 'clusterless.dev/v1alpha1';
+export const NS_PATH = '/apis/clusterless.dev/v1alpha1/namespaces';
+
+export interface TestControlPlane {
+  runtime: ControlPlaneRuntime;
+  /** The store under the runtime (its writes do not trigger reconciles: use for reading back). */
+  store: Store;
+  clock: ScaledClock;
+  provider: MachineProvider;
+  nodes: NodeReader;
+  cloud?: SimCloud;
+  ec2?: { client: EC2Client; network: MotoNetwork };
+  api(method: string, path: string, body?: unknown): Promise<HttpResponse & { json: any }>;
+  /** Polls `check` until it returns a truthy value (or throws with the last value seen). */
+  waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  list<T extends ApiObject>(kind: KindName, namespace?: string): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+export interface TestControlPlaneOptions {
+  provider?: 'sim' | 'ec2';
+  motoEndpoint?: string;
+  timeScale?: number;
+  seed?: number;
+  /** Replaces the EC2 client (e.g. one with fault-injection middleware). */
+  ec2Client?: EC2Client;
+  store?: Store;
+  sweepSeconds?: number;
+}
+
+export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
+  const timeScale = options.timeScale ?? 40;
+  const clock = scaledClock({ timeScale });
+  const store = options.store ?? new MemoryStore({ clock });
+  let provider: MachineProvider;
+  let nodes: NodeReader;
+  let cloud: SimCloud | undefined;
+  let ec2: TestControlPlane['ec2'];
+  if ((options.provider ?? 'sim') === 'sim') {
+    cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
+    provider = new SimMachineProvider(cloud);
+    nodes = new SimNodeReader(cloud);
+  } else {
+    if (!options.motoEndpoint) throw new Error('the ec2 provider needs motoEndpoint');
+    const client = options.ec2Client ?? motoEc2Client(options.motoEndpoint);
+    const network = await createMotoNetwork(client);
+    provider = new Ec2MachineProvider({ client, clock });
+    nodes = new SimulatedNodes({ provider, clock, readySeconds: 10 });
+    ec2 = { client, network };
+  }
+  const deps: WorkflowDeps = {
+    store,
+    provider,
+    nodes,
+    drainer: noWorkloadsDrainer,
+    clock,
+    timer: scaledTimer(timeScale),
+    holder: () => 'test-host',
+    pollSeconds: 5,
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+  };
+  const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: options.sweepSeconds ?? 30 });
+  await runtime.start();
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await handleRequest(
+      {
+        method,
+        path,
+        query: {},
+        headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      },
+      { store: runtime.store },
+    );
+    return { ...res, json: res.body ? JSON.parse(res.body) : undefined };
+  };
+  return {
+    runtime,
+    store,
+    clock,
+    provider,
+    nodes,
+    ...(cloud ? { cloud } : {}),
+    ...(ec2 ? { ec2 } : {}),
+    api,
+    list: <T extends ApiObject>(kind: KindName, namespace?: string) => store.list<T>(kind, namespace),
+    async waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      let last: unknown;
+      for (;;) {
+        try {
+          const v = await check();
+          if (v) return v;
+          last = v;
+        } catch (err) {
+          last = err;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {
+      await runtime.stop();
+    },
+  };
+}
+
+/** A sim or aws cluster as a user declares it: MachineClass, Cluster, ControlPlane, MachineDeployment. */
+export function clusterManifests(o: {
+  name: string;
+  namespace?: string;
+  controlPlaneReplicas?: number;
+  workers?: number;
+  version?: string;
+  strategy?: Record<string, unknown>;
+  network?: MotoNetwork;
+  bootSeconds?: number;
+  healthCheck?: boolean;
+}): { plural: string; object: { spec: unknown } & Record<string, unknown> }[] {
+  const namespace = o.namespace ?? 'default';
+  const version = o.version ?? 'v1.31.2';
+  const metadata = (name: string) => ({ name, namespace });
+  const classSpec = o.network
+    ? { aws: { instanceTypes: ['t3.micro', 't3.small'], ami: o.network.ami } }
+    : { sim: { bootSeconds: o.bootSeconds ?? 20, nodeReadySeconds: 10 } };
+  const provider = o.network
+    ? { aws: { region: 'us-east-1', subnets: o.network.subnets, securityGroupIds: [o.network.securityGroupId] } }
+    : { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'] } };
+  const out: { plural: string; object: { spec: unknown } & Record<string, unknown> }[] = [
+    { plural: 'machineclasses', object: { apiVersion: API, kind: 'MachineClass', metadata: metadata(`${o.name}-class`), spec: classSpec } },
+    { plural: 'clusters', object: { apiVersion: API, kind: 'Cluster', metadata: metadata(o.name), spec: { provider } } },
+    {
+      plural: 'controlplanes',
+      object: {
+        apiVersion: API,
+        kind: 'ControlPlane',
+        metadata: metadata(`${o.name}-cp`),
+        spec: { clusterName: o.name, replicas: o.controlPlaneReplicas ?? 3, version, machineClassRef: { name: `${o.name}-class` } },
+      },
+    },
+    {
+      plural: 'machinedeployments',
+      object: {
+        apiVersion: API,
+        kind: 'MachineDeployment',
+        metadata: metadata(`${o.name}-md`),
+        spec: {
+          clusterName: o.name,
+          replicas: o.workers ?? 5,
+          template: { spec: { version, machineClassRef: { name: `${o.name}-class` } } },
+          ...(o.strategy ? { strategy: o.strategy } : {}),
+        },
+      },
+    },
+  ];
+  if (o.healthCheck)
+    out.push({
+      plural: 'machinehealthchecks',
+      object: {
+        apiVersion: API,
+        kind: 'MachineHealthCheck',
+        metadata: metadata(`${o.name}-mhc`),
+        spec: {
+          clusterName: o.name,
+          selector: { matchLabels: { 'clusterless.dev/deployment-name': `${o.name}-md` } },
+          unhealthyConditions: [
+            { type: 'Ready', status: 'Unknown', timeout: '60s' },
+            { type: 'Ready', status: 'False', timeout: '60s' },
+          ],
+          maxUnhealthy: '40%',
+        },
+      },
+    });
+  return out;
+}

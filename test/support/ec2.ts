@@ -1,0 +1,141 @@
+/**
+ * EC2 on moto_server for tests: a network of its own (VPC, a subnet in each of three zones, a security group),
+ * an AMI moto knows, and fault injection into a real EC2Client through SDK middleware.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { HttpResponse } from '@smithy/protocol-http';
+import { createEc2Client } from '../../functions/adapters/ec2/client.js';
+import { emulatorClientConfig, uniqueName } from './aws.js';
+
+export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+export const INSTANCE_TYPES = ['t3.micro', 't3.small'];
+
+export interface MotoNetwork {
+  vpcId: string;
+  subnets: { id: string; availabilityZone: string }[];
+  securityGroupId: string;
+  ami: string;
+  rootDeviceName: string;
+}
+
+/** A client the way the host builds one (createEc2Client: the SDK retries once), pointed at moto. */
+export function motoEc2Client(endpoint: string, maxAttempts?: number): EC2Client {
+  return createEc2Client({ ...emulatorClientConfig(endpoint), ...(maxAttempts !== undefined ? { maxAttempts } : {}) });
+}
+
+/** A VPC of its own with a subnet per zone and a security group, and an Amazon Linux 2 AMI from moto's catalogue. */
+export async function createMotoNetwork(client: EC2Client): Promise<MotoNetwork> {
+  const vpc = await client.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+  const vpcId = vpc.Vpc!.VpcId!;
+  const subnets = [];
+  for (const [i, availabilityZone] of ZONES.entries()) {
+    const s = await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: availabilityZone }));
+    subnets.push({ id: s.Subnet!.SubnetId!, availabilityZone });
+  }
+  const sg = await client.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: uniqueName('sg'), Description: 'clusterless provider tests' }));
+  const images = await client.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: ['amzn2-ami-hvm-*x86_64*'] }] }));
+  const image = images.Images?.find((i) => i.ImageId && i.RootDeviceName && /^ami-[0-9a-f]{8,17}$/.test(i.ImageId));
+  if (!image) throw new Error('moto lists no Amazon Linux 2 AMI');
+  return { vpcId, subnets, securityGroupId: sg.GroupId!, ami: image.ImageId!, rootDeviceName: image.RootDeviceName! };
+}
+
+export interface Ec2Call {
+  command: string;
+  input: Record<string, any>;
+}
+
+export class InjectedCrash extends Error {
+  override name = 'InjectedCrash';
+}
+
+interface ErrorRule {
+  kind: 'error';
+  command: string;
+  code: string;
+  status: number;
+  times: number;
+  when: (input: Record<string, any>) => boolean;
+}
+
+interface CrashRule {
+  kind: 'crash';
+  command: string;
+  times: number;
+}
+
+/**
+ * Faults in front of moto, inside a real EC2Client:
+ * - `failWith` answers matching requests with an EC2 error response (XML, as EC2 sends it) below the SDK's
+ *   retry middleware, so the SDK parses and retries it exactly as it would a real one;
+ * - `crashAfter` lets a call reach moto and complete, then throws to the caller: a process that died after
+ *   the response arrived and before it recorded anything.
+ * Every call (as the caller made it) is recorded in `calls`, every HTTP attempt in `attempts`.
+ */
+export class Ec2Faults {
+  readonly calls: Ec2Call[] = [];
+  readonly attempts: Ec2Call[] = [];
+  private rules: (ErrorRule | CrashRule)[] = [];
+  private readonly names: string[] = [];
+
+  constructor(private readonly client: EC2Client) {
+    const outer = `test-faults-outer-${randomUUID()}`;
+    const inner = `test-faults-inner-${randomUUID()}`;
+    this.names.push(outer, inner);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = context.commandName ?? '';
+        this.calls.push({ command, input: structuredClone(args.input as Record<string, any>) });
+        const result = await next(args);
+        const crash = this.take('crash', command, args.input as Record<string, any>);
+        if (crash) throw new InjectedCrash(`injected crash after ${command} returned`);
+        return result;
+      },
+      { step: 'initialize', name: outer, priority: 'high' },
+    );
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = context.commandName ?? '';
+        const input = args.input as Record<string, any>;
+        this.attempts.push({ command, input });
+        const rule = this.take('error', command, input) as ErrorRule | undefined;
+        if (!rule) return next(args);
+        const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${rule.code}</Code><Message>injected ${rule.code}</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`;
+        return {
+          response: new HttpResponse({ statusCode: rule.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: new TextEncoder().encode(body) }),
+        } as Awaited<ReturnType<typeof next>>;
+      },
+      // Below the deserializer (and so below retry): the SDK sees a raw HTTP error response.
+      { step: 'deserialize', name: inner, priority: 'low' },
+    );
+  }
+
+  failWith(command: string, code: string, options: { times?: number; status?: number; when?: (input: Record<string, any>) => boolean } = {}): void {
+    this.rules.push({ kind: 'error', command, code, status: options.status ?? (code === 'RequestLimitExceeded' ? 503 : 400), times: options.times ?? 1, when: options.when ?? (() => true) });
+  }
+
+  crashAfter(command: string, times = 1): void {
+    this.rules.push({ kind: 'crash', command, times });
+  }
+
+  /** The calls of one command, as the caller made them. */
+  callsOf(command: string): Record<string, any>[] {
+    return this.calls.filter((c) => c.command === command).map((c) => c.input);
+  }
+
+  remove(): void {
+    for (const n of this.names) this.client.middlewareStack.remove(n);
+  }
+
+  private take(kind: 'error' | 'crash', command: string, input: Record<string, any>): ErrorRule | CrashRule | undefined {
+    const rule = this.rules.find((r) => r.kind === kind && r.command === command && r.times > 0 && (r.kind === 'crash' || r.when(input)));
+    if (rule) rule.times--;
+    return rule;
+  }
+}
