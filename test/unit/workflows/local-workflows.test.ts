@@ -71,7 +71,7 @@ describe('LocalWorkflows', () => {
         return { done: finished, wakeAt: soon(), continueAs: `${String(e.executionBase)}-c${Number(e.continuation) + 1}` };
       },
     });
-    await wf.start('rolling-upgrade', 'md-x', { namespace: 'default', clusterName: 'c', deploymentName: 'md', executionBase: 'md-x', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-x', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', executionBase: 'md-x', continuation: 0 });
     await wf.idle();
     expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([
       ['md-x', 'SUCCEEDED'],
@@ -84,7 +84,7 @@ describe('LocalWorkflows', () => {
 
   it('stop() aborts running executions and refuses new ones', async () => {
     const wf = engine({ rollout: async () => ({ done: false, wakeAt: new Date(Date.now() + 60_000).toISOString(), continueAs: 'x' }) });
-    await wf.start('rolling-upgrade', 'slow', { namespace: 'default', clusterName: 'c', deploymentName: 'md', executionBase: 'slow', continuation: 0 });
+    await wf.start('rolling-upgrade', 'slow', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', executionBase: 'slow', continuation: 0 });
     await wf.stop();
     expect(wf.list()[0]!.status).toBe('ABORTED');
     expect(await wf.start('remediate', 'r', {})).toEqual({ started: false });
