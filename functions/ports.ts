@@ -141,6 +141,8 @@ export interface LaunchSpec {
   clusterProvider: ClusterSpec['provider'];
   /** Pins the instance to one zone; otherwise the provider picks, falling back across zones on capacity. */
   failureDomain?: string;
+  /** Without a pin: the zone to try first (where the MachineSet spread the machine). */
+  preferredFailureDomain?: string;
   /** Bootstrap user data (for ec2: a small boothook that fetches the real data; never secrets themselves). */
   userData?: string;
 }

@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   sweepSeconds?: number;
   /** Every state transition and execution event (cost meter, tests). */
   onEvent?: (workflow: WorkflowName, event: EventLog) => void;
+  /** Wraps every task invocation: fault injection (a task that crashes) in tests and the chaos soak. */
+  taskMiddleware?: (task: TaskFunctionName, input: Record<string, unknown>, run: () => Promise<unknown>) => Promise<unknown>;
 }
 
 interface ClusterTrigger {
@@ -88,7 +90,11 @@ export class ControlPlaneRuntime {
     this.store = new TriggeringStore(options.deps.store, (ns, cluster) => this.trigger(ns, cluster));
     this.deps = { ...options.deps, store: this.store };
     const handlers = Object.fromEntries(
-      Object.entries(TASKS).map(([name, task]) => [name, (input: Record<string, unknown>) => task(this.deps, input)]),
+      Object.entries(TASKS).map(([name, task]) => [
+        name,
+        (input: Record<string, unknown>) =>
+          options.taskMiddleware ? options.taskMiddleware(name as TaskFunctionName, input, () => task(this.deps, input)) : task(this.deps, input),
+      ]),
     ) as Record<TaskFunctionName, (input: Record<string, unknown>) => Promise<unknown>>;
     this.workflows = new LocalWorkflows({
       handlers,

@@ -36,6 +36,11 @@ export const Annotations = {
   remediateMachine: 'clusterless.dev/remediate-machine',
   skipRemediation: 'clusterless.dev/skip-remediation',
   paused: 'clusterless.dev/paused',
+  /**
+   * The failure domain a MachineSet spread a machine to. Unlike spec.failureDomain (a pin, as in Cluster API),
+   * it is a preference: the provider starts there and falls back to another zone when it has no capacity.
+   */
+  preferredFailureDomain: 'clusterless.dev/preferred-failure-domain',
   desiredReplicas: 'clusterless.dev/desired-replicas',
   maxReplicas: 'clusterless.dev/max-replicas',
 } as const;

@@ -4,7 +4,7 @@
  * execution resumes the same launch: the ClientToken is recorded first, and the provider adopts an instance
  * already tagged with the machine's uid. Never two instances for one Machine.
  */
-import { Labels } from '../api/common.js';
+import { Annotations, Labels } from '../api/common.js';
 import type { Cluster } from '../api/cluster.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
@@ -121,6 +121,9 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     machineClass: machineClass.spec,
     clusterProvider: cluster.spec.provider,
     ...(machine.spec.failureDomain ? { failureDomain: machine.spec.failureDomain } : {}),
+    ...(machine.metadata.annotations?.[Annotations.preferredFailureDomain]
+      ? { preferredFailureDomain: machine.metadata.annotations[Annotations.preferredFailureDomain] }
+      : {}),
   };
   const instance = await deps.provider.create(spec);
   await recordInstance(deps, ref, instance);

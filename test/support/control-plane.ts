@@ -12,7 +12,7 @@ import type { ApiObject } from '../../functions/api/kind.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
 import { scaledTimer, type WorkflowDeps } from '../../functions/workflows/index.js';
-import { ControlPlaneRuntime } from '../../local/runtime.js';
+import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
 
@@ -44,6 +44,7 @@ export interface TestControlPlaneOptions {
   ec2Client?: EC2Client;
   store?: Store;
   sweepSeconds?: number;
+  taskMiddleware?: RuntimeOptions['taskMiddleware'];
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -77,7 +78,12 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     pollSeconds: 5,
     log: { info: () => {}, warn: () => {}, error: () => {} },
   };
-  const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: options.sweepSeconds ?? 30 });
+  const runtime = new ControlPlaneRuntime({
+    deps,
+    timeScale,
+    sweepSeconds: options.sweepSeconds ?? 30,
+    ...(options.taskMiddleware ? { taskMiddleware: options.taskMiddleware } : {}),
+  });
   await runtime.start();
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(

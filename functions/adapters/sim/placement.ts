@@ -8,8 +8,8 @@ import { seededUnit } from './random.js';
 
 /**
  * The zones a launch may use, in the order to try them: the pinned failure domain alone, or the cluster's
- * zones narrowed to the class's, rotated to start at a zone picked by the machine uid (unpinned machines
- * spread, and a retried launch tries the same order). The ec2 adapter maps the zones to the subnets of the cluster.
+ * zones narrowed to the class's, rotated to start at the preferred zone (where the MachineSet spread the machine)
+ * or else at a zone picked by the machine uid (a retried launch tries the same order). The ec2 adapter maps the zones to the subnets of the cluster.
  */
 export function zonesFor(spec: LaunchSpec, defaultZone: string): string[] {
   const p = spec.clusterProvider;
@@ -27,6 +27,7 @@ export function zonesFor(spec: LaunchSpec, defaultZone: string): string[] {
     if (clusterZones.length > 0) throw new InvalidSpecError(`the machine class allows none of the cluster's zones (${clusterZones.join(', ')})`);
     return [defaultZone];
   }
-  const start = Math.floor(seededUnit('zones', spec.machineUid) * allowed.length);
+  const preferred = spec.preferredFailureDomain !== undefined ? allowed.indexOf(spec.preferredFailureDomain) : -1;
+  const start = preferred >= 0 ? preferred : Math.floor(seededUnit('zones', spec.machineUid) * allowed.length);
   return [...allowed.slice(start), ...allowed.slice(0, start)];
 }

@@ -10,6 +10,7 @@ import { API_VERSION, Annotations, Finalizers, Labels } from '../../api/common.j
 import type { ControlPlane } from '../../api/control-plane.js';
 import type { Machine } from '../../api/machine.js';
 import { hasAnnotation, isDeleting, oldestFirst } from '../cluster/objects.js';
+import { failureDomainOf } from '../machine/facts.js';
 
 /** A machine is up to date when it runs the control plane's version from its machine class. */
 export function isUpToDate(machine: Machine, cp: ControlPlane): boolean {
@@ -33,11 +34,13 @@ interface FailureDomainCount {
 function countByFailureDomain(failureDomains: readonly string[], all: readonly Machine[], priority: readonly Machine[]): FailureDomainCount[] {
   const counts = new Map(failureDomains.map((fd) => [fd, { name: fd, priority: 0, all: 0 }]));
   for (const m of all) {
-    const c = m.spec.failureDomain !== undefined ? counts.get(m.spec.failureDomain) : undefined;
+    const fd = failureDomainOf(m);
+    const c = fd !== undefined ? counts.get(fd) : undefined;
     if (c) c.all++;
   }
   for (const m of priority) {
-    const c = m.spec.failureDomain !== undefined ? counts.get(m.spec.failureDomain) : undefined;
+    const fd = failureDomainOf(m);
+    const c = fd !== undefined ? counts.get(fd) : undefined;
     if (c) c.priority++;
   }
   return [...counts.values()];
@@ -63,15 +66,15 @@ export function nextFailureDomainForScaleUp(failureDomains: readonly string[], m
  */
 export function machineInFailureDomainWithMostMachines(failureDomains: readonly string[], all: readonly Machine[], eligible: readonly Machine[]): Machine | undefined {
   const sorted = [...eligible].sort(oldestFirst);
-  const outside = sorted.filter((m) => m.spec.failureDomain === undefined || !failureDomains.includes(m.spec.failureDomain));
+  const outside = sorted.filter((m) => failureDomainOf(m) === undefined || !failureDomains.includes(failureDomainOf(m)!));
   if (outside.length > 0) {
-    const fd = outside[0]!.spec.failureDomain;
-    return sorted.find((m) => m.spec.failureDomain === fd);
+    const fd = failureDomainOf(outside[0]!);
+    return sorted.find((m) => failureDomainOf(m) === fd);
   }
   const counts = countByFailureDomain(failureDomains, all, eligible).filter((c) => c.priority > 0);
   counts.sort((a, b) => b.priority - a.priority || b.all - a.all || (a.name < b.name ? -1 : 1));
   const fd = counts[0]?.name;
-  return sorted.find((m) => m.spec.failureDomain === fd);
+  return sorted.find((m) => failureDomainOf(m) === fd);
 }
 
 /**
@@ -137,6 +140,9 @@ export function newControlPlaneMachine(cp: ControlPlane, cluster: Cluster, name:
       name,
       namespace: cp.metadata.namespace,
       labels: { ...controlPlaneSelectorLabels(cp), [Labels.controlPlane]: '' },
+      // A preference, not a pin (see machineset/planner.ts newMachine): a zone out of capacity must not keep
+      // the control plane from reaching its replicas.
+      ...(failureDomain !== undefined ? { annotations: { [Annotations.preferredFailureDomain]: failureDomain } } : {}),
       finalizers: [Finalizers.machine],
       ...(cp.metadata.uid
         ? { ownerReferences: [{ apiVersion: API_VERSION, kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid, controller: true, blockOwnerDeletion: true }] }
@@ -146,7 +152,6 @@ export function newControlPlaneMachine(cp: ControlPlane, cluster: Cluster, name:
       clusterName: cluster.metadata.name,
       version: cp.spec.version,
       machineClassRef: { name: cp.spec.machineClassRef.name },
-      ...(failureDomain !== undefined ? { failureDomain } : {}),
       nodeDrainTimeoutSeconds: cp.spec.nodeDrainTimeoutSeconds,
     },
   };

@@ -3,6 +3,7 @@
  * providerID, as Cluster API's machine controller finds it: core/reconcilers/machine/
  * machine_controller_noderef.go, getNode by the providerID index).
  */
+import { Annotations } from '../../api/common.js';
 import type { Machine } from '../../api/machine.js';
 import type { InstanceFact, InstanceState, NodeCondition, NodeFact, Observed } from '../observed.js';
 
@@ -55,4 +56,12 @@ export function nodeCondition(node: NodeFact | undefined, type: string): NodeCon
 
 export function isNodeReady(node: NodeFact | undefined): boolean {
   return nodeCondition(node, 'Ready')?.status === 'True';
+}
+
+/**
+ * The failure domain a machine is in: its pin (spec.failureDomain), else the zone its instance got, else the
+ * zone it was spread to (a preference the provider may have left for capacity).
+ */
+export function failureDomainOf(machine: Machine): string | undefined {
+  return machine.spec.failureDomain ?? machine.status?.infrastructure?.availabilityZone ?? machine.metadata.annotations?.[Annotations.preferredFailureDomain];
 }

@@ -3,4 +3,4 @@ export { planMachine, planMachines, MachineReadyReason, type MachinePlanContext 
 export { machinePhase, detectFailure, infrastructureCondition, launchRequested, InfrastructureReason, FailureReason } from './phase.js';
 export { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
 export { nodeConditions, NodeConditionReason } from './node-conditions.js';
-export { instanceOf, nodeOf, nodeCondition, isNodeReady, isInstanceGone, GONE_STATES, type NodeLookup } from './facts.js';
+export { instanceOf, nodeOf, nodeCondition, isNodeReady, isInstanceGone, failureDomainOf, GONE_STATES, type NodeLookup } from './facts.js';

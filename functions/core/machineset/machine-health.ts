@@ -8,6 +8,7 @@
  */
 import type { Machine } from '../../api/machine.js';
 import { getCondition } from '../conditions.js';
+import { failureDomainOf } from '../machine/facts.js';
 import type { NodeFact, Observed } from '../observed.js';
 import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
@@ -43,7 +44,8 @@ function nodeReadyCondition(node: NodeFact) {
  */
 export function machineHealth(machine: Machine, nodes: NodeLookup | undefined): MachineHealth {
   const deleting = machine.metadata.deletionTimestamp !== undefined;
-  const failureDomain = machine.spec.failureDomain ?? machine.status?.infrastructure?.availabilityZone ?? '';
+  // Where the machine is: its pin, else the zone its instance got, else the zone it was spread to.
+  const failureDomain = failureDomainOf(machine) ?? '';
   const conditions = machine.status?.conditions;
 
   let unhealthy: UnhealthyReason | undefined;

@@ -12,7 +12,7 @@
  * Pure: objects, observed facts and the time in; writes, notes and the next requeue out. Launching an
  * instance for a new Machine is the Machine planner's business once the Machine exists.
  */
-import { API_VERSION, Finalizers, Labels } from '../../api/common.js';
+import { API_VERSION, Annotations, Finalizers, Labels } from '../../api/common.js';
 import type { Cluster } from '../../api/cluster.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
@@ -152,7 +152,12 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
   const labels: Record<string, string> = { ...t.metadata.labels, [Labels.clusterName]: ms.spec.clusterName, [Labels.setName]: ms.metadata.name };
   const deployment = ms.metadata.labels?.[Labels.deploymentName];
   if (deployment !== undefined) labels[Labels.deploymentName] = deployment;
-  const fd = t.spec.failureDomain ?? failureDomain;
+  // Note: a zone chosen by spreading is a preference, not a pin. With a pin, a zone out of capacity would keep
+  // the machine from ever launching; as a preference the provider falls back to another zone, and the spread
+  // counts the zone the instance really got (status.infrastructure.availabilityZone).
+  const pinned = t.spec.failureDomain;
+  const annotations: Record<string, string> = { ...t.metadata.annotations };
+  if (pinned === undefined && failureDomain !== undefined) annotations[Annotations.preferredFailureDomain] = failureDomain;
   return {
     apiVersion: API_VERSION,
     kind: 'Machine',
@@ -160,7 +165,7 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
       name,
       namespace: ms.metadata.namespace,
       labels,
-      ...(t.metadata.annotations && Object.keys(t.metadata.annotations).length > 0 ? { annotations: { ...t.metadata.annotations } } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       ownerReferences: [controllerReference(ms)],
       finalizers: [Finalizers.machine],
     },
@@ -168,7 +173,7 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
       clusterName: ms.spec.clusterName,
       version: t.spec.version,
       machineClassRef: { name: t.spec.machineClassRef.name },
-      ...(fd !== undefined ? { failureDomain: fd } : {}),
+      ...(pinned !== undefined ? { failureDomain: pinned } : {}),
       nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds,
     },
   };

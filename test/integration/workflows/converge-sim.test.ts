@@ -77,7 +77,7 @@ describe('reconcile workflows on the simulated cloud', () => {
     await oneInstancePerMachine('c1');
     const machines = await machinesOf('c1');
     // Control-plane machines are spread over the three zones of the cluster.
-    const zones = machines.filter((m) => m.metadata.labels?.['clusterless.dev/control-plane'] !== undefined).map((m) => m.spec.failureDomain).sort();
+    const zones = machines.filter((m) => m.metadata.labels?.['clusterless.dev/control-plane'] !== undefined).map((m) => m.status?.infrastructure?.availabilityZone).sort();
     expect(zones).toEqual(['zone-a', 'zone-b', 'zone-c']);
   });
 

@@ -39,7 +39,9 @@ describe('ControlPlane scale', () => {
       ownerReferences: [{ kind: 'ControlPlane', name: 'cp', uid: 'uid-cp', controller: true, blockOwnerDeletion: true }],
     });
     expect(m?.metadata.name).toMatch(/^cp-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
-    expect(m?.spec).toMatchObject({ clusterName: 'demo', version: 'v1.31.0', machineClassRef: { name: 'small' }, failureDomain: 'zone-a' });
+    expect(m?.spec).toMatchObject({ clusterName: 'demo', version: 'v1.31.0', machineClassRef: { name: 'small' } });
+    // The zone is a preference the provider starts with, not a pin (a zone out of capacity must not block the control plane).
+    expect(m?.metadata.annotations?.[Annotations.preferredFailureDomain]).toBe('zone-a');
   });
 
   it('waits for the cluster infrastructure before creating anything', () => {
@@ -72,7 +74,7 @@ describe('ControlPlane scale', () => {
     // Act
     const plan = planControlPlane(o, observed, T0);
     // Assess
-    expect(created(plan).map((m) => m.spec.failureDomain)).toEqual(['zone-b']);
+    expect(created(plan).map((m) => m.metadata.annotations?.[Annotations.preferredFailureDomain])).toEqual(['zone-b']);
   });
 
   it('scales down from the zone with the most machines, oldest first', () => {

@@ -15,6 +15,7 @@ import type { ClusterObjects } from '../../../../functions/core/cluster/objects.
 import { planCluster } from '../../../../functions/core/cluster/planner.js';
 import { planControlPlane } from '../../../../functions/core/controlplane/planner.js';
 import { planMachineHealthChecks } from '../../../../functions/core/healthcheck/planner.js';
+import { failureDomainOf } from '../../../../functions/core/machine/facts.js';
 import { planMachines } from '../../../../functions/core/machine/planner.js';
 import type { InstanceFact, NodeFact, Observed } from '../../../../functions/core/observed.js';
 import { mergePlans, type Action, type Plan, type Write } from '../../../../functions/core/plan.js';
@@ -172,12 +173,13 @@ export class World {
       // What provision-machine records before it launches: the intent.
       this.replace({ ...m, status: { ...m.status, infrastructure: { clientToken: `${m.metadata.uid}-1`, attempt: 1, launchRequestedAt: timestamp(this.now) } } } as Machine);
       const id = `i-${m.metadata.name}`;
+      const zone = failureDomainOf(m);
       this.instances.set(id, {
         machineUid: m.metadata.uid!,
         instanceId: id,
-        providerID: `sim:///${m.spec.failureDomain ?? 'zone'}/${id}`,
+        providerID: `sim:///${zone ?? 'zone'}/${id}`,
         state: 'pending',
-        ...(m.spec.failureDomain ? { availabilityZone: m.spec.failureDomain } : {}),
+        ...(zone ? { availabilityZone: zone } : {}),
       });
       const runningAt = this.now.getTime() + this.between(this.opts.bootSeconds ?? [20, 60]) * 1000;
       this.boots.set(id, { runningAt, nodeAt: runningAt + this.between(this.opts.nodeSeconds ?? [10, 40]) * 1000 });

@@ -58,7 +58,9 @@ describe('scale up', () => {
     // Act
     const plan = planMachineSet(input(ms, existing, { cluster: cluster({ failureDomains: ['a', 'b', 'c'] }) }));
     // Assess
-    expect(created(plan.writes).map((m) => m.spec.failureDomain)).toEqual(['b', 'c', 'b']);
+    // Spread zones are preferences (the provider may fall back on capacity), not pins.
+    expect(created(plan.writes).map((m) => m.metadata.annotations?.['clusterless.dev/preferred-failure-domain'])).toEqual(['b', 'c', 'b']);
+    expect(created(plan.writes).map((m) => m.spec.failureDomain)).toEqual([undefined, undefined, undefined]);
   });
 
   it('pins machines to the template failure domain', () => {
@@ -66,6 +68,7 @@ describe('scale up', () => {
     const plan = planMachineSet(input(machineSet({ replicas: 2, failureDomain: 'b' }), [], { cluster: cluster({ failureDomains: ['a', 'b'] }) }));
     // Assess
     expect(created(plan.writes).map((m) => m.spec.failureDomain)).toEqual(['b', 'b']);
+    expect(created(plan.writes).map((m) => m.metadata.annotations?.['clusterless.dev/preferred-failure-domain'])).toEqual([undefined, undefined]);
   });
 
   it('waits for a deleting machine to be gone before replacing it (deleting machines still count)', () => {
