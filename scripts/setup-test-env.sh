@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Prepares what the tests need outside npm: a Python venv with moto_server (DynamoDB, EC2, Secrets Manager
-# emulator). It lives in a per-user cache outside the clone, so a fresh clone (CI) reuses it; when it is
+# Prepares what the tests need outside npm: kube-apiserver, etcd and kubectl built from the Go module proxy
+# (scripts/build-kube.sh), and a Python venv with moto_server (DynamoDB, EC2, Secrets Manager emulator). It lives in a per-user cache outside the clone, so a fresh clone (CI) reuses it; when it is
 # there with the pinned version this script returns at once.
 #   CLUSTERLESS_MOTO_VENV  overrides the venv folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv)
 set -euo pipefail
+
+# The Kubernetes binaries first: the moto part below exits early once its venv is there.
+bash "$(dirname "${BASH_SOURCE[0]}")/build-kube.sh" >/dev/null
 
 MOTO_VERSION=5.2.5
 VENV="${CLUSTERLESS_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv}"

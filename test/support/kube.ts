@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -312,14 +312,4 @@ function runKubectl(bin: string, args: readonly string[], input?: string): Promi
     child.on('close', (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
-}
-
-/** True when the binaries are built; for a clear error early in a test file. */
-export function kubeBinariesBuilt(): boolean {
-  try {
-    const b = kubeBinaries();
-    return existsSync(b.kubeApiserver) && existsSync(b.kubectl) && existsSync(b.etcd);
-  } catch {
-    return false;
-  }
 }

@@ -1,0 +1,272 @@
+/**
+ * The mirror as the embedded host runs it: every store change pushed to the target as it happens, a sweep
+ * that imports kubectl edits and resyncs everything, a switch of target while the control plane keeps
+ * reconciling, and the status `clusterless mirror status` shows.
+ *
+ * Note: edits made in the target are found by listing it on each sweep, not by a watch. Listing is
+ * level-triggered like the rest of clusterless: it needs no bookmark to survive a restart, a dropped
+ * connection or a 410 Gone, and cannot miss an edit; seven paginated lists per sweep cost little. The
+ * sweep runs every `sweepIntervalMs` (10 s by default), which bounds how long an edit takes to arrive.
+ */
+import type { ApiObject } from '../../api/kind.js';
+import { kindByName, type KindName } from '../../api/kinds.js';
+import type { HttpRequest, HttpResponse } from '../../api/http/router.js';
+import { systemClock, type Clock, type Store } from '../../ports.js';
+import { errorMessage, loadKubeConfig, type KubeconfigSource } from './client.js';
+import { KubernetesMirror, type ImportResult, type SyncResult } from './mirror.js';
+
+export interface MirrorStatus {
+  /** The target's server URL; null when no target is set. */
+  target: string | null;
+  /** When the last full sweep (import + resync) finished without error. */
+  lastSyncTime: string | null;
+  /** Objects mirrored at the last sweep. */
+  objects: number;
+  /** The latest errors (a few), newest last; empty when the last sweep and pushes since went well. */
+  errors: string[];
+}
+
+export interface MirrorServiceOptions {
+  store: Store;
+  /** The target to start with; without one the service idles until setTarget. */
+  kubeconfig?: KubeconfigSource;
+  /** @default 'clusterless' */
+  fieldManager?: string;
+  /**
+   * Milliseconds between sweeps (edit import + full resync); 0 runs none (the host calls sweep()).
+   * @default 10000
+   */
+  sweepIntervalMs?: number;
+  /** Pushes in flight at once. @default 4 */
+  concurrency?: number;
+  clock?: Clock;
+  /** Told of every imported or refused edit (the host logs them). */
+  onImport?(result: ImportResult): void;
+  /** Told of every error (the host logs them). */
+  onError?(message: string, err: unknown): void;
+}
+
+const MAX_ERRORS = 10;
+
+/** A change to push: kind, namespace and name; the object itself is read from the store when it is pushed. */
+interface PendingKey {
+  kind: KindName;
+  namespace: string;
+  name: string;
+}
+
+export class MirrorService {
+  private mirror: KubernetesMirror | undefined;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly pending = new Map<string, PendingKey>();
+  private readonly inFlight = new Set<string>();
+  private readonly idle: (() => void)[] = [];
+  /** Pushes in flight, each bound to the mirror it started with. */
+  private readonly pushes = new Set<Promise<void>>();
+  private workers = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<SyncResult | undefined> | undefined;
+  private switching: Promise<unknown> = Promise.resolve();
+  private lastSyncTime: string | null = null;
+  private objects = 0;
+  private errors: string[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: MirrorServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    if (options.kubeconfig) this.mirror = this.newMirror(options.kubeconfig);
+  }
+
+  private newMirror(kubeconfig: KubeconfigSource): KubernetesMirror {
+    return new KubernetesMirror({ kubeconfig, fieldManager: this.options.fieldManager ?? 'clusterless', clock: this.clock });
+  }
+
+  /** The current target's server URL, or undefined. */
+  get target(): string | undefined {
+    return this.mirror?.target;
+  }
+
+  /** Starts the sweep timer and runs a first sweep (a restarted host resyncs everything). */
+  async start(): Promise<void> {
+    const interval = this.options.sweepIntervalMs ?? 10_000;
+    if (interval > 0) {
+      this.timer = setInterval(() => void this.sweep(), interval);
+      this.timer.unref();
+    }
+    await this.sweep();
+  }
+
+  /**
+   * The callback for the host's store wrapper (local/runtime.ts TriggeringStore's onChange), called after
+   * every successful write. Only the key is kept: the push reads the store, so that changes coalesce and a
+   * removed object (which arrives as it was, with no deletionTimestamp) is told apart from a live one.
+   */
+  onChange(_namespace: string, _clusterName: string | undefined, obj: ApiObject): void {
+    if (this.stopped || !this.mirror || !kindByName(obj.kind)) return;
+    const key = { kind: obj.kind as KindName, namespace: obj.metadata.namespace, name: obj.metadata.name };
+    this.pending.set(`${key.kind}/${key.namespace}/${key.name}`, key);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 4;
+    while (this.workers < limit && this.nextKey() !== undefined) {
+      this.workers++;
+      void this.work().finally(() => {
+        this.workers--;
+        if (this.workers === 0 && this.pending.size === 0) this.idle.splice(0).forEach((r) => r());
+        else this.pump();
+      });
+    }
+  }
+
+  /** The first pending key not already being pushed (one push per object at a time keeps them in order). */
+  private nextKey(): string | undefined {
+    for (const id of this.pending.keys()) if (!this.inFlight.has(id)) return id;
+    return undefined;
+  }
+
+  private async work(): Promise<void> {
+    for (let id = this.nextKey(); id !== undefined && !this.stopped; id = this.nextKey()) {
+      const key = this.pending.get(id)!;
+      this.pending.delete(id);
+      this.inFlight.add(id);
+      const pushed = this.push(key).catch((err: unknown) => this.error(`mirror ${id}: ${errorMessage(err)}`, err));
+      this.pushes.add(pushed);
+      try {
+        await pushed;
+      } finally {
+        this.pushes.delete(pushed);
+        this.inFlight.delete(id);
+      }
+    }
+  }
+
+  private async push(key: PendingKey): Promise<void> {
+    const mirror = this.mirror;
+    if (!mirror) return;
+    const obj = await this.store.get(key.kind, key.namespace, key.name);
+    if (obj) await mirror.apply(obj);
+    else await mirror.delete(key.kind, key.namespace, key.name);
+  }
+
+  /** Resolves when every change pushed so far has reached the target (tests, and a host that stops). */
+  async flush(): Promise<void> {
+    if (this.workers === 0 && this.pending.size === 0) return;
+    await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  /** Imports edits made in the target, then resyncs it with the store. One sweep at a time. */
+  sweep(): Promise<SyncResult | undefined> {
+    this.sweeping ??= this.runSweep().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<SyncResult | undefined> {
+    // Bound to the target of its start; a switch waits for it before cleaning that target.
+    const mirror = this.mirror;
+    if (!mirror || this.stopped) return undefined;
+    try {
+      const result = await mirror.sync(this.store);
+      for (const r of result.imports) this.options.onImport?.(r);
+      if (this.mirror === mirror) {
+        this.lastSyncTime = this.clock.now().toISOString();
+        this.objects = result.objects;
+        this.errors = [];
+      }
+      return result;
+    } catch (err) {
+      this.error(`sweep of ${mirror.target}: ${errorMessage(err)}`, err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Switches the target (`clusterless mirror set`): checks that the new one serves the CRDs, makes it the
+   * target of every push from now on, resyncs everything into it, then removes what the mirror had put in
+   * the old one. Reconciles never wait: writes go on and are pushed to the new target meanwhile. A new
+   * target that cannot be reached or lacks the CRDs is refused and the old one stays.
+   */
+  async setTarget(kubeconfig: KubeconfigSource): Promise<MirrorStatus> {
+    const run = async () => {
+      const next = this.newMirror(kubeconfig);
+      await next.list(); // reachable, allowed, and the CRDs are installed
+      const previous = this.mirror;
+      this.mirror = next;
+      this.lastSyncTime = null;
+      this.errors = [];
+      // Pushes and a sweep that started with the old target end before it is cleaned; later ones use the new.
+      await Promise.allSettled([...this.pushes, this.sweeping]);
+      const result = await next.sync(this.store);
+      this.lastSyncTime = this.clock.now().toISOString();
+      this.objects = result.objects;
+      if (previous && previous.target !== next.target) {
+        try {
+          await previous.removeAll();
+        } catch (err) {
+          this.error(`cleaning the previous target ${previous.target}: ${errorMessage(err)}`, err);
+        }
+      }
+    };
+    const switched = this.switching.then(run);
+    this.switching = switched.catch(() => undefined);
+    await switched;
+    return this.status();
+  }
+
+  status(): MirrorStatus {
+    return { target: this.mirror?.target ?? null, lastSyncTime: this.lastSyncTime, objects: this.objects, errors: [...this.errors] };
+  }
+
+  private error(message: string, err: unknown): void {
+    this.errors = [...this.errors, `${this.clock.now().toISOString()} ${message}`].slice(-MAX_ERRORS);
+    this.options.onError?.(message, err);
+  }
+
+  /** Stops the timer and waits for the pushes and the sweep in flight; the next start resyncs the rest. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    await Promise.allSettled([...this.pushes, this.sweeping, this.switching]);
+    this.idle.splice(0).forEach((r) => r());
+  }
+}
+
+/**
+ * `GET /clusterless/v1/mirror` (status) and `PUT /clusterless/v1/mirror` with `{"kubeconfig": "<file path
+ * or inline YAML>"}` (switch the target, answered once the new target holds everything). Errors are
+ * Kubernetes Status objects like the rest of the API: 400 for a bad body, 502 when the new target cannot
+ * be used (unreachable, forbidden, no CRDs), 405 for other methods.
+ */
+export async function handleMirrorRequest(service: MirrorService, req: HttpRequest): Promise<HttpResponse> {
+  const json = (status: number, body: unknown): HttpResponse => ({
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const failure = (code: number, reason: string, message: string) =>
+    json(code, { apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason, message });
+  if (req.method === 'GET') return json(200, service.status());
+  if (req.method !== 'PUT') return failure(405, 'MethodNotAllowed', `${req.method} is not allowed on the mirror; use GET or PUT`);
+  let body: unknown;
+  try {
+    body = JSON.parse(req.body ?? '');
+  } catch {
+    return failure(400, 'BadRequest', 'the body must be JSON: {"kubeconfig": "<file path or kubeconfig YAML>"}');
+  }
+  const kubeconfig = (body as { kubeconfig?: unknown } | null)?.kubeconfig;
+  if (typeof kubeconfig !== 'string' || kubeconfig.trim() === '')
+    return failure(400, 'BadRequest', 'kubeconfig is required: a file path or the kubeconfig YAML');
+  try {
+    loadKubeConfig(kubeconfig);
+  } catch (err) {
+    return failure(400, 'BadRequest', `the kubeconfig cannot be read: ${errorMessage(err)}`);
+  }
+  try {
+    return json(200, await service.setTarget(kubeconfig));
+  } catch (err) {
+    return failure(502, 'ServiceUnavailable', `the mirror target was not changed: ${errorMessage(err)}`);
+  }
+}

@@ -1,0 +1,66 @@
+/** Clients of workload clusters' APIs, found by the cluster's namespace and name. */
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig, type KubeconfigSource } from './client.js';
+
+/**
+ * Where the kubeconfig of a workload cluster comes from (the host knows: a file for a test, the secret
+ * clusterless keeps for a cluster it made). Undefined when there is none (yet).
+ */
+export type KubeconfigResolver = (namespace: string, clusterName: string) => KubeconfigSource | undefined | Promise<KubeconfigSource | undefined>;
+
+export interface WorkloadClientOptions {
+  kubeconfigFor: KubeconfigResolver;
+  /**
+   * How long one call may take before the workload API counts as unreachable.
+   * @default 10000
+   */
+  timeoutMs?: number;
+}
+
+export class WorkloadTimeoutError extends Error {
+  override name = 'WorkloadTimeoutError';
+}
+
+/** Builds (and keeps) one CoreV1Api per kubeconfig; the same text or KubeConfig gives the same client. */
+export class WorkloadClients {
+  private readonly byText = new Map<string, CoreV1Api>();
+  private readonly byConfig = new WeakMap<KubeConfig, CoreV1Api>();
+  readonly timeoutMs: number;
+
+  constructor(private readonly options: WorkloadClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** The client of a cluster's API; undefined when the resolver has no kubeconfig for it. */
+  async core(namespace: string, clusterName: string): Promise<CoreV1Api | undefined> {
+    const source = await this.options.kubeconfigFor(namespace, clusterName);
+    if (source === undefined) return undefined;
+    if (typeof source === 'string') {
+      let api = this.byText.get(source);
+      if (!api) this.byText.set(source, (api = loadKubeConfig(source).makeApiClient(CoreV1Api)));
+      return api;
+    }
+    let api = this.byConfig.get(source);
+    if (!api) this.byConfig.set(source, (api = source.makeApiClient(CoreV1Api)));
+    return api;
+  }
+
+  /** `call` with a deadline: a dead endpoint can hold a TCP connect for minutes. */
+  async withTimeout<T>(what: string, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WorkloadTimeoutError(`${what}: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([call, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Kubernetes timestamps, which the client turns into Dates, back to the API's RFC 3339 form. */
+export function timestamp(v: unknown): string | undefined {
+  if (v instanceof Date) return v.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return typeof v === 'string' ? v : undefined;
+}
