@@ -45,6 +45,8 @@ export interface TestControlPlaneOptions {
   store?: Store;
   sweepSeconds?: number;
   taskMiddleware?: RuntimeOptions['taskMiddleware'];
+  /** Replaces the node reader (e.g. a Kubernetes one reading real Node objects). */
+  nodes?: NodeReader;
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -58,13 +60,13 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   if ((options.provider ?? 'sim') === 'sim') {
     cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
     provider = new SimMachineProvider(cloud);
-    nodes = new SimNodeReader(cloud);
+    nodes = options.nodes ?? new SimNodeReader(cloud);
   } else {
     if (!options.motoEndpoint) throw new Error('the ec2 provider needs motoEndpoint');
     const client = options.ec2Client ?? motoEc2Client(options.motoEndpoint);
     const network = await createMotoNetwork(client);
     provider = new Ec2MachineProvider({ client, clock });
-    nodes = new SimulatedNodes({ provider, clock, readySeconds: 10 });
+    nodes = options.nodes ?? new SimulatedNodes({ provider, clock, readySeconds: 10 });
     ec2 = { client, network };
   }
   const deps: WorkflowDeps = {
