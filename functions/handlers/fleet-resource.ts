@@ -1,0 +1,293 @@
+/**
+ * The CloudFormation custom resource behind infra's ClusterFleet (Provider framework onEvent handler): a fleet
+ * of clusters declared in CDK is applied, updated and deleted through the same HTTP API code as
+ * `clusterless apply` (functions/api/http handleRequest over the store), so the fleet gets exactly the API's
+ * validation, defaults, finalizers and Kubernetes semantics.
+ *
+ * - Create: every manifest is checked first (validateCreate, and validateUpdate against an object already
+ *   stored); one refusal refuses the whole fleet with every reason, before anything is written. Then each
+ *   object is created, or replaced when it exists (POST, then PUT on AlreadyExists), in the API's kind order.
+ * - Update: the new manifests are checked and applied the same way; objects the old manifests declared and
+ *   the new ones do not are deleted.
+ * - Delete: every object is deleted (DELETE sets deletionTimestamp; the workflows tear down and remove them).
+ *
+ * Ownership: each object applied carries the annotation `clusterless.dev/fleet: <physical id>`, and the
+ * resource deletes only objects that still carry its own id. So when CloudFormation replaces the resource
+ * (a renamed construct: create the new one, then delete the old), or another fleet took an object over, the
+ * old resource's delete leaves the objects alone.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { API_VERSION } from '../api/common.js';
+import type { ApiObject, KindDef } from '../api/kind.js';
+import { KINDS, kindByName, type KindName } from '../api/kinds.js';
+import { validateCreate, validateUpdate } from '../api/validate.js';
+import { handleRequest, type HttpResponse } from '../api/http/index.js';
+import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
+import type { Store } from '../ports.js';
+
+const logger = new Logger();
+
+/** The annotation that says which fleet resource applied an object. */
+export const FLEET_ANNOTATION = 'clusterless.dev/fleet';
+
+/** The custom resource's properties (CloudFormation passes strings; the manifests are one JSON array). */
+export interface FleetResourceProperties {
+  FleetName: string;
+  Manifests: string;
+}
+
+/** The fleet as given cannot be applied; nothing was changed. */
+export class FleetInputError extends Error {
+  override name = 'FleetInputError';
+}
+
+/** The API refused or failed a write while applying or deleting. */
+export class FleetApplyError extends Error {
+  override name = 'FleetApplyError';
+}
+
+export interface FleetObjectKey {
+  kind: KindName;
+  namespace: string;
+  name: string;
+}
+
+interface Manifest extends FleetObjectKey {
+  def: KindDef;
+  body: Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const keyString = (k: FleetObjectKey) => `${k.kind} ${k.namespace}/${k.name}`;
+const kindOrder = (kind: string) => KINDS.findIndex((k) => k.kind === kind);
+
+/**
+ * The manifests of a Manifests property, in the API's creation order. Refuses what is not a list of objects
+ * of known kinds with names, and an object declared twice.
+ */
+export function parseManifests(text: unknown): Manifest[] {
+  let value: unknown;
+  try {
+    value = typeof text === 'string' ? JSON.parse(text) : text;
+  } catch (e) {
+    throw new FleetInputError(`Manifests is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(value)) throw new FleetInputError('Manifests must be a JSON array of clusterless objects');
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const out: Manifest[] = [];
+  value.forEach((item, i) => {
+    if (!isObject(item)) return problems.push(`Manifests[${i}]: must be an object`);
+    const def = typeof item['kind'] === 'string' ? kindByName(item['kind']) : undefined;
+    if (!def) return problems.push(`Manifests[${i}]: kind ${JSON.stringify(item['kind'])} is not a clusterless kind (${KINDS.map((k) => k.kind).join(', ')})`);
+    const meta = isObject(item['metadata']) ? item['metadata'] : {};
+    if (typeof meta['name'] !== 'string' || meta['name'] === '') return problems.push(`Manifests[${i}]: ${def.kind} has no metadata.name`);
+    const namespace = typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? meta['namespace'] : 'default';
+    const m: Manifest = { kind: def.kind as KindName, namespace, name: meta['name'], def, body: item };
+    if (seen.has(keyString(m))) return problems.push(`Manifests[${i}]: ${keyString(m)} is declared twice`);
+    seen.add(keyString(m));
+    out.push(m);
+  });
+  if (problems.length) throw new FleetInputError(`the fleet was refused, nothing was changed:\n- ${problems.join('\n- ')}`);
+  return out.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind));
+}
+
+/** The manifest as the API receives it: server fields and status dropped, the owner annotation added. */
+function requestBody(m: Manifest, owner: string): Record<string, unknown> {
+  const { status: _s, ...rest } = m.body;
+  const meta = isObject(m.body['metadata']) ? m.body['metadata'] : {};
+  const { uid: _u, resourceVersion: _rv, generation: _g, creationTimestamp: _c, deletionTimestamp: _d, ...clientMeta } = meta;
+  const annotations = isObject(clientMeta['annotations']) ? clientMeta['annotations'] : {};
+  return { ...rest, metadata: { ...clientMeta, namespace: m.namespace, annotations: { ...annotations, [FLEET_ANNOTATION]: owner } } };
+}
+
+const causesText = (causes: { field: string; message: string }[]) => causes.map((c) => `${c.field}: ${c.message}`).join('; ');
+
+/**
+ * Every reason the API would refuse a manifest, found before anything is written: validateCreate of each
+ * (names, defaults, webhook rules) and, for an object already stored, validateUpdate (immutable fields).
+ */
+export async function checkManifests(store: Store, manifests: Manifest[], owner: string): Promise<void> {
+  const problems: string[] = [];
+  for (const m of manifests) {
+    const body = requestBody(m, owner);
+    const created = validateCreate(body);
+    if (!created.ok) {
+      problems.push(`${keyString(m)}: ${causesText(created.causes)}`);
+      continue;
+    }
+    const current = await store.get(m.kind, m.namespace, m.name);
+    if (!current) continue;
+    const updated = validateUpdate(current, current.status === undefined ? body : { ...body, status: current.status });
+    if (!updated.ok) problems.push(`${keyString(m)}: ${causesText(updated.causes)}`);
+  }
+  if (problems.length) throw new FleetInputError(`the fleet was refused, nothing was changed:\n- ${problems.join('\n- ')}`);
+}
+
+/** One request to the API router, exactly as the HTTP hosts make it. */
+async function api(store: Store, method: string, path: string, body?: unknown): Promise<HttpResponse> {
+  return handleRequest(
+    { method, path, headers: { accept: 'application/json', 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
+    { store, onInternalError: (err) => logger.error('API internal error', err as Error) },
+  );
+}
+
+function statusOf(res: HttpResponse): { reason?: string; message?: string } {
+  try {
+    return JSON.parse(res.body) as { reason?: string; message?: string };
+  } catch {
+    return { message: res.body };
+  }
+}
+
+const collectionPath = (k: FleetObjectKey, def: KindDef) => `/apis/${API_VERSION}/namespaces/${encodeURIComponent(k.namespace)}/${def.plural}`;
+const objectPath = (k: FleetObjectKey, def: KindDef) => `${collectionPath(k, def)}/${encodeURIComponent(k.name)}`;
+
+export interface ApplyResult {
+  created: FleetObjectKey[];
+  replaced: FleetObjectKey[];
+}
+
+/**
+ * Creates or replaces each object (POST, then PUT when it exists), in the API's kind order. Progress is
+ * recorded in `result` as it goes, so that a caller sees what was written before a failure.
+ */
+export async function applyManifests(store: Store, manifests: Manifest[], owner: string, result: ApplyResult = { created: [], replaced: [] }): Promise<ApplyResult> {
+  for (const m of manifests) {
+    const body = requestBody(m, owner);
+    const key: FleetObjectKey = { kind: m.kind, namespace: m.namespace, name: m.name };
+    let res = await api(store, 'POST', collectionPath(m, m.def), body);
+    if (res.status === 201) {
+      result.created.push(key);
+      continue;
+    }
+    if (res.status === 409 && statusOf(res).reason === 'AlreadyExists') {
+      res = await api(store, 'PUT', objectPath(m, m.def), body);
+      if (res.status === 200) {
+        result.replaced.push(key);
+        continue;
+      }
+    }
+    throw new FleetApplyError(`${keyString(m)}: the API answered ${res.status}: ${statusOf(res).message ?? res.body}`);
+  }
+  return result;
+}
+
+export interface DeleteResult {
+  deleted: FleetObjectKey[];
+  /** Gone already, or owned by another fleet resource (or by nobody: applied by hand since). */
+  skipped: FleetObjectKey[];
+}
+
+/** Deletes the objects this owner applied, dependents first (the reverse of the API's kind order). */
+export async function deleteOwned(store: Store, keys: FleetObjectKey[], owner: string): Promise<DeleteResult> {
+  const result: DeleteResult = { deleted: [], skipped: [] };
+  const ordered = [...keys].sort((a, b) => kindOrder(b.kind) - kindOrder(a.kind));
+  for (const key of ordered) {
+    const def = kindByName(key.kind)!;
+    const got = await api(store, 'GET', objectPath(key, def));
+    if (got.status === 404) {
+      result.skipped.push(key);
+      continue;
+    }
+    if (got.status !== 200) throw new FleetApplyError(`${keyString(key)}: the API answered ${got.status}: ${statusOf(got).message ?? got.body}`);
+    const current = JSON.parse(got.body) as ApiObject;
+    if (current.metadata.annotations?.[FLEET_ANNOTATION] !== owner) {
+      logger.info('not deleting an object this fleet resource does not own', { object: keyString(key), owner: current.metadata.annotations?.[FLEET_ANNOTATION] });
+      result.skipped.push(key);
+      continue;
+    }
+    // The uid precondition: an object deleted and created again meanwhile is someone else's now.
+    const del = await api(store, 'DELETE', objectPath(key, def), { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: current.metadata.uid } });
+    if (del.status === 200 || del.status === 202) result.deleted.push(key);
+    else if (del.status === 404 || del.status === 409) result.skipped.push(key);
+    else throw new FleetApplyError(`${keyString(key)}: the API answered ${del.status}: ${statusOf(del).message ?? del.body}`);
+  }
+  return result;
+}
+
+export interface FleetResponse {
+  PhysicalResourceId: string;
+  Data: { Applied: number; Deleted: number };
+}
+
+function fleetName(props: Record<string, unknown> | undefined): string {
+  const name = props?.['FleetName'];
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name))
+    throw new FleetInputError(`FleetName must be 1-128 letters, digits, '.', '_' or '-', not ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** The manifests a stored (old) property names, for deletion; unreadable ones name nothing. */
+function oldKeys(props: Record<string, unknown> | undefined): FleetObjectKey[] {
+  try {
+    return parseManifests(props?.['Manifests'] ?? '[]').map(({ kind, namespace, name }) => ({ kind, namespace, name }));
+  } catch (e) {
+    logger.warn('the previous manifests cannot be read; nothing of them is deleted', { error: (e as Error).message });
+    return [];
+  }
+}
+
+/** The custom resource's event: the same for the Lambda and for the tests. */
+export async function onFleetEvent(event: CloudFormationCustomResourceEvent, deps: { store: Store }): Promise<FleetResponse> {
+  const { store } = deps;
+  switch (event.RequestType) {
+    case 'Create': {
+      // The request id is unique per resource created: a replacement gets another owner id.
+      const owner = `${fleetName(event.ResourceProperties)}-${event.RequestId.replace(/[^A-Za-z0-9-]/g, '')}`;
+      const manifests = parseManifests(event.ResourceProperties['Manifests']);
+      await checkManifests(store, manifests, owner);
+      const applied: ApplyResult = { created: [], replaced: [] };
+      try {
+        await applyManifests(store, manifests, owner, applied);
+      } catch (err) {
+        // The Provider framework ignores the Delete that follows a failed Create: take back what this one made.
+        await deleteOwned(store, applied.created, owner).catch((e: unknown) => logger.error('could not take back a failed create', e as Error));
+        throw err;
+      }
+      return { PhysicalResourceId: owner, Data: { Applied: applied.created.length + applied.replaced.length, Deleted: 0 } };
+    }
+    case 'Update': {
+      const owner = event.PhysicalResourceId;
+      const manifests = parseManifests(event.ResourceProperties['Manifests']);
+      await checkManifests(store, manifests, owner);
+      const applied = await applyManifests(store, manifests, owner);
+      const declared = new Set(manifests.map(keyString));
+      const removed = oldKeys(event.OldResourceProperties).filter((k) => !declared.has(keyString(k)));
+      const deleted = await deleteOwned(store, removed, owner);
+      return { PhysicalResourceId: owner, Data: { Applied: applied.created.length + applied.replaced.length, Deleted: deleted.deleted.length } };
+    }
+    case 'Delete': {
+      const owner = event.PhysicalResourceId;
+      const deleted = await deleteOwned(store, oldKeys(event.ResourceProperties), owner);
+      return { PhysicalResourceId: owner, Data: { Applied: 0, Deleted: deleted.deleted.length } };
+    }
+  }
+}
+
+export function createFleetHandler(deps: { store: Store } | (() => { store: Store })) {
+  let resolved: { store: Store } | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: CloudFormationCustomResourceEvent, context?: Context): Promise<FleetResponse> => {
+    resolved ??= (deps as () => { store: Store })();
+    if (context) logger.addContext(context);
+    logger.appendKeys({ correlation_id: event.RequestId });
+    try {
+      const response = await onFleetEvent(event, resolved);
+      logger.info('fleet applied', { requestType: event.RequestType, ...response });
+      return response;
+    } catch (err) {
+      logger.error('fleet refused or failed', { requestType: event.RequestType, error: err as Error });
+      throw err;
+    }
+  };
+}
+
+export function fleetDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): { store: Store } {
+  const tableName = env['TABLE_NAME'];
+  if (!tableName) throw new Error('TABLE_NAME is not set: the fleet resource needs the name of the clusterless table');
+  return { store: new DynamoDbStore({ client: createDynamoDbClient(), tableName }) };
+}
+
+/** The Lambda entry point (the Provider framework's onEvent handler). */
+export const handler = createFleetHandler(() => fleetDepsFromEnvironment());

@@ -1,0 +1,109 @@
+/**
+ * EC2 instance state-change events (EventBridge rule) -> a reconcile of the instance's cluster within seconds,
+ * rather than at the next sweep: a machine whose instance was stopped or terminated outside clusterless is
+ * noticed and replaced, one that reached running moves on (DESIGN section 5).
+ *
+ * The event carries no tags, so the cluster comes from the instance's clusterless.dev/cluster tag
+ * (`{namespace}/{cluster}`, adapters/ec2/tags.ts) with one DescribeTags call, which needs no resource-level
+ * permission and still answers for a terminated instance. Instances without the tag are not ours: ignored.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { dnsLabelError } from '../api/common.js';
+import { TagKeys } from '../adapters/ec2/tags.js';
+import { SfnWorkflows, stateMachineArnsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import type { Workflows } from '../ports.js';
+
+const logger = new Logger();
+const metrics = new Metrics();
+
+export const STATE_CHANGE_DETAIL_TYPE = 'EC2 Instance State-change Notification';
+/** The states that can change what a reconcile decides about a machine. */
+export const WATCHED_STATES = ['running', 'stopped', 'shutting-down', 'terminated'] as const;
+
+export interface InstanceStateChangeDetail {
+  'instance-id': string;
+  state: string;
+}
+export type InstanceStateChangeEvent = EventBridgeEvent<typeof STATE_CHANGE_DETAIL_TYPE, InstanceStateChangeDetail>;
+
+export interface ClusterRef {
+  namespace: string;
+  clusterName: string;
+}
+
+/** Reads `{namespace}/{cluster}`; undefined for anything else (a tag we did not write). */
+export function parseClusterTag(value: string | undefined): ClusterRef | undefined {
+  if (!value) return undefined;
+  const i = value.indexOf('/');
+  const namespace = value.slice(0, i);
+  const clusterName = value.slice(i + 1);
+  const label = (s: string) => dnsLabelError(s) === undefined;
+  return i > 0 && label(namespace) && label(clusterName) ? { namespace, clusterName } : undefined;
+}
+
+/** The cluster an instance belongs to, from its tag; undefined when it carries none (not ours). */
+export async function clusterOfInstance(ec2: EC2Client, instanceId: string): Promise<ClusterRef | undefined> {
+  const out = await ec2.send(
+    new DescribeTagsCommand({
+      Filters: [
+        { Name: 'resource-id', Values: [instanceId] },
+        { Name: 'key', Values: [TagKeys.cluster] },
+      ],
+    }),
+  );
+  return parseClusterTag(out.Tags?.find((t) => t.Key === TagKeys.cluster)?.Value);
+}
+
+export interface InstanceEventsDeps {
+  ec2: EC2Client;
+  workflows: Workflows;
+}
+
+export interface InstanceEventResult {
+  instanceId: string;
+  state: string;
+  cluster?: ClusterRef;
+  started: boolean;
+}
+
+/** An event -> the cluster -> a reconcile. Errors propagate: Lambda's asynchronous retries, then the DLQ. */
+export async function handleInstanceEvent(deps: InstanceEventsDeps, event: InstanceStateChangeEvent): Promise<InstanceEventResult> {
+  const instanceId = event.detail?.['instance-id'];
+  const state = event.detail?.state;
+  if (event['detail-type'] !== STATE_CHANGE_DETAIL_TYPE || typeof instanceId !== 'string' || typeof state !== 'string')
+    throw new Error(`not an ${STATE_CHANGE_DETAIL_TYPE} event: ${JSON.stringify(event).slice(0, 300)}`);
+  const cluster = await clusterOfInstance(deps.ec2, instanceId);
+  if (!cluster) return { instanceId, state, started: false };
+  await deps.workflows.start('reconcile-cluster', `instance-${randomUUID()}`, { namespace: cluster.namespace, clusterName: cluster.clusterName, trigger: 'instance-event' });
+  return { instanceId, state, cluster, started: true };
+}
+
+export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => InstanceEventsDeps)) {
+  let resolved: InstanceEventsDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: InstanceStateChangeEvent, context?: Context): Promise<InstanceEventResult> => {
+    resolved ??= (deps as () => InstanceEventsDeps)();
+    if (context) logger.addContext(context);
+    logger.appendKeys({ correlation_id: event.id });
+    const result = await handleInstanceEvent(resolved, event);
+    logger.info(result.started ? 'reconcile started' : 'instance not managed by clusterless', { ...result });
+    if (result.started) {
+      metrics.addMetric('ReconcilesStarted', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    }
+    return result;
+  };
+}
+
+export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps {
+  const stateMachineArns = stateMachineArnsFromEnv(env);
+  if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
+  return { ec2: new EC2Client({}), workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArns }) };
+}
+
+/** The Lambda entry point. */
+export const handler = createInstanceEventsHandler(() => instanceEventsDepsFromEnvironment());

@@ -1,0 +1,116 @@
+/**
+ * The DynamoDB stream as the reconcile trigger (DESIGN section 5): a change of an object starts a reconcile of
+ * its cluster, as a write does in the embedded host (local/runtime.ts, TriggeringStore). One execution per
+ * distinct cluster per batch, so a burst of writes to one cluster costs one reconcile.
+ *
+ * Which items count (table.ts has the layout):
+ * - objects of a cluster partition `{ns}#{cluster}`: yes, whatever changed (spec, status, deletion);
+ * - leases (`lease#...` sort keys): no, every reconcile writes one, and they say nothing about the cluster;
+ * - name claims (`{ns}/{Kind}/{name}` / `claim`): no, the object item next to them carries the change;
+ * - namespace-level objects (MachineClass, partition `{ns}`): no, machines copy their class when they are
+ *   made, so a class change has nothing to reconcile (as in the embedded host).
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { TABLE_KEYS, claimKey, leaseSortKey } from '../adapters/dynamodb/table.js';
+import { SfnWorkflows, stateMachineArnsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import type { Workflows } from '../ports.js';
+
+const logger = new Logger();
+const metrics = new Metrics();
+
+export interface ClusterRef {
+  namespace: string;
+  clusterName: string;
+}
+
+const LEASE_PREFIX = leaseSortKey('');
+const CLAIM_SORT_KEY = claimKey({ kind: 'Cluster', namespace: 'x', name: 'x' }).sk;
+
+/** The cluster whose object an item is, from the item's keys; undefined for items that trigger nothing. */
+export function clusterOfKeys(pk: string | undefined, sk: string | undefined): ClusterRef | undefined {
+  if (!pk || !sk) return undefined;
+  if (sk.startsWith(LEASE_PREFIX)) return undefined;
+  if (sk === CLAIM_SORT_KEY || pk.includes('/')) return undefined;
+  // `#` is allowed in neither namespaces nor names: the first one splits the partition key.
+  const i = pk.indexOf('#');
+  if (i <= 0 || i === pk.length - 1) return undefined;
+  return { namespace: pk.slice(0, i), clusterName: pk.slice(i + 1) };
+}
+
+export interface ClusterChange extends ClusterRef {
+  /** The lowest stream sequence number among the cluster's records: where a retry must start from. */
+  firstSequenceNumber: string;
+  records: number;
+}
+
+/** Sequence numbers are decimal strings of up to 40 digits: compare them as numbers without losing digits. */
+function sequenceLess(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a < b;
+}
+
+/** The distinct clusters a batch of stream records touched, in the order first seen. */
+export function clusterChanges(records: readonly DynamoDBRecord[]): ClusterChange[] {
+  const byCluster = new Map<string, ClusterChange>();
+  for (const r of records) {
+    const keys = r.dynamodb?.Keys;
+    const ref = clusterOfKeys(keys?.[TABLE_KEYS.partitionKey]?.S, keys?.[TABLE_KEYS.sortKey]?.S);
+    if (!ref) continue;
+    const id = `${ref.namespace}/${ref.clusterName}`;
+    const seq = r.dynamodb?.SequenceNumber ?? '';
+    const seen = byCluster.get(id);
+    if (!seen) byCluster.set(id, { ...ref, firstSequenceNumber: seq, records: 1 });
+    else {
+      seen.records++;
+      if (seq && (!seen.firstSequenceNumber || sequenceLess(seq, seen.firstSequenceNumber))) seen.firstSequenceNumber = seq;
+    }
+  }
+  return [...byCluster.values()];
+}
+
+export interface StreamHandlerDeps {
+  workflows: Workflows;
+}
+
+/**
+ * A handler over given dependencies (tests) or ones built on first use. A start that fails is reported as a
+ * batch item failure at the cluster's first record, so Lambda retries from there (the event source mapping
+ * has ReportBatchItemFailures); clusters started again by that retry merely reconcile once more.
+ */
+export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandlerDeps)) {
+  let resolved: StreamHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+    resolved ??= (deps as () => StreamHandlerDeps)();
+    if (context) logger.addContext(context);
+    const changes = clusterChanges(event.Records);
+    const results = await Promise.allSettled(
+      changes.map((c) =>
+        resolved!.workflows.start('reconcile-cluster', `change-${randomUUID()}`, { namespace: c.namespace, clusterName: c.clusterName, trigger: 'change' }),
+      ),
+    );
+    const failed = changes.filter((_, i) => results[i]!.status === 'rejected');
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') logger.error('could not start reconcile-cluster', { cluster: `${changes[i]!.namespace}/${changes[i]!.clusterName}`, error: r.reason as Error });
+    });
+    metrics.addMetric('ReconcilesStarted', MetricUnit.Count, changes.length - failed.length);
+    metrics.addMetric('ReconcileStartFailures', MetricUnit.Count, failed.length);
+    metrics.publishStoredMetrics();
+    logger.info('stream batch', { records: event.Records.length, clusters: changes.length, failed: failed.length });
+    if (failed.length === 0) return { batchItemFailures: [] };
+    const first = failed.map((c) => c.firstSequenceNumber).reduce((a, b) => (sequenceLess(b, a) ? b : a));
+    return { batchItemFailures: [{ itemIdentifier: first }] };
+  };
+}
+
+/** The workflows of the state machines named by the *_STATE_MACHINE_ARN variables the stack sets. */
+export function workflowsFromEnvironment(env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
+  const stateMachineArns = stateMachineArnsFromEnv(env);
+  if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
+  return { workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArns }) };
+}
+
+/** The Lambda entry point. */
+export const handler = createStreamHandler(() => workflowsFromEnvironment());

@@ -1,0 +1,34 @@
+/**
+ * The CDK app (cdk.json: `npx tsx infra/app.ts`): the control plane, and an example fleet on request
+ * (`-c fleet=example`), checked by cdk-nag (AwsSolutions and the Clusterless IMDSv2/KMS pack) at every synth.
+ * Env-agnostic: `npx cdk synth` needs no AWS credentials.
+ */
+import { pathToFileURL } from 'node:url';
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ExampleFleetStack } from '../examples/fleet/fleet-stack.js';
+import { ControlPlaneStack } from './control-plane-stack.js';
+import { ClusterlessChecks } from './nag/clusterless-checks.js';
+
+/** `-c stackName=...`: the control plane stack's name (also the prefix of its state machines). */
+export const DEFAULT_STACK_NAME = 'Clusterless';
+
+export interface ClusterlessApp {
+  app: App;
+  controlPlane: ControlPlaneStack;
+  fleet?: ExampleFleetStack;
+}
+
+export function createApp(props: AppProps = {}): ClusterlessApp {
+  const app = new App(props);
+  const stackName = String(app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME);
+  const controlPlane = new ControlPlaneStack(app, stackName);
+  const fleetContext = app.node.tryGetContext('fleet') as string | undefined;
+  let fleet: ExampleFleetStack | undefined;
+  if (fleetContext === 'example') fleet = new ExampleFleetStack(app, `${stackName}ExampleFleet`, { controlPlane });
+  else if (fleetContext !== undefined) throw new Error(`-c fleet=${fleetContext}: the only fleet this app knows is "example" (examples/fleet)`);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ClusterlessChecks(app));
+  return { app, controlPlane, ...(fleet ? { fleet } : {}) };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) createApp().app.synth();

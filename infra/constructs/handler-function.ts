@@ -1,0 +1,103 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { LogEncryption } from './log-encryption.js';
+
+/** The repository root: NodejsFunction bundles from here with the lock file and the local esbuild. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Lets a bundle that is ESM still load the CommonJS dependencies that call require (the X-Ray SDK, smithy). */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __clusterlessCreateRequire } from 'node:module'; const require = __clusterlessCreateRequire(import.meta.url);";
+
+/** The CloudWatch namespace of the Powertools metrics of every handler. */
+export const METRICS_NAMESPACE = 'Clusterless';
+
+export interface HandlerFunctionProps {
+  /** The handler file, relative to the repository root, e.g. `functions/handlers/http.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  /** POWERTOOLS_SERVICE_NAME: the `service` of every log line, metric and trace of this function. */
+  readonly serviceName: string;
+  /** Where the function logs go (encrypted, with retention). */
+  readonly logs: LogEncryption;
+  /**
+   * The Lambda runtime. DESIGN section 2 pins Node.js 22, the line the test suite runs on.
+   * @default lambda.Runtime.NODEJS_22_X
+   */
+  readonly runtime?: lambda.Runtime;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default - no environment beyond Powertools' */
+  readonly environment?: Record<string, string>;
+  /** @default - unreserved: the account's pool */
+  readonly reservedConcurrentExecutions?: number;
+  /** For functions invoked asynchronously: where events go when every retry failed. @default - none */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * One Lambda handler of functions/handlers: an ESM bundle made with the local esbuild (no Docker), arm64,
+ * X-Ray active tracing, Powertools logger/metrics/tracer settings, its own encrypted log group with
+ * retention, and a role of its own that starts with nothing but writing that log group (no managed
+ * policies): every other permission is granted by the construct that uses the function.
+ */
+export class HandlerFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const logGroup = props.logs.newLogGroup(this, 'Logs');
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description.slice(0, 1000),
+    });
+    logGroup.grantWrite(this.role);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(60),
+      role: this.role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Events and responses can hold manifests and errors: neither is logged nor put in traces.
+        POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        POWERTOOLS_TRACER_CAPTURE_ERROR: 'true',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The SDK is bundled at the version the tests ran with, not the runtime's.
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+
+export interface ObjectTableProps {
+  /**
+   * What happens to the table (and its key) when the stack is deleted.
+   * @default RemovalPolicy.RETAIN - the declared and observed state of every cluster outlives the stack
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection: the table cannot be deleted until it is turned off.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/** The DynamoDB API calls of the Store adapter (adapters/dynamodb/dynamodb-store.ts): no scans, no batches. */
+const STORE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
+const STORE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
+/** What a principal needs of the customer-managed key to use the table through DynamoDB. */
+const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
+const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+
+/**
+ * The one table of DESIGN section 4, declared with the key schema and kind index of
+ * functions/adapters/dynamodb/table.ts (TABLE_KEYS, the same constants createTable uses): on-demand,
+ * point-in-time recovery, encrypted with a customer-managed key that rotates, deletion protection, and a
+ * NEW_AND_OLD_IMAGES stream that triggers the reconciles. No TTL attribute: leases expire by comparison
+ * (expiresAt, epoch milliseconds) and are deleted when released, and nothing else expires.
+ */
+export class ObjectTable extends Construct {
+  public readonly table: dynamodb.Table;
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: ObjectTableProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.key = new kms.Key(this, 'Key', {
+      description: 'clusterless: encrypts the object table and its stream',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const { partitionKey, sortKey, kindIndex } = TABLE_KEYS;
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: kindIndex.indexName,
+      partitionKey: { name: kindIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: kindIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+
+  /** The ARNs the Store reads: the table and its kind index (by name, not index/*). */
+  private get storeArns(): string[] {
+    return [this.table.tableArn, `${this.table.tableArn}/index/${TABLE_KEYS.kindIndex.indexName}`];
+  }
+
+  private grantKey(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    // The key serves this table only through DynamoDB, never directly.
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+    });
+  }
+
+  /** What the Store does: read, conditional put and delete of single items, queries of a partition or the index. */
+  grantStore(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: [...STORE_READ_ACTIONS, ...STORE_WRITE_ACTIONS], resourceArns: this.storeArns });
+    this.grantKey(grantee, [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS]);
+  }
+
+  /** Reads only (the sweep lists the fleet). */
+  grantStoreRead(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: STORE_READ_ACTIONS, resourceArns: this.storeArns });
+    this.grantKey(grantee, KEY_READ_ACTIONS);
+  }
+}

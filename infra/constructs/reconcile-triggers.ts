@@ -1,0 +1,135 @@
+/**
+ * The three triggers of reconcile-cluster (DESIGN section 5): the table's stream, the sweep schedule and EC2
+ * instance state changes. Each has a dead-letter queue, so that an event that fails every retry is kept.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+
+export interface StreamTriggerProps {
+  readonly table: dynamodb.ITable;
+  /** functions/handlers/stream.ts */
+  readonly handler: lambda.IFunction;
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** Gathers a burst of writes into one batch: one reconcile per cluster per batch. @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 5 */
+  readonly retryAttempts?: number;
+}
+
+/**
+ * The table's stream -> the stream function: only object items reach it (an event filter on the kind index
+ * attribute, which leases and name claims lack, so the leases every reconcile writes cost no invocation),
+ * failed batches are split and retried, and what still fails goes to the dead-letter queue.
+ */
+export class StreamTrigger extends Construct {
+  public readonly deadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: StreamTriggerProps) {
+    super(scope, id);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', { purpose: 'table stream batches' });
+    const gsi = TABLE_KEYS.kindIndex.partitionKey;
+    props.handler.addEventSource(
+      new sources.DynamoEventSource(props.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: props.batchSize ?? 100,
+        maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: props.retryAttempts ?? 5,
+        maxRecordAge: Duration.hours(1),
+        reportBatchItemFailures: true,
+        onFailure: new sources.SqsDlq(this.deadLetterQueue.queue),
+        filters: [
+          lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
+          lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
+        ],
+      }),
+    );
+  }
+}
+
+/** Retries of an asynchronous invocation, then the dead-letter queue (function errors, not delivery errors). */
+function asyncFailuresTo(scope: Construct, handler: lambda.IFunction, queue: DeadLetterQueue): lambda.EventInvokeConfig {
+  return new lambda.EventInvokeConfig(scope, 'AsyncInvoke', {
+    function: handler,
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(1),
+    onFailure: new destinations.SqsDestination(queue.queue),
+  });
+}
+
+export interface SweepScheduleProps {
+  /** functions/handlers/sweep.ts */
+  readonly handler: lambda.IFunction;
+  /** @default Duration.minutes(1) */
+  readonly interval?: Duration;
+}
+
+/** EventBridge Scheduler -> the sweep function, every interval, with retries and a dead-letter queue. */
+export class SweepSchedule extends Construct {
+  public readonly schedule: scheduler.Schedule;
+  public readonly deadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: SweepScheduleProps) {
+    super(scope, id);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', { purpose: 'sweep invocations' });
+    const interval = props.interval ?? Duration.minutes(1);
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'clusterless: starts reconcile-cluster for every cluster that shows drift',
+      schedule: scheduler.ScheduleExpression.rate(interval),
+      target: new schedulerTargets.LambdaInvoke(props.handler, {
+        input: scheduler.ScheduleTargetInput.fromObject({ source: 'clusterless.sweep' }),
+        deadLetterQueue: this.deadLetterQueue.queue,
+        retryAttempts: 2,
+        // A sweep older than its interval has been overtaken by the next one.
+        maxEventAge: Duration.seconds(Math.max(60, interval.toSeconds())),
+      }),
+    });
+    asyncFailuresTo(this, props.handler, this.deadLetterQueue);
+  }
+}
+
+/** What the rule matches; the same as functions/handlers/instance-events.ts expects (a test holds them equal). */
+export const INSTANCE_STATE_CHANGE_PATTERN = {
+  source: ['aws.ec2'],
+  detailType: ['EC2 Instance State-change Notification'],
+  detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
+};
+
+export interface InstanceEventsRuleProps {
+  /** functions/handlers/instance-events.ts */
+  readonly handler: lambda.IFunction;
+}
+
+/** EventBridge rule: EC2 instance state changes -> the instance-events function, with a dead-letter queue. */
+export class InstanceEventsRule extends Construct {
+  public readonly rule: events.Rule;
+  public readonly deadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: InstanceEventsRuleProps) {
+    super(scope, id);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', { purpose: 'EC2 instance state-change events' });
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'clusterless: EC2 instance state changes reconcile the cluster of the instance',
+      eventPattern: INSTANCE_STATE_CHANGE_PATTERN,
+      targets: [
+        new targets.LambdaFunction(props.handler, {
+          deadLetterQueue: this.deadLetterQueue.queue,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+    asyncFailuresTo(this, props.handler, this.deadLetterQueue);
+  }
+}

@@ -1,0 +1,198 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { TaskFunctionName } from '../statemachines/loader.js';
+import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
+import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
+import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
+import { DEFAULT_INSTANCE_ROLE_PREFIX, grantDescribe, grantLaunchInstances, grantTerminateInstances } from './constructs/ec2-permissions.js';
+import { FleetProvider } from './constructs/fleet-provider.js';
+import { HandlerFunction } from './constructs/handler-function.js';
+import { HttpApi } from './constructs/http-api.js';
+import { LogEncryption } from './constructs/log-encryption.js';
+import { ObjectTable } from './constructs/object-table.js';
+import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
+import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
+
+/** Every Lambda handler of functions/handlers, by name. */
+export type HandlerName = 'http' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
+
+interface HandlerSpec {
+  entry: string;
+  serviceName: string;
+  description: string;
+  timeout: Duration;
+  memorySize: number;
+}
+
+const task = (name: TaskFunctionName, what: string, timeout = Duration.seconds(60)): HandlerSpec => ({
+  entry: `functions/handlers/tasks/${name}.ts`,
+  serviceName: 'clusterless-tasks',
+  description: `clusterless task: ${what}`,
+  timeout,
+  memorySize: 512,
+});
+
+/** Timeouts follow the states' TimeoutSeconds in statemachines/ (reconcile 240 s, the steps 60 s). */
+export const HANDLERS: Record<HandlerName, HandlerSpec> = {
+  http: { entry: 'functions/handlers/http.ts', serviceName: 'clusterless-api', description: 'clusterless: the resource API', timeout: Duration.seconds(29), memorySize: 512 },
+  reconcile: task('reconcile', 'reconcile one cluster', Duration.seconds(240)),
+  provision: task('provision', 'the steps of provision-machine'),
+  rollout: task('rollout', 'the steps of rolling-upgrade'),
+  remediate: task('remediate', 'the steps of remediate'),
+  teardown: task('teardown', 'the steps of delete-cluster'),
+  stream: { entry: 'functions/handlers/stream.ts', serviceName: 'clusterless-stream', description: 'clusterless: table changes start reconciles', timeout: Duration.seconds(60), memorySize: 256 },
+  sweep: { entry: 'functions/handlers/sweep.ts', serviceName: 'clusterless-sweep', description: 'clusterless: reconciles the clusters that drift', timeout: Duration.seconds(60), memorySize: 512 },
+  'instance-events': {
+    entry: 'functions/handlers/instance-events.ts',
+    serviceName: 'clusterless-instance-events',
+    description: 'clusterless: EC2 instance state changes start reconciles',
+    timeout: Duration.seconds(30),
+    memorySize: 256,
+  },
+  'fleet-resource': {
+    entry: 'functions/handlers/fleet-resource.ts',
+    serviceName: 'clusterless-fleet',
+    description: 'clusterless: applies ClusterFleet manifests (custom resource)',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+  },
+};
+
+/**
+ * Reserved concurrency where a runaway loop could cost: reconcile (the stream -> reconcile -> write -> stream
+ * loop ends when a reconcile writes nothing, but a bug could keep it going), the sweep (one at a time is
+ * enough), instance events (a mass termination). The step tasks are paced by their state machines' Waits.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY: Partial<Record<HandlerName, number>> = { reconcile: 50, sweep: 1, 'instance-events': 10 };
+
+export interface ControlPlaneStackProps extends StackProps {
+  /** @default Duration.minutes(1) */
+  readonly sweepInterval?: Duration;
+  /** Name prefix of the roles machines' instance profiles may carry (iam:PassRole). @default 'clusterless-node-' */
+  readonly instanceRolePrefix?: string;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserved concurrency per function, or false to reserve none (accounts whose Lambda concurrency quota is
+   * too low to reserve any).
+   * @default DEFAULT_RESERVED_CONCURRENCY
+   */
+  readonly reservedConcurrency?: false | Partial<Record<HandlerName, number>>;
+  /**
+   * What happens to the table, its key and the log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly dataRemovalPolicy?: RemovalPolicy;
+  /** @default lambda.Runtime.NODEJS_22_X */
+  readonly runtime?: lambda.Runtime;
+  /** @default 'v1' */
+  readonly apiStageName?: string;
+}
+
+/**
+ * The serverless control plane (DESIGN section 10): the table, the handlers, the five state machines, the
+ * API, the three reconcile triggers, the secrets key and the fleet custom resource provider. Env-agnostic:
+ * nothing is looked up, so `cdk synth` needs no credentials.
+ */
+export class ControlPlaneStack extends Stack implements IClusterlessControlPlane {
+  public readonly logs: LogEncryption;
+  public readonly objectTable: ObjectTable;
+  public readonly secrets: BootstrapSecrets;
+  public readonly functions: Record<HandlerName, HandlerFunction>;
+  public readonly workflows: ControlPlaneWorkflows;
+  public readonly httpApi: HttpApi;
+  public readonly streamTrigger: StreamTrigger;
+  public readonly sweepSchedule: SweepSchedule;
+  public readonly instanceEventsRule: InstanceEventsRule;
+  public readonly fleetProvider: FleetProvider;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
+    super(scope, id, { description: 'clusterless: a serverless Cluster API control plane', ...props });
+    const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.logs = new LogEncryption(this, 'Logs', { ...(props.logRetention ? { retention: props.logRetention } : {}), removalPolicy });
+    this.objectTable = new ObjectTable(this, 'Objects', { removalPolicy });
+    this.secrets = new BootstrapSecrets(this, 'Secrets');
+
+    const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
+    const tableName = { TABLE_NAME: this.objectTable.table.tableName };
+    const make = (name: HandlerName, environment: Record<string, string>) => {
+      const spec = HANDLERS[name];
+      return new HandlerFunction(this, `${name}-handler`, {
+        ...spec,
+        logs: this.logs,
+        environment,
+        ...(props.runtime ? { runtime: props.runtime } : {}),
+        ...(reserved[name] !== undefined ? { reservedConcurrentExecutions: reserved[name] } : {}),
+      });
+    };
+
+    // The tasks first: the state machines name them.
+    const tasks = {
+      reconcile: make('reconcile', tableName),
+      provision: make('provision', { ...tableName, ...this.secrets.environment }),
+      rollout: make('rollout', tableName),
+      remediate: make('remediate', tableName),
+      teardown: make('teardown', { ...tableName, ...this.secrets.environment }),
+    } satisfies Record<TaskFunctionName, HandlerFunction>;
+    for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
+    // What each task's code calls (adapters/ec2): every step reconciles (describe, terminate); only
+    // provision launches.
+    grantDescribe(tasks.provision.role, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
+    grantLaunchInstances(tasks.provision.role, { instanceRolePrefix: props.instanceRolePrefix ?? DEFAULT_INSTANCE_ROLE_PREFIX });
+    for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) {
+      grantDescribe(t.role, ['ec2:DescribeInstances']);
+      grantTerminateInstances(t.role);
+    }
+    this.secrets.grantManage(tasks.provision.role);
+    this.secrets.grantManage(tasks.teardown.role);
+
+    this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {
+      taskFunctions: {
+        reconcile: tasks.reconcile.function,
+        provision: tasks.provision.function,
+        rollout: tasks.rollout.function,
+        remediate: tasks.remediate.function,
+        teardown: tasks.teardown.function,
+      },
+      logs: this.logs,
+    });
+    const reconcileArn = this.workflows.reconcileEnvironment;
+
+    const http = make('http', tableName);
+    this.objectTable.grantStore(http.role);
+    this.httpApi = new HttpApi(this, 'Api', { handler: http.function, logs: this.logs, ...(props.apiStageName ? { stageName: props.apiStageName } : {}) });
+
+    const stream = make('stream', reconcileArn);
+    this.workflows.grantStartReconcile(stream.role);
+    this.streamTrigger = new StreamTrigger(this, 'StreamTrigger', { table: this.objectTable.table, handler: stream.function });
+
+    const sweep = make('sweep', { ...tableName, ...reconcileArn });
+    this.objectTable.grantStoreRead(sweep.role);
+    this.workflows.grantStartReconcile(sweep.role);
+    this.sweepSchedule = new SweepSchedule(this, 'Sweep', { handler: sweep.function, ...(props.sweepInterval ? { interval: props.sweepInterval } : {}) });
+
+    const instanceEvents = make('instance-events', reconcileArn);
+    grantDescribe(instanceEvents.role, ['ec2:DescribeTags']);
+    this.workflows.grantStartReconcile(instanceEvents.role);
+    this.instanceEventsRule = new InstanceEventsRule(this, 'InstanceEvents', { handler: instanceEvents.function });
+
+    const fleet = make('fleet-resource', tableName);
+    this.objectTable.grantStore(fleet.role);
+    this.fleetProvider = new FleetProvider(this, 'Fleets', { handler: fleet.function, logs: this.logs });
+
+    this.functions = { ...tasks, http, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
+
+    new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
+    new CfnOutput(this, 'TableName', { value: this.objectTable.table.tableName });
+    new CfnOutput(this, 'ReconcileClusterStateMachineArn', { value: this.workflows.stateMachines['reconcile-cluster'].stateMachineArn });
+    new CfnOutput(this, 'FleetServiceToken', { value: this.fleetServiceToken, description: 'ClusterFleet serviceToken' });
+
+    acknowledgeControlPlaneFindings(this);
+  }
+
+  get fleetServiceToken(): string {
+    return this.fleetProvider.serviceToken;
+  }
+}

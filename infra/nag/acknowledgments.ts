@@ -1,0 +1,123 @@
+/**
+ * Every cdk-nag finding the control plane accepts, each on the construct it concerns and with the reason it is
+ * right there. Anything not listed fails `cdk synth` (infra/app.ts runs the checks at every synth).
+ */
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { ControlPlaneStack, HandlerName } from '../control-plane-stack.js';
+
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+const XRAY = 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions, so they are granted on *';
+
+/** What else each function's role holds on `*`, besides X-Ray: actions without resource-level permissions. */
+const STAR_ACTIONS: Partial<Record<HandlerName, string>> = {
+  reconcile: 'ec2:DescribeInstances (the one filtered describe per cluster)',
+  provision: 'ec2:DescribeInstances (adoption by machine uid) and ec2:DescribeImages (root device of the AMI)',
+  rollout: 'ec2:DescribeInstances (each step reconciles the cluster)',
+  remediate: 'ec2:DescribeInstances (each step reconciles the cluster)',
+  teardown: 'ec2:DescribeInstances (each step reconciles the cluster)',
+  stream: 'dynamodb:ListStreams, which the event source mapping needs and which has no resource-level permissions',
+  'instance-events': "ec2:DescribeTags (the instance's cluster tag)",
+};
+
+const TAGGED_INSTANCES =
+  'Instance ids are not known before launch: TerminateInstances on instance/* is limited by the condition aws:ResourceTag/clusterless.dev/cluster (only instances this control plane tagged)';
+
+export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void {
+  for (const [name, fn] of Object.entries(stack.functions) as [HandlerName, (typeof stack.functions)[HandlerName]][]) {
+    acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', STAR_ACTIONS[name] ? `${XRAY}; so does ${STAR_ACTIONS[name]}.` : `${XRAY}.`);
+    acknowledge(
+      fn.function,
+      'AwsSolutions-L1',
+      'DESIGN section 2 pins nodejs22.x, the Node.js line the whole test suite runs on (the node@22 devDependency); ControlPlaneStackProps.runtime moves every function at once.',
+    );
+  }
+
+  const instanceArn = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]';
+  for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, instanceArn, `${TAGGED_INSTANCES}.`);
+
+  const provision = stack.functions.provision.role;
+  acknowledge(
+    provision,
+    instanceArn,
+    'RunInstances creates the instance, so its id cannot be named: the statement requires aws:RequestTag/clusterless.dev/cluster, the machine-uid tag and ec2:MetadataHttpTokens = required; CreateTags on instance/* requires ec2:CreateAction = RunInstances.',
+  );
+  acknowledge(
+    provision,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]',
+    'The root volume is created by RunInstances, so its id cannot be named: the statement requires the clusterless.dev/cluster and machine-uid tags in the request; CreateTags requires ec2:CreateAction = RunInstances.',
+  );
+  for (const [resource, what] of [
+    ['subnet', 'the subnets are chosen per cluster at run time (Cluster.spec.provider.aws.subnets)'],
+    ['security-group', 'the security groups are chosen per cluster at run time (Cluster.spec.provider.aws.securityGroupIds)'],
+    ['network-interface', 'RunInstances creates the primary network interface'],
+    ['key-pair', 'the SSH key pair is chosen per cluster at run time (Cluster.spec.provider.aws.sshKeyName)'],
+    ['spot-instances-request', 'RunInstances creates the spot request of a spot MachineClass'],
+  ] as const)
+    acknowledge(
+      provision,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:${resource}/*]`,
+      `ec2:RunInstances only (no other action on it): ${what}; what launches is bounded by the tag and IMDSv2 conditions on the instance.`,
+    );
+  for (const resource of ['image', 'snapshot'])
+    acknowledge(
+      provision,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::${resource}/*]`,
+      `ec2:RunInstances only: the AMI (and its ${resource === 'image' ? 'snapshots' : 'root snapshot'}) is named by each MachineClass and usually belongs to another account (Canonical, Amazon).`,
+    );
+  acknowledge(
+    provision,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/clusterless-node-*]',
+    'iam:PassRole only to ec2.amazonaws.com (iam:PassedToService) and only of roles named with the documented instance role prefix, which each MachineClass names through its instance profile.',
+  );
+  const secrets = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*]';
+  const secretsReason =
+    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';
+  acknowledge(provision, secrets, secretsReason);
+  acknowledge(stack.functions.teardown.role, secrets, secretsReason);
+
+  for (const machine of Object.values(stack.workflows.stateMachines))
+    acknowledge(
+      machine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets) have no resource-level permissions.',
+    );
+
+  const api = stack.httpApi.api;
+  acknowledge(
+    api,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    "API Gateway's account-level CloudWatch role (needed for stage execution logs) is assumable by apigateway.amazonaws.com only, and this is the managed policy AWS documents for it.",
+  );
+  acknowledge(
+    api,
+    'AwsSolutions-COG4',
+    'Every method authorizes with AWS_IAM (SigV4), as `clusterless --server` signs: platform teams and pipelines call the API with their IAM identities; there is no end-user pool.',
+  );
+  acknowledge(
+    api,
+    'AwsSolutions-APIG3',
+    'No WAF web ACL by default (it costs per ACL and per request): every method requires SigV4 (AWS_IAM) and the stage is throttled; associate a web ACL with the stage to filter further.',
+  );
+
+  for (const [queue, of] of [
+    [stack.streamTrigger.deadLetterQueue, 'the table stream event source mapping (on-failure destination)'],
+    [stack.sweepSchedule.deadLetterQueue, 'the sweep schedule (Scheduler DLQ) and the sweep function (asynchronous on-failure destination)'],
+    [stack.instanceEventsRule.deadLetterQueue, 'the EC2 state-change rule target (EventBridge DLQ) and the instance-events function (asynchronous on-failure destination)'],
+  ] as const)
+    acknowledge(queue.queue, 'AwsSolutions-SQS3', `This queue is itself the dead-letter queue of ${of}, which cdk-nag cannot see; a dead-letter queue of it would only move the messages, and its alarm fires at the first one.`);
+
+  acknowledge(
+    stack,
+    'AwsSolutions-IAM5[Resource::<sweephandlerFunctionD41D6D0E.Arn>:*]',
+    'The Scheduler target role (made by aws-scheduler-targets LambdaInvoke) may invoke the sweep function and its versions; the schedule invokes the unqualified function only.',
+  );
+  acknowledge(
+    stack.fleetProvider,
+    'AwsSolutions-IAM5[Resource::<fleetresourcehandlerFunction8D24B8ED.Arn>:*]',
+    'The custom resource Provider framework may invoke the fleet handler and its versions (as aws-cdk-lib grants it); it invokes the unqualified function only.',
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * The function bundles as `cdk synth` makes them with the local esbuild: ESM (.mjs) with the createRequire
+ * banner, one asset per handler, and each one loads in Node 22 and exports its handler.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterlessApp } from '../../infra/app.js';
+import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
+import { ESM_REQUIRE_BANNER } from '../../infra/constructs/handler-function.js';
+import { logicalId, newApp } from './support.js';
+
+let app: ClusterlessApp;
+let bundles: Record<HandlerName, string>;
+const outdir = mkdtempSync(join(tmpdir(), 'clusterless-bundles-'));
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+beforeAll(() => {
+  app = newApp({ bundle: true, outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const assembly = app.app.synth();
+  const template = assembly.getStackByName(app.controlPlane.stackName).template as { Resources: Record<string, { Metadata?: Record<string, string> }> };
+  bundles = Object.fromEntries(
+    (Object.keys(HANDLERS) as HandlerName[]).map((name) => {
+      const resource = template.Resources[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!;
+      return [name, join(assembly.directory, resource.Metadata!['aws:asset:path']!)];
+    }),
+  ) as Record<HandlerName, string>;
+}, 180_000);
+
+const names = Object.keys(HANDLERS) as HandlerName[];
+
+describe('bundles', () => {
+  it('are one asset per handler', () => {
+    expect(new Set(Object.values(bundles)).size).toBe(names.length);
+  });
+
+  it.each(names)('%s is an ESM bundle (index.mjs) that starts with the createRequire banner', (name) => {
+    const file = join(bundles[name], 'index.mjs');
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(join(bundles[name], 'index.js'))).toBe(false);
+    expect(readFileSync(file, 'utf8').startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+  });
+
+  it.each(names)('%s loads in Node 22 and exports a handler function, without its environment', (name) => {
+    const url = pathToFileURL(join(bundles[name], 'index.mjs')).href;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`], {
+      env: { PATH: process.env['PATH'], AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('function');
+  });
+
+  it.each(names)("%s bundles the AWS SDK it was tested with rather than importing the runtime's", (name) => {
+    expect(readFileSync(join(bundles[name], 'index.mjs'), 'utf8')).not.toMatch(/from\s*["']@aws-sdk\//);
+  });
+});

@@ -1,0 +1,134 @@
+/** The fleet template, the ClusterFleet construct and the example fleet stack. */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { Labels } from '../../functions/api/common.js';
+import { validateCreate } from '../../functions/api/validate.js';
+import { ClusterFleet, InvalidFleetError } from '../../infra/constructs/cluster-fleet.js';
+import { fleetManifests, type FleetCluster } from '../../infra/constructs/fleet-template.js';
+import { PLACEHOLDER_AMI, PLACEHOLDER_SUBNETS } from '../../examples/fleet/fleet-stack.js';
+import { newApp } from './support.js';
+
+const cluster: FleetCluster = {
+  name: 'blue',
+  kubernetesVersion: 'v1.34.1',
+  provider: { sim: {} },
+  machineClass: { sim: { bootSeconds: 1 } },
+  controlPlane: { replicas: 3 },
+  workers: [
+    { name: 'general', replicas: 2 },
+    { name: 'big', replicas: 1, machineClass: { sim: { bootSeconds: 2 } } },
+  ],
+};
+
+const keys = (objects: readonly Record<string, unknown>[]) => objects.map((o) => `${String(o['kind'])}/${(o['metadata'] as { name: string }).name}`);
+
+describe('fleetManifests', () => {
+  it('expands a cluster into its classes, Cluster, ControlPlane, a MachineDeployment and a MachineHealthCheck per pool', () => {
+    expect(keys(fleetManifests([cluster]))).toEqual([
+      'MachineClass/blue',
+      'MachineClass/blue-big',
+      'Cluster/blue',
+      'ControlPlane/blue-control-plane',
+      'MachineDeployment/blue-general',
+      'MachineDeployment/blue-big',
+      'MachineHealthCheck/blue-general',
+      'MachineHealthCheck/blue-big',
+    ]);
+  });
+
+  it('makes objects the API accepts', () => {
+    for (const m of fleetManifests([cluster])) expect(validateCreate(m).ok, JSON.stringify(m)).toBe(true);
+  });
+
+  it('points each pool at its class and health-checks only that pool', () => {
+    const objects = fleetManifests([cluster]);
+    const big = objects.find((o) => o.kind === 'MachineDeployment' && o.metadata.name === 'blue-big')!;
+    expect((big.spec['template'] as { spec: { machineClassRef: { name: string } } }).spec.machineClassRef).toEqual({ name: 'blue-big' });
+    const check = objects.find((o) => o.kind === 'MachineHealthCheck' && o.metadata.name === 'blue-big')!;
+    expect(check.spec['selector']).toEqual({ matchLabels: { [Labels.clusterName]: 'blue', [Labels.deploymentName]: 'blue-big' } });
+  });
+
+  it('leaves the health checks out when asked', () => {
+    expect(keys(fleetManifests([{ ...cluster, healthCheck: false }])).filter((k) => k.startsWith('MachineHealthCheck'))).toEqual([]);
+  });
+
+  it('puts the namespace and the cluster label on every object', () => {
+    for (const m of fleetManifests([{ ...cluster, namespace: 'team-a', labels: { env: 'prod' } }]))
+      expect(m.metadata).toMatchObject({ namespace: 'team-a', labels: { env: 'prod', [Labels.clusterName]: 'blue' } });
+  });
+});
+
+describe('ClusterFleet', () => {
+  const token = 'arn:aws:lambda:us-east-1:123456789012:function:fleet-provider';
+
+  it('is a custom resource of the control plane provider, with the manifests as one JSON property', () => {
+    const stack = new Stack();
+    const fleet = new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, clusters: [cluster], fleetName: 'blue-fleet' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::ClusterlessFleet', { ServiceToken: token, FleetName: 'blue-fleet', Manifests: JSON.stringify(fleet.manifests) });
+    expect(JSON.parse(JSON.stringify(fleet.manifests))).toHaveLength(8);
+  });
+
+  it('takes further manifests as they are', () => {
+    const stack = new Stack();
+    const extra = { apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'shared' }, spec: { sim: {} } };
+    const fleet = new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, manifests: [extra] });
+    expect(fleet.manifests).toEqual([extra]);
+  });
+
+  it('names the fleet uniquely in the app by default', () => {
+    const stack = new Stack();
+    new ClusterFleet(stack, 'One', { controlPlane: { fleetServiceToken: token } });
+    new ClusterFleet(stack, 'Two', { controlPlane: { fleetServiceToken: token } });
+    const names = Object.values(Template.fromStack(stack).findResources('Custom::ClusterlessFleet')).map((r) => (r as { Properties: { FleetName: string } }).Properties.FleetName);
+    expect(new Set(names).size).toBe(2);
+    for (const n of names) expect(n).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
+  });
+
+  it('fails at synth time, with the API\'s reasons, for a fleet the API would refuse', () => {
+    const stack = new Stack();
+    const bad = { ...cluster, controlPlane: { replicas: 2 }, kubernetesVersion: '1.34' };
+    expect(() => new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, clusters: [bad] })).toThrow(InvalidFleetError);
+    expect(() => new ClusterFleet(stack, 'Fleet2', { controlPlane: { fleetServiceToken: token }, clusters: [bad] })).toThrow(/spec\.replicas: .*odd/);
+  });
+
+  it('refuses an object declared twice', () => {
+    const stack = new Stack();
+    expect(() => new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, clusters: [cluster, cluster] })).toThrow(/declared twice/);
+  });
+});
+
+describe('the example fleet stack (-c fleet=example)', () => {
+  it('applies two aws clusters through the control plane stack\'s provider', () => {
+    const { fleet, controlPlane } = newApp({ context: { fleet: 'example' } });
+    const template = Template.fromStack(fleet!);
+    const resource = Object.values(template.findResources('Custom::ClusterlessFleet'))[0] as { Properties: { ServiceToken: unknown; Manifests: string } };
+    // A weak cross-stack reference (cdk.json @aws-cdk/core:defaultCrossStackReferences): an output of the control plane stack.
+    expect(resource.Properties.ServiceToken).toMatchObject({ 'Fn::GetStackOutput': { StackName: controlPlane.stackName } });
+    expect(fleet!.dependencies).toContain(controlPlane);
+    const clusters = (JSON.parse(resource.Properties.Manifests) as { kind: string; metadata: { name: string }; spec: { provider: { aws?: unknown } } }[]).filter((m) => m.kind === 'Cluster');
+    expect(clusters.map((c) => c.metadata.name)).toEqual(['prod', 'staging']);
+    for (const c of clusters) expect(c.spec.provider.aws).toMatchObject({ subnets: PLACEHOLDER_SUBNETS });
+  });
+
+  it('takes real subnets and an AMI from the context', () => {
+    const { fleet } = newApp({ context: { fleet: 'example', subnets: 'subnet-0123456789abcdef0:eu-west-1a', ami: 'ami-0123456789abcdef0' } });
+    const manifests = JSON.parse((Object.values(Template.fromStack(fleet!).findResources('Custom::ClusterlessFleet'))[0] as { Properties: { Manifests: string } }).Properties.Manifests) as {
+      kind: string;
+      spec: { provider?: { aws?: unknown }; aws?: { ami?: string } };
+    }[];
+    expect(manifests.find((m) => m.kind === 'Cluster')!.spec.provider!.aws).toMatchObject({ region: 'eu-west-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'eu-west-1a' }] });
+    const amis = manifests.filter((m) => m.kind === 'MachineClass').map((m) => m.spec.aws?.ami);
+    expect(amis.length).toBeGreaterThan(0);
+    expect(new Set(amis)).toEqual(new Set(['ami-0123456789abcdef0']));
+  });
+
+  it('is not part of the app unless asked for', () => {
+    expect(newApp().fleet).toBeUndefined();
+  });
+
+  it('refuses an unknown fleet', () => {
+    expect(() => newApp({ context: { fleet: 'prod' } })).toThrow(/only fleet this app knows is "example"/);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Least privilege: what each role may do, and under which conditions. EC2 is scoped by the clusterless tags
+ * (launch only with them, terminate only what carries them), IMDSv2 is forced, and no action is a wildcard.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterlessApp } from '../../infra/app.js';
+import type { HandlerName } from '../../infra/control-plane-stack.js';
+import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole } from './support.js';
+
+let app: ClusterlessApp;
+let template: Template;
+
+beforeAll(() => {
+  ({ app, template } = controlPlaneTemplate());
+});
+
+const statements = (name: HandlerName) => statementsOfRole(template, logicalId(app.controlPlane, app.controlPlane.functions[name].role));
+const allowing = (name: HandlerName, action: string) => statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+const onResource = (fragment: string) => (s: { Resource: unknown }) => JSON.stringify(s.Resource).includes(fragment);
+const ec2Actions = (name: HandlerName) => new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('ec2:')));
+
+describe('RunInstances (provision)', () => {
+  it('launches instances only with the cluster and machine-uid tags in the request and IMDSv2 required', () => {
+    const [instance] = allowing('provision', 'ec2:RunInstances').filter(onResource(':instance/*'));
+    expect(instance!.Condition).toEqual({
+      StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' },
+      Null: { 'aws:RequestTag/clusterless.dev/machine-uid': 'false' },
+      StringEquals: { 'ec2:MetadataHttpTokens': 'required' },
+    });
+  });
+
+  it('creates volumes only with the cluster and machine-uid tags in the request', () => {
+    const [volume] = allowing('provision', 'ec2:RunInstances').filter(onResource(':volume/*'));
+    expect(volume!.Condition).toEqual({
+      StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' },
+      Null: { 'aws:RequestTag/clusterless.dev/machine-uid': 'false' },
+    });
+  });
+
+  it('is allowed on the other resources a launch touches, and on no instance or volume without conditions', () => {
+    const bare = allowing('provision', 'ec2:RunInstances').filter((s) => !s.Condition);
+    expect(bare).toHaveLength(1);
+    const resources = JSON.stringify(bare[0]!.Resource);
+    for (const r of ['subnet', 'security-group', 'network-interface', 'key-pair', 'spot-instances-request', 'image', 'snapshot']) expect(resources).toContain(`:${r}/*`);
+    expect(resources).not.toMatch(/:(instance|volume)\/\*/);
+  });
+
+  it('tags only as part of RunInstances', () => {
+    const tagging = allowing('provision', 'ec2:CreateTags');
+    expect(tagging).toHaveLength(1);
+    expect(tagging[0]!.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+  });
+
+  it('passes only roles named with the instance role prefix, and only to EC2', () => {
+    const pass = allowing('provision', 'iam:PassRole');
+    expect(pass).toHaveLength(1);
+    expect(JSON.stringify(pass[0]!.Resource)).toContain(':role/clusterless-node-*');
+    expect(pass[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+  });
+});
+
+describe('TerminateInstances', () => {
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s terminates only instances tagged by this control plane', (name) => {
+    const terminate = allowing(name, 'ec2:TerminateInstances');
+    expect(terminate).toHaveLength(1);
+    expect(terminate[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+  });
+
+  it('is granted to no function that does not reconcile', () => {
+    for (const name of ['provision', 'http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
+  });
+
+  it('StopInstances is granted to nobody (no code stops an instance)', () => {
+    const all = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement);
+    expect(all.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))).not.toContain('ec2:StopInstances');
+  });
+});
+
+describe('each function gets only what its code calls', () => {
+  it.each([
+    ['reconcile', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
+    ['rollout', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
+    ['remediate', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
+    ['teardown', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
+    ['provision', ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances']],
+    ['instance-events', ['ec2:DescribeTags']],
+    ['http', []],
+    ['stream', []],
+    ['sweep', []],
+    ['fleet-resource', []],
+  ] as [HandlerName, string[]][])('%s: EC2 %j', (name, expected) => {
+    expect([...ec2Actions(name)].sort()).toEqual(expected);
+  });
+
+  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])('%s reads and writes single items and queries the table and its kind index, nothing more', (name) => {
+    const table = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(table).toHaveLength(1);
+    expect(actionsOf(table[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(JSON.stringify(table[0]!.Resource)).toContain('/index/kind-index');
+  });
+
+  it('the sweep only reads the table', () => {
+    const table = statements('sweep').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it.each(['stream', 'sweep', 'instance-events'] as HandlerName[])('%s may start reconcile-cluster and no other state machine', (name) => {
+    const start = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(start).toHaveLength(1);
+    expect(start[0]!.Resource).toEqual({ Ref: logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines['reconcile-cluster']) });
+  });
+
+  it('uses the table key only through DynamoDB', () => {
+    for (const name of ['http', 'reconcile', 'sweep', 'fleet-resource'] as HandlerName[]) {
+      const key = statements(name).filter((s) => JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.objectTable.key)));
+      expect(key.length, name).toBe(1);
+      expect(JSON.stringify(key[0]!.Condition), name).toContain('dynamodb.');
+    }
+  });
+
+  it.each(['provision', 'teardown'] as HandlerName[])('%s creates secrets only under clusterless/ and only with the secrets key', (name) => {
+    const create = allowing(name, 'secretsmanager:CreateSecret');
+    expect(create).toHaveLength(1);
+    expect(JSON.stringify(create[0]!.Resource)).toContain(':secret:clusterless/*');
+    expect(create[0]!.Condition).toEqual({ StringEquals: { 'secretsmanager:KmsKeyArn': { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] } } });
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret']) expect(JSON.stringify(allowing(name, action)[0]?.Resource)).toContain(':secret:clusterless/*');
+  });
+
+  it('no other function touches secrets', () => {
+    for (const name of ['reconcile', 'rollout', 'remediate', 'http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[])
+      expect(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')), name).toEqual([]);
+  });
+});
+
+describe('wildcards', () => {
+  const identityStatements = () => [
+    ...Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement),
+    ...Object.values(resourcesOf(template, 'AWS::IAM::Role')).flatMap((r) =>
+      ((r.Properties['Policies'] ?? []) as { PolicyDocument: { Statement: { Action: string | string[] }[] } }[]).flatMap((p) => p.PolicyDocument.Statement),
+    ),
+  ];
+
+  it('no IAM policy has a wildcard action', () => {
+    const actions = identityStatements().flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.length).toBeGreaterThan(50);
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('the services the key policies trust get named actions, not wildcards', () => {
+    const statements = Object.values(resourcesOf(template, 'AWS::KMS::Key')).flatMap((k) => (k.Properties['KeyPolicy'] as { Statement: { Principal: unknown; Action: string | string[] }[] }).Statement);
+    // The account root's kms:* is the default key policy that keeps the key manageable by IAM.
+    const others = statements.filter((s) => !JSON.stringify(s.Principal).includes(':root'));
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('only actions without resource-level permissions are granted on *', () => {
+    const onStar = identityStatements()
+      .filter((s) => (s as { Resource?: unknown }).Resource === '*')
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ec2:Describe(Instances|Images|Tags)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    expect(onStar.filter((a) => !allowed.test(a))).toEqual([]);
+  });
+});

@@ -1,0 +1,123 @@
+/** The object table and the Lambda handlers of ControlPlaneStack, as synthesized. */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import type { ClusterlessApp } from '../../infra/app.js';
+import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
+import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
+
+let app: ClusterlessApp;
+let template: Template;
+
+beforeAll(() => {
+  ({ app, template } = controlPlaneTemplate());
+});
+
+const fn = (name: HandlerName) => resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties;
+
+describe('the object table', () => {
+  it('has the key schema and kind index of table.ts', () => {
+    const { partitionKey, sortKey, kindIndex } = TABLE_KEYS;
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: kindIndex.indexName,
+          KeySchema: [
+            { AttributeName: kindIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: kindIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      AttributeDefinitions: Match.arrayWith([{ AttributeName: kindIndex.partitionKey, AttributeType: 'S' }]),
+    });
+  });
+
+  it('is on-demand', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { BillingMode: 'PAY_PER_REQUEST' });
+  });
+
+  it('has point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+  });
+
+  it('is encrypted with its customer-managed key', () => {
+    const key = logicalId(app.controlPlane, app.controlPlane.objectTable.key);
+    template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } } });
+  });
+
+  it('streams new and old images', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+  });
+
+  it('is protected from deletion and retained with the stack', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ DeletionProtectionEnabled: true }) });
+  });
+
+  it('declares no TTL (the store expires nothing by TTL)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: Match.absent() });
+  });
+});
+
+describe('the handlers', () => {
+  const names = Object.keys(HANDLERS) as HandlerName[];
+
+  it('are one function per handler file', () => {
+    const ours = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).filter((f) => (f.Properties['Environment'] as { Variables?: Record<string, string> } | undefined)?.Variables?.['POWERTOOLS_SERVICE_NAME']);
+    expect(ours).toHaveLength(names.length);
+    expect(new Set(names.map((n) => HANDLERS[n].entry)).size).toBe(names.length);
+  });
+
+  it.each(names)('%s runs nodejs22.x on arm64', (name) => {
+    expect(fn(name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+  });
+
+  it.each(names)('%s has active X-Ray tracing', (name) => {
+    expect(fn(name)['TracingConfig']).toEqual({ Mode: 'Active' });
+  });
+
+  it.each(names)('%s has the Powertools environment with its service name', (name) => {
+    expect((fn(name)['Environment'] as { Variables: Record<string, string> }).Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: HANDLERS[name].serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: 'Clusterless',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+    });
+  });
+
+  it.each(names)('%s logs to its own encrypted log group with a retention', (name) => {
+    const group = (fn(name)['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    const logGroup = resourcesOf(template, 'AWS::Logs::LogGroup')[group]!.Properties;
+    expect(logGroup['RetentionInDays']).toBe(30);
+    expect(logGroup['KmsKeyId']).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
+  });
+
+  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])('%s is told the table by TABLE_NAME', (name) => {
+    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['TABLE_NAME']).toEqual({ Ref: logicalId(app.controlPlane, app.controlPlane.objectTable.table) });
+  });
+
+  it.each(['stream', 'sweep', 'instance-events'] as HandlerName[])('%s is told the reconcile-cluster state machine by RECONCILE_CLUSTER_STATE_MACHINE_ARN', (name) => {
+    const reconcile = logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines['reconcile-cluster']);
+    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['RECONCILE_CLUSTER_STATE_MACHINE_ARN']).toEqual({ Ref: reconcile });
+  });
+
+  it.each(['provision', 'teardown'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
+    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
+      SECRETS_NAME_PREFIX: 'clusterless/',
+    });
+  });
+
+  it('reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API within API Gateway\'s 29 s', () => {
+    expect([fn('reconcile')['Timeout'], fn('provision')['Timeout'], fn('http')['Timeout']]).toEqual([240, 60, 29]);
+  });
+
+  it('reserves concurrency where a runaway loop could cost: reconcile, the sweep, instance events', () => {
+    expect([fn('reconcile'), fn('sweep'), fn('instance-events'), fn('http')].map((f) => f['ReservedConcurrentExecutions'])).toEqual([50, 1, 10, undefined]);
+  });
+});

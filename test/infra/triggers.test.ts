@@ -1,0 +1,119 @@
+/** The three reconcile triggers: the table stream, the sweep schedule and EC2 instance state changes. */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STATE_CHANGE_DETAIL_TYPE, WATCHED_STATES } from '../../functions/handlers/instance-events.js';
+import type { ClusterlessApp } from '../../infra/app.js';
+import { INSTANCE_STATE_CHANGE_PATTERN } from '../../infra/constructs/reconcile-triggers.js';
+import { controlPlaneTemplate, logicalId } from './support.js';
+
+let app: ClusterlessApp;
+let template: Template;
+let id: (c: unknown) => string;
+
+beforeAll(() => {
+  ({ app, template } = controlPlaneTemplate());
+  id = (c) => logicalId(app.controlPlane, c);
+});
+
+describe('the table stream trigger', () => {
+  it('feeds the stream function from the table stream, newest records first', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [id(app.controlPlane.objectTable.table), 'StreamArn'] },
+      FunctionName: { Ref: id(app.controlPlane.functions.stream.function) },
+      StartingPosition: 'LATEST',
+    });
+  });
+
+  it('batches, splits failed batches and retries a bounded number of times', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('sends what still fails to its dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(app.controlPlane.streamTrigger.deadLetterQueue.queue), 'Arn'] } } },
+    });
+  });
+
+  it('lets only object items through (leases and name claims lack the kind index attribute)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FilterCriteria: {
+        Filters: [
+          { Pattern: JSON.stringify({ dynamodb: { NewImage: { gsi1pk: { S: [{ exists: true }] } } } }) },
+          { Pattern: JSON.stringify({ dynamodb: { OldImage: { gsi1pk: { S: [{ exists: true }] } } } }) },
+        ],
+      },
+    });
+  });
+});
+
+describe('the sweep schedule', () => {
+  it('invokes the sweep function every minute', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id(app.controlPlane.functions.sweep.function), 'Arn'] } }),
+    });
+  });
+
+  it('retries and then keeps the invocation in its dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(app.controlPlane.sweepSchedule.deadLetterQueue.queue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+      }),
+    });
+  });
+
+  it('sends failed sweep invocations to the same queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id(app.controlPlane.functions.sweep.function) },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(app.controlPlane.sweepSchedule.deadLetterQueue.queue), 'Arn'] } } },
+    });
+  });
+});
+
+describe('the EC2 instance state-change rule', () => {
+  it('matches EC2 state changes to running, stopped, shutting-down and terminated', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] } },
+    });
+  });
+
+  it('matches what the instance-events handler expects', () => {
+    expect(INSTANCE_STATE_CHANGE_PATTERN.detailType).toEqual([STATE_CHANGE_DETAIL_TYPE]);
+    expect(INSTANCE_STATE_CHANGE_PATTERN.detail.state).toEqual([...WATCHED_STATES]);
+  });
+
+  it('targets the instance-events function with a dead-letter queue and retries', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id(app.controlPlane.functions['instance-events'].function), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(app.controlPlane.instanceEventsRule.deadLetterQueue.queue), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
+        }),
+      ],
+    });
+  });
+
+  it('lets EventBridge write to that dead-letter queue (for this rule only)', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: id(app.controlPlane.instanceEventsRule.deadLetterQueue.queue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [id(app.controlPlane.instanceEventsRule.rule), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+});

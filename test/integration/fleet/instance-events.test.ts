@@ -1,0 +1,132 @@
+/**
+ * EC2 instance state-change events -> the cluster of the instance, found by its clusterless.dev/cluster tag
+ * with DescribeTags on moto's EC2 -> one reconcile-cluster start for that cluster.
+ */
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
+});
+
+import { TagKeys, clusterTagValue } from '../../../functions/adapters/ec2/tags.js';
+import {
+  STATE_CHANGE_DETAIL_TYPE,
+  clusterOfInstance,
+  createInstanceEventsHandler,
+  handleInstanceEvent,
+  parseClusterTag,
+  type InstanceStateChangeEvent,
+} from '../../../functions/handlers/instance-events.js';
+import type { Workflows } from '../../../functions/ports.js';
+import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
+
+const ec2 = new EC2Client(emulatorClientConfig(inject('motoEndpoint')));
+let ami: string;
+const namespace = 'default';
+const clusterName = uniqueName('c').toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 50);
+
+afterAll(() => ec2.destroy());
+
+beforeAll(async () => {
+  const images = await ec2.send(new DescribeImagesCommand({}));
+  ami = images.Images!.find((i) => i.ImageId)!.ImageId!;
+});
+
+async function launch(tags: Record<string, string>): Promise<string> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: ami,
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      ...(Object.keys(tags).length ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {}),
+    }),
+  );
+  return out.Instances![0]!.InstanceId!;
+}
+
+function event(instanceId: string, state: string): InstanceStateChangeEvent {
+  return {
+    version: '0',
+    id: '7bf73129-1428-4cd3-a780-95db273d1602',
+    'detail-type': STATE_CHANGE_DETAIL_TYPE,
+    source: 'aws.ec2',
+    account: '123456789012',
+    time: '2026-11-27T08:00:00Z',
+    region: 'us-east-1',
+    resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${instanceId}`],
+    detail: { 'instance-id': instanceId, state },
+  };
+}
+
+function recordingWorkflows() {
+  const starts: { workflow: string; name: string; input: Record<string, unknown> }[] = [];
+  const workflows: Workflows = { start: async (workflow, name, input) => (starts.push({ workflow, name, input }), { started: true }) };
+  return { starts, workflows };
+}
+
+const ours = () => ({ [TagKeys.cluster]: clusterTagValue(namespace, clusterName), [TagKeys.machineUid]: 'uid-1', Name: 'm1' });
+
+describe('clusterOfInstance', () => {
+  it("reads the cluster from the instance's tag", async () => {
+    const id = await launch(ours());
+    expect(await clusterOfInstance(ec2, id)).toEqual({ namespace, clusterName });
+  });
+
+  it('finds nothing for an instance clusterless did not launch', async () => {
+    const id = await launch({ Name: 'someone-else' });
+    expect(await clusterOfInstance(ec2, id)).toBeUndefined();
+  });
+
+  it('still answers for a terminated instance', async () => {
+    const id = await launch(ours());
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    expect(await clusterOfInstance(ec2, id)).toEqual({ namespace, clusterName });
+  });
+});
+
+describe('an instance state-change event', () => {
+  it.each(['terminated', 'stopped', 'shutting-down', 'running'])('(%s) starts reconcile-cluster for the instance\'s cluster', async (state) => {
+    const id = await launch(ours());
+    const { starts, workflows } = recordingWorkflows();
+    const result = await handleInstanceEvent({ ec2, workflows }, event(id, state));
+    expect(result).toEqual({ instanceId: id, state, cluster: { namespace, clusterName }, started: true });
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ workflow: 'reconcile-cluster', input: { namespace, clusterName, trigger: 'instance-event' } });
+    expect(starts[0]!.name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+
+  it('of an instance that is not ours starts nothing', async () => {
+    const id = await launch({ Name: 'someone-else' });
+    const { starts, workflows } = recordingWorkflows();
+    expect((await createInstanceEventsHandler({ ec2, workflows })(event(id, 'terminated'))).started).toBe(false);
+    expect(starts).toEqual([]);
+  });
+
+  it('that is not a state-change notification fails (and goes to the dead-letter queue after the retries)', async () => {
+    const { workflows } = recordingWorkflows();
+    const wrong = { ...event('i-0123456789abcdef0', 'running'), 'detail-type': 'AWS API Call via CloudTrail' } as unknown as InstanceStateChangeEvent;
+    await expect(handleInstanceEvent({ ec2, workflows }, wrong)).rejects.toThrow(/not an EC2 Instance State-change Notification event/);
+  });
+
+  it('fails when the reconcile cannot be started, so that it is retried', async () => {
+    const id = await launch(ours());
+    const workflows: Workflows = { start: async () => Promise.reject(new Error('ExecutionLimitExceeded')) };
+    await expect(handleInstanceEvent({ ec2, workflows }, event(id, 'terminated'))).rejects.toThrow('ExecutionLimitExceeded');
+  });
+});
+
+describe('parseClusterTag', () => {
+  it.each([
+    ['default/prod', { namespace: 'default', clusterName: 'prod' }],
+    ['prod', undefined],
+    ['/prod', undefined],
+    ['default/', undefined],
+    ['Default/prod', undefined],
+    ['a/b/c', undefined],
+    [undefined, undefined],
+  ])('%s', (value, expected) => {
+    expect(parseClusterTag(value)).toEqual(expected);
+  });
+});
