@@ -4,7 +4,18 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY_BYTES, handleRequest, statusResponse, tooLarge, type HttpResponse, type RouterDeps } from '../functions/api/http/index.js';
+import {
+  MAX_BODY_BYTES,
+  handleRequest,
+  statusResponse,
+  tooLarge,
+  type HttpRequest,
+  type HttpResponse,
+  type RouterDeps,
+} from '../functions/api/http/index.js';
+
+/** Answers one request: the router, or a host that adds routes of its own in front of it. */
+export type RequestHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -17,7 +28,8 @@ const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 export interface HttpServerOptions {
   /** 0 picks any free port. */
   port: number;
-  deps: RouterDeps;
+  /** The router's dependencies, or a handler of the host's own (which usually ends in the router). */
+  deps: RouterDeps | RequestHandler;
 }
 
 export interface RunningHttpServer {
@@ -57,7 +69,8 @@ function send(res: ServerResponse, r: HttpResponse, close = false): void {
 }
 
 /** The request listener: node:http request -> router request -> node:http response. */
-export function requestListener(deps: RouterDeps) {
+export function requestListener(deps: RouterDeps | RequestHandler) {
+  const handle: RequestHandler = typeof deps === 'function' ? deps : (r) => handleRequest(r, deps);
   return (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
       const declared = Number(req.headers['content-length'] ?? 0);
@@ -77,10 +90,7 @@ export function requestListener(deps: RouterDeps) {
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       send(
         res,
-        await handleRequest(
-          { method: req.method ?? 'GET', path: url.pathname, query, headers, ...(body.text ? { body: body.text } : {}) },
-          deps,
-        ),
+        await handle({ method: req.method ?? 'GET', path: url.pathname, query, headers, ...(body.text ? { body: body.text } : {}) }),
       );
     })().catch(() => {
       // The client went away while sending; there is nobody to answer.

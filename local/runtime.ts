@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   sweepSeconds?: number;
   /** Every state transition and execution event (cost meter, tests). */
   onEvent?: (workflow: WorkflowName, event: EventLog) => void;
+  /** Told of every write after it succeeded (the mirror pushes it to the management cluster). */
+  onChange?: (namespace: string, clusterName: string, obj: ApiObject) => void;
   /** Wraps every task invocation: fault injection (a task that crashes) in tests and the chaos soak. */
   taskMiddleware?: (task: TaskFunctionName, input: Record<string, unknown>, run: () => Promise<unknown>) => Promise<unknown>;
 }
@@ -87,7 +89,10 @@ export class ControlPlaneRuntime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.timeScale = options.timeScale ?? 1;
-    this.store = new TriggeringStore(options.deps.store, (ns, cluster) => this.trigger(ns, cluster));
+    this.store = new TriggeringStore(options.deps.store, (ns, cluster, obj) => {
+      this.trigger(ns, cluster);
+      options.onChange?.(ns, cluster, obj);
+    });
     this.deps = { ...options.deps, store: this.store };
     const handlers = Object.fromEntries(
       Object.entries(TASKS).map(([name, task]) => [

@@ -4,6 +4,7 @@ import type { FieldCause } from '../kind.js';
 /** Kubernetes' StatusReason values this API returns. */
 export type StatusReason =
   | 'BadRequest'
+  | 'Unauthorized'
   | 'Forbidden'
   | 'NotFound'
   | 'MethodNotAllowed'
@@ -46,6 +47,7 @@ export interface Status {
 
 const CODES: Record<StatusReason, number> = {
   BadRequest: 400,
+  Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,

@@ -1,0 +1,189 @@
+/**
+ * `clusterless up`: the whole control plane on one machine (DESIGN section 8). The embedded DynamoDB persisted
+ * under the data dir, the real state machines on the local ASL engine with every task in process, the HTTP API
+ * on 127.0.0.1, the triggers the cloud has (a write starts a reconcile, as the DynamoDB stream does; a sweep on
+ * a timer), the simulated cloud by default or EC2 (--provider aws, the standard AWS credential chain and
+ * AWS_ENDPOINT_URL), and the mirror into a management cluster when a kubeconfig is given.
+ *
+ * A restart loses and duplicates nothing: every piece of state is in the store or the simulated cloud's file,
+ * the clock carries on from where it stopped, and the first sweep resumes every workflow by its deterministic
+ * execution name (provisioning resumes from the intent recorded on the Machine, never launching twice).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
+import { Ec2MachineProvider, createEc2Client } from '../functions/adapters/ec2/index.js';
+import { KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
+import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
+import type { Machine } from '../functions/api/machine.js';
+import { noWorkloadsDrainer, type MachineProvider, type NodeReader } from '../functions/ports.js';
+import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
+import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
+import { startHttpServer } from './http-server.js';
+import { applyDemo, demoProgress } from './demo.js';
+import { ControlPlaneRuntime } from './runtime.js';
+import { scaledClock } from './scaled-clock.js';
+
+export interface EmbeddedHostOptions {
+  /** Port on 127.0.0.1; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** @default - `.clusterless` in the working directory */
+  dataDir?: string;
+  /** @default 'sim' */
+  provider?: 'sim' | 'aws';
+  /** Where node facts come from: the simulator, or the workload clusters' API. @default - sim for both providers */
+  nodes?: 'sim' | 'kubernetes';
+  /** Divides every wait, boot time and timeout (tests, demos). @default 1 */
+  timeScale?: number;
+  /** A management cluster to mirror the objects into (file path or inline YAML). */
+  kubeconfig?: string;
+  /** When set, every request must carry `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Seconds between sweeps, before time-scaling. @default 60 */
+  sweepSeconds?: number;
+  /** Seed of the simulated cloud. @default 1 */
+  seed?: number;
+  log?: (line: string) => void;
+  /** Applies examples/demo/cluster.yaml (when absent) and logs progress until the cluster is Ready. */
+  demo?: boolean;
+}
+
+export interface EmbeddedHost {
+  url: string;
+  port: number;
+  dataDir: string;
+  runtime: ControlPlaneRuntime;
+  cloud?: SimCloud;
+  mirror?: MirrorService;
+  close(): Promise<void>;
+}
+
+const json = (status: number, body: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+function logger(log: (line: string) => void): Logger {
+  const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    log(`${level} ${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}`);
+  return { info: () => {}, warn: line('warn'), error: line('error') };
+}
+
+export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Promise<EmbeddedHost> {
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const timeScale = options.timeScale ?? 1;
+  const log = options.log ?? (() => {});
+  await mkdir(dataDir, { recursive: true });
+  const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
+  const db = await startEmbeddedDynamoDb(resolve(dataDir, 'dynamodb'));
+  const dynamo = createDynamoDbClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const cleanups: (() => Promise<void> | void)[] = [async () => dynamo.destroy(), () => db.stop()];
+  try {
+    await createTable(dynamo, TABLE_NAME);
+    const store = new DynamoDbStore({ client: dynamo, tableName: TABLE_NAME, clock });
+
+    let provider: MachineProvider;
+    let nodes: NodeReader;
+    let cloud: SimCloud | undefined;
+    if ((options.provider ?? 'sim') === 'sim') {
+      cloud = new SimCloud({ clock, seed: options.seed ?? 1, persistence: new JsonFileSimPersistence(resolve(dataDir, 'sim-cloud.json')) });
+      provider = new SimMachineProvider(cloud);
+      nodes = new SimNodeReader(cloud);
+    } else {
+      // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
+      const ec2 = createEc2Client();
+      cleanups.unshift(() => ec2.destroy());
+      provider = new Ec2MachineProvider({ client: ec2, clock });
+      nodes = new SimulatedNodes({ provider, clock });
+    }
+    if (options.nodes === 'kubernetes')
+      // Workload kubeconfigs come with the kubeadm bootstrap; until a cluster has one its nodes are unknown.
+      nodes = new KubernetesNodeReader({ kubeconfigFor: () => undefined });
+
+    const holder = randomUUID();
+    const deps: WorkflowDeps = {
+      store,
+      provider,
+      nodes,
+      drainer: noWorkloadsDrainer,
+      clock,
+      timer: scaledTimer(timeScale),
+      holder: () => holder,
+      log: logger(log),
+    };
+    let mirror: MirrorService | undefined;
+    const runtime = new ControlPlaneRuntime({
+      deps,
+      timeScale,
+      sweepSeconds: options.sweepSeconds ?? 60,
+      onChange: (ns, cluster, obj) => mirror?.onChange(ns, cluster, obj),
+    });
+    mirror = new MirrorService({
+      store: runtime.store,
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      onError: (m: string) => log(`warn mirror: ${m}`),
+    });
+
+    const handle = async (req: HttpRequest): Promise<HttpResponse> => {
+      if (options.token && req.headers?.['authorization'] !== `Bearer ${options.token}`)
+        return statusResponse(new ApiError('Unauthorized', 'a valid bearer token is required (clusterless --token)').status);
+      if (req.path === '/clusterless/v1/mirror') return handleMirrorRequest(mirror!, req);
+      const kill = /^\/clusterless\/v1\/sim\/namespaces\/([^/]+)\/machines\/([^/]+)\/kill$/.exec(req.path);
+      if (kill) {
+        if (req.method !== 'POST') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
+        if (!cloud) return statusResponse(new ApiError('BadRequest', 'the host runs no simulated cloud (--provider sim)').status);
+        const [, namespace, name] = kill as unknown as [string, string, string];
+        const machine = await runtime.store.get<Machine>('Machine', namespace, name);
+        if (!machine) return statusResponse(new ApiError('NotFound', `machines.clusterless.dev "${name}" not found`, { kind: 'machines', name }).status);
+        const killed = cloud.kill(name, namespace);
+        if (killed.length === 0) return statusResponse(new ApiError('NotFound', `machine ${name} has no running instance to kill`, { kind: 'machines', name }).status);
+        log(`sim: killed ${killed.map((i) => i.instanceId).join(', ')} of machine ${namespace}/${name}`);
+        return json(200, { kind: 'Machine', name, namespace, killed: killed.map((i) => ({ instanceId: i.instanceId, providerID: i.providerID })) });
+      }
+      return handleRequest(req, { store: runtime.store, onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`) });
+    };
+
+    await runtime.start();
+    cleanups.unshift(() => runtime.stop());
+    await mirror.start();
+    cleanups.unshift(() => mirror!.stop());
+    const clockTimer = setInterval(() => clock.persist(), 5_000);
+    clockTimer.unref();
+    cleanups.unshift(() => {
+      clearInterval(clockTimer);
+      clock.persist();
+    });
+    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle });
+    cleanups.unshift(() => http.close());
+    if (options.demo) {
+      const name = await applyDemo(handle, log);
+      let last = '';
+      const timer = setInterval(() => {
+        void demoProgress(store, name).then(({ line, ready }) => {
+          if (line !== last) log(line);
+          last = line;
+          if (ready) {
+            clearInterval(timer);
+            log(`demo: cluster ${name} is Ready. Try: npx clusterless get machines; npx clusterless describe cluster ${name}`);
+          }
+        }, () => {});
+      }, 500);
+      timer.unref();
+      cleanups.unshift(() => clearInterval(timer));
+    }
+    return {
+      url: http.url,
+      port: http.port,
+      dataDir,
+      runtime,
+      ...(cloud ? { cloud } : {}),
+      mirror,
+      close: async () => {
+        for (const c of cleanups.splice(0)) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.splice(0)) await Promise.resolve(c()).catch(() => {});
+    throw err;
+  }
+}
