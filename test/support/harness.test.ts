@@ -61,7 +61,7 @@ describe('test harness', () => {
     chmodSync(join(venv, 'bin', 'moto_server'), 0o755);
     const script = join(import.meta.dirname, '..', '..', 'scripts', 'setup-test-env.sh');
     const bash = spawnSync('bash', ['-c', 'command -v bash'], { encoding: 'utf8' }).stdout.trim();
-    const run = () => spawnSync(bash, [script], { env: { ...process.env, CLUSTERLESS_MOTO_VENV: venv, PATH: '/nonexistent' }, encoding: 'utf8' });
+    const run = () => spawnSync(bash, [script], { env: { ...process.env, CLUSTERLESS_MOTO_VENV: venv, CLUSTERLESS_SKIP_KUBE_BUILD: '1', PATH: '/nonexistent' }, encoding: 'utf8' });
     const first = run();
     // No python on PATH and no pinned stamp: it must try to install, and say what is missing.
     expect(first.status).not.toBe(0);
