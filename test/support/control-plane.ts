@@ -15,6 +15,7 @@ import { scaledTimer, type WorkflowDeps } from '../../functions/workflows/index.
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
+import { waitUntil } from './wait.js';
 
 export const API = 'clusterless.dev/v1alpha1';
 export const NS_PATH = '/apis/clusterless.dev/v1alpha1/namespaces';
@@ -110,21 +111,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     ...(ec2 ? { ec2 } : {}),
     api,
     list: <T extends ApiObject>(kind: KindName, namespace?: string) => store.list<T>(kind, namespace),
-    async waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      let last: unknown;
-      for (;;) {
-        try {
-          const v = await check();
-          if (v) return v;
-          last = v;
-        } catch (err) {
-          last = err;
-        }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000) => waitUntil(what, check, timeoutMs, 25),
     async stop() {
       await runtime.stop();
     },
