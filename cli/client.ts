@@ -27,6 +27,8 @@ export interface RequestOptions {
   body?: unknown;
   contentType?: string;
   query?: Record<string, string | undefined>;
+  /** The reply body as the server sent it (text such as a kubeconfig), instead of parsed JSON. */
+  raw?: boolean;
 }
 
 export interface Reply<T> {
@@ -88,7 +90,7 @@ export class ApiClient {
       throw this.unreachable(err);
     }
     const json = parseJson(text);
-    if (res.status >= 200 && res.status < 300) return { status: res.status, body: json as T };
+    if (res.status >= 200 && res.status < 300) return { status: res.status, body: (options.raw ? text : json) as T };
     throw this.refusal(method, url, res, text, json, signed);
   }
 

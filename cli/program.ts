@@ -137,7 +137,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   program
     .command('get')
     .description('list objects of a kind, or show one')
-    .argument('<kind>', 'clusters, controlplanes, machineclasses, machinedeployments, machinesets, machines, machinehealthchecks (or a singular or short name)')
+    .argument('<kind>', 'clusters, controlplanes, machineclasses, machinedeployments, machinesets, machines, machinehealthchecks (or a singular or short name); or kubeconfig CLUSTER for its admin kubeconfig')
     .argument('[name]', 'one object')
     .addOption(namespaceOption())
     .option('-A, --all-namespaces', 'list across every namespace')

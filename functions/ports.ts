@@ -234,3 +234,62 @@ export interface NodeDrainer {
 export const noWorkloadsDrainer: NodeDrainer = {
   drain: async () => ({ drained: true, message: 'no workloads to evict' }),
 };
+
+// ---------------------------------------------------------------------------------------------------------
+// Bootstrap (issue 8): what turns an EC2 machine into a node. Optional in WorkflowDeps: the simulator needs none.
+
+/**
+ * Where secrets live (Secrets Manager under the control plane's KMS key on AWS): clusters' CAs and machines'
+ * bootstrap data. Nothing stored here may ever reach the Store, logs, status or user data.
+ */
+export interface SecretStore {
+  /** Creates the secret; false (and nothing written) when one of that name exists already. */
+  create(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<boolean>;
+  /** Creates the secret, or replaces the value of the one of that name. */
+  put(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<void>;
+  get(name: string): Promise<Uint8Array | undefined>;
+  /** Deletes at once, without a recovery window; no error when it is gone. */
+  delete(name: string): Promise<void>;
+}
+
+/** What a machine's bootstrap needs to know; plain data. */
+export interface BootstrapRequest {
+  namespace: string;
+  clusterName: string;
+  clusterUid?: string;
+  machineName: string;
+  machineUid: string;
+  role: MachineRole;
+  version: string;
+  /** kubeadm init (the machine that initialises the control plane) rather than kubeadm join. */
+  init: boolean;
+  clusterSpec: ClusterSpec;
+}
+
+/**
+ * The kubeadm bootstrap: the cluster's certificates, each machine's bootstrap secret and its user data, join
+ * tokens kept alive while machines join, and the admin kubeconfig. Every method is idempotent.
+ */
+export interface MachineBootstrapper {
+  /** Makes sure the cluster's certificates and the machine's bootstrap secret exist; the user data holds no secret. */
+  prepare(request: BootstrapRequest): Promise<{ userData: string }>;
+  /** Deletes what is left of a machine's bootstrap (its secret, its join tokens): its node joined, or it is gone. */
+  release(target: { namespace: string; clusterName: string; machineUid: string; clusterSpec?: ClusterSpec }): Promise<void>;
+  /**
+   * Renews the join tokens (and uploaded control-plane certificates) of the machines still joining. Returns when
+   * to look again while some still join. Never throws for an unreachable workload API (it is retried then).
+   */
+  renew(namespace: string, clusterName: string, clusterSpec: ClusterSpec, joining: readonly { machineUid: string; role: MachineRole }[]): Promise<{ requeueAfterSeconds?: number }>;
+  /** Deletes the cluster's own secrets (its certificates), the last step of its teardown. */
+  releaseCluster(namespace: string, clusterName: string): Promise<void>;
+  /** An admin kubeconfig signed by the cluster CA; undefined when the cluster has no certificates or no endpoint. */
+  adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec): Promise<string | undefined>;
+}
+
+/** The control-plane load balancer's target group (ELBv2): control-plane instances are its targets. */
+export interface LoadBalancerTargets {
+  /** Idempotent. */
+  register(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void>;
+  /** No error when the target (or the instance) is gone. */
+  deregister(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void>;
+}

@@ -6,7 +6,7 @@ import type { TaskFunctionName } from '../statemachines/loader.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
-import { DEFAULT_INSTANCE_ROLE_PREFIX, grantDescribe, grantLaunchInstances, grantTerminateInstances } from './constructs/ec2-permissions.js';
+import { DEFAULT_INSTANCE_ROLE_PREFIX, grantDescribe, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
 import { FleetProvider } from './constructs/fleet-provider.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
@@ -130,10 +130,11 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
 
     // The tasks first: the state machines name them.
     const tasks = {
-      reconcile: make('reconcile', tableName),
+      // Every task reaches workload clusters through their CA (functions/bootstrap): all are told the secrets key.
+      reconcile: make('reconcile', { ...tableName, ...this.secrets.environment }),
       provision: make('provision', { ...tableName, ...this.secrets.environment }),
-      rollout: make('rollout', tableName),
-      remediate: make('remediate', tableName),
+      rollout: make('rollout', { ...tableName, ...this.secrets.environment }),
+      remediate: make('remediate', { ...tableName, ...this.secrets.environment }),
       teardown: make('teardown', { ...tableName, ...this.secrets.environment }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
@@ -145,8 +146,15 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       grantDescribe(t.role, ['ec2:DescribeInstances']);
       grantTerminateInstances(t.role);
     }
+    // The kubeadm bootstrap (functions/bootstrap): provision makes the certificates and bootstrap secrets and
+    // registers control-plane targets; every reconciling step reads the CA, deletes what bootstrap data is left
+    // and deregisters a control-plane target before its instance goes.
     this.secrets.grantManage(tasks.provision.role);
-    this.secrets.grantManage(tasks.teardown.role);
+    grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets']);
+    for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) {
+      this.secrets.grantReadAndDelete(t.role);
+      grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets']);
+    }
 
     this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {
       taskFunctions: {
@@ -160,8 +168,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     });
     const reconcileArn = this.workflows.reconcileEnvironment;
 
-    const http = make('http', tableName);
+    const http = make('http', { ...tableName, ...this.secrets.environment });
     this.objectTable.grantStore(http.role);
+    // GET .../clusters/{name}/kubeconfig signs an admin certificate with the cluster CA.
+    this.secrets.grantReadCertificates(http.role);
     this.httpApi = new HttpApi(this, 'Api', { handler: http.function, logs: this.logs, ...(props.apiStageName ? { stageName: props.apiStageName } : {}) });
 
     const stream = make('stream', reconcileArn);

@@ -8,6 +8,7 @@ import { columnWidths, renderRows } from '../format/table.js';
 import { columnsFor, qualifiedName, rowOf, sortObjects } from '../format/columns.js';
 import { parseDuration } from '../format/duration.js';
 import { resolveKind, splitKindName } from '../kinds.js';
+import { getKubeconfig } from './kubeconfig.js';
 
 export const OUTPUT_FORMATS = ['wide', 'yaml', 'json', 'name'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -45,6 +46,8 @@ async function fetchObjects(ctx: Context, def: KindDef, name: string | undefined
 }
 
 export async function get(ctx: Context, kindArg: string, nameArg: string | undefined, options: GetOptions): Promise<void> {
+  // `get kubeconfig CLUSTER` is not a kind: the admin kubeconfig of a workload cluster (issue 8).
+  if (kindArg.toLowerCase() === 'kubeconfig') return getKubeconfig(ctx, nameArg, options);
   const { kind, name } = splitKindName(kindArg, nameArg);
   const def = resolveKind(kind);
   checkOutput(options.output);

@@ -6,14 +6,18 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client } from '../adapters/ec2/index.js';
-import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader } from '../ports.js';
-import { scaledTimer, type WorkflowDeps } from '../workflows/index.js';
+import { Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
+import { KubernetesNodeDrainer, KubernetesNodeReader } from '../adapters/kubernetes/index.js';
+import { SecretsManagerSecretStore, createSecretsManagerClient } from '../adapters/secrets/index.js';
+import { KubeadmBootstrapper, kubeconfigSources } from '../bootstrap/index.js';
+import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
+import { scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
 
 /**
- * Until the workload clusters' kubeconfigs exist (kubeadm bootstrap, issue 8), nodes cannot be read on AWS:
- * the planners then treat node facts as unknown rather than absent, and nothing is concluded from them.
+ * A task without the secrets key (SECRETS_KMS_KEY_ARN) cannot reach workload clusters: node facts are then
+ * unknown rather than absent, and nothing is concluded from them.
  */
 const unreadableNodes: NodeReader = {
   listNodes: async () => {
@@ -27,20 +31,40 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const clock = systemClock;
   const container = randomUUID();
   let invocation = 0;
+  const log: TaskLogger = {
+    info: (m, f) => logger.info(m, f ?? {}),
+    warn: (m, f) => logger.warn(m, f ?? {}),
+    error: (m, f) => logger.error(m, f ?? {}),
+  };
+  const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   return {
-    store: new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock }),
+    store,
     provider: new Ec2MachineProvider({ client: createEc2Client(), clock }),
-    nodes: unreadableNodes,
-    drainer: noWorkloadsDrainer,
+    ...workloadDepsFromEnvironment(env, store, log),
     clock,
     timer: scaledTimer(1),
     holder: () => `${container}/${++invocation}`,
-    log: {
-      info: (m, f) => logger.info(m, f ?? {}),
-      warn: (m, f) => logger.warn(m, f ?? {}),
-      error: (m, f) => logger.error(m, f ?? {}),
-    },
+    log,
   };
+}
+
+/**
+ * The kubeadm bootstrap and the workload-cluster adapters (issue 8), from SECRETS_KMS_KEY_ARN (the key every
+ * secret is encrypted with) and SECRETS_NAME_PREFIX: the bootstrap over Secrets Manager, the node reader and
+ * drainer through an admin kubeconfig made from the cluster's CA, and the ELBv2 target groups.
+ */
+export function workloadDepsFromEnvironment(env: NodeJS.ProcessEnv, store: Store, log: TaskLogger): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'loadBalancer'> {
+  const loadBalancer = new Elbv2LoadBalancerTargets(createElbv2Client());
+  const kmsKeyId = env['SECRETS_KMS_KEY_ARN'];
+  if (!kmsKeyId) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, loadBalancer };
+  const bootstrap = new KubeadmBootstrapper({
+    secrets: new SecretsManagerSecretStore({ client: createSecretsManagerClient(), kmsKeyId }),
+    clock: systemClock,
+    ...(env['SECRETS_NAME_PREFIX'] ? { secretPrefix: env['SECRETS_NAME_PREFIX'] } : {}),
+    log,
+  });
+  const { kubeconfigFor } = kubeconfigSources(bootstrap, store);
+  return { nodes: new KubernetesNodeReader({ kubeconfigFor }), drainer: new KubernetesNodeDrainer({ kubeconfigFor }), bootstrap, loadBalancer };
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */

@@ -5,12 +5,15 @@
  */
 import { Annotations } from '../api/common.js';
 import type { ApiObject } from '../api/kind.js';
+import type { Cluster } from '../api/cluster.js';
 import type { KindName } from '../api/kinds.js';
 import type { Machine } from '../api/machine.js';
 import type { Action, Write } from '../core/plan.js';
 import { setCondition } from '../core/conditions.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
+// Issue 8: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
+import { bootstrapsCluster, deregisterTarget } from '../bootstrap/workflow-hooks.js';
 
 export interface ChildStart {
   workflow: WorkflowName;
@@ -110,6 +113,29 @@ export const executionNames = {
   teardown: (clusterUid: string) => `delete-${clusterUid}`,
 };
 
+/**
+ * Records how the drain of a machine's node goes (DrainingSucceeded False while pods are left, and why), on a
+ * fresh read so it never loses to the planner's own status write of the same pass. Issue 8: a drain given up
+ * at nodeDrainTimeoutSeconds leaves its reason on the Machine and in the log (Cluster API's DrainingFailed).
+ */
+async function recordDrainCondition(deps: WorkflowDeps, machine: Machine, reason: string, message: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await deps.store.get<Machine>('Machine', machine.metadata.namespace, machine.metadata.name);
+    if (!current || current.metadata.uid !== machine.metadata.uid) return;
+    const conditions = setCondition(current.status?.conditions, { type: 'DrainingSucceeded', status: 'False', reason, message }, deps.clock.now(), current.metadata.generation);
+    if (JSON.stringify(conditions) === JSON.stringify(current.status?.conditions)) return;
+    try {
+      await deps.store.updateStatus({ ...current, status: { ...current.status, conditions } });
+      return;
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+}
+
+export const DrainReason = { draining: 'Draining', failed: 'DrainingFailed' } as const;
+
 async function markDrained(deps: WorkflowDeps, machine: Machine, message: string): Promise<void> {
   const now = deps.clock.now();
   const conditions = setCondition(machine.status?.conditions, { type: 'DrainingSucceeded', status: 'True', reason: 'Drained', message }, now, machine.metadata.generation);
@@ -126,6 +152,8 @@ export async function executeActions(
   clusterName: string,
   actions: readonly Action[],
   machines: ReadonlyMap<string, Machine>,
+  /** The cluster, for its load balancer target group (issue 8); without it no target is deregistered. */
+  cluster?: Cluster,
 ): Promise<ActionsResult> {
   const out: ActionsResult = { children: [], remediations: [], errors: [] };
   for (const action of actions) {
@@ -143,11 +171,21 @@ export async function executeActions(
           const machine = machines.get(action.machine.name);
           const r = await deps.drainer.drain(namespace, clusterName, action.nodeName);
           if (r.drained && machine) await markDrained(deps, machine, r.message);
+          else if (machine) await recordDrainCondition(deps, machine, DrainReason.draining, r.message);
           break;
         }
         case 'TerminateInstance': {
           const machine = machines.get(action.machine.name);
           const uid = action.machine.uid ?? machine?.metadata.uid;
+          const instanceId = machine?.status?.infrastructure?.instanceId ?? action.providerID?.split('/').pop();
+          // A drain still going when the machine is terminated was given up at its nodeDrainTimeout: say so.
+          const drain = machine?.status?.conditions?.find((c) => c.type === 'DrainingSucceeded');
+          if (machine && drain?.status === 'False' && drain.reason === DrainReason.draining) {
+            const message = `Drain not completed within nodeDrainTimeout (${machine.spec.nodeDrainTimeoutSeconds}s); the machine is deleted anyway. Last drain: ${drain.message ?? 'unknown'}`;
+            deps.log.warn('node drain timed out; deleting the machine anyway', { namespace, clusterName, machine: machine.metadata.name, message });
+            await recordDrainCondition(deps, machine, DrainReason.failed, message);
+          }
+          if (machine) await deregisterTarget(deps, cluster, instanceId || undefined, machine);
           if (uid) await deps.provider.delete({ namespace, clusterName, machineUid: uid, ...(machine?.status?.infrastructure?.instanceId ? { instanceId: machine.status.infrastructure.instanceId } : {}) });
           break;
         }
@@ -170,11 +208,14 @@ export async function executeActions(
           break;
         }
         case 'TerminateOrphanInstance':
+          await deregisterTarget(deps, cluster, action.instanceId);
+          if (bootstrapsCluster(deps, cluster)) await deps.bootstrap!.release({ namespace, clusterName, machineUid: action.machineUid });
           await deps.provider.delete({ namespace, clusterName, machineUid: action.machineUid, instanceId: action.instanceId });
           break;
         case 'DeleteInfrastructure':
           for (const instanceId of action.instanceIds) {
             const uid = [...machines.values()].find((m) => m.status?.infrastructure?.instanceId === instanceId)?.metadata.uid;
+            await deregisterTarget(deps, cluster, instanceId);
             await deps.provider.delete({ namespace, clusterName, machineUid: uid ?? '', instanceId });
           }
           break;

@@ -2,7 +2,7 @@
  * What the workflow tasks need, built once per Lambda container (handlers/tasks) or once per embedded host
  * (local/). The tasks know only these ports, never which host runs them.
  */
-import type { Clock, MachineProvider, NodeDrainer, NodeReader, Store, Timer } from '../ports.js';
+import type { Clock, LoadBalancerTargets, MachineBootstrapper, MachineProvider, NodeDrainer, NodeReader, Store, Timer } from '../ports.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -24,6 +24,13 @@ export interface WorkflowDeps {
   holder: () => string;
   /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
   pollSeconds?: number;
+  /**
+   * The kubeadm bootstrap of aws machines (issue 8: certificates, bootstrap secrets, join tokens). Optional: without
+   * it (the simulator, tests of other things) machines launch with no user data, as before.
+   */
+  bootstrap?: MachineBootstrapper;
+  /** The control-plane target groups (ELBv2). Optional: without it no instance is registered anywhere. */
+  loadBalancer?: LoadBalancerTargets;
 }
 
 /** A timer for hosts whose clock is the wall clock, sped up by `timeScale` (the embedded host's --time-scale). */

@@ -10,6 +10,8 @@ import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchSpec } from '../ports.js';
+// Issue 8: the kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
+import { bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from '../bootstrap/workflow-hooks.js';
 import type { WorkflowDeps } from './deps.js';
 import { PollLimitError, ValidationError, optionalNumber, requireString } from './errors.js';
 
@@ -110,12 +112,29 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   ]);
   if (!cluster) throw new InvalidSpecError(`Cluster ${ref.namespace}/${ref.clusterName} does not exist`);
   if (!machineClass) throw new InvalidSpecError(`MachineClass ${ref.namespace}/${machine.spec.machineClassRef.name} does not exist`);
+  const role = Object.hasOwn(machine.metadata.labels ?? {}, Labels.controlPlane) ? 'control-plane' : 'worker';
+  // The machine's bootstrap secret is written before the launch; the user data only fetches (and deletes) it.
+  let userData: string | undefined;
+  if (bootstrapsCluster(deps, cluster)) {
+    const init = initialisesControlPlane(machine, cluster, await deps.store.listCluster(ref.namespace, ref.clusterName));
+    ({ userData } = await deps.bootstrap!.prepare({
+      namespace: ref.namespace,
+      clusterName: ref.clusterName,
+      ...(cluster.metadata.uid ? { clusterUid: cluster.metadata.uid } : {}),
+      machineName: ref.machineName,
+      machineUid: ref.machineUid,
+      role,
+      version: machine.spec.version,
+      init,
+      clusterSpec: cluster.spec,
+    }));
+  }
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
     machineName: ref.machineName,
     machineUid: ref.machineUid,
-    role: Object.hasOwn(machine.metadata.labels ?? {}, Labels.controlPlane) ? 'control-plane' : 'worker',
+    role,
     version: machine.spec.version,
     clientToken: machine.status?.infrastructure?.clientToken ?? ref.machineUid,
     machineClass: machineClass.spec,
@@ -124,6 +143,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(machine.metadata.annotations?.[Annotations.preferredFailureDomain]
       ? { preferredFailureDomain: machine.metadata.annotations[Annotations.preferredFailureDomain] }
       : {}),
+    ...(userData !== undefined ? { userData } : {}),
   };
   const instance = await deps.provider.create(spec);
   await recordInstance(deps, ref, instance);
@@ -156,7 +176,8 @@ function pickInstance(instances: readonly InstanceFact[], machineUid: string): I
 export async function checkInstance(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ProvisionState> {
   const ref = refOf(input);
   const polls = optionalNumber(input, 'polls', 0) + 1;
-  if (!(await liveMachine(deps, ref))) return state(deps, 'Done', 0, polls);
+  const machine = await liveMachine(deps, ref);
+  if (!machine) return state(deps, 'Done', 0, polls);
   const instance = pickInstance(await deps.provider.describe(ref.namespace, ref.clusterName), ref.machineUid);
   if (!instance) {
     // Right after a launch EC2 may not list the instance yet; after that, launch again (it adopts, or replaces
@@ -181,7 +202,11 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
     return state(deps, 'Done', 0, polls);
   }
   await recordInstance(deps, ref, instance);
-  if (instance.state === 'running') return state(deps, 'WaitForNode', 0, 0);
+  if (instance.state === 'running') {
+    // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
+    if (deps.loadBalancer) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
+    return state(deps, 'WaitForNode', 0, 0);
+  }
   if (polls >= MAX_INSTANCE_POLLS) throw new PollLimitError(`instance ${instance.instanceId} still ${instance.state} after ${polls} polls`);
   return state(deps, 'WaitForInstance', INSTANCE_POLL_SECONDS, polls);
 }
@@ -202,6 +227,11 @@ export async function checkNode(deps: WorkflowDeps, input: Record<string, unknow
   const node = nodes.find((n) => (machine.spec.providerID && n.providerID === machine.spec.providerID) || (instanceId && n.providerID?.endsWith(`/${instanceId}`)));
   const ready = node?.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
   if (node && ready) {
+    // The node joined: what is left of its bootstrap goes first, so a failure here is retried with this step.
+    if (deps.bootstrap) {
+      const cluster = await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName);
+      if (bootstrapsCluster(deps, cluster)) await deps.bootstrap.release({ namespace: ref.namespace, clusterName: ref.clusterName, machineUid: ref.machineUid, clusterSpec: cluster!.spec });
+    }
     // Recording the node is the write that wakes the reconcile, which turns the Machine Running.
     await updateMachineStatus(deps, ref, (m) => (m.status?.nodeRef ? undefined : { ...m.status, nodeRef: { name: node.name, ...(node.uid ? { uid: node.uid } : {}) } }));
     return state(deps, 'Done', 0, polls);

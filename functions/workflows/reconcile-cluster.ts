@@ -15,6 +15,8 @@ import { NodeReaderUnavailableError } from '../ports.js';
 import { applyWrites, executeActions, executionNames, revisionAnnotation, type ChildStart } from './apply-plan.js';
 import type { WorkflowDeps } from './deps.js';
 import { LeaseHeldError } from './errors.js';
+// Issue 8: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
+import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from '../bootstrap/workflow-hooks.js';
 
 /** A reconcile that dies keeps the lease this long at most. */
 export const LEASE_SECONDS = 120;
@@ -97,18 +99,24 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
         return outcome;
       }
       const plan = planClusterReconcile(graph, observed, deps.clock.now());
-      const written = await applyWrites(deps, plan.writes);
       const machines = new Map(graph.machines.map((m): [string, Machine] => [m.metadata.name, m]));
-      const acted = await executeActions(deps, namespace, clusterName, plan.actions, machines);
+      const released = await releaseBeforeFinalizers(deps, graph.cluster, plan.writes, machines);
+      const written = await applyWrites(deps, released.writes);
+      const joinErrors = await releaseJoined(deps, graph.cluster, released.writes, machines);
+      const acted = await executeActions(deps, namespace, clusterName, plan.actions, machines, graph.cluster);
       outcome.writes += written.applied;
       outcome.conflicts += written.conflicts;
       outcome.actions.push(...plan.actions);
       outcome.notes.push(...plan.notes);
-      outcome.errors.push(...acted.errors);
+      outcome.errors.push(...released.errors, ...joinErrors, ...acted.errors);
       outcome.children = [...acted.children, ...stateChildren(graph)];
       if (plan.requeueAfterSeconds !== undefined) outcome.requeueAfterSeconds = plan.requeueAfterSeconds;
       const again = written.conflicts > 0 || written.created.length > 0 || plan.writes.some((w) => w.type === 'RemoveFinalizer');
-      if (!again) break;
+      if (!again) {
+        const renewAfter = await renewJoinTokens(deps, graph.cluster, graph.machines);
+        if (renewAfter !== undefined) outcome.requeueAfterSeconds = Math.min(outcome.requeueAfterSeconds ?? renewAfter, renewAfter);
+        break;
+      }
     }
     // A MachineSet this reconcile created gets its machines in the next pass; past the last pass, the next
     // trigger (its own write) or the requeue carries on.

@@ -64,8 +64,9 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
-   * Create, read and delete secrets under the prefix, encrypted with this key only (CreateSecret must name
-   * the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN).
+   * Create, write, read and delete secrets under the prefix, encrypted with this key only (CreateSecret must
+   * name the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN). The provision task: it makes the
+   * cluster's certificates and each machine's bootstrap secret (functions/bootstrap/kubeadm-bootstrapper.ts).
    */
   grantManage(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
@@ -76,7 +77,7 @@ export class BootstrapSecrets extends Construct {
     });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
       resourceArns: [this.secretArnPattern],
     });
     iam.Grant.addToPrincipal({
@@ -85,6 +86,56 @@ export class BootstrapSecrets extends Construct {
       resourceArns: [this.key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
     });
+  }
+
+  /**
+   * Read and delete secrets under the prefix, never create or write them: the reconciling tasks read a cluster's
+   * CA (to reach its API) and delete what is left of a machine's bootstrap, or a cluster's certificates at its end.
+   */
+  grantReadAndDelete(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+      resourceArns: [this.secretArnPattern],
+    });
+    this.grantDecrypt(grantee);
+  }
+
+  /** Read the clusters' certificates only (`{prefix}{ns}/{cluster}/certificates`): the API's admin kubeconfig route. */
+  grantReadCertificates(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.secretArn(`${this.namePrefix}*/*/certificates-??????`)],
+    });
+    this.grantDecrypt(grantee);
+  }
+
+  /**
+   * What a machine's instance role needs for its user data: read and delete its bootstrap secret
+   * (`{prefix}{ns}/{cluster}/machines/{uid}`), nothing else (not the clusters' certificates). The instance
+   * role is the user's (MachineClass iamInstanceProfile); grant it here when it is defined in CDK.
+   */
+  grantFetchBootstrapData(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+      resourceArns: [this.secretArn(`${this.namePrefix}*/*/machines/*`)],
+    });
+    this.grantDecrypt(grantee);
+  }
+
+  private grantDecrypt(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt'],
+      resourceArns: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    });
+  }
+
+  private secretArn(resourceName: string): string {
+    return Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   }
 
   /** The environment a granted function needs to name the key and the prefix. */

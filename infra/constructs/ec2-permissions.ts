@@ -85,3 +85,18 @@ export function grantTerminateInstances(grantee: iam.IGrantable): void {
 export function grantDescribe(grantee: iam.IGrantable, actions: ('ec2:DescribeInstances' | 'ec2:DescribeImages' | 'ec2:DescribeTags')[]): iam.Grant {
   return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: ['*'] });
 }
+
+/**
+ * The control-plane target groups (functions/adapters/elbv2): register a control-plane instance (provision)
+ * and deregister one before it goes (every reconciling task). Target groups are the user's, named by ARN in
+ * Cluster.spec.provider.aws.controlPlaneLoadBalancer.targetGroupArn; only those tagged with the cluster tag
+ * (`clusterless.dev/cluster`, `{namespace}/{cluster}`) may be changed.
+ */
+export function grantTargetRegistration(grantee: iam.IGrantable, actions: ('elasticloadbalancing:RegisterTargets' | 'elasticloadbalancing:DeregisterTargets')[]): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions,
+    resourceArns: [`arn:${Aws.PARTITION}:elasticloadbalancing:${Aws.REGION}:${Aws.ACCOUNT_ID}:targetgroup/*/*`],
+    conditions: { StringLike: { [`aws:ResourceTag/${TagKeys.cluster}`]: CLUSTER_TAG_VALUE } },
+  });
+}

@@ -77,7 +77,18 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   const secretsReason =
     'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';
   acknowledge(provision, secrets, secretsReason);
-  acknowledge(stack.functions.teardown.role, secrets, secretsReason);
+  const readDelete =
+    'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the prefix clusterless/, and the key policy refuses other secrets.';
+  for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, readDelete);
+  acknowledge(
+    stack.functions.http.role,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*/*/certificates-??????]',
+    'GetSecretValue only, of the clusters\' certificates (made at run time per cluster, so named by pattern): the kubeconfig route signs an admin certificate with the cluster CA.',
+  );
+  const targetGroups = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]';
+  const targetReason =
+    'Target groups are the user\'s, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying the clusterless.dev/cluster tag (aws:ResourceTag condition).';
+  for (const name of ['provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, targetGroups, targetReason);
 
   for (const machine of Object.values(stack.workflows.stateMachines))
     acknowledge(

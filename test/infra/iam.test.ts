@@ -2,7 +2,10 @@
  * Least privilege: what each role may do, and under which conditions. EC2 is scoped by the clusterless tags
  * (launch only with them, terminate only what carries them), IMDSv2 is forced, and no action is a wildcard.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { BootstrapSecrets } from '../../infra/constructs/bootstrap-secrets.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
@@ -119,17 +122,88 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it.each(['provision', 'teardown'] as HandlerName[])('%s creates secrets only under clusterless/ and only with the secrets key', (name) => {
-    const create = allowing(name, 'secretsmanager:CreateSecret');
+  it('provision creates secrets only under clusterless/ and only with the secrets key', () => {
+    const create = allowing('provision', 'secretsmanager:CreateSecret');
     expect(create).toHaveLength(1);
     expect(JSON.stringify(create[0]!.Resource)).toContain(':secret:clusterless/*');
     expect(create[0]!.Condition).toEqual({ StringEquals: { 'secretsmanager:KmsKeyArn': { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] } } });
-    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret']) expect(JSON.stringify(allowing(name, action)[0]?.Resource)).toContain(':secret:clusterless/*');
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(JSON.stringify(allowing('provision', action)[0]?.Resource)).toContain(':secret:clusterless/*');
   });
 
-  it('no other function touches secrets', () => {
-    for (const name of ['reconcile', 'rollout', 'remediate', 'http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[])
-      expect(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')), name).toEqual([]);
+  // Issue 8: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
+  it.each([
+    ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']],
+    ['reconcile', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
+    ['rollout', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
+    ['remediate', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
+    ['teardown', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
+    ['http', ['secretsmanager:GetSecretValue']],
+    ['stream', []],
+    ['sweep', []],
+    ['instance-events', []],
+    ['fleet-resource', []],
+  ] as [HandlerName, string[]][])('%s: Secrets Manager %j', (name, expected) => {
+    expect([...new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')))].sort()).toEqual(expected);
+  });
+
+  it('only provision may create or write secrets; the reconciling steps read and delete them under clusterless/', () => {
+    for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[]) {
+      const secrets = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+      expect(secrets, name).toHaveLength(1);
+      expect(JSON.stringify(secrets[0]!.Resource), name).toContain(':secret:clusterless/*');
+    }
+  });
+
+  it("the API may read the clusters' certificates only, not machines' bootstrap secrets", () => {
+    const read = allowing('http', 'secretsmanager:GetSecretValue');
+    expect(read).toHaveLength(1);
+    expect(JSON.stringify(read[0]!.Resource)).toContain(':secret:clusterless/*/*/certificates-??????');
+  });
+
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'http'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
+    const decrypt = allowing(name, 'kms:Decrypt').filter((s) => JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.secrets.key)));
+    expect(decrypt.length).toBeGreaterThan(0);
+    for (const s of decrypt) expect(JSON.stringify(s.Condition)).toContain('secretsmanager.');
+  });
+
+  it.each([
+    ['provision', ['elasticloadbalancing:RegisterTargets']],
+    ['reconcile', ['elasticloadbalancing:DeregisterTargets']],
+    ['rollout', ['elasticloadbalancing:DeregisterTargets']],
+    ['remediate', ['elasticloadbalancing:DeregisterTargets']],
+    ['teardown', ['elasticloadbalancing:DeregisterTargets']],
+    ['http', []],
+    ['stream', []],
+    ['sweep', []],
+    ['instance-events', []],
+    ['fleet-resource', []],
+  ] as [HandlerName, string[]][])('%s: target groups %j, only those tagged with a cluster', (name, expected) => {
+    const lb = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('elasticloadbalancing:')));
+    expect(lb.flatMap(actionsOf).sort()).toEqual(expected);
+    for (const s of lb) {
+      expect(JSON.stringify(s.Resource)).toContain(':targetgroup/*/*');
+      expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+    }
+  });
+});
+
+describe('the instance role (grantFetchBootstrapData)', () => {
+  it("may read and delete machines' bootstrap secrets only, and decrypt only through Secrets Manager", () => {
+    // Prepare: a node role as a user defines it, in a stack of its own
+    const stack = new Stack(new App(), 'Nodes');
+    const secrets = new BootstrapSecrets(stack, 'Secrets');
+    const role = new iam.Role(stack, 'NodeRole', { roleName: 'clusterless-node-test', assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    // Act
+    secrets.grantFetchBootstrapData(role);
+    const stmts = statementsOfRole(Template.fromStack(stack), logicalId(stack, role));
+    // Assess
+    const fetch = stmts.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(fetch).toHaveLength(1);
+    expect(actionsOf(fetch[0]!).sort()).toEqual(['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(fetch[0]!.Resource)).toContain(':secret:clusterless/*/*/machines/*');
+    const kms = stmts.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    expect(kms.flatMap(actionsOf)).toEqual(['kms:Decrypt']);
+    expect(JSON.stringify(kms[0]!.Condition)).toContain('secretsmanager.');
   });
 });
 

@@ -47,6 +47,11 @@ export interface HttpResponse {
 
 export interface RouterDeps {
   store: Store;
+  /**
+   * The admin kubeconfig of a workload cluster, signed by its CA (issue 8); undefined when it has none (yet).
+   * Without the hook the route answers 404, as on the simulator.
+   */
+  kubeconfig?: (namespace: string, clusterName: string) => Promise<string | undefined>;
   /** Told about every error that became a 500, so the host can log it. */
   onInternalError?(err: unknown): void;
 }
@@ -57,7 +62,8 @@ type Route =
   | { type: 'healthz' | 'openapi' | 'apis' | 'group' | 'resources' }
   | { type: 'list-all'; def: KindDef }
   | { type: 'collection'; def: KindDef; namespace: string }
-  | { type: 'object' | 'status' | 'rollback'; def: KindDef; namespace: string; name: string };
+  | { type: 'object' | 'status' | 'rollback'; def: KindDef; namespace: string; name: string }
+  | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
   healthz: ['GET'],
@@ -70,6 +76,7 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   object: ['GET', 'PUT', 'PATCH', 'DELETE'],
   status: ['GET', 'PUT', 'PATCH'],
   rollback: ['POST'],
+  kubeconfig: ['GET'],
 };
 
 /** Conflicts retried from a fresh read when the client gave no resourceVersion (nothing it saw is stale). */
@@ -112,6 +119,7 @@ function route(path: string): Route {
   if (rest.length === 5 && sub === 'status') return { type: 'status', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment')
     return { type: 'rollback', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'kubeconfig' && def.kind === 'Cluster') return { type: 'kubeconfig', def, namespace, name: name! };
   throw resourceNotFound();
 }
 
@@ -135,6 +143,7 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       return res;
     }
     const ctx: Ctx = { req, headers, method, store: deps.store };
+    if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
     return respond(status, value, yaml);
@@ -150,7 +159,7 @@ interface Ctx {
   store: Store;
 }
 
-async function dispatch(r: Route, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];
@@ -190,6 +199,16 @@ interface Key {
   def: KindDef;
   namespace: string;
   name: string;
+}
+
+/** GET .../clusters/{name}/kubeconfig: the YAML itself (not a JSON object), never cached by a proxy. */
+async function kubeconfig(r: Key, ctx: Ctx, deps: RouterDeps): Promise<HttpResponse> {
+  if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
+  await getOrThrow(r, ctx.store);
+  const text = deps.kubeconfig ? await deps.kubeconfig(r.namespace, r.name) : undefined;
+  if (text === undefined)
+    throw new ApiError('NotFound', `cluster "${r.name}" has no kubeconfig yet: its certificates are made when its first machine is bootstrapped`, { kind: r.def.plural, name: r.name });
+  return { status: 200, headers: { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' }, body: text };
 }
 
 async function getOrThrow(key: Key, store: Store): Promise<ApiObject> {

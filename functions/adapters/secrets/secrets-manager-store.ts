@@ -1,0 +1,100 @@
+/**
+ * SecretStore over AWS Secrets Manager: binary secrets encrypted with the control plane's KMS key (the key the
+ * IAM policy requires, infra/constructs/bootstrap-secrets.ts), deleted without a recovery window so a name can
+ * be used again at once. Learnt from cluster-api-provider-aws pkg/cloud/services/secretsmanager/secret.go
+ * (Create with SecretBinary and the cluster's tags; Delete with ForceDeleteWithoutRecovery, NotFound is fine).
+ */
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager';
+import { ThrottledError, type SecretStore } from '../../ports.js';
+
+/** Like the EC2 client: one SDK retry, then ThrottledError for the workflow's jittered Retry. */
+export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ maxAttempts: 2, ...config });
+}
+
+export interface SecretsManagerSecretStoreOptions {
+  client: SecretsManagerClient;
+  /** The KMS key every secret is encrypted with (SECRETS_KMS_KEY_ARN); Secrets Manager's own key when absent. */
+  kmsKeyId?: string;
+}
+
+const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'InternalServiceError', 'ServiceUnavailable', 'RequestLimitExceeded']);
+
+function code(e: unknown): string | undefined {
+  return e instanceof Error && (e as { $metadata?: unknown }).$metadata !== undefined ? e.name : undefined;
+}
+
+function mapped(e: unknown): unknown {
+  const c = code(e);
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  if (c !== undefined && (THROTTLING.has(c) || status >= 500)) return new ThrottledError(`Secrets Manager: ${c}: ${(e as Error).message}`, { cause: e });
+  return e;
+}
+
+/** Secrets Manager's answer for a secret scheduled for deletion: as good as gone. */
+const isMarkedForDeletion = (e: unknown) => code(e) === 'InvalidRequestException' && /deleted|deletion/i.test((e as Error).message);
+
+const toTags = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+
+export class SecretsManagerSecretStore implements SecretStore {
+  private readonly client: SecretsManagerClient;
+  private readonly kmsKeyId: string | undefined;
+
+  constructor(options: SecretsManagerSecretStoreOptions) {
+    this.client = options.client;
+    this.kmsKeyId = options.kmsKeyId;
+  }
+
+  async create(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretBinary: value,
+          ...(this.kmsKeyId ? { KmsKeyId: this.kmsKeyId } : {}),
+          ...(tags && Object.keys(tags).length ? { Tags: toTags(tags) } : {}),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (code(e) === 'ResourceExistsException') return false;
+      throw mapped(e);
+    }
+  }
+
+  async put(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<void> {
+    if (await this.create(name, value, tags)) return;
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId: name, SecretBinary: value }));
+    } catch (e) {
+      throw mapped(e);
+    }
+  }
+
+  async get(name: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+      if (out.SecretBinary) return out.SecretBinary;
+      return out.SecretString === undefined ? undefined : new TextEncoder().encode(out.SecretString);
+    } catch (e) {
+      if (code(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return undefined;
+      throw mapped(e);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+    } catch (e) {
+      if (code(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return;
+      throw mapped(e);
+    }
+  }
+}

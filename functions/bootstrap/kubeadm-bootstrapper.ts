@@ -1,0 +1,281 @@
+/**
+ * The kubeadm bootstrap of machines (DESIGN section 6), Cluster API's kubeadm bootstrap provider and CAPA's
+ * secure user data in one place:
+ * - the cluster's certificates are made once, on the first machine's launch, and kept in the secret store;
+ * - each machine gets a bootstrap secret (its cloud-init document: kubeadm init for the machine that
+ *   initialises the control plane, kubeadm join with a token of its own for the others, and the certificate key
+ *   for control-plane joins) and user data that only fetches and deletes that secret;
+ * - join tokens live DEFAULT_TOKEN_TTL_SECONDS and are renewed while their machine joins
+ *   (cluster-api bootstrap/kubeadm/internal/controllers/kubeadmconfig_controller.go, refreshBootstrapTokenIfNeeded);
+ * - what is left of a machine's bootstrap is deleted once its node joined or it is gone.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterSpec } from '../api/cluster.js';
+import { loadKubeConfig, type KubeconfigSource } from '../adapters/kubernetes/client.js';
+import { InvalidSpecError, ThrottledError, type BootstrapRequest, type Clock, type MachineBootstrapper, type MachineRole, type SecretStore } from '../ports.js';
+import { renderUserData } from './boothook.js';
+import { caCertHash, generateClusterCertificates, parseCertificates, serializeCertificates, type ClusterCertificates } from './certificates.js';
+import { renderCloudConfig } from './cloud-config.js';
+import { parseKubernetesVersion, renderInitConfiguration, renderJoinConfiguration, UnsupportedVersionError, type KubeadmCluster } from './kubeadm-config.js';
+import { adminKubeconfig, type Endpoint } from './kubeconfig.js';
+import { secretNames, type SecretNames } from './names.js';
+import { DEFAULT_TOKEN_TTL_SECONDS, expirationAt, generateBootstrapToken, needsRenewal } from './tokens.js';
+import { uploadedCertsData } from './uploaded-certs.js';
+import { KubernetesWorkloadBootstrapApi, WorkloadUnavailableError, type TokenInfo, type WorkloadBootstrapApi } from './workload-api.js';
+
+/** Secrets Manager's limit for a secret value. */
+export const MAX_SECRET_BYTES = 65_536;
+/** How long the control plane's own client certificate for a workload API lasts; remade at half of it. */
+export const WORKLOAD_CREDENTIALS_SECONDS = 3600;
+
+interface Log {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface KubeadmBootstrapperOptions {
+  secrets: SecretStore;
+  clock: Clock;
+  /** @default 'clusterless/' */
+  secretPrefix?: string;
+  /** @default DEFAULT_TOKEN_TTL_SECONDS */
+  tokenTtlSeconds?: number;
+  /**
+   * The kubeconfig the control plane reaches a workload API with (tests: a local kube-apiserver).
+   * @default - an admin kubeconfig for the cluster's controlPlaneEndpoint, signed by its CA
+   */
+  workloadKubeconfig?: (namespace: string, clusterName: string) => KubeconfigSource | undefined | Promise<KubeconfigSource | undefined>;
+  /** @default - the Kubernetes API through @kubernetes/client-node */
+  workloadApi?: (kubeconfig: KubeConfig, where: string) => WorkloadBootstrapApi;
+  /** How long certificates read from the secret store are kept in memory. @default 300 */
+  cacheSeconds?: number;
+  log?: Log;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class KubeadmBootstrapper implements MachineBootstrapper {
+  private readonly secrets: SecretStore;
+  private readonly clock: Clock;
+  private readonly names: SecretNames;
+  readonly tokenTtlSeconds: number;
+  private readonly cacheMs: number;
+  private readonly certCache = new Map<string, { certs: ClusterCertificates; at: number }>();
+  private readonly kubeconfigCache = new Map<string, { text: string; at: number }>();
+  private readonly apis = new Map<string, { source: KubeconfigSource; api: WorkloadBootstrapApi }>();
+
+  constructor(private readonly options: KubeadmBootstrapperOptions) {
+    this.secrets = options.secrets;
+    this.clock = options.clock;
+    this.names = secretNames(options.secretPrefix);
+    this.tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+    this.cacheMs = (options.cacheSeconds ?? 300) * 1000;
+  }
+
+  /** The secret names this bootstrapper uses (for tests and cleanup tools). */
+  get secretNames(): SecretNames {
+    return this.names;
+  }
+
+  async prepare(req: BootstrapRequest): Promise<{ userData: string }> {
+    const region = req.clusterSpec.provider.aws?.region;
+    if (!region) throw new InvalidSpecError(`cluster ${req.namespace}/${req.clusterName}: only aws clusters are bootstrapped with kubeadm`);
+    const endpoint = req.clusterSpec.controlPlaneEndpoint;
+    if (!endpoint)
+      throw new InvalidSpecError(
+        `cluster ${req.namespace}/${req.clusterName} has no spec.controlPlaneEndpoint: set it to the DNS name of the load balancer in front of the control plane`,
+      );
+    try {
+      parseKubernetesVersion(req.version);
+    } catch (err) {
+      if (err instanceof UnsupportedVersionError) throw new InvalidSpecError(`machine ${req.machineName}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    const certs = await this.ensureCertificates(req.namespace, req.clusterName, req.clusterUid);
+    const cluster = kubeadmCluster(req.clusterName, req.version, endpoint, req.clusterSpec);
+    const token = generateBootstrapToken();
+    let kubeadmConfig: string;
+    if (req.init) {
+      kubeadmConfig = renderInitConfiguration(cluster, { token, ttlSeconds: this.tokenTtlSeconds });
+    } else {
+      const controlPlane = req.role === 'control-plane';
+      await this.withWorkload(req.namespace, req.clusterName, req.clusterSpec, `prepare the join of machine ${req.machineName}`, async (api) => {
+        await api.createToken({
+          token,
+          expiration: expirationAt(this.clock.now(), this.tokenTtlSeconds),
+          description: `clusterless: join of machine ${req.namespace}/${req.machineName}`,
+          purpose: 'join',
+          machineUid: req.machineUid,
+          usages: true,
+        });
+        if (controlPlane) await this.ensureUploadedCertificates(api, certs, await api.listTokens(), true);
+      });
+      kubeadmConfig = renderJoinConfiguration(cluster, { token, caCertHashes: [caCertHash(certs.ca.cert)], ...(controlPlane ? { certificateKey: certs.certificateKey } : {}) });
+    }
+    const document = renderCloudConfig({ version: req.version, mode: req.init ? 'init' : 'join', kubeadmConfig, ...(req.init ? { certificates: certs } : {}) });
+    const bytes = encoder.encode(document);
+    if (bytes.length > MAX_SECRET_BYTES) throw new InvalidSpecError(`the bootstrap data of machine ${req.machineName} is ${bytes.length} bytes; Secrets Manager holds at most ${MAX_SECRET_BYTES}`);
+    const secretId = this.names.machine(req.namespace, req.clusterName, req.machineUid);
+    await this.secrets.put(secretId, bytes, {
+      'clusterless.dev/cluster': `${req.namespace}/${req.clusterName}`,
+      'clusterless.dev/machine-uid': req.machineUid,
+      'clusterless.dev/machine-name': req.machineName,
+      'clusterless.dev/role': req.role,
+    });
+    return { userData: renderUserData({ secretId, region }) };
+  }
+
+  async release(target: { namespace: string; clusterName: string; machineUid: string; clusterSpec?: ClusterSpec }): Promise<void> {
+    await this.secrets.delete(this.names.machine(target.namespace, target.clusterName, target.machineUid));
+    // Note: only when the caller knows the workload API answers (the node just joined). A machine that goes
+    // during a teardown has nobody to ask, and its token expires by itself within the TTL.
+    if (!target.clusterSpec) return;
+    try {
+      await this.withWorkload(target.namespace, target.clusterName, target.clusterSpec, 'delete join tokens', async (api) => {
+        for (const t of await api.listTokens()) if (t.purpose === 'join' && t.machineUid === target.machineUid) await api.deleteToken(t.id);
+      });
+    } catch (err) {
+      if (!(err instanceof ThrottledError)) throw err;
+      this.options.log?.warn('join tokens of a joined machine not deleted; they expire by themselves', { namespace: target.namespace, clusterName: target.clusterName, error: err.message });
+    }
+  }
+
+  async renew(
+    namespace: string,
+    clusterName: string,
+    clusterSpec: ClusterSpec,
+    joining: readonly { machineUid: string; role: MachineRole }[],
+  ): Promise<{ requeueAfterSeconds?: number }> {
+    if (joining.length === 0 || !clusterSpec.provider.aws) return {};
+    const requeue = { requeueAfterSeconds: Math.max(1, Math.floor(this.tokenTtlSeconds / 3)) };
+    const certs = await this.certificates(namespace, clusterName);
+    if (!certs) return requeue;
+    const uids = new Set(joining.map((j) => j.machineUid));
+    const now = this.clock.now();
+    try {
+      await this.withWorkload(namespace, clusterName, clusterSpec, 'renew join tokens', async (api) => {
+        const tokens = await api.listTokens();
+        for (const t of tokens.filter((x) => x.purpose === 'join' && x.machineUid)) {
+          if (!uids.has(t.machineUid!)) await api.deleteToken(t.id);
+          else if (needsRenewal(t.expiration, now, this.tokenTtlSeconds)) await api.setTokenExpiration(t.id, expirationAt(now, this.tokenTtlSeconds));
+        }
+        if (joining.some((j) => j.role === 'control-plane')) await this.ensureUploadedCertificates(api, certs, tokens, false);
+      });
+    } catch (err) {
+      if (!(err instanceof ThrottledError)) throw err;
+      this.options.log?.warn('join tokens not renewed now; tried again soon', { namespace, clusterName, error: err.message });
+    }
+    return requeue;
+  }
+
+  async releaseCluster(namespace: string, clusterName: string): Promise<void> {
+    await this.secrets.delete(this.names.certificates(namespace, clusterName));
+    this.certCache.delete(`${namespace}/${clusterName}`);
+    this.kubeconfigCache.delete(`${namespace}/${clusterName}`);
+  }
+
+  async adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec): Promise<string | undefined> {
+    const endpoint = clusterSpec.controlPlaneEndpoint;
+    if (!endpoint) return undefined;
+    const certificates = await this.certificates(namespace, clusterName);
+    if (!certificates) return undefined;
+    return adminKubeconfig({ clusterName, endpoint, certificates, now: this.clock.now() });
+  }
+
+  /**
+   * The kubeconfig the control plane itself uses for a workload cluster (node reads, drains, tokens): a short-lived
+   * admin certificate, remade at half its life. Undefined when the cluster has no certificates or no endpoint.
+   */
+  async workloadKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec | undefined): Promise<KubeconfigSource | undefined> {
+    if (this.options.workloadKubeconfig) return this.options.workloadKubeconfig(namespace, clusterName);
+    const endpoint = clusterSpec?.controlPlaneEndpoint;
+    if (!endpoint) return undefined;
+    const key = `${namespace}/${clusterName}`;
+    const now = this.clock.now();
+    const cached = this.kubeconfigCache.get(key);
+    if (cached && now.getTime() - cached.at < (WORKLOAD_CREDENTIALS_SECONDS * 1000) / 2 && cached.text.includes(endpoint.host)) return cached.text;
+    const certificates = await this.certificates(namespace, clusterName);
+    if (!certificates) return undefined;
+    const text = adminKubeconfig({ clusterName, endpoint, certificates, now, validitySeconds: WORKLOAD_CREDENTIALS_SECONDS });
+    this.kubeconfigCache.set(key, { text, at: now.getTime() });
+    return text;
+  }
+
+  /** The cluster's certificates, or undefined when none were made yet. */
+  async certificates(namespace: string, clusterName: string): Promise<ClusterCertificates | undefined> {
+    const key = `${namespace}/${clusterName}`;
+    const now = this.clock.now().getTime();
+    const cached = this.certCache.get(key);
+    if (cached && now - cached.at < this.cacheMs) return cached.certs;
+    const raw = await this.secrets.get(this.names.certificates(namespace, clusterName));
+    if (!raw) return undefined;
+    const certs = parseCertificates(decoder.decode(raw));
+    this.certCache.set(key, { certs, at: now });
+    return certs;
+  }
+
+  /** The cluster's certificates, made now if there are none; two launches at once agree on the first. */
+  async ensureCertificates(namespace: string, clusterName: string, clusterUid?: string): Promise<ClusterCertificates> {
+    const existing = await this.certificates(namespace, clusterName);
+    if (existing) return existing;
+    const made = generateClusterCertificates(this.clock.now());
+    const name = this.names.certificates(namespace, clusterName);
+    const created = await this.secrets.create(name, encoder.encode(serializeCertificates(made)), {
+      'clusterless.dev/cluster': `${namespace}/${clusterName}`,
+      ...(clusterUid ? { 'clusterless.dev/cluster-uid': clusterUid } : {}),
+    });
+    if (created) {
+      this.certCache.set(`${namespace}/${clusterName}`, { certs: made, at: this.clock.now().getTime() });
+      return made;
+    }
+    const winner = await this.certificates(namespace, clusterName);
+    if (!winner) throw new ThrottledError(`the certificates of ${namespace}/${clusterName} exist but cannot be read yet; retry`);
+    return winner;
+  }
+
+  /** kubeadm-certs for control-plane joins, owned by a proxy token renewed like join tokens. */
+  private async ensureUploadedCertificates(api: WorkloadBootstrapApi, certs: ClusterCertificates, tokens: TokenInfo[], upload: boolean): Promise<void> {
+    const now = this.clock.now();
+    const expiration = expirationAt(now, this.tokenTtlSeconds);
+    const proxy = tokens.find((t) => t.purpose === 'uploaded-certs');
+    if (!proxy) {
+      const token = generateBootstrapToken();
+      await api.createToken({ token, expiration, description: 'clusterless: owns kubeadm-certs and gives it its TTL', purpose: 'uploaded-certs', usages: false });
+      await api.uploadCertificates(uploadedCertsData(certs), token.id);
+      return;
+    }
+    if (needsRenewal(proxy.expiration, now, this.tokenTtlSeconds)) await api.setTokenExpiration(proxy.id, expiration);
+    if (upload) await api.uploadCertificates(uploadedCertsData(certs), proxy.id);
+  }
+
+  /** Runs `fn` against the cluster's workload API; an unreachable API is a ThrottledError (retried with jitter). */
+  private async withWorkload(namespace: string, clusterName: string, spec: ClusterSpec, what: string, fn: (api: WorkloadBootstrapApi) => Promise<void>): Promise<void> {
+    const source = await this.workloadKubeconfig(namespace, clusterName, spec);
+    if (!source) throw new ThrottledError(`${what}: the workload API of ${namespace}/${clusterName} cannot be reached yet (no certificates or endpoint)`);
+    // One client per cluster, made again when its kubeconfig changes (renewed credentials, another endpoint).
+    const key = `${namespace}/${clusterName}`;
+    let api = this.apis.get(key)?.source === source ? this.apis.get(key)!.api : undefined;
+    if (!api) {
+      const kc = loadKubeConfig(source);
+      api = this.options.workloadApi?.(kc, key) ?? new KubernetesWorkloadBootstrapApi(kc, `the workload API of ${key}`);
+      this.apis.set(key, { source, api });
+    }
+    try {
+      await fn(api);
+    } catch (err) {
+      if (err instanceof WorkloadUnavailableError) throw new ThrottledError(`${what}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+}
+
+function kubeadmCluster(clusterName: string, version: string, endpoint: Endpoint, spec: ClusterSpec): KubeadmCluster {
+  return {
+    clusterName,
+    version,
+    controlPlaneEndpoint: endpoint,
+    podSubnets: spec.clusterNetwork.pods.cidrBlocks,
+    serviceSubnets: spec.clusterNetwork.services.cidrBlocks,
+    dnsDomain: spec.clusterNetwork.serviceDomain,
+  };
+}

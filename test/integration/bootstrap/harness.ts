@@ -1,0 +1,220 @@
+/**
+ * The whole control plane with the kubeadm bootstrap on emulators: the workflow runtime of the embedded host
+ * (local/runtime.ts) over EC2, Secrets Manager and ELBv2 on moto_server, nodes simulated from the instances,
+ * and the workload API (join tokens, uploaded certificates) on a real kube-apiserver. Every log line is kept,
+ * so tests can scan them for secrets.
+ */
+import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { MemoryStore } from '../../../functions/adapters/memory/index.js';
+import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
+import { Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
+import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
+import { SimulatedNodes } from '../../../functions/adapters/sim/index.js';
+import { handleRequest, type HttpResponse } from '../../../functions/api/http/index.js';
+import type { ApiObject } from '../../../functions/api/kind.js';
+import { KubeadmBootstrapper, kubeconfigSources } from '../../../functions/bootstrap/index.js';
+import type { NodeFact } from '../../../functions/core/observed.js';
+import { noWorkloadsDrainer, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore } from '../../../functions/ports.js';
+import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { ControlPlaneRuntime } from '../../../local/runtime.js';
+import { scaledClock, type ScaledClock } from '../../../local/scaled-clock.js';
+import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
+import { clusterManifests, NS_PATH } from '../../support/control-plane.js';
+import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
+
+export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/6f1c1b52-1f5e-4d2b-9b1e-2d2f0c1e4a11';
+
+export interface LogLine {
+  level: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** Records every secret name written and deleted, and passes through. */
+export class RecordingSecretStore implements SecretStore {
+  readonly written: string[] = [];
+  readonly deleted: string[] = [];
+  constructor(readonly inner: SecretStore) {}
+  async create(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<boolean> {
+    const created = await this.inner.create(name, value, tags);
+    if (created) this.written.push(name);
+    return created;
+  }
+  async put(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<void> {
+    await this.inner.put(name, value, tags);
+    this.written.push(name);
+  }
+  get(name: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(name);
+  }
+  async delete(name: string): Promise<void> {
+    await this.inner.delete(name);
+    this.deleted.push(name);
+  }
+}
+
+export interface BootstrapWorld {
+  runtime: ControlPlaneRuntime;
+  store: MemoryStore;
+  clock: ScaledClock;
+  ec2: ReturnType<typeof motoEc2Client>;
+  elb: ElasticLoadBalancingV2Client;
+  network: MotoNetwork;
+  targetGroupArn: string;
+  secrets: RecordingSecretStore;
+  bootstrap: KubeadmBootstrapper;
+  logs: LogLine[];
+  /** Instances whose node never registers (a machine that never joins). */
+  neverJoins: Set<string>;
+  /** Target registrations and instance terminations, in the order they happened (`register i-1`, `terminate i-1`). */
+  events: string[];
+  api(method: string, path: string, body?: unknown): Promise<HttpResponse & { json: any }>;
+  waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export interface BootstrapWorldOptions {
+  motoEndpoint: string;
+  /** The workload API the bootstrap makes tokens in (a real kube-apiserver's admin kubeconfig). */
+  workloadKubeconfig: string;
+  timeScale?: number;
+  nodes?: (sim: NodeReader) => NodeReader;
+  drainer?: NodeDrainer;
+}
+
+export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<BootstrapWorld> {
+  const timeScale = o.timeScale ?? 40;
+  const clock = scaledClock({ timeScale });
+  const store = new MemoryStore({ clock });
+  const ec2 = motoEc2Client(o.motoEndpoint);
+  const network = await createMotoNetwork(ec2);
+  const elb = createElbv2Client(emulatorClientConfig(o.motoEndpoint));
+  const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance' }));
+  const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+  const events: string[] = [];
+  const ec2Provider = new Ec2MachineProvider({ client: ec2, clock });
+  const provider: MachineProvider = {
+    create: (spec) => ec2Provider.create(spec),
+    describe: (ns, c) => ec2Provider.describe(ns, c),
+    delete: async (target) => {
+      await ec2Provider.delete(target);
+      events.push(`terminate ${target.instanceId ?? target.machineUid}`);
+    },
+  };
+  const elbTargets = new Elbv2LoadBalancerTargets(elb);
+  const loadBalancer: LoadBalancerTargets = {
+    register: async (tg, t) => {
+      await elbTargets.register(tg, t);
+      events.push(`register ${t.instanceId}`);
+    },
+    deregister: async (tg, t) => {
+      await elbTargets.deregister(tg, t);
+      events.push(`deregister ${t.instanceId}`);
+    },
+  };
+  const neverJoins = new Set<string>();
+  const sim = new SimulatedNodes({ provider, clock, readySeconds: 10 });
+  const joinable: NodeReader = { listNodes: async (ns, c) => (await sim.listNodes(ns, c)).filter((n: NodeFact) => !neverJoins.has(n.providerID?.split('/').pop() ?? '')) };
+  const secrets = new RecordingSecretStore(new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(o.motoEndpoint)), kmsKeyId: KMS_KEY_ARN }));
+  const logs: LogLine[] = [];
+  const log = {
+    info: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
+    warn: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
+    error: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
+  };
+  const bootstrap = new KubeadmBootstrapper({ secrets, clock, workloadKubeconfig: () => o.workloadKubeconfig, log });
+  const deps: WorkflowDeps = {
+    store,
+    provider,
+    nodes: o.nodes ? o.nodes(joinable) : joinable,
+    drainer: o.drainer ?? noWorkloadsDrainer,
+    clock,
+    timer: scaledTimer(timeScale),
+    holder: () => 'bootstrap-test',
+    pollSeconds: 5,
+    log,
+    bootstrap,
+    loadBalancer,
+  };
+  const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30 });
+  await runtime.start();
+  const { adminKubeconfig } = kubeconfigSources(bootstrap, store);
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await handleRequest(
+      {
+        method,
+        path,
+        query: {},
+        headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      },
+      { store: runtime.store, kubeconfig: adminKubeconfig },
+    );
+    let json: any;
+    try {
+      json = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { ...res, json };
+  };
+  return {
+    runtime,
+    store,
+    clock,
+    ec2,
+    elb,
+    network,
+    targetGroupArn,
+    secrets,
+    bootstrap,
+    logs,
+    neverJoins,
+    events,
+    api,
+    async waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      let last: unknown;
+      for (;;) {
+        try {
+          const v = await check();
+          if (v) return v;
+          last = v;
+        } catch (err) {
+          last = err;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop: () => runtime.stop(),
+  };
+}
+
+/** The manifests of an aws cluster with a control-plane endpoint and target group, for kubeadm. */
+export function bootstrapClusterManifests(o: { name: string; network: MotoNetwork; targetGroupArn: string; controlPlaneReplicas: number; workers: number; version: string }) {
+  return clusterManifests({ name: o.name, network: o.network, controlPlaneReplicas: o.controlPlaneReplicas, workers: o.workers, version: o.version }).map((m) => {
+    if (m.plural !== 'clusters') return m;
+    const spec = m.object.spec as { provider: { aws: Record<string, unknown> } };
+    return {
+      ...m,
+      object: {
+        ...m.object,
+        spec: {
+          ...spec,
+          controlPlaneEndpoint: { host: `${o.name}-cp.example.internal`, port: 6443 },
+          provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: o.targetGroupArn } } },
+        },
+      },
+    };
+  });
+}
+
+export async function applyManifests(world: BootstrapWorld, manifests: { plural: string; object: unknown }[], namespace = 'default'): Promise<void> {
+  for (const m of manifests) {
+    const r = await world.api('POST', `${NS_PATH}/${namespace}/${m.plural}`, m.object);
+    if (r.status !== 201) throw new Error(`create ${m.plural}: ${r.status} ${r.body}`);
+  }
+}
+
+export type { ApiObject };
