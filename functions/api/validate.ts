@@ -83,7 +83,8 @@ export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+    // defineProperty, not assignment: a "__proto__" key must stay data (and be refused), never become the prototype.
+    for (const [k, v] of Object.entries(value)) if (v !== null) Object.defineProperty(out, k, { value: withoutNulls(v), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;

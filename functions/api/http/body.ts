@@ -35,14 +35,38 @@ export function parseObjectBody(body: string | undefined, contentType: string | 
   return requireObject(isYaml(type) ? parseYaml(body ?? '') : parseJson(body ?? ''));
 }
 
+/** Deeper than any field of any kind: past it a body is refused before any recursive code walks it. */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * Refuses what later code must never see: nesting deep enough to overflow the stack of a recursive walk
+ * (validation, merge patch), and a "__proto__" key, which object copies by assignment drop or turn into a
+ * prototype. Iterative, so it cannot overflow itself.
+ */
+export function checkStructure(value: unknown): void {
+  const stack: [unknown, number, string][] = [[value, 1, '']];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_NESTING_DEPTH) throw badRequest(`the request body nests deeper than ${MAX_NESTING_DEPTH} levels`);
+    for (const [k, child] of Object.entries(v)) {
+      if (k === '__proto__') throw badRequest(`the request body has a key "__proto__"${path ? ` in ${path}` : ''}, which no field is called`);
+      stack.push([child, depth + 1, path ? `${path}.${k}` : k]);
+    }
+  }
+}
+
 export function parseJson(body: string): unknown {
   checkSize(body);
   if (body.trim() === '') throw badRequest('the request body is empty; send one object');
+  let value: unknown;
   try {
-    return JSON.parse(body);
+    value = JSON.parse(body);
   } catch (e) {
     throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
   }
+  checkStructure(value);
+  return value;
 }
 
 export function parseYaml(body: string): unknown {
@@ -55,12 +79,15 @@ export function parseYaml(body: string): unknown {
     throw badRequest(`the request body holds ${docs.length} YAML documents; send one object per request`);
   const doc = docs[0]!;
   if (doc.errors.length > 0) throw badRequest(`the request body is not valid YAML: ${doc.errors[0]!.message}`);
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (e) {
     // The yaml package throws here on alias bombs ("Excessive alias count").
     throw badRequest(`the request body is not acceptable YAML: ${(e as Error).message}`);
   }
+  checkStructure(value);
+  return value;
 }
 
 export function requireObject(value: unknown): Record<string, unknown> {

@@ -58,6 +58,9 @@ export interface RouterDeps {
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
 
+/** A client's value in a message; never String(), which throws on an object whose toString is not a function. */
+const shownValue = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v));
+
 type Route =
   | { type: 'healthz' | 'openapi' | 'apis' | 'group' | 'resources' }
   | { type: 'list-all'; def: KindDef }
@@ -237,13 +240,13 @@ function checkBody(body: Record<string, unknown>, def: KindDef, namespace: strin
   const apiVersion = body['apiVersion'] ?? API_VERSION;
   const kind = body['kind'] ?? def.kind;
   if (apiVersion !== API_VERSION || kind !== def.kind)
-    throw badRequest(`the body is a ${String(kind)} of ${String(apiVersion)}, but the URL is for ${def.plural} (${def.kind} of ${API_VERSION})`);
+    throw badRequest(`the body is a ${shownValue(kind)} of ${shownValue(apiVersion)}, but the URL is for ${def.plural} (${def.kind} of ${API_VERSION})`);
   const meta = body['metadata'] ?? {};
   if (!isPlainObject(meta)) return { ...body, apiVersion, kind }; // validation names the field
   if (meta['namespace'] !== undefined && meta['namespace'] !== namespace)
-    throw badRequest(`the namespace of the provided object (${String(meta['namespace'])}) does not match the namespace sent on the request (${namespace})`);
+    throw badRequest(`the namespace of the provided object (${shownValue(meta['namespace'])}) does not match the namespace sent on the request (${namespace})`);
   if (name !== undefined && meta['name'] !== undefined && meta['name'] !== name)
-    throw badRequest(`the name of the object (${String(meta['name'])}) does not match the name on the URL (${name})`);
+    throw badRequest(`the name of the object (${shownValue(meta['name'])}) does not match the name on the URL (${name})`);
   return { ...body, apiVersion, kind, metadata: { ...meta, namespace, ...(name !== undefined ? { name } : {}) } };
 }
 

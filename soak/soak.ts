@@ -1,0 +1,569 @@
+/**
+ * The chaos soak (issue 10): the embedded host's runtime (real state machines on the local ASL engine, the
+ * real task code, the HTTP router) over one store and the simulated cloud, with a time-scaled clock. A seeded
+ * stream of user operations (applies, scales, upgrades, rollbacks, pauses, deletes, writers racing on one
+ * object) meets a seeded stream of faults (tasks crashing before or after their effect, store throttling and
+ * lost races, provider throttling and capacity errors, machines killed, nodes NotReady, the workload API
+ * unreachable, the host stopped and started again). At checkpoints the faults stop and the fleet must settle;
+ * then every invariant is checked. Everything is reported as JSON lines.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryStore } from '../functions/adapters/memory/index.js';
+import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
+import { SimCloud, SimMachineProvider, SimNodeReader } from '../functions/adapters/sim/index.js';
+import { handleRequest } from '../functions/api/http/index.js';
+import type { ApiObject } from '../functions/api/kind.js';
+import type { MachineHealthCheck } from '../functions/api/machine-health-check.js';
+import type { Machine } from '../functions/api/machine.js';
+import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
+import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.js';
+import { ControlPlaneRuntime } from '../local/runtime.js';
+import { scaledClock } from '../local/scaled-clock.js';
+import type { TaskFunctionName } from '../statemachines/loader.js';
+import { withContext } from './context.js';
+import { FaultStore, type StoreFault } from './fault-store.js';
+import { Fence } from './fence.js';
+import { WriteLedger } from './ledger.js';
+import { API_VERSION, NAMESPACE, clusterManifests, nextPatch, randomShape, type ClusterShape } from './manifests.js';
+import { instanceViolations, notConverged, notGone } from './convergence.js';
+import { Random } from './random.js';
+import { FleetWatch, type Violation } from './watch.js';
+
+export interface FaultRates {
+  /** Per task invocation: the task throws before it runs. */
+  taskCrashBefore: number;
+  /** Per task invocation: the task runs, then throws (its effect happened; the workflow sees a failure). */
+  taskCrashAfter: number;
+  /** Per store write made by a task. */
+  storeThrottleBefore: number;
+  storeThrottleAfter: number;
+  storeLostRace: number;
+  /** Share of the stream's steps that inject a fault rather than make a user operation. */
+  faultSteps: number;
+}
+
+export const DEFAULT_RATES: FaultRates = {
+  taskCrashBefore: 0.03,
+  taskCrashAfter: 0.03,
+  storeThrottleBefore: 0.01,
+  storeThrottleAfter: 0.01,
+  storeLostRace: 0.01,
+  faultSteps: 0.35,
+};
+
+export interface SoakOptions {
+  seed: number;
+  /** Steps of the stream (each one operation or one fault). */
+  ops: number;
+  /** Wall-clock bound of the stream; settling at checkpoints is bounded separately by settleSeconds. */
+  minutes: number;
+  /** Live clusters at most. */
+  clusters?: number;
+  timeScale?: number;
+  store?: 'memory' | 'dynalite';
+  /** Wall-clock seconds a checkpoint waits for the fleet to converge before it reports a violation. */
+  settleSeconds?: number;
+  /** Checkpoints during the stream, besides the final one. */
+  checkpoints?: number;
+  /** Real milliseconds between steps, at most. */
+  pauseMs?: number;
+  rates?: Partial<FaultRates>;
+  /** Every JSON line: operations, faults, checkpoints, violations, the summary. */
+  emit?: (line: Record<string, unknown>) => void;
+}
+
+export interface SoakSummary {
+  seed: number;
+  steps: number;
+  operations: Record<string, number>;
+  faults: Record<string, number>;
+  accepted: number;
+  refused: number;
+  restarts: number;
+  checkpoints: number;
+  violations: Violation[];
+  watched: FleetWatch['counts'];
+  durationSeconds: number;
+}
+
+class InjectedTaskCrash extends Error {
+  override name = 'InjectedTaskCrash';
+}
+
+interface Host {
+  generation: number;
+  fence: Fence;
+  cloud: SimCloud;
+  runtime: ControlPlaneRuntime;
+}
+
+interface ClusterModel {
+  shape: ClusterShape;
+  deleted: boolean;
+}
+
+const P = `/apis/clusterless.dev/v1alpha1/namespaces/${NAMESPACE}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const bump = (m: Record<string, number>, k: string, n = 1) => {
+  m[k] = (m[k] ?? 0) + n;
+};
+
+export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
+  const started = Date.now();
+  const emit = options.emit ?? (() => {});
+  const rates = { ...DEFAULT_RATES, ...options.rates };
+  const timeScale = options.timeScale ?? 40;
+  const maxClusters = options.clusters ?? 3;
+  const settleMs = (options.settleSeconds ?? 120) * 1000;
+  const checkpoints = options.checkpoints ?? 2;
+  const pauseMs = options.pauseMs ?? 250;
+  const deadline = started + options.minutes * 60_000;
+  // Two streams: the script (operations and discrete faults) replays from the seed; the per-call faults are
+  // drawn as calls happen, whose number depends on timing, so they must not shift the script.
+  // Each step draws from a stream of its own, seeded by the script: a step that finds nothing to act on (no
+  // running machine to kill yet) draws less, and must not shift the steps after it.
+  const script = new Random(options.seed);
+  let rng = new Random(options.seed);
+  const callRng = new Random(options.seed ^ 0x5bd1e995);
+
+  const operations: Record<string, number> = {};
+  const faults: Record<string, number> = {};
+  const violations: Violation[] = [];
+  let refused = 0;
+  let restarts = 0;
+  let checkpointsDone = 0;
+  let step = 0;
+  let faultsOn = true;
+
+  const violation = (v: Violation) => {
+    violations.push(v);
+    emit({ type: 'violation', step, ...v });
+  };
+  const fault = (name: string, detail: Record<string, unknown> = {}) => {
+    bump(faults, name);
+    emit({ type: 'fault', step, fault: name, ...detail });
+  };
+
+  const clock = scaledClock({ timeScale });
+  let cloudNow: SimCloud | undefined;
+  // The world's view of a machine: its instance alive and its node Ready in the simulated cloud now.
+  const nodeReady = (m: Machine): boolean => {
+    const cloud = cloudNow;
+    if (!cloud) return false;
+    if (!cloud.instances().some((i) => i.machineUid === m.metadata.uid && i.state === 'running')) return false;
+    const node = cloud.nodes(m.metadata.namespace, m.spec.clusterName).find((n) => n.name === m.metadata.name);
+    return node?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  };
+  const watch = new FleetWatch(violation, nodeReady);
+  const ledger = new WriteLedger();
+
+  // The store: memory, or dynalite (the embedded host's) in a temporary directory.
+  let base: Store;
+  const cleanups: (() => Promise<void>)[] = [];
+  if ((options.store ?? 'memory') === 'dynalite') {
+    const dir = await mkdtemp(join(tmpdir(), 'clusterless-soak-'));
+    const db = await startEmbeddedDynamoDb(join(dir, 'dynamodb'));
+    const client = createDynamoDbClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await createTable(client, 'clusterless-soak');
+    base = new DynamoDbStore({ client, tableName: 'clusterless-soak', clock });
+    cleanups.push(async () => {
+      client.destroy();
+      await db.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+  } else base = new MemoryStore({ clock });
+
+  const store = new FaultStore(base, {
+    onWrite: (e) => watch.seen(e),
+    fault: (op, _key, ctx): StoreFault | undefined => {
+      if (!faultsOn || ctx?.actor !== 'task') return undefined;
+      const r = callRng.next();
+      if (r < rates.storeThrottleBefore) return 'throttle-before';
+      if (r < rates.storeThrottleBefore + rates.storeThrottleAfter) return 'throttle-after';
+      if (r < rates.storeThrottleBefore + rates.storeThrottleAfter + rates.storeLostRace && op !== 'create') return 'lost-race';
+      return undefined;
+    },
+    onFault: (f, op, key) => fault(`store-${f}`, { op, object: `${key.kind}/${key.name}` }),
+  });
+
+  const logCounts = { warn: 0, error: 0 };
+  const log: Logger = { info: () => {}, warn: () => logCounts.warn++, error: () => logCounts.error++ };
+
+  const taskMiddleware = (task: TaskFunctionName, input: Record<string, unknown>, run: () => Promise<unknown>) =>
+    withContext({ actor: 'task', task, step: String(input.step ?? ''), startedAt: Date.now() }, async () => {
+      const r = faultsOn ? callRng.next() : 1;
+      if (r < rates.taskCrashBefore) {
+        fault('task-crash-before', { task, taskStep: input.step });
+        throw new InjectedTaskCrash(`injected crash before ${task}:${String(input.step)}`);
+      }
+      const result = await run();
+      if (r < rates.taskCrashBefore + rates.taskCrashAfter) {
+        fault('task-crash-after', { task, taskStep: input.step });
+        throw new InjectedTaskCrash(`injected crash after ${task}:${String(input.step)}`);
+      }
+      return result;
+    });
+
+  /** A provider that checks, after every launch, that the machine has one live instance only. */
+  const checkedProvider = (cloud: SimCloud): MachineProvider => {
+    const inner = new SimMachineProvider(cloud);
+    return {
+      create: async (spec) => {
+        const fact = await inner.create(spec);
+        const liveOfUid = cloud.instances().filter((i) => i.machineUid === spec.machineUid && i.state !== 'terminated');
+        if (liveOfUid.length > 1)
+          violation({ invariant: 'one-instance-per-machine', message: `machine ${spec.machineName} has ${liveOfUid.length} live instances after a launch`, detail: { machine: spec.machineName, instances: liveOfUid.map((i) => i.instanceId) } });
+        return fact;
+      },
+      describe: (ns, cluster) => inner.describe(ns, cluster),
+      delete: (target) => inner.delete(target),
+    };
+  };
+
+  const startHost = async (generation: number, cloud: SimCloud): Promise<Host> => {
+    const fence = new Fence(generation);
+    const holder = `soak-host-${generation}-${randomUUID().slice(0, 8)}`;
+    const deps: WorkflowDeps = {
+      store: fence.guard<Store>(store),
+      provider: fence.guard(checkedProvider(cloud)),
+      nodes: fence.guard(new SimNodeReader(cloud)),
+      drainer: noWorkloadsDrainer,
+      clock,
+      timer: scaledTimer(timeScale),
+      holder: () => holder,
+      pollSeconds: 5,
+      log,
+    };
+    const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30, taskMiddleware });
+    cloudNow = cloud;
+    await runtime.start();
+    return { generation, fence, cloud, runtime };
+  };
+
+  let host = await startHost(0, new SimCloud({ clock, seed: options.seed }));
+
+  /** The host stops as if it crashed: cut off first, then its executions aborted; a new one starts over the same state. */
+  const restartHost = async () => {
+    const old = host;
+    old.fence.drop();
+    await old.runtime.stop();
+    // The new host reads the simulated cloud from its saved state, as the embedded host does from its file.
+    const cloud = SimCloud.fromJSON(old.cloud.toJSON(), { clock });
+    host = await startHost(old.generation + 1, cloud);
+    restarts++;
+  };
+
+  const api = (method: string, path: string, body?: unknown) =>
+    withContext({ actor: 'api', startedAt: Date.now() }, async () => {
+      const res = await handleRequest(
+        {
+          method,
+          path,
+          query: {},
+          headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        },
+        { store: host.runtime.store, onInternalError: (err) => violation({ invariant: 'no-internal-error', message: `${method} ${path}: ${(err as Error).stack ?? String(err)}` }) },
+      );
+      if (res.status >= 500) violation({ invariant: 'no-internal-error', message: `${method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}` });
+      return { status: res.status, json: res.body ? (JSON.parse(res.body) as ApiObject & Record<string, unknown>) : undefined };
+    });
+
+  const record = (op: string, detail: Record<string, unknown>) => {
+    bump(operations, op);
+    emit({ type: 'op', step, op, ...detail });
+  };
+
+  /** A write answered: 2xx goes to the ledger, anything else counts as refused. */
+  const write = async (method: string, path: string, body: unknown, cluster: string | undefined) => {
+    const r = await api(method, path, body);
+    if (r.status < 300 && r.json) {
+      // A deleted machine is replaced under a new name: only a cluster's deletion is a lasting intent.
+      const [plural, name] = path.split('/').slice(-2) as [string, string];
+      if (method === 'DELETE') {
+        if (plural === 'clusters') ledger.acceptDelete('Cluster', NAMESPACE, name);
+      } else ledger.accept(r.json, cluster);
+    } else if (r.status >= 300) refused++;
+    return r;
+  };
+
+  // --- the model of what the soak declared ---------------------------------------------------------------
+  const clusters = new Map<string, ClusterModel>();
+  let clusterCounter = 0;
+  const liveClusters = () => [...clusters.entries()].filter(([, c]) => !c.deleted).map(([n]) => n);
+
+  const createCluster = async () => {
+    const name = `s${options.seed}-c${++clusterCounter}`;
+    const shape = randomShape(rng, name);
+    clusters.set(name, { shape, deleted: false });
+    const statuses: number[] = [];
+    for (const m of clusterManifests(shape)) {
+      const r = await write('POST', `${P}/${m.plural}`, m.object, m.plural === 'machineclasses' ? undefined : name);
+      statuses.push(r.status);
+    }
+    record('create-cluster', { cluster: name, shape, statuses });
+  };
+
+  const get = async (plural: string, name: string) => (await api('GET', `${P}/${plural}/${name}`)).json as (ApiObject & { spec: Record<string, any> }) | undefined;
+
+  const userOperation = async () => {
+    const live = liveClusters();
+    if (live.length === 0 || (live.length < maxClusters && rng.chance(0.25))) return createCluster();
+    const c = rng.pick(live);
+    const md = `${c}-md`;
+    const op = rng.weighted({
+      scale: 4,
+      'scale-control-plane': 1,
+      upgrade: 3,
+      'upgrade-control-plane': 1,
+      rollback: 2,
+      pause: 1,
+      resume: 2,
+      apply: 2,
+      'race-replace': 2,
+      'race-patch': 2,
+      'delete-machine': 1,
+      'delete-cluster': live.length > 1 ? 1 : 0.2,
+    });
+    switch (op) {
+      case 'scale': {
+        const replicas = rng.int(0, 5);
+        const r = await write('PATCH', `${P}/machinedeployments/${md}`, { spec: { replicas } }, c);
+        return record(op, { cluster: c, replicas, status: r.status });
+      }
+      case 'scale-control-plane': {
+        const cp = await get('controlplanes', `${c}-cp`);
+        const replicas = cp?.spec.replicas === 3 ? 1 : 3;
+        const r = await write('PATCH', `${P}/controlplanes/${c}-cp`, { spec: { replicas } }, c);
+        return record(op, { cluster: c, replicas, status: r.status });
+      }
+      case 'upgrade': {
+        const cur = await get('machinedeployments', md);
+        const version = nextPatch(String(cur?.spec.template?.spec?.version ?? ''));
+        const r = await write('PATCH', `${P}/machinedeployments/${md}`, { spec: { template: { spec: { version } } } }, c);
+        return record(op, { cluster: c, version, status: r.status });
+      }
+      case 'upgrade-control-plane': {
+        const cur = await get('controlplanes', `${c}-cp`);
+        const version = nextPatch(String(cur?.spec.version ?? ''));
+        const r = await write('PATCH', `${P}/controlplanes/${c}-cp`, { spec: { version } }, c);
+        return record(op, { cluster: c, version, status: r.status });
+      }
+      case 'rollback': {
+        const r = await write('POST', `${P}/machinedeployments/${md}/rollback`, { toRevision: 0 }, c);
+        return record(op, { cluster: c, status: r.status });
+      }
+      case 'pause':
+      case 'resume': {
+        const r = await write('PATCH', `${P}/machinedeployments/${md}`, { spec: { paused: op === 'pause' } }, c);
+        return record(op, { cluster: c, status: r.status });
+      }
+      case 'apply': {
+        // kubectl apply of an edited manifest: PUT of the object read, guarded by its resourceVersion.
+        const cur = await get('machinedeployments', md);
+        if (!cur) return record(op, { cluster: c, status: 404 });
+        const replicas = rng.int(0, 5);
+        const { status: _s, ...rest } = cur as ApiObject & Record<string, unknown>;
+        const r = await write('PUT', `${P}/machinedeployments/${md}`, { ...rest, spec: { ...cur.spec, replicas } }, c);
+        return record(op, { cluster: c, replicas, status: r.status });
+      }
+      case 'race-replace': {
+        // Two clients replace the same object from the same resourceVersion: exactly one may win.
+        const cur = await get('machinedeployments', md);
+        if (!cur) return record(op, { cluster: c, status: 404 });
+        const { status: _s, ...rest } = cur as ApiObject & Record<string, unknown>;
+        const [a, b] = [rng.int(0, 5), rng.int(0, 5)];
+        const rs = await Promise.all([a, b].map((replicas) => write('PUT', `${P}/machinedeployments/${md}`, { ...rest, spec: { ...cur.spec, replicas } }, c)));
+        const wins = rs.filter((r) => r.status < 300).length;
+        const conflicts = rs.filter((r) => r.status === 409).length;
+        if (wins !== 1 || conflicts !== 1)
+          violation({ invariant: 'optimistic-concurrency', message: `two replaces from resourceVersion ${cur.metadata.resourceVersion}: ${rs.map((r) => r.status).join(', ')} (want one 2xx and one 409)` });
+        return record(op, { cluster: c, replicas: [a, b], statuses: rs.map((r) => r.status) });
+      }
+      case 'race-patch': {
+        // Two merge patches at once, no precondition: both apply, in some order; the ledger orders them by resourceVersion.
+        const [a, b] = [rng.int(0, 5), rng.int(0, 5)];
+        const rs = await Promise.all([a, b].map((replicas) => write('PATCH', `${P}/machinedeployments/${md}`, { spec: { replicas } }, c)));
+        return record(op, { cluster: c, replicas: [a, b], statuses: rs.map((r) => r.status) });
+      }
+      case 'delete-machine': {
+        const machines = (await base.listCluster(NAMESPACE, c)).filter((o): o is Machine => o.kind === 'Machine' && !o.metadata.deletionTimestamp && o.metadata.labels?.['clusterless.dev/deployment-name'] === md);
+        if (machines.length === 0) return record(op, { cluster: c, machine: null });
+        const victim = rng.pick(machines).metadata.name;
+        const r = await write('DELETE', `${P}/machines/${victim}`, undefined, c);
+        return record(op, { cluster: c, machine: victim, status: r.status });
+      }
+      case 'delete-cluster': {
+        const r = await write('DELETE', `${P}/clusters/${c}`, undefined, c);
+        if (r.status < 300) clusters.get(c)!.deleted = true;
+        return record(op, { cluster: c, status: r.status });
+      }
+    }
+  };
+
+  // Clusters that lost a control-plane machine since the last checkpoint: one at a time keeps etcd's quorum.
+  const killedControlPlane = new Set<string>();
+  const liveInstances = (cluster: string, role?: 'worker' | 'control-plane') =>
+    host.cloud.instances().filter((i) => i.namespace === NAMESPACE && i.clusterName === cluster && i.state === 'running' && (!role || i.role === role));
+
+  const injectFault = async () => {
+    const live = liveClusters();
+    const f = rng.weighted({ kill: 4, 'kill-many': 1, 'kill-control-plane': 1, 'node-not-ready': 2, throttle: 3, capacity: 2, 'node-reads': 2, restart: 2 });
+    const c = live.length ? rng.pick(live) : undefined;
+    switch (f) {
+      case 'kill': {
+        const victims = c ? liveInstances(c, 'worker') : [];
+        if (!victims.length) return;
+        const v = rng.pick(victims);
+        watch.noteKill(v.machineUid);
+        host.cloud.kill(v.instanceId);
+        return fault(f, { cluster: c, machine: v.machineName });
+      }
+      case 'kill-many': {
+        // More than a health check may remediate at once, often: its short-circuit must hold.
+        const victims = c ? liveInstances(c, 'worker') : [];
+        if (victims.length < 2) return;
+        const n = rng.int(2, victims.length);
+        const chosen = [...victims].sort(() => rng.next() - 0.5).slice(0, n);
+        for (const v of chosen) {
+          watch.noteKill(v.machineUid);
+          host.cloud.kill(v.instanceId);
+        }
+        return fault(f, { cluster: c, machines: chosen.map((v) => v.machineName) });
+      }
+      case 'kill-control-plane': {
+        // One control-plane machine of three at most between checkpoints: etcd keeps quorum, remediation can act.
+        if (!c) return;
+        const cp = await get('controlplanes', `${c}-cp`);
+        const victims = liveInstances(c, 'control-plane');
+        if (cp?.spec.replicas !== 3 || victims.length < 3 || killedControlPlane.has(c)) return;
+        const v = rng.pick(victims);
+        killedControlPlane.add(c);
+        watch.noteKill(v.machineUid);
+        host.cloud.kill(v.instanceId);
+        return fault(f, { cluster: c, machine: v.machineName });
+      }
+      case 'node-not-ready': {
+        const victims = c ? liveInstances(c, 'worker') : [];
+        if (!victims.length) return;
+        const v = rng.pick(victims);
+        watch.noteNodeNotReady(v.machineUid);
+        host.cloud.setNodeCondition(v.instanceId, { type: 'Ready', status: 'False', reason: 'SoakNotReady', message: 'injected by the soak' });
+        return fault(f, { cluster: c, machine: v.machineName });
+      }
+      case 'throttle': {
+        const calls = rng.int(2, 12);
+        host.cloud.throttleNext(calls);
+        return fault(f, { calls });
+      }
+      case 'capacity': {
+        const zone = rng.pick([undefined, 'zone-a', 'zone-b', 'zone-c']);
+        const launches = rng.int(1, 6);
+        host.cloud.failCapacity({ ...(zone ? { zone } : {}), launches });
+        return fault(f, { zone: zone ?? 'all', launches });
+      }
+      case 'node-reads': {
+        const calls = rng.int(1, 6);
+        host.cloud.failNodeReads(calls);
+        return fault(f, { calls });
+      }
+      case 'restart':
+        await restartHost();
+        return fault(f, { generation: host.generation });
+    }
+  };
+  /** Faults off, paused deployments resumed; wait (bounded) for the fleet to converge, then check everything. */
+  const checkpoint = async (final: boolean) => {
+    faultsOn = false;
+    host.cloud.clearFaults();
+    for (const i of host.cloud.instances()) if (i.nodeConditions) host.cloud.clearNodeCondition(i.instanceId);
+    watch.noteNodeConditionsCleared();
+    killedControlPlane.clear();
+    const t0 = Date.now();
+    for (const c of liveClusters()) {
+      const md = await get('machinedeployments', `${c}-md`);
+      if (md?.spec.paused) {
+        const r = await write('PATCH', `${P}/machinedeployments/${c}-md`, { spec: { paused: false } }, c);
+        record('resume', { cluster: c, status: r.status, checkpoint: true });
+      }
+    }
+    const handled = new Set<string>();
+    let pending: Record<string, string> = {};
+    for (;;) {
+      pending = {};
+      for (const [name, c] of clusters) {
+        const why = c.deleted ? await notGone(base, host.cloud, name) : await notConverged(base, host.cloud, name);
+        if (why) pending[name] = why;
+      }
+      if (Object.keys(pending).length === 0 || Date.now() - t0 > settleMs) break;
+      await operatorStep(handled);
+      await sleep(250);
+    }
+    checkpointsDone++;
+    for (const [name, why] of Object.entries(pending))
+      violation({ invariant: clusters.get(name)!.deleted ? 'deletion-completes' : 'status-converges', message: `${name} did not settle within ${settleMs / 1000}s: ${why}`, detail: { cluster: name } });
+    for (const v of await instanceViolations(base, host.cloud, Object.keys(pending).length === 0)) violation(v);
+    for (const v of await ledger.check(base)) violation(v);
+    emit({ type: 'checkpoint', step, final, settledSeconds: (Date.now() - t0) / 1000, unsettled: pending, clusters: liveClusters().length, violations: violations.length });
+    faultsOn = true;
+  };
+
+  /**
+   * What an operator does when a health check short-circuits (Cluster API: "manual intervention"): delete
+   * the dead machines by hand, so their MachineSet replaces them.
+   */
+  const operatorStep = async (handled: Set<string>) => {
+    for (const c of liveClusters()) {
+      const mhc = await base.get<MachineHealthCheck>('MachineHealthCheck', NAMESPACE, `${c}-workers`);
+      const blocked = mhc?.status?.conditions?.some((x) => x.type === 'RemediationAllowed' && x.status === 'False');
+      if (!blocked) continue;
+      const alive = new Set(host.cloud.instances().filter((i) => i.clusterName === c && i.state !== 'terminated').map((i) => i.machineUid));
+      const machines = (await base.listCluster(NAMESPACE, c)).filter((o): o is Machine => o.kind === 'Machine' && !o.metadata.deletionTimestamp);
+      for (const m of machines) {
+        if (handled.has(m.metadata.uid!) || alive.has(m.metadata.uid!) || m.metadata.labels?.['clusterless.dev/deployment-name'] !== `${c}-md`) continue;
+        if (m.status?.phase !== 'Failed' && !m.status?.infrastructure?.instanceId) continue; // still being provisioned
+        handled.add(m.metadata.uid!);
+        const r = await write('DELETE', `${P}/machines/${m.metadata.name}`, undefined, c);
+        record('operator-delete-machine', { cluster: c, machine: m.metadata.name, status: r.status });
+      }
+    }
+  };
+
+  try {
+    const every = Math.max(1, Math.floor(options.ops / (checkpoints + 1)));
+    for (step = 1; step <= options.ops && Date.now() < deadline; step++) {
+      const isFault = script.chance(rates.faultSteps);
+      const pause = script.int(0, pauseMs);
+      rng = new Random(script.int(1, 2 ** 31 - 1));
+      if (isFault) await injectFault();
+      else await userOperation();
+      if (step % every === 0 && step < options.ops && checkpointsDone < checkpoints) await checkpoint(false);
+      await sleep(pause);
+    }
+    step = Math.min(step, options.ops);
+    await checkpoint(true);
+  } finally {
+    host.fence.drop();
+    await host.runtime.stop();
+    for (const c of cleanups) await c();
+  }
+  const summary: SoakSummary = {
+    seed: options.seed,
+    steps: step,
+    operations,
+    faults,
+    accepted: ledger.accepted,
+    refused,
+    restarts,
+    checkpoints: checkpointsDone,
+    violations,
+    watched: watch.counts,
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+  emit({ type: 'summary', ...summary, violations: violations.length, logs: logCounts, apiVersion: API_VERSION });
+  return summary;
+}
