@@ -10,14 +10,34 @@ interface Scenario {
   file: string;
   quick: boolean;
   description: string;
+  /** Appended to the command line (a flag given there first wins). */
+  args?: string[];
 }
 
 const SCENARIOS: Scenario[] = [
   { name: 'plan', file: 'plan.ts', quick: true, description: 'planner latency against MachineDeployment size' },
+  { name: 'scale', file: 'scale.ts', quick: false, description: '1,000 clusters x 13 machines from nothing to Ready (zero boot time)' },
+  { name: 'scale-quick', file: 'scale.ts', quick: true, description: 'the same with 50 clusters', args: ['--clusters', '50', '--scenario', 'scale-quick'] },
+  { name: 'rollout', file: 'rollout.ts', quick: true, description: '50-node rolling update, maxSurge 10, 60 s boots: time over waves x boot' },
+  { name: 'remediation', file: 'remediation.ts', quick: true, description: "out-of-band kill to the replacement's launch request" },
+  { name: 'idle', file: 'idle.ts', quick: false, description: '100 clusters x 50 nodes for a simulated day: API calls, transitions, cost per cluster-month' },
+  { name: 'idle-quick', file: 'idle.ts', quick: true, description: 'the same with 20 clusters', args: ['--clusters', '20', '--scenario', 'idle-quick'] },
 ];
 
+/** Scenario names on the command line; a word right after a `--flag` is that flag's value. */
+function scenarioNames(argv: readonly string[]): string[] {
+  const names: string[] = [];
+  argv.forEach((a, i) => {
+    if (a.startsWith('-')) return;
+    const previous = argv[i - 1];
+    const isValue = previous !== undefined && previous.startsWith('--') && !previous.includes('=') && !SCENARIOS.some((s) => s.name === a);
+    if (!isValue) names.push(a);
+  });
+  return names;
+}
+
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const wanted = scenarioNames(process.argv.slice(2));
   if (wanted.includes('list')) {
     for (const s of SCENARIOS) console.log(`${s.name.padEnd(12)} ${s.quick ? '(quick) ' : '        '}${s.description}`);
     return;
@@ -32,7 +52,7 @@ async function main(): Promise<void> {
   for (const s of run) {
     const mod = (await import(pathToFileURL(resolve(import.meta.dirname, s.file)).href)) as { run?: (argv: string[]) => Promise<void> };
     if (typeof mod.run !== 'function') throw new Error(`bench/${s.file} does not export run()`);
-    await mod.run(process.argv.slice(2));
+    await mod.run([...process.argv.slice(2), ...(s.args ?? [])]);
   }
 }
 

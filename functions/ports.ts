@@ -209,7 +209,11 @@ export type WorkflowName = 'reconcile-cluster' | 'provision-machine' | 'rolling-
  * Executions are named deterministically by the caller, so that a repeated start is a no-op.
  */
 export interface Workflows {
-  /** `started: false` when an execution of that name exists already (Step Functions' ExecutionAlreadyExists). */
+  /**
+   * `started: false` when Step Functions refuses the name (ExecutionAlreadyExists: it was used by a closed
+   * execution, or by a running one with another input). The same name and input as a running execution is
+   * accepted, as Step Functions Standard does, and starts nothing new.
+   */
   start(workflow: WorkflowName, executionName: string, input: Record<string, unknown>): Promise<{ started: boolean }>;
 }
 

@@ -18,6 +18,7 @@ import { KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../fun
 import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
+import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
@@ -56,6 +57,8 @@ export interface EmbeddedHost {
   port: number;
   dataDir: string;
   runtime: ControlPlaneRuntime;
+  /** What the work since the start would have cost on AWS (GET /clusterless/v1/cost). */
+  meter: CostMeter;
   cloud?: SimCloud;
   mirror?: MirrorService;
   close(): Promise<void>;
@@ -85,8 +88,15 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let provider: MachineProvider;
     let nodes: NodeReader;
     let cloud: SimCloud | undefined;
+    let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     if ((options.provider ?? 'sim') === 'sim') {
-      cloud = new SimCloud({ clock, seed: options.seed ?? 1, persistence: new JsonFileSimPersistence(resolve(dataDir, 'sim-cloud.json')) });
+      cloud = new SimCloud({
+        clock,
+        seed: options.seed ?? 1,
+        persistence: new JsonFileSimPersistence(resolve(dataDir, 'sim-cloud.json')),
+        // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
+        onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
+      });
       provider = new SimMachineProvider(cloud);
       nodes = new SimNodeReader(cloud);
     } else {
@@ -112,12 +122,15 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       log: logger(log),
     };
     let mirror: MirrorService | undefined;
+    const meter = new CostMeter({ now: () => clock.now() });
     const runtime = new ControlPlaneRuntime({
       deps,
+      meter,
       timeScale,
       sweepSeconds: options.sweepSeconds ?? 60,
       onChange: (ns, cluster, obj) => mirror?.onChange(ns, cluster, obj),
     });
+    reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
     mirror = new MirrorService({
       store: runtime.store,
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
@@ -128,6 +141,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       if (options.token && req.headers?.['authorization'] !== `Bearer ${options.token}`)
         return statusResponse(new ApiError('Unauthorized', 'a valid bearer token is required (clusterless --token)').status);
       if (req.path === '/clusterless/v1/mirror') return handleMirrorRequest(mirror!, req);
+      if (req.path === '/clusterless/v1/cost') {
+        if (req.method !== 'GET') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
+        return json(200, meter.report());
+      }
       const kill = /^\/clusterless\/v1\/sim\/namespaces\/([^/]+)\/machines\/([^/]+)\/kill$/.exec(req.path);
       if (kill) {
         if (req.method !== 'POST') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
@@ -176,6 +193,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       port: http.port,
       dataDir,
       runtime,
+      meter,
       ...(cloud ? { cloud } : {}),
       mirror,
       close: async () => {

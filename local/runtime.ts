@@ -9,6 +9,7 @@ import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
 import type { DeleteOptions, DeleteResult, Lease, Store, WorkflowName } from '../functions/ports.js';
 import { TASKS, type WorkflowDeps } from '../functions/workflows/index.js';
+import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 
 /** Tells which cluster a write touched, after it succeeded: the local stand-in for the DynamoDB stream. */
@@ -67,6 +68,8 @@ export interface RuntimeOptions {
   onChange?: (namespace: string, clusterName: string, obj: ApiObject) => void;
   /** Wraps every task invocation: fault injection (a task that crashes) in tests and the chaos soak. */
   taskMiddleware?: (task: TaskFunctionName, input: Record<string, unknown>, run: () => Promise<unknown>) => Promise<unknown>;
+  /** Counts what this work would cost on AWS: transitions, task invocations, store and provider calls. */
+  meter?: CostMeter;
 }
 
 interface ClusterTrigger {
@@ -86,25 +89,43 @@ export class ControlPlaneRuntime {
   private readonly executionKeys = new Map<string, string>();
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.timeScale = options.timeScale ?? 1;
-    this.store = new TriggeringStore(options.deps.store, (ns, cluster, obj) => {
+    const meter = options.meter;
+    this.store = new TriggeringStore(meter ? new MeteredStore(options.deps.store, meter) : options.deps.store, (ns, cluster, obj) => {
       this.trigger(ns, cluster);
       options.onChange?.(ns, cluster, obj);
     });
-    this.deps = { ...options.deps, store: this.store };
+    this.deps = { ...options.deps, store: this.store, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
+    const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
+      const started = performance.now();
+      const call = options.taskMiddleware ? options.taskMiddleware(name, input, () => task(this.deps, input)) : task(this.deps, input);
+      // An aborted execution does not stop its running task: stop() waits for these before the store closes.
+      this.inFlight.add(call);
+      void call.then(
+        () => this.inFlight.delete(call),
+        () => this.inFlight.delete(call),
+      );
+      // The Lambda's billed duration: the task's wall time here (in a busy process, queueing included).
+      return meter ? call.finally(() => meter.recordLambda(name, performance.now() - started)) : call;
+    };
     const handlers = Object.fromEntries(
-      Object.entries(TASKS).map(([name, task]) => [
-        name,
-        (input: Record<string, unknown>) =>
-          options.taskMiddleware ? options.taskMiddleware(name as TaskFunctionName, input, () => task(this.deps, input)) : task(this.deps, input),
-      ]),
+      Object.entries(TASKS).map(([name, task]) => [name, (input: Record<string, unknown>) => invoke(name as TaskFunctionName, task, input)]),
     ) as Record<TaskFunctionName, (input: Record<string, unknown>) => Promise<unknown>>;
+    const onEvent = options.onEvent;
     this.workflows = new LocalWorkflows({
       handlers,
       timeScale: this.timeScale,
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(meter || onEvent
+        ? {
+            onEvent: (workflow: WorkflowName, event: EventLog) => {
+              meter?.onWorkflowEvent(workflow, event);
+              onEvent?.(workflow, event);
+            },
+          }
+        : {}),
       onExecutionEnded: (record) => this.ended(record),
     });
   }
@@ -150,6 +171,7 @@ export class ControlPlaneRuntime {
   }
 
   private ended(record: ExecutionRecord): void {
+    this.options.meter?.recordExecutionEnded(record.workflow, (record.stoppedAt ?? new Date()).getTime() - record.startedAt.getTime());
     if (record.workflow !== 'reconcile-cluster') return;
     const key = this.executionKeys.get(record.name);
     this.executionKeys.delete(record.name);
@@ -182,5 +204,6 @@ export class ControlPlaneRuntime {
     for (const t of this.triggers.values()) if (t.requeue) clearTimeout(t.requeue);
     await Promise.allSettled([...this.pending]);
     await this.workflows.stop();
+    await Promise.allSettled([...this.inFlight]);
   }
 }

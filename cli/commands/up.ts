@@ -96,8 +96,11 @@ export async function up(ctx: Context, options: UpOptions, token: string | undef
     });
   });
   ctx.out(`clusterless: ${signal}, shutting down`);
-  // A second signal while closing means "now": leave without waiting.
+  // A second signal while closing means "now": leave without waiting. One signal can arrive twice within
+  // milliseconds (sent to the process group and relayed by a launcher in it), which is not a second request.
+  const firstAt = Date.now();
   const offAgain = ctx.io.onInterrupt((s) => {
+    if (Date.now() - firstAt < 1000) return;
     ctx.note(`clusterless: ${s} again, exiting without waiting`);
     ctx.io.exit(1);
   });

@@ -5,6 +5,7 @@ export {
   DEFAULT_SIM_ZONE,
   providerIDOf,
   type CapacityFault,
+  type InstanceStateChange,
   type NodeConditionInput,
   type SimCloudOptions,
   type SimInstanceRecord,

@@ -87,6 +87,23 @@ export interface SimCloudOptions {
   persistence?: SimPersistence;
   /** Initial state (fromJSON); wins over what persistence loads. */
   snapshot?: SimSnapshot;
+  /**
+   * Told when instances terminate by kill or terminate, after the change is recorded: the local stand-in for
+   * EC2's state-change events on EventBridge (a host reconciles the instance's cluster). Changes that only
+   * follow from time passing (a boot that ends in running, or fails) are not told. Must not throw.
+   */
+  onInstanceStateChange?: (change: InstanceStateChange) => void;
+}
+
+/** An instance's state change, with the tags EC2's event lacks (the cluster, the machine) filled in. */
+export interface InstanceStateChange {
+  instanceId: string;
+  machineUid: string;
+  machineName: string;
+  namespace: string;
+  clusterName: string;
+  state: InstanceState;
+  reason: SimStateReason;
 }
 
 /** An instance with its state now, for listings (`clusterless get` of the simulator, tests). */
@@ -118,7 +135,27 @@ export class SimCloud {
   private readonly nodeDeletionMs: number;
   private readonly defaultInstanceType: string;
   private readonly persistence: SimPersistence | undefined;
+  private readonly onInstanceStateChange: SimCloudOptions['onInstanceStateChange'];
   private readonly records = new Map<string, SimInstanceRecord>();
+  private readonly byCluster = new Map<string, Set<SimInstanceRecord>>();
+  private readonly byUid = new Map<string, Set<SimInstanceRecord>>();
+  private readonly byToken = new Map<string, SimInstanceRecord>();
+  private readonly ending = new Set<SimInstanceRecord>();
+  private index(r: SimInstanceRecord): void {
+    this.records.set(r.instanceId, r);
+    const k = `${r.namespace}/${r.clusterName}`;
+    (this.byCluster.get(k) ?? this.byCluster.set(k, new Set()).get(k)!).add(r);
+    (this.byUid.get(r.machineUid) ?? this.byUid.set(r.machineUid, new Set()).get(r.machineUid)!).add(r);
+    this.byToken.set(r.clientToken, r);
+    if (r.terminatedAt !== undefined) this.ending.add(r);
+  }
+  private unindex(r: SimInstanceRecord): void {
+    this.records.delete(r.instanceId);
+    this.byCluster.get(`${r.namespace}/${r.clusterName}`)?.delete(r);
+    this.byUid.get(r.machineUid)?.delete(r);
+    if (this.byToken.get(r.clientToken) === r) this.byToken.delete(r.clientToken);
+    this.ending.delete(r);
+  }
   private throttledCalls = 0;
   private failedNodeReads = 0;
   private capacityFaults: CapacityFault[] = [];
@@ -126,13 +163,14 @@ export class SimCloud {
   constructor(options: SimCloudOptions) {
     this.clock = options.clock;
     this.persistence = options.persistence;
+    this.onInstanceStateChange = options.onInstanceStateChange;
     const snapshot = options.snapshot ?? options.persistence?.load();
     if (snapshot && snapshot.version !== 1) throw new Error(`unsupported simulator snapshot version ${String(snapshot.version)}`);
     this.seed = options.seed ?? snapshot?.seed ?? 1;
     this.retentionMs = (options.terminatedRetentionSeconds ?? 3600) * 1000;
     this.nodeDeletionMs = (options.nodeDeletionSeconds ?? 40) * 1000;
     this.defaultInstanceType = options.instanceType ?? DEFAULT_SIM_INSTANCE_TYPE;
-    for (const r of snapshot?.instances ?? []) this.records.set(r.instanceId, structuredClone(r));
+    for (const r of snapshot?.instances ?? []) this.index(structuredClone(r));
   }
 
   static fromJSON(snapshot: SimSnapshot, options: Omit<SimCloudOptions, 'snapshot'>): SimCloud {
@@ -154,7 +192,7 @@ export class SimCloud {
     const now = this.now();
     const live = this.liveRecordsOf(spec.machineUid, now);
     if (live[0]) return this.fact(live[0], now);
-    const byToken = [...this.records.values()].find((r) => r.clientToken === spec.clientToken);
+    const byToken = this.byToken.get(spec.clientToken);
     if (byToken) {
       if (byToken.machineUid !== spec.machineUid)
         throw new InvalidSpecError(`ClientToken ${spec.clientToken} was used for another machine (IdempotentParameterMismatch)`);
@@ -170,7 +208,7 @@ export class SimCloud {
           continue;
         }
         const record = this.newRecord(spec, zone, instanceType, now);
-        this.records.set(record.instanceId, record);
+        this.index(record);
         this.save();
         return this.fact(record, now);
       }
@@ -189,16 +227,13 @@ export class SimCloud {
   /** Every instance of the cluster (terminated ones too, while they are retained), oldest first. */
   describe(namespace: string, clusterName: string): InstanceFact[] {
     const now = this.now();
-    return this.sorted()
-      .filter((r) => r.namespace === namespace && r.clusterName === clusterName)
-      .map((r) => this.fact(r, now));
+    return this.sorted(this.byCluster.get(`${namespace}/${clusterName}`) ?? []).map((r) => this.fact(r, now));
   }
 
   /** The nodes of the cluster's instances, sorted by name as a kube-apiserver lists them. */
   nodes(namespace: string, clusterName: string): NodeFact[] {
     const now = this.now();
-    return this.sorted()
-      .filter((r) => r.namespace === namespace && r.clusterName === clusterName)
+    return this.sorted(this.byCluster.get(`${namespace}/${clusterName}`) ?? [])
       .flatMap((r) => {
         const node = this.node(r, now);
         return node ? [node] : [];
@@ -303,8 +338,8 @@ export class SimCloud {
   private now(): number {
     const now = this.clock.now().getTime();
     // Terminated instances vanish after the retention; pruning is derivable, so it is not saved by itself.
-    for (const [id, r] of this.records)
-      if (r.terminatedAt !== undefined && ms(r.terminatedAt) + this.retentionMs <= now) this.records.delete(id);
+    for (const r of this.ending)
+      if (ms(r.terminatedAt!) + this.retentionMs <= now) this.unindex(r);
     return now;
   }
 
@@ -312,8 +347,8 @@ export class SimCloud {
     this.persistence?.save(this.toJSON());
   }
 
-  private sorted(): SimInstanceRecord[] {
-    return [...this.records.values()].sort((a, b) => a.launchTime.localeCompare(b.launchTime) || a.instanceId.localeCompare(b.instanceId));
+  private sorted(of: Iterable<SimInstanceRecord> = this.records.values()): SimInstanceRecord[] {
+    return [...of].sort((a, b) => a.launchTime.localeCompare(b.launchTime) || a.instanceId.localeCompare(b.instanceId));
   }
 
   private isLive(r: SimInstanceRecord, now: number): boolean {
@@ -321,15 +356,26 @@ export class SimCloud {
   }
 
   private liveRecordsOf(machineUid: string, now: number): SimInstanceRecord[] {
-    return this.sorted().filter((r) => r.machineUid === machineUid && this.isLive(r, now));
+    return this.sorted(this.byUid.get(machineUid) ?? []).filter((r) => this.isLive(r, now));
   }
 
   private stop(targets: SimInstanceRecord[], reason: SimStateReason, now: number): void {
     for (const r of targets) {
       r.terminatedAt = iso(now);
       r.stateReason = reason;
+      this.ending.add(r);
     }
     if (targets.length) this.save();
+    for (const r of targets)
+      this.onInstanceStateChange?.({
+        instanceId: r.instanceId,
+        machineUid: r.machineUid,
+        machineName: r.machineName,
+        namespace: r.namespace,
+        clusterName: r.clusterName,
+        state: stateOf(r, now),
+        reason,
+      });
   }
 
   private resolve(target: string, namespace: string | undefined, now: number): SimInstanceRecord[] {

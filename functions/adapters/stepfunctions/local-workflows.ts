@@ -46,6 +46,7 @@ export interface ExecutionRecord {
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   startedAt: Date;
   stoppedAt?: Date;
+  input?: Record<string, unknown>;
   error?: { name: string; message: string };
   output?: unknown;
 }
@@ -121,10 +122,17 @@ export class LocalWorkflows implements Workflows {
   async start(workflow: WorkflowName, executionName: string, input: Record<string, unknown>): Promise<{ started: boolean }> {
     const key = `${workflow}/${executionName}`;
     // Standard workflows refuse a name used before; Express ones do not check, and nor do we for them.
-    if (this.stopped || (workflow !== 'reconcile-cluster' && this.executions.has(key))) return { started: false };
+    if (this.stopped) return { started: false };
+    const previous = workflow !== 'reconcile-cluster' ? this.executions.get(key) : undefined;
+    if (previous) {
+      // Step Functions (Standard): the same name and input as a running execution is accepted and answered as
+      // the original start was; a closed execution or another input is ExecutionAlreadyExists.
+      const same = previous.status === 'RUNNING' && JSON.stringify(previous.input) === JSON.stringify(input);
+      return { started: same };
+    }
     const machine = this.machines.get(workflow);
     if (!machine) throw new Error(`unknown workflow ${workflow}`);
-    const record: ExecutionRecord = { workflow, name: executionName, status: 'RUNNING', startedAt: new Date() };
+    const record: ExecutionRecord = { workflow, name: executionName, status: 'RUNNING', startedAt: new Date(), input };
     this.executions.set(key, record);
     const stateMachineArn = localStateMachineArn(workflow);
     const execution = machine.run(input as never, {

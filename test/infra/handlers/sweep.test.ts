@@ -5,7 +5,6 @@ import type { Cluster } from '../../../functions/api/cluster.js';
 import type { ControlPlane } from '../../../functions/api/control-plane.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { MachineHealthCheck } from '../../../functions/api/machine-health-check.js';
-import type { Machine } from '../../../functions/api/machine.js';
 import { clustersWithDrift, sweep, type FleetSnapshot } from '../../../functions/handlers/sweep.js';
 import type { Store, Workflows } from '../../../functions/ports.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
@@ -34,7 +33,6 @@ function settled(name = 'c1'): FleetSnapshot {
         status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 },
       } as unknown as MachineDeployment,
     ],
-    machines: [`${name}-m1`, `${name}-m2`].map((m) => ({ apiVersion: API_VERSION, kind: 'Machine', metadata: meta(m), spec: { clusterName: name }, status: { phase: 'Running' } }) as unknown as Machine),
     healthChecks: [],
   };
 }
@@ -51,8 +49,8 @@ describe('clustersWithDrift', () => {
     ['a cluster never reconciled (no status)', (s) => delete (s.clusters[0] as { status?: unknown }).status],
     ['a cluster being deleted', (s) => (s.clusters[0]!.metadata.deletionTimestamp = '2026-01-01T00:00:00Z')],
     ['a cluster not Provisioned', (s) => (s.clusters[0]!.status!.phase = 'Provisioning')],
-    ['a machine not Running', (s) => (s.machines[1]!.status!.phase = 'Provisioning')],
-    ['a machine being deleted', (s) => (s.machines[0]!.metadata.deletionTimestamp = '2026-01-01T00:00:00Z')],
+    ['a worker not Running (its deployment short of available replicas)', (s) => (s.machineDeployments[0]!.status!.availableReplicas = 1)],
+    ['a worker being deleted (its deployment has one replica too many)', (s) => (s.machineDeployments[0]!.status!.replicas = 3)],
     ['a MachineDeployment not complete', (s) => (s.machineDeployments[0]!.status!.availableReplicas = 1)],
     ['a MachineDeployment scaled but not observed', (s) => (s.machineDeployments[0]!.metadata.generation = 2)],
     ['a control plane short of ready replicas', (s) => (s.controlPlanes[0]!.status!.readyReplicas = 2)],
@@ -69,8 +67,8 @@ describe('clustersWithDrift', () => {
 
   it('says why', () => {
     const s = settled();
-    s.machines[0]!.status!.phase = 'Failed';
-    expect(clustersWithDrift(s)[0]!.reasons).toEqual(['machine c1-m1 is Failed']);
+    s.controlPlanes[0]!.status!.readyReplicas = 2;
+    expect(clustersWithDrift(s)[0]!.reasons).toEqual(['control plane c1-cp has 2/3 ready replicas']);
   });
 
   it('reports each drifting cluster once, and only the drifting ones', () => {
@@ -80,17 +78,16 @@ describe('clustersWithDrift', () => {
       clusters: [...a.clusters, ...b.clusters],
       controlPlanes: [...a.controlPlanes, ...b.controlPlanes],
       machineDeployments: [...a.machineDeployments, ...b.machineDeployments],
-      machines: [...a.machines, ...b.machines],
       healthChecks: [],
     };
-    for (const m of s.machines.filter((x) => x.spec.clusterName === 'b')) m.status!.phase = 'Pending';
+    s.machineDeployments[1]!.status!.availableReplicas = 0;
     expect(drifting(s)).toEqual(['default/b']);
   });
 
   it('leaves a paused cluster alone unless its spec changed or it is deleted', () => {
     const s = settled();
     s.clusters[0]!.spec.paused = true;
-    s.machines[0]!.status!.phase = 'Failed';
+    s.machineDeployments[0]!.status!.availableReplicas = 0;
     expect(drifting(s)).toEqual([]);
     s.clusters[0]!.metadata.generation = 2;
     expect(drifting(s)).toEqual(['default/c1']);

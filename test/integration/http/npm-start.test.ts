@@ -26,7 +26,9 @@ async function npmStart(dataDir: string): Promise<Started> {
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => { running.delete(child); r(code); }));
+  // 'close', not 'exit': npm may exit on the signal before the host it started has finished shutting down; the
+  // output ends only when every process of the group holding the pipes is gone.
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => { running.delete(child); r(code); }));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const check = () => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);

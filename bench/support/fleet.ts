@@ -1,0 +1,133 @@
+/**
+ * The control plane the scenarios run: the embedded host's runtime (the real state machines on the local ASL
+ * engine, the real task code) over the memory store and the simulated cloud, with the cost meter wired in, and
+ * the objects created through the HTTP router as a user's `clusterless apply` would. A tracker follows every
+ * write to tell when clusters are Ready without polling the store.
+ */
+import { MemoryStore } from '../../functions/adapters/memory/index.js';
+import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
+import { handleRequest } from '../../functions/api/http/index.js';
+import type { ApiObject } from '../../functions/api/kind.js';
+import { CostMeter } from '../../functions/metering/index.js';
+import { noWorkloadsDrainer, type Clock, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
+import { scaledTimer, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { ControlPlaneRuntime } from '../../local/runtime.js';
+import { FleetTracker } from './tracker.js';
+import type { Manifest } from './manifests.js';
+
+export const API_ROOT = '/apis/clusterless.dev/v1alpha1/namespaces';
+
+export interface BenchFleetOptions {
+  timeScale: number;
+  clock: Clock;
+  /** Seconds between the runtime's own sweeps (before scaling). @default - practically never (1e6 s) */
+  sweepSeconds?: number;
+  /** Wire the simulator's instance state changes to a reconcile, as EC2's events do on AWS. @default true */
+  instanceEvents?: boolean;
+  /** Told of every launch request, before the provider sees it. */
+  onLaunch?: (spec: LaunchSpec) => void;
+  /** @default 5 */
+  pollSeconds?: number;
+  /** Wire the cost meter in (false measures what metering itself costs). @default true */
+  meter?: boolean;
+}
+
+export interface BenchFleet {
+  runtime: ControlPlaneRuntime;
+  store: MemoryStore;
+  cloud: SimCloud;
+  clock: Clock;
+  meter: CostMeter;
+  tracker: FleetTracker;
+  /** Creates the objects through the router; throws on the first refusal. */
+  apply(manifests: readonly Manifest[]): Promise<void>;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  stop(): Promise<void>;
+}
+
+/** A provider that reports each launch request before passing it on. */
+class ObservedProvider implements MachineProvider {
+  constructor(
+    private readonly inner: MachineProvider,
+    private readonly onLaunch: (spec: LaunchSpec) => void,
+  ) {}
+  create(spec: LaunchSpec) {
+    this.onLaunch(spec);
+    return this.inner.create(spec);
+  }
+  describe(namespace: string, clusterName: string) {
+    return this.inner.describe(namespace, clusterName);
+  }
+  delete(target: Parameters<MachineProvider['delete']>[0]) {
+    return this.inner.delete(target);
+  }
+}
+
+export async function startBenchFleet(options: BenchFleetOptions): Promise<BenchFleet> {
+  const { clock, timeScale } = options;
+  const store = new MemoryStore({ clock });
+  const tracker = new FleetTracker();
+  let trigger: ((namespace: string, clusterName: string) => void) | undefined;
+  const cloudOptions: SimCloudOptions = { clock, seed: 1 };
+  if (options.instanceEvents ?? true) cloudOptions.onInstanceStateChange = (c) => trigger?.(c.namespace, c.clusterName);
+  const cloud = new SimCloud(cloudOptions);
+  const sim = new SimMachineProvider(cloud);
+  const meter = new CostMeter({ now: () => clock.now() });
+  const deps: WorkflowDeps = {
+    store,
+    provider: options.onLaunch ? new ObservedProvider(sim, options.onLaunch) : sim,
+    nodes: new SimNodeReader(cloud),
+    drainer: noWorkloadsDrainer,
+    clock,
+    timer: scaledTimer(timeScale),
+    holder: () => 'bench-host',
+    pollSeconds: options.pollSeconds ?? 5,
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+  };
+  const runtime = new ControlPlaneRuntime({
+    deps,
+    ...(options.meter === false ? {} : { meter }),
+    timeScale,
+    sweepSeconds: options.sweepSeconds ?? 1e6,
+    onChange: (_ns, _cluster, obj) => tracker.seen(obj),
+  });
+  trigger = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
+  await runtime.start();
+  // The runtime's timers do not hold the process open; a scenario waiting on them must.
+  const keepAlive = setInterval(() => {}, 60_000);
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await handleRequest(
+      {
+        method,
+        path,
+        query: {},
+        headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      },
+      { store: runtime.store },
+    );
+    return { status: res.status, json: res.body ? JSON.parse(res.body) : undefined };
+  };
+
+  return {
+    runtime,
+    store,
+    cloud,
+    clock,
+    meter,
+    tracker,
+    api,
+    async apply(manifests) {
+      for (const m of manifests) {
+        const ns = (m.object.metadata as ApiObject['metadata']).namespace ?? 'default';
+        const r = await api('POST', `${API_ROOT}/${ns}/${m.plural}`, m.object);
+        if (r.status !== 201) throw new Error(`POST ${m.plural}: ${r.status} ${JSON.stringify(r.json)}`);
+      }
+    },
+    async stop() {
+      clearInterval(keepAlive);
+      await runtime.stop();
+    },
+  };
+}
