@@ -9,7 +9,7 @@
  * the clock carries on from where it stopped, and the first sweep resumes every workflow by its deterministic
  * execution name (provisioning resumes from the intent recorded on the Machine, never launching twice).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
@@ -62,6 +62,12 @@ export interface EmbeddedHost {
   cloud?: SimCloud;
   mirror?: MirrorService;
   close(): Promise<void>;
+}
+
+/** Compares the bearer token in constant time (over digests, so that lengths do not leak either). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
 }
 
 const json = (status: number, body: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -138,7 +144,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     });
 
     const handle = async (req: HttpRequest): Promise<HttpResponse> => {
-      if (options.token && req.headers?.['authorization'] !== `Bearer ${options.token}`)
+      if (options.token && !bearerMatches(req.headers?.['authorization'], options.token))
         return statusResponse(new ApiError('Unauthorized', 'a valid bearer token is required (clusterless --token)').status);
       if (req.path === '/clusterless/v1/mirror') return handleMirrorRequest(mirror!, req);
       if (req.path === '/clusterless/v1/cost') {
