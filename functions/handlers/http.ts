@@ -7,6 +7,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse, type RouterDeps } from '../api/http/index.js';
+import { kubeconfigSources } from '../bootstrap/index.js';
+import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 
 const logger = new Logger({ serviceName: 'clusterless-api' });
 
@@ -41,12 +43,19 @@ export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
   };
 }
 
-/** The store on the table named by TABLE_NAME; region, credentials and endpoint come from the usual AWS variables. */
+/**
+ * The store on the table named by TABLE_NAME; region, credentials and endpoint come from the usual AWS variables.
+ * With SECRETS_KMS_KEY_ARN (the stack sets it) GET .../clusters/{name}/kubeconfig signs an admin kubeconfig
+ * with the cluster's CA, read from Secrets Manager (the function may read the certificates and nothing else).
+ */
 export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): RouterDeps {
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the HTTP handler needs the name of the clusterless table');
+  const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
+  const bootstrap = bootstrapperFromEnvironment(env);
   return {
-    store: new DynamoDbStore({ client: createDynamoDbClient(), tableName }),
+    store,
+    ...(bootstrap ? { kubeconfig: kubeconfigSources(bootstrap, store).adminKubeconfig } : {}),
     onInternalError: (err) => logger.error('request failed with an internal error', err as Error),
   };
 }

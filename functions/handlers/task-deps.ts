@@ -8,10 +8,10 @@ import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.
 import { Ec2MachineProvider, createEc2Client } from '../adapters/ec2/index.js';
 import { Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader } from '../adapters/kubernetes/index.js';
-import { SecretsManagerSecretStore, createSecretsManagerClient } from '../adapters/secrets/index.js';
-import { KubeadmBootstrapper, kubeconfigSources } from '../bootstrap/index.js';
+import { kubeconfigSources } from '../bootstrap/index.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
+import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
 
@@ -55,14 +55,8 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
  */
 export function workloadDepsFromEnvironment(env: NodeJS.ProcessEnv, store: Store, log: TaskLogger): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'loadBalancer'> {
   const loadBalancer = new Elbv2LoadBalancerTargets(createElbv2Client());
-  const kmsKeyId = env['SECRETS_KMS_KEY_ARN'];
-  if (!kmsKeyId) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, loadBalancer };
-  const bootstrap = new KubeadmBootstrapper({
-    secrets: new SecretsManagerSecretStore({ client: createSecretsManagerClient(), kmsKeyId }),
-    clock: systemClock,
-    ...(env['SECRETS_NAME_PREFIX'] ? { secretPrefix: env['SECRETS_NAME_PREFIX'] } : {}),
-    log,
-  });
+  const bootstrap = bootstrapperFromEnvironment(env, { log });
+  if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, loadBalancer };
   const { kubeconfigFor } = kubeconfigSources(bootstrap, store);
   return { nodes: new KubernetesNodeReader({ kubeconfigFor }), drainer: new KubernetesNodeDrainer({ kubeconfigFor }), bootstrap, loadBalancer };
 }

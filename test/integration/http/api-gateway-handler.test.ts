@@ -2,10 +2,16 @@
  * The API Gateway (REST, Lambda proxy) handler fed the events API Gateway really sends, with the store on
  * dynalite: built from the environment as in Lambda, and over given dependencies.
  */
+import { X509Certificate } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
+import { KubeadmBootstrapper } from '../../../functions/bootstrap/index.js';
 import { createHandler, depsFromEnvironment, toHttpRequest } from '../../../functions/handlers/http.js';
+import { systemClock } from '../../../functions/ports.js';
+import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
 import { startDynalite, type RunningDynalite } from '../../support/dynalite.js';
 import { machineDeployment, ns } from '../../unit/http/fixtures.js';
@@ -118,6 +124,59 @@ describe('API Gateway proxy handler', () => {
       expect(JSON.parse(got.body)).toMatchObject({ kind: 'MachineClass', metadata: { name: 'small', namespace: 'team-a' } });
       expect(builds).toBe(1);
     } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('serves an admin kubeconfig signed by the cluster CA once the cluster has certificates (Secrets Manager on moto)', async () => {
+    // Arrange: the environment the stack gives the function, the secrets on moto_server.
+    const moto = inject('motoEndpoint');
+    const prefix = `${uniqueName('kc')}/`;
+    const env = {
+      TABLE_NAME: tableName,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto,
+      SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001',
+      SECRETS_NAME_PREFIX: prefix,
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    const secrets = createSecretsManagerClient(emulatorClientConfig(moto));
+    try {
+      const handler = createHandler(() => depsFromEnvironment());
+      const cluster = {
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'prod', namespace: 'team-k' },
+        spec: {
+          controlPlaneEndpoint: { host: 'prod.k8s.test' },
+          provider: { aws: { region: 'us-east-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }] } },
+        },
+      };
+      expect((await handler(proxyEvent('POST', ns('team-k', 'clusters'), { body: JSON.stringify(cluster), headers: { 'Content-Type': 'application/json' } }))).statusCode).toBe(201);
+      const path = `${ns('team-k', 'clusters', 'prod')}/kubeconfig`;
+      // Act 1: no certificates yet.
+      const before = await handler(proxyEvent('GET', path));
+      // The provision task makes the certificates (as its first machine is bootstrapped).
+      const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: env.SECRETS_KMS_KEY_ARN }), clock: systemClock, secretPrefix: prefix });
+      const certs = await bootstrap.ensureCertificates('team-k', 'prod');
+      // Act 2
+      const after = await handler(proxyEvent('GET', path));
+      // Assess
+      expect(before.statusCode).toBe(404);
+      expect(JSON.parse(before.body)).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+      expect(after.statusCode).toBe(200);
+      const kc = parse(after.body) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { 'client-certificate-data': string } }[] };
+      expect(kc.clusters[0]!.cluster.server).toBe('https://prod.k8s.test:6443');
+      const client = new X509Certificate(Buffer.from(kc.users[0]!.user['client-certificate-data'], 'base64'));
+      expect(client.verify(new X509Certificate(certs.ca.cert).publicKey)).toBe(true);
+      expect(after.body).not.toContain(Buffer.from(certs.ca.key).toString('base64'));
+    } finally {
+      secrets.destroy();
       for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
