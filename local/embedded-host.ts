@@ -3,7 +3,10 @@
  * under the data dir, the real state machines on the local ASL engine with every task in process, the HTTP API
  * on 127.0.0.1, the triggers the cloud has (a write starts a reconcile, as the DynamoDB stream does; a sweep on
  * a timer), the simulated cloud by default or EC2 (--provider aws, the standard AWS credential chain and
- * AWS_ENDPOINT_URL), and the mirror into a management cluster when a kubeconfig is given.
+ * AWS_ENDPOINT_URL), and the mirror into a management cluster when a kubeconfig is given. With --provider aws
+ * and a KMS key (--kms-key-id) the host bootstraps its machines with kubeadm as the AWS tasks do: certificates
+ * and bootstrap data in Secrets Manager, control-plane targets in the cluster's target group, and the admin
+ * kubeconfig at GET .../clusters/{name}/kubeconfig (`clusterless get kubeconfig`).
  *
  * A restart loses and duplicates nothing: every piece of state is in the store or the simulated cloud's file,
  * the clock carries on from where it stopped, and the first sweep resumes every workflow by its deterministic
@@ -14,12 +17,15 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client } from '../functions/adapters/ec2/index.js';
-import { KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
+import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
+import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/index.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, type MachineProvider, type NodeReader } from '../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
@@ -37,6 +43,11 @@ export interface EmbeddedHostOptions {
   provider?: 'sim' | 'aws';
   /** Where node facts come from: the simulator, or the workload clusters' API. @default - sim for both providers */
   nodes?: 'sim' | 'kubernetes';
+  /**
+   * With provider aws: the KMS key (id or ARN) the bootstrap secrets are encrypted with. Given, machines are
+   * bootstrapped with kubeadm (clusters need spec.controlPlaneEndpoint); absent, instances get no user data.
+   */
+  kmsKeyId?: string;
   /** Divides every wait, boot time and timeout (tests, demos). @default 1 */
   timeScale?: number;
   /** A management cluster to mirror the objects into (file path or inline YAML). */
@@ -93,9 +104,13 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
 
     let provider: MachineProvider;
     let nodes: NodeReader;
+    let drainer: NodeDrainer = noWorkloadsDrainer;
     let cloud: SimCloud | undefined;
+    let bootstrap: KubeadmBootstrapper | undefined;
+    let loadBalancer: LoadBalancerTargets | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     if ((options.provider ?? 'sim') === 'sim') {
+      if (options.kmsKeyId) throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
       cloud = new SimCloud({
         clock,
         seed: options.seed ?? 1,
@@ -108,20 +123,35 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     } else {
       // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
       const ec2 = createEc2Client();
-      cleanups.unshift(() => ec2.destroy());
+      const elbv2 = createElbv2Client();
+      cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy());
       provider = new Ec2MachineProvider({ client: ec2, clock });
+      loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
       nodes = new SimulatedNodes({ provider, clock });
+      if (options.kmsKeyId) {
+        const secrets = createSecretsManagerClient();
+        cleanups.unshift(() => secrets.destroy());
+        // The real clock, not the scaled one: certificate validity and token expiry are read by real
+        // kube-apiservers and kubelets.
+        bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: options.kmsKeyId }), clock: systemClock, log: logger(log) });
+      }
     }
-    if (options.nodes === 'kubernetes')
-      // Workload kubeconfigs come with the kubeadm bootstrap; until a cluster has one its nodes are unknown.
-      nodes = new KubernetesNodeReader({ kubeconfigFor: () => undefined });
+    const workload = bootstrap ? kubeconfigSources(bootstrap, store) : undefined;
+    if (options.nodes === 'kubernetes') {
+      // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
+      const kubeconfigFor = workload?.kubeconfigFor ?? (() => undefined);
+      nodes = new KubernetesNodeReader({ kubeconfigFor });
+      drainer = new KubernetesNodeDrainer({ kubeconfigFor });
+    }
 
     const holder = randomUUID();
     const deps: WorkflowDeps = {
       store,
       provider,
       nodes,
-      drainer: noWorkloadsDrainer,
+      drainer,
+      ...(bootstrap ? { bootstrap } : {}),
+      ...(loadBalancer ? { loadBalancer } : {}),
       clock,
       timer: scaledTimer(timeScale),
       holder: () => holder,
@@ -163,7 +193,11 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         log(`sim: killed ${killed.map((i) => i.instanceId).join(', ')} of machine ${namespace}/${name}`);
         return json(200, { kind: 'Machine', name, namespace, killed: killed.map((i) => ({ instanceId: i.instanceId, providerID: i.providerID })) });
       }
-      return handleRequest(req, { store: runtime.store, onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`) });
+      return handleRequest(req, {
+        store: runtime.store,
+        ...(workload ? { kubeconfig: workload.adminKubeconfig } : {}),
+        onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
+      });
     };
 
     await runtime.start();

@@ -29,6 +29,8 @@ export interface GenerateOptions {
   awsAmi?: string;
   awsImageSsmParameter?: string;
   awsIamInstanceProfile?: string;
+  awsControlPlaneEndpoint?: string;
+  awsTargetGroupArn?: string;
 }
 
 interface Placeholder {
@@ -52,6 +54,15 @@ function count(value: string | undefined, flag: string, fallback: number): numbe
   return Number(value);
 }
 
+/** HOST or HOST:PORT (6443 when not given, as kubeadm's default). */
+function controlPlaneEndpoint(value: string): { host: string; port: number } {
+  const m = /^([A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/.exec(value);
+  const port = m?.[2] === undefined ? 6443 : Number(m[2]);
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`--aws-control-plane-endpoint takes HOST or HOST:PORT, e.g. my-cluster-api.example.com:6443, not "${value}"`);
+  return { host: m[1]!, port };
+}
+
 /** Builds the objects; throws a UsageError for flags the API would refuse anyway. */
 export function generateCluster(name: string, options: GenerateOptions): GeneratedCluster {
   const nameError = dnsLabelError(name);
@@ -71,6 +82,11 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   const workers = count(options.workerMachineCount, '--worker-machine-count', 0);
   const provider = options.provider ?? 'sim';
   if (provider !== 'sim' && provider !== 'aws') throw new UsageError(`--provider must be sim or aws, not "${provider}"`);
+
+  if (provider === 'sim' && (options.awsControlPlaneEndpoint || options.awsTargetGroupArn)) throw new UsageError('the --aws-* flags are for --provider aws');
+  const endpoint = options.awsControlPlaneEndpoint === undefined ? undefined : controlPlaneEndpoint(options.awsControlPlaneEndpoint);
+  if (options.awsTargetGroupArn !== undefined && !options.awsTargetGroupArn.startsWith('arn:'))
+    throw new UsageError(`--aws-target-group-arn must be the ARN of an ELBv2 target group, not "${options.awsTargetGroupArn}"`);
 
   const placeholders: Placeholder[] = [];
   const meta = (n: string) => ({ name: n, namespace });
@@ -103,6 +119,7 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
         region,
         subnets,
         ...(options.awsSecurityGroupId?.length ? { securityGroupIds: options.awsSecurityGroupId } : {}),
+        ...(options.awsTargetGroupArn ? { controlPlaneLoadBalancer: { targetGroupArn: options.awsTargetGroupArn } } : {}),
       },
     };
     classSpec = {
@@ -116,7 +133,7 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
 
   const objects: Record<string, unknown>[] = [
     { apiVersion: API_VERSION, kind: 'MachineClass', metadata: meta(className), spec: classSpec },
-    { apiVersion: API_VERSION, kind: 'Cluster', metadata: meta(name), spec: { provider: clusterProvider } },
+    { apiVersion: API_VERSION, kind: 'Cluster', metadata: meta(name), spec: { ...(endpoint ? { controlPlaneEndpoint: endpoint } : {}), provider: clusterProvider } },
     {
       apiVersion: API_VERSION,
       kind: 'ControlPlane',

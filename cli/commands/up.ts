@@ -11,6 +11,7 @@ export interface EmbeddedHostOptions {
   dataDir: string;
   provider: 'sim' | 'aws';
   nodes?: 'sim' | 'kubernetes';
+  kmsKeyId?: string;
   timeScale: number;
   kubeconfig?: string;
   token?: string;
@@ -34,6 +35,7 @@ export interface UpOptions {
   dataDir?: string;
   provider?: string;
   nodes?: string;
+  kmsKeyId?: string;
   timeScale?: string;
   kubeconfig?: string;
   demo?: boolean;
@@ -46,6 +48,8 @@ export function upOptions(options: UpOptions, token: string | undefined): Embedd
   if (provider !== 'sim' && provider !== 'aws') throw new UsageError(`--provider must be sim or aws, not "${provider}"`);
   const nodes = options.nodes;
   if (nodes !== undefined && nodes !== 'sim' && nodes !== 'kubernetes') throw new UsageError(`--nodes must be sim or kubernetes, not "${nodes}"`);
+  if (options.kmsKeyId !== undefined && provider !== 'aws')
+    throw new UsageError('--kms-key-id is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
   const timeScale = Number(options.timeScale ?? '1');
   if (!Number.isFinite(timeScale) || timeScale <= 0) throw new UsageError(`--time-scale must be a number > 0, not "${options.timeScale}"`);
   return {
@@ -53,6 +57,7 @@ export function upOptions(options: UpOptions, token: string | undefined): Embedd
     dataDir: options.dataDir ?? '.clusterless',
     provider,
     ...(nodes ? { nodes } : {}),
+    ...(options.kmsKeyId ? { kmsKeyId: options.kmsKeyId } : {}),
     timeScale,
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(token ? { token } : {}),

@@ -1,16 +1,24 @@
 /**
  * The same user path with `clusterless up --provider aws --nodes sim` against moto_server: EC2 through the
  * standard credential chain and AWS_ENDPOINT_URL, nodes simulated (no kubelet can join an instance moto runs).
- * An instance terminated out of band on EC2 stands for `sim kill`.
+ * An instance terminated out of band on EC2 stands for `sim kill`. With --kms-key-id the host bootstraps the
+ * machines with kubeadm (Secrets Manager and ELBv2 on moto too) and serves the admin kubeconfig.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { parse } from 'yaml';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { Machine } from '../../functions/api/machine.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
-import { uniqueName } from '../support/aws.js';
+import { createElbv2Client } from '../../functions/adapters/elbv2/index.js';
+import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
+import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
+import { systemClock } from '../../functions/ports.js';
+import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { createMotoNetwork, motoEc2Client } from '../support/ec2.js';
 import { cli, cliOk, startHostProcess, waitUntil, type HostProcess } from '../support/host-process.js';
 
@@ -74,4 +82,66 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   expect(await machines()).toEqual([]);
   expect((await cli(s, ['get', 'cluster', name])).code).toBe(1);
   expect(await liveInstances()).toEqual([]);
+}, 600_000);
+
+it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubeconfig (up --kms-key-id, moto)', async () => {
+  // Arrange: a network and the control plane's target group on moto; the host with the bootstrap on.
+  const endpoint = inject('motoEndpoint');
+  const ec2 = motoEc2Client(endpoint);
+  const net = await createMotoNetwork(ec2);
+  const elb = createElbv2Client(emulatorClientConfig(endpoint));
+  const secretsClient = createSecretsManagerClient(emulatorClientConfig(endpoint));
+  const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000002';
+  const secrets = new SecretsManagerSecretStore({ client: secretsClient, kmsKeyId });
+  const bootstrap = new KubeadmBootstrapper({ secrets, clock: systemClock });
+  try {
+    const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' }));
+    const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
+    const targets = async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!);
+    const env = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-kubeadm-'));
+    host = await startHostProcess(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', kmsKeyId], env);
+    const s = host.url;
+    const name = uniqueName('kadm').slice(0, 30);
+    const manifests = await cliOk(s, [
+      'generate', 'cluster', name, '--provider', 'aws', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '1',
+      '--aws-region', 'us-east-1', ...net.subnets.flatMap((x) => ['--aws-subnet', `${x.id}:${x.availabilityZone}`]),
+      '--aws-security-group-id', net.securityGroupId, '--aws-ami', net.ami, '--aws-instance-type', 't3.micro',
+      // A reserved name (RFC 2606): nothing answers there, as no kube-apiserver runs on moto's instances.
+      '--aws-control-plane-endpoint', `${name}.k8s.test`, '--aws-target-group-arn', targetGroupArn,
+    ]);
+    const machines = async () => (JSON.parse(await cliOk(s, ['get', 'machines', '-o', 'json'])) as { items: Machine[] }).items.filter((m) => m.spec.clusterName === name);
+
+    // Act 1
+    await cliOk(s, ['apply', '-f', '-'], { input: manifests });
+    const [machine] = await waitUntil('the control-plane machine running', async () => {
+      const ms = await machines();
+      return ms.length === 1 && ms[0]!.status?.phase === 'Running' ? ms : undefined;
+    }, 180_000);
+    const instanceId = machine!.status!.infrastructure!.instanceId!;
+    const kubeconfig = await cliOk(s, ['get', 'kubeconfig', name]);
+
+    // Assess: the kubeconfig is the cluster's, signed by the CA kept in Secrets Manager.
+    const certs = (await bootstrap.certificates('default', name))!;
+    expect(certs).toBeDefined();
+    const kc = parse(kubeconfig) as { clusters: { cluster: { server: string } }[]; users: { user: { 'client-certificate-data': string } }[] };
+    expect(kc.clusters[0]!.cluster.server).toBe(`https://${name}.k8s.test:6443`);
+    const client = new X509Certificate(Buffer.from(kc.users[0]!.user['client-certificate-data'], 'base64'));
+    expect(client.verify(new X509Certificate(certs.ca.cert).publicKey)).toBe(true);
+    // The instance's user data is the boothook that fetches the machine's secret: no key, no token in it.
+    const userData = Buffer.from((await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }))).UserData?.Value ?? '', 'base64').toString('utf8');
+    expect(userData).toContain(`clusterless/default/${name}/machines/${machine!.metadata.uid}`);
+    expect(userData).not.toMatch(/PRIVATE KEY|[a-z0-9]{6}\.[a-z0-9]{16}/);
+    // The node joined (simulated), so its bootstrap secret is gone; the instance is behind the load balancer.
+    await waitUntil('the machine\'s secret deleted', async () => (await secrets.get(bootstrap.secretNames.machine('default', name, machine!.metadata.uid!))) === undefined, 60_000);
+    expect(await targets()).toEqual([instanceId]);
+
+    // Act 2: delete; the target is deregistered and the certificates deleted with the cluster.
+    await cliOk(s, ['delete', 'cluster', name, '--wait'], { timeoutMs: 180_000 });
+    expect(await targets()).toEqual([]);
+    expect(await secrets.get(bootstrap.secretNames.certificates('default', name))).toBeUndefined();
+  } finally {
+    elb.destroy();
+    secretsClient.destroy();
+  }
 }, 600_000);

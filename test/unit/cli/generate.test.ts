@@ -49,8 +49,14 @@ describe('generate cluster', () => {
       awsSecurityGroupId: ['sg-0123456789abcdef0'],
       awsInstanceType: ['m7g.large', 'm6g.large'],
       awsAmi: 'ami-0123456789abcdef0',
+      awsControlPlaneEndpoint: 'prod-api.example.com',
+      awsTargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/prod-api/0123456789abcdef',
     });
     expect(aws.placeholders).toEqual([]);
+    expect((aws.objects[1] as any).spec).toMatchObject({
+      controlPlaneEndpoint: { host: 'prod-api.example.com', port: 6443 },
+      provider: { aws: { controlPlaneLoadBalancer: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/prod-api/0123456789abcdef' } } },
+    });
     const yaml = renderGenerated(aws, ' h');
     expect(yaml).not.toContain(PLACEHOLDER);
     for (const doc of docsOf(yaml)) {
@@ -69,6 +75,10 @@ describe('generate cluster', () => {
     { name: 'no version', options: {}, want: /--kubernetes-version is required/ },
     { name: 'a bad version', options: { kubernetesVersion: 'latest' }, want: /not a Kubernetes version/ },
     { name: 'a negative worker count', options: { kubernetesVersion: 'v1.31.2', workerMachineCount: '-1' }, want: /--worker-machine-count must be an integer/ },
+    { name: 'a malformed endpoint', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsControlPlaneEndpoint: 'https://api:6443' }, want: /HOST or HOST:PORT/ },
+    { name: 'an endpoint port out of range', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsControlPlaneEndpoint: 'api.test:70000' }, want: /HOST or HOST:PORT/ },
+    { name: 'a target group that is not an ARN', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsTargetGroupArn: 'prod-api' }, want: /must be the ARN/ },
+    { name: 'aws flags for the simulator', options: { kubernetesVersion: 'v1.31.2', awsControlPlaneEndpoint: 'api.test' }, want: /for --provider aws/ },
     { name: 'a malformed subnet flag', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsSubnet: ['subnet-1'] }, want: /SUBNET_ID:AVAILABILITY_ZONE/ },
   ])('refuses $name as a usage error', ({ options, want }) => {
     expect(() => generateCluster('demo', options)).toThrow(UsageError);
