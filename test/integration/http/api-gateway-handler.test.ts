@@ -95,19 +95,23 @@ function proxyEvent(method: string, path: string, options: { body?: string; base
   };
 }
 
+/** Runs `fn` with these variables set in process.env (as Lambda sets them), and puts the old values back. */
+async function withEnv(extra: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const env = { TABLE_NAME: tableName, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, ...extra };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
 describe('API Gateway proxy handler', () => {
   it('builds the store from TABLE_NAME and the AWS environment, once per container', async () => {
-    const env = {
-      TABLE_NAME: tableName,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-    };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
     let builds = 0;
-    try {
+    await withEnv({}, async () => {
       const handler = createHandler(() => {
         builds++;
         return depsFromEnvironment();
@@ -123,30 +127,16 @@ describe('API Gateway proxy handler', () => {
       expect(created.headers).toMatchObject({ 'content-type': 'application/json' });
       expect(JSON.parse(got.body)).toMatchObject({ kind: 'MachineClass', metadata: { name: 'small', namespace: 'team-a' } });
       expect(builds).toBe(1);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    });
   });
 
   it('serves an admin kubeconfig signed by the cluster CA once the cluster has certificates (Secrets Manager on moto)', async () => {
     // Arrange: the environment the stack gives the function, the secrets on moto_server.
     const moto = inject('motoEndpoint');
     const prefix = `${uniqueName('kc')}/`;
-    const env = {
-      TABLE_NAME: tableName,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto,
-      SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001',
-      SECRETS_NAME_PREFIX: prefix,
-    };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
+    const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001';
     const secrets = createSecretsManagerClient(emulatorClientConfig(moto));
-    try {
+    await withEnv({ AWS_ENDPOINT_URL_SECRETS_MANAGER: moto, SECRETS_KMS_KEY_ARN: kmsKeyId, SECRETS_NAME_PREFIX: prefix }, async () => {
       const handler = createHandler(() => depsFromEnvironment());
       const cluster = {
         apiVersion: 'clusterless.dev/v1alpha1',
@@ -162,7 +152,7 @@ describe('API Gateway proxy handler', () => {
       // Act 1: no certificates yet.
       const before = await handler(proxyEvent('GET', path));
       // The provision task makes the certificates (as its first machine is bootstrapped).
-      const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: env.SECRETS_KMS_KEY_ARN }), clock: systemClock, secretPrefix: prefix });
+      const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId }), clock: systemClock, secretPrefix: prefix });
       const certs = await bootstrap.ensureCertificates('team-k', 'prod');
       // Act 2
       const after = await handler(proxyEvent('GET', path));
@@ -175,11 +165,7 @@ describe('API Gateway proxy handler', () => {
       const client = new X509Certificate(Buffer.from(kc.users[0]!.user['client-certificate-data'], 'base64'));
       expect(client.verify(new X509Certificate(certs.ca.cert).publicKey)).toBe(true);
       expect(after.body).not.toContain(Buffer.from(certs.ca.key).toString('base64'));
-    } finally {
-      secrets.destroy();
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    }).finally(() => secrets.destroy());
   });
 
   it('answers with a Status 500 when TABLE_NAME is missing', async () => {
