@@ -23,3 +23,4 @@ export {
   type TargetsHealth,
   type TargetState,
 } from './targets.js';
+export { healthChecksNeedReconcile, NodeProbeReason, type NodeProbeInput, type NodeProbeVerdict, type NodeRead } from './node-probe.js';
