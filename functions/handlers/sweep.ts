@@ -4,8 +4,13 @@
  * reconcile-cluster only for clusters that show drift, so that an idle, settled fleet costs a few reads a
  * minute and no executions (DESIGN section 5).
  *
- * On AWS nothing else requeues a reconcile (an Express execution ends; the embedded host keeps timers), so
- * clusters with a MachineHealthCheck are always swept: their timeouts pass without any write to trigger on.
+ * On AWS nothing else requeues a reconcile (an Express execution ends; the embedded host keeps timers), and a
+ * node going NotReady writes nothing to the table: a MachineHealthCheck's timeouts pass unseen. So a cluster
+ * whose only drift is its health checks is probed: the sweep lists its nodes (in parallel across clusters,
+ * bounded) and reconciles it only when a node matches an unhealthy condition, a node is missing, or the nodes
+ * cannot be read (core/healthcheck/node-probe.ts). While a condition lasts the cluster is reconciled every
+ * sweep, which is how its timeout is noticed. Without a node reader (no secrets key) such clusters are
+ * reconciled every sweep, as before.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -18,9 +23,14 @@ import type { ControlPlane } from '../api/control-plane.js';
 import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
+import { KubernetesNodeReader, type KubeconfigResolver, type KubeconfigSource } from '../adapters/kubernetes/index.js';
 import { SfnWorkflows, stateMachineArnsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
-import type { Store, Workflows } from '../ports.js';
+import { WORKLOAD_CREDENTIALS_SECONDS, kubeconfigSources } from '../bootstrap/index.js';
+import { getCondition } from '../core/conditions.js';
+import { RemediationAllowedReason, healthChecksNeedReconcile, type NodeProbeVerdict, type NodeRead } from '../core/healthcheck/index.js';
+import { systemClock, type Clock, type NodeReader, type Store, type Workflows } from '../ports.js';
 import { rolloutComplete } from '../workflows/stepping.js';
+import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -46,6 +56,11 @@ export interface ClusterDrift {
   clusterName: string;
   /** Why the cluster needs a reconcile, for the log. */
   reasons: string[];
+  /**
+   * The only reasons are health checks whose verdict depends on the nodes: one list of the cluster's nodes
+   * tells whether a reconcile is needed (healthChecksNeedReconcile).
+   */
+  onlyHealthChecks: boolean;
 }
 
 const behind = (o: { metadata: { generation?: number | undefined }; status?: { observedGeneration?: number | undefined } | undefined }) =>
@@ -61,8 +76,9 @@ function isPaused(c: Cluster): boolean {
  */
 export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
   const key = (ns: string, name: string) => `${ns}/${name}`;
-  const drift = new Map<string, ClusterDrift>();
-  for (const c of s.clusters) drift.set(key(c.metadata.namespace, c.metadata.name), { namespace: c.metadata.namespace, clusterName: c.metadata.name, reasons: [] });
+  const drift = new Map<string, ClusterDrift & { healthChecks: string[] }>();
+  for (const c of s.clusters)
+    drift.set(key(c.metadata.namespace, c.metadata.name), { namespace: c.metadata.namespace, clusterName: c.metadata.name, reasons: [], onlyHealthChecks: false, healthChecks: [] });
   const note = (ns: string, cluster: string, reason: string) => drift.get(key(ns, cluster))?.reasons.push(reason);
   const paused = new Set(s.clusters.filter(isPaused).map((c) => key(c.metadata.namespace, c.metadata.name)));
 
@@ -92,9 +108,23 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
   }
   for (const h of s.healthChecks) {
     const { namespace, name } = h.metadata;
-    if (active(namespace, h.spec.clusterName)) note(namespace, h.spec.clusterName, `health check ${name} has timeouts to evaluate`);
+    const cluster = h.spec.clusterName;
+    if (!active(namespace, cluster)) continue;
+    const current = h.status?.currentHealthy ?? 0;
+    const expected = h.status?.expectedMachines ?? 0;
+    if (h.metadata.deletionTimestamp) note(namespace, cluster, `health check ${name} is being deleted`);
+    else if (Object.hasOwn(h.metadata.annotations ?? {}, Annotations.paused)) continue;
+    else if (behind(h)) note(namespace, cluster, `health check ${name} generation not observed yet`);
+    // Its status is what the last reconcile saw; a node that recovered since writes nothing, so a status
+    // that says not all is well is refreshed here, not left stale.
+    else if (getCondition(h.status?.conditions, 'RemediationAllowed')?.reason === RemediationAllowedReason.InspectionFailed)
+      note(namespace, cluster, `health check ${name} could not read the nodes last time`);
+    else if (current < expected) note(namespace, cluster, `health check ${name} has ${current}/${expected} healthy targets`);
+    else drift.get(key(namespace, cluster))?.healthChecks.push(`health check ${name} has timeouts to evaluate`);
   }
-  return [...drift.values()].filter((d) => d.reasons.length > 0);
+  return [...drift.values()]
+    .filter((d) => d.reasons.length > 0 || d.healthChecks.length > 0)
+    .map(({ healthChecks, ...d }) => ({ ...d, reasons: [...d.reasons, ...healthChecks], onlyHealthChecks: d.reasons.length === 0 }));
 }
 
 /** Reads the snapshot with one (paginated) list per kind. */
@@ -108,31 +138,136 @@ export async function readFleet(store: Store): Promise<FleetSnapshot> {
   return { clusters, controlPlanes, machineDeployments, healthChecks };
 }
 
+/** Where the sweep logs: the function's Powertools logger, or a bench's no-op. */
+export interface SweepLog {
+  debug(message: string, fields: Record<string, unknown>): void;
+  info(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
 export interface SweepDeps {
   store: Store;
   workflows: Workflows;
+  /**
+   * Reads the workload clusters' nodes: a cluster whose only drift is its health checks is then reconciled
+   * only when its nodes call for it (healthChecksNeedReconcile).
+   * @default - such clusters are reconciled every sweep
+   */
+  nodes?: NodeReader;
+  /** How many clusters' nodes are read at once. @default 16 */
+  probeConcurrency?: number;
+  /**
+   * How long the node reads may take in all (the function's timeout is 60 s; one dead workload API holds a
+   * read for 10 s). A cluster whose nodes are not read by then is reconciled.
+   * @default 30000
+   */
+  probeBudgetMs?: number;
+  /** @default - the function's Powertools logger */
+  log?: SweepLog;
 }
 
 export interface SweepResult {
   clusters: number;
+  /** Clusters whose nodes were read (or tried) because only their health checks drifted. */
+  probed: number;
   started: number;
   failed: number;
 }
 
-/** One sweep: read, find drift, start a reconcile per drifting cluster. */
+export const DEFAULT_PROBE_CONCURRENCY = 16;
+export const DEFAULT_PROBE_BUDGET_MS = 30_000;
+
+/**
+ * Runs `fn` over the items, at most `concurrency` at a time, until `budgetMs` has passed: an item not done by
+ * then, or whose `fn` rejected, gets undefined.
+ */
+async function mapWithinBudget<T, R>(items: readonly T[], concurrency: number, budgetMs: number, fn: (item: T) => Promise<R>): Promise<(R | undefined)[]> {
+  const results: (R | undefined)[] = items.map(() => undefined);
+  let next = 0;
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      expired = true;
+      resolve();
+    }, budgetMs);
+  });
+  const worker = async () => {
+    while (!expired && next < items.length) {
+      const i = next++;
+      const done = fn(items[i]!).then(
+        (r) => void (expired ? undefined : (results[i] = r)),
+        () => undefined,
+      );
+      await Promise.race([done, deadline]);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
+  } finally {
+    clearTimeout(timer);
+  }
+  return results;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+/** Lists the nodes of each cluster whose only drift is its health checks and asks whether it needs a reconcile. */
+async function probeHealthChecks(candidates: readonly ClusterDrift[], snapshot: FleetSnapshot, deps: SweepDeps & { nodes: NodeReader }): Promise<(NodeProbeVerdict | undefined)[]> {
+  const of = (ns: string, cluster: string) => (o: { metadata: { namespace: string }; spec: { clusterName: string } }) => o.metadata.namespace === ns && o.spec.clusterName === cluster;
+  return mapWithinBudget(candidates, deps.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, deps.probeBudgetMs ?? DEFAULT_PROBE_BUDGET_MS, async (d) => {
+    const cluster = snapshot.clusters.find((c) => c.metadata.namespace === d.namespace && c.metadata.name === d.clusterName)!;
+    let nodes: NodeRead;
+    try {
+      nodes = { readable: true, nodes: await deps.nodes.listNodes(d.namespace, d.clusterName) };
+    } catch (err) {
+      // NodeReaderUnavailableError or anything else: the old, safe answer is a reconcile.
+      nodes = { readable: false, error: errorText(err) };
+    }
+    const belongs = of(d.namespace, d.clusterName);
+    return healthChecksNeedReconcile({
+      cluster,
+      healthChecks: snapshot.healthChecks.filter(belongs),
+      controlPlanes: snapshot.controlPlanes.filter(belongs),
+      machineDeployments: snapshot.machineDeployments.filter(belongs),
+      nodes,
+    });
+  });
+}
+
+/** One sweep: read, find drift, probe the clusters only their health checks make drift, start a reconcile per drifting cluster. */
 export async function sweep(deps: SweepDeps): Promise<SweepResult> {
+  const log = deps.log ?? logger;
   const snapshot = await readFleet(deps.store);
-  const drifting = clustersWithDrift(snapshot);
+  let drifting = clustersWithDrift(snapshot);
+  let probed = 0;
+  if (deps.nodes) {
+    const candidates = drifting.filter((d) => d.onlyHealthChecks);
+    probed = candidates.length;
+    const verdicts = await probeHealthChecks(candidates, snapshot, { ...deps, nodes: deps.nodes });
+    const budget = deps.probeBudgetMs ?? DEFAULT_PROBE_BUDGET_MS;
+    const byCluster = new Map(candidates.map((d, i) => [d, verdicts[i]]));
+    drifting = drifting.flatMap((d) => {
+      if (!byCluster.has(d)) return [d];
+      const v = byCluster.get(d);
+      if (v === undefined) return [{ ...d, reasons: [...d.reasons, `nodes not judged within ${budget} ms: reconcile anyway`] }];
+      if (!v.reconcile) {
+        log.debug('health checks settled: no node needs them', { cluster: `${d.namespace}/${d.clusterName}` });
+        return [];
+      }
+      return [{ ...d, reasons: [...d.reasons, ...v.reasons.map((r) => r.message)] }];
+    });
+  }
   const results = await Promise.allSettled(
     drifting.map((d) => deps.workflows.start('reconcile-cluster', `sweep-${randomUUID()}`, { namespace: d.namespace, clusterName: d.clusterName, trigger: 'sweep' })),
   );
   results.forEach((r, i) => {
     const d = drifting[i]!;
-    if (r.status === 'rejected') logger.error('could not start reconcile-cluster', { cluster: `${d.namespace}/${d.clusterName}`, error: r.reason as Error });
-    else logger.info('drift', { cluster: `${d.namespace}/${d.clusterName}`, reasons: d.reasons.slice(0, 10) });
+    if (r.status === 'rejected') log.error('could not start reconcile-cluster', { cluster: `${d.namespace}/${d.clusterName}`, error: r.reason as Error });
+    else log.info('drift', { cluster: `${d.namespace}/${d.clusterName}`, reasons: d.reasons.slice(0, 10) });
   });
   const failed = results.filter((r) => r.status === 'rejected').length;
-  return { clusters: snapshot.clusters.length, started: drifting.length - failed, failed };
+  return { clusters: snapshot.clusters.length, probed, started: drifting.length - failed, failed };
 }
 
 export function createSweepHandler(deps: SweepDeps | (() => SweepDeps)) {
@@ -142,6 +277,7 @@ export function createSweepHandler(deps: SweepDeps | (() => SweepDeps)) {
     if (context) logger.addContext(context);
     const result = await sweep(resolved);
     metrics.addMetric('ClustersSwept', MetricUnit.Count, result.clusters);
+    metrics.addMetric('ClustersProbed', MetricUnit.Count, result.probed);
     metrics.addMetric('ReconcilesStarted', MetricUnit.Count, result.started);
     metrics.addMetric('ReconcileStartFailures', MetricUnit.Count, result.failed);
     metrics.publishStoredMetrics();
@@ -151,14 +287,50 @@ export function createSweepHandler(deps: SweepDeps | (() => SweepDeps)) {
   };
 }
 
+/**
+ * How long the sweep keeps a cluster's kubeconfig. kubeconfigFor reads the Cluster (two GetItems) on every
+ * call; kept, a warm sweep reads it once per cluster per this many seconds instead of every minute.
+ *
+ * Note: the bootstrapper makes a kubeconfig valid for WORKLOAD_CREDENTIALS_SECONDS and renews it at half that,
+ * so one kept this much longer is still valid. An endpoint or CA changed meanwhile makes the node read fail,
+ * and a failed read reconciles: keeping it can cost a reconcile, never miss one.
+ */
+export const KUBECONFIG_KEEP_SECONDS = 300;
+
+/** Keeps what `resolve` answers per cluster for `keepSeconds` (not an undefined answer nor an error). */
+export function keptKubeconfigs(resolve: KubeconfigResolver, clock: Clock, keepSeconds = KUBECONFIG_KEEP_SECONDS): KubeconfigResolver {
+  if (keepSeconds >= WORKLOAD_CREDENTIALS_SECONDS / 2) throw new RangeError(`a kubeconfig kept ${keepSeconds} s could outlive its credentials`);
+  const kept = new Map<string, { source: KubeconfigSource; at: number }>();
+  return async (namespace, clusterName) => {
+    const key = `${namespace}/${clusterName}`;
+    const now = clock.now().getTime();
+    const hit = kept.get(key);
+    if (hit && now - hit.at < keepSeconds * 1000) return hit.source;
+    kept.delete(key);
+    const source = await resolve(namespace, clusterName);
+    if (source !== undefined) kept.set(key, { source, at: now });
+    return source;
+  };
+}
+
+/**
+ * The sweep's dependencies on AWS. With the secrets key (SECRETS_KMS_KEY_ARN) it reads nodes as the tasks do,
+ * through a short-lived admin kubeconfig made from the cluster's CA. Built once per container (the handler
+ * keeps them): the bootstrapper keeps certificates and kubeconfigs in memory, so a warm sweep reads Secrets
+ * Manager about once per half kubeconfig lifetime (30 min) per cluster, and the Cluster once per
+ * KUBECONFIG_KEEP_SECONDS, not every minute.
+ */
 export function sweepDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): SweepDeps {
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the sweep needs the name of the clusterless table');
   const stateMachineArns = stateMachineArnsFromEnv(env);
   if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
+  const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
+  const bootstrap = bootstrapperFromEnvironment(env);
   return {
-    store: new DynamoDbStore({ client: createDynamoDbClient(), tableName }),
+    store,
     workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArns }),
+    ...(bootstrap ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(bootstrap, store).kubeconfigFor, systemClock) }) } : {}),
   };
 }
 
