@@ -178,9 +178,11 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.workflows.grantStartReconcile(stream.role);
     this.streamTrigger = new StreamTrigger(this, 'StreamTrigger', { table: this.objectTable.table, handler: stream.function });
 
-    const sweep = make('sweep', { ...tableName, ...reconcileArn });
+    const sweep = make('sweep', { ...tableName, ...reconcileArn, ...this.secrets.environment });
     this.objectTable.grantStoreRead(sweep.role);
     this.workflows.grantStartReconcile(sweep.role);
+    // It lists the nodes of clusters with a MachineHealthCheck, through a kubeconfig signed with the cluster CA.
+    this.secrets.grantReadCertificates(sweep.role);
     this.sweepSchedule = new SweepSchedule(this, 'Sweep', { handler: sweep.function, ...(props.sweepInterval ? { interval: props.sweepInterval } : {}) });
 
     const instanceEvents = make('instance-events', reconcileArn);

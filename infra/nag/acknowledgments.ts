@@ -80,10 +80,13 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   const readDelete =
     'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the prefix clusterless/, and the key policy refuses other secrets.';
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, readDelete);
+  const certificates = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*/*/certificates-??????]';
+  const certificatesReason = "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern)";
+  acknowledge(stack.functions.http.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
   acknowledge(
-    stack.functions.http.role,
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*/*/certificates-??????]',
-    'GetSecretValue only, of the clusters\' certificates (made at run time per cluster, so named by pattern): the kubeconfig route signs an admin certificate with the cluster CA.',
+    stack.functions.sweep.role,
+    certificates,
+    `${certificatesReason}: the sweep lists the nodes of clusters with a MachineHealthCheck through a short-lived kubeconfig signed with the cluster CA.`,
   );
   const targetGroups = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]';
   const targetReason =

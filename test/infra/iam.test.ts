@@ -139,7 +139,7 @@ describe('each function gets only what its code calls', () => {
     ['teardown', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['http', ['secretsmanager:GetSecretValue']],
     ['stream', []],
-    ['sweep', []],
+    ['sweep', ['secretsmanager:GetSecretValue']],
     ['instance-events', []],
     ['fleet-resource', []],
   ] as [HandlerName, string[]][])('%s: Secrets Manager %j', (name, expected) => {
@@ -154,13 +154,13 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it("the API may read the clusters' certificates only, not machines' bootstrap secrets", () => {
-    const read = allowing('http', 'secretsmanager:GetSecretValue');
+  it.each(['http', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
+    const read = allowing(name, 'secretsmanager:GetSecretValue');
     expect(read).toHaveLength(1);
     expect(JSON.stringify(read[0]!.Resource)).toContain(':secret:clusterless/*/*/certificates-??????');
   });
 
-  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'http'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
     const decrypt = allowing(name, 'kms:Decrypt').filter((s) => JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.secrets.key)));
     expect(decrypt.length).toBeGreaterThan(0);
     for (const s of decrypt) expect(JSON.stringify(s.Condition)).toContain('secretsmanager.');

@@ -106,8 +106,9 @@ describe('the handlers', () => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['RECONCILE_CLUSTER_STATE_MACHINE_ARN']).toEqual({ Ref: reconcile });
   });
 
-  // Issue 8: every task reaches workload clusters through their CA, and the API signs admin kubeconfigs.
-  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'http'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
+  // Issue 8: every task reaches workload clusters through their CA, and the API signs admin kubeconfigs; the
+  // sweep lists the nodes of health-checked clusters the same way.
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
       SECRETS_NAME_PREFIX: 'clusterless/',
