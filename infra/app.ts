@@ -1,6 +1,7 @@
 /**
  * The CDK app (cdk.json: `npx tsx infra/app.ts`): the control plane, and an example fleet on request
- * (`-c fleet=example`), checked by cdk-nag (AwsSolutions and the Clusterless IMDSv2/KMS pack) at every synth.
+ * (`-c fleet=example`), the functions that reach workload clusters in a VPC on request (`-c workloadNetwork=JSON`,
+ * ControlPlaneStackProps.workloadNetwork), checked by cdk-nag (AwsSolutions and the Clusterless IMDSv2/KMS pack) at every synth.
  * Env-agnostic: `npx cdk synth` needs no AWS credentials.
  */
 import { pathToFileURL } from 'node:url';
@@ -8,6 +9,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleFleetStack } from '../examples/fleet/fleet-stack.js';
 import { ControlPlaneStack } from './control-plane-stack.js';
+import type { WorkloadNetworkProps } from './constructs/workload-network.js';
 import { ClusterlessChecks } from './nag/clusterless-checks.js';
 
 /** `-c stackName=...`: the control plane stack's name (also the prefix of its state machines). */
@@ -22,7 +24,8 @@ export interface ClusterlessApp {
 export function createApp(props: AppProps = {}): ClusterlessApp {
   const app = new App(props);
   const stackName = String(app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME);
-  const controlPlane = new ControlPlaneStack(app, stackName);
+  const network = app.node.tryGetContext('workloadNetwork') as string | WorkloadNetworkProps | undefined;
+  const controlPlane = new ControlPlaneStack(app, stackName, network ? { workloadNetwork: typeof network === 'string' ? (JSON.parse(network) as WorkloadNetworkProps) : network } : {});
   const fleetContext = app.node.tryGetContext('fleet') as string | undefined;
   let fleet: ExampleFleetStack | undefined;
   if (fleetContext === 'example') fleet = new ExampleFleetStack(app, `${stackName}ExampleFleet`, { controlPlane });

@@ -12,6 +12,7 @@ import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
 import { LogEncryption } from './constructs/log-encryption.js';
 import { ObjectTable } from './constructs/object-table.js';
+import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
@@ -89,7 +90,18 @@ export interface ControlPlaneStackProps extends StackProps {
   readonly runtime?: lambda.Runtime;
   /** @default 'v1' */
   readonly apiStageName?: string;
+  /**
+   * A VPC for the functions that reach workload API servers (the five tasks and the sweep): needed when the
+   * control planes' load balancers are internal, the default scheme. Its subnets must reach DynamoDB, Step
+   * Functions, EC2, ELBv2, Secrets Manager, KMS and CloudWatch (a NAT gateway or VPC endpoints). App context:
+   * `-c workloadNetwork='{"vpcId":"vpc-...","subnets":[{"id":"subnet-...","availabilityZone":"..."}]}'`.
+   * @default - Lambda's own network: only internet-facing API servers are reachable
+   */
+  readonly workloadNetwork?: WorkloadNetworkProps;
 }
+
+/** The functions that talk to workload clusters (nodes, drains, join tokens); they run in workloadNetwork. */
+export const WORKLOAD_FUNCTIONS: readonly HandlerName[] = ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep'];
 
 /**
  * The serverless control plane (DESIGN section 10): the table, the handlers, the five state machines, the
@@ -107,6 +119,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   public readonly sweepSchedule: SweepSchedule;
   public readonly instanceEventsRule: InstanceEventsRule;
   public readonly fleetProvider: FleetProvider;
+  public readonly workloadNetwork: WorkloadNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
     super(scope, id, { description: 'clusterless: a serverless Cluster API control plane', ...props });
@@ -115,6 +128,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.objectTable = new ObjectTable(this, 'Objects', { removalPolicy });
     this.secrets = new BootstrapSecrets(this, 'Secrets');
 
+    this.workloadNetwork = props.workloadNetwork ? new WorkloadNetwork(this, 'WorkloadNetwork', props.workloadNetwork) : undefined;
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     const tableName = { TABLE_NAME: this.objectTable.table.tableName };
     const make = (name: HandlerName, environment: Record<string, string>) => {
@@ -125,6 +139,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
         environment,
         ...(props.runtime ? { runtime: props.runtime } : {}),
         ...(reserved[name] !== undefined ? { reservedConcurrentExecutions: reserved[name] } : {}),
+        ...(this.workloadNetwork && WORKLOAD_FUNCTIONS.includes(name) ? { network: this.workloadNetwork } : {}),
       });
     };
 

@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LogEncryption } from './log-encryption.js';
+import type { WorkloadNetwork } from './workload-network.js';
 
 /** The repository root: NodejsFunction bundles from here with the lock file and the local esbuild. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,6 +41,8 @@ export interface HandlerFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** For functions invoked asynchronously: where events go when every retry failed. @default - none */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Run in this VPC (functions that reach workload API servers). @default - Lambda's own network */
+  readonly network?: WorkloadNetwork;
 }
 
 /**
@@ -60,6 +63,7 @@ export class HandlerFunction extends Construct {
       description: props.description.slice(0, 1000),
     });
     logGroup.grantWrite(this.role);
+    props.network?.grantNetworkInterfaces(this.role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, props.entry),
       handler: 'handler',
@@ -75,6 +79,7 @@ export class HandlerFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.network ? { vpc: props.network.vpc, vpcSubnets: props.network.subnetSelection, securityGroups: props.network.securityGroups } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,

@@ -4,7 +4,7 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { ControlPlaneStack, HandlerName } from '../control-plane-stack.js';
+import { WORKLOAD_FUNCTIONS, type ControlPlaneStack, type HandlerName } from '../control-plane-stack.js';
 
 function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
@@ -23,12 +23,16 @@ const STAR_ACTIONS: Partial<Record<HandlerName, string>> = {
   'instance-events': "ec2:DescribeTags (the instance's cluster tag)",
 };
 
+const VPC_ACCESS =
+  "the network-interface actions Lambda needs to attach the function to workloadNetwork (those of AWS's AWSLambdaVPCAccessExecutionRole: the interfaces are Lambda's, their ids unknown)";
+
 const TAGGED_INSTANCES =
   'Instance ids are not known before launch: TerminateInstances on instance/* is limited by the condition aws:ResourceTag/clusterless.dev/cluster (only instances this control plane tagged)';
 
 export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void {
   for (const [name, fn] of Object.entries(stack.functions) as [HandlerName, (typeof stack.functions)[HandlerName]][]) {
-    acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', STAR_ACTIONS[name] ? `${XRAY}; so does ${STAR_ACTIONS[name]}.` : `${XRAY}.`);
+    const star = [STAR_ACTIONS[name], stack.workloadNetwork && WORKLOAD_FUNCTIONS.includes(name) ? VPC_ACCESS : undefined].filter((x) => x !== undefined);
+    acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', star.length ? `${XRAY}; so do ${star.join(', and ')}.` : `${XRAY}.`);
     acknowledge(
       fn.function,
       'AwsSolutions-L1',
