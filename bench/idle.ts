@@ -8,8 +8,9 @@
  * reconcile-cluster only for clusters with drift (functions/handlers/sweep.ts). The local runtime's sweep, in
  * contrast, reconciles every cluster, so it is switched off here, and each simulated minute this scenario runs
  * the sweep function's `sweep` on the metered store, counts one Scheduler invocation and one sweep Lambda
- * invocation (its duration measured here), and turns each reconcile it starts into a trigger of the runtime. The clock is frozen after the fleet converges and
- * advanced one minute per sweep, so a day takes as long as 1,440 sweeps take to run.
+ * invocation (its duration measured here), and turns each reconcile it starts into a trigger of the runtime.
+ * The clock is frozen after the fleet converges and advanced one minute per sweep, so a day takes as long as
+ * 1,440 sweeps take to run.
  *
  * On AWS the sweep function waits on DynamoDB pages; here it reads memory, so its measured duration is low.
  * The report also prices the sweep at 1 s per invocation to show how little that matters.
