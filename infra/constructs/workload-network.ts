@@ -1,3 +1,4 @@
+import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -34,9 +35,10 @@ export class WorkloadNetwork extends Construct {
     if (props.subnets.length === 0) throw new Error('workloadNetwork.subnets: give at least one private subnet (two or more, in different zones, for availability)');
     const zones = [...new Set(props.subnets.map((s) => s.availabilityZone))];
     this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.vpcId, availabilityZones: zones });
-    this.subnetSelection = {
-      subnets: props.subnets.map((s, i) => ec2.Subnet.fromSubnetAttributes(this, `Subnet${i}`, { subnetId: s.id, availabilityZone: s.availabilityZone })),
-    };
+    const subnets = props.subnets.map((s, i) => ec2.Subnet.fromSubnetAttributes(this, `Subnet${i}`, { subnetId: s.id, availabilityZone: s.availabilityZone }));
+    for (const subnet of subnets)
+      Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'the functions only attach to the subnet: no route of it is read or added');
+    this.subnetSelection = { subnets };
     if (props.securityGroupIds?.length) {
       this.securityGroups = props.securityGroupIds.map((sg, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, sg, { mutable: false }));
     } else {
