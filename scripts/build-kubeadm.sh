@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds kubeadm from the Go module proxy, once per version, next to the kube-apiserver and kubectl that
-# scripts/build-kube.sh builds (same cache folder, same Kubernetes version, same wrapper-module pattern: the
-# published k8s.io/kubernetes module names its staging modules `=> ./staging/...`, which a dependent module
-# cannot follow, so the wrapper replaces each with its published v0.x version). The bootstrap tests run
+# scripts/build-kube.sh builds (same cache folder, same Kubernetes version, same wrapper module:
+# scripts/lib/kubernetes-commands.sh). The bootstrap tests run
 # `kubeadm config validate` on the configurations clusterless renders. When the binary is there this script
 # returns at once.
 #
@@ -52,39 +51,11 @@ fi
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOWORK=off
 export GOCACHE="$CACHE/.gocache-kubeadm"
 log() { echo "build-kubeadm: $*" >&2; }
+# shellcheck source=scripts/lib/kubernetes-commands.sh
+source "$HERE/lib/kubernetes-commands.sh"
 
 log "building kubeadm $KUBE_VERSION into $KUBEADM_DIR"
-rm -rf "$KUBEADM_DIR/src"
-mkdir -p "$KUBEADM_DIR/src" "$KUBEADM_DIR/bin"
-(
-  cd "$KUBEADM_DIR/src"
-  go mod init clusterless.local/kubeadm-build >/dev/null 2>&1
-  upstream_gomod="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-  [[ -f "$upstream_gomod" ]] || { log "could not download k8s.io/kubernetes@$KUBE_VERSION"; exit 1; }
-  staging="$(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1#p' "$upstream_gomod")"
-  [[ -n "$staging" ]] || { log "no staging replacements found in $upstream_gomod"; exit 1; }
-  go mod edit -require="k8s.io/kubernetes@$KUBE_VERSION"
-  for module in $staging; do
-    go mod edit -replace="$module=$module@$STAGING_VERSION"
-  done
-  cat >tools.go <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kubeadm"
-)
-EOF
-  go mod tidy >&2
-  minor="${KUBE_VERSION#v1.}"
-  minor="${minor%%.*}"
-  ldflags="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-  done
-  go build -trimpath -ldflags="$ldflags" -o "$KUBEADM" k8s.io/kubernetes/cmd/kubeadm
-)
+build_kubernetes_commands "$KUBEADM_DIR/src" "$KUBEADM_DIR/bin" cmd/kubeadm
 "$KUBEADM" version -o short >&2
 touch "$KUBEADM_DIR/.built"
 rm -rf "$GOCACHE"
