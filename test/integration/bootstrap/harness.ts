@@ -21,6 +21,7 @@ import { scaledClock, type ScaledClock } from '../../../local/scaled-clock.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { clusterManifests, NS_PATH } from '../../support/control-plane.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
+import { waitUntil } from '../../support/wait.js';
 
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/6f1c1b52-1f5e-4d2b-9b1e-2d2f0c1e4a11';
 
@@ -172,21 +173,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     neverJoins,
     events,
     api,
-    async waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      let last: unknown;
-      for (;;) {
-        try {
-          const v = await check();
-          if (v) return v;
-          last = v;
-        } catch (err) {
-          last = err;
-        }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitFor: <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> => waitUntil(what, check, timeoutMs, 50),
     stop: () => runtime.stop(),
   };
 }
