@@ -6,7 +6,7 @@ import type { TaskFunctionName } from '../statemachines/loader.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
-import { DEFAULT_INSTANCE_ROLE_PREFIX, grantDescribe, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
+import { DEFAULT_INSTANCE_ROLE_PREFIX, grantDescribe, grantImageParameters, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
 import { FleetProvider } from './constructs/fleet-provider.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
@@ -157,6 +157,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // provision launches.
     grantDescribe(tasks.provision.role, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
     grantLaunchInstances(tasks.provision.role, { instanceRolePrefix: props.instanceRolePrefix ?? DEFAULT_INSTANCE_ROLE_PREFIX });
+    grantImageParameters(tasks.provision.role);
     for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) {
       grantDescribe(t.role, ['ec2:DescribeInstances']);
       grantTerminateInstances(t.role);

@@ -16,7 +16,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
-import { Ec2MachineProvider, createEc2Client } from '../functions/adapters/ec2/index.js';
+import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
@@ -124,8 +124,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
       const ec2 = createEc2Client();
       const elbv2 = createElbv2Client();
-      cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy());
-      provider = new Ec2MachineProvider({ client: ec2, clock });
+      const ssm = createSsmClient();
+      cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
+      provider = new Ec2MachineProvider({ client: ec2, clock, resolveImageParameter: imageParameterResolver({ client: ssm }) });
       loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
       nodes = new SimulatedNodes({ provider, clock });
       if (options.kmsKeyId) {

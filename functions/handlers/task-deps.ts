@@ -1,11 +1,12 @@
 /**
  * The workflow tasks' dependencies on AWS, built once per Lambda container from the environment the stack
- * sets: TABLE_NAME for the store, the region's EC2 for machines.
+ * sets: TABLE_NAME for the store, the region's EC2 for machines (and SSM for MachineClasses that name their
+ * image by imageSsmParameter).
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
-import { Ec2MachineProvider, createEc2Client } from '../adapters/ec2/index.js';
+import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
 import { Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader } from '../adapters/kubernetes/index.js';
 import { kubeconfigSources } from '../bootstrap/index.js';
@@ -39,7 +40,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   return {
     store,
-    provider: new Ec2MachineProvider({ client: createEc2Client(), clock }),
+    provider: new Ec2MachineProvider({ client: createEc2Client(), clock, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
     ...workloadDepsFromEnvironment(env, store, log),
     clock,
     timer: scaledTimer(1),

@@ -100,3 +100,16 @@ export function grantTargetRegistration(grantee: iam.IGrantable, actions: ('elas
     conditions: { StringLike: { [`aws:ResourceTag/${TagKeys.cluster}`]: CLUSTER_TAG_VALUE } },
   });
 }
+
+/**
+ * MachineClasses that name their image by imageSsmParameter (functions/adapters/ec2/image-parameter.ts):
+ * ssm:GetParameter of the parameters AWS and vendors publish under /aws/service/ (public parameters have no
+ * account in their ARN), nothing of the account's own parameters.
+ */
+export function grantImageParameters(grantee: iam.IGrantable): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['ssm:GetParameter'],
+    resourceArns: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}::parameter/aws/service/*`],
+  });
+}

@@ -77,6 +77,11 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/clusterless-node-*]',
     'iam:PassRole only to ec2.amazonaws.com (iam:PassedToService) and only of roles named with the documented instance role prefix, which each MachineClass names through its instance profile.',
   );
+  acknowledge(
+    provision,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*]',
+    'ssm:GetParameter only, of the public parameters AWS and vendors publish under /aws/service/ (e.g. Canonical\'s Ubuntu AMI ids), which a MachineClass names by imageSsmParameter; none of the account\'s own parameters.',
+  );
   const secrets = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*]';
   const secretsReason =
     'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';

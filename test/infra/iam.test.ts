@@ -103,6 +103,16 @@ describe('each function gets only what its code calls', () => {
     expect(JSON.stringify(table[0]!.Resource)).toContain('/index/kind-index');
   });
 
+  it('only provision reads SSM parameters, and only the public ones under /aws/service/ (imageSsmParameter)', () => {
+    const names = Object.keys(app.controlPlane.functions) as HandlerName[];
+    const readers = names.filter((n) => statements(n).some((st) => actionsOf(st).some((a) => a.startsWith('ssm:'))));
+    expect(readers).toEqual(['provision']);
+    const [ssm, ...more] = statements('provision').filter((st) => actionsOf(st).some((a) => a.startsWith('ssm:')));
+    expect(more).toEqual([]);
+    expect(actionsOf(ssm!)).toEqual(['ssm:GetParameter']);
+    expect(JSON.stringify(ssm!.Resource)).toMatch(/:ssm:",\{"Ref":"AWS::Region"\},"::parameter\/aws\/service\/\*"/);
+  });
+
   it('the sweep only reads the table', () => {
     const table = statements('sweep').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);

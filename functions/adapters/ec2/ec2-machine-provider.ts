@@ -51,8 +51,8 @@ export interface Ec2MachineProviderOptions {
   /** DescribeInstances page size (5 to 1000). @default 1000 */
   pageSize?: number;
   /**
-   * Resolves a MachineClass's imageSsmParameter to an AMI id (an SSM GetParameter). Without it such classes
-   * fail with InvalidSpecError: the SSM client is not a dependency yet.
+   * Resolves a MachineClass's imageSsmParameter to an AMI id (imageParameterResolver: an SSM GetParameter).
+   * Without it such classes fail with InvalidSpecError.
    * @default - imageSsmParameter is refused
    */
   resolveImageParameter?: (parameterName: string) => Promise<string>;
