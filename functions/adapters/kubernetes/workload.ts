@@ -21,9 +21,13 @@ export class WorkloadTimeoutError extends Error {
   override name = 'WorkloadTimeoutError';
 }
 
-/** Builds (and keeps) one CoreV1Api per kubeconfig; the same text or KubeConfig gives the same client. */
+/**
+ * Builds (and keeps) one CoreV1Api per cluster and kubeconfig: the same text or KubeConfig gives the same client,
+ * and a cluster's new kubeconfig text (renewed credentials) replaces its old client, so that a long-lived
+ * process keeps one client per cluster, not one per credential it ever had.
+ */
 export class WorkloadClients {
-  private readonly byText = new Map<string, CoreV1Api>();
+  private readonly byCluster = new Map<string, { text: string; api: CoreV1Api }>();
   private readonly byConfig = new WeakMap<KubeConfig, CoreV1Api>();
   readonly timeoutMs: number;
 
@@ -36,13 +40,21 @@ export class WorkloadClients {
     const source = await this.options.kubeconfigFor(namespace, clusterName);
     if (source === undefined) return undefined;
     if (typeof source === 'string') {
-      let api = this.byText.get(source);
-      if (!api) this.byText.set(source, (api = loadKubeConfig(source).makeApiClient(CoreV1Api)));
+      const key = `${namespace}/${clusterName}`;
+      const kept = this.byCluster.get(key);
+      if (kept?.text === source) return kept.api;
+      const api = loadKubeConfig(source).makeApiClient(CoreV1Api);
+      this.byCluster.set(key, { text: source, api });
       return api;
     }
     let api = this.byConfig.get(source);
     if (!api) this.byConfig.set(source, (api = source.makeApiClient(CoreV1Api)));
     return api;
+  }
+
+  /** How many clusters have a client made from kubeconfig text (tests). */
+  get clusterCount(): number {
+    return this.byCluster.size;
   }
 
   /** `call` with a deadline: a dead endpoint can hold a TCP connect for minutes. */
