@@ -290,6 +290,41 @@ export interface MachineBootstrapper {
   adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec): Promise<string | undefined>;
 }
 
+/** What a cluster's own control-plane load balancer is made from (Cluster.spec.provider.aws). */
+export interface ControlPlaneLoadBalancerSpec {
+  namespace: string;
+  clusterName: string;
+  scheme: 'internet-facing' | 'internal';
+  /** The cluster's subnets, one per zone: the load balancer's nodes go there. */
+  subnetIds: string[];
+  /** The listener's and the targets' port (the API server's). */
+  port: number;
+}
+
+/** The load balancer clusterless makes for a cluster that names no target group, as it is now. */
+export interface ControlPlaneLoadBalancerFact {
+  name: string;
+  dnsName?: string;
+  state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
+  /** Its target group, once made. */
+  targetGroupArn?: string;
+}
+
+/**
+ * The control-plane load balancers clusterless makes (ELBv2 network load balancers), one per cluster, found by a
+ * name derived from the cluster and tagged with it. Every method is idempotent.
+ */
+export interface ControlPlaneLoadBalancers {
+  /** The cluster's load balancer; undefined when there is none. */
+  describe(namespace: string, clusterName: string): Promise<ControlPlaneLoadBalancerFact | undefined>;
+  /** Whether a target group of the cluster is left without its load balancer (a teardown that stopped halfway). */
+  hasLeftovers(namespace: string, clusterName: string): Promise<boolean>;
+  /** Makes what is missing: the load balancer, its target group, the listener that forwards to it. */
+  ensure(spec: ControlPlaneLoadBalancerSpec): Promise<void>;
+  /** Deletes the load balancer, then its target group; no error for what is already gone. */
+  delete(namespace: string, clusterName: string): Promise<void>;
+}
+
 /** The control-plane load balancer's target group (ELBv2): control-plane instances are its targets. */
 export interface LoadBalancerTargets {
   /** Idempotent. */

@@ -2,7 +2,7 @@
  * What the workflow tasks need, built once per Lambda container (handlers/tasks) or once per embedded host
  * (local/). The tasks know only these ports, never which host runs them.
  */
-import type { Clock, LoadBalancerTargets, MachineBootstrapper, MachineProvider, NodeDrainer, NodeReader, Store, Timer } from '../ports.js';
+import type { Clock, ControlPlaneLoadBalancers, LoadBalancerTargets, MachineBootstrapper, MachineProvider, NodeDrainer, NodeReader, Store, Timer } from '../ports.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -31,6 +31,11 @@ export interface WorkflowDeps {
   bootstrap?: MachineBootstrapper;
   /** The control-plane target groups (ELBv2). Optional: without it no instance is registered anywhere. */
   loadBalancer?: LoadBalancerTargets;
+  /**
+   * The control-plane load balancers clusterless makes for aws clusters that name no target group
+   * (controlPlaneLoadBalancer without targetGroupArn). Optional: without it such clusters wait for one.
+   */
+  loadBalancers?: ControlPlaneLoadBalancers;
 }
 
 /** A timer for hosts whose clock is the wall clock, sped up by `timeScale` (the embedded host's --time-scale). */

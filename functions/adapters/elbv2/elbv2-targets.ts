@@ -10,32 +10,22 @@ import {
   RegisterTargetsCommand,
   type ElasticLoadBalancingV2ClientConfig,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvalidSpecError, ThrottledError, type LoadBalancerTargets } from '../../ports.js';
+import { InvalidSpecError, type LoadBalancerTargets } from '../../ports.js';
+import { elbv2Code as code, elbv2Error } from './errors.js';
 
 export function createElbv2Client(config: ElasticLoadBalancingV2ClientConfig = {}): ElasticLoadBalancingV2Client {
   return new ElasticLoadBalancingV2Client({ maxAttempts: 2, ...config });
 }
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalFailure']);
-
-function code(e: unknown): string | undefined {
-  if (!(e instanceof Error)) return undefined;
-  const withCode = e as Error & { Code?: unknown; $metadata?: unknown };
-  if (typeof withCode.Code === 'string') return withCode.Code;
-  return withCode.$metadata !== undefined ? e.name : undefined;
-}
-
 function mapped(e: unknown, targetGroupArn: string): unknown {
   const c = code(e);
   if (c === undefined) return e;
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-  if (THROTTLING.has(c) || status >= 500) return new ThrottledError(`ELBv2: ${c}: ${(e as Error).message}`, { cause: e });
   if (c === 'TargetGroupNotFound' || c === 'TargetGroupNotFoundException' || c === 'ValidationError')
     return new InvalidSpecError(`target group ${targetGroupArn}: ${c}: ${(e as Error).message}`, { cause: e });
   // The control plane may change only target groups tagged clusterless.dev/cluster (infra/constructs/ec2-permissions.ts).
   if (c === 'AccessDenied' || c === 'AccessDeniedException')
     return new InvalidSpecError(`target group ${targetGroupArn}: ${c}: tag it clusterless.dev/cluster={namespace}/{cluster} so the control plane may register targets (${(e as Error).message})`, { cause: e });
-  return e;
+  return elbv2Error(e, `ELBv2 target group ${targetGroupArn}`);
 }
 
 export class Elbv2LoadBalancerTargets implements LoadBalancerTargets {

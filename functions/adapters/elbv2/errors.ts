@@ -1,0 +1,41 @@
+/** ELBv2 errors to the provider's typed errors (the workflows retry or catch by class). */
+import { InvalidSpecError, ThrottledError } from '../../ports.js';
+
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalFailure']);
+
+/** Still changing: a target group in use until its load balancer's listeners are gone, an operation under way. */
+const BUSY = new Set(['ResourceInUse', 'ResourceInUseException', 'OperationNotPermitted', 'OperationNotPermittedException']);
+
+/** Requests that cannot succeed as they are: a bad subnet or scheme, a quota, a name taken with other settings. */
+const INVALID = [
+  'ValidationError',
+  'InvalidConfigurationRequest',
+  'InvalidSubnet',
+  'SubnetNotFound',
+  'InvalidScheme',
+  'DuplicateLoadBalancerName',
+  'DuplicateTargetGroupName',
+  'TooManyLoadBalancers',
+  'TooManyTargetGroups',
+  'TooManyListeners',
+  'AccessDenied',
+];
+
+/** The AWS error code of an SDK error, or undefined for anything else. */
+export function elbv2Code(e: unknown): string | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const withCode = e as Error & { Code?: unknown; $metadata?: unknown };
+  if (typeof withCode.Code === 'string') return withCode.Code;
+  return withCode.$metadata !== undefined ? e.name : undefined;
+}
+
+/** What the SDK threw, as ThrottledError (try again later) or InvalidSpecError; anything else unchanged. */
+export function elbv2Error(e: unknown, where: string): unknown {
+  const c = elbv2Code(e);
+  if (c === undefined) return e;
+  const message = `${where}: ${c}: ${(e as Error).message}`;
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  if (THROTTLING.has(c) || BUSY.has(c) || status >= 500) return new ThrottledError(message, { cause: e });
+  if (INVALID.some((p) => c.startsWith(p))) return new InvalidSpecError(message, { cause: e });
+  return e;
+}
