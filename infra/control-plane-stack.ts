@@ -6,7 +6,7 @@ import type { TaskFunctionName } from '../statemachines/loader.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
-import { DEFAULT_INSTANCE_ROLE_PREFIX, grantDescribe, grantImageParameters, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
+import { DEFAULT_INSTANCE_ROLE_PREFIX, grantControlPlaneLoadBalancers, grantDescribe, grantImageParameters, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
 import { FleetProvider } from './constructs/fleet-provider.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
@@ -171,6 +171,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       this.secrets.grantReadAndDelete(t.role);
       grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets']);
     }
+    // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
+    // step may make or delete one; provision only finds its target group.
+    for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) grantControlPlaneLoadBalancers(t.role, { manage: true });
+    grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false });
 
     this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {
       taskFunctions: {

@@ -17,7 +17,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
-import { Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
+import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
@@ -25,7 +25,7 @@ import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpRes
 import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/index.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
@@ -108,6 +108,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let cloud: SimCloud | undefined;
     let bootstrap: KubeadmBootstrapper | undefined;
     let loadBalancer: LoadBalancerTargets | undefined;
+    let loadBalancers: ControlPlaneLoadBalancers | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     if ((options.provider ?? 'sim') === 'sim') {
       if (options.kmsKeyId) throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
@@ -128,6 +129,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
       provider = new Ec2MachineProvider({ client: ec2, clock, resolveImageParameter: imageParameterResolver({ client: ssm }) });
       loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
+      loadBalancers = new Elbv2ControlPlaneLoadBalancers(elbv2, ec2);
       nodes = new SimulatedNodes({ provider, clock });
       if (options.kmsKeyId) {
         const secrets = createSecretsManagerClient();
@@ -153,6 +155,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       drainer,
       ...(bootstrap ? { bootstrap } : {}),
       ...(loadBalancer ? { loadBalancer } : {}),
+      ...(loadBalancers ? { loadBalancers } : {}),
       clock,
       timer: scaledTimer(timeScale),
       holder: () => holder,

@@ -13,6 +13,7 @@ import type { Write } from '../core/plan.js';
 import type { KubeconfigSource } from '../adapters/kubernetes/client.js';
 import { ProviderError, type MachineRole, type Store } from '../ports.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
+import { targetGroupArnOf } from '../workflows/load-balancer.js';
 import { API_SERVER_BIND_PORT } from './kubeadm-config.js';
 import type { KubeadmBootstrapper } from './kubeadm-bootstrapper.js';
 
@@ -45,19 +46,19 @@ export function joiningMachines(machines: readonly Machine[]): { machineUid: str
     .map((m) => ({ machineUid: m.metadata.uid!, role: roleOf(m) }));
 }
 
-const targetGroupOf = (cluster: Cluster | undefined) => cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
-
 /** Registers a running control-plane instance with the cluster's target group (idempotent). */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
-  const tg = targetGroupOf(cluster);
-  if (!deps.loadBalancer || !tg || !isControlPlaneMachine(machine)) return;
+  if (!deps.loadBalancer || !isControlPlaneMachine(machine)) return;
+  const tg = await targetGroupArnOf(deps, cluster);
+  if (!tg) return;
   await deps.loadBalancer.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /** Takes an instance out of the cluster's target group before it is terminated (no error when it was never in). */
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
-  const tg = targetGroupOf(cluster);
-  if (!deps.loadBalancer || !tg || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
+  if (!deps.loadBalancer || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
+  const tg = await targetGroupArnOf(deps, cluster);
+  if (!tg) return;
   await deps.loadBalancer.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 

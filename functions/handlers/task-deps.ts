@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
-import { Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
+import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader } from '../adapters/kubernetes/index.js';
 import { kubeconfigSources } from '../bootstrap/index.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
@@ -38,10 +38,12 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     error: (m, f) => logger.error(m, f ?? {}),
   };
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
+  const ec2 = createEc2Client();
   return {
     store,
-    provider: new Ec2MachineProvider({ client: createEc2Client(), clock, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
+    provider: new Ec2MachineProvider({ client: ec2, clock, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
     ...workloadDepsFromEnvironment(env, store, log),
+    loadBalancers: new Elbv2ControlPlaneLoadBalancers(createElbv2Client(), ec2),
     clock,
     timer: scaledTimer(1),
     holder: () => `${container}/${++invocation}`,

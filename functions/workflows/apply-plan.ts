@@ -12,6 +12,7 @@ import type { Action, Write } from '../core/plan.js';
 import { setCondition } from '../core/conditions.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
+import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
 // Issue 8: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
 import { bootstrapsCluster, deregisterTarget } from '../bootstrap/workflow-hooks.js';
 
@@ -218,10 +219,12 @@ export async function executeActions(
             await deregisterTarget(deps, cluster, instanceId);
             await deps.provider.delete({ namespace, clusterName, machineUid: uid ?? '', instanceId });
           }
+          if (action.loadBalancer) await deleteLoadBalancer(deps, cluster);
           break;
         case 'ProvisionInfrastructure':
-          // The sim and the EC2 provider need no cluster-level infrastructure of their own yet; the control-plane
-          // load balancer comes with the kubeadm bootstrap (issue 8).
+          // The control-plane load balancer of an aws cluster that names no target group; nothing else is made
+          // per cluster (the subnets and security groups are the user's).
+          await provisionLoadBalancer(deps, cluster);
           break;
       }
     } catch (err) {

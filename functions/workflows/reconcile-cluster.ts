@@ -4,6 +4,7 @@
  * its instances and nodes with one call each, ask the pure planners, apply the writes, carry out the inline
  * actions, and hand back the child workflows to start. Level-triggered: nothing is remembered between runs.
  */
+import type { Cluster } from '../api/cluster.js';
 import type { Machine } from '../api/machine.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { ClusterObjects } from '../core/cluster/objects.js';
@@ -14,6 +15,7 @@ import { isTrue } from '../core/conditions.js';
 import { NodeReaderUnavailableError } from '../ports.js';
 import { applyWrites, executeActions, executionNames, revisionAnnotation, type ChildStart } from './apply-plan.js';
 import type { WorkflowDeps } from './deps.js';
+import { observeLoadBalancer } from './load-balancer.js';
 import { LeaseHeldError } from './errors.js';
 // Issue 8: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
 import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from '../bootstrap/workflow-hooks.js';
@@ -41,15 +43,16 @@ export interface ReconcileOutcome {
   requeueAfterSeconds?: number;
 }
 
-async function observe(deps: WorkflowDeps, namespace: string, clusterName: string): Promise<Observed> {
-  const instances = await deps.provider.describe(namespace, clusterName);
+async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, cluster: Cluster | undefined): Promise<Observed> {
+  const [instances, loadBalancer] = await Promise.all([deps.provider.describe(namespace, clusterName), observeLoadBalancer(deps, cluster)]);
+  const infrastructure = { instances, ...(loadBalancer ? { loadBalancer } : {}) };
   try {
-    return { instances, nodes: await deps.nodes.listNodes(namespace, clusterName) };
+    return { ...infrastructure, nodes: await deps.nodes.listNodes(namespace, clusterName) };
   } catch (err) {
     // Nothing may be concluded about nodes that cannot be read (DESIGN: the planners treat undefined as unknown).
     if (!(err instanceof NodeReaderUnavailableError)) throw err;
     deps.log.warn('workload cluster nodes could not be read', { namespace, clusterName, error: (err as Error).message });
-    return { instances };
+    return infrastructure;
   }
 }
 
@@ -90,7 +93,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
         deps.store.list<MachineClass>('MachineClass', namespace),
       ]);
       const graph = clusterObjectsOf(clusterName, objects, classes);
-      const observed = await observe(deps, namespace, clusterName);
+      const observed = await observe(deps, namespace, clusterName, graph?.cluster);
       if (!graph) {
         // The Cluster is gone: whatever still carries its tag has no owner.
         outcome.exists = false;

@@ -113,3 +113,45 @@ export function grantImageParameters(grantee: iam.IGrantable): void {
     resourceArns: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}::parameter/aws/service/*`],
   });
 }
+
+const elbArn = (resource: string) => `arn:${Aws.PARTITION}:elasticloadbalancing:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+/** The names clusterless gives the load balancers and target groups it makes (adapters/elbv2: loadBalancerName). */
+export const MANAGED_LOAD_BALANCERS = elbArn('loadbalancer/net/clusterless-*/*');
+export const MANAGED_TARGET_GROUPS = elbArn('targetgroup/clusterless-*/*');
+export const MANAGED_LISTENERS = elbArn('listener/net/clusterless-*/*/*');
+
+/**
+ * The control-plane load balancers clusterless makes (adapters/elbv2/elbv2-load-balancers.ts). Describing has no
+ * resource-level permissions. With `manage` (the reconciling tasks, whose plans may make or delete one): create a
+ * load balancer or target group only under clusterless-* names and with the cluster tag in the request, tag only
+ * while creating, add a listener and delete only what carries the cluster tag.
+ */
+export function grantControlPlaneLoadBalancers(grantee: iam.IGrantable, options: { manage: boolean }): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeListeners'],
+    resourceArns: ['*'],
+  });
+  if (!options.manage) return;
+  const tagged = { StringLike: { [`aws:ResourceTag/${TagKeys.cluster}`]: CLUSTER_TAG_VALUE } };
+  iam.Grant.addToPrincipal({ grantee, actions: ['ec2:DescribeSubnets'], resourceArns: ['*'] });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
+    resourceArns: [MANAGED_LOAD_BALANCERS, MANAGED_TARGET_GROUPS],
+    conditions: { StringLike: { [`aws:RequestTag/${TagKeys.cluster}`]: CLUSTER_TAG_VALUE } },
+  });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['elasticloadbalancing:AddTags'],
+    resourceArns: [MANAGED_LOAD_BALANCERS, MANAGED_TARGET_GROUPS, MANAGED_LISTENERS],
+    conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] } },
+  });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer'],
+    resourceArns: [MANAGED_LOAD_BALANCERS],
+    conditions: tagged,
+  });
+  iam.Grant.addToPrincipal({ grantee, actions: ['elasticloadbalancing:DeleteTargetGroup'], resourceArns: [MANAGED_TARGET_GROUPS], conditions: tagged });
+}

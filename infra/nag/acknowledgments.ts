@@ -13,12 +13,15 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
 const XRAY = 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions, so they are granted on *';
 
 /** What else each function's role holds on `*`, besides X-Ray: actions without resource-level permissions. */
+const LB_DESCRIBE = 'elasticloadbalancing:DescribeLoadBalancers, DescribeTargetGroups and DescribeListeners (the cluster\'s own load balancer, found by name)';
+const LB_MANAGE = `${LB_DESCRIBE}, and ec2:DescribeSubnets (the VPC of a new target group)`;
+
 const STAR_ACTIONS: Partial<Record<HandlerName, string>> = {
-  reconcile: 'ec2:DescribeInstances (the one filtered describe per cluster)',
-  provision: 'ec2:DescribeInstances (adoption by machine uid) and ec2:DescribeImages (root device of the AMI)',
-  rollout: 'ec2:DescribeInstances (each step reconciles the cluster)',
-  remediate: 'ec2:DescribeInstances (each step reconciles the cluster)',
-  teardown: 'ec2:DescribeInstances (each step reconciles the cluster)',
+  reconcile: `ec2:DescribeInstances (the one filtered describe per cluster), ${LB_MANAGE}`,
+  provision: `ec2:DescribeInstances (adoption by machine uid) and ec2:DescribeImages (root device of the AMI), ${LB_DESCRIBE}`,
+  rollout: `ec2:DescribeInstances (each step reconciles the cluster), ${LB_MANAGE}`,
+  remediate: `ec2:DescribeInstances (each step reconciles the cluster), ${LB_MANAGE}`,
+  teardown: `ec2:DescribeInstances (each step reconciles the cluster), ${LB_MANAGE}`,
   stream: 'dynamodb:ListStreams, which the event source mapping needs and which has no resource-level permissions',
   'instance-events': "ec2:DescribeTags (the instance's cluster tag)",
 };
@@ -101,6 +104,12 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   const targetReason =
     'Target groups are the user\'s, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying the clusterless.dev/cluster tag (aws:ResourceTag condition).';
   for (const name of ['provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, targetGroups, targetReason);
+  const managed = (resource: string) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:${resource}]`;
+  const managedReason =
+    'The control-plane load balancers clusterless makes are created at run time, one per cluster, under names derived from the cluster (clusterless-<hash>): creating requires the clusterless.dev/cluster tag in the request, tagging is allowed only while creating (elasticloadbalancing:CreateAction), and adding a listener or deleting requires that tag on the resource.';
+  for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const)
+    for (const resource of ['loadbalancer/net/clusterless-*/*', 'targetgroup/clusterless-*/*', 'listener/net/clusterless-*/*/*'])
+      acknowledge(stack.functions[name].role, managed(resource), managedReason);
 
   for (const machine of Object.values(stack.workflows.stateMachines))
     acknowledge(

@@ -82,10 +82,10 @@ describe('TerminateInstances', () => {
 
 describe('each function gets only what its code calls', () => {
   it.each([
-    ['reconcile', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
-    ['rollout', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
-    ['remediate', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
-    ['teardown', ['ec2:DescribeInstances', 'ec2:TerminateInstances']],
+    ['reconcile', ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:TerminateInstances']],
+    ['rollout', ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:TerminateInstances']],
+    ['remediate', ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:TerminateInstances']],
+    ['teardown', ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:TerminateInstances']],
     ['provision', ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances']],
     ['instance-events', ['ec2:DescribeTags']],
     ['http', []],
@@ -188,12 +188,40 @@ describe('each function gets only what its code calls', () => {
     ['instance-events', []],
     ['fleet-resource', []],
   ] as [HandlerName, string[]][])('%s: target groups %j, only those tagged with a cluster', (name, expected) => {
-    const lb = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('elasticloadbalancing:')));
+    const lb = statements(name).filter((s) => actionsOf(s).some((a) => a.endsWith('Targets')));
     expect(lb.flatMap(actionsOf).sort()).toEqual(expected);
     for (const s of lb) {
       expect(JSON.stringify(s.Resource)).toContain(':targetgroup/*/*');
       expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
     }
+  });
+});
+
+describe('the control-plane load balancers clusterless makes', () => {
+  const lbActions = (name: HandlerName) => statements(name).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticloadbalancing:') && !a.endsWith('Targets')));
+
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s creates them only named clusterless-* and tagged, tags only while creating, deletes only tagged ones', (name) => {
+    const byAction = (action: string) => lbActions(name).filter((st) => actionsOf(st).includes(action));
+    for (const action of ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup']) {
+      const [st] = byAction(action);
+      expect(JSON.stringify(st!.Resource), action).not.toContain('"*"');
+      expect(JSON.stringify(st!.Resource)).toMatch(/clusterless-\*/);
+      expect(st!.Condition).toEqual({ StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
+    }
+    expect(byAction('elasticloadbalancing:AddTags')[0]!.Condition).toEqual({
+      StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] },
+    });
+    for (const action of ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup'])
+      expect(byAction(action)[0]!.Condition, action).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+  });
+
+  it('provision only describes them (to find the target group); no other function touches them', () => {
+    expect(lbActions('provision').flatMap(actionsOf).filter((a) => a.startsWith('elasticloadbalancing:')).sort()).toEqual([
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTargetGroups',
+    ]);
+    for (const name of ['http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(lbActions(name), name).toEqual([]);
   });
 });
 
@@ -243,7 +271,7 @@ describe('wildcards', () => {
     const onStar = identityStatements()
       .filter((s) => (s as { Resource?: unknown }).Resource === '*')
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ec2:Describe(Instances|Images|Tags)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     expect(onStar.filter((a) => !allowed.test(a))).toEqual([]);
   });
 });

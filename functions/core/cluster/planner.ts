@@ -15,6 +15,9 @@ import { failureDomainsOf } from './failure-domains.js';
 import { infrastructureState, managesLoadBalancer } from './infrastructure.js';
 import { isDeleting, isPaused, statusWrite, type ClusterObjects } from './objects.js';
 
+/** How soon a cluster waiting for its load balancer is looked at again (AWS takes minutes to make one). */
+export const LOAD_BALANCER_REQUEUE_SECONDS = 15;
+
 export const ClusterPhaseReason = {
   Initialized: 'Initialized',
   NotInitialized: 'NotInitialized',
@@ -144,7 +147,11 @@ export function planCluster(objects: ClusterObjects, observed: Observed, now: Da
 
   if (!infra.ready && failure === undefined && managesLoadBalancer(cluster) && observed.loadBalancer === undefined)
     plan.actions.push({ type: 'ProvisionInfrastructure', cluster: refOf(cluster) });
-  if (!infra.ready) plan.notes.push(`Cluster ${name}: ${infra.message ?? 'infrastructure not ready'}`);
+  if (!infra.ready) {
+    plan.notes.push(`Cluster ${name}: ${infra.message ?? 'infrastructure not ready'}`);
+    // Nothing writes when a load balancer becomes active: look again (Cluster API's AWSCluster requeues likewise).
+    if (failure === undefined && managesLoadBalancer(cluster)) plan.requeueAfterSeconds = LOAD_BALANCER_REQUEUE_SECONDS;
+  }
   return plan;
 }
 

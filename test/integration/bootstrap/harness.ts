@@ -7,7 +7,7 @@
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
-import { Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
+import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/index.js';
 import { handleRequest, type HttpResponse } from '../../../functions/api/http/index.js';
@@ -136,6 +136,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     log,
     bootstrap,
     loadBalancer,
+    loadBalancers: new Elbv2ControlPlaneLoadBalancers(elb, ec2),
   };
   const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30 });
   await runtime.start();
@@ -179,7 +180,11 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
 }
 
 /** The manifests of an aws cluster with a control-plane endpoint and target group, for kubeadm. */
-export function bootstrapClusterManifests(o: { name: string; network: MotoNetwork; targetGroupArn: string; controlPlaneReplicas: number; workers: number; version: string }) {
+/**
+ * The cluster's manifests with the kubeadm bootstrap's settings: with a target group, the user's load balancer
+ * (and an endpoint of its own); without one, a load balancer clusterless makes (its endpoint recorded then).
+ */
+export function bootstrapClusterManifests(o: { name: string; network: MotoNetwork; targetGroupArn?: string; controlPlaneReplicas: number; workers: number; version: string }) {
   return clusterManifests({ name: o.name, network: o.network, controlPlaneReplicas: o.controlPlaneReplicas, workers: o.workers, version: o.version }).map((m) => {
     if (m.plural !== 'clusters') return m;
     const spec = m.object.spec as { provider: { aws: Record<string, unknown> } };
@@ -189,8 +194,8 @@ export function bootstrapClusterManifests(o: { name: string; network: MotoNetwor
         ...m.object,
         spec: {
           ...spec,
-          controlPlaneEndpoint: { host: `${o.name}-cp.example.internal`, port: 6443 },
-          provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: o.targetGroupArn } } },
+          ...(o.targetGroupArn ? { controlPlaneEndpoint: { host: `${o.name}-cp.example.internal`, port: 6443 } } : {}),
+          provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', ...(o.targetGroupArn ? { targetGroupArn: o.targetGroupArn } : {}) } } },
         },
       },
     };

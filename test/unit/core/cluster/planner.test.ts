@@ -111,6 +111,8 @@ describe('Cluster infrastructure', () => {
     expect(statusOf(plan)?.infrastructureReady).toBe(ready);
     expect(getCondition(statusOf(plan)?.conditions, 'InfrastructureReady')?.status).toBe(ready ? 'True' : 'False');
     expect(plan.actions.some((a) => a.type === 'ProvisionInfrastructure')).toBe(provision);
+    // Nothing writes when a load balancer becomes active: a cluster waiting for one is looked at again.
+    expect(plan.requeueAfterSeconds).toBe(ready ? undefined : 15);
   });
 
   it('records the endpoint of the load balancer it made, alone, as a spec update', () => {

@@ -1,0 +1,55 @@
+/**
+ * The control-plane load balancer clusterless makes for an aws cluster that names no target group
+ * (core/cluster/infrastructure.ts: managesLoadBalancer): what the reconcile observes of it, the effects of the
+ * planner's ProvisionInfrastructure and DeleteInfrastructure, and the target group control-plane instances go
+ * in. Every step is a no-op for clusters that bring their own target group, or on a host without the port.
+ */
+import type { Cluster } from '../api/cluster.js';
+import { managesLoadBalancer } from '../core/cluster/index.js';
+import type { LoadBalancerFact } from '../core/observed.js';
+import type { WorkflowDeps } from './deps.js';
+
+/** The port the listener forwards and kubeadm binds (bootstrap/kubeadm-config.ts: API_SERVER_BIND_PORT). */
+const API_SERVER_PORT = 6443;
+
+const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is Cluster => deps.loadBalancers !== undefined && cluster !== undefined && managesLoadBalancer(cluster);
+
+/**
+ * What the planner sees of the cluster's load balancer. Note: while the cluster is deleted, a target group left
+ * without its load balancer (a teardown that stopped between the two deletes) still shows, so that the deletion
+ * step asks for DeleteInfrastructure again instead of finishing with the target group left behind.
+ */
+export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<LoadBalancerFact | undefined> {
+  if (!managed(deps, cluster)) return undefined;
+  const { namespace, name } = cluster.metadata;
+  const fact = await deps.loadBalancers!.describe(namespace, name);
+  if (fact) return { name: fact.name, state: fact.state, ...(fact.dnsName ? { dnsName: fact.dnsName } : {}) };
+  if (cluster.metadata.deletionTimestamp && (await deps.loadBalancers!.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
+  return undefined;
+}
+
+/** ProvisionInfrastructure: the load balancer, its target group and listener, in the cluster's subnets. */
+export async function provisionLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
+  if (!managed(deps, cluster)) return;
+  const aws = cluster.spec.provider.aws!;
+  await deps.loadBalancers!.ensure({
+    namespace: cluster.metadata.namespace,
+    clusterName: cluster.metadata.name,
+    scheme: aws.controlPlaneLoadBalancer?.scheme ?? 'internal',
+    subnetIds: aws.subnets.map((s) => s.id),
+    port: API_SERVER_PORT,
+  });
+}
+
+/** The load balancer part of DeleteInfrastructure. */
+export async function deleteLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
+  if (!managed(deps, cluster)) return;
+  await deps.loadBalancers!.delete(cluster.metadata.namespace, cluster.metadata.name);
+}
+
+/** The target group control-plane instances go in: the one the cluster names, or the one clusterless made. */
+export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<string | undefined> {
+  const given = cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
+  if (given || !managed(deps, cluster)) return given;
+  return (await deps.loadBalancers!.describe(cluster.metadata.namespace, cluster.metadata.name))?.targetGroupArn;
+}
