@@ -119,7 +119,13 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
         region,
         subnets,
         ...(options.awsSecurityGroupId?.length ? { securityGroupIds: options.awsSecurityGroupId } : {}),
-        ...(options.awsTargetGroupArn ? { controlPlaneLoadBalancer: { targetGroupArn: options.awsTargetGroupArn } } : {}),
+        // A target group given: the user's load balancer. Neither it nor an endpoint: clusterless makes an
+        // internal network load balancer and records its DNS name as the endpoint (Cluster API AWS's default).
+        ...(options.awsTargetGroupArn
+          ? { controlPlaneLoadBalancer: { targetGroupArn: options.awsTargetGroupArn } }
+          : endpoint
+            ? {}
+            : { controlPlaneLoadBalancer: { scheme: 'internal' } }),
       },
     };
     classSpec = {

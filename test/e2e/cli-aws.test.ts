@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { Machine } from '../../functions/api/machine.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
-import { createElbv2Client } from '../../functions/adapters/elbv2/index.js';
+import { Elbv2ControlPlaneLoadBalancers, createElbv2Client } from '../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
 import { systemClock } from '../../functions/ports.js';
@@ -57,6 +57,12 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   await cliOk(s, ['apply', '-f', '-'], { input: await generate('v1.31.2', 3) });
   await waitUntil('6 machines running', async () => running(await machines()).length === 6, 180_000);
   expect((await liveInstances()).length).toBe(6);
+  // No target group given: clusterless made the control plane's load balancer and recorded its endpoint.
+  const elb = createElbv2Client(emulatorClientConfig(endpoint));
+  const lbs = new Elbv2ControlPlaneLoadBalancers(elb, ec2);
+  const lb = (await lbs.describe('default', name))!;
+  const cluster = JSON.parse(await cliOk(s, ['get', 'cluster', name, '-o', 'json'])) as { spec: { controlPlaneEndpoint?: { host: string } } };
+  expect(cluster.spec.controlPlaneEndpoint?.host).toBe(lb.dnsName);
 
   await cliOk(s, ['scale', 'machinedeployment', md, '--replicas', '5']);
   await cliOk(s, ['rollout', 'status', 'machinedeployment', md, '--timeout', '180s']);
@@ -84,6 +90,8 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   expect(await machines()).toEqual([]);
   expect((await cli(s, ['get', 'cluster', name])).code).toBe(1);
   expect(await liveInstances()).toEqual([]);
+  expect(await lbs.describe('default', name)).toBeUndefined();
+  elb.destroy();
 }, 600_000);
 
 it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubeconfig (up --kms-key-id, moto)', async () => {

@@ -65,6 +65,16 @@ describe('generate cluster', () => {
     }
   });
 
+  it('lets clusterless make an internal load balancer unless the flags name the user\'s', () => {
+    const base = { kubernetesVersion: 'v1.31.2', provider: 'aws', awsRegion: 'eu-west-1', awsSubnet: ['subnet-0123456789abcdef0:eu-west-1a'] };
+    const cluster = (o: object) => (generateCluster('prod', { ...base, ...o }).objects[1] as any).spec;
+    expect(cluster({})).toMatchObject({ provider: { aws: { controlPlaneLoadBalancer: { scheme: 'internal' } } } });
+    expect(cluster({}).controlPlaneEndpoint).toBeUndefined();
+    expect(cluster({ awsControlPlaneEndpoint: 'api.example.com' }).provider.aws.controlPlaneLoadBalancer).toBeUndefined();
+    const v = validateCreate({ ...(generateCluster('prod', base).objects[1] as object) });
+    expect(v.ok ? [] : v.causes).toEqual([]);
+  });
+
   it('takes 1.31.2 as v1.31.2', () => {
     const g = generateCluster('demo', { kubernetesVersion: '1.31.2' });
     expect((g.objects[2] as any).spec.version).toBe('v1.31.2');
