@@ -109,7 +109,15 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
     // Prepare: a third worker whose node never registers
     const before = new Set((await liveInstances()).map((i) => i.id));
     const scale = async (replicas: number) => expect((await world.api('PATCH', `${NS_PATH}/default/machinedeployments/${NAME}-md`, { spec: { replicas } })).status).toBe(200);
-    const watch = setInterval(() => void liveInstances().then((is) => is.forEach((i) => !before.has(i.id) && world.neverJoins.add(i.id))), 20);
+    // Marks every new instance as never joining, one describe after the other: an interval that fired describes
+    // without waiting for them piled up hundreds on the shared client under load and starved the workflows.
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const i of await liveInstances()) if (!before.has(i.id)) world.neverJoins.add(i.id);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     try {
       await scale(3);
       const stuck = await world.waitFor('a third worker launched with its secret', async () => {
@@ -129,7 +137,8 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
       expect(await world.secrets.get(machineSecret(stuck.metadata.uid!))).toBeUndefined();
       expect(world.secrets.deleted).toContain(machineSecret(stuck.metadata.uid!));
     } finally {
-      clearInterval(watch);
+      watching = false;
+      await watch;
     }
   }, 150_000);
 
