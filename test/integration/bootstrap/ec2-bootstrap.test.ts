@@ -4,10 +4,14 @@
  * on moto). Each machine gets its bootstrap secret before its launch, which is deleted once its node joined or
  * when the machine goes; the user data holds no key or token; control-plane instances are registered in the
  * cluster's target group while they run and deregistered before they are terminated; and no secret reaches the
- * store, the status, the CRD form of the objects or the logs.
+ * store, the status, the CRD form of the objects or the logs. A cluster that names no target group gets a load
+ * balancer clusterless makes: its endpoint is recorded in the Cluster, control-plane instances are
+ * its targets, and the cluster's deletion deletes it.
  */
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Elbv2ControlPlaneLoadBalancers, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
+import type { Cluster } from '../../../functions/api/cluster.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { targetObject } from '../../../functions/adapters/kubernetes/index.js';
 import type { Machine } from '../../../functions/api/machine.js';
@@ -171,4 +175,36 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
     for (const name of new Set(world.secrets.written)) expect(await world.secrets.get(name), name).toBeUndefined();
     assertNoSecrets(world.logs.map((l) => JSON.stringify(l)));
   }, 150_000);
+});
+
+describe('a cluster that names no target group (moto)', () => {
+  const LB_CLUSTER = 'managed-lb';
+
+  it('makes the control plane a load balancer, records its endpoint, registers control-plane instances, and deletes it with the cluster', async () => {
+    // Arrange
+    const lbs = new Elbv2ControlPlaneLoadBalancers(world.elb, world.ec2);
+    const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === LB_CLUSTER);
+    // Act
+    await applyManifests(world, bootstrapClusterManifests({ name: LB_CLUSTER, network: world.network, controlPlaneReplicas: 1, workers: 1, version: 'v1.34.1' }));
+    await world.waitFor('both machines running', async () => {
+      const all = await machines();
+      return all.length === 2 && all.every((m) => m.status?.phase === 'Running');
+    }, 120_000);
+    // Assess: the endpoint is the load balancer's, and the control-plane instance is its target.
+    const lb = (await lbs.describe('default', LB_CLUSTER))!;
+    expect(lb).toMatchObject({ name: loadBalancerName('default', LB_CLUSTER), dnsName: expect.any(String) });
+    const cluster = (await world.store.get<Cluster>('Cluster', 'default', LB_CLUSTER))!;
+    expect(cluster.spec.controlPlaneEndpoint).toEqual({ host: lb.dnsName, port: 6443 });
+    expect(cluster.status?.infrastructureReady).toBe(true);
+    const controlPlane = (await machines()).find((m) => Object.hasOwn(m.metadata.labels ?? {}, 'clusterless.dev/control-plane'))!;
+    const targets = ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: lb.targetGroupArn! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id);
+    expect(targets).toEqual([controlPlane.status!.infrastructure!.instanceId]);
+
+    // Act: delete the cluster.
+    expect((await world.api('DELETE', `${NS_PATH}/default/clusters/${LB_CLUSTER}`)).status).toBe(200);
+    await world.waitFor('the cluster gone', async () => (await world.store.get('Cluster', 'default', LB_CLUSTER)) === undefined, 120_000);
+    // Assess: nothing of its load balancer is left.
+    expect(await lbs.describe('default', LB_CLUSTER)).toBeUndefined();
+    expect(await lbs.hasLeftovers('default', LB_CLUSTER)).toBe(false);
+  }, 300_000);
 });
