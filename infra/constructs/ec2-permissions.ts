@@ -154,4 +154,12 @@ export function grantControlPlaneLoadBalancers(grantee: iam.IGrantable, options:
     conditions: tagged,
   });
   iam.Grant.addToPrincipal({ grantee, actions: ['elasticloadbalancing:DeleteTargetGroup'], resourceArns: [MANAGED_TARGET_GROUPS], conditions: tagged });
+  // The first load balancer of an account makes ELB's service-linked role (as Cluster API AWS's controller policy
+  // allows): that role only, and only for that service.
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['iam:CreateServiceLinkedRole'],
+    resourceArns: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing`],
+    conditions: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
+  });
 }

@@ -213,6 +213,10 @@ describe('the control-plane load balancers clusterless makes', () => {
     });
     for (const action of ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup'])
       expect(byAction(action)[0]!.Condition, action).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+    const slr = statements(name).filter((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'));
+    expect(slr).toHaveLength(1);
+    expect(JSON.stringify(slr[0]!.Resource)).toContain(':role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing');
+    expect(slr[0]!.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } });
   });
 
   it('provision only describes them (to find the target group); no other function touches them', () => {
