@@ -13,11 +13,10 @@
 #   CLUSTERLESS_KUBE_CACHE  overrides the cache folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/kube)
 set -euo pipefail
 
-KUBE_VERSION=v1.34.4
-STAGING_VERSION=v0.34.4 # the staging modules are published as v0.<minor>.<patch> of the same release
+# shellcheck source=scripts/lib/kubernetes-commands.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kubernetes-commands.sh"
 ETCD_VERSION=v3.6.16
 
-CACHE="${CLUSTERLESS_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/kube}"
 KUBE_DIR="$CACHE/kubernetes-$KUBE_VERSION"
 ETCD_DIR="$CACHE/etcd-$ETCD_VERSION"
 KUBE_APISERVER="$KUBE_DIR/bin/kube-apiserver"
@@ -32,36 +31,11 @@ print_paths() {
 
 built() { [[ -x "$KUBE_APISERVER" && -x "$KUBECTL" && -x "$ETCD" && -f "$KUBE_DIR/.built" && -f "$ETCD_DIR/.built" ]]; }
 
-if built; then
-  print_paths
-  exit 0
-fi
-if [[ "${1:-}" == "--print" ]]; then
-  echo "build-kube: binaries not built yet; run bash scripts/build-kube.sh" >&2
-  print_paths
-  exit 3
-fi
+begin_cached_build build-kube "kube-apiserver, kubectl and etcd" "$@"
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "build-kube: Go is required (1.24 or newer) to build kube-apiserver and etcd" >&2
-  exit 1
-fi
-
-mkdir -p "$CACHE"
-# Two runs at once (vitest and a shell) must not build into the same folder.
-exec 9>"$CACHE/.lock"
-flock 9
-if built; then
-  print_paths
-  exit 0
-fi
-
-export CGO_ENABLED=0 GOFLAGS=-mod=mod GOWORK=off
 # A build cache of its own, removed after a successful build: the binaries are what is kept.
 export GOCACHE="$CACHE/.gocache"
 log() { echo "build-kube: $*" >&2; }
-# shellcheck source=scripts/lib/kubernetes-commands.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/kubernetes-commands.sh"
 
 if [[ ! -x "$ETCD" || ! -f "$ETCD_DIR/.built" ]]; then
   log "building etcd $ETCD_VERSION into $ETCD_DIR"

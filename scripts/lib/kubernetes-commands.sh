@@ -1,5 +1,42 @@
 # shellcheck shell=bash
-# Sourced by build-kube.sh and build-kubeadm.sh: builds commands of k8s.io/kubernetes at KUBE_VERSION.
+# One Kubernetes version for every binary the tests use (kube-apiserver, kubectl, kubeadm), and their cache.
+KUBE_VERSION=v1.34.4
+STAGING_VERSION=v0.34.4 # the staging modules are published as v0.<minor>.<patch> of the same release
+CACHE="${CLUSTERLESS_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/kube}"
+
+# Sourced by build-kube.sh and build-kubeadm.sh: the cached-build preamble they share, and the build of
+# commands of k8s.io/kubernetes at KUBE_VERSION.
+
+# Returns at once (exit 0, printing the paths) when the binaries are built; with --print exits 3 when they are
+# not; otherwise takes the cache folder's lock (both scripts share the Go module cache and the folder), looks
+# again, and sets the Go build environment. Usage: begin_cached_build NAME WHAT "$@"
+# (needs CACHE and the caller's `built` and `print_paths`).
+begin_cached_build() {
+  local name="$1" what="$2"
+  shift 2
+  if built; then
+    print_paths
+    exit 0
+  fi
+  if [[ "${1:-}" == "--print" ]]; then
+    echo "$name: $what not built yet; run bash scripts/$name.sh" >&2
+    print_paths
+    exit 3
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "$name: Go is required (1.24 or newer) to build $what" >&2
+    exit 1
+  fi
+  mkdir -p "$CACHE"
+  # Two runs at once (vitest and a shell, or the two scripts) must not build into the same folder.
+  exec 9>"$CACHE/.lock"
+  flock 9
+  if built; then
+    print_paths
+    exit 0
+  fi
+  export CGO_ENABLED=0 GOFLAGS=-mod=mod GOWORK=off
+}
 #
 # The published k8s.io/kubernetes module names its staging modules (k8s.io/api, k8s.io/apiserver, ...) as
 # `=> ./staging/...`, which a dependent module cannot follow, so a wrapper module GENERATED in SRC_DIR
