@@ -3,11 +3,11 @@
  * which machines are still joining, and the cleanups that go with the reconcile's own writes. Kept here so
  * that the workflow files only call in. Every hook is a no-op when the host has no bootstrap (the simulator).
  */
-import { Labels } from '../api/common.js';
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster } from '../api/cluster.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { Machine } from '../api/machine.js';
+import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import { isTrue } from '../core/conditions.js';
 import type { Write } from '../core/plan.js';
 import type { KubeconfigSource } from '../adapters/kubernetes/client.js';
@@ -17,7 +17,6 @@ import { targetGroupArnOf } from '../workflows/load-balancer.js';
 import { API_SERVER_BIND_PORT } from './kubeadm-config.js';
 import type { KubeadmBootstrapper } from './kubeadm-bootstrapper.js';
 
-export const isControlPlaneMachine = (m: Machine): boolean => Object.hasOwn(m.metadata.labels ?? {}, Labels.controlPlane);
 const roleOf = (m: Machine): MachineRole => (isControlPlaneMachine(m) ? 'control-plane' : 'worker');
 
 /** Whether clusterless bootstraps this cluster's machines with kubeadm on this host. */

@@ -4,10 +4,11 @@
  * execution resumes the same launch: the ClientToken is recorded first, and the provider adopts an instance
  * already tagged with the machine's uid. Never two instances for one Machine.
  */
-import { Annotations, Labels } from '../api/common.js';
+import { Annotations } from '../api/common.js';
 import type { Cluster } from '../api/cluster.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
+import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchSpec } from '../ports.js';
 // Issue 8: the kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
@@ -112,11 +113,12 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   ]);
   if (!cluster) throw new InvalidSpecError(`Cluster ${ref.namespace}/${ref.clusterName} does not exist`);
   if (!machineClass) throw new InvalidSpecError(`MachineClass ${ref.namespace}/${machine.spec.machineClassRef.name} does not exist`);
-  const role = Object.hasOwn(machine.metadata.labels ?? {}, Labels.controlPlane) ? 'control-plane' : 'worker';
+  const role = isControlPlaneMachine(machine) ? 'control-plane' : 'worker';
   // The machine's bootstrap secret is written before the launch; the user data only fetches (and deletes) it.
   let userData: string | undefined;
   if (bootstrapsCluster(deps, cluster)) {
-    const init = initialisesControlPlane(machine, cluster, await deps.store.listCluster(ref.namespace, ref.clusterName));
+    // Only a control-plane machine may initialise: a worker's launch needs no read of the whole cluster.
+    const init = role === 'control-plane' && initialisesControlPlane(machine, cluster, await deps.store.listCluster(ref.namespace, ref.clusterName));
     ({ userData } = await deps.bootstrap!.prepare({
       namespace: ref.namespace,
       clusterName: ref.clusterName,
@@ -204,7 +206,7 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
   await recordInstance(deps, ref, instance);
   if (instance.state === 'running') {
     // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
-    if (deps.loadBalancer) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
+    if (deps.loadBalancer && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
     return state(deps, 'WaitForNode', 0, 0);
   }
   if (polls >= MAX_INSTANCE_POLLS) throw new PollLimitError(`instance ${instance.instanceId} still ${instance.state} after ${polls} polls`);
