@@ -306,8 +306,6 @@ export interface ControlPlaneLoadBalancerFact {
   name: string;
   dnsName?: string;
   state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
-  /** Its target group, once made. */
-  targetGroupArn?: string;
 }
 
 /**
@@ -317,6 +315,8 @@ export interface ControlPlaneLoadBalancerFact {
 export interface ControlPlaneLoadBalancers {
   /** The cluster's load balancer; undefined when there is none. */
   describe(namespace: string, clusterName: string): Promise<ControlPlaneLoadBalancerFact | undefined>;
+  /** The target group of the cluster's load balancer; undefined when either is not there. */
+  targetGroupArn(namespace: string, clusterName: string): Promise<string | undefined>;
   /** Whether a target group of the cluster is left without its load balancer (a teardown that stopped halfway). */
   hasLeftovers(namespace: string, clusterName: string): Promise<boolean>;
   /** Makes what is missing: the load balancer, its target group, the listener that forwards to it. */

@@ -7,10 +7,8 @@
 import type { Cluster } from '../api/cluster.js';
 import { managesLoadBalancer } from '../core/cluster/index.js';
 import type { LoadBalancerFact } from '../core/observed.js';
+import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
 import type { WorkflowDeps } from './deps.js';
-
-/** The port the listener forwards and kubeadm binds (bootstrap/kubeadm-config.ts: API_SERVER_BIND_PORT). */
-const API_SERVER_PORT = 6443;
 
 const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is Cluster => deps.loadBalancers !== undefined && cluster !== undefined && managesLoadBalancer(cluster);
 
@@ -23,7 +21,7 @@ export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster |
   if (!managed(deps, cluster)) return undefined;
   const { namespace, name } = cluster.metadata;
   const fact = await deps.loadBalancers!.describe(namespace, name);
-  if (fact) return { name: fact.name, state: fact.state, ...(fact.dnsName ? { dnsName: fact.dnsName } : {}) };
+  if (fact) return fact;
   if (cluster.metadata.deletionTimestamp && (await deps.loadBalancers!.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
   return undefined;
 }
@@ -37,7 +35,7 @@ export async function provisionLoadBalancer(deps: WorkflowDeps, cluster: Cluster
     clusterName: cluster.metadata.name,
     scheme: aws.controlPlaneLoadBalancer?.scheme ?? 'internal',
     subnetIds: aws.subnets.map((s) => s.id),
-    port: API_SERVER_PORT,
+    port: API_SERVER_BIND_PORT,
   });
 }
 
@@ -47,9 +45,14 @@ export async function deleteLoadBalancer(deps: WorkflowDeps, cluster: Cluster | 
   await deps.loadBalancers!.delete(cluster.metadata.namespace, cluster.metadata.name);
 }
 
+/** The managed target group's ARN, looked up once per Cluster object read (one reconcile pass deregisters many). */
+const lookedUp = new WeakMap<Cluster, Promise<string | undefined>>();
+
 /** The target group control-plane instances go in: the one the cluster names, or the one clusterless made. */
 export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<string | undefined> {
   const given = cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
   if (given || !managed(deps, cluster)) return given;
-  return (await deps.loadBalancers!.describe(cluster.metadata.namespace, cluster.metadata.name))?.targetGroupArn;
+  let arn = lookedUp.get(cluster);
+  if (!arn) lookedUp.set(cluster, (arn = deps.loadBalancers!.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
+  return arn;
 }

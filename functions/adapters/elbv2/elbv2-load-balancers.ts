@@ -31,7 +31,8 @@ import {
   type ControlPlaneLoadBalancerSpec,
 } from '../../ports.js';
 import { TagKeys, clusterTagValue } from '../ec2/tags.js';
-import { elbv2Code, elbv2Error } from './errors.js';
+import { errorCode } from '../ec2/errors.js';
+import { elbv2Error } from './errors.js';
 
 /** The name of a cluster's load balancer and of its target group. */
 export function loadBalancerName(namespace: string, clusterName: string): string {
@@ -52,13 +53,13 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
     const lb = await this.loadBalancer(name);
     if (!lb) return undefined;
     const code = lb.State?.Code as ControlPlaneLoadBalancerFact['state'] | undefined;
-    const tg = await this.targetGroup(name);
-    return {
-      name,
-      ...(lb.DNSName ? { dnsName: lb.DNSName } : {}),
-      state: code && STATES.has(code) ? code : 'provisioning',
-      ...(tg?.TargetGroupArn ? { targetGroupArn: tg.TargetGroupArn } : {}),
-    };
+    return { name, ...(lb.DNSName ? { dnsName: lb.DNSName } : {}), state: code && STATES.has(code) ? code : 'provisioning' };
+  }
+
+  async targetGroupArn(namespace: string, clusterName: string): Promise<string | undefined> {
+    const name = loadBalancerName(namespace, clusterName);
+    if (!(await this.loadBalancer(name))) return undefined;
+    return (await this.targetGroup(name))?.TargetGroupArn;
   }
 
   async hasLeftovers(namespace: string, clusterName: string): Promise<boolean> {
@@ -136,7 +137,7 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
     try {
       return (await this.elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.[0];
     } catch (e) {
-      if (elbv2Code(e)?.startsWith('LoadBalancerNotFound')) return undefined;
+      if (errorCode(e)?.startsWith('LoadBalancerNotFound')) return undefined;
       throw elbv2Error(e, `load balancer ${name}`);
     }
   }
@@ -145,7 +146,7 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
     try {
       return (await this.elb.send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.[0];
     } catch (e) {
-      if (elbv2Code(e)?.startsWith('TargetGroupNotFound')) return undefined;
+      if (errorCode(e)?.startsWith('TargetGroupNotFound')) return undefined;
       throw elbv2Error(e, `target group ${name}`);
     }
   }

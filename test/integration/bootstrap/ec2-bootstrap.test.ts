@@ -197,7 +197,7 @@ describe('a cluster that names no target group (moto)', () => {
     expect(cluster.spec.controlPlaneEndpoint).toEqual({ host: lb.dnsName, port: 6443 });
     expect(cluster.status?.infrastructureReady).toBe(true);
     const controlPlane = (await machines()).find((m) => Object.hasOwn(m.metadata.labels ?? {}, 'clusterless.dev/control-plane'))!;
-    const targets = ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: lb.targetGroupArn! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id);
+    const targets = ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: (await lbs.targetGroupArn('default', LB_CLUSTER))! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id);
     expect(targets).toEqual([controlPlane.status!.infrastructure!.instanceId]);
 
     // Act: delete the cluster.
