@@ -11,11 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dnsLabelError } from '../api/common.js';
 import { TagKeys } from '../adapters/ec2/tags.js';
-import { SfnWorkflows, stateMachineArnsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import type { Workflows } from '../ports.js';
 
 const logger = new Logger();
@@ -100,9 +99,7 @@ export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => In
 }
 
 export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps {
-  const stateMachineArns = stateMachineArnsFromEnv(env);
-  if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
-  return { ec2: new EC2Client({}), workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArns }) };
+  return { ec2: new EC2Client({}), workflows: reconcileWorkflowsFromEnv(env) };
 }
 
 /** The Lambda entry point. */

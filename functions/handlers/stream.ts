@@ -13,10 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { TABLE_KEYS, claimKey, leaseSortKey } from '../adapters/dynamodb/table.js';
-import { SfnWorkflows, stateMachineArnsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import type { Workflows } from '../ports.js';
 
 const logger = new Logger();
@@ -107,9 +106,7 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
 
 /** The workflows of the state machines named by the *_STATE_MACHINE_ARN variables the stack sets. */
 export function workflowsFromEnvironment(env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
-  const stateMachineArns = stateMachineArnsFromEnv(env);
-  if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
-  return { workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArns }) };
+  return { workflows: reconcileWorkflowsFromEnv(env) };
 }
 
 /** The Lambda entry point. */

@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import type { Cluster } from '../api/cluster.js';
 import { Annotations } from '../api/common.js';
@@ -24,9 +23,10 @@ import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { KubernetesNodeReader, type KubeconfigResolver, type KubeconfigSource } from '../adapters/kubernetes/index.js';
-import { SfnWorkflows, stateMachineArnsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import { WORKLOAD_CREDENTIALS_SECONDS, kubeconfigSources } from '../bootstrap/index.js';
 import { getCondition } from '../core/conditions.js';
+import { hasAnnotation, isPaused } from '../core/cluster/objects.js';
 import { RemediationAllowedReason, healthChecksNeedReconcile, type NodeProbeVerdict, type NodeRead } from '../core/healthcheck/index.js';
 import { systemClock, type Clock, type NodeReader, type Store, type Workflows } from '../ports.js';
 import { rolloutComplete } from '../workflows/stepping.js';
@@ -66,9 +66,6 @@ export interface ClusterDrift {
 const behind = (o: { metadata: { generation?: number | undefined }; status?: { observedGeneration?: number | undefined } | undefined }) =>
   (o.status?.observedGeneration ?? 0) < (o.metadata.generation ?? 1);
 
-function isPaused(c: Cluster): boolean {
-  return c.spec.paused === true || Object.hasOwn(c.metadata.annotations ?? {}, Annotations.paused);
-}
 
 /**
  * The clusters that need a reconcile, and why: pure, so that it is tested without AWS. Objects whose cluster
@@ -80,7 +77,7 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
   for (const c of s.clusters)
     drift.set(key(c.metadata.namespace, c.metadata.name), { namespace: c.metadata.namespace, clusterName: c.metadata.name, reasons: [], onlyHealthChecks: false, healthChecks: [] });
   const note = (ns: string, cluster: string, reason: string) => drift.get(key(ns, cluster))?.reasons.push(reason);
-  const paused = new Set(s.clusters.filter(isPaused).map((c) => key(c.metadata.namespace, c.metadata.name)));
+  const paused = new Set(s.clusters.filter((c) => isPaused(c)).map((c) => key(c.metadata.namespace, c.metadata.name)));
 
   for (const c of s.clusters) {
     const { namespace, name } = c.metadata;
@@ -113,7 +110,7 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
     const current = h.status?.currentHealthy ?? 0;
     const expected = h.status?.expectedMachines ?? 0;
     if (h.metadata.deletionTimestamp) note(namespace, cluster, `health check ${name} is being deleted`);
-    else if (Object.hasOwn(h.metadata.annotations ?? {}, Annotations.paused)) continue;
+    else if (hasAnnotation(h, Annotations.paused)) continue;
     else if (behind(h)) note(namespace, cluster, `health check ${name} generation not observed yet`);
     // Its status is what the last reconcile saw; a node that recovered since writes nothing, so a status
     // that says not all is well is refreshed here, not left stale.
@@ -323,13 +320,12 @@ export function keptKubeconfigs(resolve: KubeconfigResolver, clock: Clock, keepS
 export function sweepDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): SweepDeps {
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the sweep needs the name of the clusterless table');
-  const stateMachineArns = stateMachineArnsFromEnv(env);
-  if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
+  const workflows = reconcileWorkflowsFromEnv(env);
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
   const bootstrap = bootstrapperFromEnvironment(env);
   return {
     store,
-    workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArns }),
+    workflows,
     ...(bootstrap ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(bootstrap, store).kubeconfigFor, systemClock) }) } : {}),
   };
 }

@@ -35,3 +35,10 @@ export function stateMachineArnsFromEnv(env: NodeJS.ProcessEnv = process.env): P
   }
   return out;
 }
+
+/** The workflows the stream, sweep and instance-events functions start: reconcile-cluster must be named. */
+export function reconcileWorkflowsFromEnv(env: NodeJS.ProcessEnv = process.env): SfnWorkflows {
+  const stateMachineArns = stateMachineArnsFromEnv(env);
+  if (!stateMachineArns['reconcile-cluster']) throw new Error('RECONCILE_CLUSTER_STATE_MACHINE_ARN is not set');
+  return new SfnWorkflows({ client: new SFNClient({}), stateMachineArns });
+}
