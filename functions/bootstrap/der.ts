@@ -16,7 +16,6 @@ const Tag = {
   oid: 0x06,
   utf8String: 0x0c,
   printableString: 0x13,
-  ia5String: 0x16,
   utcTime: 0x17,
   generalizedTime: 0x18,
   sequence: 0x30,
@@ -42,7 +41,6 @@ export const nullValue = (): Der => element(Tag.null, Buffer.alloc(0));
 export const boolean = (v: boolean): Der => element(Tag.boolean, Buffer.from([v ? 0xff : 0x00]));
 export const octetString = (bytes: Uint8Array): Der => element(Tag.octetString, bytes);
 export const utf8String = (s: string): Der => element(Tag.utf8String, Buffer.from(s, 'utf8'));
-export const ia5String = (s: string): Der => element(Tag.ia5String, Buffer.from(s, 'ascii'));
 /** [n] EXPLICIT: a constructed context-specific wrapper around one element. */
 export const explicit = (n: number, inner: Der): Der => element(0xa0 | n, inner);
 /** [n] IMPLICIT of a primitive type: the contents with the context-specific tag instead of the type's. */

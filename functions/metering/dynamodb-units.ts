@@ -47,11 +47,6 @@ export function queryCost(itemBytes: readonly number[], consistent: boolean): { 
   return { readUnits: units * (consistent ? 1 : 0.5), pages };
 }
 
-/** Read units of a paginated Query returning items of these sizes. */
-export function queryReadUnits(itemBytes: readonly number[], consistent: boolean): number {
-  return queryCost(itemBytes, consistent).readUnits;
-}
-
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 /** DynamoDB's size of a number: (significant digits + 1) / 2, plus one byte. */
 const numberBytes = (n: number) => Math.ceil((String(Math.abs(Math.trunc(n))).replace(/0+$/, '').length + 1) / 2) + 1;

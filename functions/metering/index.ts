@@ -14,4 +14,4 @@ export { MeteredStore } from './metered-store.js';
 export { MeteredProvider } from './metered-provider.js';
 export { US_EAST_1_PRICES, type PriceTable } from './prices.js';
 export { LAMBDA_MEMORY_MB, type LambdaFunctionName } from './lambda-memory.js';
-export { claimItemBytes, leaseItemBytes, objectItemBytes, objectPartitionKey, queryCost, queryReadUnits, readUnits, writeUnits } from './dynamodb-units.js';
+export { claimItemBytes, leaseItemBytes, objectItemBytes, objectPartitionKey, queryCost, readUnits, writeUnits } from './dynamodb-units.js';

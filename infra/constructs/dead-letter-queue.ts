@@ -6,8 +6,6 @@ import { Construct } from 'constructs';
 export interface DeadLetterQueueProps {
   /** What ends up here, for the alarm's description. */
   readonly purpose: string;
-  /** @default Duration.days(14) - the longest SQS keeps a message */
-  readonly retentionPeriod?: Duration;
 }
 
 /**
@@ -24,7 +22,8 @@ export class DeadLetterQueue extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: props.retentionPeriod ?? Duration.days(14),
+      // The longest SQS keeps a message.
+      retentionPeriod: Duration.days(14),
     });
     this.alarm = this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'NotEmpty', {
       alarmDescription: `clusterless: ${props.purpose} failed after every retry and wait in ${id}`,

@@ -4,7 +4,6 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LogEncryption } from './log-encryption.js';
 import type { WorkloadNetwork } from './workload-network.js';
@@ -39,8 +38,6 @@ export interface HandlerFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default - unreserved: the account's pool */
   readonly reservedConcurrentExecutions?: number;
-  /** For functions invoked asynchronously: where events go when every retry failed. @default - none */
-  readonly deadLetterQueue?: sqs.IQueue;
   /** Run in this VPC (functions that reach workload API servers). @default - Lambda's own network */
   readonly network?: WorkloadNetwork;
 }
@@ -78,7 +75,6 @@ export class HandlerFunction extends Construct {
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
-      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.network ? { vpc: props.network.vpc, vpcSubnets: props.network.subnetSelection, securityGroups: props.network.securityGroups } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
