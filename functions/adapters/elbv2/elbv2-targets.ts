@@ -11,7 +11,8 @@ import {
   type ElasticLoadBalancingV2ClientConfig,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvalidSpecError, type LoadBalancerTargets } from '../../ports.js';
-import { elbv2Code as code, elbv2Error } from './errors.js';
+import { errorCode as code } from '../ec2/errors.js';
+import { elbv2Error } from './errors.js';
 
 export function createElbv2Client(config: ElasticLoadBalancingV2ClientConfig = {}): ElasticLoadBalancingV2Client {
   return new ElasticLoadBalancingV2Client({ maxAttempts: 2, ...config });

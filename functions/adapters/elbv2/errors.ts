@@ -1,5 +1,6 @@
 /** ELBv2 errors to the provider's typed errors (the workflows retry or catch by class). */
 import { InvalidSpecError, ThrottledError } from '../../ports.js';
+import { errorCode } from '../ec2/errors.js';
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalFailure']);
 
@@ -21,17 +22,9 @@ const INVALID = [
   'AccessDenied',
 ];
 
-/** The AWS error code of an SDK error, or undefined for anything else. */
-export function elbv2Code(e: unknown): string | undefined {
-  if (!(e instanceof Error)) return undefined;
-  const withCode = e as Error & { Code?: unknown; $metadata?: unknown };
-  if (typeof withCode.Code === 'string') return withCode.Code;
-  return withCode.$metadata !== undefined ? e.name : undefined;
-}
-
 /** What the SDK threw, as ThrottledError (try again later) or InvalidSpecError; anything else unchanged. */
 export function elbv2Error(e: unknown, where: string): unknown {
-  const c = elbv2Code(e);
+  const c = errorCode(e);
   if (c === undefined) return e;
   const message = `${where}: ${c}: ${(e as Error).message}`;
   const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;

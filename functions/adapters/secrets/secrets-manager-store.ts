@@ -13,6 +13,7 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import { ThrottledError, type SecretStore } from '../../ports.js';
+import { errorCode } from '../ec2/errors.js';
 
 /** Like the EC2 client: one SDK retry, then ThrottledError for the workflow's jittered Retry. */
 export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
@@ -27,19 +28,15 @@ export interface SecretsManagerSecretStoreOptions {
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'InternalServiceError', 'ServiceUnavailable', 'RequestLimitExceeded']);
 
-function code(e: unknown): string | undefined {
-  return e instanceof Error && (e as { $metadata?: unknown }).$metadata !== undefined ? e.name : undefined;
-}
-
 function mapped(e: unknown): unknown {
-  const c = code(e);
+  const c = errorCode(e);
   const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
   if (c !== undefined && (THROTTLING.has(c) || status >= 500)) return new ThrottledError(`Secrets Manager: ${c}: ${(e as Error).message}`, { cause: e });
   return e;
 }
 
 /** Secrets Manager's answer for a secret scheduled for deletion: as good as gone. */
-const isMarkedForDeletion = (e: unknown) => code(e) === 'InvalidRequestException' && /deleted|deletion/i.test((e as Error).message);
+const isMarkedForDeletion = (e: unknown) => errorCode(e) === 'InvalidRequestException' && /deleted|deletion/i.test((e as Error).message);
 
 const toTags = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
 
@@ -64,7 +61,7 @@ export class SecretsManagerSecretStore implements SecretStore {
       );
       return true;
     } catch (e) {
-      if (code(e) === 'ResourceExistsException') return false;
+      if (errorCode(e) === 'ResourceExistsException') return false;
       throw mapped(e);
     }
   }
@@ -84,7 +81,7 @@ export class SecretsManagerSecretStore implements SecretStore {
       if (out.SecretBinary) return out.SecretBinary;
       return out.SecretString === undefined ? undefined : new TextEncoder().encode(out.SecretString);
     } catch (e) {
-      if (code(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return undefined;
+      if (errorCode(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return undefined;
       throw mapped(e);
     }
   }
@@ -93,7 +90,7 @@ export class SecretsManagerSecretStore implements SecretStore {
     try {
       await this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
     } catch (e) {
-      if (code(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return;
+      if (errorCode(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return;
       throw mapped(e);
     }
   }
