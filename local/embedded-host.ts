@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
-import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
@@ -90,6 +90,8 @@ function logger(log: (line: string) => void): Logger {
 }
 
 export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Promise<EmbeddedHost> {
+  // Refused before anything starts (the data folder, the embedded DynamoDB).
+  if (options.kmsKeyId && (options.provider ?? 'sim') === 'sim') throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const timeScale = options.timeScale ?? 1;
   const log = options.log ?? (() => {});
@@ -111,7 +113,6 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let loadBalancers: ControlPlaneLoadBalancers | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     if ((options.provider ?? 'sim') === 'sim') {
-      if (options.kmsKeyId) throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
       cloud = new SimCloud({
         clock,
         seed: options.seed ?? 1,
@@ -142,9 +143,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     const workload = bootstrap ? kubeconfigSources(bootstrap, store) : undefined;
     if (options.nodes === 'kubernetes') {
       // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
-      const kubeconfigFor = workload?.kubeconfigFor ?? (() => undefined);
-      nodes = new KubernetesNodeReader({ kubeconfigFor });
-      drainer = new KubernetesNodeDrainer({ kubeconfigFor });
+      const clients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
+      nodes = new KubernetesNodeReader(clients);
+      drainer = new KubernetesNodeDrainer(clients);
     }
 
     const holder = randomUUID();

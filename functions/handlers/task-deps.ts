@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
-import { KubernetesNodeDrainer, KubernetesNodeReader } from '../adapters/kubernetes/index.js';
+import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
 import { kubeconfigSources } from '../bootstrap/index.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
@@ -39,11 +39,12 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   };
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   const ec2 = createEc2Client();
+  const elbv2 = createElbv2Client();
   return {
     store,
     provider: new Ec2MachineProvider({ client: ec2, clock, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
-    ...workloadDepsFromEnvironment(env, store, log),
-    loadBalancers: new Elbv2ControlPlaneLoadBalancers(createElbv2Client(), ec2),
+    ...workloadDepsFromEnvironment(env, store, log, elbv2),
+    loadBalancers: new Elbv2ControlPlaneLoadBalancers(elbv2, ec2),
     clock,
     timer: scaledTimer(1),
     holder: () => `${container}/${++invocation}`,
@@ -56,12 +57,18 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
  * secret is encrypted with) and SECRETS_NAME_PREFIX: the bootstrap over Secrets Manager, the node reader and
  * drainer through an admin kubeconfig made from the cluster's CA, and the ELBv2 target groups.
  */
-export function workloadDepsFromEnvironment(env: NodeJS.ProcessEnv, store: Store, log: TaskLogger): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'loadBalancer'> {
-  const loadBalancer = new Elbv2LoadBalancerTargets(createElbv2Client());
+export function workloadDepsFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  store: Store,
+  log: TaskLogger,
+  elbv2 = createElbv2Client(),
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'loadBalancer'> {
+  const loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, loadBalancer };
-  const { kubeconfigFor } = kubeconfigSources(bootstrap, store);
-  return { nodes: new KubernetesNodeReader({ kubeconfigFor }), drainer: new KubernetesNodeDrainer({ kubeconfigFor }), bootstrap, loadBalancer };
+  // One client per workload cluster for both reading nodes and draining them.
+  const clients = new WorkloadClients({ kubeconfigFor: kubeconfigSources(bootstrap, store).kubeconfigFor });
+  return { nodes: new KubernetesNodeReader(clients), drainer: new KubernetesNodeDrainer(clients), bootstrap, loadBalancer };
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */

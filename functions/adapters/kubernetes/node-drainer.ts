@@ -20,8 +20,9 @@ const podName = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name
 export class KubernetesNodeDrainer implements NodeDrainer {
   private readonly clients: WorkloadClients;
 
-  constructor(options: WorkloadClientOptions) {
-    this.clients = new WorkloadClients(options);
+  /** A WorkloadClients of its own from the options, or one shared with the other workload adapters. */
+  constructor(options: WorkloadClientOptions | WorkloadClients) {
+    this.clients = options instanceof WorkloadClients ? options : new WorkloadClients(options);
   }
 
   /**

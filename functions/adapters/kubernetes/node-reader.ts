@@ -33,8 +33,9 @@ export function nodeFact(node: V1Node): NodeFact {
 export class KubernetesNodeReader implements NodeReader {
   private readonly clients: WorkloadClients;
 
-  constructor(options: WorkloadClientOptions) {
-    this.clients = new WorkloadClients(options);
+  /** A WorkloadClients of its own from the options, or one shared with the other workload adapters. */
+  constructor(options: WorkloadClientOptions | WorkloadClients) {
+    this.clients = options instanceof WorkloadClients ? options : new WorkloadClients(options);
   }
 
   async listNodes(namespace: string, clusterName: string): Promise<NodeFact[]> {
