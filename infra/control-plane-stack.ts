@@ -153,12 +153,14 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       teardown: make('teardown', { ...tableName, ...this.secrets.environment }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
+    /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
+    const reconciling = [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown];
     // What each task's code calls (adapters/ec2): every step reconciles (describe, terminate); only
     // provision launches.
     grantDescribe(tasks.provision.role, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
     grantLaunchInstances(tasks.provision.role, { instanceRolePrefix: props.instanceRolePrefix ?? DEFAULT_INSTANCE_ROLE_PREFIX });
     grantImageParameters(tasks.provision.role);
-    for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) {
+    for (const t of reconciling) {
       grantDescribe(t.role, ['ec2:DescribeInstances']);
       grantTerminateInstances(t.role);
     }
@@ -167,13 +169,13 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // and deregisters a control-plane target before its instance goes.
     this.secrets.grantManage(tasks.provision.role);
     grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets']);
-    for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) {
+    for (const t of reconciling) {
       this.secrets.grantReadAndDelete(t.role);
       grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets']);
     }
     // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
     // step may make or delete one; provision only finds its target group.
-    for (const t of [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown]) grantControlPlaneLoadBalancers(t.role, { manage: true });
+    for (const t of reconciling) grantControlPlaneLoadBalancers(t.role, { manage: true });
     grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false });
 
     this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {

@@ -5,6 +5,9 @@
  */
 export const DEFAULT_SECRET_PREFIX = 'clusterless/';
 
+/** The environment variables that name the secrets' KMS key and their name prefix (the stack sets them). */
+export const SECRETS_ENV = { keyArn: 'SECRETS_KMS_KEY_ARN', namePrefix: 'SECRETS_NAME_PREFIX' } as const;
+
 export interface SecretNames {
   certificates(namespace: string, clusterName: string): string;
   machine(namespace: string, clusterName: string, machineUid: string): string;

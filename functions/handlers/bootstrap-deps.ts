@@ -6,19 +6,18 @@
  */
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../bootstrap/index.js';
+import { SECRETS_ENV } from '../bootstrap/names.js';
 import { systemClock, type Clock } from '../ports.js';
 import type { Logger } from '../workflows/index.js';
 
-export const SECRETS_KMS_KEY_ARN = 'SECRETS_KMS_KEY_ARN';
-export const SECRETS_NAME_PREFIX = 'SECRETS_NAME_PREFIX';
 
 export function bootstrapperFromEnvironment(env: NodeJS.ProcessEnv, options: { clock?: Clock; log?: Logger } = {}): KubeadmBootstrapper | undefined {
-  const kmsKeyId = env[SECRETS_KMS_KEY_ARN];
+  const kmsKeyId = env[SECRETS_ENV.keyArn];
   if (!kmsKeyId) return undefined;
   return new KubeadmBootstrapper({
     secrets: new SecretsManagerSecretStore({ client: createSecretsManagerClient(), kmsKeyId }),
     clock: options.clock ?? systemClock,
-    ...(env[SECRETS_NAME_PREFIX] ? { secretPrefix: env[SECRETS_NAME_PREFIX] } : {}),
+    ...(env[SECRETS_ENV.namePrefix] ? { secretPrefix: env[SECRETS_ENV.namePrefix] } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
 }

@@ -2,12 +2,9 @@ import { ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { DEFAULT_SECRET_PREFIX, SECRETS_ENV } from '../../functions/bootstrap/names.js';
 
-/** The name prefix of every secret clusterless makes (bootstrap data of a machine, a cluster's CA). */
-export const SECRET_NAME_PREFIX = 'clusterless/';
 
-/** Environment variables that tell a task function where its secrets go. */
-export const SECRETS_ENV = { keyArn: 'SECRETS_KMS_KEY_ARN', namePrefix: 'SECRETS_NAME_PREFIX' } as const;
 
 const CRYPTO_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'];
 
@@ -33,9 +30,8 @@ export class BootstrapSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: BootstrapSecretsProps = {}) {
     super(scope, id);
-    this.namePrefix = props.namePrefix ?? SECRET_NAME_PREFIX;
-    const stack = Stack.of(this);
-    this.secretArnPattern = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.namePrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.namePrefix = props.namePrefix ?? DEFAULT_SECRET_PREFIX;
+    this.secretArnPattern = this.secretArn(`${this.namePrefix}*`);
     this.key = new kms.Key(this, 'Key', {
       description: `clusterless: encrypts the secrets under ${this.namePrefix} (bootstrap data, cluster CAs)`,
       enableKeyRotation: true,

@@ -19,6 +19,8 @@ function ec2Arn(resource: string, withAccount = true): string {
   return `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${withAccount ? Aws.ACCOUNT_ID : ''}:${resource}/*`;
 }
 
+const elbArn = (resource: string) => `arn:${Aws.PARTITION}:elasticloadbalancing:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+
 export interface LaunchPermissionsOptions {
   /** @default DEFAULT_INSTANCE_ROLE_PREFIX */
   readonly instanceRolePrefix?: string;
@@ -96,7 +98,7 @@ export function grantTargetRegistration(grantee: iam.IGrantable, actions: ('elas
   iam.Grant.addToPrincipal({
     grantee,
     actions,
-    resourceArns: [`arn:${Aws.PARTITION}:elasticloadbalancing:${Aws.REGION}:${Aws.ACCOUNT_ID}:targetgroup/*/*`],
+    resourceArns: [elbArn('targetgroup/*/*')],
     conditions: { StringLike: { [`aws:ResourceTag/${TagKeys.cluster}`]: CLUSTER_TAG_VALUE } },
   });
 }
@@ -114,7 +116,6 @@ export function grantImageParameters(grantee: iam.IGrantable): void {
   });
 }
 
-const elbArn = (resource: string) => `arn:${Aws.PARTITION}:elasticloadbalancing:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
 /** The names clusterless gives the load balancers and target groups it makes (adapters/elbv2: loadBalancerName). */
 export const MANAGED_LOAD_BALANCERS = elbArn('loadbalancer/net/clusterless-*/*');
 export const MANAGED_TARGET_GROUPS = elbArn('targetgroup/clusterless-*/*');
