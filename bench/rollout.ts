@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { MachineDeployment } from '../functions/api/machine-deployment.js';
 import type { Machine } from '../functions/api/machine.js';
+import { isTrue } from '../functions/core/conditions.js';
 import { rolloutComplete } from '../functions/workflows/index.js';
 import { scaledClock } from '../local/scaled-clock.js';
 import { API_ROOT, startBenchFleet } from './support/fleet.js';
@@ -26,7 +27,7 @@ const MAX_SURGE = 10;
 const BOOT_SECONDS = 60;
 const TARGET_RATIO = 1.2;
 
-const isReady = (m: Machine) => !m.metadata.deletionTimestamp && (m.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const isReady = (m: Machine) => !m.metadata.deletionTimestamp && isTrue(m.status?.conditions, 'Ready');
 
 export async function run(argv: string[] = []): Promise<void> {
   const scenario = 'rollout';

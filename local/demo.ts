@@ -9,6 +9,7 @@ import type { Cluster } from '../functions/api/cluster.js';
 import { kindByName } from '../functions/api/kinds.js';
 import type { HttpRequest, HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
+import { isTrue } from '../functions/core/conditions.js';
 import type { Store } from '../functions/ports.js';
 
 export const DEMO_FILE = resolve(import.meta.dirname, '../examples/demo/cluster.yaml');
@@ -37,7 +38,7 @@ export async function demoProgress(store: Store, clusterName: string, namespace 
   const phases = new Map<string, number>();
   for (const m of machines) phases.set(m.status?.phase ?? 'Pending', (phases.get(m.status?.phase ?? 'Pending') ?? 0) + 1);
   const running = machines.filter((m) => m.status?.phase === 'Running').length;
-  const clusterReady = cluster?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const clusterReady = isTrue(cluster?.status?.conditions, 'Ready');
   // The demo is done when the cluster is Ready and every machine it declares runs.
   const ready = clusterReady && machines.length > 0 && running === machines.length;
   const summary = [...phases].sort(([a], [b]) => a.localeCompare(b)).map(([p, n]) => `${n} ${p}`).join(', ') || 'no machines yet';

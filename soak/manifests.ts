@@ -11,7 +11,6 @@ export const BASE_VERSION = 'v1.31.2';
 
 export interface Manifest {
   plural: string;
-  name: string;
   object: Record<string, unknown> & { spec: Record<string, unknown> };
 }
 
@@ -48,7 +47,6 @@ export function clusterManifests(shape: ClusterShape): Manifest[] {
   const classRef = { name: `${name}-class` };
   const m = (plural: string, kind: string, n: string, spec: Record<string, unknown>): Manifest => ({
     plural,
-    name: n,
     object: { apiVersion: API_VERSION, kind, metadata: meta(n), spec },
   });
   return [

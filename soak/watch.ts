@@ -11,7 +11,7 @@
  * Both of the first two are judged only from what was true when the writing task began, so that a fault
  * injected while a reconcile runs (a kill between its read and its write) is never blamed on the planner.
  */
-import { selectorMatches } from '../functions/api/common.js';
+import { scaledValue, selectorMatches } from '../functions/api/common.js';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { ControlPlane } from '../functions/api/control-plane.js';
 import type { MachineDeployment } from '../functions/api/machine-deployment.js';
@@ -35,10 +35,7 @@ export const isReadyMachine = (m: Machine) =>
 
 /** An int-or-percent of `total`, rounded as Cluster API rounds it (maxUnavailable and maxUnhealthy: down). */
 export function resolveIntOrPercent(value: number | string | undefined, total: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number') return value;
-  const pct = Number(value.replace(/%$/, ''));
-  return Math.floor((pct * total) / 100);
+  return value === undefined ? fallback : scaledValue(value, total, false);
 }
 
 interface SpecPoint {

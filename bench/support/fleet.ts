@@ -10,7 +10,7 @@ import { handleRequest } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
-import { scaledTimer, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -82,7 +82,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     timer: scaledTimer(timeScale),
     holder: () => 'bench-host',
     pollSeconds: options.pollSeconds ?? 5,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
+    log: silentLogger,
   };
   const runtime = new ControlPlaneRuntime({
     deps,

@@ -5,6 +5,8 @@
  */
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { Machine } from '../../functions/api/machine.js';
+import type { Condition } from '../../functions/api/common.js';
+import { isTrue } from '../../functions/core/conditions.js';
 
 interface ClusterState {
   readyMachines: Set<string>;
@@ -12,8 +14,7 @@ interface ClusterState {
   converged: boolean;
 }
 
-const isTrue = (obj: ApiObject, type: string) =>
-  ((obj.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+const conditionTrue = (obj: ApiObject, type: string) => isTrue((obj.status as { conditions?: Condition[] } | undefined)?.conditions, type);
 
 export class FleetTracker {
   private readonly clusters = new Map<string, ClusterState>();
@@ -37,12 +38,12 @@ export class FleetTracker {
       const m = obj as Machine;
       state = this.state(`${m.metadata.namespace}/${m.spec.clusterName}`);
       const before = state.readyMachines.size;
-      if (!m.metadata.deletionTimestamp && isTrue(m, 'Ready')) state.readyMachines.add(m.metadata.name);
+      if (!m.metadata.deletionTimestamp && conditionTrue(m, 'Ready')) state.readyMachines.add(m.metadata.name);
       else state.readyMachines.delete(m.metadata.name);
       this.ready += state.readyMachines.size - before;
     } else if (obj.kind === 'Cluster') {
       state = this.state(`${obj.metadata.namespace}/${obj.metadata.name}`);
-      state.ready = isTrue(obj, 'Ready');
+      state.ready = conditionTrue(obj, 'Ready');
     }
     if (state) {
       const converged = state.ready && state.readyMachines.size === this.machinesPerCluster;

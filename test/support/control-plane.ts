@@ -11,7 +11,7 @@ import { handleRequest, type HttpResponse } from '../../functions/api/http/index
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { scaledTimer, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
@@ -79,7 +79,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     timer: scaledTimer(timeScale),
     holder: () => 'test-host',
     pollSeconds: 5,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
+    log: silentLogger,
   };
   const runtime = new ControlPlaneRuntime({
     deps,
