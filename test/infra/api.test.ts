@@ -62,7 +62,7 @@ describe('the HTTP API', () => {
     const stage = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'))[0]!.Properties;
     const dest = JSON.stringify(stage['AccessLogSetting']);
     const group = Object.entries(resourcesOf(template, 'AWS::Logs::LogGroup')).find(([id]) => dest.includes(id));
-    expect(group?.[1].Properties['KmsKeyId']).toBeDefined();
+    expect(group?.[1].Properties['KmsKeyId']).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
     expect((stage['AccessLogSetting'] as { Format: string }).Format).toContain('$context.identity.caller');
   });
 

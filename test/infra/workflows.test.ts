@@ -99,7 +99,7 @@ describe.each(NAMES)('%s', (name) => {
     expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     const group = resourcesOf(template, 'AWS::Logs::LogGroup')[logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!.Properties;
     expect(group['LogGroupName']).toBe(`/aws/vendedlogs/states/${app.controlPlane.workflows.stateMachineNames[name]}`);
-    expect(group['KmsKeyId']).toBeDefined();
+    expect(group['KmsKeyId']).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
   });
 
   it('is traced with X-Ray', () => {

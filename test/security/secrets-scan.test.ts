@@ -26,6 +26,7 @@ import { notConverged } from '../../soak/convergence.js';
 import { NAMESPACE, clusterManifests, type ClusterShape } from '../../soak/manifests.js';
 import { Ec2Faults, createMotoNetwork } from '../support/ec2.js';
 import { cli, ROOT } from '../support/host-process.js';
+import { waitUntil } from '../support/wait.js';
 import { findSecrets, type SecretFinding } from './secret-patterns.js';
 
 const TIME_SCALE = 40;
@@ -36,13 +37,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (what: string, check: () => Promise<boolean>) => waitUntil(what, check, 90_000, 50);
 
 /** A logger that keeps everything, every level, with its fields as JSON. */
 function capturingLogger(lines: string[]): Logger {

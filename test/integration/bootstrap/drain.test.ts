@@ -20,6 +20,7 @@ import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
 import { startKube, type RunningKube } from '../../support/kube.js';
+import { waitUntil } from '../../support/wait.js';
 import type { LogLine } from './harness.js';
 
 const TIME_SCALE = 40;
@@ -104,11 +105,12 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
     expect((await api('POST', `${NS_PATH}/default/${m.plural}`, m.object)).status).toBe(201);
   }
   const workers = async () => (await runtime.store.list<Machine>('Machine', 'default')).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name'] === 'drain-md');
-  const deadline = Date.now() + 90_000;
-  while (!((await runtime.store.get<MachineDeployment>('MachineDeployment', 'default', 'drain-md'))?.status?.availableReplicas === 2 && (await workers()).every((m) => m.status?.nodeRef))) {
-    if (Date.now() > deadline) throw new Error('workers not available on real nodes');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(
+    'workers available on real nodes',
+    async () => (await runtime.store.get<MachineDeployment>('MachineDeployment', 'default', 'drain-md'))?.status?.availableReplicas === 2 && (await workers()).every((m) => m.status?.nodeRef),
+    90_000,
+    50,
+  );
   // The workload on the worker about to go: two replicas behind a budget that lets one go, a batch pod, a DaemonSet pod.
   const victim = (await workers())[0]!;
   const node = victim.status!.nodeRef!.name;
@@ -126,10 +128,7 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
 
   // Assess 1: while draining, the node is cordoned, evictable pods go, the budget keeps one web pod, the DaemonSet pod stays.
   const blocked = async () => written.find((m) => m.metadata.uid === victim.metadata.uid && m.status?.conditions?.some((c) => c.type === 'DrainingSucceeded' && c.reason === 'Draining' && /PodDisruptionBudget/.test(c.message ?? '')));
-  while (!(await blocked())) {
-    if (Date.now() > deadline + 60_000) throw new Error('the drain was never blocked by the budget');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil('the drain blocked by the budget', blocked, 90_000, 50);
   expect(await kube.kubectlOk(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}'])).toBe('true');
   const left = await podsOn(node);
   expect(left.filter((p) => p.name.startsWith('web-')).filter((p) => !p.deleting)).toHaveLength(1);
@@ -138,10 +137,7 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
   const started = Date.parse(written.find((m) => m.metadata.uid === victim.metadata.uid && m.status?.deletion?.nodeDrainStartTime)!.status!.deletion!.nodeDrainStartTime!);
 
   // Assess 2: past the timeout the machine goes anyway, with the reason recorded.
-  while ((await workers()).some((m) => m.metadata.uid === victim.metadata.uid)) {
-    if (Date.now() > deadline + 120_000) throw new Error('the machine was not deleted after its drain timeout');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil('the machine deleted after its drain timeout', async () => !(await workers()).some((m) => m.metadata.uid === victim.metadata.uid), 150_000, 50);
   const failed = written.find((m) => m.metadata.uid === victim.metadata.uid && m.status?.conditions?.some((c) => c.type === 'DrainingSucceeded' && c.reason === 'DrainingFailed'))!;
   const condition = failed.status!.conditions!.find((c) => c.type === 'DrainingSucceeded')!;
   expect(condition.status).toBe('False');

@@ -13,6 +13,8 @@ import { startKube, type RunningKube } from '../../support/kube.js';
 let kube: RunningKube;
 let cp: TestControlPlane;
 let kubelet: NodeJS.Timeout | undefined;
+/** The stand-in kubelets' round under way, awaited before the API server stops. */
+let round: Promise<void> | undefined;
 const registered = new Set<string>();
 
 beforeAll(async () => {
@@ -21,6 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (kubelet) clearInterval(kubelet);
+  await round;
   await cp?.stop();
   await kube?.stop();
 });
@@ -36,9 +39,9 @@ async function setReady(name: string, status: 'True' | 'False', at: Date): Promi
 async function registerNodes(): Promise<void> {
   const instances = await cp.provider.describe('default', 'hc');
   for (const i of instances.filter((x) => x.state === 'running' && !registered.has(x.instanceId))) {
-    registered.add(i.instanceId);
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName(i.instanceId) }, spec: { providerID: i.providerID } };
     await kube.kubectlOk(['create', '-f', '-'], { input: JSON.stringify(node) });
+    registered.add(i.instanceId);
     await setReady(nodeName(i.instanceId), 'True', cp.clock.now());
   }
 }
@@ -48,11 +51,11 @@ it('replaces the machine whose real Node stays NotReady past the health check ti
     timeScale: 40,
     nodes: new KubernetesNodeReader({ kubeconfigFor: () => kube.adminKubeconfig }),
   });
-  let busy = false;
   kubelet = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void registerNodes().finally(() => (busy = false));
+    // One round at a time; a failed round is tried again by the next (a node is registered once created).
+    round ??= registerNodes()
+      .catch(() => undefined)
+      .finally(() => (round = undefined));
   }, 100);
   for (const m of clusterManifests({ name: 'hc', workers: 3, healthCheck: true })) {
     const r = await cp.api('POST', `${NS_PATH}/default/${m.plural}`, m.object);

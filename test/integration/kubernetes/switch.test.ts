@@ -83,12 +83,10 @@ describe('MirrorService', () => {
     await service.start();
     expectMirrored(await allObjects(store), await targetObjects(a, 'move'));
     // Act: a writer keeps changing status and creating machines (as reconciles do) during the switch
-    let writes = 0;
     const writer = (async () => {
       for (let i = 0; i < 20; i++) {
         await writeStatus(store, 'MachineDeployment', 'move', 'workers', { readyReplicas: i % 3 });
         if (i % 5 === 0) await apiCreate(store, manifests.machine(`late-${i}`, 'prod', 'move'));
-        writes++;
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -96,7 +94,6 @@ describe('MirrorService', () => {
     await writer;
     await service.flush();
     // Assess
-    expect(writes).toBe(20);
     expect(status.target).toBe(b.server);
     expectMirrored(await allObjects(store), await targetObjects(b, 'move'));
     expect(await targetObjects(a)).toEqual([]);

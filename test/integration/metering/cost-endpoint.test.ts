@@ -13,6 +13,7 @@ import type { Io } from '../../../cli/io.js';
 import { runCli } from '../../../cli/program.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
+import { waitUntil } from '../../support/wait.js';
 
 let host: EmbeddedHost;
 let dataDir: string;
@@ -26,14 +27,7 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: res.status, json: await res.json() };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>): Promise<T> {
-  for (let i = 0; i < 800; i++) {
-    const v = await check();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(what: string, check: () => Promise<T | undefined | false>) => waitUntil(what, check, 40_000, 50);
 
 const machines = async () => (await api('GET', `${NS_PATH}/default/machines`)).json.items as Machine[];
 const isReady = (m: Machine) => m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');

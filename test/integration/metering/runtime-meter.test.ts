@@ -15,6 +15,8 @@ import { scaledTimer } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
+import { isTrue } from '../../../functions/core/conditions.js';
+import { waitUntil } from '../../support/wait.js';
 
 const TIME_SCALE = 40;
 
@@ -100,14 +102,15 @@ async function converge(): Promise<void> {
     );
     expect(r.status, r.body).toBe(201);
   }
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const machines = (await inner.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === 'm1');
-    const ready = machines.filter((m) => m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    if (ready.length === 3 && machines.length === 3) break;
-    if (Date.now() > deadline) throw new Error(`not converged: ${ready.length}/3 machines Ready`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitUntil(
+    'the 3 machines of m1 Ready',
+    async () => {
+      const machines = (await inner.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === 'm1');
+      return machines.length === 3 && machines.every((m) => isTrue(m.status?.conditions, 'Ready'));
+    },
+    60_000,
+    25,
+  );
   await runtime.workflows.idle();
 }
 
