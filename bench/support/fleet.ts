@@ -6,7 +6,7 @@
  */
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
-import { handleRequest } from '../../functions/api/http/index.js';
+import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
@@ -98,13 +98,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(
-      {
-        method,
-        path,
-        query: {},
-        headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      },
+      jsonRequest(method, path, body),
       { store: runtime.store },
     );
     return { status: res.status, json: res.body ? JSON.parse(res.body) : undefined };

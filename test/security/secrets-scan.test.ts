@@ -14,7 +14,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider, createEc2Client } from '../../functions/adapters/ec2/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../../functions/adapters/sim/index.js';
-import { handleRequest } from '../../functions/api/http/index.js';
+import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
 import type { MachineDeployment } from '../../functions/api/machine-deployment.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
@@ -113,7 +113,7 @@ async function driveCluster(options: {
   cleanups.push(() => runtime.stop());
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(
-      { method, path, query: {}, headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) },
+      jsonRequest(method, path, body),
       { store: runtime.store },
     );
     answers.push(res.body);

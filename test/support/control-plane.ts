@@ -7,7 +7,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../../functions/adapters/sim/index.js';
-import { handleRequest, type HttpResponse } from '../../functions/api/http/index.js';
+import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
@@ -90,13 +90,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   await runtime.start();
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(
-      {
-        method,
-        path,
-        query: {},
-        headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      },
+      jsonRequest(method, path, body),
       { store: runtime.store },
     );
     return { ...res, json: res.body ? JSON.parse(res.body) : undefined };

@@ -1,5 +1,5 @@
 /** The HTTP API: one router for every host (API Gateway, the local server), Kubernetes Status errors. */
-export { handleRequest, statusResponse, type HttpRequest, type HttpResponse, type RouterDeps } from './router.js';
+export { handleRequest, jsonRequest, statusResponse, type HttpRequest, type HttpResponse, type RouterDeps } from './router.js';
 export { MAX_BODY_BYTES } from './body.js';
 export { ApiError, tooLarge, type Status, type StatusCause, type StatusReason } from './status.js';
 export { mergePatch } from './merge-patch.js';

@@ -27,6 +27,17 @@ import {
 } from './status.js';
 
 /** A request as both hosts see it: API Gateway's proxy event and node:http both become this. */
+/** A request as a JSON client sends it (PATCH as a merge patch), for callers of handleRequest in process. */
+export function jsonRequest(method: string, path: string, body?: unknown): HttpRequest {
+  return {
+    method,
+    path,
+    query: {},
+    headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  };
+}
+
 export interface HttpRequest {
   method: string;
   /** The path without the query string, e.g. /apis/clusterless.dev/v1alpha1/namespaces/default/clusters. */

@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
 import { SimCloud, SimMachineProvider } from '../../../functions/adapters/sim/index.js';
-import { handleRequest } from '../../../functions/api/http/index.js';
+import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
@@ -99,7 +99,7 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
       .finally(() => (busy = false));
   }, 100);
   const api = (method: string, path: string, body?: unknown) =>
-    handleRequest({ method, path, query: {}, headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }, { store: runtime.store });
+    handleRequest(jsonRequest(method, path, body), { store: runtime.store });
   for (const m of clusterManifests({ name: 'drain', controlPlaneReplicas: 1, workers: 2, bootSeconds: 10 })) {
     if (m.plural === 'machinedeployments') (m.object.spec as { template: { spec: Record<string, unknown> } }).template.spec['nodeDrainTimeoutSeconds'] = DRAIN_TIMEOUT_SECONDS;
     expect((await api('POST', `${NS_PATH}/default/${m.plural}`, m.object)).status).toBe(201);

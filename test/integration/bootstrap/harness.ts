@@ -10,7 +10,7 @@ import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/index.js';
-import { handleRequest, type HttpResponse } from '../../../functions/api/http/index.js';
+import { handleRequest, jsonRequest, type HttpResponse } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import { KubeadmBootstrapper, kubeconfigSources } from '../../../functions/bootstrap/index.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
@@ -143,13 +143,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   const { adminKubeconfig } = kubeconfigSources(bootstrap, store);
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(
-      {
-        method,
-        path,
-        query: {},
-        headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      },
+      jsonRequest(method, path, body),
       { store: runtime.store, kubeconfig: adminKubeconfig },
     );
     let json: any;
