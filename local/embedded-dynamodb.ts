@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
+import type { Clock } from '../functions/ports.js';
 import { LOOPBACK } from './http-server.js';
 
 interface DynaliteOptions {
@@ -42,4 +44,30 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+export interface EmbeddedStore {
+  store: DynamoDbStore;
+  /** Destroys the client and stops dynalite, so that everything written is on disk. */
+  close(): Promise<void>;
+}
+
+/**
+ * The store of a local host: dynalite under `path`, its table made, and a DynamoDbStore on it. dynalite checks
+ * no signatures, but the SDK will not sign without some credentials.
+ */
+export async function startEmbeddedStore(path: string, options: { tableName: string; clock?: Clock }): Promise<EmbeddedStore> {
+  const db = await startEmbeddedDynamoDb(path);
+  const client = createDynamoDbClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const close = async () => {
+    client.destroy();
+    await db.stop();
+  };
+  try {
+    await createTable(client, options.tableName);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }), close };
 }

@@ -15,7 +15,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
@@ -27,7 +26,7 @@ import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/i
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
-import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
+import { startEmbeddedStore } from './embedded-dynamodb.js';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
@@ -97,12 +96,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
   const log = options.log ?? (() => {});
   await mkdir(dataDir, { recursive: true });
   const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
-  const db = await startEmbeddedDynamoDb(resolve(dataDir, 'dynamodb'));
-  const dynamo = createDynamoDbClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const cleanups: (() => Promise<void> | void)[] = [async () => dynamo.destroy(), () => db.stop()];
+  const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
+  const cleanups: (() => Promise<void> | void)[] = [() => embedded.close()];
   try {
-    await createTable(dynamo, TABLE_NAME);
-    const store = new DynamoDbStore({ client: dynamo, tableName: TABLE_NAME, clock });
+    const { store } = embedded;
 
     let provider: MachineProvider;
     let nodes: NodeReader;

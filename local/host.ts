@@ -3,9 +3,8 @@
  * whole embedded host of DESIGN section 8, a later issue) that serves the API.
  */
 import { resolve } from 'node:path';
-import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import type { Store } from '../functions/ports.js';
-import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
+import { startEmbeddedStore } from './embedded-dynamodb.js';
 import { startHttpServer } from './http-server.js';
 
 export const DEFAULT_PORT = 8080;
@@ -38,16 +37,9 @@ export interface ApiHost {
 
 export async function startApiHost(options: ApiHostOptions = {}): Promise<ApiHost> {
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const db = await startEmbeddedDynamoDb(resolve(dataDir, 'dynamodb'));
-  // dynalite checks no signatures, but the SDK will not sign without some credentials.
-  const client = createDynamoDbClient({
-    endpoint: db.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME });
+  const { store } = embedded;
   try {
-    await createTable(client, TABLE_NAME);
-    const store = new DynamoDbStore({ client, tableName: TABLE_NAME });
     const http = await startHttpServer({
       port: options.port ?? DEFAULT_PORT,
       deps: { store, ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}) },
@@ -59,13 +51,11 @@ export async function startApiHost(options: ApiHostOptions = {}): Promise<ApiHos
       store,
       async close() {
         await http.close();
-        client.destroy();
-        await db.stop();
+        await embedded.close();
       },
     };
   } catch (err) {
-    client.destroy();
-    await db.stop();
+    await embedded.close();
     throw err;
   }
 }

@@ -12,15 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../functions/adapters/memory/index.js';
-import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader } from '../functions/adapters/sim/index.js';
-import { handleRequest } from '../functions/api/http/index.js';
+import { handleRequest, jsonRequest } from '../functions/api/http/index.js';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { MachineHealthCheck } from '../functions/api/machine-health-check.js';
 import type { Machine } from '../functions/api/machine.js';
 import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
-import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.js';
+import { startEmbeddedStore } from '../local/embedded-dynamodb.js';
 import { ControlPlaneRuntime } from '../local/runtime.js';
 import { scaledClock } from '../local/scaled-clock.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
@@ -166,13 +165,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const cleanups: (() => Promise<void>)[] = [];
   if ((options.store ?? 'memory') === 'dynalite') {
     const dir = await mkdtemp(join(tmpdir(), 'clusterless-soak-'));
-    const db = await startEmbeddedDynamoDb(join(dir, 'dynamodb'));
-    const client = createDynamoDbClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await createTable(client, 'clusterless-soak');
-    base = new DynamoDbStore({ client, tableName: 'clusterless-soak', clock });
+    const embedded = await startEmbeddedStore(join(dir, 'dynamodb'), { tableName: 'clusterless-soak', clock });
+    base = embedded.store;
     cleanups.push(async () => {
-      client.destroy();
-      await db.stop();
+      await embedded.close();
       await rm(dir, { recursive: true, force: true });
     });
   } else base = new MemoryStore({ clock });
@@ -260,13 +256,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const api = (method: string, path: string, body?: unknown) =>
     withContext({ actor: 'api', startedAt: Date.now() }, async () => {
       const res = await handleRequest(
-        {
-          method,
-          path,
-          query: {},
-          headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        },
+        jsonRequest(method, path, body),
         { store: host.runtime.store, onInternalError: (err) => violation({ invariant: 'no-internal-error', message: `${method} ${path}: ${(err as Error).stack ?? String(err)}` }) },
       );
       if (res.status >= 500) violation({ invariant: 'no-internal-error', message: `${method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}` });
