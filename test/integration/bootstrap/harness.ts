@@ -65,8 +65,8 @@ export interface BootstrapWorld {
   secrets: RecordingSecretStore;
   bootstrap: KubeadmBootstrapper;
   logs: LogLine[];
-  /** Instances whose node never registers (a machine that never joins). */
-  neverJoins: Set<string>;
+  /** Which instances' nodes register (the others never join); every one by default. */
+  joins: { allowed: (instanceId: string) => boolean };
   /** Target registrations and instance terminations, in the order they happened (`register i-1`, `terminate i-1`). */
   events: string[];
   api(method: string, path: string, body?: unknown): Promise<HttpResponse & { json: any }>;
@@ -113,9 +113,9 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
       events.push(`deregister ${t.instanceId}`);
     },
   };
-  const neverJoins = new Set<string>();
+  const joins = { allowed: (_instanceId: string) => true };
   const sim = new SimulatedNodes({ provider, clock, readySeconds: 10 });
-  const joinable: NodeReader = { listNodes: async (ns, c) => (await sim.listNodes(ns, c)).filter((n: NodeFact) => !neverJoins.has(n.providerID?.split('/').pop() ?? '')) };
+  const joinable: NodeReader = { listNodes: async (ns, c) => (await sim.listNodes(ns, c)).filter((n: NodeFact) => joins.allowed(n.providerID?.split('/').pop() ?? '')) };
   const secrets = new RecordingSecretStore(new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(o.motoEndpoint)), kmsKeyId: KMS_KEY_ARN }));
   const logs: LogLine[] = [];
   const log = {
@@ -165,7 +165,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     secrets,
     bootstrap,
     logs,
-    neverJoins,
+    joins,
     events,
     api,
     waitFor: <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> => waitUntil(what, check, timeoutMs, 50),
