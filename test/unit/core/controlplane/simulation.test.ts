@@ -93,8 +93,18 @@ describe('control-plane quorum (property over random control planes and random h
           // settle. More at once can break a quorum for real, which no planner can repair.
           if (w.now.getTime() >= faultUntil) w.sick.clear();
           const { members, healthy } = etcdOf(w);
-          const allHealthy = w.controlPlaneMachines().every((m) => m.metadata.deletionTimestamp || healthy.has(m.metadata.name));
-          if (step < 200 && w.sick.size === 0 && allHealthy && w.random() < s.faultRate) {
+          const machines = w.controlPlaneMachines();
+          const allHealthy = machines.every((m) => m.metadata.deletionTimestamp || healthy.has(m.metadata.name));
+          // So a remediation's fault lasts until its machine is gone and a replacement was created since. Note: a
+          // second fault before that (fast-check seed -701418179: a machine terminated while the remediated one
+          // was gone and not yet replaced) leaves the planner waiting for ever, as Cluster API's KCP would: the
+          // replacement cannot join safely with a dead member, and that member's remediation waits for the
+          // replacement. A known limit of the planner, not a case this one-fault model covers.
+          const last = w.objects.controlPlane?.status?.lastRemediation;
+          const remediating =
+            last !== undefined &&
+            (machines.some((m) => m.metadata.name === last.machine) || !machines.some((m) => Date.parse(m.metadata.creationTimestamp ?? '') > Date.parse(last.timestamp)));
+          if (step < 200 && w.sick.size === 0 && allHealthy && !remediating && w.random() < s.faultRate) {
             const victim = members[Math.floor(w.random() * members.length)];
             if (victim) {
               const cp = w.objects.controlPlane!;
