@@ -10,10 +10,14 @@ import type { Filter, Tag } from '@aws-sdk/client-ec2';
 import type { LaunchSpec } from '../../ports.js';
 
 export const TagKeys = {
+  /** The installation that made the resource (functions/installation.ts). */
+  installation: 'clusterless.dev/installation',
   cluster: 'clusterless.dev/cluster',
   machineUid: 'clusterless.dev/machine-uid',
   machineName: 'clusterless.dev/machine-name',
   role: 'clusterless.dev/role',
+  /** On a machine's bootstrap secret once its instance exists: the instance's ARN, the only one that may read it. */
+  instanceArn: 'clusterless.dev/instance-arn',
   name: 'Name',
 } as const;
 
