@@ -10,6 +10,7 @@ secretStoreContract('Secrets Manager (moto)', () => ({
   store: new SecretsManagerSecretStore({
     client: createSecretsManagerClient(emulatorClientConfig(inject('motoEndpoint'))),
     kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/6f1c1b52-1f5e-4d2b-9b1e-2d2f0c1e4a11',
+    installationId: 'secret-store-contract',
   }),
   prefix: `clusterless/${uniqueName('ns')}/demo`,
 }));

@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => client.destroy());
 
 runProviderContract('ec2 on moto_server', async () => ({
-  provider: new Ec2MachineProvider({ client }),
+  provider: new Ec2MachineProvider({ client, installationId: uniqueName('contract') }),
   zones: ZONES,
   scheme: 'aws',
   newCluster: (namespace = 'default') => ({ namespace, clusterName: uniqueName('c') }),

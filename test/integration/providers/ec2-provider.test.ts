@@ -18,9 +18,12 @@ import {
   ThrottledError,
   type LaunchSpec,
 } from '../../../functions/ports.js';
+import { uniqueName } from '../../support/aws.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { Ec2Faults, INSTANCE_TYPES, InjectedCrash, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
+/** This file's installation: its instances are its own on the shared moto_server. */
+const INSTALLATION = uniqueName('prov');
 let setupClient: EC2Client;
 let net: MotoNetwork;
 const open: { client: EC2Client; faults: Ec2Faults }[] = [];
@@ -45,7 +48,7 @@ function newProvider(options: Partial<Ec2MachineProviderOptions> & { maxAttempts
   const client = motoEc2Client(inject('motoEndpoint'), maxAttempts);
   const faults = new Ec2Faults(client);
   open.push({ client, faults });
-  return { provider: new Ec2MachineProvider({ client, ...rest }), faults, client };
+  return { provider: new Ec2MachineProvider({ client, installationId: INSTALLATION, ...rest }), faults, client };
 }
 
 async function instancesOf(spec: LaunchSpec) {
@@ -62,7 +65,7 @@ function subnetOrder(spec: LaunchSpec) {
 
 describe('Ec2MachineProvider on moto_server', () => {
   describe('the launch request', () => {
-    it('asks for IMDSv2, an encrypted root volume on the AMI root device, one instance, the tags on instance and volume, and the user data', async () => {
+    it('asks for IMDSv2, an encrypted root volume on the AMI root device, one instance, the tags (the installation among them) on instance and volume, and the user data', async () => {
       // Prepare
       const { provider, faults } = newProvider();
       const spec = ec2Spec(net, { namespace: 'team-a', userData: '#cloud-boothook\necho hi\n', aws: { additionalTags: { 'cost-center': '42' }, rootVolume: { sizeGiB: 60 } } });
@@ -81,6 +84,7 @@ describe('Ec2MachineProvider on moto_server', () => {
       });
       expect(Buffer.from(run!.UserData, 'base64').toString('utf8')).toBe('#cloud-boothook\necho hi\n');
       const expectedTags = {
+        'clusterless.dev/installation': INSTALLATION,
         'clusterless.dev/cluster': `team-a/${spec.clusterName}`,
         'clusterless.dev/machine-uid': spec.machineUid,
         'clusterless.dev/machine-name': spec.machineName,

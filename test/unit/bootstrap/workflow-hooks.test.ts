@@ -57,7 +57,7 @@ describe('the AWS host (task-deps)', () => {
   const store = new MemoryStore();
 
   it('bootstraps with Secrets Manager and reads and drains nodes through the cluster CA when told the secrets key', async () => {
-    const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1' }, store, silentLogger);
+    const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1', INSTALLATION_ID: 'test-installation' }, store, silentLogger);
     expect(deps.bootstrap).toBeInstanceOf(KubeadmBootstrapper);
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
     expect(deps.loadBalancer).toBeDefined();
