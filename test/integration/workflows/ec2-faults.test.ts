@@ -16,7 +16,7 @@ import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { getCondition } from '../../../functions/core/conditions.js';
-import { noWorkloadsDrainer, systemClock } from '../../../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type LoadBalancerTargets } from '../../../functions/ports.js';
 import { launch, recordIntent } from '../../../functions/workflows/provision-machine.js';
 import { reconcileCluster } from '../../../functions/workflows/reconcile-cluster.js';
 import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
@@ -210,6 +210,32 @@ describe('ownership on EC2 (moto_server)', () => {
     expect((await states()).get(victim)).toBe('running');
   }, 60_000);
 
+  it("deregisters from the control plane's target group only the deleting machine's own instance, not the one its status names", async () => {
+    // Prepare: two control-plane machines; cp1's status names cp2's instance.
+    const calls: string[] = [];
+    const loadBalancer: LoadBalancerTargets = {
+      register: async (_tg, t) => void calls.push(`register ${t.instanceId}`),
+      deregister: async (_tg, t) => void calls.push(`deregister ${t.instanceId}`),
+    };
+    const w = await stepWorld({ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/cp/0123456789abcdef', loadBalancer });
+    const [cp1, cp2] = [await w.machine('cp1', true), await w.machine('cp2', true)];
+    for (const m of [cp1, cp2]) {
+      await recordIntent(w.deps, w.input(m));
+      await launch(w.deps, w.input(m));
+    }
+    const own = (await w.get('cp1')).status!.infrastructure!.instanceId!;
+    const victim = (await w.get('cp2')).status!.infrastructure!.instanceId!;
+    const forged = await w.get('cp1');
+    await w.store.updateStatus({ ...forged, status: { ...forged.status, infrastructure: { ...forged.status!.infrastructure, instanceId: victim } } });
+    expect((await w.api('DELETE', `${P}/machines/${w.name}-cp1`)).status).toBe(200);
+    // Act
+    await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+    // Assess
+    expect(calls.filter((c) => c.startsWith('deregister'))).toEqual([`deregister ${own}`]);
+    const states = new Map((await w.deps.provider.describe('default', w.name)).map((i) => [i.instanceId, i.state]));
+    expect(states.get(victim)).toBe('running');
+  }, 60_000);
+
   it('sends the recorded launch attempt again first when a launch step that died after its second attempt succeeded is retried, and DescribeInstances cannot see that instance yet', async () => {
     // Prepare: no t3.micro capacity, so the first attempt fails and the second (t3.small) launches; then the step dies.
     const w = await stepWorld();
@@ -237,7 +263,7 @@ describe('ownership on EC2 (moto_server)', () => {
 });
 
 /** The provision and reconcile task code on moto, called step by step (no state machine), with a log kept. */
-async function stepWorld() {
+async function stepWorld(o: { targetGroupArn?: string; loadBalancer?: LoadBalancerTargets } = {}) {
   const client = motoEc2Client(inject('motoEndpoint'));
   clients.push(client);
   const faults = new Ec2Faults(client);
@@ -255,11 +281,19 @@ async function stepWorld() {
     timer: scaledTimer(1),
     holder: () => 'ec2-faults-steps',
     log: { info: line('info'), warn: line('warn'), error: line('error') },
+    ...(o.loadBalancer ? { loadBalancer: o.loadBalancer } : {}),
   };
   const name = uniqueName('s').slice(0, 40);
   const api = (method: string, path: string, body?: unknown) => handleRequest(jsonRequest(method, path, body), { store });
-  for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).filter((x) => x.plural === 'machineclasses' || x.plural === 'clusters'))
-    expect((await api('POST', `${P}/${m.plural}`, m.object)).status).toBe(201);
+  for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).filter((x) => x.plural === 'machineclasses' || x.plural === 'clusters')) {
+    const spec = m.object.spec as { provider: { aws?: Record<string, unknown> } };
+    const object =
+      m.plural === 'clusters' && o.targetGroupArn
+        ? { ...m.object, spec: { ...spec, controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 }, provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: o.targetGroupArn } } } } }
+        : m.object;
+    const r = await api('POST', `${P}/${m.plural}`, object);
+    expect(r.status, r.body).toBe(201);
+  }
   const get = async (short: string) => (await store.get<Machine>('Machine', 'default', `${name}-${short}`))!;
   return {
     name,
@@ -270,9 +304,10 @@ async function stepWorld() {
     logs,
     api,
     get,
-    /** A worker Machine as a user creates it (no owner), read back with its uid. */
-    machine: async (short: string) => {
-      const r = await api('POST', `${P}/machines`, { apiVersion: API, kind: 'Machine', metadata: { name: `${name}-${short}`, namespace: 'default' }, spec: { clusterName: name, version: 'v1.31.2', machineClassRef: { name: `${name}-class` } } });
+    /** A Machine as a user creates it (no owner), a worker unless said, read back with its uid. */
+    machine: async (short: string, controlPlane = false) => {
+      const metadata = { name: `${name}-${short}`, namespace: 'default', ...(controlPlane ? { labels: { 'clusterless.dev/control-plane': '' } } : {}) };
+      const r = await api('POST', `${P}/machines`, { apiVersion: API, kind: 'Machine', metadata, spec: { clusterName: name, version: 'v1.31.2', machineClassRef: { name: `${name}-class` } } });
       expect(r.status, r.body).toBe(201);
       return get(short);
     },
