@@ -16,7 +16,8 @@
  *            DescribeInstances does not list attempt 2's instance yet.
  *         The instance is returned as RunInstances reports it (pending) and never read back by id here, so
  *         EC2's eventual consistency (InvalidInstanceID.NotFound for a moment after a launch) cannot fail it.
- * describe: one paginated DescribeInstances filtered by the cluster and installation tags.
+ * describe: one paginated DescribeInstances filtered by the cluster and installation tags (CAPA filters by its
+ *         cluster-owned tag the same way: pkg/cloud/filter/ec2.go).
  * delete: TerminateInstances of the live instances tagged with the machine uid, cluster and installation, plus
  *         the given id once DescribeInstances shows it with those same tags. The given id comes from Machine
  *         status, which any writer of /status can set: one that exists and is not the machine's is refused, never
@@ -278,7 +279,10 @@ export class Ec2MachineProvider implements MachineProvider {
     const found: Instance[] = [];
     try {
       for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
-        for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []).filter((i) => i.InstanceId));
+        for (const r of page.Reservations ?? []) {
+          if (r.OwnerId) this.ownerId = r.OwnerId;
+          found.push(...(r.Instances ?? []).filter((i) => i.InstanceId));
+        }
     } catch (e) {
       throw toProviderError(e);
     }

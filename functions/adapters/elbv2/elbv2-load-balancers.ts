@@ -10,7 +10,7 @@
  * (ELBv2 allows 32 characters), so that two installations' clusters of the same namespace and name never share
  * one. A name is not proof of ownership (anyone may create a load balancer of that name): what is found by name is
  * this installation's only when it carries the installation tag too; anything else is never adopted, registered
- * into or deleted.
+ * into or deleted (as CAPA's deleteAPIServerELB skips a load balancer whose tags do not say it is managed).
  */
 import { createHash } from 'node:crypto';
 import { DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
