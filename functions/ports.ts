@@ -145,6 +145,38 @@ export interface LaunchSpec {
   preferredFailureDomain?: string;
   /** Bootstrap user data (for ec2: a small boothook that fetches the real data; never secrets themselves). */
   userData?: string;
+  /**
+   * The attempt recorded on the Machine before an earlier launch request of this machine (its
+   * status.infrastructure instanceType and availabilityZone while no instance id is recorded). The provider tries
+   * it first, with the same token and parameters, so that a request that succeeded before a crash gets its own
+   * instance back from EC2's idempotency instead of a second one from another attempt.
+   */
+  recordedAttempt?: LaunchAttempt;
+}
+
+/** One (instance type, zone) attempt of a launch's capacity fallback; the zone names the cluster's subnet there. */
+export interface LaunchAttempt {
+  instanceType: string;
+  availabilityZone: string;
+}
+
+/** What a launch tells its caller while it runs (not plain data: it does not cross workflow steps). */
+export interface LaunchHooks {
+  /**
+   * Called before each launch request the provider makes for an attempt other than the recorded one, and awaited:
+   * the caller records it on the Machine (intent before action). A throw stops the launch before the request.
+   */
+  recordAttempt(attempt: LaunchAttempt): Promise<void>;
+}
+
+/** What a delete did not do. */
+export interface InstanceDeletion {
+  /**
+   * Instance ids the caller named (from Machine status, which any writer of /status can set) that exist but do not
+   * carry this machine's uid, cluster and installation: left running. Empty when every named id was the machine's
+   * or gone.
+   */
+  refused: string[];
 }
 
 /** Base class of provider errors; workflows retry or catch them by class (and by `name` in ASL). */
@@ -181,11 +213,18 @@ export interface MachineProvider {
    * Launches the Machine's instance, or returns the one already tagged with its uid (adoption: EC2's
    * ClientToken alone is not enough, since emulators ignore it and it expires).
    */
-  create(spec: LaunchSpec): Promise<InstanceFact>;
-  /** Every instance of one cluster, with one call (filtered by the cluster tag). */
+  create(spec: LaunchSpec, hooks?: LaunchHooks): Promise<InstanceFact>;
+  /**
+   * Every instance of one cluster made by this installation, with one call (filtered by the cluster and
+   * installation tags): another installation's instances of a same-named cluster are never seen.
+   */
   describe(namespace: string, clusterName: string): Promise<InstanceFact[]>;
-  /** Terminates the instance(s) of a Machine; no error when they are already gone. */
-  delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<void>;
+  /**
+   * Terminates the instances of a Machine: those tagged with its uid, its cluster and this installation, and the
+   * given `instanceId` only once it is found to carry those tags too. A given id that exists but is not the
+   * machine's is never terminated; it is reported in `refused`. No error for what is already gone.
+   */
+  delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<InstanceDeletion>;
 }
 
 /** Reads the nodes of a workload cluster. */
@@ -254,6 +293,8 @@ export interface SecretStore {
   get(name: string): Promise<Uint8Array | undefined>;
   /** Deletes at once, without a recovery window; no error when it is gone. */
   delete(name: string): Promise<void>;
+  /** Adds (or overwrites) tags of the secret; no error when it is gone (its node may have fetched and deleted it). */
+  tag(name: string, tags: Record<string, string>): Promise<void>;
 }
 
 /** What a machine's bootstrap needs to know; plain data. */
@@ -277,6 +318,12 @@ export interface BootstrapRequest {
 export interface MachineBootstrapper {
   /** Makes sure the cluster's certificates and the machine's bootstrap secret exist; the user data holds no secret. */
   prepare(request: BootstrapRequest): Promise<{ userData: string }>;
+  /**
+   * Binds the machine's bootstrap secret to its instance (tags it with the instance's ARN), so that only that
+   * instance's role may read and delete it. Idempotent; nothing to do when the secret is gone already, or when the
+   * host cannot tell instance ARNs (then the secret stays readable by any node role, as before).
+   */
+  bindToInstance(target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void>;
   /** Deletes what is left of a machine's bootstrap (its secret, its join tokens): its node joined, or it is gone. */
   release(target: { namespace: string; clusterName: string; machineUid: string; clusterSpec?: ClusterSpec }): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 /** dynalite, the embedded DynamoDB of the local host, persisted on disk and reachable on 127.0.0.1 only. */
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
@@ -48,6 +49,8 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
 
 export interface EmbeddedStore {
   store: DynamoDbStore;
+  /** The store's client, for the items beside the objects (the installation id). */
+  client: DynamoDBClient;
   /** Destroys the client and stops dynalite, so that everything written is on disk. */
   close(): Promise<void>;
 }
@@ -69,5 +72,5 @@ export async function startEmbeddedStore(path: string, options: { tableName: str
     await close();
     throw err;
   }
-  return { store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }), close };
+  return { store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }), client, close };
 }

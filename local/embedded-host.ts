@@ -15,6 +15,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
@@ -71,6 +72,8 @@ export interface EmbeddedHost {
   meter: CostMeter;
   cloud?: SimCloud;
   mirror?: MirrorService;
+  /** The installation id claimed in the data folder's store: on everything the host makes in AWS. */
+  installationId: string;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
   const cleanups: (() => Promise<void> | void)[] = [() => embedded.close()];
   try {
     const { store } = embedded;
+    // Written once per data folder: a restart keeps it, a fresh folder is another installation.
+    const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
 
     let provider: MachineProvider;
     let nodes: NodeReader;
@@ -125,16 +130,25 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       const elbv2 = createElbv2Client();
       const ssm = createSsmClient();
       cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
-      provider = new Ec2MachineProvider({ client: ec2, clock, resolveImageParameter: imageParameterResolver({ client: ssm }) });
+      const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
+      provider = ec2Provider;
       loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
-      loadBalancers = new Elbv2ControlPlaneLoadBalancers(elbv2, ec2);
+      loadBalancers = new Elbv2ControlPlaneLoadBalancers({ elb: elbv2, ec2, installationId });
+      log(`installation ${installationId} (tagged on what this host makes in AWS)`);
       nodes = new SimulatedNodes({ provider, clock });
       if (options.kmsKeyId) {
         const secrets = createSecretsManagerClient();
         cleanups.unshift(() => secrets.destroy());
         // The real clock, not the scaled one: certificate validity and token expiry are read by real
         // kube-apiservers and kubelets.
-        bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: options.kmsKeyId }), clock: systemClock, log: logger(log) });
+        bootstrap = new KubeadmBootstrapper({
+          secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: options.kmsKeyId, installationId }),
+          secretPrefix: `clusterless/${installationId}/`,
+          // No stack to say it: the account from EC2's own answers, the region from the client.
+          instanceArnPrefix: () => ec2Provider.instanceArnPrefix(),
+          clock: systemClock,
+          log: logger(log),
+        });
       }
     }
     const workload = bootstrap ? kubeconfigSources(bootstrap, store) : undefined;
@@ -238,6 +252,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       meter,
       ...(cloud ? { cloud } : {}),
       mirror,
+      installationId,
       close: async () => {
         for (const c of cleanups.splice(0)) await c();
       },

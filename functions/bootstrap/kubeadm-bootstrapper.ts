@@ -7,11 +7,16 @@
  *   for control-plane joins) and user data that only fetches and deletes that secret;
  * - join tokens live DEFAULT_TOKEN_TTL_SECONDS and are renewed while their machine joins
  *   (cluster-api bootstrap/kubeadm/internal/controllers/kubeadmconfig_controller.go, refreshBootstrapTokenIfNeeded);
- * - what is left of a machine's bootstrap is deleted once its node joined or it is gone.
+ * - what is left of a machine's bootstrap is deleted once its node joined or it is gone;
+ * - a machine's secret is tagged with its cluster, machine uid and role when made (the store adds the
+ *   installation), and with its instance's ARN once the instance exists: on AWS the node roles may read and delete
+ *   only a secret whose instance-ARN tag is their own instance's (infra: ec2:SourceInstanceARN), so a node can
+ *   fetch no other machine's bootstrap data.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec } from '../api/cluster.js';
 import { loadKubeConfig, type KubeconfigSource } from '../adapters/kubernetes/client.js';
+import { TagKeys, clusterTagValue } from '../adapters/ec2/tags.js';
 import { InvalidSpecError, ThrottledError, type BootstrapRequest, type Clock, type MachineBootstrapper, type MachineRole, type SecretStore } from '../ports.js';
 import { renderUserData } from './boothook.js';
 import { caCertHash, generateClusterCertificates, parseCertificates, serializeCertificates, type ClusterCertificates } from './certificates.js';
@@ -49,6 +54,13 @@ export interface KubeadmBootstrapperOptions {
   /** How long certificates read from the secret store are kept in memory. @default 300 */
   cacheSeconds?: number;
   log?: Log;
+  /**
+   * `arn:{partition}:ec2:{region}:{account}:instance/` (INSTANCE_ARN_PREFIX on AWS), or how to learn it: a
+   * machine's secret is bound to the ARN of its instance (bindToInstance). Undefined (or a function that answers
+   * undefined) skips the binding.
+   * @default - no binding
+   */
+  instanceArnPrefix?: string | (() => Promise<string | undefined>);
 }
 
 const encoder = new TextEncoder();
@@ -117,12 +129,19 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     if (bytes.length > MAX_SECRET_BYTES) throw new InvalidSpecError(`the bootstrap data of machine ${req.machineName} is ${bytes.length} bytes; Secrets Manager holds at most ${MAX_SECRET_BYTES}`);
     const secretId = this.names.machine(req.namespace, req.clusterName, req.machineUid);
     await this.secrets.put(secretId, bytes, {
-      'clusterless.dev/cluster': `${req.namespace}/${req.clusterName}`,
-      'clusterless.dev/machine-uid': req.machineUid,
-      'clusterless.dev/machine-name': req.machineName,
-      'clusterless.dev/role': req.role,
+      [TagKeys.cluster]: clusterTagValue(req.namespace, req.clusterName),
+      [TagKeys.machineUid]: req.machineUid,
+      [TagKeys.machineName]: req.machineName,
+      [TagKeys.role]: req.role,
     });
     return { userData: renderUserData({ secretId, region }) };
+  }
+
+  async bindToInstance(target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void> {
+    const option = this.options.instanceArnPrefix;
+    const prefix = typeof option === 'function' ? await option() : option;
+    if (!prefix) return;
+    await this.secrets.tag(this.names.machine(target.namespace, target.clusterName, target.machineUid), { [TagKeys.instanceArn]: `${prefix}${instanceId}` });
   }
 
   async release(target: { namespace: string; clusterName: string; machineUid: string; clusterSpec?: ClusterSpec }): Promise<void> {
@@ -221,7 +240,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     const made = generateClusterCertificates(this.clock.now());
     const name = this.names.certificates(namespace, clusterName);
     const created = await this.secrets.create(name, encoder.encode(serializeCertificates(made)), {
-      'clusterless.dev/cluster': `${namespace}/${clusterName}`,
+      [TagKeys.cluster]: clusterTagValue(namespace, clusterName),
       ...(clusterUid ? { 'clusterless.dev/cluster-uid': clusterUid } : {}),
     });
     if (created) {

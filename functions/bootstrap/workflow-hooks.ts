@@ -45,6 +45,15 @@ export function joiningMachines(machines: readonly Machine[]): { machineUid: str
     .map((m) => ({ machineUid: m.metadata.uid!, role: roleOf(m) }));
 }
 
+/**
+ * Binds the machine's bootstrap secret to its instance once the instance id is known (idempotent; a secret the
+ * node already fetched and deleted is no error). Until then any node role could read it; after, only its instance.
+ */
+export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster | undefined, target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void> {
+  if (!bootstrapsCluster(deps, cluster)) return;
+  await deps.bootstrap!.bindToInstance(target, instanceId);
+}
+
 /** Registers a running control-plane instance with the cluster's target group (idempotent). */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
   if (!deps.loadBalancer || !isControlPlaneMachine(machine)) return;

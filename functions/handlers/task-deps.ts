@@ -1,7 +1,8 @@
 /**
  * The workflow tasks' dependencies on AWS, built once per Lambda container from the environment the stack
- * sets: TABLE_NAME for the store, the region's EC2 for machines (and SSM for MachineClasses that name their
- * image by imageSsmParameter).
+ * sets: TABLE_NAME for the store, INSTALLATION_ID for everything made in the cloud (required), the region's EC2
+ * for machines (and SSM for MachineClasses that name their image by imageSsmParameter), NODE_INSTANCE_PROFILES
+ * for machines whose class names no instance profile.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -12,7 +13,7 @@ import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '..
 import { kubeconfigSources } from '../bootstrap/index.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
-import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
+import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
 
@@ -29,6 +30,8 @@ const unreadableNodes: NodeReader = {
 export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkflowDeps {
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the task needs the name of the clusterless table');
+  const installationId = installationIdFromEnvironment(env);
+  const nodeInstanceProfiles = nodeInstanceProfilesFromEnvironment(env);
   const clock = systemClock;
   const container = randomUUID();
   let invocation = 0;
@@ -42,9 +45,9 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const elbv2 = createElbv2Client();
   return {
     store,
-    provider: new Ec2MachineProvider({ client: ec2, clock, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
+    provider: new Ec2MachineProvider({ client: ec2, clock, installationId, nodeInstanceProfiles, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
     ...workloadDepsFromEnvironment(env, store, log, elbv2),
-    loadBalancers: new Elbv2ControlPlaneLoadBalancers(elbv2, ec2),
+    loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb: elbv2, ec2, installationId }),
     clock,
     timer: scaledTimer(1),
     holder: () => `${container}/${++invocation}`,

@@ -8,7 +8,7 @@
  * Calls that fail are counted too: EC2 counts them against the account's request rate.
  */
 import type { InstanceFact } from '../core/observed.js';
-import type { LaunchSpec, MachineProvider } from '../ports.js';
+import type { InstanceDeletion, LaunchHooks, LaunchSpec, MachineProvider } from '../ports.js';
 import type { CostMeter } from './meter.js';
 
 const DESCRIBE_PAGE = 1000;
@@ -19,10 +19,10 @@ export class MeteredProvider implements MachineProvider {
     private readonly meter: CostMeter,
   ) {}
 
-  async create(spec: LaunchSpec): Promise<InstanceFact> {
+  async create(spec: LaunchSpec, hooks?: LaunchHooks): Promise<InstanceFact> {
     this.meter.recordEc2('DescribeInstances');
     this.meter.recordEc2('RunInstances');
-    return this.inner.create(spec);
+    return this.inner.create(spec, hooks);
   }
 
   async describe(namespace: string, clusterName: string): Promise<InstanceFact[]> {
@@ -36,7 +36,7 @@ export class MeteredProvider implements MachineProvider {
     }
   }
 
-  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<void> {
+  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<InstanceDeletion> {
     this.meter.recordEc2('DescribeInstances');
     this.meter.recordEc2('TerminateInstances');
     return this.inner.delete(target);

@@ -10,6 +10,7 @@ import type { KindName } from '../api/kinds.js';
 import type { Machine } from '../api/machine.js';
 import type { Action, Write } from '../core/plan.js';
 import { setCondition } from '../core/conditions.js';
+import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core/machine/index.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
@@ -137,6 +138,35 @@ async function recordDrainCondition(deps: WorkflowDeps, machine: Machine, reason
 
 export const DrainReason = { draining: 'Draining', failed: 'DrainingFailed' } as const;
 
+/**
+ * An instance the provider refused to terminate for a Machine: it exists but does not carry the machine's uid,
+ * cluster and installation, so its id can only have come from a status write. Said on the Machine
+ * (InfrastructureOwned False, InstanceNotOwned) and in the log; the machine's own instances went regardless.
+ */
+async function reportNotOwned(deps: WorkflowDeps, namespace: string, clusterName: string, machine: Machine | undefined, machineUid: string, refused: string[]): Promise<void> {
+  const message = `Instance ${refused.join(', ')} named in status.infrastructure.instanceId is not tagged as this Machine's (machine uid, cluster and installation); it was left running`;
+  deps.log.warn('refused to terminate an instance that is not the machine\'s own', { namespace, clusterName, machine: machine?.metadata.name, machineUid, instanceIds: refused });
+  if (!machine) return;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await deps.store.get<Machine>('Machine', machine.metadata.namespace, machine.metadata.name);
+    if (!current || current.metadata.uid !== machine.metadata.uid) return;
+    const conditions = setCondition(
+      current.status?.conditions,
+      { type: InfrastructureOwnedCondition, status: 'False', reason: InfrastructureOwnedReason.InstanceNotOwned, message },
+      deps.clock.now(),
+      current.metadata.generation,
+    );
+    if (JSON.stringify(conditions) === JSON.stringify(current.status?.conditions)) return;
+    try {
+      await deps.store.updateStatus({ ...current, status: { ...current.status, conditions } });
+      return;
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+}
+
 async function markDrained(deps: WorkflowDeps, machine: Machine, message: string): Promise<void> {
   const now = deps.clock.now();
   const conditions = setCondition(machine.status?.conditions, { type: 'DrainingSucceeded', status: 'True', reason: 'Drained', message }, now, machine.metadata.generation);
@@ -178,7 +208,8 @@ export async function executeActions(
         case 'TerminateInstance': {
           const machine = machines.get(action.machine.name);
           const uid = action.machine.uid ?? machine?.metadata.uid;
-          const instanceId = machine?.status?.infrastructure?.instanceId ?? action.providerID?.split('/').pop();
+          // The planner's instance is the one found by the machine's uid tag; status is any /status writer's to set.
+          const instanceId = action.providerID?.split('/').pop();
           // A drain still going when the machine is terminated was given up at its nodeDrainTimeout: say so.
           const drain = machine?.status?.conditions?.find((c) => c.type === 'DrainingSucceeded');
           if (machine && drain?.status === 'False' && drain.reason === DrainReason.draining) {
@@ -187,7 +218,13 @@ export async function executeActions(
             await recordDrainCondition(deps, machine, DrainReason.failed, message);
           }
           if (machine) await deregisterTarget(deps, cluster, instanceId || undefined, machine);
-          if (uid) await deps.provider.delete({ namespace, clusterName, machineUid: uid, ...(machine?.status?.infrastructure?.instanceId ? { instanceId: machine.status.infrastructure.instanceId } : {}) });
+          if (uid) {
+            // The recorded id goes along: the provider terminates it only if it carries the machine's tags (a
+            // lookup by tag can miss a new instance), and reports it otherwise.
+            const recorded = machine?.status?.infrastructure?.instanceId;
+            const { refused } = await deps.provider.delete({ namespace, clusterName, machineUid: uid, ...(recorded ? { instanceId: recorded } : {}) });
+            if (refused.length > 0) await reportNotOwned(deps, namespace, clusterName, machine, uid, refused);
+          }
           break;
         }
         case 'RemediateMachine': {
@@ -208,19 +245,28 @@ export async function executeActions(
             });
           break;
         }
-        case 'TerminateOrphanInstance':
+        case 'TerminateOrphanInstance': {
+          // Both the id and the uid are the instance's own tags, as this installation's describe found them.
           await deregisterTarget(deps, cluster, action.instanceId);
           if (bootstrapsCluster(deps, cluster)) await deps.bootstrap!.release({ namespace, clusterName, machineUid: action.machineUid });
-          await deps.provider.delete({ namespace, clusterName, machineUid: action.machineUid, instanceId: action.instanceId });
+          const { refused } = await deps.provider.delete({ namespace, clusterName, machineUid: action.machineUid, instanceId: action.instanceId });
+          if (refused.length > 0) await reportNotOwned(deps, namespace, clusterName, undefined, action.machineUid, refused);
           break;
-        case 'DeleteInfrastructure':
+        }
+        case 'DeleteInfrastructure': {
+          // Each instance by the machine uid its own tags carry (a Machine's status may name any instance).
+          const tagged = new Map((await deps.provider.describe(namespace, clusterName)).map((i): [string, string] => [i.instanceId, i.machineUid]));
           for (const instanceId of action.instanceIds) {
-            const uid = [...machines.values()].find((m) => m.status?.infrastructure?.instanceId === instanceId)?.metadata.uid;
+            const uid = tagged.get(instanceId);
+            // Not listed now: gone since, or not yet listed again; the next reconcile looks again.
+            if (uid === undefined) continue;
             await deregisterTarget(deps, cluster, instanceId);
-            await deps.provider.delete({ namespace, clusterName, machineUid: uid ?? '', instanceId });
+            const { refused } = await deps.provider.delete({ namespace, clusterName, machineUid: uid, instanceId });
+            if (refused.length > 0) await reportNotOwned(deps, namespace, clusterName, undefined, uid, refused);
           }
           if (action.loadBalancer) await deleteLoadBalancer(deps, cluster);
           break;
+        }
         case 'ProvisionInfrastructure':
           // The control-plane load balancer of an aws cluster that names no target group; nothing else is made
           // per cluster (the subnets and security groups are the user's).

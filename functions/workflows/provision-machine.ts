@@ -1,8 +1,10 @@
 /**
  * The steps of the provision-machine state machine. Each one re-reads the Machine and records what it is about
  * to do before doing it (DESIGN section 4), so a crash between any two steps, a retried step or a second
- * execution resumes the same launch: the ClientToken is recorded first, and the provider adopts an instance
- * already tagged with the machine's uid. Never two instances for one Machine.
+ * execution resumes the same launch: the ClientToken is recorded first, each launch attempt (instance type and
+ * zone) before its request, and the provider adopts an instance already tagged with the machine's uid or, when
+ * DescribeInstances does not list it yet, sends the recorded attempt again first (same token, same parameters:
+ * EC2 returns the same instance). Never two instances for one Machine.
  */
 import { Annotations } from '../api/common.js';
 import type { Cluster } from '../api/cluster.js';
@@ -10,9 +12,9 @@ import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
-import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchSpec } from '../ports.js';
+import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
 // Issue 8: the kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
-import { bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from '../bootstrap/workflow-hooks.js';
+import { bindSecretToInstance, bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from '../bootstrap/workflow-hooks.js';
 import type { WorkflowDeps } from './deps.js';
 import { PollLimitError, ValidationError, optionalNumber, requireString } from './errors.js';
 
@@ -131,6 +133,9 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       clusterSpec: cluster.spec,
     }));
   }
+  // While no instance id is recorded, the instance type and zone in status name the attempt in flight.
+  const infra = machine.status?.infrastructure;
+  const recordedAttempt = !infra?.instanceId && infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -146,10 +151,23 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       ? { preferredFailureDomain: machine.metadata.annotations[Annotations.preferredFailureDomain] }
       : {}),
     ...(userData !== undefined ? { userData } : {}),
+    ...(recordedAttempt ? { recordedAttempt } : {}),
   };
-  const instance = await deps.provider.create(spec);
+  const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);
+  await bindSecretToInstance(deps, cluster, ref, instance.instanceId);
   return { instanceId: instance.instanceId };
+}
+
+/** Intent before action: the attempt a launch request is about to make, so that a retry sends it again first. */
+async function recordAttempt(deps: WorkflowDeps, ref: MachineRef, attempt: LaunchAttempt): Promise<void> {
+  const m = await updateMachineStatus(deps, ref, (x) => {
+    const infra = x.status?.infrastructure;
+    if (infra?.instanceId || (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone)) return undefined;
+    return { ...x.status, infrastructure: { ...infra, instanceType: attempt.instanceType, availabilityZone: attempt.availabilityZone } };
+  });
+  // A machine that is gone (or replaced) gets no instance: nothing could record it.
+  if (!m) throw new ConflictError({ kind: 'Machine', namespace: ref.namespace, name: ref.machineName }, undefined, `Machine ${ref.namespace}/${ref.machineName} (uid ${ref.machineUid}) is gone; not launching for it`);
 }
 
 async function recordInstance(deps: WorkflowDeps, ref: MachineRef, instance: InstanceFact): Promise<void> {
@@ -204,6 +222,8 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
     return state(deps, 'Done', 0, polls);
   }
   await recordInstance(deps, ref, instance);
+  // Again on every look, in case an execution died between recording the instance and binding its secret.
+  if (deps.bootstrap) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
   if (instance.state === 'running') {
     // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
     if (deps.loadBalancer && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);

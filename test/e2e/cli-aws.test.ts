@@ -25,6 +25,13 @@ import { cli, cliOk, startHostProcess, waitUntil, type HostProcess } from '../su
 let host: HostProcess | undefined;
 let dataDir: string | undefined;
 
+/** The installation id the host claimed in its data folder (it says so when it starts with --provider aws). */
+function installationOf(h: HostProcess): string {
+  const m = /installation ([A-Za-z0-9-]+) \(tagged/.exec(h.output());
+  if (!m) throw new Error(`the host did not say its installation id:\n${h.output()}`);
+  return m[1]!;
+}
+
 afterEach(async () => {
   await host?.stop();
   host = undefined;
@@ -51,7 +58,8 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   const machines = async () => (JSON.parse(await cliOk(s, ['get', 'machines', '-o', 'json'])) as { items: Machine[] }).items.filter((m) => m.spec.clusterName === name);
   const workers = async () => (await machines()).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name'] === md);
   const running = (ms: Machine[]) => ms.filter((m) => m.status?.phase === 'Running' && !m.metadata.deletionTimestamp);
-  const provider = new Ec2MachineProvider({ client: ec2 });
+  const installationId = installationOf(host);
+  const provider = new Ec2MachineProvider({ client: ec2, installationId });
   const liveInstances = async () => (await provider.describe('default', name)).filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down');
 
   await cliOk(s, ['apply', '-f', '-'], { input: await generate('v1.31.2', 3) });
@@ -59,7 +67,7 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   expect((await liveInstances()).length).toBe(6);
   // No target group given: clusterless made the control plane's load balancer and recorded its endpoint.
   const elb = createElbv2Client(emulatorClientConfig(endpoint));
-  const lbs = new Elbv2ControlPlaneLoadBalancers(elb, ec2);
+  const lbs = new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId });
   const lb = (await lbs.describe('default', name))!;
   const cluster = JSON.parse(await cliOk(s, ['get', 'cluster', name, '-o', 'json'])) as { spec: { controlPlaneEndpoint?: { host: string } } };
   expect(cluster.spec.controlPlaneEndpoint?.host).toBe(lb.dnsName);
@@ -102,8 +110,6 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
   const elb = createElbv2Client(emulatorClientConfig(endpoint));
   const secretsClient = createSecretsManagerClient(emulatorClientConfig(endpoint));
   const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000002';
-  const secrets = new SecretsManagerSecretStore({ client: secretsClient, kmsKeyId });
-  const bootstrap = new KubeadmBootstrapper({ secrets, clock: systemClock });
   try {
     const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' }));
     const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
@@ -112,6 +118,10 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
     dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-kubeadm-'));
     host = await startHostProcess(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', kmsKeyId], env);
     const s = host.url;
+    // The host's secrets are under its installation's prefix.
+    const installationId = installationOf(host);
+    const secrets = new SecretsManagerSecretStore({ client: secretsClient, kmsKeyId, installationId });
+    const bootstrap = new KubeadmBootstrapper({ secrets, clock: systemClock, secretPrefix: `clusterless/${installationId}/` });
     const name = uniqueName('kadm').slice(0, 30);
     const manifests = await cliOk(s, [
       'generate', 'cluster', name, '--provider', 'aws', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '1',
@@ -140,7 +150,7 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
     expect(client.verify(new X509Certificate(certs.ca.cert).publicKey)).toBe(true);
     // The instance's user data is the boothook that fetches the machine's secret: no key, no token in it.
     const userData = Buffer.from((await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }))).UserData?.Value ?? '', 'base64').toString('utf8');
-    expect(userData).toContain(`clusterless/default/${name}/machines/${machine!.metadata.uid}`);
+    expect(userData).toContain(`clusterless/${installationId}/default/${name}/machines/${machine!.metadata.uid}`);
     expect(userData).not.toMatch(/PRIVATE KEY|[a-z0-9]{6}\.[a-z0-9]{16}/);
     // The node joined (simulated), so its bootstrap secret is gone; the instance is behind the load balancer.
     await waitUntil('the machine\'s secret deleted', async () => (await secrets.get(bootstrap.secretNames.machine('default', name, machine!.metadata.uid!))) === undefined, 60_000);

@@ -192,7 +192,7 @@ describe('no secret in the store, logs, status or CRDs', () => {
     faults.failWith('RunInstancesCommand', 'RequestLimitExceeded', { times: 4 });
     faults.failWith('DescribeInstancesCommand', 'UnauthorizedOperation', { times: 2 });
     const clock = scaledClock({ timeScale: TIME_SCALE });
-    const provider = new Ec2MachineProvider({ client, clock });
+    const provider = new Ec2MachineProvider({ client, clock, installationId: `scan-${randomBytes(4).toString('hex')}` });
     const name = `scan-ec2-${randomBytes(3).toString('hex')}`;
     const manifests = clusterManifests(shape(name, 1)).map((m) =>
       m.plural === 'machineclasses'

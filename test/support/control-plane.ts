@@ -3,6 +3,7 @@
  * task code) over a store and a provider, with the HTTP router to make changes as a user would. Providers:
  * the simulator, or EC2 on moto_server with simulated nodes (no kubelet can join an instance moto runs).
  */
+import { randomUUID } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
@@ -48,6 +49,8 @@ export interface TestControlPlaneOptions {
   taskMiddleware?: RuntimeOptions['taskMiddleware'];
   /** Replaces the node reader (e.g. a Kubernetes one reading real Node objects). */
   nodes?: NodeReader;
+  /** The ec2 provider's installation id. @default - a new one per control plane */
+  installationId?: string;
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -66,7 +69,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     if (!options.motoEndpoint) throw new Error('the ec2 provider needs motoEndpoint');
     const client = options.ec2Client ?? motoEc2Client(options.motoEndpoint);
     const network = await createMotoNetwork(client);
-    provider = new Ec2MachineProvider({ client, clock });
+    provider = new Ec2MachineProvider({ client, clock, installationId: options.installationId ?? randomUUID() });
     nodes = options.nodes ?? new SimulatedNodes({ provider, clock, readySeconds: 10 });
     ec2 = { client, network };
   }

@@ -70,18 +70,26 @@ interface CrashRule {
   times: number;
 }
 
+/** Instance ids DescribeInstances leaves out of its answers while `when` holds for the request (eventual consistency). */
+interface HideRule {
+  ids: Set<string>;
+  when: (input: Record<string, any>) => boolean;
+}
+
 /**
  * Faults in front of moto, inside a real EC2Client:
  * - `failWith` answers matching requests with an EC2 error response (XML, as EC2 sends it) below the SDK's
  *   retry middleware, so the SDK parses and retries it exactly as it would a real one;
  * - `crashAfter` lets a call reach moto and complete, then throws to the caller: a process that died after
- *   the response arrived and before it recorded anything.
+ *   the response arrived and before it recorded anything;
+ * - `hide` takes instances out of DescribeInstances answers, as EC2 does for a while after a launch.
  * Every call (as the caller made it) is recorded in `calls`, every HTTP attempt in `attempts`.
  */
 export class Ec2Faults {
   readonly calls: Ec2Call[] = [];
   readonly attempts: Ec2Call[] = [];
   private rules: (ErrorRule | CrashRule)[] = [];
+  private hidden: HideRule[] = [];
   private readonly names: string[] = [];
 
   constructor(private readonly client: EC2Client) {
@@ -95,6 +103,7 @@ export class Ec2Faults {
         const result = await next(args);
         const crash = this.take('crash', command, args.input as Record<string, any>);
         if (crash) throw new InjectedCrash(`injected crash after ${command} returned`);
+        if (command === 'DescribeInstancesCommand') this.hideIn(result.output as { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, args.input as Record<string, any>);
         return result;
       },
       { step: 'initialize', name: outer, priority: 'high' },
@@ -124,6 +133,15 @@ export class Ec2Faults {
     this.rules.push({ kind: 'crash', command, times });
   }
 
+  /** DescribeInstances answers leave these instances out while `when` holds for the request (default: always). */
+  hide(instanceIds: string[], when: (input: Record<string, any>) => boolean = () => true): () => void {
+    const rule = { ids: new Set(instanceIds), when };
+    this.hidden.push(rule);
+    return () => {
+      this.hidden = this.hidden.filter((r) => r !== rule);
+    };
+  }
+
   /** The calls of one command, as the caller made them. */
   callsOf(command: string): Record<string, any>[] {
     return this.calls.filter((c) => c.command === command).map((c) => c.input);
@@ -133,9 +151,36 @@ export class Ec2Faults {
     for (const n of this.names) this.client.middlewareStack.remove(n);
   }
 
+  private hideIn(output: { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, input: Record<string, any>): void {
+    const rules = this.hidden.filter((r) => r.when(input));
+    if (rules.length === 0) return;
+    for (const r of output.Reservations ?? []) r.Instances = (r.Instances ?? []).filter((i) => !rules.some((x) => x.ids.has(i.InstanceId ?? '')));
+    output.Reservations = (output.Reservations ?? []).filter((r) => (r.Instances ?? []).length > 0);
+  }
+
   private take(kind: 'error' | 'crash', command: string, input: Record<string, any>): ErrorRule | CrashRule | undefined {
     const rule = this.rules.find((r) => r.kind === kind && r.command === command && r.times > 0 && (r.kind === 'crash' || r.when(input)));
     if (rule) rule.times--;
     return rule;
   }
+}
+
+/**
+ * An IAM instance profile on moto, for launches that name one (moto refuses unknown profiles). The Query API by
+ * hand, since the project has no IAM client: moto reads the service from the credential scope and checks no
+ * signature. Returns the profile's ARN.
+ */
+export async function createMotoInstanceProfile(endpoint: string, name: string): Promise<string> {
+  const res = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: new URLSearchParams({ Action: 'CreateInstanceProfile', InstanceProfileName: name, Version: '2010-05-08' }).toString(),
+  });
+  const text = await res.text();
+  const arn = /<Arn>([^<]+)<\/Arn>/.exec(text)?.[1];
+  if (!res.ok || !arn) throw new Error(`moto did not create instance profile ${name}: ${res.status} ${text}`);
+  return arn;
 }

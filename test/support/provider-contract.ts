@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { zonesFor } from '../../functions/adapters/sim/placement.js';
 import type { InstanceFact } from '../../functions/core/observed.js';
-import { InvalidSpecError, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
+import { InvalidSpecError, type LaunchAttempt, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 
 export interface ClusterRef {
   namespace: string;
@@ -18,6 +19,10 @@ export interface ProviderHarness {
   zones: string[];
   /** The scheme of providerIDs, e.g. `sim` or `aws`. */
   scheme: string;
+  /** The instance types of the harness's machine class, in the order a launch tries them. */
+  instanceTypes: string[];
+  /** A provider of another installation over the same cloud (account): as a second `clusterless up` would be. */
+  otherInstallation(): MachineProvider;
   /** A cluster name no other test uses (also across files running in parallel against one emulator). */
   newCluster(namespace?: string): ClusterRef;
   /** A LaunchSpec for a machine of the cluster, with the harness's machine class and cluster settings. */
@@ -126,6 +131,61 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
       });
     });
 
+    describe('launch attempts', () => {
+      it('records each attempt before its launch request: the instance is where the last recorded attempt says', async () => {
+        const h = await setup();
+        const cluster = h.newCluster();
+        const recorded: LaunchAttempt[] = [];
+        const created = await h.provider.create(machine(h, cluster), { recordAttempt: async (a) => void recorded.push(a) });
+        expect(recorded).toHaveLength(1);
+        expect(recorded[0]).toEqual({ instanceType: created.instanceType, availabilityZone: created.availabilityZone });
+      });
+
+      it('sends the recorded attempt first, without recording it again', async () => {
+        const h = await setup();
+        const cluster = h.newCluster();
+        const spec = machine(h, cluster);
+        // A zone the launch would not try first, and the class's last instance type.
+        const zone = h.zones.find((z) => z !== zonesFor(spec, '')[0])!;
+        const recordedAttempt = { instanceType: h.instanceTypes.at(-1)!, availabilityZone: zone };
+        const recorded: LaunchAttempt[] = [];
+        const created = await h.provider.create({ ...spec, recordedAttempt }, { recordAttempt: async (a) => void recorded.push(a) });
+        expect(created).toMatchObject({ availabilityZone: zone, instanceType: recordedAttempt.instanceType });
+        expect(recorded).toEqual([]);
+      });
+
+      it('launches nothing when recording the attempt fails', async () => {
+        const h = await setup();
+        const cluster = h.newCluster();
+        const spec = machine(h, cluster);
+        const failure = new Error('the Machine could not be written');
+        await expect(h.provider.create(spec, { recordAttempt: async () => Promise.reject(failure) })).rejects.toBe(failure);
+        expect(await h.provider.describe(cluster.namespace, cluster.clusterName)).toEqual([]);
+      });
+    });
+
+    describe('installations', () => {
+      it("never sees, adopts or terminates another installation's instances, even of a cluster of the same namespace and name", async () => {
+        // Prepare: installation A's machine; installation B's cluster of the same name.
+        const h = await setup();
+        const cluster = h.newCluster();
+        const other = h.otherInstallation();
+        const spec = machine(h, cluster);
+        const theirs = await h.provider.create(spec);
+        // Act
+        const seen = await other.describe(cluster.namespace, cluster.clusterName);
+        const deleted = await other.delete({ ...cluster, machineUid: spec.machineUid, instanceId: theirs.instanceId });
+        const launched = await other.create({ ...spec, clientToken: randomUUID() });
+        // Assess
+        expect(seen).toEqual([]);
+        expect(deleted).toEqual({ refused: [theirs.instanceId] });
+        expect(launched.instanceId).not.toBe(theirs.instanceId);
+        await h.settle();
+        expect(live(await h.provider.describe(cluster.namespace, cluster.clusterName)).map((f) => f.instanceId)).toEqual([theirs.instanceId]);
+        expect((await other.describe(cluster.namespace, cluster.clusterName)).map((f) => f.instanceId)).toEqual([launched.instanceId]);
+      });
+    });
+
     describe('delete', () => {
       it.each([
         { name: 'by machine uid and instance id', withId: true },
@@ -147,9 +207,30 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
         const created = await h.provider.create(spec);
         const target = { ...cluster, machineUid: spec.machineUid, instanceId: created.instanceId };
         await h.provider.delete(target);
-        await expect(h.provider.delete(target)).resolves.toBeUndefined();
-        await expect(h.provider.delete({ ...cluster, machineUid: randomUUID() })).resolves.toBeUndefined();
+        await expect(h.provider.delete(target)).resolves.toEqual({ refused: [] });
+        await expect(h.provider.delete({ ...cluster, machineUid: randomUUID() })).resolves.toEqual({ refused: [] });
         expect(live(await h.provider.describe(cluster.namespace, cluster.clusterName))).toEqual([]);
+      });
+
+      it.each([
+        { name: 'another machine of the cluster', sameCluster: true },
+        { name: 'a machine of another cluster', sameCluster: false },
+      ])('refuses to terminate the instance of $name named by id (as a forged status names it), terminating only its own', async ({ sameCluster }) => {
+        // Prepare
+        const h = await setup();
+        const cluster = h.newCluster();
+        const victimCluster = sameCluster ? cluster : h.newCluster();
+        const own = machine(h, cluster);
+        const ownInstance = await h.provider.create(own);
+        const victim = await h.provider.create(machine(h, victimCluster));
+        // Act
+        const result = await h.provider.delete({ ...cluster, machineUid: own.machineUid, instanceId: victim.instanceId });
+        // Assess
+        expect(result).toEqual({ refused: [victim.instanceId] });
+        await h.settle();
+        const victims = await h.provider.describe(victimCluster.namespace, victimCluster.clusterName);
+        expect(victims.find((f) => f.instanceId === victim.instanceId)?.state).toBe('running');
+        expect(ofUid(await h.provider.describe(cluster.namespace, cluster.clusterName), own.machineUid).find((f) => f.instanceId === ownInstance.instanceId)?.state).toMatch(/^(shutting-down|terminated)$/);
       });
 
       it("leaves the cluster's other machines running", async () => {

@@ -1,19 +1,27 @@
 /**
  * MachineProvider on EC2. Learnt from cluster-api-provider-aws pkg/cloud/services/ec2/instances.go
  * (GetRunningInstanceByTags before CreateInstance, runInstance with TagSpecifications for the instance and
- * its volumes, the root device name from DescribeImages, SDKToInstance and its addresses), written anew:
+ * its volumes, the root device name from DescribeImages, SDKToInstance and its addresses), written anew.
+ * Everything it makes carries the installation's tag, and everything it finds or terminates must carry it.
  *
- * create: 1. DescribeInstances by the machine-uid tag in a live state -> adopt (moto ignores ClientToken, and a
- *            token alone does not cover a crash between RunInstances and recording the instance id);
+ * create: 1. DescribeInstances by the machine-uid, cluster and installation tags in a live state -> adopt (moto
+ *            ignores ClientToken, and a token alone does not cover a crash between RunInstances and recording
+ *            the instance id);
  *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order,
  *            moving on when EC2 has no capacity; each (type, subnet) attempt has its own ClientToken derived
  *            from the Machine's, because EC2 refuses one token with other parameters
- *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it.
+ *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it. Each attempt is
+ *            recorded by the caller (LaunchHooks) before its request, and the recorded one is tried first next
+ *            time: a crash after attempt 2 succeeded cannot become a second instance from attempt 1, even when
+ *            DescribeInstances does not list attempt 2's instance yet.
  *         The instance is returned as RunInstances reports it (pending) and never read back by id here, so
  *         EC2's eventual consistency (InvalidInstanceID.NotFound for a moment after a launch) cannot fail it.
- * describe: one paginated DescribeInstances filtered by the cluster tag.
- * delete: TerminateInstances of the live instances tagged with the machine uid, plus the given id. An id EC2
- *         does not know and no tag lookup saw is gone; one the lookup saw but TerminateInstances does not know
+ * describe: one paginated DescribeInstances filtered by the cluster and installation tags (CAPA filters by its
+ *         cluster-owned tag the same way: pkg/cloud/filter/ec2.go).
+ * delete: TerminateInstances of the live instances tagged with the machine uid, cluster and installation, plus
+ *         the given id once DescribeInstances shows it with those same tags. The given id comes from Machine
+ *         status, which any writer of /status can set: one that exists and is not the machine's is refused, never
+ *         terminated. An id EC2 does not know is gone; one the lookup saw but TerminateInstances does not know
  *         yet (just launched) is InstanceNotFoundError, for the workflow to retry, never "gone".
  */
 import { createHash } from 'node:crypto';
@@ -28,6 +36,7 @@ import {
   type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
+import { checkInstallationId } from '../../installation.js';
 import type { InstanceFact, InstanceState } from '../../core/observed.js';
 import {
   InsufficientCapacityError,
@@ -36,16 +45,34 @@ import {
   ProviderError,
   systemClock,
   type Clock,
+  type InstanceDeletion,
+  type LaunchAttempt,
+  type LaunchHooks,
   type LaunchSpec,
   type MachineProvider,
+  type MachineRole,
 } from '../../ports.js';
 import { zonesFor } from '../sim/placement.js';
 import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from './errors.js';
 import { LIVE_STATES, TagKeys, clusterTagValue, machineTags, tagFilter, tagValue, toTagList } from './tags.js';
 
+const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
+
 export interface Ec2MachineProviderOptions {
   /** A client of the region the clusters run in (see createEc2Client for its retry settings). */
   client: EC2Client;
+  /**
+   * The installation (functions/installation.ts): tagged on every instance and volume launched, and required of
+   * every instance found, adopted or terminated, so that two installations in one account never touch each
+   * other's instances, even for clusters of the same namespace and name.
+   */
+  installationId: string;
+  /**
+   * The instance profiles of the node roles (NODE_INSTANCE_PROFILES on AWS), by machine role: launched with when
+   * a MachineClass names no iamInstanceProfile.
+   * @default - none: such a machine's instance gets no instance profile
+   */
+  nodeInstanceProfiles?: Partial<Record<MachineRole, string>>;
   /** @default systemClock */
   clock?: Clock;
   /** DescribeInstances page size (5 to 1000). @default 1000 */
@@ -74,6 +101,9 @@ type Subnet = NonNullable<LaunchSpec['clusterProvider']['aws']>['subnets'][numbe
 
 export class Ec2MachineProvider implements MachineProvider {
   private readonly client: EC2Client;
+  readonly installationId: string;
+  private readonly nodeInstanceProfiles: Partial<Record<MachineRole, string>>;
+  private ownerId: string | undefined;
   private readonly clock: Clock;
   private readonly pageSize: number;
   private readonly resolveImageParameter: ((name: string) => Promise<string>) | undefined;
@@ -83,13 +113,35 @@ export class Ec2MachineProvider implements MachineProvider {
 
   constructor(options: Ec2MachineProviderOptions) {
     this.client = options.client;
+    this.installationId = checkInstallationId(options.installationId);
+    this.nodeInstanceProfiles = { ...options.nodeInstanceProfiles };
     this.clock = options.clock ?? systemClock;
     this.pageSize = options.pageSize ?? 1000;
     this.resolveImageParameter = options.resolveImageParameter;
     this.imageCacheMs = (options.imageCacheSeconds ?? 3600) * 1000;
   }
 
-  async create(spec: LaunchSpec): Promise<InstanceFact> {
+  /**
+   * The account that owns the instances, as EC2 reported it (the reservations' OwnerId) in a response seen so far;
+   * undefined before any. The embedded host builds instance ARNs from it.
+   */
+  get ownerAccountId(): string | undefined {
+    return this.ownerId;
+  }
+
+  /**
+   * `arn:{partition}:ec2:{region}:{account}:instance/` for this client's region and the account seen owning the
+   * instances; undefined until a response named the account. For hosts that are not told the prefix (the embedded
+   * host: INSTANCE_ARN_PREFIX is the stack's).
+   */
+  async instanceArnPrefix(): Promise<string | undefined> {
+    if (!this.ownerId) return undefined;
+    const region = await this.client.config.region();
+    const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+    return `arn:${partition}:ec2:${region}:${this.ownerId}:instance/`;
+  }
+
+  async create(spec: LaunchSpec, hooks?: LaunchHooks): Promise<InstanceFact> {
     const aws = spec.machineClass.aws;
     const cluster = spec.clusterProvider.aws;
     if (!aws) throw new InvalidSpecError(`machine ${spec.machineName}: its MachineClass has no aws settings`);
@@ -97,108 +149,117 @@ export class Ec2MachineProvider implements MachineProvider {
     await this.checkRegion(cluster.region);
     const userData = encodeUserData(spec.userData);
 
-    const [adopted] = await this.liveInstancesOf(spec.machineUid);
+    const [adopted] = await this.liveInstancesOf(spec.machineUid, spec.namespace, spec.clusterName);
     if (adopted) return toFact(adopted, spec.machineUid);
 
     const imageId = await this.imageId(aws);
     const rootDeviceName = await this.rootDeviceName(imageId);
-    const subnets = subnetsFor(spec, cluster.subnets);
-    const tags = toTagList(machineTags(spec));
+    const tags = toTagList(machineTags(spec, this.installationId));
+    const profile = aws.iamInstanceProfile ?? this.nodeInstanceProfiles[spec.role];
     const refused: string[] = [];
     let lastRefusal: unknown;
-    for (const subnet of subnets)
-      for (const instanceType of aws.instanceTypes) {
-        const input: RunInstancesCommandInput = {
-          MinCount: 1,
-          MaxCount: 1,
-          ClientToken: attemptToken(spec.clientToken, instanceType, subnet.id),
-          ImageId: imageId,
-          InstanceType: instanceType as RunInstancesCommandInput['InstanceType'],
-          SubnetId: subnet.id,
-          ...(cluster.securityGroupIds.length ? { SecurityGroupIds: cluster.securityGroupIds } : {}),
-          ...(cluster.sshKeyName ? { KeyName: cluster.sshKeyName } : {}),
-          ...(aws.iamInstanceProfile
-            ? { IamInstanceProfile: aws.iamInstanceProfile.startsWith('arn:') ? { Arn: aws.iamInstanceProfile } : { Name: aws.iamInstanceProfile } }
-            : {}),
-          BlockDeviceMappings: [
-            {
-              DeviceName: rootDeviceName,
-              Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: aws.rootVolume.type, Encrypted: true, DeleteOnTermination: true },
-            },
-          ],
-          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: IMDS_HOP_LIMIT },
-          ...(aws.spot
-            ? {
-                InstanceMarketOptions: {
-                  MarketType: 'spot',
-                  SpotOptions: {
-                    SpotInstanceType: 'one-time',
-                    InstanceInterruptionBehavior: 'terminate',
-                    ...(aws.spot.maxPrice ? { MaxPrice: aws.spot.maxPrice } : {}),
-                  },
+    for (const { subnet, instanceType } of attemptsFor(spec, subnetsFor(spec, cluster.subnets), aws.instanceTypes)) {
+      const attempt: LaunchAttempt = { instanceType, availabilityZone: subnet.availabilityZone };
+      // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
+      if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
+      const input: RunInstancesCommandInput = {
+        MinCount: 1,
+        MaxCount: 1,
+        ClientToken: attemptToken(spec.clientToken, instanceType, subnet.id),
+        ImageId: imageId,
+        InstanceType: instanceType as RunInstancesCommandInput['InstanceType'],
+        SubnetId: subnet.id,
+        ...(cluster.securityGroupIds.length ? { SecurityGroupIds: cluster.securityGroupIds } : {}),
+        ...(cluster.sshKeyName ? { KeyName: cluster.sshKeyName } : {}),
+        ...(profile ? { IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile } } : {}),
+        BlockDeviceMappings: [
+          {
+            DeviceName: rootDeviceName,
+            Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: aws.rootVolume.type, Encrypted: true, DeleteOnTermination: true },
+          },
+        ],
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: IMDS_HOP_LIMIT },
+        ...(aws.spot
+          ? {
+              InstanceMarketOptions: {
+                MarketType: 'spot',
+                SpotOptions: {
+                  SpotInstanceType: 'one-time',
+                  InstanceInterruptionBehavior: 'terminate',
+                  ...(aws.spot.maxPrice ? { MaxPrice: aws.spot.maxPrice } : {}),
                 },
-              }
-            : {}),
-          ...(userData !== undefined ? { UserData: userData } : {}),
-          TagSpecifications: [
-            { ResourceType: 'instance', Tags: tags },
-            { ResourceType: 'volume', Tags: tags },
-          ],
-        };
-        try {
-          const out = await this.client.send(new RunInstancesCommand(input));
-          const instance = out.Instances?.[0];
-          if (!instance?.InstanceId) throw new ProviderError(`RunInstances returned no instance for machine ${spec.machineName}`);
-          return toFact(instance, spec.machineUid);
-        } catch (e) {
-          const code = errorCode(e);
-          if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
-          refused.push(`${instanceType} in ${subnet.availabilityZone} (${code})`);
-          lastRefusal = e;
-        }
+              },
+            }
+          : {}),
+        ...(userData !== undefined ? { UserData: userData } : {}),
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: tags },
+          { ResourceType: 'volume', Tags: tags },
+        ],
+      };
+      try {
+        const out = await this.client.send(new RunInstancesCommand(input));
+        if (out.OwnerId) this.ownerId = out.OwnerId;
+        const instance = out.Instances?.[0];
+        if (!instance?.InstanceId) throw new ProviderError(`RunInstances returned no instance for machine ${spec.machineName}`);
+        return toFact(instance, spec.machineUid);
+      } catch (e) {
+        const code = errorCode(e);
+        if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
+        refused.push(`${instanceType} in ${subnet.availabilityZone} (${code})`);
+        lastRefusal = e;
       }
+    }
     throw new InsufficientCapacityError(`machine ${spec.machineName}: no capacity for ${refused.join(', ')}`, { cause: lastRefusal });
   }
 
   async describe(namespace: string, clusterName: string): Promise<InstanceFact[]> {
     const facts: InstanceFact[] = [];
-    const filters = [tagFilter(TagKeys.cluster, clusterTagValue(namespace, clusterName))];
+    const filters = [tagFilter(TagKeys.cluster, clusterTagValue(namespace, clusterName)), tagFilter(TagKeys.installation, this.installationId)];
     try {
       for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
-        for (const r of page.Reservations ?? [])
+        for (const r of page.Reservations ?? []) {
+          if (r.OwnerId) this.ownerId = r.OwnerId;
           for (const i of r.Instances ?? []) {
-            // Every instance we launch has both tags (TagSpecifications are atomic with the launch); one
+            // Every instance we launch has these tags (TagSpecifications are atomic with the launch); one
             // without a machine uid is not ours to manage.
             const uid = tagValue(i.Tags, TagKeys.machineUid);
             if (uid) facts.push(toFact(i, uid));
           }
+        }
     } catch (e) {
       throw toProviderError(e);
     }
     return facts.sort((a, b) => (a.launchTime ?? '').localeCompare(b.launchTime ?? '') || a.instanceId.localeCompare(b.instanceId));
   }
 
-  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<void> {
-    const seen = new Set((await this.liveInstancesOf(target.machineUid)).map((i) => i.InstanceId!));
-    const ids = new Set(seen);
-    if (target.instanceId) ids.add(target.instanceId);
-    if (ids.size === 0) return;
+  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<InstanceDeletion> {
+    const seen = new Set((await this.liveInstancesOf(target.machineUid, target.namespace, target.clusterName)).map((i) => i.InstanceId!));
+    const refused: string[] = [];
+    if (target.instanceId && !seen.has(target.instanceId)) {
+      // Named but not found by the machine's tags: terminated only if EC2 shows it with them (a lookup by tag can
+      // miss an instance for a moment after its launch).
+      const named = await this.instanceById(target.instanceId);
+      if (named && !this.isMachines(named, target)) refused.push(target.instanceId);
+      else if (named && LIVE_STATES.includes(named.State?.Name ?? '')) seen.add(target.instanceId);
+    }
+    if (seen.size === 0) return { refused };
     try {
-      await this.terminate([...ids]);
-      return;
+      await this.terminate([...seen]);
+      return { refused };
     } catch (e) {
       if (errorCode(e) !== INSTANCE_NOT_FOUND) throw toProviderError(e);
     }
-    // One of the ids is unknown to EC2: one at a time, to tell which.
-    for (const id of ids) {
+    // One of the ids is unknown to TerminateInstances: one at a time, to tell which.
+    for (const id of seen) {
       try {
         await this.terminate([id]);
       } catch (e) {
         if (errorCode(e) !== INSTANCE_NOT_FOUND) throw toProviderError(e);
-        if (seen.has(id))
-          throw new InstanceNotFoundError(`instance ${id} of machine uid ${target.machineUid} is tagged but not yet known to TerminateInstances (eventual consistency); retry`, { cause: e });
+        throw new InstanceNotFoundError(`instance ${id} of machine uid ${target.machineUid} is tagged but not yet known to TerminateInstances (eventual consistency); retry`, { cause: e });
       }
     }
+    return { refused };
   }
 
   // --- internals ------------------------------------------------------------------------------------------
@@ -207,17 +268,46 @@ export class Ec2MachineProvider implements MachineProvider {
     await this.client.send(new TerminateInstancesCommand({ InstanceIds: ids }));
   }
 
-  /** The machine's instances that are, or may again be, running; oldest first. */
-  private async liveInstancesOf(machineUid: string): Promise<Instance[]> {
-    const filters: Filter[] = [tagFilter(TagKeys.machineUid, machineUid), { Name: 'instance-state-name', Values: LIVE_STATES }];
+  /** The machine's instances (its uid, cluster and this installation) that are, or may again be, running; oldest first. */
+  private async liveInstancesOf(machineUid: string, namespace: string, clusterName: string): Promise<Instance[]> {
+    const filters: Filter[] = [
+      tagFilter(TagKeys.machineUid, machineUid),
+      tagFilter(TagKeys.cluster, clusterTagValue(namespace, clusterName)),
+      tagFilter(TagKeys.installation, this.installationId),
+      { Name: 'instance-state-name', Values: LIVE_STATES },
+    ];
     const found: Instance[] = [];
     try {
       for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
-        for (const r of page.Reservations ?? []) found.push(...(r.Instances ?? []).filter((i) => i.InstanceId));
+        for (const r of page.Reservations ?? []) {
+          if (r.OwnerId) this.ownerId = r.OwnerId;
+          found.push(...(r.Instances ?? []).filter((i) => i.InstanceId));
+        }
     } catch (e) {
       throw toProviderError(e);
     }
     return found.sort((a, b) => (a.LaunchTime?.getTime() ?? 0) - (b.LaunchTime?.getTime() ?? 0) || a.InstanceId!.localeCompare(b.InstanceId!));
+  }
+
+  /** The instance of that id, in any state; undefined when EC2 does not know it (or it is no instance id at all). */
+  private async instanceById(instanceId: string): Promise<Instance | undefined> {
+    try {
+      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      return out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === INSTANCE_NOT_FOUND || code === MALFORMED_INSTANCE_ID) return undefined;
+      throw toProviderError(e);
+    }
+  }
+
+  /** Whether the instance carries the machine's uid, its cluster and this installation. */
+  private isMachines(i: Instance, target: { namespace: string; clusterName: string; machineUid: string }): boolean {
+    return (
+      tagValue(i.Tags, TagKeys.machineUid) === target.machineUid &&
+      tagValue(i.Tags, TagKeys.cluster) === clusterTagValue(target.namespace, target.clusterName) &&
+      tagValue(i.Tags, TagKeys.installation) === this.installationId
+    );
   }
 
   /** One provider serves one region: describe has no cluster settings to choose a client by. */
@@ -269,6 +359,19 @@ export function attemptToken(clientToken: string, instanceType: string, subnetId
 /** Subnets in the order to try: the zones from the shared placement rules, each mapped to its subnet. */
 function subnetsFor(spec: LaunchSpec, subnets: Subnet[]): Subnet[] {
   return zonesFor(spec, '').map((zone) => subnets.find((s) => s.availabilityZone === zone)!);
+}
+
+const sameAttempt = (a: LaunchAttempt, b: LaunchAttempt | undefined): boolean =>
+  b !== undefined && a.instanceType === b.instanceType && a.availabilityZone === b.availabilityZone;
+
+/**
+ * The attempts in the order to try them: each subnet (zone) in order, each instance type in order within it, and
+ * the recorded attempt first when it is still one of them (a class or cluster changed since may have dropped it).
+ */
+function attemptsFor(spec: LaunchSpec, subnets: Subnet[], instanceTypes: readonly string[]): { subnet: Subnet; instanceType: string }[] {
+  const all = subnets.flatMap((subnet) => instanceTypes.map((instanceType) => ({ subnet, instanceType })));
+  const recorded = all.findIndex((a) => sameAttempt({ instanceType: a.instanceType, availabilityZone: a.subnet.availabilityZone }, spec.recordedAttempt));
+  return recorded <= 0 ? all : [all[recorded]!, ...all.slice(0, recorded), ...all.slice(recorded + 1)];
 }
 
 function encodeUserData(userData: string | undefined): string | undefined {

@@ -33,10 +33,11 @@ export const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
  * The tags of a machine's instance and volumes. The class's additionalTags may set Name; they can never
  * override ours (the API also refuses clusterless.dev/ keys in them).
  */
-export function machineTags(spec: LaunchSpec): Record<string, string> {
+export function machineTags(spec: LaunchSpec, installationId: string): Record<string, string> {
   return {
     [TagKeys.name]: spec.machineName,
     ...(spec.machineClass.aws?.additionalTags ?? {}),
+    [TagKeys.installation]: installationId,
     [TagKeys.cluster]: clusterTagValue(spec.namespace, spec.clusterName),
     [TagKeys.machineUid]: spec.machineUid,
     [TagKeys.machineName]: spec.machineName,

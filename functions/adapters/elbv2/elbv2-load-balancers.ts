@@ -5,8 +5,12 @@
  * is missing, one listener per port forwarding to its target group; deleteAPIServerELB: the load balancer, then
  * its target groups) and its default of an internal scheme.
  *
- * Note: the names are the only lookup (one DescribeLoadBalancers by name), so they must be fixed by the cluster:
- * `clusterless-` and 20 hex digits of a hash of `{namespace}/{cluster}` (ELBv2 allows 32 characters).
+ * Note: the names are the only lookup (one DescribeLoadBalancers by name), so they must be fixed by the cluster
+ * and the installation: `clusterless-` and 20 hex digits of a hash of the installation id and `{namespace}/{cluster}`
+ * (ELBv2 allows 32 characters), so that two installations' clusters of the same namespace and name never share
+ * one. A name is not proof of ownership (anyone may create a load balancer of that name): what is found by name is
+ * this installation's only when it carries the installation tag too; anything else is never adopted, registered
+ * into or deleted (as CAPA's deleteAPIServerELB skips a load balancer whose tags do not say it is managed).
  */
 import { createHash } from 'node:crypto';
 import { DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
@@ -18,6 +22,7 @@ import {
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
   type LoadBalancer,
@@ -30,57 +35,80 @@ import {
   type ControlPlaneLoadBalancers,
   type ControlPlaneLoadBalancerSpec,
 } from '../../ports.js';
+import { checkInstallationId } from '../../installation.js';
 import { TagKeys, clusterTagValue } from '../ec2/tags.js';
 import { errorCode } from '../ec2/errors.js';
 import { elbv2Error } from './errors.js';
 
-/** The name of a cluster's load balancer and of its target group. */
-export function loadBalancerName(namespace: string, clusterName: string): string {
-  return `clusterless-${createHash('sha256').update(clusterTagValue(namespace, clusterName)).digest('hex').slice(0, 20)}`;
+/** The name of a cluster's load balancer and of its target group, in one installation. */
+export function loadBalancerName(namespace: string, clusterName: string, installationId: string): string {
+  const key = `${installationId}\n${clusterTagValue(namespace, clusterName)}`;
+  return `clusterless-${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
 }
 
 const STATES = new Set<ControlPlaneLoadBalancerFact['state']>(['provisioning', 'active', 'active_impaired', 'failed']);
 
+export interface Elbv2ControlPlaneLoadBalancersOptions {
+  elb: ElasticLoadBalancingV2Client;
+  /** For the VPC of the cluster's subnets (a target group names its VPC). */
+  ec2: EC2Client;
+  /** The installation (functions/installation.ts): in the names' hash, tagged on all made, required of all found. */
+  installationId: string;
+}
+
 export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers {
-  constructor(
-    private readonly elb: ElasticLoadBalancingV2Client,
-    /** For the VPC of the cluster's subnets (a target group names its VPC). */
-    private readonly ec2: EC2Client,
-  ) {}
+  private readonly elb: ElasticLoadBalancingV2Client;
+  private readonly ec2: EC2Client;
+  readonly installationId: string;
+  /** ARNs already seen with this installation's tag (an ARN is never reused, and its tags are ours to keep). */
+  private readonly owned = new Set<string>();
+
+  constructor(options: Elbv2ControlPlaneLoadBalancersOptions) {
+    this.elb = options.elb;
+    this.ec2 = options.ec2;
+    this.installationId = checkInstallationId(options.installationId);
+  }
 
   async describe(namespace: string, clusterName: string): Promise<ControlPlaneLoadBalancerFact | undefined> {
-    const name = loadBalancerName(namespace, clusterName);
+    const name = this.nameOf(namespace, clusterName);
     const lb = await this.loadBalancer(name);
-    if (!lb) return undefined;
+    if (!lb || !(await this.isOwned(lb.LoadBalancerArn))) return undefined;
     const code = lb.State?.Code as ControlPlaneLoadBalancerFact['state'] | undefined;
     return { name, ...(lb.DNSName ? { dnsName: lb.DNSName } : {}), state: code && STATES.has(code) ? code : 'provisioning' };
   }
 
   async targetGroupArn(namespace: string, clusterName: string): Promise<string | undefined> {
-    const name = loadBalancerName(namespace, clusterName);
-    if (!(await this.loadBalancer(name))) return undefined;
-    return (await this.targetGroup(name))?.TargetGroupArn;
+    const name = this.nameOf(namespace, clusterName);
+    const lb = await this.loadBalancer(name);
+    if (!lb || !(await this.isOwned(lb.LoadBalancerArn))) return undefined;
+    const tg = await this.targetGroup(name);
+    return tg && (await this.isOwned(tg.TargetGroupArn)) ? tg.TargetGroupArn : undefined;
   }
 
   async hasLeftovers(namespace: string, clusterName: string): Promise<boolean> {
-    return (await this.targetGroup(loadBalancerName(namespace, clusterName))) !== undefined;
+    const tg = await this.targetGroup(this.nameOf(namespace, clusterName));
+    return tg !== undefined && (await this.isOwned(tg.TargetGroupArn));
   }
 
   async ensure(spec: ControlPlaneLoadBalancerSpec): Promise<void> {
-    const name = loadBalancerName(spec.namespace, spec.clusterName);
+    const name = this.nameOf(spec.namespace, spec.clusterName);
     const where = `the control-plane load balancer ${name} of ${spec.namespace}/${spec.clusterName}`;
     if (spec.subnetIds.length === 0) throw new InvalidSpecError(`${where}: the cluster names no subnets`);
     const Tags = [
+      { Key: TagKeys.installation, Value: this.installationId },
       { Key: TagKeys.cluster, Value: clusterTagValue(spec.namespace, spec.clusterName) },
       { Key: TagKeys.name, Value: `${spec.namespace}/${spec.clusterName} API server` },
     ];
+    const notOwned = (what: string) => new InvalidSpecError(`${where}: a ${what} of that name exists without this installation's tag; it is not adopted (delete or rename it)`);
     try {
       let lb = await this.loadBalancer(name);
+      if (lb && !(await this.isOwned(lb.LoadBalancerArn))) throw notOwned('load balancer');
       if (!lb)
         // The same name and settings again return the same load balancer: a repeated create is no error.
         lb = (await this.elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, Tags }))).LoadBalancers?.[0];
       if (!lb?.LoadBalancerArn) throw new ThrottledError(`${where}: created, but not described yet`);
       let tg = await this.targetGroup(name);
+      if (tg && !(await this.isOwned(tg.TargetGroupArn))) throw notOwned('target group');
       if (!tg) {
         const subnets = await this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [spec.subnetIds[0]!] }));
         const vpcId = subnets.Subnets?.[0]?.VpcId;
@@ -119,18 +147,40 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
     }
   }
 
+  /** Deletes what is this installation's; one of that name that is not is left alone (it was never ours). */
   async delete(namespace: string, clusterName: string): Promise<void> {
-    const name = loadBalancerName(namespace, clusterName);
+    const name = this.nameOf(namespace, clusterName);
     const where = `the control-plane load balancer ${name} of ${namespace}/${clusterName}`;
     try {
       const lb = await this.loadBalancer(name);
-      if (lb?.LoadBalancerArn) await this.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+      if (lb?.LoadBalancerArn && (await this.isOwned(lb.LoadBalancerArn))) await this.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
       const tg = await this.targetGroup(name);
       // A target group is in use until its load balancer's listeners are gone: ResourceInUse is retried.
-      if (tg?.TargetGroupArn) await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      if (tg?.TargetGroupArn && (await this.isOwned(tg.TargetGroupArn))) await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
     } catch (e) {
       throw elbv2Error(e, where);
     }
+  }
+
+  private nameOf(namespace: string, clusterName: string): string {
+    return loadBalancerName(namespace, clusterName, this.installationId);
+  }
+
+  /** Whether the load balancer or target group carries this installation's tag (one DescribeTags, then kept). */
+  private async isOwned(arn: string | undefined): Promise<boolean> {
+    if (!arn) return false;
+    if (this.owned.has(arn)) return true;
+    let tags;
+    try {
+      tags = (await this.elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags;
+    } catch (e) {
+      // Gone between the lookup and now: not ours to act on.
+      if (/NotFound/.test(errorCode(e) ?? '')) return false;
+      throw elbv2Error(e, `tags of ${arn}`);
+    }
+    const ours = tags?.some((t) => t.Key === TagKeys.installation && t.Value === this.installationId) ?? false;
+    if (ours) this.owned.add(arn);
+    return ours;
   }
 
   private async loadBalancer(name: string): Promise<LoadBalancer | undefined> {

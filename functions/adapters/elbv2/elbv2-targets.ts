@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvalidSpecError, type LoadBalancerTargets } from '../../ports.js';
 import { errorCode as code } from '../ec2/errors.js';
+import { TagKeys } from '../ec2/tags.js';
 import { elbv2Error } from './errors.js';
 
 export function createElbv2Client(config: ElasticLoadBalancingV2ClientConfig = {}): ElasticLoadBalancingV2Client {
@@ -23,9 +24,12 @@ function mapped(e: unknown, targetGroupArn: string): unknown {
   if (c === undefined) return e;
   if (c === 'TargetGroupNotFound' || c === 'TargetGroupNotFoundException' || c === 'ValidationError')
     return new InvalidSpecError(`target group ${targetGroupArn}: ${c}: ${(e as Error).message}`, { cause: e });
-  // The control plane may change only target groups tagged clusterless.dev/cluster (infra/constructs/ec2-permissions.ts).
+  // The control plane may change only target groups tagged with a cluster and its installation (infra/constructs/ec2-permissions.ts).
   if (c === 'AccessDenied' || c === 'AccessDeniedException')
-    return new InvalidSpecError(`target group ${targetGroupArn}: ${c}: tag it clusterless.dev/cluster={namespace}/{cluster} so the control plane may register targets (${(e as Error).message})`, { cause: e });
+    return new InvalidSpecError(
+      `target group ${targetGroupArn}: ${c}: tag it ${TagKeys.cluster}={namespace}/{cluster} and ${TagKeys.installation}={the installation id} so the control plane may register targets (${(e as Error).message})`,
+      { cause: e },
+    );
   return elbv2Error(e, `ELBv2 target group ${targetGroupArn}`);
 }
 

@@ -1,3 +1,3 @@
 /** SecretStore adapters: Secrets Manager (AWS) and memory. */
-export { MemorySecretStore } from './memory-secret-store.js';
+export { MemorySecretStore, type MemorySecretStoreOptions } from './memory-secret-store.js';
 export { SecretsManagerSecretStore, createSecretsManagerClient, type SecretsManagerSecretStoreOptions } from './secrets-manager-store.js';

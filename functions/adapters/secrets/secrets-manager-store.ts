@@ -1,8 +1,9 @@
 /**
  * SecretStore over AWS Secrets Manager: binary secrets encrypted with the control plane's KMS key (the key the
- * IAM policy requires, infra/constructs/bootstrap-secrets.ts), deleted without a recovery window so a name can
- * be used again at once. Learnt from cluster-api-provider-aws pkg/cloud/services/secretsmanager/secret.go
- * (Create with SecretBinary and the cluster's tags; Delete with ForceDeleteWithoutRecovery, NotFound is fine).
+ * IAM policy requires, infra/constructs/bootstrap-secrets.ts), tagged with the installation, deleted without a
+ * recovery window so a name can be used again at once. Learnt from cluster-api-provider-aws
+ * pkg/cloud/services/secretsmanager/secret.go (Create with SecretBinary and the cluster's tags; Delete with
+ * ForceDeleteWithoutRecovery, NotFound is fine).
  */
 import {
   CreateSecretCommand,
@@ -10,10 +11,13 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  TagResourceCommand,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
+import { checkInstallationId } from '../../installation.js';
 import { ThrottledError, type SecretStore } from '../../ports.js';
 import { errorCode } from '../ec2/errors.js';
+import { TagKeys } from '../ec2/tags.js';
 
 /** Like the EC2 client: one SDK retry, then ThrottledError for the workflow's jittered Retry. */
 export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
@@ -24,6 +28,8 @@ export interface SecretsManagerSecretStoreOptions {
   client: SecretsManagerClient;
   /** The KMS key every secret is encrypted with (SECRETS_KMS_KEY_ARN); Secrets Manager's own key when absent. */
   kmsKeyId?: string;
+  /** The installation (functions/installation.ts), tagged on every secret this store creates. */
+  installationId: string;
 }
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'InternalServiceError', 'ServiceUnavailable', 'RequestLimitExceeded']);
@@ -43,10 +49,12 @@ const toTags = (tags: Record<string, string> | undefined) => Object.entries(tags
 export class SecretsManagerSecretStore implements SecretStore {
   private readonly client: SecretsManagerClient;
   private readonly kmsKeyId: string | undefined;
+  private readonly installationId: string;
 
   constructor(options: SecretsManagerSecretStoreOptions) {
     this.client = options.client;
     this.kmsKeyId = options.kmsKeyId;
+    this.installationId = checkInstallationId(options.installationId);
   }
 
   async create(name: string, value: Uint8Array, tags?: Record<string, string>): Promise<boolean> {
@@ -56,7 +64,7 @@ export class SecretsManagerSecretStore implements SecretStore {
           Name: name,
           SecretBinary: value,
           ...(this.kmsKeyId ? { KmsKeyId: this.kmsKeyId } : {}),
-          ...(tags && Object.keys(tags).length ? { Tags: toTags(tags) } : {}),
+          Tags: toTags({ ...tags, [TagKeys.installation]: this.installationId }),
         }),
       );
       return true;
@@ -82,6 +90,15 @@ export class SecretsManagerSecretStore implements SecretStore {
       return out.SecretString === undefined ? undefined : new TextEncoder().encode(out.SecretString);
     } catch (e) {
       if (errorCode(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return undefined;
+      throw mapped(e);
+    }
+  }
+
+  async tag(name: string, tags: Record<string, string>): Promise<void> {
+    try {
+      await this.client.send(new TagResourceCommand({ SecretId: name, Tags: toTags(tags) }));
+    } catch (e) {
+      if (errorCode(e) === 'ResourceNotFoundException' || isMarkedForDeletion(e)) return;
       throw mapped(e);
     }
   }

@@ -11,10 +11,11 @@ export {
   type SimInstanceRecord,
   type SimInstanceView,
   type SimPersistence,
+  type SimScope,
   type SimSnapshot,
   type SimStateReason,
 } from './sim-cloud.js';
-export { SimMachineProvider } from './sim-machine-provider.js';
+export { SimMachineProvider, type SimMachineProviderOptions } from './sim-machine-provider.js';
 export { SimNodeReader } from './sim-node-reader.js';
 export { SimulatedNodes, type SimulatedNodesOptions } from './simulated-nodes.js';
 export { JsonFileSimPersistence } from './persistence.js';

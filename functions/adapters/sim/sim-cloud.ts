@@ -9,6 +9,9 @@
  *   becomes Ready nodeReadySeconds later;
  * - a ClientToken seen before returns the same instance (whatever its state), as RunInstances does; the
  *   machine-uid adoption (a live instance of the same uid is returned) is checked first, as the ec2 adapter does;
+ * - instances carry the installation that launched them, like the ec2 adapter's tag: a provider of one
+ *   installation neither sees, adopts nor terminates another's, and terminates an instance named by id only
+ *   when it is the machine's own (its uid, cluster and installation);
  * - `failureRate` makes a launch succeed and the instance then terminate while booting (StateReason
  *   Server.InternalError), which is what a real failed boot looks like: the workflow has to notice a dead
  *   instance, not just retry a call. Capacity errors are a separate fault (failCapacity);
@@ -16,7 +19,7 @@
  *   its node's conditions go Unknown at once (the kubelet stopped posting) and the node is deleted
  *   nodeDeletionSeconds later, as the cloud node lifecycle controller does.
  */
-import type { MachineRole, LaunchSpec, Clock } from '../../ports.js';
+import type { MachineRole, LaunchAttempt, LaunchSpec, Clock } from '../../ports.js';
 import { InsufficientCapacityError, InvalidSpecError } from '../../ports.js';
 import type { InstanceFact, InstanceState, NodeCondition, NodeFact } from '../../core/observed.js';
 import { zonesFor } from './placement.js';
@@ -36,6 +39,8 @@ export type SimStateReason = 'Server.InternalError' | 'Client.UserInitiatedShutd
 /** One instance as the simulator keeps it (and persists it). Times are ISO 8601. */
 export interface SimInstanceRecord {
   instanceId: string;
+  /** The installation that launched it (the ec2 adapter's installation tag); absent for the default one. */
+  installationId?: string;
   machineUid: string;
   machineName: string;
   namespace: string;
@@ -118,6 +123,14 @@ export interface CapacityFault {
   launches?: number;
 }
 
+/** Which instances a provider may act on: its installation's, of one cluster. */
+export interface SimScope {
+  namespace: string;
+  clusterName: string;
+  /** @default - the default installation (records without one) */
+  installationId?: string;
+}
+
 export interface NodeConditionInput {
   type: string;
   status: NodeCondition['status'];
@@ -186,48 +199,77 @@ export class SimCloud {
   /**
    * Launches the Machine's instance, or returns the live one of its uid, or the one its ClientToken made.
    * Zones are tried in order (pinned, or starting at one picked by the machine uid, so that unpinned machines
-   * spread), and within a zone the instance types in order; a capacity fault moves on to the next.
+   * spread), and within a zone the instance types in order; a capacity fault moves on to the next. The recorded
+   * attempt, if the spec names one, is tried first.
    */
-  launch(spec: LaunchSpec): InstanceFact {
-    const now = this.now();
-    const live = this.liveRecordsOf(spec.machineUid, now);
-    if (live[0]) return this.fact(live[0], now);
-    const byToken = this.byToken.get(spec.clientToken);
-    if (byToken) {
-      if (byToken.machineUid !== spec.machineUid)
-        throw new InvalidSpecError(`ClientToken ${spec.clientToken} was used for another machine (IdempotentParameterMismatch)`);
-      return this.fact(byToken, now);
-    }
-    const zones = zonesFor(spec, DEFAULT_SIM_ZONE);
-    const types = spec.machineClass.aws?.instanceTypes ?? [this.defaultInstanceType];
+  launch(spec: LaunchSpec, installationId?: string): InstanceFact {
+    const adopted = this.adopt(spec, installationId);
+    if (adopted) return adopted;
     const refused: string[] = [];
-    for (const zone of zones)
-      for (const instanceType of types) {
-        if (this.takeCapacityFault(zone, instanceType)) {
-          refused.push(`${instanceType} in ${zone}`);
-          continue;
-        }
-        const record = this.newRecord(spec, zone, instanceType, now);
-        this.index(record);
-        this.save();
-        return this.fact(record, now);
-      }
+    for (const attempt of this.launchAttempts(spec)) {
+      const launched = this.tryLaunch(spec, attempt, installationId);
+      if (launched) return launched;
+      refused.push(`${attempt.instanceType} in ${attempt.availabilityZone}`);
+    }
     throw new InsufficientCapacityError(`insufficient capacity for ${refused.join(', ')}`);
   }
 
-  /** Terminates the live instances of a machine uid (and the given instance id); nothing when already gone. */
-  terminate(machineUid: string, instanceId?: string): void {
+  /** The live instance of the machine uid in the installation, or the one its ClientToken made; else undefined. */
+  adopt(spec: LaunchSpec, installationId?: string): InstanceFact | undefined {
     const now = this.now();
-    const targets = this.liveRecordsOf(machineUid, now);
-    const byId = instanceId !== undefined ? this.records.get(instanceId) : undefined;
-    if (byId && !targets.includes(byId) && this.isLive(byId, now)) targets.push(byId);
-    this.stop(targets, 'Client.UserInitiatedShutdown', now);
+    const live = this.liveRecordsOf(spec.machineUid, now).filter((r) => r.installationId === installationId);
+    if (live[0]) return this.fact(live[0], now);
+    const byToken = this.byToken.get(spec.clientToken);
+    if (!byToken) return undefined;
+    if (byToken.machineUid !== spec.machineUid)
+      throw new InvalidSpecError(`ClientToken ${spec.clientToken} was used for another machine (IdempotentParameterMismatch)`);
+    return this.fact(byToken, now);
   }
 
-  /** Every instance of the cluster (terminated ones too, while they are retained), oldest first. */
-  describe(namespace: string, clusterName: string): InstanceFact[] {
+  /** The (instance type, zone) attempts of a launch in the order to try them, the recorded one first. */
+  launchAttempts(spec: LaunchSpec): LaunchAttempt[] {
+    const types = spec.machineClass.aws?.instanceTypes ?? [this.defaultInstanceType];
+    const all = zonesFor(spec, DEFAULT_SIM_ZONE).flatMap((availabilityZone) => types.map((instanceType) => ({ instanceType, availabilityZone })));
+    const r = spec.recordedAttempt;
+    const recorded = r ? all.findIndex((a) => a.instanceType === r.instanceType && a.availabilityZone === r.availabilityZone) : -1;
+    return recorded <= 0 ? all : [all[recorded]!, ...all.slice(0, recorded), ...all.slice(recorded + 1)];
+  }
+
+  /** One attempt: the new instance, or undefined when a capacity fault refuses it. */
+  tryLaunch(spec: LaunchSpec, attempt: LaunchAttempt, installationId?: string): InstanceFact | undefined {
     const now = this.now();
-    return this.sorted(this.byCluster.get(`${namespace}/${clusterName}`) ?? []).map((r) => this.fact(r, now));
+    if (this.takeCapacityFault(attempt.availabilityZone, attempt.instanceType)) return undefined;
+    const record = this.newRecord(spec, attempt.availabilityZone, attempt.instanceType, now);
+    if (installationId !== undefined) record.installationId = installationId;
+    this.index(record);
+    this.save();
+    return this.fact(record, now);
+  }
+
+  /**
+   * Terminates the live instances of a machine uid, and the given instance id if it is the machine's own. With a
+   * scope, only instances of that cluster and installation count as the machine's. A given id that exists and is
+   * not the machine's is left alone and returned in `refused`; nothing happens for what is gone.
+   */
+  terminate(machineUid: string, instanceId?: string, scope?: SimScope): { refused: string[] } {
+    const now = this.now();
+    const mine = (r: SimInstanceRecord) =>
+      r.machineUid === machineUid &&
+      (scope === undefined || (r.namespace === scope.namespace && r.clusterName === scope.clusterName && r.installationId === scope.installationId));
+    const targets = this.liveRecordsOf(machineUid, now).filter(mine);
+    const byId = instanceId !== undefined ? this.records.get(instanceId) : undefined;
+    const refused = byId && !mine(byId) ? [byId.instanceId] : [];
+    if (byId && mine(byId) && !targets.includes(byId) && this.isLive(byId, now)) targets.push(byId);
+    this.stop(targets, 'Client.UserInitiatedShutdown', now);
+    return { refused };
+  }
+
+  /** Every instance of the cluster in the installation (terminated ones too, while they are retained), oldest first. */
+  describe(namespace: string, clusterName: string, installationId?: string): InstanceFact[] {
+    const now = this.now();
+    return this.sorted(this.byCluster.get(`${namespace}/${clusterName}`) ?? [])
+      .filter((r) => r.installationId === installationId)
+      .map((r) => this.fact(r, now));
   }
 
   /** The nodes of the cluster's instances, sorted by name as a kube-apiserver lists them. */

@@ -1,24 +1,51 @@
 import type { InstanceFact } from '../../core/observed.js';
-import { ThrottledError, type LaunchSpec, type MachineProvider } from '../../ports.js';
+import { InsufficientCapacityError, ThrottledError, type InstanceDeletion, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../ports.js';
 import type { SimCloud } from './sim-cloud.js';
+
+export interface SimMachineProviderOptions {
+  /**
+   * The installation this provider acts for, as the ec2 adapter's installation tag: it sees, adopts and
+   * terminates only its instances. The embedded host needs none: its simulated cloud is of its data folder alone.
+   * @default - the default installation
+   */
+  installationId?: string;
+}
 
 /** MachineProvider over a SimCloud: the default of the embedded host and the base of scale benchmarks. */
 export class SimMachineProvider implements MachineProvider {
-  constructor(readonly cloud: SimCloud) {}
+  readonly installationId: string | undefined;
 
-  async create(spec: LaunchSpec): Promise<InstanceFact> {
+  constructor(
+    readonly cloud: SimCloud,
+    options: SimMachineProviderOptions = {},
+  ) {
+    this.installationId = options.installationId;
+  }
+
+  async create(spec: LaunchSpec, hooks?: LaunchHooks): Promise<InstanceFact> {
     this.throttle('create');
-    return this.cloud.launch(spec);
+    const adopted = this.cloud.adopt(spec, this.installationId);
+    if (adopted) return adopted;
+    const refused: string[] = [];
+    for (const attempt of this.cloud.launchAttempts(spec)) {
+      const recorded = spec.recordedAttempt;
+      if (!recorded || recorded.instanceType !== attempt.instanceType || recorded.availabilityZone !== attempt.availabilityZone) await hooks?.recordAttempt(attempt);
+      const launched = this.cloud.tryLaunch(spec, attempt, this.installationId);
+      if (launched) return launched;
+      refused.push(`${attempt.instanceType} in ${attempt.availabilityZone}`);
+    }
+    throw new InsufficientCapacityError(`insufficient capacity for ${refused.join(', ')}`);
   }
 
   async describe(namespace: string, clusterName: string): Promise<InstanceFact[]> {
     this.throttle('describe');
-    return this.cloud.describe(namespace, clusterName);
+    return this.cloud.describe(namespace, clusterName, this.installationId);
   }
 
-  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<void> {
+  async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<InstanceDeletion> {
     this.throttle('delete');
-    this.cloud.terminate(target.machineUid, target.instanceId);
+    const scope = { namespace: target.namespace, clusterName: target.clusterName, ...(this.installationId !== undefined ? { installationId: this.installationId } : {}) };
+    return this.cloud.terminate(target.machineUid, target.instanceId, scope);
   }
 
   private throttle(call: string): void {

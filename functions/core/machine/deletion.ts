@@ -3,6 +3,10 @@
  * the Machine go. Learnt from Cluster API's core/reconcilers/machine/machine_controller.go (reconcileDelete,
  * isNodeDrainAllowed, nodeDrainTimeoutExceeded): the drain start is recorded once, the drain is given up when
  * nodeDrainTimeout has passed since then, and the node is never drained when the whole cluster goes.
+ *
+ * Only what is the machine's own by tag is acted on: the instance found by its uid tag, and the node of such an
+ * instance (by providerID). A nodeRef, spec.providerID or status.infrastructure.instanceId that names another
+ * machine's node or instance (any writer of the Machine can set them) drains, deregisters and terminates nothing.
  */
 import type { Machine } from '../../api/machine.js';
 import { isTrue, timestamp } from '../conditions.js';
@@ -11,6 +15,9 @@ import type { Action, ObjectRef } from '../plan.js';
 import { timeOf } from '../cluster/objects.js';
 import { GONE_STATES, type NodeLookup } from './facts.js';
 
+/** How soon to look again for a node that could not be read, when no drain timeout brings the next look. */
+const NODE_READ_RETRY_SECONDS = 30;
+
 export const DeletingReason = {
   NotDeleting: 'NotDeleting',
   DrainingNode: 'DrainingNode',
@@ -18,10 +25,16 @@ export const DeletingReason = {
   DeletionCompleted: 'DeletionCompleted',
 } as const;
 
+/** Set on a Machine whose status named an instance that is not its own (the workflow that refused it sets it). */
+export const InfrastructureOwnedCondition = 'InfrastructureOwned';
+export const InfrastructureOwnedReason = { InstanceNotOwned: 'InstanceNotOwned' } as const;
+
 export interface DeletionInput {
   machine: Machine;
   ref: ObjectRef;
+  /** The machine's own instance (ownInstanceOf: found by its uid tag). */
   instance: InstanceFact | undefined;
+  /** The node of the machine's own instance (ownNodeOf). */
   lookup: NodeLookup;
   now: Date;
   controlPlane: boolean;
@@ -47,12 +60,14 @@ export interface DeletionStep {
 export function deletionStep(input: DeletionInput): DeletionStep {
   const { machine, instance, lookup, now } = input;
   const instanceAlive = instance !== undefined && !GONE_STATES.includes(instance.state);
-  const nodeName = lookup.node?.name ?? machine.status?.nodeRef?.name;
+  // Only a node seen on the machine's own instance; while nodes cannot be read, one the machine had (nodeRef) may
+  // still be there, but which one it is cannot be checked: the drain waits for a read instead of trusting the name.
+  const nodeName = lookup.node?.name;
+  const unreadNode = !lookup.known && machine.status?.nodeRef !== undefined;
 
   // Drain: workers only, and only while there is a node to drain.
-  const nodeGone = lookup.known && lookup.node === undefined;
   const drained = isTrue(machine.status?.conditions, 'DrainingSucceeded');
-  if (!input.controlPlane && !input.teardown && instanceAlive && nodeName !== undefined && !nodeGone && !drained) {
+  if (!input.controlPlane && !input.teardown && instanceAlive && (nodeName !== undefined || unreadNode) && !drained) {
     const recorded = machine.status?.deletion?.nodeDrainStartTime;
     const start = recorded ?? timestamp(now);
     const timeoutSeconds = machine.spec.nodeDrainTimeoutSeconds;
@@ -62,10 +77,10 @@ export function deletionStep(input: DeletionInput): DeletionStep {
       const remaining = timeoutSeconds === 0 ? 0 : Math.max(1, Math.ceil(timeoutSeconds - elapsed));
       return {
         reason: DeletingReason.DrainingNode,
-        message: `Drain not completed yet (started at ${start})`,
-        actions: [{ type: 'DrainNode', machine: input.ref, nodeName, timeoutSeconds: remaining }],
+        message: nodeName !== undefined ? `Drain not completed yet (started at ${start})` : `Waiting to read the node to drain it (started at ${start})`,
+        actions: nodeName !== undefined ? [{ type: 'DrainNode', machine: input.ref, nodeName, timeoutSeconds: remaining }] : [],
         ...(recorded === undefined ? { nodeDrainStartTime: start } : {}),
-        ...(timeoutSeconds > 0 ? { requeueAfterSeconds: remaining } : {}),
+        ...(timeoutSeconds > 0 ? { requeueAfterSeconds: remaining } : nodeName === undefined ? { requeueAfterSeconds: NODE_READ_RETRY_SECONDS } : {}),
         done: false,
       };
     }

@@ -20,9 +20,40 @@ export function isInstanceGone(instance: InstanceFact | undefined): boolean {
  */
 export function instanceOf(machine: Machine, observed: Observed): InstanceFact | undefined {
   const uid = machine.metadata.uid;
-  const candidates = observed.instances.filter(
-    (i) => (uid !== undefined && i.machineUid === uid) || (machine.spec.providerID !== undefined && i.providerID === machine.spec.providerID),
+  return pick(
+    observed.instances.filter(
+      (i) => (uid !== undefined && i.machineUid === uid) || (machine.spec.providerID !== undefined && i.providerID === machine.spec.providerID),
+    ),
   );
+}
+
+/**
+ * The machine's own instances: those the provider found tagged with its uid (in its cluster and installation).
+ * Note: never by spec.providerID or anything in status, which any writer of the Machine can set: a forged
+ * providerID or nodeRef must not make the machine's deletion drain or terminate another machine's node.
+ */
+export function ownInstancesOf(machine: Machine, observed: Observed): InstanceFact[] {
+  const uid = machine.metadata.uid;
+  return uid === undefined ? [] : observed.instances.filter((i) => i.machineUid === uid);
+}
+
+/** The machine's own instance (ownInstancesOf), the live one first, then the newest. */
+export function ownInstanceOf(machine: Machine, observed: Observed): InstanceFact | undefined {
+  return pick(ownInstancesOf(machine, observed));
+}
+
+/**
+ * The node of one of the machine's own instances (by providerID), if the workload cluster could be read. Unlike
+ * nodeOf, never the node a nodeRef or spec.providerID names.
+ */
+export function ownNodeOf(machine: Machine, observed: Observed): NodeLookup {
+  if (observed.nodes === undefined) return { known: false };
+  const providerIDs = new Set(ownInstancesOf(machine, observed).map((i) => i.providerID));
+  const node = observed.nodes.find((n) => n.providerID !== undefined && providerIDs.has(n.providerID));
+  return node ? { known: true, node } : { known: true };
+}
+
+function pick(candidates: InstanceFact[]): InstanceFact | undefined {
   if (candidates.length <= 1) return candidates[0];
   return [...candidates].sort(
     (a, b) =>

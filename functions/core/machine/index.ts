@@ -1,6 +1,6 @@
 /** The Machine planner: phase, providerID, nodeRef and conditions from facts; launch and the deletion flow. */
 export { planMachine, planMachines, MachineReadyReason, type MachinePlanContext } from './planner.js';
 export { machinePhase, detectFailure, infrastructureCondition, launchRequested, InfrastructureReason, FailureReason } from './phase.js';
-export { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
+export { deletionStep, DeletingReason, InfrastructureOwnedCondition, InfrastructureOwnedReason, type DeletionStep } from './deletion.js';
 export { nodeConditions, NodeConditionReason } from './node-conditions.js';
-export { instanceOf, nodeOf, nodeCondition, isNodeReady, isInstanceGone, failureDomainOf, GONE_STATES, type NodeLookup } from './facts.js';
+export { instanceOf, nodeOf, ownInstanceOf, ownInstancesOf, ownNodeOf, nodeCondition, isNodeReady, isInstanceGone, failureDomainOf, GONE_STATES, type NodeLookup } from './facts.js';

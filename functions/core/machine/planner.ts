@@ -13,7 +13,7 @@ import type { Observed } from '../observed.js';
 import { emptyPlan, mergePlans, refOf, type Plan } from '../plan.js';
 import { isControlPlaneMachine, isDeleting, isPaused, statusWrite, type ClusterObjects } from '../cluster/objects.js';
 import { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
-import { instanceOf, nodeOf } from './facts.js';
+import { instanceOf, nodeOf, ownInstanceOf, ownNodeOf } from './facts.js';
 import { nodeConditions } from './node-conditions.js';
 import { detectFailure, infrastructureCondition, InfrastructureReason, machinePhase } from './phase.js';
 
@@ -64,7 +64,8 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
     const teardown =
       (context.cluster !== undefined && isDeleting(context.cluster)) ||
       (controlPlane && context.controlPlane !== undefined && isDeleting(context.controlPlane));
-    step = deletionStep({ machine, ref, instance, lookup, now, controlPlane, teardown });
+    // Only the machine's own (uid-tagged) instance and its node are drained and terminated.
+    step = deletionStep({ machine, ref, instance: ownInstanceOf(machine, observed), lookup: ownNodeOf(machine, observed), now, controlPlane, teardown });
   }
 
   const conditions: ConditionInput[] = [

@@ -360,7 +360,7 @@ describe('sweepDepsFromEnvironment', () => {
   const env = { TABLE_NAME: 't', RECONCILE_CLUSTER_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:1:stateMachine:r', AWS_REGION: 'us-east-1' };
 
   it('reads nodes through the kubeadm bootstrap when told the secrets key', () => {
-    const deps = sweepDepsFromEnvironment({ ...env, SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', SECRETS_NAME_PREFIX: 'clusterless/' });
+    const deps = sweepDepsFromEnvironment({ ...env, SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', SECRETS_NAME_PREFIX: 'clusterless/', INSTALLATION_ID: 'test-installation' });
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
   });
 

@@ -57,7 +57,7 @@ function runBoothook(secretId: string, file: string): Promise<{ status: number |
 
 it('fetches the bootstrap data with signed requests, writes it root-only, deletes the secret, and skips on the next boot', async () => {
   // Prepare: the secret the control plane wrote before the launch
-  const store = new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(moto())), kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/x' });
+  const store = new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(moto())), kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/x', installationId: 'boothook-test' });
   const secretId = `clusterless/${uniqueName('ns')}/demo/machines/2b5f0d3e`;
   const data = `#cloud-config\nwrite_files:\n  - path: /run/kubeadm/kubeadm.yaml\n    content: "token: abcdef.0123456789abcdef / slash\\\\ and quote\\""\n`;
   await store.put(secretId, new TextEncoder().encode(data));

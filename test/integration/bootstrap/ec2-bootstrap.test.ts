@@ -29,7 +29,7 @@ let world: BootstrapWorld;
 let certs: ClusterCertificates;
 
 const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === NAME);
-const machineSecret = (uid: string) => `clusterless/default/${NAME}/machines/${uid}`;
+const machineSecret = (uid: string) => `clusterless/${world.installationId}/default/${NAME}/machines/${uid}`;
 const isControlPlane = (m: Machine) => Object.hasOwn(m.metadata.labels ?? {}, 'clusterless.dev/control-plane');
 const targets = async () =>
   ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.targetGroupArn }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!).sort();
@@ -164,7 +164,7 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
     }
     expect(await liveInstances()).toEqual([]);
     expect(await world.bootstrap.certificates('default', NAME)).toBeUndefined();
-    expect(world.secrets.deleted).toContain(`clusterless/default/${NAME}/certificates`);
+    expect(world.secrets.deleted).toContain(`clusterless/${world.installationId}/default/${NAME}/certificates`);
     for (const name of new Set(world.secrets.written)) expect(await world.secrets.get(name), name).toBeUndefined();
     assertNoSecrets(world.logs.map((l) => JSON.stringify(l)));
   }, 150_000);
@@ -175,7 +175,7 @@ describe('a cluster that names no target group (moto)', () => {
 
   it('makes the control plane a load balancer, records its endpoint, registers control-plane instances, and deletes it with the cluster', async () => {
     // Arrange
-    const lbs = new Elbv2ControlPlaneLoadBalancers(world.elb, world.ec2);
+    const lbs = new Elbv2ControlPlaneLoadBalancers({ elb: world.elb, ec2: world.ec2, installationId: world.installationId });
     const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === LB_CLUSTER);
     // Act
     await applyManifests(world, bootstrapClusterManifests({ name: LB_CLUSTER, network: world.network, controlPlaneReplicas: 1, workers: 1, version: 'v1.34.1' }));
@@ -185,7 +185,7 @@ describe('a cluster that names no target group (moto)', () => {
     }, 120_000);
     // Assess: the endpoint is the load balancer's, and the control-plane instance is its target.
     const lb = (await lbs.describe('default', LB_CLUSTER))!;
-    expect(lb).toMatchObject({ name: loadBalancerName('default', LB_CLUSTER), dnsName: expect.any(String) });
+    expect(lb).toMatchObject({ name: loadBalancerName('default', LB_CLUSTER, world.installationId), dnsName: expect.any(String) });
     const cluster = (await world.store.get<Cluster>('Cluster', 'default', LB_CLUSTER))!;
     expect(cluster.spec.controlPlaneEndpoint).toEqual({ host: lb.dnsName, port: 6443 });
     expect(cluster.status?.infrastructureReady).toBe(true);

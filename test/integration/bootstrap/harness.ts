@@ -24,6 +24,8 @@ import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../suppor
 import { waitUntil } from '../../support/wait.js';
 
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/6f1c1b52-1f5e-4d2b-9b1e-2d2f0c1e4a11';
+/** moto's account: the owner of every instance it runs. */
+export const INSTANCE_ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
 
 export interface LogLine {
   level: string;
@@ -52,9 +54,14 @@ export class RecordingSecretStore implements SecretStore {
     await this.inner.delete(name);
     this.deleted.push(name);
   }
+  tag(name: string, tags: Record<string, string>): Promise<void> {
+    return this.inner.tag(name, tags);
+  }
 }
 
 export interface BootstrapWorld {
+  /** Tagged on everything the world makes on moto; secrets are named under `clusterless/{installationId}/`. */
+  installationId: string;
   runtime: ControlPlaneRuntime;
   store: MemoryStore;
   clock: ScaledClock;
@@ -93,13 +100,15 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance' }));
   const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
   const events: string[] = [];
-  const ec2Provider = new Ec2MachineProvider({ client: ec2, clock });
+  const installationId = uniqueName('boot');
+  const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId });
   const provider: MachineProvider = {
-    create: (spec) => ec2Provider.create(spec),
+    create: (spec, hooks) => ec2Provider.create(spec, hooks),
     describe: (ns, c) => ec2Provider.describe(ns, c),
     delete: async (target) => {
-      await ec2Provider.delete(target);
+      const result = await ec2Provider.delete(target);
       events.push(`terminate ${target.instanceId ?? target.machineUid}`);
+      return result;
     },
   };
   const elbTargets = new Elbv2LoadBalancerTargets(elb);
@@ -116,14 +125,21 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   const joins = { allowed: (_instanceId: string) => true };
   const sim = new SimulatedNodes({ provider, clock, readySeconds: 10 });
   const joinable: NodeReader = { listNodes: async (ns, c) => (await sim.listNodes(ns, c)).filter((n: NodeFact) => joins.allowed(n.providerID?.split('/').pop() ?? '')) };
-  const secrets = new RecordingSecretStore(new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(o.motoEndpoint)), kmsKeyId: KMS_KEY_ARN }));
+  const secrets = new RecordingSecretStore(new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(o.motoEndpoint)), kmsKeyId: KMS_KEY_ARN, installationId }));
   const logs: LogLine[] = [];
   const log = {
     info: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
     warn: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
     error: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
   };
-  const bootstrap = new KubeadmBootstrapper({ secrets, clock, workloadKubeconfig: () => o.workloadKubeconfig, log });
+  const bootstrap = new KubeadmBootstrapper({
+    secrets,
+    clock,
+    secretPrefix: `clusterless/${installationId}/`,
+    instanceArnPrefix: INSTANCE_ARN_PREFIX,
+    workloadKubeconfig: () => o.workloadKubeconfig,
+    log,
+  });
   const deps: WorkflowDeps = {
     store,
     provider,
@@ -136,7 +152,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     log,
     bootstrap,
     loadBalancer,
-    loadBalancers: new Elbv2ControlPlaneLoadBalancers(elb, ec2),
+    loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId }),
   };
   const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30 });
   await runtime.start();
@@ -155,6 +171,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     return { ...res, json };
   };
   return {
+    installationId,
     runtime,
     store,
     clock,

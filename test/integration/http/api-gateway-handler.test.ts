@@ -136,7 +136,7 @@ describe('API Gateway proxy handler', () => {
     const prefix = `${uniqueName('kc')}/`;
     const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001';
     const secrets = createSecretsManagerClient(emulatorClientConfig(moto));
-    await withEnv({ AWS_ENDPOINT_URL_SECRETS_MANAGER: moto, SECRETS_KMS_KEY_ARN: kmsKeyId, SECRETS_NAME_PREFIX: prefix }, async () => {
+    await withEnv({ AWS_ENDPOINT_URL_SECRETS_MANAGER: moto, SECRETS_KMS_KEY_ARN: kmsKeyId, SECRETS_NAME_PREFIX: prefix, INSTALLATION_ID: 'test-installation' }, async () => {
       const handler = createHandler(() => depsFromEnvironment());
       const cluster = {
         apiVersion: 'clusterless.dev/v1alpha1',
@@ -152,7 +152,7 @@ describe('API Gateway proxy handler', () => {
       // Act 1: no certificates yet.
       const before = await handler(proxyEvent('GET', path));
       // The provision task makes the certificates (as its first machine is bootstrapped).
-      const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId }), clock: systemClock, secretPrefix: prefix });
+      const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId, installationId: 'test-installation' }), clock: systemClock, secretPrefix: prefix });
       const certs = await bootstrap.ensureCertificates('team-k', 'prod');
       // Act 2
       const after = await handler(proxyEvent('GET', path));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { uniqueName } from '../../support/aws.js';
 import { runProviderContract } from '../../support/provider-contract.js';
-import { ZONES, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
+import { INSTANCE_TYPES, ZONES, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
 let client: EC2Client;
 let net: MotoNetwork;
@@ -16,9 +16,12 @@ beforeAll(async () => {
 afterAll(() => client.destroy());
 
 runProviderContract('ec2 on moto_server', async () => ({
-  provider: new Ec2MachineProvider({ client }),
+  // An installation per case: the cases share one moto_server with other files.
+  provider: new Ec2MachineProvider({ client, installationId: uniqueName('contract') }),
   zones: ZONES,
   scheme: 'aws',
+  instanceTypes: INSTANCE_TYPES,
+  otherInstallation: () => new Ec2MachineProvider({ client, installationId: uniqueName('other') }),
   newCluster: (namespace = 'default') => ({ namespace, clusterName: uniqueName('c') }),
   launchSpec: (cluster, machine) => ec2Spec(net, { ...cluster, ...machine }),
   // moto starts instances running.

@@ -18,9 +18,12 @@ import {
   ThrottledError,
   type LaunchSpec,
 } from '../../../functions/ports.js';
+import { uniqueName } from '../../support/aws.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { Ec2Faults, INSTANCE_TYPES, InjectedCrash, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
+import { Ec2Faults, INSTANCE_TYPES, InjectedCrash, createMotoInstanceProfile, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
+/** This file's installation: its instances are its own on the shared moto_server. */
+const INSTALLATION = uniqueName('prov');
 let setupClient: EC2Client;
 let net: MotoNetwork;
 const open: { client: EC2Client; faults: Ec2Faults }[] = [];
@@ -45,7 +48,7 @@ function newProvider(options: Partial<Ec2MachineProviderOptions> & { maxAttempts
   const client = motoEc2Client(inject('motoEndpoint'), maxAttempts);
   const faults = new Ec2Faults(client);
   open.push({ client, faults });
-  return { provider: new Ec2MachineProvider({ client, ...rest }), faults, client };
+  return { provider: new Ec2MachineProvider({ client, installationId: INSTALLATION, ...rest }), faults, client };
 }
 
 async function instancesOf(spec: LaunchSpec) {
@@ -62,7 +65,7 @@ function subnetOrder(spec: LaunchSpec) {
 
 describe('Ec2MachineProvider on moto_server', () => {
   describe('the launch request', () => {
-    it('asks for IMDSv2, an encrypted root volume on the AMI root device, one instance, the tags on instance and volume, and the user data', async () => {
+    it('asks for IMDSv2, an encrypted root volume on the AMI root device, one instance, the tags (the installation among them) on instance and volume, and the user data', async () => {
       // Prepare
       const { provider, faults } = newProvider();
       const spec = ec2Spec(net, { namespace: 'team-a', userData: '#cloud-boothook\necho hi\n', aws: { additionalTags: { 'cost-center': '42' }, rootVolume: { sizeGiB: 60 } } });
@@ -81,6 +84,7 @@ describe('Ec2MachineProvider on moto_server', () => {
       });
       expect(Buffer.from(run!.UserData, 'base64').toString('utf8')).toBe('#cloud-boothook\necho hi\n');
       const expectedTags = {
+        'clusterless.dev/installation': INSTALLATION,
         'clusterless.dev/cluster': `team-a/${spec.clusterName}`,
         'clusterless.dev/machine-uid': spec.machineUid,
         'clusterless.dev/machine-name': spec.machineName,
@@ -97,6 +101,7 @@ describe('Ec2MachineProvider on moto_server', () => {
       expect(Object.fromEntries((instance?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual(expectedTags);
       const volumes = await setupClient.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [created.instanceId] }] }));
       expect(volumes.Volumes?.map((v) => [v.Encrypted, v.Size])).toEqual([[true, 60]]);
+      expect(volumes.Volumes?.[0]?.Tags).toContainEqual({ Key: 'clusterless.dev/installation', Value: INSTALLATION });
       expect(created).toMatchObject({ providerID: `aws:///${instance?.Placement?.AvailabilityZone}/${created.instanceId}`, instanceType: INSTANCE_TYPES[0] });
       expect(created.addresses).toEqual(expect.arrayContaining([{ type: 'InternalIP', address: instance?.PrivateIpAddress }, { type: 'InternalDNS', address: instance?.PrivateDnsName }]));
     });
@@ -108,6 +113,36 @@ describe('Ec2MachineProvider on moto_server', () => {
         MarketType: 'spot',
         SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate', MaxPrice: '0.05' },
       });
+    });
+
+    it("launches with the node role's instance profile when the class names none, and with the class's when it does", async () => {
+      // Prepare: the stack's two node profiles (NODE_INSTANCE_PROFILES), and one a class names.
+      const endpoint = inject('motoEndpoint');
+      const profiles = { 'control-plane': await createMotoInstanceProfile(endpoint, uniqueName('cp')), worker: await createMotoInstanceProfile(endpoint, uniqueName('w')) };
+      const named = await createMotoInstanceProfile(endpoint, uniqueName('named'));
+      const { provider, faults } = newProvider({ nodeInstanceProfiles: profiles });
+      // Act
+      const worker = await provider.create(ec2Spec(net));
+      const controlPlane = await provider.create({ ...ec2Spec(net), role: 'control-plane' });
+      await provider.create(ec2Spec(net, { aws: { iamInstanceProfile: named } }));
+      // Assess
+      expect(faults.callsOf('RunInstancesCommand').map((r) => r.IamInstanceProfile)).toEqual([{ Arn: profiles.worker }, { Arn: profiles['control-plane'] }, { Arn: named }]);
+      const described = await setupClient.send(new DescribeInstancesCommand({ InstanceIds: [worker.instanceId, controlPlane.instanceId] }));
+      const profileOf = (id: string) => described.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id)?.IamInstanceProfile?.Arn;
+      expect([profileOf(worker.instanceId), profileOf(controlPlane.instanceId)]).toEqual([profiles.worker, profiles['control-plane']]);
+    });
+
+    it('launches without an instance profile when neither the class nor the provider names one', async () => {
+      const { provider, faults } = newProvider();
+      await provider.create(ec2Spec(net));
+      expect(faults.callsOf('RunInstancesCommand')[0]).not.toHaveProperty('IamInstanceProfile');
+    });
+
+    it('tells the instance ARN prefix once EC2 named the owning account', async () => {
+      const { provider } = newProvider();
+      expect(await provider.instanceArnPrefix()).toBeUndefined();
+      await provider.create(ec2Spec(net));
+      expect(await provider.instanceArnPrefix()).toBe('arn:aws:ec2:us-east-1:123456789012:instance/');
     });
 
     it('looks the AMI root device up once per AMI', async () => {
@@ -221,6 +256,45 @@ describe('Ec2MachineProvider on moto_server', () => {
       expect(await instancesOf(spec)).toHaveLength(1);
     });
 
+    it("sends the recorded attempt's exact token and parameters first after a crash, when DescribeInstances does not list the instance yet: one instance on EC2", async () => {
+      // Prepare: no capacity for the first attempt; the second succeeds and the caller dies before recording it.
+      const { provider, faults } = newProvider();
+      const spec = ec2Spec(net);
+      const first = subnetOrder(spec)[0]!;
+      faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: (i) => i.InstanceType === INSTANCE_TYPES[0] && i.SubnetId === first.id });
+      faults.crashAfter('RunInstancesCommand');
+      const recorded: { instanceType: string; availabilityZone: string }[] = [];
+      const hooks = { recordAttempt: async (a: { instanceType: string; availabilityZone: string }) => void recorded.push(a) };
+      await expect(provider.create(spec, hooks)).rejects.toBeInstanceOf(InjectedCrash);
+      const [launched] = await instancesOf(spec);
+      const beforeRetry = faults.callsOf('RunInstancesCommand');
+      // EC2's eventual consistency: the new instance is not listed yet when the retry looks for it by tag.
+      faults.hide([launched!.InstanceId!]);
+      // Act: the retried step, with the last recorded attempt.
+      await provider.create({ ...spec, recordedAttempt: recorded.at(-1)! }, hooks);
+      // Assess: both attempts were recorded before their requests; the retry sent one request, the same as the
+      // one that launched (token and parameters), which EC2 answers with the instance it made then.
+      expect(recorded).toEqual([
+        { instanceType: INSTANCE_TYPES[0], availabilityZone: first.availabilityZone },
+        { instanceType: INSTANCE_TYPES[1], availabilityZone: first.availabilityZone },
+      ]);
+      const retried = faults.callsOf('RunInstancesCommand').slice(beforeRetry.length);
+      expect(retried).toEqual([beforeRetry.at(-1)]);
+      expect(retried[0]!.ClientToken).toBe(attemptToken(spec.clientToken, INSTANCE_TYPES[1]!, first.id));
+      const launches = new Set(faults.callsOf('RunInstancesCommand').filter((r) => !(r.InstanceType === INSTANCE_TYPES[0] && r.SubnetId === first.id)).map((r) => JSON.stringify(r)));
+      expect(launches.size).toBe(1);
+    });
+
+    it("terminates an instance named by id that carries the machine's tags although the lookup by tag misses it", async () => {
+      const { provider, faults } = newProvider();
+      const spec = ec2Spec(net);
+      const created = await provider.create(spec);
+      faults.hide([created.instanceId], (input) => Array.isArray(input.Filters));
+      await expect(provider.delete({ ...spec, instanceId: created.instanceId })).resolves.toEqual({ refused: [] });
+      expect(live(await instancesOf(spec))).toEqual([]);
+      expect(faults.callsOf('TerminateInstancesCommand')).toEqual([{ InstanceIds: [created.instanceId] }]);
+    });
+
     it('never reads a new instance back by id, so InvalidInstanceID.NotFound right after launch cannot fail the create', async () => {
       const { provider, faults } = newProvider();
       const spec = ec2Spec(net);
@@ -254,7 +328,7 @@ describe('Ec2MachineProvider on moto_server', () => {
       const { provider } = newProvider();
       const spec = ec2Spec(net);
       await provider.create(spec);
-      await expect(provider.delete({ ...spec, instanceId: 'i-0123456789abcdef0' })).resolves.toBeUndefined();
+      await expect(provider.delete({ ...spec, instanceId: 'i-0123456789abcdef0' })).resolves.toEqual({ refused: [] });
       expect(live(await instancesOf(spec))).toEqual([]);
     });
   });
@@ -330,7 +404,7 @@ describe('Ec2MachineProvider on moto_server', () => {
   });
 
   describe('describe', () => {
-    it('reads every page, with one filtered DescribeInstances call per page', async () => {
+    it("reads every page, with one DescribeInstances call per page filtered by the cluster's and the installation's tags", async () => {
       const { provider, faults } = newProvider({ pageSize: 5 });
       const first = ec2Spec(net);
       const ids = [(await provider.create(first)).instanceId];
@@ -340,7 +414,13 @@ describe('Ec2MachineProvider on moto_server', () => {
       expect(described.map((f) => f.instanceId).sort()).toEqual([...ids].sort());
       const pages = faults.callsOf('DescribeInstancesCommand').slice(before);
       expect(pages).toHaveLength(2);
-      expect(pages[0]).toMatchObject({ MaxResults: 5, Filters: [{ Name: 'tag:clusterless.dev/cluster', Values: [`default/${first.clusterName}`] }] });
+      expect(pages[0]).toMatchObject({
+        MaxResults: 5,
+        Filters: [
+          { Name: 'tag:clusterless.dev/cluster', Values: [`default/${first.clusterName}`] },
+          { Name: 'tag:clusterless.dev/installation', Values: [INSTALLATION] },
+        ],
+      });
     });
   });
 

@@ -1,10 +1,20 @@
 /**
  * Elbv2ControlPlaneLoadBalancers against ELBv2 and EC2 on moto_server: a cluster's network load balancer, its
  * target group and listener are made once however often ensure runs, described by the cluster alone, and
- * deleted with nothing left; the names are fixed by the cluster and fit ELBv2's limit.
+ * deleted with nothing left; the names are fixed by the cluster and the installation and fit ELBv2's limit; what
+ * another installation made (or anyone made under our name without our installation's tag) is never adopted,
+ * registered into or deleted.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Elbv2ControlPlaneLoadBalancers, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import { InvalidSpecError } from '../../../functions/ports.js';
@@ -15,12 +25,13 @@ let elb: ElasticLoadBalancingV2Client;
 let ec2: EC2Client;
 let net: MotoNetwork;
 let lbs: Elbv2ControlPlaneLoadBalancers;
+const INSTALLATION = uniqueName('lbs');
 
 beforeAll(async () => {
   elb = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
   ec2 = motoEc2Client(inject('motoEndpoint'));
   net = await createMotoNetwork(ec2);
-  lbs = new Elbv2ControlPlaneLoadBalancers(elb, ec2);
+  lbs = new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId: INSTALLATION });
 });
 
 afterAll(() => {
@@ -31,18 +42,19 @@ afterAll(() => {
 const spec = (clusterName: string) => ({ namespace: 'team-a', clusterName, scheme: 'internal' as const, subnetIds: net.subnets.map((s) => s.id), port: 6443 });
 
 describe('Elbv2ControlPlaneLoadBalancers', () => {
-  it('names a cluster\'s load balancer from the cluster alone, within 32 characters, differently per namespace', () => {
-    const name = loadBalancerName('team-a', 'a'.repeat(63));
+  it('names a cluster\'s load balancer from the cluster and the installation, within 32 characters, differently per namespace and per installation', () => {
+    const name = loadBalancerName('team-a', 'a'.repeat(63), INSTALLATION);
     expect(name).toMatch(/^clusterless-[0-9a-f]{20}$/);
     expect(name.length).toBeLessThanOrEqual(32);
-    expect(loadBalancerName('team-a', 'prod')).toBe(loadBalancerName('team-a', 'prod'));
-    expect(loadBalancerName('team-b', 'prod')).not.toBe(loadBalancerName('team-a', 'prod'));
+    expect(loadBalancerName('team-a', 'prod', INSTALLATION)).toBe(loadBalancerName('team-a', 'prod', INSTALLATION));
+    expect(loadBalancerName('team-b', 'prod', INSTALLATION)).not.toBe(loadBalancerName('team-a', 'prod', INSTALLATION));
+    expect(loadBalancerName('team-a', 'prod', 'another-installation')).not.toBe(loadBalancerName('team-a', 'prod', INSTALLATION));
   });
 
   it('makes one internal network load balancer, target group and listener, however often ensure runs', async () => {
     // Arrange
     const cluster = uniqueName('lb');
-    const name = loadBalancerName('team-a', cluster);
+    const name = loadBalancerName('team-a', cluster, INSTALLATION);
     // Act
     const before = await lbs.describe('team-a', cluster);
     await lbs.ensure(spec(cluster));
@@ -61,7 +73,51 @@ describe('Elbv2ControlPlaneLoadBalancers', () => {
     const listeners = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb[0]!.LoadBalancerArn! }))).Listeners!;
     expect(listeners.map((l) => [l.Protocol, l.Port, l.DefaultActions?.[0]?.TargetGroupArn])).toEqual([['TCP', 6443, tg[0]!.TargetGroupArn]]);
     const tags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [lb[0]!.LoadBalancerArn!, tg[0]!.TargetGroupArn!] }))).TagDescriptions!;
-    for (const t of tags) expect(t.Tags).toContainEqual({ Key: 'clusterless.dev/cluster', Value: `team-a/${cluster}` });
+    for (const t of tags) {
+      expect(t.Tags).toContainEqual({ Key: 'clusterless.dev/cluster', Value: `team-a/${cluster}` });
+      expect(t.Tags).toContainEqual({ Key: 'clusterless.dev/installation', Value: INSTALLATION });
+    }
+  });
+
+  it("gives two installations' clusters of the same namespace and name a load balancer each; neither sees, nor deletes, the other's", async () => {
+    // Arrange
+    const cluster = uniqueName('lb');
+    const other = new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId: uniqueName('other') });
+    await lbs.ensure(spec(cluster));
+    const mine = (await lbs.describe('team-a', cluster))!;
+    // Act
+    const before = await other.describe('team-a', cluster);
+    await other.ensure(spec(cluster));
+    const theirs = (await other.describe('team-a', cluster))!;
+    await other.delete('team-a', cluster);
+    // Assess
+    expect(before).toBeUndefined();
+    expect(theirs.name).not.toBe(mine.name);
+    expect(await other.describe('team-a', cluster)).toBeUndefined();
+    expect(await lbs.describe('team-a', cluster)).toEqual(mine);
+    expect(await lbs.targetGroupArn('team-a', cluster)).toBeDefined();
+  });
+
+  it('treats a load balancer and target group of its name that lack its installation tag as not its own: not described, not adopted, not deleted', async () => {
+    // Arrange: someone else made a load balancer and a target group under the name this cluster's would have.
+    const cluster = uniqueName('lb');
+    const name = loadBalancerName('team-a', cluster, INSTALLATION);
+    const squatter = (await elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Scheme: 'internal', Subnets: [net.subnets[0]!.id], Tags: [{ Key: 'clusterless.dev/cluster', Value: `team-a/${cluster}` }] }))).LoadBalancers![0]!;
+    const squattersGroup = (await elb.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' }))).TargetGroups![0]!;
+    // Act
+    const described = await lbs.describe('team-a', cluster);
+    const targetGroup = await lbs.targetGroupArn('team-a', cluster);
+    const leftovers = await lbs.hasLeftovers('team-a', cluster);
+    const ensured = await lbs.ensure(spec(cluster)).catch((e: unknown) => e);
+    await lbs.delete('team-a', cluster);
+    // Assess
+    expect(described).toBeUndefined();
+    expect(targetGroup).toBeUndefined();
+    expect(leftovers).toBe(false);
+    expect(ensured).toBeInstanceOf(InvalidSpecError);
+    expect((ensured as Error).message).toMatch(/not adopted/);
+    expect((await elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.map((l) => l.LoadBalancerArn)).toEqual([squatter.LoadBalancerArn]);
+    expect((await elb.send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.map((t) => t.TargetGroupArn)).toEqual([squattersGroup.TargetGroupArn]);
   });
 
   it('deletes the load balancer and its target group, and a second delete finds nothing to do', async () => {

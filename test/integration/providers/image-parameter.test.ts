@@ -43,7 +43,7 @@ describe('imageParameterResolver', () => {
     // Arrange
     const resolve = imageParameterResolver({ client: ssm });
     const faults = new Ec2Faults(ec2);
-    const provider = new Ec2MachineProvider({ client: ec2, resolveImageParameter: resolve });
+    const provider = new Ec2MachineProvider({ client: ec2, installationId: uniqueName('image'), resolveImageParameter: resolve });
     try {
       // Act
       const ami = await resolve(PUBLIC_PARAMETER);

@@ -3,22 +3,36 @@
  * kubelet can join an instance moto runs), and faults injected into the real EC2 client through SDK
  * middleware: throttling bursts, capacity errors, a crash after RunInstances returned, NotFound right after a
  * launch, and a task that throws on its first attempt. After each: exactly one instance per Machine, no
- * tagged instance that no Machine owns, no status lost.
+ * tagged instance that no Machine owns, no status lost. And ownership: another installation's instances of a
+ * same-named cluster are never seen or terminated; a Machine whose status names another machine's instance
+ * terminates only its own; a launch retried after a crash sends its recorded attempt again first.
  */
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
+import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
+import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { Machine } from '../../../functions/api/machine.js';
+import { getCondition } from '../../../functions/core/conditions.js';
+import { noWorkloadsDrainer, systemClock, type LoadBalancerTargets } from '../../../functions/ports.js';
+import { launch, recordIntent } from '../../../functions/workflows/provision-machine.js';
+import { reconcileCluster } from '../../../functions/workflows/reconcile-cluster.js';
+import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
 import { uniqueName } from '../../support/aws.js';
-import { NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane, type TestControlPlaneOptions } from '../../support/control-plane.js';
-import { Ec2Faults, motoEc2Client } from '../../support/ec2.js';
+import { API, NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane, type TestControlPlaneOptions } from '../../support/control-plane.js';
+import { Ec2Faults, InjectedCrash, createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
+import { ec2Spec } from '../providers/ec2-fixtures.js';
 
 const P = `${NS_PATH}/default`;
 let cp: TestControlPlane | undefined;
+const clients: EC2Client[] = [];
 
 afterEach(async () => {
   await cp?.stop();
   cp = undefined;
+  for (const c of clients.splice(0)) c.destroy();
 });
 
 async function start(options: Partial<TestControlPlaneOptions> = {}): Promise<TestControlPlane> {
@@ -149,3 +163,154 @@ describe('workflows with EC2 on moto_server', () => {
     await assertOneInstancePerMachine(c, name);
   });
 });
+
+describe('ownership on EC2 (moto_server)', () => {
+  it("never sees, nor terminates as orphans, another installation's instances of a cluster of the same namespace and name", async () => {
+    // Prepare: installation A's instances, tagged with cluster default/NAME, whose machine uids B's store never had.
+    const c = await start({ installationId: uniqueName('b') });
+    const name = uniqueName('same').slice(0, 40);
+    const a = new Ec2MachineProvider({ client: c.ec2!.client, installationId: uniqueName('a') });
+    const theirs = [await a.create(ec2Spec(c.ec2!.network, { clusterName: name })), await a.create(ec2Spec(c.ec2!.network, { clusterName: name, machineName: `${name}-m2` }))];
+    // Act: installation B makes and reconciles its own cluster of that name.
+    await createCluster(c, name, 1);
+    await c.waitFor('converged', () => converged(c, name, 1), 120_000);
+    // Assess
+    const described = await c.provider.describe('default', name);
+    expect(described.some((i) => theirs.some((t) => t.instanceId === i.instanceId))).toBe(false);
+    expect((await a.describe('default', name)).map((i) => [i.instanceId, i.state]).sort()).toEqual(theirs.map((t) => [t.instanceId, 'running']).sort());
+    await assertOneInstancePerMachine(c, name);
+  }, 150_000);
+
+  it("terminates only a deleting Machine's own instance when its status names another machine's: InstanceNotOwned on the Machine and in the log, and the Machine goes once its own instance is gone", async () => {
+    // Prepare: two machines with instances; w1's status is made to name w2's instance, as any /status writer can.
+    const w = await stepWorld();
+    const [w1, w2] = [await w.machine('w1'), await w.machine('w2')];
+    for (const m of [w1, w2]) {
+      await recordIntent(w.deps, w.input(m));
+      await launch(w.deps, w.input(m));
+    }
+    const own = (await w.get('w1')).status!.infrastructure!.instanceId!;
+    const victim = (await w.get('w2')).status!.infrastructure!.instanceId!;
+    const forged = await w.get('w1');
+    await w.store.updateStatus({ ...forged, status: { ...forged.status, infrastructure: { ...forged.status!.infrastructure, instanceId: victim } } });
+    expect((await w.api('DELETE', `${P}/machines/${w.name}-w1`)).status).toBe(200);
+    // Act
+    await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+    // Assess: w2's instance runs; w1's own is terminated; the refusal is on w1 and in the log.
+    const states = async () => new Map((await w.deps.provider.describe('default', w.name)).map((i) => [i.instanceId, i.state]));
+    expect((await states()).get(victim)).toBe('running');
+    expect((await states()).get(own)).toMatch(/^(shutting-down|terminated)$/);
+    const condition = getCondition((await w.get('w1')).status?.conditions, 'InfrastructureOwned');
+    expect(condition).toMatchObject({ status: 'False', reason: 'InstanceNotOwned', message: expect.stringContaining(victim) });
+    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ instanceIds: [victim] }) }));
+    // Act 2: the next reconciles see w1's own instance gone.
+    for (let i = 0; i < 3 && (await w.store.get('Machine', 'default', `${w.name}-w1`)); i++) await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+    // Assess 2
+    expect(await w.store.get('Machine', 'default', `${w.name}-w1`)).toBeUndefined();
+    expect((await states()).get(victim)).toBe('running');
+  }, 60_000);
+
+  it("deregisters from the control plane's target group only the deleting machine's own instance, not the one its status names", async () => {
+    // Prepare: two control-plane machines; cp1's status names cp2's instance.
+    const calls: string[] = [];
+    const loadBalancer: LoadBalancerTargets = {
+      register: async (_tg, t) => void calls.push(`register ${t.instanceId}`),
+      deregister: async (_tg, t) => void calls.push(`deregister ${t.instanceId}`),
+    };
+    const w = await stepWorld({ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/cp/0123456789abcdef', loadBalancer });
+    const [cp1, cp2] = [await w.machine('cp1', true), await w.machine('cp2', true)];
+    for (const m of [cp1, cp2]) {
+      await recordIntent(w.deps, w.input(m));
+      await launch(w.deps, w.input(m));
+    }
+    const own = (await w.get('cp1')).status!.infrastructure!.instanceId!;
+    const victim = (await w.get('cp2')).status!.infrastructure!.instanceId!;
+    const forged = await w.get('cp1');
+    await w.store.updateStatus({ ...forged, status: { ...forged.status, infrastructure: { ...forged.status!.infrastructure, instanceId: victim } } });
+    expect((await w.api('DELETE', `${P}/machines/${w.name}-cp1`)).status).toBe(200);
+    // Act
+    await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+    // Assess
+    expect(calls.filter((c) => c.startsWith('deregister'))).toEqual([`deregister ${own}`]);
+    const states = new Map((await w.deps.provider.describe('default', w.name)).map((i) => [i.instanceId, i.state]));
+    expect(states.get(victim)).toBe('running');
+  }, 60_000);
+
+  it('sends the recorded launch attempt again first when a launch step that died after its second attempt succeeded is retried, and DescribeInstances cannot see that instance yet', async () => {
+    // Prepare: no t3.micro capacity, so the first attempt fails and the second (t3.small) launches; then the step dies.
+    const w = await stepWorld();
+    const m = await w.machine('m1');
+    w.faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: (i) => i.InstanceType === 't3.micro' });
+    w.faults.crashAfter('RunInstancesCommand');
+    await recordIntent(w.deps, w.input(m));
+    await expect(launch(w.deps, w.input(m))).rejects.toBeInstanceOf(InjectedCrash);
+    const sent = w.faults.callsOf('RunInstancesCommand');
+    const succeeded = sent.at(-1)!;
+    // Intent before action: the attempt that launched is on the Machine, with no instance id yet.
+    const infra = (await w.get('m1')).status!.infrastructure!;
+    expect(infra).toMatchObject({ instanceType: 't3.small', availabilityZone: w.network.subnets.find((x) => x.id === succeeded.SubnetId)!.availabilityZone });
+    expect(infra.instanceId).toBeUndefined();
+    // EC2's eventual consistency: the instance is not listed when the retried step looks for it by tag.
+    const [launched] = await w.deps.provider.describe('default', w.name);
+    w.faults.hide([launched!.instanceId]);
+    // Act: the state machine retries the step.
+    await launch(w.deps, w.input(m));
+    // Assess: one request, the very one that launched (same token, same parameters), which EC2 answers with the
+    // instance it made then; no other attempt was sent.
+    expect(w.faults.callsOf('RunInstancesCommand').slice(sent.length)).toEqual([succeeded]);
+    expect(sent.filter((r) => r.InstanceType === 't3.micro').length + 1).toBe(sent.length);
+  }, 60_000);
+});
+
+/** The provision and reconcile task code on moto, called step by step (no state machine), with a log kept. */
+async function stepWorld(o: { targetGroupArn?: string; loadBalancer?: LoadBalancerTargets } = {}) {
+  const client = motoEc2Client(inject('motoEndpoint'));
+  clients.push(client);
+  const faults = new Ec2Faults(client);
+  const network: MotoNetwork = await createMotoNetwork(client);
+  const store = new MemoryStore({ clock: systemClock });
+  const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const line = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+  const deps: WorkflowDeps = {
+    store,
+    provider: new Ec2MachineProvider({ client, clock: systemClock, installationId: uniqueName('steps') }),
+    // Known and empty: no node to drain.
+    nodes: { listNodes: async () => [] },
+    drainer: noWorkloadsDrainer,
+    clock: systemClock,
+    timer: scaledTimer(1),
+    holder: () => 'ec2-faults-steps',
+    log: { info: line('info'), warn: line('warn'), error: line('error') },
+    ...(o.loadBalancer ? { loadBalancer: o.loadBalancer } : {}),
+  };
+  const name = uniqueName('s').slice(0, 40);
+  const api = (method: string, path: string, body?: unknown) => handleRequest(jsonRequest(method, path, body), { store });
+  for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).filter((x) => x.plural === 'machineclasses' || x.plural === 'clusters')) {
+    const spec = m.object.spec as { provider: { aws?: Record<string, unknown> } };
+    const object =
+      m.plural === 'clusters' && o.targetGroupArn
+        ? { ...m.object, spec: { ...spec, controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 }, provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: o.targetGroupArn } } } } }
+        : m.object;
+    const r = await api('POST', `${P}/${m.plural}`, object);
+    expect(r.status, r.body).toBe(201);
+  }
+  const get = async (short: string) => (await store.get<Machine>('Machine', 'default', `${name}-${short}`))!;
+  return {
+    name,
+    store,
+    deps,
+    faults,
+    network,
+    logs,
+    api,
+    get,
+    /** A Machine as a user creates it (no owner), a worker unless said, read back with its uid. */
+    machine: async (short: string, controlPlane = false) => {
+      const metadata = { name: `${name}-${short}`, namespace: 'default', ...(controlPlane ? { labels: { 'clusterless.dev/control-plane': '' } } : {}) };
+      const r = await api('POST', `${P}/machines`, { apiVersion: API, kind: 'Machine', metadata, spec: { clusterName: name, version: 'v1.31.2', machineClassRef: { name: `${name}-class` } } });
+      expect(r.status, r.body).toBe(201);
+      return get(short);
+    },
+    input: (m: Machine) => ({ namespace: 'default', clusterName: name, machineName: m.metadata.name, machineUid: m.metadata.uid! }),
+  };
+}

@@ -180,3 +180,47 @@ describe('release', () => {
     expect(await bootstrap.adminKubeconfig('default', 'demo', spec)).toBeUndefined();
   });
 });
+
+describe("a machine's secret: its tags and its instance", () => {
+  const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
+  const secretOf = (uid: string) => `clusterless/default/demo/machines/${uid}`;
+
+  it('is tagged with its cluster, machine uid, name and role, and the store adds the installation', async () => {
+    const tagged = new MemorySecretStore({ installationId: 'install-1' });
+    const b = new KubeadmBootstrapper({ secrets: tagged, clock, workloadApi: () => workload, workloadKubeconfig: () => 'x' });
+    await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true }));
+    expect(tagged.tagsOf(secretOf('cp-0'))).toEqual({
+      'clusterless.dev/installation': 'install-1',
+      'clusterless.dev/cluster': 'default/demo',
+      'clusterless.dev/machine-uid': 'cp-0',
+      'clusterless.dev/machine-name': 'm-cp-0',
+      'clusterless.dev/role': 'control-plane',
+    });
+    expect(tagged.tagsOf('clusterless/default/demo/certificates')).toMatchObject({ 'clusterless.dev/installation': 'install-1', 'clusterless.dev/cluster': 'default/demo' });
+  });
+
+  it.each([
+    { name: 'a prefix', option: ARN_PREFIX },
+    { name: 'a function that learns the prefix', option: async () => ARN_PREFIX },
+  ])("is bound to its instance's ARN, given $name", async ({ option }) => {
+    const b = new KubeadmBootstrapper({ secrets, clock, instanceArnPrefix: option });
+    await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true }));
+    await b.bindToInstance({ namespace: 'default', clusterName: 'demo', machineUid: 'cp-0' }, 'i-0123456789abcdef0');
+    expect(secrets.tagsOf(secretOf('cp-0'))?.['clusterless.dev/instance-arn']).toBe(`${ARN_PREFIX}i-0123456789abcdef0`);
+  });
+
+  it('binds nothing without a prefix, or while the prefix is not known yet', async () => {
+    for (const option of [undefined, async () => undefined]) {
+      const b = new KubeadmBootstrapper({ secrets, clock, ...(option ? { instanceArnPrefix: option } : {}) });
+      await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true }));
+      await b.bindToInstance({ namespace: 'default', clusterName: 'demo', machineUid: 'cp-0' }, 'i-0123456789abcdef0');
+      expect(secrets.tagsOf(secretOf('cp-0'))).not.toHaveProperty(['clusterless.dev/instance-arn']);
+    }
+  });
+
+  it('is no error to bind once the node fetched and deleted the secret', async () => {
+    const b = new KubeadmBootstrapper({ secrets, clock, instanceArnPrefix: ARN_PREFIX });
+    await expect(b.bindToInstance({ namespace: 'default', clusterName: 'demo', machineUid: 'gone' }, 'i-0123456789abcdef0')).resolves.toBeUndefined();
+    expect(secrets.names()).toEqual([]);
+  });
+});

@@ -4,7 +4,9 @@ import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { initialisesControlPlane, joiningMachines, KubeadmBootstrapper } from '../../../functions/bootstrap/index.js';
-import { workloadDepsFromEnvironment } from '../../../functions/handlers/task-deps.js';
+import { bootstrapperFromEnvironment, instanceArnPrefixFromEnvironment, nodeInstanceProfilesFromEnvironment } from '../../../functions/handlers/bootstrap-deps.js';
+import { taskDepsFromEnvironment, workloadDepsFromEnvironment } from '../../../functions/handlers/task-deps.js';
+import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
 import { noWorkloadsDrainer, NodeReaderUnavailableError } from '../../../functions/ports.js';
@@ -57,7 +59,7 @@ describe('the AWS host (task-deps)', () => {
   const store = new MemoryStore();
 
   it('bootstraps with Secrets Manager and reads and drains nodes through the cluster CA when told the secrets key', async () => {
-    const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1' }, store, silentLogger);
+    const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1', INSTALLATION_ID: 'test-installation' }, store, silentLogger);
     expect(deps.bootstrap).toBeInstanceOf(KubeadmBootstrapper);
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
     expect(deps.loadBalancer).toBeDefined();
@@ -70,5 +72,39 @@ describe('the AWS host (task-deps)', () => {
     expect(deps.bootstrap).toBeUndefined();
     expect(deps.drainer).toBe(noWorkloadsDrainer);
     await expect(deps.nodes.listNodes('default', 'c')).rejects.toBeInstanceOf(NodeReaderUnavailableError);
+  });
+});
+
+describe('the installation on the AWS host (task-deps, bootstrap-deps)', () => {
+  const base = { TABLE_NAME: 't', AWS_REGION: 'us-east-1' };
+
+  it('refuses to start a task without INSTALLATION_ID, saying which variable is missing', () => {
+    expect(() => taskDepsFromEnvironment(base)).toThrow(/INSTALLATION_ID is not set/);
+  });
+
+  it.each([
+    { name: 'an INSTALLATION_ID that is no installation id', env: { INSTALLATION_ID: 'not valid!' }, error: /INSTALLATION_ID is "not valid!"/ },
+    { name: 'NODE_INSTANCE_PROFILES that is not JSON', env: { INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: '{' }, error: /NODE_INSTANCE_PROFILES is not JSON/ },
+    { name: 'NODE_INSTANCE_PROFILES naming an unknown role', env: { INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: '{"admin":"arn:aws:iam::1:instance-profile/a"}' }, error: /unknown role "admin"/ },
+  ])('refuses to start a task with $name', ({ env, error }) => {
+    expect(() => taskDepsFromEnvironment({ ...base, ...env })).toThrow(error);
+  });
+
+  it("builds the EC2 provider for the installation, with the node roles' instance profiles", () => {
+    const profiles = { 'control-plane': 'arn:aws:iam::123456789012:instance-profile/cp', worker: 'arn:aws:iam::123456789012:instance-profile/w' };
+    const deps = taskDepsFromEnvironment({ ...base, INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: JSON.stringify(profiles) });
+    expect(deps.provider).toBeInstanceOf(Ec2MachineProvider);
+    expect((deps.provider as Ec2MachineProvider).installationId).toBe('install-1');
+    expect(nodeInstanceProfilesFromEnvironment({ NODE_INSTANCE_PROFILES: JSON.stringify(profiles) })).toEqual(profiles);
+  });
+
+  it('refuses to build the bootstrap without INSTALLATION_ID when it has the secrets key', () => {
+    expect(() => bootstrapperFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k' })).toThrow(/INSTALLATION_ID is not set/);
+  });
+
+  it('takes the instance ARN prefix the stack sets, and refuses one of another shape', () => {
+    expect(instanceArnPrefixFromEnvironment({ INSTANCE_ARN_PREFIX: 'arn:aws:ec2:us-east-1:123456789012:instance/' })).toBe('arn:aws:ec2:us-east-1:123456789012:instance/');
+    expect(instanceArnPrefixFromEnvironment({})).toBeUndefined();
+    expect(() => instanceArnPrefixFromEnvironment({ INSTANCE_ARN_PREFIX: 'arn:aws:ec2:us-east-1:123456789012:instance' })).toThrow(/INSTANCE_ARN_PREFIX/);
   });
 });

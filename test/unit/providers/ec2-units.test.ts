@@ -69,7 +69,7 @@ describe('attemptToken', () => {
 });
 
 describe('machineTags', () => {
-  it('tags cluster, machine uid, name and role, kubernetes ownership and the additional tags, which cannot override ours but may set Name', () => {
+  it('tags installation, cluster, machine uid, name and role, kubernetes ownership and the additional tags, which cannot override ours but may set Name', () => {
     const spec = simSpec({
       namespace: 'team-a',
       clusterName: 'prod',
@@ -77,7 +77,8 @@ describe('machineTags', () => {
       machineUid: 'uid-1',
       machineClass: { aws: { instanceTypes: ['m7g.large'], ami: 'ami-0123456789abcdef0', additionalTags: { 'cost-center': '42', Name: 'custom' } } },
     });
-    expect(machineTags(spec)).toEqual({
+    expect(machineTags(spec, 'install-1')).toEqual({
+      'clusterless.dev/installation': 'install-1',
       'clusterless.dev/cluster': 'team-a/prod',
       'clusterless.dev/machine-uid': 'uid-1',
       'clusterless.dev/machine-name': 'prod-md-x',
@@ -86,6 +87,6 @@ describe('machineTags', () => {
       'cost-center': '42',
       Name: 'custom',
     });
-    expect(machineTags({ ...spec, machineClass: { aws: { ...spec.machineClass.aws!, additionalTags: {} } } }).Name).toBe('prod-md-x');
+    expect(machineTags({ ...spec, machineClass: { aws: { ...spec.machineClass.aws!, additionalTags: {} } } }, 'install-1').Name).toBe('prod-md-x');
   });
 });

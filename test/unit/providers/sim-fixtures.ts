@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { clusterProvider } from '../../../functions/api/cluster.js';
 import { machineClassSpec } from '../../../functions/api/machine-class.js';
-import { SimCloud, type SimCloudOptions } from '../../../functions/adapters/sim/sim-cloud.js';
+import { DEFAULT_SIM_INSTANCE_TYPE, SimCloud, type SimCloudOptions } from '../../../functions/adapters/sim/sim-cloud.js';
 import { SimMachineProvider } from '../../../functions/adapters/sim/sim-machine-provider.js';
 import type { LaunchSpec } from '../../../functions/ports.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -48,12 +48,14 @@ export function newSim(options: Partial<SimCloudOptions> = {}): { clock: FakeClo
 }
 
 export async function simHarness(): Promise<ProviderHarness> {
-  const { clock, provider } = newSim();
+  const { clock, cloud, provider } = newSim();
   let clusters = 0;
   return {
     provider,
     zones: ZONES,
     scheme: 'sim',
+    instanceTypes: [DEFAULT_SIM_INSTANCE_TYPE],
+    otherInstallation: () => new SimMachineProvider(cloud, { installationId: `other-${randomUUID()}` }),
     newCluster: (namespace = 'default') => ({ namespace, clusterName: `c${++clusters}` }),
     launchSpec: (cluster, machine) => simSpec({ ...cluster, ...machine }),
     settle: async () => clock.advance(60),

@@ -40,7 +40,7 @@ describe('SimulatedNodes', () => {
   it('falls back to when it first saw the instance running when there is no launchTime', async () => {
     const clock = new FakeClock();
     const instance: InstanceFact = { machineUid: 'u', instanceId: 'i-1', providerID: 'x:///z/i-1', state: 'running' };
-    const provider: MachineProvider = { create: async () => instance, describe: async () => [instance], delete: async () => {} };
+    const provider: MachineProvider = { create: async () => instance, describe: async () => [instance], delete: async () => ({ refused: [] }) };
     const nodes = new SimulatedNodes({ provider, clock, readySeconds: 5 });
     expect(ready((await nodes.listNodes('default', 'c1'))[0])?.status).toBe('False');
     clock.advance(5);
@@ -56,7 +56,7 @@ describe('SimulatedNodes', () => {
   ])('an instance $state has $nodes node(s), never Ready', async ({ state, nodes: count }) => {
     const clock = new FakeClock();
     const instance: InstanceFact = { machineUid: 'u', instanceId: 'i-1', providerID: 'x:///z/i-1', state, launchTime: '2025-01-01T00:00:00Z' };
-    const provider: MachineProvider = { create: async () => instance, describe: async () => [instance], delete: async () => {} };
+    const provider: MachineProvider = { create: async () => instance, describe: async () => [instance], delete: async () => ({ refused: [] }) };
     const listed = await new SimulatedNodes({ provider, clock }).listNodes('default', 'c1');
     expect(listed).toHaveLength(count);
     for (const n of listed) expect(ready(n)?.status).toBe('Unknown');

@@ -307,6 +307,58 @@ describe('Machine deletion', () => {
     expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: mm.metadata.name }), providerID: `sim:///zone/${mm.metadata.name}` }]);
   });
 
+  // A Machine's status (nodeRef, infrastructure) and spec.providerID are anyone's to write who may write the
+  // Machine: the deletion acts only on the instance found by the machine's uid tag, and on that instance's node.
+  it('does not drain the node a forged nodeRef names: it terminates its own instance', () => {
+    // Prepare: w1's status names w2's node; w1's own instance has no node.
+    const m = machine('w1', { deleting: true });
+    m.status = { ...m.status, nodeRef: { name: 'node-w2' } };
+    const w2 = machine('w2');
+    // Act
+    const plan = planMachine(m, { instances: [instance(m), instance(w2)], nodes: [node(w2)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'w1' }), providerID: 'sim:///zone/w1' }]);
+  });
+
+  it('does not drain the node a forged spec.providerID names, nor terminate its instance', () => {
+    // Prepare: w1's spec names w2's instance (and so its node).
+    const m = machine('w1', { deleting: true });
+    const w2 = machine('w2');
+    const forged = { ...m, spec: { ...m.spec, providerID: w2.spec.providerID } };
+    // Act
+    const plan = planMachine(forged, { instances: [instance(m), instance(w2)], nodes: [node(w2)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'w1' }), providerID: 'sim:///zone/w1' }]);
+  });
+
+  it("completes once its own instance is gone, though spec.providerID names another machine's live instance", () => {
+    const m = machine('w1', { deleting: true });
+    const w2 = machine('w2');
+    const forged = { ...m, spec: { ...m.spec, providerID: w2.spec.providerID } };
+    const plan = planMachine(forged, { instances: [instance(m, 'terminated'), instance(w2)], nodes: [node(w2)] }, T0, { cluster: cluster() });
+    expect(plan.actions).toEqual([]);
+    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ name: 'w1' }), finalizer: Finalizers.machine });
+  });
+
+  it('waits to read the node before draining it when the workload cluster cannot be read, within the drain timeout', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true, drainTimeout: 300 });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason: 'DrainingNode' });
+    expect(plan.requeueAfterSeconds).toBe(300);
+  });
+
+  it('removes no etcd member named by a forged nodeRef of a control-plane machine', () => {
+    const m = cpMachine('cp-1', { deleting: true });
+    m.status = { ...m.status, nodeRef: { name: 'node-cp-2' } };
+    const other = cpMachine('cp-2');
+    const plan = planMachine(m, { instances: [instance(m), instance(other)], nodes: [node(other)] }, T0, { cluster: cluster(), controlPlane: controlPlane() });
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1' }]);
+  });
+
   it('waits while the instance shuts down', () => {
     // Prepare
     const m = machine('w1', { deleting: true });
