@@ -98,14 +98,48 @@ const UNGUARDED_ATTEMPTS = 5;
 
 const resourceNotFound = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
 
+/**
+ * The segments of a path in canonical form. Anything else is refused with the canonical form named, so that
+ * a policy written on API Gateway paths (IAM, resource policies) and the router always read a path the same
+ * way: no empty segment (`//`, a trailing slash), no `.` or `..`, and no percent-encoding, which no name needs
+ * (names and namespaces are DNS labels, and so is every other segment of a route).
+ */
 function segmentsOf(path: string): string[] {
-  const trimmed = path.split('?')[0]!.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') return [];
-  try {
-    return trimmed.split('/').map((s) => decodeURIComponent(s));
-  } catch {
-    throw badRequest(`the path ${path} is not validly percent-encoded`);
+  const raw = path.split('?')[0]!;
+  if (raw === '' || raw === '/') return [];
+  const segments = (raw.startsWith('/') ? raw.slice(1) : raw).split('/');
+  const problem = segments.some((s) => s === '' || s === '.' || s === '..')
+    ? 'empty, "." or ".." segments'
+    : segments.some((s) => s.includes('%'))
+      ? 'percent-encoded characters (names are DNS labels and need none)'
+      : !raw.startsWith('/')
+        ? 'no leading slash'
+        : undefined;
+  if (problem === undefined) return segments;
+  throw badRequest(`the path ${shownPath(raw)} is not in canonical form: it has ${problem}; send ${shownPath(canonicalPath(segments))}`);
+}
+
+/** What a client most likely meant: dot segments resolved (RFC 3986 section 5.2.4), empty ones dropped, escapes decoded. */
+function canonicalPath(segments: readonly string[]): string {
+  const out: string[] = [];
+  for (const s of segments) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(s);
+    } catch {
+      decoded = s; // not validly percent-encoded: shown as sent
+    }
+    if (decoded === '' || decoded === '.') continue;
+    if (decoded === '..') out.pop();
+    else out.push(decoded);
   }
+  return `/${out.join('/')}`;
+}
+
+/** A path in a message: JSON-quoted when it holds characters a terminal or log would mangle, and never huge. */
+function shownPath(p: string): string {
+  const cut = p.length > 300 ? `${p.slice(0, 300)}...` : p;
+  return /^[\x21-\x7e]*$/.test(cut) ? cut : JSON.stringify(cut);
 }
 
 function route(path: string): Route {

@@ -64,7 +64,7 @@ const cases: Case[] = [
   { name: 'status of a missing object', method: 'GET', path: ns('default', 'machinedeployments', 'md9', 'status'), code: 404, reason: 'NotFound' },
   { name: 'status patch of a missing object', method: 'PATCH', path: ns('default', 'machinedeployments', 'md9', 'status'), body: { status: {} }, code: 404, reason: 'NotFound' },
   { name: 'rollback of a missing deployment', method: 'POST', path: ns('default', 'machinedeployments', 'md9', 'rollback'), body: { toRevision: 0 }, code: 404, reason: 'NotFound' },
-  { name: 'a name no object can have', method: 'GET', path: ns('default', 'machinedeployments', 'UPPER%23case'), code: 404, reason: 'NotFound' },
+  { name: 'a name no object can have', method: 'GET', path: ns('default', 'machinedeployments', 'UPPER_case'), code: 404, reason: 'NotFound' },
   { name: 'an unknown resource', method: 'GET', path: ns('default', 'pods'), code: 404, reason: 'NotFound' },
   { name: 'an unknown subresource', method: 'GET', path: `${MD}/scale`, code: 404, reason: 'NotFound' },
   { name: 'rollback of a kind without rollouts', method: 'POST', path: ns('default', 'clusters', 'c1', 'rollback'), body: { toRevision: 0 }, code: 404, reason: 'NotFound' },

@@ -194,9 +194,40 @@ describe('get and list', () => {
     expect(res.json.items.map((o: any) => o.metadata.name)).toEqual(['md3']);
   });
 
-  it('ignores a trailing slash', async () => {
-    const res = await a.call('GET', `${MDS}/`);
-    expect(res.json.items).toHaveLength(2);
+});
+
+describe('canonical paths', () => {
+  const a = api();
+  beforeEach(async () => {
+    if ((await a.snapshot()).length) return;
+    await a.create(machineDeployment());
+  });
+
+  // IAM policies on API Gateway match the path as sent; the router must never read one path as another.
+  it.each([
+    { name: 'a trailing slash', path: `${MDS}/`, canonical: MDS },
+    { name: 'an empty segment', path: `${BASE}/namespaces/default//machinedeployments`, canonical: MDS },
+    { name: 'a leading double slash', path: `/${MDS}`, canonical: MDS },
+    { name: 'a "." segment', path: `${BASE}/namespaces/default/./machinedeployments`, canonical: MDS },
+    { name: 'a ".." segment that climbs into another namespace', path: `${BASE}/namespaces/team-a/../default/machinedeployments/md1`, canonical: MD },
+    { name: 'a percent-encoded name', path: `${MDS}/%6dd1`, canonical: MD },
+    { name: 'a percent-encoded slash', path: `${BASE}/namespaces/default%2Fmachinedeployments`, canonical: MDS },
+    { name: 'a percent-encoded dot segment', path: `${BASE}/namespaces/x/%2e%2e/default/machinedeployments`, canonical: MDS },
+    { name: 'a trailing slash on /healthz', path: '/healthz/', canonical: '/healthz' },
+  ])('refuses $name with 400 naming the canonical path, on reads and writes alike', async ({ path, canonical }) => {
+    const before = await a.snapshot();
+    for (const [method, body] of [['GET', undefined], ['DELETE', undefined], ['PATCH', { spec: { replicas: 9 } }]] as const) {
+      const res = await a.call(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(res.json).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+      expect(res.json.message).toContain(`send ${canonical}`);
+    }
+    expect(await a.snapshot()).toEqual(before);
+  });
+
+  it('serves the canonical form of those paths', async () => {
+    expect((await a.call('GET', MD)).status).toBe(200);
+    expect((await a.call('GET', MDS)).json.items).toHaveLength(1);
   });
 });
 
