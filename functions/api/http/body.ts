@@ -24,15 +24,20 @@ export function checkSize(body: string): void {
 }
 
 /**
- * Parses the body of a create or replace: JSON, or YAML when the content type says so. A body without a
- * content type is read as JSON (what curl users send with -H omitted is refused as form data instead).
- * The result must be one object.
+ * The format of a create, replace, status replace, rollback or DELETE body: JSON, or YAML when the content type
+ * says so. A body must say what it is: without a Content-Type it is refused (415) rather than sniffed, so that
+ * a web page cannot post a form (or a bare fetch) at the API and have it read as JSON.
  */
-export function parseObjectBody(body: string | undefined, contentType: string | undefined): Record<string, unknown> {
+export function objectBodyFormat(contentType: string | undefined): 'json' | 'yaml' {
   const type = mediaType(contentType);
-  if (type !== undefined && type !== JSON_TYPE && !isYaml(type))
-    throw unsupportedMediaType(type, [JSON_TYPE, ...YAML_TYPES]);
-  return requireObject(isYaml(type) ? parseYaml(body ?? '') : parseJson(body ?? ''));
+  if (type === JSON_TYPE) return 'json';
+  if (isYaml(type)) return 'yaml';
+  throw unsupportedMediaType(type, [JSON_TYPE, ...YAML_TYPES]);
+}
+
+/** Parses the body of a create or replace (see objectBodyFormat). The result must be one object. */
+export function parseObjectBody(body: string | undefined, contentType: string | undefined): Record<string, unknown> {
+  return requireObject(objectBodyFormat(contentType) === 'yaml' ? parseYaml(body ?? '') : parseJson(body ?? ''));
 }
 
 /** Deeper than any field of any kind: past it a body is refused before any recursive code walks it. */

@@ -6,7 +6,7 @@ import type { MachineDeployment } from '../machine-deployment.js';
 import type { MachineSet } from '../machine-set.js';
 import { openApiDocument } from '../openapi.js';
 import { validateUpdate, validateCreate } from '../validate.js';
-import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, parseJson, parseObjectBody, requireObject, serialize, wantsYaml } from './body.js';
+import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, objectBodyFormat, parseJson, parseObjectBody, requireObject, serialize, wantsYaml } from './body.js';
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { rollbackTarget } from './rollback.js';
@@ -394,7 +394,7 @@ async function replace(key: Key, ctx: Ctx): Promise<ApiObject> {
 function parsePatch(ctx: Ctx): Record<string, unknown> {
   const type = mediaType(ctx.headers['content-type']);
   if (type !== MERGE_PATCH_TYPE && type !== JSON_TYPE)
-    throw unsupportedMediaType(type ?? 'none', [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`]);
+    throw unsupportedMediaType(type, [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`]);
   return requireObject(parseJson(ctx.req.body ?? ''));
 }
 
@@ -459,7 +459,10 @@ async function remove(key: Key, ctx: Ctx): Promise<ApiObject | Status> {
  * into the deployment, as `kubectl rollout undo` does; the rollout then proceeds as for any template change.
  */
 async function rollback(key: Key, ctx: Ctx): Promise<ApiObject> {
-  const body = parseObjectBody(ctx.req.body, ctx.headers['content-type']);
+  // An empty body is {} (the previous revision), as `kubectl rollout undo` means it; the content type is
+  // still required, so that a bodiless cross-site POST cannot roll a deployment back.
+  objectBodyFormat(ctx.headers['content-type']);
+  const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
   const causes: FieldCause[] = Object.keys(body)
     .filter((k) => k !== 'toRevision')
     .map((k) => ({ field: k, reason: 'FieldValueNotSupported', message: `unknown field "${k}"` }));

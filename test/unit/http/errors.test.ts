@@ -16,7 +16,7 @@ interface Case {
   method: string;
   path: string | ((a: Api) => string);
   body?: unknown | ((a: Api, current: any) => unknown);
-  headers?: Record<string, string>;
+  headers?: Record<string, string | undefined>;
   query?: Record<string, string>;
   code: number;
   reason: string;
@@ -108,6 +108,15 @@ const cases: Case[] = [
   { name: 'a strategic merge patch', method: 'PATCH', path: MD, body: { spec: { replicas: 5 } }, headers: { 'content-type': 'application/strategic-merge-patch+json' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a server-side apply patch', method: 'PATCH', path: MD, body: 'spec: {replicas: 5}', headers: { 'content-type': 'application/apply-patch+yaml' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a patch without a content type', method: 'PATCH', path: MD, body: { spec: { replicas: 5 } }, headers: { 'content-type': '' }, code: 415, reason: 'UnsupportedMediaType' },
+  // A body must say what it is: nothing is sniffed, so a web page cannot post a form or a bare fetch at the API.
+  { name: 'a create without a content type', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType', message: /no Content-Type/ },
+  { name: 'a create with an empty content type', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), headers: { 'content-type': '' }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a replace without a content type', method: 'PUT', path: MD, body: (_a: Api, cur: any) => ({ ...cur, spec: { ...cur.spec, replicas: 9 } }), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a status replace without a content type', method: 'PUT', path: `${MD}/status`, body: (_a: Api, cur: any) => ({ ...cur, status: { replicas: 1 } }), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a DELETE with a body and no content type', method: 'DELETE', path: MD, body: { preconditions: {} }, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a rollback without a content type', method: 'POST', path: `${MD}/rollback`, body: { toRevision: 0 }, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a rollback with no body and no content type', method: 'POST', path: `${MD}/rollback`, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a rollback posted as a form', method: 'POST', path: `${MD}/rollback`, body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' }, code: 415, reason: 'UnsupportedMediaType' },
   // 405 MethodNotAllowed
   { name: 'PUT on a collection', method: 'PUT', path: ns('default', 'clusters'), body: cluster('c2'), code: 405, reason: 'MethodNotAllowed' },
   { name: 'DELETE of a whole collection', method: 'DELETE', path: ns('default', 'machinedeployments'), code: 405, reason: 'MethodNotAllowed' },
