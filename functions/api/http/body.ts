@@ -112,8 +112,9 @@ export function wantsYaml(accept: string | undefined): boolean {
   return false;
 }
 
-export function serialize(value: unknown, yaml: boolean): { contentType: string; body: string } {
+/** `pretty`: JSON indented by two spaces, as kube-apiserver writes it for `?pretty=true` (YAML is always indented). */
+export function serialize(value: unknown, yaml: boolean, pretty = false): { contentType: string; body: string } {
   return yaml
     ? { contentType: 'application/yaml', body: stringify(value) }
-    : { contentType: JSON_TYPE, body: JSON.stringify(value) };
+    : { contentType: JSON_TYPE, body: pretty ? `${JSON.stringify(value, null, 2)}\n` : JSON.stringify(value) };
 }

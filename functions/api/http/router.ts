@@ -10,6 +10,7 @@ import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, objectBodyFormat, parseJson, pa
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { rollbackTarget } from './rollback.js';
+import { checkQuery } from './query.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   ApiError,
@@ -182,6 +183,7 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
   const yaml = wantsYaml(headers['accept']);
+  let pretty = false;
   try {
     const r = route(req.path);
     const method = req.method.toUpperCase();
@@ -190,13 +192,14 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       res.headers['allow'] = ALLOWED[r.type].join(', ');
       return res;
     }
+    pretty = checkQuery(method, req.query ?? {}).pretty;
     const ctx: Ctx = { req, headers, method, store: deps.store };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
-    return respond(status, value, yaml);
+    return respond(status, value, yaml, pretty);
   } catch (err) {
-    return statusResponse(toApiError(err, deps).status, yaml);
+    return statusResponse(toApiError(err, deps).status, yaml, pretty);
   }
 }
 
@@ -499,14 +502,14 @@ function toApiError(err: unknown, deps: RouterDeps): ApiError {
   return internalError();
 }
 
-function respond(status: number, value: unknown, yaml: boolean): HttpResponse {
-  const s = serialize(value, yaml);
+function respond(status: number, value: unknown, yaml: boolean, pretty = false): HttpResponse {
+  const s = serialize(value, yaml, pretty);
   return { status, headers: { 'content-type': s.contentType }, body: s.body };
 }
 
 /** A Status as a response; hosts use it for refusals they make before the router runs (413 while reading). */
-export function statusResponse(status: Status, yaml = false): HttpResponse {
-  const res = respond(status.code, status, yaml);
+export function statusResponse(status: Status, yaml = false, pretty = false): HttpResponse {
+  const res = respond(status.code, status, yaml, pretty);
   if (status.details?.retryAfterSeconds) res.headers['retry-after'] = String(status.details.retryAfterSeconds);
   return res;
 }
