@@ -144,6 +144,8 @@ describe('hostile bodies, one by one', () => {
     { name: 'JSON arrays nested 100,000 levels', body: nestedJson(100_000), type: 'application/json' },
     { name: 'JSON objects nested 20,000 levels in spec', body: `{"apiVersion":"clusterless.dev/v1alpha1","kind":"Cluster","metadata":{"name":"deep"},"spec":${nestedJson(20_000, '{"a":', '}', '1')}}`, type: 'application/json' },
     { name: 'a YAML document nested 10,000 flow levels', body: `spec: ${nestedJson(10_000)}`, type: 'application/yaml' },
+    { name: 'a YAML document nested 130,000 flow levels', body: `spec: ${nestedJson(130_000)}`, type: 'application/yaml' },
+    { name: 'YAML block sequences nested 120,000 levels on one line', body: `${'- '.repeat(120_000)}a\n`, type: 'application/yaml' },
   ])('refuses $name with a 4xx Status on POST, PUT and PATCH, and stores nothing', async ({ body, type }) => {
     for (const [m, p] of [
       ['POST', `${PREFIX}/clusters`],
