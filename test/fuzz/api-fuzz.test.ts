@@ -187,6 +187,8 @@ describe('hostile bodies, one by one', () => {
     { name: 'a fraction', text: '{"spec":{"replicas":1.5}}' },
     { name: '"NaN" as a string', text: '{"spec":{"replicas":"NaN"}}' },
     { name: 'a negative number', text: '{"spec":{"replicas":-1}}' },
+    { name: '2^31 (past int32)', text: '{"spec":{"replicas":2147483648}}' },
+    { name: 'a million (past the installation limit of 1000)', text: '{"spec":{"replicas":1000000}}' },
   ])('refuses replicas of $name with 422 and changes nothing', async ({ text }) => {
     const before = await snapshot(store);
     const res = await send({ method: 'PATCH', path: `${PREFIX}/machinedeployments/c1-md`, query: {}, headers: { 'content-type': 'application/merge-patch+json' }, body: text });

@@ -10,6 +10,7 @@ import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, objectBodyFormat, parseJson, pa
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { rollbackTarget } from './rollback.js';
+import { replicaLimitCauses, type ApiLimits } from './limits.js';
 import { checkQuery } from './query.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -66,6 +67,8 @@ export interface RouterDeps {
   kubeconfig?: (namespace: string, clusterName: string) => Promise<string | undefined>;
   /** Told about every error that became a 500, so the host can log it. */
   onInternalError?(err: unknown): void;
+  /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
+  limits?: ApiLimits;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
@@ -193,7 +196,7 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       return res;
     }
     pretty = checkQuery(method, req.query ?? {}).pretty;
-    const ctx: Ctx = { req, headers, method, store: deps.store };
+    const ctx: Ctx = { req, headers, method, store: deps.store, limits: deps.limits };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
@@ -208,6 +211,7 @@ interface Ctx {
   headers: Record<string, string | undefined>;
   method: string;
   store: Store;
+  limits: ApiLimits | undefined;
 }
 
 async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
@@ -319,6 +323,8 @@ async function create(def: KindDef, namespace: string, ctx: Ctx): Promise<ApiObj
   const { status: _status, ...rest } = body;
   const v = validateCreate(meta ? { ...rest, metadata: clientMeta } : rest);
   if (!v.ok) throw invalid(def.kind, nameOf(body), v.causes);
+  const overLimit = replicaLimitCauses(v.object, undefined, ctx.limits);
+  if (overLimit.length) throw invalid(def.kind, nameOf(body), overLimit);
   const obj = withFinalizer(v.object, def);
   try {
     return await ctx.store.create(obj);
@@ -366,8 +372,18 @@ function withResourceVersion<T extends ApiObject>(obj: T, resourceVersion: strin
   return { ...obj, metadata: { ...obj.metadata, resourceVersion } };
 }
 
-/** Validates `candidate` as a replacement of `old`; status always stays the stored one on these writes. */
-function validated(key: Key, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
+/**
+ * Validates `candidate` as a replacement of `old` (replace, merge patch, rollback), then holds it to the
+ * installation's limits; status always stays the stored one on these writes.
+ */
+function validated(key: Key, ctx: Ctx, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
+  const obj = parsedUpdate(key, old, candidate, ignore);
+  const overLimit = replicaLimitCauses(obj, old, ctx.limits);
+  if (overLimit.length) throw invalid(key.def.kind, key.name, overLimit);
+  return obj;
+}
+
+function parsedUpdate(key: Key, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
   const { status: _s, ...rest } = candidate;
   const next = old.status === undefined ? rest : { ...rest, status: old.status };
   const v = validateUpdate(old, next);
@@ -389,7 +405,7 @@ async function replace(key: Key, ctx: Ctx): Promise<ApiObject> {
     const meta = body['metadata'];
     if (isPlainObject(meta) && meta['finalizers'] === undefined && old.metadata.finalizers)
       candidate = { ...body, metadata: { ...meta, finalizers: old.metadata.finalizers } };
-    return ctx.store.update(withResourceVersion(validated(key, old, candidate), rv));
+    return ctx.store.update(withResourceVersion(validated(key, ctx, old, candidate), rv));
   });
 }
 
@@ -406,7 +422,7 @@ async function patch(key: Key, ctx: Ctx): Promise<ApiObject> {
   return readModifyWrite(key, ctx, resourceVersionOf(p), (old, rv) => {
     const merged = mergePatch(old, p);
     if (!isPlainObject(merged)) throw badRequest('the patch must be an object');
-    return ctx.store.update(withResourceVersion(validated(key, old, merged), rv));
+    return ctx.store.update(withResourceVersion(validated(key, ctx, old, merged), rv));
   });
 }
 
@@ -487,7 +503,7 @@ async function rollback(key: Key, ctx: Ctx): Promise<ApiObject> {
     // Note: going back to the revision that ran before an upgrade is what undo is for, so the "no
     // downgrade" rule of ordinary updates does not apply here; every other rule does.
     const isDowngrade = (c: FieldCause) => c.field === 'spec.template.spec.version' && c.reason === 'FieldValueForbidden';
-    return ctx.store.update(withResourceVersion(validated(key, old, candidate, isDowngrade), rv));
+    return ctx.store.update(withResourceVersion(validated(key, ctx, old, candidate, isDowngrade), rv));
   });
 }
 
