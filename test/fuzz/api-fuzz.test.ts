@@ -123,7 +123,10 @@ describe('the HTTP API under fuzzed input', () => {
         method,
         path,
         accept,
-        fc.dictionary(fc.constantFrom('labelSelector', 'fieldSelector', 'watch', 'limit'), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('a=b', 'a in (b,c)', '!a', 'metadata.name=c1', 'spec.x==1', 'a,,b', '=', 'a notin ()'))),
+        fc.dictionary(
+          fc.constantFrom('labelSelector', 'fieldSelector', 'watch', 'limit', 'continue', 'pretty', 'dryRun', 'fieldManager', 'fieldValidation'),
+          fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('a=b', 'a in (b,c)', '!a', 'metadata.name=c1', 'spec.x==1', 'a,,b', '=', 'a notin ()', '1', '-1', '1001', 'true', 'Strict', 'eyJ2IjoxfQ', 'eyJ2IjowfQ')),
+        ),
         async (m, p, acc, query) => {
           // Only reads and refusals here: an accepted DELETE of the fixtures would starve the other properties.
           if (m.toUpperCase() === 'DELETE' && /\/(c1|c1-md|c1-cp|c1-class|c1-workers)$/.test(p)) return;

@@ -1,4 +1,12 @@
-import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError, type Store } from '../../ports.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  ExpiredContinueTokenError,
+  InvalidContinueTokenError,
+  NotFoundError,
+  StoreUnavailableError,
+  type Store,
+} from '../../ports.js';
 import { API_VERSION, DNS1123_LABEL, GROUP, VERSION, selectorMatches } from '../common.js';
 import { jsonEqual, type ApiObject, type FieldCause, type KindDef } from '../kind.js';
 import { kindByName, kindByPlural } from '../kinds.js';
@@ -11,6 +19,7 @@ import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { rollbackTarget } from './rollback.js';
 import { replicaLimitCauses, type ApiLimits } from './limits.js';
+import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkQuery } from './query.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -196,7 +205,7 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       return res;
     }
     pretty = checkQuery(method, req.query ?? {}).pretty;
-    const ctx: Ctx = { req, headers, method, store: deps.store, limits: deps.limits };
+    const ctx: Ctx = { req, headers, method, store: deps.store, limits: deps.limits, format: { yaml, pretty } };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
@@ -212,6 +221,8 @@ interface Ctx {
   method: string;
   store: Store;
   limits: ApiLimits | undefined;
+  /** How the response is written (lists measure their items in it). */
+  format: { yaml: boolean; pretty: boolean };
 }
 
 async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
@@ -272,14 +283,26 @@ async function getOrThrow(key: Key, store: Store): Promise<ApiObject> {
   return obj;
 }
 
+/**
+ * One page of a list: `limit` (default 500, at most 1000) and `continue`, selectors applied while paging (a page
+ * may hold fewer than the limit), cut early so that the response fits Lambda's payload; `metadata.continue`
+ * while more remain. No remainingItemCount: DynamoDB cannot count what is left without reading it.
+ */
 async function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
-  const { labelSelector, fieldSelector } = ctx.req.query ?? {};
+  const { labelSelector, fieldSelector, limit, continue: token } = ctx.req.query ?? {};
   const selector = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
   const fields = fieldSelector === undefined ? undefined : parseFieldSelector(fieldSelector);
+  const pageSize = listLimit(limit);
+  const empty = { apiVersion: API_VERSION, kind: `${def.kind}List`, metadata: {}, items: [] as ApiObject[] };
   // A namespace that validation would refuse holds nothing; no need to ask the store.
-  const all = namespace !== undefined && !isName(namespace) ? [] : await ctx.store.list(kindName(def), namespace);
-  const items = all.filter((o) => (!selector || selectorMatches(selector, o.metadata.labels)) && (!fields || fields(o)));
-  return { apiVersion: API_VERSION, kind: `${def.kind}List`, metadata: {}, items };
+  if (namespace !== undefined && !isName(namespace)) return empty;
+  const page = await ctx.store.listPage(kindName(def), namespace, {
+    limit: pageSize,
+    ...(token ? { continue: token } : {}),
+    ...(selector || fields ? { filter: (o: ApiObject) => (!selector || selectorMatches(selector, o.metadata.labels)) && (!fields || fields(o)) } : {}),
+    budget: { maxBytes: LIST_BYTE_BUDGET, sizeOf: (o) => listItemBytes(o, ctx.format) },
+  });
+  return { ...empty, metadata: page.continue ? { continue: page.continue } : {}, items: page.items };
 }
 
 const kindName = (def: KindDef) => def.kind as Parameters<Store['get']>[0];
@@ -514,6 +537,8 @@ function toApiError(err: unknown, deps: RouterDeps): ApiError {
   if (err instanceof AlreadyExistsError) return alreadyExists(pluralOf(err.key.kind), err.key.name);
   if (err instanceof ConflictError) return conflict(pluralOf(err.key.kind), err.key.name, err.current?.metadata.resourceVersion);
   if (err instanceof StoreUnavailableError) return unavailable();
+  if (err instanceof InvalidContinueTokenError) return badRequest(err.message);
+  if (err instanceof ExpiredContinueTokenError) return new ApiError('Expired', err.message);
   deps.onInternalError?.(err);
   return internalError();
 }

@@ -11,6 +11,7 @@ export type StatusReason =
   | 'NotAcceptable'
   | 'AlreadyExists'
   | 'Conflict'
+  | 'Expired'
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
   | 'Invalid'
@@ -54,6 +55,7 @@ const CODES: Record<StatusReason, number> = {
   NotAcceptable: 406,
   AlreadyExists: 409,
   Conflict: 409,
+  Expired: 410,
   RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,

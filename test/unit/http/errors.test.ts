@@ -96,6 +96,12 @@ const cases: Case[] = [
   { name: 'a body of another API version', method: 'POST', path: ns('default', 'clusters'), body: { ...cluster('c2'), apiVersion: 'cluster.x-k8s.io/v1beta1' }, code: 400, reason: 'BadRequest' },
   { name: 'a label selector that does not parse', method: 'GET', path: ns('default', 'machinedeployments'), query: { labelSelector: 'a=b=c' }, code: 400, reason: 'BadRequest' },
   { name: 'a field selector on an unsupported field', method: 'GET', path: `${BASE}/machinedeployments`, query: { fieldSelector: 'spec.replicas=3' }, code: 400, reason: 'BadRequest' },
+  { name: 'a limit that is not a number', method: 'GET', path: ns('default', 'machinedeployments'), query: { limit: 'ten' }, code: 400, reason: 'BadRequest', message: /"limit"/ },
+  { name: 'a continue token that is not one', method: 'GET', path: ns('default', 'machinedeployments'), query: { continue: 'not-a-token' }, code: 400, reason: 'BadRequest', message: /continue/ },
+  { name: 'a continue token of another kind', method: 'GET', path: ns('default', 'clusters'), query: { continue: Buffer.from(JSON.stringify({ v: 1, kind: 'MachineDeployment', namespace: 'default', after: ['default', 'md1'] })).toString('base64url') }, code: 400, reason: 'BadRequest', message: /another list/ },
+  { name: 'a continue token of another namespace', method: 'GET', path: ns('team-b', 'machinedeployments'), query: { continue: Buffer.from(JSON.stringify({ v: 1, kind: 'MachineDeployment', namespace: 'default', after: ['default', 'md1'] })).toString('base64url') }, code: 400, reason: 'BadRequest' },
+  // 410 Expired: a token an older server made; client-go's pager then lists again from the start.
+  { name: 'a continue token of another server version', method: 'GET', path: `${BASE}/machinedeployments`, query: { continue: Buffer.from(JSON.stringify({ v: 0, kind: 'MachineDeployment', namespace: null, after: ['default', 'md1'] })).toString('base64url') }, code: 410, reason: 'Expired' },
   { name: 'badly percent-encoded path', method: 'GET', path: `${BASE}/namespaces/%E0%A4%A/clusters`, code: 400, reason: 'BadRequest' },
   { name: 'DeleteOptions with a numeric precondition', method: 'DELETE', path: MD, body: { preconditions: { resourceVersion: 1 } }, code: 400, reason: 'BadRequest' },
   // 413 RequestEntityTooLarge
