@@ -114,8 +114,8 @@ const resourceNotFound = () => new ApiError('NotFound', 'the server could not fi
 /**
  * The segments of a path in canonical form. Anything else is refused with the canonical form named, so that
  * a policy written on API Gateway paths (IAM, resource policies) and the router always read a path the same
- * way: no empty segment (`//`, a trailing slash), no `.` or `..`, and no percent-encoding, which no name needs
- * (names and namespaces are DNS labels, and so is every other segment of a route).
+ * way: no empty segment (`//`, a trailing slash), no `.` or `..`, and no percent-encoding, which no segment of
+ * a route needs (names and namespaces are DNS labels; the rest are fixed words).
  */
 function segmentsOf(path: string): string[] {
   const raw = path.split('?')[0]!;
