@@ -31,6 +31,12 @@ export interface RequestOptions {
   raw?: boolean;
 }
 
+/** A Kubernetes list as it comes over the wire. */
+interface ListBody<T> {
+  metadata?: { continue?: string };
+  items?: T[];
+}
+
 export interface Reply<T> {
   status: number;
   body: T;
@@ -96,6 +102,25 @@ export class ApiClient {
 
   get<T = unknown>(path: string, query?: Record<string, string | undefined>): Promise<Reply<T>> {
     return this.request<T>('GET', path, query ? { query } : {});
+  }
+
+  /**
+   * Every item of a list, page after page: the server answers a list in pages (500 items, fewer when they are
+   * large) and says `metadata.continue` while more remain, as kube-apiserver does for kubectl.
+   */
+  async list<T = unknown>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
+    const items: T[] = [];
+    const seen = new Set<string>();
+    let token: string | undefined;
+    for (;;) {
+      const page = (await this.get<ListBody<T>>(path, { ...query, ...(token ? { continue: token } : {}) })).body;
+      items.push(...(page?.items ?? []));
+      token = page?.metadata?.continue || undefined;
+      if (token === undefined) return items;
+      // A server that hands out the same token twice would keep us here for ever.
+      if (seen.has(token)) throw new Error(`the server repeated a continue token while listing ${path}`);
+      seen.add(token);
+    }
   }
 
   private unreachable(err: unknown): UnreachableError {

@@ -67,6 +67,43 @@ export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';
 }
 
+/**
+ * A continue token that is not one this store handed out for this list (another kind or namespace, or not a
+ * token at all). Kubernetes answers 400 for it.
+ */
+export class InvalidContinueTokenError extends StoreError {
+  override name = 'InvalidContinueTokenError';
+}
+
+/** A continue token this store can no longer resume from (made by another version of it). Kubernetes: 410 Expired. */
+export class ExpiredContinueTokenError extends StoreError {
+  override name = 'ExpiredContinueTokenError';
+}
+
+/** One page of a list, as Kubernetes' ListOptions asks for it. */
+export interface ListPageOptions {
+  /** At most this many objects (1 or more). */
+  limit: number;
+  /** The `continue` of the previous page: this page starts after where that one stopped. */
+  continue?: string;
+  /**
+   * Keeps only the objects it returns true for (label and field selectors), while paging: a page may then
+   * hold fewer than `limit` objects, even none, and still have a `continue`, as kube-apiserver allows.
+   */
+  filter?: (obj: ApiObject) => boolean;
+  /**
+   * Ends the page early, with a `continue`, before the object that would take the sum of `sizeOf` past
+   * `maxBytes`; the first object of a page always fits. (A response must fit Lambda's 6 MB payload.)
+   */
+  budget?: { maxBytes: number; sizeOf(obj: ApiObject): number };
+}
+
+export interface ListPage<T extends ApiObject = ApiObject> {
+  items: T[];
+  /** Present while more objects may remain: pass it as `continue` to read the next page. */
+  continue?: string;
+}
+
 export interface DeleteOptions {
   /** Precondition: the object must still be at this resourceVersion. */
   resourceVersion?: string;
@@ -112,8 +149,14 @@ export interface Store {
   delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult>;
   /** Every object of one cluster, all kinds, read with one (paginated) query. */
   listCluster(namespace: string, clusterName: string): Promise<ApiObject[]>;
-  /** Objects of one kind, in one namespace or in all, sorted by namespace then name. */
+  /** Every object of one kind, in one namespace or in all, sorted by namespace then name (all pages read). */
   list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]>;
+  /**
+   * One page of `list`, in the same order. Pages read the store as it is when each is read, not a snapshot:
+   * an object that exists throughout is listed exactly once, one created or deleted meanwhile may or may not
+   * be. Throws InvalidContinueTokenError or ExpiredContinueTokenError for a `continue` it cannot resume from.
+   */
+  listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>>;
   /** Takes or renews a lease of a cluster; undefined when someone else holds an unexpired one. */
   acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined>;
   /** Gives a lease back; a no-op if the holder no longer holds it. */

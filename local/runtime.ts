@@ -7,7 +7,7 @@ import { kindByName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
-import type { DeleteOptions, DeleteResult, Lease, Store, WorkflowName } from '../functions/ports.js';
+import type { DeleteOptions, DeleteResult, Lease, ListPage, ListPageOptions, Store, WorkflowName } from '../functions/ports.js';
 import { TASKS, type WorkflowDeps } from '../functions/workflows/index.js';
 import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
@@ -47,6 +47,9 @@ export class TriggeringStore implements Store {
   }
   list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
     return this.inner.list<T>(kind, namespace);
+  }
+  listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
+    return this.inner.listPage<T>(kind, namespace, options);
   }
   acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {
     return this.inner.acquireLease(namespace, clusterName, name, holder, ttlSeconds);

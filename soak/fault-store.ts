@@ -10,7 +10,7 @@
  */
 import type { ApiObject } from '../functions/api/kind.js';
 import type { KindName } from '../functions/api/kinds.js';
-import { ConflictError, StoreUnavailableError, type DeleteOptions, type DeleteResult, type Lease, type Store } from '../functions/ports.js';
+import { ConflictError, StoreUnavailableError, type DeleteOptions, type DeleteResult, type Lease, type ListPage, type ListPageOptions, type Store } from '../functions/ports.js';
 import { currentContext, type WriteContext } from './context.js';
 
 export type StoreFault = 'throttle-before' | 'throttle-after' | 'lost-race';
@@ -96,6 +96,9 @@ export class FaultStore implements Store {
   }
   list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
     return this.inner.list<T>(kind, namespace);
+  }
+  listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
+    return this.inner.listPage<T>(kind, namespace, options);
   }
   acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {
     return this.inner.acquireLease(namespace, clusterName, name, holder, ttlSeconds);

@@ -14,8 +14,8 @@ export async function describe(ctx: Context, kindArg: string, name: string, opti
   const ns = options.namespace ?? 'default';
   const list = async (kind: string, bySelector: boolean) => {
     const def = kindByName(kind)!;
-    const query = bySelector ? { labelSelector: `${Labels.clusterName}=${name}` } : undefined;
-    const items = (await ctx.client.get<{ items: ApiObject[] }>(resourcePath(def, ns), query)).body.items ?? [];
+    const query = bySelector ? { labelSelector: `${Labels.clusterName}=${name}` } : {};
+    const items = await ctx.client.list<ApiObject>(resourcePath(def, ns), query);
     // The label narrows the list on the server; spec.clusterName is what really says whose an object is.
     return items.filter((o) => clusterNameOf(o) === name);
   };

@@ -23,10 +23,6 @@ export interface GetOptions {
   interval?: string;
 }
 
-interface ListBody {
-  items: ApiObject[];
-}
-
 export function checkOutput(output: string | undefined, allowed: readonly string[] = OUTPUT_FORMATS): void {
   if (output !== undefined && !allowed.includes(output))
     throw new UsageError(`unknown output format "${output}" for -o (one of: ${allowed.join(', ')})`);
@@ -41,8 +37,8 @@ export function printDocuments(ctx: Context, format: 'yaml' | 'json', value: unk
 async function fetchObjects(ctx: Context, def: KindDef, name: string | undefined, options: GetOptions): Promise<ApiObject[]> {
   const namespace = options.allNamespaces ? undefined : (options.namespace ?? 'default');
   if (name !== undefined) return [(await ctx.client.get<ApiObject>(resourcePath(def, namespace, name))).body];
-  const query = options.selector ? { labelSelector: options.selector } : undefined;
-  return sortObjects((await ctx.client.get<ListBody>(resourcePath(def, namespace), query)).body.items ?? []);
+  const query = options.selector ? { labelSelector: options.selector } : {};
+  return sortObjects(await ctx.client.list<ApiObject>(resourcePath(def, namespace), query));
 }
 
 export async function get(ctx: Context, kindArg: string, nameArg: string | undefined, options: GetOptions): Promise<void> {

@@ -75,7 +75,7 @@ export async function rolloutStatus(ctx: Context, kind: string, name: string, op
 /** The MachineSets of a deployment, by revision, oldest first. */
 async function revisions(ctx: Context, t: Target): Promise<{ md: MachineDeployment; sets: { revision: number; ms: MachineSet }[] }> {
   const md = (await ctx.client.get<MachineDeployment>(resourcePath(t.def, t.namespace, t.name))).body;
-  const all = (await ctx.client.get<{ items: MachineSet[] }>(resourcePath(kindByName('MachineSet')!, t.namespace))).body.items ?? [];
+  const all = await ctx.client.list<MachineSet>(resourcePath(kindByName('MachineSet')!, t.namespace));
   const sets = ownedMachineSets(md, all)
     .map((ms) => ({ revision: revisionOf(ms) ?? 0, ms }))
     .filter((s) => s.revision > 0)

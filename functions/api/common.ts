@@ -55,6 +55,16 @@ export interface IssueParams {
   value?: unknown;
 }
 
+/**
+ * Replica counts are int32 in Kubernetes and in Cluster API (MachineDeploymentSpec.Replicas, MachineSetSpec,
+ * KubeadmControlPlaneSpec: *int32), so no count above this is a valid spec, whatever the installation allows.
+ */
+export const INT32_MAX = 2_147_483_647;
+
+/** A replica count: a non-negative int32. */
+export const replicaCount = () =>
+  z.number().int('must be an integer').min(0, 'must be greater than or equal to 0').max(INT32_MAX, `must be less than or equal to ${INT32_MAX}`);
+
 // ---------------------------------------------------------------------------------------------------------
 // Names, label keys and values (Kubernetes' apimachinery validation rules, restated).
 

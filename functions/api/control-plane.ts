@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
+import { API_VERSION, Finalizers, INT32_MAX, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';
 import { nodeDrainTimeoutSeconds, versionChangeCauses } from './template.js';
@@ -17,6 +17,7 @@ export const controlPlaneSpec = z
     replicas: z
       .number()
       .int('must be an integer')
+      .max(INT32_MAX, `must be less than or equal to ${INT32_MAX}`)
       .check((ctx) => {
         const n = ctx.value;
         if (!Number.isInteger(n)) return; // .int() has said so

@@ -8,6 +8,7 @@ import {
   intOrPercent,
   isZeroIntOrPercent,
   labelSelector,
+  replicaCount,
   selectorIsEmpty,
   selectorMatches,
   selectorString,
@@ -67,7 +68,7 @@ export type DeploymentStrategy = z.infer<typeof deploymentStrategy>;
 
 export const machineDeploymentSpec = z.strictObject({
   clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
-  replicas: z.number().int('must be an integer').min(0, 'must be greater than or equal to 0').default(1),
+  replicas: replicaCount().default(1),
   /** Defaulted from the template's labels, as Cluster API's webhook does. */
   selector: labelSelector.optional(),
   template: machineTemplate,

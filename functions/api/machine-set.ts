@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, labelSelector } from './common.js';
+import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, labelSelector, replicaCount } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { DeletePolicy, selectorMatchesTemplate, withOwnerLabels } from './machine-deployment.js';
 import { objectMeta } from './meta.js';
@@ -7,7 +7,7 @@ import { machineTemplate, versionChangeCauses } from './template.js';
 
 export const machineSetSpec = z.strictObject({
   clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
-  replicas: z.number().int('must be an integer').min(0, 'must be greater than or equal to 0').default(1),
+  replicas: replicaCount().default(1),
   selector: labelSelector.optional(),
   template: machineTemplate,
   minReadySeconds: z.number().int().min(0).default(0),

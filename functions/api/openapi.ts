@@ -248,7 +248,8 @@ const responses = {
   AlreadyExists: errorResponse('AlreadyExists: an object of that kind and name exists in the namespace.'),
   Conflict: errorResponse('Conflict: metadata.resourceVersion is stale; the message names the current one.'),
   TooLarge: errorResponse('RequestEntityTooLarge: the body is over 256 KiB.'),
-  UnsupportedMediaType: errorResponse('UnsupportedMediaType: the body is neither JSON nor YAML (nor a merge patch for PATCH).'),
+  UnsupportedMediaType: errorResponse('UnsupportedMediaType: the body is neither JSON nor YAML (nor a merge patch for PATCH), or has no Content-Type.'),
+  Expired: errorResponse('Expired: the continue token was made by another version of the server; list again from the start.'),
   Invalid: errorResponse('Invalid: details.causes name every field that breaks a rule.'),
   InternalError: errorResponse('InternalError.'),
 };
@@ -271,6 +272,42 @@ const parameters = {
     description: 'Only objects whose fields match, e.g. `metadata.name=web` or `spec.clusterName=prod`.',
     schema: { type: 'string' },
   },
+  limit: {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description:
+      'At most this many items (default 500, at most 1000: a larger limit is read as 1000). A page may hold fewer (selectors, or about 5 MiB of items); metadata.continue says more remain.',
+    schema: { type: 'integer' },
+  },
+  continue: {
+    name: 'continue',
+    in: 'query',
+    required: false,
+    description: 'The metadata.continue of the previous page of the same list. A token of another list is a 400, one of an older server a 410 (start again).',
+    schema: { type: 'string' },
+  },
+  fieldManager: {
+    name: 'fieldManager',
+    in: 'query',
+    required: false,
+    description: 'Who makes the change: at most 128 bytes of printable characters. Accepted and checked; managed fields are not recorded.',
+    schema: { type: 'string' },
+  },
+  fieldValidation: {
+    name: 'fieldValidation',
+    in: 'query',
+    required: false,
+    description: 'Strict, Warn or Ignore. Validation is always Strict: unknown and duplicate fields are refused whatever is asked.',
+    schema: { type: 'string', enum: ['Strict', 'Warn', 'Ignore'] },
+  },
+  pretty: {
+    name: 'pretty',
+    in: 'query',
+    required: false,
+    description: 'true: indented JSON. Writes take no query parameter but fieldManager, fieldValidation and pretty (any other is a 400), and dryRun is refused on every request.',
+    schema: { type: 'boolean' },
+  },
 };
 const p = (name: keyof typeof parameters) => ({ $ref: `#/components/parameters/${name}` });
 
@@ -280,6 +317,9 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
   const K = def.kind;
   const tags = [K];
   const writeErrors = { '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '413': r('TooLarge'), '415': r('UnsupportedMediaType'), '422': r('Invalid'), '500': r('InternalError') };
+  const listParameters = [p('labelSelector'), p('fieldSelector'), p('limit'), p('continue'), p('pretty')];
+  const listResponses = { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '410': r('Expired'), '500': r('InternalError') };
+  const writeParameters = [p('fieldManager'), p('fieldValidation'), p('pretty')];
   const objectBody = { required: true, content: content(ref(K)) };
   const mergePatchBody = {
     required: true,
@@ -292,25 +332,26 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
     [`${PREFIX}/${def.plural}`]: {
       get: {
         operationId: `list${K}ForAllNamespaces`,
-        summary: `List ${K} objects of every namespace.`,
+        summary: `List ${K} objects of every namespace, in pages.`,
         tags,
-        parameters: [p('labelSelector'), p('fieldSelector')],
-        responses: { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '500': r('InternalError') },
+        parameters: listParameters,
+        responses: listResponses,
       },
     },
     [collection]: {
       parameters: [p('namespace')],
       get: {
         operationId: `list${K}`,
-        summary: `List ${K} objects of a namespace.`,
+        summary: `List ${K} objects of a namespace, in pages.`,
         tags,
-        parameters: [p('labelSelector'), p('fieldSelector')],
-        responses: { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '500': r('InternalError') },
+        parameters: listParameters,
+        responses: listResponses,
       },
       post: {
         operationId: `create${K}`,
         summary: `Create a ${K}: defaults are filled in, unknown fields and invalid values refused.`,
         tags,
+        parameters: writeParameters,
         requestBody: objectBody,
         responses: { '201': ok(ref(K), 'Created'), ...writeErrors, '409': r('AlreadyExists') },
       },
@@ -322,6 +363,7 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         operationId: `replace${K}`,
         summary: `Replace a ${K}; with metadata.resourceVersion set, only if it is still current.`,
         tags,
+        parameters: writeParameters,
         requestBody: objectBody,
         responses: { '200': ok(ref(K)), ...writeErrors },
       },
@@ -329,6 +371,7 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         operationId: `patch${K}`,
         summary: `Merge-patch a ${K}, e.g. {"spec":{"replicas":3}}.`,
         tags,
+        parameters: writeParameters,
         requestBody: mergePatchBody,
         responses: { '200': ok(ref(K)), ...writeErrors },
       },
@@ -336,6 +379,7 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         operationId: `delete${K}`,
         summary: `Delete a ${K}: sets deletionTimestamp; the object goes when its teardown ends.`,
         tags,
+        parameters: [p('pretty')],
         requestBody: { required: false, content: content(ref('DeleteOptions'), [JSON_TYPE]) },
         responses: {
           '200': ok({ oneOf: [ref(K), ref('Status')] }, `The ${K} being deleted, or a Success Status when it is gone.`),
@@ -352,10 +396,11 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         operationId: `replace${K}Status`,
         summary: 'Replace the status only; spec and metadata stay as stored.',
         tags,
+        parameters: writeParameters,
         requestBody: objectBody,
         responses: { '200': ok(ref(K)), ...writeErrors },
       },
-      patch: { operationId: `patch${K}Status`, tags, requestBody: mergePatchBody, responses: { '200': ok(ref(K)), ...writeErrors } },
+      patch: { operationId: `patch${K}Status`, tags, parameters: writeParameters, requestBody: mergePatchBody, responses: { '200': ok(ref(K)), ...writeErrors } },
     },
   };
   if (K === 'MachineDeployment')
@@ -363,10 +408,15 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
       parameters: [p('namespace'), p('name')],
       post: {
         operationId: 'rollbackMachineDeployment',
-        summary: 'Roll back to an earlier revision (0 = the previous one), as `kubectl rollout undo`.',
+        summary: 'Roll back to an earlier revision (0 = the previous one), as `kubectl rollout undo`; an empty body is {}.',
         tags,
-        requestBody: { required: true, content: content(ref('MachineDeploymentRollback'), [JSON_TYPE, 'application/yaml']) },
-        responses: { '200': ok(ref(K)), '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '422': r('Invalid'), '500': r('InternalError') },
+        parameters: writeParameters,
+        requestBody: {
+          required: false,
+          description: 'The Content-Type is required even when the body is empty.',
+          content: content(ref('MachineDeploymentRollback'), [JSON_TYPE, ...YAML_TYPES]),
+        },
+        responses: { '200': ok(ref(K)), '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '415': r('UnsupportedMediaType'), '422': r('Invalid'), '500': r('InternalError') },
       },
     };
   return paths;

@@ -13,7 +13,7 @@
  * |                      | object and claim                                                                 |
  * | listCluster          | Query of the cluster's partition, strongly consistent (objects and its lease),   |
  * |                      | one request per 1 MB page                                                        |
- * | list                 | Query of the kind index, eventually consistent, one request per 1 MB page        |
+ * | list, listPage       | Query of the kind index, eventually consistent, one request per 1 MB page        |
  * | acquire/releaseLease | PutItem / DeleteItem lease                                                       |
  *
  * Not seen from here: DynamoDbStore's own re-reads after a lost race inside one call (rare; a lost race the
@@ -22,7 +22,7 @@
  */
 import type { ApiObject } from '../api/kind.js';
 import type { KindName } from '../api/kinds.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, type DeleteOptions, type DeleteResult, type Lease, type Store } from '../ports.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, type DeleteOptions, type DeleteResult, type Lease, type ListPage, type ListPageOptions, type Store } from '../ports.js';
 import { claimItemBytes, leaseItemBytes, objectItemBytes, objectPartitionKey, queryCost, readUnits, writeUnits } from './dynamodb-units.js';
 import type { CostMeter } from './meter.js';
 
@@ -142,6 +142,14 @@ export class MeteredStore implements Store {
     const { readUnits: units, pages } = queryCost(objects.map((o) => objectItemBytes(o)), false);
     this.meter.recordDynamoDb('Query', 'kind-index', { readUnits: units }, pages);
     return objects;
+  }
+
+  /** Counted for the objects the page returns; those a filter dropped were read too, and are not seen here. */
+  async listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
+    const page = await this.inner.listPage<T>(kind, namespace, options);
+    const { readUnits: units, pages } = queryCost(page.items.map((o) => objectItemBytes(o)), false);
+    this.meter.recordDynamoDb('Query', 'kind-index', { readUnits: units }, pages);
+    return page;
   }
 
   async acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {

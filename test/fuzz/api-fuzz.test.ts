@@ -123,7 +123,10 @@ describe('the HTTP API under fuzzed input', () => {
         method,
         path,
         accept,
-        fc.dictionary(fc.constantFrom('labelSelector', 'fieldSelector', 'watch', 'limit'), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('a=b', 'a in (b,c)', '!a', 'metadata.name=c1', 'spec.x==1', 'a,,b', '=', 'a notin ()'))),
+        fc.dictionary(
+          fc.constantFrom('labelSelector', 'fieldSelector', 'watch', 'limit', 'continue', 'pretty', 'dryRun', 'fieldManager', 'fieldValidation'),
+          fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('a=b', 'a in (b,c)', '!a', 'metadata.name=c1', 'spec.x==1', 'a,,b', '=', 'a notin ()', '1', '-1', '1001', 'true', 'Strict', 'eyJ2IjoxfQ', 'eyJ2IjowfQ')),
+        ),
         async (m, p, acc, query) => {
           // Only reads and refusals here: an accepted DELETE of the fixtures would starve the other properties.
           if (m.toUpperCase() === 'DELETE' && /\/(c1|c1-md|c1-cp|c1-class|c1-workers)$/.test(p)) return;
@@ -144,6 +147,8 @@ describe('hostile bodies, one by one', () => {
     { name: 'JSON arrays nested 100,000 levels', body: nestedJson(100_000), type: 'application/json' },
     { name: 'JSON objects nested 20,000 levels in spec', body: `{"apiVersion":"clusterless.dev/v1alpha1","kind":"Cluster","metadata":{"name":"deep"},"spec":${nestedJson(20_000, '{"a":', '}', '1')}}`, type: 'application/json' },
     { name: 'a YAML document nested 10,000 flow levels', body: `spec: ${nestedJson(10_000)}`, type: 'application/yaml' },
+    { name: 'a YAML document nested 130,000 flow levels', body: `spec: ${nestedJson(130_000)}`, type: 'application/yaml' },
+    { name: 'YAML block sequences nested 120,000 levels on one line', body: `${'- '.repeat(120_000)}a\n`, type: 'application/yaml' },
   ])('refuses $name with a 4xx Status on POST, PUT and PATCH, and stores nothing', async ({ body, type }) => {
     for (const [m, p] of [
       ['POST', `${PREFIX}/clusters`],
@@ -185,6 +190,8 @@ describe('hostile bodies, one by one', () => {
     { name: 'a fraction', text: '{"spec":{"replicas":1.5}}' },
     { name: '"NaN" as a string', text: '{"spec":{"replicas":"NaN"}}' },
     { name: 'a negative number', text: '{"spec":{"replicas":-1}}' },
+    { name: '2^31 (past int32)', text: '{"spec":{"replicas":2147483648}}' },
+    { name: 'a million (past the installation limit of 1000)', text: '{"spec":{"replicas":1000000}}' },
   ])('refuses replicas of $name with 422 and changes nothing', async ({ text }) => {
     const before = await snapshot(store);
     const res = await send({ method: 'PATCH', path: `${PREFIX}/machinedeployments/c1-md`, query: {}, headers: { 'content-type': 'application/merge-patch+json' }, body: text });

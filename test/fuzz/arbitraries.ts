@@ -259,6 +259,8 @@ export const hostileBody: fc.Arbitrary<{ body: string; contentType: string | und
       ),
       fc.integer({ min: 10, max: 5_000 }).map((d) => nestedJson(d)),
       fc.integer({ min: 10, max: 3_000 }).map((d) => `spec:\n${Array.from({ length: d }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1\n`),
+      fc.integer({ min: 10, max: 100_000 }).map((d) => `${'- '.repeat(d)}a\n`),
+      fc.integer({ min: 10, max: 100_000 }).map((d) => `spec:\n  - ${nestedJson(d)}\n`),
     ),
     contentType: fc.constantFrom('application/yaml', 'application/x-yaml', 'text/yaml', 'application/json'),
   }),

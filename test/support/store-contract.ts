@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { ClusterNameChangeError } from '../../functions/adapters/store/base-store.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, type Clock, type Store } from '../../functions/ports.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  ExpiredContinueTokenError,
+  InvalidContinueTokenError,
+  NotFoundError,
+  type Clock,
+  type ListPageOptions,
+  type Store,
+} from '../../functions/ports.js';
 import { FakeClock } from './fake-clock.js';
 
 export interface StoreFactoryOptions {
@@ -449,6 +458,121 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         await Promise.all(Array.from({ length: 13 }, (_, i) => store.create(machine(`m-${String(i).padStart(2, '0')}`, `c${i % 3}`))));
         const listed = await store.list('Machine', 'default');
         expect(listed.map((o) => o.metadata.name)).toEqual(Array.from({ length: 13 }, (_, i) => `m-${String(i).padStart(2, '0')}`));
+      });
+    });
+
+    describe('listPage', () => {
+      const padded = (i: number) => `m-${String(i).padStart(2, '0')}`;
+
+      /** Every page from the first, following continue tokens; also returns the pages' sizes. */
+      async function allPages(store: Store, kind: KindName, namespace: string | undefined, options: Omit<ListPageOptions, 'continue'>) {
+        const pages: ApiObject[][] = [];
+        let token: string | undefined;
+        do {
+          const page = await store.listPage(kind, namespace, { ...options, ...(token ? { continue: token } : {}) });
+          pages.push(page.items);
+          token = page.continue;
+        } while (token && pages.length < 100);
+        return { items: pages.flat(), sizes: pages.map((p) => p.length) };
+      }
+
+      it('pages through one namespace in name order, every object once, with a continue while more remain', async () => {
+        // Prepare: objects of three clusters (three partitions) and of a namespace that starts the same.
+        const { store } = await setup(3);
+        await Promise.all(Array.from({ length: 13 }, (_, i) => store.create(machine(padded(i), `c${i % 3}`))));
+        await store.create(machine('m-00', 'c1', 'default-b'));
+        // Act
+        const first = await store.listPage('Machine', 'default', { limit: 5 });
+        const second = await store.listPage('Machine', 'default', { limit: 5, continue: first.continue! });
+        const third = await store.listPage('Machine', 'default', { limit: 5, continue: second.continue! });
+        // Assess
+        expect([first, second, third].map((p) => p.items.map((o) => o.metadata.name))).toEqual([
+          [0, 1, 2, 3, 4].map(padded),
+          [5, 6, 7, 8, 9].map(padded),
+          [10, 11, 12].map(padded),
+        ]);
+        expect(first.continue).toEqual(expect.any(String));
+        expect(second.continue).toEqual(expect.any(String));
+        expect(third.continue).toBeUndefined();
+        expect([...first.items, ...second.items, ...third.items]).toEqual(await store.list('Machine', 'default'));
+      });
+
+      it('pages across namespaces in namespace then name order', async () => {
+        const { store } = await setup(2);
+        for (const [name, ns] of [['z', 'a-b'], ['b', 'a'], ['a', 'b'], ['a', 'a'], ['c', 'a']] as const) await store.create(machine(name, 'c1', ns));
+        await store.create(clusterObject('MachineSet', 'a', 'c1', 'a'));
+        const { items, sizes } = await allPages(store, 'Machine', undefined, { limit: 2 });
+        expect(names(items)).toEqual(['Machine/a/a', 'Machine/a/b', 'Machine/a/c', 'Machine/a-b/z', 'Machine/b/a']);
+        expect(sizes).toEqual([2, 2, 1]);
+      });
+
+      it('gives no continue when a page holds exactly what is left', async () => {
+        const { store } = await setup(2);
+        await Promise.all([0, 1, 2, 3].map((i) => store.create(machine(padded(i)))));
+        expect((await store.listPage('Machine', 'default', { limit: 4 })).continue).toBeUndefined();
+        const first = await store.listPage('Machine', 'default', { limit: 2 });
+        const last = await store.listPage('Machine', 'default', { limit: 2, continue: first.continue! });
+        expect(last.items.map((o) => o.metadata.name)).toEqual([padded(2), padded(3)]);
+        expect(last.continue).toBeUndefined();
+        expect(await store.listPage('Machine', 'nobody', { limit: 2 })).toEqual({ items: [] });
+      });
+
+      it('filters while paging: a page may hold fewer than its limit, and the pages hold every match once', async () => {
+        const { store } = await setup(2);
+        await Promise.all(
+          Array.from({ length: 12 }, (_, i) => store.create(machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', labels: { pick: i % 4 === 0 ? 'yes' : 'no' } } }))),
+        );
+        const filter = (o: ApiObject) => o.metadata.labels?.['pick'] === 'yes';
+        const { items, sizes } = await allPages(store, 'Machine', 'default', { limit: 2, filter });
+        expect(items.map((o) => o.metadata.name)).toEqual([0, 4, 8].map(padded));
+        expect(sizes.every((n) => n <= 2)).toBe(true);
+        expect(sizes.reduce((a, b) => a + b, 0)).toBe(3);
+      });
+
+      it('ends a page early at its byte budget, never before its first object', async () => {
+        const { store } = await setup();
+        await Promise.all([0, 1, 2, 3, 4].map((i) => store.create(machine(padded(i)))));
+        const sizeOf = () => 100;
+        expect((await allPages(store, 'Machine', 'default', { limit: 10, budget: { maxBytes: 250, sizeOf } })).sizes).toEqual([2, 2, 1]);
+        const tiny = await allPages(store, 'Machine', 'default', { limit: 10, budget: { maxBytes: 1, sizeOf } });
+        expect(tiny.sizes).toEqual([1, 1, 1, 1, 1]);
+        expect(tiny.items.map((o) => o.metadata.name)).toEqual([0, 1, 2, 3, 4].map(padded));
+      });
+
+      it('resumes after its place even when that object is gone, and sees objects created after it', async () => {
+        const { store } = await setup();
+        await Promise.all([0, 2, 4, 6].map((i) => store.create(machine(padded(i)))));
+        const first = await store.listPage('Machine', 'default', { limit: 2 });
+        await store.delete('Machine', 'default', padded(2));
+        await store.create(machine(padded(1)));
+        await store.create(machine(padded(3)));
+        const rest = await store.listPage('Machine', 'default', { limit: 10, continue: first.continue! });
+        expect(first.items.map((o) => o.metadata.name)).toEqual([padded(0), padded(2)]);
+        expect(rest.items.map((o) => o.metadata.name)).toEqual([3, 4, 6].map(padded));
+      });
+
+      it('refuses a continue token of another list, or one it did not make, with InvalidContinueTokenError', async () => {
+        const { store } = await setup();
+        await Promise.all([0, 1].map((i) => store.create(machine(padded(i), 'c1', 'a'))));
+        const token = (await store.listPage('Machine', 'a', { limit: 1 })).continue!;
+        const forged = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64url');
+        for (const [kind, ns, t] of [
+          ['MachineSet', 'a', token],
+          ['Machine', 'b', token],
+          ['Machine', undefined, token],
+          ['Machine', 'a', 'not a token!'],
+          ['Machine', 'a', forged({ v: 1, kind: 'Machine', namespace: 'a', after: ['a', '../../x'] })],
+          ['Machine', 'a', forged({ v: 1, kind: 'Machine', namespace: 'a', after: ['b', 'm-00'] })],
+          ['Machine', 'a', forged([1, 2])],
+          ['Machine', 'a', 'x'.repeat(5000)],
+        ] as const)
+          await expect(store.listPage(kind, ns, { limit: 1, continue: t }), `${kind} ${ns} ${t.slice(0, 40)}`).rejects.toBeInstanceOf(InvalidContinueTokenError);
+      });
+
+      it('refuses a continue token of another version of the store with ExpiredContinueTokenError', async () => {
+        const { store } = await setup();
+        const old = Buffer.from(JSON.stringify({ v: 0, kind: 'Machine', namespace: 'a', after: ['a', 'm'] })).toString('base64url');
+        await expect(store.listPage('Machine', 'a', { limit: 1, continue: old })).rejects.toBeInstanceOf(ExpiredContinueTokenError);
       });
     });
 

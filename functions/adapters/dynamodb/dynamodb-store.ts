@@ -46,7 +46,9 @@ import {
   keyOf,
   namespaceOf,
   type BaseStoreOptions,
+  type KindPage,
   type LeaseRecord,
+  type ListPosition,
   type WriteOutcome,
 } from '../store/base-store.js';
 import { TABLE_KEYS, claimKey, kindIndexSortKey, leaseSortKey, objectSortKey, partitionKey } from './table.js';
@@ -200,17 +202,37 @@ export class DynamoDbStore extends BaseStore {
     return items.filter((i) => i.obj !== undefined).map(parseObject);
   }
 
-  protected async queryKind(kind: KindName, namespace?: string): Promise<ApiObject[]> {
+  protected async queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage> {
     const { indexName, partitionKey: ipk, sortKey: isk } = TABLE_KEYS.kindIndex;
+    // A page resumes with a condition on the index's sort key `{ns}#{name}`, not with ExclusiveStartKey: a
+    // continue token then holds no table key, and the object it stopped at may be gone. '#' sorts below every
+    // character of a name and '~' above, so `{after}#` is the first key past `after` and `{ns}#~` past the
+    // namespace's last.
+    const values: Record<string, AttributeValue> = { ':kind': s(kind) };
+    let condition = '#ipk = :kind';
+    if (namespace !== undefined && after) {
+      condition += ' AND #isk BETWEEN :from AND :to';
+      values[':from'] = s(`${kindIndexSortKey(after.namespace, after.name)}#`);
+      values[':to'] = s(kindIndexSortKey(namespace, '~'));
+    } else if (namespace !== undefined) {
+      condition += ' AND begins_with(#isk, :prefix)';
+      values[':prefix'] = s(kindIndexSortKey(namespace, ''));
+    } else if (after) {
+      condition += ' AND #isk > :after';
+      values[':after'] = s(kindIndexSortKey(after.namespace, after.name));
+    }
     // Index reads are eventually consistent on DynamoDB (GSIs allow no ConsistentRead), like a Kubernetes
     // list served from the watch cache; reconcilers read their cluster with listCluster, which is consistent.
-    const items = await this.queryAll({
-      IndexName: indexName,
-      KeyConditionExpression: namespace === undefined ? '#ipk = :kind' : '#ipk = :kind AND begins_with(#isk, :prefix)',
-      ExpressionAttributeNames: namespace === undefined ? { '#ipk': ipk } : { '#ipk': ipk, '#isk': isk },
-      ExpressionAttributeValues: namespace === undefined ? { ':kind': s(kind) } : { ':kind': s(kind), ':prefix': s(kindIndexSortKey(namespace, '')) },
-    });
-    return items.map(parseObject);
+    const { items, more } = await this.queryPages(
+      {
+        IndexName: indexName,
+        KeyConditionExpression: condition,
+        ExpressionAttributeNames: condition.includes('#isk') ? { '#ipk': ipk, '#isk': isk } : { '#ipk': ipk },
+        ExpressionAttributeValues: values,
+      },
+      limit,
+    );
+    return { objects: items.map(parseObject), more };
   }
 
   // --- leases -------------------------------------------------------------------------------------------
@@ -299,23 +321,29 @@ export class DynamoDbStore extends BaseStore {
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return (await this.queryPages(input, undefined)).items;
+  }
+
+  /** Query pages until `limit` items (all when undefined); `more` when the query had more to give. */
+  private async queryPages(input: Omit<QueryCommandInput, 'TableName'>, limit: number | undefined): Promise<{ items: Item[]; more: boolean }> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
+      const want = limit === undefined ? this.pageLimit : Math.min(limit - items.length, this.pageLimit ?? Infinity);
       const page = await this.send(() =>
         this.client.send(
           new QueryCommand({
             ...input,
             TableName: this.tableName,
-            ...(this.pageLimit ? { Limit: this.pageLimit } : {}),
+            ...(want ? { Limit: want } : {}),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),
       );
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+    } while (start && (limit === undefined || items.length < limit));
+    return { items, more: start !== undefined };
   }
 
   private async send<T>(call: () => Promise<T>): Promise<T> {

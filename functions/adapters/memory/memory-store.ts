@@ -7,12 +7,16 @@ import type { KindName } from '../../api/kinds.js';
 import { AlreadyExistsError, type ObjectKey } from '../../ports.js';
 import {
   BaseStore,
+  byPosition,
   cloneObject,
   clusterNameOf,
+  isAfter,
   keyOf,
   namespaceOf,
   type BaseStoreOptions,
+  type KindPage,
   type LeaseRecord,
+  type ListPosition,
   type WriteOutcome,
 } from '../store/base-store.js';
 
@@ -68,10 +72,12 @@ export class MemoryStore extends BaseStore {
       .map(cloneObject);
   }
 
-  protected async queryKind(kind: KindName, namespace?: string): Promise<ApiObject[]> {
-    return [...this.objects.values()]
-      .filter((o) => o.kind === kind && (namespace === undefined || namespaceOf(o) === namespace))
-      .map(cloneObject);
+  protected async queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage> {
+    const all = [...this.objects.values()]
+      .filter((o) => o.kind === kind && (namespace === undefined || namespaceOf(o) === namespace) && (!after || isAfter(o, after)))
+      .sort(byPosition);
+    const objects = limit === undefined ? all : all.slice(0, limit);
+    return { objects: objects.map(cloneObject), more: objects.length < all.length };
   }
 
   protected async putLease(namespace: string, clusterName: string, lease: LeaseRecord, nowMs: number): Promise<boolean> {

@@ -5,10 +5,13 @@
  * (Shaped like powertools' BasePersistenceLayer: the base class owns the rules, adapters own the I/O.)
  */
 import { randomUUID } from 'node:crypto';
+import { DNS1123_LABEL, DNS1123_LABEL_MAX } from '../../api/common.js';
 import { jsonEqual, type ApiObject } from '../../api/kind.js';
 import { kindByName, type KindName } from '../../api/kinds.js';
 import {
   ConflictError,
+  ExpiredContinueTokenError,
+  InvalidContinueTokenError,
   NotFoundError,
   StoreError,
   systemClock,
@@ -16,9 +19,66 @@ import {
   type DeleteOptions,
   type DeleteResult,
   type Lease,
+  type ListPage,
+  type ListPageOptions,
   type ObjectKey,
   type Store,
 } from '../../ports.js';
+
+/** A place in a list of one kind: lists run in (namespace, name) order, and a page starts after such a place. */
+export interface ListPosition {
+  namespace: string;
+  name: string;
+}
+
+/** A page of a kind's objects as an adapter reads it (see BaseStore.queryKindPage). */
+export interface KindPage {
+  objects: ApiObject[];
+  /** False when no object follows the last one returned. */
+  more: boolean;
+}
+
+/**
+ * The most objects one listPage reads from the store, kept or not: with a selective filter a page then ends
+ * early (with a continue) rather than reading a whole table within one request.
+ */
+export const MAX_SCANNED_PER_PAGE = 5000;
+
+/** Bumped when the token format changes: a token of another version is Expired (410), and clients start over. */
+const CONTINUE_VERSION = 1;
+
+/**
+ * The continue token of a page that stopped after `after`: the place, and the list it belongs to so that it
+ * cannot be replayed against another. Opaque to clients (base64url JSON), like Kubernetes' own; it grants
+ * nothing, since it only says where a list the caller may read resumes.
+ */
+export function continueToken(kind: KindName, namespace: string | undefined, after: ListPosition): string {
+  const token = { v: CONTINUE_VERSION, kind, namespace: namespace ?? null, after: [after.namespace, after.name] };
+  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
+}
+
+const isLabel = (v: unknown): v is string => typeof v === 'string' && v.length <= DNS1123_LABEL_MAX && DNS1123_LABEL.test(v);
+
+/** The place a continue token resumes after; throws when it is not a token of this list. */
+export function continuePosition(token: string, kind: KindName, namespace: string | undefined): ListPosition {
+  const invalid = (why: string) => new InvalidContinueTokenError(`continue key is not valid: ${why}`);
+  if (token.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid('it is not a token this server made');
+  let t: unknown;
+  try {
+    t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('it is not a token this server made');
+  }
+  if (t === null || typeof t !== 'object' || Array.isArray(t)) throw invalid('it is not a token this server made');
+  const { v, kind: k, namespace: ns, after } = t as { v?: unknown; kind?: unknown; namespace?: unknown; after?: unknown };
+  if (typeof v === 'number' && v !== CONTINUE_VERSION)
+    throw new ExpiredContinueTokenError('the continue token was made by another version of the server and can no longer be used; start the list again without it');
+  if (v !== CONTINUE_VERSION) throw invalid('it is not a token this server made');
+  if (k !== kind || ns !== (namespace ?? null)) throw invalid('it was made for another list (another kind or namespace)');
+  if (!Array.isArray(after) || after.length !== 2 || !isLabel(after[0]) || !isLabel(after[1]) || (namespace !== undefined && after[0] !== namespace))
+    throw invalid('it is not a token this server made');
+  return { namespace: after[0], name: after[1] };
+}
 
 /** The result of a conditional write: applied, or lost to the object as it is now (undefined when gone). */
 export type WriteOutcome = { ok: true } | { ok: false; current: ApiObject | undefined };
@@ -51,6 +111,11 @@ export interface BaseStoreOptions {
    * @default 50
    */
   maxRaceRetries?: number;
+  /**
+   * The most objects one listPage reads, kept by its filter or not, before it ends the page with a continue.
+   * @default MAX_SCANNED_PER_PAGE (5000)
+   */
+  maxScannedPerPage?: number;
 }
 
 export function namespaceOf(obj: ApiObject): string {
@@ -86,11 +151,13 @@ type Plan =
 export abstract class BaseStore implements Store {
   protected readonly clock: Clock;
   private readonly maxRaceRetries: number;
+  private readonly maxScannedPerPage: number;
   private lastVersion = 0;
 
   constructor(options: BaseStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxRaceRetries = options.maxRaceRetries ?? 50;
+    this.maxScannedPerPage = options.maxScannedPerPage ?? MAX_SCANNED_PER_PAGE;
   }
 
   // --- primitives the adapters fill in -------------------------------------------------------------------
@@ -105,8 +172,11 @@ export abstract class BaseStore implements Store {
   protected abstract deleteIfVersion(current: ApiObject): Promise<WriteOutcome>;
   /** Every object of one cluster, any order. */
   protected abstract queryCluster(namespace: string, clusterName: string): Promise<ApiObject[]>;
-  /** Every object of one kind, in one namespace or all, any order. */
-  protected abstract queryKind(kind: KindName, namespace?: string): Promise<ApiObject[]>;
+  /**
+   * Objects of one kind, in one namespace or all, in (namespace, name) order, strictly after `after`: at most
+   * `limit` of them (all when undefined), and whether more may follow.
+   */
+  protected abstract queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage>;
   /** Writes the lease if it is absent, expired at nowMs (expiresAtMs <= nowMs), or held by the same holder. */
   protected abstract putLease(namespace: string, clusterName: string, lease: LeaseRecord, nowMs: number): Promise<boolean>;
   /** Removes the lease if `holder` holds it; otherwise does nothing. */
@@ -203,8 +273,40 @@ export abstract class BaseStore implements Store {
   }
 
   async list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
-    const objects = await this.queryKind(kind, namespace);
-    return objects.sort((a, b) => compare(namespaceOf(a), namespaceOf(b)) || compare(a.metadata.name, b.metadata.name)) as T[];
+    const { objects } = await this.queryKindPage(kind, namespace, undefined, undefined);
+    return objects.sort(byPosition) as T[];
+  }
+
+  /**
+   * Reads pages of the adapter (one more object than the page needs, to know whether any follows) until the
+   * page is full, the byte budget is spent or maxScannedPerPage objects were read, filtering as it goes.
+   * The continue token is the place of the last object read, kept or not, so the next page never reads it again.
+   */
+  async listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
+    const { limit, filter, budget } = options;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreError(`a list page needs a limit of 1 or more, not ${limit}`);
+    let after = options.continue === undefined ? undefined : continuePosition(options.continue, kind, namespace);
+    const items: ApiObject[] = [];
+    const page = (): ListPage<T> => ({ items: items as T[], continue: continueToken(kind, namespace, after!) });
+    let bytes = 0;
+    let scanned = 0;
+    for (;;) {
+      const { objects, more } = await this.queryKindPage(kind, namespace, after, limit + 1);
+      for (const obj of objects.sort(byPosition)) {
+        // `obj` is there, so a page that stops here has more to come.
+        if (items.length === limit || scanned >= this.maxScannedPerPage) return page();
+        const keep = !filter || filter(obj);
+        if (keep && budget) {
+          const size = budget.sizeOf(obj);
+          if (items.length > 0 && bytes + size > budget.maxBytes) return page();
+          bytes += size;
+        }
+        if (keep) items.push(obj);
+        after = { namespace: namespaceOf(obj), name: obj.metadata.name };
+        scanned++;
+      }
+      if (!more) return { items: items as T[] };
+    }
   }
 
   async acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {
@@ -283,4 +385,14 @@ function checkPreconditions(key: ObjectKey, current: ApiObject, pre: { resourceV
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The order of lists: namespace, then name (the kind index's sort key `{ns}#{name}` sorts the same way). */
+export function byPosition(a: ApiObject, b: ApiObject): number {
+  return compare(namespaceOf(a), namespaceOf(b)) || compare(a.metadata.name, b.metadata.name);
+}
+
+/** True when `obj` comes after `position` in list order. */
+export function isAfter(obj: ApiObject, position: ListPosition): boolean {
+  return compare(namespaceOf(obj), position.namespace) > 0 || (namespaceOf(obj) === position.namespace && obj.metadata.name > position.name);
 }

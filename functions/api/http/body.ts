@@ -1,4 +1,5 @@
 import { parseAllDocuments, stringify } from 'yaml';
+import { jsonNestsDeeperThan, yamlMayNestDeeperThan } from './nesting.js';
 import { badRequest, tooLarge, unsupportedMediaType } from './status.js';
 
 /** The largest request body accepted, as DESIGN section 3 says (the local server enforces it while reading). */
@@ -24,31 +25,39 @@ export function checkSize(body: string): void {
 }
 
 /**
- * Parses the body of a create or replace: JSON, or YAML when the content type says so. A body without a
- * content type is read as JSON (what curl users send with -H omitted is refused as form data instead).
- * The result must be one object.
+ * The format of a create, replace, status replace, rollback or DELETE body: JSON, or YAML when the content type
+ * says so. A body must say what it is: without a Content-Type it is refused (415) rather than sniffed, so that
+ * a web page cannot post a form (or a bare fetch) at the API and have it read as JSON.
  */
-export function parseObjectBody(body: string | undefined, contentType: string | undefined): Record<string, unknown> {
+export function objectBodyFormat(contentType: string | undefined): 'json' | 'yaml' {
   const type = mediaType(contentType);
-  if (type !== undefined && type !== JSON_TYPE && !isYaml(type))
-    throw unsupportedMediaType(type, [JSON_TYPE, ...YAML_TYPES]);
-  return requireObject(isYaml(type) ? parseYaml(body ?? '') : parseJson(body ?? ''));
+  if (type === JSON_TYPE) return 'json';
+  if (isYaml(type)) return 'yaml';
+  throw unsupportedMediaType(type, [JSON_TYPE, ...YAML_TYPES]);
+}
+
+/** Parses the body of a create or replace (see objectBodyFormat). The result must be one object. */
+export function parseObjectBody(body: string | undefined, contentType: string | undefined): Record<string, unknown> {
+  return requireObject(objectBodyFormat(contentType) === 'yaml' ? parseYaml(body ?? '') : parseJson(body ?? ''));
 }
 
 /** Deeper than any field of any kind: past it a body is refused before any recursive code walks it. */
 export const MAX_NESTING_DEPTH = 64;
 
+const tooDeep = () => badRequest(`the request body nests deeper than ${MAX_NESTING_DEPTH} levels`);
+
 /**
  * Refuses what later code must never see: nesting deep enough to overflow the stack of a recursive walk
  * (validation, merge patch), and a "__proto__" key, which object copies by assignment drop or turn into a
- * prototype. Iterative, so it cannot overflow itself.
+ * prototype. Iterative, so it cannot overflow itself. The second line behind the scans of the text
+ * (nesting.ts), which keep deep bodies from the parsers themselves.
  */
 export function checkStructure(value: unknown): void {
   const stack: [unknown, number, string][] = [[value, 1, '']];
   while (stack.length > 0) {
     const [v, depth, path] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
-    if (depth > MAX_NESTING_DEPTH) throw badRequest(`the request body nests deeper than ${MAX_NESTING_DEPTH} levels`);
+    if (depth > MAX_NESTING_DEPTH) throw tooDeep();
     for (const [k, child] of Object.entries(v)) {
       if (k === '__proto__') throw badRequest(`the request body has a key "__proto__"${path ? ` in ${path}` : ''}, which no field is called`);
       stack.push([child, depth + 1, path ? `${path}.${k}` : k]);
@@ -59,6 +68,7 @@ export function checkStructure(value: unknown): void {
 export function parseJson(body: string): unknown {
   checkSize(body);
   if (body.trim() === '') throw badRequest('the request body is empty; send one object');
+  if (jsonNestsDeeperThan(body, MAX_NESTING_DEPTH)) throw tooDeep();
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -72,6 +82,9 @@ export function parseJson(body: string): unknown {
 export function parseYaml(body: string): unknown {
   checkSize(body);
   if (body.trim() === '') throw badRequest('the request body is empty; send one object');
+  // The scan counts a `key: value` line one level deeper than the mapping it is in (the value could have
+  // been a collection), so it allows one level more; checkStructure then holds the exact limit.
+  if (yamlMayNestDeeperThan(body, MAX_NESTING_DEPTH + 1)) throw tooDeep();
   // core schema: YAML 1.2 types only, so `on`, `yes` and dates stay strings as Kubernetes reads them.
   const docs = parseAllDocuments(body, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) throw badRequest('the request body holds no YAML document');
@@ -107,8 +120,9 @@ export function wantsYaml(accept: string | undefined): boolean {
   return false;
 }
 
-export function serialize(value: unknown, yaml: boolean): { contentType: string; body: string } {
+/** `pretty`: JSON indented by two spaces, as kube-apiserver writes it for `?pretty=true` (YAML is always indented). */
+export function serialize(value: unknown, yaml: boolean, pretty = false): { contentType: string; body: string } {
   return yaml
     ? { contentType: 'application/yaml', body: stringify(value) }
-    : { contentType: JSON_TYPE, body: JSON.stringify(value) };
+    : { contentType: JSON_TYPE, body: pretty ? `${JSON.stringify(value, null, 2)}\n` : JSON.stringify(value) };
 }

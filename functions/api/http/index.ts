@@ -4,3 +4,4 @@ export { MAX_BODY_BYTES } from './body.js';
 export { ApiError, tooLarge, type Status, type StatusCause, type StatusReason } from './status.js';
 export { mergePatch } from './merge-patch.js';
 export { parseLabelSelector } from './selectors.js';
+export { DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS, MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV, parseReplicaLimit, type ApiLimits } from './limits.js';

@@ -1,4 +1,12 @@
-import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError, type Store } from '../../ports.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  ExpiredContinueTokenError,
+  InvalidContinueTokenError,
+  NotFoundError,
+  StoreUnavailableError,
+  type Store,
+} from '../../ports.js';
 import { API_VERSION, DNS1123_LABEL, GROUP, VERSION, selectorMatches } from '../common.js';
 import { jsonEqual, type ApiObject, type FieldCause, type KindDef } from '../kind.js';
 import { kindByName, kindByPlural } from '../kinds.js';
@@ -6,10 +14,13 @@ import type { MachineDeployment } from '../machine-deployment.js';
 import type { MachineSet } from '../machine-set.js';
 import { openApiDocument } from '../openapi.js';
 import { validateUpdate, validateCreate } from '../validate.js';
-import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, parseJson, parseObjectBody, requireObject, serialize, wantsYaml } from './body.js';
+import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, objectBodyFormat, parseJson, parseObjectBody, requireObject, serialize, wantsYaml } from './body.js';
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { rollbackTarget } from './rollback.js';
+import { replicaLimitCauses, type ApiLimits } from './limits.js';
+import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
+import { checkQuery } from './query.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   ApiError,
@@ -65,6 +76,8 @@ export interface RouterDeps {
   kubeconfig?: (namespace: string, clusterName: string) => Promise<string | undefined>;
   /** Told about every error that became a 500, so the host can log it. */
   onInternalError?(err: unknown): void;
+  /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
+  limits?: ApiLimits;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
@@ -98,14 +111,48 @@ const UNGUARDED_ATTEMPTS = 5;
 
 const resourceNotFound = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
 
+/**
+ * The segments of a path in canonical form. Anything else is refused with the canonical form named, so that
+ * a policy written on API Gateway paths (IAM, resource policies) and the router always read a path the same
+ * way: no empty segment (`//`, a trailing slash), no `.` or `..`, and no percent-encoding, which no segment of
+ * a route needs (names and namespaces are DNS labels; the rest are fixed words).
+ */
 function segmentsOf(path: string): string[] {
-  const trimmed = path.split('?')[0]!.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') return [];
-  try {
-    return trimmed.split('/').map((s) => decodeURIComponent(s));
-  } catch {
-    throw badRequest(`the path ${path} is not validly percent-encoded`);
+  const raw = path.split('?')[0]!;
+  if (raw === '' || raw === '/') return [];
+  const segments = (raw.startsWith('/') ? raw.slice(1) : raw).split('/');
+  const problem = segments.some((s) => s === '' || s === '.' || s === '..')
+    ? 'empty, "." or ".." segments'
+    : segments.some((s) => s.includes('%'))
+      ? 'percent-encoded characters (names are DNS labels and need none)'
+      : !raw.startsWith('/')
+        ? 'no leading slash'
+        : undefined;
+  if (problem === undefined) return segments;
+  throw badRequest(`the path ${shownPath(raw)} is not in canonical form: it has ${problem}; send ${shownPath(canonicalPath(segments))}`);
+}
+
+/** What a client most likely meant: dot segments resolved (RFC 3986 section 5.2.4), empty ones dropped, escapes decoded. */
+function canonicalPath(segments: readonly string[]): string {
+  const out: string[] = [];
+  for (const s of segments) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(s);
+    } catch {
+      decoded = s; // not validly percent-encoded: shown as sent
+    }
+    if (decoded === '' || decoded === '.') continue;
+    if (decoded === '..') out.pop();
+    else out.push(decoded);
   }
+  return `/${out.join('/')}`;
+}
+
+/** A path in a message: JSON-quoted when it holds characters a terminal or log would mangle, and never huge. */
+function shownPath(p: string): string {
+  const cut = p.length > 300 ? `${p.slice(0, 300)}...` : p;
+  return /^[\x21-\x7e]*$/.test(cut) ? cut : JSON.stringify(cut);
 }
 
 function route(path: string): Route {
@@ -148,6 +195,7 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
   const yaml = wantsYaml(headers['accept']);
+  let pretty = false;
   try {
     const r = route(req.path);
     const method = req.method.toUpperCase();
@@ -156,13 +204,14 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       res.headers['allow'] = ALLOWED[r.type].join(', ');
       return res;
     }
-    const ctx: Ctx = { req, headers, method, store: deps.store };
+    pretty = checkQuery(method, req.query ?? {}).pretty;
+    const ctx: Ctx = { req, headers, method, store: deps.store, limits: deps.limits, format: { yaml, pretty } };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
-    return respond(status, value, yaml);
+    return respond(status, value, yaml, pretty);
   } catch (err) {
-    return statusResponse(toApiError(err, deps).status, yaml);
+    return statusResponse(toApiError(err, deps).status, yaml, pretty);
   }
 }
 
@@ -171,6 +220,9 @@ interface Ctx {
   headers: Record<string, string | undefined>;
   method: string;
   store: Store;
+  limits: ApiLimits | undefined;
+  /** How the response is written (lists measure their items in it). */
+  format: { yaml: boolean; pretty: boolean };
 }
 
 async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
@@ -231,14 +283,26 @@ async function getOrThrow(key: Key, store: Store): Promise<ApiObject> {
   return obj;
 }
 
+/**
+ * One page of a list: `limit` (default 500, at most 1000) and `continue`, selectors applied while paging (a page
+ * may hold fewer than the limit), cut early so that the response fits Lambda's payload; `metadata.continue`
+ * while more remain. No remainingItemCount: DynamoDB cannot count what is left without reading it.
+ */
 async function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
-  const { labelSelector, fieldSelector } = ctx.req.query ?? {};
+  const { labelSelector, fieldSelector, limit, continue: token } = ctx.req.query ?? {};
   const selector = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
   const fields = fieldSelector === undefined ? undefined : parseFieldSelector(fieldSelector);
+  const pageSize = listLimit(limit);
+  const empty = { apiVersion: API_VERSION, kind: `${def.kind}List`, metadata: {}, items: [] as ApiObject[] };
   // A namespace that validation would refuse holds nothing; no need to ask the store.
-  const all = namespace !== undefined && !isName(namespace) ? [] : await ctx.store.list(kindName(def), namespace);
-  const items = all.filter((o) => (!selector || selectorMatches(selector, o.metadata.labels)) && (!fields || fields(o)));
-  return { apiVersion: API_VERSION, kind: `${def.kind}List`, metadata: {}, items };
+  if (namespace !== undefined && !isName(namespace)) return empty;
+  const page = await ctx.store.listPage(kindName(def), namespace, {
+    limit: pageSize,
+    ...(token ? { continue: token } : {}),
+    ...(selector || fields ? { filter: (o: ApiObject) => (!selector || selectorMatches(selector, o.metadata.labels)) && (!fields || fields(o)) } : {}),
+    budget: { maxBytes: LIST_BYTE_BUDGET, sizeOf: (o) => listItemBytes(o, ctx.format) },
+  });
+  return { ...empty, metadata: page.continue ? { continue: page.continue } : {}, items: page.items };
 }
 
 const kindName = (def: KindDef) => def.kind as Parameters<Store['get']>[0];
@@ -282,6 +346,8 @@ async function create(def: KindDef, namespace: string, ctx: Ctx): Promise<ApiObj
   const { status: _status, ...rest } = body;
   const v = validateCreate(meta ? { ...rest, metadata: clientMeta } : rest);
   if (!v.ok) throw invalid(def.kind, nameOf(body), v.causes);
+  const overLimit = replicaLimitCauses(v.object, undefined, ctx.limits);
+  if (overLimit.length) throw invalid(def.kind, nameOf(body), overLimit);
   const obj = withFinalizer(v.object, def);
   try {
     return await ctx.store.create(obj);
@@ -329,8 +395,18 @@ function withResourceVersion<T extends ApiObject>(obj: T, resourceVersion: strin
   return { ...obj, metadata: { ...obj.metadata, resourceVersion } };
 }
 
-/** Validates `candidate` as a replacement of `old`; status always stays the stored one on these writes. */
-function validated(key: Key, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
+/**
+ * Validates `candidate` as a replacement of `old` (replace, merge patch, rollback), then holds it to the
+ * installation's limits; status always stays the stored one on these writes.
+ */
+function validated(key: Key, ctx: Ctx, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
+  const obj = parsedUpdate(key, old, candidate, ignore);
+  const overLimit = replicaLimitCauses(obj, old, ctx.limits);
+  if (overLimit.length) throw invalid(key.def.kind, key.name, overLimit);
+  return obj;
+}
+
+function parsedUpdate(key: Key, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
   const { status: _s, ...rest } = candidate;
   const next = old.status === undefined ? rest : { ...rest, status: old.status };
   const v = validateUpdate(old, next);
@@ -352,7 +428,7 @@ async function replace(key: Key, ctx: Ctx): Promise<ApiObject> {
     const meta = body['metadata'];
     if (isPlainObject(meta) && meta['finalizers'] === undefined && old.metadata.finalizers)
       candidate = { ...body, metadata: { ...meta, finalizers: old.metadata.finalizers } };
-    return ctx.store.update(withResourceVersion(validated(key, old, candidate), rv));
+    return ctx.store.update(withResourceVersion(validated(key, ctx, old, candidate), rv));
   });
 }
 
@@ -360,7 +436,7 @@ async function replace(key: Key, ctx: Ctx): Promise<ApiObject> {
 function parsePatch(ctx: Ctx): Record<string, unknown> {
   const type = mediaType(ctx.headers['content-type']);
   if (type !== MERGE_PATCH_TYPE && type !== JSON_TYPE)
-    throw unsupportedMediaType(type ?? 'none', [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`]);
+    throw unsupportedMediaType(type, [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`]);
   return requireObject(parseJson(ctx.req.body ?? ''));
 }
 
@@ -369,7 +445,7 @@ async function patch(key: Key, ctx: Ctx): Promise<ApiObject> {
   return readModifyWrite(key, ctx, resourceVersionOf(p), (old, rv) => {
     const merged = mergePatch(old, p);
     if (!isPlainObject(merged)) throw badRequest('the patch must be an object');
-    return ctx.store.update(withResourceVersion(validated(key, old, merged), rv));
+    return ctx.store.update(withResourceVersion(validated(key, ctx, old, merged), rv));
   });
 }
 
@@ -425,7 +501,10 @@ async function remove(key: Key, ctx: Ctx): Promise<ApiObject | Status> {
  * into the deployment, as `kubectl rollout undo` does; the rollout then proceeds as for any template change.
  */
 async function rollback(key: Key, ctx: Ctx): Promise<ApiObject> {
-  const body = parseObjectBody(ctx.req.body, ctx.headers['content-type']);
+  // An empty body is {} (the previous revision), as `kubectl rollout undo` means it; the content type is
+  // still required, so that a bodiless cross-site POST cannot roll a deployment back.
+  objectBodyFormat(ctx.headers['content-type']);
+  const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
   const causes: FieldCause[] = Object.keys(body)
     .filter((k) => k !== 'toRevision')
     .map((k) => ({ field: k, reason: 'FieldValueNotSupported', message: `unknown field "${k}"` }));
@@ -447,7 +526,7 @@ async function rollback(key: Key, ctx: Ctx): Promise<ApiObject> {
     // Note: going back to the revision that ran before an upgrade is what undo is for, so the "no
     // downgrade" rule of ordinary updates does not apply here; every other rule does.
     const isDowngrade = (c: FieldCause) => c.field === 'spec.template.spec.version' && c.reason === 'FieldValueForbidden';
-    return ctx.store.update(withResourceVersion(validated(key, old, candidate, isDowngrade), rv));
+    return ctx.store.update(withResourceVersion(validated(key, ctx, old, candidate, isDowngrade), rv));
   });
 }
 
@@ -458,18 +537,20 @@ function toApiError(err: unknown, deps: RouterDeps): ApiError {
   if (err instanceof AlreadyExistsError) return alreadyExists(pluralOf(err.key.kind), err.key.name);
   if (err instanceof ConflictError) return conflict(pluralOf(err.key.kind), err.key.name, err.current?.metadata.resourceVersion);
   if (err instanceof StoreUnavailableError) return unavailable();
+  if (err instanceof InvalidContinueTokenError) return badRequest(err.message);
+  if (err instanceof ExpiredContinueTokenError) return new ApiError('Expired', err.message);
   deps.onInternalError?.(err);
   return internalError();
 }
 
-function respond(status: number, value: unknown, yaml: boolean): HttpResponse {
-  const s = serialize(value, yaml);
+function respond(status: number, value: unknown, yaml: boolean, pretty = false): HttpResponse {
+  const s = serialize(value, yaml, pretty);
   return { status, headers: { 'content-type': s.contentType }, body: s.body };
 }
 
 /** A Status as a response; hosts use it for refusals they make before the router runs (413 while reading). */
-export function statusResponse(status: Status, yaml = false): HttpResponse {
-  const res = respond(status.code, status, yaml);
+export function statusResponse(status: Status, yaml = false, pretty = false): HttpResponse {
+  const res = respond(status.code, status, yaml, pretty);
   if (status.details?.retryAfterSeconds) res.headers['retry-after'] = String(status.details.retryAfterSeconds);
   return res;
 }

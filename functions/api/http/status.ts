@@ -11,6 +11,7 @@ export type StatusReason =
   | 'NotAcceptable'
   | 'AlreadyExists'
   | 'Conflict'
+  | 'Expired'
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
   | 'Invalid'
@@ -54,6 +55,7 @@ const CODES: Record<StatusReason, number> = {
   NotAcceptable: 406,
   AlreadyExists: 409,
   Conflict: 409,
+  Expired: 410,
   RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,
@@ -118,8 +120,14 @@ export function invalid(kind: string, name: string, causes: readonly FieldCause[
 export const methodNotAllowed = (method: string, path: string) =>
   new ApiError('MethodNotAllowed', `the server does not allow the method ${method} on ${path}`);
 
-export const unsupportedMediaType = (contentType: string, supported: readonly string[]) =>
-  new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format ("${contentType}"); accepted media types include: ${supported.join(', ')}`);
+/** `contentType` undefined: the request named none (a body must say what it is; nothing is sniffed). */
+export const unsupportedMediaType = (contentType: string | undefined, supported: readonly string[]) =>
+  new ApiError(
+    'UnsupportedMediaType',
+    contentType === undefined
+      ? `the request has no Content-Type; send its body as one of: ${supported.join(', ')}`
+      : `the body of the request was in an unknown format ("${contentType}"); accepted media types include: ${supported.join(', ')}`,
+  );
 
 export const tooLarge = (limitBytes: number) =>
   new ApiError('RequestEntityTooLarge', `the request body is too large: the limit is ${limitBytes} bytes`);

@@ -168,6 +168,33 @@ describe('API Gateway proxy handler', () => {
     }).finally(() => secrets.destroy());
   });
 
+  it('caps replicas at MAX_MACHINE_DEPLOYMENT_REPLICAS, 1000 when it is unset or empty', async () => {
+    const md = (name: string, replicas: number) => JSON.stringify({ ...machineDeployment(name, 'limits'), spec: { ...(machineDeployment().spec as object), replicas } });
+    const post = (handler: ReturnType<typeof createHandler>, name: string, replicas: number) =>
+      handler(proxyEvent('POST', ns('limits', 'machinedeployments'), { body: md(name, replicas), headers: { 'Content-Type': 'application/json' } }));
+    await withEnv({ MAX_MACHINE_DEPLOYMENT_REPLICAS: '3' }, async () => {
+      const handler = createHandler(() => depsFromEnvironment());
+      const refused = await post(handler, 'over', 4);
+      expect(refused.statusCode).toBe(422);
+      expect(JSON.parse(refused.body).details.causes).toEqual([expect.objectContaining({ field: 'spec.replicas' })]);
+      expect((await post(handler, 'at', 3)).statusCode).toBe(201);
+    });
+    await withEnv({ MAX_MACHINE_DEPLOYMENT_REPLICAS: '' }, async () => {
+      const handler = createHandler(() => depsFromEnvironment());
+      expect((await post(handler, 'default-over', 1001)).statusCode).toBe(422);
+      expect((await post(handler, 'default-at', 1000)).statusCode).toBe(201);
+    });
+  });
+
+  it.each(['lots', '0', '-5', '1e3', '2.5', '2147483648'])('will not start with MAX_MACHINE_DEPLOYMENT_REPLICAS=%j (a Status 500, never an uncapped API)', async (value) => {
+    await withEnv({ MAX_MACHINE_DEPLOYMENT_REPLICAS: value }, async () => {
+      const handler = createHandler(() => depsFromEnvironment());
+      const res = await handler(proxyEvent('GET', '/healthz'));
+      expect(res.statusCode).toBe(500);
+      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'InternalError', message: 'the API is misconfigured; see its log' });
+    });
+  });
+
   it('answers with a Status 500 when TABLE_NAME is missing', async () => {
     const handler = createHandler(() => depsFromEnvironment({}));
     const res = await handler(proxyEvent('GET', '/healthz'));

@@ -41,6 +41,7 @@ function countingStore(inner: Store): { store: Store; writes: () => number; unit
     },
     listCluster: (ns, cluster) => inner.listCluster(ns, cluster),
     list: (kind, ns) => inner.list(kind, ns),
+    listPage: (kind, ns, options) => inner.listPage(kind, ns, options),
     acquireLease: (...a) => inner.acquireLease(...a),
     releaseLease: (...a) => inner.releaseLease(...a),
   };

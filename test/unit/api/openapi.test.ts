@@ -100,6 +100,17 @@ describe('openApiDocument', () => {
     expect(violations(schema, { revision: 2 }, doc)).not.toEqual([]);
   });
 
+  it.each(KINDS.map((k) => ({ kind: k.kind, plural: k.plural })))('$kind: lists take limit and continue, writes fieldManager, fieldValidation and pretty', ({ plural }) => {
+    const names = (op: unknown) => ((op as { parameters?: { $ref: string }[] }).parameters ?? []).map((x) => x.$ref.split('/').pop());
+    const collection = `${PREFIX}/namespaces/{namespace}/${plural}`;
+    for (const list of [paths[`${PREFIX}/${plural}`]!['get'], paths[collection]!['get']]) {
+      expect(names(list)).toEqual(expect.arrayContaining(['labelSelector', 'fieldSelector', 'limit', 'continue']));
+      expect(Object.keys((list as { responses: object }).responses)).toContain('410');
+    }
+    for (const write of [paths[collection]!['post'], paths[`${collection}/{name}`]!['put'], paths[`${collection}/{name}`]!['patch']])
+      expect(names(write)).toEqual(['fieldManager', 'fieldValidation', 'pretty']);
+  });
+
   it('has /openapi/v3, /healthz and discovery', () => {
     for (const p of ['/openapi/v3', '/healthz', '/apis', '/apis/clusterless.dev', PREFIX]) expect(paths[p]?.['get'], p).toBeDefined();
   });

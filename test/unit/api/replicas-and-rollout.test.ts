@@ -15,9 +15,16 @@ describe('replicas of MachineDeployment and MachineSet', () => {
       { kind, replicas: -1, message: 'greater than or equal to 0' },
       { kind, replicas: 1.5, message: 'must be an integer' },
       { kind, replicas: '3', message: 'must be of type number' },
+      // int32, as Kubernetes and Cluster API declare replicas
+      { kind, replicas: 2_147_483_648, message: 'less than or equal to 2147483647' },
+      { kind, replicas: 9_007_199_254_740_991, message: 'less than or equal to 2147483647' },
     ]),
   )('$kind: $replicas is refused', ({ kind, replicas, message }) => {
     expectOnlyCause(createCauses(withValue(minimal[kind](), 'spec.replicas', replicas)), 'spec.replicas', 'FieldValueInvalid', message);
+  });
+
+  it.each(kinds)('%s: accepts the largest int32, 2147483647 (the installation limit is the API\'s to apply)', (kind) => {
+    expect(created(withValue(minimal[kind](), 'spec.replicas', 2_147_483_647)).spec).toMatchObject({ replicas: 2_147_483_647 });
   });
 
   it.each(kinds)('%s: defaults to 1', (kind) => {
@@ -36,6 +43,7 @@ describe('ControlPlane replicas', () => {
     { replicas: 2, message: 'odd number' },
     { replicas: 4, message: 'odd number' },
     { replicas: 1.5, message: 'integer' },
+    { replicas: 2_147_483_649, message: 'less than or equal to 2147483647' },
   ])('$replicas is refused', ({ replicas, message }) => {
     expectOnlyCause(createCauses(withValue(minimal.ControlPlane(), 'spec.replicas', replicas)), 'spec.replicas', 'FieldValueInvalid', message);
   });

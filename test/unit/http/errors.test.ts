@@ -16,7 +16,7 @@ interface Case {
   method: string;
   path: string | ((a: Api) => string);
   body?: unknown | ((a: Api, current: any) => unknown);
-  headers?: Record<string, string>;
+  headers?: Record<string, string | undefined>;
   query?: Record<string, string>;
   code: number;
   reason: string;
@@ -64,7 +64,7 @@ const cases: Case[] = [
   { name: 'status of a missing object', method: 'GET', path: ns('default', 'machinedeployments', 'md9', 'status'), code: 404, reason: 'NotFound' },
   { name: 'status patch of a missing object', method: 'PATCH', path: ns('default', 'machinedeployments', 'md9', 'status'), body: { status: {} }, code: 404, reason: 'NotFound' },
   { name: 'rollback of a missing deployment', method: 'POST', path: ns('default', 'machinedeployments', 'md9', 'rollback'), body: { toRevision: 0 }, code: 404, reason: 'NotFound' },
-  { name: 'a name no object can have', method: 'GET', path: ns('default', 'machinedeployments', 'UPPER%23case'), code: 404, reason: 'NotFound' },
+  { name: 'a name no object can have', method: 'GET', path: ns('default', 'machinedeployments', 'UPPER_case'), code: 404, reason: 'NotFound' },
   { name: 'an unknown resource', method: 'GET', path: ns('default', 'pods'), code: 404, reason: 'NotFound' },
   { name: 'an unknown subresource', method: 'GET', path: `${MD}/scale`, code: 404, reason: 'NotFound' },
   { name: 'rollback of a kind without rollouts', method: 'POST', path: ns('default', 'clusters', 'c1', 'rollback'), body: { toRevision: 0 }, code: 404, reason: 'NotFound' },
@@ -96,6 +96,12 @@ const cases: Case[] = [
   { name: 'a body of another API version', method: 'POST', path: ns('default', 'clusters'), body: { ...cluster('c2'), apiVersion: 'cluster.x-k8s.io/v1beta1' }, code: 400, reason: 'BadRequest' },
   { name: 'a label selector that does not parse', method: 'GET', path: ns('default', 'machinedeployments'), query: { labelSelector: 'a=b=c' }, code: 400, reason: 'BadRequest' },
   { name: 'a field selector on an unsupported field', method: 'GET', path: `${BASE}/machinedeployments`, query: { fieldSelector: 'spec.replicas=3' }, code: 400, reason: 'BadRequest' },
+  { name: 'a limit that is not a number', method: 'GET', path: ns('default', 'machinedeployments'), query: { limit: 'ten' }, code: 400, reason: 'BadRequest', message: /"limit"/ },
+  { name: 'a continue token that is not one', method: 'GET', path: ns('default', 'machinedeployments'), query: { continue: 'not-a-token' }, code: 400, reason: 'BadRequest', message: /continue/ },
+  { name: 'a continue token of another kind', method: 'GET', path: ns('default', 'clusters'), query: { continue: Buffer.from(JSON.stringify({ v: 1, kind: 'MachineDeployment', namespace: 'default', after: ['default', 'md1'] })).toString('base64url') }, code: 400, reason: 'BadRequest', message: /another list/ },
+  { name: 'a continue token of another namespace', method: 'GET', path: ns('team-b', 'machinedeployments'), query: { continue: Buffer.from(JSON.stringify({ v: 1, kind: 'MachineDeployment', namespace: 'default', after: ['default', 'md1'] })).toString('base64url') }, code: 400, reason: 'BadRequest' },
+  // 410 Expired: a token an older server made; client-go's pager then lists again from the start.
+  { name: 'a continue token of another server version', method: 'GET', path: `${BASE}/machinedeployments`, query: { continue: Buffer.from(JSON.stringify({ v: 0, kind: 'MachineDeployment', namespace: null, after: ['default', 'md1'] })).toString('base64url') }, code: 410, reason: 'Expired' },
   { name: 'badly percent-encoded path', method: 'GET', path: `${BASE}/namespaces/%E0%A4%A/clusters`, code: 400, reason: 'BadRequest' },
   { name: 'DeleteOptions with a numeric precondition', method: 'DELETE', path: MD, body: { preconditions: { resourceVersion: 1 } }, code: 400, reason: 'BadRequest' },
   // 413 RequestEntityTooLarge
@@ -108,6 +114,33 @@ const cases: Case[] = [
   { name: 'a strategic merge patch', method: 'PATCH', path: MD, body: { spec: { replicas: 5 } }, headers: { 'content-type': 'application/strategic-merge-patch+json' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a server-side apply patch', method: 'PATCH', path: MD, body: 'spec: {replicas: 5}', headers: { 'content-type': 'application/apply-patch+yaml' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a patch without a content type', method: 'PATCH', path: MD, body: { spec: { replicas: 5 } }, headers: { 'content-type': '' }, code: 415, reason: 'UnsupportedMediaType' },
+  // A body must say what it is: nothing is sniffed, so a web page cannot post a form or a bare fetch at the API.
+  { name: 'a create without a content type', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType', message: /no Content-Type/ },
+  { name: 'a create with an empty content type', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), headers: { 'content-type': '' }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a replace without a content type', method: 'PUT', path: MD, body: (_a: Api, cur: any) => ({ ...cur, spec: { ...cur.spec, replicas: 9 } }), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a status replace without a content type', method: 'PUT', path: `${MD}/status`, body: (_a: Api, cur: any) => ({ ...cur, status: { replicas: 1 } }), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a DELETE with a body and no content type', method: 'DELETE', path: MD, body: { preconditions: {} }, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a rollback without a content type', method: 'POST', path: `${MD}/rollback`, body: { toRevision: 0 }, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a rollback with no body and no content type', method: 'POST', path: `${MD}/rollback`, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a rollback posted as a form', method: 'POST', path: `${MD}/rollback`, body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' }, code: 415, reason: 'UnsupportedMediaType' },
+  // Query parameters: a dry run is never carried out for real, and a write drops nothing a client asked for.
+  { name: 'a dry-run create', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a dry-run replace', method: 'PUT', path: MD, body: (_a: Api, cur: any) => ({ ...cur, spec: { ...cur.spec, replicas: 9 } }), query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a dry-run merge patch', method: 'PATCH', path: MD, body: { spec: { replicas: 9 } }, query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a dry-run status patch', method: 'PATCH', path: `${MD}/status`, body: { status: { replicas: 9 } }, query: { dryRun: 'All' }, code: 400, reason: 'BadRequest' },
+  { name: 'a dry-run delete', method: 'DELETE', path: MD, query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a dry-run rollback', method: 'POST', path: `${MD}/rollback`, body: {}, query: { dryRun: 'All' }, code: 400, reason: 'BadRequest' },
+  { name: 'a dry run with an empty value', method: 'PATCH', path: MD, body: { spec: { replicas: 9 } }, query: { dryRun: '' }, code: 400, reason: 'BadRequest', message: /dry run/ },
+  { name: 'a dry-run get', method: 'GET', path: MD, query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run/ },
+  { name: 'an unknown parameter on a create', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), query: { force: 'true' }, code: 400, reason: 'BadRequest', message: /"force" is not supported on POST/ },
+  { name: 'a list parameter on a patch', method: 'PATCH', path: MD, body: { spec: { replicas: 9 } }, query: { labelSelector: 'a=b' }, code: 400, reason: 'BadRequest', message: /"labelSelector"/ },
+  { name: 'a propagation policy in the query of a delete', method: 'DELETE', path: MD, query: { propagationPolicy: 'Orphan' }, code: 400, reason: 'BadRequest', message: /"propagationPolicy"/ },
+  { name: 'a field manager on a delete (DeleteOptions has none)', method: 'DELETE', path: MD, query: { fieldManager: 'me' }, code: 400, reason: 'BadRequest', message: /"fieldManager"/ },
+  { name: 'a field manager of 129 bytes', method: 'PATCH', path: MD, body: { spec: { replicas: 9 } }, query: { fieldManager: 'm'.repeat(129) }, code: 422, reason: 'Invalid', field: 'fieldManager', message: /^PatchOptions.meta.k8s.io "" is invalid: fieldManager: Too long/ },
+  { name: 'a field manager of 65 two-byte characters (130 bytes)', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), query: { fieldManager: 'é'.repeat(65) }, code: 422, reason: 'Invalid', field: 'fieldManager' },
+  { name: 'a field manager with a control character', method: 'PUT', path: MD, body: (_a: Api, cur: any) => ({ ...cur, spec: { ...cur.spec, replicas: 9 } }), query: { fieldManager: 'kube\u0007ctl' }, code: 422, reason: 'Invalid', field: 'fieldManager', message: /U\+0007 \(at position 4\)/ },
+  { name: 'an unknown fieldValidation', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), query: { fieldValidation: 'strict' }, code: 422, reason: 'Invalid', field: 'fieldValidation' },
+  { name: 'a pretty that is not a boolean', method: 'GET', path: MD, query: { pretty: 'very' }, code: 400, reason: 'BadRequest', message: /"pretty"/ },
   // 405 MethodNotAllowed
   { name: 'PUT on a collection', method: 'PUT', path: ns('default', 'clusters'), body: cluster('c2'), code: 405, reason: 'MethodNotAllowed' },
   { name: 'DELETE of a whole collection', method: 'DELETE', path: ns('default', 'machinedeployments'), code: 405, reason: 'MethodNotAllowed' },

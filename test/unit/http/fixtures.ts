@@ -61,7 +61,8 @@ export interface Api {
   store: Store;
   clock: FakeClock;
   deps: RouterDeps;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>, query?: Record<string, string>): Promise<Reply>;
+  /** Sends JSON with the content type a JSON client sends; a header given as undefined is left out. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string | undefined>, query?: Record<string, string>): Promise<Reply>;
   /** POSTs an object to its collection and returns what the API stored. */
   create(obj: ApiObject): Promise<any>;
   /** Everything in the store, every kind and namespace: compared before and after a refusal. */
@@ -75,7 +76,9 @@ export function api(clock = new FakeClock(), store: Store = new MemoryStore({ cl
   const call: Api['call'] = async (method, path, body, headers = {}, query) => {
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const contentType = text === undefined ? {} : { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' };
-    const res = await handleRequest({ method, path, query: query ?? {}, headers: { ...contentType, ...headers }, body: text }, deps);
+    const sent: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...contentType, ...headers })) if (v !== undefined) sent[k] = v;
+    const res = await handleRequest({ method, path, query: query ?? {}, headers: sent, body: text }, deps);
     let json: unknown;
     try {
       json = JSON.parse(res.body);

@@ -58,6 +58,17 @@ describe('rollback', () => {
     expect(await a.snapshot()).toEqual(before);
   });
 
+  it.each([
+    { name: 'no body', body: undefined },
+    { name: 'an empty body', body: '' },
+    { name: 'a body of whitespace', body: ' \n\t' },
+  ])('reads $name as {} (toRevision 0, the previous revision), as kubectl rollout undo means it', async ({ body }) => {
+    const res = await a.call('POST', `${MD}/rollback`, body, { 'content-type': 'application/json' });
+    expect(res.status, res.body).toBe(200);
+    expect(res.json.spec.template.spec.version).toBe('v1.30.5');
+    expect(await a.store.get('MachineDeployment', 'default', 'md1')).toEqual(res.json);
+  });
+
   it('reads a missing toRevision as 0', async () => {
     const res = await a.call('POST', `${MD}/rollback`, {});
     expect(res.status).toBe(200);

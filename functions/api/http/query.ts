@@ -1,0 +1,91 @@
+/**
+ * Query parameters, checked before anything is read or written.
+ *
+ * - `dryRun` is refused on every request: a client that asked for a dry run must never get a real write.
+ * - A write (POST, PUT, PATCH, DELETE) takes only the parameters it honours; any other is a 400 naming it,
+ *   so that nothing a client asked for is silently dropped. These are what kubectl and client-go send:
+ *   `fieldManager` (checked as Kubernetes checks it; managed fields are not recorded), `fieldValidation`
+ *   (validation is always Strict: unknown and duplicate fields are refused whatever is asked) and `pretty`.
+ * - A read keeps ignoring parameters it does not know, as kube-apiserver does: a read changes nothing, and
+ *   proxies and caches add parameters of their own. Those it knows (selectors, limit, continue) are checked
+ *   where they are used.
+ * Learnt from kubernetes staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go
+ * (ValidateFieldManager, ValidateFieldValidation) and apiserver/pkg/endpoints/handlers/rest.go.
+ */
+import { cause, type FieldCause } from '../kind.js';
+import { ApiError, badRequest } from './status.js';
+
+/** The options object Kubernetes names in an Invalid Status about a write's parameters. */
+const OPTIONS_KIND: Record<string, string> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
+
+/** Parameters each write honours; DeleteOptions has neither a field manager nor field validation. */
+const WRITE_PARAMETERS: Record<string, readonly string[]> = {
+  POST: ['fieldManager', 'fieldValidation', 'pretty'],
+  PUT: ['fieldManager', 'fieldValidation', 'pretty'],
+  PATCH: ['fieldManager', 'fieldValidation', 'pretty'],
+  DELETE: ['pretty'],
+};
+
+/** Kubernetes' FieldManagerMaxLength: a length in bytes (Go's len), not characters. */
+export const FIELD_MANAGER_MAX_BYTES = 128;
+
+const FIELD_VALIDATION = ['Ignore', 'Warn', 'Strict'] as const;
+
+/** Go's strconv.ParseBool, which Kubernetes reads `pretty` with. */
+const BOOLEANS: Record<string, boolean> = { '1': true, t: true, T: true, true: true, TRUE: true, True: true, '0': false, f: false, F: false, false: false, FALSE: false, False: false };
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+
+export interface QueryOptions {
+  /** Indented JSON, as `?pretty=true` asks of kube-apiserver. */
+  pretty: boolean;
+}
+
+/** Checks the query of a request whose method the route allows; throws the Status to answer. */
+export function checkQuery(method: string, query: Readonly<Record<string, string | undefined>>): QueryOptions {
+  const present = Object.keys(query).filter((k) => query[k] !== undefined);
+  if (present.includes('dryRun')) throw badRequest('dry run is not supported yet: the request was not carried out; send it without dryRun');
+  const allowed = WRITE_PARAMETERS[method];
+  if (allowed) {
+    const unknown = present.filter((k) => !allowed.includes(k));
+    if (unknown.length)
+      throw badRequest(
+        `the query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported on ${method}; this API takes ${allowed.join(', ')}`,
+      );
+    const causes = [...fieldManagerCauses(query['fieldManager']), ...fieldValidationCauses(query['fieldValidation'])];
+    if (causes.length) throw invalidOptions(OPTIONS_KIND[method]!, causes);
+  }
+  const pretty = query['pretty'];
+  if (pretty !== undefined && !(pretty in BOOLEANS)) throw badRequest(`the query parameter "pretty" must be true or false, not ${JSON.stringify(pretty)}`);
+  return { pretty: pretty !== undefined && BOOLEANS[pretty] === true };
+}
+
+function fieldManagerCauses(value: string | undefined): FieldCause[] {
+  if (value === undefined) return [];
+  const causes: FieldCause[] = [];
+  if (Buffer.byteLength(value, 'utf8') > FIELD_MANAGER_MAX_BYTES)
+    causes.push(cause.tooLong('fieldManager', `may not be more than ${FIELD_MANAGER_MAX_BYTES} bytes`));
+  const bad = NOT_PRINTABLE.exec(value);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    causes.push(cause.invalid('fieldManager', undefined, `invalid character U+${code} (at position ${bad.index})`));
+  }
+  return causes;
+}
+
+function fieldValidationCauses(value: string | undefined): FieldCause[] {
+  if (value === undefined || value === '' || (FIELD_VALIDATION as readonly string[]).includes(value)) return [];
+  return [cause.notSupported('fieldValidation', value, FIELD_VALIDATION)];
+}
+
+/** 422 about the options of a write, as Kubernetes words it: `CreateOptions.meta.k8s.io "" is invalid: ...`. */
+function invalidOptions(kind: string, causes: readonly FieldCause[]): ApiError {
+  const statusCauses = causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field }));
+  const list = statusCauses.map((c) => `${c.field}: ${c.message}`).join(', ');
+  return new ApiError('Invalid', `${kind}.meta.k8s.io "" is invalid: ${statusCauses.length > 1 ? `[${list}]` : list}`, {
+    group: 'meta.k8s.io',
+    kind,
+    causes: statusCauses,
+  });
+}
