@@ -2,10 +2,13 @@
  * The embedded host lets no one in who does not belong: it listens on 127.0.0.1 only (not reachable through
  * any other address of this machine), and with --token every request without the token, or with a wrong
  * one, is refused with 401 and changes nothing, on every route the host serves (the API, the sim kill route,
- * the mirror); the CLI's --token (and CLUSTERLESS_TOKEN) gets through.
+ * the mirror); the CLI's --token (and CLUSTERLESS_TOKEN) gets through. What a browser on this machine was made
+ * to send (another site's page, a DNS-rebound name) is refused with 403 before the body is read. Writing status
+ * takes the controller token, which the client token is not; with or without --token.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +37,42 @@ afterAll(async () => {
   await host?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+interface RawReply {
+  status: number;
+  json: any;
+}
+
+/**
+ * One request over node:http, which (unlike fetch) sends the Host and Origin it is given. With `holdBody` the
+ * request declares a body and never sends it: only a server that answers without reading the body replies.
+ */
+function raw(port: number, options: { method: string; path: string; headers: Record<string, string>; body?: unknown; holdBody?: boolean }): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method,
+        path: options.path,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+          ...(options.holdBody ? { 'content-type': 'application/json', 'content-length': '1000' } : {}),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    if (options.holdBody) req.flushHeaders();
+    else req.end(body);
+  });
+}
 
 /** Resolves true when a TCP connection to address:port opens, false when it is refused or times out. */
 function reachable(address: string, port: number): Promise<boolean> {
@@ -123,5 +162,120 @@ describe('with --token', () => {
     const wrong = await cli(host.url, ['--token', 'nope', 'delete', 'machineclass', 'sec-class', '-n', NAMESPACE]);
     expect(wrong.code).not.toBe(0);
     expect(await host.runtime.store.get('MachineClass', NAMESPACE, 'sec-class')).toBeDefined();
+  });
+});
+
+describe('refuses what a browser on this machine was made to send: 403 before the body is read', () => {
+  const auth = () => ({ authorization: `Bearer ${token}` });
+  const refused: { name: string; headers: (port: number) => Record<string, string>; field: string }[] = [
+    { name: 'a DNS-rebound name as Host', headers: () => ({ host: 'attacker.example' }), field: 'Host' },
+    { name: 'a rebound name with the server port', headers: (port) => ({ host: `attacker.example:${port}` }), field: 'Host' },
+    { name: 'a name that resolves to loopback but is not ours', headers: (port) => ({ host: `127.0.0.1.nip.io:${port}` }), field: 'Host' },
+    { name: 'a loopback Host with another port', headers: () => ({ host: '127.0.0.1:1' }), field: 'Host' },
+    { name: "another site's Origin", headers: () => ({ origin: 'http://attacker.example' }), field: 'Origin' },
+    { name: 'an opaque Origin (null)', headers: () => ({ origin: 'null' }), field: 'Origin' },
+    { name: 'the Origin of another local server', headers: () => ({ origin: 'http://127.0.0.1:1' }), field: 'Origin' },
+    { name: 'an https Origin on our host and port', headers: (port) => ({ origin: `https://127.0.0.1:${port}` }), field: 'Origin' },
+    { name: 'Sec-Fetch-Site: cross-site', headers: () => ({ 'sec-fetch-site': 'cross-site' }), field: 'Sec-Fetch-Site' },
+  ];
+
+  it.each(refused)('refuses $name, on writes and reads alike, changing nothing', async ({ headers, field }) => {
+    const before = await snapshot();
+    const [, cluster] = clusterManifests({ name: 'browser', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
+    const write = await raw(host.port, { method: 'POST', path: `${P}/clusters`, headers: { ...auth(), ...headers(host.port) }, body: cluster!.object });
+    expect(write.status).toBe(403);
+    expect(write.json).toMatchObject({ kind: 'Status', code: 403, reason: 'Forbidden', details: { causes: [{ field }] } });
+    const read = await raw(host.port, { method: 'GET', path: `${P}/machineclasses`, headers: { ...auth(), ...headers(host.port) } });
+    expect(read.status).toBe(403);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it.each(refused)('answers $name without waiting for the body it declares', async ({ headers }) => {
+    // The request declares 1000 bytes and sends none: a server that read the body first would never answer.
+    const r = await raw(host.port, { method: 'PUT', path: `${P}/machineclasses/sec-class`, headers: { ...auth(), ...headers(host.port) }, holdBody: true });
+    expect(r.status).toBe(403);
+  });
+
+  const accepted: { name: string; headers: (port: number) => Record<string, string> }[] = [
+    { name: 'Host 127.0.0.1 with the port', headers: (port) => ({ host: `127.0.0.1:${port}` }) },
+    { name: 'Host 127.0.0.1 without a port', headers: () => ({ host: '127.0.0.1' }) },
+    { name: 'Host localhost with the port', headers: (port) => ({ host: `localhost:${port}` }) },
+    { name: 'Host localhost without a port', headers: () => ({ host: 'localhost' }) },
+    { name: 'Host [::1] with the port', headers: (port) => ({ host: `[::1]:${port}` }) },
+    { name: 'our own Origin, same-origin', headers: (port) => ({ origin: `http://127.0.0.1:${port}`, 'sec-fetch-site': 'same-origin' }) },
+    { name: 'the localhost Origin, same-site', headers: (port) => ({ host: `localhost:${port}`, origin: `http://localhost:${port}`, 'sec-fetch-site': 'same-site' }) },
+    { name: 'Sec-Fetch-Site: none (typed in the address bar)', headers: () => ({ 'sec-fetch-site': 'none' }) },
+  ];
+
+  it.each(accepted)('serves a request with $name', async ({ headers }) => {
+    const r = await raw(host.port, { method: 'GET', path: `${P}/machineclasses/sec-class`, headers: { ...auth(), ...headers(host.port) } });
+    expect(r.status).toBe(200);
+    expect(r.json.metadata.name).toBe('sec-class');
+  });
+});
+
+describe('writing status takes the controller token', () => {
+  const statusPath = `${P}/machineclasses/sec-class/status`;
+  const resourceVersion = async () => (await host.runtime.store.get('MachineClass', NAMESPACE, 'sec-class'))!.metadata.resourceVersion;
+
+  it.each([
+    { name: 'PATCH', method: 'PATCH', path: statusPath },
+    { name: 'PUT', method: 'PUT', path: statusPath },
+    { name: 'PATCH with a trailing slash', method: 'PATCH', path: `${statusPath}/` },
+    { name: 'PATCH with "status" percent-encoded', method: 'PATCH', path: `${P}/machineclasses/sec-class/%73tatus` },
+  ])('refuses a $name of status with the client token: 403, nothing changed', async ({ method, path }) => {
+    const before = await snapshot();
+    const r = await raw(host.port, {
+      method,
+      path,
+      headers: { authorization: `Bearer ${token}`, 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
+      body: { apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'sec-class' }, status: {} },
+    });
+    expect(r.status).toBe(403);
+    expect(r.json).toMatchObject({ kind: 'Status', code: 403, reason: 'Forbidden', details: { causes: [{ field: 'status' }] } });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('lets the controller token write status, and read and write spec where the client token may', async () => {
+    const before = await resourceVersion();
+    const headers = { authorization: `Bearer ${host.controllerToken}` };
+    const r = await raw(host.port, { method: 'PATCH', path: statusPath, headers: { ...headers, 'content-type': 'application/merge-patch+json' }, body: { status: {} } });
+    expect(r.status).toBe(200);
+    expect(r.json.metadata.resourceVersion).not.toBe(before);
+    expect((await raw(host.port, { method: 'GET', path: `${P}/machineclasses`, headers })).status).toBe(200);
+  });
+});
+
+describe('without --token', () => {
+  let open: EmbeddedHost;
+  let openDir: string;
+
+  beforeAll(async () => {
+    openDir = mkdtempSync(join(tmpdir(), 'clusterless-sec-open-'));
+    open = await startEmbeddedHost({ port: 0, dataDir: openDir, timeScale: 40 });
+  });
+
+  afterAll(async () => {
+    await open?.close();
+    if (openDir) rmSync(openDir, { recursive: true, force: true });
+  });
+
+  it('keeps spec writes open on loopback, while status writes still take the controller token (from <dataDir>/controller-token)', async () => {
+    const [mc] = clusterManifests({ name: 'open', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
+    expect((await raw(open.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: {}, body: mc!.object })).status).toBe(201);
+    const path = `${P}/machineclasses/open-class/status`;
+    const patch = (headers: Record<string, string>) =>
+      raw(open.port, { method: 'PATCH', path, headers: { ...headers, 'content-type': 'application/merge-patch+json' }, body: { status: {} } });
+    const before = (await open.runtime.store.get('MachineClass', NAMESPACE, 'open-class'))!.metadata.resourceVersion;
+    for (const headers of [{}, { authorization: `Bearer ${token}` }, { authorization: 'Bearer ' }] as Record<string, string>[]) {
+      const r = await patch(headers);
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.json).toMatchObject({ kind: 'Status', reason: 'Forbidden' });
+    }
+    expect((await open.runtime.store.get('MachineClass', NAMESPACE, 'open-class'))!.metadata.resourceVersion).toBe(before);
+    const fromFile = readFileSync(join(openDir, 'controller-token'), 'utf8').trim();
+    expect(fromFile).toBe(open.controllerToken);
+    expect(fromFile).toMatch(/^[0-9a-f]{64}$/);
+    expect((await patch({ authorization: `Bearer ${fromFile}` })).status).toBe(200);
   });
 });
