@@ -4,10 +4,11 @@
  * one, is refused with 401 and changes nothing, on every route the host serves (the API, the sim kill route,
  * the mirror); the CLI's --token (and CLUSTERLESS_TOKEN) gets through. What a browser on this machine was made
  * to send (another site's page, a DNS-rebound name) is refused with 403 before the body is read. Writing status
- * takes the controller token, which the client token is not; with or without --token.
+ * takes the controller token, which the client token is not; with or without --token. The data folder is the
+ * user's alone (0700, files 0600).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KINDS } from '../../functions/api/kinds.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { NAMESPACE, clusterManifests } from '../../soak/manifests.js';
-import { cli } from '../support/host-process.js';
+import { cli, waitUntil } from '../support/host-process.js';
 
 const P = `/apis/clusterless.dev/v1alpha1/namespaces/${NAMESPACE}`;
 const token = `t-${randomBytes(20).toString('hex')}`;
@@ -277,5 +278,63 @@ describe('without --token', () => {
     expect(fromFile).toBe(open.controllerToken);
     expect(fromFile).toMatch(/^[0-9a-f]{64}$/);
     expect((await patch({ authorization: `Bearer ${fromFile}` })).status).toBe(200);
+  });
+});
+
+describe('the data folder is private to its user', () => {
+  /** Every file and folder under `dir` (itself included) with its permission bits. */
+  const modes = (dir: string): { path: string; dir: boolean; mode: number }[] => {
+    const out = [{ path: dir, dir: true, mode: statSync(dir).mode & 0o7777 }];
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) out.push(...modes(path));
+      else out.push({ path, dir: false, mode: statSync(path).mode & 0o7777 });
+    }
+    return out;
+  };
+  const loose = (dir: string) => modes(dir).filter((m) => m.mode !== (m.dir ? 0o700 : 0o600)).map((m) => `${m.path} ${m.mode.toString(8)}`);
+
+  it('is 0700 with every file 0600 (the token, the clock, the simulated cloud, the embedded DynamoDB), and a looser one is tightened at start, saying so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-perm-'));
+    try {
+      // A first run leaves every kind of file the host writes: a cluster gets machines, so the simulated cloud saves.
+      let lines: string[] = [];
+      let h = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40, log: (l) => lines.push(l) });
+      try {
+        for (const m of clusterManifests({ name: 'perm', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 }))
+          expect((await raw(h.port, { method: 'POST', path: `${P}/${m.plural}`, headers: {}, body: m.object })).status).toBe(201);
+        await waitUntil('the simulated cloud to save its state', async () => existsSync(join(dir, 'sim-cloud.json')));
+      } finally {
+        await h.close();
+      }
+      for (const f of ['controller-token', 'clock.json', 'sim-cloud.json', 'dynamodb/CURRENT']) expect(existsSync(join(dir, f)), f).toBe(true);
+      expect(loose(dir)).toEqual([]);
+
+      // Loosened as an older version (or a umask of 022) would have left them; the next start tightens them.
+      for (const m of modes(dir)) chmodSync(m.path, m.dir ? 0o755 : 0o644);
+      lines = [];
+      h = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40, log: (l) => lines.push(l) });
+      try {
+        expect(loose(dir)).toEqual([]);
+        expect(lines.join('\n')).toMatch(/data folder .* was readable by other users; tightened: .*clock\.json 0644 -> 0600/);
+      } finally {
+        await h.close();
+      }
+      expect(loose(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a data folder that belongs to a shared place (sticky bit, as /tmp), changing nothing in it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-sticky-'));
+    try {
+      chmodSync(dir, 0o1777);
+      await expect(startEmbeddedHost({ port: 0, dataDir: dir })).rejects.toThrow(/shared folder/);
+      expect(statSync(dir).mode & 0o7777).toBe(0o1777);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
