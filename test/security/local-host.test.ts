@@ -5,8 +5,13 @@
  * the mirror); the CLI's --token (and CLUSTERLESS_TOKEN) gets through. What a browser on this machine was made
  * to send (another site's page, a DNS-rebound name) is refused with 403 before the body is read. Writing status
  * takes the controller token, which the client token is not; with or without --token. The data folder is the
- * user's alone (0700, files 0600).
+ * user's alone (0700, files 0600), and the embedded DynamoDB on its loopback port answers only requests signed
+ * with the host's own credential, so it is no way around either token.
  */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateTableCommand, DeleteTableCommand, ListTablesCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -14,7 +19,9 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbStore, createDynamoDbClient, createTable } from '../../functions/adapters/dynamodb/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { NAMESPACE, clusterManifests } from '../../soak/manifests.js';
 import { cli, waitUntil } from '../support/host-process.js';
@@ -336,5 +343,114 @@ describe('the data folder is private to its user', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the embedded DynamoDB answers only the host's own signed requests", () => {
+  const TABLE = 'clusterless';
+  let dbDir: string;
+  let db: EmbeddedDynamoDb;
+  let own: DynamoDBClient;
+  let store: DynamoDbStore;
+
+  beforeAll(async () => {
+    dbDir = mkdtempSync(join(tmpdir(), 'clusterless-sec-ddb-'));
+    db = await startEmbeddedDynamoDb(dbDir);
+    // The host's way in: its own client, signing with the credential made at start.
+    own = createDynamoDbClient({ endpoint: db.endpoint, region: db.region, credentials: db.credentials });
+    await createTable(own, TABLE);
+    store = new DynamoDbStore({ client: own, tableName: TABLE });
+    await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'kept', namespace: NAMESPACE }, spec: { sim: {} } } as never);
+  });
+
+  afterAll(async () => {
+    own?.destroy();
+    await db?.stop();
+    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+  });
+
+  const tableState = async () => JSON.stringify([(await own.send(new ListTablesCommand({}))).TableNames, (await own.send(new ScanCommand({ TableName: TABLE }))).Items]);
+
+  /** A request signed by hand with @smithy/signature-v4, sent as given or with its body swapped afterwards. */
+  async function signed(options: { target: string; body: unknown; credentials: { accessKeyId: string; secretAccessKey: string }; region?: string; date?: Date; sendBody?: unknown; applyChecksum?: boolean }) {
+    const url = new URL(db.endpoint);
+    const body = JSON.stringify(options.body);
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${options.target}` },
+      body,
+    });
+    const signer = new SignatureV4({ credentials: options.credentials, region: options.region ?? db.region, service: 'dynamodb', sha256: Sha256, applyChecksum: options.applyChecksum ?? false });
+    const r = await signer.sign(request, options.date ? { signingDate: options.date } : {});
+    const sent = options.sendBody === undefined ? body : JSON.stringify(options.sendBody);
+    return rawDynamo({ ...(r.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(sent)) }, sent);
+  }
+
+  function rawDynamo(headers: Record<string, string>, body?: string, method = 'POST'): Promise<{ status: number; type?: string }> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(db.endpoint);
+      const req = httpRequest({ host: url.hostname, port: Number(url.port), method, path: '/', headers }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: text.startsWith('{') ? (JSON.parse(text).__type as string | undefined)?.split('#')[1] : undefined }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  const intruderTable = { TableName: 'intruder', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }] };
+
+  it('refuses an SDK client with other credentials (reads and writes), and one with the right key id but another secret; nothing changes', async () => {
+    const before = await tableState();
+    for (const [credentials, error] of [
+      [{ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, 'UnrecognizedClientException'],
+      [{ accessKeyId: 'local', secretAccessKey: 'local' }, 'UnrecognizedClientException'],
+      [{ accessKeyId: db.credentials.accessKeyId, secretAccessKey: 'not-the-secret' }, 'InvalidSignatureException'],
+    ] as const) {
+      const other = createDynamoDbClient({ endpoint: db.endpoint, region: db.region, credentials, maxAttempts: 1 });
+      try {
+        await expect(other.send(new ScanCommand({ TableName: TABLE }))).rejects.toMatchObject({ name: error, $metadata: { httpStatusCode: 403 } });
+        await expect(other.send(new DeleteTableCommand({ TableName: TABLE }))).rejects.toMatchObject({ name: error });
+        await expect(other.send(new CreateTableCommand(intruderTable as never))).rejects.toMatchObject({ name: error });
+      } finally {
+        other.destroy();
+      }
+    }
+    expect(await tableState()).toBe(before);
+  });
+
+  it('refuses unsigned requests: a write, the health GET and a browser preflight (403, never reaching dynalite)', async () => {
+    const before = await tableState();
+    const body = JSON.stringify(intruderTable);
+    const write = await rawDynamo({ 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.CreateTable', 'content-length': String(body.length) }, body);
+    expect(write).toEqual({ status: 403, type: 'MissingAuthenticationTokenException' });
+    expect((await rawDynamo({}, undefined, 'GET')).status).toBe(403);
+    expect((await rawDynamo({ origin: 'http://attacker.example', 'access-control-request-method': 'POST' }, undefined, 'OPTIONS')).status).toBe(403);
+    expect(await tableState()).toBe(before);
+  });
+
+  it('takes a request signed with its credential, and refuses the same one with its body swapped, too old, or signed for another region', async () => {
+    const before = await tableState();
+    const good = { target: 'CreateTable', body: intruderTable, credentials: db.credentials };
+    // Each attempt below is this one request spoiled in one way; the unspoiled one is last, to show it works.
+    expect(await signed({ ...good, sendBody: { ...intruderTable, TableName: 'swapped' } })).toEqual({ status: 403, type: 'InvalidSignatureException' });
+    expect(await signed({ ...good, applyChecksum: true, sendBody: { ...intruderTable, TableName: 'swapped' } })).toEqual({ status: 403, type: 'InvalidSignatureException' });
+    expect(await signed({ ...good, date: new Date(Date.now() - 20 * 60 * 1000) })).toEqual({ status: 403, type: 'InvalidSignatureException' });
+    expect(await signed({ ...good, region: 'us-east-1' })).toEqual({ status: 403, type: 'InvalidSignatureException' });
+    expect(await tableState()).toBe(before);
+    expect((await signed({ ...good, body: { ...intruderTable, TableName: 'signed-by-the-host' } })).status).toBe(200);
+    expect((await own.send(new ListTablesCommand({}))).TableNames).toContain('signed-by-the-host');
+  });
+
+  it("keeps the host's own store working through the check", async () => {
+    expect((await store.get('MachineClass', NAMESPACE, 'kept'))?.metadata.name).toBe('kept');
+    const created = await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'added', namespace: NAMESPACE }, spec: { sim: {} } } as never) as { metadata: { resourceVersion?: string } };
+    expect((await store.list('MachineClass', NAMESPACE)).map((o) => o.metadata.name).sort()).toEqual(['added', 'kept']);
+    expect(created.metadata.resourceVersion).toBeDefined();
   });
 });
