@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import type { Clock } from '../functions/ports.js';
 import { LOOPBACK } from './http-server.js';
-import { verifySigV4, type SigV4Credentials } from './sigv4-verifier.js';
+import { sigV4Verifier, type SigV4Credentials } from './sigv4-verifier.js';
 
 interface DynaliteOptions {
   /** A LevelDB directory; in memory when absent. */
@@ -73,15 +73,12 @@ function requireSignature(server: Server, expected: { credentials: SigV4Credenti
   const [inner] = server.listeners('request') as RequestListener[];
   if (!inner) throw new Error('dynalite has no request handler to guard');
   server.removeAllListeners('request');
+  const verify = sigV4Verifier({ ...expected, service: 'dynamodb' });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const body = await readBody(req);
       if (!body) return refuse(res, 'ValidationException', 'the request is too large', 413);
-      const refusal = await verifySigV4(
-        { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
-        { ...expected, service: 'dynamodb' },
-        new Date(),
-      );
+      const refusal = await verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, new Date());
       if (refusal) return refuse(res, refusal.type, refusal.message);
       const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), { headers: req.headers, method: req.method, url: req.url });
       inner(replay as unknown as IncomingMessage, res);

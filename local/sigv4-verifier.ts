@@ -5,8 +5,7 @@
  * (dynalite's index.js, "THEN check ..."): a signed Authorization header, the date within 15 minutes, the
  * credential scope, the key id, then the signature over method, path, query, the signed headers and the body.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -39,6 +38,30 @@ const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).d
 /** Equal strings, in time that depends on neither (over digests, so lengths do not leak). */
 const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: SourceData): Buffer =>
+  typeof d === 'string' ? Buffer.from(d, 'utf8') : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
+
+/** SHA-256 and its HMAC on node:crypto, for the signer (the pure-JS one would be slow on every request). */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
 function header(headers: SignedRequest['headers'], name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(',') : v;
@@ -64,13 +87,22 @@ function amzDate(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+export type SigV4Verifier = (req: SignedRequest, now: Date) => Promise<SigV4Refusal | undefined>;
+
 /**
- * Undefined when `req` carries a valid signature by `credentials` for `region` and `service`, made within 15
- * minutes of `now`; otherwise why not, as DynamoDB would say it.
+ * A check of requests signed by `credentials` for `region` and `service`: undefined when the signature is valid
+ * and was made within 15 minutes of `now`; otherwise why not, as DynamoDB would say it. One signer serves every
+ * request, so its cache of signing keys (one a day) is kept.
  */
-export async function verifySigV4(
+export function sigV4Verifier(expected: { credentials: SigV4Credentials; region: string; service: string }): SigV4Verifier {
+  const signer = new SignatureV4({ credentials: expected.credentials, region: expected.region, service: expected.service, sha256: NodeSha256, applyChecksum: false });
+  return (req, now) => verify(req, expected, signer, now);
+}
+
+async function verify(
   req: SignedRequest,
   expected: { credentials: SigV4Credentials; region: string; service: string },
+  signer: SignatureV4,
   now: Date,
 ): Promise<SigV4Refusal | undefined> {
   const url = new URL(req.url, 'http://localhost');
@@ -116,7 +148,6 @@ export async function verifySigV4(
     const values = url.searchParams.getAll(key);
     query[key] = values.length === 1 ? values[0]! : values;
   }
-  const signer = new SignatureV4({ credentials: expected.credentials, region: expected.region, service: expected.service, sha256: Sha256, applyChecksum: false });
   const signed = await signer.sign(
     new HttpRequest({ method: req.method, protocol: 'http:', hostname: headers['host'] ?? '', path, query, headers, body: req.body }),
     { signingDate: date, signableHeaders: new Set(signedHeaders) },
