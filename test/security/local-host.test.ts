@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../../functions/adapters/dynamodb/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb.js';
+import { startApiHost } from '../../local/host.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { NAMESPACE, clusterManifests } from '../../soak/manifests.js';
 import { cli, waitUntil } from '../support/host-process.js';
@@ -156,6 +157,22 @@ describe('with --token', () => {
     expect((await fetch(`${host.url}${P}/machineclasses`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await fetch(`${host.url}${P}/machineclasses?token=${token}`)).status).toBe(401);
     expect((await fetch(`${host.url}${P}/machineclasses?access_token=${token}`)).status).toBe(401);
+  });
+
+  it('applies the demo (in process, past the token) when started with --token and --demo', async () => {
+    const demoDir = mkdtempSync(join(tmpdir(), 'clusterless-sec-demo-'));
+    const lines: string[] = [];
+    try {
+      const demo = await startEmbeddedHost({ port: 0, dataDir: demoDir, token, demo: true, timeScale: 40, log: (l) => lines.push(l) });
+      try {
+        expect(lines).toContain('demo: cluster.clusterless.dev/demo created');
+        expect(await demo.runtime.store.get('Cluster', 'default', 'demo')).toBeDefined();
+      } finally {
+        await demo.close();
+      }
+    } finally {
+      rmSync(demoDir, { recursive: true, force: true });
+    }
   });
 
   it('the CLI gets through with --token or CLUSTERLESS_TOKEN, and is refused without, exiting non-zero with a hint', async () => {
@@ -327,6 +344,23 @@ describe('the data folder is private to its user', () => {
       } finally {
         await h.close();
       }
+      expect(loose(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes the folder of the API host (local/host.ts) private too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-api-'));
+    try {
+      chmodSync(dir, 0o755);
+      const api = await startApiHost({ port: 0, dataDir: dir });
+      try {
+        expect(loose(dir)).toEqual([]);
+      } finally {
+        await api.close();
+      }
+      expect(existsSync(join(dir, 'dynamodb', 'CURRENT'))).toBe(true);
       expect(loose(dir)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
