@@ -12,8 +12,12 @@ import { join } from 'node:path';
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
-/** The files the host writes directly in the data folder (the embedded DynamoDB keeps its own in `dynamodb/`). */
-export const DATA_FILES = ['clock.json', 'sim-cloud.json', 'controller-token'] as const;
+/**
+ * The files the host writes directly in the data folder (the embedded DynamoDB keeps its own in `dynamodb/`),
+ * and the clock's temporary file, which a crash can leave behind and the next save writes again in place,
+ * keeping its mode (the simulated cloud's has the process id in its name, so it is always new).
+ */
+export const DATA_FILES = ['clock.json', 'clock.json.tmp', 'sim-cloud.json', 'controller-token'] as const;
 export const DYNAMODB_DIR = 'dynamodb';
 
 const STICKY_BIT = 0o1000;
