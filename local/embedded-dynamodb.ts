@@ -1,12 +1,21 @@
-/** dynalite, the embedded DynamoDB of the local host, persisted on disk and reachable on 127.0.0.1 only. */
+/**
+ * dynalite, the embedded DynamoDB of the local host, persisted on disk and reachable on 127.0.0.1 only. dynalite
+ * checks no signatures, and any process on this machine (or a web page: it answers CORS preflights) can reach a
+ * loopback port; so every request must be signed (SigV4) with a credential made at start and known only to
+ * this process, or it gets a DynamoDB-style 403 and never reaches dynalite. Otherwise the table would be a way
+ * around the API's --token and the controller token.
+ */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import type { Clock } from '../functions/ports.js';
 import { LOOPBACK } from './http-server.js';
+import { sigV4Verifier, type SigV4Credentials } from './sigv4-verifier.js';
 
 interface DynaliteOptions {
   /** A LevelDB directory; in memory when absent. */
@@ -21,14 +30,72 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (options?: Dynali
 
 export interface EmbeddedDynamoDb {
   endpoint: string;
+  /** The region requests must be signed for. */
+  region: string;
+  /** The only credential it accepts: random, made at start, kept in this process's memory only. */
+  credentials: SigV4Credentials;
   /** Stops the server and closes the database, so that everything written is on disk. */
   stop(): Promise<void>;
 }
 
-/** Starts dynalite on a free 127.0.0.1 port, keeping its data under `path` (created if missing). */
+export const EMBEDDED_REGION = 'local';
+/** dynalite's own limit on a request body. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+function refuse(res: ServerResponse, type: string, message: string, status = 403): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+/** Reads the body (at most dynalite's limit), or undefined when it is larger. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Puts the signature check in front of dynalite's request handler: the body is read, the signature verified,
+ * and only then is the request replayed (same method, URL, headers and body) to dynalite.
+ */
+function requireSignature(server: Server, expected: { credentials: SigV4Credentials; region: string }): void {
+  const [inner] = server.listeners('request') as RequestListener[];
+  if (!inner) throw new Error('dynalite has no request handler to guard');
+  server.removeAllListeners('request');
+  const verify = sigV4Verifier({ ...expected, service: 'dynamodb' });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const body = await readBody(req);
+      if (!body) return refuse(res, 'ValidationException', 'the request is too large', 413);
+      const refusal = await verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, new Date());
+      if (refusal) return refuse(res, refusal.type, refusal.message);
+      const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), { headers: req.headers, method: req.method, url: req.url });
+      inner(replay as unknown as IncomingMessage, res);
+    })().catch(() => req.destroy());
+  });
+}
+
+/**
+ * Starts dynalite on a free 127.0.0.1 port, keeping its data under `path` (created if missing), answering only
+ * requests signed with the credential it returns.
+ */
 export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
-  await mkdir(path, { recursive: true });
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const credentials: SigV4Credentials = { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(32).toString('base64url') };
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  requireSignature(server, { credentials, region: EMBEDDED_REGION });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, LOOPBACK, () => {
@@ -39,6 +106,8 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
+    region: EMBEDDED_REGION,
+    credentials,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -51,17 +120,16 @@ export interface EmbeddedStore {
   store: DynamoDbStore;
   /** The store's client, for the items beside the objects (the installation id). */
   client: DynamoDBClient;
+  /** Where the embedded DynamoDB listens (it answers only this process's signed requests). */
+  endpoint: string;
   /** Destroys the client and stops dynalite, so that everything written is on disk. */
   close(): Promise<void>;
 }
 
-/**
- * The store of a local host: dynalite under `path`, its table made, and a DynamoDbStore on it. dynalite checks
- * no signatures, but the SDK will not sign without some credentials.
- */
+/** The store of a local host: dynalite under `path`, its table made, and a DynamoDbStore on it signing with its credential. */
 export async function startEmbeddedStore(path: string, options: { tableName: string; clock?: Clock }): Promise<EmbeddedStore> {
   const db = await startEmbeddedDynamoDb(path);
-  const client = createDynamoDbClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = createDynamoDbClient({ endpoint: db.endpoint, region: db.region, credentials: db.credentials });
   const close = async () => {
     client.destroy();
     await db.stop();
@@ -72,5 +140,5 @@ export async function startEmbeddedStore(path: string, options: { tableName: str
     await close();
     throw err;
   }
-  return { store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }), client, close };
+  return { store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }), client, endpoint: db.endpoint, close };
 }

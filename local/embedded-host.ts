@@ -12,8 +12,7 @@
  * the clock carries on from where it stopped, and the first sweep resumes every workflow by its deterministic
  * execution name (provisioning resumes from the intent recorded on the Machine, never launching twice).
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
@@ -27,6 +26,8 @@ import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/i
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { CONTROLLER_TOKEN_FILE, accessGate, newControllerToken } from './access.js';
+import { holdPrivateUmask, preparePrivateDataDir, writePrivateFile } from './data-dir.js';
 import { startEmbeddedStore } from './embedded-dynamodb.js';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
 import { startHttpServer } from './http-server.js';
@@ -52,8 +53,14 @@ export interface EmbeddedHostOptions {
   timeScale?: number;
   /** A management cluster to mirror the objects into (file path or inline YAML). */
   kubeconfig?: string;
-  /** When set, every request must carry `Authorization: Bearer <token>`. */
+  /** When set, every request must carry `Authorization: Bearer <token>` (or the controller token). */
   token?: string;
+  /**
+   * The bearer token that may write status (`PUT`/`PATCH .../{name}/status`) over HTTP, which the client token
+   * may not; the host's own controllers write the store directly.
+   * @default - 32 random bytes made at every start, written to `<dataDir>/controller-token` (mode 0600)
+   */
+  controllerToken?: string;
   /** Seconds between sweeps, before time-scaling. @default 60 */
   sweepSeconds?: number;
   /** Seed of the simulated cloud. @default 1 */
@@ -67,6 +74,8 @@ export interface EmbeddedHost {
   url: string;
   port: number;
   dataDir: string;
+  /** The bearer token that may write status over HTTP. */
+  controllerToken: string;
   runtime: ControlPlaneRuntime;
   /** What the work since the start would have cost on AWS (GET /clusterless/v1/cost). */
   meter: CostMeter;
@@ -77,11 +86,7 @@ export interface EmbeddedHost {
   close(): Promise<void>;
 }
 
-/** Compares the bearer token in constant time (over digests, so that lengths do not leak either). */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v).digest();
-  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
-}
+export { bearerMatches } from './access.js';
 
 const json = (status: number, body: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -97,11 +102,19 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const timeScale = options.timeScale ?? 1;
   const log = options.log ?? (() => {});
-  await mkdir(dataDir, { recursive: true });
-  const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
-  const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
-  const cleanups: (() => Promise<void> | void)[] = [() => embedded.close()];
+  if (options.controllerToken !== undefined && options.controllerToken.length < 16) throw new Error('the controller token must be at least 16 characters');
+  // Every file the host (and LevelDB under it) creates from here on is private; the folder and the files of
+  // earlier runs are made so.
+  const releaseUmask = holdPrivateUmask();
+  const cleanups: (() => Promise<void> | void)[] = [releaseUmask];
   try {
+    await preparePrivateDataDir(dataDir, log);
+    const controllerToken = options.controllerToken ?? newControllerToken();
+    const controllerTokenFile = resolve(dataDir, CONTROLLER_TOKEN_FILE);
+    if (options.controllerToken === undefined) await writePrivateFile(controllerTokenFile, `${controllerToken}\n`);
+    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
+    const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
+    cleanups.unshift(() => embedded.close());
     const { store } = embedded;
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
@@ -189,9 +202,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       onError: (m: string) => log(`warn mirror: ${m}`),
     });
 
+    // The routes; who may use them is decided before, on the request's head (accessGate), so the in-process
+    // demo calls them as they are.
     const handle = async (req: HttpRequest): Promise<HttpResponse> => {
-      if (options.token && !bearerMatches(req.headers?.['authorization'], options.token))
-        return statusResponse(new ApiError('Unauthorized', 'a valid bearer token is required (clusterless --token)').status);
       if (req.path === '/clusterless/v1/mirror') return handleMirrorRequest(mirror!, req);
       if (req.path === '/clusterless/v1/cost') {
         if (req.method !== 'GET') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
@@ -226,7 +239,12 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       clearInterval(clockTimer);
       clock.persist();
     });
-    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle });
+    const gate = accessGate({
+      ...(options.token ? { token: options.token } : {}),
+      controllerToken,
+      controllerTokenHint: options.controllerToken === undefined ? controllerTokenFile : 'the one the host was started with',
+    });
+    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle, gate });
     cleanups.unshift(() => http.close());
     if (options.demo) {
       const name = await applyDemo(handle, log);
@@ -248,6 +266,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       url: http.url,
       port: http.port,
       dataDir,
+      controllerToken,
       runtime,
       meter,
       ...(cloud ? { cloud } : {}),

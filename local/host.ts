@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Store } from '../functions/ports.js';
+import { holdPrivateUmask, preparePrivateDataDir } from './data-dir.js';
 import { startEmbeddedStore } from './embedded-dynamodb.js';
 import { startHttpServer } from './http-server.js';
 
@@ -24,6 +25,8 @@ export interface ApiHostOptions {
   dataDir?: string;
   /** Told about requests that failed with a 500. */
   onInternalError?(err: unknown): void;
+  /** Lines worth telling the user (a data folder whose permissions were tightened). */
+  log?: (line: string) => void;
 }
 
 export interface ApiHost {
@@ -37,7 +40,16 @@ export interface ApiHost {
 
 export async function startApiHost(options: ApiHostOptions = {}): Promise<ApiHost> {
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME });
+  // Private as the embedded host's (local/data-dir.ts): the folder 0700, what LevelDB writes in it 0600.
+  const releaseUmask = holdPrivateUmask();
+  let embedded: Awaited<ReturnType<typeof startEmbeddedStore>>;
+  try {
+    await preparePrivateDataDir(dataDir, options.log ?? (() => {}));
+    embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME });
+  } catch (err) {
+    releaseUmask();
+    throw err;
+  }
   const { store } = embedded;
   try {
     const http = await startHttpServer({
@@ -52,10 +64,12 @@ export async function startApiHost(options: ApiHostOptions = {}): Promise<ApiHos
       async close() {
         await http.close();
         await embedded.close();
+        releaseUmask();
       },
     };
   } catch (err) {
     await embedded.close();
+    releaseUmask();
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The HTTP API on a plain node:http server, for the embedded host. Listens on 127.0.0.1 only: the API has
- * no authentication locally, so it must not be reachable from other machines.
+ * The HTTP API on a plain node:http server, for the embedded host. Listens on 127.0.0.1 only, so that it is
+ * not reachable from other machines, and refuses what a browser on this machine was made to send (see
+ * browser-guard.ts) before it reads a byte of the body.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +14,20 @@ import {
   type HttpResponse,
   type RouterDeps,
 } from '../functions/api/http/index.js';
+import { browserRefusal } from './browser-guard.js';
 
 /** Answers one request: the router, or a host that adds routes of its own in front of it. */
 export type RequestHandler = (req: HttpRequest) => Promise<HttpResponse>;
+
+/** What a gate sees: the request line and headers, before the body is read. */
+export interface RequestHead {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+/** Refuses a request from its head alone (a response), or lets it go on (undefined). */
+export type RequestGate = (head: RequestHead) => HttpResponse | undefined;
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -30,6 +42,8 @@ export interface HttpServerOptions {
   port: number;
   /** The router's dependencies, or a handler of the host's own (which usually ends in the router). */
   deps: RouterDeps | RequestHandler;
+  /** Checked after the browser guard and before the body is read (the host's credentials). */
+  gate?: RequestGate;
 }
 
 export interface RunningHttpServer {
@@ -69,7 +83,7 @@ function send(res: ServerResponse, r: HttpResponse, close = false): void {
 }
 
 /** The request listener: node:http request -> router request -> node:http response. */
-export function requestListener(deps: RouterDeps | RequestHandler) {
+export function requestListener(deps: RouterDeps | RequestHandler, gate?: RequestGate) {
   const handle: RequestHandler = typeof deps === 'function' ? deps : (r) => handleRequest(r, deps);
   return (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
@@ -78,20 +92,24 @@ export function requestListener(deps: RouterDeps | RequestHandler) {
         res.on('finish', () => req.destroy());
         return send(res, statusResponse(tooLarge(MAX_BODY_BYTES).status), true);
       }
+      // Refusals from the head alone come before the body is read; the connection is closed rather than
+      // kept for a body nobody will read.
+      const browser = browserRefusal(req.headers, req.socket.localPort ?? 0);
+      if (browser) return send(res, statusResponse(browser.status), true);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const method = req.method ?? 'GET';
+      const refused = gate?.({ method, path: url.pathname, headers });
+      if (refused) return send(res, refused, true);
       const body = await readBody(req);
       if (!body.ok) {
         if (!req.complete) res.on('finish', () => req.destroy());
         return send(res, statusResponse(tooLarge(MAX_BODY_BYTES).status), !req.complete);
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
       const query: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      send(
-        res,
-        await handle({ method: req.method ?? 'GET', path: url.pathname, query, headers, ...(body.text ? { body: body.text } : {}) }),
-      );
+      send(res, await handle({ method, path: url.pathname, query, headers, ...(body.text ? { body: body.text } : {}) }));
     })().catch(() => {
       // The client went away while sending; there is nobody to answer.
       req.destroy();
@@ -101,7 +119,7 @@ export function requestListener(deps: RouterDeps | RequestHandler) {
 
 /** Starts the server on 127.0.0.1 (never another interface) and resolves once it listens. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const server = createServer(requestListener(options.deps));
+  const server = createServer(requestListener(options.deps, options.gate));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, LOOPBACK, () => {

@@ -20,7 +20,7 @@ const { port, dataDir } = program.parse().opts<{ port: number; dataDir: string }
 
 let host: ApiHost;
 try {
-  host = await startApiHost({ port, dataDir, onInternalError: (err) => console.error('internal error:', err) });
+  host = await startApiHost({ port, dataDir, onInternalError: (err) => console.error('internal error:', err), log: (line) => console.log(line) });
 } catch (err) {
   console.error(`clusterless: could not start: ${(err as Error).message}`);
   console.error(`(is another clusterless using ${dataDir}, or port ${port} taken?)`);

@@ -29,7 +29,8 @@ export function scaledClock(options: { timeScale?: number; stateFile?: string; r
     persist() {
       if (!options.stateFile) return;
       const tmp = `${options.stateFile}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ now: now().getTime() }));
+      // Private like the rest of the data folder (local/data-dir.ts).
+      writeFileSync(tmp, JSON.stringify({ now: now().getTime() }), { mode: 0o600 });
       renameSync(tmp, options.stateFile);
     },
   };

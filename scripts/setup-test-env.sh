@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares what the tests need outside npm: kube-apiserver, etcd, kubectl and kubeadm built from the Go module
-# proxy (scripts/build-kube.sh, build-kubeadm.sh), cloud-init and shellcheck from Debian, and a Python venv with moto_server (DynamoDB, EC2, Secrets Manager emulator). It lives in a per-user cache outside the clone, so a fresh clone (CI) reuses it; when it is
+# proxy (scripts/build-kube.sh, build-kubeadm.sh), cloud-init and shellcheck (scripts/setup-bootstrap-tools.sh), and a Python venv with moto_server (DynamoDB, EC2, Secrets Manager emulator). It lives in a per-user cache outside the clone, so a fresh clone (CI) reuses it; when it is
 # there with the pinned version this script returns at once.
 #   CLUSTERLESS_MOTO_VENV  overrides the venv folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv)
 set -euo pipefail
@@ -9,7 +9,8 @@ set -euo pipefail
 #   CLUSTERLESS_SKIP_KUBE_BUILD=1 skips them (the harness's own test of the moto part).
 if [[ "${CLUSTERLESS_SKIP_KUBE_BUILD:-}" != "1" ]]; then
   bash "$(dirname "${BASH_SOURCE[0]}")/build-kube.sh" >/dev/null
-  # cloud-init and shellcheck (Debian packages) and kubeadm: the bootstrap tests validate what we render.
+  # cloud-init and shellcheck (into the same cache, never onto the system) and kubeadm: the bootstrap tests
+  # validate what we render.
   bash "$(dirname "${BASH_SOURCE[0]}")/setup-bootstrap-tools.sh"
 fi
 

@@ -131,6 +131,35 @@ describe('local HTTP server on dynalite', () => {
     expect(JSON.parse(res.body).reason).toBe('RequestEntityTooLarge');
   });
 
+  it('refuses a DNS-rebound Host, another site\'s Origin and a cross-site fetch with a 403 Status, storing nothing', async () => {
+    const post = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const body = JSON.stringify(machineClass('rebound'));
+        const req = httpRequest(
+          `${server.url}${ns('default', 'machineclasses')}`,
+          { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } },
+          (r) => {
+            let text = '';
+            r.on('data', (c) => (text += c));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    for (const [headers, field] of [
+      [{ host: `rebound.example:${server.port}` }, 'Host'],
+      [{ origin: 'http://attacker.example' }, 'Origin'],
+      [{ 'sec-fetch-site': 'cross-site' }, 'Sec-Fetch-Site'],
+    ] as const) {
+      const res = await post(headers);
+      expect(res.status, field).toBe(403);
+      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', details: { causes: [{ field }] } });
+    }
+    expect(await store.get('MachineClass', 'default', 'rebound')).toBeUndefined();
+    expect((await post({ host: `localhost:${server.port}` })).status).toBe(201);
+  });
+
   it('answers an unknown path with a NotFound Status', async () => {
     const res = await call('GET', '/api/v1/pods');
     expect(res.status).toBe(404);
