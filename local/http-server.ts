@@ -97,10 +97,13 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
       const browser = browserRefusal(req.headers, req.socket.localPort ?? 0);
       if (browser) return send(res, statusResponse(browser.status), true);
       const url = new URL(req.url ?? '/', 'http://localhost');
+      // The path as sent, not as the URL parser resolves it (dot segments, `//`): the router refuses what is not
+      // canonical, as it does behind API Gateway, so that path-based permissions and the router agree.
+      const path = rawPath(req.url) ?? url.pathname;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const method = req.method ?? 'GET';
-      const refused = gate?.({ method, path: url.pathname, headers });
+      const refused = gate?.({ method, path, headers });
       if (refused) return send(res, refused, true);
       const body = await readBody(req);
       if (!body.ok) {
@@ -109,12 +112,19 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
       }
       const query: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
-      send(res, await handle({ method, path: url.pathname, query, headers, ...(body.text ? { body: body.text } : {}) }));
+      send(res, await handle({ method, path, query, headers, ...(body.text ? { body: body.text } : {}) }));
     })().catch(() => {
       // The client went away while sending; there is nobody to answer.
       req.destroy();
     });
   };
+}
+
+/** The path of an origin-form request target (`/a/b?q`), untouched; undefined for any other form. */
+function rawPath(target: string | undefined): string | undefined {
+  if (!target?.startsWith('/')) return undefined;
+  const end = target.search(/[?#]/);
+  return end < 0 ? target : target.slice(0, end);
 }
 
 /** Starts the server on 127.0.0.1 (never another interface) and resolves once it listens. */

@@ -160,6 +160,26 @@ describe('local HTTP server on dynalite', () => {
     expect((await post({ host: `localhost:${server.port}` })).status).toBe(201);
   });
 
+  it('hands the router the path as sent, so a dot segment or a doubled slash is refused with 400, not resolved into another namespace', async () => {
+    // fetch() resolves dot segments itself: node:http sends the request target as given.
+    const raw = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${server.url}${path}`, { method: 'GET', path }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const path of ['/apis/clusterless.dev/v1alpha1/namespaces/team-a/../default/machineclasses', '/apis/clusterless.dev/v1alpha1/namespaces//default/machineclasses']) {
+      const res = await raw(path);
+      expect(res.status, path).toBe(400);
+      expect(JSON.parse(res.body), path).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
+    }
+    expect((await raw('/apis/clusterless.dev/v1alpha1/namespaces/default/machineclasses')).status).toBe(200);
+  });
+
   it('answers an unknown path with a NotFound Status', async () => {
     const res = await call('GET', '/api/v1/pods');
     expect(res.status).toBe(404);
