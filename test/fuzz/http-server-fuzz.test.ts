@@ -97,22 +97,22 @@ describe('the local HTTP server under hostile bytes', () => {
   it('answers a Content-Length shorter than the body with 4xx for what it read, and keeps serving', async () => {
     const body = '{"spec":{"replicas":4}}';
     const before = await snapshot();
-    const response = await raw(`PATCH ${PREFIX}/machinedeployments/c1-md HTTP/1.1\r\nHost: x\r\nContent-Type: application/merge-patch+json\r\nContent-Length: 9\r\n\r\n${body}`);
-    expect(statusOf(response)).toBeGreaterThanOrEqual(400);
-    expect(statusOf(response)).toBeLessThan(500);
+    const response = await raw(`PATCH ${PREFIX}/machinedeployments/c1-md HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/merge-patch+json\r\nContent-Length: 9\r\n\r\n${body}`);
+    // 400 (the 9 bytes read are not JSON), not the 403 a browser guard gives: the body handling is what is tested.
+    expect(statusOf(response)).toBe(400);
     expect(await snapshot()).toBe(before);
     await stillServing();
   });
 
   it('drops a request whose body ends before its Content-Length, writes nothing and keeps serving', async () => {
     const before = await snapshot();
-    await raw(`PATCH ${PREFIX}/machinedeployments/c1-md HTTP/1.1\r\nHost: x\r\nContent-Type: application/merge-patch+json\r\nContent-Length: 500\r\n\r\n{"spec":{"replicas":4}}`);
+    await raw(`PATCH ${PREFIX}/machinedeployments/c1-md HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/merge-patch+json\r\nContent-Length: 500\r\n\r\n{"spec":{"replicas":4}}`);
     expect(await snapshot()).toBe(before);
     await stillServing();
   });
 
   it('refuses a declared body of a terabyte with 413 before reading it', async () => {
-    const response = await raw(`POST ${PREFIX}/clusters HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n{`, false);
+    const response = await raw(`POST ${PREFIX}/clusters HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n{`, false);
     expect(statusOf(response)).toBe(413);
     await stillServing();
   });
