@@ -123,6 +123,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--time-scale <n>', 'divide every wait and retry interval by N (demos, tests)', '1')
     .option('--kubeconfig <file>', 'mirror the objects into this Kubernetes cluster')
     .option('--demo', 'apply the demo fleet (examples/) and show its progress')
+    .option('--max-replicas <n>', 'the most replicas a MachineDeployment, MachineSet or ControlPlane may ask for through the API', '1000')
     .action(async (options: Parameters<typeof up>[1], cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await up(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), options, g.token ?? io.env['CLUSTERLESS_TOKEN']);

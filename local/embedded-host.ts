@@ -61,6 +61,8 @@ export interface EmbeddedHostOptions {
    * @default - 32 random bytes made at every start, written to `<dataDir>/controller-token` (mode 0600)
    */
   controllerToken?: string;
+  /** The most replicas a MachineDeployment (or MachineSet, ControlPlane) may ask for through the API. @default 1000 */
+  maxMachineDeploymentReplicas?: number;
   /** Seconds between sweeps, before time-scaling. @default 60 */
   sweepSeconds?: number;
   /** Seed of the simulated cloud. @default 1 */
@@ -196,7 +198,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       onChange: (ns, cluster, obj) => mirror?.onChange(ns, cluster, obj),
     });
     reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
+    const limits = { ...(options.maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas: options.maxMachineDeploymentReplicas } : {}) };
     mirror = new MirrorService({
+      limits,
       store: runtime.store,
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       onError: (m: string) => log(`warn mirror: ${m}`),
@@ -223,6 +227,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         return json(200, { kind: 'Machine', name, namespace, killed: killed.map((i) => ({ instanceId: i.instanceId, providerID: i.providerID })) });
       }
       return handleRequest(req, {
+        limits,
         store: runtime.store,
         ...(workload ? { kubeconfig: workload.adminKubeconfig } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),

@@ -2,6 +2,7 @@
  * `clusterless up`: the embedded host of DESIGN section 8 in this process, until SIGINT or SIGTERM. The host
  * is loaded only here, so that every other command works (and starts fast) without it.
  */
+import { parseReplicaLimit } from '../../functions/api/http/limits.js';
 import type { Context } from '../context.js';
 import { OperationError, UsageError } from '../errors.js';
 
@@ -16,6 +17,7 @@ export interface EmbeddedHostOptions {
   kubeconfig?: string;
   token?: string;
   demo?: boolean;
+  maxMachineDeploymentReplicas?: number;
   log?: (line: string) => void;
 }
 
@@ -39,6 +41,7 @@ export interface UpOptions {
   timeScale?: string;
   kubeconfig?: string;
   demo?: boolean;
+  maxReplicas?: string;
 }
 
 export function upOptions(options: UpOptions, token: string | undefined): EmbeddedHostOptions {
@@ -50,6 +53,12 @@ export function upOptions(options: UpOptions, token: string | undefined): Embedd
   if (nodes !== undefined && nodes !== 'sim' && nodes !== 'kubernetes') throw new UsageError(`--nodes must be sim or kubernetes, not "${nodes}"`);
   if (options.kmsKeyId !== undefined && provider !== 'aws')
     throw new UsageError('--kms-key-id is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
+  let maxMachineDeploymentReplicas: number | undefined;
+  try {
+    if (options.maxReplicas !== undefined) maxMachineDeploymentReplicas = parseReplicaLimit(options.maxReplicas, '--max-replicas');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const timeScale = Number(options.timeScale ?? '1');
   if (!Number.isFinite(timeScale) || timeScale <= 0) throw new UsageError(`--time-scale must be a number > 0, not "${options.timeScale}"`);
   return {
@@ -62,6 +71,7 @@ export function upOptions(options: UpOptions, token: string | undefined): Embedd
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(token ? { token } : {}),
     ...(options.demo ? { demo: true } : {}),
+    ...(maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas } : {}),
   };
 }
 

@@ -8,6 +8,7 @@
  * connection or a 410 Gone, and cannot miss an edit; seven paginated lists per sweep cost little. The
  * sweep runs every `sweepIntervalMs` (10 s by default), which bounds how long an edit takes to arrive.
  */
+import type { ApiLimits } from '../../api/http/limits.js';
 import type { ApiObject } from '../../api/kind.js';
 import { kindByName, type KindName } from '../../api/kinds.js';
 import type { HttpRequest, HttpResponse } from '../../api/http/router.js';
@@ -40,6 +41,8 @@ export interface MirrorServiceOptions {
   /** Pushes in flight at once. @default 4 */
   concurrency?: number;
   clock?: Clock;
+  /** The installation's limits, held to imported edits (KubernetesMirrorOptions.limits). */
+  limits?: ApiLimits;
   /** Told of every imported or refused edit (the host logs them). */
   onImport?(result: ImportResult): void;
   /** Told of every error (the host logs them). */
@@ -80,7 +83,12 @@ export class MirrorService {
   }
 
   private newMirror(kubeconfig: KubeconfigSource): KubernetesMirror {
-    return new KubernetesMirror({ kubeconfig, fieldManager: this.options.fieldManager ?? 'clusterless', clock: this.clock });
+    return new KubernetesMirror({
+      kubeconfig,
+      fieldManager: this.options.fieldManager ?? 'clusterless',
+      clock: this.clock,
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+    });
   }
 
   /** The current target's server URL, or undefined. */

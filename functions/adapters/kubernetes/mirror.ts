@@ -21,6 +21,7 @@ import type { Condition } from '../../api/common.js';
 import { canonicalJson, type ApiObject, type FieldCause, type KindDef } from '../../api/kind.js';
 import { KINDS, kindByName, type KindName } from '../../api/kinds.js';
 import { validateCreate, validateUpdate } from '../../api/validate.js';
+import { replicaLimitCauses, type ApiLimits } from '../../api/http/limits.js';
 import { ConflictError, AlreadyExistsError, systemClock, type Clock, type Store } from '../../ports.js';
 import { httpStatusOf, loadKubeConfig, serverOf, type KubeconfigSource } from './client.js';
 
@@ -50,6 +51,8 @@ export interface KubernetesMirrorOptions {
   /** @default 'clusterless' */
   fieldManager?: string;
   clock?: Clock;
+  /** The installation's limits, held to imported edits as the API holds writes to them. @default - the API's defaults */
+  limits?: ApiLimits;
 }
 
 /** A custom resource as the target returns it. */
@@ -153,6 +156,7 @@ export class KubernetesMirror {
   private readonly core: CoreV1Api;
   private readonly fieldManager: string;
   private readonly clock: Clock;
+  private readonly limits: ApiLimits | undefined;
   /**
    * Refusals to keep showing on the object's status, by kind/namespace/name, until an edit is imported;
    * null once one was: the next status apply must still run, to take the condition away.
@@ -166,6 +170,7 @@ export class KubernetesMirror {
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.fieldManager = options.fieldManager ?? 'clusterless';
     this.clock = options.clock ?? systemClock;
+    this.limits = options.limits;
   }
 
   /** Server-side apply of the object, then of its status (plus any refusal to report). */
@@ -344,6 +349,8 @@ export class KubernetesMirror {
     };
     const v = validateUpdate(stored, candidate);
     if (!v.ok) return this.refuse(stored, 'Invalid', v.causes);
+    const overLimit = replicaLimitCauses(v.object, stored, this.limits);
+    if (overLimit.length) return this.refuse(stored, 'Invalid', overLimit);
     if (canonicalJson(userView(v.object)) === canonicalJson(userView(stored))) {
       // Same after defaults: nothing to import; mirror the store's form so the hash matches again.
       await this.apply(stored);
@@ -375,7 +382,9 @@ export class KubernetesMirror {
       },
       ...(obj.spec !== undefined ? { spec: obj.spec } : {}),
     };
-    const v = validateCreate(body);
+    const validated = validateCreate(body);
+    const overLimit = validated.ok ? replicaLimitCauses(validated.object, undefined, this.limits) : [];
+    const v = overLimit.length ? { ok: false as const, causes: overLimit } : validated;
     const key = keyOf(obj.kind, obj.metadata.namespace, obj.metadata.name);
     if (!v.ok) {
       const condition = refusalCondition('Invalid', v.causes, this.clock.now());

@@ -190,6 +190,22 @@ describe('mirror: kubectl edits imported into the store', () => {
     expect(await mirror.sync(store)).toMatchObject({ applied: 0, imports: [] });
   });
 
+  it('holds an imported edit to the installation\'s replica limit, as the API holds writes: a refusal, the store unchanged', async () => {
+    // Prepare
+    const ns = 'edit-over-limit';
+    await seededStore({ namespace: ns, store });
+    const mirror = new KubernetesMirror({ kubeconfig: kube.mirrorKubeconfig, fieldManager: 'clusterless', limits: { maxMachineDeploymentReplicas: 4 } });
+    await mirror.sync(store);
+    const before = await allObjects(store);
+    // Act: `kubectl scale --replicas 5` in the target
+    await kube.kubectlOk(['scale', 'md', 'workers', '-n', ns, '--replicas', '5']);
+    const result = await mirror.sync(store);
+    // Assess
+    expect(result.imports).toHaveLength(1);
+    expect(result.imports[0]!.outcome).toMatchObject({ type: 'refused', reason: 'Invalid', causes: [expect.objectContaining({ field: 'spec.replicas' })] });
+    expect(await allObjects(store)).toEqual(before);
+  });
+
   it('clears the refusal condition when a valid edit is imported afterwards', async () => {
     const ns = 'edit-recover';
     const { store, mirror } = await seeded(ns);

@@ -438,7 +438,7 @@ describe('up', () => {
         return { url: 'http://127.0.0.1:9999', close: async () => void (closed = true) };
       },
     };
-    const running = w.run(['up', '--port', '0', '--data-dir', '/tmp/x', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', 'alias/clusterless', '--time-scale', '20', '--demo', '--token', 's3cret'], {
+    const running = w.run(['up', '--port', '0', '--data-dir', '/tmp/x', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', 'alias/clusterless', '--time-scale', '20', '--demo', '--token', 's3cret', '--max-replicas', '50'], {
       importModule: async (spec) => {
         expect(spec).toBe('../local/embedded-host.js');
         return module;
@@ -448,7 +448,7 @@ describe('up', () => {
     for (const h of [...w.interrupts]) h('SIGTERM');
     const r = await running;
     expect(r.code).toBe(0);
-    expect(calls).toEqual([{ port: 0, dataDir: '/tmp/x', provider: 'aws', nodes: 'sim', kmsKeyId: 'alias/clusterless', timeScale: 20, token: 's3cret', demo: true, log: 'function' }]);
+    expect(calls).toEqual([{ port: 0, dataDir: '/tmp/x', provider: 'aws', nodes: 'sim', kmsKeyId: 'alias/clusterless', timeScale: 20, token: 's3cret', demo: true, maxMachineDeploymentReplicas: 50, log: 'function' }]);
     expect(closed).toBe(true);
     expect(r.stdout).toBe(
       'demo: applying examples/\nclusterless API listening on http://127.0.0.1:9999 (data in /tmp/x, provider aws)\nclusterless: SIGTERM, shutting down\nclusterless: stopped\n',
@@ -473,6 +473,7 @@ describe('up', () => {
     { argv: ['up', '--port', '70000'], err: /--port must be a port number/ },
     { argv: ['up', '--time-scale', '0'], err: /--time-scale must be a number > 0/ },
     { argv: ['up', '--provider', 'gcp'], err: /argument 'gcp' is invalid/ },
+    { argv: ['up', '--max-replicas', '0'], err: /--max-replicas must be a whole number from 1 to 2147483647/ },
     { argv: ['up', '--kms-key-id', 'alias/clusterless'], err: /--kms-key-id is for the kubeadm bootstrap of EC2 machines: give it with --provider aws/ },
   ])('refuses $argv as usage (exit 2)', async ({ argv, err }) => {
     const r = await w.run(argv);
