@@ -1,7 +1,8 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { INSTALLATION_ENV } from '../functions/installation.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
@@ -109,6 +110,12 @@ export const WORKLOAD_FUNCTIONS: readonly HandlerName[] = ['reconcile', 'provisi
  * nothing is looked up, so `cdk synth` needs no credentials.
  */
 export class ControlPlaneStack extends Stack implements IClusterlessControlPlane {
+  /**
+   * The installation id (functions/installation.ts): the UUID part of the stack's id
+   * (`arn:...:stack/{name}/{uuid}`), fixed for the stack's life, which is the table's. Every resource the control
+   * plane makes carries it in the tag clusterless.dev/installation, and the IAM policies require it.
+   */
+  public readonly installationId: string;
   public readonly logs: LogEncryption;
   public readonly objectTable: ObjectTable;
   public readonly secrets: BootstrapSecrets;
@@ -124,13 +131,16 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
     super(scope, id, { description: 'clusterless: a serverless Cluster API control plane', ...props });
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.installationId = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     this.logs = new LogEncryption(this, 'Logs', { ...(props.logRetention ? { retention: props.logRetention } : {}), removalPolicy });
     this.objectTable = new ObjectTable(this, 'Objects', { removalPolicy });
-    this.secrets = new BootstrapSecrets(this, 'Secrets');
+    // The secrets of this installation only: every secret permission and the key policy follow the prefix.
+    this.secrets = new BootstrapSecrets(this, 'Secrets', { namePrefix: `clusterless/${this.installationId}/` });
 
     this.workloadNetwork = props.workloadNetwork ? new WorkloadNetwork(this, 'WorkloadNetwork', props.workloadNetwork) : undefined;
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     const tableName = { TABLE_NAME: this.objectTable.table.tableName };
+    const installation = { [INSTALLATION_ENV.id]: this.installationId };
     const make = (name: HandlerName, environment: Record<string, string>) => {
       const spec = HANDLERS[name];
       return new HandlerFunction(this, `${name}-handler`, {
@@ -146,11 +156,11 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // The tasks first: the state machines name them.
     const tasks = {
       // Every task reaches workload clusters through their CA (functions/bootstrap): all are told the secrets key.
-      reconcile: make('reconcile', { ...tableName, ...this.secrets.environment }),
-      provision: make('provision', { ...tableName, ...this.secrets.environment }),
-      rollout: make('rollout', { ...tableName, ...this.secrets.environment }),
-      remediate: make('remediate', { ...tableName, ...this.secrets.environment }),
-      teardown: make('teardown', { ...tableName, ...this.secrets.environment }),
+      reconcile: make('reconcile', { ...tableName, ...installation, ...this.secrets.environment }),
+      provision: make('provision', { ...tableName, ...installation, ...this.secrets.environment }),
+      rollout: make('rollout', { ...tableName, ...installation, ...this.secrets.environment }),
+      remediate: make('remediate', { ...tableName, ...installation, ...this.secrets.environment }),
+      teardown: make('teardown', { ...tableName, ...installation, ...this.secrets.environment }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
     /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
@@ -200,14 +210,14 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.workflows.grantStartReconcile(stream.role);
     this.streamTrigger = new StreamTrigger(this, 'StreamTrigger', { table: this.objectTable.table, handler: stream.function });
 
-    const sweep = make('sweep', { ...tableName, ...reconcileArn, ...this.secrets.environment });
+    const sweep = make('sweep', { ...tableName, ...reconcileArn, ...installation, ...this.secrets.environment });
     this.objectTable.grantStoreRead(sweep.role);
     this.workflows.grantStartReconcile(sweep.role);
     // It lists the nodes of clusters with a MachineHealthCheck, through a kubeconfig signed with the cluster CA.
     this.secrets.grantReadCertificates(sweep.role);
     this.sweepSchedule = new SweepSchedule(this, 'Sweep', { handler: sweep.function, ...(props.sweepInterval ? { interval: props.sweepInterval } : {}) });
 
-    const instanceEvents = make('instance-events', reconcileArn);
+    const instanceEvents = make('instance-events', { ...reconcileArn, ...installation });
     grantDescribe(instanceEvents.role, ['ec2:DescribeTags']);
     this.workflows.grantStartReconcile(instanceEvents.role);
     this.instanceEventsRule = new InstanceEventsRule(this, 'InstanceEvents', { handler: instanceEvents.function });
@@ -219,6 +229,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.functions = { ...tasks, http, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
+    new CfnOutput(this, 'InstallationId', { value: this.installationId, description: 'the value of the clusterless.dev/installation tag on what this control plane makes' });
     new CfnOutput(this, 'TableName', { value: this.objectTable.table.tableName });
     new CfnOutput(this, 'ReconcileClusterStateMachineArn', { value: this.workflows.stateMachines['reconcile-cluster'].stateMachineArn });
     new CfnOutput(this, 'FleetServiceToken', { value: this.fleetServiceToken, description: 'ClusterFleet serviceToken' });

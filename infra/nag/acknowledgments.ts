@@ -85,14 +85,16 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*]',
     'ssm:GetParameter only, of the public parameters AWS and vendors publish under /aws/service/ (e.g. Canonical\'s Ubuntu AMI ids), which a MachineClass names by imageSsmParameter; none of the account\'s own parameters.',
   );
-  const secrets = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*]';
+  // cdk-nag names a finding by the resource as written, the installation id's intrinsic functions included.
+  const prefix = `clusterless/${JSON.stringify(stack.resolve(stack.installationId))}/`;
+  const secrets = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
   const secretsReason =
-    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';
+    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';
   acknowledge(provision, secrets, secretsReason);
   const readDelete =
-    'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the prefix clusterless/, and the key policy refuses other secrets.';
+    'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the installation prefix clusterless/<installation id>/, and the key policy refuses other secrets.';
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, readDelete);
-  const certificates = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*/*/certificates-??????]';
+  const certificates = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/certificates-??????]`;
   const certificatesReason = "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern)";
   acknowledge(stack.functions.http.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
   acknowledge(

@@ -9,14 +9,21 @@ import { BootstrapSecrets } from '../../infra/constructs/bootstrap-secrets.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
-import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole } from './support.js';
+import { STACK_UUID, resolve } from './iam-eval.js';
+import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
+let resources: Resources;
 
 beforeAll(() => {
   ({ app, template } = controlPlaneTemplate());
+  resources = template.toJSON()['Resources'] as Resources;
 });
+
+/** A statement's resources as deployed (the installation id resolved). */
+const deployed = (s: { Resource: unknown }) => JSON.stringify(resolve(s.Resource, resources));
+const SECRETS = `:secret:clusterless/${STACK_UUID}/`;
 
 const statements = (name: HandlerName) => statementsOfRole(template, logicalId(app.controlPlane, app.controlPlane.functions[name].role));
 const allowing = (name: HandlerName, action: string) => statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
@@ -132,12 +139,12 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it('provision creates secrets only under clusterless/ and only with the secrets key', () => {
+  it("provision creates secrets only under this installation's clusterless/<id>/ and only with the secrets key", () => {
     const create = allowing('provision', 'secretsmanager:CreateSecret');
     expect(create).toHaveLength(1);
-    expect(JSON.stringify(create[0]!.Resource)).toContain(':secret:clusterless/*');
+    expect(deployed(create[0]!)).toContain(`${SECRETS}*`);
     expect(create[0]!.Condition).toEqual({ StringEquals: { 'secretsmanager:KmsKeyArn': { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] } } });
-    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(JSON.stringify(allowing('provision', action)[0]?.Resource)).toContain(':secret:clusterless/*');
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(deployed(allowing('provision', action)[0]!)).toContain(`${SECRETS}*`);
   });
 
   // Issue 8: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
@@ -156,18 +163,18 @@ describe('each function gets only what its code calls', () => {
     expect([...new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')))].sort()).toEqual(expected);
   });
 
-  it('only provision may create or write secrets; the reconciling steps read and delete them under clusterless/', () => {
+  it("only provision may create or write secrets; the reconciling steps read and delete them under this installation's prefix", () => {
     for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[]) {
       const secrets = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
       expect(secrets, name).toHaveLength(1);
-      expect(JSON.stringify(secrets[0]!.Resource), name).toContain(':secret:clusterless/*');
+      expect(deployed(secrets[0]!), name).toContain(`${SECRETS}*`);
     }
   });
 
   it.each(['http', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
     const read = allowing(name, 'secretsmanager:GetSecretValue');
     expect(read).toHaveLength(1);
-    expect(JSON.stringify(read[0]!.Resource)).toContain(':secret:clusterless/*/*/certificates-??????');
+    expect(deployed(read[0]!)).toContain(`${SECRETS}*/*/certificates-??????`);
   });
 
   it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {

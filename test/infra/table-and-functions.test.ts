@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
-import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
+import { STACK_UUID, resolve } from './iam-eval.js';
+import { controlPlaneTemplate, logicalId, resourcesOf, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -111,8 +112,8 @@ describe('the handlers', () => {
   it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
-      SECRETS_NAME_PREFIX: 'clusterless/',
     });
+    expect(resolve((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['SECRETS_NAME_PREFIX'], template.toJSON()['Resources'] as Resources)).toBe(`clusterless/${STACK_UUID}/`);
   });
 
   it('reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API within API Gateway\'s 29 s', () => {
