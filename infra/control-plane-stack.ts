@@ -1,4 +1,5 @@
 import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -7,11 +8,20 @@ import type { TaskFunctionName } from '../statemachines/loader.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
-import { DEFAULT_INSTANCE_ROLE_PREFIX, grantControlPlaneLoadBalancers, grantDescribe, grantImageParameters, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
+import {
+  grantControlPlaneLoadBalancers,
+  grantDescribe,
+  grantImageParameters,
+  grantLaunchInstances,
+  grantTargetRegistration,
+  grantTerminateInstances,
+  type MachineNetworkProps,
+} from './constructs/ec2-permissions.js';
 import { FleetProvider } from './constructs/fleet-provider.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
 import { LogEncryption } from './constructs/log-encryption.js';
+import { NodeRoles } from './constructs/node-roles.js';
 import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
@@ -72,8 +82,18 @@ export const DEFAULT_RESERVED_CONCURRENCY: Partial<Record<HandlerName, number>> 
 export interface ControlPlaneStackProps extends StackProps {
   /** @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
-  /** Name prefix of the roles machines' instance profiles may carry (iam:PassRole). @default 'clusterless-node-' */
-  readonly instanceRolePrefix?: string;
+  /**
+   * Roles of your own that MachineClasses may name through their iamInstanceProfile, besides the stack's
+   * NodeRoles: the provision task may pass these (iam:PassRole to EC2) and no other.
+   * @default - the NodeRoles only
+   */
+  readonly additionalNodeRoles?: iam.IRole[];
+  /**
+   * The subnets and security groups machines may be launched into, by id. App context:
+   * `-c machineNetwork='{"subnetIds":["subnet-..."],"securityGroupIds":["sg-..."]}'`.
+   * @default - those tagged clusterless.dev/installation={installation id}
+   */
+  readonly machineNetwork?: MachineNetworkProps;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -119,6 +139,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   public readonly logs: LogEncryption;
   public readonly objectTable: ObjectTable;
   public readonly secrets: BootstrapSecrets;
+  /** The machines' roles and instance profiles (what a MachineClass without iamInstanceProfile launches with). */
+  public readonly nodeRoles: NodeRoles;
   public readonly functions: Record<HandlerName, HandlerFunction>;
   public readonly workflows: ControlPlaneWorkflows;
   public readonly httpApi: HttpApi;
@@ -136,6 +158,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.objectTable = new ObjectTable(this, 'Objects', { removalPolicy });
     // The secrets of this installation only: every secret permission and the key policy follow the prefix.
     this.secrets = new BootstrapSecrets(this, 'Secrets', { namePrefix: `clusterless/${this.installationId}/` });
+    this.nodeRoles = new NodeRoles(this, 'NodeRoles', { secrets: this.secrets });
 
     this.workloadNetwork = props.workloadNetwork ? new WorkloadNetwork(this, 'WorkloadNetwork', props.workloadNetwork) : undefined;
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
@@ -157,7 +180,14 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const tasks = {
       // Every task reaches workload clusters through their CA (functions/bootstrap): all are told the secrets key.
       reconcile: make('reconcile', { ...tableName, ...installation, ...this.secrets.environment }),
-      provision: make('provision', { ...tableName, ...installation, ...this.secrets.environment }),
+      provision: make('provision', {
+        ...tableName,
+        ...installation,
+        ...this.secrets.environment,
+        ...this.nodeRoles.environment,
+        // A machine's bootstrap secret is bound to its instance by this ARN (BootstrapSecrets.grantFetchBootstrapData).
+        [INSTALLATION_ENV.instanceArnPrefix]: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/`,
+      }),
       rollout: make('rollout', { ...tableName, ...installation, ...this.secrets.environment }),
       remediate: make('remediate', { ...tableName, ...installation, ...this.secrets.environment }),
       teardown: make('teardown', { ...tableName, ...installation, ...this.secrets.environment }),
@@ -168,25 +198,29 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // What each task's code calls (adapters/ec2): every step reconciles (describe, terminate); only
     // provision launches.
     grantDescribe(tasks.provision.role, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
-    grantLaunchInstances(tasks.provision.role, { instanceRolePrefix: props.instanceRolePrefix ?? DEFAULT_INSTANCE_ROLE_PREFIX });
+    grantLaunchInstances(tasks.provision.role, {
+      installationId: this.installationId,
+      nodeRoles: [...this.nodeRoles.roles, ...(props.additionalNodeRoles ?? [])],
+      ...(props.machineNetwork ? { machineNetwork: props.machineNetwork } : {}),
+    });
     grantImageParameters(tasks.provision.role);
     for (const t of reconciling) {
       grantDescribe(t.role, ['ec2:DescribeInstances']);
-      grantTerminateInstances(t.role);
+      grantTerminateInstances(t.role, this.installationId);
     }
     // The kubeadm bootstrap (functions/bootstrap): provision makes the certificates and bootstrap secrets and
     // registers control-plane targets; every reconciling step reads the CA, deletes what bootstrap data is left
     // and deregisters a control-plane target before its instance goes.
     this.secrets.grantManage(tasks.provision.role);
-    grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets']);
+    grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets'], this.installationId);
     for (const t of reconciling) {
       this.secrets.grantReadAndDelete(t.role);
-      grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets']);
+      grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets'], this.installationId);
     }
     // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
     // step may make or delete one; provision only finds its target group.
-    for (const t of reconciling) grantControlPlaneLoadBalancers(t.role, { manage: true });
-    grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false });
+    for (const t of reconciling) grantControlPlaneLoadBalancers(t.role, { manage: true, installationId: this.installationId });
+    grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false, installationId: this.installationId });
 
     this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {
       taskFunctions: {

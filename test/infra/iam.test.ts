@@ -30,51 +30,56 @@ const allowing = (name: HandlerName, action: string) => statements(name).filter(
 const onResource = (fragment: string) => (s: { Resource: unknown }) => JSON.stringify(s.Resource).includes(fragment);
 const ec2Actions = (name: HandlerName) => new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('ec2:')));
 
+const deployedCondition = (s: { Condition?: unknown }) => resolve(s.Condition, resources);
+const INSTALLATION = { 'aws:RequestTag/clusterless.dev/installation': STACK_UUID };
+const TAGGED = { StringEquals: { 'aws:ResourceTag/clusterless.dev/installation': STACK_UUID }, StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } };
+
 describe('RunInstances (provision)', () => {
-  it('launches instances only with the cluster and machine-uid tags in the request and IMDSv2 required', () => {
+  it('launches instances only with the installation, cluster and machine-uid tags in the request and IMDSv2 required', () => {
     const [instance] = allowing('provision', 'ec2:RunInstances').filter(onResource(':instance/*'));
-    expect(instance!.Condition).toEqual({
+    expect(deployedCondition(instance!)).toEqual({
       StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' },
       Null: { 'aws:RequestTag/clusterless.dev/machine-uid': 'false' },
-      StringEquals: { 'ec2:MetadataHttpTokens': 'required' },
+      StringEquals: { ...INSTALLATION, 'ec2:MetadataHttpTokens': 'required' },
     });
   });
 
-  it('creates volumes only with the cluster and machine-uid tags in the request', () => {
+  it('creates volumes only with the installation, cluster and machine-uid tags in the request', () => {
     const [volume] = allowing('provision', 'ec2:RunInstances').filter(onResource(':volume/*'));
-    expect(volume!.Condition).toEqual({
+    expect(deployedCondition(volume!)).toEqual({
+      StringEquals: INSTALLATION,
       StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' },
       Null: { 'aws:RequestTag/clusterless.dev/machine-uid': 'false' },
     });
   });
 
-  it('is allowed on the other resources a launch touches, and on no instance or volume without conditions', () => {
+  it('is allowed without conditions only on the other resources a launch touches (not instances, volumes, subnets or security groups)', () => {
     const bare = allowing('provision', 'ec2:RunInstances').filter((s) => !s.Condition);
     expect(bare).toHaveLength(1);
     const resources = JSON.stringify(bare[0]!.Resource);
-    for (const r of ['subnet', 'security-group', 'network-interface', 'key-pair', 'spot-instances-request', 'image', 'snapshot']) expect(resources).toContain(`:${r}/*`);
-    expect(resources).not.toMatch(/:(instance|volume)\/\*/);
+    for (const r of ['network-interface', 'key-pair', 'spot-instances-request', 'image', 'snapshot']) expect(resources).toContain(`:${r}/*`);
+    expect(resources).not.toMatch(/:(instance|volume|subnet|security-group)\/\*/);
   });
 
-  it('tags only as part of RunInstances', () => {
+  it("tags only as part of RunInstances, with this installation's tag", () => {
     const tagging = allowing('provision', 'ec2:CreateTags');
     expect(tagging).toHaveLength(1);
-    expect(tagging[0]!.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    expect(deployedCondition(tagging[0]!)).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances', ...INSTALLATION } });
   });
 
-  it('passes only roles named with the instance role prefix, and only to EC2', () => {
+  it('passes only the node roles, and only to EC2', () => {
     const pass = allowing('provision', 'iam:PassRole');
     expect(pass).toHaveLength(1);
-    expect(JSON.stringify(pass[0]!.Resource)).toContain(':role/clusterless-node-*');
+    expect(pass[0]!.Resource).toEqual(app.controlPlane.nodeRoles.roles.map((r) => ({ 'Fn::GetAtt': [logicalId(app.controlPlane, r), 'Arn'] })));
     expect(pass[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   });
 });
 
 describe('TerminateInstances', () => {
-  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s terminates only instances tagged by this control plane', (name) => {
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s terminates only instances tagged by this installation', (name) => {
     const terminate = allowing(name, 'ec2:TerminateInstances');
     expect(terminate).toHaveLength(1);
-    expect(terminate[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+    expect(deployedCondition(terminate[0]!)).toEqual(TAGGED);
   });
 
   it('is granted to no function that does not reconcile', () => {
@@ -194,12 +199,12 @@ describe('each function gets only what its code calls', () => {
     ['sweep', []],
     ['instance-events', []],
     ['fleet-resource', []],
-  ] as [HandlerName, string[]][])('%s: target groups %j, only those tagged with a cluster', (name, expected) => {
+  ] as [HandlerName, string[]][])('%s: target groups %j, only those tagged with this installation and a cluster', (name, expected) => {
     const lb = statements(name).filter((s) => actionsOf(s).some((a) => a.endsWith('Targets')));
     expect(lb.flatMap(actionsOf).sort()).toEqual(expected);
     for (const s of lb) {
       expect(JSON.stringify(s.Resource)).toContain(':targetgroup/*/*');
-      expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+      expect(deployedCondition(s)).toEqual(TAGGED);
     }
   });
 });
@@ -207,19 +212,19 @@ describe('each function gets only what its code calls', () => {
 describe('the control-plane load balancers clusterless makes', () => {
   const lbActions = (name: HandlerName) => statements(name).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticloadbalancing:') && !a.endsWith('Targets')));
 
-  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s creates them only named clusterless-* and tagged, tags only while creating, deletes only tagged ones', (name) => {
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s creates them only named clusterless-* and tagged with this installation, tags only while creating, deletes only tagged ones', (name) => {
     const byAction = (action: string) => lbActions(name).filter((st) => actionsOf(st).includes(action));
     for (const action of ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup']) {
       const [st] = byAction(action);
       expect(JSON.stringify(st!.Resource), action).not.toContain('"*"');
       expect(JSON.stringify(st!.Resource)).toMatch(/clusterless-\*/);
-      expect(st!.Condition).toEqual({ StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
+      expect(deployedCondition(st!)).toEqual({ StringEquals: INSTALLATION, StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
     }
     expect(byAction('elasticloadbalancing:AddTags')[0]!.Condition).toEqual({
       StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] },
     });
     for (const action of ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup'])
-      expect(byAction(action)[0]!.Condition, action).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+      expect(deployedCondition(byAction(action)[0]!), action).toEqual(TAGGED);
     const slr = statements(name).filter((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'));
     expect(slr).toHaveLength(1);
     expect(JSON.stringify(slr[0]!.Resource)).toContain(':role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing');
@@ -282,7 +287,7 @@ describe('wildcards', () => {
     const onStar = identityStatements()
       .filter((s) => (s as { Resource?: unknown }).Resource === '*')
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ecr:GetAuthorizationToken|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     expect(onStar.filter((a) => !allowed.test(a))).toEqual([]);
   });
 });
