@@ -157,7 +157,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.logs = new LogEncryption(this, 'Logs', { ...(props.logRetention ? { retention: props.logRetention } : {}), removalPolicy });
     this.objectTable = new ObjectTable(this, 'Objects', { removalPolicy });
     // The secrets of this installation only: every secret permission and the key policy follow the prefix.
-    this.secrets = new BootstrapSecrets(this, 'Secrets', { namePrefix: `clusterless/${this.installationId}/` });
+    this.secrets = new BootstrapSecrets(this, 'Secrets', { namePrefix: `clusterless/${this.installationId}/`, installationId: this.installationId });
     this.nodeRoles = new NodeRoles(this, 'NodeRoles', { secrets: this.secrets });
 
     this.workloadNetwork = props.workloadNetwork ? new WorkloadNetwork(this, 'WorkloadNetwork', props.workloadNetwork) : undefined;

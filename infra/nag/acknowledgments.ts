@@ -84,7 +84,7 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   const prefix = `clusterless/${JSON.stringify(stack.resolve(stack.installationId))}/`;
   const secrets = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
   const secretsReason =
-    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';
+    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets; TagResource allows the clusterless tag keys only (aws:TagKeys), this installation\'s id and instance ARNs of this account.';
   acknowledge(provision, secrets, secretsReason);
   const readDelete =
     'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the installation prefix clusterless/<installation id>/, and the key policy refuses other secrets.';
@@ -122,7 +122,7 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     acknowledge(
       role,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/machines/*]`,
-      "GetSecretValue and DeleteSecret of machines' bootstrap secrets only (made at run time, one per machine, so named by pattern; never the clusters' certificates).",
+      "GetSecretValue and DeleteSecret of machines' bootstrap secrets only (made at run time, one per machine, so named by pattern; never the clusters' certificates), and only of the secret tagged with the calling instance's own ARN (aws:ResourceTag/clusterless.dev/instance-arn = ${ec2:SourceInstanceARN}).",
     );
   }
 
