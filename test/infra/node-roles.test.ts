@@ -3,16 +3,16 @@
  * into subnets and security groups of this installation only (or the ones the stack names), and the
  * environment that tells the provision task the instance profiles and the instances' ARN prefix.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TagKeys } from '../../functions/adapters/ec2/tags.js';
 import { INSTALLATION_ENV } from '../../functions/installation.js';
 import type { ClusterlessApp } from '../../infra/app.js';
-import { ControlPlaneStack } from '../../infra/control-plane-stack.js';
+import type { ControlPlaneStack, ControlPlaneStackProps } from '../../infra/control-plane-stack.js';
 import { ACCOUNT, STACK_UUID, arns, decide, identityPolicyOf, resolve } from './iam-eval.js';
-import { cdkJsonContext, controlPlaneTemplate, logicalId, newApp, resourcesOf, type Resources } from './support.js';
+import { controlPlaneStack, controlPlaneTemplate, logicalId, newApp, resourcesOf, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -29,11 +29,7 @@ const roleArn = (stack: ControlPlaneStack, role: iam.IRole) => `arn:aws:iam::${A
 const passRole = (t: Template, stack: ControlPlaneStack, role: string, service = 'ec2.amazonaws.com') =>
   decide(provisionPolicy(t, stack), { action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': service } });
 
-/** A control plane with stack props, synthesized without bundling. */
-function stackWith(props: ConstructorParameters<typeof ControlPlaneStack>[2]): { stack: ControlPlaneStack; template: Template } {
-  const stack = new ControlPlaneStack(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }), 'Clusterless', props);
-  return { stack, template: Template.fromStack(stack) };
-}
+const stackWith = (props: ControlPlaneStackProps) => controlPlaneStack(props);
 
 describe('NodeRoles', () => {
   it('are a control-plane role and a worker role, each with an instance profile, assumed by EC2 only', () => {
