@@ -28,7 +28,7 @@ import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/r
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
-export type HandlerName = 'http' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
+export type HandlerName = 'http' | 'kubeconfig' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
 
 interface HandlerSpec {
   entry: string;
@@ -49,6 +49,13 @@ const task = (name: TaskFunctionName, what: string, timeout = Duration.seconds(6
 /** Timeouts follow the states' TimeoutSeconds in statemachines/ (reconcile 240 s, the steps 60 s). */
 export const HANDLERS: Record<HandlerName, HandlerSpec> = {
   http: { entry: 'functions/handlers/http.ts', serviceName: 'clusterless-api', description: 'clusterless: the resource API', timeout: Duration.seconds(29), memorySize: 512 },
+  kubeconfig: {
+    entry: 'functions/handlers/kubeconfig.ts',
+    serviceName: 'clusterless-kubeconfig',
+    description: 'clusterless: signs admin kubeconfigs (GET .../clusters/{name}/kubeconfig)',
+    timeout: Duration.seconds(29),
+    memorySize: 512,
+  },
   reconcile: task('reconcile', 'reconcile one cluster', Duration.seconds(240)),
   provision: task('provision', 'the steps of provision-machine'),
   rollout: task('rollout', 'the steps of rolling-upgrade'),
@@ -234,11 +241,20 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     });
     const reconcileArn = this.workflows.reconcileEnvironment;
 
-    const http = make('http', { ...tableName, ...this.secrets.environment });
+    // The resource API: the table, and nothing of the secrets (no secret, no use of their key).
+    const http = make('http', tableName);
     this.objectTable.grantStore(http.role);
-    // GET .../clusters/{name}/kubeconfig signs an admin certificate with the cluster CA.
-    this.secrets.grantReadCertificates(http.role);
-    this.httpApi = new HttpApi(this, 'Api', { handler: http.function, logs: this.logs, ...(props.apiStageName ? { stageName: props.apiStageName } : {}) });
+    // GET .../clusters/{name}/kubeconfig has a function of its own, the only one of the API that signs with a cluster
+    // CA: it reads the Cluster and the certificates, nothing else.
+    const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });
+    this.objectTable.grantStoreRead(kubeconfig.role);
+    this.secrets.grantReadCertificates(kubeconfig.role);
+    this.httpApi = new HttpApi(this, 'Api', {
+      handler: http.function,
+      kubeconfigHandler: kubeconfig.function,
+      logs: this.logs,
+      ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
+    });
 
     const stream = make('stream', reconcileArn);
     this.workflows.grantStartReconcile(stream.role);
@@ -260,7 +276,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.objectTable.grantStore(fleet.role);
     this.fleetProvider = new FleetProvider(this, 'Fleets', { handler: fleet.function, logs: this.logs });
 
-    this.functions = { ...tasks, http, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
+    this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
     new CfnOutput(this, 'InstallationId', { value: this.installationId, description: 'the value of the clusterless.dev/installation tag on what this control plane makes' });

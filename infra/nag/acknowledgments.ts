@@ -91,7 +91,7 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, readDelete);
   const certificates = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/certificates-??????]`;
   const certificatesReason = "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern)";
-  acknowledge(stack.functions.http.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
+  acknowledge(stack.functions.kubeconfig.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
   acknowledge(
     stack.functions.sweep.role,
     certificates,

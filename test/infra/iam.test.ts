@@ -80,7 +80,7 @@ describe('TerminateInstances', () => {
   });
 
   it('is granted to no function that does not reconcile', () => {
-    for (const name of ['provision', 'http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
+    for (const name of ['provision', 'http', 'kubeconfig', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
   });
 
   it('StopInstances is granted to nobody (no code stops an instance)', () => {
@@ -98,6 +98,7 @@ describe('each function gets only what its code calls', () => {
     ['provision', ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances']],
     ['instance-events', ['ec2:DescribeTags']],
     ['http', []],
+    ['kubeconfig', []],
     ['stream', []],
     ['sweep', []],
     ['fleet-resource', []],
@@ -156,7 +157,8 @@ describe('each function gets only what its code calls', () => {
     ['rollout', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['remediate', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['teardown', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
-    ['http', ['secretsmanager:GetSecretValue']],
+    ['http', []],
+    ['kubeconfig', ['secretsmanager:GetSecretValue']],
     ['stream', []],
     ['sweep', ['secretsmanager:GetSecretValue']],
     ['instance-events', []],
@@ -173,13 +175,13 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it.each(['http', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
+  it.each(['kubeconfig', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
     const read = allowing(name, 'secretsmanager:GetSecretValue');
     expect(read).toHaveLength(1);
     expect(deployed(read[0]!)).toContain(`${SECRETS}*/*/certificates-??????`);
   });
 
-  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
     const decrypt = allowing(name, 'kms:Decrypt').filter((s) => JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.secrets.key)));
     expect(decrypt.length).toBeGreaterThan(0);
     for (const s of decrypt) expect(JSON.stringify(s.Condition)).toContain('secretsmanager.');

@@ -31,7 +31,7 @@ describe('the installation id', () => {
     expect(app.controlPlane.resolve(app.controlPlane.installationId)).toEqual(output.Value);
   });
 
-  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'instance-events'] as HandlerName[])('%s is told it by INSTALLATION_ID', (name) => {
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'instance-events', 'kubeconfig'] as HandlerName[])('%s is told it by INSTALLATION_ID', (name) => {
     expect(resolve(variables(name)[INSTALLATION_ENV.id], resources)).toBe(STACK_UUID);
   });
 
@@ -40,7 +40,7 @@ describe('the installation id', () => {
   });
 
   it('scopes the secrets: their name prefix is clusterless/<id>/ in every function and in the key policy', () => {
-    for (const name of ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep'] as HandlerName[])
+    for (const name of ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'kubeconfig'] as HandlerName[])
       expect(resolve(variables(name)['SECRETS_NAME_PREFIX'], resources), name).toBe(`clusterless/${STACK_UUID}/`);
     const key = resourcesOf(template, 'AWS::KMS::Key')[logicalId(app.controlPlane, app.controlPlane.secrets.key)]!;
     const deny = (key.Properties['KeyPolicy'] as { Statement: { Sid?: string; Condition?: unknown }[] }).Statement.find((s) => s.Sid === 'OnlyClusterlessSecrets')!;

@@ -98,7 +98,7 @@ describe('the handlers', () => {
     expect(logGroup['KmsKeyId']).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
   });
 
-  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])('%s is told the table by TABLE_NAME', (name) => {
+  it.each(['http', 'kubeconfig', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])('%s is told the table by TABLE_NAME', (name) => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['TABLE_NAME']).toEqual({ Ref: logicalId(app.controlPlane, app.controlPlane.objectTable.table) });
   });
 
@@ -107,9 +107,9 @@ describe('the handlers', () => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['RECONCILE_CLUSTER_STATE_MACHINE_ARN']).toEqual({ Ref: reconcile });
   });
 
-  // Issue 8: every task reaches workload clusters through their CA, and the API signs admin kubeconfigs; the
-  // sweep lists the nodes of health-checked clusters the same way.
-  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
+  // Every task reaches workload clusters through their CA, and the kubeconfig function signs admin kubeconfigs;
+  // the sweep lists the nodes of health-checked clusters the same way.
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
     });
