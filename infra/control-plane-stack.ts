@@ -1,10 +1,12 @@
 import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { INSTALLATION_ENV } from '../functions/installation.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
+import { AlarmTopic } from './constructs/alarm-topic.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
@@ -155,6 +157,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   public readonly sweepSchedule: SweepSchedule;
   public readonly instanceEventsRule: InstanceEventsRule;
   public readonly fleetProvider: FleetProvider;
+  /** Where every alarm goes (the dead-letter queues, the Standard state machines' failed executions): subscribe to it. */
+  public readonly alarmTopic: sns.Topic;
+  public readonly alarms: AlarmTopic;
   public readonly workloadNetwork: WorkloadNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
@@ -278,10 +283,20 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
 
     this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
 
+    this.alarms = new AlarmTopic(this, 'Alarms');
+    this.alarmTopic = this.alarms.topic;
+    this.alarms.notify(
+      this.streamTrigger.deadLetterQueue.alarm,
+      this.sweepSchedule.deadLetterQueue.alarm,
+      this.instanceEventsRule.deadLetterQueue.alarm,
+      ...Object.values(this.workflows.failedExecutionsAlarms),
+    );
+
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
     new CfnOutput(this, 'InstallationId', { value: this.installationId, description: 'the value of the clusterless.dev/installation tag on what this control plane makes' });
     new CfnOutput(this, 'TableName', { value: this.objectTable.table.tableName });
     new CfnOutput(this, 'ReconcileClusterStateMachineArn', { value: this.workflows.stateMachines['reconcile-cluster'].stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'every alarm of the control plane: subscribe your paging to it' });
     new CfnOutput(this, 'FleetServiceToken', { value: this.fleetServiceToken, description: 'ClusterFleet serviceToken' });
 
     acknowledgeControlPlaneFindings(this);

@@ -17,8 +17,10 @@ const keyPolicy = (key: unknown) =>
   (resourcesOf(template, 'AWS::KMS::Key')[logicalId(app.controlPlane, key)]!.Properties['KeyPolicy'] as { Statement: Statement[] }).Statement;
 
 describe('KMS keys', () => {
-  it('are three: the table, the secrets and the logs', () => {
-    expect(Object.keys(resourcesOf(template, 'AWS::KMS::Key'))).toHaveLength(3);
+  it('are four: the table, the secrets, the logs and the alarm topic', () => {
+    expect(Object.keys(resourcesOf(template, 'AWS::KMS::Key')).sort()).toEqual(
+      [app.controlPlane.objectTable.key, app.controlPlane.secrets.key, app.controlPlane.logs.key, app.controlPlane.alarms.key].map((k) => logicalId(app.controlPlane, k)).sort(),
+    );
   });
 
   it('all rotate', () => {
