@@ -88,6 +88,8 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
  */
 export const DEFAULT_RESERVED_CONCURRENCY: Partial<Record<HandlerName, number>> = { reconcile: 50, sweep: 1, 'instance-events': 10 };
 
+export const DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS = 1000;
+
 export interface ControlPlaneStackProps extends StackProps {
   /** @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
@@ -103,6 +105,12 @@ export interface ControlPlaneStackProps extends StackProps {
    * @default - those tagged clusterless.dev/installation={installation id}
    */
   readonly machineNetwork?: MachineNetworkProps;
+  /**
+   * The most replicas a MachineDeployment may ask for (MAX_MACHINE_DEPLOYMENT_REPLICAS of the API and the fleet
+   * resource, which refuse more): a typo of 10000 should not launch ten thousand instances.
+   * @default DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS
+   */
+  readonly maxMachineDeploymentReplicas?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -176,6 +184,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     const tableName = { TABLE_NAME: this.objectTable.table.tableName };
     const installation = { [INSTALLATION_ENV.id]: this.installationId };
+    const maxReplicas = props.maxMachineDeploymentReplicas ?? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS;
+    if (!Number.isSafeInteger(maxReplicas) || maxReplicas < 1) throw new Error(`maxMachineDeploymentReplicas must be a whole number of at least 1, not ${maxReplicas}`);
+    const replicasLimit = { MAX_MACHINE_DEPLOYMENT_REPLICAS: String(maxReplicas) };
     const make = (name: HandlerName, environment: Record<string, string>) => {
       const spec = HANDLERS[name];
       return new HandlerFunction(this, `${name}-handler`, {
@@ -247,7 +258,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const reconcileArn = this.workflows.reconcileEnvironment;
 
     // The resource API: the table, and nothing of the secrets (no secret, no use of their key).
-    const http = make('http', tableName);
+    const http = make('http', { ...tableName, ...replicasLimit });
     this.objectTable.grantStore(http.role);
     // GET .../clusters/{name}/kubeconfig has a function of its own, the only one of the API that signs with a cluster
     // CA: it reads the Cluster and the certificates, nothing else.
@@ -277,7 +288,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.workflows.grantStartReconcile(instanceEvents.role);
     this.instanceEventsRule = new InstanceEventsRule(this, 'InstanceEvents', { handler: instanceEvents.function });
 
-    const fleet = make('fleet-resource', tableName);
+    const fleet = make('fleet-resource', { ...tableName, ...replicasLimit });
     this.objectTable.grantStore(fleet.role);
     this.fleetProvider = new FleetProvider(this, 'Fleets', { handler: fleet.function, logs: this.logs });
 

@@ -5,7 +5,7 @@ import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
 import { STACK_UUID, resolve } from './iam-eval.js';
-import { controlPlaneTemplate, logicalId, resourcesOf, type Resources } from './support.js';
+import { controlPlaneStack, controlPlaneTemplate, logicalId, resourcesOf, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -122,5 +122,24 @@ describe('the handlers', () => {
 
   it('reserves concurrency where a runaway loop could cost: reconcile, the sweep, instance events', () => {
     expect([fn('reconcile'), fn('sweep'), fn('instance-events'), fn('http')].map((f) => f['ReservedConcurrentExecutions'])).toEqual([50, 1, 10, undefined]);
+  });
+});
+
+describe('the replicas limit of a MachineDeployment (maxMachineDeploymentReplicas)', () => {
+  const variablesOf = (t: Template, stack: ClusterlessApp['controlPlane'], name: HandlerName) =>
+    (resourcesOf(t, 'AWS::Lambda::Function')[logicalId(stack, stack.functions[name].function)]!.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+
+  it.each(['http', 'fleet-resource'] as HandlerName[])('is 1000 by default for %s (MAX_MACHINE_DEPLOYMENT_REPLICAS)', (name) => {
+    expect(variablesOf(template, app.controlPlane, name)['MAX_MACHINE_DEPLOYMENT_REPLICAS']).toBe('1000');
+  });
+
+  it('is what the prop says, for the API and the fleet resource, and for no other function', () => {
+    const { stack, template: t } = controlPlaneStack({ maxMachineDeploymentReplicas: 50 });
+    for (const name of Object.keys(HANDLERS) as HandlerName[])
+      expect(variablesOf(t, stack, name)['MAX_MACHINE_DEPLOYMENT_REPLICAS'], name).toBe(['http', 'fleet-resource'].includes(name) ? '50' : undefined);
+  });
+
+  it.each([0, -1, 2.5, Number.NaN])('refuses %s', (value) => {
+    expect(() => controlPlaneStack({ maxMachineDeploymentReplicas: value })).toThrow(/maxMachineDeploymentReplicas/);
   });
 });
