@@ -143,8 +143,9 @@ export const WORKLOAD_FUNCTIONS: readonly HandlerName[] = ['reconcile', 'provisi
 
 /**
  * The serverless control plane (DESIGN section 10): the table, the handlers, the five state machines, the
- * API, the three reconcile triggers, the secrets key and the fleet custom resource provider. Env-agnostic:
- * nothing is looked up, so `cdk synth` needs no credentials.
+ * API, the three reconcile triggers, the secrets key, the machines' node roles, the alarm topic and the fleet
+ * custom resource provider; every permission on cloud resources scoped to this installation (installationId).
+ * Env-agnostic: nothing is looked up, so `cdk synth` needs no credentials.
  */
 export class ControlPlaneStack extends Stack implements IClusterlessControlPlane {
   /**
