@@ -148,7 +148,13 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('-w, --watch', 'after listing, print the rows that change until interrupted')
     .option('--watch-timeout <duration>', 'stop watching after this long')
     .addOption(intervalOption())
-    .action(action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof get>[3]) => get(ctx, kind, name, options)));
+    .option('--expiration <duration>', 'get kubeconfig only: how long its credentials last (default 1h, at most 24h)')
+    .action(
+      action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof get>[3] & { expiration?: string }) => {
+        if (options.expiration !== undefined && kind.toLowerCase() !== 'kubeconfig') throw new UsageError('--expiration is for get kubeconfig only');
+        return get(ctx, kind, name, options);
+      }),
+    );
 
   program
     .command('describe')

@@ -376,8 +376,11 @@ export interface MachineBootstrapper {
   renew(namespace: string, clusterName: string, clusterSpec: ClusterSpec, joining: readonly { machineUid: string; role: MachineRole }[]): Promise<{ requeueAfterSeconds?: number }>;
   /** Deletes the cluster's own secrets (its certificates), the last step of its teardown. */
   releaseCluster(namespace: string, clusterName: string): Promise<void>;
-  /** An admin kubeconfig signed by the cluster CA; undefined when the cluster has no certificates or no endpoint. */
-  adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec): Promise<string | undefined>;
+  /**
+   * An admin kubeconfig signed by the cluster CA, valid `validitySeconds` (an hour by default); undefined when the
+   * cluster has no certificates or no endpoint.
+   */
+  adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec, validitySeconds?: number): Promise<string | undefined>;
 }
 
 /** What a cluster's own control-plane load balancer is made from (Cluster.spec.provider.aws). */

@@ -1,7 +1,8 @@
 /**
  * The CDK app (cdk.json: `npx tsx infra/app.ts`): the control plane, and an example fleet on request
  * (`-c fleet=example`), the functions that reach workload clusters in a VPC on request (`-c workloadNetwork=JSON`,
- * ControlPlaneStackProps.workloadNetwork), checked by cdk-nag (AwsSolutions and the Clusterless IMDSv2/KMS pack) at every synth.
+ * ControlPlaneStackProps.workloadNetwork), the machines' subnets and security groups by id on request
+ * (`-c machineNetwork=JSON`, ControlPlaneStackProps.machineNetwork), checked by cdk-nag (AwsSolutions and the Clusterless IMDSv2/KMS pack) at every synth.
  * Env-agnostic: `npx cdk synth` needs no AWS credentials.
  */
 import { pathToFileURL } from 'node:url';
@@ -9,6 +10,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleFleetStack } from '../examples/fleet/fleet-stack.js';
 import { ControlPlaneStack } from './control-plane-stack.js';
+import type { MachineNetworkProps } from './constructs/ec2-permissions.js';
 import type { WorkloadNetworkProps } from './constructs/workload-network.js';
 import { ClusterlessChecks } from './nag/clusterless-checks.js';
 
@@ -24,8 +26,14 @@ export interface ClusterlessApp {
 export function createApp(props: AppProps = {}): ClusterlessApp {
   const app = new App(props);
   const stackName = String(app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME);
-  const network = app.node.tryGetContext('workloadNetwork') as string | WorkloadNetworkProps | undefined;
-  const controlPlane = new ControlPlaneStack(app, stackName, network ? { workloadNetwork: typeof network === 'string' ? (JSON.parse(network) as WorkloadNetworkProps) : network } : {});
+  // Context given on the command line is a string; in cdk.json or a test, an object.
+  const json = <T>(key: string): T | undefined => {
+    const value = app.node.tryGetContext(key) as string | T | undefined;
+    return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+  };
+  const workloadNetwork = json<WorkloadNetworkProps>('workloadNetwork');
+  const machineNetwork = json<MachineNetworkProps>('machineNetwork');
+  const controlPlane = new ControlPlaneStack(app, stackName, { ...(workloadNetwork ? { workloadNetwork } : {}), ...(machineNetwork ? { machineNetwork } : {}) });
   const fleetContext = app.node.tryGetContext('fleet') as string | undefined;
   let fleet: ExampleFleetStack | undefined;
   if (fleetContext === 'example') fleet = new ExampleFleetStack(app, `${stackName}ExampleFleet`, { controlPlane });

@@ -1,23 +1,36 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { INSTALLATION_ENV } from '../functions/installation.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
+import { AlarmTopic } from './constructs/alarm-topic.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
-import { DEFAULT_INSTANCE_ROLE_PREFIX, grantControlPlaneLoadBalancers, grantDescribe, grantImageParameters, grantLaunchInstances, grantTargetRegistration, grantTerminateInstances } from './constructs/ec2-permissions.js';
+import {
+  grantControlPlaneLoadBalancers,
+  grantDescribe,
+  grantImageParameters,
+  grantLaunchInstances,
+  grantTargetRegistration,
+  grantTerminateInstances,
+  type MachineNetworkProps,
+} from './constructs/ec2-permissions.js';
 import { FleetProvider } from './constructs/fleet-provider.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
 import { LogEncryption } from './constructs/log-encryption.js';
+import { NodeRoles } from './constructs/node-roles.js';
 import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
-export type HandlerName = 'http' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
+export type HandlerName = 'http' | 'kubeconfig' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
 
 interface HandlerSpec {
   entry: string;
@@ -38,6 +51,13 @@ const task = (name: TaskFunctionName, what: string, timeout = Duration.seconds(6
 /** Timeouts follow the states' TimeoutSeconds in statemachines/ (reconcile 240 s, the steps 60 s). */
 export const HANDLERS: Record<HandlerName, HandlerSpec> = {
   http: { entry: 'functions/handlers/http.ts', serviceName: 'clusterless-api', description: 'clusterless: the resource API', timeout: Duration.seconds(29), memorySize: 512 },
+  kubeconfig: {
+    entry: 'functions/handlers/kubeconfig.ts',
+    serviceName: 'clusterless-kubeconfig',
+    description: 'clusterless: signs admin kubeconfigs (GET .../clusters/{name}/kubeconfig)',
+    timeout: Duration.seconds(29),
+    memorySize: 512,
+  },
   reconcile: task('reconcile', 'reconcile one cluster', Duration.seconds(240)),
   provision: task('provision', 'the steps of provision-machine'),
   rollout: task('rollout', 'the steps of rolling-upgrade'),
@@ -68,11 +88,29 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
  */
 export const DEFAULT_RESERVED_CONCURRENCY: Partial<Record<HandlerName, number>> = { reconcile: 50, sweep: 1, 'instance-events': 10 };
 
+export const DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS = 1000;
+
 export interface ControlPlaneStackProps extends StackProps {
   /** @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
-  /** Name prefix of the roles machines' instance profiles may carry (iam:PassRole). @default 'clusterless-node-' */
-  readonly instanceRolePrefix?: string;
+  /**
+   * Roles of your own that MachineClasses may name through their iamInstanceProfile, besides the stack's
+   * NodeRoles: the provision task may pass these (iam:PassRole to EC2) and no other.
+   * @default - the NodeRoles only
+   */
+  readonly additionalNodeRoles?: iam.IRole[];
+  /**
+   * The subnets and security groups machines may be launched into, by id. App context:
+   * `-c machineNetwork='{"subnetIds":["subnet-..."],"securityGroupIds":["sg-..."]}'`.
+   * @default - those tagged clusterless.dev/installation={installation id}
+   */
+  readonly machineNetwork?: MachineNetworkProps;
+  /**
+   * The most replicas a MachineDeployment may ask for (MAX_MACHINE_DEPLOYMENT_REPLICAS of the API and the fleet
+   * resource, which refuse more): a typo of 10000 should not launch ten thousand instances.
+   * @default DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS
+   */
+  readonly maxMachineDeploymentReplicas?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -105,13 +143,22 @@ export const WORKLOAD_FUNCTIONS: readonly HandlerName[] = ['reconcile', 'provisi
 
 /**
  * The serverless control plane (DESIGN section 10): the table, the handlers, the five state machines, the
- * API, the three reconcile triggers, the secrets key and the fleet custom resource provider. Env-agnostic:
- * nothing is looked up, so `cdk synth` needs no credentials.
+ * API, the three reconcile triggers, the secrets key, the machines' node roles, the alarm topic and the fleet
+ * custom resource provider; every permission on cloud resources scoped to this installation (installationId).
+ * Env-agnostic: nothing is looked up, so `cdk synth` needs no credentials.
  */
 export class ControlPlaneStack extends Stack implements IClusterlessControlPlane {
+  /**
+   * The installation id (functions/installation.ts): the UUID part of the stack's id
+   * (`arn:...:stack/{name}/{uuid}`), fixed for the stack's life, which is the table's. Every resource the control
+   * plane makes carries it in the tag clusterless.dev/installation, and the IAM policies require it.
+   */
+  public readonly installationId: string;
   public readonly logs: LogEncryption;
   public readonly objectTable: ObjectTable;
   public readonly secrets: BootstrapSecrets;
+  /** The machines' roles and instance profiles (what a MachineClass without iamInstanceProfile launches with). */
+  public readonly nodeRoles: NodeRoles;
   public readonly functions: Record<HandlerName, HandlerFunction>;
   public readonly workflows: ControlPlaneWorkflows;
   public readonly httpApi: HttpApi;
@@ -119,18 +166,28 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   public readonly sweepSchedule: SweepSchedule;
   public readonly instanceEventsRule: InstanceEventsRule;
   public readonly fleetProvider: FleetProvider;
+  /** Where every alarm goes (the dead-letter queues, the Standard state machines' failed executions): subscribe to it. */
+  public readonly alarmTopic: sns.Topic;
+  public readonly alarms: AlarmTopic;
   public readonly workloadNetwork: WorkloadNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
     super(scope, id, { description: 'clusterless: a serverless Cluster API control plane', ...props });
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.installationId = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     this.logs = new LogEncryption(this, 'Logs', { ...(props.logRetention ? { retention: props.logRetention } : {}), removalPolicy });
     this.objectTable = new ObjectTable(this, 'Objects', { removalPolicy });
-    this.secrets = new BootstrapSecrets(this, 'Secrets');
+    // The secrets of this installation only: every secret permission and the key policy follow the prefix.
+    this.secrets = new BootstrapSecrets(this, 'Secrets', { namePrefix: `clusterless/${this.installationId}/`, installationId: this.installationId });
+    this.nodeRoles = new NodeRoles(this, 'NodeRoles', { secrets: this.secrets });
 
     this.workloadNetwork = props.workloadNetwork ? new WorkloadNetwork(this, 'WorkloadNetwork', props.workloadNetwork) : undefined;
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     const tableName = { TABLE_NAME: this.objectTable.table.tableName };
+    const installation = { [INSTALLATION_ENV.id]: this.installationId };
+    const maxReplicas = props.maxMachineDeploymentReplicas ?? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS;
+    if (!Number.isSafeInteger(maxReplicas) || maxReplicas < 1) throw new Error(`maxMachineDeploymentReplicas must be a whole number of at least 1, not ${maxReplicas}`);
+    const replicasLimit = { MAX_MACHINE_DEPLOYMENT_REPLICAS: String(maxReplicas) };
     const make = (name: HandlerName, environment: Record<string, string>) => {
       const spec = HANDLERS[name];
       return new HandlerFunction(this, `${name}-handler`, {
@@ -146,11 +203,18 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // The tasks first: the state machines name them.
     const tasks = {
       // Every task reaches workload clusters through their CA (functions/bootstrap): all are told the secrets key.
-      reconcile: make('reconcile', { ...tableName, ...this.secrets.environment }),
-      provision: make('provision', { ...tableName, ...this.secrets.environment }),
-      rollout: make('rollout', { ...tableName, ...this.secrets.environment }),
-      remediate: make('remediate', { ...tableName, ...this.secrets.environment }),
-      teardown: make('teardown', { ...tableName, ...this.secrets.environment }),
+      reconcile: make('reconcile', { ...tableName, ...installation, ...this.secrets.environment }),
+      provision: make('provision', {
+        ...tableName,
+        ...installation,
+        ...this.secrets.environment,
+        ...this.nodeRoles.environment,
+        // A machine's bootstrap secret is bound to its instance by this ARN (BootstrapSecrets.grantFetchBootstrapData).
+        [INSTALLATION_ENV.instanceArnPrefix]: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/`,
+      }),
+      rollout: make('rollout', { ...tableName, ...installation, ...this.secrets.environment }),
+      remediate: make('remediate', { ...tableName, ...installation, ...this.secrets.environment }),
+      teardown: make('teardown', { ...tableName, ...installation, ...this.secrets.environment }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
     /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
@@ -158,25 +222,29 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // What each task's code calls (adapters/ec2): every step reconciles (describe, terminate); only
     // provision launches.
     grantDescribe(tasks.provision.role, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
-    grantLaunchInstances(tasks.provision.role, { instanceRolePrefix: props.instanceRolePrefix ?? DEFAULT_INSTANCE_ROLE_PREFIX });
+    grantLaunchInstances(tasks.provision.role, {
+      installationId: this.installationId,
+      nodeRoles: [...this.nodeRoles.roles, ...(props.additionalNodeRoles ?? [])],
+      ...(props.machineNetwork ? { machineNetwork: props.machineNetwork } : {}),
+    });
     grantImageParameters(tasks.provision.role);
     for (const t of reconciling) {
       grantDescribe(t.role, ['ec2:DescribeInstances']);
-      grantTerminateInstances(t.role);
+      grantTerminateInstances(t.role, this.installationId);
     }
     // The kubeadm bootstrap (functions/bootstrap): provision makes the certificates and bootstrap secrets and
     // registers control-plane targets; every reconciling step reads the CA, deletes what bootstrap data is left
     // and deregisters a control-plane target before its instance goes.
     this.secrets.grantManage(tasks.provision.role);
-    grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets']);
+    grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets'], this.installationId);
     for (const t of reconciling) {
       this.secrets.grantReadAndDelete(t.role);
-      grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets']);
+      grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets'], this.installationId);
     }
     // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
     // step may make or delete one; provision only finds its target group.
-    for (const t of reconciling) grantControlPlaneLoadBalancers(t.role, { manage: true });
-    grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false });
+    for (const t of reconciling) grantControlPlaneLoadBalancers(t.role, { manage: true, installationId: this.installationId });
+    grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false, installationId: this.installationId });
 
     this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {
       taskFunctions: {
@@ -190,37 +258,57 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     });
     const reconcileArn = this.workflows.reconcileEnvironment;
 
-    const http = make('http', { ...tableName, ...this.secrets.environment });
+    // The resource API: the table, and nothing of the secrets (no secret, no use of their key).
+    const http = make('http', { ...tableName, ...replicasLimit });
     this.objectTable.grantStore(http.role);
-    // GET .../clusters/{name}/kubeconfig signs an admin certificate with the cluster CA.
-    this.secrets.grantReadCertificates(http.role);
-    this.httpApi = new HttpApi(this, 'Api', { handler: http.function, logs: this.logs, ...(props.apiStageName ? { stageName: props.apiStageName } : {}) });
+    // GET .../clusters/{name}/kubeconfig has a function of its own, the only one of the API that signs with a cluster
+    // CA: it reads the Cluster and the certificates, nothing else.
+    const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });
+    this.objectTable.grantStoreRead(kubeconfig.role);
+    this.secrets.grantReadCertificates(kubeconfig.role);
+    this.httpApi = new HttpApi(this, 'Api', {
+      handler: http.function,
+      kubeconfigHandler: kubeconfig.function,
+      logs: this.logs,
+      ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
+    });
 
     const stream = make('stream', reconcileArn);
     this.workflows.grantStartReconcile(stream.role);
     this.streamTrigger = new StreamTrigger(this, 'StreamTrigger', { table: this.objectTable.table, handler: stream.function });
 
-    const sweep = make('sweep', { ...tableName, ...reconcileArn, ...this.secrets.environment });
+    const sweep = make('sweep', { ...tableName, ...reconcileArn, ...installation, ...this.secrets.environment });
     this.objectTable.grantStoreRead(sweep.role);
     this.workflows.grantStartReconcile(sweep.role);
     // It lists the nodes of clusters with a MachineHealthCheck, through a kubeconfig signed with the cluster CA.
     this.secrets.grantReadCertificates(sweep.role);
     this.sweepSchedule = new SweepSchedule(this, 'Sweep', { handler: sweep.function, ...(props.sweepInterval ? { interval: props.sweepInterval } : {}) });
 
-    const instanceEvents = make('instance-events', reconcileArn);
+    const instanceEvents = make('instance-events', { ...reconcileArn, ...installation });
     grantDescribe(instanceEvents.role, ['ec2:DescribeTags']);
     this.workflows.grantStartReconcile(instanceEvents.role);
     this.instanceEventsRule = new InstanceEventsRule(this, 'InstanceEvents', { handler: instanceEvents.function });
 
-    const fleet = make('fleet-resource', tableName);
+    const fleet = make('fleet-resource', { ...tableName, ...replicasLimit });
     this.objectTable.grantStore(fleet.role);
     this.fleetProvider = new FleetProvider(this, 'Fleets', { handler: fleet.function, logs: this.logs });
 
-    this.functions = { ...tasks, http, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
+    this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
+
+    this.alarms = new AlarmTopic(this, 'Alarms');
+    this.alarmTopic = this.alarms.topic;
+    this.alarms.notify(
+      this.streamTrigger.deadLetterQueue.alarm,
+      this.sweepSchedule.deadLetterQueue.alarm,
+      this.instanceEventsRule.deadLetterQueue.alarm,
+      ...Object.values(this.workflows.failedExecutionsAlarms),
+    );
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
+    new CfnOutput(this, 'InstallationId', { value: this.installationId, description: 'the value of the clusterless.dev/installation tag on what this control plane makes' });
     new CfnOutput(this, 'TableName', { value: this.objectTable.table.tableName });
     new CfnOutput(this, 'ReconcileClusterStateMachineArn', { value: this.workflows.stateMachines['reconcile-cluster'].stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'every alarm of the control plane: subscribe your paging to it' });
     new CfnOutput(this, 'FleetServiceToken', { value: this.fleetServiceToken, description: 'ClusterFleet serviceToken' });
 
     acknowledgeControlPlaneFindings(this);

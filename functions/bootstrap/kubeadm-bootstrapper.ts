@@ -193,12 +193,12 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     this.kubeconfigCache.delete(`${namespace}/${clusterName}`);
   }
 
-  async adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec): Promise<string | undefined> {
+  async adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec, validitySeconds?: number): Promise<string | undefined> {
     const endpoint = clusterSpec.controlPlaneEndpoint;
     if (!endpoint) return undefined;
     const certificates = await this.certificates(namespace, clusterName);
     if (!certificates) return undefined;
-    return adminKubeconfig({ clusterName, endpoint, certificates, now: this.clock.now() });
+    return adminKubeconfig({ clusterName, endpoint, certificates, now: this.clock.now(), ...(validitySeconds !== undefined ? { validitySeconds } : {}) });
   }
 
   /**

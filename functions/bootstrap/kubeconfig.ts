@@ -8,8 +8,12 @@ import { stringify } from 'yaml';
 import { issueClientCertificate, type ClusterCertificates } from './certificates.js';
 
 export const ADMIN_USER = { commonName: 'kubernetes-admin', organizations: ['system:masters'] };
-/** A kubeconfig a person downloads lasts a year, as kubeadm's admin.conf does. */
-export const ADMIN_KUBECONFIG_VALIDITY_SECONDS = 365 * 86_400;
+/**
+ * An admin kubeconfig lasts an hour unless asked otherwise: unlike kubeadm's admin.conf (a year), one is issued
+ * per download, so a short life costs nothing and a lost file soon stops working (GET .../kubeconfig takes
+ * expirationSeconds, up to a day: functions/api/http/router.ts KUBECONFIG_EXPIRATION).
+ */
+export const ADMIN_KUBECONFIG_VALIDITY_SECONDS = 3600;
 
 export interface Endpoint {
   host: string;

@@ -142,10 +142,10 @@ export async function renewJoinTokens(deps: WorkflowDeps, cluster: Cluster, mach
 export function kubeconfigSources(bootstrap: KubeadmBootstrapper, store: Store) {
   const specOf = async (namespace: string, clusterName: string) => (await store.get<Cluster>('Cluster', namespace, clusterName))?.spec;
   return {
-    /** The admin kubeconfig a person downloads (a year), for `clusterless get kubeconfig`. */
-    adminKubeconfig: async (namespace: string, clusterName: string): Promise<string | undefined> => {
+    /** The admin kubeconfig a person downloads (`clusterless get kubeconfig`), valid `expirationSeconds` (an hour by default). */
+    adminKubeconfig: async (namespace: string, clusterName: string, expirationSeconds?: number): Promise<string | undefined> => {
       const spec = await specOf(namespace, clusterName);
-      return spec && spec.provider.aws ? bootstrap.adminKubeconfig(namespace, clusterName, spec) : undefined;
+      return spec && spec.provider.aws ? bootstrap.adminKubeconfig(namespace, clusterName, spec, expirationSeconds) : undefined;
     },
     /** The control plane's own short-lived kubeconfig for a workload cluster (node reads, drains). */
     kubeconfigFor: async (namespace: string, clusterName: string): Promise<KubeconfigSource | undefined> => {

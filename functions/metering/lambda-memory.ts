@@ -5,6 +5,7 @@
  */
 export const LAMBDA_MEMORY_MB = {
   http: 512,
+  kubeconfig: 512,
   reconcile: 512,
   provision: 512,
   rollout: 512,

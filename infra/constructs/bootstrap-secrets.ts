@@ -2,9 +2,8 @@ import { ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { TagKeys } from '../../functions/adapters/ec2/tags.js';
 import { DEFAULT_SECRET_PREFIX, SECRETS_ENV } from '../../functions/bootstrap/names.js';
-
-
 
 const CRYPTO_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'];
 
@@ -14,7 +13,15 @@ export interface BootstrapSecretsProps {
    * @default 'clusterless/'
    */
   readonly namePrefix?: string;
+  /**
+   * The installation id: a secret may be tagged clusterless.dev/installation with this value only.
+   * @default - any value
+   */
+  readonly installationId?: string;
 }
+
+/** The tag keys clusterless puts on secrets: its own (functions/adapters/ec2/tags.ts), none of anyone else's. */
+const CLUSTERLESS_TAG_KEYS = Object.values(TagKeys).filter((k) => k.startsWith('clusterless.dev/'));
 
 /**
  * Secrets Manager for machine bootstrap data and cluster CAs (DESIGN section 6: the user data only fetches
@@ -27,10 +34,12 @@ export class BootstrapSecrets extends Construct {
   public readonly namePrefix: string;
   /** The ARN pattern of the secrets (Secrets Manager appends `-` and six random characters to the name). */
   public readonly secretArnPattern: string;
+  private readonly installationId: string | undefined;
 
   constructor(scope: Construct, id: string, props: BootstrapSecretsProps = {}) {
     super(scope, id);
     this.namePrefix = props.namePrefix ?? DEFAULT_SECRET_PREFIX;
+    this.installationId = props.installationId;
     this.secretArnPattern = this.secretArn(`${this.namePrefix}*`);
     this.key = new kms.Key(this, 'Key', {
       description: `clusterless: encrypts the secrets under ${this.namePrefix} (bootstrap data, cluster CAs)`,
@@ -60,9 +69,10 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
-   * Create, write, read and delete secrets under the prefix, encrypted with this key only (CreateSecret must
+   * Create, write, read, tag and delete secrets under the prefix, encrypted with this key only (CreateSecret must
    * name the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN). The provision task: it makes the
-   * cluster's certificates and each machine's bootstrap secret (functions/bootstrap/kubeadm-bootstrapper.ts).
+   * cluster's certificates and each machine's bootstrap secret (functions/bootstrap/kubeadm-bootstrapper.ts), and
+   * binds a bootstrap secret to its instance (the instance-arn tag) once the instance exists.
    */
   grantManage(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
@@ -75,6 +85,18 @@ export class BootstrapSecrets extends Construct {
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
       resourceArns: [this.secretArnPattern],
+    });
+    // CreateSecret with Tags needs TagResource too. Only the clusterless keys, this installation's id, and an
+    // instance ARN of this account and region: a node's secret can be bound to an instance of ours only.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:TagResource'],
+      resourceArns: [this.secretArnPattern],
+      conditions: {
+        'ForAllValues:StringEquals': { 'aws:TagKeys': CLUSTERLESS_TAG_KEYS },
+        ...(this.installationId ? { StringEqualsIfExists: { [`aws:RequestTag/${TagKeys.installation}`]: this.installationId } } : {}),
+        StringLikeIfExists: { [`aws:RequestTag/${TagKeys.instanceArn}`]: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*` },
+      },
     });
     iam.Grant.addToPrincipal({
       grantee,
@@ -108,15 +130,20 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
-   * What a machine's instance role needs for its user data: read and delete its bootstrap secret
-   * (`{prefix}{ns}/{cluster}/machines/{uid}`), nothing else (not the clusters' certificates). The instance
-   * role is the user's (MachineClass iamInstanceProfile); grant it here when it is defined in CDK.
+   * What a machine's instance role needs for its user data: read and delete its own bootstrap secret
+   * (`{prefix}{ns}/{cluster}/machines/{uid}`), the one tagged clusterless.dev/instance-arn with the ARN of the
+   * instance making the call (the policy variable ec2:SourceInstanceARN, set for instance profile credentials),
+   * nothing else: not another machine's, not the clusters' certificates. The provision task binds the secret once
+   * the instance exists; until then the user data's retries are refused. NodeRoles have it; grant it to a role of
+   * your own (ControlPlaneStackProps.additionalNodeRoles) defined in CDK.
    */
   grantFetchBootstrapData(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
       resourceArns: [this.secretArn(`${this.namePrefix}*/*/machines/*`)],
+      // aws:ResourceTag rather than secretsmanager:ResourceTag: Secrets Manager honours both, the global key is the documented one.
+      conditions: { StringEquals: { [`aws:ResourceTag/${TagKeys.instanceArn}`]: '${ec2:SourceInstanceARN}' } },
     });
     this.grantDecrypt(grantee);
   }

@@ -1,4 +1,5 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -48,6 +49,12 @@ const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 export class ControlPlaneWorkflows extends Construct {
   public readonly stateMachines: Record<WorkflowName, sfn.StateMachine>;
   public readonly stateMachineNames: Record<WorkflowName, string>;
+  /**
+   * An alarm per Standard state machine, at the first execution that failed, timed out or was aborted in five
+   * minutes. reconcile-cluster (Express) has none: every trigger runs it again, and a failing task shows in its
+   * function's errors.
+   */
+  public readonly failedExecutionsAlarms: Partial<Record<WorkflowName, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: ControlPlaneWorkflowsProps) {
     super(scope, id);
@@ -98,6 +105,24 @@ export class ControlPlaneWorkflows extends Construct {
       });
     }
     this.stateMachines = machines as Record<WorkflowName, sfn.StateMachine>;
+
+    this.failedExecutionsAlarms = {};
+    for (const info of STATE_MACHINES.filter((s) => s.type !== 'EXPRESS')) {
+      const machine = this.stateMachines[info.name];
+      const period = { period: Duration.minutes(5), statistic: 'Sum' };
+      this.failedExecutionsAlarms[info.name] = new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        usingMetrics: { failed: machine.metricFailed(period), timedOut: machine.metricTimedOut(period), aborted: machine.metricAborted(period) },
+        period: Duration.minutes(5),
+        label: `${info.name} executions failed, timed out or aborted`,
+      }).createAlarm(this, `${info.name}-failed-executions`, {
+        alarmDescription: `clusterless: an execution of ${this.stateMachineNames[info.name]} failed, timed out or was aborted`,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
   }
 
   /** A state machine's ARN from its name: known before it exists, so it can be used inside the cycle. */

@@ -11,7 +11,7 @@ export interface DeadLetterQueueProps {
 /**
  * Where an event goes when every retry failed, so that nothing is dropped silently: SQS-managed encryption
  * (no key policy to give each AWS service that writes here), TLS only, and an alarm as soon as one message
- * waits. The alarm has no action; subscribe it to your paging.
+ * waits. ControlPlaneStack sends the alarm to its alarm topic.
  */
 export class DeadLetterQueue extends Construct {
   public readonly queue: sqs.Queue;

@@ -30,7 +30,7 @@ const VPC_ACCESS =
   "the network-interface actions Lambda needs to attach the function to workloadNetwork (those of AWS's AWSLambdaVPCAccessExecutionRole: the interfaces are Lambda's, their ids unknown)";
 
 const TAGGED_INSTANCES =
-  'Instance ids are not known before launch: TerminateInstances on instance/* is limited by the condition aws:ResourceTag/clusterless.dev/cluster (only instances this control plane tagged)';
+  'Instance ids are not known before launch: TerminateInstances on instance/* is limited by the conditions aws:ResourceTag/clusterless.dev/installation = this installation and aws:ResourceTag/clusterless.dev/cluster (only instances this control plane launched)';
 
 export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void {
   for (const [name, fn] of Object.entries(stack.functions) as [HandlerName, (typeof stack.functions)[HandlerName]][]) {
@@ -50,16 +50,16 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   acknowledge(
     provision,
     instanceArn,
-    'RunInstances creates the instance, so its id cannot be named: the statement requires aws:RequestTag/clusterless.dev/cluster, the machine-uid tag and ec2:MetadataHttpTokens = required; CreateTags on instance/* requires ec2:CreateAction = RunInstances.',
+    'RunInstances creates the instance, so its id cannot be named: the statement requires aws:RequestTag/clusterless.dev/installation = this installation, the cluster and machine-uid tags and ec2:MetadataHttpTokens = required; CreateTags on instance/* requires ec2:CreateAction = RunInstances and the installation tag.',
   );
   acknowledge(
     provision,
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]',
-    'The root volume is created by RunInstances, so its id cannot be named: the statement requires the clusterless.dev/cluster and machine-uid tags in the request; CreateTags requires ec2:CreateAction = RunInstances.',
+    'The root volume is created by RunInstances, so its id cannot be named: the statement requires the installation, cluster and machine-uid tags in the request; CreateTags requires ec2:CreateAction = RunInstances and the installation tag.',
   );
   for (const [resource, what] of [
-    ['subnet', 'the subnets are chosen per cluster at run time (Cluster.spec.provider.aws.subnets)'],
-    ['security-group', 'the security groups are chosen per cluster at run time (Cluster.spec.provider.aws.securityGroupIds)'],
+    ['subnet', 'the subnets are chosen per cluster at run time (Cluster.spec.provider.aws.subnets); only those tagged clusterless.dev/installation with this installation id (aws:ResourceTag condition), unless the machineNetwork prop names them'],
+    ['security-group', 'the security groups are chosen per cluster at run time (Cluster.spec.provider.aws.securityGroupIds); only those tagged clusterless.dev/installation with this installation id (aws:ResourceTag condition), unless the machineNetwork prop names them'],
     ['network-interface', 'RunInstances creates the primary network interface'],
     ['key-pair', 'the SSH key pair is chosen per cluster at run time (Cluster.spec.provider.aws.sshKeyName)'],
     ['spot-instances-request', 'RunInstances creates the spot request of a spot MachineClass'],
@@ -67,7 +67,7 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     acknowledge(
       provision,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:${resource}/*]`,
-      `ec2:RunInstances only (no other action on it): ${what}; what launches is bounded by the tag and IMDSv2 conditions on the instance.`,
+      `ec2:RunInstances only (no other action on it): ${what}; what launches is bounded by the installation tag, cluster tag and IMDSv2 conditions on the instance.`,
     );
   for (const resource of ['image', 'snapshot'])
     acknowledge(
@@ -77,24 +77,21 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     );
   acknowledge(
     provision,
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/clusterless-node-*]',
-    'iam:PassRole only to ec2.amazonaws.com (iam:PassedToService) and only of roles named with the documented instance role prefix, which each MachineClass names through its instance profile.',
-  );
-  acknowledge(
-    provision,
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*]',
     'ssm:GetParameter only, of the public parameters AWS and vendors publish under /aws/service/ (e.g. Canonical\'s Ubuntu AMI ids), which a MachineClass names by imageSsmParameter; none of the account\'s own parameters.',
   );
-  const secrets = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*]';
+  // cdk-nag names a finding by the resource as written, the installation id's intrinsic functions included.
+  const prefix = `clusterless/${JSON.stringify(stack.resolve(stack.installationId))}/`;
+  const secrets = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
   const secretsReason =
-    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets.';
+    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets; TagResource allows the clusterless tag keys only (aws:TagKeys), this installation\'s id and instance ARNs of this account.';
   acknowledge(provision, secrets, secretsReason);
   const readDelete =
-    'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the prefix clusterless/, and the key policy refuses other secrets.';
+    'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the installation prefix clusterless/<installation id>/, and the key policy refuses other secrets.';
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, readDelete);
-  const certificates = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:clusterless/*/*/certificates-??????]';
+  const certificates = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/certificates-??????]`;
   const certificatesReason = "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern)";
-  acknowledge(stack.functions.http.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
+  acknowledge(stack.functions.kubeconfig.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
   acknowledge(
     stack.functions.sweep.role,
     certificates,
@@ -102,14 +99,32 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   );
   const targetGroups = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]';
   const targetReason =
-    'Target groups are the user\'s, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying the clusterless.dev/cluster tag (aws:ResourceTag condition).';
+    'Target groups are the user\'s, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying this installation\'s clusterless.dev/installation tag and a clusterless.dev/cluster tag (aws:ResourceTag conditions).';
   for (const name of ['provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, targetGroups, targetReason);
   const managed = (resource: string) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:${resource}]`;
   const managedReason =
-    'The control-plane load balancers clusterless makes are created at run time, one per cluster, under names derived from the cluster (clusterless-<hash>): creating requires the clusterless.dev/cluster tag in the request, tagging is allowed only while creating (elasticloadbalancing:CreateAction), and adding a listener or deleting requires that tag on the resource.';
+    'The control-plane load balancers clusterless makes are created at run time, one per cluster, under names derived from the cluster (clusterless-<hash>): creating requires this installation\'s clusterless.dev/installation tag and a clusterless.dev/cluster tag in the request, tagging is allowed only while creating (elasticloadbalancing:CreateAction), and adding a listener or deleting requires both tags on the resource.';
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const)
     for (const resource of ['loadbalancer/net/clusterless-*/*', 'targetgroup/clusterless-*/*', 'listener/net/clusterless-*/*/*'])
       acknowledge(stack.functions[name].role, managed(resource), managedReason);
+
+  for (const role of stack.nodeRoles.roles) {
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken (a node logs in to ECR to pull images) has no resource-level permissions, so it is granted on *; the pulls themselves are limited to this account\'s repositories in this region.',
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*]',
+      'ecr:BatchGetImage, GetDownloadUrlForLayer and BatchCheckLayerAvailability only (pulls, as AmazonEC2ContainerRegistryReadOnly allows, without its describes), of this account\'s repositories in this region: the images a cluster runs are not known to the stack.',
+    );
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/machines/*]`,
+      "GetSecretValue and DeleteSecret of machines' bootstrap secrets only (made at run time, one per machine, so named by pattern; never the clusters' certificates), and only of the secret tagged with the calling instance's own ARN (aws:ResourceTag/clusterless.dev/instance-arn = ${ec2:SourceInstanceARN}).",
+    );
+  }
 
   for (const machine of Object.values(stack.workflows.stateMachines))
     acknowledge(

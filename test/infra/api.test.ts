@@ -13,21 +13,38 @@ beforeAll(() => {
 
 const methods = () => Object.values(resourcesOf(template, 'AWS::ApiGateway::Method')).map((m) => m.Properties);
 
+const BASE = '/apis/clusterless.dev/v1alpha1';
+/** Each route of the router (functions/api/http/router.ts), as `METHOD path` of API Gateway resources. */
+const ROUTES = [
+  'GET /healthz',
+  'GET /openapi/v3',
+  'GET /apis',
+  'GET /apis/clusterless.dev',
+  `GET ${BASE}`,
+  `GET ${BASE}/{plural}`,
+  ...['{plural}', 'clusters'].flatMap((kind) => [
+    `GET ${BASE}/namespaces/{namespace}/${kind}`,
+    `POST ${BASE}/namespaces/{namespace}/${kind}`,
+    ...['GET', 'PUT', 'PATCH', 'DELETE'].map((m) => `${m} ${BASE}/namespaces/{namespace}/${kind}/{name}`),
+    ...['GET', 'PUT', 'PATCH'].map((m) => `${m} ${BASE}/namespaces/{namespace}/${kind}/{name}/status`),
+  ]),
+  `POST ${BASE}/namespaces/{namespace}/{plural}/{name}/rollback`,
+  `GET ${BASE}/namespaces/{namespace}/clusters/{name}/kubeconfig`,
+];
+
 describe('the HTTP API', () => {
-  it('serves /healthz, /openapi/v3, /apis and everything under /apis', () => {
-    const parts = Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource')).map((r) => r.Properties['PathPart']);
-    expect(parts.sort()).toEqual(['apis', 'healthz', 'openapi', 'v3', '{proxy+}'].sort());
+  it('has each route of the router as a resource of its own (status writes, the list across namespaces and the kubeconfig included)', () => {
+    expect(app.controlPlane.httpApi.api.methods.map((m) => `${m.httpMethod} ${m.resource.path}`).sort()).toEqual([...ROUTES].sort());
   });
 
   it('requires AWS_IAM on every method', () => {
-    expect(methods().length).toBeGreaterThanOrEqual(8);
+    expect(methods().length).toBe(ROUTES.length);
     for (const m of methods()) expect(m['AuthorizationType'], String(m['HttpMethod'])).toBe('AWS_IAM');
   });
 
-  it('has the verbs of the resource API under /apis/{proxy+} and no catch-all ANY', () => {
-    const proxy = logicalId(app.controlPlane, app.controlPlane.httpApi.api.root.getResource('apis')!.getResource('{proxy+}')!);
-    const verbs = methods().filter((m) => (m['ResourceId'] as { Ref: string }).Ref === proxy).map((m) => m['HttpMethod']);
-    expect(verbs.sort()).toEqual(['DELETE', 'GET', 'PATCH', 'POST', 'PUT']);
+  it('has no greedy {proxy+} resource and no catch-all ANY', () => {
+    const parts = Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource')).map((r) => String(r.Properties['PathPart']));
+    expect(parts.filter((p) => p.includes('+'))).toEqual([]);
     expect(methods().map((m) => m['HttpMethod'])).not.toContain('ANY');
   });
 
@@ -37,10 +54,12 @@ describe('the HTTP API', () => {
     for (const m of methods()) expect(m['RequestValidatorId']).toEqual({ Ref: validator });
   });
 
-  it('requires the proxy path parameter on proxy methods', () => {
-    const proxied = methods().filter((m) => JSON.stringify(m['ResourceId']).includes('proxy'));
-    expect(proxied.length).toBe(5);
-    for (const m of proxied) expect(m['RequestParameters']).toEqual({ 'method.request.path.proxy': true });
+  it('requires the path parameters of its route on every method', () => {
+    for (const m of app.controlPlane.httpApi.api.methods) {
+      const parameters = [...m.resource.path.matchAll(/\{(\w+)\}/g)].map((x) => `method.request.path.${x[1]}`);
+      const declared = (resourcesOf(template, 'AWS::ApiGateway::Method')[logicalId(app.controlPlane, m)]!.Properties['RequestParameters'] ?? {}) as Record<string, boolean>;
+      expect(declared, `${m.httpMethod} ${m.resource.path}`).toEqual(Object.fromEntries(parameters.map((p) => [p, true])));
+    }
   });
 
   it('validates JSON bodies of POST, PUT and PATCH against the JSON object model', () => {
@@ -50,9 +69,9 @@ describe('the HTTP API', () => {
       expect(m['RequestModels']).toEqual({ 'application/json': { Ref: model } });
   });
 
-  it('proxies every method to the http handler', () => {
+  it('proxies every method but the kubeconfig route to the http handler', () => {
     const handler = logicalId(app.controlPlane, app.controlPlane.functions.http.function);
-    for (const m of methods()) {
+    for (const m of methods().filter((x) => !JSON.stringify(x['ResourceId']).includes('kubeconfig'))) {
       expect(m['Integration']).toMatchObject({ Type: 'AWS_PROXY' });
       expect(JSON.stringify((m['Integration'] as { Uri: unknown }).Uri)).toContain(JSON.stringify({ 'Fn::GetAtt': [handler, 'Arn'] }));
     }

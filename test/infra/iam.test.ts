@@ -2,76 +2,85 @@
  * Least privilege: what each role may do, and under which conditions. EC2 is scoped by the clusterless tags
  * (launch only with them, terminate only what carries them), IMDSv2 is forced, and no action is a wildcard.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import { BootstrapSecrets } from '../../infra/constructs/bootstrap-secrets.js';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
-import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole } from './support.js';
+import { STACK_UUID, resolve } from './iam-eval.js';
+import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
+let resources: Resources;
 
 beforeAll(() => {
   ({ app, template } = controlPlaneTemplate());
+  resources = template.toJSON()['Resources'] as Resources;
 });
+
+/** A statement's resources as deployed (the installation id resolved). */
+const deployed = (s: { Resource: unknown }) => JSON.stringify(resolve(s.Resource, resources));
+const SECRETS = `:secret:clusterless/${STACK_UUID}/`;
 
 const statements = (name: HandlerName) => statementsOfRole(template, logicalId(app.controlPlane, app.controlPlane.functions[name].role));
 const allowing = (name: HandlerName, action: string) => statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
 const onResource = (fragment: string) => (s: { Resource: unknown }) => JSON.stringify(s.Resource).includes(fragment);
 const ec2Actions = (name: HandlerName) => new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('ec2:')));
 
+const deployedCondition = (s: { Condition?: unknown }) => resolve(s.Condition, resources);
+const INSTALLATION = { 'aws:RequestTag/clusterless.dev/installation': STACK_UUID };
+const TAGGED = { StringEquals: { 'aws:ResourceTag/clusterless.dev/installation': STACK_UUID }, StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } };
+
 describe('RunInstances (provision)', () => {
-  it('launches instances only with the cluster and machine-uid tags in the request and IMDSv2 required', () => {
+  it('launches instances only with the installation, cluster and machine-uid tags in the request and IMDSv2 required', () => {
     const [instance] = allowing('provision', 'ec2:RunInstances').filter(onResource(':instance/*'));
-    expect(instance!.Condition).toEqual({
+    expect(deployedCondition(instance!)).toEqual({
       StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' },
       Null: { 'aws:RequestTag/clusterless.dev/machine-uid': 'false' },
-      StringEquals: { 'ec2:MetadataHttpTokens': 'required' },
+      StringEquals: { ...INSTALLATION, 'ec2:MetadataHttpTokens': 'required' },
     });
   });
 
-  it('creates volumes only with the cluster and machine-uid tags in the request', () => {
+  it('creates volumes only with the installation, cluster and machine-uid tags in the request', () => {
     const [volume] = allowing('provision', 'ec2:RunInstances').filter(onResource(':volume/*'));
-    expect(volume!.Condition).toEqual({
+    expect(deployedCondition(volume!)).toEqual({
+      StringEquals: INSTALLATION,
       StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' },
       Null: { 'aws:RequestTag/clusterless.dev/machine-uid': 'false' },
     });
   });
 
-  it('is allowed on the other resources a launch touches, and on no instance or volume without conditions', () => {
+  it('is allowed without conditions only on the other resources a launch touches (not instances, volumes, subnets or security groups)', () => {
     const bare = allowing('provision', 'ec2:RunInstances').filter((s) => !s.Condition);
     expect(bare).toHaveLength(1);
     const resources = JSON.stringify(bare[0]!.Resource);
-    for (const r of ['subnet', 'security-group', 'network-interface', 'key-pair', 'spot-instances-request', 'image', 'snapshot']) expect(resources).toContain(`:${r}/*`);
-    expect(resources).not.toMatch(/:(instance|volume)\/\*/);
+    for (const r of ['network-interface', 'key-pair', 'spot-instances-request', 'image', 'snapshot']) expect(resources).toContain(`:${r}/*`);
+    expect(resources).not.toMatch(/:(instance|volume|subnet|security-group)\/\*/);
   });
 
-  it('tags only as part of RunInstances', () => {
+  it("tags only as part of RunInstances, with this installation's tag", () => {
     const tagging = allowing('provision', 'ec2:CreateTags');
     expect(tagging).toHaveLength(1);
-    expect(tagging[0]!.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    expect(deployedCondition(tagging[0]!)).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances', ...INSTALLATION } });
   });
 
-  it('passes only roles named with the instance role prefix, and only to EC2', () => {
+  it('passes only the node roles, and only to EC2', () => {
     const pass = allowing('provision', 'iam:PassRole');
     expect(pass).toHaveLength(1);
-    expect(JSON.stringify(pass[0]!.Resource)).toContain(':role/clusterless-node-*');
+    expect(pass[0]!.Resource).toEqual(app.controlPlane.nodeRoles.roles.map((r) => ({ 'Fn::GetAtt': [logicalId(app.controlPlane, r), 'Arn'] })));
     expect(pass[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   });
 });
 
 describe('TerminateInstances', () => {
-  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s terminates only instances tagged by this control plane', (name) => {
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s terminates only instances tagged by this installation', (name) => {
     const terminate = allowing(name, 'ec2:TerminateInstances');
     expect(terminate).toHaveLength(1);
-    expect(terminate[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+    expect(deployedCondition(terminate[0]!)).toEqual(TAGGED);
   });
 
   it('is granted to no function that does not reconcile', () => {
-    for (const name of ['provision', 'http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
+    for (const name of ['provision', 'http', 'kubeconfig', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
   });
 
   it('StopInstances is granted to nobody (no code stops an instance)', () => {
@@ -89,6 +98,7 @@ describe('each function gets only what its code calls', () => {
     ['provision', ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances']],
     ['instance-events', ['ec2:DescribeTags']],
     ['http', []],
+    ['kubeconfig', []],
     ['stream', []],
     ['sweep', []],
     ['fleet-resource', []],
@@ -132,22 +142,23 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it('provision creates secrets only under clusterless/ and only with the secrets key', () => {
+  it("provision creates secrets only under this installation's clusterless/<id>/ and only with the secrets key", () => {
     const create = allowing('provision', 'secretsmanager:CreateSecret');
     expect(create).toHaveLength(1);
-    expect(JSON.stringify(create[0]!.Resource)).toContain(':secret:clusterless/*');
+    expect(deployed(create[0]!)).toContain(`${SECRETS}*`);
     expect(create[0]!.Condition).toEqual({ StringEquals: { 'secretsmanager:KmsKeyArn': { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] } } });
-    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(JSON.stringify(allowing('provision', action)[0]?.Resource)).toContain(':secret:clusterless/*');
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(deployed(allowing('provision', action)[0]!)).toContain(`${SECRETS}*`);
   });
 
   // Issue 8: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
   it.each([
-    ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']],
+    ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']],
     ['reconcile', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['rollout', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['remediate', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['teardown', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
-    ['http', ['secretsmanager:GetSecretValue']],
+    ['http', []],
+    ['kubeconfig', ['secretsmanager:GetSecretValue']],
     ['stream', []],
     ['sweep', ['secretsmanager:GetSecretValue']],
     ['instance-events', []],
@@ -156,21 +167,21 @@ describe('each function gets only what its code calls', () => {
     expect([...new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')))].sort()).toEqual(expected);
   });
 
-  it('only provision may create or write secrets; the reconciling steps read and delete them under clusterless/', () => {
+  it("only provision may create or write secrets; the reconciling steps read and delete them under this installation's prefix", () => {
     for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[]) {
       const secrets = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
       expect(secrets, name).toHaveLength(1);
-      expect(JSON.stringify(secrets[0]!.Resource), name).toContain(':secret:clusterless/*');
+      expect(deployed(secrets[0]!), name).toContain(`${SECRETS}*`);
     }
   });
 
-  it.each(['http', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
+  it.each(['kubeconfig', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
     const read = allowing(name, 'secretsmanager:GetSecretValue');
     expect(read).toHaveLength(1);
-    expect(JSON.stringify(read[0]!.Resource)).toContain(':secret:clusterless/*/*/certificates-??????');
+    expect(deployed(read[0]!)).toContain(`${SECRETS}*/*/certificates-??????`);
   });
 
-  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
     const decrypt = allowing(name, 'kms:Decrypt').filter((s) => JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.secrets.key)));
     expect(decrypt.length).toBeGreaterThan(0);
     for (const s of decrypt) expect(JSON.stringify(s.Condition)).toContain('secretsmanager.');
@@ -187,12 +198,12 @@ describe('each function gets only what its code calls', () => {
     ['sweep', []],
     ['instance-events', []],
     ['fleet-resource', []],
-  ] as [HandlerName, string[]][])('%s: target groups %j, only those tagged with a cluster', (name, expected) => {
+  ] as [HandlerName, string[]][])('%s: target groups %j, only those tagged with this installation and a cluster', (name, expected) => {
     const lb = statements(name).filter((s) => actionsOf(s).some((a) => a.endsWith('Targets')));
     expect(lb.flatMap(actionsOf).sort()).toEqual(expected);
     for (const s of lb) {
       expect(JSON.stringify(s.Resource)).toContain(':targetgroup/*/*');
-      expect(s.Condition).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+      expect(deployedCondition(s)).toEqual(TAGGED);
     }
   });
 });
@@ -200,19 +211,19 @@ describe('each function gets only what its code calls', () => {
 describe('the control-plane load balancers clusterless makes', () => {
   const lbActions = (name: HandlerName) => statements(name).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticloadbalancing:') && !a.endsWith('Targets')));
 
-  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s creates them only named clusterless-* and tagged, tags only while creating, deletes only tagged ones', (name) => {
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s creates them only named clusterless-* and tagged with this installation, tags only while creating, deletes only tagged ones', (name) => {
     const byAction = (action: string) => lbActions(name).filter((st) => actionsOf(st).includes(action));
     for (const action of ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup']) {
       const [st] = byAction(action);
       expect(JSON.stringify(st!.Resource), action).not.toContain('"*"');
       expect(JSON.stringify(st!.Resource)).toMatch(/clusterless-\*/);
-      expect(st!.Condition).toEqual({ StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
+      expect(deployedCondition(st!)).toEqual({ StringEquals: INSTALLATION, StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
     }
     expect(byAction('elasticloadbalancing:AddTags')[0]!.Condition).toEqual({
       StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] },
     });
     for (const action of ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup'])
-      expect(byAction(action)[0]!.Condition, action).toEqual({ StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } });
+      expect(deployedCondition(byAction(action)[0]!), action).toEqual(TAGGED);
     const slr = statements(name).filter((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'));
     expect(slr).toHaveLength(1);
     expect(JSON.stringify(slr[0]!.Resource)).toContain(':role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing');
@@ -226,26 +237,6 @@ describe('the control-plane load balancers clusterless makes', () => {
       'elasticloadbalancing:DescribeTargetGroups',
     ]);
     for (const name of ['http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(lbActions(name), name).toEqual([]);
-  });
-});
-
-describe('the instance role (grantFetchBootstrapData)', () => {
-  it("may read and delete machines' bootstrap secrets only, and decrypt only through Secrets Manager", () => {
-    // Prepare: a node role as a user defines it, in a stack of its own
-    const stack = new Stack(new App(), 'Nodes');
-    const secrets = new BootstrapSecrets(stack, 'Secrets');
-    const role = new iam.Role(stack, 'NodeRole', { roleName: 'clusterless-node-test', assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-    // Act
-    secrets.grantFetchBootstrapData(role);
-    const stmts = statementsOfRole(Template.fromStack(stack), logicalId(stack, role));
-    // Assess
-    const fetch = stmts.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-    expect(fetch).toHaveLength(1);
-    expect(actionsOf(fetch[0]!).sort()).toEqual(['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']);
-    expect(JSON.stringify(fetch[0]!.Resource)).toContain(':secret:clusterless/*/*/machines/*');
-    const kms = stmts.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
-    expect(kms.flatMap(actionsOf)).toEqual(['kms:Decrypt']);
-    expect(JSON.stringify(kms[0]!.Condition)).toContain('secretsmanager.');
   });
 });
 
@@ -275,7 +266,7 @@ describe('wildcards', () => {
     const onStar = identityStatements()
       .filter((s) => (s as { Resource?: unknown }).Resource === '*')
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ecr:GetAuthorizationToken|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     expect(onStar.filter((a) => !allowed.test(a))).toEqual([]);
   });
 });

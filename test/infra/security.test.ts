@@ -2,7 +2,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
-import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
+import { STACK_UUID, resolve } from './iam-eval.js';
+import { controlPlaneTemplate, logicalId, resourcesOf, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -16,8 +17,10 @@ const keyPolicy = (key: unknown) =>
   (resourcesOf(template, 'AWS::KMS::Key')[logicalId(app.controlPlane, key)]!.Properties['KeyPolicy'] as { Statement: Statement[] }).Statement;
 
 describe('KMS keys', () => {
-  it('are three: the table, the secrets and the logs', () => {
-    expect(Object.keys(resourcesOf(template, 'AWS::KMS::Key'))).toHaveLength(3);
+  it('are four: the table, the secrets, the logs and the alarm topic', () => {
+    expect(Object.keys(resourcesOf(template, 'AWS::KMS::Key')).sort()).toEqual(
+      [app.controlPlane.objectTable.key, app.controlPlane.secrets.key, app.controlPlane.logs.key, app.controlPlane.alarms.key].map((k) => logicalId(app.controlPlane, k)).sort(),
+    );
   });
 
   it('all rotate', () => {
@@ -81,10 +84,12 @@ describe('bootstrap secrets', () => {
     expect(deny.Condition?.['StringNotEquals']?.['kms:ViaService']).toEqual({ 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] });
   });
 
-  it('are only the secrets under clusterless/: the key policy denies the key to any other secret', () => {
+  it("are only this installation's secrets (clusterless/<id>/): the key policy denies the key to any other secret", () => {
     const deny = keyPolicy(app.controlPlane.secrets.key).find((s) => s.Sid === 'OnlyClusterlessSecrets')!;
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
     expect(deny.Action).toEqual(expect.arrayContaining(crypto));
-    expect(JSON.stringify(deny.Condition?.['StringNotLike']?.['kms:EncryptionContext:SecretARN'])).toContain(':secret:clusterless/*');
+    expect(resolve(deny.Condition?.['StringNotLike']?.['kms:EncryptionContext:SecretARN'], template.toJSON()['Resources'] as Resources)).toBe(
+      `arn:aws:secretsmanager:us-east-1:123456789012:secret:clusterless/${STACK_UUID}/*`,
+    );
   });
 });

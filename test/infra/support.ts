@@ -1,9 +1,10 @@
 /** Synthesizes the CDK app as `cdk synth` does (cdk.json's feature flags), without bundling unless asked. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp, type ClusterlessApp } from '../../infra/app.js';
+import { ControlPlaneStack, type ControlPlaneStackProps } from '../../infra/control-plane-stack.js';
 import { REPO_ROOT } from '../../infra/constructs/handler-function.js';
 
 /** The context of cdk.json: the feature flags `cdk init` sets for this CDK version. */
@@ -31,6 +32,16 @@ export function newApp(options: SynthOptions = {}): ClusterlessApp {
 export function controlPlaneTemplate(options: SynthOptions = {}): { app: ClusterlessApp; template: Template } {
   const app = newApp(options);
   return { app, template: Template.fromStack(app.controlPlane) };
+}
+
+/**
+ * A control plane with stack props in an app of its own, without bundling and without cdk-nag (for constructs a
+ * test adds, such as the roles of API callers), and its template once `extend` has added to it.
+ */
+export function controlPlaneStack(props: ControlPlaneStackProps = {}, extend?: (stack: ControlPlaneStack) => void): { stack: ControlPlaneStack; template: Template } {
+  const stack = new ControlPlaneStack(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }), 'Clusterless', props);
+  extend?.(stack);
+  return { stack, template: Template.fromStack(stack) };
 }
 
 export type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown }>;

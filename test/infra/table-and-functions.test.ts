@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
-import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
+import { STACK_UUID, resolve } from './iam-eval.js';
+import { controlPlaneStack, controlPlaneTemplate, logicalId, resourcesOf, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -97,7 +98,7 @@ describe('the handlers', () => {
     expect(logGroup['KmsKeyId']).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
   });
 
-  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])('%s is told the table by TABLE_NAME', (name) => {
+  it.each(['http', 'kubeconfig', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])('%s is told the table by TABLE_NAME', (name) => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['TABLE_NAME']).toEqual({ Ref: logicalId(app.controlPlane, app.controlPlane.objectTable.table) });
   });
 
@@ -106,13 +107,13 @@ describe('the handlers', () => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['RECONCILE_CLUSTER_STATE_MACHINE_ARN']).toEqual({ Ref: reconcile });
   });
 
-  // Issue 8: every task reaches workload clusters through their CA, and the API signs admin kubeconfigs; the
-  // sweep lists the nodes of health-checked clusters the same way.
-  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'http', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
+  // Every task reaches workload clusters through their CA, and the kubeconfig function signs admin kubeconfigs;
+  // the sweep lists the nodes of health-checked clusters the same way.
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
     expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
-      SECRETS_NAME_PREFIX: 'clusterless/',
     });
+    expect(resolve((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['SECRETS_NAME_PREFIX'], template.toJSON()['Resources'] as Resources)).toBe(`clusterless/${STACK_UUID}/`);
   });
 
   it('reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API within API Gateway\'s 29 s', () => {
@@ -121,5 +122,24 @@ describe('the handlers', () => {
 
   it('reserves concurrency where a runaway loop could cost: reconcile, the sweep, instance events', () => {
     expect([fn('reconcile'), fn('sweep'), fn('instance-events'), fn('http')].map((f) => f['ReservedConcurrentExecutions'])).toEqual([50, 1, 10, undefined]);
+  });
+});
+
+describe('the replicas limit of a MachineDeployment (maxMachineDeploymentReplicas)', () => {
+  const variablesOf = (t: Template, stack: ClusterlessApp['controlPlane'], name: HandlerName) =>
+    (resourcesOf(t, 'AWS::Lambda::Function')[logicalId(stack, stack.functions[name].function)]!.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+
+  it.each(['http', 'fleet-resource'] as HandlerName[])('is 1000 by default for %s (MAX_MACHINE_DEPLOYMENT_REPLICAS)', (name) => {
+    expect(variablesOf(template, app.controlPlane, name)['MAX_MACHINE_DEPLOYMENT_REPLICAS']).toBe('1000');
+  });
+
+  it('is what the prop says, for the API and the fleet resource, and for no other function', () => {
+    const { stack, template: t } = controlPlaneStack({ maxMachineDeploymentReplicas: 50 });
+    for (const name of Object.keys(HANDLERS) as HandlerName[])
+      expect(variablesOf(t, stack, name)['MAX_MACHINE_DEPLOYMENT_REPLICAS'], name).toBe(['http', 'fleet-resource'].includes(name) ? '50' : undefined);
+  });
+
+  it.each([0, -1, 2.5, Number.NaN])('refuses %s', (value) => {
+    expect(() => controlPlaneStack({ maxMachineDeploymentReplicas: value })).toThrow(/maxMachineDeploymentReplicas/);
   });
 });

@@ -70,10 +70,11 @@ export interface HttpResponse {
 export interface RouterDeps {
   store: Store;
   /**
-   * The admin kubeconfig of a workload cluster, signed by its CA (issue 8); undefined when it has none (yet).
-   * Without the hook the route answers 404, as on the simulator.
+   * The admin kubeconfig of a workload cluster, signed by its CA, its client certificate valid for
+   * `expirationSeconds` (KUBECONFIG_EXPIRATION); undefined when the cluster has no certificates (yet). Without the
+   * hook the route answers 404, as on the simulator.
    */
-  kubeconfig?: (namespace: string, clusterName: string) => Promise<string | undefined>;
+  kubeconfig?: (namespace: string, clusterName: string, expirationSeconds: number) => Promise<string | undefined>;
   /** Told about every error that became a 500, so the host can log it. */
   onInternalError?(err: unknown): void;
   /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
@@ -267,11 +268,28 @@ interface Key {
   name: string;
 }
 
+/**
+ * How long a downloaded admin kubeconfig lasts (`?expirationSeconds=`): an hour unless asked, at least ten minutes
+ * and at most a day. The name and the minimum are those of Kubernetes' TokenRequest (spec.expirationSeconds).
+ */
+export const KUBECONFIG_EXPIRATION = { defaultSeconds: 3600, minSeconds: 600, maxSeconds: 86_400 } as const;
+
+function expirationSeconds(query: HttpRequest['query']): number {
+  const raw = query?.['expirationSeconds'];
+  if (raw === undefined) return KUBECONFIG_EXPIRATION.defaultSeconds;
+  const { minSeconds, maxSeconds } = KUBECONFIG_EXPIRATION;
+  const seconds = /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (seconds >= minSeconds && seconds <= maxSeconds) return seconds;
+  const message = `must be a whole number of seconds from ${minSeconds} to ${maxSeconds}, not ${JSON.stringify(raw)}`;
+  throw new ApiError('BadRequest', `expirationSeconds: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'expirationSeconds' }] });
+}
+
 /** GET .../clusters/{name}/kubeconfig: the YAML itself (not a JSON object), never cached by a proxy. */
 async function kubeconfig(r: Key, ctx: Ctx, deps: RouterDeps): Promise<HttpResponse> {
+  const seconds = expirationSeconds(ctx.req.query);
   if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
   await getOrThrow(r, ctx.store);
-  const text = deps.kubeconfig ? await deps.kubeconfig(r.namespace, r.name) : undefined;
+  const text = deps.kubeconfig ? await deps.kubeconfig(r.namespace, r.name, seconds) : undefined;
   if (text === undefined)
     throw new ApiError('NotFound', `cluster "${r.name}" has no kubeconfig yet: its certificates are made when its first machine is bootstrapped`, { kind: r.def.plural, name: r.name });
   return { status: 200, headers: { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' }, body: text };

@@ -1,0 +1,108 @@
+/**
+ * GET .../namespaces/{namespace}/clusters/{name}/kubeconfig behind API Gateway: the only function that may read a
+ * cluster's CA and sign an admin kubeconfig with it, so that `get kubeconfig` is a permission of its own (its own
+ * route, its own role: the table read-only, the clusters' certificates) and never the resource API's. It serves
+ * that route alone, through the same router as every host (expirationSeconds included), and logs every kubeconfig
+ * it issues as one audit line: who asked (API Gateway's caller identity), for which cluster, until when.
+ */
+import { X509Certificate } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { parse } from 'yaml';
+import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
+import { GROUP, VERSION } from '../api/common.js';
+import { ApiError, handleRequest, statusResponse, type RouterDeps } from '../api/http/index.js';
+import { kubeconfigSources } from '../bootstrap/index.js';
+import type { Store } from '../ports.js';
+import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
+import { toHttpRequest, toProxyResult } from './http.js';
+
+const logger = new Logger({ serviceName: 'clusterless-kubeconfig' });
+
+/** The one route this function serves. */
+const ROUTE = new RegExp(`^/apis/${GROUP.replace(/\./g, '\\.')}/${VERSION}/namespaces/[^/]+/clusters/[^/]+/kubeconfig$`);
+
+/** One issued kubeconfig, as the audit log records it. Never the key or the certificate. */
+export interface KubeconfigIssued {
+  audit: 'AdminKubeconfigIssued';
+  namespace: string;
+  cluster: string;
+  expirationSeconds: number;
+  /** The client certificate's notAfter. */
+  notAfter: string;
+  /** API Gateway's requestContext.identity of the SigV4-signed request. */
+  caller: { userArn: string | null; caller: string | null; accountId: string | null; sourceIp: string; userAgent: string | null };
+  requestId: string;
+}
+
+export interface KubeconfigHandlerDeps {
+  store: Store;
+  /** Signs the admin kubeconfig (workflow-hooks kubeconfigSources: the cluster's CA from Secrets Manager). */
+  adminKubeconfig: (namespace: string, clusterName: string, expirationSeconds?: number) => Promise<string | undefined>;
+  /** Where audit records go. @default one structured log line each */
+  audit?: (record: KubeconfigIssued) => void;
+}
+
+/** The client certificate's notAfter of a kubeconfig the bootstrap made. */
+function notAfterOf(kubeconfig: string): string {
+  const config = parse(kubeconfig) as { users?: { user?: { 'client-certificate-data'?: string } }[] };
+  const data = config.users?.[0]?.user?.['client-certificate-data'];
+  if (!data) throw new Error('the kubeconfig has no client certificate');
+  return new Date(new X509Certificate(Buffer.from(data, 'base64')).validTo).toISOString();
+}
+
+const defaultAudit = (record: KubeconfigIssued) => logger.info('admin kubeconfig issued', { ...record });
+
+/** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
+export function createKubeconfigHandler(deps: KubeconfigHandlerDeps | (() => KubeconfigHandlerDeps)) {
+  let resolved: KubeconfigHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      resolved ??= (deps as () => KubeconfigHandlerDeps)();
+    } catch (err) {
+      logger.error('the kubeconfig handler cannot start', err as Error);
+      return toProxyResult(statusResponse(new ApiError('InternalError', 'the API is misconfigured; see its log').status));
+    }
+    const request = toHttpRequest(event);
+    // API Gateway sends only the kubeconfig route here; anything else is refused without a read.
+    if (!ROUTE.test(request.path)) return toProxyResult(statusResponse(new ApiError('NotFound', 'the server could not find the requested resource').status));
+    const { adminKubeconfig, store } = resolved;
+    const audit = resolved.audit ?? defaultAudit;
+    const identity = event.requestContext.identity;
+    const routerDeps: RouterDeps = {
+      store,
+      kubeconfig: async (namespace, cluster, expirationSeconds) => {
+        const text = await adminKubeconfig(namespace, cluster, expirationSeconds);
+        if (text !== undefined)
+          audit({
+            audit: 'AdminKubeconfigIssued',
+            namespace,
+            cluster,
+            expirationSeconds,
+            notAfter: notAfterOf(text),
+            caller: { userArn: identity.userArn, caller: identity.caller, accountId: identity.accountId, sourceIp: identity.sourceIp, userAgent: identity.userAgent },
+            requestId: event.requestContext.requestId,
+          });
+        return text;
+      },
+      onInternalError: (err) => logger.error('kubeconfig request failed with an internal error', err as Error),
+    };
+    return toProxyResult(await handleRequest(request, routerDeps));
+  };
+}
+
+/**
+ * The store on the table named by TABLE_NAME (read only) and the bootstrap over Secrets Manager
+ * (SECRETS_KMS_KEY_ARN, SECRETS_NAME_PREFIX): both are required here.
+ */
+export function kubeconfigDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): KubeconfigHandlerDeps {
+  const tableName = env['TABLE_NAME'];
+  if (!tableName) throw new Error('TABLE_NAME is not set: the kubeconfig handler needs the name of the clusterless table');
+  const bootstrap = bootstrapperFromEnvironment(env);
+  if (!bootstrap) throw new Error('SECRETS_KMS_KEY_ARN is not set: the kubeconfig handler signs with the clusters\' CAs in Secrets Manager');
+  const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
+  return { store, adminKubeconfig: kubeconfigSources(bootstrap, store).adminKubeconfig };
+}
+
+/** The Lambda entry point. */
+export const handler = createKubeconfigHandler(() => kubeconfigDepsFromEnvironment());

@@ -1,0 +1,83 @@
+/**
+ * Alarms reach someone: every dead-letter queue's alarm and a failed/timed-out/aborted executions alarm of each
+ * Standard state machine send to one SNS topic the stack exposes, KMS-encrypted and TLS-only.
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterlessApp } from '../../infra/app.js';
+import { STATE_MACHINES } from '../../statemachines/loader.js';
+import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
+
+let app: ClusterlessApp;
+let template: Template;
+let topic: string;
+
+beforeAll(() => {
+  ({ app, template } = controlPlaneTemplate());
+  topic = logicalId(app.controlPlane, app.controlPlane.alarmTopic);
+});
+
+const alarms = () => Object.entries(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+const STANDARD = STATE_MACHINES.filter((s) => s.type === 'STANDARD').map((s) => s.name);
+
+describe('the alarm topic', () => {
+  it('is encrypted with a customer-managed key that rotates, and is an output', () => {
+    const key = (resourcesOf(template, 'AWS::SNS::Topic')[topic]!.Properties['KmsMasterKeyId'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(resourcesOf(template, 'AWS::KMS::Key')[key]!.Properties['EnableKeyRotation']).toBe(true);
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+
+  it('lets CloudWatch encrypt alarm messages with its key', () => {
+    const key = (resourcesOf(template, 'AWS::SNS::Topic')[topic]!.Properties['KmsMasterKeyId'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = (resourcesOf(template, 'AWS::KMS::Key')[key]!.Properties['KeyPolicy'] as { Statement: { Principal?: unknown; Action: string | string[] }[] }).Statement;
+    const cloudwatch = statements.find((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
+    expect([cloudwatch?.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('refuses requests without TLS, and takes messages from the alarms of this account only', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':alarm:*'])] }) },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('what alarms', () => {
+  it.each(['streamTrigger', 'sweepSchedule', 'instanceEventsRule'] as const)("the %s dead-letter queue's alarm sends to the topic", (trigger) => {
+    const alarm = resourcesOf(template, 'AWS::CloudWatch::Alarm')[logicalId(app.controlPlane, app.controlPlane[trigger].deadLetterQueue.alarm)]!;
+    expect(alarm.Properties['AlarmActions']).toEqual([{ Ref: topic }]);
+  });
+
+  it.each(STANDARD)('%s alarms on failed, timed-out and aborted executions, to the topic', (name) => {
+    const machine = logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines[name]);
+    const [, alarm] = alarms().find(([, a]) => JSON.stringify(a.Properties['Metrics'] ?? []).includes(`"${machine}"`)) ?? [];
+    expect(alarm, name).toBeDefined();
+    const metrics = (alarm!.Properties['Metrics'] as { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }[]).filter((m) => m.MetricStat);
+    expect(metrics.map((m) => m.MetricStat!.Metric.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const m of metrics) expect(m.MetricStat!.Metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: machine } }]);
+    expect(alarm!.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', AlarmActions: [{ Ref: topic }] });
+  });
+
+  it('reconcile-cluster (Express, retried by every trigger) has no execution alarm', () => {
+    const machine = logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines['reconcile-cluster']);
+    expect(alarms().filter(([, a]) => JSON.stringify(a.Properties).includes(`"${machine}"`))).toEqual([]);
+  });
+
+  it('every alarm of the stack sends to the topic', () => {
+    expect(alarms().length).toBe(3 + STANDARD.length);
+    for (const [id, a] of alarms()) expect(a.Properties['AlarmActions'], id).toEqual([{ Ref: topic }]);
+  });
+});
