@@ -24,6 +24,7 @@ const BASE = '/apis/clusterless.dev/v1alpha1';
 const KUBECONFIG = `${BASE}/namespaces/team-k/clusters/prod/kubeconfig`;
 const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001';
 const USER_ARN = 'arn:aws:sts::123456789012:assumed-role/platform/alice';
+const INSTALLATION = '0f3c5e1a-7b2d-4c8e-9a6f-1d2e3f4a5b6c';
 
 let dynalite: RunningDynalite;
 let client: DynamoDBClient;
@@ -46,6 +47,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: moto,
     SECRETS_KMS_KEY_ARN: KMS_KEY,
     SECRETS_NAME_PREFIX: prefix,
+    INSTALLATION_ID: INSTALLATION,
   };
   const cluster = {
     apiVersion: 'clusterless.dev/v1alpha1',
@@ -59,7 +61,7 @@ beforeAll(async () => {
   expect((await handleRequest(jsonRequest('POST', `${BASE}/namespaces/team-k/clusters`, cluster), { store })).status).toBe(201);
   // The provision task makes the certificates as the cluster's first machine is bootstrapped.
   secrets = createSecretsManagerClient(emulatorClientConfig(moto));
-  const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: KMS_KEY }), clock: systemClock, secretPrefix: prefix });
+  const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: KMS_KEY, installationId: INSTALLATION }), clock: systemClock, secretPrefix: prefix });
   certs = await bootstrap.ensureCertificates('team-k', 'prod');
 });
 

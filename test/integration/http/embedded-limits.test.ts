@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { machineDeployment, ns } from '../../unit/http/fixtures.js';
 
@@ -27,13 +28,13 @@ const post = (body: unknown) =>
 
 describe('the embedded host with --max-replicas 5', () => {
   it('refuses a MachineDeployment of 6 replicas with 422 naming spec.replicas, and takes one of 5', async () => {
-    const md = machineDeployment();
+    const md = machineDeployment() as MachineDeployment;
     const over = await post({ ...md, metadata: { ...md.metadata, name: 'over' }, spec: { ...md.spec, replicas: 6 } });
     expect(over.status).toBe(422);
-    expect((await over.json()).details.causes).toEqual([expect.objectContaining({ field: 'spec.replicas' })]);
+    expect(((await over.json()) as { details: { causes: unknown[] } }).details.causes).toEqual([expect.objectContaining({ field: 'spec.replicas' })]);
     const within = await post({ ...md, metadata: { ...md.metadata, name: 'within' }, spec: { ...md.spec, replicas: 5 } });
     expect(within.status).toBe(201);
-    const list = await (await fetch(host.url + ns('default', 'machinedeployments'))).json();
-    expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['within']);
+    const list = (await (await fetch(host.url + ns('default', 'machinedeployments'))).json()) as { items: { metadata: { name: string } }[] };
+    expect(list.items.map((i) => i.metadata.name)).toEqual(['within']);
   });
 });
