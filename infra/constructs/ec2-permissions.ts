@@ -156,7 +156,8 @@ export const MANAGED_LISTENERS = elbArn('listener/net/clusterless-*/*/*');
 export function grantControlPlaneLoadBalancers(grantee: iam.IGrantable, options: { manage: boolean; installationId: string }): void {
   iam.Grant.addToPrincipal({
     grantee,
-    actions: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeListeners'],
+    // DescribeTags: what is found by name is ours only when it carries the installation's tag.
+    actions: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTags'],
     resourceArns: ['*'],
   });
   if (!options.manage) return;

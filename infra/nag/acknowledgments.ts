@@ -13,7 +13,7 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
 const XRAY = 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions, so they are granted on *';
 
 /** What else each function's role holds on `*`, besides X-Ray: actions without resource-level permissions. */
-const LB_DESCRIBE = 'elasticloadbalancing:DescribeLoadBalancers, DescribeTargetGroups and DescribeListeners (the cluster\'s own load balancer, found by name)';
+const LB_DESCRIBE = 'elasticloadbalancing:DescribeLoadBalancers, DescribeTargetGroups, DescribeListeners and DescribeTags (the cluster\'s own load balancer, found by name, owned when it carries the installation tag)';
 const LB_MANAGE = `${LB_DESCRIBE}, and ec2:DescribeSubnets (the VPC of a new target group)`;
 
 const STAR_ACTIONS: Partial<Record<HandlerName, string>> = {

@@ -234,6 +234,7 @@ describe('the control-plane load balancers clusterless makes', () => {
     expect(lbActions('provision').flatMap(actionsOf).filter((a) => a.startsWith('elasticloadbalancing:')).sort()).toEqual([
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTags',
       'elasticloadbalancing:DescribeTargetGroups',
     ]);
     for (const name of ['http', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(lbActions(name), name).toEqual([]);
@@ -266,7 +267,7 @@ describe('wildcards', () => {
     const onStar = identityStatements()
       .filter((s) => (s as { Resource?: unknown }).Resource === '*')
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ecr:GetAuthorizationToken|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ecr:GetAuthorizationToken|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners|Tags)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     expect(onStar.filter((a) => !allowed.test(a))).toEqual([]);
   });
 });
