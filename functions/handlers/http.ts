@@ -16,8 +16,6 @@ import {
   type HttpResponse,
   type RouterDeps,
 } from '../api/http/index.js';
-import { kubeconfigSources } from '../bootstrap/index.js';
-import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 
 const logger = new Logger({ serviceName: 'clusterless-api' });
 
@@ -54,8 +52,8 @@ export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
 
 /**
  * The store on the table named by TABLE_NAME; region, credentials and endpoint come from the usual AWS variables.
- * With SECRETS_KMS_KEY_ARN (the stack sets it) GET .../clusters/{name}/kubeconfig signs an admin kubeconfig
- * with the cluster's CA, read from Secrets Manager (the function may read the certificates and nothing else).
+ * This function never signs a kubeconfig: GET .../clusters/{name}/kubeconfig is routed to the kubeconfig function
+ * (handlers/kubeconfig.ts), the only one that may read a cluster's CA; here the route has no signer and is a 404.
  * MAX_MACHINE_DEPLOYMENT_REPLICAS (default 1000) caps the replicas a request may ask for; a value that is not
  * a whole number from 1 to 2147483647 stops the function from starting rather than lifting the cap.
  */
@@ -64,10 +62,8 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Route
   if (!tableName) throw new Error('TABLE_NAME is not set: the HTTP handler needs the name of the clusterless table');
   const maxMachineDeploymentReplicas = parseReplicaLimit(env[MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV], MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV);
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
-  const bootstrap = bootstrapperFromEnvironment(env);
   return {
     store,
-    ...(bootstrap ? { kubeconfig: kubeconfigSources(bootstrap, store).adminKubeconfig } : {}),
     onInternalError: (err) => logger.error('request failed with an internal error', err as Error),
     limits: { maxMachineDeploymentReplicas },
   };
