@@ -21,11 +21,6 @@ export const PLACEHOLDER_SUBNETS = [
 export const PLACEHOLDER_SECURITY_GROUP = 'sg-0000000000000000a';
 /** REPLACE: a Kubernetes node image of the region (`-c ami=ami-...`). */
 export const PLACEHOLDER_AMI = 'ami-0000000000000000a';
-/**
- * REPLACE: an instance profile whose role is named with the control plane's instance role prefix
- * (`clusterless-node-` by default), or iam:PassRole refuses the launch (`-c instanceProfile=...`).
- */
-export const PLACEHOLDER_INSTANCE_PROFILE = 'clusterless-node-example';
 
 export interface ExampleFleetStackProps extends StackProps {
   readonly controlPlane: IClusterlessControlPlane;
@@ -53,7 +48,8 @@ export class ExampleFleetStack extends Stack {
       aws: {
         instanceTypes,
         ami: ctx('ami') ?? PLACEHOLDER_AMI,
-        iamInstanceProfile: ctx('instanceProfile') ?? PLACEHOLDER_INSTANCE_PROFILE,
+        // No iamInstanceProfile: machines launch with the control plane's own node roles (NodeRoles), the only
+        // roles it may pass to EC2.
         rootVolume: { sizeGiB: 40 },
       },
     });
