@@ -18,7 +18,7 @@ import type { ApiObject } from '../functions/api/kind.js';
 import type { MachineHealthCheck } from '../functions/api/machine-health-check.js';
 import type { Machine } from '../functions/api/machine.js';
 import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
-import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { startEmbeddedStore } from '../local/embedded-dynamodb.js';
 import { ControlPlaneRuntime } from '../local/runtime.js';
 import { scaledClock } from '../local/scaled-clock.js';
@@ -222,7 +222,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   const startHost = async (generation: number, cloud: SimCloud): Promise<Host> => {
     const fence = new Fence(generation);
-    const holder = `soak-host-${generation}-${randomUUID().slice(0, 8)}`;
     const deps: WorkflowDeps = {
       store: fence.guard<Store>(store),
       provider: fence.guard(checkedProvider(cloud)),
@@ -230,7 +229,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       drainer: noWorkloadsDrainer,
       clock,
       timer: scaledTimer(timeScale),
-      holder: () => holder,
+      holder: invocationHolder(`soak-host-${generation}-${randomUUID().slice(0, 8)}`),
       pollSeconds: 5,
       log,
     };
