@@ -173,6 +173,30 @@ describe('rolling-upgrade: one execution per generation of the MachineDeployment
   }, 120_000);
 });
 
+describe('rolling-upgrade: an older generation gives way', () => {
+  it('a spec change during a rollout ends its execution as superseded, and the new generation\'s execution finishes it', async () => {
+    // Prepare
+    const gate = new Gate('rollout', 'rolloutStep');
+    cp = await startTestControlPlane({ timeScale: TIME_SCALE, taskMiddleware: gate.middleware });
+    await create(clusterManifests({ name: 'sg', controlPlaneReplicas: 1, workers: 3 }));
+    await cp.waitFor('sg converged', () => converged('sg', 3));
+    // Act: an upgrade, then a scale before its rollout's first step.
+    gate.close();
+    expect((await cp.api('PATCH', `${P}/machinedeployments/sg-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } })).status).toBe(200);
+    await cp.waitFor('the rollout started', async () => gate.waiting > 0);
+    const first = cp.runtime.workflows.list('rolling-upgrade')[0]!;
+    expect((await cp.api('PATCH', `${P}/machinedeployments/sg-md`, { spec: { replicas: 4 } })).status).toBe(200);
+    gate.open();
+    await cp.waitFor('the first execution ended', async () => first.status !== 'RUNNING');
+    await cp.waitFor('the rollout complete at 4 replicas', async () => (await converged('sg', 4)) && cp!.runtime.workflows.list('rolling-upgrade').some((e) => e !== first && e.status === 'SUCCEEDED'));
+    // Assess
+    const reason = (e: { output?: unknown }) => (e.output as { step?: { reason?: string } })?.step?.reason;
+    expect([first.status, reason(first)]).toEqual(['SUCCEEDED', 'superseded by generation 3']);
+    expect(cp.runtime.workflows.list('rolling-upgrade').filter((e) => e !== first).map(reason)).toContain('rollout of revision 2 complete');
+    expect((await workersOf('sg')).every((m) => m.spec.version === 'v1.31.3')).toBe(true);
+  }, 120_000);
+});
+
 describe('delete-cluster and provision-machine: one execution per uid, reconcile-cluster carries on after it', () => {
   it('a teardown whose execution gave up is finished by reconcile-cluster alone', async () => {
     // Prepare: every teardown step fails as a bug would (ValidationError: the workflow gives up at once).
