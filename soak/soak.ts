@@ -4,8 +4,10 @@
  * stream of user operations (applies, scales, upgrades, rollbacks, pauses, deletes, writers racing on one
  * object) meets a seeded stream of faults (tasks crashing before or after their effect, store throttling and
  * lost races, provider throttling and capacity errors, machines killed, nodes NotReady, the workload API
- * unreachable, the host stopped and started again). At checkpoints the faults stop and the fleet must settle;
- * then every invariant is checked. Everything is reported as JSON lines.
+ * unreachable, the host stopped and started again, a false alarm followed by a real failure of the same
+ * machine). At checkpoints the faults stop and the fleet must settle; a false alarm and a real failure are
+ * staged on the settled fleet, which must settle again; then every invariant is checked. Everything is
+ * reported as JSON lines.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
