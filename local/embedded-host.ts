@@ -185,7 +185,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       ...(loadBalancers ? { loadBalancers } : {}),
       clock,
       timer: scaledTimer(timeScale),
-      holder: () => holder,
+      holder: () => `${holder}/${randomUUID()}`,
       log: logger(log),
     };
     let mirror: MirrorService | undefined;

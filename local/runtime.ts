@@ -7,17 +7,20 @@ import { kindByName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
-import type { DeleteOptions, DeleteResult, Lease, ListPage, ListPageOptions, Store, WorkflowName } from '../functions/ports.js';
+import { ForwardingStore } from '../functions/adapters/store/index.js';
+import type { DeleteOptions, DeleteResult, Store, WorkflowName } from '../functions/ports.js';
 import { TASKS, type WorkflowDeps } from '../functions/workflows/index.js';
 import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 
 /** Tells which cluster a write touched, after it succeeded: the local stand-in for the DynamoDB stream. */
-export class TriggeringStore implements Store {
+export class TriggeringStore extends ForwardingStore {
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly onChange: (namespace: string, clusterName: string, obj: ApiObject) => void,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   private changed<T extends ApiObject>(obj: T): T {
     const cluster = kindByName(obj.kind)?.clusterNameOf(obj as never);
@@ -25,37 +28,19 @@ export class TriggeringStore implements Store {
     return obj;
   }
 
-  async create<T extends ApiObject>(obj: T): Promise<T> {
+  override async create<T extends ApiObject>(obj: T): Promise<T> {
     return this.changed(await this.inner.create(obj));
   }
-  get<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, name: string): Promise<T | undefined> {
-    return this.inner.get<T>(kind, namespace, name);
-  }
-  async update<T extends ApiObject>(obj: T): Promise<T> {
+  override async update<T extends ApiObject>(obj: T): Promise<T> {
     return this.changed(await this.inner.update(obj));
   }
-  async updateStatus<T extends ApiObject>(obj: T): Promise<T> {
+  override async updateStatus<T extends ApiObject>(obj: T): Promise<T> {
     return this.changed(await this.inner.updateStatus(obj));
   }
-  async delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult> {
+  override async delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult> {
     const r = await this.inner.delete(kind, namespace, name, options);
     this.changed(r.object);
     return r;
-  }
-  listCluster(namespace: string, clusterName: string): Promise<ApiObject[]> {
-    return this.inner.listCluster(namespace, clusterName);
-  }
-  list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
-    return this.inner.list<T>(kind, namespace);
-  }
-  listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
-    return this.inner.listPage<T>(kind, namespace, options);
-  }
-  acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {
-    return this.inner.acquireLease(namespace, clusterName, name, holder, ttlSeconds);
-  }
-  releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
-    return this.inner.releaseLease(namespace, clusterName, name, holder);
   }
 }
 

@@ -10,7 +10,8 @@
  */
 import type { ApiObject } from '../functions/api/kind.js';
 import type { KindName } from '../functions/api/kinds.js';
-import { ConflictError, StoreUnavailableError, type DeleteOptions, type DeleteResult, type Lease, type ListPage, type ListPageOptions, type Store } from '../functions/ports.js';
+import { ForwardingStore } from '../functions/adapters/store/index.js';
+import { ConflictError, StoreUnavailableError, type DeleteOptions, type DeleteResult, type Store } from '../functions/ports.js';
 import { currentContext, type WriteContext } from './context.js';
 
 export type StoreFault = 'throttle-before' | 'throttle-after' | 'lost-race';
@@ -38,11 +39,13 @@ export class InjectedStoreError extends StoreUnavailableError {
   override name = 'StoreUnavailableError';
 }
 
-export class FaultStore implements Store {
+export class FaultStore extends ForwardingStore {
   constructor(
-    readonly inner: Store,
+    inner: Store,
     private readonly options: FaultStoreOptions = {},
-  ) {}
+  ) {
+    super(inner);
+  }
 
   private async write<T>(
     op: WriteOp,
@@ -64,22 +67,22 @@ export class FaultStore implements Store {
     return result;
   }
 
-  create<T extends ApiObject>(obj: T): Promise<T> {
+  override create<T extends ApiObject>(obj: T): Promise<T> {
     const key = { kind: obj.kind, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name };
     return this.write('create', key, () => this.inner.create(obj), (object) => ({ op: 'create', object, context: currentContext() }));
   }
 
-  update<T extends ApiObject>(obj: T): Promise<T> {
+  override update<T extends ApiObject>(obj: T): Promise<T> {
     const key = { kind: obj.kind, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name };
     return this.write('update', key, () => this.inner.update(obj), (object) => ({ op: 'update', object, context: currentContext() }));
   }
 
-  updateStatus<T extends ApiObject>(obj: T): Promise<T> {
+  override updateStatus<T extends ApiObject>(obj: T): Promise<T> {
     const key = { kind: obj.kind, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name };
     return this.write('updateStatus', key, () => this.inner.updateStatus(obj), (object) => ({ op: 'updateStatus', object, context: currentContext() }));
   }
 
-  delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult> {
+  override delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult> {
     return this.write(
       'delete',
       { kind, namespace, name },
@@ -88,22 +91,4 @@ export class FaultStore implements Store {
     );
   }
 
-  get<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, name: string): Promise<T | undefined> {
-    return this.inner.get<T>(kind, namespace, name);
-  }
-  listCluster(namespace: string, clusterName: string): Promise<ApiObject[]> {
-    return this.inner.listCluster(namespace, clusterName);
-  }
-  list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
-    return this.inner.list<T>(kind, namespace);
-  }
-  listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
-    return this.inner.listPage<T>(kind, namespace, options);
-  }
-  acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {
-    return this.inner.acquireLease(namespace, clusterName, name, holder, ttlSeconds);
-  }
-  releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
-    return this.inner.releaseLease(namespace, clusterName, name, holder);
-  }
 }

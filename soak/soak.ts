@@ -5,7 +5,8 @@
  * object) meets a seeded stream of faults (tasks crashing before or after their effect, store throttling and
  * lost races, provider throttling and capacity errors, machines killed, nodes NotReady, the workload API
  * unreachable, the host stopped and started again). At checkpoints the faults stop and the fleet must settle;
- * then every invariant is checked. Everything is reported as JSON lines.
+ * then a false alarm and a real failure of one machine are staged and the fleet must settle again; then every
+ * invariant is checked. Everything is reported as JSON lines.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import type { ApiObject } from '../functions/api/kind.js';
 import type { MachineHealthCheck } from '../functions/api/machine-health-check.js';
 import type { Machine } from '../functions/api/machine.js';
 import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
-import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { startEmbeddedStore } from '../local/embedded-dynamodb.js';
 import { ControlPlaneRuntime } from '../local/runtime.js';
 import { scaledClock } from '../local/scaled-clock.js';
@@ -189,8 +190,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const logCounts = { warn: 0, error: 0 };
   const log: Logger = { info: () => {}, warn: () => logCounts.warn++, error: () => logCounts.error++ };
 
+  // The remediation of one machine, held before each step while the soak stages a false alarm (falseAlarm).
+  let heldRemediation: { machineUid: string; waiting: number; released: Promise<void> } | undefined;
+
   const taskMiddleware = (task: TaskFunctionName, input: Record<string, unknown>, run: () => Promise<unknown>) =>
     withContext({ actor: 'task', task, step: String(input.step ?? ''), startedAt: Date.now() }, async () => {
+      const held = heldRemediation;
+      if (held && task === 'remediate' && input.step === 'remediateStep' && input.machineUid === held.machineUid) {
+        held.waiting++;
+        await held.released;
+        held.waiting--;
+      }
       const r = faultsOn ? callRng.next() : 1;
       if (r < rates.taskCrashBefore) {
         fault('task-crash-before', { task, taskStep: input.step });
@@ -222,7 +232,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   const startHost = async (generation: number, cloud: SimCloud): Promise<Host> => {
     const fence = new Fence(generation);
-    const holder = `soak-host-${generation}-${randomUUID().slice(0, 8)}`;
     const deps: WorkflowDeps = {
       store: fence.guard<Store>(store),
       provider: fence.guard(checkedProvider(cloud)),
@@ -230,7 +239,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       drainer: noWorkloadsDrainer,
       clock,
       timer: scaledTimer(timeScale),
-      holder: () => holder,
+      holder: invocationHolder(`soak-host-${generation}-${randomUUID().slice(0, 8)}`),
       pollSeconds: 5,
       log,
     };
@@ -400,6 +409,69 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const liveInstances = (cluster: string, role?: 'worker' | 'control-plane') =>
     host.cloud.instances().filter((i) => i.namespace === NAMESPACE && i.clusterName === cluster && i.state === 'running' && (!role || i.role === role));
 
+  const isMarked = (m: Machine | undefined) =>
+    m?.status?.conditions?.some((x) => x.type === 'OwnerRemediated' && x.status === 'False' && x.reason === 'WaitingForRemediation') ?? false;
+  const until = async (check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return true;
+    return check();
+  };
+  /**
+   * Wall-clock bound of each wait of a false alarm (the health check's 60 s are 1.5 s at time scale 40).
+   * Note: staged at checkpoints only, on a settled fleet: in the stream a scale-down or a rollout takes the
+   * machine away as often as not, and the waits would only slow the stream down.
+   */
+  const FALSE_ALARM_WAIT_MS = 30_000;
+
+  /**
+   * A false alarm, then a real failure of the same machine. Its node goes NotReady until the machine is marked
+   * for remediation and the remediation has started; that remediation is held before its first step while the
+   * node is Ready again and the mark goes, so it ends without deleting (timing the sim cannot promise, so the
+   * soak drives it). Then the machine is killed: the new failure must be remediated too (its replacement is
+   * what the convergence checks look for), not refused as the name of the ended execution.
+   */
+  const falseAlarm = async (cluster: string, victim: { machineUid: string; machineName: string; instanceId: string }, detail: Record<string, unknown> = {}) => {
+    let release = () => {};
+    const held = { machineUid: victim.machineUid, waiting: 0, released: new Promise<void>((r) => (release = r)) };
+    heldRemediation = held;
+    const machine = () => base.get<Machine>('Machine', NAMESPACE, victim.machineName);
+    // The machine may go for another reason meanwhile (a scale-down, a deleted cluster): then nothing is staged.
+    const gone = async () => {
+      const m = await machine();
+      return m?.metadata.uid !== victim.machineUid || m.metadata.deletionTimestamp !== undefined;
+    };
+    const ofVictim = () => host.runtime.workflows.list('remediate').filter((e) => e.input?.machineUid === victim.machineUid);
+    let marked = false;
+    let cleared = false;
+    try {
+      watch.noteNodeNotReady(victim.machineUid);
+      host.cloud.setNodeCondition(victim.instanceId, { type: 'Ready', status: 'False', reason: 'SoakFalseAlarm', message: 'injected by the soak' });
+      marked = (await until(async () => held.waiting > 0 || (await gone()), FALSE_ALARM_WAIT_MS)) && held.waiting > 0;
+      host.cloud.clearNodeCondition(victim.instanceId, 'Ready');
+      watch.noteNodeReady(victim.machineUid);
+      cleared = marked && (await until(async () => !isMarked(await machine()), FALSE_ALARM_WAIT_MS));
+    } finally {
+      heldRemediation = undefined;
+      release();
+    }
+    const ended = await until(() => ofVictim().every((e) => e.status !== 'RUNNING'), FALSE_ALARM_WAIT_MS);
+    const survived = !(await gone());
+    watch.noteKill(victim.machineUid);
+    host.cloud.kill(victim.instanceId);
+    const staged = marked && cleared && ended && survived;
+    fault('false-alarm', { cluster, machine: victim.machineName, ...detail, staged, marked, cleared, ended, survived, executions: ofVictim().map((e) => e.name) });
+    return staged;
+  };
+
+  /** Running workers of a cluster one of which its health check may remediate now (one more unhealthy is allowed). */
+  const remediableWorkers = async (cluster: string) => {
+    const mhc = await base.get<MachineHealthCheck>('MachineHealthCheck', NAMESPACE, `${cluster}-workers`);
+    const workers = liveInstances(cluster, 'worker');
+    const max = mhc?.spec.maxUnhealthy;
+    const allowed = typeof max === 'number' ? max : max === undefined ? workers.length : Math.floor((Number.parseInt(String(max), 10) * workers.length) / 100);
+    const blocked = mhc?.status?.conditions?.some((x) => x.type === 'RemediationAllowed' && x.status === 'False');
+    return !mhc || blocked || allowed < 1 ? [] : workers;
+  };
+
   const injectFault = async () => {
     const live = liveClusters();
     const f = rng.weighted({ kill: 4, 'kill-many': 1, 'kill-control-plane': 1, 'node-not-ready': 2, throttle: 3, capacity: 2, 'node-reads': 2, restart: 2 });
@@ -482,16 +554,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       }
     }
     const handled = new Set<string>();
-    let pending: Record<string, string> = {};
-    for (;;) {
-      pending = {};
-      for (const [name, c] of clusters) {
-        const why = c.deleted ? await notGone(base, host.cloud, name) : await notConverged(base, host.cloud, name);
-        if (why) pending[name] = why;
+    const settle = async (since: number) => {
+      let pending: Record<string, string> = {};
+      for (;;) {
+        pending = {};
+        for (const [name, c] of clusters) {
+          const why = c.deleted ? await notGone(base, host.cloud, name) : await notConverged(base, host.cloud, name);
+          if (why) pending[name] = why;
+        }
+        if (Object.keys(pending).length === 0 || Date.now() - since > settleMs) return pending;
+        await operatorStep(handled);
+        await sleep(250);
       }
-      if (Object.keys(pending).length === 0 || Date.now() - t0 > settleMs) break;
-      await operatorStep(handled);
-      await sleep(250);
+    };
+    let pending = await settle(t0);
+    // On the settled fleet (no fault fires now): a false alarm, then a real failure of the same machine, which
+    // must be remediated like any other before the fleet settles again.
+    if (Object.keys(pending).length === 0) {
+      const candidates = (await Promise.all(liveClusters().map(async (c) => [c, await remediableWorkers(c)] as const))).filter(([, w]) => w.length > 0);
+      if (candidates.length > 0) {
+        const [c, workers] = rng.pick(candidates);
+        if (await falseAlarm(c, rng.pick(workers), { checkpoint: true })) pending = await settle(Date.now());
+      }
     }
     checkpointsDone++;
     for (const [name, why] of Object.entries(pending))

@@ -110,6 +110,12 @@ export class FleetWatch {
     this.notReadyAt.set(machineUid, { setAt: this.now() });
   }
 
+  /** The soak made one machine's node Ready again. */
+  noteNodeReady(machineUid: string): void {
+    const v = this.notReadyAt.get(machineUid);
+    if (v) v.clearedAt ??= this.now();
+  }
+
   noteNodeConditionsCleared(): void {
     const now = this.now();
     for (const v of this.notReadyAt.values()) v.clearedAt ??= now;

@@ -10,7 +10,7 @@ import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
-import { scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -80,7 +80,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     drainer: noWorkloadsDrainer,
     clock,
     timer: scaledTimer(timeScale),
-    holder: () => 'bench-host',
+    holder: invocationHolder('bench-host'),
     pollSeconds: options.pollSeconds ?? 5,
     log: silentLogger,
   };

@@ -37,9 +37,11 @@ export type Action =
   | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string; removeEtcdMember?: string }
   /**
    * Replace an unhealthy Machine: the remediate workflow deletes it and its owner makes a new one. Every limit
-   * (short-circuit, maxInFlight, etcd quorum, retries) has been checked by the planner already.
+   * (short-circuit, maxInFlight, etcd quorum, retries) has been checked by the planner already. `markedAt` names
+   * the remediation episode: when the machine was marked (its OwnerRemediated=False condition's
+   * lastTransitionTime), so that one episode is one workflow and the next episode of the same machine another.
    */
-  | { type: 'RemediateMachine'; machine: ObjectRef; healthCheck?: string; reason: string }
+  | { type: 'RemediateMachine'; machine: ObjectRef; healthCheck?: string; reason: string; markedAt?: string }
   /** Make the cluster's infrastructure (its control-plane load balancer); the planner records the endpoint once it is seen. */
   | { type: 'ProvisionInfrastructure'; cluster: ObjectRef }
   /**

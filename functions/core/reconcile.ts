@@ -20,10 +20,10 @@ import { planMachineHealthChecks } from './healthcheck/planner.js';
 import { GONE_STATES } from './machine/facts.js';
 import { planMachines } from './machine/planner.js';
 import { coalesceWrites } from './coalesce.js';
-import { reconcileMachineDeployment } from './machinedeployment/reconcile.js';
+import { machineCreates, reconcileMachineDeployment } from './machinedeployment/reconcile.js';
 import { indexMachines } from './machineset/machine-health.js';
 import { controllerOf } from './machineset/ownership.js';
-import { planMachineSet } from './machineset/planner.js';
+import { MAX_MACHINE_CREATES_PER_PASS, planMachineSet } from './machineset/planner.js';
 import type { Observed } from './observed.js';
 import { emptyPlan, mergePlans, refOf, type Action, type Plan } from './plan.js';
 
@@ -67,8 +67,10 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
 
   const index = indexMachines(objects.machines, observed, now);
   const deploymentNames = new Set(objects.machineDeployments.map((md) => md.metadata.name));
-  const deploymentPlans = objects.machineDeployments.map((md) =>
-    reconcileMachineDeployment({
+  // One budget of machine creates for the whole cluster in this pass, taken in turn (MAX_MACHINE_CREATES_PER_PASS).
+  let createBudget = MAX_MACHINE_CREATES_PER_PASS;
+  const deploymentPlans = objects.machineDeployments.map((md) => {
+    const plan = reconcileMachineDeployment({
       machineDeployment: md,
       machineSets: objects.machineSets,
       machines: objects.machines,
@@ -77,16 +79,19 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
       observed,
       now,
       index,
-    }),
-  );
+      createBudget,
+    });
+    createBudget -= machineCreates(plan);
+    return plan;
+  });
   // Sets no deployment of this cluster controls (made by hand, or left by a deployment that is gone).
   const standaloneSetPlans = objects.machineSets
     .filter((ms) => {
       const owner = controllerOf(ms);
       return !(owner?.kind === "MachineDeployment" && deploymentNames.has(owner.name));
     })
-    .map((ms) =>
-      planMachineSet({
+    .map((ms) => {
+      const plan = planMachineSet({
         machineSet: ms,
         machines: objects.machines,
         cluster: objects.cluster,
@@ -94,8 +99,11 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
         observed,
         now,
         index,
-      }),
-    );
+        createBudget,
+      });
+      createBudget -= machineCreates(plan);
+      return plan;
+    });
   const orphans = emptyPlan();
   orphans.actions.push(...orphanInstanceActions(objects, observed));
   const merged = mergePlans(

@@ -12,7 +12,7 @@ import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Cl
 import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
 import { kubeconfigSources } from '../bootstrap/index.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
-import { scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
@@ -34,7 +34,6 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const nodeInstanceProfiles = nodeInstanceProfilesFromEnvironment(env);
   const clock = systemClock;
   const container = randomUUID();
-  let invocation = 0;
   const log: TaskLogger = {
     info: (m, f) => logger.info(m, f ?? {}),
     warn: (m, f) => logger.warn(m, f ?? {}),
@@ -50,7 +49,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb: elbv2, ec2, installationId }),
     clock,
     timer: scaledTimer(1),
-    holder: () => `${container}/${++invocation}`,
+    holder: invocationHolder(container),
     log,
   };
 }

@@ -107,13 +107,28 @@ export interface ActionsResult {
   errors: string[];
 }
 
-/** Deterministic execution names, so that a repeated start is a no-op (Step Functions: 1-80 of [A-Za-z0-9-_]). */
+/**
+ * Deterministic execution names, so that a repeated start is a no-op (Step Functions: 1-80 of [A-Za-z0-9-_]).
+ *
+ * Note: Step Functions refuses a name for 90 days once an execution of it has closed, however it ended. So a
+ * name must stand for one piece of work that ends once: an execution that ends before the work is done must
+ * leave the next start a new name. Hence the remediation episode (when the machine was marked) in the
+ * remediate name, and the MachineDeployment's generation in the rollout name (a pause ends the rollout's
+ * execution; the resume, a spec change, starts the next one). A machine is provisioned once per uid and a
+ * cluster torn down once per uid; should those executions end early, reconcile-cluster carries on their work
+ * (the same planners), so their names need nothing more.
+ */
 export const executionNames = {
   provision: (machineUid: string) => `provision-${machineUid}`,
-  remediate: (machineUid: string) => `remediate-${machineUid}`,
-  rollout: (deploymentUid: string, revision: string) => `rollout-${deploymentUid}-r${revision}`.slice(0, 80),
+  remediate: (machineUid: string, markedAt?: string) => `remediate-${machineUid}${markedAt ? `-${compactTime(markedAt)}` : ''}`.slice(0, 80),
+  rollout: (deploymentUid: string, revision: string, generation: number) => `rollout-${deploymentUid}-r${revision}-g${generation}`.slice(0, 80),
   teardown: (clusterUid: string) => `delete-${clusterUid}`,
 };
+
+/** 2026-03-01T12:00:05Z -> 20260301T120005Z: a timestamp in the characters an execution name may hold. */
+function compactTime(time: string): string {
+  return time.replace(/[^0-9A-Za-z]/g, '');
+}
 
 /**
  * Records how the drain of a machine's node goes (DrainingSucceeded False while pods are left, and why), on a
@@ -229,20 +244,24 @@ export async function executeActions(
         }
         case 'RemediateMachine': {
           out.remediations.push({ machine: action.machine.name, ...(action.machine.uid ? { uid: action.machine.uid } : {}), ...(action.healthCheck ? { healthCheck: action.healthCheck } : {}) });
-          if (action.machine.uid)
+          if (action.machine.uid) {
+            const base = executionNames.remediate(action.machine.uid, action.markedAt);
             out.children.push({
               workflow: 'remediate',
-              name: executionNames.remediate(action.machine.uid),
+              name: base,
               input: {
                 namespace,
                 clusterName,
                 healthCheckName: action.healthCheck ?? '',
                 machineName: action.machine.name,
                 machineUid: action.machine.uid,
-                executionBase: executionNames.remediate(action.machine.uid),
+                // The episode this execution is for: it waits while the episode lasts, and ends with it.
+                markedAt: action.markedAt ?? '',
+                executionBase: base,
                 continuation: 0,
               },
             });
+          }
           break;
         }
         case 'TerminateOrphanInstance': {

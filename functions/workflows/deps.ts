@@ -20,7 +20,10 @@ export interface WorkflowDeps {
   clock: Clock;
   timer: Timer;
   log: Logger;
-  /** Who holds a cluster's lease while reconciling (a Lambda request id, or the host's id). */
+  /**
+   * Who takes a cluster's lease for one reconcile: a fresh id on every call (invocationHolder), so that two
+   * reconciles of one cluster in one process contend for the lease as two Lambdas do.
+   */
   holder: () => string;
   /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
   pollSeconds?: number;
@@ -36,6 +39,17 @@ export interface WorkflowDeps {
    * (controlPlaneLoadBalancer without targetGroupArn). Optional: without it such clusters wait for one.
    */
   loadBalancers?: ControlPlaneLoadBalancers;
+}
+
+/**
+ * Lease holders, one per call: `{prefix}/1`, `{prefix}/2`, ... The prefix names the process (a Lambda
+ * container, a host), the counter the invocation. A holder shared by a whole process would renew the lease
+ * for a second reconcile of the same cluster instead of refusing it (base-store's acquireLease renews for the
+ * same holder), and the two would plan over each other.
+ */
+export function invocationHolder(prefix: string): () => string {
+  let invocation = 0;
+  return () => `${prefix}/${++invocation}`;
 }
 
 /** A timer for hosts whose clock is the wall clock, sped up by `timeScale` (the embedded host's --time-scale). */

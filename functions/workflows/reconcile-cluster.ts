@@ -69,11 +69,12 @@ function stateChildren(graph: ClusterObjects): ChildStart[] {
     if (!md.metadata.uid || md.metadata.deletionTimestamp || md.spec.paused) continue;
     if (!isTrue(md.status?.conditions, 'RollingOut')) continue;
     const revision = revisionAnnotation(md);
-    const base = executionNames.rollout(md.metadata.uid, revision);
+    const generation = md.metadata.generation ?? 1;
+    const base = executionNames.rollout(md.metadata.uid, revision, generation);
     out.push({
       workflow: 'rolling-upgrade',
       name: base,
-      input: { namespace, clusterName, deploymentName: md.metadata.name, revision, executionBase: base, continuation: 0 },
+      input: { namespace, clusterName, deploymentName: md.metadata.name, revision, generation, executionBase: base, continuation: 0 },
     });
   }
   return out;

@@ -18,7 +18,7 @@ import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
 import type { MachineDeployment } from '../../functions/api/machine-deployment.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { scaledTimer, type Logger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../../functions/workflows/index.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { scaledClock } from '../../local/scaled-clock.js';
@@ -90,7 +90,7 @@ async function driveCluster(options: {
     drainer: noWorkloadsDrainer,
     clock,
     timer: scaledTimer(TIME_SCALE),
-    holder: () => 'secrets-scan',
+    holder: invocationHolder('secrets-scan'),
     pollSeconds: 5,
     log: capturingLogger(lines),
   };

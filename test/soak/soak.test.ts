@@ -26,6 +26,10 @@ describe('the chaos soak', () => {
     expect(summary.accepted).toBeGreaterThan(40);
     // The watchers really looked: machine deletions by rollouts were checked against maxUnavailable.
     expect(summary.watched.rolloutDeletionsChecked).toBeGreaterThan(0);
+    // A false alarm was staged (its remediation ended without deleting), then the same machine was killed; the
+    // checkpoints' convergence checks (no violation above) saw it replaced, not refused as the ended execution's name.
+    const falseAlarms = lines.filter((l) => l.fault === 'false-alarm');
+    expect(falseAlarms).toContainEqual(expect.objectContaining({ checkpoint: true, staged: true, marked: true, cleared: true, ended: true, survived: true }));
     // The report: JSON lines of operations, faults and checkpoints, then one summary.
     expect(new Set(lines.map((l) => l.type))).toEqual(new Set(['op', 'fault', 'checkpoint', 'summary']));
     expect(lines.at(-1)).toMatchObject({ type: 'summary', seed: 7, violations: 0 });

@@ -12,7 +12,7 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
@@ -80,7 +80,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     drainer: noWorkloadsDrainer,
     clock,
     timer: scaledTimer(timeScale),
-    holder: () => 'test-host',
+    holder: invocationHolder('test-host'),
     pollSeconds: 5,
     log: silentLogger,
   };

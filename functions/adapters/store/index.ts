@@ -1,2 +1,3 @@
 /** The Store semantics shared by every adapter. */
 export * from './base-store.js';
+export * from './forwarding-store.js';

@@ -17,7 +17,7 @@ import type { Machine } from '../../api/machine.js';
 import { timestamp } from '../conditions.js';
 import { refOf } from '../plan.js';
 import { hasAnnotation, isDeleting, oldestFirst, timeOf } from '../cluster/objects.js';
-import { machinesToRemediate, type RemediationRequest } from '../healthcheck/planner.js';
+import { machinesToRemediate, remediationMarkedAt, type RemediationRequest } from '../healthcheck/planner.js';
 import { projectEtcdCluster } from './etcd.js';
 import { createdSince, healthOf, type ControlPlaneScope, type Step } from './scope.js';
 
@@ -142,10 +142,11 @@ export function reconcileUnhealthyMachines(scope: ControlPlaneScope): Remediatio
     const unsafe = safetyIssue(scope, recorded, requests);
     if (unsafe)
       return { notes: [`ControlPlane ${name}: Machine ${recorded.metadata.name} waits for its remediation: ${unsafe}`], requeueAfterSeconds: 15, inProgress: true, requests };
+    const markedAt = remediationMarkedAt(recorded);
     return {
       step: {
         writes: [],
-        actions: [{ type: 'RemediateMachine', machine: refOf(recorded), healthCheck: request.healthCheck, reason: request.reason }],
+        actions: [{ type: 'RemediateMachine', machine: refOf(recorded), healthCheck: request.healthCheck, reason: request.reason, ...(markedAt ? { markedAt } : {}) }],
         notes: [`ControlPlane ${name}: remediating Machine ${recorded.metadata.name} (${request.reason}, retry ${last!.retryCount})`],
       },
       notes: [],

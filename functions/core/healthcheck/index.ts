@@ -5,6 +5,7 @@ export {
   evaluateHealthCheck,
   machinesToRemediate,
   isMarkedForRemediation,
+  remediationMarkedAt,
   RemediationAllowedReason,
   OwnerRemediatedReason,
   type HealthCheckEvaluation,

@@ -32,6 +32,16 @@ export function isMarkedForRemediation(machine: Machine): boolean {
   return c?.status === 'False' && c.reason === OwnerRemediatedReason.WaitingForRemediation;
 }
 
+/**
+ * When the machine's current remediation episode began: the lastTransitionTime of its OwnerRemediated=False
+ * condition. The condition goes when the machine is healthy again (planMachineHealthCheck), so a later failure
+ * of the same machine is a new episode with a new time.
+ */
+export function remediationMarkedAt(machine: Machine): string | undefined {
+  const c = getCondition(machine.status?.conditions, 'OwnerRemediated');
+  return c?.status === 'False' ? c.lastTransitionTime : undefined;
+}
+
 export interface HealthCheckEvaluation {
   mhc: MachineHealthCheck;
   evaluated: boolean;
@@ -185,7 +195,8 @@ export function planMachineHealthCheck(mhc: MachineHealthCheck, objects: Cluster
       plan.notes.push(`MachineHealthCheck ${name}: ${t.machine.metadata.name} left to the ControlPlane's remediation rules`);
       continue;
     }
-    plan.actions.push({ type: 'RemediateMachine', machine: refOf(t.machine), healthCheck: name, reason: t.reason ?? 'Unhealthy' });
+    const markedAt = remediationMarkedAt(t.machine);
+    plan.actions.push({ type: 'RemediateMachine', machine: refOf(t.machine), healthCheck: name, reason: t.reason ?? 'Unhealthy', ...(markedAt ? { markedAt } : {}) });
     plan.notes.push(`MachineHealthCheck ${name}: remediating ${t.machine.metadata.name} (${t.reason})`);
   }
   if (e.nextCheckSeconds !== undefined) plan.requeueAfterSeconds = e.nextCheckSeconds;

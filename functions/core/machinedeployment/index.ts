@@ -1,6 +1,6 @@
 /** The MachineDeployment planner: rollouts, revisions, rollback and status, as pure functions. */
 export { planMachineDeployment, type MachineDeploymentPlan, type MachineDeploymentPlanInput } from './rollout-planner.js';
-export { reconcileMachineDeployment, NEW_MACHINE_SET_REQUEUE_SECONDS, type MachineDeploymentReconcile } from './reconcile.js';
+export { reconcileMachineDeployment, machineCreates, NEW_MACHINE_SET_REQUEUE_SECONDS, type MachineDeploymentReconcile } from './reconcile.js';
 export {
   rollbackMachineDeployment,
   templateOfMachineSet,

@@ -10,7 +10,7 @@
 import type { MachineClass } from '../../api/machine-class.js';
 import type { MachineSet } from '../../api/machine-set.js';
 import { indexMachines } from '../machineset/machine-health.js';
-import { planMachineSet, type MachineSetPlan } from '../machineset/planner.js';
+import { MAX_MACHINE_CREATES_PER_PASS, planMachineSet, type MachineSetPlan } from '../machineset/planner.js';
 import { mergePlans, type Plan } from '../plan.js';
 import { planMachineDeployment, type MachineDeploymentPlan, type MachineDeploymentPlanInput } from './rollout-planner.js';
 import { chainWrites } from './writes.js';
@@ -28,27 +28,38 @@ function classOf(classes: readonly MachineClass[], ms: MachineSet): MachineClass
   return classes.find((c) => c.metadata.name === name && c.metadata.namespace === ms.metadata.namespace);
 }
 
-export function reconcileMachineDeployment(input: MachineDeploymentPlanInput): MachineDeploymentReconcile {
+/** Machines created by a plan. */
+export function machineCreates(plan: Plan): number {
+  return plan.writes.filter((w) => w.type === 'Create' && w.object.kind === 'Machine').length;
+}
+
+export function reconcileMachineDeployment(
+  /** createBudget: the machines its sets may create in this pass (MachineSetPlanInput.createBudget). */
+  input: MachineDeploymentPlanInput & { createBudget?: number },
+): MachineDeploymentReconcile {
   const index = input.index ?? indexMachines(input.machines, input.observed, input.now);
-  const mdPlan = planMachineDeployment({ ...input, index });
+  const { createBudget, ...planInput } = input;
+  const mdPlan = planMachineDeployment({ ...planInput, index });
   const setPlans: MachineSetPlan[] = [];
   let created = false;
+  let budget = createBudget ?? MAX_MACHINE_CREATES_PER_PASS;
   for (const ms of mdPlan.machineSets) {
     if (!ms.metadata.uid) {
       created = true;
       continue;
     }
-    setPlans.push(
-      planMachineSet({
-        machineSet: ms,
-        machines: input.machines,
-        cluster: input.cluster,
-        machineClass: classOf(input.machineClasses, ms),
-        observed: input.observed,
-        now: input.now,
-        index,
-      }),
-    );
+    const setPlan = planMachineSet({
+      machineSet: ms,
+      machines: input.machines,
+      cluster: input.cluster,
+      machineClass: classOf(input.machineClasses, ms),
+      observed: input.observed,
+      now: input.now,
+      index,
+      createBudget: budget,
+    });
+    budget -= machineCreates(setPlan);
+    setPlans.push(setPlan);
   }
   const merged = mergePlans(mdPlan, ...setPlans, created ? { writes: [], actions: [], notes: [], requeueAfterSeconds: NEW_MACHINE_SET_REQUEUE_SECONDS } : { writes: [], actions: [], notes: [] });
   return { ...merged, writes: chainWrites(merged.writes), machineDeployment: mdPlan, machineSets: setPlans };

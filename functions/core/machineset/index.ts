@@ -1,5 +1,5 @@
 /** The MachineSet planner and the machine-level rules the MachineDeployment planner reuses. */
-export { planMachineSet, newMachine, type MachineSetPlan, type MachineSetPlanInput } from './planner.js';
+export { planMachineSet, newMachine, MAX_MACHINE_CREATES_PER_PASS, type MachineSetPlan, type MachineSetPlanInput } from './planner.js';
 export { deletionOrder, machinesToDelete, deletePriorityClass, type DeletePriorityClass } from './deletion-order.js';
 export { failureDomainPlacement, clusterFailureDomains, spreadNewMachines, type FailureDomainPlacement } from './failure-domains.js';
 export {

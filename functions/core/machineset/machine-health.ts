@@ -32,6 +32,9 @@ function nodeReadyCondition(node: NodeFact) {
   return node.conditions.find((c) => c.type === 'Ready');
 }
 
+/** The node conditions whose True means trouble: NodeHealthy summarises them with Ready (core/machine/node-conditions.ts). */
+const PRESSURE_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+
 /**
  * The health of one machine, from the observed node when the workload cluster could be read and from the
  * machine's own conditions otherwise.
@@ -51,10 +54,10 @@ export function machineHealth(machine: Machine, nodes: NodeLookup | undefined): 
   let unhealthy: UnhealthyReason | undefined;
   let ready = false;
   let readySince: number | undefined;
+  const node = nodes?.find(machine);
 
   if (machine.status?.phase === 'Failed' || machine.status?.failureReason !== undefined) unhealthy = 'Failed';
   else if (nodes) {
-    const node = nodes.find(machine);
     const readyCond = node && nodeReadyCondition(node);
     if (!node) unhealthy = 'NoNode';
     else if (readyCond?.status !== 'True') unhealthy = 'NodeNotReady';
@@ -72,7 +75,14 @@ export function machineHealth(machine: Machine, nodes: NodeLookup | undefined): 
       readySince = epochMillis(nodeReady.lastTransitionTime, 0);
     }
   }
-  if (!unhealthy && getCondition(conditions, 'NodeHealthy')?.status === 'False') unhealthy = 'NodeUnhealthy';
+  // Note: NodeHealthy is the machine's record of its node's conditions, written by the last reconcile. With the
+  // node observed in this one, the observation counts: a record written while the node was still booting would
+  // rank a machine whose node is Ready now for deletion together with ones whose node is NotReady, and a
+  // scale-down from 3 to 1 could then delete the only available machine (found by the chaos soak, seed 1).
+  const nodeUnhealthy = node
+    ? node.conditions.some((c) => PRESSURE_CONDITIONS.includes(c.type) && c.status === 'True')
+    : getCondition(conditions, 'NodeHealthy')?.status === 'False';
+  if (!unhealthy && nodeUnhealthy) unhealthy = 'NodeUnhealthy';
   if (!unhealthy && getCondition(conditions, 'HealthCheckSucceeded')?.status === 'False') unhealthy = 'HealthCheckFailed';
   if (deleting || unhealthy === 'Failed') {
     ready = false;

@@ -30,6 +30,20 @@ import { listNames, pausedBy, pausedCondition } from './paused.js';
 import { compileSelector } from './selector.js';
 import { machineSetStatus } from './status.js';
 
+/**
+ * Machines one reconcile pass may create in a cluster, all its MachineSets together; the rest come in the next
+ * pass, asked for at once (requeue 0). Kubernetes' ReplicaSet controller bounds the creates of one sync the same
+ * way (burstReplicas, 500: pkg/controller/replicaset/replica_set.go manageReplicas, which then waits for the
+ * next sync); Cluster API's MachineSet controller creates every missing machine at once
+ * (core/reconcilers/machineset/machineset_controller.go syncReplicas), which is fine where replicas stay small.
+ * Here nothing bounds spec.replicas, and a MachineSet of 100,000 replicas must not become 100,000 writes (and
+ * names to hash) in one pass, nor one plan too big to carry out within a task's time.
+ *
+ * Note: a fixed cap rather than ReplicaSet's slow start (1, 2, 4, ... while creates succeed): the planner does
+ * not make the creates, it only plans them, and a lost race is already retried on the next pass.
+ */
+export const MAX_MACHINE_CREATES_PER_PASS = 100;
+
 export interface MachineSetPlanInput {
   machineSet: MachineSet;
   /** Machines of the cluster, whoever owns them: the planner finds its own and the orphans it may adopt. */
@@ -41,6 +55,11 @@ export interface MachineSetPlanInput {
   now: Date;
   /** The machines indexed once per reconcile (indexMachines); built from machines, observed and now if absent. */
   index?: MachineIndex;
+  /**
+   * How many machines this plan may create: what is left of the pass's budget once the sets planned before it in
+   * the same pass took theirs. @default MAX_MACHINE_CREATES_PER_PASS
+   */
+  createBudget?: number;
 }
 
 export interface MachineSetPlan extends Plan {
@@ -87,6 +106,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
 
   let scaleUpBlocked: string | undefined;
   let failure: { reason: string; message: string } | undefined;
+  let capped = false;
 
   if (ms.metadata.deletionTimestamp) {
     const going = owned.filter((m) => !index.health(m).deleting);
@@ -106,16 +126,22 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     }
     if (diff < 0 && scaleUpBlocked) plan.notes.push(`${who}: cannot create ${-diff} machine(s): ${scaleUpBlocked}`);
     else if (diff < 0 && placement.ok) {
+      const missing = -diff;
+      const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
       const perDomain = new Map<string, number>();
       for (const m of owned) {
         const h = index.health(m);
         if (!h.deleting) perDomain.set(h.failureDomain, (perDomain.get(h.failureDomain) ?? 0) + 1);
       }
-      const domains = spreadNewMachines(placement, perDomain, -diff);
-      const names = newMachineNames(ms, now, -diff, index.names);
+      const domains = spreadNewMachines(placement, perDomain, count);
+      const names = newMachineNames(ms, now, count, index.names);
       names.forEach((name, i) => plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i]) }));
       const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
-      plan.notes.push(`${who}: scaling up from ${owned.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
+      if (count > 0) plan.notes.push(`${who}: scaling up from ${owned.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
+      if (count < missing) {
+        plan.notes.push(`${who}: ${missing - count} more machine(s) to create in the next pass (at most ${MAX_MACHINE_CREATES_PER_PASS} per pass)`);
+        capped = true;
+      }
     } else if (diff > 0) {
       const picks = machinesToDelete(owned, diff, ms.spec.deletePolicy, index.health);
       const fresh = picks.filter((m) => !index.health(m).deleting);
@@ -139,6 +165,8 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   });
   if (canonicalJson(status) !== canonicalJson(ms.status ?? {})) plan.writes.push({ type: 'UpdateStatus', object: { ...ms, status } });
   if (counts.nextAvailableInSeconds !== undefined) plan.requeueAfterSeconds = counts.nextAvailableInSeconds;
+  // The creates left over: at once, in the next pass.
+  if (capped) plan.requeueAfterSeconds = 0;
   return { ...plan, status };
 }
 

@@ -15,7 +15,7 @@ import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
-import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
@@ -68,7 +68,7 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
     drainer: new KubernetesNodeDrainer(workload),
     clock,
     timer: scaledTimer(TIME_SCALE),
-    holder: () => 'drain-test',
+    holder: invocationHolder('drain-test'),
     pollSeconds: 5,
     log: {
       info: (message, fields) => void logs.push({ level: 'info', message, ...(fields ? { fields } : {}) }),

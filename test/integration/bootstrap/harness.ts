@@ -15,7 +15,7 @@ import type { ApiObject } from '../../../functions/api/kind.js';
 import { KubeadmBootstrapper, kubeconfigSources } from '../../../functions/bootstrap/index.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
 import { noWorkloadsDrainer, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore } from '../../../functions/ports.js';
-import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../../local/scaled-clock.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -147,7 +147,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     drainer: o.drainer ?? noWorkloadsDrainer,
     clock,
     timer: scaledTimer(timeScale),
-    holder: () => 'bootstrap-test',
+    holder: invocationHolder('bootstrap-test'),
     pollSeconds: 5,
     log,
     bootstrap,

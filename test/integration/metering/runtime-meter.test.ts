@@ -11,7 +11,7 @@ import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { CostMeter, objectItemBytes, writeUnits } from '../../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Store, type WorkflowName } from '../../../functions/ports.js';
-import { scaledTimer } from '../../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
@@ -72,7 +72,7 @@ beforeEach(async () => {
       drainer: noWorkloadsDrainer,
       clock,
       timer: scaledTimer(TIME_SCALE),
-      holder: () => 'test-host',
+      holder: invocationHolder('test-host'),
       pollSeconds: 5,
       log: { info: () => {}, warn: () => {}, error: () => {} },
     },

@@ -71,7 +71,7 @@ describe('LocalWorkflows', () => {
         return { done: finished, wakeAt: soon(), continueAs: `${String(e.executionBase)}-c${Number(e.continuation) + 1}` };
       },
     });
-    await wf.start('rolling-upgrade', 'md-x', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', executionBase: 'md-x', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-x', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-x', continuation: 0 });
     await wf.idle();
     expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([
       ['md-x', 'SUCCEEDED'],
@@ -82,9 +82,63 @@ describe('LocalWorkflows', () => {
     expect(steps.slice(-2)).toEqual(['1:0', '1:1']);
   });
 
+  it('a stepping workflow whose step fails past its retries records it and steps again, rather than end', async () => {
+    // Prepare: the first 4 attempts of the step crash (1 + 3 retries of States.TaskFailed), then it succeeds.
+    let attempts = 0;
+    const recorded: string[] = [];
+    const wf = engine({
+      rollout: async (e) => {
+        if (e.step === 'recordStepFailure') {
+          recorded.push(String((e.error as { Error?: string }).Error));
+          return { done: false, reason: 'the step failed', wakeAt: soon(), continueAs: 'md-f-c1', children: [] };
+        }
+        if (e.step === 'recordFailure') recorded.push('gave up');
+        if (++attempts <= 4) throw Object.assign(new Error('crash'), { name: 'InjectedTaskCrash' });
+        return { done: true, reason: 'complete', wakeAt: soon(), continueAs: 'md-f-c1', children: [] };
+      },
+    });
+    // Act
+    await wf.start('rolling-upgrade', 'md-f', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-f', continuation: 0 });
+    await wf.idle();
+    // Assess: the execution kept its work (and its name) going: it ended done, not failed.
+    expect(recorded).toEqual(['InjectedTaskCrash']);
+    expect(attempts).toBe(5);
+    expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([['md-f', 'SUCCEEDED']]);
+  });
+
+  it('a continuation that cannot be started yet is tried again after another step, not left unstarted', async () => {
+    // Prepare: StartExecution of the continuation fails past its 4 retries once (5 attempts), then works.
+    let refusals = 5;
+    class FlakyStarts extends LocalWorkflows {
+      override async start(workflow: Parameters<LocalWorkflows['start']>[0], name: string, input: Record<string, unknown>) {
+        if (name.endsWith('-c1') && refusals-- > 0) throw Object.assign(new Error('limit'), { name: 'StepFunctions.ExecutionLimitExceededException' });
+        return super.start(workflow, name, input);
+      }
+    }
+    const wf = new FlakyStarts({
+      timeScale: 1000,
+      handlers: {
+        reconcile: done,
+        provision: done,
+        remediate: done,
+        teardown: done,
+        rollout: async (e) => ({ done: e.continuation === 1, reason: 'r', wakeAt: soon(), continueAs: `${String(e.executionBase)}-c${Number(e.continuation) + 1}`, children: [] }),
+      },
+    });
+    // Act
+    await wf.start('rolling-upgrade', 'md-s', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-s', continuation: 0 });
+    await wf.idle();
+    // Assess
+    expect(refusals).toBeLessThan(0);
+    expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([
+      ['md-s', 'SUCCEEDED'],
+      ['md-s-c1', 'SUCCEEDED'],
+    ]);
+  });
+
   it('stop() aborts running executions and refuses new ones', async () => {
     const wf = engine({ rollout: async () => ({ done: false, wakeAt: new Date(Date.now() + 60_000).toISOString(), continueAs: 'x' }) });
-    await wf.start('rolling-upgrade', 'slow', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', executionBase: 'slow', continuation: 0 });
+    await wf.start('rolling-upgrade', 'slow', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'slow', continuation: 0 });
     await wf.stop();
     expect(wf.list()[0]!.status).toBe('ABORTED');
     expect(await wf.start('remediate', 'r', {})).toEqual({ started: false });

@@ -76,6 +76,14 @@ describe('ControlPlane remediation', () => {
     expect(second.actions[0]).toMatchObject({ healthCheck: 'cp-mhc', reason: 'UnhealthyNode' });
   });
 
+  it('names the remediation episode: the action carries when the machine was marked for remediation', () => {
+    // Act
+    const first = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }]);
+    const second = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }], controlPlane({}, { lastRemediation: lastRemediationOf(first)! }));
+    // Assess: the OwnerRemediated=False mark's lastTransitionTime (one workflow per episode), not the time of the plan.
+    expect(second.actions).toEqual([expect.objectContaining({ type: 'RemediateMachine', markedAt: iso(at(-60)) })]);
+  });
+
   it('does not carry out a recorded remediation that has become unsafe since', () => {
     // Prepare: m1's remediation was recorded 30s ago; m2 has failed in the meantime.
     const cp = controlPlane({}, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 0 } });

@@ -7,7 +7,7 @@ import { getCondition } from '../../../../functions/core/conditions.js';
 import { evaluateHealthCheck, machinesToRemediate, planMachineHealthCheck } from '../../../../functions/core/healthcheck/planner.js';
 import { maxInFlight, remediationAllowance } from '../../../../functions/core/healthcheck/remediation-allowed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { Annotations, Labels, T0, at, condition, cpMachine, healthCheck, machine, node, objects } from '../cluster/fixtures.js';
+import { Annotations, Labels, T0, at, condition, cpMachine, healthCheck, iso, machine, node, objects } from '../cluster/fixtures.js';
 
 describe('remediationAllowance', () => {
   // TestIsAllowedRemediation and TestGetMaxUnhealthy of Cluster API's machinehealthcheck_controller_test.go.
@@ -96,6 +96,21 @@ describe('MachineHealthCheck planner', () => {
     expect(remediated(second)).toEqual(['w1']);
     expect(second.actions[0]).toMatchObject({ type: 'RemediateMachine', healthCheck: 'mhc', reason: 'UnhealthyNode' });
     expect(getCondition(statusOf(first, 'Machine', 'w1')?.conditions, 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'UnhealthyNode' });
+  });
+
+  it('names the remediation episode: the action carries when the machine was marked, and health clears the mark', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const sick = fleet(3, [1], { marked: [1] });
+    const recovered = { ...sick, observed: fleet(3, []).observed };
+    // Act
+    const remediating = planMachineHealthCheck(mhc, objects({ machines: sick.machines, machineHealthChecks: [mhc] }), sick.observed, T0);
+    const healthy = planMachineHealthCheck(mhc, objects({ machines: recovered.machines, machineHealthChecks: [mhc] }), recovered.observed, T0);
+    // Assess: the mark's lastTransitionTime names the episode; once healthy the mark goes, so a later failure
+    // is marked anew (a new time, a new remediate execution).
+    expect(remediating.actions).toEqual([expect.objectContaining({ type: 'RemediateMachine', markedAt: iso(at(-10)) })]);
+    expect(getCondition(statusOf(healthy, 'Machine', 'w1')?.conditions, 'OwnerRemediated')).toBeUndefined();
+    expect(remediated(healthy)).toEqual([]);
   });
 
   it('reports expected, healthy, remediations allowed and the sorted targets', () => {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { Labels } from '../../../../functions/api/common.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import type { MachineSet } from '../../../../functions/api/machine-set.js';
-import { planMachineSet, type MachineSetPlanInput } from '../../../../functions/core/machineset/planner.js';
+import { MAX_MACHINE_CREATES_PER_PASS, planMachineSet, type MachineSetPlanInput } from '../../../../functions/core/machineset/planner.js';
 import type { Write } from '../../../../functions/core/plan.js';
-import { T0, at, cluster, machine, machineClass, machineSet, node, nodesFor } from './fixtures.js';
+import { T0, at, cluster, daysAgo, machine, machineClass, machineSet, node, nodesFor } from './fixtures.js';
 
 function input(ms: MachineSet, machines: Machine[], extra: Partial<MachineSetPlanInput> = {}): MachineSetPlanInput {
   return { machineSet: ms, machines, cluster: cluster(), machineClass: machineClass(), observed: { instances: [], nodes: nodesFor(machines) }, now: T0, ...extra };
@@ -49,6 +49,35 @@ describe('scale up', () => {
     expect(around).not.toContain(first[0]);
     expect(around.slice(0, 2)).toEqual(first.slice(1));
     expect(later.filter((n) => first.includes(n))).toEqual([]);
+  });
+
+  it('creates at most 100 machines in one pass, and asks for the next pass at once for the rest', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 100_000 });
+    // Act
+    const plan = planMachineSet(input(ms, []));
+    // Assess
+    const machines = created(plan.writes);
+    expect(machines).toHaveLength(MAX_MACHINE_CREATES_PER_PASS);
+    expect(MAX_MACHINE_CREATES_PER_PASS).toBe(100);
+    expect(new Set(machines.map((m) => m.metadata.name)).size).toBe(100);
+    expect(plan.requeueAfterSeconds).toBe(0);
+    expect(plan.notes).toContain('MachineSet ms1: 99900 more machine(s) to create in the next pass (at most 100 per pass)');
+    // Status tells the truth: none of them exists yet.
+    expect(statusOf(plan.writes)).toMatchObject({ replicas: 0 });
+  });
+
+  it('creates only what is left of the pass\'s budget, and nothing once it is spent', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 5 });
+    // Act
+    const some = planMachineSet(input(ms, [], { createBudget: 2 }));
+    const none = planMachineSet(input(ms, [], { createBudget: 0 }));
+    const enough = planMachineSet(input(ms, [], { createBudget: 5 }));
+    // Assess
+    expect([created(some.writes).length, some.requeueAfterSeconds]).toEqual([2, 0]);
+    expect([created(none.writes).length, none.requeueAfterSeconds]).toEqual([0, 0]);
+    expect([created(enough.writes).length, enough.requeueAfterSeconds]).toEqual([5, undefined]);
   });
 
   it('spreads new machines over the failure domains, fewest first', () => {
@@ -115,6 +144,24 @@ describe('scale down', () => {
     expect(gone).toHaveLength(2);
     expect(gone[0]).toBe('m2');
     expect(plan.writes.find((w) => w.type === 'Delete')).toMatchObject({ reason: 'scale down of MachineSet ms1 from 4 to 2 replicas (deletePolicy Random)' });
+  });
+
+  it('keeps the machine whose node is Ready now over one whose node is NotReady, whatever its stale NodeHealthy says', () => {
+    // Prepare: the soak's scale-down from 3 to 1 (seed 1): m1's NodeHealthy False was recorded while its node
+    // booted; its node is Ready now, m2's is NotReady, m3 has no node yet.
+    // Oldest first, and m1 is the oldest: only its health can keep it.
+    const ms = machineSet({ replicas: 1, deletePolicy: 'Oldest' });
+    const stale = [{ type: 'NodeHealthy', status: 'False' as const, lastTransitionTime: daysAgo(1), reason: 'NodeNotHealthy' }];
+    const machines = [
+      machine('m1', { owner: ms, conditions: stale, created: daysAgo(3) }),
+      machine('m2', { owner: ms, created: daysAgo(2) }),
+      machine('m3', { owner: ms, node: undefined, created: daysAgo(1) }),
+    ];
+    const nodes = [node('m1-node'), node('m2-node', { ready: 'False' })];
+    // Act
+    const plan = planMachineSet(input(ms, machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(deleted(plan.writes).sort()).toEqual(['m2', 'm3']);
   });
 
   it('counts machines already deleting as gone: no further deletion', () => {
