@@ -218,8 +218,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const checkedProvider = (cloud: SimCloud): MachineProvider => {
     const inner = new SimMachineProvider(cloud);
     return {
-      create: async (spec) => {
-        const fact = await inner.create(spec);
+      create: async (spec, hooks) => {
+        const fact = await inner.create(spec, hooks);
         const liveOfUid = cloud.instances().filter((i) => i.machineUid === spec.machineUid && i.state !== 'terminated');
         if (liveOfUid.length > 1)
           violation({ invariant: 'one-instance-per-machine', message: `machine ${spec.machineName} has ${liveOfUid.length} live instances after a launch`, detail: { machine: spec.machineName, instances: liveOfUid.map((i) => i.instanceId) } });

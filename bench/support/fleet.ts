@@ -9,7 +9,7 @@ import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } fro
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import { CostMeter } from '../../functions/metering/index.js';
-import { noWorkloadsDrainer, type Clock, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
+import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
@@ -51,9 +51,9 @@ class ObservedProvider implements MachineProvider {
     private readonly inner: MachineProvider,
     private readonly onLaunch: (spec: LaunchSpec) => void,
   ) {}
-  create(spec: LaunchSpec) {
+  create(spec: LaunchSpec, hooks?: LaunchHooks) {
     this.onLaunch(spec);
-    return this.inner.create(spec);
+    return this.inner.create(spec, hooks);
   }
   describe(namespace: string, clusterName: string) {
     return this.inner.describe(namespace, clusterName);
