@@ -7,6 +7,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorDynamoDbClient } from './dynamodb-store-factory.js';
 import { startDynalite } from './dynalite.js';
+import { bootstrapToolsBin } from './global-setup.js';
 import { startMotoServer } from './moto.js';
 
 async function answers(endpoint: string): Promise<boolean> {
@@ -72,4 +73,20 @@ describe('test harness', () => {
     expect(second.status).toBe(0);
     expect(second.stderr).toBe('');
   });
+
+  it('the bootstrap tests run cloud-init and shellcheck from the per-user cache, and no set-up script installs a system package', () => {
+    // Prepare: what the test workers resolve the tools to (global-setup puts the cache first on PATH).
+    const which = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    // Assess
+    for (const tool of ['cloud-init', 'shellcheck']) expect(which(tool), tool).toBe(join(bootstrapToolsBin(), tool));
+    const scripts = join(import.meta.dirname, '..', '..', 'scripts');
+    for (const file of ['setup-test-env.sh', 'setup-bootstrap-tools.sh', 'build-kube.sh', 'build-kubeadm.sh', 'lib/kubernetes-commands.sh']) {
+      const code = readFileSync(join(scripts, file), 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(#|echo\s)/.test(line)) // comments, and hints that tell a person what to install
+        .join('\n');
+      expect(code, file).not.toMatch(/\bsudo\b|apt-get\s+(-\S+\s+)*install\b|\bapt\s+install\b|dpkg\s+-i\b|systemctl\s+enable/);
+    }
+  });
 });
+
