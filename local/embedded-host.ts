@@ -98,6 +98,21 @@ function logger(log: (line: string) => void): Logger {
   return { info: () => {}, warn: line('warn'), error: line('error') };
 }
 
+/**
+ * Every admin kubeconfig the host issues is one audit line (as the AWS kubeconfig function logs it): the cluster and
+ * how long the credential lasts, never the credential. Locally there is no caller identity beyond the token.
+ */
+export function auditedKubeconfig(
+  sign: (namespace: string, clusterName: string, expirationSeconds: number) => Promise<string | undefined>,
+  log: (line: string) => void,
+): (namespace: string, clusterName: string, expirationSeconds: number) => Promise<string | undefined> {
+  return async (namespace, clusterName, expirationSeconds) => {
+    const text = await sign(namespace, clusterName, expirationSeconds);
+    if (text !== undefined) log(`audit ${JSON.stringify({ audit: 'AdminKubeconfigIssued', namespace, cluster: clusterName, expirationSeconds })}`);
+    return text;
+  };
+}
+
 export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Promise<EmbeddedHost> {
   // Refused before anything starts (the data folder, the embedded DynamoDB).
   if (options.kmsKeyId && (options.provider ?? 'sim') === 'sim') throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
@@ -229,7 +244,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       return handleRequest(req, {
         limits,
         store: runtime.store,
-        ...(workload ? { kubeconfig: workload.adminKubeconfig } : {}),
+        ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
       });
     };

@@ -23,7 +23,7 @@ import { DynamoDbStore, createDynamoDbClient, createTable } from '../../function
 import { KINDS } from '../../functions/api/kinds.js';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb.js';
 import { startApiHost } from '../../local/host.js';
-import { startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
+import { auditedKubeconfig, startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { NAMESPACE, clusterManifests } from '../../soak/manifests.js';
 import { cli, waitUntil } from '../support/host-process.js';
 
@@ -486,5 +486,24 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
     const created = await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'added', namespace: NAMESPACE }, spec: { sim: {} } } as never) as { metadata: { resourceVersion?: string } };
     expect((await store.list('MachineClass', NAMESPACE)).map((o) => o.metadata.name).sort()).toEqual(['added', 'kept']);
     expect(created.metadata.resourceVersion).toBeDefined();
+  });
+});
+
+describe('admin kubeconfigs the embedded host issues', () => {
+  it('are each one audit line naming the cluster and the expiry, never the credential; nothing is logged when none is issued', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const credential = 'client-key-data: c2VjcmV0LWtleQ==';
+    const sign = async (_ns: string, cluster: string) => (cluster === 'prod' ? `users: [{user: {${credential}}}]` : undefined);
+    const audited = auditedKubeconfig(sign, (line) => lines.push(line));
+    // Act
+    const issued = await audited('team-a', 'prod', 7200);
+    const none = await audited('team-a', 'no-certificates', 3600);
+    // Assess
+    expect(issued).toContain(credential);
+    expect(none).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!.replace(/^audit /, ''))).toEqual({ audit: 'AdminKubeconfigIssued', namespace: 'team-a', cluster: 'prod', expirationSeconds: 7200 });
+    expect(lines[0]).not.toContain('c2VjcmV0LWtleQ');
   });
 });
