@@ -322,7 +322,7 @@ export const noWorkloadsDrainer: NodeDrainer = {
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// Bootstrap (issue 8): what turns an EC2 machine into a node. Optional in WorkflowDeps: the simulator needs none.
+// Bootstrap: what turns an EC2 machine into a node. Optional in WorkflowDeps: the simulator needs none.
 
 /**
  * Where secrets live (Secrets Manager under the control plane's KMS key on AWS): clusters' CAs and machines'

@@ -1,5 +1,5 @@
 /**
- * The chaos soak (issue 10): the embedded host's runtime (real state machines on the local ASL engine, the
+ * The chaos soak: the embedded host's runtime (real state machines on the local ASL engine, the
  * real task code, the HTTP router) over one store and the simulated cloud, with a time-scaled clock. A seeded
  * stream of user operations (applies, scales, upgrades, rollbacks, pauses, deletes, writers racing on one
  * object) meets a seeded stream of faults (tasks crashing before or after their effect, store throttling and

@@ -42,7 +42,7 @@ async function fetchObjects(ctx: Context, def: KindDef, name: string | undefined
 }
 
 export async function get(ctx: Context, kindArg: string, nameArg: string | undefined, options: GetOptions): Promise<void> {
-  // `get kubeconfig CLUSTER` is not a kind: the admin kubeconfig of a workload cluster (issue 8).
+  // `get kubeconfig CLUSTER` is not a kind: the admin kubeconfig of a workload cluster.
   if (kindArg.toLowerCase() === 'kubeconfig') return getKubeconfig(ctx, nameArg, options);
   const { kind, name } = splitKindName(kindArg, nameArg);
   const def = resolveKind(kind);

@@ -3,7 +3,7 @@ import type { ApiObject, KindDef, PrinterColumn } from '../../functions/api/kind
 import type { Colors } from '../io.js';
 import { ageOf } from './duration.js';
 
-/** Header names the CLI prints differently from the CRD's printer columns (issue 5: `get machines` shows NODE). */
+/** Header names the CLI prints differently from the CRD's printer columns (`get machines` shows NODE). */
 const HEADER_RENAMES: Record<string, string> = { NodeName: 'NODE' };
 
 export interface Column {

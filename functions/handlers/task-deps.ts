@@ -55,7 +55,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
 }
 
 /**
- * The kubeadm bootstrap and the workload-cluster adapters (issue 8), from SECRETS_KMS_KEY_ARN (the key every
+ * The kubeadm bootstrap and the workload-cluster adapters, from SECRETS_KMS_KEY_ARN (the key every
  * secret is encrypted with) and SECRETS_NAME_PREFIX: the bootstrap over Secrets Manager, the node reader and
  * drainer through an admin kubeconfig made from the cluster's CA, and the ELBv2 target groups.
  */

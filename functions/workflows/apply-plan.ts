@@ -14,7 +14,7 @@ import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core
 import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
-// Issue 8: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
+// The kubeadm bootstrap: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
 import { bootstrapsCluster, deregisterTarget } from '../bootstrap/workflow-hooks.js';
 
 export interface ChildStart {
@@ -132,7 +132,7 @@ function compactTime(time: string): string {
 
 /**
  * Records how the drain of a machine's node goes (DrainingSucceeded False while pods are left, and why), on a
- * fresh read so it never loses to the planner's own status write of the same pass. Issue 8: a drain given up
+ * fresh read so it never loses to the planner's own status write of the same pass. A drain given up
  * at nodeDrainTimeoutSeconds leaves its reason on the Machine and in the log (Cluster API's DrainingFailed).
  */
 async function recordDrainCondition(deps: WorkflowDeps, machine: Machine, reason: string, message: string): Promise<void> {
@@ -198,7 +198,7 @@ export async function executeActions(
   clusterName: string,
   actions: readonly Action[],
   machines: ReadonlyMap<string, Machine>,
-  /** The cluster, for its load balancer target group (issue 8); without it no target is deregistered. */
+  /** The cluster, for its load balancer target group; without it no target is deregistered. */
   cluster?: Cluster,
 ): Promise<ActionsResult> {
   const out: ActionsResult = { children: [], remediations: [], errors: [] };

@@ -28,7 +28,7 @@ export interface WorkflowDeps {
   /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
   pollSeconds?: number;
   /**
-   * The kubeadm bootstrap of aws machines (issue 8: certificates, bootstrap secrets, join tokens). Optional: without
+   * The kubeadm bootstrap of aws machines (certificates, bootstrap secrets, join tokens). Optional: without
    * it (the simulator, tests of other things) machines launch with no user data, as before.
    */
   bootstrap?: MachineBootstrapper;

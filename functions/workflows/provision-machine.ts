@@ -13,7 +13,7 @@ import type { Machine, MachineStatus } from '../api/machine.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
-// Issue 8: the kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
+// The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
 import { bindSecretToInstance, bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from '../bootstrap/workflow-hooks.js';
 import type { WorkflowDeps } from './deps.js';
 import { PollLimitError, ValidationError, optionalNumber, requireString } from './errors.js';

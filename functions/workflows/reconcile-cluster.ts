@@ -17,7 +17,7 @@ import { applyWrites, executeActions, executionNames, revisionAnnotation, type C
 import type { WorkflowDeps } from './deps.js';
 import { observeLoadBalancer } from './load-balancer.js';
 import { LeaseHeldError } from './errors.js';
-// Issue 8: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
+// The kubeadm bootstrap: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
 import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from '../bootstrap/workflow-hooks.js';
 
 /** A reconcile that dies keeps the lease this long at most. */

@@ -150,7 +150,7 @@ describe('each function gets only what its code calls', () => {
     for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(deployed(allowing('provision', action)[0]!)).toContain(`${SECRETS}*`);
   });
 
-  // Issue 8: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
+  // The kubeadm bootstrap: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
   it.each([
     ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']],
     ['reconcile', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
