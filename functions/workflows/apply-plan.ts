@@ -136,10 +136,15 @@ function compactTime(time: string): string {
  * at nodeDrainTimeoutSeconds leaves its reason on the Machine and in the log (Cluster API's DrainingFailed).
  */
 async function recordDrainCondition(deps: WorkflowDeps, machine: Machine, reason: string, message: string): Promise<void> {
+  await setMachineCondition(deps, machine, { type: 'DrainingSucceeded', status: 'False', reason, message });
+}
+
+/** Sets one condition of a Machine on a fresh read, retried on a lost race; nothing when the Machine is gone or replaced. */
+async function setMachineCondition(deps: WorkflowDeps, machine: Machine, condition: Parameters<typeof setCondition>[1]): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = await deps.store.get<Machine>('Machine', machine.metadata.namespace, machine.metadata.name);
     if (!current || current.metadata.uid !== machine.metadata.uid) return;
-    const conditions = setCondition(current.status?.conditions, { type: 'DrainingSucceeded', status: 'False', reason, message }, deps.clock.now(), current.metadata.generation);
+    const conditions = setCondition(current.status?.conditions, condition, deps.clock.now(), current.metadata.generation);
     if (JSON.stringify(conditions) === JSON.stringify(current.status?.conditions)) return;
     try {
       await deps.store.updateStatus({ ...current, status: { ...current.status, conditions } });
@@ -162,24 +167,7 @@ async function reportNotOwned(deps: WorkflowDeps, namespace: string, clusterName
   const message = `Instance ${refused.join(', ')} named in status.infrastructure.instanceId is not tagged as this Machine's (machine uid, cluster and installation); it was left running`;
   deps.log.warn('refused to terminate an instance that is not the machine\'s own', { namespace, clusterName, machine: machine?.metadata.name, machineUid, instanceIds: refused });
   if (!machine) return;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const current = await deps.store.get<Machine>('Machine', machine.metadata.namespace, machine.metadata.name);
-    if (!current || current.metadata.uid !== machine.metadata.uid) return;
-    const conditions = setCondition(
-      current.status?.conditions,
-      { type: InfrastructureOwnedCondition, status: 'False', reason: InfrastructureOwnedReason.InstanceNotOwned, message },
-      deps.clock.now(),
-      current.metadata.generation,
-    );
-    if (JSON.stringify(conditions) === JSON.stringify(current.status?.conditions)) return;
-    try {
-      await deps.store.updateStatus({ ...current, status: { ...current.status, conditions } });
-      return;
-    } catch (err) {
-      if (err instanceof NotFoundError) return;
-      if (!(err instanceof ConflictError)) throw err;
-    }
-  }
+  await setMachineCondition(deps, machine, { type: InfrastructureOwnedCondition, status: 'False', reason: InfrastructureOwnedReason.InstanceNotOwned, message });
 }
 
 async function markDrained(deps: WorkflowDeps, machine: Machine, message: string): Promise<void> {
