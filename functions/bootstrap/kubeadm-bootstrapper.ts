@@ -241,7 +241,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     const name = this.names.certificates(namespace, clusterName);
     const created = await this.secrets.create(name, encoder.encode(serializeCertificates(made)), {
       [TagKeys.cluster]: clusterTagValue(namespace, clusterName),
-      ...(clusterUid ? { 'clusterless.dev/cluster-uid': clusterUid } : {}),
+      ...(clusterUid ? { [TagKeys.clusterUid]: clusterUid } : {}),
     });
     if (created) {
       this.certCache.set(`${namespace}/${clusterName}`, { certs: made, at: this.clock.now().getTime() });

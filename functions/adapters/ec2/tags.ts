@@ -13,6 +13,8 @@ export const TagKeys = {
   /** The installation that made the resource (functions/installation.ts). */
   installation: 'clusterless.dev/installation',
   cluster: 'clusterless.dev/cluster',
+  /** On a cluster's certificates secret: the Cluster's uid, so that a cluster made again under the same name is told apart. */
+  clusterUid: 'clusterless.dev/cluster-uid',
   machineUid: 'clusterless.dev/machine-uid',
   machineName: 'clusterless.dev/machine-name',
   role: 'clusterless.dev/role',
