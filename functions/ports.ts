@@ -416,6 +416,13 @@ export interface ControlPlaneLoadBalancers {
   ensure(spec: ControlPlaneLoadBalancerSpec): Promise<void>;
   /** Deletes the load balancer, then its target group; no error for what is already gone. */
   delete(namespace: string, clusterName: string): Promise<void>;
+  /**
+   * A target group the cluster names itself (not one made here): resolves once it carries this installation's tag
+   * and the cluster's (`{namespace}/{cluster}`), and throws InvalidSpecError naming the group and the tags it lacks
+   * otherwise, so that no cluster registers its instances into another cluster's target group. Positive answers
+   * may be kept.
+   */
+  checkTargetGroup(targetGroupArn: string, namespace: string, clusterName: string): Promise<void>;
 }
 
 /** The control-plane load balancer's target group (ELBv2): control-plane instances are its targets. */

@@ -54,7 +54,10 @@ export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster 
   await deps.bootstrap!.bindToInstance(target, instanceId);
 }
 
-/** Registers a running control-plane instance with the cluster's target group (idempotent). */
+/**
+ * Registers a running control-plane instance with the cluster's target group (idempotent). A target group the
+ * cluster names is used only when tagged as this cluster's (targetGroupArnOf): InvalidSpecError otherwise.
+ */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
   if (!deps.loadBalancer || !isControlPlaneMachine(machine)) return;
   const tg = await targetGroupArnOf(deps, cluster);
@@ -62,7 +65,10 @@ export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cl
   await deps.loadBalancer.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
-/** Takes an instance out of the cluster's target group before it is terminated (no error when it was never in). */
+/**
+ * Takes an instance out of the cluster's target group before it is terminated (no error when it was never in). A
+ * named target group not tagged as this cluster's is left alone: InvalidSpecError, as for registering.
+ */
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
   if (!deps.loadBalancer || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
   const tg = await targetGroupArnOf(deps, cluster);
