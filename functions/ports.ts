@@ -363,8 +363,9 @@ export interface MachineBootstrapper {
   prepare(request: BootstrapRequest): Promise<{ userData: string }>;
   /**
    * Binds the machine's bootstrap secret to its instance (tags it with the instance's ARN), so that only that
-   * instance's role may read and delete it. Idempotent; nothing to do when the secret is gone already, or when the
-   * host cannot tell instance ARNs (then the secret stays readable by any node role, as before).
+   * instance's role may read and delete it: the node-role policy requires the tag, so an unbound secret is readable
+   * by no node (infra/constructs/bootstrap-secrets.ts). Idempotent; nothing to do when the secret is gone already,
+   * or when the host cannot tell instance ARNs (then the secret stays unbound).
    */
   bindToInstance(target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void>;
   /** Deletes what is left of a machine's bootstrap (its secret, its join tokens): its node joined, or it is gone. */

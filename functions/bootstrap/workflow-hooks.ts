@@ -47,7 +47,9 @@ export function joiningMachines(machines: readonly Machine[]): { machineUid: str
 
 /**
  * Binds the machine's bootstrap secret to its instance once the instance id is known (idempotent; a secret the
- * node already fetched and deleted is no error). Until then any node role could read it; after, only its instance.
+ * node already fetched and deleted is no error). The node roles may read only a secret whose instance-ARN tag is
+ * their own instance's (infra/constructs/bootstrap-secrets.ts): unbound, it is readable by no node, and the
+ * machine's node cannot fetch its bootstrap data until it is bound.
  */
 export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster | undefined, target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void> {
   if (!bootstrapsCluster(deps, cluster)) return;
