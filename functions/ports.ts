@@ -190,9 +190,10 @@ export interface LaunchSpec {
   userData?: string;
   /**
    * The attempt recorded on the Machine before an earlier launch request of this machine (its
-   * status.infrastructure instanceType and availabilityZone while no instance id is recorded). The provider tries
-   * it first, with the same token and parameters, so that a request that succeeded before a crash gets its own
-   * instance back from EC2's idempotency instead of a second one from another attempt.
+   * status.infrastructure instanceType and availabilityZone: the request in flight, or the one that made the
+   * recorded instance). The provider tries it first, with the same token and parameters, so that a request that
+   * succeeded before a crash gets its own instance back from EC2's idempotency instead of a second one from another
+   * attempt.
    */
   recordedAttempt?: LaunchAttempt;
 }

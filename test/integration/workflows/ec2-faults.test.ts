@@ -19,7 +19,7 @@ import type { MachineDeployment } from '../../../functions/api/machine-deploymen
 import type { Machine } from '../../../functions/api/machine.js';
 import { getCondition } from '../../../functions/core/conditions.js';
 import { InvalidSpecError, noWorkloadsDrainer, systemClock } from '../../../functions/ports.js';
-import { checkInstance, launch, recordFailure, recordIntent } from '../../../functions/workflows/provision-machine.js';
+import { MAX_INSTANCE_POLLS, checkInstance, launch, recordFailure, recordIntent } from '../../../functions/workflows/provision-machine.js';
 import { reconcileCluster } from '../../../functions/workflows/reconcile-cluster.js';
 import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -303,6 +303,39 @@ describe('ownership on EC2 (moto_server)', () => {
     // instance it made then; no other attempt was sent.
     expect(w.faults.callsOf('RunInstancesCommand').slice(sent.length)).toEqual([succeeded]);
     expect(sent.filter((r) => r.InstanceType === 't3.micro').length + 1).toBe(sent.length);
+  }, 60_000);
+
+  it('records the fallback attempt of a launch made again because the instance never showed up, so that a retry after a crash sends that request again first instead of making a second instance', async () => {
+    // Prepare: the first launch's instance is recorded, then never listed (checkInstance gives up on it).
+    const w = await stepWorld();
+    const m = await w.machine('m1');
+    await recordIntent(w.deps, w.input(m));
+    const { instanceId: first } = await launch(w.deps, w.input(m));
+    expect(w.faults.callsOf('RunInstancesCommand').map((r) => r.InstanceType)).toEqual(['t3.micro']);
+    w.faults.hide([first!]);
+    const next = await checkInstance(w.deps, { ...w.input(m), polls: MAX_INSTANCE_POLLS / 4 - 1 });
+    expect(next.next).toBe('Launch');
+    // The launch again finds no t3.micro capacity, falls back to t3.small, and dies once that request returned.
+    let noMicro = true;
+    w.faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: (i) => noMicro && i.InstanceType === 't3.micro' });
+    w.faults.crashAfter('RunInstancesCommand');
+    const before = w.faults.callsOf('RunInstancesCommand').length;
+    // Act
+    await expect(launch(w.deps, w.input(m))).rejects.toBeInstanceOf(InjectedCrash);
+    // Assess: intent before action, as on a first launch: the fallback is on the Machine, without the old instance id.
+    const sent = w.faults.callsOf('RunInstancesCommand').slice(before);
+    expect(sent.map((r) => r.InstanceType)).toEqual(['t3.micro', 't3.small']);
+    const infra = (await w.get('m1')).status!.infrastructure!;
+    expect(infra).toMatchObject({ instanceType: 't3.small', availabilityZone: w.network.subnets.find((x) => x.id === sent[1]!.SubnetId)!.availabilityZone });
+    expect(infra.instanceId).toBeUndefined();
+    // Act 2: t3.micro has capacity again; the retried step cannot list the fallback's instance yet either.
+    noMicro = false;
+    const live = (await w.deps.provider.describe('default', w.name)).map((i) => i.instanceId).filter((id) => id !== first);
+    w.faults.hide(live);
+    const retriedFrom = w.faults.callsOf('RunInstancesCommand').length;
+    await launch(w.deps, w.input(m));
+    // Assess 2: one request, the very one that launched (same token and parameters: EC2 returns its instance).
+    expect(w.faults.callsOf('RunInstancesCommand').slice(retriedFrom)).toEqual([sent[1]]);
   }, 60_000);
 });
 
