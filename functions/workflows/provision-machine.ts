@@ -231,8 +231,10 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
     return state(deps, 'Done', 0, polls);
   }
   await recordInstance(deps, ref, instance);
-  // Again on every look, in case an execution died between recording the instance and binding its secret.
-  if (deps.bootstrap) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
+  // The launch step binds the secret; the first look after a launch (or in an execution that found the instance
+  // launched already) binds it again, in case the step died in between. Later looks do not: one Secrets Manager
+  // TagResource per look would be up to MAX_INSTANCE_POLLS of them per machine.
+  if (deps.bootstrap && polls === 1) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
   if (instance.state === 'running') {
     // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
     if (deps.loadBalancer && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
