@@ -8,7 +8,8 @@
  *            ignores ClientToken, and a token alone does not cover a crash between RunInstances and recording
  *            the instance id);
  *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order
- *            (adapters/sim/placement.ts, shared with the simulator), moving on when EC2 has no capacity; each (type, subnet) attempt has its own ClientToken derived
+ *            (launchAttempts of adapters/sim/placement.ts, shared with the simulator), moving on when EC2 has no
+ *            capacity; each (type, subnet) attempt has its own ClientToken derived
  *            from the Machine's, because EC2 refuses one token with other parameters
  *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it. Each attempt is
  *            recorded by the caller (LaunchHooks) before its request, and the recorded one is tried first next
