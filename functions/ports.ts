@@ -190,9 +190,10 @@ export interface LaunchSpec {
   userData?: string;
   /**
    * The attempt recorded on the Machine before an earlier launch request of this machine (its
-   * status.infrastructure instanceType and availabilityZone while no instance id is recorded). The provider tries
-   * it first, with the same token and parameters, so that a request that succeeded before a crash gets its own
-   * instance back from EC2's idempotency instead of a second one from another attempt.
+   * status.infrastructure instanceType and availabilityZone: the request in flight, or the one that made the
+   * recorded instance). The provider tries it first, with the same token and parameters, so that a request that
+   * succeeded before a crash gets its own instance back from EC2's idempotency instead of a second one from another
+   * attempt.
    */
   recordedAttempt?: LaunchAttempt;
 }
@@ -363,8 +364,9 @@ export interface MachineBootstrapper {
   prepare(request: BootstrapRequest): Promise<{ userData: string }>;
   /**
    * Binds the machine's bootstrap secret to its instance (tags it with the instance's ARN), so that only that
-   * instance's role may read and delete it. Idempotent; nothing to do when the secret is gone already, or when the
-   * host cannot tell instance ARNs (then the secret stays readable by any node role, as before).
+   * instance's role may read and delete it: the node-role policy requires the tag, so an unbound secret is readable
+   * by no node (infra/constructs/bootstrap-secrets.ts). Idempotent; nothing to do when the secret is gone already,
+   * or when the host cannot tell instance ARNs (then the secret stays unbound).
    */
   bindToInstance(target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void>;
   /** Deletes what is left of a machine's bootstrap (its secret, its join tokens): its node joined, or it is gone. */
@@ -416,6 +418,13 @@ export interface ControlPlaneLoadBalancers {
   ensure(spec: ControlPlaneLoadBalancerSpec): Promise<void>;
   /** Deletes the load balancer, then its target group; no error for what is already gone. */
   delete(namespace: string, clusterName: string): Promise<void>;
+  /**
+   * A target group the cluster names itself (not one made here): resolves once it carries this installation's tag
+   * and the cluster's (`{namespace}/{cluster}`), and throws InvalidSpecError naming the group and the tags it lacks
+   * otherwise, so that no cluster registers its instances into another cluster's target group. Positive answers
+   * may be kept.
+   */
+  checkTargetGroup(targetGroupArn: string, namespace: string, clusterName: string): Promise<void>;
 }
 
 /** The control-plane load balancer's target group (ELBv2): control-plane instances are its targets. */

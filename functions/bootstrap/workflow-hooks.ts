@@ -47,14 +47,19 @@ export function joiningMachines(machines: readonly Machine[]): { machineUid: str
 
 /**
  * Binds the machine's bootstrap secret to its instance once the instance id is known (idempotent; a secret the
- * node already fetched and deleted is no error). Until then any node role could read it; after, only its instance.
+ * node already fetched and deleted is no error). The node roles may read only a secret whose instance-ARN tag is
+ * their own instance's (infra/constructs/bootstrap-secrets.ts): unbound, it is readable by no node, and the
+ * machine's node cannot fetch its bootstrap data until it is bound.
  */
 export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster | undefined, target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void> {
   if (!bootstrapsCluster(deps, cluster)) return;
   await deps.bootstrap!.bindToInstance(target, instanceId);
 }
 
-/** Registers a running control-plane instance with the cluster's target group (idempotent). */
+/**
+ * Registers a running control-plane instance with the cluster's target group (idempotent). A target group the
+ * cluster names is used only when tagged as this cluster's (targetGroupArnOf): InvalidSpecError otherwise.
+ */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
   if (!deps.loadBalancer || !isControlPlaneMachine(machine)) return;
   const tg = await targetGroupArnOf(deps, cluster);
@@ -62,7 +67,10 @@ export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cl
   await deps.loadBalancer.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
-/** Takes an instance out of the cluster's target group before it is terminated (no error when it was never in). */
+/**
+ * Takes an instance out of the cluster's target group before it is terminated (no error when it was never in). A
+ * named target group not tagged as this cluster's is left alone: InvalidSpecError, as for registering.
+ */
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
   if (!deps.loadBalancer || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
   const tg = await targetGroupArnOf(deps, cluster);

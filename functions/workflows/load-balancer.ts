@@ -2,12 +2,14 @@
  * The control-plane load balancer clusterless makes for an aws cluster that names no target group
  * (core/cluster/infrastructure.ts: managesLoadBalancer): what the reconcile observes of it, the effects of the
  * planner's ProvisionInfrastructure and DeleteInfrastructure, and the target group control-plane instances go
- * in. Every step is a no-op for clusters that bring their own target group, or on a host without the port.
+ * in. Every step but targetGroupArnOf is a no-op for clusters that bring their own target group, or on a host
+ * without the port.
  */
 import type { Cluster } from '../api/cluster.js';
 import { managesLoadBalancer } from '../core/cluster/index.js';
 import type { LoadBalancerFact } from '../core/observed.js';
 import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
+import { InvalidSpecError } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
 
 const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is Cluster => deps.loadBalancers !== undefined && cluster !== undefined && managesLoadBalancer(cluster);
@@ -48,10 +50,21 @@ export async function deleteLoadBalancer(deps: WorkflowDeps, cluster: Cluster | 
 /** The managed target group's ARN, looked up once per Cluster object read (one reconcile pass deregisters many). */
 const lookedUp = new WeakMap<Cluster, Promise<string | undefined>>();
 
-/** The target group control-plane instances go in: the one the cluster names, or the one clusterless made. */
+/**
+ * The target group control-plane instances go in: the one clusterless made, or the one the cluster names once its
+ * tags say it is this installation's group of this cluster. The spec's writer may name any ARN, and the IAM policy
+ * only requires some cluster's tag (infra/constructs/ec2-permissions.ts): without the check, a cluster could
+ * register its instances behind another cluster's endpoint. A host that cannot read the tags refuses too.
+ */
 export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<string | undefined> {
   const given = cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
-  if (given || !managed(deps, cluster)) return given;
+  if (given) {
+    const { namespace, name } = cluster!.metadata;
+    if (!deps.loadBalancers) throw new InvalidSpecError(`target group ${given} of ${namespace}/${name}: this host cannot read its tags to check that it is the cluster's`);
+    await deps.loadBalancers.checkTargetGroup(given, namespace, name);
+    return given;
+  }
+  if (!managed(deps, cluster)) return undefined;
   let arn = lookedUp.get(cluster);
   if (!arn) lookedUp.set(cluster, (arn = deps.loadBalancers!.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
   return arn;

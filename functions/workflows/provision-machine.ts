@@ -133,9 +133,11 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       clusterSpec: cluster.spec,
     }));
   }
-  // While no instance id is recorded, the instance type and zone in status name the attempt in flight.
+  // The instance type and zone in status name the last attempt: the one in flight, or the one that made the
+  // recorded instance. Note: that instance may be the one that never showed up (checkInstance launches again),
+  // and a fallback's request then has to be recorded as much as on the first launch.
   const infra = machine.status?.infrastructure;
-  const recordedAttempt = !infra?.instanceId && infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
+  const recordedAttempt = infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -159,12 +161,19 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   return { instanceId: instance.instanceId };
 }
 
-/** Intent before action: the attempt a launch request is about to make, so that a retry sends it again first. */
+/**
+ * Intent before action: the attempt a launch request is about to make, so that a retry sends it again first. Also
+ * when status names an instance (a launch again after it never showed up): the provider moves past the recorded
+ * attempt only when it adopted no instance and that attempt got no capacity or is no longer allowed, so status now
+ * describes the request in flight and the id, state and launch time go, never paired with another attempt's type
+ * and zone. That instance, should it show up after all, carries the machine's uid tag and is found by it.
+ */
 async function recordAttempt(deps: WorkflowDeps, ref: MachineRef, attempt: LaunchAttempt): Promise<void> {
   const m = await updateMachineStatus(deps, ref, (x) => {
     const infra = x.status?.infrastructure;
-    if (infra?.instanceId || (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone)) return undefined;
-    return { ...x.status, infrastructure: { ...infra, instanceType: attempt.instanceType, availabilityZone: attempt.availabilityZone } };
+    if (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone) return undefined;
+    const { instanceId: _instanceId, state: _state, launchedAt: _launchedAt, ...rest } = infra ?? {};
+    return { ...x.status, infrastructure: { ...rest, instanceType: attempt.instanceType, availabilityZone: attempt.availabilityZone } };
   });
   // A machine that is gone (or replaced) gets no instance: nothing could record it.
   if (!m) throw new ConflictError({ kind: 'Machine', namespace: ref.namespace, name: ref.machineName }, undefined, `Machine ${ref.namespace}/${ref.machineName} (uid ${ref.machineUid}) is gone; not launching for it`);
@@ -222,8 +231,10 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
     return state(deps, 'Done', 0, polls);
   }
   await recordInstance(deps, ref, instance);
-  // Again on every look, in case an execution died between recording the instance and binding its secret.
-  if (deps.bootstrap) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
+  // The launch step binds the secret; the first look after a launch (or in an execution that found the instance
+  // launched already) binds it again, in case the step died in between. Later looks do not: one Secrets Manager
+  // TagResource per look would be up to MAX_INSTANCE_POLLS of them per machine.
+  if (deps.bootstrap && polls === 1) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
   if (instance.state === 'running') {
     // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
     if (deps.loadBalancer && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);

@@ -7,8 +7,9 @@
  * create: 1. DescribeInstances by the machine-uid, cluster and installation tags in a live state -> adopt (moto
  *            ignores ClientToken, and a token alone does not cover a crash between RunInstances and recording
  *            the instance id);
- *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order,
- *            moving on when EC2 has no capacity; each (type, subnet) attempt has its own ClientToken derived
+ *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order
+ *            (launchAttempts of adapters/sim/placement.ts, shared with the simulator), moving on when EC2 has no
+ *            capacity; each (type, subnet) attempt has its own ClientToken derived
  *            from the Machine's, because EC2 refuses one token with other parameters
  *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it. Each attempt is
  *            recorded by the caller (LaunchHooks) before its request, and the recorded one is tried first next
@@ -46,13 +47,12 @@ import {
   systemClock,
   type Clock,
   type InstanceDeletion,
-  type LaunchAttempt,
   type LaunchHooks,
   type LaunchSpec,
   type MachineProvider,
   type MachineRole,
 } from '../../ports.js';
-import { zonesFor } from '../sim/placement.js';
+import { launchAttempts, sameAttempt } from '../sim/placement.js';
 import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from './errors.js';
 import { LIVE_STATES, TagKeys, clusterTagValue, machineTags, tagFilter, tagValue, toTagList } from './tags.js';
 
@@ -122,14 +122,6 @@ export class Ec2MachineProvider implements MachineProvider {
   }
 
   /**
-   * The account that owns the instances, as EC2 reported it (the reservations' OwnerId) in a response seen so far;
-   * undefined before any. The embedded host builds instance ARNs from it.
-   */
-  get ownerAccountId(): string | undefined {
-    return this.ownerId;
-  }
-
-  /**
    * `arn:{partition}:ec2:{region}:{account}:instance/` for this client's region and the account seen owning the
    * instances; undefined until a response named the account. For hosts that are not told the prefix (the embedded
    * host: INSTANCE_ARN_PREFIX is the stack's).
@@ -158,8 +150,9 @@ export class Ec2MachineProvider implements MachineProvider {
     const profile = aws.iamInstanceProfile ?? this.nodeInstanceProfiles[spec.role];
     const refused: string[] = [];
     let lastRefusal: unknown;
-    for (const { subnet, instanceType } of attemptsFor(spec, subnetsFor(spec, cluster.subnets), aws.instanceTypes)) {
-      const attempt: LaunchAttempt = { instanceType, availabilityZone: subnet.availabilityZone };
+    for (const attempt of launchAttempts(spec, aws.instanceTypes, '')) {
+      const { instanceType } = attempt;
+      const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
       // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
       if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
       const input: RunInstancesCommandInput = {
@@ -356,22 +349,11 @@ export function attemptToken(clientToken: string, instanceType: string, subnetId
   return createHash('sha256').update(`${clientToken}\n${instanceType}\n${subnetId}`).digest('hex').slice(0, 64);
 }
 
-/** Subnets in the order to try: the zones from the shared placement rules, each mapped to its subnet. */
-function subnetsFor(spec: LaunchSpec, subnets: Subnet[]): Subnet[] {
-  return zonesFor(spec, '').map((zone) => subnets.find((s) => s.availabilityZone === zone)!);
-}
-
-const sameAttempt = (a: LaunchAttempt, b: LaunchAttempt | undefined): boolean =>
-  b !== undefined && a.instanceType === b.instanceType && a.availabilityZone === b.availabilityZone;
-
-/**
- * The attempts in the order to try them: each subnet (zone) in order, each instance type in order within it, and
- * the recorded attempt first when it is still one of them (a class or cluster changed since may have dropped it).
- */
-function attemptsFor(spec: LaunchSpec, subnets: Subnet[], instanceTypes: readonly string[]): { subnet: Subnet; instanceType: string }[] {
-  const all = subnets.flatMap((subnet) => instanceTypes.map((instanceType) => ({ subnet, instanceType })));
-  const recorded = all.findIndex((a) => sameAttempt({ instanceType: a.instanceType, availabilityZone: a.subnet.availabilityZone }, spec.recordedAttempt));
-  return recorded <= 0 ? all : [all[recorded]!, ...all.slice(0, recorded), ...all.slice(recorded + 1)];
+/** The cluster's subnet in a zone of the shared placement rules (which take the zones from these subnets). */
+function subnetIn(subnets: Subnet[], zone: string): Subnet {
+  const subnet = subnets.find((s) => s.availabilityZone === zone);
+  if (!subnet) throw new InvalidSpecError(`the cluster names no subnet in zone ${zone || '(none)'}`);
+  return subnet;
 }
 
 function encodeUserData(userData: string | undefined): string | undefined {

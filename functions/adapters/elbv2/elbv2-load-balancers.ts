@@ -11,6 +11,10 @@
  * one. A name is not proof of ownership (anyone may create a load balancer of that name): what is found by name is
  * this installation's only when it carries the installation tag too; anything else is never adopted, registered
  * into or deleted (as CAPA's deleteAPIServerELB skips a load balancer whose tags do not say it is managed).
+ *
+ * A target group the cluster names itself (controlPlaneLoadBalancer.targetGroupArn) is any ARN its writer chose:
+ * checkTargetGroup lets instances be registered into it, or deregistered from it, only once its tags say it is this
+ * installation's group of that very cluster, so that a cluster cannot put its instances behind another's endpoint.
  */
 import { createHash } from 'node:crypto';
 import { DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
@@ -26,6 +30,7 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
   type LoadBalancer,
+  type Tag,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -62,6 +67,8 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
   readonly installationId: string;
   /** ARNs already seen with this installation's tag (an ARN is never reused, and its tags are ours to keep). */
   private readonly owned = new Set<string>();
+  /** `{arn}\n{namespace}/{cluster}` of named target groups already seen tagged as that cluster's, in this installation. */
+  private readonly clusterGroups = new Set<string>();
 
   constructor(options: Elbv2ControlPlaneLoadBalancersOptions) {
     this.elb = options.elb;
@@ -162,6 +169,23 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
     }
   }
 
+  async checkTargetGroup(targetGroupArn: string, namespace: string, clusterName: string): Promise<void> {
+    const cluster = clusterTagValue(namespace, clusterName);
+    const key = `${targetGroupArn}\n${cluster}`;
+    if (this.clusterGroups.has(key)) return;
+    const where = `target group ${targetGroupArn} (spec.provider.aws.controlPlaneLoadBalancer.targetGroupArn of ${cluster})`;
+    const tags = await this.tagsOf(targetGroupArn);
+    if (tags === undefined) throw new InvalidSpecError(`${where}: it does not exist`);
+    const wanted: [string, string][] = [
+      [TagKeys.installation, this.installationId],
+      [TagKeys.cluster, cluster],
+    ];
+    const lacking = wanted.filter(([k, v]) => !tags.some((t) => t.Key === k && t.Value === v)).map(([k, v]) => `${k}=${v}`);
+    if (lacking.length > 0)
+      throw new InvalidSpecError(`${where}: it lacks the tag${lacking.length > 1 ? 's' : ''} ${lacking.join(' and ')}; no instance is registered into, or deregistered from, a target group not tagged as this cluster's`);
+    this.clusterGroups.add(key);
+  }
+
   private nameOf(namespace: string, clusterName: string): string {
     return loadBalancerName(namespace, clusterName, this.installationId);
   }
@@ -170,17 +194,20 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
   private async isOwned(arn: string | undefined): Promise<boolean> {
     if (!arn) return false;
     if (this.owned.has(arn)) return true;
-    let tags;
-    try {
-      tags = (await this.elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags;
-    } catch (e) {
-      // Gone between the lookup and now: not ours to act on.
-      if (/NotFound/.test(errorCode(e) ?? '')) return false;
-      throw elbv2Error(e, `tags of ${arn}`);
-    }
-    const ours = tags?.some((t) => t.Key === TagKeys.installation && t.Value === this.installationId) ?? false;
+    const ours = (await this.tagsOf(arn))?.some((t) => t.Key === TagKeys.installation && t.Value === this.installationId) ?? false;
     if (ours) this.owned.add(arn);
     return ours;
+  }
+
+  /** The resource's tags; undefined when it does not exist (or is gone between a lookup and now). */
+  private async tagsOf(arn: string): Promise<Tag[] | undefined> {
+    try {
+      const described = (await this.elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.find((d) => d.ResourceArn === arn);
+      return described ? (described.Tags ?? []) : undefined;
+    } catch (e) {
+      if (/NotFound/.test(errorCode(e) ?? '')) return undefined;
+      throw elbv2Error(e, `tags of ${arn}`);
+    }
   }
 
   private async loadBalancer(name: string): Promise<LoadBalancer | undefined> {

@@ -20,9 +20,8 @@
  *   nodeDeletionSeconds later, as the cloud node lifecycle controller does.
  */
 import type { MachineRole, LaunchAttempt, LaunchSpec, Clock } from '../../ports.js';
-import { InsufficientCapacityError, InvalidSpecError } from '../../ports.js';
+import { InvalidSpecError } from '../../ports.js';
 import type { InstanceFact, InstanceState, NodeCondition, NodeFact } from '../../core/observed.js';
-import { zonesFor } from './placement.js';
 import { seededHex, seededUnit } from './random.js';
 
 /** The zone of machines of a cluster that declares no failure domains. */
@@ -146,7 +145,8 @@ export class SimCloud {
   readonly seed: number;
   private readonly retentionMs: number;
   private readonly nodeDeletionMs: number;
-  private readonly defaultInstanceType: string;
+  /** The instance type of machines whose class names none. */
+  readonly defaultInstanceType: string;
   private readonly persistence: SimPersistence | undefined;
   private readonly onInstanceStateChange: SimCloudOptions['onInstanceStateChange'];
   private readonly records = new Map<string, SimInstanceRecord>();
@@ -196,24 +196,6 @@ export class SimCloud {
 
   // --- the cloud's API (used by SimMachineProvider and SimNodeReader) --------------------------------------
 
-  /**
-   * Launches the Machine's instance, or returns the live one of its uid, or the one its ClientToken made.
-   * Zones are tried in order (pinned, or starting at one picked by the machine uid, so that unpinned machines
-   * spread), and within a zone the instance types in order; a capacity fault moves on to the next. The recorded
-   * attempt, if the spec names one, is tried first.
-   */
-  launch(spec: LaunchSpec, installationId?: string): InstanceFact {
-    const adopted = this.adopt(spec, installationId);
-    if (adopted) return adopted;
-    const refused: string[] = [];
-    for (const attempt of this.launchAttempts(spec)) {
-      const launched = this.tryLaunch(spec, attempt, installationId);
-      if (launched) return launched;
-      refused.push(`${attempt.instanceType} in ${attempt.availabilityZone}`);
-    }
-    throw new InsufficientCapacityError(`insufficient capacity for ${refused.join(', ')}`);
-  }
-
   /** The live instance of the machine uid in the installation, or the one its ClientToken made; else undefined. */
   adopt(spec: LaunchSpec, installationId?: string): InstanceFact | undefined {
     const now = this.now();
@@ -224,15 +206,6 @@ export class SimCloud {
     if (byToken.machineUid !== spec.machineUid)
       throw new InvalidSpecError(`ClientToken ${spec.clientToken} was used for another machine (IdempotentParameterMismatch)`);
     return this.fact(byToken, now);
-  }
-
-  /** The (instance type, zone) attempts of a launch in the order to try them, the recorded one first. */
-  launchAttempts(spec: LaunchSpec): LaunchAttempt[] {
-    const types = spec.machineClass.aws?.instanceTypes ?? [this.defaultInstanceType];
-    const all = zonesFor(spec, DEFAULT_SIM_ZONE).flatMap((availabilityZone) => types.map((instanceType) => ({ instanceType, availabilityZone })));
-    const r = spec.recordedAttempt;
-    const recorded = r ? all.findIndex((a) => a.instanceType === r.instanceType && a.availabilityZone === r.availabilityZone) : -1;
-    return recorded <= 0 ? all : [all[recorded]!, ...all.slice(0, recorded), ...all.slice(recorded + 1)];
   }
 
   /** One attempt: the new instance, or undefined when a capacity fault refuses it. */

@@ -1,6 +1,7 @@
 import type { InstanceFact } from '../../core/observed.js';
 import { InsufficientCapacityError, ThrottledError, type InstanceDeletion, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../ports.js';
-import type { SimCloud } from './sim-cloud.js';
+import { DEFAULT_SIM_ZONE, type SimCloud } from './sim-cloud.js';
+import { launchAttempts, sameAttempt } from './placement.js';
 
 export interface SimMachineProviderOptions {
   /**
@@ -27,9 +28,12 @@ export class SimMachineProvider implements MachineProvider {
     const adopted = this.cloud.adopt(spec, this.installationId);
     if (adopted) return adopted;
     const refused: string[] = [];
-    for (const attempt of this.cloud.launchAttempts(spec)) {
-      const recorded = spec.recordedAttempt;
-      if (!recorded || recorded.instanceType !== attempt.instanceType || recorded.availabilityZone !== attempt.availabilityZone) await hooks?.recordAttempt(attempt);
+    const instanceTypes = spec.machineClass.aws?.instanceTypes ?? [this.cloud.defaultInstanceType];
+    // Zones in order (pinned, or starting at the preferred one or one picked by the machine uid, so that unpinned
+    // machines spread), types in order within a zone; a capacity fault moves on to the next.
+    for (const attempt of launchAttempts(spec, instanceTypes, DEFAULT_SIM_ZONE)) {
+      // Intent before action, as the ec2 adapter does: the caller records the attempt before its request.
+      if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
       const launched = this.cloud.tryLaunch(spec, attempt, this.installationId);
       if (launched) return launched;
       refused.push(`${attempt.instanceType} in ${attempt.availabilityZone}`);

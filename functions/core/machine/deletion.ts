@@ -39,8 +39,8 @@ export interface DeletionInput {
   now: Date;
   controlPlane: boolean;
   /**
-   * The cluster (or, for a control-plane machine, the whole control plane) is being deleted: no drain and no
-   * etcd member removal, there is nothing left to move the pods or the quorum to
+   * The cluster (or, for a control-plane machine, the whole control plane) is being deleted: no drain and no etcd
+   * member named on the TerminateInstance, there is nothing left to move the pods or the quorum to
    * (Cluster API: isDeleteNodeAllowed -> errClusterIsBeingDeleted; KCP reconcileDelete drops the pre-terminate hook).
    */
   teardown: boolean;
@@ -87,6 +87,7 @@ export function deletionStep(input: DeletionInput): DeletionStep {
   }
 
   if (instanceAlive) {
+    // Note: the member is only named here; nothing removes it from etcd yet (apply-plan terminates the instance).
     const removeEtcdMember = input.controlPlane && !input.teardown && nodeName !== undefined ? { removeEtcdMember: nodeName } : {};
     return {
       reason: DeletingReason.WaitingForInfrastructureDeletion,

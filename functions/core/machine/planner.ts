@@ -22,7 +22,7 @@ export const MachineReadyReason = { Ready: 'Ready', NotReady: 'NotReady', ReadyU
 /** What a Machine needs to know of the objects around it. */
 export interface MachinePlanContext {
   cluster?: Cluster;
-  /** The control plane of the cluster: while it is being deleted, its machines skip etcd member removal. */
+  /** The control plane of the cluster: while it is being deleted, its machines' terminations name no etcd member. */
   controlPlane?: ControlPlane;
 }
 

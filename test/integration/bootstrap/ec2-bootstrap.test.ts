@@ -55,7 +55,7 @@ function assertNoSecrets(texts: string[]): void {
 
 beforeAll(async () => {
   kube = await startKube();
-  world = await startBootstrapWorld({ motoEndpoint: inject('motoEndpoint'), workloadKubeconfig: kube.adminKubeconfigYaml });
+  world = await startBootstrapWorld({ motoEndpoint: inject('motoEndpoint'), workloadKubeconfig: kube.adminKubeconfigYaml, targetGroupCluster: `default/${NAME}` });
 }, 120_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
-import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
+import { Ec2MachineProvider, TagKeys } from '../../../functions/adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/index.js';
@@ -68,6 +68,7 @@ export interface BootstrapWorld {
   ec2: ReturnType<typeof motoEc2Client>;
   elb: ElasticLoadBalancingV2Client;
   network: MotoNetwork;
+  /** A target group on moto with the installation's tag (and the cluster's, given targetGroupCluster). */
   targetGroupArn: string;
   secrets: RecordingSecretStore;
   bootstrap: KubeadmBootstrapper;
@@ -87,6 +88,8 @@ export interface BootstrapWorldOptions {
   workloadKubeconfig: string;
   timeScale?: number;
   nodes?: (sim: NodeReader) => NodeReader;
+  /** The cluster (`{namespace}/{name}`) `targetGroupArn` is tagged for, besides the installation. @default - none */
+  targetGroupCluster?: string;
   drainer?: NodeDrainer;
 }
 
@@ -97,10 +100,15 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   const ec2 = motoEc2Client(o.motoEndpoint);
   const network = await createMotoNetwork(ec2);
   const elb = createElbv2Client(emulatorClientConfig(o.motoEndpoint));
-  const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance' }));
+  const installationId = uniqueName('boot');
+  // Tagged as the user tags a target group they name in a cluster: the control plane registers into no other.
+  const Tags = [
+    { Key: TagKeys.installation, Value: installationId },
+    ...(o.targetGroupCluster ? [{ Key: TagKeys.cluster, Value: o.targetGroupCluster }] : []),
+  ];
+  const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance', Tags }));
   const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
   const events: string[] = [];
-  const installationId = uniqueName('boot');
   const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId });
   const provider: MachineProvider = {
     create: (spec, hooks) => ec2Provider.create(spec, hooks),

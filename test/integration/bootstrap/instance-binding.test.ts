@@ -1,8 +1,9 @@
 /**
  * A machine's bootstrap secret on moto_server (EC2 and Secrets Manager), through the provision task's steps: made
  * before the launch with the machine's tags (installation, cluster, machine uid, role), and bound to its instance
- * (tagged with the instance's ARN) as soon as the launch step knows the instance id. On AWS the node roles may then
- * read and delete only the secret whose instance-ARN tag is their own instance's (infra: ec2:SourceInstanceARN).
+ * (tagged with the instance's ARN) as soon as the launch step knows the instance id, and again by the first look at
+ * the instance only. On AWS the node roles may then read and delete only the secret whose instance-ARN tag is their
+ * own instance's (infra: ec2:SourceInstanceARN).
  */
 import { DescribeSecretCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -110,6 +111,28 @@ describe("a machine's bootstrap secret (moto)", () => {
     await checkInstance(w.deps, w.input);
     // Assess
     expect((await w.secretTags())['clusterless.dev/instance-arn']).toBe(`${INSTANCE_ARN_PREFIX}${instanceId}`);
+  });
+
+  it('is tagged by the first look at the instance only, not by every later look while the instance boots', async () => {
+    // Prepare: the launch step bound the secret; count TagResource from here on.
+    const w = await world(INSTANCE_ARN_PREFIX);
+    await recordIntent(w.deps, w.input);
+    await launch(w.deps, w.input);
+    const tagged: string[] = [];
+    const name = `count-tag-resource-${w.name}`;
+    secretsClient.middlewareStack.add((next, context) => (args) => {
+      if (context.commandName === 'TagResourceCommand') tagged.push((args.input as { SecretId: string }).SecretId);
+      return next(args);
+    }, { step: 'initialize', name });
+    try {
+      // Act: the first look of the execution, then later ones (the state machine passes the polls so far).
+      await checkInstance(w.deps, { ...w.input, polls: 0 });
+      for (const polls of [1, 2, 10]) await checkInstance(w.deps, { ...w.input, polls });
+      // Assess
+      expect(tagged).toEqual([w.secretName]);
+    } finally {
+      secretsClient.middlewareStack.remove(name);
+    }
   });
 
   it('is bound to nothing on a host that cannot tell instance ARNs', async () => {

@@ -130,6 +130,42 @@ describe('Elbv2ControlPlaneLoadBalancers', () => {
     expect(await lbs.hasLeftovers('team-a', cluster)).toBe(false);
   });
 
+  it("accepts a target group a cluster names only when it is tagged with this installation and that cluster, asking ELBv2 once for a group it accepted", async () => {
+    // Arrange: a client that counts DescribeTags; groups tagged for the cluster, for another cluster, for no installation.
+    const counted = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
+    let describeTags = 0;
+    counted.middlewareStack.add((next, context) => (args) => {
+      if (context.commandName === 'DescribeTagsCommand') describeTags++;
+      return next(args);
+    }, { step: 'initialize', name: 'count-describe-tags' });
+    const checker = new Elbv2ControlPlaneLoadBalancers({ elb: counted, ec2, installationId: INSTALLATION });
+    const group = async (tags: Record<string, string>) =>
+      (await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('tg').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }))).TargetGroups![0]!.TargetGroupArn!;
+    const cluster = uniqueName('named');
+    const own = await group({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': `team-a/${cluster}` });
+    const anothers = await group({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': 'team-a/another' });
+    const untagged = await group({});
+    const missing = own.replace(/[0-9a-f]{16}$/, '0000000000000000');
+    try {
+      // Act
+      await checker.checkTargetGroup(own, 'team-a', cluster);
+      await checker.checkTargetGroup(own, 'team-a', cluster);
+      const refusals = await Promise.all([anothers, untagged, missing].map((arn) => checker.checkTargetGroup(arn, 'team-a', cluster).catch((e: unknown) => e)));
+      const otherCluster = await checker.checkTargetGroup(own, 'team-b', cluster).catch((e: unknown) => e);
+      // Assess
+      for (const e of [...refusals, otherCluster]) expect(e).toBeInstanceOf(InvalidSpecError);
+      expect((refusals[0] as Error).message).toMatch(new RegExp(`^target group ${anothers} .*: it lacks the tag clusterless.dev/cluster=team-a/${cluster};`));
+      expect((refusals[1] as Error).message).toContain(`it lacks the tags clusterless.dev/installation=${INSTALLATION} and clusterless.dev/cluster=team-a/${cluster};`);
+      // ELBv2 answers TargetGroupNotFound for it; moto describes it with no tags: refused either way.
+      expect((refusals[2] as Error).message).toMatch(new RegExp(`^target group ${missing} .*: it (does not exist|lacks the tags)`));
+      expect((otherCluster as Error).message).toContain(`it lacks the tag clusterless.dev/cluster=team-b/${cluster};`);
+      // One DescribeTags for the two checks of the accepted group, one for each refusal (refusals are not kept).
+      expect(describeTags).toBe(5);
+    } finally {
+      counted.destroy();
+    }
+  });
+
   it('refuses a cluster without subnets, or with a subnet that does not exist, with InvalidSpecError', async () => {
     await expect(lbs.ensure({ ...spec(uniqueName('lb')), subnetIds: [] })).rejects.toBeInstanceOf(InvalidSpecError);
     await expect(lbs.ensure({ ...spec(uniqueName('lb')), subnetIds: ['subnet-0000000000000dead'] })).rejects.toBeInstanceOf(InvalidSpecError);

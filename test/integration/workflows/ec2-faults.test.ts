@@ -8,19 +8,21 @@
  * terminates only its own; a launch retried after a crash sends its recorded attempt again first.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTargetGroupCommand, DescribeTargetHealthCommand, RegisterTargetsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
+import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { getCondition } from '../../../functions/core/conditions.js';
-import { noWorkloadsDrainer, systemClock, type LoadBalancerTargets } from '../../../functions/ports.js';
-import { launch, recordIntent } from '../../../functions/workflows/provision-machine.js';
+import { InvalidSpecError, noWorkloadsDrainer, systemClock } from '../../../functions/ports.js';
+import { MAX_INSTANCE_POLLS, checkInstance, launch, recordFailure, recordIntent } from '../../../functions/workflows/provision-machine.js';
 import { reconcileCluster } from '../../../functions/workflows/reconcile-cluster.js';
 import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
-import { uniqueName } from '../../support/aws.js';
+import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { API, NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane, type TestControlPlaneOptions } from '../../support/control-plane.js';
 import { Ec2Faults, InjectedCrash, createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
 import { ec2Spec } from '../providers/ec2-fixtures.js';
@@ -28,11 +30,13 @@ import { ec2Spec } from '../providers/ec2-fixtures.js';
 const P = `${NS_PATH}/default`;
 let cp: TestControlPlane | undefined;
 const clients: EC2Client[] = [];
+const elbs: ElasticLoadBalancingV2Client[] = [];
 
 afterEach(async () => {
   await cp?.stop();
   cp = undefined;
   for (const c of clients.splice(0)) c.destroy();
+  for (const c of elbs.splice(0)) c.destroy();
 });
 
 async function start(options: Partial<TestControlPlaneOptions> = {}): Promise<TestControlPlane> {
@@ -211,29 +215,69 @@ describe('ownership on EC2 (moto_server)', () => {
   }, 60_000);
 
   it("deregisters from the control plane's target group only the deleting machine's own instance, not the one its status names", async () => {
-    // Prepare: two control-plane machines; cp1's status names cp2's instance.
-    const calls: string[] = [];
-    const loadBalancer: LoadBalancerTargets = {
-      register: async (_tg, t) => void calls.push(`register ${t.instanceId}`),
-      deregister: async (_tg, t) => void calls.push(`deregister ${t.instanceId}`),
-    };
-    const w = await stepWorld({ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/cp/0123456789abcdef', loadBalancer });
+    // Prepare: two control-plane machines in the cluster's own target group; cp1's status names cp2's instance.
+    const w = await stepWorld({ targetGroupOf: (name) => `default/${name}` });
     const [cp1, cp2] = [await w.machine('cp1', true), await w.machine('cp2', true)];
     for (const m of [cp1, cp2]) {
       await recordIntent(w.deps, w.input(m));
       await launch(w.deps, w.input(m));
+      await checkInstance(w.deps, w.input(m));
     }
     const own = (await w.get('cp1')).status!.infrastructure!.instanceId!;
     const victim = (await w.get('cp2')).status!.infrastructure!.instanceId!;
+    expect((await w.targets()).sort()).toEqual([own, victim].sort());
     const forged = await w.get('cp1');
     await w.store.updateStatus({ ...forged, status: { ...forged.status, infrastructure: { ...forged.status!.infrastructure, instanceId: victim } } });
     expect((await w.api('DELETE', `${P}/machines/${w.name}-cp1`)).status).toBe(200);
     // Act
     await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
     // Assess
-    expect(calls.filter((c) => c.startsWith('deregister'))).toEqual([`deregister ${own}`]);
+    expect(w.calls.filter((c) => c.startsWith('deregister'))).toEqual([`deregister ${own}`]);
+    expect(await w.targets()).toEqual([victim]);
     const states = new Map((await w.deps.provider.describe('default', w.name)).map((i) => [i.instanceId, i.state]));
     expect(states.get(victim)).toBe('running');
+  }, 60_000);
+
+  it("registers nothing into another cluster's target group that a cluster names: the check fails with InvalidSpecError naming the group and the tag it lacks, which fails the Machine", async () => {
+    // Prepare: a target group of this installation tagged for another cluster; this cluster names it.
+    const w = await stepWorld({ targetGroupOf: () => 'default/another-cluster' });
+    const m = await w.machine('cp1', true);
+    await recordIntent(w.deps, w.input(m));
+    await launch(w.deps, w.input(m));
+    // Act: the look that finds the instance running registers it.
+    const error = await checkInstance(w.deps, w.input(m)).catch((e: unknown) => e);
+    // Assess: refused before any RegisterTargets; the group has no target of this cluster.
+    expect(error).toBeInstanceOf(InvalidSpecError);
+    expect((error as Error).message).toContain(w.targetGroupArn!);
+    expect((error as Error).message).toContain(`lacks the tag clusterless.dev/cluster=default/${w.name}`);
+    expect(w.calls).toEqual([]);
+    expect(await w.targets()).toEqual([]);
+    // The state machine's Catch hands the error to RecordFailure, as for any other refused registration.
+    await recordFailure(w.deps, { ...w.input(m), error: { Error: (error as Error).name, Cause: JSON.stringify({ errorMessage: (error as Error).message }) } });
+    expect((await w.get('cp1')).status).toMatchObject({ failureReason: 'CreateError', failureMessage: expect.stringContaining(`InvalidSpecError: target group ${w.targetGroupArn}`) });
+    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'provisioning failed', fields: expect.objectContaining({ error: 'InvalidSpecError' }) }));
+  }, 60_000);
+
+  it.each([
+    { name: 'without the installation tag', tags: (name: string) => ({ 'clusterless.dev/cluster': `default/${name}` }), lacks: 'clusterless.dev/installation=' },
+    { name: "of another installation's cluster of the same name", tags: (name: string) => ({ 'clusterless.dev/installation': 'another-installation', 'clusterless.dev/cluster': `default/${name}` }), lacks: 'clusterless.dev/installation=' },
+    { name: 'tagged for another cluster', tags: () => ({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': 'default/another-cluster' }), lacks: 'clusterless.dev/cluster=default/' },
+  ])('deregisters nothing from a named target group $name when its machine is deleted, and reports the refusal', async ({ tags, lacks }) => {
+    // Prepare: the control-plane machine's instance is in the group (registered there from outside).
+    const w = await stepWorld({ targetGroupTags: tags });
+    const m = await w.machine('cp1', true);
+    await recordIntent(w.deps, w.input(m));
+    const { instanceId } = await launch(w.deps, w.input(m));
+    await w.elb.send(new RegisterTargetsCommand({ TargetGroupArn: w.targetGroupArn!, Targets: [{ Id: instanceId!, Port: 6443 }] }));
+    expect((await w.api('DELETE', `${P}/machines/${w.name}-cp1`)).status).toBe(200);
+    // Act
+    const outcome = await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+    // Assess
+    expect(w.calls).toEqual([]);
+    expect(await w.targets()).toEqual([instanceId]);
+    const refusal = outcome.errors.find((e) => e.startsWith(`TerminateInstance: InvalidSpecError: target group ${w.targetGroupArn} `));
+    expect(refusal).toMatch(new RegExp(`lacks the tags? ${lacks}`));
+    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ action: 'TerminateInstance', error: 'InvalidSpecError' }) }));
   }, 60_000);
 
   it('sends the recorded launch attempt again first when a launch step that died after its second attempt succeeded is retried, and DescribeInstances cannot see that instance yet', async () => {
@@ -260,20 +304,65 @@ describe('ownership on EC2 (moto_server)', () => {
     expect(w.faults.callsOf('RunInstancesCommand').slice(sent.length)).toEqual([succeeded]);
     expect(sent.filter((r) => r.InstanceType === 't3.micro').length + 1).toBe(sent.length);
   }, 60_000);
+
+  it('records the fallback attempt of a launch made again because the instance never showed up, so that a retry after a crash sends that request again first instead of making a second instance', async () => {
+    // Prepare: the first launch's instance is recorded, then never listed (checkInstance gives up on it).
+    const w = await stepWorld();
+    const m = await w.machine('m1');
+    await recordIntent(w.deps, w.input(m));
+    const { instanceId: first } = await launch(w.deps, w.input(m));
+    expect(w.faults.callsOf('RunInstancesCommand').map((r) => r.InstanceType)).toEqual(['t3.micro']);
+    w.faults.hide([first!]);
+    const next = await checkInstance(w.deps, { ...w.input(m), polls: MAX_INSTANCE_POLLS / 4 - 1 });
+    expect(next.next).toBe('Launch');
+    // The launch again finds no t3.micro capacity, falls back to t3.small, and dies once that request returned.
+    let noMicro = true;
+    w.faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: (i) => noMicro && i.InstanceType === 't3.micro' });
+    w.faults.crashAfter('RunInstancesCommand');
+    const before = w.faults.callsOf('RunInstancesCommand').length;
+    // Act
+    await expect(launch(w.deps, w.input(m))).rejects.toBeInstanceOf(InjectedCrash);
+    // Assess: intent before action, as on a first launch: the fallback is on the Machine, without the old instance id.
+    const sent = w.faults.callsOf('RunInstancesCommand').slice(before);
+    expect(sent.map((r) => r.InstanceType)).toEqual(['t3.micro', 't3.small']);
+    const infra = (await w.get('m1')).status!.infrastructure!;
+    expect(infra).toMatchObject({ instanceType: 't3.small', availabilityZone: w.network.subnets.find((x) => x.id === sent[1]!.SubnetId)!.availabilityZone });
+    expect(infra.instanceId).toBeUndefined();
+    // Act 2: t3.micro has capacity again; the retried step cannot list the fallback's instance yet either.
+    noMicro = false;
+    const live = (await w.deps.provider.describe('default', w.name)).map((i) => i.instanceId).filter((id) => id !== first);
+    w.faults.hide(live);
+    const retriedFrom = w.faults.callsOf('RunInstancesCommand').length;
+    await launch(w.deps, w.input(m));
+    // Assess 2: one request, the very one that launched (same token and parameters: EC2 returns its instance).
+    expect(w.faults.callsOf('RunInstancesCommand').slice(retriedFrom)).toEqual([sent[1]]);
+  }, 60_000);
 });
 
-/** The provision and reconcile task code on moto, called step by step (no state machine), with a log kept. */
-async function stepWorld(o: { targetGroupArn?: string; loadBalancer?: LoadBalancerTargets } = {}) {
+/** The installation of every stepWorld: tagged on its instances, and required of the target groups it uses. */
+const INSTALLATION = uniqueName('steps');
+
+/**
+ * The provision and reconcile task code on moto, called step by step (no state machine), with a log kept. With
+ * `targetGroupOf` or `targetGroupTags`, the cluster names a target group made on moto (ELBv2) with those tags (the
+ * first: this installation's tag and the given cluster tag value), and every RegisterTargets and DeregisterTargets
+ * that reaches ELBv2 is kept in `calls`.
+ */
+async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGroupTags?: (name: string) => Record<string, string> } = {}) {
   const client = motoEc2Client(inject('motoEndpoint'));
   clients.push(client);
+  const elb = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
+  elbs.push(elb);
   const faults = new Ec2Faults(client);
   const network: MotoNetwork = await createMotoNetwork(client);
   const store = new MemoryStore({ clock: systemClock });
   const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+  const calls: string[] = [];
+  const targets = new Elbv2LoadBalancerTargets(elb);
   const deps: WorkflowDeps = {
     store,
-    provider: new Ec2MachineProvider({ client, clock: systemClock, installationId: uniqueName('steps') }),
+    provider: new Ec2MachineProvider({ client, clock: systemClock, installationId: INSTALLATION }),
     // Known and empty: no node to drain.
     nodes: { listNodes: async () => [] },
     drainer: noWorkloadsDrainer,
@@ -281,15 +370,30 @@ async function stepWorld(o: { targetGroupArn?: string; loadBalancer?: LoadBalanc
     timer: scaledTimer(1),
     holder: () => 'ec2-faults-steps',
     log: { info: line('info'), warn: line('warn'), error: line('error') },
-    ...(o.loadBalancer ? { loadBalancer: o.loadBalancer } : {}),
+    loadBalancer: {
+      register: async (tg, t) => {
+        await targets.register(tg, t);
+        calls.push(`register ${t.instanceId}`);
+      },
+      deregister: async (tg, t) => {
+        await targets.deregister(tg, t);
+        calls.push(`deregister ${t.instanceId}`);
+      },
+    },
+    loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb, ec2: client, installationId: INSTALLATION }),
   };
   const name = uniqueName('s').slice(0, 40);
+  const tags = o.targetGroupTags?.(name) ?? (o.targetGroupOf ? { 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': o.targetGroupOf(name) } : undefined);
+  const targetGroupArn = tags
+    ? (await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('tg').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })))
+        .TargetGroups![0]!.TargetGroupArn!
+    : undefined;
   const api = (method: string, path: string, body?: unknown) => handleRequest(jsonRequest(method, path, body), { store });
   for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).filter((x) => x.plural === 'machineclasses' || x.plural === 'clusters')) {
     const spec = m.object.spec as { provider: { aws?: Record<string, unknown> } };
     const object =
-      m.plural === 'clusters' && o.targetGroupArn
-        ? { ...m.object, spec: { ...spec, controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 }, provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: o.targetGroupArn } } } } }
+      m.plural === 'clusters' && targetGroupArn
+        ? { ...m.object, spec: { ...spec, controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 }, provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn } } } } }
         : m.object;
     const r = await api('POST', `${P}/${m.plural}`, object);
     expect(r.status, r.body).toBe(201);
@@ -302,6 +406,11 @@ async function stepWorld(o: { targetGroupArn?: string; loadBalancer?: LoadBalanc
     faults,
     network,
     logs,
+    elb,
+    targetGroupArn,
+    calls,
+    /** The instance ids registered in the cluster's target group now. */
+    targets: async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!),
     api,
     get,
     /** A Machine as a user creates it (no owner), a worker unless said, read back with its uid. */

@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { TagKeys } from '../../../functions/adapters/ec2/index.js';
 import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
 import { clusterSpec, type ClusterSpec } from '../../../functions/api/cluster.js';
 import { KubeadmBootstrapper, caCertHash, decryptBytes, parseCertificates, tokenString } from '../../../functions/bootstrap/index.js';
@@ -17,6 +18,9 @@ const spec: ClusterSpec = clusterSpec.parse({
   controlPlaneEndpoint: { host: 'demo-cp.example.com' },
   provider: { aws: { region: 'us-east-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }] } },
 });
+
+/** A kubeconfig for the workload API in memory (FakeWorkloadApi answers; nothing listens there). */
+const WORKLOAD_KUBECONFIG = 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\ncurrent-context: c\n';
 
 let clock: FakeClock;
 let secrets: MemorySecretStore;
@@ -48,7 +52,7 @@ beforeEach(() => {
   clock = new FakeClock('2026-03-01T00:00:00Z');
   secrets = new MemorySecretStore();
   workload = new FakeWorkloadApi();
-  bootstrap = new KubeadmBootstrapper({ secrets, clock, workloadKubeconfig: () => 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\ncurrent-context: c\n', workloadApi: () => workload });
+  bootstrap = new KubeadmBootstrapper({ secrets, clock, workloadKubeconfig: () => WORKLOAD_KUBECONFIG, workloadApi: () => workload });
 });
 
 describe('prepare', () => {
@@ -185,10 +189,13 @@ describe("a machine's secret: its tags and its instance", () => {
   const ARN_PREFIX = 'arn:aws:ec2:us-east-1:123456789012:instance/';
   const secretOf = (uid: string) => `clusterless/default/demo/machines/${uid}`;
 
-  it('is tagged with its cluster, machine uid, name and role, and the store adds the installation', async () => {
+  it('is tagged with its cluster, machine uid, name and role, the certificates with the cluster and its uid, and the store adds the installation', async () => {
+    // Prepare
     const tagged = new MemorySecretStore({ installationId: 'install-1' });
     const b = new KubeadmBootstrapper({ secrets: tagged, clock, workloadApi: () => workload, workloadKubeconfig: () => 'x' });
-    await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true }));
+    // Act
+    await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true, clusterUid: 'cluster-uid-1' }));
+    // Assess
     expect(tagged.tagsOf(secretOf('cp-0'))).toEqual({
       'clusterless.dev/installation': 'install-1',
       'clusterless.dev/cluster': 'default/demo',
@@ -196,7 +203,27 @@ describe("a machine's secret: its tags and its instance", () => {
       'clusterless.dev/machine-name': 'm-cp-0',
       'clusterless.dev/role': 'control-plane',
     });
-    expect(tagged.tagsOf('clusterless/default/demo/certificates')).toMatchObject({ 'clusterless.dev/installation': 'install-1', 'clusterless.dev/cluster': 'default/demo' });
+    expect(tagged.tagsOf('clusterless/default/demo/certificates')).toEqual({
+      'clusterless.dev/installation': 'install-1',
+      'clusterless.dev/cluster': 'default/demo',
+      'clusterless.dev/cluster-uid': 'cluster-uid-1',
+    });
+  });
+
+  it("gets only TagKeys' clusterless.dev/ keys, the only keys the provision role may tag secrets with (infra/constructs/bootstrap-secrets.ts)", async () => {
+    // Prepare
+    const tagged = new MemorySecretStore({ installationId: 'install-1' });
+    const b = new KubeadmBootstrapper({ secrets: tagged, clock, workloadApi: () => workload, workloadKubeconfig: () => WORKLOAD_KUBECONFIG, instanceArnPrefix: ARN_PREFIX });
+    // Act: every secret the bootstrap makes, with every tag it ever puts on them.
+    await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true, clusterUid: 'cluster-uid-1' }));
+    await b.prepare(request({ machineUid: 'w-0', clusterUid: 'cluster-uid-1' }));
+    for (const uid of ['cp-0', 'w-0']) await b.bindToInstance({ namespace: 'default', clusterName: 'demo', machineUid: uid }, 'i-0123456789abcdef0');
+    // Assess
+    const keys = tagged.names().flatMap((name) => Object.keys(tagged.tagsOf(name)!));
+    expect(tagged.names()).toEqual(['clusterless/default/demo/certificates', secretOf('cp-0'), secretOf('w-0')]);
+    expect(keys).toContain(TagKeys.instanceArn);
+    const allowed: string[] = Object.values(TagKeys).filter((k) => k.startsWith('clusterless.dev/'));
+    expect(keys.filter((k) => !allowed.includes(k))).toEqual([]);
   });
 
   it.each([

@@ -3,7 +3,7 @@
  * hosts turn into a reconcile of the instance's cluster (and the remediation benchmark relies on).
  */
 import { describe, expect, it } from 'vitest';
-import { SimCloud, type InstanceStateChange } from '../../../functions/adapters/sim/index.js';
+import { SimCloud, SimMachineProvider, type InstanceStateChange } from '../../../functions/adapters/sim/index.js';
 import type { LaunchSpec } from '../../../functions/ports.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
@@ -19,15 +19,17 @@ const spec = (machineName: string): LaunchSpec => ({
   clusterProvider: { sim: {} } as LaunchSpec['clusterProvider'],
 });
 
-function cloud(): { cloud: SimCloud; changes: InstanceStateChange[] } {
+/** A simulated cloud that keeps the changes it tells, and the provider that launches into it. */
+function cloud(): { cloud: SimCloud; provider: SimMachineProvider; changes: InstanceStateChange[] } {
   const changes: InstanceStateChange[] = [];
-  return { cloud: new SimCloud({ clock: new FakeClock(), onInstanceStateChange: (c) => changes.push(c) }), changes };
+  const c = new SimCloud({ clock: new FakeClock(), onInstanceStateChange: (x) => changes.push(x) });
+  return { cloud: c, provider: new SimMachineProvider(c), changes };
 }
 
 describe('SimCloud onInstanceStateChange', () => {
-  it('tells an out-of-band kill, with the cluster and machine the event needs', () => {
-    const { cloud: c, changes } = cloud();
-    const instance = c.launch(spec('m1'));
+  it('tells an out-of-band kill, with the cluster and machine the event needs', async () => {
+    const { cloud: c, provider, changes } = cloud();
+    const instance = await provider.create(spec('m1'));
 
     c.kill('m1', 'team-a');
 
@@ -36,23 +38,24 @@ describe('SimCloud onInstanceStateChange', () => {
     ]);
   });
 
-  it('tells a termination asked for through the provider, as EC2 emits one for any termination', () => {
-    const { cloud: c, changes } = cloud();
-    c.launch(spec('m1'));
+  it('tells a termination asked for through the provider, as EC2 emits one for any termination', async () => {
+    const { provider, changes } = cloud();
+    await provider.create(spec('m1'));
 
-    c.terminate('uid-m1');
+    await provider.delete({ namespace: 'team-a', clusterName: 'c1', machineUid: 'uid-m1' });
 
     expect(changes.map((x) => [x.machineName, x.reason])).toEqual([['m1', 'Client.UserInitiatedShutdown']]);
   });
 
-  it('tells nothing for a launch, or for a kill or termination that finds no live instance', () => {
-    const { cloud: c, changes } = cloud();
-    c.launch(spec('m1'));
+  it('tells nothing for a launch, or for a kill or termination that finds no live instance', async () => {
+    const { cloud: c, provider, changes } = cloud();
+    await provider.create(spec('m1'));
+    expect(changes).toEqual([]);
     c.kill('m1', 'team-a');
     changes.length = 0;
 
     c.kill('m1', 'team-a');
-    c.terminate('uid-m1');
+    await provider.delete({ namespace: 'team-a', clusterName: 'c1', machineUid: 'uid-m1' });
     c.kill('nobody');
 
     expect(changes).toEqual([]);

@@ -286,7 +286,7 @@ describe('Machine deletion', () => {
     expect(plan.requeueAfterSeconds).toBeUndefined();
   });
 
-  it('does not drain a control-plane machine, and removes its etcd member with the instance', () => {
+  it('does not drain a control-plane machine, and names its etcd member (its node) on the termination of its instance', () => {
     // Prepare
     const m = cpMachine('cp-1', { deleting: true });
     // Act
@@ -297,7 +297,7 @@ describe('Machine deletion', () => {
 
   it.each([
     { name: 'worker of a deleting cluster: no drain', m: () => machine('w1', { deleting: true }), c: cluster({ deleting: true }), cp: undefined },
-    { name: 'control-plane machine of a deleting control plane: no etcd member removal', m: () => cpMachine('cp-1', { deleting: true }), c: cluster(), cp: controlPlane({}, { deleting: true }) },
+    { name: 'control-plane machine of a deleting control plane: no etcd member named', m: () => cpMachine('cp-1', { deleting: true }), c: cluster(), cp: controlPlane({}, { deleting: true }) },
   ])('$name', ({ m, c, cp }) => {
     // Prepare
     const mm = m();
@@ -351,7 +351,7 @@ describe('Machine deletion', () => {
     expect(plan.requeueAfterSeconds).toBe(300);
   });
 
-  it('removes no etcd member named by a forged nodeRef of a control-plane machine', () => {
+  it('names no etcd member after the node a forged nodeRef of a control-plane machine names', () => {
     const m = cpMachine('cp-1', { deleting: true });
     m.status = { ...m.status, nodeRef: { name: 'node-cp-2' } };
     const other = cpMachine('cp-2');
