@@ -9,11 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstanceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddTagsCommand, CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { parse } from 'yaml';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { Machine } from '../../functions/api/machine.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
+import { TagKeys } from '../../functions/adapters/ec2/tags.js';
 import { Elbv2ControlPlaneLoadBalancers, createElbv2Client } from '../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
@@ -123,6 +124,16 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
     const secrets = new SecretsManagerSecretStore({ client: secretsClient, kmsKeyId, installationId });
     const bootstrap = new KubeadmBootstrapper({ secrets, clock: systemClock, secretPrefix: `clusterless/${installationId}/` });
     const name = uniqueName('kadm').slice(0, 30);
+    // A target group the user brings must say it is this installation's and this cluster's, or nothing is registered.
+    await elb.send(
+      new AddTagsCommand({
+        ResourceArns: [targetGroupArn],
+        Tags: [
+          { Key: TagKeys.installation, Value: installationId },
+          { Key: TagKeys.cluster, Value: `default/${name}` },
+        ],
+      }),
+    );
     const manifests = await cliOk(s, [
       'generate', 'cluster', name, '--provider', 'aws', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '1',
       '--aws-region', 'us-east-1', ...net.subnets.flatMap((x) => ['--aws-subnet', `${x.id}:${x.availabilityZone}`]),
