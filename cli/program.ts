@@ -238,7 +238,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--aws-image-ssm-parameter <name>', 'aws: an SSM parameter holding the AMI id')
     .option('--aws-iam-instance-profile <name>', 'aws: the instance profile of the machines')
     .option('--aws-control-plane-endpoint <host[:port]>', 'aws: the DNS name of your load balancer in front of the control plane (default: clusterless makes one)')
-    .option('--aws-target-group-arn <arn>', 'aws: the target group of your load balancer; control-plane machines are registered in it')
+    .option('--aws-target-group-arn <arn>', 'aws: the target group of your load balancer, tagged clusterless.dev/installation=<id> and clusterless.dev/cluster=<namespace>/<name>; control-plane machines are registered in it')
     .action(action(io, deps, (ctx, what: string, name: string, options: Parameters<typeof generate>[3]) => generate(ctx, what, name, options)));
 
   const mirror = program.command('mirror').description('mirror the objects into a Kubernetes cluster, as CRDs');
