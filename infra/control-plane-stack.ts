@@ -233,12 +233,13 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       grantTerminateInstances(t.role, this.installationId);
     }
     // The kubeadm bootstrap (functions/bootstrap): provision makes the certificates and bootstrap secrets and
-    // registers control-plane targets; every reconciling step reads the CA, deletes what bootstrap data is left
-    // and deregisters a control-plane target before its instance goes.
+    // registers control-plane targets; every reconciling step reads the CA (certificates only), deletes what
+    // bootstrap data is left and deregisters a control-plane target before its instance goes.
     this.secrets.grantManage(tasks.provision.role);
     grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets'], this.installationId);
     for (const t of reconciling) {
-      this.secrets.grantReadAndDelete(t.role);
+      this.secrets.grantReadCertificates(t.role);
+      this.secrets.grantDelete(t.role);
       grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets'], this.installationId);
     }
     // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
