@@ -6,7 +6,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
-import { STACK_UUID, resolve } from './iam-eval.js';
+import { STACK_UUID, arns, decide, identityPolicyOf, resolve } from './iam-eval.js';
 import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole, type Resources } from './support.js';
 
 let app: ClusterlessApp;
@@ -62,6 +62,16 @@ describe('RunInstances (provision)', () => {
     const tagging = allowing('provision', 'ec2:CreateTags');
     expect(tagging).toHaveLength(1);
     expect(deployedCondition(tagging[0]!)).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances', ...INSTALLATION } });
+  });
+
+  it("may create EC2 Spot's service-linked role, which an account's first Spot launch makes, and no other role", async () => {
+    const policy = identityPolicyOf(template, logicalId(app.controlPlane, app.controlPlane.functions.provision.role));
+    const spot = arns.role('aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot');
+    const create = (resource: string, service: string) => decide(policy, { action: 'iam:CreateServiceLinkedRole', resource, context: { 'iam:AWSServiceName': service } });
+    expect(await create(spot, 'spot.amazonaws.com')).toBe('Allowed');
+    expect(await create(spot, 'spotfleet.amazonaws.com')).not.toBe('Allowed');
+    expect(await create(arns.role('aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing'), 'elasticloadbalancing.amazonaws.com')).not.toBe('Allowed');
+    expect(await create(arns.role('aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling'), 'autoscaling.amazonaws.com')).not.toBe('Allowed');
   });
 
   it('passes only the node roles, and only to EC2', () => {
