@@ -6,7 +6,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { STATE_MACHINES } from '../../statemachines/loader.js';
-import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
+import { ACCOUNT, REGION, resolve } from './iam-eval.js';
+import { controlPlaneTemplate, logicalId, resourcesOf, type Resources } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -27,11 +28,17 @@ describe('the alarm topic', () => {
     template.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
   });
 
-  it('lets CloudWatch encrypt alarm messages with its key', () => {
+  it("lets CloudWatch encrypt alarm messages with its key, for this account's alarms only", () => {
     const key = (resourcesOf(template, 'AWS::SNS::Topic')[topic]!.Properties['KmsMasterKeyId'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const statements = (resourcesOf(template, 'AWS::KMS::Key')[key]!.Properties['KeyPolicy'] as { Statement: { Principal?: unknown; Action: string | string[] }[] }).Statement;
-    const cloudwatch = statements.find((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
-    expect([cloudwatch?.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    const statements = (resourcesOf(template, 'AWS::KMS::Key')[key]!.Properties['KeyPolicy'] as { Statement: { Principal?: unknown; Action: string | string[]; Condition?: unknown }[] }).Statement;
+    const cloudwatch = statements.filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
+    expect(cloudwatch).toHaveLength(1);
+    expect([cloudwatch[0]!.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    // The confused deputy: CloudWatch acting for another account's alarm may not use the key.
+    expect(resolve(cloudwatch[0]!.Condition, template.toJSON()['Resources'] as Resources)).toEqual({
+      StringEquals: { 'aws:SourceAccount': ACCOUNT },
+      ArnLike: { 'aws:SourceArn': `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` },
+    });
   });
 
   it('refuses requests without TLS, and takes messages from the alarms of this account only', () => {
