@@ -263,9 +263,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const http = make('http', { ...tableName, ...replicasLimit });
     this.objectTable.grantStore(http.role);
     // GET .../clusters/{name}/kubeconfig has a function of its own, the only one of the API that signs with a cluster
-    // CA: it reads the Cluster and the certificates, nothing else.
+    // CA: it reads the Cluster (GetItem) and the certificates, nothing else.
     const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });
-    this.objectTable.grantStoreRead(kubeconfig.role);
+    this.objectTable.grantGetItem(kubeconfig.role);
     this.secrets.grantReadCertificates(kubeconfig.role);
     this.httpApi = new HttpApi(this, 'Api', {
       handler: http.function,
