@@ -1,7 +1,8 @@
 /**
  * `get kubeconfig` is a permission of its own and never the resource API's: its route goes to the kubeconfig
- * function, the only one that may read the clusters' certificates (and only them), while the http function gets
- * no Secrets Manager access and no use of the secrets key at all.
+ * function, the only function of the API that may read the clusters' certificates (and only them; the tasks and the
+ * sweep read them too, to reach the workload clusters), while the http function gets no Secrets Manager access and
+ * no use of the secrets key at all.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
