@@ -27,6 +27,7 @@ import { NodeRoles } from './constructs/node-roles.js';
 import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
+import { StepFailureAlarms } from './constructs/step-failure-alarms.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
@@ -169,6 +170,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   /** Where every alarm goes (the dead-letter queues, the Standard state machines' failed executions): subscribe to it. */
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: AlarmTopic;
+  /** Steps of rolling-upgrade, remediate and delete-cluster that keep failing (they step again rather than fail). */
+  public readonly stepFailureAlarms: StepFailureAlarms;
   public readonly workloadNetwork: WorkloadNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
@@ -296,6 +299,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
 
     this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
 
+    this.stepFailureAlarms = new StepFailureAlarms(this, 'StepFailures', {
+      logGroups: { rollout: tasks.rollout.logGroup, remediate: tasks.remediate.logGroup, teardown: tasks.teardown.logGroup },
+    });
     this.alarms = new AlarmTopic(this, 'Alarms');
     this.alarmTopic = this.alarms.topic;
     this.alarms.notify(
@@ -303,6 +309,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       this.sweepSchedule.deadLetterQueue.alarm,
       this.instanceEventsRule.deadLetterQueue.alarm,
       ...Object.values(this.workflows.failedExecutionsAlarms),
+      ...Object.values(this.stepFailureAlarms.alarms),
     );
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
