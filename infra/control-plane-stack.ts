@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS, MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV, parseReplicaLimit } from '../functions/api/http/limits.js';
 import { INSTALLATION_ENV } from '../functions/installation.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
@@ -89,8 +90,6 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
  */
 export const DEFAULT_RESERVED_CONCURRENCY: Partial<Record<HandlerName, number>> = { reconcile: 50, sweep: 1, 'instance-events': 10 };
 
-export const DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS = 1000;
-
 export interface ControlPlaneStackProps extends StackProps {
   /** @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
@@ -108,8 +107,9 @@ export interface ControlPlaneStackProps extends StackProps {
   readonly machineNetwork?: MachineNetworkProps;
   /**
    * The most replicas a MachineDeployment may ask for (MAX_MACHINE_DEPLOYMENT_REPLICAS of the API and the fleet
-   * resource, which refuse more): a typo of 10000 should not launch ten thousand instances.
-   * @default DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS
+   * resource, which refuse more): a typo of 10000 should not launch ten thousand instances. A whole number from 1 to
+   * 2147483647 (int32, as replicas are), checked at synth by the same rule the functions read it with.
+   * @default DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS (functions/api/http/limits.ts)
    */
   readonly maxMachineDeploymentReplicas?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -188,9 +188,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     const tableName = { TABLE_NAME: this.objectTable.table.tableName };
     const installation = { [INSTALLATION_ENV.id]: this.installationId };
-    const maxReplicas = props.maxMachineDeploymentReplicas ?? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS;
-    if (!Number.isSafeInteger(maxReplicas) || maxReplicas < 1) throw new Error(`maxMachineDeploymentReplicas must be a whole number of at least 1, not ${maxReplicas}`);
-    const replicasLimit = { MAX_MACHINE_DEPLOYMENT_REPLICAS: String(maxReplicas) };
+    // The functions refuse to start with a value parseReplicaLimit refuses: refuse it here, before a deploy.
+    const maxReplicas =
+      props.maxMachineDeploymentReplicas === undefined ? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS : parseReplicaLimit(String(props.maxMachineDeploymentReplicas), 'maxMachineDeploymentReplicas');
+    const replicasLimit = { [MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV]: String(maxReplicas) };
     const make = (name: HandlerName, environment: Record<string, string>) => {
       const spec = HANDLERS[name];
       return new HandlerFunction(this, `${name}-handler`, {
