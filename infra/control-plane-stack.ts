@@ -132,7 +132,8 @@ export interface ControlPlaneStackProps extends StackProps {
   /**
    * A VPC for the functions that reach workload API servers (the five tasks and the sweep): needed when the
    * control planes' load balancers are internal, the default scheme. Its subnets must reach DynamoDB, Step
-   * Functions, EC2, ELBv2, Secrets Manager, KMS and CloudWatch (a NAT gateway or VPC endpoints). App context:
+   * Functions, EC2, ELBv2, Secrets Manager, KMS, SSM (image parameters), CloudWatch Logs and X-Ray (a NAT gateway
+   * or VPC endpoints). App context:
    * `-c workloadNetwork='{"vpcId":"vpc-...","subnets":[{"id":"subnet-...","availabilityZone":"..."}]}'`.
    * @default - Lambda's own network: only internet-facing API servers are reachable
    */
