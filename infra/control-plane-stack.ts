@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS, MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV, parseReplicaLimit } from '../functions/api/http/limits.js';
 import { INSTALLATION_ENV } from '../functions/installation.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
@@ -27,6 +28,7 @@ import { NodeRoles } from './constructs/node-roles.js';
 import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
+import { StepFailureAlarms } from './constructs/step-failure-alarms.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
@@ -88,8 +90,6 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
  */
 export const DEFAULT_RESERVED_CONCURRENCY: Partial<Record<HandlerName, number>> = { reconcile: 50, sweep: 1, 'instance-events': 10 };
 
-export const DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS = 1000;
-
 export interface ControlPlaneStackProps extends StackProps {
   /** @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
@@ -107,8 +107,9 @@ export interface ControlPlaneStackProps extends StackProps {
   readonly machineNetwork?: MachineNetworkProps;
   /**
    * The most replicas a MachineDeployment may ask for (MAX_MACHINE_DEPLOYMENT_REPLICAS of the API and the fleet
-   * resource, which refuse more): a typo of 10000 should not launch ten thousand instances.
-   * @default DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS
+   * resource, which refuse more): a typo of 10000 should not launch ten thousand instances. A whole number from 1 to
+   * 2147483647 (int32, as replicas are), checked at synth by the same rule the functions read it with.
+   * @default DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS (functions/api/http/limits.ts)
    */
   readonly maxMachineDeploymentReplicas?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -131,7 +132,8 @@ export interface ControlPlaneStackProps extends StackProps {
   /**
    * A VPC for the functions that reach workload API servers (the five tasks and the sweep): needed when the
    * control planes' load balancers are internal, the default scheme. Its subnets must reach DynamoDB, Step
-   * Functions, EC2, ELBv2, Secrets Manager, KMS and CloudWatch (a NAT gateway or VPC endpoints). App context:
+   * Functions, EC2, ELBv2, Secrets Manager, KMS, SSM (image parameters), CloudWatch Logs and X-Ray (a NAT gateway
+   * or VPC endpoints). App context:
    * `-c workloadNetwork='{"vpcId":"vpc-...","subnets":[{"id":"subnet-...","availabilityZone":"..."}]}'`.
    * @default - Lambda's own network: only internet-facing API servers are reachable
    */
@@ -169,6 +171,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   /** Where every alarm goes (the dead-letter queues, the Standard state machines' failed executions): subscribe to it. */
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: AlarmTopic;
+  /** Steps of rolling-upgrade, remediate and delete-cluster that keep failing (they step again rather than fail). */
+  public readonly stepFailureAlarms: StepFailureAlarms;
   public readonly workloadNetwork: WorkloadNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
@@ -185,9 +189,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
     const tableName = { TABLE_NAME: this.objectTable.table.tableName };
     const installation = { [INSTALLATION_ENV.id]: this.installationId };
-    const maxReplicas = props.maxMachineDeploymentReplicas ?? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS;
-    if (!Number.isSafeInteger(maxReplicas) || maxReplicas < 1) throw new Error(`maxMachineDeploymentReplicas must be a whole number of at least 1, not ${maxReplicas}`);
-    const replicasLimit = { MAX_MACHINE_DEPLOYMENT_REPLICAS: String(maxReplicas) };
+    // The functions refuse to start with a value parseReplicaLimit refuses: refuse it here, before a deploy.
+    const maxReplicas =
+      props.maxMachineDeploymentReplicas === undefined ? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS : parseReplicaLimit(String(props.maxMachineDeploymentReplicas), 'maxMachineDeploymentReplicas');
+    const replicasLimit = { [MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV]: String(maxReplicas) };
     const make = (name: HandlerName, environment: Record<string, string>) => {
       const spec = HANDLERS[name];
       return new HandlerFunction(this, `${name}-handler`, {
@@ -233,12 +238,13 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       grantTerminateInstances(t.role, this.installationId);
     }
     // The kubeadm bootstrap (functions/bootstrap): provision makes the certificates and bootstrap secrets and
-    // registers control-plane targets; every reconciling step reads the CA, deletes what bootstrap data is left
-    // and deregisters a control-plane target before its instance goes.
+    // registers control-plane targets; every reconciling step reads the CA (certificates only), deletes what
+    // bootstrap data is left and deregisters a control-plane target before its instance goes.
     this.secrets.grantManage(tasks.provision.role);
     grantTargetRegistration(tasks.provision.role, ['elasticloadbalancing:RegisterTargets'], this.installationId);
     for (const t of reconciling) {
-      this.secrets.grantReadAndDelete(t.role);
+      this.secrets.grantReadCertificates(t.role);
+      this.secrets.grantDelete(t.role);
       grantTargetRegistration(t.role, ['elasticloadbalancing:DeregisterTargets'], this.installationId);
     }
     // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
@@ -262,9 +268,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const http = make('http', { ...tableName, ...replicasLimit });
     this.objectTable.grantStore(http.role);
     // GET .../clusters/{name}/kubeconfig has a function of its own, the only one of the API that signs with a cluster
-    // CA: it reads the Cluster and the certificates, nothing else.
+    // CA: it reads the Cluster (GetItem) and the certificates, nothing else.
     const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });
-    this.objectTable.grantStoreRead(kubeconfig.role);
+    this.objectTable.grantGetItem(kubeconfig.role);
     this.secrets.grantReadCertificates(kubeconfig.role);
     this.httpApi = new HttpApi(this, 'Api', {
       handler: http.function,
@@ -295,6 +301,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
 
     this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
 
+    this.stepFailureAlarms = new StepFailureAlarms(this, 'StepFailures', {
+      logGroups: { rollout: tasks.rollout.logGroup, remediate: tasks.remediate.logGroup, teardown: tasks.teardown.logGroup },
+    });
     this.alarms = new AlarmTopic(this, 'Alarms');
     this.alarmTopic = this.alarms.topic;
     this.alarms.notify(
@@ -302,6 +311,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       this.sweepSchedule.deadLetterQueue.alarm,
       this.instanceEventsRule.deadLetterQueue.alarm,
       ...Object.values(this.workflows.failedExecutionsAlarms),
+      ...Object.values(this.stepFailureAlarms.alarms),
     );
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });

@@ -35,25 +35,39 @@ export function toProxyResult(res: HttpResponse): APIGatewayProxyResult {
   return { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: false };
 }
 
-/** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
-export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
-  let resolved: RouterDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+/**
+ * A proxy handler of the API (this function's and the kubeconfig function's) over dependencies given (tests), or
+ * built on first use and kept for the container. A build that throws is a misconfigured function: said in the log
+ * (as `{name} cannot start`), answered with a Status 500 rather than API Gateway's bare 502, and tried again at the
+ * next request.
+ */
+export function proxyHandler<D extends object>(
+  deps: D | (() => D),
+  options: { logger: Logger; name: string },
+  serve: (event: APIGatewayProxyEvent, deps: D) => Promise<APIGatewayProxyResult>,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  let resolved: D | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event) => {
     try {
-      resolved ??= (deps as () => RouterDeps)();
+      resolved ??= (deps as () => D)();
     } catch (err) {
-      // A misconfigured function: say so in the log, and answer with a Status rather than API Gateway's 502.
-      logger.error('the HTTP handler cannot start', err as Error);
+      options.logger.error(`${options.name} cannot start`, err as Error);
       return toProxyResult(statusResponse(new ApiError('InternalError', 'the API is misconfigured; see its log').status));
     }
-    return toProxyResult(await handleRequest(toHttpRequest(event), resolved));
+    return serve(event, resolved);
   };
+}
+
+/** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
+export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
+  return proxyHandler(deps, { logger, name: 'the HTTP handler' }, async (event, resolved) => toProxyResult(await handleRequest(toHttpRequest(event), resolved)));
 }
 
 /**
  * The store on the table named by TABLE_NAME; region, credentials and endpoint come from the usual AWS variables.
  * This function never signs a kubeconfig: GET .../clusters/{name}/kubeconfig is routed to the kubeconfig function
- * (handlers/kubeconfig.ts), the only one that may read a cluster's CA; here the route has no signer and is a 404.
+ * (handlers/kubeconfig.ts), the only function of the API that may read a cluster's CA; here the route has no
+ * signer and is a 404.
  * MAX_MACHINE_DEPLOYMENT_REPLICAS (default 1000) caps the replicas a request may ask for; a value that is not
  * a whole number from 1 to 2147483647 stops the function from starting rather than lifting the cap.
  */

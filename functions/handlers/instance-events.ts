@@ -5,7 +5,9 @@
  *
  * The event carries no tags, so the cluster comes from the instance's clusterless.dev/cluster tag
  * (`{namespace}/{cluster}`, adapters/ec2/tags.ts) with one DescribeTags call, which needs no resource-level
- * permission and still answers for a terminated instance. Instances without the tag are not ours: ignored.
+ * permission and still answers for a terminated instance. The same call reads clusterless.dev/installation: an
+ * instance without it, or of another installation in the account (whose cluster may share a name with one of
+ * ours), is not ours and is ignored.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -15,6 +17,7 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dnsLabelError } from '../api/common.js';
 import { TagKeys } from '../adapters/ec2/tags.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import { INSTALLATION_ENV, checkInstallationId } from '../installation.js';
 import type { Workflows } from '../ports.js';
 
 const logger = new Logger();
@@ -45,22 +48,29 @@ export function parseClusterTag(value: string | undefined): ClusterRef | undefin
   return i > 0 && label(namespace) && label(clusterName) ? { namespace, clusterName } : undefined;
 }
 
-/** The cluster an instance belongs to, from its tag; undefined when it carries none (not ours). */
-export async function clusterOfInstance(ec2: EC2Client, instanceId: string): Promise<ClusterRef | undefined> {
+/**
+ * The cluster an instance of this installation belongs to, from its tags; undefined when it carries no cluster
+ * tag, or not this installation's tag (not ours).
+ */
+export async function clusterOfInstance(ec2: EC2Client, instanceId: string, installationId: string): Promise<ClusterRef | undefined> {
   const out = await ec2.send(
     new DescribeTagsCommand({
       Filters: [
         { Name: 'resource-id', Values: [instanceId] },
-        { Name: 'key', Values: [TagKeys.cluster] },
+        { Name: 'key', Values: [TagKeys.cluster, TagKeys.installation] },
       ],
     }),
   );
-  return parseClusterTag(out.Tags?.find((t) => t.Key === TagKeys.cluster)?.Value);
+  const tag = (key: string) => out.Tags?.find((t) => t.Key === key)?.Value;
+  if (tag(TagKeys.installation) !== installationId) return undefined;
+  return parseClusterTag(tag(TagKeys.cluster));
 }
 
 export interface InstanceEventsDeps {
   ec2: EC2Client;
   workflows: Workflows;
+  /** This installation (INSTALLATION_ID): instances of any other are ignored. */
+  installationId: string;
 }
 
 export interface InstanceEventResult {
@@ -76,7 +86,7 @@ export async function handleInstanceEvent(deps: InstanceEventsDeps, event: Insta
   const state = event.detail?.state;
   if (event['detail-type'] !== STATE_CHANGE_DETAIL_TYPE || typeof instanceId !== 'string' || typeof state !== 'string')
     throw new Error(`not an ${STATE_CHANGE_DETAIL_TYPE} event: ${JSON.stringify(event).slice(0, 300)}`);
-  const cluster = await clusterOfInstance(deps.ec2, instanceId);
+  const cluster = await clusterOfInstance(deps.ec2, instanceId, deps.installationId);
   if (!cluster) return { instanceId, state, started: false };
   await deps.workflows.start('reconcile-cluster', `instance-${randomUUID()}`, { namespace: cluster.namespace, clusterName: cluster.clusterName, trigger: 'instance-event' });
   return { instanceId, state, cluster, started: true };
@@ -89,7 +99,7 @@ export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => In
     if (context) logger.addContext(context);
     logger.appendKeys({ correlation_id: event.id });
     const result = await handleInstanceEvent(resolved, event);
-    logger.info(result.started ? 'reconcile started' : 'instance not managed by clusterless', { ...result });
+    logger.info(result.started ? 'reconcile started' : 'instance not managed by this installation', { ...result });
     if (result.started) {
       metrics.addMetric('ReconcilesStarted', MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
@@ -98,8 +108,14 @@ export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => In
   };
 }
 
+/**
+ * INSTALLATION_ID is required: without it no instance could be told to be ours. (Read here rather than through
+ * bootstrap-deps, whose Secrets Manager and Kubernetes clients this function's bundle has no use for.)
+ */
 export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps {
-  return { ec2: new EC2Client({}), workflows: reconcileWorkflowsFromEnv(env) };
+  const installationId = env[INSTALLATION_ENV.id];
+  if (!installationId) throw new Error(`${INSTALLATION_ENV.id} is not set: the function starts reconciles for the instances of its own installation only`);
+  return { ec2: new EC2Client({}), workflows: reconcileWorkflowsFromEnv(env), installationId: checkInstallationId(installationId) };
 }
 
 /** The Lambda entry point. */

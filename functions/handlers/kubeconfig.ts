@@ -1,13 +1,14 @@
 /**
- * GET .../namespaces/{namespace}/clusters/{name}/kubeconfig behind API Gateway: the only function that may read a
- * cluster's CA and sign an admin kubeconfig with it, so that `get kubeconfig` is a permission of its own (its own
- * route, its own role: the table read-only, the clusters' certificates) and never the resource API's. It serves
+ * GET .../namespaces/{namespace}/clusters/{name}/kubeconfig behind API Gateway: the only function of the API that may
+ * read a cluster's CA and sign an admin kubeconfig with it (the tasks and the sweep read the CAs too, to reach the
+ * workload clusters), so that `get kubeconfig` is a permission of its own (its own route, its own role: GetItem on
+ * the table, the clusters' certificates) and never the resource API's. It serves
  * that route alone, through the same router as every host (expirationSeconds included), and logs every kubeconfig
  * it issues as one audit line: who asked (API Gateway's caller identity), for which cluster, until when.
  */
 import { X509Certificate } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { parse } from 'yaml';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { GROUP, VERSION } from '../api/common.js';
@@ -15,7 +16,7 @@ import { ApiError, handleRequest, statusResponse, type RouterDeps } from '../api
 import { kubeconfigSources } from '../bootstrap/index.js';
 import type { Store } from '../ports.js';
 import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
-import { toHttpRequest, toProxyResult } from './http.js';
+import { proxyHandler, toHttpRequest, toProxyResult } from './http.js';
 
 const logger = new Logger({ serviceName: 'clusterless-kubeconfig' });
 
@@ -43,7 +44,11 @@ export interface KubeconfigHandlerDeps {
   audit?: (record: KubeconfigIssued) => void;
 }
 
-/** The client certificate's notAfter of a kubeconfig the bootstrap made. */
+/**
+ * The client certificate's notAfter of a kubeconfig the bootstrap made, read from the certificate itself. Note: the
+ * bootstrap (functions/bootstrap, kubeconfigSources) returns the text only; parsing it again costs a millisecond per
+ * download, and records what was really issued rather than what a second clock reading would compute.
+ */
 function notAfterOf(kubeconfig: string): string {
   const config = parse(kubeconfig) as { users?: { user?: { 'client-certificate-data'?: string } }[] };
   const data = config.users?.[0]?.user?.['client-certificate-data'];
@@ -55,14 +60,7 @@ const defaultAudit = (record: KubeconfigIssued) => logger.info('admin kubeconfig
 
 /** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
 export function createKubeconfigHandler(deps: KubeconfigHandlerDeps | (() => KubeconfigHandlerDeps)) {
-  let resolved: KubeconfigHandlerDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    try {
-      resolved ??= (deps as () => KubeconfigHandlerDeps)();
-    } catch (err) {
-      logger.error('the kubeconfig handler cannot start', err as Error);
-      return toProxyResult(statusResponse(new ApiError('InternalError', 'the API is misconfigured; see its log').status));
-    }
+  return proxyHandler(deps, { logger, name: 'the kubeconfig handler' }, async (event, resolved): Promise<APIGatewayProxyResult> => {
     const request = toHttpRequest(event);
     // API Gateway sends only the kubeconfig route here; anything else is refused without a read.
     if (!ROUTE.test(request.path)) return toProxyResult(statusResponse(new ApiError('NotFound', 'the server could not find the requested resource').status));
@@ -88,7 +86,7 @@ export function createKubeconfigHandler(deps: KubeconfigHandlerDeps | (() => Kub
       onInternalError: (err) => logger.error('kubeconfig request failed with an internal error', err as Error),
     };
     return toProxyResult(await handleRequest(request, routerDeps));
-  };
+  });
 }
 
 /**

@@ -8,8 +8,8 @@ import { Construct } from 'constructs';
 
 /**
  * The one SNS topic every alarm of the control plane sends to: subscribe your paging to it (an email, a chat
- * webhook, an incident tool). Encrypted with a key of its own (rotated) that CloudWatch may use, which AWS's own
- * SNS key does not allow; TLS only; and only this account's alarms may publish.
+ * webhook, an incident tool). Encrypted with a key of its own (rotated) that CloudWatch may use for this account's
+ * alarms only, which AWS's own SNS key does not allow; TLS only; and only this account's alarms may publish.
  */
 export class AlarmTopic extends Construct {
   public readonly topic: sns.Topic;
@@ -23,6 +23,13 @@ export class AlarmTopic extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const { partition, region, account } = Stack.of(this);
+    // Only for this account's alarms: without the source conditions, any account's alarm could have CloudWatch use
+    // the key (the confused deputy).
+    const ofThisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+    };
     // CloudWatch encrypts what it publishes to an encrypted topic with the topic's key.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -30,10 +37,10 @@ export class AlarmTopic extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+        conditions: ofThisAccountsAlarms,
       }),
     );
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'clusterless alarms', masterKey: this.key, enforceSSL: true });
-    const { partition, region, account } = Stack.of(this);
     // A topic policy replaces SNS's default one: CloudWatch is let in again, for this account's alarms only.
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -41,10 +48,7 @@ export class AlarmTopic extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
-        },
+        conditions: ofThisAccountsAlarms,
       }),
     );
     this.action = new actions.SnsAction(this.topic);

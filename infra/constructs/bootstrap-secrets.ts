@@ -34,6 +34,8 @@ export class BootstrapSecrets extends Construct {
   public readonly namePrefix: string;
   /** The ARN pattern of the secrets (Secrets Manager appends `-` and six random characters to the name). */
   public readonly secretArnPattern: string;
+  /** The machines' bootstrap secrets (`{prefix}{ns}/{cluster}/machines/{uid}`), with or without the suffix. */
+  private readonly machineSecretArns: string;
   private readonly installationId: string | undefined;
 
   constructor(scope: Construct, id: string, props: BootstrapSecretsProps = {}) {
@@ -41,6 +43,7 @@ export class BootstrapSecrets extends Construct {
     this.namePrefix = props.namePrefix ?? DEFAULT_SECRET_PREFIX;
     this.installationId = props.installationId;
     this.secretArnPattern = this.secretArn(`${this.namePrefix}*`);
+    this.machineSecretArns = this.secretArn(`${this.namePrefix}*/*/machines/*`);
     this.key = new kms.Key(this, 'Key', {
       description: `clusterless: encrypts the secrets under ${this.namePrefix} (bootstrap data, cluster CAs)`,
       enableKeyRotation: true,
@@ -69,10 +72,11 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
-   * Create, write, read, tag and delete secrets under the prefix, encrypted with this key only (CreateSecret must
-   * name the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN). The provision task: it makes the
-   * cluster's certificates and each machine's bootstrap secret (functions/bootstrap/kubeadm-bootstrapper.ts), and
-   * binds a bootstrap secret to its instance (the instance-arn tag) once the instance exists.
+   * What the provision task's bootstrap calls (functions/bootstrap/kubeadm-bootstrapper.ts prepare, bindToInstance,
+   * release; adapters/secrets/secrets-manager-store.ts): create secrets under the prefix, encrypted with this key
+   * only (CreateSecret must name the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN); read the
+   * clusters' certificates; write, bind (the instance-arn tag) and delete machines' bootstrap secrets. Nothing
+   * describes a secret or encrypts with the key directly, so neither is granted.
    */
   grantManage(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
@@ -83,9 +87,10 @@ export class BootstrapSecrets extends Construct {
     });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
-      resourceArns: [this.secretArnPattern],
+      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'],
+      resourceArns: [this.machineSecretArns],
     });
+    this.grantReadCertificates(grantee);
     // CreateSecret with Tags needs TagResource too. Only the clusterless keys, this installation's id, and an
     // instance ARN of this account and region: a node's secret can be bound to an instance of ours only.
     iam.Grant.addToPrincipal({
@@ -98,33 +103,36 @@ export class BootstrapSecrets extends Construct {
         StringLikeIfExists: { [`aws:RequestTag/${TagKeys.instanceArn}`]: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*` },
       },
     });
+    // Secrets Manager encrypts a value with a data key (GenerateDataKey) and decrypts it to read it back.
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
       resourceArns: [this.key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
     });
   }
 
   /**
-   * Read and delete secrets under the prefix, never create or write them: the reconciling tasks read a cluster's
-   * CA (to reach its API) and delete what is left of a machine's bootstrap, or a cluster's certificates at its end.
+   * Delete any secret under the prefix, read none: the reconciling tasks delete what is left of a machine's
+   * bootstrap (release) and a cluster's certificates at its end (releaseCluster). Their reads are
+   * grantReadCertificates: the CA, to reach a workload API.
    */
-  grantReadAndDelete(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-      resourceArns: [this.secretArnPattern],
-    });
-    this.grantDecrypt(grantee);
+  grantDelete(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['secretsmanager:DeleteSecret'], resourceArns: [this.secretArnPattern] });
   }
 
-  /** Read the clusters' certificates only (`{prefix}{ns}/{cluster}/certificates`): the API's admin kubeconfig route. */
+  /**
+   * Read the clusters' certificates only (`{prefix}{ns}/{cluster}/certificates`): the kubeconfig function, the sweep
+   * and every task (a workload API is reached through a kubeconfig signed with the CA). Note: the bare name too,
+   * not only the name with Secrets Manager's random suffix: a request for a secret that does not exist yet may be
+   * checked against a name without one, and the bootstrap reads the certificates before it makes them
+   * (ensureCertificates), so a read refused rather than not found would stop every first launch.
+   */
   grantReadCertificates(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [this.secretArn(`${this.namePrefix}*/*/certificates-??????`)],
+      resourceArns: [this.secretArn(`${this.namePrefix}*/*/certificates`), this.secretArn(`${this.namePrefix}*/*/certificates-??????`)],
     });
     this.grantDecrypt(grantee);
   }
@@ -141,7 +149,7 @@ export class BootstrapSecrets extends Construct {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
-      resourceArns: [this.secretArn(`${this.namePrefix}*/*/machines/*`)],
+      resourceArns: [this.machineSecretArns],
       // aws:ResourceTag rather than secretsmanager:ResourceTag: Secrets Manager honours both, the global key is the documented one.
       conditions: { StringEquals: { [`aws:ResourceTag/${TagKeys.instanceArn}`]: '${ec2:SourceInstanceARN}' } },
     });

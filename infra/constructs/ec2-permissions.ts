@@ -51,8 +51,8 @@ export interface LaunchPermissionsOptions {
  * RunInstances as the provider makes it (adapters/ec2/ec2-machine-provider.ts): the instance and its volumes
  * only with the installation, cluster and machine-uid tags in the request, the instance only with IMDSv2
  * required; tags only as part of that launch; subnets and security groups of the installation only; the other
- * resources a launch touches (network interface, image and its snapshot, key pair, a spot request); and
- * iam:PassRole of the node roles only.
+ * resources a launch touches (network interface, image and its snapshot, key pair, a spot request); EC2 Spot's
+ * service-linked role; and iam:PassRole of the node roles only.
  */
 export function grantLaunchInstances(grantee: iam.IGrantable, options: LaunchPermissionsOptions): void {
   const installation = { [`aws:RequestTag/${TagKeys.installation}`]: options.installationId };
@@ -95,6 +95,15 @@ export function grantLaunchInstances(grantee: iam.IGrantable, options: LaunchPer
     actions: ['ec2:CreateTags'],
     resourceArns: [ec2Arn('instance'), ec2Arn('volume')],
     conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances', ...installation } },
+  });
+  // An account's first Spot launch makes EC2 Spot's service-linked role, and RunInstances fails without the right
+  // to (cluster-api-provider-aws cmd/clusterawsadm/cloudformation/bootstrap/cluster_api_controller.go grants the
+  // same): that role only, and only for that service.
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['iam:CreateServiceLinkedRole'],
+    resourceArns: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`],
+    conditions: { StringEquals: { 'iam:AWSServiceName': 'spot.amazonaws.com' } },
   });
   if (options.nodeRoles.length === 0) throw new Error('grantLaunchInstances: no node role to pass');
   iam.Grant.addToPrincipal({

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import type { LogEncryption } from './log-encryption.js';
@@ -51,10 +52,12 @@ export interface HandlerFunctionProps {
 export class HandlerFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly role: iam.Role;
+  /** The function's own log group (what its log lines are filtered from, e.g. StepFailureAlarms). */
+  public readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    const logGroup = props.logs.newLogGroup(this, 'Logs');
+    const logGroup = (this.logGroup = props.logs.newLogGroup(this, 'Logs'));
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: props.description.slice(0, 1000),

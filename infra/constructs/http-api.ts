@@ -44,6 +44,8 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /** Grants of every namespace. */
 const ALL = '*';
 
+const unchangeable = (grantee: iam.IGrantable) => new Error(`${grantee.grantPrincipal}: its policy cannot be changed, so the API cannot be granted to it`);
+
 interface GivenGrant {
   namespace: string;
   deniesStatus: boolean;
@@ -179,7 +181,7 @@ export class HttpApi extends Construct {
       grant.namespaces.map((namespace) => ({ namespace, deniesStatus: write && !grant.status, allowsStatus: grant.status === true, kubeconfig: grant.kubeconfig === true })),
     );
     const base = (ns: string) => `${API_ROOT}/namespaces/${ns}`;
-    const allow = (methods: string[], paths: string[]) => iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: methods.flatMap((m) => paths.map((p) => this.invokeArn(m, p))) });
+    const allow = (methods: string[], paths: string[]) => this.allow(grantee, methods, paths);
     this.grantDiscovery(grantee);
     const everything = grant.namespaces.map((ns) => `${base(ns)}/*`);
     allow(['GET'], everything);
@@ -196,12 +198,22 @@ export class HttpApi extends Construct {
   grantAllNamespacesRead(grantee: iam.IGrantable, options: { kubeconfig?: boolean } = {}): void {
     this.remember(grantee, [{ namespace: ALL, deniesStatus: false, allowsStatus: false, kubeconfig: options.kubeconfig === true }]);
     this.grantDiscovery(grantee);
-    iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [this.invokeArn('GET', `${API_ROOT}/*`)] });
+    this.allow(grantee, ['GET'], [`${API_ROOT}/*`]);
     if (!options.kubeconfig) this.deny(grantee, ['GET'], [`${API_ROOT}/namespaces/*/*/*/kubeconfig`]);
   }
 
   private grantDiscovery(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: DISCOVERY_PATHS.map((p) => this.invokeArn('GET', p)) });
+    this.allow(grantee, ['GET'], DISCOVERY_PATHS);
+  }
+
+  /**
+   * Adds an Allow to the principal's own policy. A principal whose policy cannot be changed (a service, an account,
+   * an ARN) would otherwise be granted nothing without a word (iam.Grant.addToPrincipal only reports it), and the
+   * caller would learn it from a 403: refuse at synth, as for a Deny.
+   */
+  private allow(grantee: iam.IGrantable, methods: string[], paths: string[]): void {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: methods.flatMap((m) => paths.map((p) => this.invokeArn(m, p))) });
+    if (!grant.success) throw unchangeable(grantee);
   }
 
   private deny(grantee: iam.IGrantable, methods: string[], paths: string[]): void {
@@ -210,7 +222,7 @@ export class HttpApi extends Construct {
       actions: ['execute-api:Invoke'],
       resources: methods.flatMap((m) => paths.map((p) => this.invokeArn(m, p))),
     });
-    if (!grantee.grantPrincipal.addToPrincipalPolicy(statement).statementAdded) throw new Error(`${grantee.grantPrincipal}: its policy cannot be changed, so the API cannot be granted to it`);
+    if (!grantee.grantPrincipal.addToPrincipalPolicy(statement).statementAdded) throw unchangeable(grantee);
   }
 
   /** Refuses a grant whose Deny would cancel what another grant of the same principal allows (or the reverse). */

@@ -85,6 +85,12 @@ export class ObjectTable extends Construct {
     this.grantKey(grantee, [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS]);
   }
 
+  /** Single-item reads of the table only, no query and no index: the kubeconfig function reads one Cluster. */
+  grantGetItem(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.table.tableArn] });
+    this.grantKey(grantee, KEY_READ_ACTIONS);
+  }
+
   /** Reads only (the sweep lists the fleet). */
   grantStoreRead(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: STORE_READ_ACTIONS, resourceArns: this.storeArns });

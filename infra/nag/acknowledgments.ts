@@ -84,19 +84,27 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   const prefix = `clusterless/${JSON.stringify(stack.resolve(stack.installationId))}/`;
   const secrets = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
   const secretsReason =
-    'Bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets; TagResource allows the clusterless tag keys only (aws:TagKeys), this installation\'s id and instance ARNs of this account.';
+    'CreateSecret and TagResource only: bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets; TagResource allows the clusterless tag keys only (aws:TagKeys), this installation\'s id and instance ARNs of this account.';
   acknowledge(provision, secrets, secretsReason);
-  const readDelete =
-    'GetSecretValue and DeleteSecret only: the reconciling steps read a cluster CA (to reach its API) and delete what is left of a machine\'s bootstrap secret; both are made at run time under the installation prefix clusterless/<installation id>/, and the key policy refuses other secrets.';
-  for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, readDelete);
-  const certificates = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/certificates-??????]`;
-  const certificatesReason = "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern)";
-  acknowledge(stack.functions.kubeconfig.role, certificates, `${certificatesReason}: the kubeconfig route signs an admin certificate with the cluster CA.`);
   acknowledge(
-    stack.functions.sweep.role,
-    certificates,
-    `${certificatesReason}: the sweep lists the nodes of clusters with a MachineHealthCheck through a short-lived kubeconfig signed with the cluster CA.`,
+    provision,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*/*/machines/*]`,
+    "PutSecretValue and DeleteSecret of machines' bootstrap secrets only (made at run time, one per machine, so named by pattern; never the clusters' certificates): the provision step writes a machine's bootstrap data and deletes it when the launch fails.",
   );
+  const deleteReason =
+    'DeleteSecret only: the reconciling steps delete what is left of a machine\'s bootstrap secret and a cluster\'s certificates at its end; both are made at run time under the installation prefix clusterless/<installation id>/.';
+  for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, deleteReason);
+  const certificatesReason =
+    "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern; the bare name as well as the name with Secrets Manager's suffix, as they are read before they exist)";
+  const certificateReaders: [HandlerName, string][] = [
+    ['kubeconfig', 'the kubeconfig route signs an admin certificate with the cluster CA'],
+    ['sweep', 'the sweep lists the nodes of clusters with a MachineHealthCheck through a short-lived kubeconfig signed with the cluster CA'],
+    ['provision', 'the provision step makes a cluster\'s certificates once and reads them for every machine after'],
+    ...(['reconcile', 'rollout', 'remediate', 'teardown'] as const).map((n): [HandlerName, string] => [n, 'the reconciling steps reach the workload API through a short-lived kubeconfig signed with the cluster CA']),
+  ];
+  for (const [name, why] of certificateReaders)
+    for (const pattern of ['*/*/certificates', '*/*/certificates-??????'])
+      acknowledge(stack.functions[name].role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${pattern}]`, `${certificatesReason}: ${why}.`);
   const targetGroups = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]';
   const targetReason =
     'Target groups are the user\'s, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying this installation\'s clusterless.dev/installation tag and a clusterless.dev/cluster tag (aws:ResourceTag conditions).';

@@ -184,3 +184,13 @@ describe('grants that would contradict each other', () => {
     expect(() => controlPlaneStack({}, (s) => s.httpApi.grantNamespaces(new iam.Role(s, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }), { namespaces: [name], access: 'read' }))).toThrow(/namespace/);
   });
 });
+
+// Grants that need no Deny: their Allows must not go nowhere without a word (the caller would meet a 403).
+describe('a principal whose policy cannot be changed', () => {
+  it.each([
+    ['every namespace with kubeconfigs, to an ARN', (s: ControlPlaneStack) => s.httpApi.grantAllNamespacesRead(new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/made-elsewhere`), { kubeconfig: true })],
+    ['reads, status and kubeconfigs of a namespace, to an account', (s: ControlPlaneStack) => s.httpApi.grantNamespaces(new iam.AccountPrincipal(ACCOUNT), { namespaces: ['team-a'], access: 'read', status: true, kubeconfig: true })],
+  ])('is refused at synth: %s', (_name, grant) => {
+    expect(() => controlPlaneStack({}, grant)).toThrow(/its policy cannot be changed/);
+  });
+});

@@ -1,18 +1,21 @@
 /**
  * Who may do what with the bootstrap secrets, evaluated as AWS evaluates the synthesized policies: a node reads
  * (and deletes) only the secret bound to its own instance, never the certificates; the provision task creates and
- * tags secrets only under this installation's prefix and only with the clusterless tag keys.
+ * tags secrets only under this installation's prefix and only with the clusterless tag keys; every request the
+ * bootstrap code sends (captured on moto_server, test/infra/secret-requests.ts) is allowed to the function that
+ * sends it, and the functions read nothing but what their code reads.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { TagKeys } from '../../functions/adapters/ec2/tags.js';
 import { secretNames } from '../../functions/bootstrap/names.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { BootstrapSecrets } from '../../infra/constructs/bootstrap-secrets.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
 import { STACK_UUID, arns, decide, identityPolicyOf, resolve, type PolicyDocument } from './iam-eval.js';
+import { captureSecretRequests, type SecretCaller, type SecretRequest } from './secret-requests.js';
 import { controlPlaneTemplate, logicalId, type Resources } from './support.js';
 
 let app: ClusterlessApp;
@@ -77,17 +80,9 @@ describe('a node (NodeRoles, grantFetchBootstrapData)', () => {
 });
 
 describe('tagging secrets (provision)', () => {
-  const keyArn = () => resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] }, resources) as string;
   const tagContext = (tags: Record<string, string>) => ({
     'aws:TagKeys': Object.keys(tags),
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
-  });
-
-  it('creates a bootstrap secret with the installation tag, as the provision code does (CreateSecret and TagResource)', async () => {
-    const tags = tagContext({ [TagKeys.installation]: STACK_UUID });
-    const create = { action: 'secretsmanager:CreateSecret', resource: arns.secret(MACHINE), context: { ...tags, 'secretsmanager:KmsKeyArn': keyArn() } };
-    expect(await decide(policyOf('provision'), create)).toBe('Allowed');
-    expect(await decide(policyOf('provision'), { action: 'secretsmanager:TagResource', resource: arns.secret(MACHINE), context: tags })).toBe('Allowed');
   });
 
   it('binds a bootstrap secret to its instance once the instance exists (TagResource of the instance-arn tag)', async () => {
@@ -110,4 +105,58 @@ describe('tagging secrets (provision)', () => {
     const bind = { action: 'secretsmanager:TagResource', resource: arns.secret(MACHINE), context: tagContext({ [TagKeys.instanceArn]: INSTANCE }) };
     expect(await decide(policyOf(name), bind)).not.toBe('Allowed');
   });
+});
+
+describe('every request the bootstrap code sends (captured from a run on moto_server)', () => {
+  let requests: Record<SecretCaller, SecretRequest[]>;
+  const keyArn = () => resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] }, resources) as string;
+  const ROLES: Record<SecretCaller, HandlerName[]> = {
+    provision: ['provision'],
+    reconciling: ['reconcile', 'rollout', 'remediate', 'teardown'],
+    kubeconfig: ['kubeconfig'],
+    sweep: ['sweep'],
+  };
+  /** A secret named with Secrets Manager's random suffix (it exists), and without (it does not yet). */
+  const bothArns = (name: string) => [arns.secret(name), arns.secret(name).replace(/-AbCdEf$/, '')];
+
+  beforeAll(async () => {
+    requests = await captureSecretRequests({ motoEndpoint: inject('motoEndpoint'), installationId: STACK_UUID, kmsKeyArn: keyArn(), instanceArnPrefix: arns.instance('') });
+  });
+
+  /** The IAM requests one SDK request makes: itself, and TagResource for a CreateSecret with Tags. */
+  const iamRequestsOf = (r: SecretRequest) => {
+    const tags = Object.keys(r.tags).length ? { 'aws:TagKeys': Object.keys(r.tags), ...Object.fromEntries(Object.entries(r.tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])) } : {};
+    const own = { action: r.action, context: { ...tags, ...(r.kmsKeyId ? { 'secretsmanager:KmsKeyArn': r.kmsKeyId } : {}) } };
+    return r.action === 'secretsmanager:CreateSecret' && Object.keys(r.tags).length ? [own, { action: 'secretsmanager:TagResource', context: tags }] : [own];
+  };
+
+  it('were made: secrets created with tags, bound, read, deleted, by each function', () => {
+    const actions = (caller: SecretCaller) => [...new Set(requests[caller].map((r) => r.action))].sort();
+    expect(actions('provision')).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']);
+    const created = requests.provision.filter((r) => r.action === 'secretsmanager:CreateSecret' && Object.keys(r.tags).length > 0).map((r) => r.name);
+    expect(created.some((n) => n.endsWith('/certificates'))).toBe(true);
+    expect(created.some((n) => n.includes('/machines/'))).toBe(true);
+    expect(actions('reconciling')).toEqual(['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']);
+    expect(actions('kubeconfig')).toEqual(['secretsmanager:GetSecretValue']);
+    expect(actions('sweep')).toEqual(['secretsmanager:GetSecretValue']);
+  });
+
+  it.each(Object.entries(ROLES).flatMap(([caller, names]) => names.map((name) => [name, caller as SecretCaller] as const)))(
+    '%s may send every request of the %s code: its action, tags and key, named with or without the suffix',
+    async (name, caller) => {
+      const refused: string[] = [];
+      for (const r of requests[caller])
+        for (const request of iamRequestsOf(r))
+          for (const resource of bothArns(r.name))
+            if ((await decide(policyOf(name), { ...request, resource })) !== 'Allowed') refused.push(`${request.action} ${resource} ${JSON.stringify(request.context)}`);
+      expect(refused).toEqual([]);
+    },
+  );
+
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])(
+    "%s reads no machine's bootstrap secret (its code reads the clusters' certificates only)",
+    async (name) => {
+      for (const resource of bothArns(MACHINE)) expect(await decide(policyOf(name), { action: 'secretsmanager:GetSecretValue', resource }), resource).not.toBe('Allowed');
+    },
+  );
 });

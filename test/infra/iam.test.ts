@@ -6,7 +6,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
-import { STACK_UUID, resolve } from './iam-eval.js';
+import { STACK_UUID, arns, decide, identityPolicyOf, resolve } from './iam-eval.js';
 import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole, type Resources } from './support.js';
 
 let app: ClusterlessApp;
@@ -62,6 +62,16 @@ describe('RunInstances (provision)', () => {
     const tagging = allowing('provision', 'ec2:CreateTags');
     expect(tagging).toHaveLength(1);
     expect(deployedCondition(tagging[0]!)).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances', ...INSTALLATION } });
+  });
+
+  it("may create EC2 Spot's service-linked role, which an account's first Spot launch makes, and no other role", async () => {
+    const policy = identityPolicyOf(template, logicalId(app.controlPlane, app.controlPlane.functions.provision.role));
+    const spot = arns.role('aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot');
+    const create = (resource: string, service: string) => decide(policy, { action: 'iam:CreateServiceLinkedRole', resource, context: { 'iam:AWSServiceName': service } });
+    expect(await create(spot, 'spot.amazonaws.com')).toBe('Allowed');
+    expect(await create(spot, 'spotfleet.amazonaws.com')).not.toBe('Allowed');
+    expect(await create(arns.role('aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing'), 'elasticloadbalancing.amazonaws.com')).not.toBe('Allowed');
+    expect(await create(arns.role('aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling'), 'autoscaling.amazonaws.com')).not.toBe('Allowed');
   });
 
   it('passes only the node roles, and only to EC2', () => {
@@ -152,7 +162,7 @@ describe('each function gets only what its code calls', () => {
 
   // The kubeadm bootstrap: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
   it.each([
-    ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']],
+    ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']],
     ['reconcile', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['rollout', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['remediate', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
@@ -167,18 +177,32 @@ describe('each function gets only what its code calls', () => {
     expect([...new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')))].sort()).toEqual(expected);
   });
 
-  it("only provision may create or write secrets; the reconciling steps read and delete them under this installation's prefix", () => {
+  it("only provision may create or write secrets; the reconciling steps delete them under this installation's prefix", () => {
     for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[]) {
-      const secrets = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-      expect(secrets, name).toHaveLength(1);
-      expect(deployed(secrets[0]!), name).toContain(`${SECRETS}*`);
+      const deletes = allowing(name, 'secretsmanager:DeleteSecret');
+      expect(deletes, name).toHaveLength(1);
+      expect(deployed(deletes[0]!), name).toContain(`${SECRETS}*`);
     }
   });
 
-  it.each(['kubeconfig', 'sweep'] as HandlerName[])("%s may read the clusters' certificates only, not machines' bootstrap secrets", (name) => {
-    const read = allowing(name, 'secretsmanager:GetSecretValue');
-    expect(read).toHaveLength(1);
-    expect(deployed(read[0]!)).toContain(`${SECRETS}*/*/certificates-??????`);
+  it.each(['kubeconfig', 'sweep', 'provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])(
+    "%s may read the clusters' certificates only, not machines' bootstrap secrets",
+    (name) => {
+      const read = allowing(name, 'secretsmanager:GetSecretValue');
+      expect(read).toHaveLength(1);
+      expect(JSON.parse(deployed(read[0]!))).toEqual([
+        expect.stringMatching(new RegExp(`${SECRETS}\\*/\\*/certificates$`)),
+        expect.stringMatching(new RegExp(`${SECRETS}\\*/\\*/certificates-\\?{6}$`)),
+      ]);
+    },
+  );
+
+  it('no function describes a secret or encrypts with the secrets key directly (no code does)', () => {
+    const secretsKey = logicalId(app.controlPlane, app.controlPlane.secrets.key);
+    for (const name of Object.keys(app.controlPlane.functions) as HandlerName[]) {
+      expect(allowing(name, 'secretsmanager:DescribeSecret'), name).toEqual([]);
+      expect(allowing(name, 'kms:Encrypt').filter((s) => JSON.stringify(s.Resource).includes(secretsKey)), name).toEqual([]);
+    }
   });
 
   it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {

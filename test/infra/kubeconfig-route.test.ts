@@ -1,7 +1,8 @@
 /**
  * `get kubeconfig` is a permission of its own and never the resource API's: its route goes to the kubeconfig
- * function, the only one that may read the clusters' certificates (and only them), while the http function gets
- * no Secrets Manager access and no use of the secrets key at all.
+ * function, the only function of the API that may read the clusters' certificates (and only them; the tasks and the
+ * sweep read them too, to reach the workload clusters), while the http function gets no Secrets Manager access and
+ * no use of the secrets key at all.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -68,9 +69,15 @@ describe('the kubeconfig function', () => {
     expect(await decide(policy(), { action: 'secretsmanager:GetSecretValue', resource: arns.secret(secretNames('clusterless/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee/').certificates('team-k', 'prod')) })).not.toBe('Allowed');
   });
 
-  it('may only read: certificates, the table (GetItem, Query) and its key through DynamoDB, the secrets key through Secrets Manager', () => {
+  it('may only read: certificates, single items of the table (GetItem: its code reads one Cluster) and its key through DynamoDB, the secrets key through Secrets Manager', () => {
     const actions = [...new Set(policy().Statement.flatMap((s) => [s['Action']].flat() as string[]))].filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort();
-    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt', 'kms:DescribeKey', 'secretsmanager:GetSecretValue']);
+    expect(actions).toEqual(['dynamodb:GetItem', 'kms:Decrypt', 'kms:DescribeKey', 'secretsmanager:GetSecretValue']);
+  });
+
+  it('gets items of the table, and queries neither the table nor its kind index', async () => {
+    const table = resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.objectTable.table), 'Arn'] }, resources) as string;
+    expect(await decide(policy(), { action: 'dynamodb:GetItem', resource: table })).toBe('Allowed');
+    for (const resource of [table, `${table}/index/kind-index`]) expect(await decide(policy(), { action: 'dynamodb:Query', resource }), resource).not.toBe('Allowed');
   });
 
   it('is told the table, the secrets key and prefix, and the installation', () => {

@@ -139,7 +139,12 @@ describe('the replicas limit of a MachineDeployment (maxMachineDeploymentReplica
       expect(variablesOf(t, stack, name)['MAX_MACHINE_DEPLOYMENT_REPLICAS'], name).toBe(['http', 'fleet-resource'].includes(name) ? '50' : undefined);
   });
 
-  it.each([0, -1, 2.5, Number.NaN])('refuses %s', (value) => {
+  it.each([0, -1, 2.5, Number.NaN, 2 ** 31, 1e21, Number.POSITIVE_INFINITY])('refuses %s at synth, as the functions would refuse to start with it', (value) => {
     expect(() => controlPlaneStack({ maxMachineDeploymentReplicas: value })).toThrow(/maxMachineDeploymentReplicas/);
+  });
+
+  it('takes the largest int32', () => {
+    const { stack, template: t } = controlPlaneStack({ maxMachineDeploymentReplicas: 2 ** 31 - 1 });
+    expect(variablesOf(t, stack, 'http')['MAX_MACHINE_DEPLOYMENT_REPLICAS']).toBe('2147483647');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * EC2 instance state-change events -> the cluster of the instance, found by its clusterless.dev/cluster tag
- * with DescribeTags on moto's EC2 -> one reconcile-cluster start for that cluster.
+ * with DescribeTags on moto's EC2 -> one reconcile-cluster start for that cluster, for instances of this
+ * installation only (clusterless.dev/installation, read in the same call).
  */
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -15,6 +16,7 @@ import {
   clusterOfInstance,
   createInstanceEventsHandler,
   handleInstanceEvent,
+  instanceEventsDepsFromEnvironment,
   parseClusterTag,
   type InstanceStateChangeEvent,
 } from '../../../functions/handlers/instance-events.js';
@@ -25,6 +27,8 @@ const ec2 = new EC2Client(emulatorClientConfig(inject('motoEndpoint')));
 let ami: string;
 const namespace = 'default';
 const clusterName = uniqueName('c').toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 50);
+const installationId = uniqueName('inst');
+const ANOTHER_INSTALLATION = uniqueName('other');
 
 afterAll(() => ec2.destroy());
 
@@ -66,23 +70,39 @@ function recordingWorkflows() {
   return { starts, workflows };
 }
 
-const ours = () => ({ [TagKeys.cluster]: clusterTagValue(namespace, clusterName), [TagKeys.machineUid]: 'uid-1', Name: 'm1' });
+const ours = (installation = installationId) => ({
+  [TagKeys.installation]: installation,
+  [TagKeys.cluster]: clusterTagValue(namespace, clusterName),
+  [TagKeys.machineUid]: 'uid-1',
+  Name: 'm1',
+});
+/** A cluster of the same name made by another installation in the account, and one tagged by hand without one. */
+const anotherInstallations = () => ours(ANOTHER_INSTALLATION);
+const withoutInstallation = () => {
+  const { [TagKeys.installation]: _, ...tags } = ours();
+  return tags;
+};
 
 describe('clusterOfInstance', () => {
   it("reads the cluster from the instance's tag", async () => {
     const id = await launch(ours());
-    expect(await clusterOfInstance(ec2, id)).toEqual({ namespace, clusterName });
+    expect(await clusterOfInstance(ec2, id, installationId)).toEqual({ namespace, clusterName });
   });
 
   it('finds nothing for an instance clusterless did not launch', async () => {
     const id = await launch({ Name: 'someone-else' });
-    expect(await clusterOfInstance(ec2, id)).toBeUndefined();
+    expect(await clusterOfInstance(ec2, id, installationId)).toBeUndefined();
+  });
+
+  it('finds nothing for an instance of another installation, or with a cluster tag and no installation tag', async () => {
+    expect(await clusterOfInstance(ec2, await launch(anotherInstallations()), installationId)).toBeUndefined();
+    expect(await clusterOfInstance(ec2, await launch(withoutInstallation()), installationId)).toBeUndefined();
   });
 
   it('still answers for a terminated instance', async () => {
     const id = await launch(ours());
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    expect(await clusterOfInstance(ec2, id)).toEqual({ namespace, clusterName });
+    expect(await clusterOfInstance(ec2, id, installationId)).toEqual({ namespace, clusterName });
   });
 });
 
@@ -90,7 +110,7 @@ describe('an instance state-change event', () => {
   it.each(['terminated', 'stopped', 'shutting-down', 'running'])('(%s) starts reconcile-cluster for the instance\'s cluster', async (state) => {
     const id = await launch(ours());
     const { starts, workflows } = recordingWorkflows();
-    const result = await handleInstanceEvent({ ec2, workflows }, event(id, state));
+    const result = await handleInstanceEvent({ ec2, workflows, installationId }, event(id, state));
     expect(result).toEqual({ instanceId: id, state, cluster: { namespace, clusterName }, started: true });
     expect(starts).toHaveLength(1);
     expect(starts[0]).toMatchObject({ workflow: 'reconcile-cluster', input: { namespace, clusterName, trigger: 'instance-event' } });
@@ -100,20 +120,44 @@ describe('an instance state-change event', () => {
   it('of an instance that is not ours starts nothing', async () => {
     const id = await launch({ Name: 'someone-else' });
     const { starts, workflows } = recordingWorkflows();
-    expect((await createInstanceEventsHandler({ ec2, workflows })(event(id, 'terminated'))).started).toBe(false);
+    expect((await createInstanceEventsHandler({ ec2, workflows, installationId })(event(id, 'terminated'))).started).toBe(false);
+    expect(starts).toEqual([]);
+  });
+
+  it.each([
+    ['of another installation', anotherInstallations],
+    ['tagged with a cluster but no installation', withoutInstallation],
+  ])('of an instance %s starts nothing, though its cluster has the name of one of ours', async (_name, tags) => {
+    const id = await launch(tags());
+    const { starts, workflows } = recordingWorkflows();
+    expect(await createInstanceEventsHandler({ ec2, workflows, installationId })(event(id, 'terminated'))).toEqual({ instanceId: id, state: 'terminated', started: false });
     expect(starts).toEqual([]);
   });
 
   it('that is not a state-change notification fails (and goes to the dead-letter queue after the retries)', async () => {
     const { workflows } = recordingWorkflows();
     const wrong = { ...event('i-0123456789abcdef0', 'running'), 'detail-type': 'AWS API Call via CloudTrail' } as unknown as InstanceStateChangeEvent;
-    await expect(handleInstanceEvent({ ec2, workflows }, wrong)).rejects.toThrow(/not an EC2 Instance State-change Notification event/);
+    await expect(handleInstanceEvent({ ec2, workflows, installationId }, wrong)).rejects.toThrow(/not an EC2 Instance State-change Notification event/);
   });
 
   it('fails when the reconcile cannot be started, so that it is retried', async () => {
     const id = await launch(ours());
     const workflows: Workflows = { start: async () => Promise.reject(new Error('ExecutionLimitExceeded')) };
-    await expect(handleInstanceEvent({ ec2, workflows }, event(id, 'terminated'))).rejects.toThrow('ExecutionLimitExceeded');
+    await expect(handleInstanceEvent({ ec2, workflows, installationId }, event(id, 'terminated'))).rejects.toThrow('ExecutionLimitExceeded');
+  });
+});
+
+describe('instanceEventsDepsFromEnvironment', () => {
+  const reconcile = { RECONCILE_CLUSTER_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:Clusterless-reconcile-cluster' };
+
+  it('is told its installation by INSTALLATION_ID', () => {
+    const deps = instanceEventsDepsFromEnvironment({ ...reconcile, INSTALLATION_ID: installationId });
+    expect(deps.installationId).toBe(installationId);
+    deps.ec2.destroy();
+  });
+
+  it.each([{}, { INSTALLATION_ID: 'not an id' }])('refuses to start without a valid INSTALLATION_ID: %j', (env) => {
+    expect(() => instanceEventsDepsFromEnvironment({ ...reconcile, ...env })).toThrow(/INSTALLATION_ID|installation id/);
   });
 });
 
