@@ -96,6 +96,11 @@ export interface ListPageOptions {
    * `maxBytes`; the first object of a page always fits. (A response must fit Lambda's 6 MB payload.)
    */
   budget?: { maxBytes: number; sizeOf(obj: ApiObject): number };
+  /**
+   * Told about every read of the backing store the page makes (one DynamoDB Query response, at most 1 MB), with
+   * every object that read returned, kept by the filter or not: what the page cost, not only what it holds.
+   */
+  onRead?(objects: readonly ApiObject[]): void;
 }
 
 export interface ListPage<T extends ApiObject = ApiObject> {

@@ -190,14 +190,21 @@ const statusSchemas: Record<string, JsonSchema> = {
   },
   DeleteOptions: {
     type: 'object',
+    description: 'Deletes always cascade: what the object owns is torn down with it. Any other key is refused (422).',
+    additionalProperties: false,
     properties: {
-      apiVersion: { type: 'string' },
+      apiVersion: { type: 'string', enum: ['v1', 'meta.k8s.io/v1'] },
       kind: { type: 'string', enum: ['DeleteOptions'] },
       preconditions: {
         type: 'object',
         description: 'The delete happens only if the object still has this uid and resourceVersion.',
+        additionalProperties: false,
         properties: { uid: { type: 'string' }, resourceVersion: { type: 'string' } },
       },
+      propagationPolicy: { type: 'string', enum: ['Background', 'Foreground'], description: 'Both cascade; Orphan is refused (422).' },
+      orphanDependents: { type: 'boolean', enum: [false], description: 'Deprecated by propagationPolicy (never send both); true is refused (422).' },
+      gracePeriodSeconds: { type: 'integer', description: 'Accepted and ignored: the object goes when its teardown ends.' },
+      dryRun: { type: 'array', items: { type: 'string' }, maxItems: 0, description: 'Dry runs are not supported yet: a non-empty list is refused (400) and nothing is deleted.' },
     },
   },
   MachineDeploymentRollback: {
@@ -305,7 +312,8 @@ const parameters = {
     name: 'pretty',
     in: 'query',
     required: false,
-    description: 'true: indented JSON. Writes take no query parameter but fieldManager, fieldValidation and pretty (any other is a 400), and dryRun is refused on every request.',
+    description:
+      'true: indented JSON. POST, PUT and PATCH take no query parameter but fieldManager, fieldValidation and pretty, and DELETE none but pretty (any other is a 400); dryRun is refused on every request, and in a DELETE body.',
     schema: { type: 'boolean' },
   },
 };
@@ -380,11 +388,15 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         summary: `Delete a ${K}: sets deletionTimestamp; the object goes when its teardown ends.`,
         tags,
         parameters: [p('pretty')],
-        requestBody: { required: false, content: content(ref('DeleteOptions'), [JSON_TYPE]) },
+        requestBody: { required: false, content: content(ref('DeleteOptions')) },
         responses: {
           '200': ok({ oneOf: [ref(K), ref('Status')] }, `The ${K} being deleted, or a Success Status when it is gone.`),
+          '400': r('BadRequest'),
           '404': r('NotFound'),
           '409': r('Conflict'),
+          '413': r('TooLarge'),
+          '415': r('UnsupportedMediaType'),
+          '422': r('Invalid'),
           '500': r('InternalError'),
         },
       },

@@ -13,7 +13,9 @@
  * |                      | object and claim                                                                 |
  * | listCluster          | Query of the cluster's partition, strongly consistent (objects and its lease),   |
  * |                      | one request per 1 MB page                                                        |
- * | list, listPage       | Query of the kind index, eventually consistent, one request per 1 MB page        |
+ * | list                 | Query of the kind index, eventually consistent, one request per 1 MB page        |
+ * | listPage             | the same, one request per read the page made (each at most 1 MB), for every      |
+ * |                      | object read: those the filter dropped and the one read past a full page too      |
  * | acquire/releaseLease | PutItem / DeleteItem lease                                                       |
  *
  * Not seen from here: DynamoDbStore's own re-reads after a lost race inside one call (rare; a lost race the
@@ -144,12 +146,16 @@ export class MeteredStore implements Store {
     return objects;
   }
 
-  /** Counted for the objects the page returns; those a filter dropped were read too, and are not seen here. */
+  /** One Query per read of the store, for everything it read; counted as it happens, so a page that fails is too. */
   async listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
-    const page = await this.inner.listPage<T>(kind, namespace, options);
-    const { readUnits: units, pages } = queryCost(page.items.map((o) => objectItemBytes(o)), false);
-    this.meter.recordDynamoDb('Query', 'kind-index', { readUnits: units }, pages);
-    return page;
+    return this.inner.listPage<T>(kind, namespace, {
+      ...options,
+      onRead: (objects) => {
+        options.onRead?.(objects);
+        const bytes = objects.reduce((sum, o) => sum + objectItemBytes(o), 0);
+        this.meter.recordDynamoDb('Query', 'kind-index', { readUnits: readUnits(bytes, false) }, 1);
+      },
+    });
   }
 
   async acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {

@@ -539,6 +539,39 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         expect(tiny.items.map((o) => o.metadata.name)).toEqual([0, 1, 2, 3, 4].map(padded));
       });
 
+      it('tells onRead what each read returned, kept or not; a filtered page asks for many objects per read', async () => {
+        // Prepare: 20 small objects, of which a filter keeps only the last.
+        const { store } = await setup();
+        await Promise.all(Array.from({ length: 20 }, (_, i) => store.create(machine(padded(i)))));
+        const reads: string[][] = [];
+        // Act
+        const page = await store.listPage('Machine', 'default', { limit: 1, filter: (o) => o.metadata.name === padded(19), onRead: (objects) => reads.push(objects.map((o) => o.metadata.name)) });
+        // Assess: one read of all 20 (not one read per limit + 1), and the page is the whole list.
+        expect(page.items.map((o) => o.metadata.name)).toEqual([padded(19)]);
+        expect(page.continue).toBeUndefined();
+        expect(reads).toEqual([Array.from({ length: 20 }, (_, i) => padded(i))]);
+      });
+
+      it('reads large objects in responses of about 1 MB, and an unfiltered page no further than one object past it', async () => {
+        // Prepare: 12 objects of 200 KB (2.4 MB: at least two reads).
+        const { store } = await setup();
+        const blob = 'x'.repeat(200 * 1024);
+        for (let i = 0; i < 12; i++)
+          await store.create(machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } }));
+        const bytes = (objects: readonly ApiObject[]) => objects.reduce((n, o) => n + Buffer.byteLength(JSON.stringify(o), 'utf8'), 0);
+        const small: number[] = [];
+        const scan: number[][] = [];
+        // Act
+        const page = await store.listPage('Machine', 'default', { limit: 2, onRead: (objects) => small.push(objects.length) });
+        await store.listPage('Machine', 'default', { limit: 1, filter: () => false, onRead: (objects) => scan.push([objects.length, bytes(objects)]) });
+        // Assess: the page of two read three objects; the scan read all twelve once, at most 1 MB and one object a read.
+        expect(page.items).toHaveLength(2);
+        expect(small.reduce((a, b) => a + b, 0)).toBe(3);
+        expect(scan.filter(([count]) => count! > 0).length).toBeGreaterThanOrEqual(2);
+        expect(scan.reduce((n, [count]) => n + count!, 0)).toBe(12);
+        for (const [, b] of scan) expect(b).toBeLessThanOrEqual(1024 * 1024 + 210 * 1024);
+      });
+
       it('resumes after its place even when that object is gone, and sees objects created after it', async () => {
         const { store } = await setup();
         await Promise.all([0, 2, 4, 6].map((i) => store.create(machine(padded(i)))));

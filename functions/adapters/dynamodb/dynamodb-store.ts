@@ -223,16 +223,22 @@ export class DynamoDbStore extends BaseStore {
     }
     // Index reads are eventually consistent on DynamoDB (GSIs allow no ConsistentRead), like a Kubernetes
     // list served from the watch cache; reconcilers read their cluster with listCluster, which is consistent.
-    const { items, more } = await this.queryPages(
-      {
-        IndexName: indexName,
-        KeyConditionExpression: condition,
-        ExpressionAttributeNames: condition.includes('#isk') ? { '#ipk': ipk, '#isk': isk } : { '#ipk': ipk },
-        ExpressionAttributeValues: values,
-      },
-      limit,
-    );
-    return { objects: items.map(parseObject), more };
+    const input: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: indexName,
+      KeyConditionExpression: condition,
+      ExpressionAttributeNames: condition.includes('#isk') ? { '#ipk': ipk, '#isk': isk } : { '#ipk': ipk },
+      ExpressionAttributeValues: values,
+    };
+    const want = Math.min(limit ?? Infinity, this.pageLimit ?? Infinity);
+    // One response (the caller decides whether to read on). Only a response that holds nothing and still has a
+    // LastEvaluatedKey is followed, so that an empty read always means the end.
+    let start: Item | undefined;
+    for (;;) {
+      const out = await this.query({ ...input, ...(Number.isFinite(want) ? { Limit: want } : {}), ...(start ? { ExclusiveStartKey: start } : {}) });
+      start = out.LastEvaluatedKey;
+      const items = out.Items ?? [];
+      if (items.length > 0 || !start) return { objects: items.map(parseObject), more: start !== undefined };
+    }
   }
 
   // --- leases -------------------------------------------------------------------------------------------
@@ -320,30 +326,20 @@ export class DynamoDbStore extends BaseStore {
     }
   }
 
+  /** Every item the query matches, following LastEvaluatedKey (pages of `pageLimit` items, or 1 MB). */
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    return (await this.queryPages(input, undefined)).items;
-  }
-
-  /** Query pages until `limit` items (all when undefined); `more` when the query had more to give. */
-  private async queryPages(input: Omit<QueryCommandInput, 'TableName'>, limit: number | undefined): Promise<{ items: Item[]; more: boolean }> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const want = limit === undefined ? this.pageLimit : Math.min(limit - items.length, this.pageLimit ?? Infinity);
-      const page = await this.send(() =>
-        this.client.send(
-          new QueryCommand({
-            ...input,
-            TableName: this.tableName,
-            ...(want ? { Limit: want } : {}),
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
+      const page = await this.query({ ...input, ...(this.pageLimit ? { Limit: this.pageLimit } : {}), ...(start ? { ExclusiveStartKey: start } : {}) });
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
-    } while (start && (limit === undefined || items.length < limit));
-    return { items, more: start !== undefined };
+    } while (start);
+    return items;
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>) {
+    return this.send(() => this.client.send(new QueryCommand({ ...input, TableName: this.tableName })));
   }
 
   private async send<T>(call: () => Promise<T>): Promise<T> {

@@ -31,10 +31,11 @@ export interface ListPosition {
   name: string;
 }
 
-/** A page of a kind's objects as an adapter reads it (see BaseStore.queryKindPage). */
+/** One read of a kind's objects by an adapter (see BaseStore.queryKindPage). */
 export interface KindPage {
+  /** In list order; empty only when nothing follows. */
   objects: ApiObject[];
-  /** False when no object follows the last one returned. */
+  /** False when no object follows the last one returned (true may still be followed by nothing). */
   more: boolean;
 }
 
@@ -43,6 +44,16 @@ export interface KindPage {
  * early (with a continue) rather than reading a whole table within one request.
  */
 export const MAX_SCANNED_PER_PAGE = 5000;
+
+/**
+ * The most reads of the store (DynamoDB Query responses, each at most 1 MB) one listPage makes: with large
+ * objects that a filter drops, the object cap alone would let a page read gigabytes. 16 MB is three times
+ * what a page can return (LIST_BYTE_BUDGET), and well within a Lambda's memory and time.
+ */
+export const MAX_READS_PER_PAGE = 16;
+
+/** How many objects a filtered page asks for per read at most: a filter may drop them all, so ask for many. */
+const FILTERED_READ_OBJECTS = 1000;
 
 /** Bumped when the token format changes: a token of another version is Expired (410), and clients start over. */
 const CONTINUE_VERSION = 1;
@@ -113,9 +124,23 @@ export interface BaseStoreOptions {
   maxRaceRetries?: number;
   /**
    * The most objects one listPage reads, kept by its filter or not, before it ends the page with a continue.
+   * A whole number, 1 or more.
    * @default MAX_SCANNED_PER_PAGE (5000)
    */
   maxScannedPerPage?: number;
+  /**
+   * The most reads of the store (queryKindPage calls) one listPage makes before it ends the page with a
+   * continue. A whole number, 1 or more.
+   * @default MAX_READS_PER_PAGE (16)
+   */
+  maxReadsPerPage?: number;
+}
+
+/** A positive whole-number option, or its default; anything else is a mistake of the host that sets it. */
+function countOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new StoreError(`${name} must be a whole number of 1 or more, not ${value}`);
+  return value;
 }
 
 export function namespaceOf(obj: ApiObject): string {
@@ -152,12 +177,14 @@ export abstract class BaseStore implements Store {
   protected readonly clock: Clock;
   private readonly maxRaceRetries: number;
   private readonly maxScannedPerPage: number;
+  private readonly maxReadsPerPage: number;
   private lastVersion = 0;
 
   constructor(options: BaseStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxRaceRetries = options.maxRaceRetries ?? 50;
-    this.maxScannedPerPage = options.maxScannedPerPage ?? MAX_SCANNED_PER_PAGE;
+    this.maxScannedPerPage = countOption('maxScannedPerPage', options.maxScannedPerPage, MAX_SCANNED_PER_PAGE);
+    this.maxReadsPerPage = countOption('maxReadsPerPage', options.maxReadsPerPage, MAX_READS_PER_PAGE);
   }
 
   // --- primitives the adapters fill in -------------------------------------------------------------------
@@ -173,8 +200,9 @@ export abstract class BaseStore implements Store {
   /** Every object of one cluster, any order. */
   protected abstract queryCluster(namespace: string, clusterName: string): Promise<ApiObject[]>;
   /**
-   * Objects of one kind, in one namespace or all, in (namespace, name) order, strictly after `after`: at most
-   * `limit` of them (all when undefined), and whether more may follow.
+   * One read of the objects of one kind, in one namespace or all, in (namespace, name) order, strictly after
+   * `after`: at most `limit` of them (all the read can hold when undefined) and at most what one DynamoDB Query
+   * response holds (1 MB), so that a caller never pays for more than it asked for; and whether more may follow.
    */
   protected abstract queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage>;
   /** Writes the lease if it is absent, expired at nowMs (expiresAtMs <= nowMs), or held by the same holder. */
@@ -273,26 +301,40 @@ export abstract class BaseStore implements Store {
   }
 
   async list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
-    const { objects } = await this.queryKindPage(kind, namespace, undefined, undefined);
-    return objects.sort(byPosition) as T[];
+    const objects: ApiObject[] = [];
+    let after: ListPosition | undefined;
+    for (;;) {
+      const read = await this.queryKindPage(kind, namespace, after, undefined);
+      objects.push(...read.objects);
+      const last = read.objects.at(-1);
+      if (!read.more || !last) return objects as T[];
+      after = { namespace: namespaceOf(last), name: last.metadata.name };
+    }
   }
 
   /**
-   * Reads pages of the adapter (one more object than the page needs, to know whether any follows) until the
-   * page is full, the byte budget is spent or maxScannedPerPage objects were read, filtering as it goes.
+   * Reads the adapter one response at a time and stops as soon as the page is full (one object past it is
+   * read, to know whether any follows), the byte budget is spent, maxScannedPerPage objects were read or
+   * maxReadsPerPage reads were made, filtering as it goes. Without a filter each read asks for what the page
+   * still needs; with one, for many more (a filter may drop them all), up to the scan cap.
    * The continue token is the place of the last object read, kept or not, so the next page never reads it again.
    */
   async listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
-    const { limit, filter, budget } = options;
+    const { limit, filter, budget, onRead } = options;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreError(`a list page needs a limit of 1 or more, not ${limit}`);
     let after = options.continue === undefined ? undefined : continuePosition(options.continue, kind, namespace);
     const items: ApiObject[] = [];
     const page = (): ListPage<T> => ({ items: items as T[], continue: continueToken(kind, namespace, after!) });
     let bytes = 0;
     let scanned = 0;
-    for (;;) {
-      const { objects, more } = await this.queryKindPage(kind, namespace, after, limit + 1);
-      for (const obj of objects.sort(byPosition)) {
+    for (let reads = 1; ; reads++) {
+      const stillWanted = limit - items.length + 1;
+      // One past the cap: an object there means the page stops with a continue rather than at the end.
+      const room = this.maxScannedPerPage - scanned + 1;
+      const want = Math.min(filter ? Math.max(stillWanted, FILTERED_READ_OBJECTS) : stillWanted, room);
+      const { objects, more } = await this.queryKindPage(kind, namespace, after, want);
+      onRead?.(objects);
+      for (const obj of objects) {
         // `obj` is there, so a page that stops here has more to come.
         if (items.length === limit || scanned >= this.maxScannedPerPage) return page();
         const keep = !filter || filter(obj);
@@ -305,7 +347,8 @@ export abstract class BaseStore implements Store {
         after = { namespace: namespaceOf(obj), name: obj.metadata.name };
         scanned++;
       }
-      if (!more) return { items: items as T[] };
+      if (!more || objects.length === 0) return { items: items as T[] };
+      if (reads >= this.maxReadsPerPage) return page();
     }
   }
 

@@ -82,8 +82,8 @@ export function parseJson(body: string): unknown {
 export function parseYaml(body: string): unknown {
   checkSize(body);
   if (body.trim() === '') throw badRequest('the request body is empty; send one object');
-  // The scan counts a `key: value` line one level deeper than the mapping it is in (the value could have
-  // been a collection), so it allows one level more; checkStructure then holds the exact limit.
+  // The scan counts a scalar after `key:` or `- ` as a level (it could have been a collection), so it allows
+  // one level more; checkStructure then holds the exact limit. (Odd text may still count more: see nesting.ts.)
   if (yamlMayNestDeeperThan(body, MAX_NESTING_DEPTH + 1)) throw tooDeep();
   // core schema: YAML 1.2 types only, so `on`, `yes` and dates stay strings as Kubernetes reads them.
   const docs = parseAllDocuments(body, { schema: 'core', uniqueKeys: true, prettyErrors: false });

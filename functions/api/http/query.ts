@@ -42,10 +42,13 @@ export interface QueryOptions {
   pretty: boolean;
 }
 
+/** The refusal of a dry run, asked in the query or in a DELETE's body (delete-options.ts). */
+export const dryRunRefused = () => badRequest('dry run is not supported yet: the request was not carried out; send it without dryRun');
+
 /** Checks the query of a request whose method the route allows; throws the Status to answer. */
 export function checkQuery(method: string, query: Readonly<Record<string, string | undefined>>): QueryOptions {
   const present = Object.keys(query).filter((k) => query[k] !== undefined);
-  if (present.includes('dryRun')) throw badRequest('dry run is not supported yet: the request was not carried out; send it without dryRun');
+  if (present.includes('dryRun')) throw dryRunRefused();
   const allowed = WRITE_PARAMETERS[method];
   if (allowed) {
     const unknown = present.filter((k) => !allowed.includes(k));
@@ -80,7 +83,7 @@ function fieldValidationCauses(value: string | undefined): FieldCause[] {
 }
 
 /** 422 about the options of a write, as Kubernetes words it: `CreateOptions.meta.k8s.io "" is invalid: ...`. */
-function invalidOptions(kind: string, causes: readonly FieldCause[]): ApiError {
+export function invalidOptions(kind: string, causes: readonly FieldCause[]): ApiError {
   const statusCauses = causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field }));
   const list = statusCauses.map((c) => `${c.field}: ${c.message}`).join(', ');
   return new ApiError('Invalid', `${kind}.meta.k8s.io "" is invalid: ${statusCauses.length > 1 ? `[${list}]` : list}`, {

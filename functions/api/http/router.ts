@@ -21,6 +21,7 @@ import { rollbackTarget } from './rollback.js';
 import { replicaLimitCauses, type ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkQuery } from './query.js';
+import { parseDeleteOptions } from './delete-options.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   ApiError,
@@ -493,18 +494,10 @@ async function patchStatus(key: Key, ctx: Ctx): Promise<ApiObject> {
   });
 }
 
-/** DELETE, with DeleteOptions.preconditions {uid, resourceVersion} when a body is sent. */
+/** DELETE, with a DeleteOptions body when one is sent (delete-options.ts says what it may hold). */
 async function remove(key: Key, ctx: Ctx): Promise<ApiObject | Status> {
   const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
-  const pre = body['preconditions'] ?? {};
-  if (!isPlainObject(pre)) throw badRequest('DeleteOptions.preconditions must be an object');
-  const options: { uid?: string; resourceVersion?: string } = {};
-  for (const f of ['uid', 'resourceVersion'] as const) {
-    const v = pre[f];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') throw badRequest(`DeleteOptions.preconditions.${f} must be a string`);
-    options[f] = v;
-  }
+  const options = parseDeleteOptions(body).preconditions;
   try {
     const r = await ctx.store.delete(kindName(key.def), key.namespace, key.name, options);
     return r.removed ? successStatus(key.def.plural, key.name, r.object.metadata.uid) : r.object;

@@ -47,6 +47,15 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject');
 }
 
+describe('DynamoDbStore options', () => {
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses a maxScannedPerPage or maxReadsPerPage of %s', (bad) => {
+    const client = new DynamoDBClient({});
+    expect(() => new DynamoDbStore({ client, tableName: 't', maxScannedPerPage: bad })).toThrow(/maxScannedPerPage must be a whole number of 1 or more/);
+    expect(() => new DynamoDbStore({ client, tableName: 't', maxReadsPerPage: bad })).toThrow(/maxReadsPerPage must be a whole number of 1 or more/);
+    client.destroy();
+  });
+});
+
 describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
   let emulator: { endpoint: string; stop: () => Promise<void> };
   let client: DynamoDBClient;
@@ -291,6 +300,90 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
       expect(await objectItems(tableName, 'm1')).toEqual([other]);
       const everywhere = [...(await b.listCluster('default', 'c1')), ...(otherCluster === 'c1' ? [] : await b.listCluster('default', otherCluster))];
       expect(everywhere).toEqual([other]);
+    });
+  });
+
+  describe('list pages: what one page reads', () => {
+    const padded = (i: number) => `m-${String(i).padStart(2, '0')}`;
+    const jsonBytes = (o: ApiObject) => Buffer.byteLength(JSON.stringify(o), 'utf8');
+    const MB = 1024 * 1024;
+
+    /** Every Query the client sends from now on: how many objects its response held, and their JSON's bytes. */
+    function recordQueries(c: DynamoDBClient): { objects: number; bytes: number }[] {
+      const reads: { objects: number; bytes: number }[] = [];
+      interceptCommands(c, async (call, send) => {
+        const res = (await send()) as { output: { Items?: Record<string, AttributeValue>[] } };
+        if (call.command === 'QueryCommand') {
+          const items = res.output.Items ?? [];
+          reads.push({ objects: items.length, bytes: items.reduce((n, i) => n + Buffer.byteLength(i.obj?.S ?? '', 'utf8'), 0) });
+        }
+        return res;
+      });
+      return reads;
+    }
+
+    const total = (reads: { objects: number; bytes: number }[]) => ({ queries: reads.length, objects: reads.reduce((n, r) => n + r.objects, 0), bytes: reads.reduce((n, r) => n + r.bytes, 0) });
+
+    /** Machines of about `kb` KB each, in cluster c1 of the default namespace. */
+    async function seed(store: DynamoDbStore, count: number, kb: number): Promise<void> {
+      const blob = 'x'.repeat(kb * 1024);
+      for (let i = 0; i < count; i++)
+        await store.create(machine(padded(i), 'c1', 'default', kb ? { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } } : {}));
+    }
+
+    it('a page of large objects reads what it returns and at most one more 1 MB response, not the whole kind', async () => {
+      // Prepare: 30 objects of 200 KB (6 MB); a page budget of 2 MB holds 10 of them.
+      const { a, aClient, b } = await twoWriters();
+      await seed(b, 30, 200);
+      const budget = { maxBytes: 2 * MB, sizeOf: jsonBytes };
+      // Act: every page, from the first.
+      const pages: { names: string[]; returned: number; read: ReturnType<typeof total> }[] = [];
+      let token: string | undefined;
+      do {
+        const reads = recordQueries(aClient);
+        const page = await a.listPage('Machine', 'default', { limit: 500, budget, ...(token ? { continue: token } : {}) });
+        pages.push({ names: page.items.map((o) => o.metadata.name), returned: page.items.reduce((n, o) => n + jsonBytes(o), 0), read: total(reads) });
+        token = page.continue;
+      } while (token && pages.length < 10);
+      // Assess: each page read what it returned plus at most one response (about 1 MB, dynalite adds the item
+      // that crosses it), in as many Queries as 1 MB responses it returned plus one.
+      expect(pages[0]!.names).toHaveLength(10);
+      for (const p of pages) {
+        expect(p.read.bytes).toBeLessThanOrEqual(p.returned + MB + 210 * 1024);
+        expect(p.read.objects).toBeLessThanOrEqual(p.names.length + 6);
+        expect(p.read.queries).toBeLessThanOrEqual(Math.ceil(p.returned / MB) + 1);
+      }
+      expect(pages.flatMap((p) => p.names)).toEqual(Array.from({ length: 30 }, (_, i) => padded(i)));
+    });
+
+    it('limit=1 with a filter that matches nothing reads many objects per Query, not one Query per object', async () => {
+      const { a, aClient, b } = await twoWriters();
+      await seed(b, 40, 0);
+      const reads = recordQueries(aClient);
+      const page = await a.listPage('Machine', 'default', { limit: 1, filter: () => false });
+      expect(page).toEqual({ items: [] });
+      expect(total(reads)).toMatchObject({ queries: 1, objects: 40 });
+    });
+
+    it('a filtered page stops after maxReadsPerPage Queries, with a continue, and the next page reads on from there', async () => {
+      // Prepare: 12 objects of 300 KB: a 1 MB response holds about four.
+      const { aClient, b, tableName } = await twoWriters();
+      const a = new DynamoDbStore({ client: aClient, tableName, maxReadsPerPage: 2 });
+      await seed(b, 12, 300);
+      // Act
+      const pages: ReturnType<typeof total>[] = [];
+      let token: string | undefined;
+      do {
+        const reads = recordQueries(aClient);
+        const page = await a.listPage('Machine', 'default', { limit: 1, filter: () => false, ...(token ? { continue: token } : {}) });
+        expect(page.items).toEqual([]);
+        pages.push(total(reads));
+        token = page.continue;
+      } while (token && pages.length < 20);
+      // Assess: no page made more than two Queries, and every object was read once over all pages.
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.every((p) => p.queries <= 2)).toBe(true);
+      expect(pages.reduce((n, p) => n + p.objects, 0)).toBe(12);
     });
   });
 

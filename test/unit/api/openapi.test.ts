@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KINDS } from '../../../functions/api/kinds.js';
 import { kindJsonSchema, openApiDocument, type JsonSchema } from '../../../functions/api/openapi.js';
+import { parseDeleteOptions } from '../../../functions/api/http/delete-options.js';
+import { checkQuery } from '../../../functions/api/http/query.js';
 import { created, full, minimal, withValue } from './fixtures.js';
 
 const PREFIX = '/apis/clusterless.dev/v1alpha1';
@@ -109,6 +111,37 @@ describe('openApiDocument', () => {
     }
     for (const write of [paths[collection]!['post'], paths[`${collection}/{name}`]!['put'], paths[`${collection}/{name}`]!['patch']])
       expect(names(write)).toEqual(['fieldManager', 'fieldValidation', 'pretty']);
+  });
+
+  it.each([
+    { name: 'the kubectl form', body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } },
+    { name: 'foreground with meta.k8s.io/v1', body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', propagationPolicy: 'Foreground' } },
+    { name: 'preconditions and a grace period', body: { preconditions: { uid: 'u', resourceVersion: '3' }, gracePeriodSeconds: 30 } },
+    { name: 'an empty dryRun and orphanDependents false', body: { dryRun: [], orphanDependents: false } },
+    { name: 'a dry run', body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] } },
+    { name: 'Orphan', body: { propagationPolicy: 'Orphan' } },
+    { name: 'orphanDependents true', body: { orphanDependents: true } },
+    { name: 'an unknown key', body: { force: true } },
+    { name: 'an unknown precondition', body: { preconditions: { generation: '1' } } },
+    { name: 'another API version', body: { apiVersion: 'apps/v1' } },
+  ])('the DeleteOptions schema takes a body exactly when DELETE does: $name', ({ body }) => {
+    const op = paths[`${PREFIX}/namespaces/{namespace}/clusters/{name}`]!['delete'] as { requestBody: { content: Record<string, { schema: JsonSchema }> } };
+    const schemaAccepts = violations(op.requestBody.content['application/json']!.schema, body, doc).length === 0;
+    let routerAccepts = true;
+    try {
+      parseDeleteOptions(body);
+    } catch {
+      routerAccepts = false;
+    }
+    expect(schemaAccepts).toBe(routerAccepts);
+  });
+
+  it('says DELETE takes no query parameter but pretty', () => {
+    const op = paths[`${PREFIX}/namespaces/{namespace}/clusters/{name}`]!['delete'] as { parameters: { $ref: string }[] };
+    expect(op.parameters.map((x) => x.$ref.split('/').pop())).toEqual(['pretty']);
+    const pretty = (doc['components'] as { parameters: Record<string, { description: string }> }).parameters['pretty']!;
+    expect(pretty.description).toMatch(/DELETE none but pretty/);
+    expect(() => checkQuery('DELETE', { fieldManager: 'me' })).toThrow(/not supported on DELETE; this API takes pretty$/);
   });
 
   it('has /openapi/v3, /healthz and discovery', () => {

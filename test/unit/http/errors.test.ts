@@ -102,8 +102,25 @@ const cases: Case[] = [
   { name: 'a continue token of another namespace', method: 'GET', path: ns('team-b', 'machinedeployments'), query: { continue: Buffer.from(JSON.stringify({ v: 1, kind: 'MachineDeployment', namespace: 'default', after: ['default', 'md1'] })).toString('base64url') }, code: 400, reason: 'BadRequest' },
   // 410 Expired: a token an older server made; client-go's pager then lists again from the start.
   { name: 'a continue token of another server version', method: 'GET', path: `${BASE}/machinedeployments`, query: { continue: Buffer.from(JSON.stringify({ v: 0, kind: 'MachineDeployment', namespace: null, after: ['default', 'md1'] })).toString('base64url') }, code: 410, reason: 'Expired' },
-  { name: 'badly percent-encoded path', method: 'GET', path: `${BASE}/namespaces/%E0%A4%A/clusters`, code: 400, reason: 'BadRequest' },
+  // No percent escape is canonical, valid or not: the message says so rather than blaming the encoding.
+  { name: 'a path with a broken percent escape', method: 'GET', path: `${BASE}/namespaces/%E0%A4%A/clusters`, code: 400, reason: 'BadRequest', message: /not in canonical form: it has percent-encoded characters/ },
   { name: 'DeleteOptions with a numeric precondition', method: 'DELETE', path: MD, body: { preconditions: { resourceVersion: 1 } }, code: 400, reason: 'BadRequest' },
+  // DeleteOptions in the body, as kubectl and client-go send them: nothing asked for is dropped.
+  { name: 'kubectl delete --dry-run=server (dryRun in the DeleteOptions body)', method: 'DELETE', path: MD, body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a body dry run with meta.k8s.io/v1 and a propagation policy', method: 'DELETE', path: MD, body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', propagationPolicy: 'Background', dryRun: ['All'] }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a body dry run given as a string', method: 'DELETE', path: MD, body: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a body dry run in YAML', method: 'DELETE', path: MD, body: 'kind: DeleteOptions\napiVersion: v1\ndryRun: [All]\n', headers: { 'content-type': 'application/yaml' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'a body dry run next to an unknown key', method: 'DELETE', path: MD, body: { dryRun: ['All'], colour: 'red' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
+  { name: 'propagationPolicy Orphan', method: 'DELETE', path: MD, body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan' }, code: 422, reason: 'Invalid', field: 'propagationPolicy', message: /^DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Forbidden: orphaning is not supported/ },
+  { name: 'orphanDependents true', method: 'DELETE', path: MD, body: { orphanDependents: true }, code: 422, reason: 'Invalid', field: 'orphanDependents' },
+  { name: 'an unknown propagationPolicy', method: 'DELETE', path: MD, body: { propagationPolicy: 'Sideways' }, code: 422, reason: 'Invalid', field: 'propagationPolicy', message: /supported values: "Foreground", "Background"/ },
+  { name: 'orphanDependents and propagationPolicy both set', method: 'DELETE', path: MD, body: { orphanDependents: false, propagationPolicy: 'Background' }, code: 422, reason: 'Invalid', field: 'propagationPolicy', message: /cannot both be set/ },
+  { name: 'an unknown DeleteOptions key', method: 'DELETE', path: MD, body: { kind: 'DeleteOptions', apiVersion: 'v1', ignoreStoreReadErrorWithClusterBreakingPotential: true }, code: 422, reason: 'Invalid', field: 'ignoreStoreReadErrorWithClusterBreakingPotential' },
+  { name: 'an unknown precondition', method: 'DELETE', path: MD, body: { preconditions: { generation: '1' } }, code: 422, reason: 'Invalid', field: 'preconditions.generation' },
+  { name: 'a DELETE body of another kind', method: 'DELETE', path: MD, body: { kind: 'MachineDeployment', apiVersion: 'v1' }, code: 400, reason: 'BadRequest', field: 'kind' },
+  { name: 'a DeleteOptions of another API version', method: 'DELETE', path: MD, body: { kind: 'DeleteOptions', apiVersion: 'clusterless.dev/v1alpha1' }, code: 400, reason: 'BadRequest', field: 'apiVersion' },
+  { name: 'a gracePeriodSeconds that is not a number', method: 'DELETE', path: MD, body: { gracePeriodSeconds: 'soon' }, code: 400, reason: 'BadRequest', field: 'gracePeriodSeconds' },
+  { name: 'orphanDependents that is not a boolean', method: 'DELETE', path: MD, body: { orphanDependents: 'yes' }, code: 400, reason: 'BadRequest', field: 'orphanDependents' },
   // 413 RequestEntityTooLarge
   { name: 'a create body over 256 KiB', method: 'POST', path: ns('default', 'machinedeployments'), body: big(256 * 1024), code: 413, reason: 'RequestEntityTooLarge' },
   { name: 'a YAML replace over 256 KiB', method: 'PUT', path: MD, body: `kind: MachineDeployment\n# ${'x'.repeat(256 * 1024)}\n`, headers: { 'content-type': 'application/yaml' }, code: 413, reason: 'RequestEntityTooLarge' },

@@ -416,6 +416,17 @@ describe('delete', () => {
     expect((await a.call('GET', MD)).status).toBe(404);
   });
 
+  it.each([
+    { name: 'kubectl delete (Background)', body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } },
+    { name: 'kubectl delete --cascade=foreground', body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', propagationPolicy: 'Foreground' } },
+    { name: 'a grace period (ignored), an empty dryRun and orphanDependents false', body: { gracePeriodSeconds: 0, dryRun: [], orphanDependents: false } },
+    { name: 'null for every option', body: { kind: null, apiVersion: null, preconditions: null, propagationPolicy: null, orphanDependents: null, gracePeriodSeconds: null, dryRun: null } },
+  ])('deletes for real with DeleteOptions that ask for a cascading delete: $name', async ({ body }) => {
+    const res = await a.call('DELETE', MD, body);
+    expect(res.status).toBe(200);
+    expect((await a.call('GET', MD)).json.metadata.deletionTimestamp).toEqual(expect.any(String));
+  });
+
   it('honours DeleteOptions preconditions that hold', async () => {
     const cur = (await a.call('GET', MD)).json;
     const res = await a.call('DELETE', MD, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: cur.metadata.uid, resourceVersion: cur.metadata.resourceVersion } });
