@@ -190,6 +190,28 @@ describe('with --token', () => {
   });
 });
 
+describe('the mirror route takes no kubeconfig that reaches into this machine', () => {
+  it('refuses an exec kubeconfig sent over HTTP with a 400 naming the field, running nothing (test/security/mirror-route.test.ts has the rest)', async () => {
+    // Prepare
+    const marker = join(dataDir, 'exec-ran');
+    const kubeconfig = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [marker], interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    });
+    // Act
+    const r = await raw(host.port, { method: 'PUT', path: '/clusterless/v1/mirror', headers: { authorization: `Bearer ${token}` }, body: { kubeconfig } });
+    // Assess
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ kind: 'Status', reason: 'BadRequest', details: { causes: [{ field: 'kubeconfig.users[0].user.exec' }] } });
+    expect(existsSync(marker)).toBe(false);
+    expect(host.mirror?.status().target).toBeNull();
+  });
+});
+
 describe('refuses what a browser on this machine was made to send: 403 before the body is read', () => {
   const auth = () => ({ authorization: `Bearer ${token}` });
   const refused: { name: string; headers: (port: number) => Record<string, string>; field: string }[] = [
