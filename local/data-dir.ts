@@ -76,14 +76,19 @@ export async function preparePrivateDataDir(dir: string, log: (line: string) => 
   if (changed.length > 0) log(`warn data folder ${dir} was readable by other users; tightened: ${changed.join(', ')}`);
 }
 
+/** Removes a file of the data folder, if it is there. */
+export async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
+
 /**
  * Writes a secret to a new file of mode 0600, replacing any file of that name (its permissions or a link there
  * are not inherited: the old name is removed and the new file created exclusively).
  */
 export async function writePrivateFile(path: string, content: string): Promise<void> {
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  await removeFile(path);
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(content);

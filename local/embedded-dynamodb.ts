@@ -28,6 +28,43 @@ interface DynaliteOptions {
 // dynalite is CommonJS without types; this is the one function it exports.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options?: DynaliteOptions) => Server;
 
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+// The LevelDB binding dynalite itself opens its folder with (its dependency, resolved from it).
+const { Level } = createRequire(createRequire(import.meta.url).resolve('dynalite'))('level') as { Level: new (path: string) => LevelDatabase };
+
+/** The LevelDB folder is held by another process (or another host in this one): another host is running on it. */
+export class StoreInUseError extends Error {
+  override name = 'StoreInUseError';
+  constructor(
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the embedded DynamoDB in ${path} is in use by another process`, options);
+  }
+}
+
+/**
+ * Refuses a folder whose LevelDB lock another process holds. dynalite opens its database lazily and, when the
+ * lock is taken, throws 'Database is closed' from a callback at the first request, out of anyone's reach; so the
+ * lock is tried first, with the same binding, and released for dynalite at once. Two hosts started on one
+ * folder within that instant can still both pass; the loser then fails at its first request, before it has
+ * written anything into the folder.
+ */
+async function checkNotInUse(path: string): Promise<void> {
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string } };
+    if (e.cause?.code === 'LEVEL_LOCKED') throw new StoreInUseError(path, { cause: err });
+    throw err;
+  }
+  await db.close();
+}
+
 export interface EmbeddedDynamoDb {
   endpoint: string;
   /** The region requests must be signed for. */
@@ -93,6 +130,7 @@ function requireSignature(server: Server, expected: { credentials: SigV4Credenti
  */
 export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
   await mkdir(path, { recursive: true, mode: 0o700 });
+  await checkNotInUse(path);
   const credentials: SigV4Credentials = { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(32).toString('base64url') };
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   requireSignature(server, { credentials, region: EMBEDDED_REGION });

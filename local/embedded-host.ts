@@ -27,8 +27,8 @@ import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { CONTROLLER_TOKEN_FILE, accessGate, newControllerToken } from './access.js';
-import { holdPrivateUmask, preparePrivateDataDir, writePrivateFile } from './data-dir.js';
-import { startEmbeddedStore } from './embedded-dynamodb.js';
+import { holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
+import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
@@ -88,7 +88,16 @@ export interface EmbeddedHost {
   close(): Promise<void>;
 }
 
-export { bearerMatches } from './access.js';
+/** Another host (in this process or another) runs on the data folder: its store's lock is taken. */
+export class DataFolderInUseError extends Error {
+  override name = 'DataFolderInUseError';
+  constructor(
+    readonly dataDir: string,
+    options?: ErrorOptions,
+  ) {
+    super(`another clusterless is using ${dataDir}; stop it first, or give another folder with --data-dir`, options);
+  }
+}
 
 const json = (status: number, body: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -126,12 +135,22 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
   const cleanups: (() => Promise<void> | void)[] = [releaseUmask];
   try {
     await preparePrivateDataDir(dataDir, log);
+    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
+    let embedded: EmbeddedStore;
+    try {
+      embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
+    } catch (err) {
+      if (err instanceof StoreInUseError) throw new DataFolderInUseError(dataDir, { cause: err });
+      throw err;
+    }
+    cleanups.unshift(() => embedded.close());
+    // The store's lock proves the folder is this host's: only now is anything written in it, so that a second
+    // host started on a running host's folder replaces none of its files (the token it checks above all).
     const controllerToken = options.controllerToken ?? newControllerToken();
     const controllerTokenFile = resolve(dataDir, CONTROLLER_TOKEN_FILE);
+    // A token given in is not written down; a file of an earlier start would name a token this host refuses.
     if (options.controllerToken === undefined) await writePrivateFile(controllerTokenFile, `${controllerToken}\n`);
-    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
-    const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
-    cleanups.unshift(() => embedded.close());
+    else await removeFile(controllerTokenFile);
     const { store } = embedded;
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());

@@ -13,7 +13,7 @@ import { CreateTableCommand, DeleteTableCommand, ListTablesCommand, ScanCommand,
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -324,6 +324,53 @@ describe('without --token', () => {
     expect(fromFile).toBe(open.controllerToken);
     expect(fromFile).toMatch(/^[0-9a-f]{64}$/);
     expect((await patch({ authorization: `Bearer ${fromFile}` })).status).toBe(200);
+  });
+});
+
+describe('one host per data folder', () => {
+  it("refuses a second host on a running host's folder cleanly, and the first host's controller token still works", async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-busy-'));
+    const first = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+    try {
+      const [mc] = clusterManifests({ name: 'busy', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
+      expect((await raw(first.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: {}, body: mc!.object })).status).toBe(201);
+      const tokenFile = join(dir, 'controller-token');
+      const before = readFileSync(tokenFile, 'utf8');
+      // Act
+      const second = startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+      // Assess
+      await expect(second).rejects.toThrow(`another clusterless is using ${dir}`);
+      expect(readFileSync(tokenFile, 'utf8')).toBe(before);
+      const fromFile = before.trim();
+      const patch = await raw(first.port, {
+        method: 'PATCH',
+        path: `${P}/machineclasses/busy-class/status`,
+        headers: { authorization: `Bearer ${fromFile}`, 'content-type': 'application/merge-patch+json' },
+        body: { status: {} },
+      });
+      expect(patch.status).toBe(200);
+      expect(await first.runtime.store.get('MachineClass', NAMESPACE, 'busy-class')).toBeDefined();
+    } finally {
+      await first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes a controller-token file of an earlier start when the controller token is given in, and writes none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-given-'));
+    try {
+      writeFileSync(join(dir, 'controller-token'), 'stale-token-of-an-earlier-start\n', { mode: 0o600 });
+      const h = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40, controllerToken: 'given-controller-token-0123456789' });
+      try {
+        expect(existsSync(join(dir, 'controller-token'))).toBe(false);
+        expect(h.controllerToken).toBe('given-controller-token-0123456789');
+      } finally {
+        await h.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
