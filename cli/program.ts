@@ -100,7 +100,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   const program = new Command('clusterless')
     .description('A serverless Cluster API: declare Kubernetes clusters, clusterless makes the world match.')
     .addOption(new Option('--server <url>', `the clusterless API (env CLUSTERLESS_SERVER, default ${DEFAULT_SERVER})`))
-    .addOption(new Option('--token <token>', 'bearer token sent with every request; for `up`, the token clients must send (env CLUSTERLESS_TOKEN)'))
+    .addOption(new Option('--token <token>', 'bearer token sent with every request; for `up`, the token clients must send (env CLUSTERLESS_TOKEN; `up --provider aws` without one makes one into <data-dir>/client-token)'))
     .addHelpText('after', EPILOGUE)
     .exitOverride()
     .configureOutput({

@@ -327,6 +327,47 @@ describe('without --token', () => {
   });
 });
 
+describe('with --provider aws and no --token', () => {
+  it('makes a client token into <dataDir>/client-token (0600), says where in one line, and requires it; a later sim start removes it', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-aws-'));
+    const file = join(dir, 'client-token');
+    const lines: string[] = [];
+    try {
+      // Act
+      const aws = await startEmbeddedHost({ port: 0, dataDir: dir, provider: 'aws', timeScale: 40, log: (l) => lines.push(l) });
+      try {
+        // Assess
+        const made = readFileSync(file, 'utf8').trim();
+        expect(made).toMatch(/^[0-9a-f]{64}$/);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        expect(aws.clientToken).toBe(made);
+        expect(lines.filter((l) => l.includes(file))).toEqual([
+          `client token in ${file}: every request must carry it; e.g. CLUSTERLESS_TOKEN=$(cat ${file}) npx clusterless get clusters, or --token`,
+        ]);
+        const [mc] = clusterManifests({ name: 'aws', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
+        expect((await raw(aws.port, { method: 'GET', path: `${P}/machineclasses`, headers: {} })).status).toBe(401);
+        expect((await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: {}, body: mc!.object })).status).toBe(401);
+        expect(await aws.runtime.store.get('MachineClass', NAMESPACE, 'aws-class')).toBeUndefined();
+        expect((await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: { authorization: `Bearer ${made}` }, body: mc!.object })).status).toBe(201);
+      } finally {
+        await aws.close();
+      }
+      // The simulated cloud stays open on loopback, and leaves no token of an earlier start behind.
+      const sim = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+      try {
+        expect(existsSync(file)).toBe(false);
+        expect(sim.clientToken).toBeUndefined();
+        expect((await raw(sim.port, { method: 'GET', path: `${P}/machineclasses`, headers: {} })).status).toBe(200);
+      } finally {
+        await sim.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('one host per data folder', () => {
   it("refuses a second host on a running host's folder cleanly, and the first host's controller token still works", async () => {
     // Prepare
