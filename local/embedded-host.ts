@@ -29,7 +29,6 @@ import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workfl
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
-import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
 import { ControlPlaneRuntime } from './runtime.js';
@@ -93,6 +92,11 @@ export interface EmbeddedHost {
   installationId: string;
   close(): Promise<void>;
 }
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_DATA_DIR = '.clusterless';
+/** The one table of the embedded DynamoDB. */
+export const TABLE_NAME = 'clusterless';
 
 /** Another host (in this process or another) runs on the data folder: its store's lock is taken. */
 export class DataFolderInUseError extends Error {

@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../../functions/adapters/dynamodb/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb.js';
-import { startApiHost } from '../../local/host.js';
 import { auditedKubeconfig, startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { NAMESPACE, clusterManifests } from '../../soak/manifests.js';
 import { cli, waitUntil } from '../support/host-process.js';
@@ -454,23 +453,6 @@ describe('the data folder is private to its user', () => {
       } finally {
         await h.close();
       }
-      expect(loose(dir)).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('makes the folder of the API host (local/host.ts) private too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-api-'));
-    try {
-      chmodSync(dir, 0o755);
-      const api = await startApiHost({ port: 0, dataDir: dir });
-      try {
-        expect(loose(dir)).toEqual([]);
-      } finally {
-        await api.close();
-      }
-      expect(existsSync(join(dir, 'dynamodb', 'CURRENT'))).toBe(true);
       expect(loose(dir)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
