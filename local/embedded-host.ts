@@ -27,7 +27,7 @@ import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
-import { holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
+import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
@@ -146,10 +146,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
   const cleanups: (() => Promise<void> | void)[] = [releaseUmask];
   try {
     await preparePrivateDataDir(dataDir, log);
-    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
+    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, CLOCK_FILE) });
     let embedded: EmbeddedStore;
     try {
-      embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
+      embedded = await startEmbeddedStore(resolve(dataDir, DYNAMODB_DIR), { tableName: TABLE_NAME, clock });
     } catch (err) {
       if (err instanceof StoreInUseError) throw new DataFolderInUseError(dataDir, { cause: err });
       throw err;
@@ -188,7 +188,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       cloud = new SimCloud({
         clock,
         seed: options.seed ?? 1,
-        persistence: new JsonFileSimPersistence(resolve(dataDir, 'sim-cloud.json')),
+        persistence: new JsonFileSimPersistence(resolve(dataDir, SIM_CLOUD_FILE)),
         // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
         onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
       });
