@@ -104,19 +104,31 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 /**
- * Puts the signature check in front of dynalite's request handler: the body is read, the signature verified,
- * and only then is the request replayed (same method, URL, headers and body) to dynalite.
+ * Puts the signature check in front of dynalite's request handler. What the head alone can refuse (no or a
+ * malformed Authorization, another key id, scope or region, a date out of the window, a body over the limit)
+ * is refused before a byte of the body is read, and the connection closed, so that an unsigned client cannot
+ * make the host buffer 16 MiB; otherwise the body is read, the signature verified, and only then is the request
+ * replayed (same method, URL, headers and body) to dynalite.
  */
 function requireSignature(server: Server, expected: { credentials: SigV4Credentials; region: string }): void {
   const [inner] = server.listeners('request') as RequestListener[];
   if (!inner) throw new Error('dynalite has no request handler to guard');
   server.removeAllListeners('request');
-  const verify = sigV4Verifier({ ...expected, service: 'dynamodb' });
+  const verifier = sigV4Verifier({ ...expected, service: 'dynamodb' });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // Refused without reading the rest: once the answer is out, the connection goes.
+    const refuseAndClose = (type: string, message: string, status = 403) => {
+      res.on('finish', () => req.destroy());
+      refuse(res, type, message, status);
+    };
+    const head = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) return refuseAndClose('ValidationException', 'the request is too large', 413);
+    const early = verifier.head(head, new Date());
+    if (early) return refuseAndClose(early.type, early.message);
     void (async () => {
       const body = await readBody(req);
-      if (!body) return refuse(res, 'ValidationException', 'the request is too large', 413);
-      const refusal = await verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, new Date());
+      if (!body) return refuseAndClose('ValidationException', 'the request is too large', 413);
+      const refusal = await verifier.verify({ ...head, body }, new Date());
       if (refusal) return refuse(res, refusal.type, refusal.message);
       const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), { headers: req.headers, method: req.method, url: req.url });
       inner(replay as unknown as IncomingMessage, res);

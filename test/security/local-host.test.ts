@@ -573,6 +573,41 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
     expect((await own.send(new ListTablesCommand({}))).TableNames).toContain('signed-by-the-host');
   });
 
+  /**
+   * The head of a request that declares a 16 MiB body and sends none of it; resolves with everything the server
+   * sent once it closes the connection. A server that read the body before refusing would never answer.
+   */
+  function headOnly(headers: Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(db.endpoint);
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      let received = '';
+      socket.on('data', (c: Buffer) => (received += c.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      const lines = Object.entries({ host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.CreateTable', 'content-length': String(16 * 1024 * 1024), ...headers });
+      socket.write(`POST / HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    });
+  }
+
+  const amzNow = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const authorization = (keyId: string, date: string, region: string) =>
+    `AWS4-HMAC-SHA256 Credential=${keyId}/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+
+  it.each([
+    { name: 'no Authorization', headers: () => ({}), type: 'MissingAuthenticationTokenException' },
+    { name: 'a malformed Authorization', headers: () => ({ authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-amz-date': amzNow() }), type: 'IncompleteSignatureException' },
+    { name: 'another key id', headers: () => ({ authorization: authorization('AKIAIOSFODNN7EXAMPLE', amzNow(), db.region), 'x-amz-date': amzNow() }), type: 'UnrecognizedClientException' },
+    { name: 'another region', headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(), 'us-east-1'), 'x-amz-date': amzNow() }), type: 'InvalidSignatureException' },
+    { name: 'a date out of the window', headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(-20 * 60_000), db.region), 'x-amz-date': amzNow(-20 * 60_000) }), type: 'InvalidSignatureException' },
+  ])('refuses a request with $name from its head alone, before its body, and closes the connection', async ({ headers, type }) => {
+    const before = await tableState();
+    const answer = await headOnly(headers());
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).toContain(`com.amazon.coral.service#${type}`);
+    expect(await tableState()).toBe(before);
+  });
+
   it("keeps the host's own store working through the check", async () => {
     expect((await store.get('MachineClass', NAMESPACE, 'kept'))?.metadata.name).toBe('kept');
     const created = await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'added', namespace: NAMESPACE }, spec: { sim: {} } } as never) as { metadata: { resourceVersion?: string } };
