@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import type { Clock } from '../functions/ports.js';
+import { PRIVATE_DIR_MODE } from './data-dir.js';
 import { LOOPBACK } from './http-server.js';
 import { sigV4Verifier, type SigV4Credentials } from './sigv4-verifier.js';
 
@@ -141,7 +142,7 @@ function requireSignature(server: Server, expected: { credentials: SigV4Credenti
  * requests signed with the credential it returns.
  */
 export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
-  await mkdir(path, { recursive: true, mode: 0o700 });
+  await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
   await checkNotInUse(path);
   const credentials: SigV4Credentials = { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(32).toString('base64url') };
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

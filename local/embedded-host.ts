@@ -25,7 +25,7 @@ import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/index.js';
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
-import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
@@ -229,7 +229,6 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       drainer = new KubernetesNodeDrainer(clients);
     }
 
-    const holder = randomUUID();
     const deps: WorkflowDeps = {
       store,
       provider,
@@ -240,7 +239,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       ...(loadBalancers ? { loadBalancers } : {}),
       clock,
       timer: scaledTimer(timeScale),
-      holder: () => `${holder}/${randomUUID()}`,
+      // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).
+      holder: invocationHolder(`host-${randomUUID()}`),
       log: logger(log),
     };
     let mirror: MirrorService | undefined;
