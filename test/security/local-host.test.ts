@@ -289,6 +289,14 @@ describe('writing status takes the controller token', () => {
     expect(r.status).toBe(200);
     expect(r.json.metadata.resourceVersion).not.toBe(before);
     expect((await raw(host.port, { method: 'GET', path: `${P}/machineclasses`, headers })).status).toBe(200);
+    const spec = await raw(host.port, {
+      method: 'PATCH',
+      path: `${P}/machineclasses/sec-class`,
+      headers: { ...headers, 'content-type': 'application/merge-patch+json' },
+      body: { metadata: { labels: { 'written-by': 'controller-token' } } },
+    });
+    expect(spec.status).toBe(200);
+    expect((await host.runtime.store.get('MachineClass', NAMESPACE, 'sec-class'))!.metadata.labels?.['written-by']).toBe('controller-token');
   });
 });
 
@@ -616,8 +624,8 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
   });
 });
 
-describe('admin kubeconfigs the embedded host issues', () => {
-  it('are each one audit line naming the cluster and the expiry, never the credential; nothing is logged when none is issued', async () => {
+describe('auditedKubeconfig, the wrapper of the embedded host\'s kubeconfig route (tested as a helper: issuing one needs the aws provider and a KMS key)', () => {
+  it('logs each kubeconfig it passes on as one audit line naming the cluster and the expiry, never the credential; nothing when none is issued', async () => {
     // Prepare
     const lines: string[] = [];
     const credential = 'client-key-data: c2VjcmV0LWtleQ==';
