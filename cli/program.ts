@@ -3,6 +3,7 @@
  * command but `up` speaks only HTTP to --server.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS } from '../functions/api/http/limits.js';
 import { ApiClient, DEFAULT_SERVER } from './client.js';
 import { makeContext, type Context } from './context.js';
 import { AlreadyReported, ExitCode, UsageError, errorLine, exitCodeOf } from './errors.js';
@@ -100,7 +101,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   const program = new Command('clusterless')
     .description('A serverless Cluster API: declare Kubernetes clusters, clusterless makes the world match.')
     .addOption(new Option('--server <url>', `the clusterless API (env CLUSTERLESS_SERVER, default ${DEFAULT_SERVER})`))
-    .addOption(new Option('--token <token>', 'bearer token sent with every request; for `up`, the token clients must send (env CLUSTERLESS_TOKEN)'))
+    .addOption(new Option('--token <token>', 'bearer token sent with every request; for `up`, the token clients must send (env CLUSTERLESS_TOKEN; `up --provider aws` without one makes one into <data-dir>/client-token)'))
     .addHelpText('after', EPILOGUE)
     .exitOverride()
     .configureOutput({
@@ -123,7 +124,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--time-scale <n>', 'divide every wait and retry interval by N (demos, tests)', '1')
     .option('--kubeconfig <file>', 'mirror the objects into this Kubernetes cluster')
     .option('--demo', 'apply the demo fleet (examples/) and show its progress')
-    .option('--max-replicas <n>', 'the most replicas a MachineDeployment, MachineSet or ControlPlane may ask for through the API', '1000')
+    .option('--max-replicas <n>', `the most replicas a MachineDeployment, MachineSet or ControlPlane may ask for through the API (default: ${DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS})`)
     .action(async (options: Parameters<typeof up>[1], cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await up(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), options, g.token ?? io.env['CLUSTERLESS_TOKEN']);

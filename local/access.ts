@@ -14,14 +14,17 @@ import type { RequestGate } from './http-server.js';
 /** The file, in the data folder, that holds a generated controller token. */
 export const CONTROLLER_TOKEN_FILE = 'controller-token';
 
+/** The file, in the data folder, that holds a generated client token (`up --provider aws` without `--token`). */
+export const CLIENT_TOKEN_FILE = 'client-token';
+
 /** Compares the bearer token in constant time (over digests, so that lengths do not leak either). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const digest = (v: string) => createHash('sha256').update(v).digest();
   return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
 }
 
-/** A new controller token: 32 random bytes, hex. */
-export function newControllerToken(): string {
+/** A new bearer token (controller or client): 32 random bytes, hex. */
+export function newBearerToken(): string {
   return randomBytes(32).toString('hex');
 }
 

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../functions/adapters/dynamodb/index.js';
 import type { Clock } from '../functions/ports.js';
+import { PRIVATE_DIR_MODE } from './data-dir.js';
 import { LOOPBACK } from './http-server.js';
 import { sigV4Verifier, type SigV4Credentials } from './sigv4-verifier.js';
 
@@ -27,6 +28,43 @@ interface DynaliteOptions {
 
 // dynalite is CommonJS without types; this is the one function it exports.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options?: DynaliteOptions) => Server;
+
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+// The LevelDB binding dynalite itself opens its folder with (its dependency, resolved from it).
+const { Level } = createRequire(createRequire(import.meta.url).resolve('dynalite'))('level') as { Level: new (path: string) => LevelDatabase };
+
+/** The LevelDB folder is held by another process (or another host in this one): another host is running on it. */
+export class StoreInUseError extends Error {
+  override name = 'StoreInUseError';
+  constructor(
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the embedded DynamoDB in ${path} is in use by another process`, options);
+  }
+}
+
+/**
+ * Refuses a folder whose LevelDB lock another process holds. dynalite opens its database lazily and, when the
+ * lock is taken, throws 'Database is closed' from a callback at the first request, out of anyone's reach; so the
+ * lock is tried first, with the same binding, and released for dynalite at once. Two hosts started on one
+ * folder within that instant can still both pass; the loser then fails at its first request, before it has
+ * written anything into the folder.
+ */
+async function checkNotInUse(path: string): Promise<void> {
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string } };
+    if (e.cause?.code === 'LEVEL_LOCKED') throw new StoreInUseError(path, { cause: err });
+    throw err;
+  }
+  await db.close();
+}
 
 export interface EmbeddedDynamoDb {
   endpoint: string;
@@ -67,19 +105,31 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 /**
- * Puts the signature check in front of dynalite's request handler: the body is read, the signature verified,
- * and only then is the request replayed (same method, URL, headers and body) to dynalite.
+ * Puts the signature check in front of dynalite's request handler. What the head alone can refuse (no or a
+ * malformed Authorization, another key id, scope or region, a date out of the window, a body over the limit)
+ * is refused before a byte of the body is read, and the connection closed, so that an unsigned client cannot
+ * make the host buffer 16 MiB; otherwise the body is read, the signature verified, and only then is the request
+ * replayed (same method, URL, headers and body) to dynalite.
  */
 function requireSignature(server: Server, expected: { credentials: SigV4Credentials; region: string }): void {
   const [inner] = server.listeners('request') as RequestListener[];
   if (!inner) throw new Error('dynalite has no request handler to guard');
   server.removeAllListeners('request');
-  const verify = sigV4Verifier({ ...expected, service: 'dynamodb' });
+  const verifier = sigV4Verifier({ ...expected, service: 'dynamodb' });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // Refused without reading the rest: once the answer is out, the connection goes.
+    const refuseAndClose = (type: string, message: string, status = 403) => {
+      res.on('finish', () => req.destroy());
+      refuse(res, type, message, status);
+    };
+    const head = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) return refuseAndClose('ValidationException', 'the request is too large', 413);
+    const early = verifier.head(head, new Date());
+    if (early) return refuseAndClose(early.type, early.message);
     void (async () => {
       const body = await readBody(req);
-      if (!body) return refuse(res, 'ValidationException', 'the request is too large', 413);
-      const refusal = await verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, new Date());
+      if (!body) return refuseAndClose('ValidationException', 'the request is too large', 413);
+      const refusal = await verifier.verify({ ...head, body }, new Date());
       if (refusal) return refuse(res, refusal.type, refusal.message);
       const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), { headers: req.headers, method: req.method, url: req.url });
       inner(replay as unknown as IncomingMessage, res);
@@ -92,7 +142,8 @@ function requireSignature(server: Server, expected: { credentials: SigV4Credenti
  * requests signed with the credential it returns.
  */
 export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
-  await mkdir(path, { recursive: true, mode: 0o700 });
+  await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await checkNotInUse(path);
   const credentials: SigV4Credentials = { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(32).toString('base64url') };
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   requireSignature(server, { credentials, region: EMBEDDED_REGION });

@@ -25,11 +25,10 @@ import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/index.js';
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
-import { scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
-import { CONTROLLER_TOKEN_FILE, accessGate, newControllerToken } from './access.js';
-import { holdPrivateUmask, preparePrivateDataDir, writePrivateFile } from './data-dir.js';
-import { startEmbeddedStore } from './embedded-dynamodb.js';
-import { DEFAULT_DATA_DIR, DEFAULT_PORT, TABLE_NAME } from './host.js';
+import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
+import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
+import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
 import { ControlPlaneRuntime } from './runtime.js';
@@ -53,7 +52,11 @@ export interface EmbeddedHostOptions {
   timeScale?: number;
   /** A management cluster to mirror the objects into (file path or inline YAML). */
   kubeconfig?: string;
-  /** When set, every request must carry `Authorization: Bearer <token>` (or the controller token). */
+  /**
+   * When set, every request must carry `Authorization: Bearer <token>` (or the controller token).
+   * @default - with provider aws, 32 random bytes made at every start, written to `<dataDir>/client-token` (mode
+   * 0600) and required; with sim, none: the API is open to local processes (loopback only)
+   */
   token?: string;
   /**
    * The bearer token that may write status (`PUT`/`PATCH .../{name}/status`) over HTTP, which the client token
@@ -78,6 +81,8 @@ export interface EmbeddedHost {
   dataDir: string;
   /** The bearer token that may write status over HTTP. */
   controllerToken: string;
+  /** The bearer token every request must carry: --token, or the one made for --provider aws; none otherwise. */
+  clientToken?: string;
   runtime: ControlPlaneRuntime;
   /** What the work since the start would have cost on AWS (GET /clusterless/v1/cost). */
   meter: CostMeter;
@@ -88,7 +93,21 @@ export interface EmbeddedHost {
   close(): Promise<void>;
 }
 
-export { bearerMatches } from './access.js';
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_DATA_DIR = '.clusterless';
+/** The one table of the embedded DynamoDB. */
+export const TABLE_NAME = 'clusterless';
+
+/** Another host (in this process or another) runs on the data folder: its store's lock is taken. */
+export class DataFolderInUseError extends Error {
+  override name = 'DataFolderInUseError';
+  constructor(
+    readonly dataDir: string,
+    options?: ErrorOptions,
+  ) {
+    super(`another clusterless is using ${dataDir}; stop it first, or give another folder with --data-dir`, options);
+  }
+}
 
 const json = (status: number, body: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -115,7 +134,8 @@ export function auditedKubeconfig(
 
 export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Promise<EmbeddedHost> {
   // Refused before anything starts (the data folder, the embedded DynamoDB).
-  if (options.kmsKeyId && (options.provider ?? 'sim') === 'sim') throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
+  const cloudKind = options.provider ?? 'sim';
+  if (options.kmsKeyId && cloudKind === 'sim') throw new Error('a KMS key is for the kubeadm bootstrap of EC2 machines: give it with --provider aws');
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const timeScale = options.timeScale ?? 1;
   const log = options.log ?? (() => {});
@@ -126,12 +146,32 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
   const cleanups: (() => Promise<void> | void)[] = [releaseUmask];
   try {
     await preparePrivateDataDir(dataDir, log);
-    const controllerToken = options.controllerToken ?? newControllerToken();
-    const controllerTokenFile = resolve(dataDir, CONTROLLER_TOKEN_FILE);
-    if (options.controllerToken === undefined) await writePrivateFile(controllerTokenFile, `${controllerToken}\n`);
-    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, 'clock.json') });
-    const embedded = await startEmbeddedStore(resolve(dataDir, 'dynamodb'), { tableName: TABLE_NAME, clock });
+    const clock = scaledClock({ timeScale, stateFile: resolve(dataDir, CLOCK_FILE) });
+    let embedded: EmbeddedStore;
+    try {
+      embedded = await startEmbeddedStore(resolve(dataDir, DYNAMODB_DIR), { tableName: TABLE_NAME, clock });
+    } catch (err) {
+      if (err instanceof StoreInUseError) throw new DataFolderInUseError(dataDir, { cause: err });
+      throw err;
+    }
     cleanups.unshift(() => embedded.close());
+    // The store's lock proves the folder is this host's: only now is anything written in it, so that a second
+    // host started on a running host's folder replaces none of its files (the token it checks above all).
+    const controllerToken = options.controllerToken ?? newBearerToken();
+    const controllerTokenFile = resolve(dataDir, CONTROLLER_TOKEN_FILE);
+    // A token given in is not written down; a file of an earlier start would name a token this host refuses.
+    if (options.controllerToken === undefined) await writePrivateFile(controllerTokenFile, `${controllerToken}\n`);
+    else await removeFile(controllerTokenFile);
+    // With EC2 behind it, the API is the user's AWS account: never open to every local process. Without a
+    // --token one is made at every start (as the controller token is), and said where; the simulated cloud
+    // stays open on loopback, as a newcomer's `npm start` expects.
+    const clientTokenFile = resolve(dataDir, CLIENT_TOKEN_FILE);
+    let clientToken = options.token || undefined;
+    if (clientToken === undefined && cloudKind === 'aws') {
+      clientToken = newBearerToken();
+      await writePrivateFile(clientTokenFile, `${clientToken}\n`);
+      log(`client token in ${clientTokenFile}: every request must carry it; e.g. CLUSTERLESS_TOKEN=$(cat ${clientTokenFile}) npx clusterless get clusters, or --token`);
+    } else await removeFile(clientTokenFile);
     const { store } = embedded;
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
@@ -144,11 +184,11 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let loadBalancer: LoadBalancerTargets | undefined;
     let loadBalancers: ControlPlaneLoadBalancers | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
-    if ((options.provider ?? 'sim') === 'sim') {
+    if (cloudKind === 'sim') {
       cloud = new SimCloud({
         clock,
         seed: options.seed ?? 1,
-        persistence: new JsonFileSimPersistence(resolve(dataDir, 'sim-cloud.json')),
+        persistence: new JsonFileSimPersistence(resolve(dataDir, SIM_CLOUD_FILE)),
         // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
         onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
       });
@@ -189,7 +229,6 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       drainer = new KubernetesNodeDrainer(clients);
     }
 
-    const holder = randomUUID();
     const deps: WorkflowDeps = {
       store,
       provider,
@@ -200,7 +239,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       ...(loadBalancers ? { loadBalancers } : {}),
       clock,
       timer: scaledTimer(timeScale),
-      holder: () => `${holder}/${randomUUID()}`,
+      // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).
+      holder: invocationHolder(`host-${randomUUID()}`),
       log: logger(log),
     };
     let mirror: MirrorService | undefined;
@@ -260,7 +300,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       clock.persist();
     });
     const gate = accessGate({
-      ...(options.token ? { token: options.token } : {}),
+      ...(clientToken ? { token: clientToken } : {}),
       controllerToken,
       controllerTokenHint: options.controllerToken === undefined ? controllerTokenFile : 'the one the host was started with',
     });
@@ -287,6 +327,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       port: http.port,
       dataDir,
       controllerToken,
+      ...(clientToken ? { clientToken } : {}),
       runtime,
       meter,
       ...(cloud ? { cloud } : {}),

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ApiError,
   MAX_BODY_BYTES,
   handleRequest,
   statusResponse,
@@ -96,10 +97,13 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
       // kept for a body nobody will read.
       const browser = browserRefusal(req.headers, req.socket.localPort ?? 0);
       if (browser) return send(res, statusResponse(browser.status), true);
-      const url = new URL(req.url ?? '/', 'http://localhost');
       // The path as sent, not as the URL parser resolves it (dot segments, `//`): the router refuses what is not
-      // canonical, as it does behind API Gateway, so that path-based permissions and the router agree.
-      const path = rawPath(req.url) ?? url.pathname;
+      // canonical, as it does behind API Gateway, so that path-based permissions and the router agree. Only an
+      // origin-form target (`/a/b?q`) has one: an absolute-form (`http://host/a/../b`, which proxies are sent)
+      // or asterisk-form target is nothing a client of this server sends, and is refused rather than resolved.
+      const path = rawPath(req.url);
+      if (path === undefined) return send(res, statusResponse(notOriginForm().status), true);
+      const url = new URL(req.url ?? '/', 'http://localhost');
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const method = req.method ?? 'GET';
@@ -119,6 +123,11 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
     });
   };
 }
+
+const notOriginForm = () => {
+  const message = 'the request target must be a path such as /apis/clusterless.dev/v1alpha1/clusters (origin-form), not a URL or "*"';
+  return new ApiError('BadRequest', message, { causes: [{ reason: 'FieldValueInvalid', message, field: 'requestTarget' }] });
+};
 
 /** The path of an origin-form request target (`/a/b?q`), untouched; undefined for any other form. */
 function rawPath(target: string | undefined): string | undefined {

@@ -3,8 +3,9 @@
  * host (store timestamps, planners, the simulated cloud) reads this one clock, so timeouts, boot times and
  * ages stay consistent with each other whatever the scale.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../functions/ports.js';
+import { PRIVATE_FILE_MODE } from './data-dir.js';
 
 export interface ScaledClock extends Clock {
   readonly timeScale: number;
@@ -29,8 +30,10 @@ export function scaledClock(options: { timeScale?: number; stateFile?: string; r
     persist() {
       if (!options.stateFile) return;
       const tmp = `${options.stateFile}.tmp`;
-      // Private like the rest of the data folder (local/data-dir.ts).
-      writeFileSync(tmp, JSON.stringify({ now: now().getTime() }), { mode: 0o600 });
+      // Private like the rest of the data folder (local/data-dir.ts): a leftover of a crash (or a link) is
+      // removed and the file made anew, so that neither its mode nor its target is inherited.
+      rmSync(tmp, { force: true });
+      writeFileSync(tmp, JSON.stringify({ now: now().getTime() }), { mode: PRIVATE_FILE_MODE, flag: 'wx' });
       renameSync(tmp, options.stateFile);
     },
   };

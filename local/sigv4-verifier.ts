@@ -87,7 +87,19 @@ function amzDate(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-export type SigV4Verifier = (req: SignedRequest, now: Date) => Promise<SigV4Refusal | undefined>;
+/** A request before its body is read: the request line and the headers. */
+export type SignedRequestHead = Omit<SignedRequest, 'body'>;
+
+export interface SigV4Verifier {
+  /**
+   * The checks the head alone allows (an Authorization header of the right form, the key id, the credential
+   * scope, the date within 15 minutes, the signed headers present): a request that fails them is refused before
+   * a byte of its body is read.
+   */
+  head(req: SignedRequestHead, now: Date): SigV4Refusal | undefined;
+  /** Every check: the head's, then the payload hash and the signature over the body. */
+  verify(req: SignedRequest, now: Date): Promise<SigV4Refusal | undefined>;
+}
 
 /**
  * A check of requests signed by `credentials` for `region` and `service`: undefined when the signature is valid
@@ -96,15 +108,29 @@ export type SigV4Verifier = (req: SignedRequest, now: Date) => Promise<SigV4Refu
  */
 export function sigV4Verifier(expected: { credentials: SigV4Credentials; region: string; service: string }): SigV4Verifier {
   const signer = new SignatureV4({ credentials: expected.credentials, region: expected.region, service: expected.service, sha256: NodeSha256, applyChecksum: false });
-  return (req, now) => verify(req, expected, signer, now);
+  return {
+    head: (req, now) => {
+      const head = checkHead(req, expected, now);
+      return 'type' in head ? head : undefined;
+    },
+    verify: async (req, now) => {
+      const head = checkHead(req, expected, now);
+      return 'type' in head ? head : checkSignature(req, head, signer);
+    },
+  };
 }
 
-async function verify(
-  req: SignedRequest,
-  expected: { credentials: SigV4Credentials; region: string; service: string },
-  signer: SignatureV4,
-  now: Date,
-): Promise<SigV4Refusal | undefined> {
+/** What the head's checks established, for the check of the signature. */
+interface CheckedHead {
+  url: URL;
+  date: Date;
+  signedHeaders: string[];
+  /** The signed headers' values. */
+  headers: Record<string, string>;
+  signature: string;
+}
+
+function checkHead(req: SignedRequestHead, expected: { credentials: SigV4Credentials; region: string; service: string }, now: Date): SigV4Refusal | CheckedHead {
   const url = new URL(req.url, 'http://localhost');
   if (url.searchParams.has('X-Amz-Algorithm') || url.searchParams.has('X-Amz-Signature'))
     return { type: 'IncompleteSignatureException', message: 'query-string signatures are not accepted here' };
@@ -132,6 +158,11 @@ async function verify(
     if (value === undefined) return { type: 'InvalidSignatureException', message: `the signed header ${name} is missing` };
     headers[name] = value;
   }
+  return { url, date, signedHeaders, headers, signature };
+}
+
+async function checkSignature(req: SignedRequest, head: CheckedHead, signer: SignatureV4): Promise<SigV4Refusal | undefined> {
+  const { url, date, signedHeaders, headers, signature } = head;
   // A signed payload hash stands for the body in the signature: it must be the body's.
   const claimed = headers['x-amz-content-sha256'];
   if (claimed !== undefined && claimed !== sha256Hex(req.body))

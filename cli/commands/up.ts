@@ -98,10 +98,9 @@ export async function up(ctx: Context, options: UpOptions, token: string | undef
   try {
     host = await startEmbeddedHost({ ...hostOptions, log: (line) => ctx.out(line) });
   } catch (err) {
-    throw new OperationError(
-      `could not start: ${(err as Error).message} (is another clusterless using ${hostOptions.dataDir}, or port ${hostOptions.port} taken?)`,
-      { cause: err },
-    );
+    // The host says so itself when the data folder is another host's; anything else may be either.
+    const hint = (err as Error).name === 'DataFolderInUseError' ? '' : ` (is another clusterless using ${hostOptions.dataDir}, or port ${hostOptions.port} taken?)`;
+    throw new OperationError(`could not start: ${(err as Error).message}${hint}`, { cause: err });
   }
   ctx.out(`clusterless API listening on ${host.url} (data in ${hostOptions.dataDir}, provider ${hostOptions.provider})`);
   const signal = await new Promise<string>((resolve) => {

@@ -5,7 +5,7 @@
  * machines with kubeadm (Secrets Manager and ELBv2 on moto too) and serves the admin kubeconfig.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstanceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
@@ -21,10 +21,24 @@ import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
 import { systemClock } from '../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { createMotoNetwork, motoEc2Client } from '../support/ec2.js';
-import { cli, cliOk, startHostProcess, waitUntil, type HostProcess } from '../support/host-process.js';
+import { cli as cliAs, cliOk as cliOkAs, startHostProcess, waitUntil, type HostProcess } from '../support/host-process.js';
 
 let host: HostProcess | undefined;
 let dataDir: string | undefined;
+/** `up --provider aws` without --token makes a client token and requires it; the CLI sends it as a user would. */
+let clientToken = '';
+
+/** Starts the host as a user does, and reads the client token it wrote into the data folder. */
+async function startAwsHost(args: string[], env: NodeJS.ProcessEnv): Promise<HostProcess> {
+  const h = await startHostProcess(args, env);
+  clientToken = readFileSync(join(dataDir!, 'client-token'), 'utf8').trim();
+  return h;
+}
+
+type CliOptions = Parameters<typeof cliAs>[2];
+const withToken = (options: CliOptions = {}): CliOptions => ({ ...options, env: { CLUSTERLESS_TOKEN: clientToken, ...options?.env } });
+const cli = (server: string, args: string[], options?: CliOptions) => cliAs(server, args, withToken(options));
+const cliOk = (server: string, args: string[], options?: CliOptions) => cliOkAs(server, args, withToken(options));
 
 /** The installation id the host claimed in its data folder (it says so when it starts with --provider aws). */
 function installationOf(h: HostProcess): string {
@@ -45,8 +59,13 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   const net = await createMotoNetwork(ec2);
   const env = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
   dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-aws-'));
-  host = await startHostProcess(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim'], env);
+  host = await startAwsHost(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim'], env);
   const s = host.url;
+  // No --token: the host made one, said where, and refuses a client without it.
+  expect(host.output()).toContain(`client token in ${join(dataDir, 'client-token')}`);
+  const without = await cliAs(s, ['get', 'clusters'], { env: { CLUSTERLESS_TOKEN: '' } });
+  expect(without.code).toBe(1);
+  expect(without.stderr).toMatch(/bearer token/);
   const name = uniqueName('aws').slice(0, 30);
   const md = `${name}-md-0`;
   const generate = (version: string, workers: number) =>
@@ -117,7 +136,7 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
     const targets = async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!);
     const env = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
     dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-kubeadm-'));
-    host = await startHostProcess(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', kmsKeyId], env);
+    host = await startAwsHost(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', kmsKeyId], env);
     const s = host.url;
     // The host's secrets are under its installation's prefix.
     const installationId = installationOf(host);

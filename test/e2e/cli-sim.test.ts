@@ -119,4 +119,18 @@ describe('clusterless up on sim, driven by the CLI', () => {
     // One instance per machine: nothing launched twice across the restart.
     expect(liveInstances(dataDir).length).toBe(ms.length);
   }, 600_000);
+
+  it("refuses a second `clusterless up` on a running host's data folder in one line, replacing none of its files", async () => {
+    // Prepare
+    dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-'));
+    host = await startHostProcess(['--data-dir', dataDir, '--time-scale', TIME_SCALE]);
+    const controllerToken = readFileSync(join(dataDir, 'controller-token'), 'utf8');
+    // Act
+    const second = await cli(host.url, ['up', '--port', '0', '--data-dir', dataDir], { timeoutMs: 60_000 });
+    // Assess
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`error: could not start: another clusterless is using ${dataDir}; stop it first, or give another folder with --data-dir\n`);
+    expect(readFileSync(join(dataDir, 'controller-token'), 'utf8')).toBe(controllerToken);
+    expect((await cli(host.url, ['get', 'clusters'])).code).toBe(0);
+  });
 });

@@ -13,7 +13,7 @@ import { CreateTableCommand, DeleteTableCommand, ListTablesCommand, ScanCommand,
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStore, createDynamoDbClient, createTable } from '../../functions/adapters/dynamodb/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb.js';
-import { startApiHost } from '../../local/host.js';
 import { auditedKubeconfig, startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { NAMESPACE, clusterManifests } from '../../soak/manifests.js';
 import { cli, waitUntil } from '../support/host-process.js';
@@ -190,6 +189,28 @@ describe('with --token', () => {
   });
 });
 
+describe('the mirror route takes no kubeconfig that reaches into this machine', () => {
+  it('refuses an exec kubeconfig sent over HTTP with a 400 naming the field, running nothing (test/security/mirror-route.test.ts has the rest)', async () => {
+    // Prepare
+    const marker = join(dataDir, 'exec-ran');
+    const kubeconfig = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [marker], interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    });
+    // Act
+    const r = await raw(host.port, { method: 'PUT', path: '/clusterless/v1/mirror', headers: { authorization: `Bearer ${token}` }, body: { kubeconfig } });
+    // Assess
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ kind: 'Status', reason: 'BadRequest', details: { causes: [{ field: 'kubeconfig.users[0].user.exec' }] } });
+    expect(existsSync(marker)).toBe(false);
+    expect(host.mirror?.status().target).toBeNull();
+  });
+});
+
 describe('refuses what a browser on this machine was made to send: 403 before the body is read', () => {
   const auth = () => ({ authorization: `Bearer ${token}` });
   const refused: { name: string; headers: (port: number) => Record<string, string>; field: string }[] = [
@@ -268,6 +289,14 @@ describe('writing status takes the controller token', () => {
     expect(r.status).toBe(200);
     expect(r.json.metadata.resourceVersion).not.toBe(before);
     expect((await raw(host.port, { method: 'GET', path: `${P}/machineclasses`, headers })).status).toBe(200);
+    const spec = await raw(host.port, {
+      method: 'PATCH',
+      path: `${P}/machineclasses/sec-class`,
+      headers: { ...headers, 'content-type': 'application/merge-patch+json' },
+      body: { metadata: { labels: { 'written-by': 'controller-token' } } },
+    });
+    expect(spec.status).toBe(200);
+    expect((await host.runtime.store.get('MachineClass', NAMESPACE, 'sec-class'))!.metadata.labels?.['written-by']).toBe('controller-token');
   });
 });
 
@@ -302,6 +331,94 @@ describe('without --token', () => {
     expect(fromFile).toBe(open.controllerToken);
     expect(fromFile).toMatch(/^[0-9a-f]{64}$/);
     expect((await patch({ authorization: `Bearer ${fromFile}` })).status).toBe(200);
+  });
+});
+
+describe('with --provider aws and no --token', () => {
+  it('makes a client token into <dataDir>/client-token (0600), says where in one line, and requires it; a later sim start removes it', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-aws-'));
+    const file = join(dir, 'client-token');
+    const lines: string[] = [];
+    try {
+      // Act
+      const aws = await startEmbeddedHost({ port: 0, dataDir: dir, provider: 'aws', timeScale: 40, log: (l) => lines.push(l) });
+      try {
+        // Assess
+        const made = readFileSync(file, 'utf8').trim();
+        expect(made).toMatch(/^[0-9a-f]{64}$/);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        expect(aws.clientToken).toBe(made);
+        expect(lines.filter((l) => l.includes(file))).toEqual([
+          `client token in ${file}: every request must carry it; e.g. CLUSTERLESS_TOKEN=$(cat ${file}) npx clusterless get clusters, or --token`,
+        ]);
+        const [mc] = clusterManifests({ name: 'aws', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
+        expect((await raw(aws.port, { method: 'GET', path: `${P}/machineclasses`, headers: {} })).status).toBe(401);
+        expect((await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: {}, body: mc!.object })).status).toBe(401);
+        expect(await aws.runtime.store.get('MachineClass', NAMESPACE, 'aws-class')).toBeUndefined();
+        expect((await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: { authorization: `Bearer ${made}` }, body: mc!.object })).status).toBe(201);
+      } finally {
+        await aws.close();
+      }
+      // The simulated cloud stays open on loopback, and leaves no token of an earlier start behind.
+      const sim = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+      try {
+        expect(existsSync(file)).toBe(false);
+        expect(sim.clientToken).toBeUndefined();
+        expect((await raw(sim.port, { method: 'GET', path: `${P}/machineclasses`, headers: {} })).status).toBe(200);
+      } finally {
+        await sim.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('one host per data folder', () => {
+  it("refuses a second host on a running host's folder cleanly, and the first host's controller token still works", async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-busy-'));
+    const first = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+    try {
+      const [mc] = clusterManifests({ name: 'busy', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
+      expect((await raw(first.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: {}, body: mc!.object })).status).toBe(201);
+      const tokenFile = join(dir, 'controller-token');
+      const before = readFileSync(tokenFile, 'utf8');
+      // Act
+      const second = startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+      // Assess
+      await expect(second).rejects.toThrow(`another clusterless is using ${dir}`);
+      expect(readFileSync(tokenFile, 'utf8')).toBe(before);
+      const fromFile = before.trim();
+      const patch = await raw(first.port, {
+        method: 'PATCH',
+        path: `${P}/machineclasses/busy-class/status`,
+        headers: { authorization: `Bearer ${fromFile}`, 'content-type': 'application/merge-patch+json' },
+        body: { status: {} },
+      });
+      expect(patch.status).toBe(200);
+      expect(await first.runtime.store.get('MachineClass', NAMESPACE, 'busy-class')).toBeDefined();
+    } finally {
+      await first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes a controller-token file of an earlier start when the controller token is given in, and writes none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-given-'));
+    try {
+      writeFileSync(join(dir, 'controller-token'), 'stale-token-of-an-earlier-start\n', { mode: 0o600 });
+      const h = await startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40, controllerToken: 'given-controller-token-0123456789' });
+      try {
+        expect(existsSync(join(dir, 'controller-token'))).toBe(false);
+        expect(h.controllerToken).toBe('given-controller-token-0123456789');
+      } finally {
+        await h.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -344,23 +461,6 @@ describe('the data folder is private to its user', () => {
       } finally {
         await h.close();
       }
-      expect(loose(dir)).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('makes the folder of the API host (local/host.ts) private too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-api-'));
-    try {
-      chmodSync(dir, 0o755);
-      const api = await startApiHost({ port: 0, dataDir: dir });
-      try {
-        expect(loose(dir)).toEqual([]);
-      } finally {
-        await api.close();
-      }
-      expect(existsSync(join(dir, 'dynamodb', 'CURRENT'))).toBe(true);
       expect(loose(dir)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -481,6 +581,41 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
     expect((await own.send(new ListTablesCommand({}))).TableNames).toContain('signed-by-the-host');
   });
 
+  /**
+   * The head of a request that declares a 16 MiB body and sends none of it; resolves with everything the server
+   * sent once it closes the connection. A server that read the body before refusing would never answer.
+   */
+  function headOnly(headers: Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(db.endpoint);
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      let received = '';
+      socket.on('data', (c: Buffer) => (received += c.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      const lines = Object.entries({ host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.CreateTable', 'content-length': String(16 * 1024 * 1024), ...headers });
+      socket.write(`POST / HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    });
+  }
+
+  const amzNow = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const authorization = (keyId: string, date: string, region: string) =>
+    `AWS4-HMAC-SHA256 Credential=${keyId}/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+
+  it.each([
+    { name: 'no Authorization', headers: () => ({}), type: 'MissingAuthenticationTokenException' },
+    { name: 'a malformed Authorization', headers: () => ({ authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-amz-date': amzNow() }), type: 'IncompleteSignatureException' },
+    { name: 'another key id', headers: () => ({ authorization: authorization('AKIAIOSFODNN7EXAMPLE', amzNow(), db.region), 'x-amz-date': amzNow() }), type: 'UnrecognizedClientException' },
+    { name: 'another region', headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(), 'us-east-1'), 'x-amz-date': amzNow() }), type: 'InvalidSignatureException' },
+    { name: 'a date out of the window', headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(-20 * 60_000), db.region), 'x-amz-date': amzNow(-20 * 60_000) }), type: 'InvalidSignatureException' },
+  ])('refuses a request with $name from its head alone, before its body, and closes the connection', async ({ headers, type }) => {
+    const before = await tableState();
+    const answer = await headOnly(headers());
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).toContain(`com.amazon.coral.service#${type}`);
+    expect(await tableState()).toBe(before);
+  });
+
   it("keeps the host's own store working through the check", async () => {
     expect((await store.get('MachineClass', NAMESPACE, 'kept'))?.metadata.name).toBe('kept');
     const created = await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'added', namespace: NAMESPACE }, spec: { sim: {} } } as never) as { metadata: { resourceVersion?: string } };
@@ -489,8 +624,8 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
   });
 });
 
-describe('admin kubeconfigs the embedded host issues', () => {
-  it('are each one audit line naming the cluster and the expiry, never the credential; nothing is logged when none is issued', async () => {
+describe('auditedKubeconfig, the wrapper of the embedded host\'s kubeconfig route (tested as a helper: issuing one needs the aws provider and a KMS key)', () => {
+  it('logs each kubeconfig it passes on as one audit line naming the cluster and the expiry, never the credential; nothing when none is issued', async () => {
     // Prepare
     const lines: string[] = [];
     const credential = 'client-key-data: c2VjcmV0LWtleQ==';

@@ -8,12 +8,14 @@
  * connection or a 410 Gone, and cannot miss an edit; seven paginated lists per sweep cost little. The
  * sweep runs every `sweepIntervalMs` (10 s by default), which bounds how long an edit takes to arrive.
  */
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import type { ApiLimits } from '../../api/http/limits.js';
 import type { ApiObject } from '../../api/kind.js';
 import { kindByName, type KindName } from '../../api/kinds.js';
 import type { HttpRequest, HttpResponse } from '../../api/http/router.js';
 import { systemClock, type Clock, type Store } from '../../ports.js';
-import { errorMessage, loadKubeConfig, type KubeconfigSource } from './client.js';
+import { errorMessage, type KubeconfigSource } from './client.js';
 import { KubernetesMirror, type ImportResult, type SyncResult } from './mirror.js';
 
 export interface MirrorStatus {
@@ -243,10 +245,138 @@ export class MirrorService {
 }
 
 /**
- * `GET /clusterless/v1/mirror` (status) and `PUT /clusterless/v1/mirror` with `{"kubeconfig": "<file path
- * or inline YAML>"}` (switch the target, answered once the new target holds everything). Errors are
- * Kubernetes Status objects like the rest of the API: 400 for a bad body, 502 when the new target cannot
- * be used (unreachable, forbidden, no CRDs), 405 for other methods.
+ * The fields of a kubeconfig (client-go's tools/clientcmd/api/v1/types.go: Config, Cluster, AuthInfo, Context)
+ * that PUT /clusterless/v1/mirror takes: data only. The kubeconfig comes from whoever may call the host, and
+ * @kubernetes/client-node runs `exec` and `auth-provider` commands when it connects and reads the files the
+ * path fields name (`token-file` even while loading), so those are refused, naming the field. Any other field
+ * is refused too rather than passed on: a later client could give it a meaning, and a YAML parser could read a
+ * key differently from ours (a `<<` merge key is a plain key here, a merge for js-yaml).
+ */
+const KUBECONFIG_FIELDS: Record<'config' | 'cluster' | 'user' | 'context', Record<string, 'string' | 'boolean' | 'list' | 'map' | 'ignored'>> = {
+  config: { apiVersion: 'string', kind: 'string', clusters: 'list', users: 'list', contexts: 'list', 'current-context': 'string', preferences: 'ignored', extensions: 'ignored' },
+  cluster: {
+    server: 'string',
+    'certificate-authority-data': 'string',
+    'insecure-skip-tls-verify': 'boolean',
+    'tls-server-name': 'string',
+    'proxy-url': 'string',
+    'disable-compression': 'boolean',
+    extensions: 'ignored',
+  },
+  user: {
+    'client-certificate-data': 'string',
+    'client-key-data': 'string',
+    token: 'string',
+    username: 'string',
+    password: 'string',
+    as: 'string',
+    'as-uid': 'string',
+    'as-groups': 'ignored',
+    'as-user-extra': 'ignored',
+    extensions: 'ignored',
+  },
+  context: { cluster: 'string', user: 'string', namespace: 'string', extensions: 'ignored' },
+};
+
+/** Why a field that reaches outside the kubeconfig is refused, and what to send instead. */
+const HOST_REACHING_FIELDS: Record<string, string> = {
+  exec: 'runs a program on the host; send a token or a client certificate inline',
+  'auth-provider': 'runs a program or reads files on the host; send a token or a client certificate inline',
+  'token-file': 'reads a file on the host; send token inline',
+  tokenFile: 'reads a file on the host; send token inline',
+  'client-certificate': 'reads a file on the host; send client-certificate-data inline',
+  'client-key': 'reads a file on the host; send client-key-data inline',
+  'certificate-authority': 'reads a file on the host; send certificate-authority-data inline',
+};
+
+const INLINE_ONLY = 'the kubeconfig must be sent inline, as YAML or JSON text (a mapping with clusters, users and contexts); a file path is not taken (clusterless mirror set --kubeconfig FILE reads the file and sends its text)';
+
+class KubeconfigRefused extends Error {
+  override name = 'KubeconfigRefused';
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly reason: 'FieldValueForbidden' | 'FieldValueInvalid' | 'FieldValueNotFound' = 'FieldValueInvalid',
+  ) {
+    super(message);
+  }
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks one mapping of the kubeconfig against its fields; `at` is its field path, for the refusal. */
+function checkFields(value: unknown, fields: (typeof KUBECONFIG_FIELDS)[keyof typeof KUBECONFIG_FIELDS], at: string): Record<string, unknown> {
+  if (!isMap(value)) throw new KubeconfigRefused(at, 'must be a mapping');
+  for (const [key, v] of Object.entries(value)) {
+    const field = `${at}.${key}`;
+    const reaching = HOST_REACHING_FIELDS[key];
+    if (reaching) throw new KubeconfigRefused(field, `is not taken here: it ${reaching}`, 'FieldValueForbidden');
+    const type = fields[key];
+    if (type === undefined) throw new KubeconfigRefused(field, 'is not a kubeconfig field this route takes', 'FieldValueForbidden');
+    if (type === 'string' && typeof v !== 'string') throw new KubeconfigRefused(field, 'must be a string');
+    if (type === 'boolean' && typeof v !== 'boolean') throw new KubeconfigRefused(field, 'must be true or false');
+    if (type === 'list' && !Array.isArray(v)) throw new KubeconfigRefused(field, 'must be a list');
+  }
+  return value;
+}
+
+/** `clusters`, `users` or `contexts`: a list of `{name, <item>}`, each item checked. */
+function checkNamedList(config: Record<string, unknown>, list: 'clusters' | 'users' | 'contexts', item: 'cluster' | 'user' | 'context'): void {
+  const entries = (config[list] ?? []) as unknown[];
+  entries.forEach((entry, i) => {
+    const at = `kubeconfig.${list}[${i}]`;
+    if (!isMap(entry)) throw new KubeconfigRefused(at, 'must be a mapping with name and ' + item);
+    for (const key of Object.keys(entry)) if (key !== 'name' && key !== item) throw new KubeconfigRefused(`${at}.${key}`, 'is not a kubeconfig field this route takes', 'FieldValueForbidden');
+    if (typeof entry['name'] !== 'string' || entry['name'] === '') throw new KubeconfigRefused(`${at}.name`, 'must be a non-empty string');
+    checkFields(entry[item], KUBECONFIG_FIELDS[item], `${at}.${item}`);
+  });
+}
+
+/**
+ * The KubeConfig of an untrusted kubeconfig text, made only of the data fields checked above, with `context`
+ * (when given) as its current context. Throws KubeconfigRefused naming the field at fault; a text that does not
+ * parse gets a fixed message, never the parser's, which quotes the text.
+ */
+export function untrustedKubeconfig(text: string, context?: string): KubeConfig {
+  let config: unknown;
+  try {
+    config = parseYaml(text, { merge: false, uniqueKeys: true, maxAliasCount: 100 });
+  } catch {
+    throw new KubeconfigRefused('kubeconfig', 'is not valid YAML or JSON');
+  }
+  if (!isMap(config)) throw new KubeconfigRefused('kubeconfig', INLINE_ONLY);
+  checkFields(config, KUBECONFIG_FIELDS.config, 'kubeconfig');
+  checkNamedList(config, 'clusters', 'cluster');
+  checkNamedList(config, 'users', 'user');
+  checkNamedList(config, 'contexts', 'context');
+  ((config['clusters'] ?? []) as { cluster: { server?: unknown } }[]).forEach(({ cluster }, i) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(cluster.server ?? ''));
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+      throw new KubeconfigRefused(`kubeconfig.clusters[${i}].cluster.server`, 'must be the https (or http) URL of a Kubernetes API server');
+  });
+  const kc = new KubeConfig();
+  // The checked document, as JSON: what the client reads is exactly what was checked.
+  kc.loadFromString(JSON.stringify(config));
+  if (context !== undefined) {
+    if (!kc.getContextObject(context)) throw new KubeconfigRefused('context', 'names no context of the kubeconfig', 'FieldValueNotFound');
+    kc.setCurrentContext(context);
+  }
+  if (!kc.getCurrentCluster())
+    throw new KubeconfigRefused(context !== undefined ? 'context' : 'kubeconfig.current-context', 'must name a context whose cluster is in the kubeconfig', 'FieldValueNotFound');
+  return kc;
+}
+
+/**
+ * `GET /clusterless/v1/mirror` (status) and `PUT /clusterless/v1/mirror` with `{"kubeconfig": "<kubeconfig
+ * YAML>", "context": "<name>"}` (switch the target, answered once the new target holds everything; `context`
+ * is optional). Errors are Kubernetes Status objects like the rest of the API: 400 naming the field for a bad
+ * body or a kubeconfig it does not take (a path, `exec`, a file field: see KUBECONFIG_FIELDS), 502 when the
+ * new target cannot be used (unreachable, forbidden, no CRDs), 405 for other methods.
  */
 export async function handleMirrorRequest(service: MirrorService, req: HttpRequest): Promise<HttpResponse> {
   const json = (status: number, body: unknown): HttpResponse => ({
@@ -254,26 +384,29 @@ export async function handleMirrorRequest(service: MirrorService, req: HttpReque
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  const failure = (code: number, reason: string, message: string) =>
-    json(code, { apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason, message });
+  const failure = (code: number, reason: string, message: string, cause?: { field: string; reason: string; message: string }) =>
+    json(code, { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', code, reason, message, ...(cause ? { details: { causes: [cause] } } : {}) });
+  const badField = (field: string, message: string, reason = 'FieldValueInvalid') => failure(400, 'BadRequest', `${field}: ${message}`, { field, reason, message });
   if (req.method === 'GET') return json(200, service.status());
   if (req.method !== 'PUT') return failure(405, 'MethodNotAllowed', `${req.method} is not allowed on the mirror; use GET or PUT`);
   let body: unknown;
   try {
     body = JSON.parse(req.body ?? '');
   } catch {
-    return failure(400, 'BadRequest', 'the body must be JSON: {"kubeconfig": "<file path or kubeconfig YAML>"}');
+    return failure(400, 'BadRequest', 'the body must be JSON: {"kubeconfig": "<kubeconfig YAML>", "context": "<optional context name>"}');
   }
-  const kubeconfig = (body as { kubeconfig?: unknown } | null)?.kubeconfig;
-  if (typeof kubeconfig !== 'string' || kubeconfig.trim() === '')
-    return failure(400, 'BadRequest', 'kubeconfig is required: a file path or the kubeconfig YAML');
+  const { kubeconfig, context } = (isMap(body) ? body : {}) as { kubeconfig?: unknown; context?: unknown };
+  if (typeof kubeconfig !== 'string' || kubeconfig.trim() === '') return badField('kubeconfig', 'is required: the kubeconfig YAML', 'FieldValueRequired');
+  if (context !== undefined && (typeof context !== 'string' || context === '')) return badField('context', 'must be the name of a context of the kubeconfig');
+  let target: KubeConfig;
   try {
-    loadKubeConfig(kubeconfig);
+    target = untrustedKubeconfig(kubeconfig, context as string | undefined);
   } catch (err) {
-    return failure(400, 'BadRequest', `the kubeconfig cannot be read: ${errorMessage(err)}`);
+    if (err instanceof KubeconfigRefused) return badField(err.field, err.message, err.reason);
+    return badField('kubeconfig', 'cannot be read');
   }
   try {
-    return json(200, await service.setTarget(kubeconfig));
+    return json(200, await service.setTarget(target));
   } catch (err) {
     return failure(502, 'ServiceUnavailable', `the mirror target was not changed: ${errorMessage(err)}`);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SimPersistence, SimSnapshot } from './sim-cloud.js';
 
@@ -24,7 +24,10 @@ export class JsonFileSimPersistence implements SimPersistence {
   save(snapshot: SimSnapshot): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(snapshot));
+    // Process ids repeat: a leftover of an earlier process (or a link put there) is removed and the file made
+    // anew, 0600 as the rest of the embedded host's data folder, never inheriting a looser mode or a target.
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, JSON.stringify(snapshot), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, this.path);
   }
 }

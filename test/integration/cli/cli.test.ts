@@ -1,13 +1,15 @@
 /**
  * The `clusterless` command as a user runs it: a child process (cli/bin.mjs on the project's Node 22) that
- * speaks HTTP to the API host on the embedded store (local/host.ts). Output is a pipe, so never coloured.
+ * speaks HTTP to the API on the embedded store (the local HTTP server alone: no controllers, so the objects stay
+ * as the tests write them). Output is a pipe, so never coloured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHost, type ApiHost } from '../../../local/host.js';
+import { startEmbeddedStore, type EmbeddedStore } from '../../../local/embedded-dynamodb.js';
+import { startHttpServer, type RunningHttpServer } from '../../../local/http-server.js';
 import { freePort } from '../../support/free-port.js';
 import { controlPlaneLabels, deploymentLabels, machine, machineSet, path } from '../../unit/cli/fixtures.js';
 
@@ -78,12 +80,14 @@ async function until(what: string, check: () => boolean): Promise<void> {
 
 const oneErrorLine = (r: Result) => r.stderr.split('\n').filter(Boolean);
 
-let host: ApiHost;
+let store: EmbeddedStore;
+let host: RunningHttpServer;
 let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'clusterless-cli-'));
-  host = await startApiHost({ port: 0, dataDir });
+  store = await startEmbeddedStore(join(dataDir, 'dynamodb'), { tableName: 'clusterless' });
+  host = await startHttpServer({ port: 0, deps: { store: store.store } });
 });
 
 afterEach(() => {
@@ -92,6 +96,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await host?.close();
+  await store?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 

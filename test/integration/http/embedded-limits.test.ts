@@ -26,7 +26,7 @@ afterAll(async () => {
 const post = (body: unknown) =>
   fetch(host.url + ns('default', 'machinedeployments'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-describe('the embedded host with --max-replicas 5', () => {
+describe('the embedded host given a replica limit of 5 (maxMachineDeploymentReplicas, what up --max-replicas 5 passes)', () => {
   it('refuses a MachineDeployment of 6 replicas with 422 naming spec.replicas, and takes one of 5', async () => {
     const md = machineDeployment() as MachineDeployment;
     const over = await post({ ...md, metadata: { ...md.metadata, name: 'over' }, spec: { ...md.spec, replicas: 6 } });

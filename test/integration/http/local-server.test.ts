@@ -180,6 +180,30 @@ describe('local HTTP server on dynalite', () => {
     expect((await raw('/apis/clusterless.dev/v1alpha1/namespaces/default/machineclasses')).status).toBe(200);
   });
 
+  it('refuses an absolute-form or asterisk-form request target with 400, rather than resolve it into a path', async () => {
+    // node:http sends the request target as given; nothing legitimate sends a URL to this server.
+    const raw = (method: string, target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: server.port, method, path: target }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const [method, target] of [
+      ['GET', `http://127.0.0.1:${server.port}/apis/clusterless.dev/v1alpha1/namespaces/team-a/../default/machineclasses`],
+      ['GET', `http://127.0.0.1:${server.port}/healthz`],
+      ['OPTIONS', '*'],
+    ] as const) {
+      const res = await raw(method, target);
+      expect(res.status, target).toBe(400);
+      expect(JSON.parse(res.body), target).toMatchObject({ kind: 'Status', reason: 'BadRequest', details: { causes: [{ field: 'requestTarget' }] } });
+    }
+    expect((await raw('GET', '/healthz')).status).toBe(200);
+  });
+
   it('answers an unknown path with a NotFound Status', async () => {
     const res = await call('GET', '/api/v1/pods');
     expect(res.status).toBe(404);

@@ -100,26 +100,28 @@ describe('MirrorService', () => {
     await service.stop();
   });
 
-  it('serves GET and PUT /clusterless/v1/mirror, refusing a target it cannot use and keeping the old one', async () => {
+  it('serves GET and PUT /clusterless/v1/mirror, refusing a file path and a target it cannot use, and keeping the old one', async () => {
     // Prepare
     const { service } = hosted({ kubeconfig: a.mirrorKubeconfig });
     await service.start();
     // Act
     const got = await handleMirrorRequest(service, { method: 'GET', path: '/clusterless/v1/mirror' });
     const noBody = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: '{}' });
-    const missingFile = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: JSON.stringify({ kubeconfig: '/nonexistent/kubeconfig' }) });
+    // A path, even of a real kubeconfig: the route takes the YAML inline only (the CLI reads the file).
+    const aPath = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: JSON.stringify({ kubeconfig: b.adminKubeconfig }) });
     const unreachable = await handleMirrorRequest(service, {
       method: 'PUT',
       path: '/clusterless/v1/mirror',
       body: JSON.stringify({ kubeconfig: a.mirrorKubeconfigYaml.replace(a.server, 'https://127.0.0.1:1') }),
     });
     // The admin identity is not the mirror's, but can do everything: a switch to it works.
-    const switched = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: JSON.stringify({ kubeconfig: b.adminKubeconfig }) });
+    const switched = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: JSON.stringify({ kubeconfig: b.adminKubeconfigYaml }) });
     const deleted = await handleMirrorRequest(service, { method: 'DELETE', path: '/clusterless/v1/mirror' });
     // Assess
     expect(got.status).toBe(200);
     expect(JSON.parse(got.body)).toEqual({ target: a.server, lastSyncTime: expect.any(String), objects: 0, errors: [] });
-    expect([noBody.status, missingFile.status, unreachable.status, deleted.status]).toEqual([400, 400, 502, 405]);
+    expect([noBody.status, aPath.status, unreachable.status, deleted.status]).toEqual([400, 400, 502, 405]);
+    expect(JSON.parse(aPath.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', details: { causes: [{ field: 'kubeconfig' }] } });
     expect(JSON.parse(unreachable.body)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', message: expect.stringContaining('not changed') });
     expect(switched.status).toBe(200);
     expect(JSON.parse(switched.body)).toMatchObject({ target: b.server, errors: [] });

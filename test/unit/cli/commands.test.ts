@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Labels } from '../../../functions/api/common.js';
+import { DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS } from '../../../functions/api/http/limits.js';
 import { generateCluster, renderGenerated } from '../../../cli/commands/generate.js';
 import { fakeWorld, type FakeWorld } from './harness.js';
 import { machine, machineSet, path, readyCondition, controlPlaneLabels, deploymentLabels } from './fixtures.js';
@@ -453,6 +454,23 @@ describe('up', () => {
     expect(r.stdout).toBe(
       'demo: applying examples/\nclusterless API listening on http://127.0.0.1:9999 (data in /tmp/x, provider aws)\nclusterless: SIGTERM, shutting down\nclusterless: stopped\n',
     );
+  });
+
+  it("starts the host with its own defaults when no flag is given: no replica limit of the CLI's making", async () => {
+    const calls: Record<string, unknown>[] = [];
+    const module = {
+      startEmbeddedHost: async (options: Record<string, unknown>) => {
+        calls.push({ ...options, log: typeof options['log'] });
+        return { url: 'http://127.0.0.1:8080', close: async () => {} };
+      },
+    };
+    const running = w.run(['up'], { importModule: async () => module });
+    while (w.interrupts.size === 0) await new Promise((r) => setImmediate(r));
+    for (const h of [...w.interrupts]) h('SIGTERM');
+    expect((await running).code).toBe(0);
+    expect(calls).toEqual([{ port: 8080, dataDir: '.clusterless', provider: 'sim', timeScale: 1, log: 'function' }]);
+    const help = await w.run(['up', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`through the API (default: ${DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS})`);
   });
 
   it('says in one line that the host is missing from this build', async () => {
