@@ -54,7 +54,7 @@ export function holdPrivateUmask(): () => void {
  * write the file it points at, and a file of theirs could be read or rewritten by them later. Either is
  * refused, naming the entry, and nothing is changed through it; the user removes it.
  */
-async function ownEntry(path: string, uid: number | undefined): Promise<Stats | undefined> {
+export async function ownEntry(path: string, uid: number | undefined): Promise<Stats | undefined> {
   let st: Stats;
   try {
     st = await lstat(path);

@@ -4,12 +4,13 @@
  * nothing is read, tightened or written through it. The files the host writes itself (the clock, the simulated
  * cloud) are made anew at every save, so that neither the mode of a leftover nor the target of a link is inherited.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsonFileSimPersistence, type SimSnapshot } from '../../functions/adapters/sim/index.js';
 import { startEmbeddedHost } from '../../local/embedded-host.js';
+import { ownEntry } from '../../local/data-dir.js';
 import { scaledClock } from '../../local/scaled-clock.js';
 
 const temps: string[] = [];
@@ -60,22 +61,23 @@ describe('a data folder once readable by others', () => {
     },
   );
 
-  // Only root can make a file of another user here; this project's test runs (and CI) run as root.
+  // No one but root can make a file of another user, so the host's uid is the one pretended here: a file of this
+  // test's is another user's to a host of any other uid. The check is the one preparePrivateDataDir makes of every
+  // entry before it reads, tightens or writes it (the symbolic-link cases above go through the same check).
   it('refuses an entry that belongs to another user, naming it, and leaves it as it is', async () => {
     // Prepare
     const dir = tempDir('clusterless-foreign-');
-    chmodSync(dir, 0o777);
     const planted = join(dir, 'clock.json');
     writeFileSync(planted, JSON.stringify({ now: 0 }));
     chmodSync(planted, 0o666);
-    chownSync(planted, 4242, 4242);
+    const owner = statSync(planted).uid;
     // Act
-    const started = startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+    const checked = ownEntry(planted, owner + 1);
     // Assess
-    await expect(started).rejects.toThrow(`the data folder holds ${planted}, which belongs to another user (uid 4242)`);
-    expect(statSync(planted)).toMatchObject({ uid: 4242 });
+    await expect(checked).rejects.toThrow(`the data folder holds ${planted}, which belongs to another user (uid ${owner})`);
     expect(statSync(planted).mode & 0o777).toBe(0o666);
-    expect(existsSync(join(dir, 'controller-token'))).toBe(false);
+    expect(readFileSync(planted, 'utf8')).toBe(JSON.stringify({ now: 0 }));
+    await expect(ownEntry(planted, owner)).resolves.toMatchObject({ uid: owner });
   });
 
   it("tightens the simulated cloud's temporary files that a crash left behind, saying so", async () => {
