@@ -143,8 +143,9 @@ describe('the scans against the parsers', () => {
     expect(scanned(text, yamlMayNestDeeperThan)).toBe(2);
   });
 
-  // Unseeded: every run tries new values. The bound of one holds for what emitters write from ordinary values;
-  // odd text (a block scalar at the top, multi-line scalars in flow) can count more, which only ever refuses.
+  // Seeded, so the suite gives the same answer every time; many runs, so that it reaches the shapes that broke
+  // earlier scans. The bound of one holds for what emitters write from ordinary values; odd text (a block scalar
+  // at the top, multi-line scalars in flow) can count more, which only ever refuses.
   it('the YAML scan never gives less than the depth the YAML parser builds, and on what yaml.stringify and JSON.stringify write at most one more', () => {
     const options = fc.record({ flowCollections: fc.boolean(), indent: fc.integer({ min: 1, max: 4 }), indentSeq: fc.boolean() });
     fc.assert(
@@ -155,7 +156,7 @@ describe('the scans against the parsers', () => {
         expect(estimate, text).toBeGreaterThanOrEqual(depth);
         expect(estimate, text).toBeLessThanOrEqual(depth + 1);
       }),
-      { numRuns: 4000 },
+      { seed: 20261206, numRuns: 4000 },
     );
   });
 
@@ -182,7 +183,7 @@ describe('the scans against the parsers', () => {
         if (depth === Number.POSITIVE_INFINITY) return; // an alias cycle: checkStructure refuses it
         expect(scanned(text, yamlMayNestDeeperThan), JSON.stringify(text)).toBeGreaterThanOrEqual(depth);
       }),
-      { numRuns: 20_000 },
+      { seed: 20261206, numRuns: 20_000 },
     );
   });
 });
