@@ -142,13 +142,20 @@ describe('a step that finds the lease taken', () => {
   const clock = scaledClock({ timeScale: TIME_SCALE });
   const store = new MemoryStore({ clock });
   const cloud = new SimCloud({ clock, seed: 1 });
+  /** The waits the steps ask for, in seconds. */
+  const waits: number[] = [];
   const deps: WorkflowDeps = {
     store,
     provider: new SimMachineProvider(cloud),
     nodes: new SimNodeReader(cloud),
     drainer: noWorkloadsDrainer,
     clock,
-    timer: scaledTimer(TIME_SCALE),
+    timer: {
+      wakeAt: (seconds) => {
+        waits.push(seconds);
+        return scaledTimer(TIME_SCALE).wakeAt(seconds);
+      },
+    },
     holder: invocationHolder('steps'),
     pollSeconds: 5,
     log: silentLogger,
@@ -159,17 +166,23 @@ describe('a step that finds the lease taken', () => {
     { name: 'rolloutStep', step: rolloutStep, input: { ...common, deploymentName: 'md', revision: '1', generation: 1 } },
     { name: 'remediateStep', step: remediateStep, input: { ...common, healthCheckName: 'mhc', machineName: 'm', machineUid: 'u', markedAt: '2026-01-01T00:00:00Z' } },
     { name: 'teardownStep', step: teardownStep, input: common },
-  ])('$name waits and steps again, neither failing nor done', async ({ step, input }) => {
+  ])('$name waits one to two poll intervals and steps again, neither failing nor done', async ({ step, input }) => {
     // Prepare
     if (!(await store.get('Cluster', 'default', 'held'))) await store.create(clusterObject('held'));
     expect(await store.acquireLease('default', 'held', 'reconcile', 'another-process/1', LEASE_SECONDS)).toBeDefined();
-    // Act
-    const result = await step(deps, input);
-    // Assess
-    expect(result).toMatchObject({ done: false, reason: expect.stringMatching(/holds its lease/), children: [], continueAs: 'base-c1' });
-    // It looks again within the poll interval (5 s), not at once.
-    const waitMs = Date.parse(result.wakeAt) - Date.now();
-    expect(waitMs).toBeLessThanOrEqual((5 * 1000) / TIME_SCALE + 50);
+    waits.length = 0;
+    // Act: twenty steps, for the jitter to show.
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await step(deps, input));
+    // Assess: never sooner than a normal poll (5 s), so that steps meeting on the lease do not spin; never
+    // later than two, so the step still looks again soon.
+    for (const result of results) expect(result).toMatchObject({ done: false, reason: expect.stringMatching(/holds its lease/), children: [] });
+    expect(waits).toHaveLength(20);
+    for (const wait of waits) {
+      expect(wait).toBeGreaterThanOrEqual(5);
+      expect(wait).toBeLessThan(10);
+    }
+    expect(new Set(waits).size).toBeGreaterThan(1);
   });
 });
 
