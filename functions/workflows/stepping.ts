@@ -8,6 +8,7 @@ import type { Cluster } from '../api/cluster.js';
 import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { Machine } from '../api/machine.js';
+import { getCondition, removeCondition } from '../core/conditions.js';
 import { remediationMarkedAt } from '../core/healthcheck/planner.js';
 import { ConflictError, NotFoundError } from '../ports.js';
 import { revisionAnnotation, type ChildStart } from './apply-plan.js';
@@ -128,6 +129,12 @@ export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unkn
   return stepResult(deps, input, false, 'rolling out', outcome.children, { requeue: outcome.requeueAfterSeconds });
 }
 
+/**
+ * A mark is cleared only this long after it was made: the health check marks the machine again with the time of
+ * that reconcile, in whole seconds, and the new episode must not get the old one's time, and so its name.
+ */
+export const MARK_CLEAR_MARGIN_SECONDS = 2;
+
 export async function remediateStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<StepResult> {
   const namespace = requireString(input, 'namespace');
   const clusterName = requireString(input, 'clusterName');
@@ -148,13 +155,23 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
     return stepResult(deps, input, true, `superseded: the machine was marked again at ${episode}, a remediation of its own`, outcome.children, { startEvenIfDone: true });
   const asked = outcome.actions.some((a) => a.type === 'RemediateMachine' && a.machine.name === machineName);
   if (!asked) {
-    // Note: ending here would leave the episode's name used, and Step Functions would refuse it for 90 days:
-    // once remediation is allowed again (short-circuit over, etcd safe, cluster unpaused, nodes readable), the
-    // start would be refused and the machine never replaced. So the execution waits for as long as the episode
-    // lasts: its health check still targets the machine and the mark is still there.
-    if (!(await stillTargeted(deps, namespace, typeof input.healthCheckName === 'string' ? input.healthCheckName : '', machineName)))
-      return stepResult(deps, input, true, 'no health check targets the machine any more', []);
-    return stepResult(deps, input, false, 'marked for remediation, which is not allowed now: waiting', outcome.children.filter((c) => c.workflow !== 'remediate'), { requeue: outcome.requeueAfterSeconds });
+    // Note: the remediation is not asked for now (the cluster or the health check paused, the health check
+    // short-circuited, gone or no longer targeting the machine, the nodes unreadable, the control plane waiting
+    // for etcd). Waiting for it costs a step every poll for as long as that lasts, and ending with the mark left
+    // would use up the episode's name: once allowed again the start would be refused, and the machine, counted in
+    // maxInFlight, would block every remediation of its health check. So the mark this execution is named after
+    // goes and the execution ends; the health check marks the machine again once remediation is allowed, a new
+    // episode with a new name. Cluster API's health check marks no machine while short-circuited either
+    // (kubernetes-sigs/cluster-api internal/controllers/machinehealthcheck/machinehealthcheck_controller.go).
+    const reason = (await stillTargeted(deps, namespace, typeof input.healthCheckName === 'string' ? input.healthCheckName : '', machineName))
+      ? 'remediation is not allowed now'
+      : 'no health check targets the machine any more';
+    const others = outcome.children.filter((c) => c.workflow !== 'remediate');
+    if (markedAt === undefined) return stepResult(deps, input, true, `${reason}; the execution ends (its name carries no episode)`, others, { startEvenIfDone: true });
+    if (deps.clock.now().getTime() < Date.parse(markedAt) + MARK_CLEAR_MARGIN_SECONDS * 1000)
+      return stepResult(deps, input, false, `${reason}; the mark is cleared once ${MARK_CLEAR_MARGIN_SECONDS}s old`, others, { waitSeconds: MARK_CLEAR_MARGIN_SECONDS });
+    await clearRemediationMark(deps, namespace, machineName, machineUid, markedAt);
+    return stepResult(deps, input, true, `${reason}: the mark of ${markedAt} is cleared; the health check marks the machine again once remediation is allowed`, others, { startEvenIfDone: true });
   }
   // The planners re-checked every limit on this very read (short-circuit, maxInFlight, etcd quorum): delete it.
   try {
@@ -164,6 +181,32 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
     if (!(err instanceof NotFoundError || err instanceof ConflictError)) throw err;
   }
   return stepResult(deps, input, false, 'machine deleted; waiting for its replacement', outcome.children.filter((c) => c.workflow !== 'remediate'), { requeue: outcome.requeueAfterSeconds });
+}
+
+/**
+ * Removes the machine's OwnerRemediated condition on a fresh read, only while it is still the episode of
+ * `markedAt` (a later episode, or a machine healthy again, is left alone), by a write conditional on the
+ * resourceVersion read; retried on a lost race.
+ */
+export async function clearRemediationMark(deps: WorkflowDeps, namespace: string, machineName: string, machineUid: string, markedAt: string): Promise<boolean> {
+  let lost: ConflictError | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await deps.store.get<Machine>('Machine', namespace, machineName);
+    if (!current || current.metadata.uid !== machineUid) return false;
+    const mark = getCondition(current.status?.conditions, 'OwnerRemediated');
+    if (mark?.status !== 'False' || mark.lastTransitionTime !== markedAt) return false;
+    try {
+      await deps.store.updateStatus({ ...current, status: { ...current.status, conditions: removeCondition(current.status?.conditions, 'OwnerRemediated') } });
+      deps.log.info('remediation not asked for now: its mark cleared', { namespace, machineName, markedAt });
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      if (!(err instanceof ConflictError)) throw err;
+      lost = err;
+    }
+  }
+  // The state machine retries the step on ConflictError.
+  throw lost!;
 }
 
 /** The health check that marked the machine still exists, is not being deleted, and targets it. */
@@ -203,10 +246,14 @@ function logPreviousStepFailure(deps: WorkflowDeps, input: Record<string, unknow
 
 /**
  * The give-up path (RecordFailure, then the execution fails): the input is not what the task needs, a bug. It
- * is logged; reconcile-cluster and the sweep carry the work on.
+ * is logged; reconcile-cluster and the sweep carry the work on. A remediation clears the mark it was named
+ * after, when its input says which, so that the next episode gets a name of its own.
  */
-export async function recordGiveUp(deps: WorkflowDeps, input: Record<string, unknown>, _step: SteppingStep): Promise<Record<string, never>> {
+export async function recordGiveUp(deps: WorkflowDeps, input: Record<string, unknown>, step: SteppingStep): Promise<Record<string, never>> {
   deps.log.error('stepping workflow gave up', { input: { ...input, error: undefined }, error: input.error });
+  const { namespace, machineName, machineUid, markedAt } = input;
+  if (step === 'remediateStep' && [namespace, machineName, machineUid, markedAt].every((v) => typeof v === 'string' && v !== ''))
+    await clearRemediationMark(deps, namespace as string, machineName as string, machineUid as string, markedAt as string);
   return {};
 }
 

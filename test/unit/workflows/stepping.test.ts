@@ -1,16 +1,21 @@
 /**
  * The task side of the stepping workflows: how many children one step starts, the log line of a step that
- * failed past its retries (the state machine hands the next step the failures in a row), the give-up path.
+ * failed past its retries (the state machine hands the next step the failures in a row), the give-up path, and
+ * the remediation mark an ending remediate execution clears.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader } from '../../../functions/adapters/sim/index.js';
+import type { Condition } from '../../../functions/api/common.js';
+import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
+import { getCondition } from '../../../functions/core/conditions.js';
 import { noWorkloadsDrainer } from '../../../functions/ports.js';
 import {
   MAX_CHILD_STARTS_PER_STEP,
   STEP_FAILED_MESSAGE,
   childStartsForStep,
+  clearRemediationMark,
   invocationHolder,
   rolloutStep,
   scaledTimer,
@@ -123,13 +128,66 @@ describe('the log line of a step that failed past its retries', () => {
   });
 });
 
-describe('the give-up path (recordFailure)', () => {
-  it('logs that the workflow gave up, not the step-failure line', async () => {
+/** A worker machine of cluster c, marked for remediation at `markedAt`. */
+async function markedMachine(store: MemoryStore, markedAt: string): Promise<Machine> {
+  const created = await store.create<Machine>({
+    apiVersion: API,
+    kind: 'Machine',
+    metadata: { name: 'w1', namespace: 'default', labels: { 'clusterless.dev/cluster-name': 'c' } },
+    spec: { clusterName: 'c', version: 'v1.31.2', machineClassRef: { name: 'k' } },
+  } as unknown as Machine);
+  const conditions: Condition[] = [
+    { type: 'HealthCheckSucceeded', status: 'False', reason: 'UnhealthyNode', lastTransitionTime: markedAt },
+    { type: 'OwnerRemediated', status: 'False', reason: 'WaitingForRemediation', lastTransitionTime: markedAt },
+  ];
+  return store.updateStatus({ ...created, status: { ...created.status, conditions } } as ApiObject) as Promise<Machine>;
+}
+
+const ownerRemediated = async (store: MemoryStore) => getCondition((await store.get<Machine>('Machine', 'default', 'w1'))?.status?.conditions, 'OwnerRemediated');
+
+describe('clearRemediationMark', () => {
+  it('clears the mark of its own episode, and leaves another episode\'s alone', async () => {
     // Prepare
-    const { deps, lines } = depsWithLog();
+    const { deps, store } = depsWithLog();
+    const machine = await markedMachine(store, '2026-01-01T00:00:00Z');
     // Act
-    await steppingTask('teardownStep')(deps, { step: 'recordFailure', error: { Error: 'ValidationError', Cause: 'bad input' }, namespace: 'default', clusterName: 'c', executionBase: 'delete-x' });
+    const other = await clearRemediationMark(deps, 'default', 'w1', machine.metadata.uid!, '2025-12-31T23:00:00Z');
+    const afterOther = await ownerRemediated(store);
+    const own = await clearRemediationMark(deps, 'default', 'w1', machine.metadata.uid!, '2026-01-01T00:00:00Z');
+    // Assess: the health check's own condition stays; only the mark goes.
+    expect([other, own]).toEqual([false, true]);
+    expect(afterOther).toMatchObject({ status: 'False', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    expect(await ownerRemediated(store)).toBeUndefined();
+    expect(getCondition((await store.get<Machine>('Machine', 'default', 'w1'))?.status?.conditions, 'HealthCheckSucceeded')).toMatchObject({ status: 'False' });
+  });
+
+  it('leaves a machine of the same name but another uid alone', async () => {
+    const { deps, store } = depsWithLog();
+    await markedMachine(store, '2026-01-01T00:00:00Z');
+    expect(await clearRemediationMark(deps, 'default', 'w1', 'another-uid', '2026-01-01T00:00:00Z')).toBe(false);
+    expect(await ownerRemediated(store)).toMatchObject({ status: 'False' });
+  });
+});
+
+describe('the give-up path (recordFailure)', () => {
+  it('logs that the workflow gave up, not the step-failure line, and a remediation clears the mark it was named after', async () => {
+    // Prepare
+    const { deps, store, lines } = depsWithLog();
+    const machine = await markedMachine(store, '2026-01-01T00:00:00Z');
+    // Act
+    await steppingTask('remediateStep')(deps, {
+      step: 'recordFailure',
+      error: { Error: 'ValidationError', Cause: 'bad input' },
+      namespace: 'default',
+      clusterName: 'c',
+      healthCheckName: 'mhc',
+      machineName: 'w1',
+      machineUid: machine.metadata.uid,
+      markedAt: '2026-01-01T00:00:00Z',
+      executionBase: 'remediate-x',
+    });
     // Assess
-    expect(lines.map((l) => [l.level, l.message])).toEqual([['error', 'stepping workflow gave up']]);
+    expect(lines.filter((l) => l.level !== 'info').map((l) => [l.level, l.message])).toEqual([['error', 'stepping workflow gave up']]);
+    expect(await ownerRemediated(store)).toBeUndefined();
   });
 });
