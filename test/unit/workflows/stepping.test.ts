@@ -16,6 +16,7 @@ import {
   STEP_FAILED_MESSAGE,
   childStartsForStep,
   clearRemediationMark,
+  executionNames,
   invocationHolder,
   rolloutStep,
   scaledTimer,
@@ -49,6 +50,14 @@ describe('childStartsForStep', () => {
       expect(new Set(step.map((c) => c.name)).size).toBe(step.length);
     }
     expect(new Set(steps.flat().map((c) => c.name)).size).toBe(252);
+  });
+});
+
+describe('the names of stepping executions', () => {
+  it('leave room for the continuation suffix the state machine adds (-c1 up to -c99999999) within 80 characters', () => {
+    const uid = '0123456789abcdef0123456789abcdef0123';
+    const names = [executionNames.rollout(uid, '9'.repeat(40), 2 ** 31 - 1), executionNames.remediate(uid, '2026-03-01T12:00:05.123456789+00:00'), executionNames.teardown(uid)];
+    for (const name of names) expect(`${name}-c99999999`.length).toBeLessThanOrEqual(80);
   });
 });
 
