@@ -39,8 +39,8 @@ export const MAX_CHILD_STARTS_PER_STEP = 20;
 /**
  * This step's share of the children the reconcile asked for: stepping workflows and remediations first (each
  * is asked once per episode or generation), then provisions (asked on every reconcile while the machine is
- * Pending or Provisioning), from a window that moves by MAX_CHILD_STARTS_PER_STEP each iteration, so every
- * child is started within ceil(n / 20) steps.
+ * Pending or Provisioning) from a window that moves on by the room left each iteration, so that every one is
+ * started within ceil(provisions / room) steps. Whatever does not fit is started by reconcile-cluster too.
  */
 export function childStartsForStep(children: readonly ChildStart[], iteration: number): ChildStart[] {
   if (children.length <= MAX_CHILD_STARTS_PER_STEP) return [...children];
