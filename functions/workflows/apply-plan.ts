@@ -108,6 +108,12 @@ export interface ActionsResult {
 }
 
 /**
+ * The longest name of a stepping execution: its continuations are named `{name}-c{n}` by the state machine
+ * (Init), which cannot shorten a name, and must stay within Step Functions' 80 characters.
+ */
+const STEPPING_NAME_MAX = 70;
+
+/**
  * Deterministic execution names, so that a repeated start is a no-op (Step Functions: 1-80 of [A-Za-z0-9-_]).
  *
  * Note: Step Functions refuses a name for 90 days once an execution of it has closed, however it ended. So a
@@ -120,8 +126,8 @@ export interface ActionsResult {
  */
 export const executionNames = {
   provision: (machineUid: string) => `provision-${machineUid}`,
-  remediate: (machineUid: string, markedAt?: string) => `remediate-${machineUid}${markedAt ? `-${compactTime(markedAt)}` : ''}`.slice(0, 80),
-  rollout: (deploymentUid: string, revision: string, generation: number) => `rollout-${deploymentUid}-r${revision}-g${generation}`.slice(0, 80),
+  remediate: (machineUid: string, markedAt?: string) => `remediate-${machineUid}${markedAt ? `-${compactTime(markedAt)}` : ''}`.slice(0, STEPPING_NAME_MAX),
+  rollout: (deploymentUid: string, revision: string, generation: number) => `rollout-${deploymentUid}-r${revision}-g${generation}`.slice(0, STEPPING_NAME_MAX),
   teardown: (clusterUid: string) => `delete-${clusterUid}`,
 };
 

@@ -20,8 +20,13 @@ import { LeaseHeldError } from './errors.js';
 // The kubeadm bootstrap: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
 import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from '../bootstrap/workflow-hooks.js';
 
-/** A reconcile that dies keeps the lease this long at most. */
-export const LEASE_SECONDS = 120;
+/**
+ * How long a reconcile holds the cluster's lease (and a reconcile that dies keeps it at most). Longer than the
+ * longest task that takes it can run (reconcile-cluster's Reconcile: 240 s, the state's TimeoutSeconds and its
+ * Lambda's timeout) plus a margin for clock skew, so the lease never expires under a planner that still acts:
+ * the rollout planner's chained writes (chainWrites) rely on it. Renewed before a pass once half of it is gone.
+ */
+export const LEASE_SECONDS = 300;
 /** Passes per reconcile: a pass that created parents (their uid now known) or lost a race plans again at once. */
 export const MAX_PASSES = 4;
 
@@ -85,9 +90,17 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
   const holder = deps.holder();
   const lease = await deps.store.acquireLease(namespace, clusterName, 'reconcile', holder, LEASE_SECONDS);
   if (!lease) throw new LeaseHeldError(`another reconcile of ${namespace}/${clusterName} is running`);
+  let leasedAt = deps.clock.now().getTime();
   const outcome: ReconcileOutcome = { exists: true, passes: 0, writes: 0, conflicts: 0, actions: [], children: [], notes: [], errors: [] };
   try {
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
+      // A slow reconcile (half its lease gone) renews it before it plans again; another holder can have it only
+      // if ours expired, and then this reconcile stops. A fast one writes no lease on the way.
+      if (pass > 1 && deps.clock.now().getTime() - leasedAt >= (LEASE_SECONDS * 1000) / 2) {
+        if (!(await deps.store.acquireLease(namespace, clusterName, 'reconcile', holder, LEASE_SECONDS)))
+          throw new LeaseHeldError(`the lease of ${namespace}/${clusterName} expired under this reconcile and was taken`);
+        leasedAt = deps.clock.now().getTime();
+      }
       outcome.passes = pass;
       const [objects, classes] = await Promise.all([
         deps.store.listCluster(namespace, clusterName),

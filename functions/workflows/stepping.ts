@@ -8,6 +8,7 @@ import type { Cluster } from '../api/cluster.js';
 import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { Machine } from '../api/machine.js';
+import { getCondition, removeCondition } from '../core/conditions.js';
 import { remediationMarkedAt } from '../core/healthcheck/planner.js';
 import { ConflictError, NotFoundError } from '../ports.js';
 import { revisionAnnotation, type ChildStart } from './apply-plan.js';
@@ -20,22 +21,55 @@ export interface StepResult {
   /** Why the workflow ends (or what it waits for), for the execution history. */
   reason: string;
   wakeAt: string;
-  /** The execution that carries on after the bounded number of steps. */
-  continueAs: string;
+  /** The child executions to start now: at most MAX_CHILD_STARTS_PER_STEP. */
   children: ChildStart[];
 }
 
-const DEFAULT_POLL_SECONDS = 5;
-/** How long a step that failed (its retries spent) waits before the workflow steps again. */
-export const STEP_FAILURE_BACKOFF_SECONDS = 30;
+/** The poll interval when the host sets none; the ASL's ContinueLater waits as long (statemachines/*.asl.json). */
+export const DEFAULT_POLL_SECONDS = 5;
 
-/** `requeue`: the plan's own requeue (the poll interval caps it); `waitSeconds`: exactly this wait. */
-function stepResult(deps: WorkflowDeps, input: Record<string, unknown>, done: boolean, reason: string, children: ChildStart[], requeue?: number, waitSeconds?: number): StepResult {
-  const base = requireString(input, 'executionBase');
-  const continuation = optionalNumber(input, 'continuation', 0);
-  const wait = waitSeconds ?? Math.min(requeue ?? Infinity, deps.pollSeconds ?? DEFAULT_POLL_SECONDS);
-  return { done, reason, wakeAt: deps.timer.wakeAt(wait), continueAs: `${base}-c${continuation + 1}`.slice(0, 80), children: done ? [] : children };
+/**
+ * The most child executions one step starts. Each start is an iteration of the inline Map StartChildren, about
+ * 11 history events, and an execution may hold 25,000: 61 steps of 20 stay under 15,000 events, where a
+ * 1,000-replica rollout asking 250 provisions per step would end its execution within 9 steps. The rest are
+ * asked for again by the next steps (the window moves on each step) and started meanwhile by reconcile-cluster.
+ */
+export const MAX_CHILD_STARTS_PER_STEP = 20;
+
+/**
+ * This step's share of the children the reconcile asked for: stepping workflows and remediations first (each
+ * is asked once per episode or generation), then provisions (asked on every reconcile while the machine is
+ * Pending or Provisioning) from a window that moves on by the room left each iteration, so that every one is
+ * started within ceil(provisions / room) steps. Whatever does not fit is started by reconcile-cluster too.
+ */
+export function childStartsForStep(children: readonly ChildStart[], iteration: number): ChildStart[] {
+  if (children.length <= MAX_CHILD_STARTS_PER_STEP) return [...children];
+  const first = children.filter((c) => c.workflow !== 'provision-machine');
+  const provisions = children.filter((c) => c.workflow === 'provision-machine');
+  const room = Math.max(0, MAX_CHILD_STARTS_PER_STEP - first.length);
+  const offset = provisions.length > 0 ? (Math.max(0, Math.floor(iteration)) * room) % provisions.length : 0;
+  const rotated = [...provisions.slice(offset), ...provisions.slice(0, offset)];
+  return [...first, ...rotated].slice(0, MAX_CHILD_STARTS_PER_STEP);
 }
+
+/**
+ * `requeue`: the plan's own requeue (the poll interval caps it); `waitSeconds`: exactly this wait. The children
+ * of a done step are started too when `startEvenIfDone` (a superseded execution hands its work on).
+ */
+function stepResult(
+  deps: WorkflowDeps,
+  input: Record<string, unknown>,
+  done: boolean,
+  reason: string,
+  children: ChildStart[],
+  options: { requeue?: number | undefined; waitSeconds?: number; startEvenIfDone?: boolean } = {},
+): StepResult {
+  const iteration = optionalNumber(input, 'iteration', 0);
+  const wait = options.waitSeconds ?? Math.min(options.requeue ?? Infinity, pollSeconds(deps));
+  return { done, reason, wakeAt: deps.timer.wakeAt(wait), children: done && !options.startEvenIfDone ? [] : childStartsForStep(children, iteration) };
+}
+
+const pollSeconds = (deps: WorkflowDeps) => deps.pollSeconds ?? DEFAULT_POLL_SECONDS;
 
 /**
  * The step's reconcile, or undefined when another reconcile of the cluster holds its lease. That reconcile runs
@@ -51,10 +85,12 @@ async function reconcileUnlessHeld(deps: WorkflowDeps, namespace: string, cluste
   }
 }
 
-/** Waits between 1 second and the poll interval (jittered, so that steps that met on a lease part again). */
+/**
+ * Waits between one and two poll intervals: never less than a normal poll (steps that meet on the lease would
+ * spin), jittered so that they part again.
+ */
 function leaseHeld(deps: WorkflowDeps, input: Record<string, unknown>): StepResult {
-  const poll = deps.pollSeconds ?? DEFAULT_POLL_SECONDS;
-  return stepResult(deps, input, false, 'waiting: another reconcile of the cluster holds its lease', [], undefined, 1 + Math.random() * Math.max(0, poll - 1));
+  return stepResult(deps, input, false, 'waiting: another reconcile of the cluster holds its lease', [], { waitSeconds: pollSeconds(deps) * (1 + Math.random()) });
 }
 
 /** A MachineDeployment's rollout is complete when every replica runs the current template and is available. */
@@ -74,7 +110,9 @@ export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unkn
   const namespace = requireString(input, 'namespace');
   const clusterName = requireString(input, 'clusterName');
   const name = requireString(input, 'deploymentName');
-  const revision = typeof input.revision === 'string' ? input.revision : undefined;
+  // Empty (the Init state's default for a continuation of an older definition): any revision.
+  const revision = typeof input.revision === 'string' && input.revision !== '' ? input.revision : undefined;
+  // 0 (the Init state's default): a start whose name did not carry the generation, superseded by any generation.
   const generation = typeof input.generation === 'number' ? input.generation : undefined;
   const outcome = await reconcileUnlessHeld(deps, namespace, clusterName);
   if (!outcome) return leaseHeld(deps, input);
@@ -86,36 +124,54 @@ export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unkn
     return stepResult(deps, input, true, `superseded by revision ${revisionAnnotation(md)}`, []);
   // The execution of the new generation (started with this step's children) carries on: one rollout, one driver.
   if (generation !== undefined && (md.metadata.generation ?? 1) !== generation)
-    return { ...stepResult(deps, input, true, `superseded by generation ${md.metadata.generation ?? 1}`, []), children: outcome.children };
+    return stepResult(deps, input, true, `superseded by generation ${md.metadata.generation ?? 1}`, outcome.children, { startEvenIfDone: true });
   if (rolloutComplete(md)) return stepResult(deps, input, true, `rollout of revision ${revisionAnnotation(md)} complete`, []);
-  return stepResult(deps, input, false, 'rolling out', outcome.children, outcome.requeueAfterSeconds);
+  return stepResult(deps, input, false, 'rolling out', outcome.children, { requeue: outcome.requeueAfterSeconds });
 }
+
+/**
+ * A mark is cleared only this long after it was made: the health check marks the machine again with the time of
+ * that reconcile, in whole seconds, and the new episode must not get the old one's time, and so its name.
+ */
+export const MARK_CLEAR_MARGIN_SECONDS = 2;
 
 export async function remediateStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<StepResult> {
   const namespace = requireString(input, 'namespace');
   const clusterName = requireString(input, 'clusterName');
   const machineName = requireString(input, 'machineName');
   const machineUid = requireString(input, 'machineUid');
-  // The remediation episode this execution is for (empty from a start that did not know it: any episode).
+  // The remediation episode this execution is for and is named after (empty from a start that did not know it,
+  // whose name does not carry one: any episode).
   const markedAt = typeof input.markedAt === 'string' && input.markedAt !== '' ? input.markedAt : undefined;
   const outcome = await reconcileUnlessHeld(deps, namespace, clusterName);
   if (!outcome) return leaseHeld(deps, input);
   const machine = await deps.store.get<Machine>('Machine', namespace, machineName);
   if (!machine || machine.metadata.uid !== machineUid) return stepResult(deps, input, true, 'the machine is gone; its owner replaces it', []);
-  if (machine.metadata.deletionTimestamp) return stepResult(deps, input, false, 'waiting for the machine to be deleted', outcome.children, outcome.requeueAfterSeconds);
+  if (machine.metadata.deletionTimestamp)
+    return stepResult(deps, input, false, 'waiting for the machine to be deleted', outcome.children, { requeue: outcome.requeueAfterSeconds });
   const episode = remediationMarkedAt(machine);
   if (episode === undefined) return stepResult(deps, input, true, 'the machine is healthy again: no longer marked for remediation', []);
   if (markedAt !== undefined && episode !== markedAt)
-    return { ...stepResult(deps, input, true, `superseded: the machine was marked again at ${episode}, a remediation of its own`, []), children: outcome.children };
+    return stepResult(deps, input, true, `superseded: the machine was marked again at ${episode}, a remediation of its own`, outcome.children, { startEvenIfDone: true });
   const asked = outcome.actions.some((a) => a.type === 'RemediateMachine' && a.machine.name === machineName);
   if (!asked) {
-    // Note: ending here would leave the episode's name used, and Step Functions would refuse it for 90 days:
-    // once remediation is allowed again (short-circuit over, etcd safe, cluster unpaused, nodes readable), the
-    // start would be refused and the machine never replaced. So the execution waits for as long as the episode
-    // lasts: its health check still targets the machine and the mark is still there.
-    if (!(await stillTargeted(deps, namespace, typeof input.healthCheckName === 'string' ? input.healthCheckName : '', machineName)))
-      return stepResult(deps, input, true, 'no health check targets the machine any more', []);
-    return stepResult(deps, input, false, 'marked for remediation, which is not allowed now: waiting', outcome.children.filter((c) => c.workflow !== 'remediate'), outcome.requeueAfterSeconds);
+    // Note: the remediation is not asked for now (the cluster or the health check paused, the health check
+    // short-circuited, gone or no longer targeting the machine, the nodes unreadable, the control plane waiting
+    // for etcd). Waiting for it costs a step every poll for as long as that lasts, and ending with the mark left
+    // would use up the episode's name: once allowed again the start would be refused, and the machine, counted in
+    // maxInFlight, would block every remediation of its health check. So the mark this execution is named after
+    // goes and the execution ends; the health check marks the machine again once remediation is allowed, a new
+    // episode with a new name. Cluster API's health check marks no machine while short-circuited either
+    // (kubernetes-sigs/cluster-api internal/controllers/machinehealthcheck/machinehealthcheck_controller.go).
+    const reason = (await stillTargeted(deps, namespace, typeof input.healthCheckName === 'string' ? input.healthCheckName : '', machineName))
+      ? 'remediation is not allowed now'
+      : 'no health check targets the machine any more';
+    const others = outcome.children.filter((c) => c.workflow !== 'remediate');
+    if (markedAt === undefined) return stepResult(deps, input, true, `${reason}; the execution ends (its name carries no episode)`, others, { startEvenIfDone: true });
+    if (deps.clock.now().getTime() < Date.parse(markedAt) + MARK_CLEAR_MARGIN_SECONDS * 1000)
+      return stepResult(deps, input, false, `${reason}; the mark is cleared once ${MARK_CLEAR_MARGIN_SECONDS}s old`, others, { waitSeconds: MARK_CLEAR_MARGIN_SECONDS });
+    await clearRemediationMark(deps, namespace, machineName, machineUid, markedAt);
+    return stepResult(deps, input, true, `${reason}: the mark of ${markedAt} is cleared; the health check marks the machine again once remediation is allowed`, others, { startEvenIfDone: true });
   }
   // The planners re-checked every limit on this very read (short-circuit, maxInFlight, etcd quorum): delete it.
   try {
@@ -124,7 +180,33 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
   } catch (err) {
     if (!(err instanceof NotFoundError || err instanceof ConflictError)) throw err;
   }
-  return stepResult(deps, input, false, 'machine deleted; waiting for its replacement', outcome.children.filter((c) => c.workflow !== 'remediate'), outcome.requeueAfterSeconds);
+  return stepResult(deps, input, false, 'machine deleted; waiting for its replacement', outcome.children.filter((c) => c.workflow !== 'remediate'), { requeue: outcome.requeueAfterSeconds });
+}
+
+/**
+ * Removes the machine's OwnerRemediated condition on a fresh read, only while it is still the episode of
+ * `markedAt` (a later episode, or a machine healthy again, is left alone), by a write conditional on the
+ * resourceVersion read; retried on a lost race.
+ */
+export async function clearRemediationMark(deps: WorkflowDeps, namespace: string, machineName: string, machineUid: string, markedAt: string): Promise<boolean> {
+  let lost: ConflictError | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await deps.store.get<Machine>('Machine', namespace, machineName);
+    if (!current || current.metadata.uid !== machineUid) return false;
+    const mark = getCondition(current.status?.conditions, 'OwnerRemediated');
+    if (mark?.status !== 'False' || mark.lastTransitionTime !== markedAt) return false;
+    try {
+      await deps.store.updateStatus({ ...current, status: { ...current.status, conditions: removeCondition(current.status?.conditions, 'OwnerRemediated') } });
+      deps.log.info('remediation not asked for now: its mark cleared', { namespace, machineName, markedAt });
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      if (!(err instanceof ConflictError)) throw err;
+      lost = err;
+    }
+  }
+  // The state machine retries the step on ConflictError.
+  throw lost!;
 }
 
 /** The health check that marked the machine still exists, is not being deleted, and targets it. */
@@ -143,35 +225,58 @@ export async function teardownStep(deps: WorkflowDeps, input: Record<string, unk
   if (!outcome) return leaseHeld(deps, input);
   const after = await deps.store.get<Cluster>('Cluster', namespace, clusterName);
   if (!after) return stepResult(deps, input, true, 'the cluster is gone, nothing left behind', []);
-  return stepResult(deps, input, false, 'tearing down', outcome.children.filter((c) => c.workflow !== 'delete-cluster'), outcome.requeueAfterSeconds);
+  return stepResult(deps, input, false, 'tearing down', outcome.children.filter((c) => c.workflow !== 'delete-cluster'), { requeue: outcome.requeueAfterSeconds });
+}
+
+/** The log line of every step that failed past its retries; an alarm watches for it (infra). */
+export const STEP_FAILED_MESSAGE = 'workflow step failed; stepping again';
+
+/**
+ * A step that failed past its retries is not recorded by a task of its own (it would fail as the step did): the
+ * state machine waits (30 s doubling to 15 minutes) and steps again, handing the next step how many steps failed
+ * in a row and the last error. That step logs it before anything else, so every failure is logged once, even
+ * one the task never saw (a timeout, a crashed runtime), as long as the task can start at all.
+ */
+function logPreviousStepFailure(deps: WorkflowDeps, input: Record<string, unknown>): void {
+  const failures = typeof input.failures === 'number' ? input.failures : 0;
+  if (failures <= 0) return;
+  const { namespace, clusterName, executionBase, continuation, iteration } = input;
+  deps.log.warn(STEP_FAILED_MESSAGE, { namespace, clusterName, executionBase, continuation, iteration, failuresInARow: failures, error: input.lastError });
 }
 
 /**
- * recordFailure of the stepping workflows: the workflow gives up (its input is not what the task needs, a bug).
- * The failure is logged; the sweep starts the work again.
+ * The give-up path (RecordFailure, then the execution fails): the input is not what the task needs, a bug. It
+ * is logged; reconcile-cluster and the sweep carry the work on. A remediation clears the mark it was named
+ * after, when its input says which, so that the next episode gets a name of its own.
  */
-export async function recordSteppingFailure(deps: WorkflowDeps, input: Record<string, unknown>): Promise<Record<string, never>> {
-  deps.log.error('workflow step failed', { input: { ...input, error: undefined }, error: input.error });
+export async function recordGiveUp(deps: WorkflowDeps, input: Record<string, unknown>, step: SteppingStep): Promise<Record<string, never>> {
+  deps.log.error('stepping workflow gave up', { input: { ...input, error: undefined }, error: input.error });
+  const { namespace, machineName, machineUid, markedAt } = input;
+  if (step === 'remediateStep' && [namespace, machineName, machineUid, markedAt].every((v) => typeof v === 'string' && v !== ''))
+    await clearRemediationMark(deps, namespace as string, machineName as string, machineUid as string, markedAt as string);
   return {};
 }
 
 /**
- * recordStepFailure: a step failed after its retries (the store or a provider out for a while, a task that
- * crashed again and again). The workflow does not end: an ended execution keeps its name, and the next start of
- * the same work would be refused. It logs the failure and steps again after a backoff, within the bounded loop.
+ * recordStepFailure, called only by executions of older definitions still running (the current ones wait in the
+ * state machine instead): logs the failure and steps again after a poll-sized backoff.
  */
-export async function recordStepFailure(deps: WorkflowDeps, input: Record<string, unknown>): Promise<StepResult> {
-  deps.log.warn('workflow step failed; stepping again after a backoff', { input: { ...input, error: undefined }, error: input.error });
-  const error = (input.error as { Error?: unknown } | undefined)?.Error;
-  return stepResult(deps, input, false, `the step failed (${typeof error === 'string' ? error : 'error'}); stepping again`, [], undefined, STEP_FAILURE_BACKOFF_SECONDS);
+async function legacyRecordStepFailure(deps: WorkflowDeps, input: Record<string, unknown>): Promise<StepResult & { continueAs: string }> {
+  deps.log.warn(STEP_FAILED_MESSAGE, { input: { ...input, error: undefined }, error: input.error });
+  const base = requireString(input, 'executionBase');
+  const continuation = optionalNumber(input, 'continuation', 0);
+  return { ...stepResult(deps, input, false, 'the step failed; stepping again', [], { waitSeconds: 30 }), continueAs: `${base}-c${continuation + 1}`.slice(0, 80) };
 }
 
-export function steppingTask(step: 'rolloutStep' | 'remediateStep' | 'teardownStep') {
+export type SteppingStep = 'rolloutStep' | 'remediateStep' | 'teardownStep';
+
+export function steppingTask(step: SteppingStep) {
   const run = { rolloutStep, remediateStep, teardownStep }[step];
   return async (deps: WorkflowDeps, input: Record<string, unknown>): Promise<unknown> => {
-    if (input.step === 'recordFailure') return recordSteppingFailure(deps, input);
-    if (input.step === 'recordStepFailure') return recordStepFailure(deps, input);
+    if (input.step === 'recordFailure') return recordGiveUp(deps, input, step);
+    if (input.step === 'recordStepFailure') return legacyRecordStepFailure(deps, input);
     if (input.step !== step) throw new ValidationError(`unknown step ${String(input.step)}`);
+    logPreviousStepFailure(deps, input);
     return run(deps, input);
   };
 }

@@ -6,7 +6,9 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowName } from '../../functions/ports.js';
+import { LEASE_SECONDS } from '../../functions/workflows/reconcile-cluster.js';
 import type { ClusterlessApp } from '../../infra/app.js';
+import { HANDLERS } from '../../infra/control-plane-stack.js';
 import { STATE_MACHINES, STATE_MACHINE_PLACEHOLDERS, TASK_FUNCTIONS, placeholdersOf, readDefinitionText } from '../../statemachines/loader.js';
 import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole } from './support.js';
 
@@ -39,7 +41,7 @@ function substituted(name: WorkflowName): string {
   return (p['DefinitionString'] as string).replace(/\$\{([A-Za-z0-9_]+)\}/g, (m, key: string) => (key in subs ? reference(subs[key]) : m));
 }
 
-type State = { Type: string; Resource?: string; Parameters?: Record<string, unknown>; Iterator?: { States: Record<string, State> }; ItemProcessor?: { States: Record<string, State> } };
+type State = { Type: string; Resource?: string; TimeoutSeconds?: number; Parameters?: Record<string, unknown>; Iterator?: { States: Record<string, State> }; ItemProcessor?: { States: Record<string, State> } };
 
 function allStates(states: Record<string, State>): State[] {
   return Object.values(states).flatMap((s) => [s, ...allStates(s.Iterator?.States ?? s.ItemProcessor?.States ?? {})]);
@@ -127,5 +129,24 @@ describe.each(NAMES)('%s', (name) => {
 describe('the state machine names', () => {
   it('are the stack name and the file name, so the ARNs are known before the machines exist', () => {
     expect(NAMES.map((n) => machine(n)['StateMachineName'])).toEqual(NAMES.map((n) => `${app.controlPlane.stackName}-${n}`));
+  });
+});
+
+describe('the cluster lease', () => {
+  it('outlasts, by a minute, every task that takes it: each Task state\'s TimeoutSeconds and each Lambda\'s timeout', () => {
+    // The tasks that reconcile a cluster (reconcileCluster takes the lease): reconcile-cluster's, and the steps.
+    const leased = ['ReconcileTaskFunctionArn', 'RolloutTaskFunctionArn', 'RemediateTaskFunctionArn', 'TeardownTaskFunctionArn'] as const;
+    const stateTimeouts = NAMES.flatMap((name) =>
+      allStates((JSON.parse(readDefinitionText(name)) as { States: Record<string, State> }).States)
+        .filter((s) => s.Type === 'Task' && leased.some((p) => s.Resource === `\${${p}}`))
+        .map((s) => s.TimeoutSeconds),
+    );
+    const lambdaTimeouts = leased.map((p) => HANDLERS[TASK_FUNCTIONS[p]].timeout.toSeconds());
+    // Every such state has a timeout (an unbounded one could outlive any lease), and the longest is 240 s.
+    expect(stateTimeouts.length).toBeGreaterThan(0);
+    expect(stateTimeouts.every((t) => typeof t === 'number')).toBe(true);
+    const longest = Math.max(...(stateTimeouts as number[]), ...lambdaTimeouts);
+    expect(longest).toBe(240);
+    expect(LEASE_SECONDS).toBeGreaterThanOrEqual(longest + 60);
   });
 });

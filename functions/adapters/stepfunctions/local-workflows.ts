@@ -54,7 +54,10 @@ export interface ExecutionRecord {
 export interface LocalWorkflowsOptions {
   /** The Lambda handler of each task function. */
   handlers: Record<TaskFunctionName, TaskHandler>;
-  /** Divides every Retry interval (Wait states sleep until timestamps the tasks compute with the same scale). */
+  /**
+   * Divides every Retry interval and every Wait of fixed Seconds (Wait states on a TimestampPath sleep until
+   * timestamps the tasks compute with the same scale).
+   */
   timeScale?: number;
   /** Every state transition and execution event, for the cost meter and tests. */
   onEvent?: (workflow: WorkflowName, event: EventLog) => void;
@@ -64,7 +67,7 @@ export interface LocalWorkflowsOptions {
   onExecutionEnded?: (record: ExecutionRecord) => void;
 }
 
-type StateDef = Record<string, unknown> & { Type?: string; Resource?: string; Retry?: { IntervalSeconds?: number }[] };
+type StateDef = Record<string, unknown> & { Type?: string; Resource?: string; Seconds?: number; Retry?: { IntervalSeconds?: number }[] };
 
 /** Every state of a definition, nested Map and Parallel states included. */
 function allStates(def: { States?: Record<string, StateDef> }): [string, StateDef][] {
@@ -82,6 +85,7 @@ export class LocalWorkflows implements Workflows {
   private readonly machines = new Map<WorkflowName, StateMachine>();
   private readonly taskOverrides = new Map<WorkflowName, Record<string, (input: unknown) => Promise<unknown>>>();
   private readonly retryOverrides = new Map<WorkflowName, Record<string, number[]>>();
+  private readonly waitOverrides = new Map<WorkflowName, Record<string, number>>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, { promise: Promise<void>; abort: () => void }>();
   private readonly arnToWorkflow = new Map<string, WorkflowName>();
@@ -98,6 +102,7 @@ export class LocalWorkflows implements Workflows {
       const definition = loadDefinition(sm.name, subs) as { States?: Record<string, StateDef> };
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
       const retries: Record<string, number[]> = {};
+      const waits: Record<string, number> = {};
       for (const [stateName, state] of allStates(definition)) {
         if (state.Type === 'Task') {
           const task = functionByArn.get(state.Resource ?? '');
@@ -112,10 +117,12 @@ export class LocalWorkflows implements Workflows {
         }
         if (timeScale !== 1 && state.Retry)
           retries[stateName] = state.Retry.map((r) => Math.max(1, Math.round(((r.IntervalSeconds ?? 1) * 1000) / timeScale)));
+        if (timeScale !== 1 && state.Type === 'Wait' && typeof state.Seconds === 'number') waits[stateName] = Math.max(1, Math.round((state.Seconds * 1000) / timeScale));
       }
       this.machines.set(sm.name, new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } }));
       this.taskOverrides.set(sm.name, overrides);
       this.retryOverrides.set(sm.name, retries);
+      this.waitOverrides.set(sm.name, waits);
     }
   }
 
@@ -139,6 +146,7 @@ export class LocalWorkflows implements Workflows {
       overrides: {
         taskResourceLocalHandlers: this.taskOverrides.get(workflow) as never,
         retryIntervalOverrides: this.retryOverrides.get(workflow),
+        waitTimeOverrides: this.waitOverrides.get(workflow),
       },
       context: {
         Execution: {

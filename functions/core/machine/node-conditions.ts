@@ -23,7 +23,7 @@ export const NodeConditionReason = {
 } as const;
 
 /** The node conditions whose bad state makes a node unhealthy: Ready must be True, the pressures False. */
-const NODE_HEALTH = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'] as const;
+export const NODE_HEALTH = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'] as const;
 
 function both(status: Condition['status'], reason: string, message: string): ConditionInput[] {
   return [

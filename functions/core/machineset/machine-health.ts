@@ -9,6 +9,7 @@
 import type { Machine } from '../../api/machine.js';
 import { getCondition } from '../conditions.js';
 import { failureDomainOf } from '../machine/facts.js';
+import { NODE_HEALTH } from '../machine/node-conditions.js';
 import type { NodeFact, Observed } from '../observed.js';
 import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
@@ -32,8 +33,8 @@ function nodeReadyCondition(node: NodeFact) {
   return node.conditions.find((c) => c.type === 'Ready');
 }
 
-/** The node conditions whose True means trouble: NodeHealthy summarises them with Ready (core/machine/node-conditions.ts). */
-const PRESSURE_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+/** The node conditions whose True means trouble: NodeHealthy's list without Ready, which must be True instead. */
+const PRESSURE_CONDITIONS: readonly string[] = NODE_HEALTH.filter((type) => type !== 'Ready');
 
 /**
  * The health of one machine, from the observed node when the workload cluster could be read and from the

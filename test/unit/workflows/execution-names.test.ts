@@ -72,6 +72,9 @@ const marked = (m: Machine | undefined) => m?.status?.conditions?.some((c) => c.
 
 const remediationsOf = (uid: string) => cp!.runtime.workflows.list('remediate').filter((e) => e.input?.machineUid === uid);
 
+/** Why an ended stepping execution ended: its last step's reason. */
+const reasonOf = (e: { output?: unknown }) => (e.output as { step?: { reason?: string } } | undefined)?.step?.reason;
+
 describe('remediate: one execution per remediation episode', () => {
   it('replaces a machine that fails for real after a false alarm: the new episode gets an execution of its own', async () => {
     // Prepare: a cluster of 1 control-plane machine and 3 workers under a health check (Ready False/Unknown for 60 s).
@@ -110,7 +113,7 @@ describe('remediate: one execution per remediation episode', () => {
     expect(all.every((e) => e.name.startsWith(`remediate-${uid}-`))).toBe(true);
   }, 120_000);
 
-  it('a remediation held up after it started (the cluster paused) waits, and replaces the machine once allowed', async () => {
+  it('a remediation held up after it started (the cluster paused) ends and clears its mark; once unpaused the machine is marked again and replaced under a new name', async () => {
     // Prepare
     const gate = new Gate('remediate', 'remediateStep');
     cp = await startTestControlPlane({ timeScale: TIME_SCALE, taskMiddleware: gate.middleware });
@@ -118,27 +121,67 @@ describe('remediate: one execution per remediation episode', () => {
     await cp.waitFor('hold converged', () => converged('hold', 3));
     const victim = (await workersOf('hold'))[0]!;
     const uid = victim.metadata.uid!;
+    const get = () => cp!.store.get<Machine>('Machine', 'default', victim.metadata.name);
 
-    // Act: the machine dies and its remediation starts; before its first step the cluster is paused
-    // (remediation not allowed now), then unpaused.
+    // Act 1: the machine dies and its remediation starts; before its first step the cluster is paused
+    // (remediation not allowed now).
     gate.close();
     expect(cp.cloud!.kill(victim.metadata.name, 'default')).toHaveLength(1);
     await cp.waitFor('the remediation started', async () => gate.waiting > 0);
+    const markedAt = remediationsOf(uid)[0]!.input?.markedAt;
     expect((await cp.api('PATCH', `${P}/clusters/hold`, { spec: { paused: true } })).status).toBe(200);
-    const stepsBefore = gate.steps;
     gate.open();
-    await cp.waitFor('two steps taken while the cluster is paused', async () => gate.steps >= stepsBefore + 2 || remediationsOf(uid).every((e) => e.status !== 'RUNNING'));
-    const whilePaused = remediationsOf(uid).map((e) => e.status);
-    expect((await cp.api('PATCH', `${P}/clusters/hold`, { spec: { paused: false } })).status).toBe(200);
-    await cp.waitFor(
-      'the killed machine replaced',
-      async () => (await cp!.store.get<Machine>('Machine', 'default', victim.metadata.name))?.metadata.uid !== uid && (await converged('hold', 3)),
-    );
+    await cp.waitFor('the first remediation ended', async () => remediationsOf(uid).every((e) => e.status !== 'RUNNING'));
+    const whilePaused = { executions: remediationsOf(uid).map((e) => [e.status, reasonOf(e)]), machine: await get() };
 
-    // Assess: the one execution of the episode waited through the pause and carried out the remediation.
-    expect(whilePaused).toEqual(['RUNNING']);
-    expect(remediationsOf(uid)).toHaveLength(1);
+    // Act 2: unpaused, the health check marks the machine again and its new episode replaces it.
+    expect((await cp.api('PATCH', `${P}/clusters/hold`, { spec: { paused: false } })).status).toBe(200);
+    await cp.waitFor('the killed machine replaced', async () => (await get())?.metadata.uid !== uid && (await converged('hold', 3)));
+
+    // Assess: the held execution ended without deleting (the machine, same uid, still there) and took its mark
+    // with it, so nothing stays marked while paused; the new episode ran under a name of its own.
+    expect(whilePaused.executions).toEqual([['SUCCEEDED', expect.stringMatching(new RegExp(`^remediation is not allowed now: the mark of ${String(markedAt)} is cleared`))]]);
+    expect(whilePaused.machine?.metadata.uid).toBe(uid);
+    expect(whilePaused.machine?.status?.conditions?.find((c) => c.type === 'OwnerRemediated')).toBeUndefined();
+    const all = remediationsOf(uid);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(all.map((e) => e.name)).size).toBe(all.length);
+    expect(all.slice(1).every((e) => e.input?.markedAt !== markedAt)).toBe(true);
     expect((await cp.store.get<Cluster>('Cluster', 'default', 'hold'))?.spec.paused).toBe(false);
+  }, 120_000);
+
+  it('a health check deleted while its remediation waits, then created again: the mark went with the execution, and the machine is replaced', async () => {
+    // Prepare
+    const gate = new Gate('remediate', 'remediateStep');
+    cp = await startTestControlPlane({ timeScale: TIME_SCALE, taskMiddleware: gate.middleware });
+    const manifests = clusterManifests({ name: 'rec', controlPlaneReplicas: 1, workers: 3, healthCheck: true });
+    await create(manifests);
+    await cp.waitFor('rec converged', () => converged('rec', 3));
+    const victim = (await workersOf('rec'))[0]!;
+    const uid = victim.metadata.uid!;
+    const get = () => cp!.store.get<Machine>('Machine', 'default', victim.metadata.name);
+
+    // Act 1: the machine dies and its remediation starts; before its first step the health check is deleted.
+    gate.close();
+    expect(cp.cloud!.kill(victim.metadata.name, 'default')).toHaveLength(1);
+    await cp.waitFor('the remediation started', async () => gate.waiting > 0);
+    expect((await cp.api('DELETE', `${P}/machinehealthchecks/rec-mhc`)).status).toBe(200);
+    await cp.waitFor('the health check gone', async () => (await cp!.store.get('MachineHealthCheck', 'default', 'rec-mhc')) === undefined);
+    gate.open();
+    await cp.waitFor('the first remediation ended', async () => remediationsOf(uid).every((e) => e.status !== 'RUNNING'));
+    const first = remediationsOf(uid).map((e) => [e.status, reasonOf(e)]);
+    const mark = (await get())?.status?.conditions?.find((c) => c.type === 'OwnerRemediated');
+
+    // Act 2: the same health check is created again while the machine is still dead.
+    await create(manifests.filter((m) => m.plural === 'machinehealthchecks'));
+    await cp.waitFor('the killed machine replaced', async () => (await get())?.metadata.uid !== uid && (await converged('rec', 3)));
+
+    // Assess
+    expect(first).toEqual([['SUCCEEDED', expect.stringMatching(/^no health check targets the machine any more: the mark of .* is cleared/)]]);
+    expect(mark).toBeUndefined();
+    const all = remediationsOf(uid);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(all.map((e) => e.name)).size).toBe(all.length);
   }, 120_000);
 });
 

@@ -1,11 +1,13 @@
 /**
  * The cluster lease under real contention: every reconcile takes it under a holder of its own
- * (invocationHolder), so two reconciles of one cluster in one process exclude each other, and a stepping
- * workflow whose step finds the lease taken waits and steps again instead of failing.
+ * (invocationHolder), so two reconciles of one cluster in one process exclude each other; a reconcile renews it
+ * before every pass after the first and stops when it was lost; a stepping workflow whose step finds the lease
+ * taken waits and steps again instead of failing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader } from '../../../functions/adapters/sim/index.js';
+import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import { ForwardingStore } from '../../../functions/adapters/store/index.js';
 import { noWorkloadsDrainer, type Lease } from '../../../functions/ports.js';
@@ -23,6 +25,7 @@ import {
   type WorkflowDeps,
 } from '../../../functions/workflows/index.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { API, NS_PATH, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 
 const TIME_SCALE = 40;
@@ -73,6 +76,62 @@ describe('the cluster lease, one holder per reconcile', () => {
     expect(store.refused).toBeGreaterThan(0);
   });
 
+  it('stops a reconcile whose lease expired and was taken before its next pass: it plans nothing more', async () => {
+    // Prepare: a MachineDeployment with no MachineSet yet. The first pass creates the MachineSet, which asks for a
+    // second pass; just as that create lands, the lease expires and another reconcile takes it.
+    const clock = new FakeClock();
+    const cloud = new SimCloud({ clock, seed: 1 });
+    const inner = new MemoryStore({ clock });
+    const store = new (class extends ForwardingStore {
+      reads = 0;
+      override async listCluster(namespace: string, clusterName: string): Promise<ApiObject[]> {
+        this.reads++;
+        return this.inner.listCluster(namespace, clusterName);
+      }
+      override async create<T extends ApiObject>(obj: T): Promise<T> {
+        const created = await this.inner.create(obj);
+        if (obj.kind === 'MachineSet') {
+          clock.advance(LEASE_SECONDS + 1);
+          expect(await this.inner.acquireLease('default', 'c2', 'reconcile', 'another-process/1', LEASE_SECONDS)).toBeDefined();
+        }
+        return created;
+      }
+    })(inner);
+    // Through the API, for its defaults; its writes start no reconcile here.
+    for (const [plural, object] of [
+      ['machineclasses', { apiVersion: API, kind: 'MachineClass', metadata: { name: 'c2-class', namespace: 'default' }, spec: { sim: {} } }],
+      ['clusters', clusterObject('c2')],
+      [
+        'machinedeployments',
+        {
+          apiVersion: API,
+          kind: 'MachineDeployment',
+          metadata: { name: 'c2-md', namespace: 'default' },
+          spec: { clusterName: 'c2', replicas: 2, template: { spec: { version: 'v1.31.2', machineClassRef: { name: 'c2-class' } } } },
+        },
+      ],
+    ] as const)
+      expect((await handleRequest(jsonRequest('POST', `${P}/${plural}`, object), { store: inner })).status).toBe(201);
+    const deps: WorkflowDeps = {
+      store,
+      provider: new SimMachineProvider(cloud),
+      nodes: new SimNodeReader(cloud),
+      drainer: noWorkloadsDrainer,
+      clock,
+      timer: scaledTimer(1),
+      holder: invocationHolder('renewing'),
+      log: silentLogger,
+    };
+    // Act
+    const outcome = reconcileCluster(deps, { namespace: 'default', clusterName: 'c2' });
+    // Assess: no second pass (no second read, no Machine of the new MachineSet), and the new holder keeps its lease.
+    await expect(outcome).rejects.toBeInstanceOf(LeaseHeldError);
+    expect(store.reads).toBe(1);
+    expect(await inner.list('MachineSet', 'default')).toHaveLength(1);
+    expect(await inner.list('Machine', 'default')).toEqual([]);
+    expect(await inner.acquireLease('default', 'c2', 'reconcile', 'a-third-process/1', LEASE_SECONDS)).toBeUndefined();
+  });
+
   it('gives every call a holder of its own, named after the process', () => {
     const holder = invocationHolder('host-a');
     expect([holder(), holder(), holder()]).toEqual(['host-a/1', 'host-a/2', 'host-a/3']);
@@ -83,13 +142,20 @@ describe('a step that finds the lease taken', () => {
   const clock = scaledClock({ timeScale: TIME_SCALE });
   const store = new MemoryStore({ clock });
   const cloud = new SimCloud({ clock, seed: 1 });
+  /** The waits the steps ask for, in seconds. */
+  const waits: number[] = [];
   const deps: WorkflowDeps = {
     store,
     provider: new SimMachineProvider(cloud),
     nodes: new SimNodeReader(cloud),
     drainer: noWorkloadsDrainer,
     clock,
-    timer: scaledTimer(TIME_SCALE),
+    timer: {
+      wakeAt: (seconds) => {
+        waits.push(seconds);
+        return scaledTimer(TIME_SCALE).wakeAt(seconds);
+      },
+    },
     holder: invocationHolder('steps'),
     pollSeconds: 5,
     log: silentLogger,
@@ -100,17 +166,23 @@ describe('a step that finds the lease taken', () => {
     { name: 'rolloutStep', step: rolloutStep, input: { ...common, deploymentName: 'md', revision: '1', generation: 1 } },
     { name: 'remediateStep', step: remediateStep, input: { ...common, healthCheckName: 'mhc', machineName: 'm', machineUid: 'u', markedAt: '2026-01-01T00:00:00Z' } },
     { name: 'teardownStep', step: teardownStep, input: common },
-  ])('$name waits and steps again, neither failing nor done', async ({ step, input }) => {
+  ])('$name waits one to two poll intervals and steps again, neither failing nor done', async ({ step, input }) => {
     // Prepare
     if (!(await store.get('Cluster', 'default', 'held'))) await store.create(clusterObject('held'));
     expect(await store.acquireLease('default', 'held', 'reconcile', 'another-process/1', LEASE_SECONDS)).toBeDefined();
-    // Act
-    const result = await step(deps, input);
-    // Assess
-    expect(result).toMatchObject({ done: false, reason: expect.stringMatching(/holds its lease/), children: [], continueAs: 'base-c1' });
-    // It looks again within the poll interval (5 s), not at once.
-    const waitMs = Date.parse(result.wakeAt) - Date.now();
-    expect(waitMs).toBeLessThanOrEqual((5 * 1000) / TIME_SCALE + 50);
+    waits.length = 0;
+    // Act: twenty steps, for the jitter to show.
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await step(deps, input));
+    // Assess: never sooner than a normal poll (5 s), so that steps meeting on the lease do not spin; never
+    // later than two, so the step still looks again soon.
+    for (const result of results) expect(result).toMatchObject({ done: false, reason: expect.stringMatching(/holds its lease/), children: [] });
+    expect(waits).toHaveLength(20);
+    for (const wait of waits) {
+      expect(wait).toBeGreaterThanOrEqual(5);
+      expect(wait).toBeLessThan(10);
+    }
+    expect(new Set(waits).size).toBeGreaterThan(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { localSubstitutions } from '../../../functions/adapters/stepfunctions/local-workflows.js';
+import type { WorkflowName } from '../../../functions/ports.js';
 import {
   MissingSubstitutionError,
   STATE_MACHINES,
@@ -65,6 +66,33 @@ describe.each(STATE_MACHINES.map((s) => ({ ...s })))('$name', ({ name }) => {
       expect(text).toContain('States.MathAdd($.loop.iteration, 1)');
       expect(text).toContain('"ContinueAsNew"');
     }
+  });
+});
+
+describe('the stepping workflows', () => {
+  it('share one loop (states, retries, catches, waits), differing only in their task, their input fields and the defaults of these', () => {
+    // Hand copies drift: what one of them learns (a Catch, a backoff) the others must have too.
+    const ownFields = ['deploymentName', 'revision', 'generation', 'healthCheckName', 'machineName', 'machineUid', 'markedAt'].map((f) => `${f}.$`);
+    const loopOf = (name: WorkflowName) => {
+      const text = readDefinitionText(name)
+        .replace(/\$\{(Rollout|Remediate|Teardown)TaskFunctionArn\}/g, '${TaskFunctionArn}')
+        .replace(/"(rolloutStep|remediateStep|teardownStep)"/g, '"ownStep"');
+      const def = JSON.parse(text, (key, value) =>
+        value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).filter(([k]) => !ownFields.includes(k))) : value,
+      ) as { Comment?: string; States: { Init: { Parameters: Record<string, unknown> } } };
+      delete def.Comment;
+      def.States.Init.Parameters.defaults = 'own';
+      return def;
+    };
+    expect(loopOf('remediate')).toEqual(loopOf('rolling-upgrade'));
+    expect(loopOf('delete-cluster')).toEqual(loopOf('rolling-upgrade'));
+  });
+
+  it.each(['rolling-upgrade', 'remediate', 'delete-cluster'] as const)('%s retries no LeaseHeldError: its task waits for the lease itself and never throws it', (name) => {
+    const def = loadDefinition(name, localSubstitutions()) as { States?: Record<string, State> };
+    const retried = statesOf(def).flatMap(([, s]) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals as string[]));
+    expect(retried).not.toContain('LeaseHeldError');
+    expect(retried).toContain('ConflictError');
   });
 });
 

@@ -113,6 +113,30 @@ describe('MachineHealthCheck planner', () => {
     expect(remediated(healthy)).toEqual([]);
   });
 
+  it('names the episode from the first OwnerRemediated=False: a deferral then the mark keep one time; a mark cleared and made again gets a new one', () => {
+    // Prepare: maxInFlight 1 and w1 in flight, so w2 (unhealthy) is deferred at T0.
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const sick = fleet(4, [1, 2], { marked: [1] });
+    const deferredPlan = planMachineHealthCheck(mhc, objects({ machines: sick.machines, machineHealthChecks: [mhc] }), sick.observed, T0);
+    const deferred = getCondition(statusOf(deferredPlan, 'Machine', 'w2')?.conditions, 'OwnerRemediated');
+    // w1's remediation is over (replaced by a healthy w1), w2 carries the deferral.
+    const withStatus = (m: Machine, conditions: Condition[] | undefined): Machine => ({ ...m, status: { ...m.status, conditions } as Machine['status'] });
+    const later = fleet(4, [2]);
+    const w2Deferred = later.machines.map((m) => (m.metadata.name === 'w2' ? withStatus(m, statusOf(deferredPlan, 'Machine', 'w2')?.conditions) : m));
+    // Act: the slot is free 100 s later (w2 marked), and the next reconcile asks for its remediation.
+    const markPlan = planMachineHealthCheck(mhc, objects({ machines: w2Deferred, machineHealthChecks: [mhc] }), later.observed, at(100));
+    const w2Marked = w2Deferred.map((m) => (m.metadata.name === 'w2' ? withStatus(m, statusOf(markPlan, 'Machine', 'w2')?.conditions) : m));
+    const asked = planMachineHealthCheck(mhc, objects({ machines: w2Marked, machineHealthChecks: [mhc] }), later.observed, at(200));
+    // The remediate execution clears the mark (remediation not allowed for a while), and the check marks it again.
+    const w2Cleared = w2Marked.map((m) => (m.metadata.name === 'w2' ? withStatus(m, m.status?.conditions?.filter((c) => c.type !== 'OwnerRemediated')) : m));
+    const remarked = planMachineHealthCheck(mhc, objects({ machines: w2Cleared, machineHealthChecks: [mhc] }), later.observed, at(300));
+    // Assess: one episode from the deferral (T0) to the clearing, named by its first time; the next one by its own.
+    expect(deferred).toMatchObject({ status: 'False', reason: 'RemediationDeferred', lastTransitionTime: iso(T0) });
+    expect(getCondition(statusOf(markPlan, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({ reason: 'WaitingForRemediation', lastTransitionTime: iso(T0) });
+    expect(asked.actions).toEqual([expect.objectContaining({ type: 'RemediateMachine', machine: expect.objectContaining({ name: 'w2' }), markedAt: iso(T0) })]);
+    expect(getCondition(statusOf(remarked, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({ reason: 'WaitingForRemediation', lastTransitionTime: iso(at(300)) });
+  });
+
   it('reports expected, healthy, remediations allowed and the sorted targets', () => {
     // Prepare
     const mhc = healthCheck({ maxUnhealthy: 2 });
