@@ -16,7 +16,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec } from '../api/cluster.js';
 import { loadKubeConfig, type KubeconfigSource } from '../adapters/kubernetes/client.js';
-import { TagKeys, clusterTagValue } from '../adapters/ec2/tags.js';
+import { TagKeys, clusterTagValue } from '../adapters/aws/tags.js';
 import { InvalidSpecError, ThrottledError, type BootstrapRequest, type Clock, type MachineBootstrapper, type MachineRole, type SecretStore } from '../ports.js';
 import { renderUserData } from './boothook.js';
 import { caCertHash, generateClusterCertificates, parseCertificates, serializeCertificates, type ClusterCertificates } from './certificates.js';

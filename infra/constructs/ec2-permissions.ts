@@ -1,12 +1,12 @@
 /**
  * The EC2 and ELBv2 permissions of the task functions, scoped by the tags clusterless puts on what it makes
- * (functions/adapters/ec2/tags.ts) rather than by resource names, which it cannot know in advance. Every mutating
+ * (functions/adapters/aws/tags.ts) rather than by resource names, which it cannot know in advance. Every mutating
  * permission requires the installation's tag (functions/installation.ts), so that a second control plane in the
  * account, or anything else there, is out of reach.
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
 
 /** `{namespace}/{cluster}`: present and shaped like the value the provider writes. */
 const CLUSTER_TAG_VALUE = '?*/?*';

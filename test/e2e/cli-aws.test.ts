@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { Machine } from '../../functions/api/machine.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { Elbv2ControlPlaneLoadBalancers, createElbv2Client } from '../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';

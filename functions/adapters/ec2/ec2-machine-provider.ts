@@ -53,13 +53,14 @@ import {
   type MachineRole,
 } from '../../ports.js';
 import { launchAttempts, sameAttempt } from '../sim/placement.js';
-import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from './errors.js';
-import { LIVE_STATES, TagKeys, clusterTagValue, machineTags, tagFilter, tagValue, toTagList } from './tags.js';
+import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from '../aws/errors.js';
+import { TagKeys, clusterTagValue, tagValue, toTagList } from '../aws/tags.js';
+import { LIVE_STATES, machineTags, tagFilter } from './instance-tags.js';
 
 const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
 
 export interface Ec2MachineProviderOptions {
-  /** A client of the region the clusters run in (see createEc2Client for its retry settings). */
+  /** A client of the region the clusters run in (see aws/clients.ts for its retry settings). */
   client: EC2Client;
   /**
    * The installation (functions/installation.ts): tagged on every instance and volume launched, and required of

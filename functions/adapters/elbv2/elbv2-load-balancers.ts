@@ -41,8 +41,8 @@ import {
   type ControlPlaneLoadBalancerSpec,
 } from '../../ports.js';
 import { checkInstallationId } from '../../installation.js';
-import { TagKeys, clusterTagValue } from '../ec2/tags.js';
-import { errorCode } from '../ec2/errors.js';
+import { errorCode } from '../aws/errors.js';
+import { TagKeys, clusterTagValue } from '../aws/tags.js';
 import { elbv2Error } from './errors.js';
 
 /** The name of a cluster's load balancer and of its target group, in one installation. */

@@ -4,20 +4,11 @@
  * (RegisterInstanceWithAPIServerLB / DeregisterInstanceFromAPIServerELB for NLBs: RegisterTargets and
  * DeregisterTargets with the instance id; a deregistration of a target that is gone is no error).
  */
-import {
-  DeregisterTargetsCommand,
-  ElasticLoadBalancingV2Client,
-  RegisterTargetsCommand,
-  type ElasticLoadBalancingV2ClientConfig,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeregisterTargetsCommand, RegisterTargetsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvalidSpecError, type LoadBalancerTargets } from '../../ports.js';
-import { errorCode as code } from '../ec2/errors.js';
-import { TagKeys } from '../ec2/tags.js';
+import { errorCode as code } from '../aws/errors.js';
+import { TagKeys } from '../aws/tags.js';
 import { elbv2Error } from './errors.js';
-
-export function createElbv2Client(config: ElasticLoadBalancingV2ClientConfig = {}): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({ maxAttempts: 2, ...config });
-}
 
 function mapped(e: unknown, targetGroupArn: string): unknown {
   const c = code(e);
