@@ -6,6 +6,7 @@ import type { ApiObject } from './api/kind.js';
 import type { KindName } from './api/kinds.js';
 import type { ClusterSpec } from './api/cluster.js';
 import type { MachineClassSpec } from './api/machine-class.js';
+import type { LaunchAttempt } from './core/machine/placement.js';
 import type { InstanceFact, NodeFact } from './core/observed.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
@@ -203,11 +204,8 @@ export interface LaunchSpec {
   recordedAttempt?: LaunchAttempt;
 }
 
-/** One (instance type, zone) attempt of a launch's capacity fallback; the zone names the cluster's subnet there. */
-export interface LaunchAttempt {
-  instanceType: string;
-  availabilityZone: string;
-}
+/** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */
+export type { LaunchAttempt } from './core/machine/placement.js';
 
 /** What a launch tells its caller while it runs (not plain data: it does not cross workflow steps). */
 export interface LaunchHooks {
