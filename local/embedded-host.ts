@@ -22,7 +22,8 @@ import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functi
 import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
-import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
+import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
 import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';

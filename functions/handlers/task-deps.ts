@@ -10,7 +10,7 @@ import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
 import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
-import { kubeconfigSources } from '../bootstrap/index.js';
+import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';

@@ -14,7 +14,7 @@ import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
 // The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
-import { bindSecretToInstance, bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from '../bootstrap/workflow-hooks.js';
+import { bindSecretToInstance, bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from './bootstrap-hooks.js';
 import type { WorkflowDeps } from './deps.js';
 import { PollLimitError, ValidationError, optionalNumber, requireString } from './errors.js';
 

@@ -72,7 +72,7 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
-   * What the provision task's bootstrap calls (functions/bootstrap/kubeadm-bootstrapper.ts prepare, bindToInstance,
+   * What the provision task's bootstrap calls (functions/adapters/kubeadm/kubeadm-bootstrapper.ts prepare, bindToInstance,
    * release; adapters/secrets/secrets-manager-store.ts): create secrets under the prefix, encrypted with this key
    * only (CreateSecret must name the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN); read the
    * clusters' certificates; write, bind (the instance-arn tag) and delete machines' bootstrap secrets. Nothing

@@ -17,7 +17,7 @@ import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { Elbv2ControlPlaneLoadBalancers, createElbv2Client } from '../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
-import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../functions/adapters/kubeadm/index.js';
 import { systemClock } from '../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { createMotoNetwork, motoEc2Client } from '../support/ec2.js';

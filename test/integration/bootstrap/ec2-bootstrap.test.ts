@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { targetObject } from '../../../functions/adapters/kubernetes/index.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
-import type { ClusterCertificates } from '../../../functions/bootstrap/index.js';
+import type { ClusterCertificates } from '../../../functions/bootstrap/pki.js';
 import { NS_PATH } from '../../support/control-plane.js';
 import { startKube, type RunningKube } from '../../support/kube.js';
 import { PEM, TOKEN } from '../../unit/bootstrap/tools.js';

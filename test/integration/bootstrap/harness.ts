@@ -12,7 +12,8 @@ import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../
 import { SimulatedNodes } from '../../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest, type HttpResponse } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
-import { KubeadmBootstrapper, kubeconfigSources } from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
+import { kubeconfigSources } from '../../../functions/workflows/bootstrap-hooks.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
 import { noWorkloadsDrainer, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore } from '../../../functions/ports.js';
 import { invocationHolder, scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
