@@ -60,10 +60,10 @@ export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster 
  * cluster names is used only when tagged as this cluster's (targetGroupArnOf): InvalidSpecError otherwise.
  */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
-  if (!deps.loadBalancer || !isControlPlaneMachine(machine)) return;
+  if (!deps.targetGroups || !isControlPlaneMachine(machine)) return;
   const tg = await targetGroupArnOf(deps, cluster);
   if (!tg) return;
-  await deps.loadBalancer.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
+  await deps.targetGroups.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /**
@@ -71,10 +71,10 @@ export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cl
  * named target group not tagged as this cluster's is left alone: InvalidSpecError, as for registering.
  */
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
-  if (!deps.loadBalancer || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
+  if (!deps.targetGroups || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
   const tg = await targetGroupArnOf(deps, cluster);
   if (!tg) return;
-  await deps.loadBalancer.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
+  await deps.targetGroups.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /**

@@ -63,7 +63,7 @@ describe('the AWS host (task-deps)', () => {
     const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1', INSTALLATION_ID: 'test-installation' }, store, silentLogger);
     expect(deps.bootstrap).toBeInstanceOf(KubeadmBootstrapper);
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
-    expect(deps.loadBalancer).toBeDefined();
+    expect(deps.targetGroups).toBeDefined();
     // A cluster it does not know has no kubeconfig: its nodes are unknown, not absent.
     await expect(deps.nodes.listNodes('default', 'nowhere')).rejects.toBeInstanceOf(NodeReaderUnavailableError);
   });
