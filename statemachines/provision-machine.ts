@@ -31,6 +31,8 @@ function provisionStep(step: string, options: { polls?: boolean; resultPath: str
     Parameters: { step, ...MACHINE, ...(options.polls ? { 'polls.$': '$.intent.polls' } : {}) },
     ResultPath: options.resultPath,
     TimeoutSeconds: 60,
+    // Note: the provision task takes no lease, so its LeaseHeldError retrier never matches; it is kept as the
+    // hand-written definition had it.
     Retry: options.retry ?? taskRetriers({ retryLeaseHeld: true }),
     Catch: [catchAll('$.error', 'RecordFailure')],
     Next: options.next,
