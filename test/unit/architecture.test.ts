@@ -83,6 +83,7 @@ const layers = {
   local: sourceFiles('local'),
   infra: sourceFiles('infra'),
   cli: sourceFiles('cli'),
+  statemachines: sourceFiles('statemachines'),
 };
 
 describe('architecture', () => {
@@ -185,6 +186,12 @@ describe('architecture', () => {
   it.each(Object.keys(HANDLERS_WITH_DOMAIN_LOGIC))('the handler exception is still needed: %s', (file) => {
     expect(existsSync(join(ROOT, file))).toBe(true);
     expect(importsOf(file).some((i) => i.target.startsWith('functions/core/') && !i.typeOnly)).toBe(true);
+  });
+
+  it.each(cases(layers.statemachines))('state machine definitions are data over the workflows\' names and errors (no SDK, adapter, handler or host): $name', ({ file }) => {
+    for (const i of importsOf(file)) {
+      expect(i.target, where(file, i)).toMatch(/^(statemachines\/|functions\/ports\.js$|functions\/workflows\/|node:)/);
+    }
   });
 
   it.each(cases([...layers.local, ...layers.infra]))('hosts do not import each other, nor the CLI: $name', ({ file }) => {
