@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { WorkloadTimeoutError } from '../../../functions/adapters/kubernetes/workload.js';
 import { ExecutionAlreadyExistsError } from '../../../functions/adapters/stepfunctions/local-workflows.js';
 import { ClusterNameChangeError } from '../../../functions/adapters/store/base-store.js';
-import { InvalidCertificatesError } from '../../../functions/bootstrap/certificates.js';
+import { InvalidCertificatesError } from '../../../functions/adapters/kubeadm/certificates.js';
 import { UnsupportedVersionError } from '../../../functions/bootstrap/kubeadm-config.js';
-import { WorkloadUnavailableError } from '../../../functions/bootstrap/workload-api.js';
+import { WorkloadUnavailableError } from '../../../functions/adapters/kubeadm/workload-api.js';
 import {
   AlreadyExistsError,
   ConflictError,
