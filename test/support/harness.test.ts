@@ -7,7 +7,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorDynamoDbClient } from './dynamodb-store-factory.js';
 import { startDynalite } from './dynalite.js';
-import { bootstrapToolsBin } from './global-setup.js';
+import { bootstrapToolsBin } from './tools-path.js';
 import { startMotoServer } from './moto.js';
 
 async function answers(endpoint: string): Promise<boolean> {
@@ -149,6 +149,21 @@ describe('test harness', () => {
     const which = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
     // Assess
     for (const tool of ['cloud-init', 'shellcheck']) expect(which(tool), tool).toBe(join(bootstrapToolsBin(), tool));
+  });
+
+  it('npm run test:unit selects the unit project, whose set-up starts no emulator, and every test file belongs to one project', async () => {
+    // Prepare
+    const root = join(import.meta.dirname, '..', '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const config = (await import('../../vitest.config.js')).default as { test: { projects: { test: { name: string; include: string[]; exclude?: string[]; globalSetup: string[] } }[] } };
+    const projects = Object.fromEntries(config.test.projects.map((p) => [p.test.name, p.test]));
+    // Assess
+    expect(pkg.scripts['test:unit']).toBe('vitest run --project unit');
+    expect(projects.unit!.include).toEqual(['test/unit/**/*.test.ts']);
+    expect(projects.unit!.globalSetup).toEqual(['test/support/tools-path.ts']);
+    expect(projects.integration!.globalSetup).toContain('test/support/global-setup.ts');
+    expect(projects.integration!.exclude).toContain('test/unit/**');
+    expect(readFileSync(join(root, 'test/support/tools-path.ts'), 'utf8')).not.toMatch(/moto|dynalite|spawn/);
   });
 
   it('no set-up script installs a system package: apt and dpkg only download, read private lists or unpack, and pip installs only into a venv', () => {
