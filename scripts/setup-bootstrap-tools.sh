@@ -8,7 +8,7 @@
 #   - cloud-init itself, which is not on PyPI, from Debian's archive: `apt-get download` of the pinned version's
 #     .deb (no root needed), its version checked, unpacked with `dpkg-deb -x`, its Python package put on the
 #     venv's path;
-#   - BIN (printed with --print) holding only `cloud-init` and `shellcheck`: test/support/global-setup.ts puts
+#   - BIN (printed with --print) holding only `cloud-init` and `shellcheck`: test/support/tools-path.ts puts
 #     it first on PATH.
 # Where apt-get, dpkg-deb or python3 is missing (not Debian or Ubuntu), the cloud-init and shellcheck already on
 # PATH are used, saying which versions they are; without them either, it fails saying what to install.
