@@ -6,7 +6,7 @@
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { Machine } from '../../functions/api/machine.js';
 import type { Condition } from '../../functions/api/common.js';
-import { isTrue } from '../../functions/core/conditions.js';
+import { isTrue, type ConditionType } from '../../functions/core/conditions.js';
 
 interface ClusterState {
   readyMachines: Set<string>;
@@ -14,7 +14,7 @@ interface ClusterState {
   converged: boolean;
 }
 
-const conditionTrue = (obj: ApiObject, type: string) => isTrue((obj.status as { conditions?: Condition[] } | undefined)?.conditions, type);
+const conditionTrue = (obj: ApiObject, type: ConditionType) => isTrue((obj.status as { conditions?: Condition[] } | undefined)?.conditions, type);
 
 export class FleetTracker {
   private readonly clusters = new Map<string, ClusterState>();

@@ -10,9 +10,13 @@ import type { Condition } from '../api/common.js';
 
 export type ConditionStatus = Condition['status'];
 
-/** A condition as a planner states it: the time and generation are stamped by `setCondition`. */
+/**
+ * A condition as a planner states it: the time and generation are stamped by `setCondition`. Its type is one
+ * of ours (ConditionType), so a misspelt name fails to compile; conditions read from the store stay open
+ * (`Condition['type']` is any string), since other writers may add types of their own.
+ */
 export interface ConditionInput {
-  type: string;
+  type: ConditionType;
   status: ConditionStatus;
   reason?: string;
   message?: string;
@@ -51,8 +55,16 @@ export const ConditionType = {
   ScalingDown: 'ScalingDown',
   Remediating: 'Remediating',
   RemediationAllowed: 'RemediationAllowed',
+  /** False when an instance named in the Machine's status is not the machine's own (a forged or stale id). */
+  InfrastructureOwned: 'InfrastructureOwned',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/**
+ * What a summary may read besides our own types: one entry per MachineDeployment, as the Cluster's
+ * WorkersAvailable aggregates them (cluster_controller_status.go).
+ */
+export type SummarisedType = ConditionType | `MachineDeployment ${string}`;
 
 /** Reasons the summary and mirror operations use (util/conditions merge_strategies.go, mirror.go). */
 export const SummaryReason = {
@@ -68,20 +80,20 @@ export function timestamp(now: Date): string {
   return new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-export function getCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function getCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }
 
-export function isTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
+export function isTrue(conditions: readonly Condition[] | undefined, type: ConditionType): boolean {
   return getCondition(conditions, type)?.status === 'True';
 }
 
-export function isFalse(conditions: readonly Condition[] | undefined, type: string): boolean {
+export function isFalse(conditions: readonly Condition[] | undefined, type: ConditionType): boolean {
   return getCondition(conditions, type)?.status === 'False';
 }
 
 /** Unknown, or not reported at all: Kubernetes' guidelines treat a missing condition as Unknown. */
-export function isUnknown(conditions: readonly Condition[] | undefined, type: string): boolean {
+export function isUnknown(conditions: readonly Condition[] | undefined, type: ConditionType): boolean {
   const c = getCondition(conditions, type);
   return c === undefined || c.status === 'Unknown';
 }
@@ -149,7 +161,7 @@ export function setConditions(
 }
 
 /** Removes a condition; the same array comes back when it was not there. */
-export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
+export function removeCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition[] {
   const current = (conditions ?? []) as Condition[];
   return getCondition(current, type) ? current.filter((c) => c.type !== type) : current;
 }
@@ -161,8 +173,8 @@ export function removeCondition(conditions: readonly Condition[] | undefined, ty
  */
 export function mirrorCondition(
   source: readonly Condition[] | undefined,
-  sourceType: string,
-  targetType: string = sourceType,
+  sourceType: ConditionType,
+  targetType: ConditionType = sourceType,
   fallback?: Omit<ConditionInput, 'type'>,
 ): ConditionInput {
   const c = getCondition(source, sourceType);
@@ -180,13 +192,16 @@ export function mirrorCondition(
 
 export type MergePriority = 'issue' | 'unknown' | 'info';
 
+/** A condition as a summary weighs it. */
+export type SummarisedCondition = Omit<ConditionInput, 'type'> & { type: SummarisedType };
+
 export interface SummaryOptions {
   /** Condition types whose True is bad news (e.g. Deleting, Paused, RollingOut when it should count). */
-  negativePolarity?: readonly string[];
+  negativePolarity?: readonly SummarisedType[];
   /** Types that do not count as Unknown when missing (util/conditions IgnoreTypesIfMissing). */
-  ignoreIfMissing?: readonly string[];
+  ignoreIfMissing?: readonly SummarisedType[];
   /** Overrides the priority of a condition (util/conditions CustomMergeStrategy); undefined keeps the default. */
-  priority?: (c: ConditionInput) => MergePriority | undefined;
+  priority?: (c: SummarisedCondition) => MergePriority | undefined;
   /** The kind's own reasons for False, Unknown and True (Machine: NotReady, ReadyUnknown, Ready). */
   reasons?: { issue: string; unknown: string; info: string };
 }
@@ -199,19 +214,19 @@ export interface SummaryOptions {
  */
 export function summaryCondition(
   conditions: readonly Condition[] | undefined,
-  targetType: string,
-  types: readonly string[],
+  targetType: ConditionType,
+  types: readonly SummarisedType[],
   options: SummaryOptions = {},
 ): ConditionInput {
-  const negative = new Set(options.negativePolarity ?? []);
-  const ignore = new Set(options.ignoreIfMissing ?? []);
-  const inScope: ConditionInput[] = [];
+  const negative = new Set<string>(options.negativePolarity ?? []);
+  const ignore = new Set<string>(options.ignoreIfMissing ?? []);
+  const inScope: SummarisedCondition[] = [];
   for (const t of types) {
-    const c = getCondition(conditions, t);
-    if (c) inScope.push(c);
+    const c = conditions?.find((x) => x.type === t);
+    if (c) inScope.push({ ...c, type: t });
     else if (!ignore.has(t)) inScope.push({ type: t, status: 'Unknown', reason: SummaryReason.NotYetReported, message: 'Condition not yet reported' });
   }
-  const priority = (c: ConditionInput): MergePriority =>
+  const priority = (c: SummarisedCondition): MergePriority =>
     options.priority?.(c) ??
     (c.status === 'Unknown' ? 'unknown' : (c.status === 'True') === negative.has(c.type) ? 'issue' : 'info');
   const issues = inScope.filter((c) => priority(c) === 'issue');

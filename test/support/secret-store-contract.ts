@@ -14,7 +14,7 @@ export interface SecretStoreHarness {
   tagsOf(name: string): Promise<Record<string, string> | undefined>;
 }
 
-export function secretStoreContract(name: string, make: () => SecretStoreHarness): void {
+export function runSecretStoreContract(name: string, make: () => SecretStoreHarness): void {
   describe(`SecretStore contract: ${name}`, () => {
     it('creates a secret once: a second create leaves the first value', async () => {
       const { store, prefix } = make();

@@ -7,7 +7,7 @@
 import type { Cluster, ClusterStatus } from '../../api/cluster.js';
 import { Finalizers } from '../../api/common.js';
 import type { Condition } from '../../api/common.js';
-import { getCondition, isTrue, mirrorCondition, setConditions, summaryCondition, type ConditionInput } from '../conditions.js';
+import { getCondition, isTrue, mirrorCondition, setConditions, summaryCondition, type ConditionInput, type SummarisedType } from '../conditions.js';
 import type { Observed } from '../observed.js';
 import { emptyPlan, refOf, type Plan } from '../plan.js';
 import { clusterDeletionStep, ClusterDeletingReason, type ClusterDeletionStep } from './deletion.js';
@@ -155,6 +155,8 @@ export function planCluster(objects: ClusterObjects, observed: Observed, now: Da
   return plan;
 }
 
+const deploymentEntry = (name: string): SummarisedType => `MachineDeployment ${name}`;
+
 /**
  * WorkersAvailable aggregates the MachineDeployments' Available conditions, as Cluster API's Cluster does
  * (cluster_controller_status.go, setWorkersAvailableCondition); a cluster without workers is not held back.
@@ -164,13 +166,13 @@ function workersAvailable(objects: ClusterObjects): ConditionInput {
   if (deployments.length === 0) return { type: 'WorkersAvailable', status: 'True', reason: ClusterPhaseReason.NoWorkers };
   const byName = Object.fromEntries(deployments.map((md) => [md.metadata.name, getCondition(md.status?.conditions, 'Available')]));
   const conditions: Condition[] = Object.entries(byName).map(([n, c]) => ({
-    type: `MachineDeployment ${n}`,
+    type: deploymentEntry(n),
     status: c?.status ?? 'Unknown',
     reason: c?.reason ?? 'NotYetReported',
     ...(c?.message ? { message: c.message } : {}),
     lastTransitionTime: c?.lastTransitionTime ?? '',
   }));
-  const summary = summaryCondition(conditions, 'WorkersAvailable', conditions.map((c) => c.type).sort(), {
+  const summary = summaryCondition(conditions, 'WorkersAvailable', Object.keys(byName).map(deploymentEntry).sort(), {
     reasons: { issue: ClusterPhaseReason.NotAvailable, unknown: ClusterPhaseReason.AvailableUnknown, info: ClusterPhaseReason.Available },
   });
   return summary;

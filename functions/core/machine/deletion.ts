@@ -9,7 +9,7 @@
  * machine's node or instance (any writer of the Machine can set them) drains, deregisters and terminates nothing.
  */
 import type { Machine } from '../../api/machine.js';
-import { isTrue, timestamp } from '../conditions.js';
+import { ConditionType, isTrue, timestamp } from '../conditions.js';
 import type { InstanceFact } from '../observed.js';
 import type { Action, ObjectRef } from '../plan.js';
 import { timeOf } from '../cluster/objects.js';
@@ -26,7 +26,7 @@ export const DeletingReason = {
 } as const;
 
 /** Set on a Machine whose status named an instance that is not its own (the workflow that refused it sets it). */
-export const InfrastructureOwnedCondition = 'InfrastructureOwned';
+export const InfrastructureOwnedCondition = ConditionType.InfrastructureOwned;
 export const InfrastructureOwnedReason = { InstanceNotOwned: 'InstanceNotOwned' } as const;
 
 export interface DeletionInput {

@@ -8,7 +8,7 @@ import type { Cluster } from '../../api/cluster.js';
 import { Finalizers } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
 import type { Machine, MachineStatus } from '../../api/machine.js';
-import { isTrue, setConditions, summaryCondition, timestamp, type ConditionInput, type MergePriority } from '../conditions.js';
+import { isTrue, setConditions, summaryCondition, timestamp, type ConditionInput, type MergePriority, type SummarisedCondition } from '../conditions.js';
 import type { Observed } from '../observed.js';
 import { emptyPlan, mergePlans, refOf, type Plan } from '../plan.js';
 import { isControlPlaneMachine, isDeleting, isPaused, statusWrite, type ClusterObjects } from '../cluster/objects.js';
@@ -148,7 +148,7 @@ function launchBlocker(cluster: Cluster | undefined, controlPlane: boolean, cont
  * (core/reconcilers/machine/machine_controller_status.go, machineConditionCustomMergeStrategy).
  */
 function readyCondition(conditions: MachineStatus['conditions'], deleting: boolean): ConditionInput {
-  const expectedWhileDeleting = (c: ConditionInput): MergePriority | undefined => {
+  const expectedWhileDeleting = (c: SummarisedCondition): MergePriority | undefined => {
     if (!deleting) return undefined;
     if (c.type === 'InfrastructureReady' && (c.reason === InfrastructureReason.InfrastructureDeleted || c.reason === InfrastructureReason.InfrastructureDoesNotExist))
       return 'info';

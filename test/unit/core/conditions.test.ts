@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Condition } from '../../../functions/api/common.js';
+import { condition as conditionSchema, type Condition } from '../../../functions/api/common.js';
 import {
+  ConditionType,
   getCondition,
   isFalse,
   isTrue,
@@ -12,6 +13,7 @@ import {
   setConditions,
   summaryCondition,
   timestamp,
+  type SummarisedType,
 } from '../../../functions/core/conditions.js';
 
 const T1 = new Date('2026-01-01T00:00:00.750Z');
@@ -29,25 +31,25 @@ describe('setCondition', () => {
     {
       name: 'adds a missing condition stamped with the time, in whole seconds, and the generation',
       before: [] as Condition[],
-      input: { type: 'Ready', status: 'True' as const, reason: 'Ok' },
+      input: { type: 'Ready' as const, status: 'True' as const, reason: 'Ok' },
       expected: [{ type: 'Ready', status: 'True', reason: 'Ok', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 3 }],
     },
     {
       name: 'keeps lastTransitionTime when only the reason and message change',
       before: [ready('False', 'Old')],
-      input: { type: 'Ready', status: 'False' as const, reason: 'New', message: 'why' },
+      input: { type: 'Ready' as const, status: 'False' as const, reason: 'New', message: 'why' },
       expected: [{ type: 'Ready', status: 'False', reason: 'New', message: 'why', lastTransitionTime: '2025-12-31T00:00:00Z', observedGeneration: 3 }],
     },
     {
       name: 'moves lastTransitionTime when the status changes',
       before: [ready('False')],
-      input: { type: 'Ready', status: 'True' as const, reason: 'R' },
+      input: { type: 'Ready' as const, status: 'True' as const, reason: 'R' },
       expected: [{ type: 'Ready', status: 'True', reason: 'R', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 3 }],
     },
     {
       name: 'uses a given transition time (a mirrored node condition) when the status changes',
       before: [ready('False')],
-      input: { type: 'Ready', status: 'True' as const, reason: 'R', lastTransitionTime: '2025-12-31T12:00:00Z' },
+      input: { type: 'Ready' as const, status: 'True' as const, reason: 'R', lastTransitionTime: '2025-12-31T12:00:00Z' },
       expected: [{ type: 'Ready', status: 'True', reason: 'R', lastTransitionTime: '2025-12-31T12:00:00Z', observedGeneration: 3 }],
     },
   ])('$name', ({ before, input, expected }) => {
@@ -83,11 +85,11 @@ describe('setCondition', () => {
     // Act
     const after = setConditions(
       [],
-      ['Deleting', 'Zeta', 'Ready', 'Paused', 'Alpha', 'Available'].map((type) => ({ type, status: 'True' as const })),
+      (['Deleting', 'NodeHealthy', 'Ready', 'Paused', 'InfrastructureReady', 'Available'] as const).map((type) => ({ type, status: 'True' as const })),
       T1,
     );
     // Assess
-    expect(after.map((c) => c.type)).toEqual(['Available', 'Ready', 'Alpha', 'Zeta', 'Paused', 'Deleting']);
+    expect(after.map((c) => c.type)).toEqual(['Available', 'Ready', 'InfrastructureReady', 'NodeHealthy', 'Paused', 'Deleting']);
   });
 
   it('changes lastTransitionTime exactly when the status changes, and is idempotent (property)', () => {
@@ -123,7 +125,7 @@ describe('getters', () => {
     const before = [ready('True')];
     // Act & Assess
     expect(removeCondition(before, 'Ready')).toEqual([]);
-    expect(removeCondition(before, 'Other')).toBe(before);
+    expect(removeCondition(before, 'NodeHealthy')).toBe(before);
     expect(getCondition(before, 'Ready')?.status).toBe('True');
   });
 });
@@ -147,45 +149,54 @@ describe('mirrorCondition', () => {
 
   it('uses the fallback when the source is missing', () => {
     // Act & Assess
-    expect(mirrorCondition(undefined, 'Available', 'X', { status: 'False', reason: 'DoesNotExist' })).toEqual({ type: 'X', status: 'False', reason: 'DoesNotExist' });
+    expect(mirrorCondition(undefined, 'Available', 'ControlPlaneAvailable', { status: 'False', reason: 'DoesNotExist' })).toEqual({ type: 'ControlPlaneAvailable', status: 'False', reason: 'DoesNotExist' });
   });
 });
 
 describe('summaryCondition', () => {
-  const c = (type: string, status: Condition['status'], message?: string): Condition => ({
+  const c = (type: SummarisedType, status: Condition['status'], message?: string): Condition => ({
     type,
     status,
     reason: `${type}${status}`,
     lastTransitionTime: '2025-12-31T00:00:00Z',
     ...(message ? { message } : {}),
   });
-  it.each([
-    { name: 'all True is True', conditions: [c('A', 'True'), c('B', 'True')], types: ['A', 'B'], status: 'True', reason: 'InfoReported', message: undefined },
+  interface SummaryCase {
+    name: string;
+    conditions: Condition[];
+    types: SummarisedType[];
+    negative?: SummarisedType[];
+    status: Condition['status'];
+    reason: string;
+    message: string | undefined;
+  }
+  it.each<SummaryCase>([
+    { name: 'all True is True', conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'True')], types: ['InfrastructureReady', 'NodeHealthy'], status: 'True', reason: 'InfoReported', message: undefined },
     {
       name: 'any False is False, the issues listed in the order asked',
-      conditions: [c('B', 'False', 'b is down'), c('A', 'Unknown'), c('C', 'True')],
-      types: ['A', 'B', 'C'],
+      conditions: [c('NodeHealthy', 'False', 'b is down'), c('InfrastructureReady', 'Unknown'), c('HealthCheckSucceeded', 'True')],
+      types: ['InfrastructureReady', 'NodeHealthy', 'HealthCheckSucceeded'],
       status: 'False',
       reason: 'IssuesReported',
-      message: '* A: AUnknown\n* B: b is down',
+      message: '* InfrastructureReady: InfrastructureReadyUnknown\n* NodeHealthy: b is down',
     },
-    { name: 'Unknown wins over True', conditions: [c('A', 'True'), c('B', 'Unknown')], types: ['A', 'B'], status: 'Unknown', reason: 'UnknownReported', message: '* B: BUnknown' },
+    { name: 'Unknown wins over True', conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'Unknown')], types: ['InfrastructureReady', 'NodeHealthy'], status: 'Unknown', reason: 'UnknownReported', message: '* NodeHealthy: NodeHealthyUnknown' },
     {
       name: 'a missing type counts as Unknown, NotYetReported',
-      conditions: [c('A', 'True'), c('C', 'True')],
-      types: ['A', 'B', 'C'],
+      conditions: [c('InfrastructureReady', 'True'), c('HealthCheckSucceeded', 'True')],
+      types: ['InfrastructureReady', 'NodeHealthy', 'HealthCheckSucceeded'],
       status: 'Unknown',
       reason: 'UnknownReported',
-      message: '* B: Condition not yet reported',
+      message: '* NodeHealthy: Condition not yet reported',
     },
     {
       name: 'True of a negative-polarity type is an issue',
-      conditions: [c('A', 'True'), c('B', 'True'), c('C', 'True')],
-      types: ['A', 'B', 'C'],
-      negative: ['C'],
+      conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'True'), c('HealthCheckSucceeded', 'True')],
+      types: ['InfrastructureReady', 'NodeHealthy', 'HealthCheckSucceeded'],
+      negative: ['HealthCheckSucceeded'],
       status: 'False',
       reason: 'IssuesReported',
-      message: '* C: CTrue',
+      message: '* HealthCheckSucceeded: HealthCheckSucceededTrue',
     },
   ])('$name', ({ conditions, types, status, reason, message, negative }) => {
     // Act
@@ -196,11 +207,35 @@ describe('summaryCondition', () => {
 
   it('ignores missing types named in ignoreIfMissing and uses the kind’s own reasons', () => {
     // Act
-    const summary = summaryCondition([c('A', 'True')], 'Ready', ['A', 'B'], {
-      ignoreIfMissing: ['B'],
+    const summary = summaryCondition([c('InfrastructureReady', 'True')], 'Ready', ['InfrastructureReady', 'NodeHealthy'], {
+      ignoreIfMissing: ['NodeHealthy'],
       reasons: { issue: 'NotReady', unknown: 'ReadyUnknown', info: 'Ready' },
     });
     // Assess
     expect(summary).toEqual({ type: 'Ready', status: 'True', reason: 'Ready' });
+  });
+});
+
+describe('condition types', () => {
+  it('takes only our condition types, so a misspelt name does not compile', () => {
+    // Prepare
+    const conditions = [ready('True')];
+    // Act & Assess: tsc fails on an unused @ts-expect-error, so each line below must stay an error.
+    // @ts-expect-error: 'Readdy' is no condition type of ours.
+    expect(isTrue(conditions, 'Readdy')).toBe(false);
+    // @ts-expect-error: neither is 'NodeHealty'.
+    expect(setCondition(conditions, { type: 'NodeHealty', status: 'True' }, T1)).toHaveLength(2);
+    // @ts-expect-error: a summary reads our types too.
+    expect(summaryCondition(conditions, 'Ready', ['Readdy']).status).toBe('Unknown');
+    expect(isTrue(conditions, ConditionType.Ready)).toBe(true);
+  });
+
+  it('keeps conditions of types it does not know, as read from the store', () => {
+    // Prepare: another writer's condition, which the API's schema accepts.
+    const stored: Condition[] = [conditionSchema.parse({ type: 'example.com/Custom', status: 'False', lastTransitionTime: '2025-12-31T00:00:00Z' })];
+    // Act
+    const after = setCondition(stored, { type: 'Ready', status: 'True', reason: 'Ok' }, T1);
+    // Assess
+    expect(after.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=True', 'example.com/Custom=False']);
   });
 });

@@ -3,15 +3,15 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { MemorySecretStore, SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
-import { secretStoreContract } from '../../support/secret-store-contract.js';
+import { runSecretStoreContract } from '../../support/secret-store-contract.js';
 
-secretStoreContract('memory', () => {
+runSecretStoreContract('memory', () => {
   const installationId = uniqueName('memory');
   const store = new MemorySecretStore({ installationId });
   return { store, installationId, prefix: `clusterless/${uniqueName('ns')}/demo`, tagsOf: async (name) => store.tagsOf(name) };
 });
 
-secretStoreContract('Secrets Manager (moto)', () => {
+runSecretStoreContract('Secrets Manager (moto)', () => {
   const client = createSecretsManagerClient(emulatorClientConfig(inject('motoEndpoint')));
   const installationId = uniqueName('sm');
   return {
