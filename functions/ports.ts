@@ -415,7 +415,10 @@ export interface ManagedLoadBalancers {
   describe(namespace: string, clusterName: string): Promise<ManagedLoadBalancerFact | undefined>;
   /** The target group of the cluster's load balancer; undefined when either is not there. */
   targetGroupArn(namespace: string, clusterName: string): Promise<string | undefined>;
-  /** Whether a target group of the cluster is left without its load balancer (a teardown that stopped halfway). */
+  /**
+   * Whether the cluster's own target group (tagged by this installation) still exists. Asked after `describe`
+   * found no load balancer, it tells a teardown that stopped halfway (a target group left behind) from one that is done.
+   */
   hasLeftovers(namespace: string, clusterName: string): Promise<boolean>;
   /** Makes what is missing: the load balancer, its target group, the listener that forwards to it. */
   ensure(spec: ManagedLoadBalancerSpec): Promise<void>;
