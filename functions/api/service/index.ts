@@ -5,6 +5,7 @@ export {
   keyOf,
   storeErrorStatus,
   type Applied,
+  type Body,
   type Deleted,
   type ListOptions,
   type ObjectKey,

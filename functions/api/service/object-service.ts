@@ -70,6 +70,9 @@ export interface Applied<T extends ApiObject = ApiObject> {
 /** What a delete did: the object gone (a Success Status, as the API answers it), or marked for teardown. */
 export type Deleted = { removed: true; status: Status; object: ApiObject } | { removed: false; object: ApiObject };
 
+/** What a caller sends: a typed object, or a body as parsed (validation decides what it is). */
+export type Body = ApiObject | Readonly<Record<string, unknown>>;
+
 /** Conflicts retried from a fresh read when the caller gave no resourceVersion (nothing it saw is stale). */
 export const UNGUARDED_ATTEMPTS = 5;
 
@@ -100,18 +103,19 @@ export function keyOf(obj: { kind?: unknown; metadata?: { name?: unknown; namesp
  * Fills apiVersion and kind from the address when the body leaves them out (as Kubernetes' decoder does) and
  * refuses a body of another kind, and one whose namespace or name contradicts the address (the URL).
  */
-function checkBody(body: Record<string, unknown>, def: KindDef, namespace: string, name?: string): Record<string, unknown> {
-  const apiVersion = body['apiVersion'] ?? API_VERSION;
-  const kind = body['kind'] ?? def.kind;
+function checkBody(body: Body, def: KindDef, namespace: string, name?: string): Record<string, unknown> {
+  const fields = body as Record<string, unknown>;
+  const apiVersion = fields['apiVersion'] ?? API_VERSION;
+  const kind = fields['kind'] ?? def.kind;
   if (apiVersion !== API_VERSION || kind !== def.kind)
     throw badRequest(`the body is a ${shownValue(kind)} of ${shownValue(apiVersion)}, but the URL is for ${def.plural} (${def.kind} of ${API_VERSION})`);
-  const meta = body['metadata'] ?? {};
-  if (!isPlainObject(meta)) return { ...body, apiVersion, kind }; // validation names the field
+  const meta = fields['metadata'] ?? {};
+  if (!isPlainObject(meta)) return { ...fields, apiVersion, kind }; // validation names the field
   if (meta['namespace'] !== undefined && meta['namespace'] !== namespace)
     throw badRequest(`the namespace of the provided object (${shownValue(meta['namespace'])}) does not match the namespace sent on the request (${namespace})`);
   if (name !== undefined && meta['name'] !== undefined && meta['name'] !== name)
     throw badRequest(`the name of the object (${shownValue(meta['name'])}) does not match the name on the URL (${name})`);
-  return { ...body, apiVersion, kind, metadata: { ...meta, namespace, ...(name !== undefined ? { name } : {}) } };
+  return { ...fields, apiVersion, kind, metadata: { ...meta, namespace, ...(name !== undefined ? { name } : {}) } };
 }
 
 const nameOf = (body: Record<string, unknown>) => {
@@ -120,8 +124,8 @@ const nameOf = (body: Record<string, unknown>) => {
 };
 
 /** The resourceVersion a client sent as its precondition, if any. */
-function resourceVersionOf(body: Record<string, unknown>): string | undefined {
-  const meta = body['metadata'];
+function resourceVersionOf(body: Body): string | undefined {
+  const meta = (body as Record<string, unknown>)['metadata'];
   const rv = isPlainObject(meta) ? meta['resourceVersion'] : undefined;
   return typeof rv === 'string' && rv !== '' ? rv : undefined;
 }
@@ -220,7 +224,7 @@ export class ObjectService {
    * /status only (as with a CRD's status subresource), so both are dropped rather than refused: an object read
    * back can be created again. The kind's finalizer is added.
    */
-  create<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, body: Record<string, unknown>): Promise<T> {
+  create<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, body: Body): Promise<T> {
     return asStatus(async () => {
       const def = defOf(kind);
       const checked = checkBody(body, def, namespace);
@@ -242,7 +246,7 @@ export class ObjectService {
    * Replaces spec and metadata (status stays). Guarded by the body's resourceVersion when it has one (a conflict
    * is the caller's 409); otherwise by what was just read, retried from a fresh read.
    */
-  replace<T extends ApiObject = ApiObject>(key: ObjectKey, body: Record<string, unknown>): Promise<T> {
+  replace<T extends ApiObject = ApiObject>(key: ObjectKey, body: Body): Promise<T> {
     return asStatus(async () => {
       const t = this.target(key);
       const checked = checkBody(body, t.def, t.namespace, t.name);
@@ -259,7 +263,7 @@ export class ObjectService {
   }
 
   /** A JSON merge patch (RFC 7386) of spec and metadata; guarded like replace by the patch's resourceVersion. */
-  mergePatch<T extends ApiObject = ApiObject>(key: ObjectKey, patch: Record<string, unknown>): Promise<T> {
+  mergePatch<T extends ApiObject = ApiObject>(key: ObjectKey, patch: Body): Promise<T> {
     return asStatus(async () => {
       const t = this.target(key);
       return (await this.readModifyWrite(t, resourceVersionOf(patch), (old, rv) => {
@@ -280,7 +284,7 @@ export class ObjectService {
    * Unlike Kubernetes' server-side apply there are no managed fields: no field owners, no conflicts between
    * managers, and a field left out of a later manifest is not removed.
    */
-  apply<T extends ApiObject = ApiObject>(key: ObjectKey, body: Record<string, unknown>): Promise<Applied<T>> {
+  apply<T extends ApiObject = ApiObject>(key: ObjectKey, body: Body): Promise<Applied<T>> {
     return asStatus(async () => {
       const t = this.target(key);
       const desired = withoutServerFields(checkBody(body, t.def, t.namespace, t.name));
@@ -311,7 +315,7 @@ export class ObjectService {
   }
 
   /** Replaces status (spec and metadata stay); the status is checked against the kind's schema. */
-  replaceStatus<T extends ApiObject = ApiObject>(key: ObjectKey, body: Record<string, unknown>): Promise<T> {
+  replaceStatus<T extends ApiObject = ApiObject>(key: ObjectKey, body: Body): Promise<T> {
     return asStatus(async () => {
       const t = this.target(key);
       const checked = checkBody(body, t.def, t.namespace, t.name);
@@ -320,7 +324,7 @@ export class ObjectService {
   }
 
   /** A merge patch of status; only status changes. */
-  patchStatus<T extends ApiObject = ApiObject>(key: ObjectKey, patch: Record<string, unknown>): Promise<T> {
+  patchStatus<T extends ApiObject = ApiObject>(key: ObjectKey, patch: Body): Promise<T> {
     return asStatus(async () => {
       const t = this.target(key);
       return (await this.writeStatus(t, resourceVersionOf(patch), (old) => {
@@ -351,13 +355,14 @@ export class ObjectService {
    * Puts an older MachineSet's template back into a MachineDeployment, as `kubectl rollout undo` does; the rollout
    * then proceeds as for any template change. The request is `{toRevision}`; 0 (or none) is the previous revision.
    */
-  rollback<T extends ApiObject = MachineDeployment>(key: ObjectKey, request: Record<string, unknown>): Promise<T> {
+  rollback<T extends ApiObject = MachineDeployment>(key: ObjectKey, request: Body): Promise<T> {
     return asStatus(async () => {
       const t = this.target(key);
-      const causes: FieldCause[] = Object.keys(request)
+      const fields = request as Record<string, unknown>;
+      const causes: FieldCause[] = Object.keys(fields)
         .filter((k) => k !== 'toRevision')
         .map((k) => ({ field: k, reason: 'FieldValueNotSupported', message: `unknown field "${k}"` }));
-      const toRevision = request['toRevision'] ?? 0;
+      const toRevision = fields['toRevision'] ?? 0;
       if (typeof toRevision !== 'number' || !Number.isInteger(toRevision) || toRevision < 0)
         causes.push({ field: 'toRevision', reason: 'FieldValueInvalid', message: 'must be an integer >= 0 (0 is the previous revision)' });
       if (causes.length) throw invalid(t.def.kind, t.name, causes);
