@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { Finalizers } from '../../../functions/api/common.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
+import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import { ApiError, ObjectService, keyOf } from '../../../functions/api/service/index.js';
 import { StoreUnavailableError, type Store } from '../../../functions/ports.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -32,7 +33,7 @@ function racingStore(inner: MemoryStore, races: number): Store & { races: number
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
-  }) as Store & { races: number };
+  }) as unknown as Store & { races: number };
 }
 
 const thrown = async (p: Promise<unknown>): Promise<ApiError> => {
@@ -100,7 +101,7 @@ describe('ObjectService', () => {
 
     it('ignores status and server-set metadata in the manifest (one saved with get -o yaml applies as it is)', async () => {
       // Prepare
-      const saved = (await service.apply(MD, machineDeployment())).object;
+      const saved = (await service.apply<MachineDeployment>(MD, machineDeployment())).object;
       const edited = { ...saved, spec: { ...saved.spec, replicas: 4 }, status: { replicas: 99 }, metadata: { ...saved.metadata, resourceVersion: 'stale', uid: 'someone-else' } };
 
       // Act
