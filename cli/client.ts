@@ -9,6 +9,10 @@ import type { RequestSigner } from './sigv4.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export const MERGE_PATCH = 'application/merge-patch+json';
+/** Server-side apply, as `kubectl apply --server-side` sends it; the body may be JSON (JSON is YAML). */
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+/** The field manager the CLI names on writes that need one (apply). */
+export const FIELD_MANAGER = 'clusterless';
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ClientOptions {

@@ -1,6 +1,6 @@
 /**
  * The chaos soak: the embedded host's runtime (real state machines on the local ASL engine, the
- * real task code, the HTTP router) over one store and the simulated cloud, with a time-scaled clock. A seeded
+ * real task code, the API's ObjectService: the code under the HTTP router) over one store and the simulated cloud, with a time-scaled clock. A seeded
  * stream of user operations (applies, scales, upgrades, rollbacks, pauses, deletes, writers racing on one
  * object) meets a seeded stream of faults (tasks crashing before or after their effect, store throttling and
  * lost races, provider throttling and capacity errors, machines killed, nodes NotReady, the workload API
@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader } from '../functions/adapters/sim/index.js';
-import { handleRequest, jsonRequest } from '../functions/api/http/index.js';
+import { ApiError, ObjectService, type ObjectKey } from '../functions/api/service/index.js';
 import type { ApiObject } from '../functions/api/kind.js';
+import type { KindName } from '../functions/api/kinds.js';
 import type { MachineHealthCheck } from '../functions/api/machine-health-check.js';
 import type { Machine } from '../functions/api/machine.js';
 import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
@@ -106,7 +107,7 @@ interface ClusterModel {
   deleted: boolean;
 }
 
-const P = `/apis/clusterless.dev/v1alpha1/namespaces/${NAMESPACE}`;
+const key = (kind: KindName, name: string): ObjectKey => ({ kind, namespace: NAMESPACE, name });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bump = (m: Record<string, number>, k: string, n = 1) => {
   m[k] = (m[k] ?? 0) + n;
@@ -262,15 +263,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     restarts++;
   };
 
-  const api = (method: string, path: string, body?: unknown) =>
+  /** An answer as the API would give it: the object (or Status) and its HTTP code, a refusal's Status and code. */
+  type Answer = { status: number; json: (ApiObject & Record<string, unknown>) | undefined };
+  /** One call of the API's operations on the current host's store; a 5xx or a bug is a violation. */
+  const api = (what: string, op: (service: ObjectService) => Promise<{ status: number; json: unknown }>): Promise<Answer> =>
     withContext({ actor: 'api', startedAt: Date.now() }, async () => {
-      const res = await handleRequest(
-        jsonRequest(method, path, body),
-        { store: host.runtime.store, onInternalError: (err) => violation({ invariant: 'no-internal-error', message: `${method} ${path}: ${(err as Error).stack ?? String(err)}` }) },
-      );
-      if (res.status >= 500) violation({ invariant: 'no-internal-error', message: `${method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}` });
-      return { status: res.status, json: res.body ? (JSON.parse(res.body) as ApiObject & Record<string, unknown>) : undefined };
+      let answer: Answer;
+      try {
+        const r = await op(new ObjectService({ store: host.runtime.store }));
+        answer = { status: r.status, json: r.json as Answer['json'] };
+      } catch (err) {
+        if (!(err instanceof ApiError)) {
+          violation({ invariant: 'no-internal-error', message: `${what}: ${(err as Error).stack ?? String(err)}` });
+          return { status: 500, json: undefined };
+        }
+        answer = { status: err.code, json: err.status as unknown as Answer['json'] };
+      }
+      if (answer.status >= 500) violation({ invariant: 'no-internal-error', message: `${what} answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 300)}` });
+      return answer;
     });
+  const ok = async (json: Promise<unknown>, status = 200) => ({ status, json: await json });
 
   const record = (op: string, detail: Record<string, unknown>) => {
     bump(operations, op);
@@ -278,17 +290,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   };
 
   /** A write answered: 2xx goes to the ledger, anything else counts as refused. */
-  const write = async (method: string, path: string, body: unknown, cluster: string | undefined) => {
-    const r = await api(method, path, body);
+  const write = async (what: string, k: ObjectKey, op: (service: ObjectService) => Promise<{ status: number; json: unknown }>, cluster: string | undefined, isDelete = false) => {
+    const r = await api(what, op);
     if (r.status < 300 && r.json) {
       // A deleted machine is replaced under a new name: only a cluster's deletion is a lasting intent.
-      const [plural, name] = path.split('/').slice(-2) as [string, string];
-      if (method === 'DELETE') {
-        if (plural === 'clusters') ledger.acceptDelete('Cluster', NAMESPACE, name);
+      if (isDelete) {
+        if (k.kind === 'Cluster') ledger.acceptDelete('Cluster', NAMESPACE, k.name);
       } else ledger.accept(r.json, cluster);
     } else if (r.status >= 300) refused++;
     return r;
   };
+  const patch = (kind: KindName, name: string, body: Record<string, unknown>, cluster: string) =>
+    write(`patch ${kind} ${name}`, key(kind, name), (s) => ok(s.mergePatch(key(kind, name), body)), cluster);
+  const apply = (kind: KindName, name: string, body: Record<string, unknown>, cluster: string | undefined) =>
+    write(`apply ${kind} ${name}`, key(kind, name), async (s) => {
+      const applied = await s.apply(key(kind, name), body);
+      return { status: applied.result === 'created' ? 201 : 200, json: applied.object };
+    }, cluster);
+  const remove = (kind: KindName, name: string, cluster: string) =>
+    write(`delete ${kind} ${name}`, key(kind, name), async (s) => {
+      const deleted = await s.delete(key(kind, name));
+      return { status: 200, json: deleted.removed ? deleted.status : deleted.object };
+    }, cluster, true);
 
   // --- the model of what the soak declared ---------------------------------------------------------------
   const clusters = new Map<string, ClusterModel>();
@@ -301,13 +324,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     clusters.set(name, { shape, deleted: false });
     const statuses: number[] = [];
     for (const m of clusterManifests(shape)) {
-      const r = await write('POST', `${P}/${m.plural}`, m.object, m.plural === 'machineclasses' ? undefined : name);
+      const r = await apply(m.object.kind as KindName, (m.object.metadata as { name: string }).name, m.object, m.plural === 'machineclasses' ? undefined : name);
       statuses.push(r.status);
     }
     record('create-cluster', { cluster: name, shape, statuses });
   };
 
-  const get = async (plural: string, name: string) => (await api('GET', `${P}/${plural}/${name}`)).json as (ApiObject & { spec: Record<string, any> }) | undefined;
+  const get = async (kind: KindName, name: string) => {
+    const r = await api(`get ${kind} ${name}`, (s) => ok(s.get(key(kind, name))));
+    return r.status === 200 ? (r.json as ApiObject & { spec: Record<string, any> }) : undefined;
+  };
 
   const userOperation = async () => {
     const live = liveClusters();
@@ -331,52 +357,52 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     switch (op) {
       case 'scale': {
         const replicas = rng.int(0, 5);
-        const r = await write('PATCH', `${P}/machinedeployments/${md}`, { spec: { replicas } }, c);
+        const r = await patch('MachineDeployment', md, { spec: { replicas } }, c);
         return record(op, { cluster: c, replicas, status: r.status });
       }
       case 'scale-control-plane': {
-        const cp = await get('controlplanes', `${c}-cp`);
+        const cp = await get('ControlPlane', `${c}-cp`);
         const replicas = cp?.spec.replicas === 3 ? 1 : 3;
-        const r = await write('PATCH', `${P}/controlplanes/${c}-cp`, { spec: { replicas } }, c);
+        const r = await patch('ControlPlane', `${c}-cp`, { spec: { replicas } }, c);
         return record(op, { cluster: c, replicas, status: r.status });
       }
       case 'upgrade': {
-        const cur = await get('machinedeployments', md);
+        const cur = await get('MachineDeployment', md);
         const version = nextPatch(String(cur?.spec.template?.spec?.version ?? ''));
-        const r = await write('PATCH', `${P}/machinedeployments/${md}`, { spec: { template: { spec: { version } } } }, c);
+        const r = await patch('MachineDeployment', md, { spec: { template: { spec: { version } } } }, c);
         return record(op, { cluster: c, version, status: r.status });
       }
       case 'upgrade-control-plane': {
-        const cur = await get('controlplanes', `${c}-cp`);
+        const cur = await get('ControlPlane', `${c}-cp`);
         const version = nextPatch(String(cur?.spec.version ?? ''));
-        const r = await write('PATCH', `${P}/controlplanes/${c}-cp`, { spec: { version } }, c);
+        const r = await patch('ControlPlane', `${c}-cp`, { spec: { version } }, c);
         return record(op, { cluster: c, version, status: r.status });
       }
       case 'rollback': {
-        const r = await write('POST', `${P}/machinedeployments/${md}/rollback`, { toRevision: 0 }, c);
+        const r = await write(`rollback ${md}`, key('MachineDeployment', md), (s) => ok(s.rollback(key('MachineDeployment', md), { toRevision: 0 })), c);
         return record(op, { cluster: c, status: r.status });
       }
       case 'pause':
       case 'resume': {
-        const r = await write('PATCH', `${P}/machinedeployments/${md}`, { spec: { paused: op === 'pause' } }, c);
+        const r = await patch('MachineDeployment', md, { spec: { paused: op === 'pause' } }, c);
         return record(op, { cluster: c, status: r.status });
       }
       case 'apply': {
-        // kubectl apply of an edited manifest: PUT of the object read, guarded by its resourceVersion.
-        const cur = await get('machinedeployments', md);
+        // `clusterless apply` of an edited manifest (the object read, replicas changed): the API's apply.
+        const cur = await get('MachineDeployment', md);
         if (!cur) return record(op, { cluster: c, status: 404 });
         const replicas = rng.int(0, 5);
         const { status: _s, ...rest } = cur as ApiObject & Record<string, unknown>;
-        const r = await write('PUT', `${P}/machinedeployments/${md}`, { ...rest, spec: { ...cur.spec, replicas } }, c);
+        const r = await apply('MachineDeployment', md, { ...rest, spec: { ...cur.spec, replicas } }, c);
         return record(op, { cluster: c, replicas, status: r.status });
       }
       case 'race-replace': {
         // Two clients replace the same object from the same resourceVersion: exactly one may win.
-        const cur = await get('machinedeployments', md);
+        const cur = await get('MachineDeployment', md);
         if (!cur) return record(op, { cluster: c, status: 404 });
         const { status: _s, ...rest } = cur as ApiObject & Record<string, unknown>;
         const [a, b] = [rng.int(0, 5), rng.int(0, 5)];
-        const rs = await Promise.all([a, b].map((replicas) => write('PUT', `${P}/machinedeployments/${md}`, { ...rest, spec: { ...cur.spec, replicas } }, c)));
+        const rs = await Promise.all([a, b].map((replicas) => write(`replace ${md}`, key('MachineDeployment', md), (s) => ok(s.replace(key('MachineDeployment', md), { ...rest, spec: { ...cur.spec, replicas } })), c)));
         const wins = rs.filter((r) => r.status < 300).length;
         const conflicts = rs.filter((r) => r.status === 409).length;
         if (wins !== 1 || conflicts !== 1)
@@ -386,18 +412,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       case 'race-patch': {
         // Two merge patches at once, no precondition: both apply, in some order; the ledger orders them by resourceVersion.
         const [a, b] = [rng.int(0, 5), rng.int(0, 5)];
-        const rs = await Promise.all([a, b].map((replicas) => write('PATCH', `${P}/machinedeployments/${md}`, { spec: { replicas } }, c)));
+        const rs = await Promise.all([a, b].map((replicas) => patch('MachineDeployment', md, { spec: { replicas } }, c)));
         return record(op, { cluster: c, replicas: [a, b], statuses: rs.map((r) => r.status) });
       }
       case 'delete-machine': {
         const machines = (await base.listCluster(NAMESPACE, c)).filter((o): o is Machine => o.kind === 'Machine' && !o.metadata.deletionTimestamp && o.metadata.labels?.['clusterless.dev/deployment-name'] === md);
         if (machines.length === 0) return record(op, { cluster: c, machine: null });
         const victim = rng.pick(machines).metadata.name;
-        const r = await write('DELETE', `${P}/machines/${victim}`, undefined, c);
+        const r = await remove('Machine', victim, c);
         return record(op, { cluster: c, machine: victim, status: r.status });
       }
       case 'delete-cluster': {
-        const r = await write('DELETE', `${P}/clusters/${c}`, undefined, c);
+        const r = await remove('Cluster', c, c);
         if (r.status < 300) clusters.get(c)!.deleted = true;
         return record(op, { cluster: c, status: r.status });
       }
@@ -500,7 +526,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       case 'kill-control-plane': {
         // One control-plane machine of three at most between checkpoints: etcd keeps quorum, remediation can act.
         if (!c) return;
-        const cp = await get('controlplanes', `${c}-cp`);
+        const cp = await get('ControlPlane', `${c}-cp`);
         const victims = liveInstances(c, 'control-plane');
         if (cp?.spec.replicas !== 3 || victims.length < 3 || killedControlPlane.has(c)) return;
         const v = rng.pick(victims);
@@ -547,9 +573,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     killedControlPlane.clear();
     const t0 = Date.now();
     for (const c of liveClusters()) {
-      const md = await get('machinedeployments', `${c}-md`);
+      const md = await get('MachineDeployment', `${c}-md`);
       if (md?.spec.paused) {
-        const r = await write('PATCH', `${P}/machinedeployments/${c}-md`, { spec: { paused: false } }, c);
+        const r = await patch('MachineDeployment', `${c}-md`, { spec: { paused: false } }, c);
         record('resume', { cluster: c, status: r.status, checkpoint: true });
       }
     }
@@ -601,7 +627,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         if (handled.has(m.metadata.uid!) || alive.has(m.metadata.uid!) || m.metadata.labels?.['clusterless.dev/deployment-name'] !== `${c}-md`) continue;
         if (m.status?.phase !== 'Failed' && !m.status?.infrastructure?.instanceId) continue; // still being provisioned
         handled.add(m.metadata.uid!);
-        const r = await write('DELETE', `${P}/machines/${m.metadata.name}`, undefined, c);
+        const r = await remove('Machine', m.metadata.name, c);
         record('operator-delete-machine', { cluster: c, machine: m.metadata.name, status: r.status });
       }
     }

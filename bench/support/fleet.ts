@@ -1,13 +1,14 @@
 /**
  * The control plane the scenarios run: the embedded host's runtime (the real state machines on the local ASL
  * engine, the real task code) over the memory store and the simulated cloud, with the cost meter wired in, and
- * the objects created through the HTTP router as a user's `clusterless apply` would. A tracker follows every
+ * the objects applied through the API's ObjectService, the apply a user's `clusterless apply` reaches. A tracker follows every
  * write to tell when clusters are Ready without polling the store.
  */
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
+import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
@@ -39,8 +40,11 @@ export interface BenchFleet {
   clock: Clock;
   meter: CostMeter;
   tracker: FleetTracker;
-  /** Creates the objects through the router; throws on the first refusal. */
+  /** The API's operations over the runtime's store (its writes trigger reconciles, as the API's do). */
+  service: ObjectService;
+  /** Applies the objects (the API's apply); throws the first refusal's ApiError. */
   apply(manifests: readonly Manifest[]): Promise<void>;
+  /** One request through the HTTP router, for a scenario that measures or shows the HTTP form. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
@@ -96,6 +100,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
   // The runtime's timers do not hold the process open; a scenario waiting on them must.
   const keepAlive = setInterval(() => {}, 60_000);
 
+  const service = new ObjectService({ store: runtime.store });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(
       jsonRequest(method, path, body),
@@ -111,13 +116,10 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     clock,
     meter,
     tracker,
+    service,
     api,
     async apply(manifests) {
-      for (const m of manifests) {
-        const ns = (m.object.metadata as ApiObject['metadata']).namespace ?? 'default';
-        const r = await api('POST', `${API_ROOT}/${ns}/${m.plural}`, m.object);
-        if (r.status !== 201) throw new Error(`POST ${m.plural}: ${r.status} ${JSON.stringify(r.json)}`);
-      }
+      for (const m of manifests) await service.apply(keyOf(m.object), m.object);
     },
     async stop() {
       clearInterval(keepAlive);

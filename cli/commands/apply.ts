@@ -1,13 +1,14 @@
 /**
- * `apply -f`: create each object, or update it from the manifest as `kubectl apply` does for simple objects.
+ * `apply -f`: create each object, or update it from the manifest, through the API's apply (the server-side apply
+ * PATCH, `application/apply-patch+yaml`, which the server maps to the one apply of functions/api/service).
  *
- * Note: the manifest is sent as a merge patch onto the live object, so fields it sets win and fields it
- * leaves out keep their live (often defaulted) values; unlike kubectl's three-way merge, a field deleted
- * from the manifest is not removed from the object (set it to null in the manifest to remove it).
+ * Note: apply merges the manifest onto the live object, so fields it sets win and fields it leaves out keep
+ * their live (often defaulted) values; unlike kubectl's three-way merge, a field deleted from the manifest is
+ * not removed from the object (set it to null in the manifest to remove it).
  */
 import { jsonEqual, type ApiObject } from '../../functions/api/kind.js';
 import { mergePatch } from '../../functions/api/http/merge-patch.js';
-import { MERGE_PATCH, isNotFound, resourcePath } from '../client.js';
+import { APPLY_PATCH, FIELD_MANAGER, isNotFound, resourcePath } from '../client.js';
 import type { Context } from '../context.js';
 import { AlreadyReported, ApiRequestError, UsageError, errorLine } from '../errors.js';
 import { qualifiedName } from '../format/columns.js';
@@ -49,26 +50,22 @@ export async function applyOne(ctx: Context, m: Manifest, namespace: string): Pr
   const { def } = m;
   const name = m.object.metadata.name;
   const desired = desiredOf(m.object, namespace);
+  // Read first to tell created, configured and unchanged apart (the apply answers with the object only).
   let live: ApiObject | undefined;
   try {
     live = (await ctx.client.get<ApiObject>(resourcePath(def, namespace, name))).body;
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  if (!live) {
-    try {
-      await ctx.client.request('POST', resourcePath(def, namespace), { body: desired });
-      return 'created';
-    } catch (err) {
-      // Created by someone else since the GET: update it as if it had been there.
-      if (!(err instanceof ApiRequestError && err.reason === 'AlreadyExists')) throw err;
-      live = (await ctx.client.get<ApiObject>(resourcePath(def, namespace, name))).body;
-    }
-  }
-  // Nothing to send when the manifest already holds for the live object.
-  if (jsonEqual(mergePatch(content(live), desired), content(live))) return 'unchanged';
-  const after = (await ctx.client.request<ApiObject>('PATCH', resourcePath(def, namespace, name), { body: desired, contentType: MERGE_PATCH })).body;
-  return jsonEqual(content(after), content(live)) ? 'unchanged' : 'configured';
+  // Nothing to send when the manifest already holds for the live object (the server would write nothing either).
+  if (live && jsonEqual(mergePatch(content(live), desired), content(live))) return 'unchanged';
+  const reply = await ctx.client.request<ApiObject>('PATCH', resourcePath(def, namespace, name), {
+    body: desired,
+    contentType: APPLY_PATCH,
+    query: { fieldManager: FIELD_MANAGER },
+  });
+  if (reply.status === 201) return 'created';
+  return live && jsonEqual(content(reply.body), content(live)) ? 'unchanged' : 'configured';
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * The CloudFormation custom resource behind infra's ClusterFleet (Provider framework onEvent handler): a fleet
- * of clusters declared in CDK is applied, updated and deleted through the same HTTP API code as
- * `clusterless apply` (functions/api/http handleRequest over the store), so the fleet gets exactly the API's
- * validation, defaults, finalizers and Kubernetes semantics.
+ * of clusters declared in CDK is applied, updated and deleted through the API's ObjectService (functions/api/service,
+ * the code under the HTTP router), so the fleet gets exactly the API's validation, defaults, finalizers and
+ * Kubernetes semantics.
  *
  * - Create: every manifest is checked first (validateCreate, and validateUpdate against an object already
  *   stored); one refusal refuses the whole fleet with every reason, before anything is written. Then each
- *   object is created, or replaced when it exists (POST, then PUT on AlreadyExists), in the API's kind order.
+ *   object is created, or replaced when it exists (create, then replace on AlreadyExists), in the API's kind order.
+ *   Note: a replace, not the API's apply (a merge): the stack declares the whole object, so a field taken out of
+ *   the CDK code must go from the object too, and apply (without managed fields) would keep it.
  * - Update: the new manifests are checked and applied the same way; objects the old manifests declared and
  *   the new ones do not are deleted.
  * - Delete: every object is deleted (DELETE sets deletionTimestamp; the workflows tear down and remove them).
@@ -18,11 +20,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { API_VERSION } from '../api/common.js';
-import type { ApiObject, KindDef } from '../api/kind.js';
+import type { KindDef } from '../api/kind.js';
 import { KINDS, kindByName, type KindName } from '../api/kinds.js';
 import { validateCreate, validateUpdate } from '../api/validate.js';
-import { handleRequest, type HttpResponse } from '../api/http/index.js';
+import { ApiError, ObjectService } from '../api/service/index.js';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import type { Store } from '../ports.js';
 
@@ -125,24 +126,20 @@ export async function checkManifests(store: Store, manifests: Manifest[], owner:
   if (problems.length) throw new FleetInputError(`the fleet was refused, nothing was changed:\n- ${problems.join('\n- ')}`);
 }
 
-/** One request to the API router, exactly as the HTTP hosts make it. */
-async function api(store: Store, method: string, path: string, body?: unknown): Promise<HttpResponse> {
-  return handleRequest(
-    { method, path, headers: { accept: 'application/json', 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
-    { store, onInternalError: (err) => logger.error('API internal error', err as Error) },
-  );
+/**
+ * The answer the API would give for an error of the service: its Status, or a 500 (logged) for anything else, so
+ * that the fleet reports what `clusterless apply` would have shown.
+ */
+function answerOf(err: unknown): { code: number; reason?: string; message: string } {
+  if (err instanceof ApiError) return { code: err.code, ...(err.status.reason ? { reason: err.status.reason } : {}), message: err.message };
+  logger.error('API internal error', err as Error);
+  return { code: 500, reason: 'InternalError', message: 'an internal error occurred; the request was not completed' };
 }
 
-function statusOf(res: HttpResponse): { reason?: string; message?: string } {
-  try {
-    return JSON.parse(res.body) as { reason?: string; message?: string };
-  } catch {
-    return { message: res.body };
-  }
-}
-
-const collectionPath = (k: FleetObjectKey, def: KindDef) => `/apis/${API_VERSION}/namespaces/${encodeURIComponent(k.namespace)}/${def.plural}`;
-const objectPath = (k: FleetObjectKey, def: KindDef) => `${collectionPath(k, def)}/${encodeURIComponent(k.name)}`;
+const refused = (k: FleetObjectKey, err: unknown) => {
+  const a = answerOf(err);
+  return new FleetApplyError(`${keyString(k)}: the API answered ${a.code}: ${a.message}`, { cause: err });
+};
 
 export interface ApplyResult {
   created: FleetObjectKey[];
@@ -154,22 +151,23 @@ export interface ApplyResult {
  * recorded in `result` as it goes, so that a caller sees what was written before a failure.
  */
 export async function applyManifests(store: Store, manifests: Manifest[], owner: string, result: ApplyResult = { created: [], replaced: [] }): Promise<ApplyResult> {
+  const service = new ObjectService({ store });
   for (const m of manifests) {
     const body = requestBody(m, owner);
     const key: FleetObjectKey = { kind: m.kind, namespace: m.namespace, name: m.name };
-    let res = await api(store, 'POST', collectionPath(m, m.def), body);
-    if (res.status === 201) {
+    try {
+      await service.create(m.kind, m.namespace, body);
       result.created.push(key);
       continue;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status.reason === 'AlreadyExists')) throw refused(m, err);
     }
-    if (res.status === 409 && statusOf(res).reason === 'AlreadyExists') {
-      res = await api(store, 'PUT', objectPath(m, m.def), body);
-      if (res.status === 200) {
-        result.replaced.push(key);
-        continue;
-      }
+    try {
+      await service.replace(key, body);
+      result.replaced.push(key);
+    } catch (err) {
+      throw refused(m, err);
     }
-    throw new FleetApplyError(`${keyString(m)}: the API answered ${res.status}: ${statusOf(res).message ?? res.body}`);
   }
   return result;
 }
@@ -182,27 +180,33 @@ export interface DeleteResult {
 
 /** Deletes the objects this owner applied, dependents first (the reverse of the API's kind order). */
 export async function deleteOwned(store: Store, keys: FleetObjectKey[], owner: string): Promise<DeleteResult> {
+  const service = new ObjectService({ store });
   const result: DeleteResult = { deleted: [], skipped: [] };
   const ordered = [...keys].sort((a, b) => kindOrder(b.kind) - kindOrder(a.kind));
   for (const key of ordered) {
-    const def = kindByName(key.kind)!;
-    const got = await api(store, 'GET', objectPath(key, def));
-    if (got.status === 404) {
-      result.skipped.push(key);
-      continue;
+    let current;
+    try {
+      current = await service.get(key);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) {
+        result.skipped.push(key);
+        continue;
+      }
+      throw refused(key, err);
     }
-    if (got.status !== 200) throw new FleetApplyError(`${keyString(key)}: the API answered ${got.status}: ${statusOf(got).message ?? got.body}`);
-    const current = JSON.parse(got.body) as ApiObject;
     if (current.metadata.annotations?.[FLEET_ANNOTATION] !== owner) {
       logger.info('not deleting an object this fleet resource does not own', { object: keyString(key), owner: current.metadata.annotations?.[FLEET_ANNOTATION] });
       result.skipped.push(key);
       continue;
     }
-    // The uid precondition: an object deleted and created again meanwhile is someone else's now.
-    const del = await api(store, 'DELETE', objectPath(key, def), { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: current.metadata.uid } });
-    if (del.status === 200 || del.status === 202) result.deleted.push(key);
-    else if (del.status === 404 || del.status === 409) result.skipped.push(key);
-    else throw new FleetApplyError(`${keyString(key)}: the API answered ${del.status}: ${statusOf(del).message ?? del.body}`);
+    try {
+      // The uid precondition: an object deleted and created again meanwhile is someone else's now.
+      await service.delete(key, { uid: current.metadata.uid });
+      result.deleted.push(key);
+    } catch (err) {
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) result.skipped.push(key);
+      else throw refused(key, err);
+    }
   }
   return result;
 }

@@ -1,6 +1,7 @@
 /**
  * The whole control plane in a test: the runtime of the embedded host (real ASL on the local engine, the real
- * task code) over a store and a provider, with the HTTP router to make changes as a user would. Providers:
+ * task code) over a store and a provider, with the API's ObjectService to make changes as a user would (and the
+ * HTTP router, for tests whose subject is the HTTP form). Providers:
  * the simulator, or EC2 on moto_server with simulated nodes (no kubelet can join an instance moto runs).
  */
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
+import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
@@ -30,6 +32,11 @@ export interface TestControlPlane {
   nodes: NodeReader;
   cloud?: SimCloud;
   ec2?: { client: EC2Client; network: MotoNetwork };
+  /** The API's operations over the runtime's store: its writes trigger reconciles, as the API's do. */
+  service: ObjectService;
+  /** Applies each object in order (the API's apply); throws the first refusal's ApiError. */
+  apply(objects: readonly Record<string, unknown>[]): Promise<Applied[]>;
+  /** One request through the HTTP router, parsed. */
   api(method: string, path: string, body?: unknown): Promise<HttpResponse & { json: any }>;
   /** Polls `check` until it returns a truthy value (or throws with the last value seen). */
   waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
@@ -91,6 +98,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     ...(options.taskMiddleware ? { taskMiddleware: options.taskMiddleware } : {}),
   });
   await runtime.start();
+  const service = new ObjectService({ store: runtime.store });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await handleRequest(
       jsonRequest(method, path, body),
@@ -106,6 +114,12 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     nodes,
     ...(cloud ? { cloud } : {}),
     ...(ec2 ? { ec2 } : {}),
+    service,
+    async apply(objects) {
+      const out: Applied[] = [];
+      for (const o of objects) out.push(await service.apply(keyOf(o), o));
+      return out;
+    },
     api,
     list: <T extends ApiObject>(kind: KindName, namespace?: string) => store.list<T>(kind, namespace),
     waitFor: <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000) => waitUntil(what, check, timeoutMs, 25),

@@ -11,6 +11,8 @@ const MAX_YAML_ALIASES = 50;
 export const JSON_TYPE = 'application/json';
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'] as const;
 export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
+/** Server-side apply, as `kubectl apply --server-side` sends it: a YAML (or JSON) object, read by the service's apply. */
+export const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
 
 /** The media type without parameters, lower case: `application/json; charset=utf-8` -> `application/json`. */
 export function mediaType(header: string | undefined): string | undefined {

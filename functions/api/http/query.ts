@@ -64,6 +64,19 @@ export function checkQuery(method: string, query: Readonly<Record<string, string
   return { pretty: pretty !== undefined && BOOLEANS[pretty] === true };
 }
 
+/**
+ * Checks the query of a server-side apply (PATCH with application/apply-patch+yaml): a PATCH's parameters, a
+ * fieldManager it must name (as Kubernetes requires for apply) and `force`, which kubectl always sends. Force is
+ * accepted and changes nothing: without managed fields no manager's fields conflict with another's.
+ */
+export function checkApplyQuery(query: Readonly<Record<string, string | undefined>>): QueryOptions {
+  const { force, ...rest } = query;
+  if (force !== undefined && !(force in BOOLEANS)) throw badRequest(`the query parameter "force" must be true or false, not ${JSON.stringify(force)}`);
+  const options = checkQuery('PATCH', rest);
+  if (rest['fieldManager'] === undefined || rest['fieldManager'] === '') throw invalidOptions('PatchOptions', [cause.required('fieldManager', 'is required for apply patch')]);
+  return options;
+}
+
 function fieldManagerCauses(value: string | undefined): FieldCause[] {
   if (value === undefined) return [];
   const causes: FieldCause[] = [];

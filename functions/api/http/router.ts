@@ -1,42 +1,30 @@
-import {
-  AlreadyExistsError,
-  ConflictError,
-  ExpiredContinueTokenError,
-  InvalidContinueTokenError,
-  NotFoundError,
-  StoreUnavailableError,
-  type Store,
-} from '../../ports.js';
-import { API_VERSION, DNS1123_LABEL, GROUP, VERSION, selectorMatches } from '../common.js';
-import { jsonEqual, type ApiObject, type FieldCause, type KindDef } from '../kind.js';
-import { kindByName, kindByPlural } from '../kinds.js';
-import type { MachineDeployment } from '../machine-deployment.js';
-import type { MachineSet } from '../machine-set.js';
+import type { Store } from '../../ports.js';
+import { GROUP, VERSION } from '../common.js';
+import type { KindDef } from '../kind.js';
+import type { KindName } from '../kinds.js';
+import { kindByPlural } from '../kinds.js';
 import { openApiDocument } from '../openapi.js';
-import { validateUpdate, validateCreate } from '../validate.js';
-import { JSON_TYPE, MERGE_PATCH_TYPE, mediaType, objectBodyFormat, parseJson, parseObjectBody, requireObject, serialize, wantsYaml } from './body.js';
+import { ObjectService, isName, storeErrorStatus, type ObjectKey } from '../service/object-service.js';
+import {
+  APPLY_PATCH_TYPE,
+  JSON_TYPE,
+  MERGE_PATCH_TYPE,
+  mediaType,
+  objectBodyFormat,
+  parseJson,
+  parseObjectBody,
+  parseYaml,
+  requireObject,
+  serialize,
+  wantsYaml,
+} from './body.js';
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
-import { isPlainObject, mergePatch } from './merge-patch.js';
-import { rollbackTarget } from './rollback.js';
-import { replicaLimitCauses, type ApiLimits } from './limits.js';
+import type { ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
-import { checkQuery } from './query.js';
+import { checkApplyQuery, checkQuery } from './query.js';
 import { parseDeleteOptions } from './delete-options.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import {
-  ApiError,
-  alreadyExists,
-  badRequest,
-  conflict,
-  internalError,
-  invalid,
-  methodNotAllowed,
-  notFound,
-  successStatus,
-  unavailable,
-  unsupportedMediaType,
-  type Status,
-} from './status.js';
+import { ApiError, badRequest, internalError, methodNotAllowed, notFound, unsupportedMediaType, type Status } from './status.js';
 
 /** A request as both hosts see it: API Gateway's proxy event and node:http both become this. */
 /** A request as a JSON client sends it (PATCH as a merge patch), for callers of handleRequest in process. */
@@ -84,9 +72,6 @@ export interface RouterDeps {
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
 
-/** A client's value in a message; never String(), which throws on an object whose toString is not a function. */
-const shownValue = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v));
-
 type Route =
   | { type: 'healthz' | 'openapi' | 'apis' | 'group' | 'resources' }
   | { type: 'list-all'; def: KindDef }
@@ -107,9 +92,6 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   rollback: ['POST'],
   kubeconfig: ['GET'],
 };
-
-/** Conflicts retried from a fresh read when the client gave no resourceVersion (nothing it saw is stale). */
-const UNGUARDED_ATTEMPTS = 5;
 
 const resourceNotFound = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
 
@@ -186,9 +168,6 @@ function route(path: string): Route {
   throw resourceNotFound();
 }
 
-/** Names that validation would refuse cannot exist, so a lookup of one is a 404 without a store read. */
-const isName = (s: string) => s.length <= 63 && DNS1123_LABEL.test(s);
-
 /**
  * The HTTP API of DESIGN section 3, Kubernetes-style. Shared by the API Gateway handler and the local
  * server; it never sees either. Every refusal is a Status and leaves the store as it was.
@@ -206,8 +185,10 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       res.headers['allow'] = ALLOWED[r.type].join(', ');
       return res;
     }
-    pretty = checkQuery(method, req.query ?? {}).pretty;
-    const ctx: Ctx = { req, headers, method, store: deps.store, limits: deps.limits, format: { yaml, pretty } };
+    const isApply = method === 'PATCH' && r.type === 'object' && mediaType(headers['content-type']) === APPLY_PATCH_TYPE;
+    pretty = (isApply ? checkApplyQuery(req.query ?? {}) : checkQuery(method, req.query ?? {})).pretty;
+    const service = new ObjectService({ store: deps.store, ...(deps.limits ? { limits: deps.limits } : {}) });
+    const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty } };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
@@ -222,7 +203,9 @@ interface Ctx {
   headers: Record<string, string | undefined>;
   method: string;
   store: Store;
-  limits: ApiLimits | undefined;
+  service: ObjectService;
+  /** A server-side apply patch (PATCH with application/apply-patch+yaml) of an object. */
+  isApply: boolean;
   /** How the response is written (lists measure their items in it). */
   format: { yaml: boolean; pretty: boolean };
 }
@@ -242,22 +225,37 @@ async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Pr
     case 'list-all':
       return [200, await list(r.def, undefined, ctx)];
     case 'collection':
-      return ctx.method === 'GET' ? [200, await list(r.def, r.namespace, ctx)] : [201, await create(r.def, r.namespace, ctx)];
+      if (ctx.method === 'GET') return [200, await list(r.def, r.namespace, ctx)];
+      return [201, await ctx.service.create(kindName(r.def), r.namespace, parseObjectBody(ctx.req.body, ctx.headers['content-type']))];
     case 'object':
     case 'status':
     case 'rollback': {
       if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
-      const key = { def: r.def, namespace: r.namespace, name: r.name };
+      const key: ObjectKey = { kind: kindName(r.def), namespace: r.namespace, name: r.name };
+      const { service } = ctx;
       if (r.type === 'rollback') return [200, await rollback(key, ctx)];
       switch (ctx.method) {
         case 'GET':
-          return [200, await getOrThrow(key, ctx.store)];
-        case 'PUT':
-          return [200, r.type === 'status' ? await replaceStatus(key, ctx) : await replace(key, ctx)];
-        case 'PATCH':
-          return [200, r.type === 'status' ? await patchStatus(key, ctx) : await patch(key, ctx)];
-        default:
-          return [200, await remove(key, ctx)];
+          return [200, await service.get(key)];
+        case 'PUT': {
+          const body = parseObjectBody(ctx.req.body, ctx.headers['content-type']);
+          return [200, r.type === 'status' ? await service.replaceStatus(key, body) : await service.replace(key, body)];
+        }
+        case 'PATCH': {
+          if (ctx.isApply) {
+            // Server-side apply as kubectl sends it (`apply --server-side`): the body is YAML (JSON is YAML too).
+            const applied = await service.apply(key, requireObject(parseYaml(ctx.req.body ?? '')));
+            return [applied.result === 'created' ? 201 : 200, applied.object];
+          }
+          const p = parsePatch(ctx, r.type === 'object');
+          return [200, r.type === 'status' ? await service.patchStatus(key, p) : await service.mergePatch(key, p)];
+        }
+        default: {
+          // DELETE, with a DeleteOptions body when one is sent (delete-options.ts says what it may hold).
+          const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
+          const deleted = await service.delete(key, parseDeleteOptions(body).preconditions);
+          return [200, deleted.removed ? deleted.status : deleted.object];
+        }
       }
     }
   }
@@ -289,267 +287,53 @@ function expirationSeconds(query: HttpRequest['query']): number {
 async function kubeconfig(r: Key, ctx: Ctx, deps: RouterDeps): Promise<HttpResponse> {
   const seconds = expirationSeconds(ctx.req.query);
   if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
-  await getOrThrow(r, ctx.store);
+  await ctx.service.get({ kind: kindName(r.def), namespace: r.namespace, name: r.name });
   const text = deps.kubeconfig ? await deps.kubeconfig(r.namespace, r.name, seconds) : undefined;
   if (text === undefined)
     throw new ApiError('NotFound', `cluster "${r.name}" has no kubeconfig yet: its certificates are made when its first machine is bootstrapped`, { kind: r.def.plural, name: r.name });
   return { status: 200, headers: { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' }, body: text };
 }
 
-async function getOrThrow(key: Key, store: Store): Promise<ApiObject> {
-  const obj = await store.get(kindName(key.def), key.namespace, key.name);
-  if (!obj) throw notFound(key.def.plural, key.name);
-  return obj;
-}
-
 /**
- * One page of a list: `limit` (default 500, at most 1000) and `continue`, selectors applied while paging (a page
- * may hold fewer than the limit), cut early so that the response fits Lambda's payload; `metadata.continue`
- * while more remain. No remainingItemCount: DynamoDB cannot count what is left without reading it.
+ * One page of a list: `limit` (default 500, at most 1000) and `continue`, selectors applied while paging, cut early
+ * so that the response fits Lambda's payload.
  */
-async function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
+function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
   const { labelSelector, fieldSelector, limit, continue: token } = ctx.req.query ?? {};
   const selector = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
   const fields = fieldSelector === undefined ? undefined : parseFieldSelector(fieldSelector);
-  const pageSize = listLimit(limit);
-  const empty = { apiVersion: API_VERSION, kind: `${def.kind}List`, metadata: {}, items: [] as ApiObject[] };
-  // A namespace that validation would refuse holds nothing; no need to ask the store.
-  if (namespace !== undefined && !isName(namespace)) return empty;
-  const page = await ctx.store.listPage(kindName(def), namespace, {
-    limit: pageSize,
+  return ctx.service.list(kindName(def), namespace, {
+    limit: listLimit(limit),
     ...(token ? { continue: token } : {}),
-    ...(selector || fields ? { filter: (o: ApiObject) => (!selector || selectorMatches(selector, o.metadata.labels)) && (!fields || fields(o)) } : {}),
+    ...(selector ? { labelSelector: selector } : {}),
+    ...(fields ? { fieldSelector: fields } : {}),
     budget: { maxBytes: LIST_BYTE_BUDGET, sizeOf: (o) => listItemBytes(o, ctx.format) },
   });
-  return { ...empty, metadata: page.continue ? { continue: page.continue } : {}, items: page.items };
 }
 
-const kindName = (def: KindDef) => def.kind as Parameters<Store['get']>[0];
+const kindName = (def: KindDef) => def.kind as KindName;
 
-/**
- * Fills apiVersion and kind from the URL when the body leaves them out (as Kubernetes' decoder does) and
- * refuses a body of another kind, and one whose namespace or name contradicts the URL.
- */
-function checkBody(body: Record<string, unknown>, def: KindDef, namespace: string, name?: string): Record<string, unknown> {
-  const apiVersion = body['apiVersion'] ?? API_VERSION;
-  const kind = body['kind'] ?? def.kind;
-  if (apiVersion !== API_VERSION || kind !== def.kind)
-    throw badRequest(`the body is a ${shownValue(kind)} of ${shownValue(apiVersion)}, but the URL is for ${def.plural} (${def.kind} of ${API_VERSION})`);
-  const meta = body['metadata'] ?? {};
-  if (!isPlainObject(meta)) return { ...body, apiVersion, kind }; // validation names the field
-  if (meta['namespace'] !== undefined && meta['namespace'] !== namespace)
-    throw badRequest(`the namespace of the provided object (${shownValue(meta['namespace'])}) does not match the namespace sent on the request (${namespace})`);
-  if (name !== undefined && meta['name'] !== undefined && meta['name'] !== name)
-    throw badRequest(`the name of the object (${shownValue(meta['name'])}) does not match the name on the URL (${name})`);
-  return { ...body, apiVersion, kind, metadata: { ...meta, namespace, ...(name !== undefined ? { name } : {}) } };
-}
-
-const nameOf = (body: Record<string, unknown>) => {
-  const meta = body['metadata'];
-  return isPlainObject(meta) && typeof meta['name'] === 'string' ? meta['name'] : '';
-};
-
-/** The resourceVersion a client sent as its precondition, if any. */
-function resourceVersionOf(body: Record<string, unknown>): string | undefined {
-  const meta = body['metadata'];
-  const rv = isPlainObject(meta) ? meta['resourceVersion'] : undefined;
-  return typeof rv === 'string' && rv !== '' ? rv : undefined;
-}
-
-async function create(def: KindDef, namespace: string, ctx: Ctx): Promise<ApiObject> {
-  const body = checkBody(parseObjectBody(ctx.req.body, ctx.headers['content-type']), def, namespace);
-  const meta = isPlainObject(body['metadata']) ? body['metadata'] : undefined;
-  // Server fields are the store's to set, and status is written through /status only (as with a CRD's
-  // status subresource), so both are dropped rather than refused: an object read back can be created again.
-  const { uid: _u, resourceVersion: _rv, generation: _g, creationTimestamp: _c, deletionTimestamp: _d, ...clientMeta } = meta ?? {};
-  const { status: _status, ...rest } = body;
-  const v = validateCreate(meta ? { ...rest, metadata: clientMeta } : rest);
-  if (!v.ok) throw invalid(def.kind, nameOf(body), v.causes);
-  const overLimit = replicaLimitCauses(v.object, undefined, ctx.limits);
-  if (overLimit.length) throw invalid(def.kind, nameOf(body), overLimit);
-  const obj = withFinalizer(v.object, def);
-  try {
-    return await ctx.store.create(obj);
-  } catch (err) {
-    if (err instanceof AlreadyExistsError) throw alreadyExists(def.plural, obj.metadata.name);
-    throw err;
-  }
-}
-
-function withFinalizer(obj: ApiObject, def: KindDef): ApiObject {
-  const finalizers = obj.metadata.finalizers ?? [];
-  if (!def.finalizer || finalizers.includes(def.finalizer)) return obj;
-  return { ...obj, metadata: { ...obj.metadata, finalizers: [...finalizers, def.finalizer] } };
-}
-
-/**
- * Read, check, write, guarded by resourceVersion. With the client's resourceVersion a conflict is the
- * client's (409); without one the write is guarded by what was just read and retried from a fresh read.
- */
-async function readModifyWrite(
-  key: Key,
-  ctx: Ctx,
-  precondition: string | undefined,
-  write: (old: ApiObject, resourceVersion: string | undefined) => Promise<ApiObject>,
-): Promise<ApiObject> {
-  for (let attempt = 1; ; attempt++) {
-    const old = await getOrThrow(key, ctx.store);
-    if (precondition !== undefined && precondition !== old.metadata.resourceVersion)
-      throw conflict(key.def.plural, key.name, old.metadata.resourceVersion);
-    try {
-      return await write(old, precondition ?? old.metadata.resourceVersion);
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      if (precondition !== undefined || attempt >= UNGUARDED_ATTEMPTS) throw await conflictOf(err, key, ctx.store);
-    }
-  }
-}
-
-async function conflictOf(err: ConflictError, key: Key, store: Store): Promise<ApiError> {
-  const current = err.current ?? (await store.get(kindName(key.def), key.namespace, key.name));
-  return conflict(key.def.plural, key.name, current?.metadata.resourceVersion);
-}
-
-function withResourceVersion<T extends ApiObject>(obj: T, resourceVersion: string | undefined): T {
-  return { ...obj, metadata: { ...obj.metadata, resourceVersion } };
-}
-
-/**
- * Validates `candidate` as a replacement of `old` (replace, merge patch, rollback), then holds it to the
- * installation's limits; status always stays the stored one on these writes.
- */
-function validated(key: Key, ctx: Ctx, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
-  const obj = parsedUpdate(key, old, candidate, ignore);
-  const overLimit = replicaLimitCauses(obj, old, ctx.limits);
-  if (overLimit.length) throw invalid(key.def.kind, key.name, overLimit);
-  return obj;
-}
-
-function parsedUpdate(key: Key, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): ApiObject {
-  const { status: _s, ...rest } = candidate;
-  const next = old.status === undefined ? rest : { ...rest, status: old.status };
-  const v = validateUpdate(old, next);
-  if (v.ok) return v.object;
-  const causes = ignore ? v.causes.filter((c) => !ignore(c)) : v.causes;
-  if (causes.length > 0) throw invalid(key.def.kind, key.name, causes);
-  // Only ignored update rules failed, so the object itself parses: take it as validateCreate reads it.
-  const c = validateCreate(next);
-  if (!c.ok) throw invalid(key.def.kind, key.name, c.causes);
-  return c.object;
-}
-
-async function replace(key: Key, ctx: Ctx): Promise<ApiObject> {
-  const body = checkBody(parseObjectBody(ctx.req.body, ctx.headers['content-type']), key.def, key.namespace, key.name);
-  return readModifyWrite(key, ctx, resourceVersionOf(body), (old, rv) => {
-    let candidate = body;
-    // Note: a manifest applied again usually has no finalizers; taking that as "remove them" would let a
-    // later DELETE skip teardown. An explicit list (even []) is still taken as given.
-    const meta = body['metadata'];
-    if (isPlainObject(meta) && meta['finalizers'] === undefined && old.metadata.finalizers)
-      candidate = { ...body, metadata: { ...meta, finalizers: old.metadata.finalizers } };
-    return ctx.store.update(withResourceVersion(validated(key, ctx, old, candidate), rv));
-  });
-}
-
-/** The merge patch of a PATCH; JSON Patch, strategic merge and apply patches are refused with 415. */
-function parsePatch(ctx: Ctx): Record<string, unknown> {
+/** The merge patch of a PATCH; JSON Patch, strategic merge patches (and apply patches of status) are refused with 415. */
+function parsePatch(ctx: Ctx, applies: boolean): Record<string, unknown> {
   const type = mediaType(ctx.headers['content-type']);
   if (type !== MERGE_PATCH_TYPE && type !== JSON_TYPE)
-    throw unsupportedMediaType(type, [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`]);
+    throw unsupportedMediaType(type, [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`, ...(applies ? [APPLY_PATCH_TYPE] : [])]);
   return requireObject(parseJson(ctx.req.body ?? ''));
 }
 
-async function patch(key: Key, ctx: Ctx): Promise<ApiObject> {
-  const p = parsePatch(ctx);
-  return readModifyWrite(key, ctx, resourceVersionOf(p), (old, rv) => {
-    const merged = mergePatch(old, p);
-    if (!isPlainObject(merged)) throw badRequest('the patch must be an object');
-    return ctx.store.update(withResourceVersion(validated(key, ctx, old, merged), rv));
-  });
-}
-
-async function writeStatus(key: Key, ctx: Ctx, precondition: string | undefined, statusOf: (old: ApiObject) => unknown) {
-  return readModifyWrite(key, ctx, precondition, (old, rv) => {
-    const status = statusOf(old);
-    const { status: _s, ...rest } = old;
-    // The stored spec and metadata with the new status, through the kind's schema: the status shape is checked.
-    const v = validateUpdate(old, status === undefined ? rest : { ...rest, status });
-    if (!v.ok) throw invalid(key.def.kind, key.name, v.causes);
-    const next = { ...old, status: v.object.status };
-    if (next.status === undefined) delete next.status;
-    return ctx.store.updateStatus(withResourceVersion(next, rv));
-  });
-}
-
-async function replaceStatus(key: Key, ctx: Ctx): Promise<ApiObject> {
-  const body = checkBody(parseObjectBody(ctx.req.body, ctx.headers['content-type']), key.def, key.namespace, key.name);
-  return writeStatus(key, ctx, resourceVersionOf(body), () => body['status']);
-}
-
-async function patchStatus(key: Key, ctx: Ctx): Promise<ApiObject> {
-  const p = parsePatch(ctx);
-  return writeStatus(key, ctx, resourceVersionOf(p), (old) => {
-    const merged = mergePatch(old, p);
-    return isPlainObject(merged) ? merged['status'] : undefined;
-  });
-}
-
-/** DELETE, with a DeleteOptions body when one is sent (delete-options.ts says what it may hold). */
-async function remove(key: Key, ctx: Ctx): Promise<ApiObject | Status> {
-  const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
-  const options = parseDeleteOptions(body).preconditions;
-  try {
-    const r = await ctx.store.delete(kindName(key.def), key.namespace, key.name, options);
-    return r.removed ? successStatus(key.def.plural, key.name, r.object.metadata.uid) : r.object;
-  } catch (err) {
-    if (err instanceof ConflictError) throw await conflictOf(err, key, ctx.store);
-    throw err;
-  }
-}
-
-/**
- * POST .../machinedeployments/{name}/rollback {"toRevision": N}: puts an older MachineSet's template back
- * into the deployment, as `kubectl rollout undo` does; the rollout then proceeds as for any template change.
- */
-async function rollback(key: Key, ctx: Ctx): Promise<ApiObject> {
+/** POST .../machinedeployments/{name}/rollback {"toRevision": N}. */
+function rollback(key: ObjectKey, ctx: Ctx) {
   // An empty body is {} (the previous revision), as `kubectl rollout undo` means it; the content type is
   // still required, so that a bodiless cross-site POST cannot roll a deployment back.
   objectBodyFormat(ctx.headers['content-type']);
   const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
-  const causes: FieldCause[] = Object.keys(body)
-    .filter((k) => k !== 'toRevision')
-    .map((k) => ({ field: k, reason: 'FieldValueNotSupported', message: `unknown field "${k}"` }));
-  const toRevision = body['toRevision'] ?? 0;
-  if (typeof toRevision !== 'number' || !Number.isInteger(toRevision) || toRevision < 0)
-    causes.push({ field: 'toRevision', reason: 'FieldValueInvalid', message: 'must be an integer >= 0 (0 is the previous revision)' });
-  if (causes.length) throw invalid(key.def.kind, key.name, causes);
-  return readModifyWrite(key, ctx, undefined, async (old, rv) => {
-    const md = old as MachineDeployment;
-    if (md.spec.paused)
-      throw invalid(key.def.kind, key.name, [
-        { field: 'spec.paused', reason: 'FieldValueForbidden', message: 'cannot roll back a paused MachineDeployment; resume it first' },
-      ]);
-    const sets = await ctx.store.list<MachineSet>('MachineSet', key.namespace);
-    const target = rollbackTarget(md, sets, toRevision as number);
-    if (!target.ok) throw invalid(key.def.kind, key.name, [target.cause]);
-    if (jsonEqual(target.template, md.spec.template)) return md; // already at that template: nothing to do
-    const candidate = { ...md, spec: { ...md.spec, template: target.template } };
-    // Note: going back to the revision that ran before an upgrade is what undo is for, so the "no
-    // downgrade" rule of ordinary updates does not apply here; every other rule does.
-    const isDowngrade = (c: FieldCause) => c.field === 'spec.template.spec.version' && c.reason === 'FieldValueForbidden';
-    return ctx.store.update(withResourceVersion(validated(key, ctx, old, candidate, isDowngrade), rv));
-  });
+  return ctx.service.rollback(key, body);
 }
 
 function toApiError(err: unknown, deps: RouterDeps): ApiError {
   if (err instanceof ApiError) return err;
-  const pluralOf = (kind: string) => kindByName(kind)?.plural ?? kind;
-  if (err instanceof NotFoundError) return notFound(pluralOf(err.key.kind), err.key.name);
-  if (err instanceof AlreadyExistsError) return alreadyExists(pluralOf(err.key.kind), err.key.name);
-  if (err instanceof ConflictError) return conflict(pluralOf(err.key.kind), err.key.name, err.current?.metadata.resourceVersion);
-  if (err instanceof StoreUnavailableError) return unavailable();
-  if (err instanceof InvalidContinueTokenError) return badRequest(err.message);
-  if (err instanceof ExpiredContinueTokenError) return new ApiError('Expired', err.message);
+  const status = storeErrorStatus(err);
+  if (status) return status;
   deps.onInternalError?.(err);
   return internalError();
 }

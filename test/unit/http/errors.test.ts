@@ -129,7 +129,7 @@ const cases: Case[] = [
   { name: 'a form-encoded create', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), headers: { 'content-type': 'application/x-www-form-urlencoded' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a JSON Patch', method: 'PATCH', path: MD, body: '[{"op":"replace","path":"/spec/replicas","value":5}]', headers: { 'content-type': 'application/json-patch+json' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a strategic merge patch', method: 'PATCH', path: MD, body: { spec: { replicas: 5 } }, headers: { 'content-type': 'application/strategic-merge-patch+json' }, code: 415, reason: 'UnsupportedMediaType' },
-  { name: 'a server-side apply patch', method: 'PATCH', path: MD, body: 'spec: {replicas: 5}', headers: { 'content-type': 'application/apply-patch+yaml' }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a server-side apply patch of status', method: 'PATCH', path: `${MD}/status`, body: 'status: {replicas: 5}', headers: { 'content-type': 'application/apply-patch+yaml' }, query: { fieldManager: 'kubectl' }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a patch without a content type', method: 'PATCH', path: MD, body: { spec: { replicas: 5 } }, headers: { 'content-type': '' }, code: 415, reason: 'UnsupportedMediaType' },
   // A body must say what it is: nothing is sniffed, so a web page cannot post a form or a bare fetch at the API.
   { name: 'a create without a content type', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType', message: /no Content-Type/ },
@@ -141,6 +141,9 @@ const cases: Case[] = [
   { name: 'a rollback with no body and no content type', method: 'POST', path: `${MD}/rollback`, headers: { 'content-type': undefined }, code: 415, reason: 'UnsupportedMediaType' },
   { name: 'a rollback posted as a form', method: 'POST', path: `${MD}/rollback`, body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' }, code: 415, reason: 'UnsupportedMediaType' },
   // Query parameters: a dry run is never carried out for real, and a write drops nothing a client asked for.
+  { name: 'a server-side apply without a fieldManager', method: 'PATCH', path: MD, body: 'spec: {replicas: 5}', headers: { 'content-type': 'application/apply-patch+yaml' }, code: 422, reason: 'Invalid', field: 'fieldManager', message: /is required for apply patch/ },
+  { name: 'a server-side apply that is invalid', method: 'PATCH', path: MD, body: 'spec: {replicas: -1}', headers: { 'content-type': 'application/apply-patch+yaml' }, query: { fieldManager: 'kubectl' }, code: 422, reason: 'Invalid', field: 'spec.replicas' },
+  { name: 'a server-side apply with a force that is not a boolean', method: 'PATCH', path: MD, body: 'spec: {replicas: 5}', headers: { 'content-type': 'application/apply-patch+yaml' }, query: { fieldManager: 'kubectl', force: 'maybe' }, code: 400, reason: 'BadRequest', message: /"force" must be true or false/ },
   { name: 'a dry-run create', method: 'POST', path: ns('default', 'clusters'), body: cluster('c2'), query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
   { name: 'a dry-run replace', method: 'PUT', path: MD, body: (_a: Api, cur: any) => ({ ...cur, spec: { ...cur.spec, replicas: 9 } }), query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },
   { name: 'a dry-run merge patch', method: 'PATCH', path: MD, body: { spec: { replicas: 9 } }, query: { dryRun: 'All' }, code: 400, reason: 'BadRequest', message: /dry run is not supported yet/ },

@@ -319,6 +319,30 @@ describe('replace', () => {
   });
 });
 
+describe('server-side apply (PATCH application/apply-patch+yaml, as kubectl apply --server-side sends it)', () => {
+  let a: Api;
+  const APPLY = { 'content-type': 'application/apply-patch+yaml' };
+  beforeEach(() => {
+    a = api();
+  });
+
+  it('creates an absent object from a YAML manifest and answers 201', async () => {
+    const res = await a.call('PATCH', MD, 'apiVersion: clusterless.dev/v1alpha1\nkind: MachineDeployment\nmetadata: {name: md1}\nspec:\n  clusterName: c1\n  replicas: 2\n  template: {spec: {version: v1.31.2, machineClassRef: {name: small}}}\n', APPLY, { fieldManager: 'kubectl', force: 'false' });
+    expect(res.status).toBe(201);
+    expect(res.json.metadata.finalizers).toEqual([Finalizers.machineDeployment]);
+    expect((await a.call('GET', MD)).json.spec.replicas).toBe(2);
+  });
+
+  it('updates the fields a JSON manifest gives on a present object and answers 200', async () => {
+    const md = await a.create({ ...machineDeployment(), metadata: { name: 'md1', namespace: 'default', labels: { team: 'a' } } });
+    const res = await a.call('PATCH', MD, machineDeployment('md1', 'default', { replicas: 6 }), APPLY, { fieldManager: 'kubectl' });
+    expect(res.status).toBe(200);
+    expect(res.json.spec.replicas).toBe(6);
+    expect(res.json.metadata.labels).toMatchObject({ team: 'a' });
+    expect(res.json.metadata.uid).toBe(md.metadata.uid);
+  });
+});
+
 describe('merge patch', () => {
   let a: Api;
   let md: any;

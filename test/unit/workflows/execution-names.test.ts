@@ -51,10 +51,8 @@ class Gate {
 }
 
 async function create(manifests: ReturnType<typeof clusterManifests>): Promise<void> {
-  for (const m of manifests) {
-    const r = await cp!.api('POST', `${P}/${m.plural}`, m.object);
-    expect(r.status, r.body).toBe(201);
-  }
+  const applied = await cp!.apply(manifests.map((m) => m.object));
+  expect(applied.map((a) => a.result)).toEqual(manifests.map(() => 'created'));
 }
 
 async function workersOf(cluster: string): Promise<Machine[]> {

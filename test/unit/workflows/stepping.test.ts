@@ -26,7 +26,7 @@ import {
   type StepResult,
   type WorkflowDeps,
 } from '../../../functions/workflows/index.js';
-import { API, NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
+import { API, clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const provision = (i: number): ChildStart => ({ workflow: 'provision-machine', name: `provision-u${i}`, input: { machineUid: `u${i}` } });
@@ -71,10 +71,10 @@ describe('a step of a large rollout', () => {
   it('asks for at most 20 child starts, and the next steps for the rest', async () => {
     // Prepare: 45 workers whose instances take a day to boot, so every reconcile asks for their provisions again.
     cp = await startTestControlPlane({ timeScale: 40 });
-    for (const m of clusterManifests({ name: 'many', controlPlaneReplicas: 1, workers: 0 })) expect((await cp.api('POST', `${NS_PATH}/default/${m.plural}`, m.object)).status).toBe(201);
-    expect((await cp.api('POST', `${NS_PATH}/default/machineclasses`, { apiVersion: API, kind: 'MachineClass', metadata: { name: 'slow', namespace: 'default' }, spec: { sim: { bootSeconds: 86_400 } } })).status).toBe(201);
+    const slowClass = { apiVersion: API, kind: 'MachineClass', metadata: { name: 'slow', namespace: 'default' }, spec: { sim: { bootSeconds: 86_400 } } };
     const md = { apiVersion: API, kind: 'MachineDeployment', metadata: { name: 'many-slow', namespace: 'default' }, spec: { clusterName: 'many', replicas: 45, template: { spec: { version: 'v1.31.2', machineClassRef: { name: 'slow' } } } } };
-    expect((await cp.api('POST', `${NS_PATH}/default/machinedeployments`, md)).status).toBe(201);
+    const objects = [...clusterManifests({ name: 'many', controlPlaneReplicas: 1, workers: 0 }).map((m) => m.object), slowClass, md];
+    expect((await cp.apply(objects)).map((a) => a.result)).toEqual(objects.map(() => 'created'));
     const workers = await cp.waitFor('45 workers provisioning', async () => {
       const machines = (await cp!.list<Machine>('Machine', 'default')).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name'] === 'many-slow');
       return machines.length === 45 && machines.every((m) => m.status?.phase === 'Provisioning') ? machines : undefined;
