@@ -6,22 +6,23 @@
  * (NewCertificatesForInitialControlPlane: the four pairs, 10-year CAs, the SA key not a certificate) and
  * kubeadm's constants (file names, CA common names), written anew.
  *
- * The certificates are written by @peculiar/x509 on Node's WebCrypto, with the extensions Kubernetes checks
- * (RFC 5280 4.2.1): client-go util/cert NewSelfSignedCACert and kubeadm pkiutil NewSignedCert are the model
- * (CA key usage digitalSignature|keyEncipherment|keyCertSign, critical basic constraints, key identifiers as
- * the SHA-1 of the public key bits, no authority key identifier on a self-signed CA).
+ * The certificates are encoded by @peculiar/x509 and signed with Node's WebCrypto, with the extensions Kubernetes
+ * checks (RFC 5280 4.2.1), as client-go util/cert NewSelfSignedCACert and kubeadm's pkiutil make them: CA key usage
+ * digitalSignature|keyEncipherment|keyCertSign, critical basic constraints, key identifiers as the SHA-1 of the
+ * public key bits, no authority key identifier on a self-signed CA.
  */
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
 
 export type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
 
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+// Node's own WebCrypto, whatever globalThis.crypto is in the host running this.
 x509.cryptoProvider.set(webcrypto);
 
 /** kubeadm's defaults: CAs for ten years (caCertificateValidityPeriod 87600h). */
@@ -115,7 +116,7 @@ async function createCertificate(spec: CertificateSpec): Promise<string> {
   const subject = distinguishedName(spec.subject);
   const certificate = await x509.X509CertificateGenerator.create({
     subject,
-    // The issuer's subject as it is encoded in its certificate: Go links a chain by comparing these bytes.
+    // The issuer's subject copied from its certificate: Go links a chain by comparing the encoded names.
     issuer: spec.issuer?.subjectName ?? subject,
     publicKey: spec.publicKey,
     signingKey: spec.signingKey,
@@ -205,8 +206,8 @@ export async function issueCertificate(ca: CertificateAuthority, spec: LeafCerti
     isCA: false,
     keyUsages: ['digitalSignature'],
     extendedKeyUsages: spec.extendedKeyUsages,
-    ...(spec.dnsNames ? { dnsNames: spec.dnsNames } : {}),
-    ...(spec.ipAddresses ? { ipAddresses: spec.ipAddresses } : {}),
+    dnsNames: spec.dnsNames,
+    ipAddresses: spec.ipAddresses,
   });
   return { cert, key: privateKeyPem(privateKey) };
 }
