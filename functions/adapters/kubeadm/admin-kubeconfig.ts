@@ -16,7 +16,7 @@ export interface AdminKubeconfigOptions {
   validitySeconds?: number;
 }
 
-export function adminKubeconfig(options: AdminKubeconfigOptions): string {
-  const client = issueClientCertificate(options.certificates.ca, ADMIN_USER, options.now, options.validitySeconds ?? ADMIN_KUBECONFIG_VALIDITY_SECONDS);
+export async function adminKubeconfig(options: AdminKubeconfigOptions): Promise<string> {
+  const client = await issueClientCertificate(options.certificates.ca, ADMIN_USER, options.now, options.validitySeconds ?? ADMIN_KUBECONFIG_VALIDITY_SECONDS);
   return renderKubeconfig({ clusterName: options.clusterName, endpoint: options.endpoint, caCert: options.certificates.ca.cert, client });
 }

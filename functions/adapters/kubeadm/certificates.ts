@@ -5,12 +5,25 @@
  * uploaded for control-plane joins. Learnt from Cluster API bootstrap/kubeadm/internal/cluster/certificates.go
  * (NewCertificatesForInitialControlPlane: the four pairs, 10-year CAs, the SA key not a certificate) and
  * kubeadm's constants (file names, CA common names), written anew.
+ *
+ * The certificates are encoded by @peculiar/x509 and signed with Node's WebCrypto, with the extensions Kubernetes
+ * checks (RFC 5280 4.2.1), as client-go util/cert NewSelfSignedCACert and kubeadm's pkiutil make them: CA key usage
+ * digitalSignature|keyEncipherment|keyCertSign, critical basic constraints, key identifiers as the SHA-1 of the
+ * public key bits, no authority key identifier on a self-signed CA.
  */
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
-import { createCertificate, generateKeyPair, loadPrivateKey, privateKeyPem, publicKeyPem, type KeyAlgorithm } from './x509.js';
 
 export type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+// Node's own WebCrypto, whatever globalThis.crypto is in the host running this.
+x509.cryptoProvider.set(webcrypto);
 
 /** kubeadm's defaults: CAs for ten years (caCertificateValidityPeriod 87600h). */
 export const CA_VALIDITY_DAYS = 3650;
@@ -19,30 +32,124 @@ export const BACKDATE_SECONDS = 300;
 
 const DAY_MS = 86_400_000;
 
-function selfSignedCa(commonName: string, now: Date, algorithm: KeyAlgorithm): CertificateAuthority {
-  const { privateKey, publicKey } = generateKeyPair(algorithm);
-  const cert = createCertificate({
+/** RSA 2048 is kubeadm's default (ClusterConfiguration encryptionAlgorithm RSA-2048); ECDSA P-256 is quicker. */
+export type KeyAlgorithm = 'rsa-2048' | 'ecdsa-p256';
+
+const KEY_GENERATION: Record<KeyAlgorithm, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams> = {
+  'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+  'ecdsa-p256': { name: 'ECDSA', namedCurve: 'P-256' },
+};
+
+/** WebCrypto's names of the EC curves a CA key may be on (OpenSSL's names as node:crypto reports them). */
+const WEBCRYPTO_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384' };
+
+const generateKeyPair = (algorithm: KeyAlgorithm): Promise<CryptoKeyPair> =>
+  webcrypto.subtle.generateKey(KEY_GENERATION[algorithm], true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+
+/** A private key as PEM: PKCS#1 for RSA and SEC1 for EC, the forms kubeadm itself writes. */
+function privateKeyPem(key: CryptoKey): string {
+  const k = KeyObject.from(key);
+  return k.export({ type: k.asymmetricKeyType === 'rsa' ? 'pkcs1' : 'sec1', format: 'pem' }) as string;
+}
+
+const publicKeyPem = (key: CryptoKey): string => KeyObject.from(key).export({ type: 'spki', format: 'pem' }) as string;
+
+/** A CA's PEM private key (any form node:crypto reads) as a WebCrypto key that signs with SHA-256. */
+async function signingKey(pem: string): Promise<CryptoKey> {
+  const key = createPrivateKey(pem);
+  const curve = WEBCRYPTO_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
+  const algorithm = key.asymmetricKeyType === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : key.asymmetricKeyType === 'ec' && curve ? { name: 'ECDSA', namedCurve: curve } : undefined;
+  if (!algorithm) throw new TypeError(`unsupported signing key type ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+  return webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign']) as Promise<CryptoKey>;
+}
+
+const KEY_USAGES = {
+  digitalSignature: x509.KeyUsageFlags.digitalSignature,
+  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
+  keyCertSign: x509.KeyUsageFlags.keyCertSign,
+} as const;
+type KeyUsage = keyof typeof KEY_USAGES;
+export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
+
+export interface Subject {
+  commonName: string;
+  /** Kubernetes reads these as the user's groups. */
+  organizations?: string[];
+}
+
+interface CertificateSpec {
+  subject: Subject;
+  publicKey: CryptoKey;
+  signingKey: CryptoKey;
+  /** @default - self-signed */
+  issuer?: x509.X509Certificate;
+  notBefore: Date;
+  notAfter: Date;
+  isCA: boolean;
+  keyUsages: KeyUsage[];
+  extendedKeyUsages?: ExtendedKeyUsage[];
+  dnsNames?: string[];
+  ipAddresses?: string[];
+}
+
+/** The organizations, then the common name, each its own RDN and a UTF8String, as Go's pkix.Name writes them. */
+const distinguishedName = (subject: Subject): x509.Name =>
+  new x509.Name([...(subject.organizations ?? []).map((o) => ({ O: [{ utf8String: o }] })), { CN: [{ utf8String: subject.commonName }] }]);
+
+/** The issuer's own key identifier when it has one, so chains link up even for a CA another tool made. */
+async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
+  const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
+  return ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
+}
+
+/** A PEM certificate signed by the issuer's key (or by its own, without an issuer); a random 16-byte serial. */
+async function createCertificate(spec: CertificateSpec): Promise<string> {
+  const altNames: x509.JsonGeneralName[] = [...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(spec.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const extensions: x509.Extension[] = [
+    new x509.KeyUsagesExtension(spec.keyUsages.reduce((flags, u) => flags | KEY_USAGES[u], 0), true),
+    ...(spec.extendedKeyUsages?.length ? [new x509.ExtendedKeyUsageExtension(spec.extendedKeyUsages.map((u) => x509.ExtendedKeyUsage[u]))] : []),
+    new x509.BasicConstraintsExtension(spec.isCA, undefined, true),
+    await x509.SubjectKeyIdentifierExtension.create(spec.publicKey),
+    ...(spec.issuer ? [await authorityKeyIdentifier(spec.issuer)] : []),
+    ...(altNames.length ? [new x509.SubjectAlternativeNameExtension(altNames)] : []),
+  ];
+  const subject = distinguishedName(spec.subject);
+  const certificate = await x509.X509CertificateGenerator.create({
+    subject,
+    // The issuer's subject copied from its certificate: Go links a chain by comparing the encoded names.
+    issuer: spec.issuer?.subjectName ?? subject,
+    publicKey: spec.publicKey,
+    signingKey: spec.signingKey,
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    extensions,
+  });
+  return `${certificate.toString('pem')}\n`;
+}
+
+async function selfSignedCa(commonName: string, now: Date, algorithm: KeyAlgorithm): Promise<CertificateAuthority> {
+  const { privateKey, publicKey } = await generateKeyPair(algorithm);
+  const cert = await createCertificate({
     subject: { commonName },
     publicKey,
-    selfSigningKey: privateKey,
+    signingKey: privateKey,
     notBefore: new Date(now.getTime() - BACKDATE_SECONDS * 1000),
     notAfter: new Date(now.getTime() + CA_VALIDITY_DAYS * DAY_MS),
     isCA: true,
-    keyUsage: ['digitalSignature', 'keyEncipherment', 'keyCertSign'],
+    keyUsages: ['digitalSignature', 'keyEncipherment', 'keyCertSign'],
   });
   return { cert, key: privateKeyPem(privateKey) };
 }
 
 /** New certificates for a cluster (kubeadm's CA names: kubernetes, front-proxy-ca, etcd-ca). */
-export function generateClusterCertificates(now: Date, algorithm: KeyAlgorithm = 'rsa-2048'): ClusterCertificates {
-  const sa = generateKeyPair(algorithm);
-  return {
-    ca: selfSignedCa('kubernetes', now, algorithm),
-    frontProxyCa: selfSignedCa('front-proxy-ca', now, algorithm),
-    etcdCa: selfSignedCa('etcd-ca', now, algorithm),
-    serviceAccount: { key: privateKeyPem(sa.privateKey), pub: publicKeyPem(sa.publicKey) },
-    certificateKey: randomBytes(32).toString('hex'),
-  };
+export async function generateClusterCertificates(now: Date, algorithm: KeyAlgorithm = 'rsa-2048'): Promise<ClusterCertificates> {
+  const [ca, frontProxyCa, etcdCa, sa] = await Promise.all([
+    selfSignedCa('kubernetes', now, algorithm),
+    selfSignedCa('front-proxy-ca', now, algorithm),
+    selfSignedCa('etcd-ca', now, algorithm),
+    generateKeyPair(algorithm),
+  ]);
+  return { ca, frontProxyCa, etcdCa, serviceAccount: { key: privateKeyPem(sa.privateKey), pub: publicKeyPem(sa.publicKey) }, certificateKey: randomBytes(32).toString('hex') };
 }
 
 const FORMAT = 'clusterless.dev/cluster-certificates/v1';
@@ -78,23 +185,34 @@ export function caCertHash(caCertPem: string): string {
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 
-/** The client certificate of a user, signed by the cluster CA, with its key (ECDSA P-256: quick to make). */
-export function issueClientCertificate(
-  ca: CertificateAuthority,
-  subject: { commonName: string; organizations: string[] },
-  now: Date,
-  validitySeconds: number,
-): { cert: string; key: string } {
-  const { privateKey, publicKey } = generateKeyPair('ecdsa-p256');
-  const cert = createCertificate({
-    subject,
+export interface LeafCertificateSpec {
+  subject: Subject;
+  extendedKeyUsages: ExtendedKeyUsage[];
+  /** Subject alternative names a serving certificate answers to. */
+  dnsNames?: string[];
+  ipAddresses?: string[];
+}
+
+/** A certificate signed by a CA, with a new key (ECDSA P-256: quick to make), valid from BACKDATE_SECONDS ago. */
+export async function issueCertificate(ca: CertificateAuthority, spec: LeafCertificateSpec, now: Date, validitySeconds: number): Promise<{ cert: string; key: string }> {
+  const [{ privateKey, publicKey }, caKey] = await Promise.all([generateKeyPair('ecdsa-p256'), signingKey(ca.key)]);
+  const cert = await createCertificate({
+    subject: spec.subject,
     publicKey,
-    issuer: { certificatePem: ca.cert, privateKey: loadPrivateKey(ca.key) },
+    signingKey: caKey,
+    issuer: new x509.X509Certificate(ca.cert),
     notBefore: new Date(now.getTime() - BACKDATE_SECONDS * 1000),
     notAfter: new Date(now.getTime() + validitySeconds * 1000),
     isCA: false,
-    keyUsage: ['digitalSignature'],
-    extKeyUsage: ['clientAuth'],
+    keyUsages: ['digitalSignature'],
+    extendedKeyUsages: spec.extendedKeyUsages,
+    dnsNames: spec.dnsNames,
+    ipAddresses: spec.ipAddresses,
   });
   return { cert, key: privateKeyPem(privateKey) };
+}
+
+/** The client certificate of a user, signed by the cluster CA, with its key. */
+export function issueClientCertificate(ca: CertificateAuthority, subject: { commonName: string; organizations: string[] }, now: Date, validitySeconds: number): Promise<{ cert: string; key: string }> {
+  return issueCertificate(ca, { subject, extendedKeyUsages: ['clientAuth'] }, now, validitySeconds);
 }

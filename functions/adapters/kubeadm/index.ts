@@ -10,12 +10,14 @@ export {
   BACKDATE_SECONDS,
   caCertHash,
   generateClusterCertificates,
+  issueCertificate,
   issueClientCertificate,
   parseCertificates,
   serializeCertificates,
   InvalidCertificatesError,
   type CertificateAuthority,
   type ClusterCertificates,
+  type LeafCertificateSpec,
 } from './certificates.js';
 export { KUBEADM_CERTS_SECRET, decryptBytes, encryptBytes, uploadedCertsData } from './uploaded-certs.js';
 export { KubernetesWorkloadBootstrapApi, WorkloadUnavailableError, type TokenInfo, type WorkloadBootstrapApi } from './workload-api.js';

@@ -218,7 +218,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     if (cached && now.getTime() - cached.at < (WORKLOAD_CREDENTIALS_SECONDS * 1000) / 2 && cached.text.includes(endpoint.host)) return cached.text;
     const certificates = await this.certificates(namespace, clusterName);
     if (!certificates) return undefined;
-    const text = adminKubeconfig({ clusterName, endpoint, certificates, now, validitySeconds: WORKLOAD_CREDENTIALS_SECONDS });
+    const text = await adminKubeconfig({ clusterName, endpoint, certificates, now, validitySeconds: WORKLOAD_CREDENTIALS_SECONDS });
     this.kubeconfigCache.set(key, { text, at: now.getTime() });
     return text;
   }
@@ -240,7 +240,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
   async ensureCertificates(namespace: string, clusterName: string, clusterUid?: string): Promise<ClusterCertificates> {
     const existing = await this.certificates(namespace, clusterName);
     if (existing) return existing;
-    const made = generateClusterCertificates(this.clock.now());
+    const made = await generateClusterCertificates(this.clock.now());
     const name = this.names.certificates(namespace, clusterName);
     const created = await this.secrets.create(name, encoder.encode(serializeCertificates(made)), {
       [TagKeys.cluster]: clusterTagValue(namespace, clusterName),

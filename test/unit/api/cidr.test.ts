@@ -175,3 +175,22 @@ describe('Cluster.spec.clusterNetwork', () => {
     expectOnlyCause(causes, 'spec.clusterNetwork.serviceDomain', 'FieldValueInvalid', 'DNS domain');
   });
 });
+
+describe('strict where ipaddr.js is lenient (as Go net/netip)', () => {
+  it.each([
+    { name: 'an IPv4 address as one number', text: '167772160/8' },
+    { name: 'an IPv4 address of two parts', text: '10.1/16' },
+    { name: 'a hex IPv4 octet', text: '0x0a.0.0.0/8' },
+    { name: 'an octal IPv4 octet in an embedded IPv4 address', text: '::ffff:010.0.0.0/104' },
+    { name: 'a hex IPv4 octet in an embedded IPv4 address', text: '::ffff:0xa.0.0.0/104' },
+    { name: 'an IPv6 zone', text: 'fd00::%1/64' },
+  ])('refuses $name', ({ text }) => {
+    const r = parseCidr(text);
+    expect(r.ok ? 'ok' : r.reason).toContain('not a valid IPv4 or IPv6 address');
+  });
+
+  it("reads '::a.b.c.d' as the IPv4-compatible address it is, not as an IPv4-mapped one", () => {
+    expect(parseIPv6('::10.0.0.1')).toBe(0x0a000001n);
+    expect(parseIPv6('::ffff:10.0.0.1')).toBe(0xffff0a000001n);
+  });
+});

@@ -12,7 +12,7 @@ import { MIN_KUBERNETES_MINOR, PROVIDER_ID_PLACEHOLDER, UnsupportedVersionError,
 import { tokenString } from '../../../functions/bootstrap/tokens.js';
 import { PEM, TOKEN, cloudInitSchema, kubeadmValidate, kubeadmVersion, shellcheck } from './tools.js';
 
-const certs = generateClusterCertificates(new Date('2026-03-01T00:00:00Z'));
+const certs = await generateClusterCertificates(new Date('2026-03-01T00:00:00Z'));
 // kubeadm refuses to validate an init for a control plane older than itself: render for its own version.
 const version = kubeadmVersion();
 const cluster: KubeadmCluster = {

@@ -1,6 +1,6 @@
 /** Bootstrap tokens and the certificates uploaded for control-plane joins. */
-import { describe, expect, it } from 'vitest';
-import { decryptBytes, encryptBytes, generateBootstrapToken, generateClusterCertificates, uploadedCertsData } from '../../../functions/adapters/kubeadm/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decryptBytes, encryptBytes, generateBootstrapToken, generateClusterCertificates, uploadedCertsData, type ClusterCertificates } from '../../../functions/adapters/kubeadm/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN, needsRenewal, tokenString } from '../../../functions/bootstrap/tokens.js';
 import { expirationAt, tokenSecret } from '../../../functions/bootstrap/tokens.js';
 
@@ -44,7 +44,10 @@ describe('bootstrap tokens', () => {
 });
 
 describe('uploaded certificates (kubeadm-certs)', () => {
-  const certs = generateClusterCertificates(new Date('2026-01-01T00:00:00Z'), 'ecdsa-p256');
+  let certs: ClusterCertificates;
+  beforeAll(async () => {
+    certs = await generateClusterCertificates(new Date('2026-01-01T00:00:00Z'), 'ecdsa-p256');
+  });
 
   it("carry kubeadm's eight entries, each encrypted with AES-GCM under the certificate key", () => {
     const data = uploadedCertsData(certs);
