@@ -26,7 +26,7 @@ import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type MachineProvider, type ManagedLoadBalancers, type NodeDrainer, type NodeReader, type TargetGroupRegistrations } from '../functions/ports.js';
-import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, workflowDeps, type Logger } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
@@ -230,7 +230,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       drainer = new KubernetesNodeDrainer(clients);
     }
 
-    const deps: WorkflowDeps = {
+    const deps = workflowDeps({
       store,
       provider,
       nodes,
@@ -243,7 +243,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).
       holder: invocationHolder(`host-${randomUUID()}`),
       log: logger(log),
-    };
+    });
     let mirror: MirrorService | undefined;
     const meter = new CostMeter({ now: () => clock.now() });
     const runtime = new ControlPlaneRuntime({

@@ -12,7 +12,7 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
@@ -73,7 +73,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     nodes = options.nodes ?? new SimulatedNodes({ provider, clock, readySeconds: 10 });
     ec2 = { client, network };
   }
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider,
     nodes,
@@ -83,7 +83,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     holder: invocationHolder('test-host'),
     pollSeconds: 5,
     log: silentLogger,
-  };
+  });
   const runtime = new ControlPlaneRuntime({
     deps,
     timeScale,
