@@ -6,6 +6,7 @@
  */
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster, ClusterSpec } from '../api/cluster.js';
+import { bootstrapsWithKubeadm } from '../api/providers/index.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { Machine } from '../api/machine.js';
 import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
@@ -19,7 +20,7 @@ import { targetGroupArnOf } from './load-balancer.js';
 const roleOf = (m: Machine): MachineRole => (isControlPlaneMachine(m) ? 'control-plane' : 'worker');
 
 /** Whether clusterless bootstraps this cluster's machines with kubeadm on this host. */
-export const bootstrapsCluster = (deps: WorkflowDeps, cluster: Cluster | undefined): boolean => hostBootstraps(deps) && cluster?.spec.provider.aws !== undefined;
+export const bootstrapsCluster = (deps: WorkflowDeps, cluster: Cluster | undefined): boolean => hostBootstraps(deps) && cluster !== undefined && bootstrapsWithKubeadm(cluster.spec.provider);
 
 /**
  * The machine that initialises the control plane runs kubeadm init; every other one joins. A control plane is
@@ -161,12 +162,12 @@ export function kubeconfigSources<Source>(bootstrap: KubeconfigIssuer<Source>, s
     /** The admin kubeconfig a person downloads (`clusterless get kubeconfig`), valid `expirationSeconds` (an hour by default). */
     adminKubeconfig: async (namespace: string, clusterName: string, expirationSeconds?: number): Promise<string | undefined> => {
       const spec = await specOf(namespace, clusterName);
-      return spec && spec.provider.aws ? bootstrap.adminKubeconfig(namespace, clusterName, spec, expirationSeconds) : undefined;
+      return spec && bootstrapsWithKubeadm(spec.provider) ? bootstrap.adminKubeconfig(namespace, clusterName, spec, expirationSeconds) : undefined;
     },
     /** The control plane's own short-lived kubeconfig for a workload cluster (node reads, drains). */
     kubeconfigFor: async (namespace: string, clusterName: string): Promise<Source | undefined> => {
       const spec = await specOf(namespace, clusterName);
-      return spec && spec.provider.aws ? bootstrap.workloadKubeconfig(namespace, clusterName, spec) : undefined;
+      return spec && bootstrapsWithKubeadm(spec.provider) ? bootstrap.workloadKubeconfig(namespace, clusterName, spec) : undefined;
     },
   };
 }

@@ -6,6 +6,7 @@
  * without load balancers (noManagedLoadBalancers).
  */
 import type { Cluster } from '../api/cluster.js';
+import { controlPlaneLoadBalancerOf } from '../api/providers/index.js';
 import { managesLoadBalancer } from '../core/cluster/index.js';
 import type { LoadBalancerFact } from '../core/observed.js';
 import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
@@ -31,12 +32,13 @@ export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster |
 /** ProvisionInfrastructure: the load balancer, its target group and listener, in the cluster's subnets. */
 export async function provisionLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
   if (!managed(cluster)) return;
-  const aws = cluster.spec.provider.aws!;
+  const lb = controlPlaneLoadBalancerOf(cluster.spec.provider);
+  if (!lb) return;
   await deps.managedLoadBalancers.ensure({
     namespace: cluster.metadata.namespace,
     clusterName: cluster.metadata.name,
-    scheme: aws.controlPlaneLoadBalancer?.scheme ?? 'internal',
-    subnetIds: aws.subnets.map((s) => s.id),
+    scheme: lb.scheme,
+    subnetIds: lb.subnetIds,
     port: API_SERVER_BIND_PORT,
   });
 }
@@ -57,9 +59,9 @@ const lookedUp = new WeakMap<Cluster, Promise<string | undefined>>();
  * register its instances behind another cluster's endpoint. A host that cannot read the tags refuses too.
  */
 export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<string | undefined> {
-  const given = cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
-  if (given) {
-    const { namespace, name } = cluster!.metadata;
+  const given = cluster && controlPlaneLoadBalancerOf(cluster.spec.provider)?.targetGroupArn;
+  if (cluster && given) {
+    const { namespace, name } = cluster.metadata;
     await deps.managedLoadBalancers.checkTargetGroup(given, namespace, name);
     return given;
   }
