@@ -2,8 +2,8 @@
  * `clusterless up`: the whole control plane on one machine (DESIGN section 8). The embedded DynamoDB persisted
  * under the data dir, the real state machines on the local ASL engine with every task in process, the HTTP API
  * on 127.0.0.1, the triggers the cloud has (a write starts a reconcile, as the DynamoDB stream does; a sweep on
- * a timer), the simulated cloud by default or EC2 (--provider aws, the standard AWS credential chain and
- * AWS_ENDPOINT_URL), and the mirror into a management cluster when a kubeconfig is given. With --provider aws
+ * a timer), the simulated cloud for sim clusters and, with --provider aws, EC2 for aws clusters beside them (the
+ * standard AWS credential chain and AWS_ENDPOINT_URL), and the mirror into a management cluster when a kubeconfig is given. With --provider aws
  * and a KMS key (--kms-key-id) the host bootstraps its machines with kubeadm as the AWS tasks do: certificates
  * and bootstrap data in Secrets Manager, control-plane targets in the cluster's target group, and the admin
  * kubeconfig at GET .../clusters/{name}/kubeconfig (`clusterless get kubeconfig`).
@@ -25,8 +25,8 @@ import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type MachineProvider, type ManagedLoadBalancers, type NodeDrainer, type NodeReader, type TargetGroupRegistrations } from '../functions/ports.js';
-import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { noWorkloadsDrainer, systemClock, type ManagedLoadBalancers, type NodeDrainer, type TargetGroupRegistrations } from '../functions/ports.js';
+import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
@@ -87,7 +87,8 @@ export interface EmbeddedHost {
   runtime: ControlPlaneRuntime;
   /** What the work since the start would have cost on AWS (GET /clusterless/v1/cost). */
   meter: CostMeter;
-  cloud?: SimCloud;
+  /** The simulated cloud sim clusters run in (on every host). */
+  cloud: SimCloud;
   mirror?: MirrorService;
   /** The installation id claimed in the data folder's store: on everything the host makes in AWS. */
   installationId: string;
@@ -177,36 +178,32 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
 
-    let provider: MachineProvider;
-    let nodes: NodeReader;
     let drainer: NodeDrainer = noWorkloadsDrainer;
-    let cloud: SimCloud | undefined;
     let bootstrap: KubeadmBootstrapper | undefined;
     let targetGroups: TargetGroupRegistrations | undefined;
     let managedLoadBalancers: ManagedLoadBalancers | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
-    if (cloudKind === 'sim') {
-      cloud = new SimCloud({
-        clock,
-        seed: options.seed ?? 1,
-        persistence: new JsonFileSimPersistence(resolve(dataDir, SIM_CLOUD_FILE)),
-        // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
-        onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
-      });
-      provider = new SimMachineProvider(cloud);
-      nodes = new SimNodeReader(cloud);
-    } else {
+    // The simulated cloud always runs, so sim clusters run beside aws ones on a host with --provider aws; it
+    // writes its file only once it has something to keep.
+    const cloud = new SimCloud({
+      clock,
+      seed: options.seed ?? 1,
+      persistence: new JsonFileSimPersistence(resolve(dataDir, SIM_CLOUD_FILE)),
+      // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
+      onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
+    });
+    const providers: Record<string, ProviderRuntime> = { sim: { machines: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud) } };
+    if (cloudKind === 'aws') {
       // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
       const ec2 = createEc2Client();
       const elbv2 = createElbv2Client();
       const ssm = createSsmClient();
       cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
       const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
-      provider = ec2Provider;
       targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
       managedLoadBalancers = new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId });
       log(`installation ${installationId} (tagged on what this host makes in AWS)`);
-      nodes = new SimulatedNodes({ provider, clock });
+      providers['aws'] = { machines: ec2Provider, nodes: new SimulatedNodes({ provider: ec2Provider, clock }) };
       if (options.kmsKeyId) {
         const secrets = createSecretsManagerClient();
         cleanups.unshift(() => secrets.destroy());
@@ -223,6 +220,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       }
     }
     const workload = bootstrap ? kubeconfigSources(bootstrap, store) : undefined;
+    const routed = providersByCluster(store, providers);
+    const provider = routed.machines;
+    let nodes = routed.nodes;
     if (options.nodes === 'kubernetes') {
       // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
       const clients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
@@ -230,7 +230,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       drainer = new KubernetesNodeDrainer(clients);
     }
 
-    const deps: WorkflowDeps = {
+    const deps = workflowDeps({
       store,
       provider,
       nodes,
@@ -243,7 +243,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).
       holder: invocationHolder(`host-${randomUUID()}`),
       log: logger(log),
-    };
+    });
     let mirror: MirrorService | undefined;
     const meter = new CostMeter({ now: () => clock.now() });
     const runtime = new ControlPlaneRuntime({
@@ -273,7 +273,6 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       const kill = /^\/clusterless\/v1\/sim\/namespaces\/([^/]+)\/machines\/([^/]+)\/kill$/.exec(req.path);
       if (kill) {
         if (req.method !== 'POST') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
-        if (!cloud) return statusResponse(new ApiError('BadRequest', 'the host runs no simulated cloud (--provider sim)').status);
         const [, namespace, name] = kill as unknown as [string, string, string];
         const machine = await runtime.store.get<Machine>('Machine', namespace, name);
         if (!machine) return statusResponse(new ApiError('NotFound', `machines.clusterless.dev "${name}" not found`, { kind: 'machines', name }).status);
@@ -331,7 +330,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       ...(clientToken ? { clientToken } : {}),
       runtime,
       meter,
-      ...(cloud ? { cloud } : {}),
+      cloud,
       mirror,
       installationId,
       close: async () => {

@@ -20,7 +20,7 @@ import type { KindName } from '../functions/api/kinds.js';
 import type { MachineHealthCheck } from '../functions/api/machine-health-check.js';
 import type { Machine } from '../functions/api/machine.js';
 import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
-import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger, workflowDeps } from '../functions/workflows/index.js';
 import { startEmbeddedStore } from '../local/embedded-dynamodb.js';
 import { ControlPlaneRuntime } from '../local/runtime.js';
 import { scaledClock } from '../local/scaled-clock.js';
@@ -233,7 +233,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   const startHost = async (generation: number, cloud: SimCloud): Promise<Host> => {
     const fence = new Fence(generation);
-    const deps: WorkflowDeps = {
+    const deps = workflowDeps({
       store: fence.guard<Store>(store),
       provider: fence.guard(checkedProvider(cloud)),
       nodes: fence.guard(new SimNodeReader(cloud)),
@@ -243,7 +243,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       holder: invocationHolder(`soak-host-${generation}-${randomUUID().slice(0, 8)}`),
       pollSeconds: 5,
       log,
-    };
+    });
     const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30, taskMiddleware });
     cloudNow = cloud;
     await runtime.start();

@@ -11,7 +11,7 @@ import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
-import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -77,7 +77,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
   const cloud = new SimCloud(cloudOptions);
   const sim = new SimMachineProvider(cloud);
   const meter = new CostMeter({ now: () => clock.now() });
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider: options.onLaunch ? new ObservedProvider(sim, options.onLaunch) : sim,
     nodes: new SimNodeReader(cloud),
@@ -87,7 +87,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     holder: invocationHolder('bench-host'),
     pollSeconds: options.pollSeconds ?? 5,
     log: silentLogger,
-  };
+  });
   const runtime = new ControlPlaneRuntime({
     deps,
     ...(options.meter === false ? {} : { meter }),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { API_VERSION, DNS1123_SUBDOMAIN, Finalizers, conditions, dnsLabel } from './common.js';
+import { API_VERSION, DNS1123_SUBDOMAIN, Finalizers, conditions } from './common.js';
 import { cidrsOverlap, format, parseCidr, type Cidr } from './cidr.js';
-import { cause, defineKind, immutable, type FieldCause } from './kind.js';
+import { defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
+import { DEFAULT_CLUSTER_PROVIDER, clusterProvider, validateProviderUpdate } from './providers/index.js';
 
 // Defaults follow kubeadm's (pods from Cluster API's quick-start, services and domain from kubeadm).
 export const DEFAULT_POD_CIDR = '192.168.0.0/16';
@@ -85,61 +86,8 @@ export const clusterNetwork = z
   });
 export type ClusterNetwork = z.infer<typeof clusterNetwork>;
 
-export const awsSubnet = z.strictObject({
-  id: z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id such as subnet-0123456789abcdef0'),
-  availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as us-east-1a'),
-});
-
-export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-
-export const awsClusterProvider = z
-  .strictObject({
-    region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
-    /** One subnet per availability zone: machines of a zone go to its subnet. */
-    subnets: z.array(awsSubnet).min(1, 'at least one subnet is required'),
-    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id such as sg-0123456789abcdef0')).default(() => []),
-    controlPlaneLoadBalancer: z
-      .strictObject({
-        scheme: z.enum(['internet-facing', 'internal']).default('internal'),
-        targetGroupArn: z.string().startsWith('arn:', 'must be an ARN').optional(),
-      })
-      .optional(),
-    sshKeyName: z.string().max(255).optional(),
-  })
-  .check((ctx) => {
-    const seen = new Map<string, number>();
-    ctx.value.subnets.forEach((s, i) => {
-      const first = seen.get(s.availabilityZone);
-      if (first !== undefined)
-        ctx.issues.push({
-          code: 'custom',
-          input: s.availabilityZone,
-          path: ['subnets', i, 'availabilityZone'],
-          message: `availability zone already has a subnet (subnets[${first}])`,
-          params: { reason: 'FieldValueDuplicate', value: s.availabilityZone },
-        });
-      else seen.set(s.availabilityZone, i);
-    });
-  });
-
-export const simClusterProvider = z.strictObject({
-  /** Zones machines are spread across; none means no spreading. */
-  failureDomains: z.array(dnsLabel()).default(() => []),
-});
-
-export const clusterProvider = z
-  .strictObject({ sim: simClusterProvider.optional(), aws: awsClusterProvider.optional() })
-  .check((ctx) => {
-    const n = (ctx.value.sim ? 1 : 0) + (ctx.value.aws ? 1 : 0);
-    if (n !== 1)
-      ctx.issues.push({
-        code: 'custom',
-        input: ctx.value,
-        message: n === 0 ? 'one of sim or aws must be set' : 'only one of sim or aws may be set',
-        params: { reason: n === 0 ? 'FieldValueRequired' : 'FieldValueForbidden' },
-      });
-  });
-export type ClusterProvider = z.infer<typeof clusterProvider>;
+/** Where machines run: `{ <provider>: {...} }`, one registered provider (api/providers). */
+export { clusterProvider, type ClusterProvider } from './providers/index.js';
 
 export const clusterSpec = z.strictObject({
   clusterNetwork: clusterNetwork.prefault({}),
@@ -147,7 +95,7 @@ export const clusterSpec = z.strictObject({
     .strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(6443) })
     .optional(),
   /** Where machines run; the simulator when not given. */
-  provider: clusterProvider.prefault({ sim: {} }),
+  provider: clusterProvider.prefault({ [DEFAULT_CLUSTER_PROVIDER]: {} }),
   paused: z.boolean().default(false),
 });
 
@@ -185,14 +133,8 @@ export const ClusterKind = defineKind<Cluster>({
   schema: clusterSchema,
   clusterNameOf: (c) => c.metadata.name,
   validateUpdate(oldC, newC): FieldCause[] {
-    const oldP = oldC.spec.provider;
-    const newP = newC.spec.provider;
-    const providerCauses =
-      Boolean(oldP.aws) !== Boolean(newP.aws)
-        ? [cause.forbidden('spec.provider', `the provider cannot change (from ${oldP.aws ? 'aws' : 'sim'} to ${newP.aws ? 'aws' : 'sim'})`)]
-        : immutable('spec.provider.aws.region', oldP.aws?.region, newP.aws?.region);
     // The network is baked into every node and certificate at bootstrap.
-    return [...immutable('spec.clusterNetwork', oldC.spec.clusterNetwork, newC.spec.clusterNetwork), ...providerCauses];
+    return [...immutable('spec.clusterNetwork', oldC.spec.clusterNetwork, newC.spec.clusterNetwork), ...validateProviderUpdate(oldC.spec.provider, newC.spec.provider)];
   },
   finalizer: Finalizers.cluster,
   printerColumns: [

@@ -12,7 +12,7 @@ import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Cl
 import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
-import { invocationHolder, scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
+import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
@@ -42,7 +42,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   const ec2 = createEc2Client();
   const elbv2 = createElbv2Client();
-  return {
+  return workflowDeps({
     store,
     provider: new Ec2MachineProvider({ client: ec2, clock, installationId, nodeInstanceProfiles, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
     ...workloadDepsFromEnvironment(env, store, log, elbv2),
@@ -51,7 +51,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     timer: scaledTimer(1),
     holder: invocationHolder(container),
     log,
-  };
+  });
 }
 
 /**
@@ -64,7 +64,7 @@ export function workloadDepsFromEnvironment(
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'targetGroups'> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };

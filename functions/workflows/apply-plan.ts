@@ -261,7 +261,7 @@ export async function executeActions(
         case 'TerminateOrphanInstance': {
           // Both the id and the uid are the instance's own tags, as this installation's describe found them.
           await deregisterTarget(deps, cluster, action.instanceId);
-          if (bootstrapsCluster(deps, cluster)) await deps.bootstrap!.release({ namespace, clusterName, machineUid: action.machineUid });
+          if (bootstrapsCluster(deps, cluster)) await deps.bootstrap.release({ namespace, clusterName, machineUid: action.machineUid });
           const { refused } = await deps.provider.delete({ namespace, clusterName, machineUid: action.machineUid, instanceId: action.instanceId });
           if (refused.length > 0) await reportNotOwned(deps, namespace, clusterName, undefined, action.machineUid, refused);
           break;

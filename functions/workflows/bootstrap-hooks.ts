@@ -1,11 +1,12 @@
 /**
  * Where the bootstrap meets the workflows: which machine initialises the control plane, which machines are still
  * joining, and the cleanups that go with the reconcile's own writes. Kept here so that the workflow files only
- * call in. Every hook is a no-op when the host has no bootstrap (the simulator). They see the bootstrap through
+ * call in. Every hook is a no-op when the host has no bootstrap (noBootstrap: the simulator). They see the bootstrap through
  * the MachineBootstrapper port only (the kubeadm adapter: adapters/kubeadm/).
  */
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster, ClusterSpec } from '../api/cluster.js';
+import { bootstrapsWithKubeadm } from '../api/providers/index.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { Machine } from '../api/machine.js';
 import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
@@ -13,13 +14,13 @@ import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import { isTrue } from '../core/conditions.js';
 import type { Write } from '../core/plan.js';
 import { ProviderError, type MachineRole, type Store } from '../ports.js';
-import type { WorkflowDeps } from './deps.js';
+import { hostBootstraps, hostRegistersTargets, type WorkflowDeps } from './deps.js';
 import { targetGroupArnOf } from './load-balancer.js';
 
 const roleOf = (m: Machine): MachineRole => (isControlPlaneMachine(m) ? 'control-plane' : 'worker');
 
 /** Whether clusterless bootstraps this cluster's machines with kubeadm on this host. */
-export const bootstrapsCluster = (deps: WorkflowDeps, cluster: Cluster | undefined): boolean => deps.bootstrap !== undefined && cluster?.spec.provider.aws !== undefined;
+export const bootstrapsCluster = (deps: WorkflowDeps, cluster: Cluster | undefined): boolean => hostBootstraps(deps) && cluster !== undefined && bootstrapsWithKubeadm(cluster.spec.provider);
 
 /**
  * The machine that initialises the control plane runs kubeadm init; every other one joins. A control plane is
@@ -52,7 +53,7 @@ export function joiningMachines(machines: readonly Machine[]): { machineUid: str
  */
 export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster | undefined, target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void> {
   if (!bootstrapsCluster(deps, cluster)) return;
-  await deps.bootstrap!.bindToInstance(target, instanceId);
+  await deps.bootstrap.bindToInstance(target, instanceId);
 }
 
 /**
@@ -60,7 +61,7 @@ export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster 
  * cluster names is used only when tagged as this cluster's (targetGroupArnOf): InvalidSpecError otherwise.
  */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
-  if (!deps.targetGroups || !isControlPlaneMachine(machine)) return;
+  if (!hostRegistersTargets(deps) || !isControlPlaneMachine(machine)) return;
   const tg = await targetGroupArnOf(deps, cluster);
   if (!tg) return;
   await deps.targetGroups.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
@@ -71,7 +72,7 @@ export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cl
  * named target group not tagged as this cluster's is left alone: InvalidSpecError, as for registering.
  */
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
-  if (!deps.targetGroups || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
+  if (!hostRegistersTargets(deps) || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
   const tg = await targetGroupArnOf(deps, cluster);
   if (!tg) return;
   await deps.targetGroups.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
@@ -95,9 +96,9 @@ export async function releaseBeforeFinalizers(
     try {
       if (w.type === 'RemoveFinalizer' && w.ref.kind === 'Machine') {
         const uid = w.ref.uid ?? machines.get(w.ref.name)?.metadata.uid;
-        if (uid) await deps.bootstrap!.release({ namespace, clusterName, machineUid: uid });
+        if (uid) await deps.bootstrap.release({ namespace, clusterName, machineUid: uid });
       } else if (w.type === 'RemoveFinalizer' && w.ref.kind === 'Cluster') {
-        await deps.bootstrap!.releaseCluster(namespace, clusterName);
+        await deps.bootstrap.releaseCluster(namespace, clusterName);
       }
       kept.push(w);
     } catch (err) {
@@ -118,7 +119,7 @@ export async function releaseJoined(deps: WorkflowDeps, cluster: Cluster, writes
     const after = w.object as Machine;
     if (!after.status?.nodeRef || before?.status?.nodeRef || !after.metadata.uid) continue;
     try {
-      await deps.bootstrap!.release({ namespace: cluster.metadata.namespace, clusterName: cluster.metadata.name, machineUid: after.metadata.uid, clusterSpec: cluster.spec });
+      await deps.bootstrap.release({ namespace: cluster.metadata.namespace, clusterName: cluster.metadata.name, machineUid: after.metadata.uid, clusterSpec: cluster.spec });
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       errors.push(`release bootstrap secret of Machine ${after.metadata.name}: ${err.name}: ${err.message}`);
@@ -135,7 +136,7 @@ export async function renewJoinTokens(deps: WorkflowDeps, cluster: Cluster, mach
   if (!isTrue(cluster.status?.conditions, 'ControlPlaneInitialized')) return undefined;
   const joining = joiningMachines(machines.filter((m) => m.spec.clusterName === cluster.metadata.name));
   try {
-    const r = await deps.bootstrap!.renew(cluster.metadata.namespace, cluster.metadata.name, cluster.spec, joining);
+    const r = await deps.bootstrap.renew(cluster.metadata.namespace, cluster.metadata.name, cluster.spec, joining);
     return r.requeueAfterSeconds;
   } catch (err) {
     // The certificates could not be read now (Secrets Manager throttled): the reconcile itself carries on.
@@ -161,12 +162,12 @@ export function kubeconfigSources<Source>(bootstrap: KubeconfigIssuer<Source>, s
     /** The admin kubeconfig a person downloads (`clusterless get kubeconfig`), valid `expirationSeconds` (an hour by default). */
     adminKubeconfig: async (namespace: string, clusterName: string, expirationSeconds?: number): Promise<string | undefined> => {
       const spec = await specOf(namespace, clusterName);
-      return spec && spec.provider.aws ? bootstrap.adminKubeconfig(namespace, clusterName, spec, expirationSeconds) : undefined;
+      return spec && bootstrapsWithKubeadm(spec.provider) ? bootstrap.adminKubeconfig(namespace, clusterName, spec, expirationSeconds) : undefined;
     },
     /** The control plane's own short-lived kubeconfig for a workload cluster (node reads, drains). */
     kubeconfigFor: async (namespace: string, clusterName: string): Promise<Source | undefined> => {
       const spec = await specOf(namespace, clusterName);
-      return spec && spec.provider.aws ? bootstrap.workloadKubeconfig(namespace, clusterName, spec) : undefined;
+      return spec && bootstrapsWithKubeadm(spec.provider) ? bootstrap.workloadKubeconfig(namespace, clusterName, spec) : undefined;
     },
   };
 }

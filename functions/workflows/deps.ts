@@ -2,7 +2,19 @@
  * What the workflow tasks need, built once per Lambda container (handlers/tasks) or once per embedded host
  * (local/). The tasks know only these ports, never which host runs them.
  */
-import type { Clock, MachineBootstrapper, MachineProvider, ManagedLoadBalancers, NodeDrainer, NodeReader, Store, TargetGroupRegistrations, Timer } from '../ports.js';
+import {
+  InvalidSpecError,
+  noWorkloadsDrainer,
+  type Clock,
+  type MachineBootstrapper,
+  type MachineProvider,
+  type ManagedLoadBalancers,
+  type NodeDrainer,
+  type NodeReader,
+  type Store,
+  type TargetGroupRegistrations,
+  type Timer,
+} from '../ports.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -28,21 +40,81 @@ export interface WorkflowDeps {
   /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
   pollSeconds?: number;
   /**
-   * The kubeadm bootstrap of aws machines (certificates, bootstrap secrets, join tokens). Optional: without
-   * it (the simulator, tests of other things) machines launch with no user data, as before.
+   * The kubeadm bootstrap of aws machines (certificates, bootstrap secrets, join tokens). `noBootstrap` on a host
+   * without it (the simulator, tests of other things): machines launch with no user data.
    */
-  bootstrap?: MachineBootstrapper;
+  bootstrap: MachineBootstrapper;
   /**
    * Registers control-plane instances into a cluster's target group (ELBv2), the one clusterless made or the one
-   * the cluster names. Optional: without it no instance is registered anywhere.
+   * the cluster names. `noTargetGroups` on a host without it: no instance is registered anywhere.
    */
-  targetGroups?: TargetGroupRegistrations;
+  targetGroups: TargetGroupRegistrations;
   /**
    * The control-plane load balancers clusterless makes for aws clusters that name no target group
-   * (controlPlaneLoadBalancer without targetGroupArn). Optional: without it such clusters wait for one.
+   * (controlPlaneLoadBalancer without targetGroupArn). `noManagedLoadBalancers` on a host without them: such
+   * clusters wait for one.
    */
-  managedLoadBalancers?: ManagedLoadBalancers;
+  managedLoadBalancers: ManagedLoadBalancers;
 }
+
+/**
+ * The host bootstraps no machine. Never asked to while the hooks ask `hostBootstraps` first (which skips the store
+ * reads a bootstrap needs); should it be, it prepares no user data and has nothing to release or renew.
+ */
+export const noBootstrap: MachineBootstrapper = {
+  prepare: async () => ({ userData: '' }),
+  bindToInstance: async () => {},
+  release: async () => {},
+  renew: async () => ({}),
+  releaseCluster: async () => {},
+  adminKubeconfig: async () => undefined,
+};
+
+/** The host registers no instance into any target group. */
+export const noTargetGroups: TargetGroupRegistrations = {
+  register: async () => {},
+  deregister: async () => {},
+};
+
+/**
+ * The host makes no load balancer: it sees none (so a cluster that needs one waits for it), makes and deletes
+ * nothing, and refuses a target group a cluster names, whose tags it cannot read.
+ */
+export const noManagedLoadBalancers: ManagedLoadBalancers = {
+  describe: async () => undefined,
+  targetGroupArn: async () => undefined,
+  hasLeftovers: async () => false,
+  ensure: async () => {},
+  delete: async () => {},
+  checkTargetGroup: async (targetGroupArn, namespace, clusterName) => {
+    throw new InvalidSpecError(`target group ${targetGroupArn} of ${namespace}/${clusterName}: this host cannot read its tags to check that it is the cluster's`);
+  },
+};
+
+/** What a host brings; the ports it lacks get their "none" implementations. */
+export type WorkflowDepsParts = Omit<WorkflowDeps, 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'drainer' | 'log'> &
+  Partial<Pick<WorkflowDeps, 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'drainer' | 'log'>>;
+
+/**
+ * The one way every host (handlers/task-deps.ts, local/embedded-host.ts) and every test harness builds the
+ * workflows' dependencies: no port is optional afterwards, so no task asks whether it is there.
+ */
+export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
+  return {
+    ...parts,
+    bootstrap: parts.bootstrap ?? noBootstrap,
+    targetGroups: parts.targetGroups ?? noTargetGroups,
+    managedLoadBalancers: parts.managedLoadBalancers ?? noManagedLoadBalancers,
+    drainer: parts.drainer ?? noWorkloadsDrainer,
+    log: parts.log ?? silentLogger,
+  };
+}
+
+/** Whether the host bootstraps machines at all: without it, the hooks skip even the reads they would need. */
+export const hostBootstraps = (deps: WorkflowDeps): boolean => deps.bootstrap !== noBootstrap;
+
+/** Whether the host registers control-plane instances into target groups. */
+export const hostRegistersTargets = (deps: WorkflowDeps): boolean => deps.targetGroups !== noTargetGroups;
 
 /**
  * Lease holders, one per call: `{prefix}/1`, `{prefix}/2`, ... The prefix names the process (a Lambda

@@ -6,6 +6,7 @@ import { reconcileTask } from './reconcile-task.js';
 import { steppingTask } from './stepping.js';
 
 export * from './deps.js';
+export * from './providers.js';
 export * from './errors.js';
 export * from './apply-plan.js';
 export * from './reconcile-cluster.js';

@@ -3,16 +3,17 @@
  * (core/cluster/infrastructure.ts: managesLoadBalancer): what the reconcile observes of it, the effects of the
  * planner's ProvisionInfrastructure and DeleteInfrastructure, and the target group control-plane instances go
  * in. Every step but targetGroupArnOf is a no-op for clusters that bring their own target group, or on a host
- * without the port.
+ * without load balancers (noManagedLoadBalancers).
  */
 import type { Cluster } from '../api/cluster.js';
+import { controlPlaneLoadBalancerOf } from '../api/providers/index.js';
 import { managesLoadBalancer } from '../core/cluster/index.js';
 import type { LoadBalancerFact } from '../core/observed.js';
 import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
-import { InvalidSpecError } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
 
-const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is Cluster => deps.managedLoadBalancers !== undefined && cluster !== undefined && managesLoadBalancer(cluster);
+// A host without load balancers has noManagedLoadBalancers, which sees none and makes none.
+const managed = (cluster: Cluster | undefined): cluster is Cluster => cluster !== undefined && managesLoadBalancer(cluster);
 
 /**
  * What the planner sees of the cluster's load balancer. Note: while the cluster is deleted, a target group left
@@ -20,31 +21,32 @@ const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is C
  * step asks for DeleteInfrastructure again instead of finishing with the target group left behind.
  */
 export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<LoadBalancerFact | undefined> {
-  if (!managed(deps, cluster)) return undefined;
+  if (!managed(cluster)) return undefined;
   const { namespace, name } = cluster.metadata;
-  const fact = await deps.managedLoadBalancers!.describe(namespace, name);
+  const fact = await deps.managedLoadBalancers.describe(namespace, name);
   if (fact) return fact;
-  if (cluster.metadata.deletionTimestamp && (await deps.managedLoadBalancers!.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
+  if (cluster.metadata.deletionTimestamp && (await deps.managedLoadBalancers.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
   return undefined;
 }
 
 /** ProvisionInfrastructure: the load balancer, its target group and listener, in the cluster's subnets. */
 export async function provisionLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
-  if (!managed(deps, cluster)) return;
-  const aws = cluster.spec.provider.aws!;
-  await deps.managedLoadBalancers!.ensure({
+  if (!managed(cluster)) return;
+  const lb = controlPlaneLoadBalancerOf(cluster.spec.provider);
+  if (!lb) return;
+  await deps.managedLoadBalancers.ensure({
     namespace: cluster.metadata.namespace,
     clusterName: cluster.metadata.name,
-    scheme: aws.controlPlaneLoadBalancer?.scheme ?? 'internal',
-    subnetIds: aws.subnets.map((s) => s.id),
+    scheme: lb.scheme,
+    subnetIds: lb.subnetIds,
     port: API_SERVER_BIND_PORT,
   });
 }
 
 /** The load balancer part of DeleteInfrastructure. */
 export async function deleteLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
-  if (!managed(deps, cluster)) return;
-  await deps.managedLoadBalancers!.delete(cluster.metadata.namespace, cluster.metadata.name);
+  if (!managed(cluster)) return;
+  await deps.managedLoadBalancers.delete(cluster.metadata.namespace, cluster.metadata.name);
 }
 
 /** The managed target group's ARN, looked up once per Cluster object read (one reconcile pass deregisters many). */
@@ -57,15 +59,14 @@ const lookedUp = new WeakMap<Cluster, Promise<string | undefined>>();
  * register its instances behind another cluster's endpoint. A host that cannot read the tags refuses too.
  */
 export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<string | undefined> {
-  const given = cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
-  if (given) {
-    const { namespace, name } = cluster!.metadata;
-    if (!deps.managedLoadBalancers) throw new InvalidSpecError(`target group ${given} of ${namespace}/${name}: this host cannot read its tags to check that it is the cluster's`);
+  const given = cluster && controlPlaneLoadBalancerOf(cluster.spec.provider)?.targetGroupArn;
+  if (cluster && given) {
+    const { namespace, name } = cluster.metadata;
     await deps.managedLoadBalancers.checkTargetGroup(given, namespace, name);
     return given;
   }
-  if (!managed(deps, cluster)) return undefined;
+  if (!managed(cluster)) return undefined;
   let arn = lookedUp.get(cluster);
-  if (!arn) lookedUp.set(cluster, (arn = deps.managedLoadBalancers!.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
+  if (!arn) lookedUp.set(cluster, (arn = deps.managedLoadBalancers.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
   return arn;
 }

@@ -15,7 +15,7 @@ import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
 // The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
 import { bindSecretToInstance, bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from './bootstrap-hooks.js';
-import type { WorkflowDeps } from './deps.js';
+import { hostBootstraps, hostRegistersTargets, type WorkflowDeps } from './deps.js';
 import { PollLimitError, ValidationError, optionalNumber, requireString } from './errors.js';
 
 export type ProvisionNext = 'Launch' | 'WaitForInstance' | 'WaitForNode' | 'Done';
@@ -121,7 +121,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   if (bootstrapsCluster(deps, cluster)) {
     // Only a control-plane machine may initialise: a worker's launch needs no read of the whole cluster.
     const init = role === 'control-plane' && initialisesControlPlane(machine, cluster, await deps.store.listCluster(ref.namespace, ref.clusterName));
-    ({ userData } = await deps.bootstrap!.prepare({
+    ({ userData } = await deps.bootstrap.prepare({
       namespace: ref.namespace,
       clusterName: ref.clusterName,
       ...(cluster.metadata.uid ? { clusterUid: cluster.metadata.uid } : {}),
@@ -234,10 +234,10 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
   // The launch step binds the secret; the first look after a launch (or in an execution that found the instance
   // launched already) binds it again, in case the step died in between. Later looks do not: one Secrets Manager
   // TagResource per look would be up to MAX_INSTANCE_POLLS of them per machine.
-  if (deps.bootstrap && polls === 1) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
+  if (hostBootstraps(deps) && polls === 1) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
   if (instance.state === 'running') {
     // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
-    if (deps.targetGroups && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
+    if (hostRegistersTargets(deps) && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
     return state(deps, 'WaitForNode', 0, 0);
   }
   if (polls >= MAX_INSTANCE_POLLS) throw new PollLimitError(`instance ${instance.instanceId} still ${instance.state} after ${polls} polls`);
@@ -261,7 +261,7 @@ export async function checkNode(deps: WorkflowDeps, input: Record<string, unknow
   const ready = node?.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
   if (node && ready) {
     // The node joined: what is left of its bootstrap goes first, so a failure here is retried with this step.
-    if (deps.bootstrap) {
+    if (hostBootstraps(deps)) {
       const cluster = await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName);
       if (bootstrapsCluster(deps, cluster)) await deps.bootstrap.release({ namespace: ref.namespace, clusterName: ref.clusterName, machineUid: ref.machineUid, clusterSpec: cluster!.spec });
     }

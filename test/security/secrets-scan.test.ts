@@ -18,7 +18,7 @@ import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { KINDS } from '../../functions/api/kinds.js';
 import type { MachineDeployment } from '../../functions/api/machine-deployment.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, type Logger, workflowDeps } from '../../functions/workflows/index.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../local/embedded-host.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { scaledClock } from '../../local/scaled-clock.js';
@@ -83,7 +83,7 @@ async function driveCluster(options: {
   const clock = scaledClock({ timeScale: TIME_SCALE });
   const store = new MemoryStore({ clock });
   const failedOnce = new Set<string>();
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider: options.provider,
     nodes: options.nodes,
@@ -93,7 +93,7 @@ async function driveCluster(options: {
     holder: invocationHolder('secrets-scan'),
     pollSeconds: 5,
     log: capturingLogger(lines),
-  };
+  });
   const runtime = new ControlPlaneRuntime({
     deps,
     timeScale: TIME_SCALE,

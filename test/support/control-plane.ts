@@ -14,7 +14,7 @@ import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { invocationHolder, scaledTimer, silentLogger, type WorkflowDeps } from '../../functions/workflows/index.js';
+import { invocationHolder, providersByCluster, scaledTimer, silentLogger, workflowDeps, type ProviderRuntime } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
@@ -45,7 +45,8 @@ export interface TestControlPlane {
 }
 
 export interface TestControlPlaneOptions {
-  provider?: 'sim' | 'ec2';
+  /** 'sim+ec2': both, each cluster's machines launched by its own provider. @default 'sim' */
+  provider?: 'sim' | 'ec2' | 'sim+ec2';
   motoEndpoint?: string;
   timeScale?: number;
   seed?: number;
@@ -68,19 +69,23 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   let nodes: NodeReader;
   let cloud: SimCloud | undefined;
   let ec2: TestControlPlane['ec2'];
-  if ((options.provider ?? 'sim') === 'sim') {
+  const kind = options.provider ?? 'sim';
+  const runtimes: Record<string, ProviderRuntime> = {};
+  if (kind === 'sim' || kind === 'sim+ec2') {
     cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
-    provider = new SimMachineProvider(cloud);
-    nodes = options.nodes ?? new SimNodeReader(cloud);
-  } else {
+    runtimes['sim'] = { machines: new SimMachineProvider(cloud), nodes: options.nodes ?? new SimNodeReader(cloud) };
+  }
+  if (kind === 'ec2' || kind === 'sim+ec2') {
     if (!options.motoEndpoint) throw new Error('the ec2 provider needs motoEndpoint');
     const client = options.ec2Client ?? motoEc2Client(options.motoEndpoint);
     const network = await createMotoNetwork(client);
-    provider = new Ec2MachineProvider({ client, clock, installationId: options.installationId ?? randomUUID() });
-    nodes = options.nodes ?? new SimulatedNodes({ provider, clock, readySeconds: 10 });
+    const ec2Provider = new Ec2MachineProvider({ client, clock, installationId: options.installationId ?? randomUUID() });
+    runtimes['aws'] = { machines: ec2Provider, nodes: options.nodes ?? new SimulatedNodes({ provider: ec2Provider, clock, readySeconds: 10 }) };
     ec2 = { client, network };
   }
-  const deps: WorkflowDeps = {
+  // One provider: that provider itself; both: each call goes to the provider of its cluster.
+  ({ machines: provider, nodes } = providersByCluster(store, runtimes));
+  const deps = workflowDeps({
     store,
     provider,
     nodes,
@@ -90,7 +95,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     holder: invocationHolder('test-host'),
     pollSeconds: 5,
     log: silentLogger,
-  };
+  });
   const runtime = new ControlPlaneRuntime({
     deps,
     timeScale,

@@ -1,20 +1,19 @@
 /**
- * Failure domains of a cluster, from its provider configuration: the simulator's zones, or the availability
- * zones of the AWS subnets. Cluster API reads them from the InfrastructureCluster into Cluster
+ * Failure domains of a cluster, from its provider configuration as its provider reads them (api/providers: the
+ * simulator's zones, or the availability zones of the AWS subnets). Cluster API reads them from the InfrastructureCluster into Cluster
  * status.failureDomains (core/reconcilers/cluster/cluster_controller_phases.go, reconcileInfrastructure);
  * here the provider config is part of the Cluster itself, so the planners compute them directly and never wait
  * for a status write to see a new zone.
  */
 import type { Cluster } from '../../api/cluster.js';
 import type { MachineClass } from '../../api/machine-class.js';
+import { classFailureDomains, providerFailureDomains } from '../../api/providers/index.js';
 
 export type FailureDomains = Record<string, { controlPlane?: boolean }>;
 
 /** Every zone of the cluster, each eligible for control-plane machines. */
 export function failureDomainsOf(cluster: Cluster): FailureDomains {
-  const zones = cluster.spec.provider.aws
-    ? cluster.spec.provider.aws.subnets.map((s) => s.availabilityZone)
-    : (cluster.spec.provider.sim?.failureDomains ?? []);
+  const zones = providerFailureDomains(cluster.spec.provider);
   return Object.fromEntries([...new Set(zones)].sort().map((z) => [z, { controlPlane: true }]));
 }
 
@@ -26,7 +25,7 @@ export function failureDomainNames(cluster: Cluster, machineClass?: MachineClass
   const all = Object.entries(failureDomainsOf(cluster))
     .filter(([, fd]) => !controlPlane || fd.controlPlane)
     .map(([name]) => name);
-  const allowed = machineClass?.spec.aws?.failureDomains ?? machineClass?.spec.sim?.failureDomains ?? [];
+  const allowed = classFailureDomains(machineClass?.spec);
   if (allowed.length === 0) return all;
   return all.filter((z) => allowed.includes(z));
 }

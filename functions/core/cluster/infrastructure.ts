@@ -1,15 +1,17 @@
 /**
  * The cluster's own infrastructure, Cluster API's InfrastructureCluster: with the simulator, or on AWS with
- * user-made networking and load balancer, there is nothing to make and it is ready at once; on AWS with a
- * controlPlaneLoadBalancer and no targetGroupArn, clusterless makes the load balancer and the cluster is ready
+ * user-made networking and load balancer, there is nothing to make and it is ready at once; when the provider
+ * settings ask for a control-plane load balancer and name no target group (on AWS: a controlPlaneLoadBalancer
+ * and no targetGroupArn), clusterless makes the load balancer and the cluster is ready
  * when it is active (core/reconcilers/cluster/cluster_controller_phases.go, reconcileInfrastructure).
  */
 import type { Cluster } from '../../api/cluster.js';
+import { controlPlaneLoadBalancerOf } from '../../api/providers/index.js';
 import type { Observed } from '../observed.js';
 
 /** Whether clusterless makes (and so must delete) a load balancer for this cluster. */
 export function managesLoadBalancer(cluster: Cluster): boolean {
-  const lb = cluster.spec.provider.aws?.controlPlaneLoadBalancer;
+  const lb = controlPlaneLoadBalancerOf(cluster.spec.provider);
   return lb !== undefined && lb.targetGroupArn === undefined;
 }
 

@@ -2,31 +2,24 @@
  * Spreading worker machines across failure domains, which Cluster API does for control-plane machines
  * (util/failuredomains: pick the domain with the fewest machines) but not for MachineSets.
  *
- * The domains are the cluster's (provider.sim.failureDomains, or the availability zones of provider.aws
- * subnets), restricted to the MachineClass's failureDomains when it lists some; a template that sets
+ * The domains are the cluster's (its provider's: api/providers, e.g. the sim's failureDomains or the zones of the
+ * aws subnets), restricted to the MachineClass's failureDomains when it lists some; a template that sets
  * spec.failureDomain pins every machine to that one domain.
  */
-import type { Cluster, ClusterSpec } from '../../api/cluster.js';
-import type { MachineClass, MachineClassSpec } from '../../api/machine-class.js';
+import type { Cluster } from '../../api/cluster.js';
+import type { MachineClass } from '../../api/machine-class.js';
+import { classFailureDomains, providerFailureDomains } from '../../api/providers/index.js';
+
+// The provider registry answers for each provider; re-exported where the planners always found them.
+export { classFailureDomains, providerFailureDomains };
 
 export type FailureDomainPlacement =
   /** `domains` empty: no spreading, machines get no failure domain (unless pinned). */
   | { ok: true; domains: string[]; pinned?: string }
   | { ok: false; reason: 'InvalidFailureDomain'; message: string };
 
-/** The zones of a cluster's provider settings, in the order they are listed (the AWS subnets' zones, once each). */
-export function providerFailureDomains(provider: ClusterSpec['provider']): string[] {
-  if (provider.aws) return [...new Set(provider.aws.subnets.map((s) => s.availabilityZone))];
-  return [...(provider.sim?.failureDomains ?? [])];
-}
-
 export function clusterFailureDomains(cluster: Cluster): string[] {
   return providerFailureDomains(cluster.spec.provider);
-}
-
-/** The zones a MachineClass restricts its machines to; empty means no restriction. */
-export function classFailureDomains(spec: MachineClassSpec | undefined): string[] {
-  return spec?.aws?.failureDomains ?? spec?.sim?.failureDomains ?? [];
 }
 
 /**

@@ -15,7 +15,7 @@ import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
-import { invocationHolder, scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
@@ -61,7 +61,7 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
   const cloud = new SimCloud({ clock, seed: 7 });
   const provider = new SimMachineProvider(cloud);
   const workload = { kubeconfigFor: () => kube.adminKubeconfig };
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store: new MemoryStore({ clock }),
     provider,
     nodes: new KubernetesNodeReader(workload),
@@ -75,7 +75,7 @@ it('evicts pods, respects a PodDisruptionBudget, and deletes the machine with th
       warn: (message, fields) => void logs.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
       error: (message, fields) => void logs.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
     },
-  };
+  });
   runtime = new ControlPlaneRuntime({ deps, timeScale: TIME_SCALE, sweepSeconds: 10, onChange: (_ns, _c, obj: ApiObject) => obj.kind === 'Machine' && written.push({ ...structuredClone(obj as Machine), writtenAt: clock.now().getTime() }) });
   await runtime.start();
   // The stand-in kubelets: a Ready node per running instance; evicted pods confirmed gone.

@@ -16,7 +16,7 @@ import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.j
 import { kubeconfigSources } from '../../../functions/workflows/bootstrap-hooks.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
 import { noWorkloadsDrainer, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore, type TargetGroupRegistrations } from '../../../functions/ports.js';
-import { invocationHolder, scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../../local/scaled-clock.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -149,7 +149,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     workloadKubeconfig: () => o.workloadKubeconfig,
     log,
   });
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider,
     nodes: o.nodes ? o.nodes(joinable) : joinable,
@@ -162,7 +162,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     bootstrap,
     targetGroups,
     managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb, ec2, installationId }),
-  };
+  });
   const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30 });
   await runtime.start();
   const { adminKubeconfig } = kubeconfigSources(bootstrap, store);

@@ -15,7 +15,7 @@ import type { Machine } from '../../../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
 import { noWorkloadsDrainer, systemClock } from '../../../functions/ports.js';
 import { checkInstance, launch, recordIntent } from '../../../functions/workflows/provision-machine.js';
-import { scaledTimer, silentLogger, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { scaledTimer, silentLogger, workflowDeps } from '../../../functions/workflows/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { API, NS_PATH, clusterManifests } from '../../support/control-plane.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
@@ -44,7 +44,7 @@ async function world(instanceArnPrefix: string | undefined) {
     secretPrefix: `clusterless/${installationId}/`,
     ...(instanceArnPrefix ? { instanceArnPrefix } : {}),
   });
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider: new Ec2MachineProvider({ client: ec2, clock: systemClock, installationId }),
     nodes: { listNodes: async () => [] },
@@ -54,7 +54,7 @@ async function world(instanceArnPrefix: string | undefined) {
     holder: () => 'binding-test',
     log: silentLogger,
     bootstrap,
-  };
+  });
   const name = uniqueName('bind').slice(0, 40);
   const api = (method: string, path: string, body?: unknown) => handleRequest(jsonRequest(method, path, body), { store });
   for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 })) {

@@ -11,7 +11,7 @@ import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { CostMeter, objectItemBytes, writeUnits } from '../../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Store, type WorkflowName } from '../../../functions/ports.js';
-import { invocationHolder, scaledTimer } from '../../../functions/workflows/index.js';
+import { invocationHolder, scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { NS_PATH, clusterManifests } from '../../support/control-plane.js';
@@ -65,7 +65,7 @@ beforeEach(async () => {
   invocations.clear();
   entered.clear();
   runtime = new ControlPlaneRuntime({
-    deps: {
+    deps: workflowDeps({
       store: counted.store,
       provider: new SimMachineProvider(cloud),
       nodes: new SimNodeReader(cloud),
@@ -75,7 +75,7 @@ beforeEach(async () => {
       holder: invocationHolder('test-host'),
       pollSeconds: 5,
       log: { info: () => {}, warn: () => {}, error: () => {} },
-    },
+    }),
     meter,
     timeScale: TIME_SCALE,
     // As the test harness does: the sweep also notices nodes that turn Ready after their nodeRef was recorded.

@@ -21,7 +21,7 @@ import { getCondition } from '../../../functions/core/conditions.js';
 import { InvalidSpecError, noWorkloadsDrainer, systemClock } from '../../../functions/ports.js';
 import { MAX_INSTANCE_POLLS, checkInstance, launch, recordFailure, recordIntent } from '../../../functions/workflows/provision-machine.js';
 import { reconcileCluster } from '../../../functions/workflows/reconcile-cluster.js';
-import { scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
+import { scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { API, NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane, type TestControlPlaneOptions } from '../../support/control-plane.js';
 import { Ec2Faults, InjectedCrash, createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
@@ -360,7 +360,7 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
   const calls: string[] = [];
   const targets = new Elbv2TargetGroupRegistrations(elb);
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider: new Ec2MachineProvider({ client, clock: systemClock, installationId: INSTALLATION }),
     // Known and empty: no node to drain.
@@ -381,7 +381,7 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
       },
     },
     managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb, ec2: client, installationId: INSTALLATION }),
-  };
+  });
   const name = uniqueName('s').slice(0, 40);
   const tags = o.targetGroupTags?.(name) ?? (o.targetGroupOf ? { 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': o.targetGroupOf(name) } : undefined);
   const targetGroupArn = tags

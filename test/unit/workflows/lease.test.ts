@@ -22,7 +22,7 @@ import {
   scaledTimer,
   silentLogger,
   teardownStep,
-  type WorkflowDeps,
+  workflowDeps,
 } from '../../../functions/workflows/index.js';
 import { scaledClock } from '../../../local/scaled-clock.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -112,7 +112,7 @@ describe('the cluster lease, one holder per reconcile', () => {
       ],
     ] as const)
       expect((await handleRequest(jsonRequest('POST', `${P}/${plural}`, object), { store: inner })).status).toBe(201);
-    const deps: WorkflowDeps = {
+    const deps = workflowDeps({
       store,
       provider: new SimMachineProvider(cloud),
       nodes: new SimNodeReader(cloud),
@@ -121,7 +121,7 @@ describe('the cluster lease, one holder per reconcile', () => {
       timer: scaledTimer(1),
       holder: invocationHolder('renewing'),
       log: silentLogger,
-    };
+    });
     // Act
     const outcome = reconcileCluster(deps, { namespace: 'default', clusterName: 'c2' });
     // Assess: no second pass (no second read, no Machine of the new MachineSet), and the new holder keeps its lease.
@@ -144,7 +144,7 @@ describe('a step that finds the lease taken', () => {
   const cloud = new SimCloud({ clock, seed: 1 });
   /** The waits the steps ask for, in seconds. */
   const waits: number[] = [];
-  const deps: WorkflowDeps = {
+  const deps = workflowDeps({
     store,
     provider: new SimMachineProvider(cloud),
     nodes: new SimNodeReader(cloud),
@@ -159,7 +159,7 @@ describe('a step that finds the lease taken', () => {
     holder: invocationHolder('steps'),
     pollSeconds: 5,
     log: silentLogger,
-  };
+  });
   const common = { namespace: 'default', clusterName: 'held', executionBase: 'base', continuation: 0 };
 
   it.each([

@@ -25,6 +25,7 @@ import {
   type Logger,
   type StepResult,
   type WorkflowDeps,
+  workflowDeps,
 } from '../../../functions/workflows/index.js';
 import { API, clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -105,7 +106,7 @@ function depsWithLog() {
     error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
   };
   const store = new MemoryStore({ clock });
-  const deps: WorkflowDeps = { store, provider: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud), drainer: noWorkloadsDrainer, clock, timer: scaledTimer(1), holder: invocationHolder('t'), log };
+  const deps = workflowDeps({ store, provider: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud), drainer: noWorkloadsDrainer, clock, timer: scaledTimer(1), holder: invocationHolder('t'), log });
   return { deps, store, clock, lines };
 }
 

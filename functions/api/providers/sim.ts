@@ -1,0 +1,30 @@
+/** The simulated cloud (adapters/sim): the embedded host's default provider and the scale benchmarks'. */
+import { z } from 'zod';
+import { dnsLabel } from '../common.js';
+import { defineProvider } from './provider.js';
+
+export const simClusterProvider = z.strictObject({
+  /** Zones machines are spread across; none means no spreading. */
+  failureDomains: z.array(dnsLabel()).default(() => []),
+});
+
+/** Simulated machines: the default provider of the embedded host and of the scale benchmarks. */
+export const simMachineClass = z.strictObject({
+  bootSeconds: z.number().min(0).max(86400).default(5),
+  nodeReadySeconds: z.number().min(0).max(86400).default(2),
+  /** Probability that a launch fails (0 to 1). */
+  failureRate: z.number().min(0).max(1).default(0),
+  failureDomains: z.array(dnsLabel()).default(() => []),
+});
+
+export const simProvider = defineProvider({
+  name: 'sim',
+  clusterSchema: simClusterProvider,
+  machineClassSchema: simMachineClass,
+  failureDomains: (settings) => [...settings.failureDomains],
+  classFailureDomains: (settings) => settings.failureDomains,
+  validateUpdate: () => [],
+  kubeadmBootstrap: false,
+  controlPlaneLoadBalancer: () => undefined,
+  machineClassPrinterColumns: [{ name: 'Boot-Seconds', type: 'number', jsonPath: '.spec.sim.bootSeconds', priority: 1 }],
+});
