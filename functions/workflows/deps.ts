@@ -2,7 +2,7 @@
  * What the workflow tasks need, built once per Lambda container (handlers/tasks) or once per embedded host
  * (local/). The tasks know only these ports, never which host runs them.
  */
-import type { Clock, MachineBootstrapper, MachineProvider, ManagedLoadBalancers, NodeDrainer, NodeReader, Store, TargetGroupRegistrations, Timer } from '../ports.js';
+import type { Clock, MachineBootstrapper, MachineProvider, ManagedLoadBalancers, NodeDrainer, NodeReader, ReconcileRequeues, Store, TargetGroupRegistrations, Timer } from '../ports.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -25,6 +25,11 @@ export interface WorkflowDeps {
    * reconciles of one cluster in one process contend for the lease as two Lambdas do.
    */
   holder: () => string;
+  /**
+   * Carries out the requeue a reconcile asks for (reconcileTask). Optional: without it only changes and the sweep
+   * reconcile a cluster again.
+   */
+  requeues?: ReconcileRequeues;
   /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
   pollSeconds?: number;
   /**
