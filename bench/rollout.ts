@@ -16,7 +16,7 @@ import type { ApiObject } from '../functions/api/kind.js';
 import type { MachineDeployment } from '../functions/api/machine-deployment.js';
 import type { Machine } from '../functions/api/machine.js';
 import { isTrue } from '../functions/core/conditions.js';
-import { rolloutComplete } from '../functions/workflows/index.js';
+import { machineDeploymentRolloutComplete } from '../functions/core/machinedeployment/index.js';
 import { scaledClock } from '../local/scaled-clock.js';
 import { API_ROOT, startBenchFleet } from './support/fleet.js';
 import { clusterManifests, machineClass } from './support/manifests.js';
@@ -64,7 +64,7 @@ export async function run(argv: string[] = []): Promise<void> {
         fewestAvailable = Math.min(fewestAvailable, [...workers.values()].filter(isReady).length);
       }
     }
-    if (patched && obj.kind === 'MachineDeployment' && rolloutComplete(obj as MachineDeployment) && (obj as MachineDeployment).spec.template.spec.version === 'v1.32.0')
+    if (patched && obj.kind === 'MachineDeployment' && machineDeploymentRolloutComplete(obj as MachineDeployment) && (obj as MachineDeployment).spec.template.spec.version === 'v1.32.0')
       done?.({ sim: clock.now().getTime(), wall: performance.now() });
   });
   for (const m of await fleet.store.list<Machine>('Machine', 'default')) if (m.metadata.labels?.['clusterless.dev/deployment-name'] === 'roll-md') workers.set(m.metadata.name, m);

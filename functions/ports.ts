@@ -304,6 +304,19 @@ export interface Workflows {
 }
 
 /**
+ * Reconciles a cluster again after a while when nothing else would: what a reconcile's `requeueAfterSeconds` asks
+ * for (core/trigger/requeue.ts). Timers on the embedded host; EventBridge Scheduler one-time schedules on AWS,
+ * where a requeue due before the next sweep is left to the sweep.
+ */
+export interface ReconcileRequeues {
+  /**
+   * Asks for a reconcile of the cluster `afterSeconds` from now. When one is already due earlier, that one stands:
+   * the earliest wins, whatever order two reconciles ask in.
+   */
+  requeue(namespace: string, clusterName: string, afterSeconds: number): Promise<void>;
+}
+
+/**
  * Turns "wait N seconds" into the timestamp a Wait state (TimestampPath) sleeps until. The embedded host
  * divides by its --time-scale; on AWS it is now + N.
  */

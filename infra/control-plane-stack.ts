@@ -27,7 +27,7 @@ import { LogEncryption } from './constructs/log-encryption.js';
 import { NodeRoles } from './constructs/node-roles.js';
 import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
-import { InstanceEventsRule, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
+import { InstanceEventsRule, RequeueSchedules, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
 import { StepFailureAlarms } from './constructs/step-failure-alarms.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
@@ -166,6 +166,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   public readonly httpApi: HttpApi;
   public readonly streamTrigger: StreamTrigger;
   public readonly sweepSchedule: SweepSchedule;
+  /** The one-time schedules that carry out reconciles' requeues, and the role Scheduler starts them with. */
+  public readonly requeueSchedules: RequeueSchedules;
   public readonly instanceEventsRule: InstanceEventsRule;
   public readonly fleetProvider: FleetProvider;
   /** Where every alarm goes (the dead-letter queues, the Standard state machines' failed executions): subscribe to it. */
@@ -263,6 +265,16 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       logs: this.logs,
     });
     const reconcileArn = this.workflows.reconcileEnvironment;
+
+    // The requeues a reconcile asks for (functions/adapters/scheduler): the reconcile function makes one-time
+    // schedules in this group that start reconcile-cluster, named by its ARN formed from its name (no cycle).
+    this.requeueSchedules = new RequeueSchedules(this, 'Requeues', {
+      reconcileStateMachineArn: this.workflows.stateMachineArn('reconcile-cluster'),
+      ...(props.sweepInterval ? { sweepInterval: props.sweepInterval } : {}),
+    });
+    this.requeueSchedules.grantRequeue(tasks.reconcile.role);
+    const requeueEnvironment = { ...this.requeueSchedules.environment, RECONCILE_CLUSTER_STATE_MACHINE_ARN: this.workflows.stateMachineArn('reconcile-cluster') };
+    for (const [key, value] of Object.entries(requeueEnvironment)) tasks.reconcile.function.addEnvironment(key, value);
 
     // The resource API: the table, and nothing of the secrets (no secret, no use of their key).
     const http = make('http', { ...tableName, ...replicasLimit });

@@ -1,14 +1,17 @@
 /**
  * The control plane on one machine: the real state machines on the local ASL engine, every task bound to its
  * handler in process, and the triggers the cloud has: a write to the store starts reconcile-cluster (as the
- * DynamoDB stream does on AWS), requeues and a sweep on timers (as EventBridge Scheduler does).
+ * DynamoDB stream does on AWS), requeues and a sweep on timers (as EventBridge Scheduler does). The sweep and the
+ * requeue rules are the AWS host's (functions/workflows/sweep.ts, core/trigger/).
  */
 import { kindByName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
 import { ForwardingStore } from '../functions/adapters/store/index.js';
-import type { DeleteOptions, DeleteResult, Store, WorkflowName } from '../functions/ports.js';
+import type { DeleteOptions, DeleteResult, ReconcileRequeues, Store, WorkflowName, Workflows } from '../functions/ports.js';
+import { FAILED_RECONCILE_RETRY_SECONDS, replacesRequeue } from '../functions/core/trigger/requeue.js';
+import { sweep } from '../functions/workflows/sweep.js';
 import { TASKS, type WorkflowDeps } from '../functions/workflows/index.js';
 import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
@@ -64,6 +67,8 @@ interface ClusterTrigger {
   running: boolean;
   dirty: boolean;
   requeue?: NodeJS.Timeout;
+  /** When `requeue` fires (real time, ms): a later ask leaves it, an earlier one replaces it. */
+  requeueAt?: number;
 }
 
 export class ControlPlaneRuntime {
@@ -86,7 +91,8 @@ export class ControlPlaneRuntime {
       this.trigger(ns, cluster);
       options.onChange?.(ns, cluster, obj);
     });
-    this.deps = { ...options.deps, store: this.store, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
+    const requeues: ReconcileRequeues = { requeue: async (namespace, clusterName, afterSeconds) => this.requeue(namespace, clusterName, afterSeconds) };
+    this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
     const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
       const started = performance.now();
       const call = options.taskMiddleware ? options.taskMiddleware(name, input, () => task(this.deps, input)) : task(this.deps, input);
@@ -118,23 +124,73 @@ export class ControlPlaneRuntime {
     });
   }
 
-  /** Starts the sweep, and a first reconcile of every cluster (what a restarted host must resume). */
+  /**
+   * Starts the periodic sweep, and a first reconcile of every cluster: a restarted host resumes every workflow
+   * (their deterministic names make a running one's start a no-op), which drift alone would not find.
+   */
   async start(): Promise<void> {
     const sweepMs = ((this.options.sweepSeconds ?? 60) * 1000) / this.timeScale;
     this.sweepTimer = setInterval(() => void this.sweep(), Math.max(50, sweepMs));
     this.sweepTimer.unref();
-    await this.sweep();
+    await this.track(
+      this.store.list('Cluster').then(
+        (clusters) => clusters.forEach((c) => this.trigger(c.metadata.namespace, c.metadata.name)),
+        (err: unknown) => this.deps.log.warn('first sweep could not list clusters', { error: (err as Error).message }),
+      ),
+    );
   }
 
-  /** Starts a reconcile of every cluster; reconciles of a settled cluster make no writes and cost nothing else. */
+  /**
+   * One sweep, the AWS host's (functions/workflows/sweep.ts): reconciles the clusters that show drift, probing the
+   * nodes of those whose only drift is their health checks; each reconcile goes through `trigger`.
+   */
   async sweep(): Promise<void> {
     if (this.stopped) return;
-    const task = this.store.list('Cluster').then(
-      (clusters) => clusters.forEach((c) => this.trigger(c.metadata.namespace, c.metadata.name)),
-      (err: unknown) => this.deps.log.warn('sweep could not list clusters', { error: (err as Error).message }),
+    const workflows: Workflows = {
+      start: async (_workflow, _name, input) => {
+        this.trigger(String(input['namespace']), String(input['clusterName']));
+        return { started: true };
+      },
+    };
+    const log = this.deps.log;
+    await this.track(
+      sweep({
+        store: this.store,
+        workflows,
+        nodes: this.deps.nodes,
+        log: { debug: () => {}, info: () => {}, error: (message, fields) => log.error(message, fields) },
+      }).then(
+        () => undefined,
+        (err: unknown) => log.warn('sweep could not read the fleet', { error: (err as Error).message }),
+      ),
     );
+  }
+
+  private async track(task: Promise<void>): Promise<void> {
     this.pending.add(task);
     await task.finally(() => this.pending.delete(task));
+  }
+
+  /**
+   * The ReconcileRequeues of this host: one timer per cluster, the earliest ask wins. A reconcile that starts
+   * clears it (it plans again and asks anew).
+   */
+  requeue(namespace: string, clusterName: string, afterSeconds: number): void {
+    if (this.stopped) return;
+    const key = `${namespace}/${clusterName}`;
+    const t = this.triggers.get(key) ?? { running: false, dirty: false };
+    this.triggers.set(key, t);
+    const now = Date.now();
+    const at = now + Math.max(1, (afterSeconds * 1000) / this.timeScale);
+    if (t.requeue && !replacesRequeue(t.requeueAt === undefined ? undefined : new Date(t.requeueAt), new Date(at), new Date(now))) return;
+    if (t.requeue) clearTimeout(t.requeue);
+    t.requeueAt = at;
+    t.requeue = setTimeout(() => {
+      t.requeue = undefined;
+      t.requeueAt = undefined;
+      this.trigger(namespace, clusterName);
+    }, at - now);
+    t.requeue.unref();
   }
 
   /** Asks for a reconcile of one cluster: one runs at a time per cluster, and changes meanwhile run one more. */
@@ -151,6 +207,7 @@ export class ControlPlaneRuntime {
     t.dirty = false;
     if (t.requeue) clearTimeout(t.requeue);
     t.requeue = undefined;
+    t.requeueAt = undefined;
     const name = `reconcile-${namespace}-${clusterName}-${++this.counter}`;
     this.executionKeys.set(name, key);
     const started = this.workflows.start('reconcile-cluster', name, { namespace, clusterName, trigger: 'change' });
@@ -165,20 +222,13 @@ export class ControlPlaneRuntime {
     this.executionKeys.delete(record.name);
     const t = key ? this.triggers.get(key) : undefined;
     if (!key || !t) return;
-    const out = record.output as { result?: { requeueAfterSeconds?: number } } | undefined;
-    // A failed reconcile is tried again soon (the sweep would, later).
-    this.finish(key, t, record.status === 'SUCCEEDED' ? out?.result?.requeueAfterSeconds : 5);
-  }
-
-  private finish(key: string, t: ClusterTrigger, requeueAfterSeconds: number | undefined): void {
     const [namespace, clusterName] = key.split('/') as [string, string];
     t.running = false;
     if (this.stopped) return;
     if (t.dirty) return this.trigger(namespace, clusterName);
-    if (requeueAfterSeconds !== undefined) {
-      t.requeue = setTimeout(() => this.trigger(namespace, clusterName), Math.max(1, (requeueAfterSeconds * 1000) / this.timeScale));
-      t.requeue.unref();
-    }
+    // The reconcile task asked for its own requeue (ReconcileRequeues); an execution that failed without
+    // reaching RecordFailure (which asks too) is tried again as soon.
+    if (record.status !== 'SUCCEEDED') this.requeue(namespace, clusterName, FAILED_RECONCILE_RETRY_SECONDS);
   }
 
   /** True while a reconcile is running or asked for. */

@@ -15,4 +15,5 @@ export * from './healthcheck/index.js';
 export * from './machinedeployment/index.js';
 export * from './machineset/index.js';
 export * from './coalesce.js';
+export * from './trigger/index.js';
 export * from './reconcile.js';

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
+import { schedulerRequeuesFromEnvironment } from '../adapters/scheduler/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
@@ -48,11 +49,18 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     ...workloadDepsFromEnvironment(env, store, log, elbv2),
     managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId }),
     clock,
+    ...requeuesFromEnvironment(env, clock),
     timer: scaledTimer(1),
     holder: invocationHolder(container),
     log,
   });
 }
+
+/** Requeues through EventBridge Scheduler where the stack gave the function a schedule group (the reconcile function). */
+const requeuesFromEnvironment = (env: NodeJS.ProcessEnv, clock: WorkflowDeps['clock']): Partial<Pick<WorkflowDeps, 'requeues'>> => {
+  const requeues = schedulerRequeuesFromEnvironment(env, clock);
+  return requeues ? { requeues } : {};
+};
 
 /**
  * The kubeadm bootstrap and the workload-cluster adapters, from SECRETS_KMS_KEY_ARN (the key every

@@ -11,6 +11,7 @@ import {
   type ManagedLoadBalancers,
   type NodeDrainer,
   type NodeReader,
+  type ReconcileRequeues,
   type Store,
   type TargetGroupRegistrations,
   type Timer,
@@ -37,6 +38,11 @@ export interface WorkflowDeps {
    * reconciles of one cluster in one process contend for the lease as two Lambdas do.
    */
   holder: () => string;
+  /**
+   * Carries out the requeue a reconcile asks for (reconcileTask). `noRequeues` on a host without it: only changes
+   * and the sweep reconcile a cluster again.
+   */
+  requeues: ReconcileRequeues;
   /** How often the stepping workflows look again while waiting (seconds, before time-scaling). */
   pollSeconds?: number;
   /**
@@ -91,9 +97,13 @@ export const noManagedLoadBalancers: ManagedLoadBalancers = {
   },
 };
 
+/** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
+export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
+
+type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'drainer' | 'log' | 'requeues';
+
 /** What a host brings; the ports it lacks get their "none" implementations. */
-export type WorkflowDepsParts = Omit<WorkflowDeps, 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'drainer' | 'log'> &
-  Partial<Pick<WorkflowDeps, 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'drainer' | 'log'>>;
+export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
 
 /**
  * The one way every host (handlers/task-deps.ts, local/embedded-host.ts) and every test harness builds the
@@ -107,6 +117,7 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     managedLoadBalancers: parts.managedLoadBalancers ?? noManagedLoadBalancers,
     drainer: parts.drainer ?? noWorkloadsDrainer,
     log: parts.log ?? silentLogger,
+    requeues: parts.requeues ?? noRequeues,
   };
 }
 

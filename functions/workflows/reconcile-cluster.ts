@@ -12,6 +12,7 @@ import type { Observed } from '../core/observed.js';
 import type { Action } from '../core/plan.js';
 import { clusterObjectsOf, planClusterReconcile } from '../core/reconcile.js';
 import { isTrue } from '../core/conditions.js';
+import { earliest, requeueAfter } from '../core/trigger/requeue.js';
 import { NodeReaderUnavailableError } from '../ports.js';
 import { applyWrites, executeActions, executionNames, revisionAnnotation, type ChildStart } from './apply-plan.js';
 import type { WorkflowDeps } from './deps.js';
@@ -131,13 +132,14 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
       const again = written.conflicts > 0 || written.created.length > 0 || plan.writes.some((w) => w.type === 'RemoveFinalizer');
       if (!again) {
         const renewAfter = await renewJoinTokens(deps, graph.cluster, graph.machines);
-        if (renewAfter !== undefined) outcome.requeueAfterSeconds = Math.min(outcome.requeueAfterSeconds ?? renewAfter, renewAfter);
+        if (renewAfter !== undefined) outcome.requeueAfterSeconds = earliest(outcome.requeueAfterSeconds, renewAfter);
         break;
       }
     }
     // A MachineSet this reconcile created gets its machines in the next pass; past the last pass, the next
     // trigger (its own write) or the requeue carries on.
-    if (outcome.errors.length > 0) outcome.requeueAfterSeconds = Math.min(outcome.requeueAfterSeconds ?? 10, 10);
+    const requeue = requeueAfter({ kind: 'Succeeded', requeueAfterSeconds: outcome.requeueAfterSeconds, errors: outcome.errors.length });
+    if (requeue !== undefined) outcome.requeueAfterSeconds = requeue;
     // Children asked for twice (two passes) are started once.
     outcome.children = [...new Map(outcome.children.map((c) => [`${c.workflow}/${c.name}`, c])).values()];
     return outcome;

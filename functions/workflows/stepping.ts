@@ -10,6 +10,7 @@ import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { Machine } from '../api/machine.js';
 import { getCondition, removeCondition } from '../core/conditions.js';
 import { remediationMarkedAt } from '../core/healthcheck/planner.js';
+import { machineDeploymentRolloutComplete } from '../core/machinedeployment/rollout-math.js';
 import { ConflictError, NotFoundError } from '../ports.js';
 import { revisionAnnotation, type ChildStart } from './apply-plan.js';
 import type { WorkflowDeps } from './deps.js';
@@ -93,19 +94,6 @@ function leaseHeld(deps: WorkflowDeps, input: Record<string, unknown>): StepResu
   return stepResult(deps, input, false, 'waiting: another reconcile of the cluster holds its lease', [], { waitSeconds: pollSeconds(deps) * (1 + Math.random()) });
 }
 
-/** A MachineDeployment's rollout is complete when every replica runs the current template and is available. */
-export function rolloutComplete(md: MachineDeployment): boolean {
-  const s = md.status;
-  const want = md.spec.replicas;
-  return (
-    s !== undefined &&
-    (s.observedGeneration ?? 0) >= (md.metadata.generation ?? 0) &&
-    s.updatedReplicas === want &&
-    s.replicas === want &&
-    s.availableReplicas === want
-  );
-}
-
 export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<StepResult> {
   const namespace = requireString(input, 'namespace');
   const clusterName = requireString(input, 'clusterName');
@@ -125,7 +113,7 @@ export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unkn
   // The execution of the new generation (started with this step's children) carries on: one rollout, one driver.
   if (generation !== undefined && (md.metadata.generation ?? 1) !== generation)
     return stepResult(deps, input, true, `superseded by generation ${md.metadata.generation ?? 1}`, outcome.children, { startEvenIfDone: true });
-  if (rolloutComplete(md)) return stepResult(deps, input, true, `rollout of revision ${revisionAnnotation(md)} complete`, []);
+  if (machineDeploymentRolloutComplete(md)) return stepResult(deps, input, true, `rollout of revision ${revisionAnnotation(md)} complete`, []);
   return stepResult(deps, input, false, 'rolling out', outcome.children, { requeue: outcome.requeueAfterSeconds });
 }
 

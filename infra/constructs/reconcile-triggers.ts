@@ -1,8 +1,10 @@
 /**
- * The three triggers of reconcile-cluster (DESIGN section 5): the table's stream, the sweep schedule and EC2
- * instance state changes. Each has a dead-letter queue, so that an event that fails every retry is kept.
+ * The triggers of reconcile-cluster (DESIGN section 5): the table's stream, the sweep schedule, EC2 instance state
+ * changes, and the requeues a reconcile asks for. Each event trigger has a dead-letter queue, so that an event that
+ * fails every retry is kept.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -131,5 +133,62 @@ export class InstanceEventsRule extends Construct {
       ],
     });
     asyncFailuresTo(this, props.handler, this.deadLetterQueue);
+  }
+}
+
+export interface RequeueSchedulesProps {
+  /**
+   * The reconcile-cluster state machine's ARN, formed from its name (ControlPlaneWorkflows.stateMachineArn): the
+   * reconcile function is part of its definition, so a reference would be a circular dependency.
+   */
+  readonly reconcileStateMachineArn: string;
+  /** The sweep's interval: requeues due sooner are left to the sweep. @default Duration.minutes(1) */
+  readonly sweepInterval?: Duration;
+}
+
+/**
+ * The requeues of reconcile-cluster on AWS (functions/adapters/scheduler): a schedule group for the one-time
+ * schedules the reconcile function makes, one per cluster, and the role EventBridge Scheduler assumes to start
+ * reconcile-cluster, allowed nothing else.
+ */
+export class RequeueSchedules extends Construct {
+  public readonly group: scheduler.ScheduleGroup;
+  public readonly role: iam.Role;
+  private readonly sweepInterval: Duration;
+
+  constructor(scope: Construct, id: string, props: RequeueSchedulesProps) {
+    super(scope, id);
+    this.sweepInterval = props.sweepInterval ?? Duration.minutes(1);
+    this.group = new scheduler.ScheduleGroup(this, 'Group', {});
+    this.role = new iam.Role(this, 'SchedulerRole', {
+      // Only Scheduler acting for this account (the confused-deputy guard Scheduler's documentation asks for).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      description: 'clusterless: EventBridge Scheduler starts reconcile-cluster when a requeue is due',
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.reconcileStateMachineArn] }));
+  }
+
+  /** The ARN pattern of the group's schedules. */
+  get scheduleArns(): string {
+    return Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.group.scheduleGroupName}/*` });
+  }
+
+  /** What SchedulerRequeues calls, on this group's schedules only, and passing this role to Scheduler only. */
+  grantRequeue(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'], resources: [this.scheduleArns] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+    );
+  }
+
+  /** The variables schedulerRequeuesFromEnvironment reads (with RECONCILE_CLUSTER_STATE_MACHINE_ARN and INSTALLATION_ID). */
+  get environment(): Record<string, string> {
+    return {
+      REQUEUE_SCHEDULE_GROUP: this.group.scheduleGroupName,
+      REQUEUE_SCHEDULER_ROLE_ARN: this.role.roleArn,
+      SWEEP_INTERVAL_SECONDS: String(this.sweepInterval.toSeconds()),
+    };
   }
 }

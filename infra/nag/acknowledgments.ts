@@ -116,6 +116,12 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     for (const resource of ['loadbalancer/net/clusterless-*/*', 'targetgroup/clusterless-*/*', 'listener/net/clusterless-*/*/*'])
       acknowledge(stack.functions[name].role, managed(resource), managedReason);
 
+  acknowledge(
+    stack.functions.reconcile.role,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${stack.requeueSchedules.group.scheduleGroupName}/*]`,
+    'Requeue schedules are made at run time, one per cluster, under names hashed from the installation and the cluster (functions/adapters/scheduler): CreateSchedule, GetSchedule and UpdateSchedule on the schedules of the stack\'s own requeue group only.',
+  );
+
   for (const role of stack.nodeRoles.roles) {
     acknowledge(
       role,

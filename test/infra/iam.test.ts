@@ -232,6 +232,49 @@ describe('each function gets only what its code calls', () => {
   });
 });
 
+describe('the requeue schedules (EventBridge Scheduler)', () => {
+  const schedules = () => app.controlPlane.requeueSchedules;
+  const scheduleArn = (group: string, name = 'requeue-0123456789abcdef0123456789abcdef01234567') => `arn:aws:scheduler:us-east-1:123456789012:schedule/${group}/${name}`;
+  const policyOf = (role: unknown) => identityPolicyOf(template, logicalId(app.controlPlane, role));
+
+  it.each(['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'])('reconcile may %s in the requeue group only', async (action) => {
+    const policy = policyOf(app.controlPlane.functions.reconcile.role);
+    expect(await decide(policy, { action, resource: scheduleArn(schedules().group.scheduleGroupName) })).toBe('Allowed');
+    expect(await decide(policy, { action, resource: scheduleArn('default') })).not.toBe('Allowed');
+  });
+
+  it('reconcile may not delete or list schedules (they delete themselves after they ran)', async () => {
+    const policy = policyOf(app.controlPlane.functions.reconcile.role);
+    expect(await decide(policy, { action: 'scheduler:DeleteSchedule', resource: scheduleArn(schedules().group.scheduleGroupName) })).not.toBe('Allowed');
+    expect(await decide(policy, { action: 'scheduler:CreateScheduleGroup', resource: 'arn:aws:scheduler:us-east-1:123456789012:schedule-group/other' })).not.toBe('Allowed');
+  });
+
+  it("reconcile passes the Scheduler role, and only to Scheduler", async () => {
+    const policy = policyOf(app.controlPlane.functions.reconcile.role);
+    const role = resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, schedules().role), 'Arn'] }, resources) as string;
+    const pass = (resource: string, service: string) => decide(policy, { action: 'iam:PassRole', resource, context: { 'iam:PassedToService': service } });
+    expect(await pass(role, 'scheduler.amazonaws.com')).toBe('Allowed');
+    expect(await pass(role, 'states.amazonaws.com')).not.toBe('Allowed');
+    expect(await pass(arns.role('some-admin-role'), 'scheduler.amazonaws.com')).not.toBe('Allowed');
+  });
+
+  it('no other function may touch schedules or pass the Scheduler role', () => {
+    for (const name of (Object.keys(app.controlPlane.functions) as HandlerName[]).filter((n) => n !== 'reconcile')) {
+      expect(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('scheduler:')), name).toEqual([]);
+      expect(statements(name).filter((s) => actionsOf(s).includes('iam:PassRole') && JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, schedules().role))), name).toEqual([]);
+    }
+  });
+
+  it('the Scheduler role may start reconcile-cluster and no other state machine', async () => {
+    const policy = policyOf(schedules().role);
+    const machine = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${app.controlPlane.workflows.stateMachineNames[name as 'reconcile-cluster']}`;
+    expect(await decide(policy, { action: 'states:StartExecution', resource: machine('reconcile-cluster') })).toBe('Allowed');
+    for (const other of ['provision-machine', 'rolling-upgrade', 'remediate', 'delete-cluster'])
+      expect(await decide(policy, { action: 'states:StartExecution', resource: machine(other) }), other).not.toBe('Allowed');
+    expect(await decide(policy, { action: 'lambda:InvokeFunction', resource: `arn:aws:lambda:us-east-1:123456789012:function:x` })).not.toBe('Allowed');
+  });
+});
+
 describe('the control-plane load balancers clusterless makes', () => {
   const lbActions = (name: HandlerName) => statements(name).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticloadbalancing:') && !a.endsWith('Targets')));
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE_CHANGE_DETAIL_TYPE, WATCHED_STATES } from '../../functions/handlers/instance-events.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { INSTANCE_STATE_CHANGE_PATTERN } from '../../infra/constructs/reconcile-triggers.js';
-import { controlPlaneTemplate, logicalId } from './support.js';
+import { actionsOf, controlPlaneTemplate, logicalId, statementsOfRole } from './support.js';
 
 let app: ClusterlessApp;
 let template: Template;
@@ -114,6 +114,46 @@ describe('the EC2 instance state-change rule', () => {
           }),
         ]),
       },
+    });
+  });
+});
+
+describe('the requeue schedules', () => {
+  const stateMachineArn = () => app.controlPlane.workflows.stateMachineArn('reconcile-cluster');
+
+  it('has a schedule group of their own', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: app.controlPlane.requeueSchedules.group.scheduleGroupName });
+  });
+
+  it('gives Scheduler a role that only Scheduler acting for this account may assume', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+        Version: '2012-10-17',
+      },
+      Description: Match.stringLikeRegexp('reconcile-cluster'),
+    });
+  });
+
+  it('lets that role start reconcile-cluster and nothing else', () => {
+    const statements = statementsOfRole(template, id(app.controlPlane.requeueSchedules.role));
+    expect(statements).toHaveLength(1);
+    expect(actionsOf(statements[0]!)).toEqual(['states:StartExecution']);
+    expect(JSON.stringify(statements[0]!.Resource)).toBe(JSON.stringify(app.controlPlane.resolve(stateMachineArn())));
+  });
+
+  it('tells the reconcile function the group, the role, reconcile-cluster and the sweep interval', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          REQUEUE_SCHEDULE_GROUP: app.controlPlane.requeueSchedules.group.scheduleGroupName,
+          REQUEUE_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [id(app.controlPlane.requeueSchedules.role), 'Arn'] },
+          RECONCILE_CLUSTER_STATE_MACHINE_ARN: app.controlPlane.resolve(stateMachineArn()),
+          SWEEP_INTERVAL_SECONDS: '60',
+          INSTALLATION_ID: Match.anyValue(),
+        }),
+      },
+      Description: Match.stringLikeRegexp('reconcile one cluster'),
     });
   });
 });

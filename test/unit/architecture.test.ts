@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -54,14 +54,6 @@ const IMPURE = /\bDate\.now\(|new Date\(\)|Math\.random\(|process\.(env|hrtime)|
 
 /** The folders of functions/adapters that every adapter may import: what AWS adapters, Stores and Kubernetes clients share. */
 const SHARED_ADAPTER_BASES = ['aws', 'store', 'kubernetes-client'];
-
-/**
- * Handlers that still import core for more than its types, each with what they use it for. A handler adapts an
- * event and builds dependencies; the domain decisions belong to core and the workflows.
- */
-const HANDLERS_WITH_DOMAIN_LOGIC: Record<string, string> = {
-  'functions/handlers/sweep.ts': 'clustersWithDrift decides which clusters drifted (conditions, paused, health checks)',
-};
 
 /** The one place the CLI names a host: `clusterless up` loads the embedded host dynamically (it may be left out of a build). */
 const CLI_HOST_MODULES: Record<string, string[]> = { 'cli/commands/up.ts': ['../local/embedded-host.js'] };
@@ -179,13 +171,8 @@ describe('architecture', () => {
   it.each(cases(layers.handlers))('handlers import no host, and core only for its types: $name', ({ file }) => {
     for (const i of importsOf(file)) {
       expect(i.target, where(file, i)).not.toMatch(HOSTS);
-      if (i.target.startsWith('functions/core/') && !(file in HANDLERS_WITH_DOMAIN_LOGIC)) expect(i.typeOnly, `${where(file, i)} for more than types`).toBe(true);
+      if (i.target.startsWith('functions/core/')) expect(i.typeOnly, `${where(file, i)} for more than types`).toBe(true);
     }
-  });
-
-  it.each(Object.keys(HANDLERS_WITH_DOMAIN_LOGIC))('the handler exception is still needed: %s', (file) => {
-    expect(existsSync(join(ROOT, file))).toBe(true);
-    expect(importsOf(file).some((i) => i.target.startsWith('functions/core/') && !i.typeOnly)).toBe(true);
   });
 
   it.each(cases(layers.statemachines))('state machine definitions are data over the workflows\' names and errors (no SDK, adapter, handler or host): $name', ({ file }) => {

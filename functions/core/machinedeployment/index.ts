@@ -18,6 +18,7 @@ export {
   newMSNewReplicas,
   totalReplicaSum,
   deploymentComplete,
+  machineDeploymentRolloutComplete,
   type MachineSetReplicas,
   type Fenceposts,
 } from './rollout-math.js';

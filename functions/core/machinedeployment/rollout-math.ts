@@ -111,6 +111,18 @@ export function deploymentComplete(replicas: number, status: { replicas: number;
   return status.updatedReplicas === replicas && status.replicas === replicas && status.availableReplicas === replicas;
 }
 
+/**
+ * Whether a MachineDeployment's recorded status says its rollout is complete: the status observes the current
+ * generation and its counters pass deploymentComplete. What the sweep and the rolling-upgrade workflow ask of a
+ * stored object (the planner asks deploymentComplete of counters it computes).
+ */
+export function machineDeploymentRolloutComplete(md: Pick<MachineDeployment, 'metadata' | 'spec' | 'status'>): boolean {
+  const s = md.status;
+  if (s === undefined || (s.observedGeneration ?? 0) < (md.metadata.generation ?? 0)) return false;
+  if (s.replicas === undefined || s.updatedReplicas === undefined || s.availableReplicas === undefined) return false;
+  return deploymentComplete(md.spec.replicas, { replicas: s.replicas, updatedReplicas: s.updatedReplicas, availableReplicas: s.availableReplicas });
+}
+
 /** Oldest first, name as the tie breaker (MachineSetsByCreationTimestamp). */
 export function byCreation(a: MachineSetReplicas, b: MachineSetReplicas): number {
   if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;

@@ -7,7 +7,9 @@ import type { ControlPlane } from '../../../functions/api/control-plane.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { MachineHealthCheck } from '../../../functions/api/machine-health-check.js';
 import { KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
-import { KUBECONFIG_KEEP_SECONDS, clustersWithDrift, keptKubeconfigs, sweep, sweepDepsFromEnvironment, type FleetSnapshot } from '../../../functions/handlers/sweep.js';
+import { KUBECONFIG_KEEP_SECONDS, keptKubeconfigs, sweepDepsFromEnvironment } from '../../../functions/handlers/sweep.js';
+import { clustersWithDrift, type FleetSnapshot } from '../../../functions/core/trigger/index.js';
+import { sweep } from '../../../functions/workflows/sweep.js';
 import { NodeReaderUnavailableError, type NodeReader, type Store, type Workflows } from '../../../functions/ports.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 

@@ -9,7 +9,7 @@ import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
 import { API_VERSION } from '../../../functions/api/common.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
-import { sweep, type SweepLog } from '../../../functions/handlers/sweep.js';
+import { sweep, type SweepLog } from '../../../functions/workflows/sweep.js';
 import type { Workflows } from '../../../functions/ports.js';
 import { freePort } from '../../support/free-port.js';
 import { startEtcd, startKube, type RunningEtcd, type RunningKube } from '../../support/kube.js';
