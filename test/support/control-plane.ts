@@ -84,11 +84,14 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     ec2 = { client, network };
   }
   // One provider: that provider itself; both: each call goes to the provider of its cluster.
-  ({ machines: provider, nodes } = providersByCluster(store, runtimes));
+  const routed = providersByCluster(store, runtimes);
+  ({ machines: provider, nodes } = routed);
   const deps = workflowDeps({
     store,
     provider,
     nodes,
+    managedLoadBalancers: routed.managedLoadBalancers,
+    targetGroups: routed.targetGroups,
     drainer: noWorkloadsDrainer,
     clock,
     timer: scaledTimer(timeScale),

@@ -165,6 +165,9 @@ export function runManagedLoadBalancersContract(name: string, setup: () => Promi
   });
 }
 
+/** The cluster each registration names (the routing in workflows/providers.ts reads it; the group is its ARN). */
+const CLUSTER = { namespace: 'team-a', clusterName: 'registrations' };
+
 export function runTargetGroupRegistrationsContract(name: string, setup: () => Promise<TargetGroupRegistrationsHarness>): void {
   describe(`TargetGroupRegistrations contract: ${name}`, () => {
     it('registers an instance once however often it is registered', async () => {
@@ -173,8 +176,8 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const group = await h.newTargetGroup();
       const instanceId = await h.newInstance();
       // Act
-      await h.registrations.register(group, { instanceId, port: 6443 });
-      await h.registrations.register(group, { instanceId, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId, port: 6443 });
       // Assess
       expect(await h.targetsOf(group)).toEqual([{ instanceId, port: 6443 }]);
     });
@@ -184,11 +187,11 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const h = await setup();
       const group = await h.newTargetGroup();
       const [gone, kept] = [await h.newInstance(), await h.newInstance()];
-      await h.registrations.register(group, { instanceId: gone, port: 6443 });
-      await h.registrations.register(group, { instanceId: kept, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId: gone, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId: kept, port: 6443 });
       // Act
-      await h.registrations.deregister(group, { instanceId: gone, port: 6443 });
-      await h.registrations.deregister(group, { instanceId: gone, port: 6443 });
+      await h.registrations.deregister(group, { ...CLUSTER, instanceId: gone, port: 6443 });
+      await h.registrations.deregister(group, { ...CLUSTER, instanceId: gone, port: 6443 });
       // Assess
       expect(await h.targetsOf(group)).toEqual([{ instanceId: kept, port: 6443 }]);
     });
@@ -198,10 +201,10 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const h = await setup();
       const group = await h.newTargetGroup();
       const instanceId = await h.newInstance();
-      await h.registrations.register(group, { instanceId, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId, port: 6443 });
       await h.terminate(instanceId);
       // Act & Assess
-      await expect(h.registrations.deregister(group, { instanceId, port: 6443 })).resolves.toBeUndefined();
+      await expect(h.registrations.deregister(group, { ...CLUSTER, instanceId, port: 6443 })).resolves.toBeUndefined();
     });
 
     it('refuses to register into a target group that does not exist with InvalidSpecError', async () => {
@@ -209,7 +212,7 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const h = await setup();
       const instanceId = await h.newInstance();
       // Act
-      const error = await rejection(h.registrations.register(await h.missingTargetGroupArn(), { instanceId, port: 6443 }));
+      const error = await rejection(h.registrations.register(await h.missingTargetGroupArn(), { ...CLUSTER, instanceId, port: 6443 }));
       // Assess
       expect(error).toBeInstanceOf(InvalidSpecError);
     });
