@@ -1,6 +1,6 @@
 /**
  * The contracts of the control-plane load-balancer ports, ManagedLoadBalancers and TargetGroupRegistrations: one
- * suite each for every implementation (ELBv2 on moto_server today; a simulated one can run the same), written
+ * suite each for every implementation (ELBv2 on moto_server, the simulator's in the SimCloud), written
  * against the ports alone, with the harness doing what only the backing service can (making a target group a
  * cluster names, reading a group's targets). Like hono's `common.case.test.ts`.
  *
@@ -25,6 +25,16 @@ export interface ManagedLoadBalancersHarness {
   ownTags(namespace: string, clusterName: string): Record<string, string>;
   /** The ARN of a target group that does not exist. */
   missingTargetGroupArn(): Promise<string>;
+  /**
+   * Deletes the cluster's load balancer behind the port's back, leaving its target group: a teardown that stopped
+   * between its two deletes.
+   */
+  deleteLoadBalancerOnly(namespace: string, clusterName: string): Promise<void>;
+  /**
+   * What ensure does for a cluster that names no subnets: `refused` (InvalidSpecError: a load balancer's nodes
+   * need subnets, as ELBv2's do), or `made` (the simulator has no network, so none are needed).
+   */
+  withoutSubnets: 'refused' | 'made';
 }
 
 export interface TargetGroupRegistrationsHarness {
@@ -130,11 +140,34 @@ export function runManagedLoadBalancersContract(name: string, setup: () => Promi
       expect(await h.loadBalancers.hasLeftovers('team-a', cluster)).toBe(false);
     });
 
-    it('refuses a cluster without subnets with InvalidSpecError', async () => {
+    it('does with a cluster without subnets what its withoutSubnets option says', async () => {
       // Prepare
       const h = await setup();
-      // Act & Assess
-      await expect(h.loadBalancers.ensure({ ...spec(h, h.newClusterName()), subnetIds: [] })).rejects.toBeInstanceOf(InvalidSpecError);
+      const cluster = h.newClusterName();
+      // Act
+      const ensured = h.loadBalancers.ensure({ ...spec(h, cluster), subnetIds: [] });
+      // Assess
+      if (h.withoutSubnets === 'refused') {
+        await expect(ensured).rejects.toBeInstanceOf(InvalidSpecError);
+        expect(await h.loadBalancers.describe('team-a', cluster)).toBeUndefined();
+      } else {
+        await expect(ensured).resolves.toBeUndefined();
+        expect(await h.loadBalancers.describe('team-a', cluster)).toMatchObject({ dnsName: expect.any(String) });
+      }
+    });
+
+    it('tells a teardown that stopped after the load balancer by its leftover target group, and finishes it', async () => {
+      // Prepare
+      const h = await setup();
+      const cluster = h.newClusterName();
+      await h.loadBalancers.ensure(spec(h, cluster));
+      await h.deleteLoadBalancerOnly('team-a', cluster);
+      // Act
+      const before = { lb: await h.loadBalancers.describe('team-a', cluster), leftovers: await h.loadBalancers.hasLeftovers('team-a', cluster) };
+      await h.loadBalancers.delete('team-a', cluster);
+      // Assess
+      expect(before).toEqual({ lb: undefined, leftovers: true });
+      expect(await h.loadBalancers.hasLeftovers('team-a', cluster)).toBe(false);
     });
 
     it("accepts a target group a cluster names only with this installation's and that cluster's tags", async () => {
