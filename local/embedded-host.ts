@@ -19,7 +19,15 @@ import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterRes
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
-import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
+import {
+  JsonFileSimPersistence,
+  SimCloud,
+  SimMachineProvider,
+  SimManagedLoadBalancers,
+  SimNodeReader,
+  SimTargetGroupRegistrations,
+  SimulatedNodes,
+} from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
@@ -190,7 +198,14 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
       onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
     });
-    const providers: Record<string, ProviderRuntime> = { sim: { machines: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud) } };
+    const providers: Record<string, ProviderRuntime> = {
+      sim: {
+        machines: new SimMachineProvider(cloud),
+        nodes: new SimNodeReader(cloud),
+        managedLoadBalancers: new SimManagedLoadBalancers(cloud),
+        targetGroups: new SimTargetGroupRegistrations(cloud),
+      },
+    };
     if (cloudKind === 'aws') {
       // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
       const ec2 = createEc2Client();
