@@ -452,7 +452,18 @@ export interface ManagedLoadBalancers {
  */
 export interface TargetGroupRegistrations {
   /** Idempotent. */
-  register(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void>;
+  register(targetGroupArn: string, target: TargetGroupTarget): Promise<void>;
   /** No error when the target (or the instance) is gone. */
-  deregister(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void>;
+  deregister(targetGroupArn: string, target: TargetGroupTarget): Promise<void>;
+}
+
+/**
+ * A control-plane instance as a target, with the cluster it serves: the target group is found by its ARN, the
+ * cluster says whose provider holds it (workflows/providers.ts), as a MachineProvider's delete names its cluster.
+ */
+export interface TargetGroupTarget {
+  namespace: string;
+  clusterName: string;
+  instanceId: string;
+  port: number;
 }

@@ -19,13 +19,21 @@ import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterRes
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
-import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
+import {
+  JsonFileSimPersistence,
+  SimCloud,
+  SimMachineProvider,
+  SimManagedLoadBalancers,
+  SimNodeReader,
+  SimTargetGroupRegistrations,
+  SimulatedNodes,
+} from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type ManagedLoadBalancers, type NodeDrainer, type TargetGroupRegistrations } from '../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type NodeDrainer } from '../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
@@ -180,8 +188,6 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
 
     let drainer: NodeDrainer = noWorkloadsDrainer;
     let bootstrap: KubeadmBootstrapper | undefined;
-    let targetGroups: TargetGroupRegistrations | undefined;
-    let managedLoadBalancers: ManagedLoadBalancers | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     // The simulated cloud always runs, so sim clusters run beside aws ones on a host with --provider aws; it
     // writes its file only once it has something to keep.
@@ -192,7 +198,14 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
       onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
     });
-    const providers: Record<string, ProviderRuntime> = { sim: { machines: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud) } };
+    const providers: Record<string, ProviderRuntime> = {
+      sim: {
+        machines: new SimMachineProvider(cloud),
+        nodes: new SimNodeReader(cloud),
+        managedLoadBalancers: new SimManagedLoadBalancers(cloud),
+        targetGroups: new SimTargetGroupRegistrations(cloud),
+      },
+    };
     if (cloudKind === 'aws') {
       // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
       const ec2 = createEc2Client();
@@ -200,10 +213,13 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       const ssm = createSsmClient();
       cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
       const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
-      targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
-      managedLoadBalancers = new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId });
       log(`installation ${installationId} (tagged on what this host makes in AWS)`);
-      providers['aws'] = { machines: ec2Provider, nodes: new SimulatedNodes({ provider: ec2Provider, clock }) };
+      providers['aws'] = {
+        machines: ec2Provider,
+        nodes: new SimulatedNodes({ provider: ec2Provider, clock }),
+        managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId }),
+        targetGroups: new Elbv2TargetGroupRegistrations(elbv2),
+      };
       if (options.kmsKeyId) {
         const secrets = createSecretsManagerClient();
         cleanups.unshift(() => secrets.destroy());
@@ -236,8 +252,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       nodes,
       drainer,
       ...(bootstrap ? { bootstrap } : {}),
-      ...(targetGroups ? { targetGroups } : {}),
-      ...(managedLoadBalancers ? { managedLoadBalancers } : {}),
+      managedLoadBalancers: routed.managedLoadBalancers,
+      targetGroups: routed.targetGroups,
       clock,
       timer: scaledTimer(timeScale),
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).

@@ -63,8 +63,8 @@ export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster 
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
   if (!hostRegistersTargets(deps) || !isControlPlaneMachine(machine)) return;
   const tg = await targetGroupArnOf(deps, cluster);
-  if (!tg) return;
-  await deps.targetGroups.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
+  if (!tg || !cluster) return;
+  await deps.targetGroups.register(tg, { namespace: cluster.metadata.namespace, clusterName: cluster.metadata.name, instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /**
@@ -74,8 +74,8 @@ export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cl
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
   if (!hostRegistersTargets(deps) || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
   const tg = await targetGroupArnOf(deps, cluster);
-  if (!tg) return;
-  await deps.targetGroups.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
+  if (!tg || !cluster) return;
+  await deps.targetGroups.deregister(tg, { namespace: cluster.metadata.namespace, clusterName: cluster.metadata.name, instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /**

@@ -2,13 +2,14 @@
  * The whole control plane in a test: the runtime of the embedded host (real ASL on the local engine, the real
  * task code) over a store and a provider, with the API's ObjectService to make changes as a user would (and the
  * HTTP router, for tests whose subject is the HTTP form). Providers:
- * the simulator, or EC2 on moto_server with simulated nodes (no kubelet can join an instance moto runs).
+ * the simulator (with its load balancers), or EC2 on moto_server with simulated nodes (no kubelet can join an
+ * instance moto runs).
  */
 import { randomUUID } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
-import { SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../../functions/adapters/sim/index.js';
+import { SimCloud, SimMachineProvider, SimManagedLoadBalancers, SimNodeReader, SimTargetGroupRegistrations, SimulatedNodes } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
@@ -73,7 +74,12 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   const runtimes: Record<string, ProviderRuntime> = {};
   if (kind === 'sim' || kind === 'sim+ec2') {
     cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
-    runtimes['sim'] = { machines: new SimMachineProvider(cloud), nodes: options.nodes ?? new SimNodeReader(cloud) };
+    runtimes['sim'] = {
+      machines: new SimMachineProvider(cloud),
+      nodes: options.nodes ?? new SimNodeReader(cloud),
+      managedLoadBalancers: new SimManagedLoadBalancers(cloud),
+      targetGroups: new SimTargetGroupRegistrations(cloud),
+    };
   }
   if (kind === 'ec2' || kind === 'sim+ec2') {
     if (!options.motoEndpoint) throw new Error('the ec2 provider needs motoEndpoint');
@@ -84,11 +90,14 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     ec2 = { client, network };
   }
   // One provider: that provider itself; both: each call goes to the provider of its cluster.
-  ({ machines: provider, nodes } = providersByCluster(store, runtimes));
+  const routed = providersByCluster(store, runtimes);
+  ({ machines: provider, nodes } = routed);
   const deps = workflowDeps({
     store,
     provider,
     nodes,
+    managedLoadBalancers: routed.managedLoadBalancers,
+    targetGroups: routed.targetGroups,
     drainer: noWorkloadsDrainer,
     clock,
     timer: scaledTimer(timeScale),
@@ -145,6 +154,8 @@ export function clusterManifests(o: {
   network?: MotoNetwork;
   bootSeconds?: number;
   healthCheck?: boolean;
+  /** A sim cluster's opt-in to a simulated control-plane load balancer. */
+  controlPlaneLoadBalancer?: boolean;
 }): { plural: string; object: { spec: unknown } & Record<string, unknown> }[] {
   const namespace = o.namespace ?? 'default';
   const version = o.version ?? 'v1.31.2';
@@ -154,7 +165,7 @@ export function clusterManifests(o: {
     : { sim: { bootSeconds: o.bootSeconds ?? 20, nodeReadySeconds: 10 } };
   const provider = o.network
     ? { aws: { region: 'us-east-1', subnets: o.network.subnets, securityGroupIds: [o.network.securityGroupId] } }
-    : { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'] } };
+    : { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'], ...(o.controlPlaneLoadBalancer ? { controlPlaneLoadBalancer: {} } : {}) } };
   const out: { plural: string; object: { spec: unknown } & Record<string, unknown> }[] = [
     { plural: 'machineclasses', object: { apiVersion: API, kind: 'MachineClass', metadata: metadata(`${o.name}-class`), spec: classSpec } },
     { plural: 'clusters', object: { apiVersion: API, kind: 'Cluster', metadata: metadata(o.name), spec: { provider } } },

@@ -1,6 +1,6 @@
 /**
  * The contracts of the control-plane load-balancer ports, ManagedLoadBalancers and TargetGroupRegistrations: one
- * suite each for every implementation (ELBv2 on moto_server today; a simulated one can run the same), written
+ * suite each for every implementation (ELBv2 on moto_server, the simulator's in the SimCloud), written
  * against the ports alone, with the harness doing what only the backing service can (making a target group a
  * cluster names, reading a group's targets). Like hono's `common.case.test.ts`.
  *
@@ -25,6 +25,16 @@ export interface ManagedLoadBalancersHarness {
   ownTags(namespace: string, clusterName: string): Record<string, string>;
   /** The ARN of a target group that does not exist. */
   missingTargetGroupArn(): Promise<string>;
+  /**
+   * Deletes the cluster's load balancer behind the port's back, leaving its target group: a teardown that stopped
+   * between its two deletes.
+   */
+  deleteLoadBalancerOnly(namespace: string, clusterName: string): Promise<void>;
+  /**
+   * What ensure does for a cluster that names no subnets: `refused` (InvalidSpecError: a load balancer's nodes
+   * need subnets, as ELBv2's do), or `made` (the simulator has no network, so none are needed).
+   */
+  withoutSubnets: 'refused' | 'made';
 }
 
 export interface TargetGroupRegistrationsHarness {
@@ -130,11 +140,34 @@ export function runManagedLoadBalancersContract(name: string, setup: () => Promi
       expect(await h.loadBalancers.hasLeftovers('team-a', cluster)).toBe(false);
     });
 
-    it('refuses a cluster without subnets with InvalidSpecError', async () => {
+    it('does with a cluster without subnets what its withoutSubnets option says', async () => {
       // Prepare
       const h = await setup();
-      // Act & Assess
-      await expect(h.loadBalancers.ensure({ ...spec(h, h.newClusterName()), subnetIds: [] })).rejects.toBeInstanceOf(InvalidSpecError);
+      const cluster = h.newClusterName();
+      // Act
+      const ensured = h.loadBalancers.ensure({ ...spec(h, cluster), subnetIds: [] });
+      // Assess
+      if (h.withoutSubnets === 'refused') {
+        await expect(ensured).rejects.toBeInstanceOf(InvalidSpecError);
+        expect(await h.loadBalancers.describe('team-a', cluster)).toBeUndefined();
+      } else {
+        await expect(ensured).resolves.toBeUndefined();
+        expect(await h.loadBalancers.describe('team-a', cluster)).toMatchObject({ dnsName: expect.any(String) });
+      }
+    });
+
+    it('tells a teardown that stopped after the load balancer by its leftover target group, and finishes it', async () => {
+      // Prepare
+      const h = await setup();
+      const cluster = h.newClusterName();
+      await h.loadBalancers.ensure(spec(h, cluster));
+      await h.deleteLoadBalancerOnly('team-a', cluster);
+      // Act
+      const before = { lb: await h.loadBalancers.describe('team-a', cluster), leftovers: await h.loadBalancers.hasLeftovers('team-a', cluster) };
+      await h.loadBalancers.delete('team-a', cluster);
+      // Assess
+      expect(before).toEqual({ lb: undefined, leftovers: true });
+      expect(await h.loadBalancers.hasLeftovers('team-a', cluster)).toBe(false);
     });
 
     it("accepts a target group a cluster names only with this installation's and that cluster's tags", async () => {
@@ -165,6 +198,9 @@ export function runManagedLoadBalancersContract(name: string, setup: () => Promi
   });
 }
 
+/** The cluster each registration names (the routing in workflows/providers.ts reads it; the group is its ARN). */
+const CLUSTER = { namespace: 'team-a', clusterName: 'registrations' };
+
 export function runTargetGroupRegistrationsContract(name: string, setup: () => Promise<TargetGroupRegistrationsHarness>): void {
   describe(`TargetGroupRegistrations contract: ${name}`, () => {
     it('registers an instance once however often it is registered', async () => {
@@ -173,8 +209,8 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const group = await h.newTargetGroup();
       const instanceId = await h.newInstance();
       // Act
-      await h.registrations.register(group, { instanceId, port: 6443 });
-      await h.registrations.register(group, { instanceId, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId, port: 6443 });
       // Assess
       expect(await h.targetsOf(group)).toEqual([{ instanceId, port: 6443 }]);
     });
@@ -184,11 +220,11 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const h = await setup();
       const group = await h.newTargetGroup();
       const [gone, kept] = [await h.newInstance(), await h.newInstance()];
-      await h.registrations.register(group, { instanceId: gone, port: 6443 });
-      await h.registrations.register(group, { instanceId: kept, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId: gone, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId: kept, port: 6443 });
       // Act
-      await h.registrations.deregister(group, { instanceId: gone, port: 6443 });
-      await h.registrations.deregister(group, { instanceId: gone, port: 6443 });
+      await h.registrations.deregister(group, { ...CLUSTER, instanceId: gone, port: 6443 });
+      await h.registrations.deregister(group, { ...CLUSTER, instanceId: gone, port: 6443 });
       // Assess
       expect(await h.targetsOf(group)).toEqual([{ instanceId: kept, port: 6443 }]);
     });
@@ -198,10 +234,10 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const h = await setup();
       const group = await h.newTargetGroup();
       const instanceId = await h.newInstance();
-      await h.registrations.register(group, { instanceId, port: 6443 });
+      await h.registrations.register(group, { ...CLUSTER, instanceId, port: 6443 });
       await h.terminate(instanceId);
       // Act & Assess
-      await expect(h.registrations.deregister(group, { instanceId, port: 6443 })).resolves.toBeUndefined();
+      await expect(h.registrations.deregister(group, { ...CLUSTER, instanceId, port: 6443 })).resolves.toBeUndefined();
     });
 
     it('refuses to register into a target group that does not exist with InvalidSpecError', async () => {
@@ -209,7 +245,7 @@ export function runTargetGroupRegistrationsContract(name: string, setup: () => P
       const h = await setup();
       const instanceId = await h.newInstance();
       // Act
-      const error = await rejection(h.registrations.register(await h.missingTargetGroupArn(), { instanceId, port: 6443 }));
+      const error = await rejection(h.registrations.register(await h.missingTargetGroupArn(), { ...CLUSTER, instanceId, port: 6443 }));
       // Assess
       expect(error).toBeInstanceOf(InvalidSpecError);
     });

@@ -5,7 +5,7 @@
  * DeregisterTargets with the instance id; a deregistration of a target that is gone is no error).
  */
 import { DeregisterTargetsCommand, RegisterTargetsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvalidSpecError, type TargetGroupRegistrations } from '../../ports.js';
+import { InvalidSpecError, type TargetGroupRegistrations, type TargetGroupTarget } from '../../ports.js';
 import { errorCode as code } from '../aws/errors.js';
 import { TagKeys } from '../aws/tags.js';
 import { elbv2Error } from './errors.js';
@@ -27,7 +27,7 @@ function mapped(e: unknown, targetGroupArn: string): unknown {
 export class Elbv2TargetGroupRegistrations implements TargetGroupRegistrations {
   constructor(private readonly client: ElasticLoadBalancingV2Client) {}
 
-  async register(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void> {
+  async register(targetGroupArn: string, target: TargetGroupTarget): Promise<void> {
     try {
       await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: target.instanceId, Port: target.port }] }));
     } catch (e) {
@@ -35,7 +35,7 @@ export class Elbv2TargetGroupRegistrations implements TargetGroupRegistrations {
     }
   }
 
-  async deregister(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void> {
+  async deregister(targetGroupArn: string, target: TargetGroupTarget): Promise<void> {
     try {
       await this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: target.instanceId, Port: target.port }] }));
     } catch (e) {

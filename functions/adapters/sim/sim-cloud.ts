@@ -18,9 +18,13 @@
  * - a terminated instance stays visible (state terminated) for terminatedRetentionSeconds, then vanishes;
  *   its node's conditions go Unknown at once (the kubelet stopped posting) and the node is deleted
  *   nodeDeletionSeconds later, as the cloud node lifecycle controller does.
+ *
+ * Load balancers and target groups (SimManagedLoadBalancers, SimTargetGroupRegistrations) are kept here too, as
+ * ELBv2 keeps them: found by name or ARN, tagged, a target group deleted apart from its load balancer (so a
+ * teardown can stop between the two), and targets that leave a group once their instance is gone.
  */
 import type { MachineRole, LaunchAttempt, LaunchSpec, Clock } from '../../ports.js';
-import { InvalidSpecError } from '../../ports.js';
+import { InvalidSpecError, ThrottledError } from '../../ports.js';
 import type { InstanceFact, InstanceState, NodeCondition, NodeFact } from '../../core/observed.js';
 import { seededHex, seededUnit } from '../../seeded-random.js';
 
@@ -60,11 +64,33 @@ export interface SimInstanceRecord {
   nodeConditions?: NodeCondition[];
 }
 
+/** A simulated load balancer (ELBv2's network load balancer) with its listener. */
+export interface SimLoadBalancerRecord {
+  name: string;
+  dnsName: string;
+  tags: Record<string, string>;
+  createdAt: string;
+  /** The listener: the port it listens on and the target group it forwards to. */
+  listener?: { port: number; targetGroupArn: string };
+}
+
+/** A simulated target group and its registered targets. */
+export interface SimTargetGroupRecord {
+  arn: string;
+  name: string;
+  port: number;
+  tags: Record<string, string>;
+  targets: { instanceId: string; port: number }[];
+}
+
 /** What toJSON writes and fromJSON reads. */
 export interface SimSnapshot {
   version: 1;
   seed: number;
   instances: SimInstanceRecord[];
+  /** Absent in files written before the simulator had load balancers. */
+  loadBalancers?: SimLoadBalancerRecord[];
+  targetGroups?: SimTargetGroupRecord[];
 }
 
 /** Where a SimCloud keeps its state across restarts (see JsonFileSimPersistence). */
@@ -169,8 +195,11 @@ export class SimCloud {
     if (this.byToken.get(r.clientToken) === r) this.byToken.delete(r.clientToken);
     this.ending.delete(r);
   }
+  private readonly loadBalancers = new Map<string, SimLoadBalancerRecord>();
+  private readonly targetGroups = new Map<string, SimTargetGroupRecord>();
   private throttledCalls = 0;
   private failedNodeReads = 0;
+  private failedTargetGroupDeletes = 0;
   private capacityFaults: CapacityFault[] = [];
 
   constructor(options: SimCloudOptions) {
@@ -184,6 +213,8 @@ export class SimCloud {
     this.nodeDeletionMs = (options.nodeDeletionSeconds ?? 40) * 1000;
     this.defaultInstanceType = options.instanceType ?? DEFAULT_SIM_INSTANCE_TYPE;
     for (const r of snapshot?.instances ?? []) this.index(structuredClone(r));
+    for (const lb of snapshot?.loadBalancers ?? []) this.loadBalancers.set(lb.name, structuredClone(lb));
+    for (const tg of snapshot?.targetGroups ?? []) this.targetGroups.set(tg.arn, structuredClone(tg));
   }
 
   static fromJSON(snapshot: SimSnapshot, options: Omit<SimCloudOptions, 'snapshot'>): SimCloud {
@@ -191,7 +222,13 @@ export class SimCloud {
   }
 
   toJSON(): SimSnapshot {
-    return { version: 1, seed: this.seed, instances: [...this.records.values()].map((r) => structuredClone(r)) };
+    return {
+      version: 1,
+      seed: this.seed,
+      instances: [...this.records.values()].map((r) => structuredClone(r)),
+      ...(this.loadBalancers.size ? { loadBalancers: [...this.loadBalancers.values()].map((lb) => structuredClone(lb)) } : {}),
+      ...(this.targetGroups.size ? { targetGroups: [...this.targetGroups.values()].map((tg) => structuredClone(tg)) } : {}),
+    };
   }
 
   // --- the cloud's API (used by SimMachineProvider and SimNodeReader) --------------------------------------
@@ -307,7 +344,115 @@ export class SimCloud {
     return this.sorted().map((r) => ({ ...structuredClone(r), state: stateOf(r, now) }));
   }
 
+  // --- load balancers and target groups (used by SimManagedLoadBalancers and SimTargetGroupRegistrations) ----
+
+  /** The load balancer of that name; undefined when there is none. */
+  loadBalancer(name: string): SimLoadBalancerRecord | undefined {
+    const lb = this.loadBalancers.get(name);
+    return lb && structuredClone(lb);
+  }
+
+  /** Makes the load balancer, or returns the one of that name (ELBv2's CreateLoadBalancer is idempotent by name). */
+  createLoadBalancer(name: string, dnsName: string, tags: Record<string, string>): SimLoadBalancerRecord {
+    if (!this.loadBalancers.has(name)) {
+      this.loadBalancers.set(name, { name, dnsName, tags: { ...tags }, createdAt: iso(this.clock.now().getTime()) });
+      this.save();
+    }
+    return this.loadBalancer(name)!;
+  }
+
+  /** Sets the load balancer's listener (one per load balancer here: the API server's port). */
+  setListener(name: string, listener: { port: number; targetGroupArn: string }): void {
+    const lb = this.loadBalancers.get(name);
+    if (!lb) throw new InvalidSpecError(`load balancer ${name} does not exist (LoadBalancerNotFound)`);
+    lb.listener = { ...listener };
+    this.save();
+  }
+
+  /** Deletes the load balancer and its listener; nothing happens when it is gone. */
+  deleteLoadBalancer(name: string): void {
+    if (this.loadBalancers.delete(name)) this.save();
+  }
+
+  /** The target group of that name; undefined when there is none. */
+  targetGroupNamed(name: string): SimTargetGroupRecord | undefined {
+    const tg = [...this.targetGroups.values()].find((t) => t.name === name);
+    return tg && structuredClone(tg);
+  }
+
+  /** The target group of that ARN; undefined when there is none. */
+  targetGroup(arn: string): SimTargetGroupRecord | undefined {
+    const tg = this.targetGroups.get(arn);
+    return tg && structuredClone(tg);
+  }
+
+  /** Makes a target group, or returns the one of that name; its ARN is drawn from the seed and the name. */
+  createTargetGroup(name: string, port: number, tags: Record<string, string>): SimTargetGroupRecord {
+    const existing = this.targetGroupNamed(name);
+    if (existing) return existing;
+    const arn = `arn:sim:elasticloadbalancing:sim-local:000000000000:targetgroup/${name}/${seededHex(this.seed, `tg/${name}`, 16)}`;
+    this.targetGroups.set(arn, { arn, name, port, tags: { ...tags }, targets: [] });
+    this.save();
+    return this.targetGroup(arn)!;
+  }
+
+  /**
+   * Deletes the target group; nothing happens when it is gone. A group a listener still forwards to is in use
+   * (ELBv2's ResourceInUse), and a pending failTargetGroupDeletes fault refuses it too: both throw ThrottledError.
+   */
+  deleteTargetGroup(arn: string): void {
+    if (!this.targetGroups.has(arn)) return;
+    if ([...this.loadBalancers.values()].some((lb) => lb.listener?.targetGroupArn === arn))
+      throw new ThrottledError(`target group ${arn} is in use by a listener (ResourceInUse)`);
+    if (this.failedTargetGroupDeletes > 0) {
+      this.failedTargetGroupDeletes--;
+      throw new ThrottledError(`simulated failure to delete target group ${arn} (ResourceInUse)`);
+    }
+    this.targetGroups.delete(arn);
+    this.save();
+  }
+
+  /** Registers a target (idempotent); InvalidSpecError when the group does not exist (TargetGroupNotFound). */
+  registerTarget(arn: string, target: { instanceId: string; port: number }): void {
+    const tg = this.existingTargetGroup(arn);
+    if (tg.targets.some((t) => t.instanceId === target.instanceId && t.port === target.port)) return;
+    tg.targets.push({ instanceId: target.instanceId, port: target.port });
+    this.save();
+  }
+
+  /** Deregisters a target; no error when it is not registered. InvalidSpecError when the group does not exist. */
+  deregisterTarget(arn: string, target: { instanceId: string; port: number }): void {
+    const tg = this.existingTargetGroup(arn);
+    const kept = tg.targets.filter((t) => !(t.instanceId === target.instanceId && t.port === target.port));
+    if (kept.length === tg.targets.length) return;
+    tg.targets = kept;
+    this.save();
+  }
+
+  /**
+   * The group's targets whose instances still run (pending or running), by instance id: a terminated instance
+   * (or one this cloud does not know) leaves its target groups, as ELBv2 drains and drops it.
+   */
+  targetsOf(arn: string): { instanceId: string; port: number }[] {
+    const now = this.now();
+    return (this.targetGroups.get(arn)?.targets ?? [])
+      .filter((t) => {
+        const r = this.records.get(t.instanceId);
+        return r !== undefined && this.isLive(r, now);
+      })
+      .map((t) => ({ ...t }))
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+
   // --- faults for tests and chaos -----------------------------------------------------------------------
+
+  /**
+   * The next `calls` deletes of a target group fail (ThrottledError, as ELBv2's ResourceInUse is retried): a
+   * teardown that deletes the load balancer and then stops, leaving its target group behind.
+   */
+  failTargetGroupDeletes(calls: number): void {
+    this.failedTargetGroupDeletes += calls;
+  }
 
   /** The next `calls` provider calls (create, describe, delete) fail with ThrottledError. */
   throttleNext(calls: number): void {
@@ -331,6 +476,7 @@ export class SimCloud {
   clearFaults(): void {
     this.throttledCalls = 0;
     this.failedNodeReads = 0;
+    this.failedTargetGroupDeletes = 0;
     this.capacityFaults = [];
   }
 
@@ -356,6 +502,12 @@ export class SimCloud {
     for (const r of this.ending)
       if (ms(r.terminatedAt!) + this.retentionMs <= now) this.unindex(r);
     return now;
+  }
+
+  private existingTargetGroup(arn: string): SimTargetGroupRecord {
+    const tg = this.targetGroups.get(arn);
+    if (!tg) throw new InvalidSpecError(`target group ${arn} does not exist (TargetGroupNotFound)`);
+    return tg;
   }
 
   private save(): void {

@@ -6,6 +6,11 @@ import { defineProvider } from './provider.js';
 export const simClusterProvider = z.strictObject({
   /** Zones machines are spread across; none means no spreading. */
   failureDomains: z.array(dnsLabel()).default(() => []),
+  /**
+   * Opt-in: a simulated control-plane load balancer (adapters/sim, SimManagedLoadBalancers), whose DNS name becomes
+   * spec.controlPlaneEndpoint and whose target group holds the control-plane machines. Absent, the cluster has none.
+   */
+  controlPlaneLoadBalancer: z.strictObject({}).optional(),
 });
 
 /** Simulated machines: the default provider of the embedded host and of the scale benchmarks. */
@@ -25,6 +30,7 @@ export const simProvider = defineProvider({
   classFailureDomains: (settings) => settings.failureDomains,
   validateUpdate: () => [],
   kubeadmBootstrap: false,
-  controlPlaneLoadBalancer: () => undefined,
+  // The simulator has no network: no subnets, and the scheme is only what the port asks for.
+  controlPlaneLoadBalancer: (settings) => (settings.controlPlaneLoadBalancer ? { scheme: 'internal', subnetIds: [] } : undefined),
   machineClassPrinterColumns: [{ name: 'Boot-Seconds', type: 'number', jsonPath: '.spec.sim.bootSeconds', priority: 1 }],
 });

@@ -1,8 +1,14 @@
 /** The ManagedLoadBalancers and TargetGroupRegistrations contracts on ELBv2 (and EC2) on moto_server. */
 import { RunInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { CreateTargetGroupCommand, DescribeTargetHealthCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import { TagKeys } from '../../../functions/adapters/aws/tags.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { runManagedLoadBalancersContract, runTargetGroupRegistrationsContract } from '../../support/load-balancers-contract.js';
@@ -53,6 +59,11 @@ runManagedLoadBalancersContract('ELBv2 on moto_server', async () => {
     namedTargetGroup: targetGroup,
     ownTags: (namespace, clusterName) => ({ [TagKeys.installation]: installationId, [TagKeys.cluster]: `${namespace}/${clusterName}` }),
     missingTargetGroupArn,
+    deleteLoadBalancerOnly: async (namespace, clusterName) => {
+      const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(namespace, clusterName, installationId)] }))).LoadBalancers![0]!;
+      await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn! }));
+    },
+    withoutSubnets: 'refused',
   };
 });
 

@@ -1,0 +1,59 @@
+/**
+ * providersByCluster: the load-balancer ports go to the provider of the cluster they are about, as the
+ * MachineProvider does, and one provider is that provider's own ports, unwrapped.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../functions/adapters/memory/index.js';
+import { SimCloud, SimMachineProvider, SimManagedLoadBalancers, SimNodeReader, SimTargetGroupRegistrations } from '../../../functions/adapters/sim/index.js';
+import { ClusterKind, type Cluster } from '../../../functions/api/cluster.js';
+import { noManagedLoadBalancers, noTargetGroups, providersByCluster, type ProviderRuntime } from '../../../functions/workflows/index.js';
+import { full } from '../api/fixtures.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { simSpec } from '../providers/sim-fixtures.js';
+
+const runtime = (cloud: SimCloud): ProviderRuntime => ({
+  machines: new SimMachineProvider(cloud),
+  nodes: new SimNodeReader(cloud),
+  managedLoadBalancers: new SimManagedLoadBalancers(cloud),
+  targetGroups: new SimTargetGroupRegistrations(cloud),
+});
+
+const lb = (namespace: string, clusterName: string) => ({ namespace, clusterName, scheme: 'internal' as const, subnetIds: [], port: 6443 });
+
+describe('providersByCluster', () => {
+  it("sends each cluster's load balancer and registrations to its own provider", async () => {
+    // Prepare: two providers, each over a cloud of its own (the 'aws' one stands in for ELBv2 here).
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const [simCloud, awsCloud] = [new SimCloud({ clock }), new SimCloud({ clock })];
+    await store.create(ClusterKind.schema.parse({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 's', namespace: 'default' }, spec: { provider: { sim: { controlPlaneLoadBalancer: {} } } } }) as Cluster);
+    await store.create(ClusterKind.schema.parse({ ...(full.awsCluster() as object), metadata: { name: 'a', namespace: 'default' } }) as Cluster);
+    const routed = providersByCluster(store, { sim: runtime(simCloud), aws: runtime(awsCloud) });
+    const instance = await routed.machines.create(simSpec({ clusterName: 's' }));
+    // Act
+    await routed.managedLoadBalancers.ensure(lb('default', 's'));
+    await routed.managedLoadBalancers.ensure(lb('default', 'a'));
+    const tg = (await routed.managedLoadBalancers.targetGroupArn('default', 's'))!;
+    await routed.targetGroups.register(tg, { namespace: 'default', clusterName: 's', instanceId: instance.instanceId, port: 6443 });
+    // Assess
+    expect(await new SimManagedLoadBalancers(simCloud).describe('default', 's')).toBeDefined();
+    expect(await new SimManagedLoadBalancers(awsCloud).describe('default', 's')).toBeUndefined();
+    expect(await new SimManagedLoadBalancers(awsCloud).describe('default', 'a')).toBeDefined();
+    expect(await new SimManagedLoadBalancers(simCloud).describe('default', 'a')).toBeUndefined();
+    expect(simCloud.targetGroup(tg)?.targets).toEqual([{ instanceId: instance.instanceId, port: 6443 }]);
+  });
+
+  it('gives one provider its own ports, and the none implementations for the load balancers it lacks', () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const own = runtime(new SimCloud({ clock }));
+    const unwrapped = providersByCluster(store, { sim: own });
+    expect(unwrapped.managedLoadBalancers).toBe(own.managedLoadBalancers);
+    expect(unwrapped.targetGroups).toBe(own.targetGroups);
+    const bare = { machines: own.machines, nodes: own.nodes };
+    const routed = providersByCluster(store, { sim: bare });
+    expect(routed.machines).toBe(own.machines);
+    expect(routed.managedLoadBalancers).toBe(noManagedLoadBalancers);
+    expect(routed.targetGroups).toBe(noTargetGroups);
+  });
+});
