@@ -90,7 +90,7 @@ export const awsProvider = defineProvider({
   clusterSchema: awsClusterProvider,
   machineClassSchema: awsMachineClass,
   failureDomains: (settings) => [...new Set(settings.subnets.map((s) => s.availabilityZone))],
-  classFailureDomains: (settings) => settings.failureDomains,
+  classFailureDomains: (settings) => settings.failureDomains ?? [],
   validateUpdate: (oldSettings, newSettings) => immutable('spec.provider.aws.region', oldSettings.region, newSettings.region),
   kubeadmBootstrap: true,
   controlPlaneLoadBalancer: (settings) =>

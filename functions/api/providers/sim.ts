@@ -26,8 +26,9 @@ export const simProvider = defineProvider({
   name: 'sim',
   clusterSchema: simClusterProvider,
   machineClassSchema: simMachineClass,
-  failureDomains: (settings) => [...settings.failureDomains],
-  classFailureDomains: (settings) => settings.failureDomains,
+  // Tolerant of settings that were never parsed (defaults not applied), as the readers of spec.provider.sim were.
+  failureDomains: (settings) => [...(settings.failureDomains ?? [])],
+  classFailureDomains: (settings) => settings.failureDomains ?? [],
   validateUpdate: () => [],
   kubeadmBootstrap: false,
   // The simulator has no network: no subnets, and the scheme is only what the port asks for.
