@@ -3,12 +3,12 @@
  * which nothing changes: the AWS API calls, the state transitions and the priced cost, extrapolated to a
  * month (30 days) and divided per cluster.
  *
- * The sweep is driven the AWS way, not the local runtime's way. On AWS (infra/: SweepSchedule) EventBridge
- * Scheduler invokes the sweep function every minute; it lists four kinds through the kind index and starts
- * reconcile-cluster only for clusters with drift (functions/handlers/sweep.ts). The local runtime's sweep, in
- * contrast, reconciles every cluster, so it is switched off here, and each simulated minute this scenario runs
- * the sweep function's `sweep` on the metered store, counts one Scheduler invocation and one sweep Lambda
- * invocation (its duration measured here), and turns each reconcile it starts into a trigger of the runtime.
+ * The sweep is driven the AWS way. On AWS (infra/: SweepSchedule) EventBridge Scheduler invokes the sweep
+ * function every minute; it lists four kinds through the kind index and starts reconcile-cluster only for
+ * clusters with drift (functions/workflows/sweep.ts, the sweep both hosts run). The runtime's own sweep timer is
+ * switched off here so that the scenario drives the minutes: each simulated minute it runs `sweep` on the metered
+ * store, counts one Scheduler invocation and one sweep Lambda invocation (its duration measured here), and turns
+ * each reconcile it starts into a trigger of the runtime.
  * The clock is frozen after the fleet converges and advanced one minute per sweep, so a day takes as long as
  * 1,440 sweeps take to run.
  *
