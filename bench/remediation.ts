@@ -79,7 +79,7 @@ export async function run(argv: string[] = []): Promise<void> {
   emit(scenario, 'event.median.wall', median(withEvent.map((t) => t.wallMs)), 'ms');
 
   const sweepOnly = await trials({ timeScale: 20, instanceEvents: false, sweepSeconds: 60, count: 2 });
-  sweepOnly.forEach((t, i) => emit(scenario, `sweepOnly.trial${i + 1}`, t.simSeconds, 'simulated s'));
+  for (const [i, t] of sweepOnly.entries()) emit(scenario, `sweepOnly.trial${i + 1}`, t.simSeconds, 'simulated s');
   const worst = Math.max(...sims);
   console.log(
     `remediation: kill -> replacement's launch request in ${median(sims).toFixed(2)} s median, ${worst.toFixed(2)} s max over ${count} kills ` +

@@ -30,7 +30,7 @@ function scenarioNames(argv: readonly string[]): string[] {
   argv.forEach((a, i) => {
     if (a.startsWith('-')) return;
     const previous = argv[i - 1];
-    const isValue = previous !== undefined && previous.startsWith('--') && !previous.includes('=') && !SCENARIOS.some((s) => s.name === a);
+    const isValue = previous?.startsWith('--') && !previous.includes('=') && !SCENARIOS.some((s) => s.name === a);
     if (!isValue) names.push(a);
   });
   return names;

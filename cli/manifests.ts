@@ -36,7 +36,7 @@ function collect(value: unknown, where: string, out: Manifest[]): void {
   if (!isObject(value)) throw new UsageError(`${where} must hold objects, not ${Array.isArray(value) ? 'an array' : typeof value}`);
   const kind = value['kind'];
   if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value['items'])) {
-    value['items'].forEach((item, j) => collect(item, `${where} items[${j}]`, out));
+    for (const [j, item] of value['items'].entries()) collect(item, `${where} items[${j}]`, out);
     return;
   }
   const apiVersion = value['apiVersion'];

@@ -64,7 +64,7 @@ function signerFactory(server: string, io: Io, deps: CliDeps): () => Promise<Req
     if (url.protocol !== 'https:') return undefined;
     const provider = deps.credentials?.();
     if (!provider) return undefined;
-    let credentials;
+    let credentials: Awaited<ReturnType<typeof provider>>;
     try {
       credentials = await provider();
     } catch {

@@ -134,7 +134,9 @@ export class ControlPlaneRuntime {
     this.sweepTimer.unref();
     await this.track(
       this.store.list('Cluster').then(
-        (clusters) => clusters.forEach((c) => this.trigger(c.metadata.namespace, c.metadata.name)),
+        (clusters) => {
+          for (const c of clusters) this.trigger(c.metadata.namespace, c.metadata.name);
+        },
         (err: unknown) => this.deps.log.warn('first sweep could not list clusters', { error: (err as Error).message }),
       ),
     );
@@ -225,7 +227,10 @@ export class ControlPlaneRuntime {
     const [namespace, clusterName] = key.split('/') as [string, string];
     t.running = false;
     if (this.stopped) return;
-    if (t.dirty) return this.trigger(namespace, clusterName);
+    if (t.dirty) {
+      this.trigger(namespace, clusterName);
+      return;
+    }
     // The reconcile task asked for its own requeue (ReconcileRequeues); an execution that failed without
     // reaching RecordFailure (which asks too) is tried again as soon.
     if (record.status !== 'SUCCEEDED') this.requeue(namespace, clusterName, FAILED_RECONCILE_RETRY_SECONDS);

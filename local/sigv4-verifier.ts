@@ -140,7 +140,7 @@ function checkHead(req: SignedRequestHead, expected: { credentials: SigV4Credent
   const credential = auth?.['Credential']?.split('/');
   const signedHeaders = auth?.['SignedHeaders']?.split(';');
   const signature = auth?.['Signature'];
-  if (!credential || credential.length !== 5 || !signedHeaders || !signature || !/^[0-9a-f]{64}$/.test(signature))
+  if (credential?.length !== 5 || !signedHeaders || !signature || !/^[0-9a-f]{64}$/.test(signature))
     return { type: 'IncompleteSignatureException', message: `Authorization header requires a ${ALGORITHM} Credential, SignedHeaders and Signature` };
   const [accessKeyId, scopeDate, region, service, terminator] = credential as [string, string, string, string, string];
 

@@ -75,13 +75,18 @@ export function parseExceptions(raw: unknown): { exceptions: AuditException[]; p
   if (!Array.isArray(list)) return { exceptions: [], problems: ['audit-exceptions.json must be {"exceptions": [...]}'] };
   const exceptions: AuditException[] = [];
   const problems: string[] = [];
-  list.forEach((e: Partial<AuditException>, i) => {
+  for (const [i, e] of (list as Partial<AuditException>[]).entries()) {
     const missing = (['id', 'package', 'reason', 'expires'] as const).filter((k) => typeof e?.[k] !== 'string' || e[k]!.trim() === '');
-    if (missing.length) return problems.push(`exception ${i} lacks ${missing.join(', ')}`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(e.expires!) || Number.isNaN(Date.parse(`${e.expires}T00:00:00Z`)))
-      return problems.push(`exception ${i} (${e.id}): expires must be a date YYYY-MM-DD, not "${e.expires}"`);
+    if (missing.length) {
+      problems.push(`exception ${i} lacks ${missing.join(', ')}`);
+      continue;
+    }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(e.expires!) || Number.isNaN(Date.parse(`${e.expires}T00:00:00Z`))) {
+      problems.push(`exception ${i} (${e.id}): expires must be a date YYYY-MM-DD, not "${e.expires}"`);
+      continue;
+    }
     exceptions.push(e as AuditException);
-  });
+  }
   return { exceptions, problems };
 }
 

@@ -332,6 +332,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   const get = async (kind: KindName, name: string) => {
     const r = await api(`get ${kind} ${name}`, (s) => ok(s.get(key(kind, name))));
+    // biome-ignore lint/suspicious/noExplicitAny: the soak edits specs of every kind by path
     return r.status === 200 ? (r.json as ApiObject & { spec: Record<string, any> }) : undefined;
   };
 

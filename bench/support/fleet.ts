@@ -7,7 +7,6 @@
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
-import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
@@ -45,6 +44,7 @@ export interface BenchFleet {
   /** Applies the objects (the API's apply); throws the first refusal's ApiError. */
   apply(manifests: readonly Manifest[]): Promise<void>;
   /** One request through the HTTP router, for a scenario that measures or shows the HTTP form. */
+  // biome-ignore lint/suspicious/noExplicitAny: a scenario reads the answer's JSON as it shows it, field by field
   api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }

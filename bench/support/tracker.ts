@@ -51,7 +51,12 @@ export class FleetTracker {
       state.converged = converged;
     }
     for (const l of this.listeners) l(obj);
-    if (this.waiters.length) this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+    if (this.waiters.length)
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.check()) return true;
+        w.resolve();
+        return false;
+      });
   }
 
   /** Calls `listener` with every write from now on; returns the function that stops it. */
@@ -64,7 +69,10 @@ export class FleetTracker {
 
   private state(key: string): ClusterState {
     let s = this.clusters.get(key);
-    if (!s) this.clusters.set(key, (s = { readyMachines: new Set(), ready: false, converged: false }));
+    if (!s) {
+      s = { readyMachines: new Set(), ready: false, converged: false };
+      this.clusters.set(key, s);
+    }
     return s;
   }
 

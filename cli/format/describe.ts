@@ -37,7 +37,7 @@ function belongsToControlPlane(m: ApiObject, cp: ApiObject): boolean {
 }
 
 function belongsToDeployment(m: ApiObject, md: ApiObject): boolean {
-  return (m.metadata.labels ?? {})[Labels.deploymentName] === md.metadata.name;
+  return m.metadata.labels?.[Labels.deploymentName] === md.metadata.name;
 }
 
 /** Arranges a cluster's objects as clusterctl does; machines that belong to nothing listed go under Workers. */

@@ -1,10 +1,4 @@
-/**
- * One reconcile of a whole cluster: every planner, on the same objects, facts and time, merged in the order
- * their writes must be applied (cluster, control plane, machines, deployments and their sets, health checks).
- * The reconcile-cluster workflow applies the result; the stepping workflows (rolling-upgrade, remediate,
- * delete-cluster) call the same function, so every path through the system makes the same decisions.
- */
-import { Labels } from '../api/common.js';
+
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster } from '../api/cluster.js';
 import type { ControlPlane } from '../api/control-plane.js';

@@ -78,18 +78,30 @@ export function parseManifests(text: unknown): Manifest[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   const out: Manifest[] = [];
-  value.forEach((item, i) => {
-    if (!isObject(item)) return problems.push(`Manifests[${i}]: must be an object`);
+  for (const [i, item] of value.entries()) {
+    if (!isObject(item)) {
+      problems.push(`Manifests[${i}]: must be an object`);
+      continue;
+    }
     const def = typeof item['kind'] === 'string' ? kindByName(item['kind']) : undefined;
-    if (!def) return problems.push(`Manifests[${i}]: kind ${JSON.stringify(item['kind'])} is not a clusterless kind (${KINDS.map((k) => k.kind).join(', ')})`);
+    if (!def) {
+      problems.push(`Manifests[${i}]: kind ${JSON.stringify(item['kind'])} is not a clusterless kind (${KINDS.map((k) => k.kind).join(', ')})`);
+      continue;
+    }
     const meta = isObject(item['metadata']) ? item['metadata'] : {};
-    if (typeof meta['name'] !== 'string' || meta['name'] === '') return problems.push(`Manifests[${i}]: ${def.kind} has no metadata.name`);
+    if (typeof meta['name'] !== 'string' || meta['name'] === '') {
+      problems.push(`Manifests[${i}]: ${def.kind} has no metadata.name`);
+      continue;
+    }
     const namespace = typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? meta['namespace'] : 'default';
     const m: Manifest = { kind: def.kind as KindName, namespace, name: meta['name'], def, body: item };
-    if (seen.has(keyString(m))) return problems.push(`Manifests[${i}]: ${keyString(m)} is declared twice`);
+    if (seen.has(keyString(m))) {
+      problems.push(`Manifests[${i}]: ${keyString(m)} is declared twice`);
+      continue;
+    }
     seen.add(keyString(m));
     out.push(m);
-  });
+  }
   if (problems.length) throw new FleetInputError(`the fleet was refused, nothing was changed:\n- ${problems.join('\n- ')}`);
   return out.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind));
 }
@@ -184,7 +196,7 @@ export async function deleteOwned(store: Store, keys: FleetObjectKey[], owner: s
   const result: DeleteResult = { deleted: [], skipped: [] };
   const ordered = [...keys].sort((a, b) => kindOrder(b.kind) - kindOrder(a.kind));
   for (const key of ordered) {
-    let current;
+    let current: Awaited<ReturnType<typeof service.get>>;
     try {
       current = await service.get(key);
     } catch (err) {

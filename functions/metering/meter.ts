@@ -159,7 +159,10 @@ export class CostMeter {
 
   recordTransition(workflow: string, stateType: string, count = 1): void {
     let byType = this.transitions.get(workflow);
-    if (!byType) this.transitions.set(workflow, (byType = new Map()));
+    if (!byType) {
+      byType = new Map();
+      this.transitions.set(workflow, byType);
+    }
     bump(byType, stateType, count);
   }
 

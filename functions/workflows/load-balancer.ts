@@ -67,6 +67,9 @@ export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | un
   }
   if (!managed(cluster)) return undefined;
   let arn = lookedUp.get(cluster);
-  if (!arn) lookedUp.set(cluster, (arn = deps.managedLoadBalancers.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
+  if (!arn) {
+    arn = deps.managedLoadBalancers.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name);
+    lookedUp.set(cluster, arn);
+  }
   return arn;
 }

@@ -101,7 +101,9 @@ async function mapWithinBudget<T, R>(items: readonly T[], concurrency: number, b
     while (!expired && next < items.length) {
       const i = next++;
       const done = fn(items[i]!).then(
-        (r) => void (expired ? undefined : (results[i] = r)),
+        (r) => {
+          if (!expired) results[i] = r;
+        },
         () => undefined,
       );
       await Promise.race([done, deadline]);

@@ -57,7 +57,8 @@ export class HandlerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    const logGroup = (this.logGroup = props.logs.newLogGroup(this, 'Logs'));
+    const logGroup = props.logs.newLogGroup(this, 'Logs');
+    this.logGroup = logGroup;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: props.description.slice(0, 1000),

@@ -1,4 +1,4 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { type CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { NagMessageLevel, NagPack, NagRuleCompliance, rules, type NagPackProps, type NagRuleResult } from 'cdk-nag';

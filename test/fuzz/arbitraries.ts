@@ -133,7 +133,11 @@ export function validObjects(): { plural: string; object: Record<string, unknown
 
 /** Every path into a JSON value (objects and arrays), the root excluded. */
 function pathsOf(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push([...prefix, i]), pathsOf(v, [...prefix, i], out)));
+  if (Array.isArray(value))
+    for (const [i, v] of value.entries()) {
+      out.push([...prefix, i]);
+      pathsOf(v, [...prefix, i], out);
+    }
   else if (value && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) {
       out.push([...prefix, k]);

@@ -6,7 +6,7 @@ import { Labels } from '../../functions/api/common.js';
 import { validateCreate } from '../../functions/api/validate.js';
 import { ClusterFleet, InvalidFleetError } from '../../infra/constructs/cluster-fleet.js';
 import { fleetManifests, type FleetCluster } from '../../infra/constructs/fleet-template.js';
-import { PLACEHOLDER_AMI, PLACEHOLDER_SUBNETS } from '../../examples/fleet/fleet-stack.js';
+import { PLACEHOLDER_SUBNETS } from '../../examples/fleet/fleet-stack.js';
 import { newApp } from './support.js';
 
 const cluster: FleetCluster = {

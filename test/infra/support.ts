@@ -1,7 +1,7 @@
 /** Synthesizes the CDK app as `cdk synth` does (cdk.json's feature flags), without bundling unless asked. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp, type ClusterlessApp } from '../../infra/app.js';
 import { ControlPlaneStack, type ControlPlaneStackProps } from '../../infra/control-plane-stack.js';

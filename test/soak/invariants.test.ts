@@ -70,7 +70,9 @@ function newWatch(now = { t: T0 }, dead = new Set<string>()) {
   const violations: Violation[] = [];
   const watch = new FleetWatch((v) => violations.push(v), (m) => !dead.has(m.metadata.uid ?? '') && isReady(m), () => now.t);
   const task: WriteContext = { actor: 'task', task: 'reconcile', step: 'reconcile', startedAt: T0 + 500 };
-  const seed = (...objects: ApiObject[]) => objects.forEach((object) => watch.seen({ op: 'create', object, context: undefined }));
+  const seed = (...objects: ApiObject[]) => {
+    for (const object of objects) watch.seen({ op: 'create', object, context: undefined });
+  };
   return { watch, violations, task, seed, now };
 }
 

@@ -6,7 +6,7 @@
  * instance moto runs).
  */
 import { randomUUID } from 'node:crypto';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import { SimCloud, SimMachineProvider, SimManagedLoadBalancers, SimNodeReader, SimTargetGroupRegistrations, SimulatedNodes } from '../../functions/adapters/sim/index.js';
@@ -66,8 +66,6 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   const timeScale = options.timeScale ?? 40;
   const clock = scaledClock({ timeScale });
   const store = options.store ?? new MemoryStore({ clock });
-  let provider: MachineProvider;
-  let nodes: NodeReader;
   let cloud: SimCloud | undefined;
   let ec2: TestControlPlane['ec2'];
   const kind = options.provider ?? 'sim';
@@ -91,7 +89,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   }
   // One provider: that provider itself; both: each call goes to the provider of its cluster.
   const routed = providersByCluster(store, runtimes);
-  ({ machines: provider, nodes } = routed);
+  const { machines: provider, nodes } = routed;
   const deps = workflowDeps({
     store,
     provider,

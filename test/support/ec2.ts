@@ -8,7 +8,7 @@ import {
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
-  EC2Client,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { HttpResponse } from '@smithy/protocol-http';
 import { createEc2Client } from '../../functions/adapters/aws/clients.js';

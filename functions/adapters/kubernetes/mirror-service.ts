@@ -126,7 +126,7 @@ export class MirrorService {
       this.workers++;
       void this.work().finally(() => {
         this.workers--;
-        if (this.workers === 0 && this.pending.size === 0) this.idle.splice(0).forEach((r) => r());
+        if (this.workers === 0 && this.pending.size === 0) for (const r of this.idle.splice(0)) r();
         else this.pump();
       });
     }
@@ -240,7 +240,7 @@ export class MirrorService {
     if (this.timer) clearInterval(this.timer);
     this.stopped = true;
     await Promise.allSettled([...this.pushes, this.sweeping, this.switching]);
-    this.idle.splice(0).forEach((r) => r());
+    for (const r of this.idle.splice(0)) r();
   }
 }
 

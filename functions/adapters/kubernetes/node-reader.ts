@@ -40,7 +40,7 @@ export class KubernetesNodeReader implements NodeReader {
 
   async listNodes(namespace: string, clusterName: string): Promise<NodeFact[]> {
     const where = `the workload API of ${namespace}/${clusterName}`;
-    let core;
+    let core: Awaited<ReturnType<typeof this.clients.core>>;
     try {
       core = await this.clients.core(namespace, clusterName);
     } catch (err) {

@@ -48,7 +48,10 @@ export class WorkloadClients {
       return api;
     }
     let api = this.byConfig.get(source);
-    if (!api) this.byConfig.set(source, (api = source.makeApiClient(CoreV1Api)));
+    if (!api) {
+      api = source.makeApiClient(CoreV1Api);
+      this.byConfig.set(source, api);
+    }
     return api;
   }
 

@@ -44,20 +44,23 @@ export function parseLabelSelector(text: string): LabelSelector {
   const matchExpressions: Expression[] = [];
   if (text.trim() === '') return {};
   for (const req of requirements(text)) {
-    let m: RegExpExecArray | null;
-    if ((m = /^!\s*([^\s=!(),]+)$/.exec(req))) {
-      matchExpressions.push({ key: checkKey(m[1]!, text), operator: 'DoesNotExist' });
-    } else if ((m = /^([^\s=!(),]+)\s*(==|!=|=)\s*([^\s=!(),]*)$/.exec(req))) {
-      const key = checkKey(m[1]!, text);
-      const value = checkValue(m[3]!, text);
-      if (m[2] === '!=') matchExpressions.push({ key, operator: 'NotIn', values: [value] });
+    const doesNotExist = /^!\s*([^\s=!(),]+)$/.exec(req);
+    const equality = /^([^\s=!(),]+)\s*(==|!=|=)\s*([^\s=!(),]*)$/.exec(req);
+    const set = /^([^\s=!(),]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(req);
+    const exists = /^([^\s=!(),]+)$/.exec(req);
+    if (doesNotExist) {
+      matchExpressions.push({ key: checkKey(doesNotExist[1]!, text), operator: 'DoesNotExist' });
+    } else if (equality) {
+      const key = checkKey(equality[1]!, text);
+      const value = checkValue(equality[3]!, text);
+      if (equality[2] === '!=') matchExpressions.push({ key, operator: 'NotIn', values: [value] });
       else if (key in matchLabels && matchLabels[key] !== value) matchExpressions.push({ key, operator: 'In', values: [value] });
       else matchLabels[key] = value;
-    } else if ((m = /^([^\s=!(),]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(req))) {
-      const values = m[3]!.split(',').map((v) => checkValue(v.trim(), text));
-      matchExpressions.push({ key: checkKey(m[1]!, text), operator: m[2] === 'in' ? 'In' : 'NotIn', values });
-    } else if ((m = /^([^\s=!(),]+)$/.exec(req))) {
-      matchExpressions.push({ key: checkKey(m[1]!, text), operator: 'Exists' });
+    } else if (set) {
+      const values = set[3]!.split(',').map((v) => checkValue(v.trim(), text));
+      matchExpressions.push({ key: checkKey(set[1]!, text), operator: set[2] === 'in' ? 'In' : 'NotIn', values });
+    } else if (exists) {
+      matchExpressions.push({ key: checkKey(exists[1]!, text), operator: 'Exists' });
     } else {
       throw badRequest(`unable to parse label selector "${text}": unsupported requirement "${req}"`);
     }

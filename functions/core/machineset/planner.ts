@@ -135,7 +135,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       }
       const domains = spreadNewMachines(placement, perDomain, count);
       const names = newMachineNames(ms, now, count, index.names);
-      names.forEach((name, i) => plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i]) }));
+      for (const [i, name] of names.entries()) plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i]) });
       const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
       if (count > 0) plan.notes.push(`${who}: scaling up from ${owned.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
       if (count < missing) {

@@ -4,7 +4,7 @@
  * and the workload API (join tokens, uploaded certificates) on a real kube-apiserver. Every log line is kept,
  * so tests can scan them for secrets.
  */
-import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTargetGroupCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider, TagKeys } from '../../../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';

@@ -1,5 +1,5 @@
 /** ReconcileRequeues on EventBridge Scheduler (moto_server): one schedule per cluster, the earliest ask wins. */
-import { CreateScheduleGroupCommand, DeleteScheduleCommand, GetScheduleCommand, SchedulerClient, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
+import { CreateScheduleGroupCommand, DeleteScheduleCommand, GetScheduleCommand, type SchedulerClient, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { SchedulerRequeues, atExpression, createSchedulerClient, requeueScheduleName, SCHEDULE_NAME_MAX } from '../../../functions/adapters/scheduler/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';

@@ -56,7 +56,7 @@ function violations(schema: JsonSchema, value: unknown, doc: unknown, at = ''): 
   if (Array.isArray(value)) {
     if (typeof schema['minItems'] === 'number' && value.length < schema['minItems']) out.push(`${at} (minItems)`);
     if (typeof schema['maxItems'] === 'number' && value.length > schema['maxItems']) out.push(`${at} (maxItems)`);
-    if (schema['items']) value.forEach((v, i) => out.push(...violations(schema['items'] as JsonSchema, v, doc, `${at}/${i}`)));
+    if (schema['items']) for (const [i, v] of value.entries()) out.push(...violations(schema['items'] as JsonSchema, v, doc, `${at}/${i}`));
   }
   if (is['object']!(value)) {
     const obj = value as Record<string, unknown>;

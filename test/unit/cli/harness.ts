@@ -90,7 +90,7 @@ export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
         fetch: (async (input: string | URL | globalThis.Request, init?: RequestInit) => {
           const url = new URL(String(input));
           const headers: Record<string, string> = {};
-          new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
+          for (const [k, v] of new Headers(init?.headers)) headers[k] = v;
           const req: Request = {
             method: init?.method ?? 'GET',
             path: url.pathname,

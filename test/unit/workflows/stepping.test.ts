@@ -24,7 +24,6 @@ import {
   type ChildStart,
   type Logger,
   type StepResult,
-  type WorkflowDeps,
   workflowDeps,
 } from '../../../functions/workflows/index.js';
 import { API, clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
