@@ -59,7 +59,8 @@ export async function run(argv: string[] = []): Promise<void> {
   const minutes = Number(flag(argv, 'minutes') ?? 1440);
   const healthChecks = argv.includes('--health-checks');
   const probe = healthChecks && !argv.includes('--no-probe');
-  const scenario = flag(argv, 'scenario') ?? `idle${clusters === 100 ? '' : `-${clusters}`}${healthChecks ? '-mhc' : ''}${healthChecks && !probe ? '-noprobe' : ''}`;
+  const scenario =
+    flag(argv, 'scenario') ?? `idle${clusters === 100 ? '' : `-${clusters}`}${healthChecks ? '-mhc' : ''}${healthChecks && !probe ? '-noprobe' : ''}`;
   const perCluster = CONTROL_PLANE + WORKERS;
   const clock = new BenchClock(TIME_SCALE);
   const fleet = await startBenchFleet({ clock, timeScale: TIME_SCALE });
@@ -87,7 +88,10 @@ export async function run(argv: string[] = []): Promise<void> {
   // On AWS kubeconfigFor reads the Cluster (its spec names the endpoint) before the list, and the sweep keeps
   // what it answers for KUBECONFIG_KEEP_SECONDS: the same keeping here, over a metered read of the Cluster.
   const simNodes = fleet.runtime.deps.nodes;
-  const kubeconfigFor = keptKubeconfigs(async (namespace, clusterName) => ((await fleet.runtime.store.get('Cluster', namespace, clusterName)) ? 'sim' : undefined), clock);
+  const kubeconfigFor = keptKubeconfigs(
+    async (namespace, clusterName) => ((await fleet.runtime.store.get('Cluster', namespace, clusterName)) ? 'sim' : undefined),
+    clock,
+  );
   const nodes: NodeReader = {
     listNodes: async (namespace, clusterName) => {
       if (!(await kubeconfigFor(namespace, clusterName))) throw new NodeReaderUnavailableError(`no kubeconfig for ${namespace}/${clusterName}`);
@@ -167,7 +171,11 @@ export async function run(argv: string[] = []): Promise<void> {
       (m) => m.spec.clusterName === victimCluster && m.metadata.labels?.['clusterless.dev/deployment-name'] === `${victimCluster}-md`,
     );
     if (!victim) throw new Error(`no worker machine of ${victimCluster}`);
-    fleet.cloud.setNodeCondition(victim.metadata.name, { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'set by the idle bench' }, 'default');
+    fleet.cloud.setNodeCondition(
+      victim.metadata.name,
+      { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'set by the idle bench' },
+      'default',
+    );
     clock.advance(60);
     started = [];
     await sweep(deps);
@@ -175,7 +183,8 @@ export async function run(argv: string[] = []): Promise<void> {
     const pickedUp = started.includes(`default/${victimCluster}`) && (!probe || started.length === 1);
     emit(scenario, 'notReadyTrial.pickedUp', pickedUp ? 1 : 0, 'bool');
     emit(scenario, 'notReadyTrial.reconcilesStarted', started.length, 'reconciles');
-    if (!pickedUp) trialFailure = `a NotReady node of ${victimCluster} was not picked up by the next sweep alone: it started ${started.length} reconcile(s) ${JSON.stringify(started.slice(0, 5))}`;
+    if (!pickedUp)
+      trialFailure = `a NotReady node of ${victimCluster} was not picked up by the next sweep alone: it started ${started.length} reconcile(s) ${JSON.stringify(started.slice(0, 5))}`;
   }
   console.log(
     `${scenario}: ${clusters} clusters x ${perCluster} nodes idle for ${minutes} simulated min (${wall.toFixed(0)} s wall): per cluster-day ${perDay(apiCalls).toFixed(1)} AWS API calls, ` +

@@ -54,7 +54,14 @@ function storedSet(md: MachineDeployment, replicas: number, revision: number, cr
   const ms = planMachineDeployment({ ...baseInput(md, [], []) }).machineSets[0]!;
   return {
     ...ms,
-    metadata: { ...ms.metadata, uid: `ms-${revision}`, resourceVersion: '5', generation: 1, creationTimestamp: created, annotations: { ...ms.metadata.annotations, [`clusterless.dev/revision`]: String(revision) } },
+    metadata: {
+      ...ms.metadata,
+      uid: `ms-${revision}`,
+      resourceVersion: '5',
+      generation: 1,
+      creationTimestamp: created,
+      annotations: { ...ms.metadata.annotations, [`clusterless.dev/revision`]: String(revision) },
+    },
     spec: { ...ms.spec, replicas },
   };
 }
@@ -73,10 +80,18 @@ function machines(ms: MachineSet, n: number, nodes: NodeFact[]): Machine[] {
         uid: `${name}-uid`,
         creationTimestamp: new Date(Date.parse('2026-02-01T00:00:00Z') + i * 1000).toISOString(),
         labels: { ...ms.spec.template.metadata.labels, [Labels.setName]: ms.metadata.name },
-        ownerReferences: [{ apiVersion: API_VERSION, kind: 'MachineSet', name: ms.metadata.name, uid: ms.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          { apiVersion: API_VERSION, kind: 'MachineSet', name: ms.metadata.name, uid: ms.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        ],
         finalizers: ['clusterless.dev/machine'],
       },
-      spec: { clusterName: 'bench', version: ms.spec.template.spec.version, machineClassRef: { name: 'small' }, failureDomain: DOMAINS[i % DOMAINS.length]!, nodeDrainTimeoutSeconds: 300 },
+      spec: {
+        clusterName: 'bench',
+        version: ms.spec.template.spec.version,
+        machineClassRef: { name: 'small' },
+        failureDomain: DOMAINS[i % DOMAINS.length]!,
+        nodeDrainTimeoutSeconds: 300,
+      },
       status: { phase: 'Running', nodeRef: { name: `${name}-node` } },
     });
   }
@@ -110,8 +125,19 @@ function settled(input: MachineDeploymentPlanInput): MachineDeploymentPlanInput 
   let sets = [...input.machineSets];
   for (const w of first.writes) {
     if (w.type !== 'Update' && w.type !== 'UpdateStatus') continue;
-    if (w.object.kind === 'MachineDeployment') md = w.type === 'Update' ? { ...md, metadata: (w.object as MachineDeployment).metadata } : { ...md, status: (w.object as MachineDeployment).status };
-    else sets = sets.map((ms) => (ms.metadata.name === w.object.metadata.name ? { ...ms, ...(w.type === 'Update' ? { metadata: (w.object as MachineSet).metadata, spec: (w.object as MachineSet).spec } : { status: (w.object as MachineSet).status }) } : ms));
+    if (w.object.kind === 'MachineDeployment')
+      md = w.type === 'Update' ? { ...md, metadata: (w.object as MachineDeployment).metadata } : { ...md, status: (w.object as MachineDeployment).status };
+    else
+      sets = sets.map((ms) =>
+        ms.metadata.name === w.object.metadata.name
+          ? {
+              ...ms,
+              ...(w.type === 'Update'
+                ? { metadata: (w.object as MachineSet).metadata, spec: (w.object as MachineSet).spec }
+                : { status: (w.object as MachineSet).status }),
+            }
+          : ms,
+      );
   }
   return { ...input, machineDeployment: md, machineSets: sets };
 }
@@ -151,7 +177,9 @@ export async function run(_argv: string[] = []): Promise<void> {
       await new Promise((r) => setImmediate(r));
     }
   }
-  console.log(`plan: one MachineDeployment reconcile at ${SIZES[SIZES.length - 1]} machines: ${summary.join('; ')}; target < ${TARGET_MS} ms: ${worst < TARGET_MS ? 'met' : 'MISSED'}`);
+  console.log(
+    `plan: one MachineDeployment reconcile at ${SIZES[SIZES.length - 1]} machines: ${summary.join('; ')}; target < ${TARGET_MS} ms: ${worst < TARGET_MS ? 'met' : 'MISSED'}`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run(process.argv.slice(2));

@@ -42,12 +42,16 @@ async function trials(o: { timeScale: number; instanceEvents: boolean; sweepSeco
     ...(o.sweepSeconds !== undefined ? { sweepSeconds: o.sweepSeconds } : {}),
     onLaunch: (spec) => {
       // The first launch request of a machine other than the victim: the replacement's.
-      if (waiting && spec.machineName !== waiting.victim && !launched.has(spec.machineUid)) waiting.resolve({ sim: clock.now().getTime(), wall: performance.now() });
+      if (waiting && spec.machineName !== waiting.victim && !launched.has(spec.machineUid))
+        waiting.resolve({ sim: clock.now().getTime(), wall: performance.now() });
       launched.add(spec.machineUid);
     },
   });
   fleet.tracker.expectMachines(1 + WORKERS);
-  await fleet.apply([machineClass({ bootSeconds: 0, nodeReadySeconds: 0 }), ...clusterManifests('heal', { controlPlane: 1, workers: WORKERS, healthCheck: true })]);
+  await fleet.apply([
+    machineClass({ bootSeconds: 0, nodeReadySeconds: 0 }),
+    ...clusterManifests('heal', { controlPlane: 1, workers: WORKERS, healthCheck: true }),
+  ]);
   const out: Trial[] = [];
   for (let i = 0; i < o.count; i++) {
     await fleet.tracker.until(() => fleet.tracker.convergedClusters() === 1);

@@ -64,10 +64,16 @@ export async function run(argv: string[] = []): Promise<void> {
         fewestAvailable = Math.min(fewestAvailable, [...workers.values()].filter(isReady).length);
       }
     }
-    if (patched && obj.kind === 'MachineDeployment' && machineDeploymentRolloutComplete(obj as MachineDeployment) && (obj as MachineDeployment).spec.template.spec.version === 'v1.32.0')
+    if (
+      patched &&
+      obj.kind === 'MachineDeployment' &&
+      machineDeploymentRolloutComplete(obj as MachineDeployment) &&
+      (obj as MachineDeployment).spec.template.spec.version === 'v1.32.0'
+    )
       done?.({ sim: clock.now().getTime(), wall: performance.now() });
   });
-  for (const m of await fleet.store.list<Machine>('Machine', 'default')) if (m.metadata.labels?.['clusterless.dev/deployment-name'] === 'roll-md') workers.set(m.metadata.name, m);
+  for (const m of await fleet.store.list<Machine>('Machine', 'default'))
+    if (m.metadata.labels?.['clusterless.dev/deployment-name'] === 'roll-md') workers.set(m.metadata.name, m);
   fleet.meter.reset();
 
   const sim0 = clock.now().getTime();

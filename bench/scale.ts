@@ -38,7 +38,9 @@ export async function run(argv: string[] = []): Promise<void> {
   fleet.meter.reset();
 
   const progress = setInterval(() => {
-    process.stderr.write(`scale: ${fleet.tracker.convergedClusters()}/${clusters} clusters, ${fleet.tracker.readyMachines()}/${machines} machines Ready, ${fleet.runtime.workflows.runningCount} executions running\n`);
+    process.stderr.write(
+      `scale: ${fleet.tracker.convergedClusters()}/${clusters} clusters, ${fleet.tracker.readyMachines()}/${machines} machines Ready, ${fleet.runtime.workflows.runningCount} executions running\n`,
+    );
   }, 15_000);
   progress.unref();
 
@@ -57,7 +59,9 @@ export async function run(argv: string[] = []): Promise<void> {
   if (!metered) {
     emit(scenario, 'unmetered.wall.ready', wall, 's');
     emit(scenario, 'unmetered.cpu', use.cpuSeconds, 's');
-    console.log(`${scenario} (no meter): ${clusters} clusters x ${perCluster} machines Ready in ${wall.toFixed(1)} s, CPU ${use.cpuSeconds.toFixed(0)} s [${machineFacts()}]`);
+    console.log(
+      `${scenario} (no meter): ${clusters} clusters x ${perCluster} machines Ready in ${wall.toFixed(1)} s, CPU ${use.cpuSeconds.toFixed(0)} s [${machineFacts()}]`,
+    );
     return fleet.stop();
   }
   const m = fleet.meter;

@@ -129,10 +129,7 @@ export class ApiClient {
 
   private unreachable(err: unknown): UnreachableError {
     const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    const why =
-      e.name === 'TimeoutError' || e.name === 'AbortError'
-        ? 'no answer in time'
-        : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+    const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'no answer in time' : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
     const hint = this.server === DEFAULT_SERVER ? ' (is it running? start one with `clusterless up`)' : '';
     return new UnreachableError(`cannot reach the clusterless API at ${this.server}: ${why}${hint}`, { cause: err });
   }
@@ -141,7 +138,8 @@ export class ApiClient {
     const status = isStatus(json) ? json : undefined;
     if (status) return new ApiRequestError(statusMessage(status, `${res.status} ${res.statusText}`), res.status, status);
     // Not a Status: API Gateway's own refusals ({"message": ...}) or a proxy's page.
-    const message = json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string' ? (json as { message: string }).message : undefined;
+    const message =
+      json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string' ? (json as { message: string }).message : undefined;
     let line = message
       ? `${message} (HTTP ${res.status} from ${method} ${url.pathname})`
       : `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${method} ${url.pathname}${text.trim() ? `: ${text.trim().slice(0, 200)}` : ''}`;

@@ -42,11 +42,9 @@ function collect(value: unknown, where: string, out: Manifest[]): void {
   const apiVersion = value['apiVersion'];
   if (typeof kind !== 'string' || typeof apiVersion !== 'string') throw new UsageError(`${where}: an object needs apiVersion and kind`);
   const def = kindByName(kind);
-  if (apiVersion !== API_VERSION || !def)
-    throw new UsageError(`${where}: no kind "${kind}" in version "${apiVersion}" (clusterless serves ${API_VERSION})`);
+  if (apiVersion !== API_VERSION || !def) throw new UsageError(`${where}: no kind "${kind}" in version "${apiVersion}" (clusterless serves ${API_VERSION})`);
   const meta = value['metadata'];
-  if (!isObject(meta) || typeof meta['name'] !== 'string' || meta['name'] === '')
-    throw new UsageError(`${where}: the ${kind} has no metadata.name`);
+  if (!isObject(meta) || typeof meta['name'] !== 'string' || meta['name'] === '') throw new UsageError(`${where}: the ${kind} has no metadata.name`);
   out.push({ def, object: value as unknown as ApiObject, source: where });
 }
 
@@ -61,7 +59,12 @@ export async function readManifests(paths: readonly string[], io: Io): Promise<M
     const entries = await io.listDir(path).catch((err: unknown) => {
       throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     });
-    const files = entries ? entries.filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(path, f)) : [path];
+    const files = entries
+      ? entries
+          .filter((f) => /\.(ya?ml|json)$/.test(f))
+          .sort()
+          .map((f) => join(path, f))
+      : [path];
     for (const file of files) {
       let text: string;
       try {

@@ -101,7 +101,12 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   const program = new Command('clusterless')
     .description('A serverless Cluster API: declare Kubernetes clusters, clusterless makes the world match.')
     .addOption(new Option('--server <url>', `the clusterless API (env CLUSTERLESS_SERVER, default ${DEFAULT_SERVER})`))
-    .addOption(new Option('--token <token>', 'bearer token sent with every request; for `up`, the token clients must send (env CLUSTERLESS_TOKEN; `up --provider aws` without one makes one into <data-dir>/client-token)'))
+    .addOption(
+      new Option(
+        '--token <token>',
+        'bearer token sent with every request; for `up`, the token clients must send (env CLUSTERLESS_TOKEN; `up --provider aws` without one makes one into <data-dir>/client-token)',
+      ),
+    )
     .addHelpText('after', EPILOGUE)
     .exitOverride()
     .configureOutput({
@@ -119,12 +124,15 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--port <port>', 'port on 127.0.0.1; 0 picks a free one', '8080')
     .option('--data-dir <dir>', 'where the state is kept', '.clusterless')
     .addOption(new Option('--provider <provider>', 'where machines run').choices(['sim', 'aws']).default('sim'))
-    .addOption(new Option('--nodes <nodes>', 'where node readiness comes from (default: the provider\'s own)').choices(['sim', 'kubernetes']))
+    .addOption(new Option('--nodes <nodes>', "where node readiness comes from (default: the provider's own)").choices(['sim', 'kubernetes']))
     .option('--kms-key-id <arn>', 'aws: bootstrap machines with kubeadm, their secrets encrypted with this KMS key')
     .option('--time-scale <n>', 'divide every wait and retry interval by N (demos, tests)', '1')
     .option('--kubeconfig <file>', 'mirror the objects into this Kubernetes cluster')
     .option('--demo', 'apply the demo fleet (examples/) and show its progress')
-    .option('--max-replicas <n>', `the most replicas a MachineDeployment, MachineSet or ControlPlane may ask for through the API (default: ${DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS})`)
+    .option(
+      '--max-replicas <n>',
+      `the most replicas a MachineDeployment, MachineSet or ControlPlane may ask for through the API (default: ${DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS})`,
+    )
     .action(async (options: Parameters<typeof up>[1], cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       await up(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), options, g.token ?? io.env['CLUSTERLESS_TOKEN']);
@@ -140,7 +148,10 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   program
     .command('get')
     .description('list objects of a kind, or show one')
-    .argument('<kind>', 'clusters, controlplanes, machineclasses, machinedeployments, machinesets, machines, machinehealthchecks (or a singular or short name); or kubeconfig CLUSTER for its admin kubeconfig')
+    .argument(
+      '<kind>',
+      'clusters, controlplanes, machineclasses, machinedeployments, machinesets, machines, machinehealthchecks (or a singular or short name); or kubeconfig CLUSTER for its admin kubeconfig',
+    )
     .argument('[name]', 'one object')
     .addOption(namespaceOption())
     .option('-A, --all-namespaces', 'list across every namespace')
@@ -191,7 +202,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<name>')
     .addOption(namespaceOption())
     .option('--revision <n>', 'show the machine template of one revision')
-    .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; revision?: string }) => rolloutHistory(ctx, kind, name, options)));
+    .action(
+      action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; revision?: string }) => rolloutHistory(ctx, kind, name, options)),
+    );
   rollout
     .command('undo')
     .description('roll back to the previous revision, or to --to-revision')
@@ -200,7 +213,10 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .addOption(namespaceOption())
     .option('--to-revision <n>', 'the revision to go back to (0: the previous one)')
     .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; toRevision?: string }) => rolloutUndo(ctx, kind, name, options)));
-  for (const [verb, paused] of [['pause', true], ['resume', false]] as const)
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const)
     rollout
       .command(verb)
       .description(paused ? 'stop the rollout where it is (spec.paused)' : 'let a paused rollout continue')
@@ -219,7 +235,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--timeout <duration>', 'with --wait, give up after this long (0: wait forever)', '0')
     .option('--ignore-not-found', 'succeed when the object does not exist')
     .addOption(intervalOption())
-    .action(action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof deleteObject>[3]) => deleteObject(ctx, kind, name, options)));
+    .action(
+      action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof deleteObject>[3]) => deleteObject(ctx, kind, name, options)),
+    );
 
   program
     .command('generate')
@@ -238,8 +256,14 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--aws-ami <id>', 'aws: the AMI (default: Ubuntu 24.04 through its SSM parameter)')
     .option('--aws-image-ssm-parameter <name>', 'aws: an SSM parameter holding the AMI id')
     .option('--aws-iam-instance-profile <name>', 'aws: the instance profile of the machines')
-    .option('--aws-control-plane-endpoint <host[:port]>', 'aws: the DNS name of your load balancer in front of the control plane (default: clusterless makes one)')
-    .option('--aws-target-group-arn <arn>', 'aws: the target group of your load balancer, tagged clusterless.dev/installation=<id> and clusterless.dev/cluster=<namespace>/<name>; control-plane machines are registered in it')
+    .option(
+      '--aws-control-plane-endpoint <host[:port]>',
+      'aws: the DNS name of your load balancer in front of the control plane (default: clusterless makes one)',
+    )
+    .option(
+      '--aws-target-group-arn <arn>',
+      'aws: the target group of your load balancer, tagged clusterless.dev/installation=<id> and clusterless.dev/cluster=<namespace>/<name>; control-plane machines are registered in it',
+    )
     .action(action(io, deps, (ctx, what: string, name: string, options: Parameters<typeof generate>[3]) => generate(ctx, what, name, options)));
 
   const mirror = program.command('mirror').description('mirror the objects into a Kubernetes cluster, as CRDs');

@@ -30,7 +30,10 @@ export class StoreError extends Error {
 /** The object does not exist (or no longer exists). */
 export class NotFoundError extends StoreError {
   override name = 'NotFoundError';
-  constructor(readonly key: ObjectKey, options?: ErrorOptions) {
+  constructor(
+    readonly key: ObjectKey,
+    options?: ErrorOptions,
+  ) {
     super(`${key.kind} ${key.namespace}/${key.name} not found`, options);
   }
 }
@@ -38,7 +41,10 @@ export class NotFoundError extends StoreError {
 /** An object of that kind, namespace and name exists already. */
 export class AlreadyExistsError extends StoreError {
   override name = 'AlreadyExistsError';
-  constructor(readonly key: ObjectKey, options?: ErrorOptions) {
+  constructor(
+    readonly key: ObjectKey,
+    options?: ErrorOptions,
+  ) {
     super(`${key.kind} ${key.namespace}/${key.name} already exists`, options);
   }
 }
@@ -391,7 +397,12 @@ export interface MachineBootstrapper {
    * Renews the join tokens (and uploaded control-plane certificates) of the machines still joining. Returns when
    * to look again while some still join. Never throws for an unreachable workload API (it is retried then).
    */
-  renew(namespace: string, clusterName: string, clusterSpec: ClusterSpec, joining: readonly { machineUid: string; role: MachineRole }[]): Promise<{ requeueAfterSeconds?: number }>;
+  renew(
+    namespace: string,
+    clusterName: string,
+    clusterSpec: ClusterSpec,
+    joining: readonly { machineUid: string; role: MachineRole }[],
+  ): Promise<{ requeueAfterSeconds?: number }>;
   /** Deletes the cluster's own secrets (its certificates), the last step of its teardown. */
   releaseCluster(namespace: string, clusterName: string): Promise<void>;
   /**

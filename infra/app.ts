@@ -33,7 +33,10 @@ export function createApp(props: AppProps = {}): ClusterlessApp {
   };
   const workloadNetwork = json<WorkloadNetworkProps>('workloadNetwork');
   const machineNetwork = json<MachineNetworkProps>('machineNetwork');
-  const controlPlane = new ControlPlaneStack(app, stackName, { ...(workloadNetwork ? { workloadNetwork } : {}), ...(machineNetwork ? { machineNetwork } : {}) });
+  const controlPlane = new ControlPlaneStack(app, stackName, {
+    ...(workloadNetwork ? { workloadNetwork } : {}),
+    ...(machineNetwork ? { machineNetwork } : {}),
+  });
   const fleetContext = app.node.tryGetContext('fleet') as string | undefined;
   let fleet: ExampleFleetStack | undefined;
   if (fleetContext === 'example') fleet = new ExampleFleetStack(app, `${stackName}ExampleFleet`, { controlPlane });

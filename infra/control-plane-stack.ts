@@ -52,7 +52,13 @@ const task = (name: TaskFunctionName, what: string, timeout = Duration.seconds(6
 
 /** Timeouts follow the states' TimeoutSeconds in statemachines/ (reconcile 240 s, the steps 60 s). */
 export const HANDLERS: Record<HandlerName, HandlerSpec> = {
-  http: { entry: 'functions/handlers/http.ts', serviceName: 'clusterless-api', description: 'clusterless: the resource API', timeout: Duration.seconds(29), memorySize: 512 },
+  http: {
+    entry: 'functions/handlers/http.ts',
+    serviceName: 'clusterless-api',
+    description: 'clusterless: the resource API',
+    timeout: Duration.seconds(29),
+    memorySize: 512,
+  },
   kubeconfig: {
     entry: 'functions/handlers/kubeconfig.ts',
     serviceName: 'clusterless-kubeconfig',
@@ -65,8 +71,20 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
   rollout: task('rollout', 'the steps of rolling-upgrade'),
   remediate: task('remediate', 'the steps of remediate'),
   teardown: task('teardown', 'the steps of delete-cluster'),
-  stream: { entry: 'functions/handlers/stream.ts', serviceName: 'clusterless-stream', description: 'clusterless: table changes start reconciles', timeout: Duration.seconds(60), memorySize: 256 },
-  sweep: { entry: 'functions/handlers/sweep.ts', serviceName: 'clusterless-sweep', description: 'clusterless: reconciles the clusters that drift', timeout: Duration.seconds(60), memorySize: 512 },
+  stream: {
+    entry: 'functions/handlers/stream.ts',
+    serviceName: 'clusterless-stream',
+    description: 'clusterless: table changes start reconciles',
+    timeout: Duration.seconds(60),
+    memorySize: 256,
+  },
+  sweep: {
+    entry: 'functions/handlers/sweep.ts',
+    serviceName: 'clusterless-sweep',
+    description: 'clusterless: reconciles the clusters that drift',
+    timeout: Duration.seconds(60),
+    memorySize: 512,
+  },
   'instance-events': {
     entry: 'functions/handlers/instance-events.ts',
     serviceName: 'clusterless-instance-events',
@@ -193,7 +211,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const installation = { [INSTALLATION_ENV.id]: this.installationId };
     // The functions refuse to start with a value parseReplicaLimit refuses: refuse it here, before a deploy.
     const maxReplicas =
-      props.maxMachineDeploymentReplicas === undefined ? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS : parseReplicaLimit(String(props.maxMachineDeploymentReplicas), 'maxMachineDeploymentReplicas');
+      props.maxMachineDeploymentReplicas === undefined
+        ? DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS
+        : parseReplicaLimit(String(props.maxMachineDeploymentReplicas), 'maxMachineDeploymentReplicas');
     const replicasLimit = { [MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV]: String(maxReplicas) };
     const make = (name: HandlerName, environment: Record<string, string>) => {
       const spec = HANDLERS[name];
@@ -273,7 +293,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       ...(props.sweepInterval ? { sweepInterval: props.sweepInterval } : {}),
     });
     this.requeueSchedules.grantRequeue(tasks.reconcile.role);
-    const requeueEnvironment = { ...this.requeueSchedules.environment, RECONCILE_CLUSTER_STATE_MACHINE_ARN: this.workflows.stateMachineArn('reconcile-cluster') };
+    const requeueEnvironment = {
+      ...this.requeueSchedules.environment,
+      RECONCILE_CLUSTER_STATE_MACHINE_ARN: this.workflows.stateMachineArn('reconcile-cluster'),
+    };
     for (const [key, value] of Object.entries(requeueEnvironment)) tasks.reconcile.function.addEnvironment(key, value);
 
     // The resource API: the table, and nothing of the secrets (no secret, no use of their key).
@@ -327,7 +350,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     );
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
-    new CfnOutput(this, 'InstallationId', { value: this.installationId, description: 'the value of the clusterless.dev/installation tag on what this control plane makes' });
+    new CfnOutput(this, 'InstallationId', {
+      value: this.installationId,
+      description: 'the value of the clusterless.dev/installation tag on what this control plane makes',
+    });
     new CfnOutput(this, 'TableName', { value: this.objectTable.table.tableName });
     new CfnOutput(this, 'ReconcileClusterStateMachineArn', { value: this.workflows.stateMachines['reconcile-cluster'].stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'every alarm of the control plane: subscribe your paging to it' });

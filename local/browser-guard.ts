@@ -14,8 +14,7 @@ const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 /** The origins of pages the server itself could have served; it serves none today, but they are its own. */
 const OWN_ORIGIN_HOSTS = ['127.0.0.1', 'localhost'];
 
-const refuse = (field: string, message: string) =>
-  new ApiError('Forbidden', message, { causes: [{ reason: 'FieldValueForbidden', message, field }] });
+const refuse = (field: string, message: string) => new ApiError('Forbidden', message, { causes: [{ reason: 'FieldValueForbidden', message, field }] });
 
 /** `host` or `host:port` with one of the loopback names and, if any, the server's own port. */
 function isLoopbackHost(value: string, port: number): boolean {
@@ -41,8 +40,7 @@ export function browserRefusal(headers: Record<string, string | string[] | undef
   if (host === undefined || !isLoopbackHost(host, port))
     return refuse('Host', `the Host header must name this machine's loopback (127.0.0.1, localhost or [::1], port ${port}), not "${host ?? ''}"`);
   const origin = one('origin');
-  if (origin !== undefined && !isOwnOrigin(origin, port))
-    return refuse('Origin', `requests from web pages of other origins are refused (Origin "${origin}")`);
+  if (origin !== undefined && !isOwnOrigin(origin, port)) return refuse('Origin', `requests from web pages of other origins are refused (Origin "${origin}")`);
   if (one('sec-fetch-site')?.trim().toLowerCase() === 'cross-site') return refuse('Sec-Fetch-Site', 'cross-site requests from web pages are refused');
   return undefined;
 }

@@ -86,7 +86,8 @@ export async function preparePrivateDataDir(dir: string, log: (line: string) => 
   const st = await stat(dir);
   if (!st.isDirectory()) throw new Error(`the data folder ${dir} is not a folder`);
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) throw new Error(`the data folder ${dir} belongs to another user (uid ${st.uid}); give a folder of your own with --data-dir`);
+  if (uid !== undefined && st.uid !== uid)
+    throw new Error(`the data folder ${dir} belongs to another user (uid ${st.uid}); give a folder of your own with --data-dir`);
   if (st.mode & STICKY_BIT) throw new Error(`the data folder ${dir} is a shared folder (sticky bit, as /tmp); give a folder of your own with --data-dir`);
   const changed: string[] = [];
   const note = (c: string | undefined) => c && changed.push(c);
@@ -96,7 +97,8 @@ export async function preparePrivateDataDir(dir: string, log: (line: string) => 
   for (const name of [...DATA_FILES, ...leftovers]) files.push([join(dir, name), await ownEntry(join(dir, name), uid)]);
   const db = join(dir, DYNAMODB_DIR);
   const dbStat = await ownEntry(db, uid);
-  if (dbStat && !dbStat.isDirectory()) throw new Error(`the data folder holds ${db}, which is not a folder (remove it, or give another folder with --data-dir)`);
+  if (dbStat && !dbStat.isDirectory())
+    throw new Error(`the data folder holds ${db}, which is not a folder (remove it, or give another folder with --data-dir)`);
   if (dbStat) for (const name of await readdir(db)) files.push([join(db, name), await ownEntry(join(db, name), uid)]);
   // The folder is closed to others already; its entries are changed only once every one has passed.
   note(await tighten(db, dbStat, PRIVATE_DIR_MODE));

@@ -23,7 +23,13 @@ export async function applyDemo(handle: (req: HttpRequest) => Promise<HttpRespon
     const ns = doc.metadata.namespace ?? 'default';
     const exists = await handle({ method: 'GET', path: `${BASE}/${ns}/${plural}/${doc.metadata.name}`, query: {}, headers: {} });
     if (exists.status === 200) continue;
-    const r = await handle({ method: 'POST', path: `${BASE}/${ns}/${plural}`, query: {}, headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+    const r = await handle({
+      method: 'POST',
+      path: `${BASE}/${ns}/${plural}`,
+      query: {},
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(doc),
+    });
     if (r.status >= 300) throw new Error(`demo: could not create ${doc.kind} ${doc.metadata.name}: ${r.body}`);
     log(`demo: ${doc.kind.toLowerCase()}.clusterless.dev/${doc.metadata.name} created`);
   }
@@ -41,6 +47,10 @@ export async function demoProgress(store: Store, clusterName: string, namespace 
   const clusterReady = isTrue(cluster?.status?.conditions, 'Ready');
   // The demo is done when the cluster is Ready and every machine it declares runs.
   const ready = clusterReady && machines.length > 0 && running === machines.length;
-  const summary = [...phases].sort(([a], [b]) => a.localeCompare(b)).map(([p, n]) => `${n} ${p}`).join(', ') || 'no machines yet';
+  const summary =
+    [...phases]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([p, n]) => `${n} ${p}`)
+      .join(', ') || 'no machines yet';
   return { line: `demo: cluster ${clusterName} ${cluster?.status?.phase ?? 'Pending'}${clusterReady ? ' and Ready' : ''}: machines ${summary}`, ready };
 }

@@ -144,7 +144,10 @@ function requireSignature(server: Server, expected: { credentials: SigV4Credenti
 export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
   await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
   await checkNotInUse(path);
-  const credentials: SigV4Credentials = { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(32).toString('base64url') };
+  const credentials: SigV4Credentials = {
+    accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(32).toString('base64url'),
+  };
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   requireSignature(server, { credentials, region: EMBEDDED_REGION });
   await new Promise<void>((resolve, reject) => {
@@ -191,5 +194,10 @@ export async function startEmbeddedStore(path: string, options: { tableName: str
     await close();
     throw err;
   }
-  return { store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }), client, endpoint: db.endpoint, close };
+  return {
+    store: new DynamoDbStore({ client, tableName: options.tableName, ...(options.clock ? { clock: options.clock } : {}) }),
+    client,
+    endpoint: db.endpoint,
+    close,
+  };
 }

@@ -180,7 +180,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     if (clientToken === undefined && cloudKind === 'aws') {
       clientToken = newBearerToken();
       await writePrivateFile(clientTokenFile, `${clientToken}\n`);
-      log(`client token in ${clientTokenFile}: every request must carry it; e.g. CLUSTERLESS_TOKEN=$(cat ${clientTokenFile}) npx clusterless get clusters, or --token`);
+      log(
+        `client token in ${clientTokenFile}: every request must carry it; e.g. CLUSTERLESS_TOKEN=$(cat ${clientTokenFile}) npx clusterless get clusters, or --token`,
+      );
     } else await removeFile(clientTokenFile);
     const { store } = embedded;
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
@@ -211,7 +213,11 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       const ec2 = createEc2Client();
       const elbv2 = createElbv2Client();
       const ssm = createSsmClient();
-      cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
+      cleanups.unshift(
+        () => ec2.destroy(),
+        () => elbv2.destroy(),
+        () => ssm.destroy(),
+      );
       const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
       log(`installation ${installationId} (tagged on what this host makes in AWS)`);
       providers['aws'] = {
@@ -293,7 +299,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         const machine = await runtime.store.get<Machine>('Machine', namespace, name);
         if (!machine) return statusResponse(new ApiError('NotFound', `machines.clusterless.dev "${name}" not found`, { kind: 'machines', name }).status);
         const killed = cloud.kill(name, namespace);
-        if (killed.length === 0) return statusResponse(new ApiError('NotFound', `machine ${name} has no running instance to kill`, { kind: 'machines', name }).status);
+        if (killed.length === 0)
+          return statusResponse(new ApiError('NotFound', `machine ${name} has no running instance to kill`, { kind: 'machines', name }).status);
         log(`sim: killed ${killed.map((i) => i.instanceId).join(', ')} of machine ${namespace}/${name}`);
         return json(200, { kind: 'Machine', name, namespace, killed: killed.map((i) => ({ instanceId: i.instanceId, providerID: i.providerID })) });
       }
@@ -326,14 +333,17 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       const name = await applyDemo(handle, log);
       let last = '';
       const timer = setInterval(() => {
-        void demoProgress(store, name).then(({ line, ready }) => {
-          if (line !== last) log(line);
-          last = line;
-          if (ready) {
-            clearInterval(timer);
-            log(`demo: cluster ${name} is Ready. Try: npx clusterless get machines; npx clusterless describe cluster ${name}`);
-          }
-        }, () => {});
+        void demoProgress(store, name).then(
+          ({ line, ready }) => {
+            if (line !== last) log(line);
+            last = line;
+            if (ready) {
+              clearInterval(timer);
+              log(`demo: cluster ${name} is Ready. Try: npx clusterless get machines; npx clusterless describe cluster ${name}`);
+            }
+          },
+          () => {},
+        );
       }, 500);
       timer.unref();
       cleanups.unshift(() => clearInterval(timer));

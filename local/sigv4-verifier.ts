@@ -23,7 +23,11 @@ export interface SignedRequest {
   body: Buffer;
 }
 
-export type SigV4ErrorType = 'MissingAuthenticationTokenException' | 'IncompleteSignatureException' | 'UnrecognizedClientException' | 'InvalidSignatureException';
+export type SigV4ErrorType =
+  | 'MissingAuthenticationTokenException'
+  | 'IncompleteSignatureException'
+  | 'UnrecognizedClientException'
+  | 'InvalidSignatureException';
 
 export interface SigV4Refusal {
   type: SigV4ErrorType;
@@ -107,7 +111,13 @@ export interface SigV4Verifier {
  * request, so its cache of signing keys (one a day) is kept.
  */
 export function sigV4Verifier(expected: { credentials: SigV4Credentials; region: string; service: string }): SigV4Verifier {
-  const signer = new SignatureV4({ credentials: expected.credentials, region: expected.region, service: expected.service, sha256: NodeSha256, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: expected.credentials,
+    region: expected.region,
+    service: expected.service,
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
   return {
     head: (req, now) => {
       const head = checkHead(req, expected, now);
@@ -130,7 +140,11 @@ interface CheckedHead {
   signature: string;
 }
 
-function checkHead(req: SignedRequestHead, expected: { credentials: SigV4Credentials; region: string; service: string }, now: Date): SigV4Refusal | CheckedHead {
+function checkHead(
+  req: SignedRequestHead,
+  expected: { credentials: SigV4Credentials; region: string; service: string },
+  now: Date,
+): SigV4Refusal | CheckedHead {
   const url = new URL(req.url, 'http://localhost');
   if (url.searchParams.has('X-Amz-Algorithm') || url.searchParams.has('X-Amz-Signature'))
     return { type: 'IncompleteSignatureException', message: 'query-string signatures are not accepted here' };
@@ -146,10 +160,20 @@ function checkHead(req: SignedRequestHead, expected: { credentials: SigV4Credent
 
   const date = amzDate(header(req.headers, 'x-amz-date'));
   if (!date) return { type: 'IncompleteSignatureException', message: 'a signed X-Amz-Date header in ISO-8601 basic format is required' };
-  if (Math.abs(now.getTime() - date.getTime()) > MAX_SKEW_MS) return { type: 'InvalidSignatureException', message: 'Signature expired or not yet valid (more than 15 min from the server clock)' };
-  if (region !== expected.region || service !== expected.service || terminator !== 'aws4_request' || scopeDate !== header(req.headers, 'x-amz-date')!.slice(0, 8))
-    return { type: 'InvalidSignatureException', message: `Credential should be scoped to ${expected.region}/${expected.service}/aws4_request on the date of X-Amz-Date` };
-  if (!sameSecret(accessKeyId, expected.credentials.accessKeyId)) return { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+  if (Math.abs(now.getTime() - date.getTime()) > MAX_SKEW_MS)
+    return { type: 'InvalidSignatureException', message: 'Signature expired or not yet valid (more than 15 min from the server clock)' };
+  if (
+    region !== expected.region ||
+    service !== expected.service ||
+    terminator !== 'aws4_request' ||
+    scopeDate !== header(req.headers, 'x-amz-date')!.slice(0, 8)
+  )
+    return {
+      type: 'InvalidSignatureException',
+      message: `Credential should be scoped to ${expected.region}/${expected.service}/aws4_request on the date of X-Amz-Date`,
+    };
+  if (!sameSecret(accessKeyId, expected.credentials.accessKeyId))
+    return { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
   if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date'))
     return { type: 'InvalidSignatureException', message: "'Host' and 'X-Amz-Date' must be signed headers" };
   const headers: Record<string, string> = {};

@@ -139,9 +139,14 @@ export function main(argv: readonly string[], print: (line: string) => void = co
   for (const { advisory: a, exception: e } of outcome.excepted) print(`audit: excepted ${a.severity} ${a.id} in ${a.package} until ${e.expires}: ${e.reason}`);
   for (const e of outcome.expired) print(`audit: the exception for ${e.id} in ${e.package} expired on ${e.expires}: review it again`);
   for (const e of outcome.unused) print(`audit: note: the exception for ${e.id} in ${e.package} matches no advisory any more; remove it`);
-  for (const a of outcome.blocking) print(`audit: ${a.severity} ${a.id} in ${a.package}${a.range ? ` ${a.range}` : ''}: ${a.title}${a.url ? ` (${a.url})` : ''}`);
+  for (const a of outcome.blocking)
+    print(`audit: ${a.severity} ${a.id} in ${a.package}${a.range ? ` ${a.range}` : ''}: ${a.title}${a.url ? ` (${a.url})` : ''}`);
   const failed = outcome.blocking.length > 0 || problems.length > 0;
-  print(failed ? `audit: ${outcome.blocking.length} blocking advisories, ${problems.length} bad exceptions` : `audit: no high or critical advisory outside the exception list (${outcome.excepted.length} excepted)`);
+  print(
+    failed
+      ? `audit: ${outcome.blocking.length} blocking advisories, ${problems.length} bad exceptions`
+      : `audit: no high or critical advisory outside the exception list (${outcome.excepted.length} excepted)`,
+  );
   return failed ? 1 : 0;
 }
 

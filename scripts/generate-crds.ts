@@ -30,7 +30,9 @@ export function renderCrdFiles(): Map<string, string> {
 /** Files whose content differs from what would be generated, plus missing and extra ones. */
 export function staleCrdFiles(dir = CRDS_DIR): string[] {
   const want = renderCrdFiles();
-  const have = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.yaml')).map((e) => e.name);
+  const have = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.yaml'))
+    .map((e) => e.name);
   const stale = [...want].filter(([name, text]) => !have.includes(name) || readFileSync(join(dir, name), 'utf8') !== text).map(([n]) => n);
   return [...stale, ...have.filter((n) => !want.has(n))].sort();
 }

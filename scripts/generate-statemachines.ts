@@ -26,7 +26,10 @@ export function staleStateMachineFiles(dir = STATE_MACHINES_DIR): string[] {
       return undefined;
     }
   };
-  return [...renderStateMachineFiles()].filter(([file, text]) => read(file) !== text).map(([file]) => file).sort();
+  return [...renderStateMachineFiles()]
+    .filter(([file, text]) => read(file) !== text)
+    .map(([file]) => file)
+    .sort();
 }
 
 function main(argv: string[]): number {

@@ -38,13 +38,11 @@ export async function notConverged(store: Store, cloud: SimCloud, name: string):
   if ((d?.observedGeneration ?? 0) < (md.metadata.generation ?? 0)) return 'MachineDeployment generation not observed';
   if (d?.replicas !== want || d.updatedReplicas !== want || d.availableReplicas !== want)
     return `MachineDeployment replicas ${d?.replicas}/${d?.updatedReplicas}/${d?.availableReplicas}, want ${want}`;
-  if (cpMachines.length !== cp.spec.replicas || workers.length !== want) return `${cpMachines.length} + ${workers.length} machines, want ${cp.spec.replicas} + ${want}`;
+  if (cpMachines.length !== cp.spec.replicas || workers.length !== want)
+    return `${cpMachines.length} + ${workers.length} machines, want ${cp.spec.replicas} + ${want}`;
   const notReady = machines.filter((m) => !isReadyMachine(m) || m.status?.phase !== 'Running');
   if (notReady.length) return `machines not Running and Ready: ${notReady.map((m) => `${m.metadata.name} (${m.status?.phase ?? 'no phase'})`).join(', ')}`;
-  const stale = [
-    ...cpMachines.filter((m) => m.spec.version !== cp.spec.version),
-    ...workers.filter((m) => m.spec.version !== md.spec.template.spec.version),
-  ];
+  const stale = [...cpMachines.filter((m) => m.spec.version !== cp.spec.version), ...workers.filter((m) => m.spec.version !== md.spec.template.spec.version)];
   if (stale.length) return `machines at an old version: ${stale.map((m) => m.metadata.name).join(', ')}`;
   const instances = cloud.describe(NAMESPACE, name).filter((i) => live(i.state));
   const uids = instances.map((i) => i.machineUid).sort();
@@ -73,7 +71,11 @@ export async function instanceViolations(store: Store, cloud: SimCloud, settled:
   for (const i of cloud.instances().filter((x) => live(x.state))) byUid.set(i.machineUid, [...(byUid.get(i.machineUid) ?? []), i.instanceId]);
   for (const [uid, ids] of byUid)
     if (ids.length > 1)
-      out.push({ invariant: 'one-instance-per-machine', message: `machine ${uid} has ${ids.length} live instances`, detail: { machineUid: uid, instances: ids } });
+      out.push({
+        invariant: 'one-instance-per-machine',
+        message: `machine ${uid} has ${ids.length} live instances`,
+        detail: { machineUid: uid, instances: ids },
+      });
   if (settled) {
     const machines = await store.list<Machine>('Machine');
     const uids = new Set(machines.map((m) => m.metadata.uid));

@@ -69,17 +69,32 @@ export class FaultStore extends ForwardingStore {
 
   override create<T extends ApiObject>(obj: T): Promise<T> {
     const key = { kind: obj.kind, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name };
-    return this.write('create', key, () => this.inner.create(obj), (object) => ({ op: 'create', object, context: currentContext() }));
+    return this.write(
+      'create',
+      key,
+      () => this.inner.create(obj),
+      (object) => ({ op: 'create', object, context: currentContext() }),
+    );
   }
 
   override update<T extends ApiObject>(obj: T): Promise<T> {
     const key = { kind: obj.kind, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name };
-    return this.write('update', key, () => this.inner.update(obj), (object) => ({ op: 'update', object, context: currentContext() }));
+    return this.write(
+      'update',
+      key,
+      () => this.inner.update(obj),
+      (object) => ({ op: 'update', object, context: currentContext() }),
+    );
   }
 
   override updateStatus<T extends ApiObject>(obj: T): Promise<T> {
     const key = { kind: obj.kind, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name };
-    return this.write('updateStatus', key, () => this.inner.updateStatus(obj), (object) => ({ op: 'updateStatus', object, context: currentContext() }));
+    return this.write(
+      'updateStatus',
+      key,
+      () => this.inner.updateStatus(obj),
+      (object) => ({ op: 'updateStatus', object, context: currentContext() }),
+    );
   }
 
   override delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult> {
@@ -90,5 +105,4 @@ export class FaultStore extends ForwardingStore {
       (r) => ({ op: 'delete', object: r.object, removed: r.removed, context: currentContext() }),
     );
   }
-
 }

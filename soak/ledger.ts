@@ -77,11 +77,19 @@ export class WriteLedger {
       const stored = await store.get(e.kind as never, e.namespace, e.name);
       if (e.gone) {
         if (stored && !stored.metadata.deletionTimestamp)
-          out.push({ invariant: 'accepted-write-present', message: `${e.kind} ${e.namespace}/${e.name}: an accepted DELETE is not in effect`, detail: { kind: e.kind, name: e.name } });
+          out.push({
+            invariant: 'accepted-write-present',
+            message: `${e.kind} ${e.namespace}/${e.name}: an accepted DELETE is not in effect`,
+            detail: { kind: e.kind, name: e.name },
+          });
         continue;
       }
       if (!stored) {
-        out.push({ invariant: 'accepted-write-present', message: `${e.kind} ${e.namespace}/${e.name} is missing although it was never deleted`, detail: { kind: e.kind, name: e.name } });
+        out.push({
+          invariant: 'accepted-write-present',
+          message: `${e.kind} ${e.namespace}/${e.name} is missing although it was never deleted`,
+          detail: { kind: e.kind, name: e.name },
+        });
         continue;
       }
       if (!jsonEqual(stored.spec, e.spec))

@@ -9,7 +9,8 @@
 import { pathToFileURL } from 'node:url';
 import { runSoak, type SoakOptions } from './soak.js';
 
-const USAGE = 'usage: npm run soak -- [--seed N] [--ops N] [--minutes N] [--clusters N] [--time-scale N] [--store memory|dynalite] [--settle-seconds N] [--checkpoints N] [--quiet]';
+const USAGE =
+  'usage: npm run soak -- [--seed N] [--ops N] [--minutes N] [--clusters N] [--time-scale N] [--store memory|dynalite] [--settle-seconds N] [--checkpoints N] [--quiet]';
 
 export function parseArgs(argv: readonly string[]): SoakOptions & { quiet: boolean } {
   const out: SoakOptions & { quiet: boolean } = { seed: 1, ops: 120, minutes: 5, quiet: false };

@@ -223,7 +223,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         const fact = await inner.create(spec, hooks);
         const liveOfUid = cloud.instances().filter((i) => i.machineUid === spec.machineUid && i.state !== 'terminated');
         if (liveOfUid.length > 1)
-          violation({ invariant: 'one-instance-per-machine', message: `machine ${spec.machineName} has ${liveOfUid.length} live instances after a launch`, detail: { machine: spec.machineName, instances: liveOfUid.map((i) => i.instanceId) } });
+          violation({
+            invariant: 'one-instance-per-machine',
+            message: `machine ${spec.machineName} has ${liveOfUid.length} live instances after a launch`,
+            detail: { machine: spec.machineName, instances: liveOfUid.map((i) => i.instanceId) },
+          });
         return fact;
       },
       describe: (ns, cluster) => inner.describe(ns, cluster),
@@ -279,7 +283,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         }
         answer = { status: err.code, json: err.status as unknown as Answer['json'] };
       }
-      if (answer.status >= 500) violation({ invariant: 'no-internal-error', message: `${what} answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 300)}` });
+      if (answer.status >= 500)
+        violation({ invariant: 'no-internal-error', message: `${what} answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 300)}` });
       return answer;
     });
   const ok = async (json: Promise<unknown>, status = 200) => ({ status, json: await json });
@@ -290,7 +295,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   };
 
   /** A write answered: 2xx goes to the ledger, anything else counts as refused. */
-  const write = async (what: string, k: ObjectKey, op: (service: ObjectService) => Promise<{ status: number; json: unknown }>, cluster: string | undefined, isDelete = false) => {
+  const write = async (
+    what: string,
+    k: ObjectKey,
+    op: (service: ObjectService) => Promise<{ status: number; json: unknown }>,
+    cluster: string | undefined,
+    isDelete = false,
+  ) => {
     const r = await api(what, op);
     if (r.status < 300 && r.json) {
       // A deleted machine is replaced under a new name: only a cluster's deletion is a lasting intent.
@@ -303,15 +314,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const patch = (kind: KindName, name: string, body: Record<string, unknown>, cluster: string) =>
     write(`patch ${kind} ${name}`, key(kind, name), (s) => ok(s.mergePatch(key(kind, name), body)), cluster);
   const apply = (kind: KindName, name: string, body: Record<string, unknown>, cluster: string | undefined) =>
-    write(`apply ${kind} ${name}`, key(kind, name), async (s) => {
-      const applied = await s.apply(key(kind, name), body);
-      return { status: applied.result === 'created' ? 201 : 200, json: applied.object };
-    }, cluster);
+    write(
+      `apply ${kind} ${name}`,
+      key(kind, name),
+      async (s) => {
+        const applied = await s.apply(key(kind, name), body);
+        return { status: applied.result === 'created' ? 201 : 200, json: applied.object };
+      },
+      cluster,
+    );
   const remove = (kind: KindName, name: string, cluster: string) =>
-    write(`delete ${kind} ${name}`, key(kind, name), async (s) => {
-      const deleted = await s.delete(key(kind, name));
-      return { status: 200, json: deleted.removed ? deleted.status : deleted.object };
-    }, cluster, true);
+    write(
+      `delete ${kind} ${name}`,
+      key(kind, name),
+      async (s) => {
+        const deleted = await s.delete(key(kind, name));
+        return { status: 200, json: deleted.removed ? deleted.status : deleted.object };
+      },
+      cluster,
+      true,
+    );
 
   // --- the model of what the soak declared ---------------------------------------------------------------
   const clusters = new Map<string, ClusterModel>();
@@ -324,7 +346,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     clusters.set(name, { shape, deleted: false });
     const statuses: number[] = [];
     for (const m of clusterManifests(shape)) {
-      const r = await apply(m.object.kind as KindName, (m.object.metadata as { name: string }).name, m.object, m.plural === 'machineclasses' ? undefined : name);
+      const r = await apply(
+        m.object.kind as KindName,
+        (m.object.metadata as { name: string }).name,
+        m.object,
+        m.plural === 'machineclasses' ? undefined : name,
+      );
       statuses.push(r.status);
     }
     record('create-cluster', { cluster: name, shape, statuses });
@@ -403,11 +430,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         if (!cur) return record(op, { cluster: c, status: 404 });
         const { status: _s, ...rest } = cur as ApiObject & Record<string, unknown>;
         const [a, b] = [rng.int(0, 5), rng.int(0, 5)];
-        const rs = await Promise.all([a, b].map((replicas) => write(`replace ${md}`, key('MachineDeployment', md), (s) => ok(s.replace(key('MachineDeployment', md), { ...rest, spec: { ...cur.spec, replicas } })), c)));
+        const rs = await Promise.all(
+          [a, b].map((replicas) =>
+            write(
+              `replace ${md}`,
+              key('MachineDeployment', md),
+              (s) => ok(s.replace(key('MachineDeployment', md), { ...rest, spec: { ...cur.spec, replicas } })),
+              c,
+            ),
+          ),
+        );
         const wins = rs.filter((r) => r.status < 300).length;
         const conflicts = rs.filter((r) => r.status === 409).length;
         if (wins !== 1 || conflicts !== 1)
-          violation({ invariant: 'optimistic-concurrency', message: `two replaces from resourceVersion ${cur.metadata.resourceVersion}: ${rs.map((r) => r.status).join(', ')} (want one 2xx and one 409)` });
+          violation({
+            invariant: 'optimistic-concurrency',
+            message: `two replaces from resourceVersion ${cur.metadata.resourceVersion}: ${rs.map((r) => r.status).join(', ')} (want one 2xx and one 409)`,
+          });
         return record(op, { cluster: c, replicas: [a, b], statuses: rs.map((r) => r.status) });
       }
       case 'race-patch': {
@@ -417,7 +456,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         return record(op, { cluster: c, replicas: [a, b], statuses: rs.map((r) => r.status) });
       }
       case 'delete-machine': {
-        const machines = (await base.listCluster(NAMESPACE, c)).filter((o): o is Machine => o.kind === 'Machine' && !o.metadata.deletionTimestamp && o.metadata.labels?.['clusterless.dev/deployment-name'] === md);
+        const machines = (await base.listCluster(NAMESPACE, c)).filter(
+          (o): o is Machine => o.kind === 'Machine' && !o.metadata.deletionTimestamp && o.metadata.labels?.['clusterless.dev/deployment-name'] === md,
+        );
         if (machines.length === 0) return record(op, { cluster: c, machine: null });
         const victim = rng.pick(machines).metadata.name;
         const r = await remove('Machine', victim, c);
@@ -485,7 +526,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     watch.noteKill(victim.machineUid);
     host.cloud.kill(victim.instanceId);
     const staged = marked && cleared && ended && survived;
-    fault('false-alarm', { cluster, machine: victim.machineName, ...detail, staged, marked, cleared, ended, survived, executions: ofVictim().map((e) => e.name) });
+    fault('false-alarm', {
+      cluster,
+      machine: victim.machineName,
+      ...detail,
+      staged,
+      marked,
+      cleared,
+      ended,
+      survived,
+      executions: ofVictim().map((e) => e.name),
+    });
     return staged;
   };
 
@@ -606,10 +657,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     }
     checkpointsDone++;
     for (const [name, why] of Object.entries(pending))
-      violation({ invariant: clusters.get(name)!.deleted ? 'deletion-completes' : 'status-converges', message: `${name} did not settle within ${settleMs / 1000}s: ${why}`, detail: { cluster: name } });
+      violation({
+        invariant: clusters.get(name)!.deleted ? 'deletion-completes' : 'status-converges',
+        message: `${name} did not settle within ${settleMs / 1000}s: ${why}`,
+        detail: { cluster: name },
+      });
     for (const v of await instanceViolations(base, host.cloud, Object.keys(pending).length === 0)) violation(v);
     for (const v of await ledger.check(base)) violation(v);
-    emit({ type: 'checkpoint', step, final, settledSeconds: (Date.now() - t0) / 1000, unsettled: pending, clusters: liveClusters().length, violations: violations.length });
+    emit({
+      type: 'checkpoint',
+      step,
+      final,
+      settledSeconds: (Date.now() - t0) / 1000,
+      unsettled: pending,
+      clusters: liveClusters().length,
+      violations: violations.length,
+    });
     faultsOn = true;
   };
 
@@ -622,7 +685,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       const mhc = await base.get<MachineHealthCheck>('MachineHealthCheck', NAMESPACE, `${c}-workers`);
       const blocked = mhc?.status?.conditions?.some((x) => x.type === 'RemediationAllowed' && x.status === 'False');
       if (!blocked) continue;
-      const alive = new Set(host.cloud.instances().filter((i) => i.clusterName === c && i.state !== 'terminated').map((i) => i.machineUid));
+      const alive = new Set(
+        host.cloud
+          .instances()
+          .filter((i) => i.clusterName === c && i.state !== 'terminated')
+          .map((i) => i.machineUid),
+      );
       const machines = (await base.listCluster(NAMESPACE, c)).filter((o): o is Machine => o.kind === 'Machine' && !o.metadata.deletionTimestamp);
       for (const m of machines) {
         if (handled.has(m.metadata.uid!) || alive.has(m.metadata.uid!) || m.metadata.labels?.['clusterless.dev/deployment-name'] !== `${c}-md`) continue;

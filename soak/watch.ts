@@ -30,8 +30,7 @@ const keyOf = (kind: string, namespace: string, name: string) => `${kind}/${name
 const objKey = (o: ApiObject) => keyOf(o.kind, o.metadata.namespace || 'default', o.metadata.name);
 
 export const isDeleting = (o: ApiObject) => o.metadata.deletionTimestamp !== undefined;
-export const isReadyMachine = (m: Machine) =>
-  !isDeleting(m) && (m.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReadyMachine = (m: Machine) => !isDeleting(m) && (m.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** An int-or-percent of `total`, rounded as Cluster API rounds it (maxUnavailable and maxUnhealthy: down). */
 export function resolveIntOrPercent(value: number | string | undefined, total: number, fallback: number): number {

@@ -23,7 +23,7 @@ export const DEFINITIONS: Readonly<Record<WorkflowName, StateMachineDefinition>>
   }),
   remediate: steppingWorkflow({
     comment:
-      'Replaces one unhealthy Machine: re-checks that it is still unhealthy and that remediation is still allowed (the health check\'s short-circuit and maxInFlight, etcd quorum for control-plane machines), deletes it, and waits until its owner has made the replacement. When the remediation is no longer asked for, it clears the mark it is named after and ends; the health check marks the machine again, a new episode with a new name, once remediation is allowed.',
+      "Replaces one unhealthy Machine: re-checks that it is still unhealthy and that remediation is still allowed (the health check's short-circuit and maxInFlight, etcd quorum for control-plane machines), deletes it, and waits until its owner has made the replacement. When the remediation is no longer asked for, it clears the mark it is named after and ends; the health check marks the machine again, a new episode with a new name, once remediation is allowed.",
     task: 'RemediateTaskFunctionArn',
     step: 'remediateStep',
     subject: ['healthCheckName', 'machineName'],
@@ -33,7 +33,7 @@ export const DEFINITIONS: Readonly<Record<WorkflowName, StateMachineDefinition>>
   }),
   'delete-cluster': steppingWorkflow({
     comment:
-      'Deletes one cluster in order: workers, then the control plane, then infrastructure, then the cluster\'s finalizer, waiting between steps until each stage is gone. Nothing is left behind.',
+      "Deletes one cluster in order: workers, then the control plane, then infrastructure, then the cluster's finalizer, waiting between steps until each stage is gone. Nothing is left behind.",
     task: 'TeardownTaskFunctionArn',
     step: 'teardownStep',
     subject: [],

@@ -3,14 +3,7 @@
  * `next`, the state to go to; every step re-reads the Machine, so a repeated or resumed execution resumes.
  */
 import { catchAll, placeholder, type ChoiceState, type StateMachineDefinition, type TaskState } from './asl.js';
-import {
-  refusePermanent,
-  retryInstanceNotFound,
-  retryInsufficientCapacity,
-  retryTaskFailed,
-  retryTransient,
-  taskRetriers,
-} from './retry-policies.js';
+import { refusePermanent, retryInstanceNotFound, retryInsufficientCapacity, retryTaskFailed, retryTransient, taskRetriers } from './retry-policies.js';
 
 const TASK = placeholder('ProvisionTaskFunctionArn');
 

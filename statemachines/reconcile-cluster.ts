@@ -7,7 +7,7 @@ const TASK = placeholder('ReconcileTaskFunctionArn');
 
 export const reconcileCluster: StateMachineDefinition = {
   Comment:
-    'Reconciles one cluster: takes the cluster\'s lease, observes instances and nodes with one call each, asks the pure planners what to do, applies the writes, and starts the child workflows by deterministic execution name (a repeated start is a no-op).',
+    "Reconciles one cluster: takes the cluster's lease, observes instances and nodes with one call each, asks the pure planners what to do, applies the writes, and starts the child workflows by deterministic execution name (a repeated start is a no-op).",
   StartAt: 'Reconcile',
   States: {
     Reconcile: {
@@ -45,7 +45,7 @@ export const reconcileCluster: StateMachineDefinition = {
     Failed: {
       Type: 'Fail',
       Error: 'ReconcileFailed',
-      Cause: 'The reconcile failed; the sweep will start it again. See the cluster\'s conditions.',
+      Cause: "The reconcile failed; the sweep will start it again. See the cluster's conditions.",
     },
     Done: {
       Type: 'Succeed',

@@ -46,7 +46,12 @@ function backoff(errorEquals: readonly string[], intervalSeconds: number, maxAtt
 }
 
 /** Lambda's own failures to run a function: the same invocation may work a moment later. */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+] as const;
 
 /**
  * Errors a retry cannot cure: a request that can never succeed as it is, an account limit, a task input that is
@@ -79,12 +84,7 @@ export const retryInstanceNotFound: Retrier = backoff(named(InstanceNotFoundErro
  * to (which retries everything but refuses nothing: the failure must be recorded).
  */
 export function taskRetriers(options: { retryLeaseHeld: boolean; recordFailure?: boolean }): Retrier[] {
-  return [
-    ...(options.recordFailure ? [] : [refusePermanent]),
-    retryTransient(),
-    retryConflicts({ retryLeaseHeld: options.retryLeaseHeld }),
-    retryTaskFailed,
-  ];
+  return [...(options.recordFailure ? [] : [refusePermanent]), retryTransient(), retryConflicts({ retryLeaseHeld: options.retryLeaseHeld }), retryTaskFailed];
 }
 
 /** Step Functions' answer to a start under a name already used (running or closed). */

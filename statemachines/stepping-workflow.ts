@@ -8,13 +8,7 @@ import { DEFAULT_POLL_SECONDS, type SteppingStep } from '../functions/workflows/
 import { ValidationError } from '../functions/workflows/errors.js';
 import { catchAll, placeholder, type Json, type State, type StateMachineDefinition, type WaitState } from './asl.js';
 import type { TaskFunctionPlaceholder } from './loader.js';
-import {
-  catchExecutionAlreadyExists,
-  errorName,
-  refuseExecutionAlreadyExists,
-  retryStartExecution,
-  taskRetriers,
-} from './retry-policies.js';
+import { catchExecutionAlreadyExists, errorName, refuseExecutionAlreadyExists, retryStartExecution, taskRetriers } from './retry-policies.js';
 import { hasChildren, startChildren } from './start-children.js';
 
 /**
@@ -58,7 +52,9 @@ export function steppingWorkflow<Fields extends Record<string, InputValue>>(spec
   const inputFields = paths(Object.keys(spec.inputFields));
   const ladder = STEP_FAILURE_BACKOFF_SECONDS;
 
-  const backoffs: Record<string, WaitState> = Object.fromEntries(ladder.map((seconds) => [backoffState(seconds), { Type: 'Wait', Seconds: seconds, Next: 'Step' }]));
+  const backoffs: Record<string, WaitState> = Object.fromEntries(
+    ladder.map((seconds) => [backoffState(seconds), { Type: 'Wait', Seconds: seconds, Next: 'Step' }]),
+  );
   const states: Record<string, State> = {
     Init: {
       Type: 'Pass',
@@ -140,7 +136,7 @@ export function steppingWorkflow<Fields extends Record<string, InputValue>>(spec
     StepFailed: {
       Type: 'Pass',
       Comment:
-        'A step that failed past its retries: counted (the next step logs it) and stepped again after a backoff, with no task in between, since one would fail as the step did. Ending here would use up the execution\'s name.',
+        "A step that failed past its retries: counted (the next step logs it) and stepped again after a backoff, with no task in between, since one would fail as the step did. Ending here would use up the execution's name.",
       Parameters: {
         'iteration.$': 'States.MathAdd($.loop.iteration, 1)',
         'failures.$': 'States.MathAdd($.loop.failures, 1)',
@@ -211,7 +207,7 @@ export function steppingWorkflow<Fields extends Record<string, InputValue>>(spec
     Failed: {
       Type: 'Fail',
       Error: 'WorkflowFailed',
-      Cause: 'See the object\'s conditions; the sweep starts the work again where it finds drift.',
+      Cause: "See the object's conditions; the sweep starts the work again where it finds drift.",
     },
     Done: {
       Type: 'Succeed',

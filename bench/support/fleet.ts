@@ -102,10 +102,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
 
   const service = new ObjectService({ store: runtime.store });
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await handleRequest(
-      jsonRequest(method, path, body),
-      { store: runtime.store },
-    );
+    const res = await handleRequest(jsonRequest(method, path, body), { store: runtime.store });
     return { status: res.status, json: res.body ? JSON.parse(res.body) : undefined };
   };
 

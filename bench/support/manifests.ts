@@ -37,7 +37,15 @@ export function clusterManifests(name: string, shape: ClusterShape): Manifest[] 
   const version = shape.version ?? 'v1.31.2';
   const metadata = (n: string) => ({ name: n, namespace });
   const out: Manifest[] = [
-    { plural: 'clusters', object: { apiVersion: API_VERSION, kind: 'Cluster', metadata: metadata(name), spec: { provider: { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'] } } } } },
+    {
+      plural: 'clusters',
+      object: {
+        apiVersion: API_VERSION,
+        kind: 'Cluster',
+        metadata: metadata(name),
+        spec: { provider: { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'] } } },
+      },
+    },
     {
       plural: 'controlplanes',
       object: {

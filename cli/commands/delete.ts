@@ -37,7 +37,9 @@ export async function deleteObject(ctx: Context, kindArg: string, nameArg: strin
       throw err;
     }
     if (timeout > 0 && ctx.io.now() - start + interval > timeout)
-      throw new OperationError(`timed out after ${formatDuration(timeout)} waiting for ${def.singular} "${name}" to be removed (its teardown is still running)`);
+      throw new OperationError(
+        `timed out after ${formatDuration(timeout)} waiting for ${def.singular} "${name}" to be removed (its teardown is still running)`,
+      );
     await ctx.io.sleep(interval);
   }
 }

@@ -68,7 +68,9 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   const nameError = dnsLabelError(name);
   if (nameError) throw new UsageError(`invalid cluster name "${name}": ${nameError}`);
   if (name.length + LONGEST_SUFFIX.length > 63)
-    throw new UsageError(`the cluster name "${name}" is too long: at most ${63 - LONGEST_SUFFIX.length} characters, so that "${name}${LONGEST_SUFFIX}" is a valid name`);
+    throw new UsageError(
+      `the cluster name "${name}" is too long: at most ${63 - LONGEST_SUFFIX.length} characters, so that "${name}${LONGEST_SUFFIX}" is a valid name`,
+    );
   const namespace = options.namespace ?? 'default';
   const nsError = dnsLabelError(namespace);
   if (nsError) throw new UsageError(`invalid namespace "${namespace}": ${nsError}`);
@@ -101,17 +103,27 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   } else {
     const subnets = (options.awsSubnet ?? []).map((s) => {
       const [id, availabilityZone, extra] = s.split(':');
-      if (!id || !availabilityZone || extra !== undefined) throw new UsageError(`--aws-subnet takes SUBNET_ID:AVAILABILITY_ZONE, e.g. subnet-0123456789abcdef0:us-east-1a, not "${s}"`);
+      if (!id || !availabilityZone || extra !== undefined)
+        throw new UsageError(`--aws-subnet takes SUBNET_ID:AVAILABILITY_ZONE, e.g. subnet-0123456789abcdef0:us-east-1a, not "${s}"`);
       return { id, availabilityZone };
     });
     if (options.awsAmi && options.awsImageSsmParameter) throw new UsageError('give --aws-ami or --aws-image-ssm-parameter, not both');
     const region = options.awsRegion ?? PLACEHOLDER;
-    if (!options.awsRegion) placeholders.push({ doc: 1, path: ['spec', 'provider', 'aws', 'region'], comment: `${PLACEHOLDER}: the AWS region, e.g. us-east-1 (or --aws-region)` });
+    if (!options.awsRegion)
+      placeholders.push({ doc: 1, path: ['spec', 'provider', 'aws', 'region'], comment: `${PLACEHOLDER}: the AWS region, e.g. us-east-1 (or --aws-region)` });
     if (subnets.length === 0) {
       subnets.push({ id: `subnet-${PLACEHOLDER}`, availabilityZone: PLACEHOLDER });
       placeholders.push(
-        { doc: 1, path: ['spec', 'provider', 'aws', 'subnets', 0, 'id'], comment: `${PLACEHOLDER}: a subnet id of your VPC, one subnet per availability zone (or --aws-subnet ID:AZ)` },
-        { doc: 1, path: ['spec', 'provider', 'aws', 'subnets', 0, 'availabilityZone'], comment: `${PLACEHOLDER}: the availability zone of that subnet, e.g. us-east-1a` },
+        {
+          doc: 1,
+          path: ['spec', 'provider', 'aws', 'subnets', 0, 'id'],
+          comment: `${PLACEHOLDER}: a subnet id of your VPC, one subnet per availability zone (or --aws-subnet ID:AZ)`,
+        },
+        {
+          doc: 1,
+          path: ['spec', 'provider', 'aws', 'subnets', 0, 'availabilityZone'],
+          comment: `${PLACEHOLDER}: the availability zone of that subnet, e.g. us-east-1a`,
+        },
       );
     }
     clusterProvider = {
@@ -139,7 +151,12 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
 
   const objects: Record<string, unknown>[] = [
     { apiVersion: API_VERSION, kind: 'MachineClass', metadata: meta(className), spec: classSpec },
-    { apiVersion: API_VERSION, kind: 'Cluster', metadata: meta(name), spec: { ...(endpoint ? { controlPlaneEndpoint: endpoint } : {}), provider: clusterProvider } },
+    {
+      apiVersion: API_VERSION,
+      kind: 'Cluster',
+      metadata: meta(name),
+      spec: { ...(endpoint ? { controlPlaneEndpoint: endpoint } : {}), provider: clusterProvider },
+    },
     {
       apiVersion: API_VERSION,
       kind: 'ControlPlane',

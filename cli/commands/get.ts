@@ -24,8 +24,7 @@ export interface GetOptions {
 }
 
 export function checkOutput(output: string | undefined, allowed: readonly string[] = OUTPUT_FORMATS): void {
-  if (output !== undefined && !allowed.includes(output))
-    throw new UsageError(`unknown output format "${output}" for -o (one of: ${allowed.join(', ')})`);
+  if (output !== undefined && !allowed.includes(output)) throw new UsageError(`unknown output format "${output}" for -o (one of: ${allowed.join(', ')})`);
 }
 
 /** Prints objects as YAML or JSON: one object as itself, several as a List, as kubectl does. */
@@ -47,19 +46,14 @@ export async function get(ctx: Context, kindArg: string, nameArg: string | undef
   const { kind, name } = splitKindName(kindArg, nameArg);
   const def = resolveKind(kind);
   checkOutput(options.output);
-  if (name !== undefined && options.allNamespaces)
-    throw new UsageError('a resource cannot be retrieved by name across all namespaces (drop -A or the name)');
+  if (name !== undefined && options.allNamespaces) throw new UsageError('a resource cannot be retrieved by name across all namespaces (drop -A or the name)');
   if (name !== undefined && options.selector) throw new UsageError('name and -l selector cannot be given together');
   const format = options.output as OutputFormat | undefined;
   if (options.watch) return watch(ctx, def, name, options, format);
 
   const objects = await fetchObjects(ctx, def, name, options);
   if (format === 'yaml' || format === 'json') {
-    printDocuments(
-      ctx,
-      format,
-      name !== undefined ? objects[0] : { apiVersion: 'v1', kind: 'List', metadata: {}, items: objects },
-    );
+    printDocuments(ctx, format, name !== undefined ? objects[0] : { apiVersion: 'v1', kind: 'List', metadata: {}, items: objects });
     return;
   }
   if (format === 'name') {
@@ -119,8 +113,7 @@ async function watch(ctx: Context, def: KindDef, name: string | undefined, optio
         const rows = changed.map((o) => rowOf(columns, o, now, ctx.colors));
         if (first) {
           const header = columns.map((c) => c.header);
-          if (rows.length === 0)
-            ctx.note(options.allNamespaces ? 'No resources found' : `No resources found in ${options.namespace ?? 'default'} namespace.`);
+          if (rows.length === 0) ctx.note(options.allNamespaces ? 'No resources found' : `No resources found in ${options.namespace ?? 'default'} namespace.`);
           widths = columnWidths([header, ...rows]);
           ctx.io.stdout.write(renderRows([header, ...rows], widths));
         } else if (rows.length > 0) {

@@ -101,7 +101,10 @@ export async function rolloutHistory(ctx: Context, kind: string, name: string, o
   if (options.revision !== undefined) {
     const n = Number(options.revision);
     const found = sets.find((s) => s.revision === n);
-    if (!found) throw new OperationError(`unable to find revision ${options.revision} of ${qualifiedName(t.def, name)} (known: ${sets.map((s) => s.revision).join(', ') || 'none'})`);
+    if (!found)
+      throw new OperationError(
+        `unable to find revision ${options.revision} of ${qualifiedName(t.def, name)} (known: ${sets.map((s) => s.revision).join(', ') || 'none'})`,
+      );
     ctx.out(`${qualifiedName(t.def, name)} with revision #${n}`);
     ctx.io.stdout.write(stringify({ template: found.ms.spec.template }));
     return;

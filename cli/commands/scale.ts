@@ -12,8 +12,7 @@ export async function scale(ctx: Context, kind: string, name: string, options: {
   const def = resolveKind(kind, SCALABLE);
   if (options.replicas === undefined) throw new UsageError('--replicas is required');
   const replicas = Number(options.replicas);
-  if (!/^\d+$/.test(options.replicas) || !Number.isSafeInteger(replicas))
-    throw new UsageError(`--replicas must be an integer >= 0, not "${options.replicas}"`);
+  if (!/^\d+$/.test(options.replicas) || !Number.isSafeInteger(replicas)) throw new UsageError(`--replicas must be an integer >= 0, not "${options.replicas}"`);
   await ctx.client.request('PATCH', resourcePath(def, options.namespace ?? 'default', name), {
     body: { spec: { replicas } },
     contentType: MERGE_PATCH,

@@ -23,7 +23,11 @@ async function call<T>(ctx: Context, method: string, path: string, feature: stri
     return (await ctx.client.request<T>(method, path, body === undefined ? {} : { body })).body;
   } catch (err) {
     if (isRouteNotFound(err))
-      throw new ApiRequestError(`the server at ${ctx.client.server} does not serve ${feature} (${method} ${path} answered 404)`, 404, (err as ApiRequestError).status);
+      throw new ApiRequestError(
+        `the server at ${ctx.client.server} does not serve ${feature} (${method} ${path} answered 404)`,
+        404,
+        (err as ApiRequestError).status,
+      );
     throw err;
   }
 }
@@ -78,7 +82,12 @@ export async function cost(ctx: Context, options: { output?: string }): Promise<
   const { items, ...rest } = report;
   if (Array.isArray(items) && items.length > 0 && items.every((i) => i && typeof i === 'object')) {
     const keys = [...new Set(items.flatMap((i) => Object.keys(i as object)))];
-    ctx.io.stdout.write(renderTable(keys.map((k) => k.toUpperCase()), items.map((i) => keys.map((k) => scalar((i as Record<string, unknown>)[k])))));
+    ctx.io.stdout.write(
+      renderTable(
+        keys.map((k) => k.toUpperCase()),
+        items.map((i) => keys.map((k) => scalar((i as Record<string, unknown>)[k]))),
+      ),
+    );
   }
   if (Object.keys(rest).length > 0) ctx.io.stdout.write(keyValues(rest));
   else if (!Array.isArray(items)) ctx.io.stdout.write(stringify(report));

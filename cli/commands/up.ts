@@ -46,7 +46,8 @@ export interface UpOptions {
 
 export function upOptions(options: UpOptions, token: string | undefined): EmbeddedHostOptions {
   const port = Number(options.port ?? '8080');
-  if (!/^\d+$/.test(options.port ?? '8080') || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (0 picks a free one), not "${options.port}"`);
+  if (!/^\d+$/.test(options.port ?? '8080') || port > 65535)
+    throw new UsageError(`--port must be a port number from 0 to 65535 (0 picks a free one), not "${options.port}"`);
   const provider = options.provider ?? 'sim';
   if (provider !== 'sim' && provider !== 'aws') throw new UsageError(`--provider must be sim or aws, not "${provider}"`);
   const nodes = options.nodes;
@@ -99,7 +100,8 @@ export async function up(ctx: Context, options: UpOptions, token: string | undef
     host = await startEmbeddedHost({ ...hostOptions, log: (line) => ctx.out(line) });
   } catch (err) {
     // The host says so itself when the data folder is another host's; anything else may be either.
-    const hint = (err as Error).name === 'DataFolderInUseError' ? '' : ` (is another clusterless using ${hostOptions.dataDir}, or port ${hostOptions.port} taken?)`;
+    const hint =
+      (err as Error).name === 'DataFolderInUseError' ? '' : ` (is another clusterless using ${hostOptions.dataDir}, or port ${hostOptions.port} taken?)`;
     throw new OperationError(`could not start: ${(err as Error).message}${hint}`, { cause: err });
   }
   ctx.out(`clusterless API listening on ${host.url} (data in ${hostOptions.dataDir}, provider ${hostOptions.provider})`);

@@ -58,8 +58,15 @@ export function elapsed(ms: number): string {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const total = Math.floor(ms / 1000);
-  const parts: [number, string][] = [[Math.floor(total / 3600), 'h'], [Math.floor((total % 3600) / 60), 'm'], [total % 60, 's']];
-  return parts.filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join('');
+  const parts: [number, string][] = [
+    [Math.floor(total / 3600), 'h'],
+    [Math.floor((total % 3600) / 60), 'm'],
+    [total % 60, 's'],
+  ];
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join('');
 }
 
 const DURATION = /^(\d+(\.\d+)?(ms|h|m|s))+$/;

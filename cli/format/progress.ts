@@ -46,8 +46,7 @@ export function rolloutProgress(obj: ApiObject, what: string): RolloutProgress {
   if (updated < desired) return waiting(`${updated} out of ${desired} new replicas have been updated`);
   if (replicas > updated) return waiting(`${replicas - updated} old replicas are pending termination`);
   if (available < updated) return waiting(`${available} of ${updated} updated replicas are available`);
-  if (replicas < desired || updated !== desired || available !== desired)
-    return waiting(`${available} of ${desired} replicas are available`);
+  if (replicas < desired || updated !== desired || available !== desired) return waiting(`${available} of ${desired} replicas are available`);
   return { ...base, done: true, detail: 'done', message: `${what} successfully rolled out` };
 }
 

@@ -45,7 +45,13 @@ const cidrBlocks = (what: 'pods' | 'services') =>
       });
       // A second block is only for dual stack: it must be of the other family.
       if (parsed.length === 2 && parsed[0]!.family === parsed[1]!.family)
-        ctx.issues.push({ code: 'custom', input: blocks[1], path: [1], message: 'a second CIDR block must be of the other IP family (dual stack)', params: { value: blocks[1] } });
+        ctx.issues.push({
+          code: 'custom',
+          input: blocks[1],
+          path: [1],
+          message: 'a second CIDR block must be of the other IP family (dual stack)',
+          params: { value: blocks[1] },
+        });
     });
 
 function parsedBlocks(blocks: readonly string[]): Cidr[] {
@@ -62,11 +68,7 @@ export const clusterNetwork = z
       // A function, so that no two parsed objects share the default array.
       .default(() => ({ cidrBlocks: [DEFAULT_POD_CIDR] })),
     services: z.strictObject({ cidrBlocks: cidrBlocks('services') }).default(() => ({ cidrBlocks: [DEFAULT_SERVICE_CIDR] })),
-    serviceDomain: z
-      .string()
-      .max(253)
-      .regex(DNS1123_SUBDOMAIN, "must be a DNS domain such as cluster.local")
-      .default(DEFAULT_SERVICE_DOMAIN),
+    serviceDomain: z.string().max(253).regex(DNS1123_SUBDOMAIN, 'must be a DNS domain such as cluster.local').default(DEFAULT_SERVICE_DOMAIN),
   })
   .check((ctx) => {
     const net = ctx.value;
@@ -91,9 +93,7 @@ export { clusterProvider, type ClusterProvider } from './providers/index.js';
 
 export const clusterSpec = z.strictObject({
   clusterNetwork: clusterNetwork.prefault({}),
-  controlPlaneEndpoint: z
-    .strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(6443) })
-    .optional(),
+  controlPlaneEndpoint: z.strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(6443) }).optional(),
   /** Where machines run; the simulator when not given. */
   provider: clusterProvider.prefault({ [DEFAULT_CLUSTER_PROVIDER]: {} }),
   paused: z.boolean().default(false),
@@ -134,7 +134,10 @@ export const ClusterKind = defineKind<Cluster>({
   clusterNameOf: (c) => c.metadata.name,
   validateUpdate(oldC, newC): FieldCause[] {
     // The network is baked into every node and certificate at bootstrap.
-    return [...immutable('spec.clusterNetwork', oldC.spec.clusterNetwork, newC.spec.clusterNetwork), ...validateProviderUpdate(oldC.spec.provider, newC.spec.provider)];
+    return [
+      ...immutable('spec.clusterNetwork', oldC.spec.clusterNetwork, newC.spec.clusterNetwork),
+      ...validateProviderUpdate(oldC.spec.provider, newC.spec.provider),
+    ];
   },
   finalizer: Finalizers.cluster,
   printerColumns: [

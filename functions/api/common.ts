@@ -153,8 +153,7 @@ export const labelMap = z.record(z.string(), z.string()).check((ctx) => {
  * build suffixes (v1.31.0-rc.1, v1.31.2+eks.1). Learnt from cluster-api util/version (KubeSemver), except
  * that the leading 'v' is required rather than added: the API does not rewrite what the user wrote.
  */
-export const SEMVER =
-  /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+export const SEMVER = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 export const VERSION_MAX_LENGTH = 256;
 export const kubernetesVersion = z
   .string()
@@ -227,13 +226,9 @@ const INT_OR_PERCENT = 'must be an integer >= 0 or a percentage between 0% and 1
  * An int >= 0 or a percentage from 0% to 100%, as Kubernetes' IntOrString for surge and unavailability.
  * A string of digits without '%' is refused, as intstr.GetScaledValueFromIntOrPercent refuses it.
  */
-export const intOrPercent = z.union(
-  [
-    z.number().int(INT_OR_PERCENT).min(0, 'must be greater than or equal to 0'),
-    z.string().regex(PERCENT, INT_OR_PERCENT),
-  ],
-  { error: INT_OR_PERCENT },
-);
+export const intOrPercent = z.union([z.number().int(INT_OR_PERCENT).min(0, 'must be greater than or equal to 0'), z.string().regex(PERCENT, INT_OR_PERCENT)], {
+  error: INT_OR_PERCENT,
+});
 export type IntOrPercent = z.infer<typeof intOrPercent>;
 
 /** True for 0 and "0%": the values that, for both maxSurge and maxUnavailable, would stall a rollout. */
@@ -309,9 +304,21 @@ export const labelSelectorRequirement = z
     if (ke) ctx.issues.push({ code: 'custom', input: key, path: ['key'], message: ke, params: { value: key } });
     const n = values?.length ?? 0;
     if ((operator === 'In' || operator === 'NotIn') && n === 0)
-      ctx.issues.push({ code: 'custom', input: values, path: ['values'], message: `must be specified when operator is ${operator}`, params: { reason: 'FieldValueRequired' } });
+      ctx.issues.push({
+        code: 'custom',
+        input: values,
+        path: ['values'],
+        message: `must be specified when operator is ${operator}`,
+        params: { reason: 'FieldValueRequired' },
+      });
     if ((operator === 'Exists' || operator === 'DoesNotExist') && n > 0)
-      ctx.issues.push({ code: 'custom', input: values, path: ['values'], message: `may not be specified when operator is ${operator}`, params: { reason: 'FieldValueForbidden' } });
+      ctx.issues.push({
+        code: 'custom',
+        input: values,
+        path: ['values'],
+        message: `may not be specified when operator is ${operator}`,
+        params: { reason: 'FieldValueForbidden' },
+      });
     values?.forEach((v, i) => {
       const ve = labelValueError(v);
       if (ve) ctx.issues.push({ code: 'custom', input: v, path: ['values', i], message: ve, params: { value: v } });

@@ -67,9 +67,7 @@ export const controlPlaneStatus = z.strictObject({
   version: z.string().optional(),
   initialized: z.boolean().optional(),
   ready: z.boolean().optional(),
-  lastRemediation: z
-    .strictObject({ machine: z.string(), timestamp: z.string(), retryCount: z.number().int().min(0) })
-    .optional(),
+  lastRemediation: z.strictObject({ machine: z.string(), timestamp: z.string(), retryCount: z.number().int().min(0) }).optional(),
   conditions: conditions.optional(),
 });
 

@@ -18,20 +18,11 @@ export const KINDS = [
   MachineHealthCheckKind,
 ] as unknown as readonly KindDef<ApiObject>[];
 
-export type KindName =
-  | 'Cluster'
-  | 'ControlPlane'
-  | 'MachineClass'
-  | 'MachineDeployment'
-  | 'MachineSet'
-  | 'Machine'
-  | 'MachineHealthCheck';
+export type KindName = 'Cluster' | 'ControlPlane' | 'MachineClass' | 'MachineDeployment' | 'MachineSet' | 'Machine' | 'MachineHealthCheck';
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));
 const byPlural = new Map(KINDS.map((k) => [k.plural, k]));
-const byAnyName = new Map(
-  KINDS.flatMap((k) => [k.kind.toLowerCase(), k.plural, k.singular, ...k.shortNames].map((n) => [n, k] as const)),
-);
+const byAnyName = new Map(KINDS.flatMap((k) => [k.kind.toLowerCase(), k.plural, k.singular, ...k.shortNames].map((n) => [n, k] as const)));
 
 export function kindByName(kind: string): KindDef<ApiObject> | undefined {
   return byKind.get(kind);

@@ -25,8 +25,5 @@ export const MachineClassKind = defineKind<MachineClass>({
   schema: machineClassSchema,
   // A class is shared by the clusters of its namespace, like a StorageClass; machines copy it when made.
   clusterNameOf: () => undefined,
-  printerColumns: [
-    ...machineClassPrinterColumns,
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-  ],
+  printerColumns: [...machineClassPrinterColumns, { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
 });

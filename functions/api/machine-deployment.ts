@@ -60,9 +60,7 @@ export const deploymentStrategy = z
       });
   })
   .overwrite((s) =>
-    s.type === 'RollingUpdate' && !s.rollingUpdate
-      ? { ...s, rollingUpdate: { maxSurge: DEFAULT_MAX_SURGE, maxUnavailable: DEFAULT_MAX_UNAVAILABLE } }
-      : s,
+    s.type === 'RollingUpdate' && !s.rollingUpdate ? { ...s, rollingUpdate: { maxSurge: DEFAULT_MAX_SURGE, maxUnavailable: DEFAULT_MAX_UNAVAILABLE } } : s,
   );
 export type DeploymentStrategy = z.infer<typeof deploymentStrategy>;
 

@@ -41,7 +41,8 @@ function mapSchema(node: unknown, fn: (s: JsonSchema) => JsonSchema): unknown {
   if (!node || typeof node !== 'object') return node;
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(node)) {
-    if (k === 'enum' || k === 'default') out[k] = v; // data, not schemas
+    if (k === 'enum' || k === 'default')
+      out[k] = v; // data, not schemas
     else if (k === 'properties' && v && typeof v === 'object')
       // A map of schemas, not a schema: its keys are field names (`type` is a field of a condition).
       out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, mapSchema(sub, fn)]));
@@ -204,7 +205,12 @@ const statusSchemas: Record<string, JsonSchema> = {
       propagationPolicy: { type: 'string', enum: ['Background', 'Foreground'], description: 'Both cascade; Orphan is refused (422).' },
       orphanDependents: { type: 'boolean', enum: [false], description: 'Deprecated by propagationPolicy (never send both); true is refused (422).' },
       gracePeriodSeconds: { type: 'integer', description: 'Accepted and ignored: the object goes when its teardown ends.' },
-      dryRun: { type: 'array', items: { type: 'string' }, maxItems: 0, description: 'Dry runs are not supported yet: a non-empty list is refused (400) and nothing is deleted.' },
+      dryRun: {
+        type: 'array',
+        items: { type: 'string' },
+        maxItems: 0,
+        description: 'Dry runs are not supported yet: a non-empty list is refused (400) and nothing is deleted.',
+      },
     },
   },
   MachineDeploymentRollback: {
@@ -244,8 +250,7 @@ function kindSchemas(): Record<string, JsonSchema> {
   return out;
 }
 
-const content = (schema: JsonSchema, types: readonly string[] = [JSON_TYPE, ...YAML_TYPES]) =>
-  Object.fromEntries(types.map((t) => [t, { schema }]));
+const content = (schema: JsonSchema, types: readonly string[] = [JSON_TYPE, ...YAML_TYPES]) => Object.fromEntries(types.map((t) => [t, { schema }]));
 
 const errorResponse = (description: string) => ({ description, content: content(ref('Status'), [JSON_TYPE, 'application/yaml']) });
 
@@ -324,7 +329,15 @@ const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: 
 function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
   const K = def.kind;
   const tags = [K];
-  const writeErrors = { '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '413': r('TooLarge'), '415': r('UnsupportedMediaType'), '422': r('Invalid'), '500': r('InternalError') };
+  const writeErrors = {
+    '400': r('BadRequest'),
+    '404': r('NotFound'),
+    '409': r('Conflict'),
+    '413': r('TooLarge'),
+    '415': r('UnsupportedMediaType'),
+    '422': r('Invalid'),
+    '500': r('InternalError'),
+  };
   const listParameters = [p('labelSelector'), p('fieldSelector'), p('limit'), p('continue'), p('pretty')];
   const listResponses = { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '410': r('Expired'), '500': r('InternalError') };
   const writeParameters = [p('fieldManager'), p('fieldValidation'), p('pretty')];
@@ -412,7 +425,13 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         requestBody: objectBody,
         responses: { '200': ok(ref(K)), ...writeErrors },
       },
-      patch: { operationId: `patch${K}Status`, tags, parameters: writeParameters, requestBody: mergePatchBody, responses: { '200': ok(ref(K)), ...writeErrors } },
+      patch: {
+        operationId: `patch${K}Status`,
+        tags,
+        parameters: writeParameters,
+        requestBody: mergePatchBody,
+        responses: { '200': ok(ref(K)), ...writeErrors },
+      },
     },
   };
   if (K === 'MachineDeployment')
@@ -428,7 +447,15 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
           description: 'The Content-Type is required even when the body is empty.',
           content: content(ref('MachineDeploymentRollback'), [JSON_TYPE, ...YAML_TYPES]),
         },
-        responses: { '200': ok(ref(K)), '400': r('BadRequest'), '404': r('NotFound'), '409': r('Conflict'), '415': r('UnsupportedMediaType'), '422': r('Invalid'), '500': r('InternalError') },
+        responses: {
+          '200': ok(ref(K)),
+          '400': r('BadRequest'),
+          '404': r('NotFound'),
+          '409': r('Conflict'),
+          '415': r('UnsupportedMediaType'),
+          '422': r('Invalid'),
+          '500': r('InternalError'),
+        },
       },
     };
   return paths;
@@ -456,7 +483,12 @@ function buildDocument(): JsonSchema {
         },
       },
       '/openapi/v3': {
-        get: { operationId: 'openapi', summary: 'This document.', tags: ['service'], responses: { '200': { description: 'OK', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } } },
+        get: {
+          operationId: 'openapi',
+          summary: 'This document.',
+          tags: ['service'],
+          responses: { '200': { description: 'OK', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } },
+        },
       },
       '/apis': discovery('getAPIGroupList', 'The API groups served.'),
       [`/apis/${GROUP}`]: discovery('getAPIGroup', `The versions of ${GROUP}.`),

@@ -28,12 +28,7 @@ export type MachineTemplate = z.infer<typeof machineTemplate>;
  * controlplane/kubeadm/internal/webhooks/kubeadm_control_plane.go (validateVersion: the ceiling is
  * MAJOR.MINOR+2.0) and internal/webhooks/cluster.go (validateTopologyVersion: no decrease).
  */
-export function versionChangeCauses(
-  field: string,
-  oldV: string | undefined,
-  newV: string | undefined,
-  options: UpdateRuleOptions = {},
-): FieldCause[] {
+export function versionChangeCauses(field: string, oldV: string | undefined, newV: string | undefined, options: UpdateRuleOptions = {}): FieldCause[] {
   if (!oldV || !newV || oldV === newV) return [];
   const a = parseVersion(oldV);
   const b = parseVersion(newV);
@@ -42,10 +37,7 @@ export function versionChangeCauses(
     return options.allowVersionDowngrade ? [] : [cause.forbidden(field, `version cannot be decreased from ${oldV} to ${newV}`)];
   if (b.major !== a.major || b.minor > a.minor + 1)
     return [
-      cause.forbidden(
-        field,
-        `version cannot be increased from ${oldV} to ${newV}: upgrade one minor version at a time (next: v${a.major}.${a.minor + 1}.x)`,
-      ),
+      cause.forbidden(field, `version cannot be increased from ${oldV} to ${newV}: upgrade one minor version at a time (next: v${a.major}.${a.minor + 1}.x)`),
     ];
   return [];
 }

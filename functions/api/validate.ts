@@ -84,7 +84,8 @@ export function withoutNulls(value: unknown): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     // defineProperty, not assignment: a "__proto__" key must stay data (and be refused), never become the prototype.
-    for (const [k, v] of Object.entries(value)) if (v !== null) Object.defineProperty(out, k, { value: withoutNulls(v), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(value))
+      if (v !== null) Object.defineProperty(out, k, { value: withoutNulls(v), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;
@@ -217,7 +218,14 @@ function kindOf(body: unknown): Validated<KindDef<ApiObject>> {
   else if (apiVersion !== API_VERSION) causes.push(cause.notSupported('apiVersion', apiVersion, [API_VERSION]));
   const def = typeof kind === 'string' ? kindByName(kind) : undefined;
   if (kind === undefined) causes.push(cause.required('kind'));
-  else if (!def) causes.push(cause.notSupported('kind', kind, KINDS.map((k) => k.kind)));
+  else if (!def)
+    causes.push(
+      cause.notSupported(
+        'kind',
+        kind,
+        KINDS.map((k) => k.kind),
+      ),
+    );
   if (causes.length || !def) return { ok: false, causes };
   return { ok: true, object: def, kind: def };
 }
@@ -272,7 +280,8 @@ export function validateUpdate(old: ApiObject, body: unknown, options: ValidateU
   const obj = r.object;
   if (obj.kind !== old.kind) causes.push(cause.invalid('kind', obj.kind, `field is immutable (the object is a ${old.kind})`));
   else {
-    if (obj.metadata.name !== old.metadata.name) causes.push(cause.invalid('metadata.name', obj.metadata.name, `field is immutable (the object is ${old.metadata.name})`));
+    if (obj.metadata.name !== old.metadata.name)
+      causes.push(cause.invalid('metadata.name', obj.metadata.name, `field is immutable (the object is ${old.metadata.name})`));
     if (obj.metadata.namespace !== old.metadata.namespace && !causes.some((c) => c.field === 'metadata.namespace'))
       causes.push(cause.invalid('metadata.namespace', obj.metadata.namespace, `field is immutable (the object is in ${old.metadata.namespace})`));
     causes.push(...(r.kind.validateUpdate?.(old, obj, { allowVersionDowngrade: options.allowVersionDowngrade === true }) ?? []));

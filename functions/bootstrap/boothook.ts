@@ -151,7 +151,8 @@ const CRLF = '\r\n';
 /** The multipart user data: the boothook, then the include of the file it writes. Deterministic boundary. */
 export function renderUserData(input: BoothookInput): string {
   const boundary = 'clusterless-bootstrap-boundary';
-  const part = (type: string, body: string) => [`--${boundary}`, `Content-Type: ${type}; charset="us-ascii"`, 'MIME-Version: 1.0', 'Content-Transfer-Encoding: 7bit', '', body].join(CRLF);
+  const part = (type: string, body: string) =>
+    [`--${boundary}`, `Content-Type: ${type}; charset="us-ascii"`, 'MIME-Version: 1.0', 'Content-Transfer-Encoding: 7bit', '', body].join(CRLF);
   return [
     'MIME-Version: 1.0',
     `Content-Type: multipart/mixed; boundary="${boundary}"`,

@@ -35,7 +35,12 @@ export interface CloudConfigInput {
 /** The CA files of the first control-plane machine (kubeadm's names; keys 0600). */
 export function pkiFiles(certs: ClusterCertificates): WriteFile[] {
   const pki = '/etc/kubernetes/pki';
-  const file = (name: string, content: string, secret: boolean): WriteFile => ({ path: `${pki}/${name}`, content, permissions: secret ? '0600' : '0644', owner: 'root:root' });
+  const file = (name: string, content: string, secret: boolean): WriteFile => ({
+    path: `${pki}/${name}`,
+    content,
+    permissions: secret ? '0600' : '0644',
+    owner: 'root:root',
+  });
   return [
     file('ca.crt', certs.ca.cert, false),
     file('ca.key', certs.ca.key, true),

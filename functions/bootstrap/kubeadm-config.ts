@@ -33,7 +33,9 @@ export function parseKubernetesVersion(version: string): { major: number; minor:
   if (!m) throw new UnsupportedVersionError(`"${version}" is not a Kubernetes release version such as v1.31.2`);
   const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (major !== 1 || minor < MIN_KUBERNETES_MINOR)
-    throw new UnsupportedVersionError(`Kubernetes ${version} cannot be bootstrapped: kubeadm's v1beta4 configuration needs v1.${MIN_KUBERNETES_MINOR} or newer`);
+    throw new UnsupportedVersionError(
+      `Kubernetes ${version} cannot be bootstrapped: kubeadm's v1beta4 configuration needs v1.${MIN_KUBERNETES_MINOR} or newer`,
+    );
   return { major, minor, patch, text: `v${major}.${minor}.${patch}` };
 }
 
@@ -82,7 +84,15 @@ export function renderInitConfiguration(c: KubeadmCluster, o: InitOptions): stri
   const init = {
     apiVersion: KUBEADM_API_VERSION,
     kind: 'InitConfiguration',
-    bootstrapTokens: [{ token: tokenString(o.token), ttl: `${o.ttlSeconds}s`, usages: ['signing', 'authentication'], groups: [NODE_BOOTSTRAP_GROUP], description: 'clusterless: kubeadm init' }],
+    bootstrapTokens: [
+      {
+        token: tokenString(o.token),
+        ttl: `${o.ttlSeconds}s`,
+        usages: ['signing', 'authentication'],
+        groups: [NODE_BOOTSTRAP_GROUP],
+        description: 'clusterless: kubeadm init',
+      },
+    ],
     localAPIEndpoint: { bindPort: API_SERVER_BIND_PORT },
     nodeRegistration: nodeRegistration(true),
   };

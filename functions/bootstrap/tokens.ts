@@ -56,7 +56,11 @@ export interface TokenSecretOptions {
 }
 
 /** The Secret a bootstrap token is (k8s.io/cluster-bootstrap token/api: the data keys). */
-export function tokenSecret(o: TokenSecretOptions): { metadata: { name: string; namespace: string; labels: Record<string, string> }; type: string; stringData: Record<string, string> } {
+export function tokenSecret(o: TokenSecretOptions): {
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  type: string;
+  stringData: Record<string, string>;
+} {
   return {
     metadata: {
       name: tokenSecretName(o.token.id),
@@ -73,9 +77,7 @@ export function tokenSecret(o: TokenSecretOptions): { metadata: { name: string; 
       'token-secret': o.token.secret,
       expiration: o.expiration,
       description: o.description,
-      ...(o.usages
-        ? { 'usage-bootstrap-authentication': 'true', 'usage-bootstrap-signing': 'true', 'auth-extra-groups': NODE_BOOTSTRAP_GROUP }
-        : {}),
+      ...(o.usages ? { 'usage-bootstrap-authentication': 'true', 'usage-bootstrap-signing': 'true', 'auth-extra-groups': NODE_BOOTSTRAP_GROUP } : {}),
     },
   };
 }

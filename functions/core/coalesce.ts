@@ -15,8 +15,7 @@ import type { Write } from './plan.js';
 type Json = unknown;
 
 const isPlainObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isConditionList = (v: Json): v is { type: string }[] =>
-  Array.isArray(v) && v.every((c) => isPlainObject(c) && typeof c.type === 'string');
+const isConditionList = (v: Json): v is { type: string }[] => Array.isArray(v) && v.every((c) => isPlainObject(c) && typeof c.type === 'string');
 
 function mergeConditions(base: { type: string }[], a: { type: string }[], b: { type: string }[]): { type: string }[] {
   const byType = (list: { type: string }[]) => new Map(list.map((c) => [c.type, c]));

@@ -117,12 +117,7 @@ function compareConditions(a: Condition, b: Condition): number {
  * otherwise a new sorted array (the input is never mutated). Learnt from util/conditions/setter.go and
  * apimachinery's meta.SetStatusCondition.
  */
-export function setCondition(
-  conditions: readonly Condition[] | undefined,
-  input: ConditionInput,
-  now: Date,
-  observedGeneration?: number,
-): Condition[] {
+export function setCondition(conditions: readonly Condition[] | undefined, input: ConditionInput, now: Date, observedGeneration?: number): Condition[] {
   const current = conditions ?? [];
   const existing = getCondition(current, input.type);
   const next: Condition = {
@@ -130,8 +125,7 @@ export function setCondition(
     status: input.status,
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(input.message !== undefined && input.message !== '' ? { message: input.message } : {}),
-    lastTransitionTime:
-      existing && existing.status === input.status ? existing.lastTransitionTime : (input.lastTransitionTime ?? timestamp(now)),
+    lastTransitionTime: existing && existing.status === input.status ? existing.lastTransitionTime : (input.lastTransitionTime ?? timestamp(now)),
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
   };
   if (
@@ -227,8 +221,7 @@ export function summaryCondition(
     else if (!ignore.has(t)) inScope.push({ type: t, status: 'Unknown', reason: SummaryReason.NotYetReported, message: 'Condition not yet reported' });
   }
   const priority = (c: SummarisedCondition): MergePriority =>
-    options.priority?.(c) ??
-    (c.status === 'Unknown' ? 'unknown' : (c.status === 'True') === negative.has(c.type) ? 'issue' : 'info');
+    options.priority?.(c) ?? (c.status === 'Unknown' ? 'unknown' : (c.status === 'True') === negative.has(c.type) ? 'issue' : 'info');
   const issues = inScope.filter((c) => priority(c) === 'issue');
   const unknowns = inScope.filter((c) => priority(c) === 'unknown');
   const reasons = options.reasons ?? {
@@ -237,11 +230,7 @@ export function summaryCondition(
     info: SummaryReason.InfoReported,
   };
   const [status, reason]: [ConditionStatus, string] =
-    issues.length > 0
-      ? ['False', reasons.issue]
-      : unknowns.length > 0 || inScope.length === 0
-        ? ['Unknown', reasons.unknown]
-        : ['True', reasons.info];
+    issues.length > 0 ? ['False', reasons.issue] : unknowns.length > 0 || inScope.length === 0 ? ['Unknown', reasons.unknown] : ['True', reasons.info];
   const lines = inScope
     .filter((c) => priority(c) !== 'info' || (status === 'True' && c.message))
     .map((c) => `* ${c.type}: ${c.message || c.reason || c.status}`);

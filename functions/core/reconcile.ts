@@ -1,4 +1,3 @@
-
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster } from '../api/cluster.js';
 import type { ControlPlane } from '../api/control-plane.js';
@@ -33,7 +32,9 @@ export function clusterObjectsOf(clusterName: string, objects: readonly ApiObjec
   return {
     cluster,
     // A cluster has one control plane; should two be declared, the oldest one is the cluster's.
-    ...(controlPlanes.length ? { controlPlane: [...controlPlanes].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))[0]! } : {}),
+    ...(controlPlanes.length
+      ? { controlPlane: [...controlPlanes].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))[0]! }
+      : {}),
     machineDeployments: of<MachineDeployment>('MachineDeployment'),
     machineSets: of<MachineSet>('MachineSet'),
     machines: of<Machine>('Machine'),
@@ -82,7 +83,7 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
   const standaloneSetPlans = objects.machineSets
     .filter((ms) => {
       const owner = controllerOf(ms);
-      return !(owner?.kind === "MachineDeployment" && deploymentNames.has(owner.name));
+      return !(owner?.kind === 'MachineDeployment' && deploymentNames.has(owner.name));
     })
     .map((ms) => {
       const plan = planMachineSet({
@@ -109,6 +110,13 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
     planMachineHealthChecks(objects, observed, now),
     orphans,
   );
-  const originals = [objects.cluster, ...(objects.controlPlane ? [objects.controlPlane] : []), ...objects.machineDeployments, ...objects.machineSets, ...objects.machines, ...objects.machineHealthChecks];
+  const originals = [
+    objects.cluster,
+    ...(objects.controlPlane ? [objects.controlPlane] : []),
+    ...objects.machineDeployments,
+    ...objects.machineSets,
+    ...objects.machines,
+    ...objects.machineHealthChecks,
+  ];
   return { ...merged, writes: coalesceWrites(merged.writes, originals) };
 }

@@ -22,7 +22,8 @@ export function installationIdFromEnvironment(env: NodeJS.ProcessEnv): string {
     throw new Error(
       `${INSTALLATION_ENV.id} is not set: the function needs the installation id its stack made, to tag what it makes and to act only on what carries it`,
     );
-  if (!INSTALLATION_ID_PATTERN.test(id)) throw new Error(`${INSTALLATION_ENV.id} is ${JSON.stringify(id)}, not an installation id (8 to 64 letters, digits and dashes)`);
+  if (!INSTALLATION_ID_PATTERN.test(id))
+    throw new Error(`${INSTALLATION_ENV.id} is ${JSON.stringify(id)}, not an installation id (8 to 64 letters, digits and dashes)`);
   return id;
 }
 
@@ -36,11 +37,14 @@ export function nodeInstanceProfilesFromEnvironment(env: NodeJS.ProcessEnv): Par
   } catch {
     throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles} is not JSON: ${raw}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles} must be a JSON object of role to instance profile`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles} must be a JSON object of role to instance profile`);
   const out: Partial<Record<MachineRole, string>> = {};
   for (const [role, profile] of Object.entries(parsed)) {
-    if (role !== 'control-plane' && role !== 'worker') throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles} names an unknown role ${JSON.stringify(role)} (control-plane, worker)`);
-    if (typeof profile !== 'string' || profile === '') throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles}: the profile of ${role} must be a non-empty string`);
+    if (role !== 'control-plane' && role !== 'worker')
+      throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles} names an unknown role ${JSON.stringify(role)} (control-plane, worker)`);
+    if (typeof profile !== 'string' || profile === '')
+      throw new Error(`${INSTALLATION_ENV.nodeInstanceProfiles}: the profile of ${role} must be a non-empty string`);
     out[role] = profile;
   }
   return out;
@@ -50,7 +54,8 @@ export function nodeInstanceProfilesFromEnvironment(env: NodeJS.ProcessEnv): Par
 export function instanceArnPrefixFromEnvironment(env: NodeJS.ProcessEnv): string | undefined {
   const prefix = env[INSTALLATION_ENV.instanceArnPrefix];
   if (!prefix) return undefined;
-  if (!INSTANCE_ARN_PREFIX.test(prefix)) throw new Error(`${INSTALLATION_ENV.instanceArnPrefix} is ${JSON.stringify(prefix)}, not arn:{partition}:ec2:{region}:{account}:instance/`);
+  if (!INSTANCE_ARN_PREFIX.test(prefix))
+    throw new Error(`${INSTALLATION_ENV.instanceArnPrefix} is ${JSON.stringify(prefix)}, not arn:{partition}:ec2:{region}:{account}:instance/`);
   return prefix;
 }
 

@@ -162,7 +162,12 @@ export interface ApplyResult {
  * Creates or replaces each object (POST, then PUT when it exists), in the API's kind order. Progress is
  * recorded in `result` as it goes, so that a caller sees what was written before a failure.
  */
-export async function applyManifests(store: Store, manifests: Manifest[], owner: string, result: ApplyResult = { created: [], replaced: [] }): Promise<ApplyResult> {
+export async function applyManifests(
+  store: Store,
+  manifests: Manifest[],
+  owner: string,
+  result: ApplyResult = { created: [], replaced: [] },
+): Promise<ApplyResult> {
   const service = new ObjectService({ store });
   for (const m of manifests) {
     const body = requestBody(m, owner);
@@ -207,7 +212,10 @@ export async function deleteOwned(store: Store, keys: FleetObjectKey[], owner: s
       throw refused(key, err);
     }
     if (current.metadata.annotations?.[FLEET_ANNOTATION] !== owner) {
-      logger.info('not deleting an object this fleet resource does not own', { object: keyString(key), owner: current.metadata.annotations?.[FLEET_ANNOTATION] });
+      logger.info('not deleting an object this fleet resource does not own', {
+        object: keyString(key),
+        owner: current.metadata.annotations?.[FLEET_ANNOTATION],
+      });
       result.skipped.push(key);
       continue;
     }

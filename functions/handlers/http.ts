@@ -60,7 +60,9 @@ export function proxyHandler<D extends object>(
 
 /** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
 export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
-  return proxyHandler(deps, { logger, name: 'the HTTP handler' }, async (event, resolved) => toProxyResult(await handleRequest(toHttpRequest(event), resolved)));
+  return proxyHandler(deps, { logger, name: 'the HTTP handler' }, async (event, resolved) =>
+    toProxyResult(await handleRequest(toHttpRequest(event), resolved)),
+  );
 }
 
 /**

@@ -88,7 +88,11 @@ export async function handleInstanceEvent(deps: InstanceEventsDeps, event: Insta
     throw new Error(`not an ${STATE_CHANGE_DETAIL_TYPE} event: ${JSON.stringify(event).slice(0, 300)}`);
   const cluster = await clusterOfInstance(deps.ec2, instanceId, deps.installationId);
   if (!cluster) return { instanceId, state, started: false };
-  await deps.workflows.start('reconcile-cluster', `instance-${randomUUID()}`, { namespace: cluster.namespace, clusterName: cluster.clusterName, trigger: 'instance-event' });
+  await deps.workflows.start('reconcile-cluster', `instance-${randomUUID()}`, {
+    namespace: cluster.namespace,
+    clusterName: cluster.clusterName,
+    trigger: 'instance-event',
+  });
   return { instanceId, state, cluster, started: true };
 }
 

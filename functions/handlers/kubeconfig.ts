@@ -78,7 +78,13 @@ export function createKubeconfigHandler(deps: KubeconfigHandlerDeps | (() => Kub
             cluster,
             expirationSeconds,
             notAfter: notAfterOf(text),
-            caller: { userArn: identity.userArn, caller: identity.caller, accountId: identity.accountId, sourceIp: identity.sourceIp, userAgent: identity.userAgent },
+            caller: {
+              userArn: identity.userArn,
+              caller: identity.caller,
+              accountId: identity.accountId,
+              sourceIp: identity.sourceIp,
+              userAgent: identity.userAgent,
+            },
             requestId: event.requestContext.requestId,
           });
         return text;
@@ -97,7 +103,7 @@ export function kubeconfigDepsFromEnvironment(env: NodeJS.ProcessEnv = process.e
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the kubeconfig handler needs the name of the clusterless table');
   const bootstrap = bootstrapperFromEnvironment(env);
-  if (!bootstrap) throw new Error('SECRETS_KMS_KEY_ARN is not set: the kubeconfig handler signs with the clusters\' CAs in Secrets Manager');
+  if (!bootstrap) throw new Error("SECRETS_KMS_KEY_ARN is not set: the kubeconfig handler signs with the clusters' CAs in Secrets Manager");
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
   return { store, adminKubeconfig: kubeconfigSources(bootstrap, store).adminKubeconfig };
 }

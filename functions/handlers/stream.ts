@@ -92,7 +92,8 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     );
     const failed = changes.filter((_, i) => results[i]!.status === 'rejected');
     results.forEach((r, i) => {
-      if (r.status === 'rejected') logger.error('could not start reconcile-cluster', { cluster: `${changes[i]!.namespace}/${changes[i]!.clusterName}`, error: r.reason as Error });
+      if (r.status === 'rejected')
+        logger.error('could not start reconcile-cluster', { cluster: `${changes[i]!.namespace}/${changes[i]!.clusterName}`, error: r.reason as Error });
     });
     metrics.addMetric('ReconcilesStarted', MetricUnit.Count, changes.length - failed.length);
     metrics.addMetric('ReconcileStartFailures', MetricUnit.Count, failed.length);

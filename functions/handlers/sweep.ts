@@ -77,7 +77,9 @@ export function sweepDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   return {
     store,
     workflows,
-    ...(bootstrap ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(bootstrap, store).kubeconfigFor, systemClock) }) } : {}),
+    ...(bootstrap
+      ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(bootstrap, store).kubeconfigFor, systemClock) }) }
+      : {}),
   };
 }
 

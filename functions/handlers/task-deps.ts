@@ -45,7 +45,13 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const elbv2 = createElbv2Client();
   return workflowDeps({
     store,
-    provider: new Ec2MachineProvider({ client: ec2, clock, installationId, nodeInstanceProfiles, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
+    provider: new Ec2MachineProvider({
+      client: ec2,
+      clock,
+      installationId,
+      nodeInstanceProfiles,
+      resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }),
+    }),
     ...workloadDepsFromEnvironment(env, store, log, elbv2),
     managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId }),
     clock,
@@ -82,7 +88,10 @@ export function workloadDepsFromEnvironment(
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */
-export function taskHandler(run: (deps: WorkflowDeps, input: Record<string, unknown>) => Promise<unknown>, build: () => WorkflowDeps = taskDepsFromEnvironment) {
+export function taskHandler(
+  run: (deps: WorkflowDeps, input: Record<string, unknown>) => Promise<unknown>,
+  build: () => WorkflowDeps = taskDepsFromEnvironment,
+) {
   let deps: WorkflowDeps | undefined;
   return async (event: Record<string, unknown>): Promise<unknown> => {
     deps ??= build();

@@ -59,13 +59,24 @@ export function objectItemBytes(obj: ApiObject, json: string = JSON.stringify(ob
   const ns = obj.metadata.namespace || 'default';
   const pk = objectPartitionKey(obj);
   return (
-    2 + utf8(pk) +
-    2 + utf8(obj.kind) + 1 + utf8(obj.metadata.name) +
-    6 + utf8(obj.kind) +
-    6 + utf8(ns) + 1 + utf8(obj.metadata.name) +
-    2 + utf8(obj.metadata.resourceVersion ?? '') +
-    3 + utf8(obj.metadata.uid ?? '') +
-    3 + utf8(json)
+    2 +
+    utf8(pk) +
+    2 +
+    utf8(obj.kind) +
+    1 +
+    utf8(obj.metadata.name) +
+    6 +
+    utf8(obj.kind) +
+    6 +
+    utf8(ns) +
+    1 +
+    utf8(obj.metadata.name) +
+    2 +
+    utf8(obj.metadata.resourceVersion ?? '') +
+    3 +
+    utf8(obj.metadata.uid ?? '') +
+    3 +
+    utf8(json)
   );
 }
 

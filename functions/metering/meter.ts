@@ -258,7 +258,15 @@ export class CostMeter {
         if (express) expressTransitions += n;
         else standardTransitions += n;
         stepFunctionsCost += cost;
-        items.push({ service: 'states', operation: express ? 'StateTransition (Express, not billed)' : 'StateTransition', resource: `${workflow}/${stateType}`, requests: n, quantity: n, unit: 'transitions', cost });
+        items.push({
+          service: 'states',
+          operation: express ? 'StateTransition (Express, not billed)' : 'StateTransition',
+          resource: `${workflow}/${stateType}`,
+          requests: n,
+          quantity: n,
+          unit: 'transitions',
+          cost,
+        });
       }
     }
     let expressRequests = 0;
@@ -271,7 +279,15 @@ export class CostMeter {
       const durationCost = gbSeconds * p.stepFunctions.expressPerGbSecond;
       stepFunctionsCost += requestCost + durationCost;
       items.push({ service: 'states', operation: 'ExpressRequest', resource: workflow, requests: n, quantity: n, unit: 'requests', cost: requestCost });
-      items.push({ service: 'states', operation: 'ExpressDuration', resource: workflow, requests: this.expressEnded.get(workflow) ?? 0, quantity: gbSeconds, unit: 'GB-s', cost: durationCost });
+      items.push({
+        service: 'states',
+        operation: 'ExpressDuration',
+        resource: workflow,
+        requests: this.expressEnded.get(workflow) ?? 0,
+        quantity: gbSeconds,
+        unit: 'GB-s',
+        cost: durationCost,
+      });
     }
 
     let lambdaGbSeconds = 0;
@@ -282,8 +298,24 @@ export class CostMeter {
       const durationCost = gbSeconds * p.lambda.arm64PerGbSecond;
       lambdaGbSeconds += gbSeconds;
       lambdaCost += requestCost + durationCost;
-      items.push({ service: 'lambda', operation: 'Invoke', resource: fn, requests: c.invocations, quantity: c.invocations, unit: 'requests', cost: requestCost });
-      items.push({ service: 'lambda', operation: 'Duration', resource: `${fn} (${mb} MB arm64)`, requests: c.invocations, quantity: gbSeconds, unit: 'GB-s', cost: durationCost });
+      items.push({
+        service: 'lambda',
+        operation: 'Invoke',
+        resource: fn,
+        requests: c.invocations,
+        quantity: c.invocations,
+        unit: 'requests',
+        cost: requestCost,
+      });
+      items.push({
+        service: 'lambda',
+        operation: 'Duration',
+        resource: `${fn} (${mb} MB arm64)`,
+        requests: c.invocations,
+        quantity: gbSeconds,
+        unit: 'GB-s',
+        cost: durationCost,
+      });
     }
 
     let readRequestUnits = 0;
@@ -295,7 +327,15 @@ export class CostMeter {
       writeRequestUnits += c.writeUnits;
       dynamoDbCost += cost;
       const reads = c.readUnits > 0 || action === 'GetItem' || action === 'Query';
-      items.push({ service: 'dynamodb', operation: action, resource: target, requests: c.requests, quantity: reads ? c.readUnits : c.writeUnits, unit: reads ? 'RRU' : 'WRU', cost });
+      items.push({
+        service: 'dynamodb',
+        operation: action,
+        resource: target,
+        requests: c.requests,
+        quantity: reads ? c.readUnits : c.writeUnits,
+        unit: reads ? 'RRU' : 'WRU',
+        cost,
+      });
     }
 
     for (const [action, n] of [...this.ec2].sort(byKey))
@@ -303,7 +343,15 @@ export class CostMeter {
 
     const schedulerCost = this.scheduler * p.scheduler.perInvocation;
     if (this.scheduler > 0)
-      items.push({ service: 'scheduler', operation: 'Invoke', resource: 'sweep', requests: this.scheduler, quantity: this.scheduler, unit: 'invocations', cost: schedulerCost });
+      items.push({
+        service: 'scheduler',
+        operation: 'Invoke',
+        resource: 'sweep',
+        requests: this.scheduler,
+        quantity: this.scheduler,
+        unit: 'invocations',
+        cost: schedulerCost,
+      });
 
     const ec2Cost = this.ec2Calls() * p.ec2.perApiCall;
     const totalCost = stepFunctionsCost + lambdaCost + dynamoDbCost + schedulerCost + ec2Cost;

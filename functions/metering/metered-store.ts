@@ -24,7 +24,17 @@
  */
 import type { ApiObject } from '../api/kind.js';
 import type { KindName } from '../api/kinds.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, type DeleteOptions, type DeleteResult, type Lease, type ListPage, type ListPageOptions, type Store } from '../ports.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  type DeleteOptions,
+  type DeleteResult,
+  type Lease,
+  type ListPage,
+  type ListPageOptions,
+  type Store,
+} from '../ports.js';
 import { claimItemBytes, leaseItemBytes, objectItemBytes, objectPartitionKey, queryCost, readUnits, writeUnits } from './dynamodb-units.js';
 import type { CostMeter } from './meter.js';
 
@@ -141,7 +151,10 @@ export class MeteredStore implements Store {
 
   async list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
     const objects = await this.inner.list<T>(kind, namespace);
-    const { readUnits: units, pages } = queryCost(objects.map((o) => objectItemBytes(o)), false);
+    const { readUnits: units, pages } = queryCost(
+      objects.map((o) => objectItemBytes(o)),
+      false,
+    );
     this.meter.recordDynamoDb('Query', 'kind-index', { readUnits: units }, pages);
     return objects;
   }

@@ -32,7 +32,11 @@ export interface WritesResult {
 
 const keyOf = (kind: string, ns: string, name: string) => `${kind}/${ns}/${name}`;
 
-async function removeFinalizer(deps: WorkflowDeps, ref: { kind: KindName; namespace: string; name: string; uid?: string }, finalizer: string): Promise<boolean> {
+async function removeFinalizer(
+  deps: WorkflowDeps,
+  ref: { kind: KindName; namespace: string; name: string; uid?: string },
+  finalizer: string,
+): Promise<boolean> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = await deps.store.get(ref.kind, ref.namespace, ref.name);
     if (!current || (ref.uid && current.metadata.uid !== ref.uid)) return true;
@@ -82,7 +86,8 @@ export async function applyWrites(deps: WorkflowDeps, writes: readonly Write[]):
           break;
         }
         case 'RemoveFinalizer':
-          if (!(await removeFinalizer(deps, w.ref, w.finalizer))) throw new ConflictError({ kind: w.ref.kind, namespace: w.ref.namespace, name: w.ref.name }, undefined);
+          if (!(await removeFinalizer(deps, w.ref, w.finalizer)))
+            throw new ConflictError({ kind: w.ref.kind, namespace: w.ref.namespace, name: w.ref.name }, undefined);
           latest.delete(key);
           break;
       }
@@ -169,16 +174,39 @@ export const DrainReason = { draining: 'Draining', failed: 'DrainingFailed' } as
  * cluster and installation, so its id can only have come from a status write. Said on the Machine
  * (InfrastructureOwned False, InstanceNotOwned) and in the log; the machine's own instances went regardless.
  */
-async function reportNotOwned(deps: WorkflowDeps, namespace: string, clusterName: string, machine: Machine | undefined, machineUid: string, refused: string[]): Promise<void> {
+async function reportNotOwned(
+  deps: WorkflowDeps,
+  namespace: string,
+  clusterName: string,
+  machine: Machine | undefined,
+  machineUid: string,
+  refused: string[],
+): Promise<void> {
   const message = `Instance ${refused.join(', ')} named in status.infrastructure.instanceId is not tagged as this Machine's (machine uid, cluster and installation); it was left running`;
-  deps.log.warn('refused to terminate an instance that is not the machine\'s own', { namespace, clusterName, machine: machine?.metadata.name, machineUid, instanceIds: refused });
+  deps.log.warn("refused to terminate an instance that is not the machine's own", {
+    namespace,
+    clusterName,
+    machine: machine?.metadata.name,
+    machineUid,
+    instanceIds: refused,
+  });
   if (!machine) return;
-  await setMachineCondition(deps, machine, { type: InfrastructureOwnedCondition, status: 'False', reason: InfrastructureOwnedReason.InstanceNotOwned, message });
+  await setMachineCondition(deps, machine, {
+    type: InfrastructureOwnedCondition,
+    status: 'False',
+    reason: InfrastructureOwnedReason.InstanceNotOwned,
+    message,
+  });
 }
 
 async function markDrained(deps: WorkflowDeps, machine: Machine, message: string): Promise<void> {
   const now = deps.clock.now();
-  const conditions = setCondition(machine.status?.conditions, { type: 'DrainingSucceeded', status: 'True', reason: 'Drained', message }, now, machine.metadata.generation);
+  const conditions = setCondition(
+    machine.status?.conditions,
+    { type: 'DrainingSucceeded', status: 'True', reason: 'Drained', message },
+    now,
+    machine.metadata.generation,
+  );
   try {
     await deps.store.updateStatus({ ...machine, status: { ...machine.status, conditions } });
   } catch (err) {
@@ -237,7 +265,11 @@ export async function executeActions(
           break;
         }
         case 'RemediateMachine': {
-          out.remediations.push({ machine: action.machine.name, ...(action.machine.uid ? { uid: action.machine.uid } : {}), ...(action.healthCheck ? { healthCheck: action.healthCheck } : {}) });
+          out.remediations.push({
+            machine: action.machine.name,
+            ...(action.machine.uid ? { uid: action.machine.uid } : {}),
+            ...(action.healthCheck ? { healthCheck: action.healthCheck } : {}),
+          });
           if (action.machine.uid) {
             const base = executionNames.remediate(action.machine.uid, action.markedAt);
             out.children.push({

@@ -20,7 +20,8 @@ import { targetGroupArnOf } from './load-balancer.js';
 const roleOf = (m: Machine): MachineRole => (isControlPlaneMachine(m) ? 'control-plane' : 'worker');
 
 /** Whether clusterless bootstraps this cluster's machines with kubeadm on this host. */
-export const bootstrapsCluster = (deps: WorkflowDeps, cluster: Cluster | undefined): boolean => hostBootstraps(deps) && cluster !== undefined && bootstrapsWithKubeadm(cluster.spec.provider);
+export const bootstrapsCluster = (deps: WorkflowDeps, cluster: Cluster | undefined): boolean =>
+  hostBootstraps(deps) && cluster !== undefined && bootstrapsWithKubeadm(cluster.spec.provider);
 
 /**
  * The machine that initialises the control plane runs kubeadm init; every other one joins. A control plane is
@@ -34,7 +35,8 @@ export function initialisesControlPlane(machine: Machine, cluster: Cluster, obje
   const cp = objects.find((o): o is ControlPlane => o.kind === 'ControlPlane' && (o as ControlPlane).spec.clusterName === cluster.metadata.name);
   if (cp?.status?.initialized) return false;
   return !objects.some(
-    (o) => o.kind === 'Machine' && o.metadata.uid !== machine.metadata.uid && isControlPlaneMachine(o as Machine) && (o as Machine).status?.nodeRef !== undefined,
+    (o) =>
+      o.kind === 'Machine' && o.metadata.uid !== machine.metadata.uid && isControlPlaneMachine(o as Machine) && (o as Machine).status?.nodeRef !== undefined,
   );
 }
 
@@ -51,7 +53,12 @@ export function joiningMachines(machines: readonly Machine[]): { machineUid: str
  * their own instance's (infra/constructs/bootstrap-secrets.ts): unbound, it is readable by no node, and the
  * machine's node cannot fetch its bootstrap data until it is bound.
  */
-export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster | undefined, target: { namespace: string; clusterName: string; machineUid: string }, instanceId: string): Promise<void> {
+export async function bindSecretToInstance(
+  deps: WorkflowDeps,
+  cluster: Cluster | undefined,
+  target: { namespace: string; clusterName: string; machineUid: string },
+  instanceId: string,
+): Promise<void> {
   if (!bootstrapsCluster(deps, cluster)) return;
   await deps.bootstrap.bindToInstance(target, instanceId);
 }
@@ -119,7 +126,12 @@ export async function releaseJoined(deps: WorkflowDeps, cluster: Cluster, writes
     const after = w.object as Machine;
     if (!after.status?.nodeRef || before?.status?.nodeRef || !after.metadata.uid) continue;
     try {
-      await deps.bootstrap.release({ namespace: cluster.metadata.namespace, clusterName: cluster.metadata.name, machineUid: after.metadata.uid, clusterSpec: cluster.spec });
+      await deps.bootstrap.release({
+        namespace: cluster.metadata.namespace,
+        clusterName: cluster.metadata.name,
+        machineUid: after.metadata.uid,
+        clusterSpec: cluster.spec,
+      });
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       errors.push(`release bootstrap secret of Machine ${after.metadata.name}: ${err.name}: ${err.message}`);

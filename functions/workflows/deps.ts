@@ -93,7 +93,9 @@ export const noManagedLoadBalancers: ManagedLoadBalancers = {
   ensure: async () => {},
   delete: async () => {},
   checkTargetGroup: async (targetGroupArn, namespace, clusterName) => {
-    throw new InvalidSpecError(`target group ${targetGroupArn} of ${namespace}/${clusterName}: this host cannot read its tags to check that it is the cluster's`);
+    throw new InvalidSpecError(
+      `target group ${targetGroupArn} of ${namespace}/${clusterName}: this host cannot read its tags to check that it is the cluster's`,
+    );
   },
 };
 

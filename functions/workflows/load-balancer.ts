@@ -25,7 +25,8 @@ export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster |
   const { namespace, name } = cluster.metadata;
   const fact = await deps.managedLoadBalancers.describe(namespace, name);
   if (fact) return fact;
-  if (cluster.metadata.deletionTimestamp && (await deps.managedLoadBalancers.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
+  if (cluster.metadata.deletionTimestamp && (await deps.managedLoadBalancers.hasLeftovers(namespace, name)))
+    return { name: `${name} target group`, state: 'active' };
   return undefined;
 }
 

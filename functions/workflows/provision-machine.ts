@@ -86,7 +86,10 @@ export async function recordIntent(deps: WorkflowDeps, input: Record<string, unk
   if (!machine || machine.status?.nodeRef) return state(deps, 'Done', 0, 0);
   const infra = machine.status?.infrastructure;
   if (!infra?.clientToken) {
-    const now = deps.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = deps.clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
     await updateMachineStatus(deps, ref, (m) =>
       m.status?.infrastructure?.clientToken
         ? undefined
@@ -137,7 +140,8 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   // recorded instance. Note: that instance may be the one that never showed up (checkInstance launches again),
   // and a fallback's request then has to be recorded as much as on the first launch.
   const infra = machine.status?.infrastructure;
-  const recordedAttempt = infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
+  const recordedAttempt =
+    infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -176,7 +180,12 @@ async function recordAttempt(deps: WorkflowDeps, ref: MachineRef, attempt: Launc
     return { ...x.status, infrastructure: { ...rest, instanceType: attempt.instanceType, availabilityZone: attempt.availabilityZone } };
   });
   // A machine that is gone (or replaced) gets no instance: nothing could record it.
-  if (!m) throw new ConflictError({ kind: 'Machine', namespace: ref.namespace, name: ref.machineName }, undefined, `Machine ${ref.namespace}/${ref.machineName} (uid ${ref.machineUid}) is gone; not launching for it`);
+  if (!m)
+    throw new ConflictError(
+      { kind: 'Machine', namespace: ref.namespace, name: ref.machineName },
+      undefined,
+      `Machine ${ref.namespace}/${ref.machineName} (uid ${ref.machineUid}) is gone; not launching for it`,
+    );
 }
 
 async function recordInstance(deps: WorkflowDeps, ref: MachineRef, instance: InstanceFact): Promise<void> {
@@ -234,10 +243,12 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
   // The launch step binds the secret; the first look after a launch (or in an execution that found the instance
   // launched already) binds it again, in case the step died in between. Later looks do not: one Secrets Manager
   // TagResource per look would be up to MAX_INSTANCE_POLLS of them per machine.
-  if (hostBootstraps(deps) && polls === 1) await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
+  if (hostBootstraps(deps) && polls === 1)
+    await bindSecretToInstance(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), ref, instance.instanceId);
   if (instance.state === 'running') {
     // A control-plane instance serves the endpoint as soon as it runs: kubeadm init itself talks to it there.
-    if (hostRegistersTargets(deps) && isControlPlaneMachine(machine)) await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
+    if (hostRegistersTargets(deps) && isControlPlaneMachine(machine))
+      await registerControlPlaneTarget(deps, await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName), machine, instance.instanceId);
     return state(deps, 'WaitForNode', 0, 0);
   }
   if (polls >= MAX_INSTANCE_POLLS) throw new PollLimitError(`instance ${instance.instanceId} still ${instance.state} after ${polls} polls`);
@@ -257,16 +268,21 @@ export async function checkNode(deps: WorkflowDeps, input: Record<string, unknow
     if (!(err instanceof NodeReaderUnavailableError)) throw err;
     nodes = [];
   }
-  const node = nodes.find((n) => (machine.spec.providerID && n.providerID === machine.spec.providerID) || (instanceId && n.providerID?.endsWith(`/${instanceId}`)));
+  const node = nodes.find(
+    (n) => (machine.spec.providerID && n.providerID === machine.spec.providerID) || (instanceId && n.providerID?.endsWith(`/${instanceId}`)),
+  );
   const ready = node?.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
   if (node && ready) {
     // The node joined: what is left of its bootstrap goes first, so a failure here is retried with this step.
     if (hostBootstraps(deps)) {
       const cluster = await deps.store.get<Cluster>('Cluster', ref.namespace, ref.clusterName);
-      if (bootstrapsCluster(deps, cluster)) await deps.bootstrap.release({ namespace: ref.namespace, clusterName: ref.clusterName, machineUid: ref.machineUid, clusterSpec: cluster!.spec });
+      if (bootstrapsCluster(deps, cluster))
+        await deps.bootstrap.release({ namespace: ref.namespace, clusterName: ref.clusterName, machineUid: ref.machineUid, clusterSpec: cluster!.spec });
     }
     // Recording the node is the write that wakes the reconcile, which turns the Machine Running.
-    await updateMachineStatus(deps, ref, (m) => (m.status?.nodeRef ? undefined : { ...m.status, nodeRef: { name: node.name, ...(node.uid ? { uid: node.uid } : {}) } }));
+    await updateMachineStatus(deps, ref, (m) =>
+      m.status?.nodeRef ? undefined : { ...m.status, nodeRef: { name: node.name, ...(node.uid ? { uid: node.uid } : {}) } },
+    );
     return state(deps, 'Done', 0, polls);
   }
   if (polls >= MAX_NODE_POLLS) return state(deps, 'Done', 0, polls);

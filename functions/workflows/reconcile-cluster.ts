@@ -103,10 +103,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
         leasedAt = deps.clock.now().getTime();
       }
       outcome.passes = pass;
-      const [objects, classes] = await Promise.all([
-        deps.store.listCluster(namespace, clusterName),
-        deps.store.list<MachineClass>('MachineClass', namespace),
-      ]);
+      const [objects, classes] = await Promise.all([deps.store.listCluster(namespace, clusterName), deps.store.list<MachineClass>('MachineClass', namespace)]);
       const graph = clusterObjectsOf(clusterName, objects, classes);
       const observed = await observe(deps, namespace, clusterName, graph?.cluster);
       if (!graph) {

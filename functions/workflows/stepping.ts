@@ -91,7 +91,9 @@ async function reconcileUnlessHeld(deps: WorkflowDeps, namespace: string, cluste
  * spin), jittered so that they part again.
  */
 function leaseHeld(deps: WorkflowDeps, input: Record<string, unknown>): StepResult {
-  return stepResult(deps, input, false, 'waiting: another reconcile of the cluster holds its lease', [], { waitSeconds: pollSeconds(deps) * (1 + Math.random()) });
+  return stepResult(deps, input, false, 'waiting: another reconcile of the cluster holds its lease', [], {
+    waitSeconds: pollSeconds(deps) * (1 + Math.random()),
+  });
 }
 
 export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<StepResult> {
@@ -140,7 +142,9 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
   const episode = remediationMarkedAt(machine);
   if (episode === undefined) return stepResult(deps, input, true, 'the machine is healthy again: no longer marked for remediation', []);
   if (markedAt !== undefined && episode !== markedAt)
-    return stepResult(deps, input, true, `superseded: the machine was marked again at ${episode}, a remediation of its own`, outcome.children, { startEvenIfDone: true });
+    return stepResult(deps, input, true, `superseded: the machine was marked again at ${episode}, a remediation of its own`, outcome.children, {
+      startEvenIfDone: true,
+    });
   const asked = outcome.actions.some((a) => a.type === 'RemediateMachine' && a.machine.name === machineName);
   if (!asked) {
     // Note: the remediation is not asked for now (the cluster or the health check paused, the health check
@@ -155,11 +159,21 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
       ? 'remediation is not allowed now'
       : 'no health check targets the machine any more';
     const others = outcome.children.filter((c) => c.workflow !== 'remediate');
-    if (markedAt === undefined) return stepResult(deps, input, true, `${reason}; the execution ends (its name carries no episode)`, others, { startEvenIfDone: true });
+    if (markedAt === undefined)
+      return stepResult(deps, input, true, `${reason}; the execution ends (its name carries no episode)`, others, { startEvenIfDone: true });
     if (deps.clock.now().getTime() < Date.parse(markedAt) + MARK_CLEAR_MARGIN_SECONDS * 1000)
-      return stepResult(deps, input, false, `${reason}; the mark is cleared once ${MARK_CLEAR_MARGIN_SECONDS}s old`, others, { waitSeconds: MARK_CLEAR_MARGIN_SECONDS });
+      return stepResult(deps, input, false, `${reason}; the mark is cleared once ${MARK_CLEAR_MARGIN_SECONDS}s old`, others, {
+        waitSeconds: MARK_CLEAR_MARGIN_SECONDS,
+      });
     await clearRemediationMark(deps, namespace, machineName, machineUid, markedAt);
-    return stepResult(deps, input, true, `${reason}: the mark of ${markedAt} is cleared; the health check marks the machine again once remediation is allowed`, others, { startEvenIfDone: true });
+    return stepResult(
+      deps,
+      input,
+      true,
+      `${reason}: the mark of ${markedAt} is cleared; the health check marks the machine again once remediation is allowed`,
+      others,
+      { startEvenIfDone: true },
+    );
   }
   // The planners re-checked every limit on this very read (short-circuit, maxInFlight, etcd quorum): delete it.
   try {
@@ -168,7 +182,14 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
   } catch (err) {
     if (!(err instanceof NotFoundError || err instanceof ConflictError)) throw err;
   }
-  return stepResult(deps, input, false, 'machine deleted; waiting for its replacement', outcome.children.filter((c) => c.workflow !== 'remediate'), { requeue: outcome.requeueAfterSeconds });
+  return stepResult(
+    deps,
+    input,
+    false,
+    'machine deleted; waiting for its replacement',
+    outcome.children.filter((c) => c.workflow !== 'remediate'),
+    { requeue: outcome.requeueAfterSeconds },
+  );
 }
 
 /**
@@ -213,7 +234,14 @@ export async function teardownStep(deps: WorkflowDeps, input: Record<string, unk
   if (!outcome) return leaseHeld(deps, input);
   const after = await deps.store.get<Cluster>('Cluster', namespace, clusterName);
   if (!after) return stepResult(deps, input, true, 'the cluster is gone, nothing left behind', []);
-  return stepResult(deps, input, false, 'tearing down', outcome.children.filter((c) => c.workflow !== 'delete-cluster'), { requeue: outcome.requeueAfterSeconds });
+  return stepResult(
+    deps,
+    input,
+    false,
+    'tearing down',
+    outcome.children.filter((c) => c.workflow !== 'delete-cluster'),
+    { requeue: outcome.requeueAfterSeconds },
+  );
 }
 
 /** The log line of every step that failed past its retries; an alarm watches for it (infra). */
@@ -253,7 +281,10 @@ async function legacyRecordStepFailure(deps: WorkflowDeps, input: Record<string,
   deps.log.warn(STEP_FAILED_MESSAGE, { input: { ...input, error: undefined }, error: input.error });
   const base = requireString(input, 'executionBase');
   const continuation = optionalNumber(input, 'continuation', 0);
-  return { ...stepResult(deps, input, false, 'the step failed; stepping again', [], { waitSeconds: 30 }), continueAs: `${base}-c${continuation + 1}`.slice(0, 80) };
+  return {
+    ...stepResult(deps, input, false, 'the step failed; stepping again', [], { waitSeconds: 30 }),
+    continueAs: `${base}-c${continuation + 1}`.slice(0, 80),
+  };
 }
 
 export type SteppingStep = 'rolloutStep' | 'remediateStep' | 'teardownStep';

@@ -120,7 +120,12 @@ async function mapWithinBudget<T, R>(items: readonly T[], concurrency: number, b
 const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 /** Lists the nodes of each cluster to probe and asks whether it needs a reconcile. */
-async function probeHealthChecks(candidates: readonly ClusterDrift[], snapshot: FleetSnapshot, nodes: NodeReader, deps: SweepDeps): Promise<(NodeProbeVerdict | undefined)[]> {
+async function probeHealthChecks(
+  candidates: readonly ClusterDrift[],
+  snapshot: FleetSnapshot,
+  nodes: NodeReader,
+  deps: SweepDeps,
+): Promise<(NodeProbeVerdict | undefined)[]> {
   return mapWithinBudget(candidates, deps.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, deps.probeBudgetMs ?? DEFAULT_PROBE_BUDGET_MS, async (d) => {
     const input = probeInputOf(snapshot, d);
     if (!input) return undefined;
@@ -145,7 +150,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   for (const d of decision.settled) log.debug('health checks settled: no node needs them', { cluster: `${d.namespace}/${d.clusterName}` });
   const drifting = decision.reconcile;
   const results = await Promise.allSettled(
-    drifting.map((d) => deps.workflows.start('reconcile-cluster', `sweep-${randomUUID()}`, { namespace: d.namespace, clusterName: d.clusterName, trigger: 'sweep' })),
+    drifting.map((d) =>
+      deps.workflows.start('reconcile-cluster', `sweep-${randomUUID()}`, { namespace: d.namespace, clusterName: d.clusterName, trigger: 'sweep' }),
+    ),
   );
   results.forEach((r, i) => {
     const d = drifting[i]!;

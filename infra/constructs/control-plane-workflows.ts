@@ -88,7 +88,8 @@ export class ControlPlaneWorkflows extends Construct {
         description: `clusterless: the ${info.name} state machine`,
       });
       if (tasks.length) role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: tasks.map((f) => f.functionArn) }));
-      if (children.size) role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [...children].sort().map((c) => this.stateMachineArn(c)) }));
+      if (children.size)
+        role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [...children].sort().map((c) => this.stateMachineArn(c)) }));
 
       machines[info.name] = new sfn.StateMachine(this, info.name, {
         stateMachineName: this.stateMachineNames[info.name],

@@ -74,7 +74,8 @@ export function grantLaunchInstances(grantee: iam.IGrantable, options: LaunchPer
     ['subnet', network.subnetIds],
     ['security-group', network.securityGroupIds],
   ] as const) {
-    if (ids?.length === 0) throw new Error(`machineNetwork.${resource === 'subnet' ? 'subnetIds' : 'securityGroupIds'}: name at least one, or leave it out to use the tagged ones`);
+    if (ids?.length === 0)
+      throw new Error(`machineNetwork.${resource === 'subnet' ? 'subnetIds' : 'securityGroupIds'}: name at least one, or leave it out to use the tagged ones`);
     if (ids) iam.Grant.addToPrincipal({ grantee, actions: ['ec2:RunInstances'], resourceArns: ids.map((id) => exactEc2Arn(resource, id)) });
     else iam.Grant.addToPrincipal({ grantee, actions: ['ec2:RunInstances'], resourceArns: [ec2Arn(resource)], conditions: byTag });
   }
@@ -166,7 +167,12 @@ export function grantManagedLoadBalancers(grantee: iam.IGrantable, options: { ma
   iam.Grant.addToPrincipal({
     grantee,
     // DescribeTags: what is found by name is ours only when it carries the installation's tag.
-    actions: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTags'],
+    actions: [
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeTags',
+    ],
     resourceArns: ['*'],
   });
   if (!options.manage) return;
@@ -199,7 +205,9 @@ export function grantManagedLoadBalancers(grantee: iam.IGrantable, options: { ma
   iam.Grant.addToPrincipal({
     grantee,
     actions: ['iam:CreateServiceLinkedRole'],
-    resourceArns: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing`],
+    resourceArns: [
+      `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing`,
+    ],
     conditions: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
   });
 }

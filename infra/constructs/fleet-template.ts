@@ -12,7 +12,12 @@ import type { deploymentStrategy } from '../../functions/api/machine-deployment.
 import type { unhealthyCondition } from '../../functions/api/machine-health-check.js';
 
 /** A manifest as a user writes it (the API fills the defaults). */
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string> }; spec: Record<string, unknown> };
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+};
 
 export type ClusterProviderInput = z.input<typeof clusterProvider>;
 export type ClusterNetworkInput = z.input<typeof clusterNetwork>;

@@ -13,7 +13,8 @@ import type { WorkloadNetwork } from './workload-network.js';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Lets a bundle that is ESM still load the CommonJS dependencies that call require (the X-Ray SDK, smithy). */
-export const ESM_REQUIRE_BANNER = "import { createRequire as __clusterlessCreateRequire } from 'node:module'; const require = __clusterlessCreateRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __clusterlessCreateRequire } from 'node:module'; const require = __clusterlessCreateRequire(import.meta.url);";
 
 /** The CloudWatch namespace of the Powertools metrics of every handler. */
 export const METRICS_NAMESPACE = 'Clusterless';

@@ -178,7 +178,12 @@ export class HttpApi extends Construct {
     const write = grant.access === 'write';
     this.remember(
       grantee,
-      grant.namespaces.map((namespace) => ({ namespace, deniesStatus: write && !grant.status, allowsStatus: grant.status === true, kubeconfig: grant.kubeconfig === true })),
+      grant.namespaces.map((namespace) => ({
+        namespace,
+        deniesStatus: write && !grant.status,
+        allowsStatus: grant.status === true,
+        kubeconfig: grant.kubeconfig === true,
+      })),
     );
     const base = (ns: string) => `${API_ROOT}/namespaces/${ns}`;
     const allow = (methods: string[], paths: string[]) => this.allow(grantee, methods, paths);
@@ -186,9 +191,23 @@ export class HttpApi extends Construct {
     const everything = grant.namespaces.map((ns) => `${base(ns)}/*`);
     allow(['GET'], everything);
     if (write) allow(WRITE_METHODS, everything);
-    else if (grant.status) allow(STATUS_METHODS, grant.namespaces.map((ns) => `${base(ns)}/*/*/status`));
-    if (write && !grant.status) this.deny(grantee, STATUS_METHODS, grant.namespaces.map((ns) => `${base(ns)}/*/*/status`));
-    if (!grant.kubeconfig) this.deny(grantee, ['GET'], grant.namespaces.map((ns) => `${base(ns)}/*/*/kubeconfig`));
+    else if (grant.status)
+      allow(
+        STATUS_METHODS,
+        grant.namespaces.map((ns) => `${base(ns)}/*/*/status`),
+      );
+    if (write && !grant.status)
+      this.deny(
+        grantee,
+        STATUS_METHODS,
+        grant.namespaces.map((ns) => `${base(ns)}/*/*/status`),
+      );
+    if (!grant.kubeconfig)
+      this.deny(
+        grantee,
+        ['GET'],
+        grant.namespaces.map((ns) => `${base(ns)}/*/*/kubeconfig`),
+      );
   }
 
   /**
@@ -212,7 +231,11 @@ export class HttpApi extends Construct {
    * caller would learn it from a 403: refuse at synth, as for a Deny.
    */
   private allow(grantee: iam.IGrantable, methods: string[], paths: string[]): void {
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: methods.flatMap((m) => paths.map((p) => this.invokeArn(m, p))) });
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: methods.flatMap((m) => paths.map((p) => this.invokeArn(m, p))),
+    });
     if (!grant.success) throw unchangeable(grantee);
   }
 
@@ -234,7 +257,8 @@ export class HttpApi extends Construct {
         const where = a.namespace === ALL ? b.namespace : a.namespace;
         if ((a.deniesStatus && b.allowsStatus) || (b.deniesStatus && a.allowsStatus))
           throw new Error(`namespace ${where}: one grant to this principal denies status writes that another allows; grant them in one call`);
-        if (a.kubeconfig !== b.kubeconfig) throw new Error(`namespace ${where}: one grant to this principal denies kubeconfigs that another allows; grant them in one call`);
+        if (a.kubeconfig !== b.kubeconfig)
+          throw new Error(`namespace ${where}: one grant to this principal denies kubeconfigs that another allows; grant them in one call`);
       }
     this.given.set(grantee.grantPrincipal, [...earlier, ...grants]);
   }

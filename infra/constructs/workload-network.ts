@@ -32,12 +32,16 @@ export class WorkloadNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkloadNetworkProps) {
     super(scope, id);
-    if (props.subnets.length === 0) throw new Error('workloadNetwork.subnets: give at least one private subnet (two or more, in different zones, for availability)');
+    if (props.subnets.length === 0)
+      throw new Error('workloadNetwork.subnets: give at least one private subnet (two or more, in different zones, for availability)');
     const zones = [...new Set(props.subnets.map((s) => s.availabilityZone))];
     this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.vpcId, availabilityZones: zones });
     const subnets = props.subnets.map((s, i) => ec2.Subnet.fromSubnetAttributes(this, `Subnet${i}`, { subnetId: s.id, availabilityZone: s.availabilityZone }));
     for (const subnet of subnets)
-      Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'the functions only attach to the subnet: no route of it is read or added');
+      Annotations.of(subnet).acknowledgeWarning(
+        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'the functions only attach to the subnet: no route of it is read or added',
+      );
     this.subnetSelection = { subnets };
     if (props.securityGroupIds?.length) {
       this.securityGroups = props.securityGroupIds.map((sg, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, sg, { mutable: false }));
@@ -63,7 +67,14 @@ export class WorkloadNetwork extends Construct {
   grantNetworkInterfaces(role: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee: role,
-      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
       resourceArns: ['*'],
     });
   }

@@ -13,7 +13,8 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
 const XRAY = 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions, so they are granted on *';
 
 /** What else each function's role holds on `*`, besides X-Ray: actions without resource-level permissions. */
-const LB_DESCRIBE = 'elasticloadbalancing:DescribeLoadBalancers, DescribeTargetGroups, DescribeListeners and DescribeTags (the cluster\'s own load balancer, found by name, owned when it carries the installation tag)';
+const LB_DESCRIBE =
+  "elasticloadbalancing:DescribeLoadBalancers, DescribeTargetGroups, DescribeListeners and DescribeTags (the cluster's own load balancer, found by name, owned when it carries the installation tag)";
 const LB_MANAGE = `${LB_DESCRIBE}, and ec2:DescribeSubnets (the VPC of a new target group)`;
 
 const STAR_ACTIONS: Partial<Record<HandlerName, string>> = {
@@ -58,8 +59,14 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     'The root volume is created by RunInstances, so its id cannot be named: the statement requires the installation, cluster and machine-uid tags in the request; CreateTags requires ec2:CreateAction = RunInstances and the installation tag.',
   );
   for (const [resource, what] of [
-    ['subnet', 'the subnets are chosen per cluster at run time (Cluster.spec.provider.aws.subnets); only those tagged clusterless.dev/installation with this installation id (aws:ResourceTag condition), unless the machineNetwork prop names them'],
-    ['security-group', 'the security groups are chosen per cluster at run time (Cluster.spec.provider.aws.securityGroupIds); only those tagged clusterless.dev/installation with this installation id (aws:ResourceTag condition), unless the machineNetwork prop names them'],
+    [
+      'subnet',
+      'the subnets are chosen per cluster at run time (Cluster.spec.provider.aws.subnets); only those tagged clusterless.dev/installation with this installation id (aws:ResourceTag condition), unless the machineNetwork prop names them',
+    ],
+    [
+      'security-group',
+      'the security groups are chosen per cluster at run time (Cluster.spec.provider.aws.securityGroupIds); only those tagged clusterless.dev/installation with this installation id (aws:ResourceTag condition), unless the machineNetwork prop names them',
+    ],
     ['network-interface', 'RunInstances creates the primary network interface'],
     ['key-pair', 'the SSH key pair is chosen per cluster at run time (Cluster.spec.provider.aws.sshKeyName)'],
     ['spot-instances-request', 'RunInstances creates the spot request of a spot MachineClass'],
@@ -78,13 +85,13 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   acknowledge(
     provision,
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*]',
-    'ssm:GetParameter only, of the public parameters AWS and vendors publish under /aws/service/ (e.g. Canonical\'s Ubuntu AMI ids), which a MachineClass names by imageSsmParameter; none of the account\'s own parameters.',
+    "ssm:GetParameter only, of the public parameters AWS and vendors publish under /aws/service/ (e.g. Canonical's Ubuntu AMI ids), which a MachineClass names by imageSsmParameter; none of the account's own parameters.",
   );
   // cdk-nag names a finding by the resource as written, the installation id's intrinsic functions included.
   const prefix = `clusterless/${JSON.stringify(stack.resolve(stack.installationId))}/`;
   const secrets = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`;
   const secretsReason =
-    'CreateSecret and TagResource only: bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets; TagResource allows the clusterless tag keys only (aws:TagKeys), this installation\'s id and instance ARNs of this account.';
+    "CreateSecret and TagResource only: bootstrap secrets are made at run time, one per machine or cluster, so only their name prefix clusterless/<installation id>/ is known; CreateSecret also requires secretsmanager:KmsKeyArn = the secrets key, whose key policy refuses other secrets; TagResource allows the clusterless tag keys only (aws:TagKeys), this installation's id and instance ARNs of this account.";
   acknowledge(provision, secrets, secretsReason);
   acknowledge(
     provision,
@@ -92,26 +99,34 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     "PutSecretValue and DeleteSecret of machines' bootstrap secrets only (made at run time, one per machine, so named by pattern; never the clusters' certificates): the provision step writes a machine's bootstrap data and deletes it when the launch fails.",
   );
   const deleteReason =
-    'DeleteSecret only: the reconciling steps delete what is left of a machine\'s bootstrap secret and a cluster\'s certificates at its end; both are made at run time under the installation prefix clusterless/<installation id>/.';
+    "DeleteSecret only: the reconciling steps delete what is left of a machine's bootstrap secret and a cluster's certificates at its end; both are made at run time under the installation prefix clusterless/<installation id>/.";
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, secrets, deleteReason);
   const certificatesReason =
     "GetSecretValue only, of the clusters' certificates (made at run time per cluster, so named by pattern; the bare name as well as the name with Secrets Manager's suffix, as they are read before they exist)";
   const certificateReaders: [HandlerName, string][] = [
     ['kubeconfig', 'the kubeconfig route signs an admin certificate with the cluster CA'],
     ['sweep', 'the sweep lists the nodes of clusters with a MachineHealthCheck through a short-lived kubeconfig signed with the cluster CA'],
-    ['provision', 'the provision step makes a cluster\'s certificates once and reads them for every machine after'],
-    ...(['reconcile', 'rollout', 'remediate', 'teardown'] as const).map((n): [HandlerName, string] => [n, 'the reconciling steps reach the workload API through a short-lived kubeconfig signed with the cluster CA']),
+    ['provision', "the provision step makes a cluster's certificates once and reads them for every machine after"],
+    ...(['reconcile', 'rollout', 'remediate', 'teardown'] as const).map((n): [HandlerName, string] => [
+      n,
+      'the reconciling steps reach the workload API through a short-lived kubeconfig signed with the cluster CA',
+    ]),
   ];
   for (const [name, why] of certificateReaders)
     for (const pattern of ['*/*/certificates', '*/*/certificates-??????'])
-      acknowledge(stack.functions[name].role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${pattern}]`, `${certificatesReason}: ${why}.`);
+      acknowledge(
+        stack.functions[name].role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${pattern}]`,
+        `${certificatesReason}: ${why}.`,
+      );
   const targetGroups = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]';
   const targetReason =
-    'Target groups are the user\'s, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying this installation\'s clusterless.dev/installation tag and a clusterless.dev/cluster tag (aws:ResourceTag conditions).';
-  for (const name of ['provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as const) acknowledge(stack.functions[name].role, targetGroups, targetReason);
+    "Target groups are the user's, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying this installation's clusterless.dev/installation tag and a clusterless.dev/cluster tag (aws:ResourceTag conditions).";
+  for (const name of ['provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as const)
+    acknowledge(stack.functions[name].role, targetGroups, targetReason);
   const managed = (resource: string) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:${resource}]`;
   const managedReason =
-    'The control-plane load balancers clusterless makes are created at run time, one per cluster, under names derived from the cluster (clusterless-<hash>): creating requires this installation\'s clusterless.dev/installation tag and a clusterless.dev/cluster tag in the request, tagging is allowed only while creating (elasticloadbalancing:CreateAction), and adding a listener or deleting requires both tags on the resource.';
+    "The control-plane load balancers clusterless makes are created at run time, one per cluster, under names derived from the cluster (clusterless-<hash>): creating requires this installation's clusterless.dev/installation tag and a clusterless.dev/cluster tag in the request, tagging is allowed only while creating (elasticloadbalancing:CreateAction), and adding a listener or deleting requires both tags on the resource.";
   for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as const)
     for (const resource of ['loadbalancer/net/clusterless-*/*', 'targetgroup/clusterless-*/*', 'listener/net/clusterless-*/*/*'])
       acknowledge(stack.functions[name].role, managed(resource), managedReason);
@@ -119,19 +134,19 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   acknowledge(
     stack.functions.reconcile.role,
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${stack.requeueSchedules.group.scheduleGroupName}/*]`,
-    'Requeue schedules are made at run time, one per cluster, under names hashed from the installation and the cluster (functions/adapters/scheduler): CreateSchedule, GetSchedule and UpdateSchedule on the schedules of the stack\'s own requeue group only.',
+    "Requeue schedules are made at run time, one per cluster, under names hashed from the installation and the cluster (functions/adapters/scheduler): CreateSchedule, GetSchedule and UpdateSchedule on the schedules of the stack's own requeue group only.",
   );
 
   for (const role of stack.nodeRoles.roles) {
     acknowledge(
       role,
       'AwsSolutions-IAM5[Resource::*]',
-      'ecr:GetAuthorizationToken (a node logs in to ECR to pull images) has no resource-level permissions, so it is granted on *; the pulls themselves are limited to this account\'s repositories in this region.',
+      "ecr:GetAuthorizationToken (a node logs in to ECR to pull images) has no resource-level permissions, so it is granted on *; the pulls themselves are limited to this account's repositories in this region.",
     );
     acknowledge(
       role,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*]',
-      'ecr:BatchGetImage, GetDownloadUrlForLayer and BatchCheckLayerAvailability only (pulls, as AmazonEC2ContainerRegistryReadOnly allows, without its describes), of this account\'s repositories in this region: the images a cluster runs are not known to the stack.',
+      "ecr:BatchGetImage, GetDownloadUrlForLayer and BatchCheckLayerAvailability only (pulls, as AmazonEC2ContainerRegistryReadOnly allows, without its describes), of this account's repositories in this region: the images a cluster runs are not known to the stack.",
     );
     acknowledge(
       role,
@@ -167,9 +182,16 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
   for (const [queue, of] of [
     [stack.streamTrigger.deadLetterQueue, 'the table stream event source mapping (on-failure destination)'],
     [stack.sweepSchedule.deadLetterQueue, 'the sweep schedule (Scheduler DLQ) and the sweep function (asynchronous on-failure destination)'],
-    [stack.instanceEventsRule.deadLetterQueue, 'the EC2 state-change rule target (EventBridge DLQ) and the instance-events function (asynchronous on-failure destination)'],
+    [
+      stack.instanceEventsRule.deadLetterQueue,
+      'the EC2 state-change rule target (EventBridge DLQ) and the instance-events function (asynchronous on-failure destination)',
+    ],
   ] as const)
-    acknowledge(queue.queue, 'AwsSolutions-SQS3', `This queue is itself the dead-letter queue of ${of}, which cdk-nag cannot see; a dead-letter queue of it would only move the messages, and its alarm fires at the first one.`);
+    acknowledge(
+      queue.queue,
+      'AwsSolutions-SQS3',
+      `This queue is itself the dead-letter queue of ${of}, which cdk-nag cannot see; a dead-letter queue of it would only move the messages, and its alarm fires at the first one.`,
+    );
 
   acknowledge(
     stack,

@@ -11,7 +11,8 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
 function policyDocuments(node: CfnResource): { Statement?: Statement[] }[] {
   const stack = Stack.of(node);
   if (node instanceof iam.CfnPolicy || node instanceof iam.CfnManagedPolicy) return [stack.resolve(node.policyDocument)];
-  if (node instanceof iam.CfnRole) return asList(stack.resolve(node.policies)).map((p) => (p as { policyDocument: { Statement?: Statement[] } }).policyDocument);
+  if (node instanceof iam.CfnRole)
+    return asList(stack.resolve(node.policies)).map((p) => (p as { policyDocument: { Statement?: Statement[] } }).policyDocument);
   return [];
 }
 

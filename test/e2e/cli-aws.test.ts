@@ -70,12 +70,29 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   const md = `${name}-md-0`;
   const generate = (version: string, workers: number) =>
     cliOk(s, [
-      'generate', 'cluster', name, '--provider', 'aws', '--kubernetes-version', version,
-      '--control-plane-machine-count', '3', '--worker-machine-count', String(workers),
-      '--aws-region', 'us-east-1', ...net.subnets.flatMap((x) => ['--aws-subnet', `${x.id}:${x.availabilityZone}`]),
-      '--aws-security-group-id', net.securityGroupId, '--aws-ami', net.ami, '--aws-instance-type', 't3.micro',
+      'generate',
+      'cluster',
+      name,
+      '--provider',
+      'aws',
+      '--kubernetes-version',
+      version,
+      '--control-plane-machine-count',
+      '3',
+      '--worker-machine-count',
+      String(workers),
+      '--aws-region',
+      'us-east-1',
+      ...net.subnets.flatMap((x) => ['--aws-subnet', `${x.id}:${x.availabilityZone}`]),
+      '--aws-security-group-id',
+      net.securityGroupId,
+      '--aws-ami',
+      net.ami,
+      '--aws-instance-type',
+      't3.micro',
     ]);
-  const machines = async () => (JSON.parse(await cliOk(s, ['get', 'machines', '-o', 'json'])) as { items: Machine[] }).items.filter((m) => m.spec.clusterName === name);
+  const machines = async () =>
+    (JSON.parse(await cliOk(s, ['get', 'machines', '-o', 'json'])) as { items: Machine[] }).items.filter((m) => m.spec.clusterName === name);
   const workers = async () => (await machines()).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name'] === md);
   const running = (ms: Machine[]) => ms.filter((m) => m.status?.phase === 'Running' && !m.metadata.deletionTimestamp);
   const installationId = installationOf(host);
@@ -107,12 +124,21 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
 
   const victim = running(await workers()).find((m) => m.spec.version === 'v1.31.2')!;
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim.status!.infrastructure!.instanceId!] }));
-  await waitUntil('the terminated worker replaced and its machine gone', async () => {
-    const all = await workers();
-    return running(all).length === 5 && !all.some((m) => m.metadata.uid === victim.metadata.uid);
-  }, 180_000);
+  await waitUntil(
+    'the terminated worker replaced and its machine gone',
+    async () => {
+      const all = await workers();
+      return running(all).length === 5 && !all.some((m) => m.metadata.uid === victim.metadata.uid);
+    },
+    180_000,
+  );
   // One live instance per machine, none without its machine.
-  expect((await liveInstances()).map((i) => i.machineUid).sort()).toEqual((await machines()).filter((m) => !m.metadata.deletionTimestamp).map((m) => m.metadata.uid).sort());
+  expect((await liveInstances()).map((i) => i.machineUid).sort()).toEqual(
+    (await machines())
+      .filter((m) => !m.metadata.deletionTimestamp)
+      .map((m) => m.metadata.uid)
+      .sort(),
+  );
 
   await cliOk(s, ['delete', 'cluster', name, '--wait'], { timeoutMs: 180_000 });
   expect(await machines()).toEqual([]);
@@ -122,7 +148,7 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   elb.destroy();
 }, 600_000);
 
-it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubeconfig (up --kms-key-id, moto)', async () => {
+it("bootstraps EC2 machines with kubeadm and serves their cluster's admin kubeconfig (up --kms-key-id, moto)", async () => {
   // Arrange: a network and the control plane's target group on moto; the host with the bootstrap on.
   const endpoint = inject('motoEndpoint');
   const ec2 = motoEc2Client(endpoint);
@@ -131,9 +157,12 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
   const secretsClient = createSecretsManagerClient(emulatorClientConfig(endpoint));
   const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000002';
   try {
-    const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' }));
+    const tg = await elb.send(
+      new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' }),
+    );
     const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
-    const targets = async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!);
+    const targets = async () =>
+      ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!);
     const env = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
     dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-kubeadm-'));
     host = await startAwsHost(['--data-dir', dataDir, '--time-scale', '30', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', kmsKeyId], env);
@@ -154,20 +183,43 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
       }),
     );
     const manifests = await cliOk(s, [
-      'generate', 'cluster', name, '--provider', 'aws', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '1',
-      '--aws-region', 'us-east-1', ...net.subnets.flatMap((x) => ['--aws-subnet', `${x.id}:${x.availabilityZone}`]),
-      '--aws-security-group-id', net.securityGroupId, '--aws-ami', net.ami, '--aws-instance-type', 't3.micro',
+      'generate',
+      'cluster',
+      name,
+      '--provider',
+      'aws',
+      '--kubernetes-version',
+      'v1.31.2',
+      '--control-plane-machine-count',
+      '1',
+      '--aws-region',
+      'us-east-1',
+      ...net.subnets.flatMap((x) => ['--aws-subnet', `${x.id}:${x.availabilityZone}`]),
+      '--aws-security-group-id',
+      net.securityGroupId,
+      '--aws-ami',
+      net.ami,
+      '--aws-instance-type',
+      't3.micro',
       // A reserved name (RFC 2606): nothing answers there, as no kube-apiserver runs on moto's instances.
-      '--aws-control-plane-endpoint', `${name}.k8s.test`, '--aws-target-group-arn', targetGroupArn,
+      '--aws-control-plane-endpoint',
+      `${name}.k8s.test`,
+      '--aws-target-group-arn',
+      targetGroupArn,
     ]);
-    const machines = async () => (JSON.parse(await cliOk(s, ['get', 'machines', '-o', 'json'])) as { items: Machine[] }).items.filter((m) => m.spec.clusterName === name);
+    const machines = async () =>
+      (JSON.parse(await cliOk(s, ['get', 'machines', '-o', 'json'])) as { items: Machine[] }).items.filter((m) => m.spec.clusterName === name);
 
     // Act 1
     await cliOk(s, ['apply', '-f', '-'], { input: manifests });
-    const [machine] = await waitUntil('the control-plane machine running', async () => {
-      const ms = await machines();
-      return ms.length === 1 && ms[0]!.status?.phase === 'Running' ? ms : undefined;
-    }, 180_000);
+    const [machine] = await waitUntil(
+      'the control-plane machine running',
+      async () => {
+        const ms = await machines();
+        return ms.length === 1 && ms[0]!.status?.phase === 'Running' ? ms : undefined;
+      },
+      180_000,
+    );
     const instanceId = machine!.status!.infrastructure!.instanceId!;
     const kubeconfig = await cliOk(s, ['get', 'kubeconfig', name]);
 
@@ -179,11 +231,18 @@ it('bootstraps EC2 machines with kubeadm and serves their cluster\'s admin kubec
     const client = new X509Certificate(Buffer.from(kc.users[0]!.user['client-certificate-data'], 'base64'));
     expect(client.verify(new X509Certificate(certs.ca.cert).publicKey)).toBe(true);
     // The instance's user data is the boothook that fetches the machine's secret: no key, no token in it.
-    const userData = Buffer.from((await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }))).UserData?.Value ?? '', 'base64').toString('utf8');
+    const userData = Buffer.from(
+      (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }))).UserData?.Value ?? '',
+      'base64',
+    ).toString('utf8');
     expect(userData).toContain(`clusterless/${installationId}/default/${name}/machines/${machine!.metadata.uid}`);
     expect(userData).not.toMatch(/PRIVATE KEY|[a-z0-9]{6}\.[a-z0-9]{16}/);
     // The node joined (simulated), so its bootstrap secret is gone; the instance is behind the load balancer.
-    await waitUntil('the machine\'s secret deleted', async () => (await secrets.get(bootstrap.secretNames.machine('default', name, machine!.metadata.uid!))) === undefined, 60_000);
+    await waitUntil(
+      "the machine's secret deleted",
+      async () => (await secrets.get(bootstrap.secretNames.machine('default', name, machine!.metadata.uid!))) === undefined,
+      60_000,
+    );
     expect(await targets()).toEqual([instanceId]);
 
     // Act 2: delete; the target is deregistered and the certificates deleted with the cluster.

@@ -47,7 +47,17 @@ describe('clusterless up on sim, driven by the CLI', () => {
     const s = host.url;
 
     // Generate and apply 3 control-plane machines and 3 workers; wait until Ready.
-    const yaml = await cliOk(s, ['generate', 'cluster', 'e2e', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '3', '--worker-machine-count', '3']);
+    const yaml = await cliOk(s, [
+      'generate',
+      'cluster',
+      'e2e',
+      '--kubernetes-version',
+      'v1.31.2',
+      '--control-plane-machine-count',
+      '3',
+      '--worker-machine-count',
+      '3',
+    ]);
     expect(await cliOk(s, ['apply', '-f', '-'], { input: yaml })).toMatch(/cluster\.clusterless\.dev\/e2e created/);
     await waitUntil('6 machines running and the cluster Ready', async () => (await clusterReady(s)) && running(await machines(s)).length === 6);
     const table = await cliOk(s, ['get', 'machines']);
@@ -60,10 +70,23 @@ describe('clusterless up on sim, driven by the CLI', () => {
     expect(running(workers(await machines(s)))).toHaveLength(5);
 
     // Upgrade: the same manifests at v1.32.0 and 5 workers, applied; watch the rollout finish.
-    const upgraded = await cliOk(s, ['generate', 'cluster', 'e2e', '--kubernetes-version', 'v1.32.0', '--control-plane-machine-count', '3', '--worker-machine-count', '5']);
+    const upgraded = await cliOk(s, [
+      'generate',
+      'cluster',
+      'e2e',
+      '--kubernetes-version',
+      'v1.32.0',
+      '--control-plane-machine-count',
+      '3',
+      '--worker-machine-count',
+      '5',
+    ]);
     expect(await cliOk(s, ['apply', '-f', '-'], { input: upgraded })).toMatch(/machinedeployment\.clusterless\.dev\/e2e-md-0 configured/);
     await waitUntil('the new revision observed', async () => {
-      const md = JSON.parse(await cliOk(s, ['get', 'machinedeployment', 'e2e-md-0', '-o', 'json'])) as { metadata: { generation: number }; status?: { observedGeneration?: number } };
+      const md = JSON.parse(await cliOk(s, ['get', 'machinedeployment', 'e2e-md-0', '-o', 'json'])) as {
+        metadata: { generation: number };
+        status?: { observedGeneration?: number };
+      };
       return md.status?.observedGeneration === md.metadata.generation;
     });
     await cliOk(s, ['rollout', 'status', 'machinedeployment', 'e2e-md-0', '--timeout', '180s']);
@@ -98,7 +121,17 @@ describe('clusterless up on sim, driven by the CLI', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-'));
     host = await startHostProcess(['--data-dir', dataDir, '--time-scale', TIME_SCALE]);
     let s = host.url;
-    const yaml = await cliOk(s, ['generate', 'cluster', 'e2e', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '1', '--worker-machine-count', '4']);
+    const yaml = await cliOk(s, [
+      'generate',
+      'cluster',
+      'e2e',
+      '--kubernetes-version',
+      'v1.31.2',
+      '--control-plane-machine-count',
+      '1',
+      '--worker-machine-count',
+      '4',
+    ]);
     await cliOk(s, ['apply', '-f', '-'], { input: yaml });
     await waitUntil('5 machines running', async () => running(await machines(s)).length === 5);
 

@@ -45,7 +45,7 @@ async function exchange(req: HttpRequest): Promise<void> {
     throw new Error(`the router threw on ${req.method} ${req.path}: ${(err as Error).message}`);
   }
   const label = `${req.method} ${req.path.slice(0, 120)} (${req.headers?.['content-type'] ?? 'no content type'}, body ${req.body?.length ?? 0} chars) -> ${res.status} ${res.body.slice(0, 200)}`;
-  expect(res.status >= 200 && res.status < 300 || res.status >= 400 && res.status < 500, label).toBe(true);
+  expect((res.status >= 200 && res.status < 300) || (res.status >= 400 && res.status < 500), label).toBe(true);
   if (res.status >= 400) {
     const status = /yaml/.test(res.headers['content-type'] ?? '') ? parseYaml(res.body) : JSON.parse(res.body);
     expect(status, label).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: res.status });
@@ -57,11 +57,19 @@ async function exchange(req: HttpRequest): Promise<void> {
     for (const k of KINDS)
       for (const o of await store.list(k.kind as never)) {
         const parsed = kindByName(o.kind)!.schema.safeParse(o);
-        expect(parsed.success, `stored ${o.kind} ${o.metadata.name} no longer parses after ${label}: ${parsed.success ? '' : parsed.error.message.slice(0, 300)}`).toBe(true);
+        expect(
+          parsed.success,
+          `stored ${o.kind} ${o.metadata.name} no longer parses after ${label}: ${parsed.success ? '' : parsed.error.message.slice(0, 300)}`,
+        ).toBe(true);
       }
 }
 
-const json = (method: string, p: string, body: unknown, contentType = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'): HttpRequest => ({
+const json = (
+  method: string,
+  p: string,
+  body: unknown,
+  contentType = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+): HttpRequest => ({
   method,
   path: p,
   query: {},
@@ -106,13 +114,18 @@ describe('the HTTP API under fuzzed input', () => {
 
   it('answers hostile bodies (deep nesting, YAML bombs, duplicate keys, scalars, lying content types) with 4xx or 2xx, never 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(hostileBody, fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'), fc.constantFrom('clusters', 'clusters', 'machinedeployments', 'machineclasses'), async ({ body, contentType }, m, plural) => {
-        const name = { clusters: 'c1', machinedeployments: 'c1-md', machineclasses: 'c1-class' }[plural];
-        const p = m === 'POST' ? `${PREFIX}/${plural}` : `${PREFIX}/${plural}/${name}`;
-        // DELETE with a body would delete the object when the body is acceptable; aim it at a name that never exists.
-        const target = m === 'DELETE' ? `${PREFIX}/${plural}/no-such-object` : p;
-        await exchange({ method: m, path: target, query: {}, headers: contentType ? { 'content-type': contentType } : {}, body });
-      }),
+      fc.asyncProperty(
+        hostileBody,
+        fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'),
+        fc.constantFrom('clusters', 'clusters', 'machinedeployments', 'machineclasses'),
+        async ({ body, contentType }, m, plural) => {
+          const name = { clusters: 'c1', machinedeployments: 'c1-md', machineclasses: 'c1-class' }[plural];
+          const p = m === 'POST' ? `${PREFIX}/${plural}` : `${PREFIX}/${plural}/${name}`;
+          // DELETE with a body would delete the object when the body is acceptable; aim it at a name that never exists.
+          const target = m === 'DELETE' ? `${PREFIX}/${plural}/no-such-object` : p;
+          await exchange({ method: m, path: target, query: {}, headers: contentType ? { 'content-type': contentType } : {}, body });
+        },
+      ),
       { seed: SEED + 2, numRuns: 250 },
     );
   });
@@ -125,7 +138,26 @@ describe('the HTTP API under fuzzed input', () => {
         accept,
         fc.dictionary(
           fc.constantFrom('labelSelector', 'fieldSelector', 'watch', 'limit', 'continue', 'pretty', 'dryRun', 'fieldManager', 'fieldValidation'),
-          fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('a=b', 'a in (b,c)', '!a', 'metadata.name=c1', 'spec.x==1', 'a,,b', '=', 'a notin ()', '1', '-1', '1001', 'true', 'Strict', 'eyJ2IjoxfQ', 'eyJ2IjowfQ')),
+          fc.oneof(
+            fc.string({ maxLength: 30 }),
+            fc.constantFrom(
+              'a=b',
+              'a in (b,c)',
+              '!a',
+              'metadata.name=c1',
+              'spec.x==1',
+              'a,,b',
+              '=',
+              'a notin ()',
+              '1',
+              '-1',
+              '1001',
+              'true',
+              'Strict',
+              'eyJ2IjoxfQ',
+              'eyJ2IjowfQ',
+            ),
+          ),
         ),
         async (m, p, acc, query) => {
           // Only reads and refusals here: an accepted DELETE of the fixtures would starve the other properties.
@@ -145,7 +177,11 @@ describe('the HTTP API under fuzzed input', () => {
 describe('hostile bodies, one by one', () => {
   it.each([
     { name: 'JSON arrays nested 100,000 levels', body: nestedJson(100_000), type: 'application/json' },
-    { name: 'JSON objects nested 20,000 levels in spec', body: `{"apiVersion":"clusterless.dev/v1alpha1","kind":"Cluster","metadata":{"name":"deep"},"spec":${nestedJson(20_000, '{"a":', '}', '1')}}`, type: 'application/json' },
+    {
+      name: 'JSON objects nested 20,000 levels in spec',
+      body: `{"apiVersion":"clusterless.dev/v1alpha1","kind":"Cluster","metadata":{"name":"deep"},"spec":${nestedJson(20_000, '{"a":', '}', '1')}}`,
+      type: 'application/json',
+    },
     { name: 'a YAML document nested 10,000 flow levels', body: `spec: ${nestedJson(10_000)}`, type: 'application/yaml' },
     { name: 'a YAML document nested 130,000 flow levels', body: `spec: ${nestedJson(130_000)}`, type: 'application/yaml' },
     { name: 'YAML block sequences nested 120,000 levels on one line', body: `${'- '.repeat(120_000)}a\n`, type: 'application/yaml' },
@@ -173,7 +209,13 @@ describe('hostile bodies, one by one', () => {
     // Raw JSON text: JSON.parse makes "__proto__" an own key, as any client's JSON does.
     const before = await snapshot(store);
     const prototypeKeys = Object.getOwnPropertyNames(Object.prototype);
-    const res = await send({ method: 'PATCH', path: `${PREFIX}/clusters/c1`, query: {}, headers: { 'content-type': 'application/merge-patch+json' }, body: text });
+    const res = await send({
+      method: 'PATCH',
+      path: `${PREFIX}/clusters/c1`,
+      query: {},
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: text,
+    });
     expect(Object.getOwnPropertyNames(Object.prototype), 'Object.prototype polluted').toEqual(prototypeKeys);
     expect(({} as Record<string, unknown>)['paused']).toBeUndefined();
     expect(({} as Record<string, unknown>)['uid']).toBeUndefined();
@@ -194,14 +236,26 @@ describe('hostile bodies, one by one', () => {
     { name: 'a million (past the installation limit of 1000)', text: '{"spec":{"replicas":1000000}}' },
   ])('refuses replicas of $name with 422 and changes nothing', async ({ text }) => {
     const before = await snapshot(store);
-    const res = await send({ method: 'PATCH', path: `${PREFIX}/machinedeployments/c1-md`, query: {}, headers: { 'content-type': 'application/merge-patch+json' }, body: text });
+    const res = await send({
+      method: 'PATCH',
+      path: `${PREFIX}/machinedeployments/c1-md`,
+      query: {},
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: text,
+    });
     expect(res.status, res.body).toBe(422);
     expect(JSON.parse(res.body).details.causes[0].field).toBe('spec.replicas');
     expect(await snapshot(store)).toBe(before);
   });
 
   it('takes -0 replicas as 0, as JSON says they are', async () => {
-    const res = await send({ method: 'PATCH', path: `${PREFIX}/machinedeployments/c1-md`, query: {}, headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"replicas":-0}}' });
+    const res = await send({
+      method: 'PATCH',
+      path: `${PREFIX}/machinedeployments/c1-md`,
+      query: {},
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: '{"spec":{"replicas":-0}}',
+    });
     expect(res.status, res.body).toBe(200);
     expect(JSON.parse(res.body).spec.replicas).toBe(0);
     await send(json('PATCH', `${PREFIX}/machinedeployments/c1-md`, { spec: { replicas: 2 } }));
@@ -215,7 +269,13 @@ describe('hostile bodies, one by one', () => {
     { name: 'YAML sent as JSON', type: 'application/json', status: 400, body: 'spec:\n  replicas: 3\n' },
   ])('refuses $name with $status and changes nothing', async ({ type, status, body }) => {
     const before = await snapshot(store);
-    const res = await send({ method: 'PATCH', path: `${PREFIX}/machinedeployments/c1-md`, query: {}, headers: { 'content-type': type }, body: body ?? '{"spec":{"replicas":4}}' });
+    const res = await send({
+      method: 'PATCH',
+      path: `${PREFIX}/machinedeployments/c1-md`,
+      query: {},
+      headers: { 'content-type': type },
+      body: body ?? '{"spec":{"replicas":4}}',
+    });
     expect(res.status, res.body).toBe(status);
     expect(await snapshot(store)).toBe(before);
   });
@@ -223,7 +283,10 @@ describe('hostile bodies, one by one', () => {
   it.each([
     { field: 'apiVersion', body: { apiVersion: { toString: 'a.b' }, kind: 'Cluster', metadata: { name: 'x' }, spec: {} } },
     { field: 'kind', body: { apiVersion: 'clusterless.dev/v1alpha1', kind: { toString: 1 }, metadata: { name: 'x' }, spec: {} } },
-    { field: 'metadata.namespace', body: { apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'x', namespace: { valueOf: 1, toString: 1 } }, spec: {} } },
+    {
+      field: 'metadata.namespace',
+      body: { apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'x', namespace: { valueOf: 1, toString: 1 } }, spec: {} },
+    },
   ])('refuses an object with a non-callable toString as $field with a 4xx Status, not a 500', async ({ body }) => {
     await exchange(json('POST', `${PREFIX}/clusters`, body));
     await exchange(json('PUT', `${PREFIX}/clusters/c1`, body));
@@ -234,7 +297,9 @@ describe('hostile bodies, one by one', () => {
     const r1 = await send(json('PATCH', `${PREFIX}/clusters/c1`, big));
     expect(r1.status, r1.body.slice(0, 300)).toBe(422);
     expect(JSON.parse(r1.body).details.causes[0].field).toBe('metadata.labels[big]');
-    const r2 = await send(json('POST', `${PREFIX}/clusters`, { apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'a'.repeat(64) }, spec: {} }));
+    const r2 = await send(
+      json('POST', `${PREFIX}/clusters`, { apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'a'.repeat(64) }, spec: {} }),
+    );
     expect(r2.status, r2.body.slice(0, 300)).toBe(422);
     expect(JSON.parse(r2.body).details.causes[0].field).toBe('metadata.name');
   });

@@ -112,12 +112,10 @@ export const schemaObject: fc.Arbitrary<{ plural: string; object: Record<string,
     const schema = kindJsonSchema(def);
     const spec = fromSchema(((schema['properties'] as Record<string, JsonSchema>)['spec'] ?? {}) as JsonSchema);
     const status = fromSchema(((schema['properties'] as Record<string, JsonSchema>)['status'] ?? { type: 'object' }) as JsonSchema);
-    return fc
-      .record({ metadata, spec, status: fc.option(status, { nil: undefined }) })
-      .map(({ metadata: m, spec: s, status: st }) => ({
-        plural: def.plural,
-        object: { apiVersion: API_VERSION, kind: def.kind, metadata: m, spec: s, ...(st !== undefined ? { status: st } : {}) },
-      }));
+    return fc.record({ metadata, spec, status: fc.option(status, { nil: undefined }) }).map(({ metadata: m, spec: s, status: st }) => ({
+      plural: def.plural,
+      object: { apiVersion: API_VERSION, kind: def.kind, metadata: m, spec: s, ...(st !== undefined ? { status: st } : {}) },
+    }));
   }),
 );
 
@@ -125,7 +123,13 @@ export const schemaObject: fc.Arbitrary<{ plural: string; object: Record<string,
 
 /** The objects of one valid cluster, as a user would apply them (name c1). */
 export function validObjects(): { plural: string; object: Record<string, unknown> }[] {
-  return clusterManifests({ name: 'c1', controlPlaneReplicas: 3, workers: 2, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, maxUnhealthy: '40%' }).map((m) => ({
+  return clusterManifests({
+    name: 'c1',
+    controlPlaneReplicas: 3,
+    workers: 2,
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    maxUnhealthy: '40%',
+  }).map((m) => ({
     plural: m.plural,
     object: { ...m.object, metadata: { ...(m.object['metadata'] as object), namespace: NS } },
   }));
@@ -242,7 +246,14 @@ export const hostileBody: fc.Arbitrary<{ body: string; contentType: string | und
       fc.json({ maxDepth: 4 }),
       fc.string({ unit: 'binary', maxLength: 200 }),
     ),
-    contentType: fc.constantFrom('application/json', 'application/merge-patch+json', 'application/yaml', undefined, 'text/plain', 'application/json; charset=latin1'),
+    contentType: fc.constantFrom(
+      'application/json',
+      'application/merge-patch+json',
+      'application/yaml',
+      undefined,
+      'text/plain',
+      'application/json; charset=latin1',
+    ),
   }),
   fc.record({
     body: fc.oneof(
@@ -285,11 +296,30 @@ const plurals = KINDS.map((k) => k.plural);
 
 /** Paths: mostly real routes, some nonsense (encoding errors, traversal, huge or odd names). */
 export const path: fc.Arbitrary<string> = fc.oneof(
-  fc.record({ plural: fc.constantFrom(...plurals), name: fc.oneof(fc.constantFrom('c1', 'c1-md', 'c1-cp', 'c1-class', 'c1-workers'), dnsLabel, hostileString.map(encodePathSegment)), sub: fc.constantFrom('', '/status', '/rollback', '/scale', '/x') })
+  fc
+    .record({
+      plural: fc.constantFrom(...plurals),
+      name: fc.oneof(fc.constantFrom('c1', 'c1-md', 'c1-cp', 'c1-class', 'c1-workers'), dnsLabel, hostileString.map(encodePathSegment)),
+      sub: fc.constantFrom('', '/status', '/rollback', '/scale', '/x'),
+    })
     .map(({ plural, name, sub }) => `${PREFIX}/${plural}/${name}${sub}`),
   fc.constantFrom(...plurals).map((p) => `${PREFIX}/${p}`),
   fc.constantFrom(...plurals).map((p) => `/apis/clusterless.dev/v1alpha1/${p}`),
-  fc.constantFrom('/', '/healthz', '/openapi/v3', '/apis', '/apis/clusterless.dev', '/apis/clusterless.dev/v1alpha1', '/api/v1/namespaces/default/pods', `${PREFIX}/clusters/%ZZ`, `${PREFIX}/clusters/..%2F..%2Fetc`, `${PREFIX}/../../etc/passwd`, '//', `${PREFIX}/clusters/c1/status/extra`, `/apis/clusterless.dev/v1alpha1/namespaces/${'n'.repeat(300)}/clusters`),
+  fc.constantFrom(
+    '/',
+    '/healthz',
+    '/openapi/v3',
+    '/apis',
+    '/apis/clusterless.dev',
+    '/apis/clusterless.dev/v1alpha1',
+    '/api/v1/namespaces/default/pods',
+    `${PREFIX}/clusters/%ZZ`,
+    `${PREFIX}/clusters/..%2F..%2Fetc`,
+    `${PREFIX}/../../etc/passwd`,
+    '//',
+    `${PREFIX}/clusters/c1/status/extra`,
+    `/apis/clusterless.dev/v1alpha1/namespaces/${'n'.repeat(300)}/clusters`,
+  ),
   fc.string({ maxLength: 60 }).map((s) => `/${s}`),
 );
 

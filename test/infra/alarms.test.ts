@@ -33,7 +33,11 @@ describe('the alarm topic', () => {
 
   it("lets CloudWatch encrypt alarm messages with its key, for this account's alarms only", () => {
     const key = (resourcesOf(template, 'AWS::SNS::Topic')[topic]!.Properties['KmsMasterKeyId'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const statements = (resourcesOf(template, 'AWS::KMS::Key')[key]!.Properties['KeyPolicy'] as { Statement: { Principal?: unknown; Action: string | string[]; Condition?: unknown }[] }).Statement;
+    const statements = (
+      resourcesOf(template, 'AWS::KMS::Key')[key]!.Properties['KeyPolicy'] as {
+        Statement: { Principal?: unknown; Action: string | string[]; Condition?: unknown }[];
+      }
+    ).Statement;
     const cloudwatch = statements.filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
     expect(cloudwatch).toHaveLength(1);
     expect([cloudwatch[0]!.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
@@ -78,7 +82,12 @@ describe('what alarms', () => {
     const metrics = (alarm!.Properties['Metrics'] as { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }[]).filter((m) => m.MetricStat);
     expect(metrics.map((m) => m.MetricStat!.Metric.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const m of metrics) expect(m.MetricStat!.Metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: machine } }]);
-    expect(alarm!.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', AlarmActions: [{ Ref: topic }] });
+    expect(alarm!.Properties).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topic }],
+    });
   });
 
   it('reconcile-cluster (Express, retried by every trigger) has no execution alarm', () => {
@@ -95,7 +104,9 @@ describe('what alarms', () => {
 describe('steps that keep failing (they step again after a backoff, so no execution fails)', () => {
   const filterOf = (task: SteppingTask) => {
     const logGroup = logicalId(app.controlPlane, app.controlPlane.functions[task].logGroup);
-    const filters = Object.values(resourcesOf(template, 'AWS::Logs::MetricFilter')).filter((f) => JSON.stringify(f.Properties['LogGroupName']) === JSON.stringify({ Ref: logGroup }));
+    const filters = Object.values(resourcesOf(template, 'AWS::Logs::MetricFilter')).filter(
+      (f) => JSON.stringify(f.Properties['LogGroupName']) === JSON.stringify({ Ref: logGroup }),
+    );
     expect(filters, task).toHaveLength(1);
     return filters[0]!.Properties as { FilterPattern: string; MetricTransformations: { MetricNamespace: string; MetricName: string; MetricValue: string }[] };
   };
@@ -124,7 +135,13 @@ describe('steps that keep failing (they step again after a backoff, so no execut
     const record = (message: string) => void lines.push(message);
     const deps = { log: { info: record, warn: record, error: record }, timer: scaledTimer(1) } as unknown as WorkflowDeps;
     // Act
-    await TASKS[task](deps, { step: 'recordStepFailure', namespace: 'default', clusterName: 'prod', executionBase: 'x', error: { Error: 'States.TaskFailed', Cause: 'boom' } });
+    await TASKS[task](deps, {
+      step: 'recordStepFailure',
+      namespace: 'default',
+      clusterName: 'prod',
+      executionBase: 'x',
+      error: { Error: 'States.TaskFailed', Cause: 'boom' },
+    });
     // Assess: a quoted phrase matches a log event that contains it
     const phrase = JSON.parse(filterOf(task).FilterPattern) as string;
     expect(lines.filter((l) => l.includes(phrase))).toHaveLength(1);

@@ -158,16 +158,24 @@ describe('paths that are not canonical cannot reach team-b through a grant of te
 
 describe('grants that would contradict each other', () => {
   it.each([
-    ['write without status, then status', (s: ControlPlaneStack, r: iam.Role) => {
-      s.httpApi.grantNamespaces(r, { namespaces: ['team-a'], access: 'write' });
-      s.httpApi.grantNamespaces(r, { namespaces: ['team-a'], access: 'read', status: true });
-    }],
-    ['every namespace without kubeconfigs, then one with', (s: ControlPlaneStack, r: iam.Role) => {
-      s.httpApi.grantAllNamespacesRead(r);
-      s.httpApi.grantNamespaces(r, { namespaces: ['team-a'], access: 'read', kubeconfig: true });
-    }],
+    [
+      'write without status, then status',
+      (s: ControlPlaneStack, r: iam.Role) => {
+        s.httpApi.grantNamespaces(r, { namespaces: ['team-a'], access: 'write' });
+        s.httpApi.grantNamespaces(r, { namespaces: ['team-a'], access: 'read', status: true });
+      },
+    ],
+    [
+      'every namespace without kubeconfigs, then one with',
+      (s: ControlPlaneStack, r: iam.Role) => {
+        s.httpApi.grantAllNamespacesRead(r);
+        s.httpApi.grantNamespaces(r, { namespaces: ['team-a'], access: 'read', kubeconfig: true });
+      },
+    ],
   ])('throw: %s', (_name, grant) => {
-    expect(() => controlPlaneStack({}, (s) => grant(s, new iam.Role(s, 'Caller', { assumedBy: new iam.AccountRootPrincipal() })))).toThrow(/grant them in one call/);
+    expect(() => controlPlaneStack({}, (s) => grant(s, new iam.Role(s, 'Caller', { assumedBy: new iam.AccountRootPrincipal() })))).toThrow(
+      /grant them in one call/,
+    );
   });
 
   it('do not throw when they do not overlap: read everything, write one namespace', () => {
@@ -181,15 +189,26 @@ describe('grants that would contradict each other', () => {
   });
 
   it.each(['team-*', '', 'Team-A', 'team-a/x'])('refuse the namespace %j (names only, no patterns)', (name) => {
-    expect(() => controlPlaneStack({}, (s) => s.httpApi.grantNamespaces(new iam.Role(s, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }), { namespaces: [name], access: 'read' }))).toThrow(/namespace/);
+    expect(() =>
+      controlPlaneStack({}, (s) =>
+        s.httpApi.grantNamespaces(new iam.Role(s, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }), { namespaces: [name], access: 'read' }),
+      ),
+    ).toThrow(/namespace/);
   });
 });
 
 // Grants that need no Deny: their Allows must not go nowhere without a word (the caller would meet a 403).
 describe('a principal whose policy cannot be changed', () => {
   it.each([
-    ['every namespace with kubeconfigs, to an ARN', (s: ControlPlaneStack) => s.httpApi.grantAllNamespacesRead(new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/made-elsewhere`), { kubeconfig: true })],
-    ['reads, status and kubeconfigs of a namespace, to an account', (s: ControlPlaneStack) => s.httpApi.grantNamespaces(new iam.AccountPrincipal(ACCOUNT), { namespaces: ['team-a'], access: 'read', status: true, kubeconfig: true })],
+    [
+      'every namespace with kubeconfigs, to an ARN',
+      (s: ControlPlaneStack) => s.httpApi.grantAllNamespacesRead(new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/made-elsewhere`), { kubeconfig: true }),
+    ],
+    [
+      'reads, status and kubeconfigs of a namespace, to an account',
+      (s: ControlPlaneStack) =>
+        s.httpApi.grantNamespaces(new iam.AccountPrincipal(ACCOUNT), { namespaces: ['team-a'], access: 'read', status: true, kubeconfig: true }),
+    ],
   ])('is refused at synth: %s', (_name, grant) => {
     expect(() => controlPlaneStack({}, grant)).toThrow(/its policy cannot be changed/);
   });

@@ -57,7 +57,10 @@ describe('the HTTP API', () => {
   it('requires the path parameters of its route on every method', () => {
     for (const m of app.controlPlane.httpApi.api.methods) {
       const parameters = [...m.resource.path.matchAll(/\{(\w+)\}/g)].map((x) => `method.request.path.${x[1]}`);
-      const declared = (resourcesOf(template, 'AWS::ApiGateway::Method')[logicalId(app.controlPlane, m)]!.Properties['RequestParameters'] ?? {}) as Record<string, boolean>;
+      const declared = (resourcesOf(template, 'AWS::ApiGateway::Method')[logicalId(app.controlPlane, m)]!.Properties['RequestParameters'] ?? {}) as Record<
+        string,
+        boolean
+      >;
       expect(declared, `${m.httpMethod} ${m.resource.path}`).toEqual(Object.fromEntries(parameters.map((p) => [p, true])));
     }
   });
@@ -88,7 +91,16 @@ describe('the HTTP API', () => {
   it('throttles the stage and traces it with X-Ray, without logging bodies', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
-      MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ],
     });
   });
 

@@ -57,11 +57,18 @@ describe('a node (NodeRoles, grantFetchBootstrapData)', () => {
     }
   });
 
-  it.each(['controlPlane', 'worker'] as const)("%s: is denied the cluster's certificates, and another installation's secrets, even tagged with its ARN", async (which) => {
-    const policy = policyOfRole(app.controlPlane.nodeRoles[which]);
-    expect(await decide(policy, nodeRequest('secretsmanager:GetSecretValue', names().certificates('default', 'prod'), INSTANCE, INSTANCE))).not.toBe('Allowed');
-    expect(await decide(policy, nodeRequest('secretsmanager:GetSecretValue', names(OTHER).machine('default', 'prod', 'u'), INSTANCE, INSTANCE))).not.toBe('Allowed');
-  });
+  it.each(['controlPlane', 'worker'] as const)(
+    "%s: is denied the cluster's certificates, and another installation's secrets, even tagged with its ARN",
+    async (which) => {
+      const policy = policyOfRole(app.controlPlane.nodeRoles[which]);
+      expect(await decide(policy, nodeRequest('secretsmanager:GetSecretValue', names().certificates('default', 'prod'), INSTANCE, INSTANCE))).not.toBe(
+        'Allowed',
+      );
+      expect(await decide(policy, nodeRequest('secretsmanager:GetSecretValue', names(OTHER).machine('default', 'prod', 'u'), INSTANCE, INSTANCE))).not.toBe(
+        'Allowed',
+      );
+    },
+  );
 
   it('is the same for a role of your own given grantFetchBootstrapData', async () => {
     // Prepare: a node role as a user defines it, in a stack of its own
@@ -94,17 +101,26 @@ describe('tagging secrets (provision)', () => {
     { name: 'a tag key that is not clusterless', secret: MACHINE, tags: { Owner: 'me' } },
     { name: 'a clusterless tag with another key beside it', secret: MACHINE, tags: { [TagKeys.installation]: STACK_UUID, Owner: 'me' } },
     { name: "another installation's id", secret: MACHINE, tags: { [TagKeys.installation]: OTHER } },
-    { name: 'an instance ARN of another account', secret: MACHINE, tags: { [TagKeys.instanceArn]: 'arn:aws:ec2:us-east-1:999999999999:instance/i-0aaaaaaaaaaaaaaaa' } },
-    { name: "a secret of another installation", secret: names(OTHER).machine('default', 'prod', 'u'), tags: { [TagKeys.installation]: OTHER } },
+    {
+      name: 'an instance ARN of another account',
+      secret: MACHINE,
+      tags: { [TagKeys.instanceArn]: 'arn:aws:ec2:us-east-1:999999999999:instance/i-0aaaaaaaaaaaaaaaa' },
+    },
+    { name: 'a secret of another installation', secret: names(OTHER).machine('default', 'prod', 'u'), tags: { [TagKeys.installation]: OTHER } },
     { name: 'a secret outside clusterless/', secret: 'prod/database', tags: { [TagKeys.installation]: STACK_UUID } },
   ] as { name: string; secret: string; tags: Record<string, string> }[])('refuses to tag with $name', async ({ secret, tags }) => {
-    expect(await decide(policyOf('provision'), { action: 'secretsmanager:TagResource', resource: arns.secret(secret), context: tagContext(tags) })).not.toBe('Allowed');
+    expect(await decide(policyOf('provision'), { action: 'secretsmanager:TagResource', resource: arns.secret(secret), context: tagContext(tags) })).not.toBe(
+      'Allowed',
+    );
   });
 
-  it.each(['reconcile', 'rollout', 'remediate', 'teardown', 'sweep'] as HandlerName[])('%s may tag no secret (it cannot rebind one to another instance)', async (name) => {
-    const bind = { action: 'secretsmanager:TagResource', resource: arns.secret(MACHINE), context: tagContext({ [TagKeys.instanceArn]: INSTANCE }) };
-    expect(await decide(policyOf(name), bind)).not.toBe('Allowed');
-  });
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown', 'sweep'] as HandlerName[])(
+    '%s may tag no secret (it cannot rebind one to another instance)',
+    async (name) => {
+      const bind = { action: 'secretsmanager:TagResource', resource: arns.secret(MACHINE), context: tagContext({ [TagKeys.instanceArn]: INSTANCE }) };
+      expect(await decide(policyOf(name), bind)).not.toBe('Allowed');
+    },
+  );
 });
 
 describe('every request the bootstrap code sends (captured from a run on moto_server)', () => {
@@ -120,19 +136,32 @@ describe('every request the bootstrap code sends (captured from a run on moto_se
   const bothArns = (name: string) => [arns.secret(name), arns.secret(name).replace(/-AbCdEf$/, '')];
 
   beforeAll(async () => {
-    requests = await captureSecretRequests({ motoEndpoint: inject('motoEndpoint'), installationId: STACK_UUID, kmsKeyArn: keyArn(), instanceArnPrefix: arns.instance('') });
+    requests = await captureSecretRequests({
+      motoEndpoint: inject('motoEndpoint'),
+      installationId: STACK_UUID,
+      kmsKeyArn: keyArn(),
+      instanceArnPrefix: arns.instance(''),
+    });
   });
 
   /** The IAM requests one SDK request makes: itself, and TagResource for a CreateSecret with Tags. */
   const iamRequestsOf = (r: SecretRequest) => {
-    const tags = Object.keys(r.tags).length ? { 'aws:TagKeys': Object.keys(r.tags), ...Object.fromEntries(Object.entries(r.tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])) } : {};
+    const tags = Object.keys(r.tags).length
+      ? { 'aws:TagKeys': Object.keys(r.tags), ...Object.fromEntries(Object.entries(r.tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])) }
+      : {};
     const own = { action: r.action, context: { ...tags, ...(r.kmsKeyId ? { 'secretsmanager:KmsKeyArn': r.kmsKeyId } : {}) } };
     return r.action === 'secretsmanager:CreateSecret' && Object.keys(r.tags).length ? [own, { action: 'secretsmanager:TagResource', context: tags }] : [own];
   };
 
   it('were made: secrets created with tags, bound, read, deleted, by each function', () => {
     const actions = (caller: SecretCaller) => [...new Set(requests[caller].map((r) => r.action))].sort();
-    expect(actions('provision')).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']);
+    expect(actions('provision')).toEqual([
+      'secretsmanager:CreateSecret',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:TagResource',
+    ]);
     const created = requests.provision.filter((r) => r.action === 'secretsmanager:CreateSecret' && Object.keys(r.tags).length > 0).map((r) => r.name);
     expect(created.some((n) => n.endsWith('/certificates'))).toBe(true);
     expect(created.some((n) => n.includes('/machines/'))).toBe(true);
@@ -148,7 +177,8 @@ describe('every request the bootstrap code sends (captured from a run on moto_se
       for (const r of requests[caller])
         for (const request of iamRequestsOf(r))
           for (const resource of bothArns(r.name))
-            if ((await decide(policyOf(name), { ...request, resource })) !== 'Allowed') refused.push(`${request.action} ${resource} ${JSON.stringify(request.context)}`);
+            if ((await decide(policyOf(name), { ...request, resource })) !== 'Allowed')
+              refused.push(`${request.action} ${resource} ${JSON.stringify(request.context)}`);
       expect(refused).toEqual([]);
     },
   );
@@ -156,7 +186,8 @@ describe('every request the bootstrap code sends (captured from a run on moto_se
   it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])(
     "%s reads no machine's bootstrap secret (its code reads the clusters' certificates only)",
     async (name) => {
-      for (const resource of bothArns(MACHINE)) expect(await decide(policyOf(name), { action: 'secretsmanager:GetSecretValue', resource }), resource).not.toBe('Allowed');
+      for (const resource of bothArns(MACHINE))
+        expect(await decide(policyOf(name), { action: 'secretsmanager:GetSecretValue', resource }), resource).not.toBe('Allowed');
     },
   );
 });

@@ -47,10 +47,14 @@ describe('bundles', () => {
 
   it.each(names)('%s loads in Node 22 and exports a handler function, without its environment', (name) => {
     const url = pathToFileURL(join(bundles[name], 'index.mjs')).href;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`], {
-      env: { PATH: process.env['PATH'], AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`],
+      {
+        env: { PATH: process.env['PATH'], AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+        encoding: 'utf8',
+      },
+    );
     expect(out.trim()).toBe('function');
   });
 

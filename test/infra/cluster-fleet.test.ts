@@ -81,12 +81,14 @@ describe('ClusterFleet', () => {
     const stack = new Stack();
     new ClusterFleet(stack, 'One', { controlPlane: { fleetServiceToken: token } });
     new ClusterFleet(stack, 'Two', { controlPlane: { fleetServiceToken: token } });
-    const names = Object.values(Template.fromStack(stack).findResources('Custom::ClusterlessFleet')).map((r) => (r as { Properties: { FleetName: string } }).Properties.FleetName);
+    const names = Object.values(Template.fromStack(stack).findResources('Custom::ClusterlessFleet')).map(
+      (r) => (r as { Properties: { FleetName: string } }).Properties.FleetName,
+    );
     expect(new Set(names).size).toBe(2);
     for (const n of names) expect(n).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
   });
 
-  it('fails at synth time, with the API\'s reasons, for a fleet the API would refuse', () => {
+  it("fails at synth time, with the API's reasons, for a fleet the API would refuse", () => {
     const stack = new Stack();
     const bad = { ...cluster, controlPlane: { replicas: 2 }, kubernetesVersion: '1.34' };
     expect(() => new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, clusters: [bad] })).toThrow(InvalidFleetError);
@@ -100,25 +102,32 @@ describe('ClusterFleet', () => {
 });
 
 describe('the example fleet stack (-c fleet=example)', () => {
-  it('applies two aws clusters through the control plane stack\'s provider', () => {
+  it("applies two aws clusters through the control plane stack's provider", () => {
     const { fleet, controlPlane } = newApp({ context: { fleet: 'example' } });
     const template = Template.fromStack(fleet!);
     const resource = Object.values(template.findResources('Custom::ClusterlessFleet'))[0] as { Properties: { ServiceToken: unknown; Manifests: string } };
     // A weak cross-stack reference (cdk.json @aws-cdk/core:defaultCrossStackReferences): an output of the control plane stack.
     expect(resource.Properties.ServiceToken).toMatchObject({ 'Fn::GetStackOutput': { StackName: controlPlane.stackName } });
     expect(fleet!.dependencies).toContain(controlPlane);
-    const clusters = (JSON.parse(resource.Properties.Manifests) as { kind: string; metadata: { name: string }; spec: { provider: { aws?: unknown } } }[]).filter((m) => m.kind === 'Cluster');
+    const clusters = (
+      JSON.parse(resource.Properties.Manifests) as { kind: string; metadata: { name: string }; spec: { provider: { aws?: unknown } } }[]
+    ).filter((m) => m.kind === 'Cluster');
     expect(clusters.map((c) => c.metadata.name)).toEqual(['prod', 'staging']);
     for (const c of clusters) expect(c.spec.provider.aws).toMatchObject({ subnets: PLACEHOLDER_SUBNETS });
   });
 
   it('takes real subnets and an AMI from the context', () => {
     const { fleet } = newApp({ context: { fleet: 'example', subnets: 'subnet-0123456789abcdef0:eu-west-1a', ami: 'ami-0123456789abcdef0' } });
-    const manifests = JSON.parse((Object.values(Template.fromStack(fleet!).findResources('Custom::ClusterlessFleet'))[0] as { Properties: { Manifests: string } }).Properties.Manifests) as {
+    const manifests = JSON.parse(
+      (Object.values(Template.fromStack(fleet!).findResources('Custom::ClusterlessFleet'))[0] as { Properties: { Manifests: string } }).Properties.Manifests,
+    ) as {
       kind: string;
       spec: { provider?: { aws?: unknown }; aws?: { ami?: string } };
     }[];
-    expect(manifests.find((m) => m.kind === 'Cluster')!.spec.provider!.aws).toMatchObject({ region: 'eu-west-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'eu-west-1a' }] });
+    expect(manifests.find((m) => m.kind === 'Cluster')!.spec.provider!.aws).toMatchObject({
+      region: 'eu-west-1',
+      subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'eu-west-1a' }],
+    });
     const amis = manifests.filter((m) => m.kind === 'MachineClass').map((m) => m.spec.aws?.ami);
     expect(amis.length).toBeGreaterThan(0);
     expect(new Set(amis)).toEqual(new Set(['ami-0123456789abcdef0']));

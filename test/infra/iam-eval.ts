@@ -59,7 +59,14 @@ export function resolve(value: Json, resources: Resources): Json {
     const arg = o[k];
     switch (k) {
       case 'Ref': {
-        const pseudo: Record<string, string> = { 'AWS::Partition': PARTITION, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::StackId': STACK_ID, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Clusterless' };
+        const pseudo: Record<string, string> = {
+          'AWS::Partition': PARTITION,
+          'AWS::Region': REGION,
+          'AWS::AccountId': ACCOUNT,
+          'AWS::StackId': STACK_ID,
+          'AWS::URLSuffix': 'amazonaws.com',
+          'AWS::StackName': 'Clusterless',
+        };
         return pseudo[arg as string] ?? refOf(resources, arg as string);
       }
       case 'Fn::GetAtt': {
@@ -94,7 +101,9 @@ export function identityPolicyOf(template: Template, roleLogicalId: string): Pol
   const attached = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
     .filter((p) => JSON.stringify(p.Properties['Roles']).includes(`"${roleLogicalId}"`))
     .flatMap((p) => (p.Properties['PolicyDocument'] as { Statement: Record<string, Json>[] }).Statement);
-  const inline = ((resources[roleLogicalId]?.Properties['Policies'] ?? []) as { PolicyDocument: { Statement: Record<string, Json>[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+  const inline = ((resources[roleLogicalId]?.Properties['Policies'] ?? []) as { PolicyDocument: { Statement: Record<string, Json>[] } }[]).flatMap(
+    (p) => p.PolicyDocument.Statement,
+  );
   return { Version: '2012-10-17', Statement: resolve([...attached, ...inline], resources) as Record<string, Json>[] };
 }
 

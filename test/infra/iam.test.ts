@@ -25,11 +25,19 @@ const SECRETS = `:secret:clusterless/${STACK_UUID}/`;
 const statements = (name: HandlerName) => statementsOfRole(template, logicalId(app.controlPlane, app.controlPlane.functions[name].role));
 const allowing = (name: HandlerName, action: string) => statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
 const onResource = (fragment: string) => (s: { Resource: unknown }) => JSON.stringify(s.Resource).includes(fragment);
-const ec2Actions = (name: HandlerName) => new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('ec2:')));
+const ec2Actions = (name: HandlerName) =>
+  new Set(
+    statements(name)
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('ec2:')),
+  );
 
 const deployedCondition = (s: { Condition?: unknown }) => resolve(s.Condition, resources);
 const INSTALLATION = { 'aws:RequestTag/clusterless.dev/installation': STACK_UUID };
-const TAGGED = { StringEquals: { 'aws:ResourceTag/clusterless.dev/installation': STACK_UUID }, StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' } };
+const TAGGED = {
+  StringEquals: { 'aws:ResourceTag/clusterless.dev/installation': STACK_UUID },
+  StringLike: { 'aws:ResourceTag/clusterless.dev/cluster': '?*/?*' },
+};
 
 describe('RunInstances (provision)', () => {
   it('launches instances only with the installation, cluster and machine-uid tags in the request and IMDSv2 required', () => {
@@ -67,10 +75,16 @@ describe('RunInstances (provision)', () => {
   it("may create EC2 Spot's service-linked role, which an account's first Spot launch makes, and no other role", async () => {
     const policy = identityPolicyOf(template, logicalId(app.controlPlane, app.controlPlane.functions.provision.role));
     const spot = arns.role('aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot');
-    const create = (resource: string, service: string) => decide(policy, { action: 'iam:CreateServiceLinkedRole', resource, context: { 'iam:AWSServiceName': service } });
+    const create = (resource: string, service: string) =>
+      decide(policy, { action: 'iam:CreateServiceLinkedRole', resource, context: { 'iam:AWSServiceName': service } });
     expect(await create(spot, 'spot.amazonaws.com')).toBe('Allowed');
     expect(await create(spot, 'spotfleet.amazonaws.com')).not.toBe('Allowed');
-    expect(await create(arns.role('aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing'), 'elasticloadbalancing.amazonaws.com')).not.toBe('Allowed');
+    expect(
+      await create(
+        arns.role('aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing'),
+        'elasticloadbalancing.amazonaws.com',
+      ),
+    ).not.toBe('Allowed');
     expect(await create(arns.role('aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling'), 'autoscaling.amazonaws.com')).not.toBe('Allowed');
   });
 
@@ -90,11 +104,14 @@ describe('TerminateInstances', () => {
   });
 
   it('is granted to no function that does not reconcile', () => {
-    for (const name of ['provision', 'http', 'kubeconfig', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[]) expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
+    for (const name of ['provision', 'http', 'kubeconfig', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[])
+      expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
   });
 
   it('StopInstances is granted to nobody (no code stops an instance)', () => {
-    const all = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement);
+    const all = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement,
+    );
     expect(all.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))).not.toContain('ec2:StopInstances');
   });
 });
@@ -116,12 +133,15 @@ describe('each function gets only what its code calls', () => {
     expect([...ec2Actions(name)].sort()).toEqual(expected);
   });
 
-  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])('%s reads and writes single items and queries the table and its kind index, nothing more', (name) => {
-    const table = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(table).toHaveLength(1);
-    expect(actionsOf(table[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    expect(JSON.stringify(table[0]!.Resource)).toContain('/index/kind-index');
-  });
+  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])(
+    '%s reads and writes single items and queries the table and its kind index, nothing more',
+    (name) => {
+      const table = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(table).toHaveLength(1);
+      expect(actionsOf(table[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(JSON.stringify(table[0]!.Resource)).toContain('/index/kind-index');
+    },
+  );
 
   it('only provision reads SSM parameters, and only the public ones under /aws/service/ (imageSsmParameter)', () => {
     const names = Object.keys(app.controlPlane.functions) as HandlerName[];
@@ -156,13 +176,25 @@ describe('each function gets only what its code calls', () => {
     const create = allowing('provision', 'secretsmanager:CreateSecret');
     expect(create).toHaveLength(1);
     expect(deployed(create[0]!)).toContain(`${SECRETS}*`);
-    expect(create[0]!.Condition).toEqual({ StringEquals: { 'secretsmanager:KmsKeyArn': { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] } } });
-    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret']) expect(deployed(allowing('provision', action)[0]!)).toContain(`${SECRETS}*`);
+    expect(create[0]!.Condition).toEqual({
+      StringEquals: { 'secretsmanager:KmsKeyArn': { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] } },
+    });
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'])
+      expect(deployed(allowing('provision', action)[0]!)).toContain(`${SECRETS}*`);
   });
 
   // The kubeadm bootstrap: what each function's bootstrap code calls (functions/bootstrap, adapters/secrets).
   it.each([
-    ['provision', ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']],
+    [
+      'provision',
+      [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:TagResource',
+      ],
+    ],
     ['reconcile', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['rollout', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['remediate', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
@@ -174,7 +206,15 @@ describe('each function gets only what its code calls', () => {
     ['instance-events', []],
     ['fleet-resource', []],
   ] as [HandlerName, string[]][])('%s: Secrets Manager %j', (name, expected) => {
-    expect([...new Set(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')))].sort()).toEqual(expected);
+    expect(
+      [
+        ...new Set(
+          statements(name)
+            .flatMap(actionsOf)
+            .filter((a) => a.startsWith('secretsmanager:')),
+        ),
+      ].sort(),
+    ).toEqual(expected);
   });
 
   it("only provision may create or write secrets; the reconciling steps delete them under this installation's prefix", () => {
@@ -201,15 +241,23 @@ describe('each function gets only what its code calls', () => {
     const secretsKey = logicalId(app.controlPlane, app.controlPlane.secrets.key);
     for (const name of Object.keys(app.controlPlane.functions) as HandlerName[]) {
       expect(allowing(name, 'secretsmanager:DescribeSecret'), name).toEqual([]);
-      expect(allowing(name, 'kms:Encrypt').filter((s) => JSON.stringify(s.Resource).includes(secretsKey)), name).toEqual([]);
+      expect(
+        allowing(name, 'kms:Encrypt').filter((s) => JSON.stringify(s.Resource).includes(secretsKey)),
+        name,
+      ).toEqual([]);
     }
   });
 
-  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s decrypts with the secrets key only through Secrets Manager', (name) => {
-    const decrypt = allowing(name, 'kms:Decrypt').filter((s) => JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.secrets.key)));
-    expect(decrypt.length).toBeGreaterThan(0);
-    for (const s of decrypt) expect(JSON.stringify(s.Condition)).toContain('secretsmanager.');
-  });
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])(
+    '%s decrypts with the secrets key only through Secrets Manager',
+    (name) => {
+      const decrypt = allowing(name, 'kms:Decrypt').filter((s) =>
+        JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, app.controlPlane.secrets.key)),
+      );
+      expect(decrypt.length).toBeGreaterThan(0);
+      for (const s of decrypt) expect(JSON.stringify(s.Condition)).toContain('secretsmanager.');
+    },
+  );
 
   it.each([
     ['provision', ['elasticloadbalancing:RegisterTargets']],
@@ -234,7 +282,8 @@ describe('each function gets only what its code calls', () => {
 
 describe('the requeue schedules (EventBridge Scheduler)', () => {
   const schedules = () => app.controlPlane.requeueSchedules;
-  const scheduleArn = (group: string, name = 'requeue-0123456789abcdef0123456789abcdef01234567') => `arn:aws:scheduler:us-east-1:123456789012:schedule/${group}/${name}`;
+  const scheduleArn = (group: string, name = 'requeue-0123456789abcdef0123456789abcdef01234567') =>
+    `arn:aws:scheduler:us-east-1:123456789012:schedule/${group}/${name}`;
   const policyOf = (role: unknown) => identityPolicyOf(template, logicalId(app.controlPlane, role));
 
   it.each(['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'])('reconcile may %s in the requeue group only', async (action) => {
@@ -246,10 +295,12 @@ describe('the requeue schedules (EventBridge Scheduler)', () => {
   it('reconcile may not delete or list schedules (they delete themselves after they ran)', async () => {
     const policy = policyOf(app.controlPlane.functions.reconcile.role);
     expect(await decide(policy, { action: 'scheduler:DeleteSchedule', resource: scheduleArn(schedules().group.scheduleGroupName) })).not.toBe('Allowed');
-    expect(await decide(policy, { action: 'scheduler:CreateScheduleGroup', resource: 'arn:aws:scheduler:us-east-1:123456789012:schedule-group/other' })).not.toBe('Allowed');
+    expect(
+      await decide(policy, { action: 'scheduler:CreateScheduleGroup', resource: 'arn:aws:scheduler:us-east-1:123456789012:schedule-group/other' }),
+    ).not.toBe('Allowed');
   });
 
-  it("reconcile passes the Scheduler role, and only to Scheduler", async () => {
+  it('reconcile passes the Scheduler role, and only to Scheduler', async () => {
     const policy = policyOf(app.controlPlane.functions.reconcile.role);
     const role = resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, schedules().role), 'Arn'] }, resources) as string;
     const pass = (resource: string, service: string) => decide(policy, { action: 'iam:PassRole', resource, context: { 'iam:PassedToService': service } });
@@ -260,14 +311,25 @@ describe('the requeue schedules (EventBridge Scheduler)', () => {
 
   it('no other function may touch schedules or pass the Scheduler role', () => {
     for (const name of (Object.keys(app.controlPlane.functions) as HandlerName[]).filter((n) => n !== 'reconcile')) {
-      expect(statements(name).flatMap(actionsOf).filter((a) => a.startsWith('scheduler:')), name).toEqual([]);
-      expect(statements(name).filter((s) => actionsOf(s).includes('iam:PassRole') && JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, schedules().role))), name).toEqual([]);
+      expect(
+        statements(name)
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('scheduler:')),
+        name,
+      ).toEqual([]);
+      expect(
+        statements(name).filter(
+          (s) => actionsOf(s).includes('iam:PassRole') && JSON.stringify(s.Resource).includes(logicalId(app.controlPlane, schedules().role)),
+        ),
+        name,
+      ).toEqual([]);
     }
   });
 
   it('the Scheduler role may start reconcile-cluster and no other state machine', async () => {
     const policy = policyOf(schedules().role);
-    const machine = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${app.controlPlane.workflows.stateMachineNames[name as 'reconcile-cluster']}`;
+    const machine = (name: string) =>
+      `arn:aws:states:us-east-1:123456789012:stateMachine:${app.controlPlane.workflows.stateMachineNames[name as 'reconcile-cluster']}`;
     expect(await decide(policy, { action: 'states:StartExecution', resource: machine('reconcile-cluster') })).toBe('Allowed');
     for (const other of ['provision-machine', 'rolling-upgrade', 'remediate', 'delete-cluster'])
       expect(await decide(policy, { action: 'states:StartExecution', resource: machine(other) }), other).not.toBe('Allowed');
@@ -276,29 +338,38 @@ describe('the requeue schedules (EventBridge Scheduler)', () => {
 });
 
 describe('the control-plane load balancers clusterless makes', () => {
-  const lbActions = (name: HandlerName) => statements(name).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticloadbalancing:') && !a.endsWith('Targets')));
+  const lbActions = (name: HandlerName) =>
+    statements(name).filter((st) => actionsOf(st).some((a) => a.startsWith('elasticloadbalancing:') && !a.endsWith('Targets')));
 
-  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])('%s creates them only named clusterless-* and tagged with this installation, tags only while creating, deletes only tagged ones', (name) => {
-    const byAction = (action: string) => lbActions(name).filter((st) => actionsOf(st).includes(action));
-    for (const action of ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup']) {
-      const [st] = byAction(action);
-      expect(JSON.stringify(st!.Resource), action).not.toContain('"*"');
-      expect(JSON.stringify(st!.Resource)).toMatch(/clusterless-\*/);
-      expect(deployedCondition(st!)).toEqual({ StringEquals: INSTALLATION, StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
-    }
-    expect(byAction('elasticloadbalancing:AddTags')[0]!.Condition).toEqual({
-      StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] },
-    });
-    for (const action of ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup'])
-      expect(deployedCondition(byAction(action)[0]!), action).toEqual(TAGGED);
-    const slr = statements(name).filter((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'));
-    expect(slr).toHaveLength(1);
-    expect(JSON.stringify(slr[0]!.Resource)).toContain(':role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing');
-    expect(slr[0]!.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } });
-  });
+  it.each(['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])(
+    '%s creates them only named clusterless-* and tagged with this installation, tags only while creating, deletes only tagged ones',
+    (name) => {
+      const byAction = (action: string) => lbActions(name).filter((st) => actionsOf(st).includes(action));
+      for (const action of ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup']) {
+        const [st] = byAction(action);
+        expect(JSON.stringify(st!.Resource), action).not.toContain('"*"');
+        expect(JSON.stringify(st!.Resource)).toMatch(/clusterless-\*/);
+        expect(deployedCondition(st!)).toEqual({ StringEquals: INSTALLATION, StringLike: { 'aws:RequestTag/clusterless.dev/cluster': '?*/?*' } });
+      }
+      expect(byAction('elasticloadbalancing:AddTags')[0]!.Condition).toEqual({
+        StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] },
+      });
+      for (const action of ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup'])
+        expect(deployedCondition(byAction(action)[0]!), action).toEqual(TAGGED);
+      const slr = statements(name).filter((st) => actionsOf(st).includes('iam:CreateServiceLinkedRole'));
+      expect(slr).toHaveLength(1);
+      expect(JSON.stringify(slr[0]!.Resource)).toContain(':role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing');
+      expect(slr[0]!.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } });
+    },
+  );
 
   it('provision only describes them (to find the target group); no other function touches them', () => {
-    expect(lbActions('provision').flatMap(actionsOf).filter((a) => a.startsWith('elasticloadbalancing:')).sort()).toEqual([
+    expect(
+      lbActions('provision')
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('elasticloadbalancing:'))
+        .sort(),
+    ).toEqual([
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeLoadBalancers',
       'elasticloadbalancing:DescribeTags',
@@ -310,7 +381,9 @@ describe('the control-plane load balancers clusterless makes', () => {
 
 describe('wildcards', () => {
   const identityStatements = () => [
-    ...Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement),
+    ...Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement,
+    ),
     ...Object.values(resourcesOf(template, 'AWS::IAM::Role')).flatMap((r) =>
       ((r.Properties['Policies'] ?? []) as { PolicyDocument: { Statement: { Action: string | string[] }[] } }[]).flatMap((p) => p.PolicyDocument.Statement),
     ),
@@ -323,7 +396,9 @@ describe('wildcards', () => {
   });
 
   it('the services the key policies trust get named actions, not wildcards', () => {
-    const statements = Object.values(resourcesOf(template, 'AWS::KMS::Key')).flatMap((k) => (k.Properties['KeyPolicy'] as { Statement: { Principal: unknown; Action: string | string[] }[] }).Statement);
+    const statements = Object.values(resourcesOf(template, 'AWS::KMS::Key')).flatMap(
+      (k) => (k.Properties['KeyPolicy'] as { Statement: { Principal: unknown; Action: string | string[] }[] }).Statement,
+    );
     // The account root's kms:* is the default key policy that keeps the key manageable by IAM.
     const others = statements.filter((s) => !JSON.stringify(s.Principal).includes(':root'));
     expect(others.length).toBeGreaterThan(0);
@@ -334,7 +409,8 @@ describe('wildcards', () => {
     const onStar = identityStatements()
       .filter((s) => (s as { Resource?: unknown }).Resource === '*')
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    const allowed = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ecr:GetAuthorizationToken|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners|Tags)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const allowed =
+      /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|ecr:GetAuthorizationToken|ec2:Describe(Instances|Images|Tags|Subnets)|elasticloadbalancing:Describe(LoadBalancers|TargetGroups|Listeners|Tags)|dynamodb:ListStreams|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     expect(onStar.filter((a) => !allowed.test(a))).toEqual([]);
   });
 });

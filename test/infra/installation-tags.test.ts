@@ -34,11 +34,14 @@ const requestTags = (installation: string | undefined): Record<string, string | 
 
 describe('TerminateInstances', () => {
   it('the provision role may terminate nothing, not even an instance of this installation', async () => {
-    expect(await decide(policyOf('provision'), { action: 'ec2:TerminateInstances', resource: arns.instance(), context: resourceTags(STACK_UUID) })).not.toBe('Allowed');
+    expect(await decide(policyOf('provision'), { action: 'ec2:TerminateInstances', resource: arns.instance(), context: resourceTags(STACK_UUID) })).not.toBe(
+      'Allowed',
+    );
   });
 
   it.each(RECONCILING)('%s may terminate an instance tagged with this installation, and not one of another installation or untagged', async (name) => {
-    const terminate = (installation: string | undefined) => decide(policyOf(name), { action: 'ec2:TerminateInstances', resource: arns.instance(), context: resourceTags(installation) });
+    const terminate = (installation: string | undefined) =>
+      decide(policyOf(name), { action: 'ec2:TerminateInstances', resource: arns.instance(), context: resourceTags(installation) });
     expect(await terminate(STACK_UUID)).toBe('Allowed');
     expect(await terminate(OTHER)).not.toBe('Allowed');
     expect(await terminate(undefined)).not.toBe('Allowed');
@@ -46,7 +49,8 @@ describe('TerminateInstances', () => {
 });
 
 describe('RunInstances and the tags of the launch (provision)', () => {
-  const launch = (resource: string, context: Record<string, string | string[]>) => decide(policyOf('provision'), { action: 'ec2:RunInstances', resource, context });
+  const launch = (resource: string, context: Record<string, string | string[]>) =>
+    decide(policyOf('provision'), { action: 'ec2:RunInstances', resource, context });
 
   it("creates an instance only with this installation's tag in the request (and IMDSv2)", async () => {
     const imds = { 'ec2:MetadataHttpTokens': 'required' };
@@ -63,7 +67,8 @@ describe('RunInstances and the tags of the launch (provision)', () => {
   });
 
   it("tags an instance or volume only while launching it, and only with this installation's tag", async () => {
-    const tag = (resource: string, context: Record<string, string | string[]>) => decide(policyOf('provision'), { action: 'ec2:CreateTags', resource, context });
+    const tag = (resource: string, context: Record<string, string | string[]>) =>
+      decide(policyOf('provision'), { action: 'ec2:CreateTags', resource, context });
     const onLaunch = { 'ec2:CreateAction': 'RunInstances' };
     for (const resource of [arns.instance(), arns.volume()]) {
       expect(await tag(resource, { ...requestTags(STACK_UUID), ...onLaunch }), resource).toBe('Allowed');
@@ -102,10 +107,10 @@ describe('the control-plane load balancers and target groups', () => {
     }
   });
 
-  it.each([
-    ['provision', 'elasticloadbalancing:RegisterTargets'],
-    ...RECONCILING.map((n) => [n, 'elasticloadbalancing:DeregisterTargets']),
-  ] as [HandlerName, string][])("%s: %s only in target groups (the user's too) carrying this installation's tag", async (name, action) => {
+  it.each([['provision', 'elasticloadbalancing:RegisterTargets'], ...RECONCILING.map((n) => [n, 'elasticloadbalancing:DeregisterTargets'])] as [
+    HandlerName,
+    string,
+  ][])("%s: %s only in target groups (the user's too) carrying this installation's tag", async (name, action) => {
     const userGroup = arns.targetGroup('prod-control-plane');
     const act = (installation: string | undefined) => decide(policyOf(name), { action, resource: userGroup, context: resourceTags(installation) });
     expect(await act(STACK_UUID)).toBe('Allowed');

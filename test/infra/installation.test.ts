@@ -20,7 +20,11 @@ beforeAll(() => {
 });
 
 const variables = (name: HandlerName) =>
-  ((resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables);
+  (
+    resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties['Environment'] as {
+      Variables: Record<string, unknown>;
+    }
+  ).Variables;
 
 describe('the installation id', () => {
   it("is the UUID part of the stack's id, an output and a public field", () => {
@@ -31,9 +35,12 @@ describe('the installation id', () => {
     expect(app.controlPlane.resolve(app.controlPlane.installationId)).toEqual(output.Value);
   });
 
-  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'instance-events', 'kubeconfig'] as HandlerName[])('%s is told it by INSTALLATION_ID', (name) => {
-    expect(resolve(variables(name)[INSTALLATION_ENV.id], resources)).toBe(STACK_UUID);
-  });
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'instance-events', 'kubeconfig'] as HandlerName[])(
+    '%s is told it by INSTALLATION_ID',
+    (name) => {
+      expect(resolve(variables(name)[INSTALLATION_ENV.id], resources)).toBe(STACK_UUID);
+    },
+  );
 
   it.each(['stream', 'fleet-resource', 'http'] as HandlerName[])('%s, which acts on no cloud resource, is not told it', (name) => {
     expect(variables(name)[INSTALLATION_ENV.id]).toBeUndefined();
@@ -43,7 +50,11 @@ describe('the installation id', () => {
     for (const name of ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'kubeconfig'] as HandlerName[])
       expect(resolve(variables(name)['SECRETS_NAME_PREFIX'], resources), name).toBe(`clusterless/${STACK_UUID}/`);
     const key = resourcesOf(template, 'AWS::KMS::Key')[logicalId(app.controlPlane, app.controlPlane.secrets.key)]!;
-    const deny = (key.Properties['KeyPolicy'] as { Statement: { Sid?: string; Condition?: unknown }[] }).Statement.find((s) => s.Sid === 'OnlyClusterlessSecrets')!;
-    expect(resolve(deny.Condition, resources)).toEqual({ StringNotLike: { 'kms:EncryptionContext:SecretARN': `arn:aws:secretsmanager:us-east-1:123456789012:secret:clusterless/${STACK_UUID}/*` } });
+    const deny = (key.Properties['KeyPolicy'] as { Statement: { Sid?: string; Condition?: unknown }[] }).Statement.find(
+      (s) => s.Sid === 'OnlyClusterlessSecrets',
+    )!;
+    expect(resolve(deny.Condition, resources)).toEqual({
+      StringNotLike: { 'kms:EncryptionContext:SecretARN': `arn:aws:secretsmanager:us-east-1:123456789012:secret:clusterless/${STACK_UUID}/*` },
+    });
   });
 });

@@ -29,7 +29,11 @@ const integrationOf = (method: { httpMethod: string; resource: { path: string } 
   return JSON.stringify((resourcesOf(template, 'AWS::ApiGateway::Method')[logicalId(app.controlPlane, m)]!.Properties['Integration'] as { Uri: unknown }).Uri);
 };
 const variables = (name: HandlerName) =>
-  (resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+  (
+    resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties['Environment'] as {
+      Variables: Record<string, unknown>;
+    }
+  ).Variables;
 const names = secretNames(`clusterless/${STACK_UUID}/`);
 
 describe('the kubeconfig route', () => {
@@ -50,8 +54,7 @@ describe('the http function', () => {
     const secretsKey = logicalId(app.controlPlane, app.controlPlane.secrets.key);
     expect(statements.filter((s) => JSON.stringify(s.Resource).includes(secretsKey))).toEqual([]);
     // Its only KMS use is the table's key, through DynamoDB.
-    for (const s of statements.filter((x) => actionsOf(x).some((a) => a.startsWith('kms:'))))
-      expect(JSON.stringify(s.Condition)).toContain('dynamodb.');
+    for (const s of statements.filter((x) => actionsOf(x).some((a) => a.startsWith('kms:')))) expect(JSON.stringify(s.Condition)).toContain('dynamodb.');
   });
 
   it('is not told the secrets key or prefix, so it cannot sign a kubeconfig', () => {
@@ -65,19 +68,29 @@ describe('the kubeconfig function', () => {
 
   it("reads this installation's clusters' certificates, and no machine's bootstrap secret", async () => {
     expect(await decide(policy(), { action: 'secretsmanager:GetSecretValue', resource: arns.secret(names.certificates('team-k', 'prod')) })).toBe('Allowed');
-    expect(await decide(policy(), { action: 'secretsmanager:GetSecretValue', resource: arns.secret(names.machine('team-k', 'prod', 'u-1')) })).not.toBe('Allowed');
-    expect(await decide(policy(), { action: 'secretsmanager:GetSecretValue', resource: arns.secret(secretNames('clusterless/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee/').certificates('team-k', 'prod')) })).not.toBe('Allowed');
+    expect(await decide(policy(), { action: 'secretsmanager:GetSecretValue', resource: arns.secret(names.machine('team-k', 'prod', 'u-1')) })).not.toBe(
+      'Allowed',
+    );
+    expect(
+      await decide(policy(), {
+        action: 'secretsmanager:GetSecretValue',
+        resource: arns.secret(secretNames('clusterless/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee/').certificates('team-k', 'prod')),
+      }),
+    ).not.toBe('Allowed');
   });
 
   it('may only read: certificates, single items of the table (GetItem: its code reads one Cluster) and its key through DynamoDB, the secrets key through Secrets Manager', () => {
-    const actions = [...new Set(policy().Statement.flatMap((s) => [s['Action']].flat() as string[]))].filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort();
+    const actions = [...new Set(policy().Statement.flatMap((s) => [s['Action']].flat() as string[]))]
+      .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))
+      .sort();
     expect(actions).toEqual(['dynamodb:GetItem', 'kms:Decrypt', 'kms:DescribeKey', 'secretsmanager:GetSecretValue']);
   });
 
   it('gets items of the table, and queries neither the table nor its kind index', async () => {
     const table = resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.objectTable.table), 'Arn'] }, resources) as string;
     expect(await decide(policy(), { action: 'dynamodb:GetItem', resource: table })).toBe('Allowed');
-    for (const resource of [table, `${table}/index/kind-index`]) expect(await decide(policy(), { action: 'dynamodb:Query', resource }), resource).not.toBe('Allowed');
+    for (const resource of [table, `${table}/index/kind-index`])
+      expect(await decide(policy(), { action: 'dynamodb:Query', resource }), resource).not.toBe('Allowed');
   });
 
   it('is told the table, the secrets key and prefix, and the installation', () => {

@@ -27,7 +27,9 @@ describe('the app', () => {
   });
 
   it('has no unacknowledged AwsSolutions error or warning', () => {
-    expect(violations(new AwsSolutionsChecks(), app.app).map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(violations(new AwsSolutionsChecks(), app.app).map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual(
+      [],
+    );
   });
 
   it('has no unacknowledged Clusterless (IMDSv2, KMS) finding', () => {
@@ -46,7 +48,9 @@ describe('the app', () => {
   it('fails to synthesize when a finding is not acknowledged', () => {
     const broken = newApp();
     const stack = new Stack(broken.app, 'Broken');
-    new iam.Role(stack, 'TooMuch', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    new iam.Role(stack, 'TooMuch', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }),
+    );
     expect(() => broken.app.synth()).toThrow(/AwsSolutions-IAM5/);
   });
 });

@@ -42,7 +42,9 @@ describe('NodeRoles', () => {
       [controlPlaneInstanceProfile, controlPlane],
       [workerInstanceProfile, worker],
     ] as const)
-      expect(resourcesOf(template, 'AWS::IAM::InstanceProfile')[logicalId(app.controlPlane, profile)]!.Properties['Roles']).toEqual([{ Ref: logicalId(app.controlPlane, role) }]);
+      expect(resourcesOf(template, 'AWS::IAM::InstanceProfile')[logicalId(app.controlPlane, profile)]!.Properties['Roles']).toEqual([
+        { Ref: logicalId(app.controlPlane, role) },
+      ]);
   });
 
   it.each(['controlPlane', 'worker'] as const)('the %s role may read its bootstrap secret and pull images from ECR, nothing else', (which) => {
@@ -60,9 +62,11 @@ describe('NodeRoles', () => {
   });
 
   it("tells the provision task the instance profiles by role (NODE_INSTANCE_PROFILES) and the instances' ARN prefix", () => {
-    const variables = (resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions.provision.function)]!.Properties['Environment'] as {
-      Variables: Record<string, unknown>;
-    }).Variables;
+    const variables = (
+      resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions.provision.function)]!.Properties['Environment'] as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     const profiles = JSON.parse(resolve(variables[INSTALLATION_ENV.nodeInstanceProfiles], resources) as string) as Record<string, string>;
     expect(profiles).toEqual({
       'control-plane': `arn:aws:iam::${ACCOUNT}:instance-profile/${logicalId(app.controlPlane, app.controlPlane.nodeRoles.controlPlaneInstanceProfile)}`,

@@ -19,7 +19,9 @@ const keyPolicy = (key: unknown) =>
 describe('KMS keys', () => {
   it('are four: the table, the secrets, the logs and the alarm topic', () => {
     expect(Object.keys(resourcesOf(template, 'AWS::KMS::Key')).sort()).toEqual(
-      [app.controlPlane.objectTable.key, app.controlPlane.secrets.key, app.controlPlane.logs.key, app.controlPlane.alarms.key].map((k) => logicalId(app.controlPlane, k)).sort(),
+      [app.controlPlane.objectTable.key, app.controlPlane.secrets.key, app.controlPlane.logs.key, app.controlPlane.alarms.key]
+        .map((k) => logicalId(app.controlPlane, k))
+        .sort(),
     );
   });
 
@@ -36,7 +38,8 @@ describe('KMS keys', () => {
   it('encrypt every log group with the logs key', () => {
     const groups = Object.entries(resourcesOf(template, 'AWS::Logs::LogGroup'));
     expect(groups.length).toBeGreaterThan(10);
-    for (const [id, group] of groups) expect(group.Properties['KmsKeyId'], id).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
+    for (const [id, group] of groups)
+      expect(group.Properties['KmsKeyId'], id).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
   });
 });
 
@@ -81,7 +84,9 @@ describe('bootstrap secrets', () => {
     const deny = keyPolicy(app.controlPlane.secrets.key).find((s) => s.Sid === 'OnlyThroughSecretsManager')!;
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
     expect(deny.Action).toEqual(expect.arrayContaining(crypto));
-    expect(deny.Condition?.['StringNotEquals']?.['kms:ViaService']).toEqual({ 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] });
+    expect(deny.Condition?.['StringNotEquals']?.['kms:ViaService']).toEqual({
+      'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+    });
   });
 
   it("are only this installation's secrets (clusterless/<id>/): the key policy denies the key to any other secret", () => {

@@ -38,7 +38,10 @@ export function controlPlaneTemplate(options: SynthOptions = {}): { app: Cluster
  * A control plane with stack props in an app of its own, without bundling and without cdk-nag (for constructs a
  * test adds, such as the roles of API callers), and its template once `extend` has added to it.
  */
-export function controlPlaneStack(props: ControlPlaneStackProps = {}, extend?: (stack: ControlPlaneStack) => void): { stack: ControlPlaneStack; template: Template } {
+export function controlPlaneStack(
+  props: ControlPlaneStackProps = {},
+  extend?: (stack: ControlPlaneStack) => void,
+): { stack: ControlPlaneStack; template: Template } {
   const stack = new ControlPlaneStack(new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }), 'Clusterless', props);
   extend?.(stack);
   return { stack, template: Template.fromStack(stack) };

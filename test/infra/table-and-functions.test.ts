@@ -14,7 +14,8 @@ beforeAll(() => {
   ({ app, template } = controlPlaneTemplate());
 });
 
-const fn = (name: HandlerName) => resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties;
+const fn = (name: HandlerName) =>
+  resourcesOf(template, 'AWS::Lambda::Function')[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!.Properties;
 
 describe('the object table', () => {
   it('has the key schema and kind index of table.ts', () => {
@@ -48,7 +49,9 @@ describe('the object table', () => {
 
   it('is encrypted with its customer-managed key', () => {
     const key = logicalId(app.controlPlane, app.controlPlane.objectTable.key);
-    template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } } });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } },
+    });
   });
 
   it('streams new and old images', () => {
@@ -68,7 +71,9 @@ describe('the handlers', () => {
   const names = Object.keys(HANDLERS) as HandlerName[];
 
   it('are one function per handler file', () => {
-    const ours = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).filter((f) => (f.Properties['Environment'] as { Variables?: Record<string, string> } | undefined)?.Variables?.['POWERTOOLS_SERVICE_NAME']);
+    const ours = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).filter(
+      (f) => (f.Properties['Environment'] as { Variables?: Record<string, string> } | undefined)?.Variables?.['POWERTOOLS_SERVICE_NAME'],
+    );
     expect(ours).toHaveLength(names.length);
     expect(new Set(names.map((n) => HANDLERS[n].entry)).size).toBe(names.length);
   });
@@ -98,25 +103,41 @@ describe('the handlers', () => {
     expect(logGroup['KmsKeyId']).toEqual({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.logs.key), 'Arn'] });
   });
 
-  it.each(['http', 'kubeconfig', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])('%s is told the table by TABLE_NAME', (name) => {
-    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['TABLE_NAME']).toEqual({ Ref: logicalId(app.controlPlane, app.controlPlane.objectTable.table) });
-  });
+  it.each(['http', 'kubeconfig', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep', 'fleet-resource'] as HandlerName[])(
+    '%s is told the table by TABLE_NAME',
+    (name) => {
+      expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['TABLE_NAME']).toEqual({
+        Ref: logicalId(app.controlPlane, app.controlPlane.objectTable.table),
+      });
+    },
+  );
 
-  it.each(['stream', 'sweep', 'instance-events'] as HandlerName[])('%s is told the reconcile-cluster state machine by RECONCILE_CLUSTER_STATE_MACHINE_ARN', (name) => {
-    const reconcile = logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines['reconcile-cluster']);
-    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['RECONCILE_CLUSTER_STATE_MACHINE_ARN']).toEqual({ Ref: reconcile });
-  });
+  it.each(['stream', 'sweep', 'instance-events'] as HandlerName[])(
+    '%s is told the reconcile-cluster state machine by RECONCILE_CLUSTER_STATE_MACHINE_ARN',
+    (name) => {
+      const reconcile = logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines['reconcile-cluster']);
+      expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['RECONCILE_CLUSTER_STATE_MACHINE_ARN']).toEqual({ Ref: reconcile });
+    },
+  );
 
   // Every task reaches workload clusters through their CA, and the kubeconfig function signs admin kubeconfigs;
   // the sweep lists the nodes of health-checked clusters the same way.
-  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])('%s is told the secrets key and name prefix', (name) => {
-    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
-      SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
-    });
-    expect(resolve((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['SECRETS_NAME_PREFIX'], template.toJSON()['Resources'] as Resources)).toBe(`clusterless/${STACK_UUID}/`);
-  });
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])(
+    '%s is told the secrets key and name prefix',
+    (name) => {
+      expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        SECRETS_KMS_KEY_ARN: { 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.secrets.key), 'Arn'] },
+      });
+      expect(
+        resolve(
+          (fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['SECRETS_NAME_PREFIX'],
+          template.toJSON()['Resources'] as Resources,
+        ),
+      ).toBe(`clusterless/${STACK_UUID}/`);
+    },
+  );
 
-  it('reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API within API Gateway\'s 29 s', () => {
+  it("reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API within API Gateway's 29 s", () => {
     expect([fn('reconcile')['Timeout'], fn('provision')['Timeout'], fn('http')['Timeout']]).toEqual([240, 60, 29]);
   });
 
@@ -127,7 +148,11 @@ describe('the handlers', () => {
 
 describe('the replicas limit of a MachineDeployment (maxMachineDeploymentReplicas)', () => {
   const variablesOf = (t: Template, stack: ClusterlessApp['controlPlane'], name: HandlerName) =>
-    (resourcesOf(t, 'AWS::Lambda::Function')[logicalId(stack, stack.functions[name].function)]!.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    (
+      resourcesOf(t, 'AWS::Lambda::Function')[logicalId(stack, stack.functions[name].function)]!.Properties['Environment'] as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
 
   it.each(['http', 'fleet-resource'] as HandlerName[])('is 1000 by default for %s (MAX_MACHINE_DEPLOYMENT_REPLICAS)', (name) => {
     expect(variablesOf(template, app.controlPlane, name)['MAX_MACHINE_DEPLOYMENT_REPLICAS']).toBe('1000');

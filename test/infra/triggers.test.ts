@@ -81,7 +81,11 @@ describe('the sweep schedule', () => {
 describe('the EC2 instance state-change rule', () => {
   it('matches EC2 state changes to running, stopped, shutting-down and terminated', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] } },
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EC2 Instance State-change Notification'],
+        detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
+      },
     });
   });
 
@@ -128,7 +132,14 @@ describe('the requeue schedules', () => {
   it('gives Scheduler a role that only Scheduler acting for this account may assume', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
         Version: '2012-10-17',
       },
       Description: Match.stringLikeRegexp('reconcile-cluster'),

@@ -20,14 +20,19 @@ beforeAll(() => {
 });
 
 const NAMES = STATE_MACHINES.map((s) => s.name);
-const machine = (name: WorkflowName) => resourcesOf(template, 'AWS::StepFunctions::StateMachine')[logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines[name])]!.Properties;
+const machine = (name: WorkflowName) =>
+  resourcesOf(template, 'AWS::StepFunctions::StateMachine')[logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines[name])]!.Properties;
 
 /** A substitution value as a readable reference: `function:<logical id>`, `state-machine:<name>`. */
 function reference(value: unknown): string {
   const v = value as { 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
   if (v['Fn::GetAtt']?.[1] === 'Arn') return `function:${v['Fn::GetAtt'][0]}`;
   const parts = v['Fn::Join']?.[1];
-  if (parts && JSON.stringify(parts.slice(0, 6)) === JSON.stringify(['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }])) {
+  if (
+    parts &&
+    JSON.stringify(parts.slice(0, 6)) ===
+      JSON.stringify(['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }])
+  ) {
     const tail = parts[6];
     if (parts.length === 7 && typeof tail === 'string' && tail.startsWith(':stateMachine:')) return `state-machine:${tail.slice(':stateMachine:'.length)}`;
   }
@@ -41,7 +46,14 @@ function substituted(name: WorkflowName): string {
   return (p['DefinitionString'] as string).replace(/\$\{([A-Za-z0-9_]+)\}/g, (m, key: string) => (key in subs ? reference(subs[key]) : m));
 }
 
-type State = { Type: string; Resource?: string; TimeoutSeconds?: number; Parameters?: Record<string, unknown>; Iterator?: { States: Record<string, State> }; ItemProcessor?: { States: Record<string, State> } };
+type State = {
+  Type: string;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  Parameters?: Record<string, unknown>;
+  Iterator?: { States: Record<string, State> };
+  ItemProcessor?: { States: Record<string, State> };
+};
 
 function allStates(states: Record<string, State>): State[] {
   return Object.values(states).flatMap((s) => [s, ...allStates(s.Iterator?.States ?? s.ItemProcessor?.States ?? {})]);
@@ -91,13 +103,19 @@ describe.each(NAMES)('%s', (name) => {
         (s) => s.Parameters?.['StateMachineArn'] === `\${${placeholder}}`,
       );
       if (!state) continue;
-      expect((machine(name)['DefinitionSubstitutions'] as Record<string, unknown>)[placeholder], placeholder).toSatisfy((v: unknown) => reference(v) === `state-machine:${names[child]}`);
+      expect((machine(name)['DefinitionSubstitutions'] as Record<string, unknown>)[placeholder], placeholder).toSatisfy(
+        (v: unknown) => reference(v) === `state-machine:${names[child]}`,
+      );
       expect(machine(child)['StateMachineName']).toBe(names[child]);
     }
   });
 
   it('logs every event to its own encrypted log group, without execution data', () => {
-    const logging = machine(name)['LoggingConfiguration'] as { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[] };
+    const logging = machine(name)['LoggingConfiguration'] as {
+      Level: string;
+      IncludeExecutionData: boolean;
+      Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
+    };
     expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     const group = resourcesOf(template, 'AWS::Logs::LogGroup')[logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!.Properties;
     expect(group['LogGroupName']).toBe(`/aws/vendedlogs/states/${app.controlPlane.workflows.stateMachineNames[name]}`);
@@ -133,7 +151,7 @@ describe('the state machine names', () => {
 });
 
 describe('the cluster lease', () => {
-  it('outlasts, by a minute, every task that takes it: each Task state\'s TimeoutSeconds and each Lambda\'s timeout', () => {
+  it("outlasts, by a minute, every task that takes it: each Task state's TimeoutSeconds and each Lambda's timeout", () => {
     // The tasks that reconcile a cluster (reconcileCluster takes the lease): reconcile-cluster's, and the steps.
     const leased = ['ReconcileTaskFunctionArn', 'RolloutTaskFunctionArn', 'RemediateTaskFunctionArn', 'TeardownTaskFunctionArn'] as const;
     const stateTimeouts = NAMES.flatMap((name) =>

@@ -63,7 +63,14 @@ describe('with a workload network (context given as JSON, as on the command line
     const props = sg[0]![1].Properties;
     expect(props['VpcId']).toBe(NETWORK.vpcId);
     expect(props['SecurityGroupIngress']).toBeUndefined();
-    expect((props['SecurityGroupEgress'] as { IpProtocol: string; FromPort: number; ToPort: number; CidrIp: string }[]).map((e) => [e.IpProtocol, e.FromPort, e.ToPort, e.CidrIp])).toEqual([
+    expect(
+      (props['SecurityGroupEgress'] as { IpProtocol: string; FromPort: number; ToPort: number; CidrIp: string }[]).map((e) => [
+        e.IpProtocol,
+        e.FromPort,
+        e.ToPort,
+        e.CidrIp,
+      ]),
+    ).toEqual([
       ['tcp', 443, 443, '0.0.0.0/0'],
       ['tcp', 6443, 6443, '0.0.0.0/0'],
     ]);

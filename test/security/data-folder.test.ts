@@ -27,12 +27,12 @@ function tempDir(prefix: string): string {
 /** A file outside the data folder that a planted link points at: it must come out as it went in. */
 function victim(): { path: string; unchanged: () => void } {
   const path = join(tempDir('clusterless-victim-'), 'victim');
-  writeFileSync(path, 'not the host\'s\n', { mode: 0o644 });
+  writeFileSync(path, "not the host's\n", { mode: 0o644 });
   chmodSync(path, 0o644);
   return {
     path,
     unchanged: () => {
-      expect(readFileSync(path, 'utf8')).toBe('not the host\'s\n');
+      expect(readFileSync(path, 'utf8')).toBe("not the host's\n");
       expect(statSync(path).mode & 0o777).toBe(0o644);
     },
   };

@@ -37,7 +37,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'clusterless-sec-'));
   host = await startEmbeddedHost({ port: 0, dataDir, token, timeScale: 40 });
   const [mc] = clusterManifests({ name: 'sec', controlPlaneReplicas: 1, workers: 1, strategy: { type: 'Recreate' }, maxUnhealthy: 1 });
-  const res = await fetch(`${host.url}${P}/${mc!.plural}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(mc!.object) });
+  const res = await fetch(`${host.url}${P}/${mc!.plural}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(mc!.object),
+  });
   expect(res.status).toBe(201);
 });
 
@@ -249,7 +253,10 @@ describe('refuses what a browser on this machine was made to send: 403 before th
     { name: 'Host localhost without a port', headers: () => ({ host: 'localhost' }) },
     { name: 'Host [::1] with the port', headers: (port) => ({ host: `[::1]:${port}` }) },
     { name: 'our own Origin, same-origin', headers: (port) => ({ origin: `http://127.0.0.1:${port}`, 'sec-fetch-site': 'same-origin' }) },
-    { name: 'the localhost Origin, same-site', headers: (port) => ({ host: `localhost:${port}`, origin: `http://localhost:${port}`, 'sec-fetch-site': 'same-site' }) },
+    {
+      name: 'the localhost Origin, same-site',
+      headers: (port) => ({ host: `localhost:${port}`, origin: `http://localhost:${port}`, 'sec-fetch-site': 'same-site' }),
+    },
     { name: 'Sec-Fetch-Site: none (typed in the address bar)', headers: () => ({ 'sec-fetch-site': 'none' }) },
   ];
 
@@ -285,7 +292,12 @@ describe('writing status takes the controller token', () => {
   it('lets the controller token write status, and read and write spec where the client token may', async () => {
     const before = await resourceVersion();
     const headers = { authorization: `Bearer ${host.controllerToken}` };
-    const r = await raw(host.port, { method: 'PATCH', path: statusPath, headers: { ...headers, 'content-type': 'application/merge-patch+json' }, body: { status: {} } });
+    const r = await raw(host.port, {
+      method: 'PATCH',
+      path: statusPath,
+      headers: { ...headers, 'content-type': 'application/merge-patch+json' },
+      body: { status: {} },
+    });
     expect(r.status).toBe(200);
     expect(r.json.metadata.resourceVersion).not.toBe(before);
     expect((await raw(host.port, { method: 'GET', path: `${P}/machineclasses`, headers })).status).toBe(200);
@@ -356,7 +368,9 @@ describe('with --provider aws and no --token', () => {
         expect((await raw(aws.port, { method: 'GET', path: `${P}/machineclasses`, headers: {} })).status).toBe(401);
         expect((await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: {}, body: mc!.object })).status).toBe(401);
         expect(await aws.runtime.store.get('MachineClass', NAMESPACE, 'aws-class')).toBeUndefined();
-        expect((await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: { authorization: `Bearer ${made}` }, body: mc!.object })).status).toBe(201);
+        expect(
+          (await raw(aws.port, { method: 'POST', path: `${P}/${mc!.plural}`, headers: { authorization: `Bearer ${made}` }, body: mc!.object })).status,
+        ).toBe(201);
       } finally {
         await aws.close();
       }
@@ -433,7 +447,10 @@ describe('the data folder is private to its user', () => {
     }
     return out;
   };
-  const loose = (dir: string) => modes(dir).filter((m) => m.mode !== (m.dir ? 0o700 : 0o600)).map((m) => `${m.path} ${m.mode.toString(8)}`);
+  const loose = (dir: string) =>
+    modes(dir)
+      .filter((m) => m.mode !== (m.dir ? 0o700 : 0o600))
+      .map((m) => `${m.path} ${m.mode.toString(8)}`);
 
   it('is 0700 with every file 0600 (the token, the clock, the simulated cloud, the embedded DynamoDB), and a looser one is tightened at start, saying so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-perm-'));
@@ -494,7 +511,12 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
     own = createDynamoDbClient({ endpoint: db.endpoint, region: db.region, credentials: db.credentials });
     await createTable(own, TABLE);
     store = new DynamoDbStore({ client: own, tableName: TABLE });
-    await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'kept', namespace: NAMESPACE }, spec: { sim: {} } } as never);
+    await store.create({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'MachineClass',
+      metadata: { name: 'kept', namespace: NAMESPACE },
+      spec: { sim: {} },
+    } as never);
   });
 
   afterAll(async () => {
@@ -503,10 +525,19 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
     if (dbDir) rmSync(dbDir, { recursive: true, force: true });
   });
 
-  const tableState = async () => JSON.stringify([(await own.send(new ListTablesCommand({}))).TableNames, (await own.send(new ScanCommand({ TableName: TABLE }))).Items]);
+  const tableState = async () =>
+    JSON.stringify([(await own.send(new ListTablesCommand({}))).TableNames, (await own.send(new ScanCommand({ TableName: TABLE }))).Items]);
 
   /** A request signed by hand with @smithy/signature-v4, sent as given or with its body swapped afterwards. */
-  async function signed(options: { target: string; body: unknown; credentials: { accessKeyId: string; secretAccessKey: string }; region?: string; date?: Date; sendBody?: unknown; applyChecksum?: boolean }) {
+  async function signed(options: {
+    target: string;
+    body: unknown;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    region?: string;
+    date?: Date;
+    sendBody?: unknown;
+    applyChecksum?: boolean;
+  }) {
     const url = new URL(db.endpoint);
     const body = JSON.stringify(options.body);
     const request = new HttpRequest({
@@ -518,7 +549,13 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
       headers: { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${options.target}` },
       body,
     });
-    const signer = new SignatureV4({ credentials: options.credentials, region: options.region ?? db.region, service: 'dynamodb', sha256: Sha256, applyChecksum: options.applyChecksum ?? false });
+    const signer = new SignatureV4({
+      credentials: options.credentials,
+      region: options.region ?? db.region,
+      service: 'dynamodb',
+      sha256: Sha256,
+      applyChecksum: options.applyChecksum ?? false,
+    });
     const r = await signer.sign(request, options.date ? { signingDate: options.date } : {});
     const sent = options.sendBody === undefined ? body : JSON.stringify(options.sendBody);
     return rawDynamo({ ...(r.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(sent)) }, sent);
@@ -530,14 +567,21 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
       const req = httpRequest({ host: url.hostname, port: Number(url.port), method, path: '/', headers }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: text.startsWith('{') ? (JSON.parse(text).__type as string | undefined)?.split('#')[1] : undefined }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type: text.startsWith('{') ? (JSON.parse(text).__type as string | undefined)?.split('#')[1] : undefined }),
+        );
       });
       req.on('error', reject);
       req.end(body);
     });
   }
 
-  const intruderTable = { TableName: 'intruder', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }] };
+  const intruderTable = {
+    TableName: 'intruder',
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }],
+  };
 
   it('refuses an SDK client with other credentials (reads and writes), and one with the right key id but another secret; nothing changes', async () => {
     const before = await tableState();
@@ -561,7 +605,10 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
   it('refuses unsigned requests: a write, the health GET and a browser preflight (403, never reaching dynalite)', async () => {
     const before = await tableState();
     const body = JSON.stringify(intruderTable);
-    const write = await rawDynamo({ 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.CreateTable', 'content-length': String(body.length) }, body);
+    const write = await rawDynamo(
+      { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.CreateTable', 'content-length': String(body.length) },
+      body,
+    );
     expect(write).toEqual({ status: 403, type: 'MissingAuthenticationTokenException' });
     expect((await rawDynamo({}, undefined, 'GET')).status).toBe(403);
     expect((await rawDynamo({ origin: 'http://attacker.example', 'access-control-request-method': 'POST' }, undefined, 'OPTIONS')).status).toBe(403);
@@ -573,7 +620,10 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
     const good = { target: 'CreateTable', body: intruderTable, credentials: db.credentials };
     // Each attempt below is this one request spoiled in one way; the unspoiled one is last, to show it works.
     expect(await signed({ ...good, sendBody: { ...intruderTable, TableName: 'swapped' } })).toEqual({ status: 403, type: 'InvalidSignatureException' });
-    expect(await signed({ ...good, applyChecksum: true, sendBody: { ...intruderTable, TableName: 'swapped' } })).toEqual({ status: 403, type: 'InvalidSignatureException' });
+    expect(await signed({ ...good, applyChecksum: true, sendBody: { ...intruderTable, TableName: 'swapped' } })).toEqual({
+      status: 403,
+      type: 'InvalidSignatureException',
+    });
     expect(await signed({ ...good, date: new Date(Date.now() - 20 * 60 * 1000) })).toEqual({ status: 403, type: 'InvalidSignatureException' });
     expect(await signed({ ...good, region: 'us-east-1' })).toEqual({ status: 403, type: 'InvalidSignatureException' });
     expect(await tableState()).toBe(before);
@@ -593,21 +643,47 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
       socket.on('data', (c: Buffer) => (received += c.toString()));
       socket.on('close', () => resolve(received));
       socket.on('error', reject);
-      const lines = Object.entries({ host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.CreateTable', 'content-length': String(16 * 1024 * 1024), ...headers });
+      const lines = Object.entries({
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.CreateTable',
+        'content-length': String(16 * 1024 * 1024),
+        ...headers,
+      });
       socket.write(`POST / HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
     });
   }
 
-  const amzNow = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzNow = (offsetMs = 0) =>
+    new Date(Date.now() + offsetMs)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
   const authorization = (keyId: string, date: string, region: string) =>
     `AWS4-HMAC-SHA256 Credential=${keyId}/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
 
   it.each([
     { name: 'no Authorization', headers: () => ({}), type: 'MissingAuthenticationTokenException' },
-    { name: 'a malformed Authorization', headers: () => ({ authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-amz-date': amzNow() }), type: 'IncompleteSignatureException' },
-    { name: 'another key id', headers: () => ({ authorization: authorization('AKIAIOSFODNN7EXAMPLE', amzNow(), db.region), 'x-amz-date': amzNow() }), type: 'UnrecognizedClientException' },
-    { name: 'another region', headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(), 'us-east-1'), 'x-amz-date': amzNow() }), type: 'InvalidSignatureException' },
-    { name: 'a date out of the window', headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(-20 * 60_000), db.region), 'x-amz-date': amzNow(-20 * 60_000) }), type: 'InvalidSignatureException' },
+    {
+      name: 'a malformed Authorization',
+      headers: () => ({ authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-amz-date': amzNow() }),
+      type: 'IncompleteSignatureException',
+    },
+    {
+      name: 'another key id',
+      headers: () => ({ authorization: authorization('AKIAIOSFODNN7EXAMPLE', amzNow(), db.region), 'x-amz-date': amzNow() }),
+      type: 'UnrecognizedClientException',
+    },
+    {
+      name: 'another region',
+      headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(), 'us-east-1'), 'x-amz-date': amzNow() }),
+      type: 'InvalidSignatureException',
+    },
+    {
+      name: 'a date out of the window',
+      headers: () => ({ authorization: authorization(db.credentials.accessKeyId, amzNow(-20 * 60_000), db.region), 'x-amz-date': amzNow(-20 * 60_000) }),
+      type: 'InvalidSignatureException',
+    },
   ])('refuses a request with $name from its head alone, before its body, and closes the connection', async ({ headers, type }) => {
     const before = await tableState();
     const answer = await headOnly(headers());
@@ -618,13 +694,18 @@ describe("the embedded DynamoDB answers only the host's own signed requests", ()
 
   it("keeps the host's own store working through the check", async () => {
     expect((await store.get('MachineClass', NAMESPACE, 'kept'))?.metadata.name).toBe('kept');
-    const created = await store.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'added', namespace: NAMESPACE }, spec: { sim: {} } } as never) as { metadata: { resourceVersion?: string } };
+    const created = (await store.create({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'MachineClass',
+      metadata: { name: 'added', namespace: NAMESPACE },
+      spec: { sim: {} },
+    } as never)) as { metadata: { resourceVersion?: string } };
     expect((await store.list('MachineClass', NAMESPACE)).map((o) => o.metadata.name).sort()).toEqual(['added', 'kept']);
     expect(created.metadata.resourceVersion).toBeDefined();
   });
 });
 
-describe('auditedKubeconfig, the wrapper of the embedded host\'s kubeconfig route (tested as a helper: issuing one needs the aws provider and a KMS key)', () => {
+describe("auditedKubeconfig, the wrapper of the embedded host's kubeconfig route (tested as a helper: issuing one needs the aws provider and a KMS key)", () => {
   it('logs each kubeconfig it passes on as one audit line naming the cluster and the expiry, never the credential; nothing when none is issued', async () => {
     // Prepare
     const lines: string[] = [];
@@ -638,7 +719,12 @@ describe('auditedKubeconfig, the wrapper of the embedded host\'s kubeconfig rout
     expect(issued).toContain(credential);
     expect(none).toBeUndefined();
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!.replace(/^audit /, ''))).toEqual({ audit: 'AdminKubeconfigIssued', namespace: 'team-a', cluster: 'prod', expirationSeconds: 7200 });
+    expect(JSON.parse(lines[0]!.replace(/^audit /, ''))).toEqual({
+      audit: 'AdminKubeconfigIssued',
+      namespace: 'team-a',
+      cluster: 'prod',
+      expirationSeconds: 7200,
+    });
     expect(lines[0]).not.toContain('c2VjcmV0LWtleQ');
   });
 });

@@ -29,7 +29,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const put = (body: unknown) => handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: typeof body === 'string' ? body : JSON.stringify(body) });
+const put = (body: unknown) =>
+  handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 /** A kubeconfig of one cluster (port 1: nothing listens there), one user and one context. */
 function kubeconfig(options: { cluster?: Record<string, unknown>; user?: Record<string, unknown>; top?: Record<string, unknown> } = {}): string {
@@ -46,8 +47,18 @@ function kubeconfig(options: { cluster?: Record<string, unknown>; user?: Record<
 
 describe('PUT /clusterless/v1/mirror with an untrusted kubeconfig', () => {
   it.each([
-    { name: 'users[].user.exec', marker: 'exec', user: (m: string) => ({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [m], interactiveMode: 'Never' } }), field: 'kubeconfig.users[0].user.exec' },
-    { name: 'an auth-provider with a cmd-path', marker: 'gcp', user: (m: string) => ({ 'auth-provider': { name: 'gcp', config: { 'cmd-path': 'touch', 'cmd-args': m } } }), field: 'kubeconfig.users[0].user.auth-provider' },
+    {
+      name: 'users[].user.exec',
+      marker: 'exec',
+      user: (m: string) => ({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'touch', args: [m], interactiveMode: 'Never' } }),
+      field: 'kubeconfig.users[0].user.exec',
+    },
+    {
+      name: 'an auth-provider with a cmd-path',
+      marker: 'gcp',
+      user: (m: string) => ({ 'auth-provider': { name: 'gcp', config: { 'cmd-path': 'touch', 'cmd-args': m } } }),
+      field: 'kubeconfig.users[0].user.auth-provider',
+    },
   ])('refuses $name with a 400 naming the field, and runs nothing', async ({ marker, user, field }) => {
     // Prepare
     service = new MirrorService({ store: new MemoryStore(), sweepIntervalMs: 0 });
@@ -64,9 +75,21 @@ describe('PUT /clusterless/v1/mirror with an untrusted kubeconfig', () => {
   it.each([
     { name: 'users[].user.token-file', user: { 'token-file': '/etc/hostname' }, field: 'kubeconfig.users[0].user.token-file' },
     { name: 'users[].user.tokenFile', user: { tokenFile: '/etc/hostname' }, field: 'kubeconfig.users[0].user.tokenFile' },
-    { name: 'users[].user.client-certificate', user: { 'client-certificate': '/etc/hostname', 'client-key-data': 'a2V5' }, field: 'kubeconfig.users[0].user.client-certificate' },
-    { name: 'users[].user.client-key', user: { 'client-certificate-data': 'Y2VydA==', 'client-key': '/etc/hostname' }, field: 'kubeconfig.users[0].user.client-key' },
-    { name: 'clusters[].cluster.certificate-authority', cluster: { 'certificate-authority': '/etc/hostname' }, field: 'kubeconfig.clusters[0].cluster.certificate-authority' },
+    {
+      name: 'users[].user.client-certificate',
+      user: { 'client-certificate': '/etc/hostname', 'client-key-data': 'a2V5' },
+      field: 'kubeconfig.users[0].user.client-certificate',
+    },
+    {
+      name: 'users[].user.client-key',
+      user: { 'client-certificate-data': 'Y2VydA==', 'client-key': '/etc/hostname' },
+      field: 'kubeconfig.users[0].user.client-key',
+    },
+    {
+      name: 'clusters[].cluster.certificate-authority',
+      cluster: { 'certificate-authority': '/etc/hostname' },
+      field: 'kubeconfig.clusters[0].cluster.certificate-authority',
+    },
     { name: 'a field the route does not know (a YAML merge key)', user: { '<<': { token: 'abc' } }, field: 'kubeconfig.users[0].user.<<' },
   ])('refuses $name (a file of this machine, or what a client might read as one) with a 400 naming it', async ({ user, cluster, field }) => {
     service = new MirrorService({ store: new MemoryStore(), sweepIntervalMs: 0 });
@@ -93,7 +116,11 @@ describe('PUT /clusterless/v1/mirror with an untrusted kubeconfig', () => {
   it('answers a malformed kubeconfig with a fixed message that holds none of its text', async () => {
     service = new MirrorService({ store: new MemoryStore(), sweepIntervalMs: 0 });
     const marker = 'zq-secret-7f3a';
-    for (const text of [`apiVersion: v1\nclusters: [${marker}\n  : {`, `apiVersion: v1\nkind: Config\nusers: "${marker}"\n`, `apiVersion: v1\n${marker}: [1, 2\n`]) {
+    for (const text of [
+      `apiVersion: v1\nclusters: [${marker}\n  : {`,
+      `apiVersion: v1\nkind: Config\nusers: "${marker}"\n`,
+      `apiVersion: v1\n${marker}: [1, 2\n`,
+    ]) {
       const res = await put({ kubeconfig: text });
       expect(res.status, text).toBe(400);
       expect(JSON.parse(res.body), text).toMatchObject({ kind: 'Status', reason: 'BadRequest' });

@@ -24,7 +24,8 @@ export function findSecrets(text: string, where: string, known: readonly string[
     for (const m of text.matchAll(re)) out.push({ pattern: name, where, excerpt: excerpt(m.index ?? 0, m[0].length) });
   for (const secret of known) {
     if (!secret) continue;
-    for (let i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + 1)) out.push({ pattern: 'known secret', where, excerpt: excerpt(i, secret.length) });
+    for (let i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + 1))
+      out.push({ pattern: 'known secret', where, excerpt: excerpt(i, secret.length) });
   }
   return out;
 }

@@ -112,10 +112,7 @@ async function driveCluster(options: {
   await runtime.start();
   cleanups.push(() => runtime.stop());
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await handleRequest(
-      jsonRequest(method, path, body),
-      { store: runtime.store },
-    );
+    const res = await handleRequest(jsonRequest(method, path, body), { store: runtime.store });
     answers.push(res.body);
     return res;
   };
@@ -125,7 +122,13 @@ async function driveCluster(options: {
     // EC2: the deployment's own status says it (moto's instances are not the soak's to inspect).
     const md = await store.get<MachineDeployment>('MachineDeployment', NAMESPACE, `${options.name}-md`);
     const s = md?.status;
-    return !!md && (s?.observedGeneration ?? 0) >= (md.metadata.generation ?? 0) && s?.availableReplicas === md.spec.replicas && s.updatedReplicas === md.spec.replicas && s.replicas === md.spec.replicas;
+    return (
+      !!md &&
+      (s?.observedGeneration ?? 0) >= (md.metadata.generation ?? 0) &&
+      s?.availableReplicas === md.spec.replicas &&
+      s.updatedReplicas === md.spec.replicas &&
+      s.replicas === md.spec.replicas
+    );
   };
   await waitFor('the cluster converged', settled);
   expect((await api('PATCH', `${P}/machinedeployments/${options.name}-md`, { spec: { replicas: 3 } })).status).toBe(200);
@@ -137,7 +140,8 @@ async function driveCluster(options: {
   }
   expect((await api('POST', `${P}/machinedeployments/${options.name}-md/rollback`, { toRevision: 0 })).status).toBe(200);
   await waitFor('healed and rolled back', settled);
-  for (const plural of ['clusters', 'machines', 'machinedeployments', 'machinesets', 'controlplanes', 'machinehealthchecks', 'machineclasses']) await api('GET', `${P}/${plural}`);
+  for (const plural of ['clusters', 'machines', 'machinedeployments', 'machinesets', 'controlplanes', 'machinehealthchecks', 'machineclasses'])
+    await api('GET', `${P}/${plural}`);
   const dump = await dumpStore(store);
   expect((await api('DELETE', `${P}/clusters/${options.name}`)).status).toBe(200);
   await waitFor('the cluster deleted', async () => (await store.listCluster(NAMESPACE, options.name)).length === 0);
@@ -170,7 +174,13 @@ describe('no secret in the store, logs, status or CRDs', () => {
   it('a sim cluster driven through its whole life, with failing tasks, leaves nothing secret behind', async () => {
     const clock = scaledClock({ timeScale: TIME_SCALE });
     const cloud = new SimCloud({ clock, seed: 3 });
-    const run = await driveCluster({ provider: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud), cloud, manifests: clusterManifests(shape('scan-sim')), name: 'scan-sim' });
+    const run = await driveCluster({
+      provider: new SimMachineProvider(cloud),
+      nodes: new SimNodeReader(cloud),
+      cloud,
+      manifests: clusterManifests(shape('scan-sim')),
+      name: 'scan-sim',
+    });
     expect(run.lines.length).toBeGreaterThan(10);
     expect(run.failed).toBeGreaterThan(5);
     const findings = scanAll([
@@ -198,7 +208,13 @@ describe('no secret in the store, logs, status or CRDs', () => {
       m.plural === 'machineclasses'
         ? { ...m, object: { ...m.object, spec: { aws: { instanceTypes: ['t3.micro'], ami: network.ami } } } }
         : m.plural === 'clusters'
-          ? { ...m, object: { ...m.object, spec: { provider: { aws: { region: 'us-east-1', subnets: network.subnets, securityGroupIds: [network.securityGroupId] } } } } }
+          ? {
+              ...m,
+              object: {
+                ...m.object,
+                spec: { provider: { aws: { region: 'us-east-1', subnets: network.subnets, securityGroupIds: [network.securityGroupId] } } },
+              },
+            }
           : m,
     );
     const lines: string[] = [];
@@ -229,7 +245,11 @@ describe('no secret in the store, logs, status or CRDs', () => {
     cleanups.push(() => host.close());
     const auth = { authorization: `Bearer ${token}` };
     for (const m of clusterManifests(shape('scan-host'))) {
-      const res = await fetch(`${host.url}${P}/${m.plural}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(m.object) });
+      const res = await fetch(`${host.url}${P}/${m.plural}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(m.object),
+      });
       expect(res.status).toBe(201);
     }
     await waitFor('the cluster converged', async () => (await notConverged(host.runtime.store, host.cloud!, 'scan-host')) === undefined);
@@ -239,7 +259,10 @@ describe('no secret in the store, logs, status or CRDs', () => {
       await cli(host.url, ['get', 'clusters'], { env: { CLUSTERLESS_TOKEN: token } }),
       await cli(host.url, ['--token', token, 'describe', 'cluster', 'scan-host', '-n', NAMESPACE]),
     ];
-    expect(outputs.map((o) => o.code), outputs.map((o) => o.stderr).join('\n')).toEqual([0, expect.any(Number), 0, 0]);
+    expect(
+      outputs.map((o) => o.code),
+      outputs.map((o) => o.stderr).join('\n'),
+    ).toEqual([0, expect.any(Number), 0, 0]);
     expect(outputs[1]!.code).not.toBe(0);
     const dump = await dumpStore(host.runtime.store);
     await host.close();

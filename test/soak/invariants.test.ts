@@ -68,7 +68,11 @@ function healthCheck(maxUnhealthy: number | string, selector: Record<string, str
 /** A watch on a fake timeline; a node is Ready in the world when its record says so and it is not in `dead`. */
 function newWatch(now = { t: T0 }, dead = new Set<string>()) {
   const violations: Violation[] = [];
-  const watch = new FleetWatch((v) => violations.push(v), (m) => !dead.has(m.metadata.uid ?? '') && isReady(m), () => now.t);
+  const watch = new FleetWatch(
+    (v) => violations.push(v),
+    (m) => !dead.has(m.metadata.uid ?? '') && isReady(m),
+    () => now.t,
+  );
   const task: WriteContext = { actor: 'task', task: 'reconcile', step: 'reconcile', startedAt: T0 + 500 };
   const seed = (...objects: ApiObject[]) => {
     for (const object of objects) watch.seen({ op: 'create', object, context: undefined });
@@ -208,7 +212,12 @@ describe('the instance invariants', () => {
     const snapshot: SimSnapshot = {
       version: 1,
       seed: 1,
-      instances: [record('i-1', owned.metadata.uid!), record('i-2', owned.metadata.uid!), record('i-3', 'uid-gone'), record('i-4', 'uid-dead', '2029-12-31T23:30:00Z')],
+      instances: [
+        record('i-1', owned.metadata.uid!),
+        record('i-2', owned.metadata.uid!),
+        record('i-3', 'uid-gone'),
+        record('i-4', 'uid-dead', '2029-12-31T23:30:00Z'),
+      ],
     };
     const cloud = new SimCloud({ clock, snapshot });
     const found = await instanceViolations(store, cloud, true);

@@ -36,7 +36,12 @@ describe('the chaos soak', () => {
   }, 180_000);
 
   it('reads its bounds from the command line, and refuses what it cannot bound', () => {
-    expect(parseArgs(['--seed', '3', '--ops', '50', '--minutes', '2', '--store', 'dynalite'])).toMatchObject({ seed: 3, ops: 50, minutes: 2, store: 'dynalite' });
+    expect(parseArgs(['--seed', '3', '--ops', '50', '--minutes', '2', '--store', 'dynalite'])).toMatchObject({
+      seed: 3,
+      ops: 50,
+      minutes: 2,
+      store: 'dynalite',
+    });
     expect(() => parseArgs(['--ops', '0'])).toThrow(/--ops needs a number >= 1/);
     expect(() => parseArgs(['--minutes', 'forever'])).toThrow(/--minutes/);
     expect(() => parseArgs(['--store', 'etcd'])).toThrow(/memory or dynalite/);

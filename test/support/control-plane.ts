@@ -9,7 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
-import { SimCloud, SimMachineProvider, SimManagedLoadBalancers, SimNodeReader, SimTargetGroupRegistrations, SimulatedNodes } from '../../functions/adapters/sim/index.js';
+import {
+  SimCloud,
+  SimMachineProvider,
+  SimManagedLoadBalancers,
+  SimNodeReader,
+  SimTargetGroupRegistrations,
+  SimulatedNodes,
+} from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/api/http/index.js';
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
@@ -112,10 +119,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   await runtime.start();
   const service = new ObjectService({ store: runtime.store });
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await handleRequest(
-      jsonRequest(method, path, body),
-      { store: runtime.store },
-    );
+    const res = await handleRequest(jsonRequest(method, path, body), { store: runtime.store });
     return { ...res, json: res.body ? JSON.parse(res.body) : undefined };
   };
   return {

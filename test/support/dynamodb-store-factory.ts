@@ -10,7 +10,10 @@ export function emulatorDynamoDbClient(endpoint: string): DynamoDBClient {
 }
 
 /** A DynamoDbStore on a fresh table of its own, so that tests never see each other's objects. */
-export async function newTableStore(client: DynamoDBClient, options: Omit<DynamoDbStoreOptions, 'client' | 'tableName'> = {}): Promise<{ store: DynamoDbStore; tableName: string }> {
+export async function newTableStore(
+  client: DynamoDBClient,
+  options: Omit<DynamoDbStoreOptions, 'client' | 'tableName'> = {},
+): Promise<{ store: DynamoDbStore; tableName: string }> {
   const tableName = uniqueName('store');
   await createTable(client, tableName);
   return { store: new DynamoDbStore({ ...options, client, tableName }), tableName };

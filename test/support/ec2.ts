@@ -3,13 +3,7 @@
  * an AMI moto knows, and fault injection into a real EC2Client through SDK middleware.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { HttpResponse } from '@smithy/protocol-http';
 import { createEc2Client } from '../../functions/adapters/aws/clients.js';
 import { emulatorClientConfig, uniqueName } from './aws.js';
@@ -103,7 +97,8 @@ export class Ec2Faults {
         const result = await next(args);
         const crash = this.take('crash', command, args.input as Record<string, any>);
         if (crash) throw new InjectedCrash(`injected crash after ${command} returned`);
-        if (command === 'DescribeInstancesCommand') this.hideIn(result.output as { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, args.input as Record<string, any>);
+        if (command === 'DescribeInstancesCommand')
+          this.hideIn(result.output as { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, args.input as Record<string, any>);
         return result;
       },
       { step: 'initialize', name: outer, priority: 'high' },
@@ -126,7 +121,14 @@ export class Ec2Faults {
   }
 
   failWith(command: string, code: string, options: { times?: number; status?: number; when?: (input: Record<string, any>) => boolean } = {}): void {
-    this.rules.push({ kind: 'error', command, code, status: options.status ?? (code === 'RequestLimitExceeded' ? 503 : 400), times: options.times ?? 1, when: options.when ?? (() => true) });
+    this.rules.push({
+      kind: 'error',
+      command,
+      code,
+      status: options.status ?? (code === 'RequestLimitExceeded' ? 503 : 400),
+      times: options.times ?? 1,
+      when: options.when ?? (() => true),
+    });
   }
 
   crashAfter(command: string, times = 1): void {

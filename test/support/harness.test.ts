@@ -62,7 +62,11 @@ describe('test harness', () => {
     chmodSync(join(venv, 'bin', 'moto_server'), 0o755);
     const script = join(import.meta.dirname, '..', '..', 'scripts', 'setup-test-env.sh');
     const bash = spawnSync('bash', ['-c', 'command -v bash'], { encoding: 'utf8' }).stdout.trim();
-    const run = () => spawnSync(bash, [script], { env: { ...process.env, CLUSTERLESS_MOTO_VENV: venv, CLUSTERLESS_SKIP_KUBE_BUILD: '1', PATH: '/nonexistent' }, encoding: 'utf8' });
+    const run = () =>
+      spawnSync(bash, [script], {
+        env: { ...process.env, CLUSTERLESS_MOTO_VENV: venv, CLUSTERLESS_SKIP_KUBE_BUILD: '1', PATH: '/nonexistent' },
+        encoding: 'utf8',
+      });
     const first = run();
     // No python on PATH and no pinned stamp: it must try to install, and say what is missing.
     expect(first.status).not.toBe(0);
@@ -92,14 +96,20 @@ describe('test harness', () => {
       }
       if (tools) {
         writeFileSync(join(fakes, 'cloud-init'), '#!/bin/sh\ncase "$1" in --version) echo "/usr/bin/cloud-init 23.1.2";; schema) exit 0;; *) exit 2;; esac\n');
-        writeFileSync(join(fakes, 'shellcheck'), '#!/bin/sh\nif [ "$1" = --version ]; then printf "ShellCheck - shell script analysis tool\\nversion: 0.8.0\\n"; fi\nexit 0\n');
+        writeFileSync(
+          join(fakes, 'shellcheck'),
+          '#!/bin/sh\nif [ "$1" = --version ]; then printf "ShellCheck - shell script analysis tool\\nversion: 0.8.0\\n"; fi\nexit 0\n',
+        );
         chmodSync(join(fakes, 'cloud-init'), 0o755);
         chmodSync(join(fakes, 'shellcheck'), 0o755);
       }
       return { path: `${utilities}:${fakes}`, fakes, cache: join(root, 'cache') };
     }
     const run = (s: { path: string; cache: string }) =>
-      spawnSync(bash, [script], { env: { HOME: tmpdir(), PATH: s.path, CLUSTERLESS_BOOTSTRAP_TOOLS: s.cache, CLUSTERLESS_SKIP_KUBE_BUILD: '1' }, encoding: 'utf8' });
+      spawnSync(bash, [script], {
+        env: { HOME: tmpdir(), PATH: s.path, CLUSTERLESS_BOOTSTRAP_TOOLS: s.cache, CLUSTERLESS_SKIP_KUBE_BUILD: '1' },
+        encoding: 'utf8',
+      });
 
     it('uses the cloud-init and shellcheck on PATH, saying which versions against the pinned ones, and records it in the stamp', () => {
       // Prepare
@@ -125,7 +135,7 @@ describe('test harness', () => {
       const r = run(s);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('python3 apt-get dpkg-deb not found');
-      expect(r.stderr).toContain('install cloud-init (22.4.2) and shellcheck (0.9.0) with your system\'s package manager so that both are on PATH');
+      expect(r.stderr).toContain("install cloud-init (22.4.2) and shellcheck (0.9.0) with your system's package manager so that both are on PATH");
       expect(existsSync(join(s.cache, '.clusterless-bootstrap-tools'))).toBe(false);
     });
 
@@ -140,7 +150,9 @@ describe('test harness', () => {
       const r = run(s);
       // Assess
       expect(r).toMatchObject({ status: 0, stderr: '' });
-      expect(readFileSync(join(s.cache, '.clusterless-bootstrap-tools'), 'utf8')).toMatch(/\nsource=debian cloud-init 22\.4\.2 \(found unpacked in the cache\)\n$/);
+      expect(readFileSync(join(s.cache, '.clusterless-bootstrap-tools'), 'utf8')).toMatch(
+        /\nsource=debian cloud-init 22\.4\.2 \(found unpacked in the cache\)\n$/,
+      );
     });
   });
 
@@ -155,7 +167,9 @@ describe('test harness', () => {
     // Prepare
     const root = join(import.meta.dirname, '..', '..');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    const config = (await import('../../vitest.config.js')).default as { test: { projects: { test: { name: string; include: string[]; exclude?: string[]; globalSetup: string[] } }[] } };
+    const config = (await import('../../vitest.config.js')).default as {
+      test: { projects: { test: { name: string; include: string[]; exclude?: string[]; globalSetup: string[] } }[] };
+    };
     const projects = Object.fromEntries(config.test.projects.map((p) => [p.test.name, p.test]));
     // Assess
     expect(pkg.scripts['test:unit']).toBe('vitest run --project unit');
@@ -226,12 +240,16 @@ function systemInstalls(script: string): string[] {
     if (code.trim() === '') continue;
     const bad = (why: string) => out.push(`${why}: ${line.trim()}`);
     if (/(?<![\w-])(sudo|doas|su|systemctl|snap|brew|yum|dnf|apk|zypper|pacman)(?![\w-])/.test(code)) bad('a system tool');
-    if (/(?<![\w-])install(?![\w-])/.test(code) && !/"\$\{?\w*VENV\}?\/bin\/(python3?" -m pip|pip3?") install(?![\w-])/.test(line)) bad('an install outside a venv');
+    if (/(?<![\w-])install(?![\w-])/.test(code) && !/"\$\{?\w*VENV\}?\/bin\/(python3?" -m pip|pip3?") install(?![\w-])/.test(line))
+      bad('an install outside a venv');
     if (/^\s*for\s+\w+\s+in\s/.test(code)) continue; // a list of names, not a command
     for (const m of code.matchAll(tool)) {
       if (/command\s+-v\s+$/.test(code.slice(0, m.index))) continue; // a presence check
       // The first word after the tool that is not an option, an option's value or a blanked quote.
-      const words = code.slice(m.index + m[0].length).trim().split(/\s+/);
+      const words = code
+        .slice(m.index + m[0].length)
+        .trim()
+        .split(/\s+/);
       let verb: string | undefined;
       for (let i = 0; i < words.length; i++) {
         const w = words[i]!;

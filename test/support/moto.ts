@@ -24,8 +24,7 @@ export interface RunningMoto {
 /** Starts moto_server on a free 127.0.0.1 port and waits until it answers HTTP. */
 export async function startMotoServer(options: { timeoutMs?: number } = {}): Promise<RunningMoto> {
   const bin = motoServerBin();
-  if (!existsSync(bin))
-    throw new Error(`moto_server not found at ${bin}. Set up the test environment first: bash scripts/setup-test-env.sh`);
+  if (!existsSync(bin)) throw new Error(`moto_server not found at ${bin}. Set up the test environment first: bash scripts/setup-test-env.sh`);
   let lastError: unknown;
   // A port that was free can be taken before moto binds it; try a few.
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -115,7 +115,13 @@ export function runNodeReaderContract(name: string, setup: NodeReaderSetup): voi
       expect(node?.conditions).toEqual(
         expect.arrayContaining([
           { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy', lastTransitionTime: expect.stringMatching(RFC3339) },
-          { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'disk is full', lastTransitionTime: expect.stringMatching(RFC3339) },
+          {
+            type: 'DiskPressure',
+            status: 'True',
+            reason: 'KubeletHasDiskPressure',
+            message: 'disk is full',
+            lastTransitionTime: expect.stringMatching(RFC3339),
+          },
         ]),
       );
     });
@@ -125,7 +131,12 @@ export function runNodeReaderContract(name: string, setup: NodeReaderSetup): voi
       const h = await setup();
       const cluster = await h.newCluster();
       const providerID = await h.registerNode(cluster);
-      await h.reportCondition(cluster, providerID, { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+      await h.reportCondition(cluster, providerID, {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+        message: 'Kubelet stopped posting node status.',
+      });
       // Act
       const node = byProviderID(await h.reader.listNodes(cluster.namespace, cluster.clusterName), providerID);
       // Assess

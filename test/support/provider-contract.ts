@@ -66,7 +66,9 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
         expect(created.providerID).toBe(`${h.scheme}:///${created.availabilityZone}/${created.instanceId}`);
         await h.settle();
         const described = await h.provider.describe(cluster.namespace, cluster.clusterName);
-        expect(described).toEqual([expect.objectContaining({ instanceId: created.instanceId, machineUid: spec.machineUid, providerID: created.providerID, state: 'running' })]);
+        expect(described).toEqual([
+          expect.objectContaining({ instanceId: created.instanceId, machineUid: spec.machineUid, providerID: created.providerID, state: 'running' }),
+        ]);
       });
 
       it('puts a machine pinned to a failure domain in that zone, for every zone', async () => {
@@ -106,7 +108,9 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
         await h.provider.delete({ ...cluster, machineUid: spec.machineUid, instanceId: first.instanceId });
         const second = await h.provider.create({ ...spec, clientToken: randomUUID() });
         expect(second.instanceId).not.toBe(first.instanceId);
-        expect(live(ofUid(await h.provider.describe(cluster.namespace, cluster.clusterName), spec.machineUid)).map((f) => f.instanceId)).toEqual([second.instanceId]);
+        expect(live(ofUid(await h.provider.describe(cluster.namespace, cluster.clusterName), spec.machineUid)).map((f) => f.instanceId)).toEqual([
+          second.instanceId,
+        ]);
       });
     });
 
@@ -233,7 +237,9 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
         await h.settle();
         const victims = await h.provider.describe(victimCluster.namespace, victimCluster.clusterName);
         expect(victims.find((f) => f.instanceId === victim.instanceId)?.state).toBe('running');
-        expect(ofUid(await h.provider.describe(cluster.namespace, cluster.clusterName), own.machineUid).find((f) => f.instanceId === ownInstance.instanceId)?.state).toMatch(/^(shutting-down|terminated)$/);
+        expect(
+          ofUid(await h.provider.describe(cluster.namespace, cluster.clusterName), own.machineUid).find((f) => f.instanceId === ownInstance.instanceId)?.state,
+        ).toMatch(/^(shutting-down|terminated)$/);
       });
 
       it("leaves the cluster's other machines running", async () => {

@@ -10,10 +10,7 @@ export interface InterceptedCall {
  * for the real emulator: throw instead of calling send to simulate a crash before a write, run another
  * writer first to simulate a stall. Returns a function that removes the interceptor.
  */
-export function interceptCommands(
-  client: DynamoDBClient,
-  around: (call: InterceptedCall, send: () => Promise<unknown>) => Promise<unknown>,
-): () => void {
+export function interceptCommands(client: DynamoDBClient, around: (call: InterceptedCall, send: () => Promise<unknown>) => Promise<unknown>): () => void {
   const name = `test-interceptor-${Math.random().toString(36).slice(2)}`;
   client.middlewareStack.add(
     (next, context) => async (args) => {

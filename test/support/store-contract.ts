@@ -29,7 +29,13 @@ export type StoreFactory = (options: StoreFactoryOptions) => Promise<Store>;
 const API_VERSION = 'clusterless.dev/v1alpha1';
 
 /** A minimal object of a cluster-scoped kind: the store does not validate, the API does. */
-export function clusterObject(kind: Exclude<KindName, 'MachineClass' | 'Cluster'>, name: string, clusterName: string, namespace = 'default', extra: Partial<ApiObject> = {}): ApiObject {
+export function clusterObject(
+  kind: Exclude<KindName, 'MachineClass' | 'Cluster'>,
+  name: string,
+  clusterName: string,
+  namespace = 'default',
+  extra: Partial<ApiObject> = {},
+): ApiObject {
   return { apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec: { clusterName, replicas: 1 }, ...extra };
 }
 
@@ -87,7 +93,14 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it('keeps a given uid and ignores server fields sent by the caller', async () => {
         const { store } = await setup();
         const obj = machine('m1');
-        obj.metadata = { ...obj.metadata, uid: 'given-uid', generation: 7, resourceVersion: '5', deletionTimestamp: '2020-01-01T00:00:00Z', creationTimestamp: '2020-01-01T00:00:00Z' };
+        obj.metadata = {
+          ...obj.metadata,
+          uid: 'given-uid',
+          generation: 7,
+          resourceVersion: '5',
+          deletionTimestamp: '2020-01-01T00:00:00Z',
+          creationTimestamp: '2020-01-01T00:00:00Z',
+        };
         const created = await store.create(obj);
         expect(created.metadata).toMatchObject({ uid: 'given-uid', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' });
         expect(created.metadata.resourceVersion).not.toBe('5');
@@ -183,7 +196,13 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         clock.advance(60);
         const updated = await store.update({
           ...withStatus,
-          metadata: { ...withStatus.metadata, uid: undefined, creationTimestamp: '1999-01-01T00:00:00Z', deletionTimestamp: '1999-01-01T00:00:00Z', generation: 42 },
+          metadata: {
+            ...withStatus.metadata,
+            uid: undefined,
+            creationTimestamp: '1999-01-01T00:00:00Z',
+            deletionTimestamp: '1999-01-01T00:00:00Z',
+            generation: 42,
+          },
           status: { phase: 'Failed' },
         });
         expect(updated.status).toEqual({ phase: 'Running' });
@@ -206,7 +225,11 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const { store } = await setup();
         const created = await store.create(machine('m1'));
         await store.update({ ...created, spec: { clusterName: 'c1', replicas: 2 } });
-        const blind = await store.update({ ...created, metadata: { ...created.metadata, resourceVersion: undefined }, spec: { clusterName: 'c1', replicas: 3 } });
+        const blind = await store.update({
+          ...created,
+          metadata: { ...created.metadata, resourceVersion: undefined },
+          spec: { clusterName: 'c1', replicas: 3 },
+        });
         expect(blind.spec).toEqual({ clusterName: 'c1', replicas: 3 });
         expect(blind.metadata.generation).toBe(3);
       });
@@ -287,7 +310,9 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
 
       it('only marks an object with finalizers: deletionTimestamp once, generation + 1', async () => {
         const { store, clock } = await setup();
-        const created = await store.create(machine('m1', 'c1', 'default', { metadata: { name: 'm1', namespace: 'default', finalizers: ['clusterless.dev/machine'] } }));
+        const created = await store.create(
+          machine('m1', 'c1', 'default', { metadata: { name: 'm1', namespace: 'default', finalizers: ['clusterless.dev/machine'] } }),
+        );
         clock.advance(30);
         const first = await store.delete('Machine', 'default', 'm1');
         expect(first.removed).toBe(false);
@@ -372,7 +397,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
     });
 
     describe('listCluster', () => {
-      it("returns every object of the cluster, all kinds, sorted by kind then name, and nothing else", async () => {
+      it('returns every object of the cluster, all kinds, sorted by kind then name, and nothing else', async () => {
         const { store } = await setup();
         await store.create(cluster('c1'));
         await store.create(clusterObject('ControlPlane', 'c1-cp', 'c1'));
@@ -419,7 +444,9 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const { store } = await setup();
         const big = 'x'.repeat(200 * 1024);
         for (let i = 0; i < 7; i++)
-          await store.create(machine(`big-${i}`, 'c1', 'default', { metadata: { name: `big-${i}`, namespace: 'default', annotations: { 'example.com/blob': big } } }));
+          await store.create(
+            machine(`big-${i}`, 'c1', 'default', { metadata: { name: `big-${i}`, namespace: 'default', annotations: { 'example.com/blob': big } } }),
+          );
         const listed = await store.listCluster('default', 'c1');
         expect(listed.map((o) => o.metadata.name)).toEqual(['big-0', 'big-1', 'big-2', 'big-3', 'big-4', 'big-5', 'big-6']);
         expect(listed.every((o) => o.metadata.annotations?.['example.com/blob'] === big)).toBe(true);
@@ -499,7 +526,14 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
 
       it('pages across namespaces in namespace then name order', async () => {
         const { store } = await setup(2);
-        for (const [name, ns] of [['z', 'a-b'], ['b', 'a'], ['a', 'b'], ['a', 'a'], ['c', 'a']] as const) await store.create(machine(name, 'c1', ns));
+        for (const [name, ns] of [
+          ['z', 'a-b'],
+          ['b', 'a'],
+          ['a', 'b'],
+          ['a', 'a'],
+          ['c', 'a'],
+        ] as const)
+          await store.create(machine(name, 'c1', ns));
         await store.create(clusterObject('MachineSet', 'a', 'c1', 'a'));
         const { items, sizes } = await allPages(store, 'Machine', undefined, { limit: 2 });
         expect(names(items)).toEqual(['Machine/a/a', 'Machine/a/b', 'Machine/a/c', 'Machine/a-b/z', 'Machine/b/a']);
@@ -520,7 +554,11 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it('filters while paging: a page may hold fewer than its limit, and the pages hold every match once', async () => {
         const { store } = await setup(2);
         await Promise.all(
-          Array.from({ length: 12 }, (_, i) => store.create(machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', labels: { pick: i % 4 === 0 ? 'yes' : 'no' } } }))),
+          Array.from({ length: 12 }, (_, i) =>
+            store.create(
+              machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', labels: { pick: i % 4 === 0 ? 'yes' : 'no' } } }),
+            ),
+          ),
         );
         const filter = (o: ApiObject) => o.metadata.labels?.['pick'] === 'yes';
         const { items, sizes } = await allPages(store, 'Machine', 'default', { limit: 2, filter });
@@ -545,7 +583,11 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         await Promise.all(Array.from({ length: 20 }, (_, i) => store.create(machine(padded(i)))));
         const reads: string[][] = [];
         // Act
-        const page = await store.listPage('Machine', 'default', { limit: 1, filter: (o) => o.metadata.name === padded(19), onRead: (objects) => reads.push(objects.map((o) => o.metadata.name)) });
+        const page = await store.listPage('Machine', 'default', {
+          limit: 1,
+          filter: (o) => o.metadata.name === padded(19),
+          onRead: (objects) => reads.push(objects.map((o) => o.metadata.name)),
+        });
         // Assess: one read of all 20 (not one read per limit + 1), and the page is the whole list.
         expect(page.items.map((o) => o.metadata.name)).toEqual([padded(19)]);
         expect(page.continue).toBeUndefined();
@@ -557,7 +599,9 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const { store } = await setup();
         const blob = 'x'.repeat(200 * 1024);
         for (let i = 0; i < 12; i++)
-          await store.create(machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } }));
+          await store.create(
+            machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } }),
+          );
         const bytes = (objects: readonly ApiObject[]) => objects.reduce((n, o) => n + Buffer.byteLength(JSON.stringify(o), 'utf8'), 0);
         const small: number[] = [];
         const scan: number[][] = [];
@@ -599,7 +643,9 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
           ['Machine', 'a', forged([1, 2])],
           ['Machine', 'a', 'x'.repeat(5000)],
         ] as const)
-          await expect(store.listPage(kind, ns, { limit: 1, continue: t }), `${kind} ${ns} ${t.slice(0, 40)}`).rejects.toBeInstanceOf(InvalidContinueTokenError);
+          await expect(store.listPage(kind, ns, { limit: 1, continue: t }), `${kind} ${ns} ${t.slice(0, 40)}`).rejects.toBeInstanceOf(
+            InvalidContinueTokenError,
+          );
       });
 
       it('refuses a continue token of another version of the store with ExpiredContinueTokenError', async () => {
@@ -612,7 +658,11 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
     describe('leases', () => {
       it('grants a free lease until now + ttl', async () => {
         const { store } = await setup();
-        expect(await store.acquireLease('default', 'c1', 'reconcile', 'worker-a', 30)).toEqual({ name: 'reconcile', holder: 'worker-a', expiresAt: '2026-01-01T00:00:30.000Z' });
+        expect(await store.acquireLease('default', 'c1', 'reconcile', 'worker-a', 30)).toEqual({
+          name: 'reconcile',
+          holder: 'worker-a',
+          expiresAt: '2026-01-01T00:00:30.000Z',
+        });
       });
 
       it('refuses another holder while the lease is unexpired, and lets it in once it has expired', async () => {
@@ -621,7 +671,10 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         clock.advance(29);
         expect(await store.acquireLease('default', 'c1', 'reconcile', 'worker-b', 30)).toBeUndefined();
         clock.advance(1);
-        expect(await store.acquireLease('default', 'c1', 'reconcile', 'worker-b', 30)).toMatchObject({ holder: 'worker-b', expiresAt: '2026-01-01T00:01:00.000Z' });
+        expect(await store.acquireLease('default', 'c1', 'reconcile', 'worker-b', 30)).toMatchObject({
+          holder: 'worker-b',
+          expiresAt: '2026-01-01T00:01:00.000Z',
+        });
         expect(await store.acquireLease('default', 'c1', 'reconcile', 'worker-a', 30)).toBeUndefined();
       });
 
@@ -694,9 +747,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it('many concurrent status writes from the same resourceVersion: exactly one wins', async () => {
         const { store } = await setup();
         const base = await store.create(machine('m1'));
-        const outcomes = await Promise.allSettled(
-          Array.from({ length: 8 }, (_, i) => store.updateStatus({ ...base, status: { phase: `P${i}` } })),
-        );
+        const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.updateStatus({ ...base, status: { phase: `P${i}` } })));
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
         expect(outcomes.filter((o) => o.status === 'rejected').every((o) => o.reason instanceof ConflictError)).toBe(true);
       });

@@ -129,7 +129,14 @@ export function runWorkflowsContract(engine: string, setup: WorkflowsSetup): voi
       const name = newName('shared');
       await h.workflows.start('provision-machine', name, provisionInput(name));
       // Act
-      const other = await h.workflows.start('remediate', name, { namespace: 'default', clusterName: 'c1', healthCheckName: 'mhc', machineName: name, machineUid: name, markedAt: '' });
+      const other = await h.workflows.start('remediate', name, {
+        namespace: 'default',
+        clusterName: 'c1',
+        healthCheckName: 'mhc',
+        machineName: name,
+        machineUid: name,
+        markedAt: '',
+      });
       // Assess
       expect(other).toEqual({ started: true });
       expect(await h.executions('remediate', name)).toEqual(['RUNNING']);

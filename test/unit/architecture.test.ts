@@ -33,7 +33,11 @@ const DYNAMIC = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 function parseImports(text: string, file: string): Import[] {
   const target = (spec: string) => (spec.startsWith('.') ? relative(ROOT, resolve(ROOT, file, '..', spec)) : spec);
   const typeOnlyClause = (clause: string) => {
-    const names = /^\{([^}]*)\}$/.exec(clause.trim())?.[1]?.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = /^\{([^}]*)\}$/
+      .exec(clause.trim())?.[1]
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     return names !== undefined && names.length > 0 && names.every((n) => n.startsWith('type '));
   };
   return [
@@ -175,11 +179,14 @@ describe('architecture', () => {
     }
   });
 
-  it.each(cases(layers.statemachines))('state machine definitions are data over the workflows\' names and errors (no SDK, adapter, handler or host): $name', ({ file }) => {
-    for (const i of importsOf(file)) {
-      expect(i.target, where(file, i)).toMatch(/^(statemachines\/|functions\/ports\.js$|functions\/workflows\/|node:)/);
-    }
-  });
+  it.each(cases(layers.statemachines))(
+    "state machine definitions are data over the workflows' names and errors (no SDK, adapter, handler or host): $name",
+    ({ file }) => {
+      for (const i of importsOf(file)) {
+        expect(i.target, where(file, i)).toMatch(/^(statemachines\/|functions\/ports\.js$|functions\/workflows\/|node:)/);
+      }
+    },
+  );
 
   it.each(cases([...layers.local, ...layers.infra]))('hosts do not import each other, nor the CLI: $name', ({ file }) => {
     const other = file.startsWith('local/') ? /^(infra|cli)\// : /^(local|cli)\//;

@@ -5,16 +5,18 @@
  * secrets/secrets-manager-store.ts). Codes from the EC2 API error reference; grouping learnt from
  * cluster-api-provider-aws (pkg/cloud/awserrors/errors.go). Every mapped error keeps the SDK error as `cause`.
  */
-import {
-  InstanceNotFoundError,
-  InsufficientCapacityError,
-  InvalidSpecError,
-  QuotaExceededError,
-  ThrottledError,
-} from '../../ports.js';
+import { InstanceNotFoundError, InsufficientCapacityError, InvalidSpecError, QuotaExceededError, ThrottledError } from '../../ports.js';
 
 /** Refusals for load. 5xx codes join them: both mean "the same request may work later", with jitter. */
-const THROTTLING = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'InternalError', 'ServiceUnavailable', 'Unavailable']);
+const THROTTLING = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottled',
+  'InternalError',
+  'ServiceUnavailable',
+  'Unavailable',
+]);
 
 /**
  * No capacity for this instance type in this zone (or subnet): the launch moves on to the next type, then the

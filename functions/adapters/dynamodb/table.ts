@@ -14,12 +14,7 @@
  * they never share a partition with objects. Leases use a lower-case sort key prefix, which no Kind has.
  * Only objects carry the GSI attributes, so the kind index holds objects only.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ObjectKey } from '../../ports.js';
 
 export const TABLE_KEYS = {

@@ -253,7 +253,10 @@ export class Ec2MachineProvider implements MachineProvider {
         await this.terminate([id]);
       } catch (e) {
         if (errorCode(e) !== INSTANCE_NOT_FOUND) throw toProviderError(e);
-        throw new InstanceNotFoundError(`instance ${id} of machine uid ${target.machineUid} is tagged but not yet known to TerminateInstances (eventual consistency); retry`, { cause: e });
+        throw new InstanceNotFoundError(
+          `instance ${id} of machine uid ${target.machineUid} is tagged but not yet known to TerminateInstances (eventual consistency); retry`,
+          { cause: e },
+        );
       }
     }
     return { refused };
@@ -319,7 +322,9 @@ export class Ec2MachineProvider implements MachineProvider {
     if (aws.ami) return aws.ami;
     const parameter = aws.imageSsmParameter!;
     if (!this.resolveImageParameter)
-      throw new InvalidSpecError(`imageSsmParameter ${parameter} cannot be resolved by this host (no SSM resolver configured); set ami in the MachineClass instead`);
+      throw new InvalidSpecError(
+        `imageSsmParameter ${parameter} cannot be resolved by this host (no SSM resolver configured); set ami in the MachineClass instead`,
+      );
     try {
       return await this.resolveImageParameter(parameter);
     } catch (e) {

@@ -35,7 +35,10 @@ export function imageParameterResolver(options: ImageParameterResolverOptions): 
       if (code === 'ParameterNotFound' || code === 'ParameterVersionNotFound')
         throw new InvalidSpecError(`imageSsmParameter ${name} does not exist in this region; name an existing parameter or set ami`, { cause: e });
       if (code === 'AccessDeniedException')
-        throw new InvalidSpecError(`imageSsmParameter ${name} may not be read by the control plane (it reads /aws/service/... parameters only); set ami instead`, { cause: e });
+        throw new InvalidSpecError(
+          `imageSsmParameter ${name} may not be read by the control plane (it reads /aws/service/... parameters only); set ami instead`,
+          { cause: e },
+        );
       throw toProviderError(e);
     }
     if (!value || !AMI_ID.test(value)) throw new InvalidSpecError(`imageSsmParameter ${name} holds ${JSON.stringify(value ?? '')}, not an AMI id (ami-...)`);

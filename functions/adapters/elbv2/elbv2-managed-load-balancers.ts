@@ -33,13 +33,7 @@ import {
   type Tag,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  InvalidSpecError,
-  ThrottledError,
-  type ManagedLoadBalancerFact,
-  type ManagedLoadBalancers,
-  type ManagedLoadBalancerSpec,
-} from '../../ports.js';
+import { InvalidSpecError, ThrottledError, type ManagedLoadBalancerFact, type ManagedLoadBalancers, type ManagedLoadBalancerSpec } from '../../ports.js';
 import { checkInstallationId } from '../../installation.js';
 import { errorCode } from '../aws/errors.js';
 import { TagKeys, clusterTagValue } from '../aws/tags.js';
@@ -106,13 +100,15 @@ export class Elbv2ManagedLoadBalancers implements ManagedLoadBalancers {
       { Key: TagKeys.cluster, Value: clusterTagValue(spec.namespace, spec.clusterName) },
       { Key: TagKeys.name, Value: `${spec.namespace}/${spec.clusterName} API server` },
     ];
-    const notOwned = (what: string) => new InvalidSpecError(`${where}: a ${what} of that name exists without this installation's tag; it is not adopted (delete or rename it)`);
+    const notOwned = (what: string) =>
+      new InvalidSpecError(`${where}: a ${what} of that name exists without this installation's tag; it is not adopted (delete or rename it)`);
     try {
       let lb = await this.loadBalancer(name);
       if (lb && !(await this.isOwned(lb.LoadBalancerArn))) throw notOwned('load balancer');
       if (!lb)
         // The same name and settings again return the same load balancer: a repeated create is no error.
-        lb = (await this.elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, Tags }))).LoadBalancers?.[0];
+        lb = (await this.elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, Tags })))
+          .LoadBalancers?.[0];
       if (!lb?.LoadBalancerArn) throw new ThrottledError(`${where}: created, but not described yet`);
       let tg = await this.targetGroup(name);
       if (tg && !(await this.isOwned(tg.TargetGroupArn))) throw notOwned('target group');
@@ -160,10 +156,12 @@ export class Elbv2ManagedLoadBalancers implements ManagedLoadBalancers {
     const where = `the control-plane load balancer ${name} of ${namespace}/${clusterName}`;
     try {
       const lb = await this.loadBalancer(name);
-      if (lb?.LoadBalancerArn && (await this.isOwned(lb.LoadBalancerArn))) await this.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+      if (lb?.LoadBalancerArn && (await this.isOwned(lb.LoadBalancerArn)))
+        await this.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
       const tg = await this.targetGroup(name);
       // A target group is in use until its load balancer's listeners are gone: ResourceInUse is retried.
-      if (tg?.TargetGroupArn && (await this.isOwned(tg.TargetGroupArn))) await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      if (tg?.TargetGroupArn && (await this.isOwned(tg.TargetGroupArn)))
+        await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
     } catch (e) {
       throw elbv2Error(e, where);
     }
@@ -182,7 +180,9 @@ export class Elbv2ManagedLoadBalancers implements ManagedLoadBalancers {
     ];
     const lacking = wanted.filter(([k, v]) => !tags.some((t) => t.Key === k && t.Value === v)).map(([k, v]) => `${k}=${v}`);
     if (lacking.length > 0)
-      throw new InvalidSpecError(`${where}: it lacks the tag${lacking.length > 1 ? 's' : ''} ${lacking.join(' and ')}; no instance is registered into, or deregistered from, a target group not tagged as this cluster's`);
+      throw new InvalidSpecError(
+        `${where}: it lacks the tag${lacking.length > 1 ? 's' : ''} ${lacking.join(' and ')}; no instance is registered into, or deregistered from, a target group not tagged as this cluster's`,
+      );
     this.clusterGroups.add(key);
   }
 

@@ -58,7 +58,12 @@ const publicKeyPem = (key: CryptoKey): string => KeyObject.from(key).export({ ty
 async function signingKey(pem: string): Promise<CryptoKey> {
   const key = createPrivateKey(pem);
   const curve = WEBCRYPTO_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-  const algorithm = key.asymmetricKeyType === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : key.asymmetricKeyType === 'ec' && curve ? { name: 'ECDSA', namedCurve: curve } : undefined;
+  const algorithm =
+    key.asymmetricKeyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+      : key.asymmetricKeyType === 'ec' && curve
+        ? { name: 'ECDSA', namedCurve: curve }
+        : undefined;
   if (!algorithm) throw new TypeError(`unsupported signing key type ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
   return webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign']) as Promise<CryptoKey>;
 }
@@ -104,9 +109,15 @@ async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x50
 
 /** A PEM certificate signed by the issuer's key (or by its own, without an issuer); a random 16-byte serial. */
 async function createCertificate(spec: CertificateSpec): Promise<string> {
-  const altNames: x509.JsonGeneralName[] = [...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(spec.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const altNames: x509.JsonGeneralName[] = [
+    ...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(spec.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
   const extensions: x509.Extension[] = [
-    new x509.KeyUsagesExtension(spec.keyUsages.reduce((flags, u) => flags | KEY_USAGES[u], 0), true),
+    new x509.KeyUsagesExtension(
+      spec.keyUsages.reduce((flags, u) => flags | KEY_USAGES[u], 0),
+      true,
+    ),
     ...(spec.extendedKeyUsages?.length ? [new x509.ExtendedKeyUsageExtension(spec.extendedKeyUsages.map((u) => x509.ExtendedKeyUsage[u]))] : []),
     new x509.BasicConstraintsExtension(spec.isCA, undefined, true),
     await x509.SubjectKeyIdentifierExtension.create(spec.publicKey),
@@ -149,7 +160,13 @@ export async function generateClusterCertificates(now: Date, algorithm: KeyAlgor
     selfSignedCa('etcd-ca', now, algorithm),
     generateKeyPair(algorithm),
   ]);
-  return { ca, frontProxyCa, etcdCa, serviceAccount: { key: privateKeyPem(sa.privateKey), pub: publicKeyPem(sa.publicKey) }, certificateKey: randomBytes(32).toString('hex') };
+  return {
+    ca,
+    frontProxyCa,
+    etcdCa,
+    serviceAccount: { key: privateKeyPem(sa.privateKey), pub: publicKeyPem(sa.publicKey) },
+    certificateKey: randomBytes(32).toString('hex'),
+  };
 }
 
 const FORMAT = 'clusterless.dev/cluster-certificates/v1';
@@ -170,8 +187,17 @@ export function parseCertificates(text: string): ClusterCertificates {
   } catch (err) {
     throw new InvalidCertificatesError('the cluster certificates are not JSON', { cause: err });
   }
-  const pair = (p: unknown): p is CertificateAuthority => !!p && typeof (p as CertificateAuthority).cert === 'string' && typeof (p as CertificateAuthority).key === 'string';
-  if (v.format !== FORMAT || !pair(v.ca) || !pair(v.frontProxyCa) || !pair(v.etcdCa) || typeof v.serviceAccount?.key !== 'string' || typeof v.serviceAccount.pub !== 'string' || !/^[0-9a-f]{64}$/.test(v.certificateKey ?? ''))
+  const pair = (p: unknown): p is CertificateAuthority =>
+    !!p && typeof (p as CertificateAuthority).cert === 'string' && typeof (p as CertificateAuthority).key === 'string';
+  if (
+    v.format !== FORMAT ||
+    !pair(v.ca) ||
+    !pair(v.frontProxyCa) ||
+    !pair(v.etcdCa) ||
+    typeof v.serviceAccount?.key !== 'string' ||
+    typeof v.serviceAccount.pub !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(v.certificateKey ?? '')
+  )
     throw new InvalidCertificatesError(`the cluster certificates are not in the ${FORMAT} format`);
   return { ca: v.ca, frontProxyCa: v.frontProxyCa, etcdCa: v.etcdCa, serviceAccount: v.serviceAccount, certificateKey: v.certificateKey! };
 }
@@ -194,7 +220,12 @@ export interface LeafCertificateSpec {
 }
 
 /** A certificate signed by a CA, with a new key (ECDSA P-256: quick to make), valid from BACKDATE_SECONDS ago. */
-export async function issueCertificate(ca: CertificateAuthority, spec: LeafCertificateSpec, now: Date, validitySeconds: number): Promise<{ cert: string; key: string }> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  spec: LeafCertificateSpec,
+  now: Date,
+  validitySeconds: number,
+): Promise<{ cert: string; key: string }> {
   const [{ privateKey, publicKey }, caKey] = await Promise.all([generateKeyPair('ecdsa-p256'), signingKey(ca.key)]);
   const cert = await createCertificate({
     subject: spec.subject,
@@ -213,6 +244,11 @@ export async function issueCertificate(ca: CertificateAuthority, spec: LeafCerti
 }
 
 /** The client certificate of a user, signed by the cluster CA, with its key. */
-export function issueClientCertificate(ca: CertificateAuthority, subject: { commonName: string; organizations: string[] }, now: Date, validitySeconds: number): Promise<{ cert: string; key: string }> {
+export function issueClientCertificate(
+  ca: CertificateAuthority,
+  subject: { commonName: string; organizations: string[] },
+  now: Date,
+  validitySeconds: number,
+): Promise<{ cert: string; key: string }> {
   return issueCertificate(ca, { subject, extendedKeyUsages: ['clientAuth'] }, now, validitySeconds);
 }

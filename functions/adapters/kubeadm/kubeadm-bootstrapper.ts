@@ -17,12 +17,26 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec } from '../../api/cluster.js';
 import { renderUserData } from '../../bootstrap/boothook.js';
 import { renderCloudConfig } from '../../bootstrap/cloud-config.js';
-import { parseKubernetesVersion, renderInitConfiguration, renderJoinConfiguration, UnsupportedVersionError, type KubeadmCluster } from '../../bootstrap/kubeadm-config.js';
+import {
+  parseKubernetesVersion,
+  renderInitConfiguration,
+  renderJoinConfiguration,
+  UnsupportedVersionError,
+  type KubeadmCluster,
+} from '../../bootstrap/kubeadm-config.js';
 import type { Endpoint } from '../../bootstrap/kubeconfig.js';
 import { secretNames, type SecretNames } from '../../bootstrap/names.js';
 import type { ClusterCertificates } from '../../bootstrap/pki.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, expirationAt, needsRenewal } from '../../bootstrap/tokens.js';
-import { InvalidSpecError, ThrottledError, type BootstrapRequest, type Clock, type MachineBootstrapper, type MachineRole, type SecretStore } from '../../ports.js';
+import {
+  InvalidSpecError,
+  ThrottledError,
+  type BootstrapRequest,
+  type Clock,
+  type MachineBootstrapper,
+  type MachineRole,
+  type SecretStore,
+} from '../../ports.js';
 import { TagKeys, clusterTagValue } from '../aws/tags.js';
 import { loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
 import { adminKubeconfig } from './admin-kubeconfig.js';
@@ -125,11 +139,18 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
         });
         if (controlPlane) await this.ensureUploadedCertificates(api, certs, await api.listTokens(), true);
       });
-      kubeadmConfig = renderJoinConfiguration(cluster, { token, caCertHashes: [caCertHash(certs.ca.cert)], ...(controlPlane ? { certificateKey: certs.certificateKey } : {}) });
+      kubeadmConfig = renderJoinConfiguration(cluster, {
+        token,
+        caCertHashes: [caCertHash(certs.ca.cert)],
+        ...(controlPlane ? { certificateKey: certs.certificateKey } : {}),
+      });
     }
     const document = renderCloudConfig({ version: req.version, mode: req.init ? 'init' : 'join', kubeadmConfig, ...(req.init ? { certificates: certs } : {}) });
     const bytes = encoder.encode(document);
-    if (bytes.length > MAX_SECRET_BYTES) throw new InvalidSpecError(`the bootstrap data of machine ${req.machineName} is ${bytes.length} bytes; Secrets Manager holds at most ${MAX_SECRET_BYTES}`);
+    if (bytes.length > MAX_SECRET_BYTES)
+      throw new InvalidSpecError(
+        `the bootstrap data of machine ${req.machineName} is ${bytes.length} bytes; Secrets Manager holds at most ${MAX_SECRET_BYTES}`,
+      );
     const secretId = this.names.machine(req.namespace, req.clusterName, req.machineUid);
     await this.secrets.put(secretId, bytes, {
       [TagKeys.cluster]: clusterTagValue(req.namespace, req.clusterName),
@@ -158,7 +179,11 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
       });
     } catch (err) {
       if (!(err instanceof ThrottledError)) throw err;
-      this.options.log?.warn('join tokens of a joined machine not deleted; they expire by themselves', { namespace: target.namespace, clusterName: target.clusterName, error: err.message });
+      this.options.log?.warn('join tokens of a joined machine not deleted; they expire by themselves', {
+        namespace: target.namespace,
+        clusterName: target.clusterName,
+        error: err.message,
+      });
     }
   }
 
@@ -262,7 +287,13 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     const proxy = tokens.find((t) => t.purpose === 'uploaded-certs');
     if (!proxy) {
       const token = generateBootstrapToken();
-      await api.createToken({ token, expiration, description: 'clusterless: owns kubeadm-certs and gives it its TTL', purpose: 'uploaded-certs', usages: false });
+      await api.createToken({
+        token,
+        expiration,
+        description: 'clusterless: owns kubeadm-certs and gives it its TTL',
+        purpose: 'uploaded-certs',
+        usages: false,
+      });
       await api.uploadCertificates(uploadedCertsData(certs), token.id);
       return;
     }
@@ -271,7 +302,13 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
   }
 
   /** Runs `fn` against the cluster's workload API; an unreachable API is a ThrottledError (retried with jitter). */
-  private async withWorkload(namespace: string, clusterName: string, spec: ClusterSpec, what: string, fn: (api: WorkloadBootstrapApi) => Promise<void>): Promise<void> {
+  private async withWorkload(
+    namespace: string,
+    clusterName: string,
+    spec: ClusterSpec,
+    what: string,
+    fn: (api: WorkloadBootstrapApi) => Promise<void>,
+  ): Promise<void> {
     const source = await this.workloadKubeconfig(namespace, clusterName, spec);
     if (!source) throw new ThrottledError(`${what}: the workload API of ${namespace}/${clusterName} cannot be reached yet (no certificates or endpoint)`);
     // One client per cluster, made again when its kubeconfig changes (renewed credentials, another endpoint).

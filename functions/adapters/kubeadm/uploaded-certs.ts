@@ -50,6 +50,9 @@ export function controlPlaneFiles(certs: ClusterCertificates): Record<string, st
 /** The `data` of kubeadm-certs: file names with `/` turned into `-`, values encrypted, base64 as the API wants. */
 export function uploadedCertsData(certs: ClusterCertificates): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(controlPlaneFiles(certs)).map(([file, pem]) => [file.replaceAll('/', '-'), encryptBytes(Buffer.from(pem, 'utf8'), certs.certificateKey).toString('base64')]),
+    Object.entries(controlPlaneFiles(certs)).map(([file, pem]) => [
+      file.replaceAll('/', '-'),
+      encryptBytes(Buffer.from(pem, 'utf8'), certs.certificateKey).toString('base64'),
+    ]),
   );
 }

@@ -4,16 +4,16 @@
  * The Kubernetes implementation talks to the API with the admin kubeconfig; every transport failure, timeout
  * or 5xx is a WorkloadUnavailableError, which the caller retries later.
  */
+import { ApiException, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
-  ApiException,
-  CoreV1Api,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Secret,
-} from '@kubernetes/client-node';
-import { NODE_BOOTSTRAP_GROUP, TOKEN_SECRET_TYPE, TokenLabels, tokenSecret, tokenSecretName, type TokenPurpose, type TokenSecretOptions } from '../../bootstrap/tokens.js';
+  NODE_BOOTSTRAP_GROUP,
+  TOKEN_SECRET_TYPE,
+  TokenLabels,
+  tokenSecret,
+  tokenSecretName,
+  type TokenPurpose,
+  type TokenSecretOptions,
+} from '../../bootstrap/tokens.js';
 import { KUBEADM_CERTS_ROLE, KUBEADM_CERTS_SECRET } from './uploaded-certs.js';
 
 export class WorkloadUnavailableError extends Error {
@@ -94,7 +94,11 @@ export class KubernetesWorkloadBootstrapApi implements WorkloadBootstrapApi {
   async listTokens(): Promise<TokenInfo[]> {
     const list = await this.call(
       'list bootstrap tokens',
-      this.core.listNamespacedSecret({ namespace: NAMESPACE, labelSelector: `${TokenLabels.managedBy}=clusterless`, fieldSelector: `type=${TOKEN_SECRET_TYPE}` }),
+      this.core.listNamespacedSecret({
+        namespace: NAMESPACE,
+        labelSelector: `${TokenLabels.managedBy}=clusterless`,
+        fieldSelector: `type=${TOKEN_SECRET_TYPE}`,
+      }),
     );
     if (typeof list === 'number') return [];
     return list.items.flatMap((s: V1Secret) => {
@@ -125,14 +129,20 @@ export class KubernetesWorkloadBootstrapApi implements WorkloadBootstrapApi {
   }
 
   async uploadCertificates(data: Record<string, string>, ownerTokenId: string): Promise<void> {
-    const owner = await this.call('read the uploaded-certs token', this.core.readNamespacedSecret({ name: tokenSecretName(ownerTokenId), namespace: NAMESPACE }));
-    if (typeof owner === 'number' || !owner.metadata?.uid) throw new WorkloadUnavailableError(`the token ${ownerTokenId} that owns ${KUBEADM_CERTS_SECRET} is missing in ${this.where}`);
+    const owner = await this.call(
+      'read the uploaded-certs token',
+      this.core.readNamespacedSecret({ name: tokenSecretName(ownerTokenId), namespace: NAMESPACE }),
+    );
+    if (typeof owner === 'number' || !owner.metadata?.uid)
+      throw new WorkloadUnavailableError(`the token ${ownerTokenId} that owns ${KUBEADM_CERTS_SECRET} is missing in ${this.where}`);
     const body: V1Secret = {
       metadata: {
         name: KUBEADM_CERTS_SECRET,
         namespace: NAMESPACE,
         labels: { [TokenLabels.managedBy]: 'clusterless' },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', name: tokenSecretName(ownerTokenId), uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'Secret', name: tokenSecretName(ownerTokenId), uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true },
+        ],
       },
       type: 'Opaque',
       data,

@@ -15,9 +15,35 @@ export const MIRROR_CLUSTER_ROLE = 'clusterless-mirror';
 
 /** Formats the API server knows; zod's own (`starts_with`) are dropped, their `pattern` stays. */
 const KUBERNETES_FORMATS = new Set([
-  'bsonobjectid', 'uri', 'email', 'hostname', 'ipv4', 'ipv6', 'cidr', 'mac', 'uuid', 'uuid3', 'uuid4', 'uuid5',
-  'isbn', 'isbn10', 'isbn13', 'creditcard', 'ssn', 'hexcolor', 'rgbcolor', 'byte', 'password', 'date', 'duration',
-  'datetime', 'date-time', 'int32', 'int64', 'float', 'double',
+  'bsonobjectid',
+  'uri',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'cidr',
+  'mac',
+  'uuid',
+  'uuid3',
+  'uuid4',
+  'uuid5',
+  'isbn',
+  'isbn10',
+  'isbn13',
+  'creditcard',
+  'ssn',
+  'hexcolor',
+  'rgbcolor',
+  'byte',
+  'password',
+  'date',
+  'duration',
+  'datetime',
+  'date-time',
+  'int32',
+  'int64',
+  'float',
+  'double',
 ]);
 
 /**
@@ -33,8 +59,7 @@ function crdSchema(node: unknown): unknown {
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(node as JsonSchema)) {
     if (k === 'enum' || k === 'default') out[k] = v;
-    else if (k === 'properties' && v && typeof v === 'object')
-      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, crdSchema(sub)]));
+    else if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, crdSchema(sub)]));
     else out[k] = crdSchema(v);
   }
   if (typeof out['format'] === 'string' && !KUBERNETES_FORMATS.has(out['format'])) delete out['format'];

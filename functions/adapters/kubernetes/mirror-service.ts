@@ -253,7 +253,16 @@ export class MirrorService {
  * key differently from ours (a `<<` merge key is a plain key here, a merge for js-yaml).
  */
 const KUBECONFIG_FIELDS: Record<'config' | 'cluster' | 'user' | 'context', Record<string, 'string' | 'boolean' | 'list' | 'map' | 'ignored'>> = {
-  config: { apiVersion: 'string', kind: 'string', clusters: 'list', users: 'list', contexts: 'list', 'current-context': 'string', preferences: 'ignored', extensions: 'ignored' },
+  config: {
+    apiVersion: 'string',
+    kind: 'string',
+    clusters: 'list',
+    users: 'list',
+    contexts: 'list',
+    'current-context': 'string',
+    preferences: 'ignored',
+    extensions: 'ignored',
+  },
   cluster: {
     server: 'string',
     'certificate-authority-data': 'string',
@@ -289,7 +298,8 @@ const HOST_REACHING_FIELDS: Record<string, string> = {
   'certificate-authority': 'reads a file on the host; send certificate-authority-data inline',
 };
 
-const INLINE_ONLY = 'the kubeconfig must be sent inline, as YAML or JSON text (a mapping with clusters, users and contexts); a file path is not taken (clusterless mirror set --kubeconfig FILE reads the file and sends its text)';
+const INLINE_ONLY =
+  'the kubeconfig must be sent inline, as YAML or JSON text (a mapping with clusters, users and contexts); a file path is not taken (clusterless mirror set --kubeconfig FILE reads the file and sends its text)';
 
 class KubeconfigRefused extends Error {
   override name = 'KubeconfigRefused';
@@ -326,7 +336,8 @@ function checkNamedList(config: Record<string, unknown>, list: 'clusters' | 'use
   entries.forEach((entry, i) => {
     const at = `kubeconfig.${list}[${i}]`;
     if (!isMap(entry)) throw new KubeconfigRefused(at, 'must be a mapping with name and ' + item);
-    for (const key of Object.keys(entry)) if (key !== 'name' && key !== item) throw new KubeconfigRefused(`${at}.${key}`, 'is not a kubeconfig field this route takes', 'FieldValueForbidden');
+    for (const key of Object.keys(entry))
+      if (key !== 'name' && key !== item) throw new KubeconfigRefused(`${at}.${key}`, 'is not a kubeconfig field this route takes', 'FieldValueForbidden');
     if (typeof entry['name'] !== 'string' || entry['name'] === '') throw new KubeconfigRefused(`${at}.name`, 'must be a non-empty string');
     checkFields(entry[item], KUBECONFIG_FIELDS[item], `${at}.${item}`);
   });
@@ -367,7 +378,11 @@ export function untrustedKubeconfig(text: string, context?: string): KubeConfig 
     kc.setCurrentContext(context);
   }
   if (!kc.getCurrentCluster())
-    throw new KubeconfigRefused(context !== undefined ? 'context' : 'kubeconfig.current-context', 'must name a context whose cluster is in the kubeconfig', 'FieldValueNotFound');
+    throw new KubeconfigRefused(
+      context !== undefined ? 'context' : 'kubeconfig.current-context',
+      'must name a context whose cluster is in the kubeconfig',
+      'FieldValueNotFound',
+    );
   return kc;
 }
 
@@ -385,8 +400,18 @@ export async function handleMirrorRequest(service: MirrorService, req: HttpReque
     body: JSON.stringify(body),
   });
   const failure = (code: number, reason: string, message: string, cause?: { field: string; reason: string; message: string }) =>
-    json(code, { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', code, reason, message, ...(cause ? { details: { causes: [cause] } } : {}) });
-  const badField = (field: string, message: string, reason = 'FieldValueInvalid') => failure(400, 'BadRequest', `${field}: ${message}`, { field, reason, message });
+    json(code, {
+      apiVersion: 'v1',
+      kind: 'Status',
+      metadata: {},
+      status: 'Failure',
+      code,
+      reason,
+      message,
+      ...(cause ? { details: { causes: [cause] } } : {}),
+    });
+  const badField = (field: string, message: string, reason = 'FieldValueInvalid') =>
+    failure(400, 'BadRequest', `${field}: ${message}`, { field, reason, message });
   if (req.method === 'GET') return json(200, service.status());
   if (req.method !== 'PUT') return failure(405, 'MethodNotAllowed', `${req.method} is not allowed on the mirror; use GET or PUT`);
   let body: unknown;

@@ -110,7 +110,10 @@ function userView(obj: { metadata: { labels?: Record<string, string>; annotation
 }
 
 function viewHash(obj: Parameters<typeof userView>[0]): string {
-  return createHash('sha256').update(canonicalJson(userView(obj))).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(canonicalJson(userView(obj)))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** The object as it is applied to the target (see the file comment for what is left out). */
@@ -302,8 +305,7 @@ export class KubernetesMirror {
     const results: ImportResult[] = [];
     for (const obj of listed) {
       const outcome = await this.importObject(store, obj);
-      if (outcome.type !== 'unchanged')
-        results.push({ kind: obj.kind as KindName, namespace: obj.metadata.namespace, name: obj.metadata.name, outcome });
+      if (outcome.type !== 'unchanged') results.push({ kind: obj.kind as KindName, namespace: obj.metadata.namespace, name: obj.metadata.name, outcome });
     }
     return results;
   }
@@ -364,7 +366,10 @@ export class KubernetesMirror {
       if (!(err instanceof ConflictError)) throw err;
       const current = err.current ?? (await store.get(kind, namespace, name)) ?? stored;
       return this.refuse(current, 'Conflict', [
-        { field: 'metadata.resourceVersion', message: `the object changed in clusterless while the edit was imported (now ${current.metadata.resourceVersion})` },
+        {
+          field: 'metadata.resourceVersion',
+          message: `the object changed in clusterless while the edit was imported (now ${current.metadata.resourceVersion})`,
+        },
       ]);
     }
   }
@@ -443,8 +448,7 @@ export class KubernetesMirror {
       applied++;
     }
     let deleted = 0;
-    for (const obj of inTarget.values())
-      if (obj.metadata.annotations?.[MirrorAnnotations.sourceUid] && (await this.deleteTarget(obj))) deleted++;
+    for (const obj of inTarget.values()) if (obj.metadata.annotations?.[MirrorAnnotations.sourceUid] && (await this.deleteTarget(obj))) deleted++;
     return { imports, applied, deleted, objects: stored.length };
   }
 }

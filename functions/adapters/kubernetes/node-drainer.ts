@@ -40,7 +40,10 @@ export class KubernetesNodeDrainer implements NodeDrainer {
       const node = await call('read node', core.readNode({ name: nodeName }));
       unreachable = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'Unknown');
       if (!node.spec?.unschedulable)
-        await call('cordon', core.patchNode({ name: nodeName, body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+        await call(
+          'cordon',
+          core.patchNode({ name: nodeName, body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        );
     } catch (err) {
       if (httpStatusOf(err) === 404) return { drained: true, message: `node ${nodeName} does not exist` };
       return { drained: false, message: `cannot cordon node ${nodeName}: ${errorMessage(err)}` };
@@ -91,7 +94,9 @@ export class KubernetesNodeDrainer implements NodeDrainer {
     if (blocked.length) parts.push(`blocked by a PodDisruptionBudget: ${blocked.join(', ')}`);
     if (failed.length) parts.push(`eviction failed: ${failed.join(', ')}`);
     if (skipped.length) parts.push(`ignored ${skipped.length} DaemonSet or mirror pod${skipped.length === 1 ? '' : 's'}`);
-    const message = drained ? `node ${nodeName} drained${parts.length ? `: ${parts.join('; ')}` : ''}` : `node ${nodeName} not drained yet: ${parts.join('; ')}`;
+    const message = drained
+      ? `node ${nodeName} drained${parts.length ? `: ${parts.join('; ')}` : ''}`
+      : `node ${nodeName} not drained yet: ${parts.join('; ')}`;
     return { drained, message };
   }
 }

@@ -47,7 +47,8 @@ export interface SchedulerRequeuesOptions {
   sweepIntervalSeconds?: number;
 }
 
-const isError = (err: unknown, type: abstract new (...args: never[]) => Error, name: string) => err instanceof type || (err as Error | undefined)?.name === name;
+const isError = (err: unknown, type: abstract new (...args: never[]) => Error, name: string) =>
+  err instanceof type || (err as Error | undefined)?.name === name;
 
 /** `requeue-` and 40 hex digits of SHA-256 over the installation, namespace and cluster: 48 characters. */
 export function requeueScheduleName(installationId: string, namespace: string, clusterName: string): string {

@@ -27,7 +27,14 @@ export interface SecretsManagerSecretStoreOptions {
   installationId: string;
 }
 
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'InternalServiceError', 'ServiceUnavailable', 'RequestLimitExceeded']);
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'InternalServiceError',
+  'ServiceUnavailable',
+  'RequestLimitExceeded',
+]);
 
 function mapped(e: unknown): unknown {
   const c = errorCode(e);

@@ -499,8 +499,7 @@ export class SimCloud {
   private now(): number {
     const now = this.clock.now().getTime();
     // Terminated instances vanish after the retention; pruning is derivable, so it is not saved by itself.
-    for (const r of this.ending)
-      if (ms(r.terminatedAt!) + this.retentionMs <= now) this.unindex(r);
+    for (const r of this.ending) if (ms(r.terminatedAt!) + this.retentionMs <= now) this.unindex(r);
     return now;
   }
 
@@ -553,13 +552,14 @@ export class SimCloud {
         (r.instanceId === target || r.machineName === target || providerIDOf(r) === target),
     );
     const namespaces = new Set(matches.map((r) => r.namespace));
-    if (namespaces.size > 1)
-      throw new Error(`${target} names machines in several namespaces (${[...namespaces].sort().join(', ')}); give the namespace`);
+    if (namespaces.size > 1) throw new Error(`${target} names machines in several namespaces (${[...namespaces].sort().join(', ')}); give the namespace`);
     return matches;
   }
 
   private takeCapacityFault(zone: string, instanceType: string): boolean {
-    const fault = this.capacityFaults.find((f) => (f.zone === undefined || f.zone === zone) && (f.instanceType === undefined || f.instanceType === instanceType));
+    const fault = this.capacityFaults.find(
+      (f) => (f.zone === undefined || f.zone === zone) && (f.instanceType === undefined || f.instanceType === instanceType),
+    );
     if (!fault) return false;
     if (fault.launches !== undefined && --fault.launches <= 0) this.capacityFaults = this.capacityFaults.filter((f) => f !== fault);
     return true;
@@ -644,10 +644,7 @@ export class SimCloud {
       { type: 'PIDPressure', status: 'False', lastTransitionTime: r.runningAt, reason: 'KubeletHasSufficientPID' },
     ];
     const overrides = r.nodeConditions ?? [];
-    return [
-      ...simulated.map((c) => overrides.find((o) => o.type === c.type) ?? c),
-      ...overrides.filter((o) => !simulated.some((c) => c.type === o.type)),
-    ];
+    return [...simulated.map((c) => overrides.find((o) => o.type === c.type) ?? c), ...overrides.filter((o) => !simulated.some((c) => c.type === o.type))];
   }
 }
 

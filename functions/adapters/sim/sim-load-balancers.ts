@@ -79,7 +79,8 @@ export class SimManagedLoadBalancers implements ManagedLoadBalancers {
   async ensure(spec: ManagedLoadBalancerSpec): Promise<void> {
     const name = this.nameOf(spec.namespace, spec.clusterName);
     const where = `the control-plane load balancer ${name} of ${spec.namespace}/${spec.clusterName}`;
-    const notOwned = (what: string) => new InvalidSpecError(`${where}: a ${what} of that name exists without this installation's tag; it is not adopted (delete or rename it)`);
+    const notOwned = (what: string) =>
+      new InvalidSpecError(`${where}: a ${what} of that name exists without this installation's tag; it is not adopted (delete or rename it)`);
     const tags: Record<string, string> = {
       ...(this.installationId !== undefined ? { [TagKeys.installation]: this.installationId } : {}),
       [TagKeys.cluster]: clusterTagValue(spec.namespace, spec.clusterName),
@@ -114,7 +115,9 @@ export class SimManagedLoadBalancers implements ManagedLoadBalancers {
     ];
     const lacking = wanted.filter(([k, v]) => tg.tags[k] !== v).map(([k, v]) => `${k}=${v ?? '(none)'}`);
     if (lacking.length > 0)
-      throw new InvalidSpecError(`${where}: it lacks the tag${lacking.length > 1 ? 's' : ''} ${lacking.join(' and ')}; no instance is registered into, or deregistered from, a target group not tagged as this cluster's`);
+      throw new InvalidSpecError(
+        `${where}: it lacks the tag${lacking.length > 1 ? 's' : ''} ${lacking.join(' and ')}; no instance is registered into, or deregistered from, a target group not tagged as this cluster's`,
+      );
   }
 
   private nameOf(namespace: string, clusterName: string): string {

@@ -1,6 +1,14 @@
 import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact } from '../../core/observed.js';
-import { InsufficientCapacityError, InvalidSpecError, ThrottledError, type InstanceDeletion, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../ports.js';
+import {
+  InsufficientCapacityError,
+  InvalidSpecError,
+  ThrottledError,
+  type InstanceDeletion,
+  type LaunchHooks,
+  type LaunchSpec,
+  type MachineProvider,
+} from '../../ports.js';
 import { seededUnit } from '../../seeded-random.js';
 import { DEFAULT_SIM_ZONE, type SimCloud } from './sim-cloud.js';
 
@@ -51,7 +59,11 @@ export class SimMachineProvider implements MachineProvider {
 
   async delete(target: { namespace: string; clusterName: string; machineUid: string; instanceId?: string }): Promise<InstanceDeletion> {
     this.throttle('delete');
-    const scope = { namespace: target.namespace, clusterName: target.clusterName, ...(this.installationId !== undefined ? { installationId: this.installationId } : {}) };
+    const scope = {
+      namespace: target.namespace,
+      clusterName: target.clusterName,
+      ...(this.installationId !== undefined ? { installationId: this.installationId } : {}),
+    };
     return this.cloud.terminate(target.machineUid, target.instanceId, scope);
   }
 

@@ -7,8 +7,7 @@ export class SimNodeReader implements NodeReader {
   constructor(readonly cloud: SimCloud) {}
 
   async listNodes(namespace: string, clusterName: string): Promise<NodeFact[]> {
-    if (this.cloud.takeNodeReadFailure())
-      throw new NodeReaderUnavailableError(`simulated outage of the workload API of ${namespace}/${clusterName}`);
+    if (this.cloud.takeNodeReadFailure()) throw new NodeReaderUnavailableError(`simulated outage of the workload API of ${namespace}/${clusterName}`);
     return this.cloud.nodes(namespace, clusterName);
   }
 }

@@ -37,7 +37,8 @@ export class SimulatedNodes implements NodeReader {
     try {
       instances = await this.provider.describe(namespace, clusterName);
     } catch (e) {
-      if (e instanceof ProviderError) throw new NodeReaderUnavailableError(`cannot list the instances of ${namespace}/${clusterName}: ${e.message}`, { cause: e });
+      if (e instanceof ProviderError)
+        throw new NodeReaderUnavailableError(`cannot list the instances of ${namespace}/${clusterName}: ${e.message}`, { cause: e });
       throw e;
     }
     const now = this.clock.now().getTime();
@@ -78,7 +79,16 @@ export class SimulatedNodes implements NodeReader {
     if (i.state !== 'running') {
       // shutting-down, stopping, stopped: the kubelet is gone.
       const since = new Date(now).toISOString();
-      return { ...base, conditions: ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({ type, status: 'Unknown' as const, lastTransitionTime: since, reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' })) };
+      return {
+        ...base,
+        conditions: ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({
+          type,
+          status: 'Unknown' as const,
+          lastTransitionTime: since,
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+        })),
+      };
     }
     let registeredAt = i.launchTime !== undefined ? Date.parse(i.launchTime) : undefined;
     if (registeredAt === undefined || Number.isNaN(registeredAt)) {
@@ -89,7 +99,13 @@ export class SimulatedNodes implements NodeReader {
     const registered = new Date(registeredAt).toISOString();
     const simulated: NodeCondition[] = [
       now >= readyAt
-        ? { type: 'Ready', status: 'True', lastTransitionTime: new Date(readyAt).toISOString(), reason: 'KubeletReady', message: 'kubelet is posting ready status' }
+        ? {
+            type: 'Ready',
+            status: 'True',
+            lastTransitionTime: new Date(readyAt).toISOString(),
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+          }
         : { type: 'Ready', status: 'False', lastTransitionTime: registered, reason: 'KubeletNotReady', message: 'container runtime network not ready' },
       { type: 'MemoryPressure', status: 'False', lastTransitionTime: registered, reason: 'KubeletHasSufficientMemory' },
       { type: 'DiskPressure', status: 'False', lastTransitionTime: registered, reason: 'KubeletHasNoDiskPressure' },

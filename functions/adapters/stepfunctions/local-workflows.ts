@@ -93,9 +93,7 @@ export class LocalWorkflows implements Workflows {
 
   constructor(private readonly options: LocalWorkflowsOptions) {
     const subs = localSubstitutions();
-    const functionByArn = new Map<string, TaskFunctionName>(
-      Object.values(TASK_FUNCTIONS).map((task) => [localFunctionArn(task), task]),
-    );
+    const functionByArn = new Map<string, TaskFunctionName>(Object.values(TASK_FUNCTIONS).map((task) => [localFunctionArn(task), task]));
     const timeScale = options.timeScale ?? 1;
     for (const sm of STATE_MACHINES) {
       this.arnToWorkflow.set(localStateMachineArn(sm.name), sm.name);
@@ -115,9 +113,9 @@ export class LocalWorkflows implements Workflows {
             throw new Error(`${sm.file}: state ${stateName} calls ${state.Resource}, which the local engine cannot run`);
           }
         }
-        if (timeScale !== 1 && state.Retry)
-          retries[stateName] = state.Retry.map((r) => Math.max(1, Math.round(((r.IntervalSeconds ?? 1) * 1000) / timeScale)));
-        if (timeScale !== 1 && state.Type === 'Wait' && typeof state.Seconds === 'number') waits[stateName] = Math.max(1, Math.round((state.Seconds * 1000) / timeScale));
+        if (timeScale !== 1 && state.Retry) retries[stateName] = state.Retry.map((r) => Math.max(1, Math.round(((r.IntervalSeconds ?? 1) * 1000) / timeScale)));
+        if (timeScale !== 1 && state.Type === 'Wait' && typeof state.Seconds === 'number')
+          waits[stateName] = Math.max(1, Math.round((state.Seconds * 1000) / timeScale));
       }
       this.machines.set(sm.name, new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } }));
       this.taskOverrides.set(sm.name, overrides);
@@ -168,22 +166,24 @@ export class LocalWorkflows implements Workflows {
         }
       })();
     const runKey = `${key}#${record.startedAt.getTime()}#${Math.random()}`;
-    const promise = execution.result.then(
-      (output: unknown) => {
-        record.status = 'SUCCEEDED';
-        record.output = output;
-      },
-      (err: unknown) => {
-        const e = err as Error;
-        record.status = e?.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
-        record.error = { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
-        if (record.status === 'FAILED') this.options.onExecutionFailed?.(record);
-      },
-    ).finally(() => {
-      record.stoppedAt = new Date();
-      this.running.delete(runKey);
-      this.options.onExecutionEnded?.(record);
-    });
+    const promise = execution.result
+      .then(
+        (output: unknown) => {
+          record.status = 'SUCCEEDED';
+          record.output = output;
+        },
+        (err: unknown) => {
+          const e = err as Error;
+          record.status = e?.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
+          record.error = { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+          if (record.status === 'FAILED') this.options.onExecutionFailed?.(record);
+        },
+      )
+      .finally(() => {
+        record.stoppedAt = new Date();
+        this.running.delete(runKey);
+        this.options.onExecutionEnded?.(record);
+      });
     this.running.set(runKey, { promise, abort: execution.abort });
     return { started: true };
   }

@@ -83,7 +83,9 @@ export function continuePosition(token: string, kind: KindName, namespace: strin
   if (t === null || typeof t !== 'object' || Array.isArray(t)) throw invalid('it is not a token this server made');
   const { v, kind: k, namespace: ns, after } = t as { v?: unknown; kind?: unknown; namespace?: unknown; after?: unknown };
   if (typeof v === 'number' && v !== CONTINUE_VERSION)
-    throw new ExpiredContinueTokenError('the continue token was made by another version of the server and can no longer be used; start the list again without it');
+    throw new ExpiredContinueTokenError(
+      'the continue token was made by another version of the server and can no longer be used; start the list again without it',
+    );
   if (v !== CONTINUE_VERSION) throw invalid('it is not a token this server made');
   if (k !== kind || ns !== (namespace ?? null)) throw invalid('it was made for another list (another kind or namespace)');
   if (!Array.isArray(after) || after.length !== 2 || !isLabel(after[0]) || !isLabel(after[1]) || (namespace !== undefined && after[0] !== namespace))
@@ -168,10 +170,7 @@ export function cloneObject<T>(obj: T): T {
   return structuredClone(obj);
 }
 
-type Plan =
-  | { write: 'put'; next: ApiObject }
-  | { write: 'remove'; result: ApiObject }
-  | { write: 'none'; result: ApiObject };
+type Plan = { write: 'put'; next: ApiObject } | { write: 'remove'; result: ApiObject } | { write: 'none'; result: ApiObject };
 
 export abstract class BaseStore implements Store {
   protected readonly clock: Clock;
@@ -204,7 +203,12 @@ export abstract class BaseStore implements Store {
    * `after`: at most `limit` of them (all the read can hold when undefined) and at most what one DynamoDB Query
    * response holds (1 MB), so that a caller never pays for more than it asked for; and whether more may follow.
    */
-  protected abstract queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage>;
+  protected abstract queryKindPage(
+    kind: KindName,
+    namespace: string | undefined,
+    after: ListPosition | undefined,
+    limit: number | undefined,
+  ): Promise<KindPage>;
   /** Writes the lease if it is absent, expired at nowMs (expiresAtMs <= nowMs), or held by the same holder. */
   protected abstract putLease(namespace: string, clusterName: string, lease: LeaseRecord, nowMs: number): Promise<boolean>;
   /** Removes the lease if `holder` holds it; otherwise does nothing. */
@@ -249,8 +253,7 @@ export abstract class BaseStore implements Store {
       const next: ApiObject = { ...cloneObject(obj), metadata };
       if (current.status === undefined) delete next.status;
       else next.status = current.status;
-      if (clusterNameOf(next) !== clusterNameOf(current))
-        throw new ClusterNameChangeError(key, clusterNameOf(current), clusterNameOf(next));
+      if (clusterNameOf(next) !== clusterNameOf(current)) throw new ClusterNameChangeError(key, clusterNameOf(current), clusterNameOf(next));
       return this.removeIfReleased(next);
     });
     return result as T;
@@ -272,25 +275,31 @@ export abstract class BaseStore implements Store {
 
   async delete(kind: KindName, namespace: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     let removed = false;
-    const object = await this.guardedWrite({ kind, namespace, name }, undefined, options, (current) => {
-      if (current.metadata.finalizers?.length) {
-        // Kubernetes sets deletionTimestamp once; later deletes change nothing.
-        if (current.metadata.deletionTimestamp) return { write: 'none', result: current };
-        const next: ApiObject = {
-          ...current,
-          metadata: {
-            ...current.metadata,
-            deletionTimestamp: kubeTimestamp(this.clock.now()),
-            generation: (current.metadata.generation ?? 1) + 1,
-            resourceVersion: this.nextResourceVersion(current.metadata.resourceVersion),
-          },
-        };
-        return { write: 'put', next };
-      }
-      return { write: 'remove', result: current };
-    }, () => {
-      removed = true;
-    });
+    const object = await this.guardedWrite(
+      { kind, namespace, name },
+      undefined,
+      options,
+      (current) => {
+        if (current.metadata.finalizers?.length) {
+          // Kubernetes sets deletionTimestamp once; later deletes change nothing.
+          if (current.metadata.deletionTimestamp) return { write: 'none', result: current };
+          const next: ApiObject = {
+            ...current,
+            metadata: {
+              ...current.metadata,
+              deletionTimestamp: kubeTimestamp(this.clock.now()),
+              generation: (current.metadata.generation ?? 1) + 1,
+              resourceVersion: this.nextResourceVersion(current.metadata.resourceVersion),
+            },
+          };
+          return { write: 'put', next };
+        }
+        return { write: 'remove', result: current };
+      },
+      () => {
+        removed = true;
+      },
+    );
     return { object, removed };
   }
 
@@ -418,11 +427,7 @@ export abstract class BaseStore implements Store {
 
 function checkPreconditions(key: ObjectKey, current: ApiObject, pre: { resourceVersion?: string | undefined; uid?: string | undefined }): void {
   if (pre.uid && pre.uid !== current.metadata.uid)
-    throw new ConflictError(
-      key,
-      current,
-      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
-    );
+    throw new ConflictError(key, current, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
   if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError(key, current);
 }
 

@@ -90,8 +90,7 @@ export function parseYaml(body: string): unknown {
   // core schema: YAML 1.2 types only, so `on`, `yes` and dates stay strings as Kubernetes reads them.
   const docs = parseAllDocuments(body, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) throw badRequest('the request body holds no YAML document');
-  if (docs.length !== 1)
-    throw badRequest(`the request body holds ${docs.length} YAML documents; send one object per request`);
+  if (docs.length !== 1) throw badRequest(`the request body holds ${docs.length} YAML documents; send one object per request`);
   const doc = docs[0]!;
   if (doc.errors.length > 0) throw badRequest(`the request body is not valid YAML: ${doc.errors[0]!.message}`);
   let value: unknown;

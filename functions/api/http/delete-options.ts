@@ -51,7 +51,9 @@ export function parseDeleteOptions(body: Record<string, unknown>): DeleteOptions
   const policy = body['propagationPolicy'];
   if (!absent(policy) && typeof policy !== 'string') throw wrongType('propagationPolicy', 'a string');
   if (policy === 'Orphan')
-    causes.push(cause.forbidden('propagationPolicy', 'orphaning is not supported: deleting an object always deletes what it owns; use Background or Foreground'));
+    causes.push(
+      cause.forbidden('propagationPolicy', 'orphaning is not supported: deleting an object always deletes what it owns; use Background or Foreground'),
+    );
   else if (typeof policy === 'string' && !(PROPAGATION as readonly string[]).includes(policy))
     causes.push(cause.notSupported('propagationPolicy', policy, PROPAGATION));
 
@@ -59,8 +61,7 @@ export function parseDeleteOptions(body: Record<string, unknown>): DeleteOptions
   if (!absent(orphan) && typeof orphan !== 'boolean') throw wrongType('orphanDependents', 'a boolean');
   if (orphan === true) causes.push(cause.forbidden('orphanDependents', 'orphaning is not supported: deleting an object always deletes what it owns'));
   // As ValidateDeleteOptions: the deprecated flag and its replacement together are ambiguous, even when they agree.
-  if (!absent(orphan) && !absent(policy))
-    causes.push(cause.invalid('propagationPolicy', policy, 'orphanDependents and propagationPolicy cannot both be set'));
+  if (!absent(orphan) && !absent(policy)) causes.push(cause.invalid('propagationPolicy', policy, 'orphanDependents and propagationPolicy cannot both be set'));
 
   // Accepted and ignored: an object here goes when its teardown (finalizers) ends, never after a grace period.
   const grace = body['gracePeriodSeconds'];
@@ -75,7 +76,11 @@ function readPreconditions(pre: unknown): DeleteOptions['preconditions'] {
   if (!isPlainObject(pre)) throw wrongType('preconditions', 'an object');
   const out: DeleteOptions['preconditions'] = {};
   const unknown = Object.keys(pre).filter((k) => k !== 'uid' && k !== 'resourceVersion');
-  if (unknown.length) throw invalidOptions('DeleteOptions', unknown.map((k) => cause.unknownField(`preconditions.${k}`)));
+  if (unknown.length)
+    throw invalidOptions(
+      'DeleteOptions',
+      unknown.map((k) => cause.unknownField(`preconditions.${k}`)),
+    );
   for (const f of ['uid', 'resourceVersion'] as const) {
     const v = pre[f];
     if (absent(v)) continue;

@@ -48,7 +48,13 @@ export function replicaLimitCauses(next: ApiObject, old: ApiObject | undefined, 
   if (replicas === undefined || replicas <= max) return [];
   const before = old ? replicasOf(old) : undefined;
   if (before !== undefined && replicas <= before) return [];
-  return [cause.invalid('spec.replicas', replicas, `must be less than or equal to ${max}, the most replicas this installation allows (${MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV})`)];
+  return [
+    cause.invalid(
+      'spec.replicas',
+      replicas,
+      `must be less than or equal to ${max}, the most replicas this installation allows (${MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV})`,
+    ),
+  ];
 }
 
 function replicasOf(obj: ApiObject): number | undefined {

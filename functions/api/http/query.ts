@@ -32,7 +32,20 @@ export const FIELD_MANAGER_MAX_BYTES = 128;
 const FIELD_VALIDATION = ['Ignore', 'Warn', 'Strict'] as const;
 
 /** Go's strconv.ParseBool, which Kubernetes reads `pretty` with. */
-const BOOLEANS: Record<string, boolean> = { '1': true, t: true, T: true, true: true, TRUE: true, True: true, '0': false, f: false, F: false, false: false, FALSE: false, False: false };
+const BOOLEANS: Record<string, boolean> = {
+  '1': true,
+  t: true,
+  T: true,
+  true: true,
+  TRUE: true,
+  True: true,
+  '0': false,
+  f: false,
+  F: false,
+  false: false,
+  FALSE: false,
+  False: false,
+};
 
 /** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
 const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
@@ -73,7 +86,8 @@ export function checkApplyQuery(query: Readonly<Record<string, string | undefine
   const { force, ...rest } = query;
   if (force !== undefined && !(force in BOOLEANS)) throw badRequest(`the query parameter "force" must be true or false, not ${JSON.stringify(force)}`);
   const options = checkQuery('PATCH', rest);
-  if (rest['fieldManager'] === undefined || rest['fieldManager'] === '') throw invalidOptions('PatchOptions', [cause.required('fieldManager', 'is required for apply patch')]);
+  if (rest['fieldManager'] === undefined || rest['fieldManager'] === '')
+    throw invalidOptions('PatchOptions', [cause.required('fieldManager', 'is required for apply patch')]);
   return options;
 }
 

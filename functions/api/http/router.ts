@@ -162,8 +162,7 @@ function route(path: string): Route {
   if (rest.length === 3) return { type: 'collection', def, namespace };
   if (rest.length === 4) return { type: 'object', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'status') return { type: 'status', def, namespace, name: name! };
-  if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment')
-    return { type: 'rollback', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment') return { type: 'rollback', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'kubeconfig' && def.kind === 'Cluster') return { type: 'kubeconfig', def, namespace, name: name! };
   throw resourceNotFound();
 }
@@ -290,7 +289,10 @@ async function kubeconfig(r: Key, ctx: Ctx, deps: RouterDeps): Promise<HttpRespo
   await ctx.service.get({ kind: kindName(r.def), namespace: r.namespace, name: r.name });
   const text = deps.kubeconfig ? await deps.kubeconfig(r.namespace, r.name, seconds) : undefined;
   if (text === undefined)
-    throw new ApiError('NotFound', `cluster "${r.name}" has no kubeconfig yet: its certificates are made when its first machine is bootstrapped`, { kind: r.def.plural, name: r.name });
+    throw new ApiError('NotFound', `cluster "${r.name}" has no kubeconfig yet: its certificates are made when its first machine is bootstrapped`, {
+      kind: r.def.plural,
+      name: r.name,
+    });
   return { status: 200, headers: { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' }, body: text };
 }
 

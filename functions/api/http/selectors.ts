@@ -79,11 +79,13 @@ const FIELDS: Record<string, (o: ApiObject) => string | undefined> = {
 /** Parses a `fieldSelector=` query; like custom resources in Kubernetes, only metadata.name and metadata.namespace. */
 export function parseFieldSelector(text: string): (o: ApiObject) => boolean {
   const tests: ((o: ApiObject) => boolean)[] = [];
-  for (const req of text.split(',').map((r) => r.trim()).filter(Boolean)) {
+  for (const req of text
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)) {
     const m = /^([^=!\s]+)\s*(==|!=|=)\s*(.*)$/.exec(req);
     const get = m ? FIELDS[m[1]!] : undefined;
-    if (!m || !get)
-      throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(FIELDS).join(', ')} with =, == or !=`);
+    if (!m || !get) throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(FIELDS).join(', ')} with =, == or !=`);
     const [, , op, value] = m;
     tests.push(op === '!=' ? (o) => get(o) !== value : (o) => get(o) === value);
   }

@@ -117,8 +117,7 @@ export function invalid(kind: string, name: string, causes: readonly FieldCause[
   });
 }
 
-export const methodNotAllowed = (method: string, path: string) =>
-  new ApiError('MethodNotAllowed', `the server does not allow the method ${method} on ${path}`);
+export const methodNotAllowed = (method: string, path: string) => new ApiError('MethodNotAllowed', `the server does not allow the method ${method} on ${path}`);
 
 /** `contentType` undefined: the request named none (a body must say what it is; nothing is sniffed). */
 export const unsupportedMediaType = (contentType: string | undefined, supported: readonly string[]) =>
@@ -129,13 +128,11 @@ export const unsupportedMediaType = (contentType: string | undefined, supported:
       : `the body of the request was in an unknown format ("${contentType}"); accepted media types include: ${supported.join(', ')}`,
   );
 
-export const tooLarge = (limitBytes: number) =>
-  new ApiError('RequestEntityTooLarge', `the request body is too large: the limit is ${limitBytes} bytes`);
+export const tooLarge = (limitBytes: number) => new ApiError('RequestEntityTooLarge', `the request body is too large: the limit is ${limitBytes} bytes`);
 
 export const internalError = () => new ApiError('InternalError', 'an internal error occurred; the request was not completed');
 
-export const unavailable = () =>
-  new ApiError('ServiceUnavailable', 'the store is busy; retry the request shortly', { retryAfterSeconds: 1 });
+export const unavailable = () => new ApiError('ServiceUnavailable', 'the store is busy; retry the request shortly', { retryAfterSeconds: 1 });
 
 export function successStatus(plural: string, name: string, uid: string | undefined): Status {
   return {

@@ -47,7 +47,10 @@ export const awsMachineClass = z
     instanceTypes: z
       .array(z.string().regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as m7g.large'))
       .min(1, 'at least one instance type is required'),
-    ami: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0').optional(),
+    ami: z
+      .string()
+      .regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0')
+      .optional(),
     /** An SSM parameter that holds the AMI id, resolved at launch (e.g. an EKS-optimised or Ubuntu image). */
     imageSsmParameter: z.string().max(2048).startsWith('/', 'must be an SSM parameter name starting with /').optional(),
     iamInstanceProfile: z.string().min(1).max(128).optional(),
@@ -59,7 +62,14 @@ export const awsMachineClass = z
         encrypted: z.literal(true).default(true),
       })
       .prefault({}),
-    spot: z.strictObject({ maxPrice: z.string().regex(/^\d+(\.\d+)?$/, 'must be a price in USD such as 0.05').optional() }).optional(),
+    spot: z
+      .strictObject({
+        maxPrice: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, 'must be a price in USD such as 0.05')
+          .optional(),
+      })
+      .optional(),
     additionalTags: z.record(z.string().min(1).max(128), z.string().max(256)).default(() => ({})),
     /** Restricts the availability zones the machines may use; empty means every zone of the cluster. */
     failureDomains: z.array(z.string().min(1)).default(() => []),

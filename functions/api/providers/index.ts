@@ -106,6 +106,7 @@ export function validateProviderUpdate(oldProvider: ClusterProvider, newProvider
   const before = providerOf(oldProvider);
   const after = providerOf(newProvider);
   if (!before || !after) return [];
-  if (before.provider !== after.provider) return [cause.forbidden('spec.provider', `the provider cannot change (from ${before.provider.name} to ${after.provider.name})`)];
+  if (before.provider !== after.provider)
+    return [cause.forbidden('spec.provider', `the provider cannot change (from ${before.provider.name} to ${after.provider.name})`)];
   return before.provider.validateUpdate(before.settings, after.settings);
 }

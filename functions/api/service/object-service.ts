@@ -343,7 +343,9 @@ export class ObjectService {
       const t = this.target(key);
       try {
         const r = await this.store.delete(t.def.kind as KindName, t.namespace, t.name, preconditions);
-        return r.removed ? { removed: true, status: successStatus(t.def.plural, t.name, r.object.metadata.uid), object: r.object } : { removed: false, object: r.object };
+        return r.removed
+          ? { removed: true, status: successStatus(t.def.plural, t.name, r.object.metadata.uid), object: r.object }
+          : { removed: false, object: r.object };
       } catch (err) {
         if (err instanceof ConflictError) throw await this.conflictOf(err, t);
         throw err;
@@ -409,8 +411,7 @@ export class ObjectService {
   ): Promise<ApiObject> {
     for (let attempt = 1; ; attempt++) {
       const old = await this.getOrThrow(t);
-      if (precondition !== undefined && precondition !== old.metadata.resourceVersion)
-        throw conflict(t.def.plural, t.name, old.metadata.resourceVersion);
+      if (precondition !== undefined && precondition !== old.metadata.resourceVersion) throw conflict(t.def.plural, t.name, old.metadata.resourceVersion);
       try {
         return await write(old, precondition ?? old.metadata.resourceVersion);
       } catch (err) {

@@ -40,7 +40,10 @@ function deleteAll(objs: readonly ApiObject[]): Write[] {
 }
 
 function names(kind: string, objs: readonly ApiObject[]): string {
-  return `* ${kind}: ${objs.map((o) => o.metadata.name).sort().join(', ')}`;
+  return `* ${kind}: ${objs
+    .map((o) => o.metadata.name)
+    .sort()
+    .join(', ')}`;
 }
 
 export function clusterDeletionStep(objects: ClusterObjects, observed: Observed, clusterRef: ObjectRef): ClusterDeletionStep {
@@ -55,17 +58,29 @@ export function clusterDeletionStep(objects: ClusterObjects, observed: Observed,
   });
 
   if (objects.machineDeployments.length > 0)
-    return wait(ClusterDeletingReason.WaitingForWorkersDeletion, names('MachineDeployments', objects.machineDeployments), deleteAll(objects.machineDeployments));
+    return wait(
+      ClusterDeletingReason.WaitingForWorkersDeletion,
+      names('MachineDeployments', objects.machineDeployments),
+      deleteAll(objects.machineDeployments),
+    );
   if (objects.machineSets.length > 0)
     return wait(ClusterDeletingReason.WaitingForWorkersDeletion, names('MachineSets', objects.machineSets), deleteAll(objects.machineSets));
   const workers = workerMachinesOf(objects);
   if (workers.length > 0) return wait(ClusterDeletingReason.WaitingForWorkersDeletion, names('Worker Machines', workers), deleteAll(workers));
 
   if (objects.controlPlane)
-    return wait(ClusterDeletingReason.WaitingForControlPlaneDeletion, `Waiting for ControlPlane ${objects.controlPlane.metadata.name} to be deleted`, deleteAll([objects.controlPlane]));
+    return wait(
+      ClusterDeletingReason.WaitingForControlPlaneDeletion,
+      `Waiting for ControlPlane ${objects.controlPlane.metadata.name} to be deleted`,
+      deleteAll([objects.controlPlane]),
+    );
   const strayControlPlaneMachines = controlPlaneMachinesOf(objects);
   if (strayControlPlaneMachines.length > 0)
-    return wait(ClusterDeletingReason.WaitingForControlPlaneDeletion, names('Control plane Machines', strayControlPlaneMachines), deleteAll(strayControlPlaneMachines));
+    return wait(
+      ClusterDeletingReason.WaitingForControlPlaneDeletion,
+      names('Control plane Machines', strayControlPlaneMachines),
+      deleteAll(strayControlPlaneMachines),
+    );
   if (objects.machineHealthChecks.length > 0)
     return wait(ClusterDeletingReason.WaitingForWorkersDeletion, names('MachineHealthChecks', objects.machineHealthChecks), []);
 
@@ -74,18 +89,37 @@ export function clusterDeletionStep(objects: ClusterObjects, observed: Observed,
   if (observed.loadBalancer || liveInstances.length > 0) {
     const parts = [
       ...(observed.loadBalancer ? [`load balancer ${observed.loadBalancer.name}`] : []),
-      ...(liveInstances.length > 0 ? [`instances ${liveInstances.map((i) => i.instanceId).sort().join(', ')}`] : []),
+      ...(liveInstances.length > 0
+        ? [
+            `instances ${liveInstances
+              .map((i) => i.instanceId)
+              .sort()
+              .join(', ')}`,
+          ]
+        : []),
     ];
-    return wait(ClusterDeletingReason.WaitingForInfrastructureDeletion, `Waiting for ${parts.join(' and ')} to be deleted`, [], [
-      {
-        type: 'DeleteInfrastructure',
-        cluster: clusterRef,
-        ...(observed.loadBalancer ? { loadBalancer: observed.loadBalancer.name } : {}),
-        instanceIds: liveInstances.map((i) => i.instanceId).sort(),
-      },
-    ]);
+    return wait(
+      ClusterDeletingReason.WaitingForInfrastructureDeletion,
+      `Waiting for ${parts.join(' and ')} to be deleted`,
+      [],
+      [
+        {
+          type: 'DeleteInfrastructure',
+          cluster: clusterRef,
+          ...(observed.loadBalancer ? { loadBalancer: observed.loadBalancer.name } : {}),
+          instanceIds: liveInstances.map((i) => i.instanceId).sort(),
+        },
+      ],
+    );
   }
   if (stopping.length > 0)
-    return wait(ClusterDeletingReason.WaitingForInfrastructureDeletion, `Waiting for instances ${stopping.map((i) => i.instanceId).sort().join(', ')} to terminate`, []);
+    return wait(
+      ClusterDeletingReason.WaitingForInfrastructureDeletion,
+      `Waiting for instances ${stopping
+        .map((i) => i.instanceId)
+        .sort()
+        .join(', ')} to terminate`,
+      [],
+    );
   return { reason: ClusterDeletingReason.DeletionCompleted, message: 'Deletion completed', writes: [], actions: [], done: true };
 }

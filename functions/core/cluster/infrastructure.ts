@@ -27,7 +27,11 @@ export function infrastructureState(cluster: Cluster, observed: Observed): Infra
   const lb = observed.loadBalancer;
   if (!lb) return { ready: false, message: 'Waiting for the control-plane load balancer to be created' };
   if (lb.state === 'failed')
-    return { ready: false, failure: { reason: 'CreateError', message: `Load balancer ${lb.name} failed to provision` }, message: `Load balancer ${lb.name} failed` };
+    return {
+      ready: false,
+      failure: { reason: 'CreateError', message: `Load balancer ${lb.name} failed to provision` },
+      message: `Load balancer ${lb.name} failed`,
+    };
   if (lb.state === 'provisioning') return { ready: false, message: `Waiting for load balancer ${lb.name} to be active` };
   return { ready: true };
 }

@@ -40,7 +40,13 @@ type ClusterPhase = NonNullable<ClusterStatus['phase']>;
  * single machine exists. Here Pending means no ControlPlane is declared yet, Provisioning that one is being
  * brought up, and Provisioned that the infrastructure is ready and the control plane initialized.
  */
-export function clusterPhase(input: { cluster: Cluster; hasControlPlane: boolean; infrastructureReady: boolean; controlPlaneInitialized: boolean; failed: boolean }): ClusterPhase {
+export function clusterPhase(input: {
+  cluster: Cluster;
+  hasControlPlane: boolean;
+  infrastructureReady: boolean;
+  controlPlaneInitialized: boolean;
+  failed: boolean;
+}): ClusterPhase {
   let phase: ClusterPhase = 'Pending';
   if (input.hasControlPlane) phase = 'Provisioning';
   if (input.infrastructureReady && input.controlPlaneInitialized) phase = 'Provisioned';
@@ -92,7 +98,12 @@ export function planCluster(objects: ClusterObjects, observed: Observed, now: Da
         },
     controlPlane
       ? mirrorCondition(controlPlane.status?.conditions, 'Available', 'ControlPlaneAvailable')
-      : { type: 'ControlPlaneAvailable', status: 'False', reason: ClusterPhaseReason.ControlPlaneDoesNotExist, message: 'No ControlPlane is declared for this cluster' },
+      : {
+          type: 'ControlPlaneAvailable',
+          status: 'False',
+          reason: ClusterPhaseReason.ControlPlaneDoesNotExist,
+          message: 'No ControlPlane is declared for this cluster',
+        },
     workersAvailable(objects),
     step
       ? { type: 'Deleting', status: 'True', reason: step.reason, message: step.message }
@@ -111,7 +122,13 @@ export function planCluster(objects: ClusterObjects, observed: Observed, now: Da
     generation,
   );
 
-  const phase = clusterPhase({ cluster, hasControlPlane: controlPlane !== undefined, infrastructureReady, controlPlaneInitialized, failed: failure !== undefined });
+  const phase = clusterPhase({
+    cluster,
+    hasControlPlane: controlPlane !== undefined,
+    infrastructureReady,
+    controlPlaneInitialized,
+    failed: failure !== undefined,
+  });
   const status: ClusterStatus = {
     ...old,
     phase,

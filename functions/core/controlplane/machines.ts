@@ -64,7 +64,11 @@ export function nextFailureDomainForScaleUp(failureDomains: readonly string[], m
  * that went away is emptied first), else the oldest eligible machine of the zone that has the most machines
  * and at least one eligible (PickMost, MachineInFailureDomainWithMostMachines).
  */
-export function machineInFailureDomainWithMostMachines(failureDomains: readonly string[], all: readonly Machine[], eligible: readonly Machine[]): Machine | undefined {
+export function machineInFailureDomainWithMostMachines(
+  failureDomains: readonly string[],
+  all: readonly Machine[],
+  eligible: readonly Machine[],
+): Machine | undefined {
   const sorted = [...eligible].sort(oldestFirst);
   const outside = sorted.filter((m) => failureDomainOf(m) === undefined || !failureDomains.includes(failureDomainOf(m)!));
   if (outside.length > 0) {
@@ -145,7 +149,11 @@ export function newControlPlaneMachine(cp: ControlPlane, cluster: Cluster, name:
       ...(failureDomain !== undefined ? { annotations: { [Annotations.preferredFailureDomain]: failureDomain } } : {}),
       finalizers: [Finalizers.machine],
       ...(cp.metadata.uid
-        ? { ownerReferences: [{ apiVersion: API_VERSION, kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid, controller: true, blockOwnerDeletion: true }] }
+        ? {
+            ownerReferences: [
+              { apiVersion: API_VERSION, kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid, controller: true, blockOwnerDeletion: true },
+            ],
+          }
         : {}),
     },
     spec: {

@@ -73,7 +73,10 @@ function planDeletion(scope: ControlPlaneScope): Plan {
   const workers = workerMachinesOf(objects);
   let message: string;
   if (workers.length > 0) {
-    message = `Waiting for worker machines to be deleted first: ${workers.map((m) => m.metadata.name).sort().join(', ')}`;
+    message = `Waiting for worker machines to be deleted first: ${workers
+      .map((m) => m.metadata.name)
+      .sort()
+      .join(', ')}`;
     plan.requeueAfterSeconds = DELETE_REQUEUE_SECONDS;
   } else if (machines.length > 0) {
     message = `Deleting ${machines.length} machine(s)`;

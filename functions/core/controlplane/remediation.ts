@@ -111,8 +111,7 @@ export function safetyIssue(scope: ControlPlaneScope, machine: Machine, requests
   if (deleting) return `Machine ${deleting.metadata.name} is being deleted`;
   if (!scope.nodesKnown) return 'etcd health cannot be checked: the workload cluster could not be read';
   const projection = projectEtcdCluster(scope.members, { removeMachine: machine.metadata.name });
-  if (!projection.safe)
-    return `removing it would leave ${projection.healthy} healthy etcd member(s) of ${projection.voting}, quorum is ${projection.quorum}`;
+  if (!projection.safe) return `removing it would leave ${projection.healthy} healthy etcd member(s) of ${projection.voting}, quorum is ${projection.quorum}`;
   return undefined;
 }
 
@@ -141,12 +140,19 @@ export function reconcileUnhealthyMachines(scope: ControlPlaneScope): Remediatio
     const request = requests.get(recorded.metadata.name)!;
     const unsafe = safetyIssue(scope, recorded, requests);
     if (unsafe)
-      return { notes: [`ControlPlane ${name}: Machine ${recorded.metadata.name} waits for its remediation: ${unsafe}`], requeueAfterSeconds: 15, inProgress: true, requests };
+      return {
+        notes: [`ControlPlane ${name}: Machine ${recorded.metadata.name} waits for its remediation: ${unsafe}`],
+        requeueAfterSeconds: 15,
+        inProgress: true,
+        requests,
+      };
     const markedAt = remediationMarkedAt(recorded);
     return {
       step: {
         writes: [],
-        actions: [{ type: 'RemediateMachine', machine: refOf(recorded), healthCheck: request.healthCheck, reason: request.reason, ...(markedAt ? { markedAt } : {}) }],
+        actions: [
+          { type: 'RemediateMachine', machine: refOf(recorded), healthCheck: request.healthCheck, reason: request.reason, ...(markedAt ? { markedAt } : {}) },
+        ],
         notes: [`ControlPlane ${name}: remediating Machine ${recorded.metadata.name} (${request.reason}, retry ${last!.retryCount})`],
       },
       notes: [],
@@ -178,7 +184,9 @@ export function reconcileUnhealthyMachines(scope: ControlPlaneScope): Remediatio
     step: {
       writes: [],
       actions: [],
-      notes: [`ControlPlane ${name}: Machine ${machine.metadata.name} will be remediated (${requests.get(machine.metadata.name)!.reason}, retry ${retry.retryCount})`],
+      notes: [
+        `ControlPlane ${name}: Machine ${machine.metadata.name} will be remediated (${requests.get(machine.metadata.name)!.reason}, retry ${retry.retryCount})`,
+      ],
     },
     lastRemediation,
     notes: [],

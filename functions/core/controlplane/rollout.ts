@@ -30,7 +30,11 @@ export function rollingUpdate(scope: ControlPlaneScope, remediationInProgress: b
   const step =
     machines.length < scope.desiredReplicas + maxSurge
       ? scaleUp(scope, why, remediationInProgress)
-      : scaleDown(scope, selectMachineForScaleDown(scope.failureDomains, machines, outdated, (m) => healthOf(scope, m).nodeReady), why);
+      : scaleDown(
+          scope,
+          selectMachineForScaleDown(scope.failureDomains, machines, outdated, (m) => healthOf(scope, m).nodeReady),
+          why,
+        );
   if (note) step.notes.unshift(note);
   return step;
 }

@@ -22,8 +22,7 @@ export const DELETE_REQUEUE_SECONDS = 10;
 export function preflightIssues(scope: ControlPlaneScope, exclude?: Machine): { issues: string[]; deleting: boolean } {
   if (scope.machines.length === 0) return { issues: [], deleting: false };
   const deleting = scope.machines.filter(isDeleting);
-  if (deleting.length > 0)
-    return { issues: [`Waiting for machines to be deleted: ${deleting.map((m) => m.metadata.name).join(', ')}`], deleting: true };
+  if (deleting.length > 0) return { issues: [`Waiting for machines to be deleted: ${deleting.map((m) => m.metadata.name).join(', ')}`], deleting: true };
   if (!scope.nodesKnown) return { issues: ['The workload cluster could not be read'], deleting: false };
   const issues: string[] = [];
   for (const m of scope.machines) {

@@ -70,11 +70,18 @@ export function controlPlaneStatus(scope: ControlPlaneScope, input: StatusInput)
             type: 'Available',
             status: 'False',
             reason: ControlPlaneReason.NotAvailable,
-            message: !initialized ? 'Control plane not yet initialized' : `etcd has ${etcd.healthy} healthy member(s) of ${etcd.voting}, quorum is ${etcd.quorum}`,
+            message: !initialized
+              ? 'Control plane not yet initialized'
+              : `etcd has ${etcd.healthy} healthy member(s) of ${etcd.voting}, quorum is ${etcd.quorum}`,
           },
     initialized
       ? { type: 'Initialized', status: 'True', reason: ControlPlaneReason.Initialized }
-      : { type: 'Initialized', status: 'False', reason: ControlPlaneReason.NotInitialized, message: 'Waiting for the first control plane machine to have a node' },
+      : {
+          type: 'Initialized',
+          status: 'False',
+          reason: ControlPlaneReason.NotInitialized,
+          message: 'Waiting for the first control plane machine to have a node',
+        },
     machines.length === 0
       ? { type: 'MachinesReady', status: 'True', reason: ControlPlaneReason.NoReplicas }
       : notReady.length === 0
@@ -94,10 +101,20 @@ export function controlPlaneStatus(scope: ControlPlaneScope, input: StatusInput)
           message: scope.outdated.map((m) => `* Machine ${m.metadata.name}: ${outdatedReasons(m, cp).join(', ')}`).join('\n'),
         },
     scope.outdated.length > 0
-      ? { type: 'RollingOut', status: 'True', reason: ControlPlaneReason.RollingOut, message: `Rolling out ${scope.outdated.length} not up-to-date replica(s)${waiting}` }
+      ? {
+          type: 'RollingOut',
+          status: 'True',
+          reason: ControlPlaneReason.RollingOut,
+          message: `Rolling out ${scope.outdated.length} not up-to-date replica(s)${waiting}`,
+        }
       : { type: 'RollingOut', status: 'False', reason: ControlPlaneReason.NotRollingOut },
     machines.length < desired && !isDeleting(cp)
-      ? { type: 'ScalingUp', status: 'True', reason: ControlPlaneReason.ScalingUp, message: `Scaling up from ${machines.length} to ${desired} replicas${waiting}` }
+      ? {
+          type: 'ScalingUp',
+          status: 'True',
+          reason: ControlPlaneReason.ScalingUp,
+          message: `Scaling up from ${machines.length} to ${desired} replicas${waiting}`,
+        }
       : { type: 'ScalingUp', status: 'False', reason: ControlPlaneReason.NotScalingUp },
     machines.length > desired || (isDeleting(cp) && machines.length > 0)
       ? {

@@ -23,7 +23,11 @@ import { hasAnnotation, isControlPlaneMachine, isDeleting, isPaused, statusWrite
 import { maxInFlight, remediationAllowance, type RemediationAllowance } from './remediation-allowed.js';
 import { HealthCheckReason, healthCheckTargets, type TargetHealth } from './targets.js';
 
-export const RemediationAllowedReason = { RemediationAllowed: 'RemediationAllowed', TooManyUnhealthy: 'TooManyUnhealthy', InspectionFailed: 'InspectionFailed' } as const;
+export const RemediationAllowedReason = {
+  RemediationAllowed: 'RemediationAllowed',
+  TooManyUnhealthy: 'TooManyUnhealthy',
+  InspectionFailed: 'InspectionFailed',
+} as const;
 export const OwnerRemediatedReason = { WaitingForRemediation: 'WaitingForRemediation', RemediationDeferred: 'RemediationDeferred' } as const;
 
 /** The machine's replacement has been decided (and so counts against maxInFlight) but has not started yet. */
@@ -170,11 +174,22 @@ export function planMachineHealthCheck(mhc: MachineHealthCheck, objects: Cluster
     const m = t.machine;
     let conditions = m.status?.conditions;
     if (t.state === 'healthy') {
-      conditions = setConditions(conditions, [{ type: 'HealthCheckSucceeded', status: 'True', reason: HealthCheckReason.HealthCheckSucceeded }], now, m.metadata.generation);
+      conditions = setConditions(
+        conditions,
+        [{ type: 'HealthCheckSucceeded', status: 'True', reason: HealthCheckReason.HealthCheckSucceeded }],
+        now,
+        m.metadata.generation,
+      );
       conditions = removeCondition(conditions, 'OwnerRemediated');
     } else if (t.state === 'unhealthy') {
       const marks: ConditionInput[] = [{ type: 'HealthCheckSucceeded', status: 'False', reason: t.reason ?? 'Unhealthy', message: t.message ?? '' }];
-      if (toMark.has(m)) marks.push({ type: 'OwnerRemediated', status: 'False', reason: OwnerRemediatedReason.WaitingForRemediation, message: `Waiting for remediation (MachineHealthCheck ${name})` });
+      if (toMark.has(m))
+        marks.push({
+          type: 'OwnerRemediated',
+          status: 'False',
+          reason: OwnerRemediatedReason.WaitingForRemediation,
+          message: `Waiting for remediation (MachineHealthCheck ${name})`,
+        });
       if (deferred.has(m))
         marks.push({
           type: 'OwnerRemediated',
@@ -188,7 +203,9 @@ export function planMachineHealthCheck(mhc: MachineHealthCheck, objects: Cluster
   }
   for (const m of e.toMark) plan.notes.push(`MachineHealthCheck ${name}: ${m.metadata.name} marked for remediation`);
   if (e.deferred.length > 0)
-    plan.notes.push(`MachineHealthCheck ${name}: ${e.deferred.map((m) => m.metadata.name).join(', ')} deferred: ${e.inFlight.length} remediation(s) in flight, maxInFlight ${limit}`);
+    plan.notes.push(
+      `MachineHealthCheck ${name}: ${e.deferred.map((m) => m.metadata.name).join(', ')} deferred: ${e.inFlight.length} remediation(s) in flight, maxInFlight ${limit}`,
+    );
 
   for (const t of e.toRemediate) {
     if (isControlPlaneMachine(t.machine)) {
@@ -196,7 +213,13 @@ export function planMachineHealthCheck(mhc: MachineHealthCheck, objects: Cluster
       continue;
     }
     const markedAt = remediationMarkedAt(t.machine);
-    plan.actions.push({ type: 'RemediateMachine', machine: refOf(t.machine), healthCheck: name, reason: t.reason ?? 'Unhealthy', ...(markedAt ? { markedAt } : {}) });
+    plan.actions.push({
+      type: 'RemediateMachine',
+      machine: refOf(t.machine),
+      healthCheck: name,
+      reason: t.reason ?? 'Unhealthy',
+      ...(markedAt ? { markedAt } : {}),
+    });
     plan.notes.push(`MachineHealthCheck ${name}: remediating ${t.machine.metadata.name} (${t.reason})`);
   }
   if (e.nextCheckSeconds !== undefined) plan.requeueAfterSeconds = e.nextCheckSeconds;

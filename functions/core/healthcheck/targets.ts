@@ -95,7 +95,11 @@ export function needsRemediation(target: HealthCheckTarget, mhc: MachineHealthCh
     // "0s" disables the startup check: without a node there is then nothing to time.
     if (timeout === 0) return { unhealthy: false, nextCheckSeconds: 0 };
     let since = timeOf(machine.metadata.creationTimestamp);
-    for (const c of [getCondition(clusterConditions, 'ControlPlaneInitialized'), getCondition(clusterConditions, 'InfrastructureReady'), getCondition(machine.status?.conditions, 'InfrastructureReady')])
+    for (const c of [
+      getCondition(clusterConditions, 'ControlPlaneInitialized'),
+      getCondition(clusterConditions, 'InfrastructureReady'),
+      getCondition(machine.status?.conditions, 'InfrastructureReady'),
+    ])
       if (c?.status === 'True') since = Math.max(since, timeOf(c.lastTransitionTime));
     if (since + timeout * 1000 < nowMs)
       return {
@@ -122,7 +126,12 @@ export function needsRemediation(target: HealthCheckTarget, mhc: MachineHealthCh
     next = next === 0 ? n : Math.min(next, n);
   }
   if (bad.length > 0)
-    return { unhealthy: true, reason: HealthCheckReason.UnhealthyNode, message: `Health check failed:\n${bad.map((b) => `  * ${b}`).join('\n')}`, nextCheckSeconds: 0 };
+    return {
+      unhealthy: true,
+      reason: HealthCheckReason.UnhealthyNode,
+      message: `Health check failed:\n${bad.map((b) => `  * ${b}`).join('\n')}`,
+      nextCheckSeconds: 0,
+    };
   return { unhealthy: false, nextCheckSeconds: next };
 }
 

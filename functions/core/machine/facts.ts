@@ -56,9 +56,7 @@ export function ownNodeOf(machine: Machine, observed: Observed): NodeLookup {
 function pick(candidates: InstanceFact[]): InstanceFact | undefined {
   if (candidates.length <= 1) return candidates[0];
   return [...candidates].sort(
-    (a, b) =>
-      Number(GONE_STATES.includes(a.state)) - Number(GONE_STATES.includes(b.state)) ||
-      (b.launchTime ?? '').localeCompare(a.launchTime ?? ''),
+    (a, b) => Number(GONE_STATES.includes(a.state)) - Number(GONE_STATES.includes(b.state)) || (b.launchTime ?? '').localeCompare(a.launchTime ?? ''),
   )[0];
 }
 

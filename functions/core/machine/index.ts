@@ -3,5 +3,26 @@ export { planMachine, planMachines, MachineReadyReason, type MachinePlanContext 
 export { machinePhase, detectFailure, infrastructureCondition, launchRequested, InfrastructureReason, FailureReason } from './phase.js';
 export { deletionStep, DeletingReason, InfrastructureOwnedCondition, InfrastructureOwnedReason, type DeletionStep } from './deletion.js';
 export { nodeConditions, NodeConditionReason } from './node-conditions.js';
-export { instanceOf, nodeOf, ownInstanceOf, ownInstancesOf, ownNodeOf, nodeCondition, isNodeReady, isInstanceGone, failureDomainOf, GONE_STATES, type NodeLookup } from './facts.js';
-export { launchAttempts, sameAttempt, zonesFor, type LaunchAttempt, type LaunchPlacement, type PlacementRequest, type SeededUnit, type ZonePlacement } from './placement.js';
+export {
+  instanceOf,
+  nodeOf,
+  ownInstanceOf,
+  ownInstancesOf,
+  ownNodeOf,
+  nodeCondition,
+  isNodeReady,
+  isInstanceGone,
+  failureDomainOf,
+  GONE_STATES,
+  type NodeLookup,
+} from './facts.js';
+export {
+  launchAttempts,
+  sameAttempt,
+  zonesFor,
+  type LaunchAttempt,
+  type LaunchPlacement,
+  type PlacementRequest,
+  type SeededUnit,
+  type ZonePlacement,
+} from './placement.js';

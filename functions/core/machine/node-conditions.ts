@@ -71,9 +71,14 @@ export function nodeConditions(input: NodeConditionsInput): ConditionInput[] {
 
 function nodeReadyCondition(node: NodeFact): ConditionInput {
   const ready = node.conditions.find((c) => c.type === 'Ready');
-  if (!ready) return { type: 'NodeReady', status: 'Unknown', reason: NodeConditionReason.NodeReadyUnknown, message: '* Node.Ready: Condition not yet reported' };
+  if (!ready)
+    return { type: 'NodeReady', status: 'Unknown', reason: NodeConditionReason.NodeReadyUnknown, message: '* Node.Ready: Condition not yet reported' };
   const reason =
-    ready.status === 'True' ? NodeConditionReason.NodeReady : ready.status === 'False' ? NodeConditionReason.NodeNotReady : NodeConditionReason.NodeReadyUnknown;
+    ready.status === 'True'
+      ? NodeConditionReason.NodeReady
+      : ready.status === 'False'
+        ? NodeConditionReason.NodeNotReady
+        : NodeConditionReason.NodeReadyUnknown;
   return {
     type: 'NodeReady',
     status: ready.status,

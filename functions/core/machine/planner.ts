@@ -73,7 +73,7 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
     ...nodeConditions({
       machine,
       lookup,
-      ...(machine.spec.providerID ?? instance?.providerID ? { providerID: machine.spec.providerID ?? instance?.providerID } : {}),
+      ...((machine.spec.providerID ?? instance?.providerID) ? { providerID: machine.spec.providerID ?? instance?.providerID } : {}),
       controlPlaneInitialized,
       deleting,
     }),
@@ -81,7 +81,14 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
       ? { type: 'Deleting', status: 'True', reason: step.reason, message: step.message }
       : { type: 'Deleting', status: 'False', reason: DeletingReason.NotDeleting },
   ];
-  const phase = machinePhase({ machine, instance, infrastructureReady, hasNodeRef: nodeRef !== undefined, failed: failure !== undefined, deleted: step?.done ?? false });
+  const phase = machinePhase({
+    machine,
+    instance,
+    infrastructureReady,
+    hasNodeRef: nodeRef !== undefined,
+    failed: failure !== undefined,
+    deleted: step?.done ?? false,
+  });
   let merged = setConditions(old.conditions, conditions, now, machine.metadata.generation);
   merged = setConditions(merged, [readyCondition(merged, deleting)], now, machine.metadata.generation);
 
@@ -150,7 +157,10 @@ function launchBlocker(cluster: Cluster | undefined, controlPlane: boolean, cont
 function readyCondition(conditions: MachineStatus['conditions'], deleting: boolean): ConditionInput {
   const expectedWhileDeleting = (c: SummarisedCondition): MergePriority | undefined => {
     if (!deleting) return undefined;
-    if (c.type === 'InfrastructureReady' && (c.reason === InfrastructureReason.InfrastructureDeleted || c.reason === InfrastructureReason.InfrastructureDoesNotExist))
+    if (
+      c.type === 'InfrastructureReady' &&
+      (c.reason === InfrastructureReason.InfrastructureDeleted || c.reason === InfrastructureReason.InfrastructureDoesNotExist)
+    )
       return 'info';
     if (c.type === 'NodeHealthy' && (c.reason === 'NodeDeleted' || c.reason === 'NodeDoesNotExist')) return 'info';
     return undefined;

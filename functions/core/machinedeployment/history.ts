@@ -23,9 +23,7 @@ export function machineSetsBeyondHistoryLimit(old: readonly OldMachineSet[], rev
   const created = (o: OldMachineSet) => Date.parse(o.machineSet.metadata.creationTimestamp ?? '') || 0;
   const ordered = [...alive].sort(
     (a, b) =>
-      revisionOf(a.machineSet) - revisionOf(b.machineSet) ||
-      created(a) - created(b) ||
-      (a.machineSet.metadata.name < b.machineSet.metadata.name ? -1 : 1),
+      revisionOf(a.machineSet) - revisionOf(b.machineSet) || created(a) - created(b) || (a.machineSet.metadata.name < b.machineSet.metadata.name ? -1 : 1),
   );
   return ordered
     .slice(0, diff)

@@ -61,6 +61,10 @@ export function reconcileMachineDeployment(
     budget -= machineCreates(setPlan);
     setPlans.push(setPlan);
   }
-  const merged = mergePlans(mdPlan, ...setPlans, created ? { writes: [], actions: [], notes: [], requeueAfterSeconds: NEW_MACHINE_SET_REQUEUE_SECONDS } : { writes: [], actions: [], notes: [] });
+  const merged = mergePlans(
+    mdPlan,
+    ...setPlans,
+    created ? { writes: [], actions: [], notes: [], requeueAfterSeconds: NEW_MACHINE_SET_REQUEUE_SECONDS } : { writes: [], actions: [], notes: [] },
+  );
   return { ...merged, writes: chainWrites(merged.writes), machineDeployment: mdPlan, machineSets: setPlans };
 }

@@ -26,7 +26,10 @@ export function maxRevision(sets: readonly MachineSet[]): number {
  * The revision annotations of the new MachineSet: max of the old sets + 1, unless it already has a higher
  * one (revisions never decrease); when its number changes, the old one is appended to its history.
  */
-export function newRevisionAnnotations(newMS: MachineSet | undefined, oldSets: readonly MachineSet[]): { revision: number; annotations: Record<string, string> } {
+export function newRevisionAnnotations(
+  newMS: MachineSet | undefined,
+  oldSets: readonly MachineSet[],
+): { revision: number; annotations: Record<string, string> } {
   let revision = maxRevision(oldSets) + 1;
   const annotations: Record<string, string> = {};
   if (newMS) {
@@ -35,8 +38,7 @@ export function newRevisionAnnotations(newMS: MachineSet | undefined, oldSets: r
     if (current !== undefined && currentN > revision) revision = currentN;
     const history = newMS.metadata.annotations?.[Annotations.revisionHistory];
     if (history !== undefined) annotations[Annotations.revisionHistory] = history;
-    if (current !== undefined && currentN !== revision)
-      annotations[Annotations.revisionHistory] = history ? `${history},${current}` : current;
+    if (current !== undefined && currentN !== revision) annotations[Annotations.revisionHistory] = history ? `${history},${current}` : current;
   }
   annotations[Annotations.revision] = String(revision);
   return { revision, annotations };

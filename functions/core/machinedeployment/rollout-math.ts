@@ -94,13 +94,19 @@ export function newMSNewReplicas(
   if (strategy === 'OnDelete') {
     if (current >= deploymentReplicas)
       return { replicas: newMSReplicas, note: `${current} current Machines >= ${deploymentReplicas} MachineDeployment spec.replicas` };
-    return { replicas: newMSReplicas + deploymentReplicas - current, note: `${current} current Machines < ${deploymentReplicas} MachineDeployment spec.replicas` };
+    return {
+      replicas: newMSReplicas + deploymentReplicas - current,
+      note: `${current} current Machines < ${deploymentReplicas} MachineDeployment spec.replicas`,
+    };
   }
   const maxTotal = deploymentReplicas + maxSurge;
   if (current >= maxTotal)
     return { replicas: newMSReplicas, note: `${current} current Machines >= ${deploymentReplicas} MachineDeployment spec.replicas + ${maxSurge} maxSurge` };
   const scaleUp = Math.min(maxTotal - current, deploymentReplicas - newMSReplicas);
-  return { replicas: newMSReplicas + scaleUp, note: `${current} current Machines < ${deploymentReplicas} MachineDeployment spec.replicas + ${maxSurge} maxSurge` };
+  return {
+    replicas: newMSReplicas + scaleUp,
+    note: `${current} current Machines < ${deploymentReplicas} MachineDeployment spec.replicas + ${maxSurge} maxSurge`,
+  };
 }
 
 /**

@@ -97,7 +97,14 @@ function intAnnotation(ms: MachineSet, key: string): number | undefined {
  * MachineSet planner will use: the deployment's deletePolicy, the same machine facts) lazily, only when
  * the rollout actually scales this set down.
  */
-function viewOf(ms: MachineSet, machines: readonly Machine[], counts: ReplicaCounts, md: MachineDeployment, index: MachineIndex, opts: { created: boolean; deleting: boolean }): MachineSetReplicas {
+function viewOf(
+  ms: MachineSet,
+  machines: readonly Machine[],
+  counts: ReplicaCounts,
+  md: MachineDeployment,
+  index: MachineIndex,
+  opts: { created: boolean; deleting: boolean },
+): MachineSetReplicas {
   let prefix: number[] | undefined;
   const availableRemovedAt = (replicas: number): number => {
     const k = Math.min(Math.max(machines.length - replicas, 0), machines.length);
@@ -136,7 +143,10 @@ function annotationsFromDeployment(md: MachineDeployment, surge: number): Record
   return out;
 }
 
-function templateMetadataWithAnnotations<T extends { annotations?: Record<string, string> | undefined }>(meta: T, annotations: Record<string, string> | undefined): T {
+function templateMetadataWithAnnotations<T extends { annotations?: Record<string, string> | undefined }>(
+  meta: T,
+  annotations: Record<string, string> | undefined,
+): T {
   const { annotations: _old, ...rest } = meta;
   return (annotations && Object.keys(annotations).length > 0 ? { ...rest, annotations: { ...annotations } } : rest) as T;
 }
@@ -234,7 +244,15 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
     return { ms, created: false, adopted: isAdopted, deleting, machines, counts, view: viewOf(ms, machines, counts, md, index, { created: false, deleting }) };
   };
   // Note: a deployment being deleted adopts nothing (Kubernetes' ClaimObject neither).
-  if (md.metadata.deletionTimestamp) return planDeletion(md, owned.map((ms) => record(ms, false)), selector, now, plan, unavailable);
+  if (md.metadata.deletionTimestamp)
+    return planDeletion(
+      md,
+      owned.map((ms) => record(ms, false)),
+      selector,
+      now,
+      plan,
+      unavailable,
+    );
   const records = [...owned.map((ms) => record(ms, false)), ...orphans.map((ms) => record(ms, true))];
   for (const o of orphans) plan.notes.push(`${who}: adopting MachineSet ${o.metadata.name}`);
 
@@ -272,17 +290,36 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
     else {
       const ms = newMachineSetObject(md, hash, name, selector, surge);
       const counts = { replicas: 0, readyReplicas: 0, availableReplicas: 0 };
-      current = { ms, created: true, adopted: false, deleting: false, machines: [], counts, view: viewOf(ms, [], counts, md, index, { created: true, deleting: false }) };
+      current = {
+        ms,
+        created: true,
+        adopted: false,
+        deleting: false,
+        machines: [],
+        counts,
+        view: viewOf(ms, [], counts, md, index, { created: true, deleting: false }),
+      };
     }
   }
   if (!current && scaleUpBlocked) plan.notes.push(`${who}: cannot create the MachineSet for the current template: ${scaleUpBlocked}`);
 
-  const revision = newRevisionAnnotations(current && !current.created ? current.ms : undefined, old.map((r) => r.ms));
+  const revision = newRevisionAnnotations(
+    current && !current.created ? current.ms : undefined,
+    old.map((r) => r.ms),
+  );
 
   // The scale intents of this step.
   let deadlockBroken = false;
   if (md.spec.paused) {
-    scaleProportionally({ strategy, replicas: md.spec.replicas, maxSurge: surge, statusReplicas: md.status?.replicas ?? 0, newMS: current?.view, oldMSs: oldViews, ...state });
+    scaleProportionally({
+      strategy,
+      replicas: md.spec.replicas,
+      maxSurge: surge,
+      statusReplicas: md.status?.replicas ?? 0,
+      newMS: current?.view,
+      oldMSs: oldViews,
+      ...state,
+    });
     plan.notes.push(`${who}: rollout paused, scaling proportionally only`);
   } else if (strategy === 'Recreate') {
     // Note: when the new set cannot be made (its MachineClass is missing), the old machines stay: taking
@@ -338,7 +375,9 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
     for (const ms of machineSetsBeyondHistoryLimit(olds, md.spec.revisionHistoryLimit)) {
       deleted.add(ms);
       plan.writes.push({ type: 'Delete', ref: refOf(ms), reason: `revision ${revisionOf(ms)} is beyond revisionHistoryLimit ${md.spec.revisionHistoryLimit}` });
-      plan.notes.push(`${who}: deleting old MachineSet ${ms.metadata.name} (revision ${revisionOf(ms)}), beyond revisionHistoryLimit ${md.spec.revisionHistoryLimit}`);
+      plan.notes.push(
+        `${who}: deleting old MachineSet ${ms.metadata.name} (revision ${revisionOf(ms)}), beyond revisionHistoryLimit ${md.spec.revisionHistoryLimit}`,
+      );
     }
   }
 
@@ -349,7 +388,9 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
     if (!r.created && to === r.view.replicas && why.length === 0) continue;
     const role = r === current ? `rev ${revision.revision}, current` : `rev ${revisionOf(r.ms)}, old`;
     const change = r.created ? `created with ${to} replicas` : to !== r.view.replicas ? `from ${r.view.replicas} to ${to} replicas` : `${to} replicas`;
-    plan.notes.push(`${who}: MachineSet ${r.view.name} (${role}) ${change}, ${r.counts.replicas} machines, ${r.counts.availableReplicas} available${why.length ? `: ${why.join(', ')}` : ''}`);
+    plan.notes.push(
+      `${who}: MachineSet ${r.view.name} (${role}) ${change}, ${r.counts.replicas} machines, ${r.counts.availableReplicas} available${why.length ? `: ${why.join(', ')}` : ''}`,
+    );
   }
   if (deadlockBroken) plan.notes.push(`${who}: deadlock breaker: scaling an old MachineSet down by 1 although that may breach maxUnavailable`);
 
@@ -357,7 +398,10 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
   if (current) {
     const rev = String(revision.revision);
     if (md.metadata.annotations?.[Annotations.revision] !== rev)
-      plan.writes.push({ type: 'Update', object: { ...md, metadata: { ...md.metadata, annotations: { ...md.metadata.annotations, [Annotations.revision]: rev } } } });
+      plan.writes.push({
+        type: 'Update',
+        object: { ...md, metadata: { ...md.metadata, annotations: { ...md.metadata.annotations, [Annotations.revision]: rev } } },
+      });
   }
 
   const reasons = new Set<string>();

@@ -67,11 +67,7 @@ function byPolicy(a: Candidate, b: Candidate): number {
  * All `machines` in the order a scale-down deletes them. `health` gives each machine's health (from
  * indexMachines). Runs in O(n log n + n·d) for n machines in d failure domains.
  */
-export function deletionOrder(
-  machines: readonly Machine[],
-  policy: DeletePolicy,
-  health: (m: Machine) => MachineHealth,
-): Machine[] {
+export function deletionOrder(machines: readonly Machine[], policy: DeletePolicy, health: (m: Machine) => MachineHealth): Machine[] {
   const classes: Record<DeletePriorityClass, Candidate[]> = { Deleting: [], DeleteAnnotation: [], Unhealthy: [], Policy: [] };
   // Machines left per failure domain; deleting machines count as gone already.
   const left = new Map<string, number>();
@@ -112,12 +108,7 @@ export function deletionOrder(
 }
 
 /** The `count` machines a scale-down by `count` deletes, in order (CAPI's getMachinesToDeletePrioritized). */
-export function machinesToDelete(
-  machines: readonly Machine[],
-  count: number,
-  policy: DeletePolicy,
-  health: (m: Machine) => MachineHealth,
-): Machine[] {
+export function machinesToDelete(machines: readonly Machine[], count: number, policy: DeletePolicy, health: (m: Machine) => MachineHealth): Machine[] {
   if (count <= 0) return [];
   return deletionOrder(machines, policy, health).slice(0, count);
 }

@@ -15,8 +15,7 @@ export { classFailureDomains, providerFailureDomains };
 
 export type FailureDomainPlacement =
   /** `domains` empty: no spreading, machines get no failure domain (unless pinned). */
-  | { ok: true; domains: string[]; pinned?: string }
-  | { ok: false; reason: 'InvalidFailureDomain'; message: string };
+  { ok: true; domains: string[]; pinned?: string } | { ok: false; reason: 'InvalidFailureDomain'; message: string };
 
 export function clusterFailureDomains(cluster: Cluster): string[] {
   return providerFailureDomains(cluster.spec.provider);
@@ -31,11 +30,7 @@ export function allowedFailureDomains(ofCluster: readonly string[], ofClass: rea
   return ofCluster.length > 0 ? ofCluster.filter((d) => ofClass.includes(d)) : [...ofClass];
 }
 
-export function failureDomainPlacement(
-  cluster: Cluster,
-  machineClass: MachineClass | undefined,
-  pinned: string | undefined,
-): FailureDomainPlacement {
+export function failureDomainPlacement(cluster: Cluster, machineClass: MachineClass | undefined, pinned: string | undefined): FailureDomainPlacement {
   const ofCluster = clusterFailureDomains(cluster);
   const ofClass = classFailureDomains(machineClass?.spec);
   const domains = allowedFailureDomains(ofCluster, ofClass);

@@ -115,7 +115,10 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       if (ms.metadata.finalizers?.includes(Finalizers.machineSet))
         plan.writes.push({ type: 'RemoveFinalizer', ref: refOf(ms), finalizer: Finalizers.machineSet });
       plan.notes.push(`${who}: deleted, no machines left`);
-    } else plan.notes.push(`${who}: deleting, waiting for ${owned.length} machine(s) to go${going.length ? `; deleting ${listNames(going.map((m) => m.metadata.name))}` : ''}`);
+    } else
+      plan.notes.push(
+        `${who}: deleting, waiting for ${owned.length} machine(s) to go${going.length ? `; deleting ${listNames(going.map((m) => m.metadata.name))}` : ''}`,
+      );
   } else {
     const diff = owned.length - ms.spec.replicas;
     const placement = failureDomainPlacement(cluster, input.machineClass, ms.spec.template.spec.failureDomain);

@@ -44,7 +44,6 @@ export interface ClusterDrift {
 const behind = (o: { metadata: { generation?: number | undefined }; status?: { observedGeneration?: number | undefined } | undefined }) =>
   (o.status?.observedGeneration ?? 0) < (o.metadata.generation ?? 1);
 
-
 /**
  * The clusters that need a reconcile, and why: pure, so that it is tested without AWS. Objects whose cluster
  * does not exist are left to the stream (a Cluster write triggers its cluster).
@@ -53,7 +52,13 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
   const key = (ns: string, name: string) => `${ns}/${name}`;
   const drift = new Map<string, ClusterDrift & { healthChecks: string[] }>();
   for (const c of s.clusters)
-    drift.set(key(c.metadata.namespace, c.metadata.name), { namespace: c.metadata.namespace, clusterName: c.metadata.name, reasons: [], onlyHealthChecks: false, healthChecks: [] });
+    drift.set(key(c.metadata.namespace, c.metadata.name), {
+      namespace: c.metadata.namespace,
+      clusterName: c.metadata.name,
+      reasons: [],
+      onlyHealthChecks: false,
+      healthChecks: [],
+    });
   const note = (ns: string, cluster: string, reason: string) => drift.get(key(ns, cluster))?.reasons.push(reason);
   const paused = new Set(s.clusters.filter((c) => isPaused(c)).map((c) => key(c.metadata.namespace, c.metadata.name)));
 

@@ -15,7 +15,11 @@ export const FAILED_RECONCILE_RETRY_SECONDS = 5;
 
 /** How a reconcile ended, as far as its requeue is concerned. */
 export type ReconcileEnd =
-  | { kind: 'Succeeded'; /** What the plans asked for (the earliest of them). */ requeueAfterSeconds?: number; /** Errors the reconcile reported. */ errors: number }
+  | {
+      kind: 'Succeeded' /** What the plans asked for (the earliest of them). */;
+      requeueAfterSeconds?: number /** Errors the reconcile reported. */;
+      errors: number;
+    }
   | { kind: 'Failed' };
 
 /** The seconds after which the cluster is reconciled again; undefined when only a change or the sweep should. */

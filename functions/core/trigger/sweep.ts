@@ -25,7 +25,8 @@ export function planSweep(drifting: readonly ClusterDrift[], canReadNodes: boole
 export function probeInputOf(snapshot: FleetSnapshot, drift: ClusterDrift): Omit<NodeProbeInput, 'nodes'> | undefined {
   const cluster = snapshot.clusters.find((c) => c.metadata.namespace === drift.namespace && c.metadata.name === drift.clusterName);
   if (!cluster) return undefined;
-  const belongs = (o: { metadata: { namespace: string }; spec: { clusterName: string } }) => o.metadata.namespace === drift.namespace && o.spec.clusterName === drift.clusterName;
+  const belongs = (o: { metadata: { namespace: string }; spec: { clusterName: string } }) =>
+    o.metadata.namespace === drift.namespace && o.spec.clusterName === drift.clusterName;
   return {
     cluster,
     healthChecks: snapshot.healthChecks.filter(belongs),

@@ -61,7 +61,11 @@ beforeAll(async () => {
   expect((await handleRequest(jsonRequest('POST', `${BASE}/namespaces/team-k/clusters`, cluster), { store })).status).toBe(201);
   // The provision task makes the certificates as the cluster's first machine is bootstrapped.
   secrets = createSecretsManagerClient(emulatorClientConfig(moto));
-  const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: KMS_KEY, installationId: INSTALLATION }), clock: systemClock, secretPrefix: prefix });
+  const bootstrap = new KubeadmBootstrapper({
+    secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: KMS_KEY, installationId: INSTALLATION }),
+    clock: systemClock,
+    secretPrefix: prefix,
+  });
   certs = await bootstrap.ensureCertificates('team-k', 'prod');
 });
 
@@ -126,8 +130,9 @@ async function withEnv<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 

@@ -11,7 +11,12 @@ import { clusterChanges, clusterOfKeys, createStreamHandler } from '../../../fun
 import type { WorkflowName, Workflows } from '../../../functions/ports.js';
 
 function record(pk: string, sk: string, sequenceNumber: string, eventName: DynamoDBRecord['eventName'] = 'MODIFY'): DynamoDBRecord {
-  return { eventID: `e-${sequenceNumber}`, eventName, eventSource: 'aws:dynamodb', dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } }, SequenceNumber: sequenceNumber } };
+  return {
+    eventID: `e-${sequenceNumber}`,
+    eventName,
+    eventSource: 'aws:dynamodb',
+    dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } }, SequenceNumber: sequenceNumber },
+  };
 }
 const object = (ns: string, cluster: string | undefined, kind: string, name: string, seq: string, eventName?: DynamoDBRecord['eventName']) =>
   record(partitionKey(ns, cluster), objectSortKey(kind, name), seq, eventName);
@@ -34,7 +39,12 @@ describe('clusterOfKeys', () => {
     ['an object of a cluster', partitionKey('team-a', 'prod'), objectSortKey('Machine', 'prod-md-0-x'), { namespace: 'team-a', clusterName: 'prod' }],
     ['the Cluster object itself', partitionKey('default', 'c1'), objectSortKey('Cluster', 'c1'), { namespace: 'default', clusterName: 'c1' }],
     ['a lease', partitionKey('default', 'c1'), leaseSortKey('reconcile'), undefined],
-    ['a name claim', claimKey({ kind: 'Machine', namespace: 'default', name: 'm1' }).pk, claimKey({ kind: 'Machine', namespace: 'default', name: 'm1' }).sk, undefined],
+    [
+      'a name claim',
+      claimKey({ kind: 'Machine', namespace: 'default', name: 'm1' }).pk,
+      claimKey({ kind: 'Machine', namespace: 'default', name: 'm1' }).sk,
+      undefined,
+    ],
     ['a namespace-level MachineClass', partitionKey('default', undefined), objectSortKey('MachineClass', 'small'), undefined],
     ['keys missing', undefined, undefined, undefined],
   ])('%s', (_what, pk, sk, expected) => {

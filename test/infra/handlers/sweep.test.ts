@@ -18,7 +18,15 @@ const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, nam
 /** A settled cluster: everything observed, provisioned, running and complete. */
 function settled(name = 'c1'): FleetSnapshot {
   return {
-    clusters: [{ apiVersion: API_VERSION, kind: 'Cluster', metadata: meta(name), spec: { paused: false }, status: { phase: 'Provisioned', observedGeneration: 1 } } as unknown as Cluster],
+    clusters: [
+      {
+        apiVersion: API_VERSION,
+        kind: 'Cluster',
+        metadata: meta(name),
+        spec: { paused: false },
+        status: { phase: 'Provisioned', observedGeneration: 1 },
+      } as unknown as Cluster,
+    ],
     controlPlanes: [
       {
         apiVersion: API_VERSION,
@@ -100,7 +108,12 @@ describe('clustersWithDrift', () => {
     [
       'a MachineHealthCheck, whose timeouts must be evaluated',
       (s) =>
-        s.healthChecks.push({ apiVersion: API_VERSION, kind: 'MachineHealthCheck', metadata: meta('c1-mhc'), spec: { clusterName: 'c1' } } as unknown as MachineHealthCheck),
+        s.healthChecks.push({
+          apiVersion: API_VERSION,
+          kind: 'MachineHealthCheck',
+          metadata: meta('c1-mhc'),
+          spec: { clusterName: 'c1' },
+        } as unknown as MachineHealthCheck),
     ],
   ])('finds %s', (_what, change) => {
     const s = settled();
@@ -130,10 +143,15 @@ describe('clustersWithDrift', () => {
   it.each<[string, (h: MachineHealthCheck) => void, string]>([
     ['a health check whose spec change is not observed yet', (h) => (h.metadata.generation = 2), 'health check c1-mhc generation not observed yet'],
     ['a health check being deleted', (h) => (h.metadata.deletionTimestamp = '2026-01-01T00:00:00Z'), 'health check c1-mhc is being deleted'],
-    ['a health check whose status says a target was not healthy (a node that recovered writes nothing)', (h) => (h.status!.currentHealthy = 1), 'health check c1-mhc has 1/2 healthy targets'],
+    [
+      'a health check whose status says a target was not healthy (a node that recovered writes nothing)',
+      (h) => (h.status!.currentHealthy = 1),
+      'health check c1-mhc has 1/2 healthy targets',
+    ],
     [
       'a health check that could not read the nodes last time',
-      (h) => (h.status!.conditions = [{ type: 'RemediationAllowed', status: 'Unknown', reason: 'InspectionFailed', lastTransitionTime: '2026-01-01T00:00:00Z' }]),
+      (h) =>
+        (h.status!.conditions = [{ type: 'RemediationAllowed', status: 'Unknown', reason: 'InspectionFailed', lastTransitionTime: '2026-01-01T00:00:00Z' }]),
       'health check c1-mhc could not read the nodes last time',
     ],
   ])('reconciles %s without asking the nodes', (_what, change, reason) => {
@@ -239,7 +257,9 @@ async function storeWith(s: FleetSnapshot): Promise<Store> {
 
 function recordingWorkflows() {
   const started: string[] = [];
-  const workflows: Workflows = { start: async (_w, _n, input) => (started.push(`${String(input['namespace'])}/${String(input['clusterName'])}`), { started: true }) };
+  const workflows: Workflows = {
+    start: async (_w, _n, input) => (started.push(`${String(input['namespace'])}/${String(input['clusterName'])}`), { started: true }),
+  };
   return { workflows, started };
 }
 
@@ -328,11 +348,13 @@ describe('sweep with a node reader', () => {
 });
 
 describe('keptKubeconfigs', () => {
-  it('asks for a cluster\'s kubeconfig once per keeping period, and again after it', async () => {
+  it("asks for a cluster's kubeconfig once per keeping period, and again after it", async () => {
     // Prepare
     let now = Date.parse('2026-01-01T00:00:00Z');
     const asked: string[] = [];
-    const kubeconfigFor = keptKubeconfigs(async (ns, name) => (asked.push(`${ns}/${name}`), `kubeconfig of ${name} #${asked.length}`), { now: () => new Date(now) });
+    const kubeconfigFor = keptKubeconfigs(async (ns, name) => (asked.push(`${ns}/${name}`), `kubeconfig of ${name} #${asked.length}`), {
+      now: () => new Date(now),
+    });
     // Act
     const first = await kubeconfigFor('default', 'a');
     now += (KUBECONFIG_KEEP_SECONDS - 1) * 1000;
@@ -362,7 +384,12 @@ describe('sweepDepsFromEnvironment', () => {
   const env = { TABLE_NAME: 't', RECONCILE_CLUSTER_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:1:stateMachine:r', AWS_REGION: 'us-east-1' };
 
   it('reads nodes through the kubeadm bootstrap when told the secrets key', () => {
-    const deps = sweepDepsFromEnvironment({ ...env, SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', SECRETS_NAME_PREFIX: 'clusterless/', INSTALLATION_ID: 'test-installation' });
+    const deps = sweepDepsFromEnvironment({
+      ...env,
+      SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k',
+      SECRETS_NAME_PREFIX: 'clusterless/',
+      INSTALLATION_ID: 'test-installation',
+    });
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
   });
 

@@ -42,7 +42,12 @@ function runBoothook(secretId: string, file: string): Promise<{ status: number |
     const child = spawn('bash', [script], {
       // cloud-init runs it with no terminal; stdin closed (a socket would make bash read ~/.bashrc).
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint, AWS_EC2_METADATA_SERVICE_ENDPOINT: moto(), CLUSTERLESS_BOOTSTRAP_FILE: file },
+      env: {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: moto(),
+        CLUSTERLESS_BOOTSTRAP_FILE: file,
+      },
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -57,7 +62,11 @@ function runBoothook(secretId: string, file: string): Promise<{ status: number |
 
 it('fetches the bootstrap data with signed requests, writes it root-only, deletes the secret, and skips on the next boot', async () => {
   // Prepare: the secret the control plane wrote before the launch
-  const store = new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(moto())), kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/x', installationId: 'boothook-test' });
+  const store = new SecretsManagerSecretStore({
+    client: createSecretsManagerClient(emulatorClientConfig(moto())),
+    kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/x',
+    installationId: 'boothook-test',
+  });
   const secretId = `clusterless/${uniqueName('ns')}/demo/machines/2b5f0d3e`;
   const data = `#cloud-config\nwrite_files:\n  - path: /run/kubeadm/kubeadm.yaml\n    content: "token: abcdef.0123456789abcdef / slash\\\\ and quote\\""\n`;
   await store.put(secretId, new TextEncoder().encode(data));
@@ -84,7 +93,11 @@ it('fetches the bootstrap data with signed requests, writes it root-only, delete
 }, 90_000);
 
 it('the proxy refuses a request signed with other credentials (so the signatures above were checked)', async () => {
-  const client = createSecretsManagerClient({ ...emulatorClientConfig(proxy.endpoint), credentials: { accessKeyId: 'test-key', secretAccessKey: 'not-the-secret', sessionToken: 'test-session-token' }, maxAttempts: 1 });
+  const client = createSecretsManagerClient({
+    ...emulatorClientConfig(proxy.endpoint),
+    credentials: { accessKeyId: 'test-key', secretAccessKey: 'not-the-secret', sessionToken: 'test-session-token' },
+    maxAttempts: 1,
+  });
   await expect(client.send(new GetSecretValueCommand({ SecretId: 'anything' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
   expect(proxy.seen.at(-1)).toEqual({ target: 'secretsmanager.GetSecretValue', verified: false });
 });

@@ -32,15 +32,28 @@ const machines = async () => (await world.store.list<Machine>('Machine', 'defaul
 const machineSecret = (uid: string) => `clusterless/${world.installationId}/default/${NAME}/machines/${uid}`;
 const isControlPlane = (m: Machine) => Object.hasOwn(m.metadata.labels ?? {}, 'clusterless.dev/control-plane');
 const targets = async () =>
-  ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.targetGroupArn }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!).sort();
+  ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.targetGroupArn }))).TargetHealthDescriptions ?? [])
+    .map((t) => t.Target!.Id!)
+    .sort();
 async function liveInstances(): Promise<{ id: string; uid: string }[]> {
-  const out = await world.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:clusterless.dev/cluster', Values: [`default/${NAME}`] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
-  return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({ id: i.InstanceId!, uid: i.Tags!.find((t) => t.Key === 'clusterless.dev/machine-uid')!.Value! }));
+  const out = await world.ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: 'tag:clusterless.dev/cluster', Values: [`default/${NAME}`] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] },
+      ],
+    }),
+  );
+  return (out.Reservations ?? [])
+    .flatMap((r) => r.Instances ?? [])
+    .map((i) => ({ id: i.InstanceId!, uid: i.Tags!.find((t) => t.Key === 'clusterless.dev/machine-uid')!.Value! }));
 }
 const joinTokens = async () =>
-  (JSON.parse(await kube.kubectlOk(['get', 'secrets', '-n', 'kube-system', '-l', 'clusterless.dev/token-purpose=join', '-o', 'json'])) as { items: { metadata: { labels: Record<string, string> } }[] }).items.map(
-    (s) => s.metadata.labels['clusterless.dev/machine-uid'],
-  );
+  (
+    JSON.parse(await kube.kubectlOk(['get', 'secrets', '-n', 'kube-system', '-l', 'clusterless.dev/token-purpose=join', '-o', 'json'])) as {
+      items: { metadata: { labels: Record<string, string> } }[];
+    }
+  ).items.map((s) => s.metadata.labels['clusterless.dev/machine-uid']);
 
 /** Everything that must never hold a secret: the objects, their CRD form, the logs. */
 function assertNoSecrets(texts: string[]): void {
@@ -55,7 +68,11 @@ function assertNoSecrets(texts: string[]): void {
 
 beforeAll(async () => {
   kube = await startKube();
-  world = await startBootstrapWorld({ motoEndpoint: inject('motoEndpoint'), workloadKubeconfig: kube.adminKubeconfigYaml, targetGroupCluster: `default/${NAME}` });
+  world = await startBootstrapWorld({
+    motoEndpoint: inject('motoEndpoint'),
+    workloadKubeconfig: kube.adminKubeconfigYaml,
+    targetGroupCluster: `default/${NAME}`,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -66,12 +83,26 @@ afterAll(async () => {
 describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
   it('converges: every machine got its secret before launch, and each secret went once its node joined', async () => {
     // Act
-    await applyManifests(world, bootstrapClusterManifests({ name: NAME, network: world.network, targetGroupArn: world.targetGroupArn, controlPlaneReplicas: 3, workers: 2, version: VERSION }));
-    await world.waitFor('3 control-plane machines and 2 workers with nodes', async () => {
-      const md = await world.store.get<MachineDeployment>('MachineDeployment', 'default', `${NAME}-md`);
-      const all = await machines();
-      return md?.status?.availableReplicas === 2 && all.length === 5 && all.every((m) => m.status?.nodeRef && m.status.phase === 'Running');
-    }, 120_000);
+    await applyManifests(
+      world,
+      bootstrapClusterManifests({
+        name: NAME,
+        network: world.network,
+        targetGroupArn: world.targetGroupArn,
+        controlPlaneReplicas: 3,
+        workers: 2,
+        version: VERSION,
+      }),
+    );
+    await world.waitFor(
+      '3 control-plane machines and 2 workers with nodes',
+      async () => {
+        const md = await world.store.get<MachineDeployment>('MachineDeployment', 'default', `${NAME}-md`);
+        const all = await machines();
+        return md?.status?.availableReplicas === 2 && all.length === 5 && all.every((m) => m.status?.nodeRef && m.status.phase === 'Running');
+      },
+      120_000,
+    );
     // Assess
     const all = await machines();
     for (const m of all) expect(world.secrets.written, m.metadata.name).toContain(machineSecret(m.metadata.uid!));
@@ -97,7 +128,10 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
   });
 
   it('registered the control-plane instances, and only them, in the target group', async () => {
-    const cp = (await machines()).filter(isControlPlane).map((m) => m.status!.infrastructure!.instanceId!).sort();
+    const cp = (await machines())
+      .filter(isControlPlane)
+      .map((m) => m.status!.infrastructure!.instanceId!)
+      .sort();
     expect(cp).toHaveLength(3);
     expect(await targets()).toEqual(cp);
   });
@@ -112,7 +146,8 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
   it('deletes the secret of a machine that goes before its node ever joined', async () => {
     // Prepare: a third worker whose node never registers
     const before = new Set((await liveInstances()).map((i) => i.id));
-    const scale = async (replicas: number) => expect((await world.api('PATCH', `${NS_PATH}/default/machinedeployments/${NAME}-md`, { spec: { replicas } })).status).toBe(200);
+    const scale = async (replicas: number) =>
+      expect((await world.api('PATCH', `${NS_PATH}/default/machinedeployments/${NAME}-md`, { spec: { replicas } })).status).toBe(200);
     // Only the instances there now have nodes that join (decided when nodes are read, so no new instance can
     // join before the test marks it, as a poll for new instances allowed).
     world.joins.allowed = (instanceId) => before.has(instanceId);
@@ -124,11 +159,15 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
       });
       expect(before.has(stuck.status!.infrastructure!.instanceId!)).toBe(false);
       // While it keeps trying to join, its token is renewed before half its TTL is left (15 min, 22 s here).
-      const token = async () => JSON.parse(await kube.kubectlOk(['get', 'secrets', '-n', 'kube-system', '-l', `clusterless.dev/machine-uid=${stuck.metadata.uid}`, '-o', 'json'])).items[0];
+      const token = async () =>
+        JSON.parse(await kube.kubectlOk(['get', 'secrets', '-n', 'kube-system', '-l', `clusterless.dev/machine-uid=${stuck.metadata.uid}`, '-o', 'json']))
+          .items[0];
       const first = Buffer.from((await token()).data.expiration, 'base64').toString();
       await world.waitFor('its join token renewed', async () => Buffer.from((await token()).data.expiration, 'base64').toString() > first, 60_000);
       // Act: the user takes it away
-      await world.api('PATCH', `${NS_PATH}/default/machines/${stuck.metadata.name}`, { metadata: { annotations: { 'clusterless.dev/delete-machine': 'yes' } } });
+      await world.api('PATCH', `${NS_PATH}/default/machines/${stuck.metadata.name}`, {
+        metadata: { annotations: { 'clusterless.dev/delete-machine': 'yes' } },
+      });
       await scale(2);
       // Assess
       await world.waitFor('the machine gone', async () => !(await machines()).some((m) => m.metadata.uid === stuck.metadata.uid));
@@ -178,11 +217,18 @@ describe('a cluster that names no target group (moto)', () => {
     const lbs = new Elbv2ManagedLoadBalancers({ elb: world.elb, ec2: world.ec2, installationId: world.installationId });
     const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === LB_CLUSTER);
     // Act
-    await applyManifests(world, bootstrapClusterManifests({ name: LB_CLUSTER, network: world.network, controlPlaneReplicas: 1, workers: 1, version: 'v1.34.1' }));
-    await world.waitFor('both machines running', async () => {
-      const all = await machines();
-      return all.length === 2 && all.every((m) => m.status?.phase === 'Running');
-    }, 120_000);
+    await applyManifests(
+      world,
+      bootstrapClusterManifests({ name: LB_CLUSTER, network: world.network, controlPlaneReplicas: 1, workers: 1, version: 'v1.34.1' }),
+    );
+    await world.waitFor(
+      'both machines running',
+      async () => {
+        const all = await machines();
+        return all.length === 2 && all.every((m) => m.status?.phase === 'Running');
+      },
+      120_000,
+    );
     // Assess: the endpoint is the load balancer's, and the control-plane instance is its target.
     const lb = (await lbs.describe('default', LB_CLUSTER))!;
     expect(lb).toMatchObject({ name: loadBalancerName('default', LB_CLUSTER, world.installationId), dnsName: expect.any(String) });
@@ -190,7 +236,10 @@ describe('a cluster that names no target group (moto)', () => {
     expect(cluster.spec.controlPlaneEndpoint).toEqual({ host: lb.dnsName, port: 6443 });
     expect(cluster.status?.infrastructureReady).toBe(true);
     const controlPlane = (await machines()).find((m) => Object.hasOwn(m.metadata.labels ?? {}, 'clusterless.dev/control-plane'))!;
-    const targets = ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: (await lbs.targetGroupArn('default', LB_CLUSTER))! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id);
+    const targets = (
+      (await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: (await lbs.targetGroupArn('default', LB_CLUSTER))! })))
+        .TargetHealthDescriptions ?? []
+    ).map((t) => t.Target!.Id);
     expect(targets).toEqual([controlPlane.status!.infrastructure!.instanceId]);
 
     // Act: delete the cluster.

@@ -15,7 +15,14 @@ import type { ApiObject } from '../../../functions/api/kind.js';
 import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
 import { kubeconfigSources } from '../../../functions/workflows/bootstrap-hooks.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
-import { noWorkloadsDrainer, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore, type TargetGroupRegistrations } from '../../../functions/ports.js';
+import {
+  noWorkloadsDrainer,
+  type MachineProvider,
+  type NodeDrainer,
+  type NodeReader,
+  type SecretStore,
+  type TargetGroupRegistrations,
+} from '../../../functions/ports.js';
 import { invocationHolder, scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../../local/scaled-clock.js';
@@ -103,11 +110,10 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   const elb = createElbv2Client(emulatorClientConfig(o.motoEndpoint));
   const installationId = uniqueName('boot');
   // Tagged as the user tags a target group they name in a cluster: the control plane registers into no other.
-  const Tags = [
-    { Key: TagKeys.installation, Value: installationId },
-    ...(o.targetGroupCluster ? [{ Key: TagKeys.cluster, Value: o.targetGroupCluster }] : []),
-  ];
-  const tg = await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance', Tags }));
+  const Tags = [{ Key: TagKeys.installation, Value: installationId }, ...(o.targetGroupCluster ? [{ Key: TagKeys.cluster, Value: o.targetGroupCluster }] : [])];
+  const tg = await elb.send(
+    new CreateTargetGroupCommand({ Name: uniqueName('cp').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance', Tags }),
+  );
   const targetGroupArn = tg.TargetGroups![0]!.TargetGroupArn!;
   const events: string[] = [];
   const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId });
@@ -133,8 +139,12 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   };
   const joins = { allowed: (_instanceId: string) => true };
   const sim = new SimulatedNodes({ provider, clock, readySeconds: 10 });
-  const joinable: NodeReader = { listNodes: async (ns, c) => (await sim.listNodes(ns, c)).filter((n: NodeFact) => joins.allowed(n.providerID?.split('/').pop() ?? '')) };
-  const secrets = new RecordingSecretStore(new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(o.motoEndpoint)), kmsKeyId: KMS_KEY_ARN, installationId }));
+  const joinable: NodeReader = {
+    listNodes: async (ns, c) => (await sim.listNodes(ns, c)).filter((n: NodeFact) => joins.allowed(n.providerID?.split('/').pop() ?? '')),
+  };
+  const secrets = new RecordingSecretStore(
+    new SecretsManagerSecretStore({ client: createSecretsManagerClient(emulatorClientConfig(o.motoEndpoint)), kmsKeyId: KMS_KEY_ARN, installationId }),
+  );
   const logs: LogLine[] = [];
   const log = {
     info: (message: string, fields?: Record<string, unknown>) => void logs.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
@@ -167,10 +177,7 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
   await runtime.start();
   const { adminKubeconfig } = kubeconfigSources(bootstrap, store);
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await handleRequest(
-      jsonRequest(method, path, body),
-      { store: runtime.store, kubeconfig: adminKubeconfig },
-    );
+    const res = await handleRequest(jsonRequest(method, path, body), { store: runtime.store, kubeconfig: adminKubeconfig });
     let json: any;
     try {
       json = res.body ? JSON.parse(res.body) : undefined;
@@ -204,22 +211,36 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
  * The cluster's manifests with the kubeadm bootstrap's settings: with a target group, the user's load balancer
  * (and an endpoint of its own); without one, a load balancer clusterless makes (its endpoint recorded then).
  */
-export function bootstrapClusterManifests(o: { name: string; network: MotoNetwork; targetGroupArn?: string; controlPlaneReplicas: number; workers: number; version: string }) {
-  return clusterManifests({ name: o.name, network: o.network, controlPlaneReplicas: o.controlPlaneReplicas, workers: o.workers, version: o.version }).map((m) => {
-    if (m.plural !== 'clusters') return m;
-    const spec = m.object.spec as { provider: { aws: Record<string, unknown> } };
-    return {
-      ...m,
-      object: {
-        ...m.object,
-        spec: {
-          ...spec,
-          ...(o.targetGroupArn ? { controlPlaneEndpoint: { host: `${o.name}-cp.example.internal`, port: 6443 } } : {}),
-          provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', ...(o.targetGroupArn ? { targetGroupArn: o.targetGroupArn } : {}) } } },
+export function bootstrapClusterManifests(o: {
+  name: string;
+  network: MotoNetwork;
+  targetGroupArn?: string;
+  controlPlaneReplicas: number;
+  workers: number;
+  version: string;
+}) {
+  return clusterManifests({ name: o.name, network: o.network, controlPlaneReplicas: o.controlPlaneReplicas, workers: o.workers, version: o.version }).map(
+    (m) => {
+      if (m.plural !== 'clusters') return m;
+      const spec = m.object.spec as { provider: { aws: Record<string, unknown> } };
+      return {
+        ...m,
+        object: {
+          ...m.object,
+          spec: {
+            ...spec,
+            ...(o.targetGroupArn ? { controlPlaneEndpoint: { host: `${o.name}-cp.example.internal`, port: 6443 } } : {}),
+            provider: {
+              aws: {
+                ...spec.provider.aws,
+                controlPlaneLoadBalancer: { scheme: 'internal', ...(o.targetGroupArn ? { targetGroupArn: o.targetGroupArn } : {}) },
+              },
+            },
+          },
         },
-      },
-    };
-  });
+      };
+    },
+  );
 }
 
 export async function applyManifests(world: BootstrapWorld, manifests: { plural: string; object: unknown }[], namespace = 'default'): Promise<void> {

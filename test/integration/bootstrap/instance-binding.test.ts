@@ -59,7 +59,10 @@ async function world(instanceArnPrefix: string | undefined) {
   const api = (method: string, path: string, body?: unknown) => handleRequest(jsonRequest(method, path, body), { store });
   for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 })) {
     if (m.plural !== 'machineclasses' && m.plural !== 'clusters') continue;
-    const object = m.plural === 'clusters' ? { ...m.object, spec: { ...(m.object.spec as object), controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 } } } : m.object;
+    const object =
+      m.plural === 'clusters'
+        ? { ...m.object, spec: { ...(m.object.spec as object), controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 } } }
+        : m.object;
     const r = await api('POST', `${NS_PATH}/default/${m.plural}`, object);
     expect(r.status, r.body).toBe(201);
   }
@@ -120,10 +123,13 @@ describe("a machine's bootstrap secret (moto)", () => {
     await launch(w.deps, w.input);
     const tagged: string[] = [];
     const name = `count-tag-resource-${w.name}`;
-    secretsClient.middlewareStack.add((next, context) => (args) => {
-      if (context.commandName === 'TagResourceCommand') tagged.push((args.input as { SecretId: string }).SecretId);
-      return next(args);
-    }, { step: 'initialize', name });
+    secretsClient.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'TagResourceCommand') tagged.push((args.input as { SecretId: string }).SecretId);
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
     try {
       // Act: the first look of the execution, then later ones (the state machine passes the polls so far).
       await checkInstance(w.deps, { ...w.input, polls: 0 });

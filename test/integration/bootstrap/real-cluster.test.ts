@@ -57,7 +57,8 @@ function run(bin: string, args: string[], input?: string): { code: number; out: 
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 const kubectl = (args: string[]) => run(kubeBinaries().kubectl, ['--cache-dir', join(dir, 'kubectl-cache'), ...args]);
-const asToken = (token: string, args: string[]) => kubectl(['--server', `https://127.0.0.1:${port}`, '--certificate-authority', join(pki(), 'ca.crt'), '--token', token, ...args]);
+const asToken = (token: string, args: string[]) =>
+  kubectl(['--server', `https://127.0.0.1:${port}`, '--certificate-authority', join(pki(), 'ca.crt'), '--token', token, ...args]);
 
 /** GET /readyz with the admin client certificate. */
 function readyz(client: { cert: string; key: string }): Promise<number> {
@@ -88,13 +89,22 @@ beforeAll(async () => {
   }
   // The machine's own kubeadm init configuration; only the folders and addresses differ on this host.
   const init = renderInitConfiguration(
-    { clusterName: CLUSTER, version: kubeadmVersion(), controlPlaneEndpoint: { host: '127.0.0.1', port }, podSubnets: ['192.168.0.0/16'], serviceSubnets: ['10.96.0.0/12'], dnsDomain: 'cluster.local' },
+    {
+      clusterName: CLUSTER,
+      version: kubeadmVersion(),
+      controlPlaneEndpoint: { host: '127.0.0.1', port },
+      podSubnets: ['192.168.0.0/16'],
+      serviceSubnets: ['10.96.0.0/12'],
+      dnsDomain: 'cluster.local',
+    },
     { token: generateBootstrapToken(), ttlSeconds: 900 },
   );
   const docs = parseAllDocuments(init).map((d) => d.toJS());
   // A routable-looking advertise address (kubeadm refuses loopback there); the API server binds 127.0.0.1.
   docs[0].localAPIEndpoint = { advertiseAddress: '10.255.255.1', bindPort: port };
-  docs[0].nodeRegistration.kubeletExtraArgs = [{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER.replace('__CLUSTERLESS_PROVIDER_ID__', 'aws:///us-east-1a/i-0123456789abcdef0') }];
+  docs[0].nodeRegistration.kubeletExtraArgs = [
+    { name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER.replace('__CLUSTERLESS_PROVIDER_ID__', 'aws:///us-east-1a/i-0123456789abcdef0') },
+  ];
   docs[1].certificatesDir = pki();
   writeFileSync(join(dir, 'init.yaml'), docs.map((d) => stringify(d)).join('---\n'));
   const certsPhase = run(kubeadmBinary(), ['init', 'phase', 'certs', 'all', '--config', join(dir, 'init.yaml')]);
@@ -135,7 +145,10 @@ beforeAll(async () => {
   apiserver.stderr?.on('data', keep);
   // Ready as the admin clusterless signs for itself (a client certificate from the cluster CA).
   const admin = parse((await bootstrap.workloadKubeconfig('default', CLUSTER, spec())) as string);
-  const client = { cert: Buffer.from(admin.users[0].user['client-certificate-data'], 'base64').toString(), key: Buffer.from(admin.users[0].user['client-key-data'], 'base64').toString() };
+  const client = {
+    cert: Buffer.from(admin.users[0].user['client-certificate-data'], 'base64').toString(),
+    key: Buffer.from(admin.users[0].user['client-key-data'], 'base64').toString(),
+  };
   const deadline = Date.now() + 90_000;
   while ((await readyz(client).catch(() => 0)) !== 200) {
     if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited:\n${apiserverOutput}`);
@@ -215,7 +228,21 @@ describe('join tokens in the real API server', () => {
     const kubeadm = parse(doc.write_files.find((f: { path: string }) => f.path === '/run/kubeadm/kubeadm.yaml').content);
     return kubeadm.discovery.bootstrapToken.token as string;
   };
-  const expiration = (id: string) => Buffer.from(kubectl(['--kubeconfig', join(dir, 'control-plane.kubeconfig'), 'get', 'secret', '-n', 'kube-system', `bootstrap-token-${id}`, '-o', 'jsonpath={.data.expiration}']).out, 'base64').toString();
+  const expiration = (id: string) =>
+    Buffer.from(
+      kubectl([
+        '--kubeconfig',
+        join(dir, 'control-plane.kubeconfig'),
+        'get',
+        'secret',
+        '-n',
+        'kube-system',
+        `bootstrap-token-${id}`,
+        '-o',
+        'jsonpath={.data.expiration}',
+      ]).out,
+      'base64',
+    ).toString();
 
   it('authenticates a worker as a node bootstrapper, is renewed while it joins, and stops working once released', async () => {
     // Prepare
@@ -224,7 +251,10 @@ describe('join tokens in the real API server', () => {
     // Assess 1
     const whoami = asToken(token, ['auth', 'whoami', '-o', 'json']);
     expect(whoami.code, whoami.out).toBe(0);
-    expect(JSON.parse(whoami.out).status.userInfo).toMatchObject({ username: `system:bootstrap:${token.split('.')[0]}`, groups: expect.arrayContaining(['system:bootstrappers:kubeadm:default-node-token']) });
+    expect(JSON.parse(whoami.out).status.userInfo).toMatchObject({
+      username: `system:bootstrap:${token.split('.')[0]}`,
+      groups: expect.arrayContaining(['system:bootstrappers:kubeadm:default-node-token']),
+    });
     const first = expiration(token.split('.')[0]!);
     // Act 2: ten minutes later it still joins
     clock.advance(600);
@@ -266,7 +296,10 @@ describe('join tokens in the real API server', () => {
     const joined = join(dir, 'joined-pki');
     const init = readFileSync(join(dir, 'init.yaml'), 'utf8').replace(`certificatesDir: ${pki()}`, `certificatesDir: ${joined}`);
     writeFileSync(join(dir, 'upload.yaml'), init);
-    for (const phase of [['upload-config', 'all'], ['bootstrap-token', '--skip-token-print']]) {
+    for (const phase of [
+      ['upload-config', 'all'],
+      ['bootstrap-token', '--skip-token-print'],
+    ]) {
       const r = run(kubeadmBinary(), ['init', 'phase', ...phase, '--config', join(dir, 'upload.yaml'), '--kubeconfig', join(dir, 'control-plane.kubeconfig')]);
       expect(r.code, r.out).toBe(0);
     }
@@ -280,7 +313,9 @@ describe('join tokens in the real API server', () => {
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: CLUSTER, cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': Buffer.from(certs.ca.cert).toString('base64') } }],
+        clusters: [
+          { name: CLUSTER, cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': Buffer.from(certs.ca.cert).toString('base64') } },
+        ],
         users: [{ name: 'joiner', user: { token } }],
         contexts: [{ name: 'joiner', context: { cluster: CLUSTER, user: 'joiner' } }],
         'current-context': 'joiner',

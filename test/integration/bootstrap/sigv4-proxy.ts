@@ -52,7 +52,14 @@ export async function startSigV4Proxy(target: string, credentials: Credentials, 
         for (const h of signedHeaders) headers[h] = String(req.headers[h] ?? '');
         const date = amzDate(headers['x-amz-date'] ?? '');
         const url = new URL(req.url ?? '/', 'http://placeholder');
-        const request = new HttpRequest({ method: req.method ?? 'POST', protocol: 'http:', hostname: headers['host']!.split(':')[0]!, path: url.pathname, headers, body });
+        const request = new HttpRequest({
+          method: req.method ?? 'POST',
+          protocol: 'http:',
+          hostname: headers['host']!.split(':')[0]!,
+          path: url.pathname,
+          headers,
+          body,
+        });
         const signed = await signer.sign(request, { signingDate: date });
         verified = /Signature=([0-9a-f]{64})/.exec(String(signed.headers['authorization']))?.[1] === m[6];
       }
@@ -64,7 +71,11 @@ export async function startSigV4Proxy(target: string, credentials: Credentials, 
       }
       const forwarded = await fetch(`${target}${req.url ?? '/'}`, {
         method: req.method ?? 'POST',
-        headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length').map(([k, v]) => [k, String(v)])),
+        headers: Object.fromEntries(
+          Object.entries(req.headers)
+            .filter(([k]) => k !== 'host' && k !== 'content-length')
+            .map(([k, v]) => [k, String(v)]),
+        ),
         body,
       });
       res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/x-amz-json-1.1' });

@@ -102,7 +102,17 @@ afterAll(async () => {
 
 describe('clusterless against the HTTP API', () => {
   it('generate | apply creates a cluster the API accepts as it is; applying again changes nothing', async () => {
-    const generated = await cli(['generate', 'cluster', 'demo', '--kubernetes-version', 'v1.31.2', '--control-plane-machine-count', '3', '--worker-machine-count', '3']);
+    const generated = await cli([
+      'generate',
+      'cluster',
+      'demo',
+      '--kubernetes-version',
+      'v1.31.2',
+      '--control-plane-machine-count',
+      '3',
+      '--worker-machine-count',
+      '3',
+    ]);
     expect(generated.code).toBe(0);
     const applied = await cli(['apply', '-f', '-'], { stdin: generated.stdout });
     expect(applied).toEqual({
@@ -116,15 +126,31 @@ describe('clusterless against the HTTP API', () => {
     await writeFile(file, generated.stdout);
     const again = await cli(['apply', '-f', file]);
     expect(again.code).toBe(0);
-    expect(again.stdout.trim().split('\n').map((l) => l.split(' ')[1])).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(
+      again.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[1]),
+    ).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
   });
 
   it('get prints kubectl tables (machines: NAME CLUSTER NODE PHASE VERSION AGE), JSON and names', async () => {
     const cp = await api('GET', path('controlplanes', 'demo-control-plane'));
-    await api('POST', path('machines'), machine('demo-control-plane-k2x9z', { labels: controlPlaneLabels('demo', 'demo-control-plane'), owner: { kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid } }));
+    await api(
+      'POST',
+      path('machines'),
+      machine('demo-control-plane-k2x9z', {
+        labels: controlPlaneLabels('demo', 'demo-control-plane'),
+        owner: { kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid },
+      }),
+    );
     await api('POST', path('machines'), machine('demo-md-0-7d9f-abcde', { labels: deploymentLabels('demo', 'demo-md-0') }));
     await api('PATCH', path('machines', 'demo-md-0-7d9f-abcde', 'status'), {
-      status: { phase: 'Running', nodeRef: { name: 'sim-node-1' }, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] },
+      status: {
+        phase: 'Running',
+        nodeRef: { name: 'sim-node-1' },
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }],
+      },
     });
 
     const table = await cli(['get', 'machines']);
@@ -145,7 +171,9 @@ describe('clusterless against the HTTP API', () => {
     const r = await cli(['describe', 'cluster', 'demo']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^NAME\s+READY\s+SEVERITY\s+REASON\s+SINCE\s+MESSAGE\n/);
-    expect(r.stdout).toMatch(/\nCluster\/demo\s*\n├─ControlPlane\/demo-control-plane\s*\n│ └─Machine\/demo-control-plane-k2x9z\s*\n└─Workers\n  └─MachineDeployment\/demo-md-0\s*\n    └─Machine\/demo-md-0-7d9f-abcde\s+True\s+\d+s\s*\n$/);
+    expect(r.stdout).toMatch(
+      /\nCluster\/demo\s*\n├─ControlPlane\/demo-control-plane\s*\n│ └─Machine\/demo-control-plane-k2x9z\s*\n└─Workers\n  └─MachineDeployment\/demo-md-0\s*\n    └─Machine\/demo-md-0-7d9f-abcde\s+True\s+\d+s\s*\n$/,
+    );
   });
 
   it('scale patches spec.replicas; an even control plane is refused in one line naming the field', async () => {
@@ -162,7 +190,9 @@ describe('clusterless against the HTTP API', () => {
     const md = await api('GET', path('machinedeployments', 'demo-md-0'));
     const waiting = start(['rollout', 'status', 'machinedeployment', 'demo-md-0', '--timeout', '60s', '--interval', '100ms']);
     await until('the first progress line', () => waiting.output().stdout.includes('spec update to be observed'));
-    await api('PATCH', path('machinedeployments', 'demo-md-0', 'status'), { status: { observedGeneration: md.metadata.generation, replicas: 6, updatedReplicas: 2, availableReplicas: 5 } });
+    await api('PATCH', path('machinedeployments', 'demo-md-0', 'status'), {
+      status: { observedGeneration: md.metadata.generation, replicas: 6, updatedReplicas: 2, availableReplicas: 5 },
+    });
     await until('the rollout progress', () => waiting.output().stdout.includes('2 out of 5 new replicas have been updated'));
     await api('PATCH', path('machinedeployments', 'demo-md-0', 'status'), { status: { replicas: 5, updatedReplicas: 5, availableReplicas: 5 } });
     const r = await waiting.done;
@@ -174,7 +204,9 @@ describe('clusterless against the HTTP API', () => {
     await api('PATCH', path('machinedeployments', 'demo-md-0'), { spec: { replicas: 6 } });
     const r = await cli(['rollout', 'status', 'md', 'demo-md-0', '--timeout', '300ms', '--interval', '100ms']);
     expect(r.code).toBe(1);
-    expect(oneErrorLine(r)).toEqual(['error: timed out after 300ms waiting for machinedeployment "demo-md-0" to roll out: the latest spec is not yet observed']);
+    expect(oneErrorLine(r)).toEqual([
+      'error: timed out after 300ms waiting for machinedeployment "demo-md-0" to roll out: the latest spec is not yet observed',
+    ]);
   });
 
   it('rollout pause, resume, history and undo', async () => {
@@ -218,7 +250,12 @@ describe('clusterless against the HTTP API', () => {
     { name: 'an unknown kind', args: ['get', 'pods'], code: 2, line: /^error: unknown resource type "pods"/ },
     { name: 'a missing object', args: ['get', 'cluster', 'nope'], code: 1, line: /^error: clusters.clusterless.dev "nope" not found$/ },
     { name: 'a file that is not YAML', args: ['apply', '-f', '-'], stdin: 'kind: [', code: 2, line: /^error: stdin is not valid YAML or JSON/ },
-    { name: 'the mirror, not served yet', args: ['mirror', 'status'], code: 1, line: /^error: the server at http:\/\/127\.0\.0\.1:\d+ does not serve the mirror \(GET \/clusterless\/v1\/mirror answered 404\)$/ },
+    {
+      name: 'the mirror, not served yet',
+      args: ['mirror', 'status'],
+      code: 1,
+      line: /^error: the server at http:\/\/127\.0\.0\.1:\d+ does not serve the mirror \(GET \/clusterless\/v1\/mirror answered 404\)$/,
+    },
     { name: 'cost, not served yet', args: ['cost'], code: 1, line: /does not serve cost reports/ },
     { name: 'sim kill without a simulator', args: ['sim', 'kill', 'demo-md-0-7d9f-abcde'], code: 1, line: /does not serve the simulator/ },
   ])('$name: exit $code and one error line', async ({ args, stdin, code, line }) => {
@@ -245,7 +282,10 @@ describe('the launcher', () => {
 
   it('runs as `node cli/bin.mjs` with whatever node is first on the PATH (an older one hands over to Node 22)', async () => {
     const env = baseEnv(host.url);
-    env['PATH'] = (env['PATH'] ?? '').split(delimiter).filter((p) => !p.includes('node_modules')).join(delimiter);
+    env['PATH'] = (env['PATH'] ?? '')
+      .split(delimiter)
+      .filter((p) => !p.includes('node_modules'))
+      .join(delimiter);
     const r = await cli(['get', 'clusters', '-o', 'name'], { command: 'node', commandArgs: [BIN], env });
     expect(r).toEqual({ code: 0, stderr: '', stdout: 'cluster.clusterless.dev/demo\n' });
   });

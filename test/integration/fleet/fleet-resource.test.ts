@@ -39,7 +39,11 @@ const cluster = (name: string, workers = 2): FleetCluster => ({
   workers: [{ name: 'general', replicas: workers }],
 });
 
-const props = (manifests: unknown) => ({ ServiceToken: SERVICE_TOKEN, FleetName: 'TeamFleet', Manifests: typeof manifests === 'string' ? manifests : JSON.stringify(manifests) });
+const props = (manifests: unknown) => ({
+  ServiceToken: SERVICE_TOKEN,
+  FleetName: 'TeamFleet',
+  Manifests: typeof manifests === 'string' ? manifests : JSON.stringify(manifests),
+});
 let requests = 0;
 const base = () => ({
   ServiceToken: SERVICE_TOKEN,
@@ -57,11 +61,18 @@ const update = (physicalId: string, manifests: unknown, old: unknown): CloudForm
   ResourceProperties: props(manifests),
   OldResourceProperties: props(old),
 });
-const remove = (physicalId: string, manifests: unknown): CloudFormationCustomResourceEvent => ({ ...base(), RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: props(manifests) });
+const remove = (physicalId: string, manifests: unknown): CloudFormationCustomResourceEvent => ({
+  ...base(),
+  RequestType: 'Delete',
+  PhysicalResourceId: physicalId,
+  ResourceProperties: props(manifests),
+});
 
 const get = (kind: KindName, name: string) => store.get(kind, 'default', name);
-const everything = async () => (await Promise.all((['MachineClass', 'Cluster', 'ControlPlane', 'MachineDeployment', 'MachineHealthCheck'] as KindName[]).map((k) => store.list(k)))).flat();
-const snapshot = async () => (await everything()).map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}${o.metadata.deletionTimestamp ? ' deleting' : ''}`).sort();
+const everything = async () =>
+  (await Promise.all((['MachineClass', 'Cluster', 'ControlPlane', 'MachineDeployment', 'MachineHealthCheck'] as KindName[]).map((k) => store.list(k)))).flat();
+const snapshot = async () =>
+  (await everything()).map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}${o.metadata.deletionTimestamp ? ' deleting' : ''}`).sort();
 
 describe('Create', () => {
   it('stores every object of the fleet with the API defaults, finalizers and the owner annotation', async () => {
@@ -93,7 +104,9 @@ describe('Create', () => {
     manifests.push({ apiVersion: API_VERSION, kind: 'MachineDeployment', metadata: { name: 'Bad_Name', namespace: 'default' }, spec: {} });
     const refused = onFleetEvent(create(manifests), { store });
     await expect(refused).rejects.toBeInstanceOf(FleetInputError);
-    await expect(onFleetEvent(create(manifests), { store })).rejects.toThrow(/ControlPlane default\/blue-control-plane: spec\.replicas: .*odd[\s\S]*MachineDeployment default\/Bad_Name: metadata\.name/);
+    await expect(onFleetEvent(create(manifests), { store })).rejects.toThrow(
+      /ControlPlane default\/blue-control-plane: spec\.replicas: .*odd[\s\S]*MachineDeployment default\/Bad_Name: metadata\.name/,
+    );
     expect(await everything()).toEqual([]);
   });
 
@@ -121,7 +134,9 @@ describe('Create', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    await expect(onFleetEvent(create(fleetManifests([cluster('blue')])), { store: failing })).rejects.toThrow(/ControlPlane default\/blue-control-plane: the API answered 503/);
+    await expect(onFleetEvent(create(fleetManifests([cluster('blue')])), { store: failing })).rejects.toThrow(
+      /ControlPlane default\/blue-control-plane: the API answered 503/,
+    );
     // What was created is deleted again: gone, or (finalizers) marked for the teardown workflows.
     expect(await get('MachineClass', 'blue')).toBeUndefined();
     expect((await get('Cluster', 'blue'))?.metadata.deletionTimestamp).toBeDefined();

@@ -26,7 +26,10 @@ import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 const ec2 = new EC2Client(emulatorClientConfig(inject('motoEndpoint')));
 let ami: string;
 const namespace = 'default';
-const clusterName = uniqueName('c').toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 50);
+const clusterName = uniqueName('c')
+  .toLowerCase()
+  .replace(/[^a-z0-9-]/g, '-')
+  .slice(0, 50);
 const installationId = uniqueName('inst');
 const ANOTHER_INSTALLATION = uniqueName('other');
 
@@ -44,7 +47,9 @@ async function launch(tags: Record<string, string>): Promise<string> {
       InstanceType: 't3.micro',
       MinCount: 1,
       MaxCount: 1,
-      ...(Object.keys(tags).length ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {}),
+      ...(Object.keys(tags).length
+        ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }
+        : {}),
     }),
   );
   return out.Instances![0]!.InstanceId!;
@@ -107,7 +112,7 @@ describe('clusterOfInstance', () => {
 });
 
 describe('an instance state-change event', () => {
-  it.each(['terminated', 'stopped', 'shutting-down', 'running'])('(%s) starts reconcile-cluster for the instance\'s cluster', async (state) => {
+  it.each(['terminated', 'stopped', 'shutting-down', 'running'])("(%s) starts reconcile-cluster for the instance's cluster", async (state) => {
     const id = await launch(ours());
     const { starts, workflows } = recordingWorkflows();
     const result = await handleInstanceEvent({ ec2, workflows, installationId }, event(id, state));
@@ -130,7 +135,11 @@ describe('an instance state-change event', () => {
   ])('of an instance %s starts nothing, though its cluster has the name of one of ours', async (_name, tags) => {
     const id = await launch(tags());
     const { starts, workflows } = recordingWorkflows();
-    expect(await createInstanceEventsHandler({ ec2, workflows, installationId })(event(id, 'terminated'))).toEqual({ instanceId: id, state: 'terminated', started: false });
+    expect(await createInstanceEventsHandler({ ec2, workflows, installationId })(event(id, 'terminated'))).toEqual({
+      instanceId: id,
+      state: 'terminated',
+      started: false,
+    });
     expect(starts).toEqual([]);
   });
 

@@ -30,7 +30,11 @@ afterAll(async () => {
 });
 
 /** A REST API proxy event as API Gateway sends it for `ANY /{proxy+}` with AWS_IAM auth. */
-function proxyEvent(method: string, path: string, options: { body?: string; base64?: boolean; headers?: Record<string, string>; query?: Record<string, string[]> } = {}): APIGatewayProxyEvent {
+function proxyEvent(
+  method: string,
+  path: string,
+  options: { body?: string; base64?: boolean; headers?: Record<string, string>; query?: Record<string, string[]> } = {},
+): APIGatewayProxyEvent {
   const headers = {
     Accept: 'application/json',
     Host: 'abc123.execute-api.us-east-1.amazonaws.com',
@@ -95,14 +99,22 @@ function proxyEvent(method: string, path: string, options: { body?: string; base
 
 /** Runs `fn` with these variables set in process.env (as Lambda sets them), and puts the old values back. */
 async function withEnv(extra: Record<string, string>, fn: () => Promise<void>): Promise<void> {
-  const env = { TABLE_NAME: tableName, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, ...extra };
+  const env = {
+    TABLE_NAME: tableName,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    ...extra,
+  };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {
     await fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -117,7 +129,9 @@ describe('API Gateway proxy handler', () => {
       // Prepare: a YAML body, base64-encoded as API Gateway sends binary media types.
       const yaml = 'apiVersion: clusterless.dev/v1alpha1\nkind: MachineClass\nmetadata: {name: small, namespace: team-a}\nspec: {sim: {}}\n';
       // Act
-      const created = await handler(proxyEvent('POST', ns('team-a', 'machineclasses'), { body: yaml, base64: true, headers: { 'Content-Type': 'application/yaml' } }));
+      const created = await handler(
+        proxyEvent('POST', ns('team-a', 'machineclasses'), { body: yaml, base64: true, headers: { 'Content-Type': 'application/yaml' } }),
+      );
       const got = await handler(proxyEvent('GET', ns('team-a', 'machineclasses', 'small')));
       // Assess
       expect(created.statusCode).toBe(201);
@@ -128,36 +142,47 @@ describe('API Gateway proxy handler', () => {
     });
   });
 
-  it('never signs a kubeconfig, even with the secrets key and certificates there: the route is the kubeconfig function\'s', async () => {
+  it("never signs a kubeconfig, even with the secrets key and certificates there: the route is the kubeconfig function's", async () => {
     // Arrange: a cluster with certificates on moto, and every secrets variable in the API function's environment.
     const moto = inject('motoEndpoint');
     const prefix = `${uniqueName('kc')}/`;
     const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001';
     const secrets = createSecretsManagerClient(emulatorClientConfig(moto));
-    await withEnv({ AWS_ENDPOINT_URL_SECRETS_MANAGER: moto, SECRETS_KMS_KEY_ARN: kmsKeyId, SECRETS_NAME_PREFIX: prefix, INSTALLATION_ID: 'test-installation' }, async () => {
-      const handler = createHandler(() => depsFromEnvironment());
-      const cluster = {
-        apiVersion: 'clusterless.dev/v1alpha1',
-        kind: 'Cluster',
-        metadata: { name: 'prod', namespace: 'team-k' },
-        spec: {
-          controlPlaneEndpoint: { host: 'prod.k8s.test' },
-          provider: { aws: { region: 'us-east-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }] } },
-        },
-      };
-      expect((await handler(proxyEvent('POST', ns('team-k', 'clusters'), { body: JSON.stringify(cluster), headers: { 'Content-Type': 'application/json' } }))).statusCode).toBe(201);
-      const bootstrap = new KubeadmBootstrapper({ secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId, installationId: 'test-installation' }), clock: systemClock, secretPrefix: prefix });
-      await bootstrap.ensureCertificates('team-k', 'prod');
-      // Act
-      const res = await handler(proxyEvent('GET', `${ns('team-k', 'clusters', 'prod')}/kubeconfig`));
-      // Assess: no kubeconfig, a Status; the key never leaves the kubeconfig function (test/infra/handlers/kubeconfig.test.ts).
-      expect(res.statusCode).toBe(404);
-      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'NotFound' });
-    }).finally(() => secrets.destroy());
+    await withEnv(
+      { AWS_ENDPOINT_URL_SECRETS_MANAGER: moto, SECRETS_KMS_KEY_ARN: kmsKeyId, SECRETS_NAME_PREFIX: prefix, INSTALLATION_ID: 'test-installation' },
+      async () => {
+        const handler = createHandler(() => depsFromEnvironment());
+        const cluster = {
+          apiVersion: 'clusterless.dev/v1alpha1',
+          kind: 'Cluster',
+          metadata: { name: 'prod', namespace: 'team-k' },
+          spec: {
+            controlPlaneEndpoint: { host: 'prod.k8s.test' },
+            provider: { aws: { region: 'us-east-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }] } },
+          },
+        };
+        expect(
+          (await handler(proxyEvent('POST', ns('team-k', 'clusters'), { body: JSON.stringify(cluster), headers: { 'Content-Type': 'application/json' } })))
+            .statusCode,
+        ).toBe(201);
+        const bootstrap = new KubeadmBootstrapper({
+          secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId, installationId: 'test-installation' }),
+          clock: systemClock,
+          secretPrefix: prefix,
+        });
+        await bootstrap.ensureCertificates('team-k', 'prod');
+        // Act
+        const res = await handler(proxyEvent('GET', `${ns('team-k', 'clusters', 'prod')}/kubeconfig`));
+        // Assess: no kubeconfig, a Status; the key never leaves the kubeconfig function (test/infra/handlers/kubeconfig.test.ts).
+        expect(res.statusCode).toBe(404);
+        expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+      },
+    ).finally(() => secrets.destroy());
   });
 
   it('caps replicas at MAX_MACHINE_DEPLOYMENT_REPLICAS, 1000 when it is unset or empty', async () => {
-    const md = (name: string, replicas: number) => JSON.stringify({ ...machineDeployment(name, 'limits'), spec: { ...(machineDeployment().spec as object), replicas } });
+    const md = (name: string, replicas: number) =>
+      JSON.stringify({ ...machineDeployment(name, 'limits'), spec: { ...(machineDeployment().spec as object), replicas } });
     const post = (handler: ReturnType<typeof createHandler>, name: string, replicas: number) =>
       handler(proxyEvent('POST', ns('limits', 'machinedeployments'), { body: md(name, replicas), headers: { 'Content-Type': 'application/json' } }));
     await withEnv({ MAX_MACHINE_DEPLOYMENT_REPLICAS: '3' }, async () => {
@@ -174,14 +199,17 @@ describe('API Gateway proxy handler', () => {
     });
   });
 
-  it.each(['lots', '0', '-5', '1e3', '2.5', '2147483648'])('will not start with MAX_MACHINE_DEPLOYMENT_REPLICAS=%j (a Status 500, never an uncapped API)', async (value) => {
-    await withEnv({ MAX_MACHINE_DEPLOYMENT_REPLICAS: value }, async () => {
-      const handler = createHandler(() => depsFromEnvironment());
-      const res = await handler(proxyEvent('GET', '/healthz'));
-      expect(res.statusCode).toBe(500);
-      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'InternalError', message: 'the API is misconfigured; see its log' });
-    });
-  });
+  it.each(['lots', '0', '-5', '1e3', '2.5', '2147483648'])(
+    'will not start with MAX_MACHINE_DEPLOYMENT_REPLICAS=%j (a Status 500, never an uncapped API)',
+    async (value) => {
+      await withEnv({ MAX_MACHINE_DEPLOYMENT_REPLICAS: value }, async () => {
+        const handler = createHandler(() => depsFromEnvironment());
+        const res = await handler(proxyEvent('GET', '/healthz'));
+        expect(res.statusCode).toBe(500);
+        expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'InternalError', message: 'the API is misconfigured; see its log' });
+      });
+    },
+  );
 
   it('answers with a Status 500 when TABLE_NAME is missing', async () => {
     const handler = createHandler(() => depsFromEnvironment({}));
@@ -193,10 +221,15 @@ describe('API Gateway proxy handler', () => {
   it('creates, merge-patches and lists with a label selector through proxy events', async () => {
     const { store } = await newTableStore(client);
     const handler = createHandler({ store });
-    const created = await handler(proxyEvent('POST', ns('default', 'machinedeployments'), { body: JSON.stringify(machineDeployment()), headers: { 'Content-Type': 'application/json' } }));
+    const created = await handler(
+      proxyEvent('POST', ns('default', 'machinedeployments'), { body: JSON.stringify(machineDeployment()), headers: { 'Content-Type': 'application/json' } }),
+    );
     expect(created.statusCode).toBe(201);
     const patched = await handler(
-      proxyEvent('PATCH', ns('default', 'machinedeployments', 'md1'), { body: '{"spec":{"replicas":5}}', headers: { 'Content-Type': 'application/merge-patch+json' } }),
+      proxyEvent('PATCH', ns('default', 'machinedeployments', 'md1'), {
+        body: '{"spec":{"replicas":5}}',
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+      }),
     );
     expect(patched.statusCode).toBe(200);
     expect(JSON.parse(patched.body).spec.replicas).toBe(5);
@@ -208,7 +241,11 @@ describe('API Gateway proxy handler', () => {
   });
 
   it.each([
-    { name: 'a base64 body', event: () => proxyEvent('PUT', '/x', { body: '{"a":"é"}', base64: true, headers: { 'content-type': 'application/json' } }), body: '{"a":"é"}' },
+    {
+      name: 'a base64 body',
+      event: () => proxyEvent('PUT', '/x', { body: '{"a":"é"}', base64: true, headers: { 'content-type': 'application/json' } }),
+      body: '{"a":"é"}',
+    },
     { name: 'a plain body', event: () => proxyEvent('PUT', '/x', { body: '{"a":1}' }), body: '{"a":1}' },
     { name: 'no body', event: () => proxyEvent('GET', '/x'), body: undefined },
   ])('turns an event with $name into the router request', ({ event, body }) => {

@@ -131,7 +131,7 @@ describe('local HTTP server on dynalite', () => {
     expect(JSON.parse(res.body).reason).toBe('RequestEntityTooLarge');
   });
 
-  it('refuses a DNS-rebound Host, another site\'s Origin and a cross-site fetch with a 403 Status, storing nothing', async () => {
+  it("refuses a DNS-rebound Host, another site's Origin and a cross-site fetch with a 403 Status, storing nothing", async () => {
     const post = (headers: Record<string, string>) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         const body = JSON.stringify(machineClass('rebound'));
@@ -172,7 +172,10 @@ describe('local HTTP server on dynalite', () => {
         req.on('error', reject);
         req.end();
       });
-    for (const path of ['/apis/clusterless.dev/v1alpha1/namespaces/team-a/../default/machineclasses', '/apis/clusterless.dev/v1alpha1/namespaces//default/machineclasses']) {
+    for (const path of [
+      '/apis/clusterless.dev/v1alpha1/namespaces/team-a/../default/machineclasses',
+      '/apis/clusterless.dev/v1alpha1/namespaces//default/machineclasses',
+    ]) {
       const res = await raw(path);
       expect(res.status, path).toBe(400);
       expect(JSON.parse(res.body), path).toMatchObject({ kind: 'Status', reason: 'BadRequest' });

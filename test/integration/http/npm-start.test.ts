@@ -28,7 +28,12 @@ async function npmStart(dataDir: string): Promise<Started> {
   child.stderr!.on('data', (c) => (out += c));
   // 'close', not 'exit': npm may exit on the signal before the host it started has finished shutting down; the
   // output ends only when every process of the group holding the pipes is gone.
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => { running.delete(child); r(code); }));
+  const exited = new Promise<number | null>((r) =>
+    child.on('close', (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   const url = await new Promise<string>((resolveUrl, reject) => {
     const check = () => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -98,7 +103,12 @@ describe('npm start', () => {
     running.add(child);
     let out = '';
     child.stderr!.on('data', (c) => (out += c));
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => { running.delete(child); r(c); }));
+    const code = await new Promise<number | null>((r) =>
+      child.on('exit', (c) => {
+        running.delete(child);
+        r(c);
+      }),
+    );
     expect(code).not.toBe(0);
     expect(out).toMatch(/must be a port number/);
   });

@@ -29,13 +29,16 @@ interface Crd {
 }
 
 describe('CRDs on a real kube-apiserver', () => {
-  it.each(KINDS.map((k) => ({ kind: k.kind, plural: k.plural, scale: !!k.scale })))('$kind: accepted, names accepted and established', async ({ plural, scale }) => {
-    const crd = JSON.parse(await kube.kubectlOk(['get', 'crd', `${plural}.clusterless.dev`, '-o', 'json'])) as Crd;
-    const conditions = Object.fromEntries(crd.status.conditions.map((c) => [c.type, c.status]));
-    expect(conditions).toMatchObject({ NamesAccepted: 'True', Established: 'True' });
-    // The API server drops what it does not understand: the subresources must have survived.
-    expect(Object.keys(crd.spec.versions[0]!.subresources ?? {}).sort()).toEqual(scale ? ['scale', 'status'] : ['status']);
-  });
+  it.each(KINDS.map((k) => ({ kind: k.kind, plural: k.plural, scale: !!k.scale })))(
+    '$kind: accepted, names accepted and established',
+    async ({ plural, scale }) => {
+      const crd = JSON.parse(await kube.kubectlOk(['get', 'crd', `${plural}.clusterless.dev`, '-o', 'json'])) as Crd;
+      const conditions = Object.fromEntries(crd.status.conditions.map((c) => [c.type, c.status]));
+      expect(conditions).toMatchObject({ NamesAccepted: 'True', Established: 'True' });
+      // The API server drops what it does not understand: the subresources must have survived.
+      expect(Object.keys(crd.spec.versions[0]!.subresources ?? {}).sort()).toEqual(scale ? ['scale', 'status'] : ['status']);
+    },
+  );
 
   it('explains the kinds from the schema descriptions (kubectl explain)', async () => {
     const out = await kube.kubectlOk(['explain', 'machinedeployment.spec.clusterName']);
@@ -54,7 +57,9 @@ describe('CRDs on a real kube-apiserver', () => {
     // Act
     await new KubernetesMirror({ kubeconfig: kube.mirrorKubeconfig }).apply(obj);
     // Assess
-    const there = JSON.parse(await kube.kubectlOk(['get', `${obj.kind.toLowerCase()}.clusterless.dev`, obj.metadata.name, '-n', obj.metadata.namespace, '-o', 'json'])) as {
+    const there = JSON.parse(
+      await kube.kubectlOk(['get', `${obj.kind.toLowerCase()}.clusterless.dev`, obj.metadata.name, '-n', obj.metadata.namespace, '-o', 'json']),
+    ) as {
       spec: unknown;
       metadata: { labels?: unknown };
     };

@@ -12,7 +12,12 @@ export async function apiCreate<T extends ApiObject = ApiObject>(store: Store, m
   const def = kindByName(manifest['kind'] as string)!;
   const ns = ((manifest['metadata'] as { namespace?: string }).namespace ?? 'default') as string;
   const res = await handleRequest(
-    { method: 'POST', path: `/apis/${API_VERSION}/namespaces/${ns}/${def.plural}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(manifest) },
+    {
+      method: 'POST',
+      path: `/apis/${API_VERSION}/namespaces/${ns}/${def.plural}`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(manifest),
+    },
     { store },
   );
   expect(res.status, res.body).toBe(201);

@@ -31,7 +31,20 @@ afterAll(async () => {
 const nodeName = (instanceId: string) => `node-${instanceId}`;
 
 async function setReady(name: string, status: 'True' | 'False', at: Date): Promise<void> {
-  const patch = { status: { conditions: [{ type: 'Ready', status, reason: status === 'True' ? 'KubeletReady' : 'KubeletNotReady', message: 'set by the test', lastHeartbeatTime: at.toISOString().replace(/\.\d+Z$/, 'Z'), lastTransitionTime: at.toISOString().replace(/\.\d+Z$/, 'Z') }] } };
+  const patch = {
+    status: {
+      conditions: [
+        {
+          type: 'Ready',
+          status,
+          reason: status === 'True' ? 'KubeletReady' : 'KubeletNotReady',
+          message: 'set by the test',
+          lastHeartbeatTime: at.toISOString().replace(/\.\d+Z$/, 'Z'),
+          lastTransitionTime: at.toISOString().replace(/\.\d+Z$/, 'Z'),
+        },
+      ],
+    },
+  };
   await kube.kubectlOk(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)]);
 }
 
@@ -70,9 +83,13 @@ it('replaces the machine whose real Node stays NotReady past the health check ti
   await setReady(victim.status!.nodeRef!.name, 'False', cp.clock.now());
 
   // Assess: past the 60s timeout (1.5 s at this time scale) the machine is deleted and a new one takes its place.
-  await cp.waitFor('the unhealthy machine replaced', async () => {
-    const now = await workers();
-    return !now.some((m) => m.metadata.uid === victim.metadata.uid) && now.length === 3 && (await available(3));
-  }, 90_000);
+  await cp.waitFor(
+    'the unhealthy machine replaced',
+    async () => {
+      const now = await workers();
+      return !now.some((m) => m.metadata.uid === victim.metadata.uid) && now.length === 3 && (await available(3));
+    },
+    90_000,
+  );
   expect(cp.runtime.workflows.list('remediate').some((e) => e.name.includes(victim.metadata.uid!))).toBe(true);
 }, 180_000);

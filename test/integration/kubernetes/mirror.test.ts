@@ -105,7 +105,9 @@ describe('mirror: objects in the target', () => {
     await kube.kubectlOk(['scale', 'md', 'workers', '-n', 'mirror-scale', '--replicas=4']);
     const imported = await mirror.importEdits(store);
     // Assess
-    expect(imported).toEqual([{ kind: 'MachineDeployment', namespace: 'mirror-scale', name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } }]);
+    expect(imported).toEqual([
+      { kind: 'MachineDeployment', namespace: 'mirror-scale', name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } },
+    ]);
     expect((await store.get<MachineDeployment>('MachineDeployment', 'mirror-scale', 'workers'))!.spec.replicas).toBe(4);
   });
 
@@ -155,7 +157,9 @@ describe('mirror: kubectl edits imported into the store', () => {
     await kube.kubectlOk(['apply', '-f', '-'], { input: stringify(manifest) });
     const result = await mirror.sync(store);
     // Assess
-    expect(result.imports).toEqual([{ kind: 'MachineDeployment', namespace: ns, name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } }]);
+    expect(result.imports).toEqual([
+      { kind: 'MachineDeployment', namespace: ns, name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } },
+    ]);
     const after = (await store.get<MachineDeployment>('MachineDeployment', ns, 'workers'))!;
     expect(after.spec.replicas).toBe(5);
     expect(after.metadata.generation).toBe(before.metadata.generation! + 1);
@@ -178,7 +182,11 @@ describe('mirror: kubectl edits imported into the store', () => {
     const result = await mirror.sync(store);
     // Assess
     expect(result.imports).toHaveLength(1);
-    expect(result.imports[0]!.outcome).toMatchObject({ type: 'refused', reason: 'Invalid', causes: [expect.objectContaining({ field: 'spec.template.spec.version' })] });
+    expect(result.imports[0]!.outcome).toMatchObject({
+      type: 'refused',
+      reason: 'Invalid',
+      causes: [expect.objectContaining({ field: 'spec.template.spec.version' })],
+    });
     expect(await allObjects(store)).toEqual(before);
     const there = await getTarget('md', ns, 'workers');
     const condition = there.status?.conditions?.find((c) => c.type === MIRROR_CONDITION);
@@ -190,7 +198,7 @@ describe('mirror: kubectl edits imported into the store', () => {
     expect(await mirror.sync(store)).toMatchObject({ applied: 0, imports: [] });
   });
 
-  it('holds an imported edit to the installation\'s replica limit, as the API holds writes: a refusal, the store unchanged', async () => {
+  it("holds an imported edit to the installation's replica limit, as the API holds writes: a refusal, the store unchanged", async () => {
     // Prepare
     const ns = 'edit-over-limit';
     await seededStore({ namespace: ns, store });
@@ -285,7 +293,11 @@ describe('mirror: kubectl edits imported into the store', () => {
     expect(result.imports[0]).toMatchObject({ kind: 'ControlPlane', name: 'prod-cp', outcome: { type: 'refused', reason: 'Invalid' } });
     expect(await store.get('ControlPlane', ns, 'prod-cp')).toBeUndefined();
     const there = await getTarget('cp', ns, 'prod-cp');
-    expect(there.status?.conditions?.find((c) => c.type === MIRROR_CONDITION)).toMatchObject({ status: 'False', reason: 'Invalid', message: expect.stringContaining('spec.replicas') });
+    expect(there.status?.conditions?.find((c) => c.type === MIRROR_CONDITION)).toMatchObject({
+      status: 'False',
+      reason: 'Invalid',
+      message: expect.stringContaining('spec.replicas'),
+    });
   });
 
   it('imports labels and annotations set with kubectl (e.g. marking a machine for deletion)', async () => {

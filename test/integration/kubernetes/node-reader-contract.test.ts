@@ -55,8 +55,12 @@ runNodeReaderContract('KubernetesNodeReader', async () => {
       const id = randomBytes(8).toString('hex');
       const name = `ip-10-0-${parseInt(id.slice(0, 2), 16)}-${parseInt(id.slice(2, 4), 16)}-${id.slice(4, 8)}.ec2.internal`;
       const providerID = `aws:///us-east-1a/i-${id}`;
-      await serverOf(cluster).kubectlOk(['apply', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { providerID } }) });
-      await patchStatus(cluster, name, [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: T0, lastTransitionTime: T0 }]);
+      await serverOf(cluster).kubectlOk(['apply', '-f', '-'], {
+        input: stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { providerID } }),
+      });
+      await patchStatus(cluster, name, [
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: T0, lastTransitionTime: T0 },
+      ]);
       names.set(providerID, name);
       return providerID;
     },

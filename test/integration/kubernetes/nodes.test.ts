@@ -27,7 +27,14 @@ async function node(name: string, ready: 'True' | 'False' | 'Unknown', extra: { 
   });
   const status = {
     conditions: [
-      { type: 'Ready', status: ready, reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown', message: `kubelet says ${ready}`, lastHeartbeatTime: T0, lastTransitionTime: T0 },
+      {
+        type: 'Ready',
+        status: ready,
+        reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown',
+        message: `kubelet says ${ready}`,
+        lastHeartbeatTime: T0,
+        lastTransitionTime: T0,
+      },
       { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastHeartbeatTime: T0, lastTransitionTime: T0 },
     ],
     nodeInfo: {
@@ -86,7 +93,11 @@ describe('KubernetesNodeReader', () => {
           { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastTransitionTime: T0 },
         ],
       },
-      expect.objectContaining({ name: 'reader-b', unschedulable: true, conditions: expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]) }),
+      expect.objectContaining({
+        name: 'reader-b',
+        unschedulable: true,
+        conditions: expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]),
+      }),
     ]);
   });
 
@@ -105,7 +116,9 @@ describe('KubernetesNodeDrainer', () => {
     // Prepare
     await node('drain-a', 'True');
     await pod('web-1', 'drain-a');
-    await pod('logs-agent', 'drain-a', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'logs', uid: '6b3c2f1e-0000-4000-8000-000000000001', controller: true }] });
+    await pod('logs-agent', 'drain-a', {
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'logs', uid: '6b3c2f1e-0000-4000-8000-000000000001', controller: true }],
+    });
     await pod('static-etcd', 'drain-a', { annotations: { 'kubernetes.io/config.mirror': 'abc' } });
     await pod('elsewhere', 'other-node');
     const drainer = new KubernetesNodeDrainer(forWorkload());
@@ -133,9 +146,22 @@ describe('KubernetesNodeDrainer', () => {
     await node('drain-pdb', 'True');
     await pod('db-0', 'drain-pdb', { labels: { app: 'db' } });
     // The API server lets Pending pods go whatever the budget says: make it Running, as a kubelet would.
-    await kube.kubectlOk(['patch', 'pod', 'db-0', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } })]);
+    await kube.kubectlOk([
+      'patch',
+      'pod',
+      'db-0',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }),
+    ]);
     await kube.kubectlOk(['apply', '-f', '-'], {
-      input: stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'db', namespace: 'default' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } } }),
+      input: stringify({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'db', namespace: 'default' },
+        spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
+      }),
     });
     // What the disruption controller would write: one healthy pod, none may go.
     const budget = { observedGeneration: 1, disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 };
@@ -157,6 +183,9 @@ describe('KubernetesNodeDrainer', () => {
   });
 
   it('treats a node that no longer exists as drained', async () => {
-    expect(await new KubernetesNodeDrainer(forWorkload()).drain('default', 'prod', 'never-was')).toEqual({ drained: true, message: 'node never-was does not exist' });
+    expect(await new KubernetesNodeDrainer(forWorkload()).drain('default', 'prod', 'never-was')).toEqual({
+      drained: true,
+      message: 'node never-was does not exist',
+    });
   });
 });

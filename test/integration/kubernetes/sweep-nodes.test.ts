@@ -39,8 +39,19 @@ afterAll(async () => {
 
 async function node(cluster: string, name: string, ready: 'True' | 'False' | 'Unknown'): Promise<void> {
   const kube = kubes[cluster]!;
-  await kube.kubectlOk(['apply', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { providerID: `aws:///zone-a/i-${cluster}-${name}` } }) });
-  const conditions = [{ type: 'Ready', status: ready, reason: ready === 'True' ? 'KubeletReady' : 'KubeletNotReady', message: 'set by the test', lastHeartbeatTime: T0, lastTransitionTime: T0 }];
+  await kube.kubectlOk(['apply', '-f', '-'], {
+    input: stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { providerID: `aws:///zone-a/i-${cluster}-${name}` } }),
+  });
+  const conditions = [
+    {
+      type: 'Ready',
+      status: ready,
+      reason: ready === 'True' ? 'KubeletReady' : 'KubeletNotReady',
+      message: 'set by the test',
+      lastHeartbeatTime: T0,
+      lastTransitionTime: T0,
+    },
+  ];
   await kube.kubectlOk(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions } })]);
 }
 
@@ -78,7 +89,12 @@ function settledCluster(name: string): ApiObject[] {
         nodeStartupTimeout: '10m',
         maxUnhealthy: '100%',
       },
-      status: { observedGeneration: 1, expectedMachines: 2, currentHealthy: 2, conditions: [{ type: 'RemediationAllowed', status: 'True', reason: 'RemediationAllowed', lastTransitionTime: T0 }] },
+      status: {
+        observedGeneration: 1,
+        expectedMachines: 2,
+        currentHealthy: 2,
+        conditions: [{ type: 'RemediationAllowed', status: 'True', reason: 'RemediationAllowed', lastTransitionTime: T0 }],
+      },
     },
   ] as unknown as ApiObject[];
 }

@@ -7,7 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
-import { KubernetesNodeReader, MirrorAnnotations, MirrorService, handleMirrorRequest, type TargetObject } from '../../../functions/adapters/kubernetes/index.js';
+import {
+  KubernetesNodeReader,
+  MirrorAnnotations,
+  MirrorService,
+  handleMirrorRequest,
+  type TargetObject,
+} from '../../../functions/adapters/kubernetes/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { Store } from '../../../functions/ports.js';
@@ -108,14 +114,22 @@ describe('MirrorService', () => {
     const got = await handleMirrorRequest(service, { method: 'GET', path: '/clusterless/v1/mirror' });
     const noBody = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: '{}' });
     // A path, even of a real kubeconfig: the route takes the YAML inline only (the CLI reads the file).
-    const aPath = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: JSON.stringify({ kubeconfig: b.adminKubeconfig }) });
+    const aPath = await handleMirrorRequest(service, {
+      method: 'PUT',
+      path: '/clusterless/v1/mirror',
+      body: JSON.stringify({ kubeconfig: b.adminKubeconfig }),
+    });
     const unreachable = await handleMirrorRequest(service, {
       method: 'PUT',
       path: '/clusterless/v1/mirror',
       body: JSON.stringify({ kubeconfig: a.mirrorKubeconfigYaml.replace(a.server, 'https://127.0.0.1:1') }),
     });
     // The admin identity is not the mirror's, but can do everything: a switch to it works.
-    const switched = await handleMirrorRequest(service, { method: 'PUT', path: '/clusterless/v1/mirror', body: JSON.stringify({ kubeconfig: b.adminKubeconfigYaml }) });
+    const switched = await handleMirrorRequest(service, {
+      method: 'PUT',
+      path: '/clusterless/v1/mirror',
+      body: JSON.stringify({ kubeconfig: b.adminKubeconfigYaml }),
+    });
     const deleted = await handleMirrorRequest(service, { method: 'DELETE', path: '/clusterless/v1/mirror' });
     // Assess
     expect(got.status).toBe(200);
@@ -155,7 +169,9 @@ describe('self-hosting: the target is the API of a cluster clusterless manages',
     const swept = await service.sweep();
     await service.flush();
     // Assess 2
-    expect(swept?.imports).toEqual([{ kind: 'MachineDeployment', namespace: 'fleet', name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } }]);
+    expect(swept?.imports).toEqual([
+      { kind: 'MachineDeployment', namespace: 'fleet', name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } },
+    ]);
     const after = (await store.get<MachineDeployment>('MachineDeployment', 'fleet', 'workers'))!;
     expect(after.spec.replicas).toBe(4);
     expectMirrored(await allObjects(store), await targetObjects(b, 'fleet'));

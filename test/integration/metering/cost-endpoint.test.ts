@@ -89,7 +89,10 @@ describe('GET /clusterless/v1/cost', () => {
     expect(row('dynamodb', 'PutItem', 'object')!.quantity).toBeGreaterThan(0);
     expect(row('ec2', 'RunInstances')!.requests).toBe(3);
     expect(report.totalCost).toBeGreaterThan(0);
-    expect(report.totalCost).toBeCloseTo(report.items.reduce((s, i) => s + i.cost, 0), 9);
+    expect(report.totalCost).toBeCloseTo(
+      report.items.reduce((s, i) => s + i.cost, 0),
+      9,
+    );
   });
 
   it('answers only GET', async () => {
@@ -127,7 +130,9 @@ describe('an instance killed out of band', () => {
 
     // A settled cluster without a health check is not requeued, and the sweep is 3600 simulated s (180 s of
     // wall time) away: only the instance's state change can start this reconcile within 40 s.
-    const failed = await until('the Machine Failed', async () => (await machines()).find((m) => m.metadata.uid === victim.metadata.uid && m.status?.phase === 'Failed'));
+    const failed = await until('the Machine Failed', async () =>
+      (await machines()).find((m) => m.metadata.uid === victim.metadata.uid && m.status?.phase === 'Failed'),
+    );
     expect(failed.status?.failureMessage).toMatch(/terminated/);
     expect(host.runtime.workflows.list('reconcile-cluster').length).toBeGreaterThan(executions);
   });

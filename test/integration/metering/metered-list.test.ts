@@ -38,7 +38,8 @@ async function seeded(count: number, kb: number): Promise<{ store: DynamoDbStore
   clients.push(client);
   const { store } = await newTableStore(client, { clock: new FakeClock() });
   const blob = 'x'.repeat(kb * 1024);
-  for (let i = 0; i < count; i++) await store.create(machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } }));
+  for (let i = 0; i < count; i++)
+    await store.create(machine(padded(i), 'c1', 'default', { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } }));
   const sent = { queries: 0, readUnits: 0 };
   interceptCommands(client, async (call, send) => {
     if (call.command !== 'QueryCommand') return send();
@@ -69,7 +70,12 @@ async function allPages(store: MeteredStore, options: Omit<ListPageOptions, 'con
 describe('MeteredStore.listPage on DynamoDB', () => {
   it.each([
     { name: 'a filter that drops every object', kb: 200, options: { limit: 1, filter: () => false }, returned: 0 },
-    { name: 'a byte budget that cuts pages of large objects short', kb: 200, options: { limit: 500, budget: { maxBytes: 1024 * 1024, sizeOf: (o: ApiObject) => JSON.stringify(o).length } }, returned: 12 },
+    {
+      name: 'a byte budget that cuts pages of large objects short',
+      kb: 200,
+      options: { limit: 500, budget: { maxBytes: 1024 * 1024, sizeOf: (o: ApiObject) => JSON.stringify(o).length } },
+      returned: 12,
+    },
     { name: 'small pages of small objects', kb: 1, options: { limit: 5 }, returned: 12 },
   ])('counts one Query per request sent and the read units DynamoDB billed: $name', async ({ kb, options, returned }) => {
     // Prepare
@@ -84,10 +90,14 @@ describe('MeteredStore.listPage on DynamoDB', () => {
     expect(meter.dynamoDb('Query', 'kind-index')).toEqual({ requests: sent.queries, readUnits: sent.readUnits, writeUnits: 0 });
   });
 
-  it('passes each read on to the caller\'s onRead as well', async () => {
+  it("passes each read on to the caller's onRead as well", async () => {
     const { store } = await seeded(3, 1);
     const seen: string[][] = [];
-    await new MeteredStore(store, new CostMeter({ now: () => new Date(0) })).listPage('Machine', 'default', { limit: 1, filter: () => false, onRead: (objects) => seen.push(objects.map((o) => o.metadata.name)) });
+    await new MeteredStore(store, new CostMeter({ now: () => new Date(0) })).listPage('Machine', 'default', {
+      limit: 1,
+      filter: () => false,
+      onRead: (objects) => seen.push(objects.map((o) => o.metadata.name)),
+    });
     expect(seen).toEqual([[padded(0), padded(1), padded(2)]]);
   });
 });

@@ -40,4 +40,3 @@ export function ec2Spec(net: MotoNetwork, o: Ec2SpecOptions = {}): LaunchSpec {
 
 // ---------------------------------------------------------------------------------------------------------
 // Fault injection
-

@@ -21,7 +21,16 @@ import {
 } from '../../../functions/ports.js';
 import { uniqueName } from '../../support/aws.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { Ec2Faults, INSTANCE_TYPES, InjectedCrash, createMotoInstanceProfile, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
+import {
+  Ec2Faults,
+  INSTANCE_TYPES,
+  InjectedCrash,
+  createMotoInstanceProfile,
+  createMotoNetwork,
+  ec2Spec,
+  motoEc2Client,
+  type MotoNetwork,
+} from './ec2-fixtures.js';
 
 /** This file's installation: its instances are its own on the shared moto_server. */
 const INSTALLATION = uniqueName('prov');
@@ -71,7 +80,11 @@ describe('Ec2MachineProvider on moto_server', () => {
     it('asks for IMDSv2, an encrypted root volume on the AMI root device, one instance, the tags (the installation among them) on instance and volume, and the user data', async () => {
       // Prepare
       const { provider, faults } = newProvider();
-      const spec = ec2Spec(net, { namespace: 'team-a', userData: '#cloud-boothook\necho hi\n', aws: { additionalTags: { 'cost-center': '42' }, rootVolume: { sizeGiB: 60 } } });
+      const spec = ec2Spec(net, {
+        namespace: 'team-a',
+        userData: '#cloud-boothook\necho hi\n',
+        aws: { additionalTags: { 'cost-center': '42' }, rootVolume: { sizeGiB: 60 } },
+      });
       // Act
       const created = await provider.create(spec);
       // Assess
@@ -97,7 +110,8 @@ describe('Ec2MachineProvider on moto_server', () => {
         'cost-center': '42',
       };
       expect(run!.TagSpecifications.map((t: { ResourceType: string }) => t.ResourceType)).toEqual(['instance', 'volume']);
-      for (const t of run!.TagSpecifications) expect(Object.fromEntries(t.Tags.map((x: { Key: string; Value: string }) => [x.Key, x.Value]))).toEqual(expectedTags);
+      for (const t of run!.TagSpecifications)
+        expect(Object.fromEntries(t.Tags.map((x: { Key: string; Value: string }) => [x.Key, x.Value]))).toEqual(expectedTags);
       // And what moto made of it.
       const [instance] = await instancesOf(spec);
       expect(instance?.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: IMDS_HOP_LIMIT });
@@ -106,7 +120,12 @@ describe('Ec2MachineProvider on moto_server', () => {
       expect(volumes.Volumes?.map((v) => [v.Encrypted, v.Size])).toEqual([[true, 60]]);
       expect(volumes.Volumes?.[0]?.Tags).toContainEqual({ Key: 'clusterless.dev/installation', Value: INSTALLATION });
       expect(created).toMatchObject({ providerID: `aws:///${instance?.Placement?.AvailabilityZone}/${created.instanceId}`, instanceType: INSTANCE_TYPES[0] });
-      expect(created.addresses).toEqual(expect.arrayContaining([{ type: 'InternalIP', address: instance?.PrivateIpAddress }, { type: 'InternalDNS', address: instance?.PrivateDnsName }]));
+      expect(created.addresses).toEqual(
+        expect.arrayContaining([
+          { type: 'InternalIP', address: instance?.PrivateIpAddress },
+          { type: 'InternalDNS', address: instance?.PrivateDnsName },
+        ]),
+      );
     });
 
     it('asks for a one-time spot instance with the max price when the class is spot', async () => {
@@ -121,7 +140,10 @@ describe('Ec2MachineProvider on moto_server', () => {
     it("launches with the node role's instance profile when the class names none, and with the class's when it does", async () => {
       // Prepare: the stack's two node profiles (NODE_INSTANCE_PROFILES), and one a class names.
       const endpoint = inject('motoEndpoint');
-      const profiles = { 'control-plane': await createMotoInstanceProfile(endpoint, uniqueName('cp')), worker: await createMotoInstanceProfile(endpoint, uniqueName('w')) };
+      const profiles = {
+        'control-plane': await createMotoInstanceProfile(endpoint, uniqueName('cp')),
+        worker: await createMotoInstanceProfile(endpoint, uniqueName('w')),
+      };
       const named = await createMotoInstanceProfile(endpoint, uniqueName('named'));
       const { provider, faults } = newProvider({ nodeInstanceProfiles: profiles });
       // Act
@@ -129,7 +151,11 @@ describe('Ec2MachineProvider on moto_server', () => {
       const controlPlane = await provider.create({ ...ec2Spec(net), role: 'control-plane' });
       await provider.create(ec2Spec(net, { aws: { iamInstanceProfile: named } }));
       // Assess
-      expect(faults.callsOf('RunInstancesCommand').map((r) => r.IamInstanceProfile)).toEqual([{ Arn: profiles.worker }, { Arn: profiles['control-plane'] }, { Arn: named }]);
+      expect(faults.callsOf('RunInstancesCommand').map((r) => r.IamInstanceProfile)).toEqual([
+        { Arn: profiles.worker },
+        { Arn: profiles['control-plane'] },
+        { Arn: named },
+      ]);
       const described = await setupClient.send(new DescribeInstancesCommand({ InstanceIds: [worker.instanceId, controlPlane.instanceId] }));
       const profileOf = (id: string) => described.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id)?.IamInstanceProfile?.Arn;
       expect([profileOf(worker.instanceId), profileOf(controlPlane.instanceId)]).toEqual([profiles.worker, profiles['control-plane']]);
@@ -264,7 +290,10 @@ describe('Ec2MachineProvider on moto_server', () => {
       const { provider, faults } = newProvider();
       const spec = ec2Spec(net);
       const first = subnetOrder(spec)[0]!;
-      faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: (i) => i.InstanceType === INSTANCE_TYPES[0] && i.SubnetId === first.id });
+      faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', {
+        times: 99,
+        when: (i) => i.InstanceType === INSTANCE_TYPES[0] && i.SubnetId === first.id,
+      });
       faults.crashAfter('RunInstancesCommand');
       const recorded: { instanceType: string; availabilityZone: string }[] = [];
       const hooks = { recordAttempt: async (a: { instanceType: string; availabilityZone: string }) => void recorded.push(a) };
@@ -284,7 +313,12 @@ describe('Ec2MachineProvider on moto_server', () => {
       const retried = faults.callsOf('RunInstancesCommand').slice(beforeRetry.length);
       expect(retried).toEqual([beforeRetry.at(-1)]);
       expect(retried[0]!.ClientToken).toBe(attemptToken(spec.clientToken, INSTANCE_TYPES[1]!, first.id));
-      const launches = new Set(faults.callsOf('RunInstancesCommand').filter((r) => !(r.InstanceType === INSTANCE_TYPES[0] && r.SubnetId === first.id)).map((r) => JSON.stringify(r)));
+      const launches = new Set(
+        faults
+          .callsOf('RunInstancesCommand')
+          .filter((r) => !(r.InstanceType === INSTANCE_TYPES[0] && r.SubnetId === first.id))
+          .map((r) => JSON.stringify(r)),
+      );
       expect(launches.size).toBe(1);
     });
 
@@ -376,7 +410,12 @@ describe('Ec2MachineProvider on moto_server', () => {
       { name: 'an AMI moto does not know', spec: () => ec2Spec(net, { aws: { ami: 'ami-0123456789abcdef0' } }) },
       {
         name: 'a subnet that does not exist',
-        spec: () => ({ ...ec2Spec(net), clusterProvider: { aws: { region: 'us-east-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }], securityGroupIds: [] } } }),
+        spec: () => ({
+          ...ec2Spec(net),
+          clusterProvider: {
+            aws: { region: 'us-east-1', subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1a' }], securityGroupIds: [] },
+          },
+        }),
       },
       {
         name: 'a security group that does not exist',
@@ -388,8 +427,17 @@ describe('Ec2MachineProvider on moto_server', () => {
       { name: 'an instance profile that does not exist', spec: () => ec2Spec(net, { aws: { iamInstanceProfile: 'no-such-profile' } }) },
       { name: 'an image SSM parameter with no resolver', spec: () => ec2Spec(net, { aws: { ami: undefined, imageSsmParameter: '/aws/service/ami' } }) },
       { name: 'user data over 16 KB', spec: () => ec2Spec(net, { userData: 'x'.repeat(16 * 1024 + 1) }) },
-      { name: 'a cluster in another region', spec: () => { const s = ec2Spec(net); return { ...s, clusterProvider: { aws: { ...s.clusterProvider.aws!, region: 'eu-west-1' } } }; } },
-      { name: 'a class without aws settings', spec: () => ({ ...ec2Spec(net), machineClass: { sim: { bootSeconds: 1, nodeReadySeconds: 1, failureRate: 0, failureDomains: [] } } }) },
+      {
+        name: 'a cluster in another region',
+        spec: () => {
+          const s = ec2Spec(net);
+          return { ...s, clusterProvider: { aws: { ...s.clusterProvider.aws!, region: 'eu-west-1' } } };
+        },
+      },
+      {
+        name: 'a class without aws settings',
+        spec: () => ({ ...ec2Spec(net), machineClass: { sim: { bootSeconds: 1, nodeReadySeconds: 1, failureRate: 0, failureDomains: [] } } }),
+      },
     ])('refuses $name with InvalidSpecError, launching nothing', async ({ spec }) => {
       const { provider } = newProvider();
       const s = spec() as LaunchSpec;

@@ -42,7 +42,7 @@ afterAll(() => {
 const spec = (clusterName: string) => ({ namespace: 'team-a', clusterName, scheme: 'internal' as const, subnetIds: net.subnets.map((s) => s.id), port: 6443 });
 
 describe('Elbv2ManagedLoadBalancers', () => {
-  it('names a cluster\'s load balancer from the cluster and the installation, within 32 characters, differently per namespace and per installation', () => {
+  it("names a cluster's load balancer from the cluster and the installation, within 32 characters, differently per namespace and per installation", () => {
     const name = loadBalancerName('team-a', 'a'.repeat(63), INSTALLATION);
     expect(name).toMatch(/^clusterless-[0-9a-f]{20}$/);
     expect(name.length).toBeLessThanOrEqual(32);
@@ -102,8 +102,19 @@ describe('Elbv2ManagedLoadBalancers', () => {
     // Arrange: someone else made a load balancer and a target group under the name this cluster's would have.
     const cluster = uniqueName('lb');
     const name = loadBalancerName('team-a', cluster, INSTALLATION);
-    const squatter = (await elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Scheme: 'internal', Subnets: [net.subnets[0]!.id], Tags: [{ Key: 'clusterless.dev/cluster', Value: `team-a/${cluster}` }] }))).LoadBalancers![0]!;
-    const squattersGroup = (await elb.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' }))).TargetGroups![0]!;
+    const squatter = (
+      await elb.send(
+        new CreateLoadBalancerCommand({
+          Name: name,
+          Type: 'network',
+          Scheme: 'internal',
+          Subnets: [net.subnets[0]!.id],
+          Tags: [{ Key: 'clusterless.dev/cluster', Value: `team-a/${cluster}` }],
+        }),
+      )
+    ).LoadBalancers![0]!;
+    const squattersGroup = (await elb.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance' })))
+      .TargetGroups![0]!;
     // Act
     const described = await lbs.describe('team-a', cluster);
     const targetGroup = await lbs.targetGroupArn('team-a', cluster);
@@ -116,8 +127,12 @@ describe('Elbv2ManagedLoadBalancers', () => {
     expect(leftovers).toBe(false);
     expect(ensured).toBeInstanceOf(InvalidSpecError);
     expect((ensured as Error).message).toMatch(/not adopted/);
-    expect((await elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.map((l) => l.LoadBalancerArn)).toEqual([squatter.LoadBalancerArn]);
-    expect((await elb.send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.map((t) => t.TargetGroupArn)).toEqual([squattersGroup.TargetGroupArn]);
+    expect((await elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.map((l) => l.LoadBalancerArn)).toEqual([
+      squatter.LoadBalancerArn,
+    ]);
+    expect((await elb.send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.map((t) => t.TargetGroupArn)).toEqual([
+      squattersGroup.TargetGroupArn,
+    ]);
   });
 
   it('deletes the load balancer and its target group, and a second delete finds nothing to do', async () => {
@@ -130,17 +145,31 @@ describe('Elbv2ManagedLoadBalancers', () => {
     expect(await lbs.hasLeftovers('team-a', cluster)).toBe(false);
   });
 
-  it("accepts a target group a cluster names only when it is tagged with this installation and that cluster, asking ELBv2 once for a group it accepted", async () => {
+  it('accepts a target group a cluster names only when it is tagged with this installation and that cluster, asking ELBv2 once for a group it accepted', async () => {
     // Arrange: a client that counts DescribeTags; groups tagged for the cluster, for another cluster, for no installation.
     const counted = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
     let describeTags = 0;
-    counted.middlewareStack.add((next, context) => (args) => {
-      if (context.commandName === 'DescribeTagsCommand') describeTags++;
-      return next(args);
-    }, { step: 'initialize', name: 'count-describe-tags' });
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'DescribeTagsCommand') describeTags++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'count-describe-tags' },
+    );
     const checker = new Elbv2ManagedLoadBalancers({ elb: counted, ec2, installationId: INSTALLATION });
     const group = async (tags: Record<string, string>) =>
-      (await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('tg').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }))).TargetGroups![0]!.TargetGroupArn!;
+      (
+        await elb.send(
+          new CreateTargetGroupCommand({
+            Name: uniqueName('tg').slice(0, 32),
+            Protocol: 'TCP',
+            Port: 6443,
+            VpcId: net.vpcId,
+            TargetType: 'instance',
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        )
+      ).TargetGroups![0]!.TargetGroupArn!;
     const cluster = uniqueName('named');
     const own = await group({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': `team-a/${cluster}` });
     const anothers = await group({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': 'team-a/another' });
@@ -155,7 +184,9 @@ describe('Elbv2ManagedLoadBalancers', () => {
       // Assess
       for (const e of [...refusals, otherCluster]) expect(e).toBeInstanceOf(InvalidSpecError);
       expect((refusals[0] as Error).message).toMatch(new RegExp(`^target group ${anothers} .*: it lacks the tag clusterless.dev/cluster=team-a/${cluster};`));
-      expect((refusals[1] as Error).message).toContain(`it lacks the tags clusterless.dev/installation=${INSTALLATION} and clusterless.dev/cluster=team-a/${cluster};`);
+      expect((refusals[1] as Error).message).toContain(
+        `it lacks the tags clusterless.dev/installation=${INSTALLATION} and clusterless.dev/cluster=team-a/${cluster};`,
+      );
       // ELBv2 answers TargetGroupNotFound for it; moto describes it with no tags: refused either way.
       expect((refusals[2] as Error).message).toMatch(new RegExp(`^target group ${missing} .*: it (does not exist|lacks the tags)`));
       expect((otherCluster as Error).message).toContain(`it lacks the tag clusterless.dev/cluster=team-b/${cluster};`);

@@ -1,5 +1,11 @@
 /** ReconcileRequeues on EventBridge Scheduler (moto_server): one schedule per cluster, the earliest ask wins. */
-import { CreateScheduleGroupCommand, DeleteScheduleCommand, GetScheduleCommand, type SchedulerClient, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  type SchedulerClient,
+  type GetScheduleCommandOutput,
+} from '@aws-sdk/client-scheduler';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { SchedulerRequeues, atExpression, createSchedulerClient, requeueScheduleName, SCHEDULE_NAME_MAX } from '../../../functions/adapters/scheduler/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -22,7 +28,15 @@ function requeues(options: { installationId?: string; client?: SchedulerClient }
   const installationId = options.installationId ?? uniqueName('inst');
   return {
     installationId,
-    requeues: new SchedulerRequeues({ client: options.client ?? client, installationId, groupName, stateMachineArn: STATE_MACHINE, roleArn: ROLE, clock, sweepIntervalSeconds: 60 }),
+    requeues: new SchedulerRequeues({
+      client: options.client ?? client,
+      installationId,
+      groupName,
+      stateMachineArn: STATE_MACHINE,
+      roleArn: ROLE,
+      clock,
+      sweepIntervalSeconds: 60,
+    }),
   };
 }
 
@@ -31,8 +45,13 @@ const scheduleOf = (installationId: string, cluster = 'c1'): Promise<GetSchedule
 const inSeconds = (s: number) => atExpression(new Date(NOW.getTime() + s * 1000));
 
 describe('requeueScheduleName', () => {
-  it('is one name per installation, namespace and cluster, within Scheduler\'s limit', () => {
-    const names = [requeueScheduleName('i1', 'default', 'c1'), requeueScheduleName('i2', 'default', 'c1'), requeueScheduleName('i1', 'team', 'c1'), requeueScheduleName('i1', 'default', 'c2')];
+  it("is one name per installation, namespace and cluster, within Scheduler's limit", () => {
+    const names = [
+      requeueScheduleName('i1', 'default', 'c1'),
+      requeueScheduleName('i2', 'default', 'c1'),
+      requeueScheduleName('i1', 'team', 'c1'),
+      requeueScheduleName('i1', 'default', 'c2'),
+    ];
     expect(new Set(names).size).toBe(4);
     expect(requeueScheduleName('i1', 'default', 'c1')).toBe(names[0]);
     for (const n of names) expect(n.length).toBeLessThanOrEqual(SCHEDULE_NAME_MAX);
@@ -80,7 +99,14 @@ describe('SchedulerRequeues (moto)', () => {
   it('replaces a schedule whose time has passed, even by a later one', async () => {
     // Prepare: a schedule made an hour ago for 30 minutes ago (it ran, or was lost, and is not deleted yet).
     const installationId = uniqueName('inst');
-    const earlier = new SchedulerRequeues({ client, installationId, groupName, stateMachineArn: STATE_MACHINE, roleArn: ROLE, clock: { now: () => new Date(NOW.getTime() - 3_600_000) } });
+    const earlier = new SchedulerRequeues({
+      client,
+      installationId,
+      groupName,
+      stateMachineArn: STATE_MACHINE,
+      roleArn: ROLE,
+      clock: { now: () => new Date(NOW.getTime() - 3_600_000) },
+    });
     await earlier.requeue('default', 'c1', 1800);
     const { requeues: r } = requeues({ installationId });
     // Act

@@ -17,4 +17,7 @@ afterAll(async () => {
   await dynalite.stop();
 });
 
-runStoreContract('DynamoDB on dynalite', dynamoDbStoreFactory(() => client));
+runStoreContract(
+  'DynamoDB on dynalite',
+  dynamoDbStoreFactory(() => client),
+);

@@ -122,10 +122,18 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
         'default/MachineClass/small claim',
       ]);
       const item = items.find((i) => i.sk?.S === 'Machine#m1');
-      expect(item).toMatchObject({ gsi1pk: { S: 'Machine' }, gsi1sk: { S: 'default#m1' }, rv: { S: m1.metadata.resourceVersion }, uid: { S: m1.metadata.uid } });
+      expect(item).toMatchObject({
+        gsi1pk: { S: 'Machine' },
+        gsi1sk: { S: 'default#m1' },
+        rv: { S: m1.metadata.resourceVersion },
+        uid: { S: m1.metadata.uid },
+      });
       expect(JSON.parse(item?.obj?.S ?? '')).toEqual(m1);
       expect(items.find((i) => i.pk?.S === 'default/Machine/m1')).toMatchObject({ objectPk: { S: 'default#c1' }, uid: { S: m1.metadata.uid } });
-      expect(items.find((i) => i.sk?.S === 'lease#reconcile')).toMatchObject({ holder: { S: 'worker-a' }, expiresAt: { N: String(clock.now().getTime() + 30_000) } });
+      expect(items.find((i) => i.sk?.S === 'lease#reconcile')).toMatchObject({
+        holder: { S: 'worker-a' },
+        expiresAt: { N: String(clock.now().getTime() + 30_000) },
+      });
     });
 
     it('createTable is idempotent', async () => {
@@ -149,7 +157,12 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
       expect(calls.length).toBeGreaterThanOrEqual(3);
       for (const call of calls) {
         expect(call.command).toBe('QueryCommand');
-        expect(call.input).toMatchObject({ ConsistentRead: true, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'default#c1' } }, Limit: 5 });
+        expect(call.input).toMatchObject({
+          ConsistentRead: true,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'default#c1' } },
+          Limit: 5,
+        });
       }
       expect(calls.slice(1).every((c) => c.input.ExclusiveStartKey !== undefined)).toBe(true);
     });
@@ -265,7 +278,10 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
       const { b, tableName } = await twoWriters();
       await b.create(machine('m1', 'c1'));
       await client.send(
-        new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'default/Machine/m1' }, sk: { S: 'claim' }, objectPk: { S: 'default#c1' }, uid: { S: 'someone-else' }, claimedAt: { N: '0' } } }),
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { pk: { S: 'default/Machine/m1' }, sk: { S: 'claim' }, objectPk: { S: 'default#c1' }, uid: { S: 'someone-else' }, claimedAt: { N: '0' } },
+        }),
       );
       expect(await b.get('Machine', 'default', 'm1')).toBeUndefined();
     });
@@ -322,13 +338,19 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
       return reads;
     }
 
-    const total = (reads: { objects: number; bytes: number }[]) => ({ queries: reads.length, objects: reads.reduce((n, r) => n + r.objects, 0), bytes: reads.reduce((n, r) => n + r.bytes, 0) });
+    const total = (reads: { objects: number; bytes: number }[]) => ({
+      queries: reads.length,
+      objects: reads.reduce((n, r) => n + r.objects, 0),
+      bytes: reads.reduce((n, r) => n + r.bytes, 0),
+    });
 
     /** Machines of about `kb` KB each, in cluster c1 of the default namespace. */
     async function seed(store: DynamoDbStore, count: number, kb: number): Promise<void> {
       const blob = 'x'.repeat(kb * 1024);
       for (let i = 0; i < count; i++)
-        await store.create(machine(padded(i), 'c1', 'default', kb ? { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } } : {}));
+        await store.create(
+          machine(padded(i), 'c1', 'default', kb ? { metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/blob': blob } } } : {}),
+        );
     }
 
     it('a page of large objects reads what it returns and at most one more 1 MB response, not the whole kind', async () => {
@@ -396,7 +418,11 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
       c.middlewareStack.add(
         (next) => async (args) => {
           attempts++;
-          if (attempts <= failures) throw new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: { httpStatusCode: 400 } });
+          if (attempts <= failures)
+            throw new ProvisionedThroughputExceededException({
+              message: 'Rate of requests exceeds the allowed throughput',
+              $metadata: { httpStatusCode: 400 },
+            });
           return next(args);
         },
         { step: 'deserialize', name: 'throttle' },

@@ -13,4 +13,7 @@ afterAll(() => {
   client.destroy();
 });
 
-runStoreContract("DynamoDB on moto_server", dynamoDbStoreFactory(() => client));
+runStoreContract(
+  'DynamoDB on moto_server',
+  dynamoDbStoreFactory(() => client),
+);

@@ -55,7 +55,12 @@ async function oneInstancePerMachine(cluster: string): Promise<void> {
   const instances = await liveInstances(cluster);
   const uids = instances.map((i) => i.machineUid).sort();
   expect(new Set(uids).size, 'two instances for one machine').toBe(uids.length);
-  expect(uids).toEqual(machines.filter((m) => !m.metadata.deletionTimestamp).map((m) => m.metadata.uid!).sort());
+  expect(uids).toEqual(
+    machines
+      .filter((m) => !m.metadata.deletionTimestamp)
+      .map((m) => m.metadata.uid!)
+      .sort(),
+  );
 }
 
 beforeEach(async () => {
@@ -75,7 +80,10 @@ describe('reconcile workflows on the simulated cloud', () => {
     await oneInstancePerMachine('c1');
     const machines = await machinesOf('c1');
     // Control-plane machines are spread over the three zones of the cluster.
-    const zones = machines.filter((m) => m.metadata.labels?.['clusterless.dev/control-plane'] !== undefined).map((m) => m.status?.infrastructure?.availabilityZone).sort();
+    const zones = machines
+      .filter((m) => m.metadata.labels?.['clusterless.dev/control-plane'] !== undefined)
+      .map((m) => m.status?.infrastructure?.availabilityZone)
+      .sort();
     expect(zones).toEqual(['zone-a', 'zone-b', 'zone-c']);
   });
 
@@ -105,7 +113,9 @@ describe('reconcile workflows on the simulated cloud', () => {
     });
     const r = await cp.api('PATCH', `${P}/machinedeployments/c3-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
     expect(r.status, r.body).toBe(200);
-    await cp.waitFor('c3 upgraded', () => converged('c3', 5, 'v1.32.0').then((ok) => ok && cp.runtime.workflows.list('rolling-upgrade').some((e) => e.status === 'SUCCEEDED')));
+    await cp.waitFor('c3 upgraded', () =>
+      converged('c3', 5, 'v1.32.0').then((ok) => ok && cp.runtime.workflows.list('rolling-upgrade').some((e) => e.status === 'SUCCEEDED')),
+    );
     expect(watch.violations).toEqual([]);
     expect(observed).toBeGreaterThan(10);
     await oneInstancePerMachine('c3');
@@ -172,8 +182,10 @@ describe('reconcile workflows on the simulated cloud', () => {
     await create(clusterManifests({ name: 'c8', workers: 2 }));
     await cp.waitFor('c8 converged', () => converged('c8', 2));
     expect((await cp.api('DELETE', `${P}/clusters/c8`)).status).toBe(200);
-    await cp.waitFor('c8 gone and its teardown finished', async () =>
-      (await cp.store.listCluster('default', 'c8')).length === 0 && cp.runtime.workflows.list('delete-cluster').some((e) => e.status === 'SUCCEEDED'),
+    await cp.waitFor(
+      'c8 gone and its teardown finished',
+      async () =>
+        (await cp.store.listCluster('default', 'c8')).length === 0 && cp.runtime.workflows.list('delete-cluster').some((e) => e.status === 'SUCCEEDED'),
     );
     expect(await liveInstances('c8')).toEqual([]);
     expect(await cp.store.get('Cluster', 'default', 'c8')).toBeUndefined();

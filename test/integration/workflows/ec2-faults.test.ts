@@ -8,7 +8,12 @@
  * terminates only its own; a launch retried after a crash sends its recorded attempt again first.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { CreateTargetGroupCommand, DescribeTargetHealthCommand, RegisterTargetsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
@@ -75,7 +80,10 @@ async function assertOneInstancePerMachine(c: TestControlPlane, cluster: string)
   const instances = (await c.provider.describe('default', cluster)).filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down');
   const byUid = new Map<string, number>();
   for (const i of instances) byUid.set(i.machineUid, (byUid.get(i.machineUid) ?? 0) + 1);
-  expect([...byUid.values()].filter((n) => n > 1), 'machines with two instances').toEqual([]);
+  expect(
+    [...byUid.values()].filter((n) => n > 1),
+    'machines with two instances',
+  ).toEqual([]);
   expect([...byUid.keys()].sort(), 'instances without a Machine, or Machines without an instance').toEqual(machines.map((m) => m.metadata.uid!).sort());
   for (const m of machines) {
     const instance = instances.find((i) => i.machineUid === m.metadata.uid)!;
@@ -94,7 +102,13 @@ describe('workflows with EC2 on moto_server', () => {
     await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { replicas: 5 } });
     await c.waitFor('scaled to 5', () => converged(c, name, 5), 90_000);
     await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
-    await c.waitFor('upgraded', async () => (await converged(c, name, 5)) && (await machinesOf(c, name)).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name']).every((m) => m.spec.version === 'v1.32.0'), 90_000);
+    await c.waitFor(
+      'upgraded',
+      async () =>
+        (await converged(c, name, 5)) &&
+        (await machinesOf(c, name)).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name']).every((m) => m.spec.version === 'v1.32.0'),
+      90_000,
+    );
     await assertOneInstancePerMachine(c, name);
     await c.api('DELETE', `${P}/clusters/${name}`);
     await c.waitFor('deleted', async () => (await c.store.listCluster('default', name)).length === 0, 90_000);
@@ -113,7 +127,8 @@ describe('workflows with EC2 on moto_server', () => {
     },
     {
       name: 'InsufficientInstanceCapacity in one zone',
-      faults: (f: Ec2Faults, subnetA: string) => f.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 1000, when: (i) => i.SubnetId === subnetA }),
+      faults: (f: Ec2Faults, subnetA: string) =>
+        f.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 1000, when: (i) => i.SubnetId === subnetA }),
       check: (f: Ec2Faults, subnetA: string) =>
         expect(f.calls.filter((x) => x.command === 'RunInstancesCommand' && x.input.SubnetId === subnetA).length).toBeGreaterThan(0),
     },
@@ -163,7 +178,9 @@ describe('workflows with EC2 on moto_server', () => {
     const name = uniqueName('t').slice(0, 40);
     await createCluster(c, name, 2);
     await c.waitFor('converged despite first attempts failing', () => converged(c, name, 2), 120_000);
-    expect([...thrown]).toEqual(expect.arrayContaining(['reconcile:reconcile', 'provision:recordIntent', 'provision:launch', 'provision:checkInstance', 'provision:checkNode']));
+    expect([...thrown]).toEqual(
+      expect.arrayContaining(['reconcile:reconcile', 'provision:recordIntent', 'provision:launch', 'provision:checkInstance', 'provision:checkNode']),
+    );
     await assertOneInstancePerMachine(c, name);
   });
 });
@@ -174,7 +191,10 @@ describe('ownership on EC2 (moto_server)', () => {
     const c = await start({ installationId: uniqueName('b') });
     const name = uniqueName('same').slice(0, 40);
     const a = new Ec2MachineProvider({ client: c.ec2!.client, installationId: uniqueName('a') });
-    const theirs = [await a.create(ec2Spec(c.ec2!.network, { clusterName: name })), await a.create(ec2Spec(c.ec2!.network, { clusterName: name, machineName: `${name}-m2` }))];
+    const theirs = [
+      await a.create(ec2Spec(c.ec2!.network, { clusterName: name })),
+      await a.create(ec2Spec(c.ec2!.network, { clusterName: name, machineName: `${name}-m2` })),
+    ];
     // Act: installation B makes and reconciles its own cluster of that name.
     await createCluster(c, name, 1);
     await c.waitFor('converged', () => converged(c, name, 1), 120_000);
@@ -208,7 +228,8 @@ describe('ownership on EC2 (moto_server)', () => {
     expect(condition).toMatchObject({ status: 'False', reason: 'InstanceNotOwned', message: expect.stringContaining(victim) });
     expect(w.logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ instanceIds: [victim] }) }));
     // Act 2: the next reconciles see w1's own instance gone.
-    for (let i = 0; i < 3 && (await w.store.get('Machine', 'default', `${w.name}-w1`)); i++) await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+    for (let i = 0; i < 3 && (await w.store.get('Machine', 'default', `${w.name}-w1`)); i++)
+      await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
     // Assess 2
     expect(await w.store.get('Machine', 'default', `${w.name}-w1`)).toBeUndefined();
     expect((await states()).get(victim)).toBe('running');
@@ -254,31 +275,54 @@ describe('ownership on EC2 (moto_server)', () => {
     expect(await w.targets()).toEqual([]);
     // The state machine's Catch hands the error to RecordFailure, as for any other refused registration.
     await recordFailure(w.deps, { ...w.input(m), error: { Error: (error as Error).name, Cause: JSON.stringify({ errorMessage: (error as Error).message }) } });
-    expect((await w.get('cp1')).status).toMatchObject({ failureReason: 'CreateError', failureMessage: expect.stringContaining(`InvalidSpecError: target group ${w.targetGroupArn}`) });
-    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'provisioning failed', fields: expect.objectContaining({ error: 'InvalidSpecError' }) }));
+    expect((await w.get('cp1')).status).toMatchObject({
+      failureReason: 'CreateError',
+      failureMessage: expect.stringContaining(`InvalidSpecError: target group ${w.targetGroupArn}`),
+    });
+    expect(w.logs).toContainEqual(
+      expect.objectContaining({ level: 'error', message: 'provisioning failed', fields: expect.objectContaining({ error: 'InvalidSpecError' }) }),
+    );
   }, 60_000);
 
   it.each([
-    { name: 'without the installation tag', tags: (name: string) => ({ 'clusterless.dev/cluster': `default/${name}` }), lacks: 'clusterless.dev/installation=' },
-    { name: "of another installation's cluster of the same name", tags: (name: string) => ({ 'clusterless.dev/installation': 'another-installation', 'clusterless.dev/cluster': `default/${name}` }), lacks: 'clusterless.dev/installation=' },
-    { name: 'tagged for another cluster', tags: () => ({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': 'default/another-cluster' }), lacks: 'clusterless.dev/cluster=default/' },
-  ])('deregisters nothing from a named target group $name when its machine is deleted, and reports the refusal', async ({ tags, lacks }) => {
-    // Prepare: the control-plane machine's instance is in the group (registered there from outside).
-    const w = await stepWorld({ targetGroupTags: tags });
-    const m = await w.machine('cp1', true);
-    await recordIntent(w.deps, w.input(m));
-    const { instanceId } = await launch(w.deps, w.input(m));
-    await w.elb.send(new RegisterTargetsCommand({ TargetGroupArn: w.targetGroupArn!, Targets: [{ Id: instanceId!, Port: 6443 }] }));
-    expect((await w.api('DELETE', `${P}/machines/${w.name}-cp1`)).status).toBe(200);
-    // Act
-    const outcome = await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
-    // Assess
-    expect(w.calls).toEqual([]);
-    expect(await w.targets()).toEqual([instanceId]);
-    const refusal = outcome.errors.find((e) => e.startsWith(`TerminateInstance: InvalidSpecError: target group ${w.targetGroupArn} `));
-    expect(refusal).toMatch(new RegExp(`lacks the tags? ${lacks}`));
-    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ action: 'TerminateInstance', error: 'InvalidSpecError' }) }));
-  }, 60_000);
+    {
+      name: 'without the installation tag',
+      tags: (name: string) => ({ 'clusterless.dev/cluster': `default/${name}` }),
+      lacks: 'clusterless.dev/installation=',
+    },
+    {
+      name: "of another installation's cluster of the same name",
+      tags: (name: string) => ({ 'clusterless.dev/installation': 'another-installation', 'clusterless.dev/cluster': `default/${name}` }),
+      lacks: 'clusterless.dev/installation=',
+    },
+    {
+      name: 'tagged for another cluster',
+      tags: () => ({ 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': 'default/another-cluster' }),
+      lacks: 'clusterless.dev/cluster=default/',
+    },
+  ])(
+    'deregisters nothing from a named target group $name when its machine is deleted, and reports the refusal',
+    async ({ tags, lacks }) => {
+      // Prepare: the control-plane machine's instance is in the group (registered there from outside).
+      const w = await stepWorld({ targetGroupTags: tags });
+      const m = await w.machine('cp1', true);
+      await recordIntent(w.deps, w.input(m));
+      const { instanceId } = await launch(w.deps, w.input(m));
+      await w.elb.send(new RegisterTargetsCommand({ TargetGroupArn: w.targetGroupArn!, Targets: [{ Id: instanceId!, Port: 6443 }] }));
+      expect((await w.api('DELETE', `${P}/machines/${w.name}-cp1`)).status).toBe(200);
+      // Act
+      const outcome = await reconcileCluster(w.deps, { namespace: 'default', clusterName: w.name });
+      // Assess
+      expect(w.calls).toEqual([]);
+      expect(await w.targets()).toEqual([instanceId]);
+      const refusal = outcome.errors.find((e) => e.startsWith(`TerminateInstance: InvalidSpecError: target group ${w.targetGroupArn} `));
+      expect(refusal).toMatch(new RegExp(`lacks the tags? ${lacks}`));
+      expect(w.logs).toContainEqual(
+        expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ action: 'TerminateInstance', error: 'InvalidSpecError' }) }),
+      );
+    },
+    60_000,
+  );
 
   it('sends the recorded launch attempt again first when a launch step that died after its second attempt succeeded is retried, and DescribeInstances cannot see that instance yet', async () => {
     // Prepare: no t3.micro capacity, so the first attempt fails and the second (t3.small) launches; then the step dies.
@@ -383,17 +427,38 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
     managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb, ec2: client, installationId: INSTALLATION }),
   });
   const name = uniqueName('s').slice(0, 40);
-  const tags = o.targetGroupTags?.(name) ?? (o.targetGroupOf ? { 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': o.targetGroupOf(name) } : undefined);
+  const tags =
+    o.targetGroupTags?.(name) ??
+    (o.targetGroupOf ? { 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': o.targetGroupOf(name) } : undefined);
   const targetGroupArn = tags
-    ? (await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('tg').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: network.vpcId, TargetType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })))
-        .TargetGroups![0]!.TargetGroupArn!
+    ? (
+        await elb.send(
+          new CreateTargetGroupCommand({
+            Name: uniqueName('tg').slice(0, 32),
+            Protocol: 'TCP',
+            Port: 6443,
+            VpcId: network.vpcId,
+            TargetType: 'instance',
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        )
+      ).TargetGroups![0]!.TargetGroupArn!
     : undefined;
   const api = (method: string, path: string, body?: unknown) => handleRequest(jsonRequest(method, path, body), { store });
-  for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).filter((x) => x.plural === 'machineclasses' || x.plural === 'clusters')) {
+  for (const m of clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).filter(
+    (x) => x.plural === 'machineclasses' || x.plural === 'clusters',
+  )) {
     const spec = m.object.spec as { provider: { aws?: Record<string, unknown> } };
     const object =
       m.plural === 'clusters' && targetGroupArn
-        ? { ...m.object, spec: { ...spec, controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 }, provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn } } } } }
+        ? {
+            ...m.object,
+            spec: {
+              ...spec,
+              controlPlaneEndpoint: { host: `${name}.k8s.test`, port: 6443 },
+              provider: { aws: { ...spec.provider.aws, controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn } } },
+            },
+          }
         : m.object;
     const r = await api('POST', `${P}/${m.plural}`, object);
     expect(r.status, r.body).toBe(201);
@@ -410,13 +475,19 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
     targetGroupArn,
     calls,
     /** The instance ids registered in the cluster's target group now. */
-    targets: async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!),
+    targets: async () =>
+      ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn! }))).TargetHealthDescriptions ?? []).map((t) => t.Target!.Id!),
     api,
     get,
     /** A Machine as a user creates it (no owner), a worker unless said, read back with its uid. */
     machine: async (short: string, controlPlane = false) => {
       const metadata = { name: `${name}-${short}`, namespace: 'default', ...(controlPlane ? { labels: { 'clusterless.dev/control-plane': '' } } : {}) };
-      const r = await api('POST', `${P}/machines`, { apiVersion: API, kind: 'Machine', metadata, spec: { clusterName: name, version: 'v1.31.2', machineClassRef: { name: `${name}-class` } } });
+      const r = await api('POST', `${P}/machines`, {
+        apiVersion: API,
+        kind: 'Machine',
+        metadata,
+        spec: { clusterName: name, version: 'v1.31.2', machineClassRef: { name: `${name}-class` } },
+      });
       expect(r.status, r.body).toBe(201);
       return get(short);
     },

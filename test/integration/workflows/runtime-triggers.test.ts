@@ -38,7 +38,7 @@ async function sweepTriggers(): Promise<string[]> {
   }
 }
 
-describe('the embedded host\'s sweep', () => {
+describe("the embedded host's sweep", () => {
   it('starts no reconcile of a settled cluster', async () => {
     expect(await sweepTriggers()).toEqual([]);
   });
@@ -52,7 +52,7 @@ describe('the embedded host\'s sweep', () => {
   });
 });
 
-describe('the embedded host\'s requeues', () => {
+describe("the embedded host's requeues", () => {
   it.each([
     ['a later ask after an earlier one', [1, 3600]],
     ['an earlier ask after a later one', [3600, 1]],

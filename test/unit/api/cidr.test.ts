@@ -107,14 +107,21 @@ describe('CIDR properties', () => {
   });
 
   it('overlap means one range holds the other', () => {
-    const sameFamily = fc.constantFrom<4 | 6>(4, 6).chain((family) =>
-      fc.tuple(
-        ...[0, 1].map(() =>
-          fc.record({ family: fc.constant(family), prefix: fc.integer({ min: 0, max: family === 4 ? 32 : 128 }), addr: fc.bigInt({ min: 0n, max: (1n << BigInt(bits(family))) - 1n }) }),
+    const sameFamily = fc
+      .constantFrom<4 | 6>(4, 6)
+      .chain((family) =>
+        fc.tuple(
+          ...[0, 1].map(() =>
+            fc.record({
+              family: fc.constant(family),
+              prefix: fc.integer({ min: 0, max: family === 4 ? 32 : 128 }),
+              addr: fc.bigInt({ min: 0n, max: (1n << BigInt(bits(family))) - 1n }),
+            }),
+          ),
         ),
-      ),
-    );
-    const contains = (outer: Cidr, inner: Cidr) => outer.prefix <= inner.prefix && network({ family: outer.family, prefix: outer.prefix, addr: inner.base }).base === outer.base;
+      );
+    const contains = (outer: Cidr, inner: Cidr) =>
+      outer.prefix <= inner.prefix && network({ family: outer.family, prefix: outer.prefix, addr: inner.base }).base === outer.base;
     fc.assert(
       fc.property(sameFamily, ([x, y]) => {
         const a = network(x!);
@@ -148,20 +155,86 @@ describe('Cluster.spec.clusterNetwork', () => {
   });
 
   it.each([
-    { name: 'host bits in a pod range', pods: ['10.244.0.1/16'], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.pods.cidrBlocks[0]', message: 'host bits' },
-    { name: 'host bits in a service range', pods: ['10.244.0.0/16'], services: ['10.96.0.0/12', 'fd00::1/112'], field: 'spec.clusterNetwork.services.cidrBlocks[1]', message: 'host bits' },
-    { name: 'a prefix out of range', pods: ['10.244.0.0/40'], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.pods.cidrBlocks[0]', message: 'from 0 to 32' },
+    {
+      name: 'host bits in a pod range',
+      pods: ['10.244.0.1/16'],
+      services: ['10.96.0.0/12'],
+      field: 'spec.clusterNetwork.pods.cidrBlocks[0]',
+      message: 'host bits',
+    },
+    {
+      name: 'host bits in a service range',
+      pods: ['10.244.0.0/16'],
+      services: ['10.96.0.0/12', 'fd00::1/112'],
+      field: 'spec.clusterNetwork.services.cidrBlocks[1]',
+      message: 'host bits',
+    },
+    {
+      name: 'a prefix out of range',
+      pods: ['10.244.0.0/40'],
+      services: ['10.96.0.0/12'],
+      field: 'spec.clusterNetwork.pods.cidrBlocks[0]',
+      message: 'from 0 to 32',
+    },
     { name: 'not a CIDR', pods: ['10.244.0.0/16'], services: ['services'], field: 'spec.clusterNetwork.services.cidrBlocks[0]', message: 'CIDR notation' },
-    { name: 'an IPv4 pod range smaller than a node range', pods: ['10.244.0.0/25'], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.pods.cidrBlocks[0]', message: 'from /8 to /24' },
-    { name: 'an IPv4 pod range too large to cut into /24s', pods: ['10.0.0.0/7'], services: ['192.168.0.0/16'], field: 'spec.clusterNetwork.pods.cidrBlocks[0]', message: 'from /8 to /24' },
-    { name: 'an IPv6 pod range smaller than a /64', pods: ['fd00::/80'], services: ['fd01::/112'], field: 'spec.clusterNetwork.pods.cidrBlocks[0]', message: 'from /48 to /64' },
-    { name: 'two pod ranges of one family', pods: ['10.244.0.0/16', '10.245.0.0/16'], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.pods.cidrBlocks[1]', message: 'other IP family' },
-    { name: 'three service ranges', pods: ['10.244.0.0/16'], services: ['10.96.0.0/12', 'fd00::/112', '10.112.0.0/12'], field: 'spec.clusterNetwork.services.cidrBlocks', message: 'at most two CIDR blocks' },
+    {
+      name: 'an IPv4 pod range smaller than a node range',
+      pods: ['10.244.0.0/25'],
+      services: ['10.96.0.0/12'],
+      field: 'spec.clusterNetwork.pods.cidrBlocks[0]',
+      message: 'from /8 to /24',
+    },
+    {
+      name: 'an IPv4 pod range too large to cut into /24s',
+      pods: ['10.0.0.0/7'],
+      services: ['192.168.0.0/16'],
+      field: 'spec.clusterNetwork.pods.cidrBlocks[0]',
+      message: 'from /8 to /24',
+    },
+    {
+      name: 'an IPv6 pod range smaller than a /64',
+      pods: ['fd00::/80'],
+      services: ['fd01::/112'],
+      field: 'spec.clusterNetwork.pods.cidrBlocks[0]',
+      message: 'from /48 to /64',
+    },
+    {
+      name: 'two pod ranges of one family',
+      pods: ['10.244.0.0/16', '10.245.0.0/16'],
+      services: ['10.96.0.0/12'],
+      field: 'spec.clusterNetwork.pods.cidrBlocks[1]',
+      message: 'other IP family',
+    },
+    {
+      name: 'three service ranges',
+      pods: ['10.244.0.0/16'],
+      services: ['10.96.0.0/12', 'fd00::/112', '10.112.0.0/12'],
+      field: 'spec.clusterNetwork.services.cidrBlocks',
+      message: 'at most two CIDR blocks',
+    },
     { name: 'no pod range', pods: [], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.pods.cidrBlocks', message: 'at least one CIDR block' },
-    { name: 'services inside the pods', pods: ['10.0.0.0/8'], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.services.cidrBlocks[0]', message: 'overlaps the pod range 10.0.0.0/8' },
-    { name: 'pods inside the services', pods: ['10.96.0.0/16'], services: ['10.96.0.0/12'], field: 'spec.clusterNetwork.services.cidrBlocks[0]', message: 'overlaps the pod range 10.96.0.0/16' },
+    {
+      name: 'services inside the pods',
+      pods: ['10.0.0.0/8'],
+      services: ['10.96.0.0/12'],
+      field: 'spec.clusterNetwork.services.cidrBlocks[0]',
+      message: 'overlaps the pod range 10.0.0.0/8',
+    },
+    {
+      name: 'pods inside the services',
+      pods: ['10.96.0.0/16'],
+      services: ['10.96.0.0/12'],
+      field: 'spec.clusterNetwork.services.cidrBlocks[0]',
+      message: 'overlaps the pod range 10.96.0.0/16',
+    },
     { name: 'equal ranges', pods: ['10.96.0.0/16'], services: ['10.96.0.0/16'], field: 'spec.clusterNetwork.services.cidrBlocks[0]', message: 'overlaps' },
-    { name: 'overlapping IPv6 ranges', pods: ['10.244.0.0/16', 'fd00:10::/56'], services: ['10.96.0.0/12', 'fd00:10::/112'], field: 'spec.clusterNetwork.services.cidrBlocks[1]', message: 'overlaps the pod range fd00:10::/56' },
+    {
+      name: 'overlapping IPv6 ranges',
+      pods: ['10.244.0.0/16', 'fd00:10::/56'],
+      services: ['10.96.0.0/12', 'fd00:10::/112'],
+      field: 'spec.clusterNetwork.services.cidrBlocks[1]',
+      message: 'overlaps the pod range fd00:10::/56',
+    },
   ])('refuses $name', ({ pods, services, field, message }) => {
     expectOnlyCause(createCauses(net(pods, services)), field, 'FieldValueInvalid', message);
   });

@@ -17,7 +17,12 @@ describe('Cluster provider', () => {
 
   it.each([
     { name: 'no provider', provider: {}, reason: 'FieldValueRequired' as const, message: 'one of sim or aws must be set' },
-    { name: 'two providers', provider: { sim: {}, aws: (full.awsCluster().spec as { provider: { aws: unknown } }).provider.aws }, reason: 'FieldValueForbidden' as const, message: 'only one of sim or aws' },
+    {
+      name: 'two providers',
+      provider: { sim: {}, aws: (full.awsCluster().spec as { provider: { aws: unknown } }).provider.aws },
+      reason: 'FieldValueForbidden' as const,
+      message: 'only one of sim or aws',
+    },
   ])('refuses $name', ({ provider, reason, message }) => {
     expectOnlyCause(createCauses(withValue(minimal.Cluster(), 'spec.provider', provider)), 'spec.provider', reason, message);
   });
@@ -38,7 +43,12 @@ describe('Cluster provider', () => {
 
   it('refuses two subnets in one availability zone', () => {
     const causes = createCauses(aws('subnets[1].availabilityZone', 'eu-west-1a'));
-    expectOnlyCause(causes, 'spec.provider.aws.subnets[1].availabilityZone', 'FieldValueDuplicate', 'Duplicate value: "eu-west-1a": availability zone already has a subnet (subnets[0])');
+    expectOnlyCause(
+      causes,
+      'spec.provider.aws.subnets[1].availabilityZone',
+      'FieldValueDuplicate',
+      'Duplicate value: "eu-west-1a": availability zone already has a subnet (subnets[0])',
+    );
   });
 
   it.each([0, 65536, 1.5])('refuses control plane endpoint port %s', (port) => {

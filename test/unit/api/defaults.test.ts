@@ -97,7 +97,12 @@ describe('labels defaulted as Cluster API does', () => {
 
   it.each(['MachineDeployment', 'MachineSet'] as const)('%s: refuses a selector that does not select its template', (kind) => {
     const body = withValue(withValue(minimal[kind](), 'spec.selector', { matchLabels: { app: 'web' } }), 'spec.template.metadata.labels', { app: 'api' });
-    expectOnlyCause(createCauses(body), 'spec.template.metadata.labels', 'FieldValueInvalid', 'must match spec.selector "app=web,clusterless.dev/cluster-name=prod"');
+    expectOnlyCause(
+      createCauses(body),
+      'spec.template.metadata.labels',
+      'FieldValueInvalid',
+      'must match spec.selector "app=web,clusterless.dev/cluster-name=prod"',
+    );
   });
 
   it('keeps labels the user set on the object', () => {

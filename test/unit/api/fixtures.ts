@@ -169,7 +169,9 @@ export function expectOnlyCause(causes: readonly FieldCause[], field: string, re
 /** Asserts a cause on `field` with `reason` and a message matching `message`. */
 export function expectCause(causes: readonly FieldCause[], field: string, reason: FieldCause['reason'], message?: RegExp | string): void {
   const on = causesOn(causes, field);
-  const match = on.find((c) => c.reason === reason && (message === undefined || (typeof message === 'string' ? c.message.includes(message) : message.test(c.message))));
+  const match = on.find(
+    (c) => c.reason === reason && (message === undefined || (typeof message === 'string' ? c.message.includes(message) : message.test(c.message))),
+  );
   if (!match) expect.fail(`expected a ${reason} cause on ${field} matching ${String(message)}, got ${JSON.stringify(on, null, 2)}`);
 }
 

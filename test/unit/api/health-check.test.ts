@@ -13,11 +13,21 @@ describe('MachineHealthCheck timeouts', () => {
   });
 
   it.each(['29s', '0s', '0', '10s', '500ms', '29.9s'])('an unhealthy condition timeout of %s is refused: under 30s', (timeout) => {
-    expectOnlyCause(createCauses(mhc('spec.unhealthyConditions', condition(timeout))), 'spec.unhealthyConditions[0].timeout', 'FieldValueInvalid', 'at least 30s');
+    expectOnlyCause(
+      createCauses(mhc('spec.unhealthyConditions', condition(timeout))),
+      'spec.unhealthyConditions[0].timeout',
+      'FieldValueInvalid',
+      'at least 30s',
+    );
   });
 
   it.each(['10', 'abc', '5 m', '-30s', '1d', ''])('an unhealthy condition timeout of "%s" is refused: not a duration', (timeout) => {
-    expectOnlyCause(createCauses(mhc('spec.unhealthyConditions', condition(timeout))), 'spec.unhealthyConditions[0].timeout', 'FieldValueInvalid', 'must be a duration');
+    expectOnlyCause(
+      createCauses(mhc('spec.unhealthyConditions', condition(timeout))),
+      'spec.unhealthyConditions[0].timeout',
+      'FieldValueInvalid',
+      'must be a duration',
+    );
   });
 
   it.each(['0', '0s', '30s', '10m', '1h'])('a nodeStartupTimeout of %s is accepted (0 disables the check)', (timeout) => {
@@ -72,9 +82,12 @@ describe('MachineHealthCheck limits', () => {
 });
 
 describe('MachineHealthCheck selector', () => {
-  it.each([{}, { matchLabels: {} }, { matchLabels: {}, matchExpressions: [] }])('an empty selector %j is refused: it would select every machine', (selector) => {
-    expectOnlyCause(createCauses(mhc('spec.selector', selector)), 'spec.selector', 'FieldValueRequired', 'must not be empty');
-  });
+  it.each([{}, { matchLabels: {} }, { matchLabels: {}, matchExpressions: [] }])(
+    'an empty selector %j is refused: it would select every machine',
+    (selector) => {
+      expectOnlyCause(createCauses(mhc('spec.selector', selector)), 'spec.selector', 'FieldValueRequired', 'must not be empty');
+    },
+  );
 
   it('a selector of another cluster is refused', () => {
     const causes = createCauses(mhc('spec.selector', { matchLabels: { 'clusterless.dev/cluster-name': 'staging' } }));

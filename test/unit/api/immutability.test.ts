@@ -39,7 +39,12 @@ describe('an update', () => {
 
   it('refuses another kind', () => {
     const old = stored(minimal.MachineSet());
-    expectOnlyCause(updateCauses(old, withValue(minimal.MachineDeployment(), 'metadata.name', old.metadata.name)), 'kind', 'FieldValueInvalid', 'field is immutable');
+    expectOnlyCause(
+      updateCauses(old, withValue(minimal.MachineDeployment(), 'metadata.name', old.metadata.name)),
+      'kind',
+      'FieldValueInvalid',
+      'field is immutable',
+    );
   });
 
   it('validates the new object like a create', () => {
@@ -80,7 +85,12 @@ describe('Cluster', () => {
 
   it('refuses another AWS region', () => {
     const old = stored(full.awsCluster());
-    expectOnlyCause(updateCauses(old, withValue(old, 'spec.provider.aws.region', 'us-east-1')), 'spec.provider.aws.region', 'FieldValueInvalid', 'Invalid value: "us-east-1": field is immutable');
+    expectOnlyCause(
+      updateCauses(old, withValue(old, 'spec.provider.aws.region', 'us-east-1')),
+      'spec.provider.aws.region',
+      'FieldValueInvalid',
+      'Invalid value: "us-east-1": field is immutable',
+    );
   });
 
   it.each([
@@ -94,7 +104,9 @@ describe('Cluster', () => {
 
   it('allows the rest of the spec to change', () => {
     const old = stored(full.awsCluster());
-    const body = withValue(withValue(old, 'spec.paused', true), 'spec.provider.aws.subnets', [{ id: 'subnet-0123456789abcdef9', availabilityZone: 'eu-west-1c' }]);
+    const body = withValue(withValue(old, 'spec.paused', true), 'spec.provider.aws.subnets', [
+      { id: 'subnet-0123456789abcdef9', availabilityZone: 'eu-west-1c' },
+    ]);
     expect(validateUpdate(old, body).ok).toBe(true);
   });
 });
@@ -110,7 +122,12 @@ describe('Machine.spec.providerID', () => {
 
   it('may not change once set', () => {
     const old = stored(withValue(minimal.Machine(), 'spec.providerID', providerID));
-    expectOnlyCause(updateCauses(old, withValue(old, 'spec.providerID', 'aws:///eu-west-1b/i-0fedcba9876543210')), 'spec.providerID', 'FieldValueInvalid', 'field is immutable');
+    expectOnlyCause(
+      updateCauses(old, withValue(old, 'spec.providerID', 'aws:///eu-west-1b/i-0fedcba9876543210')),
+      'spec.providerID',
+      'FieldValueInvalid',
+      'field is immutable',
+    );
   });
 
   it('may not be removed once set', () => {

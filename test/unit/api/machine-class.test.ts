@@ -18,13 +18,23 @@ describe('MachineClass', () => {
 
   it.each([
     { name: 'neither provider', spec: () => ({}), reason: 'FieldValueRequired' as const, message: 'one of aws or sim must be set' },
-    { name: 'both providers', spec: () => ({ sim: {}, ...full.awsMachineClass()['spec'] as object }), reason: 'FieldValueForbidden' as const, message: 'only one of aws or sim' },
+    {
+      name: 'both providers',
+      spec: () => ({ sim: {}, ...(full.awsMachineClass()['spec'] as object) }),
+      reason: 'FieldValueForbidden' as const,
+      message: 'only one of aws or sim',
+    },
   ])('refuses $name', ({ spec, reason, message }) => {
     expectOnlyCause(createCauses(withValue(minimal.MachineClass(), 'spec', spec())), 'spec', reason, message);
   });
 
   it.each([
-    { name: 'no image', patch: { imageSsmParameter: undefined }, reason: 'FieldValueRequired' as const, message: 'one of ami or imageSsmParameter must be set' },
+    {
+      name: 'no image',
+      patch: { imageSsmParameter: undefined },
+      reason: 'FieldValueRequired' as const,
+      message: 'one of ami or imageSsmParameter must be set',
+    },
     { name: 'two images', patch: { ami: 'ami-0123456789abcdef0' }, reason: 'FieldValueForbidden' as const, message: 'only one of ami or imageSsmParameter' },
   ])('refuses $name', ({ patch, reason, message }) => {
     const [[field, value]] = Object.entries(patch) as [[string, unknown]];
@@ -44,7 +54,12 @@ describe('MachineClass', () => {
   });
 
   it('refuses an unencrypted root volume', () => {
-    expectOnlyCause(createCauses(aws('rootVolume.encrypted', false)), 'spec.aws.rootVolume.encrypted', 'FieldValueNotSupported', 'Unsupported value: false: supported values: true');
+    expectOnlyCause(
+      createCauses(aws('rootVolume.encrypted', false)),
+      'spec.aws.rootVolume.encrypted',
+      'FieldValueNotSupported',
+      'Unsupported value: false: supported values: true',
+    );
   });
 
   it.each(['aws:cloudformation:stack-name', 'clusterless.dev/cluster-name'])('refuses the reserved tag key %s', (key) => {

@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, Labels } from '../../../functions/api/common.js';
 import { MAX_ANNOTATIONS_BYTES } from '../../../functions/api/meta.js';
 import { validateCreate } from '../../../functions/api/validate.js';
-import {
-  KIND_NAMES,
-  createCauses,
-  created,
-  deepFreeze,
-  expectCause,
-  expectOnlyCause,
-  full,
-  minimal,
-  withValue,
-} from './fixtures.js';
+import { KIND_NAMES, createCauses, created, deepFreeze, expectCause, expectOnlyCause, full, minimal, withValue } from './fixtures.js';
 
 const badNames = [
   { name: 'upper case', value: 'Prod' },
@@ -36,7 +26,12 @@ describe('metadata.name', () => {
 
   it.each(KIND_NAMES.flatMap((kind) => badNames.map((b) => ({ ...b, kind }))))('$kind: $name is refused', ({ kind, value }) => {
     const causes = createCauses(withValue(minimal[kind](), 'metadata.name', value));
-    expectOnlyCause(causes, 'metadata.name', 'FieldValueInvalid', value.length > 63 ? 'no more than 63 characters' : value === '' ? 'must not be empty' : 'RFC 1123 label');
+    expectOnlyCause(
+      causes,
+      'metadata.name',
+      'FieldValueInvalid',
+      value.length > 63 ? 'no more than 63 characters' : value === '' ? 'must not be empty' : 'RFC 1123 label',
+    );
   });
 
   it('shows the refused value in the message', () => {
@@ -164,7 +159,11 @@ describe('unknown fields are refused at every level, with their path', () => {
   const cases: { name: string; body: () => Record<string, unknown>; path: string }[] = [
     { name: 'top level', body: minimal.Cluster, path: 'extra' },
     { name: 'metadata', body: minimal.Cluster, path: 'metadata.generateName' },
-    { name: 'owner reference', body: () => withValue(minimal.Machine(), 'metadata.ownerReferences', [{ apiVersion: API_VERSION, kind: 'MachineSet', name: 'ms', uid: 'u1' }]), path: 'metadata.ownerReferences[0].extra' },
+    {
+      name: 'owner reference',
+      body: () => withValue(minimal.Machine(), 'metadata.ownerReferences', [{ apiVersion: API_VERSION, kind: 'MachineSet', name: 'ms', uid: 'u1' }]),
+      path: 'metadata.ownerReferences[0].extra',
+    },
     { name: 'Cluster spec', body: minimal.Cluster, path: 'spec.topology' },
     { name: 'cluster network', body: minimal.Cluster, path: 'spec.clusterNetwork.apiServerPort' },
     { name: 'pod network', body: full.awsCluster, path: 'spec.clusterNetwork.pods.extra' },
@@ -240,7 +239,12 @@ describe('a missing spec', () => {
 describe('apiVersion and kind', () => {
   it.each([
     { name: 'no apiVersion', body: withValue(minimal.Cluster(), 'apiVersion', undefined), field: 'apiVersion', reason: 'FieldValueRequired' as const },
-    { name: 'another apiVersion', body: withValue(minimal.Cluster(), 'apiVersion', 'cluster.x-k8s.io/v1beta1'), field: 'apiVersion', reason: 'FieldValueNotSupported' as const },
+    {
+      name: 'another apiVersion',
+      body: withValue(minimal.Cluster(), 'apiVersion', 'cluster.x-k8s.io/v1beta1'),
+      field: 'apiVersion',
+      reason: 'FieldValueNotSupported' as const,
+    },
     { name: 'no kind', body: withValue(minimal.Cluster(), 'kind', undefined), field: 'kind', reason: 'FieldValueRequired' as const },
     { name: 'an unknown kind', body: withValue(minimal.Cluster(), 'kind', 'Pod'), field: 'kind', reason: 'FieldValueNotSupported' as const },
   ])('$name is refused', ({ body, field, reason }) => {

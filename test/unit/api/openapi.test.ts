@@ -10,8 +10,7 @@ const PREFIX = '/apis/clusterless.dev/v1alpha1';
 /** Every node of a JSON document, with its JSON pointer. */
 function* walk(node: unknown, pointer = ''): Generator<[string, unknown]> {
   yield [pointer, node];
-  if (node && typeof node === 'object')
-    for (const [k, v] of Object.entries(node)) yield* walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) yield* walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
 }
 
 function resolve(doc: unknown, ref: string): unknown {
@@ -102,16 +101,19 @@ describe('openApiDocument', () => {
     expect(violations(schema, { revision: 2 }, doc)).not.toEqual([]);
   });
 
-  it.each(KINDS.map((k) => ({ kind: k.kind, plural: k.plural })))('$kind: lists take limit and continue, writes fieldManager, fieldValidation and pretty', ({ plural }) => {
-    const names = (op: unknown) => ((op as { parameters?: { $ref: string }[] }).parameters ?? []).map((x) => x.$ref.split('/').pop());
-    const collection = `${PREFIX}/namespaces/{namespace}/${plural}`;
-    for (const list of [paths[`${PREFIX}/${plural}`]!['get'], paths[collection]!['get']]) {
-      expect(names(list)).toEqual(expect.arrayContaining(['labelSelector', 'fieldSelector', 'limit', 'continue']));
-      expect(Object.keys((list as { responses: object }).responses)).toContain('410');
-    }
-    for (const write of [paths[collection]!['post'], paths[`${collection}/{name}`]!['put'], paths[`${collection}/{name}`]!['patch']])
-      expect(names(write)).toEqual(['fieldManager', 'fieldValidation', 'pretty']);
-  });
+  it.each(KINDS.map((k) => ({ kind: k.kind, plural: k.plural })))(
+    '$kind: lists take limit and continue, writes fieldManager, fieldValidation and pretty',
+    ({ plural }) => {
+      const names = (op: unknown) => ((op as { parameters?: { $ref: string }[] }).parameters ?? []).map((x) => x.$ref.split('/').pop());
+      const collection = `${PREFIX}/namespaces/{namespace}/${plural}`;
+      for (const list of [paths[`${PREFIX}/${plural}`]!['get'], paths[collection]!['get']]) {
+        expect(names(list)).toEqual(expect.arrayContaining(['labelSelector', 'fieldSelector', 'limit', 'continue']));
+        expect(Object.keys((list as { responses: object }).responses)).toContain('410');
+      }
+      for (const write of [paths[collection]!['post'], paths[`${collection}/{name}`]!['put'], paths[`${collection}/{name}`]!['patch']])
+        expect(names(write)).toEqual(['fieldManager', 'fieldValidation', 'pretty']);
+    },
+  );
 
   it.each([
     { name: 'the kubectl form', body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } },
@@ -160,20 +162,34 @@ describe('openApiDocument', () => {
   });
 
   it('describes errors as Kubernetes Status objects', () => {
-    const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Invalid', code: 422, details: { causes: [{ field: 'spec', reason: 'FieldValueRequired', message: 'Required value' }] } };
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'Invalid',
+      code: 422,
+      details: { causes: [{ field: 'spec', reason: 'FieldValueRequired', message: 'Required value' }] },
+    };
     expect(violations(ref('Status'), status, doc)).toEqual([]);
     expect(violations(ref('Status'), { ...status, reason: 'Teapot' }, doc)).not.toEqual([]);
     const create = (paths[`${PREFIX}/namespaces/{namespace}/clusters`]!['post'] as { responses: Record<string, unknown> }).responses;
     expect(Object.keys(create).sort()).toEqual(['201', '400', '404', '409', '413', '415', '422', '500']);
   });
 
-  it.each(examples.map((e) => ({ kind: e['kind'] as string, name: (e['metadata'] as { name: string }).name, e })))('$kind $name: what the API returns fits the schema', ({ kind, e }) => {
-    expect(violations(ref(kind), created(e), doc)).toEqual([]);
-  });
+  it.each(examples.map((e) => ({ kind: e['kind'] as string, name: (e['metadata'] as { name: string }).name, e })))(
+    '$kind $name: what the API returns fits the schema',
+    ({ kind, e }) => {
+      expect(violations(ref(kind), created(e), doc)).toEqual([]);
+    },
+  );
 
-  it.each(examples.map((e) => ({ kind: e['kind'] as string, name: (e['metadata'] as { name: string }).name, e })))('$kind $name: what a user writes fits the schema', ({ kind, e }) => {
-    expect(violations(ref(kind), e, doc)).toEqual([]);
-  });
+  it.each(examples.map((e) => ({ kind: e['kind'] as string, name: (e['metadata'] as { name: string }).name, e })))(
+    '$kind $name: what a user writes fits the schema',
+    ({ kind, e }) => {
+      expect(violations(ref(kind), e, doc)).toEqual([]);
+    },
+  );
 
   it.each([
     { name: 'an unknown field', body: withValue(minimal.Cluster(), 'spec.extra', 1) },
@@ -217,7 +233,8 @@ describe('kindJsonSchema (for CRDs)', () => {
       else expect(s['type'], p).toBeTypeOf('string');
     }
     // anyOf only in int-or-string nodes.
-    for (const [p] of nodes.filter(([p]) => p.endsWith('/anyOf'))) expect(resolve({ root: schema }, `#/root${p.slice(0, -'/anyOf'.length)}`), p).toMatchObject({ 'x-kubernetes-int-or-string': true });
+    for (const [p] of nodes.filter(([p]) => p.endsWith('/anyOf')))
+      expect(resolve({ root: schema }, `#/root${p.slice(0, -'/anyOf'.length)}`), p).toMatchObject({ 'x-kubernetes-int-or-string': true });
   });
 
   it.each(KINDS.map((k) => k.kind))('%s: leaves metadata to the API server and requires spec', (kind) => {
@@ -240,18 +257,28 @@ describe('kindJsonSchema (for CRDs)', () => {
     expect(resolve({ s }, '#/s/properties/spec/properties/rollout/properties/maxSurge')).toMatchObject({ type: 'integer', enum: [0, 1], default: 1 });
   });
 
-  it.each(examples.map((e) => ({ kind: e['kind'] as string, name: (e['metadata'] as { name: string }).name, e })))('$kind $name: the stored object fits', ({ kind, e }) => {
-    const schema = kindJsonSchema(kind);
-    expect(violations(schema, created(e), schema)).toEqual([]);
-  });
+  it.each(examples.map((e) => ({ kind: e['kind'] as string, name: (e['metadata'] as { name: string }).name, e })))(
+    '$kind $name: the stored object fits',
+    ({ kind, e }) => {
+      const schema = kindJsonSchema(kind);
+      expect(violations(schema, created(e), schema)).toEqual([]);
+    },
+  );
 
-  it.each(KINDS.filter((k) => k.scale).map((k) => ({ kind: k.kind, scale: k.scale! })))('$kind: the scale subresource paths exist in the schema', ({ kind, scale }) => {
-    const schema = kindJsonSchema(kind);
-    for (const path of [scale.specReplicasPath, scale.statusReplicasPath, scale.labelSelectorPath!]) {
-      const pointer = path.split('.').slice(1).map((p) => `properties/${p}`).join('/');
-      expect(resolve({ schema }, `#/schema/${pointer}`), path).toHaveProperty('type');
-    }
-  });
+  it.each(KINDS.filter((k) => k.scale).map((k) => ({ kind: k.kind, scale: k.scale! })))(
+    '$kind: the scale subresource paths exist in the schema',
+    ({ kind, scale }) => {
+      const schema = kindJsonSchema(kind);
+      for (const path of [scale.specReplicasPath, scale.statusReplicasPath, scale.labelSelectorPath!]) {
+        const pointer = path
+          .split('.')
+          .slice(1)
+          .map((p) => `properties/${p}`)
+          .join('/');
+        expect(resolve({ schema }, `#/schema/${pointer}`), path).toHaveProperty('type');
+      }
+    },
+  );
 
   it('refuses an unknown kind', () => {
     expect(() => kindJsonSchema('Pod')).toThrow(/unknown kind/);

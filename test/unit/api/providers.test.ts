@@ -58,7 +58,10 @@ describe('provider registry', () => {
     expect(providerFailureDomains(cluster.spec.provider)).toEqual(['eu-west-1a', 'eu-west-1b']);
     expect(failureDomainsOf(cluster)).toEqual({ 'eu-west-1a': { controlPlane: true }, 'eu-west-1b': { controlPlane: true } });
     expect(bootstrapsWithKubeadm(cluster.spec.provider)).toBe(true);
-    expect(controlPlaneLoadBalancerOf(cluster.spec.provider)).toEqual({ scheme: 'internet-facing', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] });
+    expect(controlPlaneLoadBalancerOf(cluster.spec.provider)).toEqual({
+      scheme: 'internet-facing',
+      subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    });
     expect(managesLoadBalancer(cluster)).toBe(true);
   });
 
@@ -70,7 +73,7 @@ describe('provider registry', () => {
     expect(managesLoadBalancer(cluster)).toBe(false);
   });
 
-  it('reads a class\'s failure domains from its provider', () => {
+  it("reads a class's failure domains from its provider", () => {
     const sim = MachineClassKind.schema.parse({ ...minimal.MachineClass(), spec: { sim: { failureDomains: ['zone-b'] } } });
     expect(classFailureDomains(sim.spec)).toEqual(['zone-b']);
     const aws = MachineClassKind.schema.parse(full.awsMachineClass());

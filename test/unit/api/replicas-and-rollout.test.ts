@@ -23,7 +23,7 @@ describe('replicas of MachineDeployment and MachineSet', () => {
     expectOnlyCause(createCauses(withValue(minimal[kind](), 'spec.replicas', replicas)), 'spec.replicas', 'FieldValueInvalid', message);
   });
 
-  it.each(kinds)('%s: accepts the largest int32, 2147483647 (the installation limit is the API\'s to apply)', (kind) => {
+  it.each(kinds)("%s: accepts the largest int32, 2147483647 (the installation limit is the API's to apply)", (kind) => {
     expect(created(withValue(minimal[kind](), 'spec.replicas', 2_147_483_647)).spec).toMatchObject({ replicas: 2_147_483_647 });
   });
 
@@ -62,7 +62,12 @@ describe('ControlPlane replicas', () => {
   });
 
   it.each([2, -1, '1'])('refuses maxSurge %s', (maxSurge) => {
-    expectOnlyCause(createCauses(withValue(minimal.ControlPlane(), 'spec.rollout', { maxSurge })), 'spec.rollout.maxSurge', 'FieldValueNotSupported', 'supported values: 0, 1');
+    expectOnlyCause(
+      createCauses(withValue(minimal.ControlPlane(), 'spec.rollout', { maxSurge })),
+      'spec.rollout.maxSurge',
+      'FieldValueNotSupported',
+      'supported values: 0, 1',
+    );
   });
 });
 
@@ -97,7 +102,12 @@ describe('MachineDeployment strategy', () => {
     '$field: $value is refused',
     ({ field, value }) => {
       const causes = createCauses(rolling({ [field]: value }));
-      expectOnlyCause(causes, `spec.strategy.rollingUpdate.${field}`, 'FieldValueInvalid', value === -1 ? 'greater than or equal to 0' : 'integer >= 0 or a percentage');
+      expectOnlyCause(
+        causes,
+        `spec.strategy.rollingUpdate.${field}`,
+        'FieldValueInvalid',
+        value === -1 ? 'greater than or equal to 0' : 'integer >= 0 or a percentage',
+      );
     },
   );
 
@@ -107,11 +117,21 @@ describe('MachineDeployment strategy', () => {
     ['0%', 0],
     ['0%', '0%'],
   ])('refuses maxSurge %s with maxUnavailable %s: the rollout could not progress', (maxSurge, maxUnavailable) => {
-    expectOnlyCause(createCauses(rolling({ maxSurge, maxUnavailable })), 'spec.strategy.rollingUpdate.maxUnavailable', 'FieldValueInvalid', 'may not be 0 when maxSurge is 0');
+    expectOnlyCause(
+      createCauses(rolling({ maxSurge, maxUnavailable })),
+      'spec.strategy.rollingUpdate.maxUnavailable',
+      'FieldValueInvalid',
+      'may not be 0 when maxSurge is 0',
+    );
   });
 
   it('refuses maxSurge 0 alone, as maxUnavailable defaults to 0', () => {
-    expectOnlyCause(createCauses(rolling({ maxSurge: 0 })), 'spec.strategy.rollingUpdate.maxUnavailable', 'FieldValueInvalid', 'Invalid value: 0: may not be 0');
+    expectOnlyCause(
+      createCauses(rolling({ maxSurge: 0 })),
+      'spec.strategy.rollingUpdate.maxUnavailable',
+      'FieldValueInvalid',
+      'Invalid value: 0: may not be 0',
+    );
   });
 
   it.each(['Recreate', 'OnDelete'])('%s takes no rolling update, and gets none', (type) => {

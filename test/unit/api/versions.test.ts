@@ -102,7 +102,8 @@ describe('compareVersions', () => {
     fc.assert(
       fc.property(fc.array(versionArb, { minLength: 2, maxLength: 12 }), (vs) => {
         const sorted = [...vs].sort(compareVersions);
-        for (let i = 0; i + 1 < sorted.length; i++) for (let j = i + 1; j < sorted.length; j++) expect(compareVersions(sorted[i]!, sorted[j]!)).toBeLessThanOrEqual(0);
+        for (let i = 0; i + 1 < sorted.length; i++)
+          for (let j = i + 1; j < sorted.length; j++) expect(compareVersions(sorted[i]!, sorted[j]!)).toBeLessThanOrEqual(0);
       }),
     );
   });

@@ -11,7 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { InvalidCertificatesError, adminKubeconfig, caCertHash, generateClusterCertificates, issueCertificate, issueClientCertificate, parseCertificates, serializeCertificates } from '../../../functions/adapters/kubeadm/index.js';
+import {
+  InvalidCertificatesError,
+  adminKubeconfig,
+  caCertHash,
+  generateClusterCertificates,
+  issueCertificate,
+  issueClientCertificate,
+  parseCertificates,
+  serializeCertificates,
+} from '../../../functions/adapters/kubeadm/index.js';
 import type { ClusterCertificates } from '../../../functions/bootstrap/pki.js';
 import { requireTool } from './tools.js';
 
@@ -30,7 +39,17 @@ function opensslVerify(caCert: string, cert: string, purpose: 'sslclient' | 'ssl
   try {
     writeFileSync(join(dir, 'ca.crt'), caCert);
     writeFileSync(join(dir, 'leaf.crt'), cert);
-    const r = openssl(['verify', '-x509_strict', '-purpose', purpose, '-attime', String(Math.floor(at.getTime() / 1000)), '-CAfile', join(dir, 'ca.crt'), join(dir, 'leaf.crt')]);
+    const r = openssl([
+      'verify',
+      '-x509_strict',
+      '-purpose',
+      purpose,
+      '-attime',
+      String(Math.floor(at.getTime() / 1000)),
+      '-CAfile',
+      join(dir, 'ca.crt'),
+      join(dir, 'leaf.crt'),
+    ]);
     return r.stdout + r.stderr;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -161,7 +180,12 @@ describe('serving certificates', () => {
   it('carry DNS and IP subject alternative names and serverAuth, and OpenSSL verifies them for TLS servers', async () => {
     const serving = await issueCertificate(
       certs.ca,
-      { subject: { commonName: 'kube-apiserver' }, extendedKeyUsages: ['serverAuth'], dnsNames: ['kubernetes.default.svc', 'demo.example.com'], ipAddresses: ['10.96.0.1', 'fd00::1'] },
+      {
+        subject: { commonName: 'kube-apiserver' },
+        extendedKeyUsages: ['serverAuth'],
+        dnsNames: ['kubernetes.default.svc', 'demo.example.com'],
+        ipAddresses: ['10.96.0.1', 'fd00::1'],
+      },
       NOW,
       86_400,
     );

@@ -8,7 +8,15 @@ import { parse, parseAllDocuments } from 'yaml';
 import { generateBootstrapToken, generateClusterCertificates, caCertHash } from '../../../functions/adapters/kubeadm/index.js';
 import { BOOTSTRAP_DATA_PATH, boothookScript, renderUserData } from '../../../functions/bootstrap/boothook.js';
 import { bootstrapScript, renderCloudConfig } from '../../../functions/bootstrap/cloud-config.js';
-import { MIN_KUBERNETES_MINOR, PROVIDER_ID_PLACEHOLDER, UnsupportedVersionError, parseKubernetesVersion, renderInitConfiguration, renderJoinConfiguration, type KubeadmCluster } from '../../../functions/bootstrap/kubeadm-config.js';
+import {
+  MIN_KUBERNETES_MINOR,
+  PROVIDER_ID_PLACEHOLDER,
+  UnsupportedVersionError,
+  parseKubernetesVersion,
+  renderInitConfiguration,
+  renderJoinConfiguration,
+  type KubeadmCluster,
+} from '../../../functions/bootstrap/kubeadm-config.js';
 import { tokenString } from '../../../functions/bootstrap/tokens.js';
 import { PEM, TOKEN, cloudInitSchema, kubeadmValidate, kubeadmVersion, shellcheck } from './tools.js';
 
@@ -53,7 +61,9 @@ describe('kubeadm configuration', () => {
 
   it('initialises with the endpoint, the networks, its own short-lived token and the provider ID to fill in', () => {
     const [init, clusterConfig] = parseAllDocuments(configs.init).map((d) => d.toJS());
-    expect(init.bootstrapTokens).toEqual([expect.objectContaining({ token: tokenString(token), ttl: '900s', groups: ['system:bootstrappers:kubeadm:default-node-token'] })]);
+    expect(init.bootstrapTokens).toEqual([
+      expect.objectContaining({ token: tokenString(token), ttl: '900s', groups: ['system:bootstrappers:kubeadm:default-node-token'] }),
+    ]);
     expect(init.nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER }]);
     expect(clusterConfig).toMatchObject({
       kind: 'ClusterConfiguration',
@@ -66,7 +76,11 @@ describe('kubeadm configuration', () => {
 
   it('joins workers by token with the pinned CA hash, and control-plane machines with the certificate key', () => {
     const worker = parse(configs['worker join']);
-    expect(worker.discovery.bootstrapToken).toEqual({ apiServerEndpoint: 'demo-cp-0123.elb.us-east-1.amazonaws.com:6443', token: tokenString(token), caCertHashes: [hash] });
+    expect(worker.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: 'demo-cp-0123.elb.us-east-1.amazonaws.com:6443',
+      token: tokenString(token),
+      caCertHashes: [hash],
+    });
     expect(worker.controlPlane).toBeUndefined();
     expect(parse(configs['control-plane join']).controlPlane).toEqual({ localAPIEndpoint: { bindPort: 6443 }, certificateKey: certs.certificateKey });
   });
@@ -96,7 +110,7 @@ describe('cloud-init document', () => {
   });
 
   it('writes the CAs (keys root-only) only on the machine that initialises', () => {
-    const files = (parse(init.replace(/^#cloud-config\n/, '')).write_files as { path: string; permissions: string; content: string }[]);
+    const files = parse(init.replace(/^#cloud-config\n/, '')).write_files as { path: string; permissions: string; content: string }[];
     const byPath = new Map(files.map((f) => [f.path, f]));
     for (const name of ['ca', 'front-proxy-ca', 'etcd/ca']) {
       expect(byPath.get(`/etc/kubernetes/pki/${name}.key`)?.permissions).toBe('0600');
@@ -107,23 +121,23 @@ describe('cloud-init document', () => {
     expect(join).not.toMatch(PEM);
   });
 
-  it.each([
-    { mode: 'init' as const },
-    { mode: 'join' as const },
-  ])('runs a $mode script that passes shellcheck and installs containerd and kubelet, kubeadm, kubectl of the version', ({ mode }) => {
-    const script = bootstrapScript(version, mode);
-    const r = shellcheck(script);
-    expect(r.output).toBe('');
-    expect(r.code).toBe(0);
-    const plain = version.slice(1);
-    const minor = version.split('.').slice(0, 2).join('.');
-    expect(script).toContain(`https://pkgs.k8s.io/core:/stable:/\${KUBERNETES_MINOR}/deb/`);
-    expect(script).toContain(`KUBERNETES_VERSION="${plain}"`);
-    expect(script).toContain(`KUBERNETES_MINOR="${minor}"`);
-    expect(script).toContain('"kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"');
-    expect(script).toContain('containerd');
-    expect(script).toContain(`kubeadm ${mode} --config "\${KUBEADM_CONFIG}"`);
-  });
+  it.each([{ mode: 'init' as const }, { mode: 'join' as const }])(
+    'runs a $mode script that passes shellcheck and installs containerd and kubelet, kubeadm, kubectl of the version',
+    ({ mode }) => {
+      const script = bootstrapScript(version, mode);
+      const r = shellcheck(script);
+      expect(r.output).toBe('');
+      expect(r.code).toBe(0);
+      const plain = version.slice(1);
+      const minor = version.split('.').slice(0, 2).join('.');
+      expect(script).toContain(`https://pkgs.k8s.io/core:/stable:/\${KUBERNETES_MINOR}/deb/`);
+      expect(script).toContain(`KUBERNETES_VERSION="${plain}"`);
+      expect(script).toContain(`KUBERNETES_MINOR="${minor}"`);
+      expect(script).toContain('"kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"');
+      expect(script).toContain('containerd');
+      expect(script).toContain(`kubeadm ${mode} --config "\${KUBEADM_CONFIG}"`);
+    },
+  );
 
   it('and shellcheck refuses a broken script', () => {
     expect(shellcheck(bootstrapScript(version, 'join').replace('"${KUBEADM_CONFIG}"', '$KUBEADM_CONFIG $undefined_thing')).code).not.toBe(0);

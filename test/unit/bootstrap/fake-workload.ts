@@ -16,7 +16,14 @@ export class FakeWorkloadApi implements WorkloadBootstrapApi {
 
   async createToken(o: TokenSecretOptions): Promise<void> {
     this.check('createToken');
-    this.tokens.set(o.token.id, { id: o.token.id, secret: o.token.secret, purpose: o.purpose, expiration: o.expiration, usages: o.usages, ...(o.machineUid ? { machineUid: o.machineUid } : {}) });
+    this.tokens.set(o.token.id, {
+      id: o.token.id,
+      secret: o.token.secret,
+      purpose: o.purpose,
+      expiration: o.expiration,
+      usages: o.usages,
+      ...(o.machineUid ? { machineUid: o.machineUid } : {}),
+    });
   }
   async listTokens(): Promise<TokenInfo[]> {
     this.check('listTokens');

@@ -21,7 +21,8 @@ const spec: ClusterSpec = clusterSpec.parse({
 });
 
 /** A kubeconfig for the workload API in memory (FakeWorkloadApi answers; nothing listens there). */
-const WORKLOAD_KUBECONFIG = 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\ncurrent-context: c\n';
+const WORKLOAD_KUBECONFIG =
+  'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\ncurrent-context: c\n';
 
 let clock: FakeClock;
 let secrets: MemorySecretStore;
@@ -47,7 +48,8 @@ async function machineDocument(uid: string): Promise<any> {
   expect(text.startsWith('#cloud-config\n')).toBe(true);
   return parse(text);
 }
-const kubeadmOf = (doc: any) => parseAllDocuments(doc.write_files.find((f: { path: string }) => f.path === '/run/kubeadm/kubeadm.yaml').content).map((d) => d.toJS());
+const kubeadmOf = (doc: any) =>
+  parseAllDocuments(doc.write_files.find((f: { path: string }) => f.path === '/run/kubeadm/kubeadm.yaml').content).map((d) => d.toJS());
 
 beforeEach(() => {
   clock = new FakeClock('2026-03-01T00:00:00Z');
@@ -138,15 +140,27 @@ describe('renew', () => {
 
   it('leaves tokens with more than half their TTL alone and asks to look again at a third of it', async () => {
     clock.advance(60);
-    const r = await bootstrap.renew('default', 'demo', spec, [{ machineUid: 'w-1', role: 'worker' }, { machineUid: 'w-2', role: 'worker' }, { machineUid: 'cp-1', role: 'control-plane' }]);
+    const r = await bootstrap.renew('default', 'demo', spec, [
+      { machineUid: 'w-1', role: 'worker' },
+      { machineUid: 'w-2', role: 'worker' },
+      { machineUid: 'cp-1', role: 'control-plane' },
+    ]);
     expect(r).toEqual({ requeueAfterSeconds: 300 });
-    expect(expirations()).toEqual({ 'w-1': '2026-03-01T00:15:00Z', 'w-2': '2026-03-01T00:15:00Z', 'cp-1': '2026-03-01T00:15:00Z', 'uploaded-certs': '2026-03-01T00:15:00Z' });
+    expect(expirations()).toEqual({
+      'w-1': '2026-03-01T00:15:00Z',
+      'w-2': '2026-03-01T00:15:00Z',
+      'cp-1': '2026-03-01T00:15:00Z',
+      'uploaded-certs': '2026-03-01T00:15:00Z',
+    });
   });
 
   it('extends the tokens of machines still joining past half their TTL, and deletes those of machines that joined or went', async () => {
     clock.advance(10 * 60);
     // Act: w-2 joined; cp-1 still joins
-    await bootstrap.renew('default', 'demo', spec, [{ machineUid: 'w-1', role: 'worker' }, { machineUid: 'cp-1', role: 'control-plane' }]);
+    await bootstrap.renew('default', 'demo', spec, [
+      { machineUid: 'w-1', role: 'worker' },
+      { machineUid: 'cp-1', role: 'control-plane' },
+    ]);
     // Assess
     expect(expirations()).toEqual({ 'w-1': '2026-03-01T00:25:00Z', 'cp-1': '2026-03-01T00:25:00Z', 'uploaded-certs': '2026-03-01T00:25:00Z' });
   });
@@ -214,7 +228,13 @@ describe("a machine's secret: its tags and its instance", () => {
   it("gets only TagKeys' clusterless.dev/ keys, the only keys the provision role may tag secrets with (infra/constructs/bootstrap-secrets.ts)", async () => {
     // Prepare
     const tagged = new MemorySecretStore({ installationId: 'install-1' });
-    const b = new KubeadmBootstrapper({ secrets: tagged, clock, workloadApi: () => workload, workloadKubeconfig: () => WORKLOAD_KUBECONFIG, instanceArnPrefix: ARN_PREFIX });
+    const b = new KubeadmBootstrapper({
+      secrets: tagged,
+      clock,
+      workloadApi: () => workload,
+      workloadKubeconfig: () => WORKLOAD_KUBECONFIG,
+      instanceArnPrefix: ARN_PREFIX,
+    });
     // Act: every secret the bootstrap makes, with every tag it ever puts on them.
     await b.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true, clusterUid: 'cluster-uid-1' }));
     await b.prepare(request({ machineUid: 'w-0', clusterUid: 'cluster-uid-1' }));

@@ -42,7 +42,12 @@ beforeEach(async () => {
     const r = await handleRequest(req, { store: w.store, kubeconfig });
     return new Response(r.body, { status: r.status, headers: r.headers });
   };
-  await w.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'prod', namespace: 'default' }, spec: { controlPlaneEndpoint: { host: 'prod.example.com' }, provider: { aws } } } as never);
+  await w.create({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: 'prod', namespace: 'default' },
+    spec: { controlPlaneEndpoint: { host: 'prod.example.com' }, provider: { aws } },
+  } as never);
   await bootstrap.ensureCertificates('default', 'prod');
 });
 
@@ -61,12 +66,15 @@ describe('GET .../clusters/{name}/kubeconfig?expirationSeconds=', () => {
     expect(lifetimeSeconds(r.body)).toBe(seconds);
   });
 
-  it.each(['86401', '599', '0', '-60', '1e4', '3600.5', 'an hour', '', '99999999999'])('refuses %j with a 400 Status naming expirationSeconds, and issues nothing', async (value) => {
-    const r = await get({ expirationSeconds: value });
-    expect(r.status).toBe(400);
-    expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400, details: { causes: [{ field: 'expirationSeconds' }] } });
-    expect(issued).toEqual([]);
-  });
+  it.each(['86401', '599', '0', '-60', '1e4', '3600.5', 'an hour', '', '99999999999'])(
+    'refuses %j with a 400 Status naming expirationSeconds, and issues nothing',
+    async (value) => {
+      const r = await get({ expirationSeconds: value });
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400, details: { causes: [{ field: 'expirationSeconds' }] } });
+      expect(issued).toEqual([]);
+    },
+  );
 });
 
 describe('clusterless get kubeconfig --expiration', () => {

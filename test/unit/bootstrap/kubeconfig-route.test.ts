@@ -28,7 +28,12 @@ beforeEach(async () => {
     const r = await handleRequest(req, { store: w.store, kubeconfig });
     return new Response(r.body, { status: r.status, headers: r.headers });
   };
-  await w.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'prod', namespace: 'default' }, spec: { controlPlaneEndpoint: { host: 'prod.example.com' }, provider: { aws } } } as never);
+  await w.create({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: 'prod', namespace: 'default' },
+    spec: { controlPlaneEndpoint: { host: 'prod.example.com' }, provider: { aws } },
+  } as never);
   await w.create({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'sim', namespace: 'default' }, spec: {} } as never);
 });
 
@@ -57,7 +62,10 @@ describe('GET .../clusters/{name}/kubeconfig', () => {
     const post = await handleRequest({ method: 'POST', path: `${PATH}/prod/kubeconfig`, body: '{}' }, { store: w.store, kubeconfig });
     expect(post.status).toBe(405);
     expect(post.headers['allow']).toBe('GET');
-    expect((await handleRequest({ method: 'GET', path: '/apis/clusterless.dev/v1alpha1/namespaces/default/machines/m/kubeconfig' }, { store: w.store, kubeconfig })).status).toBe(404);
+    expect(
+      (await handleRequest({ method: 'GET', path: '/apis/clusterless.dev/v1alpha1/namespaces/default/machines/m/kubeconfig' }, { store: w.store, kubeconfig }))
+        .status,
+    ).toBe(404);
   });
 });
 

@@ -1,6 +1,13 @@
 /** Bootstrap tokens and the certificates uploaded for control-plane joins. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decryptBytes, encryptBytes, generateBootstrapToken, generateClusterCertificates, uploadedCertsData, type ClusterCertificates } from '../../../functions/adapters/kubeadm/index.js';
+import {
+  decryptBytes,
+  encryptBytes,
+  generateBootstrapToken,
+  generateClusterCertificates,
+  uploadedCertsData,
+  type ClusterCertificates,
+} from '../../../functions/adapters/kubeadm/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN, needsRenewal, tokenString } from '../../../functions/bootstrap/tokens.js';
 import { expirationAt, tokenSecret } from '../../../functions/bootstrap/tokens.js';
 
@@ -22,7 +29,14 @@ describe('bootstrap tokens', () => {
 
   it('are stored as bootstrap.kubernetes.io/token Secrets with the join usages, found again by label', () => {
     const token = { id: 'abcdef', secret: '0123456789abcdef' };
-    const s = tokenSecret({ token, expiration: expirationAt(new Date('2026-01-01T00:00:00Z'), 900), description: 'd', purpose: 'join', machineUid: 'u-1', usages: true });
+    const s = tokenSecret({
+      token,
+      expiration: expirationAt(new Date('2026-01-01T00:00:00Z'), 900),
+      description: 'd',
+      purpose: 'join',
+      machineUid: 'u-1',
+      usages: true,
+    });
     expect(s).toEqual({
       metadata: {
         name: 'bootstrap-token-abcdef',
@@ -51,7 +65,16 @@ describe('uploaded certificates (kubeadm-certs)', () => {
 
   it("carry kubeadm's eight entries, each encrypted with AES-GCM under the certificate key", () => {
     const data = uploadedCertsData(certs);
-    expect(Object.keys(data).sort()).toEqual(['ca.crt', 'ca.key', 'etcd-ca.crt', 'etcd-ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
+    expect(Object.keys(data).sort()).toEqual([
+      'ca.crt',
+      'ca.key',
+      'etcd-ca.crt',
+      'etcd-ca.key',
+      'front-proxy-ca.crt',
+      'front-proxy-ca.key',
+      'sa.key',
+      'sa.pub',
+    ]);
     expect(decryptBytes(Buffer.from(data['ca.key']!, 'base64'), certs.certificateKey).toString()).toBe(certs.ca.key);
     expect(decryptBytes(Buffer.from(data['etcd-ca.crt']!, 'base64'), certs.certificateKey).toString()).toBe(certs.etcdCa.cert);
     for (const v of Object.values(data)) expect(Buffer.from(v, 'base64').toString()).not.toContain('-----BEGIN');

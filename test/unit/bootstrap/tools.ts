@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-export const SETUP_LINE = 'bash scripts/setup-bootstrap-tools.sh (cloud-init and shellcheck into the per-user cache, kubeadm built by scripts/build-kubeadm.sh)';
+export const SETUP_LINE =
+  'bash scripts/setup-bootstrap-tools.sh (cloud-init and shellcheck into the per-user cache, kubeadm built by scripts/build-kubeadm.sh)';
 
 export function requireTool(name: string): string {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });

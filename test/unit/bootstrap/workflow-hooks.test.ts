@@ -5,7 +5,11 @@ import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
 import { initialisesControlPlane, joiningMachines } from '../../../functions/workflows/bootstrap-hooks.js';
-import { bootstrapperFromEnvironment, instanceArnPrefixFromEnvironment, nodeInstanceProfilesFromEnvironment } from '../../../functions/handlers/bootstrap-deps.js';
+import {
+  bootstrapperFromEnvironment,
+  instanceArnPrefixFromEnvironment,
+  nodeInstanceProfilesFromEnvironment,
+} from '../../../functions/handlers/bootstrap-deps.js';
 import { taskDepsFromEnvironment, workloadDepsFromEnvironment } from '../../../functions/handlers/task-deps.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
@@ -26,21 +30,58 @@ const machine = (name: string, o: { cp?: boolean; node?: boolean; deleting?: boo
   ({
     apiVersion: 'clusterless.dev/v1alpha1',
     kind: 'Machine',
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, labels: o.cp ? { 'clusterless.dev/control-plane': '' } : {}, ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+    metadata: {
+      name,
+      namespace: 'default',
+      uid: `uid-${name}`,
+      labels: o.cp ? { 'clusterless.dev/control-plane': '' } : {},
+      ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+    },
     spec: { clusterName: 'c', version: 'v1.34.1', machineClassRef: { name: 'mc' } },
     status: { ...(o.node ? { nodeRef: { name: `node-${name}` } } : {}), ...(o.failed ? { failureReason: 'CreateError' } : {}) },
   }) as unknown as Machine;
 
-const controlPlane = (initialized: boolean): ApiObject => ({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'ControlPlane', metadata: { name: 'cp', namespace: 'default' }, spec: { clusterName: 'c' }, status: { initialized } }) as unknown as ApiObject;
+const controlPlane = (initialized: boolean): ApiObject =>
+  ({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'ControlPlane',
+    metadata: { name: 'cp', namespace: 'default' },
+    spec: { clusterName: 'c' },
+    status: { initialized },
+  }) as unknown as ApiObject;
 
 describe('initialisesControlPlane', () => {
   it.each([
     { name: 'the first control-plane machine of a new cluster', m: machine('cp-0', { cp: true }), c: cluster(), objects: [controlPlane(false)], init: true },
     { name: 'a worker', m: machine('w-0'), c: cluster(), objects: [], init: false },
-    { name: 'a control-plane machine once the Cluster says the control plane is initialized', m: machine('cp-1', { cp: true }), c: cluster(true), objects: [], init: false },
-    { name: 'a control-plane machine once the ControlPlane says so', m: machine('cp-1', { cp: true }), c: cluster(), objects: [controlPlane(true)], init: false },
-    { name: 'a control-plane machine while another one has a node', m: machine('cp-1', { cp: true }), c: cluster(), objects: [machine('cp-0', { cp: true, node: true })], init: false },
-    { name: 'the replacement of a first machine that never got a node', m: machine('cp-1', { cp: true }), c: cluster(), objects: [machine('cp-0', { cp: true, deleting: true })], init: true },
+    {
+      name: 'a control-plane machine once the Cluster says the control plane is initialized',
+      m: machine('cp-1', { cp: true }),
+      c: cluster(true),
+      objects: [],
+      init: false,
+    },
+    {
+      name: 'a control-plane machine once the ControlPlane says so',
+      m: machine('cp-1', { cp: true }),
+      c: cluster(),
+      objects: [controlPlane(true)],
+      init: false,
+    },
+    {
+      name: 'a control-plane machine while another one has a node',
+      m: machine('cp-1', { cp: true }),
+      c: cluster(),
+      objects: [machine('cp-0', { cp: true, node: true })],
+      init: false,
+    },
+    {
+      name: 'the replacement of a first machine that never got a node',
+      m: machine('cp-1', { cp: true }),
+      c: cluster(),
+      objects: [machine('cp-0', { cp: true, deleting: true })],
+      init: true,
+    },
   ])('$name: init $init', ({ m, c, objects, init }) => {
     expect(initialisesControlPlane(m, c, [...objects, m])).toBe(init);
   });
@@ -60,7 +101,11 @@ describe('the AWS host (task-deps)', () => {
   const store = new MemoryStore();
 
   it('bootstraps with Secrets Manager and reads and drains nodes through the cluster CA when told the secrets key', async () => {
-    const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1', INSTALLATION_ID: 'test-installation' }, store, silentLogger);
+    const deps = workloadDepsFromEnvironment(
+      { SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1', INSTALLATION_ID: 'test-installation' },
+      store,
+      silentLogger,
+    );
     expect(deps.bootstrap).toBeInstanceOf(KubeadmBootstrapper);
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
     expect(deps.targetGroups).toBeDefined();
@@ -85,8 +130,16 @@ describe('the installation on the AWS host (task-deps, bootstrap-deps)', () => {
 
   it.each([
     { name: 'an INSTALLATION_ID that is no installation id', env: { INSTALLATION_ID: 'not valid!' }, error: /INSTALLATION_ID is "not valid!"/ },
-    { name: 'NODE_INSTANCE_PROFILES that is not JSON', env: { INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: '{' }, error: /NODE_INSTANCE_PROFILES is not JSON/ },
-    { name: 'NODE_INSTANCE_PROFILES naming an unknown role', env: { INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: '{"admin":"arn:aws:iam::1:instance-profile/a"}' }, error: /unknown role "admin"/ },
+    {
+      name: 'NODE_INSTANCE_PROFILES that is not JSON',
+      env: { INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: '{' },
+      error: /NODE_INSTANCE_PROFILES is not JSON/,
+    },
+    {
+      name: 'NODE_INSTANCE_PROFILES naming an unknown role',
+      env: { INSTALLATION_ID: 'install-1', NODE_INSTANCE_PROFILES: '{"admin":"arn:aws:iam::1:instance-profile/a"}' },
+      error: /unknown role "admin"/,
+    },
   ])('refuses to start a task with $name', ({ env, error }) => {
     expect(() => taskDepsFromEnvironment({ ...base, ...env })).toThrow(error);
   });
@@ -104,7 +157,9 @@ describe('the installation on the AWS host (task-deps, bootstrap-deps)', () => {
   });
 
   it('takes the instance ARN prefix the stack sets, and refuses one of another shape', () => {
-    expect(instanceArnPrefixFromEnvironment({ INSTANCE_ARN_PREFIX: 'arn:aws:ec2:us-east-1:123456789012:instance/' })).toBe('arn:aws:ec2:us-east-1:123456789012:instance/');
+    expect(instanceArnPrefixFromEnvironment({ INSTANCE_ARN_PREFIX: 'arn:aws:ec2:us-east-1:123456789012:instance/' })).toBe(
+      'arn:aws:ec2:us-east-1:123456789012:instance/',
+    );
     expect(instanceArnPrefixFromEnvironment({})).toBeUndefined();
     expect(() => instanceArnPrefixFromEnvironment({ INSTANCE_ARN_PREFIX: 'arn:aws:ec2:us-east-1:123456789012:instance' })).toThrow(/INSTANCE_ARN_PREFIX/);
   });

@@ -38,7 +38,12 @@ describe('apply', () => {
       ].join('\n'),
     });
     const again = await w.run(['apply', '-f', '-'], { stdin: demoYaml });
-    expect(again.stdout.split('\n').filter(Boolean).every((l) => l.endsWith(' unchanged'))).toBe(true);
+    expect(
+      again.stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.endsWith(' unchanged')),
+    ).toBe(true);
     // Nothing changed, so nothing was written.
     expect(w.requests.slice(-5).map((r) => r.method)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET']);
 
@@ -191,7 +196,12 @@ describe('describe cluster', () => {
   it('draws the cluster tree from the list endpoints, with conditions', async () => {
     await applyDemo();
     const cp = (await w.api('GET', path('controlplanes', 'demo-control-plane'))).json;
-    await w.create(machine('demo-control-plane-x', { labels: controlPlaneLabels('demo', 'demo-control-plane'), owner: { kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid } }));
+    await w.create(
+      machine('demo-control-plane-x', {
+        labels: controlPlaneLabels('demo', 'demo-control-plane'),
+        owner: { kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid },
+      }),
+    );
     await w.create(machine('demo-md-0-y', { labels: deploymentLabels('demo', 'demo-md-0') }));
     await w.create(machine('elsewhere', { cluster: 'other' }));
     await w.api('PATCH', path('machines', 'demo-md-0-y', 'status'), {
@@ -380,7 +390,10 @@ describe('host endpoints: mirror, sim kill, cost', () => {
   it.each([
     { argv: ['mirror', 'status'], what: /does not serve the mirror \(GET \/clusterless\/v1\/mirror answered 404\)/ },
     { argv: ['cost'], what: /does not serve cost reports \(GET \/clusterless\/v1\/cost answered 404\)/ },
-    { argv: ['sim', 'kill', 'm1'], what: /does not serve the simulator .*\(POST \/clusterless\/v1\/sim\/namespaces\/default\/machines\/m1\/kill answered 404\)/ },
+    {
+      argv: ['sim', 'kill', 'm1'],
+      what: /does not serve the simulator .*\(POST \/clusterless\/v1\/sim\/namespaces\/default\/machines\/m1\/kill answered 404\)/,
+    },
   ])('$argv: one clear line when the server lacks the endpoint', async ({ argv, what }) => {
     const r = await w.run(argv);
     expect(r.code).toBe(1);
@@ -402,7 +415,10 @@ describe('host endpoints: mirror, sim kill, cost', () => {
       req.path.endsWith('/machines/m1/kill')
         ? Response.json({ kind: 'Machine' })
         : req.path.endsWith('/kill')
-          ? Response.json({ kind: 'Status', code: 404, reason: 'NotFound', message: 'machines.clusterless.dev "m2" not found', details: { name: 'm2', kind: 'machines' } }, { status: 404 })
+          ? Response.json(
+              { kind: 'Status', code: 404, reason: 'NotFound', message: 'machines.clusterless.dev "m2" not found', details: { name: 'm2', kind: 'machines' } },
+              { status: 404 },
+            )
           : undefined;
     const ok = await w.run(['sim', 'kill', 'm1', '-n', 'team-a']);
     expect(ok).toEqual({ code: 0, stderr: '', stdout: 'machine.clusterless.dev/m1 killed\n' });
@@ -423,7 +439,14 @@ describe('host endpoints: mirror, sim kill, cost', () => {
       });
     const r = await w.run(['cost']);
     expect(r.stdout).toBe(
-      ['NAMESPACE   CLUSTER   MACHINES   HOURLY', 'default     demo      6          0.62', 'default     big       40         4.1', 'currency:     USD', 'totalHourly:  4.72', ''].join('\n'),
+      [
+        'NAMESPACE   CLUSTER   MACHINES   HOURLY',
+        'default     demo      6          0.62',
+        'default     big       40         4.1',
+        'currency:     USD',
+        'totalHourly:  4.72',
+        '',
+      ].join('\n'),
     );
   });
 });
@@ -439,17 +462,52 @@ describe('up', () => {
         return { url: 'http://127.0.0.1:9999', close: async () => void (closed = true) };
       },
     };
-    const running = w.run(['up', '--port', '0', '--data-dir', '/tmp/x', '--provider', 'aws', '--nodes', 'sim', '--kms-key-id', 'alias/clusterless', '--time-scale', '20', '--demo', '--token', 's3cret', '--max-replicas', '50'], {
-      importModule: async (spec) => {
-        expect(spec).toBe('../local/embedded-host.js');
-        return module;
+    const running = w.run(
+      [
+        'up',
+        '--port',
+        '0',
+        '--data-dir',
+        '/tmp/x',
+        '--provider',
+        'aws',
+        '--nodes',
+        'sim',
+        '--kms-key-id',
+        'alias/clusterless',
+        '--time-scale',
+        '20',
+        '--demo',
+        '--token',
+        's3cret',
+        '--max-replicas',
+        '50',
+      ],
+      {
+        importModule: async (spec) => {
+          expect(spec).toBe('../local/embedded-host.js');
+          return module;
+        },
       },
-    });
+    );
     while (w.interrupts.size === 0) await new Promise((r) => setImmediate(r));
     for (const h of [...w.interrupts]) h('SIGTERM');
     const r = await running;
     expect(r.code).toBe(0);
-    expect(calls).toEqual([{ port: 0, dataDir: '/tmp/x', provider: 'aws', nodes: 'sim', kmsKeyId: 'alias/clusterless', timeScale: 20, token: 's3cret', demo: true, maxMachineDeploymentReplicas: 50, log: 'function' }]);
+    expect(calls).toEqual([
+      {
+        port: 0,
+        dataDir: '/tmp/x',
+        provider: 'aws',
+        nodes: 'sim',
+        kmsKeyId: 'alias/clusterless',
+        timeScale: 20,
+        token: 's3cret',
+        demo: true,
+        maxMachineDeploymentReplicas: 50,
+        log: 'function',
+      },
+    ]);
     expect(closed).toBe(true);
     expect(r.stdout).toBe(
       'demo: applying examples/\nclusterless API listening on http://127.0.0.1:9999 (data in /tmp/x, provider aws)\nclusterless: SIGTERM, shutting down\nclusterless: stopped\n',
@@ -481,7 +539,9 @@ describe('up', () => {
   it('shows a missing import inside the host as the error it is', async () => {
     const r = await w.run(['up'], {
       importModule: async () => {
-        throw Object.assign(new Error("Cannot find module '/repo/local/sweep.js' imported from /repo/local/embedded-host.ts"), { code: 'ERR_MODULE_NOT_FOUND' });
+        throw Object.assign(new Error("Cannot find module '/repo/local/sweep.js' imported from /repo/local/embedded-host.ts"), {
+          code: 'ERR_MODULE_NOT_FOUND',
+        });
       },
     });
     expect(r).toMatchObject({ code: 1, stderr: "error: Cannot find module '/repo/local/sweep.js' imported from /repo/local/embedded-host.ts\n" });

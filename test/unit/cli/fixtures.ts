@@ -8,7 +8,13 @@ export const path = (plural: string, name?: string, sub?: string, namespace = 'd
 
 export function machine(
   name: string,
-  options: { cluster?: string; labels?: Record<string, string>; owner?: { kind: string; name: string; uid: string }; version?: string; namespace?: string } = {},
+  options: {
+    cluster?: string;
+    labels?: Record<string, string>;
+    owner?: { kind: string; name: string; uid: string };
+    version?: string;
+    namespace?: string;
+  } = {},
 ): ApiObject {
   return {
     apiVersion: API_VERSION,
@@ -31,7 +37,11 @@ export const controlPlaneLabels = (cluster: string, cp: string) => ({
 
 export const deploymentLabels = (cluster: string, md: string) => ({ [Labels.clusterName]: cluster, [Labels.deploymentName]: md });
 
-export function readyCondition(status: 'True' | 'False' | 'Unknown', at: string, extra: { reason?: string; message?: string; severity?: 'Error' | 'Warning' | 'Info' } = {}) {
+export function readyCondition(
+  status: 'True' | 'False' | 'Unknown',
+  at: string,
+  extra: { reason?: string; message?: string; severity?: 'Error' | 'Warning' | 'Info' } = {},
+) {
   return { type: 'Ready', status, lastTransitionTime: at, ...extra };
 }
 

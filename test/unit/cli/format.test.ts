@@ -45,7 +45,13 @@ describe('ages, as kubectl prints them', () => {
   });
 
   it('repeats a duration the user gave in its own terms', () => {
-    expect([formatDuration(300), formatDuration(5_000), formatDuration(90_000), formatDuration(120_000), formatDuration(3_600_000)]).toEqual(['300ms', '5s', '1m30s', '2m', '1h']);
+    expect([formatDuration(300), formatDuration(5_000), formatDuration(90_000), formatDuration(120_000), formatDuration(3_600_000)]).toEqual([
+      '300ms',
+      '5s',
+      '1m30s',
+      '2m',
+      '1h',
+    ]);
   });
 
   it.each([
@@ -66,7 +72,13 @@ describe('ages, as kubectl prints them', () => {
 
 describe('tables', () => {
   it('pads columns like kubectl: three spaces after the widest cell, none after the last', () => {
-    const out = renderTable(['NAME', 'PHASE'], [['a-long-name', 'Running'], ['b', 'Pending']]);
+    const out = renderTable(
+      ['NAME', 'PHASE'],
+      [
+        ['a-long-name', 'Running'],
+        ['b', 'Pending'],
+      ],
+    );
     expect(out).toBe('NAME          PHASE\na-long-name   Running\nb             Pending\n');
   });
 
@@ -75,7 +87,13 @@ describe('tables', () => {
   });
 
   it('aligns by visible width when cells are coloured', () => {
-    const out = renderTable(['PHASE', 'AGE'], [[colored.green('Running'), '5s'], ['Failed', '6s']]);
+    const out = renderTable(
+      ['PHASE', 'AGE'],
+      [
+        [colored.green('Running'), '5s'],
+        ['Failed', '6s'],
+      ],
+    );
     const lines = out.trimEnd().split('\n');
     expect(lines[1]).toContain('\u001b[');
     expect(lines.map((l) => visibleLength(l))).toEqual([13, 12, 12]);
@@ -110,7 +128,14 @@ describe('kind columns', () => {
 
   it('adds the priority-1 columns with -o wide and NAMESPACE with -A', () => {
     expect(columnsFor(def, { wide: true, allNamespaces: true }).map((c) => c.header)).toEqual([
-      'NAMESPACE', 'NAME', 'CLUSTER', 'NODE', 'PHASE', 'VERSION', 'AGE', 'PROVIDERID',
+      'NAMESPACE',
+      'NAME',
+      'CLUSTER',
+      'NODE',
+      'PHASE',
+      'VERSION',
+      'AGE',
+      'PROVIDERID',
     ]);
   });
 
@@ -140,11 +165,22 @@ describe('describe cluster tree', () => {
   });
   const withReady = (o: ApiObject, c: ReturnType<typeof readyCondition>): ApiObject => ({ ...o, status: { conditions: [c] } });
   const graph = {
-    cluster: withReady(obj('Cluster', 'demo', { spec: {} }), readyCondition('False', ago(120), { reason: 'WaitingForWorkers', severity: 'Info', message: 'workers are not available' })),
+    cluster: withReady(
+      obj('Cluster', 'demo', { spec: {} }),
+      readyCondition('False', ago(120), { reason: 'WaitingForWorkers', severity: 'Info', message: 'workers are not available' }),
+    ),
     controlPlanes: [withReady(obj('ControlPlane', 'demo-control-plane'), readyCondition('True', ago(300)))],
-    machineDeployments: [withReady(obj('MachineDeployment', 'demo-md-0'), readyCondition('False', ago(60), { reason: 'RollingOut', severity: 'Warning', message: '1 of 2 updated' }))],
+    machineDeployments: [
+      withReady(
+        obj('MachineDeployment', 'demo-md-0'),
+        readyCondition('False', ago(60), { reason: 'RollingOut', severity: 'Warning', message: '1 of 2 updated' }),
+      ),
+    ],
     machines: [
-      withReady(machine('demo-md-0-b', { labels: deploymentLabels('demo', 'demo-md-0') }), readyCondition('False', ago(30), { reason: 'NodeNotReady', severity: 'Error', message: 'node is\nnot ready' })),
+      withReady(
+        machine('demo-md-0-b', { labels: deploymentLabels('demo', 'demo-md-0') }),
+        readyCondition('False', ago(30), { reason: 'NodeNotReady', severity: 'Error', message: 'node is\nnot ready' }),
+      ),
       withReady(machine('demo-control-plane-a', { labels: controlPlaneLabels('demo', 'demo-control-plane') }), readyCondition('True', ago(290))),
       withReady(machine('demo-md-0-a', { labels: deploymentLabels('demo', 'demo-md-0') }), readyCondition('True', ago(200))),
       { ...machine('stray'), status: { phase: 'Provisioning' } },
@@ -187,11 +223,36 @@ describe('rollout progress', () => {
   const what = 'machinedeployment "md"';
 
   it.each([
-    { name: 'spec not observed', obj: md({ replicas: 3 }, 2, { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }), done: false, msg: 'spec update to be observed' },
-    { name: 'updating', obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 4, updatedReplicas: 1, availableReplicas: 3 }), done: false, msg: '1 out of 3 new replicas have been updated' },
-    { name: 'old ones terminating', obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 }), done: false, msg: '1 old replicas are pending termination' },
-    { name: 'not yet available', obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 2 }), done: false, msg: '2 of 3 updated replicas are available' },
-    { name: 'done', obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }), done: true, msg: 'machinedeployment "md" successfully rolled out' },
+    {
+      name: 'spec not observed',
+      obj: md({ replicas: 3 }, 2, { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }),
+      done: false,
+      msg: 'spec update to be observed',
+    },
+    {
+      name: 'updating',
+      obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 4, updatedReplicas: 1, availableReplicas: 3 }),
+      done: false,
+      msg: '1 out of 3 new replicas have been updated',
+    },
+    {
+      name: 'old ones terminating',
+      obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 }),
+      done: false,
+      msg: '1 old replicas are pending termination',
+    },
+    {
+      name: 'not yet available',
+      obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 2 }),
+      done: false,
+      msg: '2 of 3 updated replicas are available',
+    },
+    {
+      name: 'done',
+      obj: md({ replicas: 3 }, 2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }),
+      done: true,
+      msg: 'machinedeployment "md" successfully rolled out',
+    },
     { name: 'scaled to zero', obj: md({ replicas: 0 }, 3, { observedGeneration: 3 }), done: true, msg: 'successfully rolled out' },
   ])('$name', ({ obj, done, msg }) => {
     const p = rolloutProgress(obj, what);
@@ -205,7 +266,13 @@ describe('rollout progress', () => {
   });
 
   it('counts ready replicas as available for a control plane', () => {
-    const cp: ApiObject = { apiVersion: API_VERSION, kind: 'ControlPlane', metadata: { name: 'cp', namespace: 'default', generation: 1 }, spec: { replicas: 3 }, status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3 } };
+    const cp: ApiObject = {
+      apiVersion: API_VERSION,
+      kind: 'ControlPlane',
+      metadata: { name: 'cp', namespace: 'default', generation: 1 },
+      spec: { replicas: 3 },
+      status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3 },
+    };
     expect(rolloutProgress(cp, 'controlplane "cp"').done).toBe(true);
   });
 

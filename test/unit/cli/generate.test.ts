@@ -55,7 +55,9 @@ describe('generate cluster', () => {
     expect(aws.placeholders).toEqual([]);
     expect((aws.objects[1] as any).spec).toMatchObject({
       controlPlaneEndpoint: { host: 'prod-api.example.com', port: 6443 },
-      provider: { aws: { controlPlaneLoadBalancer: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/prod-api/0123456789abcdef' } } },
+      provider: {
+        aws: { controlPlaneLoadBalancer: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/prod-api/0123456789abcdef' } },
+      },
     });
     const yaml = renderGenerated(aws, ' h');
     expect(yaml).not.toContain(PLACEHOLDER);
@@ -65,7 +67,7 @@ describe('generate cluster', () => {
     }
   });
 
-  it('lets clusterless make an internal load balancer unless the flags name the user\'s', () => {
+  it("lets clusterless make an internal load balancer unless the flags name the user's", () => {
     const base = { kubernetesVersion: 'v1.31.2', provider: 'aws', awsRegion: 'eu-west-1', awsSubnet: ['subnet-0123456789abcdef0:eu-west-1a'] };
     const cluster = (o: object) => (generateCluster('prod', { ...base, ...o }).objects[1] as any).spec;
     expect(cluster({})).toMatchObject({ provider: { aws: { controlPlaneLoadBalancer: { scheme: 'internal' } } } });
@@ -85,11 +87,27 @@ describe('generate cluster', () => {
     { name: 'no version', options: {}, want: /--kubernetes-version is required/ },
     { name: 'a bad version', options: { kubernetesVersion: 'latest' }, want: /not a Kubernetes version/ },
     { name: 'a negative worker count', options: { kubernetesVersion: 'v1.31.2', workerMachineCount: '-1' }, want: /--worker-machine-count must be an integer/ },
-    { name: 'a malformed endpoint', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsControlPlaneEndpoint: 'https://api:6443' }, want: /HOST or HOST:PORT/ },
-    { name: 'an endpoint port out of range', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsControlPlaneEndpoint: 'api.test:70000' }, want: /HOST or HOST:PORT/ },
-    { name: 'a target group that is not an ARN', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsTargetGroupArn: 'prod-api' }, want: /must be the ARN/ },
+    {
+      name: 'a malformed endpoint',
+      options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsControlPlaneEndpoint: 'https://api:6443' },
+      want: /HOST or HOST:PORT/,
+    },
+    {
+      name: 'an endpoint port out of range',
+      options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsControlPlaneEndpoint: 'api.test:70000' },
+      want: /HOST or HOST:PORT/,
+    },
+    {
+      name: 'a target group that is not an ARN',
+      options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsTargetGroupArn: 'prod-api' },
+      want: /must be the ARN/,
+    },
     { name: 'aws flags for the simulator', options: { kubernetesVersion: 'v1.31.2', awsControlPlaneEndpoint: 'api.test' }, want: /for --provider aws/ },
-    { name: 'a malformed subnet flag', options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsSubnet: ['subnet-1'] }, want: /SUBNET_ID:AVAILABILITY_ZONE/ },
+    {
+      name: 'a malformed subnet flag',
+      options: { kubernetesVersion: 'v1.31.2', provider: 'aws', awsSubnet: ['subnet-1'] },
+      want: /SUBNET_ID:AVAILABILITY_ZONE/,
+    },
   ])('refuses $name as a usage error', ({ options, want }) => {
     expect(() => generateCluster('demo', options)).toThrow(UsageError);
     expect(() => generateCluster('demo', options)).toThrow(want);

@@ -110,9 +110,13 @@ export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
           interrupts.add(handler);
           return () => interrupts.delete(handler);
         },
-        importModule: options.importModule ?? (async (s) => {
-          throw Object.assign(new Error(`Cannot find module '/repo/${s.replace('../', '')}' imported from /repo/cli/main.ts`), { code: 'ERR_MODULE_NOT_FOUND' });
-        }),
+        importModule:
+          options.importModule ??
+          (async (s) => {
+            throw Object.assign(new Error(`Cannot find module '/repo/${s.replace('../', '')}' imported from /repo/cli/main.ts`), {
+              code: 'ERR_MODULE_NOT_FOUND',
+            });
+          }),
         exit: (code) => {
           throw new Error(`exit ${code}`);
         },

@@ -16,7 +16,11 @@ describe('SigV4 for API Gateway', () => {
   const sign = createSigV4Signer({ region: 'eu-west-1', credentials, now });
 
   it('adds an Authorization header of the SigV4 shape, scoped to the date, region and execute-api', async () => {
-    const headers = await sign({ method: 'GET', url: url('/prod/apis/clusterless.dev/v1alpha1/namespaces/default/clusters'), headers: { accept: 'application/json' } });
+    const headers = await sign({
+      method: 'GET',
+      url: url('/prod/apis/clusterless.dev/v1alpha1/namespaces/default/clusters'),
+      headers: { accept: 'application/json' },
+    });
     const m = AUTH.exec(headers['authorization'] ?? '');
     expect(m).not.toBeNull();
     const [, key, date, region, service, signed] = m!;
@@ -33,15 +37,7 @@ describe('SigV4 for API Gateway', () => {
     const [, , , , , signedHeaders, signature] = AUTH.exec(headers['authorization']!)!;
     const all: Record<string, string> = { ...headers, host: HOST };
     const names = signedHeaders!.split(';');
-    const canonical = [
-      'GET',
-      path,
-      'labelSelector=a%3Db',
-      ...names.map((n) => `${n}:${all[n]}`),
-      '',
-      signedHeaders,
-      sha256(''),
-    ].join('\n');
+    const canonical = ['GET', path, 'labelSelector=a%3Db', ...names.map((n) => `${n}:${all[n]}`), '', signedHeaders, sha256('')].join('\n');
     const scope = '20240102/eu-west-1/execute-api/aws4_request';
     const toSign = ['AWS4-HMAC-SHA256', '20240102T030405Z', scope, sha256(canonical)].join('\n');
     const key = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, '20240102'), 'eu-west-1'), 'execute-api'), 'aws4_request');

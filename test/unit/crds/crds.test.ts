@@ -19,7 +19,8 @@ function nodes(s: Schema, path = ''): [string, Schema][] {
   if (s['items']) out.push(...nodes(s['items'] as Schema, `${path}[]`));
   if (s['additionalProperties'] && typeof s['additionalProperties'] === 'object') out.push(...nodes(s['additionalProperties'] as Schema, `${path}{}`));
   for (const j of ['anyOf', 'allOf', 'oneOf'])
-    for (const [i, b] of ((s[j] as Schema[] | undefined) ?? []).entries()) out.push(...nodes(b, `${path}.${j}[${i}]`).map(([p, n]) => [p, { ...n, __branch: true }] as [string, Schema]));
+    for (const [i, b] of ((s[j] as Schema[] | undefined) ?? []).entries())
+      out.push(...nodes(b, `${path}.${j}[${i}]`).map(([p, n]) => [p, { ...n, __branch: true }] as [string, Schema]));
   return out;
 }
 
@@ -50,7 +51,14 @@ describe.each(KINDS.map((def) => ({ kind: def.kind, def })))('CRD of $kind', ({ 
     expect(crd.spec).toMatchObject({
       group: 'clusterless.dev',
       scope: 'Namespaced',
-      names: { kind: def.kind, plural: def.plural, singular: def.singular, listKind: `${def.kind}List`, shortNames: [...def.shortNames], categories: ['clusterless'] },
+      names: {
+        kind: def.kind,
+        plural: def.plural,
+        singular: def.singular,
+        listKind: `${def.kind}List`,
+        shortNames: [...def.shortNames],
+        categories: ['clusterless'],
+      },
     });
     expect(crd.spec['versions']).toHaveLength(1);
     expect(version).toMatchObject({ name: 'v1alpha1', served: true, storage: true });
@@ -61,7 +69,9 @@ describe.each(KINDS.map((def) => ({ kind: def.kind, def })))('CRD of $kind', ({ 
     expect(sub['status']).toEqual({});
     // kubectl scale and the HPA read these paths: written out, not taken from the code under test.
     const scales = ['MachineDeployment', 'MachineSet', 'ControlPlane'].includes(def.kind);
-    expect(sub['scale']).toEqual(scales ? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } : undefined);
+    expect(sub['scale']).toEqual(
+      scales ? { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } : undefined,
+    );
   });
 
   it('prints the columns of the kind, as Cluster API does', () => {
@@ -75,7 +85,10 @@ describe.each(KINDS.map((def) => ({ kind: def.kind, def })))('CRD of $kind', ({ 
       // Types are given everywhere except under anyOf/allOf/oneOf, where only the int-or-string pair may say one.
       if (n['__branch']) {
         if (n['type'] !== undefined) expect(['integer', 'string'], path).toContain(n['type']);
-        expect(Object.keys(n).filter((k) => k !== '__branch' && k !== 'type'), path).toEqual([]);
+        expect(
+          Object.keys(n).filter((k) => k !== '__branch' && k !== 'type'),
+          path,
+        ).toEqual([]);
       } else if (n['x-kubernetes-int-or-string']) expect(n['anyOf'], path).toEqual([{ type: 'integer' }, { type: 'string' }]);
       else expect(n['type'], `${path} has no type`).toBeDefined();
       expect(n['additionalProperties'], path).not.toBe(false);

@@ -19,7 +19,11 @@ export function machineClass(name = 'small', namespace = 'default'): ApiObject {
   return { apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name, namespace }, spec: { sim: {} } };
 }
 
-export function machineDeployment(name = 'md1', namespace = 'default', extra: { labels?: Record<string, string>; replicas?: number; version?: string } = {}): ApiObject {
+export function machineDeployment(
+  name = 'md1',
+  namespace = 'default',
+  extra: { labels?: Record<string, string>; replicas?: number; version?: string } = {},
+): ApiObject {
   return {
     apiVersion: API_VERSION,
     kind: 'MachineDeployment',

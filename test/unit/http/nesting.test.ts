@@ -33,23 +33,48 @@ describe('bodies nested too deep are refused before any parser runs', () => {
     { name: 'YAML flow mappings nested 40,000 levels', body: `spec: ${nested(40_000, '{a: ', '}', '1')}`, type: 'application/yaml' },
     { name: 'JSON nested 100,000 levels sent as YAML', body: manifest(nested(100_000, '[', ']')), type: 'application/yaml' },
     { name: 'YAML block sequences nested 120,000 levels on one line', body: `${'- '.repeat(120_000)}a\n`, type: 'application/yaml' },
-    { name: 'YAML block mappings indented 600 levels deep', body: `spec:\n${Array.from({ length: 600 }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1\n`, type: 'text/yaml' },
+    {
+      name: 'YAML block mappings indented 600 levels deep',
+      body: `spec:\n${Array.from({ length: 600 }, (_, i) => `${' '.repeat(i + 2)}a:`).join('\n')} 1\n`,
+      type: 'text/yaml',
+    },
     // (`- a` lines indented so would be one plain scalar, "a - a - a ...": empty entries nest.)
-    { name: 'YAML block sequences indented 300 levels deep', body: `${Array.from({ length: 300 }, (_, i) => `${' '.repeat(i * 2)}-`).join('\n')} a`, type: 'application/x-yaml' },
+    {
+      name: 'YAML block sequences indented 300 levels deep',
+      body: `${Array.from({ length: 300 }, (_, i) => `${' '.repeat(i * 2)}-`).join('\n')} a`,
+      type: 'application/x-yaml',
+    },
     // Each line nests 31 levels inside the one before: about 1,050 in all, in 36 KB.
-    { name: 'YAML lines of 30 "- " and a key, each indented under the last key', body: Array.from({ length: 34 }, (_, i) => `${' '.repeat(60 * i)}${'- '.repeat(30)}a:`).join('\n'), type: 'application/yaml' },
+    {
+      name: 'YAML lines of 30 "- " and a key, each indented under the last key',
+      body: Array.from({ length: 34 }, (_, i) => `${' '.repeat(60 * i)}${'- '.repeat(30)}a:`).join('\n'),
+      type: 'application/yaml',
+    },
     // 81 levels in 41 lines (each "- a:" is a sequence and a mapping), as yaml.stringify writes it with indentSeq: false.
     // A comment or a document marker ends a plain scalar: the lines after them are no longer its text.
-    { name: 'YAML sequences nested 100,000 levels after a plain scalar and a comment', body: `- a # c\n  ${'- '.repeat(100_000)}x\n`, type: 'application/yaml' },
+    {
+      name: 'YAML sequences nested 100,000 levels after a plain scalar and a comment',
+      body: `- a # c\n  ${'- '.repeat(100_000)}x\n`,
+      type: 'application/yaml',
+    },
     { name: 'YAML sequences nested 100,000 levels in a second document', body: `a\n---\n${'- '.repeat(100_000)}x\n`, type: 'application/yaml' },
-    { name: 'YAML "- key:" lines, each sequence at its key\'s indentation', body: `a:\n${Array.from({ length: 40 }, (_, i) => `${' '.repeat(2 * i)}- a:`).join('\n')} 1\n`, type: 'application/yaml' },
+    {
+      name: 'YAML "- key:" lines, each sequence at its key\'s indentation',
+      body: `a:\n${Array.from({ length: 40 }, (_, i) => `${' '.repeat(2 * i)}- a:`).join('\n')} 1\n`,
+      type: 'application/yaml',
+    },
   ])('$name: 400, and the parser never sees it', async ({ body, type }) => {
     // Prepare
     const a = api();
     const before = await a.snapshot();
     const jsonParse = vi.spyOn(JSON, 'parse');
     // Act
-    const res = await a.call(type.includes('merge-patch') ? 'PATCH' : 'POST', ns('default', 'clusters', type.includes('merge-patch') ? 'c1' : undefined), body, { 'content-type': type });
+    const res = await a.call(
+      type.includes('merge-patch') ? 'PATCH' : 'POST',
+      ns('default', 'clusters', type.includes('merge-patch') ? 'c1' : undefined),
+      body,
+      { 'content-type': type },
+    );
     // Assess
     expect(res.status, res.body.slice(0, 300)).toBe(400);
     expect(res.json.message).toMatch(/nests deeper than 64 levels/);
@@ -63,7 +88,16 @@ describe('text that only looks nested is not refused', () => {
   const brackets = '[{'.repeat(100);
 
   it.each([
-    { name: 'brackets in a JSON string', type: 'application/json', body: JSON.stringify({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'c2', annotations: { 'example.com/a': `${brackets}"\\` } }, spec: {} }) },
+    {
+      name: 'brackets in a JSON string',
+      type: 'application/json',
+      body: JSON.stringify({
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'c2', annotations: { 'example.com/a': `${brackets}"\\` } },
+        spec: {},
+      }),
+    },
     {
       name: 'brackets in YAML quoted scalars, comments and a block scalar',
       type: 'application/yaml',
@@ -138,7 +172,7 @@ describe('the scans against the parsers', () => {
   });
 
   it('a colon at the very start of the text is not a value indicator (it begins a plain scalar)', () => {
-    const text = ":': null\n\"'\": null\n";
+    const text = ':\': null\n"\'": null\n';
     expect(depthOf(yaml.parse(text))).toBe(1);
     expect(scanned(text, yamlMayNestDeeperThan)).toBe(2);
   });
@@ -150,7 +184,9 @@ describe('the scans against the parsers', () => {
     const options = fc.record({ flowCollections: fc.boolean(), indent: fc.integer({ min: 1, max: 4 }), indentSeq: fc.boolean() });
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 12 }), options, fc.boolean(), (value, { flowCollections, indent, indentSeq }, asJson) => {
-        const text = asJson ? JSON.stringify(value, null, indent) : yaml.stringify(value, { indent, indentSeq, ...(flowCollections ? { collectionStyle: 'flow' } : {}) });
+        const text = asJson
+          ? JSON.stringify(value, null, indent)
+          : yaml.stringify(value, { indent, indentSeq, ...(flowCollections ? { collectionStyle: 'flow' } : {}) });
         const depth = depthOf(yaml.parse(text));
         const estimate = scanned(text, yamlMayNestDeeperThan);
         expect(estimate, text).toBeGreaterThanOrEqual(depth);

@@ -51,7 +51,13 @@ describe('list paging', () => {
     expect(first.json.items.map((o: ApiObject) => o.metadata.name)).toEqual([0, 1, 2].map(padded));
     const pages = await follow(a, MDS, { limit: '3' });
     expect(pages).toEqual([[0, 1, 2], [3, 4, 5], [6]].map((p) => p.map((i) => `default/${padded(i)}`)));
-    const last = await a.call('GET', MDS, undefined, {}, { limit: '3', continue: (await a.call('GET', MDS, undefined, {}, { limit: '6' })).json.metadata.continue });
+    const last = await a.call(
+      'GET',
+      MDS,
+      undefined,
+      {},
+      { limit: '3', continue: (await a.call('GET', MDS, undefined, {}, { limit: '6' })).json.metadata.continue },
+    );
     expect(last.json.metadata).toEqual({});
   });
 
@@ -107,10 +113,13 @@ describe('list paging', () => {
     { name: 'JSON', headers: {}, query: {} },
     { name: 'indented JSON (pretty)', headers: {}, query: { pretty: 'true' } },
     { name: 'YAML', headers: { accept: 'application/yaml' }, query: {} },
-  ])('cuts a page short so that no $name response passes Lambda\'s 6 MB payload, with a continue for the rest', async ({ headers, query }) => {
+  ])("cuts a page short so that no $name response passes Lambda's 6 MB payload, with a continue for the rest", async ({ headers, query }) => {
     // Prepare: 30 objects of about 200 KB of quotes each, which every encoding escapes, some twice.
     const pad = '"\\'.repeat(70_000);
-    await seed(a, 30, (i) => ({ ...machineDeployment(padded(i)), metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/pad': pad } } }));
+    await seed(a, 30, (i) => ({
+      ...machineDeployment(padded(i)),
+      metadata: { name: padded(i), namespace: 'default', annotations: { 'example.com/pad': pad } },
+    }));
     // Act
     const res = await a.call('GET', MDS, undefined, headers, query);
     // Assess

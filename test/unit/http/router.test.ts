@@ -62,7 +62,11 @@ describe('create', () => {
     expect(res.json.metadata.uid).toEqual(expect.any(String));
     expect(res.json.metadata.resourceVersion).toEqual(expect.any(String));
     expect(res.json.metadata.creationTimestamp).toBe('2026-01-01T00:00:00Z');
-    expect(res.json.spec).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, deletePolicy: 'Random', revisionHistoryLimit: 10 });
+    expect(res.json.spec).toMatchObject({
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      deletePolicy: 'Random',
+      revisionHistoryLimit: 10,
+    });
     expect(await a.store.get('MachineDeployment', 'default', 'md1')).toEqual(res.json);
   });
 
@@ -92,7 +96,14 @@ describe('create', () => {
   it('drops status and server fields sent with a create (an object read back can be created again)', async () => {
     const res = await a.call('POST', MDS, {
       ...machineDeployment(),
-      metadata: { name: 'md1', uid: 'u-1', resourceVersion: '77', generation: 9, creationTimestamp: '2020-01-01T00:00:00Z', deletionTimestamp: '2020-01-01T00:00:00Z' },
+      metadata: {
+        name: 'md1',
+        uid: 'u-1',
+        resourceVersion: '77',
+        generation: 9,
+        creationTimestamp: '2020-01-01T00:00:00Z',
+        deletionTimestamp: '2020-01-01T00:00:00Z',
+      },
       status: { replicas: 3 },
     });
     expect(res.status).toBe(201);
@@ -193,7 +204,6 @@ describe('get and list', () => {
     const res = await a.call('GET', `${BASE}/machinedeployments`, undefined, {}, { fieldSelector: 'metadata.name=md3' });
     expect(res.json.items.map((o: any) => o.metadata.name)).toEqual(['md3']);
   });
-
 });
 
 describe('query parameters', () => {
@@ -258,7 +268,11 @@ describe('canonical paths', () => {
     { name: 'a trailing slash on /healthz', path: '/healthz/', canonical: '/healthz' },
   ])('refuses $name with 400 naming the canonical path, on reads and writes alike', async ({ path, canonical }) => {
     const before = await a.snapshot();
-    for (const [method, body] of [['GET', undefined], ['DELETE', undefined], ['PATCH', { spec: { replicas: 9 } }]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['DELETE', undefined],
+      ['PATCH', { spec: { replicas: 9 } }],
+    ] as const) {
       const res = await a.call(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(400);
       expect(res.json).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
@@ -327,7 +341,13 @@ describe('server-side apply (PATCH application/apply-patch+yaml, as kubectl appl
   });
 
   it('creates an absent object from a YAML manifest and answers 201', async () => {
-    const res = await a.call('PATCH', MD, 'apiVersion: clusterless.dev/v1alpha1\nkind: MachineDeployment\nmetadata: {name: md1}\nspec:\n  clusterName: c1\n  replicas: 2\n  template: {spec: {version: v1.31.2, machineClassRef: {name: small}}}\n', APPLY, { fieldManager: 'kubectl', force: 'false' });
+    const res = await a.call(
+      'PATCH',
+      MD,
+      'apiVersion: clusterless.dev/v1alpha1\nkind: MachineDeployment\nmetadata: {name: md1}\nspec:\n  clusterName: c1\n  replicas: 2\n  template: {spec: {version: v1.31.2, machineClassRef: {name: small}}}\n',
+      APPLY,
+      { fieldManager: 'kubectl', force: 'false' },
+    );
     expect(res.status).toBe(201);
     expect(res.json.metadata.finalizers).toEqual([Finalizers.machineDeployment]);
     expect((await a.call('GET', MD)).json.spec.replicas).toBe(2);
@@ -444,7 +464,10 @@ describe('delete', () => {
     { name: 'kubectl delete (Background)', body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } },
     { name: 'kubectl delete --cascade=foreground', body: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', propagationPolicy: 'Foreground' } },
     { name: 'a grace period (ignored), an empty dryRun and orphanDependents false', body: { gracePeriodSeconds: 0, dryRun: [], orphanDependents: false } },
-    { name: 'null for every option', body: { kind: null, apiVersion: null, preconditions: null, propagationPolicy: null, orphanDependents: null, gracePeriodSeconds: null, dryRun: null } },
+    {
+      name: 'null for every option',
+      body: { kind: null, apiVersion: null, preconditions: null, propagationPolicy: null, orphanDependents: null, gracePeriodSeconds: null, dryRun: null },
+    },
   ])('deletes for real with DeleteOptions that ask for a cascading delete: $name', async ({ body }) => {
     const res = await a.call('DELETE', MD, body);
     expect(res.status).toBe(200);
@@ -453,7 +476,11 @@ describe('delete', () => {
 
   it('honours DeleteOptions preconditions that hold', async () => {
     const cur = (await a.call('GET', MD)).json;
-    const res = await a.call('DELETE', MD, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: cur.metadata.uid, resourceVersion: cur.metadata.resourceVersion } });
+    const res = await a.call('DELETE', MD, {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      preconditions: { uid: cur.metadata.uid, resourceVersion: cur.metadata.resourceVersion },
+    });
     expect(res.status).toBe(200);
     expect(res.json.metadata.deletionTimestamp).toEqual(expect.any(String));
   });

@@ -10,8 +10,26 @@ describe('parseLabelSelector', () => {
     { name: 'an empty value', text: 'a=', want: { matchLabels: { a: '' } } },
     { name: 'a prefixed key', text: 'clusterless.dev/cluster-name=c1', want: { matchLabels: { 'clusterless.dev/cluster-name': 'c1' } } },
     { name: 'inequality', text: 'a!=b', want: { matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['b'] }] } },
-    { name: 'exists and does not exist', text: 'a,!b', want: { matchExpressions: [{ key: 'a', operator: 'Exists' }, { key: 'b', operator: 'DoesNotExist' }] } },
-    { name: 'in and notin', text: 'a in (x, y),b notin (z)', want: { matchExpressions: [{ key: 'a', operator: 'In', values: ['x', 'y'] }, { key: 'b', operator: 'NotIn', values: ['z'] }] } },
+    {
+      name: 'exists and does not exist',
+      text: 'a,!b',
+      want: {
+        matchExpressions: [
+          { key: 'a', operator: 'Exists' },
+          { key: 'b', operator: 'DoesNotExist' },
+        ],
+      },
+    },
+    {
+      name: 'in and notin',
+      text: 'a in (x, y),b notin (z)',
+      want: {
+        matchExpressions: [
+          { key: 'a', operator: 'In', values: ['x', 'y'] },
+          { key: 'b', operator: 'NotIn', values: ['z'] },
+        ],
+      },
+    },
   ])('parses $name', ({ text, want }) => {
     expect(parseLabelSelector(text)).toEqual(want);
   });

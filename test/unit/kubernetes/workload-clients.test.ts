@@ -16,7 +16,10 @@ const kubeconfig = (server: string, user: string) =>
 describe('WorkloadClients', () => {
   it('gives the same client for the same kubeconfig, a new one for renewed credentials, one per cluster', async () => {
     // Arrange: what the resolver answers, changed between calls as a renewal would.
-    const texts: Record<string, string | undefined> = { 'ns/a': kubeconfig('https://a.test:6443', 'first'), 'ns/b': kubeconfig('https://b.test:6443', 'first') };
+    const texts: Record<string, string | undefined> = {
+      'ns/a': kubeconfig('https://a.test:6443', 'first'),
+      'ns/b': kubeconfig('https://b.test:6443', 'first'),
+    };
     const clients = new WorkloadClients({ kubeconfigFor: (ns, name) => texts[`${ns}/${name}`] });
     // Act
     const a1 = await clients.core('ns', 'a');

@@ -14,7 +14,10 @@ describe('CostMeter: Step Functions', () => {
     const m = meter();
     const events = [
       { type: 'ExecutionStarted' },
-      ...['Task', 'Choice', 'Task', 'Wait', 'Task', 'Choice', 'Wait', 'Task', 'Choice', 'Succeed'].map((type, i) => ({ type: 'StateEntered', state: { name: `s${i}`, type } })),
+      ...['Task', 'Choice', 'Task', 'Wait', 'Task', 'Choice', 'Wait', 'Task', 'Choice', 'Succeed'].map((type, i) => ({
+        type: 'StateEntered',
+        state: { name: `s${i}`, type },
+      })),
       { type: 'StateRetried', state: { name: 'Launch', type: 'Task' } },
       { type: 'StateExited', state: { name: 'Launch', type: 'Task' } },
       { type: 'ExecutionSucceeded' },
@@ -113,9 +116,19 @@ describe('CostMeter: the report', () => {
     clock.advance(60);
     const r = m.report();
 
-    expect(r).toMatchObject({ currency: 'USD', region: 'us-east-1', priceDate: US_EAST_1_PRICES.date, since: '2026-03-01T00:00:00.000Z', until: '2026-03-01T00:01:00.000Z', freeTier: 'not applied' });
+    expect(r).toMatchObject({
+      currency: 'USD',
+      region: 'us-east-1',
+      priceDate: US_EAST_1_PRICES.date,
+      since: '2026-03-01T00:00:00.000Z',
+      until: '2026-03-01T00:01:00.000Z',
+      freeTier: 'not applied',
+    });
     expect(r.priceSources).toContain('https://aws.amazon.com/step-functions/pricing/');
-    expect(r.totalCost).toBeCloseTo(r.items.reduce((s, i) => s + i.cost, 0), 9);
+    expect(r.totalCost).toBeCloseTo(
+      r.items.reduce((s, i) => s + i.cost, 0),
+      9,
+    );
     expect(r.totalCost).toBeCloseTo(r.stepFunctionsCost + r.lambdaCost + r.dynamoDbCost + r.schedulerCost, 12);
   });
 

@@ -11,7 +11,12 @@ import { ConflictError, type LaunchSpec } from '../../../functions/ports.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const cluster = (name: string, extra: Record<string, unknown> = {}) =>
-  ({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name, namespace: 'default', ...extra }, spec: { provider: { sim: {} } } }) as unknown as ApiObject;
+  ({
+    apiVersion: 'clusterless.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, namespace: 'default', ...extra },
+    spec: { provider: { sim: {} } },
+  }) as unknown as ApiObject;
 
 let clock: FakeClock;
 let meter: CostMeter;
@@ -71,7 +76,7 @@ describe('MeteredStore', () => {
     expect(await store.get('Cluster', 'default', c.metadata.name)).toBeUndefined();
   });
 
-  it("listCluster is one strongly consistent Query of the partition; list one eventually consistent Query of the index", async () => {
+  it('listCluster is one strongly consistent Query of the partition; list one eventually consistent Query of the index', async () => {
     for (const n of ['c1', 'c2']) await store.create(cluster(n));
     meter.reset();
 
@@ -114,7 +119,12 @@ describe('MeteredProvider', () => {
     await provider.delete({ namespace: 'default', clusterName: 'c1', machineUid: 'uid-1', instanceId: instance.instanceId });
 
     expect(['RunInstances', 'DescribeInstances', 'TerminateInstances'].map((a) => meter.ec2Calls(a as never))).toEqual([1, 3, 1]);
-    expect(meter.report().items.filter((i) => i.service === 'ec2').every((i) => i.cost === 0)).toBe(true);
+    expect(
+      meter
+        .report()
+        .items.filter((i) => i.service === 'ec2')
+        .every((i) => i.cost === 0),
+    ).toBe(true);
   });
 
   it('counts a call that fails, as EC2 counts it against the request rate', async () => {

@@ -34,7 +34,15 @@ describe('SimCloud onInstanceStateChange', () => {
     c.kill('m1', 'team-a');
 
     expect(changes).toEqual([
-      { instanceId: instance.instanceId, machineUid: 'uid-m1', machineName: 'm1', namespace: 'team-a', clusterName: 'c1', state: 'terminated', reason: 'Sim.Killed' },
+      {
+        instanceId: instance.instanceId,
+        machineUid: 'uid-m1',
+        machineName: 'm1',
+        namespace: 'team-a',
+        clusterName: 'c1',
+        state: 'terminated',
+        reason: 'Sim.Killed',
+      },
     ]);
   });
 

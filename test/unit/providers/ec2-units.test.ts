@@ -5,17 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { attemptToken } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { toProviderError } from '../../../functions/adapters/aws/errors.js';
 import { machineTags } from '../../../functions/adapters/ec2/instance-tags.js';
-import {
-  InstanceNotFoundError,
-  InsufficientCapacityError,
-  InvalidSpecError,
-  QuotaExceededError,
-  ThrottledError,
-} from '../../../functions/ports.js';
+import { InstanceNotFoundError, InsufficientCapacityError, InvalidSpecError, QuotaExceededError, ThrottledError } from '../../../functions/ports.js';
 import { simSpec } from './sim-fixtures.js';
 
 function awsError(code: string, httpStatusCode = 400): EC2ServiceException {
-  const e = new EC2ServiceException({ name: code, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode }, message: `injected ${code}` });
+  const e = new EC2ServiceException({
+    name: code,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode },
+    message: `injected ${code}`,
+  });
   return Object.assign(e, { Code: code });
 }
 
@@ -64,7 +63,14 @@ describe('attemptToken', () => {
     const t = attemptToken(base, 'm7g.large', 'subnet-a');
     expect(t).toBe(attemptToken(base, 'm7g.large', 'subnet-a'));
     expect(t.length).toBeLessThanOrEqual(64);
-    expect(new Set([t, attemptToken(base, 'c7g.large', 'subnet-a'), attemptToken(base, 'm7g.large', 'subnet-b'), attemptToken(randomUUID(), 'm7g.large', 'subnet-a')]).size).toBe(4);
+    expect(
+      new Set([
+        t,
+        attemptToken(base, 'c7g.large', 'subnet-a'),
+        attemptToken(base, 'm7g.large', 'subnet-b'),
+        attemptToken(randomUUID(), 'm7g.large', 'subnet-a'),
+      ]).size,
+    ).toBe(4);
   });
 });
 

@@ -88,7 +88,9 @@ describe('SimCloud', () => {
       const outcomes: { instanceId: string; failed: boolean }[] = [];
       for (let i = 0; i < count; i++)
         outcomes.push({
-          instanceId: (await provider.create(simSpec({ machineUid: `uid-${i}`, clientToken: `token-${i}`, machineClass: { sim: { bootSeconds: 10, failureRate } } }))).instanceId,
+          instanceId: (
+            await provider.create(simSpec({ machineUid: `uid-${i}`, clientToken: `token-${i}`, machineClass: { sim: { bootSeconds: 10, failureRate } } }))
+          ).instanceId,
           failed: false,
         });
       clock.advance(10);
@@ -180,7 +182,13 @@ describe('SimCloud', () => {
       clock.advance(60);
       cloud.setNodeCondition('sick', { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy' });
       const byName = async () => new Map((await nodes.listNodes('default', 'c1')).map((n) => [n.name, n]));
-      expect(ready((await byName()).get('sick'))).toEqual({ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy', lastTransitionTime: '2026-01-01T00:01:00.000Z' });
+      expect(ready((await byName()).get('sick'))).toEqual({
+        type: 'Ready',
+        status: 'False',
+        reason: 'KubeletNotReady',
+        message: 'PLEG is not healthy',
+        lastTransitionTime: '2026-01-01T00:01:00.000Z',
+      });
       expect(ready((await byName()).get('fine'))?.status).toBe('True');
       clock.advance(30);
       cloud.setNodeCondition('sick', { type: 'Ready', status: 'False', reason: 'KubeletNotReady' });
@@ -334,7 +342,11 @@ describe('SimCloud', () => {
     });
 
     async function world(cloud: SimCloud) {
-      return { instances: await new SimMachineProvider(cloud).describe('default', 'c1'), nodes: await new SimNodeReader(cloud).listNodes('default', 'c1'), all: cloud.instances() };
+      return {
+        instances: await new SimMachineProvider(cloud).describe('default', 'c1'),
+        nodes: await new SimNodeReader(cloud).listNodes('default', 'c1'),
+        all: cloud.instances(),
+      };
     }
 
     it('round-trips through toJSON/fromJSON: same instances, nodes and overrides, and a retried create adopts', async () => {

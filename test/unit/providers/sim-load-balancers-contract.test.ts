@@ -1,15 +1,25 @@
 /** The ManagedLoadBalancers and TargetGroupRegistrations contracts on the simulator's load balancers (a SimCloud). */
 import { randomUUID } from 'node:crypto';
 import { TagKeys } from '../../../functions/adapters/aws/tags.js';
-import { SimManagedLoadBalancers, SimMachineProvider, SimTargetGroupRegistrations, simLoadBalancerName, type SimCloud } from '../../../functions/adapters/sim/index.js';
+import {
+  SimManagedLoadBalancers,
+  SimMachineProvider,
+  SimTargetGroupRegistrations,
+  simLoadBalancerName,
+  type SimCloud,
+} from '../../../functions/adapters/sim/index.js';
 import { runManagedLoadBalancersContract, runTargetGroupRegistrationsContract } from '../../support/load-balancers-contract.js';
 import { newSim, simSpec } from './sim-fixtures.js';
 
 /** A target group made outside clusterless (as a user makes one in ELBv2), with these tags. */
-const namedTargetGroup = (cloud: SimCloud, tags: Record<string, string>): string => cloud.createTargetGroup(`named-${randomUUID().slice(0, 8)}`, 6443, tags).arn;
+const namedTargetGroup = (cloud: SimCloud, tags: Record<string, string>): string =>
+  cloud.createTargetGroup(`named-${randomUUID().slice(0, 8)}`, 6443, tags).arn;
 
 /** An ARN of the simulator's shape whose group was never made. */
-const missingTargetGroupArn = async (cloud: SimCloud): Promise<string> => namedTargetGroup(cloud, {}).replace(/[0-9a-f]{16}$/, '0000000000000000').replace('/named-', '/missing-');
+const missingTargetGroupArn = async (cloud: SimCloud): Promise<string> =>
+  namedTargetGroup(cloud, {})
+    .replace(/[0-9a-f]{16}$/, '0000000000000000')
+    .replace('/named-', '/missing-');
 
 runManagedLoadBalancersContract('sim', async () => {
   const { cloud } = newSim();

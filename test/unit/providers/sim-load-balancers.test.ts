@@ -3,12 +3,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JsonFileSimPersistence, SimCloud, SimManagedLoadBalancers, SimMachineProvider, SimTargetGroupRegistrations } from '../../../functions/adapters/sim/index.js';
+import {
+  JsonFileSimPersistence,
+  SimCloud,
+  SimManagedLoadBalancers,
+  SimMachineProvider,
+  SimTargetGroupRegistrations,
+} from '../../../functions/adapters/sim/index.js';
 import { ThrottledError, type ManagedLoadBalancerSpec } from '../../../functions/ports.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { newSim, simSpec } from './sim-fixtures.js';
 
-const spec = (clusterName: string, namespace = 'default'): ManagedLoadBalancerSpec => ({ namespace, clusterName, scheme: 'internal', subnetIds: [], port: 6443 });
+const spec = (clusterName: string, namespace = 'default'): ManagedLoadBalancerSpec => ({
+  namespace,
+  clusterName,
+  scheme: 'internal',
+  subnetIds: [],
+  port: 6443,
+});
 
 describe('SimManagedLoadBalancers', () => {
   it('names the endpoint {cluster}-{hash}.elb.sim.local, the same for the same cluster and installation', async () => {

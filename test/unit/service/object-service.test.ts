@@ -102,7 +102,12 @@ describe('ObjectService', () => {
     it('ignores status and server-set metadata in the manifest (one saved with get -o yaml applies as it is)', async () => {
       // Prepare
       const saved = (await service.apply<MachineDeployment>(MD, machineDeployment())).object;
-      const edited = { ...saved, spec: { ...saved.spec, replicas: 4 }, status: { replicas: 99 }, metadata: { ...saved.metadata, resourceVersion: 'stale', uid: 'someone-else' } };
+      const edited = {
+        ...saved,
+        spec: { ...saved.spec, replicas: 4 },
+        status: { replicas: 99 },
+        metadata: { ...saved.metadata, resourceVersion: 'stale', uid: 'someone-else' },
+      };
 
       // Act
       const applied = await service.apply(MD, edited);
@@ -114,7 +119,7 @@ describe('ObjectService', () => {
       expect(applied.object.status).toBeUndefined();
     });
 
-    it('starts again from a fresh read when an update loses a race, keeping the other writer\'s fields', async () => {
+    it("starts again from a fresh read when an update loses a race, keeping the other writer's fields", async () => {
       // Prepare
       await service.create('MachineDeployment', 'default', machineDeployment());
       const raced = racingStore(store, 2);

@@ -11,7 +11,15 @@ import { ClusterKind, type Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { InvalidSpecError, type TargetGroupRegistrations } from '../../../functions/ports.js';
 import { bootstrapsCluster, registerControlPlaneTarget } from '../../../functions/workflows/bootstrap-hooks.js';
-import { hostBootstraps, invocationHolder, noBootstrap, noManagedLoadBalancers, noTargetGroups, scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
+import {
+  hostBootstraps,
+  invocationHolder,
+  noBootstrap,
+  noManagedLoadBalancers,
+  noTargetGroups,
+  scaledTimer,
+  workflowDeps,
+} from '../../../functions/workflows/index.js';
 import { observeLoadBalancer, provisionLoadBalancer, targetGroupArnOf } from '../../../functions/workflows/load-balancer.js';
 import { full } from '../api/fixtures.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -36,7 +44,10 @@ const awsCluster = (patch: Record<string, unknown> = {}): Cluster => {
   return { ...(ClusterKind.schema.parse(manifest) as Cluster), metadata: { name: 'aws-prod', namespace: 'default', uid: 'c1' } };
 };
 
-const controlPlaneMachine = { metadata: { name: 'cp-1', namespace: 'default', labels: { [Labels.controlPlane]: '' } }, spec: { clusterName: 'aws-prod' } } as unknown as Machine;
+const controlPlaneMachine = {
+  metadata: { name: 'cp-1', namespace: 'default', labels: { [Labels.controlPlane]: '' } },
+  spec: { clusterName: 'aws-prod' },
+} as unknown as Machine;
 
 describe('workflowDeps', () => {
   it('gives every port a host leaves out its none implementation', () => {
@@ -59,13 +70,17 @@ describe('workflowDeps', () => {
 
   it('a host without load balancers refuses a target group a cluster names: it cannot read its tags', async () => {
     const deps = hostWithout();
-    const cluster = awsCluster({ controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1' } });
+    const cluster = awsCluster({
+      controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1' },
+    });
     await expect(targetGroupArnOf(deps, cluster)).rejects.toBeInstanceOf(InvalidSpecError);
   });
 
   it('a host without target groups registers nothing, not even into a named group it could not check', async () => {
     const deps = hostWithout();
-    const cluster = awsCluster({ controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1' } });
+    const cluster = awsCluster({
+      controlPlaneLoadBalancer: { scheme: 'internal', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1' },
+    });
     await expect(registerControlPlaneTarget(deps, cluster, controlPlaneMachine, 'i-0123456789abcdef0')).resolves.toBeUndefined();
   });
 

@@ -28,7 +28,10 @@ class Gate {
   steps = 0;
   private opened: Promise<void> = Promise.resolve();
   private open_: () => void = () => {};
-  constructor(private readonly task: TaskFunctionName, private readonly step: string) {}
+  constructor(
+    private readonly task: TaskFunctionName,
+    private readonly step: string,
+  ) {}
   close(): void {
     this.closed = true;
     this.opened = new Promise((resolve) => (this.open_ = resolve));
@@ -63,10 +66,17 @@ async function workersOf(cluster: string): Promise<Machine[]> {
 async function converged(cluster: string, workers: number): Promise<boolean> {
   const md = await cp!.store.get<MachineDeployment>('MachineDeployment', 'default', `${cluster}-md`);
   const machines = (await cp!.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === cluster);
-  return md?.status?.availableReplicas === workers && md.status.updatedReplicas === workers && md.status.replicas === workers && machines.length === 1 + workers && machines.every(isReady);
+  return (
+    md?.status?.availableReplicas === workers &&
+    md.status.updatedReplicas === workers &&
+    md.status.replicas === workers &&
+    machines.length === 1 + workers &&
+    machines.every(isReady)
+  );
 }
 
-const marked = (m: Machine | undefined) => m?.status?.conditions?.some((c) => c.type === 'OwnerRemediated' && c.status === 'False' && c.reason === 'WaitingForRemediation') ?? false;
+const marked = (m: Machine | undefined) =>
+  m?.status?.conditions?.some((c) => c.type === 'OwnerRemediated' && c.status === 'False' && c.reason === 'WaitingForRemediation') ?? false;
 
 const remediationsOf = (uid: string) => cp!.runtime.workflows.list('remediate').filter((e) => e.input?.machineUid === uid);
 
@@ -99,10 +109,7 @@ describe('remediate: one execution per remediation episode', () => {
 
     // Act 2: the same machine fails for real.
     expect(cp.cloud!.kill(victim.metadata.name, 'default')).toHaveLength(1);
-    await cp.waitFor(
-      'the killed machine replaced',
-      async () => (await get())?.metadata.uid !== uid && (await converged('fa', 3)),
-    );
+    await cp.waitFor('the killed machine replaced', async () => (await get())?.metadata.uid !== uid && (await converged('fa', 3)));
 
     // Assess: two episodes, two names; the first one's ended without deleting, the second one replaced it.
     const all = remediationsOf(uid);
@@ -138,7 +145,9 @@ describe('remediate: one execution per remediation episode', () => {
 
     // Assess: the held execution ended without deleting (the machine, same uid, still there) and took its mark
     // with it, so nothing stays marked while paused; the new episode ran under a name of its own.
-    expect(whilePaused.executions).toEqual([['SUCCEEDED', expect.stringMatching(new RegExp(`^remediation is not allowed now: the mark of ${String(markedAt)} is cleared`))]]);
+    expect(whilePaused.executions).toEqual([
+      ['SUCCEEDED', expect.stringMatching(new RegExp(`^remediation is not allowed now: the mark of ${String(markedAt)} is cleared`))],
+    ]);
     expect(whilePaused.machine?.metadata.uid).toBe(uid);
     expect(whilePaused.machine?.status?.conditions?.find((c) => c.type === 'OwnerRemediated')).toBeUndefined();
     const all = remediationsOf(uid);
@@ -206,7 +215,9 @@ describe('rolling-upgrade: one execution per generation of the MachineDeployment
     });
 
     // Assess
-    expect(paused.map((e) => [e.status, (e.output as { step?: { reason?: string } })?.step?.reason])).toEqual([['SUCCEEDED', 'the rollout is paused; resuming starts it again']]);
+    expect(paused.map((e) => [e.status, (e.output as { step?: { reason?: string } })?.step?.reason])).toEqual([
+      ['SUCCEEDED', 'the rollout is paused; resuming starts it again'],
+    ]);
     const resumed = cp.runtime.workflows.list('rolling-upgrade').filter((e) => !paused.includes(e));
     expect(resumed.map((e) => e.name)).not.toContain(paused[0]!.name);
     expect(resumed.map((e) => (e.output as { step?: { reason?: string } })?.step?.reason)).toContain('rollout of revision 2 complete');
@@ -215,7 +226,7 @@ describe('rolling-upgrade: one execution per generation of the MachineDeployment
 });
 
 describe('rolling-upgrade: an older generation gives way', () => {
-  it('a spec change during a rollout ends its execution as superseded, and the new generation\'s execution finishes it', async () => {
+  it("a spec change during a rollout ends its execution as superseded, and the new generation's execution finishes it", async () => {
     // Prepare
     const gate = new Gate('rollout', 'rolloutStep');
     cp = await startTestControlPlane({ timeScale: TIME_SCALE, taskMiddleware: gate.middleware });
@@ -229,11 +240,19 @@ describe('rolling-upgrade: an older generation gives way', () => {
     expect((await cp.api('PATCH', `${P}/machinedeployments/sg-md`, { spec: { replicas: 4 } })).status).toBe(200);
     gate.open();
     await cp.waitFor('the first execution ended', async () => first.status !== 'RUNNING');
-    await cp.waitFor('the rollout complete at 4 replicas', async () => (await converged('sg', 4)) && cp!.runtime.workflows.list('rolling-upgrade').some((e) => e !== first && e.status === 'SUCCEEDED'));
+    await cp.waitFor(
+      'the rollout complete at 4 replicas',
+      async () => (await converged('sg', 4)) && cp!.runtime.workflows.list('rolling-upgrade').some((e) => e !== first && e.status === 'SUCCEEDED'),
+    );
     // Assess
     const reason = (e: { output?: unknown }) => (e.output as { step?: { reason?: string } })?.step?.reason;
     expect([first.status, reason(first)]).toEqual(['SUCCEEDED', 'superseded by generation 3']);
-    expect(cp.runtime.workflows.list('rolling-upgrade').filter((e) => e !== first).map(reason)).toContain('rollout of revision 2 complete');
+    expect(
+      cp.runtime.workflows
+        .list('rolling-upgrade')
+        .filter((e) => e !== first)
+        .map(reason),
+    ).toContain('rollout of revision 2 complete');
     expect((await workersOf('sg')).every((m) => m.spec.version === 'v1.31.3')).toBe(true);
   }, 120_000);
 });
@@ -264,7 +283,12 @@ describe('delete-cluster and provision-machine: one execution per uid, reconcile
     cp = await startTestControlPlane({
       timeScale: TIME_SCALE,
       taskMiddleware: async (task, input, run) => {
-        if (task === 'provision' && input.step === 'launch' && String(input.machineName).startsWith('pf-md-') && (failed ?? input.machineUid) === input.machineUid) {
+        if (
+          task === 'provision' &&
+          input.step === 'launch' &&
+          String(input.machineName).startsWith('pf-md-') &&
+          (failed ?? input.machineUid) === input.machineUid
+        ) {
           failed = String(input.machineUid);
           throw Object.assign(new Error('injected'), { name: 'InvalidSpecError' });
         }
@@ -273,7 +297,10 @@ describe('delete-cluster and provision-machine: one execution per uid, reconcile
     });
     // Act
     await create(clusterManifests({ name: 'pf', controlPlaneReplicas: 1, workers: 3, healthCheck: true }));
-    await cp.waitFor('pf converged without the failed machine', async () => failed !== undefined && (await converged('pf', 3)) && !(await workersOf('pf')).some((m) => m.metadata.uid === failed));
+    await cp.waitFor(
+      'pf converged without the failed machine',
+      async () => failed !== undefined && (await converged('pf', 3)) && !(await workersOf('pf')).some((m) => m.metadata.uid === failed),
+    );
     // Assess
     const provisions = cp.runtime.workflows.list('provision-machine');
     expect(provisions.filter((e) => e.input?.machineUid === failed).map((e) => e.status)).toEqual(['FAILED']);

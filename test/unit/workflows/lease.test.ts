@@ -49,7 +49,12 @@ class LeaseCountingStore extends ForwardingStore {
 }
 
 function clusterObject(name: string): ApiObject {
-  return { apiVersion: API, kind: 'Cluster', metadata: { name, namespace: 'default' }, spec: { provider: { sim: { failureDomains: [] } } } } as unknown as ApiObject;
+  return {
+    apiVersion: API,
+    kind: 'Cluster',
+    metadata: { name, namespace: 'default' },
+    spec: { provider: { sim: { failureDomains: [] } } },
+  } as unknown as ApiObject;
 }
 
 let cp: TestControlPlane | undefined;
@@ -164,7 +169,11 @@ describe('a step that finds the lease taken', () => {
 
   it.each([
     { name: 'rolloutStep', step: rolloutStep, input: { ...common, deploymentName: 'md', revision: '1', generation: 1 } },
-    { name: 'remediateStep', step: remediateStep, input: { ...common, healthCheckName: 'mhc', machineName: 'm', machineUid: 'u', markedAt: '2026-01-01T00:00:00Z' } },
+    {
+      name: 'remediateStep',
+      step: remediateStep,
+      input: { ...common, healthCheckName: 'mhc', machineName: 'm', machineUid: 'u', markedAt: '2026-01-01T00:00:00Z' },
+    },
     { name: 'teardownStep', step: teardownStep, input: common },
   ])('$name waits one to two poll intervals and steps again, neither failing nor done', async ({ step, input }) => {
     // Prepare

@@ -72,7 +72,15 @@ describe('LocalWorkflows', () => {
         return { done: finished, wakeAt: soon() };
       },
     });
-    await wf.start('rolling-upgrade', 'md-x', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-x', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-x', {
+      namespace: 'default',
+      clusterName: 'c',
+      deploymentName: 'md',
+      revision: '1',
+      generation: 1,
+      executionBase: 'md-x',
+      continuation: 0,
+    });
     await wf.idle();
     expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([
       ['md-x', 'SUCCEEDED'],
@@ -103,7 +111,15 @@ describe('LocalWorkflows', () => {
       events,
     );
     // Act
-    await wf.start('rolling-upgrade', 'md-f', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-f', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-f', {
+      namespace: 'default',
+      clusterName: 'c',
+      deploymentName: 'md',
+      revision: '1',
+      generation: 1,
+      executionBase: 'md-f',
+      continuation: 0,
+    });
     await wf.idle();
     // Assess: the execution kept its work (and its name) going, and ended done.
     expect(wf.list('rolling-upgrade').map((e) => [e.name, e.status])).toEqual([['md-f', 'SUCCEEDED']]);
@@ -116,7 +132,16 @@ describe('LocalWorkflows', () => {
     expect(waits).toEqual(['Backoff30', 'Backoff60', 'Backoff120', 'Backoff240', 'Backoff480', 'Backoff900', 'Backoff900', 'Wait', 'Backoff30']);
     // Each step is handed how many steps failed in a row before it and the last error, to log.
     expect([...handed.entries()].map(([i, h]) => [i, h.failures])).toEqual([
-      [0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6], [7, 7], [8, 0], [9, 1],
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+      [6, 6],
+      [7, 7],
+      [8, 0],
+      [9, 1],
     ]);
     expect(handed.get(7)!.lastError).toMatchObject({ Error: 'InjectedTaskCrash' });
     expect(handed.get(8)!.lastError).toBeNull();
@@ -150,7 +175,15 @@ describe('LocalWorkflows', () => {
       },
     });
     // Act
-    await wf.start('rolling-upgrade', 'md-c', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-c', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-c', {
+      namespace: 'default',
+      clusterName: 'c',
+      deploymentName: 'md',
+      revision: '1',
+      generation: 1,
+      executionBase: 'md-c',
+      continuation: 0,
+    });
     await wf.idle();
     // Assess: each step tried the start (1 + 4 retries), and the execution went on to its end.
     expect(refused).toBe(3 * 5);
@@ -160,29 +193,43 @@ describe('LocalWorkflows', () => {
 
   it.each([
     { workflow: 'rolling-upgrade' as const, task: 'rollout' as const, input: { deploymentName: 'md' }, defaults: { revision: '', generation: 0 } },
-    { workflow: 'remediate' as const, task: 'remediate' as const, input: { healthCheckName: 'mhc', machineName: 'm' }, defaults: { machineUid: '', markedAt: '' } },
+    {
+      workflow: 'remediate' as const,
+      task: 'remediate' as const,
+      input: { healthCheckName: 'mhc', machineName: 'm' },
+      defaults: { machineUid: '', markedAt: '' },
+    },
     { workflow: 'delete-cluster' as const, task: 'teardown' as const, input: {}, defaults: {} },
-  ])('$workflow continued from an older definition (its input without the newer fields) steps with their defaults, rather than fail', async ({ workflow, task, input, defaults }) => {
-    // Prepare: the input the first definitions' ContinueAsNew sent.
-    const handed: Record<string, unknown>[] = [];
-    const wf = engine({
-      [task]: async (e: Record<string, unknown>) => {
-        handed.push(e);
-        return { done: true, reason: 'r', wakeAt: soon(), children: [] };
-      },
-    });
-    // Act
-    await wf.start(workflow, 'old-c1', { namespace: 'default', clusterName: 'c', executionBase: 'old', continuation: 1, ...input });
-    await wf.idle();
-    // Assess
-    expect(wf.list(workflow).map((e) => [e.status, e.error])).toEqual([['SUCCEEDED', undefined]]);
-    expect(handed).toEqual([expect.objectContaining({ step: expect.any(String), namespace: 'default', executionBase: 'old', continuation: 1, ...input, ...defaults })]);
-  });
+  ])(
+    '$workflow continued from an older definition (its input without the newer fields) steps with their defaults, rather than fail',
+    async ({ workflow, task, input, defaults }) => {
+      // Prepare: the input the first definitions' ContinueAsNew sent.
+      const handed: Record<string, unknown>[] = [];
+      const wf = engine({
+        [task]: async (e: Record<string, unknown>) => {
+          handed.push(e);
+          return { done: true, reason: 'r', wakeAt: soon(), children: [] };
+        },
+      });
+      // Act
+      await wf.start(workflow, 'old-c1', { namespace: 'default', clusterName: 'c', executionBase: 'old', continuation: 1, ...input });
+      await wf.idle();
+      // Assess
+      expect(wf.list(workflow).map((e) => [e.status, e.error])).toEqual([['SUCCEEDED', undefined]]);
+      expect(handed).toEqual([
+        expect.objectContaining({ step: expect.any(String), namespace: 'default', executionBase: 'old', continuation: 1, ...input, ...defaults }),
+      ]);
+    },
+  );
 
   it('keeps a rollout execution that is asked for 250 children every step under 25,000 history events: 20 starts per step', async () => {
     // Prepare: a 1,000-replica rollout asks about 250 provisions per step (the machines of one surge, Pending
     // or Provisioning); the task hands the state machine this step's share of them.
-    const asked = Array.from({ length: 250 }, (_, i) => ({ workflow: 'provision-machine' as const, name: `p-${i}`, input: { namespace: 'default', clusterName: 'c', machineName: `m-${i}`, machineUid: `u-${i}` } }));
+    const asked = Array.from({ length: 250 }, (_, i) => ({
+      workflow: 'provision-machine' as const,
+      name: `p-${i}`,
+      input: { namespace: 'default', clusterName: 'c', machineName: `m-${i}`, machineUid: `u-${i}` },
+    }));
     let events = 0;
     const started = new Set<string>();
     const wf = new LocalWorkflows({
@@ -206,7 +253,15 @@ describe('LocalWorkflows', () => {
       },
     });
     // Act
-    await wf.start('rolling-upgrade', 'md-big', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-big', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-big', {
+      namespace: 'default',
+      clusterName: 'c',
+      deploymentName: 'md',
+      revision: '1',
+      generation: 1,
+      executionBase: 'md-big',
+      continuation: 0,
+    });
     await wf.idle();
     // Assess: the local engine records 9 events per child start that Step Functions records in about 11, so
     // 20,000 here is about 24,400 there, under the 25,000 limit; every child was started along the way.
@@ -228,7 +283,8 @@ describe('LocalWorkflows', () => {
     const wf = new FlakyStarts({
       timeScale: 1000,
       onEvent: (wf, e) => {
-        if (wf === 'rolling-upgrade' && e.type === 'StateEntered' && ['Step', 'Wait', 'ContinueAsNew', 'ContinueLater'].includes(e.state?.name ?? '')) states.push(e.state!.name);
+        if (wf === 'rolling-upgrade' && e.type === 'StateEntered' && ['Step', 'Wait', 'ContinueAsNew', 'ContinueLater'].includes(e.state?.name ?? ''))
+          states.push(e.state!.name);
       },
       handlers: {
         reconcile: done,
@@ -239,7 +295,15 @@ describe('LocalWorkflows', () => {
       },
     });
     // Act
-    await wf.start('rolling-upgrade', 'md-s', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'md-s', continuation: 0 });
+    await wf.start('rolling-upgrade', 'md-s', {
+      namespace: 'default',
+      clusterName: 'c',
+      deploymentName: 'md',
+      revision: '1',
+      generation: 1,
+      executionBase: 'md-s',
+      continuation: 0,
+    });
     await wf.idle();
     // Assess
     expect(refusals).toBeLessThan(0);
@@ -251,7 +315,15 @@ describe('LocalWorkflows', () => {
 
   it('stop() aborts running executions and refuses new ones', async () => {
     const wf = engine({ rollout: async () => ({ done: false, wakeAt: new Date(Date.now() + 60_000).toISOString() }) });
-    await wf.start('rolling-upgrade', 'slow', { namespace: 'default', clusterName: 'c', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'slow', continuation: 0 });
+    await wf.start('rolling-upgrade', 'slow', {
+      namespace: 'default',
+      clusterName: 'c',
+      deploymentName: 'md',
+      revision: '1',
+      generation: 1,
+      executionBase: 'slow',
+      continuation: 0,
+    });
     await wf.stop();
     expect(wf.list()[0]!.status).toBe('ABORTED');
     expect(await wf.start('remediate', 'r', {})).toEqual({ started: false });

@@ -26,7 +26,14 @@ describe('providersByCluster', () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ clock });
     const [simCloud, awsCloud] = [new SimCloud({ clock }), new SimCloud({ clock })];
-    await store.create(ClusterKind.schema.parse({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 's', namespace: 'default' }, spec: { provider: { sim: { controlPlaneLoadBalancer: {} } } } }) as Cluster);
+    await store.create(
+      ClusterKind.schema.parse({
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 's', namespace: 'default' },
+        spec: { provider: { sim: { controlPlaneLoadBalancer: {} } } },
+      }) as Cluster,
+    );
     await store.create(ClusterKind.schema.parse({ ...(full.awsCluster() as object), metadata: { name: 'a', namespace: 'default' } }) as Cluster);
     const routed = providersByCluster(store, { sim: runtime(simCloud), aws: runtime(awsCloud) });
     const instance = await routed.machines.create(simSpec({ clusterName: 's' }));

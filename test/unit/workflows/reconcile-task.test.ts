@@ -15,7 +15,17 @@ function depsWith(requeues: ReconcileRequeues) {
   const warnings: string[] = [];
   const log: Logger = { info: () => {}, warn: (m) => warnings.push(m), error: () => {} };
   const store = new MemoryStore({ clock });
-  const deps = workflowDeps({ store, provider: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud), drainer: noWorkloadsDrainer, clock, timer: scaledTimer(1), holder: invocationHolder('t'), log, requeues });
+  const deps = workflowDeps({
+    store,
+    provider: new SimMachineProvider(cloud),
+    nodes: new SimNodeReader(cloud),
+    drainer: noWorkloadsDrainer,
+    clock,
+    timer: scaledTimer(1),
+    holder: invocationHolder('t'),
+    log,
+    requeues,
+  });
   return { deps, store, warnings };
 }
 

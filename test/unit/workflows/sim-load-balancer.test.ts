@@ -28,7 +28,9 @@ const cluster = (name: string) => cp.store.get<Cluster>('Cluster', 'default', na
 
 /** The instance ids of the cluster's running control-plane machines, sorted. */
 async function controlPlaneInstances(name: string): Promise<string[]> {
-  const machines = (await cp.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === name && m.metadata.labels?.['clusterless.dev/control-plane'] !== undefined);
+  const machines = (await cp.list<Machine>('Machine', 'default')).filter(
+    (m) => m.spec.clusterName === name && m.metadata.labels?.['clusterless.dev/control-plane'] !== undefined,
+  );
   const uids = new Set(machines.map((m) => m.metadata.uid));
   return (await cp.provider.describe('default', name))
     .filter((i) => uids.has(i.machineUid) && i.state === 'running')
@@ -85,7 +87,10 @@ describe('a sim cluster without the opt-in', () => {
     // Prepare
     await cp.apply(clusterManifests({ name: 'plain', controlPlaneReplicas: 3, workers: 1, bootSeconds: 5 }).map((m) => m.object));
     // Act
-    await cp.waitFor('plain provisioned with its control plane running', async () => (await cluster('plain'))?.status?.phase === 'Provisioned' && (await controlPlaneInstances('plain')).length === 3);
+    await cp.waitFor(
+      'plain provisioned with its control plane running',
+      async () => (await cluster('plain'))?.status?.phase === 'Provisioned' && (await controlPlaneInstances('plain')).length === 3,
+    );
     // Assess
     expect((await cluster('plain'))?.spec.controlPlaneEndpoint).toBeUndefined();
     expect(await lbs.describe('default', 'plain')).toBeUndefined();

@@ -104,7 +104,11 @@ const TRANSIENT: readonly { error: ErrorClass; where: Where; why: string }[] = [
   { error: ThrottledError, where: 'every step', why: 'EC2, ELBv2, Secrets Manager or a workload API refused for load (the adapters map their codes to it)' },
   { error: StoreUnavailableError, where: 'every step', why: "DynamoDB refused past the adapter's own retries" },
   { error: ConflictError, where: 'every step', why: 'a conditional write lost a race; the next attempt reads again' },
-  { error: LeaseHeldError, where: { reconcile: ['reconcile'] }, why: "another reconcile holds the cluster's lease (the stepping steps wait for it themselves)" },
+  {
+    error: LeaseHeldError,
+    where: { reconcile: ['reconcile'] },
+    why: "another reconcile holds the cluster's lease (the stepping steps wait for it themselves)",
+  },
   { error: InsufficientCapacityError, where: { provision: ['launch'] }, why: 'no capacity now for any instance type and zone the machine allows' },
   { error: InstanceNotFoundError, where: { provision: ['launch'] }, why: 'EC2 does not know an instance yet right after its launch' },
 ];
@@ -169,7 +173,9 @@ function taskOf(state: State): { task: TaskFunctionName; step: string } | undefi
 
 /** The States Language's matching: the first entry naming the error, States.ALL, or States.TaskFailed (any but States.Timeout). */
 function firstMatch<T extends { ErrorEquals: string[] }>(entries: readonly T[] | undefined, error: string): T | undefined {
-  return (entries ?? []).find((e) => e.ErrorEquals.includes(error) || e.ErrorEquals.includes('States.ALL') || (e.ErrorEquals.includes('States.TaskFailed') && error !== 'States.Timeout'));
+  return (entries ?? []).find(
+    (e) => e.ErrorEquals.includes(error) || e.ErrorEquals.includes('States.ALL') || (e.ErrorEquals.includes('States.TaskFailed') && error !== 'States.Timeout'),
+  );
 }
 
 const covers = (where: Where, run: { task: TaskFunctionName; step: string }) => where === 'every step' || (where[run.task] ?? []).includes(run.step);
@@ -208,7 +214,12 @@ describe.each(TRANSIENT.map((t) => ({ ...t, name: errorName(t.error) })))('$name
     // Each step named in `where` exists somewhere, so the check below cannot pass on nothing.
     expect(states.length).toBeGreaterThan(0);
     if (where !== 'every step')
-      for (const [task, steps] of Object.entries(where)) for (const step of steps) expect(states.some((s) => s.run.task === task && s.run.step === step), `${task} ${step}`).toBe(true);
+      for (const [task, steps] of Object.entries(where))
+        for (const step of steps)
+          expect(
+            states.some((s) => s.run.task === task && s.run.step === step),
+            `${task} ${step}`,
+          ).toBe(true);
     for (const { machine, name: state, state: s } of states) {
       const retrier = firstMatch(s.Retry, name);
       expect(retrier?.ErrorEquals, `${machine} ${state}`).toContain(name);

@@ -112,12 +112,15 @@ describe('the stepping workflows', () => {
     expect(loopOf('delete-cluster')).toEqual(loopOf('rolling-upgrade'));
   });
 
-  it.each(['rolling-upgrade', 'remediate', 'delete-cluster'] as const)('%s retries no LeaseHeldError: its task waits for the lease itself and never throws it', (name) => {
-    const def = loadDefinition(name, localSubstitutions()) as { States?: Record<string, State> };
-    const retried = statesOf(def).flatMap(([, s]) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals as string[]));
-    expect(retried).not.toContain('LeaseHeldError');
-    expect(retried).toContain('ConflictError');
-  });
+  it.each(['rolling-upgrade', 'remediate', 'delete-cluster'] as const)(
+    '%s retries no LeaseHeldError: its task waits for the lease itself and never throws it',
+    (name) => {
+      const def = loadDefinition(name, localSubstitutions()) as { States?: Record<string, State> };
+      const retried = statesOf(def).flatMap(([, s]) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals as string[]));
+      expect(retried).not.toContain('LeaseHeldError');
+      expect(retried).toContain('ConflictError');
+    },
+  );
 });
 
 describe('loader', () => {

@@ -40,7 +40,12 @@ describe('childStartsForStep', () => {
 
   it('hands at most 20 per step, remediations and stepping workflows first, and every provision within ceil(n / room) steps', () => {
     // Prepare: 250 provisions (one surge of a 1,000-replica rollout) and 2 remediations.
-    const children = [...Array.from({ length: 125 }, (_, i) => provision(i)), remediation(0), ...Array.from({ length: 125 }, (_, i) => provision(125 + i)), remediation(1)];
+    const children = [
+      ...Array.from({ length: 125 }, (_, i) => provision(i)),
+      remediation(0),
+      ...Array.from({ length: 125 }, (_, i) => provision(125 + i)),
+      remediation(1),
+    ];
     // Act: 14 steps, ceil(250 / 18).
     const steps = Array.from({ length: 14 }, (_, iteration) => childStartsForStep(children, iteration));
     // Assess
@@ -56,7 +61,11 @@ describe('childStartsForStep', () => {
 describe('the names of stepping executions', () => {
   it('leave room for the continuation suffix the state machine adds (-c1 up to -c99999999) within 80 characters', () => {
     const uid = '0123456789abcdef0123456789abcdef0123';
-    const names = [executionNames.rollout(uid, '9'.repeat(40), 2 ** 31 - 1), executionNames.remediate(uid, '2026-03-01T12:00:05.123456789+00:00'), executionNames.teardown(uid)];
+    const names = [
+      executionNames.rollout(uid, '9'.repeat(40), 2 ** 31 - 1),
+      executionNames.remediate(uid, '2026-03-01T12:00:05.123456789+00:00'),
+      executionNames.teardown(uid),
+    ];
     for (const name of names) expect(`${name}-c99999999`.length).toBeLessThanOrEqual(80);
   });
 });
@@ -72,21 +81,36 @@ describe('a step of a large rollout', () => {
     // Prepare: 45 workers whose instances take a day to boot, so every reconcile asks for their provisions again.
     cp = await startTestControlPlane({ timeScale: 40 });
     const slowClass = { apiVersion: API, kind: 'MachineClass', metadata: { name: 'slow', namespace: 'default' }, spec: { sim: { bootSeconds: 86_400 } } };
-    const md = { apiVersion: API, kind: 'MachineDeployment', metadata: { name: 'many-slow', namespace: 'default' }, spec: { clusterName: 'many', replicas: 45, template: { spec: { version: 'v1.31.2', machineClassRef: { name: 'slow' } } } } };
+    const md = {
+      apiVersion: API,
+      kind: 'MachineDeployment',
+      metadata: { name: 'many-slow', namespace: 'default' },
+      spec: { clusterName: 'many', replicas: 45, template: { spec: { version: 'v1.31.2', machineClassRef: { name: 'slow' } } } },
+    };
     const objects = [...clusterManifests({ name: 'many', controlPlaneReplicas: 1, workers: 0 }).map((m) => m.object), slowClass, md];
     expect((await cp.apply(objects)).map((a) => a.result)).toEqual(objects.map(() => 'created'));
     const workers = await cp.waitFor('45 workers provisioning', async () => {
       const machines = (await cp!.list<Machine>('Machine', 'default')).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name'] === 'many-slow');
       return machines.length === 45 && machines.every((m) => m.status?.phase === 'Provisioning') ? machines : undefined;
     });
-    const input = { namespace: 'default', clusterName: 'many', deploymentName: 'many-slow', revision: '1', generation: 1, executionBase: 'rollout-many', continuation: 0 };
+    const input = {
+      namespace: 'default',
+      clusterName: 'many',
+      deploymentName: 'many-slow',
+      revision: '1',
+      generation: 1,
+      executionBase: 'rollout-many',
+      continuation: 0,
+    };
     // Act: three steps (each retried while the host's own reconciles hold the lease).
     const steps: StepResult[] = [];
     for (const iteration of [0, 1, 2])
-      steps.push(await cp.waitFor(`step ${iteration}`, async () => {
-        const r = await rolloutStep(cp!.runtime.deps, { ...input, iteration });
-        return r.reason === 'rolling out' ? r : undefined;
-      }));
+      steps.push(
+        await cp.waitFor(`step ${iteration}`, async () => {
+          const r = await rolloutStep(cp!.runtime.deps, { ...input, iteration });
+          return r.reason === 'rolling out' ? r : undefined;
+        }),
+      );
     // Assess
     for (const step of steps) expect(step.children.length).toBeLessThanOrEqual(20);
     const provisioned = new Set(steps.flatMap((s) => s.children.filter((c) => c.workflow === 'provision-machine').map((c) => c.input.machineUid)));
@@ -105,11 +129,30 @@ function depsWithLog() {
     error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
   };
   const store = new MemoryStore({ clock });
-  const deps = workflowDeps({ store, provider: new SimMachineProvider(cloud), nodes: new SimNodeReader(cloud), drainer: noWorkloadsDrainer, clock, timer: scaledTimer(1), holder: invocationHolder('t'), log });
+  const deps = workflowDeps({
+    store,
+    provider: new SimMachineProvider(cloud),
+    nodes: new SimNodeReader(cloud),
+    drainer: noWorkloadsDrainer,
+    clock,
+    timer: scaledTimer(1),
+    holder: invocationHolder('t'),
+    log,
+  });
   return { deps, store, clock, lines };
 }
 
-const stepInput = { step: 'rolloutStep', namespace: 'default', clusterName: 'gone', deploymentName: 'md', revision: '1', generation: 1, executionBase: 'rollout-x', continuation: 0, iteration: 3 };
+const stepInput = {
+  step: 'rolloutStep',
+  namespace: 'default',
+  clusterName: 'gone',
+  deploymentName: 'md',
+  revision: '1',
+  generation: 1,
+  executionBase: 'rollout-x',
+  continuation: 0,
+  iteration: 3,
+};
 
 describe('the log line of a step that failed past its retries', () => {
   it(`is "${STEP_FAILED_MESSAGE}", written once by the next step with the failures in a row and the last error`, async () => {
@@ -122,7 +165,11 @@ describe('the log line of a step that failed past its retries', () => {
     // Assess: the step itself ran (and found its MachineDeployment gone).
     expect(result).toMatchObject({ done: true, reason: 'the MachineDeployment is gone or being deleted' });
     expect(lines.filter((l) => l.message === STEP_FAILED_MESSAGE)).toEqual([
-      { level: 'warn', message: STEP_FAILED_MESSAGE, fields: expect.objectContaining({ namespace: 'default', clusterName: 'gone', executionBase: 'rollout-x', failuresInARow: 2, error }) },
+      {
+        level: 'warn',
+        message: STEP_FAILED_MESSAGE,
+        fields: expect.objectContaining({ namespace: 'default', clusterName: 'gone', executionBase: 'rollout-x', failuresInARow: 2, error }),
+      },
     ]);
   });
 
@@ -130,7 +177,14 @@ describe('the log line of a step that failed past its retries', () => {
     // Prepare
     const { deps, lines } = depsWithLog();
     // Act
-    const result = await steppingTask('teardownStep')(deps, { step: 'recordStepFailure', namespace: 'default', clusterName: 'c', executionBase: 'delete-x', continuation: 2, error: { Error: 'Boom' } });
+    const result = await steppingTask('teardownStep')(deps, {
+      step: 'recordStepFailure',
+      namespace: 'default',
+      clusterName: 'c',
+      executionBase: 'delete-x',
+      continuation: 2,
+      error: { Error: 'Boom' },
+    });
     // Assess: what the older definitions read (done, wakeAt, continueAs), and the line.
     expect(result).toMatchObject({ done: false, continueAs: 'delete-x-c3', children: [], wakeAt: expect.any(String) });
     expect(lines.map((l) => l.message)).toEqual([STEP_FAILED_MESSAGE]);
@@ -152,10 +206,11 @@ async function markedMachine(store: MemoryStore, markedAt: string): Promise<Mach
   return store.updateStatus({ ...created, status: { ...created.status, conditions } } as ApiObject) as Promise<Machine>;
 }
 
-const ownerRemediated = async (store: MemoryStore) => getCondition((await store.get<Machine>('Machine', 'default', 'w1'))?.status?.conditions, 'OwnerRemediated');
+const ownerRemediated = async (store: MemoryStore) =>
+  getCondition((await store.get<Machine>('Machine', 'default', 'w1'))?.status?.conditions, 'OwnerRemediated');
 
 describe('clearRemediationMark', () => {
-  it('clears the mark of its own episode, and leaves another episode\'s alone', async () => {
+  it("clears the mark of its own episode, and leaves another episode's alone", async () => {
     // Prepare
     const { deps, store } = depsWithLog();
     const machine = await markedMachine(store, '2026-01-01T00:00:00Z');
