@@ -26,7 +26,7 @@ import { HttpApi } from './constructs/http-api.js';
 import { LogEncryption } from './constructs/log-encryption.js';
 import { NodeRoles } from './constructs/node-roles.js';
 import { ObjectTable } from './constructs/object-table.js';
-import { WorkloadNetwork, type WorkloadNetworkProps } from './constructs/workload-network.js';
+import { WorkloadNetwork, talksToWorkloads, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, RequeueSchedules, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
 import { StepFailureAlarms } from './constructs/step-failure-alarms.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
@@ -158,9 +158,6 @@ export interface ControlPlaneStackProps extends StackProps {
   readonly workloadNetwork?: WorkloadNetworkProps;
 }
 
-/** The functions that talk to workload clusters (nodes, drains, join tokens); they run in workloadNetwork. */
-export const WORKLOAD_FUNCTIONS: readonly HandlerName[] = ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep'];
-
 /**
  * The serverless control plane (DESIGN section 10): the table, the handlers, the five state machines, the
  * API, the three reconcile triggers, the secrets key, the machines' node roles, the alarm topic and the fleet
@@ -223,7 +220,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
         environment,
         ...(props.runtime ? { runtime: props.runtime } : {}),
         ...(reserved[name] !== undefined ? { reservedConcurrentExecutions: reserved[name] } : {}),
-        ...(this.workloadNetwork && WORKLOAD_FUNCTIONS.includes(name) ? { network: this.workloadNetwork } : {}),
+        ...(this.workloadNetwork && talksToWorkloads(name) ? { network: this.workloadNetwork } : {}),
       });
     };
 

@@ -6,6 +6,12 @@ import { Construct } from 'constructs';
 /** The API server port kubeadm binds and clusterless defaults controlPlaneEndpoint.port to. */
 export const DEFAULT_API_SERVER_PORT = 6443;
 
+/** The functions that talk to workload clusters (nodes, drains, join tokens); they run in workloadNetwork. */
+export const WORKLOAD_FUNCTIONS = ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep'] as const;
+
+/** Whether the function of that name talks to workload clusters. */
+export const talksToWorkloads = (name: string): boolean => (WORKLOAD_FUNCTIONS as readonly string[]).includes(name);
+
 export interface WorkloadNetworkProps {
   /** The VPC whose private subnets reach the workload clusters' API load balancers. */
   readonly vpcId: string;

@@ -4,7 +4,8 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { WORKLOAD_FUNCTIONS, type ControlPlaneStack, type HandlerName } from '../control-plane-stack.js';
+import type { ControlPlaneStack, HandlerName } from '../control-plane-stack.js';
+import { talksToWorkloads } from '../constructs/workload-network.js';
 
 function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
@@ -35,7 +36,7 @@ const TAGGED_INSTANCES =
 
 export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void {
   for (const [name, fn] of Object.entries(stack.functions) as [HandlerName, (typeof stack.functions)[HandlerName]][]) {
-    const star = [STAR_ACTIONS[name], stack.workloadNetwork && WORKLOAD_FUNCTIONS.includes(name) ? VPC_ACCESS : undefined].filter((x) => x !== undefined);
+    const star = [STAR_ACTIONS[name], stack.workloadNetwork && talksToWorkloads(name) ? VPC_ACCESS : undefined].filter((x) => x !== undefined);
     acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', star.length ? `${XRAY}; so do ${star.join(', and ')}.` : `${XRAY}.`);
     acknowledge(
       fn.function,

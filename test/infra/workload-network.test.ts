@@ -5,7 +5,8 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { HANDLERS, WORKLOAD_FUNCTIONS, type HandlerName } from '../../infra/control-plane-stack.js';
+import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
+import { WORKLOAD_FUNCTIONS, talksToWorkloads } from '../../infra/constructs/workload-network.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { actionsOf, logicalId, newApp, resourcesOf, statementsOfRole } from './support.js';
 
@@ -43,7 +44,7 @@ describe('with a workload network (context given as JSON, as on the command line
   });
 
   it('leaves the API (and its kubeconfig function), the stream, instance events and the fleet resource out of the VPC', () => {
-    const others = names.filter((n) => !WORKLOAD_FUNCTIONS.includes(n));
+    const others = names.filter((n) => !talksToWorkloads(n));
     expect(others.sort()).toEqual(['fleet-resource', 'http', 'instance-events', 'kubeconfig', 'stream']);
     for (const name of others) {
       expect(fnOf(app, template, name)['VpcConfig'], name).toBeUndefined();
