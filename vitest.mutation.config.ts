@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Stryker's test run (npm run mutation): only the pure core's unit tests, which need no emulators, so no
+// globalSetup (moto, bootstrap tools) is started for every mutant.
+export default defineConfig({
+  test: {
+    include: ['test/unit/core/**/*.test.ts'],
+    setupFiles: ['test/support/mutation-setup.ts'],
+    testTimeout: 60_000,
+    pool: 'forks',
+    sequence: { hooks: 'stack' },
+  },
+});
