@@ -32,7 +32,7 @@
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { LAMBDA_MEMORY_MB } from '../functions/metering/index.js';
-import { WORKLOAD_CREDENTIALS_SECONDS } from '../functions/bootstrap/index.js';
+import { WORKLOAD_CREDENTIALS_SECONDS } from '../functions/adapters/kubeadm/index.js';
 import type { Machine } from '../functions/api/machine.js';
 import { keptKubeconfigs, sweep, type SweepDeps } from '../functions/handlers/sweep.js';
 import { NodeReaderUnavailableError, type NodeReader, type Workflows } from '../functions/ports.js';

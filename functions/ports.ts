@@ -6,6 +6,7 @@ import type { ApiObject } from './api/kind.js';
 import type { KindName } from './api/kinds.js';
 import type { ClusterSpec } from './api/cluster.js';
 import type { MachineClassSpec } from './api/machine-class.js';
+import type { LaunchAttempt } from './core/machine/placement.js';
 import type { InstanceFact, NodeFact } from './core/observed.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
@@ -203,11 +204,8 @@ export interface LaunchSpec {
   recordedAttempt?: LaunchAttempt;
 }
 
-/** One (instance type, zone) attempt of a launch's capacity fallback; the zone names the cluster's subnet there. */
-export interface LaunchAttempt {
-  instanceType: string;
-  availabilityZone: string;
-}
+/** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */
+export type { LaunchAttempt } from './core/machine/placement.js';
 
 /** What a launch tells its caller while it runs (not plain data: it does not cross workflow steps). */
 export interface LaunchHooks {
@@ -391,7 +389,7 @@ export interface MachineBootstrapper {
 }
 
 /** What a cluster's own control-plane load balancer is made from (Cluster.spec.provider.aws). */
-export interface ControlPlaneLoadBalancerSpec {
+export interface ManagedLoadBalancerSpec {
   namespace: string;
   clusterName: string;
   scheme: 'internet-facing' | 'internal';
@@ -402,7 +400,7 @@ export interface ControlPlaneLoadBalancerSpec {
 }
 
 /** The load balancer clusterless makes for a cluster that names no target group, as it is now. */
-export interface ControlPlaneLoadBalancerFact {
+export interface ManagedLoadBalancerFact {
   name: string;
   dnsName?: string;
   state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
@@ -412,15 +410,15 @@ export interface ControlPlaneLoadBalancerFact {
  * The control-plane load balancers clusterless makes (ELBv2 network load balancers), one per cluster, found by a
  * name derived from the cluster and tagged with it. Every method is idempotent.
  */
-export interface ControlPlaneLoadBalancers {
+export interface ManagedLoadBalancers {
   /** The cluster's load balancer; undefined when there is none. */
-  describe(namespace: string, clusterName: string): Promise<ControlPlaneLoadBalancerFact | undefined>;
+  describe(namespace: string, clusterName: string): Promise<ManagedLoadBalancerFact | undefined>;
   /** The target group of the cluster's load balancer; undefined when either is not there. */
   targetGroupArn(namespace: string, clusterName: string): Promise<string | undefined>;
   /** Whether a target group of the cluster is left without its load balancer (a teardown that stopped halfway). */
   hasLeftovers(namespace: string, clusterName: string): Promise<boolean>;
   /** Makes what is missing: the load balancer, its target group, the listener that forwards to it. */
-  ensure(spec: ControlPlaneLoadBalancerSpec): Promise<void>;
+  ensure(spec: ManagedLoadBalancerSpec): Promise<void>;
   /** Deletes the load balancer, then its target group; no error for what is already gone. */
   delete(namespace: string, clusterName: string): Promise<void>;
   /**
@@ -432,8 +430,11 @@ export interface ControlPlaneLoadBalancers {
   checkTargetGroup(targetGroupArn: string, namespace: string, clusterName: string): Promise<void>;
 }
 
-/** The control-plane load balancer's target group (ELBv2): control-plane instances are its targets. */
-export interface LoadBalancerTargets {
+/**
+ * Registrations in a cluster's control-plane target group (ELBv2), whether clusterless made the group
+ * (ManagedLoadBalancers) or the cluster names it: control-plane instances are its targets.
+ */
+export interface TargetGroupRegistrations {
   /** Idempotent. */
   register(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void>;
   /** No error when the target (or the instance) is gone. */

@@ -12,10 +12,10 @@ import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
 import {
-  grantControlPlaneLoadBalancers,
   grantDescribe,
   grantImageParameters,
   grantLaunchInstances,
+  grantManagedLoadBalancers,
   grantTargetRegistration,
   grantTerminateInstances,
   type MachineNetworkProps,
@@ -249,8 +249,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     }
     // The control-plane load balancers clusterless makes (clusters that name no target group): every reconciling
     // step may make or delete one; provision only finds its target group.
-    for (const t of reconciling) grantControlPlaneLoadBalancers(t.role, { manage: true, installationId: this.installationId });
-    grantControlPlaneLoadBalancers(tasks.provision.role, { manage: false, installationId: this.installationId });
+    for (const t of reconciling) grantManagedLoadBalancers(t.role, { manage: true, installationId: this.installationId });
+    grantManagedLoadBalancers(tasks.provision.role, { manage: false, installationId: this.installationId });
 
     this.workflows = new ControlPlaneWorkflows(this, 'Workflows', {
       taskFunctions: {

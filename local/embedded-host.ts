@@ -16,15 +16,16 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
-import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../functions/adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import { JsonFileSimPersistence, SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
-import { KubeadmBootstrapper, kubeconfigSources } from '../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
+import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type ControlPlaneLoadBalancers, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader } from '../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type MachineProvider, type ManagedLoadBalancers, type NodeDrainer, type NodeReader, type TargetGroupRegistrations } from '../functions/ports.js';
 import { invocationHolder, scaledTimer, type Logger, type WorkflowDeps } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
@@ -181,8 +182,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let drainer: NodeDrainer = noWorkloadsDrainer;
     let cloud: SimCloud | undefined;
     let bootstrap: KubeadmBootstrapper | undefined;
-    let loadBalancer: LoadBalancerTargets | undefined;
-    let loadBalancers: ControlPlaneLoadBalancers | undefined;
+    let targetGroups: TargetGroupRegistrations | undefined;
+    let managedLoadBalancers: ManagedLoadBalancers | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     if (cloudKind === 'sim') {
       cloud = new SimCloud({
@@ -202,8 +203,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       cleanups.unshift(() => ec2.destroy(), () => elbv2.destroy(), () => ssm.destroy());
       const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
       provider = ec2Provider;
-      loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
-      loadBalancers = new Elbv2ControlPlaneLoadBalancers({ elb: elbv2, ec2, installationId });
+      targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
+      managedLoadBalancers = new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId });
       log(`installation ${installationId} (tagged on what this host makes in AWS)`);
       nodes = new SimulatedNodes({ provider, clock });
       if (options.kmsKeyId) {
@@ -235,8 +236,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       nodes,
       drainer,
       ...(bootstrap ? { bootstrap } : {}),
-      ...(loadBalancer ? { loadBalancer } : {}),
-      ...(loadBalancers ? { loadBalancers } : {}),
+      ...(targetGroups ? { targetGroups } : {}),
+      ...(managedLoadBalancers ? { managedLoadBalancers } : {}),
       clock,
       timer: scaledTimer(timeScale),
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).

@@ -9,7 +9,7 @@
  * documentation (kernel modules, sysctls, swap, the systemd cgroup driver), written anew.
  */
 import { stringify } from 'yaml';
-import type { ClusterCertificates } from './certificates.js';
+import type { ClusterCertificates } from './pki.js';
 import { KUBEADM_CONFIG_PATH, PROVIDER_ID_PLACEHOLDER, parseKubernetesVersion } from './kubeadm-config.js';
 
 export const BOOTSTRAP_SCRIPT_PATH = '/run/clusterless/bootstrap.sh';

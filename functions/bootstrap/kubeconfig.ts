@@ -1,11 +1,10 @@
 /**
- * The admin kubeconfig of a workload cluster: a client certificate signed by the cluster CA for
+ * The admin kubeconfig document of a workload cluster: the cluster CA, and a client certificate for
  * kubernetes-admin in system:masters, as Cluster API's `{cluster}-kubeconfig` secret has it
- * (util/kubeconfig/kubeconfig.go: generateKubeconfig, CN kubernetes-admin, O system:masters). Made on demand
- * from the CA, never stored.
+ * (util/kubeconfig/kubeconfig.go: generateKubeconfig, CN kubernetes-admin, O system:masters). The kubeadm adapter
+ * issues the certificate on demand from the CA (adapters/kubeadm/admin-kubeconfig.ts); nothing here is stored.
  */
 import { stringify } from 'yaml';
-import { issueClientCertificate, type ClusterCertificates } from './certificates.js';
 
 export const ADMIN_USER = { commonName: 'kubernetes-admin', organizations: ['system:masters'] };
 /**
@@ -28,24 +27,24 @@ export function serverUrl(endpoint: Endpoint): string {
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-export interface AdminKubeconfigOptions {
+export interface KubeconfigDocumentInput {
   clusterName: string;
   endpoint: Endpoint;
-  certificates: ClusterCertificates;
-  now: Date;
-  /** @default ADMIN_KUBECONFIG_VALIDITY_SECONDS */
-  validitySeconds?: number;
+  /** PEM of the cluster CA the client trusts. */
+  caCert: string;
+  /** The user's client certificate and key (PEM), signed by the cluster CA. */
+  client: { cert: string; key: string };
 }
 
-export function adminKubeconfig(options: AdminKubeconfigOptions): string {
-  const { clusterName } = options;
-  const client = issueClientCertificate(options.certificates.ca, ADMIN_USER, options.now, options.validitySeconds ?? ADMIN_KUBECONFIG_VALIDITY_SECONDS);
+/** A kubeconfig with one cluster, one user (`{cluster}-admin`) and the context that joins them. */
+export function renderKubeconfig(input: KubeconfigDocumentInput): string {
+  const { clusterName, client } = input;
   const user = `${clusterName}-admin`;
   const context = `${user}@${clusterName}`;
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: clusterName, cluster: { server: serverUrl(options.endpoint), 'certificate-authority-data': b64(options.certificates.ca.cert) } }],
+    clusters: [{ name: clusterName, cluster: { server: serverUrl(input.endpoint), 'certificate-authority-data': b64(input.caCert) } }],
     users: [{ name: user, user: { 'client-certificate-data': b64(client.cert), 'client-key-data': b64(client.key) } }],
     contexts: [{ name: context, context: { cluster: clusterName, user } }],
     'current-context': context,

@@ -3,9 +3,9 @@
  * cluster as a `bootstrap.kubernetes.io/token` Secret in kube-system with an expiration. One per joining
  * machine, renewed while it joins, as Cluster API's bootstrap provider does
  * (bootstrap/kubeadm/internal/controllers/token.go: createToken, refreshToken, shouldRotate at half the TTL;
- * 15 minutes by default). Formats from k8s.io/cluster-bootstrap token/api and token/util.
+ * 15 minutes by default). Formats from k8s.io/cluster-bootstrap token/api and token/util. New tokens are drawn by
+ * the kubeadm adapter (adapters/kubeadm/bootstrap-tokens.ts); everything here only formats them.
  */
-import { randomInt } from 'node:crypto';
 
 /** The token pattern of k8s.io/cluster-bootstrap (BootstrapTokenPattern). */
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
@@ -25,16 +25,12 @@ export const TokenLabels = {
 
 export type TokenPurpose = 'join' | 'uploaded-certs';
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const randomString = (n: number) => Array.from({ length: n }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+/** The characters of a token's id and secret, as k8s.io/cluster-bootstrap draws them (token/util). */
+export const BOOTSTRAP_TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export interface BootstrapToken {
   id: string;
   secret: string;
-}
-
-export function generateBootstrapToken(): BootstrapToken {
-  return { id: randomString(6), secret: randomString(16) };
 }
 
 export const tokenString = (t: BootstrapToken): string => `${t.id}.${t.secret}`;

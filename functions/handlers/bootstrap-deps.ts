@@ -6,7 +6,7 @@
  * the HTTP API (the admin kubeconfig). Undefined without the key: such a host does not bootstrap machines.
  */
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../adapters/secrets/index.js';
-import { KubeadmBootstrapper } from '../bootstrap/index.js';
+import { KubeadmBootstrapper } from '../adapters/kubeadm/index.js';
 import { SECRETS_ENV } from '../bootstrap/names.js';
 import { INSTALLATION_ENV, INSTALLATION_ID_PATTERN } from '../installation.js';
 import { systemClock, type Clock, type MachineRole } from '../ports.js';

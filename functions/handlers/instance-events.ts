@@ -4,7 +4,7 @@
  * noticed and replaced, one that reached running moves on (DESIGN section 5).
  *
  * The event carries no tags, so the cluster comes from the instance's clusterless.dev/cluster tag
- * (`{namespace}/{cluster}`, adapters/ec2/tags.ts) with one DescribeTags call, which needs no resource-level
+ * (`{namespace}/{cluster}`, adapters/aws/tags.ts) with one DescribeTags call, which needs no resource-level
  * permission and still answers for a terminated instance. The same call reads clusterless.dev/installation: an
  * instance without it, or of another installation in the account (whose cluster may share a name with one of
  * ours), is not ours and is ignored.
@@ -15,7 +15,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dnsLabelError } from '../api/common.js';
-import { TagKeys } from '../adapters/ec2/tags.js';
+import { TagKeys } from '../adapters/aws/tags.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import { INSTALLATION_ENV, checkInstallationId } from '../installation.js';
 import type { Workflows } from '../ports.js';

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { GROUP, VERSION } from '../api/common.js';
 import { ApiError, handleRequest, statusResponse, type RouterDeps } from '../api/http/index.js';
-import { kubeconfigSources } from '../bootstrap/index.js';
+import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import type { Store } from '../ports.js';
 import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 import { proxyHandler, toHttpRequest, toProxyResult } from './http.js';
@@ -38,7 +38,7 @@ export interface KubeconfigIssued {
 
 export interface KubeconfigHandlerDeps {
   store: Store;
-  /** Signs the admin kubeconfig (workflow-hooks kubeconfigSources: the cluster's CA from Secrets Manager). */
+  /** Signs the admin kubeconfig (workflows/bootstrap-hooks.ts kubeconfigSources: the cluster's CA from Secrets Manager). */
   adminKubeconfig: (namespace: string, clusterName: string, expirationSeconds?: number) => Promise<string | undefined>;
   /** Where audit records go. @default one structured log line each */
   audit?: (record: KubeconfigIssued) => void;

@@ -23,12 +23,13 @@ import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { KubernetesNodeReader, type KubeconfigResolver, type KubeconfigSource } from '../adapters/kubernetes/index.js';
+import { WORKLOAD_CREDENTIALS_SECONDS } from '../adapters/kubeadm/index.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
-import { WORKLOAD_CREDENTIALS_SECONDS, kubeconfigSources } from '../bootstrap/index.js';
 import { getCondition } from '../core/conditions.js';
 import { hasAnnotation, isPaused } from '../core/cluster/objects.js';
 import { RemediationAllowedReason, healthChecksNeedReconcile, type NodeProbeVerdict, type NodeRead } from '../core/healthcheck/index.js';
 import { systemClock, type Clock, type NodeReader, type Store, type Workflows } from '../ports.js';
+import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { rolloutComplete } from '../workflows/stepping.js';
 import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
-import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
-import { kubeconfigSources } from '../bootstrap/index.js';
+import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
@@ -46,7 +46,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     store,
     provider: new Ec2MachineProvider({ client: ec2, clock, installationId, nodeInstanceProfiles, resolveImageParameter: imageParameterResolver({ client: createSsmClient(), clock }) }),
     ...workloadDepsFromEnvironment(env, store, log, elbv2),
-    loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb: elbv2, ec2, installationId }),
+    managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb: elbv2, ec2, installationId }),
     clock,
     timer: scaledTimer(1),
     holder: invocationHolder(container),
@@ -64,13 +64,13 @@ export function workloadDepsFromEnvironment(
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'loadBalancer'> {
-  const loadBalancer = new Elbv2LoadBalancerTargets(elbv2);
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'bootstrap' | 'targetGroups'> {
+  const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
-  if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, loadBalancer };
+  if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
   // One client per workload cluster for both reading nodes and draining them.
   const clients = new WorkloadClients({ kubeconfigFor: kubeconfigSources(bootstrap, store).kubeconfigFor });
-  return { nodes: new KubernetesNodeReader(clients), drainer: new KubernetesNodeDrainer(clients), bootstrap, loadBalancer };
+  return { nodes: new KubernetesNodeReader(clients), drainer: new KubernetesNodeDrainer(clients), bootstrap, targetGroups };
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */

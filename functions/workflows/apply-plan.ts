@@ -15,7 +15,7 @@ import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type W
 import type { WorkflowDeps } from './deps.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
 // The kubeadm bootstrap: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
-import { bootstrapsCluster, deregisterTarget } from '../bootstrap/workflow-hooks.js';
+import { bootstrapsCluster, deregisterTarget } from './bootstrap-hooks.js';
 
 export interface ChildStart {
   workflow: WorkflowName;

@@ -2,7 +2,7 @@
  * What the workflow tasks need, built once per Lambda container (handlers/tasks) or once per embedded host
  * (local/). The tasks know only these ports, never which host runs them.
  */
-import type { Clock, ControlPlaneLoadBalancers, LoadBalancerTargets, MachineBootstrapper, MachineProvider, NodeDrainer, NodeReader, Store, Timer } from '../ports.js';
+import type { Clock, MachineBootstrapper, MachineProvider, ManagedLoadBalancers, NodeDrainer, NodeReader, Store, TargetGroupRegistrations, Timer } from '../ports.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -32,13 +32,16 @@ export interface WorkflowDeps {
    * it (the simulator, tests of other things) machines launch with no user data, as before.
    */
   bootstrap?: MachineBootstrapper;
-  /** The control-plane target groups (ELBv2). Optional: without it no instance is registered anywhere. */
-  loadBalancer?: LoadBalancerTargets;
+  /**
+   * Registers control-plane instances into a cluster's target group (ELBv2), the one clusterless made or the one
+   * the cluster names. Optional: without it no instance is registered anywhere.
+   */
+  targetGroups?: TargetGroupRegistrations;
   /**
    * The control-plane load balancers clusterless makes for aws clusters that name no target group
    * (controlPlaneLoadBalancer without targetGroupArn). Optional: without it such clusters wait for one.
    */
-  loadBalancers?: ControlPlaneLoadBalancers;
+  managedLoadBalancers?: ManagedLoadBalancers;
 }
 
 /**

@@ -12,7 +12,7 @@ import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
 import { InvalidSpecError } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
 
-const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is Cluster => deps.loadBalancers !== undefined && cluster !== undefined && managesLoadBalancer(cluster);
+const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is Cluster => deps.managedLoadBalancers !== undefined && cluster !== undefined && managesLoadBalancer(cluster);
 
 /**
  * What the planner sees of the cluster's load balancer. Note: while the cluster is deleted, a target group left
@@ -22,9 +22,9 @@ const managed = (deps: WorkflowDeps, cluster: Cluster | undefined): cluster is C
 export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<LoadBalancerFact | undefined> {
   if (!managed(deps, cluster)) return undefined;
   const { namespace, name } = cluster.metadata;
-  const fact = await deps.loadBalancers!.describe(namespace, name);
+  const fact = await deps.managedLoadBalancers!.describe(namespace, name);
   if (fact) return fact;
-  if (cluster.metadata.deletionTimestamp && (await deps.loadBalancers!.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
+  if (cluster.metadata.deletionTimestamp && (await deps.managedLoadBalancers!.hasLeftovers(namespace, name))) return { name: `${name} target group`, state: 'active' };
   return undefined;
 }
 
@@ -32,7 +32,7 @@ export async function observeLoadBalancer(deps: WorkflowDeps, cluster: Cluster |
 export async function provisionLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
   if (!managed(deps, cluster)) return;
   const aws = cluster.spec.provider.aws!;
-  await deps.loadBalancers!.ensure({
+  await deps.managedLoadBalancers!.ensure({
     namespace: cluster.metadata.namespace,
     clusterName: cluster.metadata.name,
     scheme: aws.controlPlaneLoadBalancer?.scheme ?? 'internal',
@@ -44,7 +44,7 @@ export async function provisionLoadBalancer(deps: WorkflowDeps, cluster: Cluster
 /** The load balancer part of DeleteInfrastructure. */
 export async function deleteLoadBalancer(deps: WorkflowDeps, cluster: Cluster | undefined): Promise<void> {
   if (!managed(deps, cluster)) return;
-  await deps.loadBalancers!.delete(cluster.metadata.namespace, cluster.metadata.name);
+  await deps.managedLoadBalancers!.delete(cluster.metadata.namespace, cluster.metadata.name);
 }
 
 /** The managed target group's ARN, looked up once per Cluster object read (one reconcile pass deregisters many). */
@@ -60,12 +60,12 @@ export async function targetGroupArnOf(deps: WorkflowDeps, cluster: Cluster | un
   const given = cluster?.spec.provider.aws?.controlPlaneLoadBalancer?.targetGroupArn;
   if (given) {
     const { namespace, name } = cluster!.metadata;
-    if (!deps.loadBalancers) throw new InvalidSpecError(`target group ${given} of ${namespace}/${name}: this host cannot read its tags to check that it is the cluster's`);
-    await deps.loadBalancers.checkTargetGroup(given, namespace, name);
+    if (!deps.managedLoadBalancers) throw new InvalidSpecError(`target group ${given} of ${namespace}/${name}: this host cannot read its tags to check that it is the cluster's`);
+    await deps.managedLoadBalancers.checkTargetGroup(given, namespace, name);
     return given;
   }
   if (!managed(deps, cluster)) return undefined;
   let arn = lookedUp.get(cluster);
-  if (!arn) lookedUp.set(cluster, (arn = deps.loadBalancers!.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
+  if (!arn) lookedUp.set(cluster, (arn = deps.managedLoadBalancers!.targetGroupArn(cluster.metadata.namespace, cluster.metadata.name)));
   return arn;
 }

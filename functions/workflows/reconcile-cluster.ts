@@ -18,7 +18,7 @@ import type { WorkflowDeps } from './deps.js';
 import { observeLoadBalancer } from './load-balancer.js';
 import { LeaseHeldError } from './errors.js';
 // The kubeadm bootstrap: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
-import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from '../bootstrap/workflow-hooks.js';
+import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from './bootstrap-hooks.js';
 
 /**
  * How long a reconcile holds the cluster's lease (and a reconcile that dies keeps it at most). Longer than the

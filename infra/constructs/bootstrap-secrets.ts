@@ -2,7 +2,7 @@ import { ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { DEFAULT_SECRET_PREFIX, SECRETS_ENV } from '../../functions/bootstrap/names.js';
 
 const CRYPTO_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'];
@@ -20,7 +20,7 @@ export interface BootstrapSecretsProps {
   readonly installationId?: string;
 }
 
-/** The tag keys clusterless puts on secrets: its own (functions/adapters/ec2/tags.ts), none of anyone else's. */
+/** The tag keys clusterless puts on secrets: its own (functions/adapters/aws/tags.ts), none of anyone else's. */
 const CLUSTERLESS_TAG_KEYS = Object.values(TagKeys).filter((k) => k.startsWith('clusterless.dev/'));
 
 /**
@@ -72,7 +72,7 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
-   * What the provision task's bootstrap calls (functions/bootstrap/kubeadm-bootstrapper.ts prepare, bindToInstance,
+   * What the provision task's bootstrap calls (functions/adapters/kubeadm/kubeadm-bootstrapper.ts prepare, bindToInstance,
    * release; adapters/secrets/secrets-manager-store.ts): create secrets under the prefix, encrypted with this key
    * only (CreateSecret must name the key by its ARN, which the function finds in SECRETS_KMS_KEY_ARN); read the
    * clusters' certificates; write, bind (the instance-arn tag) and delete machines' bootstrap secrets. Nothing

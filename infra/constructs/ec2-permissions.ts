@@ -1,12 +1,12 @@
 /**
  * The EC2 and ELBv2 permissions of the task functions, scoped by the tags clusterless puts on what it makes
- * (functions/adapters/ec2/tags.ts) rather than by resource names, which it cannot know in advance. Every mutating
+ * (functions/adapters/aws/tags.ts) rather than by resource names, which it cannot know in advance. Every mutating
  * permission requires the installation's tag (functions/installation.ts), so that a second control plane in the
  * account, or anything else there, is out of reach.
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
 
 /** `{namespace}/{cluster}`: present and shaped like the value the provider writes. */
 const CLUSTER_TAG_VALUE = '?*/?*';
@@ -157,12 +157,12 @@ export const MANAGED_TARGET_GROUPS = elbArn('targetgroup/clusterless-*/*');
 export const MANAGED_LISTENERS = elbArn('listener/net/clusterless-*/*/*');
 
 /**
- * The control-plane load balancers clusterless makes (adapters/elbv2/elbv2-load-balancers.ts). Describing has no
+ * The control-plane load balancers clusterless makes (adapters/elbv2/elbv2-managed-load-balancers.ts). Describing has no
  * resource-level permissions. With `manage` (the reconciling tasks, whose plans may make or delete one): create a
  * load balancer or target group only under clusterless-* names and with the installation's and a cluster tag in the
  * request, tag only while creating, add a listener and delete only what carries both tags.
  */
-export function grantControlPlaneLoadBalancers(grantee: iam.IGrantable, options: { manage: boolean; installationId: string }): void {
+export function grantManagedLoadBalancers(grantee: iam.IGrantable, options: { manage: boolean; installationId: string }): void {
   iam.Grant.addToPrincipal({
     grantee,
     // DescribeTags: what is found by name is ours only when it carries the installation's tag.

@@ -14,10 +14,10 @@ import { parse } from 'yaml';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { Machine } from '../../functions/api/machine.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
-import { Elbv2ControlPlaneLoadBalancers, createElbv2Client } from '../../functions/adapters/elbv2/index.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
+import { Elbv2ManagedLoadBalancers, createElbv2Client } from '../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
-import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../functions/adapters/kubeadm/index.js';
 import { systemClock } from '../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { createMotoNetwork, motoEc2Client } from '../support/ec2.js';
@@ -87,7 +87,7 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   expect((await liveInstances()).length).toBe(6);
   // No target group given: clusterless made the control plane's load balancer and recorded its endpoint.
   const elb = createElbv2Client(emulatorClientConfig(endpoint));
-  const lbs = new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId });
+  const lbs = new Elbv2ManagedLoadBalancers({ elb, ec2, installationId });
   const lb = (await lbs.describe('default', name))!;
   const cluster = JSON.parse(await cliOk(s, ['get', 'cluster', name, '-o', 'json'])) as { spec: { controlPlaneEndpoint?: { host: string } } };
   expect(cluster.spec.controlPlaneEndpoint?.host).toBe(lb.dnsName);

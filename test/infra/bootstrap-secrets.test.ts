@@ -9,7 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { secretNames } from '../../functions/bootstrap/names.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { BootstrapSecrets } from '../../infra/constructs/bootstrap-secrets.js';

@@ -7,7 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TagKeys } from '../../functions/adapters/ec2/tags.js';
+import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { INSTALLATION_ENV } from '../../functions/installation.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { ControlPlaneStack, ControlPlaneStackProps } from '../../infra/control-plane-stack.js';

@@ -1,6 +1,6 @@
 /**
  * The Secrets Manager requests the bootstrap code sends, captured from a run of the real bootstrapper
- * (functions/bootstrap/kubeadm-bootstrapper.ts) over the real adapter (adapters/secrets/secrets-manager-store.ts)
+ * (functions/adapters/kubeadm/kubeadm-bootstrapper.ts) over the real adapter (adapters/secrets/secrets-manager-store.ts)
  * on moto_server, grouped by the function that runs each path: what that function's policy must allow, with the
  * names, tags and key the code really sends rather than a restatement of them.
  *
@@ -12,7 +12,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
 import { clusterSpec } from '../../functions/api/cluster.js';
-import { KubeadmBootstrapper } from '../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../functions/adapters/kubeadm/index.js';
 import { systemClock } from '../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { FakeWorkloadApi } from '../unit/bootstrap/fake-workload.js';

@@ -11,7 +11,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { HttpResponse } from '@smithy/protocol-http';
-import { createEc2Client } from '../../functions/adapters/ec2/client.js';
+import { createEc2Client } from '../../functions/adapters/aws/clients.js';
 import { emulatorClientConfig, uniqueName } from './aws.js';
 
 export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];

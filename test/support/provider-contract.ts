@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { zonesFor } from '../../functions/adapters/sim/placement.js';
+import { zonesFor } from '../../functions/core/machine/placement.js';
+import { seededUnit } from '../../functions/seeded-random.js';
 import type { InstanceFact } from '../../functions/core/observed.js';
 import { InvalidSpecError, type LaunchAttempt, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 
@@ -146,7 +147,9 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
         const cluster = h.newCluster();
         const spec = machine(h, cluster);
         // A zone the launch would not try first, and the class's last instance type.
-        const zone = h.zones.find((z) => z !== zonesFor(spec, '')[0])!;
+        const placement = zonesFor(spec, '', seededUnit);
+        if (!placement.ok) throw new Error(placement.message);
+        const zone = h.zones.find((z) => z !== placement.zones[0])!;
         const recordedAttempt = { instanceType: h.instanceTypes.at(-1)!, availabilityZone: zone };
         const recorded: LaunchAttempt[] = [];
         const created = await h.provider.create({ ...spec, recordedAttempt }, { recordAttempt: async (a) => void recorded.push(a) });

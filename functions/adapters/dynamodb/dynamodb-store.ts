@@ -29,12 +29,11 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
-  type DynamoDBClientConfig,
+  type DynamoDBClient,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ApiObject } from '../../api/kind.js';
@@ -56,6 +55,7 @@ import { TABLE_KEYS, claimKey, kindIndexSortKey, leaseSortKey, objectSortKey, pa
 type Item = Record<string, AttributeValue>;
 
 export interface DynamoDbStoreOptions extends BaseStoreOptions {
+  /** A client that retries throttling inside the SDK (aws/clients.ts: createDynamoDbClient). */
   client: DynamoDBClient;
   tableName: string;
   /**
@@ -74,14 +74,6 @@ export interface DynamoDbStoreOptions extends BaseStoreOptions {
 
 /** Error names the SDK retries as throttling and that we report as StoreUnavailableError once it gives up. */
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
-
-/**
- * A DynamoDB client for the store: the SDK's standard retry strategy (backoff with jitter, throttling
- * included) with more attempts than its default 3, because a throttled write is better late than failed.
- */
-export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: 8, ...config });
-}
 
 /** Turns what the SDK throws after its own retries into the Store's errors. */
 export function toStoreError(e: unknown): unknown {

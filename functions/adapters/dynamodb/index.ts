@@ -1,3 +1,5 @@
 /** The Store on DynamoDB: the adapter, the table layout and createTable. */
-export { DynamoDbStore, createDynamoDbClient, toStoreError, type DynamoDbStoreOptions } from './dynamodb-store.js';
+export { DynamoDbStore, toStoreError, type DynamoDbStoreOptions } from './dynamodb-store.js';
+// What its users imported from here before the AWS adapters shared their clients (aws/clients.ts).
+export { createDynamoDbClient } from '../aws/clients.js';
 export * from './table.js';

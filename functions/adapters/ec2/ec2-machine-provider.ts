@@ -8,7 +8,7 @@
  *            ignores ClientToken, and a token alone does not cover a crash between RunInstances and recording
  *            the instance id);
  *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order
- *            (launchAttempts of adapters/sim/placement.ts, shared with the simulator), moving on when EC2 has no
+ *            (launchAttempts of core/machine/placement.ts, as the simulator), moving on when EC2 has no
  *            capacity; each (type, subnet) attempt has its own ClientToken derived
  *            from the Machine's, because EC2 refuses one token with other parameters
  *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it. Each attempt is
@@ -38,6 +38,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { checkInstallationId } from '../../installation.js';
+import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact, InstanceState } from '../../core/observed.js';
 import {
   InsufficientCapacityError,
@@ -52,14 +53,15 @@ import {
   type MachineProvider,
   type MachineRole,
 } from '../../ports.js';
-import { launchAttempts, sameAttempt } from '../sim/placement.js';
-import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from './errors.js';
-import { LIVE_STATES, TagKeys, clusterTagValue, machineTags, tagFilter, tagValue, toTagList } from './tags.js';
+import { seededUnit } from '../../seeded-random.js';
+import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from '../aws/errors.js';
+import { TagKeys, clusterTagValue, tagValue, toTagList } from '../aws/tags.js';
+import { LIVE_STATES, machineTags, tagFilter } from './instance-tags.js';
 
 const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
 
 export interface Ec2MachineProviderOptions {
-  /** A client of the region the clusters run in (see createEc2Client for its retry settings). */
+  /** A client of the region the clusters run in (see aws/clients.ts for its retry settings). */
   client: EC2Client;
   /**
    * The installation (functions/installation.ts): tagged on every instance and volume launched, and required of
@@ -150,7 +152,9 @@ export class Ec2MachineProvider implements MachineProvider {
     const profile = aws.iamInstanceProfile ?? this.nodeInstanceProfiles[spec.role];
     const refused: string[] = [];
     let lastRefusal: unknown;
-    for (const attempt of launchAttempts(spec, aws.instanceTypes, '')) {
+    const placement = launchAttempts(spec, aws.instanceTypes, '', seededUnit);
+    if (!placement.ok) throw new InvalidSpecError(placement.message);
+    for (const attempt of placement.attempts) {
       const { instanceType } = attempt;
       const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
       // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.

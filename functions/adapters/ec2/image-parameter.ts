@@ -4,14 +4,9 @@
  * Canonical's Ubuntu images, which `clusterless generate cluster --provider aws` names by default) are what the
  * control plane's role may read (infra/: grantImageParameters).
  */
-import { GetParameterCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { InvalidSpecError, systemClock, type Clock } from '../../ports.js';
-import { errorCode, toProviderError } from './errors.js';
-
-/** An SSM client for the resolver, with the provider's retry bound (see createEc2Client). */
-export function createSsmClient(config: SSMClientConfig = {}): SSMClient {
-  return new SSMClient({ maxAttempts: 2, ...config });
-}
+import { errorCode, toProviderError } from '../aws/errors.js';
 
 const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
 

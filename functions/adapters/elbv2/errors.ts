@@ -1,6 +1,6 @@
 /** ELBv2 errors to the provider's typed errors (the workflows retry or catch by class). */
 import { InvalidSpecError, ThrottledError } from '../../ports.js';
-import { errorCode } from '../ec2/errors.js';
+import { errorCode, httpStatusOf } from '../aws/errors.js';
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalFailure']);
 
@@ -27,7 +27,7 @@ export function elbv2Error(e: unknown, where: string): unknown {
   const c = errorCode(e);
   if (c === undefined) return e;
   const message = `${where}: ${c}: ${(e as Error).message}`;
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  const status = httpStatusOf(e) ?? 0;
   if (THROTTLING.has(c) || BUSY.has(c) || status >= 500) return new ThrottledError(message, { cause: e });
   if (INVALID.some((p) => c.startsWith(p))) return new InvalidSpecError(message, { cause: e });
   return e;

@@ -1,5 +1,5 @@
 /** Kubernetes adapters: the mirror into a target cluster, and the NodeReader and NodeDrainer of workload clusters. */
-export { isInlineKubeconfig, loadKubeConfig, type KubeconfigSource } from './client.js';
+export { isInlineKubeconfig, loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
 export { MIRROR_CLUSTER_ROLE, MIRROR_GROUP, crdFileName, customResourceDefinition, customResourceDefinitions, mirrorRbac } from './crds.js';
 export {
   KubernetesMirror,

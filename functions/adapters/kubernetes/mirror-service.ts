@@ -15,7 +15,7 @@ import type { ApiObject } from '../../api/kind.js';
 import { kindByName, type KindName } from '../../api/kinds.js';
 import type { HttpRequest, HttpResponse } from '../../api/http/router.js';
 import { systemClock, type Clock, type Store } from '../../ports.js';
-import { errorMessage, type KubeconfigSource } from './client.js';
+import { errorMessage, type KubeconfigSource } from '../kubernetes-client/client.js';
 import { KubernetesMirror, type ImportResult, type SyncResult } from './mirror.js';
 
 export interface MirrorStatus {

@@ -23,7 +23,7 @@ import { KINDS, kindByName, type KindName } from '../../api/kinds.js';
 import { validateCreate, validateUpdate } from '../../api/validate.js';
 import { replicaLimitCauses, type ApiLimits } from '../../api/http/limits.js';
 import { ConflictError, AlreadyExistsError, systemClock, type Clock, type Store } from '../../ports.js';
-import { httpStatusOf, loadKubeConfig, serverOf, type KubeconfigSource } from './client.js';
+import { httpStatusOf, loadKubeConfig, serverOf, type KubeconfigSource } from '../kubernetes-client/client.js';
 
 /** Annotations the mirror puts on the objects it writes; never imported into the store. */
 export const MirrorAnnotations = {

@@ -7,7 +7,7 @@
  */
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { NodeDrainer } from '../../ports.js';
-import { errorMessage, httpStatusOf } from './client.js';
+import { errorMessage, httpStatusOf } from '../kubernetes-client/client.js';
 import { WorkloadClients, type WorkloadClientOptions } from './workload.js';
 
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';

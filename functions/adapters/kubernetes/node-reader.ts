@@ -1,7 +1,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { NodeCondition, NodeFact } from '../../core/observed.js';
 import { NodeReaderUnavailableError, type NodeReader } from '../../ports.js';
-import { errorMessage } from './client.js';
+import { errorMessage } from '../kubernetes-client/client.js';
 import { WorkloadClients, timestamp, type WorkloadClientOptions } from './workload.js';
 
 const STATUSES = new Set(['True', 'False', 'Unknown']);

@@ -1,6 +1,6 @@
 /** Clients of workload clusters' APIs, found by the cluster's namespace and name. */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig, type KubeconfigSource } from './client.js';
+import { loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
 
 /**
  * Where the kubeconfig of a workload cluster comes from (the host knows: a file for a test, the secret

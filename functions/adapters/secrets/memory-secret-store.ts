@@ -1,5 +1,5 @@
 /** A SecretStore in memory, for tests and hosts without Secrets Manager; it behaves as the Secrets Manager one does. */
-import { TagKeys } from '../ec2/tags.js';
+import { TagKeys } from '../aws/tags.js';
 import type { SecretStore } from '../../ports.js';
 
 export interface MemorySecretStoreOptions {

@@ -10,21 +10,16 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
   TagResourceCommand,
-  type SecretsManagerClientConfig,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { checkInstallationId } from '../../installation.js';
 import { ThrottledError, type SecretStore } from '../../ports.js';
-import { errorCode } from '../ec2/errors.js';
-import { TagKeys } from '../ec2/tags.js';
-
-/** Like the EC2 client: one SDK retry, then ThrottledError for the workflow's jittered Retry. */
-export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
-  return new SecretsManagerClient({ maxAttempts: 2, ...config });
-}
+import { errorCode, httpStatusOf } from '../aws/errors.js';
+import { TagKeys } from '../aws/tags.js';
 
 export interface SecretsManagerSecretStoreOptions {
+  /** A client with one SDK retry (aws/clients.ts: createSecretsManagerClient), then ThrottledError for the workflow's jittered Retry. */
   client: SecretsManagerClient;
   /** The KMS key every secret is encrypted with (SECRETS_KMS_KEY_ARN); Secrets Manager's own key when absent. */
   kmsKeyId?: string;
@@ -36,7 +31,7 @@ const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequest
 
 function mapped(e: unknown): unknown {
   const c = errorCode(e);
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  const status = httpStatusOf(e) ?? 0;
   if (c !== undefined && (THROTTLING.has(c) || status >= 500)) return new ThrottledError(`Secrets Manager: ${c}: ${(e as Error).message}`, { cause: e });
   return e;
 }

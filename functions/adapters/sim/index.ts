@@ -19,4 +19,3 @@ export { SimMachineProvider, type SimMachineProviderOptions } from './sim-machin
 export { SimNodeReader } from './sim-node-reader.js';
 export { SimulatedNodes, type SimulatedNodesOptions } from './simulated-nodes.js';
 export { JsonFileSimPersistence } from './persistence.js';
-export { launchAttempts, sameAttempt, zonesFor } from './placement.js';

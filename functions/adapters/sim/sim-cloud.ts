@@ -22,7 +22,7 @@
 import type { MachineRole, LaunchAttempt, LaunchSpec, Clock } from '../../ports.js';
 import { InvalidSpecError } from '../../ports.js';
 import type { InstanceFact, InstanceState, NodeCondition, NodeFact } from '../../core/observed.js';
-import { seededHex, seededUnit } from './random.js';
+import { seededHex, seededUnit } from '../../seeded-random.js';
 
 /** The zone of machines of a cluster that declares no failure domains. */
 export const DEFAULT_SIM_ZONE = 'sim-zone';

@@ -1,7 +1,8 @@
+import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact } from '../../core/observed.js';
-import { InsufficientCapacityError, ThrottledError, type InstanceDeletion, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../ports.js';
+import { InsufficientCapacityError, InvalidSpecError, ThrottledError, type InstanceDeletion, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../ports.js';
+import { seededUnit } from '../../seeded-random.js';
 import { DEFAULT_SIM_ZONE, type SimCloud } from './sim-cloud.js';
-import { launchAttempts, sameAttempt } from './placement.js';
 
 export interface SimMachineProviderOptions {
   /**
@@ -31,7 +32,9 @@ export class SimMachineProvider implements MachineProvider {
     const instanceTypes = spec.machineClass.aws?.instanceTypes ?? [this.cloud.defaultInstanceType];
     // Zones in order (pinned, or starting at the preferred one or one picked by the machine uid, so that unpinned
     // machines spread), types in order within a zone; a capacity fault moves on to the next.
-    for (const attempt of launchAttempts(spec, instanceTypes, DEFAULT_SIM_ZONE)) {
+    const placement = launchAttempts(spec, instanceTypes, DEFAULT_SIM_ZONE, seededUnit);
+    if (!placement.ok) throw new InvalidSpecError(placement.message);
+    for (const attempt of placement.attempts) {
       // Intent before action, as the ec2 adapter does: the caller records the attempt before its request.
       if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
       const launched = this.cloud.tryLaunch(spec, attempt, this.installationId);

@@ -4,3 +4,4 @@ export { machinePhase, detectFailure, infrastructureCondition, launchRequested, 
 export { deletionStep, DeletingReason, InfrastructureOwnedCondition, InfrastructureOwnedReason, type DeletionStep } from './deletion.js';
 export { nodeConditions, NodeConditionReason } from './node-conditions.js';
 export { instanceOf, nodeOf, ownInstanceOf, ownInstancesOf, ownNodeOf, nodeCondition, isNodeReady, isInstanceGone, failureDomainOf, GONE_STATES, type NodeLookup } from './facts.js';
+export { launchAttempts, sameAttempt, zonesFor, type LaunchAttempt, type LaunchPlacement, type PlacementRequest, type SeededUnit, type ZonePlacement } from './placement.js';

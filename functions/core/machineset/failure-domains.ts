@@ -6,18 +6,36 @@
  * subnets), restricted to the MachineClass's failureDomains when it lists some; a template that sets
  * spec.failureDomain pins every machine to that one domain.
  */
-import type { Cluster } from '../../api/cluster.js';
-import type { MachineClass } from '../../api/machine-class.js';
+import type { Cluster, ClusterSpec } from '../../api/cluster.js';
+import type { MachineClass, MachineClassSpec } from '../../api/machine-class.js';
 
 export type FailureDomainPlacement =
   /** `domains` empty: no spreading, machines get no failure domain (unless pinned). */
   | { ok: true; domains: string[]; pinned?: string }
   | { ok: false; reason: 'InvalidFailureDomain'; message: string };
 
+/** The zones of a cluster's provider settings, in the order they are listed (the AWS subnets' zones, once each). */
+export function providerFailureDomains(provider: ClusterSpec['provider']): string[] {
+  if (provider.aws) return [...new Set(provider.aws.subnets.map((s) => s.availabilityZone))];
+  return [...(provider.sim?.failureDomains ?? [])];
+}
+
 export function clusterFailureDomains(cluster: Cluster): string[] {
-  const p = cluster.spec.provider;
-  if (p.aws) return [...new Set(p.aws.subnets.map((s) => s.availabilityZone))];
-  return [...(p.sim?.failureDomains ?? [])];
+  return providerFailureDomains(cluster.spec.provider);
+}
+
+/** The zones a MachineClass restricts its machines to; empty means no restriction. */
+export function classFailureDomains(spec: MachineClassSpec | undefined): string[] {
+  return spec?.aws?.failureDomains ?? spec?.sim?.failureDomains ?? [];
+}
+
+/**
+ * The zones machines of a class may use in a cluster: the cluster's, narrowed to the class's when both list some;
+ * the class's alone when the cluster lists none. Empty when the two lists share no zone (the callers say why).
+ */
+export function allowedFailureDomains(ofCluster: readonly string[], ofClass: readonly string[]): string[] {
+  if (ofClass.length === 0) return [...ofCluster];
+  return ofCluster.length > 0 ? ofCluster.filter((d) => ofClass.includes(d)) : [...ofClass];
 }
 
 export function failureDomainPlacement(
@@ -26,17 +44,14 @@ export function failureDomainPlacement(
   pinned: string | undefined,
 ): FailureDomainPlacement {
   const ofCluster = clusterFailureDomains(cluster);
-  const ofClass = machineClass?.spec.aws?.failureDomains ?? machineClass?.spec.sim?.failureDomains ?? [];
-  let domains = ofCluster;
-  if (ofClass.length > 0) {
-    domains = ofCluster.length > 0 ? ofCluster.filter((d) => ofClass.includes(d)) : [...ofClass];
-    if (domains.length === 0)
-      return {
-        ok: false,
-        reason: 'InvalidFailureDomain',
-        message: `MachineClass ${machineClass!.metadata.name} allows failure domains ${ofClass.join(', ')}, none of which cluster ${cluster.metadata.name} has (${ofCluster.join(', ')})`,
-      };
-  }
+  const ofClass = classFailureDomains(machineClass?.spec);
+  const domains = allowedFailureDomains(ofCluster, ofClass);
+  if (ofClass.length > 0 && domains.length === 0)
+    return {
+      ok: false,
+      reason: 'InvalidFailureDomain',
+      message: `MachineClass ${machineClass!.metadata.name} allows failure domains ${ofClass.join(', ')}, none of which cluster ${cluster.metadata.name} has (${ofCluster.join(', ')})`,
+    };
   if (pinned === undefined) return { ok: true, domains };
   if (domains.length > 0 && !domains.includes(pinned))
     return {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
-import { boothookScript } from '../../../functions/bootstrap/index.js';
+import { boothookScript } from '../../../functions/bootstrap/boothook.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { requireTool } from '../../unit/bootstrap/tools.js';
 import { startSigV4Proxy, type SigV4Proxy } from './sigv4-proxy.js';

@@ -10,13 +10,13 @@
  */
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Elbv2ControlPlaneLoadBalancers, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { targetObject } from '../../../functions/adapters/kubernetes/index.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
-import type { ClusterCertificates } from '../../../functions/bootstrap/index.js';
+import type { ClusterCertificates } from '../../../functions/bootstrap/pki.js';
 import { NS_PATH } from '../../support/control-plane.js';
 import { startKube, type RunningKube } from '../../support/kube.js';
 import { PEM, TOKEN } from '../../unit/bootstrap/tools.js';
@@ -175,7 +175,7 @@ describe('a cluster that names no target group (moto)', () => {
 
   it('makes the control plane a load balancer, records its endpoint, registers control-plane instances, and deletes it with the cluster', async () => {
     // Arrange
-    const lbs = new Elbv2ControlPlaneLoadBalancers({ elb: world.elb, ec2: world.ec2, installationId: world.installationId });
+    const lbs = new Elbv2ManagedLoadBalancers({ elb: world.elb, ec2: world.ec2, installationId: world.installationId });
     const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === LB_CLUSTER);
     // Act
     await applyManifests(world, bootstrapClusterManifests({ name: LB_CLUSTER, network: world.network, controlPlaneReplicas: 1, workers: 1, version: 'v1.34.1' }));

@@ -7,14 +7,15 @@
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider, TagKeys } from '../../../functions/adapters/ec2/index.js';
-import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest, type HttpResponse } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
-import { KubeadmBootstrapper, kubeconfigSources } from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
+import { kubeconfigSources } from '../../../functions/workflows/bootstrap-hooks.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
-import { noWorkloadsDrainer, type LoadBalancerTargets, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore } from '../../../functions/ports.js';
+import { noWorkloadsDrainer, type MachineProvider, type NodeDrainer, type NodeReader, type SecretStore, type TargetGroupRegistrations } from '../../../functions/ports.js';
 import { invocationHolder, scaledTimer, type WorkflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../../local/scaled-clock.js';
@@ -119,8 +120,8 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
       return result;
     },
   };
-  const elbTargets = new Elbv2LoadBalancerTargets(elb);
-  const loadBalancer: LoadBalancerTargets = {
+  const elbTargets = new Elbv2TargetGroupRegistrations(elb);
+  const targetGroups: TargetGroupRegistrations = {
     register: async (tg, t) => {
       await elbTargets.register(tg, t);
       events.push(`register ${t.instanceId}`);
@@ -159,8 +160,8 @@ export async function startBootstrapWorld(o: BootstrapWorldOptions): Promise<Boo
     pollSeconds: 5,
     log,
     bootstrap,
-    loadBalancer,
-    loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId }),
+    targetGroups,
+    managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb, ec2, installationId }),
   };
   const runtime = new ControlPlaneRuntime({ deps, timeScale, sweepSeconds: 30 });
   await runtime.start();

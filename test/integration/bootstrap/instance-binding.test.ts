@@ -12,7 +12,7 @@ import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
 import type { Machine } from '../../../functions/api/machine.js';
-import { KubeadmBootstrapper } from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
 import { noWorkloadsDrainer, systemClock } from '../../../functions/ports.js';
 import { checkInstance, launch, recordIntent } from '../../../functions/workflows/provision-machine.js';
 import { scaledTimer, silentLogger, type WorkflowDeps } from '../../../functions/workflows/index.js';

@@ -19,16 +19,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
 import { handleRequest } from '../../../functions/api/http/index.js';
-import {
-  KubeadmBootstrapper,
-  PROVIDER_ID_PLACEHOLDER,
-  decryptBytes,
-  kubeconfigSources,
-  pkiFiles,
-  renderInitConfiguration,
-  generateBootstrapToken,
-  type ClusterCertificates,
-} from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper, decryptBytes, generateBootstrapToken } from '../../../functions/adapters/kubeadm/index.js';
+import { pkiFiles } from '../../../functions/bootstrap/cloud-config.js';
+import { PROVIDER_ID_PLACEHOLDER, renderInitConfiguration } from '../../../functions/bootstrap/kubeadm-config.js';
+import type { ClusterCertificates } from '../../../functions/bootstrap/pki.js';
+import { kubeconfigSources } from '../../../functions/workflows/bootstrap-hooks.js';
 import type { BootstrapRequest } from '../../../functions/ports.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { freePort } from '../../support/free-port.js';

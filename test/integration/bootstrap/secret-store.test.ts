@@ -3,7 +3,7 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { MemorySecretStore, SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
-import { secretStoreContract } from './secret-store-contract.js';
+import { secretStoreContract } from '../../support/secret-store-contract.js';
 
 secretStoreContract('memory', () => {
   const installationId = uniqueName('memory');

@@ -10,7 +10,7 @@ vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
 });
 
-import { TagKeys, clusterTagValue } from '../../../functions/adapters/ec2/tags.js';
+import { TagKeys, clusterTagValue } from '../../../functions/adapters/aws/tags.js';
 import {
   STATE_CHANGE_DETAIL_TYPE,
   clusterOfInstance,

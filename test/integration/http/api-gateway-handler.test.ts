@@ -6,7 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
-import { KubeadmBootstrapper } from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
 import { createHandler, depsFromEnvironment, toHttpRequest } from '../../../functions/handlers/http.js';
 import { systemClock } from '../../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';

@@ -9,7 +9,8 @@ import { DescribeInstancesCommand, DescribeVolumesCommand, type EC2Client } from
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2MachineProvider, IMDS_HOP_LIMIT, attemptToken, type Ec2MachineProviderOptions } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/simulated-nodes.js';
-import { zonesFor } from '../../../functions/adapters/sim/placement.js';
+import { zonesFor } from '../../../functions/core/machine/placement.js';
+import { seededUnit } from '../../../functions/seeded-random.js';
 import {
   InstanceNotFoundError,
   InsufficientCapacityError,
@@ -60,7 +61,9 @@ const live = (instances: Awaited<ReturnType<typeof instancesOf>>) => instances.f
 
 /** The first subnet a machine tries, and the rest, from the shared placement rules. */
 function subnetOrder(spec: LaunchSpec) {
-  return zonesFor(spec, '').map((z) => net.subnets.find((s) => s.availabilityZone === z)!);
+  const placement = zonesFor(spec, '', seededUnit);
+  if (!placement.ok) throw new Error(placement.message);
+  return placement.zones.map((z) => net.subnets.find((s) => s.availabilityZone === z)!);
 }
 
 describe('Ec2MachineProvider on moto_server', () => {

@@ -1,5 +1,5 @@
 /**
- * Elbv2ControlPlaneLoadBalancers against ELBv2 and EC2 on moto_server: a cluster's network load balancer, its
+ * Elbv2ManagedLoadBalancers against ELBv2 and EC2 on moto_server: a cluster's network load balancer, its
  * target group and listener are made once however often ensure runs, described by the cluster alone, and
  * deleted with nothing left; the names are fixed by the cluster and the installation and fit ELBv2's limit; what
  * another installation made (or anyone made under our name without our installation's tag) is never adopted,
@@ -16,7 +16,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Elbv2ControlPlaneLoadBalancers, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import { InvalidSpecError } from '../../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
@@ -24,14 +24,14 @@ import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2-fixtur
 let elb: ElasticLoadBalancingV2Client;
 let ec2: EC2Client;
 let net: MotoNetwork;
-let lbs: Elbv2ControlPlaneLoadBalancers;
+let lbs: Elbv2ManagedLoadBalancers;
 const INSTALLATION = uniqueName('lbs');
 
 beforeAll(async () => {
   elb = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
   ec2 = motoEc2Client(inject('motoEndpoint'));
   net = await createMotoNetwork(ec2);
-  lbs = new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId: INSTALLATION });
+  lbs = new Elbv2ManagedLoadBalancers({ elb, ec2, installationId: INSTALLATION });
 });
 
 afterAll(() => {
@@ -41,7 +41,7 @@ afterAll(() => {
 
 const spec = (clusterName: string) => ({ namespace: 'team-a', clusterName, scheme: 'internal' as const, subnetIds: net.subnets.map((s) => s.id), port: 6443 });
 
-describe('Elbv2ControlPlaneLoadBalancers', () => {
+describe('Elbv2ManagedLoadBalancers', () => {
   it('names a cluster\'s load balancer from the cluster and the installation, within 32 characters, differently per namespace and per installation', () => {
     const name = loadBalancerName('team-a', 'a'.repeat(63), INSTALLATION);
     expect(name).toMatch(/^clusterless-[0-9a-f]{20}$/);
@@ -82,7 +82,7 @@ describe('Elbv2ControlPlaneLoadBalancers', () => {
   it("gives two installations' clusters of the same namespace and name a load balancer each; neither sees, nor deletes, the other's", async () => {
     // Arrange
     const cluster = uniqueName('lb');
-    const other = new Elbv2ControlPlaneLoadBalancers({ elb, ec2, installationId: uniqueName('other') });
+    const other = new Elbv2ManagedLoadBalancers({ elb, ec2, installationId: uniqueName('other') });
     await lbs.ensure(spec(cluster));
     const mine = (await lbs.describe('team-a', cluster))!;
     // Act
@@ -138,7 +138,7 @@ describe('Elbv2ControlPlaneLoadBalancers', () => {
       if (context.commandName === 'DescribeTagsCommand') describeTags++;
       return next(args);
     }, { step: 'initialize', name: 'count-describe-tags' });
-    const checker = new Elbv2ControlPlaneLoadBalancers({ elb: counted, ec2, installationId: INSTALLATION });
+    const checker = new Elbv2ManagedLoadBalancers({ elb: counted, ec2, installationId: INSTALLATION });
     const group = async (tags: Record<string, string>) =>
       (await elb.send(new CreateTargetGroupCommand({ Name: uniqueName('tg').slice(0, 32), Protocol: 'TCP', Port: 6443, VpcId: net.vpcId, TargetType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }))).TargetGroups![0]!.TargetGroupArn!;
     const cluster = uniqueName('named');

@@ -11,7 +11,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTargetGroupCommand, DescribeTargetHealthCommand, RegisterTargetsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
-import { Elbv2ControlPlaneLoadBalancers, Elbv2LoadBalancerTargets, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
+import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
@@ -359,7 +359,7 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
   const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
   const calls: string[] = [];
-  const targets = new Elbv2LoadBalancerTargets(elb);
+  const targets = new Elbv2TargetGroupRegistrations(elb);
   const deps: WorkflowDeps = {
     store,
     provider: new Ec2MachineProvider({ client, clock: systemClock, installationId: INSTALLATION }),
@@ -370,7 +370,7 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
     timer: scaledTimer(1),
     holder: () => 'ec2-faults-steps',
     log: { info: line('info'), warn: line('warn'), error: line('error') },
-    loadBalancer: {
+    targetGroups: {
       register: async (tg, t) => {
         await targets.register(tg, t);
         calls.push(`register ${t.instanceId}`);
@@ -380,7 +380,7 @@ async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGr
         calls.push(`deregister ${t.instanceId}`);
       },
     },
-    loadBalancers: new Elbv2ControlPlaneLoadBalancers({ elb, ec2: client, installationId: INSTALLATION }),
+    managedLoadBalancers: new Elbv2ManagedLoadBalancers({ elb, ec2: client, installationId: INSTALLATION }),
   };
   const name = uniqueName('s').slice(0, 40);
   const tags = o.targetGroupTags?.(name) ?? (o.targetGroupOf ? { 'clusterless.dev/installation': INSTALLATION, 'clusterless.dev/cluster': o.targetGroupOf(name) } : undefined);

@@ -9,16 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  InvalidCertificatesError,
-  adminKubeconfig,
-  caCertHash,
-  generateClusterCertificates,
-  issueClientCertificate,
-  parseCertificates,
-  serializeCertificates,
-  type ClusterCertificates,
-} from '../../../functions/bootstrap/index.js';
+import { InvalidCertificatesError, adminKubeconfig, caCertHash, generateClusterCertificates, issueClientCertificate, parseCertificates, serializeCertificates } from '../../../functions/adapters/kubeadm/index.js';
+import type { ClusterCertificates } from '../../../functions/bootstrap/pki.js';
 import { requireTool } from './tools.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');

@@ -1,6 +1,6 @@
 /** The DER writer against encodings from X.690 and RFC 5280 examples, and the reader round trip. */
 import { describe, expect, it } from 'vitest';
-import * as der from '../../../functions/bootstrap/der.js';
+import * as der from '../../../functions/adapters/kubeadm/der.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 

@@ -5,24 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  BOOTSTRAP_DATA_PATH,
-  MIN_KUBERNETES_MINOR,
-  PROVIDER_ID_PLACEHOLDER,
-  UnsupportedVersionError,
-  bootstrapScript,
-  boothookScript,
-  generateBootstrapToken,
-  generateClusterCertificates,
-  parseKubernetesVersion,
-  renderCloudConfig,
-  renderInitConfiguration,
-  renderJoinConfiguration,
-  renderUserData,
-  tokenString,
-  caCertHash,
-  type KubeadmCluster,
-} from '../../../functions/bootstrap/index.js';
+import { generateBootstrapToken, generateClusterCertificates, caCertHash } from '../../../functions/adapters/kubeadm/index.js';
+import { BOOTSTRAP_DATA_PATH, boothookScript, renderUserData } from '../../../functions/bootstrap/boothook.js';
+import { bootstrapScript, renderCloudConfig } from '../../../functions/bootstrap/cloud-config.js';
+import { MIN_KUBERNETES_MINOR, PROVIDER_ID_PLACEHOLDER, UnsupportedVersionError, parseKubernetesVersion, renderInitConfiguration, renderJoinConfiguration, type KubeadmCluster } from '../../../functions/bootstrap/kubeadm-config.js';
+import { tokenString } from '../../../functions/bootstrap/tokens.js';
 import { PEM, TOKEN, cloudInitSchema, kubeadmValidate, kubeadmVersion, shellcheck } from './tools.js';
 
 const certs = generateClusterCertificates(new Date('2026-03-01T00:00:00Z'));

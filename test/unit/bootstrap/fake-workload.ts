@@ -1,6 +1,6 @@
 /** A workload API in memory, for unit tests of the bootstrapper (the Kubernetes one runs against kube-apiserver). */
-import type { TokenInfo, WorkloadBootstrapApi } from '../../../functions/bootstrap/index.js';
-import { WorkloadUnavailableError } from '../../../functions/bootstrap/index.js';
+import type { TokenInfo, WorkloadBootstrapApi } from '../../../functions/adapters/kubeadm/index.js';
+import { WorkloadUnavailableError } from '../../../functions/adapters/kubeadm/index.js';
 import type { TokenSecretOptions } from '../../../functions/bootstrap/tokens.js';
 
 export class FakeWorkloadApi implements WorkloadBootstrapApi {

@@ -8,7 +8,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
 import { handleRequest } from '../../../functions/api/http/index.js';
-import { KubeadmBootstrapper, kubeconfigSources } from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
+import { kubeconfigSources } from '../../../functions/workflows/bootstrap-hooks.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { fakeWorld, type FakeWorld } from '../cli/harness.js';
 

@@ -1,15 +1,7 @@
 /** Bootstrap tokens and the certificates uploaded for control-plane joins. */
 import { describe, expect, it } from 'vitest';
-import {
-  BOOTSTRAP_TOKEN_PATTERN,
-  decryptBytes,
-  encryptBytes,
-  generateBootstrapToken,
-  generateClusterCertificates,
-  needsRenewal,
-  tokenString,
-  uploadedCertsData,
-} from '../../../functions/bootstrap/index.js';
+import { decryptBytes, encryptBytes, generateBootstrapToken, generateClusterCertificates, uploadedCertsData } from '../../../functions/adapters/kubeadm/index.js';
+import { BOOTSTRAP_TOKEN_PATTERN, needsRenewal, tokenString } from '../../../functions/bootstrap/tokens.js';
 import { expirationAt, tokenSecret } from '../../../functions/bootstrap/tokens.js';
 
 describe('bootstrap tokens', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
-import { initialisesControlPlane, joiningMachines, KubeadmBootstrapper } from '../../../functions/bootstrap/index.js';
+import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
+import { initialisesControlPlane, joiningMachines } from '../../../functions/workflows/bootstrap-hooks.js';
 import { bootstrapperFromEnvironment, instanceArnPrefixFromEnvironment, nodeInstanceProfilesFromEnvironment } from '../../../functions/handlers/bootstrap-deps.js';
 import { taskDepsFromEnvironment, workloadDepsFromEnvironment } from '../../../functions/handlers/task-deps.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
@@ -62,7 +63,7 @@ describe('the AWS host (task-deps)', () => {
     const deps = workloadDepsFromEnvironment({ SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:1:key/k', AWS_REGION: 'us-east-1', INSTALLATION_ID: 'test-installation' }, store, silentLogger);
     expect(deps.bootstrap).toBeInstanceOf(KubeadmBootstrapper);
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
-    expect(deps.loadBalancer).toBeDefined();
+    expect(deps.targetGroups).toBeDefined();
     // A cluster it does not know has no kubeconfig: its nodes are unknown, not absent.
     await expect(deps.nodes.listNodes('default', 'nowhere')).rejects.toBeInstanceOf(NodeReaderUnavailableError);
   });

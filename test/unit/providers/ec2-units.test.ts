@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { attemptToken } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
-import { toProviderError } from '../../../functions/adapters/ec2/errors.js';
-import { machineTags } from '../../../functions/adapters/ec2/tags.js';
+import { toProviderError } from '../../../functions/adapters/aws/errors.js';
+import { machineTags } from '../../../functions/adapters/ec2/instance-tags.js';
 import {
   InstanceNotFoundError,
   InsufficientCapacityError,

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { renderStateMachineFiles, staleStateMachineFiles } from '../../../scripts/generate-statemachines.js';
 import { localSubstitutions } from '../../../functions/adapters/stepfunctions/local-workflows.js';
 import type { WorkflowName } from '../../../functions/ports.js';
 import {
@@ -65,6 +69,26 @@ describe.each(STATE_MACHINES.map((s) => ({ ...s })))('$name', ({ name }) => {
     if (['rolling-upgrade', 'remediate', 'delete-cluster'].includes(name)) {
       expect(text).toContain('States.MathAdd($.loop.iteration, 1)');
       expect(text).toContain('"ContinueAsNew"');
+    }
+  });
+});
+
+describe('statemachines/*.asl.json', () => {
+  it('is what `npm run statemachines` writes from statemachines/definitions.ts (run it after changing a definition)', () => {
+    expect(staleStateMachineFiles(), 'statemachines/ is stale: run npm run statemachines').toEqual([]);
+  });
+
+  it('is found stale when a file differs from its definition or is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'statemachines-'));
+    try {
+      for (const [file, text] of renderStateMachineFiles()) writeFileSync(join(dir, file), text);
+      expect(staleStateMachineFiles(dir)).toEqual([]);
+      // A hand edit: the same definition written another way is stale too, so the diff of a regeneration is empty.
+      writeFileSync(join(dir, 'remediate.asl.json'), JSON.stringify(JSON.parse(renderStateMachineFiles().get('remediate.asl.json')!)));
+      rmSync(join(dir, 'delete-cluster.asl.json'));
+      expect(staleStateMachineFiles(dir)).toEqual(['delete-cluster.asl.json', 'remediate.asl.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

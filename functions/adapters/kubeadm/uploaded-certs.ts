@@ -7,7 +7,7 @@
  * hours after `kubeadm init --upload-certs`; a proxy bootstrap token owns it and gives it its TTL.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { ClusterCertificates } from './certificates.js';
+import type { ClusterCertificates } from '../../bootstrap/pki.js';
 
 export const KUBEADM_CERTS_SECRET = 'kubeadm-certs';
 /** The Role and RoleBinding that let bootstrap tokens read kubeadm-certs (kubeadm's KubeadmCertsClusterRoleName). */

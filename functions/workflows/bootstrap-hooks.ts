@@ -1,21 +1,20 @@
 /**
- * Where the bootstrap meets the workflows (functions/workflows): which machine initialises the control plane,
- * which machines are still joining, and the cleanups that go with the reconcile's own writes. Kept here so
- * that the workflow files only call in. Every hook is a no-op when the host has no bootstrap (the simulator).
+ * Where the bootstrap meets the workflows: which machine initialises the control plane, which machines are still
+ * joining, and the cleanups that go with the reconcile's own writes. Kept here so that the workflow files only
+ * call in. Every hook is a no-op when the host has no bootstrap (the simulator). They see the bootstrap through
+ * the MachineBootstrapper port only (the kubeadm adapter: adapters/kubeadm/).
  */
 import type { ApiObject } from '../api/kind.js';
-import type { Cluster } from '../api/cluster.js';
+import type { Cluster, ClusterSpec } from '../api/cluster.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { Machine } from '../api/machine.js';
+import { API_SERVER_BIND_PORT } from '../bootstrap/kubeadm-config.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import { isTrue } from '../core/conditions.js';
 import type { Write } from '../core/plan.js';
-import type { KubeconfigSource } from '../adapters/kubernetes/client.js';
 import { ProviderError, type MachineRole, type Store } from '../ports.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
-import { targetGroupArnOf } from '../workflows/load-balancer.js';
-import { API_SERVER_BIND_PORT } from './kubeadm-config.js';
-import type { KubeadmBootstrapper } from './kubeadm-bootstrapper.js';
+import type { WorkflowDeps } from './deps.js';
+import { targetGroupArnOf } from './load-balancer.js';
 
 const roleOf = (m: Machine): MachineRole => (isControlPlaneMachine(m) ? 'control-plane' : 'worker');
 
@@ -61,10 +60,10 @@ export async function bindSecretToInstance(deps: WorkflowDeps, cluster: Cluster 
  * cluster names is used only when tagged as this cluster's (targetGroupArnOf): InvalidSpecError otherwise.
  */
 export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cluster | undefined, machine: Machine, instanceId: string): Promise<void> {
-  if (!deps.loadBalancer || !isControlPlaneMachine(machine)) return;
+  if (!deps.targetGroups || !isControlPlaneMachine(machine)) return;
   const tg = await targetGroupArnOf(deps, cluster);
   if (!tg) return;
-  await deps.loadBalancer.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
+  await deps.targetGroups.register(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /**
@@ -72,10 +71,10 @@ export async function registerControlPlaneTarget(deps: WorkflowDeps, cluster: Cl
  * named target group not tagged as this cluster's is left alone: InvalidSpecError, as for registering.
  */
 export async function deregisterTarget(deps: WorkflowDeps, cluster: Cluster | undefined, instanceId: string | undefined, machine?: Machine): Promise<void> {
-  if (!deps.loadBalancer || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
+  if (!deps.targetGroups || !instanceId || (machine && !isControlPlaneMachine(machine))) return;
   const tg = await targetGroupArnOf(deps, cluster);
   if (!tg) return;
-  await deps.loadBalancer.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
+  await deps.targetGroups.deregister(tg, { instanceId, port: API_SERVER_BIND_PORT });
 }
 
 /**
@@ -146,8 +145,17 @@ export async function renewJoinTokens(deps: WorkflowDeps, cluster: Cluster, mach
   }
 }
 
+/**
+ * What kubeconfigSources needs of a bootstrapper (the kubeadm adapter's KubeadmBootstrapper has both): `Source` is
+ * whatever the host's Kubernetes clients load (a kubeconfig's text, or a loaded one).
+ */
+export interface KubeconfigIssuer<Source> {
+  adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec, validitySeconds?: number): Promise<string | undefined>;
+  workloadKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec | undefined): Promise<Source | undefined>;
+}
+
 /** What a host gives the HTTP router (RouterDeps.kubeconfig) and the Kubernetes node adapters (kubeconfigFor). */
-export function kubeconfigSources(bootstrap: KubeadmBootstrapper, store: Store) {
+export function kubeconfigSources<Source>(bootstrap: KubeconfigIssuer<Source>, store: Store) {
   const specOf = async (namespace: string, clusterName: string) => (await store.get<Cluster>('Cluster', namespace, clusterName))?.spec;
   return {
     /** The admin kubeconfig a person downloads (`clusterless get kubeconfig`), valid `expirationSeconds` (an hour by default). */
@@ -156,7 +164,7 @@ export function kubeconfigSources(bootstrap: KubeadmBootstrapper, store: Store) 
       return spec && spec.provider.aws ? bootstrap.adminKubeconfig(namespace, clusterName, spec, expirationSeconds) : undefined;
     },
     /** The control plane's own short-lived kubeconfig for a workload cluster (node reads, drains). */
-    kubeconfigFor: async (namespace: string, clusterName: string): Promise<KubeconfigSource | undefined> => {
+    kubeconfigFor: async (namespace: string, clusterName: string): Promise<Source | undefined> => {
       const spec = await specOf(namespace, clusterName);
       return spec && spec.provider.aws ? bootstrap.workloadKubeconfig(namespace, clusterName, spec) : undefined;
     },

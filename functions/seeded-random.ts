@@ -1,3 +1,8 @@
+/**
+ * Seeded randomness for the adapters: the simulator's instance ids and launch faults, and the draw that picks
+ * the first zone of a launch (core/machine/placement.ts takes it as a SeededUnit, since core hashes nothing
+ * itself). Outside functions/core because it hashes with node:crypto; deterministic all the same.
+ */
 import { createHash } from 'node:crypto';
 
 /**

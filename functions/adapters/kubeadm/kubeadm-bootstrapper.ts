@@ -14,17 +14,20 @@
  *   fetch no other machine's bootstrap data.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterSpec } from '../api/cluster.js';
-import { loadKubeConfig, type KubeconfigSource } from '../adapters/kubernetes/client.js';
-import { TagKeys, clusterTagValue } from '../adapters/ec2/tags.js';
-import { InvalidSpecError, ThrottledError, type BootstrapRequest, type Clock, type MachineBootstrapper, type MachineRole, type SecretStore } from '../ports.js';
-import { renderUserData } from './boothook.js';
-import { caCertHash, generateClusterCertificates, parseCertificates, serializeCertificates, type ClusterCertificates } from './certificates.js';
-import { renderCloudConfig } from './cloud-config.js';
-import { parseKubernetesVersion, renderInitConfiguration, renderJoinConfiguration, UnsupportedVersionError, type KubeadmCluster } from './kubeadm-config.js';
-import { adminKubeconfig, type Endpoint } from './kubeconfig.js';
-import { secretNames, type SecretNames } from './names.js';
-import { DEFAULT_TOKEN_TTL_SECONDS, expirationAt, generateBootstrapToken, needsRenewal } from './tokens.js';
+import type { ClusterSpec } from '../../api/cluster.js';
+import { renderUserData } from '../../bootstrap/boothook.js';
+import { renderCloudConfig } from '../../bootstrap/cloud-config.js';
+import { parseKubernetesVersion, renderInitConfiguration, renderJoinConfiguration, UnsupportedVersionError, type KubeadmCluster } from '../../bootstrap/kubeadm-config.js';
+import type { Endpoint } from '../../bootstrap/kubeconfig.js';
+import { secretNames, type SecretNames } from '../../bootstrap/names.js';
+import type { ClusterCertificates } from '../../bootstrap/pki.js';
+import { DEFAULT_TOKEN_TTL_SECONDS, expirationAt, needsRenewal } from '../../bootstrap/tokens.js';
+import { InvalidSpecError, ThrottledError, type BootstrapRequest, type Clock, type MachineBootstrapper, type MachineRole, type SecretStore } from '../../ports.js';
+import { TagKeys, clusterTagValue } from '../aws/tags.js';
+import { loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
+import { adminKubeconfig } from './admin-kubeconfig.js';
+import { generateBootstrapToken } from './bootstrap-tokens.js';
+import { caCertHash, generateClusterCertificates, parseCertificates, serializeCertificates } from './certificates.js';
 import { uploadedCertsData } from './uploaded-certs.js';
 import { KubernetesWorkloadBootstrapApi, WorkloadUnavailableError, type TokenInfo, type WorkloadBootstrapApi } from './workload-api.js';
 

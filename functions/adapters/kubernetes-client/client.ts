@@ -1,4 +1,4 @@
-/** Loading kubeconfigs and reading errors of @kubernetes/client-node. */
+/** Loading kubeconfigs and reading errors of @kubernetes/client-node: what the Kubernetes adapters (kubernetes/, kubeadm/) share. */
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 
 /** A kubeconfig as users give it: a KubeConfig, a file path, or the file's text (YAML or JSON). */

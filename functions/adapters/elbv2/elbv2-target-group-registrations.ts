@@ -1,23 +1,14 @@
 /**
- * LoadBalancerTargets over ELBv2: control-plane instances in the cluster's target group, by instance id and the
+ * TargetGroupRegistrations over ELBv2: control-plane instances in the cluster's target group, by instance id and the
  * API server's port. Learnt from cluster-api-provider-aws pkg/cloud/services/elb/loadbalancer.go
  * (RegisterInstanceWithAPIServerLB / DeregisterInstanceFromAPIServerELB for NLBs: RegisterTargets and
  * DeregisterTargets with the instance id; a deregistration of a target that is gone is no error).
  */
-import {
-  DeregisterTargetsCommand,
-  ElasticLoadBalancingV2Client,
-  RegisterTargetsCommand,
-  type ElasticLoadBalancingV2ClientConfig,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvalidSpecError, type LoadBalancerTargets } from '../../ports.js';
-import { errorCode as code } from '../ec2/errors.js';
-import { TagKeys } from '../ec2/tags.js';
+import { DeregisterTargetsCommand, RegisterTargetsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { InvalidSpecError, type TargetGroupRegistrations } from '../../ports.js';
+import { errorCode as code } from '../aws/errors.js';
+import { TagKeys } from '../aws/tags.js';
 import { elbv2Error } from './errors.js';
-
-export function createElbv2Client(config: ElasticLoadBalancingV2ClientConfig = {}): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({ maxAttempts: 2, ...config });
-}
 
 function mapped(e: unknown, targetGroupArn: string): unknown {
   const c = code(e);
@@ -33,7 +24,7 @@ function mapped(e: unknown, targetGroupArn: string): unknown {
   return elbv2Error(e, `ELBv2 target group ${targetGroupArn}`);
 }
 
-export class Elbv2LoadBalancerTargets implements LoadBalancerTargets {
+export class Elbv2TargetGroupRegistrations implements TargetGroupRegistrations {
   constructor(private readonly client: ElasticLoadBalancingV2Client) {}
 
   async register(targetGroupArn: string, target: { instanceId: string; port: number }): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * ControlPlaneLoadBalancers over ELBv2: a network load balancer per cluster, a TCP target group of the API
+ * ManagedLoadBalancers over ELBv2: a network load balancer per cluster, a TCP target group of the API
  * server's port and a listener that forwards to it, all named from the cluster and tagged with it. Learnt from
  * cluster-api-provider-aws pkg/cloud/services/elb/loadbalancer.go (reconcileV2LB: describe by name, create what
  * is missing, one listener per port forwarding to its target group; deleteAPIServerELB: the load balancer, then
@@ -36,13 +36,13 @@ import {
 import {
   InvalidSpecError,
   ThrottledError,
-  type ControlPlaneLoadBalancerFact,
-  type ControlPlaneLoadBalancers,
-  type ControlPlaneLoadBalancerSpec,
+  type ManagedLoadBalancerFact,
+  type ManagedLoadBalancers,
+  type ManagedLoadBalancerSpec,
 } from '../../ports.js';
 import { checkInstallationId } from '../../installation.js';
-import { TagKeys, clusterTagValue } from '../ec2/tags.js';
-import { errorCode } from '../ec2/errors.js';
+import { errorCode } from '../aws/errors.js';
+import { TagKeys, clusterTagValue } from '../aws/tags.js';
 import { elbv2Error } from './errors.js';
 
 /** The name of a cluster's load balancer and of its target group, in one installation. */
@@ -51,9 +51,9 @@ export function loadBalancerName(namespace: string, clusterName: string, install
   return `clusterless-${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
 }
 
-const STATES = new Set<ControlPlaneLoadBalancerFact['state']>(['provisioning', 'active', 'active_impaired', 'failed']);
+const STATES = new Set<ManagedLoadBalancerFact['state']>(['provisioning', 'active', 'active_impaired', 'failed']);
 
-export interface Elbv2ControlPlaneLoadBalancersOptions {
+export interface Elbv2ManagedLoadBalancersOptions {
   elb: ElasticLoadBalancingV2Client;
   /** For the VPC of the cluster's subnets (a target group names its VPC). */
   ec2: EC2Client;
@@ -61,7 +61,7 @@ export interface Elbv2ControlPlaneLoadBalancersOptions {
   installationId: string;
 }
 
-export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers {
+export class Elbv2ManagedLoadBalancers implements ManagedLoadBalancers {
   private readonly elb: ElasticLoadBalancingV2Client;
   private readonly ec2: EC2Client;
   readonly installationId: string;
@@ -70,17 +70,17 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
   /** `{arn}\n{namespace}/{cluster}` of named target groups already seen tagged as that cluster's, in this installation. */
   private readonly clusterGroups = new Set<string>();
 
-  constructor(options: Elbv2ControlPlaneLoadBalancersOptions) {
+  constructor(options: Elbv2ManagedLoadBalancersOptions) {
     this.elb = options.elb;
     this.ec2 = options.ec2;
     this.installationId = checkInstallationId(options.installationId);
   }
 
-  async describe(namespace: string, clusterName: string): Promise<ControlPlaneLoadBalancerFact | undefined> {
+  async describe(namespace: string, clusterName: string): Promise<ManagedLoadBalancerFact | undefined> {
     const name = this.nameOf(namespace, clusterName);
     const lb = await this.loadBalancer(name);
     if (!lb || !(await this.isOwned(lb.LoadBalancerArn))) return undefined;
-    const code = lb.State?.Code as ControlPlaneLoadBalancerFact['state'] | undefined;
+    const code = lb.State?.Code as ManagedLoadBalancerFact['state'] | undefined;
     return { name, ...(lb.DNSName ? { dnsName: lb.DNSName } : {}), state: code && STATES.has(code) ? code : 'provisioning' };
   }
 
@@ -97,7 +97,7 @@ export class Elbv2ControlPlaneLoadBalancers implements ControlPlaneLoadBalancers
     return tg !== undefined && (await this.isOwned(tg.TargetGroupArn));
   }
 
-  async ensure(spec: ControlPlaneLoadBalancerSpec): Promise<void> {
+  async ensure(spec: ManagedLoadBalancerSpec): Promise<void> {
     const name = this.nameOf(spec.namespace, spec.clusterName);
     const where = `the control-plane load balancer ${name} of ${spec.namespace}/${spec.clusterName}`;
     if (spec.subnetIds.length === 0) throw new InvalidSpecError(`${where}: the cluster names no subnets`);

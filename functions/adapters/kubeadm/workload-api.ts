@@ -13,9 +13,8 @@ import {
   type KubeConfig,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { TOKEN_SECRET_TYPE, TokenLabels, tokenSecret, tokenSecretName, type TokenPurpose, type TokenSecretOptions } from './tokens.js';
+import { NODE_BOOTSTRAP_GROUP, TOKEN_SECRET_TYPE, TokenLabels, tokenSecret, tokenSecretName, type TokenPurpose, type TokenSecretOptions } from '../../bootstrap/tokens.js';
 import { KUBEADM_CERTS_ROLE, KUBEADM_CERTS_SECRET } from './uploaded-certs.js';
-import { NODE_BOOTSTRAP_GROUP } from './tokens.js';
 
 export class WorkloadUnavailableError extends Error {
   override name = 'WorkloadUnavailableError';

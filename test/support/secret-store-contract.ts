@@ -1,6 +1,6 @@
 /** One contract for every SecretStore (memory, Secrets Manager on moto), as the store contract does for Store. */
 import { describe, expect, it } from 'vitest';
-import type { SecretStore } from '../../../functions/ports.js';
+import type { SecretStore } from '../../functions/ports.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));

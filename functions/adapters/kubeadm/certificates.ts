@@ -7,24 +7,10 @@
  * kubeadm's constants (file names, CA common names), written anew.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
 import { createCertificate, generateKeyPair, loadPrivateKey, privateKeyPem, publicKeyPem, type KeyAlgorithm } from './x509.js';
 
-export interface CertificateAuthority {
-  /** PEM certificate. */
-  cert: string;
-  /** PEM private key. */
-  key: string;
-}
-
-export interface ClusterCertificates {
-  ca: CertificateAuthority;
-  frontProxyCa: CertificateAuthority;
-  etcdCa: CertificateAuthority;
-  /** The key pair the API server signs and checks service-account tokens with (sa.key, sa.pub). */
-  serviceAccount: { key: string; pub: string };
-  /** kubeadm's certificate key: 32 random bytes, hex; encrypts the certificates uploaded for control-plane joins. */
-  certificateKey: string;
-}
+export type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
 
 /** kubeadm's defaults: CAs for ten years (caCertificateValidityPeriod 87600h). */
 export const CA_VALIDITY_DAYS = 3650;

@@ -1,7 +1,9 @@
 /**
- * AWS error codes to the provider's typed errors, so that workflows retry or catch by class (and by `name`
- * in ASL). Codes from the EC2 API error reference; grouping learnt from cluster-api-provider-aws
- * (pkg/cloud/awserrors/errors.go). Every mapped error keeps the SDK error as `cause`.
+ * What the AWS adapters share about errors: the error code of an SDK error, and the mapping of AWS error codes to
+ * the provider's typed errors, so that workflows retry or catch by class (and by `name` in ASL). EC2 and SSM map
+ * with toProviderError as it is; ELBv2 and Secrets Manager add their own codes first (elbv2/errors.ts,
+ * secrets/secrets-manager-store.ts). Codes from the EC2 API error reference; grouping learnt from
+ * cluster-api-provider-aws (pkg/cloud/awserrors/errors.go). Every mapped error keeps the SDK error as `cause`.
  */
 import {
   InstanceNotFoundError,
@@ -59,7 +61,8 @@ export function errorCode(e: unknown): string | undefined {
   return withCode.$metadata !== undefined ? e.name : undefined;
 }
 
-function httpStatus(e: unknown): number | undefined {
+/** The HTTP status of an SDK error's response, or undefined when there was none (a transport failure). */
+export function httpStatusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
@@ -69,7 +72,7 @@ export function toProviderError(e: unknown): unknown {
   if (code === undefined) return e;
   const message = `${code}: ${(e as Error).message}`;
   const options = { cause: e };
-  if (THROTTLING.has(code) || (httpStatus(e) ?? 0) >= 500) return new ThrottledError(message, options);
+  if (THROTTLING.has(code) || (httpStatusOf(e) ?? 0) >= 500) return new ThrottledError(message, options);
   if (CAPACITY_CODES.has(code)) return new InsufficientCapacityError(message, options);
   if (QUOTA.has(code)) return new QuotaExceededError(message, options);
   if (code === INSTANCE_NOT_FOUND) return new InstanceNotFoundError(message, options);
