@@ -84,6 +84,21 @@ describe('etcdMembersOf', () => {
     ]);
   });
 
+  it('counts the member of a machine with a failure reason unhealthy, even while its node is Ready', () => {
+    // failureReason is a terminal problem that needs a human (Cluster API's MachineStatus.FailureReason): such a
+    // member is not trusted for quorum whatever its node says, so no removal may lean on it.
+    // Prepare
+    const failed = cpMachine('a', { failureReason: 'UpdateError' });
+    const ok = cpMachine('b');
+    // Act
+    const result = etcdMembersOf([failed, ok], { instances: [instance(failed), instance(ok)], nodes: [node(failed), node(ok)] });
+    // Assess
+    expect(result).toEqual([
+      { name: 'node-a', machine: 'a', healthy: false },
+      { name: 'node-b', machine: 'b', healthy: true },
+    ]);
+  });
+
   it('trusts no member when the workload cluster cannot be read', () => {
     // Prepare
     const m = cpMachine('a');

@@ -32,6 +32,11 @@ describe('remediationAllowance', () => {
     { name: 'within unhealthyRange', range: '[1-3]', expected: 5, healthy: 3, allowed: true, remaining: 1 },
     { name: 'above unhealthyRange', range: '[1-3]', expected: 5, healthy: 1, allowed: false, remaining: 0 },
     { name: 'below unhealthyRange', range: '[2-3]', expected: 5, healthy: 4, allowed: false, remaining: 0 },
+    // Both bounds belong to the range (Cluster API: unhealthy >= min && unhealthy <= max).
+    { name: 'unhealthyRange includes its lower bound', range: '[2-3]', expected: 5, healthy: 3, allowed: true, remaining: 1 },
+    { name: 'unhealthyRange includes its upper bound, with no remediation left', range: '[1-3]', expected: 5, healthy: 2, allowed: true, remaining: 0 },
+    { name: 'one above the upper bound of unhealthyRange', range: '[1-3]', expected: 6, healthy: 2, allowed: false, remaining: 0 },
+    { name: 'one below the lower bound of unhealthyRange', range: '[2-3]', expected: 6, healthy: 5, allowed: false, remaining: 0 },
   ])('$name', ({ range, expected, healthy, allowed, remaining }) => {
     // Act
     const a = remediationAllowance(healthCheck({ unhealthyRange: range }), expected, healthy);
