@@ -183,63 +183,106 @@ describe('Cluster deletion order', () => {
       o: () => deleting({ machineDeployments: [deployment('md')], machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane(), machineHealthChecks: [healthCheck()] }),
       expected: ['MachineHealthCheck/mhc', 'MachineDeployment/md'],
       reason: 'WaitingForWorkersDeletion',
+      message: '* MachineDeployments: md',
     },
     {
       name: 'then MachineSets',
       o: () => deleting({ machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane() }),
       expected: ['MachineSet/ms'],
       reason: 'WaitingForWorkersDeletion',
+      message: '* MachineSets: ms',
     },
     {
       name: 'then stray worker Machines',
       o: () => deleting({ machines: [machine('w1'), machine('w2', { deleting: true }), cpMachine('cp-1')], controlPlane: controlPlane() }),
       expected: ['Machine/w1'],
       reason: 'WaitingForWorkersDeletion',
+      message: '* Worker Machines: w1, w2',
     },
     {
       name: 'then the ControlPlane, once no worker is left',
       o: () => deleting({ machines: [cpMachine('cp-1')], controlPlane: controlPlane() }),
       expected: ['ControlPlane/cp'],
       reason: 'WaitingForControlPlaneDeletion',
+      message: 'Waiting for ControlPlane cp to be deleted',
     },
     {
       name: 'waiting for a deleting ControlPlane deletes nothing more',
       o: () => deleting({ machines: [cpMachine('cp-1', { deleting: true })], controlPlane: controlPlane({}, { deleting: true }) }),
       expected: [],
       reason: 'WaitingForControlPlaneDeletion',
+      message: 'Waiting for ControlPlane cp to be deleted',
     },
     {
       name: 'stray control-plane Machines without a ControlPlane',
       o: () => deleting({ machines: [cpMachine('cp-1')] }),
       expected: ['Machine/cp-1'],
       reason: 'WaitingForControlPlaneDeletion',
+      message: '* Control plane Machines: cp-1',
     },
-  ])('$name', ({ o, expected, reason }) => {
+    {
+      name: 'the names of what it waits for, sorted',
+      o: () => deleting({ machineDeployments: [deployment('md-b'), deployment('md-a')] }),
+      expected: ['MachineDeployment/md-b', 'MachineDeployment/md-a'],
+      reason: 'WaitingForWorkersDeletion',
+      message: '* MachineDeployments: md-a, md-b',
+    },
+    {
+      name: 'health checks still deleting hold the finalizer, even with nothing else left',
+      o: () => deleting({ machineHealthChecks: [{ ...healthCheck(), metadata: { ...healthCheck().metadata, deletionTimestamp: iso(T0) } }] }),
+      expected: [],
+      reason: 'WaitingForWorkersDeletion',
+      message: '* MachineHealthChecks: mhc',
+    },
+  ])('$name', ({ o, expected, reason, message }) => {
     // Act
     const plan = planCluster(o(), nothing, T0);
     // Assess
     expect(deleted(plan)).toEqual(expected);
     expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
-    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason });
+    // The Deleting condition says what the deletion waits for, as Cluster API's does
+    // (internal/controllers/cluster/cluster_controller_status.go, setDeletingCondition).
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason, message });
   });
 
   it.each([
-    { name: 'its load balancer', observed: { instances: [], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } }, action: { loadBalancer: 'lb', instanceIds: [] } },
-    { name: 'an instance left behind', observed: { instances: [instance(machine('gone'))], nodes: [] }, action: { instanceIds: ['i-gone'] } },
-  ])('then the infrastructure: $name', ({ observed, action }) => {
+    {
+      name: 'its load balancer',
+      observed: { instances: [], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } },
+      action: { loadBalancer: 'lb', instanceIds: [] },
+      message: 'Waiting for load balancer lb to be deleted',
+    },
+    {
+      name: 'instances left behind, sorted',
+      observed: { instances: [instance(machine('b')), instance(machine('a'))], nodes: [] },
+      action: { instanceIds: ['i-a', 'i-b'] },
+      message: 'Waiting for instances i-a, i-b to be deleted',
+    },
+    {
+      name: 'both, in one action',
+      observed: { instances: [instance(machine('gone'))], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } },
+      action: { loadBalancer: 'lb', instanceIds: ['i-gone'] },
+      message: 'Waiting for load balancer lb and instances i-gone to be deleted',
+    },
+  ])('then the infrastructure: $name', ({ observed, action, message }) => {
     // Act
     const plan = planCluster(deleting({}), observed, T0);
     // Assess
     expect(plan.actions).toEqual([{ type: 'DeleteInfrastructure', cluster: expect.objectContaining({ name: CLUSTER }), ...action }]);
     expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ reason: 'WaitingForInfrastructureDeletion', message });
   });
 
   it('waits for instances shutting down before the finalizer goes', () => {
     // Act
-    const plan = planCluster(deleting({}), { instances: [instance(machine('gone'), 'shutting-down')], nodes: [] }, T0);
+    const plan = planCluster(deleting({}), { instances: [instance(machine('b'), 'shutting-down'), instance(machine('a'), 'shutting-down')], nodes: [] }, T0);
     // Assess
     expect(plan.actions).toEqual([]);
     expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({
+      reason: 'WaitingForInfrastructureDeletion',
+      message: 'Waiting for instances i-a, i-b to terminate',
+    });
   });
 
   it('removes the finalizer last, when nothing of the cluster is left', () => {
