@@ -3,7 +3,8 @@ import { clusterSchema, type Cluster } from '../../../../functions/api/cluster.j
 import { Finalizers } from '../../../../functions/api/common.js';
 import { machineDeploymentSchema, type MachineDeployment } from '../../../../functions/api/machine-deployment.js';
 import { machineSetSchema, type MachineSet } from '../../../../functions/api/machine-set.js';
-import { failureDomainsOf } from '../../../../functions/core/cluster/failure-domains.js';
+import { machineClassSchema } from '../../../../functions/api/machine-class.js';
+import { failureDomainNames, failureDomainsOf } from '../../../../functions/core/cluster/failure-domains.js';
 import type { ClusterObjects } from '../../../../functions/core/cluster/objects.js';
 import { planCluster } from '../../../../functions/core/cluster/planner.js';
 import { getCondition } from '../../../../functions/core/conditions.js';
@@ -55,7 +56,8 @@ describe('Cluster phase', () => {
     // Act
     const status = statusOf(planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [], loadBalancer: { name: 'lb', state: 'failed' } }, T0));
     // Assess
-    expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError' });
+    expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision', infrastructureReady: false });
+    expect(getCondition(status?.conditions, 'InfrastructureReady')).toMatchObject({ status: 'False', message: 'Load balancer lb failed' });
   });
 });
 
@@ -92,11 +94,48 @@ describe('Cluster infrastructure', () => {
     });
   });
 
+  it('lists each zone once, in name order (spreading breaks ties in this order)', () => {
+    // Act & Assess
+    expect(Object.keys(failureDomainsOf(cluster({ zones: ['zone-b', 'zone-a', 'zone-b'] })))).toEqual(['zone-a', 'zone-b']);
+    expect(Object.keys(failureDomainsOf(awsCluster()))).toEqual(['us-east-1a', 'us-east-1b']);
+  });
+
+  it.each([
+    { name: 'every zone of the cluster for a class without its own list', c: () => cluster(), spec: { sim: {} }, zones: ['zone-a', 'zone-b', 'zone-c'] },
+    { name: 'the zones a simulated class allows', c: () => cluster(), spec: { sim: { failureDomains: ['zone-c', 'zone-a', 'zone-x'] } }, zones: ['zone-a', 'zone-c'] },
+    {
+      name: 'the zones an AWS class allows',
+      c: () => awsCluster(),
+      spec: { aws: { instanceTypes: ['m7g.large'], ami: 'ami-0123456789abcdef0', failureDomains: ['us-east-1b'] } },
+      zones: ['us-east-1b'],
+    },
+  ])('machines of a class use $name', ({ c, spec, zones }) => {
+    // Prepare
+    const machineClass = machineClassSchema.parse({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'small' }, spec });
+    // Act & Assess
+    expect(failureDomainNames(c(), machineClass)).toEqual(zones);
+    expect(failureDomainNames(c(), machineClass, true)).toEqual(zones);
+  });
+
   it.each([
     { name: 'a simulated cluster is ready at once', c: () => cluster({ ready: false }), observed: nothing, ready: true, provision: false },
     { name: 'a user-made load balancer (targetGroupArn) is ready at once', c: () => awsCluster({ targetGroupArn: 'arn:aws:elb:tg' }), observed: nothing, ready: true, provision: false },
-    { name: 'a load balancer to make is asked for', c: () => awsCluster(), observed: { instances: [] }, ready: false, provision: true },
-    { name: 'a load balancer being made is waited for', c: () => awsCluster(), observed: { instances: [], loadBalancer: { name: 'lb', state: 'provisioning' as const } }, ready: false, provision: false },
+    {
+      name: 'a load balancer to make is asked for',
+      c: () => awsCluster(),
+      observed: { instances: [] },
+      ready: false,
+      provision: true,
+      message: 'Waiting for the control-plane load balancer to be created',
+    },
+    {
+      name: 'a load balancer being made is waited for',
+      c: () => awsCluster(),
+      observed: { instances: [], loadBalancer: { name: 'lb', state: 'provisioning' as const } },
+      ready: false,
+      provision: false,
+      message: 'Waiting for load balancer lb to be active',
+    },
     {
       name: 'an active load balancer makes the infrastructure ready',
       c: () => awsCluster({ endpoint: true }),
@@ -104,12 +143,14 @@ describe('Cluster infrastructure', () => {
       ready: true,
       provision: false,
     },
-  ])('$name', ({ c, observed, ready, provision }) => {
+  ])('$name', ({ c, observed, ready, provision, message }) => {
     // Act
     const plan = planCluster(objects({ cluster: c() }), observed, T0);
     // Assess
     expect(statusOf(plan)?.infrastructureReady).toBe(ready);
     expect(getCondition(statusOf(plan)?.conditions, 'InfrastructureReady')?.status).toBe(ready ? 'True' : 'False');
+    // What the cluster waits for is said in the condition, as Cluster API mirrors the InfrastructureCluster's.
+    if (message !== undefined) expect(getCondition(statusOf(plan)?.conditions, 'InfrastructureReady')?.message).toBe(message);
     expect(plan.actions.some((a) => a.type === 'ProvisionInfrastructure')).toBe(provision);
     // Nothing writes when a load balancer becomes active: a cluster waiting for one is looked at again.
     expect(plan.requeueAfterSeconds).toBe(ready ? undefined : 15);
@@ -283,6 +324,16 @@ describe('Cluster deletion order', () => {
       reason: 'WaitingForInfrastructureDeletion',
       message: 'Waiting for instances i-a, i-b to terminate',
     });
+  });
+
+  it("never deletes, nor waits for, machines of another cluster (Cluster API selects a cluster's machines by its cluster-name)", () => {
+    // Prepare
+    const ofOther = (m: ReturnType<typeof machine>) => ({ ...m, spec: { ...m.spec, clusterName: 'other' } });
+    // Act
+    const plan = planCluster(deleting({ machines: [ofOther(machine('w9')), ofOther(cpMachine('cp-9'))] }), nothing, T0);
+    // Assess
+    expect(deleted(plan)).toEqual([]);
+    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }), finalizer: Finalizers.cluster });
   });
 
   it('removes the finalizer last, when nothing of the cluster is left', () => {
