@@ -8,6 +8,9 @@ export default defineConfig({
     setupFiles: ['test/support/mutation-setup.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // Stryker reruns the covering test files for every mutant: one worker reused across files (the core is pure,
+    // it keeps no module state between tests) saves a process and a module graph per file per mutant.
+    isolate: false,
     sequence: { hooks: 'stack' },
   },
 });
