@@ -9,7 +9,7 @@ export default {
   coverageAnalysis: 'perTest',
   // A static mutant (a module-level constant) can only be tested by reloading every test file and running all
   // of them, about a minute each on this machine; they are ignored (not counted in the score) so a full run
-  // fits in about an hour. The constants they would change (reasons, names) are asserted by the tests anyway.
+  // fits in about an hour.
   ignoreStatic: true,
   // The machine is shared: one test runner at a time.
   concurrency: 1,

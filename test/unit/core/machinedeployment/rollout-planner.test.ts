@@ -113,6 +113,37 @@ describe('a template change', () => {
     expect(plan.notes.some((n) => n.includes('4 available replicas > 3 minimum available replicas'))).toBe(true);
   });
 
+  it('RollingUpdate stuck on an unavailable old machine: the deadlock breaker scales the old set down by one and says so', () => {
+    // Prepare: replicas 3, maxSurge 1, maxUnavailable 0. The old set's first victim is an available machine marked
+    // delete-machine, its unavailable machine comes after it: no scale-down fits in maxUnavailable, the new set may
+    // not surge further. Cluster API's reconcileDeadlockBreaker (machinedeployment_rollout_rollingupdate.go).
+    const md = withVersion({}, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 1, revision: 2, uid: 'new', created: daysAgo(1) });
+    const [broken, marked, fine] = machinesOf(oldSet, 3);
+    const markedForDeletion = { ...marked!, metadata: { ...marked!.metadata, annotations: { 'clusterless.dev/delete-machine': '' } } };
+    const machines = [broken!, markedForDeletion, fine!, ...machinesOf(newSet, 1)];
+    const nodes = [node(broken!.status!.nodeRef!.name, { ready: 'False' }), ...nodesFor([markedForDeletion, fine!, ...machinesOf(newSet, 1)])];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(replicasAfter(plan.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 2, [newSet.metadata.name]: 1 });
+    expect(plan.notes).toContain('MachineDeployment md: deadlock breaker: scaling an old MachineSet down by 1 although that may breach maxUnavailable');
+  });
+
+  it('RollingUpdate that can move within maxUnavailable never calls the deadlock breaker', () => {
+    // Prepare: the same, but the unavailable old machine is the first victim: 3 -> 2 keeps 3 available.
+    const md = withVersion({}, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 1, revision: 2, uid: 'new', created: daysAgo(1) });
+    const [broken, ...rest] = machinesOf(oldSet, 3);
+    const machines = [broken!, ...rest, ...machinesOf(newSet, 1)];
+    const nodes = [node(broken!.status!.nodeRef!.name, { ready: 'False' }), ...nodesFor([...rest, ...machinesOf(newSet, 1)])];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(replicasAfter(plan.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 2, [newSet.metadata.name]: 1 });
+    expect(plan.notes.some((n) => n.includes('deadlock breaker'))).toBe(false);
+  });
+
   it('Recreate: old sets to 0 first; the new set is not even created while old machines exist', () => {
     // Prepare
     const md = withVersion({ strategy: 'Recreate' }, 'v1.31.2');
