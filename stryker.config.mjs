@@ -11,6 +11,9 @@ export default {
   // of them, about a minute each on this machine; they are ignored (not counted in the score) so a full run
   // fits in about an hour.
   ignoreStatic: true,
+  // A mutant that loops forever (a while loop, a simulation that never converges) is given up on sooner than
+  // Stryker's default 5 s on top of the covering tests' time.
+  timeoutMS: 3000,
   // The machine is shared: one test runner at a time.
   concurrency: 1,
   incremental: true,

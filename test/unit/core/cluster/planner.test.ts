@@ -59,6 +59,26 @@ describe('Cluster phase', () => {
     expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision', infrastructureReady: false });
     expect(getCondition(status?.conditions, 'InfrastructureReady')).toMatchObject({ status: 'False', message: 'Load balancer lb failed' });
   });
+
+  it('stays Failed once failed, asks for no new load balancer and does not look again (a permanent failure waits for a human)', () => {
+    // Prepare: Cluster API keeps failureReason/failureMessage until someone clears them.
+    const c = awsCluster();
+    c.status = { failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision' };
+    // Act
+    const plan = planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [] }, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({ phase: 'Failed', failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision' });
+    expect(plan.actions).toEqual([]);
+    expect(plan.requeueAfterSeconds).toBeUndefined();
+  });
+
+  it('a failure read without a message is kept with an empty one', () => {
+    // Prepare
+    const c = awsCluster();
+    c.status = { failureReason: 'CreateError' };
+    // Act & Assess
+    expect(statusOf(planCluster(objects({ cluster: c }), { instances: [] }, T0))).toMatchObject({ failureReason: 'CreateError', failureMessage: '' });
+  });
 });
 
 function awsCluster(opts: { targetGroupArn?: string; endpoint?: boolean; infrastructureReady?: boolean } = {}): Cluster {
@@ -156,6 +176,16 @@ describe('Cluster infrastructure', () => {
     expect(plan.requeueAfterSeconds).toBe(ready ? undefined : 15);
   });
 
+  it('records no endpoint for a load balancer that has no DNS name yet, nor while the cluster is deleting', () => {
+    // Act
+    const noDns = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', state: 'active' } }, T0);
+    const c = awsCluster();
+    c.metadata.deletionTimestamp = iso(T0);
+    const deletingPlan = planCluster(objects({ cluster: c }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' } }, T0);
+    // Assess
+    for (const plan of [noDns, deletingPlan]) expect(plan.writes.some((w) => w.type === 'Update' && w.object.kind === 'Cluster')).toBe(false);
+  });
+
   it('records the endpoint of the load balancer it made, alone, as a spec update', () => {
     // Act
     const plan = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' } }, T0);
@@ -187,6 +217,56 @@ describe('Cluster conditions', () => {
     const s = statusOf(planCluster(objects({ machineDeployments: mds }), nothing, T0));
     // Assess
     expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({ status, reason });
+  });
+
+  it.each([
+    {
+      name: 'a cluster without a ControlPlane',
+      cp: undefined,
+      initialized: { status: 'False', reason: 'NotInitialized', message: 'No ControlPlane is declared for this cluster' },
+      available: { status: 'False', reason: 'ControlPlaneDoesNotExist', message: 'No ControlPlane is declared for this cluster' },
+    },
+    {
+      name: 'a cluster whose ControlPlane has no node yet',
+      cp: () => controlPlane({}, { initialized: false }),
+      initialized: { status: 'False', reason: 'NotInitialized', message: 'Waiting for the first control plane machine to have a node' },
+      available: { status: 'Unknown' },
+    },
+    {
+      name: 'a cluster whose ControlPlane is initialized',
+      cp: () => controlPlane(),
+      initialized: { status: 'True', reason: 'Initialized' },
+      available: { status: 'Unknown' },
+    },
+  ])('writes every condition of Cluster API’s Cluster, by type, status and reason: $name', ({ cp, initialized, available }) => {
+    // Prepare: a cluster that has never reported (no conditions), with its infrastructure made.
+    const c = cluster();
+    c.status = {};
+    // Act
+    const status = statusOf(planCluster(objects({ cluster: c, ...(cp ? { controlPlane: cp() } : {}) }), nothing, T0));
+    // Assess
+    const byType = Object.fromEntries((status?.conditions ?? []).map(({ type, status: st, reason, message }) => [type, { status: st, reason, ...(message ? { message } : {}) }]));
+    expect(byType).toMatchObject({
+      InfrastructureReady: { status: 'True', reason: 'InfrastructureReady' },
+      ControlPlaneInitialized: initialized,
+      ControlPlaneAvailable: available,
+      WorkersAvailable: { status: 'True', reason: 'NoWorkers' },
+      Deleting: { status: 'False', reason: 'NotDeleting' },
+      Paused: { status: 'False', reason: 'NotPaused' },
+    });
+    expect(Object.keys(byType).sort()).toEqual(['ControlPlaneAvailable', 'ControlPlaneInitialized', 'Deleting', 'InfrastructureReady', 'Paused', 'Ready', 'WorkersAvailable']);
+    expect(status?.observedGeneration).toBe(1);
+    expect(getCondition(status?.conditions, 'InfrastructureReady')?.observedGeneration).toBe(1);
+  });
+
+  it('names each MachineDeployment that is not available in WorkersAvailable, with its message', () => {
+    // Prepare
+    const broken = deployment('b', 'False');
+    broken.status!.conditions![0] = { ...broken.status!.conditions![0]!, reason: 'NotAvailable', message: '1 available replica, at least 2 required' };
+    // Act
+    const s = statusOf(planCluster(objects({ machineDeployments: [deployment('a', 'True'), broken] }), nothing, T0));
+    // Assess
+    expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({ status: 'False', reason: 'NotAvailable', message: '* MachineDeployment b: 1 available replica, at least 2 required' });
   });
 
   it('keeps ControlPlaneInitialized once true, like Cluster API', () => {
