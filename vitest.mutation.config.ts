@@ -11,6 +11,9 @@ export default defineConfig({
     // Stryker reruns the covering test files for every mutant: one worker reused across files (the core is pure,
     // it keeps no module state between tests) saves a process and a module graph per file per mutant.
     isolate: false,
+    // Stryker tells tests apart by name: it.each titles must not be cut to 40 characters, or the cases that
+    // share a prefix become one test and a mutant is run against the wrong ones.
+    taskTitleValueFormatTruncate: 1000,
     sequence: { hooks: 'stack' },
   },
 });
