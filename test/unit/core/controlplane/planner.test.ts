@@ -53,19 +53,61 @@ describe('ControlPlane scale', () => {
     expect(created(plan)).toEqual([]);
   });
 
+  it('waits for a cluster that has not reported its infrastructure yet', () => {
+    // Prepare
+    const c = cluster();
+    delete c.status;
+    const o = objects({ cluster: c, controlPlane: controlPlane({}, { initialized: false }) });
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(created(plan)).toEqual([]);
+    expect(plan.notes).toEqual(['ControlPlane cp: waiting for the cluster infrastructure to be ready']);
+  });
+
   it.each([
-    { name: 'a machine still without a node', machines: () => [cpMachine('a', { failureDomain: 'zone-a', node: false })], ready: {} as Record<string, 'False'> },
-    { name: 'a machine whose node is not Ready', machines: () => [cpMachine('a', { failureDomain: 'zone-a' })], ready: { a: 'False' as const } },
-    { name: 'a machine being deleted', machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b', deleting: true })], ready: {} },
-  ])('does not scale up while there is $name (one operation at a time)', ({ machines, ready }) => {
+    {
+      name: 'a machine still without a node',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a', node: false })],
+      ready: {} as Record<string, 'False'>,
+      message: 'Scaling up from 1 to 3 replicas; scaling up from 1 to 3 waits: Machine a does not have a Node yet',
+      requeue: 15,
+    },
+    {
+      name: 'a machine whose node is not Ready',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a' })],
+      ready: { a: 'False' as const },
+      message: 'Scaling up from 1 to 3 replicas; scaling up from 1 to 3 waits: Machine a reports its Node is not Ready',
+      requeue: 15,
+    },
+    {
+      name: 'a machine being deleted',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b', deleting: true })],
+      ready: {},
+      message: 'Scaling up from 2 to 3 replicas; scaling up from 2 to 3 waits: Waiting for machines to be deleted: b',
+      requeue: 10,
+    },
+  ])('does not scale up while there is $name (one operation at a time), and says why in ScalingUp', ({ machines, ready, message, requeue }) => {
     // Prepare
     const { o, observed } = scene(machines(), controlPlane(), ready);
     // Act
     const plan = planControlPlane(o, observed, T0);
+    // Assess: Cluster API's preflightFailedRequeueAfter (15 s), or deleteRequeueAfter (10 s) while a machine goes.
+    expect(created(plan)).toEqual([]);
+    expect(plan.requeueAfterSeconds).toBe(requeue);
+    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')).toMatchObject({ status: 'True', reason: 'ScalingUp', message });
+  });
+
+  it('does not scale up while the workload cluster cannot be read', () => {
+    // Prepare
+    const { o } = scene([cpMachine('a', { failureDomain: 'zone-a' })], controlPlane());
+    // Act
+    const plan = planControlPlane(o, { instances: observedFor(o.machines).instances }, T0);
     // Assess
     expect(created(plan)).toEqual([]);
-    expect(plan.requeueAfterSeconds).toBeGreaterThan(0);
-    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')).toMatchObject({ status: 'True', reason: 'ScalingUp' });
+    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')?.message).toBe(
+      'Scaling up from 1 to 3 replicas; scaling up from 1 to 3 waits: The workload cluster could not be read',
+    );
   });
 
   it('scales up one machine at a time, into the zone with the fewest machines', () => {
@@ -241,32 +283,53 @@ describe('ControlPlane status', () => {
 });
 
 describe('ControlPlane deletion', () => {
-  it('waits for the workers to be gone first', () => {
+  const removesFinalizer = (plan: Plan) => plan.writes.some((w) => w.type === 'RemoveFinalizer');
+
+  it('waits for the workers to be gone first, says which, and looks again', () => {
     // Prepare
-    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), machine('w1')] });
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), machine('w2'), machine('w1')] });
     // Act
     const plan = planControlPlane(o, observedFor(o.machines), T0);
     // Assess
     expect(deleted(plan)).toEqual([]);
-    expect(plan.notes.join()).toContain('Waiting for worker machines to be deleted first: w1');
+    expect(plan.notes).toContain('ControlPlane cp: Waiting for worker machines to be deleted first: w1, w2');
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason: 'Deleting', message: 'Waiting for worker machines to be deleted first: w1, w2' });
+    expect(plan.requeueAfterSeconds).toBe(10);
+    expect(removesFinalizer(plan)).toBe(false);
   });
 
-  it('then deletes every control-plane machine at once', () => {
+  it('then deletes every control-plane machine at once, and keeps its finalizer until they are gone', () => {
     // Prepare
     const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), cpMachine('b'), cpMachine('c', { deleting: true })] });
-    // Act & Assess
-    expect(deleted(planControlPlane(o, observedFor(o.machines), T0))).toEqual(['a', 'b']);
+    // Act
+    const plan = planControlPlane(o, observedFor(o.machines), T0);
+    // Assess
+    expect(deleted(plan)).toEqual(['a', 'b']);
+    expect(plan.writes[0]).toMatchObject({ type: 'UpdateStatus', object: { kind: 'ControlPlane' } });
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')?.message).toBe('Deleting 3 machine(s)');
+    expect(removesFinalizer(plan)).toBe(false);
   });
 
   it('then removes its finalizer', () => {
     // Prepare
     const o = objects({ controlPlane: controlPlane({}, { deleting: true }) });
-    // Act & Assess
-    expect(planControlPlane(o, { instances: [], nodes: [] }, T0).writes).toContainEqual({
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(plan.writes).toContainEqual({
       type: 'RemoveFinalizer',
       ref: expect.objectContaining({ kind: 'ControlPlane', name: 'cp' }),
       finalizer: Finalizers.controlPlane,
     });
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')?.message).toBe('Deletion completed');
+  });
+
+  it('removes no finalizer it does not hold', () => {
+    // Prepare
+    const cp = controlPlane({}, { deleting: true });
+    cp.metadata.finalizers = ['someone-else'];
+    // Act & Assess
+    expect(removesFinalizer(planControlPlane(objects({ controlPlane: cp }), { instances: [], nodes: [] }, T0))).toBe(false);
   });
 });
 
