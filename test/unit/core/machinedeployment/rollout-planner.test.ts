@@ -253,6 +253,88 @@ describe('guards', () => {
     expect(plan.status?.conditions).toEqual([{ type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 }]);
   });
 
+  it.each([
+    { name: 'the one with the most replicas', a: { replicas: 1, created: daysAgo(20) }, b: { replicas: 2, created: daysAgo(10) }, current: 'md-b' },
+    { name: 'with as many replicas, the oldest', a: { replicas: 1, created: daysAgo(10) }, b: { replicas: 1, created: daysAgo(20) }, current: 'md-b' },
+    { name: 'with as many replicas and the same age, the first by name', a: { replicas: 1, created: daysAgo(10) }, b: { replicas: 1, created: daysAgo(10) }, current: 'md-a' },
+  ])("of two sets with the deployment's template, $name is current", ({ a, b, current }) => {
+    // Prepare: Cluster API's FindNewMachineSet takes one set of the template; the other is treated as old.
+    const md = machineDeployment({ replicas: 2 });
+    const named = (name: string, o: { replicas: number; created: string }) => {
+      const ms = storedSetOf(md, { replicas: o.replicas, revision: 1, uid: name, created: o.created });
+      return { ...ms, metadata: { ...ms.metadata, name } };
+    };
+    const sets = [named('md-b', b), named('md-a', a)];
+    // Act
+    const plan = planMachineDeployment(input(md, sets, []));
+    // Assess: the plan lists the current set first.
+    expect(plan.machineSets[0]?.metadata.name).toBe(current);
+  });
+
+  it('plans nothing for a deployment that is not stored yet (no uid)', () => {
+    // Prepare
+    const md = machineDeployment();
+    delete md.metadata.uid;
+    // Act
+    const plan = planMachineDeployment(input(md, [], []));
+    // Assess
+    expect([plan.writes, plan.actions, plan.machineSets]).toEqual([[], [], []]);
+    expect(plan.notes).toEqual(['MachineDeployment md: not stored yet (no uid), nothing to plan']);
+  });
+
+  it.each([
+    { name: 'still being deleted', deleting: true, why: 'MachineSet NAME is still being deleted' },
+    { name: 'owned by someone else', deleting: false, why: 'MachineSet NAME already exists with another template or owner' },
+  ])('waits for the name of its new set while a set of that name is $name', ({ deleting, why }) => {
+    // Prepare
+    const md = machineDeployment();
+    const wanted = storedSetOf(md, { replicas: 0, revision: 1, uid: 'other' });
+    const clash = {
+      ...wanted,
+      metadata: { ...wanted.metadata, ownerReferences: [{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'other', uid: 'other-md', controller: true }], ...(deleting ? { deletionTimestamp: daysAgo(0) } : {}) },
+    } as MachineSet;
+    // Act
+    const plan = planMachineDeployment(input(md, [clash], []));
+    // Assess
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+    expect(plan.notes).toContain(`MachineDeployment md: cannot create the MachineSet for the current template: ${why.replace('NAME', wanted.metadata.name)}`);
+  });
+
+  it('names every template change in RollingOut, the version first', () => {
+    // Prepare
+    const before = machineDeployment({ version: 'v1.30.5' });
+    const oldSet = storedSetOf(before, { replicas: 3, revision: 1, uid: 'old' });
+    const md = machineDeployment({ version: 'v1.31.2', machineClass: 'large' });
+    md.spec.template.metadata = { ...md.spec.template.metadata, labels: { ...md.spec.template.metadata?.labels, team: 'a' } };
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet], machinesOf(oldSet, 3)));
+    // Assess
+    expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')?.message).toBe(
+      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* Labels changed\n* MachineClass small, large required',
+    );
+  });
+
+  it('is Failed while one of its MachineSets reports a failure', () => {
+    // Prepare
+    const md = machineDeployment();
+    const ms = storedSetOf(md, { replicas: 3, revision: 1, uid: 'ms' });
+    ms.status = { ...ms.status, failureReason: 'InvalidConfiguration', failureMessage: 'broken' } as MachineSet['status'];
+    // Act & Assess
+    expect(planMachineDeployment(input(md, [ms], machinesOf(ms, 3))).status?.phase).toBe('Failed');
+  });
+
+  it('hands a set that is being deleted on to its MachineSet planner, after the sets it keeps', () => {
+    // Prepare
+    const md = machineDeployment();
+    const current = storedSetOf(md, { replicas: 3, revision: 2, uid: 'cur' });
+    const gone = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 0, revision: 1, uid: 'gone' });
+    gone.metadata.deletionTimestamp = daysAgo(0);
+    // Act
+    const plan = planMachineDeployment(input(md, [gone, current], machinesOf(current, 3)));
+    // Assess
+    expect(plan.machineSets.map((x) => x.metadata.name)).toEqual([current.metadata.name, gone.metadata.name]);
+  });
+
   it('adopts an orphan MachineSet that matches the selector', () => {
     // Prepare
     const md = machineDeployment();
