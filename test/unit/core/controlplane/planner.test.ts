@@ -282,6 +282,66 @@ describe('ControlPlane status', () => {
   });
 });
 
+describe('ControlPlane status, every condition of Cluster API’s KubeadmControlPlane', () => {
+  const conditionsOf = (plan: Plan) => (statusOf(plan)?.conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, ...(message ? { message } : {}) }));
+
+  it('of a steady control plane: counts, version, selector, and every condition True or at rest', () => {
+    // Prepare
+    const { o, observed } = scene([cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c' })]);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({
+      initialized: true,
+      ready: true,
+      observedGeneration: 1,
+      selector: 'clusterless.dev/cluster-name=demo,clusterless.dev/control-plane-name=cp',
+      replicas: 3,
+      readyReplicas: 3,
+      updatedReplicas: 3,
+      unavailableReplicas: 0,
+      version: 'v1.31.0',
+    });
+    expect(conditionsOf(plan)).toEqual([
+      { type: 'Available', status: 'True', reason: 'Available' },
+      { type: 'Initialized', status: 'True', reason: 'Initialized' },
+      { type: 'MachinesReady', status: 'True', reason: 'Ready' },
+      { type: 'MachinesUpToDate', status: 'True', reason: 'UpToDate' },
+      { type: 'Remediating', status: 'False', reason: 'NotRemediating' },
+      { type: 'RollingOut', status: 'False', reason: 'NotRollingOut' },
+      { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
+      { type: 'ScalingUp', status: 'False', reason: 'NotScalingUp' },
+      { type: 'Deleting', status: 'False', reason: 'NotDeleting' },
+    ]);
+  });
+
+  it('of a rollout held up by sick machines: the lowest version, which machines are not ready or not up to date, and why the rollout waits', () => {
+    // Prepare: a is outdated, b's node is NotReady, c has no node yet.
+    const machines = [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c', node: false })];
+    const { o, observed } = scene(machines, controlPlane(), { b: 'False' });
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({ replicas: 3, readyReplicas: 1, updatedReplicas: 2, unavailableReplicas: 2, version: 'v1.30.0' });
+    expect(conditionsOf(plan)).toEqual([
+      { type: 'Available', status: 'False', reason: 'NotAvailable', message: 'etcd has 1 healthy member(s) of 2, quorum is 2' },
+      { type: 'Initialized', status: 'True', reason: 'Initialized' },
+      { type: 'MachinesReady', status: 'False', reason: 'NotReady', message: '* Machine b: Node is not Ready\n* Machine c: no Node yet' },
+      { type: 'MachinesUpToDate', status: 'False', reason: 'NotUpToDate', message: '* Machine a: version v1.30.0, v1.31.0 required' },
+      { type: 'Remediating', status: 'False', reason: 'NotRemediating' },
+      {
+        type: 'RollingOut',
+        status: 'True',
+        reason: 'RollingOut',
+        message: 'Rolling out 1 not up-to-date replica(s); rolling out 1 outdated machine(s) to v1.31.0 waits: Machine b reports its Node is not Ready; Machine c does not have a Node yet',
+      },
+      { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
+      { type: 'ScalingUp', status: 'False', reason: 'NotScalingUp' },
+      { type: 'Deleting', status: 'False', reason: 'NotDeleting' },
+    ]);
+  });
+});
+
 describe('ControlPlane deletion', () => {
   const removesFinalizer = (plan: Plan) => plan.writes.some((w) => w.type === 'RemoveFinalizer');
 
