@@ -3,7 +3,8 @@ import { clusterSchema, type Cluster } from '../../../../functions/api/cluster.j
 import { Finalizers } from '../../../../functions/api/common.js';
 import { machineDeploymentSchema, type MachineDeployment } from '../../../../functions/api/machine-deployment.js';
 import { machineSetSchema, type MachineSet } from '../../../../functions/api/machine-set.js';
-import { failureDomainsOf } from '../../../../functions/core/cluster/failure-domains.js';
+import { machineClassSchema } from '../../../../functions/api/machine-class.js';
+import { failureDomainNames, failureDomainsOf } from '../../../../functions/core/cluster/failure-domains.js';
 import type { ClusterObjects } from '../../../../functions/core/cluster/objects.js';
 import { planCluster } from '../../../../functions/core/cluster/planner.js';
 import { getCondition } from '../../../../functions/core/conditions.js';
@@ -55,7 +56,28 @@ describe('Cluster phase', () => {
     // Act
     const status = statusOf(planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [], loadBalancer: { name: 'lb', state: 'failed' } }, T0));
     // Assess
-    expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError' });
+    expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision', infrastructureReady: false });
+    expect(getCondition(status?.conditions, 'InfrastructureReady')).toMatchObject({ status: 'False', message: 'Load balancer lb failed' });
+  });
+
+  it('stays Failed once failed, asks for no new load balancer and does not look again (a permanent failure waits for a human)', () => {
+    // Prepare: Cluster API keeps failureReason/failureMessage until someone clears them.
+    const c = awsCluster();
+    c.status = { failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision' };
+    // Act
+    const plan = planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [] }, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({ phase: 'Failed', failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision' });
+    expect(plan.actions).toEqual([]);
+    expect(plan.requeueAfterSeconds).toBeUndefined();
+  });
+
+  it('a failure read without a message is kept with an empty one', () => {
+    // Prepare
+    const c = awsCluster();
+    c.status = { failureReason: 'CreateError' };
+    // Act & Assess
+    expect(statusOf(planCluster(objects({ cluster: c }), { instances: [] }, T0))).toMatchObject({ failureReason: 'CreateError', failureMessage: '' });
   });
 });
 
@@ -92,11 +114,48 @@ describe('Cluster infrastructure', () => {
     });
   });
 
+  it('lists each zone once, in name order (spreading breaks ties in this order)', () => {
+    // Act & Assess
+    expect(Object.keys(failureDomainsOf(cluster({ zones: ['zone-b', 'zone-a', 'zone-b'] })))).toEqual(['zone-a', 'zone-b']);
+    expect(Object.keys(failureDomainsOf(awsCluster()))).toEqual(['us-east-1a', 'us-east-1b']);
+  });
+
+  it.each([
+    { name: 'every zone of the cluster for a class without its own list', c: () => cluster(), spec: { sim: {} }, zones: ['zone-a', 'zone-b', 'zone-c'] },
+    { name: 'the zones a simulated class allows', c: () => cluster(), spec: { sim: { failureDomains: ['zone-c', 'zone-a', 'zone-x'] } }, zones: ['zone-a', 'zone-c'] },
+    {
+      name: 'the zones an AWS class allows',
+      c: () => awsCluster(),
+      spec: { aws: { instanceTypes: ['m7g.large'], ami: 'ami-0123456789abcdef0', failureDomains: ['us-east-1b'] } },
+      zones: ['us-east-1b'],
+    },
+  ])('machines of a class use $name', ({ c, spec, zones }) => {
+    // Prepare
+    const machineClass = machineClassSchema.parse({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'small' }, spec });
+    // Act & Assess
+    expect(failureDomainNames(c(), machineClass)).toEqual(zones);
+    expect(failureDomainNames(c(), machineClass, true)).toEqual(zones);
+  });
+
   it.each([
     { name: 'a simulated cluster is ready at once', c: () => cluster({ ready: false }), observed: nothing, ready: true, provision: false },
     { name: 'a user-made load balancer (targetGroupArn) is ready at once', c: () => awsCluster({ targetGroupArn: 'arn:aws:elb:tg' }), observed: nothing, ready: true, provision: false },
-    { name: 'a load balancer to make is asked for', c: () => awsCluster(), observed: { instances: [] }, ready: false, provision: true },
-    { name: 'a load balancer being made is waited for', c: () => awsCluster(), observed: { instances: [], loadBalancer: { name: 'lb', state: 'provisioning' as const } }, ready: false, provision: false },
+    {
+      name: 'a load balancer to make is asked for',
+      c: () => awsCluster(),
+      observed: { instances: [] },
+      ready: false,
+      provision: true,
+      message: 'Waiting for the control-plane load balancer to be created',
+    },
+    {
+      name: 'a load balancer being made is waited for',
+      c: () => awsCluster(),
+      observed: { instances: [], loadBalancer: { name: 'lb', state: 'provisioning' as const } },
+      ready: false,
+      provision: false,
+      message: 'Waiting for load balancer lb to be active',
+    },
     {
       name: 'an active load balancer makes the infrastructure ready',
       c: () => awsCluster({ endpoint: true }),
@@ -104,15 +163,27 @@ describe('Cluster infrastructure', () => {
       ready: true,
       provision: false,
     },
-  ])('$name', ({ c, observed, ready, provision }) => {
+  ])('$name', ({ c, observed, ready, provision, message }) => {
     // Act
     const plan = planCluster(objects({ cluster: c() }), observed, T0);
     // Assess
     expect(statusOf(plan)?.infrastructureReady).toBe(ready);
     expect(getCondition(statusOf(plan)?.conditions, 'InfrastructureReady')?.status).toBe(ready ? 'True' : 'False');
+    // What the cluster waits for is said in the condition, as Cluster API mirrors the InfrastructureCluster's.
+    if (message !== undefined) expect(getCondition(statusOf(plan)?.conditions, 'InfrastructureReady')?.message).toBe(message);
     expect(plan.actions.some((a) => a.type === 'ProvisionInfrastructure')).toBe(provision);
     // Nothing writes when a load balancer becomes active: a cluster waiting for one is looked at again.
     expect(plan.requeueAfterSeconds).toBe(ready ? undefined : 15);
+  });
+
+  it('records no endpoint for a load balancer that has no DNS name yet, nor while the cluster is deleting', () => {
+    // Act
+    const noDns = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', state: 'active' } }, T0);
+    const c = awsCluster();
+    c.metadata.deletionTimestamp = iso(T0);
+    const deletingPlan = planCluster(objects({ cluster: c }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' } }, T0);
+    // Assess
+    for (const plan of [noDns, deletingPlan]) expect(plan.writes.some((w) => w.type === 'Update' && w.object.kind === 'Cluster')).toBe(false);
   });
 
   it('records the endpoint of the load balancer it made, alone, as a spec update', () => {
@@ -146,6 +217,56 @@ describe('Cluster conditions', () => {
     const s = statusOf(planCluster(objects({ machineDeployments: mds }), nothing, T0));
     // Assess
     expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({ status, reason });
+  });
+
+  it.each([
+    {
+      name: 'a cluster without a ControlPlane',
+      cp: undefined,
+      initialized: { status: 'False', reason: 'NotInitialized', message: 'No ControlPlane is declared for this cluster' },
+      available: { status: 'False', reason: 'ControlPlaneDoesNotExist', message: 'No ControlPlane is declared for this cluster' },
+    },
+    {
+      name: 'a cluster whose ControlPlane has no node yet',
+      cp: () => controlPlane({}, { initialized: false }),
+      initialized: { status: 'False', reason: 'NotInitialized', message: 'Waiting for the first control plane machine to have a node' },
+      available: { status: 'Unknown' },
+    },
+    {
+      name: 'a cluster whose ControlPlane is initialized',
+      cp: () => controlPlane(),
+      initialized: { status: 'True', reason: 'Initialized' },
+      available: { status: 'Unknown' },
+    },
+  ])('writes every condition of Cluster API’s Cluster, by type, status and reason: $name', ({ cp, initialized, available }) => {
+    // Prepare: a cluster that has never reported (no conditions), with its infrastructure made.
+    const c = cluster();
+    c.status = {};
+    // Act
+    const status = statusOf(planCluster(objects({ cluster: c, ...(cp ? { controlPlane: cp() } : {}) }), nothing, T0));
+    // Assess
+    const byType = Object.fromEntries((status?.conditions ?? []).map(({ type, status: st, reason, message }) => [type, { status: st, reason, ...(message ? { message } : {}) }]));
+    expect(byType).toMatchObject({
+      InfrastructureReady: { status: 'True', reason: 'InfrastructureReady' },
+      ControlPlaneInitialized: initialized,
+      ControlPlaneAvailable: available,
+      WorkersAvailable: { status: 'True', reason: 'NoWorkers' },
+      Deleting: { status: 'False', reason: 'NotDeleting' },
+      Paused: { status: 'False', reason: 'NotPaused' },
+    });
+    expect(Object.keys(byType).sort()).toEqual(['ControlPlaneAvailable', 'ControlPlaneInitialized', 'Deleting', 'InfrastructureReady', 'Paused', 'Ready', 'WorkersAvailable']);
+    expect(status?.observedGeneration).toBe(1);
+    expect(getCondition(status?.conditions, 'InfrastructureReady')?.observedGeneration).toBe(1);
+  });
+
+  it('names each MachineDeployment that is not available in WorkersAvailable, with its message', () => {
+    // Prepare
+    const broken = deployment('b', 'False');
+    broken.status!.conditions![0] = { ...broken.status!.conditions![0]!, reason: 'NotAvailable', message: '1 available replica, at least 2 required' };
+    // Act
+    const s = statusOf(planCluster(objects({ machineDeployments: [deployment('a', 'True'), broken] }), nothing, T0));
+    // Assess
+    expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({ status: 'False', reason: 'NotAvailable', message: '* MachineDeployment b: 1 available replica, at least 2 required' });
   });
 
   it('keeps ControlPlaneInitialized once true, like Cluster API', () => {
@@ -183,63 +304,116 @@ describe('Cluster deletion order', () => {
       o: () => deleting({ machineDeployments: [deployment('md')], machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane(), machineHealthChecks: [healthCheck()] }),
       expected: ['MachineHealthCheck/mhc', 'MachineDeployment/md'],
       reason: 'WaitingForWorkersDeletion',
+      message: '* MachineDeployments: md',
     },
     {
       name: 'then MachineSets',
       o: () => deleting({ machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane() }),
       expected: ['MachineSet/ms'],
       reason: 'WaitingForWorkersDeletion',
+      message: '* MachineSets: ms',
     },
     {
       name: 'then stray worker Machines',
       o: () => deleting({ machines: [machine('w1'), machine('w2', { deleting: true }), cpMachine('cp-1')], controlPlane: controlPlane() }),
       expected: ['Machine/w1'],
       reason: 'WaitingForWorkersDeletion',
+      message: '* Worker Machines: w1, w2',
     },
     {
       name: 'then the ControlPlane, once no worker is left',
       o: () => deleting({ machines: [cpMachine('cp-1')], controlPlane: controlPlane() }),
       expected: ['ControlPlane/cp'],
       reason: 'WaitingForControlPlaneDeletion',
+      message: 'Waiting for ControlPlane cp to be deleted',
     },
     {
       name: 'waiting for a deleting ControlPlane deletes nothing more',
       o: () => deleting({ machines: [cpMachine('cp-1', { deleting: true })], controlPlane: controlPlane({}, { deleting: true }) }),
       expected: [],
       reason: 'WaitingForControlPlaneDeletion',
+      message: 'Waiting for ControlPlane cp to be deleted',
     },
     {
       name: 'stray control-plane Machines without a ControlPlane',
       o: () => deleting({ machines: [cpMachine('cp-1')] }),
       expected: ['Machine/cp-1'],
       reason: 'WaitingForControlPlaneDeletion',
+      message: '* Control plane Machines: cp-1',
     },
-  ])('$name', ({ o, expected, reason }) => {
+    {
+      name: 'the names of what it waits for, sorted',
+      o: () => deleting({ machineDeployments: [deployment('md-b'), deployment('md-a')] }),
+      expected: ['MachineDeployment/md-b', 'MachineDeployment/md-a'],
+      reason: 'WaitingForWorkersDeletion',
+      message: '* MachineDeployments: md-a, md-b',
+    },
+    {
+      name: 'health checks still deleting hold the finalizer, even with nothing else left',
+      o: () => deleting({ machineHealthChecks: [{ ...healthCheck(), metadata: { ...healthCheck().metadata, deletionTimestamp: iso(T0) } }] }),
+      expected: [],
+      reason: 'WaitingForWorkersDeletion',
+      message: '* MachineHealthChecks: mhc',
+    },
+  ])('$name', ({ o, expected, reason, message }) => {
     // Act
     const plan = planCluster(o(), nothing, T0);
     // Assess
     expect(deleted(plan)).toEqual(expected);
     expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
-    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason });
+    // The Deleting condition says what the deletion waits for, as Cluster API's does
+    // (internal/controllers/cluster/cluster_controller_status.go, setDeletingCondition).
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason, message });
   });
 
   it.each([
-    { name: 'its load balancer', observed: { instances: [], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } }, action: { loadBalancer: 'lb', instanceIds: [] } },
-    { name: 'an instance left behind', observed: { instances: [instance(machine('gone'))], nodes: [] }, action: { instanceIds: ['i-gone'] } },
-  ])('then the infrastructure: $name', ({ observed, action }) => {
+    {
+      name: 'its load balancer',
+      observed: { instances: [], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } },
+      action: { loadBalancer: 'lb', instanceIds: [] },
+      message: 'Waiting for load balancer lb to be deleted',
+    },
+    {
+      name: 'instances left behind, sorted',
+      observed: { instances: [instance(machine('b')), instance(machine('a'))], nodes: [] },
+      action: { instanceIds: ['i-a', 'i-b'] },
+      message: 'Waiting for instances i-a, i-b to be deleted',
+    },
+    {
+      name: 'both, in one action',
+      observed: { instances: [instance(machine('gone'))], nodes: [], loadBalancer: { name: 'lb', state: 'active' as const } },
+      action: { loadBalancer: 'lb', instanceIds: ['i-gone'] },
+      message: 'Waiting for load balancer lb and instances i-gone to be deleted',
+    },
+  ])('then the infrastructure: $name', ({ observed, action, message }) => {
     // Act
     const plan = planCluster(deleting({}), observed, T0);
     // Assess
     expect(plan.actions).toEqual([{ type: 'DeleteInfrastructure', cluster: expect.objectContaining({ name: CLUSTER }), ...action }]);
     expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ reason: 'WaitingForInfrastructureDeletion', message });
   });
 
   it('waits for instances shutting down before the finalizer goes', () => {
     // Act
-    const plan = planCluster(deleting({}), { instances: [instance(machine('gone'), 'shutting-down')], nodes: [] }, T0);
+    const plan = planCluster(deleting({}), { instances: [instance(machine('b'), 'shutting-down'), instance(machine('a'), 'shutting-down')], nodes: [] }, T0);
     // Assess
     expect(plan.actions).toEqual([]);
     expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({
+      reason: 'WaitingForInfrastructureDeletion',
+      message: 'Waiting for instances i-a, i-b to terminate',
+    });
+  });
+
+  it("never deletes, nor waits for, machines of another cluster (Cluster API selects a cluster's machines by its cluster-name)", () => {
+    // Prepare
+    const ofOther = (m: ReturnType<typeof machine>) => ({ ...m, spec: { ...m.spec, clusterName: 'other' } });
+    // Act
+    const plan = planCluster(deleting({ machines: [ofOther(machine('w9')), ofOther(cpMachine('cp-9'))] }), nothing, T0);
+    // Assess
+    expect(deleted(plan)).toEqual([]);
+    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }), finalizer: Finalizers.cluster });
   });
 
   it('removes the finalizer last, when nothing of the cluster is left', () => {

@@ -54,6 +54,15 @@ describe('targetEtcdClusterHealthy: adding a member', () => {
     expect(targetEtcdClusterHealthy(spec === '' ? [] : members(spec), { add: true })).toBe(safe);
   });
 
+  it('counts a member etcd lists without a name (not started yet) like a learner: no change until it has joined', () => {
+    // Prepare: etcd's member list shows a member added but not started with an empty name, learner or not.
+    const list: EtcdMember[] = [...members('m1:h m2:h m3:h'), { name: '', machine: 'm4', healthy: false }];
+    // Act & Assess
+    expect(projectEtcdCluster(list, { add: true })).toMatchObject({ safe: false, learners: 1 });
+    expect(projectEtcdCluster(list, { removeMachine: 'm1' })).toMatchObject({ safe: false, learners: 1 });
+    expect(projectEtcdCluster(list, { removeMachine: 'm4' })).toEqual({ safe: true, voting: 3, healthy: 3, quorum: 2, learners: 0 });
+  });
+
   it('reports the projected numbers', () => {
     // Act & Assess
     expect(projectEtcdCluster(members('m1:u m2:h m3:h m4:h m5:u'), { removeMachine: 'm1' })).toEqual({ safe: true, voting: 4, healthy: 3, quorum: 3, learners: 0 });
@@ -82,6 +91,43 @@ describe('etcdMembersOf', () => {
       { name: '', machine: 'c', healthy: false, learner: true },
       { name: 'node-e', machine: 'e', healthy: false },
     ]);
+  });
+
+  it('counts the member of a machine with a failure reason unhealthy, even while its node is Ready', () => {
+    // failureReason is a terminal problem that needs a human (Cluster API's MachineStatus.FailureReason): such a
+    // member is not trusted for quorum whatever its node says, so no removal may lean on it.
+    // Prepare
+    const failed = cpMachine('a', { failureReason: 'UpdateError' });
+    const ok = cpMachine('b');
+    // Act
+    const result = etcdMembersOf([failed, ok], { instances: [instance(failed), instance(ok)], nodes: [node(failed), node(ok)] });
+    // Assess
+    expect(result).toEqual([
+      { name: 'node-a', machine: 'a', healthy: false },
+      { name: 'node-b', machine: 'b', healthy: true },
+    ]);
+  });
+
+  it('counts the member of a machine whose instance is gone unhealthy, even while its node still shows Ready', () => {
+    // Prepare: the instance was terminated behind the machine's back; the node has not turned NotReady yet.
+    const m = cpMachine('a');
+    // Act & Assess
+    expect(etcdMembersOf([m], { instances: [instance(m, 'terminated')], nodes: [node(m)] })).toEqual([{ name: 'node-a', machine: 'a', healthy: false }]);
+  });
+
+  it('does not count a machine whose instance went away before it ever had a node: no member ever joined', () => {
+    // Prepare
+    const m = cpMachine('a', { node: false });
+    // Act & Assess
+    expect(etcdMembersOf([m], { instances: [instance(m, 'terminated')], nodes: [] })).toEqual([]);
+  });
+
+  it('counts a machine whose instance runs, though its launch is not recorded yet, as a member joining', () => {
+    // Prepare: the provider found the instance by the machine's uid tag before the machine's status said so.
+    const launched = cpMachine('a', { node: false });
+    const m = { ...launched, status: { ...launched.status, infrastructure: undefined } } as typeof launched;
+    // Act & Assess
+    expect(etcdMembersOf([m], { instances: [instance(m)], nodes: [] })).toEqual([{ name: '', machine: 'a', healthy: false, learner: true }]);
   });
 
   it('trusts no member when the workload cluster cannot be read', () => {

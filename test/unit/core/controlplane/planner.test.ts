@@ -53,19 +53,61 @@ describe('ControlPlane scale', () => {
     expect(created(plan)).toEqual([]);
   });
 
+  it('waits for a cluster that has not reported its infrastructure yet', () => {
+    // Prepare
+    const c = cluster();
+    delete c.status;
+    const o = objects({ cluster: c, controlPlane: controlPlane({}, { initialized: false }) });
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(created(plan)).toEqual([]);
+    expect(plan.notes).toEqual(['ControlPlane cp: waiting for the cluster infrastructure to be ready']);
+  });
+
   it.each([
-    { name: 'a machine still without a node', machines: () => [cpMachine('a', { failureDomain: 'zone-a', node: false })], ready: {} as Record<string, 'False'> },
-    { name: 'a machine whose node is not Ready', machines: () => [cpMachine('a', { failureDomain: 'zone-a' })], ready: { a: 'False' as const } },
-    { name: 'a machine being deleted', machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b', deleting: true })], ready: {} },
-  ])('does not scale up while there is $name (one operation at a time)', ({ machines, ready }) => {
+    {
+      name: 'a machine still without a node',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a', node: false })],
+      ready: {} as Record<string, 'False'>,
+      message: 'Scaling up from 1 to 3 replicas; scaling up from 1 to 3 waits: Machine a does not have a Node yet',
+      requeue: 15,
+    },
+    {
+      name: 'a machine whose node is not Ready',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a' })],
+      ready: { a: 'False' as const },
+      message: 'Scaling up from 1 to 3 replicas; scaling up from 1 to 3 waits: Machine a reports its Node is not Ready',
+      requeue: 15,
+    },
+    {
+      name: 'a machine being deleted',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b', deleting: true })],
+      ready: {},
+      message: 'Scaling up from 2 to 3 replicas; scaling up from 2 to 3 waits: Waiting for machines to be deleted: b',
+      requeue: 10,
+    },
+  ])('does not scale up while there is $name (one operation at a time), and says why in ScalingUp', ({ machines, ready, message, requeue }) => {
     // Prepare
     const { o, observed } = scene(machines(), controlPlane(), ready);
     // Act
     const plan = planControlPlane(o, observed, T0);
+    // Assess: Cluster API's preflightFailedRequeueAfter (15 s), or deleteRequeueAfter (10 s) while a machine goes.
+    expect(created(plan)).toEqual([]);
+    expect(plan.requeueAfterSeconds).toBe(requeue);
+    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')).toMatchObject({ status: 'True', reason: 'ScalingUp', message });
+  });
+
+  it('does not scale up while the workload cluster cannot be read', () => {
+    // Prepare
+    const { o } = scene([cpMachine('a', { failureDomain: 'zone-a' })], controlPlane());
+    // Act
+    const plan = planControlPlane(o, { instances: observedFor(o.machines).instances }, T0);
     // Assess
     expect(created(plan)).toEqual([]);
-    expect(plan.requeueAfterSeconds).toBeGreaterThan(0);
-    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')).toMatchObject({ status: 'True', reason: 'ScalingUp' });
+    expect(getCondition(statusOf(plan)?.conditions, 'ScalingUp')?.message).toBe(
+      'Scaling up from 1 to 3 replicas; scaling up from 1 to 3 waits: The workload cluster could not be read',
+    );
   });
 
   it('scales up one machine at a time, into the zone with the fewest machines', () => {
@@ -240,33 +282,114 @@ describe('ControlPlane status', () => {
   });
 });
 
-describe('ControlPlane deletion', () => {
-  it('waits for the workers to be gone first', () => {
+describe('ControlPlane status, every condition of Cluster API’s KubeadmControlPlane', () => {
+  const conditionsOf = (plan: Plan) => (statusOf(plan)?.conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, ...(message ? { message } : {}) }));
+
+  it('of a steady control plane: counts, version, selector, and every condition True or at rest', () => {
     // Prepare
-    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), machine('w1')] });
+    const { o, observed } = scene([cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c' })]);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({
+      initialized: true,
+      ready: true,
+      observedGeneration: 1,
+      selector: 'clusterless.dev/cluster-name=demo,clusterless.dev/control-plane-name=cp',
+      replicas: 3,
+      readyReplicas: 3,
+      updatedReplicas: 3,
+      unavailableReplicas: 0,
+      version: 'v1.31.0',
+    });
+    expect(conditionsOf(plan)).toEqual([
+      { type: 'Available', status: 'True', reason: 'Available' },
+      { type: 'Initialized', status: 'True', reason: 'Initialized' },
+      { type: 'MachinesReady', status: 'True', reason: 'Ready' },
+      { type: 'MachinesUpToDate', status: 'True', reason: 'UpToDate' },
+      { type: 'Remediating', status: 'False', reason: 'NotRemediating' },
+      { type: 'RollingOut', status: 'False', reason: 'NotRollingOut' },
+      { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
+      { type: 'ScalingUp', status: 'False', reason: 'NotScalingUp' },
+      { type: 'Deleting', status: 'False', reason: 'NotDeleting' },
+    ]);
+  });
+
+  it('of a rollout held up by sick machines: the lowest version, which machines are not ready or not up to date, and why the rollout waits', () => {
+    // Prepare: a is outdated, b's node is NotReady, c has no node yet.
+    const machines = [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c', node: false })];
+    const { o, observed } = scene(machines, controlPlane(), { b: 'False' });
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({ replicas: 3, readyReplicas: 1, updatedReplicas: 2, unavailableReplicas: 2, version: 'v1.30.0' });
+    expect(conditionsOf(plan)).toEqual([
+      { type: 'Available', status: 'False', reason: 'NotAvailable', message: 'etcd has 1 healthy member(s) of 2, quorum is 2' },
+      { type: 'Initialized', status: 'True', reason: 'Initialized' },
+      { type: 'MachinesReady', status: 'False', reason: 'NotReady', message: '* Machine b: Node is not Ready\n* Machine c: no Node yet' },
+      { type: 'MachinesUpToDate', status: 'False', reason: 'NotUpToDate', message: '* Machine a: version v1.30.0, v1.31.0 required' },
+      { type: 'Remediating', status: 'False', reason: 'NotRemediating' },
+      {
+        type: 'RollingOut',
+        status: 'True',
+        reason: 'RollingOut',
+        message: 'Rolling out 1 not up-to-date replica(s); rolling out 1 outdated machine(s) to v1.31.0 waits: Machine b reports its Node is not Ready; Machine c does not have a Node yet',
+      },
+      { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
+      { type: 'ScalingUp', status: 'False', reason: 'NotScalingUp' },
+      { type: 'Deleting', status: 'False', reason: 'NotDeleting' },
+    ]);
+  });
+});
+
+describe('ControlPlane deletion', () => {
+  const removesFinalizer = (plan: Plan) => plan.writes.some((w) => w.type === 'RemoveFinalizer');
+
+  it('waits for the workers to be gone first, says which, and looks again', () => {
+    // Prepare
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), machine('w2'), machine('w1')] });
     // Act
     const plan = planControlPlane(o, observedFor(o.machines), T0);
     // Assess
     expect(deleted(plan)).toEqual([]);
-    expect(plan.notes.join()).toContain('Waiting for worker machines to be deleted first: w1');
+    expect(plan.notes).toContain('ControlPlane cp: Waiting for worker machines to be deleted first: w1, w2');
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason: 'Deleting', message: 'Waiting for worker machines to be deleted first: w1, w2' });
+    expect(plan.requeueAfterSeconds).toBe(10);
+    expect(removesFinalizer(plan)).toBe(false);
   });
 
-  it('then deletes every control-plane machine at once', () => {
+  it('then deletes every control-plane machine at once, and keeps its finalizer until they are gone', () => {
     // Prepare
     const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a'), cpMachine('b'), cpMachine('c', { deleting: true })] });
-    // Act & Assess
-    expect(deleted(planControlPlane(o, observedFor(o.machines), T0))).toEqual(['a', 'b']);
+    // Act
+    const plan = planControlPlane(o, observedFor(o.machines), T0);
+    // Assess
+    expect(deleted(plan)).toEqual(['a', 'b']);
+    expect(plan.writes[0]).toMatchObject({ type: 'UpdateStatus', object: { kind: 'ControlPlane' } });
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')?.message).toBe('Deleting 3 machine(s)');
+    expect(removesFinalizer(plan)).toBe(false);
   });
 
   it('then removes its finalizer', () => {
     // Prepare
     const o = objects({ controlPlane: controlPlane({}, { deleting: true }) });
-    // Act & Assess
-    expect(planControlPlane(o, { instances: [], nodes: [] }, T0).writes).toContainEqual({
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(plan.writes).toContainEqual({
       type: 'RemoveFinalizer',
       ref: expect.objectContaining({ kind: 'ControlPlane', name: 'cp' }),
       finalizer: Finalizers.controlPlane,
     });
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')?.message).toBe('Deletion completed');
+  });
+
+  it('removes no finalizer it does not hold', () => {
+    // Prepare
+    const cp = controlPlane({}, { deleting: true });
+    cp.metadata.finalizers = ['someone-else'];
+    // Act & Assess
+    expect(removesFinalizer(planControlPlane(objects({ controlPlane: cp }), { instances: [], nodes: [] }, T0))).toBe(false);
   });
 });
 

@@ -32,6 +32,11 @@ describe('remediationAllowance', () => {
     { name: 'within unhealthyRange', range: '[1-3]', expected: 5, healthy: 3, allowed: true, remaining: 1 },
     { name: 'above unhealthyRange', range: '[1-3]', expected: 5, healthy: 1, allowed: false, remaining: 0 },
     { name: 'below unhealthyRange', range: '[2-3]', expected: 5, healthy: 4, allowed: false, remaining: 0 },
+    // Both bounds belong to the range (Cluster API: unhealthy >= min && unhealthy <= max).
+    { name: 'unhealthyRange includes its lower bound', range: '[2-3]', expected: 5, healthy: 3, allowed: true, remaining: 1 },
+    { name: 'unhealthyRange includes its upper bound, with no remediation left', range: '[1-3]', expected: 5, healthy: 2, allowed: true, remaining: 0 },
+    { name: 'one above the upper bound of unhealthyRange', range: '[1-3]', expected: 6, healthy: 2, allowed: false, remaining: 0 },
+    { name: 'one below the lower bound of unhealthyRange', range: '[2-3]', expected: 6, healthy: 5, allowed: false, remaining: 0 },
   ])('$name', ({ range, expected, healthy, allowed, remaining }) => {
     // Act
     const a = remediationAllowance(healthCheck({ unhealthyRange: range }), expected, healthy);
@@ -175,6 +180,31 @@ describe('MachineHealthCheck planner', () => {
     expect(markedIn(plan)).toEqual(['w3']);
     expect(getCondition(statusOf(plan, 'Machine', 'w1')?.conditions, 'OwnerRemediated')).toMatchObject({ reason: 'RemediationDeferred' });
     expect(plan.notes.join('\n')).toContain('w2, w1 deferred: 1 remediation(s) in flight, maxInFlight 2');
+  });
+
+  it('of unhealthy machines of the same age, marks them in name order', () => {
+    // Prepare: maxInFlight 1; w1 and w2 turned unhealthy and were made at the same time.
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const { machines, observed } = fleet(4, [2, 1]);
+    const sameAge = machines.map((m) => ({ ...m, metadata: { ...m.metadata, creationTimestamp: iso(at(-86000)) } }));
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines: sameAge, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(markedIn(plan)).toEqual(['w1']);
+  });
+
+  it.each([
+    { name: 'paused', mhc: () => healthCheck({}, 'mhc'), paused: true, note: 'MachineHealthCheck mhc: paused, nothing done' },
+    { name: 'being deleted', mhc: () => ({ ...healthCheck(), metadata: { ...healthCheck().metadata, deletionTimestamp: iso(T0) } }), paused: false, note: 'MachineHealthCheck mhc: deleting, nothing done' },
+  ])('does nothing while $name, though a machine is unhealthy', ({ mhc, paused, note }) => {
+    // Prepare
+    const check = mhc() as MachineHealthCheck;
+    if (paused) check.metadata.annotations = { ...check.metadata.annotations, [Annotations.paused]: '' };
+    const { machines, observed } = fleet(3, [1], { marked: [1] });
+    // Act
+    const plan = planMachineHealthCheck(check, objects({ machines, machineHealthChecks: [check] }), observed, T0);
+    // Assess
+    expect([plan.writes, plan.actions, plan.notes]).toEqual([[], [], [note]]);
   });
 
   it('a machine that turns unhealthy later never takes the slot of a marked one', () => {

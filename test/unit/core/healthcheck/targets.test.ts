@@ -59,6 +59,7 @@ describe('needsRemediation', () => {
       target: { machine: machine('machine1', { failureReason: 'UpdateError' }), nodeMissing: false },
       unhealthy: true,
       reason: 'MachineHasFailure',
+      message: 'Health check failed:\n  * Machine has failed: UpdateError: broken',
     },
   ])('$name', ({ target, unhealthy, next, reason, message }) => {
     // Act
@@ -116,6 +117,36 @@ describe('targetsOf', () => {
     const cpCheck = healthCheck({ selector: { matchExpressions: [{ key: 'clusterless.dev/control-plane', operator: 'Exists' }] } });
     // Act & Assess
     expect(targetsOf(cpCheck, [cpMachine('cp-1'), machine('w1')]).map((m) => m.metadata.name)).toEqual(['cp-1']);
+  });
+});
+
+describe('needsRemediation with several unhealthy conditions', () => {
+  const check = healthCheck({
+    unhealthyConditions: [
+      { type: 'Ready', status: 'Unknown', timeout: '1h30m' },
+      { type: 'DiskPressure', status: 'True', timeout: '45s' },
+    ],
+  });
+  const target = (readyFor: number, pressureFor: number): HealthCheckTarget => {
+    const m = machine('machine1');
+    return { machine: m, node: node(m, 'Unknown', at(-readyFor), [{ type: 'DiskPressure', status: 'True', lastTransitionTime: iso(at(-pressureFor)) }]), nodeMissing: false };
+  };
+
+  it('looks again at the earliest deadline of the conditions not yet timed out', () => {
+    // Act & Assess: Ready Unknown for 10 s (5390 s left), DiskPressure for 10 s (35 s left); one second after.
+    expect(needsRemediation(target(10, 10), check, c, T0)).toMatchObject({ unhealthy: false, nextCheckSeconds: 36 });
+    expect(needsRemediation(target(10, 40), check, c, T0)).toMatchObject({ unhealthy: false, nextCheckSeconds: 6 });
+  });
+
+  it('prints each timeout as Cluster API does (Go durations: 1h30m0s, 45s)', () => {
+    // Act
+    const need = needsRemediation(target(5401, 46), check, c, T0);
+    // Assess
+    expect(need.message).toBe(
+      'Health check failed:\n' +
+        '  * Condition Ready on Node is reporting status Unknown with reason NodeStatusUnknown for more than 1h30m0s\n' +
+        '  * Condition DiskPressure on Node is reporting status True with reason  for more than 45s',
+    );
   });
 });
 

@@ -118,6 +118,32 @@ describe('Machine status from facts', () => {
     expect(plan.actions).toEqual([]);
   });
 
+  it("records the instance's id, state, type and zone in status.infrastructure", () => {
+    // Prepare
+    const m = machine('m1');
+    const i = { ...instance(m), instanceType: 'm7g.large', availabilityZone: 'zone-b' };
+    // Act
+    const status = statusOf(planMachine(m, { instances: [i], nodes: [node(m)] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(status?.infrastructure).toMatchObject({ instanceId: 'i-m1', state: 'running', instanceType: 'm7g.large', availabilityZone: 'zone-b' });
+  });
+
+  it('waits for the instance to report its providerID before looking for a Node', () => {
+    // Act
+    const status = statusOf(planMachine(fresh(), { instances: [], nodes: [] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(getCondition(status?.conditions, 'NodeReady')).toMatchObject({ status: 'Unknown', message: 'Waiting for the instance to report its providerID' });
+  });
+
+  it('keeps a failure it read without a message, with an empty one', () => {
+    // Prepare
+    const m = machine('m1');
+    m.status = { ...m.status, failureReason: 'CreateError' };
+    delete m.status.failureMessage;
+    // Act & Assess
+    expect(statusOf(planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() }))).toMatchObject({ failureReason: 'CreateError', failureMessage: '' });
+  });
+
   it('sets nodeRef, addresses and the node conditions, NodeReady keeping the node’s transition time', () => {
     // Prepare
     const m = machine('m1', { node: false });
@@ -216,6 +242,19 @@ describe('LaunchInstance', () => {
     const plan = planMachine(m, observed, T0, { cluster: c });
     // Assess
     expect(plan.actions.filter((a) => a.type === 'LaunchInstance')).toHaveLength(launches ? 1 : 0);
+  });
+
+  it.each([
+    { name: 'its Cluster does not exist', c: undefined, note: 'Machine m1: waiting to launch: its Cluster does not exist' },
+    { name: 'its Cluster is being deleted', c: cluster({ deleting: true }), note: 'Machine m1: waiting to launch: its Cluster is being deleted' },
+    { name: 'the cluster infrastructure is not ready', c: cluster({ ready: false }), note: 'Machine m1: waiting to launch: cluster infrastructure is not ready' },
+    { name: 'the control plane is not initialized', c: cluster({ initialized: false }), note: 'Machine m1: waiting to launch: the control plane is not initialized' },
+  ])('a pending worker says why it waits to launch: $name', ({ c, note }) => {
+    // Act
+    const plan = planMachine(fresh(), { instances: [], nodes: [] }, T0, c ? { cluster: c } : {});
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.notes).toContain(note);
   });
 
   it.each([

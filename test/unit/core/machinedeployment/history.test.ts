@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { machineSetsBeyondHistoryLimit, type OldMachineSet } from '../../../../functions/core/machinedeployment/history.js';
 import { machineSet } from '../machineset/fixtures.js';
 
-function old(name: string, replicas: number, actual: number, opts: { deleting?: boolean } = {}): OldMachineSet {
-  const revision = name.replace(/\D/g, '');
-  return { machineSet: machineSet({ name, annotations: { 'clusterless.dev/revision': revision }, ...(opts.deleting ? { deleting: true } : {}) }), replicas, actual };
+function old(name: string, replicas: number, actual: number, opts: { deleting?: boolean; revision?: string; created?: string } = {}): OldMachineSet {
+  const revision = opts.revision ?? name.replace(/\D/g, '');
+  const ms = machineSet({ name, annotations: { 'clusterless.dev/revision': revision }, ...(opts.deleting ? { deleting: true } : {}), ...(opts.created ? { created: opts.created } : {}) });
+  return { machineSet: ms, replicas, actual };
 }
 
 describe('machineSetsBeyondHistoryLimit', () => {
@@ -16,6 +17,19 @@ describe('machineSetsBeyondHistoryLimit', () => {
     { name: 'never one with replicas', sets: [old('foo-1', 1, 1), old('foo-2', 1, 1)], limit: 0, expected: [] },
     { name: 'not one already deleting', sets: [old('foo-1', 0, 0, { deleting: true })], limit: 0, expected: [] },
     { name: 'a large limit keeps everything', sets: [old('foo-1', 0, 0), old('foo-2', 0, 0), old('foo-3', 0, 0)], limit: 2147483647, expected: [] },
+    // Cluster API sorts the cleanable sets by creation time, then name (mdutil.MachineSetsByCreationTimestamp).
+    {
+      name: 'the same revision: the older set first',
+      sets: [old('b', 0, 0, { revision: '1', created: '2026-01-02T00:00:00Z' }), old('a', 0, 0, { revision: '1', created: '2026-01-03T00:00:00Z' }), old('c', 0, 0, { revision: '2' })],
+      limit: 2,
+      expected: ['b'],
+    },
+    {
+      name: 'the same revision and creation time: name order',
+      sets: [old('b', 0, 0, { revision: '1', created: '2026-01-02T00:00:00Z' }), old('a', 0, 0, { revision: '1', created: '2026-01-02T00:00:00Z' })],
+      limit: 1,
+      expected: ['a'],
+    },
   ])('$name', ({ sets, limit, expected }) => {
     // Act / Assess
     expect(machineSetsBeyondHistoryLimit(sets, limit).map((ms) => ms.metadata.name)).toEqual(expected);

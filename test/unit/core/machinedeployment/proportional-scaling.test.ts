@@ -42,6 +42,21 @@ describe('scaleProportionally (TestScale)', () => {
     expect(olds.map(size)).toEqual(expectOld);
   });
 
+  it.each([
+    { name: "without max-replicas annotations, the deployment's last observed size counts (5 -> 10)", statusReplicas: 5, expectNew: 4, expectOld: 6 },
+    { name: 'without annotations nor an observed size, the whole change goes to the largest set', statusReplicas: 0, expectNew: 2, expectOld: 8 },
+  ])('$name', ({ statusReplicas, expectNew, expectOld }) => {
+    // Prepare: Kubernetes' getReplicaSetFraction falls back to deployment.Status.Replicas.
+    const bare = (name: string, replicas: number, createdAt: number): MachineSetReplicas => ({ name, createdAt, replicas, actual: replicas, available: replicas });
+    const newMS = bare('foo-v2', 2, NEW);
+    const old = bare('foo-v1', 3, OLD);
+    const s = { strategy: 'RollingUpdate' as const, replicas: 10, maxSurge: 0, statusReplicas, newMS, oldMSs: [old], intents: new Map<string, number>(), notes: new Map<string, string[]>() };
+    // Act
+    scaleProportionally(s);
+    // Assess
+    expect([s.intents.get('foo-v2') ?? 2, s.intents.get('foo-v1') ?? 3]).toEqual([expectNew, expectOld]);
+  });
+
   it('saturated but broken new set does not affect old machines', () => {
     // Prepare
     const before = { replicas: 2, surge: 1 };

@@ -214,6 +214,18 @@ describe('reconcileDeadlockBreaker (Test_reconcileDeadlockBreaker)', () => {
   });
 });
 
+describe('reconcileDeadlockBreaker with several old sets', () => {
+  it('scales down the old set that has the unavailable machine, not an older one whose machines are all available', () => {
+    // Prepare: ms1 (oldest) is fully available, ms2 has one unavailable machine; the new set is fully available.
+    const s = state({ replicas: 5, maxSurge: 1, newMS: ms('ms3', 3), oldMSs: [ms('ms1', 1), ms('ms2', 2, 2, 1)] });
+    // Act
+    reconcileDeadlockBreaker(s);
+    // Assess
+    expect(intents(s)).toEqual({ ms2: 1 });
+    expect(s.deadlockBroken).toBe(true);
+  });
+});
+
 describe('reconcileOldMachineSetsOnDelete (machinedeployment_rollout_ondelete_test.go)', () => {
   it.each([
     { name: 'do not scale oldMSs when no machines have been deleted', replicas: 4, newMS: ms('ms3', 0), oldMSs: [ms('ms1', 3), ms('ms2', 1)], given: {}, expect: {}, notes: {} },

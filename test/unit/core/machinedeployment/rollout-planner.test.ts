@@ -113,6 +113,37 @@ describe('a template change', () => {
     expect(plan.notes.some((n) => n.includes('4 available replicas > 3 minimum available replicas'))).toBe(true);
   });
 
+  it('RollingUpdate stuck on an unavailable old machine: the deadlock breaker scales the old set down by one and says so', () => {
+    // Prepare: replicas 3, maxSurge 1, maxUnavailable 0. The old set's first victim is an available machine marked
+    // delete-machine, its unavailable machine comes after it: no scale-down fits in maxUnavailable, the new set may
+    // not surge further. Cluster API's reconcileDeadlockBreaker (machinedeployment_rollout_rollingupdate.go).
+    const md = withVersion({}, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 1, revision: 2, uid: 'new', created: daysAgo(1) });
+    const [broken, marked, fine] = machinesOf(oldSet, 3);
+    const markedForDeletion = { ...marked!, metadata: { ...marked!.metadata, annotations: { 'clusterless.dev/delete-machine': '' } } };
+    const machines = [broken!, markedForDeletion, fine!, ...machinesOf(newSet, 1)];
+    const nodes = [node(broken!.status!.nodeRef!.name, { ready: 'False' }), ...nodesFor([markedForDeletion, fine!, ...machinesOf(newSet, 1)])];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(replicasAfter(plan.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 2, [newSet.metadata.name]: 1 });
+    expect(plan.notes).toContain('MachineDeployment md: deadlock breaker: scaling an old MachineSet down by 1 although that may breach maxUnavailable');
+  });
+
+  it('RollingUpdate that can move within maxUnavailable never calls the deadlock breaker', () => {
+    // Prepare: the same, but the unavailable old machine is the first victim: 3 -> 2 keeps 3 available.
+    const md = withVersion({}, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 1, revision: 2, uid: 'new', created: daysAgo(1) });
+    const [broken, ...rest] = machinesOf(oldSet, 3);
+    const machines = [broken!, ...rest, ...machinesOf(newSet, 1)];
+    const nodes = [node(broken!.status!.nodeRef!.name, { ready: 'False' }), ...nodesFor([...rest, ...machinesOf(newSet, 1)])];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(replicasAfter(plan.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 2, [newSet.metadata.name]: 1 });
+    expect(plan.notes.some((n) => n.includes('deadlock breaker'))).toBe(false);
+  });
+
   it('Recreate: old sets to 0 first; the new set is not even created while old machines exist', () => {
     // Prepare
     const md = withVersion({ strategy: 'Recreate' }, 'v1.31.2');
@@ -220,6 +251,88 @@ describe('guards', () => {
     // Assess
     expect(plan.writes.map((w) => w.type)).toEqual(['UpdateStatus']);
     expect(plan.status?.conditions).toEqual([{ type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 }]);
+  });
+
+  it.each([
+    { name: 'the one with the most replicas', a: { replicas: 1, created: daysAgo(20) }, b: { replicas: 2, created: daysAgo(10) }, current: 'md-b' },
+    { name: 'with as many replicas, the oldest', a: { replicas: 1, created: daysAgo(10) }, b: { replicas: 1, created: daysAgo(20) }, current: 'md-b' },
+    { name: 'with as many replicas and the same age, the first by name', a: { replicas: 1, created: daysAgo(10) }, b: { replicas: 1, created: daysAgo(10) }, current: 'md-a' },
+  ])("of two sets with the deployment's template, $name is current", ({ a, b, current }) => {
+    // Prepare: Cluster API's FindNewMachineSet takes one set of the template; the other is treated as old.
+    const md = machineDeployment({ replicas: 2 });
+    const named = (name: string, o: { replicas: number; created: string }) => {
+      const ms = storedSetOf(md, { replicas: o.replicas, revision: 1, uid: name, created: o.created });
+      return { ...ms, metadata: { ...ms.metadata, name } };
+    };
+    const sets = [named('md-b', b), named('md-a', a)];
+    // Act
+    const plan = planMachineDeployment(input(md, sets, []));
+    // Assess: the plan lists the current set first.
+    expect(plan.machineSets[0]?.metadata.name).toBe(current);
+  });
+
+  it('plans nothing for a deployment that is not stored yet (no uid)', () => {
+    // Prepare
+    const md = machineDeployment();
+    delete md.metadata.uid;
+    // Act
+    const plan = planMachineDeployment(input(md, [], []));
+    // Assess
+    expect([plan.writes, plan.actions, plan.machineSets]).toEqual([[], [], []]);
+    expect(plan.notes).toEqual(['MachineDeployment md: not stored yet (no uid), nothing to plan']);
+  });
+
+  it.each([
+    { name: 'still being deleted', deleting: true, why: 'MachineSet NAME is still being deleted' },
+    { name: 'owned by someone else', deleting: false, why: 'MachineSet NAME already exists with another template or owner' },
+  ])('waits for the name of its new set while a set of that name is $name', ({ deleting, why }) => {
+    // Prepare
+    const md = machineDeployment();
+    const wanted = storedSetOf(md, { replicas: 0, revision: 1, uid: 'other' });
+    const clash = {
+      ...wanted,
+      metadata: { ...wanted.metadata, ownerReferences: [{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'other', uid: 'other-md', controller: true }], ...(deleting ? { deletionTimestamp: daysAgo(0) } : {}) },
+    } as MachineSet;
+    // Act
+    const plan = planMachineDeployment(input(md, [clash], []));
+    // Assess
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+    expect(plan.notes).toContain(`MachineDeployment md: cannot create the MachineSet for the current template: ${why.replace('NAME', wanted.metadata.name)}`);
+  });
+
+  it('names every template change in RollingOut, the version first', () => {
+    // Prepare
+    const before = machineDeployment({ version: 'v1.30.5' });
+    const oldSet = storedSetOf(before, { replicas: 3, revision: 1, uid: 'old' });
+    const md = machineDeployment({ version: 'v1.31.2', machineClass: 'large' });
+    md.spec.template.metadata = { ...md.spec.template.metadata, labels: { ...md.spec.template.metadata?.labels, team: 'a' } };
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet], machinesOf(oldSet, 3)));
+    // Assess
+    expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')?.message).toBe(
+      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* Labels changed\n* MachineClass small, large required',
+    );
+  });
+
+  it('is Failed while one of its MachineSets reports a failure', () => {
+    // Prepare
+    const md = machineDeployment();
+    const ms = storedSetOf(md, { replicas: 3, revision: 1, uid: 'ms' });
+    ms.status = { ...ms.status, failureReason: 'InvalidConfiguration', failureMessage: 'broken' } as MachineSet['status'];
+    // Act & Assess
+    expect(planMachineDeployment(input(md, [ms], machinesOf(ms, 3))).status?.phase).toBe('Failed');
+  });
+
+  it('hands a set that is being deleted on to its MachineSet planner, after the sets it keeps', () => {
+    // Prepare
+    const md = machineDeployment();
+    const current = storedSetOf(md, { replicas: 3, revision: 2, uid: 'cur' });
+    const gone = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 0, revision: 1, uid: 'gone' });
+    gone.metadata.deletionTimestamp = daysAgo(0);
+    // Act
+    const plan = planMachineDeployment(input(md, [gone, current], machinesOf(current, 3)));
+    // Assess
+    expect(plan.machineSets.map((x) => x.metadata.name)).toEqual([current.metadata.name, gone.metadata.name]);
   });
 
   it('adopts an orphan MachineSet that matches the selector', () => {

@@ -45,4 +45,13 @@ describe('template identity', () => {
     // Act / Assess
     expect(templateDifferences(base, desired)).toEqual(['* Version v1.31.2, v1.32.0 required', '* MachineClass small, large required', '* Labels changed']);
   });
+
+  it('explains a failure domain pinned or unpinned, and a new node drain timeout', () => {
+    // Prepare
+    const pinned = change((t) => ({ ...t, spec: { ...t.spec, failureDomain: 'zone-a', nodeDrainTimeoutSeconds: 60 } }));
+    // Act / Assess
+    expect(templateDifferences(base, pinned)).toEqual(['* Failure domain (any), zone-a required', `* Node drain timeout ${base.spec.nodeDrainTimeoutSeconds}s, 60s required`]);
+    expect(templateDifferences(pinned, base)).toEqual(['* Failure domain zone-a, (any) required', `* Node drain timeout 60s, ${base.spec.nodeDrainTimeoutSeconds}s required`]);
+    expect(templateDifferences(base, change((t) => t))).toEqual([]);
+  });
 });

@@ -21,6 +21,18 @@ describe('unhealthy, from the machine conditions when nodes cannot be read (clus
     // Assess
     expect(h.unhealthy).toBe(want);
   });
+
+  it('trusts a recorded NodeReady True: ready since its transition, so it stays available through an API outage', () => {
+    // Prepare
+    const since = daysAgo(2);
+    // Act
+    const ready = machineHealth(machine('m', { conditions: cond('NodeReady', 'True', since) }), undefined);
+    const unknown = machineHealth(machine('m', { conditions: cond('NodeReady', 'Unknown', since) }), undefined);
+    // Assess
+    expect([ready.ready, ready.readySince, ready.unhealthy]).toEqual([true, Date.parse(since), undefined]);
+    expect(isAvailable(ready, 60, T0.getTime())).toBe(true);
+    expect([unknown.ready, unknown.unhealthy]).toEqual([false, undefined]);
+  });
 });
 
 describe('from observed nodes', () => {

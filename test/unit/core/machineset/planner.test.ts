@@ -235,6 +235,19 @@ describe('deletion of the MachineSet', () => {
     expect(deleted(busy.writes)).toEqual(['m1']);
     expect(busy.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
     expect(empty.writes).toContainEqual({ type: 'RemoveFinalizer', ref: { kind: 'MachineSet', namespace: 'default', name: 'ms1', uid: 'ms1-uid' }, finalizer: 'clusterless.dev/machine-set' });
+    expect(busy.notes).toContain('MachineSet ms1: deleting, waiting for 2 machine(s) to go; deleting m1');
+    expect(planMachineSet(input(ms, [machines[1]!])).notes).toContain('MachineSet ms1: deleting, waiting for 1 machine(s) to go');
+  });
+
+  it('plans no machine for a MachineSet not stored yet (no uid): its deployment creates it first', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    delete ms.metadata.uid;
+    // Act
+    const plan = planMachineSet(input(ms, []));
+    // Assess
+    expect([plan.writes, plan.actions]).toEqual([[], []]);
+    expect(plan.notes).toEqual(['MachineSet ms1: not created yet, its machines are planned once it exists']);
   });
 });
 
