@@ -107,19 +107,17 @@ describe('CIDR properties', () => {
   });
 
   it('overlap means one range holds the other', () => {
-    const sameFamily = fc
-      .constantFrom<4 | 6>(4, 6)
-      .chain((family) =>
-        fc.tuple(
-          ...[0, 1].map(() =>
-            fc.record({
-              family: fc.constant(family),
-              prefix: fc.integer({ min: 0, max: family === 4 ? 32 : 128 }),
-              addr: fc.bigInt({ min: 0n, max: (1n << BigInt(bits(family))) - 1n }),
-            }),
-          ),
+    const sameFamily = fc.constantFrom<4 | 6>(4, 6).chain((family) =>
+      fc.tuple(
+        ...[0, 1].map(() =>
+          fc.record({
+            family: fc.constant(family),
+            prefix: fc.integer({ min: 0, max: family === 4 ? 32 : 128 }),
+            addr: fc.bigInt({ min: 0n, max: (1n << BigInt(bits(family))) - 1n }),
+          }),
         ),
-      );
+      ),
+    );
     const contains = (outer: Cidr, inner: Cidr) =>
       outer.prefix <= inner.prefix && network({ family: outer.family, prefix: outer.prefix, addr: inner.base }).base === outer.base;
     fc.assert(

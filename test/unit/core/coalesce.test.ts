@@ -16,15 +16,25 @@ describe('merge3', () => {
     // Prepare
     const base = { spec: { replicas: 1, paused: false }, status: { phase: 'Running' } };
     // Act & Assess
-    expect(merge3(base, { spec: { replicas: 3, paused: false }, status: { phase: 'Running' } }, base)).toEqual({ spec: { replicas: 3, paused: false }, status: { phase: 'Running' } });
-    expect(merge3(base, base, { spec: { replicas: 1, paused: false }, status: { phase: 'Failed' } })).toEqual({ spec: { replicas: 1, paused: false }, status: { phase: 'Failed' } });
+    expect(merge3(base, { spec: { replicas: 3, paused: false }, status: { phase: 'Running' } }, base)).toEqual({
+      spec: { replicas: 3, paused: false },
+      status: { phase: 'Running' },
+    });
+    expect(merge3(base, base, { spec: { replicas: 1, paused: false }, status: { phase: 'Failed' } })).toEqual({
+      spec: { replicas: 1, paused: false },
+      status: { phase: 'Failed' },
+    });
   });
 
   it('merges nested changes of both sides field by field', () => {
     // Prepare
     const base = { spec: { replicas: 1, paused: false }, status: { phase: 'Running' } };
     // Act
-    const merged = merge3(base, { spec: { replicas: 3, paused: false }, status: { phase: 'Running' } }, { spec: { replicas: 1, paused: false }, status: { phase: 'Failed' } });
+    const merged = merge3(
+      base,
+      { spec: { replicas: 3, paused: false }, status: { phase: 'Running' } },
+      { spec: { replicas: 1, paused: false }, status: { phase: 'Failed' } },
+    );
     // Assess
     expect(merged).toEqual({ spec: { replicas: 3, paused: false }, status: { phase: 'Failed' } });
   });
@@ -117,7 +127,13 @@ describe('coalesceWrites', () => {
 
   it('writes no resourceVersion when none was read (the write is then unguarded, as before)', () => {
     // Act
-    const out = coalesceWrites([{ type: 'Update', object: obj('Machine', 'm', { spec: { a: 1 } }) }, { type: 'Update', object: obj('Machine', 'm', { spec: { b: 2 } }) }], []);
+    const out = coalesceWrites(
+      [
+        { type: 'Update', object: obj('Machine', 'm', { spec: { a: 1 } }) },
+        { type: 'Update', object: obj('Machine', 'm', { spec: { b: 2 } }) },
+      ],
+      [],
+    );
     // Assess
     expect(out).toHaveLength(1);
     expect(Object.hasOwn(out[0]!.type === 'Update' ? out[0]!.object.metadata : {}, 'resourceVersion')).toBe(false);

@@ -149,7 +149,11 @@ describe('mirrorCondition', () => {
 
   it('uses the fallback when the source is missing', () => {
     // Act & Assess
-    expect(mirrorCondition(undefined, 'Available', 'ControlPlaneAvailable', { status: 'False', reason: 'DoesNotExist' })).toEqual({ type: 'ControlPlaneAvailable', status: 'False', reason: 'DoesNotExist' });
+    expect(mirrorCondition(undefined, 'Available', 'ControlPlaneAvailable', { status: 'False', reason: 'DoesNotExist' })).toEqual({
+      type: 'ControlPlaneAvailable',
+      status: 'False',
+      reason: 'DoesNotExist',
+    });
   });
 });
 
@@ -171,7 +175,14 @@ describe('summaryCondition', () => {
     message: string | undefined;
   }
   it.each<SummaryCase>([
-    { name: 'all True is True', conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'True')], types: ['InfrastructureReady', 'NodeHealthy'], status: 'True', reason: 'InfoReported', message: undefined },
+    {
+      name: 'all True is True',
+      conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'True')],
+      types: ['InfrastructureReady', 'NodeHealthy'],
+      status: 'True',
+      reason: 'InfoReported',
+      message: undefined,
+    },
     {
       name: 'any False is False, the issues listed in the order asked',
       conditions: [c('NodeHealthy', 'False', 'b is down'), c('InfrastructureReady', 'Unknown'), c('HealthCheckSucceeded', 'True')],
@@ -180,7 +191,14 @@ describe('summaryCondition', () => {
       reason: 'IssuesReported',
       message: '* InfrastructureReady: InfrastructureReadyUnknown\n* NodeHealthy: b is down',
     },
-    { name: 'Unknown wins over True', conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'Unknown')], types: ['InfrastructureReady', 'NodeHealthy'], status: 'Unknown', reason: 'UnknownReported', message: '* NodeHealthy: NodeHealthyUnknown' },
+    {
+      name: 'Unknown wins over True',
+      conditions: [c('InfrastructureReady', 'True'), c('NodeHealthy', 'Unknown')],
+      types: ['InfrastructureReady', 'NodeHealthy'],
+      status: 'Unknown',
+      reason: 'UnknownReported',
+      message: '* NodeHealthy: NodeHealthyUnknown',
+    },
     {
       name: 'a missing type counts as Unknown, NotYetReported',
       conditions: [c('InfrastructureReady', 'True'), c('HealthCheckSucceeded', 'True')],

@@ -34,7 +34,12 @@ describe('planClusterReconcile', () => {
 
 describe('clusterObjectsOf', () => {
   const cp = (name: string, created: string) =>
-    ({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'ControlPlane', metadata: { name, namespace: 'default', creationTimestamp: created }, spec: {} }) as unknown as ApiObject;
+    ({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'ControlPlane',
+      metadata: { name, namespace: 'default', creationTimestamp: created },
+      spec: {},
+    }) as unknown as ApiObject;
 
   it('plans nothing of a cluster that is not in the store', () => {
     // Act & Assess
@@ -51,14 +56,26 @@ describe('clusterObjectsOf', () => {
     // Act
     const objects = clusterObjectsOf('c1', [m, young, md, cluster(), ms, old], [machineClass()]);
     // Assess
-    expect(objects).toMatchObject({ cluster: { kind: 'Cluster' }, machineSets: [ms], machines: [m], machineDeployments: [md], machineHealthChecks: [], machineClasses: [machineClass()] });
+    expect(objects).toMatchObject({
+      cluster: { kind: 'Cluster' },
+      machineSets: [ms],
+      machines: [m],
+      machineDeployments: [md],
+      machineHealthChecks: [],
+      machineClasses: [machineClass()],
+    });
     expect(objects?.controlPlane?.metadata.name).toBe('cp-old');
     expect(clusterObjectsOf('c1', [cluster()], [])).not.toHaveProperty('controlPlane');
   });
 });
 
 describe('orphanInstanceActions', () => {
-  const instance = (machineUid: string, state: InstanceFact['state']): InstanceFact => ({ machineUid, instanceId: `i-${machineUid}`, providerID: `sim:///${machineUid}`, state });
+  const instance = (machineUid: string, state: InstanceFact['state']): InstanceFact => ({
+    machineUid,
+    instanceId: `i-${machineUid}`,
+    providerID: `sim:///${machineUid}`,
+    state,
+  });
 
   it('terminates a live instance whose Machine is gone from the store, and nothing else', () => {
     // Prepare
@@ -74,7 +91,14 @@ describe('orphanInstanceActions', () => {
 describe('planClusterReconcile of a paused cluster', () => {
   it('writes only the Cluster and acts on nothing, whatever else waits (Cluster API: spec.paused stops every controller)', () => {
     // Prepare
-    const objects = { cluster: cluster({ paused: true }), machineDeployments: [], machineSets: [machineSet({ replicas: 2 })], machines: [], machineHealthChecks: [], machineClasses: [machineClass()] };
+    const objects = {
+      cluster: cluster({ paused: true }),
+      machineDeployments: [],
+      machineSets: [machineSet({ replicas: 2 })],
+      machines: [],
+      machineHealthChecks: [],
+      machineClasses: [machineClass()],
+    };
     const observed = { instances: [{ machineUid: 'lost', instanceId: 'i-lost', providerID: 'sim:///lost', state: 'running' as const }], nodes: [] };
     // Act
     const plan = planClusterReconcile(objects, observed, T0);
@@ -88,8 +112,17 @@ describe('planClusterReconcile of standalone MachineSets', () => {
   it('plans a set whose controlling MachineDeployment is gone as a standalone set', () => {
     // Prepare: Cluster API's MachineSet controller reconciles a set on its own; its deployment only scales it.
     const orphaned = machineSet({ name: 'ms-left', replicas: 2 });
-    orphaned.metadata.ownerReferences = [{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'gone', uid: 'gone-uid', controller: true }];
-    const objects = { cluster: cluster(), machineDeployments: [], machineSets: [orphaned], machines: [], machineHealthChecks: [], machineClasses: [machineClass()] };
+    orphaned.metadata.ownerReferences = [
+      { apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'gone', uid: 'gone-uid', controller: true },
+    ];
+    const objects = {
+      cluster: cluster(),
+      machineDeployments: [],
+      machineSets: [orphaned],
+      machines: [],
+      machineHealthChecks: [],
+      machineClasses: [machineClass()],
+    };
     // Act
     const plan = planClusterReconcile(objects, { instances: [], nodes: [] }, T0);
     // Assess

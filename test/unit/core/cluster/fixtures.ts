@@ -43,12 +43,18 @@ export function cluster(opts: { ready?: boolean; initialized?: boolean; paused?:
     spec: { provider: { sim: { failureDomains: opts.zones ?? ZONES } }, paused: opts.paused ?? false },
     status: {
       infrastructureReady: ready,
-      conditions: [condition('InfrastructureReady', ready ? 'True' : 'False', since), condition('ControlPlaneInitialized', initialized ? 'True' : 'False', since)],
+      conditions: [
+        condition('InfrastructureReady', ready ? 'True' : 'False', since),
+        condition('ControlPlaneInitialized', initialized ? 'True' : 'False', since),
+      ],
     },
   });
 }
 
-export function controlPlane(spec: DeepPartial<ControlPlane['spec']> = {}, meta: { deleting?: boolean; initialized?: boolean; lastRemediation?: { machine: string; timestamp: string; retryCount: number } } = {}): ControlPlane {
+export function controlPlane(
+  spec: DeepPartial<ControlPlane['spec']> = {},
+  meta: { deleting?: boolean; initialized?: boolean; lastRemediation?: { machine: string; timestamp: string; retryCount: number } } = {},
+): ControlPlane {
   return controlPlaneSchema.parse({
     apiVersion: 'clusterless.dev/v1alpha1',
     kind: 'ControlPlane',
@@ -147,7 +153,15 @@ export function node(m: Machine, ready: 'True' | 'False' | 'Unknown' = 'True', s
     name: `node-${m.metadata.name}`,
     uid: `node-uid-${m.metadata.name}`,
     providerID: providerIDOf(m.metadata.name),
-    conditions: [{ type: 'Ready', status: ready, lastTransitionTime: typeof since === 'string' ? since : iso(since), reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown' }, ...extra],
+    conditions: [
+      {
+        type: 'Ready',
+        status: ready,
+        lastTransitionTime: typeof since === 'string' ? since : iso(since),
+        reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown',
+      },
+      ...extra,
+    ],
   };
 }
 

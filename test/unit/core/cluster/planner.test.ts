@@ -40,9 +40,21 @@ function machineSet(name: string): MachineSet {
 describe('Cluster phase', () => {
   it.each([
     { name: 'Pending without a ControlPlane', o: () => objects({ cluster: cluster({ initialized: false }) }), phase: 'Pending' },
-    { name: 'Provisioning while the control plane is not initialized', o: () => objects({ cluster: cluster({ initialized: false }), controlPlane: controlPlane({}, { initialized: false }) }), phase: 'Provisioning' },
-    { name: 'Provisioned once the infrastructure is ready and the control plane initialized', o: () => objects({ controlPlane: controlPlane() }), phase: 'Provisioned' },
-    { name: 'Deleting once deletionTimestamp is set', o: () => objects({ cluster: cluster({ deleting: true }), controlPlane: controlPlane() }), phase: 'Deleting' },
+    {
+      name: 'Provisioning while the control plane is not initialized',
+      o: () => objects({ cluster: cluster({ initialized: false }), controlPlane: controlPlane({}, { initialized: false }) }),
+      phase: 'Provisioning',
+    },
+    {
+      name: 'Provisioned once the infrastructure is ready and the control plane initialized',
+      o: () => objects({ controlPlane: controlPlane() }),
+      phase: 'Provisioned',
+    },
+    {
+      name: 'Deleting once deletionTimestamp is set',
+      o: () => objects({ cluster: cluster({ deleting: true }), controlPlane: controlPlane() }),
+      phase: 'Deleting',
+    },
   ])('$name', ({ o, phase }) => {
     // Act
     const plan = planCluster(o(), nothing, T0);
@@ -54,9 +66,16 @@ describe('Cluster phase', () => {
     // Prepare
     const c = awsCluster();
     // Act
-    const status = statusOf(planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [], loadBalancer: { name: 'lb', state: 'failed' } }, T0));
+    const status = statusOf(
+      planCluster(objects({ cluster: c, controlPlane: controlPlane() }), { instances: [], loadBalancer: { name: 'lb', state: 'failed' } }, T0),
+    );
     // Assess
-    expect(status).toMatchObject({ phase: 'Failed', failureReason: 'CreateError', failureMessage: 'Load balancer lb failed to provision', infrastructureReady: false });
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      failureReason: 'CreateError',
+      failureMessage: 'Load balancer lb failed to provision',
+      infrastructureReady: false,
+    });
     expect(getCondition(status?.conditions, 'InfrastructureReady')).toMatchObject({ status: 'False', message: 'Load balancer lb failed' });
   });
 
@@ -122,7 +141,12 @@ describe('Cluster infrastructure', () => {
 
   it.each([
     { name: 'every zone of the cluster for a class without its own list', c: () => cluster(), spec: { sim: {} }, zones: ['zone-a', 'zone-b', 'zone-c'] },
-    { name: 'the zones a simulated class allows', c: () => cluster(), spec: { sim: { failureDomains: ['zone-c', 'zone-a', 'zone-x'] } }, zones: ['zone-a', 'zone-c'] },
+    {
+      name: 'the zones a simulated class allows',
+      c: () => cluster(),
+      spec: { sim: { failureDomains: ['zone-c', 'zone-a', 'zone-x'] } },
+      zones: ['zone-a', 'zone-c'],
+    },
     {
       name: 'the zones an AWS class allows',
       c: () => awsCluster(),
@@ -139,7 +163,13 @@ describe('Cluster infrastructure', () => {
 
   it.each([
     { name: 'a simulated cluster is ready at once', c: () => cluster({ ready: false }), observed: nothing, ready: true, provision: false },
-    { name: 'a user-made load balancer (targetGroupArn) is ready at once', c: () => awsCluster({ targetGroupArn: 'arn:aws:elb:tg' }), observed: nothing, ready: true, provision: false },
+    {
+      name: 'a user-made load balancer (targetGroupArn) is ready at once',
+      c: () => awsCluster({ targetGroupArn: 'arn:aws:elb:tg' }),
+      observed: nothing,
+      ready: true,
+      provision: false,
+    },
     {
       name: 'a load balancer to make is asked for',
       c: () => awsCluster(),
@@ -190,7 +220,9 @@ describe('Cluster infrastructure', () => {
     // Act
     const plan = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' } }, T0);
     // Assess
-    expect(plan.writes).toEqual([{ type: 'Update', object: expect.objectContaining({ spec: expect.objectContaining({ controlPlaneEndpoint: { host: 'lb.example', port: 6443 } }) }) }]);
+    expect(plan.writes).toEqual([
+      { type: 'Update', object: expect.objectContaining({ spec: expect.objectContaining({ controlPlaneEndpoint: { host: 'lb.example', port: 6443 } }) }) },
+    ]);
   });
 });
 
@@ -245,7 +277,9 @@ describe('Cluster conditions', () => {
     // Act
     const status = statusOf(planCluster(objects({ cluster: c, ...(cp ? { controlPlane: cp() } : {}) }), nothing, T0));
     // Assess
-    const byType = Object.fromEntries((status?.conditions ?? []).map(({ type, status: st, reason, message }) => [type, { status: st, reason, ...(message ? { message } : {}) }]));
+    const byType = Object.fromEntries(
+      (status?.conditions ?? []).map(({ type, status: st, reason, message }) => [type, { status: st, reason, ...(message ? { message } : {}) }]),
+    );
     expect(byType).toMatchObject({
       InfrastructureReady: { status: 'True', reason: 'InfrastructureReady' },
       ControlPlaneInitialized: initialized,
@@ -254,7 +288,15 @@ describe('Cluster conditions', () => {
       Deleting: { status: 'False', reason: 'NotDeleting' },
       Paused: { status: 'False', reason: 'NotPaused' },
     });
-    expect(Object.keys(byType).sort()).toEqual(['ControlPlaneAvailable', 'ControlPlaneInitialized', 'Deleting', 'InfrastructureReady', 'Paused', 'Ready', 'WorkersAvailable']);
+    expect(Object.keys(byType).sort()).toEqual([
+      'ControlPlaneAvailable',
+      'ControlPlaneInitialized',
+      'Deleting',
+      'InfrastructureReady',
+      'Paused',
+      'Ready',
+      'WorkersAvailable',
+    ]);
     expect(status?.observedGeneration).toBe(1);
     expect(getCondition(status?.conditions, 'InfrastructureReady')?.observedGeneration).toBe(1);
   });
@@ -266,7 +308,11 @@ describe('Cluster conditions', () => {
     // Act
     const s = statusOf(planCluster(objects({ machineDeployments: [deployment('a', 'True'), broken] }), nothing, T0));
     // Assess
-    expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({ status: 'False', reason: 'NotAvailable', message: '* MachineDeployment b: 1 available replica, at least 2 required' });
+    expect(getCondition(s?.conditions, 'WorkersAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'NotAvailable',
+      message: '* MachineDeployment b: 1 available replica, at least 2 required',
+    });
   });
 
   it('keeps ControlPlaneInitialized once true, like Cluster API', () => {
@@ -301,7 +347,14 @@ describe('Cluster deletion order', () => {
   it.each([
     {
       name: 'MachineDeployments first, health checks at once, nothing of the control plane',
-      o: () => deleting({ machineDeployments: [deployment('md')], machineSets: [machineSet('ms')], machines: [machine('w1'), cpMachine('cp-1')], controlPlane: controlPlane(), machineHealthChecks: [healthCheck()] }),
+      o: () =>
+        deleting({
+          machineDeployments: [deployment('md')],
+          machineSets: [machineSet('ms')],
+          machines: [machine('w1'), cpMachine('cp-1')],
+          controlPlane: controlPlane(),
+          machineHealthChecks: [healthCheck()],
+        }),
       expected: ['MachineHealthCheck/mhc', 'MachineDeployment/md'],
       reason: 'WaitingForWorkersDeletion',
       message: '* MachineDeployments: md',
@@ -413,14 +466,22 @@ describe('Cluster deletion order', () => {
     const plan = planCluster(deleting({ machines: [ofOther(machine('w9')), ofOther(cpMachine('cp-9'))] }), nothing, T0);
     // Assess
     expect(deleted(plan)).toEqual([]);
-    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }), finalizer: Finalizers.cluster });
+    expect(plan.writes).toContainEqual({
+      type: 'RemoveFinalizer',
+      ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }),
+      finalizer: Finalizers.cluster,
+    });
   });
 
   it('removes the finalizer last, when nothing of the cluster is left', () => {
     // Act
     const plan = planCluster(deleting({}), { instances: [instance(machine('gone'), 'terminated')], nodes: [] }, T0);
     // Assess
-    expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }), finalizer: Finalizers.cluster });
+    expect(plan.writes).toContainEqual({
+      type: 'RemoveFinalizer',
+      ref: expect.objectContaining({ kind: 'Cluster', name: CLUSTER }),
+      finalizer: Finalizers.cluster,
+    });
     expect(plan.actions).toEqual([]);
   });
 

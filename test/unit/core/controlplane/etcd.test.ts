@@ -21,12 +21,28 @@ describe('targetEtcdClusterHealthy: removing a member', () => {
     { name: "Can't safely remove a member from a CP with three Machines with one additional etcd member failure", members: 'm1:u m2:u m3:h', safe: false },
     { name: 'Can safely remove a member from a CP with three Machines when another etcd member is missing', members: 'm1:u m3:h', safe: true },
     { name: 'Can safely remove a member from a CP with three Machines when the remediated and another member are missing', members: 'm3:h', safe: true },
-    { name: 'Can safely remove a member from a CP with five Machines with less than 2 additional etcd member failures', members: 'm1:u m2:u m3:h m4:h m5:h', safe: true },
+    {
+      name: 'Can safely remove a member from a CP with five Machines with less than 2 additional etcd member failures',
+      members: 'm1:u m2:u m3:h m4:h m5:h',
+      safe: true,
+    },
     { name: 'Can safely remove a member from a CP with five Machines with missing members but quorum', members: 'm1:u m3:h m4:h m5:h', safe: true },
-    { name: "Can't safely remove a member from a CP with five Machines with 2 additional etcd member failures", members: 'm1:u m2:u m3:u m4:h m5:h', safe: false },
-    { name: 'Can safely remove a member from a CP with seven Machines with less than 3 additional etcd member failures', members: 'm1:u m2:u m3:u m4:h m5:h m6:h m7:h', safe: true },
+    {
+      name: "Can't safely remove a member from a CP with five Machines with 2 additional etcd member failures",
+      members: 'm1:u m2:u m3:u m4:h m5:h',
+      safe: false,
+    },
+    {
+      name: 'Can safely remove a member from a CP with seven Machines with less than 3 additional etcd member failures',
+      members: 'm1:u m2:u m3:u m4:h m5:h m6:h m7:h',
+      safe: true,
+    },
     { name: 'Can safely remove a member from a CP with seven Machines with missing members but quorum', members: 'm1:u m3:u m4:h m5:h m6:h m7:h', safe: true },
-    { name: "Can't safely remove a member from a CP with seven Machines with 3 additional etcd member failures", members: 'm1:u m2:u m3:u m4:u m5:h m6:h m7:h', safe: false },
+    {
+      name: "Can't safely remove a member from a CP with seven Machines with 3 additional etcd member failures",
+      members: 'm1:u m2:u m3:u m4:u m5:h m6:h m7:h',
+      safe: false,
+    },
     { name: "Can't safely remove a member from a CP with an etcd member starting up", members: 'm1:u m2:h m3:h m4:joining', safe: false },
   ])('$name', ({ members: spec, safe }) => {
     // Act & Assess
@@ -65,7 +81,13 @@ describe('targetEtcdClusterHealthy: adding a member', () => {
 
   it('reports the projected numbers', () => {
     // Act & Assess
-    expect(projectEtcdCluster(members('m1:u m2:h m3:h m4:h m5:u'), { removeMachine: 'm1' })).toEqual({ safe: true, voting: 4, healthy: 3, quorum: 3, learners: 0 });
+    expect(projectEtcdCluster(members('m1:u m2:h m3:h m4:h m5:u'), { removeMachine: 'm1' })).toEqual({
+      safe: true,
+      voting: 4,
+      healthy: 3,
+      quorum: 3,
+      learners: 0,
+    });
   });
 });
 

@@ -129,7 +129,11 @@ describe('machineInFailureDomainWithMostMachines (PickMost)', () => {
     // Prepare: the zones in reverse name order, so that ties are broken by name and not by their order.
     const zones = [...ZONES].reverse();
     // Act
-    const picked = machineInFailureDomainWithMostMachines(zones, all, all.filter((x) => eligible.includes(x.metadata.name)));
+    const picked = machineInFailureDomainWithMostMachines(
+      zones,
+      all,
+      all.filter((x) => eligible.includes(x.metadata.name)),
+    );
     // Assess
     expect(picked?.metadata.name).toBe(want);
   });
@@ -148,7 +152,8 @@ describe('selectMachineForScaleDown', () => {
     { name: 'then an outdated machine whose node is not Ready', marked: [], want: 'old-not-ready' },
   ])('$name', ({ marked, want }) => {
     // Prepare
-    const mark = (x: Machine) => (marked.includes(x.metadata.name) ? { ...x, metadata: { ...x.metadata, annotations: { [Annotations.deleteMachine]: '' } } } : x);
+    const mark = (x: Machine) =>
+      marked.includes(x.metadata.name) ? { ...x, metadata: { ...x.metadata, annotations: { [Annotations.deleteMachine]: '' } } } : x;
     const machines = [old, oldNotReady, fresh].map(mark);
     const outdated = machines.filter((x) => x.spec.version !== 'v1.31.0');
     // Act & Assess
@@ -157,7 +162,10 @@ describe('selectMachineForScaleDown', () => {
 
   it('then any outdated machine, then any machine', () => {
     // Act & Assess
-    expect(names([selectMachineForScaleDown(ZONES, [old, fresh], [old], ready), selectMachineForScaleDown(ZONES, [fresh], [], ready)])).toEqual(['old', 'fresh']);
+    expect(names([selectMachineForScaleDown(ZONES, [old, fresh], [old], ready), selectMachineForScaleDown(ZONES, [fresh], [], ready)])).toEqual([
+      'old',
+      'fresh',
+    ]);
     expect(selectMachineForScaleDown(ZONES, [], [], ready)).toBeUndefined();
   });
 });

@@ -242,7 +242,11 @@ describe('ControlPlane rolling upgrade', () => {
 describe('ControlPlane status', () => {
   it('counts replicas, reports the lowest version, the selector and the conditions', () => {
     // Prepare
-    const machines = [cpMachine('a', { version: 'v1.30.0', failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c', node: false })];
+    const machines = [
+      cpMachine('a', { version: 'v1.30.0', failureDomain: 'zone-a' }),
+      cpMachine('b', { failureDomain: 'zone-b' }),
+      cpMachine('c', { failureDomain: 'zone-c', node: false }),
+    ];
     const { o, observed } = scene(machines);
     // Act
     const status = statusOf(planControlPlane(o, observed, T0));
@@ -283,11 +287,16 @@ describe('ControlPlane status', () => {
 });
 
 describe('ControlPlane status, every condition of Cluster API’s KubeadmControlPlane', () => {
-  const conditionsOf = (plan: Plan) => (statusOf(plan)?.conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, ...(message ? { message } : {}) }));
+  const conditionsOf = (plan: Plan) =>
+    (statusOf(plan)?.conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, ...(message ? { message } : {}) }));
 
   it('of a steady control plane: counts, version, selector, and every condition True or at rest', () => {
     // Prepare
-    const { o, observed } = scene([cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c' })]);
+    const { o, observed } = scene([
+      cpMachine('a', { failureDomain: 'zone-a' }),
+      cpMachine('b', { failureDomain: 'zone-b' }),
+      cpMachine('c', { failureDomain: 'zone-c' }),
+    ]);
     // Act
     const plan = planControlPlane(o, observed, T0);
     // Assess
@@ -317,7 +326,11 @@ describe('ControlPlane status, every condition of Cluster API’s KubeadmControl
 
   it('of a rollout held up by sick machines: the lowest version, which machines are not ready or not up to date, and why the rollout waits', () => {
     // Prepare: a is outdated, b's node is NotReady, c has no node yet.
-    const machines = [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c', node: false })];
+    const machines = [
+      cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }),
+      cpMachine('b', { failureDomain: 'zone-b' }),
+      cpMachine('c', { failureDomain: 'zone-c', node: false }),
+    ];
     const { o, observed } = scene(machines, controlPlane(), { b: 'False' });
     // Act
     const plan = planControlPlane(o, observed, T0);
@@ -333,7 +346,8 @@ describe('ControlPlane status, every condition of Cluster API’s KubeadmControl
         type: 'RollingOut',
         status: 'True',
         reason: 'RollingOut',
-        message: 'Rolling out 1 not up-to-date replica(s); rolling out 1 outdated machine(s) to v1.31.0 waits: Machine b reports its Node is not Ready; Machine c does not have a Node yet',
+        message:
+          'Rolling out 1 not up-to-date replica(s); rolling out 1 outdated machine(s) to v1.31.0 waits: Machine b reports its Node is not Ready; Machine c does not have a Node yet',
       },
       { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
       { type: 'ScalingUp', status: 'False', reason: 'NotScalingUp' },
@@ -353,7 +367,11 @@ describe('ControlPlane deletion', () => {
     // Assess
     expect(deleted(plan)).toEqual([]);
     expect(plan.notes).toContain('ControlPlane cp: Waiting for worker machines to be deleted first: w1, w2');
-    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'True', reason: 'Deleting', message: 'Waiting for worker machines to be deleted first: w1, w2' });
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({
+      status: 'True',
+      reason: 'Deleting',
+      message: 'Waiting for worker machines to be deleted first: w1, w2',
+    });
     expect(plan.requeueAfterSeconds).toBe(10);
     expect(removesFinalizer(plan)).toBe(false);
   });
@@ -396,15 +414,28 @@ describe('ControlPlane deletion', () => {
 describe('control-plane machine choices', () => {
   const cp = controlPlane();
   it.each([
-    { name: 'the zone with the fewest up-to-date machines', machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' })], fd: 'zone-c' },
+    {
+      name: 'the zone with the fewest up-to-date machines',
+      machines: () => [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' })],
+      fd: 'zone-c',
+    },
     {
       name: 'outdated machines do not count against a zone (the spread after the rollout matters)',
-      machines: () => [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c' })],
+      machines: () => [
+        cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }),
+        cpMachine('b', { failureDomain: 'zone-b' }),
+        cpMachine('c', { failureDomain: 'zone-c' }),
+      ],
       fd: 'zone-a',
     },
     {
       name: 'a tie on up-to-date machines goes to the zone with fewer machines overall',
-      machines: () => [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('c', { failureDomain: 'zone-c' }), cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('b2', { failureDomain: 'zone-b', version: 'v1.30.0' })],
+      machines: () => [
+        cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }),
+        cpMachine('c', { failureDomain: 'zone-c' }),
+        cpMachine('b', { failureDomain: 'zone-b' }),
+        cpMachine('b2', { failureDomain: 'zone-b', version: 'v1.30.0' }),
+      ],
       fd: 'zone-a',
     },
   ])('scale up picks $name', ({ machines, fd }) => {
@@ -414,14 +445,22 @@ describe('control-plane machine choices', () => {
 
   it('scale down empties a zone that went away first', () => {
     // Prepare
-    const ms = [cpMachine('a', { failureDomain: 'zone-a', age: 5000 }), cpMachine('gone', { failureDomain: 'zone-x', age: 10 }), cpMachine('a2', { failureDomain: 'zone-a', age: 4000 })];
+    const ms = [
+      cpMachine('a', { failureDomain: 'zone-a', age: 5000 }),
+      cpMachine('gone', { failureDomain: 'zone-x', age: 10 }),
+      cpMachine('a2', { failureDomain: 'zone-a', age: 4000 }),
+    ];
     // Act & Assess
     expect(machineInFailureDomainWithMostMachines(ZONES, ms, ms)?.metadata.name).toBe('gone');
   });
 
   it('scale down prefers an outdated machine whose node is not Ready', () => {
     // Prepare
-    const ms = [cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }), cpMachine('b', { failureDomain: 'zone-b', version: 'v1.30.0' }), cpMachine('c', { failureDomain: 'zone-c' })];
+    const ms = [
+      cpMachine('a', { failureDomain: 'zone-a', version: 'v1.30.0' }),
+      cpMachine('b', { failureDomain: 'zone-b', version: 'v1.30.0' }),
+      cpMachine('c', { failureDomain: 'zone-c' }),
+    ];
     // Act & Assess
     expect(selectMachineForScaleDown(ZONES, ms, ms.slice(0, 2), (m) => m.metadata.name !== 'b')?.metadata.name).toBe('b');
   });

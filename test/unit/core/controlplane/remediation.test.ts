@@ -7,7 +7,23 @@ import { machineToBeRemediated } from '../../../../functions/core/controlplane/r
 import { controlPlaneScope } from '../../../../functions/core/controlplane/scope.js';
 import type { NodeFact } from '../../../../functions/core/observed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { Annotations, Labels, T0, ZONES, ago, at, condition, controlPlane, cpMachine, healthCheck, instance, iso, node, objects, type MachineOptions } from '../cluster/fixtures.js';
+import {
+  Annotations,
+  Labels,
+  T0,
+  ZONES,
+  ago,
+  at,
+  condition,
+  controlPlane,
+  cpMachine,
+  healthCheck,
+  instance,
+  iso,
+  node,
+  objects,
+  type MachineOptions,
+} from '../cluster/fixtures.js';
 
 // Cases of Cluster API's controlplane/kubeadm/reconcilers/kubeadmcontrolplane/remediation_test.go
 // (TestReconcileUnhealthyMachines, TestGetMachineToBeRemediated), with the MachineHealthCheck's verdict coming
@@ -44,7 +60,9 @@ function run(ms: M[], cp: ControlPlane = controlPlane(), opts: { nodesKnown?: bo
     }),
   );
   const now = opts.now ?? T0;
-  const nodes: NodeFact[] = machines.filter((m) => m.status?.nodeRef).map((m, i) => node(m, ms.find((x) => x.name === m.metadata.name)?.unhealthy ? 'False' : 'True', at(-3000 - i)));
+  const nodes: NodeFact[] = machines
+    .filter((m) => m.status?.nodeRef)
+    .map((m, i) => node(m, ms.find((x) => x.name === m.metadata.name)?.unhealthy ? 'False' : 'True', at(-3000 - i)));
   const o = objects({ controlPlane: cp, machines, machineHealthChecks: [cpCheck] });
   return planControlPlane(o, { instances: machines.map((m) => instance(m)), ...(opts.nodesKnown === false ? {} : { nodes }) }, now);
 }
@@ -103,7 +121,12 @@ describe('ControlPlane remediation', () => {
 
   it('Remediation deletes unhealthy machine - 4 CP (during 3 CP rolling upgrade)', () => {
     // Act
-    const plan = run([{ name: 'm1', unhealthy: true, version: 'v1.30.0' }, { name: 'm2', version: 'v1.30.0' }, { name: 'm3', version: 'v1.30.0' }, { name: 'm4' }]);
+    const plan = run([
+      { name: 'm1', unhealthy: true, version: 'v1.30.0' },
+      { name: 'm2', version: 'v1.30.0' },
+      { name: 'm3', version: 'v1.30.0' },
+      { name: 'm4' },
+    ]);
     // Assess
     expect(lastRemediationOf(plan)?.machine).toBe('m1');
     expect(deletedOrCreated(plan)).toEqual([]);
@@ -148,14 +171,19 @@ describe('ControlPlane remediation', () => {
 
   it('Remediation happens on a 5 machine CP with one additional unhealthy member', () => {
     // Act
-    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }], controlPlane({ replicas: 5 }));
+    const plan = run(
+      [{ name: 'm1', unhealthy: true }, { name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }],
+      controlPlane({ replicas: 5 }),
+    );
     // Assess
     expect(lastRemediationOf(plan)?.machine).toBe('m1');
   });
 
   it('Remediation does not happen when the workload cluster cannot be read', () => {
     // Act
-    const plan = run([{ name: 'm1', unhealthy: true, annotations: { [Annotations.remediateMachine]: '' } }, { name: 'm2' }, { name: 'm3' }], controlPlane(), { nodesKnown: false });
+    const plan = run([{ name: 'm1', unhealthy: true, annotations: { [Annotations.remediateMachine]: '' } }, { name: 'm2' }, { name: 'm3' }], controlPlane(), {
+      nodesKnown: false,
+    });
     // Assess
     expect(lastRemediationOf(plan)).toBeUndefined();
   });
@@ -187,7 +215,9 @@ describe('ControlPlane remediation retries', () => {
 
   it('Remediation does not happen if MaxRetry is reached', () => {
     // Act
-    const plan = replacementFails(controlPlane({ remediation: { maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 3 } }));
+    const plan = replacementFails(
+      controlPlane({ remediation: { maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 3 } }),
+    );
     // Assess
     expect(lastRemediationOf(plan)).toEqual({ machine: 'm1', timestamp: ago(T0, 100), retryCount: 3 });
     expect(plan.notes.join()).toContain('already failed 3 times (maxRetry 3)');
@@ -195,7 +225,9 @@ describe('ControlPlane remediation retries', () => {
 
   it('Remediation does not happen if RetryPeriodSeconds is not yet passed, and says when to look again', () => {
     // Act
-    const plan = replacementFails(controlPlane({ remediation: { retryPeriodSeconds: 600 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 0 } }));
+    const plan = replacementFails(
+      controlPlane({ remediation: { retryPeriodSeconds: 600 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 0 } }),
+    );
     // Assess
     expect(lastRemediationOf(plan)?.machine).toBe('m1');
     expect(plan.requeueAfterSeconds).toBe(500);
@@ -203,7 +235,9 @@ describe('ControlPlane remediation retries', () => {
 
   it('Subsequent remediation of the same machine increase retry count', () => {
     // Act
-    const plan = replacementFails(controlPlane({ remediation: { retryPeriodSeconds: 60, maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 1 } }));
+    const plan = replacementFails(
+      controlPlane({ remediation: { retryPeriodSeconds: 60, maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 1 } }),
+    );
     // Assess
     expect(lastRemediationOf(plan)).toEqual({ machine: 'm4', timestamp: iso(T0), retryCount: 2 });
   });
@@ -226,9 +260,24 @@ describe('machine to be remediated', () => {
     return machineToBeRemediated(scope, ms)?.metadata.name;
   };
   it.each([
-    { name: 'returns the machine with the remediate-machine annotation first', ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100, annotations: { [Annotations.remediateMachine]: '' } })], ready: {} as Record<string, boolean>, expected: 'b' },
-    { name: 'returns provisioning machines first', ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100, node: false })], ready: {}, expected: 'b' },
-    { name: 'returns the machines with a node that is not Ready first', ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100 })], ready: { b: false }, expected: 'b' },
+    {
+      name: 'returns the machine with the remediate-machine annotation first',
+      ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100, annotations: { [Annotations.remediateMachine]: '' } })],
+      ready: {} as Record<string, boolean>,
+      expected: 'b',
+    },
+    {
+      name: 'returns provisioning machines first',
+      ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100, node: false })],
+      ready: {},
+      expected: 'b',
+    },
+    {
+      name: 'returns the machines with a node that is not Ready first',
+      ms: () => [cpMachine('a', { age: 900 }), cpMachine('b', { age: 100 })],
+      ready: { b: false },
+      expected: 'b',
+    },
     { name: 'returns the oldest machine otherwise', ms: () => [cpMachine('a', { age: 100 }), cpMachine('b', { age: 900 })], ready: {}, expected: 'b' },
   ])('$name', ({ ms, ready, expected }) => {
     // Act & Assess

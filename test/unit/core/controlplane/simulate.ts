@@ -55,7 +55,9 @@ export function etcdOf(world: World): { members: Machine[]; healthy: Set<string>
     const i = world.instanceOf(m);
     return i !== undefined && !GONE_STATES.includes(i.state) && world.nodeOf(m) !== undefined;
   });
-  const healthy = new Set(members.filter((m) => world.nodeOf(m)?.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).map((m) => m.metadata.name));
+  const healthy = new Set(
+    members.filter((m) => world.nodeOf(m)?.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).map((m) => m.metadata.name),
+  );
   return { members, healthy };
 }
 

@@ -16,10 +16,7 @@ function settled(world: World): boolean {
   if (!cp) return false;
   const machines = world.controlPlaneMachines();
   const { healthy } = etcdOf(world);
-  return (
-    machines.length === cp.spec.replicas &&
-    machines.every((m) => !m.metadata.deletionTimestamp && isUpToDate(m, cp) && healthy.has(m.metadata.name))
-  );
+  return machines.length === cp.spec.replicas && machines.every((m) => !m.metadata.deletionTimestamp && isUpToDate(m, cp) && healthy.has(m.metadata.name));
 }
 
 function setSpec(world: World, spec: Partial<ControlPlane['spec']>): void {
@@ -76,7 +73,10 @@ describe('control-plane quorum (property over random control planes and random h
       fc.property(scenario, (s) => {
         // Prepare
         const maxSurge = s.replicas < 3 ? 1 : s.maxSurge;
-        const world = newWorld(s.seed, controlPlane({ replicas: s.replicas, version: 'v1.30.0', rollout: { maxSurge }, remediation: { retryPeriodSeconds: 120 } }, { initialized: false }));
+        const world = newWorld(
+          s.seed,
+          controlPlane({ replicas: s.replicas, version: 'v1.30.0', rollout: { maxSurge }, remediation: { retryPeriodSeconds: 120 } }, { initialized: false }),
+        );
         world.objects.machineHealthChecks = [healthCheck({ selector: { matchExpressions: [{ key: Labels.controlPlane, operator: 'Exists' }] } }, 'cp-mhc')];
         let version = 30;
         let faultUntil = 0;
@@ -103,7 +103,8 @@ describe('control-plane quorum (property over random control planes and random h
           const last = w.objects.controlPlane?.status?.lastRemediation;
           const remediating =
             last !== undefined &&
-            (machines.some((m) => m.metadata.name === last.machine) || !machines.some((m) => Date.parse(m.metadata.creationTimestamp ?? '') > Date.parse(last.timestamp)));
+            (machines.some((m) => m.metadata.name === last.machine) ||
+              !machines.some((m) => Date.parse(m.metadata.creationTimestamp ?? '') > Date.parse(last.timestamp)));
           if (step < 200 && w.sick.size === 0 && allHealthy && !remediating && w.random() < s.faultRate) {
             const victim = members[Math.floor(w.random() * members.length)];
             if (victim) {

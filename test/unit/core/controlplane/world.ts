@@ -119,7 +119,11 @@ export class World {
   private remove(obj: ApiObject): void {
     const o = this.objects;
     if (obj.kind === 'ControlPlane') delete o.controlPlane;
-    else if (obj.kind !== 'Cluster') (o[collection(obj.kind)] as ApiObject[]).splice((o[collection(obj.kind)] as ApiObject[]).findIndex((x) => x.metadata.name === obj.metadata.name), 1);
+    else if (obj.kind !== 'Cluster')
+      (o[collection(obj.kind)] as ApiObject[]).splice(
+        (o[collection(obj.kind)] as ApiObject[]).findIndex((x) => x.metadata.name === obj.metadata.name),
+        1,
+      );
   }
 
   private markDeleted(obj: ApiObject): void {
@@ -171,7 +175,10 @@ export class World {
       const m = this.machine(a.machine.name);
       if (!m || [...this.instances.values()].some((i) => i.machineUid === m.metadata.uid)) return;
       // What provision-machine records before it launches: the intent.
-      this.replace({ ...m, status: { ...m.status, infrastructure: { clientToken: `${m.metadata.uid}-1`, attempt: 1, launchRequestedAt: timestamp(this.now) } } } as Machine);
+      this.replace({
+        ...m,
+        status: { ...m.status, infrastructure: { clientToken: `${m.metadata.uid}-1`, attempt: 1, launchRequestedAt: timestamp(this.now) } },
+      } as Machine);
       const id = `i-${m.metadata.name}`;
       const zone = failureDomainOf(m);
       this.instances.set(id, {
@@ -199,7 +206,10 @@ export class World {
       if (m)
         this.replace({
           ...m,
-          status: { ...m.status, conditions: [...(m.status?.conditions ?? []), { type: 'DrainingSucceeded', status: 'True', lastTransitionTime: timestamp(this.now) }] },
+          status: {
+            ...m.status,
+            conditions: [...(m.status?.conditions ?? []), { type: 'DrainingSucceeded', status: 'True', lastTransitionTime: timestamp(this.now) }],
+          },
         } as Machine);
     } else if (a.type === 'DeleteInfrastructure') {
       for (const id of a.instanceIds) {
@@ -220,7 +230,11 @@ export class World {
       const m = this.objects.machines.find((x) => x.metadata.uid === inst.machineUid);
       const nodeName = `node-${m?.metadata.name ?? id}`;
       if (t >= boot.nodeAt && !this.nodes.has(nodeName) && this.instances.get(id)!.state === 'running')
-        this.nodes.set(nodeName, { name: nodeName, providerID: inst.providerID, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: timestamp(this.now) }] });
+        this.nodes.set(nodeName, {
+          name: nodeName,
+          providerID: inst.providerID,
+          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: timestamp(this.now) }],
+        });
     }
     for (const [name, n] of this.nodes) {
       const machineName = name.replace(/^node-/, '');

@@ -29,7 +29,13 @@ function workers(o: { replicas?: number; readyReplicas?: number; paused?: boolea
     metadata: { name: 'md', generation: 1 },
     spec: { clusterName: CLUSTER, replicas, paused: o.paused ?? false, template: { spec: { version: 'v1.31.0', machineClassRef: { name: 'small' } } } },
   }) as MachineDeployment;
-  md.status = { observedGeneration: 1, replicas, updatedReplicas: replicas, availableReplicas: o.readyReplicas ?? replicas, readyReplicas: o.readyReplicas ?? replicas };
+  md.status = {
+    observedGeneration: 1,
+    replicas,
+    updatedReplicas: replicas,
+    availableReplicas: o.readyReplicas ?? replicas,
+    readyReplicas: o.readyReplicas ?? replicas,
+  };
   return md;
 }
 
@@ -79,7 +85,10 @@ describe('healthChecksNeedReconcile', () => {
     },
     {
       name: 'a named type with another status (only Ready=Unknown is checked, the node is Ready=False): no reconcile',
-      input: () => ({ ...withNode(settled(), 3, [ready('False')]), healthChecks: [healthCheck({ unhealthyConditions: [{ type: 'Ready', status: 'Unknown', timeout: '300s' }] })] }),
+      input: () => ({
+        ...withNode(settled(), 3, [ready('False')]),
+        healthChecks: [healthCheck({ unhealthyConditions: [{ type: 'Ready', status: 'Unknown', timeout: '300s' }] })],
+      }),
       reconcile: false,
     },
     {
@@ -121,7 +130,11 @@ describe('healthChecksNeedReconcile', () => {
     },
     {
       name: 'the same with nodeStartupTimeout 0s (the check is off): no reconcile',
-      input: () => ({ ...settled(), healthChecks: [healthCheck({ nodeStartupTimeout: '0s' })], machineDeployments: [workers({ replicas: 3, readyReplicas: 2, paused: true })] }),
+      input: () => ({
+        ...settled(),
+        healthChecks: [healthCheck({ nodeStartupTimeout: '0s' })],
+        machineDeployments: [workers({ replicas: 3, readyReplicas: 2, paused: true })],
+      }),
       reconcile: false,
     },
     {

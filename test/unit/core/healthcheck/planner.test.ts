@@ -59,8 +59,7 @@ const statusOf = (plan: Plan, kind: string, name: string) => {
   return w?.type === 'UpdateStatus' ? w.object.status : undefined;
 };
 const remediated = (plan: Plan) => plan.actions.flatMap((a) => (a.type === 'RemediateMachine' ? [a.machine.name] : []));
-const isMarked = (conditions: Condition[] | undefined) =>
-  getCondition(conditions, 'OwnerRemediated')?.reason === 'WaitingForRemediation';
+const isMarked = (conditions: Condition[] | undefined) => getCondition(conditions, 'OwnerRemediated')?.reason === 'WaitingForRemediation';
 /** Machines the plan newly marks for remediation (a mark already there is not counted again). */
 const markedIn = (plan: Plan, before: readonly Machine[] = []) =>
   plan.writes.flatMap((w) =>
@@ -80,7 +79,11 @@ const marks = (): Condition[] => [
 /** Workers w0..w(n-1); the ones in `sick` have a node NotReady for an hour; `markedNames` carry the remediation mark. */
 function fleet(n: number, sick: number[], o: { marked?: number[]; deleting?: number[] } = {}) {
   const machines = Array.from({ length: n }, (_, i) =>
-    machine(`w${i}`, { age: 86000 - i * 10, ...(o.marked?.includes(i) ? { conditions: marks() } : {}), ...(o.deleting?.includes(i) ? { deleting: true } : {}) }),
+    machine(`w${i}`, {
+      age: 86000 - i * 10,
+      ...(o.marked?.includes(i) ? { conditions: marks() } : {}),
+      ...(o.deleting?.includes(i) ? { deleting: true } : {}),
+    }),
   );
   const nodes = machines.map((m, i) => node(m, sick.includes(i) ? 'False' : 'True', at(-3600)));
   return { machines, observed: { instances: [], nodes } };
@@ -133,13 +136,26 @@ describe('MachineHealthCheck planner', () => {
     const w2Marked = w2Deferred.map((m) => (m.metadata.name === 'w2' ? withStatus(m, statusOf(markPlan, 'Machine', 'w2')?.conditions) : m));
     const asked = planMachineHealthCheck(mhc, objects({ machines: w2Marked, machineHealthChecks: [mhc] }), later.observed, at(200));
     // The remediate execution clears the mark (remediation not allowed for a while), and the check marks it again.
-    const w2Cleared = w2Marked.map((m) => (m.metadata.name === 'w2' ? withStatus(m, m.status?.conditions?.filter((c) => c.type !== 'OwnerRemediated')) : m));
+    const w2Cleared = w2Marked.map((m) =>
+      m.metadata.name === 'w2'
+        ? withStatus(
+            m,
+            m.status?.conditions?.filter((c) => c.type !== 'OwnerRemediated'),
+          )
+        : m,
+    );
     const remarked = planMachineHealthCheck(mhc, objects({ machines: w2Cleared, machineHealthChecks: [mhc] }), later.observed, at(300));
     // Assess: one episode from the deferral (T0) to the clearing, named by its first time; the next one by its own.
     expect(deferred).toMatchObject({ status: 'False', reason: 'RemediationDeferred', lastTransitionTime: iso(T0) });
-    expect(getCondition(statusOf(markPlan, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({ reason: 'WaitingForRemediation', lastTransitionTime: iso(T0) });
+    expect(getCondition(statusOf(markPlan, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({
+      reason: 'WaitingForRemediation',
+      lastTransitionTime: iso(T0),
+    });
     expect(asked.actions).toEqual([expect.objectContaining({ type: 'RemediateMachine', machine: expect.objectContaining({ name: 'w2' }), markedAt: iso(T0) })]);
-    expect(getCondition(statusOf(remarked, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({ reason: 'WaitingForRemediation', lastTransitionTime: iso(at(300)) });
+    expect(getCondition(statusOf(remarked, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({
+      reason: 'WaitingForRemediation',
+      lastTransitionTime: iso(at(300)),
+    });
   });
 
   it('reports expected, healthy, remediations allowed and the sorted targets', () => {
@@ -147,7 +163,11 @@ describe('MachineHealthCheck planner', () => {
     const mhc = healthCheck({ maxUnhealthy: 2 });
     const { machines, observed } = fleet(4, [3]);
     // Act
-    const status = statusOf(planMachineHealthCheck(mhc, objects({ machines: [...machines].reverse(), machineHealthChecks: [mhc] }), observed, T0), 'MachineHealthCheck', 'mhc');
+    const status = statusOf(
+      planMachineHealthCheck(mhc, objects({ machines: [...machines].reverse(), machineHealthChecks: [mhc] }), observed, T0),
+      'MachineHealthCheck',
+      'mhc',
+    );
     // Assess
     expect(status).toMatchObject({ expectedMachines: 4, currentHealthy: 3, remediationsAllowed: 1, targets: ['w0', 'w1', 'w2', 'w3'], observedGeneration: 1 });
     expect(getCondition(status?.conditions, 'RemediationAllowed')).toMatchObject({ status: 'True', reason: 'RemediationAllowed' });
@@ -195,7 +215,12 @@ describe('MachineHealthCheck planner', () => {
 
   it.each([
     { name: 'paused', mhc: () => healthCheck({}, 'mhc'), paused: true, note: 'MachineHealthCheck mhc: paused, nothing done' },
-    { name: 'being deleted', mhc: () => ({ ...healthCheck(), metadata: { ...healthCheck().metadata, deletionTimestamp: iso(T0) } }), paused: false, note: 'MachineHealthCheck mhc: deleting, nothing done' },
+    {
+      name: 'being deleted',
+      mhc: () => ({ ...healthCheck(), metadata: { ...healthCheck().metadata, deletionTimestamp: iso(T0) } }),
+      paused: false,
+      note: 'MachineHealthCheck mhc: deleting, nothing done',
+    },
   ])('does nothing while $name, though a machine is unhealthy', ({ mhc, paused, note }) => {
     // Prepare
     const check = mhc() as MachineHealthCheck;
@@ -247,7 +272,12 @@ describe('MachineHealthCheck planner', () => {
     const mhc = healthCheck();
     const m = machine('w0');
     // Act
-    const plan = planMachineHealthCheck(mhc, objects({ machines: [m], machineHealthChecks: [mhc] }), { instances: [], nodes: [node(m, 'False', at(-200))] }, T0);
+    const plan = planMachineHealthCheck(
+      mhc,
+      objects({ machines: [m], machineHealthChecks: [mhc] }),
+      { instances: [], nodes: [node(m, 'False', at(-200))] },
+      T0,
+    );
     // Assess
     expect(plan.requeueAfterSeconds).toBe(101);
   });
@@ -283,8 +313,17 @@ describe('remediation limits (property)', () => {
     sick: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
     marked: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
     deleting: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
-    maxUnhealthy: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`)),
-    maxInFlight: fc.option(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`)), { nil: undefined }),
+    maxUnhealthy: fc.oneof(
+      fc.integer({ min: 0, max: 12 }),
+      fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`),
+    ),
+    maxInFlight: fc.option(
+      fc.oneof(
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`),
+      ),
+      { nil: undefined },
+    ),
   });
 
   it('never remediates past maxUnhealthy, and never has more than maxInFlight remediations under way', () => {

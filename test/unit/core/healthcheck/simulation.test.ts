@@ -44,10 +44,16 @@ describe('a remediation storm is short-circuited (seeded simulation, golden log)
     world.sick.add(first);
     world.advance(0);
     world.log.push(`--- node of ${first} NotReady`);
-    const healed = run(world, { maxSteps: 300, done: (w) => allHealthy(w) && !workers(w).some((m) => m.metadata.name === first), check: inFlightAtMostOne }, T0);
+    const healed = run(
+      world,
+      { maxSteps: 300, done: (w) => allHealthy(w) && !workers(w).some((m) => m.metadata.name === first), check: inFlightAtMostOne },
+      T0,
+    );
     const replacedBeforeStorm = [...new Set(replaced)];
 
-    const partitioned = workers(world).slice(0, 4).map((m) => m.metadata.name);
+    const partitioned = workers(world)
+      .slice(0, 4)
+      .map((m) => m.metadata.name);
     for (const n of partitioned) world.sick.add(n);
     world.advance(0);
     world.log.push(`--- network partition: nodes of ${partitioned.join(', ')} NotReady for 20 minutes`);

@@ -22,8 +22,18 @@ const withNode = (ready: 'True' | 'False' | 'Unknown', since: number): HealthChe
 
 describe('needsRemediation', () => {
   it.each([
-    { name: 'when the node has not yet started for shorter than the timeout', target: { machine: noNodeYet(400), nodeMissing: false }, unhealthy: false, next: 600 - 400 + 1 },
-    { name: 'when the node has not yet started for shorter than the timeout, and infra is ready', target: { machine: noNodeYet(100, 50), nodeMissing: false }, unhealthy: false, next: 600 - 50 + 1 },
+    {
+      name: 'when the node has not yet started for shorter than the timeout',
+      target: { machine: noNodeYet(400), nodeMissing: false },
+      unhealthy: false,
+      next: 600 - 400 + 1,
+    },
+    {
+      name: 'when the node has not yet started for shorter than the timeout, and infra is ready',
+      target: { machine: noNodeYet(100, 50), nodeMissing: false },
+      unhealthy: false,
+      next: 600 - 50 + 1,
+    },
     {
       name: 'when the node has not yet started for longer than the timeout',
       target: { machine: noNodeYet(1200), nodeMissing: false },
@@ -88,8 +98,18 @@ describe('needsRemediation', () => {
 
   it.each([
     { name: 'a worker is not judged before the control plane is initialized', m: noNodeYet(4000), c: cluster({ initialized: false }), unhealthy: false },
-    { name: 'a control-plane machine is (the first one may never come up)', m: cpMachine('cp-1', { age: 4000, node: false }), c: cluster({ initialized: false }), unhealthy: true },
-    { name: 'nothing is judged before the cluster infrastructure is ready', m: cpMachine('cp-1', { age: 4000, node: false }), c: cluster({ ready: false }), unhealthy: false },
+    {
+      name: 'a control-plane machine is (the first one may never come up)',
+      m: cpMachine('cp-1', { age: 4000, node: false }),
+      c: cluster({ initialized: false }),
+      unhealthy: true,
+    },
+    {
+      name: 'nothing is judged before the cluster infrastructure is ready',
+      m: cpMachine('cp-1', { age: 4000, node: false }),
+      c: cluster({ ready: false }),
+      unhealthy: false,
+    },
   ])('$name', ({ m, c: cl, unhealthy }) => {
     // Act & Assess
     expect(needsRemediation({ machine: m, nodeMissing: false }, mhc, cl, T0).unhealthy).toBe(unhealthy);
@@ -101,10 +121,18 @@ describe('targetsOf', () => {
   it.each([
     { name: 'with no matching machines', machines: [cpMachine('cp-1')], expected: [] },
     { name: 'when a machine’s labels do not match the selector', machines: [machine('m1', { labels: { role: 'other' } })], expected: [] },
-    { name: 'with multiple machines, only the matching ones', machines: [machine('m1'), machine('m2'), machine('m3', { labels: { role: 'db' } })], expected: ['m1', 'm2'] },
+    {
+      name: 'with multiple machines, only the matching ones',
+      machines: [machine('m1'), machine('m2'), machine('m3', { labels: { role: 'db' } })],
+      expected: ['m1', 'm2'],
+    },
     {
       name: 'with machines having skip-remediation or paused annotation',
-      machines: [machine('m1'), machine('m2', { annotations: { [Annotations.skipRemediation]: '' } }), machine('m3', { annotations: { [Annotations.paused]: '' } })],
+      machines: [
+        machine('m1'),
+        machine('m2', { annotations: { [Annotations.skipRemediation]: '' } }),
+        machine('m3', { annotations: { [Annotations.paused]: '' } }),
+      ],
       expected: ['m1'],
     },
   ])('$name', ({ machines, expected }) => {
@@ -129,7 +157,11 @@ describe('needsRemediation with several unhealthy conditions', () => {
   });
   const target = (readyFor: number, pressureFor: number): HealthCheckTarget => {
     const m = machine('machine1');
-    return { machine: m, node: node(m, 'Unknown', at(-readyFor), [{ type: 'DiskPressure', status: 'True', lastTransitionTime: iso(at(-pressureFor)) }]), nodeMissing: false };
+    return {
+      machine: m,
+      node: node(m, 'Unknown', at(-readyFor), [{ type: 'DiskPressure', status: 'True', lastTransitionTime: iso(at(-pressureFor)) }]),
+      nodeMissing: false,
+    };
   };
 
   it('looks again at the earliest deadline of the conditions not yet timed out', () => {

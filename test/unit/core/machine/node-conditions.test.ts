@@ -20,7 +20,9 @@ const byType = (cs: ReturnType<typeof nodeConditions>) => Object.fromEntries(cs.
 describe('nodeConditions', () => {
   it('waits for the control plane before any node can exist', () => {
     // Act & Assess
-    expect(byType(nodeConditions({ machine: machine('m', { node: false }), lookup: { known: false }, controlPlaneInitialized: false, deleting: false }))).toEqual({
+    expect(
+      byType(nodeConditions({ machine: machine('m', { node: false }), lookup: { known: false }, controlPlaneInitialized: false, deleting: false })),
+    ).toEqual({
       NodeReady: { status: 'Unknown', reason: 'NodeInspectionFailed', message: 'Waiting for the cluster control plane to be initialized' },
       NodeHealthy: { status: 'Unknown', reason: 'NodeInspectionFailed', message: 'Waiting for the cluster control plane to be initialized' },
     });
@@ -36,7 +38,9 @@ describe('nodeConditions', () => {
 
   it('NodeReady: Unknown while the node has not reported Ready', () => {
     // Act
-    const cs = byType(nodeConditions({ machine: machine('m'), lookup: { known: true, node: nodeWith(pressuresFalse) }, controlPlaneInitialized: true, deleting: false }));
+    const cs = byType(
+      nodeConditions({ machine: machine('m'), lookup: { known: true, node: nodeWith(pressuresFalse) }, controlPlaneInitialized: true, deleting: false }),
+    );
     // Assess
     expect(cs.NodeReady).toEqual({ status: 'Unknown', reason: 'NodeReadyUnknown', message: '* Node.Ready: Condition not yet reported' });
     expect(cs.NodeHealthy).toEqual({ status: 'Unknown', reason: 'NodeHealthUnknown', message: '* Node.Ready: Condition not yet reported' });
@@ -48,7 +52,12 @@ describe('nodeConditions', () => {
     // Act
     const cs = byType(nodeConditions({ machine: machine('m'), lookup: { known: true, node }, controlPlaneInitialized: true, deleting: false }));
     // Assess
-    expect(cs.NodeReady).toEqual({ status: 'False', reason: 'NodeNotReady', message: '* Node.Ready: kubelet stopped posting node status', lastTransitionTime: since });
+    expect(cs.NodeReady).toEqual({
+      status: 'False',
+      reason: 'NodeNotReady',
+      message: '* Node.Ready: kubelet stopped posting node status',
+      lastTransitionTime: since,
+    });
     expect(cs.NodeHealthy).toEqual({ status: 'False', reason: 'NodeNotHealthy', message: '* Node.Ready: kubelet stopped posting node status' });
   });
 
@@ -58,7 +67,10 @@ describe('nodeConditions', () => {
     // Act
     const cs = byType(nodeConditions({ machine: machine('m'), lookup: { known: true, node }, controlPlaneInitialized: true, deleting: false }));
     // Assess
-    expect(cs).toEqual({ NodeReady: { status: 'True', reason: 'NodeReady', lastTransitionTime: since }, NodeHealthy: { status: 'True', reason: 'NodeHealthy' } });
+    expect(cs).toEqual({
+      NodeReady: { status: 'True', reason: 'NodeReady', lastTransitionTime: since },
+      NodeHealthy: { status: 'True', reason: 'NodeHealthy' },
+    });
   });
 
   it('NodeHealthy: Unknown when a condition is Unknown and none is bad; False as soon as one is', () => {
@@ -70,10 +82,16 @@ describe('nodeConditions', () => {
       ...pressuresFalse.slice(1),
     ]);
     // Act
-    const unknown = byType(nodeConditions({ machine: machine('m'), lookup: { known: true, node: unknownReady }, controlPlaneInitialized: true, deleting: false }));
+    const unknown = byType(
+      nodeConditions({ machine: machine('m'), lookup: { known: true, node: unknownReady }, controlPlaneInitialized: true, deleting: false }),
+    );
     const bad = byType(nodeConditions({ machine: machine('m'), lookup: { known: true, node: alsoPressure }, controlPlaneInitialized: true, deleting: false }));
     // Assess
     expect(unknown.NodeHealthy).toEqual({ status: 'Unknown', reason: 'NodeHealthUnknown', message: '* Node.Ready: Condition is Unknown' });
-    expect(bad.NodeHealthy).toEqual({ status: 'False', reason: 'NodeNotHealthy', message: '* Node.Ready: Condition is Unknown\n* Node.MemoryPressure: memory is low' });
+    expect(bad.NodeHealthy).toEqual({
+      status: 'False',
+      reason: 'NodeNotHealthy',
+      message: '* Node.Ready: Condition is Unknown\n* Node.MemoryPressure: memory is low',
+    });
   });
 });

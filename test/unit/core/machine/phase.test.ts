@@ -15,10 +15,30 @@ const withInfra = (infra: NonNullable<Machine['status']>['infrastructure'], read
 describe('InfrastructureReady', () => {
   it.each([
     { name: 'True while the instance runs', m: () => machine('m'), i: 'running' as const, want: { status: 'True', reason: 'InfrastructureReady' } },
-    { name: 'False while the instance is pending', m: () => machine('m'), i: 'pending' as const, want: { status: 'False', reason: 'InfrastructureNotReady', message: 'Instance i-m is pending' } },
-    { name: 'False, deleted, once the instance is terminated', m: () => machine('m'), i: 'terminated' as const, want: { status: 'False', reason: 'InfrastructureDeleted', message: 'Instance i-m is terminated' } },
-    { name: 'False, deleted, once the instance is shutting down', m: () => machine('m'), i: 'shutting-down' as const, want: { status: 'False', reason: 'InfrastructureDeleted', message: 'Instance i-m is shutting-down' } },
-    { name: 'False, deleted, when a ready instance is no longer seen', m: () => machine('m'), i: undefined, want: { status: 'False', reason: 'InfrastructureDeleted', message: 'Instance no longer exists' } },
+    {
+      name: 'False while the instance is pending',
+      m: () => machine('m'),
+      i: 'pending' as const,
+      want: { status: 'False', reason: 'InfrastructureNotReady', message: 'Instance i-m is pending' },
+    },
+    {
+      name: 'False, deleted, once the instance is terminated',
+      m: () => machine('m'),
+      i: 'terminated' as const,
+      want: { status: 'False', reason: 'InfrastructureDeleted', message: 'Instance i-m is terminated' },
+    },
+    {
+      name: 'False, deleted, once the instance is shutting down',
+      m: () => machine('m'),
+      i: 'shutting-down' as const,
+      want: { status: 'False', reason: 'InfrastructureDeleted', message: 'Instance i-m is shutting-down' },
+    },
+    {
+      name: 'False, deleted, when a ready instance is no longer seen',
+      m: () => machine('m'),
+      i: undefined,
+      want: { status: 'False', reason: 'InfrastructureDeleted', message: 'Instance no longer exists' },
+    },
     {
       name: 'False while a launch is under way, with its attempt',
       m: () => withInfra({ launchRequestedAt: '2026-01-01T00:00:00Z', attempt: 3 }),
@@ -31,7 +51,12 @@ describe('InfrastructureReady', () => {
       i: undefined,
       want: { status: 'False', reason: 'InfrastructureNotReady', message: 'Waiting for the instance to be launched (attempt 1)' },
     },
-    { name: 'False before any launch', m: () => machine('m', { launched: false }), i: undefined, want: { status: 'False', reason: 'InfrastructureDoesNotExist', message: 'Waiting for the instance to be launched' } },
+    {
+      name: 'False before any launch',
+      m: () => machine('m', { launched: false }),
+      i: undefined,
+      want: { status: 'False', reason: 'InfrastructureDoesNotExist', message: 'Waiting for the instance to be launched' },
+    },
   ])('$name', ({ m, i, want }) => {
     // Prepare
     const mm = m();
@@ -66,6 +91,15 @@ describe('a failure', () => {
 
   it('a machine whose launch is under way is Provisioning before its instance is seen', () => {
     // Act & Assess
-    expect(machinePhase({ machine: withInfra({ clientToken: 't' }), instance: undefined, infrastructureReady: false, hasNodeRef: false, failed: false, deleted: false })).toBe('Provisioning');
+    expect(
+      machinePhase({
+        machine: withInfra({ clientToken: 't' }),
+        instance: undefined,
+        infrastructureReady: false,
+        hasNodeRef: false,
+        failed: false,
+        deleted: false,
+      }),
+    ).toBe('Provisioning');
   });
 });

@@ -141,7 +141,10 @@ describe('Machine status from facts', () => {
     m.status = { ...m.status, failureReason: 'CreateError' };
     delete m.status.failureMessage;
     // Act & Assess
-    expect(statusOf(planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() }))).toMatchObject({ failureReason: 'CreateError', failureMessage: '' });
+    expect(statusOf(planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() }))).toMatchObject({
+      failureReason: 'CreateError',
+      failureMessage: '',
+    });
   });
 
   it('sets nodeRef, addresses and the node conditions, NodeReady keeping the node’s transition time', () => {
@@ -223,10 +226,20 @@ describe('Machine status from facts', () => {
 
 describe('LaunchInstance', () => {
   it.each([
-    { name: 'a pending control-plane machine launches once the cluster infrastructure is ready', m: fresh('cp-1', { controlPlane: true }), c: cluster({ initialized: false }), launches: true },
+    {
+      name: 'a pending control-plane machine launches once the cluster infrastructure is ready',
+      m: fresh('cp-1', { controlPlane: true }),
+      c: cluster({ initialized: false }),
+      launches: true,
+    },
     { name: 'a pending worker launches once the control plane is initialized', m: fresh(), c: cluster(), launches: true },
     { name: 'a worker waits for the control plane to be initialized', m: fresh(), c: cluster({ initialized: false }), launches: false },
-    { name: 'nothing launches before the cluster infrastructure is ready', m: fresh('cp-1', { controlPlane: true }), c: cluster({ ready: false }), launches: false },
+    {
+      name: 'nothing launches before the cluster infrastructure is ready',
+      m: fresh('cp-1', { controlPlane: true }),
+      c: cluster({ ready: false }),
+      launches: false,
+    },
     {
       name: 'a provisioning machine is launched again (resumes a dead workflow; the action is idempotent)',
       m: { ...fresh(), status: { infrastructure: { clientToken: 't', launchRequestedAt: iso(T0) } } } as Machine,
@@ -247,8 +260,16 @@ describe('LaunchInstance', () => {
   it.each([
     { name: 'its Cluster does not exist', c: undefined, note: 'Machine m1: waiting to launch: its Cluster does not exist' },
     { name: 'its Cluster is being deleted', c: cluster({ deleting: true }), note: 'Machine m1: waiting to launch: its Cluster is being deleted' },
-    { name: 'the cluster infrastructure is not ready', c: cluster({ ready: false }), note: 'Machine m1: waiting to launch: cluster infrastructure is not ready' },
-    { name: 'the control plane is not initialized', c: cluster({ initialized: false }), note: 'Machine m1: waiting to launch: the control plane is not initialized' },
+    {
+      name: 'the cluster infrastructure is not ready',
+      c: cluster({ ready: false }),
+      note: 'Machine m1: waiting to launch: cluster infrastructure is not ready',
+    },
+    {
+      name: 'the control plane is not initialized',
+      c: cluster({ initialized: false }),
+      note: 'Machine m1: waiting to launch: the control plane is not initialized',
+    },
   ])('a pending worker says why it waits to launch: $name', ({ c, note }) => {
     // Act
     const plan = planMachine(fresh(), { instances: [], nodes: [] }, T0, c ? { cluster: c } : {});
@@ -331,19 +352,28 @@ describe('Machine deletion', () => {
     // Act
     const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster(), controlPlane: controlPlane() });
     // Assess
-    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1', removeEtcdMember: 'node-cp-1' }]);
+    expect(plan.actions).toEqual([
+      { type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1', removeEtcdMember: 'node-cp-1' },
+    ]);
   });
 
   it.each([
     { name: 'worker of a deleting cluster: no drain', m: () => machine('w1', { deleting: true }), c: cluster({ deleting: true }), cp: undefined },
-    { name: 'control-plane machine of a deleting control plane: no etcd member named', m: () => cpMachine('cp-1', { deleting: true }), c: cluster(), cp: controlPlane({}, { deleting: true }) },
+    {
+      name: 'control-plane machine of a deleting control plane: no etcd member named',
+      m: () => cpMachine('cp-1', { deleting: true }),
+      c: cluster(),
+      cp: controlPlane({}, { deleting: true }),
+    },
   ])('$name', ({ m, c, cp }) => {
     // Prepare
     const mm = m();
     // Act
     const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)] }, T0, { cluster: c, ...(cp ? { controlPlane: cp } : {}) });
     // Assess
-    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: mm.metadata.name }), providerID: `sim:///zone/${mm.metadata.name}` }]);
+    expect(plan.actions).toEqual([
+      { type: 'TerminateInstance', machine: expect.objectContaining({ name: mm.metadata.name }), providerID: `sim:///zone/${mm.metadata.name}` },
+    ]);
   });
 
   // A Machine's status (nodeRef, infrastructure) and spec.providerID are anyone's to write who may write the

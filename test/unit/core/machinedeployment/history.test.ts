@@ -5,14 +5,24 @@ import { machineSet } from '../machineset/fixtures.js';
 
 function old(name: string, replicas: number, actual: number, opts: { deleting?: boolean; revision?: string; created?: string } = {}): OldMachineSet {
   const revision = opts.revision ?? name.replace(/\D/g, '');
-  const ms = machineSet({ name, annotations: { 'clusterless.dev/revision': revision }, ...(opts.deleting ? { deleting: true } : {}), ...(opts.created ? { created: opts.created } : {}) });
+  const ms = machineSet({
+    name,
+    annotations: { 'clusterless.dev/revision': revision },
+    ...(opts.deleting ? { deleting: true } : {}),
+    ...(opts.created ? { created: opts.created } : {}),
+  });
   return { machineSet: ms, replicas, actual };
 }
 
 describe('machineSetsBeyondHistoryLimit', () => {
   it.each([
     { name: 'deletes the oldest beyond the limit', sets: [old('foo-3', 0, 0), old('foo-1', 0, 0), old('foo-2', 0, 0)], limit: 1, expected: ['foo-1', 'foo-2'] },
-    { name: 'only sets with no replicas and no machines', sets: [old('foo-1', 0, 0), old('foo-2', 0, 1), old('foo-3', 1, 0), old('foo-4', 1, 1)], limit: 0, expected: ['foo-1'] },
+    {
+      name: 'only sets with no replicas and no machines',
+      sets: [old('foo-1', 0, 0), old('foo-2', 0, 1), old('foo-3', 1, 0), old('foo-4', 1, 1)],
+      limit: 0,
+      expected: ['foo-1'],
+    },
     { name: 'limit 0 deletes every empty one', sets: [old('foo-1', 0, 0), old('foo-2', 0, 0)], limit: 0, expected: ['foo-1', 'foo-2'] },
     { name: 'never one with replicas', sets: [old('foo-1', 1, 1), old('foo-2', 1, 1)], limit: 0, expected: [] },
     { name: 'not one already deleting', sets: [old('foo-1', 0, 0, { deleting: true })], limit: 0, expected: [] },
@@ -20,7 +30,11 @@ describe('machineSetsBeyondHistoryLimit', () => {
     // Cluster API sorts the cleanable sets by creation time, then name (mdutil.MachineSetsByCreationTimestamp).
     {
       name: 'the same revision: the older set first',
-      sets: [old('b', 0, 0, { revision: '1', created: '2026-01-02T00:00:00Z' }), old('a', 0, 0, { revision: '1', created: '2026-01-03T00:00:00Z' }), old('c', 0, 0, { revision: '2' })],
+      sets: [
+        old('b', 0, 0, { revision: '1', created: '2026-01-02T00:00:00Z' }),
+        old('a', 0, 0, { revision: '1', created: '2026-01-03T00:00:00Z' }),
+        old('c', 0, 0, { revision: '2' }),
+      ],
       limit: 2,
       expected: ['b'],
     },

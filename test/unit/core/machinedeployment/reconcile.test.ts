@@ -8,13 +8,29 @@ import { planMachineDeployment, type MachineDeploymentPlanInput } from '../../..
 import type { Write } from '../../../../functions/core/plan.js';
 import { T0, cluster, daysAgo, machine, machineClass, machineDeployment, node } from '../machineset/fixtures.js';
 
-function input(md: MachineDeployment, machineSets: MachineSet[], machines: Machine[], nodes = machines.map((m) => node(`${m.metadata.name}-node`))): MachineDeploymentPlanInput {
+function input(
+  md: MachineDeployment,
+  machineSets: MachineSet[],
+  machines: Machine[],
+  nodes = machines.map((m) => node(`${m.metadata.name}-node`)),
+): MachineDeploymentPlanInput {
   return { machineDeployment: md, machineSets, machines, cluster: cluster(), machineClasses: [machineClass()], observed: { instances: [], nodes }, now: T0 };
 }
 
 function storedSetOf(md: MachineDeployment, replicas: number, revision: number, uid: string): MachineSet {
   const ms = planMachineDeployment(input(md, [], [])).machineSets[0]!;
-  return { ...ms, metadata: { ...ms.metadata, uid, resourceVersion: '9', generation: 1, creationTimestamp: daysAgo(revision === 1 ? 20 : 1), annotations: { ...ms.metadata.annotations, 'clusterless.dev/revision': String(revision) } }, spec: { ...ms.spec, replicas } };
+  return {
+    ...ms,
+    metadata: {
+      ...ms.metadata,
+      uid,
+      resourceVersion: '9',
+      generation: 1,
+      creationTimestamp: daysAgo(revision === 1 ? 20 : 1),
+      annotations: { ...ms.metadata.annotations, 'clusterless.dev/revision': String(revision) },
+    },
+    spec: { ...ms.spec, replicas },
+  };
 }
 
 const ofType = <T extends Write['type']>(writes: Write[], type: T) => writes.filter((w): w is Extract<Write, { type: T }> => w.type === type);
@@ -52,7 +68,10 @@ describe('reconcileMachineDeployment', () => {
     // Act
     const r = reconcileMachineDeployment(input(v2, [set], machines));
     // Assess
-    const writesOfSet = r.writes.filter((w) => (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.metadata.name === set.metadata.name) as Extract<Write, { object: unknown }>[];
+    const writesOfSet = r.writes.filter((w) => (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.metadata.name === set.metadata.name) as Extract<
+      Write,
+      { object: unknown }
+    >[];
     expect(writesOfSet.map((w) => [w.type, w.object.metadata.resourceVersion])).toEqual([
       ['Update', '9'],
       ['UpdateStatus', undefined],

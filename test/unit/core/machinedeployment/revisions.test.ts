@@ -16,9 +16,27 @@ describe('newRevisionAnnotations (TestComputeRevisionAnnotations)', () => {
     { name: 'a new newMS - oldMSs do not exist', oldMSs: [], ms: undefined, want: { [REV]: '1' }, revision: 1 },
     { name: 'a new newMS - old MSs exist', oldMSs: [withRevision('1')], ms: undefined, want: { [REV]: '2' }, revision: 2 },
     { name: 'an existing newMS - oldMSs do not exist', oldMSs: [], ms: withRevision('1'), want: { [REV]: '1' }, revision: 1 },
-    { name: 'an existing newMS - old MSs exist - update required', oldMSs: [withRevision('1'), withRevision('2')], ms: withRevision('1'), want: { [REV]: '3', [HISTORY]: '1' }, revision: 3 },
-    { name: 'an existing newMS - old MSs exist - no update required', oldMSs: [withRevision('1'), withRevision('2')], ms: withRevision('4'), want: { [REV]: '4' }, revision: 4 },
-    { name: 'an existing newMS with revision history - old MSs exist - update required', oldMSs: [withRevision('3'), withRevision('4')], ms: withRevision('2', '1'), want: { [REV]: '5', [HISTORY]: '1,2' }, revision: 5 },
+    {
+      name: 'an existing newMS - old MSs exist - update required',
+      oldMSs: [withRevision('1'), withRevision('2')],
+      ms: withRevision('1'),
+      want: { [REV]: '3', [HISTORY]: '1' },
+      revision: 3,
+    },
+    {
+      name: 'an existing newMS - old MSs exist - no update required',
+      oldMSs: [withRevision('1'), withRevision('2')],
+      ms: withRevision('4'),
+      want: { [REV]: '4' },
+      revision: 4,
+    },
+    {
+      name: 'an existing newMS with revision history - old MSs exist - update required',
+      oldMSs: [withRevision('3'), withRevision('4')],
+      ms: withRevision('2', '1'),
+      want: { [REV]: '5', [HISTORY]: '1,2' },
+      revision: 5,
+    },
   ])('$name', ({ oldMSs, ms, want, revision }) => {
     // Act
     const r = newRevisionAnnotations(ms, oldMSs);

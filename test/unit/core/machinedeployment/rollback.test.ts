@@ -69,9 +69,23 @@ describe('rollbackMachineDeployment', () => {
   });
 
   it.each([
-    { name: 'a revision that does not exist', md, sets, toRevision: 7, error: RevisionNotFoundError, message: 'unable to find revision 7 in the history of MachineDeployment md (known revisions: 3, 2, 1)' },
+    {
+      name: 'a revision that does not exist',
+      md,
+      sets,
+      toRevision: 7,
+      error: RevisionNotFoundError,
+      message: 'unable to find revision 7 in the history of MachineDeployment md (known revisions: 3, 2, 1)',
+    },
     { name: 'a set of another deployment', md, sets: [...sets, foreign], toRevision: 9, error: RevisionNotFoundError, message: /known revisions: 3, 2, 1/ },
-    { name: 'no previous revision', md, sets: [sets[2]!], toRevision: 0, error: NoRolloutHistoryError, message: /no rollout history found for MachineDeployment md/ },
+    {
+      name: 'no previous revision',
+      md,
+      sets: [sets[2]!],
+      toRevision: 0,
+      error: NoRolloutHistoryError,
+      message: /no rollout history found for MachineDeployment md/,
+    },
     { name: 'a paused deployment', md: machineDeployment({ paused: true }), sets, toRevision: 0, error: PausedRollbackError, message: /resume it first/ },
     { name: 'a negative revision', md, sets, toRevision: -1, error: InvalidRevisionError, message: /integer >= 0/ },
   ])('refuses $name', ({ md: d, sets: s, toRevision, error, message }) => {

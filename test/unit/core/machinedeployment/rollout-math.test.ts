@@ -24,10 +24,13 @@ describe('resolveFenceposts (TestResolveFenceposts, and the ResolveFenceposts do
     { maxSurge: 2, maxUnavailable: 0, desired: 5, surge: 2, unavailable: 0 },
     { maxSurge: '10%', maxUnavailable: '10%', desired: 3, surge: 1, unavailable: 0 },
     { maxSurge: '0%', maxUnavailable: '10%', desired: 3, surge: 0, unavailable: 1 },
-  ])('maxSurge=$maxSurge maxUnavailable=$maxUnavailable desired=$desired -> $surge/$unavailable', ({ maxSurge: s, maxUnavailable: u, desired, surge, unavailable }) => {
-    // Act / Assess
-    expect(resolveFenceposts(s, u, desired)).toEqual({ surge, unavailable });
-  });
+  ])(
+    'maxSurge=$maxSurge maxUnavailable=$maxUnavailable desired=$desired -> $surge/$unavailable',
+    ({ maxSurge: s, maxUnavailable: u, desired, surge, unavailable }) => {
+      // Act / Assess
+      expect(resolveFenceposts(s, u, desired)).toEqual({ surge, unavailable });
+    },
+  );
 
   it('never resolves both to 0, rounds surge up and unavailability down', () => {
     fc.assert(
@@ -79,10 +82,46 @@ describe('maxUnavailable (TestMaxUnavailable)', () => {
 
 describe('newMSNewReplicas (TestNewMSNewReplicas)', () => {
   it.each([
-    { name: 'RollingUpdate strategy can not scale up', strategy: 'RollingUpdate' as const, replicas: 1, surge: 2, old: 5, cur: 4, expected: 4, note: '9 current Machines >= 1 MachineDeployment spec.replicas + 2 maxSurge' },
-    { name: 'RollingUpdate strategy scale up to deploymentReplicas', strategy: 'RollingUpdate' as const, replicas: 6, surge: 3, old: 5, cur: 2, expected: 4, note: '7 current Machines < 6 MachineDeployment spec.replicas + 3 maxSurge' },
-    { name: 'OnDeleteMachine strategy can not scale up', strategy: 'OnDelete' as const, replicas: 1, surge: 2, old: 3, cur: 5, expected: 5, note: '8 current Machines >= 1 MachineDeployment spec.replicas' },
-    { name: 'OnDeleteMachine strategy scale up to deploymentReplicas', strategy: 'OnDelete' as const, replicas: 6, surge: 10, old: 1, cur: 2, expected: 5, note: '3 current Machines < 6 MachineDeployment spec.replicas' },
+    {
+      name: 'RollingUpdate strategy can not scale up',
+      strategy: 'RollingUpdate' as const,
+      replicas: 1,
+      surge: 2,
+      old: 5,
+      cur: 4,
+      expected: 4,
+      note: '9 current Machines >= 1 MachineDeployment spec.replicas + 2 maxSurge',
+    },
+    {
+      name: 'RollingUpdate strategy scale up to deploymentReplicas',
+      strategy: 'RollingUpdate' as const,
+      replicas: 6,
+      surge: 3,
+      old: 5,
+      cur: 2,
+      expected: 4,
+      note: '7 current Machines < 6 MachineDeployment spec.replicas + 3 maxSurge',
+    },
+    {
+      name: 'OnDeleteMachine strategy can not scale up',
+      strategy: 'OnDelete' as const,
+      replicas: 1,
+      surge: 2,
+      old: 3,
+      cur: 5,
+      expected: 5,
+      note: '8 current Machines >= 1 MachineDeployment spec.replicas',
+    },
+    {
+      name: 'OnDeleteMachine strategy scale up to deploymentReplicas',
+      strategy: 'OnDelete' as const,
+      replicas: 6,
+      surge: 10,
+      old: 1,
+      cur: 2,
+      expected: 5,
+      note: '3 current Machines < 6 MachineDeployment spec.replicas',
+    },
   ])('$name', ({ strategy, replicas, surge, old, cur, expected, note }) => {
     // Act
     const r = newMSNewReplicas(strategy, replicas, surge, [ms('old', old), ms('new', cur)], cur);

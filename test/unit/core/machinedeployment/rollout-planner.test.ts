@@ -8,7 +8,12 @@ import { planMachineDeployment, type MachineDeploymentPlanInput } from '../../..
 import type { Write } from '../../../../functions/core/plan.js';
 import { T0, at, cluster, daysAgo, machine, machineClass, machineDeployment, nodesFor, node, type MachineDeploymentOptions } from '../machineset/fixtures.js';
 
-function input(md: MachineDeployment, machineSets: MachineSet[], machines: Machine[], extra: Partial<MachineDeploymentPlanInput> = {}): MachineDeploymentPlanInput {
+function input(
+  md: MachineDeployment,
+  machineSets: MachineSet[],
+  machines: Machine[],
+  extra: Partial<MachineDeploymentPlanInput> = {},
+): MachineDeploymentPlanInput {
   return {
     machineDeployment: md,
     machineSets,
@@ -27,7 +32,14 @@ function storedSetOf(md: MachineDeployment, opts: { replicas: number; revision: 
   const ms = plan.machineSets[0]!;
   return {
     ...ms,
-    metadata: { ...ms.metadata, uid: opts.uid, resourceVersion: '7', generation: 1, creationTimestamp: opts.created ?? daysAgo(20), annotations: { ...ms.metadata.annotations, 'clusterless.dev/revision': String(opts.revision) } },
+    metadata: {
+      ...ms.metadata,
+      uid: opts.uid,
+      resourceVersion: '7',
+      generation: 1,
+      creationTimestamp: opts.created ?? daysAgo(20),
+      annotations: { ...ms.metadata.annotations, 'clusterless.dev/revision': String(opts.revision) },
+    },
     spec: { ...ms.spec, replicas: opts.replicas },
   };
 }
@@ -39,9 +51,16 @@ function machinesOf(ms: MachineSet, n: number, prefix = ms.metadata.uid!): Machi
 const withVersion = (opts: MachineDeploymentOptions, version: string) => machineDeployment({ ...opts, version });
 const byType = <T extends Write['type']>(writes: Write[], type: T) => writes.filter((w): w is Extract<Write, { type: T }> => w.type === type);
 const setsOut = (writes: Write[]) =>
-  Object.fromEntries([...byType(writes, 'Create'), ...byType(writes, 'Update')].filter((w) => w.object.kind === 'MachineSet').map((w) => [w.object.metadata.name, (w.object as MachineSet).spec.replicas]));
+  Object.fromEntries(
+    [...byType(writes, 'Create'), ...byType(writes, 'Update')]
+      .filter((w) => w.object.kind === 'MachineSet')
+      .map((w) => [w.object.metadata.name, (w.object as MachineSet).spec.replicas]),
+  );
 /** spec.replicas of each set after the plan: as written, or as it was. */
-const replicasAfter = (writes: Write[], sets: MachineSet[]) => ({ ...Object.fromEntries(sets.map((ms) => [ms.metadata.name, ms.spec.replicas])), ...setsOut(writes) });
+const replicasAfter = (writes: Write[], sets: MachineSet[]) => ({
+  ...Object.fromEntries(sets.map((ms) => [ms.metadata.name, ms.spec.replicas])),
+  ...setsOut(writes),
+});
 
 describe('a new deployment', () => {
   it('creates its MachineSet: name, labels, selector, owner, finalizer, revision 1, all replicas', () => {
@@ -57,7 +76,9 @@ describe('a new deployment', () => {
     expect(ms.metadata.labels).toEqual({ [Labels.clusterName]: 'c1', [Labels.deploymentName]: 'md', [Labels.templateHash]: hash });
     expect(ms.spec.selector).toEqual({ matchLabels: { [Labels.clusterName]: 'c1', [Labels.deploymentName]: 'md', [Labels.templateHash]: hash } });
     expect(ms.spec.template.metadata.labels).toEqual(ms.metadata.labels);
-    expect(ms.metadata.ownerReferences).toEqual([{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'md', uid: 'md-uid', controller: true, blockOwnerDeletion: true }]);
+    expect(ms.metadata.ownerReferences).toEqual([
+      { apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'md', uid: 'md-uid', controller: true, blockOwnerDeletion: true },
+    ]);
     expect(ms.metadata.finalizers).toEqual(['clusterless.dev/machine-set']);
     expect(ms.metadata.annotations).toEqual({ 'clusterless.dev/revision': '1', 'clusterless.dev/desired-replicas': '3', 'clusterless.dev/max-replicas': '4' });
     expect(ms.spec.replicas).toBe(3);
@@ -69,12 +90,20 @@ describe('a new deployment', () => {
     // Act
     const plan = planMachineDeployment(input(machineDeployment(), [], []));
     // Assess
-    const mdWrites = plan.writes.filter((w) => (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.kind === 'MachineDeployment') as Extract<Write, { object: unknown }>[];
+    const mdWrites = plan.writes.filter((w) => (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.kind === 'MachineDeployment') as Extract<
+      Write,
+      { object: unknown }
+    >[];
     expect(mdWrites.map((w) => [w.type, w.object.metadata.resourceVersion])).toEqual([
       ['Update', '1'],
       ['UpdateStatus', undefined],
     ]);
-    expect(plan.status).toMatchObject({ phase: 'ScalingUp', replicas: 0, observedGeneration: 1, selector: `${Labels.clusterName}=c1,${Labels.deploymentName}=md` });
+    expect(plan.status).toMatchObject({
+      phase: 'ScalingUp',
+      replicas: 0,
+      observedGeneration: 1,
+      selector: `${Labels.clusterName}=c1,${Labels.deploymentName}=md`,
+    });
   });
 });
 
@@ -93,7 +122,9 @@ describe('a template change', () => {
     expect(created.spec.replicas).toBe(1);
     expect(created.metadata.annotations?.['clusterless.dev/revision']).toBe('2');
     expect(replicasAfter(plan.writes, [oldSet])).toEqual({ [created.metadata.name]: 1, [oldSet.metadata.name]: 3 });
-    expect(plan.notes).toContain(`MachineDeployment md: MachineSet ${created.metadata.name} (rev 2, current) created with 1 replicas, 0 machines, 0 available: 3 current Machines < 3 MachineDeployment spec.replicas + 1 maxSurge`);
+    expect(plan.notes).toContain(
+      `MachineDeployment md: MachineSet ${created.metadata.name} (rev 2, current) created with 1 replicas, 0 machines, 0 available: 3 current Machines < 3 MachineDeployment spec.replicas + 1 maxSurge`,
+    );
     expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')).toMatchObject({
       status: 'True',
       reason: 'RollingOut',
@@ -181,13 +212,23 @@ describe('a template change', () => {
   it('paused: no new set, no rollout; a scale is spread proportionally and Paused is True', () => {
     // Prepare
     const md = { ...withVersion({ paused: true, replicas: 6 }, 'v1.31.2') };
-    const annotated = { ...oldSet, metadata: { ...oldSet.metadata, annotations: { ...oldSet.metadata.annotations, 'clusterless.dev/max-replicas': '4', 'clusterless.dev/desired-replicas': '3' } } };
+    const annotated = {
+      ...oldSet,
+      metadata: {
+        ...oldSet.metadata,
+        annotations: { ...oldSet.metadata.annotations, 'clusterless.dev/max-replicas': '4', 'clusterless.dev/desired-replicas': '3' },
+      },
+    };
     // Act
     const plan = planMachineDeployment(input(md, [annotated], oldMachines));
     // Assess
     expect(byType(plan.writes, 'Create')).toEqual([]);
     expect(setsOut(plan.writes)).toEqual({ [oldSet.metadata.name]: 6 });
-    expect(plan.status?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({ status: 'True', reason: 'Paused', message: 'MachineDeployment spec.paused is set to true' });
+    expect(plan.status?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({
+      status: 'True',
+      reason: 'Paused',
+      message: 'MachineDeployment spec.paused is set to true',
+    });
   });
 
   it('a rollback to the old template makes the old set current again with a new revision number', () => {
@@ -213,7 +254,10 @@ describe('guards', () => {
     const plan = planMachineDeployment(input(md, [], []));
     // Assess
     expect(byType(plan.writes, 'Create')).toEqual([]);
-    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingUp')).toMatchObject({ status: 'True', message: 'Scaling up from 0 to 3 replicas is blocked because MachineClass huge does not exist' });
+    expect(plan.status?.conditions?.find((c) => c.type === 'ScalingUp')).toMatchObject({
+      status: 'True',
+      message: 'Scaling up from 0 to 3 replicas is blocked because MachineClass huge does not exist',
+    });
   });
 
   it('Recreate keeps the old machines when the new set cannot be made (a missing MachineClass)', () => {
@@ -250,13 +294,20 @@ describe('guards', () => {
     const plan = planMachineDeployment(input(md, [], [], { cluster: c }));
     // Assess
     expect(plan.writes.map((w) => w.type)).toEqual(['UpdateStatus']);
-    expect(plan.status?.conditions).toEqual([{ type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 }]);
+    expect(plan.status?.conditions).toEqual([
+      { type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 },
+    ]);
   });
 
   it.each([
     { name: 'the one with the most replicas', a: { replicas: 1, created: daysAgo(20) }, b: { replicas: 2, created: daysAgo(10) }, current: 'md-b' },
     { name: 'with as many replicas, the oldest', a: { replicas: 1, created: daysAgo(10) }, b: { replicas: 1, created: daysAgo(20) }, current: 'md-b' },
-    { name: 'with as many replicas and the same age, the first by name', a: { replicas: 1, created: daysAgo(10) }, b: { replicas: 1, created: daysAgo(10) }, current: 'md-a' },
+    {
+      name: 'with as many replicas and the same age, the first by name',
+      a: { replicas: 1, created: daysAgo(10) },
+      b: { replicas: 1, created: daysAgo(10) },
+      current: 'md-a',
+    },
   ])("of two sets with the deployment's template, $name is current", ({ a, b, current }) => {
     // Prepare: Cluster API's FindNewMachineSet takes one set of the template; the other is treated as old.
     const md = machineDeployment({ replicas: 2 });
@@ -291,7 +342,11 @@ describe('guards', () => {
     const wanted = storedSetOf(md, { replicas: 0, revision: 1, uid: 'other' });
     const clash = {
       ...wanted,
-      metadata: { ...wanted.metadata, ownerReferences: [{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'other', uid: 'other-md', controller: true }], ...(deleting ? { deletionTimestamp: daysAgo(0) } : {}) },
+      metadata: {
+        ...wanted.metadata,
+        ownerReferences: [{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineDeployment', name: 'other', uid: 'other-md', controller: true }],
+        ...(deleting ? { deletionTimestamp: daysAgo(0) } : {}),
+      },
     } as MachineSet;
     // Act
     const plan = planMachineDeployment(input(md, [clash], []));
@@ -361,7 +416,13 @@ describe('deletion', () => {
     expect(byType(busy.writes, 'Delete').map((w) => w.ref.name)).toEqual([ms.metadata.name]);
     expect(busy.status).toMatchObject({ phase: 'ScalingDown' });
     expect(busy.status?.conditions?.find((c) => c.type === 'Available')).toMatchObject({ status: 'False', message: 'Deletion in progress' });
-    expect(byType(done.writes, 'RemoveFinalizer')).toEqual([{ type: 'RemoveFinalizer', ref: { kind: 'MachineDeployment', namespace: 'default', name: 'md', uid: 'md-uid' }, finalizer: 'clusterless.dev/machine-deployment' }]);
+    expect(byType(done.writes, 'RemoveFinalizer')).toEqual([
+      {
+        type: 'RemoveFinalizer',
+        ref: { kind: 'MachineDeployment', namespace: 'default', name: 'md', uid: 'md-uid' },
+        finalizer: 'clusterless.dev/machine-deployment',
+      },
+    ]);
   });
 });
 
@@ -394,7 +455,11 @@ describe('history and status', () => {
     const md = machineDeployment({ replicas: 3, maxSurge: 1, maxUnavailable: 1, minReadySeconds: 30 });
     const ms = storedSetOf(md, { replicas: 3, revision: 1, uid: 'ms' });
     const machines = machinesOf(ms, 3);
-    const nodes = [node(`${machines[0]!.metadata.name}-node`), node(`${machines[1]!.metadata.name}-node`, { since: at(-10) }), node(`${machines[2]!.metadata.name}-node`, { since: at(-25) })];
+    const nodes = [
+      node(`${machines[0]!.metadata.name}-node`),
+      node(`${machines[1]!.metadata.name}-node`, { since: at(-10) }),
+      node(`${machines[2]!.metadata.name}-node`, { since: at(-25) }),
+    ];
     // Act
     const plan = planMachineDeployment(input(md, [ms], machines, { observed: { instances: [], nodes } }));
     // Assess

@@ -13,11 +13,15 @@ import { maxSurge, maxUnavailable } from '../../../../functions/core/machinedepl
 import { machineDeployment, type MachineDeploymentOptions } from '../machineset/fixtures.js';
 import { World, type StepObservation } from './world.js';
 
-const upgrade = (version: string) => (md: MachineDeployment): MachineDeployment => ({
-  ...md,
-  spec: { ...md.spec, template: { ...md.spec.template, spec: { ...md.spec.template.spec, version } } },
-});
-const scale = (replicas: number) => (md: MachineDeployment): MachineDeployment => ({ ...md, spec: { ...md.spec, replicas } });
+const upgrade =
+  (version: string) =>
+  (md: MachineDeployment): MachineDeployment => ({
+    ...md,
+    spec: { ...md.spec, template: { ...md.spec.template, spec: { ...md.spec.template.spec, version } } },
+  });
+const scale =
+  (replicas: number) =>
+  (md: MachineDeployment): MachineDeployment => ({ ...md, spec: { ...md.spec, replicas } });
 
 const arbIntOrPercent = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constantFrom('0%', '10%', '25%', '34%', '50%', '100%'));
 const arbRolling = fc
@@ -186,7 +190,10 @@ describe('seeded rollouts, compared with golden logs', () => {
       name: 'rolling update, 4 replicas, maxSurge 1, maxUnavailable 1, minReadySeconds 10',
       file: 'rolling-update',
       run(): World {
-        const w = new World({ seed: 7, machineDeployment: machineDeployment({ replicas: 4, maxSurge: 1, maxUnavailable: 1, minReadySeconds: 10, version: 'v1.30.5' }) });
+        const w = new World({
+          seed: 7,
+          machineDeployment: machineDeployment({ replicas: 4, maxSurge: 1, maxUnavailable: 1, minReadySeconds: 10, version: 'v1.30.5' }),
+        });
         w.runUntilConverged(100);
         w.updateDeployment(upgrade('v1.31.2'));
         w.runUntilConverged(200);

@@ -13,9 +13,20 @@ describe('template identity', () => {
     { name: 'a version change', t: change((t) => ({ ...t, spec: { ...t.spec, version: 'v1.32.0' } })), same: false },
     { name: 'a MachineClass change', t: change((t) => ({ ...t, spec: { ...t.spec, machineClassRef: { name: 'large' } } })), same: false },
     { name: 'a label change', t: change((t) => ({ ...t, metadata: { ...t.metadata, labels: { ...t.metadata.labels, team: 'a' } } })), same: false },
-    { name: 'the template-hash label', t: change((t) => ({ ...t, metadata: { ...t.metadata, labels: { ...t.metadata.labels, [Labels.templateHash]: 'x' } } })), same: true },
+    {
+      name: 'the template-hash label',
+      t: change((t) => ({ ...t, metadata: { ...t.metadata, labels: { ...t.metadata.labels, [Labels.templateHash]: 'x' } } })),
+      same: true,
+    },
     { name: 'an annotation (propagated in place)', t: change((t) => ({ ...t, metadata: { ...t.metadata, annotations: { note: 'x' } } })), same: true },
-    { name: 'key order', t: change((t) => ({ spec: { nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds, machineClassRef: t.spec.machineClassRef, version: t.spec.version }, metadata: t.metadata })), same: true },
+    {
+      name: 'key order',
+      t: change((t) => ({
+        spec: { nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds, machineClassRef: t.spec.machineClassRef, version: t.spec.version },
+        metadata: t.metadata,
+      })),
+      same: true,
+    },
   ])('$name: same = $same', ({ t, same }) => {
     // Act / Assess
     expect(templateIdentity(t) === templateIdentity(base)).toBe(same);
@@ -41,7 +52,10 @@ describe('template identity', () => {
 
   it('explains the differences, version first', () => {
     // Prepare
-    const desired = change((t) => ({ metadata: { labels: { ...t.metadata.labels, team: 'a' } }, spec: { ...t.spec, version: 'v1.32.0', machineClassRef: { name: 'large' } } }));
+    const desired = change((t) => ({
+      metadata: { labels: { ...t.metadata.labels, team: 'a' } },
+      spec: { ...t.spec, version: 'v1.32.0', machineClassRef: { name: 'large' } },
+    }));
     // Act / Assess
     expect(templateDifferences(base, desired)).toEqual(['* Version v1.31.2, v1.32.0 required', '* MachineClass small, large required', '* Labels changed']);
   });
@@ -50,8 +64,19 @@ describe('template identity', () => {
     // Prepare
     const pinned = change((t) => ({ ...t, spec: { ...t.spec, failureDomain: 'zone-a', nodeDrainTimeoutSeconds: 60 } }));
     // Act / Assess
-    expect(templateDifferences(base, pinned)).toEqual(['* Failure domain (any), zone-a required', `* Node drain timeout ${base.spec.nodeDrainTimeoutSeconds}s, 60s required`]);
-    expect(templateDifferences(pinned, base)).toEqual(['* Failure domain zone-a, (any) required', `* Node drain timeout 60s, ${base.spec.nodeDrainTimeoutSeconds}s required`]);
-    expect(templateDifferences(base, change((t) => t))).toEqual([]);
+    expect(templateDifferences(base, pinned)).toEqual([
+      '* Failure domain (any), zone-a required',
+      `* Node drain timeout ${base.spec.nodeDrainTimeoutSeconds}s, 60s required`,
+    ]);
+    expect(templateDifferences(pinned, base)).toEqual([
+      '* Failure domain zone-a, (any) required',
+      `* Node drain timeout 60s, ${base.spec.nodeDrainTimeoutSeconds}s required`,
+    ]);
+    expect(
+      templateDifferences(
+        base,
+        change((t) => t),
+      ),
+    ).toEqual([]);
   });
 });

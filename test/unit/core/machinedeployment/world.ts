@@ -212,7 +212,10 @@ export class World {
       case 'Create': {
         if (this.find(w.object.kind, w.object.metadata.name)) throw new ConflictInWorld(`${w.object.kind} ${w.object.metadata.name} already exists`);
         const uid = `${w.object.kind.toLowerCase()}-${++this.counter}`;
-        const obj = { ...structuredClone(w.object), metadata: { ...structuredClone(w.object.metadata), uid, resourceVersion: this.nextRv(), generation: 1, creationTimestamp: nowIso } };
+        const obj = {
+          ...structuredClone(w.object),
+          metadata: { ...structuredClone(w.object.metadata), uid, resourceVersion: this.nextRv(), generation: 1, creationTimestamp: nowIso },
+        };
         if (obj.kind === 'MachineSet') this.machineSets.push(obj as MachineSet);
         else if (obj.kind === 'Machine') {
           const m = obj as Machine;
@@ -222,7 +225,11 @@ export class World {
           const readyAt = nodeAt + this.between(this.cfg.readySeconds) * 1000;
           const fails = this.random() < this.cfg.failureRate;
           const failAt = fails ? t + this.between([5, 120]) * 1000 : undefined;
-          this.fates.set(uid, { nodeAt, readyAt, ...(failAt !== undefined && failAt <= T0.getTime() + this.cfg.failuresUntilSeconds * 1000 ? { failAt } : {}) });
+          this.fates.set(uid, {
+            nodeAt,
+            readyAt,
+            ...(failAt !== undefined && failAt <= T0.getTime() + this.cfg.failuresUntilSeconds * 1000 ? { failAt } : {}),
+          });
         } else throw new Error(`unexpected Create of ${obj.kind}`);
         return;
       }
@@ -255,7 +262,10 @@ export class World {
       case 'Delete': {
         const cur = this.find(w.ref.kind, w.ref.name);
         if (!cur || cur.metadata.deletionTimestamp) return;
-        if (!cur.metadata.finalizers?.length) return this.remove(cur);
+        if (!cur.metadata.finalizers?.length) {
+          this.remove(cur);
+          return;
+        }
         this.replace({ ...cur, metadata: { ...cur.metadata, deletionTimestamp: nowIso, resourceVersion: this.nextRv() } } as ApiObject);
         if (cur.kind === 'Machine') this.fates.get(cur.metadata.uid!)!.goneAt = this.now.getTime() + this.between(this.cfg.deleteSeconds) * 1000;
         return;
@@ -264,7 +274,10 @@ export class World {
         const cur = this.find(w.ref.kind, w.ref.name);
         if (!cur) return;
         const finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== w.finalizer);
-        if (cur.metadata.deletionTimestamp && finalizers.length === 0) return this.remove(cur);
+        if (cur.metadata.deletionTimestamp && finalizers.length === 0) {
+          this.remove(cur);
+          return;
+        }
         this.replace({ ...cur, metadata: { ...cur.metadata, finalizers, resourceVersion: this.nextRv() } } as ApiObject);
         return;
       }
@@ -295,7 +308,11 @@ export class World {
       }
       if (t >= fate.nodeAt && !this.nodes.has(nodeName)) {
         this.nodes.set(nodeName, readyCondition(nodeName, 'False', fate.nodeAt));
-        this.replace({ ...m, spec: { ...m.spec, providerID: `sim:///${m.metadata.name}` }, status: { ...m.status, phase: 'Provisioned', nodeRef: { name: nodeName } } });
+        this.replace({
+          ...m,
+          spec: { ...m.spec, providerID: `sim:///${m.metadata.name}` },
+          status: { ...m.status, phase: 'Provisioned', nodeRef: { name: nodeName } },
+        });
       }
       if (t >= fate.readyAt && this.nodes.get(nodeName)?.conditions[0]?.status === 'False') {
         this.nodes.set(nodeName, readyCondition(nodeName, 'True', fate.readyAt));
@@ -355,7 +372,10 @@ export class World {
     const lines = [`[t=${this.elapsed()}s] reconcile ${this.step}: ${c.machines} machines, ${c.available} available | ${sets.join(' | ') || 'no MachineSets'}`];
     for (const n of r.notes) lines.push(`    ${n}`);
     const md = this.md.status;
-    if (md) lines.push(`    status: phase ${md.phase}, replicas ${md.replicas}, updated ${md.updatedReplicas}, available ${md.availableReplicas}, revision ${this.md.metadata.annotations?.[Annotations.revision] ?? '-'}`);
+    if (md)
+      lines.push(
+        `    status: phase ${md.phase}, replicas ${md.replicas}, updated ${md.updatedReplicas}, available ${md.availableReplicas}, revision ${this.md.metadata.annotations?.[Annotations.revision] ?? '-'}`,
+      );
     return lines.join('\n');
   }
 }
@@ -367,4 +387,3 @@ function readyCondition(name: string, status: 'True' | 'False' | 'Unknown', sinc
 function describeChange(md: MachineDeployment): string {
   return `MachineDeployment ${md.metadata.name}: replicas ${md.spec.replicas}, version ${md.spec.template.spec.version}, class ${md.spec.template.spec.machineClassRef.name}, strategy ${md.spec.strategy.type}${md.spec.paused ? ', paused' : ''}`;
 }
-

@@ -36,21 +36,66 @@ describe('deletePolicy Random (cluster-api TestMachineRandomDelete)', () => {
     { name: 'diff=0', machines: [healthy('h1')], diff: 0, expectClasses: [] },
     { name: 'diff>len(machines)', machines: [healthy('h1')], diff: 2, expectClasses: ['Policy'] },
     { name: 'diff>betterDelete', machines: [healthy('h1'), betterDelete('b1'), healthy('h2')], diff: 2, expectClasses: ['Unhealthy', 'Policy'] },
-    { name: 'diff<betterDelete', machines: [healthy('h1'), betterDelete('b1'), betterDelete('b2'), betterDelete('b3')], diff: 2, expectClasses: ['Unhealthy', 'Unhealthy'] },
-    { name: 'diff<=mustDelete', machines: [healthy('h1'), mustDelete('d1'), betterDelete('b1'), mustDelete('d2')], diff: 2, expectClasses: ['Deleting', 'Deleting'] },
-    { name: 'diff<=mustDelete+betterDelete', machines: [healthy('h1'), mustDelete('d1'), healthy('h2'), betterDelete('b1')], diff: 2, expectClasses: ['Deleting', 'Unhealthy'] },
-    { name: 'diff<=mustDelete+betterDelete+couldDelete', machines: [healthy('h1'), mustDelete('d1'), healthy('h2')], diff: 2, expectClasses: ['Deleting', 'Policy'] },
+    {
+      name: 'diff<betterDelete',
+      machines: [healthy('h1'), betterDelete('b1'), betterDelete('b2'), betterDelete('b3')],
+      diff: 2,
+      expectClasses: ['Unhealthy', 'Unhealthy'],
+    },
+    {
+      name: 'diff<=mustDelete',
+      machines: [healthy('h1'), mustDelete('d1'), betterDelete('b1'), mustDelete('d2')],
+      diff: 2,
+      expectClasses: ['Deleting', 'Deleting'],
+    },
+    {
+      name: 'diff<=mustDelete+betterDelete',
+      machines: [healthy('h1'), mustDelete('d1'), healthy('h2'), betterDelete('b1')],
+      diff: 2,
+      expectClasses: ['Deleting', 'Unhealthy'],
+    },
+    {
+      name: 'diff<=mustDelete+betterDelete+couldDelete',
+      machines: [healthy('h1'), mustDelete('d1'), healthy('h2')],
+      diff: 2,
+      expectClasses: ['Deleting', 'Policy'],
+    },
     {
       name: 'DeleteMachineAnnotation, diff=1',
       machines: [betterDelete('b1'), machine('a1', { annotations: { 'clusterless.dev/delete-machine': '' } }), betterDelete('b2')],
       diff: 1,
       expectClasses: ['DeleteAnnotation'],
     },
-    { name: 'MachineWithNoNodeRef, diff=1', machines: [healthy('h1'), machine('n1', { node: undefined }), healthy('h2')], diff: 1, expectClasses: ['Unhealthy'] },
-    { name: 'NodeHealthyConditionFalseMachine, diff=1', machines: [healthy('h1'), machine('x', { conditions: nodeHealthy('False') }), healthy('h2')], diff: 1, expectClasses: ['Unhealthy'] },
-    { name: 'NodeHealthyConditionUnknownMachine, diff=1', machines: [healthy('h1'), machine('x', { conditions: nodeHealthy('Unknown') }), healthy('h2')], diff: 1, expectClasses: ['Policy'] },
-    { name: 'HealthCheckSucceededConditionFalseMachine, diff=1', machines: [healthy('h1'), machine('x', { conditions: healthCheck('False') }), healthy('h2')], diff: 1, expectClasses: ['Unhealthy'] },
-    { name: 'HealthCheckSucceededConditionUnknownMachine, diff=1', machines: [healthy('h1'), machine('x', { conditions: healthCheck('Unknown') }), healthy('h2')], diff: 1, expectClasses: ['Policy'] },
+    {
+      name: 'MachineWithNoNodeRef, diff=1',
+      machines: [healthy('h1'), machine('n1', { node: undefined }), healthy('h2')],
+      diff: 1,
+      expectClasses: ['Unhealthy'],
+    },
+    {
+      name: 'NodeHealthyConditionFalseMachine, diff=1',
+      machines: [healthy('h1'), machine('x', { conditions: nodeHealthy('False') }), healthy('h2')],
+      diff: 1,
+      expectClasses: ['Unhealthy'],
+    },
+    {
+      name: 'NodeHealthyConditionUnknownMachine, diff=1',
+      machines: [healthy('h1'), machine('x', { conditions: nodeHealthy('Unknown') }), healthy('h2')],
+      diff: 1,
+      expectClasses: ['Policy'],
+    },
+    {
+      name: 'HealthCheckSucceededConditionFalseMachine, diff=1',
+      machines: [healthy('h1'), machine('x', { conditions: healthCheck('False') }), healthy('h2')],
+      diff: 1,
+      expectClasses: ['Unhealthy'],
+    },
+    {
+      name: 'HealthCheckSucceededConditionUnknownMachine, diff=1',
+      machines: [healthy('h1'), machine('x', { conditions: healthCheck('Unknown') }), healthy('h2')],
+      diff: 1,
+      expectClasses: ['Policy'],
+    },
     { name: 'Failed phase, diff=1', machines: [healthy('h1'), machine('f1', { phase: 'Failed' }), healthy('h2')], diff: 1, expectClasses: ['Unhealthy'] },
   ])('$name', ({ machines, diff, expectClasses }) => {
     // Act
@@ -124,9 +169,24 @@ describe('deletePolicy Oldest (cluster-api TestMachineOldestDelete)', () => {
     { name: 'diff=1 (DeleteMachineAnnotation)', machines: [empty, secondNewest, oldest, secondOldest, newest, annotated], diff: 1, expect: ['annotated'] },
     { name: 'diff=1 (deleteMachineWithoutNodeRef)', machines: [empty, secondNewest, oldest, secondOldest, newest, noNode], diff: 1, expect: ['no-node'] },
     { name: 'diff=1 (unhealthy)', machines: [empty, secondNewest, oldest, secondOldest, newest, unhealthy], diff: 1, expect: ['unhealthy'] },
-    { name: 'diff=1 (nodeHealthyConditionUnknownMachine)', machines: [empty, secondNewest, oldest, secondOldest, newest, unknown], diff: 1, expect: ['oldest'] },
-    { name: 'diff=1 (unhealthyMachineA): deleting goes first whatever the names', machines: [empty, secondNewest, oldest, secondOldest, newest, mustDelete, unhealthyA], diff: 1, expect: ['b'] },
-    { name: 'diff=1 (unhealthyMachineZ): deleting goes first whatever the names', machines: [empty, secondNewest, oldest, secondOldest, newest, mustDelete, unhealthyZ], diff: 1, expect: ['b'] },
+    {
+      name: 'diff=1 (nodeHealthyConditionUnknownMachine)',
+      machines: [empty, secondNewest, oldest, secondOldest, newest, unknown],
+      diff: 1,
+      expect: ['oldest'],
+    },
+    {
+      name: 'diff=1 (unhealthyMachineA): deleting goes first whatever the names',
+      machines: [empty, secondNewest, oldest, secondOldest, newest, mustDelete, unhealthyA],
+      diff: 1,
+      expect: ['b'],
+    },
+    {
+      name: 'diff=1 (unhealthyMachineZ): deleting goes first whatever the names',
+      machines: [empty, secondNewest, oldest, secondOldest, newest, mustDelete, unhealthyZ],
+      diff: 1,
+      expect: ['b'],
+    },
   ])('$name', ({ machines, diff, expect: want }) => {
     // Act
     const picks = pick(machines, diff, 'Oldest');

@@ -5,19 +5,56 @@ import { cluster, machineClass } from './fixtures.js';
 
 describe('failureDomainPlacement', () => {
   it.each([
-    { name: 'sim cluster domains', c: cluster({ failureDomains: ['a', 'b', 'c'] }), mc: machineClass(), pinned: undefined, expect: { ok: true, domains: ['a', 'b', 'c'] } },
+    {
+      name: 'sim cluster domains',
+      c: cluster({ failureDomains: ['a', 'b', 'c'] }),
+      mc: machineClass(),
+      pinned: undefined,
+      expect: { ok: true, domains: ['a', 'b', 'c'] },
+    },
     { name: 'no domains: no spreading', c: cluster(), mc: machineClass(), pinned: undefined, expect: { ok: true, domains: [] } },
     {
       name: 'aws: the availability zones of the subnets, in order',
-      c: cluster({ aws: { subnets: [{ id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1b' }, { id: 'subnet-0123456789abcdef1', availabilityZone: 'us-east-1a' }] } }),
+      c: cluster({
+        aws: {
+          subnets: [
+            { id: 'subnet-0123456789abcdef0', availabilityZone: 'us-east-1b' },
+            { id: 'subnet-0123456789abcdef1', availabilityZone: 'us-east-1a' },
+          ],
+        },
+      }),
       mc: machineClass(),
       pinned: undefined,
       expect: { ok: true, domains: ['us-east-1b', 'us-east-1a'] },
     },
-    { name: 'restricted by the MachineClass', c: cluster({ failureDomains: ['a', 'b', 'c'] }), mc: machineClass('small', ['c', 'a']), pinned: undefined, expect: { ok: true, domains: ['a', 'c'] } },
-    { name: 'the MachineClass domains when the cluster has none', c: cluster(), mc: machineClass('small', ['x', 'y']), pinned: undefined, expect: { ok: true, domains: ['x', 'y'] } },
-    { name: 'pinned by the template', c: cluster({ failureDomains: ['a', 'b'] }), mc: machineClass(), pinned: 'b', expect: { ok: true, domains: ['b'], pinned: 'b' } },
-    { name: 'a missing MachineClass does not restrict', c: cluster({ failureDomains: ['a', 'b'] }), mc: undefined, pinned: undefined, expect: { ok: true, domains: ['a', 'b'] } },
+    {
+      name: 'restricted by the MachineClass',
+      c: cluster({ failureDomains: ['a', 'b', 'c'] }),
+      mc: machineClass('small', ['c', 'a']),
+      pinned: undefined,
+      expect: { ok: true, domains: ['a', 'c'] },
+    },
+    {
+      name: 'the MachineClass domains when the cluster has none',
+      c: cluster(),
+      mc: machineClass('small', ['x', 'y']),
+      pinned: undefined,
+      expect: { ok: true, domains: ['x', 'y'] },
+    },
+    {
+      name: 'pinned by the template',
+      c: cluster({ failureDomains: ['a', 'b'] }),
+      mc: machineClass(),
+      pinned: 'b',
+      expect: { ok: true, domains: ['b'], pinned: 'b' },
+    },
+    {
+      name: 'a missing MachineClass does not restrict',
+      c: cluster({ failureDomains: ['a', 'b'] }),
+      mc: undefined,
+      pinned: undefined,
+      expect: { ok: true, domains: ['a', 'b'] },
+    },
   ])('$name', ({ c, mc, pinned, expect: want }) => {
     // Act
     const p = failureDomainPlacement(c, mc, pinned);
@@ -26,8 +63,20 @@ describe('failureDomainPlacement', () => {
   });
 
   it.each([
-    { name: 'pinned outside the allowed domains', c: cluster({ failureDomains: ['a', 'b'] }), mc: machineClass(), pinned: 'z', message: /failure domain z is not one of the allowed failure domains \(a, b\)/ },
-    { name: 'class and cluster share no domain', c: cluster({ failureDomains: ['a', 'b'] }), mc: machineClass('small', ['z']), pinned: undefined, message: /MachineClass small allows failure domains z, none of which cluster c1 has/ },
+    {
+      name: 'pinned outside the allowed domains',
+      c: cluster({ failureDomains: ['a', 'b'] }),
+      mc: machineClass(),
+      pinned: 'z',
+      message: /failure domain z is not one of the allowed failure domains \(a, b\)/,
+    },
+    {
+      name: 'class and cluster share no domain',
+      c: cluster({ failureDomains: ['a', 'b'] }),
+      mc: machineClass('small', ['z']),
+      pinned: undefined,
+      message: /MachineClass small allows failure domains z, none of which cluster c1 has/,
+    },
   ])('refuses: $name', ({ c, mc, pinned, message }) => {
     // Act
     const p = failureDomainPlacement(c, mc, pinned);

@@ -13,7 +13,9 @@ export const at = (seconds: number, base = T0) => new Date(base.getTime() + seco
 export const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
 export const daysAgo = (days: number, now = T0) => iso(at(-days * 86400, now));
 
-export function cluster(opts: { name?: string; failureDomains?: string[]; paused?: boolean; aws?: { subnets: { id: string; availabilityZone: string }[] } } = {}): Cluster {
+export function cluster(
+  opts: { name?: string; failureDomains?: string[]; paused?: boolean; aws?: { subnets: { id: string; availabilityZone: string }[] } } = {},
+): Cluster {
   return clusterSchema.parse({
     apiVersion: API_VERSION,
     kind: 'Cluster',
@@ -111,7 +113,11 @@ export function machine(name: string, opts: MachineOptions = {}): Machine {
       ...(opts.deleting ? { deletionTimestamp: iso(T0) } : {}),
       finalizers: ['clusterless.dev/machine'],
       ...(owner
-        ? { ownerReferences: [{ apiVersion: API_VERSION, kind: 'MachineSet', name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true }] }
+        ? {
+            ownerReferences: [
+              { apiVersion: API_VERSION, kind: 'MachineSet', name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true },
+            ],
+          }
         : {}),
     },
     spec: {
@@ -161,7 +167,14 @@ export function machineDeployment(opts: MachineDeploymentOptions = {}): MachineD
   return machineDeploymentSchema.parse({
     apiVersion: API_VERSION,
     kind: 'MachineDeployment',
-    metadata: { name: opts.name ?? 'md', uid: opts.uid ?? 'md-uid', generation: opts.generation ?? 1, resourceVersion: '1', creationTimestamp: daysAgo(60), finalizers: ['clusterless.dev/machine-deployment'] },
+    metadata: {
+      name: opts.name ?? 'md',
+      uid: opts.uid ?? 'md-uid',
+      generation: opts.generation ?? 1,
+      resourceVersion: '1',
+      creationTimestamp: daysAgo(60),
+      finalizers: ['clusterless.dev/machine-deployment'],
+    },
     spec: {
       clusterName: 'c1',
       replicas: opts.replicas ?? 3,

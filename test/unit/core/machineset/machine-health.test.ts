@@ -51,7 +51,14 @@ describe('from observed nodes', () => {
 
   it.each([
     { name: 'a Ready node overrides a NodeHealthy False recorded while it booted', node: node('m-node'), unhealthy: undefined },
-    { name: 'a node under pressure is unhealthy whatever was recorded', node: { ...node('m-node'), conditions: [...node('m-node').conditions, { type: 'DiskPressure', status: 'True' as const, lastTransitionTime: daysAgo(1) }] }, unhealthy: 'NodeUnhealthy' },
+    {
+      name: 'a node under pressure is unhealthy whatever was recorded',
+      node: {
+        ...node('m-node'),
+        conditions: [...node('m-node').conditions, { type: 'DiskPressure', status: 'True' as const, lastTransitionTime: daysAgo(1) }],
+      },
+      unhealthy: 'NodeUnhealthy',
+    },
   ])('judges the node observed now, not the record of it: $name', ({ node: observed, unhealthy }) => {
     // Prepare
     const m = machine('m', { conditions: cond('NodeHealthy', 'False') });

@@ -20,7 +20,14 @@ describe('ownership', () => {
     // Assess
     expect(result.metadata.ownerReferences).toEqual([other, controllerReference(ms)]);
     expect(isControlledBy(result, ms)).toBe(true);
-    expect(controllerOf(result)).toEqual({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineSet', name: 'ms1', uid: 'ms1-uid', controller: true, blockOwnerDeletion: true });
+    expect(controllerOf(result)).toEqual({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'MachineSet',
+      name: 'ms1',
+      uid: 'ms1-uid',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
   });
 
   it('adopting again replaces the old reference to the same owner, never doubles it', () => {

@@ -8,13 +8,22 @@ import type { Write } from '../../../../functions/core/plan.js';
 import { T0, at, cluster, daysAgo, machine, machineClass, machineSet, node, nodesFor } from './fixtures.js';
 
 function input(ms: MachineSet, machines: Machine[], extra: Partial<MachineSetPlanInput> = {}): MachineSetPlanInput {
-  return { machineSet: ms, machines, cluster: cluster(), machineClass: machineClass(), observed: { instances: [], nodes: nodesFor(machines) }, now: T0, ...extra };
+  return {
+    machineSet: ms,
+    machines,
+    cluster: cluster(),
+    machineClass: machineClass(),
+    observed: { instances: [], nodes: nodesFor(machines) },
+    now: T0,
+    ...extra,
+  };
 }
 
 const created = (writes: Write[]) => writes.filter((w): w is Extract<Write, { type: 'Create' }> => w.type === 'Create').map((w) => w.object as Machine);
 const deleted = (writes: Write[]) => writes.filter((w): w is Extract<Write, { type: 'Delete' }> => w.type === 'Delete').map((w) => w.ref.name);
 const updated = (writes: Write[]) => writes.filter((w): w is Extract<Write, { type: 'Update' }> => w.type === 'Update').map((w) => w.object as Machine);
-const statusOf = (writes: Write[]) => writes.find((w): w is Extract<Write, { type: 'UpdateStatus' }> => w.type === 'UpdateStatus')?.object.status as MachineSet['status'];
+const statusOf = (writes: Write[]) =>
+  writes.find((w): w is Extract<Write, { type: 'UpdateStatus' }> => w.type === 'UpdateStatus')?.object.status as MachineSet['status'];
 
 describe('scale up', () => {
   it('creates the missing machines from the template: names, owner, labels, finalizer, spec', () => {
@@ -27,7 +36,9 @@ describe('scale up', () => {
     expect(machines).toHaveLength(2);
     for (const m of machines) {
       expect(m.metadata.name).toMatch(/^ms1-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
-      expect(m.metadata.ownerReferences).toEqual([{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineSet', name: 'ms1', uid: 'ms1-uid', controller: true, blockOwnerDeletion: true }]);
+      expect(m.metadata.ownerReferences).toEqual([
+        { apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineSet', name: 'ms1', uid: 'ms1-uid', controller: true, blockOwnerDeletion: true },
+      ]);
       expect(m.metadata.labels).toMatchObject({ [Labels.clusterName]: 'c1', [Labels.setName]: 'ms1', [Labels.deploymentName]: 'md' });
       expect(m.metadata.finalizers).toEqual(['clusterless.dev/machine']);
       expect(m.spec).toEqual({ clusterName: 'c1', version: 'v1.31.2', machineClassRef: { name: 'small' }, nodeDrainTimeoutSeconds: 300 });
@@ -67,7 +78,7 @@ describe('scale up', () => {
     expect(statusOf(plan.writes)).toMatchObject({ replicas: 0 });
   });
 
-  it('creates only what is left of the pass\'s budget, and nothing once it is spent', () => {
+  it("creates only what is left of the pass's budget, and nothing once it is spent", () => {
     // Prepare
     const ms = machineSet({ replicas: 5 });
     // Act
@@ -112,7 +123,12 @@ describe('scale up', () => {
   });
 
   it.each([
-    { name: 'the MachineClass does not exist', extra: { machineClass: undefined }, message: 'Scaling up from 0 to 2 replicas is blocked because MachineClass small does not exist', failure: undefined },
+    {
+      name: 'the MachineClass does not exist',
+      extra: { machineClass: undefined },
+      message: 'Scaling up from 0 to 2 replicas is blocked because MachineClass small does not exist',
+      failure: undefined,
+    },
     {
       name: 'the pinned failure domain is not allowed',
       extra: { cluster: cluster({ failureDomains: ['a'] }) },
@@ -177,7 +193,11 @@ describe('scale down', () => {
   it('honours the delete-machine annotation', () => {
     // Prepare
     const ms = machineSet({ replicas: 2, deletePolicy: 'Oldest' });
-    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms, created: at(-60).toISOString(), annotations: { 'clusterless.dev/delete-machine': '' } })];
+    const machines = [
+      machine('m1', { owner: ms }),
+      machine('m2', { owner: ms }),
+      machine('m3', { owner: ms, created: at(-60).toISOString(), annotations: { 'clusterless.dev/delete-machine': '' } }),
+    ];
     // Act
     const plan = planMachineSet(input(ms, machines));
     // Assess
@@ -234,7 +254,11 @@ describe('deletion of the MachineSet', () => {
     // Assess
     expect(deleted(busy.writes)).toEqual(['m1']);
     expect(busy.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
-    expect(empty.writes).toContainEqual({ type: 'RemoveFinalizer', ref: { kind: 'MachineSet', namespace: 'default', name: 'ms1', uid: 'ms1-uid' }, finalizer: 'clusterless.dev/machine-set' });
+    expect(empty.writes).toContainEqual({
+      type: 'RemoveFinalizer',
+      ref: { kind: 'MachineSet', namespace: 'default', name: 'ms1', uid: 'ms1-uid' },
+      finalizer: 'clusterless.dev/machine-set',
+    });
     expect(busy.notes).toContain('MachineSet ms1: deleting, waiting for 2 machine(s) to go; deleting m1');
     expect(planMachineSet(input(ms, [machines[1]!])).notes).toContain('MachineSet ms1: deleting, waiting for 1 machine(s) to go');
   });
@@ -254,13 +278,20 @@ describe('deletion of the MachineSet', () => {
 describe('pause', () => {
   it.each([
     { name: 'a paused cluster', ms: machineSet({ replicas: 3 }), c: cluster({ paused: true }), message: 'Cluster spec.paused is set to true' },
-    { name: 'the paused annotation', ms: machineSet({ replicas: 3, paused: true }), c: cluster(), message: 'MachineSet has the clusterless.dev/paused annotation' },
+    {
+      name: 'the paused annotation',
+      ms: machineSet({ replicas: 3, paused: true }),
+      c: cluster(),
+      message: 'MachineSet has the clusterless.dev/paused annotation',
+    },
   ])('$name: no action, only the Paused condition', ({ ms, c, message }) => {
     // Act
     const plan = planMachineSet(input(ms, [], { cluster: c }));
     // Assess
     expect(plan.writes.map((w) => w.type)).toEqual(['UpdateStatus']);
-    expect(statusOf(plan.writes)!.conditions).toEqual([{ type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 }]);
+    expect(statusOf(plan.writes)!.conditions).toEqual([
+      { type: 'Paused', status: 'True', reason: 'Paused', message, lastTransitionTime: '2026-03-01T12:00:00Z', observedGeneration: 1 },
+    ]);
   });
 });
 
@@ -273,14 +304,37 @@ describe('status', () => {
     // Act
     const plan = planMachineSet(input(ms, machines, { observed: { instances: [], nodes } }));
     // Assess
-    expect(plan.status).toMatchObject({ replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 2, availableReplicas: 1, observedGeneration: 1, selector: `${Labels.clusterName}=c1,${Labels.setName}=ms1` });
+    expect(plan.status).toMatchObject({
+      replicas: 3,
+      fullyLabeledReplicas: 3,
+      readyReplicas: 2,
+      availableReplicas: 1,
+      observedGeneration: 1,
+      selector: `${Labels.clusterName}=c1,${Labels.setName}=ms1`,
+    });
     expect(plan.requeueAfterSeconds).toBe(15);
-    expect(plan.status?.conditions?.find((c) => c.type === 'MachinesReady')).toMatchObject({ status: 'False', reason: 'NotReady', message: '* Machine m3: NoNode' });
+    expect(plan.status?.conditions?.find((c) => c.type === 'MachinesReady')).toMatchObject({
+      status: 'False',
+      reason: 'NotReady',
+      message: '* Machine m3: NoNode',
+    });
   });
 
   it.each([
-    { name: 'scaling up', replicas: 3, have: 1, up: { status: 'True', message: 'Scaling up from 1 to 3 replicas' }, down: { status: 'False', reason: 'NotScalingDown' } },
-    { name: 'scaling down', replicas: 1, have: 3, up: { status: 'False', reason: 'NotScalingUp' }, down: { status: 'True', message: 'Scaling down from 3 to 1 replicas' } },
+    {
+      name: 'scaling up',
+      replicas: 3,
+      have: 1,
+      up: { status: 'True', message: 'Scaling up from 1 to 3 replicas' },
+      down: { status: 'False', reason: 'NotScalingDown' },
+    },
+    {
+      name: 'scaling down',
+      replicas: 1,
+      have: 3,
+      up: { status: 'False', reason: 'NotScalingUp' },
+      down: { status: 'True', message: 'Scaling down from 3 to 1 replicas' },
+    },
     { name: 'steady', replicas: 2, have: 2, up: { status: 'False' }, down: { status: 'False' } },
   ])('ScalingUp and ScalingDown when $name', ({ replicas, have, up, down }) => {
     // Prepare

@@ -1,13 +1,24 @@
 /** The requeue rules both hosts carry out: what a reconcile's end asks for, the earliest ask winning, what needs a schedule. */
 import { describe, expect, it } from 'vitest';
-import { FAILED_RECONCILE_RETRY_SECONDS, RECONCILE_ERROR_REQUEUE_SECONDS, needsScheduledRequeue, replacesRequeue, requeueAfter, type ReconcileEnd } from '../../../../functions/core/trigger/index.js';
+import {
+  FAILED_RECONCILE_RETRY_SECONDS,
+  RECONCILE_ERROR_REQUEUE_SECONDS,
+  needsScheduledRequeue,
+  replacesRequeue,
+  requeueAfter,
+  type ReconcileEnd,
+} from '../../../../functions/core/trigger/index.js';
 
 describe('requeueAfter', () => {
   it.each<{ name: string; end: ReconcileEnd; expected: number | undefined }>([
     { name: 'a settled reconcile asks for nothing', end: { kind: 'Succeeded', errors: 0 }, expected: undefined },
-    { name: 'a plan\'s requeue is kept', end: { kind: 'Succeeded', requeueAfterSeconds: 300, errors: 0 }, expected: 300 },
+    { name: "a plan's requeue is kept", end: { kind: 'Succeeded', requeueAfterSeconds: 300, errors: 0 }, expected: 300 },
     { name: 'errors look again soon', end: { kind: 'Succeeded', errors: 2 }, expected: RECONCILE_ERROR_REQUEUE_SECONDS },
-    { name: 'errors bring a later requeue forward', end: { kind: 'Succeeded', requeueAfterSeconds: 300, errors: 1 }, expected: RECONCILE_ERROR_REQUEUE_SECONDS },
+    {
+      name: 'errors bring a later requeue forward',
+      end: { kind: 'Succeeded', requeueAfterSeconds: 300, errors: 1 },
+      expected: RECONCILE_ERROR_REQUEUE_SECONDS,
+    },
     { name: 'errors keep an earlier requeue', end: { kind: 'Succeeded', requeueAfterSeconds: 0, errors: 1 }, expected: 0 },
     { name: 'a failed execution is retried', end: { kind: 'Failed' }, expected: FAILED_RECONCILE_RETRY_SECONDS },
   ])('$name', ({ end, expected }) => {

@@ -11,7 +11,10 @@ const drift = (clusterName: string, onlyHealthChecks: boolean): ClusterDrift => 
 });
 const names = (ds: readonly ClusterDrift[]) => ds.map((d) => d.clusterName);
 const settled: NodeProbeVerdict = { reconcile: false, reasons: [] };
-const sick: NodeProbeVerdict = { reconcile: true, reasons: [{ reason: 'UnhealthyCondition', message: 'health check x: node(s) w-1 report an unhealthy condition' }] };
+const sick: NodeProbeVerdict = {
+  reconcile: true,
+  reasons: [{ reason: 'UnhealthyCondition', message: 'health check x: node(s) w-1 report an unhealthy condition' }],
+};
 
 describe('planSweep', () => {
   it('probes only the clusters whose only drift is their health checks', () => {
@@ -36,7 +39,7 @@ describe('decideSweep', () => {
     expect(names(decision.settled)).toEqual(['a']);
   });
 
-  it('says why: the probe\'s reasons, or that the nodes were not judged in time', () => {
+  it("says why: the probe's reasons, or that the nodes were not judged in time", () => {
     const plan = planSweep([drift('c', true), drift('d', true)], true);
     const [c, d] = decideSweep(plan, [sick, undefined], 50).reconcile;
     expect(c!.reasons).toEqual(['health check c-mhc has timeouts to evaluate', 'health check x: node(s) w-1 report an unhealthy condition']);
