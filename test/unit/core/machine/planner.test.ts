@@ -287,6 +287,7 @@ describe('LaunchInstance', () => {
     // Assess
     expect(plan.writes).toEqual([]);
     expect(plan.actions).toEqual([]);
+    expect(plan.notes).toEqual(['Machine m1: paused, nothing done']);
   });
 });
 
