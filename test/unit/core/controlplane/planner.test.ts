@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Finalizers } from '../../../../functions/api/common.js';
 import type { ControlPlane } from '../../../../functions/api/control-plane.js';
 import type { Machine } from '../../../../functions/api/machine.js';
-import { getCondition } from '../../../../functions/core/conditions.js';
+import { type ConditionType, getCondition } from '../../../../functions/core/conditions.js';
 import {
   machineInFailureDomainWithMostMachines,
   nextFailureDomainForScaleUp,
@@ -482,7 +482,7 @@ describe('control-plane machine choices', () => {
 // setInitializedCondition, setMachinesReadyCondition, setScalingDownCondition, setRemediatingCondition) and
 // status_test.go.
 describe('ControlPlane status in every state', () => {
-  const conditionOf = (plan: Plan, type: string) => {
+  const conditionOf = (plan: Plan, type: ConditionType) => {
     const c = getCondition(statusOf(plan)?.conditions, type);
     return c && { status: c.status, reason: c.reason, ...(c.message ? { message: c.message } : {}) };
   };
