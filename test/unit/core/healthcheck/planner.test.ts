@@ -202,6 +202,25 @@ describe('MachineHealthCheck planner', () => {
     expect(plan.notes.join('\n')).toContain('w2, w1 deferred: 1 remediation(s) in flight, maxInFlight 2');
   });
 
+  it('says on each unhealthy machine why it waits: marked for its owner, or deferred by maxInFlight (named)', () => {
+    // Prepare: maxInFlight 1; w1 and w2 unhealthy, w2 the newer.
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const { machines, observed } = fleet(3, [1, 2]);
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(getCondition(statusOf(plan, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({
+      status: 'False',
+      reason: 'WaitingForRemediation',
+      message: 'Waiting for remediation (MachineHealthCheck mhc)',
+    });
+    expect(getCondition(statusOf(plan, 'Machine', 'w1')?.conditions, 'OwnerRemediated')).toMatchObject({
+      status: 'False',
+      reason: 'RemediationDeferred',
+      message: 'Waiting because there are already too many remediations in progress (maxInFlight is 1)',
+    });
+  });
+
   it('of unhealthy machines of the same age, marks them in name order', () => {
     // Prepare: maxInFlight 1; w1 and w2 turned unhealthy and were made at the same time.
     const mhc = healthCheck({ maxInFlight: 1 });
