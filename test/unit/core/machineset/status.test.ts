@@ -1,7 +1,7 @@
 /** A MachineSet's MachinesReady condition (Cluster API's setMachinesReadyCondition, machineset_controller_status.go). */
 import { describe, expect, it } from 'vitest';
 import { indexMachines } from '../../../../functions/core/machineset/machine-health.js';
-import { countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
+import { countReplicas, machineSetStatus, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
 import { T0, at, machine, machineSet, node } from './fixtures.js';
 
 const ms = machineSet();
@@ -84,5 +84,23 @@ describe('countReplicas', () => {
     const counts = countReplicas(machines, indexMachines(machines, { instances: [], nodes }, T0), 60);
     // Assess
     expect(counts).toEqual({ replicas: 3, readyReplicas: 3, availableReplicas: 0, nextAvailableInSeconds: 20 });
+  });
+});
+
+// Cluster API's MachineSet status.fullyLabeledReplicas (machineset_controller_status.go): the machines that carry
+// every label of the template, not only the selector's.
+describe('fullyLabeledReplicas', () => {
+  it('counts only the machines with every label of the template', () => {
+    // Prepare: the template gained a label after m1 was made.
+    const set = machineSet();
+    const labels = { ...set.spec.template.metadata.labels };
+    const m1 = machine('m1', { owner: set, labels });
+    set.spec.template.metadata.labels = { ...labels, tier: 'web' };
+    const m2 = machine('m2', { owner: set });
+    const machines = [m1, m2];
+    // Act
+    const { status } = machineSetStatus({ machineSet: set, machines, index: indexMachines(machines, { instances: [], nodes: [] }, T0), now: T0 });
+    // Assess
+    expect(status).toMatchObject({ replicas: 2, fullyLabeledReplicas: 1 });
   });
 });
