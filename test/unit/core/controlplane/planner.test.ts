@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Finalizers } from '../../../../functions/api/common.js';
 import type { ControlPlane } from '../../../../functions/api/control-plane.js';
 import type { Machine } from '../../../../functions/api/machine.js';
-import { getCondition } from '../../../../functions/core/conditions.js';
+import { type ConditionType, getCondition } from '../../../../functions/core/conditions.js';
 import {
   machineInFailureDomainWithMostMachines,
   nextFailureDomainForScaleUp,
@@ -11,7 +11,7 @@ import {
 } from '../../../../functions/core/controlplane/machines.js';
 import { planControlPlane } from '../../../../functions/core/controlplane/planner.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { Annotations, Labels, T0, ZONES, cluster, controlPlane, cpMachine, machine, objects, observedFor } from '../cluster/fixtures.js';
+import { Annotations, Labels, T0, ZONES, cluster, controlPlane, cpMachine, iso, machine, objects, observedFor } from '../cluster/fixtures.js';
 
 const created = (plan: Plan): Machine[] => plan.writes.flatMap((w) => (w.type === 'Create' ? [w.object as Machine] : []));
 const deleted = (plan: Plan): string[] => plan.writes.flatMap((w) => (w.type === 'Delete' ? [w.ref.name] : []));
@@ -475,5 +475,141 @@ describe('control-plane machine choices', () => {
     // Assess
     expect(again).toBe(first);
     expect(next).not.toBe(first);
+  });
+});
+
+// More of controlplane/kubeadm/reconcilers/kubeadmcontrolplane/status.go (updateStatus, setAvailableCondition,
+// setInitializedCondition, setMachinesReadyCondition, setScalingDownCondition, setRemediatingCondition) and
+// status_test.go.
+describe('ControlPlane status in every state', () => {
+  const conditionOf = (plan: Plan, type: ConditionType) => {
+    const c = getCondition(statusOf(plan)?.conditions, type);
+    return c && { status: c.status, reason: c.reason, ...(c.message ? { message: c.message } : {}) };
+  };
+
+  it('before any machine has a node: not initialized, not available, not ready, and says why', () => {
+    // Prepare
+    const { o, observed } = scene([cpMachine('a', { node: false })], controlPlane({}, { initialized: false }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({ initialized: false, ready: false });
+    expect(conditionOf(plan, 'Available')).toEqual({ status: 'False', reason: 'NotAvailable', message: 'Control plane not yet initialized' });
+    expect(conditionOf(plan, 'Initialized')).toEqual({
+      status: 'False',
+      reason: 'NotInitialized',
+      message: 'Waiting for the first control plane machine to have a node',
+    });
+  });
+
+  it('with no machine at all: MachinesReady says there are no replicas, ScalingUp from 0 without anything waiting', () => {
+    // Prepare
+    const { o, observed } = scene([], controlPlane({}, { initialized: false }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(conditionOf(plan, 'MachinesReady')).toEqual({ status: 'True', reason: 'NoReplicas' });
+    expect(conditionOf(plan, 'ScalingUp')).toEqual({ status: 'True', reason: 'ScalingUp', message: 'Scaling up from 0 to 3 replicas' });
+  });
+
+  it('while the workload cluster cannot be read: Available is Unknown, not False', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c'].map((n) => cpMachine(n));
+    const o = objects({ controlPlane: controlPlane(), machines });
+    // Act
+    const plan = planControlPlane(o, { instances: observedFor(machines).instances }, T0);
+    // Assess
+    expect(conditionOf(plan, 'Available')).toEqual({ status: 'Unknown', reason: 'AvailableUnknown', message: 'The workload cluster could not be read' });
+  });
+
+  it('of an initialized control plane whose machines are all gone: not Available (no etcd member votes), not ready', () => {
+    // Prepare
+    const { o, observed } = scene([], controlPlane());
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(statusOf(plan)).toMatchObject({ initialized: true, ready: false });
+    expect(conditionOf(plan, 'Available')).toMatchObject({ status: 'False', reason: 'NotAvailable' });
+  });
+
+  it('of an initialized control plane with no Ready node: not ready', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c'].map((n) => cpMachine(n));
+    const { o, observed } = scene(machines, controlPlane(), { a: 'False', b: 'False', c: 'False' });
+    // Act & Assess
+    expect(statusOf(planControlPlane(o, observed, T0))).toMatchObject({ initialized: true, ready: false, readyReplicas: 0 });
+  });
+
+  it('reports the lowest version whatever the order of the machines', () => {
+    // Prepare
+    const { o, observed } = scene([cpMachine('a'), cpMachine('b', { version: 'v1.29.5' }), cpMachine('c', { version: 'v1.30.0' })]);
+    // Act & Assess
+    expect(statusOf(planControlPlane(o, observed, T0))?.version).toBe('v1.29.5');
+  });
+
+  it('keeps the last reported version while no machine is left (status.go sets it only from a machine)', () => {
+    // Prepare
+    const cp = controlPlane();
+    cp.status = { ...cp.status, version: 'v1.30.2' };
+    const { o, observed } = scene([], cp);
+    // Act & Assess
+    expect(statusOf(planControlPlane(o, observed, T0))?.version).toBe('v1.30.2');
+  });
+
+  it('counts neither a deleting machine’s Ready node nor the deleting machine as up to date', () => {
+    // Prepare
+    const machines = [cpMachine('a'), cpMachine('b'), cpMachine('c'), cpMachine('d', { deleting: true })];
+    const { o, observed } = scene(machines);
+    // Act & Assess
+    expect(statusOf(planControlPlane(o, observed, T0))).toMatchObject({ replicas: 4, readyReplicas: 3, updatedReplicas: 3, unavailableReplicas: 1 });
+  });
+
+  it('lists every outdated machine on its own line in MachinesUpToDate, with each of its reasons', () => {
+    // Prepare
+    const machines = [cpMachine('a', { version: 'v1.30.0', machineClass: 'old' }), cpMachine('b', { version: 'v1.30.0' }), cpMachine('c')];
+    const { o, observed } = scene(machines);
+    // Act & Assess: every reason of a machine on its line, separated by commas.
+    expect(conditionOf(planControlPlane(o, observed, T0), 'MachinesUpToDate')).toEqual({
+      status: 'False',
+      reason: 'NotUpToDate',
+      message: '* Machine a: version v1.30.0, v1.31.0 required, machine class old, small required\n* Machine b: version v1.30.0, v1.31.0 required',
+    });
+  });
+
+  it('is ScalingDown with one machine more than desired', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c', 'd'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i % 3]! }));
+    const { o, observed } = scene(machines);
+    // Act & Assess
+    expect(conditionOf(planControlPlane(o, observed, T0), 'ScalingDown')).toMatchObject({
+      status: 'True',
+      reason: 'ScalingDown',
+      message: expect.stringMatching(/^Scaling down from 4 to 3 replicas/),
+    });
+  });
+
+  it('is ScalingDown to 0 while deleting with machines left, and not once they are gone', () => {
+    // Prepare
+    const deleting = controlPlane({}, { deleting: true });
+    const machines = ['a', 'b', 'c'].map((n) => cpMachine(n));
+    // Act
+    const withMachines = planControlPlane(objects({ controlPlane: deleting, machines }), observedFor(machines), T0);
+    const empty = planControlPlane(objects({ controlPlane: deleting }), { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(conditionOf(withMachines, 'ScalingDown')).toMatchObject({ status: 'True', message: expect.stringMatching(/^Scaling down from 3 to 0 replicas/) });
+    expect(conditionOf(withMachines, 'ScalingUp')).toEqual({ status: 'False', reason: 'NotScalingUp' });
+    expect(conditionOf(empty, 'ScalingDown')).toEqual({ status: 'False', reason: 'NotScalingDown' });
+  });
+
+  it('is Remediating while a remediation is in progress with no machine waiting for one', () => {
+    // Prepare: a was remediated and is gone; its replacement is not made yet, nothing else is unhealthy.
+    const cp = controlPlane({}, { lastRemediation: { machine: 'a', timestamp: iso(T0), retryCount: 0 } });
+    const { o, observed } = scene([cpMachine('b', { failureDomain: 'zone-b' }), cpMachine('c', { failureDomain: 'zone-c' })], cp);
+    // Act & Assess
+    expect(conditionOf(planControlPlane(o, observed, T0), 'Remediating')).toEqual({
+      status: 'True',
+      reason: 'RemediationInProgress',
+      message: 'A remediation is in progress',
+    });
   });
 });

@@ -3,7 +3,7 @@ import type { ControlPlane } from '../../../../functions/api/control-plane.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import { getCondition } from '../../../../functions/core/conditions.js';
 import { planControlPlane } from '../../../../functions/core/controlplane/planner.js';
-import { machineToBeRemediated } from '../../../../functions/core/controlplane/remediation.js';
+import { machineToBeRemediated, safetyIssue } from '../../../../functions/core/controlplane/remediation.js';
 import { controlPlaneScope } from '../../../../functions/core/controlplane/scope.js';
 import type { NodeFact } from '../../../../functions/core/observed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
@@ -20,6 +20,7 @@ import {
   healthCheck,
   instance,
   iso,
+  machine,
   node,
   objects,
   type MachineOptions,
@@ -45,6 +46,8 @@ interface M {
   age?: number;
   version?: string;
   annotations?: Record<string, string>;
+  /** The node went NotReady this many seconds ago: not yet long enough for the health check. */
+  notReadyFor?: number;
 }
 
 function run(ms: M[], cp: ControlPlane = controlPlane(), opts: { nodesKnown?: boolean; now?: Date } = {}): Plan {
@@ -62,7 +65,11 @@ function run(ms: M[], cp: ControlPlane = controlPlane(), opts: { nodesKnown?: bo
   const now = opts.now ?? T0;
   const nodes: NodeFact[] = machines
     .filter((m) => m.status?.nodeRef)
-    .map((m, i) => node(m, ms.find((x) => x.name === m.metadata.name)?.unhealthy ? 'False' : 'True', at(-3000 - i)));
+    .map((m, i) => {
+      const spec = ms.find((x) => x.name === m.metadata.name);
+      if (spec?.notReadyFor !== undefined) return node(m, 'False', at(-spec.notReadyFor));
+      return node(m, spec?.unhealthy ? 'False' : 'True', at(-3000 - i));
+    });
   const o = objects({ controlPlane: cp, machines, machineHealthChecks: [cpCheck] });
   return planControlPlane(o, { instances: machines.map((m) => instance(m)), ...(opts.nodesKnown === false ? {} : { nodes }) }, now);
 }
@@ -296,5 +303,177 @@ describe('Remediating condition', () => {
       reason: 'RemediationInProgress',
       message: '* Machine m1: UnhealthyNode (MachineHealthCheck cp-mhc)\n* Machine m2: UnhealthyNode (MachineHealthCheck cp-mhc)',
     });
+  });
+});
+
+// More cases of remediation_test.go (TestReconcileUnhealthyMachines: "Remediation does not happen if ...") where
+// several checks would refuse: each refusal names its own reason, so each check is seen to work on its own.
+describe('ControlPlane remediation: why it waits', () => {
+  const notesOf = (plan: Plan) => plan.notes.join('\n');
+
+  it.each([
+    {
+      name: "the control plane can't remediate its only machine",
+      ms: [{ name: 'm1', unhealthy: true }],
+      cp: () => controlPlane({ replicas: 1 }),
+      why: "Machine m1 needs remediation, but the control plane can't remediate its only machine",
+    },
+    {
+      name: 'another machine is still being provisioned',
+      ms: [{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3', node: false, age: 10 }],
+      cp: () => controlPlane(),
+      why: 'Machine m1 needs remediation, but Machine m3 is still being provisioned',
+    },
+    {
+      name: 'another machine, without a node, is being deleted (it is not provisioning)',
+      ms: [{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }, { name: 'm4', node: false, deleting: true }],
+      cp: () => controlPlane(),
+      why: 'Machine m1 needs remediation, but Machine m4 is being deleted',
+    },
+    {
+      name: 'the retry period has not passed since the replacement was made',
+      ms: [{ name: 'm2' }, { name: 'm3' }, { name: 'm4', unhealthy: true, age: 50 }],
+      cp: () => controlPlane({ remediation: { retryPeriodSeconds: 600 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 0 } }),
+      why: 'Machine m4 needs remediation, but the remediation of m1 already failed in the latest 600s (retryPeriodSeconds)',
+    },
+  ])('says so when $name', ({ ms, cp, why }) => {
+    // Act
+    const plan = run(ms, cp());
+    // Assess
+    expect(remediated(plan)).toEqual([]);
+    expect(notesOf(plan)).toContain(`ControlPlane cp: ${why}`);
+  });
+
+  it('refuses when etcd health cannot be checked (the workload cluster could not be read)', () => {
+    // Prepare: the health checks hand over no machine then (nothing is evaluated); the check guards safetyIssue
+    // on its own all the same.
+    const cp = controlPlane();
+    const ms = ['m1', 'm2', 'm3'].map((n) => cpMachine(n));
+    const scope = controlPlaneScope(objects({ controlPlane: cp, machines: ms }), cp, { instances: ms.map((m) => instance(m)) }, T0);
+    const requests = new Map([['m1', { healthCheck: 'cp-mhc', reason: 'UnhealthyNode', message: '' }]]);
+    // Act & Assess
+    expect(safetyIssue(scope, ms[0]!, requests)).toBe('etcd health cannot be checked: the workload cluster could not be read');
+  });
+
+  it('records the intent alone, with no action, and says which machine will be remediated', () => {
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }]);
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.notes).toEqual(['ControlPlane cp: Machine m1 will be remediated (UnhealthyNode, retry 0)']);
+  });
+
+  it('carries out the recorded intent with the one action, and says so', () => {
+    // Prepare
+    const cp = controlPlane({}, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 2 } });
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }], cp);
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'RemediateMachine', machine: expect.objectContaining({ name: 'm1' }) })]);
+    expect(plan.notes).toEqual(['ControlPlane cp: remediating Machine m1 (UnhealthyNode, retry 2)']);
+  });
+
+  it('remediates a control plane that has no status yet as one not initialized', () => {
+    // Prepare
+    const cp = controlPlane();
+    delete cp.status;
+    // Act
+    const plan = run([{ name: 'm1', unhealthy: true }, { name: 'm2' }, { name: 'm3' }], cp);
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm1', timestamp: iso(T0), retryCount: 0 });
+  });
+
+  it('leaves a worker marked by a health check to its MachineSet: neither remediated nor listed by the control plane', () => {
+    // Prepare: one health check for every machine; the worker w1 is marked, the control plane is healthy.
+    const everyMachine = healthCheck({ selector: { matchExpressions: [{ key: Labels.clusterName, operator: 'Exists' }] } }, 'all-mhc');
+    const cps = ['m1', 'm2', 'm3'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i]! }));
+    const worker = machine('w1', { conditions: marked() });
+    const machines = [...cps, worker];
+    const nodes = machines.map((m) => node(m, m === worker ? 'False' : 'True', at(-3000)));
+    const o = objects({ controlPlane: controlPlane(), machines, machineHealthChecks: [everyMachine] });
+    // Act
+    const plan = planControlPlane(o, { instances: machines.map((m) => instance(m)), nodes }, T0);
+    // Assess
+    expect(lastRemediationOf(plan)).toBeUndefined();
+    const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'ControlPlane');
+    expect(getCondition(w?.type === 'UpdateStatus' ? w.object.status?.conditions : undefined, 'Remediating')?.status).toBe('False');
+  });
+
+  it('remediates the machine the health check marked, not an older one whose node only just went NotReady', () => {
+    // Act: m1 is the oldest and its node NotReady for a minute, under the health check's 5 minutes.
+    const plan = run(
+      [{ name: 'm1', notReadyFor: 60 }, { name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }],
+      controlPlane({ replicas: 5 }),
+    );
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m2');
+  });
+});
+
+// The remediation in progress (Cluster API: the remediation-in-progress annotation on the KubeadmControlPlane,
+// cleared once the replacement exists; remediation.go reconcileUnhealthyMachines).
+describe('ControlPlane remediation in progress', () => {
+  const recorded = (seconds: number, replicas = 3) =>
+    controlPlane({ replicas }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, seconds), retryCount: 0 } });
+
+  it('blocks another remediation while the remediated machine is gone and its replacement not yet made', () => {
+    // Act: m1 is gone, 2 of 3 machines live, none created since.
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }], recorded(30));
+    // Assess
+    expect(lastRemediationOf(plan)?.machine).toBe('m1');
+    expect(plan.notes.join('\n')).toContain('Machine m2 needs remediation, but the remediation of m1 is still in progress');
+  });
+
+  it('does not count a deleting machine as live while waiting for the replacement', () => {
+    // Act: m1 is gone; m2, m3 and a deleting m4 (made before the remediation) are there.
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4', deleting: true }], recorded(30));
+    // Assess
+    expect(plan.notes.join('\n')).toContain('the remediation of m1 is still in progress');
+  });
+
+  it('is over when the remaining machines are as many as desired, without a replacement (the machine was one too many)', () => {
+    // Act: m1 was remediated during a rollout that had one machine more; m2, m3, m4 were all there before.
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }], recorded(30));
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm2', timestamp: iso(T0), retryCount: 0 });
+  });
+
+  it('is over once a replacement was made, though the control plane is still short of machines', () => {
+    // Act: 5 desired, m1 gone, m6 made since the remediation: 4 live.
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm6', age: 10 }], recorded(30, 5));
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm2', timestamp: iso(T0), retryCount: 0 });
+  });
+
+  it('is over when the remediated machine is still there and healthy again, though the control plane is short of machines', () => {
+    // Act: m1's health came back before it was deleted; m2 fails now; 4 of 5 machines, none made since.
+    const plan = run([{ name: 'm1' }, { name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }], recorded(30, 5));
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm2', timestamp: iso(T0), retryCount: 0 });
+  });
+});
+
+describe('ControlPlane remediation retries at their bounds', () => {
+  const replacementFails = (cp: ControlPlane) => run([{ name: 'm2' }, { name: 'm3' }, { name: 'm4', unhealthy: true, age: 50 }], cp);
+
+  it('starts the count over when the replacement fails exactly minHealthyPeriodSeconds after the remediation', () => {
+    // Act
+    const plan = replacementFails(
+      controlPlane(
+        { remediation: { maxRetry: 1, minHealthyPeriodSeconds: 100 } },
+        { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 1 } },
+      ),
+    );
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm4', timestamp: iso(T0), retryCount: 0 });
+  });
+
+  it('retries exactly retryPeriodSeconds after the remediation', () => {
+    // Act
+    const plan = replacementFails(
+      controlPlane({ remediation: { retryPeriodSeconds: 100, maxRetry: 3 } }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 100), retryCount: 1 } }),
+    );
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm4', timestamp: iso(T0), retryCount: 2 });
   });
 });

@@ -4,10 +4,10 @@ import type { Condition } from '../../../../functions/api/common.js';
 import type { MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import { getCondition } from '../../../../functions/core/conditions.js';
-import { evaluateHealthCheck, machinesToRemediate, planMachineHealthCheck } from '../../../../functions/core/healthcheck/planner.js';
+import { evaluateHealthCheck, machinesToRemediate, planMachineHealthCheck, remediationMarkedAt } from '../../../../functions/core/healthcheck/planner.js';
 import { maxInFlight, remediationAllowance } from '../../../../functions/core/healthcheck/remediation-allowed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { Annotations, Labels, T0, at, condition, cpMachine, healthCheck, iso, machine, node, objects } from '../cluster/fixtures.js';
+import { Annotations, Labels, T0, at, cluster, condition, cpMachine, healthCheck, iso, machine, node, objects } from '../cluster/fixtures.js';
 
 describe('remediationAllowance', () => {
   // TestIsAllowedRemediation and TestGetMaxUnhealthy of Cluster API's machinehealthcheck_controller_test.go.
@@ -202,6 +202,25 @@ describe('MachineHealthCheck planner', () => {
     expect(plan.notes.join('\n')).toContain('w2, w1 deferred: 1 remediation(s) in flight, maxInFlight 2');
   });
 
+  it('says on each unhealthy machine why it waits: marked for its owner, or deferred by maxInFlight (named)', () => {
+    // Prepare: maxInFlight 1; w1 and w2 unhealthy, w2 the newer.
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const { machines, observed } = fleet(3, [1, 2]);
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(getCondition(statusOf(plan, 'Machine', 'w2')?.conditions, 'OwnerRemediated')).toMatchObject({
+      status: 'False',
+      reason: 'WaitingForRemediation',
+      message: 'Waiting for remediation (MachineHealthCheck mhc)',
+    });
+    expect(getCondition(statusOf(plan, 'Machine', 'w1')?.conditions, 'OwnerRemediated')).toMatchObject({
+      status: 'False',
+      reason: 'RemediationDeferred',
+      message: 'Waiting because there are already too many remediations in progress (maxInFlight is 1)',
+    });
+  });
+
   it('of unhealthy machines of the same age, marks them in name order', () => {
     // Prepare: maxInFlight 1; w1 and w2 turned unhealthy and were made at the same time.
     const mhc = healthCheck({ maxInFlight: 1 });
@@ -353,5 +372,88 @@ describe('remediation limits (property)', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+// Which marked machines the health checks hand over for replacement (machinesToRemediate), after Cluster API's
+// internal/controllers/machinehealthcheck/machinehealthcheck_controller.go (a paused cluster or health check, or
+// one being deleted, remediates nothing).
+describe('machinesToRemediate', () => {
+  const sick = () => fleet(3, [1], { marked: [1] });
+
+  it('hands over a marked machine that is still unhealthy, with its health check and reason', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const { machines, observed } = sick();
+    // Act
+    const out = machinesToRemediate(objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect([...out]).toEqual([['w1', { healthCheck: 'mhc', reason: 'UnhealthyNode', message: expect.stringContaining('Health check failed') }]]);
+  });
+
+  it.each([
+    {
+      name: 'the cluster is paused',
+      o: (mhc: MachineHealthCheck, machines: Machine[]) => objects({ cluster: cluster({ paused: true }), machines, machineHealthChecks: [mhc] }),
+    },
+    {
+      name: 'its health check is paused',
+      o: (mhc: MachineHealthCheck, machines: Machine[]) =>
+        objects({ machines, machineHealthChecks: [{ ...mhc, metadata: { ...mhc.metadata, annotations: { [Annotations.paused]: '' } } }] }),
+    },
+    {
+      name: 'its health check is being deleted',
+      o: (mhc: MachineHealthCheck, machines: Machine[]) =>
+        objects({ machines, machineHealthChecks: [{ ...mhc, metadata: { ...mhc.metadata, deletionTimestamp: iso(T0), finalizers: ['x'] } }] }),
+    },
+  ])('hands over nothing when $name', ({ o }) => {
+    // Prepare
+    const { machines, observed } = sick();
+    // Act & Assess
+    expect(machinesToRemediate(o(healthCheck(), machines), observed, T0).size).toBe(0);
+  });
+
+  it('names the first health check that asks for a machine, when two do', () => {
+    // Prepare
+    const { machines, observed } = sick();
+    // Act
+    const out = machinesToRemediate(objects({ machines, machineHealthChecks: [healthCheck({}, 'first'), healthCheck({}, 'second')] }), observed, T0);
+    // Assess
+    expect(out.get('w1')?.healthCheck).toBe('first');
+  });
+});
+
+describe('remediationMarkedAt', () => {
+  it.each([
+    { name: 'the time OwnerRemediated turned False', conditions: [condition('OwnerRemediated', 'False', at(-10), 'WaitingForRemediation')], at: iso(at(-10)) },
+    { name: 'nothing once OwnerRemediated is True', conditions: [condition('OwnerRemediated', 'True', at(-10), 'Remediated')], at: undefined },
+    { name: 'nothing without OwnerRemediated', conditions: [], at: undefined },
+  ])('is $name', ({ conditions, at: markedAt }) => {
+    expect(remediationMarkedAt(machine('w1', { conditions }))).toBe(markedAt);
+  });
+
+  it('is nothing for a machine without a status', () => {
+    // Prepare
+    const m = machine('w1');
+    delete m.status;
+    // Act & Assess
+    expect(remediationMarkedAt(m)).toBeUndefined();
+  });
+});
+
+describe('MachineHealthCheck status while the workload cluster cannot be read', () => {
+  it('says RemediationAllowed is Unknown because the inspection failed, and that nothing was checked', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const { machines } = fleet(3, []);
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), { instances: [] }, T0);
+    // Assess
+    expect(getCondition(statusOf(plan, 'MachineHealthCheck', 'mhc')?.conditions, 'RemediationAllowed')).toMatchObject({
+      status: 'Unknown',
+      reason: 'InspectionFailed',
+      message: 'The workload cluster could not be read',
+    });
+    expect(plan.notes).toEqual(['MachineHealthCheck mhc: workload cluster unreadable, nothing checked']);
   });
 });

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Annotations, Finalizers } from '../../../../functions/api/common.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import { getCondition } from '../../../../functions/core/conditions.js';
-import { planMachine } from '../../../../functions/core/machine/planner.js';
+import { planMachine, planMachines } from '../../../../functions/core/machine/planner.js';
 import type { Observed } from '../../../../functions/core/observed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { T0, at, ago, cluster, condition, controlPlane, cpMachine, instance, iso, machine, node } from '../cluster/fixtures.js';
+import { T0, at, ago, cluster, condition, controlPlane, cpMachine, instance, iso, machine, node, objects } from '../cluster/fixtures.js';
 
 const statusOf = (plan: Plan): Machine['status'] => {
   const w = plan.writes.find((x) => x.type === 'UpdateStatus');
@@ -287,6 +287,7 @@ describe('LaunchInstance', () => {
     // Assess
     expect(plan.writes).toEqual([]);
     expect(plan.actions).toEqual([]);
+    expect(plan.notes).toEqual(['Machine m1: paused, nothing done']);
   });
 });
 
@@ -449,5 +450,202 @@ describe('Machine deletion', () => {
     // Assess
     expect(plan.writes).toContainEqual({ type: 'RemoveFinalizer', ref: expect.objectContaining({ name: 'w1' }), finalizer: Finalizers.machine });
     expect(plan.actions).toEqual([]);
+  });
+});
+
+// The Ready summary: core/reconcilers/machine/machine_controller_status.go (setReadyCondition and
+// machineConditionCustomMergeStrategy) and its machine_controller_status_test.go.
+describe('Machine Ready', () => {
+  const readyOf = (plan: Plan) => getCondition(statusOf(plan)?.conditions, 'Ready');
+
+  it('is True with reason Ready when the instance runs and the node is healthy', () => {
+    // Prepare
+    const m = machine('m1');
+    const extra = ['MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({ type, status: 'False' as const, lastTransitionTime: iso(T0) }));
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m, 'True', at(-60), extra)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(readyOf(plan)).toMatchObject({ status: 'True', reason: 'Ready' });
+    expect(getCondition(statusOf(plan)?.conditions, 'Deleting')).toMatchObject({ status: 'False', reason: 'NotDeleting' });
+  });
+
+  it('names the deleted instance and node as issues of a machine that is not being deleted', () => {
+    // Prepare
+    const m = machine('w1');
+    // Act
+    const plan = planMachine(m, { instances: [instance(m, 'terminated')], nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(readyOf(plan)).toMatchObject({
+      status: 'False',
+      reason: 'NotReady',
+      message: '* InfrastructureReady: Instance i-w1 is terminated\n* NodeHealthy: Node node-w1 has been deleted while the Machine still exists',
+    });
+  });
+
+  it.each([
+    {
+      name: 'its instance shutting down and its node deleted',
+      m: () => machine('w1', { deleting: true }),
+      instances: (m: Machine) => [instance(m, 'shutting-down')],
+      message: '* Deleting: Waiting for instance i-w1 to be terminated',
+    },
+    {
+      name: 'no instance ever launched and no node',
+      m: () => machine('w1', { deleting: true, launched: false }),
+      instances: () => [],
+      message: '* Deleting: Deletion completed',
+    },
+  ])('while deleting, names only the deletion, not the expected loss of $name', ({ m, instances, message }) => {
+    // Prepare
+    const mm = m();
+    // Act
+    const plan = planMachine(mm, { instances: instances(mm), nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(readyOf(plan)).toMatchObject({ status: 'False', reason: 'NotReady', message });
+  });
+
+  it('while deleting, still names an instance that is not running for another reason than its deletion', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m, 'stopped')], nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(readyOf(plan)?.message).toContain('* InfrastructureReady: Instance i-w1 is stopped');
+  });
+
+  it("while deleting, still names the health check's verdict, even that the node was deleted", () => {
+    // Prepare
+    const m = machine('w1', {
+      deleting: true,
+      conditions: [condition('InfrastructureReady', 'True'), { ...condition('HealthCheckSucceeded', 'False', T0, 'NodeDeleted'), message: 'Node gone' }],
+    });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m, 'shutting-down')], nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(readyOf(plan)?.message).toContain('* HealthCheckSucceeded: Node gone');
+  });
+
+  it('while deleting, still names a node that is there but not healthy', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() });
+    // Assess
+    expect(readyOf(plan)?.message).toContain('* NodeHealthy: ');
+  });
+});
+
+describe('Machine status bookkeeping', () => {
+  it("records the machine's generation as observedGeneration", () => {
+    // Prepare
+    const m = machine('m1');
+    m.metadata.generation = 7;
+    // Act
+    const status = statusOf(planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(status?.observedGeneration).toBe(7);
+  });
+
+  it('waits for the Node with its spec.providerID while its instance is not seen', () => {
+    // Prepare
+    const m = machine('m1', { node: false });
+    // Act
+    const status = statusOf(planMachine(m, { instances: [], nodes: [] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(getCondition(status?.conditions, 'NodeReady')?.message).toBe('Waiting for a Node with spec.providerID sim:///zone/m1 to exist');
+  });
+
+  it('writes no infrastructure status for a machine with no launch and no instance', () => {
+    // Act
+    const status = statusOf(planMachine(fresh(), { instances: [], nodes: [] }, T0, { cluster: cluster() }));
+    // Assess
+    expect(status).not.toHaveProperty('infrastructure');
+  });
+
+  it('stamps lastUpdated when the phase changes, and keeps it while the phase stays', () => {
+    // Prepare
+    const m = machine('m1');
+    const observed = { instances: [instance(m)], nodes: [node(m)] };
+    // Act: the second plan has conditions to write (they were lost), not a new phase.
+    const first = statusOf(planMachine(m, observed, T0, { cluster: cluster() }));
+    const again = statusOf(planMachine({ ...m, status: { ...first, conditions: [] } }, observed, at(30), { cluster: cluster() }));
+    // Assess
+    expect(first?.lastUpdated).toBe(iso(T0));
+    expect(again?.phase).toBe(first?.phase);
+    expect(again?.lastUpdated).toBe(iso(T0));
+  });
+
+  it('says a machine failed once, when the failure is first recorded', () => {
+    // Prepare
+    const m = machine('m1');
+    const observed = { instances: [instance(m, 'terminated')], nodes: [] };
+    // Act
+    const first = planMachine(m, observed, T0, { cluster: cluster() });
+    const again = planMachine({ ...m, status: statusOf(first) }, observed, at(30), { cluster: cluster() });
+    // Assess
+    expect(first.notes.filter((n) => n.startsWith('Machine m1: failed: '))).toHaveLength(1);
+    expect(again.notes.filter((n) => n.startsWith('Machine m1: failed: '))).toEqual([]);
+  });
+
+  it('blocks the launch while a Cluster has no status yet', () => {
+    // Prepare
+    const c = cluster();
+    delete c.status;
+    // Act
+    const plan = planMachine(fresh('cp-1', { controlPlane: true }), { instances: [], nodes: [] }, T0, { cluster: c });
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.notes).toContain('Machine cp-1: waiting to launch: cluster infrastructure is not ready');
+  });
+});
+
+describe('Machine deletion around its owners', () => {
+  it('lets go of a machine without the finalizer once its instance is gone, with nothing to remove and nothing left to say', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true });
+    delete m.metadata.finalizers;
+    // Act
+    const plan = planMachine(m, { instances: [], nodes: [] }, T0, { cluster: cluster() });
+    // Assess
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(plan.notes.some((n) => n.includes('deleting:'))).toBe(false);
+  });
+
+  it('still drains a worker when only the control plane is being deleted (the workers are not torn down with it)', () => {
+    // Prepare
+    const m = machine('w1', { deleting: true, drainTimeout: 300 });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster(), controlPlane: controlPlane({}, { deleting: true }) });
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'DrainNode', nodeName: 'node-w1' })]);
+  });
+
+  it.each([
+    { name: 'a worker whose Cluster is gone is still drained', m: () => machine('w1', { deleting: true }), action: { type: 'DrainNode', nodeName: 'node-w1' } },
+    {
+      name: 'a control-plane machine whose ControlPlane is gone still names its etcd member',
+      m: () => cpMachine('cp-1', { deleting: true }),
+      action: { type: 'TerminateInstance', removeEtcdMember: 'node-cp-1' },
+    },
+  ])('$name', ({ m, action }) => {
+    // Prepare
+    const mm = m();
+    // Act
+    const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)] }, T0, {});
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining(action)]);
+  });
+
+  it('planMachines passes the ControlPlane: the machines of a deleting control plane name no etcd member', () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    // Act
+    const plan = planMachines(
+      objects({ machines: [m], controlPlane: controlPlane({}, { deleting: true }) }),
+      { instances: [instance(m)], nodes: [node(m)] },
+      T0,
+    );
+    // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1' }]);
   });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   deploymentComplete,
+  machineDeploymentRolloutComplete,
   maxSurge,
   maxUnavailable,
   newMSNewReplicas,
@@ -155,5 +156,26 @@ describe('deploymentComplete (TestDeploymentComplete)', () => {
   ])('$name', ({ desired, current, upToDate, available, expected }) => {
     // Act / Assess
     expect(deploymentComplete(desired, { replicas: current, updatedReplicas: upToDate, availableReplicas: available })).toBe(expected);
+  });
+});
+
+// What the sweep and the rolling-upgrade workflow ask of a stored MachineDeployment: mdutil's DeploymentComplete
+// over a status that observes the current generation (util.go, DeploymentComplete; machinedeployment_sync.go).
+describe('machineDeploymentRolloutComplete', () => {
+  const md = machineDeployment({ replicas: 3 });
+  const status = { observedGeneration: md.metadata.generation ?? 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 };
+  it.each([
+    { name: 'complete: every replica updated and available, the generation observed', status, complete: true },
+    { name: 'not complete without a status', status: undefined, complete: false },
+    { name: 'not complete while the status observes an older generation', status: { ...status, observedGeneration: 0 }, complete: false },
+    {
+      name: 'not complete while a counter is missing',
+      status: { observedGeneration: status.observedGeneration, replicas: 3, updatedReplicas: 3 },
+      complete: false,
+    },
+    { name: 'not complete while a replica is not available', status: { ...status, availableReplicas: 2 }, complete: false },
+    { name: 'not complete while an old replica remains', status: { ...status, replicas: 4 }, complete: false },
+  ])('$name', ({ status: s, complete }) => {
+    expect(machineDeploymentRolloutComplete({ ...md, metadata: { ...md.metadata, generation: md.metadata.generation ?? 1 }, status: s })).toBe(complete);
   });
 });

@@ -1,8 +1,8 @@
 /** A MachineSet's MachinesReady condition (Cluster API's setMachinesReadyCondition, machineset_controller_status.go). */
 import { describe, expect, it } from 'vitest';
 import { indexMachines } from '../../../../functions/core/machineset/machine-health.js';
-import { machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
-import { T0, machine, machineSet, node } from './fixtures.js';
+import { countReplicas, machineSetStatus, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
+import { T0, at, machine, machineSet, node } from './fixtures.js';
 
 const ms = machineSet();
 
@@ -41,5 +41,66 @@ describe('MachinesReady', () => {
     const c = machinesReadyCondition(machines, indexMachines(machines, { instances: [], nodes: [node('m2-node', { ready: 'False' }), node('m4-node')] }, T0));
     // Assess
     expect(c).toEqual({ type: 'MachinesReady', status: 'False', reason: 'NotReady', message: '* Machines m1, m3: NoNode\n* Machine m2: NodeNotReady' });
+  });
+});
+
+describe('MachinesReady, more', () => {
+  it('sorts the reasons whatever the order of the machines', () => {
+    // Prepare: the machine with a NotReady node comes first.
+    const machines = [machine('m2', { owner: ms }), machine('m1', { owner: ms, node: undefined })];
+    // Act
+    const c = machinesReadyCondition(machines, indexMachines(machines, { instances: [], nodes: [node('m2-node', { ready: 'False' })] }, T0));
+    // Assess
+    expect(c.message).toBe('* Machine m1: NoNode\n* Machine m2: NodeNotReady');
+  });
+
+  it('is Unknown, ReadyUnknown, when the workload cluster cannot be read and the machines recorded nothing of their nodes', () => {
+    // Prepare
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms })];
+    // Act
+    const c = machinesReadyCondition(machines, indexMachines(machines, { instances: [] }, T0));
+    // Assess
+    expect(c).toEqual({ type: 'MachinesReady', status: 'Unknown', reason: 'ReadyUnknown', message: '* Machines m1, m2: Unknown' });
+  });
+
+  it('is False, NotReady, when an unknown machine comes with one whose reason is known', () => {
+    // Prepare: m1 recorded nothing of its node, m2 has none.
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms, node: undefined })];
+    // Act
+    const c = machinesReadyCondition(machines, indexMachines(machines, { instances: [] }, T0));
+    // Assess
+    expect(c).toMatchObject({ status: 'False', reason: 'NotReady' });
+  });
+});
+
+// Cluster API's MachineSet requeues for minReadySeconds (machineset_controller.go): the earliest machine to become
+// available decides when to look again.
+describe('countReplicas', () => {
+  it('looks again when the first ready machine becomes available, whatever the order of the machines', () => {
+    // Prepare: ready 10 s and 40 s ago, minReadySeconds 60.
+    const machines = [machine('m1', { owner: ms }), machine('m2', { owner: ms }), machine('m3', { owner: ms })];
+    const nodes = [node('m1-node', { since: at(-10) }), node('m2-node', { since: at(-40) }), node('m3-node', { since: at(-10) })];
+    // Act
+    const counts = countReplicas(machines, indexMachines(machines, { instances: [], nodes }, T0), 60);
+    // Assess
+    expect(counts).toEqual({ replicas: 3, readyReplicas: 3, availableReplicas: 0, nextAvailableInSeconds: 20 });
+  });
+});
+
+// Cluster API's MachineSet status.fullyLabeledReplicas (machineset_controller_status.go): the machines that carry
+// every label of the template, not only the selector's.
+describe('fullyLabeledReplicas', () => {
+  it('counts only the machines with every label of the template', () => {
+    // Prepare: the template gained a label after m1 was made.
+    const set = machineSet();
+    const labels = { ...set.spec.template.metadata.labels };
+    const m1 = machine('m1', { owner: set, labels });
+    set.spec.template.metadata.labels = { ...labels, tier: 'web' };
+    const m2 = machine('m2', { owner: set });
+    const machines = [m1, m2];
+    // Act
+    const { status } = machineSetStatus({ machineSet: set, machines, index: indexMachines(machines, { instances: [], nodes: [] }, T0), now: T0 });
+    // Assess
+    expect(status).toMatchObject({ replicas: 2, fullyLabeledReplicas: 1 });
   });
 });
