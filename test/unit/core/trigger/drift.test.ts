@@ -1,0 +1,123 @@
+/**
+ * The sweep's drift rules (core/trigger/drift.ts): which clusters need a reconcile, and why. Pure: the fleet is
+ * plain objects. Kept under test/unit/core so that the mutation run of core sees them.
+ */
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, Annotations } from '../../../../functions/api/common.js';
+import type { MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
+import { clustersWithDrift, type FleetSnapshot } from '../../../../functions/core/trigger/index.js';
+import { drifting, meta, settled, withHealthCheck } from './fleet-fixtures.js';
+
+describe('clustersWithDrift', () => {
+  it('finds none in a settled fleet', () => {
+    expect(clustersWithDrift(settled())).toEqual([]);
+  });
+
+  it.each<[string, (s: FleetSnapshot) => void]>([
+    ['a spec change not observed yet', (s) => (s.clusters[0]!.metadata.generation = 2)],
+    ['a cluster never reconciled (no status)', (s) => delete (s.clusters[0] as { status?: unknown }).status],
+    ['a cluster being deleted', (s) => (s.clusters[0]!.metadata.deletionTimestamp = '2026-01-01T00:00:00Z')],
+    ['a cluster not Provisioned', (s) => (s.clusters[0]!.status!.phase = 'Provisioning')],
+    ['a worker not Running (its deployment short of available replicas)', (s) => (s.machineDeployments[0]!.status!.availableReplicas = 1)],
+    ['a worker being deleted (its deployment has one replica too many)', (s) => (s.machineDeployments[0]!.status!.replicas = 3)],
+    ['a MachineDeployment not complete', (s) => (s.machineDeployments[0]!.status!.availableReplicas = 1)],
+    ['a MachineDeployment scaled but not observed', (s) => (s.machineDeployments[0]!.metadata.generation = 2)],
+    ['a control plane short of ready replicas', (s) => (s.controlPlanes[0]!.status!.readyReplicas = 2)],
+    [
+      'a MachineHealthCheck, whose timeouts must be evaluated',
+      (s) =>
+        s.healthChecks.push({
+          apiVersion: API_VERSION,
+          kind: 'MachineHealthCheck',
+          metadata: meta('c1-mhc'),
+          spec: { clusterName: 'c1' },
+        } as unknown as MachineHealthCheck),
+    ],
+  ])('finds %s', (_what, change) => {
+    const s = settled();
+    change(s);
+    expect(drifting(s)).toEqual(['default/c1']);
+  });
+
+  it('marks a cluster whose only drift is a settled health check, for the node probe', () => {
+    expect(clustersWithDrift(withHealthCheck())).toEqual([
+      { namespace: 'default', clusterName: 'c1', reasons: ['health check c1-mhc has timeouts to evaluate'], onlyHealthChecks: true },
+    ]);
+  });
+
+  it('does not mark a cluster that also drifts otherwise: the probe must not talk it out of its reconcile', () => {
+    const s = withHealthCheck();
+    s.controlPlanes[0]!.status!.readyReplicas = 2;
+    expect(clustersWithDrift(s)).toEqual([
+      {
+        namespace: 'default',
+        clusterName: 'c1',
+        reasons: ['control plane c1-cp has 2/3 ready replicas', 'health check c1-mhc has timeouts to evaluate'],
+        onlyHealthChecks: false,
+      },
+    ]);
+  });
+
+  it.each<[string, (h: MachineHealthCheck) => void, string]>([
+    ['a health check whose spec change is not observed yet', (h) => (h.metadata.generation = 2), 'health check c1-mhc generation not observed yet'],
+    ['a health check being deleted', (h) => (h.metadata.deletionTimestamp = '2026-01-01T00:00:00Z'), 'health check c1-mhc is being deleted'],
+    [
+      'a health check whose status says a target was not healthy (a node that recovered writes nothing)',
+      (h) => (h.status!.currentHealthy = 1),
+      'health check c1-mhc has 1/2 healthy targets',
+    ],
+    [
+      'a health check that could not read the nodes last time',
+      (h) =>
+        (h.status!.conditions = [{ type: 'RemediationAllowed', status: 'Unknown', reason: 'InspectionFailed', lastTransitionTime: '2026-01-01T00:00:00Z' }]),
+      'health check c1-mhc could not read the nodes last time',
+    ],
+  ])('reconciles %s without asking the nodes', (_what, change, reason) => {
+    const s = withHealthCheck();
+    change(s.healthChecks[0]!);
+    expect(clustersWithDrift(s)).toEqual([{ namespace: 'default', clusterName: 'c1', reasons: [reason], onlyHealthChecks: false }]);
+  });
+
+  it('leaves a paused health check alone', () => {
+    const s = withHealthCheck();
+    s.healthChecks[0]!.metadata.annotations = { [Annotations.paused]: '' };
+    expect(clustersWithDrift(s)).toEqual([]);
+  });
+
+  it('says why', () => {
+    const s = settled();
+    s.controlPlanes[0]!.status!.readyReplicas = 2;
+    expect(clustersWithDrift(s)[0]!.reasons).toEqual(['control plane c1-cp has 2/3 ready replicas']);
+  });
+
+  it('reports each drifting cluster once, and only the drifting ones', () => {
+    const a = settled('a');
+    const b = settled('b');
+    const s: FleetSnapshot = {
+      clusters: [...a.clusters, ...b.clusters],
+      controlPlanes: [...a.controlPlanes, ...b.controlPlanes],
+      machineDeployments: [...a.machineDeployments, ...b.machineDeployments],
+      healthChecks: [],
+    };
+    s.machineDeployments[1]!.status!.availableReplicas = 0;
+    expect(drifting(s)).toEqual(['default/b']);
+  });
+
+  it('leaves a paused cluster alone unless its spec changed or it is deleted', () => {
+    const s = settled();
+    s.clusters[0]!.spec.paused = true;
+    s.machineDeployments[0]!.status!.availableReplicas = 0;
+    expect(drifting(s)).toEqual([]);
+    s.clusters[0]!.metadata.generation = 2;
+    expect(drifting(s)).toEqual(['default/c1']);
+  });
+
+  it('does not confuse clusters of the same name in different namespaces', () => {
+    const s = settled();
+    const other = settled();
+    other.clusters[0]!.metadata.namespace = 'team';
+    other.clusters[0]!.status!.phase = 'Provisioning';
+    s.clusters.push(other.clusters[0]!);
+    expect(drifting(s)).toEqual(['team/c1']);
+  });
+});
