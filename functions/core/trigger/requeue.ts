@@ -16,8 +16,10 @@ export const FAILED_RECONCILE_RETRY_SECONDS = 5;
 /** How a reconcile ended, as far as its requeue is concerned. */
 export type ReconcileEnd =
   | {
-      kind: 'Succeeded' /** What the plans asked for (the earliest of them). */;
-      requeueAfterSeconds?: number /** Errors the reconcile reported. */;
+      kind: 'Succeeded';
+      /** What the plans asked for (the earliest of them). */
+      requeueAfterSeconds?: number;
+      /** Errors the reconcile reported. */
       errors: number;
     }
   | { kind: 'Failed' };
