@@ -24,5 +24,5 @@ export default {
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
   tempDirName: '.stryker-tmp',
   // break: the score reached (83.52 %); `npm run mutation` fails if it drops. Raise it as tests are added.
-  thresholds: { high: 90, low: 85, break: 83 },
+  thresholds: { high: 90, low: 85, break: 86 },
 };
