@@ -23,6 +23,6 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
   tempDirName: '.stryker-tmp',
-  // break: the score reached (83.52 %); `npm run mutation` fails if it drops. Raise it as tests are added.
+  // break: the score reached (86.21 %, 4,871 killed, 26 timed out, 699 survived, 84 without coverage); `npm run mutation` fails if it drops. Raise it as tests are added.
   thresholds: { high: 90, low: 85, break: 86 },
 };
