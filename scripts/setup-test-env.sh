@@ -30,7 +30,7 @@ if [[ -x "$VENV/bin/moto_server" && -x "$VENV/bin/python" ]] &&
 fi
 
 if ! command -v python3 >/dev/null 2>&1; then
-  echo "setup-test-env: python3 is required for moto_server (Debian/Ubuntu: apt-get install python3 python3-venv)" >&2
+  echo "setup-test-env: python3 is required for moto_server; this set-up installs nothing on the system: ask for the system packages python3 and python3-venv (Debian/Ubuntu names), then run it again" >&2
   exit 1
 fi
 
@@ -38,7 +38,7 @@ echo "setup-test-env: installing moto[server]==$MOTO_VERSION into $VENV" >&2
 mkdir -p "$(dirname "$VENV")"
 if [[ ! -x "$VENV/bin/python" ]]; then
   python3 -m venv "$VENV" || {
-    echo "setup-test-env: python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv)" >&2
+    echo "setup-test-env: python3 -m venv failed; this set-up installs nothing on the system: ask for the system package python3-venv (its Debian/Ubuntu name), then run it again" >&2
     exit 1
   }
 fi
