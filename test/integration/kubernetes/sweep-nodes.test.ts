@@ -7,12 +7,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
-import { API_VERSION } from '../../../functions/api/common.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import { sweep, type SweepLog } from '../../../functions/workflows/sweep.js';
 import type { Workflows } from '../../../functions/ports.js';
 import { freePort } from '../../support/free-port.js';
 import { startEtcd, startKube, type RunningEtcd, type RunningKube } from '../../support/kube.js';
+import { withHealthCheck } from '../../unit/core/trigger/fleet-fixtures.js';
 
 let etcd: RunningEtcd;
 const kubes: Record<string, RunningKube> = {};
@@ -55,48 +55,10 @@ async function node(cluster: string, name: string, ready: 'True' | 'False' | 'Un
   await kube.kubectlOk(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions } })]);
 }
 
-const meta = (name: string) => ({ name, namespace: 'default' });
-
 /** A cluster as a settled reconcile leaves it: 3 control-plane and 2 worker replicas ready, a health check satisfied. */
 function settledCluster(name: string): ApiObject[] {
-  return [
-    { apiVersion: API_VERSION, kind: 'Cluster', metadata: meta(name), spec: { paused: false }, status: { phase: 'Provisioned', observedGeneration: 1 } },
-    {
-      apiVersion: API_VERSION,
-      kind: 'ControlPlane',
-      metadata: meta(`${name}-cp`),
-      spec: { clusterName: name, replicas: 3 },
-      status: { observedGeneration: 1, replicas: 3, readyReplicas: 3, updatedReplicas: 3 },
-    },
-    {
-      apiVersion: API_VERSION,
-      kind: 'MachineDeployment',
-      metadata: meta(`${name}-md`),
-      spec: { clusterName: name, replicas: 2, paused: false },
-      status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
-    },
-    {
-      apiVersion: API_VERSION,
-      kind: 'MachineHealthCheck',
-      metadata: meta(`${name}-mhc`),
-      spec: {
-        clusterName: name,
-        selector: { matchLabels: { 'clusterless.dev/deployment-name': `${name}-md` } },
-        unhealthyConditions: [
-          { type: 'Ready', status: 'Unknown', timeout: '300s' },
-          { type: 'Ready', status: 'False', timeout: '300s' },
-        ],
-        nodeStartupTimeout: '10m',
-        maxUnhealthy: '100%',
-      },
-      status: {
-        observedGeneration: 1,
-        expectedMachines: 2,
-        currentHealthy: 2,
-        conditions: [{ type: 'RemediationAllowed', status: 'True', reason: 'RemediationAllowed', lastTransitionTime: T0 }],
-      },
-    },
-  ] as unknown as ApiObject[];
+  const fleet = withHealthCheck(name);
+  return [...fleet.clusters, ...fleet.controlPlanes, ...fleet.machineDeployments, ...fleet.healthChecks];
 }
 
 const quiet: SweepLog = { debug: () => {}, info: () => {}, error: () => {} };
