@@ -83,3 +83,17 @@ export type InvokeResult = { ok: true; payload: unknown } | { ok: false; errorTy
 
 /** Invokes a Lambda function of the template by its logical id (what event sources and the engine call). */
 export type Invoke = (functionLogicalId: string, event: unknown) => Promise<InvokeResult>;
+
+/**
+ * Evaluates authorizations a service makes on a principal's behalf without an SDK call through the gateway (an event
+ * source mapping reading the stream with its function's role, Scheduler starting a target with its role): recorded as
+ * the gateway records calls; a deny throws AccessDeniedError. `principalName` is the role's logical id.
+ */
+export type Authorize = (principalName: string, operation: string, requests: AuthorizationRequest[]) => Promise<void>;
+
+export class AccessDeniedError extends Error {
+  override name = 'AccessDeniedError';
+}
+
+/** Starts an execution of a state machine of the template (the emulated Step Functions' StartExecution). */
+export type StartExecution = (stateMachineArn: string, input: string, name?: string) => Promise<{ executionArn: string }>;
