@@ -9,6 +9,7 @@ import {
   STATE_MACHINE_PLACEHOLDERS,
   TASK_FUNCTIONS,
   loadDefinition,
+  stateMachineInfo,
   type Substitutions,
   type TaskFunctionName,
 } from '../../../statemachines/loader.js';
@@ -35,6 +36,21 @@ export function localSubstitutions(): Substitutions {
   return subs as Substitutions;
 }
 
+/** The embedded host's state machines: the statemachines/ files, every Lambda task bound to its handler in process. */
+function localSource(handlers: Record<TaskFunctionName, TaskHandler> | undefined): StateMachineSource {
+  if (!handlers) throw new Error('LocalWorkflows needs the task handlers, or a source of state machines');
+  const subs = localSubstitutions();
+  const functionByArn = new Map<string, TaskFunctionName>(Object.values(TASK_FUNCTIONS).map((task) => [localFunctionArn(task), task]));
+  return {
+    stateMachineArn: localStateMachineArn,
+    definition: (workflow) => loadDefinition(workflow, subs),
+    task: (_workflow, resource) => {
+      const task = functionByArn.get(resource);
+      return task ? handlers[task] : undefined;
+    },
+  };
+}
+
 /** Step Functions' error for a second start of an execution name; the ASL catches it by this name. */
 export class ExecutionAlreadyExistsError extends Error {
   override name = 'StepFunctions.ExecutionAlreadyExistsException';
@@ -51,9 +67,28 @@ export interface ExecutionRecord {
   output?: unknown;
 }
 
+/**
+ * Where the engine's state machines come from: by default the statemachines/ files with ARN-shaped local names; the
+ * emulated AWS account (e2e/aws) gives the definitions of a synthesized template instead, with its own ARNs.
+ */
+export interface StateMachineSource {
+  /** The ARN a workflow is started by (what a states:startExecution task names). */
+  stateMachineArn(workflow: WorkflowName): string;
+  /** The definition, placeholders substituted. */
+  definition(workflow: WorkflowName): Record<string, unknown>;
+  /** The handler of a Task state's Lambda Resource (undefined: not a function this engine can run). */
+  task(workflow: WorkflowName, resource: string): TaskHandler | undefined;
+  /** Called before a states:startExecution task of `parent` starts `targetArn` (the state machine role's permission). */
+  beforeStart?(parent: WorkflowName, targetArn: string): Promise<void>;
+}
+
 export interface LocalWorkflowsOptions {
-  /** The Lambda handler of each task function. */
-  handlers: Record<TaskFunctionName, TaskHandler>;
+  /** The Lambda handler of each task function (the embedded host; ignored when `source` is given). */
+  handlers?: Record<TaskFunctionName, TaskHandler>;
+  /** The state machines and their tasks. @default the statemachines/ files, tasks bound to `handlers` */
+  source?: StateMachineSource;
+  /** Every Wait state lasts this many milliseconds, whatever its Seconds or TimestampPath (a time-scaled account). */
+  waitMs?: number;
   /**
    * Divides every Retry interval and every Wait of fixed Seconds (Wait states on a TimestampPath sleep until
    * timestamps the tasks compute with the same scale).
@@ -90,31 +125,32 @@ export class LocalWorkflows implements Workflows {
   private readonly running = new Map<string, { promise: Promise<void>; abort: () => void }>();
   private readonly arnToWorkflow = new Map<string, WorkflowName>();
   private stopped = false;
+  private readonly source: StateMachineSource;
 
   constructor(private readonly options: LocalWorkflowsOptions) {
-    const subs = localSubstitutions();
-    const functionByArn = new Map<string, TaskFunctionName>(Object.values(TASK_FUNCTIONS).map((task) => [localFunctionArn(task), task]));
+    const source = options.source ?? localSource(options.handlers);
+    this.source = source;
     const timeScale = options.timeScale ?? 1;
     for (const sm of STATE_MACHINES) {
-      this.arnToWorkflow.set(localStateMachineArn(sm.name), sm.name);
-      const definition = loadDefinition(sm.name, subs) as { States?: Record<string, StateDef> };
+      this.arnToWorkflow.set(source.stateMachineArn(sm.name), sm.name);
+      const definition = source.definition(sm.name) as { States?: Record<string, StateDef> };
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
       const retries: Record<string, number[]> = {};
       const waits: Record<string, number> = {};
       for (const [stateName, state] of allStates(definition)) {
         if (state.Type === 'Task') {
-          const task = functionByArn.get(state.Resource ?? '');
-          if (task) {
-            const handler = options.handlers[task];
+          const handler = source.task(sm.name, state.Resource ?? '');
+          if (handler) {
             overrides[stateName] = (input) => handler(input as Record<string, unknown>) as Promise<unknown>;
           } else if (state.Resource === START_EXECUTION) {
-            overrides[stateName] = (input) => this.startFromTask(input as Record<string, unknown>);
+            overrides[stateName] = (input) => this.startFromTask(sm.name, input as Record<string, unknown>);
           } else {
             throw new Error(`${sm.file}: state ${stateName} calls ${state.Resource}, which the local engine cannot run`);
           }
         }
         if (timeScale !== 1 && state.Retry) retries[stateName] = state.Retry.map((r) => Math.max(1, Math.round(((r.IntervalSeconds ?? 1) * 1000) / timeScale)));
-        if (timeScale !== 1 && state.Type === 'Wait' && typeof state.Seconds === 'number')
+        if (state.Type === 'Wait' && options.waitMs !== undefined) waits[stateName] = options.waitMs;
+        else if (timeScale !== 1 && state.Type === 'Wait' && typeof state.Seconds === 'number')
           waits[stateName] = Math.max(1, Math.round((state.Seconds * 1000) / timeScale));
       }
       this.machines.set(sm.name, new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } }));
@@ -128,7 +164,7 @@ export class LocalWorkflows implements Workflows {
     const key = `${workflow}/${executionName}`;
     // Standard workflows refuse a name used before; Express ones do not check, and nor do we for them.
     if (this.stopped) return { started: false };
-    const previous = workflow !== 'reconcile-cluster' ? this.executions.get(key) : undefined;
+    const previous = stateMachineInfo(workflow).type === 'STANDARD' ? this.executions.get(key) : undefined;
     if (previous) {
       // Step Functions (Standard): the same name and input as a running execution is accepted and answered as
       // the original start was; a closed execution or another input is ExecutionAlreadyExists.
@@ -139,7 +175,7 @@ export class LocalWorkflows implements Workflows {
     if (!machine) throw new Error(`unknown workflow ${workflow}`);
     const record: ExecutionRecord = { workflow, name: executionName, status: 'RUNNING', startedAt: new Date(), input };
     this.executions.set(key, record);
-    const stateMachineArn = localStateMachineArn(workflow);
+    const stateMachineArn = this.source.stateMachineArn(workflow);
     const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: this.taskOverrides.get(workflow) as never,
@@ -153,7 +189,7 @@ export class LocalWorkflows implements Workflows {
           Input: input,
           StartTime: record.startedAt.toISOString(),
         },
-        StateMachine: { Id: stateMachineArn, Name: `clusterless-${workflow}` },
+        StateMachine: { Id: stateMachineArn, Name: stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1) },
       } as never,
     });
     const onEvent = this.options.onEvent;
@@ -189,10 +225,11 @@ export class LocalWorkflows implements Workflows {
   }
 
   /** The states:startExecution integration, as a Task state of a parent execution calls it. */
-  private async startFromTask(input: Record<string, unknown>): Promise<unknown> {
+  private async startFromTask(parent: WorkflowName, input: Record<string, unknown>): Promise<unknown> {
     const arn = String(input.StateMachineArn);
     const workflow = this.arnToWorkflow.get(arn);
     if (!workflow) throw Object.assign(new Error(`state machine ${arn} does not exist`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+    await this.source.beforeStart?.(parent, arn);
     const name = String(input.Name);
     const raw = input.Input;
     const childInput = (typeof raw === 'string' ? JSON.parse(raw) : (raw ?? {})) as Record<string, unknown>;
