@@ -3,7 +3,7 @@
  * and the local esbuild, as `cdk synth` writes it, plus the roles of the API's callers a user's app would add
  * (HttpApi.grantNamespaces): two teams, each writing its own namespace, and a reader of one namespace.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -30,6 +30,8 @@ export interface Assembly {
   callerRoles: Record<CallerName, string>;
 }
 
+const callerDescription = (name: CallerName) => `e2e: API caller ${name}`;
+
 export const DEFAULT_ASSEMBLY_DIR = join(REPO_ROOT, 'cdk.out', 'e2e-aws');
 
 function cdkJsonContext(): Record<string, unknown> {
@@ -47,7 +49,7 @@ export function synthesize(outdir = DEFAULT_ASSEMBLY_DIR, options: { bundle?: bo
   const controlPlane = new ControlPlaneStack(app, DEFAULT_STACK_NAME);
   const callerRoles = {} as Record<CallerName, string>;
   for (const [name, grant] of Object.entries(CALLERS) as [CallerName, (typeof CALLERS)[CallerName]][]) {
-    const role = new iam.Role(controlPlane, name, { assumedBy: new iam.AccountPrincipal(controlPlane.account), description: `e2e: API caller ${name}` });
+    const role = new iam.Role(controlPlane, name, { assumedBy: new iam.AccountPrincipal(controlPlane.account), description: callerDescription(name) });
     controlPlane.httpApi.grantNamespaces(role, { ...grant, namespaces: [...grant.namespaces] });
     callerRoles[name] = controlPlane.getLogicalId(role.node.defaultChild as never);
   }
@@ -61,4 +63,23 @@ export function synthesize(outdir = DEFAULT_ASSEMBLY_DIR, options: { bundle?: bo
     if (typeof path === 'string') bundles[id] = join(assembly.directory, path);
   }
   return { directory: assembly.directory, stackName: controlPlane.stackName, template, bundles, callerRoles };
+}
+
+/**
+ * An assembly synthesize() wrote before (a second run on the same sources: `npm run e2e:aws -- --reuse-assembly`),
+ * or undefined when there is none.
+ */
+export function readAssembly(directory = DEFAULT_ASSEMBLY_DIR, stackName = DEFAULT_STACK_NAME): Assembly | undefined {
+  const file = join(directory, `${stackName}.template.json`);
+  if (!existsSync(file)) return undefined;
+  const template = JSON.parse(readFileSync(file, 'utf8')) as TemplateJson;
+  const bundles: Record<string, string> = {};
+  const callerRoles = {} as Record<CallerName, string>;
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const path = r.Metadata?.['aws:asset:path'];
+    if (r.Type === 'AWS::Lambda::Function' && typeof path === 'string') bundles[id] = join(directory, path);
+    for (const name of Object.keys(CALLERS) as CallerName[])
+      if (r.Type === 'AWS::IAM::Role' && r.Properties?.['Description'] === callerDescription(name)) callerRoles[name] = id;
+  }
+  return { directory, stackName, template, bundles, callerRoles };
 }

@@ -199,4 +199,8 @@ describe('architecture', () => {
     const named = [...readFileSync(join(ROOT, file), 'utf8').matchAll(/['"`]((?:\.\.?\/)+(?:local|infra)\/[^'"`]*)['"`]/g)].map((m) => m[1]);
     expect(named).toEqual(CLI_HOST_MODULES[file] ?? []);
   });
+  const product = Object.values(layers).flat();
+  it.each(cases(product))('what users deploy never imports the harnesses (e2e/, test/, bench/, soak/): $name', ({ file }) => {
+    for (const i of importsOf(file)) expect(i.target, where(file, i)).not.toMatch(/^(e2e|test|bench|soak)\//);
+  });
 });
