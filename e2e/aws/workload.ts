@@ -8,7 +8,7 @@
  *
  * A node agent per cluster plays the kubelets and the AWS cloud controller manager: every pollMs it describes the
  * cluster's instances (by the cluster tag) and keeps a Node, named after the instance's private DNS name with
- * spec.providerID aws:///{zone}/{instance id}, Ready and heartbeating for each running instance; the Node of an
+ * spec.providerID aws:///{zone}/{instance id}, healthy (Ready, no pressure) and heartbeating for each running instance; the Node of an
  * instance that is shutting down, stopping, stopped, terminated or gone is deleted.
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
@@ -46,8 +46,13 @@ export interface WorkloadClustersOptions {
   installationId?: string;
 }
 
-/** The Ready condition's reason and message a kubelet posts (kubelet pkg/kubelet/nodestatus/setters.go ReadyCondition). */
-const KUBELET_READY = { reason: 'KubeletReady', message: 'kubelet is posting ready status' };
+/** The conditions, reasons and messages a healthy kubelet posts (kubelet pkg/kubelet/nodestatus/setters.go). */
+const KUBELET_CONDITIONS = [
+  { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+  { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+  { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+  { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+] as const;
 /** Instance states whose Node goes (shutting-down, stopping, stopped, terminated, or no instance at all): anything but these. */
 const KEEP_STATES = new Set(['pending', 'running']);
 /** The serving certificate lives as long as an e2e run can; the CA itself lasts ten years. */
@@ -290,7 +295,7 @@ export class WorkloadClusters {
         }
       }
       await core.patchNodeStatus(
-        { name, body: { status: { conditions: [readyCondition(node, now)], addresses: addressesOf(instance, name) } } },
+        { name, body: { status: { conditions: kubeletConditions(node, now), addresses: addressesOf(instance, name) } } },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
     }
@@ -351,16 +356,17 @@ function nodeOf(instance: Instance, name: string): V1Node {
   };
 }
 
-/** Ready=True with a fresh heartbeat; the transition time stays while the Node was Ready already. */
-function readyCondition(node: V1Node, now: Date): Record<string, string> {
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  return {
-    type: 'Ready',
-    status: 'True',
-    ...KUBELET_READY,
-    lastHeartbeatTime: rfc3339(now),
-    lastTransitionTime: rfc3339(ready?.status === 'True' && ready.lastTransitionTime ? ready.lastTransitionTime : now),
-  };
+/**
+ * The conditions a healthy kubelet posts, each with a fresh heartbeat; a transition time stays while the status
+ * does. The pressures count too: a machine's NodeHealthy wants Ready True and each pressure False
+ * (functions/core/machine/node-conditions.ts NODE_HEALTH).
+ */
+function kubeletConditions(node: V1Node, now: Date): Record<string, string>[] {
+  return KUBELET_CONDITIONS.map(({ type, status, reason, message }) => {
+    const current = node.status?.conditions?.find((c) => c.type === type);
+    const since = current?.status === status && current.lastTransitionTime ? current.lastTransitionTime : now;
+    return { type, status, reason, message, lastHeartbeatTime: rfc3339(now), lastTransitionTime: rfc3339(since) };
+  });
 }
 
 function addressesOf(instance: Instance, name: string): { type: string; address: string }[] {

@@ -20,9 +20,10 @@ import { KubeadmBootstrapper, generateClusterCertificates, issueClientCertificat
 import { KubernetesNodeDrainer, KubernetesNodeReader, loadKubeConfig } from '../../functions/adapters/kubernetes/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../functions/adapters/secrets/index.js';
 import { renderKubeconfig } from '../../functions/bootstrap/kubeconfig.js';
+import { NODE_HEALTH } from '../../functions/core/machine/node-conditions.js';
 import type { InstanceFact, NodeFact } from '../../functions/core/observed.js';
 import { NodeReaderUnavailableError, systemClock } from '../../functions/ports.js';
-import { WorkloadClusters } from '../../e2e/aws/workload.js';
+import { WorkloadClusters, WorkloadStoppedError } from '../../e2e/aws/workload.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../support/ec2.js';
 import { freePort } from '../support/free-port.js';
@@ -103,7 +104,7 @@ afterAll(async () => {
 });
 
 describe('WorkloadClusters', () => {
-  it('serves the endpoint with the cluster CA: the control plane lists the Nodes of the running instances, Ready, with their providerID', async () => {
+  it('serves the endpoint with the cluster CA: the control plane lists the Nodes of the running instances, healthy, with their providerID', async () => {
     // Prepare
     await runInstance(clusterName, 0, 'control-plane');
     await runInstance(clusterName, 1, 'worker');
@@ -121,7 +122,14 @@ describe('WorkloadClusters', () => {
     expect(nodes.map((n) => ({ name: n.name, providerID: n.providerID })).sort(byName)).toEqual(
       instances.map((i) => ({ name: internalDns(i), providerID: i.providerID })).sort(byName),
     );
-    for (const n of nodes) expect(n.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // Healthy as a machine's NodeHealthy reads it: Ready True, every pressure False.
+    for (const n of nodes)
+      expect(Object.fromEntries(NODE_HEALTH.map((type) => [type, n.conditions.find((c) => c.type === type)?.status]))).toEqual({
+        Ready: 'True',
+        MemoryPressure: 'False',
+        DiskPressure: 'False',
+        PIDPressure: 'False',
+      });
     expect(await workload.nodes(namespace, clusterName)).toEqual(nodes.map((n) => n.name).sort());
     expect(workload.apiserverUrl(namespace, clusterName)).toBe(`https://127.0.0.1:${port}`);
   });
@@ -194,6 +202,29 @@ describe('WorkloadClusters', () => {
       return n.length === 1 && n;
     });
     expect(nodes.map((n) => n.providerID)).toEqual([kept.providerID]);
+  });
+
+  it('stop() ends a serve() that still waits for the CA, and starts nothing', async () => {
+    // Prepare: a cluster whose certificates are never made.
+    const dir = mkdtempSync(join(tmpdir(), 'clusterless-workload-'));
+    const idle = await WorkloadClusters.start({
+      secretsEndpoint: motoEndpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      dataDir: dir,
+      pollMs: 100,
+    });
+    const serving = idle.serve(namespace, uniqueName('never'), await freePort(), secretPrefix);
+    const outcome = serving.then(
+      () => 'served',
+      (err: unknown) => err,
+    );
+
+    // Act
+    await idle.stop();
+
+    // Assess
+    expect(await outcome).toBeInstanceOf(WorkloadStoppedError);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('stop() ends every etcd and kube-apiserver it started and removes the data folder', async () => {
