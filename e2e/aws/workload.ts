@@ -9,9 +9,10 @@
  * A node agent per cluster plays the kubelets and the AWS cloud controller manager: every pollMs it describes the
  * cluster's instances (by the cluster tag) and keeps a Node, named after the instance's private DNS name with
  * spec.providerID aws:///{zone}/{instance id}, healthy (Ready, no pressure) and heartbeating for each running instance; the Node of an
- * instance that is shutting down, stopping, stopped, terminated or gone is deleted.
+ * instance that is shutting down, stopping, stopped, terminated or gone is deleted; the deletion of a pod on a
+ * running node is confirmed at once, as its kubelet would once the (here absent) containers stopped.
  */
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { DescribeInstancesCommand, type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -282,9 +283,11 @@ export class WorkloadClusters {
     }
 
     const existing = new Map(nodes.map((n) => [n.metadata!.name!, n]));
+    const kubelets = new Set<string>();
     for (const instance of instances) {
       if (instance.State?.Name !== 'running' || !instance.PrivateDnsName) continue;
       const name = instance.PrivateDnsName;
+      kubelets.add(name);
       let node = existing.get(name);
       if (!node) {
         try {
@@ -298,6 +301,18 @@ export class WorkloadClusters {
         { name, body: { status: { conditions: kubeletConditions(node, now), addresses: addressesOf(instance, name) } } },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
+    }
+
+    // A kubelet confirms the deletion of its pods once their containers stopped (a graceful delete leaves the pod
+    // until then; kubelet pkg/kubelet/status/status_manager.go deletes it with grace period 0). No container runs
+    // here, so at once: an evicted pod goes and a drain completes as on a real node.
+    for (const pod of await listPods(core)) {
+      if (!pod.metadata?.deletionTimestamp || !kubelets.has(pod.spec?.nodeName ?? '')) continue;
+      try {
+        await core.deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0 });
+      } catch (err) {
+        if (httpStatusOf(err) !== 404) throw err;
+      }
     }
   }
 
@@ -330,6 +345,18 @@ async function listNodes(core: CoreV1Api): Promise<V1Node[]> {
     _continue = page.metadata?._continue || undefined;
   } while (_continue);
   return nodes;
+}
+
+/** The pods bound to a node, every page. */
+async function listPods(core: CoreV1Api): Promise<V1Pod[]> {
+  const pods: V1Pod[] = [];
+  let _continue: string | undefined;
+  do {
+    const page = await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName!=', limit: 500, ...(_continue ? { _continue } : {}) });
+    pods.push(...page.items);
+    _continue = page.metadata?._continue || undefined;
+  } while (_continue);
+  return pods;
 }
 
 /**
