@@ -7,9 +7,9 @@
  * certificates signed by that CA, authenticate as they would on AWS.
  *
  * A node agent per cluster plays the kubelets and the AWS cloud controller manager: every pollMs it describes the
- * cluster's instances (by the cluster tag) and keeps a Node, named after the instance's private DNS name with
- * spec.providerID aws:///{zone}/{instance id}, healthy (Ready, no pressure) and heartbeating for each running instance; the Node of an
- * instance that is shutting down, stopping, stopped, terminated or gone is deleted; the deletion of a pod on a
+ * cluster's instances (by the cluster tag) and keeps a Node for each running instance, named after its private DNS
+ * name, with spec.providerID aws:///{zone}/{instance id}, healthy (Ready, no pressure) and heartbeating. The Node of
+ * an instance that is shutting down, stopping, stopped, terminated or gone is deleted. The deletion of a pod on a
  * running node is confirmed at once, as its kubelet would once the (here absent) containers stopped.
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
