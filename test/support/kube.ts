@@ -46,12 +46,13 @@ export function kubeBinaries(): KubeBinaries {
 // ---------------------------------------------------------------------------------------------------------
 // Processes
 
-interface Child {
+/** A process started by startChild, with the last 8000 characters of its output (for the error when it fails). */
+export interface Child {
   process: ChildProcess;
   output(): string;
 }
 
-function startChild(bin: string, args: string[]): Child {
+export function startChild(bin: string, args: string[]): Child {
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => {
@@ -62,10 +63,10 @@ function startChild(bin: string, args: string[]): Child {
   return { process: child, output: () => output };
 }
 
-const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+export const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
 /** SIGTERM, then SIGKILL if the process has not exited within 10 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (exited(child)) return;
   const done = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
@@ -74,7 +75,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitFor(what: string, child: Child, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+/** Polls `probe` every 200 ms until it answers true; fails with the child's output when it exits or the time is up. */
+export async function waitFor(what: string, child: Child, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited(child.process)) throw new Error(`${what} exited with ${child.process.exitCode ?? child.process.signalCode}:\n${child.output()}`);
@@ -93,10 +95,14 @@ export interface RunningEtcd {
   stop(): Promise<void>;
 }
 
-/** One etcd member, its data in a temp dir (no fsync: test data), client and peer URLs on free ports. */
-export async function startEtcd(options: { timeoutMs?: number } = {}): Promise<RunningEtcd> {
+/**
+ * One etcd member, its data in a temp dir or in `dir` (made if missing; removed by stop), no fsync (test data),
+ * client and peer URLs on free ports.
+ */
+export async function startEtcd(options: { timeoutMs?: number; dir?: string } = {}): Promise<RunningEtcd> {
   const { etcd } = kubeBinaries();
-  const dir = mkdtempSync(join(tmpdir(), 'clusterless-etcd-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'clusterless-etcd-'));
+  mkdirSync(dir, { recursive: true });
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
