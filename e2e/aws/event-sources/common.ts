@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetQueueUrlCommand, SQSClient, SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { AccessDeniedError, type Authorize, type Invoke, type Json, REGION } from '../account.js';
+import { AccessDeniedError, type Authorize, type Invoke, type Json, type PolicyStatement, REGION } from '../account.js';
 import type { Deployment } from '../template.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -172,4 +172,53 @@ export async function invokeAsync(o: AsyncInvokeOptions, functionId: string, eve
   };
   await o.queues.send(config.onFailure, JSON.stringify(record));
   return 'dead-lettered';
+}
+
+/**
+ * Whether a queue's resource policy (AWS::SQS::QueuePolicy of the template) lets a service send to it for a source,
+ * as an EventBridge rule's dead-letter queue needs (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html,
+ * "Granting permissions to the dead-letter queue"). The conditions the control plane writes are understood:
+ * aws:SourceArn and aws:SourceAccount (ArnEquals, ArnLike, StringEquals) and aws:SecureTransport (always TLS here).
+ */
+export function queuePolicyAllows(deployment: Deployment, queueArn: string, service: string, sourceArn: string): boolean {
+  const context: Record<string, string> = { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': sourceArn.split(':')[4] ?? '', 'aws:SecureTransport': 'true' };
+  let allowed = false;
+  for (const id of deployment.ofType('AWS::SQS::QueuePolicy')) {
+    let props: { PolicyDocument?: { Statement?: PolicyStatement[] } };
+    try {
+      props = deployment.resolve(deployment.resource(id).Properties as Json) as typeof props;
+    } catch {
+      continue;
+    }
+    for (const s of props.PolicyDocument?.Statement ?? []) {
+      const actions = [s.Action ?? []].flat();
+      if (!actions.some((a) => a === 'sqs:SendMessage' || a === 'sqs:*' || a === '*')) continue;
+      if (![s.Resource ?? []].flat().some((r) => arnLike(r, queueArn))) continue;
+      const principal = s.Principal as { Service?: string | string[]; AWS?: string | string[] } | string | undefined;
+      const forService =
+        principal === '*' ||
+        (typeof principal === 'object' && ([principal.Service ?? []].flat().includes(service) || [principal.AWS ?? []].flat().includes('*')));
+      if (!forService || !conditionsHold(s.Condition, context)) continue;
+      if (s.Effect === 'Deny') return false;
+      allowed = true;
+    }
+  }
+  return allowed;
+}
+
+function conditionsHold(condition: PolicyStatement['Condition'], context: Record<string, string>): boolean {
+  for (const [operator, tests] of Object.entries(condition ?? {}))
+    for (const [key, expected] of Object.entries(tests)) {
+      const value = context[key];
+      const values = [expected].flat().map(String);
+      if (value === undefined) return false;
+      const ok =
+        operator === 'ArnLike' || operator === 'StringLike'
+          ? values.some((v) => arnLike(v, value))
+          : operator === 'ArnEquals' || operator === 'StringEquals' || operator === 'Bool'
+            ? values.includes(value)
+            : false;
+      if (!ok) return false;
+    }
+  return true;
 }
