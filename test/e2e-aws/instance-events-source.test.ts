@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult, type Json } from '../../e2e/aws/account.js';
+import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { startInstanceEvents, type InstanceEvents } from '../../e2e/aws/event-sources/instance-events.js';
 import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
