@@ -163,6 +163,28 @@ describe('the DynamoDB stream event source', () => {
     expect(running.stats).toMatchObject({ records: 3, failures: 0, dlq: 0 });
   });
 
+  it('drained() waits for what was written before it, not for writes that keep coming', async () => {
+    const { deployment } = await deploy();
+    const { recorded, invoke, authorize } = recorder();
+    // Reads far apart, writes close together: every read finds new records.
+    running = await startStreamSource({ deployment, endpoint: endpoint(), invoke, authorize, pollMs: 150, timeScale: 10 });
+    const pk = uniqueName('ns#c');
+    let writing = true;
+    // Leases, as every reconcile writes them: records the filter drops, without end.
+    const writer = async (w: number) => {
+      for (let i = 0; writing; i++) await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: pk }, sk: { S: `lease#${w}-${i}` } } }));
+    };
+    const leases = Promise.all([writer(0), writer(1), writer(2)]);
+    await putObject(pk, 'Cluster/a');
+    try {
+      await running.drained();
+    } finally {
+      writing = false;
+      await leases;
+    }
+    expect(keysOf(recorded.batches)).toEqual([`${pk}/Cluster/a`]);
+  });
+
   it('delivers batches of at most BatchSize, in order', async () => {
     const { deployment } = await deploy((m) => {
       m['BatchSize'] = 3;

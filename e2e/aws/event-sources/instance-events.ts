@@ -259,7 +259,8 @@ export async function startInstanceEvents(options: InstanceEventsOptions): Promi
       // Two rounds: the first may have begun before the change.
       const mark = rounds + 2;
       while (!stopped && rounds < mark) await sleep(Math.max(10, pollMs / 2));
-      while (inflight.size > 0) await Promise.all([...inflight]);
+      // The deliveries of those rounds, not of changes that keep coming after.
+      await Promise.all([...inflight]);
     },
     async stop() {
       stopped = true;

@@ -61,7 +61,7 @@ export interface Schedules {
   stats: SchedulesStats;
   /** Schedules that cannot run (cron, an unknown role), denials, and failures of the poller. */
   errors: Error[];
-  /** Every fire begun so far settled. */
+  /** Every fire begun before the call settled (its retries, its dead-lettering, its deletion). */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -289,7 +289,7 @@ export async function startSchedules(options: SchedulesOptions): Promise<Schedul
     stats,
     errors,
     async settled() {
-      while (inflight.size > 0) await Promise.all([...inflight]);
+      await Promise.all([...inflight]);
     },
     async stop() {
       stopped = true;

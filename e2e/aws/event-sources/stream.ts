@@ -123,6 +123,15 @@ function lambdaRecord(r: StreamRecord, streamArn: string): Record<string, unknow
   };
 }
 
+interface ShardProgress {
+  readsStarted: number;
+  readsCompleted: number;
+  /** The last sequence number read (filtered out or not). */
+  lastRead?: string;
+  /** The first record not yet handled: in the batch being delivered, or waiting for one. */
+  pendingFrom?: string;
+}
+
 interface Pending {
   record: Record<string, unknown>;
   sequenceNumber: string;
@@ -142,8 +151,8 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
   const errors: Error[] = [];
   let stopped = false;
   const loops: Promise<void>[] = [];
-  /** Per shard: bumped by every read that found the shard empty and nothing waiting. */
-  const idleRounds = new Map<string, number>();
+  /** How far each shard's poller has got, for drained(). */
+  const progress = new Map<string, ShardProgress>();
   const mappings: string[] = [];
 
   const deny = (err: unknown) => {
@@ -172,23 +181,26 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
         await streams.send(new GetShardIteratorCommand({ StreamArn: m.streamArn, ShardId: shard.ShardId!, ShardIteratorType: m.startingPosition }))
       ).ShardIterator;
       const key = `${id}/${shard.ShardId}`;
-      idleRounds.set(key, 0);
+      const p: ShardProgress = { readsStarted: 0, readsCompleted: 0 };
+      progress.set(key, p);
       loops.push(
-        pollShard(m, shard.ShardId!, iterator, key).catch((err: unknown) => {
+        pollShard(m, shard.ShardId!, iterator, p).catch((err: unknown) => {
           errors.push(err as Error);
         }),
       );
     }
   }
 
-  async function pollShard(m: Mapping, shardId: string, first: string | undefined, key: string): Promise<void> {
+  async function pollShard(m: Mapping, shardId: string, first: string | undefined, p: ShardProgress): Promise<void> {
     let iterator = first;
     const buffer: Pending[] = [];
     let bufferedSince = 0;
     while (!stopped && iterator) {
+      p.readsStarted++;
       const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
       iterator = out.NextShardIterator;
       for (const r of out.Records ?? []) {
+        if (r.dynamodb?.SequenceNumber) p.lastRead = r.dynamodb.SequenceNumber;
         const record = lambdaRecord(r, m.streamArn);
         // Filtered out records are dropped (and checkpointed) before batching (invocation-eventfiltering.html).
         if (m.filters.length > 0 && !m.filters.some((f) => matchesPattern(f, record))) continue;
@@ -196,13 +208,15 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
         if (buffer.length === 0) bufferedSince = Date.now();
         buffer.push({ record, sequenceNumber: r.dynamodb?.SequenceNumber ?? '', arrival: created ? new Date(created).getTime() : Date.now() });
       }
+      p.readsCompleted++;
+      p.pendingFrom = buffer[0]?.sequenceNumber;
       if (buffer.length > 0 && (buffer.length >= m.batchSize || Date.now() - bufferedSince >= m.windowMs)) {
         const batch = buffer.splice(0, m.batchSize);
         bufferedSince = Date.now();
         await deliver(m, shardId, batch);
+        p.pendingFrom = buffer[0]?.sequenceNumber;
         continue;
       }
-      if (buffer.length === 0 && (out.Records ?? []).length === 0) idleRounds.set(key, (idleRounds.get(key) ?? 0) + 1);
       await sleep(buffer.length > 0 ? Math.min(pollMs, Math.max(1, m.windowMs - (Date.now() - bufferedSince))) : pollMs);
     }
   }
@@ -298,11 +312,21 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
     stats,
     errors,
     async drained() {
-      // Every shard has read to its end and delivered what it read: two idle rounds after this call began (one
-      // could have started before the last write).
-      const marks = new Map([...idleRounds].map(([k, v]) => [k, v + 2]));
-      while (!stopped && [...marks].some(([k, mark]) => (idleRounds.get(k) ?? 0) < mark)) {
-        if (errors.some((e) => !(e instanceof AccessDeniedError))) throw errors.find((e) => !(e instanceof AccessDeniedError));
+      // Per shard: a read that began after this call has seen every record written before it; once the poller is
+      // past the last record that read saw (nothing waiting at or before it), those records are done. Writes that
+      // keep coming (the leases of every reconcile) do not hold this up.
+      const marks = [...progress.values()].map((p) => ({ p, after: p.readsStarted, target: undefined as string | undefined, seen: false }));
+      const done = (mark: (typeof marks)[number]) => {
+        if (mark.p.readsCompleted <= mark.after) return false;
+        if (!mark.seen) {
+          mark.seen = true;
+          mark.target = mark.p.lastRead;
+        }
+        return mark.target === undefined || mark.p.pendingFrom === undefined || seqLess(mark.target, mark.p.pendingFrom);
+      };
+      while (!stopped && !marks.every(done)) {
+        const failure = errors.find((e) => !(e instanceof AccessDeniedError));
+        if (failure) throw failure;
         await sleep(Math.max(10, pollMs / 2));
       }
     },
