@@ -158,6 +158,8 @@ describe('the DynamoDB stream event source', () => {
     });
     expect(typeof records[1].eventID).toBe('string');
     expect(records[1].dynamodb.SizeBytes).toBeGreaterThan(0);
+    // Epoch seconds, as Lambda gives it: the write happened during this test.
+    expect(Math.abs(records[1].dynamodb.ApproximateCreationDateTime - Date.now() / 1000)).toBeLessThan(600);
     const seqs = records.map((r) => BigInt(r.dynamodb.SequenceNumber));
     expect([...seqs].sort((a, b) => (a < b ? -1 : 1))).toEqual(seqs);
     expect(running.stats).toMatchObject({ records: 3, failures: 0, dlq: 0 });
