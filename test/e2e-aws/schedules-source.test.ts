@@ -205,6 +205,39 @@ describe('EventBridge Scheduler', () => {
     expect(running.errors.some((e) => e instanceof AccessDeniedError)).toBe(true);
   });
 
+  it('a Lambda target is invoked asynchronously: a function error is retried under the function’s EventInvokeConfig, then sent to its destination', async () => {
+    const groupName = await group();
+    const name = uniqueName('sweep-once');
+    await scheduler.send(
+      new CreateScheduleCommand({
+        Name: name,
+        GroupName: groupName,
+        ScheduleExpression: `at(${new Date(Date.now() + 60_000).toISOString().slice(0, 19)})`,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: SWEEP_ARN, RoleArn: 'arn:aws:iam::123456789012:role/Clusterless-SweepSchedulerRole', Input: '{"source":"once"}' },
+      }),
+    );
+    const f = fakes();
+    let calls = 0;
+    const failing: Invoke = async (fn, event) => {
+      calls++;
+      return fn === ids.sweep && (event as { source?: string }).source === 'once'
+        ? { ok: false, errorType: 'Error', errorMessage: 'sweep broke' }
+        : f.invoke(fn, event);
+    };
+    running = await startSchedules({ deployment, endpoint: endpoint(), ...f, invoke: failing, timeScale: 600, pollMs: 20, groups: [groupName] });
+    await waitUntil('the fire', async () => running!.fired[name] === 1, 20_000, 20);
+    await running.settled();
+    // The sweep function's EventInvokeConfig: two retries, then its OnFailure destination (the sweep's queue).
+    expect(calls).toBe(3);
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const records = (out.Messages ?? []).map((m) => JSON.parse(m.Body!)).filter((b) => b.requestPayload?.source === 'once');
+    expect(records).toMatchObject([
+      { requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, responsePayload: { errorMessage: 'sweep broke' } },
+    ]);
+    expect(running.stats).toMatchObject({ delivered: 0, failures: 1, dlq: 1 });
+  });
+
   it('a StartExecution that fails is retried under the target’s RetryPolicy, then dead-lettered', async () => {
     const groupName = await group();
     const name = uniqueName('requeue');

@@ -111,6 +111,9 @@ function rulesOf(deployment: Deployment): Rule[] {
       const arn = String(deployment.resolve(t['Arn']));
       const retry = (t['RetryPolicy'] ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
       const dlq = (t['DeadLetterConfig'] as { Arn?: Json } | undefined)?.Arn;
+      // The control plane's rule sends the event as it is; a target that reshapes it would be delivered wrong here.
+      for (const reshape of ['Input', 'InputPath', 'InputTransformer'])
+        if (t[reshape] !== undefined) throw new Error(`${id}/${String(t['Id'])}: ${reshape} is not emulated; the target would get the event unchanged`);
       return {
         id: String(t['Id']),
         arn,
