@@ -249,7 +249,9 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
       const rest = part.records.slice(failedFrom);
       const attempts = part.attempts + 1;
       if (stopped) return;
-      if (m.bisect && rest.length > 1) {
+      // A partial batch response is already "bisected at the returned sequence number" (with-ddb.html): only a
+      // function error splits what is left in two.
+      if (m.bisect && !result.ok && rest.length > 1) {
         const half = Math.ceil(rest.length / 2);
         parts.unshift({ records: rest.slice(0, half), attempts: part.attempts }, { records: rest.slice(half), attempts: part.attempts });
       } else if (m.maximumRetryAttempts >= 0 && attempts > m.maximumRetryAttempts) {
