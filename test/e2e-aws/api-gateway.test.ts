@@ -2,7 +2,7 @@
  * API Gateway of the emulated account (e2e/aws/api-gateway.ts): the template's REST API served on 127.0.0.1, requests
  * signed by the CLI's own SigV4 signer, a recording `authorize` and a fake function behind the proxy integration.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +94,7 @@ afterEach(async () => {
   await gateway?.stop();
   gateway = undefined;
 });
-afterAll(() => {});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function call(
   path: string,

@@ -3,12 +3,12 @@
  * state, the template's rule matches, and a fake function records what it gets and fails on purpose. moto is shared
  * with other test files, whose instances change state too: every assertion looks at this file's instances only.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { startInstanceEvents, type InstanceEvents } from '../../e2e/aws/event-sources/instance-events.js';
@@ -48,6 +48,8 @@ beforeAll(async () => {
   network = await createMotoNetwork(ec2);
   sqs = new SQSClient(emulatorClientConfig(endpoint()));
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function deploy(tweak: (t: TemplateJson) => void = () => {}) {
   const copy = structuredClone(template);

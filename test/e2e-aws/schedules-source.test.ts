@@ -3,7 +3,7 @@
  * the requeues the reconcile function's adapter (SchedulerRequeues) creates, as moto holds them, run with a fake
  * function and a fake StartExecution. Each test runs the schedule groups it made, as moto is shared with other files.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,7 +14,7 @@ import {
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type Json, type StartExecution } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { ScheduleError, parseScheduleExpression, startSchedules, type Schedules } from '../../e2e/aws/event-sources/schedules.js';
@@ -27,6 +27,7 @@ const endpoint = () => inject('motoEndpoint');
 const SWEEP_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-sweep';
 const RECONCILE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Clusterless-reconcile-cluster';
 let deployment: Deployment;
+let dir: string;
 let scheduler: SchedulerClient;
 let sqs: SQSClient;
 let ids: { sweepSchedule: string; sweep: string; sweepRole: string; sweepQueue: string; group: string; requeueRole: string };
@@ -36,7 +37,7 @@ let queueArn: string;
 const byType = (d: Deployment, type: string, contains: string) => d.ofType(type).find((id) => id.includes(contains))!;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'schedules-'));
+  dir = mkdtempSync(join(tmpdir(), 'schedules-'));
   const assembly = synthesize(dir, { bundle: false });
   deployment = new Deployment(assembly.stackName, assembly.template, dir);
   const sweepSchedule = deployment.ofType('AWS::Scheduler::Schedule')[0]!;
@@ -61,6 +62,8 @@ beforeAll(async () => {
   deployment.setPhysical(ids.sweepQueue, { ref: queueUrl, attributes: { Arn: queueArn, QueueName: queueArn.split(':')[5]! } });
   deployment.setPhysical(ids.requeueRole, { ref: 'Clusterless-RequeuesRole', attributes: { Arn: 'arn:aws:iam::123456789012:role/Clusterless-RequeuesRole' } });
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A group of this test's own, in which the template's schedules are created as deploy.ts creates them. */
 async function group(): Promise<string> {

@@ -2,12 +2,12 @@
  * The table's stream as Lambda's event source mapping runs it (e2e/aws/event-sources/stream.ts): the template's
  * mapping, on a table with a stream on moto, with a fake function that records its batches and fails on purpose.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult, type Json } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
@@ -60,6 +60,8 @@ beforeAll(async () => {
   );
   streamArn = created.TableDescription!.LatestStreamArn!;
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Setup {
   deployment: Deployment;
