@@ -1,0 +1,420 @@
+/**
+ * API Gateway (REST API, Lambda proxy) of the emulated account: an HTTP server on 127.0.0.1 that serves the template's
+ * AWS::ApiGateway::RestApi at `/{stage}/...` as execute-api would:
+ *
+ * - routing on the resource tree (AWS::ApiGateway::Resource PathPart and ParentId; `{param}` segments, a static
+ *   segment preferred); a path with no resource, or a resource without the method, answers 403
+ *   {"message":"Missing Authentication Token"} (https://repost.aws/knowledge-center/api-gateway-authentication-token-errors);
+ * - AuthorizationType AWS_IAM: the SigV4 signature (service execute-api) checked with the caller's credentials
+ *   (local/sigv4-verifier.ts, the SDK's own signer), then IAM through `authorize` on
+ *   `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`; a deny answers 403 as API Gateway words
+ *   it and is kept in `refusals` (the scenario checks refusals on purpose);
+ * - request validators: the method's required request parameters, and a body that must be a JSON object where the
+ *   method has a model (the only schema the template declares: `type: object`), 400 otherwise;
+ * - the integration (AWS_PROXY, whose Uri names the function), invoked only if an AWS::Lambda::Permission lets
+ *   apigateway.amazonaws.com invoke it for the method's ARN (otherwise 500, as a missing permission does);
+ * - the proxy event of REST APIs (payload 1.0) and its response mapping
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html); a function
+ *   error or a malformed response answers 502 {"message": "Internal server error"}.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type SigV4Verifier, sigV4Verifier } from '../../local/sigv4-verifier.js';
+import { ACCOUNT, AccessDeniedError, type Authorize, type Invoke, type Json, PARTITION, type Principal, REGION } from './account.js';
+import { functionLogicalId, lambdaPermits } from './event-sources/common.js';
+import type { Deployment } from './template.js';
+
+export interface ApiGatewayOptions {
+  deployment: Deployment;
+  invoke: Invoke;
+  /** The callers API Gateway knows the credentials of (the scenario's callers' roles). */
+  principals: () => Principal[];
+  authorize: Authorize;
+}
+
+/** A request IAM refused: what the caller was told, and who it was. */
+export interface ApiRefusal {
+  principal: string;
+  method: string;
+  /** The path under the stage, as requested. */
+  path: string;
+  /** The execute-api ARN that was refused. */
+  resource: string;
+  message: string;
+}
+
+export interface ApiGateway {
+  /** The stage URL, as the template's ApiUrl output: http://127.0.0.1:{port}/{stage}/. */
+  url: string;
+  apiId: string;
+  stage: string;
+  refusals: ApiRefusal[];
+  /** What API Gateway would log as an execution error: a missing Lambda permission, a malformed function response. */
+  errors: Error[];
+  stop(): Promise<void>;
+}
+
+/** API Gateway's payload limit. */
+const MAX_BODY = 10 * 1024 * 1024;
+
+interface ApiResource {
+  id: string;
+  pathPart: string;
+  children: ApiResource[];
+  /** The resource path, e.g. `/apis/{group}`. */
+  path: string;
+}
+
+interface ApiMethod {
+  id: string;
+  authorization: string;
+  integration: { type: string; uri: Json };
+  validator?: { body: boolean; parameters: boolean };
+  requiredParameters: string[];
+  models: Record<string, string>;
+}
+
+const ROOT = '(root)';
+
+/** The template's API, read once: the resource tree, its methods, the stage. */
+function readApi(deployment: Deployment) {
+  const [apiId] = deployment.ofType('AWS::ApiGateway::RestApi');
+  if (!apiId) throw new Error('the template has no AWS::ApiGateway::RestApi');
+  if (deployment.ofType('AWS::ApiGateway::RestApi').length > 1) throw new Error('the emulated API Gateway serves one RestApi; the template has several');
+  const isOurs = (p: Record<string, Json>) => JSON.stringify(p['RestApiId']) === JSON.stringify({ Ref: apiId });
+  /** A ResourceId or ParentId: a Resource's Ref, or the API's root. */
+  const resourceOf = (v: Json | undefined): string => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      if ('Ref' in v) return String(v['Ref']);
+      const att = v['Fn::GetAtt'] as string[] | undefined;
+      if (att?.[0] === apiId && att[1] === 'RootResourceId') return ROOT;
+    }
+    throw new Error(`an API resource reference the emulated API Gateway cannot follow: ${JSON.stringify(v)}`);
+  };
+  const nodes = new Map<string, ApiResource>([[ROOT, { id: ROOT, pathPart: '', children: [], path: '/' }]]);
+  const parents = new Map<string, string>();
+  for (const id of deployment.ofType('AWS::ApiGateway::Resource')) {
+    const p = deployment.resource(id).Properties ?? {};
+    if (!isOurs(p)) continue;
+    nodes.set(id, { id, pathPart: String(p['PathPart']), children: [], path: '' });
+    parents.set(id, resourceOf(p['ParentId']));
+  }
+  for (const [id, parent] of parents) nodes.get(parent)?.children.push(nodes.get(id)!);
+  const setPaths = (node: ApiResource) => {
+    for (const c of node.children) {
+      c.path = `${node.path === '/' ? '' : node.path}/${c.pathPart}`;
+      setPaths(c);
+    }
+  };
+  setPaths(nodes.get(ROOT)!);
+
+  const validators = new Map<string, { body: boolean; parameters: boolean }>();
+  for (const id of deployment.ofType('AWS::ApiGateway::RequestValidator')) {
+    const p = deployment.resource(id).Properties ?? {};
+    if (isOurs(p)) validators.set(id, { body: p['ValidateRequestBody'] === true, parameters: p['ValidateRequestParameters'] === true });
+  }
+  const methods = new Map<string, Map<string, ApiMethod>>();
+  for (const id of deployment.ofType('AWS::ApiGateway::Method')) {
+    const p = deployment.resource(id).Properties ?? {};
+    if (!isOurs(p)) continue;
+    const resource = resourceOf(p['ResourceId']);
+    const integration = (p['Integration'] ?? {}) as { Type?: string; Uri?: Json };
+    const validatorRef = (p['RequestValidatorId'] as { Ref?: string } | undefined)?.Ref;
+    const validator = validatorRef ? validators.get(validatorRef) : undefined;
+    const models = Object.fromEntries(
+      Object.entries((p['RequestModels'] ?? {}) as Record<string, Json>).map(([type, ref]) => [
+        type,
+        typeof ref === 'string' ? ref : String((ref as { Ref?: string }).Ref),
+      ]),
+    );
+    const byMethod = methods.get(resource) ?? new Map<string, ApiMethod>();
+    byMethod.set(String(p['HttpMethod']).toUpperCase(), {
+      id,
+      authorization: String(p['AuthorizationType'] ?? 'NONE'),
+      integration: { type: String(integration.Type ?? ''), uri: integration.Uri ?? null },
+      ...(validator ? { validator } : {}),
+      requiredParameters: Object.entries((p['RequestParameters'] ?? {}) as Record<string, Json>)
+        .filter(([, required]) => required === true)
+        .map(([name]) => name),
+      models,
+    });
+    methods.set(resource, byMethod);
+  }
+  const [stageId] = deployment.ofType('AWS::ApiGateway::Stage').filter((id) => isOurs(deployment.resource(id).Properties ?? {}));
+  if (!stageId) throw new Error(`the RestApi ${apiId} has no AWS::ApiGateway::Stage`);
+  const stageProps = deployment.resource(stageId).Properties ?? {};
+  return {
+    apiLogicalId: apiId,
+    stage: String(stageProps['StageName']),
+    stageVariables: (stageProps['Variables'] ?? null) as Record<string, string> | null,
+    root: nodes.get(ROOT)!,
+    methods,
+  };
+}
+
+/** The resource a path's segments reach, a static segment before a `{param}` one, and its parameters. */
+function route(node: ApiResource, segments: string[], params: Record<string, string>): { resource: ApiResource; params: Record<string, string> } | undefined {
+  if (segments.length === 0) return { resource: node, params };
+  const [head, ...rest] = segments as [string, ...string[]];
+  if (head === '') return undefined;
+  // A static segment wins outright: what lies below it is not looked for under a `{param}` sibling (the reason
+  // infra/constructs/http-api.ts gives `clusters` the routes of `{plural}` too).
+  const exact = node.children.find((c) => c.pathPart === head);
+  if (exact) return route(exact, rest, params);
+  for (const child of node.children) {
+    const m = /^\{(\w+)(\+?)\}$/.exec(child.pathPart);
+    if (!m) continue;
+    let value: string;
+    try {
+      value = decodeURIComponent(head);
+    } catch {
+      continue;
+    }
+    // {proxy+} takes the rest of the path.
+    if (m[2] === '+') return { resource: child, params: { ...params, [m[1]!]: [value, ...rest].join('/') } };
+    const found = route(child, rest, { ...params, [m[1]!]: value });
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const SIGNATURE_MESSAGES: Record<string, string> = {
+  MissingAuthenticationTokenException: 'Missing Authentication Token',
+  UnrecognizedClientException: 'The security token included in the request is invalid.',
+  InvalidSignatureException:
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+};
+
+/** Header names as the caller sent them (API Gateway keeps their case), from node's raw list. */
+function headerMaps(req: IncomingMessage) {
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    multi[name] = [...(multi[name] ?? []), req.rawHeaders[i + 1]!];
+  }
+  const single = Object.fromEntries(Object.entries(multi).map(([k, vs]) => [k, vs[vs.length - 1]!]));
+  return { single, multi };
+}
+
+export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGateway> {
+  const { deployment } = options;
+  const api = readApi(deployment);
+  const apiId = String(deployment.resolve({ Ref: api.apiLogicalId }));
+  const refusals: ApiRefusal[] = [];
+  const errors: Error[] = [];
+  const verifiers = new Map<string, SigV4Verifier>();
+  const executeApiArn = (method: string, path: string) =>
+    `arn:${PARTITION}:execute-api:${REGION}:${ACCOUNT}:${apiId}/${api.stage}/${method}/${path.replace(/^\//, '')}`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const idHeader = { 'x-amzn-RequestId': requestId };
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const prefix = `/${api.stage}`;
+    if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return send(res, 403, { message: 'Forbidden' }, idHeader);
+    const path = url.pathname.slice(prefix.length) || '/';
+    // A trailing slash names the same resource.
+    const segments = path.split('/').slice(1);
+    if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+    const routed = route(api.root, segments, {});
+    const m = routed && (api.methods.get(routed.resource.id)?.get(method) ?? api.methods.get(routed.resource.id)?.get('ANY'));
+    const missingToken = () =>
+      send(res, 403, { message: 'Missing Authentication Token' }, { ...idHeader, 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' });
+    if (!routed || !m) return missingToken();
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) return send(res, 413, { message: 'Request Too Long' }, idHeader);
+      chunks.push(chunk as Buffer);
+    }
+    const body = Buffer.concat(chunks);
+    const { single, multi } = headerMaps(req);
+
+    let principal: Principal | undefined;
+    if (m.authorization === 'AWS_IAM') {
+      const authorization = req.headers['authorization'];
+      if (!authorization) return missingToken();
+      const accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+      principal = options.principals().find((p) => p.credentials.accessKeyId === accessKeyId);
+      if (!principal)
+        return send(
+          res,
+          403,
+          { message: SIGNATURE_MESSAGES['UnrecognizedClientException'] },
+          { ...idHeader, 'x-amzn-ErrorType': 'UnrecognizedClientException' },
+        );
+      let verifier = verifiers.get(principal.credentials.accessKeyId);
+      if (!verifier) {
+        verifier = sigV4Verifier({ credentials: principal.credentials, region: REGION, service: 'execute-api' });
+        verifiers.set(principal.credentials.accessKeyId, verifier);
+      }
+      const refusal = await verifier.verify({ method, url: req.url ?? '/', headers: req.headers, body }, new Date());
+      if (refusal) return send(res, 403, { message: SIGNATURE_MESSAGES[refusal.type] ?? refusal.message }, { ...idHeader, 'x-amzn-ErrorType': refusal.type });
+      const token = principal.credentials.sessionToken;
+      if (token !== undefined && req.headers['x-amz-security-token'] !== token)
+        return send(
+          res,
+          403,
+          { message: SIGNATURE_MESSAGES['UnrecognizedClientException'] },
+          { ...idHeader, 'x-amzn-ErrorType': 'UnrecognizedClientException' },
+        );
+      const resource = executeApiArn(method, path);
+      try {
+        await options.authorize(principal.name, 'execute-api:Invoke', [{ action: 'execute-api:Invoke', resource, context: {} }]);
+      } catch (err) {
+        if (!(err instanceof AccessDeniedError)) throw err;
+        const message = `User: ${principal.arn} is not authorized to perform: execute-api:Invoke on resource: ${resource}`;
+        refusals.push({ principal: principal.name, method, path, resource, message });
+        return send(res, 403, { message }, { ...idHeader, 'x-amzn-ErrorType': 'AccessDeniedException' });
+      }
+    } else if (m.authorization !== 'NONE') throw new Error(`${m.id}: AuthorizationType ${m.authorization} is not emulated`);
+
+    // Request validation comes after authorization (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html).
+    const query = url.searchParams;
+    if (m.validator?.parameters) {
+      const missing = m.requiredParameters.filter((p) => {
+        const [, , where, name] = p.split('.') as [string, string, string, string];
+        if (where === 'path') return !routed.params[name];
+        if (where === 'querystring') return !query.has(name);
+        if (where === 'header') return req.headers[name.toLowerCase()] === undefined;
+        return false;
+      });
+      if (missing.length > 0)
+        return send(res, 400, { message: `Missing required request parameters: [${missing.map((p) => p.split('.').pop()).join(', ')}]` }, idHeader);
+    }
+    if (m.validator?.body) {
+      const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+      const model = m.models[contentType] ?? m.models['$default'];
+      if (model !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body.toString('utf8'));
+        } catch {
+          parsed = undefined;
+        }
+        // The template's one model: a JSON object (infra/constructs/http-api.ts objectModel).
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return send(res, 400, { message: 'Invalid request body' }, idHeader);
+      }
+    }
+
+    if (m.integration.type !== 'AWS_PROXY') throw new Error(`${m.id}: integration ${m.integration.type} is not emulated (AWS_PROXY only)`);
+    const uri = String(deployment.resolve(m.integration.uri));
+    const fnArn = /:lambda:path\/2015-03-31\/functions\/(.+)\/invocations$/.exec(uri)?.[1];
+    const functionId = fnArn ? functionLogicalId(deployment, fnArn) : undefined;
+    if (!functionId) throw new Error(`${m.id}: the integration URI ${uri} names no function of the template`);
+    if (!lambdaPermits(deployment, functionId, 'apigateway.amazonaws.com', executeApiArn(method, path))) {
+      errors.push(new Error(`${m.id}: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke ${functionId} for ${executeApiArn(method, path)}`));
+      return send(res, 500, { message: 'Internal server error' }, idHeader);
+    }
+
+    const multiQuery: Record<string, string[]> = {};
+    for (const [k, v] of query) multiQuery[k] = [...(multiQuery[k] ?? []), v];
+    const hasQuery = Object.keys(multiQuery).length > 0;
+    const textBody = body.length === 0 ? null : body.toString('utf8');
+    const identity = {
+      accessKey: principal?.credentials.accessKeyId ?? null,
+      accountId: principal ? ACCOUNT : null,
+      caller: principal ? `${principal.name}:e2e` : null,
+      user: principal ? `${principal.name}:e2e` : null,
+      userArn: principal?.arn ?? null,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: req.headers['user-agent'] ?? null,
+      cognitoAuthenticationProvider: null,
+      cognitoAuthenticationType: null,
+      cognitoIdentityId: null,
+      cognitoIdentityPoolId: null,
+      principalOrgId: null,
+      apiKey: null,
+      apiKeyId: null,
+      clientCert: null,
+    };
+    const event = {
+      resource: routed.resource.path,
+      path,
+      httpMethod: method,
+      headers: single,
+      multiValueHeaders: multi,
+      queryStringParameters: hasQuery ? Object.fromEntries(Object.entries(multiQuery).map(([k, vs]) => [k, vs[vs.length - 1]!])) : null,
+      multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+      pathParameters: Object.keys(routed.params).length > 0 ? routed.params : null,
+      stageVariables: api.stageVariables,
+      requestContext: {
+        accountId: ACCOUNT,
+        apiId,
+        resourceId: routed.resource.id,
+        resourcePath: routed.resource.path,
+        httpMethod: method,
+        path: `${prefix}${path}`,
+        stage: api.stage,
+        requestId,
+        extendedRequestId: requestId,
+        requestTime: new Date().toUTCString(),
+        requestTimeEpoch: Date.now(),
+        protocol: `HTTP/${req.httpVersion}`,
+        domainName: req.headers.host ?? '127.0.0.1',
+        identity,
+      },
+      body: textBody,
+      isBase64Encoded: false,
+    };
+    const result = await options.invoke(functionId, event);
+    if (!result.ok) return send(res, 502, { message: 'Internal server error' }, { ...idHeader, 'x-amzn-ErrorType': 'InternalServerErrorException' });
+    const out = result.payload as {
+      statusCode?: unknown;
+      headers?: Record<string, unknown>;
+      multiValueHeaders?: Record<string, unknown[]>;
+      body?: unknown;
+      isBase64Encoded?: boolean;
+    } | null;
+    if (
+      !out ||
+      typeof out !== 'object' ||
+      typeof out.statusCode !== 'number' ||
+      (out.body !== undefined && out.body !== null && typeof out.body !== 'string')
+    ) {
+      errors.push(new Error(`${functionId}: malformed Lambda proxy response ${JSON.stringify(out).slice(0, 200)}`));
+      return send(res, 502, { message: 'Internal server error' }, idHeader);
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(out.headers ?? {})) headers[k.toLowerCase()] = String(v);
+    for (const [k, vs] of Object.entries(out.multiValueHeaders ?? {})) headers[k.toLowerCase()] = vs.map(String);
+    const payload = typeof out.body === 'string' ? Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+    res.writeHead(out.statusCode, { 'content-type': 'application/json', ...headers, 'content-length': payload.length, ...idHeader });
+    res.end(payload);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      errors.push(err as Error);
+      if (!res.headersSent) send(res, 500, { message: 'Internal server error' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/${api.stage}/`,
+    apiId,
+    stage: api.stage,
+    refusals,
+    errors,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * API Gateway of the emulated account (e2e/aws/api-gateway.ts): the template's REST API served on 127.0.0.1, requests
+ * signed by the CLI's own SigV4 signer, a recording `authorize` and a fake function behind the proxy integration.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSigV4Signer } from '../../cli/sigv4.js';
+import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult, type Principal } from '../../e2e/aws/account.js';
+import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
+import { synthesize } from '../../e2e/aws/assembly.js';
+import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
+
+const API_ID = 'a1b2c3d4e5';
+const GROUP = '/apis/clusterless.dev/v1alpha1';
+let template: TemplateJson;
+let stackName: string;
+let dir: string;
+let ids: { api: string; stage: string; http: string; kubeconfig: string; writer: string };
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'api-gateway-'));
+  const assembly = synthesize(dir, { bundle: false });
+  template = assembly.template;
+  stackName = assembly.stackName;
+  const ofType = (type: string) => Object.keys(template.Resources).filter((id) => template.Resources[id]!.Type === type);
+  const fn = (name: string) => ofType('AWS::Lambda::Function').find((id) => id.startsWith(name))!;
+  ids = {
+    api: ofType('AWS::ApiGateway::RestApi')[0]!,
+    stage: ofType('AWS::ApiGateway::Stage')[0]!,
+    http: fn('httphandler'),
+    kubeconfig: fn('kubeconfighandler'),
+    writer: assembly.callerRoles.TeamAWriter,
+  };
+});
+
+function deploy(tweak: (t: TemplateJson) => void = () => {}): Deployment {
+  const copy = structuredClone(template);
+  tweak(copy);
+  const deployment = new Deployment(stackName, copy, dir);
+  deployment.setPhysical(ids.api, { ref: API_ID, attributes: { RootResourceId: 'r00t' } });
+  deployment.setPhysical(ids.stage, { ref: 'v1', attributes: {} });
+  deployment.setPhysical(ids.http, { ref: 'Clusterless-http', attributes: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-http' } });
+  deployment.setPhysical(ids.kubeconfig, {
+    ref: 'Clusterless-kubeconfig',
+    attributes: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-kubeconfig' },
+  });
+  return deployment;
+}
+
+const writer = (): Principal => ({
+  name: ids.writer,
+  arn: 'arn:aws:iam::123456789012:role/Clusterless-TeamAWriter',
+  policies: [],
+  credentials: { accessKeyId: 'AKIAE2ETEAMAWRITER01', secretAccessKey: 'team-a-writer-secret' },
+});
+
+interface Fakes {
+  events: { fn: string; event: any }[];
+  calls: { principal: string; operation: string; requests: AuthorizationRequest[] }[];
+}
+
+let gateway: ApiGateway | undefined;
+let fakes: Fakes;
+
+async function start(options: { deployment?: Deployment; answer?: (event: any) => InvokeResult } = {}) {
+  fakes = { events: [], calls: [] };
+  const invoke: Invoke = async (fn, event) => {
+    fakes.events.push({ fn, event });
+    return (
+      options.answer?.(event) ?? {
+        ok: true,
+        payload: {
+          statusCode: 201,
+          headers: { 'Content-Type': 'application/json' },
+          multiValueHeaders: { 'X-Multi': ['a', 'b'] },
+          body: '{"kind":"Status"}',
+          isBase64Encoded: false,
+        },
+      }
+    );
+  };
+  // team-b is not team-a's writer's.
+  const authorize = async (principal: string, operation: string, requests: AuthorizationRequest[]) => {
+    fakes.calls.push({ principal, operation, requests });
+    if (requests.some((r) => r.resource.includes('/namespaces/team-b/'))) throw new AccessDeniedError(`${principal}: implicitly denied`);
+  };
+  gateway = await startApiGateway({ deployment: options.deployment ?? deploy(), invoke, principals: () => [writer()], authorize });
+  return gateway;
+}
+
+afterEach(async () => {
+  await gateway?.stop();
+  gateway = undefined;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function call(
+  path: string,
+  init: { method?: string; body?: string; credentials?: Principal['credentials'] | null; headers?: Record<string, string> } = {},
+) {
+  const url = new URL(path.replace(/^\//, ''), gateway!.url);
+  const method = init.method ?? 'GET';
+  let headers: Record<string, string> = { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers };
+  if (init.credentials !== null) {
+    const sign = createSigV4Signer({ region: 'us-east-1', credentials: init.credentials ?? writer().credentials });
+    headers = await sign({ method, url, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+  }
+  const res = await fetch(url, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as any) : undefined };
+}
+
+describe('API Gateway', () => {
+  it('serves the stage URL as the template’s ApiUrl output does', async () => {
+    const { url } = await start();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/$/);
+  });
+
+  it('a signed request reaches the route’s function as the REST proxy event, and its response is mapped back', async () => {
+    await start();
+    const res = await call(`${GROUP}/namespaces/team-a/machinedeployments/md-1?watch=true&x=1&x=2`);
+    expect(res.status).toBe(201);
+    expect(res.json).toEqual({ kind: 'Status' });
+    expect(res.headers.get('x-multi')).toBe('a, b');
+    expect(fakes.calls).toEqual([
+      {
+        principal: ids.writer,
+        operation: 'execute-api:Invoke',
+        requests: [
+          {
+            action: 'execute-api:Invoke',
+            resource: `arn:aws:execute-api:us-east-1:123456789012:${API_ID}/v1/GET${GROUP}/namespaces/team-a/machinedeployments/md-1`,
+            context: {},
+          },
+        ],
+      },
+    ]);
+    expect(fakes.events).toHaveLength(1);
+    const { fn, event } = fakes.events[0]!;
+    expect(fn).toBe(ids.http);
+    expect(event).toMatchObject({
+      resource: `${GROUP}/namespaces/{namespace}/{plural}/{name}`,
+      path: `${GROUP}/namespaces/team-a/machinedeployments/md-1`,
+      httpMethod: 'GET',
+      queryStringParameters: { watch: 'true', x: '2' },
+      multiValueQueryStringParameters: { watch: ['true'], x: ['1', '2'] },
+      pathParameters: { namespace: 'team-a', plural: 'machinedeployments', name: 'md-1' },
+      stageVariables: null,
+      requestContext: {
+        accountId: '123456789012',
+        apiId: API_ID,
+        stage: 'v1',
+        httpMethod: 'GET',
+        resourcePath: `${GROUP}/namespaces/{namespace}/{plural}/{name}`,
+        path: `/v1${GROUP}/namespaces/team-a/machinedeployments/md-1`,
+        identity: { userArn: writer().arn, accessKey: writer().credentials.accessKeyId, accountId: '123456789012' },
+      },
+      body: null,
+      isBase64Encoded: false,
+    });
+    expect(typeof event.requestContext.requestId).toBe('string');
+    expect(typeof event.requestContext.identity.caller).toBe('string');
+    expect(event.multiValueHeaders['Authorization'] ?? event.multiValueHeaders['authorization']).toHaveLength(1);
+  });
+
+  it('prefers a static segment: .../clusters/{name}/kubeconfig goes to the kubeconfig function, .../clusters/{name} is not {plural}', async () => {
+    await start();
+    expect((await call(`${GROUP}/namespaces/team-a/clusters/c1/kubeconfig`)).status).toBe(201);
+    expect((await call(`${GROUP}/namespaces/team-a/clusters/c1`)).status).toBe(201);
+    expect((await call(`${GROUP}/namespaces/team-a/clusters/c1/rollback`, { method: 'POST', body: '{}' })).status).toBe(403);
+    expect(fakes.events.map((e) => [e.fn, e.event.resource])).toEqual([
+      [ids.kubeconfig, `${GROUP}/namespaces/{namespace}/clusters/{name}/kubeconfig`],
+      [ids.http, `${GROUP}/namespaces/{namespace}/clusters/{name}`],
+    ]);
+  });
+
+  it.each([
+    ['a path with no resource', 'GET', '/nothing/here'],
+    ['a resource without the method', 'DELETE', '/healthz'],
+    ['a resource with no method at all', 'GET', `${GROUP}/namespaces/team-a`],
+    ['an empty segment', 'GET', `${GROUP}//machines`],
+  ])('%s answers 403 Missing Authentication Token', async (_name, method, path) => {
+    await start();
+    const res = await call(path, { method });
+    expect([res.status, res.json]).toEqual([403, { message: 'Missing Authentication Token' }]);
+    expect(fakes.events).toEqual([]);
+  });
+
+  it('refuses an unsigned request, an unknown key and a wrong signature before IAM is asked', async () => {
+    await start();
+    const unsigned = await call('/healthz', { credentials: null });
+    const unknown = await call('/healthz', { credentials: { accessKeyId: 'AKIANOBODY0000000000', secretAccessKey: 'x' } });
+    const wrong = await call('/healthz', { credentials: { accessKeyId: writer().credentials.accessKeyId, secretAccessKey: 'not-the-secret' } });
+    expect([unsigned, unknown, wrong].map((r) => [r.status, r.json.message])).toEqual([
+      [403, 'Missing Authentication Token'],
+      [403, 'The security token included in the request is invalid.'],
+      [403, expect.stringMatching(/^The request signature we calculated does not match/)],
+    ]);
+    expect(fakes.calls).toEqual([]);
+    expect(fakes.events).toEqual([]);
+  });
+
+  it('an IAM deny answers 403 naming the caller and the resource, is kept in refusals, and invokes nothing', async () => {
+    const { refusals } = await start();
+    const res = await call(`${GROUP}/namespaces/team-b/clusters`, { method: 'POST', body: '{"kind":"Cluster"}' });
+    const resource = `arn:aws:execute-api:us-east-1:123456789012:${API_ID}/v1/POST${GROUP}/namespaces/team-b/clusters`;
+    const message = `User: ${writer().arn} is not authorized to perform: execute-api:Invoke on resource: ${resource}`;
+    expect([res.status, res.json]).toEqual([403, { message }]);
+    expect(refusals).toEqual([{ principal: ids.writer, method: 'POST', path: `${GROUP}/namespaces/team-b/clusters`, resource, message }]);
+    expect(fakes.events).toEqual([]);
+  });
+
+  it('validates the body where the method has the model: a JSON object passes, anything else is 400', async () => {
+    await start();
+    const path = `${GROUP}/namespaces/team-a/machinedeployments`;
+    const array = await call(path, { method: 'POST', body: '[1]' });
+    const text = await call(path, { method: 'POST', body: 'not json' });
+    const object = await call(path, { method: 'POST', body: '{"kind":"MachineDeployment"}' });
+    const del = await call(`${path}/md-1`, { method: 'DELETE' });
+    expect([array, text].map((r) => [r.status, r.json])).toEqual([
+      [400, { message: 'Invalid request body' }],
+      [400, { message: 'Invalid request body' }],
+    ]);
+    expect([object.status, del.status]).toEqual([201, 201]);
+    expect(fakes.events.map((e) => [e.event.httpMethod, e.event.body])).toEqual([
+      ['POST', '{"kind":"MachineDeployment"}'],
+      ['DELETE', null],
+    ]);
+  });
+
+  it('a function error answers 502 Internal server error', async () => {
+    await start({ answer: () => ({ ok: false, errorType: 'Error', errorMessage: 'boom' }) });
+    const res = await call('/healthz');
+    expect([res.status, res.json]).toEqual([502, { message: 'Internal server error' }]);
+  });
+
+  it('a malformed proxy response answers 502', async () => {
+    await start({ answer: () => ({ ok: true, payload: { body: 'no status code' } }) });
+    expect((await call('/healthz')).status).toBe(502);
+  });
+
+  it('does not invoke a function no AWS::Lambda::Permission lets API Gateway invoke for the route', async () => {
+    const deployment = deploy((t) => {
+      for (const [id, r] of Object.entries(t.Resources))
+        if (r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('/GET/healthz')) delete t.Resources[id];
+    });
+    const { errors } = await start({ deployment });
+    const res = await call('/healthz');
+    expect(res.status).toBe(500);
+    expect(fakes.events).toEqual([]);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('no AWS::Lambda::Permission')]);
+    // Other routes keep their permission.
+    expect((await call('/openapi/v3')).status).toBe(201);
+  });
+});
