@@ -107,7 +107,8 @@ export class LambdaRuntime {
         memorySize,
         ...(props['ReservedConcurrentExecutions'] !== undefined ? { reserved: Number(props['ReservedConcurrentExecutions']) } : {}),
         environments: [],
-        log: createWriteStream(join(options.logDir, `${id}.log`), { flags: 'a' }),
+        // Every environment of the function pipes into its one log: many pipes, by design.
+        log: createWriteStream(join(options.logDir, `${id}.log`), { flags: 'a' }).setMaxListeners(0),
       });
     }
   }
