@@ -270,6 +270,7 @@ export async function run(argv: string[] = []): Promise<void> {
   const functions = coldStartFunctions(assembly);
   const endpoint = await startRefusingEndpoint();
   const missed: string[] = [];
+  let codeWithin = 0;
   let slowest = { name: '', ms: 0 };
   let largest = { name: '', kib: 0 };
   for (const fn of functions) {
@@ -291,12 +292,14 @@ export async function run(argv: string[] = []): Promise<void> {
     emit(SCENARIO, `init.${fn.name}.cpu`, Math.round(median(samples.map((s) => s.cpuMs)) * 10) / 10, 'ms');
     if (init > INIT_TARGET_MS) missed.push(`init.${fn.name}`);
     if (size.total > BUNDLE_TARGET_KIB) missed.push(`bundle.${fn.name}`);
+    if (size.code <= BUNDLE_TARGET_KIB) codeWithin++;
     if (init > slowest.ms) slowest = { name: fn.name, ms: init };
     if (size.total > largest.kib) largest = { name: fn.name, kib: size.total };
   }
   console.log(
     `coldstart: ${functions.length} functions, ${runs} fresh processes each (median); slowest init ${slowest.name} ${slowest.ms.toFixed(0)} ms ` +
-      `(target <= ${INIT_TARGET_MS}), largest bundle ${largest.name} ${largest.kib.toFixed(0)} KiB (target <= ${BUNDLE_TARGET_KIB}); ` +
+      `(target <= ${INIT_TARGET_MS}), largest bundle ${largest.name} ${largest.kib.toFixed(0)} KiB (target <= ${BUNDLE_TARGET_KIB}; ` +
+      `${codeWithin} of ${functions.length} within it by index.mjs alone); ` +
       `${missed.length ? `missed: ${missed.join(', ')}` : 'all met'} [${machineFacts()}, functions on ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}]`,
   );
   await endpoint.close();
