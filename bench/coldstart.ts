@@ -2,20 +2,23 @@
  * coldstart: the size of every Lambda function's bundle and the time a fresh Node 22 process takes to import it and
  * serve its first invocation (the handlers build their AWS clients and adapters lazily, on that invocation).
  *
- * `npm run bench -- coldstart`, or `npx tsx bench/coldstart.ts [--runs 7] [--outdir cdk.out/e2e-aws] [--no-synth]`.
- * The app is synthesized with bundling (e2e/aws/assembly.ts), so the bundles are the ones `cdk synth` makes.
+ * `npm run bench -- coldstart`, or `npx tsx bench/coldstart.ts [--runs 7] [--outdir cdk.out/e2e-aws]`. The app is
+ * synthesized with bundling (e2e/aws/assembly.ts), so the bundles are the ones `cdk synth` makes.
  *
- * - bundle.<function>: every file of the asset (index.mjs and index.mjs.map), in KiB. The source map counts:
- *   Lambda unpacks it with the code, and the template's NODE_OPTIONS=--enable-source-maps makes Node read and parse
- *   it when the module loads. bundle.<function>.code is index.mjs alone.
+ * - bundle.<function>: every file of the asset (index.mjs and index.mjs.map), in KiB. The source map counts: Lambda
+ *   unpacks it with the code, and the template's NODE_OPTIONS=--enable-source-maps makes Node read and parse it when
+ *   the module loads (and decode it the first time an error's stack is formatted). bundle.<function>.code is
+ *   index.mjs alone.
  * - init.<function>: the median over `--runs` fresh processes of import + first invocation, measured inside the
  *   process (the runtime's own start, the same for every function, is not in it); init.<function>.import and
  *   .first-invocation are the two parts (medians of their own), init.<function>.cpu the CPU time of both (threads
- *   included), which a machine busy with other work moves less than wall time. The process gets the template's environment of the
- *   function (intrinsics resolved to placeholder names and ARNs), Lambda's variables, AWS_MAX_ATTEMPTS=1 and
- *   AWS_ENDPOINT_URL at an endpoint on 127.0.0.1 that answers every call with a 400 no client retries
- *   (support/refusing-endpoint.ts says why not a closed port): the first AWS call fails at once, so nothing is
- *   reached and what is timed is the code, not a network.
+ *   included), which a machine busy with other work moves less than wall time.
+ *
+ * Each process gets the template's environment of the function (intrinsics resolved to placeholder names and ARNs),
+ * Lambda's variables, AWS_MAX_ATTEMPTS=1 and AWS_ENDPOINT_URL at an endpoint on 127.0.0.1 that answers every call
+ * with a 400 no client retries (support/refusing-endpoint.ts says why not a closed port): the first AWS call fails at
+ * once, so nothing is reached and what is timed is the code, not a network. The event of each function
+ * (FIRST_EVENTS) gets past its input checks to that call; a run that makes no call fails the scenario.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
