@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION, DNS1123_SUBDOMAIN, Finalizers, conditions } from './common.js';
 import { cidrsOverlap, format, parseCidr, type Cidr } from './cidr.js';
 import { defineKind, immutable, type FieldCause } from './kind.js';

@@ -1,4 +1,7 @@
-import { z } from 'zod';
+// A namespace import, as in every file of api/: esbuild then bundles only the zod the schemas use; `import { z }`
+// bundles all of it, its 64 locales included (bench/coldstart.ts).
+import * as z from 'zod';
+import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, dnsLabelError } from './dns-names.js';
 import type { FieldCause } from './kind.js';
 
 /** The API group and version every clusterless kind is served under. */
@@ -68,32 +71,12 @@ export const replicaCount = () =>
 // ---------------------------------------------------------------------------------------------------------
 // Names, label keys and values (Kubernetes' apimachinery validation rules, restated).
 
-/** RFC 1123 label: what Kubernetes accepts as a namespace or a name of these kinds. */
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** RFC 1123 subdomain, used as the optional prefix of label and annotation keys. */
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// The RFC 1123 rules live in dns-names.ts, without zod, so that a function that only checks a name (instance-events)
+// does not bundle zod: this module builds zod schemas when it loads, which esbuild cannot leave out.
+export { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, dnsLabelError, dnsSubdomainError } from './dns-names.js';
+
 /** The name part of a qualified key and the syntax of a label value. */
 export const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-export const DNS1123_LABEL_MAX = 63;
-export const DNS1123_SUBDOMAIN_MAX = 253;
-
-/** Why `s` is not an RFC 1123 label of at most 63 characters, or undefined when it is one. */
-export function dnsLabelError(s: string): string | undefined {
-  if (s.length === 0) return 'must not be empty';
-  if (s.length > DNS1123_LABEL_MAX) return `must be no more than ${DNS1123_LABEL_MAX} characters`;
-  if (!DNS1123_LABEL.test(s))
-    return "must be a lowercase RFC 1123 label: lower case letters, digits and '-', starting and ending with a letter or digit (e.g. 'my-name' or 'web-1')";
-  return undefined;
-}
-
-export function dnsSubdomainError(s: string): string | undefined {
-  if (s.length === 0) return 'must not be empty';
-  if (s.length > DNS1123_SUBDOMAIN_MAX) return `must be no more than ${DNS1123_SUBDOMAIN_MAX} characters`;
-  if (!DNS1123_SUBDOMAIN.test(s))
-    return "must be a lowercase RFC 1123 subdomain: labels of lower case letters, digits and '-' separated by '.' (e.g. 'example.com')";
-  return undefined;
-}
 
 /**
  * A name or namespace: an RFC 1123 label. One check, so a bad value gives one cause rather than one per

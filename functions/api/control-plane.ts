@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION, Finalizers, INT32_MAX, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';

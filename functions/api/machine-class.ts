@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION } from './common.js';
 import { defineKind } from './kind.js';
 import { objectMeta } from './meta.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION, DURATION, Labels, conditions, dnsLabel, duration, durationSeconds, intOrPercent, labelSelector, selectorIsEmpty } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, labelSelector, replicaCount } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { DeletePolicy, selectorMatchesTemplate, withOwnerLabels } from './machine-deployment.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
 import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';

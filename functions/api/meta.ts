@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dnsLabel, labelMap, qualifiedNameError } from './common.js';
 
 // Kept importable from here, where they used to live.

@@ -6,7 +6,7 @@
  * `default` and defaulted fields optional. Objects the API returns satisfy it too (a parsed object parses
  * to itself), so one schema per kind serves requests and responses, as in Kubernetes' own documents.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_VERSION, GROUP, VERSION } from './common.js';
 import type { ApiObject, KindDef } from './kind.js';
 import { KINDS, kindByName, type KindName } from './kinds.js';

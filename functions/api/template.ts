@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compareVersions, dnsLabel, kubernetesVersion, localObjectReference, parseVersion } from './common.js';
 import { cause, type FieldCause, type UpdateRuleOptions } from './kind.js';
 import { templateMeta } from './meta.js';

@@ -2,30 +2,20 @@
  * The kubeadm bootstrap over Secrets Manager, built from the environment the stack sets (infra/constructs/
  * bootstrap-secrets.ts: SECRETS_KMS_KEY_ARN, the key every secret is encrypted with, and SECRETS_NAME_PREFIX;
  * INSTALLATION_ID, tagged on every secret; INSTANCE_ARN_PREFIX, to bind a machine's secret to its instance).
- * Shared by the functions that need a cluster's certificates: the tasks (bootstrap data, workload access) and
- * the HTTP API (the admin kubeconfig). Undefined without the key: such a host does not bootstrap machines.
+ * Shared by the functions that reach workload clusters: the tasks (bootstrap data, workload access) and the sweep
+ * (node reads). The kubeconfig function only signs with a CA: secrets-deps.ts. Undefined without the key: such a host
+ * does not bootstrap machines.
  */
-import { SecretsManagerSecretStore, createSecretsManagerClient } from '../adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../adapters/kubeadm/index.js';
-import { SECRETS_ENV } from '../bootstrap/names.js';
-import { INSTALLATION_ENV, INSTALLATION_ID_PATTERN } from '../installation.js';
+import { INSTALLATION_ENV } from '../installation.js';
 import { systemClock, type Clock, type MachineRole } from '../ports.js';
 import type { Logger } from '../workflows/index.js';
+import { installationIdFromEnvironment, secretStoreFromEnvironment } from './secrets-deps.js';
+
+export { installationIdFromEnvironment };
 
 /** What the stack's INSTANCE_ARN_PREFIX looks like: `arn:{partition}:ec2:{region}:{account}:instance/`. */
 const INSTANCE_ARN_PREFIX = /^arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:instance\/$/;
-
-/** The installation id the stack set; a function that acts on cloud resources refuses to start without it. */
-export function installationIdFromEnvironment(env: NodeJS.ProcessEnv): string {
-  const id = env[INSTALLATION_ENV.id];
-  if (!id)
-    throw new Error(
-      `${INSTALLATION_ENV.id} is not set: the function needs the installation id its stack made, to tag what it makes and to act only on what carries it`,
-    );
-  if (!INSTALLATION_ID_PATTERN.test(id))
-    throw new Error(`${INSTALLATION_ENV.id} is ${JSON.stringify(id)}, not an installation id (8 to 64 letters, digits and dashes)`);
-  return id;
-}
 
 /** NODE_INSTANCE_PROFILES: `{"control-plane": ARN, "worker": ARN}`; an empty object when unset. */
 export function nodeInstanceProfilesFromEnvironment(env: NodeJS.ProcessEnv): Partial<Record<MachineRole, string>> {
@@ -61,14 +51,13 @@ export function instanceArnPrefixFromEnvironment(env: NodeJS.ProcessEnv): string
 
 /** With the key, INSTALLATION_ID is required: every secret this bootstrapper makes carries it. */
 export function bootstrapperFromEnvironment(env: NodeJS.ProcessEnv, options: { clock?: Clock; log?: Logger } = {}): KubeadmBootstrapper | undefined {
-  const kmsKeyId = env[SECRETS_ENV.keyArn];
-  if (!kmsKeyId) return undefined;
-  const installationId = installationIdFromEnvironment(env);
+  const store = secretStoreFromEnvironment(env);
+  if (!store) return undefined;
   const instanceArnPrefix = instanceArnPrefixFromEnvironment(env);
   return new KubeadmBootstrapper({
-    secrets: new SecretsManagerSecretStore({ client: createSecretsManagerClient(), kmsKeyId, installationId }),
+    secrets: store.secrets,
     clock: options.clock ?? systemClock,
-    ...(env[SECRETS_ENV.namePrefix] ? { secretPrefix: env[SECRETS_ENV.namePrefix] } : {}),
+    ...(store.secretPrefix ? { secretPrefix: store.secretPrefix } : {}),
     ...(instanceArnPrefix ? { instanceArnPrefix } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

@@ -14,7 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { dnsLabelError } from '../api/common.js';
+import { dnsLabelError } from '../api/dns-names.js';
 import { TagKeys } from '../adapters/aws/tags.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import { INSTALLATION_ENV, checkInstallationId } from '../installation.js';

@@ -15,8 +15,8 @@ import { GROUP, VERSION } from '../api/common.js';
 import { ApiError, handleRequest, statusResponse, type RouterDeps } from '../api/http/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import type { Store } from '../ports.js';
-import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
 import { proxyHandler, toHttpRequest, toProxyResult } from './http.js';
+import { clusterCaFromEnvironment } from './secrets-deps.js';
 
 const logger = new Logger({ serviceName: 'clusterless-kubeconfig' });
 
@@ -96,16 +96,18 @@ export function createKubeconfigHandler(deps: KubeconfigHandlerDeps | (() => Kub
 }
 
 /**
- * The store on the table named by TABLE_NAME (read only) and the bootstrap over Secrets Manager
- * (SECRETS_KMS_KEY_ARN, SECRETS_NAME_PREFIX): both are required here.
+ * The store on the table named by TABLE_NAME (read only) and the clusters' CAs in Secrets Manager
+ * (SECRETS_KMS_KEY_ARN, SECRETS_NAME_PREFIX): both are required here. The CAs are read as the kubeadm bootstrap
+ * reads them (ClusterCa), without the rest of the bootstrap: this function never reaches a workload API, and its
+ * bundle holds no Kubernetes client.
  */
 export function kubeconfigDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): KubeconfigHandlerDeps {
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the kubeconfig handler needs the name of the clusterless table');
-  const bootstrap = bootstrapperFromEnvironment(env);
-  if (!bootstrap) throw new Error("SECRETS_KMS_KEY_ARN is not set: the kubeconfig handler signs with the clusters' CAs in Secrets Manager");
+  const ca = clusterCaFromEnvironment(env);
+  if (!ca) throw new Error("SECRETS_KMS_KEY_ARN is not set: the kubeconfig handler signs with the clusters' CAs in Secrets Manager");
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
-  return { store, adminKubeconfig: kubeconfigSources(bootstrap, store).adminKubeconfig };
+  return { store, adminKubeconfig: kubeconfigSources(ca, store).adminKubeconfig };
 }
 
 /** The Lambda entry point. */

@@ -8,12 +8,12 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { KubernetesNodeReader, type KubeconfigResolver, type KubeconfigSource } from '../adapters/kubernetes/index.js';
-import { WORKLOAD_CREDENTIALS_SECONDS } from '../adapters/kubeadm/index.js';
+import { WORKLOAD_CREDENTIALS_SECONDS } from '../adapters/kubeadm/cluster-ca.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import { systemClock, type Clock } from '../ports.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { sweep, type SweepDeps, type SweepResult } from '../workflows/sweep.js';
-import { bootstrapperFromEnvironment } from './bootstrap-deps.js';
+import { clusterCaFromEnvironment } from './secrets-deps.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -39,8 +39,8 @@ export function createSweepHandler(deps: SweepDeps | (() => SweepDeps)) {
  * How long the sweep keeps a cluster's kubeconfig. kubeconfigFor reads the Cluster (two GetItems) on every
  * call; kept, a warm sweep reads it once per cluster per this many seconds instead of every minute.
  *
- * Note: the bootstrapper makes a kubeconfig valid for WORKLOAD_CREDENTIALS_SECONDS and renews it at half that,
- * so one kept this much longer is still valid. An endpoint or CA changed meanwhile makes the node read fail,
+ * Note: ClusterCa (the kubeadm bootstrap's CAs) makes a kubeconfig valid for WORKLOAD_CREDENTIALS_SECONDS and
+ * renews it at half that, so one kept this much longer is still valid. An endpoint or CA changed meanwhile makes the node read fail,
  * and a failed read reconciles: keeping it can cost a reconcile, never miss one.
  */
 export const KUBECONFIG_KEEP_SECONDS = 300;
@@ -64,7 +64,7 @@ export function keptKubeconfigs(resolve: KubeconfigResolver, clock: Clock, keepS
 /**
  * The sweep's dependencies on AWS. With the secrets key (SECRETS_KMS_KEY_ARN) it reads nodes as the tasks do,
  * through a short-lived admin kubeconfig made from the cluster's CA. Built once per container (the handler
- * keeps them): the bootstrapper keeps certificates and kubeconfigs in memory, so a warm sweep reads Secrets
+ * keeps them): ClusterCa keeps certificates and kubeconfigs in memory, so a warm sweep reads Secrets
  * Manager about once per half kubeconfig lifetime (30 min) per cluster, and the Cluster once per
  * KUBECONFIG_KEEP_SECONDS, not every minute.
  */
@@ -73,13 +73,12 @@ export function sweepDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   if (!tableName) throw new Error('TABLE_NAME is not set: the sweep needs the name of the clusterless table');
   const workflows = reconcileWorkflowsFromEnv(env);
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
-  const bootstrap = bootstrapperFromEnvironment(env);
+  // The CAs only (ClusterCa), not the whole kubeadm bootstrap: the sweep reads nodes and never bootstraps a machine.
+  const ca = clusterCaFromEnvironment(env);
   return {
     store,
     workflows,
-    ...(bootstrap
-      ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(bootstrap, store).kubeconfigFor, systemClock) }) }
-      : {}),
+    ...(ca ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(ca, store).kubeconfigFor, systemClock) }) } : {}),
   };
 }
 

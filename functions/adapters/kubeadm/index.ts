@@ -5,6 +5,7 @@
  */
 export { KubeadmBootstrapper, MAX_SECRET_BYTES, WORKLOAD_CREDENTIALS_SECONDS, type KubeadmBootstrapperOptions } from './kubeadm-bootstrapper.js';
 export { adminKubeconfig, type AdminKubeconfigOptions } from './admin-kubeconfig.js';
+export { ClusterCa, type ClusterCaOptions } from './cluster-ca.js';
 export { generateBootstrapToken } from './bootstrap-tokens.js';
 export {
   BACKDATE_SECONDS,

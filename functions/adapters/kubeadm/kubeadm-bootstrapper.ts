@@ -39,16 +39,15 @@ import {
 } from '../../ports.js';
 import { TagKeys, clusterTagValue } from '../aws/tags.js';
 import { loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
-import { adminKubeconfig } from './admin-kubeconfig.js';
 import { generateBootstrapToken } from './bootstrap-tokens.js';
-import { caCertHash, generateClusterCertificates, parseCertificates, serializeCertificates } from './certificates.js';
+import { caCertHash, generateClusterCertificates, serializeCertificates } from './certificates.js';
+import { ClusterCa, WORKLOAD_CREDENTIALS_SECONDS } from './cluster-ca.js';
 import { uploadedCertsData } from './uploaded-certs.js';
 import { KubernetesWorkloadBootstrapApi, WorkloadUnavailableError, type TokenInfo, type WorkloadBootstrapApi } from './workload-api.js';
 
 /** Secrets Manager's limit for a secret value. */
 export const MAX_SECRET_BYTES = 65_536;
-/** How long the control plane's own client certificate for a workload API lasts; remade at half of it. */
-export const WORKLOAD_CREDENTIALS_SECONDS = 3600;
+export { WORKLOAD_CREDENTIALS_SECONDS };
 
 interface Log {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -81,16 +80,14 @@ export interface KubeadmBootstrapperOptions {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class KubeadmBootstrapper implements MachineBootstrapper {
   private readonly secrets: SecretStore;
   private readonly clock: Clock;
   private readonly names: SecretNames;
   readonly tokenTtlSeconds: number;
-  private readonly cacheMs: number;
-  private readonly certCache = new Map<string, { certs: ClusterCertificates; at: number }>();
-  private readonly kubeconfigCache = new Map<string, { text: string; at: number }>();
+  /** The certificates as kept in the secret store, and the kubeconfigs signed with them. */
+  private readonly ca: ClusterCa;
   private readonly apis = new Map<string, { source: KubeconfigSource; api: WorkloadBootstrapApi }>();
 
   constructor(private readonly options: KubeadmBootstrapperOptions) {
@@ -98,7 +95,12 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     this.clock = options.clock;
     this.names = secretNames(options.secretPrefix);
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-    this.cacheMs = (options.cacheSeconds ?? 300) * 1000;
+    this.ca = new ClusterCa({
+      secrets: this.secrets,
+      clock: this.clock,
+      names: this.names,
+      ...(options.cacheSeconds !== undefined ? { cacheSeconds: options.cacheSeconds } : {}),
+    });
   }
 
   /** The secret names this bootstrapper uses (for tests and cleanup tools). */
@@ -217,16 +219,11 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
 
   async releaseCluster(namespace: string, clusterName: string): Promise<void> {
     await this.secrets.delete(this.names.certificates(namespace, clusterName));
-    this.certCache.delete(`${namespace}/${clusterName}`);
-    this.kubeconfigCache.delete(`${namespace}/${clusterName}`);
+    this.ca.forget(namespace, clusterName);
   }
 
   async adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec, validitySeconds?: number): Promise<string | undefined> {
-    const endpoint = clusterSpec.controlPlaneEndpoint;
-    if (!endpoint) return undefined;
-    const certificates = await this.certificates(namespace, clusterName);
-    if (!certificates) return undefined;
-    return adminKubeconfig({ clusterName, endpoint, certificates, now: this.clock.now(), ...(validitySeconds !== undefined ? { validitySeconds } : {}) });
+    return this.ca.adminKubeconfig(namespace, clusterName, clusterSpec, validitySeconds);
   }
 
   /**
@@ -235,30 +232,12 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
    */
   async workloadKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec | undefined): Promise<KubeconfigSource | undefined> {
     if (this.options.workloadKubeconfig) return this.options.workloadKubeconfig(namespace, clusterName);
-    const endpoint = clusterSpec?.controlPlaneEndpoint;
-    if (!endpoint) return undefined;
-    const key = `${namespace}/${clusterName}`;
-    const now = this.clock.now();
-    const cached = this.kubeconfigCache.get(key);
-    if (cached && now.getTime() - cached.at < (WORKLOAD_CREDENTIALS_SECONDS * 1000) / 2 && cached.text.includes(endpoint.host)) return cached.text;
-    const certificates = await this.certificates(namespace, clusterName);
-    if (!certificates) return undefined;
-    const text = await adminKubeconfig({ clusterName, endpoint, certificates, now, validitySeconds: WORKLOAD_CREDENTIALS_SECONDS });
-    this.kubeconfigCache.set(key, { text, at: now.getTime() });
-    return text;
+    return this.ca.workloadKubeconfig(namespace, clusterName, clusterSpec);
   }
 
   /** The cluster's certificates, or undefined when none were made yet. */
   async certificates(namespace: string, clusterName: string): Promise<ClusterCertificates | undefined> {
-    const key = `${namespace}/${clusterName}`;
-    const now = this.clock.now().getTime();
-    const cached = this.certCache.get(key);
-    if (cached && now - cached.at < this.cacheMs) return cached.certs;
-    const raw = await this.secrets.get(this.names.certificates(namespace, clusterName));
-    if (!raw) return undefined;
-    const certs = parseCertificates(decoder.decode(raw));
-    this.certCache.set(key, { certs, at: now });
-    return certs;
+    return this.ca.certificates(namespace, clusterName);
   }
 
   /** The cluster's certificates, made now if there are none; two launches at once agree on the first. */
@@ -272,7 +251,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
       ...(clusterUid ? { [TagKeys.clusterUid]: clusterUid } : {}),
     });
     if (created) {
-      this.certCache.set(`${namespace}/${clusterName}`, { certs: made, at: this.clock.now().getTime() });
+      this.ca.remember(namespace, clusterName, made);
       return made;
     }
     const winner = await this.certificates(namespace, clusterName);

@@ -1,5 +1,5 @@
 /** EC2 (adapters/ec2, adapters/elbv2), with the kubeadm bootstrap (adapters/kubeadm). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { immutable } from '../kind.js';
 import { defineProvider } from './provider.js';
 

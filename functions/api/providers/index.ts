@@ -3,7 +3,7 @@
  * schemas (and so the CRDs), the update rules and the planners' provider questions are all built from it, so a
  * new provider is one module added to PROVIDERS, and no union in api/, core/ or crds/ changes by hand.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FieldCause, PrinterColumn } from '../kind.js';
 import { cause } from '../kind.js';
 import { awsProvider } from './aws.js';

@@ -1,5 +1,5 @@
 /** The simulated cloud (adapters/sim): the embedded host's default provider and the scale benchmarks'. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { dnsLabel } from '../common.js';
 import { defineProvider } from './provider.js';
 

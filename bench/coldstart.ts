@@ -1,0 +1,311 @@
+/**
+ * coldstart: the size of every Lambda function's bundle and the time a fresh Node 22 process takes to import it and
+ * serve its first invocation (the handlers build their AWS clients and adapters lazily, on that invocation).
+ *
+ * `npm run bench -- coldstart`, or `npx tsx bench/coldstart.ts [--runs 7] [--outdir cdk.out/e2e-aws]`. The app is
+ * synthesized with bundling (e2e/aws/assembly.ts), so the bundles are the ones `cdk synth` makes.
+ *
+ * - bundle.<function>: every file of the asset (index.mjs and index.mjs.map), in KiB. The source map counts: Lambda
+ *   unpacks it with the code, and the template's NODE_OPTIONS=--enable-source-maps makes Node read and parse it when
+ *   the module loads (and decode it the first time an error's stack is formatted). bundle.<function>.code is
+ *   index.mjs alone.
+ * - init.<function>: the median over `--runs` fresh processes of import + first invocation, measured inside the
+ *   process (the runtime's own start, the same for every function, is not in it); init.<function>.import and
+ *   .first-invocation are the two parts (medians of their own), init.<function>.cpu the CPU time of both (threads
+ *   included), which a machine busy with other work moves less than wall time.
+ *
+ * Each process gets the template's environment of the function (intrinsics resolved to placeholder names and ARNs),
+ * Lambda's variables, AWS_MAX_ATTEMPTS=1 and AWS_ENDPOINT_URL at an endpoint on 127.0.0.1 that answers every call
+ * with a 400 no client retries (support/refusing-endpoint.ts says why not a closed port): the first AWS call fails at
+ * once, so nothing is reached and what is timed is the code, not a network. The event of each function
+ * (FIRST_EVENTS) gets past its input checks to that call; a run that makes no call fails the scenario.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ACCOUNT, PARTITION, REGION, type Json } from '../e2e/aws/account.js';
+import { DEFAULT_ASSEMBLY_DIR, synthesize } from '../e2e/aws/assembly.js';
+import { Deployment, type TemplateJson } from '../e2e/aws/template.js';
+import { HANDLERS, type HandlerName } from '../infra/control-plane-stack.js';
+import { REPO_ROOT } from '../infra/constructs/handler-function.js';
+import { emit, flag, machineFacts } from './support/output.js';
+import { startRefusingEndpoint } from './support/refusing-endpoint.js';
+
+const SCENARIO = 'coldstart';
+export const INIT_TARGET_MS = 200;
+export const BUNDLE_TARGET_KIB = 1500;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/** Node 22, the runtime of the functions: this process's node when it is 22, else the project's `node` devDependency. */
+export function node22(): string {
+  if (process.versions.node.split('.')[0] === '22') return process.execPath;
+  const pinned = join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node');
+  const version = execFileSync(pinned, ['--version'], { encoding: 'utf8' }).trim();
+  if (!version.startsWith('v22.')) throw new Error(`${pinned} is ${version}, not Node 22`);
+  return pinned;
+}
+
+/** ARNs of the placeholder resources, by type: what each function's environment names (the table, the key...). */
+function placeholderArn(type: string, name: string): string {
+  const region = `${REGION}:${ACCOUNT}`;
+  switch (type) {
+    case 'AWS::IAM::Role':
+      return `arn:${PARTITION}:iam::${ACCOUNT}:role/${name}`;
+    case 'AWS::IAM::InstanceProfile':
+      return `arn:${PARTITION}:iam::${ACCOUNT}:instance-profile/${name}`;
+    case 'AWS::KMS::Key':
+      return `arn:${PARTITION}:kms:${region}:key/1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b`;
+    case 'AWS::DynamoDB::Table':
+      return `arn:${PARTITION}:dynamodb:${region}:table/${name}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:${PARTITION}:states:${region}:stateMachine:${name}`;
+    default:
+      return `arn:${PARTITION}:${type.split('::')[1]!.toLowerCase()}:${region}:${name}`;
+  }
+}
+
+/** The template with every resource given a placeholder physical id: its Ref a generated name (a state machine's its ARN), every attribute an ARN. */
+export function placeholderDeployment(stackName: string, template: TemplateJson, assemblyDir: string): Deployment {
+  const deployment = new Deployment(stackName, template, assemblyDir);
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const name = deployment.generatedName(id);
+    const arn = placeholderArn(resource.Type, name);
+    const ref = resource.Type === 'AWS::StepFunctions::StateMachine' ? arn : name;
+    // Any attribute asked for (Arn, StreamArn...) is the ARN: the functions' environments use Arn only.
+    const attributes = new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key === 'string' ? arn : undefined) });
+    deployment.setPhysical(id, { ref, attributes });
+  }
+  return deployment;
+}
+
+export interface ColdStartFunction {
+  name: HandlerName;
+  logicalId: string;
+  /** The asset folder (index.mjs, index.mjs.map). */
+  bundle: string;
+  /** The template's Environment.Variables, resolved. */
+  environment: Record<string, string>;
+  memorySize: number;
+}
+
+/** Every function of HANDLERS in the template, found by its description (HandlerFunction copies it to the function). */
+export function coldStartFunctions(assembly: {
+  stackName: string;
+  template: TemplateJson;
+  directory: string;
+  bundles: Record<string, string>;
+}): ColdStartFunction[] {
+  const deployment = placeholderDeployment(assembly.stackName, assembly.template, assembly.directory);
+  return (Object.keys(HANDLERS) as HandlerName[]).map((name) => {
+    const matches = Object.entries(assembly.template.Resources).filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.['Description'] === HANDLERS[name].description,
+    );
+    if (matches.length !== 1) throw new Error(`${matches.length} functions of the template are described as ${name}'s`);
+    const [logicalId, resource] = matches[0]!;
+    const bundle = assembly.bundles[logicalId];
+    if (!bundle) throw new Error(`${name} (${logicalId}) has no bundle in the assembly: was it synthesized with bundling?`);
+    const variables = (resource.Properties?.['Environment'] as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    const environment = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(deployment.resolve(v))]));
+    return { name, logicalId, bundle, environment, memorySize: Number(resource.Properties?.['MemorySize'] ?? 128) };
+  });
+}
+
+/** KiB of every file of the asset, and of index.mjs alone. */
+export function bundleKiB(dir: string): { total: number; code: number; files: string[] } {
+  const files = readdirSync(dir);
+  const size = (f: string) => statSync(join(dir, f)).size / 1024;
+  return { total: files.reduce((sum, f) => sum + size(f), 0), code: size('index.mjs'), files };
+}
+
+const API_PATH = '/apis/clusterless.dev/v1alpha1/namespaces/coldstart/clusters';
+const apiEvent = (path: string) => ({
+  httpMethod: 'GET',
+  path,
+  headers: { accept: 'application/json' },
+  multiValueHeaders: {},
+  queryStringParameters: null,
+  multiValueQueryStringParameters: null,
+  body: null,
+  isBase64Encoded: false,
+  requestContext: {
+    requestId: 'coldstart',
+    identity: {
+      userArn: `arn:${PARTITION}:iam::${ACCOUNT}:user/coldstart`,
+      caller: 'coldstart',
+      accountId: ACCOUNT,
+      sourceIp: '127.0.0.1',
+      userAgent: 'coldstart',
+    },
+  },
+});
+const cluster = { namespace: 'coldstart', clusterName: 'coldstart' };
+
+/**
+ * A harmless first event per function, one that gets past the input checks to the first AWS call (which the closed
+ * endpoint refuses): a read of the table, DescribeTags, or StartExecution. Nothing it asks for exists.
+ */
+export const FIRST_EVENTS: Record<HandlerName, unknown> = {
+  http: apiEvent(API_PATH),
+  kubeconfig: apiEvent(`${API_PATH}/coldstart/kubeconfig`),
+  reconcile: { step: 'reconcile', ...cluster, trigger: 'coldstart' },
+  provision: { step: 'recordIntent', ...cluster, machineName: 'coldstart-0', machineUid: '00000000-0000-4000-8000-000000000000' },
+  rollout: { step: 'rolloutStep', ...cluster, deploymentName: 'coldstart' },
+  remediate: { step: 'remediateStep', ...cluster, machineName: 'coldstart-0', machineUid: '00000000-0000-4000-8000-000000000000' },
+  teardown: { step: 'teardownStep', ...cluster },
+  stream: {
+    Records: [
+      {
+        eventName: 'MODIFY',
+        dynamodb: { Keys: { pk: { S: 'coldstart#coldstart' }, sk: { S: 'Cluster#coldstart' } }, SequenceNumber: '100' },
+      },
+    ],
+  },
+  sweep: {},
+  'instance-events': {
+    id: 'coldstart',
+    'detail-type': 'EC2 Instance State-change Notification',
+    source: 'aws.ec2',
+    detail: { 'instance-id': 'i-0123456789abcdef0', state: 'terminated' },
+  },
+  'fleet-resource': {
+    RequestType: 'Delete',
+    RequestId: 'coldstart',
+    PhysicalResourceId: 'coldstart-fleet',
+    ResourceProperties: {
+      FleetName: 'coldstart',
+      Manifests: JSON.stringify([{ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'coldstart', namespace: 'coldstart' } }]),
+    },
+  },
+};
+
+/** What the child process prints after the first invocation (one line, after this marker). */
+const MARK = '@@coldstart ';
+
+/** Run in the fresh process: import the bundle, invoke it once, print the two times and how the invocation ended. */
+const CHILD = `
+const { performance } = await import('node:perf_hooks');
+const [url, event, context] = JSON.parse(process.env.COLDSTART_ARGS);
+delete process.env.COLDSTART_ARGS;
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+const m = await import(url);
+const t1 = performance.now();
+let outcome;
+try {
+  const result = await m.handler(event, { ...context, getRemainingTimeInMillis: () => 60000 });
+  outcome = 'returned ' + JSON.stringify(result).slice(0, 300);
+} catch (err) {
+  outcome = 'threw ' + String(err?.name) + ': ' + String(err?.message).slice(0, 300) + ' ' + String(err?.cause?.code ?? err?.code ?? '');
+}
+const t2 = performance.now();
+const cpu = process.cpuUsage(c0);
+process.stdout.write(${JSON.stringify(MARK)} + JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, cpuMs: (cpu.user + cpu.system) / 1000, outcome }) + '\\n');
+`;
+
+export interface InitRun {
+  importMs: number;
+  invokeMs: number;
+  /** CPU (user + system, every thread) over import + first invocation: less moved than wall time by a busy machine. */
+  cpuMs: number;
+  outcome: string;
+}
+
+/** One fresh process: the function's environment, Lambda's variables, every AWS call to `endpoint`. */
+export async function initOnce(node: string, fn: ColdStartFunction, endpoint: string): Promise<InitRun> {
+  const functionName = `${fn.logicalId}-coldstart`;
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: String(fn.memorySize),
+    awsRequestId: '00000000-0000-4000-8000-00000000c01d',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'coldstart',
+    callbackWaitsForEmptyEventLoop: true,
+  };
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+    AWS_LAMBDA_LOG_GROUP_NAME: context.logGroupName,
+    AWS_LAMBDA_LOG_STREAM_NAME: context.logStreamName,
+    AWS_ACCESS_KEY_ID: 'ASIACOLDSTART0000000',
+    AWS_SECRET_ACCESS_KEY: 'coldstart-placeholder-secret',
+    AWS_SESSION_TOKEN: 'coldstart-placeholder-token',
+    ...fn.environment,
+    // After the template's: every AWS call goes to the refusing endpoint.
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_MAX_ATTEMPTS: '1',
+    COLDSTART_ARGS: JSON.stringify([pathToFileURL(join(fn.bundle, 'index.mjs')).href, FIRST_EVENTS[fn.name], context]),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, ['--input-type=module', '-e', CHILD], { env, cwd: fn.bundle, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(MARK));
+      if (!line) return reject(new Error(`${fn.name}: the process exited ${code} without a result\n${err.slice(-2000)}${out.slice(-2000)}`));
+      resolve(JSON.parse(line.slice(MARK.length)) as InitRun);
+    });
+  });
+}
+
+export async function run(argv: string[] = []): Promise<void> {
+  const runs = Number(flag(argv, 'runs') ?? 7);
+  const outdir = flag(argv, 'outdir') ?? DEFAULT_ASSEMBLY_DIR;
+  const node = node22();
+  const assembly = synthesize(outdir);
+  const functions = coldStartFunctions(assembly);
+  const endpoint = await startRefusingEndpoint();
+  const missed: string[] = [];
+  let codeWithin = 0;
+  let slowest = { name: '', ms: 0 };
+  let largest = { name: '', kib: 0 };
+  for (const fn of functions) {
+    const size = bundleKiB(fn.bundle);
+    emit(SCENARIO, `bundle.${fn.name}`, Math.round(size.total), 'KiB');
+    emit(SCENARIO, `bundle.${fn.name}.code`, Math.round(size.code), 'KiB');
+    const samples: InitRun[] = [];
+    for (let i = 0; i < runs; i++) {
+      const before = endpoint.requests;
+      const sample = await initOnce(node, fn, endpoint.url);
+      // The invocation must have reached its first AWS call (the sweep makes four at once, one per kind it lists).
+      if (endpoint.requests === before) throw new Error(`coldstart: ${fn.name}'s first invocation made no AWS call: ${sample.outcome}`);
+      samples.push(sample);
+    }
+    const init = median(samples.map((s) => s.importMs + s.invokeMs));
+    emit(SCENARIO, `init.${fn.name}`, Math.round(init * 10) / 10, 'ms');
+    emit(SCENARIO, `init.${fn.name}.import`, Math.round(median(samples.map((s) => s.importMs)) * 10) / 10, 'ms');
+    emit(SCENARIO, `init.${fn.name}.first-invocation`, Math.round(median(samples.map((s) => s.invokeMs)) * 10) / 10, 'ms');
+    emit(SCENARIO, `init.${fn.name}.cpu`, Math.round(median(samples.map((s) => s.cpuMs)) * 10) / 10, 'ms');
+    if (init > INIT_TARGET_MS) missed.push(`init.${fn.name}`);
+    if (size.total > BUNDLE_TARGET_KIB) missed.push(`bundle.${fn.name}`);
+    if (size.code <= BUNDLE_TARGET_KIB) codeWithin++;
+    if (init > slowest.ms) slowest = { name: fn.name, ms: init };
+    if (size.total > largest.kib) largest = { name: fn.name, kib: size.total };
+  }
+  console.log(
+    `coldstart: ${functions.length} functions, ${runs} fresh processes each (median); slowest init ${slowest.name} ${slowest.ms.toFixed(0)} ms ` +
+      `(target <= ${INIT_TARGET_MS}), largest bundle ${largest.name} ${largest.kib.toFixed(0)} KiB (target <= ${BUNDLE_TARGET_KIB}; ` +
+      `${codeWithin} of ${functions.length} within it by index.mjs alone); ` +
+      `${missed.length ? `missed: ${missed.join(', ')}` : 'all met'} [${machineFacts()}, functions on ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}]`,
+  );
+  await endpoint.close();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run(process.argv.slice(2));
