@@ -200,8 +200,9 @@ export class AwsGateway {
     server.on('request', (req, res) => {
       gateway.handle(req, res).catch((e: unknown) => {
         gateway.problems.push(`the gateway failed on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+        const signingName = credentialOf(typeof req.headers['authorization'] === 'string' ? req.headers['authorization'] : undefined)?.signingName ?? '';
         if (!res.headersSent)
-          send(res, { status: 500, headers: { 'content-type': 'text/plain' }, body: `the emulated account's gateway failed: ${(e as Error).message}` });
+          send(res, errorResponse(protocolOf(signingName, req.headers), 'internal', `the emulated account's gateway failed: ${(e as Error).message}`));
         else res.destroy();
       });
     });

@@ -7,18 +7,35 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeVpcsCommand,
   EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateScheduleGroupCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,6 +46,8 @@ import { motoIamQuery } from '../../e2e/aws/iam/requests.js';
 import { denyMessage, unusedPermissions } from '../../e2e/aws/iam/report.js';
 import { Deployment, type Physical } from '../../e2e/aws/template.js';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
+import { createTable, TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { SchedulerRequeues } from '../../functions/adapters/scheduler/scheduler-requeues.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 
 const ADMIN = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -36,7 +55,10 @@ const arn = (service: string, resource: string, region: string = REGION) => `arn
 
 /** What deploy.ts would make of a resource, for the resources these tests do not make in moto: names and ARNs only. */
 function stubPhysical(d: Deployment, id: string, type: string): Physical {
-  const name = d.generatedName(id);
+  // A name the template gives is the resource's name (CDK writes some, e.g. the schedule group's); else one CloudFormation would generate.
+  const props = d.resource(id).Properties ?? {};
+  const given = ['Name', 'TableName', 'RoleName', 'StateMachineName', 'QueueName', 'FunctionName'].map((k) => props[k]).find((v) => typeof v === 'string');
+  const name = (given as string | undefined) ?? d.generatedName(id);
   const byType: Record<string, () => Physical> = {
     'AWS::IAM::Role': () => ({ ref: name, attributes: { Arn: arn('iam', `role/${name}`, '') } }),
     'AWS::IAM::InstanceProfile': () => ({ ref: name, attributes: { Arn: arn('iam', `instance-profile/${name}`, '') } }),
@@ -120,7 +142,7 @@ afterAll(async () => {
   if (f) rmSync(f.dir, { recursive: true, force: true });
 });
 
-describe('DynamoDB through the gateway', () => {
+describe('the gateway in front of moto, with hand-written policies', () => {
   it('a principal allowed PutItem puts an item that lands in moto; its DeleteTable is refused and recorded with the policy names', async () => {
     // Prepare
     const table = uniqueName('gateway-table');
@@ -165,6 +187,19 @@ describe('DynamoDB through the gateway', () => {
     });
     const error = await stranger.send(new DescribeTableCommand({ TableName: 'any' })).catch((e: Error) => e);
     expect((error as Error).name).toBe('UnrecognizedClientException');
+  });
+
+  it('an operation the gateway does not know is refused and named in problems, never forwarded', async () => {
+    const p = handMadePrincipal(uniqueName('vpc-maker'), [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }]);
+    f.gateway.register(p);
+    const cidr = '10.99.0.0/16';
+    const error = await as(EC2Client, p)
+      .send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'by', Value: p.name }] }] }))
+      .catch((e: Error) => e);
+    expect((error as Error).name).toBe('InvalidAction');
+    expect(f.gateway.problems.some((m) => m.includes(p.name) && m.includes('ec2:CreateVpc'))).toBe(true);
+    const vpcs = await new EC2Client(emulatorClientConfig(f.endpoint)).send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:by', Values: [p.name] }] }));
+    expect(vpcs.Vpcs).toEqual([]);
   });
 
   it('unusedPermissions lists a granted action no call used, a wildcard expanded against the actions seen', async () => {
@@ -422,6 +457,114 @@ describe('EC2 through the gateway, with the template roles', () => {
     expect(afterOne).toBe(1);
     expect((error as Error).name).toBe('RequestLimitExceeded');
     expect(calls()).toBe(1);
+  });
+});
+
+describe('the other services the functions call, with the template roles', () => {
+  it('the reconcile role requeues with the Scheduler adapter: CreateSchedule, and iam:PassRole of the scheduler role to Scheduler', async () => {
+    // Prepare
+    const principal = templatePrincipal(roleOf('reconcilehandlerRole'));
+    f.gateway.register(principal);
+    const groupName = f.deployment.physicalOf(f.deployment.ofType('AWS::Scheduler::ScheduleGroup')[0]!).ref;
+    const schedulerRole = f.deployment.physicalOf(roleOf('RequeuesSchedulerRole')).attributes['Arn']!;
+    const admin = new SchedulerClient(emulatorClientConfig(f.endpoint));
+    await admin.send(new CreateScheduleGroupCommand({ Name: groupName })).catch((e: Error) => {
+      if (e.name !== 'ConflictException') throw e;
+    });
+    const requeues = new SchedulerRequeues({
+      client: as(SchedulerClient, principal),
+      installationId: f.deployment.installationId,
+      groupName,
+      stateMachineArn: arn('states', 'stateMachine:reconcile-cluster'),
+      roleArn: schedulerRole,
+      clock: { now: () => new Date() },
+    });
+    // Act
+    await requeues.requeue('ns', uniqueName('c'), 600);
+    // Assess
+    const records = f.gateway.records.filter((r) => r.principal === principal.name && r.operation === 'scheduler:CreateSchedule');
+    expect(
+      records.map((r) => [
+        r.request.action,
+        r.request.resource.startsWith(arn('scheduler', `schedule/${groupName}/requeue-`)) || r.request.resource,
+        r.decision,
+      ]),
+    ).toEqual([
+      ['scheduler:CreateSchedule', true, 'Allowed'],
+      ['iam:PassRole', schedulerRole, 'Allowed'],
+    ]);
+    expect(records[1]!.request.context).toEqual({ 'iam:PassedToService': 'scheduler.amazonaws.com' });
+    const listed = await admin.send(new ListSchedulesCommand({ GroupName: groupName }));
+    expect(listed.Schedules?.length).toBeGreaterThan(0);
+  });
+
+  it('the reconcile role makes a control-plane load balancer, target group and listener with tags (Create* and AddTags on create) and deletes it', async () => {
+    // Prepare
+    const principal = templatePrincipal(roleOf('reconcilehandlerRole'));
+    f.gateway.register(principal);
+    const ec2 = new EC2Client(emulatorClientConfig(f.endpoint));
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.43.0.0/16' }))).Vpc!.VpcId!;
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.43.1.0/24', AvailabilityZone: `${REGION}a` }))).Subnet!.SubnetId!;
+    const name = `clusterless-${randomUUID().slice(0, 8)}`;
+    const Tags = [
+      { Key: TagKeys.installation, Value: f.deployment.installationId },
+      { Key: TagKeys.cluster, Value: 'ns/c' },
+    ];
+    const elb = as(ElasticLoadBalancingV2Client, principal);
+    // Act
+    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Subnets: [subnet], Tags }))).LoadBalancers![0]!;
+    const tg = (await elb.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'TCP', Port: 6443, VpcId: vpc, TargetType: 'instance', Tags })))
+      .TargetGroups![0]!;
+    const untagged = await elb.send(new CreateTargetGroupCommand({ Name: `${name}-x`, Protocol: 'TCP', Port: 6443, VpcId: vpc })).catch((e: Error) => e);
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancerArn,
+        Protocol: 'TCP',
+        Port: 6443,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
+        Tags,
+      }),
+    );
+    await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+    // Assess
+    expect(lb.LoadBalancerArn).toContain(`/${name}/`);
+    const actions = f.gateway.records
+      .filter((r) => r.principal === principal.name && r.operation.startsWith('elasticloadbalancing:'))
+      .map((r) => `${r.request.action} ${r.request.context['elasticloadbalancing:CreateAction'] ?? '-'} ${r.decision}`);
+    expect(actions).toEqual([
+      'elasticloadbalancing:CreateLoadBalancer - Allowed',
+      'elasticloadbalancing:AddTags CreateLoadBalancer Allowed',
+      'elasticloadbalancing:CreateTargetGroup - Allowed',
+      'elasticloadbalancing:AddTags CreateTargetGroup Allowed',
+      'elasticloadbalancing:CreateTargetGroup - ImplicitlyDenied',
+      'elasticloadbalancing:CreateListener - Allowed',
+      'elasticloadbalancing:AddTags CreateListener Allowed',
+      'elasticloadbalancing:DeleteLoadBalancer - Allowed',
+    ]);
+    expect((untagged as Error).name).toBe('AccessDenied');
+  });
+
+  it('the reconcile role queries the kind index, which is authorized by the index ARN', async () => {
+    // Prepare
+    const principal = templatePrincipal(roleOf('reconcilehandlerRole'));
+    f.gateway.register(principal);
+    const tableName = f.deployment.physicalOf(f.deployment.ofType('AWS::DynamoDB::Table')[0]!).ref;
+    await createTable(new DynamoDBClient(emulatorClientConfig(f.endpoint)), tableName);
+    const { kindIndex } = TABLE_KEYS;
+    // Act
+    await as(DynamoDBClient, principal).send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: kindIndex.indexName,
+        KeyConditionExpression: '#k = :k',
+        ExpressionAttributeNames: { '#k': kindIndex.partitionKey },
+        ExpressionAttributeValues: { ':k': { S: 'Cluster' } },
+      }),
+    );
+    // Assess
+    const record = f.gateway.records.find((r) => r.principal === principal.name && r.operation === 'dynamodb:Query')!;
+    expect(record.request.resource).toBe(`${arn('dynamodb', `table/${tableName}`)}/index/${kindIndex.indexName}`);
+    expect(record.decision).toBe('Allowed');
   });
 });
 

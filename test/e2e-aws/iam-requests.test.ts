@@ -37,6 +37,7 @@ const world: ResourceLookup = {
         }
       : undefined,
   elbTags: async () => ({ 'clusterless.dev/installation': 'inst-1' }),
+  loadBalancerType: async () => 'network',
   instanceProfileRole: async (name) => (name === 'node-profile' ? ROLE_ARN : undefined),
   kmsKeyArn: async (id) => (id === KEY_ARN || id === '11111111-2222-3333-4444-555555555555' ? KEY_ARN : undefined),
 };
@@ -172,6 +173,16 @@ describe('the other services', () => {
     expect(lb[1]!.context['elasticloadbalancing:CreateAction']).toBe('CreateLoadBalancer');
     expect(tg[1]!.context['elasticloadbalancing:CreateAction']).toBe('CreateTargetGroup');
     expect(tg[1]!.resource).toMatch(/:targetgroup\/clusterless-x\//);
+  });
+
+  it('a network load balancer that moto named loadbalancer/app/ is authorized by the ARN AWS gives it, loadbalancer/net/', async () => {
+    const motoArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/clusterless-x/0123456789abcdef`;
+    const requests = await authorizationRequests(call('elasticloadbalancing', 'DeleteLoadBalancer', { LoadBalancerArn: motoArn }), world);
+    expect(requests.map((r) => r.resource)).toEqual([motoArn.replace('/app/', '/net/')]);
+    expect(requests[0]!.context).toEqual({
+      'aws:ResourceTag/clusterless.dev/installation': 'inst-1',
+      'elasticloadbalancing:ResourceTag/clusterless.dev/installation': 'inst-1',
+    });
   });
 
   it('Scheduler CreateSchedule asks for iam:PassRole of the target role to Scheduler', async () => {

