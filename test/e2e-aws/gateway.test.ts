@@ -178,6 +178,46 @@ describe('the gateway in front of moto, with hand-written policies', () => {
     expect((await admin.send(new DescribeTableCommand({ TableName: table }))).Table?.TableName).toBe(table);
   });
 
+  it('a table encrypted with a customer managed key needs kms:Decrypt through DynamoDB as well', async () => {
+    // Prepare
+    const table = uniqueName('encrypted-table');
+    const key = (await new KMSClient(emulatorClientConfig(f.endpoint)).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    await new DynamoDBClient(emulatorClientConfig(f.endpoint)).send(
+      new CreateTableCommand({
+        TableName: table,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: key },
+      }),
+    );
+    const put = { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: arn('dynamodb', `table/${table}`) };
+    const decrypt = {
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: key,
+      Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${REGION}.amazonaws.com` } },
+    };
+    const without = handMadePrincipal(uniqueName('no-key'), [put]);
+    const withKey = handMadePrincipal(uniqueName('with-key'), [put, decrypt]);
+    f.gateway.register(without);
+    f.gateway.register(withKey);
+    const item = { TableName: table, Item: { pk: { S: 'a' } } };
+    // Act
+    const refused = await as(DynamoDBClient, without)
+      .send(new PutItemCommand(item))
+      .catch((e: Error) => e);
+    await as(DynamoDBClient, withKey).send(new PutItemCommand(item));
+    // Assess
+    expect((refused as Error).name).toBe('AccessDeniedException');
+    expect(
+      f.gateway
+        .denies()
+        .filter((r) => r.principal === without.name)
+        .map((r) => `${r.request.action} ${r.request.resource}`),
+    ).toEqual([`kms:Decrypt ${key}`]);
+  });
+
   it('a request signed with an access key no principal holds is refused as an unrecognized client', async () => {
     const stranger = new DynamoDBClient({
       region: REGION,

@@ -14,6 +14,7 @@ import {
   parseQueryBody,
   type ResourceLookup,
   type ServiceCall,
+  streamReadRequests,
   UnknownOperationError,
 } from '../../e2e/aws/iam/requests.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
@@ -38,6 +39,7 @@ const world: ResourceLookup = {
       : undefined,
   elbTags: async () => ({ 'clusterless.dev/installation': 'inst-1' }),
   loadBalancerType: async () => 'network',
+  tableKey: async (name) => (name === 'encrypted' ? KEY_ARN : undefined),
   instanceProfileRole: async (name) => (name === 'node-profile' ? ROLE_ARN : undefined),
   kmsKeyArn: async (id) => (id === KEY_ARN || id === '11111111-2222-3333-4444-555555555555' ? KEY_ARN : undefined),
 };
@@ -201,6 +203,15 @@ describe('the other services', () => {
     expect(requests.map((r) => r.resource)).toEqual([`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t/index/kind`]);
   });
 
+  it('an item call on a table with a customer managed key asks for kms:Decrypt through DynamoDB', async () => {
+    const requests = await authorizationRequests(call('dynamodb', 'PutItem', { TableName: 'encrypted' }), world);
+    expect(actions(requests)).toEqual(['dynamodb:PutItem', 'kms:Decrypt']);
+    expect(requests[1]).toMatchObject({
+      resource: KEY_ARN,
+      context: { 'kms:ViaService': `dynamodb.${REGION}.amazonaws.com`, 'kms:EncryptionContext:aws:dynamodb:tableName': 'encrypted' },
+    });
+  });
+
   it('an SSM public parameter has no account in its ARN', async () => {
     const requests = await authorizationRequests(call('ssm', 'GetParameter', { Name: '/aws/service/ami/x' }), world);
     expect(requests[0]!.resource).toBe(`arn:aws:ssm:${REGION}::parameter/aws/service/ami/x`);
@@ -209,6 +220,18 @@ describe('the other services', () => {
   it('an operation the gateway does not know is an error naming it', async () => {
     await expect(authorizationRequests(call('ec2', 'CreateVpc', {}), world)).rejects.toThrow(UnknownOperationError);
     await expect(authorizationRequests(call('ec2', 'CreateVpc', {}), world)).rejects.toThrow(/ec2:CreateVpc/);
+  });
+});
+
+describe('what the emulated services ask on a principal behalf', () => {
+  it('an event source mapping reading a stream asks for DescribeStream, GetShardIterator, GetRecords on it and ListStreams on *', async () => {
+    const stream = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t/stream/2026-01-01T00:00:00.000`;
+    expect((await streamReadRequests(stream)).map((r) => `${r.action} ${r.resource}`)).toEqual([
+      `dynamodb:DescribeStream ${stream}`,
+      `dynamodb:GetShardIterator ${stream}`,
+      `dynamodb:GetRecords ${stream}`,
+      'dynamodb:ListStreams *',
+    ]);
   });
 });
 

@@ -13,6 +13,7 @@
  * and the services' guides cited where a rule is used.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTagsCommand as DescribeElbTagsCommand,
@@ -92,6 +93,8 @@ export interface ResourceLookup {
   loadBalancerType(arn: string): Promise<string | undefined>;
   /** The ARN of the role in an instance profile (by name or ARN). */
   instanceProfileRole(nameOrArn: string): Promise<string | undefined>;
+  /** The customer managed KMS key (ARN) a DynamoDB table is encrypted with; undefined for an AWS owned or managed key. */
+  tableKey(tableName: string): Promise<string | undefined>;
   /** The key ARN of a KMS key id, key ARN or alias. */
   kmsKeyArn(keyId: string): Promise<string | undefined>;
 }
@@ -202,14 +205,38 @@ const dynamodbTable = async (call: ServiceCall): Promise<string> => {
   return name.startsWith('arn:') ? name : arnOf('dynamodb', 'table', [name]);
 };
 
-/** The table, or the index a Query or Scan reads (an index is its own resource: `table/{t}/index/{i}`). */
+/**
+ * A table encrypted with a customer managed key: DynamoDB decrypts the table key with the caller's permissions
+ * (kms:Decrypt through DynamoDB, with the table's name in the encryption context) when it has none cached for that
+ * caller, so every caller of the table needs it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html).
+ */
+async function tableKeyDecrypt(table: string, lookup: ResourceLookup): Promise<AuthorizationRequest[]> {
+  const name = table.slice(table.indexOf(':table/') + ':table/'.length).split('/')[0]!;
+  const keyArn = await lookup.tableKey(name);
+  if (!keyArn) return [];
+  return [
+    await authorization('kms:Decrypt', 'key', keyArn, {
+      'kms:ViaService': `dynamodb.${REGION}.amazonaws.com`,
+      'kms:CallerAccount': ACCOUNT,
+      'kms:EncryptionContext:aws:dynamodb:tableName': name,
+      'kms:EncryptionContext:aws:dynamodb:subscriberId': ACCOUNT,
+      'kms:EncryptionContextKeys': ['aws:dynamodb:tableName', 'aws:dynamodb:subscriberId'],
+      'aws:CalledVia': ['dynamodb.amazonaws.com'],
+      'aws:ViaAWSService': 'true',
+    }),
+  ];
+}
+
+/** The table, or the index a Query or Scan reads (an index is its own resource: `table/{t}/index/{i}`), and its key. */
 const dynamodbItems =
   (action: string): Builder =>
-  async (call) => {
+  async (call, lookup) => {
     const table = await dynamodbTable(call);
     const index = str(call.params['IndexName']);
-    if (index) return [await authorization(`dynamodb:${action}`, 'index', `${table}/index/${index}`, {})];
-    return [await authorization(`dynamodb:${action}`, 'table', table, {})];
+    const out = index
+      ? [await authorization(`dynamodb:${action}`, 'index', `${table}/index/${index}`, {})]
+      : [await authorization(`dynamodb:${action}`, 'table', table, {})];
+    return [...out, ...(await tableKeyDecrypt(table, lookup))];
   };
 
 const dynamodbTableOp =
@@ -672,6 +699,31 @@ export async function authorizationRequests(call: ServiceCall, lookup: ResourceL
   return builder(call, lookup);
 }
 
+// --- what the emulated services ask on a principal's behalf (for AwsGateway.authorize) ----------------------------------
+
+/**
+ * Lambda's event source mapping reading a DynamoDB stream with the function's role
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-eventsourcemapping.html#events-dynamodb-permissions).
+ */
+export async function streamReadRequests(streamArn: string): Promise<AuthorizationRequest[]> {
+  return [
+    await authorization('dynamodb:DescribeStream', 'stream', streamArn, {}),
+    await authorization('dynamodb:GetShardIterator', 'stream', streamArn, {}),
+    await authorization('dynamodb:GetRecords', 'stream', streamArn, {}),
+    await authorization('dynamodb:ListStreams', undefined, '*', {}),
+  ];
+}
+
+/** An on-failure destination or dead-letter queue in SQS: sqs:SendMessage by the function's role. */
+export async function sendToQueueRequests(queueArn: string): Promise<AuthorizationRequest[]> {
+  return [await authorization('sqs:SendMessage', 'queue', queueArn, {})];
+}
+
+/** A target started with a role (Scheduler's, EventBridge's): states:StartExecution of the state machine by that role. */
+export async function startExecutionRequests(stateMachineArn: string): Promise<AuthorizationRequest[]> {
+  return [await authorization('states:StartExecution', 'statemachine', stateMachineArn, {})];
+}
+
 // --- the call off the wire -------------------------------------------------------------------------------------------
 
 /**
@@ -765,6 +817,9 @@ export function motoLookup(options: {
   const elb = new ElasticLoadBalancingV2Client(config);
   const secrets = new SecretsManagerClient(config);
   const kms = new KMSClient(config);
+  const dynamodb = new DynamoDBClient(config);
+  // A table's encryption does not change under the functions: one DescribeTable per table.
+  const tableKeys = new Map<string, Promise<string | undefined>>();
   const notFound = async <T>(f: () => Promise<T>, codes: string[]): Promise<T | undefined> => {
     try {
       return await f();
@@ -833,6 +888,18 @@ export function motoLookup(options: {
     async loadBalancerType(arn) {
       const out = await notFound(() => elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })), ['LoadBalancerNotFound']);
       return out?.LoadBalancers?.[0]?.Type;
+    },
+    async tableKey(tableName) {
+      if (!tableKeys.has(tableName))
+        tableKeys.set(
+          tableName,
+          notFound(() => dynamodb.send(new DescribeTableCommand({ TableName: tableName })), ['ResourceNotFoundException']).then((out) => {
+            const sse = out?.Table?.SSEDescription;
+            // Only a customer managed key is named in the table's description (SSEType KMS with a key ARN).
+            return sse?.SSEType === 'KMS' && sse.KMSMasterKeyArn && !/alias\/aws\/dynamodb$/.test(sse.KMSMasterKeyArn) ? sse.KMSMasterKeyArn : undefined;
+          }),
+        );
+      return tableKeys.get(tableName)!;
     },
     async kmsKeyArn(keyId) {
       const out = await notFound(() => kms.send(new DescribeKeyCommand({ KeyId: keyId })), ['NotFoundException']);
