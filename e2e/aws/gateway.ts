@@ -169,6 +169,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** An afterCall hook threw: the call took effect, its caller is answered with an internal error. */
+export class AfterCallHookError extends Error {
+  override name = 'AfterCallHookError';
+}
+
 export class AwsGateway {
   /** Every authorization made, in order: through the gateway and through authorize. */
   readonly records: CallRecord[] = [];
@@ -199,7 +204,7 @@ export class AwsGateway {
     const gateway = new AwsGateway(options, server, `http://127.0.0.1:${port}`);
     server.on('request', (req, res) => {
       gateway.handle(req, res).catch((e: unknown) => {
-        gateway.problems.push(`the gateway failed on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+        if (!(e instanceof AfterCallHookError)) gateway.problems.push(`the gateway failed on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
         const signingName = credentialOf(typeof req.headers['authorization'] === 'string' ? req.headers['authorization'] : undefined)?.signingName ?? '';
         if (!res.headersSent)
           send(res, errorResponse(protocolOf(signingName, req.headers), 'internal', `the emulated account's gateway failed: ${(e as Error).message}`));
@@ -233,7 +238,10 @@ export class AwsGateway {
     this.faults.push({ ...fault });
   }
 
-  /** Called after each forwarded call, before its answer goes back to the caller. */
+  /**
+   * Called after each forwarded call, before its answer goes back to the caller (a hook may stop the caller there).
+   * A hook that throws answers the service's internal error (500, which the SDK retries) although the call took effect.
+   */
   afterCall(hook: AfterCallHook): void {
     this.hooks.push(hook);
   }
@@ -339,7 +347,11 @@ export class AwsGateway {
     const service = this.options.services?.[call.signingName];
     if (typeof service === 'function') {
       const answer = await service({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, principal, call });
-      await this.runHooks(principal.name, operation, answer.status);
+      try {
+        await this.runHooks(principal.name, operation, answer.status);
+      } catch (e) {
+        throw new AfterCallHookError(`an afterCall hook threw after ${operation} of ${principal.name}`, { cause: e });
+      }
       send(res, answer);
       return;
     }
@@ -358,12 +370,19 @@ export class AwsGateway {
       out.on('error', reject);
       out.end(body);
     });
-    await this.runHooks(principal.name, operation, upstream.statusCode ?? 0);
+    try {
+      await this.runHooks(principal.name, operation, upstream.statusCode ?? 0);
+    } catch (e) {
+      // The call took effect and its answer is dropped: the caller gets the internal error.
+      upstream.resume();
+      throw new AfterCallHookError(`an afterCall hook threw after ${operation} of ${principal.name}`, { cause: e });
+    }
     res.writeHead(upstream.statusCode ?? 502, upstream.headers);
     upstream.pipe(res);
   }
 
   private async runHooks(principal: string, operation: string, status: number): Promise<void> {
+    // A hook that throws is the caller's crash, not a failure of the gateway (not in problems).
     for (const hook of this.hooks) await hook(principal, operation, status);
   }
 }

@@ -643,6 +643,37 @@ describe('the gateway for the emulated services', () => {
     }
   });
 
+  it('a throwing afterCall hook leaves the call done in moto and answers the caller with an internal error', async () => {
+    // Prepare
+    const table = uniqueName('crash-table');
+    const admin = new DynamoDBClient(emulatorClientConfig(f.endpoint));
+    await admin.send(
+      new CreateTableCommand({
+        TableName: table,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const writer = handMadePrincipal(uniqueName('crasher'), [{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: arn('dynamodb', `table/${table}`) }]);
+    const gateway = await AwsGateway.start({ backend: f.endpoint, deployment: f.deployment, admin: ADMIN });
+    try {
+      gateway.register(writer);
+      gateway.afterCall((principal, operation) => {
+        if (principal === writer.name && operation === 'dynamodb:PutItem') throw new Error('the function crashed here');
+      });
+      const client = new DynamoDBClient({ region: REGION, endpoint: gateway.endpoint, credentials: writer.credentials, maxAttempts: 1 });
+      // Act
+      const error = await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'a' } } })).catch((e: Error) => e);
+      // Assess
+      expect((error as Error).name).toBe('InternalFailure');
+      expect((await admin.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'a' } } }))).Item).toBeDefined();
+      expect(gateway.problems).toEqual([]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('authorize records what an event source does with a role, and throws AccessDeniedError on a deny', async () => {
     const reader = handMadePrincipal(uniqueName('stream-reader'), [{ Effect: 'Allow', Action: 'dynamodb:GetRecords', Resource: '*' }]);
     f.gateway.register(reader);
