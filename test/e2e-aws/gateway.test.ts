@@ -45,9 +45,12 @@ import { AwsGateway } from '../../e2e/aws/gateway.js';
 import { motoIamQuery } from '../../e2e/aws/iam/requests.js';
 import { denyMessage, unusedPermissions } from '../../e2e/aws/iam/report.js';
 import { Deployment, type Physical } from '../../e2e/aws/template.js';
+import { createEc2Client } from '../../functions/adapters/aws/clients.js';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { createTable, TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { Ec2MachineProvider } from '../../functions/adapters/ec2/ec2-machine-provider.js';
 import { SchedulerRequeues } from '../../functions/adapters/scheduler/scheduler-requeues.js';
+import { ec2Spec } from '../integration/providers/ec2-fixtures.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 
 const ADMIN = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -311,18 +314,17 @@ describe('Secrets Manager through the gateway, with the template provision role 
     f.gateway.register(principal);
     // The template's secrets are under clusterless/{installation id}/ (functions/bootstrap/names.ts).
     const name = `clusterless/${f.deployment.installationId}/${uniqueName('ns')}/c/machines/u1`;
+    const from = f.gateway.records.length;
     // Act
     await create(principal, name);
     // Assess
     expect(await exists(name)).toBe(true);
-    const records = f.gateway.records.filter((r) => r.principal === role && r.operation === 'secretsmanager:CreateSecret');
-    expect(records.map((r) => [r.request.action, r.decision])).toEqual(
-      expect.arrayContaining([
-        ['secretsmanager:CreateSecret', 'Allowed'],
-        ['secretsmanager:TagResource', 'Allowed'],
-        ['kms:GenerateDataKey', 'Allowed'],
-      ]),
-    );
+    const records = f.gateway.records.slice(from);
+    expect(records.map((r) => [r.operation, r.request.action, r.decision])).toEqual([
+      ['secretsmanager:CreateSecret', 'secretsmanager:CreateSecret', 'Allowed'],
+      ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'Allowed'],
+      ['secretsmanager:CreateSecret', 'kms:GenerateDataKey', 'Allowed'],
+    ]);
   });
 
   it('the key policy refuses the bootstrap key for a secret outside the installation prefix, whatever the identity policy allows', async () => {
@@ -418,11 +420,12 @@ describe('EC2 through the gateway, with the template roles', () => {
     const nodeRoleArn = f.deployment.physicalOf(f.deployment.ofType('AWS::IAM::Role').find((id) => id.startsWith('NodeRolesControlPlaneRole'))!).attributes[
       'Arn'
     ];
+    const from = f.gateway.records.length;
     // Act
     const out = await as(EC2Client, principal).send(new RunInstancesCommand(launchInput(f.deployment.physicalOf(profileId).ref)));
     // Assess
     expect(out.Instances?.[0]?.InstanceId).toMatch(/^i-/);
-    const records = f.gateway.records.filter((r) => r.principal === principal.name && r.operation === 'ec2:RunInstances');
+    const records = f.gateway.records.slice(from);
     expect(records.every((r) => r.decision === 'Allowed')).toBe(true);
     expect(records.find((r) => r.request.action === 'iam:PassRole')?.request).toEqual({
       action: 'iam:PassRole',
@@ -446,6 +449,48 @@ describe('EC2 through the gateway, with the template roles', () => {
       .send(new RunInstancesCommand(input))
       .catch((e: Error) => e);
     expect((error as Error).name).toBe('UnauthorizedOperation');
+  });
+
+  it('the EC2 machine provider launches and finds a machine as the provision role and deletes it as the reconcile role, without a deny', async () => {
+    // Prepare
+    const provision = templatePrincipal(roleOf('provisionhandlerRole'));
+    const reconcile = templatePrincipal(roleOf('reconcilehandlerRole'));
+    f.gateway.register(provision);
+    f.gateway.register(reconcile);
+    const profileId = f.deployment.ofType('AWS::IAM::InstanceProfile').find((id) => id.startsWith('NodeRolesControlPlaneInstanceProfile'))!;
+    const image = (await ec2Admin.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images![0]!;
+    const net = {
+      vpcId: '',
+      subnets: [{ id: subnetId, availabilityZone: `${REGION}a` }],
+      securityGroupId: groupId,
+      ami: imageId,
+      rootDeviceName: image.RootDeviceName!,
+    };
+    const providerAs = (p: Principal) =>
+      new Ec2MachineProvider({
+        client: createEc2Client({ region: REGION, endpoint: f.gateway.endpoint, credentials: p.credentials }),
+        installationId: f.deployment.installationId,
+        nodeInstanceProfiles: { worker: f.deployment.physicalOf(profileId).ref },
+      });
+    const spec = ec2Spec(net, { namespace: 'ns', clusterName: uniqueName('c') });
+    const from = f.gateway.records.length;
+    // Act
+    const fact = await providerAs(provision).create(spec);
+    const found = await providerAs(provision).describe(spec.namespace, spec.clusterName);
+    await providerAs(reconcile).delete({ namespace: spec.namespace, clusterName: spec.clusterName, machineUid: spec.machineUid, instanceId: fact.instanceId });
+    // Assess
+    expect(found.map((i) => i.instanceId)).toEqual([fact.instanceId]);
+    const ours = f.gateway.records.slice(from);
+    expect(ours.filter((r) => r.decision !== 'Allowed')).toEqual([]);
+    expect(new Set(ours.map((r) => `${r.principal === provision.name ? 'provision' : 'reconcile'} ${r.operation}`))).toEqual(
+      new Set([
+        'provision ec2:DescribeInstances',
+        'provision ec2:DescribeImages',
+        'provision ec2:RunInstances',
+        'reconcile ec2:DescribeInstances',
+        'reconcile ec2:TerminateInstances',
+      ]),
+    );
   });
 
   it('TerminateInstances of an instance without the installation tag is refused by the reconcile policy; one with it is terminated', async () => {
@@ -486,7 +531,8 @@ describe('EC2 through the gateway, with the template roles', () => {
     const principal = templatePrincipal(roleOf('reconcilehandlerRole'));
     f.gateway.register(principal);
     const client = as(EC2Client, principal, { maxAttempts: 2 });
-    const calls = () => f.gateway.records.filter((r) => r.principal === principal.name && r.operation === 'ec2:DescribeInstances').length;
+    const from = f.gateway.records.length;
+    const calls = () => f.gateway.records.slice(from).filter((r) => r.operation === 'ec2:DescribeInstances').length;
     // Act
     f.gateway.injectFaults({ operation: 'ec2:DescribeInstances', count: 1, principal: principal.name });
     await client.send(new DescribeInstancesCommand({ InstanceIds: [] }));
@@ -519,10 +565,11 @@ describe('the other services the functions call, with the template roles', () =>
       roleArn: schedulerRole,
       clock: { now: () => new Date() },
     });
+    const from = f.gateway.records.length;
     // Act
     await requeues.requeue('ns', uniqueName('c'), 600);
     // Assess
-    const records = f.gateway.records.filter((r) => r.principal === principal.name && r.operation === 'scheduler:CreateSchedule');
+    const records = f.gateway.records.slice(from).filter((r) => r.operation === 'scheduler:CreateSchedule');
     expect(
       records.map((r) => [
         r.request.action,
@@ -551,6 +598,7 @@ describe('the other services the functions call, with the template roles', () =>
       { Key: TagKeys.cluster, Value: 'ns/c' },
     ];
     const elb = as(ElasticLoadBalancingV2Client, principal);
+    const from = f.gateway.records.length;
     // Act
     const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: name, Type: 'network', Subnets: [subnet], Tags }))).LoadBalancers![0]!;
     const tg = (await elb.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'TCP', Port: 6443, VpcId: vpc, TargetType: 'instance', Tags })))
@@ -569,7 +617,8 @@ describe('the other services the functions call, with the template roles', () =>
     // Assess
     expect(lb.LoadBalancerArn).toContain(`/${name}/`);
     const actions = f.gateway.records
-      .filter((r) => r.principal === principal.name && r.operation.startsWith('elasticloadbalancing:'))
+      .slice(from)
+      .filter((r) => r.operation.startsWith('elasticloadbalancing:Create') || r.operation === 'elasticloadbalancing:DeleteLoadBalancer')
       .map((r) => `${r.request.action} ${r.request.context['elasticloadbalancing:CreateAction'] ?? '-'} ${r.decision}`);
     expect(actions).toEqual([
       'elasticloadbalancing:CreateLoadBalancer - Allowed',
@@ -591,6 +640,7 @@ describe('the other services the functions call, with the template roles', () =>
     const tableName = f.deployment.physicalOf(f.deployment.ofType('AWS::DynamoDB::Table')[0]!).ref;
     await createTable(new DynamoDBClient(emulatorClientConfig(f.endpoint)), tableName);
     const { kindIndex } = TABLE_KEYS;
+    const from = f.gateway.records.length;
     // Act
     await as(DynamoDBClient, principal).send(
       new QueryCommand({
@@ -602,7 +652,7 @@ describe('the other services the functions call, with the template roles', () =>
       }),
     );
     // Assess
-    const record = f.gateway.records.find((r) => r.principal === principal.name && r.operation === 'dynamodb:Query')!;
+    const record = f.gateway.records.slice(from).find((r) => r.operation === 'dynamodb:Query')!;
     expect(record.request.resource).toBe(`${arn('dynamodb', `table/${tableName}`)}/index/${kindIndex.indexName}`);
     expect(record.decision).toBe('Allowed');
   });
