@@ -45,11 +45,13 @@ import { AwsGateway } from '../../e2e/aws/gateway.js';
 import { motoIamQuery } from '../../e2e/aws/iam/requests.js';
 import { denyMessage, unusedPermissions } from '../../e2e/aws/iam/report.js';
 import { Deployment, type Physical } from '../../e2e/aws/template.js';
-import { createEc2Client } from '../../functions/adapters/aws/clients.js';
+import { createEc2Client, createSecretsManagerClient } from '../../functions/adapters/aws/clients.js';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { createTable, TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/ec2-machine-provider.js';
 import { SchedulerRequeues } from '../../functions/adapters/scheduler/scheduler-requeues.js';
+import { SecretsManagerSecretStore } from '../../functions/adapters/secrets/secrets-manager-store.js';
+import { secretNames } from '../../functions/bootstrap/names.js';
 import { ec2Spec } from '../integration/providers/ec2-fixtures.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 
@@ -345,6 +347,56 @@ describe('Secrets Manager through the gateway, with the template provision role 
       }),
     ]);
     expect(await exists(name)).toBe(false);
+  });
+});
+
+describe('the Secrets Manager store through the gateway, with the template roles and bootstrap key', () => {
+  it('the provision role makes, reads, rewrites, binds and deletes secrets; the reconcile role reads and deletes the certificates; no deny', async () => {
+    // Prepare
+    const provision = templatePrincipal(roleOf('provisionhandlerRole'));
+    const reconcile = templatePrincipal(roleOf('reconcilehandlerRole'));
+    f.gateway.register(provision);
+    f.gateway.register(reconcile);
+    const storeAs = (p: Principal) =>
+      new SecretsManagerSecretStore({
+        client: createSecretsManagerClient({ region: REGION, endpoint: f.gateway.endpoint, credentials: p.credentials }),
+        kmsKeyId: f.secretsKeyArn,
+        installationId: f.deployment.installationId,
+      });
+    // The stack's prefix (SECRETS_NAME_PREFIX): clusterless/{installation id}/.
+    const names = secretNames(`clusterless/${f.deployment.installationId}/`);
+    const cluster = uniqueName('c');
+    const certificates = names.certificates('ns', cluster);
+    const machine = names.machine('ns', cluster, randomUUID());
+    const bytes = (t: string) => new TextEncoder().encode(t);
+    const from = f.gateway.records.length;
+    // Act
+    const before = await storeAs(provision).get(certificates);
+    await storeAs(provision).put(certificates, bytes('ca'));
+    const read = await storeAs(provision).get(certificates);
+    await storeAs(provision).put(machine, bytes('join v1'), { [TagKeys.cluster]: `ns/${cluster}` });
+    await storeAs(provision).put(machine, bytes('join v2'));
+    await storeAs(provision).tag(machine, { [TagKeys.instanceArn]: arn('ec2', 'instance/i-0123456789abcdef0') });
+    await storeAs(provision).delete(machine);
+    const readByReconcile = await storeAs(reconcile).get(certificates);
+    await storeAs(reconcile).delete(certificates);
+    // Assess
+    expect(before).toBeUndefined();
+    expect(new TextDecoder().decode(read)).toBe('ca');
+    expect(new TextDecoder().decode(readByReconcile)).toBe('ca');
+    const records = f.gateway.records.slice(from);
+    expect(records.filter((r) => r.decision !== 'Allowed').map(denyMessage)).toEqual([]);
+    expect(new Set(records.map((r) => r.request.action))).toEqual(
+      new Set([
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:CreateSecret',
+        'secretsmanager:TagResource',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+        'kms:GenerateDataKey',
+        'kms:Decrypt',
+      ]),
+    );
   });
 });
 

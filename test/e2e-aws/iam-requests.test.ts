@@ -80,10 +80,7 @@ describe('Secrets Manager', () => {
     const requests = await authorizationRequests(call('secretsmanager', 'GetSecretValue', { SecretId: 'clusterless/ns/c/machines/u1' }), world);
     expect(actions(requests)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
     expect(requests[0]!.resource).toMatch(/machines\/u1-AbCdEf$/);
-    expect(requests[0]!.context).toMatchObject({
-      'aws:ResourceTag/clusterless.dev/instance-arn': 'arn:i',
-      'secretsmanager:ResourceTag/clusterless.dev/instance-arn': 'arn:i',
-    });
+    expect(requests[0]!.context).toMatchObject({ 'aws:ResourceTag/clusterless.dev/instance-arn': 'arn:i' });
     expect(requests[1]!.context['kms:ViaService']).toBe(`secretsmanager.${REGION}.amazonaws.com`);
   });
 

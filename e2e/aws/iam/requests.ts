@@ -285,7 +285,9 @@ const secretsOp =
   (action: string, kms?: 'kms:GenerateDataKey' | 'kms:Decrypt'): Builder =>
   async (call, lookup) => {
     const { arn, facts, secretId } = await secretOf(call, lookup);
-    const context: Record<string, string | string[]> = { 'secretsmanager:SecretId': secretId, ...resourceTagContext(facts?.tags, ['secretsmanager']) };
+    // aws:ResourceTag only: iam-data lists secretsmanager:ResourceTag/tag-key with a literal `tag-key`, and
+    // iam-simulate then fails to type secretsmanager:ResourceTag/{k}; the template's policies use the global key.
+    const context: Record<string, string | string[]> = { 'secretsmanager:SecretId': secretId, ...resourceTagContext(facts?.tags) };
     if (action === 'DeleteSecret' && call.params['ForceDeleteWithoutRecovery'] !== undefined)
       context['secretsmanager:ForceDeleteWithoutRecovery'] = String(call.params['ForceDeleteWithoutRecovery']);
     if (action === 'TagResource') Object.assign(context, requestTagContext(tagsOf(call.params['Tags'])));
