@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { ACCOUNT, type AuthorizationRequest, REGION } from '../../e2e/aws/account.js';
 import {
   authorizationRequests,
+  invokeFunctionRequests,
   InvalidCallError,
   motoLookup,
   parseCall,
@@ -229,6 +230,13 @@ describe('what the emulated services ask on a principal behalf', () => {
       `dynamodb:GetRecords ${stream}`,
       'dynamodb:ListStreams *',
     ]);
+  });
+});
+
+describe('what a state machine asks', () => {
+  it('a Task invoking a function asks for lambda:InvokeFunction on it', async () => {
+    const fn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:reconcile`;
+    expect(await invokeFunctionRequests(fn)).toEqual([{ action: 'lambda:InvokeFunction', resource: fn, context: {} }]);
   });
 });
 

@@ -721,6 +721,11 @@ export async function sendToQueueRequests(queueArn: string): Promise<Authorizati
   return [await authorization('sqs:SendMessage', 'queue', queueArn, {})];
 }
 
+/** A state machine's Task invoking a Lambda function with the state machine's role. */
+export async function invokeFunctionRequests(functionArn: string): Promise<AuthorizationRequest[]> {
+  return [await authorization('lambda:InvokeFunction', 'function', functionArn, {})];
+}
+
 /** A target started with a role (Scheduler's, EventBridge's): states:StartExecution of the state machine by that role. */
 export async function startExecutionRequests(stateMachineArn: string): Promise<AuthorizationRequest[]> {
   return [await authorization('states:StartExecution', 'statemachine', stateMachineArn, {})];
