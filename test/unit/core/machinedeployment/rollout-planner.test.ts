@@ -581,19 +581,15 @@ describe('sets being deleted', () => {
 });
 
 describe('selection and adoption', () => {
-  it('selects with its own selector, or with its cluster and name when it has none', () => {
+  it('selects with its own selector', () => {
     // Prepare
     const custom = machineDeployment();
     custom.spec.selector = { matchLabels: { [Labels.clusterName]: 'c1', 'example.com/pool': 'blue' } };
     custom.spec.template.metadata = { ...custom.spec.template.metadata, labels: { ...custom.spec.template.metadata?.labels, 'example.com/pool': 'blue' } };
-    const bare = machineDeployment();
-    delete bare.spec.selector;
     // Act
     const fromCustom = planMachineDeployment(input(custom, [], []));
-    const fromBare = planMachineDeployment(input(bare, [], []));
     // Assess
     expect(fromCustom.status?.selector).toBe(`${Labels.clusterName}=c1,example.com/pool=blue`);
-    expect(fromBare.status?.selector).toBe(`${Labels.clusterName}=c1,${Labels.deploymentName}=md`);
   });
 
   it('copies its own annotations to a new MachineSet, except those of the deployment only (mdutil annotationsToSkip)', () => {
