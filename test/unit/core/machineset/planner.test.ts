@@ -369,6 +369,9 @@ describe('notes and edges', () => {
     const second = planMachineSet(input({ ...ms, status: statusOf(first.writes) }, [], { cluster: cluster({ paused: true }) }));
     // Assess
     expect(first.notes).toEqual(['MachineSet ms1: reconciliation paused (Cluster spec.paused is set to true)']);
+    expect(planMachineSet(input(machineSet({ replicas: 3, paused: true }), [], { cluster: cluster({ paused: true }) })).notes).toEqual([
+      'MachineSet ms1: reconciliation paused (Cluster spec.paused is set to true, MachineSet has the clusterless.dev/paused annotation)',
+    ]);
     expect(second.writes).toEqual([]);
   });
 

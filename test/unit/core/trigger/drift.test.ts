@@ -183,6 +183,14 @@ describe('clustersWithDrift, reasons', () => {
     expect(drifting(s)).toEqual([]);
   });
 
+  it('a control plane of no replicas that reported nothing yet is not drifting', () => {
+    const s = settled();
+    delete (s.controlPlanes[0] as { status?: unknown }).status;
+    s.controlPlanes[0]!.metadata.generation = 0;
+    s.controlPlanes[0]!.spec.replicas = 0;
+    expect(clustersWithDrift(s)).toEqual([]);
+  });
+
   it('leaves objects of a cluster that is not in the snapshot to the stream', () => {
     const s = withHealthCheck();
     s.clusters = [];
