@@ -613,3 +613,31 @@ describe('ControlPlane status in every state', () => {
     });
   });
 });
+
+describe('ControlPlane planner, more', () => {
+  it('a paused control plane says so', () => {
+    const o = objects({ cluster: cluster({ paused: true }), controlPlane: controlPlane() });
+    expect(planControlPlane(o, { instances: [], nodes: [] }, T0).notes).toEqual(['ControlPlane cp: paused, nothing done']);
+  });
+
+  it('a settled control plane asks for no early look', () => {
+    const machines = ['a', 'b', 'c'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i]! }));
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    expect(planControlPlane(o, observed, T0).requeueAfterSeconds).toBeUndefined();
+  });
+
+  it('deleting, says why it deletes each machine, and is not remediating', () => {
+    // Prepare
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a')] });
+    // Act
+    const plan = planControlPlane(o, observedFor(o.machines), T0);
+    // Assess
+    expect(plan.writes.flatMap((w) => (w.type === 'Delete' ? [w.reason] : []))).toEqual(['its ControlPlane is being deleted']);
+    expect(getCondition(statusOf(plan)?.conditions, 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating' });
+  });
+
+  it('deleting, keeps its finalizer while workers are left, even with no control-plane machine left', () => {
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [machine('w1')] });
+    expect(planControlPlane(o, observedFor(o.machines), T0).writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+});
