@@ -695,3 +695,17 @@ describe('ControlPlane scale, what it says', () => {
     expect(plan.actions).toEqual([]);
   });
 });
+
+describe('ControlPlane steps write only what they change', () => {
+  it('a settled control plane writes nothing; one that waits writes its status only', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i]! }));
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    const first = planControlPlane(o, observed, T0);
+    const settled = { ...o, controlPlane: { ...o.controlPlane!, status: statusOf(first) } };
+    const waiting = scene([cpMachine('a', { failureDomain: 'zone-a' })], controlPlane(), { a: 'False' });
+    // Act & Assess
+    expect(planControlPlane(settled, observed, T0).writes).toEqual([]);
+    expect(planControlPlane(waiting.o, waiting.observed, T0).writes.map((w) => w.type)).toEqual(['UpdateStatus']);
+  });
+});

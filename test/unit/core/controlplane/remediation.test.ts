@@ -505,3 +505,13 @@ describe('ControlPlane scale-up while a remediation is in progress', () => {
     expect(creates(plan)).toBe(0);
   });
 });
+
+describe('ControlPlane remediation in progress, at the second', () => {
+  it('a replacement made in the same second as the remediation ends it (creation times have a one-second resolution)', () => {
+    // Act: 5 desired, m1 gone, m6 made 30 s ago, when m1 was remediated: 4 live.
+    const cp = controlPlane({ replicas: 5 }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 0 } });
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm6', age: 30 }], cp);
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm2', timestamp: iso(T0), retryCount: 0 });
+  });
+});
