@@ -44,6 +44,15 @@ describe('remediationAllowance', () => {
     expect([a.allowed, a.remediationsAllowed]).toEqual([allowed, remaining]);
   });
 
+  it('outside unhealthyRange, says how many of how many are not healthy, and the range', () => {
+    // Act
+    const a = remediationAllowance(healthCheck({ unhealthyRange: '[1-3]' }), 5, 1);
+    // Assess
+    expect(a.message).toBe(
+      'Remediation is not allowed, the number of not started or unhealthy machines does not fall within the range (total: 5, unhealthy: 4, unhealthyRange: [1-3])',
+    );
+  });
+
   it.each([
     { name: 'unset means no limit', maxInFlight: undefined, expected: 10, limit: Number.POSITIVE_INFINITY },
     { name: 'an int', maxInFlight: 2, expected: 10, limit: 2 },
