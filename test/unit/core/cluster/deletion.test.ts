@@ -4,9 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clusterDeletionStep } from '../../../../functions/core/cluster/deletion.js';
+import type { ObjectRef } from '../../../../functions/core/plan.js';
 import { T0, cluster, healthCheck, instance, iso, machine, objects } from './fixtures.js';
 
-const ref = { kind: 'Cluster', namespace: 'default', name: 'demo', uid: 'uid-cluster' };
+const ref: ObjectRef = { kind: 'Cluster', namespace: 'default', name: 'demo', uid: 'uid-cluster' };
 const deleting = () => cluster({ deleting: true });
 
 describe('clusterDeletionStep', () => {

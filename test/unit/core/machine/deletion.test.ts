@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../../../functions/api/machine.js';
 import { deletionStep, type DeletionInput } from '../../../../functions/core/machine/deletion.js';
+import type { ObjectRef } from '../../../../functions/core/plan.js';
 import { T0, instance, iso, machine } from '../cluster/fixtures.js';
 
-const ref = { kind: 'Machine', namespace: 'default', name: 'w1', uid: 'uid-w1' };
+const ref: ObjectRef = { kind: 'Machine', namespace: 'default', name: 'w1', uid: 'uid-w1' };
 const step = (m: Machine, lookup: DeletionInput['lookup']) =>
   deletionStep({ machine: m, ref, instance: instance(m), lookup, now: T0, controlPlane: false, teardown: false });
 
