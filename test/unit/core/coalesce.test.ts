@@ -169,3 +169,26 @@ describe('coalesceWrites', () => {
     expect(coalesceWrites(writes, [])).toEqual([writes[0], writes[1], writes[2], writes[6], writes[7]]);
   });
 });
+
+describe('coalescing, edges', () => {
+  it('a merged write is guarded by the resourceVersion read, even when the first write went without one', () => {
+    // Prepare
+    const read = obj('MachineSet', 'ms', { status: { replicas: 1 } }, { resourceVersion: '7' });
+    const writes: Write[] = [
+      { type: 'UpdateStatus', object: obj('MachineSet', 'ms', { status: { replicas: 3 } }) },
+      { type: 'UpdateStatus', object: obj('MachineSet', 'ms', { status: { replicas: 1, phase: 'Scaling' } }) },
+    ];
+    // Act & Assess
+    expect(coalesceWrites(writes, [read])).toEqual([
+      { type: 'UpdateStatus', object: obj('MachineSet', 'ms', { status: { replicas: 3, phase: 'Scaling' } }, { resourceVersion: '7' }) },
+    ]);
+  });
+
+  it('an object one side replaced with a plain value: the later side wins', () => {
+    expect(merge3({ x: 1 }, { x: 2 }, 'gone')).toBe('gone');
+  });
+
+  it('a list of which only some entries have a type is a plain value: the later side wins', () => {
+    expect(merge3([cond('A', 'True')], [cond('A', 'False'), 'x'], [cond('B', 'True'), 'y'])).toEqual([cond('B', 'True'), 'y']);
+  });
+});

@@ -257,3 +257,59 @@ describe('condition types', () => {
     expect(after.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=True', 'example.com/Custom=False']);
   });
 });
+
+describe('setCondition, more (util/conditions setter.go and sort.go)', () => {
+  it('a first condition on no conditions at all is the only one', () => {
+    expect(setCondition(undefined, { type: 'Ready', status: 'True', reason: 'R' }, T2)).toEqual([
+      { type: 'Ready', status: 'True', reason: 'R', lastTransitionTime: '2026-01-01T01:00:00Z' },
+    ]);
+  });
+
+  it('an empty message is no message', () => {
+    expect(setCondition([], { type: 'Ready', status: 'True', reason: 'R', message: '' }, T2)).toEqual([
+      { type: 'Ready', status: 'True', reason: 'R', lastTransitionTime: '2026-01-01T01:00:00Z' },
+    ]);
+  });
+
+  it('a new reason alone is a change: the condition is rewritten, its transition time kept', () => {
+    const before = [ready('True', 'Old')];
+    const after = setCondition(before, { type: 'Ready', status: 'True', reason: 'New' }, T2);
+    expect(after).not.toBe(before);
+    expect(after).toEqual([ready('True', 'New')]);
+  });
+
+  it("a condition that still carries v1beta1's severity is rewritten without it", () => {
+    const before = [ready('True', 'R', { severity: 'Info' })];
+    const after = setCondition(before, { type: 'Ready', status: 'True', reason: 'R' }, T2);
+    expect(after).toEqual([ready('True', 'R')]);
+  });
+
+  it('sorts Available and Ready first, Paused and Deleting last, the others by type', () => {
+    // Act: set in reverse order.
+    let out: Condition[] = [];
+    for (const type of ['Deleting', 'Paused', 'UpToDate', 'ScalingUp', 'RollingOut', 'MachinesReady', 'Ready', 'Available'] as const)
+      out = setCondition(out, { type, status: 'False', reason: 'R' }, T2);
+    // Assess
+    expect(out.map((c) => c.type)).toEqual(['Available', 'Ready', 'MachinesReady', 'RollingOut', 'ScalingUp', 'UpToDate', 'Paused', 'Deleting']);
+  });
+});
+
+describe('summaryCondition, more (util/conditions summary.go)', () => {
+  it('of no conditions at all: Unknown, every type not yet reported', () => {
+    expect(summaryCondition(undefined, 'Ready', ['MachinesReady'])).toMatchObject({
+      status: 'Unknown',
+      message: '* MachinesReady: Condition not yet reported',
+    });
+  });
+
+  it('with every type missing and ignored when missing: Unknown, not True', () => {
+    expect(summaryCondition([], 'Ready', ['MachinesReady'], { ignoreIfMissing: ['MachinesReady'] }).status).toBe('Unknown');
+  });
+
+  it('when True, lists the messages the conditions it read give', () => {
+    const conditions = [
+      { type: 'MachinesReady', status: 'True', reason: 'Ready', message: '3 of 3 ready', lastTransitionTime: '2026-01-01T00:00:00Z' },
+    ] as Condition[];
+    expect(summaryCondition(conditions, 'Ready', ['MachinesReady'])).toMatchObject({ status: 'True', message: '* MachinesReady: 3 of 3 ready' });
+  });
+});

@@ -513,3 +513,74 @@ describe('Cluster deletion order', () => {
     expect(getCondition(status?.conditions, 'Deleting')?.lastTransitionTime).toBe(iso(T0));
   });
 });
+
+describe('Cluster notes and edges', () => {
+  const deletingCluster = (partial: Partial<ClusterObjects>, finalizers = true) => {
+    const c = cluster({ deleting: true });
+    if (!finalizers) delete c.metadata.finalizers;
+    return objects({ cluster: c, ...partial });
+  };
+
+  it('a paused cluster says so', () => {
+    expect(planCluster(objects({ cluster: cluster({ paused: true }) }), nothing, T0).notes).toEqual([`Cluster ${CLUSTER}: paused, nothing done`]);
+  });
+
+  it('a deleting cluster says what its deletion waits for', () => {
+    // Act
+    const plan = planCluster(
+      deletingCluster({ machineDeployments: [deployment('md')], machineSets: [machineSet('ms')], machines: [machine('w1')] }),
+      nothing,
+      T0,
+    );
+    // Assess
+    const message = getCondition(statusOf(plan)?.conditions, 'Deleting')?.message ?? '';
+    expect(plan.notes).toContain(`Cluster ${CLUSTER}: deleting: ${message}`);
+  });
+
+  it('once nothing is left, removes its finalizer and says so; without a finalizer it says nothing of deleting', () => {
+    // Act
+    const withFinalizer = planCluster(deletingCluster({}), nothing, T0);
+    const without = planCluster(deletingCluster({}, false), nothing, T0);
+    // Assess
+    expect(withFinalizer.notes).toContain(`Cluster ${CLUSTER}: nothing left, finalizer removed`);
+    expect(without.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+    expect(without.notes.some((n) => n.includes('deleting'))).toBe(false);
+  });
+
+  it('records the endpoint of its load balancer and says so, but not the endpoint of a load balancer that failed', () => {
+    // Act
+    const active = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'active' } }, T0);
+    const failed = planCluster(objects({ cluster: awsCluster() }), { instances: [], loadBalancer: { name: 'lb', dnsName: 'lb.example', state: 'failed' } }, T0);
+    // Assess
+    expect(active.notes).toEqual([`Cluster ${CLUSTER}: control-plane endpoint lb.example:6443 recorded`]);
+    expect(failed.writes.some((w) => w.type === 'Update')).toBe(false);
+  });
+
+  it('a cluster waiting for its infrastructure says what it waits for, as its InfrastructureReady condition does', () => {
+    // Act
+    const plan = planCluster(objects({ cluster: awsCluster() }), { instances: [] }, T0);
+    // Assess
+    const c = getCondition(statusOf(plan)?.conditions, 'InfrastructureReady');
+    expect(c).toMatchObject({ status: 'False', reason: 'InfrastructureNotReady' });
+    expect(plan.notes).toContain(`Cluster ${CLUSTER}: ${c?.message}`);
+  });
+
+  it('a control plane that reported no status yet is not initialized, not ready, its availability not yet reported', () => {
+    // Prepare
+    const cp = controlPlane();
+    delete cp.status;
+    // Act
+    const s = statusOf(planCluster(objects({ cluster: cluster({ initialized: false }), controlPlane: cp }), nothing, T0));
+    // Assess
+    expect(getCondition(s?.conditions, 'ControlPlaneInitialized')?.status).toBe('False');
+    expect(getCondition(s?.conditions, 'ControlPlaneAvailable')).toMatchObject({ status: 'Unknown', reason: 'NotYetReported' });
+    expect(s?.controlPlaneReady).toBe(false);
+  });
+
+  it('WorkersAvailable lists deployments by name, and one that reported nothing yet as not yet reported', () => {
+    // Act
+    const s = statusOf(planCluster(objects({ machineDeployments: [deployment('b', 'False'), deployment('a')] }), nothing, T0));
+    // Assess
+    expect(getCondition(s?.conditions, 'WorkersAvailable')?.message).toBe('* MachineDeployment a: NotYetReported\n* MachineDeployment b: NotYetReported');
+  });
+});

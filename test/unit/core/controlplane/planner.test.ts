@@ -613,3 +613,99 @@ describe('ControlPlane status in every state', () => {
     });
   });
 });
+
+describe('ControlPlane planner, more', () => {
+  it('a paused control plane says so', () => {
+    const o = objects({ cluster: cluster({ paused: true }), controlPlane: controlPlane() });
+    expect(planControlPlane(o, { instances: [], nodes: [] }, T0).notes).toEqual(['ControlPlane cp: paused, nothing done']);
+  });
+
+  it('a settled control plane asks for no early look', () => {
+    const machines = ['a', 'b', 'c'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i]! }));
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    expect(planControlPlane(o, observed, T0).requeueAfterSeconds).toBeUndefined();
+  });
+
+  it('deleting, says why it deletes each machine, and is not remediating', () => {
+    // Prepare
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [cpMachine('a')] });
+    // Act
+    const plan = planControlPlane(o, observedFor(o.machines), T0);
+    // Assess
+    expect(plan.writes.flatMap((w) => (w.type === 'Delete' ? [w.reason] : []))).toEqual(['its ControlPlane is being deleted']);
+    expect(getCondition(statusOf(plan)?.conditions, 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating' });
+  });
+
+  it('deleting, keeps its finalizer while workers are left, even with no control-plane machine left', () => {
+    const o = objects({ controlPlane: controlPlane({}, { deleting: true }), machines: [machine('w1')] });
+    expect(planControlPlane(o, observedFor(o.machines), T0).writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+});
+
+describe('ControlPlane scale, what it says', () => {
+  it('waiting for the workload cluster to be read, it looks again after the preflight delay', () => {
+    const { o } = scene([cpMachine('a', { failureDomain: 'zone-a' })], controlPlane());
+    expect(planControlPlane(o, { instances: observedFor(o.machines).instances }, T0).requeueAfterSeconds).toBe(15);
+  });
+
+  it('names every machine it waits for, and every issue', () => {
+    // Prepare: two machines being deleted; then two machines not Ready.
+    const deletingTwo = scene(
+      [
+        cpMachine('a', { failureDomain: 'zone-a' }),
+        cpMachine('b', { failureDomain: 'zone-b', deleting: true }),
+        cpMachine('c', { failureDomain: 'zone-c', deleting: true }),
+      ],
+      controlPlane({ replicas: 5 }),
+    );
+    const twoNotReady = scene([cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-b' })], controlPlane(), {
+      a: 'False',
+      b: 'False',
+    });
+    // Act
+    const one = planControlPlane(deletingTwo.o, deletingTwo.observed, T0);
+    const two = planControlPlane(twoNotReady.o, twoNotReady.observed, T0);
+    // Assess
+    expect(one.notes.join('\n')).toContain('Waiting for machines to be deleted: b, c');
+    expect(two.notes.join('\n')).toContain('Machine a reports its Node is not Ready; Machine b reports its Node is not Ready');
+  });
+
+  it('creates a machine with no zone named when the cluster has no failure domains, and acts on nothing else', () => {
+    // Prepare
+    const o = objects({ cluster: cluster({ zones: [] }), controlPlane: controlPlane({}, { initialized: false }) });
+    // Act
+    const plan = planControlPlane(o, { instances: [], nodes: [] }, T0);
+    // Assess
+    const [m] = created(plan);
+    expect(plan.notes).toContain(`ControlPlane cp: initializing the control plane: creating Machine ${m?.metadata.name}`);
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('does not scale down when the machines that stay would not keep etcd quorum, and says why', () => {
+    // Prepare: four machines for three; the instances of b and c are gone (their etcd members count unhealthy),
+    // their nodes not yet marked NotReady.
+    const machines = ['a', 'b', 'c', 'd'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i % 3]!, age: 1000 - i * 100 }));
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    const instances = observed.instances.map((i) => (['i-b', 'i-c'].includes(i.instanceId) ? { ...i, state: 'terminated' as const } : i));
+    // Act
+    const plan = planControlPlane(o, { ...observed, instances }, T0);
+    // Assess
+    expect(deleted(plan)).toEqual([]);
+    expect(plan.notes.join('\n')).toContain('would leave 1 healthy etcd member(s) of 3, quorum is 2');
+    expect(plan.actions).toEqual([]);
+  });
+});
+
+describe('ControlPlane steps write only what they change', () => {
+  it('a settled control plane writes nothing; one that waits writes its status only', () => {
+    // Prepare
+    const machines = ['a', 'b', 'c'].map((n, i) => cpMachine(n, { failureDomain: ZONES[i]! }));
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3 }));
+    const first = planControlPlane(o, observed, T0);
+    const settled = { ...o, controlPlane: { ...o.controlPlane!, status: statusOf(first) } };
+    const waiting = scene([cpMachine('a', { failureDomain: 'zone-a' })], controlPlane(), { a: 'False' });
+    // Act & Assess
+    expect(planControlPlane(settled, observed, T0).writes).toEqual([]);
+    expect(planControlPlane(waiting.o, waiting.observed, T0).writes.map((w) => w.type)).toEqual(['UpdateStatus']);
+  });
+});

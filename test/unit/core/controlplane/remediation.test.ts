@@ -477,3 +477,41 @@ describe('ControlPlane remediation retries at their bounds', () => {
     expect(lastRemediationOf(plan)).toEqual({ machine: 'm4', timestamp: iso(T0), retryCount: 2 });
   });
 });
+
+// The replacement of a remediated machine may join although another machine wobbles, when etcd keeps quorum with
+// the new member counted unhealthy (Cluster API preflight.go, checkHealthinessWhileRemediationInProgress).
+describe('ControlPlane scale-up while a remediation is in progress', () => {
+  const recorded = () => controlPlane({ replicas: 5 }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 0 } });
+  const creates = (plan: Plan) => plan.writes.filter((w) => w.type === 'Create').length;
+
+  it('makes the replacement although one of the other machines is not Ready, when etcd stays safe with one more member', () => {
+    // Act: m1 remediated and gone; m2 NotReady for a minute; 4 of 5 machines.
+    const plan = run([{ name: 'm2', notReadyFor: 60 }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }], recorded());
+    // Assess
+    expect(creates(plan)).toBe(1);
+  });
+
+  it('waits when the new member, counted unhealthy, would cost etcd its quorum', () => {
+    // Act: 3 of 5 machines, one NotReady: with a fourth (unhealthy) member, 2 healthy of 4 is no quorum.
+    const plan = run([{ name: 'm2', notReadyFor: 60 }, { name: 'm3' }, { name: 'm4' }], recorded());
+    // Assess
+    expect(creates(plan)).toBe(0);
+  });
+
+  it('waits for a machine being deleted, remediation or not', () => {
+    // Act
+    const plan = run([{ name: 'm2', deleting: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm5' }], recorded());
+    // Assess
+    expect(creates(plan)).toBe(0);
+  });
+});
+
+describe('ControlPlane remediation in progress, at the second', () => {
+  it('a replacement made in the same second as the remediation ends it (creation times have a one-second resolution)', () => {
+    // Act: 5 desired, m1 gone, m6 made 30 s ago, when m1 was remediated: 4 live.
+    const cp = controlPlane({ replicas: 5 }, { lastRemediation: { machine: 'm1', timestamp: ago(T0, 30), retryCount: 0 } });
+    const plan = run([{ name: 'm2', unhealthy: true }, { name: 'm3' }, { name: 'm4' }, { name: 'm6', age: 30 }], cp);
+    // Assess
+    expect(lastRemediationOf(plan)).toEqual({ machine: 'm2', timestamp: iso(T0), retryCount: 0 });
+  });
+});

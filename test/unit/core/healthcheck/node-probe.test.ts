@@ -194,3 +194,46 @@ describe('healthChecksNeedReconcile', () => {
     expect(verdict.reasons[0]!.message).toBe('health check mhc: node(s) w-0, w-1, w-2, w-3, w-4 and 3 more report an unhealthy condition');
   });
 });
+
+describe('healthChecksNeedReconcile, what it says and counts', () => {
+  it('says why, for the log: nodes unreadable, a node missing, machines waiting for their node', () => {
+    const unreadable = healthChecksNeedReconcile({ ...settled(), nodes: { readable: false, error: 'connection refused' } });
+    const missing = healthChecksNeedReconcile({ ...settled(), nodes: { readable: true, nodes: healthyNodes().slice(0, 4) } });
+    const waiting = healthChecksNeedReconcile({ ...settled(), machineDeployments: [workers({ replicas: 3, readyReplicas: 2, paused: true })] });
+    expect(unreadable.reasons.map((r) => r.message)).toEqual(['nodes could not be read (connection refused): reconcile anyway']);
+    expect(missing.reasons.map((r) => r.message)).toEqual(['4 node(s) for 5 ready replicas claimed: a node is missing']);
+    expect(waiting.reasons.map((r) => r.message)).toEqual(['5/6 replicas ready: a machine may be waiting for its node']);
+  });
+
+  it('names exactly five nodes without saying "more"', () => {
+    const nodes = Array.from({ length: 5 }, (_, n) => nodeNamed(`w-${n}`, [ready('Unknown')]));
+    const verdict = healthChecksNeedReconcile({ ...settled(), nodes: { readable: true, nodes } });
+    expect(verdict.reasons[0]!.message).toBe('health check mhc: node(s) w-0, w-1, w-2, w-3, w-4 report an unhealthy condition');
+  });
+
+  it('a condition matches only by its type and its status together (MemoryPressure False is not Ready False)', () => {
+    const input = withNode(settled(), 3, [ready(), { type: 'MemoryPressure', status: 'False', lastTransitionTime: iso(T0) }]);
+    expect(healthChecksNeedReconcile(input).reconcile).toBe(false);
+  });
+
+  it('a health check of the same cluster name in another namespace is ignored', () => {
+    const elsewhere = healthCheck();
+    elsewhere.metadata.namespace = 'other';
+    expect(healthChecksNeedReconcile({ ...withNode(settled(), 3, [ready('False')]), healthChecks: [elsewhere] }).reconcile).toBe(false);
+  });
+
+  it('an owner without status claims no ready replica', () => {
+    const fresh = workers();
+    delete fresh.status;
+    expect(healthChecksNeedReconcile({ ...settled(), machineDeployments: [fresh] }).reasons.map((r) => r.reason)).toEqual([NodeProbeReason.NodeNotStarted]);
+  });
+
+  it('one health check with a node startup timeout is enough to look for machines waiting for their node', () => {
+    const input = {
+      ...settled(),
+      healthChecks: [healthCheck({ nodeStartupTimeout: '0s' }), healthCheck({}, 'mhc-2')],
+      machineDeployments: [workers({ replicas: 3, readyReplicas: 2, paused: true })],
+    };
+    expect(healthChecksNeedReconcile(input).reasons.map((r) => r.reason)).toEqual([NodeProbeReason.NodeNotStarted]);
+  });
+});

@@ -44,6 +44,15 @@ describe('remediationAllowance', () => {
     expect([a.allowed, a.remediationsAllowed]).toEqual([allowed, remaining]);
   });
 
+  it('outside unhealthyRange, says how many of how many are not healthy, and the range', () => {
+    // Act
+    const a = remediationAllowance(healthCheck({ unhealthyRange: '[1-3]' }), 5, 1);
+    // Assess
+    expect(a.message).toBe(
+      'Remediation is not allowed, the number of not started or unhealthy machines does not fall within the range (total: 5, unhealthy: 4, unhealthyRange: [1-3])',
+    );
+  });
+
   it.each([
     { name: 'unset means no limit', maxInFlight: undefined, expected: 10, limit: Number.POSITIVE_INFINITY },
     { name: 'an int', maxInFlight: 2, expected: 10, limit: 2 },
@@ -455,5 +464,64 @@ describe('MachineHealthCheck status while the workload cluster cannot be read', 
       message: 'The workload cluster could not be read',
     });
     expect(plan.notes).toEqual(['MachineHealthCheck mhc: workload cluster unreadable, nothing checked']);
+  });
+});
+
+describe('MachineHealthCheck planner, more', () => {
+  it('counts deleting targets and marked unhealthy ones as in flight, and marks no more than maxInFlight allows', () => {
+    // Prepare: maxInFlight 3; w0 deleting, w1 marked and unhealthy, w2..w4 unhealthy.
+    const mhc = healthCheck({ maxInFlight: 3 });
+    const { machines, observed } = fleet(6, [1, 2, 3, 4], { deleting: [0], marked: [1] });
+    // Act
+    const e = evaluateHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(e.inFlight.map((m) => m.metadata.name)).toEqual(['w0', 'w1']);
+    expect(e.toMark.map((m) => m.metadata.name)).toEqual(['w4']);
+    expect(e.deferred.map((m) => m.metadata.name)).toEqual(['w3', 'w2']);
+  });
+
+  it('of unhealthy machines of the same age, marks them in name order whatever order they are listed in', () => {
+    // Prepare
+    const mhc = healthCheck({ maxInFlight: 1 });
+    const { machines, observed } = fleet(4, [2, 1]);
+    const sameAge = machines.map((m) => ({ ...m, metadata: { ...m.metadata, creationTimestamp: iso(at(-86000)) } })).reverse();
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines: sameAge, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(markedIn(plan)).toEqual(['w1']);
+  });
+
+  it('records why an unhealthy machine failed its check, and leaves a machine still within its timeouts alone', () => {
+    // Prepare: w1 NotReady for an hour, w0 NotReady for 200 s of 300 s.
+    const mhc = healthCheck();
+    const [w0, w1] = [machine('w0'), machine('w1')];
+    const observed = { instances: [], nodes: [node(w0, 'False', at(-200)), node(w1, 'False', at(-3600))] };
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines: [w0, w1], machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(getCondition(statusOf(plan, 'Machine', 'w1')?.conditions, 'HealthCheckSucceeded')?.message).toMatch(/^Health check failed:\n {2}\* Condition Ready/);
+    expect(statusOf(plan, 'Machine', 'w0')).toBeUndefined();
+  });
+
+  it('writes nothing to machines whose conditions did not change', () => {
+    // Prepare
+    const mhc = healthCheck();
+    const { machines, observed } = fleet(2, []);
+    const first = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), observed, T0);
+    const updated = machines.map((m) => ({ ...m, status: statusOf(first, 'Machine', m.metadata.name) ?? m.status }) as Machine);
+    // Act
+    const second = planMachineHealthCheck(mhc, objects({ machines: updated, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    expect(second.writes.filter((w) => w.type === 'UpdateStatus' && w.object.kind === 'Machine')).toEqual([]);
+  });
+
+  it("says it leaves a control-plane machine to the ControlPlane's remediation rules", () => {
+    // Prepare
+    const mhc = healthCheck({ selector: { matchExpressions: [{ key: Labels.controlPlane, operator: 'Exists' }] } });
+    const cp = cpMachine('cp-1', { conditions: marks() });
+    const o = objects({ machines: [cp, cpMachine('cp-2'), cpMachine('cp-3')], machineHealthChecks: [mhc] });
+    const observed = { instances: [], nodes: [node(cp, 'False', at(-3600)), node(o.machines[1]!), node(o.machines[2]!)] };
+    // Act & Assess
+    expect(planMachineHealthCheck(mhc, o, observed, T0).notes).toContain("MachineHealthCheck mhc: cp-1 left to the ControlPlane's remediation rules");
   });
 });

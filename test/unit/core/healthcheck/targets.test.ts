@@ -225,3 +225,94 @@ describe('healthCheckTargets', () => {
     expect(h.nextCheckSeconds).toBe(2);
   });
 });
+
+describe('targets and timeouts, edges', () => {
+  it.each([
+    { name: 'of another cluster', change: (m: Machine) => ({ ...m, spec: { ...m.spec, clusterName: 'other' } }) },
+    { name: 'in another namespace', change: (m: Machine) => ({ ...m, metadata: { ...m.metadata, namespace: 'other' } }) },
+  ])('a machine $name is no target', ({ change }) => {
+    expect(targetsOf(healthCheck(), [change(machine('m1'))])).toEqual([]);
+  });
+
+  it('a cluster that reported no status yet has nothing judged', () => {
+    // Prepare
+    const bare = cluster();
+    delete bare.status;
+    // Act
+    const h = healthCheckTargets(mhc, bare, [noNodeYet(4000)], { instances: [] }, T0);
+    // Assess
+    expect(h.targets.map((t) => [t.state, t.unhealthy])).toEqual([['unknown', false]]);
+  });
+
+  it('a failed machine without a failure message says its reason only', () => {
+    // Prepare
+    const m = machine('machine1');
+    m.status = { ...m.status, failureReason: 'UpdateError' } as Machine['status'];
+    // Act & Assess
+    expect(needsRemediation({ machine: m, nodeMissing: false }, mhc, c, T0).message).toBe('Health check failed:\n  * Machine has failed: UpdateError:');
+  });
+
+  it('a node missing for a machine that recorded no node name names none', () => {
+    // Prepare
+    const m = machine('machine1');
+    delete m.status;
+    // Act & Assess
+    expect(needsRemediation({ machine: m, nodeMissing: true }, mhc, c, T0).message).toBe('Health check failed:\n  * Node  has been deleted');
+  });
+
+  it.each([
+    { name: 'the control plane became initialized', type: 'ControlPlaneInitialized' },
+    { name: 'the cluster infrastructure became ready', type: 'InfrastructureReady' },
+  ])('the node startup timeout runs from when $name, if later than the creation', ({ type }) => {
+    // Prepare: the machine is 4000 s old; the condition turned True 100 s ago, the other one long ago.
+    const late = cluster({ since: at(-7200) });
+    late.status!.conditions = late.status!.conditions!.map((x) => (x.type === type ? { ...x, lastTransitionTime: iso(at(-100)) } : x));
+    // Act & Assess
+    expect(needsRemediation({ machine: noNodeYet(4000), nodeMissing: false }, mhc, late, T0)).toEqual({ unhealthy: false, nextCheckSeconds: 600 - 100 + 1 });
+  });
+
+  it('a timeout counts once it is strictly exceeded: a node just at its startup timeout, a condition just at its timeout, are not unhealthy yet', () => {
+    expect(needsRemediation({ machine: noNodeYet(600), nodeMissing: false }, mhc, c, T0)).toEqual({ unhealthy: false, nextCheckSeconds: 1 });
+    expect(needsRemediation(withNode('False', 300), mhc, c, T0)).toEqual({ unhealthy: false, nextCheckSeconds: 1 });
+  });
+
+  it('looks again at the earliest deadline whatever the order of the unhealthy conditions', () => {
+    // Prepare
+    const check = healthCheck({
+      unhealthyConditions: [
+        { type: 'DiskPressure', status: 'True', timeout: '45s' },
+        { type: 'Ready', status: 'Unknown', timeout: '1h30m' },
+      ],
+    });
+    const m = machine('machine1');
+    const target = {
+      machine: m,
+      node: node(m, 'Unknown', at(-10), [{ type: 'DiskPressure', status: 'True', lastTransitionTime: iso(at(-10)) }]),
+      nodeMissing: false,
+    };
+    // Act & Assess
+    expect(needsRemediation(target, check, c, T0)).toMatchObject({ unhealthy: false, nextCheckSeconds: 36 });
+  });
+
+  it('a target whose node is gone is unhealthy (NodeDeleted); one without node and without startup timeout is unknown', () => {
+    // Prepare
+    const gone = machine('gone');
+    const waiting = noNodeYet(4000);
+    // Act
+    const h = healthCheckTargets(healthCheck({ nodeStartupTimeout: '0s' }), c, [gone, waiting], { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(h.targets.map((t) => [t.machine.metadata.name, t.state, t.reason])).toEqual([
+      ['gone', 'unhealthy', 'NodeDeleted'],
+      ['machine1', 'unknown', undefined],
+    ]);
+    expect(h.nextCheckSeconds).toBeUndefined();
+  });
+
+  it('before the control plane is initialized, a machine with a recorded node is not taken for one whose node was deleted', () => {
+    // Act
+    const cpCheck = healthCheck({ selector: { matchExpressions: [{ key: 'clusterless.dev/control-plane', operator: 'Exists' }] } });
+    const h = healthCheckTargets(cpCheck, cluster({ initialized: false }), [cpMachine('cp-1', { age: 60 })], { instances: [] }, T0);
+    // Assess
+    expect(h.targets.map((t) => t.unhealthy)).toEqual([false]);
+  });
+});

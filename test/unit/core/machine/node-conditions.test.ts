@@ -95,3 +95,64 @@ describe('nodeConditions', () => {
     });
   });
 });
+
+describe('nodeConditions, when the node is not there', () => {
+  const recorded = (types: string[]) => {
+    const m = machine('m');
+    m.status = { ...m.status, conditions: types.map((type) => ({ type, status: 'True' as const, reason: type, lastTransitionTime: since })) };
+    return m;
+  };
+  const down = {
+    NodeReady: { status: 'Unknown', reason: 'NodeConnectionDown', message: 'The workload cluster could not be reached' },
+    NodeHealthy: { status: 'Unknown', reason: 'NodeConnectionDown', message: 'The workload cluster could not be reached' },
+  };
+  const unreachable = (m: ReturnType<typeof machine>) =>
+    byType(nodeConditions({ machine: m, lookup: { known: false }, controlPlaneInitialized: true, deleting: false }));
+
+  it('keeps the recorded node conditions while the workload cluster cannot be reached, or says it cannot when there are none', () => {
+    const bare = machine('m');
+    delete bare.status;
+    expect(unreachable(recorded(['NodeReady', 'NodeHealthy']))).toEqual({});
+    expect(unreachable(recorded(['NodeReady']))).toEqual(down);
+    expect(unreachable(recorded(['NodeHealthy']))).toEqual(down);
+    expect(unreachable(bare)).toEqual(down);
+  });
+
+  it('says the node was deleted, and whether while the machine still exists', () => {
+    const of = (deleting: boolean) => byType(nodeConditions({ machine: machine('m'), lookup: { known: true }, controlPlaneInitialized: true, deleting }));
+    expect(of(false).NodeReady).toEqual({ status: 'False', reason: 'NodeDeleted', message: 'Node node-m has been deleted while the Machine still exists' });
+    expect(of(true).NodeHealthy).toEqual({ status: 'False', reason: 'NodeDeleted', message: 'Node node-m has been deleted' });
+  });
+
+  it('waits for the node of the instance by its providerID', () => {
+    const cs = byType(
+      nodeConditions({
+        machine: machine('m', { node: false }),
+        lookup: { known: true },
+        providerID: 'sim:///a/i-1',
+        controlPlaneInitialized: true,
+        deleting: false,
+      }),
+    );
+    expect(cs.NodeReady).toEqual({
+      status: 'Unknown',
+      reason: 'NodeInspectionFailed',
+      message: 'Waiting for a Node with spec.providerID sim:///a/i-1 to exist',
+    });
+  });
+
+  it('NodeReady Unknown mirrors as NodeReadyUnknown; NodeHealthy lists every condition not healthy on its own line', () => {
+    const node = nodeWith([
+      { type: 'Ready', status: 'Unknown', lastTransitionTime: since },
+      { type: 'MemoryPressure', status: 'Unknown', lastTransitionTime: since },
+      ...pressuresFalse.slice(1),
+    ]);
+    const cs = byType(nodeConditions({ machine: machine('m'), lookup: { known: true, node }, controlPlaneInitialized: true, deleting: false }));
+    expect(cs.NodeReady).toMatchObject({ status: 'Unknown', reason: 'NodeReadyUnknown' });
+    expect(cs.NodeHealthy).toEqual({
+      status: 'Unknown',
+      reason: 'NodeHealthUnknown',
+      message: '* Node.Ready: Condition is Unknown\n* Node.MemoryPressure: Condition is Unknown',
+    });
+  });
+});

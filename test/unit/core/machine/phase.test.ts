@@ -103,3 +103,14 @@ describe('a failure', () => {
     ).toBe('Provisioning');
   });
 });
+
+describe('a machine whose instance is seen', () => {
+  it('is Provisioning once its instance exists, even with no launch recorded on it', () => {
+    // Prepare
+    const m = machine('m', { launched: false });
+    // Act & Assess
+    expect(machinePhase({ machine: m, instance: instance(m, 'pending'), infrastructureReady: false, hasNodeRef: false, failed: false, deleted: false })).toBe(
+      'Provisioning',
+    );
+  });
+});

@@ -49,3 +49,16 @@ describe('machineSetsBeyondHistoryLimit', () => {
     expect(machineSetsBeyondHistoryLimit(sets, limit).map((ms) => ms.metadata.name)).toEqual(expected);
   });
 });
+
+describe('machineSetsBeyondHistoryLimit, edges', () => {
+  it('deletes nothing while there are fewer old sets than the limit', () => {
+    expect(machineSetsBeyondHistoryLimit([old('foo-1', 0, 0), old('foo-2', 0, 0), old('foo-3', 0, 0)], 5)).toEqual([]);
+  });
+
+  it('of old sets of the same revision and age, takes the first by name, whatever order they are listed in', () => {
+    const a = old('foo-a', 0, 0, { revision: '1' });
+    const b = old('foo-b', 0, 0, { revision: '1' });
+    const names = (sets: OldMachineSet[]) => machineSetsBeyondHistoryLimit(sets, 1).map((ms) => ms.metadata.name);
+    expect([names([a, b]), names([b, a])]).toEqual([['foo-a'], ['foo-a']]);
+  });
+});

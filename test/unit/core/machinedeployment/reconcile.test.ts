@@ -92,3 +92,63 @@ describe('reconcileMachineDeployment', () => {
     expect(r.machineSets.map((p) => p.status?.replicas)).toEqual([3]);
   });
 });
+
+describe('reconcileMachineDeployment, classes and the create budget', () => {
+  const twoShortSets = () => {
+    // replicas 4: the old set holds 2 replicas, the new set 2, neither has a machine yet.
+    const v2 = machineDeployment({ version: 'v1.31.2', replicas: 4 });
+    return { v2, sets: [storedSetOf(machineDeployment({ version: 'v1.30.5', replicas: 4 }), 2, 1, 'old'), storedSetOf(v2, 2, 2, 'new')] };
+  };
+  const machineCreates = (r: ReturnType<typeof reconcileMachineDeployment>) => ofType(r.writes, 'Create').filter((w) => w.object.kind === 'Machine').length;
+
+  it('the create budget of the pass is shared by the sets, in turn', () => {
+    // Prepare
+    const { v2, sets } = twoShortSets();
+    // Act
+    const unbounded = reconcileMachineDeployment(input(v2, sets, []));
+    const bounded = reconcileMachineDeployment({ ...input(v2, sets, []), createBudget: 2 });
+    // Assess
+    expect(machineCreates(unbounded)).toBe(5);
+    expect(machineCreates(bounded)).toBe(2);
+  });
+
+  it.each([
+    { name: 'of another name', classes: () => [machineClass('large')] },
+    {
+      name: 'of the same name in another namespace',
+      classes: () => {
+        const c = machineClass();
+        c.metadata.namespace = 'other';
+        return [c];
+      },
+    },
+  ])("a set's machines are not made from a MachineClass $name", ({ classes }) => {
+    // Prepare
+    const v2 = machineDeployment({ version: 'v1.31.2', replicas: 3 });
+    const set = storedSetOf(v2, 3, 1, 'set');
+    // Act
+    const r = reconcileMachineDeployment({ ...input(v2, [set], [machine('m-0', { owner: set })]), machineClasses: classes() });
+    // Assess
+    expect(machineCreates(r)).toBe(0);
+  });
+
+  it('a settled deployment asks for no early look', () => {
+    // Prepare
+    const v2 = machineDeployment({ version: 'v1.31.2', replicas: 1 });
+    const set = storedSetOf(v2, 1, 1, 'set');
+    // Act
+    const r = reconcileMachineDeployment(input(v2, [set], [machine('m-0', { owner: set })]));
+    // Assess
+    expect(r.requeueAfterSeconds).toBeUndefined();
+    expect(r.writes.every((w) => typeof w === 'object')).toBe(true);
+  });
+
+  it('a new deployment writes its set and itself, nothing else', () => {
+    const r = reconcileMachineDeployment(input(machineDeployment({ replicas: 3 }), [], []));
+    expect(r.writes.map((w) => (typeof w === 'object' ? `${w.type} ${'object' in w ? w.object.kind : w.ref.kind}` : w))).toEqual([
+      'Create MachineSet',
+      'Update MachineDeployment',
+      'UpdateStatus MachineDeployment',
+    ]);
+  });
+});

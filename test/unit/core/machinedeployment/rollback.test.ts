@@ -8,6 +8,7 @@ import {
   NoRolloutHistoryError,
   PausedRollbackError,
   RevisionNotFoundError,
+  RollbackError,
   rollbackMachineDeployment,
 } from '../../../../functions/core/machinedeployment/rollback.js';
 import { machineSetTemplate, templateHash } from '../../../../functions/core/machinedeployment/template-hash.js';
@@ -96,5 +97,45 @@ describe('rollbackMachineDeployment', () => {
     if (r.ok) return;
     expect(r.error).toBeInstanceOf(error);
     expect(r.error.message).toMatch(message);
+  });
+});
+
+describe('rollbackMachineDeployment, more', () => {
+  const md = machineDeployment({ version: 'v1.31.2' });
+
+  it('each refusal carries its class name, for logs', () => {
+    expect([
+      new RollbackError('refused').name,
+      new InvalidRevisionError(-1).name,
+      new PausedRollbackError('md').name,
+      new NoRolloutHistoryError('md').name,
+      new RevisionNotFoundError('md', 5, []).name,
+    ]).toEqual(['RollbackError', 'InvalidRevisionError', 'PausedRollbackError', 'NoRolloutHistoryError', 'RevisionNotFoundError']);
+  });
+
+  it('says that no revision is known when the deployment has no MachineSet', () => {
+    const r = rollbackMachineDeployment(md, [], 5);
+    expect(r.ok ? '' : r.error.message).toContain('(known revisions: none)');
+  });
+
+  it('a MachineSet without a revision is no history to roll back to', () => {
+    // Prepare
+    const unnumbered = revisionOf(md, 1, 'v1.29.9');
+    delete unnumbered.metadata.annotations!['clusterless.dev/revision'];
+    // Act
+    const r = rollbackMachineDeployment(md, [unnumbered, revisionOf(md, 3, 'v1.31.2')], 0);
+    // Assess
+    expect(r.ok ? undefined : r.error).toBeInstanceOf(NoRolloutHistoryError);
+  });
+
+  it("takes the set's annotations, not the deployment's own, and leaves no empty annotations behind", () => {
+    // Prepare
+    const annotated = { ...md, metadata: { ...md.metadata, annotations: { 'example.com/change-cause': 'upgrade to 1.31' } } };
+    // Act
+    const withOwn = rollbackMachineDeployment(annotated, [revisionOf(md, 2, 'v1.30.5'), revisionOf(md, 3, 'v1.31.2')], 0);
+    const bare = rollbackMachineDeployment(md, [revisionOf(md, 2, 'v1.30.5'), revisionOf(md, 3, 'v1.31.2')], 0);
+    // Assess
+    expect(withOwn.ok && withOwn.machineDeployment.metadata).not.toHaveProperty('annotations');
+    expect(bare.ok && bare.machineDeployment.metadata).not.toHaveProperty('annotations');
   });
 });

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  addNote,
   newRolloutState,
   reconcileDeadlockBreaker,
   reconcileNewMachineSet,
@@ -490,5 +491,116 @@ describe('reconcileOldMachineSetsOnDelete (machinedeployment_rollout_ondelete_te
     // Assess
     expect(intents(s)).toEqual(want);
     expect(notes(s)).toEqual(wantNotes);
+  });
+});
+
+describe('rollout order and bookkeeping', () => {
+  /** A set whose deletion order removes `order` (true = available) in that order. */
+  function exact(name: string, replicas: number, order: boolean[]): MachineSetReplicas {
+    return {
+      ...ms(name, replicas, order.length, order.filter(Boolean).length),
+      availableRemovedAt: (r) => order.slice(0, Math.max(order.length - r, 0)).filter(Boolean).length,
+    };
+  }
+  /** A state built by hand, old sets in the order given (newRolloutState sorts them). */
+  const unsorted = (o: {
+    strategy?: StrategyType;
+    replicas: number;
+    maxSurge?: number;
+    maxUnavailable?: number;
+    newMS: MachineSetReplicas;
+    oldMSs: MachineSetReplicas[];
+  }): RolloutState => ({
+    strategy: o.strategy ?? 'RollingUpdate',
+    replicas: o.replicas,
+    maxSurge: o.maxSurge ?? 0,
+    maxUnavailable: o.maxUnavailable ?? 0,
+    newMS: o.newMS,
+    oldMSs: o.oldMSs,
+    intents: new Map(),
+    notes: new Map(),
+  });
+
+  it('a note said twice for the same set is kept once', () => {
+    // Prepare
+    const s = state({ replicas: 1, newMS: ms('ms2', 1) });
+    // Act
+    addNote(s, s.newMS, 'scale up');
+    addNote(s, s.newMS, 'scale up');
+    addNote(s, s.newMS, 'then more');
+    // Assess
+    expect(notes(s)).toEqual({ ms2: ['scale up', 'then more'] });
+  });
+
+  it('the deadlock breaker scales the oldest stuck set down, whatever order the sets come in', () => {
+    // Prepare: both old sets have an unavailable machine; the newer one is listed first.
+    const s = state({ replicas: 5, maxSurge: 1, newMS: ms('ms3', 3), oldMSs: [ms('ms2', 1, 1, 0), ms('ms1', 1, 1, 0)] });
+    // Act
+    reconcileDeadlockBreaker(s);
+    // Assess
+    expect(intents(s)).toEqual({ ms1: 0 });
+  });
+
+  it('RollingUpdate scales the oldest old set down first, whatever order the sets come in', () => {
+    // Prepare: one replica may go (replicas 3, maxUnavailable 1, all available).
+    const s = unsorted({ replicas: 3, maxUnavailable: 1, newMS: ms('ms3', 0), oldMSs: [ms('ms2', 1), ms('ms1', 2)] });
+    // Act
+    reconcileOldMachineSetsRollingUpdate(s);
+    // Assess
+    expect(intents(s)).toEqual({ ms1: 1 });
+  });
+
+  it('OnDelete takes a scale-down from the oldest old set first, whatever order the sets come in', () => {
+    // Prepare
+    const s = unsorted({ strategy: 'OnDelete', replicas: 2, newMS: ms('ms3', 0), oldMSs: [ms('ms2', 1), ms('ms1', 2)] });
+    // Act
+    reconcileOldMachineSetsOnDelete(s);
+    // Assess
+    expect(intents(s)).toEqual({ ms1: 1 });
+  });
+
+  it.each([
+    { name: 'the new set only', newMS: exact('ms2', 1, [true]), oldMSs: [ms('ms1', 3, 3, 2)] },
+    { name: 'the old set only', newMS: ms('ms2', 1), oldMSs: [exact('ms1', 3, [false, true, true])] },
+    { name: 'one old set of two', newMS: exact('ms2', 1, [true]), oldMSs: [ms('ms0', 0), exact('ms1', 3, [false, true, true])] },
+  ])("with exact counts from $name, Cluster API's worst case applies", ({ newMS, oldMSs }) => {
+    // Prepare: as in 'scales an old set down when its deletion order removes the unavailable machine first'.
+    const s = state({ replicas: 3, maxSurge: 1, newMS, oldMSs });
+    // Act
+    reconcileOldMachineSetsRollingUpdate(s);
+    // Assess
+    expect(intents(s)).toEqual({});
+  });
+
+  it('machines a set is still creating are no scale-down under way: nothing goes while the new set is short', () => {
+    // Prepare: the new set has 2 replicas and no machine yet; the old set has 2 unavailable machines, deleted first.
+    const s = state({ replicas: 4, maxSurge: 2, newMS: exact('ms2', 2, []), oldMSs: [exact('ms1', 4, [false, false, true, true])] });
+    // Act
+    reconcileOldMachineSetsRollingUpdate(s);
+    // Assess
+    expect(intents(s)).toEqual({});
+  });
+
+  it('a scale-down under way counts against the scale-down budget: one old set goes down by one, not two sets', () => {
+    // Prepare: replicas 3, maxUnavailable 0. ms1 has 2 replicas and 3 machines (its unavailable machine is going).
+    const s = state({
+      replicas: 3,
+      maxSurge: 1,
+      newMS: exact('ms3', 1, [true]),
+      oldMSs: [exact('ms1', 2, [false, true, true]), exact('ms2', 2, [true, true])],
+    });
+    // Act
+    reconcileOldMachineSetsRollingUpdate(s);
+    // Assess
+    expect(intents(s)).toEqual({ ms1: 1 });
+  });
+
+  it('worst case: replicas without machines go first and never take more than the scale-down allows', () => {
+    // Prepare: replicas 4, maxUnavailable 0; ms1 has 3 replicas but 1 machine; 3 of 4 required machines are available.
+    const s = state({ replicas: 4, maxSurge: 1, newMS: ms('ms2', 2), oldMSs: [ms('ms1', 3, 1, 1)] });
+    // Act
+    reconcileOldMachineSetsRollingUpdate(s);
+    // Assess
+    expect(intents(s)).toEqual({ ms1: 2 });
   });
 });

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  byCreation,
   deploymentComplete,
   machineDeploymentRolloutComplete,
   maxSurge,
@@ -177,5 +178,41 @@ describe('machineDeploymentRolloutComplete', () => {
     { name: 'not complete while an old replica remains', status: { ...status, replicas: 4 }, complete: false },
   ])('$name', ({ status: s, complete }) => {
     expect(machineDeploymentRolloutComplete({ ...md, metadata: { ...md.metadata, generation: md.metadata.generation ?? 1 }, status: s })).toBe(complete);
+  });
+});
+
+describe('newMSNewReplicas at the limit', () => {
+  it.each([
+    { strategy: 'RollingUpdate' as const, surge: 1, note: '4 current Machines >= 3 MachineDeployment spec.replicas + 1 maxSurge' },
+    { strategy: 'OnDelete' as const, surge: 0, note: '3 current Machines >= 3 MachineDeployment spec.replicas' },
+  ])('$strategy: exactly at the most machines allowed, the new set does not grow and the note says so', ({ strategy, surge, note }) => {
+    // Act
+    const r = newMSNewReplicas(strategy, 3, surge, [ms('old', 3 + surge - 1), ms('new', 1)], 1);
+    // Assess
+    expect(r).toEqual({ replicas: 1, note });
+  });
+});
+
+describe('maxSurge without rollingUpdate parameters', () => {
+  it("a RollingUpdate strategy without parameters takes Cluster API's defaults: maxSurge 1, maxUnavailable 0", () => {
+    // Prepare
+    const md = machineDeployment({ replicas: 3 });
+    md.spec.strategy = { type: 'RollingUpdate' } as typeof md.spec.strategy;
+    // Act & Assess
+    expect([maxSurge(md), maxUnavailable(md)]).toEqual([1, 0]);
+  });
+});
+
+describe('byCreation (MachineSetsByCreationTimestamp)', () => {
+  const at = (name: string, createdAt: number): MachineSetReplicas => ({ ...ms(name, 1), createdAt });
+  it.each([
+    { name: 'the older first, whatever the names', a: at('b', 1), b: at('a', 2), sign: -1 },
+    { name: 'the newer after', a: at('a', 2), b: at('b', 1), sign: 1 },
+    { name: 'of the same age, by name', a: at('a', 1), b: at('b', 1), sign: -1 },
+    { name: 'of the same age, by name, the other way', a: at('b', 1), b: at('a', 1), sign: 1 },
+    { name: 'the same set', a: at('a', 1), b: at('a', 1), sign: 0 },
+  ])('$name', ({ a, b, sign }) => {
+    // Act & Assess
+    expect(Math.sign(byCreation(a, b))).toBe(sign);
   });
 });

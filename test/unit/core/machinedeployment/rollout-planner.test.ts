@@ -488,3 +488,358 @@ describe('history and status', () => {
     expect(plan.status?.conditions?.find((c) => c.type === 'ScalingDown')?.status).toBe(down);
   });
 });
+
+describe('paused deployments', () => {
+  const before = machineDeployment({ version: 'v1.30.5' });
+  /** Two sets of 5 with the max/desired-replicas annotations given (undefined: none at all), scaled 10 -> 11 (maxSurge 1). */
+  function pausedScale(annotation: string | undefined, statusReplicas?: number) {
+    const md = withVersion({ paused: true, replicas: 11 }, 'v1.31.2');
+    if (statusReplicas !== undefined) md.status = { replicas: statusReplicas };
+    const annotate = (ms: MachineSet): MachineSet => {
+      const { 'clusterless.dev/max-replicas': _m, 'clusterless.dev/desired-replicas': _d, ...rest } = ms.metadata.annotations ?? {};
+      const annotations =
+        annotation === undefined ? undefined : { ...rest, 'clusterless.dev/max-replicas': annotation, 'clusterless.dev/desired-replicas': annotation };
+      const { annotations: _a, ...metadata } = ms.metadata;
+      return { ...ms, metadata: annotations ? { ...metadata, annotations } : metadata };
+    };
+    const oldSet = annotate(storedSetOf(before, { replicas: 5, revision: 1, uid: 'old', created: daysAgo(20) }));
+    const newSet = annotate(storedSetOf({ ...md, spec: { ...md.spec, paused: false } }, { replicas: 5, revision: 2, uid: 'new', created: daysAgo(1) }));
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], [...machinesOf(oldSet, 5), ...machinesOf(newSet, 5)]));
+    return { plan, sizes: replicasAfter(plan.writes, [oldSet, newSet]), oldName: oldSet.metadata.name, newName: newSet.metadata.name };
+  }
+
+  it('spreads a scale in proportion to the size the sets were last scaled for (their max-replicas annotation)', () => {
+    // Act: 5 * 12 / 10 = 6 each (Kubernetes deployment/util GetReplicaSetProportion).
+    const { plan, sizes, oldName, newName } = pausedScale('10');
+    // Assess
+    expect(sizes).toEqual({ [oldName]: 6, [newName]: 6 });
+    expect(plan.notes).toContain('MachineDeployment md: rollout paused, scaling proportionally only');
+  });
+
+  it.each([
+    { name: 'no annotations', annotation: undefined },
+    { name: 'an annotation with a prefix', annotation: 'x10' },
+    { name: 'an annotation with a suffix', annotation: '10x' },
+    { name: 'an annotation that is no number', annotation: 'ten' },
+  ])('with $name and no observed size, the whole change goes to the largest, newest set', ({ annotation }) => {
+    // Act
+    const { sizes, oldName, newName } = pausedScale(annotation);
+    // Assess
+    expect(sizes).toEqual({ [oldName]: 5, [newName]: 7 });
+  });
+
+  it("with no annotations, the deployment's last observed size is the base of the proportion", () => {
+    // Act
+    const { sizes, oldName, newName } = pausedScale(undefined, 10);
+    // Assess
+    expect(sizes).toEqual({ [oldName]: 6, [newName]: 6 });
+  });
+
+  it('a saturated new set (all replicas available, desired-replicas current) takes the old set to 0', () => {
+    // Prepare
+    const md = withVersion({ paused: true, replicas: 3 }, 'v1.31.2');
+    const oldSet = storedSetOf(before, { replicas: 1, revision: 1, uid: 'old' });
+    const newSet = storedSetOf({ ...md, spec: { ...md.spec, paused: false } }, { replicas: 3, revision: 2, uid: 'new', created: daysAgo(1) });
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], [...machinesOf(oldSet, 1), ...machinesOf(newSet, 3)]));
+    // Assess
+    expect(replicasAfter(plan.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 0, [newSet.metadata.name]: 3 });
+  });
+
+  it('a paused reconcile writes the Paused condition once and says why it is paused', () => {
+    // Prepare
+    const md = machineDeployment();
+    const first = planMachineDeployment(input(md, [], [], { cluster: cluster({ paused: true }) }));
+    const written = byType(first.writes, 'UpdateStatus')[0]!.object as MachineDeployment;
+    // Act
+    const second = planMachineDeployment(input(written, [], [], { cluster: cluster({ paused: true }) }));
+    // Assess
+    expect(written.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['Paused', 'True']]);
+    expect(first.notes).toEqual(['MachineDeployment md: reconciliation paused (Cluster spec.paused is set to true)']);
+    const both = planMachineDeployment(
+      input({ ...md, metadata: { ...md.metadata, annotations: { 'clusterless.dev/paused': '' } } }, [], [], { cluster: cluster({ paused: true }) }),
+    );
+    expect(both.notes).toEqual([
+      'MachineDeployment md: reconciliation paused (Cluster spec.paused is set to true, MachineDeployment has the clusterless.dev/paused annotation)',
+    ]);
+    expect(second.writes).toEqual([]);
+  });
+});
+
+describe('sets being deleted', () => {
+  it('count against maxSurge with the machines they have left, not with their spec.replicas', () => {
+    // Prepare
+    const md = machineDeployment({ replicas: 3, version: 'v1.31.2' });
+    const current = storedSetOf(md, { replicas: 2, revision: 2, uid: 'cur', created: daysAgo(1) });
+    const gone = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 2, revision: 1, uid: 'gone' });
+    gone.metadata.deletionTimestamp = daysAgo(0);
+    // Act: the set being deleted has no machine left, only its finalizer.
+    const plan = planMachineDeployment(input(md, [gone, current], machinesOf(current, 2)));
+    // Assess
+    expect(setsOut(plan.writes)).toEqual({ [current.metadata.name]: 3 });
+  });
+});
+
+describe('selection and adoption', () => {
+  it('selects with its own selector', () => {
+    // Prepare
+    const custom = machineDeployment();
+    custom.spec.selector = { matchLabels: { [Labels.clusterName]: 'c1', 'example.com/pool': 'blue' } };
+    custom.spec.template.metadata = { ...custom.spec.template.metadata, labels: { ...custom.spec.template.metadata?.labels, 'example.com/pool': 'blue' } };
+    // Act
+    const fromCustom = planMachineDeployment(input(custom, [], []));
+    // Assess
+    expect(fromCustom.status?.selector).toBe(`${Labels.clusterName}=c1,example.com/pool=blue`);
+  });
+
+  it('copies its own annotations to a new MachineSet, except those of the deployment only (mdutil annotationsToSkip)', () => {
+    // Prepare
+    const md = machineDeployment();
+    md.metadata.annotations = { 'example.com/team': 'a', 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'clusterless.dev/revision': '7' };
+    // Act
+    const plan = planMachineDeployment(input(md, [], []));
+    // Assess
+    expect((byType(plan.writes, 'Create')[0]!.object as MachineSet).metadata.annotations).toEqual({
+      'example.com/team': 'a',
+      'clusterless.dev/revision': '1',
+      'clusterless.dev/desired-replicas': '3',
+      'clusterless.dev/max-replicas': '4',
+    });
+  });
+
+  it('says which orphan MachineSet it adopts', () => {
+    // Prepare
+    const md = machineDeployment();
+    const orphan = storedSetOf(md, { replicas: 3, revision: 1, uid: 'orphan' });
+    const { ownerReferences: _drop, ...metadata } = orphan.metadata;
+    // Act
+    const plan = planMachineDeployment(input(md, [{ ...orphan, metadata }], machinesOf(orphan, 3)));
+    // Assess
+    expect(plan.notes).toContain(`MachineDeployment md: adopting MachineSet ${orphan.metadata.name}`);
+  });
+
+  it('leaves the MachineSets it already controls as they are: a settled deployment writes nothing and says nothing', () => {
+    // Prepare
+    const md = machineDeployment();
+    const ms = storedSetOf(md, { replicas: 3, revision: 1, uid: 'ms' });
+    const settled = { ...md, metadata: { ...md.metadata, annotations: { 'clusterless.dev/revision': '1' } } };
+    const first = planMachineDeployment(input(settled, [ms], machinesOf(ms, 3)));
+    const withStatus = { ...settled, status: first.status };
+    // Act
+    const plan = planMachineDeployment(input(withStatus, [ms], machinesOf(ms, 3)));
+    // Assess
+    expect([plan.writes, plan.notes, plan.requeueAfterSeconds]).toEqual([[], [], undefined]);
+  });
+
+  it('does not rewrite the owner references of a set it controls that has other owners too', () => {
+    // Prepare
+    const md = machineDeployment();
+    const ms = storedSetOf(md, { replicas: 3, revision: 1, uid: 'ms' });
+    ms.metadata.ownerReferences = [...(ms.metadata.ownerReferences ?? []), { apiVersion: 'example.com/v1', kind: 'Team', name: 'a', uid: 'team-a' }];
+    const settled = { ...md, metadata: { ...md.metadata, annotations: { 'clusterless.dev/revision': '1' } } };
+    // Act
+    const plan = planMachineDeployment(input(settled, [ms], machinesOf(ms, 3)));
+    // Assess
+    expect(plan.writes.filter((w) => w.type === 'Update' && w.object.kind === 'MachineSet')).toEqual([]);
+  });
+
+  it.each([
+    { name: 'is being deleted', change: (ms: MachineSet) => ({ ...ms, metadata: { ...ms.metadata, deletionTimestamp: daysAgo(0) } }) },
+    { name: 'is in another namespace', change: (ms: MachineSet) => ({ ...ms, metadata: { ...ms.metadata, namespace: 'other' } }) },
+    { name: 'is of another cluster', change: (ms: MachineSet) => ({ ...ms, spec: { ...ms.spec, clusterName: 'c2' } }) },
+  ])('does not adopt an orphan MachineSet that $name', ({ change }) => {
+    // Prepare
+    const md = machineDeployment();
+    const orphan = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 3, revision: 1, uid: 'orphan' });
+    const { ownerReferences: _drop, ...metadata } = orphan.metadata;
+    // Act
+    const plan = planMachineDeployment(input(md, [change({ ...orphan, metadata })], machinesOf(orphan, 3)));
+    // Assess
+    expect(plan.notes.some((n) => n.includes('adopting'))).toBe(false);
+    expect(plan.writes.some((w) => w.type === 'Update' && w.object.metadata.name === orphan.metadata.name)).toBe(false);
+  });
+
+  it('of two sets of its template with as many replicas and the same age, the first by name is current whatever their order', () => {
+    // Prepare
+    const md = machineDeployment({ replicas: 2 });
+    const named = (name: string) => {
+      const ms = storedSetOf(md, { replicas: 1, revision: 1, uid: name, created: daysAgo(10) });
+      return { ...ms, metadata: { ...ms.metadata, name } };
+    };
+    // Act
+    const ab = planMachineDeployment(input(md, [named('md-a'), named('md-b')], []));
+    const ba = planMachineDeployment(input(md, [named('md-b'), named('md-a')], []));
+    // Assess
+    expect([ab.machineSets[0]?.metadata.name, ba.machineSets[0]?.metadata.name]).toEqual(['md-a', 'md-a']);
+  });
+
+  it('a MachineClass of the same name in another namespace is not the one of its template', () => {
+    // Prepare
+    const md = machineDeployment({ machineClass: 'huge' });
+    const elsewhere = machineClass('huge');
+    elsewhere.metadata.namespace = 'other';
+    // Act
+    const plan = planMachineDeployment(input(md, [], [], { machineClasses: [elsewhere] }));
+    // Assess
+    expect(byType(plan.writes, 'Create')).toEqual([]);
+    expect(plan.notes).toContain('MachineDeployment md: cannot create the MachineSet for the current template: MachineClass huge does not exist');
+  });
+
+  it('a MachineSet of the same name in another namespace does not block the new set', () => {
+    // Prepare
+    const md = machineDeployment();
+    const wanted = storedSetOf(md, { replicas: 0, revision: 1, uid: 'other' });
+    const { ownerReferences: _drop, ...metadata } = wanted.metadata;
+    const elsewhere = { ...wanted, metadata: { ...metadata, namespace: 'other' } };
+    // Act
+    const plan = planMachineDeployment(input(md, [elsewhere], []));
+    // Assess
+    expect(byType(plan.writes, 'Create').map((w) => w.object.metadata.name)).toEqual([wanted.metadata.name]);
+  });
+
+  it('a missing MachineClass blocks scaling up but does not fail the deployment, whatever its failure domain', () => {
+    // Prepare
+    const md = machineDeployment({ machineClass: 'huge', failureDomain: 'z' });
+    // Act
+    const plan = planMachineDeployment(input(md, [], [], { cluster: cluster({ failureDomains: ['a', 'b'] }) }));
+    // Assess
+    expect(plan.status?.phase).toBe('ScalingUp');
+  });
+});
+
+describe('strategies and notes', () => {
+  it('OnDelete never scales an old set down by itself, even where a RollingUpdate would (an unavailable old machine)', () => {
+    // Prepare
+    const before = machineDeployment({ version: 'v1.30.5' });
+    const oldSet = storedSetOf(before, { replicas: 3, revision: 1, uid: 'old' });
+    const md = withVersion({ strategy: 'OnDelete' }, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 0, revision: 2, uid: 'new', created: daysAgo(1) });
+    const [broken, ...rest] = machinesOf(oldSet, 3);
+    const nodes = [node(broken!.status!.nodeRef!.name, { ready: 'False' }), ...nodesFor(rest)];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], [broken!, ...rest], { observed: { instances: [], nodes } }));
+    // Assess
+    expect(replicasAfter(plan.writes, [oldSet, newSet])).toEqual({ [oldSet.metadata.name]: 3, [newSet.metadata.name]: 0 });
+  });
+
+  it('a set created without room to grow is noted with its size and no reason', () => {
+    // Prepare: maxSurge 0, the old set holds all replicas.
+    const oldSet = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 3, revision: 1, uid: 'old' });
+    const md = withVersion({ maxSurge: 0, maxUnavailable: 1 }, 'v1.31.2');
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet], machinesOf(oldSet, 3)));
+    // Assess
+    const created = byType(plan.writes, 'Create')[0]!.object as MachineSet;
+    expect(plan.notes).toContain(`MachineDeployment md: MachineSet ${created.metadata.name} (rev 2, current) created with 0 replicas, 0 machines, 0 available`);
+  });
+
+  it('the deadlock breaker is noted on the current set, which keeps its size', () => {
+    // Prepare: as in 'RollingUpdate stuck on an unavailable old machine'.
+    const oldSet = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 3, revision: 1, uid: 'old' });
+    const md = withVersion({}, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 1, revision: 2, uid: 'new', created: daysAgo(1) });
+    const [broken, marked, fine] = machinesOf(oldSet, 3);
+    const markedForDeletion = { ...marked!, metadata: { ...marked!.metadata, annotations: { 'clusterless.dev/delete-machine': '' } } };
+    const machines = [broken!, markedForDeletion, fine!, ...machinesOf(newSet, 1)];
+    const nodes = [node(broken!.status!.nodeRef!.name, { ready: 'False' }), ...nodesFor([markedForDeletion, fine!, ...machinesOf(newSet, 1)])];
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machines, { observed: { instances: [], nodes } }));
+    // Assess
+    expect(plan.notes).toContain(
+      `MachineDeployment md: MachineSet ${newSet.metadata.name} (rev 2, current) 1 replicas, 1 machines, 1 available: scaling down by 1 to unblock rollout stuck due to unavailable Machine on oldMS`,
+    );
+    // The old set it scales down has no reason of its own: the note above gives it.
+    expect(plan.notes).toContain(`MachineDeployment md: MachineSet ${oldSet.metadata.name} (rev 1, old) from 3 to 2 replicas, 3 machines, 2 available`);
+  });
+
+  it('RollingOut names the changes of the old sets that still have machines, the version first, then by name', () => {
+    // Prepare: an empty old set of another version, an old set of other labels, then one of another version and class.
+    const emptyOlder = storedSetOf(machineDeployment({ version: 'v1.29.0' }), { replicas: 0, revision: 1, uid: 'empty' });
+    const labelled = machineDeployment({ version: 'v1.31.2' });
+    labelled.spec.template.metadata = { ...labelled.spec.template.metadata, labels: { ...labelled.spec.template.metadata?.labels, team: 'a' } };
+    const relabel = storedSetOf(labelled, { replicas: 1, revision: 2, uid: 'relabel' });
+    const classic = storedSetOf(machineDeployment({ machineClass: 'large', version: 'v1.30.5' }), { replicas: 2, revision: 3, uid: 'classic' });
+    const md = machineDeployment({ version: 'v1.31.2' });
+    // Act
+    const plan = planMachineDeployment(input(md, [emptyOlder, relabel, classic], [...machinesOf(relabel, 1), ...machinesOf(classic, 2)]));
+    // Assess
+    expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')?.message).toBe(
+      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* Labels changed\n* MachineClass large, small required',
+    );
+  });
+
+  it('OnDelete notes every reason a set is scaled for', () => {
+    // Prepare: the old set has 5 replicas but 4 machines left, and the deployment was scaled down to 2.
+    const oldSet = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 5, revision: 1, uid: 'old' });
+    const md = withVersion({ strategy: 'OnDelete', replicas: 2 }, 'v1.31.2');
+    const newSet = storedSetOf(md, { replicas: 0, revision: 2, uid: 'new', created: daysAgo(1) });
+    // Act
+    const plan = planMachineDeployment(input(md, [oldSet, newSet], machinesOf(oldSet, 4)));
+    // Assess
+    expect(plan.notes).toContain(
+      `MachineDeployment md: MachineSet ${oldSet.metadata.name} (rev 1, old) from 5 to 2 replicas, 4 machines, 4 available: scale down to align to existing Machines, scale down to align MachineSet spec.replicas to MachineDeployment spec.replicas`,
+    );
+  });
+
+  it('keeps its history while it has no current set, however complete it looks', () => {
+    // Prepare: replicas 0, the template's class is missing, an old empty set beyond a history limit of 0.
+    const md = machineDeployment({ replicas: 0, revisionHistoryLimit: 0, machineClass: 'huge' });
+    const empty = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 0, revision: 1, uid: 'rev1' });
+    // Act
+    const plan = planMachineDeployment(input(md, [empty], []));
+    // Assess
+    expect(byType(plan.writes, 'Delete')).toEqual([]);
+  });
+
+  it('says why it deletes an old MachineSet of its history', () => {
+    // Prepare
+    const md = machineDeployment({ version: 'v1.31.2', revisionHistoryLimit: 0 });
+    const current = storedSetOf(md, { replicas: 3, revision: 2, uid: 'rev2' });
+    const empty = storedSetOf(withVersion({}, 'v1.30.1'), { replicas: 0, revision: 1, uid: 'rev1' });
+    // Act
+    const plan = planMachineDeployment(input(md, [empty, current], machinesOf(current, 3)));
+    // Assess
+    expect(byType(plan.writes, 'Delete').map((w) => w.reason)).toEqual(['revision 1 is beyond revisionHistoryLimit 0']);
+    expect(plan.notes).toContain(`MachineDeployment md: deleting old MachineSet ${empty.metadata.name} (revision 1), beyond revisionHistoryLimit 0`);
+  });
+});
+
+describe('deletion, in detail', () => {
+  const deleting = (opts: { finalizer?: boolean } = {}) => {
+    const md = machineDeployment();
+    md.metadata.deletionTimestamp = '2026-03-01T11:00:00Z';
+    if (opts.finalizer === false) delete md.metadata.finalizers;
+    return md;
+  };
+
+  it('deletes the sets not yet deleting, waits for all of them, and counts their machines', () => {
+    // Prepare
+    const md = deleting();
+    const kept = storedSetOf(machineDeployment(), { replicas: 3, revision: 2, uid: 'kept' });
+    const going = storedSetOf(machineDeployment({ version: 'v1.30.5' }), { replicas: 0, revision: 1, uid: 'going' });
+    going.metadata.deletionTimestamp = daysAgo(0);
+    // Act
+    const plan = planMachineDeployment(input(md, [kept, going], [...machinesOf(kept, 3), ...machinesOf(going, 1)]));
+    // Assess
+    expect(byType(plan.writes, 'Delete').map((w) => [w.ref.name, w.reason])).toEqual([[kept.metadata.name, 'MachineDeployment md is being deleted']]);
+    expect(byType(plan.writes, 'RemoveFinalizer')).toEqual([]);
+    expect(plan.notes).toEqual([`MachineDeployment md: deleting, waiting for ${kept.metadata.name}, ${going.metadata.name} to go`]);
+    expect(plan.status).toMatchObject({ replicas: 4, readyReplicas: 4, availableReplicas: 4, updatedReplicas: 0 });
+    expect(plan.machineSets.map((ms) => ms.metadata.name)).toEqual([going.metadata.name]);
+  });
+
+  it('once no set is left, removes its finalizer if it has one, says so, and writes its status only when it changed', () => {
+    // Prepare
+    const md = deleting();
+    // Act
+    const done = planMachineDeployment(input(md, [], []));
+    const written = byType(done.writes, 'UpdateStatus')[0]?.object as MachineDeployment;
+    const again = planMachineDeployment(input({ ...written, metadata: md.metadata }, [], []));
+    const noFinalizer = planMachineDeployment(input(deleting({ finalizer: false }), [], []));
+    // Assess
+    expect(done.writes.map((w) => w.type)).toEqual(['RemoveFinalizer', 'UpdateStatus']);
+    expect(done.notes).toEqual(['MachineDeployment md: deleted, no MachineSet left']);
+    expect(again.writes.map((w) => w.type)).toEqual(['RemoveFinalizer']);
+    expect(byType(noFinalizer.writes, 'RemoveFinalizer')).toEqual([]);
+  });
+});

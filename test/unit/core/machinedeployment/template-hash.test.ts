@@ -80,3 +80,13 @@ describe('template identity', () => {
     ).toEqual([]);
   });
 });
+
+describe('machineSetName, long names', () => {
+  it("cuts a long deployment name to stay a 63-character label, without the dashes the cut leaves at the prefix's end", () => {
+    // Prepare: the cut falls just after a run of dashes.
+    const md = machineDeployment({ name: `${'a'.repeat(50)}--${'b'.repeat(11)}` });
+    const hash = templateHash(md.spec.template);
+    // Act & Assess
+    expect(machineSetName(md, hash)).toBe(`${'a'.repeat(63 - hash.length - 3)}-${hash}`);
+  });
+});

@@ -290,3 +290,44 @@ describe('properties of the order', () => {
     );
   });
 });
+
+describe('ties', () => {
+  const order = (machines: Machine[], policy: 'Random' | 'Newest' | 'Oldest') => {
+    const index = indexMachines(machines, { instances: [] }, T0);
+    return deletionOrder(machines, policy, index.health).map((m) => m.metadata.name);
+  };
+
+  it('machines already deleting come first by name, whatever order they are listed in', () => {
+    const a = machine('d-a', { deleting: true });
+    const b = machine('d-b', { deleting: true });
+    expect([order([b, a, machine('m')], 'Oldest'), order([a, b, machine('m')], 'Oldest')]).toEqual([
+      ['d-a', 'd-b', 'm'],
+      ['d-a', 'd-b', 'm'],
+    ]);
+  });
+
+  it('machines of the same age in the same domain go by name, whatever order they are listed in', () => {
+    const a = machine('m-a', { created: daysAgo(3) });
+    const b = machine('m-b', { created: daysAgo(3) });
+    expect([order([b, a], 'Oldest'), order([a, b], 'Oldest')]).toEqual([
+      ['m-a', 'm-b'],
+      ['m-a', 'm-b'],
+    ]);
+  });
+
+  it('a machine already deleting does not count for its failure domain: the fuller domain gives first', () => {
+    // Prepare: zone a has a deleting machine and the oldest healthy one; zone b two healthy ones.
+    const machines = [
+      machine('a-gone', { failureDomain: 'a', deleting: true }),
+      machine('a1', { failureDomain: 'a', created: daysAgo(30) }),
+      machine('b1', { failureDomain: 'b', created: daysAgo(2) }),
+      machine('b2', { failureDomain: 'b', created: daysAgo(1) }),
+    ];
+    // Act & Assess
+    expect(order(machines, 'Oldest').slice(0, 2)).toEqual(['a-gone', 'b1']);
+  });
+
+  it('a scale-down by a negative count deletes nothing', () => {
+    expect(pick([machine('a'), machine('b')], -1, 'Oldest')).toEqual([]);
+  });
+});

@@ -98,3 +98,17 @@ describe('spreadNewMachines', () => {
     expect(out).toEqual(want);
   });
 });
+
+describe('failureDomainPlacement, edges', () => {
+  it('a MachineClass whose failure domains the cluster has none of fails, and says which', () => {
+    expect(failureDomainPlacement(cluster({ failureDomains: ['a', 'b'] }), machineClass('small', ['x', 'y']), undefined)).toEqual({
+      ok: false,
+      reason: 'InvalidFailureDomain',
+      message: 'MachineClass small allows failure domains x, y, none of which cluster c1 has (a, b)',
+    });
+  });
+
+  it('without failure domains to choose from, any pinned domain is taken as it is', () => {
+    expect(failureDomainPlacement(cluster(), machineClass(), 'z')).toEqual({ ok: true, domains: ['z'], pinned: 'z' });
+  });
+});

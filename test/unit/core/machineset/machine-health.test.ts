@@ -102,3 +102,56 @@ describe('available: Ready for at least minReadySeconds', () => {
     expect(secondsUntilAvailable(health, minReady, T0.getTime())).toBe(wait);
   });
 });
+
+describe('machine health, edges', () => {
+  const lookup = (...nodes: ReturnType<typeof node>[]) => nodeLookup(nodes);
+  const statusless = () => {
+    const m = machine('m');
+    delete m.status;
+    return m;
+  };
+
+  it('reads the Ready condition of a node whatever comes first, and a pressure condition only when True', () => {
+    // Prepare
+    const n = node('m-node');
+    const withPressure = { ...n, conditions: [{ type: 'MemoryPressure', status: 'False' as const, lastTransitionTime: daysAgo(1) }, ...n.conditions] };
+    // Act
+    const h = machineHealth(machine('m'), lookup(withPressure));
+    // Assess
+    expect([h.ready, h.unhealthy]).toEqual([true, undefined]);
+  });
+
+  it('a node without a Ready condition is not Ready', () => {
+    expect(machineHealth(machine('m'), lookup({ ...node('m-node'), conditions: [] })).unhealthy).toBe('NodeNotReady');
+  });
+
+  it('a machine without status (just created) has no node, whether the nodes were read or not', () => {
+    expect([machineHealth(statusless(), lookup(node('m-node'))).unhealthy, machineHealth(statusless(), undefined).unhealthy]).toEqual(['NoNode', 'NoNode']);
+  });
+
+  it('a machine with a failureReason has failed, whatever its phase', () => {
+    // Prepare
+    const m = machine('m');
+    m.status = { ...m.status!, failureReason: 'CreateError', failureMessage: 'no capacity' } as typeof m.status;
+    // Act & Assess
+    expect(machineHealth(m, lookup(node('m-node'))).unhealthy).toBe('Failed');
+  });
+
+  it('a deleting machine is not ready, even with a Ready node', () => {
+    // Act
+    const h = machineHealth(machine('m', { deleting: true }), lookup(node('m-node')));
+    // Assess
+    expect([h.ready, h.readySince]).toEqual([false, undefined]);
+  });
+
+  it("a machine in no failure domain is in ''", () => {
+    expect(machineHealth(machine('m'), undefined).failureDomain).toBe('');
+  });
+
+  it('with minReadySeconds 0 a Ready machine is available at once, even with a node Ready since a moment ahead of the clock', () => {
+    // Prepare: clocks of the node and of the planner differ by a few seconds.
+    const h = machineHealth(machine('m'), lookup(node('m-node', { since: at(5) })));
+    // Act & Assess
+    expect([isAvailable(h, 0, T0.getTime()), secondsUntilAvailable(h, 0, T0.getTime())]).toEqual([true, undefined]);
+  });
+});

@@ -359,3 +359,142 @@ describe('status', () => {
     expect(second.writes).toEqual([]);
   });
 });
+
+describe('notes and edges', () => {
+  it('a paused MachineSet writes its Paused condition once and says why it is paused', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 3 });
+    const first = planMachineSet(input(ms, [], { cluster: cluster({ paused: true }) }));
+    // Act
+    const second = planMachineSet(input({ ...ms, status: statusOf(first.writes) }, [], { cluster: cluster({ paused: true }) }));
+    // Assess
+    expect(first.notes).toEqual(['MachineSet ms1: reconciliation paused (Cluster spec.paused is set to true)']);
+    expect(planMachineSet(input(machineSet({ replicas: 3, paused: true }), [], { cluster: cluster({ paused: true }) })).notes).toEqual([
+      'MachineSet ms1: reconciliation paused (Cluster spec.paused is set to true, MachineSet has the clusterless.dev/paused annotation)',
+    ]);
+    expect(second.writes).toEqual([]);
+  });
+
+  it('says which machines it adopts and releases', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    const relabelled = machine('m1', { owner: ms, labels: { [Labels.clusterName]: 'c1' } });
+    const orphan = machine('orphan', { labels: { ...ms.spec.template.metadata.labels } });
+    // Act
+    const plan = planMachineSet(input(ms, [relabelled, orphan]));
+    // Assess
+    expect(plan.notes).toContain('MachineSet ms1: releasing machine m1, its labels no longer match the selector');
+    expect(plan.notes).toContain('MachineSet ms1: adopting machine orphan');
+  });
+
+  it('keeps a deleting machine whose labels no longer match: it is going anyway, and still counts', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 1 });
+    const going = machine('m1', { owner: ms, labels: { [Labels.clusterName]: 'c1' }, deleting: true });
+    // Act
+    const plan = planMachineSet(input(ms, [going]));
+    // Assess
+    expect([updated(plan.writes), created(plan.writes)]).toEqual([[], []]);
+  });
+
+  it.each([
+    {
+      name: 'whose labels do not match the selector',
+      orphan: (labels: Record<string, string>) => machine('orphan', { labels: { ...labels, [Labels.setName]: 'other' } }),
+    },
+    {
+      name: 'of another namespace',
+      orphan: (labels: Record<string, string>) => {
+        const m = machine('orphan', { labels });
+        return { ...m, metadata: { ...m.metadata, namespace: 'other' } };
+      },
+    },
+  ])('does not adopt an orphan $name', ({ orphan }) => {
+    // Prepare
+    const ms = machineSet({ replicas: 1 });
+    // Act
+    const plan = planMachineSet(input(ms, [orphan({ ...ms.spec.template.metadata.labels })]));
+    // Assess
+    expect(updated(plan.writes)).toEqual([]);
+    expect(created(plan.writes)).toHaveLength(1);
+  });
+
+  it('a deleted MachineSet says why it deletes each machine, and says when none is left', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2, deleting: true });
+    // Act
+    const busy = planMachineSet(input(ms, [machine('m1', { owner: ms })]));
+    const empty = planMachineSet(input(ms, []));
+    // Assess
+    expect(busy.writes.filter((w) => w.type === 'Delete').map((w) => (w as Extract<Write, { type: 'Delete' }>).reason)).toEqual([
+      'MachineSet ms1 is being deleted',
+    ]);
+    expect(empty.notes).toEqual(['MachineSet ms1: deleted, no machines left']);
+  });
+
+  it('a deleted MachineSet without its finalizer has none to remove', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2, deleting: true });
+    delete ms.metadata.finalizers;
+    // Act
+    const plan = planMachineSet(input(ms, []));
+    // Assess
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+
+  it('says how many machines it cannot create and why, only when some are missing', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    // Act
+    const short = planMachineSet(input(ms, [], { machineClass: undefined }));
+    const full = planMachineSet(input(ms, [machine('m1', { owner: ms }), machine('m2', { owner: ms })], { machineClass: undefined }));
+    // Assess
+    expect(short.notes).toContain('MachineSet ms1: cannot create 2 machine(s): MachineClass small does not exist');
+    expect(full.notes.some((n) => n.includes('cannot create'))).toBe(false);
+  });
+
+  it('says which machines it creates, and in which failure domains when there are some', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 2 });
+    // Act
+    const spread = planMachineSet(input(ms, [], { cluster: cluster({ failureDomains: ['a', 'b'] }) }));
+    const plain = planMachineSet(input(ms, []));
+    // Assess
+    const names = (p: typeof plain) => created(p.writes).map((m) => m.metadata.name);
+    expect(spread.notes).toEqual([`MachineSet ms1: scaling up from 0 to 2 replicas, creating ${names(spread).join(', ')} in a, b`]);
+    expect(plain.notes).toEqual([`MachineSet ms1: scaling up from 0 to 2 replicas, creating ${names(plain).join(', ')}`]);
+  });
+
+  it('says nothing of scaling up when the pass has no create left', () => {
+    // Act
+    const plan = planMachineSet(input(machineSet({ replicas: 2 }), [], { createBudget: 0 }));
+    // Assess
+    expect(plan.notes.some((n) => n.includes('scaling up'))).toBe(false);
+  });
+
+  it('a deleting machine does not hold its failure domain: the replacement may go there', () => {
+    // Prepare
+    const ms = machineSet({ replicas: 3 });
+    const existing = [machine('a1', { owner: ms, failureDomain: 'a' }), machine('b1', { owner: ms, failureDomain: 'b', deleting: true })];
+    // Act
+    const plan = planMachineSet(input(ms, existing, { cluster: cluster({ failureDomains: ['a', 'b', 'c'] }) }));
+    // Assess
+    expect(created(plan.writes).map((m) => m.metadata.annotations?.['clusterless.dev/preferred-failure-domain'])).toEqual(['b']);
+  });
+
+  it("a new machine carries the template's annotations, and no annotation, deployment label or failure domain it has no value for", () => {
+    // Prepare
+    const annotated = machineSet({ replicas: 1 });
+    annotated.spec.template.metadata = { ...annotated.spec.template.metadata, annotations: { 'example.com/team': 'a' } };
+    const bare = machineSet({ replicas: 1 });
+    delete bare.metadata.labels;
+    // Act
+    const withAnnotations = created(planMachineSet(input(annotated, [])).writes)[0]!;
+    const plain = created(planMachineSet(input(bare, [])).writes)[0]!;
+    // Assess
+    expect(withAnnotations.metadata.annotations).toEqual({ 'example.com/team': 'a' });
+    expect(Object.keys(plain.metadata)).not.toContain('annotations');
+    expect(Object.keys(plain.metadata.labels ?? {})).not.toContain(Labels.deploymentName);
+    expect(Object.keys(plain.spec)).not.toContain('failureDomain');
+  });
+});

@@ -104,3 +104,58 @@ describe('fullyLabeledReplicas', () => {
     expect(status).toMatchObject({ replicas: 2, fullyLabeledReplicas: 1 });
   });
 });
+
+describe('machineSetStatus conditions', () => {
+  const statusFor = (set: ReturnType<typeof machineSet>, machines: ReturnType<typeof machine>[], extra: { scaleUpBlocked?: string } = {}) =>
+    machineSetStatus({
+      machineSet: set,
+      machines,
+      index: indexMachines(machines, { instances: [], nodes: machines.map((m) => node(`${m.metadata.name}-node`)) }, T0),
+      now: T0,
+      ...extra,
+    }).status;
+  const byType = (s: ReturnType<typeof statusFor>) => Object.fromEntries((s.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => [c.type, c]));
+
+  it('a set at its size says scaling up would be blocked, and why; a deleting set does not', () => {
+    // Prepare
+    const set = machineSet({ replicas: 1 });
+    const deleting = machineSet({ replicas: 1, deleting: true });
+    // Act
+    const atSize = byType(statusFor(set, [machine('m1', { owner: set })], { scaleUpBlocked: 'MachineClass small does not exist' }));
+    const going = byType(statusFor(deleting, [], { scaleUpBlocked: 'MachineClass small does not exist' }));
+    // Assess
+    expect(atSize.ScalingUp).toEqual({
+      type: 'ScalingUp',
+      status: 'False',
+      reason: 'NotScalingUp',
+      message: 'Scaling up would be blocked because MachineClass small does not exist',
+      observedGeneration: 1,
+    });
+    expect(going.ScalingUp).toEqual({ type: 'ScalingUp', status: 'False', reason: 'NotScalingUp', observedGeneration: 1 });
+  });
+
+  it('a set with a machine too many is ScalingDown, and not paused unless told so', () => {
+    // Prepare
+    const set = machineSet({ replicas: 1 });
+    // Act
+    const c = byType(statusFor(set, [machine('m1', { owner: set }), machine('m2', { owner: set })]));
+    // Assess
+    expect(c.ScalingDown).toEqual({
+      type: 'ScalingDown',
+      status: 'True',
+      reason: 'ScalingDown',
+      message: 'Scaling down from 2 to 1 replicas',
+      observedGeneration: 1,
+    });
+    expect(c.Paused).toMatchObject({ status: 'False', reason: 'NotPaused' });
+  });
+
+  it('counts a machine without labels as not fully labeled', () => {
+    // Prepare
+    const set = machineSet({ replicas: 2 });
+    const bare = machine('m2', { owner: set });
+    delete bare.metadata.labels;
+    // Act & Assess
+    expect(statusFor(set, [machine('m1', { owner: set }), bare]).fullyLabeledReplicas).toBe(1);
+  });
+});

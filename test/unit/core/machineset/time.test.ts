@@ -19,6 +19,10 @@ describe('epochMillis', () => {
     { name: 'a dash in the seconds', t: '2026-03-01T12:34-56Z', want: FALLBACK },
     { name: 'a digit where the date and time separator belongs', t: '2026-03-01012:34:56Z', want: FALLBACK },
     { name: 'no zone, with the same length', t: '2026-03-01T12:34:567', want: FALLBACK },
+    // Each separator on its own, and a whole-second timestamp with something after it: none is the fast path's form.
+    { name: 'a slash between the year and the month only', t: '2026/03-01T12:34:56Z', want: FALLBACK },
+    { name: 'a dash between the hour and the minutes only', t: '2026-03-01T12-34:56Z', want: FALLBACK },
+    { name: 'a character after the zone', t: '2026-03-01T12:34:56Z0', want: FALLBACK },
   ])('$name', ({ t, want }) => {
     // Act & Assess
     expect(epochMillis(t, FALLBACK)).toBe(want);

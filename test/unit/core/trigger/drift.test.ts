@@ -121,3 +121,93 @@ describe('clustersWithDrift', () => {
     expect(drifting(s)).toEqual(['team/c1']);
   });
 });
+
+describe('clustersWithDrift, reasons', () => {
+  it.each<[string, (s: FleetSnapshot) => void, string[]]>([
+    ['a cluster being deleted', (s) => (s.clusters[0]!.metadata.deletionTimestamp = '2026-01-01T00:00:00Z'), ['cluster is being deleted']],
+    ['a cluster spec change', (s) => (s.clusters[0]!.metadata.generation = 2), ['cluster generation 2 not observed yet']],
+    [
+      'a cluster never reconciled',
+      (s) => delete (s.clusters[0] as { status?: unknown }).status,
+      ['cluster generation 1 not observed yet', 'cluster phase is unset'],
+    ],
+    ['a cluster provisioning', (s) => (s.clusters[0]!.status!.phase = 'Provisioning'), ['cluster phase is Provisioning']],
+    [
+      'a control plane being deleted',
+      (s) => (s.controlPlanes[0]!.metadata.deletionTimestamp = '2026-01-01T00:00:00Z'),
+      ['control plane c1-cp is being deleted'],
+    ],
+    ['a control plane spec change', (s) => (s.controlPlanes[0]!.metadata.generation = 2), ['control plane c1-cp generation not observed yet']],
+    ['a control plane with a machine not up to date', (s) => (s.controlPlanes[0]!.status!.updatedReplicas = 2), ['control plane c1-cp has 3/3 ready replicas']],
+    [
+      'a control plane without status nor generation',
+      (s) => {
+        delete (s.controlPlanes[0] as { status?: unknown }).status;
+        s.controlPlanes[0]!.metadata.generation = 0;
+      },
+      ['control plane c1-cp has 0/3 ready replicas'],
+    ],
+    [
+      'a deployment being deleted',
+      (s) => (s.machineDeployments[0]!.metadata.deletionTimestamp = '2026-01-01T00:00:00Z'),
+      ['machine deployment c1-md is being deleted'],
+    ],
+    ['a deployment not complete', (s) => (s.machineDeployments[0]!.status!.availableReplicas = 1), ['machine deployment c1-md is not complete']],
+  ])('names %s', (_what, change, reasons) => {
+    const s = settled();
+    change(s);
+    expect(clustersWithDrift(s)).toEqual([{ namespace: 'default', clusterName: 'c1', reasons, onlyHealthChecks: false }]);
+  });
+
+  it.each<[string, (h: MachineHealthCheck) => void]>([
+    ['without a RemediationAllowed condition', (h) => delete (h.status as { conditions?: unknown }).conditions],
+    [
+      'without status nor generation',
+      (h) => {
+        delete (h as { status?: unknown }).status;
+        h.metadata.generation = 0;
+      },
+    ],
+  ])('a health check %s has timeouts to evaluate', (_what, change) => {
+    const s = withHealthCheck();
+    change(s.healthChecks[0]!);
+    expect(clustersWithDrift(s)).toEqual([
+      { namespace: 'default', clusterName: 'c1', reasons: ['health check c1-mhc has timeouts to evaluate'], onlyHealthChecks: true },
+    ]);
+  });
+
+  it('a paused cluster is not drifting for its control plane nor its health checks', () => {
+    const s = withHealthCheck();
+    s.clusters[0]!.spec.paused = true;
+    s.controlPlanes[0]!.status!.readyReplicas = 2;
+    expect(drifting(s)).toEqual([]);
+  });
+
+  it('a control plane of no replicas that reported nothing yet is not drifting', () => {
+    const s = settled();
+    delete (s.controlPlanes[0] as { status?: unknown }).status;
+    s.controlPlanes[0]!.metadata.generation = 0;
+    s.controlPlanes[0]!.spec.replicas = 0;
+    expect(clustersWithDrift(s)).toEqual([]);
+  });
+
+  it('leaves objects of a cluster that is not in the snapshot to the stream', () => {
+    const s = withHealthCheck();
+    s.clusters = [];
+    s.controlPlanes[0]!.status!.readyReplicas = 2;
+    expect(clustersWithDrift(s)).toEqual([]);
+  });
+
+  it('keeps the drift of each cluster apart, the first listed included', () => {
+    const a = settled('a');
+    const b = settled('b');
+    a.clusters[0]!.status!.phase = 'Provisioning';
+    const s: FleetSnapshot = {
+      clusters: [...a.clusters, ...b.clusters],
+      controlPlanes: [...a.controlPlanes, ...b.controlPlanes],
+      machineDeployments: [...a.machineDeployments, ...b.machineDeployments],
+      healthChecks: [],
+    };
+    expect(drifting(s)).toEqual(['default/a']);
+  });
+});

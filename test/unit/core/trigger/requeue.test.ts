@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   FAILED_RECONCILE_RETRY_SECONDS,
+  earliest,
   RECONCILE_ERROR_REQUEUE_SECONDS,
   needsScheduledRequeue,
   replacesRequeue,
@@ -52,5 +53,17 @@ describe('needsScheduledRequeue', () => {
     { after: 30, interval: 10, expected: false },
   ])('$after s with a sweep every $interval s: $expected', ({ after, interval, expected }) => {
     expect(needsScheduledRequeue(after, interval)).toBe(expected);
+  });
+});
+
+describe('requeue edges', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+
+  it('when no one asks, there is no earliest requeue', () => {
+    expect([earliest(), earliest(undefined, undefined), earliest(undefined, 30, 10)]).toEqual([undefined, undefined, 10]);
+  });
+
+  it('a time due right now is replaced, even by a later one', () => {
+    expect(replacesRequeue(now, new Date(now.getTime() + 600_000), now)).toBe(true);
   });
 });

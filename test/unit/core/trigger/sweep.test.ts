@@ -1,7 +1,8 @@
 /** The sweep's decisions once it found drift: which clusters it probes, and which it reconciles after the probes. */
 import { describe, expect, it } from 'vitest';
 import type { NodeProbeVerdict } from '../../../../functions/core/healthcheck/index.js';
-import { decideSweep, planSweep, type ClusterDrift } from '../../../../functions/core/trigger/index.js';
+import { decideSweep, planSweep, probeInputOf, type ClusterDrift } from '../../../../functions/core/trigger/index.js';
+import { fleetOf, withHealthCheck } from './fleet-fixtures.js';
 
 const drift = (clusterName: string, onlyHealthChecks: boolean): ClusterDrift => ({
   namespace: 'default',
@@ -48,5 +49,38 @@ describe('decideSweep', () => {
 
   it('without a node reader reconciles every drifting cluster', () => {
     expect(names(decideSweep(planSweep([drift('a', true), drift('b', false)], false), [], 30_000).reconcile)).toEqual(['a', 'b']);
+  });
+});
+
+describe('probeInputOf', () => {
+  it("takes the cluster and the health checks, control planes and deployments of that cluster, in that cluster's namespace only", () => {
+    // Prepare: c1 and c2 in default, and another c1 in namespace other.
+    const elsewhere = withHealthCheck('c1');
+    const moved = <T extends { metadata: object }>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: 'other' } });
+    const fleet = fleetOf(withHealthCheck('c1'), withHealthCheck('c2'), {
+      clusters: elsewhere.clusters.map(moved),
+      controlPlanes: elsewhere.controlPlanes.map(moved),
+      machineDeployments: elsewhere.machineDeployments.map(moved),
+      healthChecks: elsewhere.healthChecks.map(moved),
+    });
+    // Act
+    const input = probeInputOf(fleet, drift('c1', true));
+    // Assess
+    expect(input?.cluster).toBe(fleet.clusters[0]);
+    expect(input?.healthChecks).toEqual([fleet.healthChecks[0]]);
+    expect(input?.controlPlanes).toEqual([fleet.controlPlanes[0]]);
+    expect(input?.machineDeployments).toEqual([fleet.machineDeployments[0]]);
+  });
+
+  it('finds nothing for a cluster that is no longer in the snapshot', () => {
+    expect(probeInputOf(withHealthCheck('c1'), drift('c9', true))).toBeUndefined();
+    expect(probeInputOf(withHealthCheck('c1'), { ...drift('c1', true), namespace: 'other' })).toBeUndefined();
+  });
+});
+
+describe('decideSweep, reasons', () => {
+  it('a cluster that was not probed keeps its own reasons, nothing about probes', () => {
+    const [a] = decideSweep(planSweep([drift('a', false)], true), [], 50).reconcile;
+    expect(a!.reasons).toEqual(['cluster phase is Provisioning']);
   });
 });

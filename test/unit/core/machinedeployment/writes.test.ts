@@ -1,0 +1,39 @@
+/** One guarded write per object and plan: a later write of an object already written carries no resourceVersion. */
+import { describe, expect, it } from 'vitest';
+import { chainWrites } from '../../../../functions/core/machinedeployment/writes.js';
+import type { Write } from '../../../../functions/core/plan.js';
+import { machineDeployment, machineSet } from '../machineset/fixtures.js';
+
+const rv = (writes: Write[]) => writes.map((w) => ('object' in w ? w.object.metadata.resourceVersion : undefined));
+
+describe('chainWrites', () => {
+  it('an Update after an UpdateStatus of the same object goes without resourceVersion', () => {
+    const md = machineDeployment();
+    expect(
+      rv(
+        chainWrites([
+          { type: 'UpdateStatus', object: md },
+          { type: 'Update', object: md },
+        ]),
+      ),
+    ).toEqual(['1', undefined]);
+  });
+
+  it('an Update after the removal of a finalizer of the same object goes without resourceVersion', () => {
+    const md = machineDeployment();
+    const writes: Write[] = [
+      { type: 'RemoveFinalizer', ref: { kind: 'MachineDeployment', namespace: 'default', name: 'md', uid: 'md-uid' }, finalizer: 'x' },
+      { type: 'Update', object: md },
+    ];
+    expect(rv(chainWrites(writes))).toEqual([undefined, undefined]);
+  });
+
+  it('a Delete after an Update of the same object is left as it is', () => {
+    const ms = machineSet();
+    const writes: Write[] = [
+      { type: 'Update', object: ms },
+      { type: 'Delete', ref: { kind: 'MachineSet', namespace: 'default', name: 'ms1', uid: 'ms1-uid' }, reason: 'gone' },
+    ];
+    expect(chainWrites(writes)).toEqual(writes);
+  });
+});
