@@ -182,6 +182,7 @@ export class AwsGateway {
   private readonly principals = new Map<string, Principal>();
   private readonly byName = new Map<string, Principal>();
   private readonly faults: FaultInjection[] = [];
+  private throttledCount = 0;
   private readonly hooks: AfterCallHook[] = [];
   private readonly lookup: ResourceLookup;
 
@@ -234,6 +235,11 @@ export class AwsGateway {
   }
 
   /** The next `count` calls of the operation (of the principal, if given) are answered with the service's throttling error. */
+  /** How many calls were answered with an injected throttling error so far. */
+  get throttled(): number {
+    return this.throttledCount;
+  }
+
   injectFaults(fault: FaultInjection): void {
     this.faults.push({ ...fault });
   }
@@ -301,6 +307,7 @@ export class AwsGateway {
     const fault = this.faults.find((f) => f.count > 0 && f.operation === operation && (f.principal === undefined || f.principal === principal));
     if (!fault) return false;
     fault.count--;
+    this.throttledCount++;
     return true;
   }
 

@@ -8,6 +8,7 @@
  * runs out of MaximumRetryAttempts or its oldest record is older than MaximumRecordAgeInSeconds; then the failure
  * record goes to DestinationConfig.OnFailure (SQS) and the poller moves past the batch.
  */
+import { streamReadRequests } from '../iam/requests.js';
 import { randomUUID } from 'node:crypto';
 import {
   DescribeStreamCommand,
@@ -167,9 +168,9 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
     const m = mappingOf(deployment, id, timeScale);
     if (!m) continue;
     try {
-      // What Lambda's poller calls with the function's role (with-ddb.html, "Execution role permissions").
-      for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords', 'dynamodb:ListStreams'])
-        await authorize(m.role, action, [{ action, resource: m.streamArn, context: {} }]);
+      // What Lambda's poller calls with the function's role (with-ddb.html, "Execution role permissions");
+      // ListStreams has no resource-level permission.
+      for (const request of await streamReadRequests(m.streamArn)) await authorize(m.role, request.action, [request]);
     } catch (err) {
       if (deny(err)) continue;
       throw err;

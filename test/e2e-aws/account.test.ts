@@ -1,0 +1,53 @@
+/**
+ * `npm run e2e:aws` inside the suite: the synthesized cloud assembly deployed into the emulated account and the seed
+ * scenario run through it (e2e/aws/run.ts), then the same account with one permission taken from a role, which must
+ * fail the run and name the call. Each run is a process of its own, as a user starts it.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runAccount(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/aws/run.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const summaryOf = (run: Run) => JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+
+it('npm run e2e:aws: every step of the seed scenario passes, IAM denies nothing, nothing is left, and the last line says so', async () => {
+  // Act
+  const run = await runAccount([]);
+
+  // Assess
+  const summary = summaryOf(run);
+  expect(summary, run.stderr.slice(-4000)).toMatchObject({ scenario: 'aws-account', steps: 8, passed: 8, iamDenies: 0, leftovers: 0 });
+  expect(Array.isArray(summary['unusedPermissions'])).toBe(true);
+  expect(run.code).toBe(0);
+}, 900_000);
+
+it('a permission taken from the provision role (secretsmanager:TagResource) fails the run and names the call', async () => {
+  // Act: the assembly the first test synthesized, one control-plane machine and one worker.
+  const run = await runAccount(['--reuse-assembly', '--short', '--drop', 'provision:secretsmanager:TagResource']);
+
+  // Assess
+  const summary = summaryOf(run);
+  expect(summary['iamDenies'], run.stderr.slice(-4000)).toBeGreaterThan(0);
+  expect(run.code).toBe(1);
+  const denies = run.stderr.split('\n').filter((l) => l.startsWith('IAM DENY'));
+  expect(denies.some((l) => l.includes('secretsmanager:TagResource') && l.includes('provision'))).toBe(true);
+}, 600_000);
