@@ -1,5 +1,7 @@
 /** Kubernetes adapters: the mirror into a target cluster, and the NodeReader and NodeDrainer of workload clusters. */
-export { isInlineKubeconfig, loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
+export { loadKubeConfig } from '../kubernetes-client/client.js';
+export { isInlineKubeconfig, loadKubeconfig, parseKubeconfig, type Kubeconfig, type KubeconfigSource } from '../kubernetes-client/kubeconfig.js';
+export { KubernetesApiError, KubernetesClient, KubernetesTimeoutError, PatchType, errorMessage, httpStatusOf } from '../kubernetes-client/rest-client.js';
 export { MIRROR_CLUSTER_ROLE, MIRROR_GROUP, crdFileName, customResourceDefinition, customResourceDefinitions, mirrorRbac } from './crds.js';
 export {
   KubernetesMirror,
@@ -15,4 +17,4 @@ export {
 export { MirrorService, handleMirrorRequest, type MirrorServiceOptions, type MirrorStatus } from './mirror-service.js';
 export { KubernetesNodeReader, nodeFact } from './node-reader.js';
 export { KubernetesNodeDrainer, isDaemonSetPod, isMirrorPod } from './node-drainer.js';
-export { WorkloadClients, type KubeconfigResolver, type WorkloadClientOptions } from './workload.js';
+export { WorkloadClients, WorkloadTimeoutError, type KubeconfigResolver, type WorkloadClientOptions } from './workload.js';
