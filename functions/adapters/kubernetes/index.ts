@@ -1,7 +1,11 @@
-/** Kubernetes adapters: the mirror into a target cluster, and the NodeReader and NodeDrainer of workload clusters. */
+/**
+ * Kubernetes adapters: the mirror into a target cluster (over @kubernetes/client-node, embedded host only), and the
+ * NodeReader and NodeDrainer of workload clusters (over the project's REST client). The Lambda handlers import the
+ * workload adapters' own modules, not this index, so that their bundles leave the mirror and client-node out.
+ */
 export { loadKubeConfig } from '../kubernetes-client/client.js';
-export { isInlineKubeconfig, loadKubeconfig, parseKubeconfig, type Kubeconfig, type KubeconfigSource } from '../kubernetes-client/kubeconfig.js';
-export { KubernetesApiError, KubernetesClient, KubernetesTimeoutError, PatchType, errorMessage, httpStatusOf } from '../kubernetes-client/rest-client.js';
+export { isInlineKubeconfig, loadKubeconfig, type Kubeconfig, type KubeconfigSource } from '../kubernetes-client/kubeconfig.js';
+export { KubernetesApiError, KubernetesClient, KubernetesTimeoutError } from '../kubernetes-client/rest-client.js';
 export { MIRROR_CLUSTER_ROLE, MIRROR_GROUP, crdFileName, customResourceDefinition, customResourceDefinitions, mirrorRbac } from './crds.js';
 export {
   KubernetesMirror,
