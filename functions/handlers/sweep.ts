@@ -7,7 +7,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
-import { KubernetesNodeReader, type KubeconfigResolver, type KubeconfigSource } from '../adapters/kubernetes/index.js';
+// The node reader's own modules, not adapters/kubernetes/index.js: that one also exports the mirror and its @kubernetes/client-node.
+import type { KubeconfigSource } from '../adapters/kubernetes-client/kubeconfig.js';
+import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
+import type { KubeconfigResolver } from '../adapters/kubernetes/workload.js';
 import { WORKLOAD_CREDENTIALS_SECONDS } from '../adapters/kubeadm/cluster-ca.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import { systemClock, type Clock } from '../ports.js';

@@ -10,7 +10,10 @@ import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
 import { schedulerRequeuesFromEnvironment } from '../adapters/scheduler/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../adapters/elbv2/index.js';
-import { KubernetesNodeDrainer, KubernetesNodeReader, WorkloadClients } from '../adapters/kubernetes/index.js';
+// The workload adapters' own modules, not adapters/kubernetes/index.js: that one also exports the mirror and its @kubernetes/client-node.
+import { KubernetesNodeDrainer } from '../adapters/kubernetes/node-drainer.js';
+import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
+import { WorkloadClients } from '../adapters/kubernetes/workload.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';

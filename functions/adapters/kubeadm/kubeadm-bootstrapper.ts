@@ -13,7 +13,6 @@
  *   only a secret whose instance-ARN tag is their own instance's (infra: ec2:SourceInstanceARN), so a node can
  *   fetch no other machine's bootstrap data.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec } from '../../api/cluster.js';
 import { renderUserData } from '../../bootstrap/boothook.js';
 import { renderCloudConfig } from '../../bootstrap/cloud-config.js';
@@ -38,7 +37,7 @@ import {
   type SecretStore,
 } from '../../ports.js';
 import { TagKeys, clusterTagValue } from '../aws/tags.js';
-import { loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
+import { loadKubeconfig, type Kubeconfig } from '../kubernetes-client/kubeconfig.js';
 import { generateBootstrapToken } from './bootstrap-tokens.js';
 import { caCertHash, generateClusterCertificates, serializeCertificates } from './certificates.js';
 import { ClusterCa, WORKLOAD_CREDENTIALS_SECONDS } from './cluster-ca.js';
@@ -64,9 +63,9 @@ export interface KubeadmBootstrapperOptions {
    * The kubeconfig the control plane reaches a workload API with (tests: a local kube-apiserver).
    * @default - an admin kubeconfig for the cluster's controlPlaneEndpoint, signed by its CA
    */
-  workloadKubeconfig?: (namespace: string, clusterName: string) => KubeconfigSource | undefined | Promise<KubeconfigSource | undefined>;
-  /** @default - the Kubernetes API through @kubernetes/client-node */
-  workloadApi?: (kubeconfig: KubeConfig, where: string) => WorkloadBootstrapApi;
+  workloadKubeconfig?: (namespace: string, clusterName: string) => string | undefined | Promise<string | undefined>;
+  /** @default - the Kubernetes API through the project's REST client (KubernetesWorkloadBootstrapApi) */
+  workloadApi?: (kubeconfig: Kubeconfig, where: string) => WorkloadBootstrapApi;
   /** How long certificates read from the secret store are kept in memory. @default 300 */
   cacheSeconds?: number;
   log?: Log;
@@ -88,7 +87,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
   readonly tokenTtlSeconds: number;
   /** The certificates as kept in the secret store, and the kubeconfigs signed with them. */
   private readonly ca: ClusterCa;
-  private readonly apis = new Map<string, { source: KubeconfigSource; api: WorkloadBootstrapApi }>();
+  private readonly apis = new Map<string, { source: string; api: WorkloadBootstrapApi }>();
 
   constructor(private readonly options: KubeadmBootstrapperOptions) {
     this.secrets = options.secrets;
@@ -230,7 +229,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
    * The kubeconfig the control plane itself uses for a workload cluster (node reads, drains, tokens): a short-lived
    * admin certificate, remade at half its life. Undefined when the cluster has no certificates or no endpoint.
    */
-  async workloadKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec | undefined): Promise<KubeconfigSource | undefined> {
+  async workloadKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec | undefined): Promise<string | undefined> {
     if (this.options.workloadKubeconfig) return this.options.workloadKubeconfig(namespace, clusterName);
     return this.ca.workloadKubeconfig(namespace, clusterName, clusterSpec);
   }
@@ -294,7 +293,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     const key = `${namespace}/${clusterName}`;
     let api = this.apis.get(key)?.source === source ? this.apis.get(key)!.api : undefined;
     if (!api) {
-      const kc = loadKubeConfig(source);
+      const kc = loadKubeconfig(source);
       api = this.options.workloadApi?.(kc, key) ?? new KubernetesWorkloadBootstrapApi(kc, `the workload API of ${key}`);
       this.apis.set(key, { source, api });
     }

@@ -4,7 +4,6 @@
  * The Kubernetes implementation talks to the API with the admin kubeconfig; every transport failure, timeout
  * or 5xx is a WorkloadUnavailableError, which the caller retries later.
  */
-import { ApiException, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
   NODE_BOOTSTRAP_GROUP,
   TOKEN_SECRET_TYPE,
@@ -14,6 +13,9 @@ import {
   type TokenPurpose,
   type TokenSecretOptions,
 } from '../../bootstrap/tokens.js';
+import type { KubeconfigSource } from '../kubernetes-client/kubeconfig.js';
+import { KubernetesApiError, KubernetesClient, resourcePath } from '../kubernetes-client/rest-client.js';
+import type { List, Role, RoleBinding, Secret } from '../kubernetes-client/types.js';
 import { KUBEADM_CERTS_ROLE, KUBEADM_CERTS_SECRET } from './uploaded-certs.js';
 
 export class WorkloadUnavailableError extends Error {
@@ -39,33 +41,29 @@ export interface WorkloadBootstrapApi {
 }
 
 const NAMESPACE = 'kube-system';
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const secrets = (name?: string) => resourcePath('', 'v1', 'secrets', { namespace: NAMESPACE, ...(name !== undefined ? { name } : {}) });
+const rbac = (resource: 'roles' | 'rolebindings') => resourcePath('rbac.authorization.k8s.io', 'v1', resource, { namespace: NAMESPACE });
 
-const statusOf = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
+const statusOf = (err: unknown) => (err instanceof KubernetesApiError ? err.code : undefined);
 
 function describe(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body);
-    return `HTTP ${err.code}: ${(body ?? '').slice(0, 300)}`;
-  }
+  if (err instanceof KubernetesApiError) return `HTTP ${err.code}: ${(err.status ? JSON.stringify(err.status) : err.message).slice(0, 300)}`;
   const e = err as Error & { cause?: { code?: string } };
   return `${e?.message ?? String(err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`;
 }
 
 const decode = (v: string | undefined) => (v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'));
 
-/** The workload API through @kubernetes/client-node; `timeoutMs` bounds every call. */
+/** The workload API through the project's REST client (kubernetes-client/); `timeoutMs` bounds every call. */
 export class KubernetesWorkloadBootstrapApi implements WorkloadBootstrapApi {
-  private readonly core: CoreV1Api;
-  private readonly rbac: RbacAuthorizationV1Api;
+  private readonly api: KubernetesClient;
 
   constructor(
-    kubeconfig: KubeConfig,
+    kubeconfig: KubeconfigSource,
     private readonly where: string,
     private readonly timeoutMs = 10_000,
   ) {
-    this.core = kubeconfig.makeApiClient(CoreV1Api);
-    this.rbac = kubeconfig.makeApiClient(RbacAuthorizationV1Api);
+    this.api = new KubernetesClient(kubeconfig, { timeoutMs });
   }
 
   /** Runs one call; a refusal the caller expects (`ok` codes) comes back as its code, the rest are errors. */
@@ -87,21 +85,17 @@ export class KubernetesWorkloadBootstrapApi implements WorkloadBootstrapApi {
   }
 
   async createToken(options: TokenSecretOptions): Promise<void> {
-    const body = tokenSecret(options);
-    await this.call('create bootstrap token', this.core.createNamespacedSecret({ namespace: NAMESPACE, body }), [409]);
+    const body: Secret = { apiVersion: 'v1', kind: 'Secret', ...tokenSecret(options) };
+    await this.call('create bootstrap token', this.api.create(secrets(), body), [409]);
   }
 
   async listTokens(): Promise<TokenInfo[]> {
     const list = await this.call(
       'list bootstrap tokens',
-      this.core.listNamespacedSecret({
-        namespace: NAMESPACE,
-        labelSelector: `${TokenLabels.managedBy}=clusterless`,
-        fieldSelector: `type=${TOKEN_SECRET_TYPE}`,
-      }),
+      this.api.get<List<Secret>>(secrets(), { labelSelector: `${TokenLabels.managedBy}=clusterless`, fieldSelector: `type=${TOKEN_SECRET_TYPE}` }),
     );
     if (typeof list === 'number') return [];
-    return list.items.flatMap((s: V1Secret) => {
+    return (list.items ?? []).flatMap((s) => {
       const id = decode(s.data?.['token-id']);
       if (!id) return [];
       const labels = s.metadata?.labels ?? {};
@@ -118,24 +112,20 @@ export class KubernetesWorkloadBootstrapApi implements WorkloadBootstrapApi {
   }
 
   async setTokenExpiration(id: string, expiration: string): Promise<void> {
-    await this.call(
-      'renew bootstrap token',
-      this.core.patchNamespacedSecret({ name: tokenSecretName(id), namespace: NAMESPACE, body: { stringData: { expiration } } }, MERGE_PATCH),
-    );
+    await this.call('renew bootstrap token', this.api.patch<Secret>(secrets(tokenSecretName(id)), { stringData: { expiration } }, 'merge'));
   }
 
   async deleteToken(id: string): Promise<void> {
-    await this.call('delete bootstrap token', this.core.deleteNamespacedSecret({ name: tokenSecretName(id), namespace: NAMESPACE }), [404]);
+    await this.call('delete bootstrap token', this.api.delete(secrets(tokenSecretName(id))), [404]);
   }
 
   async uploadCertificates(data: Record<string, string>, ownerTokenId: string): Promise<void> {
-    const owner = await this.call(
-      'read the uploaded-certs token',
-      this.core.readNamespacedSecret({ name: tokenSecretName(ownerTokenId), namespace: NAMESPACE }),
-    );
+    const owner = await this.call('read the uploaded-certs token', this.api.get<Secret>(secrets(tokenSecretName(ownerTokenId))));
     if (typeof owner === 'number' || !owner.metadata?.uid)
       throw new WorkloadUnavailableError(`the token ${ownerTokenId} that owns ${KUBEADM_CERTS_SECRET} is missing in ${this.where}`);
-    const body: V1Secret = {
+    const body: Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
       metadata: {
         name: KUBEADM_CERTS_SECRET,
         namespace: NAMESPACE,
@@ -147,30 +137,28 @@ export class KubernetesWorkloadBootstrapApi implements WorkloadBootstrapApi {
       type: 'Opaque',
       data,
     };
-    const created = await this.call('upload certificates', this.core.createNamespacedSecret({ namespace: NAMESPACE, body }), [409]);
-    if (created === 409) await this.call('upload certificates', this.core.replaceNamespacedSecret({ name: KUBEADM_CERTS_SECRET, namespace: NAMESPACE, body }));
+    const created = await this.call('upload certificates', this.api.create(secrets(), body), [409]);
+    if (created === 409) await this.call('upload certificates', this.api.replace(secrets(KUBEADM_CERTS_SECRET), body));
     // kubeadm's own upload-certs phase binds these too (copycerts.go createRBAC).
     await this.call(
       'create the kubeadm-certs role',
-      this.rbac.createNamespacedRole({
-        namespace: NAMESPACE,
-        body: {
-          metadata: { name: KUBEADM_CERTS_ROLE, namespace: NAMESPACE },
-          rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: [KUBEADM_CERTS_SECRET] }],
-        },
-      }),
+      this.api.create(rbac('roles'), {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: KUBEADM_CERTS_ROLE, namespace: NAMESPACE },
+        rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: [KUBEADM_CERTS_SECRET] }],
+      } satisfies Role),
       [409],
     );
     await this.call(
       'bind the kubeadm-certs role',
-      this.rbac.createNamespacedRoleBinding({
-        namespace: NAMESPACE,
-        body: {
-          metadata: { name: KUBEADM_CERTS_ROLE, namespace: NAMESPACE },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: KUBEADM_CERTS_ROLE },
-          subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: NODE_BOOTSTRAP_GROUP }],
-        },
-      }),
+      this.api.create(rbac('rolebindings'), {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: KUBEADM_CERTS_ROLE, namespace: NAMESPACE },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: KUBEADM_CERTS_ROLE },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: NODE_BOOTSTRAP_GROUP }],
+      } satisfies RoleBinding),
       [409],
     );
   }

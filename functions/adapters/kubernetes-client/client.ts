@@ -1,14 +1,15 @@
-/** Loading kubeconfigs and reading errors of @kubernetes/client-node: what the Kubernetes adapters (kubernetes/, kubeadm/) share. */
+/**
+ * Loading kubeconfigs and reading errors of @kubernetes/client-node, for the mirror (which only the embedded host
+ * runs) and the e2e harness. The task functions and the sweep reach workload clusters through rest-client.ts
+ * instead, so that their bundles do not carry @kubernetes/client-node.
+ */
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { isInlineKubeconfig } from './kubeconfig.js';
+
+export { isInlineKubeconfig };
 
 /** A kubeconfig as users give it: a KubeConfig, a file path, or the file's text (YAML or JSON). */
 export type KubeconfigSource = KubeConfig | string;
-
-/** Inline text has a newline or starts like a document; anything else is a path. */
-export function isInlineKubeconfig(source: string): boolean {
-  const s = source.trimStart();
-  return s.includes('\n') || s.startsWith('{') || s.startsWith('apiVersion:');
-}
 
 export function loadKubeConfig(source: KubeconfigSource): KubeConfig {
   if (typeof source !== 'string') return source;

@@ -1,5 +1,11 @@
-/** Kubernetes adapters: the mirror into a target cluster, and the NodeReader and NodeDrainer of workload clusters. */
-export { isInlineKubeconfig, loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
+/**
+ * Kubernetes adapters: the mirror into a target cluster (over @kubernetes/client-node, embedded host only), and the
+ * NodeReader and NodeDrainer of workload clusters (over the project's REST client). The Lambda handlers import the
+ * workload adapters' own modules, not this index, so that their bundles leave the mirror and client-node out.
+ */
+export { loadKubeConfig } from '../kubernetes-client/client.js';
+export { isInlineKubeconfig, loadKubeconfig, type Kubeconfig, type KubeconfigSource } from '../kubernetes-client/kubeconfig.js';
+export { KubernetesApiError, KubernetesClient, KubernetesTimeoutError } from '../kubernetes-client/rest-client.js';
 export { MIRROR_CLUSTER_ROLE, MIRROR_GROUP, crdFileName, customResourceDefinition, customResourceDefinitions, mirrorRbac } from './crds.js';
 export {
   KubernetesMirror,
@@ -15,4 +21,4 @@ export {
 export { MirrorService, handleMirrorRequest, type MirrorServiceOptions, type MirrorStatus } from './mirror-service.js';
 export { KubernetesNodeReader, nodeFact } from './node-reader.js';
 export { KubernetesNodeDrainer, isDaemonSetPod, isMirrorPod } from './node-drainer.js';
-export { WorkloadClients, type KubeconfigResolver, type WorkloadClientOptions } from './workload.js';
+export { WorkloadClients, WorkloadTimeoutError, type KubeconfigResolver, type WorkloadClientOptions } from './workload.js';

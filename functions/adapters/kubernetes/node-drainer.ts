@@ -5,17 +5,17 @@
  * put them back; they go with the node) and static pods' mirror pods (the API cannot delete them).
  * One call is one pass; the caller repeats it until `drained` or until its node drain timeout.
  */
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { NodeDrainer } from '../../ports.js';
-import { errorMessage, httpStatusOf } from '../kubernetes-client/client.js';
+import { errorMessage, httpStatusOf, resourcePath, type KubernetesClient } from '../kubernetes-client/rest-client.js';
+import type { Eviction, List, Node, Pod } from '../kubernetes-client/types.js';
 import { WorkloadClients, type WorkloadClientOptions } from './workload.js';
 
 const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
-export const isDaemonSetPod = (pod: V1Pod) => (pod.metadata?.ownerReferences ?? []).some((o) => o.controller && o.kind === 'DaemonSet');
-export const isMirrorPod = (pod: V1Pod) => pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined;
-const isFinished = (pod: V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-const podName = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+export const isDaemonSetPod = (pod: Pod) => (pod.metadata?.ownerReferences ?? []).some((o) => o.controller && o.kind === 'DaemonSet');
+export const isMirrorPod = (pod: Pod) => pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined;
+const isFinished = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+const podName = (pod: Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
 export class KubernetesNodeDrainer implements NodeDrainer {
   private readonly clients: WorkloadClients;
@@ -37,19 +37,16 @@ export class KubernetesNodeDrainer implements NodeDrainer {
 
     let unreachable = false;
     try {
-      const node = await call('read node', core.readNode({ name: nodeName }));
+      const path = resourcePath('', 'v1', 'nodes', { name: nodeName });
+      const node = await call('read node', core.get<Node>(path));
       unreachable = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'Unknown');
-      if (!node.spec?.unschedulable)
-        await call(
-          'cordon',
-          core.patchNode({ name: nodeName, body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-        );
+      if (!node.spec?.unschedulable) await call('cordon', core.patch<Node>(path, { spec: { unschedulable: true } }, 'merge'));
     } catch (err) {
       if (httpStatusOf(err) === 404) return { drained: true, message: `node ${nodeName} does not exist` };
       return { drained: false, message: `cannot cordon node ${nodeName}: ${errorMessage(err)}` };
     }
 
-    let pods: V1Pod[];
+    let pods: Pod[];
     try {
       pods = await listPodsOn(core, nodeName, call);
     } catch (err) {
@@ -67,15 +64,10 @@ export class KubernetesNodeDrainer implements NodeDrainer {
         if (!unreachable) terminating.push(podName(pod));
         continue;
       }
+      const { name, namespace: podNamespace } = pod.metadata as { name: string; namespace: string };
+      const eviction: Eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: podNamespace } };
       try {
-        await call(
-          'evict',
-          core.createNamespacedPodEviction({
-            name: pod.metadata!.name!,
-            namespace: pod.metadata!.namespace!,
-            body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata!.name!, namespace: pod.metadata!.namespace! } },
-          }),
-        );
+        await call('evict', core.create(resourcePath('', 'v1', 'pods', { namespace: podNamespace, name, subresource: 'eviction' }), eviction));
         evicted++;
         if (!unreachable) terminating.push(podName(pod));
       } catch (err) {
@@ -101,16 +93,16 @@ export class KubernetesNodeDrainer implements NodeDrainer {
   }
 }
 
-async function listPodsOn(core: CoreV1Api, nodeName: string, call: <T>(what: string, p: Promise<T>) => Promise<T>): Promise<V1Pod[]> {
-  const pods: V1Pod[] = [];
-  let _continue: string | undefined;
+async function listPodsOn(core: KubernetesClient, nodeName: string, call: <T>(what: string, p: Promise<T>) => Promise<T>): Promise<Pod[]> {
+  const pods: Pod[] = [];
+  let next: string | undefined;
   do {
     const page = await call(
       'list pods',
-      core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}`, limit: 500, ...(_continue ? { _continue } : {}) }),
+      core.get<List<Pod>>(resourcePath('', 'v1', 'pods'), { fieldSelector: `spec.nodeName=${nodeName}`, limit: 500, continue: next }),
     );
-    pods.push(...page.items);
-    _continue = page.metadata?._continue || undefined;
-  } while (_continue);
+    pods.push(...(page.items ?? []));
+    next = page.metadata?.continue || undefined;
+  } while (next);
   return pods;
 }

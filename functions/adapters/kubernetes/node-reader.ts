@@ -1,13 +1,13 @@
-import type { V1Node } from '@kubernetes/client-node';
 import type { NodeCondition, NodeFact } from '../../core/observed.js';
 import { NodeReaderUnavailableError, type NodeReader } from '../../ports.js';
-import { errorMessage } from '../kubernetes-client/client.js';
+import { errorMessage, resourcePath } from '../kubernetes-client/rest-client.js';
+import type { List, Node } from '../kubernetes-client/types.js';
 import { WorkloadClients, timestamp, type WorkloadClientOptions } from './workload.js';
 
 const STATUSES = new Set(['True', 'False', 'Unknown']);
 
 /** A Node as the planners see it. */
-export function nodeFact(node: V1Node): NodeFact {
+export function nodeFact(node: Node): NodeFact {
   const conditions: NodeCondition[] = (node.status?.conditions ?? []).map((c) => ({
     type: c.type,
     status: (STATUSES.has(c.status) ? c.status : 'Unknown') as NodeCondition['status'],
@@ -47,14 +47,14 @@ export class KubernetesNodeReader implements NodeReader {
       throw new NodeReaderUnavailableError(`${where}: the kubeconfig cannot be read: ${errorMessage(err)}`, { cause: err });
     }
     if (!core) throw new NodeReaderUnavailableError(`${where}: no kubeconfig for the cluster yet`);
-    const nodes: V1Node[] = [];
+    const nodes: Node[] = [];
     try {
-      let _continue: string | undefined;
+      let next: string | undefined;
       do {
-        const page = await this.clients.withTimeout(where, core.listNode({ limit: 500, ...(_continue ? { _continue } : {}) }));
-        nodes.push(...page.items);
-        _continue = page.metadata?._continue || undefined;
-      } while (_continue);
+        const page = await this.clients.withTimeout(where, core.get<List<Node>>(resourcePath('', 'v1', 'nodes'), { limit: 500, continue: next }));
+        nodes.push(...(page.items ?? []));
+        next = page.metadata?.continue || undefined;
+      } while (next);
     } catch (err) {
       throw new NodeReaderUnavailableError(`${where} cannot be read: ${errorMessage(err)}`, { cause: err });
     }

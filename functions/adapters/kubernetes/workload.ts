@@ -1,6 +1,6 @@
 /** Clients of workload clusters' APIs, found by the cluster's namespace and name. */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig, type KubeconfigSource } from '../kubernetes-client/client.js';
+import type { Kubeconfig, KubeconfigSource } from '../kubernetes-client/kubeconfig.js';
+import { KubernetesClient } from '../kubernetes-client/rest-client.js';
 
 /**
  * Where the kubeconfig of a workload cluster comes from (the host knows: a file for a test, the secret
@@ -22,13 +22,13 @@ export class WorkloadTimeoutError extends Error {
 }
 
 /**
- * Builds (and keeps) one CoreV1Api per cluster and kubeconfig: the same text or KubeConfig gives the same client,
+ * Builds (and keeps) one KubernetesClient per cluster and kubeconfig: the same text or KubeConfig gives the same client,
  * and a cluster's new kubeconfig text (renewed credentials) replaces its old client, so that a long-lived
  * process keeps one client per cluster, not one per credential it ever had.
  */
 export class WorkloadClients {
-  private readonly byCluster = new Map<string, { text: string; api: CoreV1Api }>();
-  private readonly byConfig = new WeakMap<KubeConfig, CoreV1Api>();
+  private readonly byCluster = new Map<string, { text: string; api: KubernetesClient }>();
+  private readonly byConfig = new WeakMap<Kubeconfig, KubernetesClient>();
   readonly timeoutMs: number;
 
   constructor(private readonly options: WorkloadClientOptions) {
@@ -36,20 +36,20 @@ export class WorkloadClients {
   }
 
   /** The client of a cluster's API; undefined when the resolver has no kubeconfig for it. */
-  async core(namespace: string, clusterName: string): Promise<CoreV1Api | undefined> {
+  async core(namespace: string, clusterName: string): Promise<KubernetesClient | undefined> {
     const source = await this.options.kubeconfigFor(namespace, clusterName);
     if (source === undefined) return undefined;
     if (typeof source === 'string') {
       const key = `${namespace}/${clusterName}`;
       const kept = this.byCluster.get(key);
       if (kept?.text === source) return kept.api;
-      const api = loadKubeConfig(source).makeApiClient(CoreV1Api);
+      const api = new KubernetesClient(source, { timeoutMs: this.timeoutMs });
       this.byCluster.set(key, { text: source, api });
       return api;
     }
     let api = this.byConfig.get(source);
     if (!api) {
-      api = source.makeApiClient(CoreV1Api);
+      api = new KubernetesClient(source, { timeoutMs: this.timeoutMs });
       this.byConfig.set(source, api);
     }
     return api;
@@ -74,7 +74,7 @@ export class WorkloadClients {
   }
 }
 
-/** Kubernetes timestamps, which the client turns into Dates, back to the API's RFC 3339 form. */
+/** A Kubernetes timestamp in the API's RFC 3339 form (a Date, as other clients give them, converted). */
 export function timestamp(v: unknown): string | undefined {
   if (v instanceof Date) return v.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return typeof v === 'string' ? v : undefined;

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WorkloadTimeoutError } from '../../../functions/adapters/kubernetes/workload.js';
+import { KubernetesApiError, KubernetesTimeoutError } from '../../../functions/adapters/kubernetes-client/rest-client.js';
 import { ExecutionAlreadyExistsError } from '../../../functions/adapters/stepfunctions/local-workflows.js';
 import { ClusterNameChangeError } from '../../../functions/adapters/store/base-store.js';
 import { InvalidCertificatesError } from '../../../functions/adapters/kubeadm/certificates.js';
@@ -136,6 +137,11 @@ const NOT_NAMED: readonly { error: ErrorClass; why: string }[] = [
   { error: NodeReaderUnavailableError, why: 'caught by reconcile and provision: the nodes are unknown and nothing is concluded from them' },
   { error: WorkloadTimeoutError, why: 'the node reader turns it into NodeReaderUnavailableError; the drainer reports the node not drained' },
   { error: WorkloadUnavailableError, why: 'the bootstrapper turns it into ThrottledError' },
+  {
+    error: KubernetesApiError,
+    why: 'the workload adapters map it: NodeReaderUnavailableError, a drain not done yet, or WorkloadUnavailableError (then ThrottledError)',
+  },
+  { error: KubernetesTimeoutError, why: 'mapped by the workload adapters as KubernetesApiError is' },
   { error: PollLimitError, why: 'provision gives up on purpose: the Catch records the Machine Failed' },
   { error: InvalidCertificatesError, why: 'stored certificates in another format: a retry reads the same' },
   { error: UnsupportedVersionError, why: 'the bootstrapper turns it into InvalidSpecError' },
