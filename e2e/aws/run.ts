@@ -186,6 +186,9 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     const sweepProps = deployment.resource(sweepId).Properties!;
     const sweepName = deployment.physicalOf(sweepId).ref;
 
+    // The API callers' refusals are the scenario's own checks (a team outside its namespace): only the control plane's
+    // principals (functions, state machines, schedules, event sources) must never be refused.
+    const callers = new Set(Object.values(assembly.callerRoles));
     const results = await runScenario(
       {
         api: (caller) => {
@@ -217,6 +220,10 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
             .filter(([name]) => name !== sweepName)
             .reduce((n, [, fired]) => n + fired, 0),
         sweepSchedule: { group: String(sweepProps['GroupName'] ?? 'default'), name: sweepName },
+        abortReason: () => {
+          const denied = gateway.denies().find((d) => !callers.has(d.principal));
+          return denied ? `IAM refused ${denied.principal} ${denied.request.action} on ${denied.request.resource}` : undefined;
+        },
         log,
       },
       { ...(options.short ? { short: true } : {}) },
@@ -225,9 +232,6 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     const left = await leftovers({ aws, tableName, secretsNamePrefix });
     // A call the gateway could not authorize (an operation it does not know, a call AWS would refuse as invalid) was
     // refused too: it counts as a deny.
-    // The API callers' refusals are the scenario's own checks (a team outside its namespace): only the control plane's
-    // principals (functions, state machines, schedules, event sources) must never be refused.
-    const callers = new Set(Object.values(assembly.callerRoles));
     const denies = [
       ...gateway
         .denies()

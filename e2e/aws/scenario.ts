@@ -55,6 +55,8 @@ export interface ScenarioContext {
   /** How many times schedules of this group fired, and whether they were created by the reconcile function. */
   requeuesFired(): number;
   sweepSchedule: { group: string; name: string };
+  /** Why the run is already lost (a control-plane principal was refused by IAM): every wait ends at once. */
+  abortReason(): string | undefined;
   log(line: string): void;
 }
 
@@ -97,10 +99,15 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ScenarioFailure(message);
 }
 
+/** Set by runScenario: why waiting any longer is pointless. */
+let abortReason: () => string | undefined = () => undefined;
+
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, every = 300): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
+    const aborted = abortReason();
+    if (aborted) throw new ScenarioFailure(`stopped waiting for ${what}: ${aborted}`);
     try {
       const v = await probe();
       if (v !== undefined && v !== false) return v as T;
@@ -110,6 +117,18 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     if (Date.now() > deadline)
       throw new ScenarioFailure(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** The promise's value, unless the run is lost or the time is up first. */
+async function unlessAborted<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let settled = false;
+  const watcher = waitFor(what, timeoutMs, async () => settled || undefined);
+  watcher.catch(() => undefined);
+  try {
+    return await Promise.race([promise, watcher.then(() => promise)]);
+  } finally {
+    settled = true;
   }
 }
 
@@ -124,6 +143,7 @@ async function refused(p: Promise<unknown>): Promise<number | undefined> {
 
 export async function runScenario(ctx: ScenarioContext, options: { short?: boolean } = {}): Promise<StepResult[]> {
   const results: StepResult[] = [];
+  abortReason = () => ctx.abortReason();
   const writer = ctx.api('TeamAWriter');
   const reader = ctx.api('TeamAReader');
   let failed = false;
@@ -243,7 +263,8 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       const plural = `${o.kind.toLowerCase()}${o.kind.endsWith('s') ? 'es' : 's'}`;
       await writer.request('POST', `${BASE}/${plural}`, { body: o });
     }
-    await ctx.serveWorkload(NAMESPACE, CLUSTER, port);
+    // The workload API comes up once provision has made the cluster's CA.
+    await unlessAborted('the workload API (it waits for the cluster CA)', ctx.serveWorkload(NAMESPACE, CLUSTER, port), 180_000);
     await waitFor('the control plane and the workers to be up', options.short ? 120_000 : 240_000, async () => {
       const cp = await get('controlplanes', `${CLUSTER}-control-plane`);
       return (cp.status?.readyReplicas ?? 0) === controlPlanes && (await deploymentSettled(replicas));
