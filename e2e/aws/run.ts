@@ -229,7 +229,13 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
       { ...(options.short ? { short: true } : {}) },
     );
 
-    const left = await leftovers({ aws, tableName, secretsNamePrefix });
+    // A reconcile still running (a requeue of the deleted cluster firing late) holds its lease for a moment: what is
+    // left is what stays, so the count is taken once the account has been quiet, or after a minute.
+    let left = await leftovers({ aws, tableName, secretsNamePrefix });
+    for (const until = Date.now() + 60_000; left.length > 0 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      left = await leftovers({ aws, tableName, secretsNamePrefix });
+    }
     // A call the gateway could not authorize (an operation it does not know, a call AWS would refuse as invalid) was
     // refused too: it counts as a deny.
     const denies = [

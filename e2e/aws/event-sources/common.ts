@@ -7,6 +7,19 @@ import { GetQueueUrlCommand, SQSClient, SendMessageCommand, type MessageAttribut
 import { AccessDeniedError, type Authorize, type Invoke, type Json, type PolicyStatement, REGION } from '../account.js';
 import type { Deployment } from '../template.js';
 
+/** What every event source is given: the template, moto, how to invoke a function and how to ask IAM. */
+export interface EventSourceOptions {
+  deployment: Deployment;
+  /** moto_server. */
+  endpoint: string;
+  invoke: Invoke;
+  authorize: Authorize;
+  /** Between reads of the source, and between retries (milliseconds). */
+  pollMs?: number;
+  /** Seconds of the emulated account per real second: windows, ages and schedules shrink by it. @default 1 */
+  timeScale?: number;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** moto with admin credentials, directly (not through the gateway): the services' own calls are not the functions'. */

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ACCOUNT, type Authorize, type Invoke, type Json, PARTITION, REGION } from '../account.js';
+import { ACCOUNT, type Json, PARTITION, REGION } from '../account.js';
 import type { Deployment } from '../template.js';
 import {
   Queues,
@@ -29,22 +29,13 @@ import {
   queuePolicyAllows,
   sleep,
   stringAttribute,
+  type EventSourceOptions,
 } from './common.js';
 import { matchesPattern, parsePattern, type EventPattern } from './pattern.js';
 
 export const STATE_CHANGE = 'EC2 Instance State-change Notification';
 
-export interface InstanceEventsOptions {
-  deployment: Deployment;
-  /** moto_server. */
-  endpoint: string;
-  invoke: Invoke;
-  authorize: Authorize;
-  /** Between DescribeInstances calls, and between retries. @default 200 */
-  pollMs?: number;
-  /** Seconds of the emulated account per real second (event ages). @default 1 */
-  timeScale?: number;
-}
+export interface InstanceEventsOptions extends EventSourceOptions {}
 
 export interface InstanceEventsStats {
   /** State changes seen (events made). */

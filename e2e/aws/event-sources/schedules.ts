@@ -27,21 +27,11 @@ import {
   ListSchedulesCommand,
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { AccessDeniedError, type Authorize, type Invoke, type StartExecution } from '../account.js';
-import type { Deployment } from '../template.js';
-import { Queues, invokeAsync, motoClientConfig, sleep, stringAttribute } from './common.js';
+import { AccessDeniedError, type StartExecution } from '../account.js';
+import { Queues, invokeAsync, motoClientConfig, sleep, stringAttribute, type EventSourceOptions } from './common.js';
 
-export interface SchedulesOptions {
-  deployment: Deployment;
-  /** moto_server. */
-  endpoint: string;
-  invoke: Invoke;
-  authorize: Authorize;
+export interface SchedulesOptions extends EventSourceOptions {
   startExecution: StartExecution;
-  /** Seconds of the emulated account per real second. @default 1 */
-  timeScale?: number;
-  /** Between reads of the schedules, and between retries. @default 100 */
-  pollMs?: number;
   /** The groups to run (a test sharing moto with others runs its own). @default every group */
   groups?: string[];
 }

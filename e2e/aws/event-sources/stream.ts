@@ -18,22 +18,12 @@ import {
   type _Record as StreamRecord,
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
-import { AccessDeniedError, type Authorize, type Invoke, type Json } from '../account.js';
+import { AccessDeniedError, type Json } from '../account.js';
 import type { Deployment } from '../template.js';
-import { Queues, functionArn, functionLogicalId, motoClientConfig, sleep } from './common.js';
+import { Queues, functionArn, functionLogicalId, motoClientConfig, sleep, type EventSourceOptions } from './common.js';
 import { matchesPattern, parsePattern, type EventPattern } from './pattern.js';
 
-export interface StreamSourceOptions {
-  deployment: Deployment;
-  /** moto_server. */
-  endpoint: string;
-  invoke: Invoke;
-  authorize: Authorize;
-  /** Between reads of a shard with nothing new, and between retries. @default 100 */
-  pollMs?: number;
-  /** Seconds of the emulated account per real second: the batching window and record ages shrink by it. @default 1 */
-  timeScale?: number;
-}
+export interface StreamSourceOptions extends EventSourceOptions {}
 
 export interface StreamSourceStats {
   /** Invocations of the function. */
