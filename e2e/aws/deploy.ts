@@ -13,6 +13,8 @@ import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRo
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateScheduleCommand, CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { ACCOUNT, PARTITION, REGION, type Json, type Principal } from './account.js';
 import type { Deployment } from './template.js';
@@ -33,14 +35,11 @@ export interface DeployedAccount {
   network: UserNetwork;
   /** An AMI moto knows (what a MachineClass names). */
   imageId: string;
+  /** A public SSM parameter holding an AMI moto knows (what a MachineClass names by imageSsmParameter), if any. */
+  imageSsmParameter?: string;
 }
 
 const arn = (service: string, resource: string, region: string = REGION) => `arn:${PARTITION}:${service}:${region}:${ACCOUNT}:${resource}`;
-
-/** An access key id for a principal: deterministic, 20 characters, AKIA-shaped. */
-function accessKeyFor(name: string): string {
-  return `AKIA${createHash('sha256').update(name).digest('hex').slice(0, 16).toUpperCase()}`;
-}
 
 export function clientConfig(endpoint: string) {
   return { endpoint, region: REGION, credentials: ADMIN_CREDENTIALS, maxAttempts: 3 };
@@ -137,12 +136,17 @@ export async function deploy(deployment: Deployment, motoEndpoint: string): Prom
     set(id, name, { Arn: arn('scheduler', `schedule/${group}/${name}`) });
   }
 
+  // Each role's credentials come from STS, as Lambda (and a user of the API) assumes the role: temporary keys with a
+  // session token, by which the IAM gateway knows the principal.
+  const sts = new STSClient(config);
   for (const [id, physical] of [...deployment.ofType('AWS::IAM::Role')].map((id) => [id, deployment.physicalOf(id)] as const)) {
+    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: physical.attributes['Arn']!, RoleSessionName: id.slice(0, 64) }));
+    const c = assumed.Credentials!;
     principals.set(id, {
       name: id,
       arn: physical.attributes['Arn']!,
       policies: deployment.identityPolicies(id),
-      credentials: { accessKeyId: accessKeyFor(id), secretAccessKey: `e2e-secret-${accessKeyFor(id)}` },
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
     });
   }
 
@@ -150,7 +154,11 @@ export async function deploy(deployment: Deployment, motoEndpoint: string): Prom
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
   const imageId = images.Images?.find((i) => i.RootDeviceType === 'ebs' && i.Architecture === 'x86_64')?.ImageId ?? images.Images?.[0]?.ImageId;
   if (!imageId) throw new Error('moto knows no AMI');
-  return { deployment, principals, network, imageId };
+  // moto publishes Amazon Linux's public parameters; one that names an image its EC2 knows stands for Canonical's.
+  const known = new Set((images.Images ?? []).map((i) => i.ImageId));
+  const parameters = await new SSMClient(config).send(new GetParametersByPathCommand({ Path: '/aws/service/ami-amazon-linux-latest' }));
+  const imageSsmParameter = parameters.Parameters?.find((p) => known.has(p.Value) && p.Name?.includes('x86_64'))?.Name;
+  return { deployment, principals, network, imageId, ...(imageSsmParameter ? { imageSsmParameter } : {}) };
 }
 
 async function createTable(deployment: Deployment, id: string, dynamodb: DynamoDBClient): Promise<void> {

@@ -206,6 +206,7 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
         secretsNamePrefix,
         network: account.network,
         imageId: account.imageId,
+        ...(account.imageSsmParameter ? { imageSsmParameter: account.imageSsmParameter } : {}),
         serveWorkload: (namespace, clusterName, port) => workloads.serve(namespace, clusterName, port, secretsNamePrefix),
         workloadNodes: (namespace, clusterName) => workloads.nodes(namespace, clusterName),
         freePort,

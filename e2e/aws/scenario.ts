@@ -39,6 +39,8 @@ export interface ScenarioContext {
   secretsNamePrefix: string;
   network: { subnets: { id: string; availabilityZone: string }[]; securityGroupId: string };
   imageId: string;
+  /** A public SSM parameter naming an AMI, when the account has one: the MachineClass names its image by it. */
+  imageSsmParameter?: string;
   /** Serves the workload API of a cluster on 127.0.0.1:port once its CA exists (workload.ts). */
   serveWorkload(namespace: string, clusterName: string, port: number): Promise<void>;
   /** The names of the cluster's Nodes (all Ready: the node agent keeps one per running instance). */
@@ -252,7 +254,7 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       awsRegion: 'us-east-1',
       awsSubnet: ctx.network.subnets.map((s) => `${s.id}:${s.availabilityZone}`),
       awsSecurityGroupId: [ctx.network.securityGroupId],
-      awsAmi: ctx.imageId,
+      ...(ctx.imageSsmParameter ? { awsImageSsmParameter: ctx.imageSsmParameter } : { awsAmi: ctx.imageId }),
       awsInstanceType: ['m7i.large'],
       awsControlPlaneEndpoint: `127.0.0.1:${port}`,
     });

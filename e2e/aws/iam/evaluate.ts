@@ -114,8 +114,11 @@ function evaluatedNames(principal: Principal, resourcePolicy: PolicyDocument | u
  * elasticloadbalancing:AddTags is listed with Classic Load Balancer's `loadbalancer` only (iam-data files ELB v1 and
  * v2 under one prefix), while ELBv2's AddTags takes target groups and listeners too
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).
+ * ssm:GetParameter of a public parameter: its ARN has no account (`arn:aws:ssm:{region}::parameter/aws/service/...`,
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters.html), which iam-data's
+ * parameter ARN format does not match.
  */
-const DATA_GAPS = new Set(['elasticloadbalancing:addtags']);
+const DATA_GAPS = new Set(['elasticloadbalancing:addtags', 'ssm:getparameter']);
 
 /** Context keys iam-simulate ignored that the action does take: a variable key after a ':' (kms:EncryptionContext:k). */
 async function variableKeysMissed(action: string, ignored: string[]): Promise<string[]> {
