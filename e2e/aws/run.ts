@@ -12,7 +12,6 @@
  *   --time-scale N          every Wait lasts 5 s / N, schedules run N times faster (default 10)
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,7 +25,7 @@ import type { HandlerName } from '../../infra/control-plane-stack.js';
 import { startMotoServer } from '../../test/support/moto.js';
 import { freePort } from '../../test/support/free-port.js';
 import { REGION, type Principal } from './account.js';
-import { CALLERS, readAssembly, synthesize, type Assembly, type CallerName } from './assembly.js';
+import { CALLERS, DEFAULT_ASSEMBLY_DIR, readAssembly, synthesize, type Assembly, type CallerName } from './assembly.js';
 import { ADMIN_CREDENTIALS, clientConfig, deploy } from './deploy.js';
 import { AwsGateway } from './gateway.js';
 import { denyMessage, unusedPermissions } from './iam/report.js';
@@ -39,6 +38,9 @@ import { startSchedules } from './event-sources/schedules.js';
 import { startStreamSource } from './event-sources/stream.js';
 import { Deployment } from './template.js';
 import { WorkloadClusters } from './workload.js';
+
+/** Where each run keeps its data: the functions' logs and the workload clusters' etcd. */
+const RUNS_DIR = join(DEFAULT_ASSEMBLY_DIR, '..', 'e2e-aws-runs');
 
 export interface AccountRunOptions {
   reuseAssembly?: boolean;
@@ -100,8 +102,11 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     assembly = synthesize();
   }
   log(`assembly: ${assembly.directory} (${Object.keys(assembly.bundles).length} functions)`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'clusterless-e2e-aws-'));
+  // Inside the repository (cdk.out/ is ignored): a failed run's logs stay there, nothing is left outside it.
+  mkdirSync(RUNS_DIR, { recursive: true });
+  const dataDir = mkdtempSync(join(RUNS_DIR, 'run-'));
   const stops: (() => Promise<unknown> | unknown)[] = [];
+  let passed = false;
   try {
     const moto = await startMotoServer();
     stops.push(() => moto.stop());
@@ -264,10 +269,13 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     for (const d of denies) log(`IAM DENY: ${d}`);
     for (const l of left) log(`LEFT BEHIND: ${l}`);
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; cold starts ${JSON.stringify(runtime.stats.coldStarts)}`);
+    passed = summary.passed === summary.steps && summary.iamDenies === 0 && summary.leftovers === 0;
     return { summary, results, denies, leftovers: left, coldStarts: runtime.stats.coldStarts };
   } finally {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
+    // A failed run keeps the functions' logs (logs/{function}.log, their CloudWatch log groups) for the reader.
+    if (passed) rmSync(dataDir, { recursive: true, force: true });
+    else log(`the functions' logs are kept in ${join(dataDir, 'logs')}`);
   }
 }
 

@@ -4,6 +4,7 @@
  * fail the run and name the call. Each run is a process of its own, as a user starts it.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -50,4 +51,8 @@ it('a permission taken from the provision role (secretsmanager:TagResource) fail
   expect(run.code).toBe(1);
   const denies = run.stderr.split('\n').filter((l) => l.startsWith('IAM DENY'));
   expect(denies.some((l) => l.includes('secretsmanager:TagResource') && l.includes('provision'))).toBe(true);
+  // A failed run keeps its functions' logs for the reader; this failure was on purpose.
+  const kept = /the functions' logs are kept in (.+)\/logs$/m.exec(run.stderr)?.[1];
+  expect(kept).toBeDefined();
+  rmSync(kept!, { recursive: true, force: true });
 }, 600_000);
