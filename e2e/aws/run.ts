@@ -25,12 +25,12 @@ import type { HandlerName } from '../../infra/control-plane-stack.js';
 import { startMotoServer } from '../../test/support/moto.js';
 import { freePort } from '../../test/support/free-port.js';
 import { REGION, type Principal } from './account.js';
-import { CALLERS, DEFAULT_ASSEMBLY_DIR, readAssembly, synthesize, type Assembly, type CallerName } from './assembly.js';
+import { DEFAULT_ASSEMBLY_DIR, readAssembly, synthesize, type Assembly, type CallerName } from './assembly.js';
 import { ADMIN_CREDENTIALS, clientConfig, deploy } from './deploy.js';
 import { AwsGateway } from './gateway.js';
 import { denyMessage, unusedPermissions } from './iam/report.js';
 import { LambdaRuntime } from './lambda-runtime.js';
-import { leftovers, runScenario, type StepResult } from './scenario.js';
+import { runScenario, settledLeftovers, type StepResult } from './scenario.js';
 import { EmulatedStepFunctions } from './step-functions.js';
 import { startApiGateway } from './api-gateway.js';
 import { startInstanceEvents } from './event-sources/instance-events.js';
@@ -206,7 +206,6 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
           return client;
         },
         aws,
-        installationId: deployment.installationId,
         tableName,
         secretsNamePrefix,
         network: account.network,
@@ -235,16 +234,9 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
       { ...(options.short ? { short: true } : {}) },
     );
 
-    // A reconcile still running (a requeue of the deleted cluster firing late) holds its lease for a moment: what is
-    // left is what stays, so the count is taken once the account has been quiet, or after a minute.
-    let left = await leftovers({ aws, tableName, secretsNamePrefix });
+    // A run lost to a deny counts at once; otherwise what stays once the account is quiet.
     const lost = gateway.denies().some((d) => !callers.has(d.principal));
-    for (const until = Date.now() + (lost ? 0 : 60_000); left.length > 0 && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 1000));
-      left = await leftovers({ aws, tableName, secretsNamePrefix });
-    }
-    // A call the gateway could not authorize (an operation it does not know, a call AWS would refuse as invalid) was
-    // refused too: it counts as a deny.
+    const left = await settledLeftovers({ aws, tableName, secretsNamePrefix }, lost ? 0 : 60_000);
     const denies = [
       ...gateway
         .denies()
@@ -253,12 +245,10 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
       ...gateway.problems,
     ];
     const functionRoles = new Set(Object.keys(assembly.bundles).map((id) => deployment.roleOfFunction(id)));
-    // Lambda writes the function's logs and X-Ray its traces with the role, outside the function's SDK calls.
-    const outsideTheSdk = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
     const unused = unusedPermissions(
       [...account.principals.values()].filter((p) => functionRoles.has(p.name)),
       gateway.records,
-    ).filter((entry) => !outsideTheSdk.has(entry.slice(entry.indexOf(': ') + 2)));
+    );
     const summary: AccountSummary = {
       scenario: 'aws-account',
       steps: results.length,
@@ -279,9 +269,6 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     else log(`the functions' logs are kept in ${join(dataDir, 'logs')}`);
   }
 }
-
-/** The callers the scenario signs as, for the README's table. */
-export const SCENARIO_CALLERS = CALLERS;
 
 function parseArgs(argv: string[]): AccountRunOptions {
   const options: AccountRunOptions = {};

@@ -34,7 +34,6 @@ export interface ScenarioContext {
   api(caller: CallerName): ApiClient;
   /** The account administrator's clients, straight to moto (observation and out-of-band changes only). */
   aws: ScenarioAws;
-  installationId: string;
   tableName: string;
   secretsNamePrefix: string;
   network: { subnets: { id: string; availabilityZone: string }[]; securityGroupId: string };
@@ -101,10 +100,11 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ScenarioFailure(message);
 }
 
-/** Set by runScenario: why waiting any longer is pointless. */
-let abortReason: () => string | undefined = () => undefined;
+/** Why waiting any longer is pointless (the run is lost), or undefined. */
+type AbortReason = () => string | undefined;
+const never: AbortReason = () => undefined;
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, every = 300): Promise<T> {
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, abortReason = never, every = 300): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -123,9 +123,9 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 }
 
 /** The promise's value, unless the run is lost or the time is up first. */
-async function unlessAborted<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+async function unlessAborted<T>(what: string, promise: Promise<T>, timeoutMs: number, abortReason: AbortReason): Promise<T> {
   let settled = false;
-  const watcher = waitFor(what, timeoutMs, async () => settled || undefined);
+  const watcher = waitFor(what, timeoutMs, async () => settled || undefined, abortReason);
   watcher.catch(() => undefined);
   try {
     return await Promise.race([promise, watcher.then(() => promise)]);
@@ -145,7 +145,7 @@ async function refused(p: Promise<unknown>): Promise<number | undefined> {
 
 export async function runScenario(ctx: ScenarioContext, options: { short?: boolean } = {}): Promise<StepResult[]> {
   const results: StepResult[] = [];
-  abortReason = () => ctx.abortReason();
+  const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>) => waitFor(what, timeoutMs, probe, ctx.abortReason);
   const writer = ctx.api('TeamAWriter');
   const reader = ctx.api('TeamAReader');
   let failed = false;
@@ -266,8 +266,8 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       await writer.request('POST', `${BASE}/${plural}`, { body: o });
     }
     // The workload API comes up once provision has made the cluster's CA.
-    await unlessAborted('the workload API (it waits for the cluster CA)', ctx.serveWorkload(NAMESPACE, CLUSTER, port), 180_000);
-    await waitFor('the control plane and the workers to be up', options.short ? 120_000 : 240_000, async () => {
+    await unlessAborted('the workload API (it waits for the cluster CA)', ctx.serveWorkload(NAMESPACE, CLUSTER, port), 180_000, ctx.abortReason);
+    await until('the control plane and the workers to be up', options.short ? 120_000 : 240_000, async () => {
       const cp = await get('controlplanes', `${CLUSTER}-control-plane`);
       return (cp.status?.readyReplicas ?? 0) === controlPlanes && (await deploymentSettled(replicas));
     });
@@ -280,7 +280,7 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
     // Provision registers a control-plane machine's target once its node is Ready, after the machine counts as ready.
     const targets = async () =>
       (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions ?? [];
-    await waitFor(`${controlPlanes} control-plane targets in the target group`, 60_000, async () => (await targets()).length === controlPlanes);
+    await until(`${controlPlanes} control-plane targets in the target group`, 60_000, async () => (await targets()).length === controlPlanes);
     await noDuplicateInstances();
     return `cluster phase ${cluster.status?.phase ?? '?'}, ${(await liveInstances()).length} instances, ${controlPlanes} control-plane targets`;
   });
@@ -291,7 +291,7 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       const throttledBefore = ctx.throttledSoFar();
       ctx.throttle('ec2:RunInstances', 6);
       await writer.request('PATCH', `${BASE}/machinedeployments/${DEPLOYMENT}`, { body: { spec: { replicas: 7 } }, contentType: MERGE });
-      await waitFor('7 available workers', 240_000, () => deploymentSettled(7));
+      await until('7 available workers', 240_000, () => deploymentSettled(7));
       await noDuplicateInstances();
       const throttled = ctx.throttledSoFar() - throttledBefore;
       check(throttled === 6, `the throttling burst answered ${throttled} calls, not 6`);
@@ -351,7 +351,7 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
         const instanceId = victim.status?.infrastructure?.instanceId;
         check(instanceId, `machine ${victim.metadata.name} has no instance id`);
         await ctx.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-        await waitFor('the machine of the terminated instance to be replaced', 180_000, async () => {
+        await until('the machine of the terminated instance to be replaced', 180_000, async () => {
           const ws = await workers();
           return !ws.some((m) => m.metadata.uid === victim.metadata.uid) && (await deploymentSettled(7));
         });
@@ -365,9 +365,9 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
     await step('a requeue is honoured: minReadySeconds past the next sweep makes reconcile schedule itself', async () => {
       const firedBefore = ctx.requeuesFired();
       await writer.request('PATCH', `${BASE}/machinedeployments/${DEPLOYMENT}`, { body: { spec: { minReadySeconds: 600, replicas: 8 } }, contentType: MERGE });
-      await waitFor('a requeue schedule made by reconcile to fire', 120_000, async () => ctx.requeuesFired() > firedBefore);
+      await until('a requeue schedule made by reconcile to fire', 120_000, async () => ctx.requeuesFired() > firedBefore);
       await writer.request('PATCH', `${BASE}/machinedeployments/${DEPLOYMENT}`, { body: { spec: { minReadySeconds: 0, replicas: 7 } }, contentType: MERGE });
-      await waitFor('7 available workers again', 180_000, () => deploymentSettled(7));
+      await until('7 available workers again', 180_000, () => deploymentSettled(7));
       return `${ctx.requeuesFired() - firedBefore} requeues fired`;
     });
   }
@@ -376,15 +376,11 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
     'delete the cluster and its MachineClass: nothing is left',
     async () => {
       await writer.request('DELETE', `${BASE}/clusters/${CLUSTER}`);
-      await waitFor('the cluster to be gone', 300_000, async () => (await refused(reader.get(`${BASE}/clusters/${CLUSTER}`))) === 404);
+      await until('the cluster to be gone', 300_000, async () => (await refused(reader.get(`${BASE}/clusters/${CLUSTER}`))) === 404);
       // The class is the user's (clusters copy it into their machines): deleted as it was applied, by the user.
       await writer.request('DELETE', `${BASE}/machineclasses/${CLUSTER}`);
       // Reconciles the last writes started may still hold the cluster's lease for a moment.
-      let left: string[] = [];
-      await waitFor('nothing of the cluster to be left', 60_000, async () => {
-        left = await leftovers(ctx);
-        return left.length === 0;
-      }).catch(() => undefined);
+      const left = await settledLeftovers(ctx, ctx.abortReason() ? 0 : 60_000);
       check(left.length === 0, `left behind: ${left.join('; ')}`);
       const nodes = await ctx.workloadNodes(NAMESPACE, CLUSTER);
       check(nodes.length === 0, `the workload cluster still has the nodes ${nodes.join(', ')}`);
@@ -396,7 +392,7 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
 }
 
 /** What the cluster left in the account: live instances, load balancers, target groups, secrets, table items of it. */
-export async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix'>): Promise<string[]> {
+async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix'>): Promise<string[]> {
   const out: string[] = [];
   const instances = await ctx.aws.ec2.send(
     new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] }] }),
@@ -409,4 +405,14 @@ export async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' |
   const items = await ctx.aws.dynamodb.send(new ScanCommand({ TableName: ctx.tableName }));
   for (const item of items.Items ?? []) out.push(`table item ${item['pk']?.S ?? '?'} ${item['sk']?.S ?? '?'}`);
   return out;
+}
+
+/** What is left once the account has been quiet, or after `timeoutMs`: a reconcile in flight holds a lease for a moment. */
+export async function settledLeftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix'>, timeoutMs: number): Promise<string[]> {
+  let left = await leftovers(ctx);
+  for (const until = Date.now() + timeoutMs; left.length > 0 && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    left = await leftovers(ctx);
+  }
+  return left;
 }

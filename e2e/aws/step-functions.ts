@@ -9,7 +9,7 @@
 import { STATE_MACHINES, substitute } from '../../statemachines/loader.js';
 import { ExecutionAlreadyExistsError, LocalWorkflows, type ExecutionRecord } from '../../functions/adapters/stepfunctions/local-workflows.js';
 import type { WorkflowName } from '../../functions/ports.js';
-import { ACCOUNT, PARTITION, REGION, type Authorize, type Invoke, type Json, type StartExecution } from './account.js';
+import type { Authorize, Invoke, Json, StartExecution } from './account.js';
 import type { Deployment } from './template.js';
 
 export interface EmulatedStepFunctionsOptions {
@@ -160,6 +160,3 @@ function describe(record: ExecutionRecord, executionArn: string, stateMachineArn
     ...(record.error ? { error: record.error.name, cause: record.error.message } : {}),
   };
 }
-
-/** The ARN of a state machine of this account by name. */
-export const stateMachineArn = (name: string) => `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;

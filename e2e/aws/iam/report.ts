@@ -47,6 +47,9 @@ function wildcardMatches(pattern: string, action: string): boolean {
  * For each principal, the actions its Allow statements grant that no Allowed authorization of it used: explicit
  * names as written, a wildcard action only expanded against the actions the records saw. `{principal}: {action}`, sorted.
  */
+/** What Lambda and X-Ray do with a function's role outside its SDK calls (its logs, its traces): never seen here. */
+const USED_OUTSIDE_THE_SDK = new Set(['logs:createlogstream', 'logs:putlogevents', 'xray:puttracesegments', 'xray:puttelemetryrecords']);
+
 export function unusedPermissions(principals: Principal[], records: CallRecord[]): string[] {
   const seen = [...new Set(records.map((r) => r.request.action))];
   const out = new Set<string>();
@@ -65,7 +68,7 @@ export function unusedPermissions(principals: Principal[], records: CallRecord[]
           }
         }
       }
-    for (const [lower, spelled] of granted) if (!used.has(lower)) out.add(`${principal.name}: ${spelled}`);
+    for (const [lower, spelled] of granted) if (!used.has(lower) && !USED_OUTSIDE_THE_SDK.has(lower)) out.add(`${principal.name}: ${spelled}`);
   }
   return [...out].sort();
 }
