@@ -7,7 +7,7 @@ import type { KindName } from './api/kinds.js';
 import type { ClusterSpec } from './api/cluster.js';
 import type { MachineClassSpec } from './api/machine-class.js';
 import type { LaunchAttempt } from './core/machine/placement.js';
-import type { InstanceFact, NodeFact } from './core/observed.js';
+import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
 export interface Clock {
@@ -288,6 +288,39 @@ export interface NodeReader {
 
 export class NodeReaderUnavailableError extends Error {
   override name = 'NodeReaderUnavailableError';
+}
+
+/** Whose etcd: the cluster, its spec (its CAs are found by it), and the control-plane instances its provider lists. */
+export interface EtcdTarget {
+  namespace: string;
+  clusterName: string;
+  clusterSpec: ClusterSpec;
+  /** The instances of the cluster's control-plane machines, as the provider described them (any state). */
+  instances: InstanceFact[];
+}
+
+/**
+ * The etcd members of a kubeadm control plane (stacked etcd: one member per control-plane machine, named after its
+ * node), reached with a client certificate from the cluster's etcd CA, as Cluster API's KubeadmControlPlane does
+ * (controlplane/kubeadm/internal/workload_cluster_etcd.go).
+ */
+export interface EtcdMembership {
+  /**
+   * Every member with its health, leadership and alarms. Undefined when the provider runs no etcd the host can
+   * reach (the simulator); throws EtcdUnavailableError when no member answers.
+   */
+  read(target: EtcdTarget): Promise<EtcdFact | undefined>;
+  /** When the named member leads, hands leadership to another healthy voting member; otherwise does nothing. */
+  forwardLeadership(target: EtcdTarget, memberName: string): Promise<void>;
+  /**
+   * Removes the member of that name; a name no member has is removed already. Refuses (EtcdUnavailableError) to
+   * remove the last member.
+   */
+  removeMember(target: EtcdTarget, memberName: string): Promise<void>;
+}
+
+export class EtcdUnavailableError extends Error {
+  override name = 'EtcdUnavailableError';
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -260,6 +260,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       ...(bootstrap ? { bootstrap } : {}),
       managedLoadBalancers: routed.managedLoadBalancers,
       targetGroups: routed.targetGroups,
+      etcd: routed.etcd,
       clock,
       timer: scaledTimer(timeScale),
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).

@@ -38,10 +38,40 @@ export interface LoadBalancerFact {
   state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
 }
 
+/**
+ * One member of a cluster's etcd, as etcd itself reports it (member list, then a status call to each member).
+ * Learnt from Cluster API's controlplane/kubeadm/internal/etcd (etcd.go: MemberList, Status, AlarmList).
+ */
+export interface EtcdMemberFact {
+  /** etcd's member id (a uint64, kept as a decimal string: a JSON number would lose its precision). */
+  id: string;
+  /** The member's name: kubeadm names it after the node. Empty for a member added that has not started yet. */
+  name: string;
+  learner: boolean;
+  /** The member answered a status call in this observation, with no error of its own. */
+  healthy: boolean;
+  /** The leader, as the members that answered report it. */
+  leader: boolean;
+  /** Alarms raised on the member (etcd's NOSPACE, CORRUPT), by name. */
+  alarms: string[];
+  /** Why the member is not healthy, when it is not. */
+  message?: string;
+}
+
+/** A cluster's etcd as read from etcd: every member it lists. */
+export interface EtcdFact {
+  members: EtcdMemberFact[];
+}
+
 /** Everything one observation of a cluster saw. `nodes` is undefined when the workload API could not be read. */
 export interface Observed {
   instances: InstanceFact[];
   nodes?: NodeFact[];
   /** The cluster's own load balancer; undefined when there is none (or the provider makes none). */
   loadBalancer?: LoadBalancerFact;
+  /**
+   * The cluster's etcd as etcd reports it; undefined when its provider runs no etcd the host can reach (the
+   * simulator) or no member answered. The planners then infer the members from machines and nodes.
+   */
+  etcd?: EtcdFact;
 }

@@ -6,6 +6,7 @@ import {
   InvalidSpecError,
   noWorkloadsDrainer,
   type Clock,
+  type EtcdMembership,
   type MachineBootstrapper,
   type MachineProvider,
   type ManagedLoadBalancers,
@@ -61,6 +62,11 @@ export interface WorkflowDeps {
    * clusters wait for one.
    */
   managedLoadBalancers: ManagedLoadBalancers;
+  /**
+   * The etcd members of kubeadm control planes, read from etcd and changed before a control-plane machine goes.
+   * `noEtcd` on a host without it: the planners infer the members from machines and nodes.
+   */
+  etcd: EtcdMembership;
 }
 
 /**
@@ -99,10 +105,17 @@ export const noManagedLoadBalancers: ManagedLoadBalancers = {
   },
 };
 
+/** The host reaches no etcd: nothing is read, and a member to remove or lead is left to its machine's end. */
+export const noEtcd: EtcdMembership = {
+  read: async () => undefined,
+  forwardLeadership: async () => {},
+  removeMember: async () => {},
+};
+
 /** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
 export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
 
-type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'drainer' | 'log' | 'requeues';
+type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'drainer' | 'log' | 'requeues';
 
 /** What a host brings; the ports it lacks get their "none" implementations. */
 export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
@@ -117,6 +130,7 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     bootstrap: parts.bootstrap ?? noBootstrap,
     targetGroups: parts.targetGroups ?? noTargetGroups,
     managedLoadBalancers: parts.managedLoadBalancers ?? noManagedLoadBalancers,
+    etcd: parts.etcd ?? noEtcd,
     drainer: parts.drainer ?? noWorkloadsDrainer,
     log: parts.log ?? silentLogger,
     requeues: parts.requeues ?? noRequeues,

@@ -9,6 +9,7 @@ import type { Cluster, ClusterProvider } from '../api/cluster.js';
 import { providerNameOf } from '../api/providers/index.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import type {
+  EtcdMembership,
   InstanceDeletion,
   LaunchHooks,
   LaunchSpec,
@@ -19,7 +20,7 @@ import type {
   Store,
   TargetGroupRegistrations,
 } from '../ports.js';
-import { noManagedLoadBalancers, noTargetGroups } from './deps.js';
+import { noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
 
 /** What a host runs for one provider. */
 export interface ProviderRuntime {
@@ -29,6 +30,8 @@ export interface ProviderRuntime {
   managedLoadBalancers?: ManagedLoadBalancers;
   /** Registrations in the provider's target groups. @default noTargetGroups */
   targetGroups?: TargetGroupRegistrations;
+  /** The etcd of the provider's kubeadm control planes. @default noEtcd */
+  etcd?: EtcdMembership;
 }
 
 /** Every port of the providers a host runs, routed by cluster: none is left out. */
@@ -38,6 +41,7 @@ const withNones = (r: ProviderRuntime): RoutedProviders => ({
   ...r,
   managedLoadBalancers: r.managedLoadBalancers ?? noManagedLoadBalancers,
   targetGroups: r.targetGroups ?? noTargetGroups,
+  etcd: r.etcd ?? noEtcd,
 });
 
 /**
@@ -123,5 +127,11 @@ export function providersByCluster(store: Pick<Store, 'get'>, runtimes: Readonly
       return ((await ofCluster(target.namespace, target.clusterName)) ?? first).targetGroups.deregister(targetGroupArn, target);
     },
   };
-  return { machines, nodes, managedLoadBalancers, targetGroups };
+  // A cluster's etcd is its own provider's (the Cluster is in the target); none is read for a cluster that is gone.
+  const etcd: EtcdMembership = {
+    read: async (target) => byProvider(target.clusterSpec.provider)?.etcd.read(target),
+    forwardLeadership: async (target, member) => byProvider(target.clusterSpec.provider)?.etcd.forwardLeadership(target, member),
+    removeMember: async (target, member) => byProvider(target.clusterSpec.provider)?.etcd.removeMember(target, member),
+  };
+  return { machines, nodes, managedLoadBalancers, targetGroups, etcd };
 }

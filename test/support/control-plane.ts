@@ -103,6 +103,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     nodes,
     managedLoadBalancers: routed.managedLoadBalancers,
     targetGroups: routed.targetGroups,
+    etcd: routed.etcd,
     drainer: noWorkloadsDrainer,
     clock,
     timer: scaledTimer(timeScale),
