@@ -460,6 +460,8 @@ export interface ManagedLoadBalancerSpec {
 export interface ManagedLoadBalancerFact {
   name: string;
   dnsName?: string;
+  /** The listener's port, when it is not the API server's 6443. */
+  port?: number;
   state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
 }
 

@@ -16,10 +16,12 @@ import type {
   MachineProvider,
   ManagedLoadBalancerFact,
   ManagedLoadBalancers,
+  NodeDrainer,
   NodeReader,
   Store,
   TargetGroupRegistrations,
 } from '../ports.js';
+import { noWorkloadsDrainer } from '../ports.js';
 import { noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
 
 /** What a host runs for one provider. */
@@ -32,6 +34,8 @@ export interface ProviderRuntime {
   targetGroups?: TargetGroupRegistrations;
   /** The etcd of the provider's kubeadm control planes. @default noEtcd */
   etcd?: EtcdMembership;
+  /** Drains the provider's nodes before their machines go. @default noWorkloadsDrainer */
+  drainer?: NodeDrainer;
 }
 
 /** Every port of the providers a host runs, routed by cluster: none is left out. */
@@ -42,6 +46,7 @@ const withNones = (r: ProviderRuntime): RoutedProviders => ({
   managedLoadBalancers: r.managedLoadBalancers ?? noManagedLoadBalancers,
   targetGroups: r.targetGroups ?? noTargetGroups,
   etcd: r.etcd ?? noEtcd,
+  drainer: r.drainer ?? noWorkloadsDrainer,
 });
 
 /**
@@ -133,5 +138,10 @@ export function providersByCluster(store: Pick<Store, 'get'>, runtimes: Readonly
     forwardLeadership: async (target, member) => byProvider(target.clusterSpec.provider)?.etcd.forwardLeadership(target, member),
     removeMember: async (target, member) => byProvider(target.clusterSpec.provider)?.etcd.removeMember(target, member),
   };
-  return { machines, nodes, managedLoadBalancers, targetGroups, etcd };
+  const drainer: NodeDrainer = {
+    // A cluster that is gone has no nodes left to drain.
+    drain: async (namespace, clusterName, nodeName) =>
+      ((await ofCluster(namespace, clusterName))?.drainer ?? noWorkloadsDrainer).drain(namespace, clusterName, nodeName),
+  };
+  return { machines, nodes, managedLoadBalancers, targetGroups, etcd, drainer };
 }
