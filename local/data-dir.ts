@@ -17,6 +17,10 @@ export const PRIVATE_FILE_MODE = 0o600;
 export const CLOCK_FILE = 'clock.json';
 export const SIM_CLOUD_FILE = 'sim-cloud.json';
 export const DYNAMODB_DIR = 'dynamodb';
+/** The process provider's state, and its machines' certificates, etcd data and logs (local/process). */
+export const PROCESS_DIR = 'process';
+/** The kubeadm bootstrap's secrets when no Secrets Manager is used (local/file-secret-store.ts). */
+export const SECRETS_DIR = 'secrets';
 
 /**
  * The files the host writes directly in the data folder (the embedded DynamoDB keeps its own in `dynamodb/`),

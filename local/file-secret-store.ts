@@ -13,9 +13,6 @@ import { TagKeys } from '../functions/adapters/aws/tags.js';
 import type { SecretStore } from '../functions/ports.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir.js';
 
-/** The secrets folder under the data folder. */
-export const SECRETS_DIR = 'secrets';
-
 interface SecretFile {
   name: string;
   /** base64 */

@@ -1,7 +1,7 @@
 /**
  * `generate cluster NAME`: the manifests of a cluster, like `clusterctl generate cluster`, as multi-document
  * YAML that the API accepts as it is: MachineClass, Cluster, ControlPlane, MachineDeployment and a
- * MachineHealthCheck for the workers. For aws, values only the user knows (region, subnets) come from flags
+ * MachineHealthCheck for the workers (and, for process, one for the control plane). For aws, values only the user knows (region, subnets) come from flags
  * or are left as REPLACE-ME placeholders, each marked with a comment.
  */
 import { Document, isScalar } from 'yaml';
@@ -78,14 +78,15 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   // 1.31.2 is taken to mean v1.31.2, as clusterctl users write it both ways.
   const version = options.kubernetesVersion.startsWith('v') ? options.kubernetesVersion : `v${options.kubernetesVersion}`;
   if (!SEMVER.test(version)) throw new UsageError(`--kubernetes-version "${options.kubernetesVersion}" is not a Kubernetes version such as v1.31.2`);
-  const controlPlanes = count(options.controlPlaneMachineCount, '--control-plane-machine-count', 1);
+  const provider = options.provider ?? 'sim';
+  if (provider !== 'sim' && provider !== 'aws' && provider !== 'process') throw new UsageError(`--provider must be sim, aws or process, not "${provider}"`);
+  // A process cluster is there to prove etcd membership, joins and upgrades: three members and two workers by default.
+  const controlPlanes = count(options.controlPlaneMachineCount, '--control-plane-machine-count', provider === 'process' ? 3 : 1);
   if (controlPlanes < 1 || controlPlanes % 2 === 0)
     throw new UsageError(`--control-plane-machine-count must be odd (1, 3, 5, ...) so that etcd keeps quorum, not ${controlPlanes}`);
-  const workers = count(options.workerMachineCount, '--worker-machine-count', 0);
-  const provider = options.provider ?? 'sim';
-  if (provider !== 'sim' && provider !== 'aws') throw new UsageError(`--provider must be sim or aws, not "${provider}"`);
+  const workers = count(options.workerMachineCount, '--worker-machine-count', provider === 'process' ? 2 : 0);
 
-  if (provider === 'sim' && (options.awsControlPlaneEndpoint || options.awsTargetGroupArn)) throw new UsageError('the --aws-* flags are for --provider aws');
+  if (provider !== 'aws' && (options.awsControlPlaneEndpoint || options.awsTargetGroupArn)) throw new UsageError('the --aws-* flags are for --provider aws');
   const endpoint = options.awsControlPlaneEndpoint === undefined ? undefined : controlPlaneEndpoint(options.awsControlPlaneEndpoint);
   if (options.awsTargetGroupArn !== undefined && !options.awsTargetGroupArn.startsWith('arn:'))
     throw new UsageError(`--aws-target-group-arn must be the ARN of an ELBv2 target group, not "${options.awsTargetGroupArn}"`);
@@ -100,6 +101,10 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   if (provider === 'sim') {
     classSpec = { sim: { bootSeconds: 5, nodeReadySeconds: 2 } };
     clusterProvider = { sim: { failureDomains: DEFAULT_SIM_FAILURE_DOMAINS } };
+  } else if (provider === 'process') {
+    // The load balancer on 127.0.0.1 becomes the endpoint: the admin kubeconfig reaches the API through it.
+    classSpec = { process: {} };
+    clusterProvider = { process: { controlPlaneLoadBalancer: {} } };
   } else {
     const subnets = (options.awsSubnet ?? []).map((s) => {
       const [id, availabilityZone, extra] = s.split(':');
@@ -190,6 +195,23 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
       },
     },
   ];
+  if (provider === 'process')
+    objects.push({
+      apiVersion: API_VERSION,
+      kind: 'MachineHealthCheck',
+      metadata: meta(`${name}-control-plane`),
+      spec: {
+        clusterName: name,
+        selector: { matchLabels: { [Labels.clusterName]: name, [Labels.controlPlane]: '' } },
+        unhealthyConditions: [
+          { type: 'Ready', status: 'Unknown', timeout: '300s' },
+          { type: 'Ready', status: 'False', timeout: '300s' },
+        ],
+        nodeStartupTimeout: '10m',
+        // Remediating one control-plane machine at a time keeps etcd's quorum (KubeadmControlPlane does the same).
+        maxUnhealthy: 1,
+      },
+    });
   return { objects, placeholders };
 }
 

@@ -23,6 +23,28 @@ describe('generate cluster', () => {
     }
   });
 
+  it('makes a process cluster: its load balancer, 3 control-plane machines, 2 workers and a health check for each, all valid', () => {
+    const p = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process' });
+    expect(p.objects.map((o) => o['kind'])).toEqual([
+      'MachineClass',
+      'Cluster',
+      'ControlPlane',
+      'MachineDeployment',
+      'MachineHealthCheck',
+      'MachineHealthCheck',
+    ]);
+    const [mc, cluster, cp, md, , cpCheck] = p.objects as any[];
+    expect(mc.spec).toEqual({ process: {} });
+    expect(cluster.spec).toEqual({ provider: { process: { controlPlaneLoadBalancer: {} } } });
+    expect(cp.spec.replicas).toBe(3);
+    expect(md.spec.replicas).toBe(2);
+    expect(cpCheck.spec.selector.matchLabels).toEqual({ 'clusterless.dev/cluster-name': 'real', 'clusterless.dev/control-plane': '' });
+    for (const doc of docsOf(renderGenerated(p, ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
   it('opens with a comment saying how it was made and how to apply it', () => {
     expect(renderGenerated(sim, ' made by clusterless')).toMatch(/^# made by clusterless\n/);
   });
