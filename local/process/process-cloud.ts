@@ -178,6 +178,11 @@ export class ProcessCloud {
     await this.saving;
   }
 
+  /** Resolves once every boot in flight has ended (its programs answer, or it gave up for good). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.booting?.catch(() => {})));
+  }
+
   /** The pids of every program running now (tests check that none is left after close). */
   pids(): number[] {
     return [...this.running.values()].flatMap((r) => r.children.map((c) => c.process.pid).filter((p): p is number => p !== undefined));
@@ -284,10 +289,13 @@ export class ProcessCloud {
     const refused = named && !ofMachine(named) && named.state !== 'terminated' ? [named.instanceId] : [];
     const doomed = this.state.instances.filter((i) => ofMachine(i) && i.state !== 'terminated');
     for (const i of doomed) {
-      await this.running.get(i.instanceId)?.booting?.catch(() => {});
-      await this.stopPrograms(i.instanceId);
+      // Terminated first, so that a boot in flight stops at its next step instead of starting the programs again.
       i.state = 'terminated';
       i.terminatedAt = new Date().toISOString();
+      await this.stopPrograms(i.instanceId);
+      await this.running.get(i.instanceId)?.booting?.catch(() => {});
+      await this.stopPrograms(i.instanceId);
+      this.running.delete(i.instanceId);
       delete i.pids;
       await rm(this.machineDir(i), { recursive: true, force: true });
       for (const lb of this.state.loadBalancers) lb.targets = lb.targets.filter((t) => t !== i.instanceId);
@@ -321,6 +329,7 @@ export class ProcessCloud {
           if (this.closed) return;
           this.log(`warn process: ${i.namespace}/${i.machineName} (${i.instanceId}) did not start; trying again: ${(err as Error).message.slice(0, 2000)}`);
           await this.stopPrograms(i.instanceId);
+          if (this.closed || (i.state !== 'pending' && i.state !== 'running')) return;
           await new Promise((r) => setTimeout(r, BOOT_RETRY_MS));
         }
       }
