@@ -49,7 +49,7 @@ const alive = (pid: number) => {
 };
 
 describe('the embedded host with a process cluster', { timeout: 300_000 }, () => {
-  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, and stops every program at close', async () => {
+  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, kills a machine through the kill route, and stops every program at close', async () => {
     // Prepare
     host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 10 });
     const { objects } = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process', controlPlaneMachineCount: '1', workerMachineCount: '1' });
@@ -76,6 +76,13 @@ describe('the embedded host with a process cluster', { timeout: 300_000 }, () =>
     expect(cluster.spec.controlPlaneEndpoint?.port).toBe((await host.processes.loadBalancers.describe('default', 'real'))?.port);
     const pids = host.processes.pids();
     expect(pids.length).toBe(2);
+    // Act: the route behind `clusterless sim kill`, on the worker (the SIGKILL of programs: process-provider.test.ts).
+    const workerMachine = machines.find((m) => m.metadata.labels?.['clusterless.dev/control-plane'] === undefined)!;
+    const killed = await api('POST', `/clusterless/v1/sim/namespaces/default/machines/${workerMachine.metadata.name}/kill`, {});
+    // Assess: its instance reads stopped.
+    expect(killed.status).toBe(200);
+    expect(killed.body.killed).toHaveLength(1);
+    expect((await host.processes.machines.describe('default', 'real')).find((i) => i.instanceId === killed.body.killed[0].instanceId)?.state).toBe('stopped');
     // Act: the host stops.
     await host.close();
     host = undefined;
