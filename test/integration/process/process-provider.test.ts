@@ -131,7 +131,7 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     expect(members.map((m) => m.name).sort()).toEqual(['cp-0', 'cp-1']);
   });
 
-  it("registers a worker's Node with its providerID, keeps it heartbeating, and labels and taints the control-plane Nodes", async () => {
+  it("registers a worker's Node with its providerID, keeps it heartbeating with a Lease, and labels and taints the control-plane Nodes", async () => {
     // Act
     await cloud.machines.create(spec('w-0', 'worker'));
     worker = await running('w-0');
@@ -148,6 +148,8 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     expect(first.spec?.providerID).toBe(processProviderID({ namespace: NS, clusterName: CLUSTER, instanceId: worker }));
     expect(ready(later)?.status).toBe('True');
     expect(Date.parse(String(ready(later)?.lastHeartbeatTime))).toBeGreaterThan(Date.parse(String(ready(first)?.lastHeartbeatTime)));
+    const lease = await client.get<{ spec: { holderIdentity: string } }>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/w-0');
+    expect(lease.spec.holderIdentity).toBe('w-0');
     expect(cp.metadata?.labels?.['node-role.kubernetes.io/control-plane']).toBe('');
     expect((cp.spec as { taints?: unknown[] }).taints).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
   });
