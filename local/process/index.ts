@@ -3,5 +3,5 @@
  * host (process-cloud.ts), the binaries that run them (kube.ts), and the ProviderRuntime the host registers.
  */
 export { ProcessCloud, processProviderID, targetGroupArn, NODE_MONITOR_GRACE_SECONDS, HEARTBEAT_SECONDS, type ProcessCloudOptions } from './process-cloud.js';
-export { kubeBinaries, KubeBinariesMissingError, type KubeBinaries } from './kube.js';
+export { buildKubeBinaries, kubeBinaries, KubeBinariesMissingError, type KubeBinaries } from './kube.js';
 export type { EtcdMembers, EtcdMemberInfo, EtcdTls } from './etcd-members.js';

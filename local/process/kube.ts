@@ -31,23 +31,35 @@ const parsePaths = (stdout: string): Record<string, string> =>
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 
-export interface KubeBinariesOptions {
-  /**
-   * Build them when they are not built yet (Go and a few minutes), with progress on stderr; otherwise throw
-   * KubeBinariesMissingError saying how to build them. @default false
-   */
-  build?: boolean;
+let building: Promise<KubeBinaries> | undefined;
+
+/**
+ * The binaries, built first when they are not (scripts/build-kube.sh, its progress on stderr) without blocking the
+ * event loop meanwhile: a host keeps serving while Go builds. One build at a time.
+ */
+export function buildKubeBinaries(): Promise<KubeBinaries> {
+  try {
+    return Promise.resolve(kubeBinaries());
+  } catch (err) {
+    if (!(err instanceof KubeBinariesMissingError)) throw err;
+  }
+  building ??= new Promise<void>((resolveBuild, reject) => {
+    process.stderr.write('clusterless: building kube-apiserver and etcd once (scripts/build-kube.sh; needs Go, takes a few minutes)...\n');
+    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', () => resolveBuild());
+  })
+    .then(() => kubeBinaries())
+    .finally(() => {
+      building = undefined;
+    });
+  return building;
 }
 
-/** Where scripts/build-kube.sh put the binaries (it knows the versions). */
-export function kubeBinaries(options: KubeBinariesOptions = {}): KubeBinaries {
+/** Where scripts/build-kube.sh put the binaries (it knows the versions); KubeBinariesMissingError when they are not built. */
+export function kubeBinaries(): KubeBinaries {
   if (binaries) return binaries;
-  let r = spawnSync('bash', [BUILD_SCRIPT, '--print'], { encoding: 'utf8' });
-  if (r.status !== 0 && options.build) {
-    process.stderr.write('clusterless: building kube-apiserver and etcd once (scripts/build-kube.sh; needs Go, takes a few minutes)...\n');
-    // The script's own progress goes to our stderr; its last lines on stdout are the paths.
-    r = spawnSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  }
+  const r = spawnSync('bash', [BUILD_SCRIPT, '--print'], { encoding: 'utf8' });
   const paths = parsePaths(r.stdout ?? '');
   if (r.status !== 0 || !paths['KUBE_APISERVER'] || !paths['KUBECTL'] || !paths['ETCD'])
     throw new KubeBinariesMissingError(`kube-apiserver, kubectl and etcd are not built. Build them first: bash scripts/build-kube.sh\n${r.stderr ?? ''}`);

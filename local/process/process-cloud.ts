@@ -45,7 +45,7 @@ import {
   type TargetGroupTarget,
 } from '../../functions/ports.js';
 import { etcdHealthy, etcdMembers, type EtcdTls } from './etcd-members.js';
-import { freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
+import { buildKubeBinaries, freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
 import { LEAF_CERT_SECONDS, SERVICE_CLUSTER_IP_RANGE, kubeletCredentials, pkiFiles, writeControlPlanePki, type PkiFiles } from './pki.js';
 import { readState, writeState, type ProcessInstance, type ProcessLoadBalancer, type ProcessState } from './state.js';
 
@@ -343,7 +343,7 @@ export class ProcessCloud {
     if (!certs) throw new Error(`cluster ${i.namespace}/${i.clusterName} has no certificates yet`);
     await kubeletCredentials(this.pkiDir(i), i.nodeName, certs, new Date());
     if (i.role !== 'control-plane' || !i.ports) return;
-    const bins = kubeBinaries({ build: this.options.buildBinaries ?? true });
+    const bins = (this.options.buildBinaries ?? true) ? await buildKubeBinaries() : kubeBinaries();
     const pki = await writeControlPlanePki(this.pkiDir(i), i.nodeName, certs, new Date());
     const logs = join(this.machineDir(i), 'logs');
     await mkdir(logs, { recursive: true, mode: 0o700 });
