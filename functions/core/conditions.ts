@@ -48,6 +48,8 @@ export const ConditionType = {
   WorkersAvailable: 'WorkersAvailable',
   Initialized: 'Initialized',
   EtcdClusterHealthy: 'EtcdClusterHealthy',
+  /** On each control-plane Machine: its etcd member as etcd reports it (KCP's EtcdMemberHealthy). */
+  EtcdMemberHealthy: 'EtcdMemberHealthy',
   MachinesReady: 'MachinesReady',
   MachinesUpToDate: 'MachinesUpToDate',
   RollingOut: 'RollingOut',

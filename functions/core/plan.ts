@@ -29,12 +29,15 @@ export type Action =
   | { type: 'LaunchInstance'; machine: ObjectRef }
   /** Evict the pods of the Machine's node before its instance goes. */
   | { type: 'DrainNode'; machine: ObjectRef; nodeName: string; timeoutSeconds: number }
+  /** Terminate the instance of a deleting Machine. */
+  | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string }
   /**
-   * Terminate the instance of a deleting Machine. For a control-plane machine, `removeEtcdMember` names its etcd
-   * member (kubeadm names it after the node), to be removed through a healthy member first, as Cluster API's
-   * KCP pre-terminate hook does, so that a dead member never counts against the quorum.
+   * Take a member out of the cluster's etcd: leadership is handed to another healthy member if it leads, then the
+   * member is removed. For a deleting control-plane machine this comes before its instance is terminated, as
+   * Cluster API's KCP pre-terminate hook does (so a dead member never counts against the quorum); `machine` is
+   * then the machine whose member it is. Without `machine`, a member that no machine hosts.
    */
-  | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string; removeEtcdMember?: string }
+  | { type: 'RemoveEtcdMember'; cluster: ObjectRef; member: string; machine?: ObjectRef }
   /**
    * Replace an unhealthy Machine: the remediate workflow deletes it and its owner makes a new one. Every limit
    * (short-circuit, maxInFlight, etcd quorum, retries) has been checked by the planner already. `markedAt` names

@@ -21,7 +21,7 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
-import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
+import { noWorkloadsDrainer, type EtcdMembership, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, silentLogger, workflowDeps, type ProviderRuntime } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
@@ -67,6 +67,10 @@ export interface TestControlPlaneOptions {
   nodes?: NodeReader;
   /** The ec2 provider's installation id. @default - a new one per control plane */
   installationId?: string;
+  /** What the sim provider runs for its clusters' etcd, given its cloud and its machines. @default noEtcd */
+  simEtcd?: (cloud: SimCloud, machines: MachineProvider) => EtcdMembership;
+  /** Wraps the sim provider's MachineProvider (e.g. to check what happens before an instance is terminated). */
+  wrapSimMachines?: (machines: MachineProvider) => MachineProvider;
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -79,8 +83,11 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   const runtimes: Record<string, ProviderRuntime> = {};
   if (kind === 'sim' || kind === 'sim+ec2') {
     cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
+    const simMachines = new SimMachineProvider(cloud);
+    const machines = options.wrapSimMachines ? options.wrapSimMachines(simMachines) : simMachines;
     runtimes['sim'] = {
-      machines: new SimMachineProvider(cloud),
+      machines,
+      ...(options.simEtcd ? { etcd: options.simEtcd(cloud, simMachines) } : {}),
       nodes: options.nodes ?? new SimNodeReader(cloud),
       managedLoadBalancers: new SimManagedLoadBalancers(cloud),
       targetGroups: new SimTargetGroupRegistrations(cloud),

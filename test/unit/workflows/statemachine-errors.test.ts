@@ -22,6 +22,7 @@ import {
   InsufficientCapacityError,
   InvalidContinueTokenError,
   InvalidSpecError,
+  EtcdUnavailableError,
   NodeReaderUnavailableError,
   NotFoundError,
   ProviderError,
@@ -134,6 +135,10 @@ const NOT_NAMED: readonly { error: ErrorClass; why: string }[] = [
   { error: InvalidContinueTokenError, why: "the API's list paging: the tasks never pass a client's token" },
   { error: ExpiredContinueTokenError, why: "the API's list paging: the tasks never pass a client's token" },
   { error: ClusterNameChangeError, why: 'the tasks never move an object to another cluster' },
+  {
+    error: EtcdUnavailableError,
+    why: 'a read that fails becomes a fact the planners wait on; a member removal that fails is an action error, repeated by the next reconcile',
+  },
   { error: NodeReaderUnavailableError, why: 'caught by reconcile and provision: the nodes are unknown and nothing is concluded from them' },
   { error: WorkloadTimeoutError, why: 'the node reader turns it into NodeReaderUnavailableError; the drainer reports the node not drained' },
   { error: WorkloadUnavailableError, why: 'the bootstrapper turns it into ThrottledError' },
