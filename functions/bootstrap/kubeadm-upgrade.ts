@@ -391,7 +391,8 @@ const configMap = (name: string, data: Record<string, string>): KubeObject => ({
  * The objects `kubeadm init` uploads for `version` (its upload-config and addon phases), in the order it makes them:
  * kubeadm-config, kubelet-config, kube-proxy (ConfigMap, DaemonSet), CoreDNS (ConfigMap, Deployment, Service). Reduced
  * to what an upgrade reads and writes plus what makes them valid objects; the RBAC and ServiceAccounts of those phases
- * are left out.
+ * are left out, and so is kube-proxy's privileged securityContext (a kube-apiserver run without --allow-privileged,
+ * as the tests' is, refuses it; no upgrade step reads it).
  */
 export function kubeadmInitObjects(version: string, clusterSpec: ClusterSpec, options: InitObjectsOptions = {}): KubeObject[] {
   const v = parseKubernetesVersion(version).text;
@@ -465,7 +466,6 @@ export function kubeadmInitObjects(version: string, clusterSpec: ClusterSpec, op
                 image: kubeProxyImage(v, repo),
                 command: ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', '--hostname-override=$(NODE_NAME)'],
                 env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
-                securityContext: { privileged: true },
                 volumeMounts: [{ name: 'kube-proxy', mountPath: '/var/lib/kube-proxy' }],
               },
             ],
