@@ -511,3 +511,37 @@ export interface TargetGroupTarget {
   instanceId: string;
   port: number;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// kubeadm's own objects in a workload cluster
+
+/** Whose kubeadm objects: the cluster and its spec (its CA and endpoint give the admin credentials). */
+export interface WorkloadTarget {
+  namespace: string;
+  clusterName: string;
+  clusterSpec: ClusterSpec;
+}
+
+/**
+ * What one call changed, for notes: each object it looked at (kube-system/{name}, its kind) and what became of it.
+ * `updated` objects were written; `unchanged` already were at the version; `absent` objects the cluster does not have
+ * (a cluster without kube-proxy); `skipped` ones were left alone on purpose, with why (a Corefile that cannot be
+ * migrated leaves CoreDNS's image and Corefile as they are).
+ */
+export interface KubeadmObjectsChange {
+  version: string;
+  objects: { kind: 'ConfigMap' | 'DaemonSet' | 'Deployment'; name: string; result: 'updated' | 'unchanged' | 'absent' | 'skipped'; detail?: string }[];
+}
+
+/** kubeadm's own objects in a workload cluster, brought to a version as `kubeadm upgrade` does. */
+export interface KubeadmObjects {
+  /** ClusterConfiguration (kubeadm-config) and kubelet-config at the version: before the first machine of it joins. */
+  updateClusterConfiguration(target: WorkloadTarget, version: string): Promise<KubeadmObjectsChange>;
+  /** kube-proxy's image and CoreDNS (image, Corefile) for the version: once the control plane runs it. */
+  updateAddons(target: WorkloadTarget, version: string): Promise<KubeadmObjectsChange>;
+}
+
+/** The workload API could not be reached or answered with a server error: try again later. */
+export class KubeadmObjectsUnavailableError extends Error {
+  override name = 'KubeadmObjectsUnavailableError';
+}

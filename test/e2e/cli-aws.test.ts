@@ -113,8 +113,8 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
   await cliOk(s, ['rollout', 'status', 'machinedeployment', md, '--timeout', '180s']);
   expect(running(await workers())).toHaveLength(5);
 
-  await cliOk(s, ['apply', '-f', '-'], { input: await generate('v1.32.0', 5) });
-  await waitUntil('upgraded', async () => running(await workers()).filter((m) => m.spec.version === 'v1.32.0').length === 5, 180_000);
+  await cliOk(s, ['apply', '-f', '-'], { input: await generate('v1.31.3', 5) });
+  await waitUntil('upgraded', async () => running(await workers()).filter((m) => m.spec.version === 'v1.31.3').length === 5, 180_000);
   await cliOk(s, ['rollout', 'status', 'machinedeployment', md, '--timeout', '180s']);
 
   await cliOk(s, ['rollout', 'undo', 'machinedeployment', md]);

@@ -101,12 +101,12 @@ describe('workflows with EC2 on moto_server', () => {
     await assertOneInstancePerMachine(c, name);
     await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { replicas: 5 } });
     await c.waitFor('scaled to 5', () => converged(c, name, 5), 90_000);
-    await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
+    await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } });
     await c.waitFor(
       'upgraded',
       async () =>
         (await converged(c, name, 5)) &&
-        (await machinesOf(c, name)).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name']).every((m) => m.spec.version === 'v1.32.0'),
+        (await machinesOf(c, name)).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name']).every((m) => m.spec.version === 'v1.31.3'),
       90_000,
     );
     await assertOneInstancePerMachine(c, name);
