@@ -31,6 +31,7 @@ import {
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
+import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-upgrade.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
 import { noWorkloadsDrainer, systemClock, type NodeDrainer } from '../functions/ports.js';
@@ -261,6 +262,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       managedLoadBalancers: routed.managedLoadBalancers,
       targetGroups: routed.targetGroups,
       etcd: routed.etcd,
+      ...(bootstrap ? { kubeadmObjects: new KubeadmWorkloadObjects({ issuer: bootstrap }) } : {}),
       clock,
       timer: scaledTimer(timeScale),
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).

@@ -44,6 +44,12 @@ export type Action =
    * the remediation episode: when the machine was marked (its OwnerRemediated=False condition's
    * lastTransitionTime), so that one episode is one workflow and the next episode of the same machine another.
    */
+  /**
+   * Bring kubeadm's own objects in the workload cluster to the control plane's version, as `kubeadm upgrade`
+   * does: the ClusterConfiguration before the first machine of a rollout joins, the addons (kube-proxy, CoreDNS)
+   * once every control-plane machine runs it (KCP's order). Recorded in the ControlPlane's status.kubeadmObjects.
+   */
+  | { type: 'UpdateKubeadmObjects'; cluster: ObjectRef; controlPlane: ObjectRef; version: string; part: 'clusterConfiguration' | 'addons' }
   | { type: 'RemediateMachine'; machine: ObjectRef; healthCheck?: string; reason: string; markedAt?: string }
   /** Make the cluster's infrastructure (its control-plane load balancer); the planner records the endpoint once it is seen. */
   | { type: 'ProvisionInfrastructure'; cluster: ObjectRef }

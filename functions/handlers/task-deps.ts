@@ -14,6 +14,7 @@ import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Cl
 import { KubernetesNodeDrainer } from '../adapters/kubernetes/node-drainer.js';
 import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
 import { WorkloadClients } from '../adapters/kubernetes/workload.js';
+import { KubeadmWorkloadObjects } from '../adapters/kubeadm/workload-upgrade.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
@@ -74,20 +75,27 @@ const requeuesFromEnvironment = (env: NodeJS.ProcessEnv, clock: WorkflowDeps['cl
 /**
  * The kubeadm bootstrap and the workload-cluster adapters, from SECRETS_KMS_KEY_ARN (the key every
  * secret is encrypted with) and SECRETS_NAME_PREFIX: the bootstrap over Secrets Manager, the node reader and
- * drainer through an admin kubeconfig made from the cluster's CA, and the ELBv2 target groups.
+ * drainer through an admin kubeconfig made from the cluster's CA, kubeadm's objects in workload clusters, and the
+ * ELBv2 target groups.
  */
 export function workloadDepsFromEnvironment(
   env: NodeJS.ProcessEnv,
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap'>> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
   // One client per workload cluster for both reading nodes and draining them.
   const clients = new WorkloadClients({ kubeconfigFor: kubeconfigSources(bootstrap, store).kubeconfigFor });
-  return { nodes: new KubernetesNodeReader(clients), drainer: new KubernetesNodeDrainer(clients), bootstrap, targetGroups };
+  return {
+    nodes: new KubernetesNodeReader(clients),
+    drainer: new KubernetesNodeDrainer(clients),
+    bootstrap,
+    targetGroups,
+    kubeadmObjects: new KubeadmWorkloadObjects({ issuer: bootstrap }),
+  };
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */

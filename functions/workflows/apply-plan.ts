@@ -15,6 +15,7 @@ import { AlreadyExistsError, ConflictError, EtcdUnavailableError, NotFoundError,
 import type { WorkflowDeps } from './deps.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
 import { removeEtcdMember } from './etcd.js';
+import { updateKubeadmObjects } from './kubeadm-objects.js';
 // The kubeadm bootstrap: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
 import { bootstrapsCluster, deregisterTarget } from './bootstrap-hooks.js';
 
@@ -265,6 +266,10 @@ export async function executeActions(
           }
           break;
         }
+        case 'UpdateKubeadmObjects':
+          if (!cluster) throw new Error(`kubeadm objects of ${namespace}/${clusterName}: the cluster is needed to reach them`);
+          out.errors.push(...(await updateKubeadmObjects(deps, cluster, action)));
+          break;
         case 'RemoveEtcdMember':
           if (!cluster) throw new Error(`etcd member ${action.member}: the cluster is needed to reach its etcd`);
           await removeEtcdMember(deps, cluster, machines.values(), action.member);

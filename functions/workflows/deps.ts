@@ -7,6 +7,7 @@ import {
   noWorkloadsDrainer,
   type Clock,
   type EtcdMembership,
+  type KubeadmObjects,
   type MachineBootstrapper,
   type MachineProvider,
   type ManagedLoadBalancers,
@@ -67,6 +68,11 @@ export interface WorkflowDeps {
    * `noEtcd` on a host without it: the planners infer the members from machines and nodes.
    */
   etcd: EtcdMembership;
+  /**
+   * kubeadm's own objects in workload clusters (kubeadm-config, kube-proxy, CoreDNS), brought to a control plane's
+   * version as `kubeadm upgrade` does. `noKubeadmObjects` on a host without it: nothing is there to update.
+   */
+  kubeadmObjects: KubeadmObjects;
 }
 
 /**
@@ -112,10 +118,16 @@ export const noEtcd: EtcdMembership = {
   removeMember: async () => {},
 };
 
+/** The host reaches no workload cluster's kubeadm objects: each call finds none (and says so). */
+export const noKubeadmObjects: KubeadmObjects = {
+  updateClusterConfiguration: async (_target, version) => ({ version, objects: [] }),
+  updateAddons: async (_target, version) => ({ version, objects: [] }),
+};
+
 /** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
 export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
 
-type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'drainer' | 'log' | 'requeues';
+type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'kubeadmObjects' | 'drainer' | 'log' | 'requeues';
 
 /** What a host brings; the ports it lacks get their "none" implementations. */
 export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
@@ -131,6 +143,7 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     targetGroups: parts.targetGroups ?? noTargetGroups,
     managedLoadBalancers: parts.managedLoadBalancers ?? noManagedLoadBalancers,
     etcd: parts.etcd ?? noEtcd,
+    kubeadmObjects: parts.kubeadmObjects ?? noKubeadmObjects,
     drainer: parts.drainer ?? noWorkloadsDrainer,
     log: parts.log ?? silentLogger,
     requeues: parts.requeues ?? noRequeues,

@@ -16,6 +16,7 @@ import { selectMachineForScaleDown } from './machines.js';
 import { controlPlaneScope, emptyStep, healthOf, waitStep, type ControlPlaneScope, type Step } from './scope.js';
 import { controlPlaneStatus } from './status.js';
 import { machineEtcdConditionWrites, orphanEtcdMember, quorumLost } from './etcd-health.js';
+import { addonsUpdate } from './kubeadm-objects.js';
 
 /** How often a control plane whose etcd lost its quorum is looked at again. */
 export const QUORUM_LOST_REQUEUE_SECONDS = 60;
@@ -59,6 +60,8 @@ export function planControlPlane(objects: ClusterObjects, observed: Observed, no
   });
   plan.writes.push(...statusWrite(cp, status), ...machineEtcdConditionWrites(scope), ...step.writes);
   plan.actions.push(...step.actions);
+  const addons = lost ? undefined : addonsUpdate(scope);
+  if (addons) plan.actions.push(addons);
   plan.notes.push(...remediation.notes, ...step.notes);
   const requeue = [remediation.requeueAfterSeconds, step.requeueAfterSeconds].filter((n): n is number => n !== undefined);
   if (requeue.length > 0) plan.requeueAfterSeconds = Math.min(...requeue);

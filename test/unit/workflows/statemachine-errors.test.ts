@@ -13,6 +13,7 @@ import { ExecutionAlreadyExistsError } from '../../../functions/adapters/stepfun
 import { ClusterNameChangeError } from '../../../functions/adapters/store/base-store.js';
 import { InvalidCertificatesError } from '../../../functions/adapters/kubeadm/certificates.js';
 import { UnsupportedVersionError } from '../../../functions/bootstrap/kubeadm-config.js';
+import { CorefileMigrationError, InvalidKubeadmObjectError } from '../../../functions/bootstrap/kubeadm-upgrade.js';
 import { WorkloadUnavailableError } from '../../../functions/adapters/kubeadm/workload-api.js';
 import {
   AlreadyExistsError,
@@ -23,6 +24,7 @@ import {
   InvalidContinueTokenError,
   InvalidSpecError,
   EtcdUnavailableError,
+  KubeadmObjectsUnavailableError,
   NodeReaderUnavailableError,
   NotFoundError,
   ProviderError,
@@ -139,6 +141,9 @@ const NOT_NAMED: readonly { error: ErrorClass; why: string }[] = [
     error: EtcdUnavailableError,
     why: 'a read that fails becomes a fact the planners wait on; a member removal that fails is an action error, repeated by the next reconcile',
   },
+  { error: KubeadmObjectsUnavailableError, why: 'an UpdateKubeadmObjects action error, repeated by the next reconcile' },
+  { error: InvalidKubeadmObjectError, why: 'an UpdateKubeadmObjects action error: reported, and repeated by the next reconcile' },
+  { error: CorefileMigrationError, why: 'the kubeadm objects adapter leaves CoreDNS alone and says so (skipped)' },
   { error: NodeReaderUnavailableError, why: 'caught by reconcile and provision: the nodes are unknown and nothing is concluded from them' },
   { error: WorkloadTimeoutError, why: 'the node reader turns it into NodeReaderUnavailableError; the drainer reports the node not drained' },
   { error: WorkloadUnavailableError, why: 'the bootstrapper turns it into ThrottledError' },
