@@ -47,6 +47,23 @@ export interface RunningEtcdCluster {
 
 const CERT_SECONDS = 3600;
 
+/**
+ * Calls `change` again while etcd refuses a membership change as `unhealthy cluster` (ErrUnhealthy): for 5 s after a
+ * peer connects, its leader does not count it as up (etcdserver HealthInterval, --strict-reconfig-check).
+ */
+export async function settled<T>(what: string, change: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await change();
+    } catch (err) {
+      if (!/unhealthy cluster/.test(String((err as Error).message)) || Date.now() > deadline)
+        throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function startEtcdCluster(options: { members?: number; timeoutMs?: number } = {}): Promise<RunningEtcdCluster> {
   const { etcd } = kubeBinaries();
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -133,7 +150,9 @@ export async function startEtcdCluster(options: { members?: number; timeoutMs?: 
     addMember: async (name, addOptions = {}) => {
       const ports = { client: await freePort(), peer: await freePort() };
       const client = cluster.client();
-      const { member, members: list } = await client.memberAdd([`https://127.0.0.1:${ports.peer}`], addOptions);
+      // etcd refuses a new member (`unhealthy cluster`) until its leader has been connected to every voting member
+      // for 5 s (etcdserver HealthInterval, --strict-reconfig-check); kubeadm join retries the same way.
+      const { member, members: list } = await settled(`adding ${name}`, () => client.memberAdd([`https://127.0.0.1:${ports.peer}`], addOptions));
       const started = await launch(name, ports, { cluster: initialCluster(list, member.id, name), state: 'existing' });
       await ready(started);
       return started;

@@ -17,8 +17,9 @@
  *
  * Errors: an answer of etcd's is an EtcdApiError with its gRPC code; no answer (refused, reset, TLS refused,
  * timed out: the socket is destroyed) is an EtcdConnectionError, an EtcdUnavailableError. A call without an
- * endpoint goes on to the next endpoint on no answer and on etcd's Unavailable and DeadlineExceeded, and fails
- * with an EtcdConnectionError naming them all when none answers.
+ * endpoint goes on to the next endpoint on no answer and on etcd's Unavailable and DeadlineExceeded (memberAdd,
+ * memberPromote: only when the connection was refused, see `call`), and fails with an EtcdConnectionError naming
+ * them all when none answers.
  */
 import { Agent, request } from 'node:https';
 import { EtcdUnavailableError } from '../../ports.js';
@@ -111,6 +112,12 @@ export class EtcdConnectionError extends EtcdUnavailableError {
     super(message, options);
   }
 }
+
+/** The connection was refused or could not be made: nothing was sent. */
+const isRefused = (err: unknown): boolean => {
+  const code = (err instanceof EtcdConnectionError ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined) ?? '';
+  return ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code);
+};
 
 /** Whether another member may answer where this one did not. */
 export const isUnavailable = (err: unknown): boolean =>
@@ -215,24 +222,24 @@ export class EtcdClient {
 
   /** The members, as the first endpoint that answers (or `endpoint`) lists them; needs quorum. */
   async memberList(endpoint?: string): Promise<EtcdMemberList> {
-    return parseMemberList(await this.call('/v3/cluster/member/list', { linearizable: true }, endpoint));
+    return parseMemberList((await this.call('/v3/cluster/member/list', { linearizable: true }, { endpoint })).body);
   }
 
   /** Adds a member (a learner when asked: it gets the log without a vote, and is promoted once caught up). */
   async memberAdd(peerURLs: string[], options: { learner?: boolean } = {}): Promise<{ member: EtcdMember; members: EtcdMember[] }> {
-    const body = object(await this.call('/v3/cluster/member/add', { peerURLs, isLearner: options.learner ?? false }));
+    const body = object((await this.call('/v3/cluster/member/add', { peerURLs, isLearner: options.learner ?? false }, { once: true })).body);
     return { member: parseMember(body['member']), members: objects(body['members']).map(parseMember) };
   }
 
   /** Removes a member; the list after. etcd answers NotFound for an id it does not have. */
   async memberRemove(id: string, endpoint?: string): Promise<EtcdMember[]> {
-    const body = object(await this.call('/v3/cluster/member/remove', { ID: id }, endpoint));
+    const body = object((await this.call('/v3/cluster/member/remove', { ID: id }, { endpoint })).body);
     return objects(body['members']).map(parseMember);
   }
 
   /** Makes a learner a voting member; etcd refuses (FailedPrecondition) while the learner is behind the leader. */
   async memberPromote(id: string): Promise<EtcdMember[]> {
-    const body = object(await this.call('/v3/cluster/member/promote', { ID: id }));
+    const body = object((await this.call('/v3/cluster/member/promote', { ID: id }, { once: true })).body);
     return objects(body['members']).map(parseMember);
   }
 
@@ -243,7 +250,7 @@ export class EtcdClient {
 
   /** The alarms raised in the cluster. */
   async alarms(endpoint?: string): Promise<EtcdAlarm[]> {
-    return parseAlarms(await this.call('/v3/maintenance/alarm', { action: 'GET' }, endpoint));
+    return parseAlarms((await this.call('/v3/maintenance/alarm', { action: 'GET' }, { endpoint })).body);
   }
 
   /** Raises an alarm on a member as etcd would (tests use it: etcd accepts ACTIVATE from any client it admits). */
@@ -277,7 +284,7 @@ export class EtcdClient {
 
   /** The value under `key`, or undefined; a linearizable read. */
   async get(key: string): Promise<string | undefined> {
-    const kvs = objects(object(await this.call('/v3/kv/range', { key: b64(key) }))['kvs']);
+    const kvs = objects(object((await this.call('/v3/kv/range', { key: b64(key) })).body)['kvs']);
     const value = kvs[0]?.['value'];
     // An empty value is left out of the JSON, like any zero value.
     return kvs.length === 0 ? undefined : Buffer.from(str(value), 'base64').toString('utf8');
@@ -289,26 +296,38 @@ export class EtcdClient {
   }
 
   private async leader(): Promise<{ leaderId: string; members: EtcdMember[] }> {
-    const list = await this.call('/v3/cluster/member/list', { linearizable: true }, undefined, true);
+    const list = await this.call('/v3/cluster/member/list', { linearizable: true });
     const status = parseStatus(await this.post(list.endpoint, '/v3/maintenance/status', {}));
     return { leaderId: status.leaderId, members: parseMemberList(list.body).members };
   }
 
-  /** `path` on `endpoint`, or on the first of the endpoints that answers. */
-  private async call(path: string, body: object, endpoint?: string): Promise<unknown>;
-  private async call(path: string, body: object, endpoint: string | undefined, withEndpoint: true): Promise<{ body: unknown; endpoint: string }>;
-  private async call(path: string, body: object, endpoint?: string, withEndpoint = false): Promise<unknown> {
-    const endpoints = endpoint ? [endpoint] : this.endpoints;
+  /**
+   * `path` on `endpoint`, or on the first of the endpoints that answers, and which answered. A call etcd must not
+   * apply twice (`once`: a member added twice is two members) goes on to the next endpoint only when the connection
+   * was refused, since a request that timed out or that etcd answered Unavailable may still have been applied (the
+   * rule of clientv3's retry interceptor, go.etcd.io/etcd/client/v3/retry.go). Any other call goes on after any
+   * failure that another member may not have, and the endpoints are tried again twice when all of them answered
+   * Unavailable (a leader election, `leader changed`).
+   */
+  private async call(path: string, body: object, options: { endpoint?: string; once?: boolean } = {}): Promise<{ body: unknown; endpoint: string }> {
+    const endpoints = options.endpoint ? [options.endpoint] : this.endpoints;
     const failures: unknown[] = [];
-    for (const e of endpoints) {
-      try {
-        const answer = await this.post(e, path, body);
-        return withEndpoint ? { body: answer, endpoint: e } : answer;
-      } catch (err) {
-        if (!isUnavailable(err) || endpoints.length === 1) throw err;
-        failures.push(err);
+    for (let round = 0; round < (options.once ? 1 : 3); round++) {
+      if (round > 0) {
+        if (!failures.some((f) => f instanceof EtcdApiError)) break;
+        await new Promise((r) => setTimeout(r, 200 * round));
+      }
+      failures.length = 0;
+      for (const e of endpoints) {
+        try {
+          return { body: await this.post(e, path, body), endpoint: e };
+        } catch (err) {
+          if (!(options.once ? isRefused(err) : isUnavailable(err))) throw err;
+          failures.push(err);
+        }
       }
     }
+    if (failures.length === 1) throw failures[0];
     const reasons = failures.map((f) => (f as Error).message).join('; ');
     throw new EtcdConnectionError(endpoints.join(', '), `no etcd endpoint answered ${path}: ${reasons || 'no endpoints'}`, {
       cause: new AggregateError(failures),
