@@ -135,7 +135,11 @@ describe('EtcdMembershipOverClient on a real etcd cluster', () => {
       })
     ).members;
 
-    await expect(membership.removeMember(target, last!.name)).rejects.toBeInstanceOf(EtcdUnavailableError);
+    const refused = membership.removeMember(target, last!.name);
+
+    await expect(refused).rejects.toBeInstanceOf(EtcdUnavailableError);
+    // Refused before asking etcd (which would refuse too, for want of started members).
+    await expect(refused).rejects.toThrow(/the last etcd member/);
 
     const after = await read();
     expect(after.members.map((m) => m.name)).toEqual([last!.name]);
