@@ -4,6 +4,7 @@
  * EtcdConnectionError), mutual TLS really on both ways, failover across endpoints, put/get, a learner joined and
  * promoted.
  */
+import { request } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdApiError, EtcdClient, EtcdConnectionError, GrpcCode } from '../../../functions/adapters/etcd/client.js';
@@ -157,6 +158,20 @@ describe('EtcdClient on a real etcd cluster with mutual TLS', () => {
       stranger.close();
     }
     expect(await client.get('/clusterless/test/stranger')).toBeUndefined();
+  });
+
+  it('is refused by etcd without a client certificate', async () => {
+    // Node's own request: EtcdClient never goes without one.
+    const anonymous = new Promise<number>((resolve, reject) => {
+      const req = request(new URL('/v3/cluster/member/list', etcd.members[0]!.clientUrl), { method: 'POST', ca: etcd.credentials.ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+
+    await expect(anonymous).rejects.toThrow(/certificate|socket hang up|ECONNRESET/);
   });
 
   it("refuses etcd's serving certificate when it trusts another CA", async () => {
