@@ -217,7 +217,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       return new HandlerFunction(this, `${name}-handler`, {
         ...spec,
         logs: this.logs,
-        environment,
+        environment: { ...environment, ...(this.workloadNetwork && talksToWorkloads(name) ? this.workloadNetwork.environment : {}) },
         ...(props.runtime ? { runtime: props.runtime } : {}),
         ...(reserved[name] !== undefined ? { reservedConcurrentExecutions: reserved[name] } : {}),
         ...(this.workloadNetwork && talksToWorkloads(name) ? { network: this.workloadNetwork } : {}),

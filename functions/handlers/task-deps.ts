@@ -15,8 +15,10 @@ import { KubernetesNodeDrainer } from '../adapters/kubernetes/node-drainer.js';
 import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
 import { WorkloadClients } from '../adapters/kubernetes/workload.js';
 import { KubeadmWorkloadObjects } from '../adapters/kubeadm/workload-upgrade.js';
+import type { KubeadmBootstrapper } from '../adapters/kubeadm/kubeadm-bootstrapper.js';
+import { EtcdMembershipOverClient, instanceClientUrls } from '../adapters/etcd/etcd-membership.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
-import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
+import { EtcdUnavailableError, NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
@@ -83,7 +85,7 @@ export function workloadDepsFromEnvironment(
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects'>> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects' | 'etcd'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
@@ -95,6 +97,27 @@ export function workloadDepsFromEnvironment(
     bootstrap,
     targetGroups,
     kubeadmObjects: new KubeadmWorkloadObjects({ issuer: bootstrap }),
+    ...etcdFromEnvironment(env, bootstrap),
+  };
+}
+
+/**
+ * The control planes' etcd, read directly at each control-plane instance's private address on ETCD_CLIENT_PORT,
+ * which the stack sets only for functions in the workload network: elsewhere the members cannot be reached, and
+ * the planners infer them from machines and nodes (noEtcd) rather than wait on an etcd they never read.
+ */
+export function etcdFromEnvironment(env: NodeJS.ProcessEnv, bootstrap: KubeadmBootstrapper): Partial<Pick<WorkflowDeps, 'etcd'>> {
+  const port = Number(env['ETCD_CLIENT_PORT']);
+  if (!Number.isInteger(port) || port <= 0) return {};
+  return {
+    etcd: new EtcdMembershipOverClient({
+      endpointsOf: (target) => instanceClientUrls(target.instances, port),
+      credentialsOf: async (target) => {
+        const credentials = await bootstrap.etcdClientCredentials(target.namespace, target.clusterName);
+        if (!credentials) throw new EtcdUnavailableError(`${target.namespace}/${target.clusterName} has no etcd CA yet`);
+        return credentials;
+      },
+    }),
   };
 }
 
