@@ -13,6 +13,7 @@ import { setCondition } from '../core/conditions.js';
 import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core/machine/index.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
+import { applyClusterResourceSet } from './addons.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
 // The kubeadm bootstrap: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
 import { bootstrapsCluster, deregisterTarget } from './bootstrap-hooks.js';
@@ -312,6 +313,10 @@ export async function executeActions(
           if (action.loadBalancer) await deleteLoadBalancer(deps, cluster);
           break;
         }
+        case 'ApplyClusterResourceSet':
+          // Failures are recorded on the binding and reported; they never stop the other actions.
+          if (cluster) out.errors.push(...(await applyClusterResourceSet(deps, cluster, action)));
+          break;
         case 'ProvisionInfrastructure':
           // The control-plane load balancer of an aws cluster that names no target group; nothing else is made
           // per cluster (the subnets and security groups are the user's).
