@@ -18,6 +18,8 @@ import { claimInstallationId } from '../functions/adapters/dynamodb/installation
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
+import { FilePayloadStore, PayloadOffloadingStore } from '../functions/adapters/payloads/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import {
   JsonFileSimPersistence,
@@ -33,7 +35,7 @@ import type { Machine } from '../functions/api/machine.js';
 import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type NodeDrainer } from '../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type AddonApplier, type NodeDrainer } from '../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
@@ -105,6 +107,8 @@ export interface EmbeddedHost {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_DATA_DIR = '.clusterless';
+/** Where the data folder keeps ClusterResourceSets' manifests (FilePayloadStore). */
+export const PAYLOADS_DIR = 'payloads';
 /** The one table of the embedded DynamoDB. */
 export const TABLE_NAME = 'clusterless';
 
@@ -245,18 +249,24 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     const routed = providersByCluster(store, providers);
     const provider = routed.machines;
     let nodes = routed.nodes;
+    let addons: AddonApplier | undefined;
     if (options.nodes === 'kubernetes') {
       // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
       const clients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
       nodes = new KubernetesNodeReader(clients);
       drainer = new KubernetesNodeDrainer(clients);
+      addons = new KubernetesAddonApplier(clients);
     }
+    // ClusterResourceSets' manifests, kept in the data folder; the API's store puts them back on every read.
+    const payloads = new FilePayloadStore(resolve(dataDir, PAYLOADS_DIR));
 
     const deps = workflowDeps({
       store,
       provider,
       nodes,
       drainer,
+      payloads,
+      ...(addons ? { addons } : {}),
       ...(bootstrap ? { bootstrap } : {}),
       managedLoadBalancers: routed.managedLoadBalancers,
       targetGroups: routed.targetGroups,
@@ -278,9 +288,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     });
     reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
     const limits = { ...(options.maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas: options.maxMachineDeploymentReplicas } : {}) };
+    const apiStore = new PayloadOffloadingStore(runtime.store, payloads);
     mirror = new MirrorService({
       limits,
-      store: runtime.store,
+      store: apiStore,
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       onError: (m: string) => log(`warn mirror: ${m}`),
     });
@@ -307,7 +318,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       }
       return handleRequest(req, {
         limits,
-        store: runtime.store,
+        store: apiStore,
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
       });

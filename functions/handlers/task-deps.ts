@@ -14,6 +14,8 @@ import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Cl
 import { KubernetesNodeDrainer } from '../adapters/kubernetes/node-drainer.js';
 import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
 import { WorkloadClients } from '../adapters/kubernetes/workload.js';
+import { KubernetesAddonApplier } from '../adapters/kubernetes/addon-applier.js';
+import { payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
@@ -46,8 +48,10 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   const ec2 = createEc2Client();
   const elbv2 = createElbv2Client();
+  const payloads = payloadStoreFromEnvironment(env);
   return workflowDeps({
     store,
+    ...(payloads ? { payloads } : {}),
     provider: new Ec2MachineProvider({
       client: ec2,
       clock,
@@ -81,13 +85,19 @@ export function workloadDepsFromEnvironment(
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap'>> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'addons'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
   // One client per workload cluster for both reading nodes and draining them.
   const clients = new WorkloadClients({ kubeconfigFor: kubeconfigSources(bootstrap, store).kubeconfigFor });
-  return { nodes: new KubernetesNodeReader(clients), drainer: new KubernetesNodeDrainer(clients), bootstrap, targetGroups };
+  return {
+    nodes: new KubernetesNodeReader(clients),
+    drainer: new KubernetesNodeDrainer(clients),
+    addons: new KubernetesAddonApplier(clients),
+    bootstrap,
+    targetGroups,
+  };
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */

@@ -38,9 +38,9 @@ describe('ClusterResourceSet bodies', () => {
     const manifests = bigManifests(1024 * 1024);
     const created = await post(`${NS}/clusterresourcesets`, crs('cni', manifests));
     expect(created.status, await created.clone().text()).toBe(201);
-    const read = await (await fetch(`${server.url}${NS}/clusterresourcesets/cni`)).json();
+    const read: any = await (await fetch(`${server.url}${NS}/clusterresourcesets/cni`)).json();
     expect(read.spec.resources).toEqual([{ name: 'calico', manifests }]);
-    const listed = await (await fetch(`${server.url}${NS}/clusterresourcesets`)).json();
+    const listed: any = await (await fetch(`${server.url}${NS}/clusterresourcesets`)).json();
     expect(listed.items[0].spec.resources[0].manifests).toBe(manifests);
     const stored = (await inner.get('ClusterResourceSet', 'default', 'cni'))!;
     expect(JSON.stringify(stored).length).toBeLessThan(2048);
@@ -84,7 +84,7 @@ describe('ClusterResourceSet bodies', () => {
   it('refuses manifests that are not Kubernetes objects with 422 naming the field, and stores nothing', async () => {
     const res = await post(`${NS}/clusterresourcesets`, crs('bad', 'kind: ConfigMap\nmetadata:\n  name: x\n'));
     expect(res.status).toBe(422);
-    const status = await res.json();
+    const status: any = await res.json();
     expect(status.details.causes[0]).toMatchObject({ field: 'spec.resources[0].manifests', message: expect.stringContaining('no apiVersion') });
     expect(await inner.get('ClusterResourceSet', 'default', 'bad')).toBeUndefined();
   });
