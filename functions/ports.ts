@@ -545,3 +545,38 @@ export interface KubeadmObjects {
 export class KubeadmObjectsUnavailableError extends Error {
   override name = 'KubeadmObjectsUnavailableError';
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Addons (ClusterResourceSets)
+
+/**
+ * Where addon manifests are kept, by content: a DynamoDB item holds at most 400 KB and a CNI's manifests are often
+ * more, so the store keeps `{digest, size}` and this the bytes. Content-addressed: `digest` is `sha256:<64 hex>` of
+ * the bytes, so a put is idempotent and two sets with the same manifests share one payload.
+ */
+export interface PayloadStore {
+  /** Stores the bytes under their digest; refuses (PayloadDigestError) bytes whose digest is not `digest`. */
+  put(digest: string, bytes: Uint8Array): Promise<void>;
+  /** The bytes, checked against the digest (PayloadDigestError if they do not match); undefined when absent. */
+  get(digest: string): Promise<Uint8Array | undefined>;
+  /** Removes the payload; removing what is absent is no error. */
+  delete(digest: string): Promise<void>;
+}
+
+/** Bytes that do not hash to the digest they are stored or read under, or a digest that is not `sha256:<hex>`. */
+export class PayloadDigestError extends Error {
+  override name = 'PayloadDigestError';
+}
+
+/**
+ * Applies addon manifests to a workload cluster, document by document in order, by server-side apply (field
+ * manager `clusterless`, force), as `kubectl apply --server-side --force-conflicts` does.
+ */
+export interface AddonApplier {
+  /** Throws AddonApplierUnavailableError when the cluster's API cannot be reached, any other error when a document is refused. */
+  apply(namespace: string, clusterName: string, manifests: string): Promise<void>;
+}
+
+export class AddonApplierUnavailableError extends Error {
+  override name = 'AddonApplierUnavailableError';
+}

@@ -18,6 +18,8 @@ import { claimInstallationId } from '../functions/adapters/dynamodb/installation
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
+import { FilePayloadStore, PayloadOffloadingStore } from '../functions/adapters/payloads/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import {
   JsonFileSimPersistence,
@@ -34,7 +36,7 @@ import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
 import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-upgrade.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type NodeDrainer } from '../functions/ports.js';
+import { noWorkloadsDrainer, systemClock, type AddonApplier, type NodeDrainer } from '../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
@@ -106,6 +108,8 @@ export interface EmbeddedHost {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_DATA_DIR = '.clusterless';
+/** Where the data folder keeps ClusterResourceSets' manifests (FilePayloadStore). */
+export const PAYLOADS_DIR = 'payloads';
 /** The one table of the embedded DynamoDB. */
 export const TABLE_NAME = 'clusterless';
 
@@ -246,18 +250,24 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     const routed = providersByCluster(store, providers);
     const provider = routed.machines;
     let nodes = routed.nodes;
+    let addons: AddonApplier | undefined;
     if (options.nodes === 'kubernetes') {
       // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
       const clients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
       nodes = new KubernetesNodeReader(clients);
       drainer = new KubernetesNodeDrainer(clients);
+      addons = new KubernetesAddonApplier(clients);
     }
+    // ClusterResourceSets' manifests, kept in the data folder; the API's store puts them back on every read.
+    const payloads = new FilePayloadStore(resolve(dataDir, PAYLOADS_DIR));
 
     const deps = workflowDeps({
       store,
       provider,
       nodes,
       drainer,
+      payloads,
+      ...(addons ? { addons } : {}),
       ...(bootstrap ? { bootstrap } : {}),
       managedLoadBalancers: routed.managedLoadBalancers,
       targetGroups: routed.targetGroups,
@@ -280,9 +290,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     });
     reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
     const limits = { ...(options.maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas: options.maxMachineDeploymentReplicas } : {}) };
+    const apiStore = new PayloadOffloadingStore(runtime.store, payloads);
     mirror = new MirrorService({
       limits,
-      store: runtime.store,
+      store: apiStore,
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       onError: (m: string) => log(`warn mirror: ${m}`),
     });
@@ -309,7 +320,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       }
       return handleRequest(req, {
         limits,
-        store: runtime.store,
+        store: apiStore,
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
       });

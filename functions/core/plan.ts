@@ -62,7 +62,12 @@ export type Action =
    * An instance tagged with the cluster whose Machine no longer exists (a launch that lost its Machine, or a
    * Machine removed by hand): nothing owns it, so it goes.
    */
-  | { type: 'TerminateOrphanInstance'; cluster: ObjectRef; instanceId: string; machineUid: string };
+  | { type: 'TerminateOrphanInstance'; cluster: ObjectRef; instanceId: string; machineUid: string }
+  /**
+   * Apply the due resources of a ClusterResourceSet to the cluster's API, in order, each only if it still has the
+   * planned hash, and record each result in the cluster's ClusterResourceSetBinding (core/addons).
+   */
+  | { type: 'ApplyClusterResourceSet'; cluster: ObjectRef; clusterResourceSet: string; resources: { name: string; hash: string }[] };
 
 export interface Plan {
   writes: Write[];

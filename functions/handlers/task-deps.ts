@@ -17,6 +17,8 @@ import { WorkloadClients } from '../adapters/kubernetes/workload.js';
 import { KubeadmWorkloadObjects } from '../adapters/kubeadm/workload-upgrade.js';
 import type { KubeadmBootstrapper } from '../adapters/kubeadm/kubeadm-bootstrapper.js';
 import { EtcdMembershipOverClient, instanceClientUrls } from '../adapters/etcd/etcd-membership.js';
+import { KubernetesAddonApplier } from '../adapters/kubernetes/addon-applier.js';
+import { payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { EtcdUnavailableError, NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
@@ -49,8 +51,10 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   const ec2 = createEc2Client();
   const elbv2 = createElbv2Client();
+  const payloads = payloadStoreFromEnvironment(env);
   return workflowDeps({
     store,
+    ...(payloads ? { payloads } : {}),
     provider: new Ec2MachineProvider({
       client: ec2,
       clock,
@@ -85,7 +89,7 @@ export function workloadDepsFromEnvironment(
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects' | 'etcd'>> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects' | 'etcd' | 'addons'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
@@ -94,6 +98,7 @@ export function workloadDepsFromEnvironment(
   return {
     nodes: new KubernetesNodeReader(clients),
     drainer: new KubernetesNodeDrainer(clients),
+    addons: new KubernetesAddonApplier(clients),
     bootstrap,
     targetGroups,
     kubeadmObjects: new KubeadmWorkloadObjects({ issuer: bootstrap }),

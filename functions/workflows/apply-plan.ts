@@ -13,6 +13,7 @@ import { setCondition } from '../core/conditions.js';
 import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core/machine/index.js';
 import { AlreadyExistsError, ConflictError, EtcdUnavailableError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
+import { applyClusterResourceSet } from './addons.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
 import { removeEtcdMember } from './etcd.js';
 import { updateKubeadmObjects } from './kubeadm-objects.js';
@@ -322,6 +323,10 @@ export async function executeActions(
           if (action.loadBalancer) await deleteLoadBalancer(deps, cluster);
           break;
         }
+        case 'ApplyClusterResourceSet':
+          // Failures are recorded on the binding and reported; they never stop the other actions.
+          if (cluster) out.errors.push(...(await applyClusterResourceSet(deps, cluster, action)));
+          break;
         case 'ProvisionInfrastructure':
           // The control-plane load balancer of an aws cluster that names no target group; nothing else is made
           // per cluster (the subnets and security groups are the user's).

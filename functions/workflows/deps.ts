@@ -3,7 +3,10 @@
  * (local/). The tasks know only these ports, never which host runs them.
  */
 import {
+  AddonApplierUnavailableError,
   InvalidSpecError,
+  type AddonApplier,
+  type PayloadStore,
   noWorkloadsDrainer,
   type Clock,
   type EtcdMembership,
@@ -73,6 +76,10 @@ export interface WorkflowDeps {
    * version as `kubeadm upgrade` does. `noKubeadmObjects` on a host without it: nothing is there to update.
    */
   kubeadmObjects: KubeadmObjects;
+  /** Applies ClusterResourceSets to workload clusters. `noAddons` on a host that reaches no workload API: none is planned. */
+  addons: AddonApplier;
+  /** Where the manifests of ClusterResourceSets are kept. `noPayloads` on a host without: only inline manifests are applied. */
+  payloads: PayloadStore;
 }
 
 /**
@@ -124,10 +131,26 @@ export const noKubeadmObjects: KubeadmObjects = {
   updateAddons: async (_target, version) => ({ version, objects: [] }),
 };
 
+/** The host reaches no workload API to apply addons to: the reconcile plans none (hostAppliesAddons). */
+export const noAddons: AddonApplier = {
+  apply: async (namespace, clusterName) => {
+    throw new AddonApplierUnavailableError(`this host applies no addons (to ${namespace}/${clusterName})`);
+  },
+};
+
+/** The host keeps no payloads: a set whose manifests are kept as payloads cannot be read. */
+export const noPayloads: PayloadStore = {
+  put: async () => {
+    throw new Error('this host keeps no payloads');
+  },
+  get: async () => undefined,
+  delete: async () => {},
+};
+
 /** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
 export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
 
-type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'kubeadmObjects' | 'drainer' | 'log' | 'requeues';
+type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'kubeadmObjects' | 'drainer' | 'log' | 'requeues' | 'addons' | 'payloads';
 
 /** What a host brings; the ports it lacks get their "none" implementations. */
 export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
@@ -147,11 +170,16 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     drainer: parts.drainer ?? noWorkloadsDrainer,
     log: parts.log ?? silentLogger,
     requeues: parts.requeues ?? noRequeues,
+    addons: parts.addons ?? noAddons,
+    payloads: parts.payloads ?? noPayloads,
   };
 }
 
 /** Whether the host bootstraps machines at all: without it, the hooks skip even the reads they would need. */
 export const hostBootstraps = (deps: WorkflowDeps): boolean => deps.bootstrap !== noBootstrap;
+
+/** Whether the host applies addons at all: without it, the reconcile reads no ClusterResourceSet. */
+export const hostAppliesAddons = (deps: WorkflowDeps): boolean => deps.addons !== noAddons;
 
 /** Whether the host registers control-plane instances into target groups. */
 export const hostRegistersTargets = (deps: WorkflowDeps): boolean => deps.targetGroups !== noTargetGroups;

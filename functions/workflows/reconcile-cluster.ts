@@ -6,6 +6,7 @@
  */
 import type { Machine } from '../api/machine.js';
 import type { MachineClass } from '../api/machine-class.js';
+import type { StoredClusterResourceSet } from '../api/cluster-resource-set.js';
 import type { ClusterObjects } from '../core/cluster/objects.js';
 import type { NodeFact, Observed } from '../core/observed.js';
 import type { Action } from '../core/plan.js';
@@ -14,7 +15,8 @@ import { isTrue } from '../core/conditions.js';
 import { earliest, requeueAfter } from '../core/trigger/requeue.js';
 import { NodeReaderUnavailableError } from '../ports.js';
 import { applyWrites, executeActions, executionNames, revisionAnnotation, type ChildStart } from './apply-plan.js';
-import type { WorkflowDeps } from './deps.js';
+import { hostAppliesAddons, type WorkflowDeps } from './deps.js';
+import { withDigests } from './addons.js';
 import { observeLoadBalancer } from './load-balancer.js';
 import { observeEtcd } from './etcd.js';
 import { LeaseHeldError } from './errors.js';
@@ -111,8 +113,13 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
         leasedAt = deps.clock.now().getTime();
       }
       outcome.passes = pass;
-      const [objects, classes] = await Promise.all([deps.store.listCluster(namespace, clusterName), deps.store.list<MachineClass>('MachineClass', namespace)]);
-      const graph = clusterObjectsOf(clusterName, objects, classes);
+      // The namespace's ClusterResourceSets are read like its MachineClasses, only where the host applies addons.
+      const [objects, classes, sets] = await Promise.all([
+        deps.store.listCluster(namespace, clusterName),
+        deps.store.list<MachineClass>('MachineClass', namespace),
+        hostAppliesAddons(deps) ? deps.store.list<StoredClusterResourceSet>('ClusterResourceSet', namespace) : [],
+      ]);
+      const graph = clusterObjectsOf(clusterName, objects, classes, withDigests(sets));
       const observed = await observe(deps, namespace, clusterName, graph);
       if (!graph) {
         // The Cluster is gone: whatever still carries its tag has no owner.

@@ -148,7 +148,12 @@ describe('get', () => {
   });
 
   it.each([
-    { name: 'an unknown kind', argv: ['get', 'pods'], code: 2, err: /^error: unknown resource type "pods" \(one of: machineclasses, clusters/ },
+    {
+      name: 'an unknown kind',
+      argv: ['get', 'pods'],
+      code: 2,
+      err: /^error: unknown resource type "pods" \(one of: machineclasses, clusterresourcesets, clusters/,
+    },
     { name: 'an unknown output', argv: ['get', 'machines', '-o', 'table'], code: 2, err: /^error: option '-o, --output <format>' argument 'table' is invalid/ },
     { name: 'a name with -A', argv: ['get', 'machines', 'x', '-A'], code: 2, err: /^error: a resource cannot be retrieved by name across all namespaces/ },
     { name: 'a missing object', argv: ['get', 'cluster', 'nope'], code: 1, err: /^error: clusters.clusterless.dev "nope" not found\n$/ },

@@ -13,6 +13,10 @@ import { ExecutionAlreadyExistsError } from '../../../functions/adapters/stepfun
 import { ClusterNameChangeError } from '../../../functions/adapters/store/base-store.js';
 import { InvalidCertificatesError } from '../../../functions/adapters/kubeadm/certificates.js';
 import { UnsupportedVersionError } from '../../../functions/bootstrap/kubeadm-config.js';
+import { EtcdApiError, EtcdConnectionError } from '../../../functions/adapters/etcd/client.js';
+import { AddonApplyError } from '../../../functions/adapters/kubernetes/addon-applier.js';
+import { PayloadMissingError } from '../../../functions/adapters/payloads/offloading-store.js';
+import { PayloadStoreError } from '../../../functions/adapters/payloads/s3-payload-store.js';
 import { CorefileMigrationError, InvalidKubeadmObjectError } from '../../../functions/bootstrap/kubeadm-upgrade.js';
 import { WorkloadUnavailableError } from '../../../functions/adapters/kubeadm/workload-api.js';
 import {
@@ -23,7 +27,9 @@ import {
   InsufficientCapacityError,
   InvalidContinueTokenError,
   InvalidSpecError,
+  AddonApplierUnavailableError,
   EtcdUnavailableError,
+  PayloadDigestError,
   KubeadmObjectsUnavailableError,
   NodeReaderUnavailableError,
   NotFoundError,
@@ -144,6 +150,13 @@ const NOT_NAMED: readonly { error: ErrorClass; why: string }[] = [
   { error: KubeadmObjectsUnavailableError, why: 'an UpdateKubeadmObjects action error, repeated by the next reconcile' },
   { error: InvalidKubeadmObjectError, why: 'an UpdateKubeadmObjects action error: reported, and repeated by the next reconcile' },
   { error: CorefileMigrationError, why: 'the kubeadm objects adapter leaves CoreDNS alone and says so (skipped)' },
+  { error: EtcdApiError, why: "EtcdMembershipOverClient wraps etcd's refusals in EtcdUnavailableError (its cause)" },
+  { error: EtcdConnectionError, why: 'an EtcdUnavailableError, handled as that' },
+  { error: AddonApplierUnavailableError, why: 'recorded on the cluster binding (RemoteClusterClientFailed) and retried by the next reconcile' },
+  { error: AddonApplyError, why: 'recorded on the cluster binding (ApplyFailed) and retried by the next reconcile' },
+  { error: PayloadDigestError, why: 'recorded on the cluster binding as a resource that failed, and retried; the API refuses such a write' },
+  { error: PayloadStoreError, why: 'recorded on the cluster binding as a resource that failed, and retried' },
+  { error: PayloadMissingError, why: "the API's store only: the tasks read the references and record a missing payload on the binding" },
   { error: NodeReaderUnavailableError, why: 'caught by reconcile and provision: the nodes are unknown and nothing is concluded from them' },
   { error: WorkloadTimeoutError, why: 'the node reader turns it into NodeReaderUnavailableError; the drainer reports the node not drained' },
   { error: WorkloadUnavailableError, why: 'the bootstrapper turns it into ThrottledError' },
