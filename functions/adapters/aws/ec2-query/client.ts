@@ -245,7 +245,9 @@ export class Ec2QueryClient {
 
   private transmit(url: URL, headers: Record<string, string>, body: string): Promise<Ec2HttpResponse> {
     const https = url.protocol === 'https:';
-    const agent = https ? (this.agents.https ??= new HttpsAgent({ keepAlive: true })) : (this.agents.http ??= new HttpAgent({ keepAlive: true }));
+    if (https) this.agents.https ??= new HttpsAgent({ keepAlive: true });
+    else this.agents.http ??= new HttpAgent({ keepAlive: true });
+    const agent = https ? this.agents.https : this.agents.http;
     return new Promise((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(url, { method: 'POST', headers, agent }, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
