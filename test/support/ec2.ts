@@ -4,7 +4,7 @@
  * its middleware hooks. What only inspects or prepares moto uses the SDK's EC2Client (motoSdkEc2Client).
  */
 import { randomUUID } from 'node:crypto';
-import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../../functions/adapters/aws/clients.js';
 import type { Ec2QueryClient } from '../../functions/adapters/aws/ec2-query/index.js';
 import { emulatorClientConfig, uniqueName } from './aws.js';
@@ -31,24 +31,27 @@ export function motoSdkEc2Client(endpoint: string): EC2Client {
 }
 
 /**
- * A VPC of its own with a subnet per zone and a security group (made with the SDK's client on the same endpoint),
- * and an Amazon Linux 2 AMI from moto's catalogue.
+ * A VPC of its own with a subnet per zone and a security group, and an Amazon Linux 2 AMI from moto's catalogue,
+ * through the SDK's client (given, or made on the adapters' client's endpoint).
  */
-export async function createMotoNetwork(client: Ec2QueryClient): Promise<MotoNetwork> {
-  const sdk = motoSdkEc2Client((await client.endpoint()).href);
-  const vpc = await sdk.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
-  const vpcId = vpc.Vpc!.VpcId!;
-  const subnets = [];
-  for (const [i, availabilityZone] of ZONES.entries()) {
-    const s = await sdk.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: availabilityZone }));
-    subnets.push({ id: s.Subnet!.SubnetId!, availabilityZone });
+export async function createMotoNetwork(client: Ec2QueryClient | EC2Client): Promise<MotoNetwork> {
+  const sdk = client instanceof EC2Client ? client : motoSdkEc2Client((await client.endpoint()).href);
+  try {
+    const vpc = await sdk.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+    const vpcId = vpc.Vpc!.VpcId!;
+    const subnets = [];
+    for (const [i, availabilityZone] of ZONES.entries()) {
+      const s = await sdk.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: availabilityZone }));
+      subnets.push({ id: s.Subnet!.SubnetId!, availabilityZone });
+    }
+    const sg = await sdk.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: uniqueName('sg'), Description: 'clusterless provider tests' }));
+    const images = await sdk.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: ['amzn2-ami-hvm-*x86_64*'] }] }));
+    const image = images.Images?.find((i) => i.ImageId && i.RootDeviceName && /^ami-[0-9a-f]{8,17}$/.test(i.ImageId));
+    if (!image) throw new Error('moto lists no Amazon Linux 2 AMI');
+    return { vpcId, subnets, securityGroupId: sg.GroupId!, ami: image.ImageId!, rootDeviceName: image.RootDeviceName! };
+  } finally {
+    if (sdk !== client) sdk.destroy();
   }
-  const sg = await sdk.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: uniqueName('sg'), Description: 'clusterless provider tests' }));
-  sdk.destroy();
-  const images = await client.describeImages({ Filters: [{ Name: 'name', Values: ['amzn2-ami-hvm-*x86_64*'] }] });
-  const image = images.Images?.find((i) => i.ImageId && i.RootDeviceName && /^ami-[0-9a-f]{8,17}$/.test(i.ImageId));
-  if (!image) throw new Error('moto lists no Amazon Linux 2 AMI');
-  return { vpcId, subnets, securityGroupId: sg.GroupId!, ami: image.ImageId!, rootDeviceName: image.RootDeviceName! };
 }
 
 export interface Ec2Call {
