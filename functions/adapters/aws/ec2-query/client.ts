@@ -81,14 +81,15 @@ export class Ec2ServiceError extends Error {
   readonly Code: string;
   readonly $fault: 'client' | 'server';
   readonly $metadata: { httpStatusCode: number; requestId?: string; attempts?: number; totalRetryDelay?: number };
-  readonly $response: Ec2HttpResponse;
+  /** The raw answer (not enumerable: a logged error does not repeat the whole body). */
+  declare readonly $response: Ec2HttpResponse;
   constructor(code: string, message: string, response: Ec2HttpResponse, requestId: string | undefined) {
     super(message);
     this.name = code;
     this.Code = code;
     this.$fault = response.statusCode >= 500 ? 'server' : 'client';
     this.$metadata = { httpStatusCode: response.statusCode, ...(requestId ? { requestId } : {}) };
-    this.$response = response;
+    Object.defineProperty(this, '$response', { value: response, enumerable: false });
   }
 }
 
