@@ -113,8 +113,8 @@ export class Ec2QueryClient {
   private agents: { http?: HttpAgent; https?: HttpsAgent } = {};
 
   constructor(config: Ec2QueryClientConfig = {}, env: NodeJS.ProcessEnv = process.env) {
-    const region = config.region;
-    this.regionProvider = region !== undefined ? async () => region : loadConfig(NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS);
+    const region = config.region ?? env['AWS_REGION'];
+    this.regionProvider = region ? async () => region : loadConfig(NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS);
     this.credentials = config.credentials ?? fromNodeProviderChain();
     this.configuredEndpoint = config.endpoint ?? endpointFromEnvironment(env);
     this.maxAttempts = config.maxAttempts ?? (Number(env['AWS_MAX_ATTEMPTS']) || DEFAULT_MAX_ATTEMPTS);
