@@ -11,6 +11,7 @@ import {
   EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
+  type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { HttpRequest } from '@smithy/protocol-http';
 import { describe, expect, it } from 'vitest';
@@ -72,7 +73,7 @@ const CASES: { name: string; operation: Ec2Operation; input: Ec2Operations[Ec2Op
     name: 'RunInstances as the provider sends it (tags, root volume, IMDSv2, profile, groups, spot)',
     operation: 'RunInstances',
     input: RUN,
-    command: new RunInstancesCommand(RUN),
+    command: new RunInstancesCommand(RUN as RunInstancesCommandInput),
   },
   {
     name: 'RunInstances with an instance profile by name',
