@@ -6,7 +6,7 @@
  * instance moto runs).
  */
 import { randomUUID } from 'node:crypto';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../functions/adapters/aws/ec2-query/index.js';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import {
@@ -39,7 +39,7 @@ export interface TestControlPlane {
   provider: MachineProvider;
   nodes: NodeReader;
   cloud?: SimCloud;
-  ec2?: { client: EC2Client; network: MotoNetwork };
+  ec2?: { client: Ec2QueryClient; network: MotoNetwork };
   /** The API's operations over the runtime's store: its writes trigger reconciles, as the API's do. */
   service: ObjectService;
   /** Applies each object in order (the API's apply); throws the first refusal's ApiError. */
@@ -59,7 +59,7 @@ export interface TestControlPlaneOptions {
   timeScale?: number;
   seed?: number;
   /** Replaces the EC2 client (e.g. one with fault-injection middleware). */
-  ec2Client?: EC2Client;
+  ec2Client?: Ec2QueryClient;
   store?: Store;
   sweepSeconds?: number;
   taskMiddleware?: RuntimeOptions['taskMiddleware'];

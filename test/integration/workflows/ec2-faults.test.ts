@@ -7,7 +7,7 @@
  * same-named cluster are never seen or terminated; a Machine whose status names another machine's instance
  * terminates only its own; a launch retried after a crash sends its recorded attempt again first.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import {
   CreateTargetGroupCommand,
   DescribeTargetHealthCommand,
@@ -34,7 +34,7 @@ import { ec2Spec } from '../providers/ec2-fixtures.js';
 
 const P = `${NS_PATH}/default`;
 let cp: TestControlPlane | undefined;
-const clients: EC2Client[] = [];
+const clients: Ec2QueryClient[] = [];
 const elbs: ElasticLoadBalancingV2Client[] = [];
 
 afterEach(async () => {
