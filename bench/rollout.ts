@@ -27,6 +27,8 @@ const MAX_SURGE = 10;
 const BOOT_SECONDS = 60;
 const TARGET_RATIO = 1.2;
 
+/** A patch release: workers may not move to a newer minor than the control plane runs (functions/api/version-skew.ts). */
+const TARGET_VERSION = 'v1.31.3';
 const isReady = (m: Machine) => !m.metadata.deletionTimestamp && isTrue(m.status?.conditions, 'Ready');
 
 export async function run(argv: string[] = []): Promise<void> {
@@ -68,7 +70,7 @@ export async function run(argv: string[] = []): Promise<void> {
       patched &&
       obj.kind === 'MachineDeployment' &&
       machineDeploymentRolloutComplete(obj as MachineDeployment) &&
-      (obj as MachineDeployment).spec.template.spec.version === 'v1.32.0'
+      (obj as MachineDeployment).spec.template.spec.version === TARGET_VERSION
     )
       done?.({ sim: clock.now().getTime(), wall: performance.now() });
   });
@@ -79,7 +81,7 @@ export async function run(argv: string[] = []): Promise<void> {
   const sim0 = clock.now().getTime();
   const wall0 = performance.now();
   patched = true;
-  const r = await fleet.api('PATCH', `${API_ROOT}/default/machinedeployments/roll-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
+  const r = await fleet.api('PATCH', `${API_ROOT}/default/machinedeployments/roll-md`, { spec: { template: { spec: { version: TARGET_VERSION } } } });
   if (r.status !== 200) throw new Error(`PATCH: ${r.status} ${JSON.stringify(r.json)}`);
   const end = await finished;
   const simSeconds = (end.sim - sim0) / 1000;

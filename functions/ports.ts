@@ -201,6 +201,12 @@ export interface LaunchSpec {
   /** Bootstrap user data (for ec2: a small boothook that fetches the real data; never secrets themselves). */
   userData?: string;
   /**
+   * What the machine's kubeadm bootstrap does: `init` the cluster (its first control-plane machine) or `join` it.
+   * Set when the cluster bootstraps with kubeadm; for a provider that plays kubeadm itself (process), where init
+   * starts a new etcd and join adds a member.
+   */
+  bootstrap?: 'init' | 'join';
+  /**
    * The attempt recorded on the Machine before an earlier launch request of this machine (its
    * status.infrastructure instanceType and availabilityZone: the request in flight, or the one that made the
    * recorded instance). The provider tries it first, with the same token and parameters, so that a request that
@@ -512,4 +518,73 @@ export interface TargetGroupTarget {
   clusterName: string;
   instanceId: string;
   port: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// kubeadm's own objects in a workload cluster
+
+/** Whose kubeadm objects: the cluster and its spec (its CA and endpoint give the admin credentials). */
+export interface WorkloadTarget {
+  namespace: string;
+  clusterName: string;
+  clusterSpec: ClusterSpec;
+}
+
+/**
+ * What one call changed, for notes: each object it looked at (kube-system/{name}, its kind) and what became of it.
+ * `updated` objects were written; `unchanged` already were at the version; `absent` objects the cluster does not have
+ * (a cluster without kube-proxy); `skipped` ones were left alone on purpose, with why (a Corefile that cannot be
+ * migrated leaves CoreDNS's image and Corefile as they are).
+ */
+export interface KubeadmObjectsChange {
+  version: string;
+  objects: { kind: 'ConfigMap' | 'DaemonSet' | 'Deployment'; name: string; result: 'updated' | 'unchanged' | 'absent' | 'skipped'; detail?: string }[];
+}
+
+/** kubeadm's own objects in a workload cluster, brought to a version as `kubeadm upgrade` does. */
+export interface KubeadmObjects {
+  /** ClusterConfiguration (kubeadm-config) and kubelet-config at the version: before the first machine of it joins. */
+  updateClusterConfiguration(target: WorkloadTarget, version: string): Promise<KubeadmObjectsChange>;
+  /** kube-proxy's image and CoreDNS (image, Corefile) for the version: once the control plane runs it. */
+  updateAddons(target: WorkloadTarget, version: string): Promise<KubeadmObjectsChange>;
+}
+
+/** The workload API could not be reached or answered with a server error: try again later. */
+export class KubeadmObjectsUnavailableError extends Error {
+  override name = 'KubeadmObjectsUnavailableError';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Addons (ClusterResourceSets)
+
+/**
+ * Where addon manifests are kept, by content: a DynamoDB item holds at most 400 KB and a CNI's manifests are often
+ * more, so the store keeps `{digest, size}` and this the bytes. Content-addressed: `digest` is `sha256:<64 hex>` of
+ * the bytes, so a put is idempotent and two sets with the same manifests share one payload.
+ */
+export interface PayloadStore {
+  /** Stores the bytes under their digest; refuses (PayloadDigestError) bytes whose digest is not `digest`. */
+  put(digest: string, bytes: Uint8Array): Promise<void>;
+  /** The bytes, checked against the digest (PayloadDigestError if they do not match); undefined when absent. */
+  get(digest: string): Promise<Uint8Array | undefined>;
+  /** Removes the payload; removing what is absent is no error. */
+  delete(digest: string): Promise<void>;
+}
+
+/** Bytes that do not hash to the digest they are stored or read under, or a digest that is not `sha256:<hex>`. */
+export class PayloadDigestError extends Error {
+  override name = 'PayloadDigestError';
+}
+
+/**
+ * Applies addon manifests to a workload cluster, document by document in order, by server-side apply (field
+ * manager `clusterless`, force), as `kubectl apply --server-side --force-conflicts` does.
+ */
+export interface AddonApplier {
+  /** Throws AddonApplierUnavailableError when the cluster's API cannot be reached, any other error when a document is refused. */
+  apply(namespace: string, clusterName: string, manifests: string): Promise<void>;
+}
+
+export class AddonApplierUnavailableError extends Error {
+  override name = 'AddonApplierUnavailableError';
 }

@@ -25,6 +25,7 @@ import { HandlerFunction } from './constructs/handler-function.js';
 import { HttpApi } from './constructs/http-api.js';
 import { LogEncryption } from './constructs/log-encryption.js';
 import { NodeRoles } from './constructs/node-roles.js';
+import { AddonPayloads } from './constructs/addon-payloads.js';
 import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, talksToWorkloads, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, RequeueSchedules, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
@@ -173,6 +174,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   public readonly installationId: string;
   public readonly logs: LogEncryption;
   public readonly objectTable: ObjectTable;
+  /** The bucket of ClusterResourceSets' manifests. */
+  public readonly addonPayloads: AddonPayloads;
   public readonly secrets: BootstrapSecrets;
   /** The machines' roles and instance profiles (what a MachineClass without iamInstanceProfile launches with). */
   public readonly nodeRoles: NodeRoles;
@@ -201,6 +204,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // The secrets of this installation only: every secret permission and the key policy follow the prefix.
     this.secrets = new BootstrapSecrets(this, 'Secrets', { namePrefix: `clusterless/${this.installationId}/`, installationId: this.installationId });
     this.nodeRoles = new NodeRoles(this, 'NodeRoles', { secrets: this.secrets });
+    this.addonPayloads = new AddonPayloads(this, 'AddonPayloads', { removalPolicy });
+    const payloads = this.addonPayloads.environment;
 
     this.workloadNetwork = props.workloadNetwork ? new WorkloadNetwork(this, 'WorkloadNetwork', props.workloadNetwork) : undefined;
     const reserved = props.reservedConcurrency === false ? {} : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
@@ -217,7 +222,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       return new HandlerFunction(this, `${name}-handler`, {
         ...spec,
         logs: this.logs,
-        environment,
+        environment: { ...environment, ...(this.workloadNetwork && talksToWorkloads(name) ? this.workloadNetwork.environment : {}) },
         ...(props.runtime ? { runtime: props.runtime } : {}),
         ...(reserved[name] !== undefined ? { reservedConcurrentExecutions: reserved[name] } : {}),
         ...(this.workloadNetwork && talksToWorkloads(name) ? { network: this.workloadNetwork } : {}),
@@ -227,7 +232,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // The tasks first: the state machines name them.
     const tasks = {
       // Every task reaches workload clusters through their CA (functions/bootstrap): all are told the secrets key.
-      reconcile: make('reconcile', { ...tableName, ...installation, ...this.secrets.environment }),
+      reconcile: make('reconcile', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
       provision: make('provision', {
         ...tableName,
         ...installation,
@@ -236,13 +241,15 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
         // A machine's bootstrap secret is bound to its instance by this ARN (BootstrapSecrets.grantFetchBootstrapData).
         [INSTALLATION_ENV.instanceArnPrefix]: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/`,
       }),
-      rollout: make('rollout', { ...tableName, ...installation, ...this.secrets.environment }),
-      remediate: make('remediate', { ...tableName, ...installation, ...this.secrets.environment }),
-      teardown: make('teardown', { ...tableName, ...installation, ...this.secrets.environment }),
+      rollout: make('rollout', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
+      remediate: make('remediate', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
+      teardown: make('teardown', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
     /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
     const reconciling = [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown];
+    // Every step reconciles, and a reconcile applies due ClusterResourceSets: it reads their payloads.
+    for (const t of reconciling) this.addonPayloads.grantRead(t.role);
     // What each task's code calls (adapters/ec2): every step reconciles (describe, terminate); only
     // provision launches.
     grantDescribe(tasks.provision.role, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
@@ -297,8 +304,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     for (const [key, value] of Object.entries(requeueEnvironment)) tasks.reconcile.function.addEnvironment(key, value);
 
     // The resource API: the table, and nothing of the secrets (no secret, no use of their key).
-    const http = make('http', { ...tableName, ...replicasLimit });
+    const http = make('http', { ...tableName, ...replicasLimit, ...payloads });
     this.objectTable.grantStore(http.role);
+    this.addonPayloads.grantReadWrite(http.role);
     // GET .../clusters/{name}/kubeconfig has a function of its own, the only one of the API that signs with a cluster
     // CA: it reads the Cluster (GetItem) and the certificates, nothing else.
     const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });

@@ -18,6 +18,9 @@ import { claimInstallationId } from '../functions/adapters/dynamodb/installation
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
+import { EtcdMembershipOverClient } from '../functions/adapters/etcd/etcd-membership.js';
+import { FilePayloadStore, PayloadOffloadingStore } from '../functions/adapters/payloads/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import {
   JsonFileSimPersistence,
@@ -31,10 +34,11 @@ import {
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
 import { ClusterCa, KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
+import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-upgrade.js';
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { systemClock, type NodeDrainer, type SecretStore } from '../functions/ports.js';
+import { EtcdUnavailableError, systemClock, type NodeDrainer, type SecretStore } from '../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { FileSecretStore } from './file-secret-store.js';
@@ -120,6 +124,8 @@ export interface EmbeddedHost {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_DATA_DIR = '.clusterless';
+/** Where the data folder keeps ClusterResourceSets' manifests (FilePayloadStore). */
+export const PAYLOADS_DIR = 'payloads';
 /** The one table of the embedded DynamoDB. */
 export const TABLE_NAME = 'clusterless';
 
@@ -280,14 +286,28 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     const workloadClients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
     const kubernetesNodes = new KubernetesNodeReader(workloadClients);
     const kubernetesDrainer = new KubernetesNodeDrainer(workloadClients);
-    // Process clusters are real: their nodes are read, and drained, through their API.
+    const kubernetesAddons = new KubernetesAddonApplier(workloadClients);
+    // Process clusters are real: their nodes are read and drained, their etcd read and changed, and addons applied
+    // through their API and etcd members.
     providers['process'] = {
       machines: processes.machines,
       nodes: kubernetesNodes,
       drainer: kubernetesDrainer,
       managedLoadBalancers: processes.loadBalancers,
       targetGroups: processes.targetGroups,
+      etcd: new EtcdMembershipOverClient({
+        endpointsOf: (target) => processes.etcdEndpoints(target.namespace, target.clusterName),
+        // A client certificate of the cluster's etcd CA, as on AWS (ClusterCa).
+        credentialsOf: async (target) => {
+          const credentials = await bootstrap?.etcdClientCredentials(target.namespace, target.clusterName);
+          if (!credentials) throw new EtcdUnavailableError(`${target.namespace}/${target.clusterName} has no etcd CA yet`);
+          return credentials;
+        },
+      }),
+      addons: kubernetesAddons,
     };
+    // The other providers' clusters have an API to apply addons to only where a real one stands in for it.
+    if (options.nodes === 'kubernetes') for (const name of ['sim', 'aws']) if (providers[name]) providers[name].addons = kubernetesAddons;
     const routed = providersByCluster(store, providers);
     const provider = routed.machines;
     let nodes = routed.nodes;
@@ -296,16 +316,21 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       nodes = kubernetesNodes;
       drainer = kubernetesDrainer;
     }
+    // ClusterResourceSets' manifests, kept in the data folder; the API's store puts them back on every read.
+    const payloads = new FilePayloadStore(resolve(dataDir, PAYLOADS_DIR));
 
     const deps = workflowDeps({
       store,
       provider,
       nodes,
       drainer,
+      payloads,
+      addons: routed.addons,
       ...(bootstrap ? { bootstrap } : {}),
       managedLoadBalancers: routed.managedLoadBalancers,
       targetGroups: routed.targetGroups,
       etcd: routed.etcd,
+      ...(bootstrap ? { kubeadmObjects: new KubeadmWorkloadObjects({ issuer: bootstrap }) } : {}),
       clock,
       timer: scaledTimer(timeScale),
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).
@@ -323,9 +348,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     });
     reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
     const limits = { ...(options.maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas: options.maxMachineDeploymentReplicas } : {}) };
+    const apiStore = new PayloadOffloadingStore(runtime.store, payloads);
     mirror = new MirrorService({
       limits,
-      store: runtime.store,
+      store: apiStore,
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       onError: (m: string) => log(`warn mirror: ${m}`),
     });
@@ -354,7 +380,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       }
       return handleRequest(req, {
         limits,
-        store: runtime.store,
+        store: apiStore,
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
       });

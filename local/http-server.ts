@@ -9,6 +9,7 @@ import {
   ApiError,
   MAX_BODY_BYTES,
   handleRequest,
+  maxBodyBytesFor,
   statusResponse,
   tooLarge,
   type HttpRequest,
@@ -57,15 +58,15 @@ export interface RunningHttpServer {
 type Body = { ok: true; text: string } | { ok: false };
 
 /** Reads the body without ever holding more than the limit in memory. */
-function readBody(req: IncomingMessage): Promise<Body> {
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         chunks.length = 0;
-        if (size > MAX_BODY_BYTES + DISCARD_LIMIT_BYTES) {
+        if (size > limit + DISCARD_LIMIT_BYTES) {
           req.pause();
           resolve({ ok: false });
         }
@@ -73,7 +74,7 @@ function readBody(req: IncomingMessage): Promise<Body> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? { ok: false } : { ok: true, text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('end', () => resolve(size > limit ? { ok: false } : { ok: true, text: Buffer.concat(chunks).toString('utf8') }));
     req.on('error', reject);
   });
 }
@@ -109,10 +110,12 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
       const method = req.method ?? 'GET';
       const refused = gate?.({ method, path, headers });
       if (refused) return send(res, refused, true);
-      const body = await readBody(req);
+      // ClusterResourceSet writes take larger bodies (their manifests); the router holds every route to its own limit.
+      const limit = maxBodyBytesFor(path);
+      const body = await readBody(req, limit);
       if (!body.ok) {
         if (!req.complete) res.on('finish', () => req.destroy());
-        return send(res, statusResponse(tooLarge(MAX_BODY_BYTES).status), !req.complete);
+        return send(res, statusResponse(tooLarge(limit).status), !req.complete);
       }
       const query: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;

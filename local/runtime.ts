@@ -12,7 +12,7 @@ import { ForwardingStore } from '../functions/adapters/store/index.js';
 import type { DeleteOptions, DeleteResult, ReconcileRequeues, Store, WorkflowName, Workflows } from '../functions/ports.js';
 import { FAILED_RECONCILE_RETRY_SECONDS, replacesRequeue } from '../functions/core/trigger/requeue.js';
 import { sweep } from '../functions/workflows/sweep.js';
-import { TASKS, type WorkflowDeps } from '../functions/workflows/index.js';
+import { TASKS, hostAppliesAddons, type WorkflowDeps } from '../functions/workflows/index.js';
 import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 
@@ -160,6 +160,7 @@ export class ControlPlaneRuntime {
         store: this.store,
         workflows,
         nodes: this.deps.nodes,
+        addons: hostAppliesAddons(this.deps),
         log: { debug: () => {}, info: () => {}, error: (message, fields) => log.error(message, fields) },
       }).then(
         () => undefined,

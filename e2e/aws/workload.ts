@@ -13,12 +13,12 @@
  * running node is confirmed at once, as its kubelet would once the (here absent) containers stopped.
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import { DescribeInstancesCommand, type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { createEc2Client, createSecretsManagerClient } from '../../functions/adapters/aws/clients.js';
+import type { Ec2QueryClient, Filter, Instance } from '../../functions/adapters/aws/ec2-query/index.js';
 import { errorCode } from '../../functions/adapters/aws/errors.js';
 import { TagKeys, clusterTagValue, tagValue } from '../../functions/adapters/aws/tags.js';
 import { issueCertificate, issueClientCertificate, parseCertificates } from '../../functions/adapters/kubeadm/index.js';
@@ -89,7 +89,7 @@ interface ServedCluster {
 export class WorkloadClusters {
   private readonly clusters = new Map<string, ServedCluster>();
   private readonly secrets: SecretsManagerClient;
-  private readonly ec2: EC2Client;
+  private readonly ec2: Ec2QueryClient;
   private readonly pollMs: number;
   private stopped = false;
 
@@ -323,7 +323,7 @@ export class WorkloadClusters {
     const instances: Instance[] = [];
     let NextToken: string | undefined;
     do {
-      const page = await this.ec2.send(new DescribeInstancesCommand({ Filters: filters, ...(NextToken ? { NextToken } : {}) }));
+      const page = await this.ec2.describeInstances({ Filters: filters, ...(NextToken ? { NextToken } : {}) });
       for (const r of page.Reservations ?? []) instances.push(...(r.Instances ?? []));
       NextToken = page.NextToken;
     } while (NextToken);

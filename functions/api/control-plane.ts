@@ -68,6 +68,11 @@ export const controlPlaneStatus = z.strictObject({
   initialized: z.boolean().optional(),
   ready: z.boolean().optional(),
   lastRemediation: z.strictObject({ machine: z.string(), timestamp: z.string(), retryCount: z.number().int().min(0) }).optional(),
+  /**
+   * The versions kubeadm's own objects in the workload cluster were last brought to, as `kubeadm upgrade` does:
+   * kubeadm-config's ClusterConfiguration, and the addons (kube-proxy, CoreDNS).
+   */
+  kubeadmObjects: z.strictObject({ clusterConfiguration: z.string().optional(), addons: z.string().optional() }).optional(),
   conditions: conditions.optional(),
 });
 

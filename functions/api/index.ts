@@ -11,6 +11,7 @@ export * from './machine-deployment.js';
 export * from './machine-set.js';
 export * from './machine.js';
 export * from './machine-health-check.js';
+export * from './cluster-resource-set.js';
 export * from './validate.js';
 export * from './cidr.js';
 export * from './openapi.js';

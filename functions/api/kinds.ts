@@ -1,3 +1,4 @@
+import { ClusterResourceSetBindingKind, ClusterResourceSetKind } from './cluster-resource-set.js';
 import { ClusterKind } from './cluster.js';
 import { ControlPlaneKind } from './control-plane.js';
 import type { ApiObject, KindDef } from './kind.js';
@@ -10,15 +11,26 @@ import { MachineKind } from './machine.js';
 /** Every kind served, in the order objects of a cluster are created (and reversed, deleted). */
 export const KINDS = [
   MachineClassKind,
+  ClusterResourceSetKind,
   ClusterKind,
   ControlPlaneKind,
   MachineDeploymentKind,
   MachineSetKind,
   MachineKind,
   MachineHealthCheckKind,
+  ClusterResourceSetBindingKind,
 ] as unknown as readonly KindDef<ApiObject>[];
 
-export type KindName = 'Cluster' | 'ControlPlane' | 'MachineClass' | 'MachineDeployment' | 'MachineSet' | 'Machine' | 'MachineHealthCheck';
+export type KindName =
+  | 'Cluster'
+  | 'ControlPlane'
+  | 'MachineClass'
+  | 'MachineDeployment'
+  | 'MachineSet'
+  | 'Machine'
+  | 'MachineHealthCheck'
+  | 'ClusterResourceSet'
+  | 'ClusterResourceSetBinding';
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));
 const byPlural = new Map(KINDS.map((k) => [k.plural, k]));

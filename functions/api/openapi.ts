@@ -25,6 +25,8 @@ export const KIND_DESCRIPTIONS: Record<KindName, string> = {
   MachineSet: 'Keeps a number of identical machines running; usually owned by a MachineDeployment.',
   Machine: 'One machine: an instance of the provider that becomes a node of the cluster.',
   MachineHealthCheck: 'Marks machines whose nodes are unhealthy for remediation, within limits on how many at once.',
+  ClusterResourceSet: 'Addons (a CNI, ...) applied by server-side apply to every Cluster of its namespace its selector matches, once its API answers.',
+  ClusterResourceSetBinding: 'What the ClusterResourceSets applied to one cluster: per resource its hash, result and time. Written by the reconcile.',
 };
 
 const BASE_OPTIONS = {

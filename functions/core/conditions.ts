@@ -48,6 +48,8 @@ export const ConditionType = {
   WorkersAvailable: 'WorkersAvailable',
   Initialized: 'Initialized',
   EtcdClusterHealthy: 'EtcdClusterHealthy',
+  /** On each control-plane Machine: its etcd member as etcd reports it (KCP's EtcdMemberHealthy). */
+  EtcdMemberHealthy: 'EtcdMemberHealthy',
   MachinesReady: 'MachinesReady',
   MachinesUpToDate: 'MachinesUpToDate',
   RollingOut: 'RollingOut',
@@ -57,6 +59,8 @@ export const ConditionType = {
   RemediationAllowed: 'RemediationAllowed',
   /** False when an instance named in the Machine's status is not the machine's own (a forged or stale id). */
   InfrastructureOwned: 'InfrastructureOwned',
+  /** On a ClusterResourceSetBinding: every resource of the matching sets applied (exp/addons condition_consts.go). */
+  ResourcesApplied: 'ResourcesApplied',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 

@@ -63,6 +63,8 @@ export interface EtcdMemberFact {
 /** A cluster's etcd as read from etcd: every member it lists. */
 export interface EtcdFact {
   members: EtcdMemberFact[];
+  /** Set when no member answered: nothing is known of the members then (`members` is empty). */
+  error?: string;
 }
 
 /** Everything one observation of a cluster saw. `nodes` is undefined when the workload API could not be read. */
@@ -72,8 +74,8 @@ export interface Observed {
   /** The cluster's own load balancer; undefined when there is none (or the provider makes none). */
   loadBalancer?: LoadBalancerFact;
   /**
-   * The cluster's etcd as etcd reports it; undefined when its provider runs no etcd the host can reach (the
-   * simulator) or no member answered. The planners then infer the members from machines and nodes.
+   * The cluster's etcd as etcd reports it (with `error` when no member answered); undefined when its provider runs
+   * no etcd the host can reach (the simulator): the planners then infer the members from machines and nodes.
    */
   etcd?: EtcdFact;
 }

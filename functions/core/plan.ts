@@ -29,18 +29,27 @@ export type Action =
   | { type: 'LaunchInstance'; machine: ObjectRef }
   /** Evict the pods of the Machine's node before its instance goes. */
   | { type: 'DrainNode'; machine: ObjectRef; nodeName: string; timeoutSeconds: number }
+  /** Terminate the instance of a deleting Machine. */
+  | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string }
   /**
-   * Terminate the instance of a deleting Machine. For a control-plane machine, `removeEtcdMember` names its etcd
-   * member (kubeadm names it after the node), to be removed through a healthy member first, as Cluster API's
-   * KCP pre-terminate hook does, so that a dead member never counts against the quorum.
+   * Take a member out of the cluster's etcd: leadership is handed to another healthy member if it leads, then the
+   * member is removed. For a deleting control-plane machine this comes before its instance is terminated, as
+   * Cluster API's KCP pre-terminate hook does (so a dead member never counts against the quorum); `machine` is
+   * then the machine whose member it is. Without `machine`, a member that no machine hosts.
    */
-  | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string; removeEtcdMember?: string }
+  | { type: 'RemoveEtcdMember'; cluster: ObjectRef; member: string; machine?: ObjectRef }
   /**
    * Replace an unhealthy Machine: the remediate workflow deletes it and its owner makes a new one. Every limit
    * (short-circuit, maxInFlight, etcd quorum, retries) has been checked by the planner already. `markedAt` names
    * the remediation episode: when the machine was marked (its OwnerRemediated=False condition's
    * lastTransitionTime), so that one episode is one workflow and the next episode of the same machine another.
    */
+  /**
+   * Bring kubeadm's own objects in the workload cluster to the control plane's version, as `kubeadm upgrade`
+   * does: the ClusterConfiguration before the first machine of a rollout joins, the addons (kube-proxy, CoreDNS)
+   * once every control-plane machine runs it (KCP's order). Recorded in the ControlPlane's status.kubeadmObjects.
+   */
+  | { type: 'UpdateKubeadmObjects'; cluster: ObjectRef; controlPlane: ObjectRef; version: string; part: 'clusterConfiguration' | 'addons' }
   | { type: 'RemediateMachine'; machine: ObjectRef; healthCheck?: string; reason: string; markedAt?: string }
   /** Make the cluster's infrastructure (its control-plane load balancer); the planner records the endpoint once it is seen. */
   | { type: 'ProvisionInfrastructure'; cluster: ObjectRef }
@@ -53,7 +62,12 @@ export type Action =
    * An instance tagged with the cluster whose Machine no longer exists (a launch that lost its Machine, or a
    * Machine removed by hand): nothing owns it, so it goes.
    */
-  | { type: 'TerminateOrphanInstance'; cluster: ObjectRef; instanceId: string; machineUid: string };
+  | { type: 'TerminateOrphanInstance'; cluster: ObjectRef; instanceId: string; machineUid: string }
+  /**
+   * Apply the due resources of a ClusterResourceSet to the cluster's API, in order, each only if it still has the
+   * planned hash, and record each result in the cluster's ClusterResourceSetBinding (core/addons).
+   */
+  | { type: 'ApplyClusterResourceSet'; cluster: ObjectRef; clusterResourceSet: string; resources: { name: string; hash: string }[] };
 
 export interface Plan {
   writes: Write[];

@@ -1,11 +1,13 @@
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster } from '../api/cluster.js';
+import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../api/cluster-resource-set.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { MachineSet } from '../api/machine-set.js';
 import type { Machine } from '../api/machine.js';
+import { planAddons } from './addons/planner.js';
 import { isPaused, type ClusterObjects } from './cluster/objects.js';
 import { planCluster } from './cluster/planner.js';
 import { planControlPlane } from './controlplane/planner.js';
@@ -24,11 +26,17 @@ import { emptyPlan, mergePlans, refOf, type Action, type Plan } from './plan.js'
  * Sorts one cluster's objects (one Query of the store) into the planners' input. Returns undefined when the
  * Cluster itself is not there (deleted, or not yet created): then nothing of it is planned.
  */
-export function clusterObjectsOf(clusterName: string, objects: readonly ApiObject[], machineClasses: readonly MachineClass[]): ClusterObjects | undefined {
+export function clusterObjectsOf(
+  clusterName: string,
+  objects: readonly ApiObject[],
+  machineClasses: readonly MachineClass[],
+  clusterResourceSets: readonly StoredClusterResourceSet[] = [],
+): ClusterObjects | undefined {
   const cluster = objects.find((o): o is Cluster => o.kind === 'Cluster' && o.metadata.name === clusterName);
   if (!cluster) return undefined;
   const of = <T extends ApiObject>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
   const controlPlanes = of<ControlPlane>('ControlPlane');
+  const binding = objects.find((o): o is ClusterResourceSetBinding => o.kind === 'ClusterResourceSetBinding' && o.metadata.name === clusterName);
   return {
     cluster,
     // A cluster has one control plane; should two be declared, the oldest one is the cluster's.
@@ -40,6 +48,8 @@ export function clusterObjectsOf(clusterName: string, objects: readonly ApiObjec
     machines: of<Machine>('Machine'),
     machineHealthChecks: of<MachineHealthCheck>('MachineHealthCheck'),
     machineClasses: [...machineClasses],
+    clusterResourceSets: [...clusterResourceSets],
+    ...(binding ? { clusterResourceSetBinding: binding } : {}),
   };
 }
 
@@ -109,6 +119,13 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
     ...standaloneSetPlans,
     planMachineHealthChecks(objects, observed, now),
     orphans,
+    planAddons({
+      cluster: objects.cluster,
+      ...(objects.controlPlane ? { controlPlane: objects.controlPlane } : {}),
+      clusterResourceSets: objects.clusterResourceSets ?? [],
+      ...(objects.clusterResourceSetBinding ? { binding: objects.clusterResourceSetBinding } : {}),
+      apiAnswers: observed.nodes !== undefined,
+    }),
   );
   const originals = [
     objects.cluster,

@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
+import { PayloadOffloadingStore, payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import {
   ApiError,
   MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV,
@@ -77,7 +78,10 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Route
   const tableName = env['TABLE_NAME'];
   if (!tableName) throw new Error('TABLE_NAME is not set: the HTTP handler needs the name of the clusterless table');
   const maxMachineDeploymentReplicas = parseReplicaLimit(env[MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV], MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV);
-  const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
+  const table = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
+  // ClusterResourceSets' manifests are kept in the payload bucket (PAYLOAD_BUCKET), the table holds references.
+  const payloads = payloadStoreFromEnvironment(env);
+  const store = payloads ? new PayloadOffloadingStore(table, payloads) : table;
   return {
     store,
     onInternalError: (err) => logger.error('request failed with an internal error', err as Error),

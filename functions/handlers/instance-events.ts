@@ -12,9 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dnsLabelError } from '../api/dns-names.js';
+import { Ec2QueryClient } from '../adapters/aws/ec2-query/index.js';
 import { TagKeys } from '../adapters/aws/tags.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import { INSTALLATION_ENV, checkInstallationId } from '../installation.js';
@@ -52,22 +52,20 @@ export function parseClusterTag(value: string | undefined): ClusterRef | undefin
  * The cluster an instance of this installation belongs to, from its tags; undefined when it carries no cluster
  * tag, or not this installation's tag (not ours).
  */
-export async function clusterOfInstance(ec2: EC2Client, instanceId: string, installationId: string): Promise<ClusterRef | undefined> {
-  const out = await ec2.send(
-    new DescribeTagsCommand({
-      Filters: [
-        { Name: 'resource-id', Values: [instanceId] },
-        { Name: 'key', Values: [TagKeys.cluster, TagKeys.installation] },
-      ],
-    }),
-  );
+export async function clusterOfInstance(ec2: Ec2QueryClient, instanceId: string, installationId: string): Promise<ClusterRef | undefined> {
+  const out = await ec2.describeTags({
+    Filters: [
+      { Name: 'resource-id', Values: [instanceId] },
+      { Name: 'key', Values: [TagKeys.cluster, TagKeys.installation] },
+    ],
+  });
   const tag = (key: string) => out.Tags?.find((t) => t.Key === key)?.Value;
   if (tag(TagKeys.installation) !== installationId) return undefined;
   return parseClusterTag(tag(TagKeys.cluster));
 }
 
 export interface InstanceEventsDeps {
-  ec2: EC2Client;
+  ec2: Ec2QueryClient;
   workflows: Workflows;
   /** This installation (INSTALLATION_ID): instances of any other are ignored. */
   installationId: string;
@@ -119,7 +117,7 @@ export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => In
 export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps {
   const installationId = env[INSTALLATION_ENV.id];
   if (!installationId) throw new Error(`${INSTALLATION_ENV.id} is not set: the function starts reconciles for the instances of its own installation only`);
-  return { ec2: new EC2Client({}), workflows: reconcileWorkflowsFromEnv(env), installationId: checkInstallationId(installationId) };
+  return { ec2: new Ec2QueryClient({}, env), workflows: reconcileWorkflowsFromEnv(env), installationId: checkInstallationId(installationId) };
 }
 
 /** The Lambda entry point. */

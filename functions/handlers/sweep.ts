@@ -81,7 +81,10 @@ export function sweepDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   return {
     store,
     workflows,
-    ...(ca ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(ca, store).kubeconfigFor, systemClock) }) } : {}),
+    // With the CAs the tasks reach workload APIs and apply addons (task-deps.ts): the sweep looks for sets not applied.
+    ...(ca
+      ? { nodes: new KubernetesNodeReader({ kubeconfigFor: keptKubeconfigs(kubeconfigSources(ca, store).kubeconfigFor, systemClock) }), addons: true }
+      : {}),
   };
 }
 

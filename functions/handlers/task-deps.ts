@@ -14,8 +14,13 @@ import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Cl
 import { KubernetesNodeDrainer } from '../adapters/kubernetes/node-drainer.js';
 import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
 import { WorkloadClients } from '../adapters/kubernetes/workload.js';
+import { KubeadmWorkloadObjects } from '../adapters/kubeadm/workload-upgrade.js';
+import type { KubeadmBootstrapper } from '../adapters/kubeadm/kubeadm-bootstrapper.js';
+import { EtcdMembershipOverClient, instanceClientUrls } from '../adapters/etcd/etcd-membership.js';
+import { KubernetesAddonApplier } from '../adapters/kubernetes/addon-applier.js';
+import { payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
-import { NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
+import { EtcdUnavailableError, NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
@@ -46,8 +51,10 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
   const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
   const ec2 = createEc2Client();
   const elbv2 = createElbv2Client();
+  const payloads = payloadStoreFromEnvironment(env);
   return workflowDeps({
     store,
+    ...(payloads ? { payloads } : {}),
     provider: new Ec2MachineProvider({
       client: ec2,
       clock,
@@ -74,20 +81,49 @@ const requeuesFromEnvironment = (env: NodeJS.ProcessEnv, clock: WorkflowDeps['cl
 /**
  * The kubeadm bootstrap and the workload-cluster adapters, from SECRETS_KMS_KEY_ARN (the key every
  * secret is encrypted with) and SECRETS_NAME_PREFIX: the bootstrap over Secrets Manager, the node reader and
- * drainer through an admin kubeconfig made from the cluster's CA, and the ELBv2 target groups.
+ * drainer through an admin kubeconfig made from the cluster's CA, kubeadm's objects in workload clusters, and the
+ * ELBv2 target groups.
  */
 export function workloadDepsFromEnvironment(
   env: NodeJS.ProcessEnv,
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap'>> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects' | 'etcd' | 'addons'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
   // One client per workload cluster for both reading nodes and draining them.
   const clients = new WorkloadClients({ kubeconfigFor: kubeconfigSources(bootstrap, store).kubeconfigFor });
-  return { nodes: new KubernetesNodeReader(clients), drainer: new KubernetesNodeDrainer(clients), bootstrap, targetGroups };
+  return {
+    nodes: new KubernetesNodeReader(clients),
+    drainer: new KubernetesNodeDrainer(clients),
+    addons: new KubernetesAddonApplier(clients),
+    bootstrap,
+    targetGroups,
+    kubeadmObjects: new KubeadmWorkloadObjects({ issuer: bootstrap }),
+    ...etcdFromEnvironment(env, bootstrap),
+  };
+}
+
+/**
+ * The control planes' etcd, read directly at each control-plane instance's private address on ETCD_CLIENT_PORT,
+ * which the stack sets only for functions in the workload network: elsewhere the members cannot be reached, and
+ * the planners infer them from machines and nodes (noEtcd) rather than wait on an etcd they never read.
+ */
+export function etcdFromEnvironment(env: NodeJS.ProcessEnv, bootstrap: KubeadmBootstrapper): Partial<Pick<WorkflowDeps, 'etcd'>> {
+  const port = Number(env['ETCD_CLIENT_PORT']);
+  if (!Number.isInteger(port) || port <= 0) return {};
+  return {
+    etcd: new EtcdMembershipOverClient({
+      endpointsOf: (target) => instanceClientUrls(target.instances, port),
+      credentialsOf: async (target) => {
+        const credentials = await bootstrap.etcdClientCredentials(target.namespace, target.clusterName);
+        if (!credentials) throw new EtcdUnavailableError(`${target.namespace}/${target.clusterName} has no etcd CA yet`);
+        return credentials;
+      },
+    }),
+  };
 }
 
 /** A Lambda handler for one task function: dependencies built on first use and kept for the container. */

@@ -11,9 +11,12 @@ import type { Machine } from '../api/machine.js';
 import type { Action, Write } from '../core/plan.js';
 import { setCondition } from '../core/conditions.js';
 import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core/machine/index.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
+import { AlreadyExistsError, ConflictError, EtcdUnavailableError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
+import { applyClusterResourceSet } from './addons.js';
 import { deleteLoadBalancer, provisionLoadBalancer } from './load-balancer.js';
+import { removeEtcdMember } from './etcd.js';
+import { updateKubeadmObjects } from './kubeadm-objects.js';
 // The kubeadm bootstrap: control-plane targets leave the load balancer before their instance goes; orphans' secrets go too.
 import { bootstrapsCluster, deregisterTarget } from './bootstrap-hooks.js';
 
@@ -264,6 +267,14 @@ export async function executeActions(
           }
           break;
         }
+        case 'UpdateKubeadmObjects':
+          if (!cluster) throw new Error(`kubeadm objects of ${namespace}/${clusterName}: the cluster is needed to reach them`);
+          out.errors.push(...(await updateKubeadmObjects(deps, cluster, action)));
+          break;
+        case 'RemoveEtcdMember':
+          if (!cluster) throw new Error(`etcd member ${action.member}: the cluster is needed to reach its etcd`);
+          await removeEtcdMember(deps, cluster, machines.values(), action.member);
+          break;
         case 'RemediateMachine': {
           out.remediations.push({
             machine: action.machine.name,
@@ -312,6 +323,10 @@ export async function executeActions(
           if (action.loadBalancer) await deleteLoadBalancer(deps, cluster);
           break;
         }
+        case 'ApplyClusterResourceSet':
+          // Failures are recorded on the binding and reported; they never stop the other actions.
+          if (cluster) out.errors.push(...(await applyClusterResourceSet(deps, cluster, action)));
+          break;
         case 'ProvisionInfrastructure':
           // The control-plane load balancer of an aws cluster that names no target group; nothing else is made
           // per cluster (the subnets and security groups are the user's).
@@ -320,7 +335,7 @@ export async function executeActions(
       }
     } catch (err) {
       // One failed effect must not stop the others; the next reconcile repeats it (every action is idempotent).
-      if (!(err instanceof ProviderError)) throw err;
+      if (!(err instanceof ProviderError) && !(err instanceof EtcdUnavailableError)) throw err;
       out.errors.push(`${action.type}: ${(err as Error).name}: ${(err as Error).message}`);
       deps.log.warn('action failed; it is repeated by the next reconcile', { action: action.type, error: (err as Error).name });
     }

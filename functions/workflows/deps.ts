@@ -3,10 +3,14 @@
  * (local/). The tasks know only these ports, never which host runs them.
  */
 import {
+  AddonApplierUnavailableError,
   InvalidSpecError,
+  type AddonApplier,
+  type PayloadStore,
   noWorkloadsDrainer,
   type Clock,
   type EtcdMembership,
+  type KubeadmObjects,
   type MachineBootstrapper,
   type MachineProvider,
   type ManagedLoadBalancers,
@@ -67,6 +71,15 @@ export interface WorkflowDeps {
    * `noEtcd` on a host without it: the planners infer the members from machines and nodes.
    */
   etcd: EtcdMembership;
+  /**
+   * kubeadm's own objects in workload clusters (kubeadm-config, kube-proxy, CoreDNS), brought to a control plane's
+   * version as `kubeadm upgrade` does. `noKubeadmObjects` on a host without it: nothing is there to update.
+   */
+  kubeadmObjects: KubeadmObjects;
+  /** Applies ClusterResourceSets to workload clusters. `noAddons` on a host that reaches no workload API: none is planned. */
+  addons: AddonApplier;
+  /** Where the manifests of ClusterResourceSets are kept. `noPayloads` on a host without: only inline manifests are applied. */
+  payloads: PayloadStore;
 }
 
 /**
@@ -112,10 +125,32 @@ export const noEtcd: EtcdMembership = {
   removeMember: async () => {},
 };
 
+/** The host reaches no workload cluster's kubeadm objects: each call finds none (and says so). */
+export const noKubeadmObjects: KubeadmObjects = {
+  updateClusterConfiguration: async (_target, version) => ({ version, objects: [] }),
+  updateAddons: async (_target, version) => ({ version, objects: [] }),
+};
+
+/** The host reaches no workload API to apply addons to: the reconcile plans none (hostAppliesAddons). */
+export const noAddons: AddonApplier = {
+  apply: async (namespace, clusterName) => {
+    throw new AddonApplierUnavailableError(`this host applies no addons (to ${namespace}/${clusterName})`);
+  },
+};
+
+/** The host keeps no payloads: a set whose manifests are kept as payloads cannot be read. */
+export const noPayloads: PayloadStore = {
+  put: async () => {
+    throw new Error('this host keeps no payloads');
+  },
+  get: async () => undefined,
+  delete: async () => {},
+};
+
 /** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
 export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
 
-type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'drainer' | 'log' | 'requeues';
+type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'kubeadmObjects' | 'drainer' | 'log' | 'requeues' | 'addons' | 'payloads';
 
 /** What a host brings; the ports it lacks get their "none" implementations. */
 export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
@@ -131,14 +166,20 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     targetGroups: parts.targetGroups ?? noTargetGroups,
     managedLoadBalancers: parts.managedLoadBalancers ?? noManagedLoadBalancers,
     etcd: parts.etcd ?? noEtcd,
+    kubeadmObjects: parts.kubeadmObjects ?? noKubeadmObjects,
     drainer: parts.drainer ?? noWorkloadsDrainer,
     log: parts.log ?? silentLogger,
     requeues: parts.requeues ?? noRequeues,
+    addons: parts.addons ?? noAddons,
+    payloads: parts.payloads ?? noPayloads,
   };
 }
 
 /** Whether the host bootstraps machines at all: without it, the hooks skip even the reads they would need. */
 export const hostBootstraps = (deps: WorkflowDeps): boolean => deps.bootstrap !== noBootstrap;
+
+/** Whether the host applies addons at all: without it, the reconcile reads no ClusterResourceSet. */
+export const hostAppliesAddons = (deps: WorkflowDeps): boolean => deps.addons !== noAddons;
 
 /** Whether the host registers control-plane instances into target groups. */
 export const hostRegistersTargets = (deps: WorkflowDeps): boolean => deps.targetGroups !== noTargetGroups;

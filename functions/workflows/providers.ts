@@ -9,6 +9,7 @@ import type { Cluster, ClusterProvider } from '../api/cluster.js';
 import { providerNameOf } from '../api/providers/index.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import type {
+  AddonApplier,
   EtcdMembership,
   InstanceDeletion,
   LaunchHooks,
@@ -22,7 +23,7 @@ import type {
   TargetGroupRegistrations,
 } from '../ports.js';
 import { noWorkloadsDrainer } from '../ports.js';
-import { noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
+import { noAddons, noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
 
 /** What a host runs for one provider. */
 export interface ProviderRuntime {
@@ -36,6 +37,8 @@ export interface ProviderRuntime {
   etcd?: EtcdMembership;
   /** Drains the provider's nodes before their machines go. @default noWorkloadsDrainer */
   drainer?: NodeDrainer;
+  /** Applies ClusterResourceSets to the provider's clusters. @default noAddons (refused: no API to apply to) */
+  addons?: AddonApplier;
 }
 
 /** Every port of the providers a host runs, routed by cluster: none is left out. */
@@ -47,6 +50,7 @@ const withNones = (r: ProviderRuntime): RoutedProviders => ({
   targetGroups: r.targetGroups ?? noTargetGroups,
   etcd: r.etcd ?? noEtcd,
   drainer: r.drainer ?? noWorkloadsDrainer,
+  addons: r.addons ?? noAddons,
 });
 
 /**
@@ -143,5 +147,9 @@ export function providersByCluster(store: Pick<Store, 'get'>, runtimes: Readonly
     drain: async (namespace, clusterName, nodeName) =>
       ((await ofCluster(namespace, clusterName))?.drainer ?? noWorkloadsDrainer).drain(namespace, clusterName, nodeName),
   };
-  return { machines, nodes, managedLoadBalancers, targetGroups, etcd, drainer };
+  const addons: AddonApplier = {
+    apply: async (namespace, clusterName, manifests) =>
+      ((await ofCluster(namespace, clusterName))?.addons ?? noAddons).apply(namespace, clusterName, manifests),
+  };
+  return { machines, nodes, managedLoadBalancers, targetGroups, etcd, drainer, addons };
 }

@@ -1,22 +1,24 @@
 /**
  * The reconcile of one cluster (the reconcile-cluster state machine's task, and the first half of every
  * stepping workflow's step): take the cluster's lease, read its whole object graph with one query, observe
- * its instances and nodes with one call each, ask the pure planners, apply the writes, carry out the inline
+ * its instances, nodes and etcd with one call each, ask the pure planners, apply the writes, carry out the inline
  * actions, and hand back the child workflows to start. Level-triggered: nothing is remembered between runs.
  */
-import type { Cluster } from '../api/cluster.js';
 import type { Machine } from '../api/machine.js';
 import type { MachineClass } from '../api/machine-class.js';
+import type { StoredClusterResourceSet } from '../api/cluster-resource-set.js';
 import type { ClusterObjects } from '../core/cluster/objects.js';
-import type { Observed } from '../core/observed.js';
+import type { NodeFact, Observed } from '../core/observed.js';
 import type { Action } from '../core/plan.js';
 import { clusterObjectsOf, planClusterReconcile } from '../core/reconcile.js';
 import { isTrue } from '../core/conditions.js';
 import { earliest, requeueAfter } from '../core/trigger/requeue.js';
 import { NodeReaderUnavailableError } from '../ports.js';
 import { applyWrites, executeActions, executionNames, revisionAnnotation, type ChildStart } from './apply-plan.js';
-import type { WorkflowDeps } from './deps.js';
+import { hostAppliesAddons, type WorkflowDeps } from './deps.js';
+import { withDigests } from './addons.js';
 import { observeLoadBalancer } from './load-balancer.js';
+import { observeEtcd } from './etcd.js';
 import { LeaseHeldError } from './errors.js';
 // The kubeadm bootstrap: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
 import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from './bootstrap-hooks.js';
@@ -49,16 +51,24 @@ export interface ReconcileOutcome {
   requeueAfterSeconds?: number;
 }
 
-async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, cluster: Cluster | undefined): Promise<Observed> {
+async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, graph: ClusterObjects | undefined): Promise<Observed> {
+  const cluster = graph?.cluster;
   const [instances, loadBalancer] = await Promise.all([deps.provider.describe(namespace, clusterName), observeLoadBalancer(deps, cluster)]);
-  const infrastructure = { instances, ...(loadBalancer ? { loadBalancer } : {}) };
+  const [nodes, etcd] = await Promise.all([
+    readNodes(deps, namespace, clusterName),
+    cluster ? observeEtcd(deps, cluster, graph.machines, instances) : undefined,
+  ]);
+  return { instances, ...(loadBalancer ? { loadBalancer } : {}), ...(nodes ? { nodes } : {}), ...(etcd ? { etcd } : {}) };
+}
+
+async function readNodes(deps: WorkflowDeps, namespace: string, clusterName: string): Promise<NodeFact[] | undefined> {
   try {
-    return { ...infrastructure, nodes: await deps.nodes.listNodes(namespace, clusterName) };
+    return await deps.nodes.listNodes(namespace, clusterName);
   } catch (err) {
     // Nothing may be concluded about nodes that cannot be read (DESIGN: the planners treat undefined as unknown).
     if (!(err instanceof NodeReaderUnavailableError)) throw err;
     deps.log.warn('workload cluster nodes could not be read', { namespace, clusterName, error: (err as Error).message });
-    return infrastructure;
+    return undefined;
   }
 }
 
@@ -103,9 +113,14 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
         leasedAt = deps.clock.now().getTime();
       }
       outcome.passes = pass;
-      const [objects, classes] = await Promise.all([deps.store.listCluster(namespace, clusterName), deps.store.list<MachineClass>('MachineClass', namespace)]);
-      const graph = clusterObjectsOf(clusterName, objects, classes);
-      const observed = await observe(deps, namespace, clusterName, graph?.cluster);
+      // The namespace's ClusterResourceSets are read like its MachineClasses, only where the host applies addons.
+      const [objects, classes, sets] = await Promise.all([
+        deps.store.listCluster(namespace, clusterName),
+        deps.store.list<MachineClass>('MachineClass', namespace),
+        hostAppliesAddons(deps) ? deps.store.list<StoredClusterResourceSet>('ClusterResourceSet', namespace) : [],
+      ]);
+      const graph = clusterObjectsOf(clusterName, objects, classes, withDigests(sets));
+      const observed = await observe(deps, namespace, clusterName, graph);
       if (!graph) {
         // The Cluster is gone: whatever still carries its tag has no owner.
         outcome.exists = false;

@@ -12,6 +12,8 @@
  * cannot be read (core/healthcheck/node-probe.ts). While a condition lasts the cluster is reconciled every
  * sweep, which is how its timeout is noticed. Without a node reader such clusters are reconciled every sweep.
  */
+import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../api/cluster-resource-set.js';
+import { withDigests } from './addons.js';
 import { randomUUID } from 'node:crypto';
 import type { Cluster } from '../api/cluster.js';
 import type { ControlPlane } from '../api/control-plane.js';
@@ -30,14 +32,23 @@ export type { ClusterDrift, FleetSnapshot } from '../core/trigger/drift.js';
  * Note: Machines are not read. A fleet's machines outnumber everything else by far, and listing them every
  * minute was nearly all of an idle fleet's cost (BENCHMARKS.md, idle: $0.078 of $0.083 per cluster-month).
  */
-export async function readFleet(store: Store): Promise<FleetSnapshot> {
-  const [clusters, controlPlanes, machineDeployments, healthChecks] = await Promise.all([
+export async function readFleet(store: Store, options: { addons?: boolean } = {}): Promise<FleetSnapshot> {
+  const [clusters, controlPlanes, machineDeployments, healthChecks, sets, bindings] = await Promise.all([
     store.list<Cluster>('Cluster'),
     store.list<ControlPlane>('ControlPlane'),
     store.list<MachineDeployment>('MachineDeployment'),
     store.list<MachineHealthCheck>('MachineHealthCheck'),
+    options.addons ? store.list<StoredClusterResourceSet>('ClusterResourceSet') : undefined,
+    options.addons ? store.list<ClusterResourceSetBinding>('ClusterResourceSetBinding') : undefined,
   ]);
-  return { clusters, controlPlanes, machineDeployments, healthChecks };
+  return {
+    clusters,
+    controlPlanes,
+    machineDeployments,
+    healthChecks,
+    ...(sets ? { clusterResourceSets: withDigests(sets) } : {}),
+    ...(bindings ? { clusterResourceSetBindings: bindings } : {}),
+  };
 }
 
 /** Where the sweep logs: the function's Powertools logger, the embedded host's log, or a bench's no-op. */
@@ -59,6 +70,8 @@ export interface SweepDeps {
    * @default - such clusters are reconciled every sweep
    */
   nodes?: NodeReader;
+  /** The reconcile applies addons: the sweep also looks for ClusterResourceSets not applied yet. @default false */
+  addons?: boolean;
   /** How many clusters' nodes are read at once. @default 16 */
   probeConcurrency?: number;
   /**
@@ -143,7 +156,7 @@ async function probeHealthChecks(
 /** One sweep: read, find drift, probe the clusters only their health checks make drift, start a reconcile per drifting cluster. */
 export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   const log = deps.log ?? silentSweepLog;
-  const snapshot = await readFleet(deps.store);
+  const snapshot = await readFleet(deps.store, { addons: deps.addons ?? false });
   const plan = planSweep(clustersWithDrift(snapshot), deps.nodes !== undefined);
   const verdicts = deps.nodes && plan.probe.length > 0 ? await probeHealthChecks(plan.probe, snapshot, deps.nodes, deps) : [];
   const decision = decideSweep(plan, verdicts, deps.probeBudgetMs ?? DEFAULT_PROBE_BUDGET_MS);

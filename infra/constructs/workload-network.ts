@@ -6,6 +6,9 @@ import { Construct } from 'constructs';
 /** The API server port kubeadm binds and clusterless defaults controlPlaneEndpoint.port to. */
 export const DEFAULT_API_SERVER_PORT = 6443;
 
+/** kubeadm's etcd client port: the functions in the network read the control planes' etcd members there. */
+export const ETCD_CLIENT_PORT = 2379;
+
 /** The functions that talk to workload clusters (nodes, drains, join tokens); they run in workloadNetwork. */
 export const WORKLOAD_FUNCTIONS = ['reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'sweep'] as const;
 
@@ -19,7 +22,7 @@ export interface WorkloadNetworkProps {
   readonly subnets: readonly { readonly id: string; readonly availabilityZone: string }[];
   /**
    * The functions' security groups.
-   * @default - one made here, egress TCP 443 (AWS APIs) and `apiServerPort` only, no ingress
+   * @default - one made here, egress TCP 443 (AWS APIs), `apiServerPort` and 2379 (etcd) only, no ingress
    */
   readonly securityGroupIds?: readonly string[];
   /** With the security group made here: the port of the workload API servers. @default 6443 */
@@ -60,9 +63,16 @@ export class WorkloadNetwork extends Construct {
       });
       sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (NAT gateway or VPC endpoints)');
       if (port !== 443) sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), 'workload API servers');
+      sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(ETCD_CLIENT_PORT), "workload control planes' etcd members");
       this.securityGroups = [sg];
     }
   }
+
+  /**
+   * What a function in the network is told: it reaches the control planes' etcd members directly (their private
+   * addresses on 2379), so the tasks read etcd (functions/adapters/etcd). Outside the network they infer the members.
+   */
+  readonly environment: Record<string, string> = { ETCD_CLIENT_PORT: String(ETCD_CLIENT_PORT) };
 
   /**
    * What Lambda needs of a function's own role to attach it to the VPC: the actions of AWS's

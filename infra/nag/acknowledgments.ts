@@ -2,7 +2,7 @@
  * Every cdk-nag finding the control plane accepts, each on the construct it concerns and with the reason it is
  * right there. Anything not listed fails `cdk synth` (infra/app.ts runs the checks at every synth).
  */
-import { Validations } from 'aws-cdk-lib';
+import { Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { ControlPlaneStack, HandlerName } from '../control-plane-stack.js';
 import { talksToWorkloads } from '../constructs/workload-network.js';
@@ -35,6 +35,19 @@ const TAGGED_INSTANCES =
   'Instance ids are not known before launch: TerminateInstances on instance/* is limited by the conditions aws:ResourceTag/clusterless.dev/installation = this installation and aws:ResourceTag/clusterless.dev/cluster (only instances this control plane launched)';
 
 export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void {
+  // The addon payloads bucket (infra/constructs/addon-payloads.ts).
+  acknowledge(
+    stack.addonPayloads.bucket,
+    'AwsSolutions-S1',
+    'Payloads are written only by the API function (each write is in its log and in CloudTrail as the PutObject of that role) and named by their content digest; server access logs would add a second bucket to keep for no reader.',
+  );
+  const payloadObjects = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stack.addonPayloads.bucket.node.defaultChild as CfnElement)}.Arn>/payloads/sha256/*]`;
+  for (const name of ['http', 'reconcile', 'rollout', 'remediate', 'teardown'] as const)
+    acknowledge(
+      stack.functions[name].role,
+      payloadObjects,
+      'Payload keys are content digests not known at deploy time: the statement covers the payloads/sha256/ prefix of the addon payloads bucket only, GetObject (and PutObject for the API) and nothing else.',
+    );
   for (const [name, fn] of Object.entries(stack.functions) as [HandlerName, (typeof stack.functions)[HandlerName]][]) {
     const star = [STAR_ACTIONS[name], stack.workloadNetwork && talksToWorkloads(name) ? VPC_ACCESS : undefined].filter((x) => x !== undefined);
     acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', star.length ? `${XRAY}; so do ${star.join(', and ')}.` : `${XRAY}.`);

@@ -4,4 +4,3 @@
  */
 export { ProcessCloud, processProviderID, targetGroupArn, NODE_MONITOR_GRACE_SECONDS, HEARTBEAT_SECONDS, type ProcessCloudOptions } from './process-cloud.js';
 export { buildKubeBinaries, kubeBinaries, KubeBinariesMissingError, type KubeBinaries } from './kube.js';
-export type { EtcdMembers, EtcdMemberInfo, EtcdTls } from './etcd-members.js';

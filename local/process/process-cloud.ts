@@ -44,7 +44,7 @@ import {
   type TargetGroupRegistrations,
   type TargetGroupTarget,
 } from '../../functions/ports.js';
-import { etcdHealthy, etcdMembers, type EtcdTls } from './etcd-members.js';
+import { EtcdClient, type EtcdCredentials } from '../../functions/adapters/etcd/client.js';
 import { buildKubeBinaries, freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
 import { LEAF_CERT_SECONDS, SERVICE_CLUSTER_IP_RANGE, kubeletCredentials, pkiFiles, writeControlPlanePki, type PkiFiles } from './pki.js';
 import { readState, writeState, type ProcessInstance, type ProcessLoadBalancer, type ProcessState } from './state.js';
@@ -218,7 +218,7 @@ export class ProcessCloud {
   }
 
   /** An etcd client certificate of the cluster (the API server's, from its first control-plane machine). */
-  etcdCredentials(namespace: string, clusterName: string): EtcdTls | undefined {
+  etcdCredentials(namespace: string, clusterName: string): EtcdCredentials | undefined {
     const cp = this.instancesOf(namespace, clusterName).find((i) => i.role === 'control-plane' && existsSync(pkiFiles(this.pkiDir(i)).apiserverEtcdClient.key));
     return cp && this.etcdTls(pkiFiles(this.pkiDir(cp)));
   }
@@ -274,6 +274,7 @@ export class ProcessCloud {
       state: 'pending',
       launchTime: new Date().toISOString(),
       nodeName: spec.machineName,
+      ...(controlPlane ? { bootstrap: spec.bootstrap ?? 'join' } : {}),
       ...(controlPlane ? { ports: { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() } } : {}),
     };
     this.state.instances.push(instance);
@@ -382,7 +383,7 @@ export class ProcessCloud {
     );
     entry.children.push(etcd);
     await this.recordPids(i, entry);
-    await waitFor(`etcd of ${i.machineName}`, etcd, START_TIMEOUT_MS, () => etcdHealthy(clientUrl, tls));
+    await waitFor(`etcd of ${i.machineName}`, etcd, START_TIMEOUT_MS, () => etcdAnswers(clientUrl, tls));
     // The flags kubeadm gives a stacked API server (kubeadm app/phases/controlplane/manifests.go
     // getAPIServerCommand), on 127.0.0.1 only.
     const kubeApiserver = startChild(
@@ -425,12 +426,20 @@ export class ProcessCloud {
    * as a member through the running ones and starts with every member listed. A member already added with this
    * peer URL (a boot that failed after the add) is not added twice.
    */
-  private async etcdJoin(i: ProcessInstance, peerUrl: string, tls: EtcdTls): Promise<NonNullable<ProcessInstance['etcdJoin']>> {
+  private async etcdJoin(i: ProcessInstance, peerUrl: string, tls: EtcdCredentials): Promise<NonNullable<ProcessInstance['etcdJoin']>> {
+    // kubeadm init starts a new etcd; kubeadm join never does, even with no member to join yet (it fails, and the
+    // boot is tried again): a join that started a cluster of its own would split the control plane's etcd in two.
+    if (i.bootstrap === 'init') return { state: 'new', initialCluster: `${i.nodeName}=${peerUrl}` };
     const endpoints = this.etcdEndpoints(i.namespace, i.clusterName).filter((e) => e !== `https://127.0.0.1:${i.ports!.etcdClient}`);
-    if (endpoints.length === 0) return { state: 'new', initialCluster: `${i.nodeName}=${peerUrl}` };
-    const client = etcdMembers(endpoints, tls);
-    let members = await client.list();
-    if (!members.some((m) => m.peerURLs.includes(peerUrl))) members = (await client.add(peerUrl)).members;
+    if (endpoints.length === 0) throw new Error(`${i.machineName} joins the control plane, but no etcd member of ${i.namespace}/${i.clusterName} runs`);
+    const client = new EtcdClient({ endpoints, credentials: tls });
+    let members: { name: string; peerURLs: string[] }[];
+    try {
+      members = (await client.memberList()).members;
+      if (!members.some((m) => m.peerURLs.includes(peerUrl))) members = (await client.memberAdd([peerUrl])).members;
+    } finally {
+      client.close();
+    }
     const initialCluster = members
       .map((m) => (m.peerURLs.includes(peerUrl) ? `${i.nodeName}=${peerUrl}` : m.name ? `${m.name}=${m.peerURLs[0]}` : undefined))
       .filter((s): s is string => s !== undefined)
@@ -438,7 +447,7 @@ export class ProcessCloud {
     return { state: 'existing', initialCluster };
   }
 
-  private etcdTls(pki: PkiFiles): EtcdTls {
+  private etcdTls(pki: PkiFiles): EtcdCredentials {
     return {
       ca: readFileSync(pki.etcdCa, 'utf8'),
       cert: readFileSync(pki.apiserverEtcdClient.cert, 'utf8'),
@@ -773,6 +782,18 @@ function nodeOf(i: ProcessInstance): Node {
       ...(i.role === 'control-plane' ? { taints: [{ key: CONTROL_PLANE_LABEL, effect: 'NoSchedule' }] } : {}),
     },
   } as Node;
+}
+
+/** The member answers its status call and knows a leader. */
+async function etcdAnswers(endpoint: string, credentials: EtcdCredentials): Promise<boolean> {
+  const client = new EtcdClient({ endpoints: [endpoint], credentials, timeoutMs: 2000 });
+  try {
+    return (await client.status(endpoint)).leaderId !== '0';
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
 }
 
 function isZombie(pid: number): boolean {

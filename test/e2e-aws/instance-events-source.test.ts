@@ -14,7 +14,7 @@ import { synthesize } from '../../e2e/aws/assembly.js';
 import { startInstanceEvents, type InstanceEvents } from '../../e2e/aws/event-sources/instance-events.js';
 import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
-import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../support/ec2.js';
+import { createMotoNetwork, motoSdkEc2Client, type MotoNetwork } from '../support/ec2.js';
 
 const endpoint = () => inject('motoEndpoint');
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-instance-events';
@@ -44,7 +44,8 @@ beforeAll(async () => {
     role: (template.Resources[fn]!.Properties as any).Role['Fn::GetAtt'][0],
     permission,
   };
-  ec2 = motoEc2Client(endpoint());
+  // The SDK's client: this test drives moto itself (StopInstances...), it passes no client into an adapter.
+  ec2 = motoSdkEc2Client(endpoint());
   network = await createMotoNetwork(ec2);
   sqs = new SQSClient(emulatorClientConfig(endpoint()));
 });

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClusterSpec } from '../../functions/api/cluster.js';
@@ -56,16 +55,14 @@ async function runInstance(cluster: string, zone: number, role: 'control-plane' 
     [TagKeys.machineName]: `${cluster}-${role}-${zone}`,
     [TagKeys.role]: role,
   };
-  const r = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: network.ami,
-      InstanceType: 't3.small',
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: network.subnets[zone]!.id,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-    }),
-  );
+  const r = await ec2.runInstances({
+    ImageId: network.ami,
+    InstanceType: 't3.small',
+    MinCount: 1,
+    MaxCount: 1,
+    SubnetId: network.subnets[zone]!.id,
+    TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+  });
   return r.Instances![0]!.InstanceId!;
 }
 

@@ -69,13 +69,13 @@ describe('clusterless up on sim, driven by the CLI', () => {
     await cliOk(s, ['rollout', 'status', 'machinedeployment', 'e2e-md-0', '--timeout', '120s']);
     expect(running(workers(await machines(s)))).toHaveLength(5);
 
-    // Upgrade: the same manifests at v1.32.0 and 5 workers, applied; watch the rollout finish.
+    // Upgrade: the same manifests at v1.31.3 and 5 workers, applied; watch the rollout finish.
     const upgraded = await cliOk(s, [
       'generate',
       'cluster',
       'e2e',
       '--kubernetes-version',
-      'v1.32.0',
+      'v1.31.3',
       '--control-plane-machine-count',
       '3',
       '--worker-machine-count',
@@ -91,8 +91,8 @@ describe('clusterless up on sim, driven by the CLI', () => {
     });
     await cliOk(s, ['rollout', 'status', 'machinedeployment', 'e2e-md-0', '--timeout', '180s']);
     let ws = running(workers(await machines(s)));
-    expect(ws.map((m) => m.spec.version)).toEqual(Array(5).fill('v1.32.0'));
-    expect(await cliOk(s, ['rollout', 'history', 'machinedeployment', 'e2e-md-0'])).toMatch(/v1\.31\.2 -> v1\.32\.0/);
+    expect(ws.map((m) => m.spec.version)).toEqual(Array(5).fill('v1.31.3'));
+    expect(await cliOk(s, ['rollout', 'history', 'machinedeployment', 'e2e-md-0'])).toMatch(/v1\.31\.2 -> v1\.31\.3/);
 
     // Undo: back to v1.31.2.
     await cliOk(s, ['rollout', 'undo', 'machinedeployment', 'e2e-md-0']);
@@ -135,9 +135,9 @@ describe('clusterless up on sim, driven by the CLI', () => {
     await cliOk(s, ['apply', '-f', '-'], { input: yaml });
     await waitUntil('5 machines running', async () => running(await machines(s)).length === 5);
 
-    const upgraded = yaml.replaceAll('v1.31.2', 'v1.32.0');
+    const upgraded = yaml.replaceAll('v1.31.2', 'v1.31.3');
     await cliOk(s, ['apply', '-f', '-'], { input: upgraded });
-    await waitUntil('the rollout under way', async () => workers(await machines(s)).some((m) => m.spec.version === 'v1.32.0'));
+    await waitUntil('the rollout under way', async () => workers(await machines(s)).some((m) => m.spec.version === 'v1.31.3'));
     expect(await host.stop()).toBe(0);
 
     host = await startHostProcess(['--data-dir', dataDir, '--time-scale', TIME_SCALE]);
@@ -148,7 +148,7 @@ describe('clusterless up on sim, driven by the CLI', () => {
       return ms.length === 5 && running(ms).length === 5;
     });
     const ms = await machines(s);
-    expect(workers(ms).map((m) => m.spec.version)).toEqual(Array(4).fill('v1.32.0'));
+    expect(workers(ms).map((m) => m.spec.version)).toEqual(Array(4).fill('v1.31.3'));
     // One instance per machine: nothing launched twice across the restart.
     expect(liveInstances(dataDir).length).toBe(ms.length);
   }, 600_000);

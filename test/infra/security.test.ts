@@ -17,9 +17,15 @@ const keyPolicy = (key: unknown) =>
   (resourcesOf(template, 'AWS::KMS::Key')[logicalId(app.controlPlane, key)]!.Properties['KeyPolicy'] as { Statement: Statement[] }).Statement;
 
 describe('KMS keys', () => {
-  it('are four: the table, the secrets, the logs and the alarm topic', () => {
+  it('are five: the table, the secrets, the logs, the alarm topic and the addon payloads', () => {
     expect(Object.keys(resourcesOf(template, 'AWS::KMS::Key')).sort()).toEqual(
-      [app.controlPlane.objectTable.key, app.controlPlane.secrets.key, app.controlPlane.logs.key, app.controlPlane.alarms.key]
+      [
+        app.controlPlane.objectTable.key,
+        app.controlPlane.secrets.key,
+        app.controlPlane.logs.key,
+        app.controlPlane.alarms.key,
+        app.controlPlane.addonPayloads.key,
+      ]
         .map((k) => logicalId(app.controlPlane, k))
         .sort(),
     );

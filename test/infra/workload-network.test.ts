@@ -60,7 +60,7 @@ describe('with a workload network (context given as JSON, as on the command line
     }
   });
 
-  it('opens no ingress, and egress only to AWS APIs (443) and API servers (6443)', () => {
+  it('opens no ingress, and egress only to AWS APIs (443), API servers (6443) and etcd members (2379)', () => {
     const props = sg[0]![1].Properties;
     expect(props['VpcId']).toBe(NETWORK.vpcId);
     expect(props['SecurityGroupIngress']).toBeUndefined();
@@ -74,7 +74,15 @@ describe('with a workload network (context given as JSON, as on the command line
     ).toEqual([
       ['tcp', 443, 443, '0.0.0.0/0'],
       ['tcp', 6443, 6443, '0.0.0.0/0'],
+      ['tcp', 2379, 2379, '0.0.0.0/0'],
     ]);
+  });
+
+  it('tells the functions in the VPC, and only those, to read etcd at its client port', () => {
+    for (const name of names)
+      expect((fnOf(app, template, name)['Environment'] as { Variables: Record<string, unknown> }).Variables['ETCD_CLIENT_PORT'], name).toBe(
+        talksToWorkloads(name) ? '2379' : undefined,
+      );
   });
 
   it('passes cdk-nag with every finding acknowledged', () => {
@@ -93,7 +101,7 @@ describe('workload network options', () => {
   it('opens the API server port given', () => {
     const { template } = synth({ workloadNetwork: { ...NETWORK, apiServerPort: 443 } });
     const [props] = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroup')).map((r) => r.Properties);
-    expect((props!['SecurityGroupEgress'] as { FromPort: number }[]).map((e) => e.FromPort)).toEqual([443]);
+    expect((props!['SecurityGroupEgress'] as { FromPort: number }[]).map((e) => e.FromPort)).toEqual([443, 2379]);
   });
 
   it('refuses a network without subnets', () => {

@@ -6,7 +6,7 @@
  * instance moto runs).
  */
 import { randomUUID } from 'node:crypto';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../functions/adapters/aws/ec2-query/index.js';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import {
@@ -21,7 +21,7 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
-import { noWorkloadsDrainer, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
+import { noWorkloadsDrainer, type EtcdMembership, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, silentLogger, workflowDeps, type ProviderRuntime } from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
@@ -39,7 +39,7 @@ export interface TestControlPlane {
   provider: MachineProvider;
   nodes: NodeReader;
   cloud?: SimCloud;
-  ec2?: { client: EC2Client; network: MotoNetwork };
+  ec2?: { client: Ec2QueryClient; network: MotoNetwork };
   /** The API's operations over the runtime's store: its writes trigger reconciles, as the API's do. */
   service: ObjectService;
   /** Applies each object in order (the API's apply); throws the first refusal's ApiError. */
@@ -59,7 +59,7 @@ export interface TestControlPlaneOptions {
   timeScale?: number;
   seed?: number;
   /** Replaces the EC2 client (e.g. one with fault-injection middleware). */
-  ec2Client?: EC2Client;
+  ec2Client?: Ec2QueryClient;
   store?: Store;
   sweepSeconds?: number;
   taskMiddleware?: RuntimeOptions['taskMiddleware'];
@@ -67,6 +67,10 @@ export interface TestControlPlaneOptions {
   nodes?: NodeReader;
   /** The ec2 provider's installation id. @default - a new one per control plane */
   installationId?: string;
+  /** What the sim provider runs for its clusters' etcd, given its cloud and its machines. @default noEtcd */
+  simEtcd?: (cloud: SimCloud, machines: MachineProvider) => EtcdMembership;
+  /** Wraps the sim provider's MachineProvider (e.g. to check what happens before an instance is terminated). */
+  wrapSimMachines?: (machines: MachineProvider) => MachineProvider;
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -79,8 +83,11 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   const runtimes: Record<string, ProviderRuntime> = {};
   if (kind === 'sim' || kind === 'sim+ec2') {
     cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
+    const simMachines = new SimMachineProvider(cloud);
+    const machines = options.wrapSimMachines ? options.wrapSimMachines(simMachines) : simMachines;
     runtimes['sim'] = {
-      machines: new SimMachineProvider(cloud),
+      machines,
+      ...(options.simEtcd ? { etcd: options.simEtcd(cloud, simMachines) } : {}),
       nodes: options.nodes ?? new SimNodeReader(cloud),
       managedLoadBalancers: new SimManagedLoadBalancers(cloud),
       targetGroups: new SimTargetGroupRegistrations(cloud),

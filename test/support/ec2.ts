@@ -1,11 +1,12 @@
 /**
  * EC2 on moto_server for tests: a network of its own (VPC, a subnet in each of three zones, a security group),
- * an AMI moto knows, and fault injection into a real EC2Client through SDK middleware.
+ * an AMI moto knows, and fault injection into the adapters' EC2 client (functions/adapters/aws/ec2-query) through
+ * its middleware hooks. What only inspects or prepares moto uses the SDK's EC2Client (motoSdkEc2Client).
  */
 import { randomUUID } from 'node:crypto';
-import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { HttpResponse } from '@smithy/protocol-http';
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client } from '../../functions/adapters/aws/clients.js';
+import type { Ec2QueryClient } from '../../functions/adapters/aws/ec2-query/index.js';
 import { emulatorClientConfig, uniqueName } from './aws.js';
 
 export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -19,25 +20,38 @@ export interface MotoNetwork {
   rootDeviceName: string;
 }
 
-/** A client the way the host builds one (createEc2Client: the SDK retries once), pointed at moto. */
-export function motoEc2Client(endpoint: string, maxAttempts?: number): EC2Client {
+/** A client the way the host builds one (createEc2Client: our EC2 Query client, one retry), pointed at moto. */
+export function motoEc2Client(endpoint: string, maxAttempts?: number): Ec2QueryClient {
   return createEc2Client({ ...emulatorClientConfig(endpoint), ...(maxAttempts !== undefined ? { maxAttempts } : {}) });
 }
 
-/** A VPC of its own with a subnet per zone and a security group, and an Amazon Linux 2 AMI from moto's catalogue. */
-export async function createMotoNetwork(client: EC2Client): Promise<MotoNetwork> {
-  const vpc = await client.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
-  const vpcId = vpc.Vpc!.VpcId!;
-  const subnets = [];
-  for (const [i, availabilityZone] of ZONES.entries()) {
-    const s = await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: availabilityZone }));
-    subnets.push({ id: s.Subnet!.SubnetId!, availabilityZone });
+/** The SDK's client on moto, for what the adapters' client does not do (making networks, reading volumes...). */
+export function motoSdkEc2Client(endpoint: string): EC2Client {
+  return new EC2Client(emulatorClientConfig(endpoint));
+}
+
+/**
+ * A VPC of its own with a subnet per zone and a security group, and an Amazon Linux 2 AMI from moto's catalogue,
+ * through the SDK's client (given, or made on the adapters' client's endpoint).
+ */
+export async function createMotoNetwork(client: Ec2QueryClient | EC2Client): Promise<MotoNetwork> {
+  const sdk = client instanceof EC2Client ? client : motoSdkEc2Client((await client.endpoint()).href);
+  try {
+    const vpc = await sdk.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+    const vpcId = vpc.Vpc!.VpcId!;
+    const subnets = [];
+    for (const [i, availabilityZone] of ZONES.entries()) {
+      const s = await sdk.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: availabilityZone }));
+      subnets.push({ id: s.Subnet!.SubnetId!, availabilityZone });
+    }
+    const sg = await sdk.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: uniqueName('sg'), Description: 'clusterless provider tests' }));
+    const images = await sdk.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: ['amzn2-ami-hvm-*x86_64*'] }] }));
+    const image = images.Images?.find((i) => i.ImageId && i.RootDeviceName && /^ami-[0-9a-f]{8,17}$/.test(i.ImageId));
+    if (!image) throw new Error('moto lists no Amazon Linux 2 AMI');
+    return { vpcId, subnets, securityGroupId: sg.GroupId!, ami: image.ImageId!, rootDeviceName: image.RootDeviceName! };
+  } finally {
+    if (sdk !== client) sdk.destroy();
   }
-  const sg = await client.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: uniqueName('sg'), Description: 'clusterless provider tests' }));
-  const images = await client.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: ['amzn2-ami-hvm-*x86_64*'] }] }));
-  const image = images.Images?.find((i) => i.ImageId && i.RootDeviceName && /^ami-[0-9a-f]{8,17}$/.test(i.ImageId));
-  if (!image) throw new Error('moto lists no Amazon Linux 2 AMI');
-  return { vpcId, subnets, securityGroupId: sg.GroupId!, ami: image.ImageId!, rootDeviceName: image.RootDeviceName! };
 }
 
 export interface Ec2Call {
@@ -71,9 +85,10 @@ interface HideRule {
 }
 
 /**
- * Faults in front of moto, inside a real EC2Client:
- * - `failWith` answers matching requests with an EC2 error response (XML, as EC2 sends it) below the SDK's
- *   retry middleware, so the SDK parses and retries it exactly as it would a real one;
+ * Faults in front of moto, inside the adapters' EC2 client (its `use` hooks). Commands are named as the SDK named
+ * them (`RunInstancesCommand`), inputs are the callers':
+ * - `failWith` answers matching requests with an EC2 error response (XML, as EC2 sends it) below the client's
+ *   retries, so the client parses and retries it exactly as it would a real one;
  * - `crashAfter` lets a call reach moto and complete, then throws to the caller: a process that died after
  *   the response arrived and before it recorded anything;
  * - `hide` takes instances out of DescribeInstances answers, as EC2 does for a while after a launch.
@@ -84,40 +99,30 @@ export class Ec2Faults {
   readonly attempts: Ec2Call[] = [];
   private rules: (ErrorRule | CrashRule)[] = [];
   private hidden: HideRule[] = [];
-  private readonly names: string[] = [];
+  private readonly removeHooks: () => void;
 
-  constructor(private readonly client: EC2Client) {
-    const outer = `test-faults-outer-${randomUUID()}`;
-    const inner = `test-faults-inner-${randomUUID()}`;
-    this.names.push(outer, inner);
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const command = context.commandName ?? '';
-        this.calls.push({ command, input: structuredClone(args.input as Record<string, any>) });
-        const result = await next(args);
-        const crash = this.take('crash', command, args.input as Record<string, any>);
+  constructor(client: Ec2QueryClient) {
+    this.removeHooks = client.use({
+      call: async (operation, input, next) => {
+        const command = `${operation}Command`;
+        this.calls.push({ command, input: structuredClone(input as Record<string, any>) });
+        const output = await next(input);
+        const crash = this.take('crash', command, input as Record<string, any>);
         if (crash) throw new InjectedCrash(`injected crash after ${command} returned`);
         if (command === 'DescribeInstancesCommand')
-          this.hideIn(result.output as { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, args.input as Record<string, any>);
-        return result;
+          this.hideIn(output as { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, input as Record<string, any>);
+        return output;
       },
-      { step: 'initialize', name: outer, priority: 'high' },
-    );
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const command = context.commandName ?? '';
-        const input = args.input as Record<string, any>;
-        this.attempts.push({ command, input });
-        const rule = this.take('error', command, input) as ErrorRule | undefined;
-        if (!rule) return next(args);
+      // Below the retries: the client reads the answer as a real HTTP error response.
+      attempt: async (operation, input, next) => {
+        const command = `${operation}Command`;
+        this.attempts.push({ command, input: input as Record<string, any> });
+        const rule = this.take('error', command, input as Record<string, any>) as ErrorRule | undefined;
+        if (!rule) return next();
         const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${rule.code}</Code><Message>injected ${rule.code}</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`;
-        return {
-          response: new HttpResponse({ statusCode: rule.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: new TextEncoder().encode(body) }),
-        } as Awaited<ReturnType<typeof next>>;
+        return { statusCode: rule.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body };
       },
-      // Below the deserializer (and so below retry): the SDK sees a raw HTTP error response.
-      { step: 'deserialize', name: inner, priority: 'low' },
-    );
+    });
   }
 
   failWith(command: string, code: string, options: { times?: number; status?: number; when?: (input: Record<string, any>) => boolean } = {}): void {
@@ -150,7 +155,7 @@ export class Ec2Faults {
   }
 
   remove(): void {
-    for (const n of this.names) this.client.middlewareStack.remove(n);
+    this.removeHooks();
   }
 
   private hideIn(output: { Reservations?: { Instances?: { InstanceId?: string }[] }[] }, input: Record<string, any>): void {

@@ -9,21 +9,23 @@
  * The store's DynamoDB client is the exception: the SDK's standard retry strategy (backoff with jitter, throttling
  * included) with more attempts than its default 3, because a throttled write is better late than failed.
  *
- * Pass maxAttempts (or any other setting) to change one.
+ * Pass maxAttempts (or any other setting) to change one. EC2 is reached through our own Query client
+ * (ec2-query/client.ts), configured and retrying the same way.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client, type ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import { Ec2QueryClient, type Ec2QueryClientConfig } from './ec2-query/index.js';
 
 /** One SDK retry, then the caller's typed error for the workflow's jittered Retry. */
 export const PROVIDER_MAX_ATTEMPTS = 2;
 /** The store retries inside the SDK: a throttled write is better late than failed. */
 export const STORE_MAX_ATTEMPTS = 8;
 
-export function createEc2Client(config: EC2ClientConfig = {}): EC2Client {
-  return new EC2Client({ maxAttempts: PROVIDER_MAX_ATTEMPTS, ...config });
+/** Our own EC2 Query client (ec2-query/), not @aws-sdk/client-ec2: the same retries, a fraction of the bundle. */
+export function createEc2Client(config: Ec2QueryClientConfig = {}): Ec2QueryClient {
+  return new Ec2QueryClient({ maxAttempts: PROVIDER_MAX_ATTEMPTS, ...config });
 }
 
 /** For the MachineClass imageSsmParameter resolver (ec2/image-parameter.ts). */

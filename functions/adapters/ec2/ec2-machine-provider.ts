@@ -26,17 +26,6 @@
  *         yet (just launched) is InstanceNotFoundError, for the workflow to retry, never "gone".
  */
 import { createHash } from 'node:crypto';
-import {
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  RunInstancesCommand,
-  TerminateInstancesCommand,
-  paginateDescribeInstances,
-  type EC2Client,
-  type Filter,
-  type Instance,
-  type RunInstancesCommandInput,
-} from '@aws-sdk/client-ec2';
 import { checkInstallationId } from '../../installation.js';
 import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact, InstanceState } from '../../core/observed.js';
@@ -54,6 +43,7 @@ import {
   type MachineRole,
 } from '../../ports.js';
 import { seededUnit } from '../../seeded-random.js';
+import { paginateDescribeInstances, type Ec2QueryClient, type Filter, type Instance, type RunInstancesInput } from '../aws/ec2-query/index.js';
 import { CAPACITY_CODES, INSTANCE_NOT_FOUND, errorCode, toProviderError } from '../aws/errors.js';
 import { TagKeys, clusterTagValue, tagValue, toTagList } from '../aws/tags.js';
 import { LIVE_STATES, machineTags, tagFilter } from './instance-tags.js';
@@ -62,7 +52,7 @@ const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
 
 export interface Ec2MachineProviderOptions {
   /** A client of the region the clusters run in (see aws/clients.ts for its retry settings). */
-  client: EC2Client;
+  client: Ec2QueryClient;
   /**
    * The installation (functions/installation.ts): tagged on every instance and volume launched, and required of
    * every instance found, adopted or terminated, so that two installations in one account never touch each
@@ -102,7 +92,7 @@ export const IMDS_HOP_LIMIT = 1;
 type Subnet = NonNullable<LaunchSpec['clusterProvider']['aws']>['subnets'][number];
 
 export class Ec2MachineProvider implements MachineProvider {
-  private readonly client: EC2Client;
+  private readonly client: Ec2QueryClient;
   readonly installationId: string;
   private readonly nodeInstanceProfiles: Partial<Record<MachineRole, string>>;
   private ownerId: string | undefined;
@@ -130,7 +120,7 @@ export class Ec2MachineProvider implements MachineProvider {
    */
   async instanceArnPrefix(): Promise<string | undefined> {
     if (!this.ownerId) return undefined;
-    const region = await this.client.config.region();
+    const region = await this.client.region();
     const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
     return `arn:${partition}:ec2:${region}:${this.ownerId}:instance/`;
   }
@@ -159,12 +149,12 @@ export class Ec2MachineProvider implements MachineProvider {
       const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
       // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
       if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
-      const input: RunInstancesCommandInput = {
+      const input: RunInstancesInput = {
         MinCount: 1,
         MaxCount: 1,
         ClientToken: attemptToken(spec.clientToken, instanceType, subnet.id),
         ImageId: imageId,
-        InstanceType: instanceType as RunInstancesCommandInput['InstanceType'],
+        InstanceType: instanceType,
         SubnetId: subnet.id,
         ...(cluster.securityGroupIds.length ? { SecurityGroupIds: cluster.securityGroupIds } : {}),
         ...(cluster.sshKeyName ? { KeyName: cluster.sshKeyName } : {}),
@@ -195,7 +185,7 @@ export class Ec2MachineProvider implements MachineProvider {
         ],
       };
       try {
-        const out = await this.client.send(new RunInstancesCommand(input));
+        const out = await this.client.runInstances(input);
         if (out.OwnerId) this.ownerId = out.OwnerId;
         const instance = out.Instances?.[0];
         if (!instance?.InstanceId) throw new ProviderError(`RunInstances returned no instance for machine ${spec.machineName}`);
@@ -214,7 +204,7 @@ export class Ec2MachineProvider implements MachineProvider {
     const facts: InstanceFact[] = [];
     const filters = [tagFilter(TagKeys.cluster, clusterTagValue(namespace, clusterName)), tagFilter(TagKeys.installation, this.installationId)];
     try {
-      for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
+      for await (const page of paginateDescribeInstances(this.client, { Filters: filters }, this.pageSize))
         for (const r of page.Reservations ?? []) {
           if (r.OwnerId) this.ownerId = r.OwnerId;
           for (const i of r.Instances ?? []) {
@@ -265,7 +255,7 @@ export class Ec2MachineProvider implements MachineProvider {
   // --- internals ------------------------------------------------------------------------------------------
 
   private async terminate(ids: string[]): Promise<void> {
-    await this.client.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+    await this.client.terminateInstances({ InstanceIds: ids });
   }
 
   /** The machine's instances (its uid, cluster and this installation) that are, or may again be, running; oldest first. */
@@ -278,7 +268,7 @@ export class Ec2MachineProvider implements MachineProvider {
     ];
     const found: Instance[] = [];
     try {
-      for await (const page of paginateDescribeInstances({ client: this.client, pageSize: this.pageSize }, { Filters: filters }))
+      for await (const page of paginateDescribeInstances(this.client, { Filters: filters }, this.pageSize))
         for (const r of page.Reservations ?? []) {
           if (r.OwnerId) this.ownerId = r.OwnerId;
           found.push(...(r.Instances ?? []).filter((i) => i.InstanceId));
@@ -292,7 +282,7 @@ export class Ec2MachineProvider implements MachineProvider {
   /** The instance of that id, in any state; undefined when EC2 does not know it (or it is no instance id at all). */
   private async instanceById(instanceId: string): Promise<Instance | undefined> {
     try {
-      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const out = await this.client.describeInstances({ InstanceIds: [instanceId] });
       return out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
     } catch (e) {
       const code = errorCode(e);
@@ -313,7 +303,7 @@ export class Ec2MachineProvider implements MachineProvider {
   /** One provider serves one region: describe has no cluster settings to choose a client by. */
   private async checkRegion(region: string): Promise<void> {
     if (this.regionChecked === region) return;
-    const own = await this.client.config.region();
+    const own = await this.client.region();
     if (own !== region) throw new InvalidSpecError(`the cluster is in region ${region}, but this provider's EC2 client is for ${own}`);
     this.regionChecked = region;
   }
@@ -339,7 +329,7 @@ export class Ec2MachineProvider implements MachineProvider {
     if (cached && now - cached.at < this.imageCacheMs) return cached.name;
     let name: string | undefined;
     try {
-      const out = await this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      const out = await this.client.describeImages({ ImageIds: [imageId] });
       name = out.Images?.[0]?.RootDeviceName;
     } catch (e) {
       throw toProviderError(e);

@@ -3,7 +3,7 @@
  * themselves are every AWS adapter's: aws/tags.ts). Learnt from cluster-api-provider-aws (api/v1beta2/tags.go;
  * pkg/cloud/filter/ec2.go, tag filters).
  */
-import type { Filter } from '@aws-sdk/client-ec2';
+import type { Filter } from '../aws/ec2-query/index.js';
 import type { LaunchSpec } from '../../ports.js';
 import { TagKeys, clusterTagValue, kubernetesClusterTagKey } from '../aws/tags.js';
 

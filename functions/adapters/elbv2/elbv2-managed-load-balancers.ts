@@ -17,7 +17,7 @@
  * installation's group of that very cluster, so that a cluster cannot put its instances behind another's endpoint.
  */
 import { createHash } from 'node:crypto';
-import { DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../aws/ec2-query/index.js';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -50,14 +50,14 @@ const STATES = new Set<ManagedLoadBalancerFact['state']>(['provisioning', 'activ
 export interface Elbv2ManagedLoadBalancersOptions {
   elb: ElasticLoadBalancingV2Client;
   /** For the VPC of the cluster's subnets (a target group names its VPC). */
-  ec2: EC2Client;
+  ec2: Ec2QueryClient;
   /** The installation (functions/installation.ts): in the names' hash, tagged on all made, required of all found. */
   installationId: string;
 }
 
 export class Elbv2ManagedLoadBalancers implements ManagedLoadBalancers {
   private readonly elb: ElasticLoadBalancingV2Client;
-  private readonly ec2: EC2Client;
+  private readonly ec2: Ec2QueryClient;
   readonly installationId: string;
   /** ARNs already seen with this installation's tag (an ARN is never reused, and its tags are ours to keep). */
   private readonly owned = new Set<string>();
@@ -113,7 +113,7 @@ export class Elbv2ManagedLoadBalancers implements ManagedLoadBalancers {
       let tg = await this.targetGroup(name);
       if (tg && !(await this.isOwned(tg.TargetGroupArn))) throw notOwned('target group');
       if (!tg) {
-        const subnets = await this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [spec.subnetIds[0]!] }));
+        const subnets = await this.ec2.describeSubnets({ SubnetIds: [spec.subnetIds[0]!] });
         const vpcId = subnets.Subnets?.[0]?.VpcId;
         if (!vpcId) throw new InvalidSpecError(`${where}: subnet ${spec.subnetIds[0]} has no VPC`);
         tg = (

@@ -252,3 +252,60 @@ export function issueClientCertificate(
 ): Promise<{ cert: string; key: string }> {
   return issueCertificate(ca, { subject, extendedKeyUsages: ['clientAuth'] }, now, validitySeconds);
 }
+
+/** kubeadm's validity of the certificates it signs (certificateValidityPeriod 8760h). */
+export const LEAF_VALIDITY_SECONDS = 365 * 86_400;
+
+/** The common name of the control plane's own etcd client certificate (kubeadm's is kube-apiserver-etcd-client). */
+export const ETCD_CLIENT_COMMON_NAME = 'clusterless-etcd-client';
+
+/**
+ * A client certificate signed by the etcd CA, as kubeadm's apiserver-etcd-client: no organization (etcd's v3 auth
+ * is off, so the name grants nothing; the CA alone admits it), clientAuth only.
+ */
+export function issueEtcdClientCertificate(etcdCa: CertificateAuthority, now: Date, validitySeconds: number): Promise<{ cert: string; key: string }> {
+  return issueCertificate(etcdCa, { subject: { commonName: ETCD_CLIENT_COMMON_NAME }, extendedKeyUsages: ['clientAuth'] }, now, validitySeconds);
+}
+
+export interface EtcdMemberIdentity {
+  /** The node name: kubeadm names the member, and its certificates, after it. */
+  nodeName: string;
+  /** The address the member advertises its client and peer URLs on. */
+  ip: string;
+}
+
+export interface EtcdMemberCertificates {
+  /** etcd/server: serves the client URLs and is the member's client certificate to the others' client URLs. */
+  server: { cert: string; key: string };
+  /** etcd/peer: serves the peer URL and is the member's client certificate to the other peers. */
+  peer: { cert: string; key: string };
+}
+
+/**
+ * The serving certificates of one stacked etcd member, signed by the etcd CA, as kubeadm's certificate list makes
+ * them (cmd/kubeadm/app/phases/certs/certlist.go KubeadmCertEtcdServer and KubeadmCertEtcdPeer, names from
+ * cmd/kubeadm/app/util/pkiutil/pki_helpers.go GetEtcdAltNames and GetEtcdPeerAltNames): both serverAuth and
+ * clientAuth, common name the node name; the server answers to localhost, 127.0.0.1, ::1, the node name and its
+ * IP; the peer to the node name and its IP.
+ */
+export async function issueEtcdMemberCertificates(
+  etcdCa: CertificateAuthority,
+  member: EtcdMemberIdentity,
+  now: Date,
+  validitySeconds: number = LEAF_VALIDITY_SECONDS,
+): Promise<EtcdMemberCertificates> {
+  const subject = { commonName: member.nodeName };
+  const extendedKeyUsages: ExtendedKeyUsage[] = ['serverAuth', 'clientAuth'];
+  const [server, peer] = await Promise.all([
+    issueCertificate(
+      etcdCa,
+      { subject, extendedKeyUsages, dnsNames: unique(['localhost', member.nodeName]), ipAddresses: unique(['127.0.0.1', '::1', member.ip]) },
+      now,
+      validitySeconds,
+    ),
+    issueCertificate(etcdCa, { subject, extendedKeyUsages, dnsNames: [member.nodeName], ipAddresses: [member.ip] }, now, validitySeconds),
+  ]);
+  return { server, peer };
+}
+
+const unique = (values: string[]): string[] => [...new Set(values)];

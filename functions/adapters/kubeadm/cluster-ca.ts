@@ -10,10 +10,18 @@ import type { ClusterCertificates } from '../../bootstrap/pki.js';
 import type { ClusterSpec } from '../../api/cluster.js';
 import type { Clock, SecretStore } from '../../ports.js';
 import { adminKubeconfig } from './admin-kubeconfig.js';
-import { parseCertificates } from './certificates.js';
+import { issueEtcdClientCertificate, parseCertificates } from './certificates.js';
 
 /** How long the control plane's own client certificate for a workload API lasts; remade at half of it. */
 export const WORKLOAD_CREDENTIALS_SECONDS = 3600;
+
+/** What a client of a cluster's etcd presents and trusts: the etcd CA, and a client certificate it signed. */
+export interface EtcdClientCredentials {
+  /** PEM of the etcd CA, the only CA the client trusts for etcd's serving certificates. */
+  ca: string;
+  cert: string;
+  key: string;
+}
 
 export interface ClusterCaOptions {
   secrets: SecretStore;
@@ -30,6 +38,7 @@ export class ClusterCa {
   private readonly cacheMs: number;
   private readonly certCache = new Map<string, { certs: ClusterCertificates; at: number }>();
   private readonly kubeconfigCache = new Map<string, { text: string; at: number }>();
+  private readonly etcdClientCache = new Map<string, { credentials: EtcdClientCredentials; at: number }>();
 
   constructor(private readonly options: ClusterCaOptions) {
     this.cacheMs = (options.cacheSeconds ?? 300) * 1000;
@@ -57,6 +66,7 @@ export class ClusterCa {
   forget(namespace: string, clusterName: string): void {
     this.certCache.delete(`${namespace}/${clusterName}`);
     this.kubeconfigCache.delete(`${namespace}/${clusterName}`);
+    this.etcdClientCache.delete(`${namespace}/${clusterName}`);
   }
 
   async adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec, validitySeconds?: number): Promise<string | undefined> {
@@ -89,5 +99,23 @@ export class ClusterCa {
     const text = await adminKubeconfig({ clusterName, endpoint, certificates, now, validitySeconds: WORKLOAD_CREDENTIALS_SECONDS });
     this.kubeconfigCache.set(key, { text, at: now.getTime() });
     return text;
+  }
+
+  /**
+   * The control plane's own client credentials for a cluster's etcd (member list, status, alarms, leadership
+   * moves, member removal): a short-lived certificate from the etcd CA, as kubeadm's apiserver-etcd-client, kept
+   * and remade at half its life like the workload kubeconfig. Undefined when the cluster has no certificates.
+   */
+  async etcdClientCredentials(namespace: string, clusterName: string): Promise<EtcdClientCredentials | undefined> {
+    const key = `${namespace}/${clusterName}`;
+    const now = this.options.clock.now();
+    const cached = this.etcdClientCache.get(key);
+    if (cached && now.getTime() - cached.at < (WORKLOAD_CREDENTIALS_SECONDS * 1000) / 2) return cached.credentials;
+    const certificates = await this.certificates(namespace, clusterName);
+    if (!certificates) return undefined;
+    const client = await issueEtcdClientCertificate(certificates.etcdCa, now, WORKLOAD_CREDENTIALS_SECONDS);
+    const credentials = { ca: certificates.etcdCa.cert, ...client };
+    this.etcdClientCache.set(key, { credentials, at: now.getTime() });
+    return credentials;
   }
 }

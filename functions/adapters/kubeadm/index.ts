@@ -5,7 +5,7 @@
  */
 export { KubeadmBootstrapper, MAX_SECRET_BYTES, WORKLOAD_CREDENTIALS_SECONDS, type KubeadmBootstrapperOptions } from './kubeadm-bootstrapper.js';
 export { adminKubeconfig, type AdminKubeconfigOptions } from './admin-kubeconfig.js';
-export { ClusterCa, type ClusterCaOptions } from './cluster-ca.js';
+export { ClusterCa, type ClusterCaOptions, type EtcdClientCredentials } from './cluster-ca.js';
 export { generateBootstrapToken } from './bootstrap-tokens.js';
 export {
   BACKDATE_SECONDS,
@@ -13,11 +13,15 @@ export {
   generateClusterCertificates,
   issueCertificate,
   issueClientCertificate,
+  issueEtcdClientCertificate,
+  issueEtcdMemberCertificates,
   parseCertificates,
   serializeCertificates,
   InvalidCertificatesError,
   type CertificateAuthority,
   type ClusterCertificates,
+  type EtcdMemberCertificates,
+  type EtcdMemberIdentity,
   type LeafCertificateSpec,
 } from './certificates.js';
 export { KUBEADM_CERTS_SECRET, decryptBytes, encryptBytes, uploadedCertsData } from './uploaded-certs.js';

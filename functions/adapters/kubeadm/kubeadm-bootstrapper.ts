@@ -225,6 +225,11 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     this.ca.forget(namespace, clusterName);
   }
 
+  /** A client certificate of the cluster's etcd CA, for reading and changing its members (ClusterCa). */
+  etcdClientCredentials(namespace: string, clusterName: string): ReturnType<ClusterCa['etcdClientCredentials']> {
+    return this.ca.etcdClientCredentials(namespace, clusterName);
+  }
+
   async adminKubeconfig(namespace: string, clusterName: string, clusterSpec: ClusterSpec, validitySeconds?: number): Promise<string | undefined> {
     return this.ca.adminKubeconfig(namespace, clusterName, clusterSpec, validitySeconds);
   }

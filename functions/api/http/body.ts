@@ -5,6 +5,20 @@ import { badRequest, tooLarge, unsupportedMediaType } from './status.js';
 /** The largest request body accepted, as DESIGN section 3 says (the local server enforces it while reading). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * The limit for writes of ClusterResourceSets only: a CNI's manifests are hundreds of KB (Calico about 350 KB). Under
+ * API Gateway's 10 MB and Lambda's 6 MB synchronous payload, with room for the event around the body and for the
+ * JSON escaping of the answer, which carries the manifests back. Their store keeps the manifests as payloads.
+ */
+export const MAX_ADDON_BODY_BYTES = 4 * 1024 * 1024;
+
+const ADDON_PATH = /^\/apis\/clusterless\.dev\/v1alpha1\/namespaces\/[^/]+\/clusterresourcesets(\/[^/]+)?$/;
+
+/** The body limit of a request to `path` (as sent): larger for the ClusterResourceSet collection and objects, not their status. */
+export function maxBodyBytesFor(path: string): number {
+  return ADDON_PATH.test(path.split('?')[0]!) ? MAX_ADDON_BODY_BYTES : MAX_BODY_BYTES;
+}
+
 /** Aliases allowed in one YAML body: enough for real manifests, far too few for a "billion laughs" bomb. */
 const MAX_YAML_ALIASES = 50;
 
@@ -22,8 +36,8 @@ export function mediaType(header: string | undefined): string | undefined {
 
 export const isYaml = (type: string | undefined) => (YAML_TYPES as readonly string[]).includes(type ?? '');
 
-export function checkSize(body: string): void {
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
+export function checkSize(body: string, limit = MAX_BODY_BYTES): void {
+  if (Buffer.byteLength(body, 'utf8') > limit) throw tooLarge(limit);
 }
 
 /**
@@ -39,8 +53,8 @@ export function objectBodyFormat(contentType: string | undefined): 'json' | 'yam
 }
 
 /** Parses the body of a create or replace (see objectBodyFormat). The result must be one object. */
-export function parseObjectBody(body: string | undefined, contentType: string | undefined): Record<string, unknown> {
-  return requireObject(objectBodyFormat(contentType) === 'yaml' ? parseYaml(body ?? '') : parseJson(body ?? ''));
+export function parseObjectBody(body: string | undefined, contentType: string | undefined, limit = MAX_BODY_BYTES): Record<string, unknown> {
+  return requireObject(objectBodyFormat(contentType) === 'yaml' ? parseYaml(body ?? '', limit) : parseJson(body ?? '', limit));
 }
 
 /** Deeper than any field of any kind: past it a body is refused before any recursive code walks it. */
@@ -67,8 +81,8 @@ export function checkStructure(value: unknown): void {
   }
 }
 
-export function parseJson(body: string): unknown {
-  checkSize(body);
+export function parseJson(body: string, limit = MAX_BODY_BYTES): unknown {
+  checkSize(body, limit);
   if (body.trim() === '') throw badRequest('the request body is empty; send one object');
   if (jsonNestsDeeperThan(body, MAX_NESTING_DEPTH)) throw tooDeep();
   let value: unknown;
@@ -81,8 +95,8 @@ export function parseJson(body: string): unknown {
   return value;
 }
 
-export function parseYaml(body: string): unknown {
-  checkSize(body);
+export function parseYaml(body: string, limit = MAX_BODY_BYTES): unknown {
+  checkSize(body, limit);
   if (body.trim() === '') throw badRequest('the request body is empty; send one object');
   // The scan counts a scalar after `key:` or `- ` as a level (it could have been a collection), so it allows
   // one level more; checkStructure then holds the exact limit. (Odd text may still count more: see nesting.ts.)

@@ -9,6 +9,8 @@ import {
   APPLY_PATCH_TYPE,
   JSON_TYPE,
   MERGE_PATCH_TYPE,
+  MAX_BODY_BYTES,
+  maxBodyBytesFor,
   mediaType,
   objectBodyFormat,
   parseJson,
@@ -187,7 +189,9 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     const isApply = method === 'PATCH' && r.type === 'object' && mediaType(headers['content-type']) === APPLY_PATCH_TYPE;
     pretty = (isApply ? checkApplyQuery(req.query ?? {}) : checkQuery(method, req.query ?? {})).pretty;
     const service = new ObjectService({ store: deps.store, ...(deps.limits ? { limits: deps.limits } : {}) });
-    const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty } };
+    // Status writes and everything else keep the small limit; the path is canonical by now.
+    const bodyLimit = r.type === 'collection' || r.type === 'object' ? maxBodyBytesFor(req.path) : MAX_BODY_BYTES;
+    const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty }, bodyLimit };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
@@ -207,6 +211,8 @@ interface Ctx {
   isApply: boolean;
   /** How the response is written (lists measure their items in it). */
   format: { yaml: boolean; pretty: boolean };
+  /** The largest body this request may have (maxBodyBytesFor). */
+  bodyLimit: number;
 }
 
 async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
@@ -225,7 +231,7 @@ async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Pr
       return [200, await list(r.def, undefined, ctx)];
     case 'collection':
       if (ctx.method === 'GET') return [200, await list(r.def, r.namespace, ctx)];
-      return [201, await ctx.service.create(kindName(r.def), r.namespace, parseObjectBody(ctx.req.body, ctx.headers['content-type']))];
+      return [201, await ctx.service.create(kindName(r.def), r.namespace, parseObjectBody(ctx.req.body, ctx.headers['content-type'], ctx.bodyLimit))];
     case 'object':
     case 'status':
     case 'rollback': {
@@ -237,13 +243,13 @@ async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Pr
         case 'GET':
           return [200, await service.get(key)];
         case 'PUT': {
-          const body = parseObjectBody(ctx.req.body, ctx.headers['content-type']);
+          const body = parseObjectBody(ctx.req.body, ctx.headers['content-type'], ctx.bodyLimit);
           return [200, r.type === 'status' ? await service.replaceStatus(key, body) : await service.replace(key, body)];
         }
         case 'PATCH': {
           if (ctx.isApply) {
             // Server-side apply as kubectl sends it (`apply --server-side`): the body is YAML (JSON is YAML too).
-            const applied = await service.apply(key, requireObject(parseYaml(ctx.req.body ?? '')));
+            const applied = await service.apply(key, requireObject(parseYaml(ctx.req.body ?? '', ctx.bodyLimit)));
             return [applied.result === 'created' ? 201 : 200, applied.object];
           }
           const p = parsePatch(ctx, r.type === 'object');
@@ -320,7 +326,7 @@ function parsePatch(ctx: Ctx, applies: boolean): Record<string, unknown> {
   const type = mediaType(ctx.headers['content-type']);
   if (type !== MERGE_PATCH_TYPE && type !== JSON_TYPE)
     throw unsupportedMediaType(type, [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`, ...(applies ? [APPLY_PATCH_TYPE] : [])]);
-  return requireObject(parseJson(ctx.req.body ?? ''));
+  return requireObject(parseJson(ctx.req.body ?? '', ctx.bodyLimit));
 }
 
 /** POST .../machinedeployments/{name}/rollback {"toRevision": N}. */

@@ -20,6 +20,7 @@ import { kindByName, type KindName } from '../kinds.js';
 import type { MachineDeployment } from '../machine-deployment.js';
 import type { MachineSet } from '../machine-set.js';
 import { validateCreate, validateUpdate } from '../validate.js';
+import { needsSkewCheck, versionSkewCauses } from '../version-skew.js';
 import { replicaLimitCauses, type ApiLimits } from '../http/limits.js';
 import { isPlainObject, mergePatch } from '../http/merge-patch.js';
 import { rollbackTarget } from '../http/rollback.js';
@@ -232,6 +233,7 @@ export class ObjectService {
       if (!v.ok) throw invalid(def.kind, nameOf(checked), v.causes);
       const overLimit = replicaLimitCauses(v.object, undefined, this.limits);
       if (overLimit.length) throw invalid(def.kind, nameOf(checked), overLimit);
+      await this.checkSkew(def, v.object, undefined);
       const obj = withFinalizer(v.object, def);
       try {
         return (await this.store.create(obj)) as T;
@@ -250,14 +252,14 @@ export class ObjectService {
     return asStatus(async () => {
       const t = this.target(key);
       const checked = checkBody(body, t.def, t.namespace, t.name);
-      return (await this.readModifyWrite(t, resourceVersionOf(checked), (old, rv) => {
+      return (await this.readModifyWrite(t, resourceVersionOf(checked), async (old, rv) => {
         let candidate = checked;
         // Note: a manifest applied again usually has no finalizers; taking that as "remove them" would let a
         // later DELETE skip teardown. An explicit list (even []) is still taken as given.
         const meta = checked['metadata'];
         if (isPlainObject(meta) && meta['finalizers'] === undefined && old.metadata.finalizers)
           candidate = { ...checked, metadata: { ...meta, finalizers: old.metadata.finalizers } };
-        return this.store.update(withResourceVersion(this.validated(t, old, candidate), rv));
+        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, candidate), rv));
       })) as T;
     });
   }
@@ -266,10 +268,10 @@ export class ObjectService {
   mergePatch<T extends ApiObject = ApiObject>(key: ObjectKey, patch: Body): Promise<T> {
     return asStatus(async () => {
       const t = this.target(key);
-      return (await this.readModifyWrite(t, resourceVersionOf(patch), (old, rv) => {
+      return (await this.readModifyWrite(t, resourceVersionOf(patch), async (old, rv) => {
         const merged = mergePatch(old, patch);
         if (!isPlainObject(merged)) throw badRequest('the patch must be an object');
-        return this.store.update(withResourceVersion(this.validated(t, old, merged), rv));
+        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, merged), rv));
       })) as T;
     });
   }
@@ -303,6 +305,7 @@ export class ObjectService {
         const merged = mergePatch(live, desired) as Record<string, unknown>;
         const next = this.validated(t, live, merged);
         if (jsonEqual(content(next), content(live))) return { result: 'unchanged', object: live as T };
+        await this.checkSkew(t.def, next, live);
         try {
           return { result: 'configured', object: (await this.store.update(withResourceVersion(next, live.metadata.resourceVersion))) as T };
         } catch (err) {
@@ -382,7 +385,7 @@ export class ObjectService {
         // Note: going back to the revision that ran before an upgrade is what undo is for, so the "no
         // downgrade" rule of ordinary updates does not apply here; every other rule does.
         const isDowngrade = (c: FieldCause) => c.field === 'spec.template.spec.version' && c.reason === 'FieldValueForbidden';
-        return this.store.update(withResourceVersion(this.validated(t, old, candidate, isDowngrade), rv));
+        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, candidate, isDowngrade), rv));
       })) as T;
     });
   }
@@ -435,6 +438,26 @@ export class ObjectService {
     const overLimit = replicaLimitCauses(obj, old, this.limits);
     if (overLimit.length) throw invalid(t.def.kind, t.name, overLimit);
     return obj;
+  }
+
+  /** `validated`, then the rules that read the rest of the cluster (version skew). */
+  private async checkedUpdate(t: Target, old: ApiObject, candidate: Record<string, unknown>, ignore?: (c: FieldCause) => boolean): Promise<ApiObject> {
+    const obj = this.validated(t, old, candidate, ignore);
+    await this.checkSkew(t.def, obj, old);
+    return obj;
+  }
+
+  /**
+   * The version skew rules (`version-skew.ts`) for a create (`old` undefined) or an update: one read of the
+   * cluster's objects, only when the write creates a versioned object or changes its version. Not atomic with the
+   * write (there are no transactions): two racing writes of one cluster may each pass against the other's old state.
+   */
+  private async checkSkew(def: KindDef, obj: ApiObject, old: ApiObject | undefined): Promise<void> {
+    if (!needsSkewCheck(obj, old)) return;
+    const clusterName = def.clusterNameOf(obj);
+    if (!clusterName || !obj.metadata.namespace) return;
+    const causes = versionSkewCauses(obj, old, await this.store.listCluster(obj.metadata.namespace, clusterName));
+    if (causes.length) throw invalid(def.kind, obj.metadata.name, causes);
   }
 
   private writeStatus(t: Target, precondition: string | undefined, statusOf: (old: ApiObject) => unknown): Promise<ApiObject> {

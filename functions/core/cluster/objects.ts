@@ -4,6 +4,7 @@
  * which is older.
  */
 import type { Cluster } from '../../api/cluster.js';
+import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../../api/cluster-resource-set.js';
 import { Annotations, Labels } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
 import { jsonEqual, type ApiObject } from '../../api/kind.js';
@@ -24,6 +25,10 @@ export interface ClusterObjects {
   machineHealthChecks: MachineHealthCheck[];
   /** The MachineClasses of the cluster's namespace (they narrow the failure domains machines may use). */
   machineClasses?: MachineClass[];
+  /** The ClusterResourceSets of the cluster's namespace (read like the MachineClasses), as stored. */
+  clusterResourceSets?: StoredClusterResourceSet[];
+  /** The cluster's ClusterResourceSetBinding (in its partition). */
+  clusterResourceSetBinding?: ClusterResourceSetBinding;
 }
 
 /** A control-plane machine carries the control-plane label, as Cluster API's (collections.ControlPlaneMachines). */

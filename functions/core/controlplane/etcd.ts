@@ -5,13 +5,13 @@
  * every member not known healthy, and allow the change only if the healthy voting members are a quorum of the
  * voting members that remain (https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance).
  *
- * With kubeadm every control-plane machine runs one stacked etcd member named after its node, so the members
- * are read from the control-plane machines and their nodes.
+ * With kubeadm every control-plane machine runs one stacked etcd member named after its node. Where the host reads
+ * etcd the members are etcd's own; elsewhere (the simulator) they are inferred from the machines and their nodes.
  */
 import type { Machine } from '../../api/machine.js';
 import type { Observed } from '../observed.js';
 import { isDeleting } from '../cluster/objects.js';
-import { instanceOf, isInstanceGone, isNodeReady, nodeOf } from '../machine/facts.js';
+import { etcdMemberNameOf, instanceOf, isInstanceGone, isNodeReady, nodeOf } from '../machine/facts.js';
 import { launchRequested } from '../machine/phase.js';
 
 export interface EtcdMember {
@@ -75,13 +75,49 @@ export function targetEtcdClusterHealthy(members: readonly EtcdMember[], change:
 }
 
 /**
- * The etcd members of the control plane as its machines tell them:
+ * The etcd members of the control plane. Read from etcd when the host reads it (`observed.etcd`): each member it
+ * lists, with the control-plane machine whose node carries its name, healthy when etcd says so and it has no alarm;
+ * a machine launched but without a member yet is a member joining. Otherwise inferred from the machines
+ * (inferredEtcdMembers).
+ */
+export function etcdMembersOf(machines: readonly Machine[], observed: Observed): EtcdMember[] {
+  const etcd = observed.etcd;
+  if (!etcd) return inferredEtcdMembers(machines, observed);
+  // Nothing is known of any member: every machine counts as an unhealthy member, so that nothing is judged safe.
+  if (etcd.error !== undefined)
+    return machines
+      .filter((m) => !isDeleting(m) || !isInstanceGone(instanceOf(m, observed)))
+      .map((m) => ({ name: '', machine: m.metadata.name, healthy: false, learner: true }));
+  const members: EtcdMember[] = [];
+  const hosted = new Set<string>();
+  for (const fact of etcd.members) {
+    const machine = fact.name === '' ? undefined : machines.find((m) => etcdMemberNameOf(m, observed) === fact.name);
+    if (machine) hosted.add(machine.metadata.name);
+    members.push({
+      name: fact.name,
+      ...(machine ? { machine: machine.metadata.name } : {}),
+      healthy: fact.healthy && fact.alarms.length === 0,
+      ...(fact.learner || fact.name === '' ? { learner: true } : {}),
+    });
+  }
+  for (const machine of machines) {
+    if (hosted.has(machine.metadata.name) || isDeleting(machine)) continue;
+    const instance = instanceOf(machine, observed);
+    const joining = etcdMemberNameOf(machine, observed) === undefined && !isInstanceGone(instance);
+    if (joining && (launchRequested(machine) || instance !== undefined))
+      members.push({ name: '', machine: machine.metadata.name, healthy: false, learner: true });
+  }
+  return members;
+}
+
+/**
+ * The etcd members of the control plane as its machines tell them, for a host that reads no etcd:
  * - a machine with a node is a member, healthy while its node is Ready (and the workload cluster could be read);
  * - a machine whose instance runs (or is being launched) but has no node yet is a member joining;
  * - a deleting machine whose instance is gone has left (its member was removed before termination); a
  *   machine that is not deleting but lost its instance keeps a dead member until it is replaced.
  */
-export function etcdMembersOf(machines: readonly Machine[], observed: Observed): EtcdMember[] {
+export function inferredEtcdMembers(machines: readonly Machine[], observed: Observed): EtcdMember[] {
   const members: EtcdMember[] = [];
   for (const machine of machines) {
     const instance = instanceOf(machine, observed);

@@ -11,10 +11,15 @@ import { emptyPlan, refOf, type Plan } from '../plan.js';
 import { isDeleting, isPaused, statusWrite, workerMachinesOf, type ClusterObjects } from '../cluster/objects.js';
 import { reconcileUnhealthyMachines } from './remediation.js';
 import { rollingUpdate } from './rollout.js';
-import { DELETE_REQUEUE_SECONDS, scaleDown, scaleUp } from './scale.js';
+import { DELETE_REQUEUE_SECONDS, PREFLIGHT_REQUEUE_SECONDS, scaleDown, scaleUp } from './scale.js';
 import { selectMachineForScaleDown } from './machines.js';
 import { controlPlaneScope, emptyStep, healthOf, waitStep, type ControlPlaneScope, type Step } from './scope.js';
 import { controlPlaneStatus } from './status.js';
+import { machineEtcdConditionWrites, orphanEtcdMember, quorumLost } from './etcd-health.js';
+import { addonsUpdate } from './kubeadm-objects.js';
+
+/** How often a control plane whose etcd lost its quorum is looked at again. */
+export const QUORUM_LOST_REQUEUE_SECONDS = 60;
 
 /** Plans the cluster's ControlPlane, if it has one. */
 export function planControlPlane(objects: ClusterObjects, observed: Observed, now: Date): Plan {
@@ -29,8 +34,21 @@ export function planControlPlane(objects: ClusterObjects, observed: Observed, no
   if (isDeleting(cp)) return planDeletion(scope);
 
   const remediation = reconcileUnhealthyMachines(scope);
+  const lost = quorumLost(scope);
+  const orphan = orphanEtcdMember(scope);
   let step: Step;
   if (!objects.cluster.status?.infrastructureReady) step = waitStep(`ControlPlane ${cp.metadata.name}: waiting for the cluster infrastructure to be ready`);
+  // Decided: a failure that costs etcd its quorum (a second one during a remediation, say) stops every operation
+  // of the control plane; it is reported, and looked at again each minute in case members come back.
+  else if (lost) step = waitStep(`ControlPlane ${cp.metadata.name}: ${lost}`, QUORUM_LOST_REQUEUE_SECONDS);
+  // A member no machine hosts goes first (KCP reconcileEtcdMembers, before remediation and scaling).
+  else if (orphan)
+    step = {
+      writes: [],
+      actions: [{ type: 'RemoveEtcdMember', cluster: refOf(objects.cluster), member: orphan }],
+      notes: [`ControlPlane ${cp.metadata.name}: removing etcd member ${orphan}, which no machine hosts`],
+      requeueAfterSeconds: PREFLIGHT_REQUEUE_SECONDS,
+    };
   else if (remediation.step) step = remediation.step;
   else step = scaleOrRollout(scope, remediation.inProgress);
 
@@ -40,8 +58,10 @@ export function planControlPlane(objects: ClusterObjects, observed: Observed, no
     remediationInProgress: remediation.inProgress,
     ...(remediation.lastRemediation ? { lastRemediation: remediation.lastRemediation } : {}),
   });
-  plan.writes.push(...statusWrite(cp, status), ...step.writes);
+  plan.writes.push(...statusWrite(cp, status), ...machineEtcdConditionWrites(scope), ...step.writes);
   plan.actions.push(...step.actions);
+  const addons = lost ? undefined : addonsUpdate(scope);
+  if (addons) plan.actions.push(addons);
   plan.notes.push(...remediation.notes, ...step.notes);
   const requeue = [remediation.requeueAfterSeconds, step.requeueAfterSeconds].filter((n): n is number => n !== undefined);
   if (requeue.length > 0) plan.requeueAfterSeconds = Math.min(...requeue);

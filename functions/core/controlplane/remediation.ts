@@ -110,6 +110,7 @@ export function safetyIssue(scope: ControlPlaneScope, machine: Machine, requests
   const deleting = scope.machines.find(isDeleting);
   if (deleting) return `Machine ${deleting.metadata.name} is being deleted`;
   if (!scope.nodesKnown) return 'etcd health cannot be checked: the workload cluster could not be read';
+  if (scope.observed.etcd?.error !== undefined) return `etcd health cannot be checked: ${scope.observed.etcd.error}`;
   const projection = projectEtcdCluster(scope.members, { removeMachine: machine.metadata.name });
   if (!projection.safe) return `removing it would leave ${projection.healthy} healthy etcd member(s) of ${projection.voting}, quorum is ${projection.quorum}`;
   return undefined;

@@ -10,6 +10,7 @@
 import { healthOf, type ControlPlaneScope, type Step } from './scope.js';
 import { selectMachineForScaleDown } from './machines.js';
 import { scaleDown, scaleUp } from './scale.js';
+import { clusterConfigurationUpdate } from './kubeadm-objects.js';
 
 /**
  * The surge actually used. Note: removing first from a control plane of one machine would take etcd to zero
@@ -27,14 +28,24 @@ export function rollingUpdate(scope: ControlPlaneScope, remediationInProgress: b
   const { cp, machines, outdated } = scope;
   const { maxSurge, note } = effectiveMaxSurge(scope);
   const why = `rolling out ${outdated.length} outdated machine(s) to ${cp.spec.version}`;
-  const step =
-    machines.length < scope.desiredReplicas + maxSurge
-      ? scaleUp(scope, why, remediationInProgress)
-      : scaleDown(
-          scope,
-          selectMachineForScaleDown(scope.failureDomains, machines, outdated, (m) => healthOf(scope, m).nodeReady),
-          why,
-        );
+  const adding = machines.length < scope.desiredReplicas + maxSurge;
+  // kubeadm join reads the cluster's ClusterConfiguration: it names the version before a machine of it joins.
+  const configuration = adding ? clusterConfigurationUpdate(scope) : undefined;
+  if (configuration)
+    return {
+      writes: [],
+      actions: [configuration],
+      notes: [`ControlPlane ${cp.metadata.name}: ${why} waits: bringing kubeadm-config's ClusterConfiguration to ${cp.spec.version} first`],
+      waiting: `bringing kubeadm-config's ClusterConfiguration to ${cp.spec.version} first`,
+      requeueAfterSeconds: 5,
+    };
+  const step = adding
+    ? scaleUp(scope, why, remediationInProgress)
+    : scaleDown(
+        scope,
+        selectMachineForScaleDown(scope.failureDomains, machines, outdated, (m) => healthOf(scope, m).nodeReady),
+        why,
+      );
   if (note) step.notes.unshift(note);
   return step;
 }

@@ -8,6 +8,7 @@ import type { Machine } from '../../api/machine.js';
 import { refOf } from '../plan.js';
 import { isDeleting } from '../cluster/objects.js';
 import { projectEtcdCluster } from './etcd.js';
+import { etcdPreflightIssues } from './etcd-health.js';
 import { newControlPlaneMachine, nextFailureDomainForScaleUp, nextMachineName } from './machines.js';
 import { healthOf, waitStep, type ControlPlaneScope, type Step } from './scope.js';
 
@@ -17,7 +18,8 @@ export const DELETE_REQUEUE_SECONDS = 10;
 
 /**
  * Why the control plane is not stable enough for a change, or nothing. Stable means: no machine deleting, the
- * workload cluster readable, and every machine (but the one about to go) with a Ready node.
+ * workload cluster readable, every machine (but the one about to go) with a Ready node, and, where the host reads
+ * etcd, every member healthy and hosted by a machine.
  */
 export function preflightIssues(scope: ControlPlaneScope, exclude?: Machine): { issues: string[]; deleting: boolean } {
   if (scope.machines.length === 0) return { issues: [], deleting: false };
@@ -31,6 +33,7 @@ export function preflightIssues(scope: ControlPlaneScope, exclude?: Machine): { 
     if (!h.hasNode) issues.push(`Machine ${m.metadata.name} does not have a Node yet`);
     else if (!h.nodeReady) issues.push(`Machine ${m.metadata.name} reports its Node is not Ready`);
   }
+  issues.push(...etcdPreflightIssues(scope, exclude));
   return { issues, deleting: false };
 }
 

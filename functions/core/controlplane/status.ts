@@ -9,6 +9,7 @@ import type { ControlPlaneStatus } from '../../api/control-plane.js';
 import { setConditions, type ConditionInput } from '../conditions.js';
 import { isDeleting } from '../cluster/objects.js';
 import { projectEtcdCluster } from './etcd.js';
+import { etcdClusterCondition } from './etcd-health.js';
 import { controlPlaneSelectorLabels, outdatedReasons } from './machines.js';
 import type { LastRemediation } from './remediation.js';
 import { healthOf, type ControlPlaneScope } from './scope.js';
@@ -57,15 +58,22 @@ export function controlPlaneStatus(scope: ControlPlaneScope, input: StatusInput)
 
   // Available: initialized, and the etcd members that vote have a healthy quorum.
   const etcd = projectEtcdCluster(scope.members.filter((m) => !m.learner && m.name !== ''));
-  const available = initialized && scope.nodesKnown && etcd.voting > 0 && etcd.healthy >= etcd.quorum;
+  const etcdUnread = scope.observed.etcd?.error !== undefined;
+  const available = initialized && scope.nodesKnown && !etcdUnread && etcd.voting > 0 && etcd.healthy >= etcd.quorum;
+  const etcdCondition = etcdClusterCondition(scope);
   const notReady = machines.filter((m) => !healthOf(scope, m).nodeReady);
   const waiting = input.waiting ? `; ${input.waiting.replace(/^ControlPlane [^:]+: /, '')}` : '';
 
   const conditions: ConditionInput[] = [
     available
       ? { type: 'Available', status: 'True', reason: ControlPlaneReason.Available }
-      : initialized && !scope.nodesKnown
-        ? { type: 'Available', status: 'Unknown', reason: ControlPlaneReason.AvailableUnknown, message: 'The workload cluster could not be read' }
+      : initialized && (!scope.nodesKnown || etcdUnread)
+        ? {
+            type: 'Available',
+            status: 'Unknown',
+            reason: ControlPlaneReason.AvailableUnknown,
+            message: scope.nodesKnown ? `etcd could not be read: ${scope.observed.etcd?.error}` : 'The workload cluster could not be read',
+          }
         : {
             type: 'Available',
             status: 'False',
@@ -135,6 +143,7 @@ export function controlPlaneStatus(scope: ControlPlaneScope, input: StatusInput)
     isDeleting(cp)
       ? { type: 'Deleting', status: 'True', reason: ControlPlaneReason.Deleting, message: input.deletingMessage ?? 'Deleting' }
       : { type: 'Deleting', status: 'False', reason: ControlPlaneReason.NotDeleting },
+    ...(etcdCondition ? [etcdCondition] : []),
   ];
 
   const lastRemediation = input.lastRemediation ?? old.lastRemediation;

@@ -13,14 +13,18 @@ import { ConditionType, isTrue, timestamp } from '../conditions.js';
 import type { InstanceFact } from '../observed.js';
 import type { Action, ObjectRef } from '../plan.js';
 import { timeOf } from '../cluster/objects.js';
-import { GONE_STATES, type NodeLookup } from './facts.js';
+import { GONE_STATES, type MachineEtcdMember, type NodeLookup } from './facts.js';
 
 /** How soon to look again for a node that could not be read, when no drain timeout brings the next look. */
 const NODE_READ_RETRY_SECONDS = 30;
+/** How soon to look again at an etcd member being removed, or at an etcd that could not be read. */
+const ETCD_RETRY_SECONDS = 15;
 
 export const DeletingReason = {
   NotDeleting: 'NotDeleting',
   DrainingNode: 'DrainingNode',
+  /** Cluster API's reason while a pre-terminate hook holds the machine: here, its etcd member's removal. */
+  WaitingForPreTerminateHook: 'WaitingForPreTerminateHook',
   WaitingForInfrastructureDeletion: 'WaitingForInfrastructureDeletion',
   DeletionCompleted: 'DeletionCompleted',
 } as const;
@@ -44,6 +48,8 @@ export interface DeletionInput {
    * (Cluster API: isDeleteNodeAllowed -> errClusterIsBeingDeleted; KCP reconcileDelete drops the pre-terminate hook).
    */
   teardown: boolean;
+  /** What etcd says of the machine's member (control-plane machines; `{ read: 'none' }` for the others). */
+  etcd?: MachineEtcdMember;
 }
 
 export interface DeletionStep {
@@ -86,16 +92,41 @@ export function deletionStep(input: DeletionInput): DeletionStep {
     }
   }
 
-  if (instanceAlive) {
-    // Note: the member is only named here; nothing removes it from etcd yet (apply-plan terminates the instance).
-    const removeEtcdMember = input.controlPlane && !input.teardown && nodeName !== undefined ? { removeEtcdMember: nodeName } : {};
+  // The machine's etcd member leaves before its instance does, and before the Machine goes if the instance is gone
+  // already (KCP's pre-terminate hook: controlplane/kubeadm/internal/controllers/controller.go
+  // reconcilePreTerminateHook), so that a dead member never counts against the quorum of the members that remain.
+  const etcd = input.controlPlane && !input.teardown ? input.etcd : undefined;
+  if (etcd?.read === 'failed')
+    return {
+      reason: DeletingReason.WaitingForPreTerminateHook,
+      message: `Waiting to read etcd to remove this machine's member: ${etcd.message}`,
+      actions: [],
+      requeueAfterSeconds: ETCD_RETRY_SECONDS,
+      done: false,
+    };
+  if (etcd?.read === 'ok' && etcd.member)
+    return {
+      reason: DeletingReason.WaitingForPreTerminateHook,
+      message: `Waiting for etcd member ${etcd.member.name} to be removed`,
+      actions: [
+        {
+          type: 'RemoveEtcdMember',
+          cluster: { kind: 'Cluster', namespace: input.ref.namespace, name: input.machine.spec.clusterName },
+          member: etcd.member.name,
+          machine: input.ref,
+        },
+      ],
+      requeueAfterSeconds: ETCD_RETRY_SECONDS,
+      done: false,
+    };
+
+  if (instanceAlive)
     return {
       reason: DeletingReason.WaitingForInfrastructureDeletion,
       message: `Waiting for instance ${instance.instanceId} to be terminated`,
-      actions: [{ type: 'TerminateInstance', machine: input.ref, providerID: instance.providerID, ...removeEtcdMember }],
+      actions: [{ type: 'TerminateInstance', machine: input.ref, providerID: instance.providerID }],
       done: false,
     };
-  }
   if (instance?.state === 'shutting-down')
     return {
       reason: DeletingReason.WaitingForInfrastructureDeletion,

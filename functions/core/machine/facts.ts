@@ -5,7 +5,7 @@
  */
 import { Annotations } from '../../api/common.js';
 import type { Machine } from '../../api/machine.js';
-import type { InstanceFact, InstanceState, NodeCondition, NodeFact, Observed } from '../observed.js';
+import type { EtcdMemberFact, InstanceFact, InstanceState, NodeCondition, NodeFact, Observed } from '../observed.js';
 
 /** Instance states after which the instance will never run again. */
 export const GONE_STATES: readonly InstanceState[] = ['shutting-down', 'terminated'];
@@ -93,4 +93,36 @@ export function isNodeReady(node: NodeFact | undefined): boolean {
  */
 export function failureDomainOf(machine: Machine): string | undefined {
   return machine.spec.failureDomain ?? machine.status?.infrastructure?.availabilityZone ?? machine.metadata.annotations?.[Annotations.preferredFailureDomain];
+}
+
+/**
+ * The name of a control-plane machine's etcd member: kubeadm names the member after the node. The node of the
+ * machine's own instance gives it; once that node is gone (a dead machine's Node is deleted), the nodeRef's name,
+ * unless a node of that name is there on an instance that is not the machine's own: a nodeRef any writer of the
+ * Machine can set must never name a live member of another machine.
+ */
+export function etcdMemberNameOf(machine: Machine, observed: Observed): string | undefined {
+  const own = ownNodeOf(machine, observed);
+  if (own.node) return own.node.name;
+  const recorded = machine.status?.nodeRef?.name;
+  if (recorded === undefined || observed.nodes === undefined) return undefined;
+  return observed.nodes.some((n) => n.name === recorded) ? undefined : recorded;
+}
+
+/** What etcd says of a control-plane machine's member. */
+export type MachineEtcdMember =
+  /** The cluster's provider runs no etcd the host reads (the simulator): nothing is known. */
+  | { read: 'none' }
+  /** No member answered. */
+  | { read: 'failed'; message: string }
+  /** etcd was read: the member's name if the machine has one yet, and the member if etcd lists it. */
+  | { read: 'ok'; name?: string; member?: EtcdMemberFact };
+
+export function etcdMemberOf(machine: Machine, observed: Observed): MachineEtcdMember {
+  const etcd = observed.etcd;
+  if (!etcd) return { read: 'none' };
+  if (etcd.error !== undefined) return { read: 'failed', message: etcd.error };
+  const name = etcdMemberNameOf(machine, observed);
+  const member = name === undefined ? undefined : etcd.members.find((m) => m.name === name);
+  return { read: 'ok', ...(name !== undefined ? { name } : {}), ...(member ? { member } : {}) };
 }

@@ -13,7 +13,7 @@ import type { Observed } from '../observed.js';
 import { emptyPlan, mergePlans, refOf, type Plan } from '../plan.js';
 import { isControlPlaneMachine, isDeleting, isPaused, statusWrite, type ClusterObjects } from '../cluster/objects.js';
 import { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
-import { instanceOf, nodeOf, ownInstanceOf, ownNodeOf } from './facts.js';
+import { etcdMemberOf, instanceOf, nodeOf, ownInstanceOf, ownNodeOf } from './facts.js';
 import { nodeConditions } from './node-conditions.js';
 import { detectFailure, infrastructureCondition, InfrastructureReason, machinePhase } from './phase.js';
 
@@ -65,7 +65,16 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
       (context.cluster !== undefined && isDeleting(context.cluster)) ||
       (controlPlane && context.controlPlane !== undefined && isDeleting(context.controlPlane));
     // Only the machine's own (uid-tagged) instance and its node are drained and terminated.
-    step = deletionStep({ machine, ref, instance: ownInstanceOf(machine, observed), lookup: ownNodeOf(machine, observed), now, controlPlane, teardown });
+    step = deletionStep({
+      machine,
+      ref,
+      instance: ownInstanceOf(machine, observed),
+      lookup: ownNodeOf(machine, observed),
+      now,
+      controlPlane,
+      teardown,
+      ...(controlPlane ? { etcd: etcdMemberOf(machine, observed) } : {}),
+    });
   }
 
   const conditions: ConditionInput[] = [

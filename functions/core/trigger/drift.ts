@@ -4,6 +4,7 @@
  * host's periodic sweep ask it (functions/workflows/sweep.ts).
  */
 import type { Cluster } from '../../api/cluster.js';
+import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../../api/cluster-resource-set.js';
 import { Annotations } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
 import type { MachineDeployment } from '../../api/machine-deployment.js';
@@ -12,6 +13,7 @@ import { hasAnnotation, isPaused } from '../cluster/objects.js';
 import { getCondition } from '../conditions.js';
 import { RemediationAllowedReason } from '../healthcheck/planner.js';
 import { machineDeploymentRolloutComplete } from '../machinedeployment/rollout-math.js';
+import { bindingRecords, matchingClusterResourceSets, resourcesDue } from '../addons/planner.js';
 
 /**
  * What the sweep reads: the objects whose status sums up their machines, across all namespaces.
@@ -27,6 +29,12 @@ export interface FleetSnapshot {
   controlPlanes: ControlPlane[];
   machineDeployments: MachineDeployment[];
   healthChecks: MachineHealthCheck[];
+  /**
+   * Read only where the reconcile applies addons: a set written after a cluster settled triggers nothing of its
+   * own (it lives in the namespace's partition), so the sweep finds what it has not applied yet.
+   */
+  clusterResourceSets?: StoredClusterResourceSet[];
+  clusterResourceSetBindings?: ClusterResourceSetBinding[];
 }
 
 export interface ClusterDrift {
@@ -101,6 +109,15 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
       note(namespace, cluster, `health check ${name} could not read the nodes last time`);
     else if (current < expected) note(namespace, cluster, `health check ${name} has ${current}/${expected} healthy targets`);
     else drift.get(key(namespace, cluster))?.healthChecks.push(`health check ${name} has timeouts to evaluate`);
+  }
+  const bindings = new Map((s.clusterResourceSetBindings ?? []).map((b) => [key(b.metadata.namespace, b.spec.clusterName), b]));
+  for (const c of s.clusters) {
+    const { namespace, name } = c.metadata;
+    if (!active(namespace, name) || c.metadata.deletionTimestamp) continue;
+    for (const set of matchingClusterResourceSets(c, s.clusterResourceSets ?? [])) {
+      const due = resourcesDue(set, bindingRecords(c, bindings.get(key(namespace, name)), set.metadata.name));
+      if (due.length > 0) note(namespace, name, `ClusterResourceSet ${set.metadata.name} has ${due.length} resource(s) not applied`);
+    }
   }
   return [...drift.values()]
     .filter((d) => d.reasons.length > 0 || d.healthChecks.length > 0)

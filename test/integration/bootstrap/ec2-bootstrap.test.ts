@@ -8,7 +8,7 @@
  * balancer clusterless makes: its endpoint is recorded in the Cluster, control-plane instances are
  * its targets, and the cluster's deletion deletes it.
  */
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Elbv2ManagedLoadBalancers, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
@@ -18,6 +18,7 @@ import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { ClusterCertificates } from '../../../functions/bootstrap/pki.js';
 import { NS_PATH } from '../../support/control-plane.js';
+import { motoSdkEc2Client } from '../../support/ec2.js';
 import { startKube, type RunningKube } from '../../support/kube.js';
 import { PEM, TOKEN } from '../../unit/bootstrap/tools.js';
 import { applyManifests, bootstrapClusterManifests, startBootstrapWorld, type BootstrapWorld } from './harness.js';
@@ -27,6 +28,8 @@ const NAME = 'boot';
 let kube: RunningKube;
 let world: BootstrapWorld;
 let certs: ClusterCertificates;
+/** The SDK's client on moto, for what the adapters' EC2 client does not read (an instance's user data). */
+const motoSdk = motoSdkEc2Client(inject('motoEndpoint'));
 
 const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === NAME);
 const machineSecret = (uid: string) => `clusterless/${world.installationId}/default/${NAME}/machines/${uid}`;
@@ -36,14 +39,12 @@ const targets = async () =>
     .map((t) => t.Target!.Id!)
     .sort();
 async function liveInstances(): Promise<{ id: string; uid: string }[]> {
-  const out = await world.ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: 'tag:clusterless.dev/cluster', Values: [`default/${NAME}`] },
-        { Name: 'instance-state-name', Values: ['pending', 'running'] },
-      ],
-    }),
-  );
+  const out = await world.ec2.describeInstances({
+    Filters: [
+      { Name: 'tag:clusterless.dev/cluster', Values: [`default/${NAME}`] },
+      { Name: 'instance-state-name', Values: ['pending', 'running'] },
+    ],
+  });
   return (out.Reservations ?? [])
     .flatMap((r) => r.Instances ?? [])
     .map((i) => ({ id: i.InstanceId!, uid: i.Tags!.find((t) => t.Key === 'clusterless.dev/machine-uid')!.Value! }));
@@ -76,6 +77,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  motoSdk.destroy();
   await world?.stop();
   await kube?.stop();
 });
@@ -118,7 +120,7 @@ describe('a cluster bootstrapped with kubeadm on EC2 (moto)', () => {
     const instances = await liveInstances();
     expect(instances).toHaveLength(5);
     for (const i of instances) {
-      const attr = await world.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: i.id, Attribute: 'userData' }));
+      const attr = await motoSdk.send(new DescribeInstanceAttributeCommand({ InstanceId: i.id, Attribute: 'userData' }));
       const userData = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8');
       expect(userData).toContain('Content-Type: text/cloud-boothook');
       expect(userData).toContain(`SECRET_ID="${machineSecret(i.uid)}"`);

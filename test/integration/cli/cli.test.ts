@@ -220,14 +220,14 @@ describe('clusterless against the HTTP API', () => {
 
     const md = await api('GET', path('machinedeployments', 'demo-md-0'));
     await api('POST', path('machinesets'), machineSet(md, 1, 'v1.31.2', 'h1'));
-    await api('POST', path('machinesets'), machineSet(md, 2, 'v1.32.0', 'h2', 6));
-    await api('PATCH', path('machinedeployments', 'demo-md-0'), { spec: { template: { spec: { version: 'v1.32.0' } } } });
+    await api('POST', path('machinesets'), machineSet(md, 2, 'v1.31.3', 'h2', 6));
+    await api('PATCH', path('machinedeployments', 'demo-md-0'), { spec: { template: { spec: { version: 'v1.31.3' } } } });
 
     const history = await cli(['rollout', 'history', 'md', 'demo-md-0']);
     expect(history.stdout.split('\n').slice(1, 4)).toEqual([
       'REVISION   MACHINESET     VERSION   MACHINECLASS   REPLICAS   CHANGE',
       '1          demo-md-0-h1   v1.31.2   demo           0          initial',
-      '2          demo-md-0-h2   v1.32.0   demo           6          version v1.31.2 -> v1.32.0',
+      '2          demo-md-0-h2   v1.31.3   demo           6          version v1.31.2 -> v1.31.3',
     ]);
     const undo = await cli(['rollout', 'undo', 'md', 'demo-md-0', '--to-revision', '1']);
     expect(undo).toEqual({ code: 0, stderr: '', stdout: 'machinedeployment.clusterless.dev/demo-md-0 rolled back\n' });

@@ -3,13 +3,13 @@
  * with DescribeTags on moto's EC2 -> one reconcile-cluster start for that cluster, for instances of this
  * installation only (clusterless.dev/installation, read in the same call).
  */
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
 });
 
+import { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { TagKeys, clusterTagValue } from '../../../functions/adapters/aws/tags.js';
 import {
   STATE_CHANGE_DETAIL_TYPE,
@@ -23,7 +23,7 @@ import {
 import type { Workflows } from '../../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 
-const ec2 = new EC2Client(emulatorClientConfig(inject('motoEndpoint')));
+const ec2 = new Ec2QueryClient(emulatorClientConfig(inject('motoEndpoint')));
 let ami: string;
 const namespace = 'default';
 const clusterName = uniqueName('c')
@@ -36,22 +36,20 @@ const ANOTHER_INSTALLATION = uniqueName('other');
 afterAll(() => ec2.destroy());
 
 beforeAll(async () => {
-  const images = await ec2.send(new DescribeImagesCommand({}));
+  const images = await ec2.describeImages({});
   ami = images.Images!.find((i) => i.ImageId)!.ImageId!;
 });
 
 async function launch(tags: Record<string, string>): Promise<string> {
-  const out = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: ami,
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      ...(Object.keys(tags).length
-        ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }
-        : {}),
-    }),
-  );
+  const out = await ec2.runInstances({
+    ImageId: ami,
+    InstanceType: 't3.micro',
+    MinCount: 1,
+    MaxCount: 1,
+    ...(Object.keys(tags).length
+      ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }
+      : {}),
+  });
   return out.Instances![0]!.InstanceId!;
 }
 
@@ -106,7 +104,7 @@ describe('clusterOfInstance', () => {
 
   it('still answers for a terminated instance', async () => {
     const id = await launch(ours());
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await ec2.terminateInstances({ InstanceIds: [id] });
     expect(await clusterOfInstance(ec2, id, installationId)).toEqual({ namespace, clusterName });
   });
 });

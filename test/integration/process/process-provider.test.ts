@@ -12,7 +12,7 @@ import { generateClusterCertificates, issueClientCertificate, type ClusterCertif
 import { KubernetesClient } from '../../../functions/adapters/kubernetes-client/rest-client.js';
 import type { Node } from '../../../functions/adapters/kubernetes-client/types.js';
 import type { LaunchSpec } from '../../../functions/ports.js';
-import { etcdMembers } from '../../../local/process/etcd-members.js';
+import { EtcdClient, type EtcdCredentials } from '../../../functions/adapters/etcd/client.js';
 import { ProcessCloud, processProviderID, targetGroupArn } from '../../../local/process/process-cloud.js';
 import { pkiFiles } from '../../../local/process/pki.js';
 import { waitUntil } from '../../support/wait.js';
@@ -34,7 +34,19 @@ const spec = (machineName: string, role: 'control-plane' | 'worker'): LaunchSpec
   clientToken: `token-${machineName}`,
   machineClass: { process: {} },
   clusterProvider: { process: { controlPlaneLoadBalancer: {} } },
+  // As provision asks the kubeadm bootstrap: the cluster's first control-plane machine initializes it.
+  ...(role === 'control-plane' ? { bootstrap: machineName === 'cp-0' ? ('init' as const) : ('join' as const) } : {}),
 });
+
+/** The members etcd lists, through any of the endpoints. */
+async function memberList(endpoints: string[], credentials: EtcdCredentials) {
+  const client = new EtcdClient({ endpoints, credentials });
+  try {
+    return (await client.memberList()).members;
+  } finally {
+    client.close();
+  }
+}
 
 const start = (options: { nodeMonitorGraceMs?: number } = {}) =>
   ProcessCloud.start({ dir, ca: { certificates: async () => certs }, installationId: 'test', heartbeatMs: 3_600_000, log: () => {}, ...options });
@@ -127,7 +139,7 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     await cloud.machines.create(spec('cp-1', 'control-plane'));
     cp1 = await running('cp-1');
     await cloud.targetGroups.register(targetGroupArn(NS, CLUSTER), { namespace: NS, clusterName: CLUSTER, instanceId: cp1, port: 6443 });
-    const members = await etcdMembers(cloud.etcdEndpoints(NS, CLUSTER), cloud.etcdCredentials(NS, CLUSTER)!).list();
+    const members = await memberList(cloud.etcdEndpoints(NS, CLUSTER), cloud.etcdCredentials(NS, CLUSTER)!);
     expect(members.map((m) => m.name).sort()).toEqual(['cp-0', 'cp-1']);
   });
 
@@ -174,7 +186,7 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     expect(cloud.pids().filter(alive)).toHaveLength(4);
     for (const p of cloud.pids()) allPids.add(p);
     expect(cloud.pids().filter((p) => before.includes(p))).toEqual([]);
-    const members = await etcdMembers(cloud.etcdEndpoints(NS, CLUSTER), cloud.etcdCredentials(NS, CLUSTER)!).list();
+    const members = await memberList(cloud.etcdEndpoints(NS, CLUSTER), cloud.etcdCredentials(NS, CLUSTER)!);
     expect(members.map((m) => m.name).sort()).toEqual(['cp-0', 'cp-1']);
   });
 
@@ -202,7 +214,7 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     // Prepare: as the planner does before a control-plane machine goes (a 2-member etcd without one has no quorum).
     const pids = [...(cloud.instance(cp1)?.pids ?? [])];
     expect(pids.length).toBe(2);
-    const members = await etcdMembers(cloud.etcdEndpoints(NS, CLUSTER), etcdTls(cp0)).list();
+    const members = await memberList(cloud.etcdEndpoints(NS, CLUSTER), etcdTls(cp0));
     const url = `https://127.0.0.1:${cloud.instance(cp0)!.ports!.etcdClient}`;
     // etcd refuses a reconfiguration until its members have been connected for 5 s (unhealthy cluster): retried.
     const id = members.find((m) => m.name === 'cp-1')!.id;
@@ -228,6 +240,17 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     const deletion = await cloud.machines.delete({ namespace: NS, clusterName: CLUSTER, machineUid: 'uid-someone-else', instanceId: cp0 });
     expect(deletion.refused).toEqual([cp0]);
     expect((await cloud.machines.describe(NS, CLUSTER)).find((i) => i.instanceId === cp0)?.state).toBe('running');
+  });
+
+  it('never starts an etcd of its own for a control-plane machine that joins a cluster with no member running', async () => {
+    // Act: a join in a cluster whose members are all gone (or never were)
+    await cloud.machines.create({ ...spec('cp-lonely', 'control-plane'), clusterName: 'orphaned', bootstrap: 'join' });
+    await new Promise((r) => setTimeout(r, 3000));
+    // Assess
+    const [instance] = await cloud.machines.describe(NS, 'orphaned');
+    expect(instance?.state).toBe('pending');
+    expect(cloud.pids().filter((p) => (cloud.instance(instance!.instanceId)?.pids ?? []).includes(p))).toEqual([]);
+    await cloud.machines.delete({ namespace: NS, clusterName: 'orphaned', machineUid: 'uid-cp-lonely' });
   });
 
   it('kills the programs of a control-plane machine with SIGKILL, and leaves no program after close', async () => {

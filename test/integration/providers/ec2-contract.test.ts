@@ -1,11 +1,11 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { uniqueName } from '../../support/aws.js';
 import { runProviderContract } from '../../support/provider-contract.js';
 import { INSTANCE_TYPES, ZONES, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
-let client: EC2Client;
+let client: Ec2QueryClient;
 let net: MotoNetwork;
 
 beforeAll(async () => {

@@ -1,11 +1,13 @@
 /**
  * What the contract cannot see from outside the ec2 adapter: the RunInstances request (IMDSv2, encrypted root
  * volume, tags), throttling, capacity fallback, a crash after launch, eventual consistency, and the error
- * mapping, against moto_server through a real EC2Client with faults injected by SDK middleware.
+ * mapping, against moto_server through the adapters' EC2 client with faults injected by its middleware hooks (the
+ * SDK's EC2Client only reads moto to check).
  */
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { DescribeInstancesCommand, DescribeVolumesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2MachineProvider, IMDS_HOP_LIMIT, attemptToken, type Ec2MachineProviderOptions } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/simulated-nodes.js';
@@ -29,6 +31,7 @@ import {
   createMotoNetwork,
   ec2Spec,
   motoEc2Client,
+  motoSdkEc2Client,
   type MotoNetwork,
 } from './ec2-fixtures.js';
 
@@ -36,10 +39,10 @@ import {
 const INSTALLATION = uniqueName('prov');
 let setupClient: EC2Client;
 let net: MotoNetwork;
-const open: { client: EC2Client; faults: Ec2Faults }[] = [];
+const open: { client: Ec2QueryClient; faults: Ec2Faults }[] = [];
 
 beforeAll(async () => {
-  setupClient = motoEc2Client(inject('motoEndpoint'));
+  setupClient = motoSdkEc2Client(inject('motoEndpoint'));
   net = await createMotoNetwork(setupClient);
 });
 

@@ -1,5 +1,4 @@
 /** The ManagedLoadBalancers and TargetGroupRegistrations contracts on ELBv2 (and EC2) on moto_server. */
-import { RunInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateTargetGroupCommand,
   DeleteLoadBalancerCommand,
@@ -9,13 +8,14 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { TagKeys } from '../../../functions/adapters/aws/tags.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { runManagedLoadBalancersContract, runTargetGroupRegistrationsContract } from '../../support/load-balancers-contract.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
 let elb: ElasticLoadBalancingV2Client;
-let ec2: EC2Client;
+let ec2: Ec2QueryClient;
 let net: MotoNetwork;
 
 beforeAll(async () => {
@@ -71,11 +71,11 @@ runTargetGroupRegistrationsContract('ELBv2 on moto_server', async () => ({
   registrations: new Elbv2TargetGroupRegistrations(elb),
   newTargetGroup: () => targetGroup(),
   newInstance: async () => {
-    const out = await ec2.send(new RunInstancesCommand({ ImageId: net.ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, SubnetId: net.subnets[0]!.id }));
+    const out = await ec2.runInstances({ ImageId: net.ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, SubnetId: net.subnets[0]!.id });
     return out.Instances![0]!.InstanceId!;
   },
   terminate: async (instanceId) => {
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    await ec2.terminateInstances({ InstanceIds: [instanceId] });
   },
   targetsOf: async (targetGroupArn) => {
     const out = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));

@@ -5,7 +5,7 @@
  * another installation made (or anyone made under our name without our installation's tag) is never adopted,
  * registered into or deleted.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
@@ -22,7 +22,7 @@ import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
 let elb: ElasticLoadBalancingV2Client;
-let ec2: EC2Client;
+let ec2: Ec2QueryClient;
 let net: MotoNetwork;
 let lbs: Elbv2ManagedLoadBalancers;
 const INSTALLATION = uniqueName('lbs');

@@ -4,7 +4,7 @@
  * id is kept, not asked again for each launch.
  */
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2MachineProvider, createSsmClient, imageParameterResolver } from '../../../functions/adapters/ec2/index.js';
 import { InvalidSpecError } from '../../../functions/ports.js';
@@ -16,7 +16,7 @@ import { Ec2Faults, createMotoNetwork, ec2Spec, motoEc2Client, type MotoNetwork 
 const PUBLIC_PARAMETER = '/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2';
 
 let ssm: SSMClient;
-let ec2: EC2Client;
+let ec2: Ec2QueryClient;
 let net: MotoNetwork;
 let getParameterCalls = 0;
 

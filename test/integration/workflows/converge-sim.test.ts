@@ -111,10 +111,10 @@ describe('reconcile workflows on the simulated cloud', () => {
       if (available < 5 - 1) return `${available} available < replicas - maxUnavailable`;
       return undefined;
     });
-    const r = await cp.api('PATCH', `${P}/machinedeployments/c3-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
+    const r = await cp.api('PATCH', `${P}/machinedeployments/c3-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } });
     expect(r.status, r.body).toBe(200);
     await cp.waitFor('c3 upgraded', () =>
-      converged('c3', 5, 'v1.32.0').then((ok) => ok && cp.runtime.workflows.list('rolling-upgrade').some((e) => e.status === 'SUCCEEDED')),
+      converged('c3', 5, 'v1.31.3').then((ok) => ok && cp.runtime.workflows.list('rolling-upgrade').some((e) => e.status === 'SUCCEEDED')),
     );
     expect(watch.violations).toEqual([]);
     expect(observed).toBeGreaterThan(10);
@@ -128,15 +128,15 @@ describe('reconcile workflows on the simulated cloud', () => {
       const versions = new Set(all.filter(ofDeployment('c4-md')).map((m) => m.spec.version));
       return versions.size > 1 ? `old and new machines together: ${[...versions].join(', ')}` : undefined;
     });
-    await cp.api('PATCH', `${P}/machinedeployments/c4-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
-    await cp.waitFor('c4 recreated', () => converged('c4', 3, 'v1.32.0'));
+    await cp.api('PATCH', `${P}/machinedeployments/c4-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } });
+    await cp.waitFor('c4 recreated', () => converged('c4', 3, 'v1.31.3'));
     expect(watch.violations).toEqual([]);
   });
 
   it('OnDelete replaces only the machines a user deletes', async () => {
     await create(clusterManifests({ name: 'c5', workers: 3, strategy: { type: 'OnDelete' } }));
     await cp.waitFor('c5 converged', () => converged('c5', 3));
-    await cp.api('PATCH', `${P}/machinedeployments/c5-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
+    await cp.api('PATCH', `${P}/machinedeployments/c5-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } });
     // Nothing rolls by itself.
     await cp.waitFor('the new template is observed', async () => {
       const md = await cp.store.get<MachineDeployment>('MachineDeployment', 'default', 'c5-md');
@@ -148,7 +148,7 @@ describe('reconcile workflows on the simulated cloud', () => {
     expect((await cp.api('DELETE', `${P}/machines/${victim.metadata.name}`)).status).toBe(200);
     await cp.waitFor('one machine replaced by the new version', async () => {
       const workers = (await machinesOf('c5')).filter(ofDeployment('c5-md')).filter((m) => !m.metadata.deletionTimestamp);
-      const upgraded = workers.filter((m) => m.spec.version === 'v1.32.0' && isReady(m));
+      const upgraded = workers.filter((m) => m.spec.version === 'v1.31.3' && isReady(m));
       return workers.length === 3 && upgraded.length === 1 && !workers.some((m) => m.metadata.name === victim.metadata.name);
     });
   });
@@ -156,8 +156,8 @@ describe('reconcile workflows on the simulated cloud', () => {
   it('rolls back to the previous revision as kubectl rollout undo does', async () => {
     await create(clusterManifests({ name: 'c6', workers: 2 }));
     await cp.waitFor('c6 converged', () => converged('c6', 2));
-    await cp.api('PATCH', `${P}/machinedeployments/c6-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
-    await cp.waitFor('c6 upgraded', () => converged('c6', 2, 'v1.32.0'));
+    await cp.api('PATCH', `${P}/machinedeployments/c6-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } });
+    await cp.waitFor('c6 upgraded', () => converged('c6', 2, 'v1.31.3'));
     const r = await cp.api('POST', `${P}/machinedeployments/c6-md/rollback`, { toRevision: 0 });
     expect(r.status, r.body).toBeLessThan(300);
     await cp.waitFor('c6 rolled back', () => converged('c6', 2, 'v1.31.2'));

@@ -7,7 +7,7 @@
  * same-named cluster are never seen or terminated; a Machine whose status names another machine's instance
  * terminates only its own; a launch retried after a crash sends its recorded attempt again first.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import {
   CreateTargetGroupCommand,
   DescribeTargetHealthCommand,
@@ -34,7 +34,7 @@ import { ec2Spec } from '../providers/ec2-fixtures.js';
 
 const P = `${NS_PATH}/default`;
 let cp: TestControlPlane | undefined;
-const clients: EC2Client[] = [];
+const clients: Ec2QueryClient[] = [];
 const elbs: ElasticLoadBalancingV2Client[] = [];
 
 afterEach(async () => {
@@ -101,12 +101,12 @@ describe('workflows with EC2 on moto_server', () => {
     await assertOneInstancePerMachine(c, name);
     await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { replicas: 5 } });
     await c.waitFor('scaled to 5', () => converged(c, name, 5), 90_000);
-    await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { template: { spec: { version: 'v1.32.0' } } } });
+    await c.api('PATCH', `${P}/machinedeployments/${name}-md`, { spec: { template: { spec: { version: 'v1.31.3' } } } });
     await c.waitFor(
       'upgraded',
       async () =>
         (await converged(c, name, 5)) &&
-        (await machinesOf(c, name)).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name']).every((m) => m.spec.version === 'v1.32.0'),
+        (await machinesOf(c, name)).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name']).every((m) => m.spec.version === 'v1.31.3'),
       90_000,
     );
     await assertOneInstancePerMachine(c, name);

@@ -30,6 +30,12 @@ export const minimal: Record<KindName, () => Manifest> = {
       clusterName: 'prod',
       selector: { matchLabels: { 'clusterless.dev/deployment-name': 'workers' } },
     }),
+  ClusterResourceSet: () =>
+    base('ClusterResourceSet', 'cni', {
+      clusterSelector: { matchLabels: { cni: 'calico' } },
+      resources: [{ name: 'calico', manifests: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: calico-config\n' }],
+    }),
+  ClusterResourceSetBinding: () => base('ClusterResourceSetBinding', 'prod', { clusterName: 'prod' }),
 };
 
 export const KIND_NAMES = Object.keys(minimal) as KindName[];

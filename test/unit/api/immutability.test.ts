@@ -62,7 +62,7 @@ describe('spec.clusterName is immutable', () => {
   const kinds = KIND_NAMES.filter((k) => valueAt(minimal[k](), 'spec.clusterName') !== undefined);
 
   it('applies to every kind that belongs to a cluster', () => {
-    expect(kinds.sort()).toEqual(['ControlPlane', 'Machine', 'MachineDeployment', 'MachineHealthCheck', 'MachineSet']);
+    expect(kinds.sort()).toEqual(['ClusterResourceSetBinding', 'ControlPlane', 'Machine', 'MachineDeployment', 'MachineHealthCheck', 'MachineSet']);
   });
 
   it.each(kinds)('%s', (kind) => {

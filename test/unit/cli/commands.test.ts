@@ -148,7 +148,12 @@ describe('get', () => {
   });
 
   it.each([
-    { name: 'an unknown kind', argv: ['get', 'pods'], code: 2, err: /^error: unknown resource type "pods" \(one of: machineclasses, clusters/ },
+    {
+      name: 'an unknown kind',
+      argv: ['get', 'pods'],
+      code: 2,
+      err: /^error: unknown resource type "pods" \(one of: machineclasses, clusterresourcesets, clusters/,
+    },
     { name: 'an unknown output', argv: ['get', 'machines', '-o', 'table'], code: 2, err: /^error: option '-o, --output <format>' argument 'table' is invalid/ },
     { name: 'a name with -A', argv: ['get', 'machines', 'x', '-A'], code: 2, err: /^error: a resource cannot be retrieved by name across all namespaces/ },
     { name: 'a missing object', argv: ['get', 'cluster', 'nope'], code: 1, err: /^error: clusters.clusterless.dev "nope" not found\n$/ },
@@ -352,8 +357,8 @@ describe('rollout', () => {
 
   it('history lists the revisions from the owned MachineSets; undo goes back to the previous one', async () => {
     await w.create(machineSet(md, 1, 'v1.31.2', 'aaaa'));
-    await w.create(machineSet(md, 2, 'v1.32.0', 'bbbb', 3));
-    await w.api('PATCH', path('machinedeployments', 'demo-md-0'), { spec: { template: { spec: { version: 'v1.32.0' } } } });
+    await w.create(machineSet(md, 2, 'v1.31.3', 'bbbb', 3));
+    await w.api('PATCH', path('machinedeployments', 'demo-md-0'), { spec: { template: { spec: { version: 'v1.31.3' } } } });
 
     const history = await w.run(['rollout', 'history', 'md', 'demo-md-0']);
     expect(history.stdout).toBe(
@@ -361,7 +366,7 @@ describe('rollout', () => {
         'machinedeployment.clusterless.dev/demo-md-0',
         'REVISION   MACHINESET       VERSION   MACHINECLASS   REPLICAS   CHANGE',
         '1          demo-md-0-aaaa   v1.31.2   demo           0          initial',
-        '2          demo-md-0-bbbb   v1.32.0   demo           3          version v1.31.2 -> v1.32.0',
+        '2          demo-md-0-bbbb   v1.31.3   demo           3          version v1.31.2 -> v1.31.3',
         '',
       ].join('\n'),
     );
@@ -376,7 +381,7 @@ describe('rollout', () => {
     expect(again.stdout).toMatch(/skipped rollback \(current template already matches revision 1\)/);
 
     const shown = await w.run(['rollout', 'history', 'md', 'demo-md-0', '--revision', '2']);
-    expect(shown.stdout).toContain('version: v1.32.0');
+    expect(shown.stdout).toContain('version: v1.31.3');
   });
 
   it('undo to an unknown revision fails with the API reason', async () => {

@@ -8,7 +8,7 @@ import { controlPlaneSchema, type ControlPlane } from '../../../../functions/api
 import { machineHealthCheckSchema, type MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
 import { machineSchema, type Machine } from '../../../../functions/api/machine.js';
 import type { ClusterObjects } from '../../../../functions/core/cluster/objects.js';
-import type { InstanceFact, InstanceState, NodeFact, Observed } from '../../../../functions/core/observed.js';
+import type { EtcdMemberFact, InstanceFact, InstanceState, NodeFact, Observed } from '../../../../functions/core/observed.js';
 
 export const T0 = new Date('2026-01-01T00:00:00Z');
 export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
@@ -187,3 +187,8 @@ export function objects(partial: Partial<ClusterObjects> = {}): ClusterObjects {
 }
 
 export { Annotations, Labels };
+
+/** A member as etcd lists it: healthy, a voter, no alarm, unless told otherwise. */
+export function etcdMember(name: string, o: Partial<EtcdMemberFact> = {}): EtcdMemberFact {
+  return { id: String(1000 + name.length * 7 + name.charCodeAt(name.length - 1)), name, learner: false, healthy: true, leader: false, alarms: [], ...o };
+}

@@ -5,7 +5,7 @@ import { getCondition } from '../../../../functions/core/conditions.js';
 import { planMachine, planMachines } from '../../../../functions/core/machine/planner.js';
 import type { Observed } from '../../../../functions/core/observed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { T0, at, ago, cluster, condition, controlPlane, cpMachine, instance, iso, machine, node, objects } from '../cluster/fixtures.js';
+import { T0, at, ago, cluster, condition, controlPlane, cpMachine, etcdMember, instance, iso, machine, node, objects } from '../cluster/fixtures.js';
 
 const statusOf = (plan: Plan): Machine['status'] => {
   const w = plan.writes.find((x) => x.type === 'UpdateStatus');
@@ -347,21 +347,91 @@ describe('Machine deletion', () => {
     expect(plan.requeueAfterSeconds).toBeUndefined();
   });
 
-  it('does not drain a control-plane machine, and names its etcd member (its node) on the termination of its instance', () => {
+  it('does not drain a control-plane machine; where etcd is not read, terminates its instance at once', () => {
     // Prepare
     const m = cpMachine('cp-1', { deleting: true });
     // Act
     const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)] }, T0, { cluster: cluster(), controlPlane: controlPlane() });
     // Assess
+    expect(plan.actions).toEqual([{ type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1' }]);
+  });
+
+  it('removes the etcd member of a control-plane machine (named after its node) before its instance is terminated', () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    const etcd = { members: [etcdMember('node-cp-1'), etcdMember('node-cp-2')] };
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)], etcd }, T0, { cluster: cluster(), controlPlane: controlPlane() });
+    // Assess
     expect(plan.actions).toEqual([
-      { type: 'TerminateInstance', machine: expect.objectContaining({ name: 'cp-1' }), providerID: 'sim:///zone/cp-1', removeEtcdMember: 'node-cp-1' },
+      {
+        type: 'RemoveEtcdMember',
+        cluster: { kind: 'Cluster', namespace: m.metadata.namespace, name: m.spec.clusterName },
+        member: 'node-cp-1',
+        machine: expect.objectContaining({ name: 'cp-1' }),
+      },
     ]);
+    expect(plan.writes).toEqual([expect.objectContaining({ type: 'UpdateStatus' })]);
+    expect(plan.requeueAfterSeconds).toBe(15);
+  });
+
+  it('terminates the instance once etcd no longer lists the member', () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)], etcd: { members: [etcdMember('node-cp-2')] } }, T0, {
+      cluster: cluster(),
+      controlPlane: controlPlane(),
+    });
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'TerminateInstance' })]);
+  });
+
+  it('removes the member of a machine whose instance and node are gone (by its nodeRef) before the machine goes', () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    m.status = { ...m.status, nodeRef: { name: 'node-cp-1' } };
+    // Act
+    const plan = planMachine(m, { instances: [], nodes: [], etcd: { members: [etcdMember('node-cp-1', { healthy: false }), etcdMember('node-cp-2')] } }, T0, {
+      cluster: cluster(),
+      controlPlane: controlPlane(),
+    });
+    // Assess
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'RemoveEtcdMember', member: 'node-cp-1' })]);
+    expect(plan.writes.some((w) => w.type === 'RemoveFinalizer')).toBe(false);
+  });
+
+  it("never removes the member a forged nodeRef names when that node is another instance's", () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    const other = cpMachine('cp-2');
+    m.status = { ...m.status, nodeRef: { name: 'node-cp-2' } };
+    // Act
+    const plan = planMachine(m, { instances: [instance(other)], nodes: [node(other)], etcd: { members: [etcdMember('node-cp-2')] } }, T0, {
+      cluster: cluster(),
+      controlPlane: controlPlane(),
+    });
+    // Assess
+    expect(plan.actions.filter((a) => a.type === 'RemoveEtcdMember')).toEqual([]);
+  });
+
+  it('waits, terminating nothing, while etcd cannot be read', () => {
+    // Prepare
+    const m = cpMachine('cp-1', { deleting: true });
+    // Act
+    const plan = planMachine(m, { instances: [instance(m)], nodes: [node(m)], etcd: { members: [], error: 'connection refused' } }, T0, {
+      cluster: cluster(),
+      controlPlane: controlPlane(),
+    });
+    // Assess
+    expect(plan.actions).toEqual([]);
+    expect(plan.notes.join('\n')).toContain('Waiting to read etcd');
   });
 
   it.each([
     { name: 'worker of a deleting cluster: no drain', m: () => machine('w1', { deleting: true }), c: cluster({ deleting: true }), cp: undefined },
     {
-      name: 'control-plane machine of a deleting control plane: no etcd member named',
+      name: 'control-plane machine of a deleting control plane: no etcd member removed',
       m: () => cpMachine('cp-1', { deleting: true }),
       c: cluster(),
       cp: controlPlane({}, { deleting: true }),
@@ -370,7 +440,8 @@ describe('Machine deletion', () => {
     // Prepare
     const mm = m();
     // Act
-    const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)] }, T0, { cluster: c, ...(cp ? { controlPlane: cp } : {}) });
+    const etcd = { members: [etcdMember(`node-${mm.metadata.name}`)] };
+    const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)], etcd }, T0, { cluster: c, ...(cp ? { controlPlane: cp } : {}) });
     // Assess
     expect(plan.actions).toEqual([
       { type: 'TerminateInstance', machine: expect.objectContaining({ name: mm.metadata.name }), providerID: `sim:///zone/${mm.metadata.name}` },
@@ -623,26 +694,26 @@ describe('Machine deletion around its owners', () => {
   it.each([
     { name: 'a worker whose Cluster is gone is still drained', m: () => machine('w1', { deleting: true }), action: { type: 'DrainNode', nodeName: 'node-w1' } },
     {
-      name: 'a control-plane machine whose ControlPlane is gone still names its etcd member',
+      name: 'a control-plane machine whose ControlPlane is gone still has its etcd member removed',
       m: () => cpMachine('cp-1', { deleting: true }),
-      action: { type: 'TerminateInstance', removeEtcdMember: 'node-cp-1' },
+      action: { type: 'RemoveEtcdMember', member: 'node-cp-1' },
     },
   ])('$name', ({ m, action }) => {
     // Prepare
     const mm = m();
     // Act
-    const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)] }, T0, {});
+    const plan = planMachine(mm, { instances: [instance(mm)], nodes: [node(mm)], etcd: { members: [etcdMember('node-cp-1')] } }, T0, {});
     // Assess
     expect(plan.actions).toEqual([expect.objectContaining(action)]);
   });
 
-  it('planMachines passes the ControlPlane: the machines of a deleting control plane name no etcd member', () => {
+  it('planMachines passes the ControlPlane: the machines of a deleting control plane have no etcd member removed', () => {
     // Prepare
     const m = cpMachine('cp-1', { deleting: true });
     // Act
     const plan = planMachines(
       objects({ machines: [m], controlPlane: controlPlane({}, { deleting: true }) }),
-      { instances: [instance(m)], nodes: [node(m)] },
+      { instances: [instance(m)], nodes: [node(m)], etcd: { members: [etcdMember('node-cp-1')] } },
       T0,
     );
     // Assess

@@ -211,3 +211,54 @@ describe('clustersWithDrift, reasons', () => {
     expect(drifting(s)).toEqual(['default/a']);
   });
 });
+
+describe('clustersWithDrift: ClusterResourceSets', () => {
+  /** A settled fleet whose cluster c1 carries the label `cni: calico`, with a set selecting it. */
+  const withSet = (recorded?: { hash: string; applied: boolean }): FleetSnapshot => {
+    const s = settled();
+    s.clusters[0]!.metadata.labels = { cni: 'calico' };
+    s.clusters[0]!.metadata.uid = 'uid-c1';
+    s.clusterResourceSets = [
+      {
+        apiVersion: API_VERSION,
+        kind: 'ClusterResourceSet',
+        metadata: meta('cni'),
+        spec: { clusterSelector: { matchLabels: { cni: 'calico' } }, strategy: 'ApplyOnce', resources: [{ name: 'calico', digest: 'sha256:a', size: 10 }] },
+      } as unknown as NonNullable<FleetSnapshot['clusterResourceSets']>[number],
+    ];
+    s.clusterResourceSetBindings = recorded
+      ? [
+          {
+            apiVersion: API_VERSION,
+            kind: 'ClusterResourceSetBinding',
+            metadata: meta('c1', { ownerReferences: [{ apiVersion: API_VERSION, kind: 'Cluster', name: 'c1', uid: 'uid-c1' }] }),
+            spec: { clusterName: 'c1' },
+            status: {
+              bindings: [{ clusterResourceSetName: 'cni', resources: [{ name: 'calico', ...recorded, lastAppliedTime: '2026-01-01T00:00:00Z' }] }],
+            },
+          } as unknown as NonNullable<FleetSnapshot['clusterResourceSetBindings']>[number],
+        ]
+      : [];
+    return s;
+  };
+
+  it('finds a settled cluster a set selects but has not been applied to, and says which set', () => {
+    expect(clustersWithDrift(withSet())).toEqual([
+      expect.objectContaining({ clusterName: 'c1', reasons: ['ClusterResourceSet cni has 1 resource(s) not applied'] }),
+    ]);
+  });
+
+  it('finds one whose resource failed, and none once it is applied', () => {
+    expect(drifting(withSet({ hash: 'sha256:a', applied: false }))).toEqual(['default/c1']);
+    expect(drifting(withSet({ hash: 'sha256:a', applied: true }))).toEqual([]);
+  });
+
+  it('finds none for a paused cluster, or one the set does not select', () => {
+    const paused = withSet();
+    paused.clusters[0]!.spec.paused = true;
+    const other = withSet();
+    other.clusters[0]!.metadata.labels = { cni: 'cilium' };
+    expect(drifting(paused)).toEqual([]);
+    expect(drifting(other)).toEqual([]);
+  });
+});

@@ -1,0 +1,2 @@
+export * from './planner.js';
+export * from './binding.js';
