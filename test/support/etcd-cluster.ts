@@ -57,7 +57,10 @@ export async function settled<T>(what: string, change: () => Promise<T>, timeout
     try {
       return await change();
     } catch (err) {
-      if (!/unhealthy cluster/.test(String((err as Error).message)) || Date.now() > deadline)
+      // etcd refuses a reconfiguration for 5 s after a peer connects (`unhealthy cluster`), and answers Unavailable
+      // (gRPC 14) during the election that follows a leader's removal: both pass; anything else is an answer.
+      const unavailable = [err, (err as Error).cause].some((e) => (e as { code?: unknown } | undefined)?.code === 14);
+      if (!(unavailable || /unhealthy cluster|leader changed/.test(String((err as Error).message))) || Date.now() > deadline)
         throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -130,7 +130,7 @@ describe('EtcdMembershipOverClient on a real etcd cluster', () => {
     // Reads during the election that follows a leader's removal answer `leader changed`: the planner reads again.
     const [last] = (
       await waitUntil('the one member left', async () => {
-        const fact = await read();
+        const fact = await settled('reading the members', read);
         return fact.members.length === 1 && fact;
       })
     ).members;
