@@ -264,6 +264,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       '--aws-target-group-arn <arn>',
       'aws: the target group of your load balancer, tagged clusterless.dev/installation=<id> and clusterless.dev/cluster=<namespace>/<name>; control-plane machines are registered in it',
     )
+    .option('--addon <file...>', 'manifests to apply to the cluster once its API answers (a ClusterResourceSet; repeatable), e.g. a CNI')
     .action(action(io, deps, (ctx, what: string, name: string, options: Parameters<typeof generate>[3]) => generate(ctx, what, name, options)));
 
   const mirror = program.command('mirror').description('mirror the objects into a Kubernetes cluster, as CRDs');

@@ -5,7 +5,9 @@
  * or are left as REPLACE-ME placeholders, each marked with a comment.
  */
 import { Document, isScalar } from 'yaml';
+import { basename } from 'node:path';
 import { API_VERSION, Labels, SEMVER, dnsLabelError } from '../../functions/api/common.js';
+import { manifestDocuments } from '../../functions/api/cluster-resource-set.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -31,7 +33,18 @@ export interface GenerateOptions {
   awsIamInstanceProfile?: string;
   awsControlPlaneEndpoint?: string;
   awsTargetGroupArn?: string;
+  /** Manifest files to apply to the cluster once its API answers (a ClusterResourceSet selecting it). */
+  addon?: string[];
 }
+
+/** An addon file as read: its name (for the resource) and its manifests. */
+export interface AddonFile {
+  path: string;
+  manifests: string;
+}
+
+/** The label a generated Cluster carries so that its ClusterResourceSet selects it. */
+export const ADDON_SET_LABEL = 'clusterless.dev/cluster-resource-set';
 
 interface Placeholder {
   /** Index of the document, and the path of the value in it. */
@@ -64,7 +77,7 @@ function controlPlaneEndpoint(value: string): { host: string; port: number } {
 }
 
 /** Builds the objects; throws a UsageError for flags the API would refuse anyway. */
-export function generateCluster(name: string, options: GenerateOptions): GeneratedCluster {
+export function generateCluster(name: string, options: GenerateOptions, addons: readonly AddonFile[] = []): GeneratedCluster {
   const nameError = dnsLabelError(name);
   if (nameError) throw new UsageError(`invalid cluster name "${name}": ${nameError}`);
   if (name.length + LONGEST_SUFFIX.length > 63)
@@ -195,6 +208,29 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
       },
     },
   ];
+  if (addons.length > 0) {
+    // One set for the files, in their order; the Cluster carries the label its selector matches.
+    const setName = `${name}-addons`;
+    (objects[1]!['metadata'] as { labels?: Record<string, string> }).labels = { [ADDON_SET_LABEL]: setName };
+    const used = new Set<string>();
+    objects.push({
+      apiVersion: API_VERSION,
+      kind: 'ClusterResourceSet',
+      metadata: meta(setName),
+      spec: {
+        clusterSelector: { matchLabels: { [ADDON_SET_LABEL]: setName } },
+        strategy: 'ApplyOnce',
+        resources: addons.map((a) => {
+          const parsed = manifestDocuments(a.manifests);
+          if ('error' in parsed) throw new UsageError(`--addon ${a.path}: ${parsed.error}`);
+          let resource = resourceName(a.path);
+          for (let n = 2; used.has(resource); n++) resource = `${resourceName(a.path)}-${n}`;
+          used.add(resource);
+          return { name: resource, manifests: a.manifests };
+        }),
+      },
+    });
+  }
   if (provider === 'process')
     objects.push({
       apiVersion: API_VERSION,
@@ -215,6 +251,18 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   return { objects, placeholders };
 }
 
+/** A resource name from a file name: its base name without extension, as a DNS label. */
+function resourceName(path: string): string {
+  const base = basename(path).replace(/\.(ya?ml|json)$/i, '');
+  const label = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return label || 'addon';
+}
+
 /** The objects as YAML documents, placeholders marked by a comment on their line. */
 export function renderGenerated(g: GeneratedCluster, header: string): string {
   return g.objects
@@ -230,9 +278,17 @@ export function renderGenerated(g: GeneratedCluster, header: string): string {
     .join('');
 }
 
-export function generate(ctx: Context, what: string, name: string, options: GenerateOptions): void {
+export async function generate(ctx: Context, what: string, name: string, options: GenerateOptions): Promise<void> {
   if (what !== 'cluster') throw new UsageError(`can only generate a cluster, not "${what}": clusterless generate cluster NAME ...`);
-  const g = generateCluster(name, options);
+  const addons: AddonFile[] = [];
+  for (const path of options.addon ?? []) {
+    try {
+      addons.push({ path, manifests: await ctx.io.readFile(path) });
+    } catch (err) {
+      throw new UsageError(`--addon ${path}: ${(err as Error).message}`);
+    }
+  }
+  const g = generateCluster(name, options, addons);
   const provider = options.provider ?? 'sim';
   const header = ` Cluster ${name} on ${provider}, made by: clusterless generate cluster ${name}\n Apply it with: clusterless apply -f FILE (or pipe it to: clusterless apply -f -)`;
   ctx.io.stdout.write(renderGenerated(g, header));

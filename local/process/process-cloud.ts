@@ -32,6 +32,8 @@ import { issueClientCertificate, type ClusterCertificates } from '../../function
 import { KubernetesClient, httpStatusOf, resourcePath } from '../../functions/adapters/kubernetes-client/rest-client.js';
 import type { Node } from '../../functions/adapters/kubernetes-client/types.js';
 import type { InstanceFact } from '../../functions/core/observed.js';
+import type { ClusterSpec } from '../../functions/api/cluster.js';
+import { kubeadmInitObjects } from '../../functions/bootstrap/kubeadm-upgrade.js';
 import {
   InvalidSpecError,
   ThrottledError,
@@ -48,6 +50,9 @@ import { EtcdClient, type EtcdCredentials } from '../../functions/adapters/etcd/
 import { buildKubeBinaries, freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
 import { LEAF_CERT_SECONDS, SERVICE_CLUSTER_IP_RANGE, kubeletCredentials, pkiFiles, writeControlPlanePki, type PkiFiles } from './pki.js';
 import { readState, writeState, type ProcessInstance, type ProcessLoadBalancer, type ProcessState } from './state.js';
+
+/** The resources of the kinds kubeadm init uploads. */
+const INIT_OBJECT_PLURALS: Record<string, string> = { ConfigMap: 'configmaps', DaemonSet: 'daemonsets', Deployment: 'deployments', Service: 'services' };
 
 /** kube-controller-manager's --node-monitor-grace-period default. */
 export const NODE_MONITOR_GRACE_SECONDS = 40;
@@ -419,6 +424,34 @@ export class ProcessCloud {
     await this.recordPids(i, entry);
     const ca = readFileSync(pki.ca, 'utf8');
     await waitFor(`kube-apiserver of ${i.machineName}`, kubeApiserver, START_TIMEOUT_MS, async () => (await readyz(apiserver, ca)) === 200);
+    if (i.bootstrap === 'init' && !i.initUploaded) {
+      await this.uploadInitObjects(i, certs, `https://127.0.0.1:${apiserver}`);
+      i.initUploaded = true;
+      await this.save();
+    }
+  }
+
+  /**
+   * kubeadm init's upload phases on the cluster's first control-plane machine: kubeadm-config, kubelet-config, and
+   * the kube-proxy and CoreDNS addons at the machine's version (functions/bootstrap/kubeadm-upgrade.ts
+   * kubeadmInitObjects), so that upgrades find the objects a kubeadm cluster has. Objects already there are kept.
+   * Note: the process provider knows the cluster's provider settings, not its spec: the cluster network is
+   * kubeadm's default.
+   */
+  private async uploadInitObjects(i: ProcessInstance, certs: ClusterCertificates, server: string): Promise<void> {
+    const creds = await issueClientCertificate(certs.ca, CONTROLLERS_USER, new Date(), LEAF_CERT_SECONDS);
+    const client = this.client(`init/${i.instanceId}`, server, certs.ca.cert, creds);
+    const lb = this.loadBalancerOf(i.namespace, i.clusterName);
+    const clusterSpec = { provider: { process: {} }, ...(lb ? { controlPlaneEndpoint: { host: '127.0.0.1', port: lb.port } } : {}) } as ClusterSpec;
+    for (const object of kubeadmInitObjects(i.version, clusterSpec, { clusterName: i.clusterName })) {
+      const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
+      const plural = INIT_OBJECT_PLURALS[object.kind];
+      if (!plural) throw new Error(`kubeadm init uploads no ${object.kind}`);
+      const path = resourcePath(group!, version!, plural, object.metadata.namespace !== undefined ? { namespace: object.metadata.namespace } : {});
+      await client.create(path, object).catch((err: unknown) => {
+        if (httpStatusOf(err) !== 409) throw err;
+      });
+    }
   }
 
   /**

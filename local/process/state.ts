@@ -27,6 +27,8 @@ export interface ProcessInstance {
   ports?: { etcdClient: number; etcdPeer: number; apiserver: number };
   /** A control-plane machine's kubeadm bootstrap: init starts a new etcd, join adds a member to the running one. */
   bootstrap?: 'init' | 'join';
+  /** kubeadm init's objects (kubeadm-config, kube-proxy, CoreDNS) are in the cluster's API. */
+  initUploaded?: boolean;
   /** etcd's first start: a new cluster, or the members of the one it joined (kept so that a retry starts alike). */
   etcdJoin?: { state: 'new' | 'existing'; initialCluster: string };
   /** The processes last started for it (found again after a crash of the host, and killed if still ours). */

@@ -45,6 +45,31 @@ describe('generate cluster', () => {
     }
   });
 
+  it('wires addon files in: one ClusterResourceSet of them, in their order, selecting the Cluster by a label it carries', () => {
+    const cni = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni\n';
+    const p = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process' }, [
+      { path: 'addons/Calico.yaml', manifests: cni },
+      { path: 'more/calico.yml', manifests: cni },
+    ]);
+    const cluster = p.objects.find((o) => o['kind'] === 'Cluster') as any;
+    const set = p.objects.find((o) => o['kind'] === 'ClusterResourceSet') as any;
+    expect(cluster.metadata.labels).toEqual({ 'clusterless.dev/cluster-resource-set': 'real-addons' });
+    expect(set.metadata).toEqual({ name: 'real-addons', namespace: 'default' });
+    expect(set.spec.clusterSelector).toEqual({ matchLabels: { 'clusterless.dev/cluster-resource-set': 'real-addons' } });
+    expect(set.spec.resources).toEqual([
+      { name: 'calico', manifests: cni },
+      { name: 'calico-2', manifests: cni },
+    ]);
+    for (const doc of docsOf(renderGenerated(p, ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
+  it('refuses an addon file that is not YAML manifests, naming the file', () => {
+    expect(() => generateCluster('real', { kubernetesVersion: 'v1.34.1' }, [{ path: 'cni.yaml', manifests: 'kind: [' }])).toThrow(/--addon cni\.yaml: /);
+  });
+
   it('opens with a comment saying how it was made and how to apply it', () => {
     expect(renderGenerated(sim, ' made by clusterless')).toMatch(/^# made by clusterless\n/);
   });
