@@ -32,7 +32,7 @@ import { issueClientCertificate, type ClusterCertificates } from '../../function
 import { KubernetesClient, httpStatusOf, resourcePath } from '../../functions/adapters/kubernetes-client/rest-client.js';
 import type { Node } from '../../functions/adapters/kubernetes-client/types.js';
 import type { InstanceFact } from '../../functions/core/observed.js';
-import type { ClusterSpec } from '../../functions/api/cluster.js';
+import { clusterNetwork, type ClusterSpec } from '../../functions/api/cluster.js';
 import { kubeadmInitObjects } from '../../functions/bootstrap/kubeadm-upgrade.js';
 import {
   InvalidSpecError,
@@ -424,11 +424,6 @@ export class ProcessCloud {
     await this.recordPids(i, entry);
     const ca = readFileSync(pki.ca, 'utf8');
     await waitFor(`kube-apiserver of ${i.machineName}`, kubeApiserver, START_TIMEOUT_MS, async () => (await readyz(apiserver, ca)) === 200);
-    if (i.bootstrap === 'init' && !i.initUploaded) {
-      await this.uploadInitObjects(i, certs, `https://127.0.0.1:${apiserver}`);
-      i.initUploaded = true;
-      await this.save();
-    }
   }
 
   /**
@@ -442,7 +437,11 @@ export class ProcessCloud {
     const creds = await issueClientCertificate(certs.ca, CONTROLLERS_USER, new Date(), LEAF_CERT_SECONDS);
     const client = this.client(`init/${i.instanceId}`, server, certs.ca.cert, creds);
     const lb = this.loadBalancerOf(i.namespace, i.clusterName);
-    const clusterSpec = { provider: { process: {} }, ...(lb ? { controlPlaneEndpoint: { host: '127.0.0.1', port: lb.port } } : {}) } as ClusterSpec;
+    const clusterSpec = {
+      provider: { process: {} },
+      clusterNetwork: clusterNetwork.parse({}),
+      ...(lb ? { controlPlaneEndpoint: { host: '127.0.0.1', port: lb.port } } : {}),
+    } as ClusterSpec;
     for (const object of kubeadmInitObjects(i.version, clusterSpec, { clusterName: i.clusterName })) {
       const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
       const plural = INIT_OBJECT_PLURALS[object.kind];
@@ -665,6 +664,15 @@ export class ProcessCloud {
         if (!certs || !server) continue;
         for (const i of this.instancesOf(namespace, clusterName)) {
           if (i.state !== 'running' || this.closed) continue;
+          // kubeadm init uploads once the API serves kube-system; until then each pass tries again.
+          if (i.bootstrap === 'init' && !i.initUploaded)
+            await this.uploadInitObjects(i, certs, server).then(
+              async () => {
+                i.initUploaded = true;
+                await this.save();
+              },
+              (err: unknown) => this.log(`warn process: kubeadm init's objects of ${key} not uploaded yet: ${(err as Error).message}`),
+            );
           await this.heartbeat(i, certs, server);
         }
         await this.nodeLifecycle(namespace, clusterName, certs, server);

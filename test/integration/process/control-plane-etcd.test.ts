@@ -177,7 +177,16 @@ describe('a real control plane on the process provider', { timeout: 900_000 }, (
     expect(writes).toBeGreaterThan(50);
     expect(names).toEqual(machines);
     expect(machines.filter((m) => before.includes(m))).toEqual([]);
-    const cp = await controlPlane();
+    // The addons follow one reconcile after the last machine runs the version.
+    const cp = await waitUntil(
+      'kube-proxy and CoreDNS brought to the version',
+      async () => {
+        const c = await controlPlane();
+        return c.status?.kubeadmObjects?.addons === TO && c;
+      },
+      120_000,
+      500,
+    );
     expect(cp.status?.kubeadmObjects).toEqual({ clusterConfiguration: TO, addons: TO });
     const workload = await workloadClient();
     const kubeadmConfig = await workload.get<{ data: Record<string, string> }>(
@@ -208,7 +217,16 @@ describe('a real control plane on the process provider', { timeout: 900_000 }, (
   });
 
   it("removes a killed member's machine from etcd and replaces it", async () => {
-    // Prepare
+    // Prepare: the control plane's health check acts 30 s after a node goes Unknown (the generated one waits 300 s).
+    const check = await api('PATCH', `${API}/machinehealthchecks/${NAME}-control-plane`, {
+      spec: {
+        unhealthyConditions: [
+          { type: 'Ready', status: 'Unknown', timeout: '20s' },
+          { type: 'Ready', status: 'False', timeout: '20s' },
+        ],
+      },
+    });
+    expect(check.status, JSON.stringify(check.body)).toBe(200);
     const [victim] = (await cpMachines()).map((m) => m.metadata.name).sort();
     // Act: the route behind `clusterless sim kill`
     const killed = await api('POST', `/clusterless/v1/sim/namespaces/${NS}/machines/${victim}/kill`, {});

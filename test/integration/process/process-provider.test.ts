@@ -23,6 +23,8 @@ const dir = mkdtempSync(join(tmpdir(), 'clusterless-process-'));
 let certs: ClusterCertificates;
 let cloud: ProcessCloud;
 const allPids = new Set<number>();
+/** What the provider logged, shown when a test fails. */
+const logged: string[] = [];
 
 const spec = (machineName: string, role: 'control-plane' | 'worker'): LaunchSpec => ({
   namespace: NS,
@@ -49,7 +51,7 @@ async function memberList(endpoints: string[], credentials: EtcdCredentials) {
 }
 
 const start = (options: { nodeMonitorGraceMs?: number } = {}) =>
-  ProcessCloud.start({ dir, ca: { certificates: async () => certs }, installationId: 'test', heartbeatMs: 3_600_000, log: () => {}, ...options });
+  ProcessCloud.start({ dir, ca: { certificates: async () => certs }, installationId: 'test', heartbeatMs: 3_600_000, log: (m) => logged.push(m), ...options });
 
 async function running(machineName: string): Promise<string> {
   let id = '';
@@ -133,6 +135,22 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     expect(cloud.apiServerOf(NS, CLUSTER)).toBe(`https://127.0.0.1:${lb!.port}`);
     const ns = await (await admin()).get<{ items: unknown[] }>('/api/v1/namespaces');
     expect(ns.items.length).toBeGreaterThan(0);
+  });
+
+  it("plays kubeadm init's upload phases on the machine that initializes the cluster: kubeadm-config, kube-proxy, CoreDNS", async () => {
+    // Act
+    await cloud.syncNodesNow();
+    expect(logged.filter((m) => m.includes('kubeadm init'))).toEqual([]);
+    // Assess
+    const client = await admin();
+    const config = await client.get<{ data: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
+    expect(config.data['ClusterConfiguration']).toContain('kubernetesVersion: v1.34.1');
+    const proxy = await client.get<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy',
+    );
+    expect(proxy.spec.template.spec.containers[0]!.image).toMatch(/\/kube-proxy:v1\.34\.1$/);
+    const coredns = await client.get<{ metadata: { name: string } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
+    expect(coredns.metadata.name).toBe('coredns');
   });
 
   it('joins a second control-plane machine as a new etcd member: both listed and started', async () => {
