@@ -221,8 +221,8 @@ describe('a real control plane on the process provider', { timeout: 900_000 }, (
     const check = await api('PATCH', `${API}/machinehealthchecks/${NAME}-control-plane`, {
       spec: {
         unhealthyConditions: [
-          { type: 'Ready', status: 'Unknown', timeout: '20s' },
-          { type: 'Ready', status: 'False', timeout: '20s' },
+          { type: 'Ready', status: 'Unknown', timeout: '30s' },
+          { type: 'Ready', status: 'False', timeout: '30s' },
         ],
       },
     });
