@@ -245,9 +245,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<what>', 'cluster')
     .argument('<name>', 'name of the cluster')
     .option('--kubernetes-version <version>', 'Kubernetes version, e.g. v1.31.2')
-    .option('--control-plane-machine-count <n>', 'control-plane machines (odd)', '1')
-    .option('--worker-machine-count <n>', 'worker machines', '0')
-    .addOption(new Option('--provider <provider>', 'where the machines run').choices(['sim', 'aws']).default('sim'))
+    .option('--control-plane-machine-count <n>', 'control-plane machines (odd; default 1, 3 with --provider process)')
+    .option('--worker-machine-count <n>', 'worker machines (default 0, 2 with --provider process)')
+    .addOption(new Option('--provider <provider>', 'where the machines run').choices(['sim', 'aws', 'process']).default('sim'))
     .addOption(namespaceOption())
     .option('--aws-region <region>', 'aws: the region of the cluster')
     .option('--aws-subnet <id:zone...>', 'aws: a subnet and its availability zone, e.g. subnet-0abc...:us-east-1a (repeatable)')
@@ -264,6 +264,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       '--aws-target-group-arn <arn>',
       'aws: the target group of your load balancer, tagged clusterless.dev/installation=<id> and clusterless.dev/cluster=<namespace>/<name>; control-plane machines are registered in it',
     )
+    .option('--addon <file...>', 'manifests to apply to the cluster once its API answers (a ClusterResourceSet; repeatable), e.g. a CNI')
     .action(action(io, deps, (ctx, what: string, name: string, options: Parameters<typeof generate>[3]) => generate(ctx, what, name, options)));
 
   const mirror = program.command('mirror').description('mirror the objects into a Kubernetes cluster, as CRDs');
@@ -282,7 +283,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   const sim = program.command('sim').description('act on the simulated cloud of the embedded host');
   sim
     .command('kill')
-    .description("kill a machine's simulated instance, as a failure would")
+    .description("kill a machine's simulated instance, or a process machine's programs (SIGKILL), as a failure would")
     .argument('<machine>')
     .addOption(namespaceOption())
     .action(action(io, deps, (ctx, machine: string, options: { namespace?: string }) => simKill(ctx, machine, options)));

@@ -201,6 +201,12 @@ export interface LaunchSpec {
   /** Bootstrap user data (for ec2: a small boothook that fetches the real data; never secrets themselves). */
   userData?: string;
   /**
+   * What the machine's kubeadm bootstrap does: `init` the cluster (its first control-plane machine) or `join` it.
+   * Set when the cluster bootstraps with kubeadm; for a provider that plays kubeadm itself (process), where init
+   * starts a new etcd and join adds a member.
+   */
+  bootstrap?: 'init' | 'join';
+  /**
    * The attempt recorded on the Machine before an earlier launch request of this machine (its
    * status.infrastructure instanceType and availabilityZone: the request in flight, or the one that made the
    * recorded instance). The provider tries it first, with the same token and parameters, so that a request that
@@ -460,6 +466,8 @@ export interface ManagedLoadBalancerSpec {
 export interface ManagedLoadBalancerFact {
   name: string;
   dnsName?: string;
+  /** The listener's port, when it is not the API server's 6443. */
+  port?: number;
   state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
 }
 

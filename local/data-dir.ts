@@ -17,6 +17,10 @@ export const PRIVATE_FILE_MODE = 0o600;
 export const CLOCK_FILE = 'clock.json';
 export const SIM_CLOUD_FILE = 'sim-cloud.json';
 export const DYNAMODB_DIR = 'dynamodb';
+/** The process provider's state, and its machines' certificates, etcd data and logs (local/process). */
+export const PROCESS_DIR = 'process';
+/** The kubeadm bootstrap's secrets when no Secrets Manager is used (local/file-secret-store.ts). */
+export const SECRETS_DIR = 'secrets';
 
 /**
  * The files the host writes directly in the data folder (the embedded DynamoDB keeps its own in `dynamodb/`),
@@ -68,6 +72,14 @@ export async function ownEntry(path: string, uid: number | undefined): Promise<S
   return st;
 }
 
+/** A folder of the host's and everything in it, each entry vouched for by ownEntry (a folder before its entries). */
+async function ownTree(path: string, uid: number | undefined, into: [string, Stats | undefined][]): Promise<void> {
+  const st = await ownEntry(path, uid);
+  if (!st) return;
+  into.push([path, st]);
+  if (st.isDirectory()) for (const name of await readdir(path)) await ownTree(join(path, name), uid, into);
+}
+
 /** Drops group and other bits of an entry lstat has vouched for; a line for the log when it changed. */
 async function tighten(path: string, st: Stats | undefined, mode: number): Promise<string | undefined> {
   if (!st || (st.mode & 0o077) === 0) return undefined;
@@ -100,6 +112,8 @@ export async function preparePrivateDataDir(dir: string, log: (line: string) => 
   if (dbStat && !dbStat.isDirectory())
     throw new Error(`the data folder holds ${db}, which is not a folder (remove it, or give another folder with --data-dir)`);
   if (dbStat) for (const name of await readdir(db)) files.push([join(db, name), await ownEntry(join(db, name), uid)]);
+  // The process provider's folder and the bootstrap's secrets: every entry, at any depth (etcd data, logs, keys).
+  for (const sub of [PROCESS_DIR, SECRETS_DIR]) await ownTree(join(dir, sub), uid, files);
   // The folder is closed to others already; its entries are changed only once every one has passed.
   note(await tighten(db, dbStat, PRIVATE_DIR_MODE));
   for (const [path, fileStat] of files) note(await tighten(path, fileStat, fileStat?.isDirectory() ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE));

@@ -19,6 +19,7 @@ import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterRes
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
+import { EtcdMembershipOverClient } from '../functions/adapters/etcd/etcd-membership.js';
 import { FilePayloadStore, PayloadOffloadingStore } from '../functions/adapters/payloads/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import {
@@ -32,14 +33,27 @@ import {
 } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
-import { KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
+import { ClusterCa, KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
 import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-upgrade.js';
+import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { noWorkloadsDrainer, systemClock, type AddonApplier, type NodeDrainer } from '../functions/ports.js';
+import { EtcdUnavailableError, systemClock, type NodeDrainer, type SecretStore } from '../functions/ports.js';
 import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
-import { CLOCK_FILE, DYNAMODB_DIR, SIM_CLOUD_FILE, holdPrivateUmask, preparePrivateDataDir, removeFile, writePrivateFile } from './data-dir.js';
+import { FileSecretStore } from './file-secret-store.js';
+import { ProcessCloud, processProviderID } from './process/index.js';
+import {
+  CLOCK_FILE,
+  DYNAMODB_DIR,
+  PROCESS_DIR,
+  SECRETS_DIR,
+  SIM_CLOUD_FILE,
+  holdPrivateUmask,
+  preparePrivateDataDir,
+  removeFile,
+  writePrivateFile,
+} from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
@@ -100,6 +114,8 @@ export interface EmbeddedHost {
   meter: CostMeter;
   /** The simulated cloud sim clusters run in (on every host). */
   cloud: SimCloud;
+  /** The machines of process clusters: real etcd and kube-apiserver programs on this host (on every host). */
+  processes: ProcessCloud;
   mirror?: MirrorService;
   /** The installation id claimed in the data folder's store: on everything the host makes in AWS. */
   installationId: string;
@@ -193,8 +209,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
 
-    let drainer: NodeDrainer = noWorkloadsDrainer;
     let bootstrap: KubeadmBootstrapper | undefined;
+    let secretStore: SecretStore = new FileSecretStore({ dir: resolve(dataDir, SECRETS_DIR), installationId });
+    let instanceArnPrefix: (() => Promise<string | undefined>) | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
     // The simulated cloud always runs, so sim clusters run beside aws ones on a host with --provider aws; it
     // writes its file only once it has something to keep.
@@ -234,29 +251,70 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       if (options.kmsKeyId) {
         const secrets = createSecretsManagerClient();
         cleanups.unshift(() => secrets.destroy());
-        // The real clock, not the scaled one: certificate validity and token expiry are read by real
-        // kube-apiservers and kubelets.
-        bootstrap = new KubeadmBootstrapper({
-          secrets: new SecretsManagerSecretStore({ client: secrets, kmsKeyId: options.kmsKeyId, installationId }),
-          secretPrefix: `clusterless/${installationId}/`,
-          // No stack to say it: the account from EC2's own answers, the region from the client.
-          instanceArnPrefix: () => ec2Provider.instanceArnPrefix(),
-          clock: systemClock,
-          log: logger(log),
-        });
+        secretStore = new SecretsManagerSecretStore({ client: secrets, kmsKeyId: options.kmsKeyId, installationId });
+        instanceArnPrefix = () => ec2Provider.instanceArnPrefix();
       }
     }
+    // The kubeadm bootstrap of process clusters (and, with a KMS key, of aws ones): one bootstrapper, its secrets
+    // in Secrets Manager under the key, or else in files of the data folder. The real clock, not the scaled one:
+    // certificate validity and token expiry are read by real kube-apiservers and kubelets.
+    // Note: with --provider aws and no KMS key the host bootstraps nothing, as before (aws instances get no user
+    // data); process clusters cannot be bootstrapped there and their machines stay pending.
+    const secretPrefix = `clusterless/${installationId}/`;
+    if (cloudKind === 'aws' && !options.kmsKeyId)
+      log('warn process clusters need the kubeadm bootstrap, which --provider aws has only with --kms-key-id: their machines will not start');
+    else
+      bootstrap = new KubeadmBootstrapper({
+        secrets: secretStore,
+        secretPrefix,
+        // No stack to say it: the account from EC2's own answers, the region from the client.
+        ...(instanceArnPrefix ? { instanceArnPrefix } : {}),
+        clock: systemClock,
+        log: logger(log),
+      });
+    // Process machines read their cluster's certificates where the bootstrapper keeps them.
+    const processes = await ProcessCloud.start({
+      dir: resolve(dataDir, PROCESS_DIR),
+      ca: new ClusterCa({ secrets: secretStore, clock: systemClock, names: secretNames(secretPrefix) }),
+      installationId,
+      onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
+      log,
+    });
+    cleanups.unshift(() => processes.close());
     const workload = bootstrap ? kubeconfigSources(bootstrap, store) : undefined;
+    // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
+    const workloadClients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
+    const kubernetesNodes = new KubernetesNodeReader(workloadClients);
+    const kubernetesDrainer = new KubernetesNodeDrainer(workloadClients);
+    const kubernetesAddons = new KubernetesAddonApplier(workloadClients);
+    // Process clusters are real: their nodes are read and drained, their etcd read and changed, and addons applied
+    // through their API and etcd members.
+    providers['process'] = {
+      machines: processes.machines,
+      nodes: kubernetesNodes,
+      drainer: kubernetesDrainer,
+      managedLoadBalancers: processes.loadBalancers,
+      targetGroups: processes.targetGroups,
+      etcd: new EtcdMembershipOverClient({
+        endpointsOf: (target) => processes.etcdEndpoints(target.namespace, target.clusterName),
+        // A client certificate of the cluster's etcd CA, as on AWS (ClusterCa).
+        credentialsOf: async (target) => {
+          const credentials = await bootstrap?.etcdClientCredentials(target.namespace, target.clusterName);
+          if (!credentials) throw new EtcdUnavailableError(`${target.namespace}/${target.clusterName} has no etcd CA yet`);
+          return credentials;
+        },
+      }),
+      addons: kubernetesAddons,
+    };
+    // The other providers' clusters have an API to apply addons to only where a real one stands in for it.
+    if (options.nodes === 'kubernetes') for (const name of ['sim', 'aws']) if (providers[name]) providers[name].addons = kubernetesAddons;
     const routed = providersByCluster(store, providers);
     const provider = routed.machines;
     let nodes = routed.nodes;
-    let addons: AddonApplier | undefined;
+    let drainer: NodeDrainer = routed.drainer;
     if (options.nodes === 'kubernetes') {
-      // Through the admin credentials the bootstrap makes; without it a cluster's nodes are unknown.
-      const clients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
-      nodes = new KubernetesNodeReader(clients);
-      drainer = new KubernetesNodeDrainer(clients);
-      addons = new KubernetesAddonApplier(clients);
+      nodes = kubernetesNodes;
+      drainer = kubernetesDrainer;
     }
     // ClusterResourceSets' manifests, kept in the data folder; the API's store puts them back on every read.
     const payloads = new FilePayloadStore(resolve(dataDir, PAYLOADS_DIR));
@@ -267,7 +325,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       nodes,
       drainer,
       payloads,
-      ...(addons ? { addons } : {}),
+      addons: routed.addons,
       ...(bootstrap ? { bootstrap } : {}),
       managedLoadBalancers: routed.managedLoadBalancers,
       targetGroups: routed.targetGroups,
@@ -312,10 +370,12 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         const [, namespace, name] = kill as unknown as [string, string, string];
         const machine = await runtime.store.get<Machine>('Machine', namespace, name);
         if (!machine) return statusResponse(new ApiError('NotFound', `machines.clusterless.dev "${name}" not found`, { kind: 'machines', name }).status);
-        const killed = cloud.kill(name, namespace);
+        // A sim machine's instance terminates; a process machine's programs die (SIGKILL) and its instance reads stopped.
+        const killed: { instanceId: string; providerID: string }[] = cloud.kill(name, namespace);
+        for (const i of await processes.kill(namespace, name)) killed.push({ instanceId: i.instanceId, providerID: processProviderID(i) });
         if (killed.length === 0)
           return statusResponse(new ApiError('NotFound', `machine ${name} has no running instance to kill`, { kind: 'machines', name }).status);
-        log(`sim: killed ${killed.map((i) => i.instanceId).join(', ')} of machine ${namespace}/${name}`);
+        log(`killed ${killed.map((i) => i.instanceId).join(', ')} of machine ${namespace}/${name}`);
         return json(200, { kind: 'Machine', name, namespace, killed: killed.map((i) => ({ instanceId: i.instanceId, providerID: i.providerID })) });
       }
       return handleRequest(req, {
@@ -371,6 +431,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       runtime,
       meter,
       cloud,
+      processes,
       mirror,
       installationId,
       close: async () => {

@@ -1,11 +1,13 @@
 /**
  * `generate cluster NAME`: the manifests of a cluster, like `clusterctl generate cluster`, as multi-document
  * YAML that the API accepts as it is: MachineClass, Cluster, ControlPlane, MachineDeployment and a
- * MachineHealthCheck for the workers. For aws, values only the user knows (region, subnets) come from flags
+ * MachineHealthCheck for the workers (and, for process, one for the control plane). For aws, values only the user knows (region, subnets) come from flags
  * or are left as REPLACE-ME placeholders, each marked with a comment.
  */
 import { Document, isScalar } from 'yaml';
+import { basename } from 'node:path';
 import { API_VERSION, Labels, SEMVER, dnsLabelError } from '../../functions/api/common.js';
+import { manifestDocuments } from '../../functions/api/cluster-resource-set.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -31,7 +33,18 @@ export interface GenerateOptions {
   awsIamInstanceProfile?: string;
   awsControlPlaneEndpoint?: string;
   awsTargetGroupArn?: string;
+  /** Manifest files to apply to the cluster once its API answers (a ClusterResourceSet selecting it). */
+  addon?: string[];
 }
+
+/** An addon file as read: its name (for the resource) and its manifests. */
+export interface AddonFile {
+  path: string;
+  manifests: string;
+}
+
+/** The label a generated Cluster carries so that its ClusterResourceSet selects it. */
+export const ADDON_SET_LABEL = 'clusterless.dev/cluster-resource-set';
 
 interface Placeholder {
   /** Index of the document, and the path of the value in it. */
@@ -64,7 +77,7 @@ function controlPlaneEndpoint(value: string): { host: string; port: number } {
 }
 
 /** Builds the objects; throws a UsageError for flags the API would refuse anyway. */
-export function generateCluster(name: string, options: GenerateOptions): GeneratedCluster {
+export function generateCluster(name: string, options: GenerateOptions, addons: readonly AddonFile[] = []): GeneratedCluster {
   const nameError = dnsLabelError(name);
   if (nameError) throw new UsageError(`invalid cluster name "${name}": ${nameError}`);
   if (name.length + LONGEST_SUFFIX.length > 63)
@@ -78,14 +91,15 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   // 1.31.2 is taken to mean v1.31.2, as clusterctl users write it both ways.
   const version = options.kubernetesVersion.startsWith('v') ? options.kubernetesVersion : `v${options.kubernetesVersion}`;
   if (!SEMVER.test(version)) throw new UsageError(`--kubernetes-version "${options.kubernetesVersion}" is not a Kubernetes version such as v1.31.2`);
-  const controlPlanes = count(options.controlPlaneMachineCount, '--control-plane-machine-count', 1);
+  const provider = options.provider ?? 'sim';
+  if (provider !== 'sim' && provider !== 'aws' && provider !== 'process') throw new UsageError(`--provider must be sim, aws or process, not "${provider}"`);
+  // A process cluster is there to prove etcd membership, joins and upgrades: three members and two workers by default.
+  const controlPlanes = count(options.controlPlaneMachineCount, '--control-plane-machine-count', provider === 'process' ? 3 : 1);
   if (controlPlanes < 1 || controlPlanes % 2 === 0)
     throw new UsageError(`--control-plane-machine-count must be odd (1, 3, 5, ...) so that etcd keeps quorum, not ${controlPlanes}`);
-  const workers = count(options.workerMachineCount, '--worker-machine-count', 0);
-  const provider = options.provider ?? 'sim';
-  if (provider !== 'sim' && provider !== 'aws') throw new UsageError(`--provider must be sim or aws, not "${provider}"`);
+  const workers = count(options.workerMachineCount, '--worker-machine-count', provider === 'process' ? 2 : 0);
 
-  if (provider === 'sim' && (options.awsControlPlaneEndpoint || options.awsTargetGroupArn)) throw new UsageError('the --aws-* flags are for --provider aws');
+  if (provider !== 'aws' && (options.awsControlPlaneEndpoint || options.awsTargetGroupArn)) throw new UsageError('the --aws-* flags are for --provider aws');
   const endpoint = options.awsControlPlaneEndpoint === undefined ? undefined : controlPlaneEndpoint(options.awsControlPlaneEndpoint);
   if (options.awsTargetGroupArn !== undefined && !options.awsTargetGroupArn.startsWith('arn:'))
     throw new UsageError(`--aws-target-group-arn must be the ARN of an ELBv2 target group, not "${options.awsTargetGroupArn}"`);
@@ -100,6 +114,10 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
   if (provider === 'sim') {
     classSpec = { sim: { bootSeconds: 5, nodeReadySeconds: 2 } };
     clusterProvider = { sim: { failureDomains: DEFAULT_SIM_FAILURE_DOMAINS } };
+  } else if (provider === 'process') {
+    // The load balancer on 127.0.0.1 becomes the endpoint: the admin kubeconfig reaches the API through it.
+    classSpec = { process: {} };
+    clusterProvider = { process: { controlPlaneLoadBalancer: {} } };
   } else {
     const subnets = (options.awsSubnet ?? []).map((s) => {
       const [id, availabilityZone, extra] = s.split(':');
@@ -190,7 +208,59 @@ export function generateCluster(name: string, options: GenerateOptions): Generat
       },
     },
   ];
+  if (addons.length > 0) {
+    // One set for the files, in their order; the Cluster carries the label its selector matches.
+    const setName = `${name}-addons`;
+    (objects[1]!['metadata'] as { labels?: Record<string, string> }).labels = { [ADDON_SET_LABEL]: setName };
+    const used = new Set<string>();
+    objects.push({
+      apiVersion: API_VERSION,
+      kind: 'ClusterResourceSet',
+      metadata: meta(setName),
+      spec: {
+        clusterSelector: { matchLabels: { [ADDON_SET_LABEL]: setName } },
+        strategy: 'ApplyOnce',
+        resources: addons.map((a) => {
+          const parsed = manifestDocuments(a.manifests);
+          if ('error' in parsed) throw new UsageError(`--addon ${a.path}: ${parsed.error}`);
+          let resource = resourceName(a.path);
+          for (let n = 2; used.has(resource); n++) resource = `${resourceName(a.path)}-${n}`;
+          used.add(resource);
+          return { name: resource, manifests: a.manifests };
+        }),
+      },
+    });
+  }
+  if (provider === 'process')
+    objects.push({
+      apiVersion: API_VERSION,
+      kind: 'MachineHealthCheck',
+      metadata: meta(`${name}-control-plane`),
+      spec: {
+        clusterName: name,
+        selector: { matchLabels: { [Labels.clusterName]: name, [Labels.controlPlane]: '' } },
+        unhealthyConditions: [
+          { type: 'Ready', status: 'Unknown', timeout: '300s' },
+          { type: 'Ready', status: 'False', timeout: '300s' },
+        ],
+        nodeStartupTimeout: '10m',
+        // Remediating one control-plane machine at a time keeps etcd's quorum (KubeadmControlPlane does the same).
+        maxUnhealthy: 1,
+      },
+    });
   return { objects, placeholders };
+}
+
+/** A resource name from a file name: its base name without extension, as a DNS label. */
+function resourceName(path: string): string {
+  const base = basename(path).replace(/\.(ya?ml|json)$/i, '');
+  const label = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return label || 'addon';
 }
 
 /** The objects as YAML documents, placeholders marked by a comment on their line. */
@@ -208,9 +278,17 @@ export function renderGenerated(g: GeneratedCluster, header: string): string {
     .join('');
 }
 
-export function generate(ctx: Context, what: string, name: string, options: GenerateOptions): void {
+export async function generate(ctx: Context, what: string, name: string, options: GenerateOptions): Promise<void> {
   if (what !== 'cluster') throw new UsageError(`can only generate a cluster, not "${what}": clusterless generate cluster NAME ...`);
-  const g = generateCluster(name, options);
+  const addons: AddonFile[] = [];
+  for (const path of options.addon ?? []) {
+    try {
+      addons.push({ path, manifests: await ctx.io.readFile(path) });
+    } catch (err) {
+      throw new UsageError(`--addon ${path}: ${(err as Error).message}`);
+    }
+  }
+  const g = generateCluster(name, options, addons);
   const provider = options.provider ?? 'sim';
   const header = ` Cluster ${name} on ${provider}, made by: clusterless generate cluster ${name}\n Apply it with: clusterless apply -f FILE (or pipe it to: clusterless apply -f -)`;
   ctx.io.stdout.write(renderGenerated(g, header));

@@ -35,6 +35,8 @@ export interface NodeFact {
 export interface LoadBalancerFact {
   name: string;
   dnsName?: string;
+  /** The listener's port, when it is not the API server's 6443 (the process provider's proxy on 127.0.0.1). */
+  port?: number;
   state: 'provisioning' | 'active' | 'active_impaired' | 'failed';
 }
 

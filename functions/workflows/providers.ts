@@ -9,6 +9,7 @@ import type { Cluster, ClusterProvider } from '../api/cluster.js';
 import { providerNameOf } from '../api/providers/index.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import type {
+  AddonApplier,
   EtcdMembership,
   InstanceDeletion,
   LaunchHooks,
@@ -16,11 +17,13 @@ import type {
   MachineProvider,
   ManagedLoadBalancerFact,
   ManagedLoadBalancers,
+  NodeDrainer,
   NodeReader,
   Store,
   TargetGroupRegistrations,
 } from '../ports.js';
-import { noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
+import { noWorkloadsDrainer } from '../ports.js';
+import { noAddons, noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
 
 /** What a host runs for one provider. */
 export interface ProviderRuntime {
@@ -32,6 +35,10 @@ export interface ProviderRuntime {
   targetGroups?: TargetGroupRegistrations;
   /** The etcd of the provider's kubeadm control planes. @default noEtcd */
   etcd?: EtcdMembership;
+  /** Drains the provider's nodes before their machines go. @default noWorkloadsDrainer */
+  drainer?: NodeDrainer;
+  /** Applies ClusterResourceSets to the provider's clusters. @default noAddons (refused: no API to apply to) */
+  addons?: AddonApplier;
 }
 
 /** Every port of the providers a host runs, routed by cluster: none is left out. */
@@ -42,6 +49,8 @@ const withNones = (r: ProviderRuntime): RoutedProviders => ({
   managedLoadBalancers: r.managedLoadBalancers ?? noManagedLoadBalancers,
   targetGroups: r.targetGroups ?? noTargetGroups,
   etcd: r.etcd ?? noEtcd,
+  drainer: r.drainer ?? noWorkloadsDrainer,
+  addons: r.addons ?? noAddons,
 });
 
 /**
@@ -133,5 +142,14 @@ export function providersByCluster(store: Pick<Store, 'get'>, runtimes: Readonly
     forwardLeadership: async (target, member) => byProvider(target.clusterSpec.provider)?.etcd.forwardLeadership(target, member),
     removeMember: async (target, member) => byProvider(target.clusterSpec.provider)?.etcd.removeMember(target, member),
   };
-  return { machines, nodes, managedLoadBalancers, targetGroups, etcd };
+  const drainer: NodeDrainer = {
+    // A cluster that is gone has no nodes left to drain.
+    drain: async (namespace, clusterName, nodeName) =>
+      ((await ofCluster(namespace, clusterName))?.drainer ?? noWorkloadsDrainer).drain(namespace, clusterName, nodeName),
+  };
+  const addons: AddonApplier = {
+    apply: async (namespace, clusterName, manifests) =>
+      ((await ofCluster(namespace, clusterName))?.addons ?? noAddons).apply(namespace, clusterName, manifests),
+  };
+  return { machines, nodes, managedLoadBalancers, targetGroups, etcd, drainer, addons };
 }

@@ -121,9 +121,10 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   const role = isControlPlaneMachine(machine) ? 'control-plane' : 'worker';
   // The machine's bootstrap secret is written before the launch; the user data only fetches (and deletes) it.
   let userData: string | undefined;
+  let init: boolean | undefined;
   if (bootstrapsCluster(deps, cluster)) {
     // Only a control-plane machine may initialise: a worker's launch needs no read of the whole cluster.
-    const init = role === 'control-plane' && initialisesControlPlane(machine, cluster, await deps.store.listCluster(ref.namespace, ref.clusterName));
+    init = role === 'control-plane' && initialisesControlPlane(machine, cluster, await deps.store.listCluster(ref.namespace, ref.clusterName));
     ({ userData } = await deps.bootstrap.prepare({
       namespace: ref.namespace,
       clusterName: ref.clusterName,
@@ -157,6 +158,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       ? { preferredFailureDomain: machine.metadata.annotations[Annotations.preferredFailureDomain] }
       : {}),
     ...(userData !== undefined ? { userData } : {}),
+    ...(init !== undefined ? { bootstrap: init ? 'init' : 'join' } : {}),
     ...(recordedAttempt ? { recordedAttempt } : {}),
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });

@@ -8,7 +8,8 @@
  * deleted with grace period 0, as a kubelet would confirm). The ServiceAccount admission plugin is off, since
  * without the controller-manager no namespace has a default ServiceAccount.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { kubeBinaries, startChild, stopChild, waitFor, type Child } from '../../local/process/kube.js';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -19,72 +20,8 @@ import { freePort } from './free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export interface KubeBinaries {
-  kubeApiserver: string;
-  kubectl: string;
-  etcd: string;
-}
-
-let binaries: KubeBinaries | undefined;
-
-/** Where scripts/build-kube.sh put the binaries (it knows the versions); throws if they are not built. */
-export function kubeBinaries(): KubeBinaries {
-  if (binaries) return binaries;
-  const r = spawnSync('bash', [join(ROOT, 'scripts/build-kube.sh'), '--print'], { encoding: 'utf8' });
-  const paths = Object.fromEntries(
-    r.stdout
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-  if (r.status !== 0 || !paths['KUBE_APISERVER'] || !paths['KUBECTL'] || !paths['ETCD'])
-    throw new Error(`kube-apiserver, kubectl and etcd are not built. Set up the test environment first: bash scripts/build-kube.sh\n${r.stderr}`);
-  binaries = { kubeApiserver: paths['KUBE_APISERVER'], kubectl: paths['KUBECTL'], etcd: paths['ETCD'] };
-  return binaries;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Processes
-
-/** A process started by startChild, with the last 8000 characters of its output (for the error when it fails). */
-export interface Child {
-  process: ChildProcess;
-  output(): string;
-}
-
-export function startChild(bin: string, args: string[]): Child {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-8000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return { process: child, output: () => output };
-}
-
-export const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
-
-/** SIGTERM, then SIGKILL if the process has not exited within 10 s. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await done;
-  clearTimeout(timer);
-}
-
-/** Polls `probe` every 200 ms until it answers true; fails with the child's output when it exits or the time is up. */
-export async function waitFor(what: string, child: Child, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited(child.process)) throw new Error(`${what} exited with ${child.process.exitCode ?? child.process.signalCode}:\n${child.output()}`);
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} not ready within ${timeoutMs} ms:\n${child.output()}`);
-}
+// The binaries and process helpers live with the process provider (local/process/kube.ts), which product code uses.
+export { exited, kubeBinaries, startChild, stopChild, waitFor, type Child, type KubeBinaries } from '../../local/process/kube.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // etcd

@@ -14,6 +14,7 @@
  *   fetch no other machine's bootstrap data.
  */
 import type { ClusterSpec } from '../../api/cluster.js';
+import { bootstrapsWithKubeadm } from '../../api/providers/index.js';
 import { renderUserData } from '../../bootstrap/boothook.js';
 import { renderCloudConfig } from '../../bootstrap/cloud-config.js';
 import {
@@ -108,8 +109,11 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
   }
 
   async prepare(req: BootstrapRequest): Promise<{ userData: string }> {
-    const region = req.clusterSpec.provider.aws?.region;
-    if (!region) throw new InvalidSpecError(`cluster ${req.namespace}/${req.clusterName}: only aws clusters are bootstrapped with kubeadm`);
+    if (!bootstrapsWithKubeadm(req.clusterSpec.provider))
+      throw new InvalidSpecError(`cluster ${req.namespace}/${req.clusterName}: its provider is not bootstrapped with kubeadm`);
+    // A process machine (local/process) reads its certificates from the secret store itself and boots no
+    // cloud-init: its user data names the secret only, under a region that stands for none.
+    const region = req.clusterSpec.provider.aws?.region ?? 'local';
     const endpoint = req.clusterSpec.controlPlaneEndpoint;
     if (!endpoint)
       throw new InvalidSpecError(
@@ -194,7 +198,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     clusterSpec: ClusterSpec,
     joining: readonly { machineUid: string; role: MachineRole }[],
   ): Promise<{ requeueAfterSeconds?: number }> {
-    if (joining.length === 0 || !clusterSpec.provider.aws) return {};
+    if (joining.length === 0 || !bootstrapsWithKubeadm(clusterSpec.provider)) return {};
     const requeue = { requeueAfterSeconds: Math.max(1, Math.floor(this.tokenTtlSeconds / 3)) };
     const certs = await this.certificates(namespace, clusterName);
     if (!certs) return requeue;

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import type { FieldCause, PrinterColumn } from '../kind.js';
 import { cause } from '../kind.js';
 import { awsProvider } from './aws.js';
+import { processProvider } from './process.js';
 import type { ControlPlaneLoadBalancer, ProviderDefinition } from './provider.js';
 import { simProvider } from './sim.js';
 
@@ -14,9 +15,10 @@ export type { ControlPlaneLoadBalancer, ProviderDefinition } from './provider.js
 export { defineProvider } from './provider.js';
 export { AWS_REGION, awsClusterProvider, awsMachineClass, awsProvider, awsSubnet } from './aws.js';
 export { simClusterProvider, simMachineClass, simProvider } from './sim.js';
+export { processClusterProvider, processMachineClass, processProvider } from './process.js';
 
 /** Every registered provider. */
-export const PROVIDERS = [simProvider, awsProvider] as const;
+export const PROVIDERS = [simProvider, awsProvider, processProvider] as const;
 
 type Registered = (typeof PROVIDERS)[number];
 export type ProviderName = Registered['name'];

@@ -144,8 +144,9 @@ export function planCluster(objects: ClusterObjects, observed: Observed, now: Da
   // InfrastructureCluster's; that Update is the only write to the Cluster this time (one write per object).
   const lb = observed.loadBalancer;
   if (!deleting && managesLoadBalancer(cluster) && cluster.spec.controlPlaneEndpoint === undefined && lb?.dnsName && lb.state !== 'failed') {
-    plan.writes.push({ type: 'Update', object: { ...cluster, spec: { ...cluster.spec, controlPlaneEndpoint: { host: lb.dnsName, port: 6443 } } } });
-    plan.notes.push(`Cluster ${name}: control-plane endpoint ${lb.dnsName}:6443 recorded`);
+    const port = lb.port ?? 6443;
+    plan.writes.push({ type: 'Update', object: { ...cluster, spec: { ...cluster.spec, controlPlaneEndpoint: { host: lb.dnsName, port } } } });
+    plan.notes.push(`Cluster ${name}: control-plane endpoint ${lb.dnsName}:${port} recorded`);
     return plan;
   }
 

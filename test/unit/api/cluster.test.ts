@@ -16,12 +16,12 @@ describe('Cluster provider', () => {
   });
 
   it.each([
-    { name: 'no provider', provider: {}, reason: 'FieldValueRequired' as const, message: 'one of sim or aws must be set' },
+    { name: 'no provider', provider: {}, reason: 'FieldValueRequired' as const, message: 'one of sim, aws or process must be set' },
     {
       name: 'two providers',
       provider: { sim: {}, aws: (full.awsCluster().spec as { provider: { aws: unknown } }).provider.aws },
       reason: 'FieldValueForbidden' as const,
-      message: 'only one of sim or aws',
+      message: 'only one of sim, aws or process',
     },
   ])('refuses $name', ({ provider, reason, message }) => {
     expectOnlyCause(createCauses(withValue(minimal.Cluster(), 'spec.provider', provider)), 'spec.provider', reason, message);

@@ -17,12 +17,12 @@ describe('MachineClass', () => {
   });
 
   it.each([
-    { name: 'neither provider', spec: () => ({}), reason: 'FieldValueRequired' as const, message: 'one of aws or sim must be set' },
+    { name: 'neither provider', spec: () => ({}), reason: 'FieldValueRequired' as const, message: 'one of aws, process or sim must be set' },
     {
       name: 'both providers',
       spec: () => ({ sim: {}, ...(full.awsMachineClass()['spec'] as object) }),
       reason: 'FieldValueForbidden' as const,
-      message: 'only one of aws or sim',
+      message: 'only one of aws, process or sim',
     },
   ])('refuses $name', ({ spec, reason, message }) => {
     expectOnlyCause(createCauses(withValue(minimal.MachineClass(), 'spec', spec())), 'spec', reason, message);

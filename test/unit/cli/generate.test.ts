@@ -23,6 +23,53 @@ describe('generate cluster', () => {
     }
   });
 
+  it('makes a process cluster: its load balancer, 3 control-plane machines, 2 workers and a health check for each, all valid', () => {
+    const p = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process' });
+    expect(p.objects.map((o) => o['kind'])).toEqual([
+      'MachineClass',
+      'Cluster',
+      'ControlPlane',
+      'MachineDeployment',
+      'MachineHealthCheck',
+      'MachineHealthCheck',
+    ]);
+    const [mc, cluster, cp, md, , cpCheck] = p.objects as any[];
+    expect(mc.spec).toEqual({ process: {} });
+    expect(cluster.spec).toEqual({ provider: { process: { controlPlaneLoadBalancer: {} } } });
+    expect(cp.spec.replicas).toBe(3);
+    expect(md.spec.replicas).toBe(2);
+    expect(cpCheck.spec.selector.matchLabels).toEqual({ 'clusterless.dev/cluster-name': 'real', 'clusterless.dev/control-plane': '' });
+    for (const doc of docsOf(renderGenerated(p, ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
+  it('wires addon files in: one ClusterResourceSet of them, in their order, selecting the Cluster by a label it carries', () => {
+    const cni = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni\n';
+    const p = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process' }, [
+      { path: 'addons/Calico.yaml', manifests: cni },
+      { path: 'more/calico.yml', manifests: cni },
+    ]);
+    const cluster = p.objects.find((o) => o['kind'] === 'Cluster') as any;
+    const set = p.objects.find((o) => o['kind'] === 'ClusterResourceSet') as any;
+    expect(cluster.metadata.labels).toEqual({ 'clusterless.dev/cluster-resource-set': 'real-addons' });
+    expect(set.metadata).toEqual({ name: 'real-addons', namespace: 'default' });
+    expect(set.spec.clusterSelector).toEqual({ matchLabels: { 'clusterless.dev/cluster-resource-set': 'real-addons' } });
+    expect(set.spec.resources).toEqual([
+      { name: 'calico', manifests: cni },
+      { name: 'calico-2', manifests: cni },
+    ]);
+    for (const doc of docsOf(renderGenerated(p, ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
+  it('refuses an addon file that is not YAML manifests, naming the file', () => {
+    expect(() => generateCluster('real', { kubernetesVersion: 'v1.34.1' }, [{ path: 'cni.yaml', manifests: 'kind: [' }])).toThrow(/--addon cni\.yaml: /);
+  });
+
   it('opens with a comment saying how it was made and how to apply it', () => {
     expect(renderGenerated(sim, ' made by clusterless')).toMatch(/^# made by clusterless\n/);
   });

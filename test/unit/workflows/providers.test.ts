@@ -50,6 +50,29 @@ describe('providersByCluster', () => {
     expect(simCloud.targetGroup(tg)?.targets).toEqual([{ instanceId: instance.instanceId, port: 6443 }]);
   });
 
+  it("drains a cluster's nodes with its own provider's drainer, and those of a provider without one not at all", async () => {
+    // Prepare: the aws provider drains through a drainer of its own; sim has none.
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    await store.create(ClusterKind.schema.parse({ ...(full.awsCluster() as object), metadata: { name: 'a', namespace: 'default' } }) as Cluster);
+    await store.create(
+      ClusterKind.schema.parse({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 's', namespace: 'default' }, spec: {} }) as Cluster,
+    );
+    const drained: string[] = [];
+    const aws = {
+      ...runtime(new SimCloud({ clock })),
+      drainer: { drain: async (_ns: string, _c: string, node: string) => (drained.push(node), { drained: false, message: 'evicting' }) },
+    };
+    const routed = providersByCluster(store, { sim: runtime(new SimCloud({ clock })), aws });
+    // Act
+    const onAws = await routed.drainer.drain('default', 'a', 'node-a');
+    const onSim = await routed.drainer.drain('default', 's', 'node-s');
+    // Assess
+    expect(drained).toEqual(['node-a']);
+    expect(onAws.drained).toBe(false);
+    expect(onSim).toEqual({ drained: true, message: 'no workloads to evict' });
+  });
+
   it('gives one provider its own ports, and the none implementations for the load balancers it lacks', () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ clock });

@@ -556,6 +556,19 @@ describe('Cluster notes and edges', () => {
     expect(failed.writes.some((w) => w.type === 'Update')).toBe(false);
   });
 
+  it("records the port of a load balancer that listens on one of its own (the process provider's proxy)", () => {
+    // Act
+    const plan = planCluster(
+      objects({ cluster: awsCluster() }),
+      { instances: [], loadBalancer: { name: 'lb', dnsName: '127.0.0.1', port: 41234, state: 'active' } },
+      T0,
+    );
+    // Assess
+    expect(plan.writes).toEqual([
+      { type: 'Update', object: expect.objectContaining({ spec: expect.objectContaining({ controlPlaneEndpoint: { host: '127.0.0.1', port: 41234 } }) }) },
+    ]);
+  });
+
   it('a cluster waiting for its infrastructure says what it waits for, as its InfrastructureReady condition does', () => {
     // Act
     const plan = planCluster(objects({ cluster: awsCluster() }), { instances: [] }, T0);

@@ -1,0 +1,135 @@
+/**
+ * The Kubernetes programs the process provider runs (kube-apiserver, etcd; kubectl for tests), built by
+ * scripts/build-kube.sh into a per-user cache, and the few helpers that start, wait for and stop them. The tests'
+ * harness (test/support/kube.ts) uses these too.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BUILD_SCRIPT = join(ROOT, 'scripts/build-kube.sh');
+
+export interface KubeBinaries {
+  kubeApiserver: string;
+  kubectl: string;
+  etcd: string;
+}
+
+/** scripts/build-kube.sh could not build (or find) the binaries. */
+export class KubeBinariesMissingError extends Error {
+  override name = 'KubeBinariesMissingError';
+}
+
+let binaries: KubeBinaries | undefined;
+
+const parsePaths = (stdout: string): Record<string, string> =>
+  Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+
+let building: Promise<KubeBinaries> | undefined;
+
+/**
+ * The binaries, built first when they are not (scripts/build-kube.sh, its progress on stderr) without blocking the
+ * event loop meanwhile: a host keeps serving while Go builds. One build at a time.
+ */
+export function buildKubeBinaries(): Promise<KubeBinaries> {
+  try {
+    return Promise.resolve(kubeBinaries());
+  } catch (err) {
+    if (!(err instanceof KubeBinariesMissingError)) throw err;
+  }
+  building ??= new Promise<void>((resolveBuild, reject) => {
+    process.stderr.write('clusterless: building kube-apiserver and etcd once (scripts/build-kube.sh; needs Go, takes a few minutes)...\n');
+    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', () => resolveBuild());
+  })
+    .then(() => kubeBinaries())
+    .finally(() => {
+      building = undefined;
+    });
+  return building;
+}
+
+/** Where scripts/build-kube.sh put the binaries (it knows the versions); KubeBinariesMissingError when they are not built. */
+export function kubeBinaries(): KubeBinaries {
+  if (binaries) return binaries;
+  const r = spawnSync('bash', [BUILD_SCRIPT, '--print'], { encoding: 'utf8' });
+  const paths = parsePaths(r.stdout ?? '');
+  if (r.status !== 0 || !paths['KUBE_APISERVER'] || !paths['KUBECTL'] || !paths['ETCD'])
+    throw new KubeBinariesMissingError(`kube-apiserver, kubectl and etcd are not built. Build them first: bash scripts/build-kube.sh\n${r.stderr ?? ''}`);
+  binaries = { kubeApiserver: paths['KUBE_APISERVER'], kubectl: paths['KUBECTL'], etcd: paths['ETCD'] };
+  return binaries;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Processes
+
+/** A process started by startChild, with the last 8000 characters of its output (for the error when it fails). */
+export interface Child {
+  process: ChildProcess;
+  output(): string;
+}
+
+export interface StartChildOptions {
+  /** Also appends the output to this stream (a log file). */
+  log?: NodeJS.WritableStream;
+}
+
+export function startChild(bin: string, args: string[], options: StartChildOptions = {}): Child {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-8000);
+    options.log?.write(d);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // A program that cannot be started is reported by waitFor (it has exited), not thrown asynchronously.
+  child.on('error', (err) => {
+    output += `\n${err.message}`;
+  });
+  return { process: child, output: () => output };
+}
+
+export const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+
+/** SIGTERM, then SIGKILL if the process has not exited within 10 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (exited(child) || child.pid === undefined) return;
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await done;
+  clearTimeout(timer);
+}
+
+/** Polls `probe` every 200 ms until it answers true; fails with the child's output when it exits or the time is up. */
+export async function waitFor(what: string, child: Child, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited(child.process)) throw new Error(`${what} exited with ${child.process.exitCode ?? child.process.signalCode}:\n${child.output()}`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} not ready within ${timeoutMs} ms:\n${child.output()}`);
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it; callers retry if it is taken). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolvePort(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}

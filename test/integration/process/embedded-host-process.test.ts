@@ -1,0 +1,92 @@
+/**
+ * A process cluster through the embedded host: the kubeadm bootstrap (secrets in files of the data folder), the
+ * load balancer recorded as the endpoint, real etcd and kube-apiserver, the nodes read through the API. One
+ * control-plane machine and one worker reach Ready machines; the host's close leaves no program behind.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateCluster } from '../../../cli/commands/generate.js';
+import type { Cluster } from '../../../functions/api/cluster.js';
+import type { Machine } from '../../../functions/api/machine.js';
+import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
+import { waitUntil } from '../../support/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'clusterless-process-host-'));
+let host: EmbeddedHost | undefined;
+
+afterAll(async () => {
+  await host?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const PLURALS: Record<string, string> = {
+  MachineClass: 'machineclasses',
+  Cluster: 'clusters',
+  ControlPlane: 'controlplanes',
+  MachineDeployment: 'machinedeployments',
+  MachineHealthCheck: 'machinehealthchecks',
+};
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(host!.url + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the embedded host with a process cluster', { timeout: 300_000 }, () => {
+  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, kills a machine through the kill route, and stops every program at close', async () => {
+    // Prepare
+    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 10 });
+    const { objects } = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process', controlPlaneMachineCount: '1', workerMachineCount: '1' });
+    // Act
+    for (const o of objects) {
+      const r = await api('POST', `/apis/clusterless.dev/v1alpha1/namespaces/default/${PLURALS[o['kind'] as string]}`, o);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    // Assess: both machines Running with a node, Ready as the node says.
+    const machines = await waitUntil(
+      'two Running machines with Ready nodes',
+      async () => {
+        const list = (await api('GET', '/apis/clusterless.dev/v1alpha1/namespaces/default/machines')).body.items as Machine[];
+        const ready = list.filter(
+          (m) => m.status?.phase === 'Running' && m.status.nodeRef && m.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ready.length === 2 && list;
+      },
+      240_000,
+    );
+    expect(machines.map((m) => m.status?.nodeRef?.name).sort()).toEqual(machines.map((m) => m.metadata.name).sort());
+    const cluster = (await api('GET', '/apis/clusterless.dev/v1alpha1/namespaces/default/clusters/real')).body as Cluster;
+    expect(cluster.spec.controlPlaneEndpoint?.host).toBe('127.0.0.1');
+    expect(cluster.spec.controlPlaneEndpoint?.port).toBe((await host.processes.loadBalancers.describe('default', 'real'))?.port);
+    const pids = host.processes.pids();
+    expect(pids.length).toBe(2);
+    // Act: the route behind `clusterless sim kill`, on the worker (the SIGKILL of programs: process-provider.test.ts).
+    const workerMachine = machines.find((m) => m.metadata.labels?.['clusterless.dev/control-plane'] === undefined)!;
+    const killed = await api('POST', `/clusterless/v1/sim/namespaces/default/machines/${workerMachine.metadata.name}/kill`, {});
+    // Assess: its instance reads stopped.
+    expect(killed.status).toBe(200);
+    expect(killed.body.killed).toHaveLength(1);
+    expect((await host.processes.machines.describe('default', 'real')).find((i) => i.instanceId === killed.body.killed[0].instanceId)?.state).toBe('stopped');
+    // Act: the host stops.
+    await host.close();
+    host = undefined;
+    // Assess
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
