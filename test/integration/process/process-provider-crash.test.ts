@@ -35,6 +35,8 @@ describe('ProcessCloud after a crash of its host', { timeout: 240_000 }, () => {
       machineName: 'c-0',
       machineUid: 'uid-c-0',
       role: 'control-plane',
+      // The machine that initializes its cluster: it starts a new etcd.
+      bootstrap: 'init',
       version: 'v1.34.1',
       clientToken: 't',
       machineClass: { process: {} },
