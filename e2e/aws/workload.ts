@@ -27,6 +27,7 @@ import { renderKubeconfig } from '../../functions/bootstrap/kubeconfig.js';
 import { secretNames } from '../../functions/bootstrap/names.js';
 import type { ClusterCertificates } from '../../functions/bootstrap/pki.js';
 import { kubeBinaries, startChild, startEtcd, stopChild, waitFor, type Child, type RunningEtcd } from '../../test/support/kube.js';
+import { apiServerFlags } from '../../local/process/kube.js';
 import { REGION } from './account.js';
 
 export interface WorkloadClustersOptions {
@@ -207,30 +208,20 @@ export class WorkloadClusters {
 
     cluster.etcd = await startEtcd({ dir: join(cluster.dir, 'etcd') });
     if (this.stopped) return;
-    // The flags kubeadm gives the API server that matter here (kubeadm phases/controlplane/manifests.go
-    // getAPIServerCommand): client certificates against the cluster CA, Node and RBAC authorization, the
-    // cluster's own service-account key pair. Nothing but 127.0.0.1.
-    const apiserver = startChild(kubeBinaries().kubeApiserver, [
-      `--etcd-servers=${cluster.etcd.url}`,
-      `--secure-port=${cluster.port}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--cert-dir=${pki}`,
-      `--tls-cert-file=${files.cert}`,
-      `--tls-private-key-file=${files.key}`,
-      `--client-ca-file=${files.ca}`,
-      '--authorization-mode=Node,RBAC',
-      '--enable-admission-plugins=NodeRestriction',
-      // No controller-manager makes the namespaces' default ServiceAccount, which this plugin requires of pods.
-      '--disable-admission-plugins=ServiceAccount',
-      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${files.saPub}`,
-      `--service-account-signing-key-file=${files.saKey}`,
-      // Endpoints of the `kubernetes` Service may not be loopback addresses; nothing here needs them.
-      '--endpoint-reconciler-type=none',
-      '--v=0',
-    ]);
+    const apiserver = startChild(
+      kubeBinaries().kubeApiserver,
+      apiServerFlags({
+        etcdServers: cluster.etcd.url,
+        port: cluster.port,
+        certDir: pki,
+        cert: files.cert,
+        key: files.key,
+        clientCa: files.ca,
+        serviceAccountPub: files.saPub,
+        serviceAccountKey: files.saKey,
+        serviceClusterIpRange: SERVICE_CLUSTER_IP_RANGE,
+      }),
+    );
     cluster.apiserver = apiserver;
     const client = { ca: certs.ca.cert, ...agent };
     await waitFor(`kube-apiserver of ${cluster.namespace}/${cluster.clusterName} on 127.0.0.1:${cluster.port}`, apiserver, 90_000, async () => {

@@ -133,3 +133,50 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** What a kube-apiserver on 127.0.0.1 is started with: its files and its etcd. */
+export interface ApiServerFlags {
+  /** Its etcd's client URL, and the client certificate to reach it with when etcd asks for one. */
+  etcdServers: string;
+  etcdTls?: { ca: string; cert: string; key: string };
+  port: number;
+  certDir: string;
+  cert: string;
+  key: string;
+  clientCa: string;
+  serviceAccountPub: string;
+  serviceAccountKey: string;
+  /** The Services' range. @default kubeadm's, 10.96.0.0/12 */
+  serviceClusterIpRange?: string;
+}
+
+/**
+ * The flags kubeadm gives a stacked API server that matter here (kubeadm app/phases/controlplane/manifests.go
+ * getAPIServerCommand): client certificates against the cluster CA, Node and RBAC authorization with
+ * NodeRestriction, the cluster's own service-account key pair; nothing but 127.0.0.1.
+ */
+export function apiServerFlags(o: ApiServerFlags): string[] {
+  return [
+    `--etcd-servers=${o.etcdServers}`,
+    ...(o.etcdTls ? [`--etcd-cafile=${o.etcdTls.ca}`, `--etcd-certfile=${o.etcdTls.cert}`, `--etcd-keyfile=${o.etcdTls.key}`] : []),
+    `--secure-port=${o.port}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--cert-dir=${o.certDir}`,
+    `--tls-cert-file=${o.cert}`,
+    `--tls-private-key-file=${o.key}`,
+    `--client-ca-file=${o.clientCa}`,
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    // No controller-manager makes the namespaces' default ServiceAccount, which this plugin requires of pods.
+    '--disable-admission-plugins=ServiceAccount',
+    '--allow-privileged=true',
+    `--service-cluster-ip-range=${o.serviceClusterIpRange ?? '10.96.0.0/12'}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${o.serviceAccountPub}`,
+    `--service-account-signing-key-file=${o.serviceAccountKey}`,
+    // Endpoints of the `kubernetes` Service may not be loopback addresses; nothing here needs them.
+    '--endpoint-reconciler-type=none',
+    '--v=0',
+  ];
+}

@@ -47,7 +47,7 @@ import {
   type TargetGroupTarget,
 } from '../../functions/ports.js';
 import { EtcdClient, type EtcdCredentials } from '../../functions/adapters/etcd/client.js';
-import { buildKubeBinaries, freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
+import { apiServerFlags, buildKubeBinaries, freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
 import { LEAF_CERT_SECONDS, SERVICE_CLUSTER_IP_RANGE, kubeletCredentials, pkiFiles, writeControlPlanePki, type PkiFiles } from './pki.js';
 import { readState, writeState, type ProcessInstance, type ProcessLoadBalancer, type ProcessState } from './state.js';
 
@@ -393,31 +393,18 @@ export class ProcessCloud {
     // getAPIServerCommand), on 127.0.0.1 only.
     const kubeApiserver = startChild(
       bins.kubeApiserver,
-      [
-        `--etcd-servers=${clientUrl}`,
-        `--etcd-cafile=${pki.etcdCa}`,
-        `--etcd-certfile=${pki.apiserverEtcdClient.cert}`,
-        `--etcd-keyfile=${pki.apiserverEtcdClient.key}`,
-        `--secure-port=${apiserver}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--cert-dir=${pki.dir}`,
-        `--tls-cert-file=${pki.apiserver.cert}`,
-        `--tls-private-key-file=${pki.apiserver.key}`,
-        `--client-ca-file=${pki.ca}`,
-        '--authorization-mode=Node,RBAC',
-        '--enable-admission-plugins=NodeRestriction',
-        // No controller-manager makes the namespaces' default ServiceAccount, which this plugin requires of pods.
-        '--disable-admission-plugins=ServiceAccount',
-        '--allow-privileged=true',
-        `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${pki.saPub}`,
-        `--service-account-signing-key-file=${pki.saKey}`,
-        // Endpoints of the `kubernetes` Service may not be loopback addresses; nothing here needs them.
-        '--endpoint-reconciler-type=none',
-        '--v=0',
-      ],
+      apiServerFlags({
+        etcdServers: clientUrl,
+        etcdTls: { ca: pki.etcdCa, cert: pki.apiserverEtcdClient.cert, key: pki.apiserverEtcdClient.key },
+        port: apiserver,
+        certDir: pki.dir,
+        cert: pki.apiserver.cert,
+        key: pki.apiserver.key,
+        clientCa: pki.ca,
+        serviceAccountPub: pki.saPub,
+        serviceAccountKey: pki.saKey,
+        serviceClusterIpRange: SERVICE_CLUSTER_IP_RANGE,
+      }),
       { log: createWriteStream(join(logs, 'kube-apiserver.log'), { flags: 'a', mode: 0o600 }) },
     );
     entry.children.push(kubeApiserver);

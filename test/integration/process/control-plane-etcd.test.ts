@@ -24,6 +24,7 @@ import type { Machine } from '../../../functions/api/machine.js';
 import { getCondition } from '../../../functions/core/conditions.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { waitUntil } from '../../support/wait.js';
+import { PLURALS, hostApi } from '../../support/embedded-api.js';
 
 const NS = 'default';
 const NAME = 'real';
@@ -38,24 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const PLURALS: Record<string, string> = {
-  MachineClass: 'machineclasses',
-  Cluster: 'clusters',
-  ControlPlane: 'controlplanes',
-  MachineDeployment: 'machinedeployments',
-  MachineHealthCheck: 'machinehealthchecks',
-  ClusterResourceSet: 'clusterresourcesets',
-};
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(host!.url + path, {
-    method,
-    headers: { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) => hostApi(host!, method, path, body);
 
 const controlPlane = async () => (await api('GET', `${API}/controlplanes/${NAME}-control-plane`)).body as ControlPlane;
 const cpMachines = async () =>

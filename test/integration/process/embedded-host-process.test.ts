@@ -12,6 +12,7 @@ import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { waitUntil } from '../../support/wait.js';
+import { PLURALS, alive, hostApi } from '../../support/embedded-api.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clusterless-process-host-'));
 let host: EmbeddedHost | undefined;
@@ -21,32 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const PLURALS: Record<string, string> = {
-  MachineClass: 'machineclasses',
-  Cluster: 'clusters',
-  ControlPlane: 'controlplanes',
-  MachineDeployment: 'machinedeployments',
-  MachineHealthCheck: 'machinehealthchecks',
-};
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(host!.url + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const api = (method: string, path: string, body?: unknown) => hostApi(host!, method, path, body);
 
 describe('the embedded host with a process cluster', { timeout: 300_000 }, () => {
   it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, kills a machine through the kill route, and stops every program at close', async () => {

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateClusterCertificates } from '../../../functions/adapters/kubeadm/index.js';
 import { ProcessCloud } from '../../../local/process/process-cloud.js';
 import type { ProcessState } from '../../../local/process/state.js';
+import { alive } from '../../support/embedded-api.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clusterless-process-crash-'));
 const clouds: ProcessCloud[] = [];
@@ -20,15 +21,6 @@ afterAll(async () => {
   for (const pid of strangers) process.kill(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('ProcessCloud after a crash of its host', { timeout: 240_000 }, () => {
   it('kills the programs the crashed host left, only those that are its own, and starts them again', async () => {
@@ -43,6 +35,8 @@ describe('ProcessCloud after a crash of its host', { timeout: 240_000 }, () => {
       machineName: 'c-0',
       machineUid: 'uid-c-0',
       role: 'control-plane',
+      // The machine that initializes its cluster: it starts a new etcd.
+      bootstrap: 'init',
       version: 'v1.34.1',
       clientToken: 't',
       machineClass: { process: {} },

@@ -16,6 +16,7 @@ import { EtcdClient, type EtcdCredentials } from '../../../functions/adapters/et
 import { ProcessCloud, processProviderID, targetGroupArn } from '../../../local/process/process-cloud.js';
 import { pkiFiles } from '../../../local/process/pki.js';
 import { waitUntil } from '../../support/wait.js';
+import { alive } from '../../support/embedded-api.js';
 
 const NS = 'default';
 const CLUSTER = 'proc';
@@ -72,15 +73,6 @@ async function admin(): Promise<KubernetesClient> {
   const creds = await issueClientCertificate(certs.ca, { commonName: 'test-admin', organizations: ['system:masters'] }, new Date(), 3600);
   return new KubernetesClient({ server: cloud.apiServerOf(NS, CLUSTER)!, ca: certs.ca.cert, ...creds });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function etcdTls(instanceId: string) {
   const pki = pkiFiles(join(dir, 'machines', instanceId, 'pki'));
