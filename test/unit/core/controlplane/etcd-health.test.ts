@@ -10,7 +10,7 @@ import { getCondition } from '../../../../functions/core/conditions.js';
 import { QUORUM_LOST_REQUEUE_SECONDS, planControlPlane } from '../../../../functions/core/controlplane/planner.js';
 import type { EtcdFact, EtcdMemberFact, Observed } from '../../../../functions/core/observed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
-import { T0, controlPlane, cpMachine, etcdMember, objects, observedFor } from '../cluster/fixtures.js';
+import { T0, controlPlane, cpMachine, etcdMember, instance, objects, observedFor } from '../cluster/fixtures.js';
 
 const statusOf = (plan: Plan): ControlPlane['status'] => {
   const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'ControlPlane');
@@ -148,5 +148,92 @@ describe('ControlPlane changes gated on etcd', () => {
     expect(created(plan)).toEqual([]);
     expect(plan.requeueAfterSeconds).toBe(QUORUM_LOST_REQUEUE_SECONDS);
     expect(plan.notes.join('\n')).toContain('etcd has lost its quorum (1 healthy member(s) of 3, quorum is 2)');
+  });
+});
+
+describe('EtcdMemberHealthy and EtcdClusterHealthy, case by case', () => {
+  const clusterCondition = (plan: Plan) => getCondition(statusOf(plan)?.conditions, 'EtcdClusterHealthy');
+
+  it('a deleting machine reads False (Deleting), and the cluster judges the others only', () => {
+    // Prepare
+    const { o, observed } = scene(3);
+    o.machines[2]!.metadata.deletionTimestamp = T0.toISOString();
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(machineCondition(plan, 'm3')).toMatchObject({ status: 'False', reason: 'Deleting', message: 'Machine is deleting' });
+    expect(clusterCondition(plan)).toMatchObject({ status: 'True' });
+  });
+
+  it('a machine without its node yet reads Unknown, and so does the cluster, though every member is healthy', () => {
+    // Prepare
+    const { o, observed } = scene(2);
+    const joining = cpMachine('m3', { node: false });
+    o.machines.push(joining);
+    observed.instances.push(instance(joining));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(machineCondition(plan, 'm3')).toMatchObject({
+      status: 'Unknown',
+      reason: 'InspectionFailed',
+      message: 'Waiting for the Node of this machine to exist',
+    });
+    expect(clusterCondition(plan)).toMatchObject({
+      status: 'Unknown',
+      reason: 'HealthUnknown',
+      message: '* Machine m3: Waiting for the Node of this machine to exist',
+    });
+  });
+
+  it('a learner not yet promoted is not healthy', () => {
+    // Act
+    const { o, observed } = scene(3, { 'node-m2': { learner: true } });
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(machineCondition(plan, 'm2')).toMatchObject({ status: 'False', message: 'etcd member node-m2 is a learner, not yet promoted' });
+  });
+
+  it("a member that does not answer carries etcd's reason, or says it does not answer", () => {
+    // Act
+    const { o, observed } = scene(3, { 'node-m1': { healthy: false, message: 'context deadline exceeded' }, 'node-m2': { healthy: false } });
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(machineCondition(plan, 'm1')).toMatchObject({ status: 'False', message: 'context deadline exceeded' });
+    expect(machineCondition(plan, 'm2')).toMatchObject({ status: 'False', message: 'etcd member node-m2 does not answer' });
+    expect(clusterCondition(plan)?.message).toBe('* Machine m1: context deadline exceeded\n* Machine m2: etcd member node-m2 does not answer');
+  });
+
+  it('etcd that lists no member at all reads Unknown', () => {
+    // Prepare: the only machine has no node yet, and etcd answers with nothing.
+    const joining = cpMachine('m1', { node: false });
+    const o = objects({ controlPlane: controlPlane({}, { initialized: false }), machines: [joining] });
+    // Act
+    const plan = planControlPlane(o, { instances: [instance(joining)], nodes: [], etcd: { members: [] } }, T0);
+    // Assess
+    expect(clusterCondition(plan)).toMatchObject({ status: 'Unknown' });
+  });
+
+  it('a member no machine hosts stays while removing it would cost the quorum', () => {
+    // Prepare: 2 machines, one of them unhealthy, and a healthy member no machine hosts.
+    const { o, observed } = scene(2, { 'node-m2': { healthy: false } }, [etcdMember('node-orphan')], controlPlane({ replicas: 3 }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess: without it, 1 healthy of 2 voters: no quorum.
+    expect(plan.actions.filter((a) => a.type === 'RemoveEtcdMember')).toEqual([]);
+  });
+
+  it('a control plane not yet initialized has no quorum to lose', () => {
+    // Prepare
+    const { o, observed } = scene(
+      3,
+      { 'node-m2': { healthy: false }, 'node-m3': { healthy: false } },
+      [],
+      controlPlane({ replicas: 3 }, { initialized: false }),
+    );
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(plan.notes.join('\n')).not.toContain('lost its quorum');
   });
 });

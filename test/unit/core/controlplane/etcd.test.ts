@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { etcdMembersOf, projectEtcdCluster, targetEtcdClusterHealthy, type EtcdMember } from '../../../../functions/core/controlplane/etcd.js';
-import { cpMachine, instance, node } from '../cluster/fixtures.js';
+import type { EtcdMemberFact, Observed } from '../../../../functions/core/observed.js';
+import { cpMachine, etcdMember, instance, node } from '../cluster/fixtures.js';
 
 // The cases of Cluster API's controlplane/kubeadm/reconcilers/kubeadmcontrolplane/remediation_test.go
 // (TestTargetEtcdClusterHealthy). m1 is the member to remove; h = healthy, u = unhealthy, '' = joining.
@@ -157,5 +158,72 @@ describe('etcdMembersOf', () => {
     const m = cpMachine('a');
     // Act & Assess
     expect(etcdMembersOf([m], { instances: [instance(m)] })).toEqual([{ name: 'node-a', machine: 'a', healthy: false }]);
+  });
+});
+
+describe('etcdMembersOf: the members as etcd lists them', () => {
+  // m1 and m2 have nodes and members; m3 was launched and has no node yet; m4 is deleting with its instance gone.
+  const m1 = cpMachine('m1');
+  const m2 = cpMachine('m2');
+  const m3 = cpMachine('m3', { node: false });
+  const m4 = cpMachine('m4', { deleting: true });
+  const observedWith = (members: EtcdMemberFact[], error?: string): Observed => ({
+    instances: [instance(m1), instance(m2), instance(m3), instance(m4, 'terminated')],
+    nodes: [node(m1), node(m2)],
+    etcd: { members, ...(error !== undefined ? { error } : {}) },
+  });
+
+  it('maps each member to the machine whose node carries its name; an alarm or a failed status makes it unhealthy; a machine launched without a member is joining', () => {
+    // Act
+    const members = etcdMembersOf(
+      [m1, m2, m3, m4],
+      observedWith([etcdMember('node-m1'), etcdMember('node-m2', { alarms: ['NOSPACE'] }), etcdMember('node-gone', { healthy: false })]),
+    );
+    // Assess
+    expect(members).toEqual([
+      { name: 'node-m1', machine: 'm1', healthy: true },
+      { name: 'node-m2', machine: 'm2', healthy: false },
+      { name: 'node-gone', healthy: false },
+      { name: '', machine: 'm3', healthy: false, learner: true },
+    ]);
+  });
+
+  it('counts a learner and a member added but not started as learners, matched to no machine by an empty name', () => {
+    // Act
+    const members = etcdMembersOf([m1, m2], observedWith([etcdMember('node-m1', { learner: true }), etcdMember('', { healthy: false })]));
+    // Assess
+    expect(members).toEqual([
+      { name: 'node-m1', machine: 'm1', healthy: true, learner: true },
+      { name: '', healthy: false, learner: true },
+    ]);
+  });
+
+  it('without a read (no member answered), every machine that may still run is an unknown member: nothing is judged safe', () => {
+    // Act
+    const members = etcdMembersOf([m1, m2, m3, m4], observedWith([], 'connection refused'));
+    // Assess
+    expect(members).toEqual(['m1', 'm2', 'm3'].map((machine) => ({ name: '', machine, healthy: false, learner: true })));
+    expect(projectEtcdCluster(members).safe).toBe(false);
+  });
+
+  it('a deleting machine whose member etcd still lists keeps it; a deleting machine without one is not joining', () => {
+    // Act
+    const deleting = cpMachine('m5', { deleting: true });
+    const members = etcdMembersOf([m1, deleting], {
+      instances: [instance(m1), instance(deleting)],
+      nodes: [node(m1), node(deleting)],
+      etcd: { members: [etcdMember('node-m1'), etcdMember('node-m5')] },
+    });
+    const without = etcdMembersOf([m1, deleting], {
+      instances: [instance(m1), instance(deleting)],
+      nodes: [node(m1), node(deleting)],
+      etcd: { members: [etcdMember('node-m1')] },
+    });
+    // Assess
+    expect(members).toEqual([
+      { name: 'node-m1', machine: 'm1', healthy: true },
+      { name: 'node-m5', machine: 'm5', healthy: true },
+    ]);
+    expect(without).toEqual([{ name: 'node-m1', machine: 'm1', healthy: true }]);
   });
 });
