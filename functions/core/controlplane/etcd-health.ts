@@ -21,9 +21,6 @@ export const EtcdReason = {
   Deleting: 'Deleting',
 } as const;
 
-/** Whether the host reads this cluster's etcd at all. */
-export const readsEtcd = (scope: ControlPlaneScope): boolean => scope.observed.etcd !== undefined;
-
 /** The machine's EtcdMemberHealthy; undefined when the host reads no etcd for this cluster. */
 export function machineEtcdCondition(scope: ControlPlaneScope, machine: Machine): ConditionInput | undefined {
   const etcd = etcdMemberOf(machine, scope.observed);
