@@ -4,7 +4,7 @@ import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../../
 import { API_VERSION } from '../../../../functions/api/common.js';
 import type { ControlPlane } from '../../../../functions/api/control-plane.js';
 import { newBinding, recordAddonResults } from '../../../../functions/core/addons/binding.js';
-import { matchingClusterResourceSets, planAddons, type AddonsScope } from '../../../../functions/core/addons/planner.js';
+import { bindingRecords, isOwnBinding, matchingClusterResourceSets, planAddons, type AddonsScope } from '../../../../functions/core/addons/planner.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const cluster = (labels: Record<string, string> = { cni: 'calico' }, extra: Partial<Cluster['metadata']> = {}): Cluster =>
@@ -174,5 +174,47 @@ describe('recordAddonResults', () => {
     const a = applied('cni', [{ name: 'calico', hash: 'sha256:a', applied: true }]);
     const b = recordAddonResults(cluster(), a, 'csi', [{ name: 'ebs', hash: 'sha256:e', applied: true }], NOW);
     expect(b.status?.bindings?.map((x) => x.clusterResourceSetName)).toEqual(['cni', 'csi']);
+  });
+});
+
+describe('whose binding it is, and what it records', () => {
+  const owned = (ref: { kind?: string; name?: string; uid?: string } | undefined): ClusterResourceSetBinding => {
+    const b = newBinding(cluster());
+    b.metadata.ownerReferences = ref ? [{ apiVersion: API_VERSION, kind: ref.kind ?? 'Cluster', name: ref.name ?? 'prod', uid: ref.uid ?? 'uid-prod' }] : [];
+    return b;
+  };
+
+  it.each([
+    { name: 'owned by this cluster (name and uid)', ref: {}, own: true },
+    { name: 'owned by an earlier cluster of the same name (another uid)', ref: { uid: 'uid-earlier' }, own: false },
+    { name: 'owned by something else of that name and uid', ref: { kind: 'ControlPlane' }, own: false },
+    { name: 'owned by another cluster', ref: { name: 'staging' }, own: false },
+    { name: 'owned by nothing', ref: undefined, own: false },
+  ])('a binding $name is the cluster’s: $own', ({ ref, own }) => {
+    expect(isOwnBinding(cluster(), owned(ref))).toBe(own);
+  });
+
+  it("reads the records of the set asked for only, and none of a binding that is not the cluster's", () => {
+    // Prepare
+    const binding = applied('cni', [{ name: 'calico', hash: 'sha256:a', applied: true }]);
+    // Act, Assess
+    expect(bindingRecords(cluster(), binding, 'cni')).toEqual([expect.objectContaining({ name: 'calico', hash: 'sha256:a', applied: true })]);
+    expect(bindingRecords(cluster(), binding, 'csi')).toEqual([]);
+    expect(bindingRecords(cluster({}, { uid: 'uid-other' }), binding, 'cni')).toEqual([]);
+    expect(bindingRecords(cluster(), undefined, 'cni')).toEqual([]);
+  });
+
+  it('a deleting cluster deletes its binding, and writes nothing when it has none', () => {
+    // Prepare
+    const deleting = cluster({ cni: 'calico' }, { deletionTimestamp: '2026-03-01T09:00:00Z' });
+    // Act
+    const withBinding = planAddons(scope({ cluster: deleting, binding: applied('cni', [{ name: 'calico', hash: 'sha256:a', applied: true }]) }));
+    const without = planAddons(scope({ cluster: deleting }));
+    // Assess
+    expect(withBinding.writes).toEqual([
+      { type: 'Delete', ref: expect.objectContaining({ kind: 'ClusterResourceSetBinding', name: 'prod' }), reason: 'its Cluster is being deleted' },
+    ]);
+    expect(without.writes).toEqual([]);
+    expect(without.actions).toEqual([]);
   });
 });
