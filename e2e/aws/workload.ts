@@ -28,6 +28,7 @@ import { secretNames } from '../../functions/bootstrap/names.js';
 import type { ClusterCertificates } from '../../functions/bootstrap/pki.js';
 import { kubeBinaries, startChild, startEtcd, stopChild, waitFor, type Child, type RunningEtcd } from '../../test/support/kube.js';
 import { apiServerFlags } from '../../local/process/kube.js';
+import { healthyKubeletConditions } from '../../local/process/kubelet-status.js';
 import { REGION } from './account.js';
 
 export interface WorkloadClustersOptions {
@@ -48,13 +49,6 @@ export interface WorkloadClustersOptions {
   installationId?: string;
 }
 
-/** The conditions, reasons and messages a healthy kubelet posts (kubelet pkg/kubelet/nodestatus/setters.go). */
-const KUBELET_CONDITIONS = [
-  { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-  { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-  { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-  { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
-] as const;
 /** Instance states whose Node goes (shutting-down, stopping, stopped, terminated, or no instance at all): anything but these. */
 const KEEP_STATES = new Set(['pending', 'running']);
 /** The serving certificate lives as long as an e2e run can; the CA itself lasts ten years. */
@@ -289,7 +283,7 @@ export class WorkloadClusters {
         }
       }
       await core.patchNodeStatus(
-        { name, body: { status: { conditions: kubeletConditions(node, now), addresses: addressesOf(instance, name) } } },
+        { name, body: { status: { conditions: healthyKubeletConditions(node.status?.conditions, now), addresses: addressesOf(instance, name) } } },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
     }
@@ -374,19 +368,6 @@ function nodeOf(instance: Instance, name: string): V1Node {
   };
 }
 
-/**
- * The conditions a healthy kubelet posts, each with a fresh heartbeat; a transition time stays while the status
- * does. The pressures count too: a machine's NodeHealthy wants Ready True and each pressure False
- * (functions/core/machine/node-conditions.ts NODE_HEALTH).
- */
-function kubeletConditions(node: V1Node, now: Date): Record<string, string>[] {
-  return KUBELET_CONDITIONS.map(({ type, status, reason, message }) => {
-    const current = node.status?.conditions?.find((c) => c.type === type);
-    const since = current?.status === status && current.lastTransitionTime ? current.lastTransitionTime : now;
-    return { type, status, reason, message, lastHeartbeatTime: rfc3339(now), lastTransitionTime: rfc3339(since) };
-  });
-}
-
 function addressesOf(instance: Instance, name: string): { type: string; address: string }[] {
   return [
     ...(instance.PrivateIpAddress ? [{ type: 'InternalIP', address: instance.PrivateIpAddress }] : []),
@@ -394,9 +375,6 @@ function addressesOf(instance: Instance, name: string): { type: string; address:
     { type: 'Hostname', address: name },
   ];
 }
-
-/** The API's timestamp form (metav1.Time: RFC 3339, whole seconds). */
-const rfc3339 = (t: Date | string) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Stops the API server, then its etcd (each only if it was started). */
 async function stopProcesses(cluster: ServedCluster): Promise<void> {

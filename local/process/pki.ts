@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { issueCertificate, type ClusterCertificates } from '../../functions/adapters/kubeadm/index.js';
+import { issueCertificate, issueEtcdClientCertificate, issueEtcdMemberCertificates, type ClusterCertificates } from '../../functions/adapters/kubeadm/index.js';
 
 /** A machine's certificates last a year, as kubeadm's leaf certificates do. */
 export const LEAF_CERT_SECONDS = 365 * 86_400;
@@ -53,11 +53,10 @@ export async function writeControlPlanePki(dir: string, nodeName: string, certs:
   const f = pkiFiles(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (existsSync(f.apiserverEtcdClient.key)) return f;
-  const etcdNames = { dnsNames: ['localhost', nodeName], ipAddresses: ['127.0.0.1', '::1'] };
-  const both = ['serverAuth', 'clientAuth'] as const;
-  const [server, peer, apiserver, etcdClient] = await Promise.all([
-    issueCertificate(certs.etcdCa, { subject: { commonName: nodeName }, extendedKeyUsages: [...both], ...etcdNames }, now, LEAF_CERT_SECONDS),
-    issueCertificate(certs.etcdCa, { subject: { commonName: nodeName }, extendedKeyUsages: [...both], ...etcdNames }, now, LEAF_CERT_SECONDS),
+  // etcd's server and peer certificates and the API server's etcd client certificate as the kubeadm adapter issues
+  // them for any host; only the API server's serving certificate is this host's own (127.0.0.1).
+  const [{ server, peer }, apiserver, etcdClient] = await Promise.all([
+    issueEtcdMemberCertificates(certs.etcdCa, { nodeName, ip: '127.0.0.1' }, now, LEAF_CERT_SECONDS),
     issueCertificate(
       certs.ca,
       {
@@ -69,7 +68,7 @@ export async function writeControlPlanePki(dir: string, nodeName: string, certs:
       now,
       LEAF_CERT_SECONDS,
     ),
-    issueCertificate(certs.etcdCa, { subject: { commonName: 'kube-apiserver-etcd-client' }, extendedKeyUsages: ['clientAuth'] }, now, LEAF_CERT_SECONDS),
+    issueEtcdClientCertificate(certs.etcdCa, now, LEAF_CERT_SECONDS),
   ]);
   await writeFile(f.ca, certs.ca.cert, { mode: 0o600 });
   await writeFile(f.etcdCa, certs.etcdCa.cert, { mode: 0o600 });

@@ -47,6 +47,7 @@ import {
   type TargetGroupTarget,
 } from '../../functions/ports.js';
 import { EtcdClient, type EtcdCredentials } from '../../functions/adapters/etcd/client.js';
+import { healthyKubeletConditions, rfc3339 } from './kubelet-status.js';
 import { apiServerFlags, buildKubeBinaries, freePort, kubeBinaries, startChild, stopChild, waitFor, type Child } from './kube.js';
 import { LEAF_CERT_SECONDS, SERVICE_CLUSTER_IP_RANGE, kubeletCredentials, pkiFiles, writeControlPlanePki, type PkiFiles } from './pki.js';
 import { readState, writeState, type ProcessInstance, type ProcessLoadBalancer, type ProcessState } from './state.js';
@@ -71,18 +72,9 @@ export const PROVIDER_ID_SCHEME = 'process://';
 export const processProviderID = (i: Pick<ProcessInstance, 'namespace' | 'clusterName' | 'instanceId'>): string =>
   `${PROVIDER_ID_SCHEME}${i.namespace}/${i.clusterName}/${i.instanceId}`;
 
-/** The kubelet conditions of a healthy node (kubelet pkg/kubelet/nodestatus/setters.go). */
-const KUBELET_CONDITIONS = [
-  { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-  { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-  { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-  { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
-] as const;
 const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 /** The identity of the node agent's controllers: the control plane's own, as kube-controller-manager's is. */
 const CONTROLLERS_USER = { commonName: 'clusterless:process-node-lifecycle', organizations: ['system:masters'] };
-
-const rfc3339 = (t: Date | string) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface ClusterCertificateSource {
   /** The cluster's certificates as the kubeadm bootstrap made them; undefined before the first machine's prepare. */
@@ -696,11 +688,7 @@ export class ProcessCloud {
       node = await kubelet.create<Node>(resourcePath('', 'v1', 'nodes'), nodeOf(i));
     }
     const now = new Date();
-    const conditions = KUBELET_CONDITIONS.map(({ type, status, reason, message }) => {
-      const current = node.status?.conditions?.find((c) => c.type === type);
-      const since = current?.status === status && current.lastTransitionTime ? String(current.lastTransitionTime) : now;
-      return { type, status, reason, message, lastHeartbeatTime: rfc3339(now), lastTransitionTime: rfc3339(since) };
-    });
+    const conditions = healthyKubeletConditions(node.status?.conditions, now);
     await kubelet.patch(
       `${path}/status`,
       {
