@@ -176,7 +176,11 @@ export function mediaParameters(clause: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of clause.split(';').slice(1)) {
     const eq = p.indexOf('=');
-    if (eq > 0) out[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (eq > 0)
+      out[p.slice(0, eq).trim().toLowerCase()] = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
   }
   return out;
 }
@@ -300,9 +304,15 @@ function openApiDocumentResponse(path: string, req: DiscoveryRequest): Discovery
   if (asked !== undefined && asked !== hash)
     return {
       status: 301,
-      headers: { ...base, 'cache-control': 'no-cache, private', location: `/openapi/v3/${OPENAPI_GROUP_VERSION_PATH}?hash=${hash}`, 'content-type': 'application/json' },
+      headers: {
+        ...base,
+        'cache-control': 'no-cache, private',
+        location: `/openapi/v3/${OPENAPI_GROUP_VERSION_PATH}?hash=${hash}`,
+        'content-type': 'application/json',
+      },
       body: '',
     };
-  const caching: Record<string, string> = asked === hash ? { 'cache-control': 'public, immutable', expires: new Date(req.now + YEAR_MS).toUTCString() } : { 'cache-control': 'no-cache, private' };
+  const caching: Record<string, string> =
+    asked === hash ? { 'cache-control': 'public, immutable', expires: new Date(req.now + YEAR_MS).toUTCString() } : { 'cache-control': 'no-cache, private' };
   return { status: 200, headers: { 'content-type': 'application/json', ...base, ...caching }, body };
 }

@@ -124,8 +124,7 @@ export function parseFieldSelector(text: string, def?: KindDef<ApiObject>): (o: 
     .filter(Boolean)) {
     const m = /^([^=!\s]+)\s*(==|!=|=)\s*(.*)$/.exec(req);
     const get = m ? fields[m[1]!] : undefined;
-    if (!m || !get)
-      throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(fields).join(', ')} with =, == or !=`);
+    if (!m || !get) throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(fields).join(', ')} with =, == or !=`);
     const [, , op, value] = m;
     const read = (o: ApiObject) => {
       const v = get(o);

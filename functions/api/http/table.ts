@@ -49,7 +49,12 @@ export function tableVersionAsked(accept: string | undefined): TableVersion | un
     if (type === undefined) continue;
     const params = mediaParameters(clause);
     if (params['as'] === undefined) return undefined;
-    if (type === 'application/json' && params['as'] === 'Table' && params['g'] === 'meta.k8s.io' && (TABLE_VERSIONS as readonly string[]).includes(params['v'] ?? ''))
+    if (
+      type === 'application/json' &&
+      params['as'] === 'Table' &&
+      params['g'] === 'meta.k8s.io' &&
+      (TABLE_VERSIONS as readonly string[]).includes(params['v'] ?? '')
+    )
       return params['v'] as TableVersion;
   }
   return undefined;
@@ -59,7 +64,9 @@ export function tableVersionAsked(accept: string | undefined): TableVersion | un
 export function parseIncludeObject(value: string | undefined): IncludeObject {
   if (value === undefined || value === '' || value === 'Metadata') return 'Metadata';
   if (value === 'Object' || value === 'None') return value;
-  throw badRequest(`Unable to convert to Table as requested: includeObject: Invalid value: ${JSON.stringify(value)}: must be 'Metadata', 'Object', 'None', or empty`);
+  throw badRequest(
+    `Unable to convert to Table as requested: includeObject: Invalid value: ${JSON.stringify(value)}: must be 'Metadata', 'Object', 'None', or empty`,
+  );
 }
 
 /** The Name column every table starts with, then the kind's printer columns. */
@@ -166,7 +173,11 @@ export interface TableOptions {
 }
 
 /** The Table of one object (a get) or of a list page (its resourceVersion and continue kept). */
-export function objectTable(def: Pick<KindDef<ApiObject>, 'printerColumns'>, value: ApiObject | { metadata?: Record<string, unknown>; items: ApiObject[] }, options: TableOptions): Table {
+export function objectTable(
+  def: Pick<KindDef<ApiObject>, 'printerColumns'>,
+  value: ApiObject | { metadata?: Record<string, unknown>; items: ApiObject[] },
+  options: TableOptions,
+): Table {
   const isList = 'items' in value && Array.isArray(value.items);
   const objects = isList ? (value as { items: ApiObject[] }).items : [value as ApiObject];
   const listMeta = (isList ? (value.metadata ?? {}) : {}) as Table['metadata'];
