@@ -88,10 +88,12 @@ type PathStep = { field: string } | { index: number };
 /** The simple JSONPaths printer columns use: `.a.b`, `.a[0].b`, `.a['k.e.y']`. */
 export function parseSimpleJsonPath(path: string): PathStep[] {
   const steps: PathStep[] = [];
-  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\['([^']*)'\]/gy;
-  let m: RegExpExecArray | null;
+  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\['([^']*)'\]/y;
   let at = 0;
-  while (at < path.length && (m = re.exec(path))) {
+  while (at < path.length) {
+    re.lastIndex = at;
+    const m = re.exec(path);
+    if (!m) break;
     if (m[1] !== undefined) steps.push({ field: m[1] });
     else if (m[2] !== undefined) steps.push({ index: Number(m[2]) });
     else steps.push({ field: m[3]! });
