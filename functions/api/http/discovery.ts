@@ -67,9 +67,13 @@ function kindResource(k: KindDef<ApiObject>): DiscoveredResource {
   };
 }
 
-/** clusterless.dev/v1alpha1 as discovery lists it. */
+/**
+ * clusterless.dev/v1alpha1 as discovery lists it: by plural, as kube-apiserver sorts a group's CRDs, so that a
+ * category (`kubectl get clusterless`) lists its kinds in the same order.
+ */
 export function clusterlessGroupVersion(): DiscoveredGroupVersion {
-  return { group: GROUP, version: VERSION, resources: KINDS.map(kindResource) };
+  const resources = KINDS.map(kindResource).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { group: GROUP, version: VERSION, resources };
 }
 
 const groupVersions = (extra: readonly DiscoveredGroupVersion[]) => [clusterlessGroupVersion(), ...extra];

@@ -147,6 +147,15 @@ describe('kubectl reads the clusterless API as it reads kube-apiserver serving t
     expect(out.ours.trim()).not.toBe('');
   });
 
+  it.each([{ args: ['md', '-A'] }, { args: ['clusterless'] }, { args: ['cl', 'c1', '-o', 'wide'] }])(
+    'kubectl get $args prints the same table',
+    async ({ args }) => {
+      const out = await both(['get', ...args]);
+      expect(normalised(out.ours)).toBe(normalised(out.kube));
+      expect(out.ours).toContain('NAME');
+    },
+  );
+
   it('kubectl get --chunk-size=1 pages through the same list', async () => {
     const out = await both(['get', 'md', '--chunk-size=1']);
     expect(normalised(out.ours)).toBe(normalised(out.kube));
