@@ -6,6 +6,7 @@
  * `default` and defaulted fields optional. Objects the API returns satisfy it too (a parsed object parses
  * to itself), so one schema per kind serves requests and responses, as in Kubernetes' own documents.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { API_VERSION, GROUP, VERSION } from './common.js';
 import type { ApiObject, KindDef } from './kind.js';
@@ -511,4 +512,255 @@ let cached: string | undefined;
 export function openApiDocument(): JsonSchema {
   cached ??= JSON.stringify(buildDocument());
   return JSON.parse(cached) as JsonSchema;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenAPI v3 as kube-apiserver serves it: /openapi/v3 is an index of group-version documents, each at
+// /openapi/v3/apis/{group}/{version}?hash=..., whose component schemas carry x-kubernetes-group-version-kind and
+// whose operations carry x-kubernetes-action, so that `kubectl explain` finds a kind and kubectl's query-parameter
+// verifier finds fieldValidation on its PATCH. Learnt from kubernetes staging/src/k8s.io/apiextensions-apiserver/
+// pkg/controller/openapi/builder/builder.go, kube-openapi pkg/handler3/handler.go and
+// cli-runtime/pkg/resource/query_param_verifier_v3.go.
+
+/** Formats the API server knows; zod's own (`starts_with`) are dropped, their `pattern` stays. */
+const KUBERNETES_FORMATS = new Set([
+  'bsonobjectid',
+  'uri',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'cidr',
+  'mac',
+  'uuid',
+  'uuid3',
+  'uuid4',
+  'uuid5',
+  'isbn',
+  'isbn10',
+  'isbn13',
+  'creditcard',
+  'ssn',
+  'hexcolor',
+  'rgbcolor',
+  'byte',
+  'password',
+  'date',
+  'duration',
+  'datetime',
+  'date-time',
+  'int32',
+  'int64',
+  'float',
+  'double',
+]);
+
+/**
+ * What structural() leaves that the CRD validation of the API server still refuses:
+ * - an int-or-string whose anyOf branches carry bounds (`{type: integer, minimum: 0}`): a structural schema
+ *   allows types under anyOf only as exactly `[{type: integer}, {type: string}]`, so the bounds move up
+ *   beside it, where JSON schema applies `minimum` to numbers only and `pattern` to strings only;
+ * - formats the API server does not know.
+ * The CRDs (functions/adapters/kubernetes/crds.ts) and the served OpenAPI documents both use it, so that
+ * kube-apiserver serving the CRDs and this API publish the same schema.
+ */
+export function crdSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(crdSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(node as JsonSchema)) {
+    if (k === 'enum' || k === 'default') out[k] = v;
+    else if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, crdSchema(sub)]));
+    else out[k] = crdSchema(v);
+  }
+  if (typeof out['format'] === 'string' && !KUBERNETES_FORMATS.has(out['format'])) delete out['format'];
+  if (out['x-kubernetes-int-or-string'] === true && Array.isArray(out['anyOf'])) {
+    const hoisted: JsonSchema = {};
+    for (const branch of out['anyOf'] as JsonSchema[]) for (const [k, v] of Object.entries(branch)) if (k !== 'type') hoisted[k] = v;
+    out['anyOf'] = [{ type: 'integer' }, { type: 'string' }];
+    Object.assign(out, hoisted);
+  }
+  return out;
+}
+
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+/** `dev.clusterless.v1alpha1.Cluster`: the group reversed, as kube-apiserver names a CRD's schemas. */
+const KIND_PREFIX = `${GROUP.split('.').reverse().join('.')}.${VERSION}`;
+const metaRef = (name: string) => ({ $ref: `#/components/schemas/${META}.${name}` });
+const kindRef = (name: string) => ({ $ref: `#/components/schemas/${KIND_PREFIX}.${name}` });
+const gvk = (kind: string) => ({ group: GROUP, version: VERSION, kind });
+
+const TYPE_META = {
+  apiVersion: { type: 'string', description: 'The versioned schema of this representation of an object.' },
+  kind: { type: 'string', description: 'The REST resource this object represents, in CamelCase.' },
+};
+
+/** ObjectMeta and what it refers to, field by field as Kubernetes defines them; the descriptions are ours. */
+const metaSchemas: Record<string, JsonSchema> = {
+  Time: { type: 'string', format: 'date-time', description: 'An RFC 3339 time, in seconds.' },
+  FieldsV1: { type: 'object', description: 'A set of fields, as server-side apply records them.' },
+  ManagedFieldsEntry: {
+    type: 'object',
+    description: 'Who manages which fields (not recorded by clusterless).',
+    properties: {
+      apiVersion: { type: 'string' },
+      fieldsType: { type: 'string' },
+      fieldsV1: { allOf: [metaRef('FieldsV1')] },
+      manager: { type: 'string' },
+      operation: { type: 'string' },
+      subresource: { type: 'string' },
+      time: { allOf: [metaRef('Time')] },
+    },
+  },
+  OwnerReference: {
+    type: 'object',
+    description: 'The object that owns this one; deleting the owner deletes what it owns.',
+    required: ['apiVersion', 'kind', 'name', 'uid'],
+    properties: {
+      apiVersion: { type: 'string', default: '' },
+      blockOwnerDeletion: { type: 'boolean' },
+      controller: { type: 'boolean', description: 'Whether the owner is the managing controller.' },
+      kind: { type: 'string', default: '' },
+      name: { type: 'string', default: '' },
+      uid: { type: 'string', default: '' },
+    },
+    'x-kubernetes-map-type': 'atomic',
+  },
+  ObjectMeta: {
+    type: 'object',
+    description: 'Metadata every stored object has.',
+    properties: {
+      annotations: { type: 'object', additionalProperties: { type: 'string', default: '' } },
+      creationTimestamp: { allOf: [metaRef('Time')], description: 'When the object was created; set by the server.' },
+      deletionGracePeriodSeconds: { type: 'integer', format: 'int64' },
+      deletionTimestamp: { allOf: [metaRef('Time')], description: 'When deletion was asked; the object goes once its finalizers are removed.' },
+      finalizers: { type: 'array', items: { type: 'string', default: '' }, 'x-kubernetes-list-type': 'set', 'x-kubernetes-patch-strategy': 'merge' },
+      generateName: { type: 'string' },
+      generation: { type: 'integer', format: 'int64', description: 'Incremented on each change of the spec.' },
+      labels: { type: 'object', additionalProperties: { type: 'string', default: '' } },
+      managedFields: { type: 'array', items: { default: {}, allOf: [metaRef('ManagedFieldsEntry')] }, 'x-kubernetes-list-type': 'atomic' },
+      name: { type: 'string', description: 'Unique in the namespace; a DNS label.' },
+      namespace: { type: 'string' },
+      ownerReferences: {
+        type: 'array',
+        items: { default: {}, allOf: [metaRef('OwnerReference')] },
+        'x-kubernetes-list-map-keys': ['uid'],
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-patch-merge-key': 'uid',
+        'x-kubernetes-patch-strategy': 'merge',
+      },
+      resourceVersion: { type: 'string', description: 'Opaque; changes on every write. Send it back to write only if nothing changed since.' },
+      selfLink: { type: 'string' },
+      uid: { type: 'string' },
+    },
+  },
+  ListMeta: {
+    type: 'object',
+    properties: {
+      continue: { type: 'string', description: 'Set when more items remain: send it as ?continue= for the next page.' },
+      remainingItemCount: { type: 'integer', format: 'int64' },
+      resourceVersion: { type: 'string' },
+      selfLink: { type: 'string' },
+    },
+  },
+};
+
+/** A kind's schema as kube-apiserver publishes a CRD's: the CRD schema, metadata by reference, its GVK. */
+function publishedKindSchema(def: KindDef<ApiObject>): JsonSchema {
+  const s = crdSchema(kindJsonSchema(def)) as JsonSchema;
+  const props = { ...(s['properties'] as JsonSchema) };
+  Object.assign(props, TYPE_META, { metadata: { description: "Standard object's metadata.", allOf: [metaRef('ObjectMeta')] } });
+  return { ...s, properties: props, 'x-kubernetes-group-version-kind': [gvk(def.kind)] };
+}
+
+function publishedListSchema(def: KindDef<ApiObject>): JsonSchema {
+  return {
+    description: `${def.kind}List is a list of ${def.kind}`,
+    type: 'object',
+    required: ['items'],
+    properties: {
+      ...TYPE_META,
+      items: { description: `List of ${def.plural}.`, type: 'array', items: kindRef(def.kind) },
+      metadata: { description: 'Standard list metadata.', allOf: [metaRef('ListMeta')] },
+    },
+    'x-kubernetes-group-version-kind': [gvk(`${def.kind}List`)],
+  };
+}
+
+/** Replaces $refs by the renamed schemas and inlines shared parameters (kubectl's verifier reads only inline ones). */
+function rewriteRefs(node: unknown, renames: Record<string, string>, params: JsonSchema): unknown {
+  if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, renames, params));
+  if (!node || typeof node !== 'object') return node;
+  const ref = (node as JsonSchema)['$ref'];
+  if (typeof ref === 'string' && ref.startsWith('#/components/parameters/')) return params[ref.slice('#/components/parameters/'.length)];
+  if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) {
+    const name = ref.slice('#/components/schemas/'.length);
+    return { $ref: `#/components/schemas/${renames[name] ?? name}` };
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'enum' || k === 'default' ? v : rewriteRefs(v, renames, params)]));
+}
+
+/** Which kube action an operation is, by its method and whether its path names one object. */
+function actionOf(method: string, path: string): string {
+  if (method === 'get') return path.endsWith('{name}') || path.endsWith('/status') ? 'get' : 'list';
+  return method;
+}
+
+function buildGroupVersionDocument(): JsonSchema {
+  const doc = buildDocument();
+  const renames: Record<string, string> = {};
+  for (const k of KINDS) {
+    renames[k.kind] = `${KIND_PREFIX}.${k.kind}`;
+    renames[`${k.kind}List`] = `${KIND_PREFIX}.${k.kind}List`;
+  }
+  renames['MachineDeploymentRollback'] = `${KIND_PREFIX}.MachineDeploymentRollback`;
+  for (const name of ['ObjectMeta', 'ListMeta', 'Status', 'StatusCause', 'StatusDetails', 'DeleteOptions']) renames[name] = `${META}.${name}`;
+  const components = doc['components'] as { schemas: Record<string, JsonSchema>; parameters: JsonSchema; responses: JsonSchema };
+  const schemas: Record<string, JsonSchema> = {};
+  for (const [name, schema] of Object.entries(components.schemas)) if (name !== 'Discovery') schemas[renames[name] ?? name] = schema;
+  for (const [name, schema] of Object.entries(metaSchemas)) schemas[`${META}.${name}`] = schema;
+  for (const k of KINDS) {
+    schemas[`${KIND_PREFIX}.${k.kind}`] = publishedKindSchema(k);
+    schemas[`${KIND_PREFIX}.${k.kind}List`] = publishedListSchema(k);
+  }
+  const paths: Record<string, JsonSchema> = {};
+  for (const [path, item] of Object.entries(doc['paths'] as Record<string, JsonSchema>)) {
+    if (!path.startsWith(`${PREFIX}/`)) continue;
+    const kind = KINDS.find((k) => path.split('/').includes(k.plural));
+    const out: JsonSchema = {};
+    for (const [method, op] of Object.entries(item)) {
+      if (method === 'parameters' || !kind || path.endsWith('/rollback')) out[method] = op;
+      else out[method] = { ...(op as JsonSchema), 'x-kubernetes-action': actionOf(method, path), 'x-kubernetes-group-version-kind': gvk(kind.kind) };
+    }
+    paths[path] = out;
+  }
+  const renamed = rewriteRefs({ paths, responses: components.responses }, renames, components.parameters) as JsonSchema;
+  return {
+    openapi: '3.0.0',
+    info: { title: 'clusterless', version: VERSION },
+    paths: renamed['paths'],
+    components: { schemas: rewriteRefs(schemas, renames, components.parameters), responses: renamed['responses'] },
+  };
+}
+
+/** The group-version path of the index: `apis/clusterless.dev/v1alpha1`. */
+export const OPENAPI_GROUP_VERSION_PATH = `apis/${GROUP}/${VERSION}`;
+
+let groupVersionCache: { body: string; hash: string } | undefined;
+
+/**
+ * The OpenAPI v3 document of clusterless.dev/v1alpha1, as text, and its hash: SHA-512 of the text in upper-case
+ * hex, as kube-openapi computes it for the index's `?hash=` and the ETag.
+ */
+export function groupVersionOpenApi(): { body: string; hash: string } {
+  if (!groupVersionCache) {
+    const body = JSON.stringify(buildGroupVersionDocument());
+    groupVersionCache = { body, hash: createHash('sha512').update(body).digest('hex').toUpperCase() };
+  }
+  return groupVersionCache;
+}
+
+/** GET /openapi/v3: where each group version's document is, with its hash (clients cache by it). */
+export function openApiIndex(): { paths: Record<string, { serverRelativeURL: string }> } {
+  return { paths: { [OPENAPI_GROUP_VERSION_PATH]: { serverRelativeURL: `/openapi/v3/${OPENAPI_GROUP_VERSION_PATH}?hash=${groupVersionOpenApi().hash}` } } };
 }

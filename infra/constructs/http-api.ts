@@ -37,7 +37,8 @@ export interface NamespaceGrant {
 /** The resource API's root (DESIGN section 3). */
 const API_ROOT = `/apis/${GROUP}/${VERSION}`;
 /** Every principal granted anything may read these: discovery and health. */
-const DISCOVERY_PATHS = ['/healthz', '/openapi/v3', '/apis', `/apis/${GROUP}`, API_ROOT];
+const OPENAPI_GROUP_VERSION = `/openapi/v3/apis/${GROUP}/${VERSION}`;
+const DISCOVERY_PATHS = ['/healthz', '/version', '/api', '/openapi/v3', OPENAPI_GROUP_VERSION, '/apis', `/apis/${GROUP}`, API_ROOT];
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 const STATUS_METHODS = ['PUT', 'PATCH'];
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -58,7 +59,8 @@ interface GivenGrant {
  * resource, so a path the router does not serve never reaches a function, and IAM sees each route on its own
  * (execute-api:Invoke on `{api}/{stage}/{METHOD}/{path}`):
  *
- *     /healthz  /openapi/v3  /apis  /apis/clusterless.dev  /apis/clusterless.dev/v1alpha1         GET
+ *     /healthz  /version  /api  /openapi/v3  /openapi/v3/apis/clusterless.dev/v1alpha1             GET
+ *     /apis  /apis/clusterless.dev  /apis/clusterless.dev/v1alpha1                                 GET
  *     /apis/clusterless.dev/v1alpha1/{plural}                                                      GET (every namespace)
  *     .../namespaces/{namespace}/{plural}                                                          GET POST
  *     .../namespaces/{namespace}/{plural}/{name}                                                   GET PUT PATCH DELETE
@@ -135,7 +137,11 @@ export class HttpApi extends Construct {
     };
     const root = this.api.root;
     add(root.addResource('healthz'), ['GET']);
-    add(root.addResource('openapi').addResource('v3'), ['GET']);
+    add(root.addResource('version'), ['GET']);
+    add(root.addResource('api'), ['GET']);
+    const openapi = root.addResource('openapi').addResource('v3');
+    add(openapi, ['GET']);
+    add(openapi.addResource('apis').addResource(GROUP).addResource(VERSION), ['GET']);
     const apis = root.addResource('apis');
     add(apis, ['GET']);
     const group = apis.addResource(GROUP);

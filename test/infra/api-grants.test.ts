@@ -52,6 +52,9 @@ const READS: [string, string][] = [
   ['GET', ns('team-a', '/machines/m-1/status')],
   ['GET', `${BASE}`],
   ['GET', '/apis'],
+  ['GET', '/version'],
+  ['GET', '/api'],
+  ['GET', '/openapi/v3/apis/clusterless.dev/v1alpha1'],
 ];
 const STATUS_WRITES: [string, string][] = [
   ['PUT', ns('team-a', '/machines/m-1/status')],

@@ -17,7 +17,10 @@ const BASE = '/apis/clusterless.dev/v1alpha1';
 /** Each route of the router (functions/api/http/router.ts), as `METHOD path` of API Gateway resources. */
 const ROUTES = [
   'GET /healthz',
+  'GET /version',
+  'GET /api',
   'GET /openapi/v3',
+  'GET /openapi/v3/apis/clusterless.dev/v1alpha1',
   'GET /apis',
   'GET /apis/clusterless.dev',
   `GET ${BASE}`,

@@ -6,71 +6,13 @@
 import { GROUP, VERSION } from '../../api/common.js';
 import type { ApiObject, KindDef } from '../../api/kind.js';
 import { KINDS } from '../../api/kinds.js';
-import { KIND_DESCRIPTIONS, kindJsonSchema, type JsonSchema } from '../../api/openapi.js';
+import { KIND_DESCRIPTIONS, crdSchema, kindJsonSchema, type JsonSchema } from '../../api/openapi.js';
+import { selectableFields } from '../../api/http/selectors.js';
 import type { KindName } from '../../api/kinds.js';
 
 /** Who the mirror is in a target cluster: the RBAC binding names this group (and nothing else). */
 export const MIRROR_GROUP = 'clusterless:mirror';
 export const MIRROR_CLUSTER_ROLE = 'clusterless-mirror';
-
-/** Formats the API server knows; zod's own (`starts_with`) are dropped, their `pattern` stays. */
-const KUBERNETES_FORMATS = new Set([
-  'bsonobjectid',
-  'uri',
-  'email',
-  'hostname',
-  'ipv4',
-  'ipv6',
-  'cidr',
-  'mac',
-  'uuid',
-  'uuid3',
-  'uuid4',
-  'uuid5',
-  'isbn',
-  'isbn10',
-  'isbn13',
-  'creditcard',
-  'ssn',
-  'hexcolor',
-  'rgbcolor',
-  'byte',
-  'password',
-  'date',
-  'duration',
-  'datetime',
-  'date-time',
-  'int32',
-  'int64',
-  'float',
-  'double',
-]);
-
-/**
- * What structural() leaves that the CRD validation of the API server still refuses:
- * - an int-or-string whose anyOf branches carry bounds (`{type: integer, minimum: 0}`): a structural schema
- *   allows types under anyOf only as exactly `[{type: integer}, {type: string}]`, so the bounds move up
- *   beside it, where JSON schema applies `minimum` to numbers only and `pattern` to strings only;
- * - formats the API server does not know.
- */
-function crdSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(crdSchema);
-  if (!node || typeof node !== 'object') return node;
-  const out: JsonSchema = {};
-  for (const [k, v] of Object.entries(node as JsonSchema)) {
-    if (k === 'enum' || k === 'default') out[k] = v;
-    else if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, crdSchema(sub)]));
-    else out[k] = crdSchema(v);
-  }
-  if (typeof out['format'] === 'string' && !KUBERNETES_FORMATS.has(out['format'])) delete out['format'];
-  if (out['x-kubernetes-int-or-string'] === true && Array.isArray(out['anyOf'])) {
-    const hoisted: JsonSchema = {};
-    for (const branch of out['anyOf'] as JsonSchema[]) for (const [k, v] of Object.entries(branch)) if (k !== 'type') hoisted[k] = v;
-    out['anyOf'] = [{ type: 'integer' }, { type: 'string' }];
-    Object.assign(out, hoisted);
-  }
-  return out;
-}
 
 export interface CustomResourceDefinition {
   apiVersion: 'apiextensions.k8s.io/v1';
@@ -119,6 +61,8 @@ export function customResourceDefinition(def: KindDef<ApiObject>): CustomResourc
           schema: { openAPIV3Schema: crdSchema(kindJsonSchema(def)) },
           subresources,
           additionalPrinterColumns: printerColumns,
+          // What a field selector may name besides metadata.name and metadata.namespace (GA in Kubernetes 1.32).
+          ...(selectableFields(def).length ? { selectableFields: selectableFields(def).map((f) => ({ jsonPath: `.${f}` })) } : {}),
         },
       ],
     },

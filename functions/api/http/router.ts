@@ -3,7 +3,6 @@ import { GROUP, VERSION } from '../common.js';
 import type { KindDef } from '../kind.js';
 import type { KindName } from '../kinds.js';
 import { kindByPlural } from '../kinds.js';
-import { openApiDocument } from '../openapi.js';
 import { ObjectService, isName, storeErrorStatus, type ObjectKey } from '../service/object-service.js';
 import {
   APPLY_PATCH_TYPE,
@@ -20,12 +19,13 @@ import {
   serialize,
   wantsYaml,
 } from './body.js';
-import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
+import { discoveryResponse, type DiscoveredGroupVersion, type DiscoveryRoute } from './discovery.js';
 import type { ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkApplyQuery, checkQuery } from './query.js';
 import { parseDeleteOptions } from './delete-options.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { objectTable, parseIncludeObject, tableVersionAsked } from './table.js';
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound, unsupportedMediaType, type Status } from './status.js';
 
 /** A request as both hosts see it: API Gateway's proxy event and node:http both become this. */
@@ -70,12 +70,17 @@ export interface RouterDeps {
   onInternalError?(err: unknown): void;
   /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
   limits?: ApiLimits;
+  /** Group versions discovery lists next to clusterless.dev (their routes are served elsewhere). @default - none */
+  apiGroups?: readonly DiscoveredGroupVersion[];
+  /** The clock of server-side printing (ages) and of caching headers. @default - Date.now */
+  now?: () => number;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
 
 type Route =
-  | { type: 'healthz' | 'openapi' | 'apis' | 'group' | 'resources' }
+  | { type: 'healthz' }
+  | DiscoveryRoute
   | { type: 'list-all'; def: KindDef }
   | { type: 'collection'; def: KindDef; namespace: string }
   | { type: 'object' | 'status' | 'rollback'; def: KindDef; namespace: string; name: string }
@@ -83,7 +88,10 @@ type Route =
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
   healthz: ['GET'],
+  version: ['GET'],
+  api: ['GET'],
   openapi: ['GET'],
+  'openapi-group-version': ['GET'],
   apis: ['GET'],
   group: ['GET'],
   resources: ['GET'],
@@ -144,14 +152,17 @@ function shownPath(p: string): string {
 function route(path: string): Route {
   const seg = segmentsOf(path);
   if (seg.length === 1 && seg[0] === 'healthz') return { type: 'healthz' };
-  if (seg.length === 2 && seg[0] === 'openapi' && seg[1] === 'v3') return { type: 'openapi' };
+  // Discovery and OpenAPI (discovery.ts answers): /version, /api, /openapi/v3[/apis/{group}/{version}], /apis/{group}[/{version}].
+  if (seg.length === 1 && (seg[0] === 'version' || seg[0] === 'api')) return { type: seg[0] };
+  if (seg[0] === 'openapi' && seg[1] === 'v3') return seg.length === 2 ? { type: 'openapi' } : { type: 'openapi-group-version', path: seg.slice(2).join('/') };
   if (seg[0] !== PREFIX[0]) throw resourceNotFound();
   if (seg.length === 1) return { type: 'apis' };
+  if (seg.length === 2) return { type: 'group', group: seg[1]! };
+  if (seg.length === 3 && (seg[1] !== PREFIX[1] || seg[2] !== PREFIX[2])) return { type: 'resources', group: seg[1]!, version: seg[2]! };
   if (seg[1] !== PREFIX[1]) throw resourceNotFound();
-  if (seg.length === 2) return { type: 'group' };
   if (seg[2] !== PREFIX[2]) throw resourceNotFound();
   const rest = seg.slice(3);
-  if (rest.length === 0) return { type: 'resources' };
+  if (rest.length === 0) return { type: 'resources', group: PREFIX[1], version: PREFIX[2] };
   const kind = (plural: string | undefined) => {
     const def = plural === undefined ? undefined : kindByPlural(plural);
     if (!def) throw resourceNotFound();
@@ -193,7 +204,16 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     const bodyLimit = r.type === 'collection' || r.type === 'object' ? maxBodyBytesFor(req.path) : MAX_BODY_BYTES;
     const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty }, bodyLimit };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
+    const now = deps.now ?? Date.now;
+    if (r.type !== 'healthz' && !('def' in r))
+      return discoveryResponse(r, { headers, query: req.query ?? {}, extra: deps.apiGroups ?? [], now: now(), yaml, pretty });
     const [status, value] = await dispatch(r, ctx);
+    // Server-side printing (table.ts): what `kubectl get` asks for, for one object or a list.
+    const table = method === 'GET' && 'def' in r ? tableVersionAsked(headers['accept']) : undefined;
+    if (table && 'def' in r) {
+      const includeObject = parseIncludeObject(req.query?.['includeObject']);
+      return respond(status, objectTable(r.def, value as Parameters<typeof objectTable>[1], { version: table, includeObject, now: now() }), false, pretty);
+    }
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
     return respond(status, value, yaml, pretty);
   } catch (err) {
@@ -215,18 +235,10 @@ interface Ctx {
   bodyLimit: number;
 }
 
-async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(r: Exclude<Route, { type: 'kubeconfig' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];
-    case 'openapi':
-      return [200, openApiDocument()];
-    case 'apis':
-      return [200, apiGroupList()];
-    case 'group':
-      return [200, apiGroup()];
-    case 'resources':
-      return [200, apiResourceList()];
     case 'list-all':
       return [200, await list(r.def, undefined, ctx)];
     case 'collection':
@@ -309,7 +321,7 @@ async function kubeconfig(r: Key, ctx: Ctx, deps: RouterDeps): Promise<HttpRespo
 function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
   const { labelSelector, fieldSelector, limit, continue: token } = ctx.req.query ?? {};
   const selector = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
-  const fields = fieldSelector === undefined ? undefined : parseFieldSelector(fieldSelector);
+  const fields = fieldSelector === undefined ? undefined : parseFieldSelector(fieldSelector, def);
   return ctx.service.list(kindName(def), namespace, {
     limit: listLimit(limit),
     ...(token ? { continue: token } : {}),

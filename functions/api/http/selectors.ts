@@ -1,4 +1,5 @@
-import type { ApiObject } from '../kind.js';
+import type { ApiObject, KindDef } from '../kind.js';
+import { kindJsonSchema, type JsonSchema } from '../openapi.js';
 import type { LabelSelector } from '../common.js';
 import { labelValueError, qualifiedNameError } from '../meta.js';
 import { badRequest } from './status.js';
@@ -71,23 +72,65 @@ export function parseLabelSelector(text: string): LabelSelector {
   };
 }
 
-const FIELDS: Record<string, (o: ApiObject) => string | undefined> = {
+/** Fields every object can be selected by, as kube-apiserver allows for every custom resource. */
+const META_FIELDS: Record<string, (o: ApiObject) => unknown> = {
   'metadata.name': (o) => o.metadata.name,
   'metadata.namespace': (o) => o.metadata.namespace,
 };
 
-/** Parses a `fieldSelector=` query; like custom resources in Kubernetes, only metadata.name and metadata.namespace. */
-export function parseFieldSelector(text: string): (o: ApiObject) => boolean {
+/**
+ * Fields of the kind's own that a selector may name, where the kind has them: the cluster an object belongs to and
+ * its phase. The CRDs declare the same as selectableFields (Kubernetes 1.32+), so kube-apiserver answers alike.
+ */
+const KIND_FIELDS = [
+  { path: 'spec.clusterName', get: (o: ApiObject) => (o.spec as Record<string, unknown> | undefined)?.['clusterName'] },
+  { path: 'status.phase', get: (o: ApiObject) => o.status?.['phase'] },
+] as const;
+
+function hasField(def: KindDef<ApiObject>, path: string): boolean {
+  let s: JsonSchema | undefined = kindJsonSchema(def);
+  for (const part of path.split('.')) s = (s?.['properties'] as Record<string, JsonSchema> | undefined)?.[part];
+  return s !== undefined;
+}
+
+const selectable = new Map<string, readonly string[]>();
+
+/** The fields of a kind that a field selector may name besides metadata.name and metadata.namespace. */
+export function selectableFields(def: KindDef<ApiObject>): readonly string[] {
+  let fields = selectable.get(def.kind);
+  if (!fields) {
+    fields = KIND_FIELDS.filter((f) => hasField(def, f.path)).map((f) => f.path);
+    selectable.set(def.kind, fields);
+  }
+  return fields;
+}
+
+function fieldsOf(def: KindDef<ApiObject> | undefined): Record<string, (o: ApiObject) => unknown> {
+  const own = def ? selectableFields(def) : [];
+  return { ...META_FIELDS, ...Object.fromEntries(KIND_FIELDS.filter((f) => own.includes(f.path)).map((f) => [f.path, f.get])) };
+}
+
+/**
+ * Parses a `fieldSelector=` query: metadata.name and metadata.namespace, and where the kind has them
+ * spec.clusterName and status.phase, with =, == or !=. A field the object lacks reads as "", as for a CRD's
+ * selectable field (apiextensions-apiserver pkg/registry/customresource/strategy.go).
+ */
+export function parseFieldSelector(text: string, def?: KindDef<ApiObject>): (o: ApiObject) => boolean {
+  const fields = fieldsOf(def);
   const tests: ((o: ApiObject) => boolean)[] = [];
   for (const req of text
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean)) {
     const m = /^([^=!\s]+)\s*(==|!=|=)\s*(.*)$/.exec(req);
-    const get = m ? FIELDS[m[1]!] : undefined;
-    if (!m || !get) throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(FIELDS).join(', ')} with =, == or !=`);
+    const get = m ? fields[m[1]!] : undefined;
+    if (!m || !get) throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(fields).join(', ')} with =, == or !=`);
     const [, , op, value] = m;
-    tests.push(op === '!=' ? (o) => get(o) !== value : (o) => get(o) === value);
+    const read = (o: ApiObject) => {
+      const v = get(o);
+      return v === undefined || v === null ? '' : String(v);
+    };
+    tests.push(op === '!=' ? (o) => read(o) !== value : (o) => read(o) === value);
   }
   return (o) => tests.every((t) => t(o));
 }
