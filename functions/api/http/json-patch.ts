@@ -26,6 +26,9 @@ export interface JsonPatchOperation {
   hasValue: boolean;
 }
 
+/** The media type of a JSON patch (RFC 6902 section 6). */
+export const JSON_PATCH_TYPE = 'application/json-patch+json';
+
 /** kube-apiserver's maxJSONPatchOperations. */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
