@@ -282,7 +282,7 @@ export class ObjectService {
         const meta = checked['metadata'];
         if (isPlainObject(meta) && meta['finalizers'] === undefined && old.metadata.finalizers)
           candidate = { ...checked, metadata: { ...meta, finalizers: old.metadata.finalizers } };
-        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, candidate), rv));
+        return this.updateUnlessUnchanged(old, await this.checkedUpdate(t, old, candidate), rv);
       })) as T;
     });
   }
@@ -294,7 +294,7 @@ export class ObjectService {
       return (await this.readModifyWrite(t, resourceVersionOf(patch), async (old, rv) => {
         const merged = mergePatch(old, patch);
         if (!isPlainObject(merged)) throw badRequest('the patch must be an object');
-        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, merged), rv));
+        return this.updateUnlessUnchanged(old, await this.checkedUpdate(t, old, merged), rv);
       })) as T;
     });
   }
@@ -308,7 +308,7 @@ export class ObjectService {
       const t = this.target(key);
       return (await this.readModifyWrite(t, undefined, async (old, rv) => {
         const patched = this.jsonPatched(t, old, operations);
-        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, patched), rv));
+        return this.updateUnlessUnchanged(old, await this.checkedUpdate(t, old, patched), rv);
       })) as T;
     });
   }
@@ -482,6 +482,23 @@ export class ObjectService {
     return checked;
   }
 
+  /**
+   * Writes `next` unless the store would keep it exactly as `old` is: kube-apiserver skips a write that changes
+   * nothing (the resourceVersion stays, and kubectl says "patched (no change)"), and so does this.
+   * Learnt from staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go (GuaranteedUpdate: unchanged data).
+   */
+  private updateUnlessUnchanged(old: ApiObject, next: ApiObject, rv: string | undefined): Promise<ApiObject> {
+    const { uid, creationTimestamp, generation, deletionTimestamp, namespace } = old.metadata;
+    const asStored = {
+      ...next,
+      metadata: { ...next.metadata, namespace, uid, creationTimestamp, generation, deletionTimestamp, resourceVersion: old.metadata.resourceVersion },
+    };
+    if (old.status === undefined) delete asStored.status;
+    else asStored.status = old.status;
+    if (jsonEqual(asStored, old)) return Promise.resolve(old);
+    return this.store.update(withResourceVersion(next, rv));
+  }
+
   private async conflictOf(err: ConflictError, t: Target): Promise<ApiError> {
     const current = err.current ?? (await this.store.get(t.def.kind as KindName, t.namespace, t.name));
     return conflict(t.def.plural, t.name, current?.metadata.resourceVersion);
@@ -527,6 +544,8 @@ export class ObjectService {
       if (!v.ok) throw invalid(t.def.kind, t.name, v.causes);
       const next = { ...old, status: v.object.status };
       if (next.status === undefined) delete next.status;
+      // Nothing changed: nothing is written, as kube-apiserver skips such a write (kubectl: "patched (no change)").
+      if (jsonEqual(next, old)) return Promise.resolve(old);
       return this.store.updateStatus(withResourceVersion(next, rv));
     });
   }

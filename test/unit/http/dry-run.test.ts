@@ -198,3 +198,22 @@ describe('ObjectService({ dryRun: true })', () => {
     expect(await inner.get('MachineDeployment', 'default', 'md2')).toBeUndefined();
   });
 });
+
+describe('writes that change nothing', () => {
+  it.each([
+    { name: 'a merge patch', method: 'PATCH', path: MD, body: () => ({ spec: { replicas: 3 } }), headers: {} },
+    { name: 'a JSON patch', method: 'PATCH', path: MD, body: () => [{ op: 'replace', path: '/spec/replicas', value: 3 }], headers: JSON_PATCH },
+    { name: 'a replace with what was read', method: 'PUT', path: MD, body: (md: any) => md, headers: {} },
+    { name: 'a status patch', method: 'PATCH', path: `${MD}/status`, body: () => ({ status: null }), headers: {} },
+    { name: 'a scale to the same count', method: 'PATCH', path: `${MD}/scale`, body: () => ({ spec: { replicas: 3 } }), headers: {} },
+  ])('$name answers the object as it is and writes nothing, as kube-apiserver (kubectl: "patched (no change)")', async (c) => {
+    const a = api();
+    await a.create(cluster());
+    await a.create(machineClass());
+    const md = await a.create(machineDeployment());
+    const res = await a.call(c.method, c.path, c.body(md), c.headers);
+    expect(res.status, res.body).toBe(200);
+    expect(res.json.metadata.resourceVersion).toBe(md.metadata.resourceVersion);
+    expect(await a.store.get('MachineDeployment', 'default', 'md1')).toEqual(md);
+  });
+});
