@@ -206,6 +206,22 @@ describe('kubectl writes, against clusterless and kube-apiserver alike', () => {
     expect((await fieldOnBoth(object, '{.metadata.resourceVersion}'))[0]).toBe(before);
   });
 
+  it('apply, patch and replace with --dry-run=server answer the change and write nothing', async () => {
+    await given('dry-updated');
+    const [before] = await fieldOnBoth('dry-updated', '{.metadata.resourceVersion}');
+    expect(alike(await onBoth(['apply', VALIDATE, '--dry-run=server', '-f', '-'], md('dry-updated', 7))).stdout).toBe(
+      'machinedeployment.clusterless.dev/dry-updated configured (server dry run)\n',
+    );
+    expect(
+      alike(await onBoth(['patch', 'machinedeployment', 'dry-updated', '--dry-run=server', '--type', 'merge', '-p', '{"spec":{"replicas":7}}'])).stdout,
+    ).toBe('machinedeployment.clusterless.dev/dry-updated patched\n'); // kubectl's words: patch names no dry run
+    expect(alike(await onBoth(['replace', VALIDATE, '--dry-run=server', '-f', '-'], md('dry-updated', 7))).stdout).toBe(
+      'machinedeployment.clusterless.dev/dry-updated replaced (server dry run)\n',
+    );
+    expect(await fieldOnBoth('dry-updated', '{.spec.replicas}')).toEqual(['2', '2']);
+    expect((await fieldOnBoth('dry-updated', '{.metadata.resourceVersion}'))[0]).toBe(before);
+  });
+
   it('replace', async () => {
     await given('replaced');
     expect(alike(await onBoth(['replace', VALIDATE, '-f', '-'], md('replaced', 6))).stdout).toBe('machinedeployment.clusterless.dev/replaced replaced\n');
@@ -276,10 +292,10 @@ describe('kubectl writes, against clusterless and kube-apiserver alike', () => {
 
   it('the Scale reads alike: spec.replicas and status.replicas', async () => {
     await given('scale-read', 3);
-    const path = (t: Target) => `/apis/clusterless.dev/v1alpha1/namespaces/default/machinedeployments/scale-read/scale`;
+    const path = '/apis/clusterless.dev/v1alpha1/namespaces/default/machinedeployments/scale-read/scale';
     const scales = [];
     for (const t of targets) {
-      const s = JSON.parse(await ok(t, ['get', '--raw', path(t)]));
+      const s = JSON.parse(await ok(t, ['get', '--raw', path]));
       scales.push({ apiVersion: s.apiVersion, kind: s.kind, name: s.metadata.name, spec: s.spec, status: s.status });
     }
     expect(scales[0]).toEqual(scales[1]);
