@@ -342,7 +342,7 @@ function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
 const kindName = (def: KindDef) => def.kind as KindName;
 
 /** A PATCH's body: a merge patch or a JSON patch. */
-export type Patch = { type: 'merge'; patch: Record<string, unknown> } | { type: 'json'; operations: JsonPatchOperation[] };
+type Patch = { type: 'merge'; patch: Record<string, unknown> } | { type: 'json'; operations: JsonPatchOperation[] };
 
 /** The patch of a PATCH; strategic merge patches (and apply patches of status) are refused with 415. */
 function parsePatch(ctx: Ctx, applies: boolean): Patch {
