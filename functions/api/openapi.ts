@@ -210,9 +210,8 @@ const statusSchemas: Record<string, JsonSchema> = {
       gracePeriodSeconds: { type: 'integer', description: 'Accepted and ignored: the object goes when its teardown ends.' },
       dryRun: {
         type: 'array',
-        items: { type: 'string' },
-        maxItems: 0,
-        description: 'Dry runs are not supported yet: a non-empty list is refused (400) and nothing is deleted.',
+        items: { type: 'string', enum: ['All'] },
+        description: '["All"]: the delete is checked and answered as it would happen, and nothing is deleted; any other value is refused (422).',
       },
     },
   },
@@ -316,12 +315,19 @@ const parameters = {
     description: 'Strict, Warn or Ignore. Validation is always Strict: unknown and duplicate fields are refused whatever is asked.',
     schema: { type: 'string', enum: ['Strict', 'Warn', 'Ignore'] },
   },
+  dryRun: {
+    name: 'dryRun',
+    in: 'query',
+    required: false,
+    description: 'All: the write is checked, defaulted and answered as it would be stored, and nothing is written; any other value is refused (422).',
+    schema: { type: 'string', enum: ['All'] },
+  },
   pretty: {
     name: 'pretty',
     in: 'query',
     required: false,
     description:
-      'true: indented JSON. POST, PUT and PATCH take no query parameter but fieldManager, fieldValidation and pretty, and DELETE none but pretty (any other is a 400); dryRun is refused on every request, and in a DELETE body.',
+      'true: indented JSON. POST, PUT and PATCH take no query parameter but dryRun, fieldManager, fieldValidation and pretty, and DELETE none but dryRun and pretty (any other is a 400).',
     schema: { type: 'boolean' },
   },
 };
@@ -343,7 +349,7 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
   };
   const listParameters = [p('labelSelector'), p('fieldSelector'), p('limit'), p('continue'), p('pretty')];
   const listResponses = { '200': ok(ref(`${K}List`)), '400': r('BadRequest'), '410': r('Expired'), '500': r('InternalError') };
-  const writeParameters = [p('fieldManager'), p('fieldValidation'), p('pretty')];
+  const writeParameters = [p('dryRun'), p('fieldManager'), p('fieldValidation'), p('pretty')];
   const objectBody = { required: true, content: content(ref(K)) };
   const mergePatchBody = {
     required: true,
@@ -403,7 +409,7 @@ function kindPaths(def: KindDef<ApiObject>): Record<string, JsonSchema> {
         operationId: `delete${K}`,
         summary: `Delete a ${K}: sets deletionTimestamp; the object goes when its teardown ends.`,
         tags,
-        parameters: [p('pretty')],
+        parameters: [p('dryRun'), p('pretty')],
         requestBody: { required: false, content: content(ref('DeleteOptions')) },
         responses: {
           '200': ok({ oneOf: [ref(K), ref('Status')] }, `The ${K} being deleted, or a Success Status when it is gone.`),

@@ -65,6 +65,7 @@ interface GivenGrant {
  *     .../namespaces/{namespace}/{plural}                                                          GET POST
  *     .../namespaces/{namespace}/{plural}/{name}                                                   GET PUT PATCH DELETE
  *     .../namespaces/{namespace}/{plural}/{name}/status                                            GET PUT PATCH
+ *     .../namespaces/{namespace}/{plural}/{name}/scale                                             GET PUT PATCH
  *     .../namespaces/{namespace}/{plural}/{name}/rollback                                          POST
  *     .../namespaces/{namespace}/clusters/{name}/kubeconfig                                        GET (kubeconfigHandler)
  *
@@ -156,6 +157,8 @@ export class HttpApi extends Construct {
       add(object, ['GET', 'PUT', 'PATCH', 'DELETE']);
       add(object.addResource('status'), ['GET', 'PUT', 'PATCH']);
       if (sub === 'rollback') add(object.addResource('rollback'), ['POST']);
+      // autoscaling/v1 Scale of the kinds that have one (the router answers 404 for the others): a spec write.
+      if (sub === 'rollback') add(object.addResource('scale'), ['GET', 'PUT', 'PATCH']);
       else add(object.addResource('kubeconfig'), ['GET'], kubeconfig);
     };
     kind(namespace.addResource('{plural}'), 'rollback');

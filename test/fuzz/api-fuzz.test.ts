@@ -265,7 +265,8 @@ describe('hostile bodies, one by one', () => {
     { name: 'JSON sent as text/plain', type: 'text/plain', status: 415 },
     { name: 'JSON sent as form data', type: 'application/x-www-form-urlencoded', status: 415 },
     { name: 'JSON sent as multipart', type: 'multipart/form-data; boundary=x', status: 415 },
-    { name: 'JSON Patch', type: 'application/json-patch+json', status: 415 },
+    { name: 'a merge patch sent as a JSON Patch (not a list of operations)', type: 'application/json-patch+json', status: 400 },
+    { name: 'a strategic merge patch', type: 'application/strategic-merge-patch+json', status: 415 },
     { name: 'YAML sent as JSON', type: 'application/json', status: 400, body: 'spec:\n  replicas: 3\n' },
   ])('refuses $name with $status and changes nothing', async ({ type, status, body }) => {
     const before = await snapshot(store);

@@ -45,11 +45,14 @@ const WRITES: [string, string][] = [
   ['PATCH', ns('team-a', '/machinedeployments/md-0')],
   ['DELETE', ns('team-a', '/clusters/prod')],
   ['POST', ns('team-a', '/machinedeployments/md-0/rollback')],
+  ['PUT', ns('team-a', '/machinedeployments/md-0/scale')],
+  ['PATCH', ns('team-a', '/controlplanes/cp/scale')],
 ];
 const READS: [string, string][] = [
   ['GET', ns('team-a', '/machines')],
   ['GET', ns('team-a', '/clusters/prod')],
   ['GET', ns('team-a', '/machines/m-1/status')],
+  ['GET', ns('team-a', '/machinesets/ms-1/scale')],
   ['GET', `${BASE}`],
   ['GET', '/apis'],
   ['GET', '/version'],

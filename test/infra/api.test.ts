@@ -32,6 +32,7 @@ const ROUTES = [
     ...['GET', 'PUT', 'PATCH'].map((m) => `${m} ${BASE}/namespaces/{namespace}/${kind}/{name}/status`),
   ]),
   `POST ${BASE}/namespaces/{namespace}/{plural}/{name}/rollback`,
+  ...['GET', 'PUT', 'PATCH'].map((m) => `${m} ${BASE}/namespaces/{namespace}/{plural}/{name}/scale`),
   `GET ${BASE}/namespaces/{namespace}/clusters/{name}/kubeconfig`,
 ];
 

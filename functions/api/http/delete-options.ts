@@ -8,12 +8,14 @@
  */
 import { cause, type FieldCause } from '../kind.js';
 import { isPlainObject } from './merge-patch.js';
-import { dryRunRefused, invalidOptions } from './query.js';
+import { DRY_RUN_ALL, dryRunCause, invalidOptions } from './query.js';
 import { ApiError } from './status.js';
 
 export interface DeleteOptions {
   /** The object is deleted only if it still has this uid and resourceVersion. */
   preconditions: { uid?: string; resourceVersion?: string };
+  /** `dryRun: ["All"]`: the delete is checked and answered, nothing is deleted. */
+  dryRun: boolean;
 }
 
 const KNOWN = ['kind', 'apiVersion', 'preconditions', 'propagationPolicy', 'orphanDependents', 'gracePeriodSeconds', 'dryRun'] as const;
@@ -33,9 +35,12 @@ const absent = (v: unknown) => v === undefined || v === null;
 
 /** Reads a DELETE's body (already parsed; {} when there is none); throws the Status to answer. */
 export function parseDeleteOptions(body: Record<string, unknown>): DeleteOptions {
-  // A dry run first: whatever else is wrong, the client must learn that nothing would have been deleted for real.
+  // A dry run first: a list of strings, each of them All (ValidateDryRun); anything else is refused before
+  // anything is read, so that a dry run misspelt is never carried out for real.
   const dryRun = body['dryRun'];
-  if (!absent(dryRun) && !(Array.isArray(dryRun) && dryRun.length === 0)) throw dryRunRefused();
+  if (!absent(dryRun) && !(Array.isArray(dryRun) && dryRun.every((v) => typeof v === 'string'))) throw wrongType('dryRun', 'a list of strings');
+  const dryRunValues = absent(dryRun) ? [] : (dryRun as string[]);
+  if (dryRunValues.some((v) => v !== DRY_RUN_ALL)) throw invalidOptions('DeleteOptions', [dryRunCause(dryRunValues)]);
 
   const { kind, apiVersion } = body;
   if (!absent(kind) && kind !== 'DeleteOptions') throw wrongType('kind', '"DeleteOptions"');
@@ -68,7 +73,7 @@ export function parseDeleteOptions(body: Record<string, unknown>): DeleteOptions
   if (!absent(grace) && !(typeof grace === 'number' && Number.isSafeInteger(grace))) throw wrongType('gracePeriodSeconds', 'a whole number');
 
   if (causes.length) throw invalidOptions('DeleteOptions', causes);
-  return { preconditions };
+  return { preconditions, dryRun: dryRunValues.length > 0 };
 }
 
 function readPreconditions(pre: unknown): DeleteOptions['preconditions'] {

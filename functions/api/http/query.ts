@@ -1,7 +1,8 @@
 /**
  * Query parameters, checked before anything is read or written.
  *
- * - `dryRun` is refused on every request: a client that asked for a dry run must never get a real write.
+ * - `dryRun` on a write is `All` (the write is checked and answered, nothing is written) or a 422 as Kubernetes
+ *   words it (ValidateDryRun): a client that asked for a dry run must never get a real write. A read ignores it.
  * - A write (POST, PUT, PATCH, DELETE) takes only the parameters it honours; any other is a 400 naming it,
  *   so that nothing a client asked for is silently dropped. These are what kubectl and client-go send:
  *   `fieldManager` (checked as Kubernetes checks it; managed fields are not recorded), `fieldValidation`
@@ -20,10 +21,10 @@ const OPTIONS_KIND: Record<string, string> = { POST: 'CreateOptions', PUT: 'Upda
 
 /** Parameters each write honours; DeleteOptions has neither a field manager nor field validation. */
 const WRITE_PARAMETERS: Record<string, readonly string[]> = {
-  POST: ['fieldManager', 'fieldValidation', 'pretty'],
-  PUT: ['fieldManager', 'fieldValidation', 'pretty'],
-  PATCH: ['fieldManager', 'fieldValidation', 'pretty'],
-  DELETE: ['pretty'],
+  POST: ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'],
+  PUT: ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'],
+  PATCH: ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'],
+  DELETE: ['dryRun', 'pretty'],
 };
 
 /** Kubernetes' FieldManagerMaxLength: a length in bytes (Go's len), not characters. */
@@ -53,28 +54,39 @@ const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
 export interface QueryOptions {
   /** Indented JSON, as `?pretty=true` asks of kube-apiserver. */
   pretty: boolean;
+  /** A write asked for a dry run (`?dryRun=All`): nothing may be written. */
+  dryRun: boolean;
 }
 
-/** The refusal of a dry run, asked in the query or in a DELETE's body (delete-options.ts). */
-export const dryRunRefused = () => badRequest('dry run is not supported yet: the request was not carried out; send it without dryRun');
+/** The one dry-run value Kubernetes knows (allowedDryRunValues). */
+export const DRY_RUN_ALL = 'All';
+
+/** The cause of a dryRun value other than All, worded as ValidateDryRun's field.NotSupported of the list sent. */
+export function dryRunCause(values: readonly unknown[]): FieldCause {
+  return { field: 'dryRun', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(values)}: supported values: "${DRY_RUN_ALL}"` };
+}
 
 /** Checks the query of a request whose method the route allows; throws the Status to answer. */
 export function checkQuery(method: string, query: Readonly<Record<string, string | undefined>>): QueryOptions {
   const present = Object.keys(query).filter((k) => query[k] !== undefined);
-  if (present.includes('dryRun')) throw dryRunRefused();
   const allowed = WRITE_PARAMETERS[method];
+  const dryRun = allowed !== undefined && query['dryRun'] !== undefined;
   if (allowed) {
     const unknown = present.filter((k) => !allowed.includes(k));
     if (unknown.length)
       throw badRequest(
         `the query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported on ${method}; this API takes ${allowed.join(', ')}`,
       );
-    const causes = [...fieldManagerCauses(query['fieldManager']), ...fieldValidationCauses(query['fieldValidation'])];
+    const causes = [
+      ...(dryRun && query['dryRun'] !== DRY_RUN_ALL ? [dryRunCause([query['dryRun']])] : []),
+      ...fieldManagerCauses(query['fieldManager']),
+      ...fieldValidationCauses(query['fieldValidation']),
+    ];
     if (causes.length) throw invalidOptions(OPTIONS_KIND[method]!, causes);
   }
   const pretty = query['pretty'];
   if (pretty !== undefined && !(pretty in BOOLEANS)) throw badRequest(`the query parameter "pretty" must be true or false, not ${JSON.stringify(pretty)}`);
-  return { pretty: pretty !== undefined && BOOLEANS[pretty] === true };
+  return { pretty: pretty !== undefined && BOOLEANS[pretty] === true, dryRun };
 }
 
 /**

@@ -24,6 +24,8 @@ import type { ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkApplyQuery, checkQuery } from './query.js';
 import { parseDeleteOptions } from './delete-options.js';
+import { JSON_PATCH_TYPE, parseJsonPatch, type JsonPatchOperation } from './json-patch.js';
+import { SCALABLE_KINDS, scale } from './scale.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectTable, parseIncludeObject, tableVersionAsked } from './table.js';
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound, unsupportedMediaType, type Status } from './status.js';
@@ -83,7 +85,7 @@ type Route =
   | DiscoveryRoute
   | { type: 'list-all'; def: KindDef }
   | { type: 'collection'; def: KindDef; namespace: string }
-  | { type: 'object' | 'status' | 'rollback'; def: KindDef; namespace: string; name: string }
+  | { type: 'object' | 'status' | 'rollback' | 'scale'; def: KindDef; namespace: string; name: string }
   | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
@@ -99,6 +101,7 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   collection: ['GET', 'POST'],
   object: ['GET', 'PUT', 'PATCH', 'DELETE'],
   status: ['GET', 'PUT', 'PATCH'],
+  scale: ['GET', 'PUT', 'PATCH'],
   rollback: ['POST'],
   kubeconfig: ['GET'],
 };
@@ -175,6 +178,7 @@ function route(path: string): Route {
   if (rest.length === 3) return { type: 'collection', def, namespace };
   if (rest.length === 4) return { type: 'object', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'status') return { type: 'status', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'scale' && SCALABLE_KINDS.has(def.kind)) return { type: 'scale', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment') return { type: 'rollback', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'kubeconfig' && def.kind === 'Cluster') return { type: 'kubeconfig', def, namespace, name: name! };
   throw resourceNotFound();
@@ -198,8 +202,9 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       return res;
     }
     const isApply = method === 'PATCH' && r.type === 'object' && mediaType(headers['content-type']) === APPLY_PATCH_TYPE;
-    pretty = (isApply ? checkApplyQuery(req.query ?? {}) : checkQuery(method, req.query ?? {})).pretty;
-    const service = new ObjectService({ store: deps.store, ...(deps.limits ? { limits: deps.limits } : {}) });
+    const options = isApply ? checkApplyQuery(req.query ?? {}) : checkQuery(method, req.query ?? {});
+    pretty = options.pretty;
+    const service = new ObjectService({ store: deps.store, dryRun: options.dryRun, ...(deps.limits ? { limits: deps.limits } : {}) });
     // Status writes and everything else keep the small limit; the path is canonical by now.
     const bodyLimit = r.type === 'collection' || r.type === 'object' ? maxBodyBytesFor(req.path) : MAX_BODY_BYTES;
     const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty }, bodyLimit };
@@ -246,11 +251,23 @@ async function dispatch(r: Exclude<Route, { type: 'kubeconfig' } | DiscoveryRout
       return [201, await ctx.service.create(kindName(r.def), r.namespace, parseObjectBody(ctx.req.body, ctx.headers['content-type'], ctx.bodyLimit))];
     case 'object':
     case 'status':
+    case 'scale':
     case 'rollback': {
       if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
       const key: ObjectKey = { kind: kindName(r.def), namespace: r.namespace, name: r.name };
       const { service } = ctx;
       if (r.type === 'rollback') return [200, await rollback(key, ctx)];
+      if (r.type === 'scale')
+        return [
+          200,
+          await scale(
+            service,
+            key,
+            ctx.method,
+            () => parsePatch(ctx, false),
+            () => parseObjectBody(ctx.req.body, ctx.headers['content-type']),
+          ),
+        ];
       switch (ctx.method) {
         case 'GET':
           return [200, await service.get(key)];
@@ -265,12 +282,15 @@ async function dispatch(r: Exclude<Route, { type: 'kubeconfig' } | DiscoveryRout
             return [applied.result === 'created' ? 201 : 200, applied.object];
           }
           const p = parsePatch(ctx, r.type === 'object');
-          return [200, r.type === 'status' ? await service.patchStatus(key, p) : await service.mergePatch(key, p)];
+          if (p.type === 'json')
+            return [200, r.type === 'status' ? await service.jsonPatchStatus(key, p.operations) : await service.jsonPatch(key, p.operations)];
+          return [200, r.type === 'status' ? await service.patchStatus(key, p.patch) : await service.mergePatch(key, p.patch)];
         }
         default: {
           // DELETE, with a DeleteOptions body when one is sent (delete-options.ts says what it may hold).
           const body = ctx.req.body?.trim() ? parseObjectBody(ctx.req.body, ctx.headers['content-type']) : {};
-          const deleted = await service.delete(key, parseDeleteOptions(body).preconditions);
+          const options = parseDeleteOptions(body);
+          const deleted = await (options.dryRun ? service.asDryRun() : service).delete(key, options.preconditions);
           return [200, deleted.removed ? deleted.status : deleted.object];
         }
       }
@@ -333,12 +353,16 @@ function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
 
 const kindName = (def: KindDef) => def.kind as KindName;
 
-/** The merge patch of a PATCH; JSON Patch, strategic merge patches (and apply patches of status) are refused with 415. */
-function parsePatch(ctx: Ctx, applies: boolean): Record<string, unknown> {
+/** A PATCH's body: a merge patch or a JSON patch. */
+type Patch = { type: 'merge'; patch: Record<string, unknown> } | { type: 'json'; operations: JsonPatchOperation[] };
+
+/** The patch of a PATCH; strategic merge patches (and apply patches of status) are refused with 415. */
+function parsePatch(ctx: Ctx, applies: boolean): Patch {
   const type = mediaType(ctx.headers['content-type']);
+  if (type === JSON_PATCH_TYPE) return { type: 'json', operations: parseJsonPatch(parseJson(ctx.req.body ?? '', ctx.bodyLimit)) };
   if (type !== MERGE_PATCH_TYPE && type !== JSON_TYPE)
-    throw unsupportedMediaType(type, [MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`, ...(applies ? [APPLY_PATCH_TYPE] : [])]);
-  return requireObject(parseJson(ctx.req.body ?? '', ctx.bodyLimit));
+    throw unsupportedMediaType(type, [JSON_PATCH_TYPE, MERGE_PATCH_TYPE, `${JSON_TYPE} (read as a merge patch)`, ...(applies ? [APPLY_PATCH_TYPE] : [])]);
+  return { type: 'merge', patch: requireObject(parseJson(ctx.req.body ?? '', ctx.bodyLimit)) };
 }
 
 /** POST .../machinedeployments/{name}/rollback {"toRevision": N}. */

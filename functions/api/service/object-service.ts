@@ -11,6 +11,8 @@ import {
   InvalidContinueTokenError,
   NotFoundError,
   StoreUnavailableError,
+  systemClock,
+  type Clock,
   type DeleteOptions,
   type Store,
 } from '../../ports.js';
@@ -22,14 +24,23 @@ import type { MachineSet } from '../machine-set.js';
 import { validateCreate, validateUpdate } from '../validate.js';
 import { needsSkewCheck, versionSkewCauses } from '../version-skew.js';
 import { replicaLimitCauses, type ApiLimits } from '../http/limits.js';
+import { applyJsonPatch, type JsonPatchOperation } from '../http/json-patch.js';
 import { isPlainObject, mergePatch } from '../http/merge-patch.js';
 import { rollbackTarget } from '../http/rollback.js';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, successStatus, unavailable, type Status } from '../http/status.js';
+import { DryRunStore } from './dry-run-store.js';
 
 export interface ObjectServiceDeps {
   store: Store;
   /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
   limits?: ApiLimits;
+  /**
+   * A dry run (`dryRun=All`): every write is checked and defaulted as a real one and answered as it would be
+   * stored, and nothing is written (the store is only read). @default false
+   */
+  dryRun?: boolean;
+  /** The clock a dry run stamps creationTimestamp and deletionTimestamp with. @default - the system clock */
+  clock?: Clock;
 }
 
 /** Where an object lives: its kind, namespace and name. */
@@ -188,10 +199,22 @@ interface Target {
 export class ObjectService {
   private readonly store: Store;
   private readonly limits: ApiLimits | undefined;
+  private readonly deps: ObjectServiceDeps;
 
   constructor(deps: ObjectServiceDeps) {
-    this.store = deps.store;
+    this.deps = deps;
+    this.store = deps.dryRun ? new DryRunStore(deps.store, deps.clock ?? systemClock) : deps.store;
     this.limits = deps.limits;
+  }
+
+  /** Whether this service writes nothing (a dry run). */
+  get dryRun(): boolean {
+    return this.deps.dryRun === true;
+  }
+
+  /** The same service as a dry run (for a DELETE whose body asks for one). */
+  asDryRun(): ObjectService {
+    return this.dryRun ? this : new ObjectService({ ...this.deps, dryRun: true });
   }
 
   /** The object, or a 404 Status. */
@@ -259,7 +282,7 @@ export class ObjectService {
         const meta = checked['metadata'];
         if (isPlainObject(meta) && meta['finalizers'] === undefined && old.metadata.finalizers)
           candidate = { ...checked, metadata: { ...meta, finalizers: old.metadata.finalizers } };
-        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, candidate), rv));
+        return this.updateUnlessUnchanged(old, await this.checkedUpdate(t, old, candidate), rv);
       })) as T;
     });
   }
@@ -271,7 +294,21 @@ export class ObjectService {
       return (await this.readModifyWrite(t, resourceVersionOf(patch), async (old, rv) => {
         const merged = mergePatch(old, patch);
         if (!isPlainObject(merged)) throw badRequest('the patch must be an object');
-        return this.store.update(withResourceVersion(await this.checkedUpdate(t, old, merged), rv));
+        return this.updateUnlessUnchanged(old, await this.checkedUpdate(t, old, merged), rv);
+      })) as T;
+    });
+  }
+
+  /**
+   * A JSON patch (RFC 6902) of spec and metadata, validated as a replace. A patch that changes
+   * metadata.resourceVersion makes it a precondition, as kube-apiserver reads one.
+   */
+  jsonPatch<T extends ApiObject = ApiObject>(key: ObjectKey, operations: readonly JsonPatchOperation[]): Promise<T> {
+    return asStatus(async () => {
+      const t = this.target(key);
+      return (await this.readModifyWrite(t, undefined, async (old, rv) => {
+        const patched = this.jsonPatched(t, old, operations);
+        return this.updateUnlessUnchanged(old, await this.checkedUpdate(t, old, patched), rv);
       })) as T;
     });
   }
@@ -334,6 +371,14 @@ export class ObjectService {
         const merged = mergePatch(old, patch);
         return isPlainObject(merged) ? merged['status'] : undefined;
       })) as T;
+    });
+  }
+
+  /** A JSON patch of status; only status changes. */
+  jsonPatchStatus<T extends ApiObject = ApiObject>(key: ObjectKey, operations: readonly JsonPatchOperation[]): Promise<T> {
+    return asStatus(async () => {
+      const t = this.target(key);
+      return (await this.writeStatus(t, undefined, (old) => this.jsonPatched(t, old, operations)['status'])) as T;
     });
   }
 
@@ -424,6 +469,36 @@ export class ObjectService {
     }
   }
 
+  /**
+   * `old` with a JSON patch applied, held to the address like any body; a resourceVersion the patch changed is
+   * a precondition that `old` fails (a conflict).
+   */
+  private jsonPatched(t: Target, old: ApiObject, operations: readonly JsonPatchOperation[]): Record<string, unknown> {
+    const patched = applyJsonPatch(old, operations);
+    if (!isPlainObject(patched)) throw badRequest('the patched object must be an object');
+    const checked = checkBody(patched, t.def, t.namespace, t.name);
+    const rv = resourceVersionOf(checked);
+    if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(t.def.plural, t.name, old.metadata.resourceVersion);
+    return checked;
+  }
+
+  /**
+   * Writes `next` unless the store would keep it exactly as `old` is: kube-apiserver skips a write that changes
+   * nothing (the resourceVersion stays, and kubectl says "patched (no change)"), and so does this.
+   * Learnt from staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go (GuaranteedUpdate: unchanged data).
+   */
+  private updateUnlessUnchanged(old: ApiObject, next: ApiObject, rv: string | undefined): Promise<ApiObject> {
+    const { uid, creationTimestamp, generation, deletionTimestamp, namespace } = old.metadata;
+    const asStored = {
+      ...next,
+      metadata: { ...next.metadata, namespace, uid, creationTimestamp, generation, deletionTimestamp, resourceVersion: old.metadata.resourceVersion },
+    };
+    if (old.status === undefined) delete asStored.status;
+    else asStored.status = old.status;
+    if (jsonEqual(asStored, old)) return Promise.resolve(old);
+    return this.store.update(withResourceVersion(next, rv));
+  }
+
   private async conflictOf(err: ConflictError, t: Target): Promise<ApiError> {
     const current = err.current ?? (await this.store.get(t.def.kind as KindName, t.namespace, t.name));
     return conflict(t.def.plural, t.name, current?.metadata.resourceVersion);
@@ -469,6 +544,8 @@ export class ObjectService {
       if (!v.ok) throw invalid(t.def.kind, t.name, v.causes);
       const next = { ...old, status: v.object.status };
       if (next.status === undefined) delete next.status;
+      // Nothing changed: nothing is written, as kube-apiserver skips such a write (kubectl: "patched (no change)").
+      if (jsonEqual(next, old)) return Promise.resolve(old);
       return this.store.updateStatus(withResourceVersion(next, rv));
     });
   }

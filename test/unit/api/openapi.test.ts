@@ -111,7 +111,7 @@ describe('openApiDocument', () => {
         expect(Object.keys((list as { responses: object }).responses)).toContain('410');
       }
       for (const write of [paths[collection]!['post'], paths[`${collection}/{name}`]!['put'], paths[`${collection}/{name}`]!['patch']])
-        expect(names(write)).toEqual(['fieldManager', 'fieldValidation', 'pretty']);
+        expect(names(write)).toEqual(['dryRun', 'fieldManager', 'fieldValidation', 'pretty']);
     },
   );
 
@@ -138,12 +138,12 @@ describe('openApiDocument', () => {
     expect(schemaAccepts).toBe(routerAccepts);
   });
 
-  it('says DELETE takes no query parameter but pretty', () => {
+  it('says DELETE takes no query parameter but dryRun and pretty', () => {
     const op = paths[`${PREFIX}/namespaces/{namespace}/clusters/{name}`]!['delete'] as { parameters: { $ref: string }[] };
-    expect(op.parameters.map((x) => x.$ref.split('/').pop())).toEqual(['pretty']);
+    expect(op.parameters.map((x) => x.$ref.split('/').pop())).toEqual(['dryRun', 'pretty']);
     const pretty = (doc['components'] as { parameters: Record<string, { description: string }> }).parameters['pretty']!;
-    expect(pretty.description).toMatch(/DELETE none but pretty/);
-    expect(() => checkQuery('DELETE', { fieldManager: 'me' })).toThrow(/not supported on DELETE; this API takes pretty$/);
+    expect(pretty.description).toMatch(/DELETE none but dryRun and pretty/);
+    expect(() => checkQuery('DELETE', { fieldManager: 'me' })).toThrow(/not supported on DELETE; this API takes dryRun, pretty$/);
   });
 
   it('has /openapi/v3, /healthz and discovery', () => {

@@ -1,0 +1,311 @@
+/**
+ * The real kubectl writing through clusterless (the embedded host) and through kube-apiserver serving the
+ * project's CRDs, the same commands against both: apply (client- and server-side), diff, create, the server dry
+ * runs, replace, patch (merge and JSON), label, annotate, scale and delete. Each test runs a command on both and
+ * compares what kubectl says (volatile parts normalised) and what is stored afterwards.
+ *
+ * Note: kubectl runs with --validate=false against both, because client-side validation needs the OpenAPI
+ * documents of the embedded host, which another change adds; kube-apiserver still validates on the server, as the
+ * embedded host does.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
+import { kubeBinaries, startKube, type KubectlResult, type RunningKube } from '../../support/kube.js';
+
+const VALIDATE = '--validate=false';
+
+interface Target {
+  name: 'clusterless' | 'kube-apiserver';
+  kubectl(args: readonly string[], input?: string): Promise<KubectlResult>;
+}
+
+let kube: RunningKube;
+let host: EmbeddedHost;
+let dir: string;
+let targets: [Target, Target];
+
+function run(bin: string, args: readonly string[], input?: string): Promise<KubectlResult> {
+  return new Promise((done, reject) => {
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'clusterless-kubectl-write-'));
+  const [k, h] = await Promise.all([
+    startKube().then(async (started) => {
+      await started.installCrds();
+      return started;
+    }),
+    startEmbeddedHost({ port: 0, dataDir: join(dir, 'data'), sweepSeconds: 3600, log: () => {} }),
+  ]);
+  kube = k;
+  host = h;
+  const kubeconfig = join(dir, 'host.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: host, cluster: {server: "${host.url}"}}]`,
+      'users: [{name: local, user: {}}]',
+      'contexts: [{name: host, context: {cluster: host, user: local, namespace: default}}]',
+      'current-context: host',
+      '',
+    ].join('\n'),
+  );
+  const { kubectl } = kubeBinaries();
+  targets = [
+    { name: 'clusterless', kubectl: (args, input) => run(kubectl, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], input) },
+    { name: 'kube-apiserver', kubectl: (args, input) => kube.kubectl(args, input === undefined ? {} : { input }) },
+  ];
+  for (const t of targets) await ok(t, ['create', VALIDATE, '-f', '-'], MACHINE_CLASS);
+}, 180_000);
+
+afterAll(async () => {
+  await host?.close();
+  await kube?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const MACHINE_CLASS = 'apiVersion: clusterless.dev/v1alpha1\nkind: MachineClass\nmetadata:\n  name: small\nspec:\n  sim: {}\n';
+
+const md = (name: string, replicas = 2, extra = '') =>
+  [
+    'apiVersion: clusterless.dev/v1alpha1',
+    'kind: MachineDeployment',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    '  clusterName: demo',
+    `  replicas: ${replicas}`,
+    '  template:',
+    '    spec:',
+    '      version: v1.31.2',
+    '      machineClassRef: {name: small}',
+    extra,
+    '',
+  ].join('\n');
+
+async function ok(t: Target, args: readonly string[], input?: string): Promise<string> {
+  const r = await t.kubectl(args, input);
+  if (r.code !== 0) throw new Error(`${t.name}: kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** What varies between runs and servers: temporary paths, ports, uids, times and resourceVersions. */
+function normalised(text: string): string {
+  return text
+    .replace(/\/tmp\/[A-Z]+-\d+/g, '/tmp/DIFF')
+    .replace(/https?:\/\/127\.0\.0\.1:\d+/g, 'SERVER')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UID')
+    .replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( \+0000)?Z?/g, 'TIME')
+    .replace(/resourceVersion( is|:) "?\d+"?/g, 'resourceVersion$1 RV');
+}
+
+/** Runs one command on both servers (in turn); kubectl's answers, normalised. */
+async function onBoth(args: readonly string[], input?: string): Promise<[KubectlResult, KubectlResult]> {
+  const results: KubectlResult[] = [];
+  for (const t of targets) {
+    const r = await t.kubectl(args, input);
+    results.push({ code: r.code, stdout: normalised(r.stdout), stderr: normalised(r.stderr) });
+  }
+  return results as [KubectlResult, KubectlResult];
+}
+
+/** Both servers answered alike: the same exit code and output. */
+function alike([ours, theirs]: [KubectlResult, KubectlResult]): KubectlResult {
+  expect(ours, 'clusterless answered as kube-apiserver').toEqual(theirs);
+  return ours;
+}
+
+/** A field of the stored object on both servers. */
+async function fieldOnBoth(name: string, jsonPath: string): Promise<[string, string]> {
+  const values: string[] = [];
+  for (const t of targets) values.push(await ok(t, ['get', 'machinedeployment', name, '-o', `jsonpath=${jsonPath}`]));
+  return values as [string, string];
+}
+
+/** Creates a MachineDeployment on both servers, for a test of its own. */
+async function given(name: string, replicas = 2): Promise<void> {
+  alike(await onBoth(['create', VALIDATE, '-f', '-'], md(name, replicas)));
+}
+
+describe('kubectl writes, against clusterless and kube-apiserver alike', () => {
+  it('create, then create again (AlreadyExists)', async () => {
+    expect(alike(await onBoth(['create', VALIDATE, '-f', '-'], md('created'))).stdout).toBe('machinedeployment.clusterless.dev/created created\n');
+    const again = alike(await onBoth(['create', VALIDATE, '-f', '-'], md('created')));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('Error from server (AlreadyExists): error when creating "STDIN": machinedeployments.clusterless.dev "created" already exists\n');
+  });
+
+  it('create --dry-run=server answers "created (server dry run)" and creates nothing', async () => {
+    const dry = alike(await onBoth(['create', VALIDATE, '--dry-run=server', '-f', '-'], md('dry-created')));
+    expect(dry.stdout).toBe('machinedeployment.clusterless.dev/dry-created created (server dry run)\n');
+    const get = alike(await onBoth(['get', 'machinedeployment', 'dry-created']));
+    expect(get.code).toBe(1);
+    expect(get.stderr).toBe('Error from server (NotFound): machinedeployments.clusterless.dev "dry-created" not found\n');
+  });
+
+  it('create --dry-run=server of an invalid object is refused as the real create is', async () => {
+    const [ours, theirs] = await onBoth(['create', VALIDATE, '--dry-run=server', '-f', '-'], md('dry-invalid', -1));
+    expect([ours.code, theirs.code]).toEqual([1, 1]);
+    for (const r of [ours, theirs]) expect(r.stderr).toMatch(/^The MachineDeployment "dry-invalid" is invalid: [\s\S]*spec\.replicas: Invalid value: -1/);
+  });
+
+  it('apply (client-side) creates, configures and finds nothing to change; an invalid manifest is refused naming the field', async () => {
+    expect(alike(await onBoth(['apply', VALIDATE, '-f', '-'], md('applied'))).stdout).toBe('machinedeployment.clusterless.dev/applied created\n');
+    expect(alike(await onBoth(['apply', VALIDATE, '-f', '-'], md('applied', 3))).stdout).toBe('machinedeployment.clusterless.dev/applied configured\n');
+    expect(alike(await onBoth(['apply', VALIDATE, '-f', '-'], md('applied', 3))).stdout).toBe('machinedeployment.clusterless.dev/applied unchanged\n');
+    expect(await fieldOnBoth('applied', '{.spec.replicas}')).toEqual(['3', '3']);
+    const [ours, theirs] = await onBoth(['apply', VALIDATE, '-f', '-'], md('applied', -1));
+    expect([ours.code, theirs.code]).toEqual([1, 1]);
+    for (const r of [ours, theirs]) expect(r.stderr).toMatch(/The MachineDeployment "applied" is invalid: [\s\S]*spec\.replicas: Invalid value: -1/);
+    expect(await fieldOnBoth('applied', '{.spec.replicas}')).toEqual(['3', '3']);
+  });
+
+  it('apply --server-side creates and updates', async () => {
+    expect(alike(await onBoth(['apply', '--server-side', VALIDATE, '-f', '-'], md('ssa'))).stdout).toBe(
+      'machinedeployment.clusterless.dev/ssa serverside-applied\n',
+    );
+    expect(alike(await onBoth(['apply', '--server-side', VALIDATE, '-f', '-'], md('ssa', 4))).stdout).toBe(
+      'machinedeployment.clusterless.dev/ssa serverside-applied\n',
+    );
+    expect(await fieldOnBoth('ssa', '{.spec.replicas}')).toEqual(['4', '4']);
+  });
+
+  it.each([
+    { name: 'diff', args: ['diff', '-f', '-'] },
+    // --force-conflicts: kube-apiserver's managed fields give spec.replicas to kubectl-create, which made the object;
+    // clusterless records no managers, so it has no conflict to force.
+    { name: 'diff --server-side', args: ['diff', '--server-side', '--force-conflicts', '-f', '-'] },
+  ])('$name exits 1 with the change as a diff, and writes nothing', async ({ args }) => {
+    const object = `diffed-${args.length}`;
+    await given(object);
+    const [before] = await fieldOnBoth(object, '{.metadata.resourceVersion}');
+    const [ours, theirs] = await onBoth(args, md(object, 5));
+    expect([ours.code, theirs.code]).toEqual([1, 1]);
+    for (const r of [ours, theirs]) {
+      expect(r.stdout).toMatch(/^-  replicas: 2$/m);
+      expect(r.stdout).toMatch(/^\+  replicas: 5$/m);
+      expect(r.stdout).toMatch(/^-  generation: 1$/m);
+      expect(r.stdout).toMatch(/^\+  generation: 2$/m);
+    }
+    expect(await fieldOnBoth(object, '{.spec.replicas}')).toEqual(['2', '2']);
+    expect((await fieldOnBoth(object, '{.metadata.resourceVersion}'))[0]).toBe(before);
+  });
+
+  it('apply, patch and replace with --dry-run=server answer the change and write nothing', async () => {
+    await given('dry-updated');
+    const [before] = await fieldOnBoth('dry-updated', '{.metadata.resourceVersion}');
+    expect(alike(await onBoth(['apply', VALIDATE, '--dry-run=server', '-f', '-'], md('dry-updated', 7))).stdout).toBe(
+      'machinedeployment.clusterless.dev/dry-updated configured (server dry run)\n',
+    );
+    expect(
+      alike(await onBoth(['patch', 'machinedeployment', 'dry-updated', '--dry-run=server', '--type', 'merge', '-p', '{"spec":{"replicas":7}}'])).stdout,
+    ).toBe('machinedeployment.clusterless.dev/dry-updated patched\n'); // kubectl's words: patch names no dry run
+    expect(alike(await onBoth(['replace', VALIDATE, '--dry-run=server', '-f', '-'], md('dry-updated', 7))).stdout).toBe(
+      'machinedeployment.clusterless.dev/dry-updated replaced (server dry run)\n',
+    );
+    expect(await fieldOnBoth('dry-updated', '{.spec.replicas}')).toEqual(['2', '2']);
+    expect((await fieldOnBoth('dry-updated', '{.metadata.resourceVersion}'))[0]).toBe(before);
+  });
+
+  it('replace', async () => {
+    await given('replaced');
+    expect(alike(await onBoth(['replace', VALIDATE, '-f', '-'], md('replaced', 6))).stdout).toBe('machinedeployment.clusterless.dev/replaced replaced\n');
+    expect(await fieldOnBoth('replaced', '{.spec.replicas}')).toEqual(['6', '6']);
+  });
+
+  it('patch --type merge, and again with no change', async () => {
+    await given('merged');
+    const patch = ['patch', 'machinedeployment', 'merged', '--type', 'merge', '-p', '{"spec":{"replicas":4}}'];
+    expect(alike(await onBoth(patch)).stdout).toBe('machinedeployment.clusterless.dev/merged patched\n');
+    expect(alike(await onBoth(patch)).stdout).toBe('machinedeployment.clusterless.dev/merged patched (no change)\n');
+    expect(await fieldOnBoth('merged', '{.spec.replicas}')).toEqual(['4', '4']);
+  });
+
+  it('patch --type json, with an escaped pointer; a failed test op is refused and changes nothing', async () => {
+    await given('json');
+    const patch = JSON.stringify([
+      { op: 'test', path: '/spec/replicas', value: 2 },
+      { op: 'replace', path: '/spec/replicas', value: 3 },
+      { op: 'add', path: '/metadata/labels', value: {} },
+      { op: 'add', path: '/metadata/labels/example.com~1team', value: 'a' },
+    ]);
+    expect(alike(await onBoth(['patch', 'machinedeployment', 'json', '--type', 'json', '-p', patch])).stdout).toBe(
+      'machinedeployment.clusterless.dev/json patched\n',
+    );
+    expect(await fieldOnBoth('json', '{.spec.replicas} {.metadata.labels.example\\.com/team}')).toEqual(['3 a', '3 a']);
+
+    const failing = JSON.stringify([
+      { op: 'replace', path: '/spec/replicas', value: 8 },
+      { op: 'test', path: '/spec/replicas', value: 2 },
+    ]);
+    const [ours, theirs] = await onBoth(['patch', 'machinedeployment', 'json', '--type', 'json', '-p', failing]);
+    expect([ours.code, theirs.code]).toEqual([1, 1]);
+    // Both answer 422 with kube-apiserver's words; clusterless adds a cause naming the operation, which kubectl prints.
+    expect(theirs.stderr).toBe('The request is invalid: the server rejected our request due to an error in our request\n');
+    expect(ours.stderr).toBe('The request is invalid: [1] /spec/replicas: testing value /spec/replicas failed: test failed\n');
+    expect(await fieldOnBoth('json', '{.spec.replicas}')).toEqual(['3', '3']);
+  });
+
+  it('patch --type strategic is refused with 415 naming the supported types', async () => {
+    await given('strategic');
+    const [ours, theirs] = await onBoth(['patch', 'machinedeployment', 'strategic', '--type', 'strategic', '-p', '{"spec":{"replicas":3}}']);
+    expect([ours.code, theirs.code]).toEqual([1, 1]);
+    for (const r of [ours, theirs]) expect(r.stderr).toMatch(/UnsupportedMediaType|unknown format/);
+    expect(ours.stderr).toContain('application/json-patch+json, application/merge-patch+json');
+    expect(await fieldOnBoth('strategic', '{.spec.replicas}')).toEqual(['2', '2']);
+  });
+
+  it('label and annotate, and again with the same value', async () => {
+    await given('labelled');
+    expect(alike(await onBoth(['label', 'machinedeployment', 'labelled', 'team=a'])).stdout).toBe('machinedeployment.clusterless.dev/labelled labeled\n');
+    expect(alike(await onBoth(['label', 'machinedeployment', 'labelled', 'team=a', '--overwrite'])).stdout).toBe(
+      'machinedeployment.clusterless.dev/labelled not labeled\n',
+    );
+    expect(alike(await onBoth(['annotate', 'machinedeployment', 'labelled', 'note=x'])).stdout).toBe('machinedeployment.clusterless.dev/labelled annotated\n');
+    expect(await fieldOnBoth('labelled', '{.metadata.labels.team} {.metadata.annotations.note}')).toEqual(['a x', 'a x']);
+  });
+
+  it('scale --replicas=N sets spec.replicas through the scale subresource; a --current-replicas that does not hold is refused', async () => {
+    await given('scaled');
+    expect(alike(await onBoth(['scale', 'machinedeployment', 'scaled', '--replicas=5'])).stdout).toBe('machinedeployment.clusterless.dev/scaled scaled\n');
+    expect(await fieldOnBoth('scaled', '{.spec.replicas}')).toEqual(['5', '5']);
+    const mismatch = alike(await onBoth(['scale', 'machinedeployment', 'scaled', '--replicas=1', '--current-replicas=9']));
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toBe('error: Expected replicas to be 9, was 5\n');
+    expect(await fieldOnBoth('scaled', '{.spec.replicas}')).toEqual(['5', '5']);
+  });
+
+  it('the Scale reads alike: spec.replicas and status.replicas', async () => {
+    await given('scale-read', 3);
+    const path = '/apis/clusterless.dev/v1alpha1/namespaces/default/machinedeployments/scale-read/scale';
+    const scales = [];
+    for (const t of targets) {
+      const s = JSON.parse(await ok(t, ['get', '--raw', path]));
+      scales.push({ apiVersion: s.apiVersion, kind: s.kind, name: s.metadata.name, spec: s.spec, status: s.status });
+    }
+    expect(scales[0]).toEqual(scales[1]);
+    expect(scales[0]).toEqual({ apiVersion: 'autoscaling/v1', kind: 'Scale', name: 'scale-read', spec: { replicas: 3 }, status: { replicas: 0 } });
+  });
+
+  it('delete --dry-run=server answers "deleted (server dry run)" and the object is still there', async () => {
+    await given('kept');
+    const dry = alike(await onBoth(['delete', 'machinedeployment', 'kept', '--dry-run=server']));
+    expect(dry.stdout).toBe('machinedeployment.clusterless.dev "kept" deleted from default namespace (server dry run)\n');
+    expect(await fieldOnBoth('kept', '{.metadata.name}|{.metadata.deletionTimestamp}')).toEqual(['kept|', 'kept|']);
+  });
+});
