@@ -265,7 +265,9 @@ async function dispatch(r: Exclude<Route, { type: 'kubeconfig' } | DiscoveryRout
             key,
             ctx.method,
             () => parsePatch(ctx, false),
-            () => parseObjectBody(ctx.req.body, ctx.headers['content-type']),
+            // client-go's scale client (`kubectl scale --current-replicas`) sends its PUT without a Content-Type,
+            // which kube-apiserver reads as JSON; only this route does the same (a form always names its type).
+            () => parseObjectBody(ctx.req.body, ctx.headers['content-type'] ?? JSON_TYPE),
           ),
         ];
       switch (ctx.method) {
