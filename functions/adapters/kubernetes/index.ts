@@ -10,6 +10,8 @@ export { MIRROR_CLUSTER_ROLE, MIRROR_GROUP, crdFileName, customResourceDefinitio
 export {
   KubernetesMirror,
   MIRROR_CONDITION,
+  MIRROR_DELETED_KINDS,
+  MIRROR_FINALIZER,
   MirrorAnnotations,
   targetObject,
   type ImportOutcome,
@@ -18,6 +20,7 @@ export {
   type SyncResult,
   type TargetObject,
 } from './mirror.js';
+export { TargetWatch, type TargetEventType, type TargetWatchOptions } from './mirror-watch.js';
 export { MirrorService, handleMirrorRequest, type MirrorServiceOptions, type MirrorStatus } from './mirror-service.js';
 export { KubernetesNodeReader, nodeFact } from './node-reader.js';
 export { KubernetesNodeDrainer, isDaemonSetPod, isMirrorPod } from './node-drainer.js';
