@@ -28,6 +28,11 @@ export interface TargetWatchOptions {
   timeoutSeconds?: number;
   /** Wait after a failed list or watch before the next attempt. @default 1000 */
   retryMs?: number;
+  /**
+   * Resume these kinds (by plural) from a resourceVersion kept from before (a bookmark) instead of listing them
+   * first; one the server no longer has is a 410 and a list. @default - every kind is listed first
+   */
+  resumeFrom?: Readonly<Record<string, string>>;
 }
 
 /** 410 Gone, as an HTTP status or as the Status of an ERROR event. */
@@ -48,7 +53,7 @@ export class TargetWatch {
     this.watcher = new Watch(options.kubeConfig);
   }
 
-  /** Starts one list-and-watch per kind; resolves once every kind has been listed once. */
+  /** Starts one list-and-watch per kind; resolves once every kind has been listed once (or resumed: resumeFrom). */
   async start(): Promise<void> {
     const kinds = this.options.kinds ?? KINDS;
     const firstLists = kinds.map((def) => new Promise<void>((r) => this.listed.set(def.plural, [r])));
@@ -68,7 +73,7 @@ export class TargetWatch {
   }
 
   private async run(def: KindDef<ApiObject>): Promise<void> {
-    let resourceVersion: string | undefined;
+    let resourceVersion: string | undefined = this.options.resumeFrom?.[def.plural];
     while (!this.stopped) {
       try {
         resourceVersion ??= await this.list(def);

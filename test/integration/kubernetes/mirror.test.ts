@@ -12,8 +12,10 @@ import {
   MIRROR_FINALIZER,
   MirrorAnnotations,
   MirrorService,
+  TargetWatch,
   type TargetObject,
 } from '../../../functions/adapters/kubernetes/index.js';
+import { kindByName } from '../../../functions/api/kinds.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { TriggeringStore } from '../../../local/runtime.js';
 import { waitUntil } from '../../support/wait.js';
@@ -456,6 +458,36 @@ describe('mirror: the watch (MirrorService, no sweep)', () => {
       expect(service.status().errors).toEqual([]);
     } finally {
       await service.stop();
+    }
+  });
+});
+
+describe('mirror: the watch of the target (TargetWatch)', () => {
+  it('relists on 410 Gone: a resourceVersion the server no longer has ends in a list that hands over every object', async () => {
+    // Prepare
+    const ns = 'watch-gone';
+    await seeded(ns);
+    const events: string[] = [];
+    const errors: string[] = [];
+    const watch = new TargetWatch({
+      kubeConfig: mirrorFor().kubeConfig,
+      kinds: [kindByName('MachineClass')!],
+      // Long compacted away: the server answers 410 Gone.
+      resumeFrom: { machineclasses: '1' },
+      onEvent: (type, obj) => events.push(`${type} ${obj.metadata.namespace}/${obj.metadata.name}`),
+      onError: (message) => errors.push(message),
+    });
+    try {
+      // Act
+      await watch.start();
+      // Assess: listed, as the relist after the 410 does, and no error reported
+      await waitUntil('the relist', async () => events.includes(`ADDED ${ns}/small`) || undefined, 20_000, 25);
+      expect(errors).toEqual([]);
+      // ...and watching from the list's resourceVersion: a change made now arrives as an event
+      await kube.kubectlOk(['label', 'machineclass', 'small', '-n', ns, 'tier=gpu']);
+      await waitUntil('the label event', async () => events.includes(`MODIFIED ${ns}/small`) || undefined, 20_000, 25);
+    } finally {
+      await watch.stop();
     }
   });
 });
