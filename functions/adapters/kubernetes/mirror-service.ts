@@ -17,7 +17,7 @@ import { kindByName, type KindName } from '../../api/kinds.js';
 import type { HttpRequest, HttpResponse } from '../../api/http/router.js';
 import { systemClock, type Clock, type Store } from '../../ports.js';
 import { errorMessage, type KubeconfigSource } from '../kubernetes-client/client.js';
-import { KubernetesMirror, MirrorAnnotations, type ImportResult, type SyncResult, type TargetObject } from './mirror.js';
+import { KubernetesMirror, MirrorAnnotations, changedInTarget, type ImportResult, type SyncResult, type TargetObject } from './mirror.js';
 import { TargetWatch, type TargetEventType } from './mirror-watch.js';
 
 export interface MirrorStatus {
@@ -146,7 +146,12 @@ export class MirrorService {
         if (obj.metadata.annotations?.[MirrorAnnotations.sourceUid]) this.enqueue({ kind, namespace, name });
         return;
       }
-      const outcome = await mirror.importObject(this.store, obj);
+      // Most events are the mirror's own writes. Any other is read again: events queue up, and one behind the
+      // import of a later state would otherwise be taken for an edit of a stale copy.
+      if (!changedInTarget(obj)) return;
+      const current = await mirror.get(kind, namespace, name);
+      if (!current) return;
+      const outcome = await mirror.importObject(this.store, current);
       if (outcome.type !== 'unchanged') this.options.onImport?.({ kind, namespace, name, outcome });
     };
     this.importing = this.importing

@@ -138,6 +138,15 @@ function viewHash(obj: Parameters<typeof userView>[0]): string {
     .slice(0, 32);
 }
 
+/**
+ * Whether an object of the target may hold something to import: created there, edited there (its labels,
+ * annotations or spec differ from what was mirrored) or deleted there. The mirror's own writes do not.
+ */
+export function changedInTarget(obj: TargetObject): boolean {
+  const a = obj.metadata.annotations ?? {};
+  return !a[MirrorAnnotations.sourceUid] || !!obj.metadata.deletionTimestamp || a[MirrorAnnotations.sourceHash] !== viewHash(obj);
+}
+
 /** The object as it is applied to the target (see the file comment for what is left out). */
 export function targetObject(obj: ApiObject): TargetObject {
   const m = obj.metadata;
@@ -247,6 +256,23 @@ export class KubernetesMirror {
       await this.core.createNamespace({ body: { metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'clusterless' } } } });
     } catch (err) {
       if (httpStatusOf(err) !== 409) throw err;
+    }
+  }
+
+  /** The object as the target has it now, or undefined. */
+  async get(kind: KindName, namespace: string, name: string): Promise<TargetObject | undefined> {
+    try {
+      const obj = (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: defOf(kind).plural,
+        name,
+      })) as TargetObject;
+      return { ...obj, kind };
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw err;
     }
   }
 
@@ -457,6 +483,9 @@ export class KubernetesMirror {
     try {
       const written = await store.update({ ...v.object, status: stored.status, metadata: { ...v.object.metadata, resourceVersion: mirroredAt } } as ApiObject);
       this.clearRefusal(key);
+      // At once, not only by the push that follows the write: until the target carries the new resourceVersion,
+      // a later event of this object would look like an edit made on a stale copy (Conflict).
+      await this.apply(written);
       return { type: 'imported', generation: written.metadata.generation };
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
