@@ -1,5 +1,6 @@
 /**
- * Kubernetes adapters: the mirror into a target cluster (over @kubernetes/client-node: the embedded host, and on AWS the mirror function, which imports the mirror's own modules), and the
+ * Kubernetes adapters: the mirror into a target cluster (over @kubernetes/client-node; the embedded host, and on
+ * AWS the mirror function, which imports the mirror's own modules), and the
  * NodeReader and NodeDrainer of workload clusters (over the project's REST client). The Lambda handlers import the
  * workload adapters' own modules, not this index, so that their bundles leave the mirror and client-node out.
  */
