@@ -30,6 +30,7 @@ import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, talksToWorkloads, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, RequeueSchedules, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
 import { StepFailureAlarms } from './constructs/step-failure-alarms.js';
+import { Mirror, type MirrorOptions } from './constructs/mirror.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
@@ -157,6 +158,12 @@ export interface ControlPlaneStackProps extends StackProps {
    * @default - Lambda's own network: only internet-facing API servers are reachable
    */
   readonly workloadNetwork?: WorkloadNetworkProps;
+  /**
+   * Mirror the objects into a management cluster whose kubeconfig you keep in Secrets Manager, and import the
+   * kubectl edits and deletes made there (infra/constructs/mirror.ts).
+   * @default - no mirror
+   */
+  readonly mirror?: MirrorOptions;
 }
 
 /**
@@ -194,6 +201,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
   /** Steps of rolling-upgrade, remediate and delete-cluster that keep failing (they step again rather than fail). */
   public readonly stepFailureAlarms: StepFailureAlarms;
   public readonly workloadNetwork: WorkloadNetwork | undefined;
+  /** The mirror into a management cluster, when the mirror prop asks for one. */
+  public readonly mirror: Mirror | undefined;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps = {}) {
     super(scope, id, { description: 'clusterless: a serverless Cluster API control plane', ...props });
@@ -339,6 +348,20 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.objectTable.grantStore(fleet.role);
     this.fleetProvider = new FleetProvider(this, 'Fleets', { handler: fleet.function, logs: this.logs });
 
+    this.mirror = props.mirror
+      ? new Mirror(this, 'Mirror', {
+          ...props.mirror,
+          objectTable: this.objectTable,
+          installationId: this.installationId,
+          secrets: this.secrets,
+          addonPayloads: this.addonPayloads,
+          logs: this.logs,
+          environment: { ...tableName, ...replicasLimit, ...payloads },
+          ...(props.runtime ? { runtime: props.runtime } : {}),
+          ...(this.workloadNetwork ? { network: this.workloadNetwork } : {}),
+        })
+      : undefined;
+
     this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
 
     this.stepFailureAlarms = new StepFailureAlarms(this, 'StepFailures', {
@@ -352,6 +375,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       this.instanceEventsRule.deadLetterQueue.alarm,
       ...Object.values(this.workflows.failedExecutionsAlarms),
       ...Object.values(this.stepFailureAlarms.alarms),
+      ...(this.mirror ? [this.mirror.streamDeadLetterQueue.alarm, this.mirror.syncDeadLetterQueue.alarm] : []),
     );
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });

@@ -354,6 +354,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       store: apiStore,
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       onError: (m: string) => log(`warn mirror: ${m}`),
+      onImport: (r) => log(`mirror: ${r.outcome.type} ${r.kind} ${r.namespace}/${r.name} (from the target)`),
     });
 
     // The routes; who may use them is decided before, on the request's head (accessGate), so the in-process

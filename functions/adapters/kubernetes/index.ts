@@ -1,5 +1,6 @@
 /**
- * Kubernetes adapters: the mirror into a target cluster (over @kubernetes/client-node, embedded host only), and the
+ * Kubernetes adapters: the mirror into a target cluster (over @kubernetes/client-node; the embedded host, and on
+ * AWS the mirror function, which imports the mirror's own modules), and the
  * NodeReader and NodeDrainer of workload clusters (over the project's REST client). The Lambda handlers import the
  * workload adapters' own modules, not this index, so that their bundles leave the mirror and client-node out.
  */
@@ -10,7 +11,10 @@ export { MIRROR_CLUSTER_ROLE, MIRROR_GROUP, crdFileName, customResourceDefinitio
 export {
   KubernetesMirror,
   MIRROR_CONDITION,
+  MIRROR_DELETED_KINDS,
+  MIRROR_FINALIZER,
   MirrorAnnotations,
+  changedInTarget,
   targetObject,
   type ImportOutcome,
   type ImportResult,
@@ -18,6 +22,7 @@ export {
   type SyncResult,
   type TargetObject,
 } from './mirror.js';
+export { TargetWatch, type TargetEventType, type TargetWatchOptions } from './mirror-watch.js';
 export { MirrorService, handleMirrorRequest, type MirrorServiceOptions, type MirrorStatus } from './mirror-service.js';
 export { KubernetesNodeReader, nodeFact } from './node-reader.js';
 export { KubernetesNodeDrainer, isDaemonSetPod, isMirrorPod } from './node-drainer.js';

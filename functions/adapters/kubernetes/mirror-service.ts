@@ -3,10 +3,11 @@
  * that imports kubectl edits and resyncs everything, a switch of target while the control plane keeps
  * reconciling, and the status `clusterless mirror status` shows.
  *
- * Note: edits made in the target are found by listing it on each sweep, not by a watch. Listing is
- * level-triggered like the rest of clusterless: it needs no bookmark to survive a restart, a dropped
- * connection or a 410 Gone, and cannot miss an edit; seven paginated lists per sweep cost little. The
- * sweep runs every `sweepIntervalMs` (10 s by default), which bounds how long an edit takes to arrive.
+ * Edits and deletes made in the target arrive by a watch of its custom resources (mirror-watch.ts: list, then
+ * watch from the last resourceVersion, relist on 410 Gone) and are imported as each event comes. The sweep
+ * (import of a full list, then a resync of everything) stays as a safety net, every `sweepIntervalMs` (5 minutes
+ * by default): a delete is never missed in between, because the mirror's finalizer keeps a deleted object
+ * terminating until the mirror has seen it (mirror.ts, MIRROR_FINALIZER).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
@@ -16,7 +17,8 @@ import { kindByName, type KindName } from '../../api/kinds.js';
 import type { HttpRequest, HttpResponse } from '../../api/http/router.js';
 import { systemClock, type Clock, type Store } from '../../ports.js';
 import { errorMessage, type KubeconfigSource } from '../kubernetes-client/client.js';
-import { KubernetesMirror, type ImportResult, type SyncResult } from './mirror.js';
+import { KubernetesMirror, MirrorAnnotations, changedInTarget, type ImportResult, type SyncResult, type TargetObject } from './mirror.js';
+import { TargetWatch, type TargetEventType } from './mirror-watch.js';
 
 export interface MirrorStatus {
   /** The target's server URL; null when no target is set. */
@@ -36,10 +38,13 @@ export interface MirrorServiceOptions {
   /** @default 'clusterless' */
   fieldManager?: string;
   /**
-   * Milliseconds between sweeps (edit import + full resync); 0 runs none (the host calls sweep()).
-   * @default 10000
+   * Milliseconds between sweeps (edit import + full resync), the safety net under the watch; 0 runs none (the
+   * host calls sweep()).
+   * @default 300000
    */
   sweepIntervalMs?: number;
+  /** Watch the target and import its edits and deletes as they come. @default true */
+  watch?: boolean;
   /** Pushes in flight at once. @default 4 */
   concurrency?: number;
   clock?: Clock;
@@ -77,6 +82,9 @@ export class MirrorService {
   private objects = 0;
   private errors: string[] = [];
   private stopped = false;
+  private watch: TargetWatch | undefined;
+  /** The imports of watch events, one at a time, in the order they came. */
+  private importing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: MirrorServiceOptions) {
     this.store = options.store;
@@ -98,14 +106,64 @@ export class MirrorService {
     return this.mirror?.target;
   }
 
-  /** Starts the sweep timer and runs a first sweep (a restarted host resyncs everything). */
+  /** Starts the sweep timer, runs a first sweep (a restarted host resyncs everything), then watches the target. */
   async start(): Promise<void> {
-    const interval = this.options.sweepIntervalMs ?? 10_000;
+    const interval = this.options.sweepIntervalMs ?? 300_000;
     if (interval > 0) {
       this.timer = setInterval(() => void this.sweep(), interval);
       this.timer.unref();
     }
     await this.sweep();
+    if (this.mirror) await this.startWatch(this.mirror);
+  }
+
+  private async startWatch(mirror: KubernetesMirror): Promise<void> {
+    if (this.options.watch === false || this.stopped) return;
+    const watch = new TargetWatch({
+      kubeConfig: mirror.kubeConfig,
+      onEvent: (type, obj) => this.onTargetEvent(mirror, type, obj),
+      onError: (message, err) => this.error(message, err),
+    });
+    this.watch = watch;
+    try {
+      await watch.start();
+    } catch (err) {
+      this.error(`watch of ${mirror.target}: ${errorMessage(err)}`, err);
+    }
+  }
+
+  /**
+   * One event of the target: an edit or a delete (a terminating object) is imported; an object of the mirror's
+   * that is gone altogether (its finalizer was taken off by hand) gets the store's version pushed again.
+   */
+  private onTargetEvent(mirror: KubernetesMirror, type: TargetEventType, obj: TargetObject): void {
+    const run = async () => {
+      if (this.stopped || this.mirror !== mirror) return;
+      const kind = kindByName(obj.kind)?.kind as KindName | undefined;
+      if (!kind) return;
+      const { namespace, name } = obj.metadata;
+      if (type === 'DELETED') {
+        if (obj.metadata.annotations?.[MirrorAnnotations.sourceUid]) this.enqueue({ kind, namespace, name });
+        return;
+      }
+      // Most events are the mirror's own writes. Any other is read again: events queue up, and one behind the
+      // import of a later state would otherwise be taken for an edit of a stale copy.
+      if (!changedInTarget(obj)) return;
+      const current = await mirror.get(kind, namespace, name);
+      if (!current) return;
+      const outcome = await mirror.importObject(this.store, current);
+      if (outcome.type !== 'unchanged') this.options.onImport?.({ kind, namespace, name, outcome });
+    };
+    this.importing = this.importing
+      .then(run)
+      .catch((err: unknown) => this.error(`import of ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${errorMessage(err)}`, err));
+  }
+
+  private async stopWatch(): Promise<void> {
+    const watch = this.watch;
+    this.watch = undefined;
+    await watch?.stop();
+    await this.importing;
   }
 
   /**
@@ -115,7 +173,10 @@ export class MirrorService {
    */
   onChange(_namespace: string, _clusterName: string | undefined, obj: ApiObject): void {
     if (this.stopped || !this.mirror || !kindByName(obj.kind)) return;
-    const key = { kind: obj.kind as KindName, namespace: obj.metadata.namespace, name: obj.metadata.name };
+    this.enqueue({ kind: obj.kind as KindName, namespace: obj.metadata.namespace, name: obj.metadata.name });
+  }
+
+  private enqueue(key: PendingKey): void {
     this.pending.set(`${key.kind}/${key.namespace}/${key.name}`, key);
     this.pump();
   }
@@ -207,6 +268,8 @@ export class MirrorService {
       this.mirror = next;
       this.lastSyncTime = null;
       this.errors = [];
+      // No event of the old target is imported from here on: its objects are about to be removed there.
+      await this.stopWatch();
       // Pushes and a sweep that started with the old target end before it is cleaned; later ones use the new.
       await Promise.allSettled([...this.pushes, this.sweeping]);
       const result = await next.sync(this.store);
@@ -219,6 +282,7 @@ export class MirrorService {
           this.error(`cleaning the previous target ${previous.target}: ${errorMessage(err)}`, err);
         }
       }
+      if (this.mirror === next) await this.startWatch(next);
     };
     const switched = this.switching.then(run);
     this.switching = switched.catch(() => undefined);
@@ -239,6 +303,7 @@ export class MirrorService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.stopped = true;
+    await this.stopWatch();
     await Promise.allSettled([...this.pushes, this.sweeping, this.switching]);
     for (const r of this.idle.splice(0)) r();
   }

@@ -11,8 +11,12 @@
  *   so `kubectl delete` there would hang.
  * - not ownerReferences: their uids are the store's, and the target's garbage collector would delete every
  *   child whose owner uid it cannot find. The owner is still named by the Cluster API style labels.
- * The store is the source of truth: a mirrored object deleted or changed in the target is applied again
- * by the next resync unless the change was imported.
+ * - one finalizer of its own, MIRROR_FINALIZER: `kubectl delete` in the target then leaves the object
+ *   terminating until the mirror has seen it, by a watch event or by a plain list (the AWS import is stateless),
+ *   so no delete is missed. The mirror imports it as a DELETE on the API with the uid precondition (importDeletion)
+ *   and lets the object go once clusterless has removed it: `kubectl delete --wait` waits for the teardown.
+ * The store is the source of truth: a mirrored object changed in the target is applied again by the next
+ * resync unless the change was imported.
  */
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
@@ -22,6 +26,7 @@ import { canonicalJson, type ApiObject, type FieldCause, type KindDef } from '..
 import { KINDS, kindByName, type KindName } from '../../api/kinds.js';
 import { validateCreate, validateUpdate } from '../../api/validate.js';
 import { replicaLimitCauses, type ApiLimits } from '../../api/http/limits.js';
+import { ApiError, ObjectService } from '../../api/service/index.js';
 import { ConflictError, AlreadyExistsError, systemClock, type Clock, type Store } from '../../ports.js';
 import { httpStatusOf, loadKubeConfig, serverOf, type KubeconfigSource } from '../kubernetes-client/client.js';
 
@@ -37,6 +42,20 @@ export const MirrorAnnotations = {
   /** Set while the object is being torn down in clusterless (the target's own deletionTimestamp cannot be). */
   deletionTimestamp: 'mirror.clusterless.dev/deletion-timestamp',
 } as const;
+
+/**
+ * The mirror's finalizer on every object it writes: a `kubectl delete` there waits for the mirror to import it
+ * (the same role as a controller's finalizer in Cluster API, e.g. cluster.x-k8s.io in
+ * internal/controllers/cluster/cluster_controller.go: the object stays until its owner has seen the delete).
+ */
+export const MIRROR_FINALIZER = 'mirror.clusterless.dev/import';
+
+/**
+ * The kinds whose delete in the target becomes a delete in clusterless: those the API deletes by a plain DELETE
+ * on the object route (router.ts ALLOWED.object). Today that is every served kind; a kind left out here is put
+ * back in the target instead, as before.
+ */
+export const MIRROR_DELETED_KINDS: ReadonlySet<KindName> = new Set(KINDS.map((k) => k.kind as KindName));
 
 /** Annotations that other tools put on objects in the target and that are not the user's intent. */
 const FOREIGN_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
@@ -68,6 +87,7 @@ export interface TargetObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: string;
+    finalizers?: string[];
     [k: string]: unknown;
   };
   spec?: unknown;
@@ -81,6 +101,8 @@ export type ImportOutcome =
   | { type: 'imported'; generation: number | undefined }
   /** An object created in the target with kubectl is now in the store. */
   | { type: 'created' }
+  /** Deleted in the target: deleted in the store (removed, or marked for its teardown when it has finalizers). */
+  | { type: 'deleted'; removed: boolean }
   /** Refused: reported on the object in the target, nothing changed in the store. */
   | { type: 'refused'; reason: MirrorRefusalReason; causes: FieldCause[] };
 
@@ -116,6 +138,15 @@ function viewHash(obj: Parameters<typeof userView>[0]): string {
     .slice(0, 32);
 }
 
+/**
+ * Whether an object of the target may hold something to import: created there, edited there (its labels,
+ * annotations or spec differ from what was mirrored) or deleted there. The mirror's own writes do not.
+ */
+export function changedInTarget(obj: TargetObject): boolean {
+  const a = obj.metadata.annotations ?? {};
+  return !a[MirrorAnnotations.sourceUid] || !!obj.metadata.deletionTimestamp || a[MirrorAnnotations.sourceHash] !== viewHash(obj);
+}
+
 /** The object as it is applied to the target (see the file comment for what is left out). */
 export function targetObject(obj: ApiObject): TargetObject {
   const m = obj.metadata;
@@ -128,7 +159,7 @@ export function targetObject(obj: ApiObject): TargetObject {
   return {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
-    metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: { ...m.labels } } : {}), annotations },
+    metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: { ...m.labels } } : {}), annotations, finalizers: [MIRROR_FINALIZER] },
     ...(obj.spec !== undefined ? { spec: obj.spec } : {}),
   };
 }
@@ -149,6 +180,7 @@ function defOf(kind: string): KindDef<ApiObject> {
 }
 
 const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 /** One target cluster. Stateless but for the refusals it reports, so a new one per target is cheap. */
 export class KubernetesMirror {
@@ -227,6 +259,23 @@ export class KubernetesMirror {
     }
   }
 
+  /** The object as the target has it now, or undefined. */
+  async get(kind: KindName, namespace: string, name: string): Promise<TargetObject | undefined> {
+    try {
+      const obj = (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: defOf(kind).plural,
+        name,
+      })) as TargetObject;
+      return { ...obj, kind };
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
   /**
    * Removes the mirrored object from the target. Only an object the mirror wrote (it carries the source uid
    * annotation) is removed: one created there with kubectl and not imported yet is left alone.
@@ -245,9 +294,15 @@ export class KubernetesMirror {
     return this.deleteTarget(current);
   }
 
+  /**
+   * Deletes an object the mirror wrote: its finalizer first, so that the delete is not taken for a user's (an
+   * object terminating without it is never imported), then the object, by uid. One already terminating just goes.
+   */
   private async deleteTarget(obj: TargetObject): Promise<boolean> {
     const def = defOf(obj.kind);
     this.refusals.delete(keyOf(obj.kind, obj.metadata.namespace, obj.metadata.name));
+    await this.releaseFinalizer(obj);
+    if (obj.metadata.deletionTimestamp) return true;
     try {
       await this.custom.deleteNamespacedCustomObject({
         group: GROUP,
@@ -264,6 +319,72 @@ export class KubernetesMirror {
       if (httpStatusOf(err) === 404 || httpStatusOf(err) === 409) return false;
       throw err;
     }
+  }
+
+  /**
+   * Takes the mirror's finalizer off the object (a JSON patch that first tests the entry, so another writer's
+   * finalizers are never touched). An object that is gone, or lost the entry meanwhile, is left as it is.
+   */
+  private async releaseFinalizer(obj: TargetObject): Promise<void> {
+    const i = obj.metadata.finalizers?.indexOf(MIRROR_FINALIZER) ?? -1;
+    if (i < 0) return;
+    const path = `/metadata/finalizers/${i}`;
+    try {
+      await this.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: obj.metadata.namespace,
+          plural: defOf(obj.kind).plural,
+          name: obj.metadata.name,
+          body: [
+            ...(obj.metadata.uid ? [{ op: 'test', path: '/metadata/uid', value: obj.metadata.uid }] : []),
+            { op: 'test', path, value: MIRROR_FINALIZER },
+            { op: 'remove', path },
+          ],
+        },
+        jsonPatch,
+      );
+    } catch (err) {
+      const code = httpStatusOf(err);
+      if (code !== 404 && code !== 409 && code !== 422) throw err;
+    }
+  }
+
+  /**
+   * Imports a delete made in the target: an object there that is terminating and still holds the mirror's
+   * finalizer. When it is the mirror's copy of the stored object (the source-uid annotation names the stored uid)
+   * of a kind in MIRROR_DELETED_KINDS, it is deleted in clusterless as `DELETE` on the API deletes it
+   * (ObjectService.delete) with the uid as precondition, so a newer incarnation of the name is never deleted.
+   * The finalizer is released once clusterless has removed the object: until then the target shows it
+   * terminating, with the deletion annotation of the teardown. Anything else (created there and never imported,
+   * another incarnation, a kind not deleted this way) is just let go, and the resync puts the store's back.
+   */
+  async importDeletion(store: Store, obj: TargetObject): Promise<ImportOutcome> {
+    const def = kindByName(obj.kind);
+    if (!def || !obj.metadata.deletionTimestamp || !obj.metadata.finalizers?.includes(MIRROR_FINALIZER)) return { type: 'unchanged' };
+    const kind = def.kind as KindName;
+    const { namespace, name } = obj.metadata;
+    const sourceUid = obj.metadata.annotations?.[MirrorAnnotations.sourceUid];
+    const stored = sourceUid ? await store.get(kind, namespace, name) : undefined;
+    if (stored && stored.metadata.uid === sourceUid && MIRROR_DELETED_KINDS.has(kind)) {
+      // Being torn down already (this delete was imported, or clusterless started it): let it finish.
+      if (stored.metadata.deletionTimestamp) return { type: 'unchanged' };
+      try {
+        const deleted = await new ObjectService({ store, ...(this.limits ? { limits: this.limits } : {}) }).delete(
+          { kind, namespace, name },
+          { uid: sourceUid },
+        );
+        this.clearRefusal(keyOf(kind, namespace, name));
+        if (deleted.removed) await this.releaseFinalizer(obj);
+        return { type: 'deleted', removed: deleted.removed };
+      } catch (err) {
+        // Deleted or replaced (another uid) since the read: nothing of this incarnation is left to delete.
+        if (!(err instanceof ApiError) || (err.status.code !== 404 && err.status.code !== 409)) throw err;
+      }
+    }
+    await this.releaseFinalizer(obj);
+    return { type: 'unchanged' };
   }
 
   /** Every object of the seven kinds in the target, in all namespaces (paginated lists). */
@@ -323,7 +444,8 @@ export class KubernetesMirror {
    */
   async importObject(store: Store, obj: TargetObject): Promise<ImportOutcome> {
     const def = kindByName(obj.kind);
-    if (!def || obj.metadata.deletionTimestamp) return { type: 'unchanged' };
+    if (!def) return { type: 'unchanged' };
+    if (obj.metadata.deletionTimestamp) return this.importDeletion(store, obj);
     const kind = def.kind as KindName;
     const { namespace, name } = obj.metadata;
     const annotations = obj.metadata.annotations ?? {};
@@ -361,6 +483,9 @@ export class KubernetesMirror {
     try {
       const written = await store.update({ ...v.object, status: stored.status, metadata: { ...v.object.metadata, resourceVersion: mirroredAt } } as ApiObject);
       this.clearRefusal(key);
+      // At once, not only by the push that follows the write: until the target carries the new resourceVersion,
+      // a later event of this object would look like an edit made on a stale copy (Conflict).
+      await this.apply(written);
       return { type: 'imported', generation: written.metadata.generation };
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
@@ -442,8 +567,12 @@ export class KubernetesMirror {
         !touched.has(key) &&
         a[MirrorAnnotations.sourceUid] === obj.metadata.uid &&
         a[MirrorAnnotations.sourceResourceVersion] === obj.metadata.resourceVersion &&
-        a[MirrorAnnotations.sourceHash] === viewHash(there);
-      if (upToDate && !there.metadata.deletionTimestamp) continue;
+        a[MirrorAnnotations.sourceHash] === viewHash(there) &&
+        !!there.metadata.finalizers?.includes(MIRROR_FINALIZER);
+      // A terminating object in the target is only brought up to date while it is the copy of an object being
+      // torn down; any other goes away (its finalizer is released) and the store's is applied once it is gone.
+      if (there?.metadata.deletionTimestamp ? upToDate || a[MirrorAnnotations.sourceUid] !== obj.metadata.uid || !obj.metadata.deletionTimestamp : upToDate)
+        continue;
       await this.apply(obj);
       applied++;
     }

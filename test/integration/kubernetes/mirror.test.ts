@@ -6,7 +6,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
-import { KubernetesMirror, MIRROR_CONDITION, MirrorAnnotations, type TargetObject } from '../../../functions/adapters/kubernetes/index.js';
+import {
+  KubernetesMirror,
+  MIRROR_CONDITION,
+  MIRROR_FINALIZER,
+  MirrorAnnotations,
+  MirrorService,
+  TargetWatch,
+  type TargetObject,
+} from '../../../functions/adapters/kubernetes/index.js';
+import { kindByName } from '../../../functions/api/kinds.js';
+import type { Machine } from '../../../functions/api/machine.js';
+import { TriggeringStore } from '../../../local/runtime.js';
+import { waitUntil } from '../../support/wait.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import { startKube, type RunningKube } from '../../support/kube.js';
 import { allObjects, apiCreate, manifests, seededStore, writeStatus } from './fixtures.js';
@@ -59,8 +71,8 @@ describe('mirror: objects in the target', () => {
       expect(there.status ?? {}).toEqual(obj.status ?? {});
       expect(there.metadata.annotations?.[MirrorAnnotations.sourceUid]).toBe(obj.metadata.uid);
       expect(there.metadata.annotations?.[MirrorAnnotations.sourceResourceVersion]).toBe(obj.metadata.resourceVersion);
-      // Finalizers would block kubectl delete in the target; owner uids are the store's.
-      expect(there.metadata['finalizers']).toBeUndefined();
+      // The store's finalizers are clusterless' teardown, not the target's: only the mirror's own; owner uids are the store's.
+      expect(there.metadata.finalizers).toEqual([MIRROR_FINALIZER]);
       expect(there.metadata['ownerReferences']).toBeUndefined();
     }
   });
@@ -125,10 +137,12 @@ describe('mirror: objects in the target', () => {
     expect(gone.stderr).toMatch(/NotFound/);
   });
 
-  it('puts back an object deleted in the target with kubectl, and removes one the store no longer has', async () => {
+  it('puts back an object gone from the target without its delete (finalizer taken off by hand), and removes one the store no longer has', async () => {
     // Prepare
     const { store, mirror } = await seeded('mirror-resync');
-    await kube.kubectlOk(['delete', 'machine', 'prod-workers-a1b2c', '-n', 'mirror-resync', '--wait=true']);
+    const gone = ['-n', 'mirror-resync', 'machine', 'prod-workers-a1b2c'];
+    await kube.kubectlOk(['patch', ...gone, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+    await kube.kubectlOk(['delete', ...gone, '--wait=true']);
     await store.delete('MachineClass', 'mirror-resync', 'small');
     // Act
     const result = await mirror.sync(store);
@@ -340,4 +354,140 @@ it('a fresh store object appears in the target with the API defaults the CRD als
   });
   await mirrorFor().apply(full);
   expect((await getTarget('mhc', 'roundtrip', 'strict')).spec).toEqual(full.spec);
+});
+
+describe('mirror: kubectl delete imported into the store', () => {
+  it('deletes in clusterless an object deleted in the target, found by a plain list (the stateless import)', async () => {
+    // Prepare
+    const ns = 'delete-list';
+    const { store, mirror } = await seeded(ns);
+    // Act: kubectl returns at once; the mirror's finalizer keeps the object until the import
+    await kube.kubectlOk(['delete', 'machineclass', 'small', '-n', ns, '--wait=false']);
+    const result = await mirror.sync(store);
+    // Assess
+    expect(result.imports).toEqual([{ kind: 'MachineClass', namespace: ns, name: 'small', outcome: { type: 'deleted', removed: true } }]);
+    expect(await store.get('MachineClass', ns, 'small')).toBeUndefined();
+    expect((await kube.kubectl(['get', 'machineclass', 'small', '-n', ns])).stderr).toMatch(/NotFound/);
+  });
+
+  it('runs the teardown of an object with finalizers: terminating in the target with the deletion annotation until clusterless removes it', async () => {
+    // Prepare
+    const ns = 'delete-teardown';
+    const { store, mirror } = await seeded(ns);
+    // Act
+    await kube.kubectlOk(['delete', 'machine', 'prod-workers-a1b2c', '-n', ns, '--wait=false']);
+    const first = await mirror.sync(store);
+    // Assess: marked in the store (its finalizer holds it for the teardown), shown terminating in the target
+    expect(first.imports).toEqual([{ kind: 'Machine', namespace: ns, name: 'prod-workers-a1b2c', outcome: { type: 'deleted', removed: false } }]);
+    const marked = (await store.get<Machine>('Machine', ns, 'prod-workers-a1b2c'))!;
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    const terminating = await getTarget('machine', ns, 'prod-workers-a1b2c');
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
+    expect(terminating.metadata.annotations?.[MirrorAnnotations.deletionTimestamp]).toBe(marked.metadata.deletionTimestamp);
+    // Act: the teardown ends (the workflow takes its finalizer off and the store removes the machine)
+    await store.update({ ...marked, metadata: { ...marked.metadata, finalizers: [] } });
+    expect(await store.get('Machine', ns, 'prod-workers-a1b2c')).toBeUndefined();
+    await mirror.sync(store);
+    // Assess
+    expect((await kube.kubectl(['get', 'machine', 'prod-workers-a1b2c', '-n', ns])).stderr).toMatch(/NotFound/);
+  });
+
+  it('deletes nothing when the object was re-created in clusterless meanwhile (another uid), and mirrors the new one', async () => {
+    // Prepare
+    const ns = 'delete-recreated';
+    const { store, mirror } = await seeded(ns);
+    await kube.kubectlOk(['delete', 'machineclass', 'small', '-n', ns, '--wait=false']);
+    await store.delete('MachineClass', ns, 'small');
+    const again = await apiCreate(store, manifests.machineClass(ns));
+    // Act
+    const result = await mirror.sync(store);
+    await mirror.sync(store); // the old copy was let go; the next resync applies the new incarnation
+    // Assess
+    expect(result.imports).toEqual([]);
+    expect((await store.get('MachineClass', ns, 'small'))!.metadata.uid).toBe(again.metadata.uid);
+    const there = await getTarget('machineclass', ns, 'small');
+    expect(there.metadata.deletionTimestamp).toBeUndefined();
+    expect(there.metadata.annotations?.[MirrorAnnotations.sourceUid]).toBe(again.metadata.uid);
+  });
+});
+
+describe('mirror: the watch (MirrorService, no sweep)', () => {
+  /** The host's wiring with the sweep off: only the watch and the pushes move anything. */
+  async function watched(namespace: string) {
+    await seededStore({ namespace, store });
+    let service: MirrorService | undefined;
+    const hosted = new TriggeringStore(store, (n, c, obj) => service?.onChange(n, c, obj));
+    service = new MirrorService({ store: hosted, kubeconfig: kube.mirrorKubeconfig, sweepIntervalMs: 0 });
+    await service.start();
+    return { service, store: hosted };
+  }
+
+  it('imports a kubectl edit as it is made, without waiting for a resync', async () => {
+    // Prepare
+    const ns = 'watch-edit';
+    const { service } = await watched(ns);
+    try {
+      // Act
+      await kube.kubectlOk(['patch', 'md', 'workers', '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":6}}']);
+      // Assess
+      const md = await waitUntil(
+        'the edit imported',
+        async () => {
+          const got = await store.get<MachineDeployment>('MachineDeployment', ns, 'workers');
+          return got?.spec.replicas === 6 && got;
+        },
+        20_000,
+        25,
+      );
+      expect(md.spec.replicas).toBe(6);
+      expect(service.status().errors).toEqual([]);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('`kubectl delete --wait` returns once clusterless has deleted the object', async () => {
+    // Prepare
+    const ns = 'watch-delete';
+    const { service } = await watched(ns);
+    try {
+      // Act: waits for the object to be gone from the target, which only the mirror's import lets happen
+      await kube.kubectlOk(['delete', 'machineclass', 'small', '-n', ns, '--wait=true', '--timeout=20s']);
+      // Assess
+      expect(await store.get('MachineClass', ns, 'small')).toBeUndefined();
+      expect(service.status().errors).toEqual([]);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('mirror: the watch of the target (TargetWatch)', () => {
+  it('relists on 410 Gone: a resourceVersion the server no longer has ends in a list that hands over every object', async () => {
+    // Prepare
+    const ns = 'watch-gone';
+    await seeded(ns);
+    const events: string[] = [];
+    const errors: string[] = [];
+    const watch = new TargetWatch({
+      kubeConfig: mirrorFor().kubeConfig,
+      kinds: [kindByName('MachineClass')!],
+      // Long compacted away: the server answers 410 Gone.
+      resumeFrom: { machineclasses: '1' },
+      onEvent: (type, obj) => events.push(`${type} ${obj.metadata.namespace}/${obj.metadata.name}`),
+      onError: (message) => errors.push(message),
+    });
+    try {
+      // Act
+      await watch.start();
+      // Assess: listed, as the relist after the 410 does, and no error reported
+      await waitUntil('the relist', async () => events.includes(`ADDED ${ns}/small`) || undefined, 20_000, 25);
+      expect(errors).toEqual([]);
+      // ...and watching from the list's resourceVersion: a change made now arrives as an event
+      await kube.kubectlOk(['label', 'machineclass', 'small', '-n', ns, 'tier=gpu']);
+      await waitUntil('the label event', async () => events.includes(`MODIFIED ${ns}/small`) || undefined, 20_000, 25);
+    } finally {
+      await watch.stop();
+    }
+  });
 });

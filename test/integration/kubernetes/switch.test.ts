@@ -8,10 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import {
+  KubernetesMirror,
   KubernetesNodeReader,
   MirrorAnnotations,
   MirrorService,
   handleMirrorRequest,
+  type ImportResult,
   type TargetObject,
 } from '../../../functions/adapters/kubernetes/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
@@ -19,6 +21,7 @@ import type { MachineDeployment } from '../../../functions/api/machine-deploymen
 import type { Store } from '../../../functions/ports.js';
 import { TriggeringStore } from '../../../local/runtime.js';
 import { startEtcd, startKube, type RunningEtcd, type RunningKube } from '../../support/kube.js';
+import { waitUntil } from '../../support/wait.js';
 import { allObjects, apiCreate, manifests, seededStore, writeStatus } from './fixtures.js';
 
 let etcd: RunningEtcd;
@@ -37,11 +40,16 @@ afterAll(async () => {
 });
 
 /** The host's wiring: every successful store write is told to the service. */
-function hosted(options: { kubeconfig?: string } = {}): { store: Store; service: MirrorService } {
+function hosted(options: { kubeconfig?: string; onImport?: (r: ImportResult) => void } = {}): { store: Store; service: MirrorService } {
   const inner = new MemoryStore();
   let service: MirrorService | undefined;
   const store = new TriggeringStore(inner, (ns, cluster, obj) => service?.onChange(ns, cluster, obj));
-  service = new MirrorService({ store, sweepIntervalMs: 0, ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}) });
+  service = new MirrorService({
+    store,
+    sweepIntervalMs: 0,
+    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.onImport ? { onImport: options.onImport } : {}),
+  });
   return { store, service };
 }
 
@@ -79,7 +87,8 @@ describe('MirrorService', () => {
     expectMirrored(objects, await targetObjects(a, 'push'));
     expect(service.status()).toMatchObject({ target: a.server, objects: objects.length, errors: [] });
     await service.stop();
-    await a.kubectlOk(['delete', 'clusterless', '--all', '-n', 'push']);
+    // The mirror's finalizer would hold a kubectl delete until a mirror runs again: the mirror cleans up itself.
+    await new KubernetesMirror({ kubeconfig: a.mirrorKubeconfig }).removeAll();
   });
 
   it('switches the target while writes go on: everything moves, the old target is left clean', async () => {
@@ -146,7 +155,8 @@ describe('MirrorService', () => {
 describe('self-hosting: the target is the API of a cluster clusterless manages', () => {
   it('mirrors the cluster into its own API, reads its nodes there, and imports kubectl edits made there', async () => {
     // Prepare: cluster "mgmt" is managed by clusterless, and `b` plays its API server (its nodes live there).
-    const { store, service } = hosted({ kubeconfig: a.mirrorKubeconfig });
+    const imported: ImportResult[] = [];
+    const { store, service } = hosted({ kubeconfig: a.mirrorKubeconfig, onImport: (r) => imported.push(r) });
     await seededStore({ store, cluster: 'mgmt', namespace: 'fleet' });
     await service.start();
     for (const name of ['node-1', 'node-2'])
@@ -166,14 +176,14 @@ describe('self-hosting: the target is the API of a cluster clusterless manages',
     // Act 2: the cluster's own users scale its workers with kubectl
     const before = (await store.get<MachineDeployment>('MachineDeployment', 'fleet', 'workers'))!;
     await b.kubectlOk(['apply', '-f', '-'], { input: stringify(manifests.deployment('mgmt', 'fleet', 4)) });
-    const swept = await service.sweep();
-    await service.flush();
-    // Assess 2
-    expect(swept?.imports).toEqual([
+    // Assess 2: the watch of the new target imports it, with no sweep
+    await waitUntil('the edit imported', async () => imported.length > 0 || undefined, 20_000, 25);
+    expect(imported).toEqual([
       { kind: 'MachineDeployment', namespace: 'fleet', name: 'workers', outcome: { type: 'imported', generation: before.metadata.generation! + 1 } },
     ]);
     const after = (await store.get<MachineDeployment>('MachineDeployment', 'fleet', 'workers'))!;
     expect(after.spec.replicas).toBe(4);
+    await service.flush();
     expectMirrored(await allObjects(store), await targetObjects(b, 'fleet'));
     await service.stop();
   });
