@@ -59,6 +59,9 @@ export function accessRules(entry: AccessEntry): AccessRule[] {
   return rules;
 }
 
+/** The token authorizer's environment variable holding the access entries (JSON), written by HttpApi at synth. */
+export const ACCESS_ENTRIES_ENV = 'ACCESS_ENTRIES';
+
 /** The token's prefix (aws-iam-authenticator's v1Prefix). */
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
 /** The signed header that names the audience (aws-iam-authenticator's clusterIDHeader). */

@@ -16,12 +16,11 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { type AccessEntry, accessRules } from '../api/access-entries.js';
+import { ACCESS_ENTRIES_ENV, type AccessEntry, accessRules } from '../api/access-entries.js';
 import { type CallerIdentity, TokenRejectedError, verifyToken, withoutPath } from '../adapters/aws/sts-token.js';
 
 const logger = new Logger({ serviceName: 'clusterless-token-authorizer' });
 
-export const ACCESS_ENTRIES_ENV = 'ACCESS_ENTRIES';
 /** Never set by the stack: lets the emulated account's STS (an http origin) be called. */
 export const TEST_STS_ENDPOINT_ENV = 'CLUSTERLESS_TEST_STS_ENDPOINT';
 const CACHE_TTL_MS = 60_000;
