@@ -118,6 +118,8 @@ export interface KubectlKubeconfigOptions {
   command: readonly string[];
   /** @default 'clusterless' */
   name?: string;
+  /** PEM of the CA the server's certificate chains to. @default - the system's trust store (API Gateway's certificates) */
+  certificateAuthority?: string;
 }
 
 /** A kubeconfig whose user runs `clusterless token` as an exec plugin (what `aws eks update-kubeconfig` writes). */
@@ -127,7 +129,15 @@ export function kubectlKubeconfig(options: KubectlKubeconfigOptions): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server } }],
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: options.server,
+          ...(options.certificateAuthority ? { 'certificate-authority-data': Buffer.from(options.certificateAuthority).toString('base64') } : {}),
+        },
+      },
+    ],
     users: [
       {
         name,

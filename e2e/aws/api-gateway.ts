@@ -29,19 +29,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type SigV4Verifier, sigV4Verifier } from '../../local/sigv4-verifier.js';
-import {
-  ACCOUNT,
-  AccessDeniedError,
-  type Authorize,
-  type Invoke,
-  type Json,
-  PARTITION,
-  type PolicyDocument,
-  type Principal,
-  REGION,
-} from './account.js';
+import { ACCOUNT, AccessDeniedError, type Authorize, type Invoke, type Json, PARTITION, type PolicyDocument, type Principal, REGION } from './account.js';
 import { functionLogicalId, lambdaPermits } from './event-sources/common.js';
 import { evaluate } from './iam/evaluate.js';
 import type { Deployment } from './template.js';
@@ -57,6 +48,11 @@ export interface ApiGatewayOptions {
    * SigV4 door) when it has several
    */
   restApi?: string;
+  /**
+   * Serve https with this certificate, as execute-api does (kubectl runs exec credential plugins for https servers
+   * only). @default - plain http
+   */
+  tls?: { cert: string; key: string };
 }
 
 /** A request IAM refused: what the caller was told, and who it was. */
@@ -204,7 +200,10 @@ function readApi(deployment: Deployment, restApi?: string) {
     const p = deployment.resource(id).Properties ?? {};
     if (!isOurs(p)) continue;
     const headers = Object.fromEntries(
-      Object.entries((p['ResponseParameters'] ?? {}) as Record<string, string>).map(([k, v]) => [k.replace(/^gatewayresponse\.header\./, ''), v.replace(/^'|'$/g, '')]),
+      Object.entries((p['ResponseParameters'] ?? {}) as Record<string, string>).map(([k, v]) => [
+        k.replace(/^gatewayresponse\.header\./, ''),
+        v.replace(/^'|'$/g, ''),
+      ]),
     );
     const template = (p['ResponseTemplates'] as Record<string, string> | undefined)?.['application/json'];
     responses.set(String(p['ResponseType']), { statusCode: Number(p['StatusCode']), headers, ...(template !== undefined ? { body: template } : {}) });
@@ -427,9 +426,15 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
       if ('refused' in outcome) {
         const [status, body, type] = outcome.refused;
         const custom = api.responses.get(type);
-        if (!custom) return send(res, status, body, { ...idHeader, 'x-amzn-ErrorType': type === 'UNAUTHORIZED' ? 'UnauthorizedException' : 'AccessDeniedException' });
+        if (!custom)
+          return send(res, status, body, { ...idHeader, 'x-amzn-ErrorType': type === 'UNAUTHORIZED' ? 'UnauthorizedException' : 'AccessDeniedException' });
         const text = custom.body ?? JSON.stringify(body);
-        res.writeHead(custom.statusCode || status, { 'content-type': 'application/json', ...custom.headers, 'content-length': Buffer.byteLength(text), ...idHeader });
+        res.writeHead(custom.statusCode || status, {
+          'content-type': 'application/json',
+          ...custom.headers,
+          'content-length': Buffer.byteLength(text),
+          ...idHeader,
+        });
         return void res.end(text);
       }
       authorizerContext = outcome.context;
@@ -550,20 +555,21 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     res.end(payload);
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       errors.push(err as Error);
       if (!res.headersSent) send(res, 500, { message: 'Internal server error' });
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/${api.stage}/`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/${api.stage}/`,
     apiId,
     stage: api.stage,
     refusals,
