@@ -293,7 +293,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     query: URLSearchParams,
   ): Promise<{ refused: Refusal } | { context: Record<string, Json> }> {
     const authorizer = m.authorizerId ? api.authorizers.get(m.authorizerId) : undefined;
-    if (!authorizer || authorizer.type !== 'REQUEST') throw new Error(`${m.id}: only REQUEST authorizers are emulated`);
+    if (authorizer?.type !== 'REQUEST') throw new Error(`${m.id}: only REQUEST authorizers are emulated`);
     const unauthorized: Refusal = [401, { message: 'Unauthorized' }, 'UNAUTHORIZED'];
     const misconfigured: Refusal = [500, { message: null }, 'AUTHORIZER_CONFIGURATION_ERROR'];
     const source = req.headers[authorizer.header.toLowerCase()];
