@@ -276,7 +276,10 @@ describe('API Gateway: a REQUEST authorizer (AuthorizationType CUSTOM, the kubec
     deployment.setPhysical(authorizerIds.api, { ref: KUBECTL_API, attributes: { RootResourceId: 'r00t' } });
     for (const stage of ofType('AWS::ApiGateway::Stage')) deployment.setPhysical(stage, { ref: 'v1', attributes: {} });
     deployment.setPhysical(authorizerIds.authorizer, { ref: 'auth01', attributes: {} });
-    deployment.setPhysical(authorizerIds.fn, { ref: 'Clusterless-authorizer', attributes: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-authorizer' } });
+    deployment.setPhysical(authorizerIds.fn, {
+      ref: 'Clusterless-authorizer',
+      attributes: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-authorizer' },
+    });
     return deployment;
   }
 

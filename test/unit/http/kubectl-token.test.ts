@@ -5,6 +5,7 @@
  * (functions/handlers/token-authorizer.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { audienceOf, buildToken, execCredential } from '../../../cli/commands/token.js';
 import { type AccessEntry, TOKEN_PREFIX } from '../../../functions/api/access-entries.js';
 import { TokenRejectedError, presignedUrlOf, principalArnOf, verifyToken } from '../../../functions/adapters/aws/sts-token.js';
@@ -12,6 +13,7 @@ import { createAuthorizer, parseAccessEntries, policyFor } from '../../../functi
 import type { Principal } from '../../../e2e/aws/account.js';
 import { type PresignedSts, startPresignedSts } from '../../../e2e/aws/sts.js';
 import { decide } from '../../infra/iam-eval.js';
+import { fakeWorld } from '../cli/harness.js';
 
 const ACCOUNT = '123456789012';
 const API_ID = 'k1b2c3d4e5';
@@ -83,6 +85,51 @@ describe('clusterless token', () => {
     expect(audienceOf(new URL('https://abc123xyz.execute-api.us-east-1.amazonaws.com/v1/'), undefined)).toBe('abc123xyz');
     expect(audienceOf(new URL('https://api.example.com/'), 'k1b2c3d4e5')).toBe('k1b2c3d4e5');
     expect(() => audienceOf(new URL('https://api.example.com/'), undefined)).toThrow(/--api-id/);
+  });
+});
+
+describe('clusterless token and clusterless kubeconfig on the command line', () => {
+  const SERVER_URL = 'https://k1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1/';
+
+  it('token prints the ExecCredential of the credential chain (of --profile), signed for --region', async () => {
+    // Prepare
+    const w = fakeWorld('2026-12-07T00:00:00Z');
+    const asked: unknown[] = [];
+    const deps = { credentials: (options?: { profile?: string }) => (asked.push(options), async () => TEAM_A.credentials) };
+
+    // Act
+    const r = await w.run(['token', '--server', SERVER_URL, '--region', 'eu-west-1', '--profile', 'team-a'], { deps });
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    expect(asked).toEqual([{ profile: 'team-a' }]);
+    const credential = JSON.parse(r.stdout) as { status: { token: string; expirationTimestamp: string } };
+    expect(credential.status.expirationTimestamp).toBe('2026-12-07T00:00:50Z');
+    const { url } = presignedUrlOf(credential.status.token, NOW);
+    expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('X-Amz-Credential')).toBe(`${TEAM_A.credentials.accessKeyId}/20261207/eu-west-1/sts/aws4_request`);
+    expect(w.requests).toEqual([]);
+  });
+
+  it('token for a custom domain without --api-id is a usage error (exit 2), and nothing is signed', async () => {
+    const r = await fakeWorld().run(['token', '--server', 'https://api.example.com/'], { deps: { credentials: () => async () => TEAM_A.credentials } });
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/--api-id/);
+  });
+
+  it('kubeconfig prints a kubeconfig whose user runs clusterless token for the same server', async () => {
+    const r = await fakeWorld().run(['kubeconfig', '--server', SERVER_URL, '--region', 'eu-west-1']);
+    expect(r.code, r.stderr).toBe(0);
+    const config = parse(r.stdout) as any;
+    expect(config.clusters[0].cluster.server).toBe(SERVER_URL);
+    expect(config.users[0].user.exec).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      command: 'clusterless',
+      args: ['token', '--server', SERVER_URL, '--region', 'eu-west-1'],
+      interactiveMode: 'Never',
+      provideClusterInfo: false,
+    });
+    expect(config['current-context']).toBe('clusterless');
   });
 });
 
