@@ -43,6 +43,8 @@ export interface NamespaceGrant {
 }
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** What ACCESS_ENTRIES may take of Lambda's 4 KB of environment (the rest: Powertools' settings). */
+const MAX_ACCESS_ENTRIES_BYTES = 3500;
 /** Grants of every namespace. */
 const ALL = ALL_NAMESPACES;
 
@@ -96,6 +98,18 @@ export class HttpApi extends Construct {
     if (props.tokenAuthorizer) {
       // The entries are written once every grant is in (grants come after the construct, from the user's app).
       props.tokenAuthorizer.addEnvironment(ACCESS_ENTRIES_ENV, Lazy.string({ produce: () => Stack.of(this).toJsonString(this.entries) }));
+      // Lambda allows 4 KB of environment in all: refuse at synth rather than fail at deploy (a role ARN counted as
+      // 100 characters: the account's prefix and a generated name of 64).
+      this.node.addValidation({
+        validate: () => {
+          const size = JSON.stringify(this.entries.map((e) => ({ ...e, principalArn: 'x'.repeat(100) }))).length;
+          return size > MAX_ACCESS_ENTRIES_BYTES
+            ? [
+                `${this.entries.length} grants make an ${ACCESS_ENTRIES_ENV} of about ${size} bytes, more than the token authorizer's environment holds (${MAX_ACCESS_ENTRIES_BYTES}): grant fewer roles, each more namespaces`,
+              ]
+            : [];
+        },
+      });
       const authorizer = new apigateway.RequestAuthorizer(this, 'TokenAuthorizer', {
         handler: props.tokenAuthorizer,
         identitySources: [apigateway.IdentitySource.header('Authorization')],

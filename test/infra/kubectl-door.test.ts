@@ -120,6 +120,15 @@ describe('the kubectl door', () => {
   });
 });
 
+it('refuses at synth more grants than the authorizer’s environment holds (Lambda’s 4 KB)', () => {
+  expect(() =>
+    controlPlaneStack({}, (s) => {
+      for (let i = 0; i < 25; i++)
+        s.httpApi.grantNamespaces(new iam.Role(s, `Team${i}`, { assumedBy: new iam.AccountRootPrincipal() }), { namespaces: [`team-${i}`], access: 'write' });
+    }),
+  ).toThrow(/grants make an ACCESS_ENTRIES of about \d+ bytes/);
+});
+
 describe('one grant, both doors: the authorizer decides each route as IAM decides the SigV4 request', () => {
   const ROUTES: [string, string][] = [
     ['GET', '/apis'],
