@@ -74,6 +74,13 @@ interface GivenGrant {
  * AWS_IAM (SigV4, as `clusterless --server` signs) and request validation (its path parameters; a JSON body must be
  * a JSON object: the router validates the object itself, with Kubernetes Status errors); the stage has access logs,
  * throttling and X-Ray tracing. grantNamespaces and grantAllNamespacesRead write the IAM policies of callers.
+ *
+ * With `tokenAuthorizer`, a second RestApi (kubectlApi, the kubectl door) serves the same routes with the same
+ * functions and validation, every method behind a Lambda REQUEST authorizer on the Authorization header: kubectl
+ * cannot sign SigV4, so its kubeconfig runs `clusterless token` (EKS-style tokens). A second API rather than a second
+ * authorizer on this one, because a method has one authorization type and SigV4 callers must keep AWS_IAM. Each grant
+ * also records an access entry (ACCESS_ENTRIES of the authorizer), and both the IAM statements and the authorizer's
+ * policy come from one rule set (functions/api/access-entries.ts accessRules).
  */
 export class HttpApi extends Construct {
   public readonly api: apigateway.RestApi;
