@@ -92,6 +92,12 @@ describe('the kubectl door', () => {
     expect(resources[role]!.Properties['ManagedPolicyArns']).toBeUndefined();
   });
 
+  it('never sets the test STS endpoint: in production the authorizer calls sts[.region].amazonaws.com over https only', () => {
+    const env = (resources[authorizerFunction()]!.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(env)).not.toContain('CLUSTERLESS_TEST_STS_ENDPOINT');
+    expect(Object.keys(env)).toContain('ACCESS_ENTRIES');
+  });
+
   it('answers refusals as Kubernetes Status objects (kubectl prints Forbidden and Unauthorized)', () => {
     const responses = Object.values(resourcesOf(template, 'AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties);
     const of = (type: string) => responses.find((r) => r['ResponseType'] === type)!;
