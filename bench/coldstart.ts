@@ -149,6 +149,12 @@ const cluster = { namespace: 'coldstart', clusterName: 'coldstart' };
 export const FIRST_EVENTS: Record<HandlerName, unknown> = {
   http: apiEvent(API_PATH),
   kubeconfig: apiEvent(`${API_PATH}/coldstart/kubeconfig`),
+  // A token that is no presigned URL: refused (Unauthorized) before any call.
+  'token-authorizer': {
+    type: 'REQUEST',
+    methodArn: `arn:${PARTITION}:execute-api:us-east-1:${ACCOUNT}:coldstart/v1/GET/apis`,
+    headers: { Authorization: 'Bearer k8s-aws-v1.coldstart' },
+  },
   reconcile: { step: 'reconcile', ...cluster, trigger: 'coldstart' },
   provision: { step: 'recordIntent', ...cluster, machineName: 'coldstart-0', machineUid: '00000000-0000-4000-8000-000000000000' },
   rollout: { step: 'rolloutStep', ...cluster, deploymentName: 'coldstart' },

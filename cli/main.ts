@@ -39,6 +39,6 @@ const io: Io = {
   exit: (code) => process.exit(code),
 };
 
-const code = await runCli(process.argv.slice(2), io, { credentials: () => fromNodeProviderChain() });
+const code = await runCli(process.argv.slice(2), io, { credentials: (options) => fromNodeProviderChain(options?.profile ? { profile: options.profile } : {}) });
 // Let stdout drain (a pipe may still hold a large table), then leave even if a socket lingers.
 process.stdout.write('', () => process.exit(code));

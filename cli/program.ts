@@ -16,6 +16,7 @@ import { generate } from './commands/generate.js';
 import { OUTPUT_FORMATS, get } from './commands/get.js';
 import { rolloutHistory, rolloutPause, rolloutStatus, rolloutUndo } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
+import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
 import { cost, mirrorSet, mirrorStatus, simKill } from './commands/service.js';
 import { up } from './commands/up.js';
 
@@ -25,8 +26,8 @@ interface GlobalOptions {
 }
 
 export interface CliDeps {
-  /** The AWS credential chain; tests pass fixed credentials, main.ts the SDK's node chain. */
-  credentials?: () => CredentialsProvider;
+  /** The AWS credential chain (of a profile: `token --profile`); tests pass fixed credentials, main.ts the SDK's node chain. */
+  credentials?: (options?: { profile?: string }) => CredentialsProvider;
 }
 
 const EPILOGUE = `
@@ -293,6 +294,25 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .description('what the fleet costs to run')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']))
     .action(action(io, deps, (ctx, options: { output?: string }) => cost(ctx, options)));
+
+  // kubectl against the deployed API (its KubectlApiUrl): an exec credential plugin, and a kubeconfig that runs it.
+  const tokenOptions = (cmd: Command) =>
+    cmd
+      .option('--api-id <id>', 'the API id of the kubectl door (default: the first label of an execute-api --server host)')
+      .option('--region <region>', 'the STS region to sign for (default: AWS_REGION, else the global endpoint)')
+      .option('--profile <profile>', 'the AWS profile whose credentials sign the token');
+  const serverOf = (cmd: Command) => serverUrl(cmd.optsWithGlobals<GlobalOptions>().server ?? io.env['CLUSTERLESS_SERVER'] ?? DEFAULT_SERVER);
+  tokenOptions(
+    program.command('token').description('print an ExecCredential for kubectl: an EKS-style token for the kubectl door of --server (a kubeconfig exec plugin)'),
+  ).action(async (options: TokenOptions, cmd: Command) => {
+    const credentials = deps.credentials?.(options.profile ? { profile: options.profile } : {});
+    await printToken(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options, credentials);
+  });
+  tokenOptions(
+    program.command('kubeconfig').description('print a kubeconfig for kubectl against the kubectl door --server, its user running `clusterless token`'),
+  ).action((options: TokenOptions, cmd: Command) =>
+    printKubeconfig(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options),
+  );
 
   return program;
 }

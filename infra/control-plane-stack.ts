@@ -34,7 +34,7 @@ import { Mirror, type MirrorOptions } from './constructs/mirror.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
-export type HandlerName = 'http' | 'kubeconfig' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
+export type HandlerName = 'http' | 'kubeconfig' | 'token-authorizer' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
 
 interface HandlerSpec {
   entry: string;
@@ -67,6 +67,13 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
     description: 'clusterless: signs admin kubeconfigs (GET .../clusters/{name}/kubeconfig)',
     timeout: Duration.seconds(29),
     memorySize: 512,
+  },
+  'token-authorizer': {
+    entry: 'functions/handlers/token-authorizer.ts',
+    serviceName: 'clusterless-token-authorizer',
+    description: 'clusterless: the kubectl door authorizer (EKS-style tokens, STS GetCallerIdentity)',
+    timeout: Duration.seconds(10),
+    memorySize: 256,
   },
   reconcile: task('reconcile', 'reconcile one cluster', Duration.seconds(240)),
   provision: task('provision', 'the steps of provision-machine'),
@@ -321,9 +328,12 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });
     this.objectTable.grantGetItem(kubeconfig.role);
     this.secrets.grantReadCertificates(kubeconfig.role);
+    // The kubectl door's authorizer: STS GetCallerIdentity needs no permission, so its role writes its logs only.
+    const tokenAuthorizer = make('token-authorizer', {});
     this.httpApi = new HttpApi(this, 'Api', {
       handler: http.function,
       kubeconfigHandler: kubeconfig.function,
+      tokenAuthorizer: tokenAuthorizer.function,
       logs: this.logs,
       ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
     });
@@ -362,7 +372,16 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
         })
       : undefined;
 
-    this.functions = { ...tasks, http, kubeconfig, stream, sweep, 'instance-events': instanceEvents, 'fleet-resource': fleet };
+    this.functions = {
+      ...tasks,
+      http,
+      kubeconfig,
+      'token-authorizer': tokenAuthorizer,
+      stream,
+      sweep,
+      'instance-events': instanceEvents,
+      'fleet-resource': fleet,
+    };
 
     this.stepFailureAlarms = new StepFailureAlarms(this, 'StepFailures', {
       logGroups: { rollout: tasks.rollout.logGroup, remediate: tasks.remediate.logGroup, teardown: tasks.teardown.logGroup },
@@ -379,6 +398,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     );
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
+    new CfnOutput(this, 'KubectlApiUrl', {
+      value: this.httpApi.kubectlApi!.url,
+      description: 'kubectl --server, with the kubeconfig of `clusterless kubeconfig --server <this>` (EKS-style tokens)',
+    });
     new CfnOutput(this, 'InstallationId', {
       value: this.installationId,
       description: 'the value of the clusterless.dev/installation tag on what this control plane makes',

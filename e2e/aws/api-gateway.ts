@@ -9,6 +9,16 @@
  *   (local/sigv4-verifier.ts, the SDK's own signer), then IAM through `authorize` on
  *   `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`; a deny answers 403 as API Gateway words
  *   it and is kept in `refusals` (the scenario checks refusals on purpose);
+ * - AuthorizationType CUSTOM with a REQUEST authorizer (AWS::ApiGateway::Authorizer): a request without the identity
+ *   source answers 401 {"message":"Unauthorized"}; otherwise the authorizer function is invoked (only if an
+ *   AWS::Lambda::Permission lets apigateway.amazonaws.com invoke it for `{api}/authorizers/{id}`) with the REQUEST
+ *   event, its answer is kept by identity source for AuthorizerResultTtlInSeconds, and its policy document is evaluated
+ *   against the method ARN: an error `Unauthorized` answers 401, a deny 403 {"Message":"User is not authorized to
+ *   access this resource[ with an explicit deny]"}, any other failure 500; the principal id and context reach the
+ *   function as requestContext.authorizer
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html). The API's
+ *   AWS::ApiGateway::GatewayResponse (ACCESS_DENIED, UNAUTHORIZED) replace those answers, their templates sent as
+ *   they are (no $context variables);
  * - request validators: the method's required request parameters, and a body that must be a JSON object where the
  *   method has a model (the only schema the template declares: `type: object`), 400 otherwise;
  * - the integration (AWS_PROXY, whose Uri names the function), invoked only if an AWS::Lambda::Permission lets
@@ -19,10 +29,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type SigV4Verifier, sigV4Verifier } from '../../local/sigv4-verifier.js';
-import { ACCOUNT, AccessDeniedError, type Authorize, type Invoke, type Json, PARTITION, type Principal, REGION } from './account.js';
+import { ACCOUNT, AccessDeniedError, type Authorize, type Invoke, type Json, PARTITION, type PolicyDocument, type Principal, REGION } from './account.js';
 import { functionLogicalId, lambdaPermits } from './event-sources/common.js';
+import { evaluate } from './iam/evaluate.js';
 import type { Deployment } from './template.js';
 
 export interface ApiGatewayOptions {
@@ -31,6 +43,16 @@ export interface ApiGatewayOptions {
   /** The callers API Gateway knows the credentials of (the scenario's callers' roles). */
   principals: () => Principal[];
   authorize: Authorize;
+  /**
+   * The logical id of the RestApi to serve. @default - the template's only one, or the one without an authorizer (the
+   * SigV4 door) when it has several
+   */
+  restApi?: string;
+  /**
+   * Serve https with this certificate, as execute-api does (kubectl runs exec credential plugins for https servers
+   * only). @default - plain http
+   */
+  tls?: { cert: string; key: string };
 }
 
 /** A request IAM refused: what the caller was told, and who it was. */
@@ -69,6 +91,8 @@ interface ApiResource {
 interface ApiMethod {
   id: string;
   authorization: string;
+  /** The AWS::ApiGateway::Authorizer of a CUSTOM method. */
+  authorizerId?: string;
   integration: { type: string; uri: Json };
   validator?: { body: boolean; parameters: boolean };
   requiredParameters: string[];
@@ -77,11 +101,27 @@ interface ApiMethod {
 
 const ROOT = '(root)';
 
+interface ApiAuthorizer {
+  id: string;
+  type: string;
+  /** The header of `method.request.header.{name}`. */
+  header: string;
+  ttlSeconds: number;
+  uri: Json;
+}
+
+interface GatewayResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
 /** The template's API, read once: the resource tree, its methods, the stage. */
-function readApi(deployment: Deployment) {
-  const [apiId] = deployment.ofType('AWS::ApiGateway::RestApi');
-  if (!apiId) throw new Error('the template has no AWS::ApiGateway::RestApi');
-  if (deployment.ofType('AWS::ApiGateway::RestApi').length > 1) throw new Error('the emulated API Gateway serves one RestApi; the template has several');
+function readApi(deployment: Deployment, restApi?: string) {
+  const all = deployment.ofType('AWS::ApiGateway::RestApi');
+  const refs = (id: string) => (other: string) => JSON.stringify(deployment.resource(other).Properties?.['RestApiId']) === JSON.stringify({ Ref: id });
+  const apiId = restApi ?? (all.length === 1 ? all[0] : all.find((id) => !deployment.ofType('AWS::ApiGateway::Authorizer').some(refs(id))));
+  if (!apiId || !all.includes(apiId)) throw new Error(`the template has no AWS::ApiGateway::RestApi ${restApi ?? ''}`);
   const isOurs = (p: Record<string, Json>) => JSON.stringify(p['RestApiId']) === JSON.stringify({ Ref: apiId });
   /** A ResourceId or ParentId: a Resource's Ref, or the API's root. */
   const resourceOf = (v: Json | undefined): string => {
@@ -129,9 +169,11 @@ function readApi(deployment: Deployment) {
       ]),
     );
     const byMethod = methods.get(resource) ?? new Map<string, ApiMethod>();
+    const authorizerRef = (p['AuthorizerId'] as { Ref?: string } | undefined)?.Ref;
     byMethod.set(String(p['HttpMethod']).toUpperCase(), {
       id,
       authorization: String(p['AuthorizationType'] ?? 'NONE'),
+      ...(authorizerRef ? { authorizerId: authorizerRef } : {}),
       integration: { type: String(integration.Type ?? ''), uri: integration.Uri ?? null },
       ...(validator ? { validator } : {}),
       requiredParameters: Object.entries((p['RequestParameters'] ?? {}) as Record<string, Json>)
@@ -144,8 +186,32 @@ function readApi(deployment: Deployment) {
   const [stageId] = deployment.ofType('AWS::ApiGateway::Stage').filter((id) => isOurs(deployment.resource(id).Properties ?? {}));
   if (!stageId) throw new Error(`the RestApi ${apiId} has no AWS::ApiGateway::Stage`);
   const stageProps = deployment.resource(stageId).Properties ?? {};
+  const authorizers = new Map<string, ApiAuthorizer>();
+  for (const id of deployment.ofType('AWS::ApiGateway::Authorizer')) {
+    const p = deployment.resource(id).Properties ?? {};
+    if (!isOurs(p)) continue;
+    const source = String(p['IdentitySource'] ?? '');
+    const header = /^method\.request\.header\.([A-Za-z0-9-]+)$/.exec(source)?.[1];
+    if (!header) throw new Error(`${id}: identity source ${source} is not emulated (one header only)`);
+    authorizers.set(id, { id, type: String(p['Type']), header, ttlSeconds: Number(p['AuthorizerResultTtlInSeconds'] ?? 300), uri: p['AuthorizerUri'] ?? null });
+  }
+  const responses = new Map<string, GatewayResponse>();
+  for (const id of deployment.ofType('AWS::ApiGateway::GatewayResponse')) {
+    const p = deployment.resource(id).Properties ?? {};
+    if (!isOurs(p)) continue;
+    const headers = Object.fromEntries(
+      Object.entries((p['ResponseParameters'] ?? {}) as Record<string, string>).map(([k, v]) => [
+        k.replace(/^gatewayresponse\.header\./, ''),
+        v.replace(/^'|'$/g, ''),
+      ]),
+    );
+    const template = (p['ResponseTemplates'] as Record<string, string> | undefined)?.['application/json'];
+    responses.set(String(p['ResponseType']), { statusCode: Number(p['StatusCode']), headers, ...(template !== undefined ? { body: template } : {}) });
+  }
   return {
     apiLogicalId: apiId,
+    authorizers,
+    responses,
     stage: String(stageProps['StageName']),
     stageVariables: (stageProps['Variables'] ?? null) as Record<string, string> | null,
     root: nodes.get(ROOT)!,
@@ -205,13 +271,90 @@ function headerMaps(req: IncomingMessage) {
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGateway> {
   const { deployment } = options;
-  const api = readApi(deployment);
+  const api = readApi(deployment, options.restApi);
   const apiId = String(deployment.resolve({ Ref: api.apiLogicalId }));
   const refusals: ApiRefusal[] = [];
   const errors: Error[] = [];
   const verifiers = new Map<string, SigV4Verifier>();
   const executeApiArn = (method: string, path: string) =>
     `arn:${PARTITION}:execute-api:${REGION}:${ACCOUNT}:${apiId}/${api.stage}/${method}/${path.replace(/^\//, '')}`;
+
+  /** What a REQUEST authorizer answered, by identity source, until its TTL ends. */
+  const decisions = new Map<string, { until: number; principalId: string; policy: PolicyDocument; context: Record<string, Json> }>();
+  type Refusal = [status: number, body: object, gatewayResponseType: 'UNAUTHORIZED' | 'ACCESS_DENIED' | 'AUTHORIZER_CONFIGURATION_ERROR'];
+
+  async function customAuthorization(
+    m: ApiMethod,
+    req: IncomingMessage,
+    method: string,
+    path: string,
+    resourcePath: string,
+    params: Record<string, string>,
+    query: URLSearchParams,
+  ): Promise<{ refused: Refusal } | { context: Record<string, Json> }> {
+    const authorizer = m.authorizerId ? api.authorizers.get(m.authorizerId) : undefined;
+    if (authorizer?.type !== 'REQUEST') throw new Error(`${m.id}: only REQUEST authorizers are emulated`);
+    const unauthorized: Refusal = [401, { message: 'Unauthorized' }, 'UNAUTHORIZED'];
+    const misconfigured: Refusal = [500, { message: null }, 'AUTHORIZER_CONFIGURATION_ERROR'];
+    const source = req.headers[authorizer.header.toLowerCase()];
+    if (typeof source !== 'string' || source === '') return { refused: unauthorized };
+    const methodArn = executeApiArn(method, path);
+    let decision = decisions.get(source);
+    if (decision && decision.until <= Date.now()) {
+      decisions.delete(source);
+      decision = undefined;
+    }
+    if (!decision) {
+      const uri = String(deployment.resolve(authorizer.uri));
+      const fnArn = /:lambda:path\/2015-03-31\/functions\/(.+)\/invocations$/.exec(uri)?.[1];
+      const functionId = fnArn ? functionLogicalId(deployment, fnArn) : undefined;
+      if (!functionId) throw new Error(`${authorizer.id}: the authorizer URI ${uri} names no function of the template`);
+      const authorizerArn = `arn:${PARTITION}:execute-api:${REGION}:${ACCOUNT}:${apiId}/authorizers/${String(deployment.resolve({ Ref: authorizer.id }))}`;
+      if (!lambdaPermits(deployment, functionId, 'apigateway.amazonaws.com', authorizerArn)) {
+        errors.push(new Error(`${authorizer.id}: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke ${functionId} for ${authorizerArn}`));
+        return { refused: misconfigured };
+      }
+      const { single, multi } = headerMaps(req);
+      const result = await options.invoke(functionId, {
+        type: 'REQUEST',
+        methodArn,
+        resource: resourcePath,
+        path,
+        httpMethod: method,
+        headers: single,
+        multiValueHeaders: multi,
+        queryStringParameters: Object.fromEntries(query),
+        pathParameters: params,
+        stageVariables: api.stageVariables,
+        requestContext: { accountId: ACCOUNT, apiId, httpMethod: method, path: `/${api.stage}${path}`, stage: api.stage, resourcePath },
+      });
+      if (!result.ok) {
+        if (result.errorMessage === 'Unauthorized') return { refused: unauthorized };
+        errors.push(new Error(`${functionId}: the authorizer failed: ${result.errorType}: ${result.errorMessage}`));
+        return { refused: misconfigured };
+      }
+      const out = result.payload as { principalId?: unknown; policyDocument?: PolicyDocument; context?: Record<string, Json> } | null;
+      if (typeof out?.principalId !== 'string' || !Array.isArray(out.policyDocument?.Statement)) {
+        errors.push(new Error(`${functionId}: malformed authorizer response ${JSON.stringify(out).slice(0, 200)}`));
+        return { refused: misconfigured };
+      }
+      decision = { until: Date.now() + authorizer.ttlSeconds * 1000, principalId: out.principalId, policy: out.policyDocument!, context: out.context ?? {} };
+      if (authorizer.ttlSeconds > 0) decisions.set(source, decision);
+    }
+    const caller: Principal = {
+      name: decision.principalId,
+      arn: `arn:${PARTITION}:iam::${ACCOUNT}:role/authorizer-principal`,
+      policies: [{ name: 'authorizer policy', policy: decision.policy }],
+      credentials: { accessKeyId: '', secretAccessKey: '' },
+    };
+    const evaluation = await evaluate(caller, { action: 'execute-api:Invoke', resource: methodArn, context: {} });
+    if (evaluation.decision !== 'Allowed') {
+      const message = `User is not authorized to access this resource${evaluation.decision === 'ExplicitlyDenied' ? ' with an explicit deny' : ''}`;
+      refusals.push({ principal: decision.principalId, method, path, resource: methodArn, message });
+      return { refused: [403, { Message: message }, 'ACCESS_DENIED'] };
+    }
+    return { context: { principalId: decision.principalId, ...decision.context } };
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -241,6 +384,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     const { single, multi } = headerMaps(req);
 
     let principal: Principal | undefined;
+    let authorizerContext: Record<string, Json> | undefined;
     if (m.authorization === 'AWS_IAM') {
       const authorization = req.headers['authorization'];
       if (!authorization) return missingToken();
@@ -277,6 +421,23 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
         refusals.push({ principal: principal.name, method, path, resource, message });
         return send(res, 403, { message }, { ...idHeader, 'x-amzn-ErrorType': 'AccessDeniedException' });
       }
+    } else if (m.authorization === 'CUSTOM') {
+      const outcome = await customAuthorization(m, req, method, path, routed.resource.path, routed.params, url.searchParams);
+      if ('refused' in outcome) {
+        const [status, body, type] = outcome.refused;
+        const custom = api.responses.get(type);
+        if (!custom)
+          return send(res, status, body, { ...idHeader, 'x-amzn-ErrorType': type === 'UNAUTHORIZED' ? 'UnauthorizedException' : 'AccessDeniedException' });
+        const text = custom.body ?? JSON.stringify(body);
+        res.writeHead(custom.statusCode || status, {
+          'content-type': 'application/json',
+          ...custom.headers,
+          'content-length': Buffer.byteLength(text),
+          ...idHeader,
+        });
+        return void res.end(text);
+      }
+      authorizerContext = outcome.context;
     } else if (m.authorization !== 'NONE') throw new Error(`${m.id}: AuthorizationType ${m.authorization} is not emulated`);
 
     // Request validation comes after authorization (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html).
@@ -363,6 +524,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
         protocol: `HTTP/${req.httpVersion}`,
         domainName: req.headers.host ?? '127.0.0.1',
         identity,
+        ...(authorizerContext ? { authorizer: authorizerContext } : {}),
       },
       body: textBody,
       isBase64Encoded: false,
@@ -393,20 +555,21 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     res.end(payload);
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       errors.push(err as Error);
       if (!res.headersSent) send(res, 500, { message: 'Internal server error' });
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/${api.stage}/`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/${api.stage}/`,
     apiId,
     stage: api.stage,
     refusals,

@@ -6,6 +6,7 @@
 export const LAMBDA_MEMORY_MB = {
   http: 512,
   kubeconfig: 512,
+  'token-authorizer': 256,
   reconcile: 512,
   provision: 512,
   rollout: 512,

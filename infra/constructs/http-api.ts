@@ -2,6 +2,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { ACCESS_ENTRIES_ENV, ALL_NAMESPACES, type AccessEntry, accessRules } from '../../functions/api/access-entries.js';
 import { GROUP, VERSION, dnsLabelError } from '../../functions/api/common.js';
 import type { LogEncryption } from './log-encryption.js';
 
@@ -20,6 +22,12 @@ export interface HttpApiProps {
   readonly throttlingRateLimit?: number;
   /** @default 100 */
   readonly throttlingBurstLimit?: number;
+  /**
+   * The kubectl door's REQUEST authorizer (functions/handlers/token-authorizer.ts). With it, a second RestApi
+   * (kubectlApi) serves the same routes with the same functions, every method behind this authorizer.
+   * @default - no kubectl door
+   */
+  readonly tokenAuthorizer?: lambda.Function;
 }
 
 /** What a principal may do in some namespaces (HttpApi.grantNamespaces). */
@@ -34,16 +42,11 @@ export interface NamespaceGrant {
   readonly kubeconfig?: boolean;
 }
 
-/** The resource API's root (DESIGN section 3). */
-const API_ROOT = `/apis/${GROUP}/${VERSION}`;
-/** Every principal granted anything may read these: discovery and health. */
-const OPENAPI_GROUP_VERSION = `/openapi/v3/apis/${GROUP}/${VERSION}`;
-const DISCOVERY_PATHS = ['/healthz', '/version', '/api', '/openapi/v3', OPENAPI_GROUP_VERSION, '/apis', `/apis/${GROUP}`, API_ROOT];
-const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
-const STATUS_METHODS = ['PUT', 'PATCH'];
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** What ACCESS_ENTRIES may take of Lambda's 4 KB of environment (the rest: Powertools' settings). */
+const MAX_ACCESS_ENTRIES_BYTES = 3500;
 /** Grants of every namespace. */
-const ALL = '*';
+const ALL = ALL_NAMESPACES;
 
 const unchangeable = (grantee: iam.IGrantable) => new Error(`${grantee.grantPrincipal}: its policy cannot be changed, so the API cannot be granted to it`);
 
@@ -73,22 +76,93 @@ interface GivenGrant {
  * AWS_IAM (SigV4, as `clusterless --server` signs) and request validation (its path parameters; a JSON body must be
  * a JSON object: the router validates the object itself, with Kubernetes Status errors); the stage has access logs,
  * throttling and X-Ray tracing. grantNamespaces and grantAllNamespacesRead write the IAM policies of callers.
+ *
+ * With `tokenAuthorizer`, a second RestApi (kubectlApi, the kubectl door) serves the same routes with the same
+ * functions and validation, every method behind a Lambda REQUEST authorizer on the Authorization header: kubectl
+ * cannot sign SigV4, so its kubeconfig runs `clusterless token` (EKS-style tokens). A second API rather than a second
+ * authorizer on this one, because a method has one authorization type and SigV4 callers must keep AWS_IAM. Each grant
+ * also records an access entry (ACCESS_ENTRIES of the authorizer), and both the IAM statements and the authorizer's
+ * policy come from one rule set (functions/api/access-entries.ts accessRules).
  */
 export class HttpApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly validator: apigateway.RequestValidator;
   public readonly objectModel: apigateway.Model;
+  /** The kubectl door: the same routes, each behind the token authorizer (tokenAuthorizer). */
+  public readonly kubectlApi?: apigateway.RestApi;
+  /** The access entries the grants wrote (the token authorizer's ACCESS_ENTRIES). */
+  public readonly entries: AccessEntry[] = [];
   private readonly given = new Map<iam.IPrincipal, GivenGrant[]>();
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
-    const accessLogs = props.logs.newLogGroup(this, 'AccessLogs');
-    this.api = new apigateway.RestApi(this, 'Api', {
+    ({
+      api: this.api,
+      validator: this.validator,
+      objectModel: this.objectModel,
+    } = this.restApi('', props, {
       description: 'clusterless: the Kubernetes-style resource API (clusterless.dev/v1alpha1)',
+      authorizationType: apigateway.AuthorizationType.IAM,
+    }));
+    if (props.tokenAuthorizer) {
+      // The entries are written once every grant is in (grants come after the construct, from the user's app).
+      props.tokenAuthorizer.addEnvironment(ACCESS_ENTRIES_ENV, Lazy.string({ produce: () => Stack.of(this).toJsonString(this.entries) }));
+      // Lambda allows 4 KB of environment in all: refuse at synth rather than fail at deploy (a role ARN counted as
+      // 100 characters: the account's prefix and a generated name of 64).
+      this.node.addValidation({
+        validate: () => {
+          const size = JSON.stringify(this.entries.map((e) => ({ ...e, principalArn: 'x'.repeat(100) }))).length;
+          return size > MAX_ACCESS_ENTRIES_BYTES
+            ? [
+                `${this.entries.length} grants make an ${ACCESS_ENTRIES_ENV} of about ${size} bytes, more than the token authorizer's environment holds (${MAX_ACCESS_ENTRIES_BYTES}): grant fewer roles, each more namespaces`,
+              ]
+            : [];
+        },
+      });
+      const authorizer = new apigateway.RequestAuthorizer(this, 'TokenAuthorizer', {
+        handler: props.tokenAuthorizer,
+        identitySources: [apigateway.IdentitySource.header('Authorization')],
+        // API Gateway keeps a decision by token at most this long; the authorizer's policy covers every route the
+        // caller may use, so a cached decision is right for any of them.
+        resultsCacheTtl: Duration.seconds(60),
+      });
+      this.kubectlApi = this.restApi('Kubectl', props, {
+        description: 'clusterless: the resource API for kubectl (EKS-style tokens of `clusterless token`)',
+        authorizationType: apigateway.AuthorizationType.CUSTOM,
+        authorizer,
+      }).api;
+      // Its stage logs through the account's CloudWatch role, which the first API sets.
+      const account = this.api.node.tryFindChild('Account');
+      if (account) this.kubectlApi.deploymentStage.node.addDependency(account);
+      // kubectl reads a Kubernetes Status from a refusal (Forbidden, Unauthorized), not API Gateway's {"message"}.
+      for (const [type, code, reason, message] of [
+        [apigateway.ResponseType.ACCESS_DENIED, 403, 'Forbidden', 'the caller is not granted this route (HttpApi.grantNamespaces)'],
+        [apigateway.ResponseType.UNAUTHORIZED, 401, 'Unauthorized', 'a valid token of `clusterless token` is needed'],
+      ] as const)
+        this.kubectlApi.addGatewayResponse(`${reason}Response`, {
+          type,
+          statusCode: String(code),
+          responseHeaders: { 'Content-Type': "'application/json'" },
+          templates: {
+            'application/json': JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }),
+          },
+        });
+    }
+  }
+
+  /** One RestApi with every route of the router (see the class comment), its stage, validator and body model. */
+  private restApi(
+    prefix: string,
+    props: HttpApiProps,
+    auth: { description: string; authorizationType: apigateway.AuthorizationType; authorizer?: apigateway.IAuthorizer },
+  ) {
+    const accessLogs = props.logs.newLogGroup(this, `${prefix}AccessLogs`);
+    const api = new apigateway.RestApi(this, `${prefix}Api`, {
+      description: auth.description,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Execution logs (loggingLevel) need the account's API Gateway CloudWatch role.
-      cloudWatchRole: true,
-      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      cloudWatchRole: prefix === '',
+      defaultMethodOptions: { authorizationType: auth.authorizationType, ...(auth.authorizer ? { authorizer: auth.authorizer } : {}) },
       deployOptions: {
         stageName: props.stageName ?? 'v1',
         tracingEnabled: true,
@@ -112,31 +186,31 @@ export class HttpApi extends Construct {
         }),
       },
     });
-    this.validator = new apigateway.RequestValidator(this, 'Validator', {
-      restApi: this.api,
+    const validator = new apigateway.RequestValidator(this, `${prefix}Validator`, {
+      restApi: api,
       requestValidatorName: 'parameters-and-body',
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    this.objectModel = this.api.addModel('JsonObject', {
+    const objectModel = api.addModel('JsonObject', {
       contentType: 'application/json',
       modelName: 'JsonObject',
       description: 'A JSON object: a clusterless object, a merge patch, DeleteOptions or a rollback request',
       schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: apigateway.JsonSchemaType.OBJECT },
     });
 
-    const api = new apigateway.LambdaIntegration(props.handler, { allowTestInvoke: false });
-    const kubeconfig = props.kubeconfigHandler ? new apigateway.LambdaIntegration(props.kubeconfigHandler, { allowTestInvoke: false }) : api;
-    const add = (resource: apigateway.IResource, methods: readonly string[], integration = api) => {
+    const http = new apigateway.LambdaIntegration(props.handler, { allowTestInvoke: false });
+    const kubeconfig = props.kubeconfigHandler ? new apigateway.LambdaIntegration(props.kubeconfigHandler, { allowTestInvoke: false }) : http;
+    const add = (resource: apigateway.IResource, methods: readonly string[], integration = http) => {
       const parameters = [...resource.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
       for (const method of methods)
         resource.addMethod(method, integration, {
-          requestValidator: this.validator,
+          requestValidator: validator,
           ...(parameters.length ? { requestParameters: Object.fromEntries(parameters.map((p) => [`method.request.path.${p}`, true])) } : {}),
-          ...(WITH_BODY.has(method) ? { requestModels: { 'application/json': this.objectModel } } : {}),
+          ...(WITH_BODY.has(method) ? { requestModels: { 'application/json': objectModel } } : {}),
         });
     };
-    const root = this.api.root;
+    const root = api.root;
     add(root.addResource('healthz'), ['GET']);
     add(root.addResource('version'), ['GET']);
     add(root.addResource('api'), ['GET']);
@@ -163,6 +237,7 @@ export class HttpApi extends Construct {
     };
     kind(namespace.addResource('{plural}'), 'rollback');
     kind(namespace.addResource('clusters'), 'kubeconfig');
+    return { api, validator, objectModel };
   }
 
   /** execute-api:Invoke ARN of the stage for a method and a path pattern (`*` matches anything, `/` included). */
@@ -194,29 +269,12 @@ export class HttpApi extends Construct {
         kubeconfig: grant.kubeconfig === true,
       })),
     );
-    const base = (ns: string) => `${API_ROOT}/namespaces/${ns}`;
-    const allow = (methods: string[], paths: string[]) => this.allow(grantee, methods, paths);
-    this.grantDiscovery(grantee);
-    const everything = grant.namespaces.map((ns) => `${base(ns)}/*`);
-    allow(['GET'], everything);
-    if (write) allow(WRITE_METHODS, everything);
-    else if (grant.status)
-      allow(
-        STATUS_METHODS,
-        grant.namespaces.map((ns) => `${base(ns)}/*/*/status`),
-      );
-    if (write && !grant.status)
-      this.deny(
-        grantee,
-        STATUS_METHODS,
-        grant.namespaces.map((ns) => `${base(ns)}/*/*/status`),
-      );
-    if (!grant.kubeconfig)
-      this.deny(
-        grantee,
-        ['GET'],
-        grant.namespaces.map((ns) => `${base(ns)}/*/*/kubeconfig`),
-      );
+    this.record(grantee, {
+      namespaces: [...grant.namespaces],
+      access: grant.access,
+      status: grant.status === true,
+      kubeconfig: grant.kubeconfig === true,
+    });
   }
 
   /**
@@ -225,13 +283,20 @@ export class HttpApi extends Construct {
    */
   grantAllNamespacesRead(grantee: iam.IGrantable, options: { kubeconfig?: boolean } = {}): void {
     this.remember(grantee, [{ namespace: ALL, deniesStatus: false, allowsStatus: false, kubeconfig: options.kubeconfig === true }]);
-    this.grantDiscovery(grantee);
-    this.allow(grantee, ['GET'], [`${API_ROOT}/*`]);
-    if (!options.kubeconfig) this.deny(grantee, ['GET'], [`${API_ROOT}/namespaces/*/*/*/kubeconfig`]);
+    this.record(grantee, { namespaces: [ALL_NAMESPACES], access: 'read', status: false, kubeconfig: options.kubeconfig === true });
   }
 
-  private grantDiscovery(grantee: iam.IGrantable): void {
-    this.allow(grantee, ['GET'], DISCOVERY_PATHS);
+  /**
+   * Writes a grant for both doors: its rules (api/access-entries.ts accessRules) as IAM statements of the principal
+   * (the SigV4 door), and an access entry the token authorizer reads (the kubectl door). Only roles and users have an
+   * ARN STS can answer for; a group is granted the SigV4 door alone.
+   */
+  private record(grantee: iam.IGrantable, grant: Omit<AccessEntry, 'principalArn'>): void {
+    const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
+    const principalArn = principal.roleArn ?? principal.userArn;
+    const entry: AccessEntry = { principalArn: principalArn ?? '', ...grant };
+    for (const rule of accessRules(entry)) (rule.effect === 'Allow' ? this.allow : this.deny).call(this, grantee, [...rule.methods], [...rule.paths]);
+    if (principalArn) this.entries.push(entry);
   }
 
   /**

@@ -193,6 +193,20 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     'No WAF web ACL by default (it costs per ACL and per request): every method requires SigV4 (AWS_IAM) and the stage is throttled; associate a web ACL with the stage to filter further.',
   );
 
+  const kubectlApi = stack.httpApi.kubectlApi;
+  if (kubectlApi) {
+    acknowledge(
+      kubectlApi,
+      'AwsSolutions-COG4',
+      'Every method of the kubectl door authorizes with a Lambda REQUEST authorizer that has STS vouch for an EKS-style token (a presigned GetCallerIdentity signed by the caller’s IAM identity, `clusterless token`) and answers the policy of its access entries: the same IAM identities as the SigV4 door, no end-user pool.',
+    );
+    acknowledge(
+      kubectlApi,
+      'AwsSolutions-APIG3',
+      'No WAF web ACL by default (it costs per ACL and per request): every method requires a token STS vouches for, and the stage is throttled; associate a web ACL with the stage to filter further.',
+    );
+  }
+
   for (const [queue, of] of [
     [stack.streamTrigger.deadLetterQueue, 'the table stream event source mapping (on-failure destination)'],
     [stack.sweepSchedule.deadLetterQueue, 'the sweep schedule (Scheduler DLQ) and the sweep function (asynchronous on-failure destination)'],

@@ -255,3 +255,108 @@ describe('API Gateway', () => {
     expect((await call('/openapi/v3')).status).toBe(201);
   });
 });
+
+describe('API Gateway: a REQUEST authorizer (AuthorizationType CUSTOM, the kubectl door)', () => {
+  const KUBECTL_API = 'k1b2c3d4e5';
+  const allow = (principalId: string, resources: string[], effect = 'Allow') => ({
+    principalId,
+    policyDocument: { Version: '2012-10-17', Statement: [{ Effect: effect, Action: 'execute-api:Invoke', Resource: resources }] },
+    context: { principalArn: principalId },
+  });
+  let authorizerIds: { api: string; authorizer: string; fn: string };
+
+  function deployKubectl(tweak: (t: TemplateJson) => void = () => {}): Deployment {
+    const deployment = deploy(tweak);
+    const ofType = (type: string) => Object.keys(deployment.template.Resources).filter((id) => deployment.template.Resources[id]!.Type === type);
+    authorizerIds = {
+      api: ofType('AWS::ApiGateway::RestApi').find((id) => id.includes('Kubectl'))!,
+      authorizer: ofType('AWS::ApiGateway::Authorizer')[0]!,
+      fn: ofType('AWS::Lambda::Function').find((id) => id.startsWith('tokenauthorizerhandler'))!,
+    };
+    deployment.setPhysical(authorizerIds.api, { ref: KUBECTL_API, attributes: { RootResourceId: 'r00t' } });
+    for (const stage of ofType('AWS::ApiGateway::Stage')) deployment.setPhysical(stage, { ref: 'v1', attributes: {} });
+    deployment.setPhysical(authorizerIds.authorizer, { ref: 'auth01', attributes: {} });
+    deployment.setPhysical(authorizerIds.fn, {
+      ref: 'Clusterless-authorizer',
+      attributes: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-authorizer' },
+    });
+    return deployment;
+  }
+
+  async function startKubectl(authorizer: (event: any) => InvokeResult, deployment = deployKubectl()) {
+    fakes = { events: [], calls: [] };
+    const invoke: Invoke = async (fn, event) => {
+      fakes.events.push({ fn, event });
+      if (fn === authorizerIds.fn) return authorizer(event);
+      return { ok: true, payload: { statusCode: 200, body: '{"kind":"ClusterList"}' } };
+    };
+    gateway = await startApiGateway({ deployment, invoke, principals: () => [], authorize: async () => {}, restApi: authorizerIds.api });
+    return gateway;
+  }
+
+  const get = (path: string, token?: string) =>
+    fetch(new URL(path.replace(/^\//, ''), gateway!.url), { headers: token ? { authorization: `Bearer ${token}` } : {} }).then(async (r) => ({
+      status: r.status,
+      json: (await r.json()) as any,
+    }));
+  const arn = (method: string, path: string) => `arn:aws:execute-api:us-east-1:123456789012:${KUBECTL_API}/v1/${method}${path}`;
+
+  it('invokes the authorizer with the REQUEST event, evaluates its policy, and passes its principal and context to the function', async () => {
+    await startKubectl(() => ({ ok: true, payload: allow('arn:aws:iam::123456789012:role/Team', [arn('GET', `${GROUP}/namespaces/team-a/*`)]) }));
+    const res = await get(`${GROUP}/namespaces/team-a/clusters`, 'token-1');
+    expect(res.status).toBe(200);
+    const [auth, proxied] = fakes.events;
+    expect(auth!.event).toMatchObject({ type: 'REQUEST', methodArn: arn('GET', `${GROUP}/namespaces/team-a/clusters`), httpMethod: 'GET' });
+    expect(auth!.event.headers['authorization']).toBe('Bearer token-1');
+    expect(proxied!.event.requestContext.authorizer).toEqual({
+      principalId: 'arn:aws:iam::123456789012:role/Team',
+      principalArn: 'arn:aws:iam::123456789012:role/Team',
+    });
+  });
+
+  it('keeps the answer by identity source: a second request with the same token is not authorized again, another token is', async () => {
+    await startKubectl(() => ({ ok: true, payload: allow('p', [arn('GET', '/*')]) }));
+    await get('/apis', 'token-1');
+    await get('/healthz', 'token-1');
+    await get('/apis', 'token-2');
+    expect(fakes.events.filter((e) => e.fn === authorizerIds.fn).map((e) => e.event.headers['authorization'])).toEqual(['Bearer token-1', 'Bearer token-2']);
+  });
+
+  it('answers 401 without the identity source or when the authorizer says Unauthorized, as the gateway response words it', async () => {
+    await startKubectl(() => ({ ok: false, errorType: 'Error', errorMessage: 'Unauthorized' }));
+    const missing = await get('/apis');
+    const refused = await get('/apis', 'bad');
+    expect([missing.status, refused.status]).toEqual([401, 401]);
+    expect(refused.json).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    expect(fakes.events.map((e) => e.fn)).toEqual([authorizerIds.fn]);
+  });
+
+  it('answers 403 where the policy does not allow the method ARN, and never invokes the function', async () => {
+    const { refusals } = await startKubectl(() => ({ ok: true, payload: allow('p', [arn('GET', `${GROUP}/namespaces/team-a/*`)]) }));
+    const res = await get(`${GROUP}/namespaces/team-b/clusters`, 'token-1');
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    expect(refusals).toEqual([expect.objectContaining({ principal: 'p', message: 'User is not authorized to access this resource' })]);
+    expect(fakes.events.map((e) => e.fn)).toEqual([authorizerIds.fn]);
+  });
+
+  it('words an explicit deny as API Gateway does where the API has no gateway response', async () => {
+    const deployment = deployKubectl((t) => {
+      for (const [id, r] of Object.entries(t.Resources)) if (r.Type === 'AWS::ApiGateway::GatewayResponse') delete t.Resources[id];
+    });
+    await startKubectl(() => ({ ok: true, payload: allow('p', [arn('GET', '/*')], 'Deny') }), deployment);
+    const res = await get('/apis', 'token-1');
+    expect([res.status, res.json]).toEqual([403, { Message: 'User is not authorized to access this resource with an explicit deny' }]);
+  });
+
+  it('does not invoke an authorizer no AWS::Lambda::Permission lets API Gateway invoke (500)', async () => {
+    const deployment = deployKubectl((t) => {
+      for (const [id, r] of Object.entries(t.Resources))
+        if (r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('/authorizers/')) delete t.Resources[id];
+    });
+    const { errors } = await startKubectl(() => ({ ok: true, payload: allow('p', [arn('GET', '/*')]) }), deployment);
+    expect((await get('/apis', 'token-1')).status).toBe(500);
+    expect(fakes.events).toEqual([]);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('no AWS::Lambda::Permission')]);
+  });
+});

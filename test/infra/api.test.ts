@@ -11,7 +11,11 @@ beforeAll(() => {
   ({ app, template } = controlPlaneTemplate());
 });
 
-const methods = () => Object.values(resourcesOf(template, 'AWS::ApiGateway::Method')).map((m) => m.Properties);
+/** The methods of the SigV4 door (the kubectl door's are test/infra/kubectl-door.test.ts's). */
+const methods = () =>
+  Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))
+    .map((m) => m.Properties)
+    .filter((p) => JSON.stringify(p['RestApiId']) === JSON.stringify({ Ref: logicalId(app.controlPlane, app.controlPlane.httpApi.api) }));
 
 const BASE = '/apis/clusterless.dev/v1alpha1';
 /** Each route of the router (functions/api/http/router.ts), as `METHOD path` of API Gateway resources. */

@@ -186,6 +186,19 @@ describe('the kubeconfig function', () => {
     });
   });
 
+  it('audits the token authorizer’s principal as the caller of a request through the kubectl door (no SigV4 identity)', async () => {
+    await withEnv(async () => {
+      const { handler, records } = auditedHandler();
+      const event = proxyEvent('GET', KUBECONFIG);
+      const viaKubectl = {
+        ...event,
+        requestContext: { ...event.requestContext, authorizer: { principalId: USER_ARN }, identity: { ...event.requestContext.identity, userArn: null } },
+      };
+      expect((await handler(viaKubectl as never)).statusCode).toBe(200);
+      expect(records.map((r) => r.caller.userArn)).toEqual([USER_ARN]);
+    });
+  });
+
   it('refuses an expiration beyond the maximum with a 400 Status naming expirationSeconds, and issues nothing', async () => {
     await withEnv(async () => {
       const { handler, records } = auditedHandler();

@@ -1,0 +1,84 @@
+/**
+ * Who may call which route of the API, written once for both doors: the IAM statements HttpApi.grantNamespaces writes
+ * for SigV4 callers (infra/constructs/http-api.ts) and the policy the kubectl door's token authorizer answers
+ * (functions/handlers/token-authorizer.ts). One grant is one access entry (principal -> namespaces), as EKS calls it.
+ *
+ * Also the shape of the kubectl door's token, shared by `clusterless token` and the authorizer: an EKS-style token,
+ * `k8s-aws-v1.` + base64url(a presigned STS GetCallerIdentity URL) whose signed `x-k8s-aws-id` header names the
+ * audience (the API id of the kubectl door), as kubernetes-sigs/aws-iam-authenticator pkg/token/token.go builds them.
+ */
+import { GROUP, VERSION } from './common.js';
+
+/** The resource API's root. */
+export const API_ROOT = `/apis/${GROUP}/${VERSION}`;
+/** Every principal granted anything may read these: discovery and health. */
+export const DISCOVERY_PATHS = [
+  '/healthz',
+  '/version',
+  '/api',
+  '/openapi/v3',
+  `/openapi/v3/apis/${GROUP}/${VERSION}`,
+  '/apis',
+  `/apis/${GROUP}`,
+  API_ROOT,
+] as const;
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
+const STATUS_METHODS = ['PUT', 'PATCH'];
+/** The namespaces of an all-namespaces entry. */
+export const ALL_NAMESPACES = '*';
+
+/** One grant of the API to one principal (an IAM role or user ARN). */
+export interface AccessEntry {
+  principalArn: string;
+  /** Namespace names, or [ALL_NAMESPACES] (read only: grantAllNamespacesRead). */
+  namespaces: readonly string[];
+  access: 'read' | 'write';
+  /** PUT and PATCH of .../{name}/status. */
+  status: boolean;
+  /** GET .../clusters/{name}/kubeconfig. */
+  kubeconfig: boolean;
+}
+
+/** An Allow or Deny of methods on execute-api path patterns (`*` matches anything, `/` included, as in IAM). */
+export interface AccessRule {
+  effect: 'Allow' | 'Deny';
+  methods: readonly string[];
+  paths: readonly string[];
+}
+
+/**
+ * The rules of one entry, in the order the IAM statements are written. IAM's `*` crosses `/`, so what a grant excludes
+ * inside its namespaces (status writes, kubeconfigs) is an explicit Deny.
+ */
+export function accessRules(entry: AccessEntry): AccessRule[] {
+  const rules: AccessRule[] = [{ effect: 'Allow', methods: ['GET'], paths: [...DISCOVERY_PATHS] }];
+  if (entry.namespaces.includes(ALL_NAMESPACES)) {
+    rules.push({ effect: 'Allow', methods: ['GET'], paths: [`${API_ROOT}/*`] });
+    if (!entry.kubeconfig) rules.push({ effect: 'Deny', methods: ['GET'], paths: [`${API_ROOT}/namespaces/*/*/*/kubeconfig`] });
+    return rules;
+  }
+  const base = (ns: string) => `${API_ROOT}/namespaces/${ns}`;
+  const under = (rest: string) => entry.namespaces.map((ns) => `${base(ns)}${rest}`);
+  const write = entry.access === 'write';
+  rules.push({ effect: 'Allow', methods: ['GET'], paths: under('/*') });
+  if (write) rules.push({ effect: 'Allow', methods: WRITE_METHODS, paths: under('/*') });
+  else if (entry.status) rules.push({ effect: 'Allow', methods: STATUS_METHODS, paths: under('/*/*/status') });
+  if (write && !entry.status) rules.push({ effect: 'Deny', methods: STATUS_METHODS, paths: under('/*/*/status') });
+  if (!entry.kubeconfig) rules.push({ effect: 'Deny', methods: ['GET'], paths: under('/*/*/kubeconfig') });
+  return rules;
+}
+
+/** The token authorizer's environment variable holding the access entries (JSON), written by HttpApi at synth. */
+export const ACCESS_ENTRIES_ENV = 'ACCESS_ENTRIES';
+
+/** The token's prefix (aws-iam-authenticator's v1Prefix). */
+export const TOKEN_PREFIX = 'k8s-aws-v1.';
+/** The signed header that names the audience (aws-iam-authenticator's clusterIDHeader). */
+export const AUDIENCE_HEADER = 'x-k8s-aws-id';
+/**
+ * How long a token is good for after its X-Amz-Date. STS honours a presigned GetCallerIdentity for 15 minutes whatever
+ * X-Amz-Expires says (aws-iam-authenticator's note in token.go); the authorizer holds tokens to X-Amz-Expires itself.
+ */
+export const TOKEN_EXPIRES_SECONDS = 60;
+/** The longest token the authorizer reads (aws-iam-authenticator's maxTokenLenBytes). */
+export const MAX_TOKEN_LENGTH = 4096;
