@@ -79,7 +79,8 @@ export function createKubeconfigHandler(deps: KubeconfigHandlerDeps | (() => Kub
             expirationSeconds,
             notAfter: notAfterOf(text),
             caller: {
-              userArn: identity.userArn,
+              // Through the kubectl door there is no SigV4 identity: the token authorizer's principal is the caller.
+              userArn: identity.userArn ?? principalOf(event.requestContext.authorizer),
               caller: identity.caller,
               accountId: identity.accountId,
               sourceIp: identity.sourceIp,
@@ -112,3 +113,9 @@ export function kubeconfigDepsFromEnvironment(env: NodeJS.ProcessEnv = process.e
 
 /** The Lambda entry point. */
 export const handler = createKubeconfigHandler(() => kubeconfigDepsFromEnvironment());
+
+/** The principal a Lambda authorizer answered (its principalId), when the request came through one. */
+function principalOf(authorizer: unknown): string | null {
+  const id = (authorizer as { principalId?: unknown } | null | undefined)?.principalId;
+  return typeof id === 'string' ? id : null;
+}
