@@ -100,7 +100,10 @@ async function sendStream(res: ServerResponse, r: HttpResponse, stream: NonNulla
       if (signal.aborted) break;
       // A client that reads slowly holds the stream back rather than the server's memory.
       if (!res.write(line))
-        await new Promise<void>((resolve) => (res.once('drain', resolve), signal.addEventListener('abort', () => resolve(), { once: true })));
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
     }
   } finally {
     res.off('close', stop);

@@ -86,8 +86,8 @@ export class EventWindow {
   }
 
   private kindOf(kind: string) {
-    let k = this.kinds.get(kind);
-    if (!k) this.kinds.set(kind, (k = { events: [], horizon: this.options.startVersion }));
+    const k = this.kinds.get(kind) ?? { events: [], horizon: this.options.startVersion };
+    this.kinds.set(kind, k);
     return k;
   }
 }
