@@ -10,7 +10,7 @@
  */
 import type { ApiObject } from '../../api/kind.js';
 import type { KindName } from '../../api/kinds.js';
-import type { Change, ChangeFeed, Clock, DeleteOptions, DeleteResult, Store } from '../../ports.js';
+import { systemClock, type Change, type ChangeFeed, type Clock, type DeleteOptions, type DeleteResult, type Store } from '../../ports.js';
 import { EventWindow, type EventWindowOptions } from './event-window.js';
 import { ForwardingStore } from './forwarding-store.js';
 
@@ -27,13 +27,20 @@ export class LocalChangeFeed implements ChangeFeed {
   /** The last version published per object, so that a write that changed nothing (a second delete) is not a change. */
   private readonly published = new Map<string, string>();
 
-  /** `clock` must be the store's: versions are read against it. */
+  private readonly wallClock: Clock;
+
+  /**
+   * `clock` must be the store's: versions are read against it. The window's age is kept on `wallClock` (the
+   * embedded host's store clock may run faster than the wall's, `--time-scale`). @default wallClock - systemClock
+   */
   constructor(
     private readonly clock: Clock,
-    options: Omit<EventWindowOptions, 'startVersion'> = {},
+    options: Omit<EventWindowOptions, 'startVersion'> & { wallClock?: Clock } = {},
   ) {
+    const { wallClock, ...window } = options;
+    this.wallClock = wallClock ?? systemClock;
     // Every write from now on gets a version of at least this.
-    this.window = new EventWindow({ ...options, startVersion: micros(clock) - 1 });
+    this.window = new EventWindow({ ...window, startVersion: micros(clock) - 1 });
   }
 
   /** Objects as they are now, so that the first change of each knows its previous state (selectors need it). */
@@ -83,7 +90,7 @@ export class LocalChangeFeed implements ChangeFeed {
     const ready = this.pending.filter((c) => Number(c.object.metadata.resourceVersion) < oldestInFlight);
     if (ready.length === 0) return;
     this.pending = this.pending.filter((c) => !ready.includes(c));
-    const now = this.clock.now().getTime();
+    const now = this.wallClock.now().getTime();
     let any = false;
     for (const c of ready.sort((a, b) => Number(a.object.metadata.resourceVersion) - Number(b.object.metadata.resourceVersion))) {
       const key = keyOf(c.object);

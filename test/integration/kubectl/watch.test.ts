@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
@@ -238,5 +238,42 @@ describe('client-go style watch (@kubernetes/client-node) against the embedded h
   it('answers a very old resourceVersion with an ERROR event carrying a 410 Expired Status, then ends the stream', async () => {
     const events = await collect({ resourceVersion: '1' }, () => false);
     expect(events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }) }]);
+  });
+});
+
+describe('clusterless get -w (the CLI, a real process) against the embedded host', () => {
+  it('prints the table, then rows for a new object and its deletion as they happen; Ctrl-C ends it with 0', async () => {
+    // Prepare
+    const root = resolve(import.meta.dirname, '../../..');
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CLUSTERLESS_')) env[k] = v;
+    const child = spawn(process.execPath, [join(root, 'cli/bin.mjs'), 'get', 'machinedeployments', '-w', '-o', 'name'], {
+      cwd: root,
+      env: { ...env, CLUSTERLESS_SERVER: host.url, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const lines = () => out.split('\n').filter((l) => l === 'machinedeployment.clusterless.dev/cli-watched');
+    try {
+      // The CLI opens its watch after the first table; an object made before that is in the table instead.
+      await expect.poll(() => err + out, { timeout: 30_000 }).toMatch(/No resources found|machinedeployment/);
+      // Act
+      await kubectl(TARGETS[0]!, ['create', '--validate=false', '-f', '-'], manifest('cli-watched'));
+      await expect.poll(() => lines().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+      await kubectl(TARGETS[0]!, ['delete', 'machinedeployments.clusterless.dev', 'cli-watched']);
+      // Created, then (with the host's own writes in between) deleted: at least two rows for it, the last once it is gone.
+      await expect.poll(async () => (await fetch(host.url + ns('default', 'machinedeployments', 'cli-watched'))).status, { timeout: 30_000 }).toBe(404);
+      const seenBeforeEnd = lines().length;
+      child.kill('SIGINT');
+      // Assess
+      expect(await exited).toBe(0);
+      expect(seenBeforeEnd).toBeGreaterThanOrEqual(2);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
