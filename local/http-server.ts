@@ -108,7 +108,8 @@ async function sendStream(res: ServerResponse, r: HttpResponse, stream: NonNulla
   } finally {
     res.off('close', stop);
     // On shutdown the connection goes too: server.close() waits for every open connection.
-    res.end(() => shutdown.aborted && res.destroy());
+    const socket = res.socket;
+    res.end(() => shutdown.aborted && socket?.destroy());
   }
 }
 
