@@ -158,7 +158,8 @@ export async function* watchEvents(
   const done = AbortSignal.any([signal, timedOut]);
   const interval = options.bookmarkIntervalMs ?? BOOKMARK_INTERVAL_MS;
 
-  let cursor = options.resourceVersion ?? (await deps.changes.currentVersion());
+  // With initial events the list is the state (at least as new as any version asked, NotOlderThan): changes from now on.
+  let cursor = options.initialEvents || options.resourceVersion === undefined ? await deps.changes.currentVersion() : options.resourceVersion;
   // Objects listed as ADDED, by key and version: a change the list already showed is not sent again.
   const listed = new Map<string, number>();
   const keyOf = (o: ApiObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;

@@ -140,6 +140,18 @@ describe('watch', () => {
     expect((await t.call('GET', MDS, undefined, {}, { watch: 'true', resourceVersion: 'abc' })).status).toBe(400);
   });
 
+  it("takes watch=1 as kube-apiserver does (Go's ParseBool), across all namespaces too", async () => {
+    await t.create(machineDeployment('md1'));
+    const res = await t.call('GET', '/apis/clusterless.dev/v1alpha1/machinedeployments', undefined, {}, { watch: '1' });
+    expect(res.stream).toBeDefined();
+  });
+
+  it("ends the stream after timeoutSeconds (30 minutes without it, kube-apiserver's --min-request-timeout)", () => {
+    expect(parseWatchOptions({ timeoutSeconds: '5' }).timeoutMs).toBe(5000);
+    expect(parseWatchOptions({}).timeoutMs).toBe(1_800_000);
+    expect(() => parseWatchOptions({ timeoutSeconds: '-1' })).toThrow(/timeoutSeconds/);
+  });
+
   it('answers a list, not a watch, when watch is false', async () => {
     const res = await t.call('GET', MDS, undefined, {}, { watch: 'false' });
     expect(res.stream).toBeUndefined();
