@@ -144,7 +144,13 @@ async function watch(ctx: Context, def: KindDef, name: string | undefined, optio
   const follow = async (version: string): Promise<string | 'expired' | 'unsupported'> => {
     const remaining = deadline === Infinity ? undefined : Math.max(1, Math.ceil((deadline - ctx.io.now()) / 1000));
     const query = { ...selectors, resourceVersion: version, allowWatchBookmarks: 'true', ...(remaining ? { timeoutSeconds: String(remaining) } : {}) };
-    const events = await ctx.client.watch<ApiObject & { code?: number; message?: string }>(resourcePath(def, namespace), query, interrupted.signal);
+    const events = await ctx.client
+      .watch<ApiObject & { code?: number; message?: string }>(resourcePath(def, namespace), query, interrupted.signal)
+      .catch((err: unknown) => {
+        // Ctrl-C while the watch was being opened is the end of it, not an error.
+        if (stop) return undefined;
+        throw err;
+      });
     if (!events) return 'unsupported';
     for await (const e of events) {
       if (e.type === 'ERROR') {
