@@ -74,18 +74,7 @@ export class ApiClient {
     this.options.validate?.(this.server);
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    let headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    let signed = false;
-    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
-    else if (this.options.signer) {
-      this.signer ??= this.options.signer();
-      const sign = await this.signer;
-      if (sign) {
-        headers = await sign({ method, url, headers, ...(body !== undefined ? { body } : {}) });
-        signed = true;
-      }
-    }
+    const { headers, signed } = await this.headersFor(method, url, body, options.contentType);
     let res: Response;
     let text: string;
     try {
@@ -102,6 +91,70 @@ export class ApiClient {
     const json = parseJson(text);
     if (res.status >= 200 && res.status < 300) return { status: res.status, body: (options.raw ? text : json) as T };
     throw this.refusal(method, url, res, text, json, signed);
+  }
+
+  private async headersFor(method: string, url: URL, body: string | undefined, contentType: string | undefined) {
+    let headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = contentType ?? 'application/json';
+    let signed = false;
+    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
+    else if (this.options.signer) {
+      this.signer ??= this.options.signer();
+      const sign = await this.signer;
+      if (sign) {
+        headers = await sign({ method, url, headers, ...(body !== undefined ? { body } : {}) });
+        signed = true;
+      }
+    }
+    return { headers, signed };
+  }
+
+  /**
+   * A watch (`?watch=true` on a list path): its events as they come, until the server ends the stream or `signal`
+   * aborts. Undefined when the answer is not a watch stream (a server without watch answers with a list), so that
+   * the caller can poll instead.
+   */
+  async watch<T = unknown>(
+    path: string,
+    query: Record<string, string | undefined>,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<WatchEventBody<T>> | undefined> {
+    this.options.validate?.(this.server);
+    const url = this.url(path, { ...query, watch: 'true' });
+    const { headers, signed } = await this.headersFor('GET', url, undefined, undefined);
+    // The request timeout holds until the headers come; then only the caller's signal ends the watch.
+    const aborted = new AbortController();
+    const stop = () => aborted.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    const timer = setTimeout(stop, this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    signal.addEventListener('abort', () => aborted.abort(), { once: true });
+    let res: Response;
+    try {
+      res = await this.options.fetch(url, { method: 'GET', headers, signal: aborted.signal });
+    } catch (err) {
+      throw this.unreachable(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const text = await res.text().catch(() => '');
+      throw this.refusal('GET', url, res, text, parseJson(text), signed);
+    }
+    if (!res.body) return undefined;
+    // From here on only the caller's signal ends it: a watch lasts as long as the server keeps it open.
+    const lines = readLines(res.body, signal);
+    const first = await lines.next();
+    const event = first.done ? undefined : parseJson(first.value);
+    if (!isWatchEvent(event)) {
+      await lines.return(undefined);
+      return undefined;
+    }
+    return (async function* () {
+      yield event as WatchEventBody<T>;
+      for await (const line of lines) {
+        const e = parseJson(line);
+        if (isWatchEvent(e)) yield e as WatchEventBody<T>;
+      }
+    })();
   }
 
   get<T = unknown>(path: string, query?: Record<string, string | undefined>): Promise<Reply<T>> {
@@ -146,6 +199,42 @@ export class ApiClient {
     if ((res.status === 401 || res.status === 403) && !signed && !this.options.token)
       line += url.protocol === 'https:' ? '; no AWS credentials were found to sign the request' : '; pass --token or set CLUSTERLESS_TOKEN';
     return new ApiRequestError(line, res.status, undefined);
+  }
+}
+
+/** One event of a watch stream (metav1.WatchEvent). */
+export interface WatchEventBody<T = unknown> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+const isWatchEvent = (v: unknown): v is WatchEventBody =>
+  v !== null && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string' && typeof (v as { object?: unknown }).object === 'object';
+
+/** The lines of a body as they arrive; ends quietly when the stream ends or is aborted. */
+async function* readLines(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<string, void, undefined> {
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  signal.addEventListener('abort', cancel, { once: true });
+  const decoder = new TextDecoder();
+  let buffered = '';
+  try {
+    for (;;) {
+      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (chunk.done) break;
+      buffered += decoder.decode(chunk.value, { stream: true });
+      let end = buffered.indexOf('\n');
+      while (end >= 0) {
+        const line = buffered.slice(0, end).trim();
+        buffered = buffered.slice(end + 1);
+        if (line) yield line;
+        end = buffered.indexOf('\n');
+      }
+    }
+    if (buffered.trim()) yield buffered.trim();
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    cancel();
   }
 }
 

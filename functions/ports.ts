@@ -588,3 +588,34 @@ export interface AddonApplier {
 export class AddonApplierUnavailableError extends Error {
   override name = 'AddonApplierUnavailableError';
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Watch
+
+/** What happened to an object, in a watch's words (kube's watch.EventType, without BOOKMARK and ERROR). */
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/**
+ * One successful write. `object` is the object as written (for DELETED, as it was when removed); its
+ * `metadata.resourceVersion` is the change's version, and versions are decimal counters, so changes order by
+ * `Number(resourceVersion)`. `previous` is the object before the write, when the feed knows it: a watch with a
+ * selector needs it to tell an object leaving the selection (a DELETED for that watch).
+ */
+export interface Change {
+  type: ChangeType;
+  object: ApiObject;
+  previous?: ApiObject;
+}
+
+/**
+ * The recent changes of the store, for watches (`?watch=true`). A feed keeps a window of recent changes; a
+ * version older than the window is `expired` (kube-apiserver: 410 Gone, "too old resource version").
+ */
+export interface ChangeFeed {
+  /** A version every later change is newer than, and no earlier change is missing after: what a list is "at". */
+  currentVersion(): Promise<string>;
+  /** The changes of one kind (in one namespace, or in all) newer than `after`, oldest first; `expired` when the window no longer reaches back to it. */
+  changesSince(kind: KindName, namespace: string | undefined, after: string): Promise<Change[] | 'expired'>;
+  /** Resolves once a change newer than `after` may be there, or when `signal` aborts (never rejects). */
+  waitForChange(after: string, signal: AbortSignal): Promise<void>;
+}

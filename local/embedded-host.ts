@@ -38,7 +38,10 @@ import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-u
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { EtcdUnavailableError, systemClock, type NodeDrainer, type SecretStore } from '../functions/ports.js';
+import { EtcdUnavailableError, systemClock, type Change, type ChangeFeed, type NodeDrainer, type SecretStore } from '../functions/ports.js';
+import { ChangeRecordingStore, LocalChangeFeed } from '../functions/adapters/store/index.js';
+import { KINDS, type KindName } from '../functions/api/kinds.js';
+import type { ApiObject } from '../functions/api/kind.js';
 import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { FileSecretStore } from './file-secret-store.js';
@@ -205,7 +208,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         `client token in ${clientTokenFile}: every request must carry it; e.g. CLUSTERLESS_TOKEN=$(cat ${clientTokenFile}) npx clusterless get clusters, or --token`,
       );
     } else await removeFile(clientTokenFile);
-    const { store } = embedded;
+    // Every write, the API's and the workflows', goes into the change feed that watches read.
+    const feed = new LocalChangeFeed(clock);
+    const store = new ChangeRecordingStore(embedded.store, feed);
+    for (const k of KINDS) feed.seed(await embedded.store.list(k.kind as KindName));
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
 
@@ -382,6 +388,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       return handleRequest(req, {
         limits,
         store: apiStore,
+        changes: restoredChanges(feed, apiStore),
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
       });
@@ -443,4 +450,23 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     for (const c of cleanups.splice(0)) await Promise.resolve(c()).catch(() => {});
     throw err;
   }
+}
+
+/** The feed as the API shows it: a ClusterResourceSet's manifests put back, as the API's store does on every read. */
+function restoredChanges(feed: ChangeFeed, apiStore: PayloadOffloadingStore): ChangeFeed {
+  // A payload already removed (a deleted set's) leaves the change as stored rather than failing the watch.
+  const restore = (o: ApiObject) => apiStore.restore(o).catch(() => o);
+  const restored = async (c: Change): Promise<Change> => ({
+    ...c,
+    object: await restore(c.object),
+    ...(c.previous ? { previous: await restore(c.previous) } : {}),
+  });
+  return {
+    currentVersion: () => feed.currentVersion(),
+    waitForChange: (after, signal) => feed.waitForChange(after, signal),
+    changesSince: async (kind, namespace, after) => {
+      const changes = await feed.changesSince(kind, namespace, after);
+      return changes === 'expired' ? changes : Promise.all(changes.map(restored));
+    },
+  };
 }

@@ -84,8 +84,37 @@ function send(res: ServerResponse, r: HttpResponse, close = false): void {
   res.end(r.body);
 }
 
+/**
+ * Writes a watch: the headers at once (no content-length, so node:http sends it chunked), then each line as it
+ * comes, until the stream ends, the client goes away or the server shuts down.
+ */
+async function sendStream(res: ServerResponse, r: HttpResponse, stream: NonNullable<HttpResponse['stream']>, shutdown: AbortSignal): Promise<void> {
+  const left = new AbortController();
+  const stop = () => left.abort();
+  res.on('close', stop);
+  const signal = AbortSignal.any([left.signal, shutdown]);
+  try {
+    res.writeHead(r.status, r.headers);
+    res.flushHeaders();
+    for await (const line of stream(signal)) {
+      if (signal.aborted) break;
+      // A client that reads slowly holds the stream back rather than the server's memory.
+      if (!res.write(line))
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+    }
+  } finally {
+    res.off('close', stop);
+    // On shutdown the connection goes too: server.close() waits for every open connection.
+    const socket = res.socket;
+    res.end(() => shutdown.aborted && socket?.destroy());
+  }
+}
+
 /** The request listener: node:http request -> router request -> node:http response. */
-export function requestListener(deps: RouterDeps | RequestHandler, gate?: RequestGate) {
+export function requestListener(deps: RouterDeps | RequestHandler, gate?: RequestGate, shutdown: AbortSignal = new AbortController().signal) {
   const handle: RequestHandler = typeof deps === 'function' ? deps : (r) => handleRequest(r, deps);
   return (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
@@ -119,7 +148,9 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
       }
       const query: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
-      send(res, await handle({ method, path, query, headers, ...(body.text ? { body: body.text } : {}) }));
+      const answer = await handle({ method, path, query, headers, ...(body.text ? { body: body.text } : {}) });
+      if (answer.stream) return await sendStream(res, answer, answer.stream, shutdown);
+      send(res, answer);
     })().catch(() => {
       // The client went away while sending; there is nobody to answer.
       req.destroy();
@@ -141,7 +172,9 @@ function rawPath(target: string | undefined): string | undefined {
 
 /** Starts the server on 127.0.0.1 (never another interface) and resolves once it listens. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const server = createServer(requestListener(options.deps, options.gate));
+  // Closing ends the watches (they would otherwise hold the server open for up to their timeout).
+  const shutdown = new AbortController();
+  const server = createServer(requestListener(options.deps, options.gate, shutdown.signal));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, LOOPBACK, () => {
@@ -155,6 +188,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        shutdown.abort();
         const force = setTimeout(() => server.closeAllConnections(), 5_000);
         server.close((err) => {
           clearTimeout(force);

@@ -71,8 +71,10 @@ export async function get(ctx: Context, kindArg: string, nameArg: string | undef
 }
 
 /**
- * Polls and prints a row for every object that was added, changed (new resourceVersion) or removed since
- * the last poll, until interrupted or --watch-timeout; the first poll prints the whole table.
+ * Prints the table, then a row for every object that is added, changed (new resourceVersion) or removed, until
+ * interrupted or --watch-timeout. The changes come from the server's watch (`?watch=true` from the list's
+ * resourceVersion, as kubectl does); a server without watch (its list has no resourceVersion, or it answers a
+ * watch with a list) is polled every --interval instead.
  */
 async function watch(ctx: Context, def: KindDef, name: string | undefined, options: GetOptions, format: OutputFormat | undefined): Promise<void> {
   if (format === 'yaml' || format === 'json') throw new UsageError('-w prints tables or names; use -o wide, -o name or no -o with it');
@@ -82,47 +84,108 @@ async function watch(ctx: Context, def: KindDef, name: string | undefined, optio
   const seen = new Map<string, { version: string | undefined; object: ApiObject }>();
   let widths: number[] | undefined;
   let stop = false;
-  const off = ctx.io.onInterrupt(() => (stop = true));
+  const interrupted = new AbortController();
+  const off = ctx.io.onInterrupt(() => {
+    stop = true;
+    interrupted.abort();
+  });
   const keyOf = (o: ApiObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+  const print = (changed: ApiObject[], first: boolean) => {
+    const now = ctx.io.now();
+    if (format === 'name') for (const o of changed) ctx.out(qualifiedName(def, o.metadata.name));
+    else {
+      const rows = changed.map((o) => rowOf(columns, o, now, ctx.colors));
+      if (first) {
+        const header = columns.map((c) => c.header);
+        if (rows.length === 0) ctx.note(options.allNamespaces ? 'No resources found' : `No resources found in ${options.namespace ?? 'default'} namespace.`);
+        widths = columnWidths([header, ...rows]);
+        ctx.io.stdout.write(renderRows([header, ...rows], widths));
+      } else if (rows.length > 0) {
+        // The first table's widths, so that later rows line up with its header.
+        ctx.io.stdout.write(renderRows(rows, widths ?? columnWidths(rows)));
+      }
+    }
+  };
+  /** Lists and prints what changed since the last list. */
+  const poll = async (first: boolean) => {
+    let objects: ApiObject[];
+    try {
+      objects = await fetchObjects(ctx, def, name, options);
+    } catch (err) {
+      // A watched object that goes away is a change to show; one that was never there is an error.
+      if (first || name === undefined || !isNotFound(err)) throw err;
+      objects = [];
+    }
+    const changed: ApiObject[] = [];
+    const present = new Set<string>();
+    for (const o of objects) {
+      present.add(keyOf(o));
+      const before = seen.get(keyOf(o));
+      if (!before || before.version !== o.metadata.resourceVersion) changed.push(o);
+      seen.set(keyOf(o), { version: o.metadata.resourceVersion, object: o });
+    }
+    for (const [key, { object }] of [...seen]) {
+      if (present.has(key)) continue;
+      changed.push(object);
+      seen.delete(key);
+    }
+    print(changed, first);
+  };
+  const namespace = options.allNamespaces ? undefined : (options.namespace ?? 'default');
+  const selectors = {
+    ...(options.selector ? { labelSelector: options.selector } : {}),
+    ...(name !== undefined ? { fieldSelector: `metadata.name=${name}` } : {}),
+  };
+  /** The version a list is at, read before the list so that the watch from it misses nothing; undefined without watch. */
+  const listVersion = async () =>
+    (await ctx.client.get<{ metadata?: { resourceVersion?: string } }>(resourcePath(def, namespace), { ...selectors, limit: '1' })).body?.metadata
+      ?.resourceVersion || undefined;
+  /** Follows the watch from `version` until it ends: the version to go on from, 'expired' (list again) or 'unsupported'. */
+  const follow = async (version: string): Promise<string | 'expired' | 'unsupported'> => {
+    const remaining = deadline === Infinity ? undefined : Math.max(1, Math.ceil((deadline - ctx.io.now()) / 1000));
+    const query = { ...selectors, resourceVersion: version, allowWatchBookmarks: 'true', ...(remaining ? { timeoutSeconds: String(remaining) } : {}) };
+    const events = await ctx.client
+      .watch<ApiObject & { code?: number; message?: string }>(resourcePath(def, namespace), query, interrupted.signal)
+      .catch((err: unknown) => {
+        // Ctrl-C while the watch was being opened is the end of it, not an error.
+        if (stop) return undefined;
+        throw err;
+      });
+    if (!events) return 'unsupported';
+    for await (const e of events) {
+      if (e.type === 'ERROR') {
+        if (e.object.code === 410) return 'expired';
+        throw new Error(`the watch failed: ${e.object.message ?? JSON.stringify(e.object)}`);
+      }
+      version = e.object.metadata.resourceVersion ?? version;
+      if (e.type === 'BOOKMARK') continue;
+      const key = keyOf(e.object);
+      if (e.type === 'DELETED') seen.delete(key);
+      else if (seen.get(key)?.version === e.object.metadata.resourceVersion) continue;
+      else seen.set(key, { version: e.object.metadata.resourceVersion, object: e.object });
+      print([e.object], false);
+    }
+    return version;
+  };
   try {
-    for (let first = true; !stop; first = false) {
-      let objects: ApiObject[];
-      try {
-        objects = await fetchObjects(ctx, def, name, options);
-      } catch (err) {
-        // A watched object that goes away is a change to show; one that was never there is an error.
-        if (first || name === undefined || !isNotFound(err)) throw err;
-        objects = [];
+    let version = await listVersion();
+    await poll(true);
+    while (!stop) {
+      if (version === undefined) {
+        // No watch on this server: poll.
+        if (ctx.io.now() + interval > deadline) break;
+        await ctx.io.sleep(interval);
+        if (!stop) await poll(false);
+        continue;
       }
-      const changed: ApiObject[] = [];
-      const present = new Set<string>();
-      for (const o of objects) {
-        present.add(keyOf(o));
-        const before = seen.get(keyOf(o));
-        if (!before || before.version !== o.metadata.resourceVersion) changed.push(o);
-        seen.set(keyOf(o), { version: o.metadata.resourceVersion, object: o });
-      }
-      for (const [key, { object }] of [...seen]) {
-        if (present.has(key)) continue;
-        changed.push(object);
-        seen.delete(key);
-      }
-      const now = ctx.io.now();
-      if (format === 'name') for (const o of changed) ctx.out(qualifiedName(def, o.metadata.name));
-      else {
-        const rows = changed.map((o) => rowOf(columns, o, now, ctx.colors));
-        if (first) {
-          const header = columns.map((c) => c.header);
-          if (rows.length === 0) ctx.note(options.allNamespaces ? 'No resources found' : `No resources found in ${options.namespace ?? 'default'} namespace.`);
-          widths = columnWidths([header, ...rows]);
-          ctx.io.stdout.write(renderRows([header, ...rows], widths));
-        } else if (rows.length > 0) {
-          // The first table's widths, so that later rows line up with its header.
-          ctx.io.stdout.write(renderRows(rows, widths ?? columnWidths(rows)));
-        }
-      }
-      if (ctx.io.now() + interval > deadline) break;
-      await ctx.io.sleep(interval);
+      const outcome = await follow(version);
+      if (stop || ctx.io.now() >= deadline) break;
+      if (outcome === 'unsupported') version = undefined;
+      else if (outcome === 'expired') {
+        // Too far behind to resume: list again, print what changed meanwhile, and watch from there.
+        version = await listVersion();
+        await poll(false);
+      } else version = outcome;
     }
   } finally {
     off();

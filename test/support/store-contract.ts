@@ -302,7 +302,9 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const { store } = await setup();
         const created = await store.create(machine('m1'));
         const result = await store.delete('Machine', 'default', 'm1');
-        expect(result).toEqual({ object: created, removed: true });
+        // As it was, at the removal's own version (newer than any before it), as kube's etcd3 store returns it: watches order by it.
+        expect(result).toEqual({ object: { ...created, metadata: { ...created.metadata, resourceVersion: expect.any(String) } }, removed: true });
+        expect(Number(result.object.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
         expect(await store.get('Machine', 'default', 'm1')).toBeUndefined();
         expect(await store.listCluster('default', 'c1')).toEqual([]);
         expect(await store.list('Machine')).toEqual([]);

@@ -51,8 +51,8 @@ export class PayloadOffloadingStore implements Store {
     return { ...obj, spec: { ...obj.spec, resources } };
   }
 
-  /** The object as written: every reference replaced by its manifests. */
-  private async restore<T extends ApiObject>(obj: T): Promise<T> {
+  /** The object as written: every reference replaced by its manifests (public for the change feed's objects, stored as the inner store keeps them). */
+  async restore<T extends ApiObject>(obj: T): Promise<T> {
     if (!isSet(obj)) return obj;
     const resources = await Promise.all(
       obj.spec.resources.map(async (r): Promise<StoredAddonResource> => {

@@ -294,7 +294,11 @@ export abstract class BaseStore implements Store {
           };
           return { write: 'put', next };
         }
-        return { write: 'remove', result: current };
+        // The removal's own version, as kube's etcd3 store returns a deleted object: a watch orders it after every earlier change.
+        return {
+          write: 'remove',
+          result: { ...current, metadata: { ...current.metadata, resourceVersion: this.nextResourceVersion(current.metadata.resourceVersion) } },
+        };
       },
       () => {
         removed = true;

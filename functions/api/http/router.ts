@@ -1,4 +1,4 @@
-import type { Store } from '../../ports.js';
+import type { ChangeFeed, Store } from '../../ports.js';
 import { GROUP, VERSION } from '../common.js';
 import type { KindDef } from '../kind.js';
 import type { KindName } from '../kinds.js';
@@ -28,6 +28,7 @@ import { JSON_PATCH_TYPE, parseJsonPatch, type JsonPatchOperation } from './json
 import { SCALABLE_KINDS, scale } from './scale.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectTable, parseIncludeObject, tableVersionAsked } from './table.js';
+import { isWatchRequest, watchResponse } from './watch.js';
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound, unsupportedMediaType, type Status } from './status.js';
 
 /** A request as both hosts see it: API Gateway's proxy event and node:http both become this. */
@@ -58,6 +59,8 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** A watch: lines the host writes as they come (chunked), until the iterable ends or `signal` aborts (the client left). */
+  stream?: (signal: AbortSignal) => AsyncIterable<string>;
 }
 
 export interface RouterDeps {
@@ -76,6 +79,8 @@ export interface RouterDeps {
   apiGroups?: readonly DiscoveredGroupVersion[];
   /** The clock of server-side printing (ages) and of caching headers. @default - Date.now */
   now?: () => number;
+  /** The store's recent changes: with it, `?watch=true` on a list streams events (watch.ts), and lists carry a resourceVersion. */
+  changes?: ChangeFeed;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
@@ -207,11 +212,26 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     const service = new ObjectService({ store: deps.store, dryRun: options.dryRun, ...(deps.limits ? { limits: deps.limits } : {}) });
     // Status writes and everything else keep the small limit; the path is canonical by now.
     const bodyLimit = r.type === 'collection' || r.type === 'object' ? maxBodyBytesFor(req.path) : MAX_BODY_BYTES;
-    const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty }, bodyLimit };
+    const ctx: Ctx = {
+      req,
+      headers,
+      method,
+      store: deps.store,
+      service,
+      isApply,
+      format: { yaml, pretty },
+      bodyLimit,
+      ...(deps.changes ? { changes: deps.changes } : {}),
+    };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const now = deps.now ?? Date.now;
     if (r.type !== 'healthz' && !('def' in r))
       return discoveryResponse(r, { headers, query: req.query ?? {}, extra: deps.apiGroups ?? [], now: now(), yaml, pretty });
+    if ((r.type === 'list-all' || r.type === 'collection') && method === 'GET' && deps.changes && isWatchRequest(req.query)) {
+      const tableVersion = tableVersionAsked(headers['accept']);
+      const table = tableVersion ? { version: tableVersion, includeObject: parseIncludeObject(req.query?.['includeObject']), now } : undefined;
+      return watchResponse({ changes: deps.changes, store: deps.store }, r.def, r.type === 'collection' ? r.namespace : undefined, req.query ?? {}, table);
+    }
     const [status, value] = await dispatch(r, ctx);
     // Server-side printing (table.ts): what `kubectl get` asks for, for one object or a list.
     const table = method === 'GET' && 'def' in r ? tableVersionAsked(headers['accept']) : undefined;
@@ -238,6 +258,7 @@ interface Ctx {
   format: { yaml: boolean; pretty: boolean };
   /** The largest body this request may have (maxBodyBytesFor). */
   bodyLimit: number;
+  changes?: ChangeFeed;
 }
 
 async function dispatch(r: Exclude<Route, { type: 'kubeconfig' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
@@ -340,17 +361,20 @@ async function kubeconfig(r: Key, ctx: Ctx, deps: RouterDeps): Promise<HttpRespo
  * One page of a list: `limit` (default 500, at most 1000) and `continue`, selectors applied while paging, cut early
  * so that the response fits Lambda's payload.
  */
-function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
+async function list(def: KindDef, namespace: string | undefined, ctx: Ctx) {
+  // Read before the list, so that a watch from it misses no change made while the list is read (it may repeat one).
+  const resourceVersion = await ctx.changes?.currentVersion();
   const { labelSelector, fieldSelector, limit, continue: token } = ctx.req.query ?? {};
   const selector = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
   const fields = fieldSelector === undefined ? undefined : parseFieldSelector(fieldSelector, def);
-  return ctx.service.list(kindName(def), namespace, {
+  const page = await ctx.service.list(kindName(def), namespace, {
     limit: listLimit(limit),
     ...(token ? { continue: token } : {}),
     ...(selector ? { labelSelector: selector } : {}),
     ...(fields ? { fieldSelector: fields } : {}),
     budget: { maxBytes: LIST_BYTE_BUDGET, sizeOf: (o) => listItemBytes(o, ctx.format) },
   });
+  return resourceVersion === undefined ? page : { ...page, metadata: { resourceVersion, ...page.metadata } };
 }
 
 const kindName = (def: KindDef) => def.kind as KindName;

@@ -4,6 +4,7 @@
  * the API's real behaviour without a socket.
  */
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
+import { ChangeRecordingStore, LocalChangeFeed } from '../../../functions/adapters/store/index.js';
 import { handleRequest, type RouterDeps } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Io } from '../../../cli/io.js';
@@ -41,6 +42,13 @@ export interface FakeWorld {
   /** Calls the API as a test would (the router directly), returning the parsed JSON. */
   api(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; json: any }>;
   create(obj: ApiObject): Promise<any>;
+  /** What the command running now has printed so far. */
+  output(): string;
+}
+
+export interface WorldOptions {
+  /** Serves watches (`?watch=true`) from a change feed of the store, as the embedded host does. @default false */
+  watch?: boolean;
 }
 
 export interface RunOptions {
@@ -52,15 +60,25 @@ export interface RunOptions {
   importModule?: Io['importModule'];
 }
 
-export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
+export function fakeWorld(start = '2026-01-01T00:00:00Z', worldOptions: WorldOptions = {}): FakeWorld {
   const clock = new FakeClock(start);
   const store = new MemoryStore({ clock });
-  const deps: RouterDeps = { store };
+  const feed = worldOptions.watch ? new LocalChangeFeed(clock) : undefined;
+  const deps: RouterDeps = feed ? { store: new ChangeRecordingStore(store, feed), changes: feed } : { store };
+  let printed = '';
   const requests: Request[] = [];
   const interrupts = new Set<(signal: string) => void>();
 
-  const route = async (req: Request): Promise<Response> => {
+  const route = async (req: Request, signal: AbortSignal | undefined): Promise<Response> => {
     const r = await handleRequest(req, deps);
+    if (r.stream) {
+      const lines = r.stream(signal ?? new AbortController().signal);
+      const encoder = new TextEncoder();
+      const bytes = (async function* () {
+        for await (const line of lines) yield encoder.encode(line);
+      })();
+      return new Response(ReadableStream.from(bytes), { status: r.status, headers: r.headers });
+    }
     return new Response(r.body, { status: r.status, headers: r.headers });
   };
 
@@ -72,9 +90,10 @@ export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
     async run(argv, options = {}) {
       let stdout = '';
       let stderr = '';
+      printed = '';
       const tty = options.tty ?? false;
       const io: Io = {
-        stdout: { write: (s) => void (stdout += s), isTTY: tty, columns: 120 },
+        stdout: { write: (s) => void ((stdout += s), (printed = stdout)), isTTY: tty, columns: 120 },
         stderr: { write: (s) => void (stderr += s), isTTY: tty },
         env: { CLUSTERLESS_SERVER: SERVER, ...options.env },
         readStdin: async () => options.stdin ?? '',
@@ -99,7 +118,7 @@ export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
             body: typeof init?.body === 'string' ? init.body : undefined,
           };
           requests.push(req);
-          return (await world.intercept?.(req)) ?? route(req);
+          return (await world.intercept?.(req)) ?? route(req, init?.signal ?? undefined);
         }) as typeof fetch,
         now: () => clock.now().getTime(),
         sleep: async (ms) => {
@@ -136,6 +155,7 @@ export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
       );
       return { status: r.status, json: r.body ? JSON.parse(r.body) : undefined };
     },
+    output: () => printed,
     async create(obj) {
       const plural = `${obj.kind.toLowerCase()}${obj.kind.endsWith('Class') ? 'es' : 's'}`;
       const r = await world.api('POST', `/apis/clusterless.dev/v1alpha1/namespaces/${obj.metadata.namespace ?? 'default'}/${plural}`, obj);

@@ -1,0 +1,239 @@
+/**
+ * `?watch=true` on a list route, as kube-apiserver serves it: a stream of JSON lines `{"type","object"}`.
+ *
+ * - `resourceVersion` absent or "0": a synthetic ADDED for every object there now, then the changes; any other
+ *   version: only the changes after it; one older than the change feed's window is an ERROR event carrying a 410
+ *   Expired Status ("too old resource version"), and the stream ends.
+ * - `sendInitialEvents=true` (with `resourceVersionMatch=NotOlderThan`): the ADDED events, then a BOOKMARK annotated
+ *   `k8s.io/initial-events-end` (when bookmarks are allowed), then the changes.
+ * - `allowWatchBookmarks=true`: a BOOKMARK (kind, apiVersion and metadata.resourceVersion only) after every minute
+ *   without an event, and one when the watch times out, so a client resumes from there.
+ * - Selectors: an object that stops matching is a DELETED (its previous content at the change's version), one that
+ *   starts matching is an ADDED.
+ * - `timeoutSeconds`: when the stream ends (default 30 minutes, kube-apiserver's --min-request-timeout).
+ * Learnt from kubernetes staging/src/k8s.io/apiserver/pkg/endpoints/handlers/watch.go (the framing, the timeout),
+ * apiserver/pkg/storage/cacher/cache_watcher.go (convertToWatchEvent: ADDED/MODIFIED/DELETED by whether the object
+ * and its previous state pass the filter; bookmarks), and apimachinery/pkg/apis/meta/internalversion/validation
+ * (validateWatchOptions). The hosts write the stream; this module only says what is in it.
+ */
+import { API_VERSION, selectorMatches, type LabelSelector } from '../common.js';
+import { cause, type ApiObject, type FieldCause, type KindDef } from '../kind.js';
+import type { KindName } from '../kinds.js';
+import type { Change, ChangeFeed, Store } from '../../ports.js';
+import { invalidOptions } from './query.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { objectTable, type TableOptions } from './table.js';
+import type { HttpResponse } from './router.js';
+import { ApiError, badRequest, type Status } from './status.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** One line of a watch stream (metav1.WatchEvent). */
+export interface WatchEvent {
+  type: WatchEventType;
+  object: ApiObject | Status | BookmarkObject;
+}
+
+export interface BookmarkObject {
+  kind: string;
+  apiVersion: string;
+  metadata: { resourceVersion: string; annotations?: Record<string, string> };
+}
+
+/** The annotation of the bookmark that ends the initial events (metav1.InitialEventsAnnotationKey). */
+export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+
+/** kube-apiserver's default --min-request-timeout: a watch without timeoutSeconds lasts this long. */
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 1800;
+
+/** How long a watch may go without an event before a bookmark is sent (kube-apiserver: about a minute). */
+export const BOOKMARK_INTERVAL_MS = 60_000;
+
+export interface WatchOptions {
+  /** Where to start: undefined for "now", with the objects there as ADDED (resourceVersion absent or "0"). */
+  resourceVersion?: string;
+  /** ADDED events for what exists first (resourceVersion absent or "0", or sendInitialEvents=true). */
+  initialEvents: boolean;
+  /** A bookmark annotated INITIAL_EVENTS_END after the initial events (sendInitialEvents=true). */
+  initialEventsEnd: boolean;
+  allowBookmarks: boolean;
+  timeoutMs: number;
+  /** @default BOOKMARK_INTERVAL_MS */
+  bookmarkIntervalMs?: number;
+  labelSelector?: LabelSelector;
+  fieldSelector?: (o: ApiObject) => boolean;
+}
+
+/** Go's strconv.ParseBool, which kube-apiserver reads query booleans with. */
+const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+function flag(query: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw badRequest(`the query parameter "${name}" must be true or false, not ${JSON.stringify(v)}`);
+}
+
+/** True when the request asks for a watch (`watch=true`, `watch=1`, ...). */
+export function isWatchRequest(query: Readonly<Record<string, string | undefined>> | undefined): boolean {
+  return flag(query ?? {}, 'watch') === true;
+}
+
+const isVersion = (v: string) => /^[0-9]{1,20}$/.test(v);
+
+/** The options of a watch request; throws the Status to answer (400 for a malformed value, 422 for a forbidden combination). */
+export function parseWatchOptions(query: Readonly<Record<string, string | undefined>>, def?: KindDef): WatchOptions {
+  const rv = query['resourceVersion'] || undefined;
+  if (rv !== undefined && !isVersion(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}: must be a decimal number`);
+  const sendInitialEvents = flag(query, 'sendInitialEvents');
+  const allowBookmarks = flag(query, 'allowWatchBookmarks') === true;
+  const match = query['resourceVersionMatch'] || undefined;
+  const causes: FieldCause[] = [];
+  if (sendInitialEvents !== undefined && match !== 'NotOlderThan')
+    causes.push(cause.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+  if (match !== undefined) {
+    if (sendInitialEvents === undefined)
+      causes.push(cause.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    if (match !== 'NotOlderThan') causes.push(cause.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
+  }
+  if (causes.length) throw invalidOptions('ListOptions', causes);
+  const timeout = query['timeoutSeconds'];
+  if (timeout !== undefined && !/^[0-9]{1,9}$/.test(timeout))
+    throw badRequest(`the query parameter "timeoutSeconds" must be a whole number of seconds, not ${JSON.stringify(timeout)}`);
+  const { labelSelector, fieldSelector } = query;
+  const legacyInitial = sendInitialEvents === undefined && (rv === undefined || rv === '0');
+  return {
+    ...(rv !== undefined && rv !== '0' ? { resourceVersion: rv } : {}),
+    initialEvents: sendInitialEvents ?? legacyInitial,
+    initialEventsEnd: sendInitialEvents === true && allowBookmarks,
+    allowBookmarks,
+    timeoutMs: (timeout === undefined || Number(timeout) === 0 ? DEFAULT_WATCH_TIMEOUT_SECONDS : Number(timeout)) * 1000,
+    ...(labelSelector !== undefined ? { labelSelector: parseLabelSelector(labelSelector) } : {}),
+    ...(fieldSelector !== undefined ? { fieldSelector: parseFieldSelector(fieldSelector, def) } : {}),
+  };
+}
+
+export interface WatchDeps {
+  changes: ChangeFeed;
+  /** For the initial events. */
+  store: Store;
+}
+
+/** The Status of an ERROR event for a version the feed no longer reaches back to (kube: errors.NewResourceExpired). */
+export function tooOldResourceVersion(requested: string, current: string): Status {
+  return new ApiError('Expired', `too old resource version: ${requested} (${current})`).status;
+}
+
+/** What a change is for a watcher with these selectors (cache_watcher.go's convertToWatchEvent); undefined when nothing. */
+function eventFor(change: Change, matches: (o: ApiObject) => boolean): WatchEvent | undefined {
+  const passes = change.type !== 'DELETED' && matches(change.object);
+  const before = change.type === 'DELETED' ? change.object : change.previous;
+  const passed = before !== undefined && matches(before);
+  if (passes) return { type: passed ? 'MODIFIED' : 'ADDED', object: change.object };
+  if (!passed) return undefined;
+  if (change.type === 'DELETED') return { type: 'DELETED', object: change.object };
+  // Left the selection: its previous content at this change's version.
+  return { type: 'DELETED', object: { ...before, metadata: { ...before.metadata, resourceVersion: change.object.metadata.resourceVersion } } };
+}
+
+/**
+ * The events of one watch, until the timeout or `signal` aborts. `namespace` undefined watches every namespace.
+ */
+export async function* watchEvents(
+  deps: WatchDeps,
+  def: KindDef,
+  namespace: string | undefined,
+  options: WatchOptions,
+  signal: AbortSignal,
+): AsyncGenerator<WatchEvent> {
+  const kind = def.kind as KindName;
+  const { labelSelector, fieldSelector } = options;
+  const matches = (o: ApiObject) => (!labelSelector || selectorMatches(labelSelector, o.metadata.labels)) && (!fieldSelector || fieldSelector(o));
+  const bookmark = (resourceVersion: string, annotations?: Record<string, string>): WatchEvent => ({
+    type: 'BOOKMARK',
+    object: { kind: def.kind, apiVersion: API_VERSION, metadata: { resourceVersion, ...(annotations ? { annotations } : {}) } },
+  });
+  const timedOut = AbortSignal.timeout(options.timeoutMs);
+  const done = AbortSignal.any([signal, timedOut]);
+  const interval = options.bookmarkIntervalMs ?? BOOKMARK_INTERVAL_MS;
+
+  // With initial events the list is the state (at least as new as any version asked, NotOlderThan): changes from now on.
+  let cursor = options.initialEvents || options.resourceVersion === undefined ? await deps.changes.currentVersion() : options.resourceVersion;
+  // Objects listed as ADDED, by key and version: a change the list already showed is not sent again.
+  const listed = new Map<string, number>();
+  const keyOf = (o: ApiObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  if (options.initialEvents) {
+    for (const o of await deps.store.list(kind, namespace)) {
+      if (!matches(o)) continue;
+      listed.set(keyOf(o), Number(o.metadata.resourceVersion));
+      yield { type: 'ADDED', object: o };
+    }
+    if (options.initialEventsEnd) yield bookmark(cursor, { [INITIAL_EVENTS_END]: 'true' });
+  }
+  let lastSent = Date.now();
+  while (!done.aborted) {
+    const current = await deps.changes.currentVersion();
+    const changes = await deps.changes.changesSince(kind, namespace, cursor);
+    if (changes === 'expired') {
+      yield { type: 'ERROR', object: tooOldResourceVersion(cursor, current) };
+      return;
+    }
+    for (const change of changes) {
+      const version = change.object.metadata.resourceVersion ?? '0';
+      const shown = listed.get(keyOf(change.object));
+      if (shown !== undefined && Number(version) <= shown) continue;
+      const event = eventFor(change, matches);
+      if (event) {
+        yield event;
+        lastSent = Date.now();
+      }
+    }
+    // Every change up to `current` has been seen, of this kind or not.
+    if (Number(current) > Number(cursor)) cursor = current;
+    const idle = Math.max(0, interval - (Date.now() - lastSent));
+    await deps.changes.waitForChange(current, options.allowBookmarks ? AbortSignal.any([done, AbortSignal.timeout(idle)]) : done);
+    if (options.allowBookmarks && !done.aborted && Date.now() - lastSent >= interval) {
+      yield bookmark(cursor);
+      lastSent = Date.now();
+    }
+  }
+  // A clean end: the client resumes from the bookmark rather than from its last event.
+  if (options.allowBookmarks && timedOut.aborted && !signal.aborted) yield bookmark(cursor);
+}
+
+/** One event as a line of the stream. */
+export const watchLine = (event: WatchEvent) => `${JSON.stringify(event)}\n`;
+
+/**
+ * The response to a watch request: headers now, the events as the host writes `stream`. Throws the Status to answer
+ * for a bad query before anything is streamed.
+ */
+export function watchResponse(
+  deps: WatchDeps,
+  def: KindDef,
+  namespace: string | undefined,
+  query: Readonly<Record<string, string | undefined>>,
+  /** Server-side printing (`kubectl get -w`): each object as a Table of one row, the columns named in the first. */
+  table?: Omit<TableOptions, 'now'> & { now: () => number },
+): HttpResponse {
+  const options = parseWatchOptions(query, def);
+  let headed = false;
+  const printed = (event: WatchEvent): WatchEvent => {
+    if (!table || (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED')) return event;
+    const t = objectTable(def, event.object as ApiObject, { ...table, now: table.now() });
+    if (headed) t.columnDefinitions = [];
+    headed = true;
+    return { type: event.type, object: t as unknown as ApiObject };
+  };
+  return {
+    status: 200,
+    // What kube-apiserver answers a JSON watch with (kubectl asks for application/json;stream=watch too).
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: '',
+    stream: async function* (signal) {
+      for await (const event of watchEvents(deps, def, namespace, options, signal)) yield watchLine(printed(event));
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * `?watch=true` through the router, as kube-apiserver answers it: initial ADDED events, changes after a version,
+ * 410 for a version the window no longer holds, bookmarks, selectors (leaving is DELETED), sendInitialEvents.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../functions/adapters/memory/index.js';
+import { ChangeRecordingStore, LocalChangeFeed } from '../../../functions/adapters/store/index.js';
+import { kindByPlural } from '../../../functions/api/kinds.js';
+import { INITIAL_EVENTS_END, parseWatchOptions, watchEvents, type WatchEvent } from '../../../functions/api/http/watch.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { api, cluster, machineClass, machineDeployment, ns, type Api } from './fixtures.js';
+
+let t: Api;
+let feed: LocalChangeFeed;
+const MDS = ns('default', 'machinedeployments');
+
+function setUp(window: { maxEventsPerKind?: number } = {}) {
+  const clock = new FakeClock();
+  feed = new LocalChangeFeed(clock, window);
+  t = api(clock, new ChangeRecordingStore(new MemoryStore({ clock }), feed));
+  t.deps.changes = feed;
+}
+
+beforeEach(async () => {
+  setUp();
+  await t.create(cluster());
+  await t.create(machineClass());
+});
+
+/** Reads events of a watch until `count` have come (or the stream ends), then hangs up. */
+async function watch(
+  query: Record<string, string>,
+  count: number,
+  path = MDS,
+): Promise<{ status: number; headers: Record<string, string>; events: WatchEvent[] }> {
+  const res = await t.call('GET', path, undefined, {}, { watch: 'true', ...query });
+  if (!res.stream) return { status: res.status, headers: res.headers, events: [] };
+  const abort = new AbortController();
+  const events: WatchEvent[] = [];
+  for await (const line of res.stream(abort.signal)) {
+    expect(line.endsWith('\n')).toBe(true);
+    events.push(JSON.parse(line) as WatchEvent);
+    if (events.length >= count) break;
+  }
+  abort.abort();
+  return { status: res.status, headers: res.headers, events };
+}
+
+const shown = (events: WatchEvent[]) => events.map((e) => `${e.type} ${(e.object as { metadata: { name?: string } }).metadata.name ?? ''}`.trim());
+
+const scale = (name: string, replicas: number) => t.call('PATCH', ns('default', 'machinedeployments', name), { spec: { replicas } });
+
+describe('watch', () => {
+  it('starts without a resourceVersion with an ADDED event for every object there, then streams changes as JSON lines', async () => {
+    // Prepare
+    await t.create(machineDeployment('md1'));
+    // Act
+    const watching = watch({}, 3);
+    await new Promise((r) => setImmediate(r));
+    await scale('md1', 5);
+    await t.call('DELETE', ns('default', 'machinedeployments', 'md1'));
+    const { status, headers, events } = await watching;
+    // Assess
+    expect(status).toBe(200);
+    expect(headers['content-type']).toBe('application/json');
+    expect(shown(events)).toEqual(['ADDED md1', 'MODIFIED md1', 'MODIFIED md1']);
+    expect((events[1]!.object as { spec: { replicas: number } }).spec.replicas).toBe(5);
+  });
+
+  it("resumes from a list's resourceVersion with only the changes after it (what kubectl get -w does)", async () => {
+    await t.create(machineDeployment('md1'));
+    const list = await t.call('GET', MDS);
+    expect(list.json.metadata.resourceVersion).toMatch(/^[0-9]+$/);
+    await scale('md1', 4);
+    const { events } = await watch({ resourceVersion: list.json.metadata.resourceVersion }, 1);
+    expect(shown(events)).toEqual(['MODIFIED md1']);
+    expect((events[0]!.object as { spec: { replicas: number } }).spec.replicas).toBe(4);
+  });
+
+  it('answers a version older than the window with an ERROR event carrying a 410 Expired Status, and ends', async () => {
+    // Prepare: a window of one change per kind
+    setUp({ maxEventsPerKind: 1 });
+    await t.create(cluster());
+    await t.create(machineClass());
+    const before = (await t.call('GET', MDS)).json.metadata.resourceVersion as string;
+    await t.create(machineDeployment('md1'));
+    await scale('md1', 4);
+    // Act
+    const { events } = await watch({ resourceVersion: before }, 5);
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'ERROR',
+        object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired', message: expect.stringContaining('too old resource version') }),
+      },
+    ]);
+  });
+
+  it('watches one object through fieldSelector=metadata.name (kubectl get NAME -w)', async () => {
+    await t.create(machineDeployment('md1'));
+    await t.create(machineDeployment('md2'));
+    const watching = watch({ fieldSelector: 'metadata.name=md2' }, 2);
+    await new Promise((r) => setImmediate(r));
+    await scale('md1', 5);
+    await scale('md2', 5);
+    expect(shown((await watching).events)).toEqual(['ADDED md2', 'MODIFIED md2']);
+  });
+
+  it('sends DELETED for an object that leaves the label selection and ADDED when it comes back, as kube does', async () => {
+    await t.create(machineDeployment('md1', 'default', { labels: { tier: 'a' } }));
+    const watching = watch({ labelSelector: 'tier=a' }, 3);
+    await new Promise((r) => setImmediate(r));
+    await t.call('PATCH', ns('default', 'machinedeployments', 'md1'), { metadata: { labels: { tier: 'b' } } });
+    await t.call('PATCH', ns('default', 'machinedeployments', 'md1'), { metadata: { labels: { tier: 'a' } } });
+    const { events } = await watching;
+    expect(shown(events)).toEqual(['ADDED md1', 'DELETED md1', 'ADDED md1']);
+    // The DELETED carries the object as it was last seen in the selection, at the change's version.
+    const left = events[1]!.object as { metadata: { labels: Record<string, string>; resourceVersion: string } };
+    expect(left.metadata.labels).toMatchObject({ tier: 'a' });
+    expect(Number(left.metadata.resourceVersion)).toBeGreaterThan(
+      Number((events[0]!.object as { metadata: { resourceVersion: string } }).metadata.resourceVersion),
+    );
+  });
+
+  it('sends the initial events then a bookmark annotated k8s.io/initial-events-end (sendInitialEvents=true)', async () => {
+    await t.create(machineDeployment('md1'));
+    const { events } = await watch({ sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: 'true' }, 2);
+    expect(shown(events)).toEqual(['ADDED md1', 'BOOKMARK']);
+    expect(events[1]!.object).toEqual({
+      kind: 'MachineDeployment',
+      apiVersion: 'clusterless.dev/v1alpha1',
+      metadata: { resourceVersion: expect.stringMatching(/^[0-9]+$/), annotations: { [INITIAL_EVENTS_END]: 'true' } },
+    });
+  });
+
+  it('refuses sendInitialEvents without resourceVersionMatch=NotOlderThan with 422 naming resourceVersionMatch, and a malformed resourceVersion with 400', async () => {
+    const res = await t.call('GET', MDS, undefined, {}, { watch: 'true', sendInitialEvents: 'true' });
+    expect(res.status).toBe(422);
+    expect(res.json.details.causes).toEqual([expect.objectContaining({ field: 'resourceVersionMatch', reason: 'FieldValueForbidden' })]);
+    expect((await t.call('GET', MDS, undefined, {}, { watch: 'true', resourceVersion: 'abc' })).status).toBe(400);
+  });
+
+  it("takes watch=1 as kube-apiserver does (Go's ParseBool), across all namespaces too", async () => {
+    await t.create(machineDeployment('md1'));
+    const res = await t.call('GET', '/apis/clusterless.dev/v1alpha1/machinedeployments', undefined, {}, { watch: '1' });
+    expect(res.stream).toBeDefined();
+  });
+
+  it("ends the stream after timeoutSeconds (30 minutes without it, kube-apiserver's --min-request-timeout)", () => {
+    expect(parseWatchOptions({ timeoutSeconds: '5' }).timeoutMs).toBe(5000);
+    expect(parseWatchOptions({}).timeoutMs).toBe(1_800_000);
+    expect(() => parseWatchOptions({ timeoutSeconds: '-1' })).toThrow(/timeoutSeconds/);
+  });
+
+  it('answers a list, not a watch, when watch is false', async () => {
+    const res = await t.call('GET', MDS, undefined, {}, { watch: 'false' });
+    expect(res.stream).toBeUndefined();
+    expect(res.json.kind).toBe('MachineDeploymentList');
+  });
+});
+
+describe('watchEvents: bookmarks', () => {
+  const def = kindByPlural('machinedeployments')!;
+
+  it('sends a bookmark, at the newest version, when the watch times out', async () => {
+    // Prepare
+    await t.create(machineDeployment('md1'));
+    const options = {
+      ...parseWatchOptions({ allowWatchBookmarks: 'true', resourceVersion: await feed.currentVersion() }),
+      timeoutMs: 30,
+      bookmarkIntervalMs: 60_000,
+    };
+    // Act
+    const events: WatchEvent[] = [];
+    for await (const e of watchEvents({ changes: feed, store: t.store }, def, 'default', options, new AbortController().signal)) events.push(e);
+    // Assess
+    expect(events).toEqual([
+      {
+        type: 'BOOKMARK',
+        object: { kind: 'MachineDeployment', apiVersion: 'clusterless.dev/v1alpha1', metadata: { resourceVersion: await feed.currentVersion() } },
+      },
+    ]);
+  });
+
+  it('sends a bookmark after every idle interval while the watch lasts', async () => {
+    const options = { ...parseWatchOptions({ allowWatchBookmarks: 'true', resourceVersion: await feed.currentVersion() }), bookmarkIntervalMs: 5 };
+    const client = new AbortController();
+    const events: WatchEvent[] = [];
+    for await (const e of watchEvents({ changes: feed, store: t.store }, def, 'default', options, client.signal)) {
+      events.push(e);
+      if (events.length === 2) client.abort();
+    }
+    expect(events.map((e) => e.type)).toEqual(['BOOKMARK', 'BOOKMARK']);
+  });
+
+  it('sends no bookmark unless asked (allowWatchBookmarks)', async () => {
+    const options = { ...parseWatchOptions({ resourceVersion: await feed.currentVersion() }), timeoutMs: 30, bookmarkIntervalMs: 5 };
+    const events: WatchEvent[] = [];
+    for await (const e of watchEvents({ changes: feed, store: t.store }, def, 'default', options, new AbortController().signal)) events.push(e);
+    expect(events).toEqual([]);
+  });
+});
