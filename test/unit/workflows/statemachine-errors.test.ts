@@ -14,6 +14,7 @@ import { ClusterNameChangeError } from '../../../functions/adapters/store/base-s
 import { InvalidCertificatesError } from '../../../functions/adapters/kubeadm/certificates.js';
 import { UnsupportedVersionError } from '../../../functions/bootstrap/kubeadm-config.js';
 import { Ec2ServiceError, Ec2TimeoutError } from '../../../functions/adapters/aws/ec2-query/client.js';
+import { TokenRejectedError } from '../../../functions/adapters/aws/sts-token.js';
 import { EtcdApiError, EtcdConnectionError } from '../../../functions/adapters/etcd/client.js';
 import { AddonApplyError } from '../../../functions/adapters/kubernetes/addon-applier.js';
 import { PayloadMissingError } from '../../../functions/adapters/payloads/offloading-store.js';
@@ -171,6 +172,7 @@ const NOT_NAMED: readonly { error: ErrorClass; why: string }[] = [
   { error: PollLimitError, why: 'provision gives up on purpose: the Catch records the Machine Failed' },
   { error: InvalidCertificatesError, why: 'stored certificates in another format: a retry reads the same' },
   { error: UnsupportedVersionError, why: 'the bootstrapper turns it into InvalidSpecError' },
+  { error: TokenRejectedError, why: "the kubectl door's token authorizer only (functions/handlers/token-authorizer.ts); no task verifies tokens" },
 ];
 
 /** Error classes whose name is the service's error code, set per instance: no state machine names them. */
