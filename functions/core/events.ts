@@ -55,7 +55,7 @@ export function eventsOfWrite(w: Write, before: ReadonlyMap<string, ApiObject>):
       const old = before.get(eventObjectKey('MachineSet', w.object.metadata.name));
       const [from, to] = [replicasOf(old), replicasOf(w.object)];
       const owner = ownerOf(w.object);
-      if (!owner || owner.kind !== 'MachineDeployment' || from === undefined || to === undefined || from === to) return [];
+      if (owner?.kind !== 'MachineDeployment' || from === undefined || to === undefined || from === to) return [];
       const note = `Scaled ${to > from ? 'up' : 'down'} MachineSet ${w.object.metadata.name} from ${from} to ${to}`;
       return [{ regarding: owner, type: 'Normal', reason: EventReason.ScalingMachineSet, action: 'Scale', note }];
     }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { GROUP, VERSION, dnsLabelError } from '../../functions/api/common.js';
+import { EVENTS_GROUP, EVENTS_VERSION } from '../../functions/api/event.js';
 import type { LogEncryption } from './log-encryption.js';
 
 export interface HttpApiProps {
@@ -37,7 +38,9 @@ export interface NamespaceGrant {
 /** The resource API's root (DESIGN section 3). */
 const API_ROOT = `/apis/${GROUP}/${VERSION}`;
 /** Every principal granted anything may read these: discovery and health. */
-const DISCOVERY_PATHS = ['/healthz', '/openapi/v3', '/apis', `/apis/${GROUP}`, API_ROOT];
+/** events.k8s.io/v1: Events, read-only (functions/api/http/events.ts). */
+const EVENTS_ROOT = `/apis/${EVENTS_GROUP}/${EVENTS_VERSION}`;
+const DISCOVERY_PATHS = ['/healthz', '/openapi/v3', '/apis', `/apis/${GROUP}`, API_ROOT, `/apis/${EVENTS_GROUP}`, EVENTS_ROOT];
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 const STATUS_METHODS = ['PUT', 'PATCH'];
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -154,6 +157,15 @@ export class HttpApi extends Construct {
     };
     kind(namespace.addResource('{plural}'), 'rollback');
     kind(namespace.addResource('clusters'), 'kubeconfig');
+    // Events: GET only (the control plane writes them; any other method has no route).
+    const events = apis.addResource(EVENTS_GROUP);
+    add(events, ['GET']);
+    const eventsVersion = events.addResource(EVENTS_VERSION);
+    add(eventsVersion, ['GET']);
+    add(eventsVersion.addResource('events'), ['GET']);
+    const namespacedEvents = eventsVersion.addResource('namespaces').addResource('{namespace}').addResource('events');
+    add(namespacedEvents, ['GET']);
+    add(namespacedEvents.addResource('{name}'), ['GET']);
   }
 
   /** execute-api:Invoke ARN of the stage for a method and a path pattern (`*` matches anything, `/` included). */
@@ -190,6 +202,11 @@ export class HttpApi extends Construct {
     this.grantDiscovery(grantee);
     const everything = grant.namespaces.map((ns) => `${base(ns)}/*`);
     allow(['GET'], everything);
+    // The namespaces' events: their list and each event.
+    allow(
+      ['GET'],
+      grant.namespaces.flatMap((ns) => [`${EVENTS_ROOT}/namespaces/${ns}/events`, `${EVENTS_ROOT}/namespaces/${ns}/events/*`]),
+    );
     if (write) allow(WRITE_METHODS, everything);
     else if (grant.status)
       allow(
@@ -217,7 +234,7 @@ export class HttpApi extends Construct {
   grantAllNamespacesRead(grantee: iam.IGrantable, options: { kubeconfig?: boolean } = {}): void {
     this.remember(grantee, [{ namespace: ALL, deniesStatus: false, allowsStatus: false, kubeconfig: options.kubeconfig === true }]);
     this.grantDiscovery(grantee);
-    this.allow(grantee, ['GET'], [`${API_ROOT}/*`]);
+    this.allow(grantee, ['GET'], [`${API_ROOT}/*`, `${EVENTS_ROOT}/*`]);
     if (!options.kubeconfig) this.deny(grantee, ['GET'], [`${API_ROOT}/namespaces/*/*/*/kubeconfig`]);
   }
 

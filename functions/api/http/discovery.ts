@@ -1,11 +1,12 @@
 import { API_VERSION, GROUP, VERSION } from '../common.js';
 import { KINDS } from '../kinds.js';
+import { eventsApiGroup } from './events.js';
 
 const groupVersion = { groupVersion: API_VERSION, version: VERSION };
 
-/** GET /apis: the one group served. */
+/** GET /apis: the group served, and events.k8s.io (read-only Events, http/events.ts). */
 export function apiGroupList() {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [apiGroup()] };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [apiGroup(), eventsApiGroup()] };
 }
 
 /** GET /apis/clusterless.dev */

@@ -1,4 +1,4 @@
-import type { Store } from '../../ports.js';
+import { systemClock, type Clock, type Store } from '../../ports.js';
 import { GROUP, VERSION } from '../common.js';
 import type { KindDef } from '../kind.js';
 import type { KindName } from '../kinds.js';
@@ -21,6 +21,8 @@ import {
   wantsYaml,
 } from './body.js';
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
+import { EVENTS_GROUP } from '../event.js';
+import { serveEvents } from './events.js';
 import type { ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkApplyQuery, checkQuery } from './query.js';
@@ -70,6 +72,8 @@ export interface RouterDeps {
   onInternalError?(err: unknown): void;
   /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
   limits?: ApiLimits;
+  /** The store's clock: events' ages and expiry are reckoned by it (the embedded host's is scaled). @default - the system clock */
+  clock?: Clock;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
@@ -79,7 +83,8 @@ type Route =
   | { type: 'list-all'; def: KindDef }
   | { type: 'collection'; def: KindDef; namespace: string }
   | { type: 'object' | 'status' | 'rollback'; def: KindDef; namespace: string; name: string }
-  | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string };
+  | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string }
+  | { type: 'events'; rest: string[] };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
   healthz: ['GET'],
@@ -93,6 +98,8 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   status: ['GET', 'PUT', 'PATCH'],
   rollback: ['POST'],
   kubeconfig: ['GET'],
+  // Read-only: only the control plane writes events.
+  events: ['GET'],
 };
 
 const resourceNotFound = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
@@ -147,6 +154,7 @@ function route(path: string): Route {
   if (seg.length === 2 && seg[0] === 'openapi' && seg[1] === 'v3') return { type: 'openapi' };
   if (seg[0] !== PREFIX[0]) throw resourceNotFound();
   if (seg.length === 1) return { type: 'apis' };
+  if (seg[1] === EVENTS_GROUP) return { type: 'events', rest: seg.slice(2) };
   if (seg[1] !== PREFIX[1]) throw resourceNotFound();
   if (seg.length === 2) return { type: 'group' };
   if (seg[2] !== PREFIX[2]) throw resourceNotFound();
@@ -193,6 +201,20 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     const bodyLimit = r.type === 'collection' || r.type === 'object' ? maxBodyBytesFor(req.path) : MAX_BODY_BYTES;
     const ctx: Ctx = { req, headers, method, store: deps.store, service, isApply, format: { yaml, pretty }, bodyLimit };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
+    if (r.type === 'events')
+      return respond(
+        200,
+        await serveEvents({
+          rest: r.rest,
+          query: req.query ?? {},
+          accept: headers['accept'],
+          format: ctx.format,
+          store: deps.store,
+          now: (deps.clock ?? systemClock).now(),
+        }),
+        yaml,
+        pretty,
+      );
     const [status, value] = await dispatch(r, ctx);
     if (r.type === 'healthz') return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: String(value) };
     return respond(status, value, yaml, pretty);
@@ -215,7 +237,7 @@ interface Ctx {
   bodyLimit: number;
 }
 
-async function dispatch(r: Exclude<Route, { type: 'kubeconfig' }>, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'events' }>, ctx: Ctx): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];
