@@ -55,7 +55,7 @@ export interface RunOptions {
 export function fakeWorld(start = '2026-01-01T00:00:00Z'): FakeWorld {
   const clock = new FakeClock(start);
   const store = new MemoryStore({ clock });
-  const deps: RouterDeps = { store };
+  const deps: RouterDeps = { store, clock };
   const requests: Request[] = [];
   const interrupts = new Set<(signal: string) => void>();
 
