@@ -30,6 +30,12 @@ const ROUTES = [
   ]),
   `POST ${BASE}/namespaces/{namespace}/{plural}/{name}/rollback`,
   `GET ${BASE}/namespaces/{namespace}/clusters/{name}/kubeconfig`,
+  // events.k8s.io/v1, read-only
+  'GET /apis/events.k8s.io',
+  'GET /apis/events.k8s.io/v1',
+  'GET /apis/events.k8s.io/v1/events',
+  'GET /apis/events.k8s.io/v1/namespaces/{namespace}/events',
+  'GET /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}',
 ];
 
 describe('the HTTP API', () => {
