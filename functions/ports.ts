@@ -3,8 +3,9 @@
  * embedded host (local/) and the AWS host (infra/) choose which. Nothing here imports an SDK.
  */
 import type { ApiObject } from './api/kind.js';
-import type { KindName } from './api/kinds.js';
+import type { KindName, StoredKindName } from './api/kinds.js';
 import type { ClusterSpec } from './api/cluster.js';
+import type { EventInput } from './api/event.js';
 import type { MachineClassSpec } from './api/machine-class.js';
 import type { LaunchAttempt } from './core/machine/placement.js';
 import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
@@ -17,7 +18,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 export interface ObjectKey {
-  kind: KindName;
+  kind: StoredKindName;
   namespace: string;
   name: string;
 }
@@ -149,7 +150,7 @@ export interface Lease {
 export interface Store {
   /** Stores a new object; sets uid, resourceVersion, generation 1 and creationTimestamp. */
   create<T extends ApiObject>(obj: T): Promise<T>;
-  get<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, name: string): Promise<T | undefined>;
+  get<T extends ApiObject = ApiObject>(kind: StoredKindName, namespace: string, name: string): Promise<T | undefined>;
   /**
    * Replaces spec and metadata. Guarded by `obj.metadata.resourceVersion` when it is set; without it the
    * write applies to whatever is current (last write wins, still atomic). Server fields (uid,
@@ -158,17 +159,17 @@ export interface Store {
   update<T extends ApiObject>(obj: T): Promise<T>;
   /** Replaces status only; guarded like update. */
   updateStatus<T extends ApiObject>(obj: T): Promise<T>;
-  delete(kind: KindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult>;
+  delete(kind: StoredKindName, namespace: string, name: string, options?: DeleteOptions): Promise<DeleteResult>;
   /** Every object of one cluster, all kinds, read with one (paginated) query. */
   listCluster(namespace: string, clusterName: string): Promise<ApiObject[]>;
   /** Every object of one kind, in one namespace or in all, sorted by namespace then name (all pages read). */
-  list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]>;
+  list<T extends ApiObject = ApiObject>(kind: StoredKindName, namespace?: string): Promise<T[]>;
   /**
    * One page of `list`, in the same order. Pages read the store as it is when each is read, not a snapshot:
    * an object that exists throughout is listed exactly once, one created or deleted meanwhile may or may not
    * be. Throws InvalidContinueTokenError or ExpiredContinueTokenError for a `continue` it cannot resume from.
    */
-  listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>>;
+  listPage<T extends ApiObject = ApiObject>(kind: StoredKindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>>;
   /** Takes or renews a lease of a cluster; undefined when someone else holds an unexpired one. */
   acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined>;
   /** Gives a lease back; a no-op if the holder no longer holds it. */
@@ -619,3 +620,17 @@ export interface ChangeFeed {
   /** Resolves once a change newer than `after` may be there, or when `signal` aborts (never rejects). */
   waitForChange(after: string, signal: AbortSignal): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Events (events.k8s.io)
+
+/**
+ * Records Kubernetes Events of what the workflows did (functions/api/event.ts builds them). Never fails its caller:
+ * an event that cannot be written is logged and dropped, since what happened happened whether or not it is told.
+ */
+export interface EventRecorder {
+  record(event: EventInput): Promise<void>;
+}
+
+/** The host records no events. */
+export const noEvents: EventRecorder = { record: async () => {} };

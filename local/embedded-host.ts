@@ -38,11 +38,29 @@ import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-u
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { EtcdUnavailableError, systemClock, type Change, type ChangeFeed, type NodeDrainer, type SecretStore } from '../functions/ports.js';
+import {
+  EtcdUnavailableError,
+  noEvents,
+  systemClock,
+  type Change,
+  type ChangeFeed,
+  type EventRecorder,
+  type NodeDrainer,
+  type SecretStore,
+} from '../functions/ports.js';
 import { ChangeRecordingStore, LocalChangeFeed } from '../functions/adapters/store/index.js';
 import { KINDS, type KindName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
-import { invocationHolder, providersByCluster, scaledTimer, workflowDeps, type Logger, type ProviderRuntime } from '../functions/workflows/index.js';
+import {
+  invocationHolder,
+  providersByCluster,
+  pruneExpiredEvents,
+  scaledTimer,
+  storeEventRecorder,
+  workflowDeps,
+  type Logger,
+  type ProviderRuntime,
+} from '../functions/workflows/index.js';
 import { CLIENT_TOKEN_FILE, CONTROLLER_TOKEN_FILE, accessGate, newBearerToken } from './access.js';
 import { FileSecretStore } from './file-secret-store.js';
 import { ProcessCloud, processProviderID } from './process/index.js';
@@ -131,6 +149,8 @@ export const DEFAULT_DATA_DIR = '.clusterless';
 export const PAYLOADS_DIR = 'payloads';
 /** The one table of the embedded DynamoDB. */
 export const TABLE_NAME = 'clusterless';
+/** How often the embedded host removes expired events (real time), standing in for DynamoDB's TTL. */
+const EVENTS_PRUNE_MS = 5 * 60_000;
 
 /** Another host (in this process or another) runs on the data folder: its store's lock is taken. */
 export class DataFolderInUseError extends Error {
@@ -325,6 +345,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     // ClusterResourceSets' manifests, kept in the data folder; the API's store puts them back on every read.
     const payloads = new FilePayloadStore(resolve(dataDir, PAYLOADS_DIR));
 
+    let recorder: EventRecorder = noEvents;
     const deps = workflowDeps({
       store,
       provider,
@@ -342,6 +363,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       // One id per host start, a fresh holder per reconcile under it (as each Lambda invocation is one).
       holder: invocationHolder(`host-${randomUUID()}`),
       log: logger(log),
+      // Written through the runtime's store once it exists (metered like any write; events trigger nothing).
+      events: { record: (e) => recorder.record(e) },
     });
     let mirror: MirrorService | undefined;
     const meter = new CostMeter({ now: () => clock.now() });
@@ -352,6 +375,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       sweepSeconds: options.sweepSeconds ?? 60,
       onChange: (ns, cluster, obj) => mirror?.onChange(ns, cluster, obj),
     });
+    recorder = storeEventRecorder(runtime.store, clock, deps.log);
     reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
     const limits = { ...(options.maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas: options.maxMachineDeploymentReplicas } : {}) };
     const apiStore = new PayloadOffloadingStore(runtime.store, payloads);
@@ -391,6 +415,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         changes: restoredChanges(feed, apiStore),
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
+        clock,
       });
     };
 
@@ -398,6 +423,12 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     cleanups.unshift(() => runtime.stop());
     await mirror.start();
     cleanups.unshift(() => mirror!.stop());
+    // dynalite has no TTL: expired events go every few minutes (the API never serves them meanwhile).
+    const eventsTimer = setInterval(() => {
+      void pruneExpiredEvents(runtime.store, clock.now()).catch((err: unknown) => log(`warn events not pruned: ${(err as Error).message}`));
+    }, EVENTS_PRUNE_MS);
+    eventsTimer.unref();
+    cleanups.unshift(() => clearInterval(eventsTimer));
     const clockTimer = setInterval(() => clock.persist(), 5_000);
     clockTimer.unref();
     cleanups.unshift(() => {

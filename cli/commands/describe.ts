@@ -5,6 +5,8 @@ import { kindByName } from '../../functions/api/kinds.js';
 import { resourcePath } from '../client.js';
 import type { Context } from '../context.js';
 import { clusterTree, renderTree } from '../format/describe.js';
+import { renderEvents } from '../format/events.js';
+import { EVENTS_API_VERSION, type Event } from '../../functions/api/event.js';
 import { resolveKind } from '../kinds.js';
 
 const clusterNameOf = (o: ApiObject) => (o.spec as { clusterName?: string } | undefined)?.clusterName;
@@ -26,5 +28,13 @@ export async function describe(ctx: Context, kindArg: string, name: string, opti
     list('MachineDeployment', true),
     list('Machine', true),
   ]);
+  // As kubectl describe: the object's events, by its kind, name and uid (events.k8s.io; an older server has none).
+  const events = await ctx.client
+    .list<Event>(`/apis/${EVENTS_API_VERSION}/namespaces/${encodeURIComponent(ns)}/events`, { fieldSelector: `regarding.kind=Cluster,regarding.name=${name}` })
+    .then(
+      (items) => items.filter((e) => !cluster.metadata.uid || !e.regarding.uid || e.regarding.uid === cluster.metadata.uid),
+      () => [] as Event[],
+    );
   ctx.io.stdout.write(renderTree(clusterTree({ cluster, controlPlanes, machineDeployments, machines }), ctx.io.now(), ctx.colors));
+  ctx.io.stdout.write(renderEvents(events, ctx.io.now()));
 }

@@ -8,9 +8,12 @@
  * audience (the API id of the kubectl door), as kubernetes-sigs/aws-iam-authenticator pkg/token/token.go builds them.
  */
 import { GROUP, VERSION } from './common.js';
+import { EVENTS_GROUP, EVENTS_VERSION } from './event.js';
 
 /** The resource API's root. */
 export const API_ROOT = `/apis/${GROUP}/${VERSION}`;
+/** events.k8s.io/v1: Events, read-only (functions/api/http/events.ts). */
+export const EVENTS_ROOT = `/apis/${EVENTS_GROUP}/${EVENTS_VERSION}`;
 /** Every principal granted anything may read these: discovery and health. */
 export const DISCOVERY_PATHS = [
   '/healthz',
@@ -21,6 +24,8 @@ export const DISCOVERY_PATHS = [
   '/apis',
   `/apis/${GROUP}`,
   API_ROOT,
+  `/apis/${EVENTS_GROUP}`,
+  EVENTS_ROOT,
 ] as const;
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 const STATUS_METHODS = ['PUT', 'PATCH'];
@@ -53,7 +58,7 @@ export interface AccessRule {
 export function accessRules(entry: AccessEntry): AccessRule[] {
   const rules: AccessRule[] = [{ effect: 'Allow', methods: ['GET'], paths: [...DISCOVERY_PATHS] }];
   if (entry.namespaces.includes(ALL_NAMESPACES)) {
-    rules.push({ effect: 'Allow', methods: ['GET'], paths: [`${API_ROOT}/*`] });
+    rules.push({ effect: 'Allow', methods: ['GET'], paths: [`${API_ROOT}/*`, `${EVENTS_ROOT}/*`] });
     if (!entry.kubeconfig) rules.push({ effect: 'Deny', methods: ['GET'], paths: [`${API_ROOT}/namespaces/*/*/*/kubeconfig`] });
     return rules;
   }
@@ -61,6 +66,12 @@ export function accessRules(entry: AccessEntry): AccessRule[] {
   const under = (rest: string) => entry.namespaces.map((ns) => `${base(ns)}${rest}`);
   const write = entry.access === 'write';
   rules.push({ effect: 'Allow', methods: ['GET'], paths: under('/*') });
+  // The namespaces' events: their list and each event.
+  rules.push({
+    effect: 'Allow',
+    methods: ['GET'],
+    paths: entry.namespaces.flatMap((ns) => [`${EVENTS_ROOT}/namespaces/${ns}/events`, `${EVENTS_ROOT}/namespaces/${ns}/events/*`]),
+  });
   if (write) rules.push({ effect: 'Allow', methods: WRITE_METHODS, paths: under('/*') });
   else if (entry.status) rules.push({ effect: 'Allow', methods: STATUS_METHODS, paths: under('/*/*/status') });
   if (write && !entry.status) rules.push({ effect: 'Deny', methods: STATUS_METHODS, paths: under('/*/*/status') });

@@ -1,6 +1,7 @@
 import { ClusterResourceSetBindingKind, ClusterResourceSetKind } from './cluster-resource-set.js';
 import { ClusterKind } from './cluster.js';
 import { ControlPlaneKind } from './control-plane.js';
+import { EventKind } from './event.js';
 import type { ApiObject, KindDef } from './kind.js';
 import { MachineClassKind } from './machine-class.js';
 import { MachineDeploymentKind } from './machine-deployment.js';
@@ -32,7 +33,15 @@ export type KindName =
   | 'ClusterResourceSet'
   | 'ClusterResourceSetBinding';
 
+/** Every kind the Store holds: the served kinds and events.k8s.io's Event (functions/api/event.ts), read-only over HTTP. */
+export type StoredKindName = KindName | 'Event';
+
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));
+/** The served kinds and the Event: every kind the Store may hold (the store needs each one's partition). */
+export function storedKindByName(kind: string): KindDef<ApiObject> | undefined {
+  return kind === EventKind.kind ? (EventKind as unknown as KindDef<ApiObject>) : byKind.get(kind);
+}
+
 const byPlural = new Map(KINDS.map((k) => [k.plural, k]));
 const byAnyName = new Map(KINDS.flatMap((k) => [k.kind.toLowerCase(), k.plural, k.singular, ...k.shortNames].map((n) => [n, k] as const)));
 

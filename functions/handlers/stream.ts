@@ -8,7 +8,9 @@
  * - leases (`lease#...` sort keys): no, every reconcile writes one, and they say nothing about the cluster;
  * - name claims (`{ns}/{Kind}/{name}` / `claim`): no, the object item next to them carries the change;
  * - namespace-level objects (MachineClass, partition `{ns}`): no, machines copy their class when they are
- *   made, so a class change has nothing to reconcile (as in the embedded host).
+ *   made, so a class change has nothing to reconcile (as in the embedded host);
+ * - events (events.k8s.io Event, partition `{ns}` too): no, they tell what happened and change nothing; the
+ *   event source's filter leaves them out before they cost an invocation (infra/constructs/reconcile-triggers.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';

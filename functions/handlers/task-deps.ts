@@ -21,7 +21,7 @@ import { KubernetesAddonApplier } from '../adapters/kubernetes/addon-applier.js'
 import { payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { EtcdUnavailableError, NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
-import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
+import { invocationHolder, scaledTimer, storeEventRecorder, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
@@ -69,6 +69,8 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     timer: scaledTimer(1),
     holder: invocationHolder(container),
     log,
+    // Events go to the same table (their own partition, with a TTL; the stream's filter leaves them out).
+    events: storeEventRecorder(store, clock, log),
   });
 }
 

@@ -9,6 +9,8 @@ import type { Cluster } from '../api/cluster.js';
 import type { KindName } from '../api/kinds.js';
 import type { Machine } from '../api/machine.js';
 import type { Action, Write } from '../core/plan.js';
+import { eventsOfWrite } from '../core/events.js';
+import { EventReason, regardingOf, type EventInput } from '../api/event.js';
 import { setCondition } from '../core/conditions.js';
 import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core/machine/index.js';
 import { AlreadyExistsError, ConflictError, EtcdUnavailableError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
@@ -56,7 +58,13 @@ async function removeFinalizer(
   return false;
 }
 
-export async function applyWrites(deps: WorkflowDeps, writes: readonly Write[]): Promise<WritesResult> {
+/** What the events of applied writes need: the objects before the plan (core/events.ts) and the workflow that acts. */
+export interface WriteEvents {
+  before: ReadonlyMap<string, ApiObject>;
+  workflow: string;
+}
+
+export async function applyWrites(deps: WorkflowDeps, writes: readonly Write[], events?: WriteEvents): Promise<WritesResult> {
   const result: WritesResult = { applied: 0, conflicts: 0, created: [] };
   // Later writes of one object are guarded by the resourceVersion the earlier write returned.
   const latest = new Map<string, string>();
@@ -95,6 +103,7 @@ export async function applyWrites(deps: WorkflowDeps, writes: readonly Write[]):
           break;
       }
       result.applied++;
+      if (events) for (const e of eventsOfWrite(w, events.before)) await deps.events.record({ ...e, workflow: events.workflow });
     } catch (err) {
       if (err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError) {
         result.conflicts++;
@@ -194,6 +203,14 @@ async function reportNotOwned(
     instanceIds: refused,
   });
   if (!machine) return;
+  await deps.events.record({
+    regarding: regardingOf(machine),
+    type: 'Warning',
+    reason: EventReason.InstanceNotOwned,
+    action: 'Delete',
+    note: message,
+    workflow: 'reconcile-cluster',
+  });
   await setMachineCondition(deps, machine, {
     type: InfrastructureOwnedCondition,
     status: 'False',
@@ -225,7 +242,10 @@ export async function executeActions(
   machines: ReadonlyMap<string, Machine>,
   /** The cluster, for its load balancer target group; without it no target is deregistered. */
   cluster?: Cluster,
+  /** The workflow acting, the reporting controller of the events recorded. */
+  workflow = 'reconcile-cluster',
 ): Promise<ActionsResult> {
+  const record = (e: Omit<EventInput, 'workflow'>) => deps.events.record({ ...e, workflow });
   const out: ActionsResult = { children: [], remediations: [], errors: [] };
   for (const action of actions) {
     try {
@@ -256,6 +276,7 @@ export async function executeActions(
             const message = `Drain not completed within nodeDrainTimeout (${machine.spec.nodeDrainTimeoutSeconds}s); the machine is deleted anyway. Last drain: ${drain.message ?? 'unknown'}`;
             deps.log.warn('node drain timed out; deleting the machine anyway', { namespace, clusterName, machine: machine.metadata.name, message });
             await recordDrainCondition(deps, machine, DrainReason.failed, message);
+            await record({ regarding: regardingOf(machine), type: 'Warning', reason: EventReason.FailedDrainNode, action: 'Drain', note: message });
           }
           if (machine) await deregisterTarget(deps, cluster, instanceId || undefined, machine);
           if (uid) {
@@ -264,6 +285,11 @@ export async function executeActions(
             const recorded = machine?.status?.infrastructure?.instanceId;
             const { refused } = await deps.provider.delete({ namespace, clusterName, machineUid: uid, ...(recorded ? { instanceId: recorded } : {}) });
             if (refused.length > 0) await reportNotOwned(deps, namespace, clusterName, machine, uid, refused);
+            if (machine) {
+              const what = recorded ?? instanceId;
+              const note = what ? `Terminated instance "${what}"` : 'Terminated the instances of the machine';
+              await record({ regarding: regardingOf(machine), type: 'Normal', reason: EventReason.SuccessfulTerminate, action: 'Delete', note });
+            }
           }
           break;
         }

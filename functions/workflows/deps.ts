@@ -10,6 +10,8 @@ import {
   noWorkloadsDrainer,
   type Clock,
   type EtcdMembership,
+  type EventRecorder,
+  noEvents,
   type KubeadmObjects,
   type MachineBootstrapper,
   type MachineProvider,
@@ -80,6 +82,8 @@ export interface WorkflowDeps {
   addons: AddonApplier;
   /** Where the manifests of ClusterResourceSets are kept. `noPayloads` on a host without: only inline manifests are applied. */
   payloads: PayloadStore;
+  /** Records Kubernetes Events of what the workflows do (workflows/events.ts). `noEvents` by default: none is recorded. */
+  events: EventRecorder;
 }
 
 /**
@@ -150,7 +154,18 @@ export const noPayloads: PayloadStore = {
 /** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
 export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
 
-type Defaulted = 'bootstrap' | 'targetGroups' | 'managedLoadBalancers' | 'etcd' | 'kubeadmObjects' | 'drainer' | 'log' | 'requeues' | 'addons' | 'payloads';
+type Defaulted =
+  | 'bootstrap'
+  | 'targetGroups'
+  | 'managedLoadBalancers'
+  | 'etcd'
+  | 'kubeadmObjects'
+  | 'drainer'
+  | 'log'
+  | 'requeues'
+  | 'addons'
+  | 'payloads'
+  | 'events';
 
 /** What a host brings; the ports it lacks get their "none" implementations. */
 export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
@@ -172,6 +187,7 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     requeues: parts.requeues ?? noRequeues,
     addons: parts.addons ?? noAddons,
     payloads: parts.payloads ?? noPayloads,
+    events: parts.events ?? noEvents,
   };
 }
 

@@ -12,6 +12,7 @@ export * from './apply-plan.js';
 export * from './reconcile-cluster.js';
 export * from './provision-machine.js';
 export * from './stepping.js';
+export * from './events.js';
 export { reconcileTask } from './reconcile-task.js';
 
 /** Every task function, by the name statemachines/loader.ts gives it. */

@@ -6,7 +6,8 @@
  * DescribeInstances does not list it yet, sends the recorded attempt again first (same token, same parameters:
  * EC2 returns the same instance). Never two instances for one Machine.
  */
-import { Annotations } from '../api/common.js';
+import { API_VERSION, Annotations } from '../api/common.js';
+import { EventReason, type EventType } from '../api/event.js';
 import type { Cluster } from '../api/cluster.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
@@ -49,6 +50,12 @@ function refOf(input: Record<string, unknown>): MachineRef {
     machineName: requireString(input, 'machineName'),
     machineUid: requireString(input, 'machineUid'),
   };
+}
+
+/** An event on the Machine this execution is for, by the provision-machine workflow. */
+function machineEvent(deps: WorkflowDeps, ref: MachineRef, type: EventType, reason: EventReason, note: string): Promise<void> {
+  const regarding = { kind: 'Machine', namespace: ref.namespace, name: ref.machineName, uid: ref.machineUid, apiVersion: API_VERSION };
+  return deps.events.record({ regarding, type, reason, action: 'Create', note, workflow: 'provision-machine' });
 }
 
 /** The Machine this execution is for, or undefined when it is gone, replaced, deleting or failed for good. */
@@ -163,6 +170,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);
+  await machineEvent(deps, ref, 'Normal', EventReason.SuccessfulCreate, `Created new ${role} instance with id "${instance.instanceId}"`);
   await bindSecretToInstance(deps, cluster, ref, instance.instanceId);
   return { instanceId: instance.instanceId };
 }
@@ -239,6 +247,7 @@ export async function checkInstance(deps: WorkflowDeps, input: Record<string, un
       failureReason: 'CreateError',
       failureMessage: `Instance ${instance.instanceId} is ${instance.state} before it ever ran`,
     }));
+    await machineEvent(deps, ref, 'Warning', EventReason.FailedCreate, `Instance ${instance.instanceId} is ${instance.state} before it ever ran`);
     return state(deps, 'Done', 0, polls);
   }
   await recordInstance(deps, ref, instance);
@@ -314,6 +323,7 @@ export async function recordFailure(deps: WorkflowDeps, input: Record<string, un
       ? undefined
       : { ...m.status, failureReason: 'CreateError', failureMessage: `${error.name}: ${error.message}` },
   );
+  await machineEvent(deps, ref, 'Warning', EventReason.FailedCreate, `Failed to create instance: ${error.name}: ${error.message}`);
   return {};
 }
 

@@ -11,6 +11,7 @@ import type { ClusterObjects } from '../core/cluster/objects.js';
 import type { NodeFact, Observed } from '../core/observed.js';
 import type { Action } from '../core/plan.js';
 import { clusterObjectsOf, planClusterReconcile } from '../core/reconcile.js';
+import { eventObjectKey } from '../core/events.js';
 import { isTrue } from '../core/conditions.js';
 import { earliest, requeueAfter } from '../core/trigger/requeue.js';
 import { NodeReaderUnavailableError } from '../ports.js';
@@ -36,6 +37,8 @@ export const MAX_PASSES = 4;
 export interface ReconcileRequest {
   namespace: string;
   clusterName: string;
+  /** The workflow reconciling (a stepping workflow's step reconciles too): its events' reporting controller. @default 'reconcile-cluster' */
+  workflow?: string;
 }
 
 export interface ReconcileOutcome {
@@ -98,6 +101,7 @@ function stateChildren(graph: ClusterObjects): ChildStart[] {
 
 export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileRequest): Promise<ReconcileOutcome> {
   const { namespace, clusterName } = request;
+  const workflow = request.workflow ?? 'reconcile-cluster';
   const holder = deps.holder();
   const lease = await deps.store.acquireLease(namespace, clusterName, 'reconcile', holder, LEASE_SECONDS);
   if (!lease) throw new LeaseHeldError(`another reconcile of ${namespace}/${clusterName} is running`);
@@ -131,9 +135,10 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
       const plan = planClusterReconcile(graph, observed, deps.clock.now());
       const machines = new Map(graph.machines.map((m): [string, Machine] => [m.metadata.name, m]));
       const released = await releaseBeforeFinalizers(deps, graph.cluster, plan.writes, machines);
-      const written = await applyWrites(deps, released.writes);
+      const before = new Map(objects.map((o): [string, typeof o] => [eventObjectKey(o.kind, o.metadata.name), o]));
+      const written = await applyWrites(deps, released.writes, { before, workflow });
       const joinErrors = await releaseJoined(deps, graph.cluster, released.writes, machines);
-      const acted = await executeActions(deps, namespace, clusterName, plan.actions, machines, graph.cluster);
+      const acted = await executeActions(deps, namespace, clusterName, plan.actions, machines, graph.cluster, workflow);
       outcome.writes += written.applied;
       outcome.conflicts += written.conflicts;
       outcome.actions.push(...plan.actions);

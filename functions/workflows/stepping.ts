@@ -10,8 +10,10 @@ import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { Machine } from '../api/machine.js';
 import { getCondition, removeCondition } from '../core/conditions.js';
 import { remediationMarkedAt } from '../core/healthcheck/planner.js';
+import { API_VERSION } from '../api/common.js';
+import { EventReason, regardingOf } from '../api/event.js';
 import { machineDeploymentRolloutComplete } from '../core/machinedeployment/rollout-math.js';
-import { ConflictError, NotFoundError } from '../ports.js';
+import { ConflictError, NotFoundError, type WorkflowName } from '../ports.js';
 import { revisionAnnotation, type ChildStart } from './apply-plan.js';
 import type { WorkflowDeps } from './deps.js';
 import { LeaseHeldError, ValidationError, optionalNumber, requireString } from './errors.js';
@@ -77,9 +79,9 @@ const pollSeconds = (deps: WorkflowDeps) => deps.pollSeconds ?? DEFAULT_POLL_SEC
  * the same planners on the same state, so this step has nothing to add: it waits a little and looks again,
  * which is neither a failure of the workflow nor worth a retry of the task.
  */
-async function reconcileUnlessHeld(deps: WorkflowDeps, namespace: string, clusterName: string): Promise<ReconcileOutcome | undefined> {
+async function reconcileUnlessHeld(deps: WorkflowDeps, namespace: string, clusterName: string, workflow: WorkflowName): Promise<ReconcileOutcome | undefined> {
   try {
-    return await reconcileCluster(deps, { namespace, clusterName });
+    return await reconcileCluster(deps, { namespace, clusterName, workflow });
   } catch (err) {
     if (err instanceof LeaseHeldError) return undefined;
     throw err;
@@ -104,7 +106,7 @@ export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unkn
   const revision = typeof input.revision === 'string' && input.revision !== '' ? input.revision : undefined;
   // 0 (the Init state's default): a start whose name did not carry the generation, superseded by any generation.
   const generation = typeof input.generation === 'number' ? input.generation : undefined;
-  const outcome = await reconcileUnlessHeld(deps, namespace, clusterName);
+  const outcome = await reconcileUnlessHeld(deps, namespace, clusterName, 'rolling-upgrade');
   if (!outcome) return leaseHeld(deps, input);
   const md = await deps.store.get<MachineDeployment>('MachineDeployment', namespace, name);
   if (!md || md.metadata.deletionTimestamp) return stepResult(deps, input, true, 'the MachineDeployment is gone or being deleted', []);
@@ -115,7 +117,18 @@ export async function rolloutStep(deps: WorkflowDeps, input: Record<string, unkn
   // The execution of the new generation (started with this step's children) carries on: one rollout, one driver.
   if (generation !== undefined && (md.metadata.generation ?? 1) !== generation)
     return stepResult(deps, input, true, `superseded by generation ${md.metadata.generation ?? 1}`, outcome.children, { startEvenIfDone: true });
-  if (machineDeploymentRolloutComplete(md)) return stepResult(deps, input, true, `rollout of revision ${revisionAnnotation(md)} complete`, []);
+  if (machineDeploymentRolloutComplete(md)) {
+    const note = `Rollout of revision ${revisionAnnotation(md)} complete`;
+    await deps.events.record({
+      regarding: regardingOf(md),
+      type: 'Normal',
+      reason: EventReason.RolloutComplete,
+      action: 'Rollout',
+      note,
+      workflow: 'rolling-upgrade',
+    });
+    return stepResult(deps, input, true, `rollout of revision ${revisionAnnotation(md)} complete`, []);
+  }
   return stepResult(deps, input, false, 'rolling out', outcome.children, { requeue: outcome.requeueAfterSeconds });
 }
 
@@ -133,10 +146,20 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
   // The remediation episode this execution is for and is named after (empty from a start that did not know it,
   // whose name does not carry one: any episode).
   const markedAt = typeof input.markedAt === 'string' && input.markedAt !== '' ? input.markedAt : undefined;
-  const outcome = await reconcileUnlessHeld(deps, namespace, clusterName);
+  const outcome = await reconcileUnlessHeld(deps, namespace, clusterName, 'remediate');
   if (!outcome) return leaseHeld(deps, input);
   const machine = await deps.store.get<Machine>('Machine', namespace, machineName);
-  if (!machine || machine.metadata.uid !== machineUid) return stepResult(deps, input, true, 'the machine is gone; its owner replaces it', []);
+  if (!machine || machine.metadata.uid !== machineUid) {
+    await deps.events.record({
+      regarding: { kind: 'Machine', namespace, name: machineName, uid: machineUid, apiVersion: API_VERSION },
+      type: 'Normal',
+      reason: EventReason.Remediated,
+      action: 'Remediate',
+      note: `Machine ${namespace}/${machineName} was deleted; its owner replaces it`,
+      workflow: 'remediate',
+    });
+    return stepResult(deps, input, true, 'the machine is gone; its owner replaces it', []);
+  }
   if (machine.metadata.deletionTimestamp)
     return stepResult(deps, input, false, 'waiting for the machine to be deleted', outcome.children, { requeue: outcome.requeueAfterSeconds });
   const episode = remediationMarkedAt(machine);
@@ -179,6 +202,16 @@ export async function remediateStep(deps: WorkflowDeps, input: Record<string, un
   try {
     await deps.store.delete('Machine', namespace, machineName, { uid: machineUid });
     deps.log.info('remediating machine: deleted', { namespace, clusterName, machineName });
+    const by = typeof input.healthCheckName === 'string' && input.healthCheckName !== '' ? ` by MachineHealthCheck ${input.healthCheckName}` : '';
+    const note = `Deleting Machine ${namespace}/${machineName}, marked unhealthy${by}${markedAt ? ` at ${markedAt}` : ''}, to replace it`;
+    await deps.events.record({
+      regarding: regardingOf(machine),
+      type: 'Normal',
+      reason: EventReason.Remediating,
+      action: 'Remediate',
+      note,
+      workflow: 'remediate',
+    });
   } catch (err) {
     if (!(err instanceof NotFoundError || err instanceof ConflictError)) throw err;
   }
@@ -230,7 +263,7 @@ export async function teardownStep(deps: WorkflowDeps, input: Record<string, unk
   const clusterName = requireString(input, 'clusterName');
   const before = await deps.store.get<Cluster>('Cluster', namespace, clusterName);
   if (!before) return stepResult(deps, input, true, 'the cluster is gone', []);
-  const outcome = await reconcileUnlessHeld(deps, namespace, clusterName);
+  const outcome = await reconcileUnlessHeld(deps, namespace, clusterName, 'delete-cluster');
   if (!outcome) return leaseHeld(deps, input);
   const after = await deps.store.get<Cluster>('Cluster', namespace, clusterName);
   if (!after) return stepResult(deps, input, true, 'the cluster is gone, nothing left behind', []);
@@ -268,9 +301,33 @@ function logPreviousStepFailure(deps: WorkflowDeps, input: Record<string, unknow
 export async function recordGiveUp(deps: WorkflowDeps, input: Record<string, unknown>, step: SteppingStep): Promise<Record<string, never>> {
   deps.log.error('stepping workflow gave up', { input: { ...input, error: undefined }, error: input.error });
   const { namespace, machineName, machineUid, markedAt } = input;
+  await recordGiveUpEvent(deps, input, step);
   if (step === 'remediateStep' && [namespace, machineName, machineUid, markedAt].every((v) => typeof v === 'string' && v !== ''))
     await clearRemediationMark(deps, namespace as string, machineName as string, machineUid as string, markedAt as string);
   return {};
+}
+
+/** A Warning on the object the workflow was for (its MachineDeployment, Machine or Cluster), when the input names it. */
+async function recordGiveUpEvent(deps: WorkflowDeps, input: Record<string, unknown>, step: SteppingStep): Promise<void> {
+  const [kind, nameField, workflow] = (
+    {
+      rolloutStep: ['MachineDeployment', 'deploymentName', 'rolling-upgrade'],
+      remediateStep: ['Machine', 'machineName', 'remediate'],
+      teardownStep: ['Cluster', 'clusterName', 'delete-cluster'],
+    } as const
+  )[step];
+  const { namespace } = input;
+  const name = input[nameField];
+  if (typeof namespace !== 'string' || namespace === '' || typeof name !== 'string' || name === '') return;
+  const error = typeof input.error === 'object' && input.error !== null ? JSON.stringify(input.error) : String(input.error ?? 'unknown error');
+  await deps.events.record({
+    regarding: { kind, namespace, name, apiVersion: API_VERSION },
+    type: 'Warning',
+    reason: EventReason.WorkflowFailed,
+    action: 'GiveUp',
+    note: `The ${workflow} workflow gave up: ${error}`,
+    workflow,
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { ACCESS_ENTRIES_ENV, ALL_NAMESPACES, type AccessEntry, accessRules } from '../../functions/api/access-entries.js';
 import { GROUP, VERSION, dnsLabelError } from '../../functions/api/common.js';
+import { EVENTS_GROUP, EVENTS_VERSION } from '../../functions/api/event.js';
 import type { LogEncryption } from './log-encryption.js';
 
 export interface HttpApiProps {
@@ -237,6 +238,15 @@ export class HttpApi extends Construct {
     };
     kind(namespace.addResource('{plural}'), 'rollback');
     kind(namespace.addResource('clusters'), 'kubeconfig');
+    // Events: GET only (the control plane writes them; any other method has no route).
+    const events = apis.addResource(EVENTS_GROUP);
+    add(events, ['GET']);
+    const eventsVersion = events.addResource(EVENTS_VERSION);
+    add(eventsVersion, ['GET']);
+    add(eventsVersion.addResource('events'), ['GET']);
+    const namespacedEvents = eventsVersion.addResource('namespaces').addResource('{namespace}').addResource('events');
+    add(namespacedEvents, ['GET']);
+    add(namespacedEvents.addResource('{name}'), ['GET']);
     return { api, validator, objectModel };
   }
 

@@ -53,6 +53,8 @@ export class ObjectTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      // Events expire an hour after they were last observed (functions/api/event.ts).
+      timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy,
     });

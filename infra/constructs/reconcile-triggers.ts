@@ -31,7 +31,8 @@ export interface StreamTriggerProps {
 
 /**
  * The table's stream -> the stream function: only object items reach it (an event filter on the kind index
- * attribute, which leases and name claims lack, so the leases every reconcile writes cost no invocation),
+ * attribute, which leases and name claims lack, so the leases every reconcile writes cost no invocation; Events
+ * are left out by their kind),
  * failed batches are split and retried, and what still fails goes to the dead-letter queue.
  */
 export class StreamTrigger extends Construct {
@@ -52,8 +53,9 @@ export class StreamTrigger extends Construct {
         reportBatchItemFailures: true,
         onFailure: new sources.SqsDlq(this.deadLetterQueue.queue),
         filters: [
-          lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
-          lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
+          // Objects only, and not Events: they trigger nothing (and their TTL deletions would be batches of nothing).
+          lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
+          lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
         ],
       }),
     );

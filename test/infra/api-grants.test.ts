@@ -98,6 +98,30 @@ describe("a team's writer (access: write)", () => {
   });
 });
 
+describe('events (events.k8s.io/v1, read-only)', () => {
+  const EVENTS = '/apis/events.k8s.io/v1';
+  it.each(['TeamAWriter', 'TeamAReader'])("%s may read discovery and its namespace's events", async (who) => {
+    for (const path of ['/apis/events.k8s.io', EVENTS, `${EVENTS}/namespaces/team-a/events`, `${EVENTS}/namespaces/team-a/events/m-1.abcdefghij`])
+      expect(await may(who, 'GET', path), path).toBe('Allowed');
+  });
+
+  it("a team may not read another team's events, nor list them across namespaces", async () => {
+    expect(await may('TeamAWriter', 'GET', `${EVENTS}/namespaces/team-b/events`)).not.toBe('Allowed');
+    expect(await may('TeamAWriter', 'GET', `${EVENTS}/namespaces/team-ab/events`)).not.toBe('Allowed');
+    expect(await may('TeamAWriter', 'GET', `${EVENTS}/events`)).not.toBe('Allowed');
+  });
+
+  it('nobody is granted a write of an event', async () => {
+    expect(await may('TeamAWriter', 'POST', `${EVENTS}/namespaces/team-a/events`)).not.toBe('Allowed');
+    expect(await may('TeamAWriter', 'DELETE', `${EVENTS}/namespaces/team-a/events/m-1.abcdefghij`)).not.toBe('Allowed');
+  });
+
+  it("an operator reads every namespace's events", async () => {
+    expect(await may('Operator', 'GET', `${EVENTS}/events`)).toBe('Allowed');
+    expect(await may('Operator', 'GET', `${EVENTS}/namespaces/team-b/events`)).toBe('Allowed');
+  });
+});
+
 describe('what a team grant is given on top', () => {
   it.each([...STATUS_WRITES, KUBECONFIG])('with status and kubeconfig, the admin may %s %s', async (method, path) => {
     expect(await may('TeamAAdmin', method, path)).toBe('Allowed');

@@ -38,6 +38,12 @@ const ROUTES = [
   `POST ${BASE}/namespaces/{namespace}/{plural}/{name}/rollback`,
   ...['GET', 'PUT', 'PATCH'].map((m) => `${m} ${BASE}/namespaces/{namespace}/{plural}/{name}/scale`),
   `GET ${BASE}/namespaces/{namespace}/clusters/{name}/kubeconfig`,
+  // events.k8s.io/v1, read-only
+  'GET /apis/events.k8s.io',
+  'GET /apis/events.k8s.io/v1',
+  'GET /apis/events.k8s.io/v1/events',
+  'GET /apis/events.k8s.io/v1/namespaces/{namespace}/events',
+  'GET /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}',
 ];
 
 describe('the HTTP API', () => {

@@ -40,12 +40,12 @@ describe('the table stream trigger', () => {
     });
   });
 
-  it('lets only object items through (leases and name claims lack the kind index attribute)', () => {
+  it('lets only object items through, Events excepted (leases and name claims lack the kind index attribute)', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FilterCriteria: {
         Filters: [
-          { Pattern: JSON.stringify({ dynamodb: { NewImage: { gsi1pk: { S: [{ exists: true }] } } } }) },
-          { Pattern: JSON.stringify({ dynamodb: { OldImage: { gsi1pk: { S: [{ exists: true }] } } } }) },
+          { Pattern: JSON.stringify({ dynamodb: { NewImage: { gsi1pk: { S: [{ 'anything-but': ['Event'] }] } } } }) },
+          { Pattern: JSON.stringify({ dynamodb: { OldImage: { gsi1pk: { S: [{ 'anything-but': ['Event'] }] } } } }) },
         ],
       },
     });

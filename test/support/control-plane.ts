@@ -21,8 +21,24 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
-import { noWorkloadsDrainer, type EtcdMembership, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
-import { invocationHolder, providersByCluster, scaledTimer, silentLogger, workflowDeps, type ProviderRuntime } from '../../functions/workflows/index.js';
+import {
+  noEvents,
+  noWorkloadsDrainer,
+  type EtcdMembership,
+  type EventRecorder,
+  type MachineProvider,
+  type NodeReader,
+  type Store,
+} from '../../functions/ports.js';
+import {
+  invocationHolder,
+  providersByCluster,
+  scaledTimer,
+  silentLogger,
+  storeEventRecorder,
+  workflowDeps,
+  type ProviderRuntime,
+} from '../../functions/workflows/index.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
@@ -71,6 +87,8 @@ export interface TestControlPlaneOptions {
   simEtcd?: (cloud: SimCloud, machines: MachineProvider) => EtcdMembership;
   /** Wraps the sim provider's MachineProvider (e.g. to check what happens before an instance is terminated). */
   wrapSimMachines?: (machines: MachineProvider) => MachineProvider;
+  /** Records Kubernetes Events through the runtime's store, as the embedded host does. @default false (noEvents) */
+  events?: boolean;
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -117,17 +135,20 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     holder: invocationHolder('test-host'),
     pollSeconds: 5,
     log: silentLogger,
+    ...(options.events ? { events: { record: (e) => recorder.record(e) } } : {}),
   });
+  let recorder: EventRecorder = noEvents;
   const runtime = new ControlPlaneRuntime({
     deps,
     timeScale,
     sweepSeconds: options.sweepSeconds ?? 30,
     ...(options.taskMiddleware ? { taskMiddleware: options.taskMiddleware } : {}),
   });
+  recorder = storeEventRecorder(runtime.store, clock, silentLogger);
   await runtime.start();
   const service = new ObjectService({ store: runtime.store });
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await handleRequest(jsonRequest(method, path, body), { store: runtime.store });
+    const res = await handleRequest(jsonRequest(method, path, body), { store: runtime.store, clock });
     return { ...res, json: res.body ? JSON.parse(res.body) : undefined };
   };
   return {

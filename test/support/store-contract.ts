@@ -76,6 +76,36 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
   }
 
   describe(`Store contract: ${name}`, () => {
+    describe('events (events.k8s.io Event, named `{object}.{hash}`)', () => {
+      const event = (name: string, namespace = 'default'): ApiObject =>
+        ({ apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name, namespace }, eventTime: '2026-01-01T00:00:00.000000Z', note: name }) as ApiObject;
+
+      it('creates, gets, updates, lists in pages and deletes events, never in a cluster', async () => {
+        const { store } = await setup(2);
+        for (const n of ['m1.aaaaaaaaaa', 'm1.bbbbbbbbbb', 'm2.cccccccccc']) await store.create(event(n));
+        await expect(store.create(event('m1.aaaaaaaaaa'))).rejects.toBeInstanceOf(AlreadyExistsError);
+        const got = await store.get('Event', 'default', 'm1.bbbbbbbbbb');
+        const updated = await store.update({ ...got!, note: 'again' } as ApiObject);
+        expect(((await store.get('Event', 'default', 'm1.bbbbbbbbbb')) as unknown as { note: string }).note).toBe('again');
+        await expect(store.update({ ...got!, note: 'stale' } as ApiObject)).rejects.toBeInstanceOf(ConflictError);
+        // Pages of one, resumed after names with dots.
+        const seen: string[] = [];
+        let token: string | undefined;
+        do {
+          const page = await store.listPage('Event', 'default', { limit: 1, ...(token ? { continue: token } : {}) });
+          seen.push(...page.items.map((o) => o.metadata.name));
+          token = page.continue;
+        } while (token);
+        expect(seen).toEqual(['m1.aaaaaaaaaa', 'm1.bbbbbbbbbb', 'm2.cccccccccc']);
+        expect(await store.listCluster('default', 'm1')).toEqual([]);
+        expect((await store.delete('Event', 'default', 'm1.bbbbbbbbbb', { resourceVersion: updated.metadata.resourceVersion })).removed).toBe(true);
+        expect(await store.get('Event', 'default', 'm1.bbbbbbbbbb')).toBeUndefined();
+        // A deleted event's name is free again at once (no name claim holds it).
+        await store.create(event('m1.bbbbbbbbbb'));
+        expect((await store.list('Event')).map((o) => o.metadata.name)).toEqual(['m1.aaaaaaaaaa', 'm1.bbbbbbbbbb', 'm2.cccccccccc']);
+      });
+    });
+
     describe('create', () => {
       it('sets uid, resourceVersion, generation 1 and creationTimestamp from the clock', async () => {
         // Prepare

@@ -37,7 +37,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ApiObject } from '../../api/kind.js';
-import type { KindName } from '../../api/kinds.js';
+import { EventKind, eventExpiresAt, type Event } from '../../api/event.js';
+import type { StoredKindName } from '../../api/kinds.js';
 import { AlreadyExistsError, StoreError, StoreUnavailableError, type ObjectKey } from '../../ports.js';
 import {
   BaseStore,
@@ -53,6 +54,12 @@ import {
 import { TABLE_KEYS, claimKey, kindIndexSortKey, leaseSortKey, objectSortKey, partitionKey } from './table.js';
 
 type Item = Record<string, AttributeValue>;
+
+/**
+ * Events (events.k8s.io) always live in their namespace's partition, so their item is found from the key alone: no
+ * name claim is written for them (one write per event, not two), and their item carries the table's TTL.
+ */
+const isEvent = (kind: string) => kind === EventKind.kind;
 
 export interface DynamoDbStoreOptions extends BaseStoreOptions {
   /** A client that retries throttling inside the SDK (aws/clients.ts: createDynamoDbClient). */
@@ -102,6 +109,10 @@ export class DynamoDbStore extends BaseStore {
 
   protected async getObject(key: ObjectKey, hint?: ApiObject): Promise<ApiObject | undefined> {
     const sk = objectSortKey(key.kind, key.name);
+    if (isEvent(key.kind)) {
+      const item = await this.getItem(partitionKey(key.namespace, undefined), sk);
+      return item && parseObject(item);
+    }
     let tried: string | undefined;
     if (hint) {
       // Writers pass the object they hold; its cluster is almost always right, which saves the claim read.
@@ -120,6 +131,10 @@ export class DynamoDbStore extends BaseStore {
 
   protected async putIfAbsent(obj: ApiObject): Promise<void> {
     const key = keyOf(obj);
+    if (isEvent(key.kind)) {
+      if (!(await this.conditionalPut(this.objectItem(obj), 'attribute_not_exists(pk)', {})).ok) throw new AlreadyExistsError(key);
+      return;
+    }
     const uid = obj.metadata.uid ?? '';
     const objectPk = partitionKey(key.namespace, clusterNameOf(obj));
     const claim = { ...claimKey(key) };
@@ -179,6 +194,7 @@ export class DynamoDbStore extends BaseStore {
       ':rv': s(current.metadata.resourceVersion ?? ''),
     });
     if (!del.ok) return { ok: false, current: await this.lostTo(current, del.item) };
+    if (isEvent(key.kind)) return { ok: true };
     // Release the name; if this fails or never happens the claim is an orphan that the next create takes over.
     const claim = claimKey(key);
     await this.conditionalDelete({ pk: s(claim.pk), sk: s(claim.sk) }, 'uid = :uid', { ':uid': s(current.metadata.uid ?? '') });
@@ -194,7 +210,12 @@ export class DynamoDbStore extends BaseStore {
     return items.filter((i) => i.obj !== undefined).map(parseObject);
   }
 
-  protected async queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage> {
+  protected async queryKindPage(
+    kind: StoredKindName,
+    namespace: string | undefined,
+    after: ListPosition | undefined,
+    limit: number | undefined,
+  ): Promise<KindPage> {
     const { indexName, partitionKey: ipk, sortKey: isk } = TABLE_KEYS.kindIndex;
     // A page resumes with a condition on the index's sort key `{ns}#{name}`, not with ExclusiveStartKey: a
     // continue token then holds no table key, and the object it stopped at may be gone. '#' sorts below every
@@ -263,6 +284,7 @@ export class DynamoDbStore extends BaseStore {
       rv: s(obj.metadata.resourceVersion ?? ''),
       uid: s(obj.metadata.uid ?? ''),
       obj: s(JSON.stringify(obj)),
+      ...(isEvent(obj.kind) ? { [TABLE_KEYS.timeToLiveAttribute]: n(Math.ceil(eventExpiresAt(obj as Event).getTime() / 1000)) } : {}),
     };
   }
 

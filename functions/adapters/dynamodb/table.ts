@@ -8,6 +8,7 @@
  * | object       | `{ns}#{cluster}` or `{ns}`| `{Kind}#{name}`  | gsi1pk=Kind, gsi1sk=`{ns}#{name}`, rv, uid, obj (JSON) |
  * | name claim   | `{ns}/{Kind}/{name}`      | `claim`          | objectPk, uid, claimedAt (epoch ms)        |
  * | lease        | `{ns}#{cluster}`          | `lease#{name}`   | holder, expiresAt (epoch ms)               |
+ * | event        | `{ns}`                    | `Event#{name}`   | as an object, plus ttl (epoch s); no claim |
  *
  * Namespace-level objects (MachineClass) live in the partition `{ns}`, which no cluster partition can equal
  * (`#` is not allowed in a namespace). Claims contain `/`, which neither namespaces nor names may contain, so
@@ -22,6 +23,12 @@ export const TABLE_KEYS = {
   sortKey: 'sk',
   /** Lists objects of one kind: pk = Kind, sk = `{namespace}#{name}`. Projects everything. */
   kindIndex: { indexName: 'kind-index', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /**
+   * The table's TTL attribute (epoch seconds): only Event items carry it, an hour after they were last observed.
+   * DynamoDB deletes them some time after (readers skip expired ones meanwhile); dynalite never does, so the
+   * embedded host removes them itself.
+   */
+  timeToLiveAttribute: 'ttl',
 } as const;
 
 /** The partition of a cluster's objects and leases, or of a namespace's namespace-level objects. */

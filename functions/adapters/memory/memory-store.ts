@@ -5,7 +5,7 @@
  * paging and its metering behave here as on the table.
  */
 import type { ApiObject } from '../../api/kind.js';
-import type { KindName } from '../../api/kinds.js';
+import type { StoredKindName } from '../../api/kinds.js';
 import { AlreadyExistsError, type ObjectKey } from '../../ports.js';
 import {
   BaseStore,
@@ -60,7 +60,7 @@ const stored = (obj: ApiObject): Stored => ({ obj: cloneObject(obj), bytes: Buff
 export class MemoryStore extends BaseStore {
   private readonly objects = new Map<string, Stored>();
   /** Each kind's positions in list order, kept sorted as objects come and go, so that a read never sorts. */
-  private readonly positions = new Map<KindName, ListPosition[]>();
+  private readonly positions = new Map<StoredKindName, ListPosition[]>();
   private readonly leases = new Map<string, LeaseRecord>();
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -109,7 +109,12 @@ export class MemoryStore extends BaseStore {
       .map(cloneObject);
   }
 
-  protected async queryKindPage(kind: KindName, namespace: string | undefined, after: ListPosition | undefined, limit: number | undefined): Promise<KindPage> {
+  protected async queryKindPage(
+    kind: StoredKindName,
+    namespace: string | undefined,
+    after: ListPosition | undefined,
+    limit: number | undefined,
+  ): Promise<KindPage> {
     const sorted = this.positions.get(kind) ?? [];
     // The first position strictly after `after` ('' sorts before every name), within the namespace if one is given.
     let i = after ? lowerBound(sorted, { namespace: after.namespace, name: `${after.name}\0` }) : 0;

@@ -5,9 +5,9 @@
  * (Shaped like powertools' BasePersistenceLayer: the base class owns the rules, adapters own the I/O.)
  */
 import { randomUUID } from 'node:crypto';
-import { DNS1123_LABEL, DNS1123_LABEL_MAX } from '../../api/common.js';
+import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../../api/common.js';
 import { jsonEqual, type ApiObject } from '../../api/kind.js';
-import { kindByName, type KindName } from '../../api/kinds.js';
+import { storedKindByName, type StoredKindName } from '../../api/kinds.js';
 import {
   ConflictError,
   ExpiredContinueTokenError,
@@ -63,15 +63,17 @@ const CONTINUE_VERSION = 1;
  * cannot be replayed against another. Opaque to clients (base64url JSON), like Kubernetes' own; it grants
  * nothing, since it only says where a list the caller may read resumes.
  */
-export function continueToken(kind: KindName, namespace: string | undefined, after: ListPosition): string {
+export function continueToken(kind: StoredKindName, namespace: string | undefined, after: ListPosition): string {
   const token = { v: CONTINUE_VERSION, kind, namespace: namespace ?? null, after: [after.namespace, after.name] };
   return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
 }
 
 const isLabel = (v: unknown): v is string => typeof v === 'string' && v.length <= DNS1123_LABEL_MAX && DNS1123_LABEL.test(v);
+// Events are named `{object}.{hash}` (functions/api/event.ts): a subdomain.
+const isSubdomain = (v: unknown): v is string => typeof v === 'string' && v.length <= DNS1123_SUBDOMAIN_MAX && DNS1123_SUBDOMAIN.test(v);
 
 /** The place a continue token resumes after; throws when it is not a token of this list. */
-export function continuePosition(token: string, kind: KindName, namespace: string | undefined): ListPosition {
+export function continuePosition(token: string, kind: StoredKindName, namespace: string | undefined): ListPosition {
   const invalid = (why: string) => new InvalidContinueTokenError(`continue key is not valid: ${why}`);
   if (token.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid('it is not a token this server made');
   let t: unknown;
@@ -88,7 +90,13 @@ export function continuePosition(token: string, kind: KindName, namespace: strin
     );
   if (v !== CONTINUE_VERSION) throw invalid('it is not a token this server made');
   if (k !== kind || ns !== (namespace ?? null)) throw invalid('it was made for another list (another kind or namespace)');
-  if (!Array.isArray(after) || after.length !== 2 || !isLabel(after[0]) || !isLabel(after[1]) || (namespace !== undefined && after[0] !== namespace))
+  if (
+    !Array.isArray(after) ||
+    after.length !== 2 ||
+    !isLabel(after[0]) ||
+    !(isLabel(after[1]) || (kind === 'Event' && isSubdomain(after[1]))) ||
+    (namespace !== undefined && after[0] !== namespace)
+  )
     throw invalid('it is not a token this server made');
   return { namespace: after[0], name: after[1] };
 }
@@ -150,12 +158,12 @@ export function namespaceOf(obj: ApiObject): string {
 }
 
 export function keyOf(obj: ApiObject): ObjectKey {
-  return { kind: obj.kind as KindName, namespace: namespaceOf(obj), name: obj.metadata.name };
+  return { kind: obj.kind as StoredKindName, namespace: namespaceOf(obj), name: obj.metadata.name };
 }
 
 /** The cluster an object belongs to (its partition); undefined for namespace-level kinds such as MachineClass. */
 export function clusterNameOf(obj: ApiObject): string | undefined {
-  const def = kindByName(obj.kind);
+  const def = storedKindByName(obj.kind);
   if (!def) throw new StoreError(`unknown kind ${obj.kind}`);
   return def.clusterNameOf(obj);
 }
@@ -204,7 +212,7 @@ export abstract class BaseStore implements Store {
    * response holds (1 MB), so that a caller never pays for more than it asked for; and whether more may follow.
    */
   protected abstract queryKindPage(
-    kind: KindName,
+    kind: StoredKindName,
     namespace: string | undefined,
     after: ListPosition | undefined,
     limit: number | undefined,
@@ -232,7 +240,7 @@ export abstract class BaseStore implements Store {
     return cloneObject(created);
   }
 
-  async get<T extends ApiObject = ApiObject>(kind: KindName, namespace: string, name: string): Promise<T | undefined> {
+  async get<T extends ApiObject = ApiObject>(kind: StoredKindName, namespace: string, name: string): Promise<T | undefined> {
     return (await this.getObject({ kind, namespace, name })) as T | undefined;
   }
 
@@ -273,7 +281,7 @@ export abstract class BaseStore implements Store {
     return result as T;
   }
 
-  async delete(kind: KindName, namespace: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+  async delete(kind: StoredKindName, namespace: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     let removed = false;
     const object = await this.guardedWrite(
       { kind, namespace, name },
@@ -313,7 +321,7 @@ export abstract class BaseStore implements Store {
     return objects.sort((a, b) => compare(`${a.kind}#${a.metadata.name}`, `${b.kind}#${b.metadata.name}`));
   }
 
-  async list<T extends ApiObject = ApiObject>(kind: KindName, namespace?: string): Promise<T[]> {
+  async list<T extends ApiObject = ApiObject>(kind: StoredKindName, namespace?: string): Promise<T[]> {
     const objects: ApiObject[] = [];
     let after: ListPosition | undefined;
     for (;;) {
@@ -332,7 +340,7 @@ export abstract class BaseStore implements Store {
    * still needs; with one, for many more (a filter may drop them all), up to the scan cap.
    * The continue token is the place of the last object read, kept or not, so the next page never reads it again.
    */
-  async listPage<T extends ApiObject = ApiObject>(kind: KindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
+  async listPage<T extends ApiObject = ApiObject>(kind: StoredKindName, namespace: string | undefined, options: ListPageOptions): Promise<ListPage<T>> {
     const { limit, filter, budget, onRead } = options;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreError(`a list page needs a limit of 1 or more, not ${limit}`);
     let after = options.continue === undefined ? undefined : continuePosition(options.continue, kind, namespace);

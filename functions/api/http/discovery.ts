@@ -46,7 +46,7 @@ export interface DiscoveredGroupVersion {
 }
 
 /** What the router serves of every kind, in kube-apiserver's order of verbs. */
-export const RESOURCE_VERBS = ['delete', 'get', 'list', 'patch', 'create', 'update'] as const;
+export const RESOURCE_VERBS = ['delete', 'get', 'list', 'patch', 'create', 'update', 'watch'] as const;
 const SUBRESOURCE_VERBS = ['get', 'patch', 'update'] as const;
 
 function kindResource(k: KindDef<ApiObject>): DiscoveredResource {

@@ -1,4 +1,4 @@
-import type { ChangeFeed, Store } from '../../ports.js';
+import { systemClock, type ChangeFeed, type Clock, type Store } from '../../ports.js';
 import { GROUP, VERSION } from '../common.js';
 import type { KindDef } from '../kind.js';
 import type { KindName } from '../kinds.js';
@@ -20,6 +20,8 @@ import {
   wantsYaml,
 } from './body.js';
 import { discoveryResponse, type DiscoveredGroupVersion, type DiscoveryRoute } from './discovery.js';
+import { EVENTS_GROUP } from '../event.js';
+import { EVENTS_GROUP_VERSION, serveEvents } from './events.js';
 import type { ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkApplyQuery, checkQuery } from './query.js';
@@ -77,10 +79,13 @@ export interface RouterDeps {
   limits?: ApiLimits;
   /** Group versions discovery lists next to clusterless.dev (their routes are served elsewhere). @default - none */
   apiGroups?: readonly DiscoveredGroupVersion[];
-  /** The clock of server-side printing (ages) and of caching headers. @default - Date.now */
-  now?: () => number;
   /** The store's recent changes: with it, `?watch=true` on a list streams events (watch.ts), and lists carry a resourceVersion. */
   changes?: ChangeFeed;
+  /**
+   * The store's clock: ages in server-side printing, events' expiry and caching headers are reckoned by it (the
+   * embedded host's is scaled). @default - the system clock
+   */
+  clock?: Clock;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
@@ -91,7 +96,8 @@ type Route =
   | { type: 'list-all'; def: KindDef }
   | { type: 'collection'; def: KindDef; namespace: string }
   | { type: 'object' | 'status' | 'rollback' | 'scale'; def: KindDef; namespace: string; name: string }
-  | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string };
+  | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string }
+  | { type: 'events'; rest: string[] };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
   healthz: ['GET'],
@@ -109,6 +115,8 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   scale: ['GET', 'PUT', 'PATCH'],
   rollback: ['POST'],
   kubeconfig: ['GET'],
+  // Read-only: only the control plane writes events.
+  events: ['GET'],
 };
 
 const resourceNotFound = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
@@ -167,6 +175,7 @@ function route(path: string): Route {
   if (seg.length === 1) return { type: 'apis' };
   if (seg.length === 2) return { type: 'group', group: seg[1]! };
   if (seg.length === 3 && (seg[1] !== PREFIX[1] || seg[2] !== PREFIX[2])) return { type: 'resources', group: seg[1]!, version: seg[2]! };
+  if (seg[1] === EVENTS_GROUP) return { type: 'events', rest: seg.slice(2) };
   if (seg[1] !== PREFIX[1]) throw resourceNotFound();
   if (seg[2] !== PREFIX[2]) throw resourceNotFound();
   const rest = seg.slice(3);
@@ -224,9 +233,16 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       ...(deps.changes ? { changes: deps.changes } : {}),
     };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
-    const now = deps.now ?? Date.now;
+    const now = () => (deps.clock ?? systemClock).now().getTime();
+    if (r.type === 'events')
+      return respond(
+        200,
+        await serveEvents({ rest: r.rest, query: req.query ?? {}, accept: headers['accept'], format: ctx.format, store: deps.store, now: new Date(now()) }),
+        yaml,
+        pretty,
+      );
     if (r.type !== 'healthz' && !('def' in r))
-      return discoveryResponse(r, { headers, query: req.query ?? {}, extra: deps.apiGroups ?? [], now: now(), yaml, pretty });
+      return discoveryResponse(r, { headers, query: req.query ?? {}, extra: [EVENTS_GROUP_VERSION, ...(deps.apiGroups ?? [])], now: now(), yaml, pretty });
     if ((r.type === 'list-all' || r.type === 'collection') && method === 'GET' && deps.changes && isWatchRequest(req.query)) {
       const tableVersion = tableVersionAsked(headers['accept']);
       const table = tableVersion ? { version: tableVersion, includeObject: parseIncludeObject(req.query?.['includeObject']), now } : undefined;
@@ -261,7 +277,7 @@ interface Ctx {
   changes?: ChangeFeed;
 }
 
-async function dispatch(r: Exclude<Route, { type: 'kubeconfig' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'events' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];

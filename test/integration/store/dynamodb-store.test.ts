@@ -22,6 +22,8 @@ import { startDynalite } from '../../support/dynalite.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { attr, interceptCommands } from '../../support/sdk-interceptor.js';
 import { cluster, machine, machineClass } from '../../support/store-contract.js';
+import { EventReason, eventName, type Event } from '../../../functions/api/event.js';
+import { silentLogger, storeEventRecorder } from '../../../functions/workflows/index.js';
 
 class InjectedCrash extends Error {
   override name = 'InjectedCrash';
@@ -134,6 +136,31 @@ describe.each(emulators)('DynamoDbStore on $name', ({ start }) => {
         holder: { S: 'worker-a' },
         expiresAt: { N: String(clock.now().getTime() + 30_000) },
       });
+    });
+
+    it('keeps an event in its namespace partition with a TTL an hour past its last observation, and no name claim', async () => {
+      // Prepare
+      const clock = new FakeClock('2026-03-01T12:00:00Z');
+      const { store, tableName } = await newTableStore(client, { clock });
+      const recorder = storeEventRecorder(store, clock, silentLogger);
+      const input = {
+        regarding: { kind: 'Machine', namespace: 'default', name: 'm1', uid: 'u1' },
+        type: 'Normal' as const,
+        reason: EventReason.SuccessfulCreate,
+        action: 'Create',
+        note: 'Created new worker instance with id "i-1"',
+        workflow: 'provision-machine',
+      };
+      // Act: recorded, then again 30 s later (a retried step).
+      await recorder.record(input);
+      clock.advance(30);
+      await recorder.record(input);
+      // Assess
+      const items = await scan(tableName);
+      expect(items.map((i) => `${i.pk?.S} ${i.sk?.S}`)).toEqual([`default Event#${eventName(input)}`]);
+      expect(items[0]!.ttl).toEqual({ N: String(Date.parse('2026-03-01T12:00:30Z') / 1000 + 3600) });
+      expect((await store.get<Event>('Event', 'default', eventName(input)))?.series?.count).toBe(2);
+      expect(await store.listCluster('default', 'c1')).toEqual([]);
     });
 
     it('createTable is idempotent', async () => {

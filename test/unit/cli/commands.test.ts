@@ -8,6 +8,8 @@ import { DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS } from '../../../functions/api/
 import { generateCluster, renderGenerated } from '../../../cli/commands/generate.js';
 import { fakeWorld, type FakeWorld } from './harness.js';
 import { machine, machineSet, path, readyCondition, controlPlaneLabels, deploymentLabels } from './fixtures.js';
+import { EventReason } from '../../../functions/api/event.js';
+import { silentLogger, storeEventRecorder } from '../../../functions/workflows/index.js';
 
 const ANSI = /\u001b\[/;
 const demoYaml = renderGenerated(generateCluster('demo', { kubernetesVersion: 'v1.31.2', controlPlaneMachineCount: '3', workerMachineCount: '3' }), ' demo');
@@ -225,8 +227,49 @@ describe('describe cluster', () => {
       '  └─MachineDeployment/demo-md-0',
       '    └─Machine/demo-md-0-y',
       '',
+      'Events:',
+      '',
     ]);
     expect(r.stdout).toMatch(/Machine\/demo-md-0-y\s+False\s+Warning\s+NodeNotReady\s+42s\s+kubelet stopped/);
+    expect(r.stdout).toContain('\nEvents:  <none>\n');
+  });
+
+  it("ends with the cluster's events, oldest first, as kubectl describe prints them", async () => {
+    await applyDemo();
+    const cluster = (await w.api('GET', path('clusters', 'demo'))).json;
+    const recorder = storeEventRecorder(w.store, w.clock, silentLogger);
+    const regarding = { kind: 'Cluster', namespace: 'default', name: 'demo', uid: cluster.metadata.uid, apiVersion: 'clusterless.dev/v1alpha1' };
+    const note = 'The delete-cluster workflow gave up: boom';
+    await recorder.record({ regarding, type: 'Warning', reason: EventReason.WorkflowFailed, action: 'GiveUp', note, workflow: 'delete-cluster' });
+    w.clock.advance(30);
+    await recorder.record({ regarding, type: 'Warning', reason: EventReason.WorkflowFailed, action: 'GiveUp', note, workflow: 'delete-cluster' });
+    // Another object's event, and one of an older cluster of the same name, are not the cluster's.
+    await recorder.record({
+      regarding: { ...regarding, name: 'other' },
+      type: 'Normal',
+      reason: EventReason.Remediated,
+      action: 'Remediate',
+      note: 'x',
+      workflow: 'remediate',
+    });
+    await recorder.record({
+      regarding: { ...regarding, uid: 'old' },
+      type: 'Normal',
+      reason: EventReason.Remediated,
+      action: 'Remediate',
+      note: 'y',
+      workflow: 'remediate',
+    });
+    w.clock.advance(10);
+    const r = await w.run(['describe', 'cluster', 'demo']);
+    expect(r.code).toBe(0);
+    const events = r.stdout.slice(r.stdout.indexOf('\nEvents:\n') + 1).split('\n');
+    expect(events[0]).toBe('Events:');
+    expect(events[1]).toMatch(/^ {2}Type\s+Reason\s+Age\s+From\s+Message$/);
+    expect(events[3]).toMatch(
+      /^ {2}Warning\s+WorkflowFailed\s+10s \(x2 over 40s\)\s+clusterless\.dev\/delete-cluster\s+The delete-cluster workflow gave up: boom$/,
+    );
+    expect(events.slice(4).filter(Boolean)).toEqual([]);
   });
 
   it('fails with one line for a cluster that does not exist', async () => {

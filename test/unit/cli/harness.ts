@@ -64,7 +64,7 @@ export function fakeWorld(start = '2026-01-01T00:00:00Z', worldOptions: WorldOpt
   const clock = new FakeClock(start);
   const store = new MemoryStore({ clock });
   const feed = worldOptions.watch ? new LocalChangeFeed(clock) : undefined;
-  const deps: RouterDeps = feed ? { store: new ChangeRecordingStore(store, feed), changes: feed } : { store };
+  const deps: RouterDeps = feed ? { store: new ChangeRecordingStore(store, feed), changes: feed, clock } : { store, clock };
   let printed = '';
   const requests: Request[] = [];
   const interrupts = new Set<(signal: string) => void>();

@@ -5,13 +5,14 @@ import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { AGGREGATED_DISCOVERY_TYPE, SERVER_VERSION, wantsAggregatedDiscovery, type DiscoveredGroupVersion } from '../../../functions/api/http/discovery.js';
 import { handleRequest, type RouterDeps } from '../../../functions/api/http/index.js';
 import { KINDS } from '../../../functions/api/kinds.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
-const EVENTS: DiscoveredGroupVersion = {
-  group: 'events.k8s.io',
+const EXTRA: DiscoveredGroupVersion = {
+  group: 'example.dev',
   version: 'v1',
-  resources: [{ name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: ['get', 'list'], shortNames: ['ev'] }],
+  resources: [{ name: 'widgets', singularName: 'widget', namespaced: true, kind: 'Widget', verbs: ['get', 'list'], shortNames: ['wd'] }],
 };
-const deps: RouterDeps = { store: new MemoryStore(), apiGroups: [EVENTS], now: () => Date.parse('2026-01-01T00:00:00Z') };
+const deps: RouterDeps = { store: new MemoryStore(), apiGroups: [EXTRA], clock: new FakeClock('2026-01-01T00:00:00Z') };
 const get = (path: string, headers: Record<string, string> = {}, query: Record<string, string> = {}) =>
   handleRequest({ method: 'GET', path, headers, query }, deps);
 const json = async (path: string, headers: Record<string, string> = {}) => JSON.parse((await get(path, headers)).body);
@@ -34,9 +35,10 @@ describe('version and legacy discovery', () => {
 
   it('/apis lists clusterless.dev and the groups passed in', async () => {
     const list = await json('/apis');
-    expect(list.groups.map((g: { name: string }) => g.name)).toEqual(['clusterless.dev', 'events.k8s.io']);
+    expect(list.groups.map((g: { name: string }) => g.name)).toEqual(['clusterless.dev', 'events.k8s.io', 'example.dev']);
     expect((await json('/apis/events.k8s.io')).preferredVersion).toEqual({ groupVersion: 'events.k8s.io/v1', version: 'v1' });
     expect((await json('/apis/events.k8s.io/v1')).resources[0]).toMatchObject({ name: 'events', kind: 'Event', shortNames: ['ev'] });
+    expect((await json('/apis/example.dev/v1')).resources[0]).toMatchObject({ name: 'widgets', kind: 'Widget', shortNames: ['wd'] });
   });
 
   it('a group or version not served is a 404', async () => {
@@ -79,7 +81,7 @@ describe('aggregated discovery (apidiscovery.k8s.io/v2)', () => {
     expect(res.headers['vary']).toBe('Accept');
     const doc = JSON.parse(res.body);
     expect(doc).toMatchObject({ kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {} });
-    expect(doc.items.map((g: { metadata: { name: string } }) => g.metadata.name)).toEqual(['clusterless.dev', 'events.k8s.io']);
+    expect(doc.items.map((g: { metadata: { name: string } }) => g.metadata.name)).toEqual(['clusterless.dev', 'events.k8s.io', 'example.dev']);
     const version = doc.items[0].versions[0];
     expect(version).toMatchObject({ version: 'v1alpha1', freshness: 'Current' });
     const md = version.resources.find((r: { resource: string }) => r.resource === 'machinedeployments');

@@ -150,7 +150,7 @@ describe('objectTable', () => {
 
 describe('GET with the Accept header of kubectl get', () => {
   const clock = new FakeClock('2026-01-01T00:00:00Z');
-  const deps: RouterDeps = { store: new MemoryStore({ clock }), now: () => clock.now().getTime() + 3_600_000 };
+  const deps: RouterDeps = { store: new MemoryStore({ clock }), clock: new FakeClock(new Date(clock.now().getTime() + 3_600_000).toISOString()) };
   const send = (method: string, path: string, headers: Record<string, string>, body?: unknown, query: Record<string, string> = {}) =>
     handleRequest(
       {
