@@ -326,7 +326,10 @@ describe('token authorizer', () => {
     const policy = policyFor(`arn:aws:iam::${ACCOUNT}:role/Operator`, entries, METHOD_ARN('GET', '/apis'));
     expect(policy.Statement[1]).toMatchObject({
       Effect: 'Allow',
-      Resource: [`arn:aws:execute-api:us-east-1:${ACCOUNT}:${API_ID}/v1/GET/apis/clusterless.dev/v1alpha1/*`],
+      Resource: [
+        `arn:aws:execute-api:us-east-1:${ACCOUNT}:${API_ID}/v1/GET/apis/clusterless.dev/v1alpha1/*`,
+        `arn:aws:execute-api:us-east-1:${ACCOUNT}:${API_ID}/v1/GET/apis/events.k8s.io/v1/*`,
+      ],
     });
   });
 
