@@ -17,6 +17,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import { objectRecordFilters } from './reconcile-triggers.js';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
@@ -124,11 +125,8 @@ export class Mirror extends Construct {
         maxRecordAge: Duration.minutes(10),
         reportBatchItemFailures: true,
         onFailure: new sources.SqsDlq(this.streamDeadLetterQueue.queue),
-        // Objects only (leases and name claims lack the kind index attribute), as the reconcile trigger.
-        filters: [
-          lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
-          lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
-        ],
+        // Objects only, not Events, as the reconcile trigger.
+        filters: objectRecordFilters(gsi),
       }),
     );
 

@@ -52,11 +52,7 @@ export class StreamTrigger extends Construct {
         maxRecordAge: Duration.hours(1),
         reportBatchItemFailures: true,
         onFailure: new sources.SqsDlq(this.deadLetterQueue.queue),
-        filters: [
-          // Objects only, and not Events: they trigger nothing (and their TTL deletions would be batches of nothing).
-          lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
-          lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
-        ],
+        filters: objectRecordFilters(gsi),
       }),
     );
   }
@@ -197,4 +193,16 @@ export class RequeueSchedules extends Construct {
       SWEEP_INTERVAL_SECONDS: String(this.sweepInterval.toSeconds()),
     };
   }
+}
+
+/**
+ * The stream records of objects (leases and name claims lack the kind index attribute), not of Events: they trigger
+ * nothing and are not mirrored (and their TTL deletions would be batches of nothing). Both consumers of the stream
+ * use it.
+ */
+export function objectRecordFilters(gsi: string): Record<string, unknown>[] {
+  return [
+    lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
+    lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
+  ];
 }
