@@ -169,10 +169,10 @@ describe('clusterless against the HTTP API', () => {
 
   it('describe cluster draws the tree of the cluster', async () => {
     const r = await cli(['describe', 'cluster', 'demo']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^NAME\s+READY\s+SEVERITY\s+REASON\s+SINCE\s+MESSAGE\n/);
     expect(r.stdout).toMatch(
-      /\nCluster\/demo\s*\n├─ControlPlane\/demo-control-plane\s*\n│ └─Machine\/demo-control-plane-k2x9z\s*\n└─Workers\n  └─MachineDeployment\/demo-md-0\s*\n    └─Machine\/demo-md-0-7d9f-abcde\s+True\s+\d+s\s*\n$/,
+      /\nCluster\/demo\s*\n├─ControlPlane\/demo-control-plane\s*\n│ └─Machine\/demo-control-plane-k2x9z\s*\n└─Workers\n  └─MachineDeployment\/demo-md-0\s*\n    └─Machine\/demo-md-0-7d9f-abcde\s+True\s+\d+s\s*\n\nEvents:  <none>\n$/,
     );
   });
 
