@@ -113,7 +113,12 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     metrics.addMetric('ReconcilesStarted', MetricUnit.Count, changes.length - failed.length);
     metrics.addMetric('ReconcileStartFailures', MetricUnit.Count, failed.length);
     metrics.publishStoredMetrics();
-    logger.info('stream batch', { records: event.Records.length, clusters: changes.length, failed: failed.length, logged: typeof logged === 'number' ? logged : 0 });
+    logger.info('stream batch', {
+      records: event.Records.length,
+      clusters: changes.length,
+      failed: failed.length,
+      logged: typeof logged === 'number' ? logged : 0,
+    });
     const retryFrom = failed.map((c) => c.firstSequenceNumber);
     if (logged instanceof Error) {
       // The log's puts are idempotent: the whole batch again (its reconciles merely run once more).

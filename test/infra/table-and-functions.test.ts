@@ -62,8 +62,8 @@ describe('the object table', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ DeletionProtectionEnabled: true }) });
   });
 
-  it('declares no TTL (the store expires nothing by TTL)', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: Match.absent() });
+  it('expires by TTL on `ttl`, which only the watch log carries (leases keep `expiresAt` in milliseconds)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
   });
 });
 
