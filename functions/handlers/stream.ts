@@ -131,7 +131,7 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
   };
 }
 
-/** The workflows of the state machines named by the *_STATE_MACHINE_ARN variables the stack sets. */
+/** The workflows of the state machines named by the *_STATE_MACHINE_ARN variables the stack sets, and the watch log on TABLE_NAME. */
 export function workflowsFromEnvironment(env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
   const tableName = env['TABLE_NAME'];
   return {

@@ -8,11 +8,13 @@
  * | object       | `{ns}#{cluster}` or `{ns}`| `{Kind}#{name}`  | gsi1pk=Kind, gsi1sk=`{ns}#{name}`, rv, uid, obj (JSON) |
  * | name claim   | `{ns}/{Kind}/{name}`      | `claim`          | objectPk, uid, claimedAt (epoch ms)        |
  * | lease        | `{ns}#{cluster}`          | `lease#{name}`   | holder, expiresAt (epoch ms)               |
+ * | watch log    | `watch#{Kind}`            | `{rv:020}#{ns}/{name}` | type, ns, obj, prev, ttl (epoch s): written by the stream function (watch-log.ts) |
  *
  * Namespace-level objects (MachineClass) live in the partition `{ns}`, which no cluster partition can equal
  * (`#` is not allowed in a namespace). Claims contain `/`, which neither namespaces nor names may contain, so
  * they never share a partition with objects. Leases use a lower-case sort key prefix, which no Kind has.
- * Only objects carry the GSI attributes, so the kind index holds objects only.
+ * Only objects carry the GSI attributes, so the kind index holds objects only (and the stream mappings, which filter
+ * on it, see objects only). A watch log partition `watch#{Kind}` is no cluster's: a Kind starts upper-case, a cluster name never does.
  */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ObjectKey } from '../../ports.js';

@@ -26,7 +26,7 @@ import type { KindName } from '../../api/kinds.js';
 import { systemClock, type Change, type ChangeFeed, type ChangeType, type Clock } from '../../ports.js';
 import { TABLE_KEYS } from './table.js';
 
-/** The partition prefix of the watch log: lower-case, which no namespace-with-`#` partition or Kind can be. */
+/** The partition prefix of the watch log; `watch#{Kind}` is no cluster's partition (a Kind is upper-case, cluster names never are). */
 export const WATCH_LOG_PREFIX = 'watch#';
 /** The table's TTL attribute (epoch seconds); only watch log items carry it. */
 export const TTL_ATTRIBUTE = 'ttl';
