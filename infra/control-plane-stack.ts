@@ -338,8 +338,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
     });
 
-    const stream = make('stream', reconcileArn);
+    const stream = make('stream', { ...reconcileArn, ...tableName });
     this.workflows.grantStartReconcile(stream.role);
+    // It writes the watch log the API's watches read, and nothing else of the table.
+    this.objectTable.grantWatchLogWrite(stream.role);
     this.streamTrigger = new StreamTrigger(this, 'StreamTrigger', { table: this.objectTable.table, handler: stream.function });
 
     const sweep = make('sweep', { ...tableName, ...reconcileArn, ...installation, ...this.secrets.environment });

@@ -19,6 +19,7 @@ import type { ApiClient } from '../../cli/client.js';
 import { ApiRequestError } from '../../cli/errors.js';
 import { API_VERSION, Labels } from '../../functions/api/common.js';
 import { TagKeys, clusterTagValue } from '../../functions/adapters/aws/tags.js';
+import { isWatchLogPartition } from '../../functions/adapters/dynamodb/watch-log.js';
 import type { CallerName } from './assembly.js';
 
 export interface ScenarioAws {
@@ -403,7 +404,8 @@ async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secre
   for (const s of (await ctx.aws.secrets.send(new ListSecretsCommand({}))).SecretList ?? [])
     if (s.Name?.startsWith(ctx.secretsNamePrefix) && !s.DeletedDate) out.push(`secret ${s.Name}`);
   const items = await ctx.aws.dynamodb.send(new ScanCommand({ TableName: ctx.tableName }));
-  for (const item of items.Items ?? []) out.push(`table item ${item['pk']?.S ?? '?'} ${item['sk']?.S ?? '?'}`);
+  // The watch log's items are the stream function's record of the changes, and expire by the table's TTL.
+  for (const item of items.Items ?? []) if (!isWatchLogPartition(item['pk']?.S)) out.push(`table item ${item['pk']?.S ?? '?'} ${item['sk']?.S ?? '?'}`);
   return out;
 }
 

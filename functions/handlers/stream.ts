@@ -10,13 +10,17 @@
  * - namespace-level objects (MachineClass, partition `{ns}`): no, machines copy their class when they are
  *   made, so a class change has nothing to reconcile (as in the embedded host);
  * - events (events.k8s.io Event, partition `{ns}` too): no, they tell what happened and change nothing; the
- *   event source's filter leaves them out before they cost an invocation (infra/constructs/reconcile-triggers.ts).
+ *   event source's filter leaves them out before they cost an invocation (infra/constructs/reconcile-triggers.ts);
+ * - the watch log (`watch#{Kind}`, adapters/dynamodb/watch-log.ts): no; this function writes it, one item per
+ *   changed object of the batch (MachineClass too), before it starts the reconciles.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { TABLE_KEYS, claimKey, leaseSortKey } from '../adapters/dynamodb/table.js';
+import { DynamoDbWatchLog, isWatchLogPartition, type StreamChange } from '../adapters/dynamodb/watch-log.js';
+import { createDynamoDbClient } from '../adapters/aws/clients.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import type { Workflows } from '../ports.js';
 
@@ -34,7 +38,7 @@ const CLAIM_SORT_KEY = claimKey({ kind: 'Cluster', namespace: 'x', name: 'x' }).
 /** The cluster whose object an item is, from the item's keys; undefined for items that trigger nothing. */
 export function clusterOfKeys(pk: string | undefined, sk: string | undefined): ClusterRef | undefined {
   if (!pk || !sk) return undefined;
-  if (sk.startsWith(LEASE_PREFIX)) return undefined;
+  if (sk.startsWith(LEASE_PREFIX) || isWatchLogPartition(pk)) return undefined;
   if (sk === CLAIM_SORT_KEY || pk.includes('/')) return undefined;
   // `#` is allowed in neither namespaces nor names: the first one splits the partition key.
   const i = pk.indexOf('#');
@@ -74,7 +78,17 @@ export function clusterChanges(records: readonly DynamoDBRecord[]): ClusterChang
 
 export interface StreamHandlerDeps {
   workflows: Workflows;
+  /** The watch log the API's watches read; without it (tests of the trigger alone) no log is written. */
+  watchLog?: { append(records: readonly StreamChange[]): Promise<number> };
 }
+
+/** A stream record as the watch log reads it. */
+const streamChange = (r: DynamoDBRecord): StreamChange => ({
+  eventName: r.eventName,
+  newImage: r.dynamodb?.NewImage,
+  oldImage: r.dynamodb?.OldImage,
+  approximateCreationSeconds: r.dynamodb?.ApproximateCreationDateTime,
+});
 
 /**
  * A handler over given dependencies (tests) or ones built on first use. A start that fails is reported as a
@@ -87,6 +101,7 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     resolved ??= (deps as () => StreamHandlerDeps)();
     if (context) logger.addContext(context);
     const changes = clusterChanges(event.Records);
+    const logged = resolved.watchLog ? await resolved.watchLog.append(event.Records.map(streamChange)).catch((e: unknown) => e as Error) : 0;
     const results = await Promise.allSettled(
       changes.map((c) =>
         resolved!.workflows.start('reconcile-cluster', `change-${randomUUID()}`, { namespace: c.namespace, clusterName: c.clusterName, trigger: 'change' }),
@@ -100,16 +115,31 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     metrics.addMetric('ReconcilesStarted', MetricUnit.Count, changes.length - failed.length);
     metrics.addMetric('ReconcileStartFailures', MetricUnit.Count, failed.length);
     metrics.publishStoredMetrics();
-    logger.info('stream batch', { records: event.Records.length, clusters: changes.length, failed: failed.length });
-    if (failed.length === 0) return { batchItemFailures: [] };
-    const first = failed.map((c) => c.firstSequenceNumber).reduce((a, b) => (sequenceLess(b, a) ? b : a));
+    logger.info('stream batch', {
+      records: event.Records.length,
+      clusters: changes.length,
+      failed: failed.length,
+      logged: typeof logged === 'number' ? logged : 0,
+    });
+    const retryFrom = failed.map((c) => c.firstSequenceNumber);
+    if (logged instanceof Error) {
+      // The log's puts are idempotent: the whole batch again (its reconciles merely run once more).
+      logger.error('could not write the watch log', { error: logged });
+      retryFrom.push(...event.Records.map((r) => r.dynamodb?.SequenceNumber ?? '').filter((s) => s));
+    }
+    if (retryFrom.length === 0) return { batchItemFailures: [] };
+    const first = retryFrom.reduce((a, b) => (sequenceLess(b, a) ? b : a));
     return { batchItemFailures: [{ itemIdentifier: first }] };
   };
 }
 
-/** The workflows of the state machines named by the *_STATE_MACHINE_ARN variables the stack sets. */
+/** The workflows of the state machines named by the *_STATE_MACHINE_ARN variables the stack sets, and the watch log on TABLE_NAME. */
 export function workflowsFromEnvironment(env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
-  return { workflows: reconcileWorkflowsFromEnv(env) };
+  const tableName = env['TABLE_NAME'];
+  return {
+    workflows: reconcileWorkflowsFromEnv(env),
+    ...(tableName ? { watchLog: new DynamoDbWatchLog({ client: createDynamoDbClient(), tableName }) } : {}),
+  };
 }
 
 /** The Lambda entry point. */

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { WATCH_LOG_PREFIX } from '../../functions/adapters/dynamodb/watch-log.js';
 
 export interface ObjectTableProps {
   /**
@@ -29,8 +30,9 @@ const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDa
  * The one table of DESIGN section 4, declared with the key schema and kind index of
  * functions/adapters/dynamodb/table.ts (TABLE_KEYS, the same constants createTable uses): on-demand,
  * point-in-time recovery, encrypted with a customer-managed key that rotates, deletion protection, and a
- * NEW_AND_OLD_IMAGES stream that triggers the reconciles. No TTL attribute: leases expire by comparison
- * (expiresAt, epoch milliseconds) and are deleted when released, and nothing else expires.
+ * NEW_AND_OLD_IMAGES stream that triggers the reconciles. The TTL attribute `ttl` (epoch seconds) is carried by
+ * Events and the watch log's items only (api/event.ts, adapters/dynamodb/watch-log.ts); leases expire by comparison (expiresAt, epoch
+ * milliseconds) and are deleted when released.
  */
 export class ObjectTable extends Construct {
   public readonly table: dynamodb.Table;
@@ -53,7 +55,8 @@ export class ObjectTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-      // Events expire an hour after they were last observed (functions/api/event.ts).
+      // Events expire an hour after they were last observed (functions/api/event.ts), the watch log after its
+      // retention (adapters/dynamodb/watch-log.ts).
       timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy,
@@ -90,6 +93,21 @@ export class ObjectTable extends Construct {
   /** Single-item reads of the table only, no query and no index: the kubeconfig function reads one Cluster. */
   grantGetItem(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.table.tableArn] });
+    this.grantKey(grantee, KEY_READ_ACTIONS);
+  }
+
+  /**
+   * Puts of watch log items only (the stream function): PutItem on the table, conditioned on partition keys in the
+   * log's `watch#` partitions, so it can neither write nor overwrite an object, claim or lease.
+   */
+  grantWatchLogWrite(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${WATCH_LOG_PREFIX}*`] } },
+    });
+    // DynamoDB decrypts the table key with the caller's permissions on every request, a put included.
     this.grantKey(grantee, KEY_READ_ACTIONS);
   }
 

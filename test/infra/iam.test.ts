@@ -153,6 +153,20 @@ describe('each function gets only what its code calls', () => {
     expect(JSON.stringify(ssm!.Resource)).toMatch(/:ssm:",\{"Ref":"AWS::Region"\},"::parameter\/aws\/service\/\*"/);
   });
 
+  it('the stream function puts watch log items only: never an object, a claim or a lease', async () => {
+    // Prepare
+    const table = statements('stream').filter((st) => actionsOf(st).some((a) => /^dynamodb:(PutItem|DeleteItem|UpdateItem|BatchWriteItem)$/.test(a)));
+    const policy = identityPolicyOf(template, logicalId(app.controlPlane, app.controlPlane.functions.stream.role));
+    const tableArn = String((resolve(table[0]!.Resource, resources) as string[] | string).toString());
+    const put = (pk: string) => decide(policy, { action: 'dynamodb:PutItem', resource: tableArn, context: { 'dynamodb:LeadingKeys': [pk] } });
+
+    // Assess
+    expect(table.flatMap(actionsOf)).toEqual(['dynamodb:PutItem']);
+    expect(await put('watch#Machine')).toBe('Allowed');
+    expect(await put('default#prod')).not.toBe('Allowed');
+    expect(await put('default/Cluster/prod')).not.toBe('Allowed');
+  });
+
   it('the sweep only reads the table', () => {
     const table = statements('sweep').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);

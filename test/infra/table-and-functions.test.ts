@@ -62,7 +62,7 @@ describe('the object table', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ DeletionProtectionEnabled: true }) });
   });
 
-  it('expires by TTL only what carries the ttl attribute: Events, an hour after they were last observed', () => {
+  it('expires by TTL only what carries the ttl attribute: Events an hour after they were last observed, and the watch log', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
   });
 });

@@ -9,11 +9,13 @@
  * | name claim   | `{ns}/{Kind}/{name}`      | `claim`          | objectPk, uid, claimedAt (epoch ms)        |
  * | lease        | `{ns}#{cluster}`          | `lease#{name}`   | holder, expiresAt (epoch ms)               |
  * | event        | `{ns}`                    | `Event#{name}`   | as an object, plus ttl (epoch s); no claim |
+ * | watch log    | `watch#{Kind}`            | `{rv:020}#{ns}/{name}` | type, ns, obj, prev, ttl (epoch s): written by the stream function (watch-log.ts) |
  *
  * Namespace-level objects (MachineClass) live in the partition `{ns}`, which no cluster partition can equal
  * (`#` is not allowed in a namespace). Claims contain `/`, which neither namespaces nor names may contain, so
  * they never share a partition with objects. Leases use a lower-case sort key prefix, which no Kind has.
- * Only objects carry the GSI attributes, so the kind index holds objects only.
+ * Only objects carry the GSI attributes, so the kind index holds objects only (and the stream mappings, which filter
+ * on it, see objects only). A watch log partition `watch#{Kind}` is no cluster's: a Kind starts upper-case, a cluster name never does.
  */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ObjectKey } from '../../ports.js';

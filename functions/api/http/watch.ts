@@ -180,8 +180,11 @@ export async function* watchEvents(
       yield { type: 'ERROR', object: tooOldResourceVersion(cursor, current) };
       return;
     }
+    // A feed may answer changes newer than `current` (written between the two reads): the cursor moves past them.
+    let newest = Number(current);
     for (const change of changes) {
       const version = change.object.metadata.resourceVersion ?? '0';
+      newest = Math.max(newest, Number(version));
       const shown = listed.get(keyOf(change.object));
       if (shown !== undefined && Number(version) <= shown) continue;
       const event = eventFor(change, matches);
@@ -191,7 +194,7 @@ export async function* watchEvents(
       }
     }
     // Every change up to `current` has been seen, of this kind or not.
-    if (Number(current) > Number(cursor)) cursor = current;
+    if (newest > Number(cursor)) cursor = String(newest);
     const idle = Math.max(0, interval - (Date.now() - lastSent));
     await deps.changes.waitForChange(current, options.allowBookmarks ? AbortSignal.any([done, AbortSignal.timeout(idle)]) : done);
     if (options.allowBookmarks && !done.aborted && Date.now() - lastSent >= interval) {

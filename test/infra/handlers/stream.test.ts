@@ -7,6 +7,7 @@ vi.hoisted(() => {
 });
 
 import { claimKey, leaseSortKey, objectSortKey, partitionKey } from '../../../functions/adapters/dynamodb/table.js';
+import { type StreamChange, watchLogItems, watchLogPartition } from '../../../functions/adapters/dynamodb/watch-log.js';
 import { clusterChanges, clusterOfKeys, createStreamHandler } from '../../../functions/handlers/stream.js';
 import type { WorkflowName, Workflows } from '../../../functions/ports.js';
 
@@ -46,6 +47,7 @@ describe('clusterOfKeys', () => {
       undefined,
     ],
     ['a namespace-level MachineClass', partitionKey('default', undefined), objectSortKey('MachineClass', 'small'), undefined],
+    ['a watch log item', watchLogPartition('Machine'), '00001764000000000000#default/m1', undefined],
     ['keys missing', undefined, undefined, undefined],
   ])('%s', (_what, pk, sk, expected) => {
     expect(clusterOfKeys(pk, sk)).toEqual(expected);
@@ -113,5 +115,48 @@ describe('the stream handler', () => {
     const { starts, workflows } = recordingWorkflows();
     await createStreamHandler({ workflows })({ Records: [record(partitionKey('default', 'a'), leaseSortKey('reconcile'), '1')] });
     expect(starts).toEqual([]);
+  });
+
+  it('writes the watch log from the batch’s records, and starts no reconcile for the log’s own items', async () => {
+    // Prepare
+    const { starts, workflows } = recordingWorkflows();
+    const appended: StreamChange[][] = [];
+    const watchLog = { append: async (records: readonly StreamChange[]) => (appended.push([...records]), watchLogItems(records).length) };
+    const obj = {
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'Machine',
+      metadata: { namespace: 'default', name: 'a-1', resourceVersion: '1764000000000001' },
+    };
+    const change = { ...object('default', 'a', 'Machine', 'a-1', '1', 'INSERT') };
+    change.dynamodb = { ...change.dynamodb, NewImage: { gsi1pk: { S: 'Machine' }, obj: { S: JSON.stringify(obj) } }, ApproximateCreationDateTime: 1764000000 };
+    const logItem = record(watchLogPartition('Machine'), '00001764000000000001#default/a-1', '2', 'INSERT');
+
+    // Act
+    const result = await createStreamHandler({ workflows, watchLog })({ Records: [change, logItem] });
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(appended).toHaveLength(1);
+    expect(watchLogItems(appended[0]!).map((i) => [i['pk']!.S, i['type']!.S])).toEqual([[watchLogPartition('Machine'), 'ADDED']]);
+    expect(starts.map((s) => s.input)).toEqual([{ namespace: 'default', clusterName: 'a', trigger: 'change' }]);
+  });
+
+  it('has the whole batch retried when the watch log cannot be written', async () => {
+    // Prepare
+    const { starts, workflows } = recordingWorkflows();
+    const watchLog = {
+      append: async () => {
+        throw new Error('PutItem refused');
+      },
+    };
+
+    // Act
+    const result = await createStreamHandler({ workflows, watchLog })({
+      Records: [object('default', 'a', 'Machine', 'a-1', '20'), object('default', 'b', 'Machine', 'b-1', '10')],
+    });
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '10' }] });
+    expect(starts).toHaveLength(2);
   });
 });

@@ -7,7 +7,14 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
-import { createHandler, depsFromEnvironment, toHttpRequest } from '../../../functions/handlers/http.js';
+import {
+  MAX_BUFFERED_WATCH_SECONDS,
+  boundedWatch,
+  bufferedResponse,
+  createHandler,
+  depsFromEnvironment,
+  toHttpRequest,
+} from '../../../functions/handlers/http.js';
 import { systemClock } from '../../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
@@ -258,5 +265,67 @@ describe('API Gateway proxy handler', () => {
   it('takes the first value of a repeated query parameter', () => {
     const req = toHttpRequest(proxyEvent('GET', '/x', { query: { labelSelector: ['a=b', 'c=d'] } }));
     expect(req.query).toEqual({ labelSelector: 'a=b' });
+  });
+});
+
+describe('watches on API Gateway (buffered)', () => {
+  it('lists carry a resourceVersion, and a watch from none answers the objects as ADDED and a bookmark once its timeout ends it', async () => {
+    await withEnv({}, async () => {
+      // Prepare
+      const handler = createHandler(() => depsFromEnvironment());
+      const mc = { apiVersion: 'clusterless.dev/v1alpha1', kind: 'MachineClass', metadata: { name: 'small', namespace: 'watch-a' }, spec: { sim: {} } };
+      expect(
+        (await handler(proxyEvent('POST', ns('watch-a', 'machineclasses'), { body: JSON.stringify(mc), headers: { 'Content-Type': 'application/json' } })))
+          .statusCode,
+      ).toBe(201);
+      // Act
+      const list = await handler(proxyEvent('GET', ns('watch-a', 'machineclasses')));
+      const watched = await handler(
+        proxyEvent('GET', ns('watch-a', 'machineclasses'), { query: { watch: ['true'], allowWatchBookmarks: ['true'], timeoutSeconds: ['1'] } }),
+      );
+      // Assess
+      expect(JSON.parse(list.body).metadata.resourceVersion).toMatch(/^[0-9]+$/);
+      expect(watched.statusCode).toBe(200);
+      const events = watched.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string } } });
+      expect(events.map((e) => `${e.type} ${e.object.metadata.name ?? ''}`.trim())).toEqual(['ADDED small', 'BOOKMARK']);
+    });
+  });
+
+  it.each([
+    ['no timeout (kube: 30 minutes)', {}, String(MAX_BUFFERED_WATCH_SECONDS)],
+    ['timeoutSeconds=0', { timeoutSeconds: '0' }, String(MAX_BUFFERED_WATCH_SECONDS)],
+    ['a longer timeout', { timeoutSeconds: '300' }, String(MAX_BUFFERED_WATCH_SECONDS)],
+    ['a shorter timeout', { timeoutSeconds: '5' }, '5'],
+    ['a malformed timeout (the router answers 400)', { timeoutSeconds: 'soon' }, 'soon'],
+  ])('caps a watch of %s at the buffered maximum', (_what, query, expected) => {
+    expect(boundedWatch({ method: 'GET', path: '/x', query: { watch: 'true', ...query }, headers: {} }).query?.['timeoutSeconds']).toBe(expected);
+  });
+
+  it('leaves a request that is not a watch as it is', () => {
+    const req = { method: 'GET', path: '/x', query: { timeoutSeconds: '300' }, headers: {} };
+    expect(boundedWatch(req)).toBe(req);
+  });
+
+  it('ends a buffered watch early once its events pass the byte budget, and stops the stream', async () => {
+    // Prepare
+    let aborted = false;
+    const res = {
+      status: 200,
+      headers: {},
+      body: '',
+      stream: async function* (signal: AbortSignal) {
+        signal.addEventListener('abort', () => (aborted = true));
+        for (let i = 0; ; i++) yield `{"n":${i}}\n`;
+      },
+    };
+    // Act
+    const buffered = await bufferedResponse(res, 40);
+    // Assess
+    expect(buffered.stream).toBeUndefined();
+    expect(buffered.body.split('\n').filter((l) => l)).toHaveLength(5);
+    expect(aborted).toBe(true);
   });
 });

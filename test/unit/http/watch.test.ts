@@ -8,6 +8,7 @@ import { ChangeRecordingStore, LocalChangeFeed } from '../../../functions/adapte
 import { kindByPlural } from '../../../functions/api/kinds.js';
 import { INITIAL_EVENTS_END, parseWatchOptions, watchEvents, type WatchEvent } from '../../../functions/api/http/watch.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import type { ChangeFeed } from '../../../functions/ports.js';
 import { api, cluster, machineClass, machineDeployment, ns, type Api } from './fixtures.js';
 
 let t: Api;
@@ -198,5 +199,36 @@ describe('watchEvents: bookmarks', () => {
     const events: WatchEvent[] = [];
     for await (const e of watchEvents({ changes: feed, store: t.store }, def, 'default', options, new AbortController().signal)) events.push(e);
     expect(events).toEqual([]);
+  });
+});
+
+describe('watchEvents: a feed read at two moments', () => {
+  const def = kindByPlural('machinedeployments')!;
+
+  it('sends a change once when the feed answers it before its current version reaches it (a polled log)', async () => {
+    // Prepare: the change at 150 is logged between the two reads of each round, so the current version lags behind it
+    const md = { ...machineDeployment('md1'), metadata: { namespace: 'default', name: 'md1', resourceVersion: '150' } } as never;
+    let current = 100;
+    const asked: string[] = [];
+    const client = new AbortController();
+    const log: ChangeFeed = {
+      currentVersion: async () => String(current),
+      changesSince: async (_kind, _namespace, after) => {
+        asked.push(after);
+        if (asked.length === 3) client.abort();
+        const changes = Number(after) < 150 ? [{ type: 'ADDED' as const, object: md }] : [];
+        current = 120;
+        return changes;
+      },
+      waitForChange: async () => {},
+    };
+    const events: WatchEvent[] = [];
+    // Act
+    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal)) {
+      events.push(e);
+    }
+    // Assess
+    expect(shown(events)).toEqual(['ADDED md1']);
+    expect(asked).toEqual(['100', '150', '150']);
   });
 });

@@ -1,0 +1,195 @@
+/**
+ * `?watch=true` on AWS through the emulated account: the synthesized template's RestApi (e2e/aws/api-gateway.ts,
+ * SigV4) in front of the real http handler, the table on moto with its stream, and the template's reconcile trigger
+ * mapping (e2e/aws/event-sources/stream.ts, the stream role's policies evaluated) invoking the real stream handler,
+ * which writes the watch log the http handler's watches read. One table, gateway and stream poller for the file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
+  process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
+});
+
+import { createSigV4Signer } from '../../cli/sigv4.js';
+import { DynamoDbStore, createDynamoDbClient } from '../../functions/adapters/dynamodb/index.js';
+import { createTable } from '../../functions/adapters/dynamodb/table.js';
+import { DynamoDbWatchLog } from '../../functions/adapters/dynamodb/watch-log.js';
+import { API_VERSION } from '../../functions/api/common.js';
+import { createHandler } from '../../functions/handlers/http.js';
+import { createStreamHandler } from '../../functions/handlers/stream.js';
+import type { Workflows } from '../../functions/ports.js';
+import { AccessDeniedError, type AuthorizationRequest, type Json, type Principal } from '../../e2e/aws/account.js';
+import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
+import { synthesize } from '../../e2e/aws/assembly.js';
+import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
+import { evaluate } from '../../e2e/aws/iam/evaluate.js';
+import { Deployment } from '../../e2e/aws/template.js';
+import { emulatorClientConfig, uniqueName } from '../support/aws.js';
+
+const BASE = '/apis/clusterless.dev/v1alpha1/namespaces/team-a';
+const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
+
+let dir: string;
+let gateway: ApiGateway;
+let source: StreamSource;
+let writer: Principal;
+const reconciles: string[] = [];
+const denied: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'watch-aws-'));
+  const assembly = synthesize(join(dir, 'assembly'), { bundle: false });
+  const template = assembly.template;
+  const ofType = (type: string) => Object.keys(template.Resources).filter((id) => template.Resources[id]!.Type === type);
+  const fn = (prefix: string) => ofType('AWS::Lambda::Function').find((id) => id.startsWith(prefix))!;
+  const ids = {
+    http: fn('httphandler'),
+    stream: fn('streamhandler'),
+    table: ofType('AWS::DynamoDB::Table')[0]!,
+    api: ofType('AWS::ApiGateway::RestApi').find((id) => !id.includes('Kubectl'))!,
+  };
+  // The reconcile trigger's mapping only (the stream function's).
+  for (const [id, r] of Object.entries(template.Resources))
+    if (r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.['FunctionName']) !== JSON.stringify({ Ref: ids.stream }))
+      delete template.Resources[id];
+  const deployment = new Deployment(assembly.stackName, template, assembly.directory);
+
+  const dynamodb = createDynamoDbClient(emulatorClientConfig(inject('motoEndpoint')));
+  const tableName = uniqueName('watch-aws');
+  await createTable(dynamodb, tableName);
+  await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
+  const streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table!.LatestStreamArn!;
+  for (const id of Object.keys(template.Resources)) {
+    const type = template.Resources[id]!.Type;
+    if (id === ids.table) deployment.setPhysical(id, { ref: tableName, attributes: { Arn: arn('dynamodb', `table/${tableName}`), StreamArn: streamArn } });
+    else if (type === 'AWS::ApiGateway::RestApi')
+      deployment.setPhysical(id, {
+        ref: id
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '')
+          .slice(-10),
+        attributes: { RootResourceId: 'r00t' },
+      });
+    else if (type === 'AWS::ApiGateway::Stage') deployment.setPhysical(id, { ref: String(template.Resources[id]!.Properties?.['StageName']), attributes: {} });
+    else if (type === 'AWS::Lambda::Function') deployment.setPhysical(id, { ref: id, attributes: { Arn: arn('lambda', `function:${id}`) } });
+    else if (type === 'AWS::IAM::Role') deployment.setPhysical(id, { ref: id, attributes: { Arn: `arn:aws:iam::123456789012:role/${id}` } });
+    else deployment.setPhysical(id, { ref: id, attributes: { Arn: arn('placeholder', id), QueueName: id } });
+  }
+
+  // The stream function as deployed: its role's policies decide whether the mapping may read the stream.
+  const role = deployment.roleOfFunction(ids.stream);
+  const streamRole = {
+    name: role,
+    arn: `arn:aws:iam::123456789012:role/${role}`,
+    policies: deployment.identityPolicies(role),
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  };
+  const authorize = async (who: string, operation: string, requests: AuthorizationRequest[]) => {
+    for (const r of requests) {
+      if ((await evaluate(streamRole, r)).decision === 'Allowed') continue;
+      denied.push(`${who} ${r.action} ${r.resource}`);
+      throw new AccessDeniedError(`${who} is not authorized to perform: ${operation}`);
+    }
+  };
+  const workflows: Workflows = {
+    start: async (_workflow, _name, input) => {
+      reconciles.push(`${String(input['namespace'])}/${String(input['clusterName'])}`);
+      return { started: true };
+    },
+  };
+  // Settled after 1 s rather than 4: the emulated stream delivers within a few hundred milliseconds.
+  const log = new DynamoDbWatchLog({ client: dynamodb, tableName, settleMs: 1000, pollMs: 200 });
+  const stream = createStreamHandler({ workflows, watchLog: log });
+  source = await startStreamSource({
+    deployment,
+    endpoint: inject('motoEndpoint'),
+    invoke: async (_fn, event) => ({ ok: true, payload: (await stream(event as never)) as unknown as Json }),
+    authorize,
+    pollMs: 20,
+    timeScale: 10,
+  });
+
+  const http = createHandler({ store: new DynamoDbStore({ client: dynamodb, tableName }), changes: log });
+  writer = {
+    name: assembly.callerRoles.TeamAWriter,
+    arn: `arn:aws:iam::123456789012:role/${assembly.callerRoles.TeamAWriter}`,
+    policies: deployment.identityPolicies(assembly.callerRoles.TeamAWriter),
+    credentials: { accessKeyId: 'AKIAE2ETEAMAWRITER01', secretAccessKey: 'team-a-writer-secret' },
+  };
+  gateway = await startApiGateway({
+    deployment,
+    restApi: ids.api,
+    invoke: async (id, event) =>
+      id === ids.http ? { ok: true, payload: (await http(event as never)) as unknown as Json } : { ok: false, errorType: 'Error', errorMessage: id },
+    principals: () => [writer],
+    authorize: async (who, operation, requests) => {
+      for (const r of requests)
+        if ((await evaluate(writer, r)).decision !== 'Allowed') throw new AccessDeniedError(`${who} is not authorized to perform: ${operation}`);
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await source?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A request signed as team-a's writer, through the gateway. */
+async function call(method: string, path: string, body?: unknown) {
+  const url = new URL(path.replace(/^\//, ''), gateway.url);
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const sign = createSigV4Signer({ region: 'us-east-1', credentials: writer.credentials });
+  const headers = await sign({
+    method,
+    url,
+    headers: text ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {},
+    ...(text ? { body: text } : {}),
+  });
+  const res = await fetch(url, { method, headers, ...(text ? { body: text } : {}) });
+  return { status: res.status, text: await res.text() };
+}
+
+describe('watch on AWS', () => {
+  it('streams the ADDED, MODIFIED and DELETED of objects written through the API, then ends with a bookmark', async () => {
+    // Prepare
+    const list = await call('GET', `${BASE}/clusters`);
+    expect(list.status, list.text).toBe(200);
+    const from = (JSON.parse(list.text) as { metadata: { resourceVersion?: string } }).metadata.resourceVersion;
+    expect(from).toMatch(/^[0-9]+$/);
+
+    // Act: a watch of 6 s from the list, and the writes of a cluster's life while it lasts (its finalizer taken off by hand)
+    const watching = call('GET', `${BASE}/clusters?watch=true&allowWatchBookmarks=true&timeoutSeconds=6&resourceVersion=${from}`);
+    const cluster = { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: 'prod', namespace: 'team-a' }, spec: {} };
+    expect((await call('POST', `${BASE}/clusters`, cluster)).status).toBe(201);
+    expect((await call('PATCH', `${BASE}/clusters/prod`, { metadata: { labels: { tier: 'gold' } } })).status).toBe(200);
+    expect((await call('DELETE', `${BASE}/clusters/prod`)).status).toBe(200);
+    expect((await call('PATCH', `${BASE}/clusters/prod`, { metadata: { finalizers: null } })).status).toBe(200);
+    const watched = await watching;
+
+    // Assess
+    expect(watched.status, watched.text).toBe(200);
+    const events = watched.text
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string; labels?: Record<string, string>; resourceVersion: string } } });
+    expect(events.map((e) => `${e.type} ${e.object.metadata.name ?? ''}`.trim())).toEqual([
+      'ADDED prod',
+      'MODIFIED prod',
+      'MODIFIED prod',
+      'DELETED prod',
+      'BOOKMARK',
+    ]);
+    expect(events[1]!.object.metadata.labels).toEqual({ tier: 'gold' });
+    const versions = events.map((e) => Number(e.object.metadata.resourceVersion));
+    expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+    expect(reconciles).toContain('team-a/prod');
+    expect(denied).toEqual([]);
+    expect(gateway.errors).toEqual([]);
+  }, 30_000);
+});
