@@ -20,7 +20,7 @@ import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Cl
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
 import { EtcdMembershipOverClient } from '../functions/adapters/etcd/etcd-membership.js';
-import { FilePayloadStore, PayloadOffloadingStore } from '../functions/adapters/payloads/index.js';
+import { FilePayloadStore, PayloadOffloadingStore, restoredChanges } from '../functions/adapters/payloads/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../functions/adapters/secrets/index.js';
 import {
   JsonFileSimPersistence,
@@ -38,19 +38,9 @@ import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-u
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import {
-  EtcdUnavailableError,
-  noEvents,
-  systemClock,
-  type Change,
-  type ChangeFeed,
-  type EventRecorder,
-  type NodeDrainer,
-  type SecretStore,
-} from '../functions/ports.js';
+import { EtcdUnavailableError, noEvents, systemClock, type EventRecorder, type NodeDrainer, type SecretStore } from '../functions/ports.js';
 import { ChangeRecordingStore, LocalChangeFeed } from '../functions/adapters/store/index.js';
 import { KINDS, type KindName } from '../functions/api/kinds.js';
-import type { ApiObject } from '../functions/api/kind.js';
 import {
   invocationHolder,
   providersByCluster,
@@ -481,23 +471,4 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     for (const c of cleanups.splice(0)) await Promise.resolve(c()).catch(() => {});
     throw err;
   }
-}
-
-/** The feed as the API shows it: a ClusterResourceSet's manifests put back, as the API's store does on every read. */
-function restoredChanges(feed: ChangeFeed, apiStore: PayloadOffloadingStore): ChangeFeed {
-  // A payload already removed (a deleted set's) leaves the change as stored rather than failing the watch.
-  const restore = (o: ApiObject) => apiStore.restore(o).catch(() => o);
-  const restored = async (c: Change): Promise<Change> => ({
-    ...c,
-    object: await restore(c.object),
-    ...(c.previous ? { previous: await restore(c.previous) } : {}),
-  });
-  return {
-    currentVersion: () => feed.currentVersion(),
-    waitForChange: (after, signal) => feed.waitForChange(after, signal),
-    changesSince: async (kind, namespace, after) => {
-      const changes = await feed.changesSince(kind, namespace, after);
-      return changes === 'expired' ? changes : Promise.all(changes.map(restored));
-    },
-  };
 }
