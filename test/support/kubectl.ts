@@ -139,17 +139,23 @@ export async function kubectlOk(t: KubectlTarget, args: readonly string[], input
   return r.stdout;
 }
 
-/** Runs one command on both targets (in turn, so that a shared clock or cache sees one at a time); answers normalised. */
+/**
+ * Runs one command on both targets, in turn or (`together`, for servers that share nothing) at once; the answers
+ * normalised.
+ */
 export async function onBoth(
   targets: readonly [KubectlTarget, KubectlTarget],
   args: readonly string[],
   input?: string,
+  options: { together?: boolean } = {},
 ): Promise<[KubectlResult, KubectlResult]> {
-  const results: KubectlResult[] = [];
-  for (const t of targets) {
+  const run = async (t: KubectlTarget) => {
     const r = await t.kubectl(args, input);
-    results.push({ code: r.code, stdout: normalised(r.stdout), stderr: normalised(r.stderr) });
-  }
+    return { code: r.code, stdout: normalised(r.stdout), stderr: normalised(r.stderr) };
+  };
+  if (options.together) return (await Promise.all(targets.map(run))) as [KubectlResult, KubectlResult];
+  const results: KubectlResult[] = [];
+  for (const t of targets) results.push(await run(t));
   return results as [KubectlResult, KubectlResult];
 }
 
@@ -161,9 +167,7 @@ export function alike([ours, theirs]: [KubectlResult, KubectlResult]): KubectlRe
 
 /** A field of a stored object on both targets (`kind` as kubectl names it, e.g. machinedeployment). */
 export async function fieldOnBoth(targets: readonly [KubectlTarget, KubectlTarget], kind: string, name: string, jsonPath: string): Promise<[string, string]> {
-  const values: string[] = [];
-  for (const t of targets) values.push(await kubectlOk(t, ['get', kind, name, '-o', `jsonpath=${jsonPath}`]));
-  return values as [string, string];
+  return (await Promise.all(targets.map((t) => kubectlOk(t, ['get', kind, name, '-o', `jsonpath=${jsonPath}`])))) as [string, string];
 }
 
 /** The MachineClass the MachineDeployments of machineDeploymentManifest name (in the target's namespace). */
