@@ -247,7 +247,8 @@ metadata: {name: md3, labels: {tier: web}}
 spec: {clusterName: c2, replicas: 2, template: {spec: {version: v1.32.0, machineClassRef: {name: small}}}}
 `;
 
-describe('kubectl through the kubectl door answers as against kube-apiserver serving the CRDs', () => {
+// Concurrent: each test has objects of its own, and most of a command's time is kubectl and its exec plugin starting.
+describe.concurrent('kubectl through the kubectl door answers as against kube-apiserver serving the CRDs', () => {
   /** The door as team-a's writer, and kube-apiserver's admin, both in namespace team-a. */
   let targets: [KubectlTarget, KubectlTarget];
   const ok = (t: KubectlTarget, args: readonly string[], input?: string) => kubectlOk(t, args, input);
@@ -276,6 +277,11 @@ describe('kubectl through the kubectl door answers as against kube-apiserver ser
     await ok(targets[0], ['create', VALIDATE, '-f', '-'], `${MACHINE_CLASS_MANIFEST}---${OBJECTS}`);
     await copiedToKube('machineclasses,machinedeployments');
   }, 60_000);
+
+  afterAll(() => {
+    // What API Gateway would log as an execution error (a missing permission, a malformed function response): none.
+    expect(gateway.errors).toEqual([]);
+  });
 
   it('version names the server version of package.json', async () => {
     const out = JSON.parse(await ok(targets[0], ['version', '-o', 'json'])) as { serverVersion: { gitVersion: string } };
