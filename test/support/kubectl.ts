@@ -23,11 +23,12 @@ export function runKubectl(args: readonly string[], options: { input?: string; e
   });
 }
 
-/** A kubectl still running (a wait, a watch): its stderr so far, and its end. */
+/** A kubectl still running (a wait, a watch): its output so far, and its end. */
 export interface RunningKubectl {
   done: Promise<KubectlResult>;
-  /** Resolves once stderr matches (kubectl's -v=6 request log), rejects if kubectl ends first or 30 s pass. */
-  logged(pattern: RegExp, what: string): Promise<void>;
+  stdout(): string;
+  /** Resolves once `seen(stdout, stderr)` holds; rejects if kubectl ends first or 30 s pass (a test fails, never hangs). */
+  until(seen: (stdout: string, stderr: string) => boolean, what: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +37,7 @@ export function startKubectl(args: readonly string[], options: { env?: NodeJS.Pr
   const child = spawn(kubeBinaries().kubectl, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...(options.env ?? process.env), KUBECONFIG: '/dev/null' } });
   let stdout = '';
   let stderr = '';
+  let ended = false;
   const listeners = new Set<() => void>();
   const notify = () => {
     for (const l of [...listeners]) l();
@@ -44,30 +46,29 @@ export function startKubectl(args: readonly string[], options: { env?: NodeJS.Pr
   child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), notify()));
   const done = new Promise<KubectlResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => (resolve({ code: code ?? -1, stdout, stderr }), notify()));
+    child.on('close', (code) => ((ended = true), resolve({ code: code ?? -1, stdout, stderr }), notify()));
   });
   return {
     done,
-    logged: (pattern, what) =>
+    stdout: () => stdout,
+    until: (seen, what) =>
       new Promise<void>((resolve, reject) => {
-        // Bounded: the test fails rather than hangs when kubectl never gets there.
-        const timer = setTimeout(() => (listeners.delete(check), reject(new Error(`${what} not seen within 30 s:\n${stderr.slice(-3000)}`))), 30_000);
+        const timer = setTimeout(
+          () => (listeners.delete(check), reject(new Error(`${what} not seen within 30 s; stdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`))),
+          30_000,
+        );
         const check = () => {
-          if (pattern.test(stderr)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve();
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`kubectl ended before ${what}:\n${stdout}\n${stderr.slice(-3000)}`));
-          }
+          if (!seen(stdout, stderr) && !ended) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          if (seen(stdout, stderr)) resolve();
+          else reject(new Error(`kubectl ended before ${what}:\n${stdout}\n${stderr.slice(-3000)}`));
         };
         listeners.add(check);
         check();
       }),
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (!ended) child.kill('SIGTERM');
       await done;
     },
   };
@@ -106,7 +107,7 @@ export async function waitOnBoth(
   for (const t of targets) {
     const waiting = t.start(['wait', ...args, '--timeout=30s', '-v=6']);
     try {
-      await waiting.logged(WATCH_OPEN, `${t.name}: the watch of kubectl wait`);
+      await waiting.until((_, stderr) => WATCH_OPEN.test(stderr), `${t.name}: the watch of kubectl wait`);
       await change(t);
       const r = await waiting.done;
       results.push({ code: r.code, stdout: normalised(r.stdout), stderr: r.code === 0 ? '' : r.stderr.slice(-2000) });
