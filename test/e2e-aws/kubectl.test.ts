@@ -248,14 +248,19 @@ spec: {clusterName: c2, replicas: 2, template: {spec: {version: v1.32.0, machine
 `;
 
 // Concurrent: each test has objects of its own, and most of a command's time is kubectl and its exec plugin starting.
-describe.concurrent('kubectl through the kubectl door answers as against kube-apiserver serving the CRDs', () => {
+// A generous bound per test: a door command starts kubectl and its exec plugin (node), slow on a busy machine.
+describe.concurrent('kubectl through the kubectl door answers as against kube-apiserver serving the CRDs', { timeout: 120_000 }, () => {
   /** The door as team-a's writer, and kube-apiserver's admin, both in namespace team-a. */
   let targets: [KubectlTarget, KubectlTarget];
   const ok = (t: KubectlTarget, args: readonly string[], input?: string) => kubectlOk(t, args, input);
-  /** Both answers to a read, in parallel (nothing changes), ages and versions normalised. */
+  /**
+   * Both answers to a read, in parallel (nothing changes), ages and versions normalised; a table's padding too, as an
+   * age's width (`59s`, `2m1s`) moves the columns after it and the objects here were made seconds apart.
+   */
   const read = async (args: readonly string[]) => {
-    const [ours, theirs] = await Promise.all(targets.map((t) => ok(t, args)));
-    return { ours: withoutAges(ours!), kube: withoutAges(theirs!) };
+    const answers = await Promise.all(targets.map((t) => ok(t, args)));
+    const [ours, kube] = answers.map((a) => withoutAges(a).replace(/(?<=\S) {2,}/g, '  '));
+    return { ours: ours!, kube: kube! };
   };
   // The door and kube-apiserver share nothing: each command runs on both at once.
   const onBoth = (t: typeof targets, args: readonly string[], input?: string) => onTargets(t, args, input, { together: true });
