@@ -247,8 +247,8 @@ metadata: {name: md3, labels: {tier: web}}
 spec: {clusterName: c2, replicas: 2, template: {spec: {version: v1.32.0, machineClassRef: {name: small}}}}
 `;
 
-// Concurrent: each test has objects of its own, and most of a command's time is kubectl and its exec plugin starting.
-// A generous bound per test: a door command starts kubectl and its exec plugin (node), slow on a busy machine.
+// Concurrent, as each test has objects of its own and most of a door command's time is kubectl and its exec plugin
+// (node) starting; a generous bound per test for a busy machine.
 describe.concurrent('kubectl through the kubectl door answers as against kube-apiserver serving the CRDs', { timeout: 120_000 }, () => {
   /** The door as team-a's writer, and kube-apiserver's admin, both in namespace team-a. */
   let targets: [KubectlTarget, KubectlTarget];
