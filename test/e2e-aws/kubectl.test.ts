@@ -4,26 +4,31 @@
  * ACCESS_ENTRIES the template gives it, and the presigned-STS of the emulated account (e2e/aws/sts.ts). The real
  * kubectl runs `node cli/bin.mjs token ...` as its exec credential plugin, with a role's emulated credentials.
  *
- * Behind the door, the in-process http handler over a DynamoDbStore (dynalite); beside it, kube-apiserver serving crds/.
+ * Behind the door, the in-process http handler over a DynamoDbStore on moto, its watches read from the watch log the
+ * stream function writes (the table's stream polled by e2e/aws/event-sources/stream.ts); beside it, kube-apiserver
+ * serving crds/.
  * The kubectl suite of the embedded host (test/integration/kubectl/) runs here through the door, the same commands on
  * both, what kubectl says compared (test/support/kubectl.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubectlKubeconfig } from '../../cli/commands/token.js';
 import { API_VERSION } from '../../functions/api/common.js';
 import { handleRequest } from '../../functions/api/http/index.js';
+import { DynamoDbWatchLog } from '../../functions/adapters/dynamodb/watch-log.js';
 import { createHandler } from '../../functions/handlers/http.js';
+import { createStreamHandler } from '../../functions/handlers/stream.js';
 import { createAuthorizer, depsFromEnvironment } from '../../functions/handlers/token-authorizer.js';
 import { ACCOUNT, type Invoke, type Json, type Principal } from '../../e2e/aws/account.js';
 import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
+import { type StreamSource, startStreamSource } from '../../e2e/aws/event-sources/stream.js';
 import { type PresignedSts, startPresignedSts } from '../../e2e/aws/sts.js';
 import { Deployment } from '../../e2e/aws/template.js';
 import { generateClusterCertificates, issueCertificate } from '../../functions/adapters/kubeadm/index.js';
-import { startDynalite, type RunningDynalite } from '../support/dynalite.js';
 import { emulatorDynamoDbClient, newTableStore } from '../support/dynamodb-store-factory.js';
 import { startKube, type RunningKube } from '../support/kube.js';
 import {
@@ -33,9 +38,11 @@ import {
   type KubectlResult,
   type KubectlTarget,
   kubectlOk,
+  LISTED,
   kubectlTarget,
   machineDeploymentManifest as md,
   onBoth as onTargets,
+  waitOnBoth,
   withoutAges,
 } from '../support/kubectl.js';
 
@@ -43,7 +50,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BASE = '/apis/clusterless.dev/v1alpha1';
 
 let dir: string;
-let dynalite: RunningDynalite;
+let source: StreamSource;
 let kube: RunningKube;
 let gateway: ApiGateway;
 let sts: PresignedSts;
@@ -80,10 +87,35 @@ beforeAll(async () => {
     await k.kubectlOk(['create', 'namespace', 'team-a']);
     return k;
   });
-  dynalite = await startDynalite();
   const assembly = synthesize(join(dir, 'assembly'), { bundle: false });
+  // Of the table stream's consumers, the stream function only: it writes the watch log.
+  const streamFn = Object.entries(assembly.template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('streamhandler'))![0];
+  for (const [id, r] of Object.entries(assembly.template.Resources))
+    if (r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.['FunctionName']) !== JSON.stringify({ Ref: streamFn }))
+      delete assembly.template.Resources[id];
   const deployment = new Deployment(assembly.stackName, assembly.template, assembly.directory);
   deploy(deployment);
+  const dynamodb = emulatorDynamoDbClient(inject('motoEndpoint'));
+  const { store, tableName } = await newTableStore(dynamodb);
+  await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
+  const streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table!.LatestStreamArn!;
+  deployment.setPhysical(deployment.ofType('AWS::DynamoDB::Table')[0]!, {
+    ref: tableName,
+    attributes: { Arn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${tableName}`, StreamArn: streamArn },
+  });
+  // Settled after 1 s rather than 4: the emulated stream delivers within a few hundred milliseconds.
+  const log = new DynamoDbWatchLog({ client: dynamodb, tableName, settleMs: 1000, pollMs: 200 });
+  const stream = createStreamHandler({ workflows: { start: async () => ({ started: true }) }, watchLog: log });
+  source = await startStreamSource({
+    deployment,
+    endpoint: inject('motoEndpoint'),
+    invoke: async (_fn, event) => ({ ok: true, payload: (await stream(event as never)) as unknown as Json }),
+    // The stream role's policies are test/e2e-aws/watch.test.ts's concern.
+    authorize: async () => {},
+    pollMs: 20,
+    timeScale: 10,
+  });
+  expect(source.mappings).toHaveLength(1);
   const functionOf = (prefix: string) => deployment.ofType('AWS::Lambda::Function').find((id) => id.startsWith(prefix))!;
   const http = functionOf('httphandler');
   const authorizerFn = functionOf('tokenauthorizerhandler');
@@ -102,7 +134,6 @@ beforeAll(async () => {
   };
   sts = await startPresignedSts({ principals: () => Object.values(principals) });
 
-  const { store } = await newTableStore(emulatorDynamoDbClient(dynalite.endpoint));
   for (const namespace of ['team-a', 'team-b']) {
     const created = await handleRequest(
       {
@@ -122,7 +153,7 @@ beforeAll(async () => {
   >;
   // The one variable the emulated account adds, which the stack never sets: its STS is an http origin.
   const authorize = createAuthorizer(depsFromEnvironment({ ...environment, CLUSTERLESS_TEST_STS_ENDPOINT: sts.endpoint }));
-  const serve = createHandler({ store });
+  const serve = createHandler({ store, changes: log });
   const invoke: Invoke = async (fn, event) => {
     try {
       if (fn === authorizerFn) return { ok: true, payload: await authorize(event as never) };
@@ -149,7 +180,7 @@ afterAll(async () => {
   await gateway?.stop();
   await sts?.stop();
   await kube?.stop();
-  await dynalite?.stop();
+  await source?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -230,20 +261,21 @@ describe('kubectl through the kubectl door, with clusterless token as its exec p
 });
 
 const VALIDATE = '--validate=strict';
+const WATCHED = '{.type} {.object.metadata.name} {.object.spec.replicas}{"\\n"}';
 const OBJECTS = `
 apiVersion: clusterless.dev/v1alpha1
 kind: MachineDeployment
-metadata: {name: md1, labels: {tier: web}}
+metadata: {name: md1, labels: {tier: web, suite: read}}
 spec: {clusterName: c1, replicas: 3, template: {spec: {version: v1.31.2, machineClassRef: {name: small}}}}
 ---
 apiVersion: clusterless.dev/v1alpha1
 kind: MachineDeployment
-metadata: {name: md2, labels: {tier: db}}
+metadata: {name: md2, labels: {tier: db, suite: read}}
 spec: {clusterName: c2, replicas: 1, template: {spec: {version: v1.31.2, machineClassRef: {name: small}}}}
 ---
 apiVersion: clusterless.dev/v1alpha1
 kind: MachineDeployment
-metadata: {name: md3, labels: {tier: web}}
+metadata: {name: md3, labels: {tier: web, suite: read}}
 spec: {clusterName: c2, replicas: 2, template: {spec: {version: v1.32.0, machineClassRef: {name: small}}}}
 `;
 
@@ -288,21 +320,58 @@ describe.concurrent('kubectl through the kubectl door answers as against kube-ap
     expect(gateway.errors).toEqual([]);
   });
 
+  // First, so that their waits overlap the other tests. The door answers a watch buffered, in one response at its end (at most 25 s, functions/handlers/http.ts): kubectl
+  // sees the change when that response comes, kube-apiserver's at once. Each runs from the version kubectl read first.
+  it('get NAME -w prints the same events for a change', async () => {
+    await given('watched');
+    const printed = await Promise.all(
+      targets.map(async (t) => {
+        const w = t.start(['get', 'machinedeployment', 'watched', '-w', '--output-watch-events', '-o', `jsonpath=${WATCHED}`, '-v=6']);
+        try {
+          await w.until((_, err) => /verb="GET" url="[^"]*\/machinedeployments\/watched" status="200 OK"/.test(err), `${t.name}: the first GET`, 60_000);
+          await ok(t, ['patch', 'machinedeployment', 'watched', '--type', 'merge', '-p', '{"spec":{"replicas":5}}']);
+          await w.until((out) => out.includes('MODIFIED watched 5'), `${t.name}: the MODIFIED event`, 60_000);
+        } finally {
+          await w.stop();
+        }
+        return w.stdout();
+      }),
+    );
+    expect(printed[1]).toBe('ADDED watched 2\nMODIFIED watched 5\n');
+    expect(printed[0]).toBe(printed[1]);
+  });
+
+  it("wait --for=jsonpath='{.spec.replicas}'=5 ends when a scale makes it true", async () => {
+    await given('awaited');
+    const scale = (t: KubectlTarget) => ok(t, ['scale', 'machinedeployment', 'awaited', '--replicas=5']);
+    const waited = alike(await waitOnBoth(targets, ['machinedeployment/awaited', '--for=jsonpath={.spec.replicas}=5'], scale, { ready: LISTED, seconds: 60 }));
+    expect(waited).toEqual({ code: 0, stdout: 'machinedeployment.clusterless.dev/awaited condition met\n', stderr: '' });
+  });
+
+  // A MachineClass: no finalizer, so the delete removes it (a MachineDeployment's waits for a controller).
+  it('wait --for=delete ends when the object is gone', async () => {
+    alike(await onBoth(targets, ['create', VALIDATE, '-f', '-'], MACHINE_CLASS_MANIFEST.replace('name: small', 'name: awaited-delete')));
+    const remove = (t: KubectlTarget) => ok(t, ['delete', 'machineclass', 'awaited-delete', '--wait=false']);
+    const waited = alike(await waitOnBoth(targets, ['machineclass/awaited-delete', '--for=delete'], remove, { ready: LISTED, seconds: 60 }));
+    expect(waited).toEqual({ code: 0, stdout: 'machineclass.clusterless.dev/awaited-delete condition met\n', stderr: '' });
+  });
+
   it('version names the server version of package.json', async () => {
     const out = JSON.parse(await ok(targets[0], ['version', '-o', 'json'])) as { serverVersion: { gitVersion: string } };
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(out.serverVersion.gitVersion).toBe(`v${version}`);
   });
 
+  // The other tests make MachineDeployments of their own at the same time: lists select the seeded ones (suite=read).
   it.each([
     { args: ['api-resources', '--api-group=clusterless.dev'], shows: /^machinedeployments\s+md\s/m },
     { args: ['explain', 'machinedeployment.spec'], shows: /^FIELDS:$/m },
-    { args: ['get', 'md', '-o', 'wide'], shows: /^md1\s+c1\s.*v1\.31\.2$/m },
+    { args: ['get', 'md', '-l', 'suite=read', '-o', 'wide'], shows: /^md1\s+c1\s.*v1\.31\.2$/m },
     { args: ['get', 'md', 'md1', '-o', 'yaml'], shows: /^ {2}replicas: 3$/m },
-    { args: ['get', 'md', '-o', 'jsonpath={.items[*].metadata.name} {.items[0].spec.replicas}'], shows: /^md1 md2 md3 3$/ },
+    { args: ['get', 'md', '-l', 'suite=read', '-o', 'jsonpath={.items[*].metadata.name} {.items[0].spec.replicas}'], shows: /^md1 md2 md3 3$/ },
     { args: ['get', 'md', '-l', 'tier=web', '-o', 'name'], shows: /^machinedeployment.clusterless.dev\/md1\nmachinedeployment.clusterless.dev\/md3\n$/ },
     { args: ['get', 'md', '--field-selector', 'metadata.name!=md2,spec.clusterName=c2', '-o', 'name'], shows: /^machinedeployment.clusterless.dev\/md3\n$/ },
-    { args: ['get', 'md', '--chunk-size=1'], shows: /^NAME[^\n]*\nmd1\s[^\n]*\nmd2\s[^\n]*\nmd3\s[^\n]*\n$/ },
+    { args: ['get', 'md', '-l', 'suite=read', '--chunk-size=1'], shows: /^NAME[^\n]*\nmd1\s[^\n]*\nmd2\s[^\n]*\nmd3\s[^\n]*\n$/ },
   ])('kubectl $args prints the same', async ({ args, shows }) => {
     const out = await read(args);
     expect(out.ours).toBe(out.kube);

@@ -27,8 +27,8 @@ export function runKubectl(args: readonly string[], options: { input?: string; e
 export interface RunningKubectl {
   done: Promise<KubectlResult>;
   stdout(): string;
-  /** Resolves once `seen(stdout, stderr)` holds; rejects if kubectl ends first or 30 s pass (a test fails, never hangs). */
-  until(seen: (stdout: string, stderr: string) => boolean, what: string): Promise<void>;
+  /** Resolves once `seen(stdout, stderr)` holds; rejects if kubectl ends first or `timeoutMs` (30 s) pass: a test fails, never hangs. */
+  until(seen: (stdout: string, stderr: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,11 +51,11 @@ export function startKubectl(args: readonly string[], options: { env?: NodeJS.Pr
   return {
     done,
     stdout: () => stdout,
-    until: (seen, what) =>
+    until: (seen, what, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => (listeners.delete(check), reject(new Error(`${what} not seen within 30 s; stdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`))),
-          30_000,
+          () => (listeners.delete(check), reject(new Error(`${what} not seen within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`))),
+          timeoutMs,
         );
         const check = () => {
           if (!seen(stdout, stderr) && !ended) return;
@@ -94,20 +94,26 @@ export function kubectlTarget(name: string, leading: readonly string[], env?: No
 /** kubectl's -v=6 line for an answered watch request: the watch is open. */
 export const WATCH_OPEN = /verb="GET" url="[^"]*watch=true[^"]*" status="200 OK"/;
 
+/** kubectl's -v=6 line for an answered paged list (a watch has no limit): a watch from its version sees every later change. */
+export const LISTED = /verb="GET" url="[^"]*[?&]limit=\d+[^"]*" status="200 OK"/;
+
 /**
- * `kubectl wait ...` on both targets in turn: started, then (once its watch is open) `change` made on the same target,
- * then its end. The answers' exit codes and stdout, normalised (stderr is kubectl's request log).
+ * `kubectl wait ...` on both targets in turn: started, then (once kubectl logged `ready`, by default its open watch)
+ * `change` made on the same target, then its end. The answers' exit codes and stdout, normalised (stderr is kubectl's
+ * request log). `seconds` bounds the wait (kubectl's --timeout).
  */
 export async function waitOnBoth(
   targets: readonly [KubectlTarget, KubectlTarget],
   args: readonly string[],
   change: (t: KubectlTarget) => Promise<unknown>,
+  options: { ready?: RegExp; seconds?: number } = {},
 ): Promise<[KubectlResult, KubectlResult]> {
   const results: KubectlResult[] = [];
+  const seconds = options.seconds ?? 30;
   for (const t of targets) {
-    const waiting = t.start(['wait', ...args, '--timeout=30s', '-v=6']);
+    const waiting = t.start(['wait', ...args, `--timeout=${seconds}s`, '-v=6']);
     try {
-      await waiting.until((_, stderr) => WATCH_OPEN.test(stderr), `${t.name}: the watch of kubectl wait`);
+      await waiting.until((_, stderr) => (options.ready ?? WATCH_OPEN).test(stderr), `${t.name}: kubectl wait ready`, seconds * 1000);
       await change(t);
       const r = await waiting.done;
       results.push({ code: r.code, stdout: normalised(r.stdout), stderr: r.code === 0 ? '' : r.stderr.slice(-2000) });
