@@ -3,14 +3,14 @@
  * discovery, explain (OpenAPI v3), server-side printing, selectors and paging answer the same. Both hold the same
  * objects (read back from the clusterless API, created in kube-apiserver); ages and uids are normalised.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../../local/http-server.js';
-import { kubeBinaries, startKube, type KubectlResult, type RunningKube } from '../../support/kube.js';
+import { startKube, type RunningKube } from '../../support/kube.js';
+import { type KubectlResult, runKubectl, withoutAges as normalised } from '../../support/kubectl.js';
 
 const OBJECTS = `
 apiVersion: clusterless.dev/v1alpha1
@@ -45,18 +45,7 @@ let cacheDir: string;
 
 /** kubectl against the clusterless API, as a user points it there: --server and a token, its own discovery cache. */
 function ours(args: readonly string[], input?: string): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kubeBinaries().kubectl, ['--server', server.url, '--token', 'unused', '--cache-dir', cacheDir, '-n', 'default', ...args], {
-      env: { ...process.env, KUBECONFIG: '/dev/null' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  return runKubectl(['--server', server.url, '--token', 'unused', '--cache-dir', cacheDir, '-n', 'default', ...args], input === undefined ? {} : { input });
 }
 
 async function oursOk(args: readonly string[], input?: string): Promise<string> {
@@ -70,10 +59,6 @@ async function both(args: readonly string[]): Promise<{ ours: string; kube: stri
   const [a, b] = await Promise.all([oursOk(args), kube.kubectlOk(args)]);
   return { ours: a, kube: b };
 }
-
-/** Ages (`0s`, `12s`, `3m4s`) in a table, uids and resource versions in YAML: what differs between two servers. */
-const normalised = (text: string) =>
-  text.replace(/(?<=\s)\d+[smhdy](\d+[smhd])?(?=\s|$)/g, '<age>').replace(/^(\s*)(uid|resourceVersion|creationTimestamp): .*$/gm, '$1$2: <volatile>');
 
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'clusterless-kubectl-'));

@@ -3,7 +3,7 @@
  * kube-apiserver serving crds/, the same writes on both, the printed events compared; and client-go style watches
  * (@kubernetes/client-node's Watch) against the embedded host: resuming from a resourceVersion, 410 for a very old one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,7 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { kubeBinaries, startKube, type RunningKube } from '../../support/kube.js';
+import { type RunningKubectl, WATCH_OPEN, startKubectl } from '../../support/kubectl.js';
 import { cluster, machineClass, machineDeployment, ns } from '../../unit/http/fixtures.js';
 
 let host: EmbeddedHost;
@@ -66,7 +67,7 @@ function kubectl(target: Target, args: string[], input?: string): Promise<string
 
 /** A running `kubectl get ... -w`: its stdout so far, and a wait until its watch request has been answered. */
 interface Watching {
-  child: ChildProcess;
+  running: RunningKubectl;
   out: () => string;
   /** Resolves once kubectl logged the watch response (-v=6), i.e. the watch is open. */
   open: Promise<void>;
@@ -76,51 +77,16 @@ interface Watching {
 const JSONPATH = '{.type} {.object.metadata.name} {.object.spec.replicas}{"\\n"}';
 
 function startWatch(target: Target, args: string[], output: string[] = ['--output-watch-events', '-o', `jsonpath=${JSONPATH}`]): Watching {
-  const child = spawn(kubeBinaries().kubectl, ['--kubeconfig', target.kubeconfig(), 'get', ...args, '-w', ...output, '-v=6', '--request-timeout=60s'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  const notify = () => {
-    for (const l of [...listeners]) l();
-  };
-  child.stdout!.on('data', (d: Buffer) => ((out += d), notify()));
-  child.stderr!.on('data', (d: Buffer) => ((err += d), notify()));
-  child.on('exit', notify);
-  const until = (predicate: () => boolean, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      // A bounded wait: the test fails rather than hangs when the event never comes.
-      const timer = setTimeout(
-        () => (listeners.delete(check), reject(new Error(`${what} not seen within 30 s; stdout:\n${out}\nstderr:\n${err.slice(-3000)}`))),
-        30_000,
-      );
-      const check = () => {
-        if (!predicate()) {
-          if (child.exitCode !== null) listeners.delete(check), clearTimeout(timer), reject(new Error(`kubectl exited before ${what}:\n${err.slice(-3000)}`));
-          return;
-        }
-        listeners.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      listeners.add(check);
-      check();
-    });
+  const running = startKubectl(['--kubeconfig', target.kubeconfig(), 'get', ...args, '-w', ...output, '-v=6', '--request-timeout=60s']);
   return {
-    child,
-    out: () => out,
-    open: until(() => /verb="GET" url="[^"]*watch=true[^"]*" status="200 OK"/.test(err), 'the watch response'),
-    until: (p, what) => until(() => p(out), what),
+    running,
+    out: running.stdout,
+    open: running.until((_, err) => WATCH_OPEN.test(err), 'the watch response'),
+    until: (p, what) => running.until((out) => p(out), what),
   };
 }
 
-async function stop(w: Watching): Promise<void> {
-  if (w.child.exitCode !== null) return;
-  const exited = new Promise((r) => w.child.once('exit', r));
-  w.child.kill('SIGTERM');
-  await exited;
-}
+const stop = (w: Watching): Promise<void> => w.running.stop().then(() => undefined);
 
 /**
  * The events as `TYPE name replicas`, a MODIFIED that leaves replicas as they were dropped: the embedded host's

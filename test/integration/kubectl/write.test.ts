@@ -7,38 +7,30 @@
  * kubectl validates as it does by default (`--validate=strict`): it reads each server's OpenAPI v3 and, as both
  * advertise fieldValidation, leaves the check to the server.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
-import { kubeBinaries, startKube, type KubectlResult, type RunningKube } from '../../support/kube.js';
+import { startKube, type RunningKube } from '../../support/kube.js';
+import {
+  MACHINE_CLASS_MANIFEST as MACHINE_CLASS,
+  alike,
+  fieldOnBoth as fieldOf,
+  type KubectlTarget,
+  kubectlOk,
+  machineDeploymentManifest as md,
+  onBoth as onTargets,
+  kubectlTarget,
+  waitOnBoth,
+} from '../../support/kubectl.js';
 
 const VALIDATE = '--validate=strict';
-
-interface Target {
-  name: 'clusterless' | 'kube-apiserver';
-  kubectl(args: readonly string[], input?: string): Promise<KubectlResult>;
-}
 
 let kube: RunningKube;
 let host: EmbeddedHost;
 let dir: string;
-let targets: [Target, Target];
-
-function run(bin: string, args: readonly string[], input?: string): Promise<KubectlResult> {
-  return new Promise((done, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+let targets: [KubectlTarget, KubectlTarget];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clusterless-kubectl-write-'));
@@ -64,10 +56,9 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  const { kubectl } = kubeBinaries();
   targets = [
-    { name: 'clusterless', kubectl: (args, input) => run(kubectl, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], input) },
-    { name: 'kube-apiserver', kubectl: (args, input) => kube.kubectl(args, input === undefined ? {} : { input }) },
+    kubectlTarget('clusterless', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache')]),
+    kubectlTarget('kube-apiserver', ['--kubeconfig', kube.adminKubeconfig, '--cache-dir', join(dir, 'kube-cache')]),
   ];
   for (const t of targets) await ok(t, ['create', VALIDATE, '-f', '-'], MACHINE_CLASS);
 }, 180_000);
@@ -78,63 +69,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const MACHINE_CLASS = 'apiVersion: clusterless.dev/v1alpha1\nkind: MachineClass\nmetadata:\n  name: small\nspec:\n  sim: {}\n';
-
-const md = (name: string, replicas = 2, extra = '') =>
-  [
-    'apiVersion: clusterless.dev/v1alpha1',
-    'kind: MachineDeployment',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    '  clusterName: demo',
-    `  replicas: ${replicas}`,
-    '  template:',
-    '    spec:',
-    '      version: v1.31.2',
-    '      machineClassRef: {name: small}',
-    extra,
-    '',
-  ].join('\n');
-
-async function ok(t: Target, args: readonly string[], input?: string): Promise<string> {
-  const r = await t.kubectl(args, input);
-  if (r.code !== 0) throw new Error(`${t.name}: kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
-/** What varies between runs and servers: temporary paths, ports, uids, times and resourceVersions. */
-function normalised(text: string): string {
-  return text
-    .replace(/\/tmp\/[A-Z]+-\d+/g, '/tmp/DIFF')
-    .replace(/https?:\/\/127\.0\.0\.1:\d+/g, 'SERVER')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UID')
-    .replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( \+0000)?Z?/g, 'TIME')
-    .replace(/resourceVersion( is|:) "?\d+"?/g, 'resourceVersion$1 RV');
-}
-
-/** Runs one command on both servers (in turn); kubectl's answers, normalised. */
-async function onBoth(args: readonly string[], input?: string): Promise<[KubectlResult, KubectlResult]> {
-  const results: KubectlResult[] = [];
-  for (const t of targets) {
-    const r = await t.kubectl(args, input);
-    results.push({ code: r.code, stdout: normalised(r.stdout), stderr: normalised(r.stderr) });
-  }
-  return results as [KubectlResult, KubectlResult];
-}
-
-/** Both servers answered alike: the same exit code and output. */
-function alike([ours, theirs]: [KubectlResult, KubectlResult]): KubectlResult {
-  expect(ours, 'clusterless answered as kube-apiserver').toEqual(theirs);
-  return ours;
-}
-
-/** A field of the stored object on both servers. */
-async function fieldOnBoth(name: string, jsonPath: string): Promise<[string, string]> {
-  const values: string[] = [];
-  for (const t of targets) values.push(await ok(t, ['get', 'machinedeployment', name, '-o', `jsonpath=${jsonPath}`]));
-  return values as [string, string];
-}
+const ok = (t: KubectlTarget, args: readonly string[], input?: string) => kubectlOk(t, args, input);
+const onBoth = (args: readonly string[], input?: string) => onTargets(targets, args, input);
+const fieldOnBoth = (name: string, jsonPath: string) => fieldOf(targets, 'machinedeployment', name, jsonPath);
 
 /** Creates a MachineDeployment on both servers, for a test of its own. */
 async function given(name: string, replicas = 2): Promise<void> {
@@ -309,5 +246,48 @@ describe('kubectl writes, against clusterless and kube-apiserver alike', () => {
     const dry = alike(await onBoth(['delete', 'machinedeployment', 'kept', '--dry-run=server']));
     expect(dry.stdout).toBe('machinedeployment.clusterless.dev "kept" deleted from default namespace (server dry run)\n');
     expect(await fieldOnBoth('kept', '{.metadata.name}|{.metadata.deletionTimestamp}')).toEqual(['kept|', 'kept|']);
+  });
+});
+
+describe('kubectl wait, against clusterless and kube-apiserver alike', () => {
+  it("wait --for=jsonpath='{.spec.replicas}'=5 ends when a scale makes it true", async () => {
+    await given('awaited-replicas');
+    const waited = alike(
+      await waitOnBoth(targets, ['machinedeployment/awaited-replicas', '--for=jsonpath={.spec.replicas}=5'], (t) =>
+        ok(t, ['scale', 'machinedeployment', 'awaited-replicas', '--replicas=5']),
+      ),
+    );
+    expect(waited).toEqual({ code: 0, stdout: 'machinedeployment.clusterless.dev/awaited-replicas condition met\n', stderr: '' });
+  });
+
+  it('wait --for=condition=Ready ends when the condition is written through /status', async () => {
+    await given('awaited-ready');
+    const ready = JSON.stringify({
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Tested', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+    });
+    const waited = alike(
+      await waitOnBoth(targets, ['machinedeployment/awaited-ready', '--for=condition=Ready'], async (t) => {
+        if (t === targets[1]) return ok(t, ['patch', 'machinedeployment', 'awaited-ready', '--subresource=status', '--type=merge', '-p', ready]);
+        // The embedded host takes status writes from its controllers only, with the controller token (which kubectl
+        // does not send over plain http).
+        const res = await fetch(`${host.url}/apis/clusterless.dev/v1alpha1/namespaces/default/machinedeployments/awaited-ready/status`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${host.controllerToken}`, 'content-type': 'application/merge-patch+json' },
+          body: ready,
+        });
+        expect(res.status).toBe(200);
+      }),
+    );
+    expect(waited).toEqual({ code: 0, stdout: 'machinedeployment.clusterless.dev/awaited-ready condition met\n', stderr: '' });
+  });
+
+  // A MachineClass: it has no finalizer, so a delete removes it at once (a MachineDeployment's waits for its controller).
+  it('wait --for=delete ends when the object is gone', async () => {
+    const machineClass = MACHINE_CLASS.replace('name: small', 'name: awaited-delete');
+    alike(await onBoth(['create', VALIDATE, '-f', '-'], machineClass));
+    const waited = alike(
+      await waitOnBoth(targets, ['machineclass/awaited-delete', '--for=delete'], (t) => ok(t, ['delete', 'machineclass', 'awaited-delete', '--wait=false'])),
+    );
+    expect(waited).toEqual({ code: 0, stdout: 'machineclass.clusterless.dev/awaited-delete condition met\n', stderr: '' });
   });
 });
