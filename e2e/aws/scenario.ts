@@ -20,6 +20,7 @@ import { ApiRequestError } from '../../cli/errors.js';
 import { API_VERSION, Labels } from '../../functions/api/common.js';
 import { TagKeys, clusterTagValue } from '../../functions/adapters/aws/tags.js';
 import { isWatchLogPartition } from '../../functions/adapters/dynamodb/watch-log.js';
+import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
 import type { CallerName } from './assembly.js';
 
 export interface ScenarioAws {
@@ -404,8 +405,11 @@ async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secre
   for (const s of (await ctx.aws.secrets.send(new ListSecretsCommand({}))).SecretList ?? [])
     if (s.Name?.startsWith(ctx.secretsNamePrefix) && !s.DeletedDate) out.push(`secret ${s.Name}`);
   const items = await ctx.aws.dynamodb.send(new ScanCommand({ TableName: ctx.tableName }));
-  // The watch log's items are the stream function's record of the changes, and expire by the table's TTL.
-  for (const item of items.Items ?? []) if (!isWatchLogPartition(item['pk']?.S)) out.push(`table item ${item['pk']?.S ?? '?'} ${item['sk']?.S ?? '?'}`);
+  // The watch log's items (the stream function's record of the changes) and Events (what happened, kept after their
+  // object as Kubernetes keeps them) are not the cluster's: both expire by the table's TTL, which each of them carries.
+  const expiring = (item: Record<string, { S?: string; N?: string }>) =>
+    isWatchLogPartition(item['pk']?.S) || (item[TABLE_KEYS.kindIndex.partitionKey]?.S === 'Event' && item[TABLE_KEYS.timeToLiveAttribute]?.N !== undefined);
+  for (const item of items.Items ?? []) if (!expiring(item)) out.push(`table item ${item['pk']?.S ?? '?'} ${item['sk']?.S ?? '?'}`);
   return out;
 }
 
