@@ -31,6 +31,8 @@ import { HANDLERS, type HandlerName } from '../infra/control-plane-stack.js';
 import { REPO_ROOT } from '../infra/constructs/handler-function.js';
 import { emit, flag, machineFacts } from './support/output.js';
 import { startRefusingEndpoint } from './support/refusing-endpoint.js';
+import { buildToken } from '../cli/commands/token.js';
+import { TEST_STS_ENDPOINT_ENV } from '../functions/handlers/token-authorizer.js';
 
 const SCENARIO = 'coldstart';
 export const INIT_TARGET_MS = 200;
@@ -149,12 +151,9 @@ const cluster = { namespace: 'coldstart', clusterName: 'coldstart' };
 export const FIRST_EVENTS: Record<HandlerName, unknown> = {
   http: apiEvent(API_PATH),
   kubeconfig: apiEvent(`${API_PATH}/coldstart/kubeconfig`),
-  // A token that is no presigned URL: refused (Unauthorized) before any call.
-  'token-authorizer': {
-    type: 'REQUEST',
-    methodArn: `arn:${PARTITION}:execute-api:us-east-1:${ACCOUNT}:coldstart/v1/GET/apis`,
-    headers: { Authorization: 'Bearer k8s-aws-v1.coldstart' },
-  },
+  // A well-formed token presigned for the refusing endpoint (tokenAuthorizerEvent, made per run: tokens last 60 s),
+  // which the authorizer sends to STS there; this one is a placeholder.
+  'token-authorizer': tokenAuthorizerEvent('placeholder'),
   reconcile: { step: 'reconcile', ...cluster, trigger: 'coldstart' },
   provision: { step: 'recordIntent', ...cluster, machineName: 'coldstart-0', machineUid: '00000000-0000-4000-8000-000000000000' },
   rollout: { step: 'rolloutStep', ...cluster, deploymentName: 'coldstart' },
@@ -218,8 +217,34 @@ export interface InitRun {
   outcome: string;
 }
 
+/** The token authorizer's first event: a request with the Authorization header kubectl sends, `token` in it. */
+function tokenAuthorizerEvent(token: string) {
+  return {
+    type: 'REQUEST',
+    methodArn: `arn:${PARTITION}:execute-api:us-east-1:${ACCOUNT}:coldstart/v1/GET/apis`,
+    headers: { Authorization: `Bearer ${token}` },
+  };
+}
+
+/**
+ * The first event of a function: for the token authorizer, with a token `clusterless token` would make, presigned for
+ * the refusing endpoint (which the authorizer may call only as its test STS endpoint), so that it gets to its STS call.
+ */
+async function firstEvent(fn: ColdStartFunction, endpoint: string): Promise<{ event: unknown; env: Record<string, string> }> {
+  if (fn.name !== 'token-authorizer') return { event: FIRST_EVENTS[fn.name], env: {} };
+  const { token } = await buildToken({
+    audience: 'coldstart',
+    credentials: { accessKeyId: 'ASIACOLDSTART0000000', secretAccessKey: 'coldstart-placeholder-secret' },
+    region: 'us-east-1',
+    endpoint: new URL(endpoint),
+    now: new Date(),
+  });
+  return { event: tokenAuthorizerEvent(token), env: { [TEST_STS_ENDPOINT_ENV]: endpoint } };
+}
+
 /** One fresh process: the function's environment, Lambda's variables, every AWS call to `endpoint`. */
 export async function initOnce(node: string, fn: ColdStartFunction, endpoint: string): Promise<InitRun> {
+  const first = await firstEvent(fn, endpoint);
   const functionName = `${fn.logicalId}-coldstart`;
   const context = {
     functionName,
@@ -250,7 +275,8 @@ export async function initOnce(node: string, fn: ColdStartFunction, endpoint: st
     // After the template's: every AWS call goes to the refusing endpoint.
     AWS_ENDPOINT_URL: endpoint,
     AWS_MAX_ATTEMPTS: '1',
-    COLDSTART_ARGS: JSON.stringify([pathToFileURL(join(fn.bundle, 'index.mjs')).href, FIRST_EVENTS[fn.name], context]),
+    ...first.env,
+    COLDSTART_ARGS: JSON.stringify([pathToFileURL(join(fn.bundle, 'index.mjs')).href, first.event, context]),
   };
   return new Promise((resolve, reject) => {
     const child = spawn(node, ['--input-type=module', '-e', CHILD], { env, cwd: fn.bundle, stdio: ['ignore', 'pipe', 'pipe'] });
