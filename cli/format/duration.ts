@@ -1,39 +1,10 @@
 import { UsageError } from '../errors.js';
 
-/**
- * An age as kubectl prints it (5s, 3m10s, 2d4h): a port of apimachinery's duration.HumanDuration, which
- * keeps two units while they say something and one when the second would be noise.
- */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  // Up to a second of clock skew between client and server still reads as "now".
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60 * 2) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 60 * 3) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const days = Math.floor(hours / 24);
-    const dy = days % 365;
-    return dy === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${dy}d`;
-  }
-  return `${Math.floor(hours / 24 / 365)}y`;
-}
+// An age as kubectl prints it (5s, 3m10s, 2d4h): the server's port of apimachinery's duration.HumanDuration, which
+// server-side printing uses too, so the CLI's tables and kubectl's agree.
+import { humanDuration } from '../../functions/api/http/table.js';
+
+export { humanDuration };
 
 /** The age of a timestamp at `now`, or '<unknown>' for a missing or unreadable one. */
 export function ageOf(timestamp: unknown, now: number): string {
