@@ -10,7 +10,7 @@ import { GROUP, VERSION } from '../../api/common.js';
 import type { ApiObject, KindDef } from '../../api/kind.js';
 import { KINDS } from '../../api/kinds.js';
 import { errorMessage, httpStatusOf } from '../kubernetes-client/client.js';
-import type { TargetObject } from './mirror.js';
+import { targetPages, type TargetObject } from './mirror.js';
 
 export type TargetEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -94,21 +94,11 @@ export class TargetWatch {
 
   /** Lists every object of the kind (paginated), hands each over as ADDED, and returns the list's resourceVersion. */
   private async list(def: KindDef<ApiObject>): Promise<string> {
-    let _continue: string | undefined;
     let resourceVersion = '';
-    do {
-      const page = (await this.custom.listClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: def.plural,
-        limit: 500,
-        ...(_continue ? { _continue } : {}),
-      })) as { items?: TargetObject[]; metadata?: { continue?: string; resourceVersion?: string } };
-      for (const item of page.items ?? [])
-        this.options.onEvent('ADDED', { ...item, apiVersion: item.apiVersion ?? `${GROUP}/${VERSION}`, kind: item.kind ?? def.kind });
-      _continue = page.metadata?.continue || undefined;
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-    } while (_continue);
+    for await (const page of targetPages(this.custom, def)) {
+      for (const item of page.items) this.options.onEvent('ADDED', item);
+      resourceVersion = page.resourceVersion ?? resourceVersion;
+    }
     return resourceVersion;
   }
 

@@ -74,6 +74,26 @@ export interface KubernetesMirrorOptions {
   limits?: ApiLimits;
 }
 
+/**
+ * The pages of a list of one kind across the target's namespaces (500 at a time), each object with its apiVersion
+ * and kind (a list's items may lack them), and each page's resourceVersion: what the resync and the watch's list read.
+ */
+export async function* targetPages(custom: CustomObjectsApi, def: KindDef<ApiObject>): AsyncGenerator<{ items: TargetObject[]; resourceVersion?: string }> {
+  let _continue: string | undefined;
+  do {
+    const page = (await custom.listClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: def.plural,
+      limit: 500,
+      ...(_continue ? { _continue } : {}),
+    })) as { items?: TargetObject[]; metadata?: { continue?: string; resourceVersion?: string } };
+    const items = (page.items ?? []).map((item) => ({ ...item, apiVersion: item.apiVersion ?? `${GROUP}/${VERSION}`, kind: item.kind ?? def.kind }));
+    yield { items, ...(page.metadata?.resourceVersion ? { resourceVersion: page.metadata.resourceVersion } : {}) };
+    _continue = page.metadata?.continue || undefined;
+  } while (_continue);
+}
+
 /** A custom resource as the target returns it. */
 export interface TargetObject {
   apiVersion: string;
@@ -390,20 +410,7 @@ export class KubernetesMirror {
   /** Every object of the seven kinds in the target, in all namespaces (paginated lists). */
   async list(kinds: readonly KindDef<ApiObject>[] = KINDS): Promise<TargetObject[]> {
     const out: TargetObject[] = [];
-    for (const def of kinds) {
-      let _continue: string | undefined;
-      do {
-        const page = (await this.custom.listClusterCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: def.plural,
-          limit: 500,
-          ...(_continue ? { _continue } : {}),
-        })) as { items?: TargetObject[]; metadata?: { continue?: string } };
-        for (const item of page.items ?? []) out.push({ ...item, apiVersion: item.apiVersion ?? `${GROUP}/${VERSION}`, kind: item.kind ?? def.kind });
-        _continue = page.metadata?.continue || undefined;
-      } while (_continue);
-    }
+    for (const def of kinds) for await (const page of targetPages(this.custom, def)) out.push(...page.items);
     return out;
   }
 
