@@ -234,6 +234,9 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const now = () => (deps.clock ?? systemClock).now().getTime();
+    // Events have no change feed of their own yet (the AWS stream leaves them out): a watch is refused, not answered with a list.
+    if (r.type === 'events' && isWatchRequest(req.query))
+      throw new ApiError('MethodNotAllowed', 'the server does not allow watching events yet: list them (kubectl get events) instead');
     if (r.type === 'events')
       return respond(
         200,

@@ -97,6 +97,14 @@ describe('reads', () => {
   });
 });
 
+describe('watches', () => {
+  it.each([`${ROOT}/namespaces/team-a/events`, `${ROOT}/events`])('GET %s?watch=true is 405 naming the list as the way, not a list', async (path) => {
+    const r = await call('GET', path, { watch: 'true' });
+    expect(r.status).toBe(405);
+    expect(r.json).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', message: expect.stringMatching(/does not allow watching events yet/) });
+  });
+});
+
 describe('writes', () => {
   it.each([
     ['POST', `${ROOT}/namespaces/team-a/events`],
