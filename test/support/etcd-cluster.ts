@@ -178,6 +178,14 @@ export async function startEtcdCluster(options: { members?: number; timeoutMs?: 
     const initial = names.map((n, i) => `${n}=https://127.0.0.1:${ports[i]!.peer}`).join(',');
     const started = await Promise.all(names.map((n, i) => launch(n, ports[i]!, { cluster: initial, state: 'new' })));
     await Promise.all(started.map(ready));
+    // A member publishes its name through raft after it has a leader: under load the list can still show a nameless
+    // member for a moment. The cluster is ready when every member is listed by name.
+    const probe = new EtcdClient({ endpoints: started.map((m) => m.clientUrl), credentials, timeoutMs: 2000 });
+    try {
+      await waitFor('etcd members listed by name', started[0]!.child, timeoutMs, async () => (await probe.memberList()).members.every((m) => m.name !== ''));
+    } finally {
+      probe.close();
+    }
   } catch (err) {
     await stop();
     throw err;
