@@ -17,7 +17,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createSecretsManagerClient } from '../adapters/aws/clients.js';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
-import { TABLE_KEYS, claimKey, leaseSortKey } from '../adapters/dynamodb/table.js';
+import { TABLE_KEYS, lowestSequenceNumber, objectOfItemKeys } from '../adapters/dynamodb/table.js';
 import { KubernetesMirror, type SyncResult } from '../adapters/kubernetes/mirror.js';
 import { untrustedKubeconfig } from '../adapters/kubernetes/mirror-service.js';
 import { PayloadOffloadingStore, payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
@@ -45,17 +45,11 @@ export interface MirrorObjectKey {
   name: string;
 }
 
-const LEASE_PREFIX = leaseSortKey('');
-const CLAIM_SORT_KEY = claimKey({ kind: 'Cluster', namespace: 'x', name: 'x' }).sk;
-
-/** The object an item of the table is (table.ts: pk `{ns}` or `{ns}#{cluster}`, sk `{Kind}#{name}`); undefined for leases and claims. */
+/** The served object an item of the table is; undefined for leases, claims, the watch log and events. */
 export function objectOfKeys(pk: string | undefined, sk: string | undefined): MirrorObjectKey | undefined {
-  if (!pk || !sk || sk.startsWith(LEASE_PREFIX) || sk === CLAIM_SORT_KEY || pk.includes('/')) return undefined;
-  const i = sk.indexOf('#');
-  const def = i > 0 ? kindByName(sk.slice(0, i)) : undefined;
-  const namespace = pk.split('#')[0]!;
-  if (!def || !namespace || i === sk.length - 1) return undefined;
-  return { kind: def.kind as KindName, namespace, name: sk.slice(i + 1) };
+  const item = objectOfItemKeys(pk, sk);
+  const def = item && kindByName(item.kind);
+  return def ? { kind: def.kind as KindName, namespace: item.namespace, name: item.name } : undefined;
 }
 
 /** The distinct objects of a batch, in the order first seen, each with its first sequence number (where a retry starts). */
@@ -70,9 +64,6 @@ export function changedObjects(records: readonly DynamoDBRecord[]): (MirrorObjec
   }
   return [...seen.values()];
 }
-
-/** Sequence numbers are decimal strings of up to 40 digits: compare them as numbers. */
-const sequenceLess = (a: string, b: string) => (a.length !== b.length ? a.length < b.length : a < b);
 
 const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent => Array.isArray((event as { Records?: unknown })?.Records);
 
@@ -108,8 +99,8 @@ export function createMirrorHandler(deps: MirrorHandlerDeps | (() => MirrorHandl
     metrics.addMetric('MirrorPushes', MetricUnit.Count, changes.length - failed.length);
     metrics.addMetric('MirrorPushFailures', MetricUnit.Count, failed.length);
     metrics.publishStoredMetrics();
-    if (failed.length === 0) return { batchItemFailures: [] };
-    return { batchItemFailures: [{ itemIdentifier: failed.reduce((a, b) => (sequenceLess(b, a) ? b : a)) }] };
+    const retryFrom = lowestSequenceNumber(failed);
+    return { batchItemFailures: retryFrom === undefined ? [] : [{ itemIdentifier: retryFrom }] };
   };
 }
 

@@ -12,14 +12,14 @@
  * - events (events.k8s.io Event, partition `{ns}` too): no, they tell what happened and change nothing; the
  *   event source's filter leaves them out before they cost an invocation (infra/constructs/reconcile-triggers.ts);
  * - the watch log (`watch#{Kind}`, adapters/dynamodb/watch-log.ts): no; this function writes it, one item per
- *   changed object of the batch (MachineClass too), before it starts the reconciles.
+ *   changed object of the batch (MachineClass too), alongside starting the reconciles.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { TABLE_KEYS, claimKey, leaseSortKey } from '../adapters/dynamodb/table.js';
-import { DynamoDbWatchLog, isWatchLogPartition, type StreamChange } from '../adapters/dynamodb/watch-log.js';
+import { TABLE_KEYS, lowestSequenceNumber, objectOfItemKeys } from '../adapters/dynamodb/table.js';
+import { DynamoDbWatchLog, type StreamChange } from '../adapters/dynamodb/watch-log.js';
 import { createDynamoDbClient } from '../adapters/aws/clients.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import type { Workflows } from '../ports.js';
@@ -32,29 +32,16 @@ export interface ClusterRef {
   clusterName: string;
 }
 
-const LEASE_PREFIX = leaseSortKey('');
-const CLAIM_SORT_KEY = claimKey({ kind: 'Cluster', namespace: 'x', name: 'x' }).sk;
-
 /** The cluster whose object an item is, from the item's keys; undefined for items that trigger nothing. */
 export function clusterOfKeys(pk: string | undefined, sk: string | undefined): ClusterRef | undefined {
-  if (!pk || !sk) return undefined;
-  if (sk.startsWith(LEASE_PREFIX) || isWatchLogPartition(pk)) return undefined;
-  if (sk === CLAIM_SORT_KEY || pk.includes('/')) return undefined;
-  // `#` is allowed in neither namespaces nor names: the first one splits the partition key.
-  const i = pk.indexOf('#');
-  if (i <= 0 || i === pk.length - 1) return undefined;
-  return { namespace: pk.slice(0, i), clusterName: pk.slice(i + 1) };
+  const item = objectOfItemKeys(pk, sk);
+  return item?.clusterName === undefined ? undefined : { namespace: item.namespace, clusterName: item.clusterName };
 }
 
 export interface ClusterChange extends ClusterRef {
   /** The lowest stream sequence number among the cluster's records: where a retry must start from. */
   firstSequenceNumber: string;
   records: number;
-}
-
-/** Sequence numbers are decimal strings of up to 40 digits: compare them as numbers without losing digits. */
-function sequenceLess(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length < b.length : a < b;
 }
 
 /** The distinct clusters a batch of stream records touched, in the order first seen. */
@@ -70,7 +57,7 @@ export function clusterChanges(records: readonly DynamoDBRecord[]): ClusterChang
     if (!seen) byCluster.set(id, { ...ref, firstSequenceNumber: seq, records: 1 });
     else {
       seen.records++;
-      if (seq && (!seen.firstSequenceNumber || sequenceLess(seq, seen.firstSequenceNumber))) seen.firstSequenceNumber = seq;
+      if (seq) seen.firstSequenceNumber = lowestSequenceNumber([seq, seen.firstSequenceNumber].filter(Boolean))!;
     }
   }
   return [...byCluster.values()];
@@ -101,12 +88,15 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     resolved ??= (deps as () => StreamHandlerDeps)();
     if (context) logger.addContext(context);
     const changes = clusterChanges(event.Records);
-    const logged = resolved.watchLog ? await resolved.watchLog.append(event.Records.map(streamChange)).catch((e: unknown) => e as Error) : 0;
-    const results = await Promise.allSettled(
-      changes.map((c) =>
-        resolved!.workflows.start('reconcile-cluster', `change-${randomUUID()}`, { namespace: c.namespace, clusterName: c.clusterName, trigger: 'change' }),
+    // The watch log and the reconciles are independent: neither waits for the other.
+    const [logged, results] = await Promise.all([
+      resolved.watchLog ? resolved.watchLog.append(event.Records.map(streamChange)).catch((e: unknown) => e as Error) : 0,
+      Promise.allSettled(
+        changes.map((c) =>
+          resolved!.workflows.start('reconcile-cluster', `change-${randomUUID()}`, { namespace: c.namespace, clusterName: c.clusterName, trigger: 'change' }),
+        ),
       ),
-    );
+    ]);
     const failed = changes.filter((_, i) => results[i]!.status === 'rejected');
     results.forEach((r, i) => {
       if (r.status === 'rejected')
@@ -121,15 +111,12 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
       failed: failed.length,
       logged: typeof logged === 'number' ? logged : 0,
     });
-    const retryFrom = failed.map((c) => c.firstSequenceNumber);
-    if (logged instanceof Error) {
-      // The log's puts are idempotent: the whole batch again (its reconciles merely run once more).
-      logger.error('could not write the watch log', { error: logged });
-      retryFrom.push(...event.Records.map((r) => r.dynamodb?.SequenceNumber ?? '').filter((s) => s));
-    }
-    if (retryFrom.length === 0) return { batchItemFailures: [] };
-    const first = retryFrom.reduce((a, b) => (sequenceLess(b, a) ? b : a));
-    return { batchItemFailures: [{ itemIdentifier: first }] };
+    if (logged instanceof Error) logger.error('could not write the watch log', { error: logged });
+    // A log that could not be written retries the whole batch (its puts are idempotent; its reconciles merely run once more).
+    const retryFrom = lowestSequenceNumber(
+      logged instanceof Error ? event.Records.map((r) => r.dynamodb?.SequenceNumber ?? '').filter(Boolean) : failed.map((c) => c.firstSequenceNumber),
+    );
+    return { batchItemFailures: retryFrom === undefined ? [] : [{ itemIdentifier: retryFrom }] };
   };
 }
 

@@ -55,6 +55,41 @@ export function leaseSortKey(name: string): string {
   return `lease#${name}`;
 }
 
+/** The watch log's partitions, `watch#{Kind}` (watch-log.ts). */
+export const WATCH_LOG_PREFIX = 'watch#';
+export const watchLogPartition = (kind: string) => `${WATCH_LOG_PREFIX}${kind}`;
+export const isWatchLogPartition = (pk: string | undefined) => pk?.startsWith(WATCH_LOG_PREFIX) === true;
+
+/** Which object an item is: its namespace, its cluster (none for namespace-level objects and events), kind and name. */
+export interface ObjectItemKeys {
+  namespace: string;
+  clusterName?: string;
+  kind: string;
+  name: string;
+}
+
+const CLAIM_SORT_KEY = claimKey({ kind: 'Cluster', namespace: 'x', name: 'x' }).sk;
+
+/**
+ * The object an item is, read from its keys (the layout above); undefined for name claims, leases and the watch log.
+ * `#` is allowed in neither namespaces nor names: the first one splits each key.
+ */
+export function objectOfItemKeys(pk: string | undefined, sk: string | undefined): ObjectItemKeys | undefined {
+  if (!pk || !sk || sk.startsWith(leaseSortKey('')) || sk === CLAIM_SORT_KEY || pk.includes('/') || isWatchLogPartition(pk)) return undefined;
+  const k = sk.indexOf('#');
+  if (k <= 0 || k === sk.length - 1) return undefined;
+  const c = pk.indexOf('#');
+  if (c === 0 || c === pk.length - 1) return undefined;
+  const namespace = c < 0 ? pk : pk.slice(0, c);
+  return { namespace, ...(c < 0 ? {} : { clusterName: pk.slice(c + 1) }), kind: sk.slice(0, k), name: sk.slice(k + 1) };
+}
+
+/** Stream sequence numbers are decimal strings of up to 40 digits: the lowest of some, compared as numbers without losing digits. */
+export function lowestSequenceNumber(sequenceNumbers: readonly string[]): string | undefined {
+  const less = (a: string, b: string) => (a.length !== b.length ? a.length < b.length : a < b);
+  return sequenceNumbers.reduce<string | undefined>((low, s) => (low === undefined || less(s, low) ? s : low), undefined);
+}
+
 export interface CreateTableOptions {
   /** @default 60_000 */
   timeoutMs?: number;

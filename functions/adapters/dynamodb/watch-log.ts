@@ -24,12 +24,9 @@ import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient 
 import type { ApiObject } from '../../api/kind.js';
 import type { KindName } from '../../api/kinds.js';
 import { systemClock, type Change, type ChangeFeed, type ChangeType, type Clock } from '../../ports.js';
-import { TABLE_KEYS } from './table.js';
+import { TABLE_KEYS, watchLogPartition } from './table.js';
 
 /** The partition prefix of the watch log; `watch#{Kind}` is no cluster's partition (a Kind is upper-case, cluster names never are). */
-export const WATCH_LOG_PREFIX = 'watch#';
-/** The table's TTL attribute (epoch seconds); only watch log items carry it. */
-export const TTL_ATTRIBUTE = 'ttl';
 /** How far back a watch may resume: kube-apiserver's watch cache keeps about as long (its default event TTL). */
 export const WATCH_LOG_RETENTION_SECONDS = 15 * 60;
 /** How long a logged change is held back, for the stream's late and out-of-order deliveries (batching window 1 s). */
@@ -40,8 +37,7 @@ export const DEFAULT_POLL_MS = 1000;
 const VERSION_DIGITS = 20;
 const pad = (version: number) => String(version).padStart(VERSION_DIGITS, '0');
 
-export const watchLogPartition = (kind: string) => `${WATCH_LOG_PREFIX}${kind}`;
-export const isWatchLogPartition = (pk: string | undefined) => pk?.startsWith(WATCH_LOG_PREFIX) === true;
+export { WATCH_LOG_PREFIX, isWatchLogPartition, watchLogPartition } from './table.js';
 
 /** The attributes of one stream image this log reads (the object item's `obj`; aws-lambda's and the SDK's shapes both fit). */
 export type StreamImage = Record<string, { S?: string } | undefined>;
@@ -84,7 +80,7 @@ export function watchLogItems(records: readonly StreamChange[], retentionSeconds
       obj: { S: JSON.stringify(object) },
       ...(previous ? { prev: { S: JSON.stringify(previous) } } : {}),
       // From the version, not the clock, so a retry writes the same item; a margin past the retention.
-      [TTL_ATTRIBUTE]: { N: String(Math.floor(version / 1_000_000) + retentionSeconds + 60) },
+      [TABLE_KEYS.timeToLiveAttribute]: { N: String(Math.floor(version / 1_000_000) + retentionSeconds + 60) },
     });
   }
   return items;
