@@ -3,7 +3,7 @@
  * of the same name: a series counted once more, or a stale one started over). A lost race is read again once; any
  * failure is logged and dropped (the port's promise: recording never fails the step that acts).
  */
-import { EventKind, isExpired, nextEvent, type Event, type EventInput } from '../api/event.js';
+import { EventKind, eventName, isExpired, nextEvent, type Event, type EventInput } from '../api/event.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, type Clock, type EventRecorder, type Store } from '../ports.js';
 import type { Logger } from './deps.js';
 
@@ -13,8 +13,7 @@ export function storeEventRecorder(store: Store, clock: Clock, log: Logger): Eve
       try {
         for (let attempt = 0; ; attempt++) {
           const now = clock.now();
-          const probe = nextEvent(input, undefined, now);
-          const existing = await store.get<Event>(EventKind.kind, probe.metadata.namespace, probe.metadata.name);
+          const existing = await store.get<Event>(EventKind.kind, input.regarding.namespace, eventName(input));
           const next = nextEvent(input, existing, now);
           try {
             if (existing) await store.update(next);

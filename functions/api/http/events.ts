@@ -5,14 +5,15 @@
  * Expired events (an hour after they were last observed) are never served, whether or not they are gone yet.
  */
 import { selectorMatches } from '../common.js';
+import { dnsLabelError, dnsSubdomainError } from '../dns-names.js';
 import { EVENTS_API_VERSION, EVENTS_GROUP, EVENTS_VERSION, EVENT_SELECTABLE_FIELDS, EventKind, isExpired, lastObserved, type Event } from '../event.js';
 import type { ApiObject } from '../kind.js';
 import type { ListPageOptions, Store } from '../../ports.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import type { DiscoveredGroupVersion } from './discovery.js';
-import { parseLabelSelector } from './selectors.js';
+import { parseFieldSelectorOf, parseLabelSelector } from './selectors.js';
 import { humanDuration, tableVersionAsked } from './table.js';
-import { ApiError, badRequest } from './status.js';
+import { ApiError } from './status.js';
 
 /** events.k8s.io/v1 as discovery lists it next to clusterless.dev: one resource, read-only. */
 export const EVENTS_GROUP_VERSION: DiscoveredGroupVersion = {
@@ -42,8 +43,9 @@ export interface EventsRequest {
 
 const notFoundResource = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
 const eventNotFound = (name: string) => new ApiError('NotFound', `events.${EVENTS_GROUP} "${name}" not found`, { name, group: EVENTS_GROUP, kind: 'events' });
-const isNamespace = (s: string) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
-const isEventName = (s: string) => s.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(s);
+const isNamespace = (s: string) => dnsLabelError(s) === undefined;
+// Events are named `{object}.{hash}`: a DNS subdomain, where the served kinds' names are labels.
+const isEventName = (s: string) => dnsSubdomainError(s) === undefined;
 
 /** A GET under /apis/events.k8s.io: the status and body to answer with. */
 export async function serveEvents(req: EventsRequest): Promise<unknown> {
@@ -63,19 +65,7 @@ export async function serveEvents(req: EventsRequest): Promise<unknown> {
 
 /** `fieldSelector=` on events: the fields kube-apiserver selects events by, with =, == or !=. */
 export function parseEventFieldSelector(text: string): (e: Event) => boolean {
-  const tests: ((e: Event) => boolean)[] = [];
-  for (const req of text
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean)) {
-    const m = /^([^=!\s]+)\s*(==|!=|=)\s*(.*)$/.exec(req);
-    const get = m ? EVENT_SELECTABLE_FIELDS[m[1]!] : undefined;
-    if (!m || !get)
-      throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(EVENT_SELECTABLE_FIELDS).join(', ')} with =, == or !=`);
-    const [, , op, value] = m;
-    tests.push(op === '!=' ? (e) => get(e) !== value : (e) => get(e) === value);
-  }
-  return (e) => tests.every((t) => t(e));
+  return parseFieldSelectorOf(text, EVENT_SELECTABLE_FIELDS);
 }
 
 async function listEvents(req: EventsRequest, namespace: string | undefined): Promise<unknown> {

@@ -116,8 +116,12 @@ function fieldsOf(def: KindDef<ApiObject> | undefined): Record<string, (o: ApiOb
  * selectable field (apiextensions-apiserver pkg/registry/customresource/strategy.go).
  */
 export function parseFieldSelector(text: string, def?: KindDef<ApiObject>): (o: ApiObject) => boolean {
-  const fields = fieldsOf(def);
-  const tests: ((o: ApiObject) => boolean)[] = [];
+  return parseFieldSelectorOf(text, fieldsOf(def));
+}
+
+/** A `fieldSelector=` over the fields given (name -> how an object's value is read), with =, == or !=. */
+export function parseFieldSelectorOf<T>(text: string, fields: Readonly<Record<string, (o: T) => unknown>>): (o: T) => boolean {
+  const tests: ((o: T) => boolean)[] = [];
   for (const req of text
     .split(',')
     .map((r) => r.trim())
@@ -126,7 +130,7 @@ export function parseFieldSelector(text: string, def?: KindDef<ApiObject>): (o: 
     const get = m ? fields[m[1]!] : undefined;
     if (!m || !get) throw badRequest(`unable to parse field selector "${text}": supported fields are ${Object.keys(fields).join(', ')} with =, == or !=`);
     const [, , op, value] = m;
-    const read = (o: ApiObject) => {
+    const read = (o: T) => {
       const v = get(o);
       return v === undefined || v === null ? '' : String(v);
     };
