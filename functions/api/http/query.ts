@@ -32,7 +32,7 @@ export const FIELD_MANAGER_MAX_BYTES = 128;
 
 const FIELD_VALIDATION = ['Ignore', 'Warn', 'Strict'] as const;
 
-/** Go's strconv.ParseBool, which Kubernetes reads `pretty` with. */
+/** Go's strconv.ParseBool, which Kubernetes reads query booleans (`pretty`, `watch`, `allowWatchBookmarks`) with. */
 const BOOLEANS: Record<string, boolean> = {
   '1': true,
   t: true,
@@ -84,9 +84,15 @@ export function checkQuery(method: string, query: Readonly<Record<string, string
     ];
     if (causes.length) throw invalidOptions(OPTIONS_KIND[method]!, causes);
   }
-  const pretty = query['pretty'];
-  if (pretty !== undefined && !(pretty in BOOLEANS)) throw badRequest(`the query parameter "pretty" must be true or false, not ${JSON.stringify(pretty)}`);
-  return { pretty: pretty !== undefined && BOOLEANS[pretty] === true, dryRun };
+  return { pretty: queryFlag(query, 'pretty') === true, dryRun };
+}
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it; undefined when absent, a 400 when not a boolean. */
+export function queryFlag(query: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (Object.hasOwn(BOOLEANS, v)) return BOOLEANS[v];
+  throw badRequest(`the query parameter "${name}" must be true or false, not ${JSON.stringify(v)}`);
 }
 
 /**

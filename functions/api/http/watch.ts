@@ -20,7 +20,7 @@ import { API_VERSION, selectorMatches, type LabelSelector } from '../common.js';
 import { cause, type ApiObject, type FieldCause, type KindDef } from '../kind.js';
 import type { KindName } from '../kinds.js';
 import type { Change, ChangeFeed, Store } from '../../ports.js';
-import { invalidOptions } from './query.js';
+import { invalidOptions, queryFlag } from './query.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectTable, type TableOptions } from './table.js';
 import type { HttpResponse } from './router.js';
@@ -64,21 +64,9 @@ export interface WatchOptions {
   fieldSelector?: (o: ApiObject) => boolean;
 }
 
-/** Go's strconv.ParseBool, which kube-apiserver reads query booleans with. */
-const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
-const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
-
-function flag(query: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
-  const v = query[name];
-  if (v === undefined) return undefined;
-  if (TRUE.has(v)) return true;
-  if (FALSE.has(v)) return false;
-  throw badRequest(`the query parameter "${name}" must be true or false, not ${JSON.stringify(v)}`);
-}
-
 /** True when the request asks for a watch (`watch=true`, `watch=1`, ...). */
 export function isWatchRequest(query: Readonly<Record<string, string | undefined>> | undefined): boolean {
-  return flag(query ?? {}, 'watch') === true;
+  return queryFlag(query ?? {}, 'watch') === true;
 }
 
 const isVersion = (v: string) => /^[0-9]{1,20}$/.test(v);
@@ -87,8 +75,8 @@ const isVersion = (v: string) => /^[0-9]{1,20}$/.test(v);
 export function parseWatchOptions(query: Readonly<Record<string, string | undefined>>, def?: KindDef): WatchOptions {
   const rv = query['resourceVersion'] || undefined;
   if (rv !== undefined && !isVersion(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}: must be a decimal number`);
-  const sendInitialEvents = flag(query, 'sendInitialEvents');
-  const allowBookmarks = flag(query, 'allowWatchBookmarks') === true;
+  const sendInitialEvents = queryFlag(query, 'sendInitialEvents');
+  const allowBookmarks = queryFlag(query, 'allowWatchBookmarks') === true;
   const match = query['resourceVersionMatch'] || undefined;
   const causes: FieldCause[] = [];
   if (sendInitialEvents !== undefined && match !== 'NotOlderThan')

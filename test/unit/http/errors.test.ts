@@ -910,6 +910,15 @@ const cases: Case[] = [
     field: 'fieldValidation',
   },
   { name: 'a pretty that is not a boolean', method: 'GET', path: MD, query: { pretty: 'very' }, code: 400, reason: 'BadRequest', message: /"pretty"/ },
+  {
+    name: 'a pretty named like an object property',
+    method: 'GET',
+    path: MD,
+    query: { pretty: 'constructor' },
+    code: 400,
+    reason: 'BadRequest',
+    message: /"pretty"/,
+  },
   // 405 MethodNotAllowed
   { name: 'PUT on a collection', method: 'PUT', path: ns('default', 'clusters'), body: cluster('c2'), code: 405, reason: 'MethodNotAllowed' },
   { name: 'DELETE of a whole collection', method: 'DELETE', path: ns('default', 'machinedeployments'), code: 405, reason: 'MethodNotAllowed' },
