@@ -70,6 +70,16 @@ export class ConflictError extends StoreError {
   }
 }
 
+/**
+ * The preconditions of a write or delete (a uid, a resourceVersion) held to the stored object, as every Store holds
+ * them: a ConflictError when one does not hold (Kubernetes' wording for a uid).
+ */
+export function checkPreconditions(key: ObjectKey, current: ApiObject, pre: { resourceVersion?: string | undefined; uid?: string | undefined }): void {
+  if (pre.uid && pre.uid !== current.metadata.uid)
+    throw new ConflictError(key, current, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+  if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError(key, current);
+}
+
 /** The backing service refused for load (throttling) and the adapter's own retries gave up. */
 export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';

@@ -10,6 +10,7 @@ import { jsonEqual, type ApiObject } from '../../api/kind.js';
 import { storedKindByName, type StoredKindName } from '../../api/kinds.js';
 import {
   ConflictError,
+  checkPreconditions,
   ExpiredContinueTokenError,
   InvalidContinueTokenError,
   NotFoundError,
@@ -435,12 +436,6 @@ export abstract class BaseStore implements Store {
         throw new ConflictError(key, outcome.current, `${key.kind} ${key.namespace}/${key.name}: gave up after ${attempt + 1} lost races`);
     }
   }
-}
-
-function checkPreconditions(key: ObjectKey, current: ApiObject, pre: { resourceVersion?: string | undefined; uid?: string | undefined }): void {
-  if (pre.uid && pre.uid !== current.metadata.uid)
-    throw new ConflictError(key, current, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-  if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError(key, current);
 }
 
 function compare(a: string, b: string): number {

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { jsonEqual, type ApiObject } from '../kind.js';
 import {
   AlreadyExistsError,
-  ConflictError,
+  checkPreconditions,
   NotFoundError,
   StoreError,
   type Clock,
@@ -36,12 +36,6 @@ export class DryRunWriteError extends StoreError {
 const timestamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const keyOf = (obj: ApiObject): ObjectKey => ({ kind: obj.kind as KindName, namespace: obj.metadata.namespace || 'default', name: obj.metadata.name });
-
-function checkPreconditions(key: ObjectKey, current: ApiObject, pre: { resourceVersion?: string | undefined; uid?: string | undefined }): void {
-  if (pre.uid && pre.uid !== current.metadata.uid)
-    throw new ConflictError(key, current, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-  if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError(key, current);
-}
 
 export class DryRunStore implements Store {
   constructor(
