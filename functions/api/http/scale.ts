@@ -14,6 +14,7 @@ import { UNGUARDED_ATTEMPTS, type ObjectKey, type ObjectService } from '../servi
 import { applyJsonPatch, type JsonPatchOperation } from './json-patch.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
 import { ApiError, badRequest } from './status.js';
+import { valueAt } from './table.js';
 
 export const SCALE_API_VERSION = 'autoscaling/v1';
 
@@ -29,19 +30,12 @@ export interface Scale {
   status: { replicas: number; selector?: string };
 }
 
-/** A value at a CRD JSON path such as `.status.replicas`. */
-function at(obj: unknown, path: string): unknown {
-  let v = obj;
-  for (const key of path.replace(/^\./, '').split('.')) v = isPlainObject(v) && Object.hasOwn(v, key) ? v[key] : undefined;
-  return v;
-}
-
 /** The Scale of an object of a scalable kind. */
 export function scaleOf(obj: ApiObject, def: KindDef = kindByName(obj.kind)!): Scale {
   const paths = def.scale!;
-  const replicas = at(obj, paths.specReplicasPath);
-  const statusReplicas = at(obj, paths.statusReplicasPath);
-  const selector = paths.labelSelectorPath ? at(obj, paths.labelSelectorPath) : undefined;
+  const replicas = valueAt(obj, paths.specReplicasPath);
+  const statusReplicas = valueAt(obj, paths.statusReplicasPath);
+  const selector = paths.labelSelectorPath ? valueAt(obj, paths.labelSelectorPath) : undefined;
   const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata;
   return {
     apiVersion: SCALE_API_VERSION,

@@ -103,10 +103,11 @@ export function parseSimpleJsonPath(path: string): PathStep[] {
   return steps;
 }
 
-function find(obj: unknown, steps: readonly PathStep[]): unknown {
+/** The value at a simple JSONPath (`.status.replicas`, a printer column's or a CRD scale path), undefined when absent. */
+export function valueAt(obj: unknown, path: string): unknown {
   let v: unknown = obj;
-  for (const s of steps) {
-    if ('field' in s) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[s.field] : undefined;
+  for (const s of parseSimpleJsonPath(path)) {
+    if ('field' in s) v = v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, s.field) ? (v as Record<string, unknown>)[s.field] : undefined;
     else v = Array.isArray(v) ? v[s.index] : undefined;
     if (v === undefined) return undefined;
   }
@@ -142,7 +143,7 @@ function printed(v: unknown): string {
 
 /** One cell: the column's type decides, and a value of another type is null, as the CRD table convertor does. */
 export function cell(column: Pick<PrinterColumn, 'type' | 'jsonPath'>, obj: unknown, now: number): unknown {
-  const v = find(obj, parseSimpleJsonPath(column.jsonPath));
+  const v = valueAt(obj, column.jsonPath);
   if (v === undefined || v === null) return null;
   switch (column.type) {
     case 'string':
