@@ -754,6 +754,9 @@ export const OPENAPI_GROUP_VERSION_PATH = `apis/${GROUP}/${VERSION}`;
 
 let groupVersionCache: { body: string; hash: string } | undefined;
 
+/** SHA-512 of a text in upper-case hex: kube-openapi's document hash and ETag, and aggregated discovery's ETag. */
+export const sha512Hex = (text: string) => createHash('sha512').update(text).digest('hex').toUpperCase();
+
 /**
  * The OpenAPI v3 document of clusterless.dev/v1alpha1, as text, and its hash: SHA-512 of the text in upper-case
  * hex, as kube-openapi computes it for the index's `?hash=` and the ETag.
@@ -761,7 +764,7 @@ let groupVersionCache: { body: string; hash: string } | undefined;
 export function groupVersionOpenApi(): { body: string; hash: string } {
   if (!groupVersionCache) {
     const body = JSON.stringify(buildGroupVersionDocument());
-    groupVersionCache = { body, hash: createHash('sha512').update(body).digest('hex').toUpperCase() };
+    groupVersionCache = { body, hash: sha512Hex(body) };
   }
   return groupVersionCache;
 }

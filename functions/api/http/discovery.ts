@@ -5,11 +5,10 @@
  * discovery (root.go, group.go, version.go, aggregated/handler.go, aggregated/negotiation.go) and
  * apiextensions-apiserver/pkg/apiserver/customresource_discovery_controller.go.
  */
-import { createHash } from 'node:crypto';
 import { GROUP, VERSION } from '../common.js';
 import type { ApiObject, KindDef } from '../kind.js';
 import { KINDS } from '../kinds.js';
-import { groupVersionOpenApi, OPENAPI_GROUP_VERSION_PATH, openApiIndex } from '../openapi.js';
+import { groupVersionOpenApi, OPENAPI_GROUP_VERSION_PATH, openApiIndex, sha512Hex } from '../openapi.js';
 import { mediaType, serialize } from './body.js';
 import { ApiError } from './status.js';
 
@@ -271,7 +270,7 @@ export function discoveryResponse(r: DiscoveryRoute, req: DiscoveryRequest): Dis
     case 'apis':
       if (wantsAggregatedDiscovery(req.headers['accept'])) {
         const body = JSON.stringify(aggregatedDiscovery(r.type, req.extra));
-        return { status: 200, headers: { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept', etag: `"${sha512(body)}"` }, body };
+        return { status: 200, headers: { 'content-type': AGGREGATED_DISCOVERY_TYPE, vary: 'Accept', etag: `"${sha512Hex(body)}"` }, body };
       }
       return answer(r.type === 'api' ? apiVersions() : apiGroupList(req.extra), req);
     case 'group':
@@ -288,8 +287,6 @@ export function discoveryResponse(r: DiscoveryRoute, req: DiscoveryRequest): Dis
 function throwNotServed(): never {
   throw notServed();
 }
-
-const sha512 = (text: string) => createHash('sha512').update(text).digest('hex').toUpperCase();
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
