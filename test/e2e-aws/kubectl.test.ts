@@ -13,7 +13,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubectlKubeconfig } from '../../cli/commands/token.js';
 import { API_VERSION } from '../../functions/api/common.js';
@@ -30,6 +29,7 @@ import { type PresignedSts, startPresignedSts } from '../../e2e/aws/sts.js';
 import { Deployment } from '../../e2e/aws/template.js';
 import { generateClusterCertificates, issueCertificate } from '../../functions/adapters/kubeadm/index.js';
 import { emulatorDynamoDbClient, newTableStore } from '../support/dynamodb-store-factory.js';
+import { enableStream, keepOnlyMappingOf, placeholderPhysicalIds } from '../support/emulated-stack.js';
 import { startKube, type RunningKube } from '../support/kube.js';
 import {
   MACHINE_CLASS_MANIFEST,
@@ -59,26 +59,6 @@ let kubectlApiId: string;
 /** The CA of the emulated execute-api's serving certificate. */
 let caPem: string;
 
-/** Every resource a physical id: roles their ARNs, functions theirs, the RestApis an id of API Gateway's shape. */
-function deploy(deployment: Deployment): void {
-  for (const id of Object.keys(deployment.template.Resources)) {
-    const type = deployment.resource(id).Type;
-    if (type === 'AWS::IAM::Role') deployment.setPhysical(id, { ref: id, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${id}` } });
-    else if (type === 'AWS::Lambda::Function')
-      deployment.setPhysical(id, { ref: id, attributes: { Arn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${id}` } });
-    else if (type === 'AWS::ApiGateway::RestApi')
-      deployment.setPhysical(id, {
-        ref: id
-          .toLowerCase()
-          .replace(/[^a-z0-9]/g, '')
-          .slice(-10),
-        attributes: { RootResourceId: 'r00t' },
-      });
-    else if (type === 'AWS::ApiGateway::Stage') deployment.setPhysical(id, { ref: String(deployment.resource(id).Properties?.['StageName']), attributes: {} });
-    else deployment.setPhysical(id, { ref: id, attributes: { Arn: `arn:aws:unknown:us-east-1:${ACCOUNT}:${id}` } });
-  }
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubectl-door-'));
   // kube-apiserver starts (a few seconds) while the app synthesizes.
@@ -90,19 +70,16 @@ beforeAll(async () => {
   const assembly = synthesize(join(dir, 'assembly'), { bundle: false });
   // Of the table stream's consumers, the stream function only: it writes the watch log.
   const streamFn = Object.entries(assembly.template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('streamhandler'))![0];
-  for (const [id, r] of Object.entries(assembly.template.Resources))
-    if (r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.['FunctionName']) !== JSON.stringify({ Ref: streamFn }))
-      delete assembly.template.Resources[id];
+  keepOnlyMappingOf(assembly.template, streamFn);
   const deployment = new Deployment(assembly.stackName, assembly.template, assembly.directory);
-  deploy(deployment);
   const dynamodb = emulatorDynamoDbClient(inject('motoEndpoint'));
   const { store, tableName } = await newTableStore(dynamodb);
-  await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
-  const streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table!.LatestStreamArn!;
+  const streamArn = await enableStream(dynamodb, tableName);
   deployment.setPhysical(deployment.ofType('AWS::DynamoDB::Table')[0]!, {
     ref: tableName,
     attributes: { Arn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${tableName}`, StreamArn: streamArn },
   });
+  placeholderPhysicalIds(deployment, ACCOUNT);
   // Settled after 1 s rather than 4: the emulated stream delivers within a few hundred milliseconds.
   const log = new DynamoDbWatchLog({ client: dynamodb, tableName, settleMs: 1000, pollMs: 200 });
   const stream = createStreamHandler({ workflows: { start: async () => ({ started: true }) }, watchLog: log });

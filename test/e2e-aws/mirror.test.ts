@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { enableStream, keepOnlyMappingOf } from '../support/emulated-stack.js';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSecretsManagerClient } from '../../functions/adapters/aws/clients.js';
@@ -55,16 +55,13 @@ beforeAll(async () => {
   };
   // Only the mirror's mapping: the reconcile trigger is another test's.
   const copy = structuredClone(template);
-  for (const [mid, r] of Object.entries(copy.Resources))
-    if (r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.['FunctionName']) !== JSON.stringify({ Ref: ids.fn }))
-      delete copy.Resources[mid];
+  keepOnlyMappingOf(copy, ids.fn);
   const deployment = new Deployment(stack.stackName, copy, dir);
 
   const dynamodb = createDynamoDbClient(emulatorClientConfig(endpoint()));
   const tableName = uniqueName('mirror-aws');
   await createTable(dynamodb, tableName);
-  await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
-  const streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table!.LatestStreamArn!;
+  const streamArn = await enableStream(dynamodb, tableName);
   const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
   deployment.setPhysical(ids.table, { ref: tableName, attributes: { Arn: arn('dynamodb', `table/${tableName}`), StreamArn: streamArn } });
   deployment.setPhysical(ids.fn, { ref: 'Clusterless-mirror', attributes: { Arn: arn('lambda', 'function:Clusterless-mirror') } });

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -30,6 +29,7 @@ import { startStreamSource, type StreamSource } from '../../e2e/aws/event-source
 import { evaluate } from '../../e2e/aws/iam/evaluate.js';
 import { Deployment } from '../../e2e/aws/template.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
+import { enableStream, keepOnlyMappingOf, placeholderPhysicalIds } from '../support/emulated-stack.js';
 
 const BASE = '/apis/clusterless.dev/v1alpha1/namespaces/team-a';
 const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
@@ -54,32 +54,15 @@ beforeAll(async () => {
     api: ofType('AWS::ApiGateway::RestApi').find((id) => !id.includes('Kubectl'))!,
   };
   // The reconcile trigger's mapping only (the stream function's).
-  for (const [id, r] of Object.entries(template.Resources))
-    if (r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties?.['FunctionName']) !== JSON.stringify({ Ref: ids.stream }))
-      delete template.Resources[id];
+  keepOnlyMappingOf(template, ids.stream);
   const deployment = new Deployment(assembly.stackName, template, assembly.directory);
 
   const dynamodb = createDynamoDbClient(emulatorClientConfig(inject('motoEndpoint')));
   const tableName = uniqueName('watch-aws');
   await createTable(dynamodb, tableName);
-  await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
-  const streamArn = (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table!.LatestStreamArn!;
-  for (const id of Object.keys(template.Resources)) {
-    const type = template.Resources[id]!.Type;
-    if (id === ids.table) deployment.setPhysical(id, { ref: tableName, attributes: { Arn: arn('dynamodb', `table/${tableName}`), StreamArn: streamArn } });
-    else if (type === 'AWS::ApiGateway::RestApi')
-      deployment.setPhysical(id, {
-        ref: id
-          .toLowerCase()
-          .replace(/[^a-z0-9]/g, '')
-          .slice(-10),
-        attributes: { RootResourceId: 'r00t' },
-      });
-    else if (type === 'AWS::ApiGateway::Stage') deployment.setPhysical(id, { ref: String(template.Resources[id]!.Properties?.['StageName']), attributes: {} });
-    else if (type === 'AWS::Lambda::Function') deployment.setPhysical(id, { ref: id, attributes: { Arn: arn('lambda', `function:${id}`) } });
-    else if (type === 'AWS::IAM::Role') deployment.setPhysical(id, { ref: id, attributes: { Arn: `arn:aws:iam::123456789012:role/${id}` } });
-    else deployment.setPhysical(id, { ref: id, attributes: { Arn: arn('placeholder', id), QueueName: id } });
-  }
+  const streamArn = await enableStream(dynamodb, tableName);
+  deployment.setPhysical(ids.table, { ref: tableName, attributes: { Arn: arn('dynamodb', `table/${tableName}`), StreamArn: streamArn } });
+  placeholderPhysicalIds(deployment, '123456789012');
 
   // The stream function as deployed: its role's policies decide whether the mapping may read the stream.
   const role = deployment.roleOfFunction(ids.stream);
