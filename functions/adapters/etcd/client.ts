@@ -194,10 +194,15 @@ export function parseAlarms(v: unknown): EtcdAlarm[] {
  * An error answer, in either of the gateway's forms (`{error, code, message}` from grpc-gateway v1,
  * `{code, message, details}` from v2); undefined when the body is not one.
  */
+const RAFT_STOPPED = 'raft: stopped';
+
 export function parseApiError(status: number, v: unknown): { code: number; message: string } | undefined {
   const e = object(v);
   const code = typeof e['code'] === 'number' ? e['code'] : undefined;
   const message = str(e['message']) || str(e['error']);
+  // A member whose raft node has stopped (removed from the cluster, or shutting down) refuses before proposing
+  // anything (etcd raft/node.go ErrStopped), but etcd passes that on as Unknown: it is that member being unavailable.
+  if (message === RAFT_STOPPED) return { code: GrpcCode.Unavailable, message };
   if (code !== undefined && code !== 0 && (message || status >= 400)) return { code, message: message || `gRPC code ${code}` };
   if (status >= 400) return { code: GrpcCode.Unavailable, message: `HTTP ${status}` };
   return undefined;

@@ -12,8 +12,9 @@ import { freePort } from '../../support/free-port.js';
 
 let credentials: EtcdCredentials;
 const servers: Server[] = [];
-const calls: Record<string, string[]> = { unavailable: [], healthy: [] };
+const calls: Record<string, string[]> = { unavailable: [], stopped: [], healthy: [] };
 let unavailable: string;
+let stopped: string;
 let healthy: string;
 
 /** A member that answers every call with `answer`, recording the paths it was sent. */
@@ -35,6 +36,8 @@ beforeAll(async () => {
   const { server } = await issueEtcdMemberCertificates(etcdCa, { nodeName: 'member', ip: '127.0.0.1' }, now, 600);
   const tls = { ca: etcdCa.cert, ...server };
   unavailable = await member('unavailable', { status: 503, body: { code: GrpcCode.Unavailable, message: 'etcdserver: leader changed' } }, tls);
+  // What a member being removed answers while its raft node stops: gRPC Unknown, as etcd passes raft's ErrStopped on.
+  stopped = await member('stopped', { status: 500, body: { code: 2, message: 'raft: stopped' } }, tls);
   healthy = await member(
     'healthy',
     { status: 200, body: { header: { member_id: '2' }, member: { ID: '9', peerURLs: ['https://10.0.0.9:2380'] }, members: [{ ID: '2', name: 'b' }] } },
@@ -48,6 +51,7 @@ afterAll(() => {
 
 const reset = () => {
   calls['unavailable'] = [];
+  calls['stopped'] = [];
   calls['healthy'] = [];
 };
 
@@ -84,7 +88,21 @@ describe('EtcdClient failover', () => {
       const list = await client.memberList();
 
       expect(list.memberId).toBe('2');
-      expect(calls).toEqual({ unavailable: ['/v3/cluster/member/list'], healthy: ['/v3/cluster/member/list'] });
+      expect(calls).toEqual({ unavailable: ['/v3/cluster/member/list'], stopped: [], healthy: ['/v3/cluster/member/list'] });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('sends a call on to the next member when the first one answers that its raft has stopped (a member being removed)', async () => {
+    reset();
+    const client = new EtcdClient({ endpoints: [stopped, healthy], credentials });
+    try {
+      const list = await client.memberList();
+
+      expect(list.memberId).toBe('2');
+      expect(calls['stopped']).toEqual(['/v3/cluster/member/list']);
+      expect(calls['healthy']).toEqual(['/v3/cluster/member/list']);
     } finally {
       client.close();
     }
