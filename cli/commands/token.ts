@@ -13,6 +13,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { stringify } from 'yaml';
 import { AUDIENCE_HEADER, TOKEN_EXPIRES_SECONDS, TOKEN_PREFIX } from '../../functions/api/access-entries.js';
+import { AWS_REGION } from '../../functions/api/aws-region.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { AwsCredentials, CredentialsProvider } from '../sigv4.js';
@@ -98,8 +99,7 @@ export function stsEndpoint(env: Record<string, string | undefined>, region: str
   const signingRegion = region || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'];
   if (custom) return { endpoint: new URL(custom), region: signingRegion ?? 'us-east-1' };
   if (!signingRegion) return { endpoint: new URL('https://sts.amazonaws.com'), region: 'us-east-1' };
-  if (!/^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(signingRegion))
-    throw new UsageError(`--region must be an AWS region such as us-east-1, not "${signingRegion}"`);
+  if (!AWS_REGION.test(signingRegion)) throw new UsageError(`--region must be an AWS region such as us-east-1, not "${signingRegion}"`);
   return { endpoint: new URL(`https://sts.${signingRegion}.amazonaws.com`), region: signingRegion };
 }
 

@@ -7,6 +7,7 @@
  * X-Amz-Expires at most 60 and honoured (STS itself honours 15 minutes), the host signed too.
  */
 import { AUDIENCE_HEADER, MAX_TOKEN_LENGTH, TOKEN_EXPIRES_SECONDS, TOKEN_PREFIX } from '../../api/access-entries.js';
+import { AWS_REGION } from '../../api/aws-region.js';
 
 /** A token refused: bad form, expired, or STS did not vouch for it. The authorizer answers 401 for each. */
 export class TokenRejectedError extends Error {
@@ -38,7 +39,6 @@ export interface TokenVerifierOptions {
   testEndpoint?: string;
 }
 
-const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 /** The query parameters a presigned GetCallerIdentity has, and nothing else (aws-iam-authenticator's parameterWhitelist). */
 const ALLOWED_PARAMETERS = new Set([
   'action',
@@ -59,7 +59,7 @@ const MAX_FUTURE_MS = 5 * 60 * 1000;
 export function isStsHost(host: string): boolean {
   if (host === 'sts.amazonaws.com') return true;
   const m = /^sts\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host);
-  return m !== null && REGION.test(m[1]!);
+  return m !== null && AWS_REGION.test(m[1]!);
 }
 
 /** X-Amz-Date (yyyymmddThhmmssZ) as a time, or undefined. */

@@ -1,5 +1,6 @@
 /** EC2 (adapters/ec2, adapters/elbv2), with the kubeadm bootstrap (adapters/kubeadm). */
 import * as z from 'zod';
+import { AWS_REGION } from '../aws-region.js';
 import { immutable } from '../kind.js';
 import { defineProvider } from './provider.js';
 
@@ -8,7 +9,7 @@ export const awsSubnet = z.strictObject({
   availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as us-east-1a'),
 });
 
-export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+export { AWS_REGION };
 
 export const awsClusterProvider = z
   .strictObject({
