@@ -4,7 +4,7 @@
  * `spec.aws`. Field meanings learnt from cluster-api-provider-aws api/v1beta2 (awscluster_types.go,
  * awsmachine_types.go, awsmachinepool_types.go, network_types.go, types.go) and templates/cluster-template.yaml.
  */
-import { FieldReader, isRecord, type Path } from './fields.js';
+import { type FieldReader, isRecord, type Path } from './fields.js';
 
 /** What the machine settings need from the clusters of the file. */
 export interface AwsContext {
