@@ -142,7 +142,10 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
   const readers = new Map<Doc, FieldReader>();
   const reader = (d: Doc) => {
     let r = readers.get(d);
-    if (!r) readers.set(d, (r = new FieldReader(d.object, d.source, warnings)));
+    if (!r) {
+      r = new FieldReader(d.object, d.source, warnings);
+      readers.set(d, r);
+    }
     return r;
   };
   const ns = (d: Doc) => (d.namespace !== undefined ? { namespace: d.namespace } : {});
@@ -433,7 +436,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     (Array.isArray(given) ? given : []).forEach((ref, i) => {
       const kind = isRecord(ref) ? ref['kind'] : undefined;
       const target = isRecord(ref) && (kind === 'ConfigMap' || kind === 'Secret') ? find(kind, ref['name'], d.namespace) : undefined;
-      if (!target || target.version !== 'v1') {
+      if (target?.version !== 'v1') {
         errors.push({
           source: d.source,
           path: `spec.resources[${i}]`,
