@@ -497,7 +497,10 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
   warnings.sort((a, b) => docs.findIndex((d) => d.source === a.source) - docs.findIndex((d) => d.source === b.source));
 
   // Every result must be what the API accepts; where it is not, the field at fault is named.
+  // An object already in error (a reference to nothing) is not validated too: one error, not two, per mistake.
+  const failed = new Set(errors.map((e) => e.source));
   for (const o of outputs) {
+    if (o.from.split(' and ').some((s) => failed.has(s))) continue;
     const v = validateCreate(o.object);
     if (!v.ok) {
       const meta = o.object['metadata'] as { name?: string } | undefined;

@@ -7,6 +7,14 @@ import { fieldPath } from '../validate.js';
 
 export type Path = readonly (string | number)[];
 
+/** Fields of Cluster API's kinds that are maps, whose keys are written in brackets as Kubernetes writes them. */
+const MAPS = new Set(['labels', 'annotations', 'matchLabels', 'extraArgs', 'kubeletExtraArgs', 'additionalTags', 'data', 'stringData', 'tags']);
+
+/** `spec.template.metadata.labels[app]`, `spec.files[0]`. */
+export function pathString(path: Path): string {
+  return fieldPath(path, (i) => i > 0 && MAPS.has(String(path[i - 1])));
+}
+
 /** One finding of a conversion: the Cluster API object (`Kind/name`), the field at issue, and why. */
 export interface ConversionIssue {
   source: string;
@@ -71,7 +79,7 @@ export class FieldReader {
   /** A warning on `path` with its own reason; the path is then handled. */
   warn(path: Path, message: string): void {
     this.skip(path);
-    this.warnings.push({ source: this.source, path: fieldPath(path), message });
+    this.warnings.push({ source: this.source, path: pathString(path), message });
   }
 
   /**
@@ -89,7 +97,7 @@ export class FieldReader {
           // An item some of whose fields were read is looked into; one left alone is named whole.
           if (this.isTaken(p)) return;
           if (this.hasTakenUnder(p)) walk(item, p);
-          else this.warnings.push({ source: this.source, path: fieldPath(p), message: why(p) });
+          else this.warnings.push({ source: this.source, path: pathString(p), message: why(p) });
         });
         return;
       }
@@ -97,7 +105,7 @@ export class FieldReader {
         for (const [k, child] of Object.entries(v)) walk(child, [...path, k]);
         return;
       }
-      this.warnings.push({ source: this.source, path: fieldPath(path), message: why(path) });
+      this.warnings.push({ source: this.source, path: pathString(path), message: why(path) });
     };
     walk(this.object, []);
   }
