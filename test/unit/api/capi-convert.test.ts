@@ -137,7 +137,7 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
       ['Ready', 'Unknown'],
       ['Ready', 'False'],
     ]);
-    expect(workers.unhealthyConditions.map((c: any) => c.timeout)).toEqual(file.includes('v1beta2') ? ['300s', '300s'] : ['300s', '300s']);
+    expect(workers.unhealthyConditions.map((c: any) => c.timeout)).toEqual(['300s', '300s']);
     expect(workers.nodeStartupTimeout).toBe(file.includes('v1beta2') ? '900s' : '15m');
     const cp = objectOf(r.objects, 'MachineHealthCheck', 'prod-control-plane-unhealthy').spec;
     expect(cp).toMatchObject({ selector: { matchLabels: { 'clusterless.dev/control-plane': '' } }, maxUnhealthy: 1 });
