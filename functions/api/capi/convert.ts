@@ -517,8 +517,3 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     .map(({ o }) => o.object);
   return { objects, warnings, errors };
 }
-
-/** The issues as lines, for a terminal. */
-export function issueLines(issues: readonly ConversionIssue[], prefix: string): string[] {
-  return issues.map((i) => `${prefix}: ${formatIssue(i)}`);
-}
