@@ -19,7 +19,7 @@ import { API_VERSION, Annotations, Labels } from '../common.js';
 import { KINDS } from '../kinds.js';
 import { validateCreate } from '../validate.js';
 import { awsClusterProvider, awsMachineClass, type AwsContext } from './aws.js';
-import { FieldReader, durationToSeconds, formatIssue, isRecord, type ConversionIssue, type Path } from './fields.js';
+import { FieldReader, durationToSeconds, isRecord, type ConversionIssue, type Path } from './fields.js';
 
 export { formatIssue, type ConversionIssue } from './fields.js';
 
