@@ -255,6 +255,27 @@ describe('convert: fields without an equivalent', () => {
     expect(objectOf(none.objects, 'Cluster', 'prod').spec.provider.aws.controlPlaneLoadBalancer).toBeUndefined();
   });
 
+  it("maps the rest: unhealthyRange, the roles' security groups, the control plane endpoint, paused, the namespace", () => {
+    const docs = fixture('cluster-v1beta1.yaml').map((d) => ({ ...d, metadata: { ...d.metadata, namespace: 'team-a' } }));
+    const mhc = docs.find((d) => d.kind === 'MachineHealthCheck');
+    mhc.spec.unhealthyRange = '[1-3]';
+    const cluster = docs.find((d) => d.kind === 'Cluster');
+    cluster.spec.paused = true;
+    cluster.spec.controlPlaneEndpoint = { host: 'api.prod.example.com', port: 443 };
+    docs.find((d) => d.kind === 'AWSCluster').spec.network.securityGroupOverrides = { controlplane: 'sg-0aaaaaaaaaaaaaaaa', node: 'sg-0bbbbbbbbbbbbbbbb' };
+    const r = convert(docs);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.every((o) => (o['metadata'] as any).namespace === 'team-a')).toBe(true);
+    expect(objectOf(r.objects, 'MachineHealthCheck', 'prod-md-0-unhealthy').spec.unhealthyRange).toBe('[1-3]');
+    const spec = objectOf(r.objects, 'Cluster', 'prod').spec;
+    expect(spec).toMatchObject({ paused: true, controlPlaneEndpoint: { host: 'api.prod.example.com', port: 443 } });
+    expect(spec.provider.aws.securityGroupIds).toEqual(['sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb']);
+    // Both roles' groups go on every machine: said, not hidden.
+    expect(lines(r).some((l) => l.startsWith('AWSCluster/prod spec.network.securityGroupOverrides: converted to spec.provider.aws.securityGroupIds'))).toBe(
+      true,
+    );
+  });
+
   it('tells Cluster API documents from others', () => {
     expect(
       fixture('cluster-v1beta1.yaml')
