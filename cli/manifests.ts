@@ -32,7 +32,8 @@ export function parseManifests(text: string, source: string): Manifest[] {
   return out;
 }
 
-function collect(value: unknown, where: string, out: Manifest[]): void {
+/** Adds the object (or each item of a List) to `out`, refusing what the API does not serve. */
+export function collect(value: unknown, where: string, out: Manifest[]): void {
   if (!isObject(value)) throw new UsageError(`${where} must hold objects, not ${Array.isArray(value) ? 'an array' : typeof value}`);
   const kind = value['kind'];
   if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value['items'])) {
@@ -48,12 +49,18 @@ function collect(value: unknown, where: string, out: Manifest[]): void {
   out.push({ def, object: value as unknown as ApiObject, source: where });
 }
 
-/** Reads every manifest behind `-f` values: files, directories (their .yaml, .yml and .json files) or `-`. */
-export async function readManifests(paths: readonly string[], io: Io): Promise<Manifest[]> {
-  const out: Manifest[] = [];
+/** A text read from behind `-f`, with where it came from. */
+export interface Source {
+  text: string;
+  source: string;
+}
+
+/** Reads every text behind `-f` values: files, directories (their .yaml, .yml and .json files) or `-`. */
+export async function readSources(paths: readonly string[], io: Io): Promise<Source[]> {
+  const out: Source[] = [];
   for (const path of paths) {
     if (path === '-') {
-      out.push(...parseManifests(await io.readStdin(), 'stdin'));
+      out.push({ text: await io.readStdin(), source: 'stdin' });
       continue;
     }
     const entries = await io.listDir(path).catch((err: unknown) => {
@@ -66,15 +73,19 @@ export async function readManifests(paths: readonly string[], io: Io): Promise<M
           .map((f) => join(path, f))
       : [path];
     for (const file of files) {
-      let text: string;
       try {
-        text = await io.readFile(file);
+        out.push({ text: await io.readFile(file), source: file });
       } catch (err) {
         throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      out.push(...parseManifests(text, file));
     }
   }
+  return out;
+}
+
+/** Reads every manifest behind `-f` values. */
+export async function readManifests(paths: readonly string[], io: Io): Promise<Manifest[]> {
+  const out = (await readSources(paths, io)).flatMap((s) => parseManifests(s.text, s.source));
   if (out.length === 0) throw new UsageError(`no objects found in ${paths.join(', ')}`);
   return out;
 }

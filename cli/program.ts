@@ -10,6 +10,7 @@ import { AlreadyReported, ExitCode, UsageError, errorLine, exitCodeOf } from './
 import { colorsFor, type Io } from './io.js';
 import { createSigV4Signer, signingRegion, type CredentialsProvider, type RequestSigner } from './sigv4.js';
 import { apply } from './commands/apply.js';
+import { CONVERT_OUTPUT_FORMATS, convert } from './commands/convert.js';
 import { deleteObject } from './commands/delete.js';
 import { describe } from './commands/describe.js';
 import { generate } from './commands/generate.js';
@@ -141,10 +142,17 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
 
   program
     .command('apply')
-    .description('create or update the objects of manifests (multi-document YAML, JSON or a List)')
+    .description('create or update the objects of manifests (multi-document YAML, JSON or a List; Cluster API manifests are converted first)')
     .requiredOption('-f, --filename <file...>', 'manifest file, directory, or - for stdin')
     .addOption(namespaceOption())
     .action(action(io, deps, (ctx, options: { filename: string[]; namespace?: string }) => apply(ctx, options)));
+
+  program
+    .command('convert')
+    .description('print Cluster API manifests (clusterctl generate cluster, AWS) as clusterless objects; what has no equivalent is warned about on stderr')
+    .requiredOption('-f, --filename <file...>', 'manifest file, directory, or - for stdin')
+    .addOption(new Option('-o, --output <format>', 'output format').choices([...CONVERT_OUTPUT_FORMATS]).default('yaml'))
+    .action(action(io, deps, (ctx, options: { filename: string[]; output?: string }) => convert(ctx, options)));
 
   program
     .command('get')

@@ -12,7 +12,8 @@ import { APPLY_PATCH, FIELD_MANAGER, isNotFound, resourcePath } from '../client.
 import type { Context } from '../context.js';
 import { AlreadyReported, ApiRequestError, UsageError, errorLine } from '../errors.js';
 import { qualifiedName } from '../format/columns.js';
-import { readManifests, type Manifest } from '../manifests.js';
+import type { Manifest } from '../manifests.js';
+import { readApplicable } from './convert.js';
 
 export interface ApplyOptions {
   filename: string[];
@@ -73,7 +74,8 @@ export async function applyOne(ctx: Context, m: Manifest, namespace: string): Pr
  * is its own `error:` line, and the command fails at the end. An unreachable server stops it at once.
  */
 export async function apply(ctx: Context, options: ApplyOptions): Promise<void> {
-  const manifests = await readManifests(options.filename, ctx.io);
+  // Cluster API manifests are converted first (convert.ts), their warnings on stderr.
+  const manifests = await readApplicable(ctx, options.filename);
   const namespaces = manifests.map((m) => namespaceOf(m, options.namespace));
   let failed: ApiRequestError | undefined;
   for (const [i, m] of manifests.entries()) {
