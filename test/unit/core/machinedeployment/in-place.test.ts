@@ -192,6 +192,20 @@ describe('in-place propagation, one reconcile', () => {
     expect(r.machineDeployment.status?.conditions?.find((c) => c.type === 'RollingOut')?.message).toContain(why);
   });
 
+  it("an adopted orphan set keeps its template labels when the deployment's would not match its own selector", () => {
+    // Prepare: an orphan set of the deployment's template, but selecting (and labelling) team=a, which the deployment lacks.
+    const { set } = storedWorld(labelled);
+    const { ownerReferences: _o, ...metadata } = set.metadata;
+    const orphan: MachineSet = { ...set, metadata, spec: { ...set.spec, selector: { matchLabels: { ...set.spec.selector!.matchLabels, team: 'a' } } } };
+    // Act
+    const r = reconcileMachineDeployment(input(md, [orphan], []));
+    // Assess
+    const adopted = updatedOfKind(r.writes, 'MachineSet')[0]!;
+    expect(adopted.metadata.ownerReferences?.[0]?.uid).toBe(md.metadata.uid);
+    expect(adopted.spec.template.metadata.labels?.team).toBe('a');
+    expect(adopted.spec.template.metadata.annotations).toBeUndefined();
+  });
+
   it('an upgrade of clusterless rolls nothing: a set and machines stored by the earlier release are up to date and written nothing', () => {
     // Prepare: what the earlier release stored for the fixture template: its set name carries the same hash.
     const { set, machines } = storedWorld(md);
