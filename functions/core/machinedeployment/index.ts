@@ -35,6 +35,14 @@ export {
 export { scaleProportionally, type ProportionalState } from './proportional-scaling.js';
 export { machineSetsBeyondHistoryLimit } from './history.js';
 export { revisionOf, maxRevision, newRevisionAnnotations, previousRevision } from './revisions.js';
-export { templateHash, templateIdentity, machineSetName, machineSetTemplate, templateDifferences } from './template-hash.js';
+export {
+  templateHash,
+  templateIdentity,
+  rolloutFields,
+  machineTemplateUpToDate,
+  machineSetName,
+  machineSetTemplate,
+  templateDifferences,
+} from './template-hash.js';
 export { machineDeploymentStatus } from './status.js';
 export { chainWrites } from './writes.js';

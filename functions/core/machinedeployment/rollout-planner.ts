@@ -18,12 +18,14 @@ import type { Machine } from '../../api/machine.js';
 import type { MachineClass } from '../../api/machine-class.js';
 import type { MachineDeployment, MachineDeploymentStatus } from '../../api/machine-deployment.js';
 import type { MachineSet } from '../../api/machine-set.js';
+import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
 import { deletionOrder } from '../machineset/deletion-order.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
 import { indexMachines, isAvailable, type MachineIndex } from '../machineset/machine-health.js';
 import { adopted, controllerOf, controllerReference, isControlledBy } from '../machineset/ownership.js';
 import { listNames, pausedBy, pausedCondition } from '../machineset/paused.js';
+import { compileSelector } from '../machineset/selector.js';
 import { countReplicas, type ReplicaCounts } from '../machineset/status.js';
 import { epochMillis } from '../machineset/time.js';
 import type { Observed } from '../observed.js';
@@ -177,18 +179,44 @@ function newMachineSetObject(md: MachineDeployment, hash: string, name: string, 
 }
 
 /**
+ * The template of an existing MachineSet with the deployment's in-place fields: its template labels (the set's
+ * own template-hash label kept), annotations and node drain timeout; what its machines are stays. Cluster API
+ * does the same for the new and the old sets alike (internal/controllers/machinedeployment/
+ * machinedeployment_rollout_planner.go computeDesiredMS). The labels stay as they are when the set's own
+ * selector would no longer select them (an adopted orphan that selects on a label the deployment lacks).
+ */
+function inPlaceTemplate(ms: MachineSet, md: MachineDeployment): MachineTemplate {
+  const current = ms.spec.template;
+  const want = md.spec.template.metadata;
+  const hash = current.metadata.labels?.[Labels.templateHash];
+  const labels = { ...want.labels, ...(hash !== undefined ? { [Labels.templateHash]: hash } : {}) };
+  const keep = !compileSelector(ms.spec.selector)(labels);
+  const { labels: _labels, ...rest } = current.metadata;
+  const withLabels = keep ? current.metadata : Object.keys(labels).length > 0 || current.metadata.labels ? { ...rest, labels } : rest;
+  return {
+    metadata: templateMetadataWithAnnotations(withLabels, want.annotations),
+    spec: { ...current.spec, nodeDrainTimeoutSeconds: md.spec.template.spec.nodeDrainTimeoutSeconds },
+  };
+}
+
+/**
  * A MachineSet as the deployment wants it now: its replicas, the annotations derived from the deployment,
- * the fields propagated in place (template annotations, minReadySeconds, deletePolicy), the deployment
- * name label and, for an orphan, the controller reference. Its template otherwise stays as it is.
+ * the fields propagated in place (the template's labels, annotations and drain timeout, minReadySeconds,
+ * deletePolicy), the deployment name label and, for an orphan, the controller reference. The set's own labels
+ * follow its template's: a key the old template had and the new one lacks goes.
  */
 function desiredMachineSet(rec: SetRecord, md: MachineDeployment, replicas: number, surge: number, extraAnnotations: Record<string, string>): MachineSet {
   const ms = rec.ms;
   const base = rec.adopted ? adopted(ms, md) : ms;
+  const template = inPlaceTemplate(ms, md);
+  const labels: Record<string, string> = { ...base.metadata.labels };
+  for (const k of Object.keys(ms.spec.template.metadata.labels ?? {})) delete labels[k];
+  Object.assign(labels, template.metadata.labels, { [Labels.deploymentName]: md.metadata.name });
   return {
     ...base,
     metadata: {
       ...base.metadata,
-      labels: { ...base.metadata.labels, [Labels.deploymentName]: md.metadata.name },
+      labels,
       annotations: { ...base.metadata.annotations, ...annotationsFromDeployment(md, surge), ...extraAnnotations },
     },
     spec: {
@@ -196,7 +224,7 @@ function desiredMachineSet(rec: SetRecord, md: MachineDeployment, replicas: numb
       replicas,
       minReadySeconds: md.spec.minReadySeconds,
       deletePolicy: md.spec.deletePolicy,
-      template: { ...ms.spec.template, metadata: templateMetadataWithAnnotations(ms.spec.template.metadata, md.spec.template.metadata.annotations) },
+      template,
     },
   };
 }

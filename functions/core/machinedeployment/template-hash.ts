@@ -1,11 +1,12 @@
 /**
- * New and old MachineSets by template. A MachineSet is "new" when its machine template equals the
- * deployment's: the template's spec and labels, the template-hash label excepted. Any other change
- * (version, MachineClass, failure domain, drain timeout, a label) rolls out new machines, as a pod template
- * change does for a Deployment; template annotations are propagated in place.
+ * New and old MachineSets by template. A MachineSet is "new" when its machine template asks for the same
+ * machines as the deployment's: the same version, MachineClass and failure domain. Everything else in a
+ * template (labels, annotations, the node drain timeout) is propagated in place, to the MachineSets and from
+ * them to their Machines, and creates no machine.
  *
- * Learnt from cluster-api mdutil FindNewAndOldMachineSets / MachineTemplateUpToDate (and Kubernetes'
- * deployment util EqualIgnoreHash): equality decides, the hash only names the set and labels its machines.
+ * Learnt from cluster-api internal/controllers/machinedeployment/mdutil/util.go (MachineTemplateUpToDate and
+ * MachineTemplateDeepCopyRolloutFields: labels, annotations and the node timeouts are left out of the
+ * comparison) and FindNewMachineSet: equality decides, the hash only names the set and labels its machines.
  */
 import { Labels } from '../../api/common.js';
 import { canonicalJson } from '../../api/kind.js';
@@ -13,15 +14,33 @@ import type { MachineDeployment } from '../../api/machine-deployment.js';
 import type { MachineTemplate } from '../../api/template.js';
 import { shortHash } from '../machineset/hash.js';
 
-/** The part of a template that decides whether machines are up to date, as canonical JSON. */
-export function templateIdentity(template: MachineTemplate): string {
-  const { [Labels.templateHash]: _hash, ...labels } = template.metadata.labels ?? {};
-  return canonicalJson({ labels, spec: template.spec });
+/**
+ * The fields whose change rolls out new machines: what a machine is. Listed one by one, so that a field added
+ * to the template later (taints, timeouts) is propagated in place unless it is added here.
+ */
+export function rolloutFields(template: MachineTemplate): { version: string; machineClassRef: string; failureDomain: string | undefined } {
+  const s = template.spec;
+  return { version: s.version, machineClassRef: s.machineClassRef.name, failureDomain: s.failureDomain };
 }
 
-/** A 10-character hash of the template identity, the clusterless.dev/template-hash label's value. */
+/** The part of a template that decides whether machines are up to date, as canonical JSON. */
+export function templateIdentity(template: MachineTemplate): string {
+  return canonicalJson(rolloutFields(template));
+}
+
+/**
+ * A 10-character hash of the template, the clusterless.dev/template-hash label's value and the suffix of the
+ * MachineSet's name.
+ *
+ * Note: the hash is computed as earlier releases computed it (labels and the spec fields they had, drain
+ * timeout included), so that a template that did not change keeps the name of its set across an upgrade. It
+ * decides nothing (templateIdentity does), so hashing more than the rollout fields only means that a set
+ * created after an in-place label change gets a name of its own.
+ */
 export function templateHash(template: MachineTemplate): string {
-  return shortHash(templateIdentity(template));
+  const { [Labels.templateHash]: _hash, ...labels } = template.metadata.labels ?? {};
+  const { version, machineClassRef, failureDomain, nodeDrainTimeoutSeconds } = template.spec;
+  return shortHash(canonicalJson({ labels, spec: { version, machineClassRef, failureDomain, nodeDrainTimeoutSeconds } }));
 }
 
 /** `{deployment}-{hash}`, the deployment name shortened when needed to stay an RFC 1123 label. */
@@ -40,20 +59,21 @@ export function machineSetTemplate(md: MachineDeployment, hash: string): Machine
 }
 
 /**
- * Why machines of `current` are not up to date with `desired`, one "* ..." line per difference, in the
- * words of Cluster API's MachineDeployment RollingOut condition (version first).
+ * Why machines of `current` are not up to date with `desired`, one "* ..." line per rollout field that differs,
+ * in the words of Cluster API's MachineDeployment RollingOut condition (version first). Empty when they are up
+ * to date: fields propagated in place are never a reason.
  */
 export function templateDifferences(current: MachineTemplate, desired: MachineTemplate): string[] {
   const out: string[] = [];
-  const c = current.spec;
-  const d = desired.spec;
+  const c = rolloutFields(current);
+  const d = rolloutFields(desired);
   if (c.version !== d.version) out.push(`* Version ${c.version}, ${d.version} required`);
-  if (c.machineClassRef.name !== d.machineClassRef.name) out.push(`* MachineClass ${c.machineClassRef.name}, ${d.machineClassRef.name} required`);
+  if (c.machineClassRef !== d.machineClassRef) out.push(`* MachineClass ${c.machineClassRef}, ${d.machineClassRef} required`);
   if (c.failureDomain !== d.failureDomain) out.push(`* Failure domain ${c.failureDomain ?? '(any)'}, ${d.failureDomain ?? '(any)'} required`);
-  if (c.nodeDrainTimeoutSeconds !== d.nodeDrainTimeoutSeconds)
-    out.push(`* Node drain timeout ${c.nodeDrainTimeoutSeconds}s, ${d.nodeDrainTimeoutSeconds}s required`);
-  const { [Labels.templateHash]: _a, ...cl } = current.metadata.labels ?? {};
-  const { [Labels.templateHash]: _b, ...dl } = desired.metadata.labels ?? {};
-  if (canonicalJson(cl) !== canonicalJson(dl)) out.push('* Labels changed');
   return out;
+}
+
+/** Cluster API's MachineTemplateUpToDate: no rollout field differs. */
+export function machineTemplateUpToDate(current: MachineTemplate, desired: MachineTemplate): boolean {
+  return templateIdentity(current) === templateIdentity(desired);
 }

@@ -16,3 +16,4 @@ export { machineName, newMachineNames } from './machine-names.js';
 export { controllerOf, isControlledBy, controllerReference, adopted, released } from './ownership.js';
 export { countReplicas, machineSetStatus, machinesReadyCondition, type ReplicaCounts } from './status.js';
 export { pausedBy, pausedCondition } from './paused.js';
+export { machineInPlace, templateMetadata, ownerLabels, LABELS_FROM_TEMPLATE, ANNOTATIONS_FROM_TEMPLATE } from './in-place.js';

@@ -12,7 +12,7 @@
  * Pure: objects, observed facts and the time in; writes, notes and the next requeue out. Launching an
  * instance for a new Machine is the Machine planner's business once the Machine exists.
  */
-import { API_VERSION, Annotations, Finalizers, Labels } from '../../api/common.js';
+import { API_VERSION, Annotations, Finalizers } from '../../api/common.js';
 import type { Cluster } from '../../api/cluster.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
@@ -23,6 +23,7 @@ import type { Observed } from '../observed.js';
 import { emptyPlan, refOf, type Plan } from '../plan.js';
 import { machinesToDelete } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
+import { machineInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, type MachineIndex } from './machine-health.js';
 import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
@@ -87,22 +88,33 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     return { ...plan, status };
   }
 
-  // Ownership: release what no longer matches, adopt matching orphans (never deleting ones).
+  // Ownership: release what no longer matches, adopt matching orphans (never deleting ones). The machines kept
+  // get the template's in-place fields (in-place.ts), in the same write as an adoption.
   const owned: Machine[] = [];
   const matches = compileSelector(ms.spec.selector);
+  const inPlace: string[] = [];
   for (const m of index.controlledBy(ms.metadata.uid)) {
     if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
       plan.writes.push({ type: 'Update', object: released(m, ms) });
       plan.notes.push(`${who}: releasing machine ${m.metadata.name}, its labels no longer match the selector`);
-    } else owned.push(m);
+      continue;
+    }
+    owned.push(m);
+    const synced = machineInPlace(m, ms);
+    if (synced) {
+      plan.writes.push({ type: 'Update', object: synced });
+      inPlace.push(m.metadata.name);
+    }
   }
   for (const m of index.orphans) {
     if (m.spec.clusterName !== ms.spec.clusterName || m.metadata.namespace !== ms.metadata.namespace) continue;
     if (!matches(m.metadata.labels)) continue;
-    plan.writes.push({ type: 'Update', object: adopted(m, ms) });
+    const adoptedMachine = adopted(m, ms);
+    plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine, ms) ?? adoptedMachine });
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
     owned.push(m);
   }
+  if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, node drain timeout)`);
 
   let scaleUpBlocked: string | undefined;
   let failure: { reason: string; message: string } | undefined;
@@ -180,15 +192,12 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
  */
 export function newMachine(ms: MachineSet, name: string, failureDomain: string | undefined): Machine {
   const t = ms.spec.template;
-  const labels: Record<string, string> = { ...t.metadata.labels, [Labels.clusterName]: ms.spec.clusterName, [Labels.setName]: ms.metadata.name };
-  const deployment = ms.metadata.labels?.[Labels.deploymentName];
-  if (deployment !== undefined) labels[Labels.deploymentName] = deployment;
   // Note: a zone chosen by spreading is a preference, not a pin. With a pin, a zone out of capacity would keep
   // the machine from ever launching; as a preference the provider falls back to another zone, and the spread
   // counts the zone the instance really got (status.infrastructure.availabilityZone).
   const pinned = t.spec.failureDomain;
-  const annotations: Record<string, string> = { ...t.metadata.annotations };
-  if (pinned === undefined && failureDomain !== undefined) annotations[Annotations.preferredFailureDomain] = failureDomain;
+  const preferred: Record<string, string> = pinned === undefined && failureDomain !== undefined ? { [Annotations.preferredFailureDomain]: failureDomain } : {};
+  const { labels, annotations } = templateMetadata(ms, undefined, preferred);
   return {
     apiVersion: API_VERSION,
     kind: 'Machine',

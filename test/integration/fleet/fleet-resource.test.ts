@@ -14,6 +14,7 @@ vi.hoisted(() => {
 import { API_VERSION, Finalizers } from '../../../functions/api/common.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { KindName } from '../../../functions/api/kinds.js';
+import { machineClassSchema } from '../../../functions/api/machine-class.js';
 import type { DynamoDbStore } from '../../../functions/adapters/dynamodb/index.js';
 import { StoreUnavailableError } from '../../../functions/ports.js';
 import { FLEET_ANNOTATION, FleetInputError, createFleetHandler, onFleetEvent } from '../../../functions/handlers/fleet-resource.js';
@@ -91,11 +92,16 @@ describe('Create', () => {
   });
 
   it('replaces objects that exist already (applied by hand before), keeping their uid', async () => {
-    await store.create({ apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'blue', namespace: 'default' }, spec: { sim: {} } } as ApiObject);
+    // A MachineClass of the same spec (a class's spec is immutable), without the fleet's labels.
+    const declared = fleetManifests([cluster('blue')]).find((m) => m.kind === 'MachineClass')!;
+    await store.create(
+      machineClassSchema.parse({ apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'blue', namespace: 'default' }, spec: declared.spec }),
+    );
     const before = await get('MachineClass', 'blue');
     await onFleetEvent(create(fleetManifests([cluster('blue')])), { store });
     const after = await get('MachineClass', 'blue');
     expect(after?.metadata.uid).toBe(before?.metadata.uid);
+    expect(after?.metadata.labels).toMatchObject(declared.metadata.labels!);
     expect(after?.spec).toMatchObject({ aws: { instanceTypes: ['m7g.large'] } });
   });
 
@@ -186,6 +192,17 @@ describe('Update', () => {
     const before = await snapshot();
     const next = fleetManifests([{ ...cluster('blue', 4), clusterNetwork: { pods: { cidrBlocks: ['10.200.0.0/16'] } } }]);
     await expect(onFleetEvent(update(id, next, old), { store })).rejects.toThrow(/Cluster default\/blue: spec\.clusterNetwork/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses a MachineClass spec change (immutable), saying the way out, and changes nothing', async () => {
+    const old = fleetManifests([cluster('blue')]);
+    const { PhysicalResourceId: id } = await onFleetEvent(create(old), { store });
+    const before = await snapshot();
+    const next = fleetManifests([{ ...cluster('blue'), machineClass: { aws: { instanceTypes: ['m7g.xlarge'], ami: 'ami-0123456789abcdef0' } } }]);
+    await expect(onFleetEvent(update(id, next, old), { store })).rejects.toThrow(
+      /MachineClass default\/blue: spec\.aws\.instanceTypes: .*create a new MachineClass/,
+    );
     expect(await snapshot()).toEqual(before);
   });
 

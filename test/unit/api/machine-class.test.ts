@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { MachineClass } from '../../../functions/api/machine-class.js';
-import { createCauses, created, expectOnlyCause, full, minimal, withValue } from './fixtures.js';
+import type { ApiObject } from '../../../functions/api/kind.js';
+import { MACHINE_CLASS_IMMUTABLE } from '../../../functions/api/machine-class.js';
+import { validateUpdate } from '../../../functions/api/validate.js';
+import { createCauses, created, expectOnlyCause, full, minimal, updateCauses, withValue } from './fixtures.js';
 
 const aws = (field: string, value: unknown) => withValue(full.awsMachineClass(), `spec.aws.${field}`, value);
 
@@ -73,5 +76,50 @@ describe('MachineClass', () => {
     { field: 'failureDomains[0]', value: 'Zone A' },
   ])('refuses spec.sim.$field = $value', ({ field, value }) => {
     expectOnlyCause(createCauses(withValue(minimal.MachineClass(), `spec.sim.${field}`, value)), `spec.sim.${field}`, 'FieldValueInvalid');
+  });
+});
+
+/**
+ * A MachineClass is immutable once created, as Cluster API's infrastructure machine templates are: a spec change is a
+ * 422 naming the field, whose message says the way out (a new class named by the template, which rolls).
+ */
+describe('MachineClass updates', () => {
+  const stored = (body: Record<string, unknown>): ApiObject => {
+    const obj = created(body);
+    return { ...obj, metadata: { ...obj.metadata, uid: 'u-1', resourceVersion: '7', generation: 1, creationTimestamp: '2025-01-01T00:00:00Z' } };
+  };
+
+  it.each([
+    { name: 'a simulated boot time', old: () => minimal.MachineClass(), field: 'spec.sim.bootSeconds', value: 9 },
+    { name: 'an EC2 instance type list', old: () => full.awsMachineClass(), field: 'spec.aws.instanceTypes', value: ['m7g.xlarge'] },
+    { name: 'a root volume size', old: () => full.awsMachineClass(), field: 'spec.aws.rootVolume.sizeGiB', value: 200 },
+    { name: 'a tag', old: () => full.awsMachineClass(), field: 'spec.aws.additionalTags.team', value: 'data' },
+  ])('refuses a change of $name: 422 on $field, saying to create a new class and point machineClassRef at it', ({ old, field, value }) => {
+    // Prepare
+    const before = stored(old());
+    // Act
+    const causes = updateCauses(before, withValue(before, field, value));
+    // Assess
+    expectOnlyCause(causes, field, 'FieldValueInvalid', MACHINE_CLASS_IMMUTABLE);
+    expect(causes[0]!.message).toMatch(/create a new MachineClass .* spec\.template\.spec\.machineClassRef/);
+  });
+
+  it('refuses a change of provider on both fields', () => {
+    // Prepare
+    const before = stored(minimal.MachineClass());
+    // Act
+    const causes = updateCauses(before, withValue(before, 'spec', full.awsMachineClass()['spec']));
+    // Assess
+    expect(causes.map((c) => c.field)).toEqual(['spec.aws', 'spec.sim']);
+  });
+
+  it('accepts a change of labels and annotations, and the spec sent back as it was or as first applied (defaults left out)', () => {
+    // Prepare
+    const before = stored(full.awsMachineClass());
+    const relabelled = withValue(withValue(before, 'metadata.labels', { tier: 'gpu' }), 'metadata.annotations', { note: 'x' });
+    // Act / Assess
+    const r = validateUpdate(before, relabelled);
+    expect(r.ok && r.object.metadata.labels).toMatchObject({ tier: 'gpu' });
+    expect(validateUpdate(before, full.awsMachineClass()).ok).toBe(true);
   });
 });

@@ -58,9 +58,16 @@ describe('apply', () => {
 
   it('keeps what the server set (defaults, finalizers) when it configures an object', async () => {
     await applyDemo();
-    await w.run(['apply', '-f', '-'], { stdin: demoYaml.replace('bootSeconds: 5', 'bootSeconds: 9') });
+    // A label on the MachineClass (its spec is immutable) configures it; the spec's defaults stay.
+    await w.run(['apply', '-f', '-'], {
+      stdin: demoYaml.replace(
+        '  name: demo\n  namespace: default\nspec:\n  sim:',
+        '  name: demo\n  namespace: default\n  labels:\n    tier: fast\nspec:\n  sim:',
+      ),
+    });
     const mc = (await w.api('GET', path('machineclasses', 'demo'))).json;
-    expect(mc.spec.sim).toMatchObject({ bootSeconds: 9, nodeReadySeconds: 2, failureRate: 0 });
+    expect(mc.metadata.labels).toMatchObject({ tier: 'fast' });
+    expect(mc.spec.sim).toMatchObject({ bootSeconds: 5, nodeReadySeconds: 2, failureRate: 0 });
     const md = (await w.api('GET', path('machinedeployments', 'demo-md-0'))).json;
     expect(md.metadata.finalizers).toEqual(['clusterless.dev/machine-deployment']);
   });

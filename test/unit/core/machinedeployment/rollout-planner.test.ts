@@ -355,7 +355,7 @@ describe('guards', () => {
     expect(plan.notes).toContain(`MachineDeployment md: cannot create the MachineSet for the current template: ${why.replace('NAME', wanted.metadata.name)}`);
   });
 
-  it('names every template change in RollingOut, the version first', () => {
+  it('names every rollout field that changed in RollingOut, the version first, and no label change (propagated in place)', () => {
     // Prepare
     const before = machineDeployment({ version: 'v1.30.5' });
     const oldSet = storedSetOf(before, { replicas: 3, revision: 1, uid: 'old' });
@@ -365,7 +365,7 @@ describe('guards', () => {
     const plan = planMachineDeployment(input(md, [oldSet], machinesOf(oldSet, 3)));
     // Assess
     expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')?.message).toBe(
-      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* Labels changed\n* MachineClass small, large required',
+      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* MachineClass small, large required',
     );
   });
 
@@ -753,9 +753,10 @@ describe('strategies and notes', () => {
   });
 
   it('RollingOut names the changes of the old sets that still have machines, the version first, then by name', () => {
-    // Prepare: an empty old set of another version, an old set of other labels, then one of another version and class.
+    // Prepare: an empty old set of another version, an old set of another version and labels, then one of another
+    // version and class.
     const emptyOlder = storedSetOf(machineDeployment({ version: 'v1.29.0' }), { replicas: 0, revision: 1, uid: 'empty' });
-    const labelled = machineDeployment({ version: 'v1.31.2' });
+    const labelled = machineDeployment({ version: 'v1.31.1' });
     labelled.spec.template.metadata = { ...labelled.spec.template.metadata, labels: { ...labelled.spec.template.metadata?.labels, team: 'a' } };
     const relabel = storedSetOf(labelled, { replicas: 1, revision: 2, uid: 'relabel' });
     const classic = storedSetOf(machineDeployment({ machineClass: 'large', version: 'v1.30.5' }), { replicas: 2, revision: 3, uid: 'classic' });
@@ -764,7 +765,7 @@ describe('strategies and notes', () => {
     const plan = planMachineDeployment(input(md, [emptyOlder, relabel, classic], [...machinesOf(relabel, 1), ...machinesOf(classic, 2)]));
     // Assess
     expect(plan.status?.conditions?.find((c) => c.type === 'RollingOut')?.message).toBe(
-      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* Labels changed\n* MachineClass large, small required',
+      'Rolling out 3 not up-to-date replicas\n* Version v1.30.5, v1.31.2 required\n* Version v1.31.1, v1.31.2 required\n* MachineClass large, small required',
     );
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Labels } from '../../../../functions/api/common.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import type { MachineSet } from '../../../../functions/api/machine-set.js';
+import { ANNOTATIONS_FROM_TEMPLATE } from '../../../../functions/core/machineset/in-place.js';
 import { MAX_MACHINE_CREATES_PER_PASS, planMachineSet, type MachineSetPlanInput } from '../../../../functions/core/machineset/planner.js';
 import type { Write } from '../../../../functions/core/plan.js';
 import { T0, at, cluster, daysAgo, machine, machineClass, machineSet, node, nodesFor } from './fixtures.js';
@@ -492,7 +493,7 @@ describe('notes and edges', () => {
     const withAnnotations = created(planMachineSet(input(annotated, [])).writes)[0]!;
     const plain = created(planMachineSet(input(bare, [])).writes)[0]!;
     // Assess
-    expect(withAnnotations.metadata.annotations).toEqual({ 'example.com/team': 'a' });
+    expect(withAnnotations.metadata.annotations).toEqual({ 'example.com/team': 'a', [ANNOTATIONS_FROM_TEMPLATE]: 'example.com/team' });
     expect(Object.keys(plain.metadata)).not.toContain('annotations');
     expect(Object.keys(plain.metadata.labels ?? {})).not.toContain(Labels.deploymentName);
     expect(Object.keys(plain.spec)).not.toContain('failureDomain');

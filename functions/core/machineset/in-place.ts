@@ -1,0 +1,83 @@
+/**
+ * In-place propagation from a MachineSet to its Machines: the template's labels, annotations and node drain
+ * timeout reach the machines the set already has, without a new machine. What a machine is (version, class,
+ * failure domain) is never touched here: a change of those is a rollout (machinedeployment/template-hash.ts).
+ *
+ * Learnt from cluster-api internal/controllers/machineset/machineset_controller.go (syncMachines and
+ * computeDesiredMachine): a machine being deleted only gets the timeouts that govern its teardown; the others
+ * get the template's labels and annotations as well. Cluster API drops a label removed from the template through
+ * Server-Side Apply's field ownership; without it, the keys a set put on a machine are recorded on the machine
+ * (the two annotations below, comma-separated, as Cluster API's labels-from-machine annotation on Nodes), so that
+ * a key removed from the template is removed from the machine while labels and annotations others set stay.
+ */
+import { Labels } from '../../api/common.js';
+import { canonicalJson } from '../../api/kind.js';
+import type { Machine } from '../../api/machine.js';
+import type { MachineSet } from '../../api/machine-set.js';
+
+/** The label keys a MachineSet's template put on the machine. */
+export const LABELS_FROM_TEMPLATE = 'clusterless.dev/labels-from-template';
+/** The annotation keys a MachineSet's template put on the machine. */
+export const ANNOTATIONS_FROM_TEMPLATE = 'clusterless.dev/annotations-from-template';
+
+function keysOf(list: string | undefined): string[] {
+  return list ? list.split(',').filter((k) => k.length > 0) : [];
+}
+
+function without(map: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
+  const out = { ...map };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+/** The labels a machine of `ms` carries by being its machine, on top of the template's. */
+export function ownerLabels(ms: MachineSet): Record<string, string> {
+  const out: Record<string, string> = { [Labels.clusterName]: ms.spec.clusterName, [Labels.setName]: ms.metadata.name };
+  const deployment = ms.metadata.labels?.[Labels.deploymentName];
+  if (deployment !== undefined) out[Labels.deploymentName] = deployment;
+  return out;
+}
+
+/**
+ * The labels and annotations of a machine of `ms`: `labels` and `annotations` (what the machine has, or starts
+ * with) less the keys an earlier template put there, plus the template's and the owner labels, and the record of
+ * the template's keys.
+ */
+export function templateMetadata(
+  ms: MachineSet,
+  labels: Record<string, string> | undefined,
+  annotations: Record<string, string> | undefined,
+): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const t = ms.spec.template.metadata;
+  const own = ownerLabels(ms);
+  // The owner labels and the set's template-hash never change for a machine of the set: not recorded, so that a
+  // template without labels of its own leaves no record on its machines (nor a write on each at upgrade).
+  const labelKeys = Object.keys(t.labels ?? {})
+    .filter((k) => !(k in own) && k !== Labels.templateHash)
+    .sort();
+  const annotationKeys = Object.keys(t.annotations ?? {})
+    .filter((k) => k !== LABELS_FROM_TEMPLATE && k !== ANNOTATIONS_FROM_TEMPLATE)
+    .sort();
+  const outLabels = { ...without(labels, keysOf(annotations?.[LABELS_FROM_TEMPLATE])), ...t.labels, ...own };
+  const outAnnotations = without(annotations, [...keysOf(annotations?.[ANNOTATIONS_FROM_TEMPLATE]), LABELS_FROM_TEMPLATE, ANNOTATIONS_FROM_TEMPLATE]);
+  for (const k of annotationKeys) outAnnotations[k] = t.annotations![k]!;
+  if (labelKeys.length > 0) outAnnotations[LABELS_FROM_TEMPLATE] = labelKeys.join(',');
+  if (annotationKeys.length > 0) outAnnotations[ANNOTATIONS_FROM_TEMPLATE] = annotationKeys.join(',');
+  return { labels: outLabels, annotations: outAnnotations };
+}
+
+/**
+ * `machine` with the in-place fields of its MachineSet's template, or undefined when it has them already. A
+ * deleting machine only gets the drain timeout (its teardown reads it); its labels no longer matter.
+ */
+export function machineInPlace(machine: Machine, ms: MachineSet): Machine | undefined {
+  const spec = { ...machine.spec, nodeDrainTimeoutSeconds: ms.spec.template.spec.nodeDrainTimeoutSeconds };
+  let metadata = machine.metadata;
+  if (machine.metadata.deletionTimestamp === undefined) {
+    const { labels, annotations } = templateMetadata(ms, machine.metadata.labels, machine.metadata.annotations);
+    const { annotations: _old, ...rest } = machine.metadata;
+    metadata = { ...rest, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
+  }
+  const next = { ...machine, metadata, spec };
+  return canonicalJson({ m: next.metadata, s: next.spec }) === canonicalJson({ m: machine.metadata, s: machine.spec }) ? undefined : next;
+}
