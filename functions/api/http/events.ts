@@ -124,7 +124,8 @@ export interface EventsWatchRequest {
  * `?watch=true` on a list of events, as kube-apiserver answers it (watch.ts: resourceVersion, bookmarks,
  * sendInitialEvents, selectors; `kubectl get events -w` asks for a Table): the initial events leave out expired
  * events as lists do; an event's removal (expiry) is a DELETED, as kube-apiserver sends when an event's etcd lease
- * ends (the watch cache sees the key deleted). Undefined for the path of one event: kube-apiserver answers a GET of
+ * ends (an expired lease is an etcd DELETE, a watch.Deleted of the event's last state: kubernetes
+ * staging/src/k8s.io/apiserver/pkg/storage/etcd3/event.go and watcher.go). Undefined for the path of one event: kube-apiserver answers a GET of
  * one object whatever `watch` says (one event is watched by fieldSelector=metadata.name=, as kubectl does).
  */
 export function watchEventsResponse(req: EventsWatchRequest): HttpResponse | undefined {
