@@ -201,9 +201,9 @@ describe('kubectl get events -w, the embedded host beside kube-apiserver', () =>
       {
         name: 'the embedded host',
         args: ['--server', host.url],
-        // As the workflows record it: through the runtime's store, which feeds the watches.
+        // With the workflows' own recorder (the host's WorkflowDeps), whose writes must reach the change feed.
         record: () =>
-          storeEventRecorder(host.runtime.store, host.runtime.deps.clock, silentLogger).record({
+          host.runtime.deps.events.record({
             regarding,
             type: 'Warning',
             reason: EventReason.WorkflowFailed,

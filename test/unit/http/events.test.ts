@@ -168,13 +168,16 @@ describe('watches', () => {
     expect(shown(events)).toEqual(['ADDED m2 FailedCreate']);
   });
 
-  it('watches one event by fieldSelector=metadata.name (kubectl get event NAME -w); a field events cannot be selected by is a 400', async () => {
+  it('watches one event by fieldSelector=metadata.name (kubectl get event NAME -w), or by regarding.name; a field events cannot be selected by is a 400', async () => {
     const name = eventName(input('team-a', 'm1'));
     const { events } = await watch(`${ROOT}/namespaces/team-a/events`, { fieldSelector: `metadata.name=${name}` }, 2, async () => {
       await recorder.record(input('team-a', 'm2'));
       await recorder.record(input('team-a', 'm1'));
     });
     expect(shown(events)).toEqual(['ADDED m1 SuccessfulCreate', 'MODIFIED m1 SuccessfulCreate']);
+    // The fields only events have, as kubectl get events --field-selector sends them.
+    const byRegarding = await watch(`${ROOT}/events`, { fieldSelector: 'regarding.name=m3,type=Normal' }, 1);
+    expect(shown(byRegarding.events)).toEqual(['ADDED m3 SuccessfulCreate']);
     const bad = await handleRequest(
       { method: 'GET', path: `${ROOT}/events`, query: { watch: 'true', fieldSelector: 'spec.x=1' } },
       { store, clock, changes: feed },
