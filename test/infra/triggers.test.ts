@@ -62,26 +62,28 @@ describe('the table stream trigger', () => {
   const admitted = (record: unknown) => mappingFilters().some((p) => matchesPattern(p, record));
   const item = (attributes: Record<string, { S: string }>) => ({ ...attributes, pk: { S: 'x' }, sk: { S: 'y' } });
 
-  it.each([
-    ['an Event written (INSERT)', { eventName: 'INSERT', dynamodb: { NewImage: item({ gsi1pk: { S: 'Event' } }) } }, true],
+  it.each(
     [
-      'an Event expired by TTL (REMOVE by dynamodb.amazonaws.com)',
-      {
-        eventName: 'REMOVE',
-        userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-        dynamodb: { OldImage: item({ gsi1pk: { S: 'Event' } }) },
-      },
-      true,
-    ],
-    [
-      'a Machine changed',
-      { eventName: 'MODIFY', dynamodb: { NewImage: item({ gsi1pk: { S: 'Machine' } }), OldImage: item({ gsi1pk: { S: 'Machine' } }) } },
-      true,
-    ],
-    ['the watch log’s own item', { eventName: 'INSERT', dynamodb: { NewImage: item({ type: { S: 'ADDED' }, obj: { S: '{}' } }) } }, false],
-    ['the watch log’s item expired by TTL', { eventName: 'REMOVE', dynamodb: { OldImage: item({ type: { S: 'ADDED' }, obj: { S: '{}' } }) } }, false],
-    ['a lease', { eventName: 'MODIFY', dynamodb: { NewImage: item({ holder: { S: 'h' } }) } }, false],
-  ])('admits %s: %s', (_what, record, expected) => {
+      ['an Event written (INSERT)', { eventName: 'INSERT', dynamodb: { NewImage: item({ gsi1pk: { S: 'Event' } }) } }, true],
+      [
+        'an Event expired by TTL (REMOVE by dynamodb.amazonaws.com)',
+        {
+          eventName: 'REMOVE',
+          userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+          dynamodb: { OldImage: item({ gsi1pk: { S: 'Event' } }) },
+        },
+        true,
+      ],
+      [
+        'a Machine changed',
+        { eventName: 'MODIFY', dynamodb: { NewImage: item({ gsi1pk: { S: 'Machine' } }), OldImage: item({ gsi1pk: { S: 'Machine' } }) } },
+        true,
+      ],
+      ['the watch log’s own item', { eventName: 'INSERT', dynamodb: { NewImage: item({ type: { S: 'ADDED' }, obj: { S: '{}' } }) } }, false],
+      ['the watch log’s item expired by TTL', { eventName: 'REMOVE', dynamodb: { OldImage: item({ type: { S: 'ADDED' }, obj: { S: '{}' } }) } }, false],
+      ['a lease', { eventName: 'MODIFY', dynamodb: { NewImage: item({ holder: { S: 'h' } }) } }, false],
+    ].map(([what, record, expected]) => [what, expected, record] as const),
+  )('%s: admitted %s', (_what, expected, record) => {
     expect(admitted(record)).toBe(expected);
   });
 });
