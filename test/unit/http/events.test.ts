@@ -214,6 +214,16 @@ describe('watches', () => {
     expect(shown(events)).toEqual(['ADDED m2 SuccessfulCreate']);
   });
 
+  it('answers GET of one event with watch=true with the event, as for the other kinds (a watch is of a list)', async () => {
+    const name = eventName(input('team-a', 'm1'));
+    const r = await handleRequest(
+      { method: 'GET', path: `${ROOT}/namespaces/team-a/events/${name}`, query: { watch: 'true' } },
+      { store, clock, changes: feed },
+    );
+    expect(r.stream).toBeUndefined();
+    expect(JSON.parse(r.body)).toMatchObject({ kind: 'Event', metadata: { name } });
+  });
+
   it('refuses a watch with 405 on a host without a change feed, rather than answering a list', async () => {
     const r = await call('GET', `${ROOT}/events`, { watch: 'true' });
     expect(r.status).toBe(405);
