@@ -123,10 +123,11 @@ export interface EventsWatchRequest {
 /**
  * `?watch=true` on a list of events, as kube-apiserver answers it (watch.ts: resourceVersion, bookmarks,
  * sendInitialEvents, selectors; `kubectl get events -w` asks for a Table): the initial events leave out expired
- * events as lists do; an event's removal (expiry) is a DELETED, as kube-apiserver sends when an event's etcd lease
- * ends (an expired lease is an etcd DELETE, a watch.Deleted of the event's last state: kubernetes
- * staging/src/k8s.io/apiserver/pkg/storage/etcd3/event.go and watcher.go). Undefined for the path of one event: kube-apiserver answers a GET of
- * one object whatever `watch` says (one event is watched by fieldSelector=metadata.name=, as kubectl does).
+ * events as lists do; an event's removal (its expiry) is a DELETED, as kube-apiserver sends when an event's etcd
+ * lease runs out (an etcd DELETE, a watch.Deleted of the event's last state: kubernetes
+ * staging/src/k8s.io/apiserver/pkg/storage/etcd3/event.go and watcher.go). Undefined for the path of one event:
+ * that GET answers the event whatever `watch` says, as for the other kinds (one event is watched with
+ * fieldSelector=metadata.name=, as kubectl does).
  */
 export function watchEventsResponse(req: EventsWatchRequest): HttpResponse | undefined {
   const route = eventsRoute(req.rest);

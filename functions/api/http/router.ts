@@ -239,9 +239,10 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       // Without a change feed a watch is refused, not answered with a list kubectl would misread.
       if (isWatchRequest(query) && !deps.changes)
         throw new ApiError('MethodNotAllowed', 'this server keeps no change feed: list events instead of watching them');
-      const watching = isWatchRequest(query)
-        ? watchEventsResponse({ rest: r.rest, query, accept: headers['accept'], store: deps.store, changes: deps.changes!, now: () => new Date(now()) })
-        : undefined;
+      const watching =
+        isWatchRequest(query) && deps.changes
+          ? watchEventsResponse({ rest: r.rest, query, accept: headers['accept'], store: deps.store, changes: deps.changes, now: () => new Date(now()) })
+          : undefined;
       if (watching) return watching;
       const changes = deps.changes ? { changes: deps.changes } : {};
       const read = { rest: r.rest, query, accept: headers['accept'], format: ctx.format, store: deps.store, now: new Date(now()), ...changes };
