@@ -2,7 +2,8 @@
  * `kubectl get events` against the embedded host (kubectl --server http://127.0.0.1:PORT) (sim provider, scaled clock): a scale and a remediation happen,
  * and the real kubectl (v1.34, no core group on this server) resolves `events` to events.k8s.io/v1, prints their
  * steps with its event columns, selects by `regarding.name`, and cannot write events. Event writes never start a
- * reconcile. `kubectl get events -w` sees a new event on the embedded host as it does on kube-apiserver, side by side.
+ * reconcile. `kubectl get events -w` sees a new event on the embedded host as it does on kube-apiserver, side by side,
+ * and a watch after a restart tells an event counted again (MODIFIED) from a new one.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -255,4 +256,45 @@ describe('kubectl get events -w, the embedded host beside kube-apiserver', () =>
     expect(printed['kube-apiserver']!.row).toEqual(['Warning', 'WorkflowFailed', 'machine/watched-machine', note]);
     expect(printed['the embedded host']).toEqual(printed['kube-apiserver']);
   });
+});
+
+describe('a watch of events after the embedded host restarts', () => {
+  it('sends an event recorded before the restart and counted again after it as a MODIFIED (the feed knows the stored events)', async () => {
+    // Prepare: an event recorded, the host stopped and started again on its data folder
+    const data = join(dir, 'restarted');
+    const recorded = {
+      regarding: { kind: 'Machine', namespace: 'default', name: 'restarted-machine', apiVersion: 'clusterless.dev/v1alpha1' },
+      type: 'Normal' as const,
+      reason: EventReason.SuccessfulCreate,
+      action: 'Create',
+      note: 'recorded before the restart',
+      workflow: 'provision-machine',
+    };
+    const first = await startEmbeddedHost({ port: 0, dataDir: data, sweepSeconds: 3600, log: () => {} });
+    await first.runtime.deps.events.record(recorded);
+    await first.close();
+    const again = await startEmbeddedHost({ port: 0, dataDir: data, sweepSeconds: 3600, log: () => {} });
+    const abort = new AbortController();
+    try {
+      const events = `${again.url}/apis/events.k8s.io/v1/namespaces/default/events`;
+      const { metadata } = (await (await fetch(events)).json()) as { metadata: { resourceVersion: string } };
+      const res = await fetch(`${events}?watch=true&resourceVersion=${metadata.resourceVersion}`, { signal: abort.signal });
+      // Act
+      await again.runtime.deps.events.record(recorded);
+      // Assess: the first line of the stream
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('\n')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      const line = JSON.parse(text.split('\n')[0]!) as { type: string; object: { series?: { count: number } } };
+      expect(line.type).toBe('MODIFIED');
+      expect(line.object.series?.count).toBe(2);
+    } finally {
+      abort.abort();
+      await again.close();
+    }
+  }, 60_000);
 });
