@@ -41,6 +41,7 @@ import { CostMeter } from '../functions/metering/index.js';
 import { EtcdUnavailableError, noEvents, systemClock, type EventRecorder, type NodeDrainer, type SecretStore } from '../functions/ports.js';
 import { ChangeRecordingStore, LocalChangeFeed } from '../functions/adapters/store/index.js';
 import { KINDS, type KindName } from '../functions/api/kinds.js';
+import { EventKind } from '../functions/api/event.js';
 import {
   invocationHolder,
   providersByCluster,
@@ -221,7 +222,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     // Every write, the API's and the workflows', goes into the change feed that watches read.
     const feed = new LocalChangeFeed(clock);
     const store = new ChangeRecordingStore(embedded.store, feed);
-    for (const k of KINDS) feed.seed(await embedded.store.list(k.kind as KindName));
+    // Events too (the recorder writes them through this store), so a series counted again after a restart is a MODIFIED.
+    for (const kind of [...KINDS.map((k) => k.kind as KindName), EventKind.kind]) feed.seed(await embedded.store.list(kind));
     // Written once per data folder: a restart keeps it, a fresh folder is another installation.
     const installationId = await claimInstallationId(embedded.client, TABLE_NAME, randomUUID());
 

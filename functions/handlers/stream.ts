@@ -9,10 +9,13 @@
  * - name claims (`{ns}/{Kind}/{name}` / `claim`): no, the object item next to them carries the change;
  * - namespace-level objects (MachineClass, partition `{ns}`): no, machines copy their class when they are
  *   made, so a class change has nothing to reconcile (as in the embedded host);
- * - events (events.k8s.io Event, partition `{ns}` too): no, they tell what happened and change nothing; the
- *   event source's filter leaves them out before they cost an invocation (infra/constructs/reconcile-triggers.ts);
- * - the watch log (`watch#{Kind}`, adapters/dynamodb/watch-log.ts): no; this function writes it, one item per
- *   changed object of the batch (MachineClass too), alongside starting the reconciles.
+ * - events (events.k8s.io Event, partition `{ns}` too): no, they tell what happened and change nothing; they
+ *   reach this function (the event source's filter admits every object, infra/constructs/reconcile-triggers.ts) for
+ *   the watch log only. An event DynamoDB's TTL removes (a REMOVE whose userIdentity is dynamodb.amazonaws.com) is
+ *   a DELETED there like any removal, as kube-apiserver's watchers see an event whose etcd lease ran out;
+ * - the watch log (`watch#{Kind}`, adapters/dynamodb/watch-log.ts): no, and its items never reach this function
+ *   (they lack the kind index attribute the filter asks for); this function writes it, one item per changed object
+ *   of the batch (MachineClass and Event too), alongside starting the reconciles.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';

@@ -30,10 +30,11 @@ export interface StreamTriggerProps {
 }
 
 /**
- * The table's stream -> the stream function: only object items reach it (an event filter on the kind index
- * attribute, which leases and name claims lack, so the leases every reconcile writes cost no invocation; Events
- * are left out by their kind),
- * failed batches are split and retried, and what still fails goes to the dead-letter queue.
+ * The table's stream -> the stream function: only object items reach it, Events included (an event filter on the
+ * kind index attribute, which leases, name claims and the watch log's own items lack, so the leases every reconcile
+ * writes cost no invocation and the log never logs itself); the function writes every object's change to the watch
+ * log and starts reconciles for objects of a cluster only, never for an Event. Failed batches are split and retried,
+ * and what still fails goes to the dead-letter queue.
  */
 export class StreamTrigger extends Construct {
   public readonly deadLetterQueue: DeadLetterQueue;
@@ -52,7 +53,7 @@ export class StreamTrigger extends Construct {
         maxRecordAge: Duration.hours(1),
         reportBatchItemFailures: true,
         onFailure: new sources.SqsDlq(this.deadLetterQueue.queue),
-        filters: objectRecordFilters(gsi),
+        filters: watchedRecordFilters(gsi),
       }),
     );
   }
@@ -196,13 +197,28 @@ export class RequeueSchedules extends Construct {
 }
 
 /**
- * The stream records of objects (leases and name claims lack the kind index attribute), not of Events: they trigger
- * nothing and are not mirrored (and their TTL deletions would be batches of nothing). Both consumers of the stream
- * use it.
+ * The stream records of objects (leases, name claims and the watch log lack the kind index attribute), not of
+ * Events: they are not mirrored (and their TTL deletions would be batches of nothing). The mirror's stream
+ * consumer uses it.
  */
 export function objectRecordFilters(gsi: string): Record<string, unknown>[] {
   return [
     lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
     lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.notEquals('Event') } } } }),
+  ];
+}
+
+/**
+ * The stream records of objects, Events included (leases, name claims and the watch log lack the kind index
+ * attribute): what the stream function reads, so that Events reach the watch log. One mapping for both rather than
+ * a second one for Events: DynamoDB Streams throttles a shard read by more than two consumers at once, and the
+ * stream function and the mirror are two already; an Event is written just after the object write it tells of, so
+ * it mostly rides in a batch that write invokes anyway, and the stream function starts no reconcile for it
+ * (functions/handlers/stream.ts: an Event's partition is its namespace's, no cluster's).
+ */
+export function watchedRecordFilters(gsi: string): Record<string, unknown>[] {
+  return [
+    lambda.FilterCriteria.filter({ dynamodb: { NewImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
+    lambda.FilterCriteria.filter({ dynamodb: { OldImage: { [gsi]: { S: lambda.FilterRule.exists() } } } }),
   ];
 }

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE_CHANGE_DETAIL_TYPE, WATCHED_STATES } from '../../functions/handlers/instance-events.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { INSTANCE_STATE_CHANGE_PATTERN } from '../../infra/constructs/reconcile-triggers.js';
+import { matchesPattern } from '../../e2e/aws/event-sources/pattern.js';
 import { actionsOf, controlPlaneTemplate, logicalId, statementsOfRole } from './support.js';
 
 let app: ClusterlessApp;
@@ -40,15 +41,50 @@ describe('the table stream trigger', () => {
     });
   });
 
-  it('lets only object items through, Events excepted (leases and name claims lack the kind index attribute)', () => {
+  it('lets only object items through, Events included for the watch log (leases, name claims and the log itself lack the kind index attribute)', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(app.controlPlane.functions.stream.function) },
       FilterCriteria: {
         Filters: [
-          { Pattern: JSON.stringify({ dynamodb: { NewImage: { gsi1pk: { S: [{ 'anything-but': ['Event'] }] } } } }) },
-          { Pattern: JSON.stringify({ dynamodb: { OldImage: { gsi1pk: { S: [{ 'anything-but': ['Event'] }] } } } }) },
+          { Pattern: JSON.stringify({ dynamodb: { NewImage: { gsi1pk: { S: [{ exists: true }] } } } }) },
+          { Pattern: JSON.stringify({ dynamodb: { OldImage: { gsi1pk: { S: [{ exists: true }] } } } }) },
         ],
       },
     });
+  });
+
+  // The filters as Lambda evaluates them (e2e/aws/event-sources/pattern.ts, the emulated account's matcher).
+  const mappingFilters = () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: Record<string, any> }[];
+    const stream = mappings.find((m) => m.Properties['FunctionName']?.Ref === id(app.controlPlane.functions.stream.function))!;
+    return (stream.Properties['FilterCriteria'].Filters as { Pattern: string }[]).map((f) => f.Pattern);
+  };
+  const admitted = (record: unknown) => mappingFilters().some((p) => matchesPattern(p, record));
+  const item = (attributes: Record<string, { S: string }>) => ({ ...attributes, pk: { S: 'x' }, sk: { S: 'y' } });
+
+  it.each(
+    [
+      ['an Event written (INSERT)', { eventName: 'INSERT', dynamodb: { NewImage: item({ gsi1pk: { S: 'Event' } }) } }, true],
+      [
+        'an Event expired by TTL (REMOVE by dynamodb.amazonaws.com)',
+        {
+          eventName: 'REMOVE',
+          userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+          dynamodb: { OldImage: item({ gsi1pk: { S: 'Event' } }) },
+        },
+        true,
+      ],
+      [
+        'a Machine changed',
+        { eventName: 'MODIFY', dynamodb: { NewImage: item({ gsi1pk: { S: 'Machine' } }), OldImage: item({ gsi1pk: { S: 'Machine' } }) } },
+        true,
+      ],
+      ['the watch log’s own item', { eventName: 'INSERT', dynamodb: { NewImage: item({ type: { S: 'ADDED' }, obj: { S: '{}' } }) } }, false],
+      ['the watch log’s item expired by TTL', { eventName: 'REMOVE', dynamodb: { OldImage: item({ type: { S: 'ADDED' }, obj: { S: '{}' } }) } }, false],
+      ['a lease', { eventName: 'MODIFY', dynamodb: { NewImage: item({ holder: { S: 'h' } }) } }, false],
+    ].map(([what, record, expected]) => [what, expected, record] as const),
+  )('%s: admitted %s', (_what, expected, record) => {
+    expect(admitted(record)).toBe(expected);
   });
 });
 

@@ -1,19 +1,21 @@
 /**
- * events.k8s.io/v1, served read-only: discovery of the group, get and list of Events (in one namespace or all),
- * field selectors on what kube-apiserver lets one select events by, and the Table `kubectl get events` prints.
+ * events.k8s.io/v1, served read-only: discovery of the group, get, list and watch of Events (in one namespace or
+ * all), field selectors on what kube-apiserver lets one select events by, and the Table `kubectl get events` prints.
  * Only the control plane writes events (workflows/events.ts); the router answers 405 to any other method.
  * Expired events (an hour after they were last observed) are never served, whether or not they are gone yet.
  */
 import { selectorMatches } from '../common.js';
 import { dnsLabelError, dnsSubdomainError } from '../dns-names.js';
 import { EVENTS_API_VERSION, EVENTS_GROUP, EVENTS_VERSION, EVENT_SELECTABLE_FIELDS, EventKind, isExpired, lastObserved, type Event } from '../event.js';
-import type { ApiObject } from '../kind.js';
-import type { ListPageOptions, Store } from '../../ports.js';
+import type { ApiObject, KindDef } from '../kind.js';
+import type { ChangeFeed, ListPageOptions, Store } from '../../ports.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import type { DiscoveredGroupVersion } from './discovery.js';
 import { parseFieldSelectorOf, parseLabelSelector } from './selectors.js';
 import { humanDuration, tableVersionAsked } from './table.js';
 import { ApiError } from './status.js';
+import type { HttpResponse } from './router.js';
+import { watchResponse } from './watch.js';
 
 /** events.k8s.io/v1 as discovery lists it next to clusterless.dev: one resource, read-only. */
 export const EVENTS_GROUP_VERSION: DiscoveredGroupVersion = {
@@ -25,7 +27,7 @@ export const EVENTS_GROUP_VERSION: DiscoveredGroupVersion = {
       singularName: EventKind.singular,
       namespaced: true,
       kind: EventKind.kind,
-      verbs: ['get', 'list'],
+      verbs: ['get', 'list', 'watch'],
       shortNames: [...EventKind.shortNames],
     },
   ],
@@ -39,6 +41,8 @@ export interface EventsRequest {
   format: { yaml: boolean; pretty: boolean };
   store: Store;
   now: Date;
+  /** The store's recent changes: lists carry a resourceVersion to watch from. */
+  changes?: ChangeFeed;
 }
 
 const notFoundResource = () => new ApiError('NotFound', 'the server could not find the requested resource', {});
@@ -47,16 +51,24 @@ const isNamespace = (s: string) => dnsLabelError(s) === undefined;
 // Events are named `{object}.{hash}`: a DNS subdomain, where the served kinds' names are labels.
 const isEventName = (s: string) => dnsSubdomainError(s) === undefined;
 
-/** A GET under /apis/events.k8s.io: the status and body to answer with. */
-export async function serveEvents(req: EventsRequest): Promise<unknown> {
-  const [version, ...rest] = req.rest;
+/** What a path under /apis/events.k8s.io names: the events of every namespace, of one, or one event. */
+type EventsRoute = { type: 'list'; namespace: string | undefined } | { type: 'event'; namespace: string; name: string };
+
+function eventsRoute(segments: readonly string[]): EventsRoute {
+  const [version, ...rest] = segments;
   // /apis/events.k8s.io and its version are discovery's (the router sends them there).
   if (version !== EVENTS_VERSION || rest.length === 0) throw notFoundResource();
-  if (rest.length === 1 && rest[0] === EventKind.plural) return listEvents(req, undefined);
+  if (rest.length === 1 && rest[0] === EventKind.plural) return { type: 'list', namespace: undefined };
   if (rest[0] !== 'namespaces' || rest[2] !== EventKind.plural || (rest.length !== 3 && rest.length !== 4)) throw notFoundResource();
-  const namespace = rest[1]!;
-  if (rest.length === 3) return listEvents(req, namespace);
-  const name = rest[3]!;
+  if (rest.length === 3) return { type: 'list', namespace: rest[1]! };
+  return { type: 'event', namespace: rest[1]!, name: rest[3]! };
+}
+
+/** A GET under /apis/events.k8s.io: the status and body to answer with. */
+export async function serveEvents(req: EventsRequest): Promise<unknown> {
+  const route = eventsRoute(req.rest);
+  if (route.type === 'list') return listEvents(req, route.namespace);
+  const { namespace, name } = route;
   if (!isNamespace(namespace) || !isEventName(name)) throw eventNotFound(name);
   const event = await req.store.get<Event>(EventKind.kind, namespace, name);
   if (!event || isExpired(event, req.now)) throw eventNotFound(name);
@@ -72,7 +84,14 @@ async function listEvents(req: EventsRequest, namespace: string | undefined): Pr
   const { labelSelector, fieldSelector, limit, continue: token } = req.query;
   const labels = labelSelector === undefined ? undefined : parseLabelSelector(labelSelector);
   const fields = fieldSelector === undefined ? undefined : parseEventFieldSelector(fieldSelector);
-  const list = { apiVersion: EVENTS_API_VERSION, kind: 'EventList', metadata: {} as { continue?: string; resourceVersion?: string }, items: [] as Event[] };
+  // Read before the list, so that a watch from it misses no change made while the list is read (it may repeat one).
+  const resourceVersion = await req.changes?.currentVersion();
+  const list = {
+    apiVersion: EVENTS_API_VERSION,
+    kind: 'EventList',
+    metadata: (resourceVersion === undefined ? {} : { resourceVersion }) as { continue?: string; resourceVersion?: string },
+    items: [] as Event[],
+  };
   if (namespace === undefined || isNamespace(namespace)) {
     const options: ListPageOptions = {
       limit: listLimit(limit),
@@ -88,6 +107,39 @@ async function listEvents(req: EventsRequest, namespace: string | undefined): Pr
     if (page.continue) list.metadata.continue = page.continue;
   }
   return tableVersionAsked(req.accept) !== undefined ? eventTable(list.items, req.now, list.metadata) : list;
+}
+
+export interface EventsWatchRequest {
+  /** The path's segments after `/apis/events.k8s.io`. */
+  rest: readonly string[];
+  query: Record<string, string | undefined>;
+  accept: string | undefined;
+  store: Store;
+  changes: ChangeFeed;
+  /** The store's clock, read as each event is sent (ages in the Table, expiry of what is listed). */
+  now: () => Date;
+}
+
+/**
+ * `?watch=true` on a list of events, as kube-apiserver answers it (watch.ts: resourceVersion, bookmarks,
+ * sendInitialEvents, selectors; `kubectl get events -w` asks for a Table): the initial events leave out expired
+ * events as lists do; an event's removal (its expiry) is a DELETED, as kube-apiserver sends when an event's etcd
+ * lease runs out (an etcd DELETE, a watch.Deleted of the event's last state: kubernetes
+ * staging/src/k8s.io/apiserver/pkg/storage/etcd3/event.go and watcher.go). Undefined for the path of one event:
+ * that GET answers the event whatever `watch` says, as for the other kinds (one event is watched with
+ * fieldSelector=metadata.name=, as kubectl does).
+ */
+export function watchEventsResponse(req: EventsWatchRequest): HttpResponse | undefined {
+  const route = eventsRoute(req.rest);
+  if (route.type !== 'list') return undefined;
+  // A namespace that is no DNS label holds no events: the watch lists nothing and no change comes.
+  const printTable = tableVersionAsked(req.accept) !== undefined ? (o: ApiObject) => eventTable([o as Event], req.now(), {}) : undefined;
+  return watchResponse({ changes: req.changes, store: req.store }, EventKind as unknown as KindDef, route.namespace, req.query, undefined, {
+    apiVersion: EVENTS_API_VERSION,
+    parseFieldSelector: (text) => parseEventFieldSelector(text) as (o: ApiObject) => boolean,
+    listed: (o) => !isExpired(o as Event, req.now()),
+    ...(printTable ? { printTable } : {}),
+  });
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from './body.js';
 import { discoveryResponse, type DiscoveredGroupVersion, type DiscoveryRoute } from './discovery.js';
 import { EVENTS_GROUP } from '../event.js';
-import { EVENTS_GROUP_VERSION, serveEvents } from './events.js';
+import { EVENTS_GROUP_VERSION, serveEvents, watchEventsResponse } from './events.js';
 import type { ApiLimits } from './limits.js';
 import { LIST_BYTE_BUDGET, listItemBytes, listLimit } from './paging.js';
 import { checkApplyQuery, checkQuery } from './query.js';
@@ -234,16 +234,20 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     const now = () => (deps.clock ?? systemClock).now().getTime();
-    // Events have no change feed of their own yet (the AWS stream leaves them out): a watch is refused, not answered with a list.
-    if (r.type === 'events' && isWatchRequest(req.query))
-      throw new ApiError('MethodNotAllowed', 'the server does not allow watching events yet: list them (kubectl get events) instead');
-    if (r.type === 'events')
-      return respond(
-        200,
-        await serveEvents({ rest: r.rest, query: req.query ?? {}, accept: headers['accept'], format: ctx.format, store: deps.store, now: new Date(now()) }),
-        yaml,
-        pretty,
-      );
+    if (r.type === 'events') {
+      const query = req.query ?? {};
+      // Without a change feed a watch is refused, not answered with a list kubectl would misread.
+      if (isWatchRequest(query) && !deps.changes)
+        throw new ApiError('MethodNotAllowed', 'this server keeps no change feed: list events instead of watching them');
+      const watching =
+        isWatchRequest(query) && deps.changes
+          ? watchEventsResponse({ rest: r.rest, query, accept: headers['accept'], store: deps.store, changes: deps.changes, now: () => new Date(now()) })
+          : undefined;
+      if (watching) return watching;
+      const changes = deps.changes ? { changes: deps.changes } : {};
+      const read = { rest: r.rest, query, accept: headers['accept'], format: ctx.format, store: deps.store, now: new Date(now()), ...changes };
+      return respond(200, await serveEvents(read), yaml, pretty);
+    }
     if (r.type !== 'healthz' && !('def' in r))
       return discoveryResponse(r, { headers, query: req.query ?? {}, extra: [EVENTS_GROUP_VERSION, ...(deps.apiGroups ?? [])], now: now(), yaml, pretty });
     if ((r.type === 'list-all' || r.type === 'collection') && method === 'GET' && deps.changes && isWatchRequest(req.query)) {

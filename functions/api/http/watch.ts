@@ -11,6 +11,7 @@
  * - Selectors: an object that stops matching is a DELETED (its previous content at the change's version), one that
  *   starts matching is an ADDED.
  * - `timeoutSeconds`: when the stream ends (default 30 minutes, kube-apiserver's --min-request-timeout).
+ * - Another group's resource (events.k8s.io's Event, events.ts) is watched the same way through `WatchedResource`.
  * Learnt from kubernetes staging/src/k8s.io/apiserver/pkg/endpoints/handlers/watch.go (the framing, the timeout),
  * apiserver/pkg/storage/cacher/cache_watcher.go (convertToWatchEvent: ADDED/MODIFIED/DELETED by whether the object
  * and its previous state pass the filter; bookmarks), and apimachinery/pkg/apis/meta/internalversion/validation
@@ -62,6 +63,22 @@ export interface WatchOptions {
   bookmarkIntervalMs?: number;
   labelSelector?: LabelSelector;
   fieldSelector?: (o: ApiObject) => boolean;
+  /** The apiVersion of bookmarks. @default API_VERSION (clusterless.dev) */
+  apiVersion?: string;
+  /** Which stored objects the initial events list (events.ts: no expired Event). @default every object */
+  listed?: (o: ApiObject) => boolean;
+}
+
+/**
+ * How a watch reads a resource that is not a clusterless.dev kind (events.ts: events.k8s.io's Event): its
+ * bookmarks' apiVersion, its field selector, what it lists, how it prints as a Table.
+ */
+export interface WatchedResource {
+  apiVersion: string;
+  parseFieldSelector: (text: string) => (o: ApiObject) => boolean;
+  listed?: (o: ApiObject) => boolean;
+  /** A Table of one object (server-side printing), when the request asked for one. */
+  printTable?: (o: ApiObject) => { columnDefinitions: unknown[] };
 }
 
 /** True when the request asks for a watch (`watch=true`, `watch=1`, ...). */
@@ -72,7 +89,11 @@ export function isWatchRequest(query: Readonly<Record<string, string | undefined
 const isVersion = (v: string) => /^[0-9]{1,20}$/.test(v);
 
 /** The options of a watch request; throws the Status to answer (400 for a malformed value, 422 for a forbidden combination). */
-export function parseWatchOptions(query: Readonly<Record<string, string | undefined>>, def?: KindDef): WatchOptions {
+export function parseWatchOptions(
+  query: Readonly<Record<string, string | undefined>>,
+  def?: KindDef,
+  fieldSelectorOf: (text: string) => (o: ApiObject) => boolean = (text) => parseFieldSelector(text, def),
+): WatchOptions {
   const rv = query['resourceVersion'] || undefined;
   if (rv !== undefined && !isVersion(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}: must be a decimal number`);
   const sendInitialEvents = queryFlag(query, 'sendInitialEvents');
@@ -99,7 +120,7 @@ export function parseWatchOptions(query: Readonly<Record<string, string | undefi
     allowBookmarks,
     timeoutMs: (timeout === undefined || Number(timeout) === 0 ? DEFAULT_WATCH_TIMEOUT_SECONDS : Number(timeout)) * 1000,
     ...(labelSelector !== undefined ? { labelSelector: parseLabelSelector(labelSelector) } : {}),
-    ...(fieldSelector !== undefined ? { fieldSelector: parseFieldSelector(fieldSelector, def) } : {}),
+    ...(fieldSelector !== undefined ? { fieldSelector: fieldSelectorOf(fieldSelector) } : {}),
   };
 }
 
@@ -141,7 +162,7 @@ export async function* watchEvents(
   const matches = (o: ApiObject) => (!labelSelector || selectorMatches(labelSelector, o.metadata.labels)) && (!fieldSelector || fieldSelector(o));
   const bookmark = (resourceVersion: string, annotations?: Record<string, string>): WatchEvent => ({
     type: 'BOOKMARK',
-    object: { kind: def.kind, apiVersion: API_VERSION, metadata: { resourceVersion, ...(annotations ? { annotations } : {}) } },
+    object: { kind: def.kind, apiVersion: options.apiVersion ?? API_VERSION, metadata: { resourceVersion, ...(annotations ? { annotations } : {}) } },
   });
   const timedOut = AbortSignal.timeout(options.timeoutMs);
   const done = AbortSignal.any([signal, timedOut]);
@@ -154,7 +175,7 @@ export async function* watchEvents(
   const keyOf = (o: ApiObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   if (options.initialEvents) {
     for (const o of await deps.store.list(kind, namespace)) {
-      if (!matches(o)) continue;
+      if (!matches(o) || (options.listed && !options.listed(o))) continue;
       listed.set(keyOf(o), Number(o.metadata.resourceVersion));
       yield { type: 'ADDED', object: o };
     }
@@ -208,12 +229,16 @@ export function watchResponse(
   query: Readonly<Record<string, string | undefined>>,
   /** Server-side printing (`kubectl get -w`): each object as a Table of one row, the columns named in the first. */
   table?: Omit<TableOptions, 'now'> & { now: () => number },
+  /** A resource other than a clusterless.dev kind (events.ts); its printTable replaces `table`. */
+  resource?: WatchedResource,
 ): HttpResponse {
-  const options = parseWatchOptions(query, def);
+  const parsed = parseWatchOptions(query, def, resource?.parseFieldSelector);
+  const options: WatchOptions = resource ? { ...parsed, apiVersion: resource.apiVersion, ...(resource.listed ? { listed: resource.listed } : {}) } : parsed;
+  const print = resource ? resource.printTable : table && ((o: ApiObject) => objectTable(def, o, { ...table, now: table.now() }));
   let headed = false;
   const printed = (event: WatchEvent): WatchEvent => {
-    if (!table || (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED')) return event;
-    const t = objectTable(def, event.object as ApiObject, { ...table, now: table.now() });
+    if (!print || (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED')) return event;
+    const t = print(event.object as ApiObject);
     if (headed) t.columnDefinitions = [];
     headed = true;
     return { type: event.type, object: t as unknown as ApiObject };

@@ -47,6 +47,7 @@ describe('clusterOfKeys', () => {
       undefined,
     ],
     ['a namespace-level MachineClass', partitionKey('default', undefined), objectSortKey('MachineClass', 'small'), undefined],
+    ['an Event (its namespace’s partition)', partitionKey('default', undefined), objectSortKey('Event', 'm1.abcdefghij'), undefined],
     ['a watch log item', watchLogPartition('Machine'), '00001764000000000000#default/m1', undefined],
     ['keys missing', undefined, undefined, undefined],
   ])('%s', (_what, pk, sk, expected) => {
@@ -139,6 +140,39 @@ describe('the stream handler', () => {
     expect(appended).toHaveLength(1);
     expect(watchLogItems(appended[0]!).map((i) => [i['pk']!.S, i['type']!.S])).toEqual([[watchLogPartition('Machine'), 'ADDED']]);
     expect(starts.map((s) => s.input)).toEqual([{ namespace: 'default', clusterName: 'a', trigger: 'change' }]);
+  });
+
+  it('logs Events, written and expired by TTL, and starts no reconcile for them', async () => {
+    // Prepare
+    const { starts, workflows } = recordingWorkflows();
+    const appended: StreamChange[][] = [];
+    const watchLog = { append: async (records: readonly StreamChange[]) => (appended.push([...records]), watchLogItems(records).length) };
+    const event = (rv: string) => ({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { namespace: 'default', name: 'm1.abcdefghij', resourceVersion: rv },
+    });
+    const image = (rv: string) => ({ gsi1pk: { S: 'Event' }, obj: { S: JSON.stringify(event(rv)) } });
+    const written = object('default', undefined, 'Event', 'm1.abcdefghij', '1', 'INSERT');
+    written.dynamodb = { ...written.dynamodb, NewImage: image('1764000000000001'), ApproximateCreationDateTime: 1764000000 };
+    // DynamoDB's TTL deletes as the service: the record's userIdentity says so; the log treats it as any removal.
+    const expired = object('default', undefined, 'Event', 'm1.abcdefghij', '2', 'REMOVE');
+    expired.userIdentity = { type: 'Service', principalId: 'dynamodb.amazonaws.com' };
+    expired.dynamodb = { ...expired.dynamodb, OldImage: image('1764000000000001'), ApproximateCreationDateTime: 1764007300 };
+
+    // Act
+    const result = await createStreamHandler({ workflows, watchLog })({ Records: [written, expired] });
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(starts).toEqual([]);
+    const items = watchLogItems(appended[0]!);
+    expect(items.map((i) => [i['pk']!.S, i['type']!.S])).toEqual([
+      [watchLogPartition('Event'), 'ADDED'],
+      [watchLogPartition('Event'), 'DELETED'],
+    ]);
+    // The DELETED carries the removal's time, after the event's last version.
+    expect(JSON.parse(items[1]!['obj']!.S!).metadata.resourceVersion).toBe('1764007300000000');
   });
 
   it('has the whole batch retried when the watch log cannot be written', async () => {

@@ -2,7 +2,8 @@
  * `kubectl get events` against the embedded host (kubectl --server http://127.0.0.1:PORT) (sim provider, scaled clock): a scale and a remediation happen,
  * and the real kubectl (v1.34, no core group on this server) resolves `events` to events.k8s.io/v1, prints their
  * steps with its event columns, selects by `regarding.name`, and cannot write events. Event writes never start a
- * reconcile.
+ * reconcile. `kubectl get events -w` sees a new event on the embedded host as it does on kube-apiserver, side by side,
+ * and a watch after a restart tells an event counted again (MODIFIED) from a new one.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,11 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { Machine } from '../../../functions/api/machine.js';
-import { EventReason } from '../../../functions/api/event.js';
+import { EventReason, microTime } from '../../../functions/api/event.js';
 import { silentLogger, storeEventRecorder } from '../../../functions/workflows/index.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { clusterManifests } from '../../support/control-plane.js';
-import { kubeBinaries } from '../../support/kube.js';
+import { kubeBinaries, startKube, type RunningKube } from '../../support/kube.js';
+import { WATCH_OPEN, startKubectl } from '../../support/kubectl.js';
 import { isReady, ofDeployment } from '../../support/fleet-watch.js';
 import { waitUntil } from '../../support/wait.js';
 
@@ -171,4 +173,128 @@ describe('kubectl get events', () => {
       store.onChange = original;
     }
   });
+});
+
+describe('kubectl get events -w, the embedded host beside kube-apiserver', () => {
+  let kube: RunningKube;
+
+  beforeAll(async () => {
+    kube = await startKube();
+  }, 120_000);
+
+  afterAll(async () => {
+    await kube?.stop();
+  });
+
+  const regarding = { kind: 'Machine', namespace: 'default', name: 'watched-machine', apiVersion: 'clusterless.dev/v1alpha1' };
+  const note = 'watched event one';
+
+  /** The row of the new event as printed: every column but LAST SEEN (an age). */
+  const rowOf = (out: string) =>
+    out
+      .split('\n')
+      .find((l) => l.includes(note))
+      ?.split(/\s{2,}/)
+      .slice(1);
+
+  it('prints a new event as it is recorded, with the same columns as kube-apiserver', async () => {
+    const targets = [
+      {
+        name: 'the embedded host',
+        args: ['--server', host.url],
+        // With the workflows' own recorder (the host's WorkflowDeps), whose writes must reach the change feed.
+        record: () =>
+          host.runtime.deps.events.record({
+            regarding,
+            type: 'Warning',
+            reason: EventReason.WorkflowFailed,
+            action: 'GiveUp',
+            note,
+            workflow: 'remediate',
+          }),
+      },
+      {
+        name: 'kube-apiserver',
+        args: ['--kubeconfig', kube.adminKubeconfig],
+        // kube-apiserver takes a create; an events.k8s.io/v1 Event leaves the deprecated fields unset.
+        record: async () => {
+          const event = {
+            apiVersion: 'events.k8s.io/v1',
+            kind: 'Event',
+            metadata: { name: 'watched-machine.test', namespace: 'default' },
+            eventTime: microTime(new Date()),
+            reportingController: 'clusterless.dev/remediate',
+            reportingInstance: 'clusterless.dev/remediate',
+            action: 'GiveUp',
+            reason: EventReason.WorkflowFailed,
+            regarding,
+            note,
+            type: 'Warning',
+          };
+          const r = await kube.kubectl(['create', '-f', '-'], { input: JSON.stringify(event) });
+          expect(r.stderr).toBe('');
+        },
+      },
+    ];
+    const printed: Record<string, { header: string; row: string[] | undefined }> = {};
+    for (const target of targets) {
+      // Prepare
+      const w = startKubectl([...target.args, 'get', 'events', '-n', 'default', '-w', '-v=6', '--request-timeout=60s']);
+      try {
+        await w.until((_, err) => WATCH_OPEN.test(err), 'the watch response');
+        // Act
+        await target.record();
+        await w.until((out) => out.includes(note), `the new event on ${target.name}`);
+      } finally {
+        await w.stop();
+      }
+      // Column widths follow the longest cell of what else is listed: compared as words.
+      printed[target.name] = { header: w.stdout().split('\n')[0]!.split(/\s+/).join(' '), row: rowOf(w.stdout()) };
+    }
+    // Assess
+    expect(printed['kube-apiserver']!.header).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/);
+    expect(printed['kube-apiserver']!.row).toEqual(['Warning', 'WorkflowFailed', 'machine/watched-machine', note]);
+    expect(printed['the embedded host']).toEqual(printed['kube-apiserver']);
+  });
+});
+
+describe('a watch of events after the embedded host restarts', () => {
+  it('sends an event recorded before the restart and counted again after it as a MODIFIED (the feed knows the stored events)', async () => {
+    // Prepare: an event recorded, the host stopped and started again on its data folder
+    const data = join(dir, 'restarted');
+    const recorded = {
+      regarding: { kind: 'Machine', namespace: 'default', name: 'restarted-machine', apiVersion: 'clusterless.dev/v1alpha1' },
+      type: 'Normal' as const,
+      reason: EventReason.SuccessfulCreate,
+      action: 'Create',
+      note: 'recorded before the restart',
+      workflow: 'provision-machine',
+    };
+    const first = await startEmbeddedHost({ port: 0, dataDir: data, sweepSeconds: 3600, log: () => {} });
+    await first.runtime.deps.events.record(recorded);
+    await first.close();
+    const again = await startEmbeddedHost({ port: 0, dataDir: data, sweepSeconds: 3600, log: () => {} });
+    const abort = new AbortController();
+    try {
+      const events = `${again.url}/apis/events.k8s.io/v1/namespaces/default/events`;
+      const { metadata } = (await (await fetch(events)).json()) as { metadata: { resourceVersion: string } };
+      const res = await fetch(`${events}?watch=true&resourceVersion=${metadata.resourceVersion}`, { signal: abort.signal });
+      // Act
+      await again.runtime.deps.events.record(recorded);
+      // Assess: the first line of the stream
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('\n')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      const line = JSON.parse(text.split('\n')[0]!) as { type: string; object: { series?: { count: number } } };
+      expect(line.type).toBe('MODIFIED');
+      expect(line.object.series?.count).toBe(2);
+    } finally {
+      abort.abort();
+      await again.close();
+    }
+  }, 60_000);
 });
