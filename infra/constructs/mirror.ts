@@ -125,7 +125,7 @@ export class Mirror extends Construct {
         maxRecordAge: Duration.minutes(10),
         reportBatchItemFailures: true,
         onFailure: new sources.SqsDlq(this.streamDeadLetterQueue.queue),
-        // Objects only, not Events, as the reconcile trigger.
+        // Objects only, not Events (the stream function reads Events too, for the watch log).
         filters: objectRecordFilters(gsi),
       }),
     );
