@@ -17,14 +17,8 @@ import { resolve } from 'node:path';
 import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
-import {
-  KubernetesNodeDrainer,
-  KubernetesNodeLabeler,
-  KubernetesNodeReader,
-  MirrorService,
-  WorkloadClients,
-  handleMirrorRequest,
-} from '../functions/adapters/kubernetes/index.js';
+import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { KubernetesNodeLabeler } from '../functions/adapters/kubernetes/node-labeler.js';
 import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
 import { EtcdMembershipOverClient } from '../functions/adapters/etcd/etcd-membership.js';
 import { FilePayloadStore, PayloadOffloadingStore, restoredChanges } from '../functions/adapters/payloads/index.js';
