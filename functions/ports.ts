@@ -7,6 +7,7 @@ import type { KindName, StoredKindName } from './api/kinds.js';
 import type { ClusterSpec } from './api/cluster.js';
 import type { EventInput } from './api/event.js';
 import type { MachineClassSpec } from './api/machine-class.js';
+import type { NodeTaint } from './api/taint.js';
 import type { LaunchAttempt } from './core/machine/placement.js';
 import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
 import type { NodeLabelPatch } from './core/machine/node-labels.js';
@@ -226,6 +227,8 @@ export interface LaunchSpec {
    * attempt.
    */
   recordedAttempt?: LaunchAttempt;
+  /** Taints the Node registers with (Machine spec.taints), besides kubeadm's control-plane taint. */
+  taints?: NodeTaint[];
 }
 
 /** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */
@@ -438,6 +441,8 @@ export interface BootstrapRequest {
   /** kubeadm init (the machine that initialises the control plane) rather than kubeadm join. */
   init: boolean;
   clusterSpec: ClusterSpec;
+  /** Taints the Node registers with (Machine spec.taints): kubeadm's nodeRegistration.taints. */
+  taints?: NodeTaint[];
 }
 
 /**

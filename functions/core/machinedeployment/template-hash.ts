@@ -52,6 +52,7 @@ export function templateDifferences(current: MachineTemplate, desired: MachineTe
   if (c.failureDomain !== d.failureDomain) out.push(`* Failure domain ${c.failureDomain ?? '(any)'}, ${d.failureDomain ?? '(any)'} required`);
   if (c.nodeDrainTimeoutSeconds !== d.nodeDrainTimeoutSeconds)
     out.push(`* Node drain timeout ${c.nodeDrainTimeoutSeconds}s, ${d.nodeDrainTimeoutSeconds}s required`);
+  if (canonicalJson(c.taints) !== canonicalJson(d.taints)) out.push('* Taints changed');
   const { [Labels.templateHash]: _a, ...cl } = current.metadata.labels ?? {};
   const { [Labels.templateHash]: _b, ...dl } = desired.metadata.labels ?? {};
   if (canonicalJson(cl) !== canonicalJson(dl)) out.push('* Labels changed');
