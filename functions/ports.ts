@@ -7,8 +7,10 @@ import type { KindName, StoredKindName } from './api/kinds.js';
 import type { ClusterSpec } from './api/cluster.js';
 import type { EventInput } from './api/event.js';
 import type { MachineClassSpec } from './api/machine-class.js';
+import type { NodeTaint } from './api/taint.js';
 import type { LaunchAttempt } from './core/machine/placement.js';
 import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
+import type { NodeLabelPatch } from './core/machine/node-labels.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
 export interface Clock {
@@ -225,6 +227,8 @@ export interface LaunchSpec {
    * attempt.
    */
   recordedAttempt?: LaunchAttempt;
+  /** Taints the Node registers with (Machine spec.taints), besides kubeadm's control-plane taint. */
+  taints?: NodeTaint[];
 }
 
 /** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */
@@ -389,6 +393,18 @@ export interface NodeDrainer {
   drain(namespace: string, clusterName: string, nodeName: string): Promise<{ drained: boolean; message: string }>;
 }
 
+/**
+ * Writes the labels clusterless syncs from Machines onto their Nodes (core/machine/node-labels.ts decides the patch).
+ * Throws NodeReaderUnavailableError when the workload API cannot be reached; a Node that is gone is no error.
+ */
+export interface NodeLabeler {
+  /** Applies the patch to the Node's labels and annotations (a JSON merge patch: null removes). */
+  patchLabels(namespace: string, clusterName: string, nodeName: string, patch: NodeLabelPatch): Promise<void>;
+}
+
+/** Nodes whose labels are not read (the simulator's) are never patched: nothing to write. */
+export const noNodeLabels: NodeLabeler = { patchLabels: async () => {} };
+
 /** A drainer for nodes that run no workloads (the simulator): every node is drained at once. */
 export const noWorkloadsDrainer: NodeDrainer = {
   drain: async () => ({ drained: true, message: 'no workloads to evict' }),
@@ -425,6 +441,8 @@ export interface BootstrapRequest {
   /** kubeadm init (the machine that initialises the control plane) rather than kubeadm join. */
   init: boolean;
   clusterSpec: ClusterSpec;
+  /** Taints the Node registers with (Machine spec.taints): kubeadm's nodeRegistration.taints. */
+  taints?: NodeTaint[];
 }
 
 /**

@@ -18,6 +18,7 @@ import { claimInstallationId } from '../functions/adapters/dynamodb/installation
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
+import { KubernetesNodeLabeler } from '../functions/adapters/kubernetes/node-labeler.js';
 import { KubernetesAddonApplier } from '../functions/adapters/kubernetes/addon-applier.js';
 import { EtcdMembershipOverClient } from '../functions/adapters/etcd/etcd-membership.js';
 import { FilePayloadStore, PayloadOffloadingStore, restoredChanges } from '../functions/adapters/payloads/index.js';
@@ -38,7 +39,7 @@ import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-u
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
 import { CostMeter } from '../functions/metering/index.js';
-import { EtcdUnavailableError, noEvents, systemClock, type EventRecorder, type NodeDrainer, type SecretStore } from '../functions/ports.js';
+import { EtcdUnavailableError, noEvents, systemClock, type EventRecorder, type NodeDrainer, type NodeLabeler, type SecretStore } from '../functions/ports.js';
 import { ChangeRecordingStore, LocalChangeFeed } from '../functions/adapters/store/index.js';
 import { KINDS, type KindName } from '../functions/api/kinds.js';
 import { EventKind } from '../functions/api/event.js';
@@ -304,6 +305,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     const workloadClients = new WorkloadClients({ kubeconfigFor: workload?.kubeconfigFor ?? (() => undefined) });
     const kubernetesNodes = new KubernetesNodeReader(workloadClients);
     const kubernetesDrainer = new KubernetesNodeDrainer(workloadClients);
+    const kubernetesNodeLabels = new KubernetesNodeLabeler(workloadClients);
     const kubernetesAddons = new KubernetesAddonApplier(workloadClients);
     // Process clusters are real: their nodes are read and drained, their etcd read and changed, and addons applied
     // through their API and etcd members.
@@ -311,6 +313,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       machines: processes.machines,
       nodes: kubernetesNodes,
       drainer: kubernetesDrainer,
+      nodeLabels: kubernetesNodeLabels,
       managedLoadBalancers: processes.loadBalancers,
       targetGroups: processes.targetGroups,
       etcd: new EtcdMembershipOverClient({
@@ -330,9 +333,11 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     const provider = routed.machines;
     let nodes = routed.nodes;
     let drainer: NodeDrainer = routed.drainer;
+    let nodeLabels: NodeLabeler = routed.nodeLabels;
     if (options.nodes === 'kubernetes') {
       nodes = kubernetesNodes;
       drainer = kubernetesDrainer;
+      nodeLabels = kubernetesNodeLabels;
     }
     // ClusterResourceSets' manifests, kept in the data folder; the API's store puts them back on every read.
     const payloads = new FilePayloadStore(resolve(dataDir, PAYLOADS_DIR));
@@ -343,6 +348,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       provider,
       nodes,
       drainer,
+      nodeLabels,
       payloads,
       addons: routed.addons,
       ...(bootstrap ? { bootstrap } : {}),

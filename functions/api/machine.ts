@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
 import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
+import { nodeTaints } from './taint.js';
 import { nodeDrainTimeoutSeconds, versionChangeCauses } from './template.js';
 
 export const MachinePhase = z.enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed', 'Unknown']);
@@ -18,6 +19,8 @@ export const machineSpec = z.strictObject({
   /** Set once by the provider when the instance exists; never changed or cleared afterwards. */
   providerID: z.string().max(512).regex(PROVIDER_ID, 'must be a provider ID such as aws:///us-east-1a/i-0123456789abcdef0').optional(),
   nodeDrainTimeoutSeconds,
+  /** Taints the Node registers with, from the template; only a new machine gets new ones (the kubelet registered). */
+  taints: nodeTaints.optional(),
 });
 
 export const machineAddress = z.strictObject({
@@ -80,6 +83,8 @@ export const MachineKind = defineKind<Machine>({
   clusterNameOf: (o) => o.spec.clusterName,
   validateUpdate: (a, b, options): FieldCause[] => [
     ...immutable('spec.clusterName', a.spec.clusterName, b.spec.clusterName),
+    // The Node registered with them: a change would say what the Node does not have.
+    ...immutable('spec.taints', a.spec.taints, b.spec.taints),
     // The machine's instance is known by it: once set it may not change or be cleared.
     ...(a.spec.providerID === undefined
       ? []

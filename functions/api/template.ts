@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { compareVersions, dnsLabel, kubernetesVersion, localObjectReference, parseVersion } from './common.js';
 import { cause, type FieldCause, type UpdateRuleOptions } from './kind.js';
 import { templateMeta } from './meta.js';
+import { nodeTaints } from './taint.js';
 
 /** How long to drain a node before its machine is deleted anyway; 0 waits forever. */
 export const nodeDrainTimeoutSeconds = z.number().int().min(0).max(86400).default(300);
@@ -13,6 +14,8 @@ export const machineTemplateSpec = z.strictObject({
   /** Pins the machines to one failure domain; unset lets the MachineSet spread them. */
   failureDomain: dnsLabel('Failure domain (availability zone) the machines are pinned to.').optional(),
   nodeDrainTimeoutSeconds,
+  /** Taints the machines' Nodes register with; bootstrap configuration, so a change rolls out new machines. */
+  taints: nodeTaints.optional(),
 });
 export type MachineTemplateSpec = z.infer<typeof machineTemplateSpec>;
 

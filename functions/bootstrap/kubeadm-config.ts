@@ -6,6 +6,7 @@
  * controlPlaneEndpoint, networking and token discovery with the CA hash), written anew.
  */
 import { stringify } from 'yaml';
+import type { NodeTaint } from '../api/taint.js';
 import type { Endpoint } from './kubeconfig.js';
 import { NODE_BOOTSTRAP_GROUP, tokenString, type BootstrapToken } from './tokens.js';
 
@@ -50,11 +51,21 @@ export interface KubeadmCluster {
 
 const endpointText = (e: Endpoint) => `${e.host.includes(':') && !e.host.startsWith('[') ? `[${e.host}]` : e.host}:${e.port}`;
 
-const nodeRegistration = (controlPlane: boolean) => ({
-  kubeletExtraArgs: [{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER }],
-  // Note: kubeadm taints control-plane nodes by default; stated so that the rendered file says what it does.
-  ...(controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
-});
+/**
+ * Note: kubeadm taints control-plane nodes by default, and a taints list replaces that default (an empty one
+ * means none). The control-plane taint is therefore stated, and a machine's own taints are added after it, so
+ * that they never untaint a control-plane node (kubeadm cmd/kubeadm/app/apis/kubeadm/v1beta4 NodeRegistrationOptions).
+ */
+const nodeRegistration = (controlPlane: boolean, taints: readonly NodeTaint[] = []) => {
+  const all = [...(controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []), ...taints.map(taintOf)];
+  return {
+    kubeletExtraArgs: [{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER }],
+    ...(all.length > 0 ? { taints: all } : {}),
+  };
+};
+
+/** A taint as kubeadm's configuration writes it: no value when it has none. */
+const taintOf = (t: NodeTaint) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect });
 
 function clusterConfiguration(c: KubeadmCluster): Record<string, unknown> {
   const version = parseKubernetesVersion(c.version).text;
@@ -77,6 +88,8 @@ export interface InitOptions {
    */
   token: BootstrapToken;
   ttlSeconds: number;
+  /** The machine's own taints (Machine spec.taints), after kubeadm's control-plane taint. */
+  taints?: readonly NodeTaint[];
 }
 
 /** InitConfiguration and ClusterConfiguration, as one YAML stream. */
@@ -94,7 +107,7 @@ export function renderInitConfiguration(c: KubeadmCluster, o: InitOptions): stri
       },
     ],
     localAPIEndpoint: { bindPort: API_SERVER_BIND_PORT },
-    nodeRegistration: nodeRegistration(true),
+    nodeRegistration: nodeRegistration(true, o.taints),
   };
   return [init, clusterConfiguration(c)].map((d) => stringify(d)).join('---\n');
 }
@@ -105,6 +118,8 @@ export interface JoinOptions {
   caCertHashes: string[];
   /** For a control-plane machine: the key its certificates are downloaded with (kubeadm-certs). */
   certificateKey?: string;
+  /** The machine's own taints (Machine spec.taints): the kubelet registers with them. */
+  taints?: readonly NodeTaint[];
 }
 
 export function renderJoinConfiguration(c: KubeadmCluster, o: JoinOptions): string {
@@ -114,7 +129,7 @@ export function renderJoinConfiguration(c: KubeadmCluster, o: JoinOptions): stri
     apiVersion: KUBEADM_API_VERSION,
     kind: 'JoinConfiguration',
     discovery: { bootstrapToken: { apiServerEndpoint: endpointText(c.controlPlaneEndpoint), token: tokenString(o.token), caCertHashes: o.caCertHashes } },
-    nodeRegistration: nodeRegistration(controlPlane),
+    nodeRegistration: nodeRegistration(controlPlane, o.taints),
     ...(controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: API_SERVER_BIND_PORT }, certificateKey: o.certificateKey } } : {}),
   });
 }

@@ -29,6 +29,10 @@ export interface NodeFact {
   conditions: NodeCondition[];
   unschedulable?: boolean;
   kubeletVersion?: string;
+  /** The Node's labels; undefined where the reader does not report them (the simulator): then they are not synced. */
+  labels?: Record<string, string>;
+  /** The keys of the labels clusterless put on the Node (core/machine/node-labels.ts: the record annotation). */
+  labelsFromMachine?: string;
 }
 
 /** The control-plane load balancer clusterless made for a cluster (provider aws, no targetGroupArn given). */

@@ -12,6 +12,7 @@ import { schedulerRequeuesFromEnvironment } from '../adapters/scheduler/index.js
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../adapters/elbv2/index.js';
 // The workload adapters' own modules, not adapters/kubernetes/index.js: that one also exports the mirror and its @kubernetes/client-node.
 import { KubernetesNodeDrainer } from '../adapters/kubernetes/node-drainer.js';
+import { KubernetesNodeLabeler } from '../adapters/kubernetes/node-labeler.js';
 import { KubernetesNodeReader } from '../adapters/kubernetes/node-reader.js';
 import { WorkloadClients } from '../adapters/kubernetes/workload.js';
 import { KubeadmWorkloadObjects } from '../adapters/kubeadm/workload-upgrade.js';
@@ -91,7 +92,7 @@ export function workloadDepsFromEnvironment(
   store: Store,
   log: TaskLogger,
   elbv2 = createElbv2Client(),
-): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects' | 'etcd' | 'addons'>> {
+): Pick<WorkflowDeps, 'nodes' | 'drainer' | 'targetGroups'> & Partial<Pick<WorkflowDeps, 'bootstrap' | 'kubeadmObjects' | 'etcd' | 'addons' | 'nodeLabels'>> {
   const targetGroups = new Elbv2TargetGroupRegistrations(elbv2);
   const bootstrap = bootstrapperFromEnvironment(env, { log });
   if (!bootstrap) return { nodes: unreadableNodes, drainer: noWorkloadsDrainer, targetGroups };
@@ -100,6 +101,7 @@ export function workloadDepsFromEnvironment(
   return {
     nodes: new KubernetesNodeReader(clients),
     drainer: new KubernetesNodeDrainer(clients),
+    nodeLabels: new KubernetesNodeLabeler(clients),
     addons: new KubernetesAddonApplier(clients),
     bootstrap,
     targetGroups,

@@ -8,6 +8,8 @@ import {
   type AddonApplier,
   type PayloadStore,
   noWorkloadsDrainer,
+  noNodeLabels,
+  type NodeLabeler,
   type Clock,
   type EtcdMembership,
   type EventRecorder,
@@ -37,6 +39,8 @@ export interface WorkflowDeps {
   provider: MachineProvider;
   nodes: NodeReader;
   drainer: NodeDrainer;
+  /** Writes the labels synced from Machines onto their Nodes. `noNodeLabels` on a host whose nodes have no labels to read. */
+  nodeLabels: NodeLabeler;
   clock: Clock;
   timer: Timer;
   log: Logger;
@@ -161,6 +165,7 @@ type Defaulted =
   | 'etcd'
   | 'kubeadmObjects'
   | 'drainer'
+  | 'nodeLabels'
   | 'log'
   | 'requeues'
   | 'addons'
@@ -183,6 +188,7 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     etcd: parts.etcd ?? noEtcd,
     kubeadmObjects: parts.kubeadmObjects ?? noKubeadmObjects,
     drainer: parts.drainer ?? noWorkloadsDrainer,
+    nodeLabels: parts.nodeLabels ?? noNodeLabels,
     log: parts.log ?? silentLogger,
     requeues: parts.requeues ?? noRequeues,
     addons: parts.addons ?? noAddons,

@@ -22,7 +22,7 @@ import type {
   Store,
   TargetGroupRegistrations,
 } from '../ports.js';
-import { noWorkloadsDrainer } from '../ports.js';
+import { noNodeLabels, noWorkloadsDrainer, type NodeLabeler } from '../ports.js';
 import { noAddons, noEtcd, noManagedLoadBalancers, noTargetGroups } from './deps.js';
 
 /** What a host runs for one provider. */
@@ -37,6 +37,8 @@ export interface ProviderRuntime {
   etcd?: EtcdMembership;
   /** Drains the provider's nodes before their machines go. @default noWorkloadsDrainer */
   drainer?: NodeDrainer;
+  /** Writes the labels synced from Machines onto the provider's nodes. @default noNodeLabels */
+  nodeLabels?: NodeLabeler;
   /** Applies ClusterResourceSets to the provider's clusters. @default noAddons (refused: no API to apply to) */
   addons?: AddonApplier;
 }
@@ -50,6 +52,7 @@ const withNones = (r: ProviderRuntime): RoutedProviders => ({
   targetGroups: r.targetGroups ?? noTargetGroups,
   etcd: r.etcd ?? noEtcd,
   drainer: r.drainer ?? noWorkloadsDrainer,
+  nodeLabels: r.nodeLabels ?? noNodeLabels,
   addons: r.addons ?? noAddons,
 });
 
@@ -147,9 +150,14 @@ export function providersByCluster(store: Pick<Store, 'get'>, runtimes: Readonly
     drain: async (namespace, clusterName, nodeName) =>
       ((await ofCluster(namespace, clusterName))?.drainer ?? noWorkloadsDrainer).drain(namespace, clusterName, nodeName),
   };
+  const nodeLabels: NodeLabeler = {
+    // A cluster that is gone has no nodes left to label.
+    patchLabels: async (namespace, clusterName, nodeName, patch) =>
+      ((await ofCluster(namespace, clusterName))?.nodeLabels ?? noNodeLabels).patchLabels(namespace, clusterName, nodeName, patch),
+  };
   const addons: AddonApplier = {
     apply: async (namespace, clusterName, manifests) =>
       ((await ofCluster(namespace, clusterName))?.addons ?? noAddons).apply(namespace, clusterName, manifests),
   };
-  return { machines, nodes, managedLoadBalancers, targetGroups, etcd, drainer, addons };
+  return { machines, nodes, managedLoadBalancers, targetGroups, etcd, drainer, nodeLabels, addons };
 }

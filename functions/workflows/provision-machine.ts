@@ -142,6 +142,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       version: machine.spec.version,
       init,
       clusterSpec: cluster.spec,
+      ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
     }));
   }
   // The instance type and zone in status name the last attempt: the one in flight, or the one that made the
@@ -167,6 +168,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(userData !== undefined ? { userData } : {}),
     ...(init !== undefined ? { bootstrap: init ? 'init' : 'join' } : {}),
     ...(recordedAttempt ? { recordedAttempt } : {}),
+    ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);

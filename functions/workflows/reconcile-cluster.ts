@@ -21,6 +21,7 @@ import { withDigests } from './addons.js';
 import { observeLoadBalancer } from './load-balancer.js';
 import { observeEtcd } from './etcd.js';
 import { LeaseHeldError } from './errors.js';
+import { syncNodeLabels } from './node-labels.js';
 // The kubeadm bootstrap: bootstrap secrets go with their machine (or its join), join tokens are renewed while machines join.
 import { releaseBeforeFinalizers, releaseJoined, renewJoinTokens } from './bootstrap-hooks.js';
 
@@ -148,6 +149,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
       if (plan.requeueAfterSeconds !== undefined) outcome.requeueAfterSeconds = plan.requeueAfterSeconds;
       const again = written.conflicts > 0 || written.created.length > 0 || plan.writes.some((w) => w.type === 'RemoveFinalizer');
       if (!again) {
+        outcome.errors.push(...(await syncNodeLabels(deps, namespace, clusterName, graph.machines, observed)));
         const renewAfter = await renewJoinTokens(deps, graph.cluster, graph.machines);
         if (renewAfter !== undefined) outcome.requeueAfterSeconds = earliest(outcome.requeueAfterSeconds, renewAfter);
         break;

@@ -272,6 +272,7 @@ export class ProcessCloud {
       launchTime: new Date().toISOString(),
       nodeName: spec.machineName,
       ...(controlPlane ? { bootstrap: spec.bootstrap ?? 'join' } : {}),
+      ...(spec.taints?.length ? { taints: spec.taints } : {}),
       ...(controlPlane ? { ports: { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() } } : {}),
     };
     this.state.instances.push(instance);
@@ -787,16 +788,20 @@ function factOf(i: ProcessInstance): InstanceFact {
   };
 }
 
-/** The Node a kubelet registers: its well-known labels, and kubeadm's control-plane taint (--register-with-taints). */
+/**
+ * The Node a kubelet registers: its well-known labels, and its taints (--register-with-taints) as kubeadm's
+ * configuration gives them (functions/bootstrap/kubeadm-config.ts): the control-plane taint, then the machine's own.
+ */
 function nodeOf(i: ProcessInstance): Node {
+  const taints = [
+    ...(i.role === 'control-plane' ? [{ key: CONTROL_PLANE_LABEL, effect: 'NoSchedule' }] : []),
+    ...(i.taints ?? []).map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })),
+  ];
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: i.nodeName, labels: { 'kubernetes.io/hostname': i.nodeName, 'kubernetes.io/os': 'linux' } },
-    spec: {
-      providerID: processProviderID(i),
-      ...(i.role === 'control-plane' ? { taints: [{ key: CONTROL_PLANE_LABEL, effect: 'NoSchedule' }] } : {}),
-    },
+    spec: { providerID: processProviderID(i), ...(taints.length > 0 ? { taints } : {}) },
   } as Node;
 }
 

@@ -5,6 +5,7 @@
 import { constants, existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { NodeTaint } from '../../functions/api/taint.js';
 import type { MachineRole } from '../../functions/ports.js';
 
 export type ProcessInstanceState = 'pending' | 'running' | 'stopped' | 'terminated';
@@ -31,6 +32,8 @@ export interface ProcessInstance {
   initUploaded?: boolean;
   /** etcd's first start: a new cluster, or the members of the one it joined (kept so that a retry starts alike). */
   etcdJoin?: { state: 'new' | 'existing'; initialCluster: string };
+  /** Taints its Node registers with (LaunchSpec.taints), after kubeadm's control-plane taint. */
+  taints?: NodeTaint[];
   /** The processes last started for it (found again after a crash of the host, and killed if still ours). */
   pids?: number[];
 }

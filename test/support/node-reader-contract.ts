@@ -5,8 +5,9 @@
  *
  * What the planners read of a node (functions/core/machine/facts.ts, machineset/machine-health.ts): its
  * providerID, which matches it to its machine's instance (as Cluster API's machine controller finds a node by
- * the providerID index), its name (the Machine's nodeRef) and its conditions. Node labels are not part of
- * NodeFact: no planner reads them.
+ * the providerID index), its name (the Machine's nodeRef) and its conditions. Node labels are read only by the
+ * label sync (core/machine/node-labels.ts), and only where a reader reports them (KubernetesNodeReader; the
+ * simulated readers report none, so the sync leaves their nodes alone): not part of this contract.
  */
 import { describe, expect, it } from 'vitest';
 import type { NodeCondition, NodeFact } from '../../functions/core/observed.js';

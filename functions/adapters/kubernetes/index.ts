@@ -26,4 +26,5 @@ export { TargetWatch, type TargetEventType, type TargetWatchOptions } from './mi
 export { MirrorService, handleMirrorRequest, type MirrorServiceOptions, type MirrorStatus } from './mirror-service.js';
 export { KubernetesNodeReader, nodeFact } from './node-reader.js';
 export { KubernetesNodeDrainer, isDaemonSetPod, isMirrorPod } from './node-drainer.js';
+export { KubernetesNodeLabeler } from './node-labeler.js';
 export { WorkloadClients, WorkloadTimeoutError, type KubeconfigResolver, type WorkloadClientOptions } from './workload.js';

@@ -1,3 +1,4 @@
+import { LABELS_FROM_MACHINE_ANNOTATION } from '../../core/machine/node-labels.js';
 import type { NodeCondition, NodeFact } from '../../core/observed.js';
 import { NodeReaderUnavailableError, type NodeReader } from '../../ports.js';
 import { errorMessage, resourcePath } from '../kubernetes-client/rest-client.js';
@@ -15,6 +16,7 @@ export function nodeFact(node: Node): NodeFact {
     ...(c.reason ? { reason: c.reason } : {}),
     ...(c.message ? { message: c.message } : {}),
   }));
+  const labelsFromMachine = node.metadata?.annotations?.[LABELS_FROM_MACHINE_ANNOTATION];
   return {
     name: node.metadata?.name ?? '',
     ...(node.metadata?.uid ? { uid: node.metadata.uid } : {}),
@@ -22,6 +24,8 @@ export function nodeFact(node: Node): NodeFact {
     conditions,
     unschedulable: node.spec?.unschedulable === true,
     ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
+    labels: { ...node.metadata?.labels },
+    ...(labelsFromMachine !== undefined ? { labelsFromMachine } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * New and old MachineSets by template. A MachineSet is "new" when its machine template asks for the same
- * machines as the deployment's: the same version, MachineClass and failure domain. Everything else in a
+ * machines as the deployment's: the same version, MachineClass, failure domain and taints. Everything else in a
  * template (labels, annotations, the node drain timeout) is propagated in place, to the MachineSets and from
  * them to their Machines, and creates no machine.
  *
@@ -11,6 +11,7 @@
 import { Labels } from '../../api/common.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { MachineDeployment } from '../../api/machine-deployment.js';
+import type { NodeTaint } from '../../api/taint.js';
 import type { MachineTemplate } from '../../api/template.js';
 import { shortHash } from '../machineset/hash.js';
 
@@ -18,9 +19,16 @@ import { shortHash } from '../machineset/hash.js';
  * The fields whose change rolls out new machines: what a machine is. Listed one by one, so that a field added
  * to the template later (taints, timeouts) is propagated in place unless it is added here.
  */
-export function rolloutFields(template: MachineTemplate): { version: string; machineClassRef: string; failureDomain: string | undefined } {
+export function rolloutFields(template: MachineTemplate): {
+  version: string;
+  machineClassRef: string;
+  failureDomain: string | undefined;
+  taints?: NodeTaint[];
+} {
   const s = template.spec;
-  return { version: s.version, machineClassRef: s.machineClassRef.name, failureDomain: s.failureDomain };
+  // Taints are registered at join (kubeadm's nodeRegistration, Cluster API's bootstrap config): a change rolls.
+  // No taints and an empty list are the same machines.
+  return { version: s.version, machineClassRef: s.machineClassRef.name, failureDomain: s.failureDomain, ...(s.taints?.length ? { taints: s.taints } : {}) };
 }
 
 /** The part of a template that decides whether machines are up to date, as canonical JSON. */
@@ -39,8 +47,10 @@ export function templateIdentity(template: MachineTemplate): string {
  */
 export function templateHash(template: MachineTemplate): string {
   const { [Labels.templateHash]: _hash, ...labels } = template.metadata.labels ?? {};
-  const { version, machineClassRef, failureDomain, nodeDrainTimeoutSeconds } = template.spec;
-  return shortHash(canonicalJson({ labels, spec: { version, machineClassRef, failureDomain, nodeDrainTimeoutSeconds } }));
+  const { version, machineClassRef, failureDomain, nodeDrainTimeoutSeconds, taints } = template.spec;
+  // Taints join the hash only when there are some, so a template without them keeps its earlier name.
+  const tainted = taints?.length ? { taints } : {};
+  return shortHash(canonicalJson({ labels, spec: { version, machineClassRef, failureDomain, nodeDrainTimeoutSeconds, ...tainted } }));
 }
 
 /** `{deployment}-{hash}`, the deployment name shortened when needed to stay an RFC 1123 label. */
@@ -70,6 +80,7 @@ export function templateDifferences(current: MachineTemplate, desired: MachineTe
   if (c.version !== d.version) out.push(`* Version ${c.version}, ${d.version} required`);
   if (c.machineClassRef !== d.machineClassRef) out.push(`* MachineClass ${c.machineClassRef}, ${d.machineClassRef} required`);
   if (c.failureDomain !== d.failureDomain) out.push(`* Failure domain ${c.failureDomain ?? '(any)'}, ${d.failureDomain ?? '(any)'} required`);
+  if (canonicalJson(c.taints ?? []) !== canonicalJson(d.taints ?? [])) out.push('* Taints changed');
   return out;
 }
 

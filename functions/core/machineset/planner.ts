@@ -215,6 +215,7 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
       machineClassRef: { name: t.spec.machineClassRef.name },
       ...(pinned !== undefined ? { failureDomain: pinned } : {}),
       nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds,
+      ...(t.spec.taints !== undefined ? { taints: t.spec.taints } : {}),
     },
   };
 }

@@ -88,6 +88,7 @@ describe('KubernetesNodeReader', () => {
         providerID: 'aws:///eu-west-1a/i-reader-a',
         unschedulable: false,
         kubeletVersion: 'v1.31.2',
+        labels: {},
         conditions: [
           { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet says True', lastTransitionTime: T0 },
           { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastTransitionTime: T0 },

@@ -1,7 +1,8 @@
 /**
  * A process cluster through the embedded host: the kubeadm bootstrap (secrets in files of the data folder), the
  * load balancer recorded as the endpoint, real etcd and kube-apiserver, the nodes read through the API. One
- * control-plane machine and one worker reach Ready machines; the host's close leaves no program behind.
+ * control-plane machine and one worker reach Ready machines; the worker's Node carries its template's node-domain
+ * labels and taints; the host's close leaves no program behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateCluster } from '../../../cli/commands/generate.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
+import { KubernetesClient } from '../../../functions/adapters/kubernetes-client/rest-client.js';
+import type { Node } from '../../../functions/adapters/kubernetes-client/types.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { waitUntil } from '../../support/wait.js';
 import { PLURALS, alive, hostApi } from '../../support/embedded-api.js';
@@ -25,10 +28,17 @@ afterAll(async () => {
 const api = (method: string, path: string, body?: unknown) => hostApi(host!, method, path, body);
 
 describe('the embedded host with a process cluster', { timeout: 300_000 }, () => {
-  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, kills a machine through the kill route, and stops every program at close', async () => {
+  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, its template labels and taints on the Node, kills a machine through the kill route, and stops every program at close', async () => {
     // Prepare
     host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 10 });
     const { objects } = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process', controlPlaneMachineCount: '1', workerMachineCount: '1' });
+    // The workers' template: a label in the node domains (synced to the Node), one outside them, and a taint.
+    const gpu = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' };
+    for (const o of objects.filter((x) => x['kind'] === 'MachineDeployment')) {
+      const template = (o['spec'] as { template: { metadata?: { labels?: Record<string, string> }; spec: Record<string, unknown> } }).template;
+      template.metadata = { labels: { ...template.metadata?.labels, 'node-role.kubernetes.io/gpu': '', app: 'training' } };
+      template.spec['taints'] = [gpu];
+    }
     // Act
     for (const o of objects) {
       const r = await api('POST', `/apis/clusterless.dev/v1alpha1/namespaces/default/${PLURALS[o['kind'] as string]}`, o);
@@ -50,6 +60,22 @@ describe('the embedded host with a process cluster', { timeout: 300_000 }, () =>
     const cluster = (await api('GET', '/apis/clusterless.dev/v1alpha1/namespaces/default/clusters/real')).body as Cluster;
     expect(cluster.spec.controlPlaneEndpoint?.host).toBe('127.0.0.1');
     expect(cluster.spec.controlPlaneEndpoint?.port).toBe((await host.processes.loadBalancers.describe('default', 'real'))?.port);
+    // Assess: the worker's Node, read through the cluster's admin kubeconfig.
+    const kubeconfig = await api('GET', '/apis/clusterless.dev/v1alpha1/namespaces/default/clusters/real/kubeconfig');
+    expect(kubeconfig.status).toBe(200);
+    const workload = new KubernetesClient(String(kubeconfig.body));
+    const workerName = machines.find((m) => m.metadata.labels?.['clusterless.dev/control-plane'] === undefined)!.status!.nodeRef!.name;
+    const node = await waitUntil(
+      'the worker Node labelled',
+      async () => {
+        const n = await workload.get<Node>(`/api/v1/nodes/${workerName}`);
+        return n.metadata?.labels?.['node-role.kubernetes.io/gpu'] === '' && n;
+      },
+      60_000,
+    );
+    expect(node.metadata?.labels).not.toHaveProperty('app');
+    expect(node.metadata?.annotations?.['cluster.x-k8s.io/labels-from-machine']).toBe('node-role.kubernetes.io/gpu');
+    expect((node.spec as { taints?: unknown[] }).taints).toContainEqual(gpu);
     const pids = host.processes.pids();
     expect(pids.length).toBe(2);
     // Act: the route behind `clusterless sim kill`, on the worker (the SIGKILL of programs: process-provider.test.ts).

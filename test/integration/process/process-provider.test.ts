@@ -153,9 +153,10 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     expect(members.map((m) => m.name).sort()).toEqual(['cp-0', 'cp-1']);
   });
 
-  it("registers a worker's Node with its providerID, keeps it heartbeating with a Lease, and labels and taints the control-plane Nodes", async () => {
+  it("registers a worker's Node with its providerID and its machine's taints, keeps it heartbeating with a Lease, and labels and taints the control-plane Nodes", async () => {
     // Act
-    await cloud.machines.create(spec('w-0', 'worker'));
+    const gpu = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' as const };
+    await cloud.machines.create({ ...spec('w-0', 'worker'), taints: [gpu, { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' }] });
     worker = await running('w-0');
     await cloud.syncNodesNow();
     const client = await admin();
@@ -168,6 +169,11 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     // Assess
     const ready = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready');
     expect(first.spec?.providerID).toBe(processProviderID({ namespace: NS, clusterName: CLUSTER, instanceId: worker }));
+    // As kubeadm's nodeRegistration.taints: the kubelet registers with them (the API server's TaintNodesByCondition
+    // adds node.kubernetes.io/not-ready on create), and a worker has no control-plane taint.
+    const workerTaints = (first.spec as { taints?: { key: string }[] }).taints ?? [];
+    expect(workerTaints).toEqual(expect.arrayContaining([gpu, { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' }]));
+    expect(workerTaints.map((t) => t.key)).not.toContain('node-role.kubernetes.io/control-plane');
     expect(ready(later)?.status).toBe('True');
     expect(Date.parse(String(ready(later)?.lastHeartbeatTime))).toBeGreaterThan(Date.parse(String(ready(first)?.lastHeartbeatTime)));
     const lease = await client.get<{ spec: { holderIdentity: string } }>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/w-0');

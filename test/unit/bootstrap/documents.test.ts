@@ -38,6 +38,14 @@ const configs = {
   init: renderInitConfiguration(cluster, { token, ttlSeconds: 900 }),
   'worker join': renderJoinConfiguration(cluster, { token, caCertHashes: [hash] }),
   'control-plane join': renderJoinConfiguration(cluster, { token, caCertHashes: [hash], certificateKey: certs.certificateKey }),
+  'tainted worker join': renderJoinConfiguration(cluster, {
+    token,
+    caCertHashes: [hash],
+    taints: [
+      { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' },
+      { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' },
+    ],
+  }),
 };
 
 describe('kubeadm configuration', () => {
@@ -83,6 +91,24 @@ describe('kubeadm configuration', () => {
     });
     expect(worker.controlPlane).toBeUndefined();
     expect(parse(configs['control-plane join']).controlPlane).toEqual({ localAPIEndpoint: { bindPort: 6443 }, certificateKey: certs.certificateKey });
+  });
+
+  it("registers the kubelet with the machine's taints, and only control-plane machines with kubeadm's control-plane taint", () => {
+    expect(parse(configs['tainted worker join']).nodeRegistration.taints).toEqual([
+      { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' },
+      { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' },
+    ]);
+    expect(parse(configs['worker join']).nodeRegistration.taints).toBeUndefined();
+    const cpTaint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+    expect(parse(configs['control-plane join']).nodeRegistration.taints).toEqual([cpTaint]);
+    const taintedCp = renderJoinConfiguration(cluster, {
+      token,
+      caCertHashes: [hash],
+      certificateKey: certs.certificateKey,
+      taints: [{ key: 'dedicated', value: 'infra', effect: 'NoExecute' }],
+    });
+    // A taints list replaces kubeadm's default: the control-plane taint stays first.
+    expect(parse(taintedCp).nodeRegistration.taints).toEqual([cpTaint, { key: 'dedicated', value: 'infra', effect: 'NoExecute' }]);
   });
 
   it.each(['v1.30.4', '1.31', 'v2.0.0', 'latest'])('refuses Kubernetes %s (kubeadm v1beta4 needs v1.31 or newer)', (v) => {

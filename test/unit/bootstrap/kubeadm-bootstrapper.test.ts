@@ -89,6 +89,15 @@ describe('prepare', () => {
     expect(JSON.stringify(await machineDocument('w-1'))).not.toMatch(PEM);
   });
 
+  it("registers a worker with its machine's taints (kubeadm nodeRegistration.taints)", async () => {
+    await bootstrap.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true }));
+    // Act
+    await bootstrap.prepare(request({ machineUid: 'w-gpu', taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] }));
+    // Assess
+    const [join] = kubeadmOf(await machineDocument('w-gpu'));
+    expect(join.nodeRegistration.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]);
+  });
+
   it('joins a control-plane machine with the certificate key, having uploaded the CAs under a proxy token', async () => {
     await bootstrap.prepare(request({ machineUid: 'cp-0', role: 'control-plane', init: true }));
     // Act

@@ -13,7 +13,7 @@ import {
 import { taskDepsFromEnvironment, workloadDepsFromEnvironment } from '../../../functions/handlers/task-deps.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
-import { KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
+import { KubernetesNodeLabeler, KubernetesNodeReader } from '../../../functions/adapters/kubernetes/index.js';
 import { noWorkloadsDrainer, NodeReaderUnavailableError } from '../../../functions/ports.js';
 import { silentLogger } from '../../../functions/workflows/index.js';
 
@@ -108,6 +108,7 @@ describe('the AWS host (task-deps)', () => {
     );
     expect(deps.bootstrap).toBeInstanceOf(KubeadmBootstrapper);
     expect(deps.nodes).toBeInstanceOf(KubernetesNodeReader);
+    expect(deps.nodeLabels).toBeInstanceOf(KubernetesNodeLabeler);
     expect(deps.targetGroups).toBeDefined();
     // A cluster it does not know has no kubeconfig: its nodes are unknown, not absent.
     await expect(deps.nodes.listNodes('default', 'nowhere')).rejects.toBeInstanceOf(NodeReaderUnavailableError);
@@ -117,6 +118,7 @@ describe('the AWS host (task-deps)', () => {
     const deps = workloadDepsFromEnvironment({}, store, silentLogger);
     expect(deps.bootstrap).toBeUndefined();
     expect(deps.drainer).toBe(noWorkloadsDrainer);
+    expect(deps.nodeLabels).toBeUndefined();
     await expect(deps.nodes.listNodes('default', 'c')).rejects.toBeInstanceOf(NodeReaderUnavailableError);
   });
 });

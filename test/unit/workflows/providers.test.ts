@@ -73,6 +73,29 @@ describe('providersByCluster', () => {
     expect(onSim).toEqual({ drained: true, message: 'no workloads to evict' });
   });
 
+  it("labels a cluster's nodes with its own provider's labeler, and those of a provider without one not at all", async () => {
+    // Prepare: the aws provider writes labels through a labeler of its own; sim has none.
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    await store.create(ClusterKind.schema.parse({ ...(full.awsCluster() as object), metadata: { name: 'a', namespace: 'default' } }) as Cluster);
+    await store.create(
+      ClusterKind.schema.parse({ apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 's', namespace: 'default' }, spec: {} }) as Cluster,
+    );
+    const labelled: string[] = [];
+    const aws = {
+      ...runtime(new SimCloud({ clock })),
+      nodeLabels: { patchLabels: async (_ns: string, c: string, node: string) => void labelled.push(`${c}/${node}`) },
+    };
+    const routed = providersByCluster(store, { sim: runtime(new SimCloud({ clock })), aws });
+    const patch = { labels: { 'node.cluster.x-k8s.io/pool': 'a' }, annotations: {} };
+    // Act
+    await routed.nodeLabels.patchLabels('default', 'a', 'node-a', patch);
+    await routed.nodeLabels.patchLabels('default', 's', 'node-s', patch);
+    await routed.nodeLabels.patchLabels('default', 'gone', 'node-g', patch);
+    // Assess
+    expect(labelled).toEqual(['a/node-a']);
+  });
+
   it('gives one provider its own ports, and the none implementations for the load balancers it lacks', () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ clock });
