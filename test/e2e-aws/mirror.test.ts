@@ -31,6 +31,7 @@ import { synthesize } from '../../e2e/aws/assembly.js';
 import { startSchedules, type Schedules } from '../../e2e/aws/event-sources/schedules.js';
 import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
 import { AwsGateway } from '../../e2e/aws/gateway.js';
+import { denyMessage } from '../../e2e/aws/iam/report.js';
 import { LambdaRuntime } from '../../e2e/aws/lambda-runtime.js';
 import { Deployment } from '../../e2e/aws/template.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
@@ -142,6 +143,9 @@ afterAll(async () => {
 });
 
 async function inTarget(kind: string, name: string): Promise<TargetObject | undefined> {
+  // A call IAM refused is why nothing arrives: the wait's timeout says which.
+  const denied = gateway.denies()[0];
+  if (denied) throw new Error(`IAM refused ${denyMessage(denied)}`);
   const r = await kube.kubectl(['get', kind, name, '-n', ns, '-o', 'json']);
   return r.code === 0 ? (JSON.parse(r.stdout) as TargetObject) : undefined;
 }
