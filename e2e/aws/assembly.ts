@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_STACK_NAME } from '../../infra/app.js';
-import { ControlPlaneStack } from '../../infra/control-plane-stack.js';
+import { ControlPlaneStack, type ControlPlaneStackProps } from '../../infra/control-plane-stack.js';
 import { REPO_ROOT } from '../../infra/constructs/handler-function.js';
 import type { TemplateJson } from './template.js';
 
@@ -38,15 +38,18 @@ function cdkJsonContext(): Record<string, unknown> {
   return (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 }
 
-/** Synthesizes the app into `outdir` (bundling every function with esbuild) and reads what the account deploys. */
-export function synthesize(outdir = DEFAULT_ASSEMBLY_DIR, options: { bundle?: boolean } = {}): Assembly {
+/**
+ * Synthesizes the app into `outdir` (bundling every function with esbuild) and reads what the account deploys;
+ * `controlPlane` adds the optional parts the app context turns on (e.g. the mirror).
+ */
+export function synthesize(outdir = DEFAULT_ASSEMBLY_DIR, options: { bundle?: boolean; controlPlane?: ControlPlaneStackProps } = {}): Assembly {
   // infra/app.ts's control plane, without its cdk-nag validation: the template is the same (nag only reads it, and
   // test/infra/nag.test.ts holds the app to it), and the callers' roles are the user's, not the control plane's.
   const app = new App({
     outdir: resolve(outdir),
     context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) },
   });
-  const controlPlane = new ControlPlaneStack(app, DEFAULT_STACK_NAME);
+  const controlPlane = new ControlPlaneStack(app, DEFAULT_STACK_NAME, options.controlPlane);
   const callerRoles = {} as Record<CallerName, string>;
   for (const [name, grant] of Object.entries(CALLERS) as [CallerName, (typeof CALLERS)[CallerName]][]) {
     const role = new iam.Role(controlPlane, name, { assumedBy: new iam.AccountPrincipal(controlPlane.account), description: callerDescription(name) });

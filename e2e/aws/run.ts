@@ -10,17 +10,22 @@
  *   --short                 one control-plane machine and one worker: create and delete only
  *   --drop ROLE:ACTION      remove ACTION from the Allow statements of a function's role first (ROLE: http, provision...)
  *   --time-scale N          every Wait lasts 5 s / N, schedules run N times faster (default 10)
+ *   --mirror-kubeconfig F   deploy with the mirror on (`-c mirror=true`), F the management cluster's kubeconfig (put
+ *                           in the mirror's secret as an operator would); the scenario checks the Cluster arrives there
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { ApiClient } from '../../cli/client.js';
 import { createSigV4Signer } from '../../cli/sigv4.js';
+import { loadKubeConfig } from '../../functions/adapters/kubernetes/index.js';
+import { MIRROR_KUBECONFIG_SECRET_ENV } from '../../functions/handlers/mirror.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
 import { startMotoServer } from '../../test/support/moto.js';
 import { freePort } from '../../test/support/free-port.js';
@@ -48,6 +53,8 @@ export interface AccountRunOptions {
   /** Removes an action from the Allow statements of a function's role before the run. */
   drop?: { handler: HandlerName; action: string };
   timeScale?: number;
+  /** The management cluster's kubeconfig (YAML): the stack is synthesized with the mirror on, into that cluster. */
+  mirrorKubeconfig?: string;
   log?: (line: string) => void;
 }
 
@@ -77,6 +84,9 @@ function functionIdOf(assembly: Assembly, handler: HandlerName): string {
   return id;
 }
 
+/** The mirror's function (infra/constructs/mirror.ts), when the stack has the mirror on. */
+const mirrorFunctionOf = (assembly: Assembly) => Object.keys(assembly.bundles).find((k) => k.startsWith('MirrorHandlerFunction'));
+
 /** Removes an action from every Allow statement of a principal (a statement left with no action is dropped). */
 function dropAction(principal: Principal, action: string): number {
   let removed = 0;
@@ -98,9 +108,15 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
   const started = Date.now();
   let assembly = options.reuseAssembly ? readAssembly() : undefined;
   if (!assembly) {
-    log('synthesizing the cloud assembly (esbuild bundles)');
-    assembly = synthesize();
+    log(`synthesizing the cloud assembly (esbuild bundles)${options.mirrorKubeconfig ? ', the mirror on' : ''}`);
+    assembly = synthesize(undefined, options.mirrorKubeconfig ? { controlPlane: { mirror: {} } } : {});
   }
+  const mirrorFn = mirrorFunctionOf(assembly);
+  // A mirror without its kubeconfig would fail every batch: the reused assembly must match the options.
+  if (Boolean(mirrorFn) !== Boolean(options.mirrorKubeconfig))
+    throw new Error(
+      mirrorFn ? 'the reused assembly has the mirror on: give --mirror-kubeconfig' : 'the reused assembly has no mirror: run without --reuse-assembly',
+    );
   log(`assembly: ${assembly.directory} (${Object.keys(assembly.bundles).length} functions)`);
   // Inside the repository (cdk.out/ is ignored): a failed run's logs stay there, nothing is left outside it.
   mkdirSync(RUNS_DIR, { recursive: true });
@@ -175,6 +191,21 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
       );
     const tableName = env('http', 'TABLE_NAME');
     const secretsNamePrefix = env('provision', 'SECRETS_NAME_PREFIX');
+    // The operator's part of the mirror: its kubeconfig under the name the stack gives the function.
+    let mirrorSecret: string | undefined;
+    let mirrored: ((plural: string, namespace: string, name: string) => Promise<boolean>) | undefined;
+    if (mirrorFn && options.mirrorKubeconfig) {
+      const variables = deployment.resolve(deployment.resource(mirrorFn).Properties!['Environment'] as never) as { Variables: Record<string, string> };
+      mirrorSecret = String(variables.Variables[MIRROR_KUBECONFIG_SECRET_ENV]);
+      await aws.secrets.send(new CreateSecretCommand({ Name: mirrorSecret, SecretString: options.mirrorKubeconfig }));
+      const target = loadKubeConfig(options.mirrorKubeconfig).makeApiClient(CustomObjectsApi);
+      mirrored = async (plural, namespace, name) =>
+        target.getNamespacedCustomObject({ group: 'clusterless.dev', version: 'v1alpha1', namespace, plural, name }).then(
+          () => true,
+          () => false,
+        );
+    }
+    const operatorSecrets = mirrorSecret ? [mirrorSecret] : [];
     const clients = new Map<CallerName, ApiClient>();
     const callerPrincipal = (caller: CallerName) => account.principals.get(assembly.callerRoles[caller])!;
     const provisionId = functionIdOf(assembly, 'provision');
@@ -208,6 +239,8 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
         aws,
         tableName,
         secretsNamePrefix,
+        operatorSecrets,
+        ...(mirrored ? { mirrored } : {}),
         network: account.network,
         imageId: account.imageId,
         ...(account.imageSsmParameter ? { imageSsmParameter: account.imageSsmParameter } : {}),
@@ -236,7 +269,7 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
 
     // A run lost to a deny counts at once; otherwise what stays once the account is quiet.
     const lost = gateway.denies().some((d) => !callers.has(d.principal));
-    const left = await settledLeftovers({ aws, tableName, secretsNamePrefix }, lost ? 0 : 60_000);
+    const left = await settledLeftovers({ aws, tableName, secretsNamePrefix, operatorSecrets }, lost ? 0 : 60_000);
     const denies = [
       ...gateway
         .denies()
@@ -277,10 +310,14 @@ function parseArgs(argv: string[]): AccountRunOptions {
     if (a === '--reuse-assembly') options.reuseAssembly = true;
     else if (a === '--short') options.short = true;
     else if (a === '--time-scale') options.timeScale = Number(argv[++i]);
+    else if (a === '--mirror-kubeconfig') options.mirrorKubeconfig = readFileSync(String(argv[++i]), 'utf8');
     else if (a === '--drop') {
       const [handler, ...action] = String(argv[++i]).split(':');
       options.drop = { handler: handler as HandlerName, action: action.join(':') };
-    } else throw new Error(`unknown argument ${a}: npm run e2e:aws -- [--reuse-assembly] [--short] [--drop ROLE:ACTION] [--time-scale N]`);
+    } else
+      throw new Error(
+        `unknown argument ${a}: npm run e2e:aws -- [--reuse-assembly] [--short] [--drop ROLE:ACTION] [--time-scale N] [--mirror-kubeconfig FILE]`,
+      );
   }
   return options;
 }

@@ -38,6 +38,10 @@ export interface ScenarioContext {
   aws: ScenarioAws;
   tableName: string;
   secretsNamePrefix: string;
+  /** Secrets under the prefix that the operator made (the mirror's kubeconfig): not the cluster's leftovers. */
+  operatorSecrets?: string[];
+  /** With the mirror on: whether the object is in the management cluster. */
+  mirrored?(plural: string, namespace: string, name: string): Promise<boolean>;
   network: { subnets: { id: string; availabilityZone: string }[]; securityGroupId: string };
   imageId: string;
   /** A public SSM parameter naming an AMI, when the account has one: the MachineClass names its image by it. */
@@ -284,7 +288,9 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions ?? [];
     await until(`${controlPlanes} control-plane targets in the target group`, 60_000, async () => (await targets()).length === controlPlanes);
     await noDuplicateInstances();
-    return `cluster phase ${cluster.status?.phase ?? '?'}, ${(await liveInstances()).length} instances, ${controlPlanes} control-plane targets`;
+    const mirrored = ctx.mirrored;
+    if (mirrored) await until('the Cluster in the management cluster (the mirror)', 60_000, () => mirrored('clusters', NAMESPACE, CLUSTER));
+    return `cluster phase ${cluster.status?.phase ?? '?'}, ${(await liveInstances()).length} instances, ${controlPlanes} control-plane targets${mirrored ? ', mirrored into the management cluster' : ''}`;
   });
 
   if (!options.short) {
@@ -394,7 +400,7 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
 }
 
 /** What the cluster left in the account: live instances, load balancers, target groups, secrets, table items of it. */
-async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix'>): Promise<string[]> {
+async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix' | 'operatorSecrets'>): Promise<string[]> {
   const out: string[] = [];
   const instances = await ctx.aws.ec2.send(
     new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] }] }),
@@ -403,7 +409,7 @@ async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secre
   for (const lb of (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []) out.push(`load balancer ${lb.LoadBalancerName}`);
   for (const tg of (await ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []) out.push(`target group ${tg.TargetGroupName}`);
   for (const s of (await ctx.aws.secrets.send(new ListSecretsCommand({}))).SecretList ?? [])
-    if (s.Name?.startsWith(ctx.secretsNamePrefix) && !s.DeletedDate) out.push(`secret ${s.Name}`);
+    if (s.Name?.startsWith(ctx.secretsNamePrefix) && !s.DeletedDate && !ctx.operatorSecrets?.includes(s.Name)) out.push(`secret ${s.Name}`);
   const items = await ctx.aws.dynamodb.send(new ScanCommand({ TableName: ctx.tableName }));
   // The watch log's items (the stream function's record of the changes) and Events (what happened, kept after their
   // object as Kubernetes keeps them) are not the cluster's: both expire by the table's TTL, which each of them carries.
@@ -414,7 +420,10 @@ async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secre
 }
 
 /** What is left once the account has been quiet, or after `timeoutMs`: a reconcile in flight holds a lease for a moment. */
-export async function settledLeftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix'>, timeoutMs: number): Promise<string[]> {
+export async function settledLeftovers(
+  ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secretsNamePrefix' | 'operatorSecrets'>,
+  timeoutMs: number,
+): Promise<string[]> {
   let left = await leftovers(ctx);
   for (const until = Date.now() + timeoutMs; left.length > 0 && Date.now() < until; ) {
     await new Promise((r) => setTimeout(r, 1000));

@@ -183,8 +183,9 @@ export class Mirror extends Construct {
         'AwsSolutions-SQS3',
         "This queue is itself the dead-letter queue of the mirror's stream mapping or its schedule, which cdk-nag cannot see; a dead-letter queue of it would only move the messages, and its alarm fires at the first one.",
       );
+    // On the stack: LambdaInvoke's role is the stack's one SchedulerRoleForTarget-*, shared with the sweep's schedule.
     ack(
-      this,
+      stack,
       `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.handler.function.node.defaultChild as never)}.Arn>:*]`,
       'The Scheduler target role (made by aws-scheduler-targets LambdaInvoke) may invoke the mirror function and its versions; the schedule invokes the unqualified function only.',
     );

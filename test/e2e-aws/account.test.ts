@@ -1,14 +1,26 @@
 /**
  * `npm run e2e:aws` inside the suite: the synthesized cloud assembly deployed into the emulated account and the seed
  * scenario run through it (e2e/aws/run.ts), then the same account with one permission taken from a role, which must
- * fail the run and name the call. Each run is a process of its own, as a user starts it.
+ * fail the run and name the call. Each run is a process of its own, as a user starts it. The stack has the mirror on
+ * (`--mirror-kubeconfig`), into a real kube-apiserver serving crds/: the Cluster must arrive there, and leave with it.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startKube, type RunningKube } from '../support/kube.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+let kube: RunningKube;
+
+beforeAll(async () => {
+  kube = await startKube();
+  await kube.installCrds();
+});
+
+afterAll(async () => {
+  await kube?.stop();
+});
 
 interface Run {
   code: number | null;
@@ -18,7 +30,10 @@ interface Run {
 
 function runAccount(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/aws/run.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/aws/run.ts', ...args, '--mirror-kubeconfig', kube.mirrorKubeconfig], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -39,6 +54,9 @@ it('npm run e2e:aws: every step of the seed scenario passes, IAM denies nothing,
   expect(summary, run.stderr.slice(-4000)).toMatchObject({ scenario: 'aws-account', steps: 8, passed: 8, iamDenies: 0, leftovers: 0 });
   expect(Array.isArray(summary['unusedPermissions'])).toBe(true);
   expect(run.code).toBe(0);
+  // The mirror applied the Cluster into the management cluster, and removed it there once it was deleted.
+  expect(run.stderr).toContain('mirrored into the management cluster');
+  expect((await kube.kubectlOk(['get', 'clusters.clusterless.dev', '-A', '-o', 'name'])).trim()).toBe('');
 }, 900_000);
 
 it('a permission taken from the provision role (secretsmanager:TagResource) fails the run and names the call', async () => {

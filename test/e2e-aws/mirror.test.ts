@@ -1,127 +1,162 @@
 /**
- * The mirror on AWS through the emulated account: the mirror function of the synthesized template (a stack with the
- * mirror prop) on its own mapping of the table's stream (e2e/aws/event-sources/stream.ts, the role's IAM policies
- * evaluated), its kubeconfig in moto's Secrets Manager under the name the template gives it, the table on moto, and
- * a real kube-apiserver as the management cluster. The scheduled import is invoked with the schedule's own input.
+ * The mirror on AWS through the emulated account: the mirror function's esbuild bundle from the cloud assembly of a
+ * stack with the mirror on (e2e/aws/assembly.ts, as `cdk deploy -c mirror=true` synthesizes it), run by the emulated
+ * Lambda runtime (e2e/aws/lambda-runtime.ts) with the template's environment, every SDK call it makes authorized
+ * against its role's policies by the IAM gateway (e2e/aws/gateway.ts) before it reaches moto. It runs on its own
+ * mapping of the table's stream (e2e/aws/event-sources/stream.ts) and on its schedule, run by the Scheduler source
+ * (e2e/aws/event-sources/schedules.ts) with the schedule's own role, input and dead-letter queue; its kubeconfig is
+ * in moto's Secrets Manager under the name the template gives it; the management cluster is a real kube-apiserver.
  * One API server, one table and one deployment for the file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { enableStream, keepOnlyMappingOf } from '../support/emulated-stack.js';
-import { App } from 'aws-cdk-lib';
+import {
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  CreateScheduleGroupCommand,
+  DeleteScheduleGroupCommand,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSecretsManagerClient } from '../../functions/adapters/aws/clients.js';
-import { DynamoDbStore, createDynamoDbClient } from '../../functions/adapters/dynamodb/index.js';
-import { createTable } from '../../functions/adapters/dynamodb/table.js';
+import type { DynamoDbStore } from '../../functions/adapters/dynamodb/index.js';
 import { MIRROR_FINALIZER, MirrorAnnotations, type TargetObject } from '../../functions/adapters/kubernetes/index.js';
 import type { MachineDeployment } from '../../functions/api/machine-deployment.js';
-import { MIRROR_KUBECONFIG_SECRET_ENV, createMirrorHandler, secretKubeconfigMirror } from '../../functions/handlers/mirror.js';
-import { ControlPlaneStack } from '../../infra/control-plane-stack.js';
-import { AccessDeniedError, type AuthorizationRequest, type Json } from '../../e2e/aws/account.js';
+import { MIRROR_KUBECONFIG_SECRET_ENV, MIRROR_SYNC_EVENT } from '../../functions/handlers/mirror.js';
+import { ACCOUNT, type Json, type Principal } from '../../e2e/aws/account.js';
+import { synthesize } from '../../e2e/aws/assembly.js';
+import { startSchedules, type Schedules } from '../../e2e/aws/event-sources/schedules.js';
 import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
-import { evaluate } from '../../e2e/aws/iam/evaluate.js';
-import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
+import { AwsGateway } from '../../e2e/aws/gateway.js';
+import { denyMessage } from '../../e2e/aws/iam/report.js';
+import { LambdaRuntime } from '../../e2e/aws/lambda-runtime.js';
+import { Deployment } from '../../e2e/aws/template.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
+import { emulatorDynamoDbClient, newTableStore } from '../support/dynamodb-store-factory.js';
+import { enableStream, keepOnlyMappingOf, placeholderPhysicalIds } from '../support/emulated-stack.js';
 import { startKube, type RunningKube } from '../support/kube.js';
 import { waitUntil } from '../support/wait.js';
-import { cdkJsonContext } from '../infra/support.js';
 import { apiCreate, manifests } from '../integration/kubernetes/fixtures.js';
 
 const endpoint = () => inject('motoEndpoint');
 const ns = 'mirror-aws';
+/** Scheduler's minute is a second here: the first sync one second after the schedule is made. */
+const SCHEDULE_TIME_SCALE = 60;
 let dir: string;
 let kube: RunningKube;
 let store: DynamoDbStore;
+let deployment: Deployment;
+let gateway: AwsGateway;
+let runtime: LambdaRuntime;
 let source: StreamSource;
+let schedules: Schedules | undefined;
 let secretName: string;
-let syncInput: unknown;
-let handler: ReturnType<typeof createMirrorHandler>;
-/** What the mirror role asked IAM for, and what was refused. */
-const denied: string[] = [];
+let group: string;
+const queueUrls: string[] = [];
+let ids: { fn: string; role: string; schedule: string; schedulerRole: string };
+const scheduler = () => new SchedulerClient(emulatorClientConfig(endpoint()));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mirror-aws-'));
-  const app = new App({ outdir: dir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ControlPlaneStack(app, 'Clusterless', { mirror: {} });
-  const template = app.synth().getStackByName(stack.stackName).template as TemplateJson;
-  const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
-  const ids = {
-    fn: id(stack.mirror!.handler.function),
-    table: id(stack.objectTable.table),
-    queue: id(stack.mirror!.streamDeadLetterQueue.queue),
-    schedule: id(stack.mirror!.schedule),
-  };
-  // Only the mirror's mapping: the reconcile trigger is another test's.
-  const copy = structuredClone(template);
-  keepOnlyMappingOf(copy, ids.fn);
-  const deployment = new Deployment(stack.stackName, copy, dir);
-
-  const dynamodb = createDynamoDbClient(emulatorClientConfig(endpoint()));
-  const tableName = uniqueName('mirror-aws');
-  await createTable(dynamodb, tableName);
-  const streamArn = await enableStream(dynamodb, tableName);
-  const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
-  deployment.setPhysical(ids.table, { ref: tableName, attributes: { Arn: arn('dynamodb', `table/${tableName}`), StreamArn: streamArn } });
-  deployment.setPhysical(ids.fn, { ref: 'Clusterless-mirror', attributes: { Arn: arn('lambda', 'function:Clusterless-mirror') } });
-  deployment.setPhysical(ids.queue, { ref: 'mirror-dlq', attributes: { Arn: arn('sqs', 'mirror-dlq'), QueueName: 'mirror-dlq' } });
-  store = new DynamoDbStore({ client: dynamodb, tableName });
-  // What the role's policies name besides these (its log group, the keys, the bucket): placeholders, never called here.
-  for (const rid of Object.keys(copy.Resources))
-    if (![ids.table, ids.fn, ids.queue].includes(rid)) deployment.setPhysical(rid, { ref: rid, attributes: { Arn: arn('placeholder', rid) } });
-
-  kube = await startKube();
-  await kube.installCrds();
-  // The secret under the name the template gives the function, made as an operator would.
-  const variables = (template.Resources[ids.fn]!.Properties!['Environment'] as { Variables: Record<string, Json> }).Variables;
-  secretName = String(deployment.resolve(variables[MIRROR_KUBECONFIG_SECRET_ENV]));
-  const secrets = createSecretsManagerClient(emulatorClientConfig(endpoint()));
-  const secretArn = (await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: kube.mirrorKubeconfigYaml }))).ARN!;
-  const role = deployment.roleOfFunction(ids.fn);
-  const principal = {
-    name: role,
-    arn: arn('iam', `role/${role}`).replace(':us-east-1:', '::'),
-    policies: deployment.identityPolicies(role),
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  };
-  const authorize = async (who: string, operation: string, requests: AuthorizationRequest[]) => {
-    for (const r of requests) {
-      if ((await evaluate(principal, r)).decision === 'Allowed') continue;
-      denied.push(`${who} ${r.action} ${r.resource}`);
-      throw new AccessDeniedError(`${who} is not authorized to perform: ${operation}`);
-    }
-  };
-  // The function reads its secret through IAM too: the role must allow exactly the secret it was given.
-  await authorize(role, 'secretsmanager:GetSecretValue', [{ action: 'secretsmanager:GetSecretValue', resource: secretArn, context: {} }]);
-  handler = createMirrorHandler({ store, mirror: secretKubeconfigMirror(secrets, secretName) });
-  syncInput = JSON.parse(String((template.Resources[ids.schedule]!.Properties!['Target'] as { Input: string }).Input));
-  source = await startStreamSource({
-    deployment,
-    endpoint: endpoint(),
-    invoke: async (_fn, event) => ({ ok: true, payload: (await handler(event as never)) as unknown as Json }),
-    authorize,
-    pollMs: 20,
-    timeScale: 10,
+  // kube-apiserver starts (a few seconds) while esbuild bundles the functions.
+  const kubeStarted = startKube().then(async (k) => {
+    await k.installCrds();
+    return k;
   });
-}, 120_000);
+  const assembly = synthesize(join(dir, 'assembly'), { controlPlane: { mirror: {} } });
+  const functionOf = (prefix: string) => Object.keys(assembly.bundles).find((id) => id.startsWith(prefix))!;
+  const fn = functionOf('MirrorHandlerFunction');
+  const schedule = Object.entries(assembly.template.Resources).find(
+    ([, r]) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties?.['Target']).includes(`"${fn}"`),
+  )![0];
+  // Only the mirror's mapping: the reconcile trigger is another test's.
+  keepOnlyMappingOf(assembly.template, fn);
+  // A stack of its own: its installation id, and so the secret's name, are this file's alone in the shared moto.
+  deployment = new Deployment(assembly.stackName, assembly.template, assembly.directory, randomUUID());
+  const target = deployment.resource(schedule).Properties!['Target'] as { RoleArn: { 'Fn::GetAtt': [string, string] } };
+  ids = { fn, role: deployment.roleOfFunction(fn), schedule, schedulerRole: target.RoleArn['Fn::GetAtt'][0] };
+
+  const dynamodb = emulatorDynamoDbClient(endpoint());
+  const table = await newTableStore(dynamodb);
+  store = table.store;
+  const streamArn = await enableStream(dynamodb, table.tableName);
+  deployment.setPhysical(deployment.ofType('AWS::DynamoDB::Table')[0]!, {
+    ref: table.tableName,
+    attributes: { Arn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${table.tableName}`, StreamArn: streamArn },
+  });
+  // The mirror's dead-letter queues are real: a batch or a sync given up on would land there and be counted.
+  const sqs = new SQSClient(emulatorClientConfig(endpoint()));
+  for (const id of deployment.ofType('AWS::SQS::Queue').filter((q) => q.startsWith('Mirror'))) {
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('mirror-dlq') }))).QueueUrl!;
+    queueUrls.push(url);
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
+    deployment.setPhysical(id, { ref: url, attributes: { Arn: arn, QueueName: arn.split(':')[5]!, QueueUrl: url } });
+  }
+  // The schedule lives in a group of this file's own (moto is shared); it is made in the test, when the sync is due.
+  group = uniqueName('mirror');
+  await scheduler().send(new CreateScheduleGroupCommand({ Name: group }));
+  deployment.setPhysical(schedule, { ref: uniqueName('mirror-sync'), attributes: {} });
+  placeholderPhysicalIds(deployment, ACCOUNT);
+
+  kube = await kubeStarted;
+  // The secret under the name the template gives the function, made as an operator would.
+  const variables = (deployment.resource(fn).Properties!['Environment'] as { Variables: Record<string, Json> }).Variables;
+  secretName = String(deployment.resolve(variables[MIRROR_KUBECONFIG_SECRET_ENV]!));
+  await new SecretsManagerClient(emulatorClientConfig(endpoint())).send(new CreateSecretCommand({ Name: secretName, SecretString: kube.mirrorKubeconfigYaml }));
+
+  const principal = (role: string, key: string): Principal => ({
+    name: role,
+    arn: String(deployment.physicalOf(role).attributes['Arn']),
+    policies: deployment.identityPolicies(role),
+    credentials: { accessKeyId: key, secretAccessKey: `${role}-secret`, sessionToken: `${role}-session` },
+  });
+  const mirrorRole = principal(ids.role, 'ASIAE2EMIRRORFUNCTN1');
+  gateway = await AwsGateway.start({ backend: endpoint(), deployment, admin: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  gateway.register(mirrorRole);
+  gateway.register(principal(ids.schedulerRole, 'ASIAE2EMIRRORSCHEDL1'));
+  // The mirror's bundle only: the other functions are other files' (the whole account: account.test.ts).
+  runtime = new LambdaRuntime({
+    deployment,
+    bundles: { [fn]: assembly.bundles[fn]! },
+    endpoint: gateway.endpoint,
+    principals: new Map([[ids.role, mirrorRole]]),
+    logDir: join(dir, 'logs'),
+  });
+  source = await startStreamSource({ deployment, endpoint: endpoint(), invoke: runtime.invoke, authorize: gateway.authorize, pollMs: 20, timeScale: 10 });
+  expect(source.mappings).toHaveLength(1);
+}, 180_000);
 
 afterAll(async () => {
+  await schedules?.stop();
   await source?.stop();
+  await runtime?.stop();
+  await gateway?.stop();
   await kube?.stop();
-  if (secretName)
-    await createSecretsManagerClient(emulatorClientConfig(endpoint())).send(
-      new DeleteSecretCommand({ SecretId: secretName, ForceDeleteWithoutRecovery: true }),
-    );
+  const config = emulatorClientConfig(endpoint());
+  if (secretName) await new SecretsManagerClient(config).send(new DeleteSecretCommand({ SecretId: secretName, ForceDeleteWithoutRecovery: true }));
+  if (group) await scheduler().send(new DeleteScheduleGroupCommand({ Name: group }));
+  for (const url of queueUrls) await new SQSClient(config).send(new DeleteQueueCommand({ QueueUrl: url }));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function inTarget(kind: string, name: string): Promise<TargetObject | undefined> {
+  // A call IAM refused is why nothing arrives: the wait's timeout says which.
+  const denied = gateway.denies()[0];
+  if (denied) throw new Error(`IAM refused ${denyMessage(denied)}`);
   const r = await kube.kubectl(['get', kind, name, '-n', ns, '-o', 'json']);
   return r.code === 0 ? (JSON.parse(r.stdout) as TargetObject) : undefined;
 }
 
-describe('the mirror on AWS', () => {
+/** The template's schedule, as deploy.ts creates it, in this file's group: Scheduler starts counting its rate now. */
+async function createSyncSchedule(): Promise<void> {
+  const p = deployment.resolve(deployment.resource(ids.schedule).Properties as Json) as unknown as CreateScheduleCommandInput;
+  await scheduler().send(new CreateScheduleCommand({ ...p, Name: deployment.physicalOf(ids.schedule).ref, GroupName: group }));
+}
+
+describe('the mirror on AWS, its bundle in the emulated account', () => {
   it('applies API writes into the management cluster from the stream, and imports kubectl edits and deletes at the scheduled sync', async () => {
     // Act 1: API writes land in the table; the stream carries them to the mirror function
     const md = await apiCreate<MachineDeployment>(store, manifests.deployment('prod', ns, 2));
@@ -137,14 +172,31 @@ describe('the mirror on AWS', () => {
     expect(mirrored.metadata.finalizers).toEqual([MIRROR_FINALIZER]);
     expect((await inTarget('md', 'workers'))!.metadata.annotations?.[MirrorAnnotations.sourceUid]).toBe(md.metadata.uid);
 
-    // Act 2: kubectl scales the deployment and deletes the class there; the schedule's sync runs
+    // Act 2: kubectl scales the deployment and deletes the class there; then the schedule's syncs run
     await kube.kubectlOk(['scale', 'md', 'workers', '-n', ns, '--replicas=3']);
     await kube.kubectlOk(['delete', 'machineclass', 'small', '-n', ns, '--wait=false']);
-    const result = (await handler(syncInput as never)) as { imports: { name: string; outcome: { type: string } }[] };
+    await createSyncSchedule();
+    schedules = await startSchedules({
+      deployment,
+      endpoint: endpoint(),
+      invoke: runtime.invoke,
+      authorize: gateway.authorize,
+      startExecution: async () => {
+        throw new Error('the mirror schedule starts no execution');
+      },
+      groups: [group],
+      pollMs: 50,
+      timeScale: SCHEDULE_TIME_SCALE,
+    });
     // Assess 2: both in the table; the class is gone from the target too
-    expect(result.imports.map((r) => `${r.name} ${r.outcome.type}`).sort()).toEqual(['small deleted', 'workers imported']);
-    expect((await store.get<MachineDeployment>('MachineDeployment', ns, 'workers'))!.spec.replicas).toBe(3);
-    expect(await store.get('MachineClass', ns, 'small')).toBeUndefined();
+    await waitUntil(
+      'the sync imports the scale and the delete',
+      async () =>
+        (await store.get<MachineDeployment>('MachineDeployment', ns, 'workers'))?.spec.replicas === 3 &&
+        (await store.get('MachineClass', ns, 'small')) === undefined,
+      30_000,
+      50,
+    );
     await waitUntil('the class gone from the target', async () => (await inTarget('machineclass', 'small')) === undefined || undefined, 30_000, 50);
     // The imported write comes back by the stream: the target carries the new resourceVersion.
     const after = (await store.get<MachineDeployment>('MachineDeployment', ns, 'workers'))!;
@@ -155,9 +207,24 @@ describe('the mirror on AWS', () => {
       30_000,
       50,
     );
+    await schedules.stop();
     await source.drained();
+
+    // The bundle ran (never the TypeScript source), from the schedule with the schedule's input, and logged the imports.
+    expect(runtime.stats.coldStarts[ids.fn]).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(String((deployment.resource(ids.schedule).Properties!['Target'] as { Input: string }).Input))).toEqual(MIRROR_SYNC_EVENT);
+    expect(schedules.stats).toMatchObject({ failures: 0, dlq: 0 });
+    expect(schedules.stats.delivered).toBeGreaterThanOrEqual(1);
+    const log = readFileSync(join(dir, 'logs', `${ids.fn}.log`), 'utf8');
+    expect(log).toMatch(/"message":"mirror import".*"outcome":"deleted"/);
+    expect(log).toMatch(/"message":"mirror import".*"outcome":"imported"/);
+    // Nothing given up on, nothing refused: the role's policies allow every call the bundle made.
     expect(source.stats.dlq).toBe(0);
-    expect(source.errors).toEqual([]);
-    expect(denied).toEqual([]);
+    expect([...source.errors, ...schedules.errors]).toEqual([]);
+    expect(gateway.denies()).toEqual([]);
+    expect(gateway.problems).toEqual([]);
+    const actions = new Set(gateway.records.filter((r) => r.principal === ids.role).map((r) => r.request.action));
+    expect(actions.has('secretsmanager:GetSecretValue')).toBe(true);
+    expect([...actions].some((a) => a.startsWith('dynamodb:'))).toBe(true);
   });
 });

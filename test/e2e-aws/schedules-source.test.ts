@@ -241,6 +241,33 @@ describe('EventBridge Scheduler', () => {
     expect(running.stats).toMatchObject({ delivered: 0, failures: 1, dlq: 1 });
   });
 
+  it('a throttled Lambda target (the function at its reserved concurrency) is retried as Lambda does, not counted against its retries', async () => {
+    // Prepare: throttled four times, more than the sweep's EventInvokeConfig allows function errors (two retries)
+    const groupName = await group();
+    const name = uniqueName('sweep-throttled');
+    await scheduler.send(
+      new CreateScheduleCommand({
+        Name: name,
+        GroupName: groupName,
+        ScheduleExpression: `at(${new Date(Date.now() + 60_000).toISOString().slice(0, 19)})`,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: SWEEP_ARN, RoleArn: 'arn:aws:iam::123456789012:role/Clusterless-SweepSchedulerRole', Input: '{"source":"throttled"}' },
+      }),
+    );
+    const f = fakes();
+    let calls = 0;
+    const throttling: Invoke = async (fn, event) =>
+      ++calls <= 4 ? { ok: false, errorType: 'Lambda.TooManyRequestsException', errorMessage: 'Rate Exceeded' } : f.invoke(fn, event);
+    // Act
+    running = await startSchedules({ deployment, endpoint: endpoint(), ...f, invoke: throttling, timeScale: 600, pollMs: 20, groups: [groupName] });
+    await waitUntil('the fire', async () => running!.fired[name] === 1, 20_000, 20);
+    await running.settled();
+    // Assess: delivered on the fifth try, nothing dead-lettered
+    expect(calls).toBe(5);
+    expect(f.invocations).toEqual([{ fn: ids.sweep, event: { source: 'throttled' } }]);
+    expect(running.stats).toMatchObject({ delivered: 1, failures: 0, dlq: 0 });
+  });
+
   it('a StartExecution that fails is retried under the target’s RetryPolicy, then dead-lettered', async () => {
     const groupName = await group();
     const name = uniqueName('requeue');

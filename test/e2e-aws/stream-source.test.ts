@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult, type Json } from '../../e2e/aws/account.js';
@@ -282,6 +282,32 @@ describe('the DynamoDB stream event source', () => {
       operation: 'sqs:SendMessage',
       requests: [{ action: 'sqs:SendMessage', resource: queueArn }],
     });
+  });
+
+  it('retries a throttled batch whole, neither split nor counted against MaximumRetryAttempts, as Lambda retries throttles', async () => {
+    // Prepare: the function is at its reserved concurrency for the first three tries
+    const { deployment, queueUrl } = await deploy((m) => {
+      m['MaximumRetryAttempts'] = 1;
+      m['BatchSize'] = 2;
+    });
+    const { recorded, invoke, authorize } = recorder((_batch, n) =>
+      n <= 3 ? { ok: false, errorType: 'Lambda.TooManyRequestsException', errorMessage: 'Rate Exceeded' } : { ok: true, payload: { batchItemFailures: [] } },
+    );
+    running = await startStreamSource({ deployment, endpoint: endpoint(), invoke, authorize, pollMs: 20, timeScale: 1 });
+    const pk = uniqueName('ns#c');
+    // Act
+    await dynamodb.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [tableName]: ['Cluster/0', 'Cluster/1'].map((sk) => ({ PutRequest: { Item: { pk: { S: pk }, sk: { S: sk }, gsi1pk: { S: 'Cluster' } } } })),
+        },
+      }),
+    );
+    await running.drained();
+    // Assess: four tries of the same two records, then delivered; nothing given up
+    expect(recorded.batches.map((b) => b.sequenceNumbers.length)).toEqual([2, 2, 2, 2]);
+    expect(running.stats.dlq).toBe(0);
+    expect(await dlqMessages(queueUrl)).toEqual([]);
   });
 
   it('gives a batch up once its records are older than MaximumRecordAgeInSeconds (scaled)', async () => {

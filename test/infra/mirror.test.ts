@@ -1,14 +1,16 @@
 /**
  * The optional mirror into a management cluster (infra/constructs/mirror.ts): off by default; when asked for, a
  * function of its own on a second mapping of the table's stream with its own dead-letter queue, a schedule for the
- * import, one secret readable under the installation's prefix, and no unacknowledged cdk-nag finding.
+ * import, one secret readable under the installation's prefix, and no unacknowledged cdk-nag finding; turned on from
+ * `cdk deploy` by the app context `-c mirror=...` (infra/app.ts).
  */
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mirrorOptionsFromContext } from '../../infra/app.js';
 import type { ControlPlaneStack } from '../../infra/control-plane-stack.js';
 import { ClusterlessChecks } from '../../infra/nag/clusterless-checks.js';
-import { controlPlaneStack, logicalId, resourcesOf } from './support.js';
+import { controlPlaneStack, logicalId, newApp, resourcesOf } from './support.js';
 
 let stack: ControlPlaneStack;
 let template: Template;
@@ -79,5 +81,45 @@ describe('the mirror construct', () => {
       pack.validateScope(stack.mirror!).violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
     );
     expect(findings).toEqual([]);
+  });
+});
+
+describe('the app context -c mirror', () => {
+  const mirrorEnv = (stack: ControlPlaneStack) => {
+    const fn = resourcesOf(Template.fromStack(stack), 'AWS::Lambda::Function')[logicalId(stack, stack.mirror!.handler.function)]!;
+    return JSON.stringify((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables['MIRROR_KUBECONFIG_SECRET']);
+  };
+
+  it('turns the mirror on with its defaults as `-c mirror=true` gives it, and leaves it off without the key', () => {
+    // Act
+    const on = newApp({ context: { mirror: 'true' } }).controlPlane;
+    const off = newApp().controlPlane;
+    // Assess
+    expect(on.mirror).toBeDefined();
+    expect(mirrorEnv(on)).toMatch(/\/mirror\/kubeconfig"/);
+    Template.fromStack(on).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+    expect(off.mirror).toBeUndefined();
+  });
+
+  it('takes the secret name and the sync interval as `-c mirror=JSON` gives them', () => {
+    // Act
+    const stack = newApp({ context: { mirror: '{"kubeconfigSecretName":"mirror/mgmt","syncInterval":"PT5M"}' } }).controlPlane;
+    // Assess
+    expect(mirrorEnv(stack)).toMatch(/\/mirror\/mgmt"/);
+    Template.fromStack(stack).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
+  });
+
+  it.each([
+    { name: 'not JSON', value: '{kubeconfigSecretName: x}', message: /-c mirror=\{kubeconfigSecretName: x\}: expected true or a JSON object/ },
+    { name: 'an array', value: '[]', message: /expected true or a JSON object/ },
+    { name: 'an unknown field', value: '{"secret":"x"}', message: /unknown field secret/ },
+    { name: 'a name Secrets Manager refuses', value: '{"kubeconfigSecretName":"mirror kubeconfig"}', message: /kubeconfigSecretName: a secret name/ },
+    { name: 'a name that is not a string', value: '{"kubeconfigSecretName":7}', message: /kubeconfigSecretName: a secret name/ },
+    { name: 'an interval that is not ISO 8601', value: '{"syncInterval":"5 minutes"}', message: /syncInterval: an ISO 8601 duration of whole minutes/ },
+    { name: 'an interval of seconds', value: '{"syncInterval":"PT90S"}', message: /syncInterval: an ISO 8601 duration of whole minutes/ },
+    { name: 'an interval under a minute', value: '{"syncInterval":"PT0M"}', message: /syncInterval: an ISO 8601 duration of whole minutes/ },
+  ])('refuses $name with an error naming the field, before synthesizing', ({ value, message }) => {
+    expect(() => mirrorOptionsFromContext(value)).toThrow(message);
+    expect(() => newApp({ context: { mirror: value } })).toThrow(message);
   });
 });

@@ -22,6 +22,9 @@ export interface EventSourceOptions {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What the runtime answers beyond a function's reserved concurrency (lambda-runtime.ts): Lambda never ran it. */
+export const THROTTLED = 'Lambda.TooManyRequestsException';
+
 /** moto with admin credentials, directly (not through the gateway): the services' own calls are not the functions'. */
 export function motoClientConfig(endpoint: string) {
   return { region: REGION, endpoint, credentials: { accessKeyId: 'admin', secretAccessKey: 'admin' } };
@@ -157,6 +160,12 @@ export async function invokeAsync(o: AsyncInvokeOptions, functionId: string, eve
     attempts++;
     const result = await o.invoke(functionId, event);
     if (result.ok) return 'succeeded';
+    // A throttle is not an attempt: Lambda puts the event back in its queue until it is too old (invocation-async-error-handling.html).
+    if (result.errorType === THROTTLED && ((Date.now() - accepted) * o.timeScale) / 1000 <= config.maximumEventAgeSeconds && !o.stopped()) {
+      attempts--;
+      await sleep(o.retryDelayMs);
+      continue;
+    }
     last = { errorType: result.errorType, errorMessage: result.errorMessage };
     if (attempts > config.maximumRetryAttempts) break;
     if (((Date.now() - accepted) * o.timeScale) / 1000 > config.maximumEventAgeSeconds) {

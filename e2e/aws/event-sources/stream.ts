@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { AccessDeniedError, type Json } from '../account.js';
 import type { Deployment } from '../template.js';
-import { Queues, functionArn, functionLogicalId, motoClientConfig, sleep, type EventSourceOptions } from './common.js';
+import { Queues, THROTTLED, functionArn, functionLogicalId, motoClientConfig, sleep, type EventSourceOptions } from './common.js';
 import { matchesPattern, parsePattern, type EventPattern } from './pattern.js';
 
 export interface StreamSourceOptions extends EventSourceOptions {}
@@ -227,6 +227,13 @@ export async function startStreamSource(options: StreamSourceOptions): Promise<S
       }
       stats.batches++;
       const result = await invoke(m.functionId, { Records: part.records.map((r) => r.record) });
+      // A throttled batch never ran: Lambda retries it, neither split nor counted, until its records are too old (with-ddb.html).
+      if (!result.ok && result.errorType === THROTTLED) {
+        if (stopped) return;
+        parts.unshift(part);
+        await sleep(pollMs);
+        continue;
+      }
       let failedFrom = 0;
       if (result.ok) {
         failedFrom = m.reportBatchItemFailures ? firstFailure(result.payload, part.records) : part.records.length;
