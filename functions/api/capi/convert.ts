@@ -289,6 +289,23 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     });
   }
 
+  /**
+   * The taints kubeadm registers the node with (joinConfiguration.nodeRegistration.taints of the KubeadmConfig or
+   * KubeadmConfigTemplate the machines bootstrap from): clusterless keeps them on the machine template. A taint's
+   * timeAdded is set by the server and dropped.
+   */
+  const bootstrapTaints = (d: Doc, ref: unknown): Record<string, unknown>[] | undefined => {
+    if (!isRecord(ref)) return undefined;
+    const config = find(String(ref['kind']), ref['name'], d.namespace);
+    if (!config || (config.kind !== 'KubeadmConfigTemplate' && config.kind !== 'KubeadmConfig')) return undefined;
+    const spec = config.kind === 'KubeadmConfigTemplate' ? ['spec', 'template', 'spec'] : ['spec'];
+    const taints = reader(config).get([...spec, 'joinConfiguration', 'nodeRegistration', 'taints']);
+    if (!Array.isArray(taints) || taints.length === 0) return undefined;
+    return taints.map((t) =>
+      isRecord(t) ? { key: t['key'], ...(t['value'] !== undefined && t['value'] !== '' ? { value: t['value'] } : {}), effect: t['effect'] } : t,
+    );
+  };
+
   // MachineDeployments, and MachinePools as MachineDeployments.
   const machineTemplate = (d: Doc, r: FieldReader, infraKinds: string[], bootstrapKinds: string[]) => {
     const t = ['spec', 'template', 'spec'];
@@ -298,6 +315,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     if (bootstrapKind === undefined || bootstrapKinds.includes(String(bootstrapKind))) r.skip([...t, 'bootstrap', 'configRef']);
     r.skip([...t, 'clusterName']); // the deployment's own
     const failureDomain = r.get([...t, 'failureDomain']);
+    const taints = bootstrapTaints(d, r.peek([...t, 'bootstrap', 'configRef']));
     const metadata = metaOf(r, ['spec', 'template', 'metadata']);
     return {
       infra,
@@ -308,6 +326,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
           machineClassRef: { name: infra?.name },
           ...(failureDomain !== undefined ? { failureDomain } : {}),
           nodeDrainTimeoutSeconds: drainSeconds(r, [...t, 'nodeDrainTimeout'], [...t, 'deletion', 'nodeDrainTimeoutSeconds']),
+          ...(taints ? { taints } : {}),
         },
       },
     };

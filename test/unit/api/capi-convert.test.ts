@@ -129,6 +129,24 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
     });
   });
 
+  it('puts the taints of the bootstrap template (joinConfiguration.nodeRegistration.taints) on the machine template, and warns about none of them', () => {
+    const tainted = convert(
+      edited('KubeadmConfigTemplate', 'prod-md-1', (d) => {
+        d.spec.template.spec.joinConfiguration.nodeRegistration.taints = [
+          { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' },
+          { key: 'spot', value: '', effect: 'PreferNoSchedule', timeAdded: '2026-01-01T00:00:00Z' },
+        ];
+      }),
+    );
+    expect(tainted.errors).toEqual([]);
+    expect(objectOf(tainted.objects, 'MachineDeployment', 'prod-md-1').spec.template.spec.taints).toEqual([
+      { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' },
+      { key: 'spot', effect: 'PreferNoSchedule' },
+    ]);
+    expect(objectOf(tainted.objects, 'MachineDeployment', 'prod-md-0').spec.template.spec.taints).toBeUndefined();
+    expect(lines(tainted).filter((l) => l.includes('taints'))).toEqual([]);
+  });
+
   it("maps the MachineHealthChecks: Cluster API's labels in selectors, conditions, timeouts, maxUnhealthy", () => {
     const workers = objectOf(r.objects, 'MachineHealthCheck', 'prod-md-0-unhealthy').spec;
     expect(workers.selector).toEqual({ matchLabels: { 'clusterless.dev/deployment-name': 'prod-md-0' } });
