@@ -245,9 +245,8 @@ describe('Update', () => {
     const old = fleetManifests([cluster('blue')]);
     const { PhysicalResourceId: id } = await onFleetEvent(create(old), { store });
     const oldClass = classOf(old);
-    // The old template's MachineSet and one of its machines.
+    // The old template's MachineSet.
     await machineSetOf('blue-general-old', oldClass);
-    await machineOf('blue-general-old-x', oldClass);
 
     const next = fleetManifests([{ ...cluster('blue'), machineClass: biggerClass }]);
     const newClass = classOf(next);
@@ -262,13 +261,14 @@ describe('Update', () => {
     expect(await get('MachineClass', oldClass)).toBeDefined();
     expect(res.Data.Deleted).toBe(0);
 
-    // The Machine is gone, the MachineSet not yet: still kept, by a later Update that changes nothing else.
-    await store.delete('Machine', 'default', 'blue-general-old-x');
+    // The MachineSet is gone, one of its machines not yet: still kept, by a later Update that changes nothing else.
+    await machineOf('blue-general-old-x', oldClass);
+    await store.delete('MachineSet', 'default', 'blue-general-old');
     expect((await onFleetEvent(update(id, next, next), { store })).Data.Deleted).toBe(0);
     expect(await get('MachineClass', oldClass)).toBeDefined();
 
     // Nothing names it any more: deleted.
-    await store.delete('MachineSet', 'default', 'blue-general-old');
+    await store.delete('Machine', 'default', 'blue-general-old-x');
     expect((await onFleetEvent(update(id, next, next), { store })).Data.Deleted).toBe(1);
     expect(await get('MachineClass', oldClass)).toBeUndefined();
     expect(await get('MachineClass', newClass)).toBeDefined();
