@@ -10,8 +10,16 @@
  *   Note: a replace, not the API's apply (a merge): the stack declares the whole object, so a field taken out of
  *   the CDK code must go from the object too, and apply (without managed fields) would keep it.
  * - Update: the new manifests are checked and applied the same way; objects the old manifests declared and
- *   the new ones do not are deleted.
- * - Delete: every object is deleted (DELETE sets deletionTimestamp; the workflows tear down and remove them).
+ *   the new ones do not are deleted, but for MachineClasses. A class is immutable, so the fleet template names
+ *   each after its content and a changed class arrives as a new class plus a reference moved to it; the old one
+ *   is deleted only once no ControlPlane, MachineDeployment, MachineSet or Machine of its namespace names it (the
+ *   old machines still use it while they roll away). So every Update also sweeps: each MachineClass of the
+ *   fleet's namespaces that carries this resource's annotation and is not declared is deleted if unused, kept
+ *   for a later Update otherwise. Cluster API's topology controller does the same with the machine templates it
+ *   rotates (cluster-api internal/controllers/topology/machineset/machineset_controller.go, reconcileDelete: a
+ *   template is deleted once no MachineDeployment or MachineSet uses it).
+ * - Delete: every object is deleted (DELETE sets deletionTimestamp; the workflows tear down and remove them),
+ *   the classes kept by earlier Updates included, whether still named or not: the clusters are going.
  *
  * Ownership: each object applied carries the annotation `clusterless.dev/fleet: <physical id>`, and the
  * resource deletes only objects that still carry its own id. So when CloudFormation replaces the resource
@@ -20,7 +28,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { KindDef } from '../api/kind.js';
+import type { ApiObject, KindDef } from '../api/kind.js';
 import { KINDS, kindByName, type KindName } from '../api/kinds.js';
 import { validateCreate, validateUpdate } from '../api/validate.js';
 import { ApiError, ObjectService } from '../api/service/index.js';
@@ -231,6 +239,75 @@ export async function deleteOwned(store: Store, keys: FleetObjectKey[], owner: s
   return result;
 }
 
+/** The kinds whose objects name a MachineClass: while one of them does, the class is in use. */
+export const CLASS_USERS = ['ControlPlane', 'MachineDeployment', 'MachineSet', 'Machine'] as const satisfies readonly KindName[];
+
+/** The MachineClass an object names: a ControlPlane's or Machine's spec.machineClassRef, a template's otherwise. */
+export function machineClassRefOf(o: ApiObject): string | undefined {
+  const spec = isObject(o.spec) ? o.spec : {};
+  const template = isObject(spec['template']) && isObject(spec['template']['spec']) ? spec['template']['spec'] : {};
+  const ref = isObject(spec['machineClassRef']) ? spec['machineClassRef'] : isObject(template['machineClassRef']) ? template['machineClassRef'] : {};
+  return typeof ref['name'] === 'string' ? ref['name'] : undefined;
+}
+
+/**
+ * The names of the MachineClasses of `namespace` some ControlPlane, MachineDeployment, MachineSet or Machine names,
+ * those being deleted included: a machine is launched from its class, and an old MachineSet may still make one.
+ */
+export async function classesInUse(store: Store, namespace: string): Promise<Set<string>> {
+  const users = await Promise.all(CLASS_USERS.map((kind) => store.list(kind, namespace)));
+  return new Set(users.flat().flatMap((o) => machineClassRefOf(o) ?? []));
+}
+
+export interface SweepResult extends DeleteResult {
+  /** Owned and undeclared, but still named: deleted by a later Update or the Delete. */
+  kept: FleetObjectKey[];
+}
+
+/**
+ * Deletes the MachineClasses this owner applied and no longer declares: those `removed` names, and every class of
+ * `namespaces` carrying the owner's annotation that `declared` does not name (kept by an earlier Update). With
+ * `whenUnused`, a class some object still names is kept. Ownership and the uid precondition are deleteOwned's.
+ */
+export async function sweepClasses(
+  store: Store,
+  o: { declared: readonly FleetObjectKey[]; removed: readonly FleetObjectKey[]; namespaces: readonly string[]; owner: string; whenUnused: boolean },
+): Promise<SweepResult> {
+  const declared = new Set(o.declared.map(keyString));
+  const candidates = new Map<string, FleetObjectKey>();
+  for (const k of o.removed) if (k.kind === 'MachineClass' && !declared.has(keyString(k))) candidates.set(keyString(k), k);
+  for (const namespace of o.namespaces) {
+    for (const mc of await store.list('MachineClass', namespace)) {
+      const key: FleetObjectKey = { kind: 'MachineClass', namespace, name: mc.metadata.name };
+      if (mc.metadata.annotations?.[FLEET_ANNOTATION] === o.owner && !declared.has(keyString(key))) candidates.set(keyString(key), key);
+    }
+  }
+  const kept: FleetObjectKey[] = [];
+  const unused: FleetObjectKey[] = [];
+  const inUse = new Map<string, Set<string>>();
+  for (const key of candidates.values()) {
+    if (o.whenUnused) {
+      const names = inUse.get(key.namespace) ?? (await classesInUse(store, key.namespace));
+      inUse.set(key.namespace, names);
+      if (names.has(key.name)) {
+        logger.info('keeping a MachineClass the fleet no longer declares: machines still use it', { object: keyString(key) });
+        kept.push(key);
+        continue;
+      }
+    }
+    unused.push(key);
+  }
+  return { ...(await deleteOwned(store, unused, o.owner)), kept };
+}
+
+/** The objects of `old` that `current` does not declare. */
+const undeclared = (old: readonly FleetObjectKey[], current: readonly FleetObjectKey[]) => {
+  const declared = new Set(current.map(keyString));
+  return old.filter((k) => !declared.has(keyString(k)));
+};
+
+const namespacesOf = (keys: readonly FleetObjectKey[]) => [...new Set(keys.map((k) => k.namespace))].sort();
+
 export interface FleetResponse {
   PhysicalResourceId: string;
   Data: { Applied: number; Deleted: number };
@@ -277,15 +354,26 @@ export async function onFleetEvent(event: CloudFormationCustomResourceEvent, dep
       const manifests = parseManifests(event.ResourceProperties['Manifests']);
       await checkManifests(store, manifests, owner);
       const applied = await applyManifests(store, manifests, owner);
-      const declared = new Set(manifests.map(keyString));
-      const removed = oldKeys(event.OldResourceProperties).filter((k) => !declared.has(keyString(k)));
-      const deleted = await deleteOwned(store, removed, owner);
-      return { PhysicalResourceId: owner, Data: { Applied: applied.created.length + applied.replaced.length, Deleted: deleted.deleted.length } };
+      const old = oldKeys(event.OldResourceProperties);
+      const removed = undeclared(old, manifests);
+      const deleted = await deleteOwned(
+        store,
+        removed.filter((k) => k.kind !== 'MachineClass'),
+        owner,
+      );
+      const classes = await sweepClasses(store, { declared: manifests, removed, namespaces: namespacesOf([...manifests, ...old]), owner, whenUnused: true });
+      return {
+        PhysicalResourceId: owner,
+        Data: { Applied: applied.created.length + applied.replaced.length, Deleted: deleted.deleted.length + classes.deleted.length },
+      };
     }
     case 'Delete': {
       const owner = event.PhysicalResourceId;
-      const deleted = await deleteOwned(store, oldKeys(event.ResourceProperties), owner);
-      return { PhysicalResourceId: owner, Data: { Applied: 0, Deleted: deleted.deleted.length } };
+      const declared = oldKeys(event.ResourceProperties);
+      const deleted = await deleteOwned(store, declared, owner);
+      // The classes earlier Updates kept for their machines go too: everything of the fleet is deleted.
+      const classes = await sweepClasses(store, { declared, removed: [], namespaces: namespacesOf(declared), owner, whenUnused: false });
+      return { PhysicalResourceId: owner, Data: { Applied: 0, Deleted: deleted.deleted.length + classes.deleted.length } };
     }
   }
 }

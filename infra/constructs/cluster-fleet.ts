@@ -32,6 +32,9 @@ export class InvalidFleetError extends Error {
  * (functions/handlers/fleet-resource.ts) through the same API code as `clusterless apply`. A stack update
  * applies the new manifests and deletes the objects no longer declared; deleting the construct deletes its
  * objects (deletionTimestamp: the workflows tear the clusters down after the stack update has finished).
+ * A MachineClass is immutable, so the template names each class after its content (`{cluster}-{hash}`): changing
+ * a `machineClass` makes a new class, points the ControlPlane or MachineDeployment at it (their machines roll),
+ * and the old class is deleted by the stack update once no machine of it is left (or by a later one).
  * The manifests are validated with the API's own rules at synth time, so a bad fleet fails `cdk synth`.
  */
 export class ClusterFleet extends Construct {

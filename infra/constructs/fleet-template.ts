@@ -3,11 +3,19 @@
  * `clusterless generate cluster` would write for each (MachineClass, Cluster, ControlPlane, a
  * MachineDeployment and a MachineHealthCheck per worker pool). Pure: no CDK, so it is tested on its own and
  * its output is what the API validates.
+ *
+ * A MachineClass is immutable, so each class is named after its content (`{base}-{hash}`, machineClassName): a
+ * changed class is a new class and the ControlPlane or MachineDeployment naming it rolls, as Cluster API's topology
+ * controller rotates an infrastructure machine template it changes under a new name
+ * (cluster-api internal/controllers/topology/cluster/reconcile_state.go, reconcileReferencedTemplate). The fleet
+ * resource deletes the old class once nothing names it (functions/handlers/fleet-resource.ts).
  */
 import type { z } from 'zod';
 import type { clusterNetwork, clusterProvider } from '../../functions/api/cluster.js';
 import { API_VERSION, Labels, type intOrPercent } from '../../functions/api/common.js';
-import type { machineClassSpec } from '../../functions/api/machine-class.js';
+import { canonicalJson } from '../../functions/api/kind.js';
+import { machineClassSpec } from '../../functions/api/machine-class.js';
+import { shortHash } from '../../functions/core/machineset/hash.js';
 import type { deploymentStrategy } from '../../functions/api/machine-deployment.js';
 import type { unhealthyCondition } from '../../functions/api/machine-health-check.js';
 
@@ -27,7 +35,7 @@ export type UnhealthyConditionInput = z.input<typeof unhealthyCondition>;
 export type IntOrPercentInput = z.input<typeof intOrPercent>;
 
 export interface FleetWorkerPool {
-  /** The pool's name: its MachineDeployment is `{cluster}-{name}`. */
+  /** The pool's name: its MachineDeployment is `{cluster}-{name}` (and its own class `{cluster}-{name}-{hash}`). */
   readonly name: string;
   readonly replicas: number;
   /** @default - the cluster's machineClass */
@@ -57,9 +65,9 @@ export interface FleetCluster {
   readonly provider: ClusterProviderInput;
   /** @default - the API's (pods 192.168.0.0/16, services 10.96.0.0/12) */
   readonly clusterNetwork?: ClusterNetworkInput;
-  /** The machine template of the control plane and of every pool without its own: MachineClass `{cluster}`. */
+  /** The machine template of the control plane and of every pool without its own: MachineClass `{cluster}-{hash}`. */
   readonly machineClass: MachineClassInput;
-  /** @default - 1 replica of the cluster's machineClass */
+  /** Its own machineClass is MachineClass `{cluster}-control-plane-{hash}`. @default - 1 replica of the cluster's machineClass */
   readonly controlPlane?: { readonly replicas?: number; readonly machineClass?: MachineClassInput };
   /** @default - no workers */
   readonly workers?: readonly FleetWorkerPool[];
@@ -67,6 +75,24 @@ export interface FleetCluster {
   readonly healthCheck?: FleetHealthCheck | false;
   /** Labels of every object of the cluster. @default - none */
   readonly labels?: Record<string, string>;
+}
+
+/** Characters of a class name's hash suffix: shortHash's 10 and the dash. */
+const HASH_SUFFIX = 11;
+const DNS_LABEL_MAX = 63;
+
+/**
+ * The name of a MachineClass of `spec` for `base` (`{cluster}`, `{cluster}-control-plane`, `{cluster}-{pool}`):
+ * `{base}-{10 characters}`, a DNS label of at most 63 characters (a long base is cut). The hash is of the base and
+ * of the spec with the API's defaults filled in, key order ignored: the same name always means the same stored
+ * spec, so replacing a class of that name never meets its immutability, and spelling out a default does not roll.
+ */
+export function machineClassName(base: string, spec: MachineClassInput): string {
+  const parsed = machineClassSpec.safeParse(spec);
+  // An invalid spec keeps a name (the API refuses it with its reasons at synth time).
+  const hash = shortHash(`${base}\n${canonicalJson(parsed.success ? parsed.data : spec)}`);
+  const cut = base.slice(0, DNS_LABEL_MAX - HASH_SUFFIX).replace(/[-.]+$/, '');
+  return `${cut}-${hash}`;
 }
 
 /** Every object of the fleet, in the API's creation order per cluster. */
@@ -81,13 +107,14 @@ export function clusterManifests(c: FleetCluster): Manifest[] {
   const object = (kind: string, name: string, spec: Record<string, unknown>): Manifest => ({ apiVersion: API_VERSION, kind, metadata: meta(name), spec });
   const version = c.kubernetesVersion;
 
-  const classes: Manifest[] = [object('MachineClass', c.name, c.machineClass as Record<string, unknown>)];
-  const controlPlaneClass = c.controlPlane?.machineClass ? `${c.name}-control-plane` : c.name;
+  const clusterClass = machineClassName(c.name, c.machineClass);
+  const classes: Manifest[] = [object('MachineClass', clusterClass, c.machineClass as Record<string, unknown>)];
+  const controlPlaneClass = c.controlPlane?.machineClass ? machineClassName(`${c.name}-control-plane`, c.controlPlane.machineClass) : clusterClass;
   if (c.controlPlane?.machineClass) classes.push(object('MachineClass', controlPlaneClass, c.controlPlane.machineClass as Record<string, unknown>));
 
   const pools = (c.workers ?? []).map((pool) => {
     const deploymentName = `${c.name}-${pool.name}`;
-    const className = pool.machineClass ? deploymentName : c.name;
+    const className = pool.machineClass ? machineClassName(deploymentName, pool.machineClass) : clusterClass;
     if (pool.machineClass) classes.push(object('MachineClass', className, pool.machineClass as Record<string, unknown>));
     const deployment = object('MachineDeployment', deploymentName, {
       clusterName: c.name,

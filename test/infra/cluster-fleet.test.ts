@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Labels } from '../../functions/api/common.js';
 import { validateCreate } from '../../functions/api/validate.js';
 import { ClusterFleet, InvalidFleetError } from '../../infra/constructs/cluster-fleet.js';
-import { fleetManifests, type FleetCluster } from '../../infra/constructs/fleet-template.js';
+import { fleetManifests, machineClassName, type FleetCluster, type Manifest } from '../../infra/constructs/fleet-template.js';
 import { PLACEHOLDER_SUBNETS } from '../../examples/fleet/fleet-stack.js';
 import { newApp } from './support.js';
 
@@ -23,11 +23,19 @@ const cluster: FleetCluster = {
 
 const keys = (objects: readonly Record<string, unknown>[]) => objects.map((o) => `${String(o['kind'])}/${(o['metadata'] as { name: string }).name}`);
 
+const BLUE_CLASS = machineClassName('blue', cluster.machineClass);
+const BIG_CLASS = machineClassName('blue-big', cluster.workers![1]!.machineClass!);
+const classRef = (o: Manifest) =>
+  o.kind === 'ControlPlane' ? o.spec['machineClassRef'] : (o.spec['template'] as { spec: { machineClassRef: unknown } }).spec.machineClassRef;
+/** Each ControlPlane's and MachineDeployment's class, by its name. */
+const refs = (objects: readonly Manifest[]) =>
+  Object.fromEntries(objects.filter((o) => o.kind === 'ControlPlane' || o.kind === 'MachineDeployment').map((o) => [o.metadata.name, classRef(o)]));
+
 describe('fleetManifests', () => {
   it('expands a cluster into its classes, Cluster, ControlPlane, a MachineDeployment and a MachineHealthCheck per pool', () => {
     expect(keys(fleetManifests([cluster]))).toEqual([
-      'MachineClass/blue',
-      'MachineClass/blue-big',
+      `MachineClass/${BLUE_CLASS}`,
+      `MachineClass/${BIG_CLASS}`,
       'Cluster/blue',
       'ControlPlane/blue-control-plane',
       'MachineDeployment/blue-general',
@@ -44,9 +52,60 @@ describe('fleetManifests', () => {
   it('points each pool at its class and health-checks only that pool', () => {
     const objects = fleetManifests([cluster]);
     const big = objects.find((o) => o.kind === 'MachineDeployment' && o.metadata.name === 'blue-big')!;
-    expect((big.spec['template'] as { spec: { machineClassRef: { name: string } } }).spec.machineClassRef).toEqual({ name: 'blue-big' });
+    expect((big.spec['template'] as { spec: { machineClassRef: { name: string } } }).spec.machineClassRef).toEqual({ name: BIG_CLASS });
     const check = objects.find((o) => o.kind === 'MachineHealthCheck' && o.metadata.name === 'blue-big')!;
     expect(check.spec['selector']).toEqual({ matchLabels: { [Labels.clusterName]: 'blue', [Labels.deploymentName]: 'blue-big' } });
+  });
+
+  it('names each class after its base and its content, and points the ControlPlane and MachineDeployments at it', () => {
+    expect(BLUE_CLASS).toMatch(/^blue-[bcdfghjklmnpqrstvwxz2456789]{10}$/);
+    expect(BIG_CLASS).toMatch(/^blue-big-[bcdfghjklmnpqrstvwxz2456789]{10}$/);
+    const own = fleetManifests([{ ...cluster, controlPlane: { replicas: 3, machineClass: { sim: { bootSeconds: 3 } } } }]);
+    const cpClass = machineClassName('blue-control-plane', { sim: { bootSeconds: 3 } });
+    expect(cpClass).toMatch(/^blue-control-plane-[a-z0-9]{10}$/);
+    expect(refs(own)).toEqual({ 'blue-control-plane': { name: cpClass }, 'blue-general': { name: BLUE_CLASS }, 'blue-big': { name: BIG_CLASS } });
+    expect(own.filter((o) => o.kind === 'MachineClass').map((o) => o.metadata.name)).toEqual([BLUE_CLASS, cpClass, BIG_CLASS]);
+  });
+
+  it('keeps every name when nothing changes, or only key order, a default spelled out, labels or replicas', () => {
+    const before = fleetManifests([cluster]);
+    const same = fleetManifests([
+      {
+        ...cluster,
+        labels: { team: 'a' },
+        controlPlane: { replicas: 5 },
+        // The sim provider's defaults written out: the class the API stores is the same.
+        machineClass: { sim: { nodeReadySeconds: 2, bootSeconds: 1, failureRate: 0 } },
+        workers: [{ name: 'general', replicas: 7 }, cluster.workers![1]!],
+      },
+    ]);
+    expect(keys(same)).toEqual(keys(before));
+    expect(refs(same)).toEqual(refs(before));
+  });
+
+  it('names a changed class anew and moves only the references to it (a rollout of those machines)', () => {
+    const before = refs(fleetManifests([cluster]));
+    const bigger = fleetManifests([{ ...cluster, machineClass: { sim: { bootSeconds: 9 } } }]);
+    const blue = machineClassName('blue', { sim: { bootSeconds: 9 } });
+    expect(blue).not.toBe(BLUE_CLASS);
+    expect(refs(bigger)).toEqual({ ...before, 'blue-control-plane': { name: blue }, 'blue-general': { name: blue } });
+    const bigChanged = fleetManifests([
+      { ...cluster, workers: [cluster.workers![0]!, { name: 'big', replicas: 1, machineClass: { sim: { bootSeconds: 3 } } }] },
+    ]);
+    expect(refs(bigChanged)).toEqual({ ...before, 'blue-big': { name: machineClassName('blue-big', { sim: { bootSeconds: 3 } }) } });
+    expect(refs(bigChanged)['blue-big']).not.toEqual(before['blue-big']);
+  });
+
+  it('gives pools of one spec but different bases different classes, and cuts a long base to a 63-character label', () => {
+    // Two bases cut to the same 52 characters keep distinct names: the whole base is hashed.
+    expect(machineClassName(`${'x'.repeat(60)}-a`, { sim: {} })).not.toBe(machineClassName(`${'x'.repeat(60)}-b`, { sim: {} }));
+    const long = 'c'.repeat(40);
+    const objects = fleetManifests([{ ...cluster, name: long, workers: [{ name: 'p'.repeat(22), replicas: 1, machineClass: { sim: {} } }] }]);
+    for (const m of objects.filter((o) => o.kind === 'MachineClass')) {
+      expect(m.metadata.name.length).toBeLessThanOrEqual(63);
+      expect(m.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    }
+    for (const m of objects) expect(validateCreate(m).ok, JSON.stringify(m)).toBe(true);
   });
 
   it('leaves the health checks out when asked', () => {

@@ -1,7 +1,7 @@
 /**
  * The ClusterFleet custom resource handler against moto's DynamoDB, with the events CloudFormation (through
- * the Provider framework) sends: create, update (scale, a cluster removed), delete, and bad input refused
- * with every reason and nothing changed.
+ * the Provider framework) sends: create, update (scale, a cluster removed, a MachineClass rotated), delete, and
+ * bad input refused with every reason and nothing changed.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
@@ -11,13 +11,15 @@ vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
 });
 
-import { API_VERSION, Finalizers } from '../../../functions/api/common.js';
+import { API_VERSION, Finalizers, Labels } from '../../../functions/api/common.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { KindName } from '../../../functions/api/kinds.js';
 import { machineClassSchema } from '../../../functions/api/machine-class.js';
+import { machineSetSchema } from '../../../functions/api/machine-set.js';
+import { machineSchema } from '../../../functions/api/machine.js';
 import type { DynamoDbStore } from '../../../functions/adapters/dynamodb/index.js';
 import { StoreUnavailableError } from '../../../functions/ports.js';
-import { FLEET_ANNOTATION, FleetInputError, createFleetHandler, onFleetEvent } from '../../../functions/handlers/fleet-resource.js';
+import { FLEET_ANNOTATION, FleetInputError, createFleetHandler, machineClassRefOf, onFleetEvent } from '../../../functions/handlers/fleet-resource.js';
 import { fleetManifests, type FleetCluster } from '../../../infra/constructs/fleet-template.js';
 import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
 
@@ -70,6 +72,32 @@ const remove = (physicalId: string, manifests: unknown): CloudFormationCustomRes
 });
 
 const get = (kind: KindName, name: string) => store.get(kind, 'default', name);
+/** The name of the (first) MachineClass of some manifests: the cluster's class. */
+const classOf = (manifests: readonly { kind: string; metadata: { name: string } }[]) => manifests.find((m) => m.kind === 'MachineClass')!.metadata.name;
+const classRefs = async () => ({
+  controlPlane: machineClassRefOf((await get('ControlPlane', 'blue-control-plane'))!),
+  general: machineClassRefOf((await get('MachineDeployment', 'blue-general'))!),
+});
+/** A Machine of an old MachineSet of blue, as the workflows would have made it (no finalizer: the test removes it). */
+const machineOf = (name: string, className: string) =>
+  store.create(
+    machineSchema.parse({
+      apiVersion: API_VERSION,
+      kind: 'Machine',
+      metadata: { name, namespace: 'default', labels: { [Labels.clusterName]: 'blue' } },
+      spec: { clusterName: 'blue', version: 'v1.34.1', machineClassRef: { name: className } },
+    }),
+  );
+const machineSetOf = (name: string, className: string) =>
+  store.create(
+    machineSetSchema.parse({
+      apiVersion: API_VERSION,
+      kind: 'MachineSet',
+      metadata: { name, namespace: 'default', labels: { [Labels.clusterName]: 'blue' } },
+      spec: { clusterName: 'blue', replicas: 1, template: { spec: { version: 'v1.34.1', machineClassRef: { name: className } } } },
+    }),
+  );
+const biggerClass = { aws: { instanceTypes: ['m7g.xlarge'], ami: 'ami-0123456789abcdef0' } };
 const everything = async () =>
   (await Promise.all((['MachineClass', 'Cluster', 'ControlPlane', 'MachineDeployment', 'MachineHealthCheck'] as KindName[]).map((k) => store.list(k)))).flat();
 const snapshot = async () =>
@@ -94,12 +122,13 @@ describe('Create', () => {
   it('replaces objects that exist already (applied by hand before), keeping their uid', async () => {
     // A MachineClass of the same spec (a class's spec is immutable), without the fleet's labels.
     const declared = fleetManifests([cluster('blue')]).find((m) => m.kind === 'MachineClass')!;
+    const name = declared.metadata.name;
     await store.create(
-      machineClassSchema.parse({ apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'blue', namespace: 'default' }, spec: declared.spec }),
+      machineClassSchema.parse({ apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name, namespace: 'default' }, spec: declared.spec }),
     );
-    const before = await get('MachineClass', 'blue');
+    const before = await get('MachineClass', name);
     await onFleetEvent(create(fleetManifests([cluster('blue')])), { store });
-    const after = await get('MachineClass', 'blue');
+    const after = await get('MachineClass', name);
     expect(after?.metadata.uid).toBe(before?.metadata.uid);
     expect(after?.metadata.labels).toMatchObject(declared.metadata.labels!);
     expect(after?.spec).toMatchObject({ aws: { instanceTypes: ['m7g.large'] } });
@@ -144,7 +173,7 @@ describe('Create', () => {
       /ControlPlane default\/blue-control-plane: the API answered 503/,
     );
     // What was created is deleted again: gone, or (finalizers) marked for the teardown workflows.
-    expect(await get('MachineClass', 'blue')).toBeUndefined();
+    expect(await get('MachineClass', classOf(fleetManifests([cluster('blue')])))).toBeUndefined();
     expect((await get('Cluster', 'blue'))?.metadata.deletionTimestamp).toBeDefined();
     expect(await get('ControlPlane', 'blue-control-plane')).toBeUndefined();
   });
@@ -157,7 +186,7 @@ describe('Create', () => {
 });
 
 describe('Update', () => {
-  it('applies a scale and deletes the objects of a cluster no longer declared', async () => {
+  it('applies a scale and deletes the objects of a cluster no longer declared, its class once nothing names it', async () => {
     const old = fleetManifests([cluster('blue'), cluster('green')]);
     const { PhysicalResourceId: id } = await onFleetEvent(create(old), { store });
     const next = fleetManifests([cluster('blue', 5)]);
@@ -172,9 +201,26 @@ describe('Update', () => {
     expect((await get('ControlPlane', 'green-control-plane'))?.metadata.deletionTimestamp).toBeDefined();
     expect((await get('MachineDeployment', 'green-general'))?.metadata.deletionTimestamp).toBeDefined();
     expect(await get('MachineHealthCheck', 'green-general')).toBeUndefined();
-    expect(await get('MachineClass', 'green')).toBeUndefined();
     expect((await get('Cluster', 'blue'))?.metadata.deletionTimestamp).toBeUndefined();
-    expect(res.Data.Deleted).toBe(5);
+    // green's ControlPlane and MachineDeployment still name its class while they are torn down: kept.
+    const greenClass = classOf(fleetManifests([cluster('green')]));
+    expect(await get('MachineClass', greenClass)).toBeDefined();
+    expect(res.Data.Deleted).toBe(4);
+
+    // The workflows finish the teardown (the finalizers go); the next Update of the fleet deletes the class.
+    for (const [kind, name] of [
+      ['MachineDeployment', 'green-general'],
+      ['ControlPlane', 'green-control-plane'],
+    ] as const) {
+      const o = (await get(kind, name))!;
+      // The last finalizer of an object being deleted removed: the object is gone, as in Kubernetes.
+      await store.update({ ...o, metadata: { ...o.metadata, finalizers: [] } });
+      expect(await get(kind, name)).toBeUndefined();
+    }
+    const again = await onFleetEvent(update(id, next, next), { store });
+    expect(again.Data.Deleted).toBe(1);
+    expect(await get('MachineClass', greenClass)).toBeUndefined();
+    expect(await get('MachineClass', classOf(next))).toBeDefined();
   });
 
   it('keeps the status the workflows wrote', async () => {
@@ -195,15 +241,66 @@ describe('Update', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('refuses a MachineClass spec change (immutable), saying the way out, and changes nothing', async () => {
+  it('rotates a changed MachineClass: a new class, the references moved, the old one kept while machines use it, deleted once unused', async () => {
     const old = fleetManifests([cluster('blue')]);
     const { PhysicalResourceId: id } = await onFleetEvent(create(old), { store });
-    const before = await snapshot();
-    const next = fleetManifests([{ ...cluster('blue'), machineClass: { aws: { instanceTypes: ['m7g.xlarge'], ami: 'ami-0123456789abcdef0' } } }]);
-    await expect(onFleetEvent(update(id, next, old), { store })).rejects.toThrow(
-      /MachineClass default\/blue: spec\.aws\.instanceTypes: .*create a new MachineClass/,
+    const oldClass = classOf(old);
+    // The old template's MachineSet.
+    await machineSetOf('blue-general-old', oldClass);
+
+    const next = fleetManifests([{ ...cluster('blue'), machineClass: biggerClass }]);
+    const newClass = classOf(next);
+    expect(newClass).not.toBe(oldClass);
+    const res = await onFleetEvent(update(id, next, old), { store });
+
+    const created = await get('MachineClass', newClass);
+    expect(created?.spec).toMatchObject({ aws: { instanceTypes: ['m7g.xlarge'] } });
+    expect(created?.metadata.annotations?.[FLEET_ANNOTATION]).toBe(id);
+    // Both users moved to the new class (a rollout), and the old class stays for the old machines.
+    expect(await classRefs()).toEqual({ controlPlane: newClass, general: newClass });
+    expect(await get('MachineClass', oldClass)).toBeDefined();
+    expect(res.Data.Deleted).toBe(0);
+
+    // The MachineSet is gone, one of its machines not yet: still kept, by a later Update that changes nothing else.
+    await machineOf('blue-general-old-x', oldClass);
+    await store.delete('MachineSet', 'default', 'blue-general-old');
+    expect((await onFleetEvent(update(id, next, next), { store })).Data.Deleted).toBe(0);
+    expect(await get('MachineClass', oldClass)).toBeDefined();
+
+    // Nothing names it any more: deleted.
+    await store.delete('Machine', 'default', 'blue-general-old-x');
+    expect((await onFleetEvent(update(id, next, next), { store })).Data.Deleted).toBe(1);
+    expect(await get('MachineClass', oldClass)).toBeUndefined();
+    expect(await get('MachineClass', newClass)).toBeDefined();
+  });
+
+  it('never deletes a MachineClass it does not own, declared once or not, used or not', async () => {
+    const old = fleetManifests([cluster('blue')]);
+    const { PhysicalResourceId: id } = await onFleetEvent(create(old), { store });
+    const oldClass = classOf(old);
+    const spec = { aws: { instanceTypes: ['m7g.large'], ami: 'ami-0123456789abcdef0' } };
+    // Applied by hand, and one another fleet resource applied: neither named by anything.
+    await store.create(machineClassSchema.parse({ apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'by-hand', namespace: 'default' }, spec }));
+    await store.create(
+      machineClassSchema.parse({
+        apiVersion: API_VERSION,
+        kind: 'MachineClass',
+        metadata: { name: 'other-fleet', namespace: 'default', annotations: { [FLEET_ANNOTATION]: 'OtherFleet-1' } },
+        spec,
+      }),
     );
-    expect(await snapshot()).toEqual(before);
+    // The fleet's own old class is taken over by hand (its annotation removed) before the rotation.
+    const taken = (await get('MachineClass', oldClass))!;
+    await store.update({ ...taken, metadata: { ...taken.metadata, annotations: {} } });
+
+    const next = fleetManifests([{ ...cluster('blue'), machineClass: biggerClass }]);
+    const res = await onFleetEvent(update(id, next, old), { store });
+    expect(res.Data.Deleted).toBe(0);
+    for (const name of ['by-hand', 'other-fleet', oldClass]) expect(await get('MachineClass', name), name).toBeDefined();
+    // Nor at the Delete of the fleet.
+    await onFleetEvent(remove(id, next), { store });
+    for (const name of ['by-hand', 'other-fleet', oldClass]) expect(await get('MachineClass', name), name).toBeDefined();
+    expect(await get('MachineClass', classOf(next))).toBeUndefined();
   });
 
   it('does not delete an object another fleet resource has taken over', async () => {
@@ -228,6 +325,20 @@ describe('Delete', () => {
     const left = await everything();
     expect(left.map((o) => o.kind).sort()).toEqual(['Cluster', 'Cluster', 'ControlPlane', 'ControlPlane', 'MachineDeployment', 'MachineDeployment']);
     for (const o of left) expect(o.metadata.deletionTimestamp, `${o.kind}/${o.metadata.name}`).toBeDefined();
+  });
+
+  it('deletes the classes earlier Updates kept for their machines too, used or not', async () => {
+    const old = fleetManifests([cluster('blue')]);
+    const { PhysicalResourceId: id } = await onFleetEvent(create(old), { store });
+    await machineOf('blue-general-old-x', classOf(old));
+    const next = fleetManifests([{ ...cluster('blue'), machineClass: biggerClass }]);
+    await onFleetEvent(update(id, next, old), { store });
+    expect(await get('MachineClass', classOf(old))).toBeDefined();
+
+    const res = await onFleetEvent(remove(id, next), { store });
+    expect(res.Data.Deleted).toBe(next.length + 1);
+    expect(await get('MachineClass', classOf(old))).toBeUndefined();
+    expect(await get('MachineClass', classOf(next))).toBeUndefined();
   });
 
   it('succeeds when the objects are gone already', async () => {
