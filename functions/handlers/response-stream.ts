@@ -89,10 +89,12 @@ function drained(out: Writable, signal: AbortSignal): Promise<void> {
  */
 export async function writeResponse(responseStream: Writable, res: HttpResponse): Promise<void> {
   const out = lambdaStreaming().HttpResponseStream.from(responseStream, { statusCode: res.status, headers: res.headers });
+  // The runtime writes the prelude before the first write, so an empty answer still writes once (an empty chunk).
   if (!res.stream) {
-    if (res.body) out.write(res.body);
+    out.write(res.body ?? '');
     return end(out);
   }
+  let wrote = false;
   const stop = new AbortController();
   const leave = () => stop.abort();
   out.once('close', leave);
@@ -100,6 +102,7 @@ export async function writeResponse(responseStream: Writable, res: HttpResponse)
   try {
     for await (const line of res.stream(stop.signal)) {
       if (stop.signal.aborted) break;
+      wrote = true;
       if (!out.write(line)) await drained(out, stop.signal);
     }
   } finally {
@@ -108,5 +111,7 @@ export async function writeResponse(responseStream: Writable, res: HttpResponse)
     out.off('close', leave);
     out.off('error', leave);
   }
+  // A watch that ended with no event (no bookmarks asked for) still gets its prelude out.
+  if (!wrote && !out.destroyed) out.write('');
   return end(out);
 }

@@ -108,6 +108,30 @@ describe('the response stream of the API function', () => {
     expect(abortedWith?.aborted).toBe(true);
   });
 
+  it.each([
+    ['an empty body', { status: 204, headers: {}, body: '' }],
+    ['a watch that ends with no event', { status: 200, headers: {}, body: '', stream: async function* () {} }],
+  ] as [string, HttpResponse][])('writes once even for %s, so that the runtime sends the prelude (it does before the first write)', async (_what, res) => {
+    // Prepare: the runtime's way, the prelude held back until the first write
+    const writes: string[] = [];
+    (globalThis as { awslambda?: unknown }).awslambda = {
+      streamifyResponse: (h: unknown) => h,
+      HttpResponseStream: {
+        from: (s: Writable) => {
+          const write = s.write.bind(s);
+          s.write = ((chunk: string) => (writes.push(chunk), write(chunk))) as never;
+          return s;
+        },
+      },
+    };
+    const out = fakeStream();
+    // Act
+    await writeResponse(out.stream, res);
+    // Assess
+    expect(writes).toEqual(['']);
+    expect(out.stream.writableFinished).toBe(true);
+  });
+
   it("uses the runtime's awslambda.HttpResponseStream and streamifyResponse where Lambda provides them", async () => {
     // Prepare
     const from: unknown[] = [];
