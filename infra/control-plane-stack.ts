@@ -58,7 +58,9 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
     entry: 'functions/handlers/http.ts',
     serviceName: 'clusterless-api',
     description: 'clusterless: the resource API',
-    timeout: Duration.seconds(29),
+    // The longest watch it streams (MAX_STREAMED_WATCH_SECONDS, 290 s, functions/handlers/http.ts) and 10 s to end it;
+    // its API Gateway integrations wait as long.
+    timeout: Duration.seconds(300),
     memorySize: 512,
   },
   kubeconfig: {
@@ -332,6 +334,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const tokenAuthorizer = make('token-authorizer', {});
     this.httpApi = new HttpApi(this, 'Api', {
       handler: http.function,
+      handlerTimeout: HANDLERS.http.timeout,
       kubeconfigHandler: kubeconfig.function,
       tokenAuthorizer: tokenAuthorizer.function,
       logs: this.logs,

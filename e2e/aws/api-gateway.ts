@@ -25,7 +25,16 @@
  *   apigateway.amazonaws.com invoke it for the method's ARN (otherwise 500, as a missing permission does);
  * - the proxy event of REST APIs (payload 1.0) and its response mapping
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html); a function
- *   error or a malformed response answers 502 {"message": "Internal server error"}.
+ *   error or a malformed response answers 502 {"message": "Internal server error"};
+ * - an integration in STREAM mode (ResponseTransferMode STREAM, its Uri the `2021-11-15/.../response-streaming-invocations`
+ *   form) invokes the function with InvokeWithResponseStream, reads the prelude up to its 8 NUL bytes (within the first
+ *   16 KB), sends its status and headers, then the rest chunked as the function writes it, until the function ends
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html). A function that
+ *   writes no prelude (one not wrapped in streamifyResponse) answers 502, and a streamified function behind a buffered
+ *   integration answers a payload that is no proxy result: 502 too, each with a line in `errors`. The client going
+ *   away closes the function's stream;
+ * - the integration's TimeoutInMillis (29 s unless set): a function that has not answered by then is answered 504
+ *   {"message": "Endpoint request timed out"}, and a stream still open then is cut.
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
@@ -35,11 +44,17 @@ import { type SigV4Verifier, sigV4Verifier } from '../../local/sigv4-verifier.js
 import { ACCOUNT, AccessDeniedError, type Authorize, type Invoke, type Json, PARTITION, type PolicyDocument, type Principal, REGION } from './account.js';
 import { functionLogicalId, lambdaPermits } from './event-sources/common.js';
 import { evaluate } from './iam/evaluate.js';
+import type { InvokeWithResponseStream } from './lambda-runtime.js';
 import type { Deployment } from './template.js';
 
 export interface ApiGatewayOptions {
   deployment: Deployment;
   invoke: Invoke;
+  /**
+   * InvokeWithResponseStream, for the integrations in STREAM mode. @default - none: a STREAM integration answers 500
+   * and says so in `errors`
+   */
+  invokeWithResponseStream?: InvokeWithResponseStream;
   /** The callers API Gateway knows the credentials of (the scenario's callers' roles). */
   principals: () => Principal[];
   authorize: Authorize;
@@ -79,6 +94,15 @@ export interface ApiGateway {
 
 /** API Gateway's payload limit. */
 const MAX_BODY = 10 * 1024 * 1024;
+/** An integration's TimeoutInMillis when the template sets none. */
+const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
+/** A streamed response's prelude and its delimiter must come within this many bytes. */
+const MAX_PRELUDE_BYTES = 16 * 1024;
+const PRELUDE_DELIMITER = Buffer.alloc(8);
+/** The function ARN of an integration or authorizer URI: the Invoke form, or InvokeWithResponseStream's. */
+const BUFFERED_URI = /:lambda:path\/2015-03-31\/functions\/(.+)\/invocations$/;
+const STREAMING_URI = /:lambda:path\/2021-11-15\/functions\/(.+)\/response-streaming-invocations$/;
+const TIMED_OUT = { message: 'Endpoint request timed out' };
 
 interface ApiResource {
   id: string;
@@ -93,7 +117,7 @@ interface ApiMethod {
   authorization: string;
   /** The AWS::ApiGateway::Authorizer of a CUSTOM method. */
   authorizerId?: string;
-  integration: { type: string; uri: Json };
+  integration: { type: string; uri: Json; stream: boolean; timeoutMs: number };
   validator?: { body: boolean; parameters: boolean };
   requiredParameters: string[];
   models: Record<string, string>;
@@ -159,7 +183,7 @@ function readApi(deployment: Deployment, restApi?: string) {
     const p = deployment.resource(id).Properties ?? {};
     if (!isOurs(p)) continue;
     const resource = resourceOf(p['ResourceId']);
-    const integration = (p['Integration'] ?? {}) as { Type?: string; Uri?: Json };
+    const integration = (p['Integration'] ?? {}) as { Type?: string; Uri?: Json; ResponseTransferMode?: string; TimeoutInMillis?: number };
     const validatorRef = (p['RequestValidatorId'] as { Ref?: string } | undefined)?.Ref;
     const validator = validatorRef ? validators.get(validatorRef) : undefined;
     const models = Object.fromEntries(
@@ -174,7 +198,12 @@ function readApi(deployment: Deployment, restApi?: string) {
       id,
       authorization: String(p['AuthorizationType'] ?? 'NONE'),
       ...(authorizerRef ? { authorizerId: authorizerRef } : {}),
-      integration: { type: String(integration.Type ?? ''), uri: integration.Uri ?? null },
+      integration: {
+        type: String(integration.Type ?? ''),
+        uri: integration.Uri ?? null,
+        stream: integration.ResponseTransferMode === 'STREAM',
+        timeoutMs: Number(integration.TimeoutInMillis ?? DEFAULT_INTEGRATION_TIMEOUT_MS),
+      },
       ...(validator ? { validator } : {}),
       requiredParameters: Object.entries((p['RequestParameters'] ?? {}) as Record<string, Json>)
         .filter(([, required]) => required === true)
@@ -269,6 +298,15 @@ function headerMaps(req: IncomingMessage) {
   return { single, multi };
 }
 
+/** The invocation's result, or 'timeout' when it takes longer than `ms` (the invocation goes on, unanswered). */
+function within<T>(ms: number, invocation: Promise<T>): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
+}
+
 export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGateway> {
   const { deployment } = options;
   const api = readApi(deployment, options.restApi);
@@ -306,7 +344,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     }
     if (!decision) {
       const uri = String(deployment.resolve(authorizer.uri));
-      const fnArn = /:lambda:path\/2015-03-31\/functions\/(.+)\/invocations$/.exec(uri)?.[1];
+      const fnArn = BUFFERED_URI.exec(uri)?.[1];
       const functionId = fnArn ? functionLogicalId(deployment, fnArn) : undefined;
       if (!functionId) throw new Error(`${authorizer.id}: the authorizer URI ${uri} names no function of the template`);
       const authorizerArn = `arn:${PARTITION}:execute-api:${REGION}:${ACCOUNT}:${apiId}/authorizers/${String(deployment.resolve({ Ref: authorizer.id }))}`;
@@ -470,9 +508,13 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
 
     if (m.integration.type !== 'AWS_PROXY') throw new Error(`${m.id}: integration ${m.integration.type} is not emulated (AWS_PROXY only)`);
     const uri = String(deployment.resolve(m.integration.uri));
-    const fnArn = /:lambda:path\/2015-03-31\/functions\/(.+)\/invocations$/.exec(uri)?.[1];
+    // The Uri says which Lambda action API Gateway calls: Invoke, or InvokeWithResponseStream for STREAM.
+    const fnArn = (m.integration.stream ? STREAMING_URI : BUFFERED_URI).exec(uri)?.[1];
     const functionId = fnArn ? functionLogicalId(deployment, fnArn) : undefined;
-    if (!functionId) throw new Error(`${m.id}: the integration URI ${uri} names no function of the template`);
+    if (!functionId)
+      throw new Error(
+        `${m.id}: the integration URI ${uri} names no function of the template${m.integration.stream ? ' (STREAM needs the response-streaming-invocations URI)' : ''}`,
+      );
     if (!lambdaPermits(deployment, functionId, 'apigateway.amazonaws.com', executeApiArn(method, path))) {
       errors.push(new Error(`${m.id}: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke ${functionId} for ${executeApiArn(method, path)}`));
       return send(res, 500, { message: 'Internal server error' }, idHeader);
@@ -529,7 +571,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
       body: textBody,
       isBase64Encoded: false,
     };
-    const result = await options.invoke(functionId, event);
+    if (m.integration.stream) return streamed(m, functionId, event, res, idHeader);
+    const result = await within(m.integration.timeoutMs, options.invoke(functionId, event));
+    if (result === 'timeout') return send(res, 504, TIMED_OUT, { ...idHeader, 'x-amzn-ErrorType': 'InternalServerErrorException' });
     if (!result.ok) return send(res, 502, { message: 'Internal server error' }, { ...idHeader, 'x-amzn-ErrorType': 'InternalServerErrorException' });
     const out = result.payload as {
       statusCode?: unknown;
@@ -553,6 +597,72 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     const payload = typeof out.body === 'string' ? Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
     res.writeHead(out.statusCode, { 'content-type': 'application/json', ...headers, 'content-length': payload.length, ...idHeader });
     res.end(payload);
+  }
+
+  /** The answer of an integration in STREAM mode: the prelude's status and headers, then the body as it comes. */
+  async function streamed(m: ApiMethod, functionId: string, event: unknown, res: ServerResponse, idHeader: Record<string, string>): Promise<void> {
+    if (!options.invokeWithResponseStream) {
+      errors.push(new Error(`${m.id}: the integration streams, and this gateway was given no invokeWithResponseStream`));
+      return send(res, 500, { message: 'Internal server error' }, idHeader);
+    }
+    const caller = new AbortController();
+    // The client going away (before the response ended) closes the function's stream.
+    res.once('close', () => caller.abort());
+    let head: Buffer | undefined = Buffer.alloc(0);
+    let failed: string | undefined;
+    const fail = (why: string) => {
+      failed ??= why;
+      caller.abort();
+    };
+    const onChunk = (chunk: Buffer) => {
+      if (failed || res.destroyed) return;
+      if (head === undefined) return void res.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const at = head.indexOf(PRELUDE_DELIMITER);
+      if (at < 0) {
+        if (head.length > MAX_PRELUDE_BYTES) fail(`no prelude delimiter (8 NUL bytes) in the first ${MAX_PRELUDE_BYTES} bytes`);
+        return;
+      }
+      let prelude: { statusCode?: unknown; headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]>; cookies?: unknown[] };
+      try {
+        prelude = JSON.parse(head.subarray(0, at).toString('utf8')) as typeof prelude;
+      } catch {
+        return fail(`a prelude that is not JSON: ${head.subarray(0, Math.min(at, 200)).toString('utf8')}`);
+      }
+      if (typeof prelude?.statusCode !== 'number') return fail(`a prelude without a statusCode: ${JSON.stringify(prelude).slice(0, 200)}`);
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(prelude.headers ?? {})) headers[k.toLowerCase()] = String(v);
+      for (const [k, vs] of Object.entries(prelude.multiValueHeaders ?? {})) headers[k.toLowerCase()] = vs.map(String);
+      if (prelude.cookies?.length) headers['set-cookie'] = prelude.cookies.map(String);
+      // The body's length is not known ahead: it goes chunked.
+      delete headers['content-length'];
+      delete headers['transfer-encoding'];
+      res.writeHead(prelude.statusCode, { 'content-type': 'application/json', ...headers, ...idHeader });
+      res.flushHeaders();
+      const rest = head.subarray(at + PRELUDE_DELIMITER.length);
+      head = undefined;
+      if (rest.length > 0) res.write(rest);
+    };
+    const result = await within(m.integration.timeoutMs, options.invokeWithResponseStream(functionId, event, onChunk, caller.signal));
+    if (result === 'timeout') {
+      caller.abort();
+      if (!res.headersSent) return send(res, 504, TIMED_OUT, { ...idHeader, 'x-amzn-ErrorType': 'InternalServerErrorException' });
+      // A stream still open at the integration's timeout is cut.
+      return void res.destroy();
+    }
+    if (!result.ok) fail(`${result.errorType}: ${result.errorMessage}`);
+    else if (head !== undefined && !failed)
+      fail(
+        head.length === 0
+          ? 'the function wrote nothing'
+          : `no prelude delimiter (8 NUL bytes) in what the function wrote (is its handler wrapped in awslambda.streamifyResponse?): ${head.subarray(0, 200).toString('utf8')}`,
+      );
+    if (failed) {
+      errors.push(new Error(`${functionId}: malformed streamed Lambda proxy response: ${failed}`));
+      if (!res.headersSent) return send(res, 502, { message: 'Internal server error' }, { ...idHeader, 'x-amzn-ErrorType': 'InternalServerErrorException' });
+      return void res.destroy();
+    }
+    res.end();
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {

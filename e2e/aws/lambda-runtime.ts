@@ -6,10 +6,17 @@
  * and runs one invocation at a time; idle environments are reused, busy ones make the function scale out, up to its
  * reserved concurrency (beyond it: TooManyRequestsException, as Lambda throttles). A timeout or a crash ends the
  * environment, as it ends Lambda's.
+ *
+ * InvokeWithResponseStream (invokeWithResponseStream: what API Gateway calls for an integration in STREAM mode) hands
+ * each chunk a function writes to its response stream to the caller as it is written; the worker provides the Node
+ * runtime's `awslambda` global (streamifyResponse, HttpResponseStream.from). A streamified function invoked
+ * RequestResponse answers the bytes it wrote as its payload, and a function that is not streamified answers its
+ * result as one chunk of JSON, as Lambda does; the caller then finds no prelude it can read.
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { REGION, type InvokeResult, type Json, type Principal } from './account.js';
 import type { Deployment } from './template.js';
@@ -20,7 +27,7 @@ interface Environment {
   worker: Worker;
   ready: Promise<void>;
   busy: boolean;
-  pending?: { id: string; settle: (r: InvokeResult) => void; timer: NodeJS.Timeout };
+  pending?: { id: string; settle: (r: InvokeResult) => void; timer: NodeJS.Timeout; onChunk?: (chunk: Buffer) => void };
 }
 
 interface FunctionState {
@@ -56,6 +63,18 @@ export interface LambdaStats {
   /** Init durations (ms) of every cold start, by function. */
   initMs: Record<string, number[]>;
 }
+
+/**
+ * InvokeWithResponseStream: `onChunk` gets the bytes the function writes, as it writes them; the result says how the
+ * invocation ended (a streamed invocation's payload is null). `signal` aborting is the caller going away: the function's
+ * response stream is closed under it.
+ */
+export type InvokeWithResponseStream = (
+  functionLogicalId: string,
+  event: unknown,
+  onChunk: (chunk: Buffer) => void,
+  signal?: AbortSignal,
+) => Promise<InvokeResult>;
 
 export class LambdaRuntime {
   private readonly functions = new Map<string, FunctionState>();
@@ -148,8 +167,10 @@ export class LambdaRuntime {
       });
       worker.once('error', reject);
     });
-    worker.on('message', (m: { type: string; id: string } & InvokeResult) => {
-      if (m.type !== 'result' || environment.pending?.id !== m.id) return;
+    worker.on('message', (m: { type: string; id: string; chunk?: Uint8Array } & InvokeResult) => {
+      if (environment.pending?.id !== m.id) return;
+      if (m.type === 'chunk') return environment.pending.onChunk?.(Buffer.from(m.chunk!));
+      if (m.type !== 'result') return;
       const { settle, timer } = environment.pending;
       clearTimeout(timer);
       environment.pending = undefined;
@@ -173,7 +194,13 @@ export class LambdaRuntime {
   }
 
   /** Invokes a function synchronously (RequestResponse), as Step Functions, API Gateway and event sources do. */
-  invoke = async (functionLogicalId: string, event: unknown): Promise<InvokeResult> => {
+  invoke = (functionLogicalId: string, event: unknown): Promise<InvokeResult> => this.run(functionLogicalId, event);
+
+  /** Invokes a function with InvokeWithResponseStream, as API Gateway does for an integration in STREAM mode. */
+  invokeWithResponseStream: InvokeWithResponseStream = (functionLogicalId, event, onChunk, signal) =>
+    this.run(functionLogicalId, event, { onChunk, ...(signal ? { signal } : {}) });
+
+  private async run(functionLogicalId: string, event: unknown, stream?: { onChunk: (chunk: Buffer) => void; signal?: AbortSignal }): Promise<InvokeResult> {
     const f = this.functions.get(functionLogicalId);
     if (!f) return { ok: false, errorType: 'Lambda.ResourceNotFoundException', errorMessage: `Function not found: ${functionLogicalId}` };
     if (this.stopped) return { ok: false, errorType: 'Lambda.ServiceException', errorMessage: 'the emulated account is stopping' };
@@ -207,12 +234,22 @@ export class LambdaRuntime {
         void env.worker.terminate();
         settle({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${f.timeoutMs / 1000} seconds` });
       }, f.timeoutMs);
-      env.pending = { id, settle, timer };
-      env.worker.postMessage({ id, event, requestId: id, deadline: Date.now() + f.timeoutMs, functionName: f.name, memorySize: f.memorySize });
+      env.pending = { id, settle, timer, ...(stream ? { onChunk: stream.onChunk } : {}) };
+      env.worker.postMessage({
+        id,
+        event,
+        requestId: id,
+        deadline: Date.now() + f.timeoutMs,
+        functionName: f.name,
+        memorySize: f.memorySize,
+        streaming: stream !== undefined,
+      });
+      // The caller gone: the function's response stream closes under it (its writes fail from then on).
+      stream?.signal?.addEventListener('abort', () => env.pending?.id === id && env.worker.postMessage({ type: 'cancel', id }), { once: true });
     });
     if (!result.ok) this.bump(this.stats.errors, f.logicalId);
     return result;
-  };
+  }
 
   /**
    * Crashes every environment of a function that is running an invocation now (the process dies between two of its
@@ -229,5 +266,31 @@ export class LambdaRuntime {
     this.stopped = true;
     await Promise.allSettled([...this.functions.values()].flatMap((f) => f.environments.map((e) => e.worker.terminate())));
     await Promise.all([...this.functions.values()].map((f) => new Promise<void>((r) => f.log.end(r))));
+  }
+}
+
+/**
+ * InvokeWithResponseStream of a response-streaming handler run in this process (tests that wire the handlers without
+ * workers): its writes go to `onChunk` as written, and `signal` aborting closes its stream, as the worker does.
+ */
+export async function streamInProcess(
+  handler: (event: never, responseStream: Writable) => Promise<void>,
+  event: unknown,
+  onChunk: (chunk: Buffer) => void,
+  signal?: AbortSignal,
+): Promise<InvokeResult> {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      onChunk(Buffer.from(chunk));
+      done();
+    },
+  });
+  signal?.addEventListener('abort', () => stream.destroy(), { once: true });
+  try {
+    await handler(event as never, stream);
+    if (!stream.writableEnded && !stream.destroyed) stream.end();
+    return { ok: true, payload: null };
+  } catch (err) {
+    return { ok: false, errorType: (err as Error).name, errorMessage: (err as Error).message };
   }
 }

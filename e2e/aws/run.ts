@@ -164,7 +164,13 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     stops.push(() => instanceEvents.stop());
     const schedules = await startSchedules({ ...sources, startExecution: stepFunctions.startExecution, timeScale });
     stops.push(() => schedules.stop());
-    const api = await startApiGateway({ deployment, invoke: runtime.invoke, principals: () => [...account.principals.values()], authorize: gateway.authorize });
+    const api = await startApiGateway({
+      deployment,
+      invoke: runtime.invoke,
+      invokeWithResponseStream: runtime.invokeWithResponseStream,
+      principals: () => [...account.principals.values()],
+      authorize: gateway.authorize,
+    });
     stops.push(() => api.stop());
 
     mkdirSync(join(dataDir, 'workloads'));

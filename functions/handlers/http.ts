@@ -1,7 +1,8 @@
 /**
- * The HTTP API behind API Gateway (REST API, Lambda proxy integration): turns the proxy event into the
- * router's request and its response into a proxy result, as hono's aws-lambda adapter does. The router
- * never sees a Lambda type.
+ * The HTTP API behind API Gateway (REST API, Lambda proxy integration in STREAM mode): turns the proxy event into
+ * the router's request and writes its response to Lambda's response stream, as hono's aws-lambda adapter does. The
+ * router never sees a Lambda type. The kubeconfig function (handlers/kubeconfig.ts) shares the request and result
+ * conversions and proxyHandler, and stays buffered: its one answer is small and never a watch.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -19,6 +20,7 @@ import {
   type RouterDeps,
 } from '../api/http/index.js';
 import { isWatchRequest } from '../api/http/watch.js';
+import { type StreamingHandler, streamifyResponse, writeResponse } from './response-stream.js';
 
 const logger = new Logger({ serviceName: 'clusterless-api' });
 
@@ -39,16 +41,19 @@ export function toProxyResult(res: HttpResponse): APIGatewayProxyResult {
 }
 
 /**
- * A watch on AWS is answered buffered (the REST API's Lambda proxy integration returns one response): it lasts at
- * most this long, under API Gateway's 29 s integration timeout and the function's 29 s, then ends as a watch that
- * timed out does (a BOOKMARK when the client allows them), and the client watches again from there.
+ * A watch on AWS streams (the REST API's integration is in STREAM mode) for at most this long, then ends as a watch
+ * that timed out does (a BOOKMARK when the client allows them), and the client watches again from there. Under the
+ * 5 minutes a Regional API's stream may stay idle (a watch without bookmarks may send nothing for its whole life) and
+ * under the function's timeout (API_FUNCTION_TIMEOUT_SECONDS), so a watch always ends by its own timeout:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html (considerations).
+ * client-go's reflectors ask 5 to 10 minutes and watch again when the server ends sooner.
  */
-export const MAX_BUFFERED_WATCH_SECONDS = 25;
-/** A buffered watch stops early past this many bytes of events (Lambda's buffered response holds 6 MB). */
-export const MAX_BUFFERED_WATCH_BYTES = 5 * 1024 * 1024;
+export const MAX_STREAMED_WATCH_SECONDS = 290;
+/** The API function's timeout (infra/control-plane-stack.ts): the longest watch and 10 s to end it. */
+export const API_FUNCTION_TIMEOUT_SECONDS = MAX_STREAMED_WATCH_SECONDS + 10;
 
 /** The request with its watch's timeoutSeconds capped (absent and 0 mean kube's default, 30 minutes, so the cap). */
-export function boundedWatch(req: HttpRequest, maxSeconds = MAX_BUFFERED_WATCH_SECONDS): HttpRequest {
+export function boundedWatch(req: HttpRequest, maxSeconds = MAX_STREAMED_WATCH_SECONDS): HttpRequest {
   const query = req.query ?? {};
   let watch = false;
   try {
@@ -60,23 +65,6 @@ export function boundedWatch(req: HttpRequest, maxSeconds = MAX_BUFFERED_WATCH_S
   if (!watch || (timeout !== undefined && !/^[0-9]{1,9}$/.test(timeout))) return req;
   const seconds = timeout === undefined || Number(timeout) === 0 ? maxSeconds : Math.min(Number(timeout), maxSeconds);
   return { ...req, query: { ...query, timeoutSeconds: String(seconds) } };
-}
-
-/** The router's answer as one body: a watch's events gathered until it ends (its timeout, bounded above). */
-export async function bufferedResponse(res: HttpResponse, maxBytes = MAX_BUFFERED_WATCH_BYTES): Promise<HttpResponse> {
-  if (!res.stream) return res;
-  const stop = new AbortController();
-  const lines: string[] = [];
-  let bytes = 0;
-  for await (const line of res.stream(stop.signal)) {
-    lines.push(line);
-    bytes += Buffer.byteLength(line);
-    // An early end is a watch the server closed: the client watches again from its last event.
-    if (bytes >= maxBytes) break;
-  }
-  stop.abort();
-  const { stream: _stream, ...rest } = res;
-  return { ...rest, body: lines.join('') };
 }
 
 /**
@@ -102,11 +90,22 @@ export function proxyHandler<D extends object>(
   };
 }
 
-/** A handler over given dependencies (tests), or over ones built on first use and kept for the container. */
-export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
-  return proxyHandler(deps, { logger, name: 'the HTTP handler' }, async (event, resolved) =>
-    toProxyResult(await bufferedResponse(await handleRequest(boundedWatch(toHttpRequest(event)), resolved))),
-  );
+/**
+ * The streaming handler of the API over given dependencies (tests), or over ones built on first use and kept for the
+ * container: every answer goes through the response stream (functions/handlers/response-stream.ts), a watch's lines
+ * as they come, for at most MAX_STREAMED_WATCH_SECONDS. A build that throws is answered as proxyHandler answers it.
+ */
+export function createHandler(deps: RouterDeps | (() => RouterDeps)): StreamingHandler {
+  let resolved: RouterDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event, responseStream) => {
+    try {
+      resolved ??= (deps as () => RouterDeps)();
+    } catch (err) {
+      logger.error('the HTTP handler cannot start', err as Error);
+      return writeResponse(responseStream, statusResponse(new ApiError('InternalError', 'the API is misconfigured; see its log').status));
+    }
+    return writeResponse(responseStream, await handleRequest(boundedWatch(toHttpRequest(event)), resolved));
+  };
 }
 
 /**
@@ -114,7 +113,7 @@ export function createHandler(deps: RouterDeps | (() => RouterDeps)) {
  * This function never signs a kubeconfig: GET .../clusters/{name}/kubeconfig is routed to the kubeconfig function
  * (handlers/kubeconfig.ts), the only function of the API that may read a cluster's CA; here the route has no
  * signer and is a 404.
- * Lists carry a resourceVersion and `?watch=true` is served from the watch log, buffered (MAX_BUFFERED_WATCH_SECONDS).
+ * Lists carry a resourceVersion and `?watch=true` is served from the watch log, streamed (MAX_STREAMED_WATCH_SECONDS).
  * MAX_MACHINE_DEPLOYMENT_REPLICAS (default 1000) caps the replicas a request may ask for; a value that is not
  * a whole number from 1 to 2147483647 stops the function from starting rather than lifting the cap.
  */
@@ -138,5 +137,5 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Route
   };
 }
 
-/** The Lambda entry point. */
-export const handler = createHandler(depsFromEnvironment);
+/** The Lambda entry point: a response-streaming function (the API's integrations are in STREAM mode). */
+export const handler = streamifyResponse(createHandler(depsFromEnvironment));

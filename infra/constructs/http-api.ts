@@ -9,8 +9,16 @@ import { EVENTS_GROUP, EVENTS_VERSION } from '../../functions/api/event.js';
 import type { LogEncryption } from './log-encryption.js';
 
 export interface HttpApiProps {
-  /** The function behind every route but the kubeconfig route (functions/handlers/http.ts). */
+  /**
+   * The function behind every route but the kubeconfig route (functions/handlers/http.ts): a response-streaming
+   * function, behind integrations in STREAM mode.
+   */
   readonly handler: lambda.IFunction;
+  /**
+   * How long the handler's integrations wait for it: its function's timeout, which covers the longest watch it streams.
+   * @default - API Gateway's 29 s
+   */
+  readonly handlerTimeout?: Duration;
   /**
    * The function behind GET .../namespaces/{namespace}/clusters/{name}/kubeconfig (functions/handlers/kubeconfig.ts).
    * @default - the handler
@@ -200,7 +208,15 @@ export class HttpApi extends Construct {
       schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: apigateway.JsonSchemaType.OBJECT },
     });
 
-    const http = new apigateway.LambdaIntegration(props.handler, { allowTestInvoke: false });
+    // STREAM: a watch's events reach the client as they happen, for as long as the watch lasts (up to 15 minutes), rather
+    // than in one response within 29 s (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html).
+    // The Uri becomes InvokeWithResponseStream's (2021-11-15/.../response-streaming-invocations).
+    const http = new apigateway.LambdaIntegration(props.handler, {
+      allowTestInvoke: false,
+      responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+      ...(props.handlerTimeout ? { timeout: props.handlerTimeout } : {}),
+    });
+    // The kubeconfig function answers once, small, in well under 29 s: buffered.
     const kubeconfig = props.kubeconfigHandler ? new apigateway.LambdaIntegration(props.kubeconfigHandler, { allowTestInvoke: false }) : http;
     const add = (resource: apigateway.IResource, methods: readonly string[], integration = http) => {
       const parameters = [...resource.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);

@@ -2,7 +2,7 @@
  * API Gateway of the emulated account (e2e/aws/api-gateway.ts): the template's REST API served on 127.0.0.1, requests
  * signed by the CLI's own SigV4 signer, a recording `authorize` and a fake function behind the proxy integration.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import { createSigV4Signer } from '../../cli/sigv4.js';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult, type Principal } from '../../e2e/aws/account.js';
 import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
+import { type InvokeWithResponseStream, LambdaRuntime } from '../../e2e/aws/lambda-runtime.js';
 import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
+import { placeholderPhysicalIds } from '../support/emulated-stack.js';
 
 const API_ID = 'a1b2c3d4e5';
 const GROUP = '/apis/clusterless.dev/v1alpha1';
@@ -56,6 +58,18 @@ const writer = (): Principal => ({
   credentials: { accessKeyId: 'AKIAE2ETEAMAWRITER01', secretAccessKey: 'team-a-writer-secret' },
 });
 
+/** What a response-streaming function writes: the prelude API Gateway reads, 8 NUL bytes, then the body. */
+const prelude = (metadata: object) => Buffer.concat([Buffer.from(JSON.stringify(metadata)), Buffer.alloc(8)]);
+
+/** The http function behind a STREAM integration, as a fake: `write` gets its chunks, `signal` the caller leaving. */
+type StreamAnswer = (event: any, write: (chunk: Buffer | string) => void, signal: AbortSignal) => Promise<InvokeResult>;
+
+const defaultStream: StreamAnswer = async (_event, write) => {
+  write(prelude({ statusCode: 201, headers: { 'Content-Type': 'application/json' }, multiValueHeaders: { 'X-Multi': ['a', 'b'] } }));
+  write('{"kind":"Status"}');
+  return { ok: true, payload: null };
+};
+
 interface Fakes {
   events: { fn: string; event: any }[];
   calls: { principal: string; operation: string; requests: AuthorizationRequest[] }[];
@@ -64,8 +78,12 @@ interface Fakes {
 let gateway: ApiGateway | undefined;
 let fakes: Fakes;
 
-async function start(options: { deployment?: Deployment; answer?: (event: any) => InvokeResult } = {}) {
+async function start(options: { deployment?: Deployment; answer?: (event: any) => InvokeResult; stream?: StreamAnswer } = {}) {
   fakes = { events: [], calls: [] };
+  const invokeWithResponseStream: InvokeWithResponseStream = async (fn, event, onChunk, signal) => {
+    fakes.events.push({ fn, event });
+    return (options.stream ?? defaultStream)(event, (c) => onChunk(Buffer.from(c)), signal ?? new AbortController().signal);
+  };
   const invoke: Invoke = async (fn, event) => {
     fakes.events.push({ fn, event });
     return (
@@ -86,7 +104,7 @@ async function start(options: { deployment?: Deployment; answer?: (event: any) =
     fakes.calls.push({ principal, operation, requests });
     if (requests.some((r) => r.resource.includes('/namespaces/team-b/'))) throw new AccessDeniedError(`${principal}: implicitly denied`);
   };
-  gateway = await startApiGateway({ deployment: options.deployment ?? deploy(), invoke, principals: () => [writer()], authorize });
+  gateway = await startApiGateway({ deployment: options.deployment ?? deploy(), invoke, invokeWithResponseStream, principals: () => [writer()], authorize });
   return gateway;
 }
 
@@ -230,15 +248,16 @@ describe('API Gateway', () => {
     ]);
   });
 
+  // The kubeconfig route is the buffered integration (Invoke); the others stream.
   it('a function error answers 502 Internal server error', async () => {
     await start({ answer: () => ({ ok: false, errorType: 'Error', errorMessage: 'boom' }) });
-    const res = await call('/healthz');
+    const res = await call(`${GROUP}/namespaces/team-a/clusters/c1/kubeconfig`);
     expect([res.status, res.json]).toEqual([502, { message: 'Internal server error' }]);
   });
 
   it('a malformed proxy response answers 502', async () => {
     await start({ answer: () => ({ ok: true, payload: { body: 'no status code' } }) });
-    expect((await call('/healthz')).status).toBe(502);
+    expect((await call(`${GROUP}/namespaces/team-a/clusters/c1/kubeconfig`)).status).toBe(502);
   });
 
   it('does not invoke a function no AWS::Lambda::Permission lets API Gateway invoke for the route', async () => {
@@ -288,9 +307,21 @@ describe('API Gateway: a REQUEST authorizer (AuthorizationType CUSTOM, the kubec
     const invoke: Invoke = async (fn, event) => {
       fakes.events.push({ fn, event });
       if (fn === authorizerIds.fn) return authorizer(event);
-      return { ok: true, payload: { statusCode: 200, body: '{"kind":"ClusterList"}' } };
+      return { ok: false, errorType: 'Error', errorMessage: `${fn} streams` };
     };
-    gateway = await startApiGateway({ deployment, invoke, principals: () => [], authorize: async () => {}, restApi: authorizerIds.api });
+    const invokeWithResponseStream: InvokeWithResponseStream = async (fn, event, onChunk) => {
+      fakes.events.push({ fn, event });
+      onChunk(Buffer.concat([prelude({ statusCode: 200 }), Buffer.from('{"kind":"ClusterList"}')]));
+      return { ok: true, payload: null };
+    };
+    gateway = await startApiGateway({
+      deployment,
+      invoke,
+      invokeWithResponseStream,
+      principals: () => [],
+      authorize: async () => {},
+      restApi: authorizerIds.api,
+    });
     return gateway;
   }
 
@@ -358,5 +389,244 @@ describe('API Gateway: a REQUEST authorizer (AuthorizationType CUSTOM, the kubec
     expect((await get('/apis', 'token-1')).status).toBe(500);
     expect(fakes.events).toEqual([]);
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('no AWS::Lambda::Permission')]);
+  });
+});
+
+describe('API Gateway: integrations in STREAM mode (the http function)', () => {
+  /** A signed GET whose body is read as it comes. */
+  async function open(path: string) {
+    const url = new URL(path.replace(/^\//, ''), gateway!.url);
+    const headers = await createSigV4Signer({ region: 'us-east-1', credentials: writer().credentials })({ method: 'GET', url, headers: {} });
+    const client = new AbortController();
+    const res = await fetch(url, { headers, signal: client.signal });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    return {
+      res,
+      client,
+      /** The next piece of the body as it arrived, or undefined at its end. */
+      next: async () => {
+        const { value, done } = await reader.read();
+        return done ? undefined : decoder.decode(value);
+      },
+    };
+  }
+
+  it("sends the prelude's status and headers once the delimiter comes, then each piece as the function writes it, chunked", async () => {
+    // Prepare: the prelude split over two writes, the body's first bytes with the delimiter, the second piece held back
+    let release: () => void = () => {};
+    const later = new Promise<void>((r) => (release = r));
+    await start({
+      stream: async (_event, write) => {
+        const head = prelude({ statusCode: 200, headers: { 'content-type': 'application/json', 'content-length': '999' }, cookies: ['a=1'] });
+        write(head.subarray(0, 5));
+        write(Buffer.concat([head.subarray(5), Buffer.from('{"type":')]));
+        write('"ADDED"}\n');
+        await later;
+        write('{"type":"MODIFIED"}\n');
+        return { ok: true, payload: null };
+      },
+    });
+    // Act
+    const watch = await open(`${GROUP}/namespaces/team-a/clusters?watch=true`);
+    let first = '';
+    while (!first.endsWith('\n')) first += (await watch.next()) ?? '';
+    // Assess: status, headers and the first event while the function is still running
+    expect(watch.res.status).toBe(200);
+    expect(watch.res.headers.get('transfer-encoding')).toBe('chunked');
+    expect(watch.res.headers.get('content-length')).toBeNull();
+    expect(watch.res.headers.get('set-cookie')).toBe('a=1');
+    expect(first).toBe('{"type":"ADDED"}\n');
+    release();
+    expect(await watch.next()).toBe('{"type":"MODIFIED"}\n');
+    expect(await watch.next()).toBeUndefined();
+    expect(gateway!.errors).toEqual([]);
+  });
+
+  it('closes the function’s stream when the client goes away', async () => {
+    let left: () => void = () => {};
+    const closed = new Promise<void>((r) => (left = r));
+    await start({
+      stream: async (_event, write, signal) => {
+        write(Buffer.concat([prelude({ statusCode: 200 }), Buffer.from('{"type":"ADDED"}\n')]));
+        await new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+        left();
+        return { ok: true, payload: null };
+      },
+    });
+    const watch = await open(`${GROUP}/namespaces/team-a/clusters?watch=true`);
+    expect(await watch.next()).toBe('{"type":"ADDED"}\n');
+    watch.client.abort();
+    await closed;
+    expect(fakes.events).toHaveLength(1);
+  });
+
+  it.each([
+    ['writes no delimiter (a function not wrapped in streamifyResponse: its result as JSON)', '{"statusCode":200,"body":"x"}', /streamifyResponse/],
+    ['writes no delimiter in the first 16 KB', 'x'.repeat(17 * 1024), /first 16384 bytes/],
+    ['writes a prelude without a statusCode', Buffer.concat([prelude({ headers: {} }), Buffer.from('x')]), /without a statusCode/],
+    ['writes nothing', '', /wrote nothing/],
+  ])('answers 502 and logs why when the function %s', async (_what, written, why) => {
+    const { errors } = await start({
+      stream: async (_event, write) => {
+        if (written.length) write(written);
+        return { ok: true, payload: null };
+      },
+    });
+    const res = await call('/healthz');
+    expect([res.status, res.json]).toEqual([502, { message: 'Internal server error' }]);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(why)]);
+  });
+
+  it('answers 502 for a function error before the prelude, and cuts the response for one after it', async () => {
+    let afterPrelude = false;
+    await start({
+      stream: async (_event, write) => {
+        if (afterPrelude) write(Buffer.concat([prelude({ statusCode: 200 }), Buffer.from('{"type":"ADDED"}\n')]));
+        return { ok: false, errorType: 'Runtime.ExitError', errorMessage: 'exit status 1' };
+      },
+    });
+    expect((await call('/healthz')).status).toBe(502);
+    afterPrelude = true;
+    const watch = await open(`${GROUP}/namespaces/team-a/clusters?watch=true`);
+    expect(watch.res.status).toBe(200);
+    await expect(
+      (async () => {
+        while ((await watch.next()) !== undefined);
+      })(),
+    ).rejects.toThrow();
+    expect(gateway!.errors.map((e) => e.message)).toEqual([expect.stringContaining('exit status 1'), expect.stringContaining('exit status 1')]);
+  });
+
+  describe("the integration's TimeoutInMillis", () => {
+    const shortTimeout = () =>
+      deploy((t) => {
+        for (const r of Object.values(t.Resources))
+          if (r.Type === 'AWS::ApiGateway::Method' && (r.Properties?.['Integration'] as any)?.ResponseTransferMode === 'STREAM')
+            (r.Properties!['Integration'] as any).TimeoutInMillis = 300;
+      });
+    const untilAborted = (signal: AbortSignal) => new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+
+    it('answers 504 when the function has written no prelude by then', async () => {
+      await start({
+        deployment: shortTimeout(),
+        stream: async (_event, _write, signal) => {
+          await untilAborted(signal);
+          return { ok: true, payload: null };
+        },
+      });
+      const res = await call('/healthz');
+      expect([res.status, res.json]).toEqual([504, { message: 'Endpoint request timed out' }]);
+    });
+
+    it('cuts a stream still open then, and closes the function’s stream', async () => {
+      let closed = false;
+      await start({
+        deployment: shortTimeout(),
+        stream: async (_event, write, signal) => {
+          write(Buffer.concat([prelude({ statusCode: 200 }), Buffer.from('{"type":"ADDED"}\n')]));
+          await untilAborted(signal);
+          closed = true;
+          return { ok: true, payload: null };
+        },
+      });
+      const watch = await open(`${GROUP}/namespaces/team-a/clusters?watch=true`);
+      expect(await watch.next()).toBe('{"type":"ADDED"}\n');
+      await expect(watch.next()).rejects.toThrow();
+      expect(closed).toBe(true);
+    });
+  });
+
+  it('refuses a STREAM integration whose Uri is the Invoke form (500, with the reason in errors)', async () => {
+    const deployment = deploy((t) => {
+      for (const r of Object.values(t.Resources))
+        if (r.Type === 'AWS::ApiGateway::Method' && (r.Properties?.['Integration'] as any)?.ResponseTransferMode === 'STREAM') {
+          const integration = r.Properties!['Integration'] as any;
+          integration.Uri = JSON.parse(
+            JSON.stringify(integration.Uri)
+              .replace('2021-11-15/functions/', '2015-03-31/functions/')
+              .replace('/response-streaming-invocations', '/invocations'),
+          );
+        }
+    });
+    const { errors } = await start({ deployment });
+    expect((await call('/healthz')).status).toBe(500);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('STREAM needs the response-streaming-invocations URI')]);
+    expect(fakes.events).toEqual([]);
+  });
+
+  describe('with the functions run by the emulated Lambda (e2e/aws/lambda-runtime.ts)', () => {
+    const STREAMED = `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'content-type': 'application/json' } });
+  out.write('{"path":' + JSON.stringify(event.path) + '}\\n');
+  if (!event.queryStringParameters?.watch) return out.end();
+  // A watch: open until the client goes away.
+  await new Promise((resolve) => out.on('close', resolve));
+});
+`;
+    const BUFFERED = `export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ path: event.path }) });\n`;
+    let runtime: LambdaRuntime | undefined;
+
+    afterEach(async () => {
+      await runtime?.stop();
+      runtime = undefined;
+    });
+
+    /** The http and kubeconfig functions, each running `code` as its bundle. */
+    async function startRuntime(code: { http: string; kubeconfig: string }) {
+      const deployment = deploy();
+      // The functions' environment names the rest of the stack, which nothing here calls.
+      placeholderPhysicalIds(deployment, '123456789012');
+      const bundles: Record<string, string> = {};
+      const principals = new Map<string, Principal>();
+      for (const [name, id] of [
+        ['http', ids.http],
+        ['kubeconfig', ids.kubeconfig],
+      ] as const) {
+        const bundle = join(dir, `bundle-${name}-${code[name] === STREAMED ? 'streamed' : 'buffered'}`);
+        mkdirSync(bundle, { recursive: true });
+        writeFileSync(join(bundle, 'index.mjs'), code[name]);
+        bundles[id] = bundle;
+        const role = deployment.roleOfFunction(id);
+        principals.set(role, { ...writer(), name: role });
+      }
+      runtime = new LambdaRuntime({ deployment, bundles, endpoint: 'http://127.0.0.1:9', principals, logDir: join(dir, 'logs') });
+      const results: Promise<InvokeResult>[] = [];
+      fakes = { events: [], calls: [] };
+      gateway = await startApiGateway({
+        deployment,
+        invoke: runtime.invoke,
+        invokeWithResponseStream: (fn, event, onChunk, signal) => {
+          const result = runtime!.invokeWithResponseStream(fn, event, onChunk, signal);
+          results.push(result);
+          return result;
+        },
+        principals: () => [writer()],
+        authorize: async () => {},
+      });
+      return results;
+    }
+
+    it("streams a streamified function's writes as it writes them, and the client leaving ends its invocation", async () => {
+      const results = await startRuntime({ http: STREAMED, kubeconfig: BUFFERED });
+      expect((await call('/healthz')).json).toEqual({ path: '/healthz' });
+      const watch = await open(`${GROUP}/namespaces/team-a/clusters?watch=true`);
+      expect([watch.res.status, watch.res.headers.get('content-type')]).toEqual([200, 'application/json']);
+      expect(await watch.next()).toBe(`{"path":"${GROUP}/namespaces/team-a/clusters"}\n`);
+      watch.client.abort();
+      expect(await results[1]).toEqual({ ok: true, payload: null });
+      expect((await call(`${GROUP}/namespaces/team-a/clusters/c1/kubeconfig`)).json).toEqual({ path: `${GROUP}/namespaces/team-a/clusters/c1/kubeconfig` });
+      expect(gateway!.errors).toEqual([]);
+    });
+
+    it('answers 502, saying why, for a function that does not stream behind STREAM and one that streams behind a buffered integration', async () => {
+      await startRuntime({ http: BUFFERED, kubeconfig: STREAMED });
+      expect((await call('/healthz')).status).toBe(502);
+      expect((await call(`${GROUP}/namespaces/team-a/clusters/c1/kubeconfig`)).status).toBe(502);
+      expect(gateway!.errors.map((e) => e.message)).toEqual([
+        expect.stringMatching(/no prelude delimiter .*is its handler wrapped in awslambda\.streamifyResponse/),
+        expect.stringContaining('malformed Lambda proxy response'),
+      ]);
+    });
   });
 });

@@ -4,8 +4,8 @@
  * ACCESS_ENTRIES the template gives it, and the presigned-STS of the emulated account (e2e/aws/sts.ts). The real
  * kubectl runs `node cli/bin.mjs token ...` as its exec credential plugin, with a role's emulated credentials.
  *
- * Behind the door, the in-process http handler over a DynamoDbStore on moto, its watches read from the watch log the
- * stream function writes (the table's stream polled by e2e/aws/event-sources/stream.ts); beside it, kube-apiserver
+ * Behind the door, the in-process http handler over a DynamoDbStore on moto, streamed as its STREAM integration
+ * invokes it (InvokeWithResponseStream), its watches read from the watch log the stream function writes (the table's stream polled by e2e/aws/event-sources/stream.ts); beside it, kube-apiserver
  * serving crds/.
  * The kubectl suite of the embedded host (test/integration/kubectl/) runs here through the door, the same commands on
  * both, what kubectl says compared (test/support/kubectl.ts).
@@ -19,10 +19,12 @@ import { API_VERSION } from '../../functions/api/common.js';
 import { handleRequest } from '../../functions/api/http/index.js';
 import { DynamoDbWatchLog } from '../../functions/adapters/dynamodb/watch-log.js';
 import { createHandler } from '../../functions/handlers/http.js';
+import type { Store } from '../../functions/ports.js';
 import { createStreamHandler } from '../../functions/handlers/stream.js';
 import { createAuthorizer, depsFromEnvironment } from '../../functions/handlers/token-authorizer.js';
 import { ACCOUNT, type Invoke, type Json, type Principal } from '../../e2e/aws/account.js';
 import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
+import { type InvokeWithResponseStream, streamInProcess } from '../../e2e/aws/lambda-runtime.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { type StreamSource, startStreamSource } from '../../e2e/aws/event-sources/stream.js';
 import { type PresignedSts, startPresignedSts } from '../../e2e/aws/sts.js';
@@ -42,6 +44,7 @@ import {
   kubectlTarget,
   machineDeploymentManifest as md,
   onBoth as onTargets,
+  WATCH_OPEN,
   waitOnBoth,
   withoutAges,
 } from '../support/kubectl.js';
@@ -56,6 +59,8 @@ let gateway: ApiGateway;
 let sts: PresignedSts;
 let principals: Record<'writer' | 'stranger', Principal>;
 let kubectlApiId: string;
+/** The door's store: what the API's routes write, here written without a door command (the status route). */
+let doorStore: Store;
 /** The CA of the emulated execute-api's serving certificate. */
 let caPem: string;
 
@@ -74,6 +79,7 @@ beforeAll(async () => {
   const deployment = new Deployment(assembly.stackName, assembly.template, assembly.directory);
   const dynamodb = emulatorDynamoDbClient(inject('motoEndpoint'));
   const { store, tableName } = await newTableStore(dynamodb);
+  doorStore = store;
   const streamArn = await enableStream(dynamodb, tableName);
   deployment.setPhysical(deployment.ofType('AWS::DynamoDB::Table')[0]!, {
     ref: tableName,
@@ -134,7 +140,6 @@ beforeAll(async () => {
   const invoke: Invoke = async (fn, event) => {
     try {
       if (fn === authorizerFn) return { ok: true, payload: await authorize(event as never) };
-      if (fn === http) return { ok: true, payload: await serve(event as never) };
       return { ok: false, errorType: 'Error', errorMessage: `no function ${fn} here` };
     } catch (err) {
       return { ok: false, errorType: (err as Error).name, errorMessage: (err as Error).message };
@@ -149,7 +154,9 @@ beforeAll(async () => {
     new Date(),
     3600,
   );
-  gateway = await startApiGateway({ deployment, invoke, principals: () => [], authorize: async () => {}, restApi: kubectlApi, tls });
+  const invokeWithResponseStream: InvokeWithResponseStream = (fn, event, onChunk, signal) =>
+    fn === http ? streamInProcess(serve, event, onChunk, signal) : Promise.resolve({ ok: false, errorType: 'Error', errorMessage: `no function ${fn} here` });
+  gateway = await startApiGateway({ deployment, invoke, invokeWithResponseStream, principals: () => [], authorize: async () => {}, restApi: kubectlApi, tls });
   kube = await kubeStarted;
 }, 120_000);
 
@@ -297,25 +304,29 @@ describe.concurrent('kubectl through the kubectl door answers as against kube-ap
     expect(gateway.errors).toEqual([]);
   });
 
-  // First, so that their waits overlap the other tests. The door answers a watch buffered, in one response at its end (at most 25 s, functions/handlers/http.ts): kubectl
-  // sees the change when that response comes, kube-apiserver's at once. Each runs from the version kubectl read first.
-  it('get NAME -w prints the same events for a change', async () => {
+  // First, so that their waits overlap the other tests. The door streams a watch (functions/handlers/http.ts): kubectl sees
+  // the change as it happens, as with kube-apiserver. Each runs from the version kubectl read first.
+  // The change arrives on the watch that was open when it was made: one watch request (a buffered door answered the
+  // watch when it ended, so kubectl logged its status only then, and saw the change on a second watch).
+  it('get NAME -w prints the same events for a change, which arrives on the watch open when it was made', async () => {
     await given('watched');
-    const printed = await Promise.all(
+    const watches = (err: string) => err.match(new RegExp(WATCH_OPEN.source, 'g'))?.length ?? 0;
+    const seen = await Promise.all(
       targets.map(async (t) => {
         const w = t.start(['get', 'machinedeployment', 'watched', '-w', '--output-watch-events', '-o', `jsonpath=${WATCHED}`, '-v=6']);
+        let requests = 0;
         try {
-          await w.until((_, err) => /verb="GET" url="[^"]*\/machinedeployments\/watched" status="200 OK"/.test(err), `${t.name}: the first GET`, 60_000);
+          await w.until((_, err) => watches(err) > 0, `${t.name}: the watch open`, 60_000);
           await ok(t, ['patch', 'machinedeployment', 'watched', '--type', 'merge', '-p', '{"spec":{"replicas":5}}']);
-          await w.until((out) => out.includes('MODIFIED watched 5'), `${t.name}: the MODIFIED event`, 60_000);
+          await w.until((out, err) => ((requests = watches(err)), out.includes('MODIFIED watched 5')), `${t.name}: the MODIFIED event`, 60_000);
         } finally {
           await w.stop();
         }
-        return w.stdout();
+        return { printed: w.stdout(), requests };
       }),
     );
-    expect(printed[1]).toBe('ADDED watched 2\nMODIFIED watched 5\n');
-    expect(printed[0]).toBe(printed[1]);
+    expect(seen[1]).toEqual({ printed: 'ADDED watched 2\nMODIFIED watched 5\n', requests: 1 });
+    expect(seen[0]).toEqual(seen[1]);
   });
 
   it("wait --for=jsonpath='{.spec.replicas}'=5 ends when a scale makes it true", async () => {
@@ -323,6 +334,28 @@ describe.concurrent('kubectl through the kubectl door answers as against kube-ap
     const scale = (t: KubectlTarget) => ok(t, ['scale', 'machinedeployment', 'awaited', '--replicas=5']);
     const waited = alike(await waitOnBoth(targets, ['machinedeployment/awaited', '--for=jsonpath={.spec.replicas}=5'], scale, { ready: LISTED, seconds: 60 }));
     expect(waited).toEqual({ code: 0, stdout: 'machinedeployment.clusterless.dev/awaited condition met\n', stderr: '' });
+  });
+
+  it('wait --for=condition=Ready ends when a status write through the status route makes it true', async () => {
+    await given('conditioned');
+    const ready = { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Tested', lastTransitionTime: '2026-01-01T00:00:00Z' }] } };
+    const markReady = async (t: KubectlTarget) => {
+      if (t !== targets[0]) return ok(t, ['patch', 'machinedeployment', 'conditioned', '--subresource=status', '--type=merge', '-p', JSON.stringify(ready)]);
+      // The door's writer is granted no status writes: the controller's write, through the API's status route.
+      const patched = await handleRequest(
+        {
+          method: 'PATCH',
+          path: `${BASE}/namespaces/team-a/machinedeployments/conditioned/status`,
+          query: {},
+          headers: { 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify(ready),
+        },
+        { store: doorStore },
+      );
+      expect(patched.status, patched.body).toBe(200);
+    };
+    const waited = alike(await waitOnBoth(targets, ['machinedeployment/conditioned', '--for=condition=Ready'], markReady, { ready: LISTED, seconds: 60 }));
+    expect(waited).toEqual({ code: 0, stdout: 'machinedeployment.clusterless.dev/conditioned condition met\n', stderr: '' });
   });
 
   // A MachineClass: no finalizer, so the delete removes it (a MachineDeployment's waits for a controller).

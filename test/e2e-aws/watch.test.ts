@@ -3,6 +3,7 @@
  * SigV4) in front of the real http handler, the table on moto with its stream, and the template's reconcile trigger
  * mapping (e2e/aws/event-sources/stream.ts, the stream role's policies evaluated) invoking the real stream handler,
  * which writes the watch log the http handler's watches read. One table, gateway and stream poller for the file.
+ * The http integration streams (ResponseTransferMode STREAM): the handler runs in process behind InvokeWithResponseStream.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { createStreamHandler } from '../../functions/handlers/stream.js';
 import type { Workflows } from '../../functions/ports.js';
 import { AccessDeniedError, type AuthorizationRequest, type Json, type Principal } from '../../e2e/aws/account.js';
 import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
+import { streamInProcess } from '../../e2e/aws/lambda-runtime.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
 import { evaluate } from '../../e2e/aws/iam/evaluate.js';
@@ -107,8 +109,9 @@ beforeAll(async () => {
   gateway = await startApiGateway({
     deployment,
     restApi: ids.api,
-    invoke: async (id, event) =>
-      id === ids.http ? { ok: true, payload: (await http(event as never)) as unknown as Json } : { ok: false, errorType: 'Error', errorMessage: id },
+    invoke: async (id) => ({ ok: false, errorType: 'Error', errorMessage: `${id} is not invoked buffered here` }),
+    invokeWithResponseStream: (id, event, onChunk, signal) =>
+      id === ids.http ? streamInProcess(http, event, onChunk, signal) : Promise.resolve({ ok: false, errorType: 'Error', errorMessage: id }),
     principals: () => [writer],
     authorize: async (who, operation, requests) => {
       for (const r of requests)
@@ -136,6 +139,38 @@ async function call(method: string, path: string, body?: unknown) {
   });
   const res = await fetch(url, { method, headers, ...(text ? { body: text } : {}) });
   return { status: res.status, text: await res.text() };
+}
+
+/** A signed watch whose events are read as they arrive. */
+async function openWatch(path: string) {
+  const url = new URL(path.replace(/^\//, ''), gateway.url);
+  const headers = await createSigV4Signer({ region: 'us-east-1', credentials: writer.credentials })({ method: 'GET', url, headers: {} });
+  const client = new AbortController();
+  const res = await fetch(url, { headers, signal: client.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let ended = false;
+  return {
+    status: res.status,
+    /** The next event, or undefined once the watch ended. */
+    next: async (): Promise<{ type: string; object: { metadata: { name?: string; labels?: Record<string, string> } } } | undefined> => {
+      while (!buffered.includes('\n')) {
+        const { value, done } = await reader.read();
+        if (done) {
+          ended = true;
+          return undefined;
+        }
+        buffered += decoder.decode(value, { stream: true });
+      }
+      const at = buffered.indexOf('\n');
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      return JSON.parse(line);
+    },
+    ended: () => ended,
+    close: () => client.abort(),
+  };
 }
 
 describe('watch on AWS', () => {
@@ -175,4 +210,47 @@ describe('watch on AWS', () => {
     expect(denied).toEqual([]);
     expect(gateway.errors).toEqual([]);
   }, 30_000);
+
+  it('streams: an event written after the watch began arrives while the watch is still open', async () => {
+    // Prepare: a watch of a minute from now (a list's resourceVersion)
+    const list = await call('GET', `${BASE}/machineclasses`);
+    const from = (JSON.parse(list.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const watch = await openWatch(`${BASE}/machineclasses?watch=true&timeoutSeconds=60&resourceVersion=${from}`);
+    expect(watch.status).toBe(200);
+    try {
+      // Act: a write once the watch is open
+      const mc = { apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'streamed', namespace: 'team-a' }, spec: { sim: {} } };
+      expect((await call('POST', `${BASE}/machineclasses`, mc)).status).toBe(201);
+      const event = await watch.next();
+      // Assess: its event came, and the watch goes on
+      expect([event?.type, event?.object.metadata.name]).toEqual(['ADDED', 'streamed']);
+      expect(watch.ended()).toBe(false);
+    } finally {
+      watch.close();
+    }
+    expect(gateway.errors).toEqual([]);
+  }, 30_000);
+
+  it('lasts past the 25 s a buffered answer had, when timeoutSeconds asks: each write over 26 s arrives on the one watch', async () => {
+    // Prepare
+    const mc = { apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'long-watched', namespace: 'team-a' }, spec: { sim: {} } };
+    expect((await call('POST', `${BASE}/machineclasses`, mc)).status).toBe(201);
+    const watch = await openWatch(`${BASE}/machineclasses?watch=true&timeoutSeconds=60&fieldSelector=metadata.name%3Dlong-watched`);
+    const began = Date.now();
+    try {
+      expect((await watch.next())?.type).toBe('ADDED');
+      // Act: label writes, each paced by its event coming back on the watch, until 26 s have passed
+      let writes = 0;
+      while (Date.now() - began < 26_000) {
+        writes++;
+        expect((await call('PATCH', `${BASE}/machineclasses/long-watched`, { metadata: { labels: { write: String(writes) } } })).status).toBe(200);
+        const event = await watch.next();
+        // Assess: every write seen, in order, on the watch still open
+        expect([event?.type, event?.object.metadata.labels?.['write']]).toEqual(['MODIFIED', String(writes)]);
+      }
+      expect(watch.ended()).toBe(false);
+    } finally {
+      watch.close();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 /** The REST API of ControlPlaneStack: AWS_IAM everywhere, request validation, logs, throttling, tracing. */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_STREAMED_WATCH_SECONDS } from '../../functions/handlers/http.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { controlPlaneTemplate, logicalId, resourcesOf } from './support.js';
 
@@ -120,5 +121,43 @@ describe('the HTTP API', () => {
 
   it('is a regional endpoint', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+  });
+});
+
+describe('responses stream', () => {
+  /** Every method of both RestApis (the SigV4 door and the kubectl door), by route. */
+  const allMethods = () => Object.values(resourcesOf(template, 'AWS::ApiGateway::Method')).map((m) => m.Properties);
+  const isKubeconfig = (m: Record<string, unknown>) => JSON.stringify(m['ResourceId']).includes('kubeconfig');
+
+  it("streams every http handler route of both doors through InvokeWithResponseStream, waiting the function's 300 s", () => {
+    const handler = logicalId(app.controlPlane, app.controlPlane.functions.http.function);
+    const streamed = allMethods().filter((m) => !isKubeconfig(m));
+    expect(streamed.length).toBe(2 * (ROUTES.length - 1));
+    for (const m of streamed) {
+      const integration = m['Integration'] as { Uri: unknown; ResponseTransferMode?: string; TimeoutInMillis?: number };
+      expect(integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM', TimeoutInMillis: 300_000 });
+      const uri = JSON.stringify(integration.Uri);
+      expect(uri).toContain(':lambda:path/2021-11-15/functions/');
+      expect(uri).toContain(JSON.stringify({ 'Fn::GetAtt': [handler, 'Arn'] }));
+      expect(uri).toContain('/response-streaming-invocations');
+    }
+  });
+
+  it('keeps the kubeconfig route buffered (Invoke, 29 s)', () => {
+    const kubeconfig = allMethods().filter(isKubeconfig);
+    expect(kubeconfig).toHaveLength(2);
+    for (const m of kubeconfig) {
+      const integration = m['Integration'] as { Uri: unknown; ResponseTransferMode?: string; TimeoutInMillis?: number };
+      expect(integration.ResponseTransferMode ?? 'BUFFERED').toBe('BUFFERED');
+      expect(integration.TimeoutInMillis ?? 29_000).toBe(29_000);
+      expect(JSON.stringify(integration.Uri)).toContain(':lambda:path/2015-03-31/functions/');
+    }
+  });
+
+  it("makes both doors regional: a stream may idle 5 minutes there (30 s edge-optimized), longer than the longest watch's 290 s", () => {
+    const apis = Object.values(resourcesOf(template, 'AWS::ApiGateway::RestApi'));
+    expect(apis).toHaveLength(2);
+    for (const api of apis) expect(api.Properties['EndpointConfiguration']).toEqual({ Types: ['REGIONAL'] });
+    expect(MAX_STREAMED_WATCH_SECONDS).toBeLessThan(300);
   });
 });

@@ -2,6 +2,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { API_FUNCTION_TIMEOUT_SECONDS, MAX_STREAMED_WATCH_SECONDS } from '../../functions/handlers/http.js';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
 import { STACK_UUID, resolve } from './iam-eval.js';
@@ -137,8 +138,10 @@ describe('the handlers', () => {
     },
   );
 
-  it("reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API within API Gateway's 29 s", () => {
-    expect([fn('reconcile')['Timeout'], fn('provision')['Timeout'], fn('http')['Timeout']]).toEqual([240, 60, 29]);
+  it('reconcile times out with its state (240 s), the step tasks with theirs (60 s), the API after its longest streamed watch (300 s), kubeconfig within 29 s', () => {
+    expect([fn('reconcile')['Timeout'], fn('provision')['Timeout'], fn('http')['Timeout'], fn('kubeconfig')['Timeout']]).toEqual([240, 60, 300, 29]);
+    expect(fn('http')['Timeout']).toBe(API_FUNCTION_TIMEOUT_SECONDS);
+    expect(API_FUNCTION_TIMEOUT_SECONDS).toBeGreaterThan(MAX_STREAMED_WATCH_SECONDS);
   });
 
   it('reserves concurrency where a runaway loop could cost: reconcile, the sweep, instance events', () => {
