@@ -27,6 +27,7 @@ import { silentLogger, storeEventRecorder } from '../../functions/workflows/inde
 import { AccessDeniedError, type AuthorizationRequest, type Json, type Principal } from '../../e2e/aws/account.js';
 import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
+import { streamInProcess } from '../../e2e/aws/lambda-runtime.js';
 import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
 import { evaluate } from '../../e2e/aws/iam/evaluate.js';
 import { Deployment } from '../../e2e/aws/template.js';
@@ -111,8 +112,10 @@ beforeAll(async () => {
   gateway = await startApiGateway({
     deployment,
     restApi: ids.api,
-    invoke: async (id, event) =>
-      id === ids.http ? { ok: true, payload: (await http(event as never)) as unknown as Json } : { ok: false, errorType: 'Error', errorMessage: id },
+    invoke: async (id) => ({ ok: false, errorType: 'Error', errorMessage: id }),
+    // The API function streams (a STREAM integration): run in process as the runtime would run it.
+    invokeWithResponseStream: (id, event, onChunk, signal) =>
+      id === ids.http ? streamInProcess(http, event, onChunk, signal) : Promise.resolve({ ok: false, errorType: 'Error', errorMessage: id }),
     principals: () => [writer],
     authorize: async (who, operation, requests) => {
       for (const r of requests)
