@@ -647,6 +647,12 @@ export interface ChangeFeed {
   changesSince(kind: KindName, namespace: string | undefined, after: string): Promise<Change[] | 'expired'>;
   /** Resolves once a change newer than `after` may be there, or when `signal` aborts (never rejects). */
   waitForChange(after: string, signal: AbortSignal): Promise<void>;
+  /**
+   * How far behind the newest version (in version units) a change may still be logged, for a feed filled from a
+   * stream that delivers late (the AWS watch log): watches read that far back behind their cursor, sending each
+   * object's changes once and never an older one after a newer. Absent: changes are never late (the embedded feed).
+   */
+  readonly lateArrivalWindow?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -17,8 +17,10 @@
  *   never rely on it, they know an item's age from its version).
  * - Versions are wall-clock microseconds (BaseStore.nextResourceVersion), so a version's age is known: one older than
  *   the retention is expired (410), and a reader holds back what is newer than now - the settle delay, because the
- *   stream's shards and batches deliver out of order and late; a change logged later than the settle delay after
- *   its version is still logged but a watch whose cursor passed it misses it (the next re-list shows it).
+ *   stream's shards and batches deliver out of order and late. A change logged later than that still reaches every
+ *   watch open then, up to the late-arrival window (60 s) behind its cursor (`lateArrivalWindow`: watch.ts reads
+ *   that far back and sends each object's changes once, never an older after a newer); one logged later still, or
+ *   after the watch it belonged to ended, reaches watchers only through their next list.
  */
 import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApiObject } from '../../api/kind.js';
@@ -33,6 +35,11 @@ export const WATCH_LOG_RETENTION_SECONDS = 15 * 60;
 export const DEFAULT_SETTLE_MS = 4000;
 /** How often a waiting watch asks the log again. */
 export const DEFAULT_POLL_MS = 1000;
+/**
+ * How late a change may be logged and still reach an open watch: watches read this far back behind their cursor
+ * (watch.ts), for a stream batch retried, throttled or delivered late.
+ */
+export const DEFAULT_LATE_ARRIVAL_MS = 60_000;
 
 const VERSION_DIGITS = 20;
 const pad = (version: number) => String(version).padStart(VERSION_DIGITS, '0');
@@ -97,6 +104,8 @@ export interface DynamoDbWatchLogOptions {
   settleMs?: number;
   /** @default DEFAULT_POLL_MS */
   pollMs?: number;
+  /** @default DEFAULT_LATE_ARRIVAL_MS */
+  lateArrivalMs?: number;
 }
 
 /** The watch log: `append` for the stream function, the ChangeFeed for the API's watches. */
@@ -107,6 +116,8 @@ export class DynamoDbWatchLog implements ChangeFeed {
   private readonly retentionSeconds: number;
   private readonly settleMs: number;
   private readonly pollMs: number;
+  /** In versions (microseconds). */
+  readonly lateArrivalWindow: number;
 
   constructor(options: DynamoDbWatchLogOptions) {
     this.client = options.client;
@@ -115,6 +126,7 @@ export class DynamoDbWatchLog implements ChangeFeed {
     this.retentionSeconds = options.retentionSeconds ?? WATCH_LOG_RETENTION_SECONDS;
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.lateArrivalWindow = (options.lateArrivalMs ?? DEFAULT_LATE_ARRIVAL_MS) * 1000;
   }
 
   /** Writes the log items of a batch of stream records (plain puts: a retried batch puts the same items). */

@@ -15,6 +15,7 @@ export function restoredChanges(feed: ChangeFeed, apiStore: Pick<PayloadOffloadi
     ...(c.previous ? { previous: await restore(c.previous) } : {}),
   });
   return {
+    ...(feed.lateArrivalWindow !== undefined ? { lateArrivalWindow: feed.lateArrivalWindow } : {}),
     currentVersion: () => feed.currentVersion(),
     waitForChange: (after, signal) => feed.waitForChange(after, signal),
     changesSince: async (kind, namespace, after) => {

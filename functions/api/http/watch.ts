@@ -182,9 +182,15 @@ export async function* watchEvents(
     if (options.initialEventsEnd) yield bookmark(cursor, { [INITIAL_EVENTS_END]: 'true' });
   }
   let lastSent = Date.now();
+  // A feed whose changes may be logged late is read `window` back behind the cursor (never before the start: what is
+  // older is in the client's list), and each object's changes go out once, never an older one after a newer.
+  const window = deps.changes.lateArrivalWindow ?? 0;
+  const start = Number(cursor);
+  const delivered = new Map<string, number>();
   while (!done.aborted) {
     const current = await deps.changes.currentVersion();
-    const changes = await deps.changes.changesSince(kind, namespace, cursor);
+    const from = window > 0 ? String(Math.max(start, Number(cursor) - window)) : cursor;
+    const changes = await deps.changes.changesSince(kind, namespace, from);
     if (changes === 'expired') {
       yield { type: 'ERROR', object: tooOldResourceVersion(cursor, current) };
       return;
@@ -196,6 +202,11 @@ export async function* watchEvents(
       newest = Math.max(newest, Number(version));
       const shown = listed.get(keyOf(change.object));
       if (shown !== undefined && Number(version) <= shown) continue;
+      if (window > 0) {
+        const last = delivered.get(keyOf(change.object));
+        if (last !== undefined && Number(version) <= last) continue;
+        delivered.set(keyOf(change.object), Number(version));
+      }
       const event = eventFor(change, matches);
       if (event) {
         yield event;
@@ -204,6 +215,8 @@ export async function* watchEvents(
     }
     // Every change up to `current` has been seen, of this kind or not.
     if (newest > Number(cursor)) cursor = String(newest);
+    // What fell out of the window is never read again.
+    for (const [key, version] of delivered) if (version <= Number(cursor) - window) delivered.delete(key);
     const idle = Math.max(0, interval - (Date.now() - lastSent));
     await deps.changes.waitForChange(current, options.allowBookmarks ? AbortSignal.any([done, AbortSignal.timeout(idle)]) : done);
     if (options.allowBookmarks && !done.aborted && Date.now() - lastSent >= interval) {

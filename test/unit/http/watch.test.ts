@@ -231,4 +231,118 @@ describe('watchEvents: a feed read at two moments', () => {
     expect(shown(events)).toEqual(['ADDED md1']);
     expect(asked).toEqual(['100', '150', '150']);
   });
+
+  /** A feed whose log answers, round by round, what `rounds` holds for versions above `after` (a late-filled log). */
+  function lateLog(rounds: { current: number; logged: [string, number][] }[], client: AbortController, lateArrivalWindow?: number) {
+    const asked: string[] = [];
+    let round = -1;
+    const at = (name: string, version: number) =>
+      ({ ...machineDeployment(name), metadata: { namespace: 'default', name, resourceVersion: String(version) } }) as never;
+    const log: ChangeFeed = {
+      ...(lateArrivalWindow !== undefined ? { lateArrivalWindow } : {}),
+      currentVersion: async () => String(rounds[Math.max(0, round)]!.current),
+      changesSince: async (_kind, _namespace, after) => {
+        asked.push(after);
+        round += 1;
+        if (round === rounds.length - 1) client.abort();
+        const logged = rounds[Math.min(round, rounds.length - 1)]!.logged;
+        return logged
+          .filter(([, v]) => v > Number(after))
+          .sort((a, b) => a[1] - b[1])
+          .map(([name, v]) => ({ type: 'MODIFIED' as const, object: at(name, v) }));
+      },
+      waitForChange: async () => {},
+    };
+    return { log, asked };
+  }
+
+  const modified = (events: WatchEvent[]) =>
+    events.map(
+      (e) =>
+        `${(e.object as { metadata: { name: string; resourceVersion: string } }).metadata.name}@${(e.object as { metadata: { resourceVersion: string } }).metadata.resourceVersion}`,
+    );
+
+  it('sends a change logged after the cursor passed its version once, when the feed says changes may come that late', async () => {
+    // Prepare: md2's change at 130 is logged only in the second round, after md1's at 150 moved the cursor past it
+    const client = new AbortController();
+    const { log, asked } = lateLog(
+      [
+        { current: 150, logged: [['md1', 150]] },
+        {
+          current: 160,
+          logged: [
+            ['md1', 150],
+            ['md2', 130],
+          ],
+        },
+        {
+          current: 170,
+          logged: [
+            ['md1', 150],
+            ['md2', 130],
+          ],
+        },
+      ],
+      client,
+      100,
+    );
+    const events: WatchEvent[] = [];
+    // Act
+    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
+      events.push(e);
+    // Assess: read back to the start (100) each round; each change sent once
+    expect(modified(events)).toEqual(['md1@150', 'md2@130']);
+    expect(asked).toEqual(['100', '100', '100']);
+  });
+
+  it('never sends an older change of an object after a newer one, nor what is older than the version it started from', async () => {
+    // Prepare: md1@140 is logged after md1@150 went out; md3@90 is older than the watch's start
+    const client = new AbortController();
+    const { log } = lateLog(
+      [
+        { current: 150, logged: [['md1', 150]] },
+        {
+          current: 160,
+          logged: [
+            ['md1', 140],
+            ['md1', 150],
+            ['md3', 90],
+          ],
+        },
+      ],
+      client,
+      100,
+    );
+    const events: WatchEvent[] = [];
+    // Act
+    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
+      events.push(e);
+    // Assess
+    expect(modified(events)).toEqual(['md1@150']);
+  });
+
+  it('misses a change logged late when the feed says changes are never late (the cursor is the only bound)', async () => {
+    // Prepare: the same late md2@130 from a feed without a late-arrival window
+    const client = new AbortController();
+    const { log, asked } = lateLog(
+      [
+        { current: 150, logged: [['md1', 150]] },
+        {
+          current: 160,
+          logged: [
+            ['md1', 150],
+            ['md2', 130],
+          ],
+        },
+      ],
+      client,
+    );
+    const events: WatchEvent[] = [];
+    // Act
+    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
+      events.push(e);
+    // Assess
+    expect(modified(events)).toEqual(['md1@150']);
+    expect(asked).toEqual(['100', '150']);
+  });
 });
