@@ -5,9 +5,6 @@
  * which writes the watch log the http handler's watches read. One table, gateway and stream poller for the file.
  * The http integration streams (ResponseTransferMode STREAM): the handler runs in process behind InvokeWithResponseStream.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -16,135 +13,27 @@ vi.hoisted(() => {
 });
 
 import { createSigV4Signer } from '../../cli/sigv4.js';
-import { DynamoDbStore, createDynamoDbClient } from '../../functions/adapters/dynamodb/index.js';
-import { createTable } from '../../functions/adapters/dynamodb/table.js';
-import { DynamoDbWatchLog } from '../../functions/adapters/dynamodb/watch-log.js';
 import { API_VERSION } from '../../functions/api/common.js';
-import { createHandler } from '../../functions/handlers/http.js';
-import { createStreamHandler } from '../../functions/handlers/stream.js';
-import type { Workflows } from '../../functions/ports.js';
-import { AccessDeniedError, type AuthorizationRequest, type Json, type Principal } from '../../e2e/aws/account.js';
-import { type ApiGateway, startApiGateway } from '../../e2e/aws/api-gateway.js';
-import { streamInProcess } from '../../e2e/aws/lambda-runtime.js';
-import { synthesize } from '../../e2e/aws/assembly.js';
-import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
-import { evaluate } from '../../e2e/aws/iam/evaluate.js';
-import { Deployment } from '../../e2e/aws/template.js';
-import { emulatorClientConfig, uniqueName } from '../support/aws.js';
-import { enableStream, keepOnlyMappingOf, placeholderPhysicalIds } from '../support/emulated-stack.js';
+import { startWatchStack, type WatchStack } from '../support/watch-stack.js';
 
 const BASE = '/apis/clusterless.dev/v1alpha1/namespaces/team-a';
-const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
 
-let dir: string;
-let gateway: ApiGateway;
-let source: StreamSource;
-let writer: Principal;
-const reconciles: string[] = [];
-const denied: string[] = [];
+let stack: WatchStack;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'watch-aws-'));
-  const assembly = synthesize(join(dir, 'assembly'), { bundle: false });
-  const template = assembly.template;
-  const ofType = (type: string) => Object.keys(template.Resources).filter((id) => template.Resources[id]!.Type === type);
-  const fn = (prefix: string) => ofType('AWS::Lambda::Function').find((id) => id.startsWith(prefix))!;
-  const ids = {
-    http: fn('httphandler'),
-    stream: fn('streamhandler'),
-    table: ofType('AWS::DynamoDB::Table')[0]!,
-    api: ofType('AWS::ApiGateway::RestApi').find((id) => !id.includes('Kubectl'))!,
-  };
-  // The reconcile trigger's mapping only (the stream function's).
-  keepOnlyMappingOf(template, ids.stream);
-  const deployment = new Deployment(assembly.stackName, template, assembly.directory);
-
-  const dynamodb = createDynamoDbClient(emulatorClientConfig(inject('motoEndpoint')));
-  const tableName = uniqueName('watch-aws');
-  await createTable(dynamodb, tableName);
-  const streamArn = await enableStream(dynamodb, tableName);
-  deployment.setPhysical(ids.table, { ref: tableName, attributes: { Arn: arn('dynamodb', `table/${tableName}`), StreamArn: streamArn } });
-  placeholderPhysicalIds(deployment, '123456789012');
-
-  // The stream function as deployed: its role's policies decide whether the mapping may read the stream.
-  const role = deployment.roleOfFunction(ids.stream);
-  const streamRole = {
-    name: role,
-    arn: `arn:aws:iam::123456789012:role/${role}`,
-    policies: deployment.identityPolicies(role),
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  };
-  const authorize = async (who: string, operation: string, requests: AuthorizationRequest[]) => {
-    for (const r of requests) {
-      if ((await evaluate(streamRole, r)).decision === 'Allowed') continue;
-      denied.push(`${who} ${r.action} ${r.resource}`);
-      throw new AccessDeniedError(`${who} is not authorized to perform: ${operation}`);
-    }
-  };
-  const workflows: Workflows = {
-    start: async (_workflow, _name, input) => {
-      reconciles.push(`${String(input['namespace'])}/${String(input['clusterName'])}`);
-      return { started: true };
-    },
-  };
-  // Settled after 1 s rather than 4: the emulated stream delivers within a few hundred milliseconds.
-  const log = new DynamoDbWatchLog({ client: dynamodb, tableName, settleMs: 1000, pollMs: 200 });
-  const stream = createStreamHandler({ workflows, watchLog: log });
-  source = await startStreamSource({
-    deployment,
-    endpoint: inject('motoEndpoint'),
-    invoke: async (_fn, event) => ({ ok: true, payload: (await stream(event as never)) as unknown as Json }),
-    authorize,
-    pollMs: 20,
-    timeScale: 10,
-  });
-
-  const http = createHandler({ store: new DynamoDbStore({ client: dynamodb, tableName }), changes: log });
-  writer = {
-    name: assembly.callerRoles.TeamAWriter,
-    arn: `arn:aws:iam::123456789012:role/${assembly.callerRoles.TeamAWriter}`,
-    policies: deployment.identityPolicies(assembly.callerRoles.TeamAWriter),
-    credentials: { accessKeyId: 'AKIAE2ETEAMAWRITER01', secretAccessKey: 'team-a-writer-secret' },
-  };
-  gateway = await startApiGateway({
-    deployment,
-    restApi: ids.api,
-    invoke: async (id) => ({ ok: false, errorType: 'Error', errorMessage: `${id} is not invoked buffered here` }),
-    invokeWithResponseStream: (id, event, onChunk, signal) =>
-      id === ids.http ? streamInProcess(http, event, onChunk, signal) : Promise.resolve({ ok: false, errorType: 'Error', errorMessage: id }),
-    principals: () => [writer],
-    authorize: async (who, operation, requests) => {
-      for (const r of requests)
-        if ((await evaluate(writer, r)).decision !== 'Allowed') throw new AccessDeniedError(`${who} is not authorized to perform: ${operation}`);
-    },
-  });
+  stack = await startWatchStack('watch-aws', inject('motoEndpoint'));
 }, 120_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  await source?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
-/** A request signed as team-a's writer, through the gateway. */
-async function call(method: string, path: string, body?: unknown) {
-  const url = new URL(path.replace(/^\//, ''), gateway.url);
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const sign = createSigV4Signer({ region: 'us-east-1', credentials: writer.credentials });
-  const headers = await sign({
-    method,
-    url,
-    headers: text ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {},
-    ...(text ? { body: text } : {}),
-  });
-  const res = await fetch(url, { method, headers, ...(text ? { body: text } : {}) });
-  return { status: res.status, text: await res.text() };
-}
+const call = (method: string, path: string, body?: unknown) => stack.call(method, path, body);
 
 /** A signed watch whose events are read as they arrive. */
 async function openWatch(path: string) {
-  const url = new URL(path.replace(/^\//, ''), gateway.url);
-  const headers = await createSigV4Signer({ region: 'us-east-1', credentials: writer.credentials })({ method: 'GET', url, headers: {} });
+  const url = new URL(path.replace(/^\//, ''), stack.gateway.url);
+  const headers = await createSigV4Signer({ region: 'us-east-1', credentials: stack.writer.credentials })({ method: 'GET', url, headers: {} });
   const client = new AbortController();
   const res = await fetch(url, { headers, signal: client.signal });
   const reader = res.body!.getReader();
@@ -206,9 +95,9 @@ describe('watch on AWS', () => {
     expect(events[1]!.object.metadata.labels).toEqual({ tier: 'gold' });
     const versions = events.map((e) => Number(e.object.metadata.resourceVersion));
     expect([...versions].sort((a, b) => a - b)).toEqual(versions);
-    expect(reconciles).toContain('team-a/prod');
-    expect(denied).toEqual([]);
-    expect(gateway.errors).toEqual([]);
+    expect(stack.reconciles).toContain('team-a/prod');
+    expect(stack.denied).toEqual([]);
+    expect(stack.gateway.errors).toEqual([]);
   }, 30_000);
 
   it('streams: an event written after the watch began arrives while the watch is still open', async () => {
@@ -228,7 +117,7 @@ describe('watch on AWS', () => {
     } finally {
       watch.close();
     }
-    expect(gateway.errors).toEqual([]);
+    expect(stack.gateway.errors).toEqual([]);
   }, 30_000);
 
   it('lasts past the 25 s a buffered answer had, when timeoutSeconds asks: each write over 26 s arrives on the one watch', async () => {
