@@ -256,6 +256,14 @@ describe('watchEvents: a feed read at two moments', () => {
     return { log, asked };
   }
 
+  /** Every event of a watch of default's MachineDeployments from version 100, until the client leaves. */
+  async function watchedFrom100(log: ChangeFeed, client: AbortController): Promise<WatchEvent[]> {
+    const events: WatchEvent[] = [];
+    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
+      events.push(e);
+    return events;
+  }
+
   const modified = (events: WatchEvent[]) =>
     events.map(
       (e) =>
@@ -286,10 +294,8 @@ describe('watchEvents: a feed read at two moments', () => {
       client,
       100,
     );
-    const events: WatchEvent[] = [];
     // Act
-    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
-      events.push(e);
+    const events = await watchedFrom100(log, client);
     // Assess: read back to the start (100) each round; each change sent once
     expect(modified(events)).toEqual(['md1@150', 'md2@130']);
     expect(asked).toEqual(['100', '100', '100']);
@@ -313,10 +319,8 @@ describe('watchEvents: a feed read at two moments', () => {
       client,
       100,
     );
-    const events: WatchEvent[] = [];
     // Act
-    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
-      events.push(e);
+    const events = await watchedFrom100(log, client);
     // Assess
     expect(modified(events)).toEqual(['md1@150']);
   });
@@ -337,10 +341,8 @@ describe('watchEvents: a feed read at two moments', () => {
       ],
       client,
     );
-    const events: WatchEvent[] = [];
     // Act
-    for await (const e of watchEvents({ changes: log, store: t.store }, def, 'default', { ...parseWatchOptions({ resourceVersion: '100' }) }, client.signal))
-      events.push(e);
+    const events = await watchedFrom100(log, client);
     // Assess
     expect(modified(events)).toEqual(['md1@150']);
     expect(asked).toEqual(['100', '150']);
