@@ -1,0 +1,227 @@
+/**
+ * Cluster API's MachineHealthCheck reconcile table, restated as data: the scenarios of
+ * TestMachineHealthCheck_Reconcile in core/reconcilers/machinehealthcheck/machinehealthcheck_controller_test.go
+ * (kubernetes-sigs/cluster-api), each with the status Cluster API reaches (expectedMachines, currentHealthy,
+ * remediationsAllowed), how many machines it marks for remediation and when it asks to be woken
+ * (machinehealthcheck_targets.go: the next time a timeout runs out, one second after). Cluster API's envtest
+ * waits for the status; here one pass of the planner must produce it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import { getCondition } from '../../../../functions/core/conditions.js';
+import { planMachineHealthCheck } from '../../../../functions/core/healthcheck/planner.js';
+import type { NodeFact } from '../../../../functions/core/observed.js';
+import type { Plan } from '../../../../functions/core/plan.js';
+import { T0, at, cluster, condition, healthCheck, instance, machine, node, objects } from '../cluster/fixtures.js';
+
+interface Fleet {
+  machines: Machine[];
+  nodes: NodeFact[];
+}
+
+/** `n` workers with a node Ready for an hour. */
+function healthy(n: number, prefix = 'healthy'): Fleet {
+  const machines = Array.from({ length: n }, (_, i) => machine(`${prefix}-${i}`, { age: 7200 }));
+  return { machines, nodes: machines.map((m) => node(m, 'True', at(-3600))) };
+}
+
+/** `n` workers whose node has reported Ready Unknown for ten minutes (past the default 5m timeout). */
+function unknown(n: number, o: { deleting?: boolean; prefix?: string } = {}): Fleet {
+  const machines = Array.from({ length: n }, (_, i) => machine(`${o.prefix ?? 'unhealthy'}-${i}`, { age: 7200, ...(o.deleting ? { deleting: true } : {}) }));
+  return { machines, nodes: machines.map((m) => node(m, 'Unknown', at(-600))) };
+}
+
+/** A worker created `age` seconds ago, its infrastructure ready at once, that has no node yet. */
+function noNode(age: number): Fleet {
+  const m = machine('no-node', { age, node: false });
+  m.status = { ...m.status, conditions: [condition('InfrastructureReady', 'True', at(-age))] };
+  return { machines: [m], nodes: [] };
+}
+
+/** A worker that had a node (status.nodeRef) the workload cluster no longer lists. */
+function nodeGone(): Fleet {
+  return { machines: [machine('node-gone', { age: 7200 })], nodes: [] };
+}
+
+/** Two workers whose nodes report no condition at all. */
+function nodesWithoutConditions(n: number): Fleet {
+  const machines = Array.from({ length: n }, (_, i) => machine(`bare-${i}`, { age: 7200 }));
+  return { machines, nodes: machines.map((m) => ({ ...node(m), conditions: [] })) };
+}
+
+const join = (...fleets: Fleet[]): Fleet => ({ machines: fleets.flatMap((f) => f.machines), nodes: fleets.flatMap((f) => f.nodes) });
+
+const statusOf = (plan: Plan) => {
+  const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'MachineHealthCheck');
+  return w?.type === 'UpdateStatus' ? (w.object as MachineHealthCheck).status : undefined;
+};
+const marked = (plan: Plan) =>
+  plan.writes.flatMap((w) =>
+    w.type === 'UpdateStatus' && w.object.kind === 'Machine' && getCondition(w.object.status?.conditions, 'OwnerRemediated')?.reason === 'WaitingForRemediation'
+      ? [w.object.metadata.name]
+      : [],
+  );
+
+describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Reconcile)", () => {
+  it.each([
+    {
+      name: "it doesn't mark anything unhealthy when cluster infrastructure is not ready",
+      // Nodes Ready Unknown for ten minutes: not judged, so counted healthy, as Cluster API counts them.
+      fleet: unknown(2),
+      clusterReady: false,
+      expected: 2,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: [],
+    },
+    {
+      name: "it doesn't mark anything unhealthy when all Machines are healthy",
+      fleet: healthy(2),
+      expected: 2,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: [],
+    },
+    {
+      name: 'it marks unhealthy machines for remediation when there is one unhealthy Machine and skips deleting machines',
+      fleet: join(healthy(2), unknown(1), unknown(1, { deleting: true, prefix: 'deleting' })),
+      expected: 4,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: ['unhealthy-0'],
+    },
+    {
+      name: 'it marks unhealthy machines as unhealthy but not for remediation when the unhealthy Machines exceed maxUnhealthy (40% of 3)',
+      fleet: join(healthy(1), unknown(2)),
+      spec: { maxUnhealthy: '40%' },
+      expected: 3,
+      currentHealthy: 1,
+      remediationsAllowed: 0,
+      marked: [],
+      allowed: false,
+    },
+    {
+      name: 'it marks unhealthy machines for remediation when number of unhealthy machines is within unhealthyRange [1-3]',
+      fleet: join(healthy(2), unknown(1)),
+      spec: { unhealthyRange: '[1-3]' },
+      expected: 3,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: ['unhealthy-0'],
+    },
+    {
+      name: 'it marks unhealthy machines as unhealthy but not for remediation when the unhealthy Machines is not within unhealthyRange [3-5]',
+      fleet: join(healthy(1), unknown(2)),
+      spec: { unhealthyRange: '[3-5]' },
+      expected: 3,
+      currentHealthy: 1,
+      remediationsAllowed: 0,
+      marked: [],
+      allowed: false,
+    },
+    {
+      name: 'when a Machine has no Node ref for less than the nodeStartupTimeout (asks again when it runs out)',
+      fleet: join(healthy(2), noNode(400)),
+      expected: 3,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: [],
+      requeue: 600 - 400 + 1,
+    },
+    {
+      name: 'when a Machine has no Node ref for longer than the nodeStartupTimeout',
+      fleet: join(healthy(2), noNode(1200)),
+      expected: 3,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: ['no-node'],
+    },
+    {
+      name: "when a Machine's Node has gone away",
+      fleet: join(healthy(2), nodeGone()),
+      expected: 3,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: ['node-gone'],
+    },
+    {
+      name: "Machine's Node and Machine without conditions (no unhealthy conditions configured)",
+      fleet: nodesWithoutConditions(3),
+      spec: { unhealthyConditions: [] },
+      expected: 3,
+      currentHealthy: 3,
+      remediationsAllowed: 3,
+      marked: [],
+    },
+    {
+      name: 'should react when a Node transitions to unhealthy',
+      fleet: unknown(1),
+      expected: 1,
+      currentHealthy: 0,
+      remediationsAllowed: 0,
+      marked: ['unhealthy-0'],
+    },
+  ])('$name', ({ fleet, spec, clusterReady, expected, currentHealthy, remediationsAllowed, marked: wantMarked, allowed, requeue }) => {
+    // Prepare
+    const mhc = healthCheck({ nodeStartupTimeout: '10m', ...(spec as Partial<MachineHealthCheck['spec']>) });
+    const c = cluster({ ready: clusterReady ?? true, since: at(-7200) });
+    const observed = { instances: fleet.machines.map((m) => instance(m)), nodes: fleet.nodes };
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ cluster: c, machines: fleet.machines, machineHealthChecks: [mhc] }), observed, T0);
+    // Assess
+    const status = statusOf(plan);
+    expect(status).toMatchObject({ expectedMachines: expected, currentHealthy, remediationsAllowed });
+    expect(getCondition(status?.conditions, 'RemediationAllowed')?.status).toBe((allowed ?? true) ? 'True' : 'False');
+    expect(marked(plan)).toEqual(wantMarked);
+    expect(plan.requeueAfterSeconds).toBe(requeue);
+  });
+});
+
+describe('when a health check asks to be woken (machinehealthcheck_targets.go nextCheckTimes)', () => {
+  // Cluster API requeues at the smallest of the targets' next checks; a target's next check is its timeout minus
+  // how long it has been degraded, plus one second (the first moment the timeout is strictly exceeded).
+  const mhc = healthCheck({ nodeStartupTimeout: '10m' });
+
+  it.each([
+    { name: 'a node Ready Unknown for 100s and one for 200s of 300s: the later one first, 101s', fleet: 'unknown' as const, since: [100, 200], requeue: 101 },
+    { name: 'a node NotReady for 299s of 300s: 2s', fleet: 'false' as const, since: [299], requeue: 2 },
+    { name: 'a node NotReady for exactly 300s: not yet unhealthy, 1s', fleet: 'false' as const, since: [300], requeue: 1 },
+    { name: 'a node NotReady past its timeout is unhealthy and asks for nothing', fleet: 'false' as const, since: [301], requeue: undefined },
+    { name: 'every node Ready: nothing to wait for', fleet: 'true' as const, since: [10, 20], requeue: undefined },
+  ])('$name', ({ fleet, since, requeue }) => {
+    // Prepare
+    const status = fleet === 'unknown' ? 'Unknown' : fleet === 'false' ? 'False' : 'True';
+    const machines = since.map((_, i) => machine(`w${i}`, { age: 7200 }));
+    const nodes = machines.map((m, i) => node(m, status, at(-since[i]!)));
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines, machineHealthChecks: [mhc] }), { instances: [], nodes }, T0);
+    // Assess
+    expect(plan.requeueAfterSeconds).toBe(requeue);
+  });
+
+  it('a machine without a node and a degraded node: the earlier of the startup deadline and the condition deadline', () => {
+    // Prepare: no node for 590s of 600s (11s to go); a node NotReady for 100s of 300s (201s to go).
+    const waiting = noNode(590);
+    const degraded = machine('w0', { age: 7200 });
+    // Act
+    const plan = planMachineHealthCheck(
+      mhc,
+      objects({ machines: [...waiting.machines, degraded], machineHealthChecks: [mhc] }),
+      { instances: [], nodes: [node(degraded, 'False', at(-100))] },
+      T0,
+    );
+    // Assess
+    expect(plan.requeueAfterSeconds).toBe(11);
+  });
+
+  it('the startup timeout disabled ("0s"): a machine without a node gives nothing to wait for', () => {
+    // Prepare
+    const off = healthCheck({ nodeStartupTimeout: '0s' });
+    const waiting = noNode(400);
+    // Act
+    const plan = planMachineHealthCheck(off, objects({ machines: waiting.machines, machineHealthChecks: [off] }), { instances: [], nodes: [] }, T0);
+    // Assess
+    expect(plan.requeueAfterSeconds).toBeUndefined();
+  });
+});
