@@ -225,3 +225,54 @@ describe('when a health check asks to be woken (machinehealthcheck_targets.go ne
     expect(plan.requeueAfterSeconds).toBeUndefined();
   });
 });
+
+describe("remediation order and maxInFlight (Cluster API's machineset_controller_test.go: TestSortMachinesToRemediate, reconcileUnhealthyMachines)", () => {
+  // Note: Cluster API reads maxInFlight from the MachineDeployment (spec.remediation.maxInFlight) and the
+  // MachineSet defers; clusterless reads it from the MachineHealthCheck, which marks or defers, so one limit
+  // covers every target of the check, control-plane machines included.
+  /** Eight workers whose nodes are NotReady, `unhealthy-i` created i seconds after `unhealthy-0`. */
+  const eight = (o: { deleting?: number[]; annotated?: number[] } = {}) => {
+    const machines = Array.from({ length: 8 }, (_, i) =>
+      machine(`unhealthy-${i}`, {
+        age: 7200 - i,
+        ...(o.deleting?.includes(i) ? { deleting: true } : {}),
+        ...(o.annotated?.includes(i) ? { annotations: { 'clusterless.dev/remediate-machine': '' } } : {}),
+      }),
+    );
+    return { machines, nodes: machines.map((m) => node(m, 'False', at(-3600))) };
+  };
+  const deferred = (plan: Plan) =>
+    plan.writes.flatMap((w) =>
+      w.type === 'UpdateStatus' && w.object.kind === 'Machine' && getCondition(w.object.status?.conditions, 'OwnerRemediated')?.reason === 'RemediationDeferred'
+        ? [[w.object.metadata.name, getCondition(w.object.status?.conditions, 'OwnerRemediated')?.message]]
+        : [],
+    );
+  const run = (fleet: { machines: Machine[]; nodes: NodeFact[] }, maxInFlight = 3) => {
+    const mhc = healthCheck({ maxInFlight });
+    return planMachineHealthCheck(mhc, objects({ machines: fleet.machines, machineHealthChecks: [mhc] }), { instances: [], nodes: fleet.nodes }, T0);
+  };
+
+  it('should only try to remediate up to maxInFlight unhealthy: the newest three, the five others deferred', () => {
+    // Act
+    const plan = run(eight());
+    // Assess
+    expect(marked(plan).sort()).toEqual(['unhealthy-5', 'unhealthy-6', 'unhealthy-7']);
+    expect(deferred(plan).map(([name]) => name)).toEqual(['unhealthy-0', 'unhealthy-1', 'unhealthy-2', 'unhealthy-3', 'unhealthy-4']);
+    expect(deferred(plan)[0]![1]).toBe('Waiting because there are already too many remediations in progress (maxInFlight is 3)');
+  });
+
+  it('with three remediations still deleting, the others wait (second pass)', () => {
+    // Act
+    const plan = run(eight({ deleting: [5, 6, 7] }));
+    // Assess
+    expect(marked(plan)).toEqual([]);
+    expect(deferred(plan)).toHaveLength(5);
+  });
+
+  it('remediation machines with the remediate annotation are prioritised over other machines, newest first within each', () => {
+    // Act: the two oldest carry the annotation; room for three.
+    const plan = run(eight({ annotated: [0, 1] }));
+    // Assess
+    expect(marked(plan).sort()).toEqual(['unhealthy-0', 'unhealthy-1', 'unhealthy-7']);
+  });
+});
