@@ -92,6 +92,26 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       marked: ['unhealthy-0'],
     },
     {
+      name: 'it marks unhealthy machines for remediation when a Machine has the remediate-machine annotation (its node Ready)',
+      fleet: join(healthy(2), healthy(1, 'annotated')),
+      annotate: 'annotated-0',
+      expected: 3,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: ['annotated-0'],
+    },
+    {
+      name: 'a Machine with a failureReason (its node Ready) is marked too (documented difference)',
+      // Why: Cluster API v1beta2 dropped failureReason; clusterless still records one when a provision fails
+      // (CreateError), and its health check is what replaces that machine.
+      fleet: join(healthy(2), healthy(1, 'failed')),
+      failed: 'failed-0',
+      expected: 3,
+      currentHealthy: 2,
+      remediationsAllowed: 2,
+      marked: ['failed-0'],
+    },
+    {
       name: 'it marks unhealthy machines as unhealthy but not for remediation when the unhealthy Machines exceed maxUnhealthy (40% of 3)',
       fleet: join(healthy(1), unknown(2)),
       spec: { maxUnhealthy: '40%' },
@@ -162,8 +182,12 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       remediationsAllowed: 0,
       marked: ['unhealthy-0'],
     },
-  ])('$name', ({ fleet, spec, clusterReady, expected, currentHealthy, remediationsAllowed, marked: wantMarked, allowed, requeue }) => {
+  ])('$name', ({ fleet, spec, clusterReady, annotate, failed, expected, currentHealthy, remediationsAllowed, marked: wantMarked, allowed, requeue }) => {
     // Prepare
+    for (const m of fleet.machines) {
+      if (m.metadata.name === annotate) m.metadata.annotations = { 'clusterless.dev/remediate-machine': '' };
+      if (m.metadata.name === failed) m.status = { ...m.status, failureReason: 'CreateError', failureMessage: 'no capacity' } as Machine['status'];
+    }
     const mhc = healthCheck({ nodeStartupTimeout: '10m', ...(spec as Partial<MachineHealthCheck['spec']>) });
     const c = cluster({ ready: clusterReady ?? true, since: at(-7200) });
     const observed = { instances: fleet.machines.map((m) => instance(m)), nodes: fleet.nodes };
