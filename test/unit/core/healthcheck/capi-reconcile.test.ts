@@ -56,6 +56,13 @@ const statusOf = (plan: Plan) => {
   const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'MachineHealthCheck');
   return w?.type === 'UpdateStatus' ? (w.object as MachineHealthCheck).status : undefined;
 };
+/** Marked machines with the reason of their failed check, "name: reason". */
+const markedWhy = (plan: Plan) =>
+  plan.writes.flatMap((w) =>
+    w.type === 'UpdateStatus' && w.object.kind === 'Machine' && getCondition(w.object.status?.conditions, 'OwnerRemediated')?.reason === 'WaitingForRemediation'
+      ? [`${w.object.metadata.name}: ${getCondition(w.object.status?.conditions, 'HealthCheckSucceeded')?.reason}`]
+      : [],
+  );
 const marked = (plan: Plan) =>
   plan.writes.flatMap((w) =>
     w.type === 'UpdateStatus' && w.object.kind === 'Machine' && getCondition(w.object.status?.conditions, 'OwnerRemediated')?.reason === 'WaitingForRemediation'
@@ -70,6 +77,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       // Nodes Ready Unknown for ten minutes: not judged, so counted healthy, as Cluster API counts them.
       fleet: unknown(2),
       clusterReady: false,
+      // As in Cluster API's case the control plane is initialized: only the infrastructure gate holds them back.
       expected: 2,
       currentHealthy: 2,
       remediationsAllowed: 2,
@@ -89,7 +97,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 4,
       currentHealthy: 2,
       remediationsAllowed: 2,
-      marked: ['unhealthy-0'],
+      marked: ['unhealthy-0: UnhealthyNode'],
     },
     {
       name: 'it marks unhealthy machines for remediation when a Machine has the remediate-machine annotation (its node Ready)',
@@ -98,7 +106,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 3,
       currentHealthy: 2,
       remediationsAllowed: 2,
-      marked: ['annotated-0'],
+      marked: ['annotated-0: HasRemediateAnnotation'],
     },
     {
       name: 'a Machine with a failureReason (its node Ready) is marked too (documented difference)',
@@ -109,7 +117,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 3,
       currentHealthy: 2,
       remediationsAllowed: 2,
-      marked: ['failed-0'],
+      marked: ['failed-0: MachineHasFailure'],
     },
     {
       name: 'it marks unhealthy machines as unhealthy but not for remediation when the unhealthy Machines exceed maxUnhealthy (40% of 3)',
@@ -128,7 +136,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 3,
       currentHealthy: 2,
       remediationsAllowed: 2,
-      marked: ['unhealthy-0'],
+      marked: ['unhealthy-0: UnhealthyNode'],
     },
     {
       name: 'it marks unhealthy machines as unhealthy but not for remediation when the unhealthy Machines is not within unhealthyRange [3-5]',
@@ -155,7 +163,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 3,
       currentHealthy: 2,
       remediationsAllowed: 2,
-      marked: ['no-node'],
+      marked: ['no-node: NodeStartupTimeout'],
     },
     {
       name: "when a Machine's Node has gone away",
@@ -163,7 +171,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 3,
       currentHealthy: 2,
       remediationsAllowed: 2,
-      marked: ['node-gone'],
+      marked: ['node-gone: NodeDeleted'],
     },
     {
       name: "Machine's Node and Machine without conditions (no unhealthy conditions configured)",
@@ -180,7 +188,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       expected: 1,
       currentHealthy: 0,
       remediationsAllowed: 0,
-      marked: ['unhealthy-0'],
+      marked: ['unhealthy-0: UnhealthyNode'],
     },
   ])('$name', ({ fleet, spec, clusterReady, annotate, failed, expected, currentHealthy, remediationsAllowed, marked: wantMarked, allowed, requeue }) => {
     // Prepare
@@ -189,7 +197,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
       if (m.metadata.name === failed) m.status = { ...m.status, failureReason: 'CreateError', failureMessage: 'no capacity' } as Machine['status'];
     }
     const mhc = healthCheck({ nodeStartupTimeout: '10m', ...(spec as Partial<MachineHealthCheck['spec']>) });
-    const c = cluster({ ready: clusterReady ?? true, since: at(-7200) });
+    const c = cluster({ ready: clusterReady ?? true, initialized: true, since: at(-7200) });
     const observed = { instances: fleet.machines.map((m) => instance(m)), nodes: fleet.nodes };
     // Act
     const plan = planMachineHealthCheck(mhc, objects({ cluster: c, machines: fleet.machines, machineHealthChecks: [mhc] }), observed, T0);
@@ -197,7 +205,7 @@ describe("MachineHealthCheck reconcile (Cluster API's TestMachineHealthCheck_Rec
     const status = statusOf(plan);
     expect(status).toMatchObject({ expectedMachines: expected, currentHealthy, remediationsAllowed });
     expect(getCondition(status?.conditions, 'RemediationAllowed')?.status).toBe((allowed ?? true) ? 'True' : 'False');
-    expect(marked(plan)).toEqual(wantMarked);
+    expect(markedWhy(plan)).toEqual(wantMarked);
     expect(plan.requeueAfterSeconds).toBe(requeue);
   });
 });
@@ -237,6 +245,15 @@ describe('when a health check asks to be woken (machinehealthcheck_targets.go ne
     );
     // Assess
     expect(plan.requeueAfterSeconds).toBe(11);
+  });
+
+  it('a machine without a node for exactly its startup timeout is not yet unhealthy: 1s', () => {
+    // Prepare
+    const waiting = noNode(600);
+    // Act
+    const plan = planMachineHealthCheck(mhc, objects({ machines: waiting.machines, machineHealthChecks: [mhc] }), { instances: [], nodes: [] }, T0);
+    // Assess
+    expect([markedWhy(plan), plan.requeueAfterSeconds]).toEqual([[], 1]);
   });
 
   it('the startup timeout disabled ("0s"): a machine without a node gives nothing to wait for', () => {
