@@ -14,6 +14,7 @@ import { planMachineHealthCheck } from '../../../../functions/core/healthcheck/p
 import type { NodeFact } from '../../../../functions/core/observed.js';
 import type { Plan } from '../../../../functions/core/plan.js';
 import { T0, at, cluster, condition, healthCheck, instance, machine, node, objects } from '../cluster/fixtures.js';
+import * as setsFixtures from '../machineset/fixtures.js';
 
 interface Fleet {
   machines: Machine[];
@@ -315,5 +316,87 @@ describe("remediation order and maxInFlight (Cluster API's machineset_controller
     const plan = run(eight({ annotated: [0, 1] }));
     // Assess
     expect(marked(plan).sort()).toEqual(['unhealthy-0', 'unhealthy-1', 'unhealthy-7']);
+  });
+});
+
+describe("an old MachineSet's unhealthy machines are left to the rollout (machineset_controller.go reconcileUnhealthyMachines)", () => {
+  // Cluster API remediates only machines of the MachineSet at its MachineDeployment's revision: the rollout
+  // removes the others anyway, and replacing one would make a machine of the old template.
+  const rev = (n: number) => ({ 'clusterless.dev/revision': String(n) });
+  const deployment = (o: { paused?: boolean; strategy?: 'RollingUpdate' | 'OnDelete' } = {}) =>
+    setsFixtures.machineDeployment({ name: 'md', uid: 'md-uid', paused: o.paused ?? false, strategy: o.strategy ?? 'RollingUpdate' });
+  const setOf = (md: ReturnType<typeof deployment>, name: string, revision: number) => {
+    const ms = setsFixtures.machineSet({ name, uid: `${name}-uid`, annotations: rev(revision) });
+    return {
+      ...ms,
+      metadata: {
+        ...ms.metadata,
+        ownerReferences: [{ apiVersion: md.apiVersion, kind: 'MachineDeployment', name: md.metadata.name, uid: md.metadata.uid!, controller: true }],
+      },
+    };
+  };
+  const ownedBy = (m: Machine, ms: { kind: string; apiVersion: string; metadata: { name: string; uid?: string } }): Machine => ({
+    ...m,
+    metadata: {
+      ...m.metadata,
+      ownerReferences: [{ apiVersion: ms.apiVersion, kind: ms.kind, name: ms.metadata.name, uid: ms.metadata.uid!, controller: true }],
+    },
+  });
+  const ownerRemediated = (plan: Plan, name: string) => {
+    const w = plan.writes.find((x) => x.type === 'UpdateStatus' && x.object.kind === 'Machine' && x.object.metadata.name === name);
+    return w?.type === 'UpdateStatus' ? getCondition(w.object.status?.conditions, 'OwnerRemediated') : undefined;
+  };
+  const remediated = (plan: Plan) => plan.actions.flatMap((a) => (a.type === 'RemediateMachine' ? [a.machine.name] : []));
+
+  function world(o: { paused?: boolean; strategy?: 'RollingUpdate' | 'OnDelete'; oldMarked?: boolean; standalone?: boolean } = {}) {
+    const md = { ...deployment(o), metadata: { ...deployment(o).metadata, annotations: rev(2) } };
+    const oldSet = o.standalone ? setsFixtures.machineSet({ name: 'alone', uid: 'alone-uid', annotations: rev(1) }) : setOf(md, 'md-old', 1);
+    const newSet = setOf(md, 'md-new', 2);
+    const marks = [condition('InfrastructureReady', 'True', at(-7000)), condition('OwnerRemediated', 'False', at(-60), 'WaitingForRemediation')];
+    const oldSick = ownedBy(machine('old-sick', { age: 7200, ...(o.oldMarked ? { conditions: marks } : {}) }), oldSet);
+    const newSick = ownedBy(machine('new-sick', { age: 600 }), newSet);
+    const fine = ownedBy(machine('new-fine', { age: 600 }), newSet);
+    const machines = [oldSick, newSick, fine];
+    const nodes = [node(oldSick, 'False', at(-3600)), node(newSick, 'False', at(-3600)), node(fine, 'True', at(-500))];
+    const mhc = healthCheck();
+    const plan = planMachineHealthCheck(
+      mhc,
+      objects({ machines, machineSets: [oldSet, newSet], machineDeployments: [md], machineHealthChecks: [mhc] }),
+      { instances: [], nodes },
+      T0,
+    );
+    return plan;
+  }
+
+  it('a RollingUpdate in progress: the old set’s machine is not marked but says why; the new set’s is marked; both count as unhealthy', () => {
+    // Act
+    const plan = world();
+    // Assess
+    expect(markedWhy(plan)).toEqual(['new-sick: UnhealthyNode']);
+    expect(ownerRemediated(plan, 'old-sick')).toMatchObject({ status: 'False', reason: 'CannotBeRemediated' });
+    expect(statusOf(plan)).toMatchObject({ expectedMachines: 3, currentHealthy: 1 });
+  });
+
+  it('an old-set machine marked before the rollout began is not replaced any more', () => {
+    // Act
+    const plan = world({ oldMarked: true });
+    // Assess
+    expect(remediated(plan)).toEqual([]);
+    expect(ownerRemediated(plan, 'old-sick')).toMatchObject({ status: 'False', reason: 'CannotBeRemediated' });
+  });
+
+  it('a MachineSet of no MachineDeployment is always remediated', () => {
+    // Act & Assess
+    expect(markedWhy(world({ standalone: true }))).toEqual(['old-sick: UnhealthyNode', 'new-sick: UnhealthyNode']);
+  });
+
+  it.each([
+    { name: 'the rollout is paused', o: { paused: true } },
+    { name: 'the strategy is OnDelete', o: { strategy: 'OnDelete' as const } },
+  ])('the old set’s machine is remediated when $name (documented difference)', ({ o }) => {
+    // Why: the rollout removes nothing by itself then (paused, or waiting for the user's deletes), so a dead old
+    // machine would stay dead; replacing it is what OnDelete means, and a paused rollout keeps its old set whole.
+    // Act & Assess
+    expect(markedWhy(world(o))).toEqual(['old-sick: UnhealthyNode', 'new-sick: UnhealthyNode']);
   });
 });
