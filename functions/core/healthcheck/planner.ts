@@ -88,13 +88,12 @@ function remediationOrder(a: Machine, b: Machine): number {
  * there a dead old machine is replaced (Cluster API leaves it).
  */
 function rolloutRemoving(machine: Machine, objects: ClusterObjects): MachineDeployment | undefined {
-  const setRef = controllerOf(machine);
-  if (setRef?.kind !== 'MachineSet') return undefined;
-  const ms = objects.machineSets.find((s) => s.metadata.uid === setRef.uid);
-  const mdRef = ms && controllerOf(ms);
-  if (!ms || mdRef?.kind !== 'MachineDeployment') return undefined;
-  const md = objects.machineDeployments.find((d) => d.metadata.uid === mdRef.uid);
-  if (!md || md.spec.paused || md.spec.strategy.type === 'OnDelete') return undefined;
+  // Owners are found by uid alone: a uid names one object, whatever its kind.
+  const setUid = controllerOf(machine)?.uid;
+  const ms = setUid === undefined ? undefined : objects.machineSets.find((s) => s.metadata.uid === setUid);
+  const deploymentUid = ms && controllerOf(ms)?.uid;
+  const md = deploymentUid === undefined ? undefined : objects.machineDeployments.find((d) => d.metadata.uid === deploymentUid);
+  if (!ms || !md || md.spec.paused || md.spec.strategy.type === 'OnDelete') return undefined;
   return md.metadata.annotations?.[Annotations.revision] !== ms.metadata.annotations?.[Annotations.revision] ? md : undefined;
 }
 
