@@ -14,12 +14,14 @@
  * adds its own rules (one at a time, etcd quorum, retries): see `machinesToRemediate`.
  */
 import { Annotations } from '../../api/common.js';
+import type { MachineDeployment } from '../../api/machine-deployment.js';
 import type { MachineHealthCheck, MachineHealthCheckStatus } from '../../api/machine-health-check.js';
 import type { Machine, MachineStatus } from '../../api/machine.js';
 import { getCondition, removeCondition, setConditions, type ConditionInput } from '../conditions.js';
 import type { Observed } from '../observed.js';
 import { emptyPlan, mergePlans, refOf, type Plan } from '../plan.js';
 import { hasAnnotation, isControlPlaneMachine, isDeleting, isPaused, statusWrite, timeOf, type ClusterObjects } from '../cluster/objects.js';
+import { controllerOf } from '../machineset/ownership.js';
 import { maxInFlight, remediationAllowance, type RemediationAllowance } from './remediation-allowed.js';
 import { HealthCheckReason, healthCheckTargets, type TargetHealth } from './targets.js';
 
@@ -28,7 +30,12 @@ export const RemediationAllowedReason = {
   TooManyUnhealthy: 'TooManyUnhealthy',
   InspectionFailed: 'InspectionFailed',
 } as const;
-export const OwnerRemediatedReason = { WaitingForRemediation: 'WaitingForRemediation', RemediationDeferred: 'RemediationDeferred' } as const;
+export const OwnerRemediatedReason = {
+  WaitingForRemediation: 'WaitingForRemediation',
+  RemediationDeferred: 'RemediationDeferred',
+  /** The machine's MachineSet is an old revision of a rollout that removes it anyway. */
+  CannotBeRemediated: 'CannotBeRemediated',
+} as const;
 
 /** The machine's replacement has been decided (and so counts against maxInFlight) but has not started yet. */
 export function isMarkedForRemediation(machine: Machine): boolean {
@@ -60,6 +67,8 @@ export interface HealthCheckEvaluation {
   deferred: Machine[];
   /** Marked on an earlier reconcile and still unhealthy: to be replaced now. */
   toRemediate: TargetHealth[];
+  /** Unhealthy machines of an old MachineSet whose rollout removes them: neither marked nor replaced. */
+  leftToRollout: Map<Machine, MachineDeployment>;
   nextCheckSeconds?: number;
 }
 
@@ -70,13 +79,36 @@ function remediationOrder(a: Machine, b: Machine): number {
   return ra - rb || timeOf(b.metadata.creationTimestamp) - timeOf(a.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1);
 }
 
+/**
+ * The MachineDeployment whose rollout removes this machine, if any: the machine's MachineSet is not at the
+ * deployment's revision, and the rollout is removing old machines (RollingUpdate or Recreate, not paused).
+ * Learnt from core/reconcilers/machineset/machineset_controller.go (reconcileUnhealthyMachines): only the
+ * current revision's MachineSet remediates; replacing an old one's machine would make a machine of the old
+ * template that the rollout then deletes. Note: a paused or OnDelete rollout removes nothing by itself, so
+ * there a dead old machine is replaced (Cluster API leaves it).
+ */
+function rolloutRemoving(machine: Machine, objects: ClusterObjects): MachineDeployment | undefined {
+  // Owners are found by uid alone: a uid names one object, whatever its kind.
+  const setUid = controllerOf(machine)?.uid;
+  const ms = setUid === undefined ? undefined : objects.machineSets.find((s) => s.metadata.uid === setUid);
+  const deploymentUid = ms && controllerOf(ms)?.uid;
+  const md = deploymentUid === undefined ? undefined : objects.machineDeployments.find((d) => d.metadata.uid === deploymentUid);
+  if (!ms || !md || md.spec.paused || md.spec.strategy.type === 'OnDelete') return undefined;
+  return md.metadata.annotations?.[Annotations.revision] !== ms.metadata.annotations?.[Annotations.revision] ? md : undefined;
+}
+
 export function evaluateHealthCheck(mhc: MachineHealthCheck, objects: ClusterObjects, observed: Observed, now: Date): HealthCheckEvaluation {
   const health = healthCheckTargets(mhc, objects.cluster, objects.machines, observed, now);
   const expected = health.targets.length;
   const healthy = health.targets.filter((t) => t.state === 'healthy').length;
   const allowance = remediationAllowance(mhc, expected, healthy);
   const limit = maxInFlight(mhc, expected);
-  const unhealthy = health.targets.filter((t) => t.state === 'unhealthy');
+  const leftToRollout = new Map<Machine, MachineDeployment>();
+  for (const t of health.targets) {
+    const md = t.state === 'unhealthy' ? rolloutRemoving(t.machine, objects) : undefined;
+    if (md) leftToRollout.set(t.machine, md);
+  }
+  const unhealthy = health.targets.filter((t) => t.state === 'unhealthy' && !leftToRollout.has(t.machine));
   const inFlight = [
     ...health.targets.filter((t) => t.state === 'deleting').map((t) => t.machine),
     ...unhealthy.filter((t) => isMarkedForRemediation(t.machine)).map((t) => t.machine),
@@ -88,6 +120,7 @@ export function evaluateHealthCheck(mhc: MachineHealthCheck, objects: ClusterObj
     allowance,
     maxInFlight: limit,
     inFlight,
+    leftToRollout,
     ...(health.nextCheckSeconds !== undefined ? { nextCheckSeconds: health.nextCheckSeconds } : {}),
   };
   if (!health.evaluated || !allowance.allowed) return { ...base, toMark: [], deferred: [], toRemediate: [] };
@@ -189,6 +222,14 @@ export function planMachineHealthCheck(mhc: MachineHealthCheck, objects: Cluster
           status: 'False',
           reason: OwnerRemediatedReason.WaitingForRemediation,
           message: `Waiting for remediation (MachineHealthCheck ${name})`,
+        });
+      const md = e.leftToRollout.get(m);
+      if (md)
+        marks.push({
+          type: 'OwnerRemediated',
+          status: 'False',
+          reason: OwnerRemediatedReason.CannotBeRemediated,
+          message: `Not remediated: the rollout of MachineDeployment ${md.metadata.name} removes this machine`,
         });
       if (deferred.has(m))
         marks.push({
