@@ -19,13 +19,13 @@
  * check), and a cluster's certificates secret with the Cluster's uid, so new uids would make the target replace
  * every machine; owner references therefore need no rewriting.
  */
-import { AlreadyExistsError, NotFoundError, type Store } from '../../ports.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, type Store } from '../../ports.js';
 import { jsonEqual, type ApiObject } from '../kind.js';
 import { KINDS, kindByName, type KindName, type StoredKindName } from '../kinds.js';
 import { ApiError, alreadyExists, badRequest, invalid, notFound } from '../http/status.js';
 import { isPlainObject } from '../http/merge-patch.js';
 import { validateCreate } from '../validate.js';
-import { isName } from './object-service.js';
+import { isName, UNGUARDED_ATTEMPTS } from './object-service.js';
 
 /** The move record, on the source Cluster (to, step, wasPaused) and on the target Cluster (movingIn, wasPaused). */
 export const MoveAnnotations = {
@@ -75,6 +75,28 @@ async function clusterOrThrow(store: Store, namespace: string, clusterName: stri
   return cluster;
 }
 
+/**
+ * A change of the Cluster from a fresh read, again on a lost race: a paused cluster's reconciles still write its
+ * status, and a step must not fail on that. `change` returns undefined when nothing is to be written.
+ */
+async function changeCluster(
+  store: Store,
+  namespace: string,
+  clusterName: string,
+  change: (cluster: ApiObject) => Promise<ApiObject | undefined> | ApiObject | undefined,
+): Promise<ApiObject> {
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await clusterOrThrow(store, namespace, clusterName);
+    const next = await change(cluster);
+    if (!next) return cluster;
+    try {
+      return await store.update(next);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= UNGUARDED_ATTEMPTS) throw err;
+    }
+  }
+}
+
 function handoverOf(deps: MoveDeps, cluster: ApiObject): ClusterHandover {
   const provider = providerOf(cluster);
   const handover = deps.handovers[provider];
@@ -104,26 +126,25 @@ function sharedNames(objects: readonly ApiObject[]): { MachineClass: Set<string>
 export async function pauseForMove(store: Store, deps: MoveDeps, namespace: string, clusterName: string, to: unknown): Promise<ApiObject> {
   if (typeof to !== 'string' || to === '') throw invalid('Cluster', clusterName, [{ field: 'to', message: 'the target installation id is required' }]);
   if (to === deps.installationId) throw invalid('Cluster', clusterName, [{ field: 'to', message: 'the target is this installation' }]);
-  const cluster = await clusterOrThrow(store, namespace, clusterName);
-  handoverOf(deps, cluster);
-  if (cluster.metadata.deletionTimestamp) throw new ApiError('Conflict', `cluster ${clusterName} is being deleted: it cannot be moved`);
-  const record = annotationsOf(cluster);
-  if (record[MoveAnnotations.movingIn]) throw new ApiError('Conflict', `cluster ${clusterName} is still moving in from ${record[MoveAnnotations.movingIn]}`);
-  if (record[MoveAnnotations.to] !== undefined) {
-    if (record[MoveAnnotations.to] !== to) throw new ApiError('Conflict', `cluster ${clusterName} is being moved to ${record[MoveAnnotations.to]}, not ${to}`);
-    return cluster;
-  }
-  const spec = cluster.spec as { paused?: boolean };
-  const next: ApiObject = {
-    ...cluster,
-    spec: { ...spec, paused: true },
-    metadata: {
-      ...cluster.metadata,
-      annotations: { ...record, [MoveAnnotations.to]: to, [MoveAnnotations.step]: 'Paused', [MoveAnnotations.wasPaused]: String(spec.paused === true) },
-    },
-  };
-  // Guarded by the version read: a concurrent change is the caller's 409, and a re-run starts again.
-  return store.update(next);
+  return changeCluster(store, namespace, clusterName, (cluster) => {
+    handoverOf(deps, cluster);
+    if (cluster.metadata.deletionTimestamp) throw new ApiError('Conflict', `cluster ${clusterName} is being deleted: it cannot be moved`);
+    const record = annotationsOf(cluster);
+    if (record[MoveAnnotations.movingIn]) throw new ApiError('Conflict', `cluster ${clusterName} is still moving in from ${record[MoveAnnotations.movingIn]}`);
+    if (record[MoveAnnotations.to] !== undefined) {
+      if (record[MoveAnnotations.to] !== to) throw new ApiError('Conflict', `cluster ${clusterName} is being moved to ${record[MoveAnnotations.to]}, not ${to}`);
+      return undefined;
+    }
+    const spec = cluster.spec as { paused?: boolean };
+    return {
+      ...cluster,
+      spec: { ...spec, paused: true },
+      metadata: {
+        ...cluster.metadata,
+        annotations: { ...record, [MoveAnnotations.to]: to, [MoveAnnotations.step]: 'Paused', [MoveAnnotations.wasPaused]: String(spec.paused === true) },
+      },
+    };
+  });
 }
 
 /** What the source hands the target: the cluster's objects with status, and the shared objects they name. */
@@ -237,9 +258,13 @@ export async function handOverForMove(
   const to = record[MoveAnnotations.to];
   if (to === undefined) throw new ApiError('Conflict', `cluster ${clusterName} is not being moved: pause it for a move first`);
   const handedOver = await handoverOf(deps, cluster).handOver(namespace, clusterName, deps.installationId, to);
-  if (record[MoveAnnotations.step] === 'HandedOver') return { cluster, handedOver };
-  const next = { ...cluster, metadata: { ...cluster.metadata, annotations: { ...record, [MoveAnnotations.step]: 'HandedOver' } } };
-  return { cluster: await store.update(next), handedOver };
+  const recorded = await changeCluster(store, namespace, clusterName, (c) => {
+    const current = annotationsOf(c);
+    if (current[MoveAnnotations.to] !== to) throw new ApiError('Conflict', `cluster ${clusterName} is no longer being moved to ${to}`);
+    if (current[MoveAnnotations.step] === 'HandedOver') return undefined;
+    return { ...c, metadata: { ...c.metadata, annotations: { ...current, [MoveAnnotations.step]: 'HandedOver' } } };
+  });
+  return { cluster: recorded, handedOver };
 }
 
 /** 4. The target resumes the cluster once every machine's recorded instance is its own; a re-run changes nothing. */
@@ -258,11 +283,14 @@ export async function resumeAfterMove(store: Store, deps: MoveDeps, namespace: s
       'Conflict',
       `cluster ${clusterName} cannot resume: the instances of ${notYet.map((m) => m.metadata.name).join(', ')} are not this installation's yet (hand them over from the source first)`,
     );
-  const annotations = { ...record };
-  const wasPaused = annotations[MoveAnnotations.wasPaused] === 'true';
-  delete annotations[MoveAnnotations.movingIn];
-  delete annotations[MoveAnnotations.wasPaused];
-  return store.update({ ...cluster, spec: { ...(cluster.spec as object), paused: wasPaused }, metadata: { ...cluster.metadata, annotations } });
+  return changeCluster(store, namespace, clusterName, (c) => {
+    const annotations = { ...annotationsOf(c) };
+    if (!annotations[MoveAnnotations.movingIn]) return undefined;
+    const wasPaused = annotations[MoveAnnotations.wasPaused] === 'true';
+    delete annotations[MoveAnnotations.movingIn];
+    delete annotations[MoveAnnotations.wasPaused];
+    return { ...c, spec: { ...(c.spec as object), paused: wasPaused }, metadata: { ...c.metadata, annotations } };
+  });
 }
 
 /**
@@ -282,9 +310,13 @@ export async function forgetAfterMove(store: Store, deps: MoveDeps, namespace: s
   const objects = (await store.listCluster(namespace, clusterName)).sort((a, b) => rank(a) - rank(b));
   let forgotten = 0;
   for (const o of objects) {
-    // An object already marked for deletion goes with its finalizers; NotFound then means it is gone.
-    if (o.metadata.finalizers?.length) await store.update({ ...o, metadata: { ...o.metadata, finalizers: [] } });
     try {
+      // Unguarded by version (a paused cluster's reconciles may still write status), guarded by uid: this object only.
+      // An object already marked for deletion goes with its finalizers; NotFound then means it is gone.
+      if (o.metadata.finalizers?.length) {
+        const { resourceVersion: _rv, ...metadata } = o.metadata;
+        await store.update({ ...o, metadata: { ...metadata, finalizers: [] } });
+      }
       await store.delete(o.kind as StoredKindName, namespace, o.metadata.name, { uid: o.metadata.uid! });
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
