@@ -101,8 +101,32 @@ async function instances(): Promise<Map<string, { installation: string | undefin
   for await (const page of paginateDescribeInstances(a.cp.ec2!.client, { Filters: filters }))
     for (const r of page.Reservations ?? [])
       for (const i of r.Instances ?? [])
-        out.set(i.InstanceId!, { installation: tagValue(i.Tags, TagKeys.installation), state: i.State?.Name, machineUid: tagValue(i.Tags, TagKeys.machineUid) });
+        out.set(i.InstanceId!, {
+          installation: tagValue(i.Tags, TagKeys.installation),
+          state: i.State?.Name,
+          machineUid: tagValue(i.Tags, TagKeys.machineUid),
+        });
   return out;
+}
+
+/** The installation tags of the cluster's volumes (tagged at launch with the instance's tags). */
+async function volumeInstallations(): Promise<string[]> {
+  const client = a.cp.ec2!.client;
+  const ofCluster = await client.describeTags({
+    Filters: [
+      { Name: 'resource-type', Values: ['volume'] },
+      { Name: 'key', Values: [TagKeys.cluster] },
+      { Name: 'value', Values: [`${NS}/${NAME}`] },
+    ],
+  });
+  const ids = new Set((ofCluster.Tags ?? []).map((t) => t.ResourceId));
+  const installations = await client.describeTags({
+    Filters: [
+      { Name: 'resource-type', Values: ['volume'] },
+      { Name: 'key', Values: [TagKeys.installation] },
+    ],
+  });
+  return (installations.Tags ?? []).filter((t) => ids.has(t.ResourceId)).map((t) => t.Value!);
 }
 
 const objectsOf = (s: Side) => s.cp.store.listCluster(NS, NAME).then((os) => os.filter((o) => o.kind !== 'Event'));
@@ -180,6 +204,9 @@ describe('clusterless move (two installations on one moto EC2)', () => {
     expect(cluster.metadata.annotations?.[MoveAnnotations.movingIn]).toBeUndefined();
     const tagged = await instances();
     for (const id of before.values()) expect(tagged.get(id)).toMatchObject({ installation: target.installationId, state: 'running' });
+    const volumes = await volumeInstallations();
+    expect(volumes.length).toBeGreaterThanOrEqual(before.size);
+    expect(new Set(volumes)).toEqual(new Set([target.installationId]));
     await expectOneOwner();
 
     // Act: the target runs the cluster (a scale-up it must launch)
@@ -238,7 +265,11 @@ describe('the move subresource refuses', () => {
     const res = await fetch(`${a.http.url}${P}/clusters/other/move`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ step: 'Import', from: b.installationId, object: { apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'other', namespace: NS }, spec: {} } }),
+      body: JSON.stringify({
+        step: 'Import',
+        from: b.installationId,
+        object: { apiVersion: 'clusterless.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'other', namespace: NS }, spec: {} },
+      }),
     });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { details: { causes: { field: string }[] } }).details.causes[0]!.field).toBe('metadata.uid');
