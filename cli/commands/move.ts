@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js';
 interface MoveExport {
   installationId: string;
   objects: ApiObject[];
+  certificates?: string;
 }
 
 const CLUSTER = kindByName('Cluster')!;
@@ -59,6 +60,10 @@ export async function move(ctx: Context, target: ApiClient, clusterName: string,
       if (reply.status === 201) created++;
     }
     ctx.note(`copied ${exported.objects.length} objects (${created} new) to ${target.server}`);
+    if (exported.certificates) {
+      await step(target, { step: 'ImportCertificates', certificates: exported.certificates });
+      ctx.note('copied the cluster certificates');
+    }
     // 3. Hand the cloud resources over; the source records it.
     const handed = (await step(source, { step: 'HandOver' })).body as { handedOver: string[] };
     ctx.note(`handed over ${handed.handedOver.length} cloud resources`);

@@ -2,7 +2,7 @@
  * The move subresource of a Cluster, `/apis/clusterless.dev/v1alpha1/namespaces/{ns}/clusters/{name}/move`, the
  * server side of `clusterless move` (the steps are functions/api/service/move.ts). GET answers this installation's
  * id, and the cluster's objects once it is paused for a move; POST takes one step, `{"step": ...}`: Pause (with
- * `to`), Import (with `from` and `object`), HandOver, Resume, Forget.
+ * `to`), Import (with `from` and `object`), ImportCertificates (with `certificates`), HandOver, Resume, Forget.
  *
  * Who may call it: a caller that may write every object of the namespace and their status (it creates objects
  * with their status and forgets a cluster without teardown). On the embedded host that is any caller the access
@@ -13,6 +13,7 @@ import {
   exportForMove,
   forgetAfterMove,
   handOverForMove,
+  importCertificatesForMove,
   importForMove,
   MoveAnnotations,
   pauseForMove,
@@ -26,7 +27,7 @@ import { ApiError, badRequest } from './status.js';
 /** The body limit of a step: one object (Import) at most, as large as an addon's manifests may make it. */
 const MOVE_BODY_BYTES = 4 * 1024 * 1024;
 
-export const MOVE_STEPS = ['Pause', 'Import', 'HandOver', 'Resume', 'Forget'] as const;
+export const MOVE_STEPS = ['Pause', 'Import', 'ImportCertificates', 'HandOver', 'Resume', 'Forget'] as const;
 
 export async function serveMove(
   method: string,
@@ -50,6 +51,10 @@ export async function serveMove(
     case 'Import': {
       const { outcome, object } = await importForMove(store, namespace, name, request['object'], request['from']);
       return [outcome === 'created' ? 201 : 200, object];
+    }
+    case 'ImportCertificates': {
+      const { outcome } = await importCertificatesForMove(store, deps, namespace, name, request['certificates']);
+      return [outcome === 'created' ? 201 : 200, { outcome }];
     }
     case 'HandOver':
       return [200, await handOverForMove(store, deps, namespace, name)];

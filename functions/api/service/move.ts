@@ -49,17 +49,28 @@ export interface ClusterHandover {
   owned(namespace: string, clusterName: string, installationId: string): Promise<string[]>;
 }
 
+/** A cluster's certificates (its CAs and keys, as the kubeadm bootstrapper keeps them in the SecretStore). */
+export interface CertificateTransfer {
+  read(namespace: string, clusterName: string): Promise<Uint8Array | undefined>;
+  /** Creates them, tagged with the Cluster's uid; false (nothing written) when the cluster has some already. */
+  create(namespace: string, clusterName: string, clusterUid: string, value: Uint8Array): Promise<boolean>;
+}
+
 export interface MoveDeps {
   /** This installation's id (functions/installation.ts). */
   installationId: string;
   /** By provider name (a Cluster's spec.provider key); a provider missing here cannot be moved. */
   handovers: Readonly<Record<string, ClusterHandover>>;
+  /** Where the certificates of clusters are kept; without it a cluster with certificates cannot move in. */
+  certificates?: CertificateTransfer;
 }
 
 /** What the target's GET answers: who it is; what the source's GET answers: that and the cluster's objects. */
 export interface MoveExport {
   installationId: string;
   objects: ApiObject[];
+  /** The cluster's certificates, base64, when it has some. */
+  certificates?: string;
 }
 
 /** The kinds a move copies, in creation order (KINDS' order); the namespace-level ones are shared, never forgotten. */
@@ -132,7 +143,8 @@ export async function pauseForMove(store: Store, deps: MoveDeps, namespace: stri
     const record = annotationsOf(cluster);
     if (record[MoveAnnotations.movingIn]) throw new ApiError('Conflict', `cluster ${clusterName} is still moving in from ${record[MoveAnnotations.movingIn]}`);
     if (record[MoveAnnotations.to] !== undefined) {
-      if (record[MoveAnnotations.to] !== to) throw new ApiError('Conflict', `cluster ${clusterName} is being moved to ${record[MoveAnnotations.to]}, not ${to}`);
+      if (record[MoveAnnotations.to] !== to)
+        throw new ApiError('Conflict', `cluster ${clusterName} is being moved to ${record[MoveAnnotations.to]}, not ${to}`);
       return undefined;
     }
     const spec = cluster.spec as { paused?: boolean };
@@ -162,7 +174,12 @@ export async function exportForMove(store: Store, deps: MoveDeps, namespace: str
       if (o) shared.push(o);
     }
   const order = (o: ApiObject) => KINDS.findIndex((k) => k.kind === o.kind);
-  return { installationId: deps.installationId, objects: [...shared, ...own].sort((a, b) => order(a) - order(b)) };
+  const certificates = await deps.certificates?.read(namespace, clusterName);
+  return {
+    installationId: deps.installationId,
+    objects: [...shared, ...own].sort((a, b) => order(a) - order(b)),
+    ...(certificates ? { certificates: Buffer.from(certificates).toString('base64') } : {}),
+  };
 }
 
 /**
@@ -244,6 +261,30 @@ function sameOrRefuse(existing: ApiObject, object: ApiObject, shared: boolean, p
   if (existing.metadata.uid === object.metadata.uid || (shared && jsonEqual(existing.spec, object.spec)))
     return { outcome: 'unchanged' as const, object: existing };
   throw alreadyExists(plural, object.metadata.name);
+}
+
+/**
+ * 2b. The target keeps the moving cluster's certificates (after its Cluster, whose uid they are tagged with). A
+ * re-run finds the same bytes and changes nothing; different certificates under the name are refused.
+ */
+export async function importCertificatesForMove(
+  store: Store,
+  deps: MoveDeps,
+  namespace: string,
+  clusterName: string,
+  value: unknown,
+): Promise<{ outcome: 'created' | 'unchanged' }> {
+  if (typeof value !== 'string' || value === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(value))
+    throw invalid('Cluster', clusterName, [{ field: 'certificates', message: 'the certificates, base64, are required' }]);
+  const cluster = await clusterOrThrow(store, namespace, clusterName);
+  if (!annotationsOf(cluster)[MoveAnnotations.movingIn]) throw new ApiError('Conflict', `cluster ${clusterName} is not moving in: import its objects first`);
+  if (!deps.certificates)
+    throw invalid('Cluster', clusterName, [{ field: 'certificates', message: 'this installation keeps no cluster certificates (no kubeadm bootstrap)' }]);
+  const bytes = new Uint8Array(Buffer.from(value, 'base64'));
+  if (await deps.certificates.create(namespace, clusterName, cluster.metadata.uid!, bytes)) return { outcome: 'created' };
+  const existing = await deps.certificates.read(namespace, clusterName);
+  if (existing && Buffer.from(existing).equals(Buffer.from(bytes))) return { outcome: 'unchanged' };
+  throw new ApiError('Conflict', `cluster ${clusterName} has other certificates here already`);
 }
 
 /** 3. The source hands the cloud resources over, then records it; a re-run re-tags what is left (nothing). */

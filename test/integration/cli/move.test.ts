@@ -11,6 +11,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2ClusterHandover } from '../../../functions/adapters/ec2/index.js';
+import { SecretStoreCertificateTransfer } from '../../../functions/adapters/kubeadm/index.js';
+import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
+import { secretNames } from '../../../functions/bootstrap/names.js';
 import { handleRequest } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import { MoveAnnotations } from '../../../functions/api/service/move.js';
@@ -26,6 +29,7 @@ import { TagKeys, tagValue } from '../../../functions/adapters/aws/tags.js';
 
 const NS = 'default';
 const NAME = 'moving';
+const CERTIFICATES = new TextEncoder().encode('{"ca":"the cluster CA and its key"}');
 const P = '/apis/clusterless.dev/v1alpha1/namespaces/default';
 
 interface Side {
@@ -33,6 +37,8 @@ interface Side {
   installationId: string;
   cp: TestControlPlane;
   http: RunningHttpServer;
+  /** The cluster certificates as the bootstrapper keeps them (no bootstrapper runs here: aws machines on moto boot nothing). */
+  certificates: SecretStoreCertificateTransfer;
 }
 
 let a: Side;
@@ -41,9 +47,10 @@ let network: MotoNetwork;
 
 async function side(name: string, installationId: string): Promise<Side> {
   const cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: inject('motoEndpoint'), installationId, timeScale: 40 });
-  const move = { installationId, handovers: { aws: new Ec2ClusterHandover(cp.ec2!.client) } };
+  const certificates = new SecretStoreCertificateTransfer(new MemorySecretStore(), secretNames(`clusterless/${installationId}/`));
+  const move = { installationId, handovers: { aws: new Ec2ClusterHandover(cp.ec2!.client) }, certificates };
   const http = await startHttpServer({ port: 0, deps: (req) => handleRequest(req, { store: cp.runtime.store, clock: cp.clock, move }) });
-  return { name, installationId, cp, http };
+  return { name, installationId, cp, http, certificates };
 }
 
 beforeAll(async () => {
@@ -165,6 +172,8 @@ describe('clusterless move (two installations on one moto EC2)', () => {
     const manifests = clusterManifests({ name: NAME, network, controlPlaneReplicas: 1, workers: replicas, strategy: { type: 'RollingUpdate' } });
     await a.cp.apply(manifests.map((m) => m.object));
     const machines = await settled(a, replicas);
+    const cluster = (await a.cp.store.get('Cluster', NS, NAME))!;
+    await a.certificates.create(NS, NAME, cluster.metadata.uid!, CERTIFICATES);
     before = new Map(machines.map((m) => [m.metadata.uid!, m.status!.infrastructure!.instanceId!]));
   });
 
@@ -204,6 +213,7 @@ describe('clusterless move (two installations on one moto EC2)', () => {
     expect(cluster.metadata.annotations?.[MoveAnnotations.movingIn]).toBeUndefined();
     const tagged = await instances();
     for (const id of before.values()) expect(tagged.get(id)).toMatchObject({ installation: target.installationId, state: 'running' });
+    expect(await target.certificates.read(NS, NAME)).toEqual(CERTIFICATES);
     const volumes = await volumeInstallations();
     expect(volumes.length).toBeGreaterThanOrEqual(before.size);
     expect(new Set(volumes)).toEqual(new Set([target.installationId]));

@@ -4,7 +4,10 @@
  * test/integration/cli/move.test.ts runs the whole move on two control planes over moto.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SecretStoreCertificateTransfer } from '../../../functions/adapters/kubeadm/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
+import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
+import { secretNames } from '../../../functions/bootstrap/names.js';
 import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import { ApiError, ObjectService } from '../../../functions/api/service/index.js';
@@ -13,6 +16,7 @@ import {
   exportForMove,
   forgetAfterMove,
   handOverForMove,
+  importCertificatesForMove,
   importForMove,
   pauseForMove,
   resumeAfterMove,
@@ -179,6 +183,26 @@ describe('a move between two installations', () => {
 
     expect(err.status.message).toContain('i-2');
     expect((await source.store.listCluster('default', 'c1')).length).toBe(2);
+  });
+
+  it('carries the certificates: created once, the same bytes again unchanged, other bytes refused, none kept refused', async () => {
+    const names = secretNames('clusterless/x/');
+    const sourceSecrets = new SecretStoreCertificateTransfer(new MemorySecretStore(), names);
+    const targetSecrets = new SecretStoreCertificateTransfer(new MemorySecretStore(), names);
+    source.deps = { ...source.deps, certificates: sourceSecrets };
+    const bytes = new TextEncoder().encode('certificates');
+    await sourceSecrets.create('default', 'c1', 'uid', bytes);
+    await copied();
+    const { certificates } = await exportForMove(source.store, source.deps, 'default', 'c1');
+
+    const withSecrets = { ...target.deps, certificates: targetSecrets };
+    expect(await importCertificatesForMove(target.store, withSecrets, 'default', 'c1', certificates)).toEqual({ outcome: 'created' });
+    expect(await targetSecrets.read('default', 'c1')).toEqual(bytes);
+    expect(await importCertificatesForMove(target.store, withSecrets, 'default', 'c1', certificates)).toEqual({ outcome: 'unchanged' });
+    const other = Buffer.from('other').toString('base64');
+    expect((await thrown(importCertificatesForMove(target.store, withSecrets, 'default', 'c1', other))).status.reason).toBe('Conflict');
+    const none = await thrown(importCertificatesForMove(target.store, target.deps, 'default', 'c1', certificates));
+    expect(none.status.details?.causes?.[0]?.field).toBe('certificates');
   });
 
   it('is not served by a router without move dependencies', async () => {
