@@ -20,6 +20,7 @@
  * every machine; owner references therefore need no rewriting.
  */
 import { AlreadyExistsError, ConflictError, NotFoundError, type Store } from '../../ports.js';
+import { Annotations } from '../common.js';
 import { jsonEqual, type ApiObject } from '../kind.js';
 import { KINDS, kindByName, type KindName, type StoredKindName } from '../kinds.js';
 import { ApiError, alreadyExists, badRequest, invalid, notFound } from '../http/status.js';
@@ -37,6 +38,8 @@ export const MoveAnnotations = {
   wasPaused: 'clusterless.dev/move-was-paused',
   /** On the target until it resumes: the source installation's id. */
   movingIn: 'clusterless.dev/moving-in',
+  /** "true" when the move put the paused annotation on the Cluster (resuming takes it off again). */
+  addedPaused: 'clusterless.dev/move-added-paused',
 } as const;
 
 export type MoveStep = 'Paused' | 'HandedOver';
@@ -148,12 +151,21 @@ export async function pauseForMove(store: Store, deps: MoveDeps, namespace: stri
       return undefined;
     }
     const spec = cluster.spec as { paused?: boolean };
+    // The paused annotation as well as spec.paused: a user setting spec.paused back to false on the source
+    // mid-move must not let it reconcile a cluster whose instances it no longer sees (it would replace them).
+    const added: Record<string, string> = Object.hasOwn(record, Annotations.paused) ? {} : { [Annotations.paused]: '', [MoveAnnotations.addedPaused]: 'true' };
     return {
       ...cluster,
       spec: { ...spec, paused: true },
       metadata: {
         ...cluster.metadata,
-        annotations: { ...record, [MoveAnnotations.to]: to, [MoveAnnotations.step]: 'Paused', [MoveAnnotations.wasPaused]: String(spec.paused === true) },
+        annotations: {
+          ...record,
+          ...added,
+          [MoveAnnotations.to]: to,
+          [MoveAnnotations.step]: 'Paused',
+          [MoveAnnotations.wasPaused]: String(spec.paused === true),
+        },
       },
     };
   });
@@ -330,6 +342,8 @@ export async function resumeAfterMove(store: Store, deps: MoveDeps, namespace: s
     const wasPaused = annotations[MoveAnnotations.wasPaused] === 'true';
     delete annotations[MoveAnnotations.movingIn];
     delete annotations[MoveAnnotations.wasPaused];
+    if (annotations[MoveAnnotations.addedPaused] === 'true') delete annotations[Annotations.paused];
+    delete annotations[MoveAnnotations.addedPaused];
     return { ...c, spec: { ...(c.spec as object), paused: wasPaused }, metadata: { ...c.metadata, annotations } };
   });
 }

@@ -15,7 +15,9 @@ import { SecretStoreCertificateTransfer } from '../../../functions/adapters/kube
 import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
 import { secretNames } from '../../../functions/bootstrap/names.js';
 import { handleRequest } from '../../../functions/api/http/index.js';
+import type { Cluster } from '../../../functions/api/cluster.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
+import { isPaused } from '../../../functions/core/cluster/objects.js';
 import { MoveAnnotations } from '../../../functions/api/service/move.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
@@ -137,7 +139,7 @@ async function volumeInstallations(): Promise<string[]> {
 }
 
 const objectsOf = (s: Side) => s.cp.store.listCluster(NS, NAME).then((os) => os.filter((o) => o.kind !== 'Event'));
-const paused = (c: ApiObject | undefined) => (c?.spec as { paused?: boolean } | undefined)?.paused === true;
+const paused = (c: ApiObject | undefined) => c !== undefined && isPaused(c as Cluster);
 
 /** One owner: at most one side runs the cluster, and all its instances carry that side's tag. */
 async function expectOneOwner(): Promise<void> {

@@ -9,7 +9,9 @@ import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
 import { secretNames } from '../../../functions/bootstrap/names.js';
 import { handleRequest, jsonRequest } from '../../../functions/api/http/index.js';
+import type { Cluster } from '../../../functions/api/cluster.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
+import { isPaused } from '../../../functions/core/cluster/objects.js';
 import { ApiError, ObjectService } from '../../../functions/api/service/index.js';
 import {
   MoveAnnotations,
@@ -139,6 +141,9 @@ describe('a move between two installations', () => {
     const self = await thrown(pauseForMove(source.store, source.deps, 'default', 'c1', 'source-installation'));
     expect(self.status.code).toBe(422);
     expect(self.status.details?.causes?.[0]?.field).toBe('to');
+    // spec.paused set back by a user does not unpause a cluster being moved: the paused annotation holds it.
+    const paused = (await source.store.get<Cluster>('Cluster', 'default', 'c1'))!;
+    expect(isPaused({ ...paused, spec: { ...paused.spec, paused: false } })).toBe(true);
     expect((await source.store.get('Cluster', 'default', 'c1'))!.metadata.annotations?.[MoveAnnotations.to]).toBe('target-installation');
   });
 
@@ -159,6 +164,7 @@ describe('a move between two installations', () => {
     const resumed = await resumeAfterMove(target.store, target.deps, 'default', 'c1');
     expect(resumed.spec).toMatchObject({ paused: false });
     expect(resumed.metadata.annotations?.[MoveAnnotations.movingIn]).toBeUndefined();
+    expect(isPaused(resumed as Cluster)).toBe(false);
   });
 
   it('forgets only a handed-over cluster, without teardown, and keeps the shared MachineClass', async () => {
