@@ -140,7 +140,7 @@ function sharedNames(objects: readonly ApiObject[]): { MachineClass: Set<string>
 export async function pauseForMove(store: Store, deps: MoveDeps, namespace: string, clusterName: string, to: unknown): Promise<ApiObject> {
   if (typeof to !== 'string' || to === '') throw invalid('Cluster', clusterName, [{ field: 'to', message: 'the target installation id is required' }]);
   if (to === deps.installationId) throw invalid('Cluster', clusterName, [{ field: 'to', message: 'the target is this installation' }]);
-  return changeCluster(store, namespace, clusterName, (cluster) => {
+  return changeCluster(store, namespace, clusterName, async (cluster) => {
     handoverOf(deps, cluster);
     if (cluster.metadata.deletionTimestamp) throw new ApiError('Conflict', `cluster ${clusterName} is being deleted: it cannot be moved`);
     const record = annotationsOf(cluster);
@@ -150,6 +150,16 @@ export async function pauseForMove(store: Store, deps: MoveDeps, namespace: stri
         throw new ApiError('Conflict', `cluster ${clusterName} is being moved to ${record[MoveAnnotations.to]}, not ${to}`);
       return undefined;
     }
+    // As clusterctl's checkProvisioningCompleted: a machine still being provisioned is a workflow in flight that
+    // pausing does not stop, so a move starts only once every machine has its node.
+    const provisioning = (await store.listCluster(namespace, clusterName)).filter(
+      (o) => o.kind === 'Machine' && !o.metadata.deletionTimestamp && !(o.status as { nodeRef?: unknown } | undefined)?.nodeRef,
+    );
+    if (provisioning.length > 0)
+      throw new ApiError(
+        'Conflict',
+        `cannot start the move while ${provisioning.map((m) => m.metadata.name).join(', ')} ${provisioning.length === 1 ? 'is' : 'are'} still provisioning (no node yet)`,
+      );
     const spec = cluster.spec as { paused?: boolean };
     // The paused annotation as well as spec.paused: a user setting spec.paused back to false on the source
     // mid-move must not let it reconcile a cluster whose instances it no longer sees (it would replace them).

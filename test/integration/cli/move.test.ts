@@ -239,8 +239,8 @@ describe('the move subresource refuses', () => {
     // Prepare: a cluster of its own on b, paused for a move but not handed over
     const name = 'not-handed-over';
     await b.cp.apply(clusterManifests({ name, network, controlPlaneReplicas: 1, workers: 0 }).map((m) => m.object));
-    await b.cp.waitFor('its control-plane machine has an instance', async () =>
-      (await b.cp.store.listCluster(NS, name)).some((o) => o.kind === 'Machine' && (o as Machine).status?.infrastructure?.instanceId),
+    await b.cp.waitFor('its control-plane machine has a node', async () =>
+      (await b.cp.store.listCluster(NS, name)).some((o) => o.kind === 'Machine' && (o as Machine).status?.nodeRef),
     );
     const url = `${b.http.url}${P}/clusters/${name}/move`;
     const post = (body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -147,6 +147,20 @@ describe('a move between two installations', () => {
     expect((await source.store.get('Cluster', 'default', 'c1'))!.metadata.annotations?.[MoveAnnotations.to]).toBe('target-installation');
   });
 
+  it('does not start while a machine is still provisioning, as clusterctl does not, and pauses nothing', async () => {
+    await source.store.create({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'Machine',
+      metadata: { name: 'm-new', namespace: 'default' },
+      spec: { clusterName: 'c1', version: 'v1.31.2', machineClassRef: { name: 'small' } },
+    } as ApiObject);
+
+    const err = await thrown(pauseForMove(source.store, source.deps, 'default', 'c1', 'target-installation'));
+
+    expect(err.status.message).toContain('m-new');
+    expect((await source.store.get<Cluster>('Cluster', 'default', 'c1'))!.spec.paused).toBeFalsy();
+  });
+
   it('resumes only once the instances are the target’s, to the paused value the source had', async () => {
     await copied();
     const machine = {
