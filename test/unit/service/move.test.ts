@@ -161,6 +161,17 @@ describe('a move between two installations', () => {
     expect((await source.store.get<Cluster>('Cluster', 'default', 'c1'))!.spec.paused).toBeFalsy();
   });
 
+  it('refuses a cluster with a control-plane load balancer with a 422 naming the field, and pauses nothing', async () => {
+    const service = new ObjectService({ store: source.store });
+    await service.create('Cluster', 'default', { ...cluster('lb'), spec: { provider: { sim: { controlPlaneLoadBalancer: {} } } } });
+
+    const err = await thrown(pauseForMove(source.store, source.deps, 'default', 'lb', 'target-installation'));
+
+    expect(err.status.code).toBe(422);
+    expect(err.status.details?.causes?.[0]?.field).toBe('spec.provider.sim.controlPlaneLoadBalancer');
+    expect((await source.store.get<Cluster>('Cluster', 'default', 'lb'))!.spec.paused).toBeFalsy();
+  });
+
   it('resumes only once the instances are the target’s, to the paused value the source had', async () => {
     await copied();
     const machine = {
