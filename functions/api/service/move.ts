@@ -142,6 +142,17 @@ export async function pauseForMove(store: Store, deps: MoveDeps, namespace: stri
   if (to === deps.installationId) throw invalid('Cluster', clusterName, [{ field: 'to', message: 'the target is this installation' }]);
   return changeCluster(store, namespace, clusterName, async (cluster) => {
     handoverOf(deps, cluster);
+    const provider = providerOf(cluster);
+    const providerSpec = (cluster.spec as { provider?: Record<string, { controlPlaneLoadBalancer?: unknown } | undefined> }).provider?.[provider];
+    // Load balancers and target groups are named after a hash of the installation and tagged with it: handed
+    // over as they are, the target would make a second load balancer and move the cluster's endpoint.
+    if (providerSpec?.controlPlaneLoadBalancer !== undefined)
+      throw invalid('Cluster', clusterName, [
+        {
+          field: `spec.provider.${provider}.controlPlaneLoadBalancer`,
+          message: 'a cluster with a control-plane load balancer cannot be moved yet: its load balancer is named and tagged after the installation',
+        },
+      ]);
     if (cluster.metadata.deletionTimestamp) throw new ApiError('Conflict', `cluster ${clusterName} is being deleted: it cannot be moved`);
     const record = annotationsOf(cluster);
     if (record[MoveAnnotations.movingIn]) throw new ApiError('Conflict', `cluster ${clusterName} is still moving in from ${record[MoveAnnotations.movingIn]}`);
