@@ -10,7 +10,7 @@ import { kindByName } from '../../functions/api/kinds.js';
 import { MoveAnnotations } from '../../functions/api/service/move.js';
 import { isNotFound, resourcePath, type ApiClient } from '../client.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { OperationError, UsageError } from '../errors.js';
 
 interface MoveExport {
   installationId: string;
@@ -48,6 +48,9 @@ export async function move(ctx: Context, target: ApiClient, clusterName: string,
     return;
   }
   const resumed = atTarget !== undefined && atTarget.metadata.annotations?.[MoveAnnotations.movingIn] === undefined;
+  // A resumed cluster of that name on the target is this move's only once the source has handed it over.
+  if (resumed && atSource.metadata.annotations?.[MoveAnnotations.step] !== 'HandedOver')
+    throw new OperationError(`a cluster ${namespace}/${clusterName} already runs on ${target.server}: nothing was moved`);
   if (!resumed) {
     // 1. Pause and record the move on the source.
     await step(source, { step: 'Pause', to });

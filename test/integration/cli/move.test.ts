@@ -273,6 +273,23 @@ describe('the move subresource refuses', () => {
     expect(paused(await a.cp.store.get('Cluster', NS, name))).toBe(true);
   });
 
+  it('a move onto a server where a cluster of that name already runs, moving nothing', async () => {
+    // Prepare: the cluster of the tests above is b's now; a has one of the same name of its own
+    const name = 'not-handed-over';
+    const before = (await b.cp.store.listCluster(NS, name)).map((o) => o.metadata.uid);
+    const aCluster = (await a.cp.store.get('Cluster', NS, name))!;
+    await a.cp.service.mergePatch({ kind: 'Cluster', namespace: NS, name }, { metadata: { annotations: { [MoveAnnotations.movingIn]: null } } });
+
+    // Act
+    const res = await cli(['--server', b.http.url, 'move', name, '--to', a.http.url]);
+
+    // Assess
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('already runs on');
+    expect((await b.cp.store.listCluster(NS, name)).map((o) => o.metadata.uid)).toEqual(before);
+    expect((await a.cp.store.get('Cluster', NS, name))!.metadata.uid).toBe(aCluster.metadata.uid);
+  });
+
   it('an import naming no uid, with a 422 naming the field', async () => {
     const res = await fetch(`${a.http.url}${P}/clusters/other/move`, {
       method: 'POST',
