@@ -9,6 +9,9 @@
  * sent, or its answer lost after the server acted) and run again, and must end with one owner, every object once,
  * the same instances and a target that runs the cluster (it scales it).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Ec2ClusterHandover } from '../../../functions/adapters/ec2/index.js';
 import { SecretStoreCertificateTransfer } from '../../../functions/adapters/kubeadm/index.js';
@@ -23,6 +26,7 @@ import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
 import type { Io } from '../../../cli/io.js';
 import { runCli } from '../../../cli/program.js';
+import { startEmbeddedHost } from '../../../local/embedded-host.js';
 import { startHttpServer, type RunningHttpServer } from '../../../local/http-server.js';
 import { clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { createMotoNetwork, type MotoNetwork } from '../../support/ec2.js';
@@ -303,5 +307,38 @@ describe('the move subresource refuses', () => {
     expect(res.status).toBe(422);
     expect(((await res.json()) as { details: { causes: { field: string }[] } }).details.causes[0]!.field).toBe('metadata.uid');
     expect(await a.cp.store.get('Cluster', NS, 'other')).toBeUndefined();
+  });
+});
+
+describe('the embedded host', () => {
+  it('serves the move subresource: its installation id, and a refusal of a sim cluster, whose cloud is its data folder’s alone', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'clusterless-move-host-'));
+    const host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 3600 });
+    try {
+      const [mc, c] = clusterManifests({ name: 'sim-one', controlPlaneReplicas: 1, workers: 0 });
+      for (const m of [mc!, c!])
+        expect(
+          (await fetch(`${host.url}${P}/${m.plural}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(m.object) }))
+            .status,
+        ).toBe(201);
+
+      // Act
+      const info = await fetch(`${host.url}${P}/clusters/sim-one/move`);
+      const pause = await fetch(`${host.url}${P}/clusters/sim-one/move`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ step: 'Pause', to: a.installationId }),
+      });
+
+      // Assess
+      expect(await info.json()).toEqual({ installationId: host.installationId, objects: [] });
+      expect(pause.status).toBe(422);
+      expect(((await pause.json()) as { details: { causes: { field: string }[] } }).details.causes[0]!.field).toBe('spec.provider');
+      expect(paused(await host.runtime.store.get('Cluster', NS, 'sim-one'))).toBe(false);
+    } finally {
+      await host.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
