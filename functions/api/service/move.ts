@@ -8,7 +8,7 @@
  * The steps, each idempotent so that a re-run after a crash at any point finishes the move:
  * 1. Pause (source): spec.paused, and the move record (annotations: the target installation, the step).
  * 2. Import (target, one object at a time): each object with its uid, labels, annotations, finalizers, owner
- *    references and status; the Cluster kept paused and marked as moving in.
+ *    references and status; the Cluster kept paused and marked as moving in; then the cluster's certificates.
  * 3. HandOver (source): the cloud resources carrying the source's installation and cluster tags are re-tagged to
  *    the target's installation; the record says HandedOver.
  * 4. Resume (target): only once every machine's recorded instance carries the target's tag.
