@@ -17,6 +17,7 @@ import { generate } from './commands/generate.js';
 import { OUTPUT_FORMATS, get } from './commands/get.js';
 import { rolloutHistory, rolloutPause, rolloutStatus, rolloutUndo } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
+import { move } from './commands/move.js';
 import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
 import { cost, mirrorSet, mirrorStatus, simKill } from './commands/service.js';
 import { up } from './commands/up.js';
@@ -193,6 +194,24 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .requiredOption('--replicas <n>', 'the new number of replicas')
     .addOption(namespaceOption())
     .action(action(io, deps, (ctx, kind: string, name: string, options: { replicas?: string; namespace?: string }) => scale(ctx, kind, name, options)));
+
+  program
+    .command('move')
+    .description(
+      'move a cluster to another clusterless installation: objects, history and cloud resources; machines keep running (re-run to finish a move that stopped)',
+    )
+    .argument('<cluster>')
+    .requiredOption('--to <url>', 'the server of the installation to move the cluster to')
+    .addOption(new Option('--to-token <token>', 'bearer token for --to (env CLUSTERLESS_TO_TOKEN)'))
+    .addOption(namespaceOption())
+    .action(
+      action(io, deps, (ctx, cluster: string, options: { to: string; toToken?: string; namespace?: string }) => {
+        const token = options.toToken ?? io.env['CLUSTERLESS_TO_TOKEN'];
+        const signer = token ? undefined : signerFactory(options.to, io, deps);
+        const target = new ApiClient({ server: options.to, fetch: io.fetch, validate: serverUrl, ...(token ? { token } : {}), ...(signer ? { signer } : {}) });
+        return move(ctx, target, cluster, options);
+      }),
+    );
 
   const rollout = program.command('rollout').description('manage the rollout of a machinedeployment');
   rollout

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
-import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
+import { Ec2ClusterHandover, Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
 import { KubernetesNodeLabeler } from '../functions/adapters/kubernetes/node-labeler.js';
@@ -34,7 +34,8 @@ import {
 } from '../functions/adapters/sim/index.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
-import { ClusterCa, KubeadmBootstrapper } from '../functions/adapters/kubeadm/index.js';
+import { ClusterCa, KubeadmBootstrapper, SecretStoreCertificateTransfer } from '../functions/adapters/kubeadm/index.js';
+import type { MoveDeps } from '../functions/api/service/move.js';
 import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-upgrade.js';
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
@@ -249,6 +250,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         targetGroups: new SimTargetGroupRegistrations(cloud),
       },
     };
+    // `clusterless move`: only EC2 resources can change installation (the simulated cloud is this folder's alone).
+    const handovers: Record<string, MoveDeps['handovers'][string]> = {};
     if (cloudKind === 'aws') {
       // The standard credential chain, region and AWS_ENDPOINT_URL (e.g. a LocalStack or moto_server) apply.
       const ec2 = createEc2Client();
@@ -261,6 +264,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       );
       const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
       log(`installation ${installationId} (tagged on what this host makes in AWS)`);
+      handovers['aws'] = new Ec2ClusterHandover(ec2);
       providers['aws'] = {
         machines: ec2Provider,
         nodes: new SimulatedNodes({ provider: ec2Provider, clock }),
@@ -414,6 +418,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
         clock,
+        move: { installationId, handovers, ...(bootstrap ? { certificates: new SecretStoreCertificateTransfer(secretStore, secretNames(secretPrefix)) } : {}) },
       });
     };
 

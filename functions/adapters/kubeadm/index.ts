@@ -6,6 +6,7 @@
 export { KubeadmBootstrapper, MAX_SECRET_BYTES, WORKLOAD_CREDENTIALS_SECONDS, type KubeadmBootstrapperOptions } from './kubeadm-bootstrapper.js';
 export { adminKubeconfig, type AdminKubeconfigOptions } from './admin-kubeconfig.js';
 export { ClusterCa, type ClusterCaOptions, type EtcdClientCredentials } from './cluster-ca.js';
+export { SecretStoreCertificateTransfer } from './certificate-transfer.js';
 export { generateBootstrapToken } from './bootstrap-tokens.js';
 export {
   BACKDATE_SECONDS,

@@ -31,6 +31,8 @@ import { SCALABLE_KINDS, scale } from './scale.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { objectTable, parseIncludeObject, tableVersionAsked } from './table.js';
 import { isWatchRequest, watchResponse } from './watch.js';
+import { serveMove } from './move.js';
+import type { MoveDeps } from '../service/move.js';
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound, unsupportedMediaType, type Status } from './status.js';
 
 /** A request as both hosts see it: API Gateway's proxy event and node:http both become this. */
@@ -86,6 +88,8 @@ export interface RouterDeps {
    * embedded host's is scaled). @default - the system clock
    */
   clock?: Clock;
+  /** With it, a Cluster's `move` subresource serves `clusterless move` (move.ts); without it, 404. */
+  move?: MoveDeps;
 }
 
 const PREFIX = ['apis', GROUP, VERSION] as const;
@@ -97,6 +101,7 @@ type Route =
   | { type: 'collection'; def: KindDef; namespace: string }
   | { type: 'object' | 'status' | 'rollback' | 'scale'; def: KindDef; namespace: string; name: string }
   | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string }
+  | { type: 'move'; def: KindDef; namespace: string; name: string }
   | { type: 'events'; rest: string[] };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
@@ -115,6 +120,7 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   scale: ['GET', 'PUT', 'PATCH'],
   rollback: ['POST'],
   kubeconfig: ['GET'],
+  move: ['GET', 'POST'],
   // Read-only: only the control plane writes events.
   events: ['GET'],
 };
@@ -195,6 +201,7 @@ function route(path: string): Route {
   if (rest.length === 5 && sub === 'scale' && SCALABLE_KINDS.has(def.kind)) return { type: 'scale', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment') return { type: 'rollback', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'kubeconfig' && def.kind === 'Cluster') return { type: 'kubeconfig', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'move' && def.kind === 'Cluster') return { type: 'move', def, namespace, name: name! };
   throw resourceNotFound();
 }
 
@@ -233,6 +240,7 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       ...(deps.changes ? { changes: deps.changes } : {}),
     };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
+    if (r.type === 'move') return respond(...(await serveMove(method, req.body, r, deps.store, deps.move)), yaml, pretty);
     const now = () => (deps.clock ?? systemClock).now().getTime();
     if (r.type === 'events') {
       const query = req.query ?? {};
@@ -284,7 +292,7 @@ interface Ctx {
   changes?: ChangeFeed;
 }
 
-async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'events' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'move' | 'events' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];

@@ -7,6 +7,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeSubnetsCommand,
+  CreateTagsCommand,
   DescribeTagsCommand,
   EC2Client,
   RunInstancesCommand,
@@ -126,6 +127,12 @@ const CASES: { name: string; operation: Ec2Operation; input: Ec2Operations[Ec2Op
         { Name: 'key', Values: ['a', 'b'] },
       ],
     }),
+  },
+  {
+    name: 'CreateTags of instances and volumes (a move hands them over)',
+    operation: 'CreateTags',
+    input: { Resources: ['vol-1', 'i-1'], Tags: [{ Key: 'clusterless.dev/installation', Value: 'target' }] },
+    command: new CreateTagsCommand({ Resources: ['vol-1', 'i-1'], Tags: [{ Key: 'clusterless.dev/installation', Value: 'target' }] }),
   },
   { name: 'an empty list (left out)', operation: 'DescribeInstances', input: { InstanceIds: [] }, command: new DescribeInstancesCommand({ InstanceIds: [] }) },
 ];

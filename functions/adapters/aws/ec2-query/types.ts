@@ -159,6 +159,12 @@ export interface DescribeTagsOutput {
   NextToken?: string;
 }
 
+export interface CreateTagsInput {
+  /** Instance, volume... ids; one request takes up to 1000. */
+  Resources: string[];
+  Tags: Tag[];
+}
+
 /** Every operation of the client, its input and its output. */
 export interface Ec2Operations {
   RunInstances: { input: RunInstancesInput; output: RunInstancesOutput };
@@ -167,6 +173,7 @@ export interface Ec2Operations {
   DescribeImages: { input: DescribeImagesInput; output: DescribeImagesOutput };
   DescribeSubnets: { input: DescribeSubnetsInput; output: DescribeSubnetsOutput };
   DescribeTags: { input: DescribeTagsInput; output: DescribeTagsOutput };
+  CreateTags: { input: CreateTagsInput; output: Record<string, never> };
 }
 
 export type Ec2Operation = keyof Ec2Operations;

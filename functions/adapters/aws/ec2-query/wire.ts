@@ -41,6 +41,7 @@ const LIST_NAMES: Record<string, string> = {
   ImageIds: 'ImageId',
   InstanceIds: 'InstanceId',
   Owners: 'Owner',
+  Resources: 'ResourceId',
   SecurityGroupIds: 'SecurityGroupId',
   SubnetIds: 'SubnetId',
   TagSpecifications: 'TagSpecification',
@@ -123,6 +124,7 @@ const READERS: { [Op in Ec2Operation]: (root: Node) => Ec2Operations[Op]['output
   DescribeImages: (root): DescribeImagesOutput => ({ Images: items(root['imagesSet']).map(image) }),
   DescribeSubnets: (root): DescribeSubnetsOutput => ({ Subnets: items(root['subnetSet']).map(subnet) }),
   DescribeTags: (root): DescribeTagsOutput => clean({ Tags: items(root['tagSet']).map(tagDescription), NextToken: nonEmpty(root['nextToken']) }),
+  CreateTags: () => ({}),
 };
 
 function reservation(n: Node): Reservation {
