@@ -15,6 +15,7 @@ import type {
   DescribeInstancesOutput,
   DescribeSubnetsOutput,
   DescribeTagsOutput,
+  CreateTagsOutput,
   Ec2Operation,
   Ec2Operations,
   Image,
@@ -41,6 +42,7 @@ const LIST_NAMES: Record<string, string> = {
   ImageIds: 'ImageId',
   InstanceIds: 'InstanceId',
   Owners: 'Owner',
+  Resources: 'ResourceId',
   SecurityGroupIds: 'SecurityGroupId',
   SubnetIds: 'SubnetId',
   TagSpecifications: 'TagSpecification',
@@ -123,6 +125,7 @@ const READERS: { [Op in Ec2Operation]: (root: Node) => Ec2Operations[Op]['output
   DescribeImages: (root): DescribeImagesOutput => ({ Images: items(root['imagesSet']).map(image) }),
   DescribeSubnets: (root): DescribeSubnetsOutput => ({ Subnets: items(root['subnetSet']).map(subnet) }),
   DescribeTags: (root): DescribeTagsOutput => clean({ Tags: items(root['tagSet']).map(tagDescription), NextToken: nonEmpty(root['nextToken']) }),
+  CreateTags: (): CreateTagsOutput => ({}),
 };
 
 function reservation(n: Node): Reservation {
