@@ -26,6 +26,17 @@ export const capaOwnedTagKey = (capaClusterName: string): string => `sigs.k8s.io
 export const CAPA_OWNED = 'owned';
 export const CAPA_ROLE_TAG = 'sigs.k8s.io/cluster-api-provider-aws/role';
 
+/** Why an instance or certificates are not taken; `field` names the request field at fault (a 422 names it). */
+export class AdoptionRefusedError extends Error {
+  override name = 'AdoptionRefusedError';
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The Cluster API kinds import reads, in the order they are converted: group, kind and the plural of its REST path. */
 export const IMPORTED_KINDS = [
   { group: 'cluster.x-k8s.io', kind: 'Cluster', plural: 'clusters' },

@@ -19,6 +19,7 @@ import {
   serialize,
   wantsYaml,
 } from './body.js';
+import { serveImportRoute, type ClusterImportHooks, type ImportRoute } from './cluster-import.js';
 import { discoveryResponse, type DiscoveredGroupVersion, type DiscoveryRoute } from './discovery.js';
 import { EVENTS_GROUP } from '../event.js';
 import { EVENTS_GROUP_VERSION, serveEvents, watchEventsResponse } from './events.js';
@@ -73,6 +74,8 @@ export interface RouterDeps {
    * hook the route answers 404, as on the simulator.
    */
   kubeconfig?: (namespace: string, clusterName: string, expirationSeconds: number) => Promise<string | undefined>;
+  /** `clusterless import` (cluster-import.ts): certificates and instance adoption. Without it those routes answer 404. */
+  clusterImport?: ClusterImportHooks;
   /** Told about every error that became a 500, so the host can log it. */
   onInternalError?(err: unknown): void;
   /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
@@ -97,6 +100,7 @@ type Route =
   | { type: 'collection'; def: KindDef; namespace: string }
   | { type: 'object' | 'status' | 'rollback' | 'scale'; def: KindDef; namespace: string; name: string }
   | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string }
+  | (ImportRoute & { def: KindDef })
   | { type: 'events'; rest: string[] };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
@@ -115,6 +119,8 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   scale: ['GET', 'PUT', 'PATCH'],
   rollback: ['POST'],
   kubeconfig: ['GET'],
+  certificates: ['POST'],
+  adopt: ['POST'],
   // Read-only: only the control plane writes events.
   events: ['GET'],
 };
@@ -195,6 +201,8 @@ function route(path: string): Route {
   if (rest.length === 5 && sub === 'scale' && SCALABLE_KINDS.has(def.kind)) return { type: 'scale', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment') return { type: 'rollback', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'kubeconfig' && def.kind === 'Cluster') return { type: 'kubeconfig', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'certificates' && def.kind === 'Cluster') return { type: 'certificates', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'adopt' && def.kind === 'Machine') return { type: 'adopt', def, namespace, name: name! };
   throw resourceNotFound();
 }
 
@@ -233,6 +241,12 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
       ...(deps.changes ? { changes: deps.changes } : {}),
     };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
+    if (r.type === 'certificates' || r.type === 'adopt') {
+      if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
+      const body = { ...(req.body !== undefined ? { body: req.body } : {}), contentType: headers['content-type'], bodyLimit };
+      const [status, value] = await serveImportRoute(r, body, service, deps.clusterImport);
+      return respond(status, value, yaml, pretty);
+    }
     const now = () => (deps.clock ?? systemClock).now().getTime();
     if (r.type === 'events') {
       const query = req.query ?? {};
@@ -284,7 +298,7 @@ interface Ctx {
   changes?: ChangeFeed;
 }
 
-async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'events' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'events' | ImportRoute['type'] } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];
