@@ -55,6 +55,7 @@ export const IMPORTED_KINDS = [
 /** Kinds that are read for the adoption only: clusterless makes its own MachineSets and Machines. */
 const NOT_CONVERTED = new Set(['MachineSet', 'Machine', 'AWSMachine']);
 
+const CAPI_PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
 const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
 const CONTROL_PLANE_LABEL = 'cluster.x-k8s.io/control-plane';
 const DEPLOYMENT_NAME_LABEL = 'cluster.x-k8s.io/deployment-name';
@@ -91,7 +92,10 @@ export function importRefusal(cluster: Obj): string | undefined {
 export function declared(object: Obj): Obj {
   const m = meta(object);
   const keep: Obj = {};
-  for (const k of ['name', 'namespace', 'labels', 'annotations']) if (m[k] !== undefined) keep[k] = m[k];
+  for (const k of ['name', 'namespace', 'labels']) if (m[k] !== undefined) keep[k] = m[k];
+  // clusterctl move's pause annotation is Cluster API's pause, not a wish for the clusterless object.
+  const { [CAPI_PAUSED_ANNOTATION]: _paused, ...annotations } = rec(m['annotations']);
+  if (Object.keys(annotations).length > 0) keep['annotations'] = annotations;
   const { status: _status, metadata: _metadata, ...rest } = object;
   return { ...rest, metadata: keep };
 }
@@ -301,5 +305,52 @@ export function rolloutInProgress(adoptions: readonly InstanceAdoption[], deploy
         `Machine ${a.machineName} runs ${a.version}, its MachineDeployment ${md.metadata.name} asks for ${md.spec.template.spec.version}: let Cluster API finish the rollout, then pause and import`,
       );
   }
+  return out;
+}
+
+/** Every `{kind, name}` reference inside a value (Cluster API's object references and CRS resources). */
+function referencesIn(value: unknown, out: { kind: string; name: string }[] = []): { kind: string; name: string }[] {
+  if (Array.isArray(value)) for (const v of value) referencesIn(v, out);
+  else if (isRecord(value)) {
+    if (typeof value['kind'] === 'string' && typeof value['name'] === 'string') out.push({ kind: value['kind'], name: value['name'] });
+    for (const v of Object.values(value)) referencesIn(v, out);
+  }
+  return out;
+}
+
+/** Whether a ClusterResourceSet's clusterSelector (matchLabels only) selects the cluster; an empty one selects none. */
+function selectsCluster(crs: Obj, cluster: Obj): boolean {
+  const matchLabels = rec(rec(rec(crs['spec'])['clusterSelector'])['matchLabels']);
+  const labels = labelsOf(cluster);
+  return Object.keys(matchLabels).length > 0 && Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
+}
+
+/**
+ * The cluster's own objects out of a namespace's: the Cluster, what names it (cluster-name label or spec.clusterName),
+ * the ClusterResourceSets that select it, and everything those reference, transitively (templates carry no label).
+ */
+export function objectsOfCluster(all: readonly Obj[], clusterName: string): Obj[] {
+  const cluster = all.find((o) => o['kind'] === 'Cluster' && nameOf(o) === clusterName);
+  if (!cluster) return [];
+  const included: Obj[] = [
+    cluster,
+    ...all.filter(
+      (o) => o !== cluster && o['kind'] !== 'Cluster' && (belongsTo(o, clusterName) || (o['kind'] === 'ClusterResourceSet' && selectsCluster(o, cluster))),
+    ),
+  ];
+  for (let i = 0; i < included.length; i++)
+    for (const ref of referencesIn(included[i]!['spec'])) {
+      const target = all.find((o) => o['kind'] === ref.kind && nameOf(o) === ref.name);
+      if (target && !included.includes(target) && target['kind'] !== 'Cluster') included.push(target);
+    }
+  return included;
+}
+
+/** The ConfigMaps and Secrets the cluster's ClusterResourceSets apply, to be read with them. */
+export function resourceSetResources(objects: readonly Obj[]): { kind: 'ConfigMap' | 'Secret'; name: string }[] {
+  const out: { kind: 'ConfigMap' | 'Secret'; name: string }[] = [];
+  for (const crs of objects.filter((o) => o['kind'] === 'ClusterResourceSet'))
+    for (const r of Array.isArray(rec(crs['spec'])['resources']) ? (rec(crs['spec'])['resources'] as unknown[]) : [])
+      if (isRecord(r) && (r['kind'] === 'ConfigMap' || r['kind'] === 'Secret') && typeof r['name'] === 'string') out.push({ kind: r['kind'], name: r['name'] });
   return out;
 }
