@@ -47,10 +47,22 @@ const VERSIONS: Record<string, readonly string[]> = {
   default: ['v1beta2', 'v1beta1'],
 };
 
-async function listKind(k: KubernetesClient, group: string, plural: string, namespace: string): Promise<Obj[]> {
+/** A read, again after the wait the server asks for while it answers 429 (throttled, or a CRD's storage starting). */
+async function read<T>(k: KubernetesClient, path: string, sleep: (ms: number) => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await k.get<T>(path);
+    } catch (err) {
+      if (!(err instanceof KubernetesApiError && err.code === 429) || attempt >= 10) throw err;
+      await sleep(Math.min(5, err.retryAfterSeconds ?? 1) * 1000);
+    }
+  }
+}
+
+async function listKind(k: KubernetesClient, group: string, plural: string, namespace: string, sleep: (ms: number) => Promise<void>): Promise<Obj[]> {
   for (const version of VERSIONS[group] ?? VERSIONS['default']!) {
     try {
-      const list = await k.get<{ items?: Obj[] }>(kubePath(group, version, plural, { namespace }));
+      const list = await read<{ items?: Obj[] }>(k, kubePath(group, version, plural, { namespace }), sleep);
       const kind = IMPORTED_KINDS.find((x) => x.plural === plural)!.kind;
       // Items of a list carry no kind or apiVersion of their own.
       return (list.items ?? []).map((o) => ({ ...o, apiVersion: `${group}/${version}`, kind }));
@@ -63,7 +75,7 @@ async function listKind(k: KubernetesClient, group: string, plural: string, name
 
 async function getCore(k: KubernetesClient, plural: 'secrets' | 'configmaps', namespace: string, name: string): Promise<Obj | undefined> {
   try {
-    const o = await k.get<Obj>(kubePath('', 'v1', plural, { namespace, name }));
+    const o = await read<Obj>(k, kubePath('', 'v1', plural, { namespace, name }), (ms) => new Promise((r) => setTimeout(r, ms)));
     return { ...o, apiVersion: 'v1', kind: plural === 'secrets' ? 'Secret' : 'ConfigMap' };
   } catch (err) {
     if (err instanceof KubernetesApiError && err.code === 404) return undefined;
@@ -172,7 +184,7 @@ export async function importClusters(ctx: Context, clusters: string[], options: 
   }
   try {
     const all: Obj[] = [];
-    for (const { group, plural } of IMPORTED_KINDS) all.push(...(await listKind(k, group, plural, namespace)));
+    for (const { group, plural } of IMPORTED_KINDS) all.push(...(await listKind(k, group, plural, namespace, ctx.io.sleep)));
     const names = clusters.length > 0 ? clusters : all.filter((o) => o['kind'] === 'Cluster').map((o) => String((o['metadata'] as Obj)['name']));
     if (names.length === 0) throw new UsageError(`no Cluster API clusters in namespace ${namespace}`);
     const errors: string[] = [];
