@@ -152,7 +152,7 @@ export async function capiCluster(o: CapiClusterOptions): Promise<Obj[]> {
     },
     { apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1', kind: 'KubeadmConfigTemplate', metadata: meta(`${name}-md-0`), spec: { template: { spec: {} } } },
   ];
-  const machine = (n: string, i: CapaInstance, labels: Obj) => {
+  const machine = (n: string, i: CapaInstance, labels: Obj): void => {
     const providerID = `aws:///${i.zone}/${i.instanceId}`;
     objects.push(
       {
@@ -176,12 +176,10 @@ export async function capiCluster(o: CapiClusterOptions): Promise<Obj[]> {
       },
     );
   };
-  o.controlPlane.forEach((i, k) =>
-    machine(`${name}-control-plane-${k}`, i, { 'cluster.x-k8s.io/control-plane': '', 'cluster.x-k8s.io/control-plane-name': `${name}-control-plane` }),
-  );
-  o.workers.forEach((i, k) =>
-    machine(`${name}-md-0-abc-${k}`, i, { 'cluster.x-k8s.io/deployment-name': `${name}-md-0`, 'cluster.x-k8s.io/set-name': `${name}-md-0-abc` }),
-  );
+  for (const [k, i] of o.controlPlane.entries())
+    machine(`${name}-control-plane-${k}`, i, { 'cluster.x-k8s.io/control-plane': '', 'cluster.x-k8s.io/control-plane-name': `${name}-control-plane` });
+  for (const [k, i] of o.workers.entries())
+    machine(`${name}-md-0-abc-${k}`, i, { 'cluster.x-k8s.io/deployment-name': `${name}-md-0`, 'cluster.x-k8s.io/set-name': `${name}-md-0-abc` });
   const certs = await generateClusterCertificates(new Date());
   const tls = (suffix: string, crt: string, key: string) =>
     objects.push({
