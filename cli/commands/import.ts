@@ -92,7 +92,14 @@ interface ClusterImport {
 }
 
 /** Reads and checks one cluster; its problems are pushed to `errors`. */
-async function planCluster(k: KubernetesClient, all: Obj[], namespace: string, name: string, errors: string[]): Promise<ClusterImport | undefined> {
+async function planCluster(
+  k: KubernetesClient,
+  all: Obj[],
+  namespace: string,
+  name: string,
+  errors: string[],
+  warnings: string[],
+): Promise<ClusterImport | undefined> {
   const own = objectsOfCluster(all, name);
   const cluster = own[0];
   if (!cluster) {
@@ -109,6 +116,7 @@ async function planCluster(k: KubernetesClient, all: Obj[], namespace: string, n
   }
   const result = convertClusterApi([...convertible(own), ...extras], { defaultImageSsmParameter: DEFAULT_IMAGE_SSM_PARAMETER });
   problems.push(...result.errors.map(formatIssue));
+  for (const w of result.warnings) warnings.push(`cluster ${namespace}/${name}: ${formatIssue(w)}`);
   const { adoptions, errors: adoptionErrors } = adoptionsOf(own, name);
   problems.push(...adoptionErrors);
   const deployments = result.objects.filter((o) => o['kind'] === 'MachineDeployment') as unknown as MachineDeployment[];
@@ -188,11 +196,14 @@ export async function importClusters(ctx: Context, clusters: string[], options: 
     const names = clusters.length > 0 ? clusters : all.filter((o) => o['kind'] === 'Cluster').map((o) => String((o['metadata'] as Obj)['name']));
     if (names.length === 0) throw new UsageError(`no Cluster API clusters in namespace ${namespace}`);
     const errors: string[] = [];
+    const warnings: string[] = [];
     const plans: ClusterImport[] = [];
     for (const name of names) {
-      const plan = await planCluster(k, all, namespace, name, errors);
+      const plan = await planCluster(k, all, namespace, name, errors, warnings);
       if (plan) plans.push(plan);
     }
+    // What has no equivalent, as `convert` says it.
+    for (const w of warnings) ctx.note(`warning: ${w}`);
     // Nothing is written unless every cluster asked for can be imported.
     if (errors.length > 0) {
       for (const e of errors) ctx.note(`error: ${e}`);

@@ -111,7 +111,7 @@ export async function capiCluster(o: CapiClusterOptions): Promise<Obj[]> {
       kind: 'KubeadmControlPlane',
       metadata: meta(`${name}-control-plane`),
       spec: {
-        replicas: 3,
+        replicas: o.controlPlane.length,
         version: 'v1.31.2',
         machineTemplate: {
           infrastructureRef: { apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2', kind: 'AWSMachineTemplate', name: `${name}-control-plane` },

@@ -7,13 +7,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { capaOwnedTagKey } from '../../../functions/api/capi/import-plan.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { Io } from '../../../cli/io.js';
 import { runCli } from '../../../cli/program.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
+import { SECRETS_DIR } from '../../../local/data-dir.js';
+import { FileSecretStore } from '../../../local/file-secret-store.js';
+import { parseCertificates } from '../../../functions/adapters/kubeadm/certificates.js';
+import { secretNames } from '../../../functions/bootstrap/names.js';
 import { startKube, type RunningKube } from '../../support/kube.js';
 import { NS_PATH } from '../../support/control-plane.js';
 import { waitUntil } from '../../support/wait.js';
@@ -158,6 +163,12 @@ describe('clusterless import', () => {
     expect(after.map((i) => i.InstanceId).sort()).toEqual(before.map((i) => i.InstanceId).sort());
     expect(after.filter((i) => all.some((a) => a.instanceId === i.InstanceId)).every((i) => i.State?.Name === 'running')).toBe(true);
     expect((await api<Cluster>(`${NS_PATH}/default/clusters/adopt`)).json.spec.paused).toBe(false);
+    // The cluster's CA is Cluster API's, where the kubeadm bootstrap keeps the ones it makes.
+    const installationId = (await tagsOf(all[0]!.instanceId))['clusterless.dev/installation']!;
+    const secrets = new FileSecretStore({ dir: join(dataDir, SECRETS_DIR), installationId });
+    const stored = await secrets.get(secretNames(`clusterless/${installationId}/`).certificates('default', 'adopt'));
+    const capiCa = Buffer.from(await kube.kubectlOk(['get', 'secret', 'adopt-ca', '-o', 'jsonpath={.data.tls\\.crt}']), 'base64').toString('utf8');
+    expect(parseCertificates(new TextDecoder().decode(stored)).ca.cert).toBe(capiCa);
   });
 
   it("leaves an instance without Cluster API AWS's owned tag untouched, and the cluster paused", async () => {
@@ -169,6 +180,23 @@ describe('clusterless import', () => {
     expect(r.stderr).toMatch(/does not carry Cluster API AWS's tag sigs\.k8s\.io\/cluster-api-provider-aws\/cluster\/stray=owned/);
     expect(clusterlessTags(await tagsOf(stray.instanceId))).toEqual([]);
     expect((await api<Cluster>(`${NS_PATH}/default/clusters/stray`)).json.spec.paused).toBe(true);
+    expect((await vpcInstances()).map((i) => i.InstanceId).sort()).toEqual(before.map((i) => i.InstanceId).sort());
+  });
+
+  it('finishes an import that stopped midway when run again', async () => {
+    // The refused import above stopped after writing the cluster, paused, and its Machine: as a crash there would.
+    await ec2.send(new CreateTagsCommand({ Resources: [stray.instanceId], Tags: [{ Key: capaOwnedTagKey('stray'), Value: 'owned' }] }));
+    const before = await vpcInstances();
+
+    const r = await importing('stray');
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cluster\/stray imported: 1 machines adopted \(1 instances tagged now\), 0 objects created/);
+    await waitUntil('the stray machine Running', async () => (await machinesOf('stray')).some((m) => m.status?.phase === 'Running'), 60_000, 100);
+    await host.runtime.workflows.idle();
+    const [m] = await machinesOf('stray');
+    expect((await tagsOf(stray.instanceId))['clusterless.dev/machine-uid']).toBe(m!.metadata.uid);
+    expect((await api<Cluster>(`${NS_PATH}/default/clusters/stray`)).json.spec.paused).toBe(false);
     expect((await vpcInstances()).map((i) => i.InstanceId).sort()).toEqual(before.map((i) => i.InstanceId).sort());
   });
 
