@@ -89,7 +89,7 @@ export async function capiCluster(o: CapiClusterOptions): Promise<Obj[]> {
     {
       apiVersion: 'cluster.x-k8s.io/v1beta1',
       kind: 'Cluster',
-      metadata: meta(name, { annotations: o.paused ? { 'cluster.x-k8s.io/paused': '' } : {} }),
+      metadata: meta(name, { labels: { cni: name }, annotations: o.paused ? { 'cluster.x-k8s.io/paused': '' } : {} }),
       spec: {
         paused: o.paused,
         clusterNetwork: { pods: { cidrBlocks: ['192.168.0.0/16'] } },
@@ -151,6 +151,29 @@ export async function capiCluster(o: CapiClusterOptions): Promise<Obj[]> {
       spec: { template: { spec: { instanceType: 't3.micro', ami: { id: o.net.ami } } } },
     },
     { apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1', kind: 'KubeadmConfigTemplate', metadata: meta(`${name}-md-0`), spec: { template: { spec: {} } } },
+    {
+      apiVersion: 'cluster.x-k8s.io/v1beta1',
+      kind: 'MachineHealthCheck',
+      metadata: meta(`${name}-md-0-unhealthy`, { labels: clusterLabel }),
+      spec: {
+        clusterName: name,
+        maxUnhealthy: '40%',
+        selector: { matchLabels: { 'cluster.x-k8s.io/deployment-name': `${name}-md-0` } },
+        unhealthyConditions: [{ type: 'Ready', status: 'False', timeout: '300s' }],
+      },
+    },
+    {
+      apiVersion: 'addons.cluster.x-k8s.io/v1beta1',
+      kind: 'ClusterResourceSet',
+      metadata: meta(`${name}-cni`),
+      spec: { clusterSelector: { matchLabels: { cni: name } }, resources: [{ kind: 'ConfigMap', name: `${name}-cni` }], strategy: 'ApplyOnce' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(`${name}-cni`),
+      data: { 'cni.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni\n  namespace: kube-system\ndata:\n  cluster: ${name}\n` },
+    },
   ];
   const machine = (n: string, i: CapaInstance, labels: Obj): void => {
     const providerID = `aws:///${i.zone}/${i.instanceId}`;

@@ -163,6 +163,9 @@ describe('clusterless import', () => {
     expect(after.map((i) => i.InstanceId).sort()).toEqual(before.map((i) => i.InstanceId).sort());
     expect(after.filter((i) => all.some((a) => a.instanceId === i.InstanceId)).every((i) => i.State?.Name === 'running')).toBe(true);
     expect((await api<Cluster>(`${NS_PATH}/default/clusters/adopt`)).json.spec.paused).toBe(false);
+    // Its health check and resource set came along, under their Cluster API names.
+    expect((await api(`${NS_PATH}/default/machinehealthchecks/adopt-md-0-unhealthy`)).status).toBe(200);
+    expect((await api(`${NS_PATH}/default/clusterresourcesets/adopt-cni`)).status).toBe(200);
     // The cluster's CA is Cluster API's, where the kubeadm bootstrap keeps the ones it makes.
     const installationId = (await tagsOf(all[0]!.instanceId))['clusterless.dev/installation']!;
     const secrets = new FileSecretStore({ dir: join(dataDir, SECRETS_DIR), installationId });
