@@ -68,7 +68,12 @@ export async function serveImportRoute(
   service: ObjectService,
   hooks: ClusterImportHooks | undefined,
 ): Promise<[number, unknown]> {
-  if (!hooks) throw new ApiError('NotFound', 'this installation cannot import clusters: its machines are not on AWS', {});
+  if (!hooks)
+    throw new ApiError(
+      'NotFound',
+      'this server cannot import clusters: only the embedded host with --provider aws adopts instances (clusterless up --provider aws)',
+      {},
+    );
   const body = parseObjectBody(req.body, req.contentType, req.bodyLimit);
   if (r.type === 'certificates') {
     const cluster = (await service.get({ kind: 'Cluster', namespace: r.namespace, name: r.name })) as Cluster;
