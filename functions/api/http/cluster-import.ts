@@ -90,6 +90,10 @@ export async function serveImportRoute(
   const causes: { field: string; message: string }[] = [];
   if (typeof instanceId !== 'string' || instanceId === '') causes.push({ field: 'instanceId', message: 'Required value' });
   if (typeof capaClusterName !== 'string' || capaClusterName === '') causes.push({ field: 'capaClusterName', message: 'Required value' });
+  // Only instances Cluster API made for a cluster of the Machine's own cluster's name: an API caller cannot point
+  // a Machine at another Cluster API cluster's instances.
+  else if (capaClusterName !== machine.spec.clusterName)
+    causes.push({ field: 'capaClusterName', message: `Invalid value: must be the Machine's cluster, ${machine.spec.clusterName}` });
   // The Machine must already name the instance: what is adopted is what the Machine records.
   if (typeof instanceId === 'string' && machine.spec.providerID?.split('/').pop() !== instanceId)
     causes.push({

@@ -102,6 +102,7 @@ describe('POST .../machines/{name}/adopt', () => {
   it.each([
     { name: 'no instanceId', body: { capaClusterName: 'c1' }, field: 'instanceId' },
     { name: 'no capaClusterName', body: { instanceId: 'i-0123456789abcdef0' }, field: 'capaClusterName' },
+    { name: "another cluster's Cluster API name", body: { instanceId: 'i-0123456789abcdef0', capaClusterName: 'other' }, field: 'capaClusterName' },
     { name: 'an instance the Machine does not name', body: { instanceId: 'i-0fffffffffffffff0', capaClusterName: 'c1' }, field: 'instanceId' },
     { name: 'an instance the hook refuses (no owned tag)', body: { instanceId: 'i-0000000000000dead', capaClusterName: 'c1' }, field: 'instanceId' },
   ])('refuses $name with a 422 naming $field, changing nothing', async ({ body, field }) => {
