@@ -262,12 +262,21 @@ export function adoptedMachine(a: InstanceAdoption, owner: { controlPlane: Contr
         name: a.machineName,
         namespace: cp.metadata.namespace,
         labels: { [Labels.clusterName]: cp.spec.clusterName, [Labels.controlPlane]: '', [Labels.controlPlaneName]: cp.metadata.name },
+        // As the control plane owns the machines it makes (core/controlplane/machines.ts newControlPlaneMachine).
+        ...(cp.metadata.uid
+          ? {
+              ownerReferences: [
+                { apiVersion: API_VERSION, kind: 'ControlPlane', name: cp.metadata.name, uid: cp.metadata.uid, controller: true, blockOwnerDeletion: true },
+              ],
+            }
+          : {}),
       },
       spec: {
         clusterName: cp.spec.clusterName,
         // The machine's own version: one older than the control plane's is rolled out by clusterless as Cluster API would.
         version: a.version ?? cp.spec.version,
         machineClassRef: { ...cp.spec.machineClassRef },
+        nodeDrainTimeoutSeconds: cp.spec.nodeDrainTimeoutSeconds,
         providerID: a.providerID,
         ...(a.failureDomain ? { failureDomain: a.failureDomain } : {}),
       },

@@ -158,6 +158,13 @@ describe('clusterless import', () => {
       expect(tags['clusterless.dev/installation']).toMatch(/.+/);
       expect(tags['clusterless.dev/role']).toBe(m.metadata.name.includes('control-plane') ? 'control-plane' : 'worker');
     }
+    // Owned as the planners own what they make: workers by the deployment's one MachineSet, the rest by the control plane.
+    const sets = ((await api<{ items: any[] }>(`${NS_PATH}/default/machinesets`)).json.items ?? []).filter((ms) => ms.spec.clusterName === 'adopt');
+    expect(sets.map((ms) => ms.metadata.ownerReferences?.[0]?.name)).toEqual(['adopt-md-0']);
+    for (const m of machines)
+      expect(m.metadata.ownerReferences?.find((o) => o.controller)?.name, m.metadata.name).toBe(
+        m.metadata.name.includes('control-plane') ? 'adopt-control-plane' : sets[0].metadata.name,
+      );
     // Nothing launched, nothing replaced: the VPC holds the same instances, all running.
     const after = await vpcInstances();
     expect(after.map((i) => i.InstanceId).sort()).toEqual(before.map((i) => i.InstanceId).sort());
