@@ -121,6 +121,8 @@ async function planCluster(
   problems.push(...adoptionErrors);
   const deployments = result.objects.filter((o) => o['kind'] === 'MachineDeployment') as unknown as MachineDeployment[];
   problems.push(...rolloutInProgress(adoptions, deployments));
+  if (adoptions.some((a) => a.role === 'control-plane') && !result.objects.some((o) => o['kind'] === 'ControlPlane'))
+    problems.push('its control-plane Machines have no KubeadmControlPlane to be converted into a ControlPlane');
   const secrets: Obj[] = [];
   for (const s of certificateSecretNames(name)) {
     const o = await getCore(k, 'secrets', namespace, s);
@@ -169,7 +171,7 @@ async function importCluster(ctx: Context, namespace: string, c: ClusterImport):
   let tagged = 0;
   for (const a of c.adoptions) {
     const owner = owners.get(a.deploymentName ?? '');
-    if (!owner) throw new UsageError(`machine ${a.machineName}: cluster ${c.name} has no control plane to own it`);
+    if (!owner) throw new Error(`machine ${a.machineName}: cluster ${c.name} has no owner for it`); // checked in planCluster
     await ensure(ctx, adoptedMachine(a, owner), namespace);
     const reply = await ctx.client.request<{ adopted?: string }>('POST', resourcePath(machineDef, namespace, a.machineName, 'adopt'), {
       body: { instanceId: a.instanceId, capaClusterName: c.capaClusterName },
