@@ -15,6 +15,7 @@ import { deleteObject } from './commands/delete.js';
 import { describe } from './commands/describe.js';
 import { generate } from './commands/generate.js';
 import { OUTPUT_FORMATS, get } from './commands/get.js';
+import { importClusters } from './commands/import.js';
 import { rolloutHistory, rolloutPause, rolloutStatus, rolloutUndo } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
 import { move } from './commands/move.js';
@@ -154,6 +155,16 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .requiredOption('-f, --filename <file...>', 'manifest file, directory, or - for stdin')
     .addOption(new Option('-o, --output <format>', 'output format').choices([...CONVERT_OUTPUT_FORMATS]).default('yaml'))
     .action(action(io, deps, (ctx, options: { filename: string[]; output?: string }) => convert(ctx, options)));
+
+  program
+    .command('import')
+    .description(
+      'take over clusters that Cluster API (AWS) manages, paused there: their objects are converted and their running instances adopted, nothing launched',
+    )
+    .argument('[cluster...]', 'the Cluster API clusters (default: every one in the namespace)')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig of the Cluster API management cluster')
+    .addOption(namespaceOption())
+    .action(action(io, deps, (ctx, clusters: string[], options: { kubeconfig: string; namespace?: string }) => importClusters(ctx, clusters, options)));
 
   program
     .command('get')

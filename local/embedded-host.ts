@@ -15,6 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
+import type { Ec2QueryClient } from '../functions/adapters/aws/ec2-query/index.js';
+import { clusterImportHooks } from '../functions/handlers/cluster-import-deps.js';
 import { Ec2ClusterHandover, Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../functions/adapters/elbv2/index.js';
 import { KubernetesNodeDrainer, KubernetesNodeReader, MirrorService, WorkloadClients, handleMirrorRequest } from '../functions/adapters/kubernetes/index.js';
@@ -233,6 +235,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let secretStore: SecretStore = new FileSecretStore({ dir: resolve(dataDir, SECRETS_DIR), installationId });
     let instanceArnPrefix: (() => Promise<string | undefined>) | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
+    let importEc2: Ec2QueryClient | undefined;
     // The simulated cloud always runs, so sim clusters run beside aws ones on a host with --provider aws; it
     // writes its file only once it has something to keep.
     const cloud = new SimCloud({
@@ -262,6 +265,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         () => elbv2.destroy(),
         () => ssm.destroy(),
       );
+      importEc2 = ec2;
       const ec2Provider = new Ec2MachineProvider({ client: ec2, clock, installationId, resolveImageParameter: imageParameterResolver({ client: ssm }) });
       log(`installation ${installationId} (tagged on what this host makes in AWS)`);
       handovers['aws'] = new Ec2ClusterHandover(ec2);
@@ -284,6 +288,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     // Note: with --provider aws and no KMS key the host bootstraps nothing, as before (aws instances get no user
     // data); process clusters cannot be bootstrapped there and their machines stay pending.
     const secretPrefix = `clusterless/${installationId}/`;
+    // `clusterless import`: adopting Cluster API AWS's instances needs EC2, so only a host with --provider aws.
+    const clusterImport = importEc2 ? clusterImportHooks({ ec2: importEc2, installationId, secrets: secretStore, secretPrefix }) : undefined;
     if (cloudKind === 'aws' && !options.kmsKeyId)
       log('warn process clusters need the kubeadm bootstrap, which --provider aws has only with --kms-key-id: their machines will not start');
     else
@@ -416,6 +422,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         store: apiStore,
         changes: restoredChanges(feed, apiStore),
         ...(workload ? { kubeconfig: auditedKubeconfig(workload.adminKubeconfig, log) } : {}),
+        ...(clusterImport ? { clusterImport } : {}),
         onInternalError: (err) => log(`error internal: ${(err as Error).stack ?? String(err)}`),
         clock,
         move: { installationId, handovers, ...(bootstrap ? { certificates: new SecretStoreCertificateTransfer(secretStore, secretNames(secretPrefix)) } : {}) },

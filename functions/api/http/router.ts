@@ -19,6 +19,7 @@ import {
   serialize,
   wantsYaml,
 } from './body.js';
+import { serveImportRoute, type ClusterImportHooks, type ImportRoute } from './cluster-import.js';
 import { discoveryResponse, type DiscoveredGroupVersion, type DiscoveryRoute } from './discovery.js';
 import { EVENTS_GROUP } from '../event.js';
 import { EVENTS_GROUP_VERSION, serveEvents, watchEventsResponse } from './events.js';
@@ -75,6 +76,8 @@ export interface RouterDeps {
    * hook the route answers 404, as on the simulator.
    */
   kubeconfig?: (namespace: string, clusterName: string, expirationSeconds: number) => Promise<string | undefined>;
+  /** `clusterless import` (cluster-import.ts): certificates and instance adoption. Without it those routes answer 404. */
+  clusterImport?: ClusterImportHooks;
   /** Told about every error that became a 500, so the host can log it. */
   onInternalError?(err: unknown): void;
   /** What this installation allows beyond validity (replica counts). @default - see ApiLimits */
@@ -102,6 +105,7 @@ type Route =
   | { type: 'object' | 'status' | 'rollback' | 'scale'; def: KindDef; namespace: string; name: string }
   | { type: 'kubeconfig'; def: KindDef; namespace: string; name: string }
   | { type: 'move'; def: KindDef; namespace: string; name: string }
+  | (ImportRoute & { def: KindDef })
   | { type: 'events'; rest: string[] };
 
 const ALLOWED: Record<Route['type'], readonly string[]> = {
@@ -121,6 +125,8 @@ const ALLOWED: Record<Route['type'], readonly string[]> = {
   rollback: ['POST'],
   kubeconfig: ['GET'],
   move: ['GET', 'POST'],
+  certificates: ['POST'],
+  adopt: ['POST'],
   // Read-only: only the control plane writes events.
   events: ['GET'],
 };
@@ -202,6 +208,8 @@ function route(path: string): Route {
   if (rest.length === 5 && sub === 'rollback' && def.kind === 'MachineDeployment') return { type: 'rollback', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'kubeconfig' && def.kind === 'Cluster') return { type: 'kubeconfig', def, namespace, name: name! };
   if (rest.length === 5 && sub === 'move' && def.kind === 'Cluster') return { type: 'move', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'certificates' && def.kind === 'Cluster') return { type: 'certificates', def, namespace, name: name! };
+  if (rest.length === 5 && sub === 'adopt' && def.kind === 'Machine') return { type: 'adopt', def, namespace, name: name! };
   throw resourceNotFound();
 }
 
@@ -241,6 +249,12 @@ export async function handleRequest(req: HttpRequest, deps: RouterDeps): Promise
     };
     if (r.type === 'kubeconfig') return await kubeconfig(r, ctx, deps);
     if (r.type === 'move') return respond(...(await serveMove(method, req.body, r, deps.store, deps.move)), yaml, pretty);
+    if (r.type === 'certificates' || r.type === 'adopt') {
+      if (!isName(r.namespace) || !isName(r.name)) throw notFound(r.def.plural, r.name);
+      const body = { ...(req.body !== undefined ? { body: req.body } : {}), contentType: headers['content-type'], bodyLimit };
+      const [status, value] = await serveImportRoute(r, body, service, deps.clusterImport);
+      return respond(status, value, yaml, pretty);
+    }
     const now = () => (deps.clock ?? systemClock).now().getTime();
     if (r.type === 'events') {
       const query = req.query ?? {};
@@ -292,7 +306,10 @@ interface Ctx {
   changes?: ChangeFeed;
 }
 
-async function dispatch(r: Exclude<Route, { type: 'kubeconfig' | 'move' | 'events' } | DiscoveryRoute>, ctx: Ctx): Promise<[number, unknown]> {
+async function dispatch(
+  r: Exclude<Route, { type: 'kubeconfig' | 'move' | 'events' | ImportRoute['type'] } | DiscoveryRoute>,
+  ctx: Ctx,
+): Promise<[number, unknown]> {
   switch (r.type) {
     case 'healthz':
       return [200, 'ok'];

@@ -32,6 +32,8 @@ import type {
   DescribeSubnetsInput,
   DescribeSubnetsOutput,
   DescribeTagsInput,
+  CreateTagsInput,
+  CreateTagsOutput,
   DescribeTagsOutput,
   Ec2Operation,
   Ec2Operations,
@@ -159,6 +161,10 @@ export class Ec2QueryClient {
 
   describeTags(input: DescribeTagsInput = {}): Promise<DescribeTagsOutput> {
     return this.send('DescribeTags', input);
+  }
+
+  createTags(input: CreateTagsInput): Promise<CreateTagsOutput> {
+    return this.send('CreateTags', input);
   }
 
   /** One call, through the middleware, with retries. */

@@ -165,6 +165,8 @@ export interface CreateTagsInput {
   Tags: Tag[];
 }
 
+export type CreateTagsOutput = Record<string, never>;
+
 /** Every operation of the client, its input and its output. */
 export interface Ec2Operations {
   RunInstances: { input: RunInstancesInput; output: RunInstancesOutput };
@@ -173,7 +175,7 @@ export interface Ec2Operations {
   DescribeImages: { input: DescribeImagesInput; output: DescribeImagesOutput };
   DescribeSubnets: { input: DescribeSubnetsInput; output: DescribeSubnetsOutput };
   DescribeTags: { input: DescribeTagsInput; output: DescribeTagsOutput };
-  CreateTags: { input: CreateTagsInput; output: Record<string, never> };
+  CreateTags: { input: CreateTagsInput; output: CreateTagsOutput };
 }
 
 export type Ec2Operation = keyof Ec2Operations;

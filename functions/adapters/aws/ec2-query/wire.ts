@@ -15,6 +15,7 @@ import type {
   DescribeInstancesOutput,
   DescribeSubnetsOutput,
   DescribeTagsOutput,
+  CreateTagsOutput,
   Ec2Operation,
   Ec2Operations,
   Image,
@@ -124,7 +125,7 @@ const READERS: { [Op in Ec2Operation]: (root: Node) => Ec2Operations[Op]['output
   DescribeImages: (root): DescribeImagesOutput => ({ Images: items(root['imagesSet']).map(image) }),
   DescribeSubnets: (root): DescribeSubnetsOutput => ({ Subnets: items(root['subnetSet']).map(subnet) }),
   DescribeTags: (root): DescribeTagsOutput => clean({ Tags: items(root['tagSet']).map(tagDescription), NextToken: nonEmpty(root['nextToken']) }),
-  CreateTags: () => ({}),
+  CreateTags: (): CreateTagsOutput => ({}),
 };
 
 function reservation(n: Node): Reservation {
