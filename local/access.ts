@@ -30,7 +30,8 @@ export function newBearerToken(): string {
 
 /**
  * True for a request the router would take as a write of the status subresource:
- * `/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}/status` by any method but GET. The path is split
+ * `/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}/status` by any method but GET, or as a step of a move
+ * (`.../clusters/{name}/move`, which imports objects with their status). The path is split
  * and decoded as the router does (slashes trimmed, each segment percent-decoded), so that `%73tatus` or a
  * trailing slash cannot slip past.
  */
@@ -43,7 +44,9 @@ export function isStatusWrite(method: string, path: string): boolean {
   } catch {
     return false; // the router refuses the path itself (400)
   }
-  return segments.length === 8 && last === 'status';
+  if (segments.length !== 8) return false;
+  // A move's steps write objects with their status (Import) and hand a cluster over: the controllers' permission too.
+  return last === 'status' || (last === 'move' && segments[5] === 'clusters');
 }
 
 export interface AccessOptions {

@@ -325,14 +325,19 @@ describe('the embedded host', () => {
 
       // Act
       const info = await fetch(`${host.url}${P}/clusters/sim-one/move`);
-      const pause = await fetch(`${host.url}${P}/clusters/sim-one/move`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ step: 'Pause', to: a.installationId }),
-      });
+      const step = (headers: Record<string, string>) =>
+        fetch(`${host.url}${P}/clusters/sim-one/move`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ step: 'Pause', to: a.installationId }),
+        });
+      // A move writes status: without the controller token it is refused as a status write is.
+      const unprivileged = await step({});
+      const pause = await step({ authorization: `Bearer ${host.controllerToken}` });
 
       // Assess
       expect(await info.json()).toEqual({ installationId: host.installationId, objects: [] });
+      expect(unprivileged.status).toBe(403);
       expect(pause.status).toBe(422);
       expect(((await pause.json()) as { details: { causes: { field: string }[] } }).details.causes[0]!.field).toBe('spec.provider');
       expect(paused(await host.runtime.store.get('Cluster', NS, 'sim-one'))).toBe(false);
