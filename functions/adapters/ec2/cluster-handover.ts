@@ -35,8 +35,8 @@ export class Ec2ClusterHandover implements ClusterHandover {
       { Name: 'instance-state-name', Values: [...LIVE_STATES, 'shutting-down'] },
     ];
     const ids: string[] = [];
+    // Every instance the provider launches carries a machine uid; one without it is not the cluster's.
     for await (const page of paginateDescribeInstances(this.client, { Filters: filters }))
-      // Every instance the provider launches carries a machine uid; one without it is not the cluster's.
       for (const r of page.Reservations ?? [])
         for (const i of r.Instances ?? []) if (i.InstanceId && tagValue(i.Tags, TagKeys.machineUid)) ids.push(i.InstanceId);
     return ids.sort();
