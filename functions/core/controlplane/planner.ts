@@ -11,6 +11,7 @@ import { emptyPlan, refOf, type Plan } from '../plan.js';
 import { isDeleting, isPaused, statusWrite, workerMachinesOf, type ClusterObjects } from '../cluster/objects.js';
 import { reconcileUnhealthyMachines } from './remediation.js';
 import { rollingUpdate } from './rollout.js';
+import type { Machine } from '../../api/machine.js';
 import { DELETE_REQUEUE_SECONDS, PREFLIGHT_REQUEUE_SECONDS, scaleDown, scaleUp } from './scale.js';
 import { selectMachineForScaleDown } from './machines.js';
 import { controlPlaneScope, emptyStep, healthOf, waitStep, type ControlPlaneScope, type Step } from './scope.js';
@@ -58,7 +59,10 @@ export function planControlPlane(objects: ClusterObjects, observed: Observed, no
     remediationInProgress: remediation.inProgress,
     ...(remediation.lastRemediation ? { lastRemediation: remediation.lastRemediation } : {}),
   });
-  plan.writes.push(...statusWrite(cp, status), ...machineEtcdConditionWrites(scope), ...step.writes);
+  // A machine the step writes gets the timeout at the next reconcile: one write per object and plan.
+  const written = new Set(step.writes.map((w) => ('object' in w ? `${w.object.kind}/${w.object.metadata.name}` : `${w.ref.kind}/${w.ref.name}`)));
+  const inPlace = inPlaceWrites(scope).filter((w) => !written.has(`Machine/${w.object.metadata.name}`));
+  plan.writes.push(...statusWrite(cp, status), ...machineEtcdConditionWrites(scope), ...inPlace, ...step.writes);
   plan.actions.push(...step.actions);
   const addons = lost ? undefined : addonsUpdate(scope);
   if (addons) plan.actions.push(addons);
@@ -66,6 +70,19 @@ export function planControlPlane(objects: ClusterObjects, observed: Observed, no
   const requeue = [remediation.requeueAfterSeconds, step.requeueAfterSeconds].filter((n): n is number => n !== undefined);
   if (requeue.length > 0) plan.requeueAfterSeconds = Math.min(...requeue);
   return plan;
+}
+
+/**
+ * The node drain timeout reaches the control plane's machines in place, deleting ones included (their teardown
+ * reads it): a change of it rolls nothing. Learnt from cluster-api controlplane/kubeadm/internal/controllers
+ * (syncMachines: KubeadmControlPlane propagates nodeDrainTimeout, nodeVolumeDetachTimeout and
+ * nodeDeletionTimeout to existing machines without a rollout).
+ */
+function inPlaceWrites(scope: ControlPlaneScope): { type: 'Update'; object: Machine }[] {
+  const drain = scope.cp.spec.nodeDrainTimeoutSeconds;
+  return scope.machines
+    .filter((m) => m.spec.nodeDrainTimeoutSeconds !== drain)
+    .map((m) => ({ type: 'Update' as const, object: { ...m, spec: { ...m.spec, nodeDrainTimeoutSeconds: drain } } }));
 }
 
 /** Rollout takes precedence over scaling, as in Cluster API; the first machine needs no preflight. */

@@ -709,3 +709,40 @@ describe('ControlPlane steps write only what they change', () => {
     expect(planControlPlane(waiting.o, waiting.observed, T0).writes.map((w) => w.type)).toEqual(['UpdateStatus']);
   });
 });
+
+describe('ControlPlane in-place fields', () => {
+  const updated = (plan: Plan) => plan.writes.flatMap((w) => (w.type === 'Update' && w.object.kind === 'Machine' ? [w.object as Machine] : []));
+
+  it('puts a changed node drain timeout on every machine, a deleting one included, and rolls nothing (KubeadmControlPlane syncMachines)', () => {
+    // Prepare: three up-to-date machines, one being deleted, all at the default drain timeout
+    const machines = [
+      cpMachine('a', { failureDomain: 'zone-a' }),
+      cpMachine('b', { failureDomain: 'zone-b' }),
+      cpMachine('c', { failureDomain: 'zone-c' }),
+      cpMachine('d', { failureDomain: 'zone-a', deleting: true }),
+    ];
+    const { o, observed } = scene(machines, controlPlane({ replicas: 3, nodeDrainTimeoutSeconds: 900 }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(updated(plan).map((m) => [m.metadata.name, m.spec.nodeDrainTimeoutSeconds])).toEqual([
+      ['a', 900],
+      ['b', 900],
+      ['c', 900],
+      ['d', 900],
+    ]);
+    expect(updated(plan).map((m) => m.spec.version)).toEqual(machines.map((m) => m.spec.version));
+    expect(created(plan)).toEqual([]);
+    expect(deleted(plan)).toEqual([]);
+  });
+
+  it('writes nothing to machines that have the timeout already', () => {
+    // Prepare
+    const cp = controlPlane({ replicas: 1 });
+    const { o, observed } = scene([cpMachine('a', { failureDomain: 'zone-a' })], cp);
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(updated(plan)).toEqual([]);
+  });
+});
