@@ -111,7 +111,9 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
 
   await cliOk(s, ['scale', 'machinedeployment', md, '--replicas', '5']);
   await cliOk(s, ['rollout', 'status', 'machinedeployment', md, '--timeout', '180s']);
-  expect(running(await workers())).toHaveLength(5);
+  // Done means 5 available (Ready nodes, as the MachineSets count them); each Machine's phase is its own status
+  // write, which may come a reconcile later (a lost race with an in-place update is retried).
+  await waitUntil('5 workers running', async () => running(await workers()).length === 5, 60_000);
 
   await cliOk(s, ['apply', '-f', '-'], { input: await generate('v1.31.3', 5) });
   await waitUntil('upgraded', async () => running(await workers()).filter((m) => m.spec.version === 'v1.31.3').length === 5, 180_000);

@@ -67,7 +67,8 @@ describe('clusterless up on sim, driven by the CLI', () => {
     // Scale to 5.
     await cliOk(s, ['scale', 'machinedeployment', 'e2e-md-0', '--replicas', '5']);
     await cliOk(s, ['rollout', 'status', 'machinedeployment', 'e2e-md-0', '--timeout', '120s']);
-    expect(running(workers(await machines(s)))).toHaveLength(5);
+    // Done means 5 available; each Machine's phase is its own status write, which may come a reconcile later.
+    await waitUntil('5 workers running', async () => running(workers(await machines(s))).length === 5, 60_000);
 
     // Upgrade: the same manifests at v1.31.3 and 5 workers, applied; watch the rollout finish.
     const upgraded = await cliOk(s, [
