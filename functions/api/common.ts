@@ -240,11 +240,13 @@ export function scaledValue(value: IntOrPercent, total: number, roundUp: boolean
 export const DURATION = /^(0|(\d+(\.\d+)?(h|m|s|ms))+)$/;
 export const duration = z.string().regex(DURATION, 'must be a duration such as 300s, 10m or 1h30m');
 
+/** Seconds of a Go duration string (every unit time.ParseDuration takes; `duration` admits h, m, s and ms). */
 export function durationSeconds(d: string): number {
   let total = 0;
-  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)) {
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/g)) {
     const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3600 : m[2] === 'm' ? n * 60 : m[2] === 's' ? n : n / 1000;
+    const u = m[2];
+    total += u === 'h' ? n * 3600 : u === 'm' ? n * 60 : u === 's' ? n : u === 'ms' ? n / 1000 : u === 'ns' ? n / 1e9 : n / 1e6;
   }
   return total;
 }

@@ -4,6 +4,7 @@
  * taken, and `leftovers` reports every value left under no taken path.
  */
 import { fieldPath } from '../validate.js';
+import { durationSeconds } from '../common.js';
 
 export type Path = readonly (string | number)[];
 
@@ -129,11 +130,6 @@ function key(path: Path): string {
 /** Seconds from a Go duration ("90s", "10m", "1h0m0s", "500ms"), rounded up to whole seconds; undefined when not one. */
 export function durationToSeconds(value: unknown): number | undefined {
   if (typeof value !== 'string' || !/^(0|(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+)$/.test(value)) return undefined;
-  let total = 0;
-  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/g)) {
-    const n = Number(m[1]);
-    const unit = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 }[m[2]! as 'h'];
-    total += n * unit;
-  }
-  return Math.ceil(total - 1e-9);
+  // Whole seconds, rounded up (the float error of 0.1 + 0.2 and the like left out).
+  return Math.ceil(durationSeconds(value) - 1e-9);
 }
