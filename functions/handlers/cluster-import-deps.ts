@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { AdoptionRefusedError } from '../api/capi/import-plan.js';
 import type { ClusterImportHooks } from '../api/http/cluster-import.js';
-import { TagKeys, clusterTagValue } from '../adapters/aws/tags.js';
+import { certificatesSecretTags } from '../adapters/aws/tags.js';
 import type { Ec2QueryClient } from '../adapters/aws/ec2-query/index.js';
 import { CapaInstanceAdoption } from '../adapters/ec2/capa-adoption.js';
 import { parseCertificates, serializeCertificates, type ClusterCertificates } from '../adapters/kubeadm/certificates.js';
@@ -52,10 +52,11 @@ export function clusterImportHooks(options: ClusterImportDepsOptions): ClusterIm
       if (await existing(name, certificates)) return false;
       // kubeadm's certificate key encrypts the certificates uploaded for control-plane joins; Cluster API keeps none.
       const value = serializeCertificates({ ...certificates, certificateKey: randomBytes(32).toString('hex') });
-      const created = await options.secrets.create(name, encoder.encode(value), {
-        [TagKeys.cluster]: clusterTagValue(target.namespace, target.clusterName),
-        ...(target.clusterUid ? { [TagKeys.clusterUid]: target.clusterUid } : {}),
-      });
+      const created = await options.secrets.create(
+        name,
+        encoder.encode(value),
+        certificatesSecretTags(target.namespace, target.clusterName, target.clusterUid),
+      );
       if (!created) await existing(name, certificates); // made meanwhile: the same set is fine, another refused
       return created;
     },

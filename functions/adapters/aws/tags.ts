@@ -24,6 +24,11 @@ export const TagKeys = {
 
 export const clusterTagValue = (namespace: string, clusterName: string): string => `${namespace}/${clusterName}`;
 
+/** The tags of a cluster's certificates secret: its cluster, and the Cluster's uid when known (a cluster made again under the name is another). */
+export function certificatesSecretTags(namespace: string, clusterName: string, clusterUid?: string): Record<string, string> {
+  return { [TagKeys.cluster]: clusterTagValue(namespace, clusterName), ...(clusterUid ? { [TagKeys.clusterUid]: clusterUid } : {}) };
+}
+
 /** The cloud provider's ownership tag. Note: it carries the cluster's name only, as Kubernetes knows no namespace. */
 export const kubernetesClusterTagKey = (clusterName: string): string => `kubernetes.io/cluster/${clusterName}`;
 

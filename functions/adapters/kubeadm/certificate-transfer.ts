@@ -6,7 +6,7 @@
 import type { CertificateTransfer } from '../../api/service/move.js';
 import type { SecretNames } from '../../bootstrap/names.js';
 import type { SecretStore } from '../../ports.js';
-import { TagKeys, clusterTagValue } from '../aws/tags.js';
+import { certificatesSecretTags } from '../aws/tags.js';
 
 export class SecretStoreCertificateTransfer implements CertificateTransfer {
   constructor(
@@ -19,9 +19,6 @@ export class SecretStoreCertificateTransfer implements CertificateTransfer {
   }
 
   create(namespace: string, clusterName: string, clusterUid: string, value: Uint8Array): Promise<boolean> {
-    return this.secrets.create(this.names.certificates(namespace, clusterName), value, {
-      [TagKeys.cluster]: clusterTagValue(namespace, clusterName),
-      [TagKeys.clusterUid]: clusterUid,
-    });
+    return this.secrets.create(this.names.certificates(namespace, clusterName), value, certificatesSecretTags(namespace, clusterName, clusterUid));
   }
 }

@@ -37,7 +37,7 @@ import {
   type MachineRole,
   type SecretStore,
 } from '../../ports.js';
-import { TagKeys, clusterTagValue } from '../aws/tags.js';
+import { TagKeys, certificatesSecretTags, clusterTagValue } from '../aws/tags.js';
 import { loadKubeconfig, type Kubeconfig } from '../kubernetes-client/kubeconfig.js';
 import { generateBootstrapToken } from './bootstrap-tokens.js';
 import { caCertHash, generateClusterCertificates, serializeCertificates } from './certificates.js';
@@ -255,10 +255,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     if (existing) return existing;
     const made = await generateClusterCertificates(this.clock.now());
     const name = this.names.certificates(namespace, clusterName);
-    const created = await this.secrets.create(name, encoder.encode(serializeCertificates(made)), {
-      [TagKeys.cluster]: clusterTagValue(namespace, clusterName),
-      ...(clusterUid ? { [TagKeys.clusterUid]: clusterUid } : {}),
-    });
+    const created = await this.secrets.create(name, encoder.encode(serializeCertificates(made)), certificatesSecretTags(namespace, clusterName, clusterUid));
     if (created) {
       this.ca.remember(namespace, clusterName, made);
       return made;
