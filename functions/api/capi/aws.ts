@@ -4,7 +4,7 @@
  * `spec.aws`. Field meanings learnt from cluster-api-provider-aws api/v1beta2 (awscluster_types.go,
  * awsmachine_types.go, awsmachinepool_types.go, network_types.go, types.go) and templates/cluster-template.yaml.
  */
-import { type FieldReader, isRecord, type Path } from './fields.js';
+import { type FieldReader, isRecord, type Path, str } from './fields.js';
 
 /** What the machine settings need from the clusters of the file. */
 export interface AwsContext {
@@ -14,8 +14,6 @@ export interface AwsContext {
   clusterSshKeys: ReadonlySet<string>;
   defaultImageSsmParameter?: string | undefined;
 }
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Cluster API AWS's load balancer types; clusterless makes a network load balancer (nlb) whatever was asked. */
 const OTHER_LOAD_BALANCER_TYPES = new Set(['classic', 'elb', 'alb']);

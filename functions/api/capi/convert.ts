@@ -19,7 +19,7 @@ import { API_VERSION, Annotations, Labels } from '../common.js';
 import { KINDS } from '../kinds.js';
 import { validateCreate } from '../validate.js';
 import { awsClusterProvider, awsMachineClass, type AwsContext } from './aws.js';
-import { FieldReader, durationToSeconds, isRecord, type ConversionIssue, type Path } from './fields.js';
+import { CapiAnnotations, CapiLabels, FieldReader, durationToSeconds, isRecord, type ConversionIssue, type Path } from './fields.js';
 
 export { formatIssue, type ConversionIssue } from './fields.js';
 
@@ -49,17 +49,17 @@ export function isClusterApiDocument(doc: unknown): boolean {
  * MachineDeployment's, so its pool label becomes the deployment label.
  */
 const LABEL_KEYS: Record<string, string> = {
-  'cluster.x-k8s.io/cluster-name': Labels.clusterName,
-  'cluster.x-k8s.io/deployment-name': Labels.deploymentName,
-  'cluster.x-k8s.io/pool-name': Labels.deploymentName,
-  'cluster.x-k8s.io/set-name': Labels.setName,
-  'cluster.x-k8s.io/control-plane': Labels.controlPlane,
-  'cluster.x-k8s.io/control-plane-name': Labels.controlPlaneName,
+  [CapiLabels.clusterName]: Labels.clusterName,
+  [CapiLabels.deploymentName]: Labels.deploymentName,
+  [CapiLabels.poolName]: Labels.deploymentName,
+  [CapiLabels.setName]: Labels.setName,
+  [CapiLabels.controlPlane]: Labels.controlPlane,
+  [CapiLabels.controlPlaneName]: Labels.controlPlaneName,
 };
 const ANNOTATION_KEYS: Record<string, string> = {
-  'cluster.x-k8s.io/paused': Annotations.paused,
-  'cluster.x-k8s.io/skip-remediation': Annotations.skipRemediation,
-  'cluster.x-k8s.io/delete-machine': Annotations.deleteMachine,
+  [CapiAnnotations.paused]: Annotations.paused,
+  [CapiAnnotations.skipRemediation]: Annotations.skipRemediation,
+  [CapiAnnotations.deleteMachine]: Annotations.deleteMachine,
 };
 
 function renameKeys(map: unknown, table: Record<string, string>): Record<string, string> | undefined {

@@ -8,6 +8,24 @@ import { durationSeconds } from '../common.js';
 
 export type Path = readonly (string | number)[];
 
+/** Cluster API's well-known labels and annotations (cluster-api api/core/v1beta2/common_types.go). */
+export const CapiLabels = {
+  clusterName: 'cluster.x-k8s.io/cluster-name',
+  deploymentName: 'cluster.x-k8s.io/deployment-name',
+  poolName: 'cluster.x-k8s.io/pool-name',
+  setName: 'cluster.x-k8s.io/set-name',
+  controlPlane: 'cluster.x-k8s.io/control-plane',
+  controlPlaneName: 'cluster.x-k8s.io/control-plane-name',
+} as const;
+export const CapiAnnotations = {
+  paused: 'cluster.x-k8s.io/paused',
+  skipRemediation: 'cluster.x-k8s.io/skip-remediation',
+  deleteMachine: 'cluster.x-k8s.io/delete-machine',
+} as const;
+
+/** A non-empty string, or undefined. */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
 /** Fields of Cluster API's kinds that are maps, whose keys are written in brackets as Kubernetes writes them. */
 const MAPS = new Set(['labels', 'annotations', 'matchLabels', 'extraArgs', 'kubeletExtraArgs', 'additionalTags', 'data', 'stringData', 'tags']);
 

@@ -19,7 +19,7 @@ import type { ControlPlane } from '../control-plane.js';
 import type { MachineDeployment } from '../machine-deployment.js';
 import type { MachineSet } from '../machine-set.js';
 import { machineSetName, machineSetTemplate, templateHash } from '../../core/machinedeployment/template-hash.js';
-import { isRecord } from './fields.js';
+import { CapiAnnotations, CapiLabels, isRecord, str } from './fields.js';
 
 /** CAPA's ownership tag of a cluster's instances. */
 export const capaOwnedTagKey = (capaClusterName: string): string => `sigs.k8s.io/cluster-api-provider-aws/cluster/${capaClusterName}`;
@@ -55,15 +55,9 @@ export const IMPORTED_KINDS = [
 /** Kinds that are read for the adoption only: clusterless makes its own MachineSets and Machines. */
 const NOT_CONVERTED = new Set(['MachineSet', 'Machine', 'AWSMachine']);
 
-const CAPI_PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
-const CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name';
-const CONTROL_PLANE_LABEL = 'cluster.x-k8s.io/control-plane';
-const DEPLOYMENT_NAME_LABEL = 'cluster.x-k8s.io/deployment-name';
-
 type Obj = Record<string, unknown>;
 
 const rec = (v: unknown): Obj => (isRecord(v) ? v : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const meta = (o: Obj) => rec(o['metadata']);
 const nameOf = (o: Obj) => str(meta(o)['name']) ?? '';
 const labelsOf = (o: Obj) => rec(meta(o)['labels']) as Record<string, string>;
@@ -71,7 +65,7 @@ const labelsOf = (o: Obj) => rec(meta(o)['labels']) as Record<string, string>;
 /** Whether a Cluster API object belongs to the cluster: its cluster-name label, or the Cluster itself. */
 export function belongsTo(object: Obj, clusterName: string): boolean {
   if (object['kind'] === 'Cluster') return nameOf(object) === clusterName;
-  return labelsOf(object)[CLUSTER_NAME_LABEL] === clusterName || rec(object['spec'])['clusterName'] === clusterName;
+  return labelsOf(object)[CapiLabels.clusterName] === clusterName || rec(object['spec'])['clusterName'] === clusterName;
 }
 
 /**
@@ -94,7 +88,7 @@ export function declared(object: Obj): Obj {
   const keep: Obj = {};
   for (const k of ['name', 'namespace', 'labels']) if (m[k] !== undefined) keep[k] = m[k];
   // clusterctl move's pause annotation is Cluster API's pause, not a wish for the clusterless object.
-  const { [CAPI_PAUSED_ANNOTATION]: _paused, ...annotations } = rec(m['annotations']);
+  const { [CapiAnnotations.paused]: _paused, ...annotations } = rec(m['annotations']);
   if (Object.keys(annotations).length > 0) keep['annotations'] = annotations;
   const { status: _status, metadata: _metadata, ...rest } = object;
   return { ...rest, metadata: keep };
@@ -154,8 +148,8 @@ export function adoptionsOf(objects: readonly Obj[], clusterName: string): Adopt
       continue;
     }
     const labels = labelsOf(m);
-    const controlPlane = Object.hasOwn(labels, CONTROL_PLANE_LABEL);
-    const deploymentName = labels[DEPLOYMENT_NAME_LABEL];
+    const controlPlane = Object.hasOwn(labels, CapiLabels.controlPlane);
+    const deploymentName = labels[CapiLabels.deploymentName];
     if (!controlPlane && !deploymentName) {
       errors.push(`Machine ${name} belongs to neither the control plane nor a MachineDeployment: clusterless adopts only those`);
       continue;
