@@ -5,8 +5,9 @@
  * `to`), Import (with `from` and `object`), ImportCertificates (with `certificates`), HandOver, Resume, Forget.
  *
  * Who may call it: a caller that may write every object of the namespace and their status (it creates objects
- * with their status and forgets a cluster without teardown). On the embedded host that is any caller the access
- * gate lets in; on AWS it is its own path, granted apart from the kinds' routes.
+ * with their status and forgets a cluster without teardown). On the embedded host the access gate asks the
+ * controller token for its POSTs, as for status writes (local/access.ts); on AWS it is its own path, granted apart
+ * from the kinds' routes.
  */
 import type { Store } from '../../ports.js';
 import {
