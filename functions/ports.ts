@@ -11,6 +11,7 @@ import type { NodeTaint } from './api/taint.js';
 import type { LaunchAttempt } from './core/machine/placement.js';
 import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
 import type { NodeLabelPatch } from './core/machine/node-labels.js';
+import type { LaunchCapacity } from './core/machineset/capacity.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
 export interface Clock {
@@ -229,6 +230,11 @@ export interface LaunchSpec {
   recordedAttempt?: LaunchAttempt;
   /** Taints the Node registers with (Machine spec.taints), besides kubeadm's control-plane taint. */
   taints?: NodeTaint[];
+  /**
+   * The market the MachineSet planner chose for the machine (core/machineset/capacity.ts, from the Machine's
+   * clusterless.dev/capacity-type label); unset: as the MachineClass says.
+   */
+  capacity?: LaunchCapacity;
 }
 
 /** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */

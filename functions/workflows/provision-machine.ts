@@ -12,6 +12,7 @@ import type { Cluster } from '../api/cluster.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
+import { launchCapacityOf } from '../core/machineset/capacity.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
 // The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
@@ -169,6 +170,8 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(init !== undefined ? { bootstrap: init ? 'init' : 'join' } : {}),
     ...(recordedAttempt ? { recordedAttempt } : {}),
     ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
+    // The market the MachineSet planner chose (spec.capacity of the deployment); unset for other machines.
+    ...(launchCapacityOf(machine) ? { capacity: launchCapacityOf(machine)! } : {}),
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);
