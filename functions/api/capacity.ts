@@ -13,10 +13,10 @@ export const CapacityType = z.enum(['on-demand', 'spot']);
 export type CapacityType = z.infer<typeof CapacityType>;
 
 /** A price in USD per hour, as EC2's SpotOptions.MaxPrice takes it. */
-export const spotPrice = z
-  .string()
-  .regex(/^\d+(\.\d+)?$/, 'must be a price in USD per hour such as 0.05')
-  .refine((s) => Number(s) > 0, 'must be more than 0');
+export const spotPrice = z.string().check((ctx) => {
+  if (!/^\d+(\.\d+)?$/.test(ctx.value) || Number(ctx.value) <= 0)
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'must be a price in USD per hour above 0, such as 0.05' });
+});
 
 export const machineDeploymentCapacity = z
   .strictObject({
