@@ -20,6 +20,28 @@ const NODE_READ_RETRY_SECONDS = 30;
 /** How soon to look again at an etcd member being removed, or at an etcd that could not be read. */
 const ETCD_RETRY_SECONDS = 15;
 
+/** The fields that govern a machine's teardown, propagated in place from a template or a ControlPlane. */
+export interface TeardownTimeouts {
+  nodeDrainTimeoutSeconds: number;
+  nodeVolumeDetachTimeoutSeconds?: number | undefined;
+  nodeDeletionTimeoutSeconds?: number | undefined;
+}
+
+/**
+ * `spec` with the teardown timeouts of `from`, an unset one left out (not written as undefined), so that a machine
+ * compares equal to its template once synced. Cluster API's syncMachines and KCP's syncMachines propagate the same
+ * three (nodeDrainTimeout, nodeVolumeDetachTimeout, nodeDeletionTimeout) without a rollout.
+ */
+export function withTeardownTimeouts<T extends TeardownTimeouts>(spec: T, from: TeardownTimeouts): T {
+  const { nodeVolumeDetachTimeoutSeconds: _v, nodeDeletionTimeoutSeconds: _d, ...rest } = spec;
+  return {
+    ...rest,
+    nodeDrainTimeoutSeconds: from.nodeDrainTimeoutSeconds,
+    ...(from.nodeVolumeDetachTimeoutSeconds !== undefined ? { nodeVolumeDetachTimeoutSeconds: from.nodeVolumeDetachTimeoutSeconds } : {}),
+    ...(from.nodeDeletionTimeoutSeconds !== undefined ? { nodeDeletionTimeoutSeconds: from.nodeDeletionTimeoutSeconds } : {}),
+  } as T;
+}
+
 export const DeletingReason = {
   NotDeleting: 'NotDeleting',
   DrainingNode: 'DrainingNode',

@@ -20,6 +20,7 @@ import type { MachineDeployment, MachineDeploymentStatus } from '../../api/machi
 import type { MachineSet } from '../../api/machine-set.js';
 import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
 import { deletionOrder } from '../machineset/deletion-order.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
 import { indexMachines, isAvailable, type MachineIndex } from '../machineset/machine-health.js';
@@ -180,7 +181,7 @@ function newMachineSetObject(md: MachineDeployment, hash: string, name: string, 
 
 /**
  * The template of an existing MachineSet with the deployment's in-place fields: its template labels (the set's
- * own template-hash label kept), annotations and node drain timeout; what its machines are stays. Cluster API
+ * own template-hash label kept), annotations and teardown timeouts; what its machines are stays. Cluster API
  * does the same for the new and the old sets alike (internal/controllers/machinedeployment/
  * machinedeployment_rollout_planner.go computeDesiredMS). The labels stay as they are when the set's own
  * selector would no longer select them (an adopted orphan that selects on a label the deployment lacks).
@@ -195,13 +196,13 @@ function inPlaceTemplate(ms: MachineSet, md: MachineDeployment): MachineTemplate
   const withLabels = keep ? current.metadata : Object.keys(labels).length > 0 || current.metadata.labels ? { ...rest, labels } : rest;
   return {
     metadata: templateMetadataWithAnnotations(withLabels, want.annotations),
-    spec: { ...current.spec, nodeDrainTimeoutSeconds: md.spec.template.spec.nodeDrainTimeoutSeconds },
+    spec: withTeardownTimeouts(current.spec, md.spec.template.spec),
   };
 }
 
 /**
  * A MachineSet as the deployment wants it now: its replicas, the annotations derived from the deployment,
- * the fields propagated in place (the template's labels, annotations and drain timeout, minReadySeconds,
+ * the fields propagated in place (the template's labels, annotations and teardown timeouts, minReadySeconds,
  * deletePolicy), the deployment name label and, for an orphan, the controller reference. The set's own labels
  * follow its template's: a key the old template had and the new one lacks goes.
  */

@@ -21,6 +21,7 @@ import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
 import { setConditions } from '../conditions.js';
 import type { Observed } from '../observed.js';
 import { emptyPlan, refOf, type Plan } from '../plan.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
 import { machinesToDelete } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
 import { machineInPlace, templateMetadata } from './in-place.js';
@@ -114,7 +115,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
     owned.push(m);
   }
-  if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, node drain timeout)`);
+  if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, teardown timeouts)`);
 
   let scaleUpBlocked: string | undefined;
   let failure: { reason: string; message: string } | undefined;
@@ -214,7 +215,7 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
       version: t.spec.version,
       machineClassRef: { name: t.spec.machineClassRef.name },
       ...(pinned !== undefined ? { failureDomain: pinned } : {}),
-      nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds,
+      ...withTeardownTimeouts({ nodeDrainTimeoutSeconds: 0 }, t.spec),
       ...(t.spec.taints !== undefined ? { taints: t.spec.taints } : {}),
     },
   };
