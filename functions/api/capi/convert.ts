@@ -61,6 +61,7 @@ const ANNOTATION_KEYS: Record<string, string> = {
   [CapiAnnotations.paused]: Annotations.paused,
   [CapiAnnotations.skipRemediation]: Annotations.skipRemediation,
   [CapiAnnotations.deleteMachine]: Annotations.deleteMachine,
+  [CapiAnnotations.skipPreflightChecks]: Annotations.skipPreflightChecks,
 };
 
 function renameKeys(map: unknown, table: Record<string, string>): Record<string, string> | undefined {

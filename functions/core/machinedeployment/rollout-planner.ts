@@ -13,6 +13,7 @@
  */
 import { API_VERSION, Annotations, Finalizers, Labels, selectorMatches, type LabelSelector } from '../../api/common.js';
 import type { Cluster } from '../../api/cluster.js';
+import type { ControlPlane } from '../../api/control-plane.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineClass } from '../../api/machine-class.js';
@@ -50,6 +51,8 @@ export interface MachineDeploymentPlanInput {
   cluster: Cluster;
   /** The MachineClasses of the namespace; a template whose class is missing cannot get new machines. */
   machineClasses: readonly MachineClass[];
+  /** The cluster's ControlPlane: its sets' preflight checks read it (machineset/preflight.ts). */
+  controlPlane?: ControlPlane | undefined;
   observed: Observed;
   now: Date;
   /** The machines indexed once per reconcile (indexMachines); built from machines, observed and now if absent. */

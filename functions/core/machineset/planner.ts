@@ -14,6 +14,8 @@
  */
 import { API_VERSION, Annotations, Finalizers } from '../../api/common.js';
 import type { Cluster } from '../../api/cluster.js';
+import type { ControlPlane } from '../../api/control-plane.js';
+import { bootstrapsWithKubeadm } from '../../api/providers/index.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineClass } from '../../api/machine-class.js';
@@ -30,6 +32,7 @@ import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
 import { listNames, pausedBy, pausedCondition } from './paused.js';
 import { compileSelector } from './selector.js';
+import { PREFLIGHT_FAILED_REQUEUE_SECONDS, preflightChecks } from './preflight.js';
 import { machineSetStatus } from './status.js';
 
 /**
@@ -53,6 +56,8 @@ export interface MachineSetPlanInput {
   cluster: Cluster;
   /** The MachineClass of the template; undefined when it does not exist (machine creation then waits). */
   machineClass: MachineClass | undefined;
+  /** The cluster's ControlPlane, for the preflight checks (preflight.ts); without one they pass. */
+  controlPlane?: ControlPlane | undefined;
   observed: Observed;
   now: Date;
   /** The machines indexed once per reconcile (indexMachines); built from machines, observed and now if absent. */
@@ -120,6 +125,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   let scaleUpBlocked: string | undefined;
   let failure: { reason: string; message: string } | undefined;
   let capped = false;
+  let preflight: string[] = [];
 
   if (ms.metadata.deletionTimestamp) {
     const going = owned.filter((m) => !index.health(m).deleting);
@@ -140,7 +146,11 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       scaleUpBlocked = placement.message;
       failure = { reason: placement.reason, message: placement.message };
     }
+    // Cluster API runs the preflight checks only when machines are to be created (createMachines).
+    if (diff < 0 && !scaleUpBlocked)
+      preflight = preflightChecks({ machineSet: ms, controlPlane: input.controlPlane, kubeadm: bootstrapsWithKubeadm(cluster.spec.provider) });
     if (diff < 0 && scaleUpBlocked) plan.notes.push(`${who}: cannot create ${-diff} machine(s): ${scaleUpBlocked}`);
+    else if (diff < 0 && preflight.length > 0) plan.notes.push(`${who}: scale up on hold: ${preflight.join('; ')}`);
     else if (diff < 0 && placement.ok) {
       const missing = -diff;
       const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
@@ -178,9 +188,11 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     now,
     ...(scaleUpBlocked ? { scaleUpBlocked } : {}),
     ...(failure ? { failure } : {}),
+    preflightFailures: preflight,
   });
   if (canonicalJson(status) !== canonicalJson(ms.status ?? {})) plan.writes.push({ type: 'UpdateStatus', object: { ...ms, status } });
   if (counts.nextAvailableInSeconds !== undefined) plan.requeueAfterSeconds = counts.nextAvailableInSeconds;
+  if (preflight.length > 0) plan.requeueAfterSeconds = Math.min(plan.requeueAfterSeconds ?? PREFLIGHT_FAILED_REQUEUE_SECONDS, PREFLIGHT_FAILED_REQUEUE_SECONDS);
   // The creates left over: at once, in the next pass.
   if (capped) plan.requeueAfterSeconds = 0;
   return { ...plan, status };

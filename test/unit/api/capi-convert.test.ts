@@ -220,6 +220,20 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
   });
 });
 
+describe('convert: MachineSet preflight checks', () => {
+  it("renames Cluster API's skip-preflight-checks annotation of a MachineDeployment, which its sets then carry", () => {
+    const r = convert(
+      edited('MachineDeployment', 'prod-md-0', (d) => {
+        d.metadata.annotations = { ...d.metadata.annotations, 'machineset.cluster.x-k8s.io/skip-preflight-checks': 'KubeadmVersionSkew' };
+      }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(objectOf(r.objects, 'MachineDeployment', 'prod-md-0').metadata.annotations).toMatchObject({
+      'clusterless.dev/skip-preflight-checks': 'KubeadmVersionSkew',
+    });
+  });
+});
+
 describe('convert: fields without an equivalent', () => {
   it.each([
     ['MachineDeployment', 'prod-md-0', (d: any) => (d.spec.rolloutAfter = '2026-01-01T00:00:00Z'), 'MachineDeployment/prod-md-0 spec.rolloutAfter'],
