@@ -28,7 +28,7 @@ function ownerOf(obj: ApiObject): EventRegarding | undefined {
 const replicasOf = (obj: ApiObject | undefined) => (obj?.spec as { replicas?: number } | undefined)?.replicas;
 
 /**
- * A MachineSet whose scale up the preflight checks now hold, or hold for other reasons than before: a Warning on the
+ * A MachineSet whose scale up the preflight checks now hold, or hold for other reasons than before: an event on the
  * set, so that `describe` says why no machine comes (Cluster API only logs it, besides the condition).
  */
 function preflightEvents(ms: ApiObject, before: ReadonlyMap<string, ApiObject>): PlannedEvent[] {
@@ -40,7 +40,9 @@ function preflightEvents(ms: ApiObject, before: ReadonlyMap<string, ApiObject>):
   if (!now || held(before.get(eventObjectKey('MachineSet', ms.metadata.name)))?.message === now.message) return [];
   const { namespace, name, uid } = ms.metadata;
   const regarding: EventRegarding = { kind: 'MachineSet', namespace: namespace || 'default', name, ...(uid ? { uid } : {}), apiVersion: ms.apiVersion };
-  return [{ regarding, type: 'Warning', reason: EventReason.PreflightCheckFailed, action: 'Create', note: `Scale up on hold: ${now.message ?? ''}` }];
+  // Normal: a hold is the controller doing as designed (a new cluster's sets wait for its control plane); the
+  // condition says what holds it until the checks pass.
+  return [{ regarding, type: 'Normal', reason: EventReason.PreflightCheckFailed, action: 'Create', note: `Scale up on hold: ${now.message ?? ''}` }];
 }
 
 /** The events of one applied write, given the cluster's objects before the plan. */

@@ -230,7 +230,7 @@ describe('planMachineSet with preflight checks', () => {
     expect(plan(set, [], controlPlaneUpgrading).writes.filter((w) => w.type === 'Create')).toHaveLength(1);
   });
 
-  it('records a Warning PreflightCheckFailed on the MachineSet when the hold starts, not again while it says the same', () => {
+  it('records a PreflightCheckFailed event on the MachineSet when the hold starts, not again while it says the same', () => {
     // Prepare
     const set = machineSet({ replicas: 1, version: 'v1.26.2' });
     const p = plan(set, [], controlPlaneUpgrading);
@@ -243,7 +243,7 @@ describe('planMachineSet with preflight checks', () => {
     expect(first).toEqual([
       {
         regarding: expect.objectContaining({ kind: 'MachineSet', name: 'ms1' }),
-        type: 'Warning',
+        type: 'Normal',
         reason: 'PreflightCheckFailed',
         action: 'Create',
         note: `Scale up on hold: ControlPlane ns1/cp1 is upgrading ${stable('ControlPlaneIsStable')}`,
