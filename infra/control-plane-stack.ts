@@ -352,7 +352,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     // payloads (a move copies ClusterResourceSets whole), the clusters' certificates (create and read) and
     // tag-conditioned CreateTags (infra/constructs/cluster-transfer.ts). API Gateway lets only a grant that writes the
     // namespace and its status call it (api/access-entries.ts mayTransfer).
-    const transfer = make('cluster-transfer', { ...tableName, ...installation, ...replicasLimit, ...payloads, ...this.secrets.environment });
+    const transfer = make('cluster-transfer', { ...tableName, ...installation, ...payloads, ...this.secrets.environment });
     this.objectTable.grantStore(transfer.role);
     this.addonPayloads.grantReadWrite(transfer.role);
     this.secrets.grantCreateCertificates(transfer.role);

@@ -18,7 +18,7 @@ import { Ec2ClusterHandover } from '../adapters/ec2/cluster-handover.js';
 import { SecretStoreCertificateTransfer } from '../adapters/kubeadm/certificate-transfer.js';
 import { PayloadOffloadingStore, payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { GROUP, VERSION } from '../api/common.js';
-import { ApiError, MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV, handleRequest, parseReplicaLimit, statusResponse, type RouterDeps } from '../api/http/index.js';
+import { ApiError, handleRequest, statusResponse, type RouterDeps } from '../api/http/index.js';
 import { secretNames } from '../bootstrap/names.js';
 import { clusterImportHooks } from './cluster-import-deps.js';
 import { proxyHandler, toHttpRequest, toProxyResult } from './http.js';
@@ -47,7 +47,6 @@ export interface TransferServed {
 }
 
 export interface ClusterTransferDeps extends Required<Pick<RouterDeps, 'store' | 'clusterImport' | 'move'>> {
-  limits?: RouterDeps['limits'];
   /** Where audit records go. @default one structured log line each */
   audit?: (record: TransferServed) => void;
 }
@@ -71,7 +70,6 @@ export function createClusterTransferHandler(deps: ClusterTransferDeps | (() => 
       store: resolved.store,
       clusterImport: resolved.clusterImport,
       move: resolved.move,
-      ...(resolved.limits ? { limits: resolved.limits } : {}),
       onInternalError: (err) => logger.error('cluster transfer request failed with an internal error', err as Error),
     });
     const step = request.method === 'POST' && request.path.endsWith('/move') ? stepOf(request.body) : undefined;
@@ -103,10 +101,8 @@ export function clusterTransferDepsFromEnvironment(env: NodeJS.ProcessEnv = proc
   const table = new DynamoDbStore({ client: createDynamoDbClient(), tableName });
   const payloads = payloadStoreFromEnvironment(env);
   const store = payloads ? new PayloadOffloadingStore(table, payloads) : table;
-  const maxMachineDeploymentReplicas = parseReplicaLimit(env[MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV], MAX_MACHINE_DEPLOYMENT_REPLICAS_ENV);
   return {
     store,
-    limits: { maxMachineDeploymentReplicas },
     clusterImport: clusterImportHooks({
       ec2,
       installationId,
