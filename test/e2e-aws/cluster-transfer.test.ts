@@ -18,6 +18,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApiClient, isNotFound } from '../../cli/client.js';
+import type { ApiRequestError } from '../../cli/errors.js';
 import { importClusters } from '../../cli/commands/import.js';
 import { move } from '../../cli/commands/move.js';
 import { makeContext, type Context } from '../../cli/context.js';
@@ -58,6 +59,8 @@ let api: ApiGateway;
 let host: EmbeddedHost;
 /** The deployed installation's API, signed as its controller of team-a. */
 let deployed: ApiClient;
+/** The deployed installation's API, signed as a writer of team-a granted no status. */
+let writer: ApiClient;
 /** The embedded host's API, with its controller token (a move's steps need it there). */
 let embedded: ApiClient;
 let functionRoles: Set<string>;
@@ -156,8 +159,9 @@ beforeAll(async () => {
     [roles.transfer, principal(roles.transfer, 'ASIAE2ETRANSFERFUNC1')],
   ]);
   const controller = principal(assembly.callerRoles.TeamAController, 'ASIAE2ETEAMACONTROL1');
+  const teamWriter = principal(assembly.callerRoles.TeamAWriter, 'ASIAE2ETEAMAWRITER09');
   gateway = await AwsGateway.start({ backend: endpoint(), deployment, admin: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  for (const p of [...functionPrincipals.values(), controller]) gateway.register(p);
+  for (const p of [...functionPrincipals.values(), controller, teamWriter]) gateway.register(p);
   runtime = new LambdaRuntime({
     deployment,
     bundles: { [fns.http]: assembly.bundles[fns.http]!, [fns.transfer]: assembly.bundles[fns.transfer]! },
@@ -169,11 +173,13 @@ beforeAll(async () => {
     deployment,
     invoke: runtime.invoke,
     invokeWithResponseStream: runtime.invokeWithResponseStream,
-    principals: () => [controller],
+    principals: () => [controller, teamWriter],
     authorize: gateway.authorize,
   });
   const signer = createSigV4Signer({ region: REGION, credentials: controller.credentials });
   deployed = new ApiClient({ server: api.url, fetch, signer: async () => signer });
+  const writerSigner = createSigV4Signer({ region: REGION, credentials: teamWriter.credentials });
+  writer = new ApiClient({ server: api.url, fetch, signer: async () => writerSigner });
 
   // Cluster API's instances: two clusters of one control-plane machine and one worker each.
   ec2 = motoSdkEc2Client(endpoint());
@@ -305,4 +311,32 @@ describe('clusterless move between an embedded host and a deployed installation'
     expect(await owners()).toEqual({ onHost: true, onDeployed: false, tags: [hostId, hostId] });
     expect(await machinesOn(deployed, 'moving')).toEqual([]);
   }, 90_000);
+});
+
+describe('who may call them', () => {
+  it('refuses every step to a writer of the namespace granted no status (403 from the door), and nothing changes', async () => {
+    // Prepare: the imported cluster, as the first test left it.
+    const before = await clusterOn(deployed, 'imported');
+    const machine = (await machinesOn(deployed, 'imported'))[0]!;
+    const calls: [string, string, unknown][] = [
+      ['GET', `${BASE}/clusters/imported/move`, undefined],
+      ['POST', `${BASE}/clusters/imported/move`, { step: 'Pause', to: randomUUID() }],
+      ['POST', `${BASE}/clusters/imported/certificates`, {}],
+      ['POST', `${BASE}/machines/${machine.metadata.name}/adopt`, { instanceId: instances.moving[0]!.instanceId, capaClusterName: 'moving' }],
+    ];
+
+    // Act
+    const statuses = await Promise.all(
+      calls.map(([method, path, body]) =>
+        writer.request(method, path, body === undefined ? {} : { body }).then(
+          (r) => r.status,
+          (err: ApiRequestError) => err.httpStatus,
+        ),
+      ),
+    );
+
+    // Assess
+    expect(statuses).toEqual([403, 403, 403, 403]);
+    expect((await writer.request<ApiObject>('GET', `${BASE}/clusters/imported`)).body.metadata.resourceVersion).toBe(before!.metadata.resourceVersion);
+  }, 30_000);
 });
