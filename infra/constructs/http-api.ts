@@ -51,13 +51,15 @@ export interface NamespaceGrant {
   readonly namespaces: readonly string[];
   /** 'read': GET of every object, list and status. 'write': also create, replace, patch, delete and roll back. */
   readonly access: 'read' | 'write';
-  /** PUT and PATCH of .../{name}/status: what a controller that reports status needs. @default false */
+  /**
+   * PUT and PATCH of .../{name}/status: what a controller that reports status needs. With `access: 'write'`, also the
+   * steps of `clusterless import` and `clusterless move` (api/access-entries.ts TRANSFER_ROUTES), as the controller
+   * token is on the embedded host. @default false
+   */
   readonly status?: boolean;
   /** GET .../clusters/{name}/kubeconfig: admin kubeconfigs of the namespaces' clusters. @default false */
   readonly kubeconfig?: boolean;
 }
-// Note: `access: 'write'` with `status: true` is also what `clusterless import` and `clusterless move` need (the
-// transfer routes, api/access-entries.ts TRANSFER_ROUTES), as the controller token is on the embedded host.
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /** What ACCESS_ENTRIES may take of Lambda's 4 KB of environment (the rest: Powertools' settings). */
