@@ -28,10 +28,10 @@ const logger = new Logger({ serviceName: 'clusterless-cluster-transfer' });
 
 const NAMESPACED = `^/apis/${GROUP.replace(/\./g, '\\.')}/${VERSION}/namespaces/[^/]+`;
 /** The routes this function serves, by method; anything else is refused without a read. */
-const ROUTES: Record<string, RegExp> = {
-  GET: new RegExp(`${NAMESPACED}/clusters/[^/]+/move$`),
-  POST: new RegExp(`${NAMESPACED}/(clusters/[^/]+/(move|certificates)|machines/[^/]+/adopt)$`),
-};
+const ROUTES = new Map<string, RegExp>([
+  ['GET', new RegExp(`${NAMESPACED}/clusters/[^/]+/move$`)],
+  ['POST', new RegExp(`${NAMESPACED}/(clusters/[^/]+/(move|certificates)|machines/[^/]+/adopt)$`)],
+]);
 
 /** One step served, as the audit log records it. Never a body: an Import or certificates step carries CA keys. */
 export interface TransferServed {
@@ -64,7 +64,7 @@ const stepOf = (body: string | undefined): string | undefined => {
 export function createClusterTransferHandler(deps: ClusterTransferDeps | (() => ClusterTransferDeps)) {
   return proxyHandler(deps, { logger, name: 'the cluster transfer handler' }, async (event, resolved): Promise<APIGatewayProxyResult> => {
     const request = toHttpRequest(event);
-    if (!ROUTES[request.method]?.test(request.path))
+    if (!ROUTES.get(request.method)?.test(request.path))
       return toProxyResult(statusResponse(new ApiError('NotFound', 'the server could not find the requested resource').status));
     const response = await handleRequest(request, {
       store: resolved.store,

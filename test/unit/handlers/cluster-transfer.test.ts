@@ -61,6 +61,7 @@ describe('the cluster transfer handler', () => {
     ['POST', `${NS}/machines/m-1/move`],
     ['POST', `${NS}/clusters/prod/adopt`],
     ['GET', `${NS}/clusters/prod/kubeconfig`],
+    ['constructor', `${NS}/clusters/prod/move`],
   ])('refuses %s %s with a 404, reading nothing', async (method, path) => {
     // Prepare
     const { store, audits, handler } = setup();
