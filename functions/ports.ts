@@ -228,8 +228,10 @@ export interface LaunchSpec {
    * attempt.
    */
   recordedAttempt?: LaunchAttempt;
-  /** Taints the Node registers with (Machine spec.taints), besides kubeadm's control-plane taint. */
+  /** Taints the Node registers with (Machine spec.taints, then its class's), besides kubeadm's control-plane taint. */
   taints?: NodeTaint[];
+  /** Labels the Node registers with (its MachineClass's nodeRegistration.labels). */
+  nodeLabels?: Record<string, string>;
   /**
    * The market the MachineSet planner chose for the machine (core/machineset/capacity.ts, from the Machine's
    * clusterless.dev/capacity-type label); unset: as the MachineClass says.
@@ -456,8 +458,10 @@ export interface BootstrapRequest {
   /** kubeadm init (the machine that initialises the control plane) rather than kubeadm join. */
   init: boolean;
   clusterSpec: ClusterSpec;
-  /** Taints the Node registers with (Machine spec.taints): kubeadm's nodeRegistration.taints. */
+  /** Taints the Node registers with (Machine spec.taints, then its class's): kubeadm's nodeRegistration.taints. */
   taints?: NodeTaint[];
+  /** Labels the Node registers with (its MachineClass's): the kubelet's node-labels. */
+  nodeLabels?: Record<string, string>;
 }
 
 /**
