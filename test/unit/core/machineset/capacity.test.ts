@@ -8,7 +8,9 @@ import { launchCapacityOf, newMachineCapacities, spotShare } from '../../../../f
 import { planMachineSet } from '../../../../functions/core/machineset/planner.js';
 import type { InstanceFact } from '../../../../functions/core/observed.js';
 import type { Write } from '../../../../functions/core/plan.js';
-import { T0, cluster, machine, machineClass, machineSet, nodesFor } from './fixtures.js';
+import type { MachineDeployment } from '../../../../functions/api/machine-deployment.js';
+import { World } from '../machinedeployment/world.js';
+import { T0, cluster, machine, machineClass, machineDeployment, machineSet, nodesFor } from './fixtures.js';
 
 const cap = (c: Partial<MachineDeploymentCapacity> & { spotPercentageAboveBase: number }) => machineDeploymentCapacity.parse(c);
 const typeOf = (m: Machine) => m.metadata.labels?.[CapacityLabels.capacityType];
@@ -182,5 +184,32 @@ describe('what the launch is told', () => {
     expect(after.map(launchCapacityOf)).toEqual([{ capacityType: 'on-demand' }, { capacityType: 'spot', spotMaxPrice: '0.04', onDemandFallback: true }]);
     // A machine of a deployment without spec.capacity: as its class says.
     expect(launchCapacityOf(machine('plain'))).toBeUndefined();
+  });
+});
+
+describe('through the deployment', () => {
+  it('a rolling upgrade and a resize keep the split: the new set reaches it by itself, and the old set is gone', () => {
+    // Prepare: 6 machines, an on-demand base of 1 and half the other 5 on spot, the half machine on-demand: 4 and 2.
+    const capacity = cap({ onDemandBase: 1, spotPercentageAboveBase: 50 });
+    const md = machineDeployment({ replicas: 6, maxSurge: 2, maxUnavailable: 1, version: 'v1.30.5' });
+    const w = new World({ seed: 5, machineDeployment: { ...md, spec: { ...md.spec, capacity } } });
+    const live = () => w.machines.filter((m) => m.metadata.deletionTimestamp === undefined);
+    const withVersion = (version: string) => (d: MachineDeployment) => ({
+      ...d,
+      spec: { ...d.spec, template: { ...d.spec.template, spec: { ...d.spec.template.spec, version } } },
+    });
+    // Act / Assess
+    expect(w.runUntilConverged(300)).toBe(true);
+    expect(split(live())).toEqual({ onDemand: 4, spot: 2 });
+    w.updateDeployment(withVersion('v1.31.2'));
+    expect(w.runUntilConverged(600)).toBe(true);
+    expect(new Set(live().map((m) => m.spec.version))).toEqual(new Set(['v1.31.2']));
+    expect(split(live())).toEqual({ onDemand: 4, spot: 2 });
+    w.updateDeployment((d) => ({ ...d, spec: { ...d.spec, replicas: 11 } }));
+    expect(w.runUntilConverged(600)).toBe(true);
+    expect(split(live())).toEqual({ onDemand: 6, spot: 5 });
+    w.updateDeployment((d) => ({ ...d, spec: { ...d.spec, replicas: 3 } }));
+    expect(w.runUntilConverged(600)).toBe(true);
+    expect(split(live())).toEqual({ onDemand: 2, spot: 1 });
   });
 });
