@@ -102,7 +102,8 @@ export function newMachineCapacities(capacity: MachineDeploymentCapacity, counts
 /**
  * The `count` machines a scale-down removes, from `order` (deletionOrder: deleting, delete-annotated and unhealthy
  * machines first, then the delete policy): the `forced` ones (already deleting, or marked by a user) first; then
- * the side above its share of what is left, each side in the deletion order (its unhealthy machines first).
+ * the side above its share of what is left, each side in the deletion order (its unhealthy machines first), and
+ * on the on-demand side the machines that fell back from spot before the others.
  * Note: an unhealthy machine on the side below its share stays rather than a healthy one above it going: a
  * machine that is still launching (no node yet) counts as unhealthy, and a scale-down soon after a scale-up would
  * otherwise remove the newest machines whatever their market and leave the split broken for good; a machine that
@@ -134,18 +135,21 @@ export function capacityScaleDown(
   const spotWanted = spotShare(after, capacity);
   let spotAbove = spot - spotWanted;
   let onDemandAbove = onDemand - (after - spotWanted);
-  for (const m of order) {
-    if (picks.size >= count) break;
-    if (picks.has(m)) continue;
-    const type = typeOf(m);
-    if (type === 'spot' && spotAbove > 0) {
-      spotAbove--;
-      picks.add(m);
-    } else if (type === 'on-demand' && onDemandAbove > 0) {
-      onDemandAbove--;
-      picks.add(m);
+  // On the on-demand side, machines that fell back from spot go first: they cost what the split meant to save.
+  const fellBack = (m: Machine) => m.metadata.labels?.[CapacityLabels.capacityType] === 'spot';
+  for (const preferFallback of [true, false])
+    for (const m of order) {
+      if (picks.size >= count) break;
+      if (picks.has(m)) continue;
+      const type = typeOf(m);
+      if (type === 'spot' && spotAbove > 0 && !preferFallback) {
+        spotAbove--;
+        picks.add(m);
+      } else if (type === 'on-demand' && onDemandAbove > 0 && (!preferFallback || fellBack(m))) {
+        onDemandAbove--;
+        picks.add(m);
+      }
     }
-  }
   // The machines this set has may not hold the side above its share (another set of the deployment does).
   for (const m of order) {
     if (picks.size >= count) break;
