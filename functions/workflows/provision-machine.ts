@@ -12,6 +12,8 @@ import type { Cluster } from '../api/cluster.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
+import { joinRegistration } from '../core/machine/node-registration.js';
+import { launchCapacityOf } from '../core/machineset/capacity.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
 // The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
@@ -126,6 +128,8 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   if (!cluster) throw new InvalidSpecError(`Cluster ${ref.namespace}/${ref.clusterName} does not exist`);
   if (!machineClass) throw new InvalidSpecError(`MachineClass ${ref.namespace}/${machine.spec.machineClassRef.name} does not exist`);
   const role = isControlPlaneMachine(machine) ? 'control-plane' : 'worker';
+  // The machine's taints with its class's node labels and taints (a GPU pool's), as its Node registers.
+  const registration = joinRegistration(machine.spec.taints, machineClass.spec);
   // The machine's bootstrap secret is written before the launch; the user data only fetches (and deletes) it.
   let userData: string | undefined;
   let init: boolean | undefined;
@@ -142,7 +146,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       version: machine.spec.version,
       init,
       clusterSpec: cluster.spec,
-      ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
+      ...registration,
     }));
   }
   // The instance type and zone in status name the last attempt: the one in flight, or the one that made the
@@ -168,7 +172,9 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(userData !== undefined ? { userData } : {}),
     ...(init !== undefined ? { bootstrap: init ? 'init' : 'join' } : {}),
     ...(recordedAttempt ? { recordedAttempt } : {}),
-    ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
+    ...registration,
+    // The market the MachineSet planner chose (spec.capacity of the deployment); unset for other machines.
+    ...(launchCapacityOf(machine) ? { capacity: launchCapacityOf(machine)! } : {}),
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);

@@ -111,6 +111,7 @@ describe('Ec2MachineProvider on moto_server', () => {
         [`kubernetes.io/cluster/${spec.clusterName}`]: 'owned',
         Name: spec.machineName,
         'cost-center': '42',
+        'clusterless.dev/capacity-type': 'on-demand',
       };
       expect(run!.TagSpecifications.map((t: { ResourceType: string }) => t.ResourceType)).toEqual(['instance', 'volume']);
       for (const t of run!.TagSpecifications)
