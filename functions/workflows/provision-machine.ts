@@ -154,7 +154,9 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   // and a fallback's request then has to be recorded as much as on the first launch.
   const infra = machine.status?.infrastructure;
   const recordedAttempt =
-    infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
+    infra?.instanceType && infra.availabilityZone
+      ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone, ...(infra.capacityType ? { capacityType: infra.capacityType } : {}) }
+      : undefined;
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -193,9 +195,18 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
 async function recordAttempt(deps: WorkflowDeps, ref: MachineRef, attempt: LaunchAttempt): Promise<void> {
   const m = await updateMachineStatus(deps, ref, (x) => {
     const infra = x.status?.infrastructure;
-    if (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone) return undefined;
-    const { instanceId: _instanceId, state: _state, launchedAt: _launchedAt, ...rest } = infra ?? {};
-    return { ...x.status, infrastructure: { ...rest, instanceType: attempt.instanceType, availabilityZone: attempt.availabilityZone } };
+    if (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone && infra.capacityType === attempt.capacityType)
+      return undefined;
+    const { instanceId: _instanceId, state: _state, launchedAt: _launchedAt, capacityType: _capacityType, ...rest } = infra ?? {};
+    return {
+      ...x.status,
+      infrastructure: {
+        ...rest,
+        instanceType: attempt.instanceType,
+        availabilityZone: attempt.availabilityZone,
+        ...(attempt.capacityType ? { capacityType: attempt.capacityType } : {}),
+      },
+    };
   });
   // A machine that is gone (or replaced) gets no instance: nothing could record it.
   if (!m)

@@ -161,10 +161,15 @@ export class Ec2MachineProvider implements MachineProvider {
     const placement = launchAttempts(spec, aws.instanceTypes, '', seededUnit);
     if (!placement.ok) throw new InvalidSpecError(placement.message);
     // Spot first when the machine is a spot one; its on-demand fallback, when granted, after every spot attempt.
-    const rounds: { capacityType: CapacityType; fallback: boolean }[] = [
+    const allRounds: { capacityType: CapacityType; fallback: boolean }[] = [
       { capacityType: market.capacityType, fallback: false },
       ...(market.onDemandFallback ? [{ capacityType: 'on-demand' as const, fallback: true }] : []),
     ];
+    // A retry resumes at the round of the recorded attempt: a fallback was sent only once every spot attempt got no
+    // capacity, and a spot request now (capacity may be back) could launch a second instance beside the fallback's,
+    // which DescribeInstances may not list yet.
+    const recordedRound = allRounds.findIndex((r) => r.capacityType === spec.recordedAttempt?.capacityType);
+    const rounds = recordedRound > 0 ? allRounds.slice(recordedRound) : allRounds;
     for (const round of rounds) {
       const spot = round.capacityType === 'spot';
       const tags = toTagList({ ...baseTags, [CAPACITY_TYPE_TAG]: round.capacityType });
@@ -172,7 +177,8 @@ export class Ec2MachineProvider implements MachineProvider {
         const { instanceType } = attempt;
         const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
         // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
-        if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
+        const request = { ...attempt, capacityType: round.capacityType };
+        if (!sameAttempt(request, spec.recordedAttempt)) await hooks?.recordAttempt(request);
         const input: RunInstancesInput = {
           MinCount: 1,
           MaxCount: 1,

@@ -8,7 +8,8 @@ import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { CAPACITY_TYPE_TAG, Ec2MachineProvider, attemptToken } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
-import { InsufficientCapacityError, QuotaExceededError, type LaunchSpec } from '../../../functions/ports.js';
+import { InsufficientCapacityError, QuotaExceededError, type LaunchAttempt, type LaunchSpec } from '../../../functions/ports.js';
+import { InjectedCrash } from '../../support/ec2.js';
 import { uniqueName } from '../../support/aws.js';
 import { Ec2Faults, INSTANCE_TYPES, createMotoNetwork, ec2Spec, motoEc2Client, motoSdkEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
@@ -113,6 +114,33 @@ describe('the on-demand fallback', () => {
     faults.failWith('RunInstancesCommand', 'MaxSpotInstanceCountExceeded', { times: 99, when: isSpot });
     expect((await provider.create(spec)).capacityType).toBe('on-demand');
     expect(faults.callsOf('RunInstancesCommand').map(isSpot)).toEqual([true, false]);
+  });
+
+  it('a crash right after the fallback launched: the retry sends that on-demand request again first, never a spot one', async () => {
+    // Prepare: spot has no capacity during the first launch; its fallback launches and the caller dies before it
+    // records the instance, which DescribeInstances does not list yet.
+    const { provider, faults } = newProvider();
+    const spec = { ...ec2Spec(net), capacity: { capacityType: 'spot' as const, onDemandFallback: true } };
+    const spotAttempts = net.subnets.length * INSTANCE_TYPES.length;
+    faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: spotAttempts, when: isSpot });
+    faults.crashAfter('RunInstancesCommand');
+    const recorded: LaunchAttempt[] = [];
+    const hooks = { recordAttempt: async (a: LaunchAttempt) => void recorded.push(a) };
+    await expect(provider.create(spec, hooks)).rejects.toBeInstanceOf(InjectedCrash);
+    const launchedIds = (await tagsOf(spec)).length;
+    expect(launchedIds).toBe(1);
+    const out = await setupClient.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:clusterless.dev/machine-uid', Values: [spec.machineUid] }] }));
+    faults.hide((out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
+    const before = faults.callsOf('RunInstancesCommand');
+    // Act: the retried step, with the last recorded attempt (spot would have capacity now).
+    const created = await provider.create({ ...spec, recordedAttempt: recorded.at(-1)! }, hooks);
+    // Assess: the fallback's attempt was recorded as on-demand; the retry repeated exactly the request that launched
+    // (its token makes EC2 answer with that instance), and asked for no spot instance beside it.
+    expect(recorded.at(-1)).toMatchObject({ capacityType: 'on-demand' });
+    const retried = faults.callsOf('RunInstancesCommand').slice(before.length);
+    expect(retried).toEqual([before.at(-1)]);
+    expect(retried.filter(isSpot)).toEqual([]);
+    expect(created.capacityType).toBe('on-demand');
   });
 
   it("the account's spot limit without the grant is QuotaExceededError", async () => {
