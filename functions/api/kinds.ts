@@ -2,6 +2,7 @@ import { ClusterResourceSetBindingKind, ClusterResourceSetKind } from './cluster
 import { ClusterKind } from './cluster.js';
 import { ControlPlaneKind } from './control-plane.js';
 import { EventKind } from './event.js';
+import { FleetUpgradeKind } from './fleet-upgrade.js';
 import type { ApiObject, KindDef } from './kind.js';
 import { MachineClassKind } from './machine-class.js';
 import { MachineDeploymentKind } from './machine-deployment.js';
@@ -20,6 +21,7 @@ export const KINDS = [
   MachineKind,
   MachineHealthCheckKind,
   ClusterResourceSetBindingKind,
+  FleetUpgradeKind,
 ] as unknown as readonly KindDef<ApiObject>[];
 
 export type KindName =
@@ -31,7 +33,8 @@ export type KindName =
   | 'Machine'
   | 'MachineHealthCheck'
   | 'ClusterResourceSet'
-  | 'ClusterResourceSetBinding';
+  | 'ClusterResourceSetBinding'
+  | 'FleetUpgrade';
 
 /** Every kind the Store holds: the served kinds and events.k8s.io's Event (functions/api/event.ts), read-only over HTTP. */
 export type StoredKindName = KindName | 'Event';

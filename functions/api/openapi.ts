@@ -28,6 +28,8 @@ export const KIND_DESCRIPTIONS: Record<KindName, string> = {
   MachineHealthCheck: 'Marks machines whose nodes are unhealthy for remediation, within limits on how many at once.',
   ClusterResourceSet: 'Addons (a CNI, ...) applied by server-side apply to every Cluster of its namespace its selector matches, once its API answers.',
   ClusterResourceSetBinding: 'What the ClusterResourceSets applied to one cluster: per resource its hash, result and time. Written by the reconcile.',
+  FleetUpgrade:
+    'Upgrades the topology-managed Clusters of its namespace a selector or ClusterClass picks to one Kubernetes version, in waves: a canary, then batches, with halt rules, pause and abort.',
 };
 
 const BASE_OPTIONS = {

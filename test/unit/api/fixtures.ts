@@ -36,6 +36,7 @@ export const minimal: Record<KindName, () => Manifest> = {
       resources: [{ name: 'calico', manifests: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: calico-config\n' }],
     }),
   ClusterResourceSetBinding: () => base('ClusterResourceSetBinding', 'prod', { clusterName: 'prod' }),
+  FleetUpgrade: () => base('FleetUpgrade', 'to-1-32', { clusterClass: 'standard', version: 'v1.32.0' }),
 };
 
 export const KIND_NAMES = Object.keys(minimal) as KindName[];
