@@ -1,0 +1,310 @@
+/**
+ * The tasks of the fleet-upgrade state machine (statemachines/fleet-upgrade.ts), over the ports only. Everything
+ * the upgrade knows lives in the FleetUpgrade's status, so a repeated, retried or resumed task picks up where the
+ * last one left off; the decisions are core/fleet's.
+ *
+ * - nextWave: freezes the plan the first time, then says what comes next: run a wave (its clusters and
+ *   maxInFlight, for the Map), wait while paused, or end (succeeded, aborted, halted).
+ * - startCluster: one cluster's turn: sets its topology (a merge patch through the ObjectService, guarded by the
+ *   resourceVersion it judged, so the API's rules apply as to a user's patch), or skips, holds or stops it.
+ * - checkCluster: reads the cluster and records where it stands, until it is done, failed or skipped.
+ * - afterWave: the wave's outcome and the halt rules, then the bake.
+ */
+import type { Cluster } from '../api/cluster.js';
+import { type FleetUpgrade, type FleetUpgradeCluster, type FleetUpgradeStatus, fleetUpgradeStarted } from '../api/fleet-upgrade.js';
+import type { ApiObject } from '../api/kind.js';
+import type { MachineHealthCheck } from '../api/machine-health-check.js';
+import type { Machine } from '../api/machine.js';
+import { ObjectService } from '../api/service/index.js';
+import { ApiError } from '../api/http/status.js';
+import { setCondition, timestamp } from '../core/conditions.js';
+import {
+  FleetClusterReason,
+  clusterProgress,
+  countClusters,
+  freezePlan,
+  haltDecision,
+  nextWave,
+  planClusterStart,
+  waveOutcome,
+  type ClusterVerdict,
+} from '../core/fleet/index.js';
+import { ConflictError } from '../ports.js';
+import type { WorkflowDeps } from './deps.js';
+import { ValidationError, requireString } from './errors.js';
+import type { FleetRef } from './fleet-upgrade-start.js';
+
+/** Seconds between two looks at an upgrading cluster, and between two looks while paused (before time-scaling). */
+export const FLEET_POLL_SECONDS = 30;
+/** Lost races on the FleetUpgrade's status (every cluster of a wave writes it) retried in the task before failing it. */
+const STATUS_WRITE_ATTEMPTS = 10;
+
+export type FleetUpgradeStep = 'nextWave' | 'startCluster' | 'checkCluster' | 'afterWave';
+
+function refOf(input: Record<string, unknown>): FleetRef {
+  return { namespace: requireString(input, 'namespace'), name: requireString(input, 'name'), uid: requireString(input, 'uid') };
+}
+
+function waveOf(input: Record<string, unknown>): number {
+  const w = input['wave'];
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < 0) throw new ValidationError('task input needs a wave index');
+  return w;
+}
+
+/** The FleetUpgrade the execution is about; undefined when it is gone or a newer one took its name. */
+async function readFleetUpgrade(deps: WorkflowDeps, ref: FleetRef): Promise<FleetUpgrade | undefined> {
+  const fu = await deps.store.get<FleetUpgrade>('FleetUpgrade', ref.namespace, ref.name);
+  return fu && fu.metadata.uid === ref.uid && !fu.metadata.deletionTimestamp ? fu : undefined;
+}
+
+/**
+ * Read, change, write the status, again from a fresh read when another task of the same upgrade wrote first.
+ * `change` returns undefined to write nothing. Returns the object as written (or as read when nothing changed).
+ */
+async function updateFleetStatus(
+  deps: WorkflowDeps,
+  ref: FleetRef,
+  change: (fu: FleetUpgrade) => FleetUpgradeStatus | undefined,
+): Promise<FleetUpgrade | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const fu = await readFleetUpgrade(deps, ref);
+    if (!fu) return undefined;
+    const status = change(fu);
+    if (!status) return fu;
+    const counted: FleetUpgradeStatus = status.clusters ? { ...status, counts: countClusters(status.clusters) } : status;
+    try {
+      return await deps.store.updateStatus<FleetUpgrade>({ ...fu, status: withReady(counted, fu, deps.clock.now()) });
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= STATUS_WRITE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Ready mirrors the phase, so `kubectl wait --for=condition=Ready` waits for a fleet upgrade to succeed. */
+function withReady(status: FleetUpgradeStatus, fu: FleetUpgrade, now: Date): FleetUpgradeStatus {
+  const phase = status.phase ?? 'Pending';
+  const conditions = setCondition(
+    status.conditions,
+    phase === 'Succeeded'
+      ? { type: 'Ready', status: 'True', reason: 'Succeeded' }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: status.phase === 'Halted' ? (status.reason ?? 'Halted') : phase,
+          ...(status.message ? { message: status.message } : {}),
+        },
+    now,
+    fu.metadata.generation,
+  );
+  return { ...status, conditions, observedGeneration: fu.metadata.generation };
+}
+
+function setEntry(status: FleetUpgradeStatus, name: string, change: (c: FleetUpgradeCluster) => FleetUpgradeCluster): FleetUpgradeStatus {
+  return { ...status, clusters: (status.clusters ?? []).map((c) => (c.name === name ? change(c) : c)) };
+}
+
+/** Every cluster and wave not yet started ends Skipped for `reason`; the upgrade ends in `phase`. */
+function finish(status: FleetUpgradeStatus, phase: 'Aborted' | 'Halted', reason: string, message: string, now: Date): FleetUpgradeStatus {
+  const at = timestamp(now);
+  return {
+    ...status,
+    phase,
+    reason,
+    message,
+    completedAt: at,
+    clusters: (status.clusters ?? []).map((c) => (c.phase === 'Pending' ? { ...c, phase: 'Skipped', reason, message, completedAt: at } : c)),
+    waves: (status.waves ?? []).map((w) => (w.phase === 'Pending' ? { ...w, phase: 'Skipped' } : w)),
+  };
+}
+
+type Next =
+  | { next: 'RunWave'; wave: number; maxInFlight: number; clusters: string[] }
+  | { next: 'Paused' | 'Retry' | 'Bake'; wakeAt: string }
+  | { next: 'NextWave' | 'Done' };
+
+/** Freezes the plan on the first call, then decides between waves. */
+export async function nextWaveStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<Next> {
+  const ref = refOf(input);
+  const now = () => deps.clock.now();
+  let fu = await readFleetUpgrade(deps, ref);
+  if (!fu) return { next: 'Done' };
+  if (!fleetUpgradeStarted(fu)) {
+    const clusters = await deps.store.list<Cluster>('Cluster', ref.namespace);
+    fu = await updateFleetStatus(deps, ref, (f) => (fleetUpgradeStarted(f) ? undefined : freezePlan(f, clusters, now())));
+    if (!fu) return { next: 'Done' };
+    deps.log.info('fleet upgrade planned', {
+      fleetUpgrade: `${ref.namespace}/${ref.name}`,
+      clusters: fu.status?.counts?.total,
+      waves: fu.status?.waves?.length,
+    });
+  }
+  const decision = nextWave(fu);
+  switch (decision.kind) {
+    case 'done':
+      return { next: 'Done' };
+    case 'abort':
+      await updateFleetStatus(deps, ref, (f) =>
+        f.status?.phase === 'Aborted'
+          ? undefined
+          : finish(f.status ?? {}, 'Aborted', FleetClusterReason.Aborted, 'the upgrade was aborted (spec.abort)', now()),
+      );
+      return { next: 'Done' };
+    case 'pause':
+      await updateFleetStatus(deps, ref, (f) => (f.status?.phase === 'Paused' ? undefined : { ...f.status, phase: 'Paused' }));
+      return { next: 'Paused', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+    case 'succeed':
+      await updateFleetStatus(deps, ref, (f) => ({ ...f.status, phase: 'Succeeded', completedAt: timestamp(now()) }));
+      return { next: 'Done' };
+    case 'run': {
+      const written = await updateFleetStatus(deps, ref, (f) => {
+        const waves = (f.status?.waves ?? []).map((w, i) =>
+          i === decision.wave && w.phase === 'Pending' ? { ...w, phase: 'InFlight' as const, startedAt: timestamp(now()) } : w,
+        );
+        return { ...f.status, phase: 'Progressing', currentWave: decision.wave, waves };
+      });
+      if (!written) return { next: 'Done' };
+      const clusters = (written.status?.clusters ?? []).filter((c) => c.wave === decision.wave && (c.phase === 'Pending' || c.phase === 'InFlight'));
+      return { next: 'RunWave', wave: decision.wave, maxInFlight: written.spec.maxInFlight, clusters: clusters.map((c) => c.name) };
+    }
+  }
+}
+
+type ClusterNext = { next: 'Wait' | 'Hold'; wakeAt: string } | { next: 'End' };
+
+/** The Cluster, its Machines and its MachineHealthChecks, read with one query of the cluster's partition. */
+async function observe(deps: WorkflowDeps, namespace: string, clusterName: string) {
+  const objects: ApiObject[] = await deps.store.listCluster(namespace, clusterName);
+  return {
+    cluster: objects.find((o): o is Cluster => o.kind === 'Cluster'),
+    machines: objects.filter((o): o is Machine => o.kind === 'Machine'),
+    healthChecks: objects.filter((o): o is MachineHealthCheck => o.kind === 'MachineHealthCheck'),
+  };
+}
+
+function record(verdict: ClusterVerdict, now: Date): (c: FleetUpgradeCluster) => FleetUpgradeCluster {
+  return (c) => {
+    const { reason: _r, message: _m, ...rest } = c;
+    return {
+      ...rest,
+      phase: verdict.phase,
+      ...(verdict.reason ? { reason: verdict.reason } : {}),
+      ...(verdict.message ? { message: verdict.message.slice(0, 1024) } : {}),
+      ...(verdict.phase !== 'InFlight' && verdict.phase !== 'Pending' ? { completedAt: timestamp(now) } : {}),
+    };
+  };
+}
+
+const entryOf = (fu: FleetUpgrade, name: string) => fu.status?.clusters?.find((c) => c.name === name);
+
+/**
+ * A cluster's turn. The topology is written with the Cluster's resourceVersion as precondition: what was judged
+ * (not deleting, the same uid) is what is updated; a lost race reads again. A refusal by the API's rules (a 422:
+ * a version skew, a class that does not exist) fails the cluster, as the user's own patch would have been refused.
+ */
+export async function startClusterStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ClusterNext> {
+  const ref = refOf(input);
+  const name = requireString(input, 'cluster');
+  const now = () => deps.clock.now();
+  const service = new ObjectService({ store: deps.store, clock: deps.clock });
+  for (let attempt = 1; ; attempt++) {
+    const fu = await readFleetUpgrade(deps, ref);
+    const entry = fu && entryOf(fu, name);
+    if (!fu || !entry) return { next: 'End' };
+    if (entry.phase === 'InFlight') return { next: 'Wait', wakeAt: deps.timer.wakeAt(0) };
+    if (entry.phase !== 'Pending') return { next: 'End' };
+    const cluster = await deps.store.get<Cluster>('Cluster', ref.namespace, name);
+    const start = planClusterStart(fu, entry, cluster);
+    if (start.action === 'stop') return { next: 'End' };
+    if (start.action === 'hold') return { next: 'Hold', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+    if (start.action === 'skip') {
+      await updateFleetStatus(deps, ref, (f) => (entryOf(f, name)?.phase === 'Pending' ? setEntry(f.status!, name, record(start.verdict, now())) : undefined));
+      return { next: 'End' };
+    }
+    let updated: Cluster;
+    try {
+      updated = await service.mergePatch<Cluster>(
+        { kind: 'Cluster', namespace: ref.namespace, name },
+        { metadata: { resourceVersion: cluster!.metadata.resourceVersion }, spec: { topology: start.topology } },
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409 && attempt < STATUS_WRITE_ATTEMPTS) continue;
+      if (!(err instanceof ApiError) || err.code !== 422) throw err;
+      const refused: ClusterVerdict = { phase: 'Failed', reason: FleetClusterReason.UpdateRefused, message: err.message };
+      await updateFleetStatus(deps, ref, (f) => (entryOf(f, name)?.phase === 'Pending' ? setEntry(f.status!, name, record(refused, now())) : undefined));
+      return { next: 'End' };
+    }
+    await updateFleetStatus(deps, ref, (f) =>
+      setEntry(f.status!, name, (c) => ({ ...c, phase: 'InFlight', generation: updated.metadata.generation ?? 0, startedAt: timestamp(now()) })),
+    );
+    deps.log.info('fleet upgrade started a cluster', { fleetUpgrade: `${ref.namespace}/${ref.name}`, cluster: name, version: start.topology.version });
+    return { next: 'Wait', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+  }
+}
+
+/** One look at an upgrading cluster: recorded, and looked at again until it is done, failed or skipped. */
+export async function checkClusterStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ClusterNext> {
+  const ref = refOf(input);
+  const name = requireString(input, 'cluster');
+  const fu = await readFleetUpgrade(deps, ref);
+  const entry = fu && entryOf(fu, name);
+  if (!fu || !entry || entry.phase !== 'InFlight') return { next: 'End' };
+  const verdict = clusterProgress(entry, await observe(deps, ref.namespace, name), fu.spec, deps.clock.now());
+  if (verdict.phase !== entry.phase || verdict.reason !== entry.reason || verdict.message !== entry.message)
+    await updateFleetStatus(deps, ref, (f) =>
+      entryOf(f, name)?.phase === 'InFlight' ? setEntry(f.status!, name, record(verdict, deps.clock.now())) : undefined,
+    );
+  if (verdict.phase === 'Failed')
+    deps.log.warn('fleet upgrade: a cluster failed', { fleetUpgrade: `${ref.namespace}/${ref.name}`, cluster: name, reason: verdict.reason });
+  return verdict.phase === 'InFlight' ? { next: 'Wait', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) } : { next: 'End' };
+}
+
+/**
+ * After a wave's Map: its outcome and the halt rules. A wave whose clusters are not all finished (an item that
+ * failed past its retries) is run again after a poll interval: its items pick up from the status.
+ */
+export async function afterWaveStep(deps: WorkflowDeps, input: Record<string, unknown>): Promise<Next> {
+  const ref = refOf(input);
+  const wave = waveOf(input);
+  const now = () => deps.clock.now();
+  let outcome: ReturnType<typeof waveOutcome> = 'InFlight';
+  let halted = false;
+  const fu = await updateFleetStatus(deps, ref, (f) => {
+    const status = f.status ?? {};
+    outcome = waveOutcome(wave, status.clusters ?? []);
+    // A cluster the budget kept from starting is still Pending: the halt rules decide for it.
+    const halt = haltDecision(status.clusters ?? [], f.spec);
+    halted = halt !== undefined;
+    if (outcome === 'InFlight' && !halt) return undefined;
+    const waves = (status.waves ?? []).map((w, i) => (i === wave ? { ...w, phase: halt ? ('Failed' as const) : outcome, completedAt: timestamp(now()) } : w));
+    const next = { ...status, waves };
+    return halt ? finish(next, 'Halted', halt.reason, halt.message, now()) : next;
+  });
+  if (!fu || halted) {
+    if (halted) deps.log.warn('fleet upgrade halted', { fleetUpgrade: `${ref.namespace}/${ref.name}`, message: fu?.status?.message });
+    return { next: 'Done' };
+  }
+  // An abort leaves the clusters it kept from starting Pending: the next wave decision records it at once.
+  if (outcome === 'InFlight') return fu.spec.abort ? { next: 'NextWave' } : { next: 'Retry', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+  const more = (fu.status?.waves ?? []).some((w) => w.phase === 'Pending');
+  if (!more || fu.spec.bakeSeconds === 0) return { next: 'NextWave' };
+  const bakeUntil = new Date(now().getTime() + fu.spec.bakeSeconds * 1000);
+  await updateFleetStatus(deps, ref, (f) => ({
+    ...f.status,
+    waves: (f.status?.waves ?? []).map((w, i) => (i === wave ? { ...w, bakeUntil: timestamp(bakeUntil) } : w)),
+  }));
+  return { next: 'Bake', wakeAt: deps.timer.wakeAt(fu.spec.bakeSeconds) };
+}
+
+const STEPS: Record<FleetUpgradeStep, (deps: WorkflowDeps, input: Record<string, unknown>) => Promise<unknown>> = {
+  nextWave: nextWaveStep,
+  startCluster: startClusterStep,
+  checkCluster: checkClusterStep,
+  afterWave: afterWaveStep,
+};
+
+/** The task function of fleet-upgrade: one entry, the step named in its input. */
+export async function fleetUpgradeTask(deps: WorkflowDeps, input: Record<string, unknown>): Promise<unknown> {
+  const step = STEPS[input['step'] as FleetUpgradeStep];
+  if (!step) throw new ValidationError(`unknown fleet-upgrade step ${String(input['step'])}`);
+  return step(deps, input);
+}

@@ -1,0 +1,104 @@
+/**
+ * fleet-upgrade (Standard): one execution per FleetUpgrade (named after its uid), started when it is created.
+ * NextWave freezes the plan and picks the wave; a Map runs the wave's clusters, at most maxInFlight at once, each
+ * setting its cluster's topology and then waiting and checking until the cluster is done, failed, skipped or timed
+ * out; AfterWave applies the halt rules and the bake. Every wait is a Wait state (no task holds a Lambda while
+ * waiting), its time computed by the Timer port. Every task re-reads the FleetUpgrade, so pause and abort are
+ * seen before each wave and each cluster's start, and a retried task picks up from the status.
+ *
+ * The Map is a Distributed Map: on Step Functions each cluster's loop is a child execution with its own history,
+ * so a wave of many slow clusters cannot exhaust the parent's 25,000 events; the local engine runs the same
+ * ItemProcessor inline (it ignores ProcessorConfig), so both hosts run one definition.
+ */
+import { ValidationError } from '../functions/workflows/errors.js';
+import { catchAll, placeholder, type ChoiceState, type State, type StateMachineDefinition, type TaskState } from './asl.js';
+import { errorName, taskRetriers } from './retry-policies.js';
+import type { FleetUpgradeStep } from '../functions/workflows/fleet-upgrade.js';
+
+const TASK = placeholder('FleetUpgradeTaskFunctionArn');
+
+/** The wait after a task that failed past its retries, before the same decision is taken again. */
+export const FLEET_STEP_FAILURE_WAIT_SECONDS = 60;
+
+const FLEET = { 'namespace.$': '$.namespace', 'name.$': '$.name', 'uid.$': '$.uid' } as const;
+const CLUSTER = { ...FLEET, 'wave.$': '$.wave', 'cluster.$': '$.cluster' } as const;
+
+function step(name: FleetUpgradeStep, parameters: TaskState['Parameters'], resultPath: string, next: string, onFailure: string, onBug = 'Failed'): TaskState {
+  return {
+    Type: 'Task',
+    Resource: TASK,
+    Parameters: { step: name, ...parameters },
+    ResultPath: resultPath,
+    TimeoutSeconds: 60,
+    Retry: taskRetriers({ retryLeaseHeld: false }),
+    Catch: [{ ErrorEquals: [errorName(ValidationError)], ResultPath: '$.error', Next: onBug }, catchAll('$.error', onFailure)],
+    Next: next,
+  };
+}
+
+const goTo = (variable: string, routes: Record<string, string>, otherwise: string): ChoiceState => ({
+  Type: 'Choice',
+  Choices: Object.entries(routes).map(([value, next]) => ({ Variable: variable, StringEquals: value, Next: next })),
+  Default: otherwise,
+});
+
+const clusterStates: Record<string, State> = {
+  StartCluster: step('startCluster', CLUSTER, '$.turn', 'ClusterNext', 'ClusterStepFailed', 'ClusterFailed'),
+  ClusterNext: goTo('$.turn.next', { Wait: 'WaitForCluster', Hold: 'Hold' }, 'ClusterDone'),
+  Hold: {
+    Type: 'Wait',
+    Comment: 'Paused: the cluster starts once the upgrade is resumed (or ends if aborted).',
+    TimestampPath: '$.turn.wakeAt',
+    Next: 'StartCluster',
+  },
+  WaitForCluster: { Type: 'Wait', TimestampPath: '$.turn.wakeAt', Next: 'CheckCluster' },
+  CheckCluster: step('checkCluster', CLUSTER, '$.turn', 'ClusterNext', 'ClusterStepFailed', 'ClusterFailed'),
+  ClusterStepFailed: {
+    Type: 'Wait',
+    Comment: "A task that failed past its retries: the cluster's status entry is as it was, so starting again resumes it.",
+    Seconds: FLEET_STEP_FAILURE_WAIT_SECONDS,
+    Next: 'StartCluster',
+  },
+  ClusterDone: { Type: 'Succeed' },
+  ClusterFailed: { Type: 'Fail', Error: 'FleetUpgradeFailed', Cause: 'A task got an input it cannot use (a bug); see the logs.' },
+};
+
+export const fleetUpgrade: StateMachineDefinition = {
+  Comment:
+    "Upgrades the clusters a FleetUpgrade selects, wave by wave: a canary, then batches, at most maxInFlight clusters at once, each by setting its Cluster's spec.topology and waiting until TopologyReconciled says it finished; halts on failed clusters beyond the budget, bakes between waves, holds while paused, stops on abort.",
+  StartAt: 'NextWave',
+  States: {
+    NextWave: step('nextWave', FLEET, '$.plan', 'WhatNext', 'StepFailed'),
+    WhatNext: goTo('$.plan.next', { RunWave: 'RunWave', Paused: 'Paused' }, 'Done'),
+    Paused: { Type: 'Wait', Comment: 'No new wave while spec.paused.', TimestampPath: '$.plan.wakeAt', Next: 'NextWave' },
+    RunWave: {
+      Type: 'Map',
+      Comment: "The wave's clusters not yet finished, at most maxInFlight at once (read when the wave starts).",
+      ItemsPath: '$.plan.clusters',
+      ItemSelector: { ...FLEET, 'wave.$': '$.plan.wave', 'cluster.$': '$$.Map.Item.Value' },
+      MaxConcurrencyPath: '$.plan.maxInFlight',
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'StartCluster', States: clusterStates },
+      ResultPath: null,
+      // A cluster whose loop failed is run again by AfterWave's retry of the wave.
+      Catch: [catchAll(null, 'AfterWave')],
+      Next: 'AfterWave',
+    },
+    AfterWave: step('afterWave', { ...FLEET, 'wave.$': '$.plan.wave' }, '$.after', 'AfterWhat', 'StepFailed'),
+    AfterWhat: goTo('$.after.next', { Bake: 'Bake', Retry: 'RetryWave', NextWave: 'NextWave' }, 'Done'),
+    Bake: { Type: 'Wait', Comment: 'bakeSeconds after a wave before the next.', TimestampPath: '$.after.wakeAt', Next: 'NextWave' },
+    RetryWave: {
+      Type: 'Wait',
+      Comment: 'A wave with clusters not finished (a loop that failed): run again.',
+      TimestampPath: '$.after.wakeAt',
+      Next: 'NextWave',
+    },
+    StepFailed: {
+      Type: 'Wait',
+      Comment: 'A task that failed past its retries: the decision is taken again from the status, which it left as it was.',
+      Seconds: FLEET_STEP_FAILURE_WAIT_SECONDS,
+      Next: 'NextWave',
+    },
+    Failed: { Type: 'Fail', Error: 'FleetUpgradeFailed', Cause: 'A task got an input it cannot use (a bug); see the logs.' },
+    Done: { Type: 'Succeed' },
+  },
+};
