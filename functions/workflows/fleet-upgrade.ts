@@ -103,7 +103,7 @@ function setEntry(status: FleetUpgradeStatus, name: string, change: (c: FleetUpg
   return { ...status, clusters: (status.clusters ?? []).map((c) => (c.name === name ? change(c) : c)) };
 }
 
-/** Every cluster and wave not yet started ends Skipped for `reason`; the upgrade ends in `phase`. */
+/** Every cluster and wave not yet started ends Skipped (reason: the phase); the upgrade ends in `phase`, for `reason`. */
 function finish(status: FleetUpgradeStatus, phase: 'Aborted' | 'Halted', reason: string, message: string, now: Date): FleetUpgradeStatus {
   const at = timestamp(now);
   return {
@@ -112,7 +112,9 @@ function finish(status: FleetUpgradeStatus, phase: 'Aborted' | 'Halted', reason:
     reason,
     message,
     completedAt: at,
-    clusters: (status.clusters ?? []).map((c) => (c.phase === 'Pending' ? { ...c, phase: 'Skipped', reason, message, completedAt: at } : c)),
+    clusters: (status.clusters ?? []).map((c) =>
+      c.phase === 'Pending' ? { ...c, phase: 'Skipped', reason: FleetClusterReason[phase], message, completedAt: at } : c,
+    ),
     waves: (status.waves ?? []).map((w) => (w.phase === 'Pending' ? { ...w, phase: 'Skipped' } : w)),
   };
 }
