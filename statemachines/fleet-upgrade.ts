@@ -2,7 +2,7 @@
  * fleet-upgrade (Standard): one execution per FleetUpgrade (named after its uid), started when it is created.
  * NextWave freezes the plan and picks the wave; a Map runs the wave's clusters, at most maxInFlight at once, each
  * setting its cluster's topology and then waiting and checking until the cluster is done, failed, skipped or timed
- * out; AfterWave applies the halt rules and the bake. Every wait is a Wait state (no task holds a Lambda while
+ * out; AfterWave applies the halt rules and starts the bake, which NextWave waits out. Every wait is a Wait state (no task holds a Lambda while
  * waiting), its time computed by the Timer port. Every task re-reads the FleetUpgrade, so pause and abort are
  * seen before each wave and each cluster's start, and a retried task picks up from the status.
  *
@@ -70,7 +70,12 @@ export const fleetUpgrade: StateMachineDefinition = {
   States: {
     NextWave: step('nextWave', FLEET, '$.plan', 'WhatNext', 'StepFailed'),
     WhatNext: goTo('$.plan.next', { RunWave: 'RunWave', Paused: 'Paused' }, 'Done'),
-    Paused: { Type: 'Wait', Comment: 'No new wave while spec.paused.', TimestampPath: '$.plan.wakeAt', Next: 'NextWave' },
+    Paused: {
+      Type: 'Wait',
+      Comment: 'No new wave while spec.paused, or while the bake after the last wave lasts: a poll interval at a time, so a pause or an abort is seen at once.',
+      TimestampPath: '$.plan.wakeAt',
+      Next: 'NextWave',
+    },
     RunWave: {
       Type: 'Map',
       Comment: "The wave's clusters not yet finished, at most maxInFlight at once (read when the wave starts).",
@@ -84,8 +89,7 @@ export const fleetUpgrade: StateMachineDefinition = {
       Next: 'AfterWave',
     },
     AfterWave: step('afterWave', { ...FLEET, 'wave.$': '$.plan.wave' }, '$.after', 'AfterWhat', 'StepFailed'),
-    AfterWhat: goTo('$.after.next', { Bake: 'Bake', Retry: 'RetryWave', NextWave: 'NextWave' }, 'Done'),
-    Bake: { Type: 'Wait', Comment: 'bakeSeconds after a wave before the next.', TimestampPath: '$.after.wakeAt', Next: 'NextWave' },
+    AfterWhat: goTo('$.after.next', { Retry: 'RetryWave', NextWave: 'NextWave' }, 'Done'),
     RetryWave: {
       Type: 'Wait',
       Comment: 'A wave with clusters not finished (a loop that failed): run again.',

@@ -121,7 +121,7 @@ function finish(status: FleetUpgradeStatus, phase: 'Aborted' | 'Halted', reason:
 
 type Next =
   | { next: 'RunWave'; wave: number; maxInFlight: number; clusters: string[] }
-  | { next: 'Paused' | 'Retry' | 'Bake'; wakeAt: string }
+  | { next: 'Paused' | 'Retry'; wakeAt: string }
   | { next: 'NextWave' | 'Done' };
 
 /** Freezes the plan on the first call, then decides between waves. */
@@ -140,7 +140,7 @@ export async function nextWaveStep(deps: WorkflowDeps, input: Record<string, unk
       waves: fu.status?.waves?.length,
     });
   }
-  const decision = nextWave(fu);
+  const decision = nextWave(fu, now());
   switch (decision.kind) {
     case 'done':
       return { next: 'Done' };
@@ -154,6 +154,10 @@ export async function nextWaveStep(deps: WorkflowDeps, input: Record<string, unk
     case 'pause':
       await updateFleetStatus(deps, ref, (f) => (f.status?.phase === 'Paused' ? undefined : { ...f.status, phase: 'Paused' }));
       return { next: 'Paused', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+    case 'bake':
+      // A resume during a bake: the phase is Progressing again while the bake goes on.
+      await updateFleetStatus(deps, ref, (f) => (f.status?.phase === 'Progressing' ? undefined : { ...f.status, phase: 'Progressing' }));
+      return { next: 'Paused', wakeAt: deps.timer.wakeAt(Math.min(decision.seconds, FLEET_POLL_SECONDS)) };
     case 'succeed':
       await updateFleetStatus(deps, ref, (f) => ({ ...f.status, phase: 'Succeeded', completedAt: timestamp(now()) }));
       return { next: 'Done' };
@@ -289,12 +293,13 @@ export async function afterWaveStep(deps: WorkflowDeps, input: Record<string, un
   if (outcome === 'InFlight') return fu.spec.abort ? { next: 'NextWave' } : { next: 'Retry', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
   const more = (fu.status?.waves ?? []).some((w) => w.phase === 'Pending');
   if (!more || fu.spec.bakeSeconds === 0) return { next: 'NextWave' };
+  // The bake is waited out by NextWave, which sees a pause or an abort meanwhile (core/fleet nextWave).
   const bakeUntil = new Date(now().getTime() + fu.spec.bakeSeconds * 1000);
   await updateFleetStatus(deps, ref, (f) => ({
     ...f.status,
     waves: (f.status?.waves ?? []).map((w, i) => (i === wave ? { ...w, bakeUntil: timestamp(bakeUntil) } : w)),
   }));
-  return { next: 'Bake', wakeAt: deps.timer.wakeAt(fu.spec.bakeSeconds) };
+  return { next: 'NextWave' };
 }
 
 const STEPS: Record<FleetUpgradeStep, (deps: WorkflowDeps, input: Record<string, unknown>) => Promise<unknown>> = {

@@ -154,9 +154,19 @@ export function waveOutcome(wave: number, clusters: readonly FleetUpgradeCluster
 }
 
 /** What the upgrade does next, between waves. */
-export type NextWave = { kind: 'done' } | { kind: 'abort' } | { kind: 'pause' } | { kind: 'succeed' } | { kind: 'run'; wave: number };
+export type NextWave =
+  | { kind: 'done' }
+  | { kind: 'abort' }
+  | { kind: 'pause' }
+  | { kind: 'bake'; seconds: number }
+  | { kind: 'succeed' }
+  | { kind: 'run'; wave: number };
 
-export function nextWave(fu: FleetUpgrade): NextWave {
+/**
+ * The next move between waves. The bake after a wave is waited out here, in poll-sized steps, rather than in one
+ * long Wait: a pause or an abort during a bake is seen at once.
+ */
+export function nextWave(fu: FleetUpgrade, now: Date): NextWave {
   const phase = fu.status?.phase;
   if (phase === 'Succeeded' || phase === 'Halted' || phase === 'Aborted') return { kind: 'done' };
   if (fu.spec.abort) return { kind: 'abort' };
@@ -165,5 +175,8 @@ export function nextWave(fu: FleetUpgrade): NextWave {
   if (wave < 0) return { kind: 'succeed' };
   // A wave already under way is run again to its end (a resumed execution); only a new one waits for a resume.
   if (fu.spec.paused && waves[wave]!.phase === 'Pending') return { kind: 'pause' };
+  const bakeUntil = wave > 0 && waves[wave]!.phase === 'Pending' ? waves[wave - 1]!.bakeUntil : undefined;
+  const left = bakeUntil ? Math.ceil((Date.parse(bakeUntil) - now.getTime()) / 1000) : 0;
+  if (left > 0) return { kind: 'bake', seconds: left };
   return { kind: 'run', wave };
 }

@@ -187,6 +187,37 @@ describe('FleetUpgrade on the embedded host', () => {
     });
   });
 
+  it('sees an abort during the bake between waves at once, not when the bake ends', async () => {
+    const ns = 'fleet-bake';
+    await makeClusters(ns, ['a', 'b']);
+    // A week of bake: 100 minutes of this clock, far beyond any wait of the test.
+    await createUpgrade(ns, { waves: { canary: 1, batches: ['100%'] }, bakeSeconds: 7 * 24 * 3600 });
+    const baking = await cp.waitFor('the canary done and baking', async () => {
+      const fu = await upgrade(ns);
+      return fu?.status?.waves?.[0]?.bakeUntil ? fu : undefined;
+    });
+    expect(entry(baking, 'a')?.phase).toBe('Succeeded');
+    expect(entry(baking, 'b')?.phase).toBe('Pending');
+    await cp.service.mergePatch({ kind: 'FleetUpgrade', namespace: ns, name: 'to-1-32' }, { spec: { abort: true } });
+    const fu = await waitForPhase(ns, 'Aborted');
+    expect(entry(fu, 'b')).toMatchObject({ phase: 'Skipped', reason: 'Aborted' });
+    expect(await versionOf(ns, 'b')).toBe(FROM);
+  });
+
+  it('fails a cluster whose topology update the API refuses, and goes on within maxFailedClusters', async () => {
+    const ns = 'fleet-refused';
+    await makeClusters(ns, ['a', 'b']);
+    // A version decrease is refused by the Cluster's update rules (a 422), as the user's own patch would be.
+    await cp.service.mergePatch({ kind: 'Cluster', namespace: ns, name: 'a' }, { spec: { topology: { version: 'v1.32.5' } } });
+    await createUpgrade(ns, { waves: { canary: 0, batches: ['100%'] }, maxFailedClusters: 1 });
+    const fu = await waitForPhase(ns, 'Succeeded');
+    expect(entry(fu, 'a')).toMatchObject({ phase: 'Failed', reason: 'UpdateRefused' });
+    expect(entry(fu, 'a')?.message).toContain('spec.topology.version');
+    expect(entry(fu, 'b')?.phase).toBe('Succeeded');
+    expect(fu.status?.counts).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(await versionOf(ns, 'a')).toBe('v1.32.5');
+  });
+
   it('skips a cluster deleted while it upgrades; the others finish', async () => {
     const ns = 'fleet-delete';
     await makeClusters(ns, ['a', 'b']);

@@ -132,18 +132,32 @@ describe('nextWave', () => {
   const waves = (...phases: string[]) => ({ phase: 'Progressing', waves: phases.map((phase, i) => ({ name: `w${i}`, clusters: 1, phase })) });
 
   it('runs the first wave not finished, then succeeds', () => {
-    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves('Succeeded', 'Pending')))).toEqual({ kind: 'run', wave: 1 });
-    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves('Succeeded', 'Succeeded')))).toEqual({ kind: 'succeed' });
-    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves()))).toEqual({ kind: 'succeed' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves('Succeeded', 'Pending')), NOW)).toEqual({ kind: 'run', wave: 1 });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves('Succeeded', 'Succeeded')), NOW)).toEqual({ kind: 'succeed' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves()), NOW)).toEqual({ kind: 'succeed' });
   });
 
   it('pauses before a new wave, but finishes a wave under way', () => {
-    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('Succeeded', 'Pending')))).toEqual({ kind: 'pause' });
-    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('InFlight')))).toEqual({ kind: 'run', wave: 0 });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('Succeeded', 'Pending')), NOW)).toEqual({ kind: 'pause' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('InFlight')), NOW)).toEqual({ kind: 'run', wave: 0 });
+  });
+
+  it('waits out the bake after a wave in steps, and sees an abort or a pause meanwhile', () => {
+    const baking = {
+      phase: 'Progressing',
+      waves: [
+        { name: 'w0', clusters: 1, phase: 'Succeeded', bakeUntil: '2026-01-01T00:10:00Z' },
+        { name: 'w1', clusters: 1, phase: 'Pending' },
+      ],
+    };
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, baking), NOW)).toEqual({ kind: 'bake', seconds: 600 });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, baking), new Date('2026-01-01T00:10:00Z'))).toEqual({ kind: 'run', wave: 1 });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's', abort: true }, baking), NOW)).toEqual({ kind: 'abort' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, baking), NOW)).toEqual({ kind: 'pause' });
   });
 
   it('aborts, and does nothing once finished', () => {
-    expect(nextWave(fleetUpgrade({ clusterClass: 's', abort: true }, waves('Pending')))).toEqual({ kind: 'abort' });
-    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, { ...waves('Pending'), phase: 'Halted' }))).toEqual({ kind: 'done' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's', abort: true }, waves('Pending')), NOW)).toEqual({ kind: 'abort' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, { ...waves('Pending'), phase: 'Halted' }), NOW)).toEqual({ kind: 'done' });
   });
 });
