@@ -232,6 +232,24 @@ describe('FleetUpgrade on the embedded host', () => {
     expect(['ClusterDeleting', 'ClusterDeleted']).toContain(entry(fu, 'b')?.reason);
   });
 
+  it('goes on from its status after the host restarts mid-wave', async () => {
+    const ns = 'fleet-restart';
+    await makeClusters(ns, ['a', 'b']);
+    behaviour.set(`${ns}/a`, 'hold');
+    await createUpgrade(ns, { waves: { canary: 0, batches: ['100%'] } });
+    await cp.waitFor('a in flight', async () => entry(await upgrade(ns), 'a')?.phase === 'InFlight');
+    // The host stops (its engine forgets every execution) and a new one starts over the same store.
+    await cp.stop();
+    cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600, store: cp.store });
+    behaviour.delete(`${ns}/a`);
+    const fu = await waitForPhase(ns, 'Succeeded');
+    expect(fu.status?.clusters?.map((c) => [c.name, c.phase])).toEqual([
+      ['a', 'Succeeded'],
+      ['b', 'Succeeded'],
+    ]);
+    expect(await versionOf(ns, 'b')).toBe(TO);
+  });
+
   it('refuses a change of the target once started, naming the field', async () => {
     const ns = 'fleet-happy';
     await expect(cp.service.mergePatch({ kind: 'FleetUpgrade', namespace: ns, name: 'to-1-32' }, { spec: { version: 'v1.32.1' } })).rejects.toMatchObject({
