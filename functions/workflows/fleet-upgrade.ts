@@ -12,6 +12,7 @@
  */
 import type { Cluster } from '../api/cluster.js';
 import { type FleetUpgrade, type FleetUpgradeCluster, type FleetUpgradeStatus, fleetUpgradeStarted } from '../api/fleet-upgrade.js';
+import { EventReason } from '../api/event.js';
 import type { ApiObject } from '../api/kind.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { Machine } from '../api/machine.js';
@@ -119,6 +120,27 @@ function finish(status: FleetUpgradeStatus, phase: 'Aborted' | 'Halted', reason:
   };
 }
 
+/** An event on the FleetUpgrade (the recorder never fails its caller). */
+function recordEvent(
+  deps: WorkflowDeps,
+  fu: FleetUpgrade | undefined,
+  type: 'Normal' | 'Warning',
+  reason: EventReason,
+  action: string,
+  note: string,
+): Promise<void> {
+  if (!fu) return Promise.resolve();
+  const { namespace, name, uid } = fu.metadata;
+  return deps.events.record({
+    regarding: { kind: 'FleetUpgrade', namespace, name, ...(uid ? { uid } : {}), apiVersion: fu.apiVersion },
+    type,
+    reason,
+    action,
+    note,
+    workflow: 'fleet-upgrade',
+  });
+}
+
 type Next =
   | { next: 'RunWave'; wave: number; maxInFlight: number; clusters: string[] }
   | { next: 'Paused' | 'Retry'; wakeAt: string }
@@ -144,13 +166,23 @@ export async function nextWaveStep(deps: WorkflowDeps, input: Record<string, unk
   switch (decision.kind) {
     case 'done':
       return { next: 'Done' };
-    case 'abort':
-      await updateFleetStatus(deps, ref, (f) =>
+    case 'abort': {
+      const aborted = await updateFleetStatus(deps, ref, (f) =>
         f.status?.phase === 'Aborted'
           ? undefined
           : finish(f.status ?? {}, 'Aborted', FleetClusterReason.Aborted, 'the upgrade was aborted (spec.abort)', now()),
       );
+      const c = aborted?.status?.counts;
+      await recordEvent(
+        deps,
+        aborted,
+        'Normal',
+        EventReason.FleetUpgradeAborted,
+        'Abort',
+        `aborted: ${c?.succeeded ?? 0} cluster(s) upgraded stay as they are, ${c?.skipped ?? 0} skipped`,
+      );
       return { next: 'Done' };
+    }
     case 'pause':
       await updateFleetStatus(deps, ref, (f) => (f.status?.phase === 'Paused' ? undefined : { ...f.status, phase: 'Paused' }));
       return { next: 'Paused', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
@@ -158,9 +190,19 @@ export async function nextWaveStep(deps: WorkflowDeps, input: Record<string, unk
       // A resume during a bake: the phase is Progressing again while the bake goes on.
       await updateFleetStatus(deps, ref, (f) => (f.status?.phase === 'Progressing' ? undefined : { ...f.status, phase: 'Progressing' }));
       return { next: 'Paused', wakeAt: deps.timer.wakeAt(Math.min(decision.seconds, FLEET_POLL_SECONDS)) };
-    case 'succeed':
-      await updateFleetStatus(deps, ref, (f) => ({ ...f.status, phase: 'Succeeded', completedAt: timestamp(now()) }));
+    case 'succeed': {
+      const done = await updateFleetStatus(deps, ref, (f) => ({ ...f.status, phase: 'Succeeded', completedAt: timestamp(now()) }));
+      const c = done?.status?.counts;
+      await recordEvent(
+        deps,
+        done,
+        'Normal',
+        EventReason.FleetUpgradeSucceeded,
+        'Upgrade',
+        `${c?.succeeded ?? 0} of ${c?.total ?? 0} cluster(s) upgraded to ${fu.spec.version} (${c?.failed ?? 0} failed, ${c?.skipped ?? 0} skipped)`,
+      );
       return { next: 'Done' };
+    }
     case 'run': {
       const written = await updateFleetStatus(deps, ref, (f) => {
         const waves = (f.status?.waves ?? []).map((w, i) =>
@@ -236,6 +278,7 @@ export async function startClusterStep(deps: WorkflowDeps, input: Record<string,
       if (err instanceof ApiError && err.code === 409 && attempt < STATUS_WRITE_ATTEMPTS) continue;
       if (!(err instanceof ApiError) || err.code !== 422) throw err;
       const refused: ClusterVerdict = { phase: 'Failed', reason: FleetClusterReason.UpdateRefused, message: err.message };
+      await recordEvent(deps, fu, 'Warning', EventReason.ClusterUpgradeFailed, 'Upgrade', `cluster ${name}: ${refused.reason}: ${err.message}`);
       await updateFleetStatus(deps, ref, (f) => (entryOf(f, name)?.phase === 'Pending' ? setEntry(f.status!, name, record(refused, now())) : undefined));
       return { next: 'End' };
     }
@@ -243,6 +286,8 @@ export async function startClusterStep(deps: WorkflowDeps, input: Record<string,
       setEntry(f.status!, name, (c) => ({ ...c, phase: 'InFlight', generation: updated.metadata.generation ?? 0, startedAt: timestamp(now()) })),
     );
     deps.log.info('fleet upgrade started a cluster', { fleetUpgrade: `${ref.namespace}/${ref.name}`, cluster: name, version: start.topology.version });
+    const from = entry.fromVersion ? ` (from ${entry.fromVersion})` : '';
+    await recordEvent(deps, fu, 'Normal', EventReason.ClusterUpgradeStarted, 'Upgrade', `cluster ${name}: topology set to ${start.topology.version}${from}`);
     return { next: 'Wait', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
   }
 }
@@ -259,8 +304,10 @@ export async function checkClusterStep(deps: WorkflowDeps, input: Record<string,
     await updateFleetStatus(deps, ref, (f) =>
       entryOf(f, name)?.phase === 'InFlight' ? setEntry(f.status!, name, record(verdict, deps.clock.now())) : undefined,
     );
-  if (verdict.phase === 'Failed')
+  if (verdict.phase === 'Failed') {
     deps.log.warn('fleet upgrade: a cluster failed', { fleetUpgrade: `${ref.namespace}/${ref.name}`, cluster: name, reason: verdict.reason });
+    await recordEvent(deps, fu, 'Warning', EventReason.ClusterUpgradeFailed, 'Upgrade', `cluster ${name}: ${verdict.reason}: ${verdict.message ?? ''}`);
+  }
   return verdict.phase === 'InFlight' ? { next: 'Wait', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) } : { next: 'End' };
 }
 
@@ -286,7 +333,10 @@ export async function afterWaveStep(deps: WorkflowDeps, input: Record<string, un
     return halt ? finish(next, 'Halted', halt.reason, halt.message, now()) : next;
   });
   if (!fu || halted) {
-    if (halted) deps.log.warn('fleet upgrade halted', { fleetUpgrade: `${ref.namespace}/${ref.name}`, message: fu?.status?.message });
+    if (halted) {
+      deps.log.warn('fleet upgrade halted', { fleetUpgrade: `${ref.namespace}/${ref.name}`, message: fu?.status?.message });
+      await recordEvent(deps, fu, 'Warning', EventReason.FleetUpgradeHalted, 'Halt', fu?.status?.message ?? 'halted');
+    }
     return { next: 'Done' };
   }
   // An abort leaves the clusters it kept from starting Pending: the next wave decision records it at once.

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../../functions/api/cluster.js';
+import type { Event } from '../../../functions/api/event.js';
 import type { FleetUpgrade } from '../../../functions/api/fleet-upgrade.js';
 import { ConflictError } from '../../../functions/ports.js';
 import { API, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
@@ -87,7 +88,7 @@ async function waitForPhase(namespace: string, phase: string): Promise<FleetUpgr
 }
 
 beforeAll(async () => {
-  cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600 });
+  cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600, events: true });
   loop();
 });
 
@@ -152,6 +153,16 @@ describe('FleetUpgrade on the embedded host', () => {
     expect(await versionOf(ns, 'b')).toBe(FROM);
     expect(await versionOf(ns, 'c')).toBe(FROM);
     expect(fu.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'TooManyFailedClusters' });
+    // Told on the FleetUpgrade, as `clusterless describe` shows them.
+    const events = (await cp.store.list<Event>('Event', ns)).filter((e) => e.regarding.kind === 'FleetUpgrade');
+    expect(events.map((e) => [e.type, e.reason])).toEqual(
+      expect.arrayContaining([
+        ['Normal', 'ClusterUpgradeStarted'],
+        ['Warning', 'ClusterUpgradeFailed'],
+        ['Warning', 'FleetUpgradeHalted'],
+      ]),
+    );
+    expect(events.find((e) => e.reason === 'ClusterUpgradeFailed')?.note).toContain('cluster a: TopologyInvalid');
   });
 
   it('touches nothing while paused, and goes on once resumed', async () => {
@@ -240,7 +251,7 @@ describe('FleetUpgrade on the embedded host', () => {
     await cp.waitFor('a in flight', async () => entry(await upgrade(ns), 'a')?.phase === 'InFlight');
     // The host stops (its engine forgets every execution) and a new one starts over the same store.
     await cp.stop();
-    cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600, store: cp.store });
+    cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600, events: true, store: cp.store });
     behaviour.delete(`${ns}/a`);
     const fu = await waitForPhase(ns, 'Succeeded');
     expect(fu.status?.clusters?.map((c) => [c.name, c.phase])).toEqual([
