@@ -6,6 +6,8 @@
  */
 import { kindByName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
+import type { Cluster } from '../functions/api/cluster.js';
+import { clustersUsingClass } from '../functions/core/topology/trigger.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
 import { ForwardingStore } from '../functions/adapters/store/index.js';
@@ -21,6 +23,8 @@ export class TriggeringStore extends ForwardingStore {
   constructor(
     inner: Store,
     private readonly onChange: (namespace: string, clusterName: string, obj: ApiObject) => void,
+    /** Told of the Clusters a ClusterClass write concerns: those whose topology names it. */
+    private readonly onClusterClassChange?: (namespace: string, clusterNames: readonly string[]) => void,
   ) {
     super(inner);
   }
@@ -28,6 +32,14 @@ export class TriggeringStore extends ForwardingStore {
   private changed<T extends ApiObject>(obj: T): T {
     const cluster = kindByName(obj.kind)?.clusterNameOf(obj as never);
     if (cluster) this.onChange(obj.metadata.namespace, cluster, obj);
+    else if (obj.kind === 'ClusterClass' && this.onClusterClassChange) {
+      const { namespace, name } = obj.metadata;
+      // After the write, like the stream; a failed read leaves it to the next change or sweep.
+      void this.inner.list<Cluster>('Cluster', namespace).then(
+        (clusters) => this.onClusterClassChange!(namespace, clustersUsingClass(clusters, name)),
+        () => undefined,
+      );
+    }
     return obj;
   }
 
@@ -90,6 +102,8 @@ export class ControlPlaneRuntime {
     this.store = new TriggeringStore(meter ? new MeteredStore(options.deps.store, meter) : options.deps.store, (ns, cluster, obj) => {
       this.trigger(ns, cluster);
       options.onChange?.(ns, cluster, obj);
+    }, (ns, clusters) => {
+      for (const c of clusters) this.trigger(ns, c);
     });
     const requeues: ReconcileRequeues = { requeue: async (namespace, clusterName, afterSeconds) => this.requeue(namespace, clusterName, afterSeconds) };
     this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };

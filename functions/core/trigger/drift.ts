@@ -76,6 +76,10 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
     if (behind(c)) note(namespace, name, `cluster generation ${c.metadata.generation ?? 1} not observed yet`);
     // A paused cluster gets nothing but its own status (core/cluster/planner.ts): the rest is not drift.
     if (!paused.has(key(namespace, name)) && c.status?.phase !== 'Provisioned') note(namespace, name, `cluster phase is ${c.status?.phase ?? 'unset'}`);
+    // A managed topology not reconciled (rolling, or waiting for its ClusterClass, which lives in the namespace's
+    // partition and triggers no reconcile of its own on AWS) is looked at again.
+    if (!paused.has(key(namespace, name)) && c.spec.topology && getCondition(c.status?.conditions, 'TopologyReconciled')?.status !== 'True')
+      note(namespace, name, `topology not reconciled (${getCondition(c.status?.conditions, 'TopologyReconciled')?.reason ?? 'not yet reported'})`);
   }
   const active = (ns: string, cluster: string) => !paused.has(key(ns, cluster));
   for (const cp of s.controlPlanes) {
