@@ -213,6 +213,12 @@ export const clusterStatus = z.strictObject({
   failureDomains: z.record(z.string(), z.strictObject({ controlPlane: z.boolean().optional() })).optional(),
   failureReason: z.string().optional(),
   failureMessage: z.string().optional(),
+  /**
+   * The metadata.generation of the ClusterClass the topology was last reconciled against: the sweep reconciles a
+   * cluster whose class has changed since (a class lives in the namespace's partition, so its write triggers no
+   * reconcile of the clusters that use it on AWS).
+   */
+  observedClusterClassGeneration: z.number().int().optional(),
   conditions: conditions.optional(),
 });
 

@@ -102,15 +102,19 @@ function reconcileObject(cluster: Cluster, intent: Record<string, unknown>, actu
   return jsonEqual(next, actual) ? { ok: true } : { ok: true, write: { type: 'Update', object: next } };
 }
 
-function withCondition(cluster: Cluster, condition: Omit<ConditionInput, 'type'>, now: Date): Write | undefined {
+/** The Cluster's status with TopologyReconciled and the class generation it was reconciled against, when they changed. */
+function withCondition(cluster: Cluster, cc: ClusterClass | undefined, condition: Omit<ConditionInput, 'type'>, now: Date): Write | undefined {
   const conditions = setCondition(cluster.status?.conditions, { type: ConditionType.TopologyReconciled, ...condition }, now, cluster.metadata.generation);
-  if (conditions === cluster.status?.conditions) return undefined;
-  return { type: 'UpdateStatus', object: { ...cluster, status: { ...cluster.status, conditions } } };
+  const classGeneration = cc?.metadata.generation;
+  const generationChanged = classGeneration !== undefined && classGeneration !== cluster.status?.observedClusterClassGeneration;
+  if (conditions === cluster.status?.conditions && !generationChanged) return undefined;
+  const status = { ...cluster.status, conditions, ...(classGeneration !== undefined ? { observedClusterClassGeneration: classGeneration } : {}) };
+  return { type: 'UpdateStatus', object: { ...cluster, status } };
 }
 
-function conditionOnly(cluster: Cluster, reason: TopologyReason, message: string, now: Date): Plan {
+function conditionOnly(cluster: Cluster, cc: ClusterClass | undefined, reason: TopologyReason, message: string, now: Date): Plan {
   const plan = emptyPlan();
-  const w = withCondition(cluster, { status: 'False', reason, message }, now);
+  const w = withCondition(cluster, cc, { status: 'False', reason, message }, now);
   if (w) plan.writes.push(w);
   plan.notes.push(`topology: ${reason}: ${message}`);
   return plan;
@@ -133,6 +137,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
   if (!cc)
     return conditionOnly(
       cluster,
+      undefined,
       TopologyReason.ClusterClassNotFound,
       `ClusterClass ${topology.class} not found in namespace ${cluster.metadata.namespace}`,
       now,
@@ -140,7 +145,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
   const causes = topologyClassCauses(topology, cc);
   if (causes.length) {
     const reason = causes.some((c) => c.field.includes('.variables')) ? TopologyReason.VariablesInvalid : TopologyReason.TopologyInvalid;
-    return conditionOnly(cluster, reason, causes.map((c) => `${c.field}: ${c.message}`).join('; '), now);
+    return conditionOnly(cluster, cc, reason, causes.map((c) => `${c.field}: ${c.message}`).join('; '), now);
   }
 
   const clusterName = cluster.metadata.name;
@@ -188,7 +193,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
       ),
     );
   }
-  if (errors.length) return conditionOnly(cluster, TopologyReason.TopologyInvalid, errors.join('; '), now);
+  if (errors.length) return conditionOnly(cluster, cc, TopologyReason.TopologyInvalid, errors.join('; '), now);
 
   // What the topology made and no longer asks for goes; what it did not make stays.
   const wantedMds = new Set(mdTopologies.map((m) => topologyObjectNames.machineDeployment(clusterName, m.name)));
@@ -210,7 +215,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
   );
   const plan = emptyPlan();
   plan.writes.push(...writes);
-  const status = withCondition(cluster, condition, now);
+  const status = withCondition(cluster, cc, condition, now);
   if (status) plan.writes.push(status);
   if (writes.length) plan.notes.push(`topology: ${writes.length} change(s) to the generated objects`);
   return plan;

@@ -1,8 +1,12 @@
-/** The embedded host's stand-in for the stream: a ClusterClass write reconciles the Clusters whose topology names it. */
+/**
+ * What brings a ClusterClass change to the Clusters that use it: on the embedded host, the store's trigger; on both
+ * hosts, the sweep, which reads the classes only when some Cluster has a topology.
+ */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import { TriggeringStore } from '../../../local/runtime.js';
+import { readFleet } from '../../../functions/workflows/sweep.js';
 import { standardClass, topologyCluster } from '../api/cluster-class-fixtures.js';
 import { created, withValue } from '../api/fixtures.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -36,5 +40,16 @@ describe('TriggeringStore', () => {
     ]);
     expect(changes).toEqual([]);
     expect(cc.kind).toBe('ClusterClass');
+  });
+});
+
+describe('readFleet', () => {
+  it('reads the ClusterClasses only when some Cluster has a topology', async () => {
+    const store = new MemoryStore({ clock: new FakeClock() });
+    await store.create(created(standardClass()));
+    await store.create(created(withValue(withValue(topologyCluster(), 'metadata.name', 'plain'), 'spec.topology', undefined)));
+    expect(await readFleet(store)).not.toHaveProperty('clusterClasses');
+    await store.create(created(topologyCluster()));
+    expect((await readFleet(store)).clusterClasses?.map((c) => c.metadata.name)).toEqual(['standard']);
   });
 });

@@ -46,6 +46,18 @@ describe('what brings a topology cluster back to the reconcile', () => {
     expect(clustersWithDrift(snapshot([done]))).toEqual([]);
   });
 
+  it('the sweep: a ClusterClass changed since the cluster was reconciled against it is drift', () => {
+    const w = new World();
+    w.pass();
+    w.settleAll();
+    w.pass();
+    expect(w.cluster.status?.observedClusterClassGeneration).toBe(1);
+    const reconciled = withValue(withValue(w.cluster, 'status.phase', 'Provisioned'), 'status.observedGeneration', 1);
+    const at = (generation: number) => ({ ...snapshot([reconciled]), clusterClasses: [withValue(w.clusterClass!, 'metadata.generation', generation)] });
+    expect(clustersWithDrift(at(1))).toEqual([]);
+    expect(clustersWithDrift(at(2))[0]?.reasons).toEqual(['ClusterClass standard changed (generation 2)']);
+  });
+
   it('a ClusterClass change: the clusters of the namespace whose topology names it', () => {
     const w = new World();
     const named = (name: string, cls?: string) => {

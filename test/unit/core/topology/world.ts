@@ -45,7 +45,8 @@ export class World {
       ...c,
       metadata: { ...c.metadata, uid: 'cluster-uid', generation: 1, ...(options.annotations ? { annotations: options.annotations } : {}) },
     };
-    this.clusterClass = options.clusterClass === null ? undefined : parsed<ClusterClass>(options.clusterClass ?? twoWorkerClass());
+    const cc = options.clusterClass === null ? undefined : parsed<ClusterClass>(options.clusterClass ?? twoWorkerClass());
+    this.clusterClass = cc && { ...cc, metadata: { ...cc.metadata, generation: 1 } };
   }
 
   of<T extends ApiObject>(kind: string): T[] {
