@@ -152,6 +152,26 @@ describe('planTopology: a version change', () => {
     expect(version(w, 'MachineDeployment', 'prod-md-0')).toBe('v1.33.4');
   });
 
+  it('holds the control plane within three minors of the oldest worker, upgrading the workers to its version first', () => {
+    const w = settled();
+    w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.34.0'));
+    for (const step of ['v1.32.0', 'v1.33.0', 'v1.34.0']) {
+      w.pass();
+      expect(version(w, 'ControlPlane', 'prod-control-plane')).toBe(step);
+      w.settleControlPlane();
+    }
+    // A further minor before the workers moved: v1.35 would be four minors ahead of their v1.31.
+    w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.35.0'));
+    expect(World.described(w.pass())).toEqual(['Update MachineDeployment prod-md-0']);
+    expect([version(w, 'ControlPlane', 'prod-control-plane'), version(w, 'MachineDeployment', 'prod-md-0')]).toEqual(['v1.34.0', 'v1.34.0']);
+    for (const name of ['prod-md-0', 'prod-md-1', 'prod-gpu']) {
+      w.settleMachineDeployment(name);
+      w.pass();
+    }
+    expect(version(w, 'ControlPlane', 'prod-control-plane')).toBe('v1.35.0');
+    expect(version(w, 'MachineDeployment', 'prod-gpu')).toBe('v1.34.0');
+  });
+
   it('is True only once every MachineDeployment is available at its replicas, not when its version is written', () => {
     const w = settled();
     w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.31.3'));
