@@ -58,4 +58,14 @@ describe('ObjectService: a topology against its ClusterClass', () => {
       await refused(service.replace({ kind: 'ClusterClass', namespace: 'default', name: 'standard' }, withValue(cc, 'spec.workers.machineDeployments', []))),
     ).toEqual(['spec.workers.machineDeployments']);
   });
+
+  it('refuses to delete a ClusterClass a Cluster uses, and deletes it once that Cluster is being deleted', async () => {
+    await service.create('ClusterClass', 'default', standardClass());
+    await service.create('Cluster', 'default', topologyCluster());
+    const key = { kind: 'ClusterClass', namespace: 'default', name: 'standard' } as const;
+    expect(await refused(service.delete(key))).toEqual(['metadata.name']);
+    expect(await store.get('ClusterClass', 'default', 'standard')).toBeDefined();
+    await service.delete({ kind: 'Cluster', namespace: 'default', name: 'prod' });
+    expect((await service.delete(key)).removed).toBe(true);
+  });
 });
