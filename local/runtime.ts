@@ -6,6 +6,8 @@
  */
 import { kindByName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
+import type { Cluster } from '../functions/api/cluster.js';
+import { clustersUsingClass } from '../functions/core/topology/trigger.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
 import { ForwardingStore } from '../functions/adapters/store/index.js';
@@ -22,6 +24,8 @@ export class TriggeringStore extends ForwardingStore {
   constructor(
     inner: Store,
     private readonly onChange: (namespace: string, clusterName: string, obj: ApiObject) => void,
+    /** Told of the Clusters a ClusterClass write concerns: those whose topology names it. */
+    private readonly onClusterClassChange?: (namespace: string, clusterNames: readonly string[]) => void,
     /** A FleetUpgrade created: its execution starts (the stream's INSERT on AWS). */
     private readonly onFleetUpgradeCreated: (obj: ApiObject) => void = () => {},
   ) {
@@ -31,6 +35,14 @@ export class TriggeringStore extends ForwardingStore {
   private changed<T extends ApiObject>(obj: T): T {
     const cluster = kindByName(obj.kind)?.clusterNameOf(obj as never);
     if (cluster) this.onChange(obj.metadata.namespace, cluster, obj);
+    else if (obj.kind === 'ClusterClass' && this.onClusterClassChange) {
+      const { namespace, name } = obj.metadata;
+      // After the write, like the stream; a failed read leaves it to the next change or sweep.
+      void this.inner.list<Cluster>('Cluster', namespace).then(
+        (clusters) => this.onClusterClassChange!(namespace, clustersUsingClass(clusters, name)),
+        () => undefined,
+      );
+    }
     return obj;
   }
 
@@ -97,6 +109,9 @@ export class ControlPlaneRuntime {
       (ns, cluster, obj) => {
         this.trigger(ns, cluster);
         options.onChange?.(ns, cluster, obj);
+      },
+      (ns, clusters) => {
+        for (const c of clusters) this.trigger(ns, c);
       },
       (obj) => this.startFleetUpgrade(obj),
     );

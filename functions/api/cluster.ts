@@ -1,6 +1,18 @@
 import * as z from 'zod';
-import { API_VERSION, DNS1123_SUBDOMAIN, Finalizers, compareVersions, conditions, dnsLabel, kubernetesVersion, parseVersion, replicaCount } from './common.js';
+import {
+  API_VERSION,
+  DNS1123_LABEL_MAX,
+  DNS1123_SUBDOMAIN,
+  Finalizers,
+  compareVersions,
+  conditions,
+  dnsLabel,
+  kubernetesVersion,
+  parseVersion,
+  replicaCount,
+} from './common.js';
 import { cidrsOverlap, format, parseCidr, type Cidr } from './cidr.js';
+import { controlPlaneSpec } from './control-plane.js';
 import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta, templateMeta } from './meta.js';
 import { MAX_KUBELET_MINOR_SKEW } from './version-skew.js';
@@ -158,7 +170,8 @@ export const clusterTopology = z.strictObject({
   version: kubernetesVersion,
   controlPlane: z
     .strictObject({
-      replicas: z.number().int().min(1).optional(),
+      /** Odd, as the ControlPlane's; the class's replicas when unset. */
+      replicas: controlPlaneSpec.shape.replicas.unwrap().optional(),
       metadata: templateMeta.optional(),
     })
     .optional(),
@@ -213,17 +226,46 @@ export const clusterStatus = z.strictObject({
   failureDomains: z.record(z.string(), z.strictObject({ controlPlane: z.boolean().optional() })).optional(),
   failureReason: z.string().optional(),
   failureMessage: z.string().optional(),
+  /**
+   * The metadata.generation of the ClusterClass the topology was last reconciled against: the sweep reconciles a
+   * cluster whose class has changed since (a class lives in the namespace's partition, so its write triggers no
+   * reconcile of the clusters that use it on AWS).
+   */
+  observedClusterClassGeneration: z.number().int().optional(),
   conditions: conditions.optional(),
 });
 
-export const clusterSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Cluster'),
-  metadata: objectMeta,
-  // Required like every kind's spec; `spec: {}` is a complete simulated cluster.
-  spec: clusterSpec,
-  status: clusterStatus.optional(),
-});
+export const clusterSchema = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Cluster'),
+    metadata: objectMeta,
+    // Required like every kind's spec; `spec: {}` is a complete simulated cluster.
+    spec: clusterSpec,
+    status: clusterStatus.optional(),
+  })
+  // The objects a topology generates are named {cluster}-control-plane and {cluster}-{name}: names that must fit.
+  .check((ctx) => {
+    const c = ctx.value;
+    if (!c.spec.topology) return;
+    const fits = (name: string) => name.length <= DNS1123_LABEL_MAX;
+    if (!fits(`${c.metadata.name}-control-plane`))
+      ctx.issues.push({
+        code: 'custom',
+        input: c.metadata.name,
+        path: ['metadata', 'name'],
+        message: `a Cluster with a topology needs a name of at most ${DNS1123_LABEL_MAX - '-control-plane'.length} characters, so that its ControlPlane's name ({name}-control-plane) fits`,
+      });
+    (c.spec.topology.workers?.machineDeployments ?? []).forEach((md, i) => {
+      if (!fits(`${c.metadata.name}-${md.name}`))
+        ctx.issues.push({
+          code: 'custom',
+          input: md.name,
+          path: ['spec', 'topology', 'workers', 'machineDeployments', i, 'name'],
+          message: `the MachineDeployment {cluster}-{name} would be longer than ${DNS1123_LABEL_MAX} characters`,
+        });
+    });
+  });
 export type Cluster = z.infer<typeof clusterSchema>;
 export type ClusterSpec = z.infer<typeof clusterSpec>;
 export type ClusterStatus = z.infer<typeof clusterStatus>;

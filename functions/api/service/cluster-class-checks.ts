@@ -4,11 +4,13 @@
  * worker class Clusters still use. Learnt from cluster-api internal/webhooks/cluster.go (validateTopology reads the
  * ClusterClass) and clusterclass.go (validateRemovedMachineDeploymentClassesAreNotUsed). A Cluster whose class does
  * not exist yet is admitted, as in Cluster API: the topology planner reports it (TopologyReconciled False,
- * ClusterClassNotFound) until the class is created.
+ * ClusterClassNotFound) until the class is created. A class a Cluster uses cannot be deleted (Cluster API's
+ * ClusterClass webhook ValidateDelete); a Cluster being deleted no longer counts, so a fleet can be torn down in
+ * one go.
  */
 import { removedWorkerClassCauses, topologyClassCauses, type ClusterClass } from '../cluster-class.js';
 import type { Cluster } from '../cluster.js';
-import { jsonEqual, type ApiObject, type FieldCause } from '../kind.js';
+import { cause, jsonEqual, type ApiObject, type FieldCause } from '../kind.js';
 import type { Store } from '../../ports.js';
 
 /** Causes for a create (`old` undefined) or an update of a Cluster or ClusterClass; reads only when they changed. */
@@ -27,4 +29,14 @@ export async function clusterClassCauses(store: Pick<Store, 'get' | 'list'>, obj
     return removedWorkerClassCauses(a, b, await store.list<Cluster>('Cluster', namespace));
   }
   return [];
+}
+
+/** Causes for deleting ClusterClass `name`: one while Clusters not being deleted use it. */
+export async function clusterClassDeleteCauses(store: Pick<Store, 'list'>, kind: string, namespace: string, name: string): Promise<FieldCause[]> {
+  if (kind !== 'ClusterClass') return [];
+  const users = (await store.list<Cluster>('Cluster', namespace))
+    .filter((c) => c.spec.topology?.class === name && !c.metadata.deletionTimestamp)
+    .map((c) => c.metadata.name)
+    .sort();
+  return users.length ? [cause.forbidden('metadata.name', `ClusterClass ${name} is used by Cluster${users.length > 1 ? 's' : ''} ${users.join(', ')}`)] : [];
 }

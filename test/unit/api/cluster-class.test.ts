@@ -169,6 +169,14 @@ describe('Cluster.spec.topology', () => {
       field: 'spec.topology.workers.machineDeployments[1].name',
     },
     { name: 'a variable without a value', path: 'spec.topology.variables[0].value', value: undefined, field: 'spec.topology.variables[0].value' },
+    { name: 'an even control plane', path: 'spec.topology.controlPlane.replicas', value: 2, field: 'spec.topology.controlPlane.replicas' },
+    {
+      name: "a MachineDeployment name too long with the cluster's",
+      path: 'spec.topology.workers.machineDeployments[0].name',
+      value: 'm'.repeat(60),
+      field: 'spec.topology.workers.machineDeployments[0].name',
+    },
+    { name: "a cluster name too long for its ControlPlane's", path: 'metadata.name', value: 'c'.repeat(50), field: 'metadata.name' },
   ])('refuses $name', ({ path, value, field }) => {
     expect(createCauses(withValue(topologyCluster(), path, value)).map((c) => c.field)).toContain(field);
   });

@@ -4,6 +4,7 @@ import { API_VERSION } from '../../../functions/api/common.js';
 import type { ApiObject, FieldCause } from '../../../functions/api/kind.js';
 import type { KindName } from '../../../functions/api/kinds.js';
 import { validateCreate, validateUpdate, type Validated } from '../../../functions/api/validate.js';
+import { standardClass, topologyCluster } from './cluster-class-fixtures.js';
 
 export type Manifest = Record<string, unknown>;
 
@@ -44,6 +45,9 @@ export const KIND_NAMES = Object.keys(minimal) as KindName[];
 
 /** Fuller manifests that use most optional fields, valid too. */
 export const full = {
+  /** A ClusterClass with variables and patches, and a Cluster with a topology of it (free-form JSON values included). */
+  clusterClass: () => withValue(standardClass(), 'metadata.name', 'full-class'),
+  topologyCluster: () => withValue(withValue(topologyCluster(), 'metadata.name', 'topo'), 'spec.topology.class', 'full-class'),
   awsCluster: () =>
     base('Cluster', 'aws-prod', {
       clusterNetwork: {
