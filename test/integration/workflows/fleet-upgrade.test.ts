@@ -1,70 +1,72 @@
 /**
  * FleetUpgrade on the embedded host's runtime (the fleet-upgrade state machine on the local ASL engine, the real
- * tasks, the simulated cloud, a fast clock). The topology planner's progress is played by the test: it writes each
- * cluster's TopologyReconciled condition as the topology contract says the planner does (True/Reconciled once a
- * generation is rolled out, False/TopologyInvalid when it cannot be), or holds a cluster in flight.
+ * tasks, the topology planner, the simulated cloud, a fast clock): each cluster is a managed topology of one
+ * ClusterClass (one control-plane machine, one worker), upgraded for real by the topology planner. A cluster is
+ * held in flight by pausing it (spec.paused: the planner leaves a paused cluster alone), released by resuming it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Event } from '../../../functions/api/event.js';
 import type { FleetUpgrade } from '../../../functions/api/fleet-upgrade.js';
-import { ConflictError } from '../../../functions/ports.js';
+import type { ControlPlane } from '../../../functions/api/control-plane.js';
+import { getCondition } from '../../../functions/core/conditions.js';
+import { ObjectService } from '../../../functions/api/service/index.js';
+import { ControlPlaneRuntime } from '../../../local/runtime.js';
 import { API, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 
 const TIME_SCALE = 100;
 const FROM = 'v1.31.2';
 const TO = 'v1.32.0';
 
-type Behaviour = 'ok' | 'fail' | 'hold';
-
 let cp: TestControlPlane;
-/** What the played topology planner does with each cluster (namespace/name); absent: ok. */
-const behaviour = new Map<string, Behaviour>();
-let planner: NodeJS.Timeout;
-let stopped = false;
 
-/** One pass of the played topology planner: a cluster whose generation has no TopologyReconciled yet gets one. */
-async function playTopologyPlanner(): Promise<void> {
-  for (const c of await cp.store.list<Cluster>('Cluster')) {
-    if (!c.spec.topology || c.metadata.deletionTimestamp) continue;
-    const what = behaviour.get(`${c.metadata.namespace}/${c.metadata.name}`) ?? 'ok';
-    const generation = c.metadata.generation ?? 0;
-    const current = c.status?.conditions?.find((k) => k.type === 'TopologyReconciled');
-    if (what === 'hold' || current?.observedGeneration === generation) continue;
-    const condition =
-      what === 'ok'
-        ? { type: 'TopologyReconciled', status: 'True' as const, reason: 'Reconciled' }
-        : {
-            type: 'TopologyReconciled',
-            status: 'False' as const,
-            reason: 'TopologyInvalid',
-            message: 'spec.topology.workers: the class has no such worker class',
-          };
-    const others = (c.status?.conditions ?? []).filter((k) => k.type !== 'TopologyReconciled');
-    try {
-      await cp.store.updateStatus({
-        ...c,
-        status: { ...c.status, conditions: [...others, { ...condition, lastTransitionTime: new Date().toISOString(), observedGeneration: generation }] },
-      });
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-    }
-  }
-}
-
-function loop(): void {
-  if (stopped) return;
-  planner = setTimeout(() => void playTopologyPlanner().finally(loop), 20);
-}
-
+/** The MachineClasses and the ClusterClass of a namespace, and its clusters, converged (TopologyReconciled True). */
 async function makeClusters(namespace: string, names: string[], labels: Record<string, string> = { fleet: 'yes' }): Promise<void> {
-  for (const name of names)
-    await cp.service.create('Cluster', namespace, {
+  const machineClass = (name: string) => ({
+    apiVersion: API,
+    kind: 'MachineClass',
+    metadata: { name, namespace },
+    spec: { sim: { bootSeconds: 4, nodeReadySeconds: 2 } },
+  });
+  await cp.apply([
+    machineClass('cp-m5'),
+    machineClass('worker-m5'),
+    {
+      apiVersion: API,
+      kind: 'ClusterClass',
+      metadata: { name: 'standard', namespace },
+      spec: {
+        controlPlane: { machineClassRef: { name: 'cp-m5' }, replicas: 1 },
+        workers: { machineDeployments: [{ class: 'default-worker', template: { machineClassRef: { name: 'worker-m5' } } }] },
+      },
+    },
+    ...names.map((name) => ({
       apiVersion: API,
       kind: 'Cluster',
       metadata: { name, namespace, labels },
-      spec: { topology: { class: 'standard', version: FROM } },
-    });
+      spec: { topology: { class: 'standard', version: FROM, workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0', replicas: 1 }] } } },
+    })),
+  ]);
+  await cp.waitFor(
+    `the clusters of ${namespace} reconciled`,
+    async () => {
+      for (const name of names) if (!(await reconciled(namespace, name))) return false;
+      return true;
+    },
+    120_000,
+  );
+}
+
+/** TopologyReconciled True for the Cluster's current generation. */
+async function reconciled(namespace: string, name: string): Promise<boolean> {
+  const c = await cp.store.get<Cluster>('Cluster', namespace, name);
+  const t = getCondition(c?.status?.conditions, 'TopologyReconciled');
+  return t?.status === 'True' && (t.observedGeneration ?? 0) >= (c?.metadata.generation ?? 1);
+}
+
+/** Pauses or resumes a Cluster: a paused cluster's topology is not rolled, so it stays in flight. */
+async function hold(namespace: string, name: string, paused: boolean): Promise<void> {
+  await cp.service.mergePatch({ kind: 'Cluster', namespace, name }, { spec: { paused } });
 }
 
 async function createUpgrade(namespace: string, spec: Record<string, unknown>): Promise<FleetUpgrade> {
@@ -81,20 +83,21 @@ const versionOf = async (namespace: string, name: string) => (await cp.store.get
 const entry = (fu: FleetUpgrade | undefined, name: string) => fu?.status?.clusters?.find((c) => c.name === name);
 
 async function waitForPhase(namespace: string, phase: string): Promise<FleetUpgrade> {
-  return cp.waitFor(`fleet upgrade in ${namespace} ${phase}`, async () => {
-    const fu = await upgrade(namespace);
-    return fu?.status?.phase === phase ? fu : undefined;
-  });
+  return cp.waitFor(
+    `fleet upgrade in ${namespace} ${phase}`,
+    async () => {
+      const fu = await upgrade(namespace);
+      return fu?.status?.phase === phase ? fu : undefined;
+    },
+    120_000,
+  );
 }
 
 beforeAll(async () => {
   cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600, events: true });
-  loop();
 });
 
 afterAll(async () => {
-  stopped = true;
-  clearTimeout(planner);
   await cp?.stop();
 });
 
@@ -112,7 +115,7 @@ describe('FleetUpgrade on the embedded host', () => {
   it('upgrades the canary first, then each batch at most maxInFlight clusters at once, and ends Succeeded', async () => {
     const ns = 'fleet-happy';
     await makeClusters(ns, ['a', 'b', 'c', 'd', 'e']);
-    for (const n of ['b', 'c', 'd']) behaviour.set(`${ns}/${n}`, 'hold');
+    for (const n of ['b', 'c', 'd']) await hold(ns, n, true);
     await createUpgrade(ns, { waves: { canary: 1, batches: ['50%', '50%'] }, maxInFlight: 2 });
     // The canary (a, first by name) is done before batch-1 (b, c, d) starts; two of batch-1 are in flight, the third waits.
     const during = await cp.waitFor('two clusters of batch-1 in flight', async () => {
@@ -132,21 +135,25 @@ describe('FleetUpgrade on the embedded host', () => {
     expect(await versionOf(ns, 'd')).toBe(FROM);
     expect(entry(during, 'e')?.phase).toBe('Pending');
     // Release batch-1.
-    for (const n of ['b', 'c', 'd']) behaviour.delete(`${ns}/${n}`);
+    for (const n of ['b', 'c', 'd']) await hold(ns, n, false);
     const fu = await waitForPhase(ns, 'Succeeded');
     expect(fu.status?.counts).toEqual({ total: 5, pending: 0, inFlight: 0, succeeded: 5, failed: 0, skipped: 0 });
     for (const n of ['a', 'b', 'c', 'd', 'e']) expect(await versionOf(ns, n)).toBe(TO);
+    // Done means rolled out, not merely written: the control plane runs the new version on every replica.
+    const controlPlane = await cp.store.get<ControlPlane>('ControlPlane', ns, 'e-control-plane');
+    expect(controlPlane?.status).toMatchObject({ version: TO, updatedReplicas: 1, readyReplicas: 1 });
     expect(fu.status?.clusters?.every((c) => c.fromVersion === FROM && c.reason === 'Upgraded')).toBe(true);
   });
 
   it('halts when the canary fails, before the first batch touches anything', async () => {
     const ns = 'fleet-canary';
     await makeClusters(ns, ['a', 'b', 'c']);
-    behaviour.set(`${ns}/a`, 'fail');
-    await createUpgrade(ns, { waves: { canary: 1, batches: ['100%'] }, maxInFlight: 2 });
+    // Every cluster is to move onto a ClusterClass that does not exist: the canary's TopologyReconciled turns
+    // False with ClusterClassNotFound, and the upgrade must stop there.
+    await createUpgrade(ns, { class: 'missing', waves: { canary: 1, batches: ['100%'] }, maxInFlight: 2 });
     const fu = await waitForPhase(ns, 'Halted');
     expect(fu.status?.reason).toBe('TooManyFailedClusters');
-    expect(entry(fu, 'a')).toMatchObject({ phase: 'Failed', reason: 'TopologyInvalid' });
+    expect(entry(fu, 'a')).toMatchObject({ phase: 'Failed', reason: 'ClusterClassNotFound' });
     expect(entry(fu, 'b')).toMatchObject({ phase: 'Skipped', reason: 'Halted' });
     expect(entry(fu, 'c')).toMatchObject({ phase: 'Skipped', reason: 'Halted' });
     expect(fu.status?.waves?.map((w) => w.phase)).toEqual(['Failed', 'Skipped']);
@@ -162,7 +169,9 @@ describe('FleetUpgrade on the embedded host', () => {
         ['Warning', 'FleetUpgradeHalted'],
       ]),
     );
-    expect(events.find((e) => e.reason === 'ClusterUpgradeFailed')?.note).toContain('cluster a: TopologyInvalid');
+    expect(events.find((e) => e.reason === 'ClusterUpgradeFailed')?.note).toContain('cluster a: ClusterClassNotFound');
+    const untouched = await cp.store.get<Cluster>('Cluster', ns, 'b');
+    expect(untouched?.spec.topology).toMatchObject({ class: 'standard', version: FROM });
   });
 
   it('touches nothing while paused, and goes on once resumed', async () => {
@@ -181,11 +190,11 @@ describe('FleetUpgrade on the embedded host', () => {
   it('an abort leaves the upgraded clusters as they are and touches no more', async () => {
     const ns = 'fleet-abort';
     await makeClusters(ns, ['a', 'b', 'c']);
-    behaviour.set(`${ns}/a`, 'hold');
+    await hold(ns, 'a', true);
     await createUpgrade(ns, { waves: { canary: 1, batches: ['100%'] } });
     await cp.waitFor('the canary in flight', async () => entry(await upgrade(ns), 'a')?.phase === 'InFlight');
     await cp.service.mergePatch({ kind: 'FleetUpgrade', namespace: ns, name: 'to-1-32' }, { spec: { abort: true } });
-    behaviour.delete(`${ns}/a`);
+    await hold(ns, 'a', false);
     const fu = await waitForPhase(ns, 'Aborted');
     expect(entry(fu, 'a')?.phase).toBe('Succeeded');
     expect(entry(fu, 'b')).toMatchObject({ phase: 'Skipped', reason: 'Aborted' });
@@ -232,33 +241,15 @@ describe('FleetUpgrade on the embedded host', () => {
   it('skips a cluster deleted while it upgrades; the others finish', async () => {
     const ns = 'fleet-delete';
     await makeClusters(ns, ['a', 'b']);
-    for (const n of ['a', 'b']) behaviour.set(`${ns}/${n}`, 'hold');
+    for (const n of ['a', 'b']) await hold(ns, n, true);
     await createUpgrade(ns, { waves: { canary: 0, batches: ['100%'] }, maxInFlight: 2 });
     await cp.waitFor('both in flight', async () => (await upgrade(ns))?.status?.counts?.inFlight === 2);
     await cp.service.delete({ kind: 'Cluster', namespace: ns, name: 'b' });
-    behaviour.delete(`${ns}/a`);
+    await hold(ns, 'a', false);
     const fu = await waitForPhase(ns, 'Succeeded');
     expect(entry(fu, 'a')?.phase).toBe('Succeeded');
     expect(entry(fu, 'b')?.phase).toBe('Skipped');
     expect(['ClusterDeleting', 'ClusterDeleted']).toContain(entry(fu, 'b')?.reason);
-  });
-
-  it('goes on from its status after the host restarts mid-wave', async () => {
-    const ns = 'fleet-restart';
-    await makeClusters(ns, ['a', 'b']);
-    behaviour.set(`${ns}/a`, 'hold');
-    await createUpgrade(ns, { waves: { canary: 0, batches: ['100%'] } });
-    await cp.waitFor('a in flight', async () => entry(await upgrade(ns), 'a')?.phase === 'InFlight');
-    // The host stops (its engine forgets every execution) and a new one starts over the same store.
-    await cp.stop();
-    cp = await startTestControlPlane({ timeScale: TIME_SCALE, sweepSeconds: 600, events: true, store: cp.store });
-    behaviour.delete(`${ns}/a`);
-    const fu = await waitForPhase(ns, 'Succeeded');
-    expect(fu.status?.clusters?.map((c) => [c.name, c.phase])).toEqual([
-      ['a', 'Succeeded'],
-      ['b', 'Succeeded'],
-    ]);
-    expect(await versionOf(ns, 'b')).toBe(TO);
   });
 
   it('refuses a change of the target once started, naming the field', async () => {
@@ -266,5 +257,29 @@ describe('FleetUpgrade on the embedded host', () => {
     await expect(cp.service.mergePatch({ kind: 'FleetUpgrade', namespace: ns, name: 'to-1-32' }, { spec: { version: 'v1.32.1' } })).rejects.toMatchObject({
       status: { code: 422, details: { causes: [expect.objectContaining({ field: 'spec.version' })] } },
     });
+  });
+
+  it('goes on from its status after the host restarts mid-wave', async () => {
+    const ns = 'fleet-restart';
+    await makeClusters(ns, ['a', 'b']);
+    await hold(ns, 'a', true);
+    await createUpgrade(ns, { waves: { canary: 0, batches: ['100%'] } });
+    await cp.waitFor('a in flight', async () => entry(await upgrade(ns), 'a')?.phase === 'InFlight');
+    // The host's runtime stops (its engine forgets every execution) and a new one starts over the same store and
+    // cloud, as `clusterless up` does again over its data folder.
+    await cp.runtime.stop();
+    const restarted = new ControlPlaneRuntime({ deps: { ...cp.runtime.deps, store: cp.store }, timeScale: TIME_SCALE, sweepSeconds: 600 });
+    try {
+      await restarted.start();
+      await new ObjectService({ store: restarted.store }).mergePatch({ kind: 'Cluster', namespace: ns, name: 'a' }, { spec: { paused: false } });
+      const fu = await waitForPhase(ns, 'Succeeded');
+      expect(fu.status?.clusters?.map((c) => [c.name, c.phase])).toEqual([
+        ['a', 'Succeeded'],
+        ['b', 'Succeeded'],
+      ]);
+      expect(await versionOf(ns, 'b')).toBe(TO);
+    } finally {
+      await restarted.stop();
+    }
   });
 });
