@@ -9,17 +9,12 @@ import { MAX_FLEET_UPGRADE_CLUSTERS } from '../../api/fleet-upgrade.js';
 import { timestamp } from '../conditions.js';
 import { countClusters } from './progress.js';
 
-/** What a Cluster says of its topology; read loosely so that the fleet depends on no more than the contract's fields. */
-export interface ClusterTopologyView {
-  class?: string;
-  version?: string;
-}
+/** What the fleet reads of a Cluster's topology: its class and version (the topology contract). */
+export type ClusterTopologyView = Pick<NonNullable<Cluster['spec']['topology']>, 'class' | 'version'>;
 
 export function topologyOf(cluster: Cluster): ClusterTopologyView | undefined {
-  const t = (cluster.spec as { topology?: unknown }).topology;
-  if (typeof t !== 'object' || t === null) return undefined;
-  const { class: c, version } = t as Record<string, unknown>;
-  return { ...(typeof c === 'string' ? { class: c } : {}), ...(typeof version === 'string' ? { version } : {}) };
+  const t = cluster.spec.topology;
+  return t ? { class: t.class, version: t.version } : undefined;
 }
 
 /**

@@ -141,7 +141,7 @@ export function planClusterStart(fu: FleetUpgrade, entry: FleetUpgradeCluster, c
   if (fu.spec.paused) return { action: 'hold' };
   const skipped = skipReason(entry, cluster);
   if (skipped) return { action: 'skip', verdict: skipped };
-  if ((cluster!.spec as { topology?: unknown }).topology === undefined)
+  if (!cluster!.spec.topology)
     return { action: 'skip', verdict: { phase: 'Skipped', reason: FleetClusterReason.NoTopology, message: 'the Cluster has no spec.topology to upgrade' } };
   return { action: 'update', topology: { version: fu.spec.version, ...(fu.spec.class ? { class: fu.spec.class } : {}) } };
 }
