@@ -11,9 +11,12 @@ export interface FleetRef {
   uid: string;
 }
 
+/** Before the uid in every execution name of a FleetUpgrade; continuations add `-c{n}` (statemachines/fleet-upgrade.ts). */
+export const FLEET_EXECUTION_PREFIX = 'fleet-';
+
 /** The execution name of a FleetUpgrade's one execution: its uid, so that a repeated start is a no-op. */
 export function fleetUpgradeExecutionName(uid: string): string {
-  return `fleet-${uid}`;
+  return `${FLEET_EXECUTION_PREFIX}${uid}`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * - nextWave: freezes the plan the first time, then says what comes next: run a wave (its clusters and
  *   maxInFlight, for the Map), wait while paused, or end (succeeded, aborted, halted).
  * - startCluster: one cluster's turn: sets its topology (a merge patch through the ObjectService, guarded by the
- *   resourceVersion it judged, so the API's rules apply as to a user's patch), or skips, holds or stops it.
+ *   resourceVersion it judged, so the API's rules apply as to a user's patch), or skips it, or leaves it Pending (paused, aborted, halted).
  * - checkCluster: reads the cluster and records where it stands, until it is done, failed or skipped.
  * - afterWave: the wave's outcome and the halt rules, then the bake.
  */
@@ -37,6 +37,8 @@ import type { FleetRef } from './fleet-upgrade-start.js';
 
 /** Seconds between two looks at an upgrading cluster, and between two looks while paused (before time-scaling). */
 export const FLEET_POLL_SECONDS = 30;
+/** The longest wait between two looks at a cluster in flight. */
+const MAX_CHECK_SECONDS = 600;
 /** Lost races on the FleetUpgrade's status (every cluster of a wave writes it) retried in the task before failing it. */
 const STATUS_WRITE_ATTEMPTS = 10;
 
@@ -217,7 +219,7 @@ export async function nextWaveStep(deps: WorkflowDeps, input: Record<string, unk
   }
 }
 
-type ClusterNext = { next: 'Wait' | 'Hold'; wakeAt: string } | { next: 'End' };
+type ClusterNext = { next: 'Wait'; wakeAt: string } | { next: 'End' };
 
 /** The Cluster, its Machines and its MachineHealthChecks, read with one query of the cluster's partition. */
 async function observe(deps: WorkflowDeps, namespace: string, clusterName: string) {
@@ -242,6 +244,16 @@ function record(verdict: ClusterVerdict, now: Date): (c: FleetUpgradeCluster) =>
   };
 }
 
+/**
+ * How long until the next look at a cluster in flight: a twentieth of the time it has been upgrading, between
+ * FLEET_POLL_SECONDS and 10 minutes. A slow cluster is looked at less often, so even a 7-day clusterTimeoutSeconds
+ * takes about 1,200 looks, within the 25,000 history events of the Step Functions execution that loops over it.
+ */
+export function checkInterval(entry: FleetUpgradeCluster, now: Date): number {
+  const upgrading = entry.startedAt ? (now.getTime() - Date.parse(entry.startedAt)) / 1000 : 0;
+  return Math.round(Math.min(MAX_CHECK_SECONDS, Math.max(FLEET_POLL_SECONDS, upgrading / 20)));
+}
+
 const entryOf = (fu: FleetUpgrade, name: string) => fu.status?.clusters?.find((c) => c.name === name);
 
 /**
@@ -263,7 +275,8 @@ export async function startClusterStep(deps: WorkflowDeps, input: Record<string,
     const cluster = await deps.store.get<Cluster>('Cluster', ref.namespace, name);
     const start = planClusterStart(fu, entry, cluster);
     if (start.action === 'stop') return { next: 'End' };
-    if (start.action === 'hold') return { next: 'Hold', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+    // Paused: the cluster stays Pending and its loop ends; the wave is run again once resumed (afterWave, nextWave).
+    if (start.action === 'hold') return { next: 'End' };
     if (start.action === 'skip') {
       await updateFleetStatus(deps, ref, (f) => (entryOf(f, name)?.phase === 'Pending' ? setEntry(f.status!, name, record(start.verdict, now())) : undefined));
       return { next: 'End' };
@@ -299,7 +312,8 @@ export async function checkClusterStep(deps: WorkflowDeps, input: Record<string,
   const fu = await readFleetUpgrade(deps, ref);
   const entry = fu && entryOf(fu, name);
   if (!fu || !entry || entry.phase !== 'InFlight') return { next: 'End' };
-  const verdict = clusterProgress(entry, await observe(deps, ref.namespace, name), fu.spec, deps.clock.now());
+  const now = deps.clock.now();
+  const verdict = clusterProgress(entry, await observe(deps, ref.namespace, name), fu.spec, now);
   if (verdict.phase !== entry.phase || verdict.reason !== entry.reason || verdict.message !== entry.message)
     await updateFleetStatus(deps, ref, (f) =>
       entryOf(f, name)?.phase === 'InFlight' ? setEntry(f.status!, name, record(verdict, deps.clock.now())) : undefined,
@@ -308,7 +322,7 @@ export async function checkClusterStep(deps: WorkflowDeps, input: Record<string,
     deps.log.warn('fleet upgrade: a cluster failed', { fleetUpgrade: `${ref.namespace}/${ref.name}`, cluster: name, reason: verdict.reason });
     await recordEvent(deps, fu, 'Warning', EventReason.ClusterUpgradeFailed, 'Upgrade', `cluster ${name}: ${verdict.reason}: ${verdict.message ?? ''}`);
   }
-  return verdict.phase === 'InFlight' ? { next: 'Wait', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) } : { next: 'End' };
+  return verdict.phase === 'InFlight' ? { next: 'Wait', wakeAt: deps.timer.wakeAt(checkInterval(entry, now)) } : { next: 'End' };
 }
 
 /**
@@ -340,7 +354,7 @@ export async function afterWaveStep(deps: WorkflowDeps, input: Record<string, un
     return { next: 'Done' };
   }
   // An abort leaves the clusters it kept from starting Pending: the next wave decision records it at once.
-  if (outcome === 'InFlight') return fu.spec.abort ? { next: 'NextWave' } : { next: 'Retry', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
+  if (outcome === 'InFlight') return fu.spec.abort || fu.spec.paused ? { next: 'NextWave' } : { next: 'Retry', wakeAt: deps.timer.wakeAt(FLEET_POLL_SECONDS) };
   const more = (fu.status?.waves ?? []).some((w) => w.phase === 'Pending');
   if (!more || fu.spec.bakeSeconds === 0) return { next: 'NextWave' };
   // The bake is waited out by NextWave, which sees a pause or an abort meanwhile (core/fleet nextWave).

@@ -131,6 +131,7 @@ export function haltDecision(
  */
 export type ClusterStart =
   | { action: 'stop'; reason: 'Aborted' | 'Halted' }
+  /** Paused: the cluster stays Pending; the wave is run again once resumed. */
   | { action: 'hold' }
   | { action: 'skip'; verdict: ClusterVerdict }
   | { action: 'update'; topology: { version: string; class?: string } };
@@ -173,8 +174,8 @@ export function nextWave(fu: FleetUpgrade, now: Date): NextWave {
   const waves: readonly FleetUpgradeWave[] = fu.status?.waves ?? [];
   const wave = waves.findIndex((w) => w.phase === 'Pending' || w.phase === 'InFlight');
   if (wave < 0) return { kind: 'succeed' };
-  // A wave already under way is run again to its end (a resumed execution); only a new one waits for a resume.
-  if (fu.spec.paused && waves[wave]!.phase === 'Pending') return { kind: 'pause' };
+  // Paused: the clusters in flight were watched to their end by the wave's Map; those not started stay Pending.
+  if (fu.spec.paused) return { kind: 'pause' };
   const bakeUntil = wave > 0 && waves[wave]!.phase === 'Pending' ? waves[wave - 1]!.bakeUntil : undefined;
   const left = bakeUntil ? Math.ceil((Date.parse(bakeUntil) - now.getTime()) / 1000) : 0;
   if (left > 0) return { kind: 'bake', seconds: left };

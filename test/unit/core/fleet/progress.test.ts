@@ -137,9 +137,10 @@ describe('nextWave', () => {
     expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves()), NOW)).toEqual({ kind: 'succeed' });
   });
 
-  it('pauses before a new wave, but finishes a wave under way', () => {
+  it('pauses before a new wave, and before running again a wave whose clusters the pause kept from starting', () => {
     expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('Succeeded', 'Pending')), NOW)).toEqual({ kind: 'pause' });
-    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('InFlight')), NOW)).toEqual({ kind: 'run', wave: 0 });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's', paused: true }, waves('InFlight')), NOW)).toEqual({ kind: 'pause' });
+    expect(nextWave(fleetUpgrade({ clusterClass: 's' }, waves('InFlight')), NOW)).toEqual({ kind: 'run', wave: 0 });
   });
 
   it('waits out the bake after a wave in steps, and sees an abort or a pause meanwhile', () => {
