@@ -187,6 +187,24 @@ describe('FleetUpgrade on the embedded host', () => {
     expect(await versionOf(ns, 'b')).toBe(TO);
   });
 
+  it('paused mid-wave: the cluster in flight finishes, the next waits until resumed', async () => {
+    const ns = 'fleet-midpause';
+    await makeClusters(ns, ['a', 'b']);
+    await hold(ns, 'a', true);
+    await createUpgrade(ns, { waves: { canary: 0, batches: ['100%'] }, maxInFlight: 1 });
+    await cp.waitFor('a in flight', async () => entry(await upgrade(ns), 'a')?.phase === 'InFlight');
+    await cp.service.mergePatch({ kind: 'FleetUpgrade', namespace: ns, name: 'to-1-32' }, { spec: { paused: true } });
+    await hold(ns, 'a', false);
+    const paused = await waitForPhase(ns, 'Paused');
+    expect(entry(paused, 'a')?.phase).toBe('Succeeded');
+    expect(entry(paused, 'b')?.phase).toBe('Pending');
+    expect(await versionOf(ns, 'b')).toBe(FROM);
+    await cp.service.mergePatch({ kind: 'FleetUpgrade', namespace: ns, name: 'to-1-32' }, { spec: { paused: false } });
+    const fu = await waitForPhase(ns, 'Succeeded');
+    expect(entry(fu, 'b')?.phase).toBe('Succeeded');
+    expect(await versionOf(ns, 'b')).toBe(TO);
+  });
+
   it('an abort leaves the upgraded clusters as they are and touches no more', async () => {
     const ns = 'fleet-abort';
     await makeClusters(ns, ['a', 'b', 'c']);
