@@ -45,7 +45,8 @@ describe('applyPatches', () => {
       md,
       vars,
     );
-    expect(r.ok && r.object['metadata']).toEqual({ name: 'x', labels: { cluster: 'prod' } });
+    // toStrictEqual: an operation applied with no value would leave an `unset` key holding undefined.
+    expect(r.ok && r.object['metadata']).toStrictEqual({ name: 'x', labels: { cluster: 'prod' } });
   });
 
   it('applies only the definitions that select the object', () => {
