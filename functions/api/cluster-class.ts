@@ -305,7 +305,8 @@ export const clusterClassSpec = z
               message: `a ${kind} patch may write only ${PATCHABLE_PATHS[kind].join(', ')}`,
             });
           const v = op.valueFrom?.variable;
-          if (v !== undefined && !variables.has(v) && !builtins.includes(v))
+          // A declared variable, a field of an object variable (settings.drain), or a built-in of the kind.
+          if (v !== undefined && !variables.has(v) && !variables.has(v.split('.')[0]!) && !builtins.includes(v))
             ctx.issues.push({
               code: 'custom',
               input: v,

@@ -63,6 +63,18 @@ function applyOperation(doc: Record<string, Json>, op: 'add' | 'replace' | 'remo
 }
 
 /**
+ * The value valueFrom.variable names: a variable (built-ins included), or a field of an object variable by a dotted
+ * path (`settings.drain`), as Cluster API reads one. Undefined when there is none.
+ */
+export function variableValue(variables: ReadonlyMap<string, Json>, name: string): Json {
+  if (variables.has(name)) return variables.get(name);
+  const [head, ...path] = name.split('.');
+  let v = variables.get(head!);
+  for (const key of path) v = isObject(v) ? v[key] : undefined;
+  return v;
+}
+
+/**
  * `object` with every patch of the class that selects `target` applied, in the order of the class (patches, then
  * definitions, then operations). `variables` holds the values valueFrom may read, built-ins included.
  */
@@ -79,8 +91,8 @@ export function applyPatches(
       for (const op of d.jsonPatches) {
         let value: Json = op.value;
         if (op.valueFrom) {
-          if (!variables.has(op.valueFrom.variable)) continue;
-          value = variables.get(op.valueFrom.variable);
+          value = variableValue(variables, op.valueFrom.variable);
+          if (value === undefined) continue;
         }
         const error = applyOperation(doc, op.op, op.path, structuredClone(value));
         if (error) return { ok: false, error: `patch ${patch.name}: ${op.op} ${error}` };

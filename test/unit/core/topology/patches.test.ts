@@ -49,6 +49,12 @@ describe('applyPatches', () => {
     expect(r.ok && r.object['metadata']).toStrictEqual({ name: 'x', labels: { cluster: 'prod' } });
   });
 
+  it('reads a field of an object variable by a dotted path', () => {
+    const vars = new Map<string, unknown>([['settings', { drain: 120 }]]);
+    const r = applyPatches(doc(), [patch([{ op: 'replace', path: '/spec/minReadySeconds', valueFrom: { variable: 'settings.drain' } }])], md, vars);
+    expect(r.ok && (r.object['spec'] as { minReadySeconds: number }).minReadySeconds).toBe(120);
+  });
+
   it('applies only the definitions that select the object', () => {
     const r = applyPatches(doc(), [patch([{ op: 'replace', path: '/spec/minReadySeconds', value: 30 }], ['gpu-worker'])], md, new Map());
     expect(r.ok && (r.object['spec'] as { minReadySeconds: number }).minReadySeconds).toBe(0);
