@@ -43,8 +43,9 @@ function applyOperation(doc: Record<string, Json>, op: 'add' | 'replace' | 'remo
   }
   const last = segs.at(-1)!;
   if (Array.isArray(node)) {
-    const i = last === '-' && op === 'add' ? node.length : Number(last);
-    if (!/^\d+$/.test(last) && last !== '-') return `${pointer}: ${last} is not a list index`;
+    // `-` (past the end) is for add only (RFC 6901); any other operation needs an index.
+    if (!/^\d+$/.test(last) && !(last === '-' && op === 'add')) return `${pointer}: ${last} is not a list index`;
+    const i = last === '-' ? node.length : Number(last);
     if (op === 'add') {
       if (i > node.length) return `${pointer}: index ${i} is past the end of the list`;
       node.splice(i, 0, value);

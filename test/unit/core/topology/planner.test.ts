@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../../functions/api/control-plane.js';
 import type { MachineDeployment } from '../../../../functions/api/machine-deployment.js';
 import type { MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
+import type { MachineSet } from '../../../../functions/api/machine-set.js';
 import { withValue } from '../../api/fixtures.js';
 import { World, parsed, twoWorkerClass } from './world.js';
 
@@ -280,5 +281,66 @@ describe('planTopology: TopologyReconciled when the topology cannot be reconcile
     w.cluster = { ...w.cluster, spec: { ...w.cluster.spec } };
     delete w.cluster.spec.topology;
     expect(w.pass().writes).toEqual([]);
+  });
+});
+
+describe('planTopology: what it removes and what it reads', () => {
+  it('removes a field it owns that the class or topology no longer gives (taints, a failure domain)', () => {
+    const withTaints = withValue(twoWorkerClass(), 'spec.workers.machineDeployments[0].template.taints', [{ key: 'gpu', effect: 'NoSchedule' }]);
+    const w = new World({
+      clusterClass: withTaints,
+      topology: { workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0', failureDomain: 'zone-a' }] } },
+    });
+    w.pass();
+    expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.template.spec).toMatchObject({ taints: [{ key: 'gpu' }], failureDomain: 'zone-a' });
+    w.clusterClass = parsed(twoWorkerClass());
+    w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments[0].failureDomain', undefined));
+    expect(World.described(w.pass())).toEqual(['Update MachineDeployment prod-md-0']);
+    const spec = w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.template.spec;
+    expect([spec.taints, spec.failureDomain]).toEqual([undefined, undefined]);
+  });
+
+  it('leaves alone what the topology of another cluster made', () => {
+    const w = settled();
+    const own = w.get<MachineDeployment>('MachineDeployment', 'prod-gpu')!;
+    w.put({ ...own, metadata: { ...own.metadata, name: 'other-gpu', labels: { ...own.metadata.labels, 'clusterless.dev/cluster-name': 'other' } } });
+    const check = w.get<MachineHealthCheck>('MachineHealthCheck', 'prod-md-0')!;
+    w.put({ ...check, metadata: { ...check.metadata, name: 'other-md-0', labels: { ...check.metadata.labels, 'clusterless.dev/cluster-name': 'other' } } });
+    expect(World.described(w.pass())).toEqual([]);
+  });
+
+  it('is not done while a MachineDeployment still has machines of an older MachineSet, however its status reads', () => {
+    const w = settled();
+    const oldSet = (replicas: number, statusReplicas: number) =>
+      ({
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'MachineSet',
+        metadata: { name: 'prod-md-0-old', namespace: 'default', labels: { 'clusterless.dev/deployment-name': 'prod-md-0' } },
+        spec: { clusterName: 'prod', replicas, template: { metadata: {}, spec: { version: 'v1.30.0', machineClassRef: { name: 'worker-m5' } } } },
+        status: { replicas: statusReplicas },
+      }) as unknown as MachineSet;
+    w.put(oldSet(1, 1));
+    w.pass();
+    expect(w.condition()).toMatchObject({ status: 'False', reason: 'MachineDeploymentsUpgradePending', message: expect.stringContaining('prod-md-0') });
+    w.put(oldSet(0, 1));
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'MachineDeploymentsUpgradePending' });
+    w.put(oldSet(0, 0));
+    w.pass();
+    expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  });
+
+  it('reports the control plane of another name as one it did not make', () => {
+    const w = new World();
+    w.put(
+      parsed({
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'ControlPlane',
+        metadata: { name: 'prod-cp' },
+        spec: { clusterName: 'prod', version: 'v1.31.2', machineClassRef: { name: 'x' } },
+      }),
+    );
+    expect(World.described(w.pass())).toEqual([]);
+    expect(w.condition()).toMatchObject({ reason: 'TopologyInvalid', message: expect.stringContaining('ControlPlane prod-cp') });
   });
 });
