@@ -144,7 +144,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
     );
   const causes = topologyClassCauses(topology, cc);
   if (causes.length) {
-    const reason = causes.some((c) => c.field.includes('.variables')) ? TopologyReason.VariablesInvalid : TopologyReason.TopologyInvalid;
+    const reason = causes.every((c) => c.field.includes('.variables')) ? TopologyReason.VariablesInvalid : TopologyReason.TopologyInvalid;
     return conditionOnly(cluster, cc, reason, causes.map((c) => `${c.field}: ${c.message}`).join('; '), now);
   }
 
@@ -234,7 +234,11 @@ function topologyCondition(
   if (!cp || cp.spec.version !== target || cp.status?.version !== target)
     return pending(
       TopologyReason.ControlPlaneUpgradePending,
-      cp ? `ControlPlane ${cp.metadata.name} is rolling to ${cpVersion} on the way to ${target}` : `ControlPlane being created at ${target}`,
+      !cp
+        ? `ControlPlane being created at ${target}`
+        : cpVersion === target
+          ? `ControlPlane ${cp.metadata.name} is rolling to ${target}`
+          : `ControlPlane ${cp.metadata.name} is rolling to ${cpVersion} on the way to ${target}`,
     );
   if (!controlPlaneStable(cp)) return pending(TopologyReason.ClusterClassRollout, `ControlPlane ${cp.metadata.name} is rolling out`);
   const behind = mds.filter((m) => !m || m.spec.template.spec.version !== target || upgradingMachines(m, objects.machineSets));

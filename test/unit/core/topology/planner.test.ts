@@ -143,6 +143,7 @@ describe('planTopology: a version change', () => {
     const w = settled();
     w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.33.4'));
     w.pass();
+    expect(w.condition()?.message).toBe('ControlPlane prod-control-plane is rolling to v1.32.0 on the way to v1.33.4');
     expect(version(w, 'ControlPlane', 'prod-control-plane')).toBe('v1.32.0');
     w.settleControlPlane();
     expect(World.described(w.pass())).toEqual(['Update ControlPlane prod-control-plane']);
@@ -342,5 +343,58 @@ describe('planTopology: what it removes and what it reads', () => {
     );
     expect(World.described(w.pass())).toEqual([]);
     expect(w.condition()).toMatchObject({ reason: 'TopologyInvalid', message: expect.stringContaining('ControlPlane prod-cp') });
+  });
+});
+
+describe("planTopology: what the Cluster's status says", () => {
+  it('records the generation of the class it reconciled against, and writes nothing more when neither changed', () => {
+    const w = settled();
+    expect(w.cluster.status?.observedClusterClassGeneration).toBe(1);
+    expect(w.pass().writes).toEqual([]);
+    w.clusterClass = { ...w.clusterClass!, metadata: { ...w.clusterClass!.metadata, generation: 2 } };
+    const plan = w.pass();
+    expect(plan.writes.map((x) => x.type)).toEqual(['UpdateStatus']);
+    expect(w.cluster.status?.observedClusterClassGeneration).toBe(2);
+    expect(w.condition()).toMatchObject({ status: 'True' });
+  });
+
+  it('says in its messages which objects it waits for', () => {
+    const w = new World({ topology: threeMds });
+    w.pass();
+    expect(w.condition()?.message).toBe('ControlPlane being created at v1.31.2');
+    w.pass();
+    expect(w.condition()?.message).toBe('ControlPlane prod-control-plane is rolling to v1.31.2');
+    w.settleAll();
+    w.edit<MachineDeployment>('MachineDeployment', 'prod-md-1', (md) => md);
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassRollout', message: 'MachineDeployments rolling out: prod-md-1' });
+    w.settleAll();
+    w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.31.3'));
+    w.pass();
+    w.settleControlPlane();
+    w.pass();
+    expect(w.condition()?.message).toBe('MachineDeployments not yet at v1.31.3: prod-md-0, prod-md-1, prod-gpu');
+    expect(w.pass().notes).toEqual([]);
+  });
+
+  it('notes its changes and its refusals for the logs', () => {
+    expect(new World().pass().notes).toEqual(['topology: 4 change(s) to the generated objects']);
+    expect(new World({ clusterClass: null }).pass().notes).toEqual(['topology: ClusterClassNotFound: ClusterClass standard not found in namespace default']);
+  });
+
+  it('reports a control plane that has not finished a class change as ClusterClassRollout', () => {
+    const w = settled();
+    w.edit<ControlPlane>('ControlPlane', 'prod-control-plane', (c) => c);
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassRollout', message: 'ControlPlane prod-control-plane is rolling out' });
+  });
+
+  it("reports VariablesInvalid only when every cause is a variable's, TopologyInvalid otherwise", () => {
+    const w = new World({
+      topology: { variables: [{ name: 'settings', value: { drain: 'x' } }], workers: { machineDeployments: [{ class: 'tpu', name: 'md-0' }] } },
+    });
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'TopologyInvalid' });
+    expect(w.condition()?.message).toContain('; ');
   });
 });
