@@ -88,6 +88,19 @@ describe('applyPatches', () => {
     { name: 'an add past the end of a list', op: { op: 'add' as const, path: '/spec/template/spec/taints/2', value: {} }, error: 'past the end' },
     { name: 'a replace of - (past the end)', op: { op: 'replace' as const, path: '/spec/template/spec/taints/-', value: {} }, error: 'is not a list index' },
     { name: 'a list index that is not a number', op: { op: 'remove' as const, path: '/spec/template/spec/taints/first' }, error: 'is not a list index' },
+    { name: 'a list index with letters after its digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/0a' }, error: 'is not a list index' },
+    { name: 'a list index with letters before its digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/a0' }, error: 'is not a list index' },
+    { name: 'a list index of two digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/10' }, error: 'no item 10' },
+    {
+      name: 'a list index with letters on the way',
+      op: { op: 'replace' as const, path: '/spec/template/spec/taints/0a/key', value: 'b' },
+      error: 'no item 0a',
+    },
+    {
+      name: 'a list index with a leading letter on the way',
+      op: { op: 'replace' as const, path: '/spec/template/spec/taints/a0/key', value: 'b' },
+      error: 'no item a0',
+    },
     { name: 'a replace of a missing list item', op: { op: 'replace' as const, path: '/spec/template/spec/taints/1', value: {} }, error: 'no item 1' },
     { name: 'a remove of a missing field on the way', op: { op: 'remove' as const, path: '/spec/strategy/type' }, error: 'no field strategy' },
   ])('fails on $name', ({ op, error }) => {

@@ -294,6 +294,8 @@ describe('planTopology: what it removes and what it reads', () => {
     });
     w.pass();
     expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.template.spec).toMatchObject({ taints: [{ key: 'gpu' }], failureDomain: 'zone-a' });
+    // Still given: kept, nothing to write.
+    expect(World.described(w.pass())).toEqual([]);
     w.clusterClass = parsed(twoWorkerClass());
     w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments[0].failureDomain', undefined));
     expect(World.described(w.pass())).toEqual(['Update MachineDeployment prod-md-0']);
@@ -396,5 +398,24 @@ describe("planTopology: what the Cluster's status says", () => {
     w.pass();
     expect(w.condition()).toMatchObject({ reason: 'TopologyInvalid' });
     expect(w.condition()?.message).toContain('; ');
+  });
+});
+
+describe('planTopology: replicas the topology leaves unset, and a status already said', () => {
+  it('creates a MachineDeployment without topology replicas at 1, and keeps a scale made by hand (or an autoscaler)', () => {
+    const w = new World({ topology: { workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0' }] } } });
+    w.pass();
+    expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.replicas).toBe(1);
+    w.edit<MachineDeployment>('MachineDeployment', 'prod-md-0', (md) => ({ ...md, spec: { ...md.spec, replicas: 5 } }));
+    expect(World.described(w.pass())).toEqual([]);
+    expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.replicas).toBe(5);
+  });
+
+  it('writes nothing again while the condition and the class generation stay, also when the class is gone', () => {
+    const w = settled();
+    w.clusterClass = undefined;
+    expect(w.pass().writes.map((x) => x.type)).toEqual(['UpdateStatus']);
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassNotFound' });
+    expect(w.pass().writes).toEqual([]);
   });
 });

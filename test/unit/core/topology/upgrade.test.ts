@@ -79,6 +79,16 @@ describe('decideVersions', () => {
     expect([v.machineDeployments.get('a'), v.machineDeployments.get('b')]).toEqual(['v1.32.0', 'v1.31.2']);
   });
 
+  it('does not count a MachineDeployment still at the older version as upgrading, even while it scales', () => {
+    const w = new World();
+    const scaling = { ...md('v1.31.2'), status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 } } as MachineDeployment;
+    const v = decideVersions(w.cluster, 'v1.32.0', cp(done), [
+      { name: 'a', actual: scaling },
+      { name: 'b', actual: md('v1.31.2') },
+    ]);
+    expect([v.machineDeployments.get('a'), v.machineDeployments.get('b')]).toEqual(['v1.32.0', 'v1.31.2']);
+  });
+
   it('moves the control plane only when it is not rolling', () => {
     const w = new World();
     const old = { ...cp({ ...done, version: 'v1.31.2', updatedReplicas: 2 }), spec: { replicas: 3, version: 'v1.31.2' } } as ControlPlane;
