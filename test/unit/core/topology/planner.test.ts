@@ -24,6 +24,7 @@ function settled(options: ConstructorParameters<typeof World>[0] = {}): World {
   w.settleAll();
   w.pass();
   expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  expect(w.condition()).not.toHaveProperty('message');
   return w;
 }
 
@@ -203,7 +204,7 @@ describe('planTopology: class changes, hand edits, removals and what it does not
     w.clusterClass = parsed(cc);
     expect(World.described(w.pass())).toEqual(['Update MachineDeployment prod-gpu']);
     expect(w.get<MachineDeployment>('MachineDeployment', 'prod-gpu')!.spec.template.spec.machineClassRef.name).toBe('worker-g6');
-    expect(w.condition()).toMatchObject({ status: 'False', reason: 'ClusterClassRollout' });
+    expect(w.condition()).toMatchObject({ status: 'False', reason: 'ClusterClassRollout', message: 'generated objects are being updated to the ClusterClass' });
   });
 
   it('puts back a hand edit of a field the topology owns, and keeps one of a field it does not', () => {
@@ -221,7 +222,12 @@ describe('planTopology: class changes, hand edits, removals and what it does not
     w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments', c.spec.topology!.workers!.machineDeployments!.slice(0, 2)));
     expect(World.described(w.pass())).toEqual(['Delete MachineDeployment prod-gpu']);
     w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments', c.spec.topology!.workers!.machineDeployments!.slice(0, 1)));
-    expect(World.described(w.pass())).toEqual(['Delete MachineDeployment prod-md-1', 'Delete MachineHealthCheck prod-md-1']);
+    const plan = w.pass();
+    expect(World.described(plan)).toEqual(['Delete MachineDeployment prod-md-1', 'Delete MachineHealthCheck prod-md-1']);
+    expect(plan.writes.flatMap((x) => (x.type === 'Delete' ? [x.reason] : []))).toEqual([
+      'removed from the Cluster topology',
+      'no longer asked for by the ClusterClass',
+    ]);
   });
 
   it('never touches an object it did not make, even of its cluster', () => {
@@ -328,7 +334,23 @@ describe('planTopology: what it removes and what it reads', () => {
     w.put(oldSet(0, 1));
     w.pass();
     expect(w.condition()).toMatchObject({ reason: 'MachineDeploymentsUpgradePending' });
-    w.put(oldSet(0, 0));
+    w.put(oldSet(1, 0));
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'MachineDeploymentsUpgradePending' });
+    const noStatus = oldSet(0, 0);
+    delete (noStatus as { status?: unknown }).status;
+    w.put(noStatus);
+    w.pass();
+    expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    // Machines of another deployment, or of the same version, hold nothing back.
+    const other = oldSet(1, 1);
+    w.put({ ...other, metadata: { ...other.metadata, labels: { 'clusterless.dev/deployment-name': 'prod-md-1-other' } } });
+    const same = oldSet(1, 1);
+    w.put({
+      ...same,
+      metadata: { ...same.metadata, name: 'prod-md-0-same' },
+      spec: { ...same.spec, template: { ...same.spec.template, spec: { ...same.spec.template.spec, version: 'v1.31.2' } } },
+    });
     w.pass();
     expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
   });
@@ -368,8 +390,9 @@ describe("planTopology: what the Cluster's status says", () => {
     expect(w.condition()?.message).toBe('ControlPlane prod-control-plane is rolling to v1.31.2');
     w.settleAll();
     w.edit<MachineDeployment>('MachineDeployment', 'prod-md-1', (md) => md);
+    w.edit<MachineDeployment>('MachineDeployment', 'prod-gpu', (md) => md);
     w.pass();
-    expect(w.condition()).toMatchObject({ reason: 'ClusterClassRollout', message: 'MachineDeployments rolling out: prod-md-1' });
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassRollout', message: 'MachineDeployments rolling out: prod-md-1, prod-gpu' });
     w.settleAll();
     w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.31.3'));
     w.pass();
@@ -417,5 +440,36 @@ describe('planTopology: replicas the topology leaves unset, and a status already
     expect(w.pass().writes.map((x) => x.type)).toEqual(['UpdateStatus']);
     expect(w.condition()).toMatchObject({ reason: 'ClusterClassNotFound' });
     expect(w.pass().writes).toEqual([]);
+  });
+});
+
+describe('planTopology: a patch that cannot be applied', () => {
+  it('reports TopologyInvalid naming the object and the patch, for the control plane and a MachineDeployment alike', () => {
+    const broken = withValue(
+      withValue(twoWorkerClass(), 'spec.patches[0].definitions[0].jsonPatches[1]', {
+        op: 'replace',
+        path: '/spec/strategy/rollingUpdate/maxSurge/x',
+        value: 1,
+      }),
+      'spec.patches[1]',
+      {
+        name: 'cp',
+        definitions: [
+          { selector: { kind: 'ControlPlane', matchResources: { controlPlane: true } }, jsonPatches: [{ op: 'remove', path: '/spec/remediation/maxRetry' }] },
+        ],
+      },
+    );
+    const w = new World({ clusterClass: broken });
+    expect(World.described(w.pass())).toEqual([]);
+    expect(w.condition()?.message).toBe(
+      'ControlPlane: patch cp: remove /spec/remediation/maxRetry: no field maxRetry to remove; MachineDeployment md-0: patch worker-class: replace /spec/strategy/rollingUpdate/maxSurge/x: not inside an object',
+    );
+  });
+
+  it('names a MachineDeployment the topology asks for but that is not made yet', () => {
+    const w = settled();
+    w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments[3]', { class: 'default-worker', name: 'md-3', replicas: 1 }));
+    w.pass();
+    expect(w.condition()?.message).toBe('MachineDeployments not yet at v1.31.2: prod-md-3');
   });
 });
