@@ -305,7 +305,8 @@ export const clusterClassSpec = z
               message: `a ${kind} patch may write only ${PATCHABLE_PATHS[kind].join(', ')}`,
             });
           const v = op.valueFrom?.variable;
-          if (v !== undefined && !variables.has(v) && !builtins.includes(v))
+          // A declared variable, a field of an object variable (settings.drain), or a built-in of the kind.
+          if (v !== undefined && !variables.has(v) && !variables.has(v.split('.')[0]!) && !builtins.includes(v))
             ctx.issues.push({
               code: 'custom',
               input: v,
@@ -323,7 +324,8 @@ export const clusterClassSchema = z.strictObject({
   kind: z.literal('ClusterClass'),
   metadata: objectMeta,
   spec: clusterClassSpec,
-  status: z.strictObject({ observedGeneration: z.number().int().optional() }).optional(),
+  // Nothing reports on a class itself: what a Cluster makes of it is the Cluster's TopologyReconciled condition.
+  status: z.strictObject({}).optional(),
 });
 export type ClusterClass = z.infer<typeof clusterClassSchema>;
 

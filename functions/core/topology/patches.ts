@@ -43,8 +43,9 @@ function applyOperation(doc: Record<string, Json>, op: 'add' | 'replace' | 'remo
   }
   const last = segs.at(-1)!;
   if (Array.isArray(node)) {
-    const i = last === '-' && op === 'add' ? node.length : Number(last);
-    if (!/^\d+$/.test(last) && last !== '-') return `${pointer}: ${last} is not a list index`;
+    // `-` (past the end) is for add only (RFC 6901); any other operation needs an index.
+    if (!/^\d+$/.test(last) && !(last === '-' && op === 'add')) return `${pointer}: ${last} is not a list index`;
+    const i = last === '-' ? node.length : Number(last);
     if (op === 'add') {
       if (i > node.length) return `${pointer}: index ${i} is past the end of the list`;
       node.splice(i, 0, value);
@@ -60,6 +61,18 @@ function applyOperation(doc: Record<string, Json>, op: 'add' | 'replace' | 'remo
   if (op === 'remove') delete node[last];
   else node[last] = value;
   return undefined;
+}
+
+/**
+ * The value valueFrom.variable names: a variable (built-ins included), or a field of an object variable by a dotted
+ * path (`settings.drain`), as Cluster API reads one. Undefined when there is none.
+ */
+export function variableValue(variables: ReadonlyMap<string, Json>, name: string): Json {
+  if (variables.has(name)) return variables.get(name);
+  const [head, ...path] = name.split('.');
+  let v = variables.get(head!);
+  for (const key of path) v = isObject(v) ? v[key] : undefined;
+  return v;
 }
 
 /**
@@ -79,8 +92,8 @@ export function applyPatches(
       for (const op of d.jsonPatches) {
         let value: Json = op.value;
         if (op.valueFrom) {
-          if (!variables.has(op.valueFrom.variable)) continue;
-          value = variables.get(op.valueFrom.variable);
+          value = variableValue(variables, op.valueFrom.variable);
+          if (value === undefined) continue;
         }
         const error = applyOperation(doc, op.op, op.path, structuredClone(value));
         if (error) return { ok: false, error: `patch ${patch.name}: ${op.op} ${error}` };

@@ -144,7 +144,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
     );
   const causes = topologyClassCauses(topology, cc);
   if (causes.length) {
-    const reason = causes.some((c) => c.field.includes('.variables')) ? TopologyReason.VariablesInvalid : TopologyReason.TopologyInvalid;
+    const reason = causes.every((c) => c.field.includes('.variables')) ? TopologyReason.VariablesInvalid : TopologyReason.TopologyInvalid;
     return conditionOnly(cluster, cc, reason, causes.map((c) => `${c.field}: ${c.message}`).join('; '), now);
   }
 
@@ -208,7 +208,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
   const condition = topologyCondition(
     objects,
     cp,
-    mdTopologies.map((m) => actualMd(m.name)),
+    mdTopologies.map((m) => ({ name: topologyObjectNames.machineDeployment(clusterName, m.name), actual: actualMd(m.name) })),
     target,
     versions.controlPlane,
     writes.length > 0,
@@ -225,7 +225,7 @@ export function planTopology(objects: TopologyObjects, now: Date): Plan {
 function topologyCondition(
   objects: TopologyObjects,
   cp: ControlPlane | undefined,
-  mds: readonly (MachineDeployment | undefined)[],
+  mds: readonly { name: string; actual: MachineDeployment | undefined }[],
   target: string,
   cpVersion: string,
   changing: boolean,
@@ -234,16 +234,17 @@ function topologyCondition(
   if (!cp || cp.spec.version !== target || cp.status?.version !== target)
     return pending(
       TopologyReason.ControlPlaneUpgradePending,
-      cp ? `ControlPlane ${cp.metadata.name} is rolling to ${cpVersion} on the way to ${target}` : `ControlPlane being created at ${target}`,
+      !cp
+        ? `ControlPlane being created at ${target}`
+        : cpVersion === target
+          ? `ControlPlane ${cp.metadata.name} is rolling to ${target}`
+          : `ControlPlane ${cp.metadata.name} is rolling to ${cpVersion} on the way to ${target}`,
     );
   if (!controlPlaneStable(cp)) return pending(TopologyReason.ClusterClassRollout, `ControlPlane ${cp.metadata.name} is rolling out`);
-  const behind = mds.filter((m) => !m || m.spec.template.spec.version !== target || upgradingMachines(m, objects.machineSets));
+  const behind = mds.filter(({ actual: m }) => !m || m.spec.template.spec.version !== target || upgradingMachines(m, objects.machineSets));
   if (behind.length)
-    return pending(
-      TopologyReason.MachineDeploymentsUpgradePending,
-      `MachineDeployments not yet at ${target}: ${behind.map((m, i) => m?.metadata.name ?? `(new ${i})`).join(', ')}`,
-    );
-  const rolling = mds.filter((m) => m && !machineDeploymentStable(m)).map((m) => m!.metadata.name);
+    return pending(TopologyReason.MachineDeploymentsUpgradePending, `MachineDeployments not yet at ${target}: ${behind.map((m) => m.name).join(', ')}`);
+  const rolling = mds.filter(({ actual: m }) => m && !machineDeploymentStable(m)).map((m) => m.name);
   if (changing || rolling.length)
     return pending(
       TopologyReason.ClusterClassRollout,

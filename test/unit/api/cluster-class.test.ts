@@ -132,6 +132,12 @@ describe('ClusterClass', () => {
     expectOnlyCause(createCauses(withValue(standardClass(), path, value)), field, reason);
   });
 
+  it('lets a patch read a field of an object variable, not of an undeclared one', () => {
+    const from = (v: string) => withValue(standardClass(), 'spec.patches[0].definitions[0].jsonPatches[0].valueFrom.variable', v);
+    created(from('settings.drain'));
+    expectOnlyCause(createCauses(from('other.drain')), 'spec.patches[0].definitions[0].jsonPatches[0].valueFrom.variable', 'FieldValueInvalid');
+  });
+
   it('lets a patch read a built-in variable of its kind, not one of another kind', () => {
     const builtin = (v: string) => withValue(standardClass(), 'spec.patches[0].definitions[0].jsonPatches[0].valueFrom.variable', v);
     created(builtin('builtin.machineDeployment.name'));

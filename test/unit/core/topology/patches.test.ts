@@ -45,7 +45,14 @@ describe('applyPatches', () => {
       md,
       vars,
     );
-    expect(r.ok && r.object['metadata']).toEqual({ name: 'x', labels: { cluster: 'prod' } });
+    // toStrictEqual: an operation applied with no value would leave an `unset` key holding undefined.
+    expect(r.ok && r.object['metadata']).toStrictEqual({ name: 'x', labels: { cluster: 'prod' } });
+  });
+
+  it('reads a field of an object variable by a dotted path', () => {
+    const vars = new Map<string, unknown>([['settings', { drain: 120 }]]);
+    const r = applyPatches(doc(), [patch([{ op: 'replace', path: '/spec/minReadySeconds', valueFrom: { variable: 'settings.drain' } }])], md, vars);
+    expect(r.ok && (r.object['spec'] as { minReadySeconds: number }).minReadySeconds).toBe(120);
   });
 
   it('applies only the definitions that select the object', () => {
@@ -66,5 +73,88 @@ describe('applyPatches', () => {
     const d = doc();
     applyPatches(d, [patch([{ op: 'replace', path: '/spec/minReadySeconds', value: 30 }])], md, new Map());
     expect(d).toEqual(doc());
+  });
+
+  it.each([
+    { name: 'a pointer without its leading slash', op: { op: 'add' as const, path: 'spec/x', value: 1 }, error: 'is not a JSON pointer' },
+    {
+      name: 'a list index that is not a number on the way',
+      op: { op: 'replace' as const, path: '/spec/template/spec/taints/x/key', value: 'b' },
+      error: 'no item x',
+    },
+    { name: 'a list index past the end on the way', op: { op: 'replace' as const, path: '/spec/template/spec/taints/1/key', value: 'b' }, error: 'no item 1' },
+    { name: 'a field under a number', op: { op: 'add' as const, path: '/spec/minReadySeconds/x/y', value: 1 }, error: 'x is not inside an object or list' },
+    { name: 'the last field under a number', op: { op: 'add' as const, path: '/spec/minReadySeconds/x', value: 1 }, error: 'not inside an object' },
+    { name: 'an add past the end of a list', op: { op: 'add' as const, path: '/spec/template/spec/taints/2', value: {} }, error: 'past the end' },
+    { name: 'a replace of - (past the end)', op: { op: 'replace' as const, path: '/spec/template/spec/taints/-', value: {} }, error: 'is not a list index' },
+    { name: 'a list index that is not a number', op: { op: 'remove' as const, path: '/spec/template/spec/taints/first' }, error: 'is not a list index' },
+    { name: 'a list index with letters after its digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/0a' }, error: 'is not a list index' },
+    { name: 'a list index with letters before its digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/a0' }, error: 'is not a list index' },
+    { name: 'a list index of two digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/10' }, error: 'no item 10' },
+    {
+      name: 'a list index with letters on the way',
+      op: { op: 'replace' as const, path: '/spec/template/spec/taints/0a/key', value: 'b' },
+      error: 'no item 0a',
+    },
+    {
+      name: 'a list index with a leading letter on the way',
+      op: { op: 'replace' as const, path: '/spec/template/spec/taints/a0/key', value: 'b' },
+      error: 'no item a0',
+    },
+    { name: 'a replace of a missing list item', op: { op: 'replace' as const, path: '/spec/template/spec/taints/1', value: {} }, error: 'no item 1' },
+    { name: 'a remove of a missing field on the way', op: { op: 'remove' as const, path: '/spec/strategy/type' }, error: 'no field strategy' },
+  ])('fails on $name', ({ op, error }) => {
+    const r = applyPatches(doc(), [patch([op])], md, new Map());
+    expect(r.ok ? 'applied' : r.error).toContain(error);
+  });
+
+  it('replaces a list item in place, and removes a field', () => {
+    const r = applyPatches(
+      doc(),
+      [
+        patch([
+          { op: 'replace', path: '/spec/template/spec/taints/0', value: { key: 'z', effect: 'NoSchedule' } },
+          { op: 'remove', path: '/spec/minReadySeconds' },
+        ]),
+      ],
+      md,
+      new Map(),
+    );
+    expect(r.ok && r.object['spec']).toStrictEqual({ template: { spec: { taints: [{ key: 'z', effect: 'NoSchedule' }] } } });
+  });
+
+  it('applies a ControlPlane definition to the control plane only', () => {
+    const cpPatch: ClusterClassPatch = {
+      name: 'cp',
+      definitions: [
+        {
+          selector: { kind: 'ControlPlane', matchResources: { controlPlane: true } },
+          jsonPatches: [{ op: 'replace', path: '/spec/minReadySeconds', value: 7 }],
+        },
+      ],
+    };
+    const onCp = applyPatches(doc(), [cpPatch], { kind: 'ControlPlane' }, new Map());
+    expect(onCp.ok && (onCp.object['spec'] as { minReadySeconds: number }).minReadySeconds).toBe(7);
+    const onMd = applyPatches(doc(), [cpPatch], md, new Map());
+    expect(onMd.ok && (onMd.object['spec'] as { minReadySeconds: number }).minReadySeconds).toBe(0);
+  });
+
+  it('leaves out a dotted variable whose object lacks the field, or that is not an object', () => {
+    const vars = new Map<string, unknown>([
+      ['settings', { drain: 120 }],
+      ['name', 'x'],
+    ]);
+    const r = applyPatches(
+      doc(),
+      [
+        patch([
+          { op: 'add', path: '/metadata/labels/a', valueFrom: { variable: 'settings.other' } },
+          { op: 'add', path: '/metadata/labels/b', valueFrom: { variable: 'name.length' } },
+        ]),
+      ],
+      md,
+      vars,
+    );
+    expect(r.ok && r.object['metadata']).toStrictEqual({ name: 'x' });
   });
 });

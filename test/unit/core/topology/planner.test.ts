@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../../functions/api/control-plane.js';
 import type { MachineDeployment } from '../../../../functions/api/machine-deployment.js';
 import type { MachineHealthCheck } from '../../../../functions/api/machine-health-check.js';
+import type { MachineSet } from '../../../../functions/api/machine-set.js';
 import { withValue } from '../../api/fixtures.js';
 import { World, parsed, twoWorkerClass } from './world.js';
 
@@ -23,6 +24,7 @@ function settled(options: ConstructorParameters<typeof World>[0] = {}): World {
   w.settleAll();
   w.pass();
   expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  expect(w.condition()).not.toHaveProperty('message');
   return w;
 }
 
@@ -142,6 +144,7 @@ describe('planTopology: a version change', () => {
     const w = settled();
     w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.33.4'));
     w.pass();
+    expect(w.condition()?.message).toBe('ControlPlane prod-control-plane is rolling to v1.32.0 on the way to v1.33.4');
     expect(version(w, 'ControlPlane', 'prod-control-plane')).toBe('v1.32.0');
     w.settleControlPlane();
     expect(World.described(w.pass())).toEqual(['Update ControlPlane prod-control-plane']);
@@ -201,7 +204,7 @@ describe('planTopology: class changes, hand edits, removals and what it does not
     w.clusterClass = parsed(cc);
     expect(World.described(w.pass())).toEqual(['Update MachineDeployment prod-gpu']);
     expect(w.get<MachineDeployment>('MachineDeployment', 'prod-gpu')!.spec.template.spec.machineClassRef.name).toBe('worker-g6');
-    expect(w.condition()).toMatchObject({ status: 'False', reason: 'ClusterClassRollout' });
+    expect(w.condition()).toMatchObject({ status: 'False', reason: 'ClusterClassRollout', message: 'generated objects are being updated to the ClusterClass' });
   });
 
   it('puts back a hand edit of a field the topology owns, and keeps one of a field it does not', () => {
@@ -219,7 +222,12 @@ describe('planTopology: class changes, hand edits, removals and what it does not
     w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments', c.spec.topology!.workers!.machineDeployments!.slice(0, 2)));
     expect(World.described(w.pass())).toEqual(['Delete MachineDeployment prod-gpu']);
     w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments', c.spec.topology!.workers!.machineDeployments!.slice(0, 1)));
-    expect(World.described(w.pass())).toEqual(['Delete MachineDeployment prod-md-1', 'Delete MachineHealthCheck prod-md-1']);
+    const plan = w.pass();
+    expect(World.described(plan)).toEqual(['Delete MachineDeployment prod-md-1', 'Delete MachineHealthCheck prod-md-1']);
+    expect(plan.writes.flatMap((x) => (x.type === 'Delete' ? [x.reason] : []))).toEqual([
+      'removed from the Cluster topology',
+      'no longer asked for by the ClusterClass',
+    ]);
   });
 
   it('never touches an object it did not make, even of its cluster', () => {
@@ -280,5 +288,188 @@ describe('planTopology: TopologyReconciled when the topology cannot be reconcile
     w.cluster = { ...w.cluster, spec: { ...w.cluster.spec } };
     delete w.cluster.spec.topology;
     expect(w.pass().writes).toEqual([]);
+  });
+});
+
+describe('planTopology: what it removes and what it reads', () => {
+  it('removes a field it owns that the class or topology no longer gives (taints, a failure domain)', () => {
+    const withTaints = withValue(twoWorkerClass(), 'spec.workers.machineDeployments[0].template.taints', [{ key: 'gpu', effect: 'NoSchedule' }]);
+    const w = new World({
+      clusterClass: withTaints,
+      topology: { workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0', failureDomain: 'zone-a' }] } },
+    });
+    w.pass();
+    expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.template.spec).toMatchObject({ taints: [{ key: 'gpu' }], failureDomain: 'zone-a' });
+    // Still given: kept, nothing to write.
+    expect(World.described(w.pass())).toEqual([]);
+    w.clusterClass = parsed(twoWorkerClass());
+    w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments[0].failureDomain', undefined));
+    expect(World.described(w.pass())).toEqual(['Update MachineDeployment prod-md-0']);
+    const spec = w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.template.spec;
+    expect([spec.taints, spec.failureDomain]).toEqual([undefined, undefined]);
+  });
+
+  it('leaves alone what the topology of another cluster made', () => {
+    const w = settled();
+    const own = w.get<MachineDeployment>('MachineDeployment', 'prod-gpu')!;
+    w.put({ ...own, metadata: { ...own.metadata, name: 'other-gpu', labels: { ...own.metadata.labels, 'clusterless.dev/cluster-name': 'other' } } });
+    const check = w.get<MachineHealthCheck>('MachineHealthCheck', 'prod-md-0')!;
+    w.put({ ...check, metadata: { ...check.metadata, name: 'other-md-0', labels: { ...check.metadata.labels, 'clusterless.dev/cluster-name': 'other' } } });
+    expect(World.described(w.pass())).toEqual([]);
+  });
+
+  it('is not done while a MachineDeployment still has machines of an older MachineSet, however its status reads', () => {
+    const w = settled();
+    const oldSet = (replicas: number, statusReplicas: number) =>
+      ({
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'MachineSet',
+        metadata: { name: 'prod-md-0-old', namespace: 'default', labels: { 'clusterless.dev/deployment-name': 'prod-md-0' } },
+        spec: { clusterName: 'prod', replicas, template: { metadata: {}, spec: { version: 'v1.30.0', machineClassRef: { name: 'worker-m5' } } } },
+        status: { replicas: statusReplicas },
+      }) as unknown as MachineSet;
+    w.put(oldSet(1, 1));
+    w.pass();
+    expect(w.condition()).toMatchObject({ status: 'False', reason: 'MachineDeploymentsUpgradePending', message: expect.stringContaining('prod-md-0') });
+    w.put(oldSet(0, 1));
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'MachineDeploymentsUpgradePending' });
+    w.put(oldSet(1, 0));
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'MachineDeploymentsUpgradePending' });
+    const noStatus = oldSet(0, 0);
+    delete (noStatus as { status?: unknown }).status;
+    w.put(noStatus);
+    w.pass();
+    expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    // Machines of another deployment, or of the same version, hold nothing back.
+    const other = oldSet(1, 1);
+    w.put({ ...other, metadata: { ...other.metadata, labels: { 'clusterless.dev/deployment-name': 'prod-md-1-other' } } });
+    const same = oldSet(1, 1);
+    w.put({
+      ...same,
+      metadata: { ...same.metadata, name: 'prod-md-0-same' },
+      spec: { ...same.spec, template: { ...same.spec.template, spec: { ...same.spec.template.spec, version: 'v1.31.2' } } },
+    });
+    w.pass();
+    expect(w.condition()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  });
+
+  it('reports the control plane of another name as one it did not make', () => {
+    const w = new World();
+    w.put(
+      parsed({
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'ControlPlane',
+        metadata: { name: 'prod-cp' },
+        spec: { clusterName: 'prod', version: 'v1.31.2', machineClassRef: { name: 'x' } },
+      }),
+    );
+    expect(World.described(w.pass())).toEqual([]);
+    expect(w.condition()).toMatchObject({ reason: 'TopologyInvalid', message: expect.stringContaining('ControlPlane prod-cp') });
+  });
+});
+
+describe("planTopology: what the Cluster's status says", () => {
+  it('records the generation of the class it reconciled against, and writes nothing more when neither changed', () => {
+    const w = settled();
+    expect(w.cluster.status?.observedClusterClassGeneration).toBe(1);
+    expect(w.pass().writes).toEqual([]);
+    w.clusterClass = { ...w.clusterClass!, metadata: { ...w.clusterClass!.metadata, generation: 2 } };
+    const plan = w.pass();
+    expect(plan.writes.map((x) => x.type)).toEqual(['UpdateStatus']);
+    expect(w.cluster.status?.observedClusterClassGeneration).toBe(2);
+    expect(w.condition()).toMatchObject({ status: 'True' });
+  });
+
+  it('says in its messages which objects it waits for', () => {
+    const w = new World({ topology: threeMds });
+    w.pass();
+    expect(w.condition()?.message).toBe('ControlPlane being created at v1.31.2');
+    w.pass();
+    expect(w.condition()?.message).toBe('ControlPlane prod-control-plane is rolling to v1.31.2');
+    w.settleAll();
+    w.edit<MachineDeployment>('MachineDeployment', 'prod-md-1', (md) => md);
+    w.edit<MachineDeployment>('MachineDeployment', 'prod-gpu', (md) => md);
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassRollout', message: 'MachineDeployments rolling out: prod-md-1, prod-gpu' });
+    w.settleAll();
+    w.editCluster((c) => withValue(c, 'spec.topology.version', 'v1.31.3'));
+    w.pass();
+    w.settleControlPlane();
+    w.pass();
+    expect(w.condition()?.message).toBe('MachineDeployments not yet at v1.31.3: prod-md-0, prod-md-1, prod-gpu');
+    expect(w.pass().notes).toEqual([]);
+  });
+
+  it('notes its changes and its refusals for the logs', () => {
+    expect(new World().pass().notes).toEqual(['topology: 4 change(s) to the generated objects']);
+    expect(new World({ clusterClass: null }).pass().notes).toEqual(['topology: ClusterClassNotFound: ClusterClass standard not found in namespace default']);
+  });
+
+  it('reports a control plane that has not finished a class change as ClusterClassRollout', () => {
+    const w = settled();
+    w.edit<ControlPlane>('ControlPlane', 'prod-control-plane', (c) => c);
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassRollout', message: 'ControlPlane prod-control-plane is rolling out' });
+  });
+
+  it("reports VariablesInvalid only when every cause is a variable's, TopologyInvalid otherwise", () => {
+    const w = new World({
+      topology: { variables: [{ name: 'settings', value: { drain: 'x' } }], workers: { machineDeployments: [{ class: 'tpu', name: 'md-0' }] } },
+    });
+    w.pass();
+    expect(w.condition()).toMatchObject({ reason: 'TopologyInvalid' });
+    expect(w.condition()?.message).toContain('; ');
+  });
+});
+
+describe('planTopology: replicas the topology leaves unset, and a status already said', () => {
+  it('creates a MachineDeployment without topology replicas at 1, and keeps a scale made by hand (or an autoscaler)', () => {
+    const w = new World({ topology: { workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0' }] } } });
+    w.pass();
+    expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.replicas).toBe(1);
+    w.edit<MachineDeployment>('MachineDeployment', 'prod-md-0', (md) => ({ ...md, spec: { ...md.spec, replicas: 5 } }));
+    expect(World.described(w.pass())).toEqual([]);
+    expect(w.get<MachineDeployment>('MachineDeployment', 'prod-md-0')!.spec.replicas).toBe(5);
+  });
+
+  it('writes nothing again while the condition and the class generation stay, also when the class is gone', () => {
+    const w = settled();
+    w.clusterClass = undefined;
+    expect(w.pass().writes.map((x) => x.type)).toEqual(['UpdateStatus']);
+    expect(w.condition()).toMatchObject({ reason: 'ClusterClassNotFound' });
+    expect(w.pass().writes).toEqual([]);
+  });
+});
+
+describe('planTopology: a patch that cannot be applied', () => {
+  it('reports TopologyInvalid naming the object and the patch, for the control plane and a MachineDeployment alike', () => {
+    const broken = withValue(
+      withValue(twoWorkerClass(), 'spec.patches[0].definitions[0].jsonPatches[1]', {
+        op: 'replace',
+        path: '/spec/strategy/rollingUpdate/maxSurge/x',
+        value: 1,
+      }),
+      'spec.patches[1]',
+      {
+        name: 'cp',
+        definitions: [
+          { selector: { kind: 'ControlPlane', matchResources: { controlPlane: true } }, jsonPatches: [{ op: 'remove', path: '/spec/remediation/maxRetry' }] },
+        ],
+      },
+    );
+    const w = new World({ clusterClass: broken });
+    expect(World.described(w.pass())).toEqual([]);
+    expect(w.condition()?.message).toBe(
+      'ControlPlane: patch cp: remove /spec/remediation/maxRetry: no field maxRetry to remove; MachineDeployment md-0: patch worker-class: replace /spec/strategy/rollingUpdate/maxSurge/x: not inside an object',
+    );
+  });
+
+  it('names a MachineDeployment the topology asks for but that is not made yet', () => {
+    const w = settled();
+    w.editCluster((c) => withValue(c, 'spec.topology.workers.machineDeployments[3]', { class: 'default-worker', name: 'md-3', replicas: 1 }));
+    w.pass();
+    expect(w.condition()?.message).toBe('MachineDeployments not yet at v1.31.2: prod-md-3');
   });
 });
