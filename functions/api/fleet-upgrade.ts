@@ -12,8 +12,14 @@ import { API_VERSION, conditions, dnsLabel, kubernetesVersion, labelSelector, se
 import { cause, defineKind, jsonEqual, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
 
-/** Clusters one FleetUpgrade may hold in its status (each entry is about 200 bytes of a 400 KB item). */
-export const MAX_FLEET_UPGRADE_CLUSTERS = 1000;
+/**
+ * Clusters one FleetUpgrade may hold in its status. A status entry is at most about 450 bytes (its message cut to
+ * FLEET_MESSAGE_MAX), and the object must fit a 400 KB DynamoDB item twice over: the watch log keeps an object and
+ * its previous state in one item (adapters/dynamodb/watch-log.ts).
+ */
+export const MAX_FLEET_UPGRADE_CLUSTERS = 400;
+/** A cluster's message in the status is cut to this many characters. */
+export const FLEET_MESSAGE_MAX = 200;
 /**
  * Clusters at once within a wave: Step Functions runs at most 40 iterations of an inline Map at once, and a
  * fleet upgrade that needs more in flight wants smaller waves, not wider ones.

@@ -11,7 +11,7 @@
  * - afterWave: the wave's outcome and the halt rules, then the bake.
  */
 import type { Cluster } from '../api/cluster.js';
-import { type FleetUpgrade, type FleetUpgradeCluster, type FleetUpgradeStatus, fleetUpgradeStarted } from '../api/fleet-upgrade.js';
+import { FLEET_MESSAGE_MAX, type FleetUpgrade, type FleetUpgradeCluster, type FleetUpgradeStatus, fleetUpgradeStarted } from '../api/fleet-upgrade.js';
 import { EventReason } from '../api/event.js';
 import type { ApiObject } from '../api/kind.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
@@ -238,7 +238,7 @@ function record(verdict: ClusterVerdict, now: Date): (c: FleetUpgradeCluster) =>
       ...rest,
       phase: verdict.phase,
       ...(verdict.reason ? { reason: verdict.reason } : {}),
-      ...(verdict.message ? { message: verdict.message.slice(0, 1024) } : {}),
+      ...(verdict.message ? { message: verdict.message.slice(0, FLEET_MESSAGE_MAX) } : {}),
       ...(verdict.phase !== 'InFlight' && verdict.phase !== 'Pending' ? { completedAt: timestamp(now) } : {}),
     };
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { freezePlan, selectClusters, splitWaves } from '../../../../functions/core/fleet/index.js';
 import { NOW, cluster, fleetUpgrade } from './fixtures.js';
-import type { FleetUpgrade } from '../../../../functions/api/fleet-upgrade.js';
+import { MAX_FLEET_UPGRADE_CLUSTERS, type FleetUpgrade } from '../../../../functions/api/fleet-upgrade.js';
 
 describe('splitWaves', () => {
   it('canary 1 then 10/30/60 % of 200: percents of the whole rounded up, the last batch takes the rest', () => {
@@ -80,6 +80,13 @@ describe('freezePlan', () => {
     ]);
     expect(status.counts).toEqual({ total: 3, pending: 2, inFlight: 0, succeeded: 0, failed: 0, skipped: 1 });
     expect(status.startedAt).toBe('2026-01-01T00:00:00Z');
+  });
+
+  it('halts before touching anything when the selection holds more clusters than a status can', () => {
+    const many = Array.from({ length: MAX_FLEET_UPGRADE_CLUSTERS + 1 }, (_, i) => cluster(`c${i}`, { topology: { class: 'standard', version: 'v1.31.2' } }));
+    const status = freezePlan(fleetUpgrade({ clusterClass: 'standard' }), many, NOW);
+    expect(status).toMatchObject({ phase: 'Halted', reason: 'TooManyClusters', clusters: [], waves: [] });
+    expect(freezePlan(fleetUpgrade({ clusterClass: 'standard' }), many.slice(1), NOW).phase).toBe('Progressing');
   });
 
   it('freezes an empty plan when nothing matches', () => {
