@@ -356,7 +356,7 @@ export class EtcdUnavailableError extends Error {
 // Workflows
 
 /** The state machines of statemachines/, by file name. */
-export type WorkflowName = 'reconcile-cluster' | 'provision-machine' | 'rolling-upgrade' | 'remediate' | 'delete-cluster';
+export type WorkflowName = 'reconcile-cluster' | 'provision-machine' | 'rolling-upgrade' | 'remediate' | 'delete-cluster' | 'fleet-upgrade';
 
 /**
  * Starts executions of the state machines: Step Functions on AWS, the local ASL engine on one machine.
