@@ -99,12 +99,16 @@ export class ControlPlaneRuntime {
   constructor(private readonly options: RuntimeOptions) {
     this.timeScale = options.timeScale ?? 1;
     const meter = options.meter;
-    this.store = new TriggeringStore(meter ? new MeteredStore(options.deps.store, meter) : options.deps.store, (ns, cluster, obj) => {
-      this.trigger(ns, cluster);
-      options.onChange?.(ns, cluster, obj);
-    }, (ns, clusters) => {
-      for (const c of clusters) this.trigger(ns, c);
-    });
+    this.store = new TriggeringStore(
+      meter ? new MeteredStore(options.deps.store, meter) : options.deps.store,
+      (ns, cluster, obj) => {
+        this.trigger(ns, cluster);
+        options.onChange?.(ns, cluster, obj);
+      },
+      (ns, clusters) => {
+        for (const c of clusters) this.trigger(ns, c);
+      },
+    );
     const requeues: ReconcileRequeues = { requeue: async (namespace, clusterName, afterSeconds) => this.requeue(namespace, clusterName, afterSeconds) };
     this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
     const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
