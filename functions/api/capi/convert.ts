@@ -48,8 +48,6 @@ export interface ConversionResult {
   errors: ConversionIssue[];
 }
 
-const CAPI_GROUP = /^([a-z0-9.-]+\.)?cluster\.x-k8s\.io\/v1beta[12]$/;
-
 /** True for a document of a Cluster API group (cluster.x-k8s.io and its sub-groups). */
 export function isClusterApiDocument(doc: unknown): boolean {
   return isRecord(doc) && typeof doc['apiVersion'] === 'string' && /(^|\.)cluster\.x-k8s\.io\//.test(doc['apiVersion']);
