@@ -1,3 +1,4 @@
+import { ClusterClassKind } from './cluster-class.js';
 import { ClusterResourceSetBindingKind, ClusterResourceSetKind } from './cluster-resource-set.js';
 import { ClusterKind } from './cluster.js';
 import { ControlPlaneKind } from './control-plane.js';
@@ -12,6 +13,7 @@ import { MachineKind } from './machine.js';
 /** Every kind served, in the order objects of a cluster are created (and reversed, deleted). */
 export const KINDS = [
   MachineClassKind,
+  ClusterClassKind,
   ClusterResourceSetKind,
   ClusterKind,
   ControlPlaneKind,
@@ -26,6 +28,7 @@ export type KindName =
   | 'Cluster'
   | 'ControlPlane'
   | 'MachineClass'
+  | 'ClusterClass'
   | 'MachineDeployment'
   | 'MachineSet'
   | 'Machine'

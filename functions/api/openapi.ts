@@ -21,6 +21,8 @@ const SAFE_INT = Number.MAX_SAFE_INTEGER;
 export const KIND_DESCRIPTIONS: Record<KindName, string> = {
   Cluster: 'A Kubernetes cluster: its network, provider (sim or aws) and endpoint. Everything else of the cluster points at it by spec.clusterName.',
   ControlPlane: 'The kubeadm control plane of a cluster: an odd number of control-plane machines with stacked etcd, rolled one at a time.',
+  ClusterClass:
+    'A blueprint of clusters: the ControlPlane, worker MachineDeployments and health checks that Clusters with spec.topology are stamped from, with variables and patches.',
   MachineClass: 'A provider-specific machine template (instance types, image, volumes), shared by the clusters of its namespace like a StorageClass.',
   MachineDeployment: 'Declarative worker machines: replicas of a machine template, rolled out through MachineSets with revisions and rollback.',
   MachineSet: 'Keeps a number of identical machines running; usually owned by a MachineDeployment.',

@@ -14,6 +14,7 @@ export const minimal: Record<KindName, () => Manifest> = {
   Cluster: () => base('Cluster', 'prod', {}),
   ControlPlane: () => base('ControlPlane', 'prod-cp', { clusterName: 'prod', version: 'v1.31.2', machineClassRef: { name: 'small' } }),
   MachineClass: () => base('MachineClass', 'small', { sim: {} }),
+  ClusterClass: () => base('ClusterClass', 'standard', { controlPlane: { machineClassRef: { name: 'small' } } }),
   MachineDeployment: () =>
     base('MachineDeployment', 'workers', {
       clusterName: 'prod',
