@@ -1,7 +1,10 @@
 import { Annotations, CustomResource, Names } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { topologyClassCauses, type ClusterClass } from '../../functions/api/cluster-class.js';
+import type { Cluster } from '../../functions/api/cluster.js';
+import type { ApiObject } from '../../functions/api/kind.js';
 import { validateCreate } from '../../functions/api/validate.js';
-import { type ClusterClassProps, type FleetClusterDeclaration, fleetManifests, isTopologyCluster } from './fleet-template.js';
+import { type ClusterClassProps, type FleetClusterDeclaration, fleetManifests } from './fleet-template.js';
 
 /** What a fleet needs of a clusterless control plane: the service token of its fleet custom resource. */
 export interface IClusterlessControlPlane {
@@ -25,58 +28,6 @@ export interface ClusterFleetProps {
    * @default - a name unique in the app, from the construct path
    */
   readonly fleetName?: string;
-}
-
-/** The class `name` of `namespace` as the fleet declares it: in `classes`, or a ClusterClass among `manifests`. */
-function declaredClass(
-  name: string,
-  namespace: string | undefined,
-  classes: Readonly<Record<string, ClusterClassProps>>,
-  manifests: readonly Record<string, unknown>[],
-): { workers: string[]; variables: string[] } | undefined {
-  const ns = namespace ?? 'default';
-  const props = classes[name];
-  if (props && (props.namespace ?? 'default') === ns)
-    return { workers: (props.workers ?? []).map((w) => w.class), variables: (props.variables ?? []).map((v) => v.name) };
-  const manifest = manifests.find((m) => {
-    const meta = (m['metadata'] ?? {}) as { name?: string; namespace?: string };
-    return m['kind'] === 'ClusterClass' && meta.name === name && (meta.namespace ?? 'default') === ns;
-  });
-  if (!manifest) return undefined;
-  const spec = (manifest['spec'] ?? {}) as { workers?: { machineDeployments?: { class?: string }[] }; variables?: { name?: string }[] };
-  return {
-    workers: (spec.workers?.machineDeployments ?? []).map((w) => String(w.class)),
-    variables: (spec.variables ?? []).map((v) => String(v.name)),
-  };
-}
-
-/**
- * What the topology planner would refuse of a cluster whose class the fleet declares, found at synth time: a
- * worker class or a variable the class does not have (Cluster API's webhook refuses both when the Cluster is
- * written: cluster-api internal/webhooks/cluster.go, validateTopology).
- */
-function topologyProblems(
-  clusters: readonly FleetClusterDeclaration[],
-  classes: Readonly<Record<string, ClusterClassProps>>,
-  manifests: readonly Record<string, unknown>[],
-): string[] {
-  const problems: string[] = [];
-  for (const c of clusters) {
-    if (!isTopologyCluster(c)) continue;
-    const cls = declaredClass(c.class, c.namespace, classes, manifests);
-    if (!cls) continue;
-    (c.workers ?? []).forEach((w, i) => {
-      if (!cls.workers.includes(w.class))
-        problems.push(
-          `cluster ${c.name} workers[${i}].class: ClusterClass ${c.class} has no worker class "${w.class}" (it has: ${cls.workers.join(', ') || 'none'})`,
-        );
-      for (const v of Object.keys(w.variables ?? {}))
-        if (!cls.variables.includes(v)) problems.push(`cluster ${c.name} workers[${i}].variables.${v}: ClusterClass ${c.class} declares no such variable`);
-    });
-    for (const v of Object.keys(c.variables ?? {}))
-      if (!cls.variables.includes(v)) problems.push(`cluster ${c.name} variables.${v}: ClusterClass ${c.class} declares no such variable`);
-  }
-  return problems;
 }
 
 /** Thrown at synth time: the fleet would be refused by the API, so it is not deployed at all. */
@@ -104,22 +55,35 @@ export class ClusterFleet extends Construct {
   constructor(scope: Construct, id: string, props: ClusterFleetProps) {
     super(scope, id);
     this.manifests = [...fleetManifests(props.clusters ?? [], props.classes ?? {}), ...(props.manifests ?? [])];
-    const problems: string[] = topologyProblems(props.clusters ?? [], props.classes ?? {}, props.manifests ?? []);
-    for (const c of props.clusters ?? [])
-      if (isTopologyCluster(c) && !declaredClass(c.class, c.namespace, props.classes ?? {}, props.manifests ?? []))
-        Annotations.of(this).addWarningV2(
-          'clusterless:fleet-class-not-declared',
-          `cluster ${c.name} names ClusterClass ${c.class}, which this fleet does not declare: it must exist in namespace ${c.namespace ?? 'default'} (or the cluster's TopologyReconciled says ClusterClassNotFound)`,
-        );
+    const problems: string[] = [];
     const seen = new Set<string>();
+    const parsed: { index: number; key: string; object: ApiObject }[] = [];
     this.manifests.forEach((m, i) => {
       const v = validateCreate(m);
       const meta = (m['metadata'] ?? {}) as { name?: string; namespace?: string };
       const key = `${String(m['kind'])} ${meta.namespace ?? 'default'}/${meta.name ?? ''}`;
       if (!v.ok) problems.push(`manifests[${i}] ${key}: ${v.causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`);
+      else parsed.push({ index: i, key, object: v.object });
       if (seen.has(key)) problems.push(`manifests[${i}] ${key}: declared twice`);
       seen.add(key);
     });
+    // A cluster of a class the fleet declares is checked against it as the API's admission will (variables,
+    // worker classes); a class declared elsewhere cannot be, so it is only a warning.
+    const classes = new Map(parsed.filter((p) => p.object.kind === 'ClusterClass').map((p) => [p.key, p.object as ClusterClass]));
+    for (const { index, key, object } of parsed) {
+      const topology = object.kind === 'Cluster' ? (object as Cluster).spec.topology : undefined;
+      if (!topology) continue;
+      const cc = classes.get(`ClusterClass ${object.metadata.namespace ?? 'default'}/${topology.class}`);
+      if (!cc) {
+        Annotations.of(this).addWarningV2(
+          'clusterless:fleet-class-not-declared',
+          `cluster ${object.metadata.name} names ClusterClass ${topology.class}, which this fleet does not declare: it must exist in namespace ${object.metadata.namespace ?? 'default'} (or the cluster's TopologyReconciled says ClusterClassNotFound)`,
+        );
+        continue;
+      }
+      const causes = topologyClassCauses(topology, cc);
+      if (causes.length) problems.push(`manifests[${index}] ${key}: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`);
+    }
     if (problems.length) throw new InvalidFleetError(`ClusterFleet ${this.node.path} would be refused by the API:\n- ${problems.join('\n- ')}`);
 
     this.resource = new CustomResource(this, 'Resource', {

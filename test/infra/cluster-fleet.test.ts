@@ -216,6 +216,13 @@ describe('fleetManifests by class', () => {
     ]);
   });
 
+  it('makes objects the API accepts', () => {
+    for (const m of objects) {
+      const v = validateCreate(m);
+      expect(v.ok ? [] : v.causes, `${m.kind}/${m.metadata.name}`).toEqual([]);
+    }
+  });
+
   it('writes the ClusterClass in the contract shape: class references, taints, health checks unless turned off, variables and patches', () => {
     expect(specOf(objects, 'ClusterClass', 'standard')).toEqual({
       controlPlane: { machineClassRef: { name: CP_CLASS }, replicas: 3 },
@@ -280,13 +287,14 @@ describe('ClusterFleet by class', () => {
     Template.fromStack(stack).hasResourceProperties('Custom::ClusterlessFleet', { Manifests: JSON.stringify(fleet.manifests) });
   });
 
-  it('refuses at synth time a worker class or a variable the declared class does not have', () => {
+  it("refuses at synth time, with the API's admission reasons, a worker class, a variable or a value the declared class does not allow", () => {
     const stack = new Stack();
-    const bad: FleetTopologyCluster = { ...green, workers: [{ name: 'md-0', class: 'tiny', replicas: 1 }], variables: { nope: 1 } };
+    const bad: FleetTopologyCluster = { ...green, workers: [{ name: 'md-0', class: 'tiny', replicas: 1 }], variables: { nope: 1, generalClass: 7 } };
     const make = (id: string) => new ClusterFleet(stack, id, { controlPlane: { fleetServiceToken: token }, classes: { standard }, clusters: [bad] });
     expect(() => make('A')).toThrow(InvalidFleetError);
-    expect(() => make('B')).toThrow(/workers\[0\]\.class: ClusterClass standard has no worker class "tiny" \(it has: general, gpu\)/);
-    expect(() => make('C')).toThrow(/variables\.nope: ClusterClass standard declares no such variable/);
+    expect(() => make('B')).toThrow(/spec\.topology\.workers\.machineDeployments\[0\]\.class: Invalid value: "tiny": the ClusterClass standard has no such worker class/);
+    expect(() => make('C')).toThrow(/spec\.topology\.variables\[0\]\.name: Invalid value: "nope": the ClusterClass standard declares no such variable/);
+    expect(() => make('D')).toThrow(/spec\.topology\.variables\[1\]\.value: Invalid value: 7: must be of type string/);
   });
 
   it('warns, without refusing, about a class the fleet does not declare (it may exist already)', () => {

@@ -136,6 +136,39 @@ interface ClassInfo {
   machineVariables: Map<string, string[]>;
 }
 
+/**
+ * The OpenAPI v3 keywords a clusterless variable schema reads (functions/api/cluster-class-variables.ts); Cluster
+ * API's others (x-kubernetes-validations, x-metadata, format, oneOf, ...) are named and left out.
+ */
+const SCHEMA_KEYWORDS = new Set([
+  'type',
+  'description',
+  'enum',
+  'default',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'required',
+  'properties',
+  'items',
+]);
+
+/** The schema at `path` in clusterless's subset: every keyword outside it warned about, by its path. */
+function schemaSubset(r: FieldReader, path: Path): unknown {
+  const schema = r.peek(path);
+  if (!isRecord(schema)) return r.get(path);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (!SCHEMA_KEYWORDS.has(k)) continue; // left unread: named by the leftovers
+    if (k === 'properties' && isRecord(v)) out[k] = Object.fromEntries(Object.keys(v).map((p) => [p, schemaSubset(r, [...path, k, p])]));
+    else if (k === 'items' && isRecord(v)) out[k] = schemaSubset(r, [...path, k]);
+    else out[k] = r.get([...path, k]);
+  }
+  return out;
+}
+
 /** A path of an AWSClusterTemplate read as an AWSCluster (`spec.region`), as the template spells it. */
 const templatePath = (path: string) => (path.startsWith('spec.') ? `spec.template.${path}` : path === 'spec' ? 'spec.template.spec' : path);
 
@@ -387,7 +420,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
       const base = ['spec', 'variables', i];
       const name = r.get([...base, 'name']);
       const required = r.get([...base, 'required']);
-      const schema = r.get([...base, 'schema', 'openAPIV3Schema']);
+      const schema = schemaSubset(r, [...base, 'schema', 'openAPIV3Schema']);
       if (typeof name === 'string' && isRecord(schema) && schema['default'] !== undefined) defaults.set(name, schema['default']);
       variables.push({ name, ...(required !== undefined ? { required } : {}), schema: { openAPIV3Schema: schema } });
     });

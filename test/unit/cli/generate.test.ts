@@ -187,6 +187,13 @@ describe('generate clusterclass', () => {
     });
   });
 
+  it.each(['sim', 'aws', 'process'])('writes objects the API validates as they are (%s)', (provider) => {
+    for (const doc of docsOf(renderGenerated(generateClusterClass('standard', { provider }), ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
   it('declares the worker MachineClass as a variable, defaulting to the generated one, and a patch that uses it', () => {
     expect(cc.spec.variables).toEqual([
       { name: 'workerMachineClass', required: false, schema: { openAPIV3Schema: expect.objectContaining({ type: 'string', default: 'standard-worker' }) } },
@@ -242,6 +249,14 @@ describe('generate cluster --class', () => {
         },
       },
     ]);
+  });
+
+  it('writes a Cluster the API validates as it is, for each provider given its values', () => {
+    for (const o of [{}, { provider: 'process' }, { provider: 'aws', awsRegion: 'eu-west-1', awsSubnet: ['subnet-0123456789abcdef0:eu-west-1a'] }]) {
+      const [doc] = docsOf(renderGenerated(generateCluster('demo', { class: 'standard', version: 'v1.31.2', workers: '2', ...o }), ' h'));
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, JSON.stringify(o)).toEqual([]);
+    }
   });
 
   it('sets the control-plane replicas only when asked, leaving the class its default', () => {
