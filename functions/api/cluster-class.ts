@@ -18,6 +18,30 @@ import { objectMeta, templateMeta } from './meta.js';
 import { nodeTaints } from './taint.js';
 import { nodeDrainTimeoutSeconds } from './template.js';
 
+/**
+ * What marks the objects a managed topology generated (Cluster API's topology.cluster.x-k8s.io/owned and
+ * topology.cluster.x-k8s.io/deployment-name, renamed into clusterless.dev/): the planner touches nothing without
+ * the owned label.
+ */
+export const TopologyLabels = {
+  owned: 'clusterless.dev/topology-owned',
+  machineDeploymentName: 'clusterless.dev/topology-machine-deployment-name',
+} as const;
+
+/**
+ * On a Cluster: how many MachineDeployments of its topology are upgraded at once (Cluster API's
+ * topology.cluster.x-k8s.io/upgrade-concurrency); 1 when unset or not a positive integer.
+ */
+export const TopologyAnnotations = { upgradeConcurrency: 'clusterless.dev/upgrade-concurrency' } as const;
+
+/** The names of the objects a topology generates, as `clusterless generate cluster` names them. */
+export const topologyObjectNames = {
+  controlPlane: (cluster: string) => `${cluster}-control-plane`,
+  machineDeployment: (cluster: string, name: string) => `${cluster}-${name}`,
+  controlPlaneHealthCheck: (cluster: string) => `${cluster}-control-plane`,
+  machineDeploymentHealthCheck: (cluster: string, name: string) => `${cluster}-${name}`,
+};
+
 const mhc = machineHealthCheckSpec.shape;
 /** A MachineHealthCheck's spec without clusterName and selector: the topology planner sets those. */
 export const machineHealthCheckClass = z.strictObject({
