@@ -15,6 +15,7 @@
  * Where a field is unset, the object keeps Cluster API's behaviour, not clusterless's default: no drain timeout
  * (0), no unhealthy node conditions, an internet-facing load balancer.
  */
+import { TopologyLabels } from '../cluster-class.js';
 import { API_VERSION, Annotations, Labels } from '../common.js';
 import { KINDS } from '../kinds.js';
 import { validateCreate } from '../validate.js';
@@ -65,6 +66,9 @@ const LABEL_KEYS: Record<string, string> = {
   [CapiLabels.setName]: Labels.setName,
   [CapiLabels.controlPlane]: Labels.controlPlane,
   [CapiLabels.controlPlaneName]: Labels.controlPlaneName,
+  // Objects a topology generated stay its own: the topology planner adopts only what carries these.
+  [CapiLabels.topologyOwned]: TopologyLabels.owned,
+  [CapiLabels.topologyDeploymentName]: TopologyLabels.machineDeploymentName,
 };
 const ANNOTATION_KEYS: Record<string, string> = {
   [CapiAnnotations.paused]: Annotations.paused,

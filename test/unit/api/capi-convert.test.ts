@@ -562,6 +562,18 @@ describe('convert: ClusterClass details', () => {
     expect(objectOf(r.objects, 'Cluster', 'classy').spec.provider.aws.sshKeyName).toBeUndefined();
   });
 
+  it('renames the labels of objects a topology generated, so that the topology planner adopts them (topology.cluster.x-k8s.io/owned, deployment-name)', () => {
+    const r = convert(
+      edited('MachineDeployment', 'prod-md-0', (d) => {
+        d.metadata.labels = { 'topology.cluster.x-k8s.io/owned': '', 'topology.cluster.x-k8s.io/deployment-name': 'md-0' };
+      }),
+    );
+    expect(objectOf(r.objects, 'MachineDeployment', 'prod-md-0').metadata.labels).toEqual({
+      'clusterless.dev/topology-owned': '',
+      'clusterless.dev/topology-machine-deployment-name': 'md-0',
+    });
+  });
+
   it('refuses a topology whose class is not in the file, or in another namespace', () => {
     const missing = convert(fixture('clusterclass-v1beta1.yaml').filter((d) => d.metadata.name !== 'classy-west' && d.kind !== 'ClusterClass'));
     expect(missing.objects).toEqual([]);
