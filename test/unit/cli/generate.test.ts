@@ -2,6 +2,9 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { validateCreate } from '../../../functions/api/validate.js';
 import { UsageError } from '../../../cli/errors.js';
+import type { ClusterClass } from '../../../functions/api/cluster-class.js';
+import type { Cluster } from '../../../functions/api/cluster.js';
+import { desiredMachineDeployment } from '../../../functions/core/topology/index.js';
 import { PLACEHOLDER, generateCluster, generateClusterClass, renderGenerated } from '../../../cli/commands/generate.js';
 
 const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => (Array.isArray(d) ? undefined : d.toJS()) as Record<string, any>);
@@ -209,6 +212,34 @@ describe('generate clusterclass', () => {
         ],
       },
     ]);
+  });
+
+  it("lets a cluster pick its workers' MachineClass by the variable: the topology planner's MachineDeployment names it", () => {
+    const parsed = (o: unknown): any => {
+      const v = validateCreate(o);
+      if (!v.ok) throw new Error(JSON.stringify(v.causes));
+      return v.object;
+    };
+    const cc = parsed(generateClusterClass('standard', {}).objects[2]) as ClusterClass;
+    const clusterOf = (variables?: object[]) => {
+      const c = generateCluster('demo', { class: 'standard', version: 'v1.31.2', workers: '1' }).objects[0] as any;
+      if (variables) c.spec.topology.variables = variables;
+      return parsed(c) as Cluster;
+    };
+    const workerClass = (cluster: Cluster) => {
+      const md = desiredMachineDeployment(
+        cluster,
+        cc,
+        cluster.spec.topology!.workers!.machineDeployments![0]!,
+        cc.spec.workers.machineDeployments[0]!,
+        'v1.31.2',
+        false,
+      );
+      if (!md.ok) throw new Error(md.error);
+      return (md.object as any).spec.template.spec.machineClassRef.name;
+    };
+    expect(workerClass(clusterOf())).toBe('standard-worker');
+    expect(workerClass(clusterOf([{ name: 'workerMachineClass', value: 'standard-worker-large' }]))).toBe('standard-worker-large');
   });
 
   it('gives a process class three control-plane machines and a control-plane health check that remediates one at a time', () => {
