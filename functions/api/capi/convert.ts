@@ -136,8 +136,8 @@ interface ClassInfo {
   infraPatches: InfraPatch[];
   /** Variable -> its schema's default. */
   defaults: Map<string, unknown>;
-  /** Variable -> the MachineClasses a patch evaluated it into (with its default). */
-  machineVariables: Map<string, string[]>;
+  /** Variable -> the MachineClasses a patch evaluated it into (with its default), and their worker class (none: the control plane's). */
+  machineVariables: Map<string, { machineClass: string; workerClass: string | undefined }[]>;
 }
 
 /**
@@ -432,7 +432,8 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     // Patches. Cluster API's inline patches change templates; clusterless's change the ControlPlane and
     // MachineDeployments. So each is evaluated here where it can be, and named where it cannot.
     const infraPatches: InfraPatch[] = [];
-    const machineVariables = new Map<string, string[]>(); // variable -> MachineClasses it was evaluated into
+    const machineVariables: ClassInfo['machineVariables'] = new Map();
+    const workerClassOf = (t: Doc) => [...machineTemplates].find(([, doc]) => doc === t)?.[0];
     const patches = r.peek(['spec', 'patches']);
     (Array.isArray(patches) ? patches : []).forEach((_, i) => {
       const pb = ['spec', 'patches', i];
@@ -489,7 +490,11 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
               continue;
             }
             t.object = patched.value as Record<string, unknown>;
-            if (variable !== undefined) machineVariables.set(String(variable), [...(machineVariables.get(String(variable)) ?? []), t.name]);
+            if (variable !== undefined)
+              machineVariables.set(String(variable), [
+                ...(machineVariables.get(String(variable)) ?? []),
+                { machineClass: t.name, workerClass: workerClassOf(t) },
+              ]);
           }
           r.warn(
             pp,
@@ -549,15 +554,21 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     if (replicas !== undefined) controlPlane['replicas'] = replicas;
     if (Object.keys(controlPlane).length > 0) topology['controlPlane'] = controlPlane;
 
-    /** name/value pairs at `at`; a variable a class patch evaluated into a MachineClass is named when it differs. */
-    const values = (at: Path): { name: unknown; value: unknown }[] | undefined => {
+    /**
+     * name/value pairs at `at`; a variable a class patch evaluated into a MachineClass (of `workerClass` alone, for a
+     * MachineDeployment's overrides) is named when its value differs from the default it was evaluated with.
+     */
+    const values = (at: Path, workerClass?: unknown): { name: unknown; value: unknown }[] | undefined => {
       const given = r.peek(at);
       if (!Array.isArray(given)) return undefined;
       return given.map((_, i) => {
         const name = r.get([...at, i, 'name']);
         const value = r.get([...at, i, 'value']);
-        const classes = info?.machineVariables.get(String(name));
-        if (classes && JSON.stringify(value) !== JSON.stringify(info?.defaults.get(String(name))))
+        const classes = info?.machineVariables
+          .get(String(name))
+          ?.filter((m) => workerClass === undefined || m.workerClass === workerClass)
+          .map((m) => m.machineClass);
+        if (classes?.length && JSON.stringify(value) !== JSON.stringify(info?.defaults.get(String(name))))
           r.warn(
             [...at, i, 'value'],
             `not applied to MachineClass ${classes.join(', ')}, which was made with the default ${JSON.stringify(info?.defaults.get(String(name)))} (a MachineClass is shared by the clusters of a class)`,
@@ -575,7 +586,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
         if (v !== undefined) w[f] = v;
       }
       Object.assign(w, metaObject(r, [...base, 'metadata']));
-      const overrides = values([...base, 'variables', 'overrides']);
+      const overrides = values([...base, 'variables', 'overrides'], w['class']);
       if (overrides) w['variables'] = { overrides };
       workers.push(w);
     });

@@ -455,8 +455,14 @@ describe.each([
           controlPlane: { replicas: 3 },
           workers: {
             machineDeployments: [
-              { class: 'default-worker', name: 'md-0', replicas: 2, failureDomain: 'us-east-1a' },
-              { class: 'gpu-worker', name: 'gpu', replicas: 1, variables: { overrides: [{ name: 'workerMachineType', value: 'm7i.xlarge' }] } },
+              {
+                class: 'default-worker',
+                name: 'md-0',
+                replicas: 2,
+                failureDomain: 'us-east-1a',
+                variables: { overrides: [{ name: 'workerMachineType', value: 'm7i.xlarge' }] },
+              },
+              { class: 'gpu-worker', name: 'gpu', replicas: 1 },
             ],
           },
           variables: [
@@ -504,7 +510,7 @@ describe.each([
       `KubeadmConfigTemplate/quick-start-worker-bootstraptemplate spec.template.spec.joinConfiguration.nodeRegistration.name: ${kubeadm}`,
       `KubeadmConfigTemplate/quick-start-worker-bootstraptemplate spec.template.spec.joinConfiguration.nodeRegistration.kubeletExtraArgs${arg}: ${kubeadm}`,
       `KubeadmConfigTemplate/quick-start-gpu-bootstraptemplate spec.template.spec.joinConfiguration.nodeRegistration.name: ${kubeadm}`,
-      expect.stringMatching(/^Cluster\/classy spec\.topology\.workers\.machineDeployments\[1\]\.variables\.overrides\[0\]\.value: not applied/),
+      expect.stringMatching(/^Cluster\/classy spec\.topology\.workers\.machineDeployments\[0\]\.variables\.overrides\[0\]\.value: not applied/),
       expect.stringMatching(/^Cluster\/classy-west spec\.topology\.variables\[0\]\.value: not applied/),
     ]);
   });
@@ -572,6 +578,16 @@ describe('convert: ClusterClass details', () => {
       'clusterless.dev/topology-owned': '',
       'clusterless.dev/topology-machine-deployment-name': 'md-0',
     });
+  });
+
+  it("names an override only where the pool's worker class has the patched MachineClass", () => {
+    const r = convert(
+      classEdited('Cluster', 'classy', (d) => {
+        d.spec.topology.workers.machineDeployments[1].variables = { overrides: [{ name: 'workerMachineType', value: 'm7i.xlarge' }] };
+      }),
+    );
+    expect(lines(r).filter((l) => l.includes('machineDeployments[1].variables'))).toEqual([]);
+    expect(lines(r).filter((l) => l.includes('machineDeployments[0].variables'))).toHaveLength(1);
   });
 
   it('refuses a topology whose class is not in the file, or in another namespace', () => {
