@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyJsonPatch } from '../../../functions/api/capi/json-patch.js';
 
-describe('applyJsonPatch (the converter evaluating ClusterClass inline patches)', () => {
+describe("applyJsonPatch (the converter evaluating Cluster API inline patches with the topology planner's engine)", () => {
   const template = { spec: { template: { spec: { instanceType: 'REPLACEME', tags: ['a'], 'a/b': { '~c': 1 } } } } };
 
   it('replaces a field, leaving the input unchanged', () => {
@@ -23,9 +23,9 @@ describe('applyJsonPatch (the converter evaluating ClusterClass inline patches)'
   });
 
   it('says why a patch does not apply: a replace or remove of nothing, an item past the end, not a pointer', () => {
-    expect(applyJsonPatch(template, 'replace', '/spec/template/spec/ami', 'x')).toEqual({ error: '/spec/template/spec/ami: no field "ami" to replace' });
+    expect(applyJsonPatch(template, 'replace', '/spec/template/spec/ami', 'x')).toEqual({ error: '/spec/template/spec/ami: no field ami to replace' });
     expect(applyJsonPatch(template, 'remove', '/spec/template/spec/tags/3')).toEqual({ error: '/spec/template/spec/tags/3: no item 3' });
-    expect(applyJsonPatch(template, 'replace', '/spec/nothing/here', 1)).toEqual({ error: '/spec/nothing/here: no object at "nothing"' });
-    expect(applyJsonPatch(template, 'add', 'spec', 1)).toEqual({ error: '"spec" is not a JSON pointer' });
+    expect(applyJsonPatch(template, 'replace', '/spec/nothing/here', 1)).toEqual({ error: '/spec/nothing/here: no field nothing' });
+    expect(applyJsonPatch(template, 'add', 'spec', 1)).toEqual({ error: 'spec is not a JSON pointer to a field' });
   });
 });
