@@ -504,7 +504,7 @@ export async function generate(ctx: Context, what: string, name: string, options
     }
   }
   const g = generateCluster(name, options, addons);
-  const made = options.class === undefined ? '' : ` of ClusterClass ${options.class}`;
+  const made = options.class === undefined ? '' : ` of ClusterClass ${options.class} (its machines come from the class: --provider must be the class's)`;
   const header = ` Cluster ${name}${made} on ${provider}, made by: clusterless generate cluster ${name}${options.class === undefined ? '' : ` --class ${options.class}`}\n Apply it with: clusterless apply -f FILE (or pipe it to: clusterless apply -f -)`;
   ctx.io.stdout.write(renderGenerated(g, header));
   if (g.placeholders.length > 0)
