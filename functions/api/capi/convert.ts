@@ -15,7 +15,7 @@
  * Where a field is unset, the object keeps Cluster API's behaviour, not clusterless's default: no drain timeout
  * (0), no unhealthy node conditions, an internet-facing load balancer.
  */
-import { TopologyLabels } from '../cluster-class.js';
+import { BUILTIN_VARIABLES, TopologyLabels } from '../cluster-class.js';
 import { API_VERSION, Annotations, Labels } from '../common.js';
 import { KINDS } from '../kinds.js';
 import { validateCreate } from '../validate.js';
@@ -171,6 +171,33 @@ function schemaSubset(r: FieldReader, path: Path): unknown {
     else out[k] = r.get([...path, k]);
   }
   return out;
+}
+
+/**
+ * Where a Cluster API patch of a template writes a field clusterless's ControlPlane or MachineDeployment has: the
+ * KubeadmControlPlaneTemplate's maxSurge and remediation (durations in v1beta2's seconds only: v1beta1's are Go
+ * duration strings, which a patch value cannot be converted from), the KubeadmConfigTemplate's node taints (the
+ * MachineDeployment's, in clusterless). Undefined elsewhere.
+ */
+export function patchTarget(kind: string, path: string): { kind: 'ControlPlane' | 'MachineDeployment'; path: string } | undefined {
+  const spec = '/spec/template/spec';
+  if (kind === 'KubeadmControlPlaneTemplate') {
+    const table: [string, string][] = [
+      [`${spec}/rollout/strategy/rollingUpdate/maxSurge`, '/spec/rollout/maxSurge'],
+      [`${spec}/rolloutStrategy/rollingUpdate/maxSurge`, '/spec/rollout/maxSurge'],
+      [`${spec}/remediation/maxRetry`, '/spec/remediation/maxRetry'],
+      [`${spec}/remediationStrategy/maxRetry`, '/spec/remediation/maxRetry'],
+      [`${spec}/remediation/retryPeriodSeconds`, '/spec/remediation/retryPeriodSeconds'],
+      [`${spec}/remediation/minHealthyPeriodSeconds`, '/spec/remediation/minHealthyPeriodSeconds'],
+      [`${spec}/machineTemplate/spec/deletion/nodeDrainTimeoutSeconds`, '/spec/nodeDrainTimeoutSeconds'],
+    ];
+    const found = table.find(([from]) => from === path);
+    return found ? { kind: 'ControlPlane', path: found[1] } : undefined;
+  }
+  const taints = `${spec}/joinConfiguration/nodeRegistration/taints`;
+  if (kind === 'KubeadmConfigTemplate' && (path === taints || path.startsWith(`${taints}/`)))
+    return { kind: 'MachineDeployment', path: `/spec/template/spec/taints${path.slice(taints.length)}` };
+  return undefined;
 }
 
 /** A path of an AWSClusterTemplate read as an AWSCluster (`spec.region`), as the template spells it. */
@@ -434,6 +461,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     const infraPatches: InfraPatch[] = [];
     const machineVariables: ClassInfo['machineVariables'] = new Map();
     const workerClassOf = (t: Doc) => [...machineTemplates].find(([, doc]) => doc === t)?.[0];
+    const converted = new Map<number, { name: string; definitions: Map<number, { selector: unknown; jsonPatches: unknown[] }> }>();
     const patches = r.peek(['spec', 'patches']);
     (Array.isArray(patches) ? patches : []).forEach((_, i) => {
       const pb = ['spec', 'patches', i];
@@ -464,6 +492,36 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
               variable: str(variable),
               at: pathString(pp),
             });
+            return;
+          }
+          const target = patchTarget(kind, String(jp['path']));
+          if (target) {
+            // A field clusterless's ControlPlane or MachineDeployment has: the patch stays a patch, of that object.
+            const selector =
+              target.kind === 'ControlPlane'
+                ? isRecord(match) && match['controlPlane'] === true
+                  ? { kind: 'ControlPlane', matchResources: { controlPlane: true } }
+                  : undefined
+                : isRecord(match) && isRecord(match['machineDeploymentClass'])
+                  ? { kind: 'MachineDeployment', matchResources: { machineDeploymentClass: match['machineDeploymentClass'] } }
+                  : undefined;
+            const builtins: readonly string[] = BUILTIN_VARIABLES[target.kind];
+            if (!selector) r.warn(pp, `not converted (a ${kind} patch must select the ${target.kind === 'ControlPlane' ? 'control plane' : 'worker classes'})`);
+            else if (variable !== undefined && String(variable).startsWith('builtin.') && !builtins.includes(String(variable)))
+              r.warn(pp, `not converted (clusterless's built-in variables are ${builtins.join(', ')})`);
+            else {
+              r.skip(pp);
+              const name = String(r.peek([...pb, 'name']));
+              const patch = converted.get(i) ?? { name, definitions: new Map<number, { selector: unknown; jsonPatches: unknown[] }>() };
+              converted.set(i, patch);
+              const definition = patch.definitions.get(j) ?? { selector, jsonPatches: [] };
+              patch.definitions.set(j, definition);
+              definition.jsonPatches.push({
+                op: jp['op'],
+                path: target.path,
+                ...(variable !== undefined ? { valueFrom: { variable } } : jp['op'] === 'remove' ? {} : { value: jp['value'] }),
+              });
+            }
             return;
           }
           if (kind !== 'AWSMachineTemplate') {
@@ -519,6 +577,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
           controlPlane,
           ...(workers.length > 0 ? { workers: { machineDeployments: workers } } : {}),
           ...(variables.length > 0 ? { variables } : {}),
+          ...(converted.size > 0 ? { patches: [...converted.values()].map((p) => ({ name: p.name, definitions: [...p.definitions.values()] })) } : {}),
         },
       },
       from: d.source,

@@ -590,6 +590,62 @@ describe('convert: ClusterClass details', () => {
     expect(lines(r).filter((l) => l.includes('machineDeployments[0].variables'))).toHaveLength(1);
   });
 
+  it("keeps a patch of a field clusterless's ControlPlane or MachineDeployment has as a clusterless patch: maxSurge, node taints", () => {
+    const r = convert(
+      classEdited('ClusterClass', 'quick-start', (d) => {
+        d.spec.variables.push({ name: 'surge', required: false, schema: { openAPIV3Schema: { type: 'integer', default: 1 } } });
+        d.spec.patches.push(
+          {
+            name: 'surge',
+            definitions: [
+              {
+                selector: { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'KubeadmControlPlaneTemplate', matchResources: { controlPlane: true } },
+                jsonPatches: [{ op: 'add', path: '/spec/template/spec/rolloutStrategy/rollingUpdate/maxSurge', valueFrom: { variable: 'surge' } }],
+              },
+            ],
+          },
+          {
+            name: 'dedicated',
+            definitions: [
+              {
+                selector: {
+                  apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
+                  kind: 'KubeadmConfigTemplate',
+                  matchResources: { machineDeploymentClass: { names: ['default-worker'] } },
+                },
+                jsonPatches: [
+                  { op: 'add', path: '/spec/template/spec/joinConfiguration/nodeRegistration/taints', value: [{ key: 'dedicated', effect: 'NoSchedule' }] },
+                ],
+              },
+            ],
+          },
+        );
+      }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(objectOf(r.objects, 'ClusterClass', 'quick-start').spec.patches).toEqual([
+      {
+        name: 'surge',
+        definitions: [
+          {
+            selector: { kind: 'ControlPlane', matchResources: { controlPlane: true } },
+            jsonPatches: [{ op: 'add', path: '/spec/rollout/maxSurge', valueFrom: { variable: 'surge' } }],
+          },
+        ],
+      },
+      {
+        name: 'dedicated',
+        definitions: [
+          {
+            selector: { kind: 'MachineDeployment', matchResources: { machineDeploymentClass: { names: ['default-worker'] } } },
+            jsonPatches: [{ op: 'add', path: '/spec/template/spec/taints', value: [{ key: 'dedicated', effect: 'NoSchedule' }] }],
+          },
+        ],
+      },
+    ]);
+    expect(lines(r).filter((l) => l.includes('spec.patches[4]') || l.includes('spec.patches[5]'))).toEqual([]);
+  });
+
   it('refuses a topology whose class is not in the file, or in another namespace', () => {
     const missing = convert(fixture('clusterclass-v1beta1.yaml').filter((d) => d.metadata.name !== 'classy-west' && d.kind !== 'ClusterClass'));
     expect(missing.objects).toEqual([]);
