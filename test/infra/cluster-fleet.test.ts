@@ -292,7 +292,9 @@ describe('ClusterFleet by class', () => {
     const bad: FleetTopologyCluster = { ...green, workers: [{ name: 'md-0', class: 'tiny', replicas: 1 }], variables: { nope: 1, generalClass: 7 } };
     const make = (id: string) => new ClusterFleet(stack, id, { controlPlane: { fleetServiceToken: token }, classes: { standard }, clusters: [bad] });
     expect(() => make('A')).toThrow(InvalidFleetError);
-    expect(() => make('B')).toThrow(/spec\.topology\.workers\.machineDeployments\[0\]\.class: Invalid value: "tiny": the ClusterClass standard has no such worker class/);
+    expect(() => make('B')).toThrow(
+      /spec\.topology\.workers\.machineDeployments\[0\]\.class: Invalid value: "tiny": the ClusterClass standard has no such worker class/,
+    );
     expect(() => make('C')).toThrow(/spec\.topology\.variables\[0\]\.name: Invalid value: "nope": the ClusterClass standard declares no such variable/);
     expect(() => make('D')).toThrow(/spec\.topology\.variables\[1\]\.value: Invalid value: 7: must be of type string/);
   });
