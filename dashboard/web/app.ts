@@ -110,6 +110,10 @@ async function get(path: string, signal?: AbortSignal): Promise<Response> {
     });
     throw new HttpError(401, 'unauthorized');
   }
+  if (res.status >= 502 && res.status <= 504) {
+    report({ kind: 'unreachable', text: `The API is unreachable (${res.status}): retrying. The dashboard proxy cannot reach the server.` });
+    throw new HttpError(res.status, 'unreachable');
+  }
   if (res.status === 403) {
     const body = await res.json().catch(() => ({}));
     report({ kind: 'forbidden', text: `The API refused the request (403 Forbidden): ${body.message ?? path}` });
@@ -230,6 +234,7 @@ async function poll(): Promise<void> {
       if (res.ok) {
         cost = await res.json();
         costError = undefined;
+        clockOffset = Date.parse(cost.until) - Date.now();
       } else costError = res.status === 404 ? 'This server has no cost meter (only the embedded host meters its work today).' : `cost: HTTP ${res.status}`;
     } catch {
       // the banner says it
@@ -241,7 +246,13 @@ async function poll(): Promise<void> {
 
 // ---- views ----
 
-function age(ts: string | undefined, now = Date.now()): string {
+/**
+ * The server's clock less the browser's: the embedded host may run a scaled clock (demos, tests), and ages are
+ * reckoned by the clock that wrote the timestamps. Taken from the cost report's `until` (the host's now); 0 elsewhere.
+ */
+let clockOffset = 0;
+
+function age(ts: string | undefined, now = Date.now() + clockOffset): string {
   if (!ts) return '';
   const s = Math.max(0, Math.floor((now - Date.parse(ts)) / 1000));
   if (s < 120) return `${s}s`;
@@ -597,6 +608,12 @@ function render(): void {
 }
 
 function start(): void {
+  // `clusterless dashboard` hands its session token over in the fragment (never sent to a server): kept, then dropped from the address.
+  const handed = /^#token=([0-9a-f]+)$/.exec(location.hash);
+  if (handed) {
+    sessionStorage.setItem(TOKEN_KEY, handed[1]!);
+    history.replaceState(null, '', '#/fleet');
+  }
   $('token-form').addEventListener('submit', (e) => {
     e.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, ($('token') as HTMLInputElement).value.trim());

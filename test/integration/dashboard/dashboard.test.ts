@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDashboard } from '../../../dashboard/assets.js';
+import { startDashboardProxy } from '../../../dashboard/proxy.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { startEmbeddedHost, type EmbeddedHost } from '../../../local/embedded-host.js';
 import { launchChromium } from '../../support/browser.js';
+import { freePort } from '../../support/free-port.js';
 import { waitUntil } from '../../support/wait.js';
 
 const TOKEN = 'dashboard-test-token';
@@ -157,5 +159,36 @@ describe('the dashboard served by the embedded host', () => {
     await expect
       .poll(() => tree.textContent(), { timeout: UI_TIMEOUT })
       .toMatch(/Cluster\/demo.*ControlPlane\/demo-control-plane.*Workers.*MachineDeployment\/demo-md-0/);
+  });
+});
+
+describe("the dashboard through `clusterless dashboard`'s proxy", () => {
+  it('opens from the printed URL (the session token in its fragment) and shows the fleet the server holds', async () => {
+    const proxy = await startDashboardProxy({ server: new URL(host.url), bearer: TOKEN });
+    const viaProxy = await browser.newPage();
+    try {
+      await viaProxy.goto(proxy.url);
+      const clusterRow = viaProxy.getByRole('table', { name: 'Clusters' }).getByRole('row').filter({ hasText: 'demo' });
+      await expect.poll(() => clusterRow.textContent(), { timeout: UI_TIMEOUT }).toMatch(/Provisioned/);
+      // The token left the address bar once kept.
+      expect(viaProxy.url()).not.toContain('token=');
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it('says clearly when the API is unreachable', async () => {
+    // A server that is not there: the proxy answers 503 for each call.
+    const proxy = await startDashboardProxy({ server: new URL(`http://127.0.0.1:${await freePort()}`) });
+    const viaProxy = await browser.newPage();
+    try {
+      await viaProxy.goto(proxy.url);
+      await expect.poll(() => viaProxy.getByRole('alert').textContent(), { timeout: UI_TIMEOUT }).toMatch(/The API is unreachable/);
+      expect(await viaProxy.getByText('Disconnected').isVisible()).toBe(true);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
   });
 });
