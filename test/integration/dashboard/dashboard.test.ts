@@ -114,6 +114,10 @@ describe('the dashboard served by the embedded host', () => {
   });
 
   it('shows a MachineDeployment rollout in progress against its maxSurge and maxUnavailable', async () => {
+    // Settled first (the killed worker replaced), so that what follows is the page seeing the new rollout.
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    const row = page.getByRole('table', { name: 'MachineDeployments' }).getByRole('row').filter({ hasText: 'demo-md-0' });
+    await expect.poll(() => row.textContent(), { timeout: UI_TIMEOUT }).toMatch(/3\/3 updated, 3\/3 available.*Complete/);
     // Slow machines (10 simulated minutes to boot): the rollout stays in progress while the test looks.
     const slow = {
       apiVersion: 'clusterless.dev/v1alpha1',
@@ -124,8 +128,6 @@ describe('the dashboard served by the embedded host', () => {
     expect((await api('POST', `${NS}/machineclasses`, slow)).status).toBe(201);
     const patch = { spec: { template: { spec: { machineClassRef: { name: 'sim-slow' } } } } };
     expect((await api('PATCH', `${NS}/machinedeployments/demo-md-0`, patch, 'application/merge-patch+json')).status).toBe(200);
-    await page.getByRole('link', { name: 'Rollouts' }).click();
-    const row = page.getByRole('table', { name: 'MachineDeployments' }).getByRole('row').filter({ hasText: 'demo-md-0' });
     await expect.poll(() => row.textContent(), { timeout: UI_TIMEOUT }).toMatch(/maxSurge 1, maxUnavailable 0.*In progress/);
     expect(await row.getByRole('progressbar').getAttribute('aria-label')).toMatch(/MachineDeployment demo-md-0: \d of 3 updated and available/);
   });
