@@ -17,6 +17,7 @@ import { generate } from './commands/generate.js';
 import { OUTPUT_FORMATS, get } from './commands/get.js';
 import { importClusters } from './commands/import.js';
 import { rolloutHistory, rolloutPause, rolloutStatus, rolloutUndo } from './commands/rollout.js';
+import { registerFleetCommands } from './commands/fleet.js';
 import { scale } from './commands/scale.js';
 import { move } from './commands/move.js';
 import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
@@ -265,6 +266,8 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       .addOption(namespaceOption())
       .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string }) => rolloutPause(ctx, kind, name, paused, options)));
 
+  registerFleetCommands(program, (fn) => action(io, deps, fn));
+
   program
     .command('delete')
     .description('delete an object; its machines and infrastructure are torn down first')
@@ -281,12 +284,15 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
 
   program
     .command('generate')
-    .description('print the manifests of a new cluster (apply them with: clusterless apply -f -)')
-    .argument('<what>', 'cluster')
-    .argument('<name>', 'name of the cluster')
+    .description('print the manifests of a new cluster or ClusterClass (apply them with: clusterless apply -f -)')
+    .argument('<what>', 'cluster or clusterclass')
+    .argument('<name>', 'name of the cluster or ClusterClass')
+    .option('--class <name>', 'cluster: a Cluster of this ClusterClass (spec.topology), the class making its machines')
     .option('--kubernetes-version <version>', 'Kubernetes version, e.g. v1.31.2')
-    .option('--control-plane-machine-count <n>', 'control-plane machines (odd; default 1, 3 with --provider process)')
+    .option('--version <version>', 'the same as --kubernetes-version')
+    .option('--control-plane-machine-count <n>', "control-plane machines (odd; default 1, 3 with --provider process; with --class: the class's)")
     .option('--worker-machine-count <n>', 'worker machines (default 0, 2 with --provider process)')
+    .option('--workers <n>', 'the same as --worker-machine-count')
     .addOption(new Option('--provider <provider>', 'where the machines run').choices(['sim', 'aws', 'process']).default('sim'))
     .addOption(namespaceOption())
     .option('--aws-region <region>', 'aws: the region of the cluster')
