@@ -263,7 +263,7 @@ function age(ts: string | undefined, now = Date.now() + clockOffset): string {
 
 function statusClass(text: string | undefined): string {
   if (text === 'True' || text === 'Running' || text === 'Provisioned' || text === 'Succeeded' || text === 'Complete') return 'ok';
-  if (text === 'Failed' || text === 'False' || text === 'Deleting') return 'bad';
+  if (text === 'Failed' || text === 'False' || text === 'Deleting' || text === 'Halted' || text === 'Aborted') return 'bad';
   return 'warn';
 }
 const badge = (text: string | undefined) => (text ? `<span class="${statusClass(text)}">${esc(text)}</span>` : '<span class="muted">—</span>');
@@ -481,12 +481,29 @@ function rolloutsView(): string {
   const head = ['Name', 'Cluster', 'Version', 'Progress', 'Replicas', 'Strategy', 'State'];
   let fleet = '';
   if (!absent.has('FleetUpgrade')) {
+    // functions/api/fleet-upgrade.ts: waves (canary, batch-1, ...) and counts are frozen into status at the start.
     const rows = all('FleetUpgrade').map((f) => {
-      const waves: any[] = Array.isArray(f.status?.waves) ? f.status!.waves : [];
-      const wavesText = waves.map((w, i) => `${w.name ?? `wave ${i + 1}`}: ${w.phase ?? w.state ?? '?'}`).join('; ');
-      return [esc(f.metadata.name), esc(f.spec?.version ?? ''), badge(f.status?.phase), esc(wavesText || '—'), esc(ready(f)?.message ?? '')];
+      const waves: { name: string; clusters: number; phase: string; bakeUntil?: string }[] = Array.isArray(f.status?.waves) ? f.status!.waves : [];
+      const c = f.status?.counts ?? {};
+      const current = f.status?.currentWave as number | undefined;
+      const waveList = waves.length
+        ? `<ol class="waves">${waves
+            .map(
+              (w, i) =>
+                `<li${i === current ? ' aria-current="step"' : ''}>${esc(w.name)}: ${badge(w.phase)} <span class="muted">(${w.clusters} clusters${w.bakeUntil && w.phase === 'Succeeded' && i === current ? `, baking until ${esc(w.bakeUntil)}` : ''})</span></li>`,
+            )
+            .join('')}</ol>`
+        : '<span class="muted">not started</span>';
+      return [
+        esc(f.metadata.name),
+        esc(f.spec?.version ?? ''),
+        badge(f.status?.phase ?? 'Pending'),
+        `<span class="num">${c.succeeded ?? 0} succeeded, ${c.inFlight ?? 0} in flight, ${c.failed ?? 0} failed of ${c.total ?? 0}</span>`,
+        waveList,
+        esc(f.status?.message ?? f.status?.reason ?? ''),
+      ];
     });
-    fleet = table('Fleet upgrades', ['Name', 'Version', 'Phase', 'Waves', 'Message'], rows, 'No fleet upgrades.');
+    fleet = table('Fleet upgrades', ['Name', 'Version', 'Phase', 'Clusters', 'Waves', 'Message'], rows, 'No fleet upgrades.');
   }
   return `<h2>Rollouts</h2>
 ${table('MachineDeployments', head, mdRows, 'No MachineDeployments.')}

@@ -132,6 +132,20 @@ describe('the dashboard served by the embedded host', () => {
     expect(await row.getByRole('progressbar').getAttribute('aria-label')).toMatch(/MachineDeployment demo-md-0: \d of 3 updated and available/);
   });
 
+  it('shows a FleetUpgrade with its phase and its clusters' counts', async () => {
+    const upgrade = {
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'FleetUpgrade',
+      metadata: { name: 'to-1-32' },
+      spec: { clusterSelector: { matchLabels: { tier: 'canary-less' } }, version: 'v1.32.0' },
+    };
+    const created = await api('POST', `${NS}/fleetupgrades`, upgrade);
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    const row = page.getByRole('table', { name: 'Fleet upgrades' }).getByRole('row').filter({ hasText: 'to-1-32' });
+    await expect.poll(() => row.textContent(), { timeout: UI_TIMEOUT }).toMatch(/to-1-32\s*v1\.32\.0\s*(Pending|Progressing|Succeeded|Halted).*of 0/);
+  });
+
   it('reaches every view from the keyboard', async () => {
     // A fresh load (the token stays in the tab's sessionStorage): focus starts at the top of the page.
     await page.goto(`${host.url}/#/fleet`);
