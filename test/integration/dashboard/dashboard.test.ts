@@ -132,7 +132,7 @@ describe('the dashboard served by the embedded host', () => {
     expect(await row.getByRole('progressbar').getAttribute('aria-label')).toMatch(/MachineDeployment demo-md-0: \d of 3 updated and available/);
   });
 
-  it('shows a FleetUpgrade with its phase and its clusters' counts', async () => {
+  it('shows a FleetUpgrade with its phase and the counts of its clusters', async () => {
     const upgrade = {
       apiVersion: 'clusterless.dev/v1alpha1',
       kind: 'FleetUpgrade',

@@ -6,6 +6,8 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Io } from '../../../cli/io.js';
+import { runCli } from '../../../cli/program.js';
 import { createSigV4Signer } from '../../../cli/sigv4.js';
 import { startDashboardProxy, type DashboardProxy } from '../../../dashboard/proxy.js';
 
@@ -107,5 +109,55 @@ describe('the dashboard proxy', () => {
     );
     expect(rebound).toBe(403);
     expect(seen).toHaveLength(0);
+  });
+});
+
+describe('clusterless dashboard', () => {
+  it('prints the loopback URL, forwards the reads to --server with --token, and stops on Ctrl-C', async () => {
+    let stdout = '';
+    let stderr = '';
+    let interrupt: (() => void) | undefined;
+    let code: number | undefined;
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const done = async (io: Io) => (code = await runCli(['dashboard', '--server', upstreamUrl, '--token', 'server-token'], io));
+    const printed = new Promise<string>((resolve) => {
+      const io: Io = {
+        stdout: {
+          write: (s) => {
+            stdout += s;
+            const m = /open (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64})/.exec(stdout);
+            if (m) resolve(m[1]!);
+          },
+          isTTY: false,
+          columns: 200,
+        },
+        stderr: { write: (s) => void (stderr += s), isTTY: false },
+        env: {},
+        readStdin: async () => '',
+        readFile: async () => '',
+        listDir: async () => undefined,
+        fetch: globalThis.fetch,
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        onInterrupt: (handler) => {
+          interrupt = () => handler('SIGINT');
+          return () => {};
+        },
+        importModule: async () => ({}),
+        exit: (code) => {
+          throw new Error(`exit ${code}`);
+        },
+      };
+      void done(io);
+    });
+    const url = new URL(await printed);
+    const session = url.hash.slice('#token='.length);
+    const res = await fetch(`${url.origin}/apis/clusterless.dev/v1alpha1/machines`, { headers: { authorization: `Bearer ${session}` } });
+    expect(res.status).toBe(200);
+    expect(seen.at(-1)!.headers.authorization).toBe('Bearer server-token');
+    expect(stderr).toContain('Ctrl-C stops it');
+    interrupt!();
+    await expect.poll(() => code).toBe(0);
+    await expect(fetch(`${url.origin}/`)).rejects.toThrow();
   });
 });
