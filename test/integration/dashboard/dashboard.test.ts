@@ -5,7 +5,8 @@
  * appear without a reload), a rollout shows in progress, and the views are reachable from the keyboard.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -205,6 +206,46 @@ describe("the dashboard through `clusterless dashboard`'s proxy", () => {
     } finally {
       await viaProxy.close();
       await proxy.close();
+    }
+  });
+
+  it('lists again when its watch is told the version expired (410), and shows what the new list holds', async () => {
+    // A stand-in server: the first watch of clusters answers kube's ERROR event with a 410 Status.
+    let clusters = [{ metadata: { name: 'before-expiry', namespace: 'default' }, status: { phase: 'Provisioned' } }];
+    let clusterLists = 0;
+    const open = new Set<import('node:http').ServerResponse>();
+    const fake = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/clusterless/v1/cost') return void res.writeHead(404).end('{}');
+      res.setHeader('content-type', 'application/json');
+      const isClusters = url.pathname.endsWith('/clusters');
+      if (url.searchParams.get('watch') === null) {
+        if (isClusters) clusterLists++;
+        return void res.end(JSON.stringify({ items: isClusters ? clusters : [], metadata: { resourceVersion: isClusters && clusterLists > 1 ? '5' : '1' } }));
+      }
+      if (isClusters && url.searchParams.get('resourceVersion') === '1') {
+        clusters = [{ metadata: { name: 'after-expiry', namespace: 'default' }, status: { phase: 'Provisioned' } }];
+        return void res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 } })}\n`);
+      }
+      res.writeHead(200);
+      res.flushHeaders();
+      open.add(res);
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const proxy = await startDashboardProxy({ server: new URL(`http://127.0.0.1:${(fake.address() as AddressInfo).port}`) });
+    const viaProxy = await browser.newPage();
+    try {
+      await viaProxy.goto(proxy.url);
+      const table = viaProxy.getByRole('table', { name: 'Clusters' });
+      await expect.poll(() => table.textContent(), { timeout: UI_TIMEOUT }).toContain('after-expiry');
+      expect(await table.textContent()).not.toContain('before-expiry');
+      expect(clusterLists).toBe(2);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+      for (const r of open) r.destroy();
+      fake.closeAllConnections();
+      await new Promise<void>((r) => fake.close(() => r()));
     }
   });
 });
