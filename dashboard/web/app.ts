@@ -72,6 +72,8 @@ let problem: { kind: 'unreachable' | 'token' | 'forbidden'; text: string } | und
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** A count from the server, as a number whatever it holds (every count reaches the HTML unescaped). */
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 const keyOf = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const all = (kind: string) => [...(objects.get(kind)?.values() ?? [])].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 const cond = (o: Obj | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
@@ -444,11 +446,11 @@ ${table('Events', EVENT_HEAD, eventRows(events), 'No events.')}`;
 
 /** kubectl's rollout status rule (cli/format/progress.ts): observed, every replica updated and available. */
 function rolloutState(o: Obj): { done: boolean; text: string; updated: number; available: number; desired: number } {
-  const desired = (o.spec?.replicas as number | undefined) ?? 1;
+  const desired = num(o.spec?.replicas, 1);
   const s = o.status ?? {};
-  const updated = s.updatedReplicas ?? 0;
-  const available = (o.kind === 'ControlPlane' ? s.readyReplicas : s.availableReplicas) ?? 0;
-  const replicas = s.replicas ?? 0;
+  const updated = num(s.updatedReplicas);
+  const available = num(o.kind === 'ControlPlane' ? s.readyReplicas : s.availableReplicas);
+  const replicas = num(s.replicas);
   const base = { updated, available, desired };
   if ((s.observedGeneration ?? 0) < (o.metadata.generation ?? 0)) return { ...base, done: false, text: 'spec update not yet observed' };
   if (updated < desired) return { ...base, done: false, text: `${updated} of ${desired} new replicas updated` };
@@ -477,7 +479,7 @@ function rolloutsView(): string {
     const type = md.spec?.strategy?.type ?? 'RollingUpdate';
     return rolloutRow(md, type === 'RollingUpdate' ? `maxSurge ${ru.maxSurge ?? 1}, maxUnavailable ${ru.maxUnavailable ?? 0}` : type);
   });
-  const cpRows = all('ControlPlane').map((cp) => rolloutRow(cp, `maxSurge ${cp.spec?.rolloutStrategy?.rollingUpdate?.maxSurge ?? 1}`));
+  const cpRows = all('ControlPlane').map((cp) => rolloutRow(cp, `maxSurge ${cp.spec?.rollout?.maxSurge ?? 1}`));
   const head = ['Name', 'Cluster', 'Version', 'Progress', 'Replicas', 'Strategy', 'State'];
   let fleet = '';
   if (!absent.has('FleetUpgrade')) {
@@ -490,7 +492,7 @@ function rolloutsView(): string {
         ? `<ol class="waves">${waves
             .map(
               (w, i) =>
-                `<li${i === current ? ' aria-current="step"' : ''}>${esc(w.name)}: ${badge(w.phase)} <span class="muted">(${w.clusters} clusters${w.bakeUntil && w.phase === 'Succeeded' && i === current ? `, baking until ${esc(w.bakeUntil)}` : ''})</span></li>`,
+                `<li${i === current ? ' aria-current="step"' : ''}>${esc(w.name)}: ${badge(w.phase)} <span class="muted">(${num(w.clusters)} clusters${w.bakeUntil && w.phase === 'Succeeded' && i === current ? `, baking until ${esc(w.bakeUntil)}` : ''})</span></li>`,
             )
             .join('')}</ol>`
         : '<span class="muted">not started</span>';
@@ -498,7 +500,7 @@ function rolloutsView(): string {
         esc(f.metadata.name),
         esc(f.spec?.version ?? ''),
         badge(f.status?.phase ?? 'Pending'),
-        `<span class="num">${c.succeeded ?? 0} succeeded, ${c.inFlight ?? 0} in flight, ${c.failed ?? 0} failed of ${c.total ?? 0}</span>`,
+        `<span class="num">${num(c.succeeded)} succeeded, ${num(c.inFlight)} in flight, ${num(c.failed)} failed of ${num(c.total)}</span>`,
         waveList,
         esc(f.status?.message ?? f.status?.reason ?? ''),
       ];
@@ -518,7 +520,7 @@ function healthView(): string {
     return [
       esc(h.metadata.name),
       clusterLink(h.metadata.namespace, clusterOf(h) ?? ''),
-      `<span class="num">${s.currentHealthy ?? 0}/${s.expectedMachines ?? 0}</span>`,
+      `<span class="num">${num(s.currentHealthy)}/${num(s.expectedMachines)}</span>`,
       esc(s.remediationsAllowed ?? ''),
       esc(h.spec?.maxUnhealthy ?? '100%'),
       badge(cond(h, 'RemediationAllowed')?.status),
