@@ -4,7 +4,7 @@
  * there builds one in memory once. The same files are served by the embedded host at `/` and by
  * `clusterless dashboard`'s proxy.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const WEB = resolve(import.meta.dirname, 'web');
@@ -50,11 +50,19 @@ export async function writeDashboard(dir = DASHBOARD_BUILD_DIR): Promise<void> {
 
 let loaded: Promise<DashboardFiles> | undefined;
 
-/** The bundle from build/dashboard, or built in memory when it is not there (once per process). */
+/** True when every built file is there and newer than every source file (a page edited since is built again). */
+function builtAndFresh(dir: string): boolean {
+  const names = Object.values(DASHBOARD_PATHS);
+  if (!names.every((n) => existsSync(join(dir, n)))) return false;
+  const newestSource = Math.max(...readdirSync(WEB).map((f) => statSync(join(WEB, f)).mtimeMs));
+  return names.every((n) => statSync(join(dir, n)).mtimeMs >= newestSource);
+}
+
+/** The bundle from build/dashboard, or built in memory when it is missing or stale (once per process). */
 export function dashboardFiles(dir = DASHBOARD_BUILD_DIR): Promise<DashboardFiles> {
   loaded ??= (async () => {
     const names = Object.values(DASHBOARD_PATHS);
-    if (names.every((n) => existsSync(join(dir, n)))) return Object.fromEntries(names.map((n) => [n, readFileSync(join(dir, n), 'utf8')])) as DashboardFiles;
+    if (builtAndFresh(dir)) return Object.fromEntries(names.map((n) => [n, readFileSync(join(dir, n), 'utf8')])) as DashboardFiles;
     return buildDashboard();
   })();
   loaded.catch(() => (loaded = undefined));
@@ -87,6 +95,13 @@ export interface DashboardAnswer {
 export async function dashboardAnswer(method: string, path: string): Promise<DashboardAnswer | undefined> {
   const name = (DASHBOARD_PATHS as Record<string, keyof DashboardFiles>)[path];
   if (name === undefined || (method !== 'GET' && method !== 'HEAD')) return undefined;
-  const files = await dashboardFiles();
+  let files: DashboardFiles;
+  try {
+    files = await dashboardFiles();
+  } catch (err) {
+    // An install without devDependencies has no esbuild: say what to run rather than drop the connection.
+    const body = `the dashboard is not built and cannot be built here (${(err as Error).message}): run npm run dashboard\n`;
+    return { status: 503, headers: { ...DASHBOARD_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body };
+  }
   return { status: 200, headers: { ...DASHBOARD_HEADERS, 'content-type': TYPES[name]! }, body: method === 'HEAD' ? '' : files[name] };
 }
