@@ -151,6 +151,7 @@ const cluster = { namespace: 'coldstart', clusterName: 'coldstart' };
 export const FIRST_EVENTS: Record<HandlerName, unknown> = {
   http: apiEvent(API_PATH),
   kubeconfig: apiEvent(`${API_PATH}/coldstart/kubeconfig`),
+  'cluster-transfer': apiEvent(`${API_PATH}/coldstart/move`),
   // A well-formed token presigned for the refusing endpoint (tokenAuthorizerEvent, made per run: tokens last 60 s),
   // which the authorizer sends to STS there; this one is a placeholder.
   'token-authorizer': tokenAuthorizerEvent('placeholder'),

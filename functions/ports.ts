@@ -391,6 +391,13 @@ export interface NodeDrainer {
    * the caller decides when the node drain timeout has passed.
    */
   drain(namespace: string, clusterName: string, nodeName: string): Promise<{ drained: boolean; message: string }>;
+  /**
+   * Deletes the Node object of a machine whose instance is gone (Cluster API's machine controller does it after the
+   * infrastructure). `deleted` once the delete is accepted or the Node is gone already; like drain, an API that
+   * refuses or cannot be reached is an answer (`deleted: false` and why), never a throw: the planner asks again
+   * until its node deletion timeout.
+   */
+  deleteNode(namespace: string, clusterName: string, nodeName: string): Promise<{ deleted: boolean; message: string }>;
 }
 
 /**
@@ -408,6 +415,8 @@ export const noNodeLabels: NodeLabeler = { patchLabels: async () => {} };
 /** A drainer for nodes that run no workloads (the simulator): every node is drained at once. */
 export const noWorkloadsDrainer: NodeDrainer = {
   drain: async () => ({ drained: true, message: 'no workloads to evict' }),
+  // Such nodes are derived from the instances: a terminated instance's node is gone with it.
+  deleteNode: async () => ({ deleted: true, message: 'no Node object to delete' }),
 };
 
 // ---------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { INSTALLATION_ENV } from '../functions/installation.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { BootstrapSecrets } from './constructs/bootstrap-secrets.js';
+import { grantClusterTransfer } from './constructs/cluster-transfer.js';
 import type { IClusterlessControlPlane } from './constructs/cluster-fleet.js';
 import { ControlPlaneWorkflows } from './constructs/control-plane-workflows.js';
 import {
@@ -34,7 +35,16 @@ import { Mirror, type MirrorOptions } from './constructs/mirror.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
 /** Every Lambda handler of functions/handlers, by name. */
-export type HandlerName = 'http' | 'kubeconfig' | 'token-authorizer' | TaskFunctionName | 'stream' | 'sweep' | 'instance-events' | 'fleet-resource';
+export type HandlerName =
+  | 'http'
+  | 'kubeconfig'
+  | 'cluster-transfer'
+  | 'token-authorizer'
+  | TaskFunctionName
+  | 'stream'
+  | 'sweep'
+  | 'instance-events'
+  | 'fleet-resource';
 
 interface HandlerSpec {
   entry: string;
@@ -67,6 +77,13 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
     entry: 'functions/handlers/kubeconfig.ts',
     serviceName: 'clusterless-kubeconfig',
     description: 'clusterless: signs admin kubeconfigs (GET .../clusters/{name}/kubeconfig)',
+    timeout: Duration.seconds(29),
+    memorySize: 512,
+  },
+  'cluster-transfer': {
+    entry: 'functions/handlers/cluster-transfer.ts',
+    serviceName: 'clusterless-cluster-transfer',
+    description: 'clusterless: the steps of `clusterless import` and `clusterless move` (certificates, adopt, move)',
     timeout: Duration.seconds(29),
     memorySize: 512,
   },
@@ -330,12 +347,23 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     const kubeconfig = make('kubeconfig', { ...tableName, ...installation, ...this.secrets.environment });
     this.objectTable.grantGetItem(kubeconfig.role);
     this.secrets.grantReadCertificates(kubeconfig.role);
+    // `clusterless import` and `clusterless move` have a function of their own too, the only one of the API that tags
+    // instances or writes secrets: the table (a move writes objects with their status and forgets them), the addon
+    // payloads (a move copies ClusterResourceSets whole), the clusters' certificates (create and read) and
+    // tag-conditioned CreateTags (infra/constructs/cluster-transfer.ts). API Gateway lets only a grant that writes the
+    // namespace and its status call it (api/access-entries.ts mayTransfer).
+    const transfer = make('cluster-transfer', { ...tableName, ...installation, ...payloads, ...this.secrets.environment });
+    this.objectTable.grantStore(transfer.role);
+    this.addonPayloads.grantReadWrite(transfer.role);
+    this.secrets.grantCreateCertificates(transfer.role);
+    grantClusterTransfer(transfer.role, { installationId: this.installationId });
     // The kubectl door's authorizer: STS GetCallerIdentity needs no permission, so its role writes its logs only.
     const tokenAuthorizer = make('token-authorizer', {});
     this.httpApi = new HttpApi(this, 'Api', {
       handler: http.function,
       handlerTimeout: HANDLERS.http.timeout,
       kubeconfigHandler: kubeconfig.function,
+      transferHandler: transfer.function,
       tokenAuthorizer: tokenAuthorizer.function,
       logs: this.logs,
       ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
@@ -384,6 +412,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       ...tasks,
       http,
       kubeconfig,
+      'cluster-transfer': transfer,
       'token-authorizer': tokenAuthorizer,
       stream,
       sweep,

@@ -1,7 +1,8 @@
 /**
  * The cloud assembly the emulated account deploys: the control plane of infra/app.ts synthesized with cdk.json's context
  * and the local esbuild, as `cdk synth` writes it, plus the roles of the API's callers a user's app would add
- * (HttpApi.grantNamespaces): two teams, each writing its own namespace, and a reader of one namespace.
+ * (HttpApi.grantNamespaces): two teams, each writing its own namespace, a reader of one namespace, and a controller
+ * of one namespace (writes and status).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,8 @@ export const CALLERS = {
   TeamAWriter: { namespaces: ['team-a'], access: 'write', kubeconfig: true },
   TeamBWriter: { namespaces: ['team-b'], access: 'write', kubeconfig: true },
   TeamAReader: { namespaces: ['team-a'], access: 'read' },
+  // Writes team-a and its status: what `clusterless import` and `clusterless move` need (api/access-entries.ts mayTransfer).
+  TeamAController: { namespaces: ['team-a'], access: 'write', status: true },
 } as const;
 export type CallerName = keyof typeof CALLERS;
 

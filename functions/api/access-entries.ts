@@ -38,11 +38,27 @@ export interface AccessEntry {
   /** Namespace names, or [ALL_NAMESPACES] (read only: grantAllNamespacesRead). */
   namespaces: readonly string[];
   access: 'read' | 'write';
-  /** PUT and PATCH of .../{name}/status. */
+  /** PUT and PATCH of .../{name}/status; with access write, the transfer routes too (TRANSFER_ROUTES). */
   status: boolean;
   /** GET .../clusters/{name}/kubeconfig. */
   kubeconfig: boolean;
 }
+
+/**
+ * The routes of `clusterless import` and `clusterless move` (served by the cluster transfer function on AWS), under a
+ * namespace: they write objects with their status, store a cluster's CAs, tag instances as the installation's and hand
+ * a cluster's instances to another installation; GET of `move` answers a moving cluster's objects and CA keys. The
+ * embedded host asks the controller token for them (local/access.ts isStatusWrite); here, the same: a grant that may
+ * write the namespace and its status (mayTransfer).
+ */
+export const TRANSFER_ROUTES = {
+  POST: ['/clusters/*/move', '/clusters/*/certificates', '/machines/*/adopt'],
+  GET: ['/clusters/*/move'],
+} as const;
+
+/** Whether an entry may use the transfer routes of its namespaces: it writes them, status included (a controller's grant). */
+export const mayTransfer = (entry: Pick<AccessEntry, 'namespaces' | 'access' | 'status'>): boolean =>
+  entry.access === 'write' && entry.status && !entry.namespaces.includes(ALL_NAMESPACES);
 
 /** An Allow or Deny of methods on execute-api path patterns (`*` matches anything, `/` included, as in IAM). */
 export interface AccessRule {
@@ -60,6 +76,8 @@ export function accessRules(entry: AccessEntry): AccessRule[] {
   if (entry.namespaces.includes(ALL_NAMESPACES)) {
     rules.push({ effect: 'Allow', methods: ['GET'], paths: [`${API_ROOT}/*`, `${EVENTS_ROOT}/*`] });
     if (!entry.kubeconfig) rules.push({ effect: 'Deny', methods: ['GET'], paths: [`${API_ROOT}/namespaces/*/*/*/kubeconfig`] });
+    // Reading everything is not reading a moving cluster's CA keys.
+    rules.push({ effect: 'Deny', methods: ['GET'], paths: TRANSFER_ROUTES.GET.map((p) => `${API_ROOT}/namespaces/*${p}`) });
     return rules;
   }
   const base = (ns: string) => `${API_ROOT}/namespaces/${ns}`;
@@ -76,6 +94,11 @@ export function accessRules(entry: AccessEntry): AccessRule[] {
   else if (entry.status) rules.push({ effect: 'Allow', methods: STATUS_METHODS, paths: under('/*/*/status') });
   if (write && !entry.status) rules.push({ effect: 'Deny', methods: STATUS_METHODS, paths: under('/*/*/status') });
   if (!entry.kubeconfig) rules.push({ effect: 'Deny', methods: ['GET'], paths: under('/*/*/kubeconfig') });
+  // The namespace's `/*` covers the transfer routes (GET for every grant, POST for writers): only a writer of status keeps them.
+  if (!mayTransfer(entry)) {
+    rules.push({ effect: 'Deny', methods: ['GET'], paths: TRANSFER_ROUTES.GET.flatMap(under) });
+    if (write) rules.push({ effect: 'Deny', methods: ['POST'], paths: TRANSFER_ROUTES.POST.flatMap(under) });
+  }
   return rules;
 }
 

@@ -38,6 +38,8 @@ export const Annotations = {
   deleteMachine: 'clusterless.dev/delete-machine',
   remediateMachine: 'clusterless.dev/remediate-machine',
   skipRemediation: 'clusterless.dev/skip-remediation',
+  /** MachineSet preflight checks to skip, comma separated, or All (Cluster API's machineset.cluster.x-k8s.io/skip-preflight-checks). */
+  skipPreflightChecks: 'clusterless.dev/skip-preflight-checks',
   paused: 'clusterless.dev/paused',
   /**
    * The failure domain a MachineSet spread a machine to. Unlike spec.failureDomain (a pin, as in Cluster API),

@@ -2,7 +2,11 @@ import * as z from 'zod';
 import { API_VERSION, Finalizers, INT32_MAX, Labels, conditions, dnsLabel, kubernetesVersion, localObjectReference } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';
-import { nodeDrainTimeoutSeconds, versionChangeCauses } from './template.js';
+import { nodeTaints } from './taint.js';
+import { nodeDeletionTimeoutSeconds, nodeDrainTimeoutSeconds, nodeVolumeDetachTimeoutSeconds, versionChangeCauses } from './template.js';
+
+/** kubeadm's taint of every control-plane node, which clusterless always registers first. */
+export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
 
 /**
  * A kubeadm control plane (Cluster API's KubeadmControlPlane, reduced to what clusterless runs). Stacked etcd
@@ -44,9 +48,25 @@ export const controlPlaneSpec = z
       })
       .prefault({}),
     nodeDrainTimeoutSeconds,
+    nodeVolumeDetachTimeoutSeconds,
+    nodeDeletionTimeoutSeconds,
+    /**
+     * Taints the control-plane Nodes register with after kubeadm's control-plane taint (KubeadmControlPlane's
+     * init/joinConfiguration nodeRegistration.taints); bootstrap configuration, so a change rolls the control plane.
+     */
+    taints: nodeTaints.optional(),
   })
   .check((ctx) => {
     const s = ctx.value;
+    s.taints?.forEach((t, i) => {
+      if (t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect)
+        ctx.issues.push({
+          code: 'custom',
+          input: t,
+          path: ['taints', i],
+          message: `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect} is kubeadm's control-plane taint, which every control-plane node gets anyway; list only the taints added to it`,
+        });
+    });
     if (s.rollout.maxSurge === 0 && s.replicas < 3)
       ctx.issues.push({
         code: 'custom',

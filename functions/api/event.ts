@@ -30,7 +30,11 @@ export const EVENT_SERIES_WINDOW_SECONDS = 600;
  * - SuccessfulCreate / SuccessfulTerminate / FailedCreate on a Machine's instance: cluster-api-provider-aws
  *   controllers/awsmachine_controller.go ("Created new ... instance with id", "Terminated instance");
  * - MachineMarkedUnhealthy on a Machine: cluster-api internal/controllers/machinehealthcheck/machinehealthcheck_controller.go;
- * - FailedDrainNode on a Machine: cluster-api internal/controllers/machine/machine_controller.go;
+ * - FailedDrainNode and FailedDeleteNode on a Machine: cluster-api core/reconcilers/machine/machine_controller.go
+ *   (reconcileDelete);
+ * - PreflightCheckFailed on a MachineSet whose scale up the preflight checks hold: Cluster API's v1beta1 reason of
+ *   the MachinesCreated condition (core/reconcilers/machineset/machineset_controller.go, createMachines), which
+ *   records no event of its own (it logs);
  * - ScalingMachineSet on a MachineDeployment: Kubernetes' deployment controller's ScalingReplicaSet
  *   (pkg/controller/deployment/sync.go), a MachineSet for a ReplicaSet;
  * - the remediation's own start and end (Remediating, Remediated), the rollout's end (RolloutComplete), a machine
@@ -44,6 +48,8 @@ export const EventReason = {
   FailedCreate: 'FailedCreate',
   MachineMarkedUnhealthy: 'MachineMarkedUnhealthy',
   FailedDrainNode: 'FailedDrainNode',
+  FailedDeleteNode: 'FailedDeleteNode',
+  PreflightCheckFailed: 'PreflightCheckFailed',
   ScalingMachineSet: 'ScalingMachineSet',
   Remediating: 'Remediating',
   Remediated: 'Remediated',

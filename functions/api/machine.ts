@@ -3,7 +3,7 @@ import { API_VERSION, Finalizers, Labels, conditions, dnsLabel, kubernetesVersio
 import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
 import { nodeTaints } from './taint.js';
-import { nodeDrainTimeoutSeconds, versionChangeCauses } from './template.js';
+import { nodeDeletionTimeoutSeconds, nodeDrainTimeoutSeconds, nodeVolumeDetachTimeoutSeconds, versionChangeCauses } from './template.js';
 
 export const MachinePhase = z.enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed', 'Unknown']);
 export type MachinePhase = z.infer<typeof MachinePhase>;
@@ -19,6 +19,8 @@ export const machineSpec = z.strictObject({
   /** Set once by the provider when the instance exists; never changed or cleared afterwards. */
   providerID: z.string().max(512).regex(PROVIDER_ID, 'must be a provider ID such as aws:///us-east-1a/i-0123456789abcdef0').optional(),
   nodeDrainTimeoutSeconds,
+  nodeVolumeDetachTimeoutSeconds,
+  nodeDeletionTimeoutSeconds,
   /** Taints the Node registers with, from the template; only a new machine gets new ones (the kubelet registered). */
   taints: nodeTaints.optional(),
 });
@@ -55,7 +57,15 @@ export const machineStatus = z.strictObject({
   lastUpdated: z.string().optional(),
   failureReason: z.string().optional(),
   failureMessage: z.string().optional(),
-  deletion: z.strictObject({ nodeDrainStartTime: z.string().optional() }).optional(),
+  deletion: z
+    .strictObject({
+      nodeDrainStartTime: z.string().optional(),
+      /** When the wait for the node's volumes to detach began (Cluster API's waitForNodeVolumeDetachStartTime). */
+      waitForNodeVolumeDetachStartTime: z.string().optional(),
+      /** When the Node object was first asked to be deleted: the node deletion timeout counts from it. */
+      nodeDeletionStartTime: z.string().optional(),
+    })
+    .optional(),
   conditions: conditions.optional(),
 });
 

@@ -52,6 +52,8 @@ export const ConditionType = {
   EtcdMemberHealthy: 'EtcdMemberHealthy',
   MachinesReady: 'MachinesReady',
   MachinesUpToDate: 'MachinesUpToDate',
+  /** On a MachineSet whose scale up the preflight checks hold: False, PreflightCheckFailed (Cluster API's v1beta1 condition). */
+  MachinesCreated: 'MachinesCreated',
   RollingOut: 'RollingOut',
   ScalingUp: 'ScalingUp',
   ScalingDown: 'ScalingDown',

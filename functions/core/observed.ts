@@ -33,6 +33,8 @@ export interface NodeFact {
   labels?: Record<string, string>;
   /** The keys of the labels clusterless put on the Node (core/machine/node-labels.ts: the record annotation). */
   labelsFromMachine?: string;
+  /** The names of the volumes attached to the Node (status.volumesAttached); absent or empty when none are. */
+  volumesAttached?: string[];
 }
 
 /** The control-plane load balancer clusterless made for a cluster (provider aws, no targetGroupArn given). */

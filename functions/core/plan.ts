@@ -29,6 +29,12 @@ export type Action =
   | { type: 'LaunchInstance'; machine: ObjectRef }
   /** Evict the pods of the Machine's node before its instance goes. */
   | { type: 'DrainNode'; machine: ObjectRef; nodeName: string; timeoutSeconds: number }
+  /**
+   * Delete the Node object of a deleting Machine once its instance is gone (Cluster API deletes the Node only
+   * after the infrastructure, so that a kubelet still running cannot register it again). A Node already gone is
+   * deleted.
+   */
+  | { type: 'DeleteNode'; machine: ObjectRef; nodeName: string }
   /** Terminate the instance of a deleting Machine. */
   | { type: 'TerminateInstance'; machine: ObjectRef; providerID?: string }
   /**

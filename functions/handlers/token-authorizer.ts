@@ -9,6 +9,10 @@
  *   forbids an authenticated user RBAC grants nothing;
  * - STS unreachable: an error (API Gateway answers 500), never an Allow.
  *
+ * The routes of `clusterless import` and `move` (api/access-entries.ts TRANSFER_ROUTES) are in the policy only for an
+ * entry that writes its namespaces and their status, as the embedded host asks the controller token for a move's
+ * steps (local/access.ts isStatusWrite); every other entry's policy denies them.
+ *
  * The entries are ACCESS_ENTRIES (JSON, written by HttpApi at synth from grantNamespaces and grantAllNamespacesRead).
  * Decisions are kept per token for at most 60 s and never past the token's own expiry (API Gateway caches them by
  * the Authorization header too).

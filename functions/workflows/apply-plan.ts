@@ -265,6 +265,28 @@ export async function executeActions(
           else if (machine) await recordDrainCondition(deps, machine, DrainReason.draining, r.message);
           break;
         }
+        case 'DeleteNode': {
+          const r = await deps.drainer.deleteNode(namespace, clusterName, action.nodeName);
+          const machine = machines.get(action.machine.name);
+          if (!r.deleted) {
+            // The planner asks again until the machine's node deletion timeout (Cluster API's FailedDeleteNode).
+            deps.log.warn('node deletion failed; asked again until the node deletion timeout', {
+              namespace,
+              clusterName,
+              machine: action.machine.name,
+              message: r.message,
+            });
+            if (machine)
+              await record({
+                regarding: regardingOf(machine),
+                type: 'Warning',
+                reason: EventReason.FailedDeleteNode,
+                action: 'Delete',
+                note: `error deleting Machine's Node: ${r.message}`,
+              });
+          }
+          break;
+        }
         case 'TerminateInstance': {
           const machine = machines.get(action.machine.name);
           const uid = action.machine.uid ?? machine?.metadata.uid;

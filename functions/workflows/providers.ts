@@ -149,6 +149,8 @@ export function providersByCluster(store: Pick<Store, 'get'>, runtimes: Readonly
     // A cluster that is gone has no nodes left to drain.
     drain: async (namespace, clusterName, nodeName) =>
       ((await ofCluster(namespace, clusterName))?.drainer ?? noWorkloadsDrainer).drain(namespace, clusterName, nodeName),
+    deleteNode: async (namespace, clusterName, nodeName) =>
+      ((await ofCluster(namespace, clusterName))?.drainer ?? noWorkloadsDrainer).deleteNode(namespace, clusterName, nodeName),
   };
   const nodeLabels: NodeLabeler = {
     // A cluster that is gone has no nodes left to label.

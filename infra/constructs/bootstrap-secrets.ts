@@ -113,6 +113,40 @@ export class BootstrapSecrets extends Construct {
   }
 
   /**
+   * Create and read the clusters' certificates, nothing else: the cluster transfer function stores the CAs of a
+   * cluster `clusterless import` adopts or `clusterless move` brings in (functions/handlers/cluster-import-deps.ts,
+   * adapters/kubeadm/certificate-transfer.ts), and reads them to move a cluster out. Created only with the secrets
+   * key and tagged only with the certificates' keys (adapters/aws/tags.ts certificatesSecretTags, and this
+   * installation's id); never written over (the code refuses another set), so no PutSecretValue.
+   */
+  grantCreateCertificates(grantee: iam.IGrantable): void {
+    const certificates = [this.secretArn(`${this.namePrefix}*/*/certificates`), this.secretArn(`${this.namePrefix}*/*/certificates-??????`)];
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:CreateSecret'],
+      resourceArns: certificates,
+      conditions: { StringEquals: { 'secretsmanager:KmsKeyArn': this.key.keyArn } },
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:TagResource'],
+      resourceArns: certificates,
+      conditions: {
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.installation, TagKeys.cluster, TagKeys.clusterUid] },
+        ...(this.installationId ? { StringEquals: { [`aws:RequestTag/${TagKeys.installation}`]: this.installationId } } : {}),
+      },
+    });
+    this.grantReadCertificates(grantee);
+    // Secrets Manager encrypts the new value with a data key of the secrets key.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:GenerateDataKey'],
+      resourceArns: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    });
+  }
+
+  /**
    * Delete any secret under the prefix, read none: the reconciling tasks delete what is left of a machine's
    * bootstrap (release) and a cluster's certificates at its end (releaseCluster). Their reads are
    * grantReadCertificates: the CA, to reach a workload API.

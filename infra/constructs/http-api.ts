@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
-import { ACCESS_ENTRIES_ENV, ALL_NAMESPACES, type AccessEntry, accessRules } from '../../functions/api/access-entries.js';
+import { ACCESS_ENTRIES_ENV, ALL_NAMESPACES, type AccessEntry, accessRules, mayTransfer } from '../../functions/api/access-entries.js';
 import { GROUP, VERSION, dnsLabelError } from '../../functions/api/common.js';
 import { EVENTS_GROUP, EVENTS_VERSION } from '../../functions/api/event.js';
 import type { LogEncryption } from './log-encryption.js';
@@ -24,6 +24,12 @@ export interface HttpApiProps {
    * @default - the handler
    */
   readonly kubeconfigHandler?: lambda.IFunction;
+  /**
+   * The function behind the routes of `clusterless import` and `clusterless move` (functions/handlers/cluster-transfer.ts):
+   * POST .../clusters/{name}/certificates, POST .../machines/{name}/adopt, GET and POST .../clusters/{name}/move.
+   * @default - no such routes (API Gateway answers 404)
+   */
+  readonly transferHandler?: lambda.IFunction;
   readonly logs: LogEncryption;
   /** @default 'v1' */
   readonly stageName?: string;
@@ -45,7 +51,11 @@ export interface NamespaceGrant {
   readonly namespaces: readonly string[];
   /** 'read': GET of every object, list and status. 'write': also create, replace, patch, delete and roll back. */
   readonly access: 'read' | 'write';
-  /** PUT and PATCH of .../{name}/status: what a controller that reports status needs. @default false */
+  /**
+   * PUT and PATCH of .../{name}/status: what a controller that reports status needs. With `access: 'write'`, also the
+   * steps of `clusterless import` and `clusterless move` (api/access-entries.ts TRANSFER_ROUTES), as the controller
+   * token is on the embedded host. @default false
+   */
   readonly status?: boolean;
   /** GET .../clusters/{name}/kubeconfig: admin kubeconfigs of the namespaces' clusters. @default false */
   readonly kubeconfig?: boolean;
@@ -64,6 +74,8 @@ interface GivenGrant {
   deniesStatus: boolean;
   allowsStatus: boolean;
   kubeconfig: boolean;
+  /** May use the transfer routes (mayTransfer); a grant that may not denies them. */
+  transfer: boolean;
 }
 
 /**
@@ -80,6 +92,9 @@ interface GivenGrant {
  *     .../namespaces/{namespace}/{plural}/{name}/scale                                             GET PUT PATCH
  *     .../namespaces/{namespace}/{plural}/{name}/rollback                                          POST
  *     .../namespaces/{namespace}/clusters/{name}/kubeconfig                                        GET (kubeconfigHandler)
+ *     .../namespaces/{namespace}/clusters/{name}/move                                              GET POST (transferHandler)
+ *     .../namespaces/{namespace}/clusters/{name}/certificates                                      POST (transferHandler)
+ *     .../namespaces/{namespace}/{plural}/{name}/adopt                                             POST (transferHandler; machines only)
  *
  * (`clusters` has the routes of `{plural}` too, as API Gateway prefers the static segment.) Every method requires
  * AWS_IAM (SigV4, as `clusterless --server` signs) and request validation (its path parameters; a JSON body must be
@@ -218,6 +233,8 @@ export class HttpApi extends Construct {
     });
     // The kubeconfig function answers once, small, in well under 29 s: buffered.
     const kubeconfig = props.kubeconfigHandler ? new apigateway.LambdaIntegration(props.kubeconfigHandler, { allowTestInvoke: false }) : http;
+    // The transfer steps are short requests too (one object, one tag call, one export): buffered.
+    const transfer = props.transferHandler ? new apigateway.LambdaIntegration(props.transferHandler, { allowTestInvoke: false }) : undefined;
     const add = (resource: apigateway.IResource, methods: readonly string[], integration = http) => {
       const parameters = [...resource.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
       for (const method of methods)
@@ -251,6 +268,14 @@ export class HttpApi extends Construct {
       // autoscaling/v1 Scale of the kinds that have one (the router answers 404 for the others): a spec write.
       if (sub === 'rollback') add(object.addResource('scale'), ['GET', 'PUT', 'PATCH']);
       else add(object.addResource('kubeconfig'), ['GET'], kubeconfig);
+      if (!transfer) return;
+      // `clusterless import` and `move`: a resource of {plural} for adopt (the transfer function serves machines only),
+      // so Machine keeps the routes of every kind.
+      if (sub === 'rollback') add(object.addResource('adopt'), ['POST'], transfer);
+      else {
+        add(object.addResource('move'), ['GET', 'POST'], transfer);
+        add(object.addResource('certificates'), ['POST'], transfer);
+      }
     };
     kind(namespace.addResource('{plural}'), 'rollback');
     kind(namespace.addResource('clusters'), 'kubeconfig');
@@ -273,8 +298,9 @@ export class HttpApi extends Construct {
 
   /**
    * Lets a principal use the API in some namespaces, and nowhere else: no list across namespaces, no status write
-   * unless `status`, no kubeconfig unless `kubeconfig`. IAM's `*` in a path matches across `/`, so what a grant
-   * excludes inside its namespaces (status writes, kubeconfigs) is an explicit Deny: give one principal what it
+   * unless `status`, no kubeconfig unless `kubeconfig`, no import or move steps (TRANSFER_ROUTES) unless `write` with
+   * `status`. IAM's `*` in a path matches across `/`, so what a grant
+   * excludes inside its namespaces (status writes, kubeconfigs, transfer routes) is an explicit Deny: give one principal what it
    * needs in a namespace in one call (a later call cannot allow what an earlier one denies; such a pair throws).
    * Paths that are not canonical (`//`, `.`, `..`, percent-encoding) are refused by the router, so a grant of
    * team-a can never reach team-b through one.
@@ -293,6 +319,7 @@ export class HttpApi extends Construct {
         deniesStatus: write && !grant.status,
         allowsStatus: grant.status === true,
         kubeconfig: grant.kubeconfig === true,
+        transfer: mayTransfer({ namespaces: grant.namespaces, access: grant.access, status: grant.status === true }),
       })),
     );
     this.record(grantee, {
@@ -308,7 +335,7 @@ export class HttpApi extends Construct {
    * kubeconfigs only with `kubeconfig` (otherwise an explicit Deny, see grantNamespaces).
    */
   grantAllNamespacesRead(grantee: iam.IGrantable, options: { kubeconfig?: boolean } = {}): void {
-    this.remember(grantee, [{ namespace: ALL, deniesStatus: false, allowsStatus: false, kubeconfig: options.kubeconfig === true }]);
+    this.remember(grantee, [{ namespace: ALL, deniesStatus: false, allowsStatus: false, kubeconfig: options.kubeconfig === true, transfer: false }]);
     this.record(grantee, { namespaces: [ALL_NAMESPACES], access: 'read', status: false, kubeconfig: options.kubeconfig === true });
   }
 
@@ -359,6 +386,8 @@ export class HttpApi extends Construct {
           throw new Error(`namespace ${where}: one grant to this principal denies status writes that another allows; grant them in one call`);
         if (a.kubeconfig !== b.kubeconfig)
           throw new Error(`namespace ${where}: one grant to this principal denies kubeconfigs that another allows; grant them in one call`);
+        if (a.transfer !== b.transfer)
+          throw new Error(`namespace ${where}: one grant to this principal denies the import and move routes that another allows; grant them in one call`);
       }
     this.given.set(grantee.grantPrincipal, [...earlier, ...grants]);
   }

@@ -26,6 +26,7 @@ const STAR_ACTIONS: Partial<Record<HandlerName, string>> = {
   teardown: `ec2:DescribeInstances (each step reconciles the cluster), ${LB_MANAGE}`,
   stream: 'dynamodb:ListStreams, which the event source mapping needs and which has no resource-level permissions',
   'instance-events': "ec2:DescribeTags (the instance's cluster tag)",
+  'cluster-transfer': "ec2:DescribeInstances (the instance to adopt, a moving cluster's instances) and ec2:DescribeTags (a moving cluster's volumes)",
 };
 
 const VPC_ACCESS =
@@ -42,7 +43,7 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
     'Payloads are written only by the API function (each write is in its log and in CloudTrail as the PutObject of that role) and named by their content digest; server access logs would add a second bucket to keep for no reader.',
   );
   const payloadObjects = `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(stack.addonPayloads.bucket.node.defaultChild as CfnElement)}.Arn>/payloads/sha256/*]`;
-  for (const name of ['http', 'reconcile', 'rollout', 'remediate', 'teardown'] as const)
+  for (const name of ['http', 'cluster-transfer', 'reconcile', 'rollout', 'remediate', 'teardown'] as const)
     acknowledge(
       stack.functions[name].role,
       payloadObjects,
@@ -133,6 +134,24 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${pattern}]`,
         `${certificatesReason}: ${why}.`,
       );
+  // The cluster transfer function (infra/constructs/cluster-transfer.ts, BootstrapSecrets.grantCreateCertificates).
+  const transfer = stack.functions['cluster-transfer'].role;
+  for (const pattern of ['*/*/certificates', '*/*/certificates-??????'])
+    acknowledge(
+      transfer,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${pattern}]`,
+      "CreateSecret (only with the secrets key), TagResource (only the installation, cluster and cluster-uid keys, this installation's id) and GetSecretValue of the clusters' certificates only: `clusterless import` and `clusterless move` store the CAs of a cluster they bring in and read them to move one out; the secrets are named per cluster at run time, so by pattern.",
+    );
+  acknowledge(
+    transfer,
+    instanceArn,
+    "CreateTags only, in two shapes: adoption (the instance must carry Cluster API AWS's role tag and no clusterless installation or machine tag; only clusterless's keys and kubernetes.io/cluster/*, with this installation's id) and hand-over (the instance must carry this installation's tag and a cluster tag; only the installation key). Instance ids come from the imported or moving cluster at run time.",
+  );
+  acknowledge(
+    transfer,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]',
+    "CreateTags only, of volumes carrying this installation's tag and a cluster tag, writing the installation key only: a moving cluster's volumes change installation; their ids are known at run time only.",
+  );
   const targetGroups = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]';
   const targetReason =
     "Target groups are the user's, named per cluster at run time (controlPlaneLoadBalancer.targetGroupArn): RegisterTargets/DeregisterTargets only, and only on target groups carrying this installation's clusterless.dev/installation tag and a clusterless.dev/cluster tag (aws:ResourceTag conditions).";

@@ -26,6 +26,7 @@ const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/node-role`;
 /** What AWS would know, as a fixed world: one subnet, one group, one image, one profile, one existing secret. */
 const world: ResourceLookup = {
   instance: async (id) => (id === 'i-0aaa' ? { tags: { 'clusterless.dev/installation': 'inst-1' }, availabilityZone: 'us-east-1a' } : undefined),
+  volume: async (id) => (id === 'vol-0aaa' ? { tags: { 'clusterless.dev/installation': 'inst-1' } } : undefined),
   subnet: async (id) => (id === 'subnet-1' ? { tags: { team: 'a' }, vpcId: 'vpc-1', availabilityZone: 'us-east-1a' } : undefined),
   securityGroup: async (id) => (id === 'sg-1' || id === 'sg-default' ? { groupId: id, tags: {}, vpcId: 'vpc-1' } : undefined),
   defaultSecurityGroup: async () => 'sg-default',
@@ -155,6 +156,28 @@ describe('EC2', () => {
       'aws:ResourceTag/clusterless.dev/installation': 'inst-1',
       'ec2:ResourceTag/clusterless.dev/installation': 'inst-1',
     });
+  });
+
+  it('CreateTags of existing instances and volumes carries each resource tags, the tags written, and no CreateAction', async () => {
+    const requests = await authorizationRequests(
+      call('ec2', 'CreateTags', { ResourceId: ['vol-0aaa', 'i-0aaa'], Tag: [{ Key: 'clusterless.dev/installation', Value: 'inst-2' }] }),
+      world,
+    );
+    expect(requests.map((r) => `${r.action} ${r.resource}`)).toEqual([
+      `ec2:CreateTags arn:aws:ec2:${REGION}:${ACCOUNT}:volume/vol-0aaa`,
+      `ec2:CreateTags arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0aaa`,
+    ]);
+    for (const r of requests) {
+      expect(r.context).toMatchObject({
+        'aws:ResourceTag/clusterless.dev/installation': 'inst-1',
+        'aws:RequestTag/clusterless.dev/installation': 'inst-2',
+        'aws:TagKeys': ['clusterless.dev/installation'],
+      });
+      expect(r.context['ec2:CreateAction']).toBeUndefined();
+    }
+    await expect(authorizationRequests(call('ec2', 'CreateTags', { ResourceId: ['i-0bbb'], Tag: [{ Key: 'k', Value: 'v' }] }), world)).rejects.toThrow(
+      InvalidCallError,
+    );
   });
 
   it('Describe calls are authorized on * (no resource-level permissions)', async () => {

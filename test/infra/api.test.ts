@@ -19,6 +19,14 @@ const methods = () =>
     .filter((p) => JSON.stringify(p['RestApiId']) === JSON.stringify({ Ref: logicalId(app.controlPlane, app.controlPlane.httpApi.api) }));
 
 const BASE = '/apis/clusterless.dev/v1alpha1';
+const TRANSFER_ROUTES = [
+  `GET ${BASE}/namespaces/{namespace}/clusters/{name}/move`,
+  `POST ${BASE}/namespaces/{namespace}/clusters/{name}/move`,
+  `POST ${BASE}/namespaces/{namespace}/clusters/{name}/certificates`,
+  `POST ${BASE}/namespaces/{namespace}/{plural}/{name}/adopt`,
+];
+/** A method of the kubeconfig route or of the transfer routes, by its resource's logical id. */
+const servedApart = (m: Record<string, unknown>) => /kubeconfig|move|certificates|adopt/.test(JSON.stringify(m['ResourceId']));
 /** Each route of the router (functions/api/http/router.ts), as `METHOD path` of API Gateway resources. */
 const ROUTES = [
   'GET /healthz',
@@ -39,6 +47,8 @@ const ROUTES = [
   `POST ${BASE}/namespaces/{namespace}/{plural}/{name}/rollback`,
   ...['GET', 'PUT', 'PATCH'].map((m) => `${m} ${BASE}/namespaces/{namespace}/{plural}/{name}/scale`),
   `GET ${BASE}/namespaces/{namespace}/clusters/{name}/kubeconfig`,
+  // `clusterless import` and `clusterless move` (the cluster transfer function: test/infra/cluster-transfer.test.ts)
+  ...TRANSFER_ROUTES,
   // events.k8s.io/v1, read-only
   'GET /apis/events.k8s.io',
   'GET /apis/events.k8s.io/v1',
@@ -87,9 +97,9 @@ describe('the HTTP API', () => {
       expect(m['RequestModels']).toEqual({ 'application/json': { Ref: model } });
   });
 
-  it('proxies every method but the kubeconfig route to the http handler', () => {
+  it('proxies every method but the kubeconfig and transfer routes to the http handler', () => {
     const handler = logicalId(app.controlPlane, app.controlPlane.functions.http.function);
-    for (const m of methods().filter((x) => !JSON.stringify(x['ResourceId']).includes('kubeconfig'))) {
+    for (const m of methods().filter((x) => !servedApart(x))) {
       expect(m['Integration']).toMatchObject({ Type: 'AWS_PROXY' });
       expect(JSON.stringify((m['Integration'] as { Uri: unknown }).Uri)).toContain(JSON.stringify({ 'Fn::GetAtt': [handler, 'Arn'] }));
     }
@@ -131,8 +141,8 @@ describe('responses stream', () => {
 
   it("streams every http handler route of both doors through InvokeWithResponseStream, waiting the function's 300 s", () => {
     const handler = logicalId(app.controlPlane, app.controlPlane.functions.http.function);
-    const streamed = allMethods().filter((m) => !isKubeconfig(m));
-    expect(streamed.length).toBe(2 * (ROUTES.length - 1));
+    const streamed = allMethods().filter((m) => !servedApart(m));
+    expect(streamed.length).toBe(2 * (ROUTES.length - 1 - TRANSFER_ROUTES.length));
     for (const m of streamed) {
       const integration = m['Integration'] as { Uri: unknown; ResponseTransferMode?: string; TimeoutInMillis?: number };
       expect(integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM', TimeoutInMillis: 300_000 });

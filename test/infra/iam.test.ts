@@ -104,7 +104,7 @@ describe('TerminateInstances', () => {
   });
 
   it('is granted to no function that does not reconcile', () => {
-    for (const name of ['provision', 'http', 'kubeconfig', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[])
+    for (const name of ['provision', 'http', 'kubeconfig', 'cluster-transfer', 'stream', 'sweep', 'instance-events', 'fleet-resource'] as HandlerName[])
       expect(allowing(name, 'ec2:TerminateInstances'), name).toEqual([]);
   });
 
@@ -124,6 +124,8 @@ describe('each function gets only what its code calls', () => {
     ['teardown', ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ec2:TerminateInstances']],
     ['provision', ['ec2:CreateTags', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:RunInstances']],
     ['instance-events', ['ec2:DescribeTags']],
+    // Adoption and a move's hand-over (test/infra/cluster-transfer.test.ts: each CreateTags conditioned on tags).
+    ['cluster-transfer', ['ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:DescribeTags']],
     ['http', []],
     ['kubeconfig', []],
     ['stream', []],
@@ -133,7 +135,7 @@ describe('each function gets only what its code calls', () => {
     expect([...ec2Actions(name)].sort()).toEqual(expected);
   });
 
-  it.each(['http', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])(
+  it.each(['http', 'cluster-transfer', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])(
     '%s reads and writes single items and queries the table and its kind index, nothing more',
     (name) => {
       const table = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
@@ -221,6 +223,7 @@ describe('each function gets only what its code calls', () => {
     ['teardown', ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']],
     ['http', []],
     ['kubeconfig', ['secretsmanager:GetSecretValue']],
+    ['cluster-transfer', ['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:TagResource']],
     ['stream', []],
     ['sweep', ['secretsmanager:GetSecretValue']],
     ['instance-events', []],
@@ -237,7 +240,7 @@ describe('each function gets only what its code calls', () => {
     ).toEqual(expected);
   });
 
-  it("only provision may create or write secrets; the reconciling steps delete them under this installation's prefix", () => {
+  it("the reconciling steps delete secrets under this installation's prefix (only provision writes them; it and the cluster transfer function create them)", () => {
     for (const name of ['reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[]) {
       const deletes = allowing(name, 'secretsmanager:DeleteSecret');
       expect(deletes, name).toHaveLength(1);
@@ -245,7 +248,7 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it.each(['kubeconfig', 'sweep', 'provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])(
+  it.each(['kubeconfig', 'cluster-transfer', 'sweep', 'provision', 'reconcile', 'rollout', 'remediate', 'teardown'] as HandlerName[])(
     "%s may read the clusters' certificates only, not machines' bootstrap secrets",
     (name) => {
       const read = allowing(name, 'secretsmanager:GetSecretValue');
@@ -268,7 +271,7 @@ describe('each function gets only what its code calls', () => {
     }
   });
 
-  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'sweep'] as HandlerName[])(
+  it.each(['provision', 'reconcile', 'rollout', 'remediate', 'teardown', 'kubeconfig', 'cluster-transfer', 'sweep'] as HandlerName[])(
     '%s decrypts with the secrets key only through Secrets Manager',
     (name) => {
       const decrypt = allowing(name, 'kms:Decrypt').filter((s) =>

@@ -41,6 +41,8 @@ describe('the kubeconfig route', () => {
     for (const m of app.controlPlane.httpApi.api.methods) {
       const target = integrationOf(m);
       if (m.resource.path === KUBECONFIG_PATH) expect(target).toContain(functionArn('kubeconfig'));
+      // The routes of import and move have a function of their own (test/infra/cluster-transfer.test.ts).
+      else if (/\/(move|certificates|adopt)$/.test(m.resource.path)) expect(target).toContain(functionArn('cluster-transfer'));
       else expect(target, `${m.httpMethod} ${m.resource.path}`).toContain(functionArn('http'));
     }
     expect(app.controlPlane.httpApi.api.methods.filter((m) => m.resource.path === KUBECONFIG_PATH).map((m) => m.httpMethod)).toEqual(['GET']);

@@ -14,7 +14,14 @@
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   DescribeTagsCommand as DescribeElbTagsCommand,
   DescribeLoadBalancersCommand,
@@ -81,6 +88,8 @@ export interface SecretFacts {
 /** What AWS knows of existing resources when it authorizes a call. Each answers undefined when the resource does not exist. */
 export interface ResourceLookup {
   instance(instanceId: string): Promise<Ec2Instance | undefined>;
+  /** The tags of a volume. */
+  volume(volumeId: string): Promise<{ tags: Tags } | undefined>;
   subnet(subnetId: string): Promise<Ec2Subnet | undefined>;
   /** The tags of a security group; `default` of a VPC by (vpcId, 'default'). */
   securityGroup(groupId: string): Promise<{ groupId: string; tags: Tags; vpcId?: string } | undefined>;
@@ -474,6 +483,27 @@ const instancesOp =
     return out;
   };
 
+/**
+ * CreateTags on resources that exist (not as part of a create): ec2:CreateTags on each resource, with its own tags
+ * (aws:ResourceTag) and the tags written (aws:RequestTag, aws:TagKeys), and no ec2:CreateAction
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html). Instances and volumes only:
+ * what clusterless tags after a launch (adoption, a move's hand-over).
+ */
+const createTags: Builder = async (call, lookup) => {
+  const written = requestTagContext(tagsOf(call.params['Tag']));
+  const out: AuthorizationRequest[] = [];
+  for (const id of asArray(call.params['ResourceId']).map(String)) {
+    const type = id.startsWith('i-') ? 'instance' : id.startsWith('vol-') ? 'volume' : undefined;
+    if (!type) throw new UnknownOperationError(`ec2:CreateTags of ${id}: the gateway knows how AWS authorizes tagging instances and volumes only`);
+    const resource = type === 'instance' ? await lookup.instance(id) : await lookup.volume(id);
+    if (!resource) throw new InvalidCallError(`CreateTags: ${id} does not exist`);
+    out.push(
+      await authorization('ec2:CreateTags', type, await ec2Arn(type, id), { 'ec2:Region': REGION, ...resourceTagContext(resource.tags, ['ec2']), ...written }),
+    );
+  }
+  return out;
+};
+
 // Elastic Load Balancing: https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/security_iam_service-with-iam.html
 // (AddTags with elasticloadbalancing:CreateAction when a Create* call carries Tags).
 const elbWildcard =
@@ -654,6 +684,7 @@ const OPERATIONS: Record<string, Builder> = {
   'dynamodb:DeleteTable': dynamodbTableOp('DeleteTable'),
   'ec2:RunInstances': runInstances,
   'ec2:TerminateInstances': instancesOp('TerminateInstances'),
+  'ec2:CreateTags': createTags,
   'ec2:DescribeInstances': ec2Wildcard('DescribeInstances'),
   'ec2:DescribeImages': ec2Wildcard('DescribeImages'),
   'ec2:DescribeTags': ec2Wildcard('DescribeTags'),
@@ -846,6 +877,11 @@ export function motoLookup(options: {
         ...(i.IamInstanceProfile?.Arn ? { instanceProfileArn: i.IamInstanceProfile.Arn } : {}),
         ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
       };
+    },
+    async volume(id) {
+      const out = await notFound(() => ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] })), ['InvalidVolume']);
+      const v = out?.Volumes?.find((x) => x.VolumeId === id);
+      return v ? { tags: tagMap(v.Tags) } : undefined;
     },
     async subnet(id) {
       const s = (await notFound(() => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [id] })), ['InvalidSubnetID']))?.Subnets?.[0];

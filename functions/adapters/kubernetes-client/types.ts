@@ -47,7 +47,7 @@ export interface NodeCondition {
 export interface Node {
   metadata?: ObjectMeta;
   spec?: { providerID?: string; unschedulable?: boolean };
-  status?: { conditions?: NodeCondition[]; nodeInfo?: { kubeletVersion?: string } };
+  status?: { conditions?: NodeCondition[]; nodeInfo?: { kubeletVersion?: string }; volumesAttached?: { name: string; devicePath?: string }[] };
 }
 
 export interface Pod {

@@ -25,6 +25,24 @@ export class KubernetesNodeDrainer implements NodeDrainer {
     this.clients = options instanceof WorkloadClients ? options : new WorkloadClients(options);
   }
 
+  /** DELETE of the Node; a 404 is a Node gone already. */
+  async deleteNode(namespace: string, clusterName: string, nodeName: string): Promise<{ deleted: boolean; message: string }> {
+    let core: Awaited<ReturnType<typeof this.clients.core>>;
+    try {
+      core = await this.clients.core(namespace, clusterName);
+    } catch (err) {
+      return { deleted: false, message: `the kubeconfig of ${namespace}/${clusterName} cannot be read: ${errorMessage(err)}` };
+    }
+    if (!core) return { deleted: false, message: `no kubeconfig for the workload cluster ${namespace}/${clusterName} yet` };
+    try {
+      await this.clients.withTimeout(`delete node in ${namespace}/${clusterName}`, core.delete(resourcePath('', 'v1', 'nodes', { name: nodeName })));
+      return { deleted: true, message: `node ${nodeName} deleted` };
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return { deleted: true, message: `node ${nodeName} does not exist` };
+      return { deleted: false, message: `cannot delete node ${nodeName}: ${errorMessage(err)}` };
+    }
+  }
+
   /**
    * Note: a pod being deleted counts as not drained yet, since its containers may still run, unless the
    * node is unreachable (Ready Unknown): no kubelet will confirm the deletion, so waiting would never end.

@@ -17,6 +17,7 @@ export function nodeFact(node: Node): NodeFact {
     ...(c.message ? { message: c.message } : {}),
   }));
   const labelsFromMachine = node.metadata?.annotations?.[LABELS_FROM_MACHINE_ANNOTATION];
+  const volumesAttached = (node.status?.volumesAttached ?? []).map((v) => v.name).filter((n) => typeof n === 'string' && n.length > 0);
   return {
     name: node.metadata?.name ?? '',
     ...(node.metadata?.uid ? { uid: node.metadata.uid } : {}),
@@ -26,6 +27,7 @@ export function nodeFact(node: Node): NodeFact {
     ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
     labels: { ...node.metadata?.labels },
     ...(labelsFromMachine !== undefined ? { labelsFromMachine } : {}),
+    ...(volumesAttached.length > 0 ? { volumesAttached } : {}),
   };
 }
 

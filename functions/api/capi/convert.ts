@@ -16,6 +16,7 @@
  * (0), no unhealthy node conditions, an internet-facing load balancer.
  */
 import { API_VERSION, Annotations, Labels } from '../common.js';
+import { CONTROL_PLANE_TAINT } from '../control-plane.js';
 import { KINDS } from '../kinds.js';
 import { validateCreate } from '../validate.js';
 import { awsClusterProvider, awsMachineClass, type AwsContext } from './aws.js';
@@ -60,6 +61,7 @@ const ANNOTATION_KEYS: Record<string, string> = {
   [CapiAnnotations.paused]: Annotations.paused,
   [CapiAnnotations.skipRemediation]: Annotations.skipRemediation,
   [CapiAnnotations.deleteMachine]: Annotations.deleteMachine,
+  [CapiAnnotations.skipPreflightChecks]: Annotations.skipPreflightChecks,
 };
 
 function renameKeys(map: unknown, table: Record<string, string>): Record<string, string> | undefined {
@@ -198,6 +200,24 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     }
     return s;
   };
+  /**
+   * The volume-detach and node-deletion timeouts of a machine template, from v1beta1's durations
+   * (`{prefix}.nodeVolumeDetachTimeout`) or v1beta2's seconds (`{spec}.deletion.nodeVolumeDetachTimeoutSeconds`). An
+   * unset volume-detach timeout keeps Cluster API's "wait forever" (0); an unset node-deletion timeout stays unset,
+   * clusterless's default being Cluster API's 10 s.
+   */
+  const teardownSeconds = (r: FieldReader, v1beta1: Path, v1beta2: Path): Record<string, number> => {
+    const out: Record<string, number> = {
+      nodeVolumeDetachTimeoutSeconds: drainSeconds(r, [...v1beta1, 'nodeVolumeDetachTimeout'], [...v1beta2, 'deletion', 'nodeVolumeDetachTimeoutSeconds']),
+    };
+    const found = r.first([...v1beta2, 'deletion', 'nodeDeletionTimeoutSeconds'], [...v1beta1, 'nodeDeletionTimeout']);
+    if (found) {
+      const seconds = typeof found.value === 'number' ? found.value : durationToSeconds(found.value);
+      if (seconds === undefined) r.warn(found.path, `not converted ("${String(found.value)}" is not a duration)`);
+      else out['nodeDeletionTimeoutSeconds'] = seconds;
+    }
+    return out;
+  };
   const secondsOf = (r: FieldReader, v1beta1: Path, v1beta2: Path): number | undefined => {
     const found = r.first(v1beta2, v1beta1);
     if (!found) return undefined;
@@ -240,6 +260,36 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     outputs.push({ object: { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: d.name, ...ns(d), ...metaOf(r, ['metadata']) }, spec }, from });
   }
 
+  /**
+   * A KubeadmControlPlane's taints (kubeadmConfigSpec's init- and joinConfiguration nodeRegistration.taints): the
+   * ControlPlane's spec.taints, less kubeadm's control-plane taint, which clusterless always registers first. A list
+   * set without it (an empty one: no taint at all) cannot be kept, and neither can two lists that differ.
+   */
+  const controlPlaneTaints = (r: FieldReader): Record<string, unknown>[] | undefined => {
+    const base = ['spec', 'kubeadmConfigSpec'];
+    const lists = (['initConfiguration', 'joinConfiguration'] as const)
+      .map((c) => ({ path: [...base, c, 'nodeRegistration', 'taints'], value: r.get([...base, c, 'nodeRegistration', 'taints']) }))
+      .filter((l): l is { path: string[]; value: unknown[] } => Array.isArray(l.value));
+    if (lists.length === 0) return undefined;
+    const plain = (t: unknown) =>
+      isRecord(t) ? { key: t['key'], ...(t['value'] !== undefined && t['value'] !== '' ? { value: t['value'] } : {}), effect: t['effect'] } : t;
+    const converted = lists.map((l) => l.value.map(plain));
+    if (converted.length === 2 && JSON.stringify(converted[0]) !== JSON.stringify(converted[1]))
+      r.warn(
+        lists[1]!.path,
+        "differs from initConfiguration's taints; clusterless registers every control-plane node with one list, the initConfiguration one",
+      );
+    const isControlPlaneTaint = (t: unknown) => isRecord(t) && t['key'] === CONTROL_PLANE_TAINT.key && t['effect'] === CONTROL_PLANE_TAINT.effect;
+    const first = converted[0]!;
+    if (!first.some(isControlPlaneTaint))
+      r.warn(
+        lists[0]!.path,
+        `has no ${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}; clusterless registers every control-plane node with kubeadm's control-plane taint`,
+      );
+    const rest = first.filter((t) => !isControlPlaneTaint(t)) as Record<string, unknown>[];
+    return rest.length > 0 ? rest : undefined;
+  };
+
   for (const d of docs.filter((d) => is(d, 'controlplane.cluster.x-k8s.io', 'KubeadmControlPlane'))) {
     const r = reader(d);
     const clusterName = clusterOfControlPlane.get(d);
@@ -259,7 +309,10 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
         ['spec', 'machineTemplate', 'nodeDrainTimeout'],
         ['spec', 'machineTemplate', 'spec', 'deletion', 'nodeDrainTimeoutSeconds'],
       ),
+      ...teardownSeconds(r, ['spec', 'machineTemplate'], ['spec', 'machineTemplate', 'spec']),
     };
+    const taints = controlPlaneTaints(r);
+    if (taints) spec['taints'] = taints;
     if (spec['replicas'] === undefined) delete spec['replicas'];
     const maxSurge = r.first(['spec', 'rollout', 'strategy', 'rollingUpdate', 'maxSurge'], ['spec', 'rolloutStrategy', 'rollingUpdate', 'maxSurge']);
     r.first(['spec', 'rollout', 'strategy', 'type'], ['spec', 'rolloutStrategy', 'type']); // RollingUpdate: the only strategy of both
@@ -326,6 +379,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
           machineClassRef: { name: infra?.name },
           ...(failureDomain !== undefined ? { failureDomain } : {}),
           nodeDrainTimeoutSeconds: drainSeconds(r, [...t, 'nodeDrainTimeout'], [...t, 'deletion', 'nodeDrainTimeoutSeconds']),
+          ...teardownSeconds(r, t, t),
           ...(taints ? { taints } : {}),
         },
       },

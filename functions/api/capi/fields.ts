@@ -21,6 +21,7 @@ export const CapiAnnotations = {
   paused: 'cluster.x-k8s.io/paused',
   skipRemediation: 'cluster.x-k8s.io/skip-remediation',
   deleteMachine: 'cluster.x-k8s.io/delete-machine',
+  skipPreflightChecks: 'machineset.cluster.x-k8s.io/skip-preflight-checks',
 } as const;
 
 /** A non-empty string, or undefined. */

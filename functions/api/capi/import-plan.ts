@@ -271,6 +271,10 @@ export function adoptedMachine(a: InstanceAdoption, owner: { controlPlane: Contr
         version: a.version ?? cp.spec.version,
         machineClassRef: { ...cp.spec.machineClassRef },
         nodeDrainTimeoutSeconds: cp.spec.nodeDrainTimeoutSeconds,
+        ...(cp.spec.nodeVolumeDetachTimeoutSeconds !== undefined ? { nodeVolumeDetachTimeoutSeconds: cp.spec.nodeVolumeDetachTimeoutSeconds } : {}),
+        ...(cp.spec.nodeDeletionTimeoutSeconds !== undefined ? { nodeDeletionTimeoutSeconds: cp.spec.nodeDeletionTimeoutSeconds } : {}),
+        // kubeadm registered them with the control plane's taints: without them the machine would read as outdated.
+        ...(cp.spec.taints?.length ? { taints: cp.spec.taints } : {}),
         providerID: a.providerID,
         ...(a.failureDomain ? { failureDomain: a.failureDomain } : {}),
       },

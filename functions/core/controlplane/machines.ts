@@ -11,10 +11,21 @@ import type { ControlPlane } from '../../api/control-plane.js';
 import type { Machine } from '../../api/machine.js';
 import { hasAnnotation, isDeleting, oldestFirst } from '../cluster/objects.js';
 import { failureDomainOf } from '../machine/facts.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
+import { canonicalJson } from '../../api/kind.js';
 
-/** A machine is up to date when it runs the control plane's version from its machine class. */
+/**
+ * Whether a machine registered with the control plane's taints. They are kubeadm bootstrap configuration, so a
+ * change rolls the control plane as a KubeadmConfigSpec change does in KubeadmControlPlane
+ * (controlplane/kubeadm/internal/filters.go, matchesKubeadmConfig). No taints and an empty list are the same.
+ */
+function taintsMatch(machine: Machine, cp: ControlPlane): boolean {
+  return canonicalJson(machine.spec.taints ?? []) === canonicalJson(cp.spec.taints ?? []);
+}
+
+/** A machine is up to date when it runs the control plane's version from its machine class, with its taints. */
 export function isUpToDate(machine: Machine, cp: ControlPlane): boolean {
-  return machine.spec.version === cp.spec.version && machine.spec.machineClassRef.name === cp.spec.machineClassRef.name;
+  return machine.spec.version === cp.spec.version && machine.spec.machineClassRef.name === cp.spec.machineClassRef.name && taintsMatch(machine, cp);
 }
 
 export function outdatedReasons(machine: Machine, cp: ControlPlane): string[] {
@@ -22,6 +33,7 @@ export function outdatedReasons(machine: Machine, cp: ControlPlane): string[] {
   if (machine.spec.version !== cp.spec.version) reasons.push(`version ${machine.spec.version}, ${cp.spec.version} required`);
   if (machine.spec.machineClassRef.name !== cp.spec.machineClassRef.name)
     reasons.push(`machine class ${machine.spec.machineClassRef.name}, ${cp.spec.machineClassRef.name} required`);
+  if (!taintsMatch(machine, cp)) reasons.push('taints changed');
   return reasons;
 }
 
@@ -160,7 +172,8 @@ export function newControlPlaneMachine(cp: ControlPlane, cluster: Cluster, name:
       clusterName: cluster.metadata.name,
       version: cp.spec.version,
       machineClassRef: { name: cp.spec.machineClassRef.name },
-      nodeDrainTimeoutSeconds: cp.spec.nodeDrainTimeoutSeconds,
+      ...withTeardownTimeouts({ nodeDrainTimeoutSeconds: 0 }, cp.spec),
+      ...(cp.spec.taints?.length ? { taints: cp.spec.taints } : {}),
     },
   };
 }

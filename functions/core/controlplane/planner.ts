@@ -18,6 +18,8 @@ import { controlPlaneScope, emptyStep, healthOf, waitStep, type ControlPlaneScop
 import { controlPlaneStatus } from './status.js';
 import { machineEtcdConditionWrites, orphanEtcdMember, quorumLost } from './etcd-health.js';
 import { addonsUpdate } from './kubeadm-objects.js';
+import { canonicalJson } from '../../api/kind.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
 
 /** How often a control plane whose etcd lost its quorum is looked at again. */
 export const QUORUM_LOST_REQUEUE_SECONDS = 60;
@@ -73,16 +75,16 @@ export function planControlPlane(objects: ClusterObjects, observed: Observed, no
 }
 
 /**
- * The node drain timeout reaches the control plane's machines in place, deleting ones included (their teardown
+ * The teardown timeouts (node drain, volume detach, node deletion) reach the control plane's machines in place, deleting ones included (their teardown
  * reads it): a change of it rolls nothing. Learnt from cluster-api controlplane/kubeadm/internal/controllers
  * (syncMachines: KubeadmControlPlane propagates nodeDrainTimeout, nodeVolumeDetachTimeout and
  * nodeDeletionTimeout to existing machines without a rollout).
  */
 function inPlaceWrites(scope: ControlPlaneScope): { type: 'Update'; object: Machine }[] {
-  const drain = scope.cp.spec.nodeDrainTimeoutSeconds;
-  return scope.machines
-    .filter((m) => m.spec.nodeDrainTimeoutSeconds !== drain)
-    .map((m) => ({ type: 'Update' as const, object: { ...m, spec: { ...m.spec, nodeDrainTimeoutSeconds: drain } } }));
+  return scope.machines.flatMap((m) => {
+    const spec = withTeardownTimeouts(m.spec, scope.cp.spec);
+    return canonicalJson(spec) === canonicalJson(m.spec) ? [] : [{ type: 'Update' as const, object: { ...m, spec } }];
+  });
 }
 
 /** Rollout takes precedence over scaling, as in Cluster API; the first machine needs no preflight. */

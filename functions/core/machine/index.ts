@@ -1,7 +1,17 @@
 /** The Machine planner: phase, providerID, nodeRef and conditions from facts; launch and the deletion flow. */
 export { planMachine, planMachines, MachineReadyReason, type MachinePlanContext } from './planner.js';
 export { machinePhase, detectFailure, infrastructureCondition, launchRequested, InfrastructureReason, FailureReason } from './phase.js';
-export { deletionStep, DeletingReason, InfrastructureOwnedCondition, InfrastructureOwnedReason, type DeletionStep } from './deletion.js';
+export {
+  deletionStep,
+  withTeardownTimeouts,
+  DeletingReason,
+  InfrastructureOwnedCondition,
+  InfrastructureOwnedReason,
+  VOLUME_DETACH_RETRY_SECONDS,
+  NODE_DELETION_RETRY_SECONDS,
+  type DeletionStep,
+  type TeardownTimeouts,
+} from './deletion.js';
 export { nodeConditions, NodeConditionReason } from './node-conditions.js';
 export {
   instanceOf,

@@ -116,7 +116,16 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
     infrastructureReady,
     ...(Object.keys(infra).length > 0 ? { infrastructure: infra } : {}),
     ...(failure ? { failureReason: failure.reason, failureMessage: failure.message } : {}),
-    ...(step?.nodeDrainStartTime ? { deletion: { ...old.deletion, nodeDrainStartTime: step.nodeDrainStartTime } } : {}),
+    ...(step?.nodeDrainStartTime || step?.waitForNodeVolumeDetachStartTime || step?.nodeDeletionStartTime
+      ? {
+          deletion: {
+            ...old.deletion,
+            ...(step.nodeDrainStartTime ? { nodeDrainStartTime: step.nodeDrainStartTime } : {}),
+            ...(step.waitForNodeVolumeDetachStartTime ? { waitForNodeVolumeDetachStartTime: step.waitForNodeVolumeDetachStartTime } : {}),
+            ...(step.nodeDeletionStartTime ? { nodeDeletionStartTime: step.nodeDeletionStartTime } : {}),
+          },
+        }
+      : {}),
     conditions: merged,
     ...(phase !== old.phase ? { lastUpdated: timestamp(now) } : {}),
   };

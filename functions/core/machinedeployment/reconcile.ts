@@ -53,6 +53,7 @@ export function reconcileMachineDeployment(
       machines: input.machines,
       cluster: input.cluster,
       machineClass: classOf(input.machineClasses, ms),
+      controlPlane: input.controlPlane,
       observed: input.observed,
       now: input.now,
       index,

@@ -13,6 +13,7 @@
  */
 import { API_VERSION, Annotations, Finalizers, Labels, selectorMatches, type LabelSelector } from '../../api/common.js';
 import type { Cluster } from '../../api/cluster.js';
+import type { ControlPlane } from '../../api/control-plane.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineClass } from '../../api/machine-class.js';
@@ -20,6 +21,7 @@ import type { MachineDeployment, MachineDeploymentStatus } from '../../api/machi
 import type { MachineSet } from '../../api/machine-set.js';
 import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
 import { deletionOrder } from '../machineset/deletion-order.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
 import { indexMachines, isAvailable, type MachineIndex } from '../machineset/machine-health.js';
@@ -49,6 +51,8 @@ export interface MachineDeploymentPlanInput {
   cluster: Cluster;
   /** The MachineClasses of the namespace; a template whose class is missing cannot get new machines. */
   machineClasses: readonly MachineClass[];
+  /** The cluster's ControlPlane: its sets' preflight checks read it (machineset/preflight.ts). */
+  controlPlane?: ControlPlane | undefined;
   observed: Observed;
   now: Date;
   /** The machines indexed once per reconcile (indexMachines); built from machines, observed and now if absent. */
@@ -180,7 +184,7 @@ function newMachineSetObject(md: MachineDeployment, hash: string, name: string, 
 
 /**
  * The template of an existing MachineSet with the deployment's in-place fields: its template labels (the set's
- * own template-hash label kept), annotations and node drain timeout; what its machines are stays. Cluster API
+ * own template-hash label kept), annotations and teardown timeouts; what its machines are stays. Cluster API
  * does the same for the new and the old sets alike (internal/controllers/machinedeployment/
  * machinedeployment_rollout_planner.go computeDesiredMS). The labels stay as they are when the set's own
  * selector would no longer select them (an adopted orphan that selects on a label the deployment lacks).
@@ -195,13 +199,13 @@ function inPlaceTemplate(ms: MachineSet, md: MachineDeployment): MachineTemplate
   const withLabels = keep ? current.metadata : Object.keys(labels).length > 0 || current.metadata.labels ? { ...rest, labels } : rest;
   return {
     metadata: templateMetadataWithAnnotations(withLabels, want.annotations),
-    spec: { ...current.spec, nodeDrainTimeoutSeconds: md.spec.template.spec.nodeDrainTimeoutSeconds },
+    spec: withTeardownTimeouts(current.spec, md.spec.template.spec),
   };
 }
 
 /**
  * A MachineSet as the deployment wants it now: its replicas, the annotations derived from the deployment,
- * the fields propagated in place (the template's labels, annotations and drain timeout, minReadySeconds,
+ * the fields propagated in place (the template's labels, annotations and teardown timeouts, minReadySeconds,
  * deletePolicy), the deployment name label and, for an orphan, the controller reference. The set's own labels
  * follow its template's: a key the old template had and the new one lacks goes.
  */

@@ -1,6 +1,6 @@
 /**
- * In-place propagation from a MachineSet to its Machines: the template's labels, annotations and node drain
- * timeout reach the machines the set already has, without a new machine. What a machine is (version, class,
+ * In-place propagation from a MachineSet to its Machines: the template's labels, annotations and teardown
+ * timeouts (node drain, volume detach, node deletion) reach the machines the set already has, without a new machine. What a machine is (version, class,
  * failure domain) is never touched here: a change of those is a rollout (machinedeployment/template-hash.ts).
  *
  * Learnt from cluster-api internal/controllers/machineset/machineset_controller.go (syncMachines and
@@ -14,6 +14,7 @@ import { Labels } from '../../api/common.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineSet } from '../../api/machine-set.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
 
 /** The label keys a MachineSet's template put on the machine. */
 export const LABELS_FROM_TEMPLATE = 'clusterless.dev/labels-from-template';
@@ -68,10 +69,10 @@ export function templateMetadata(
 
 /**
  * `machine` with the in-place fields of its MachineSet's template, or undefined when it has them already. A
- * deleting machine only gets the drain timeout (its teardown reads it); its labels no longer matter.
+ * deleting machine only gets the teardown timeouts (its teardown reads them); its labels no longer matter.
  */
 export function machineInPlace(machine: Machine, ms: MachineSet): Machine | undefined {
-  const spec = { ...machine.spec, nodeDrainTimeoutSeconds: ms.spec.template.spec.nodeDrainTimeoutSeconds };
+  const spec = withTeardownTimeouts(machine.spec, ms.spec.template.spec);
   let metadata = machine.metadata;
   if (machine.metadata.deletionTimestamp === undefined) {
     const { labels, annotations } = templateMetadata(ms, machine.metadata.labels, machine.metadata.annotations);

@@ -14,6 +14,7 @@ export {
 } from './machine-health.js';
 export { machineName, newMachineNames } from './machine-names.js';
 export { controllerOf, isControlledBy, controllerReference, adopted, released } from './ownership.js';
-export { countReplicas, machineSetStatus, machinesReadyCondition, type ReplicaCounts } from './status.js';
+export { countReplicas, machineSetStatus, machinesReadyCondition, PreflightCheckFailedReason, type ReplicaCounts } from './status.js';
+export { preflightChecks, skippedPreflightChecks, PreflightCheck, PREFLIGHT_FAILED_REQUEUE_SECONDS, type PreflightInput } from './preflight.js';
 export { pausedBy, pausedCondition } from './paused.js';
 export { machineInPlace, templateMetadata, ownerLabels, LABELS_FROM_TEMPLATE, ANNOTATIONS_FROM_TEMPLATE } from './in-place.js';

@@ -14,6 +14,8 @@
  */
 import { API_VERSION, Annotations, Finalizers } from '../../api/common.js';
 import type { Cluster } from '../../api/cluster.js';
+import type { ControlPlane } from '../../api/control-plane.js';
+import { bootstrapsWithKubeadm } from '../../api/providers/index.js';
 import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineClass } from '../../api/machine-class.js';
@@ -21,6 +23,7 @@ import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
 import { setConditions } from '../conditions.js';
 import type { Observed } from '../observed.js';
 import { emptyPlan, refOf, type Plan } from '../plan.js';
+import { withTeardownTimeouts } from '../machine/deletion.js';
 import { machinesToDelete } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
 import { machineInPlace, templateMetadata } from './in-place.js';
@@ -29,6 +32,7 @@ import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
 import { listNames, pausedBy, pausedCondition } from './paused.js';
 import { compileSelector } from './selector.js';
+import { PREFLIGHT_FAILED_REQUEUE_SECONDS, preflightChecks } from './preflight.js';
 import { machineSetStatus } from './status.js';
 
 /**
@@ -52,6 +56,8 @@ export interface MachineSetPlanInput {
   cluster: Cluster;
   /** The MachineClass of the template; undefined when it does not exist (machine creation then waits). */
   machineClass: MachineClass | undefined;
+  /** The cluster's ControlPlane, for the preflight checks (preflight.ts); without one they pass. */
+  controlPlane?: ControlPlane | undefined;
   observed: Observed;
   now: Date;
   /** The machines indexed once per reconcile (indexMachines); built from machines, observed and now if absent. */
@@ -114,11 +120,12 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
     owned.push(m);
   }
-  if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, node drain timeout)`);
+  if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, teardown timeouts)`);
 
   let scaleUpBlocked: string | undefined;
   let failure: { reason: string; message: string } | undefined;
   let capped = false;
+  let preflight: string[] = [];
 
   if (ms.metadata.deletionTimestamp) {
     const going = owned.filter((m) => !index.health(m).deleting);
@@ -142,7 +149,11 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       scaleUpBlocked = placement.message;
       failure = { reason: placement.reason, message: placement.message };
     }
+    // Cluster API runs the preflight checks only when machines are to be created (createMachines).
+    if (diff < 0 && !scaleUpBlocked)
+      preflight = preflightChecks({ machineSet: ms, controlPlane: input.controlPlane, kubeadm: bootstrapsWithKubeadm(cluster.spec.provider) });
     if (diff < 0 && scaleUpBlocked) plan.notes.push(`${who}: cannot create ${-diff} machine(s): ${scaleUpBlocked}`);
+    else if (diff < 0 && preflight.length > 0) plan.notes.push(`${who}: scale up on hold: ${preflight.join('; ')}`);
     else if (diff < 0 && placement.ok) {
       const missing = -diff;
       const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
@@ -180,9 +191,11 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     now,
     ...(scaleUpBlocked ? { scaleUpBlocked } : {}),
     ...(failure ? { failure } : {}),
+    preflightFailures: preflight,
   });
   if (canonicalJson(status) !== canonicalJson(ms.status ?? {})) plan.writes.push({ type: 'UpdateStatus', object: { ...ms, status } });
   if (counts.nextAvailableInSeconds !== undefined) plan.requeueAfterSeconds = counts.nextAvailableInSeconds;
+  if (preflight.length > 0) plan.requeueAfterSeconds = Math.min(plan.requeueAfterSeconds ?? PREFLIGHT_FAILED_REQUEUE_SECONDS, PREFLIGHT_FAILED_REQUEUE_SECONDS);
   // The creates left over: at once, in the next pass.
   if (capped) plan.requeueAfterSeconds = 0;
   return { ...plan, status };
@@ -217,7 +230,7 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
       version: t.spec.version,
       machineClassRef: { name: t.spec.machineClassRef.name },
       ...(pinned !== undefined ? { failureDomain: pinned } : {}),
-      nodeDrainTimeoutSeconds: t.spec.nodeDrainTimeoutSeconds,
+      ...withTeardownTimeouts({ nodeDrainTimeoutSeconds: 0 }, t.spec),
       ...(t.spec.taints !== undefined ? { taints: t.spec.taints } : {}),
     },
   };

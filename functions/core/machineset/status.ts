@@ -5,7 +5,8 @@
 import { selectorString } from '../../api/common.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
-import { setConditions, type ConditionInput } from '../conditions.js';
+import type { Condition } from '../../api/common.js';
+import { getCondition, removeCondition, setCondition, setConditions, type ConditionInput } from '../conditions.js';
 import { isAvailable, secondsUntilAvailable, type MachineIndex, type UnhealthyReason } from './machine-health.js';
 import { listNames, pausedCondition } from './paused.js';
 
@@ -67,6 +68,34 @@ export interface MachineSetStatusInput {
   scaleUpBlocked?: string;
   failure?: { reason: string; message: string };
   pausedBy?: readonly string[];
+  /** Why the preflight checks hold a scale up (preflight.ts), one message per failed check. */
+  preflightFailures?: readonly string[];
+}
+
+/**
+ * Cluster API's v1beta1 MachinesCreated condition, kept only while the preflight checks hold a scale up (False,
+ * PreflightCheckFailed, the messages joined as createMachines joins them); removed once they pass.
+ */
+export const PreflightCheckFailedReason = 'PreflightCheckFailed';
+
+function scalingUpMessage(replicas: number, desired: number, input: MachineSetStatusInput): string {
+  const preflight = input.preflightFailures ?? [];
+  const base = `Scaling up from ${replicas} to ${desired} replicas`;
+  if (preflight.length === 0) return `${base}${input.scaleUpBlocked ? ` is blocked because ${input.scaleUpBlocked}` : ''}`;
+  // Cluster API's setScalingUpCondition: one line per reason.
+  const lines = [...preflight, ...(input.scaleUpBlocked ? [input.scaleUpBlocked] : [])].map((m) => `* ${m}`);
+  return `${base} is blocked because:\n${lines.join('\n')}`;
+}
+
+function machinesCreated(current: Condition[], input: MachineSetStatusInput, now: Date, generation: number | undefined): Condition[] {
+  const preflight = input.preflightFailures ?? [];
+  if (preflight.length === 0) return getCondition(current, 'MachinesCreated') ? removeCondition(current, 'MachinesCreated') : current;
+  return setCondition(
+    current,
+    { type: 'MachinesCreated', status: 'False', reason: PreflightCheckFailedReason, message: preflight.join('; ') },
+    now,
+    generation,
+  );
 }
 
 export function machineSetStatus(input: MachineSetStatusInput): { status: MachineSetStatus; counts: ReplicaCounts } {
@@ -82,7 +111,7 @@ export function machineSetStatus(input: MachineSetStatusInput): { status: Machin
           type: 'ScalingUp',
           status: 'True',
           reason: 'ScalingUp',
-          message: `Scaling up from ${counts.replicas} to ${desired} replicas${input.scaleUpBlocked ? ` is blocked because ${input.scaleUpBlocked}` : ''}`,
+          message: scalingUpMessage(counts.replicas, desired, input),
         }
       : {
           type: 'ScalingUp',
@@ -107,7 +136,7 @@ export function machineSetStatus(input: MachineSetStatusInput): { status: Machin
     readyReplicas: counts.readyReplicas,
     availableReplicas: counts.availableReplicas,
     ...(input.failure ? { failureReason: input.failure.reason, failureMessage: input.failure.message } : {}),
-    conditions: setConditions(ms.status?.conditions, conditions, now, generation),
+    conditions: machinesCreated(setConditions(ms.status?.conditions, conditions, now, generation), input, now, generation),
   };
   return { status, counts };
 }

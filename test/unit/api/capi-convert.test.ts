@@ -74,13 +74,17 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
     });
   });
 
-  it('maps the KubeadmControlPlane: replicas, version, class, drain timeout, maxSurge and remediation', () => {
+  it('maps the KubeadmControlPlane: replicas, version, class, teardown timeouts, taints, maxSurge and remediation', () => {
     expect(objectOf(r.objects, 'ControlPlane', 'prod-control-plane').spec).toEqual({
       clusterName: 'prod',
       replicas: 3,
       version: 'v1.31.2',
       machineClassRef: { name: 'prod-control-plane' },
       nodeDrainTimeoutSeconds: 300,
+      nodeVolumeDetachTimeoutSeconds: 120,
+      nodeDeletionTimeoutSeconds: 30,
+      // kubeadm's control-plane taint is dropped: clusterless registers it first on every control-plane node.
+      taints: [{ key: 'example.com/control-only', value: 'true', effect: 'NoExecute' }],
       rollout: { maxSurge: 0 },
       remediation: { maxRetry: 3, retryPeriodSeconds: 120, minHealthyPeriodSeconds: 7200 },
     });
@@ -106,7 +110,7 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
     });
   });
 
-  it('maps the MachineDeployments: replicas, template labels, annotations, rollout strategy, delete policy, minReadySeconds, drain, failure domain', () => {
+  it('maps the MachineDeployments: replicas, template labels, annotations, rollout strategy, delete policy, minReadySeconds, teardown timeouts, failure domain', () => {
     const md0 = objectOf(r.objects, 'MachineDeployment', 'prod-md-0');
     expect(md0.metadata).toEqual({ name: 'prod-md-0', annotations: { team: 'payments' } });
     expect(md0.spec).toEqual({
@@ -114,18 +118,26 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
       replicas: 2,
       template: {
         metadata: { labels: { nodepool: 'prod-md-0' } },
-        spec: { version: 'v1.31.2', machineClassRef: { name: 'prod-md-0' }, nodeDrainTimeoutSeconds: 600 },
+        spec: {
+          version: 'v1.31.2',
+          machineClassRef: { name: 'prod-md-0' },
+          nodeDrainTimeoutSeconds: 600,
+          nodeVolumeDetachTimeoutSeconds: 300,
+          nodeDeletionTimeoutSeconds: 60,
+        },
       },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 2, maxUnavailable: 1 } },
       deletePolicy: 'Oldest',
       minReadySeconds: 30,
     });
-    // Unset, Cluster API drains without a time limit: so does the converted deployment.
+    // Unset, Cluster API drains and waits for volumes without a time limit: so does the converted deployment. An
+    // unset node deletion timeout is Cluster API's 10 s, clusterless's default too.
     expect(objectOf(r.objects, 'MachineDeployment', 'prod-md-1').spec.template.spec).toEqual({
       version: 'v1.31.2',
       machineClassRef: { name: 'prod-md-1' },
       failureDomain: 'us-east-1b',
       nodeDrainTimeoutSeconds: 0,
+      nodeVolumeDetachTimeoutSeconds: 0,
     });
   });
 
@@ -145,6 +157,21 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
     ]);
     expect(objectOf(tainted.objects, 'MachineDeployment', 'prod-md-0').spec.template.spec.taints).toBeUndefined();
     expect(lines(tainted).filter((l) => l.includes('taints'))).toEqual([]);
+  });
+
+  it("names a control-plane taint list it cannot keep: one without kubeadm's control-plane taint, and a join list that differs", () => {
+    const odd = convert(
+      edited('KubeadmControlPlane', 'prod-control-plane', (d) => {
+        d.spec.kubeadmConfigSpec.initConfiguration.nodeRegistration.taints = [];
+        d.spec.kubeadmConfigSpec.joinConfiguration.nodeRegistration.taints = [{ key: 'a.example.com/x', effect: 'NoSchedule' }];
+      }),
+    );
+    expect(odd.errors).toEqual([]);
+    expect(objectOf(odd.objects, 'ControlPlane', 'prod-control-plane').spec.taints).toBeUndefined();
+    expect(lines(odd).filter((l) => l.includes('taints'))).toEqual([
+      "KubeadmControlPlane/prod-control-plane spec.kubeadmConfigSpec.joinConfiguration.nodeRegistration.taints: differs from initConfiguration's taints; clusterless registers every control-plane node with one list, the initConfiguration one",
+      "KubeadmControlPlane/prod-control-plane spec.kubeadmConfigSpec.initConfiguration.nodeRegistration.taints: has no node-role.kubernetes.io/control-plane:NoSchedule; clusterless registers every control-plane node with kubeadm's control-plane taint",
+    ]);
   });
 
   it("maps the MachineHealthChecks: Cluster API's labels in selectors, conditions, timeouts, maxUnhealthy", () => {
@@ -193,15 +220,23 @@ describe.each(['cluster-v1beta1.yaml', 'cluster-v1beta2.yaml'])('convert %s', (f
   });
 });
 
+describe('convert: MachineSet preflight checks', () => {
+  it("renames Cluster API's skip-preflight-checks annotation of a MachineDeployment, which its sets then carry", () => {
+    const r = convert(
+      edited('MachineDeployment', 'prod-md-0', (d) => {
+        d.metadata.annotations = { ...d.metadata.annotations, 'machineset.cluster.x-k8s.io/skip-preflight-checks': 'KubeadmVersionSkew' };
+      }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(objectOf(r.objects, 'MachineDeployment', 'prod-md-0').metadata.annotations).toMatchObject({
+      'clusterless.dev/skip-preflight-checks': 'KubeadmVersionSkew',
+    });
+  });
+});
+
 describe('convert: fields without an equivalent', () => {
   it.each([
     ['MachineDeployment', 'prod-md-0', (d: any) => (d.spec.rolloutAfter = '2026-01-01T00:00:00Z'), 'MachineDeployment/prod-md-0 spec.rolloutAfter'],
-    [
-      'MachineDeployment',
-      'prod-md-0',
-      (d: any) => (d.spec.template.spec.nodeVolumeDetachTimeout = '5m'),
-      'MachineDeployment/prod-md-0 spec.template.spec.nodeVolumeDetachTimeout',
-    ],
     ['AWSMachineTemplate', 'prod-md-0', (d: any) => (d.spec.template.spec.publicIP = true), 'AWSMachineTemplate/prod-md-0 spec.template.spec.publicIP'],
     ['AWSCluster', 'prod', (d: any) => (d.spec.bastion = { enabled: true }), 'AWSCluster/prod spec.bastion.enabled'],
     ['AWSCluster', 'prod', (d: any) => (d.spec.network.subnets[0].isPublic = true), 'AWSCluster/prod spec.network.subnets[0].isPublic'],
@@ -313,7 +348,7 @@ describe('convert: MachinePool', () => {
     expect(objectOf(r.objects, 'MachineDeployment', 'pool-mp-0').spec).toEqual({
       clusterName: 'pool',
       replicas: 4,
-      template: { spec: { version: 'v1.31.2', machineClassRef: { name: 'pool-mp-0' }, nodeDrainTimeoutSeconds: 0 } },
+      template: { spec: { version: 'v1.31.2', machineClassRef: { name: 'pool-mp-0' }, nodeDrainTimeoutSeconds: 0, nodeVolumeDetachTimeoutSeconds: 0 } },
     });
     expect(objectOf(r.objects, 'MachineClass', 'pool-mp-0').spec.aws).toEqual({
       instanceTypes: ['m7i.large', 'm6i.large', 'm5.large'],

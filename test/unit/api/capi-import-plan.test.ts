@@ -1,6 +1,17 @@
 /** The pure plan of `clusterless import` (functions/api/capi/import-plan.ts). */
 import { describe, expect, it } from 'vitest';
-import { adoptionsOf, certificatesOf, declared, importRefusal, instanceIdOf, objectsOfCluster } from '../../../functions/api/capi/import-plan.js';
+import {
+  adoptedMachine,
+  adoptionsOf,
+  certificatesOf,
+  declared,
+  importRefusal,
+  instanceIdOf,
+  objectsOfCluster,
+} from '../../../functions/api/capi/import-plan.js';
+import { controlPlaneSchema } from '../../../functions/api/control-plane.js';
+import type { Machine } from '../../../functions/api/machine.js';
+import { isUpToDate } from '../../../functions/core/controlplane/machines.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -165,5 +176,36 @@ describe('objectsOfCluster', () => {
       'AWSCluster/prod',
       'AWSMachineTemplate/t0',
     ]);
+  });
+});
+
+describe('adoptedMachine', () => {
+  it("gives an imported control-plane machine the ControlPlane's taints and teardown timeouts, so that it is up to date and rolls nothing", () => {
+    // Prepare
+    const cp = controlPlaneSchema.parse({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'ControlPlane',
+      metadata: { name: 'prod-control-plane', namespace: 'default', uid: 'cp-uid' },
+      spec: {
+        clusterName: 'prod',
+        version: 'v1.31.2',
+        machineClassRef: { name: 'prod-control-plane' },
+        nodeVolumeDetachTimeoutSeconds: 120,
+        nodeDeletionTimeoutSeconds: 30,
+        taints: [{ key: 'example.com/control-only', value: 'true', effect: 'NoExecute' }],
+      },
+    });
+    const adoption = {
+      machineName: 'prod-cp-1',
+      instanceId: 'i-0123',
+      providerID: 'aws:///us-east-1a/i-0123',
+      role: 'control-plane' as const,
+      version: 'v1.31.2',
+    };
+    // Act
+    const m = adoptedMachine(adoption, { controlPlane: cp }) as Machine;
+    // Assess
+    expect(m.spec).toMatchObject({ nodeVolumeDetachTimeoutSeconds: 120, nodeDeletionTimeoutSeconds: 30, taints: cp.spec.taints });
+    expect(isUpToDate(m, cp)).toBe(true);
   });
 });

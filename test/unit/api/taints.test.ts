@@ -68,3 +68,25 @@ describe('template taints', () => {
     expect(await store.list<ApiObject>('MachineDeployment', 'default')).toEqual([]);
   });
 });
+
+describe('ControlPlane taints', () => {
+  it('are validated as the template taints are, and added to a ControlPlane', () => {
+    const cp = created(withValue(minimal.ControlPlane(), 'spec.taints', [gpu])) as ApiObject & { spec: { taints: unknown } };
+    expect(cp.spec.taints).toEqual([gpu]);
+    expectOnlyCause(
+      createCauses(withValue(minimal.ControlPlane(), 'spec.taints', [{ key: 'a', effect: 'NoWay' }])),
+      'spec.taints[0].effect',
+      'FieldValueNotSupported',
+    );
+  });
+
+  it("refuse kubeadm's control-plane taint, which every control-plane node gets anyway, naming the item", () => {
+    expectOnlyCause(
+      createCauses(withValue(minimal.ControlPlane(), 'spec.taints', [gpu, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }])),
+      'spec.taints[1]',
+      'FieldValueInvalid',
+    );
+    // The same key with another effect is a taint of its own.
+    expect(created(withValue(minimal.ControlPlane(), 'spec.taints', [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoExecute' }]))).toBeDefined();
+  });
+});

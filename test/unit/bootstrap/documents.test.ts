@@ -111,6 +111,15 @@ describe('kubeadm configuration', () => {
     expect(parse(taintedCp).nodeRegistration.taints).toEqual([cpTaint, { key: 'dedicated', value: 'infra', effect: 'NoExecute' }]);
   });
 
+  it("initializes the first control-plane machine with the ControlPlane's taints after kubeadm's control-plane taint", () => {
+    const cpTaint = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+    const dedicated = { key: 'dedicated', value: 'infra', effect: 'NoExecute' as const };
+    // The InitConfiguration is the first document of the rendered file.
+    const first = (text: string) => parseAllDocuments(text)[0]!.toJS();
+    expect(first(renderInitConfiguration(cluster, { token, ttlSeconds: 900, taints: [dedicated] })).nodeRegistration.taints).toEqual([cpTaint, dedicated]);
+    expect(first(configs.init).nodeRegistration.taints).toEqual([cpTaint]);
+  });
+
   it.each(['v1.30.4', '1.31', 'v2.0.0', 'latest'])('refuses Kubernetes %s (kubeadm v1beta4 needs v1.31 or newer)', (v) => {
     expect(() => parseKubernetesVersion(v)).toThrow(UnsupportedVersionError);
     expect(MIN_KUBERNETES_MINOR).toBe(31);

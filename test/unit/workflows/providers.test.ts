@@ -61,16 +61,23 @@ describe('providersByCluster', () => {
     const drained: string[] = [];
     const aws = {
       ...runtime(new SimCloud({ clock })),
-      drainer: { drain: async (_ns: string, _c: string, node: string) => (drained.push(node), { drained: false, message: 'evicting' }) },
+      drainer: {
+        drain: async (_ns: string, _c: string, node: string) => (drained.push(node), { drained: false, message: 'evicting' }),
+        deleteNode: async (_ns: string, _c: string, node: string) => (drained.push(`delete ${node}`), { deleted: false, message: 'refused' }),
+      },
     };
     const routed = providersByCluster(store, { sim: runtime(new SimCloud({ clock })), aws });
     // Act
     const onAws = await routed.drainer.drain('default', 'a', 'node-a');
     const onSim = await routed.drainer.drain('default', 's', 'node-s');
+    const deletedOnAws = await routed.drainer.deleteNode('default', 'a', 'node-a');
+    const deletedOnSim = await routed.drainer.deleteNode('default', 's', 'node-s');
     // Assess
-    expect(drained).toEqual(['node-a']);
+    expect(drained).toEqual(['node-a', 'delete node-a']);
     expect(onAws.drained).toBe(false);
     expect(onSim).toEqual({ drained: true, message: 'no workloads to evict' });
+    expect(deletedOnAws.deleted).toBe(false);
+    expect(deletedOnSim).toEqual({ deleted: true, message: 'no Node object to delete' });
   });
 
   it("labels a cluster's nodes with its own provider's labeler, and those of a provider without one not at all", async () => {

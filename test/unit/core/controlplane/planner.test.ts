@@ -239,6 +239,39 @@ describe('ControlPlane rolling upgrade', () => {
   });
 });
 
+describe('ControlPlane taints', () => {
+  const gpu = { key: 'example.com/dedicated', value: 'control', effect: 'NoSchedule' as const };
+  const current = () => [
+    cpMachine('a', { failureDomain: 'zone-a', age: 3000 }),
+    cpMachine('b', { failureDomain: 'zone-b', age: 2000 }),
+    cpMachine('c', { failureDomain: 'zone-c', age: 1000 }),
+  ];
+
+  it('a change of taints rolls the control plane: the new machine carries them, the old ones read outdated with the reason', () => {
+    // Prepare
+    const { o, observed } = scene(current(), controlPlane({ taints: [gpu] }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(created(plan).map((m) => m.spec.taints)).toEqual([[gpu]]);
+    expect(getCondition(statusOf(plan)?.conditions, 'RollingOut')).toMatchObject({ status: 'True' });
+    expect(getCondition(statusOf(plan)?.conditions, 'MachinesUpToDate')?.message).toContain('* Machine a: taints changed');
+  });
+
+  it('machines with the taints are up to date, and no taints equals an empty list', () => {
+    // Prepare
+    const tainted = current().map((m) => ({ ...m, spec: { ...m.spec, taints: [gpu] } }));
+    // Act
+    const same = planControlPlane(scene(tainted, controlPlane({ taints: [gpu] })).o, scene(tainted).observed, T0);
+    const empty = planControlPlane(scene(current(), controlPlane({ taints: [] })).o, scene(current()).observed, T0);
+    // Assess
+    for (const plan of [same, empty]) {
+      expect(created(plan)).toEqual([]);
+      expect(getCondition(statusOf(plan)?.conditions, 'RollingOut')).toMatchObject({ status: 'False' });
+    }
+  });
+});
+
 describe('ControlPlane status', () => {
   it('counts replicas, reports the lowest version, the selector and the conditions', () => {
     // Prepare
@@ -734,6 +767,20 @@ describe('ControlPlane in-place fields', () => {
     expect(updated(plan).map((m) => m.spec.version)).toEqual(machines.map((m) => m.spec.version));
     expect(created(plan)).toEqual([]);
     expect(deleted(plan)).toEqual([]);
+  });
+
+  it('puts changed volume-detach and node-deletion timeouts on every machine, a deleting one included, and rolls nothing', () => {
+    // Prepare
+    const machines = [cpMachine('a', { failureDomain: 'zone-a' }), cpMachine('b', { failureDomain: 'zone-a', deleting: true })];
+    const { o, observed } = scene(machines, controlPlane({ replicas: 1, nodeVolumeDetachTimeoutSeconds: 0, nodeDeletionTimeoutSeconds: 30 }));
+    // Act
+    const plan = planControlPlane(o, observed, T0);
+    // Assess
+    expect(updated(plan).map((m) => [m.metadata.name, m.spec.nodeVolumeDetachTimeoutSeconds, m.spec.nodeDeletionTimeoutSeconds])).toEqual([
+      ['a', 0, 30],
+      ['b', 0, 30],
+    ]);
+    expect(created(plan)).toEqual([]);
   });
 
   it('writes nothing to machines that have the timeout already', () => {

@@ -116,6 +116,31 @@ describe('in-place propagation, one reconcile', () => {
     expect(updated.find((m) => m.metadata.deletionTimestamp)?.metadata.labels).toEqual(deleting.metadata.labels);
   });
 
+  it('volume-detach and node-deletion timeouts reach the set, its machines and a machine being deleted, rolling nothing; unset again, they leave', () => {
+    // Prepare
+    const { set, machines } = storedWorld(md);
+    const deleting = { ...machines[2]!, metadata: { ...machines[2]!.metadata, deletionTimestamp: daysAgo(0) } };
+    const timed = edited(md, (t) => ({ ...t, spec: { ...t.spec, nodeVolumeDetachTimeoutSeconds: 45, nodeDeletionTimeoutSeconds: 20 } }));
+    // Act
+    const r = reconcileMachineDeployment(input(timed, [set], [machines[0]!, machines[1]!, deleting]));
+    // Assess
+    expect(rolled(r.writes).filter((w) => w.startsWith('delete') === false)).toEqual([]);
+    const ms = updatedOfKind(r.writes, 'MachineSet')[0]!;
+    expect([ms.spec.template.spec.nodeVolumeDetachTimeoutSeconds, ms.spec.template.spec.nodeDeletionTimeoutSeconds]).toEqual([45, 20]);
+    expect(ms.metadata.name).toBe(set.metadata.name);
+    const updated = updatedOfKind(r.writes, 'Machine');
+    expect(updated.map((m) => [m.metadata.name, m.spec.nodeVolumeDetachTimeoutSeconds, m.spec.nodeDeletionTimeoutSeconds])).toEqual(
+      machines.map((m) => [m.metadata.name, 45, 20]),
+    );
+    // Act: the fields taken out of the template again
+    const again = reconcileMachineDeployment(input(md, [ms], updated));
+    // Assess
+    const back = updatedOfKind(again.writes, 'Machine');
+    expect(back).toHaveLength(3);
+    for (const m of back) expect(m.spec).not.toHaveProperty('nodeDeletionTimeoutSeconds');
+    expect(rolled(again.writes).filter((w) => w.startsWith('delete') === false)).toEqual([]);
+  });
+
   it('once propagated, the next reconcile writes nothing to the machines', () => {
     // Prepare: the machines and the set as the first reconcile left them.
     const { set, machines } = storedWorld(md);

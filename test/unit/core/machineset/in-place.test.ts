@@ -133,7 +133,7 @@ describe('planMachineSet, in place', () => {
       now: T0,
     });
     // Assess
-    expect(plan.notes).toContain('MachineSet ms1: updating a, b in place (template labels, annotations, node drain timeout)');
+    expect(plan.notes).toContain('MachineSet ms1: updating a, b in place (template labels, annotations, teardown timeouts)');
     expect(plan.writes.filter((w) => w.type === 'Create' || w.type === 'Delete')).toEqual([]);
   });
 });
