@@ -21,9 +21,9 @@ export const simMachineClass = z.strictObject({
   failureRate: z.number().min(0).max(1).default(0),
   /**
    * Spot interruptions per instance-hour: each instance gets the two-minute interruption warning at a random
-   * (seeded) time, then terminates, as EC2 reclaims spot capacity. 0: never.
+   * (seeded) time, then terminates, as EC2 reclaims spot capacity. Absent or 0: never.
    */
-  interruptionsPerHour: z.number().min(0).max(3600).default(0),
+  interruptionsPerHour: z.number().min(0).max(3600).optional(),
   failureDomains: z.array(dnsLabel()).default(() => []),
 });
 
