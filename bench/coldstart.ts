@@ -159,6 +159,7 @@ export const FIRST_EVENTS: Record<HandlerName, unknown> = {
   provision: { step: 'recordIntent', ...cluster, machineName: 'coldstart-0', machineUid: '00000000-0000-4000-8000-000000000000' },
   rollout: { step: 'rolloutStep', ...cluster, deploymentName: 'coldstart' },
   remediate: { step: 'remediateStep', ...cluster, machineName: 'coldstart-0', machineUid: '00000000-0000-4000-8000-000000000000' },
+  'fleet-upgrade': { step: 'nextWave', namespace: 'coldstart', name: 'coldstart', uid: '00000000-0000-4000-8000-000000000000' },
   teardown: { step: 'teardownStep', ...cluster },
   stream: {
     Records: [

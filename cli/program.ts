@@ -17,6 +17,7 @@ import { generate } from './commands/generate.js';
 import { OUTPUT_FORMATS, get } from './commands/get.js';
 import { importClusters } from './commands/import.js';
 import { rolloutHistory, rolloutPause, rolloutStatus, rolloutUndo } from './commands/rollout.js';
+import { registerFleetCommands } from './commands/fleet.js';
 import { scale } from './commands/scale.js';
 import { move } from './commands/move.js';
 import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
@@ -264,6 +265,8 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       .argument('<name>')
       .addOption(namespaceOption())
       .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string }) => rolloutPause(ctx, kind, name, paused, options)));
+
+  registerFleetCommands(program, (fn) => action(io, deps, fn));
 
   program
     .command('delete')

@@ -11,6 +11,7 @@ import type { NodeTaint } from './api/taint.js';
 import type { LaunchAttempt } from './core/machine/placement.js';
 import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
 import type { NodeLabelPatch } from './core/machine/node-labels.js';
+import type { LaunchCapacity } from './core/machineset/capacity.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
 export interface Clock {
@@ -227,8 +228,15 @@ export interface LaunchSpec {
    * attempt.
    */
   recordedAttempt?: LaunchAttempt;
-  /** Taints the Node registers with (Machine spec.taints), besides kubeadm's control-plane taint. */
+  /** Taints the Node registers with (Machine spec.taints, then its class's), besides kubeadm's control-plane taint. */
   taints?: NodeTaint[];
+  /** Labels the Node registers with (its MachineClass's nodeRegistration.labels). */
+  nodeLabels?: Record<string, string>;
+  /**
+   * The market the MachineSet planner chose for the machine (core/machineset/capacity.ts, from the Machine's
+   * clusterless.dev/capacity-type label); unset: as the MachineClass says.
+   */
+  capacity?: LaunchCapacity;
 }
 
 /** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */
@@ -348,7 +356,7 @@ export class EtcdUnavailableError extends Error {
 // Workflows
 
 /** The state machines of statemachines/, by file name. */
-export type WorkflowName = 'reconcile-cluster' | 'provision-machine' | 'rolling-upgrade' | 'remediate' | 'delete-cluster';
+export type WorkflowName = 'reconcile-cluster' | 'provision-machine' | 'rolling-upgrade' | 'remediate' | 'delete-cluster' | 'fleet-upgrade';
 
 /**
  * Starts executions of the state machines: Step Functions on AWS, the local ASL engine on one machine.
@@ -450,8 +458,10 @@ export interface BootstrapRequest {
   /** kubeadm init (the machine that initialises the control plane) rather than kubeadm join. */
   init: boolean;
   clusterSpec: ClusterSpec;
-  /** Taints the Node registers with (Machine spec.taints): kubeadm's nodeRegistration.taints. */
+  /** Taints the Node registers with (Machine spec.taints, then its class's): kubeadm's nodeRegistration.taints. */
   taints?: NodeTaint[];
+  /** Labels the Node registers with (its MachineClass's): the kubelet's node-labels. */
+  nodeLabels?: Record<string, string>;
 }
 
 /**

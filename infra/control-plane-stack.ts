@@ -99,6 +99,7 @@ export const HANDLERS: Record<HandlerName, HandlerSpec> = {
   rollout: task('rollout', 'the steps of rolling-upgrade'),
   remediate: task('remediate', 'the steps of remediate'),
   teardown: task('teardown', 'the steps of delete-cluster'),
+  'fleet-upgrade': task('fleet-upgrade', 'the steps of fleet-upgrade'),
   stream: {
     entry: 'functions/handlers/stream.ts',
     serviceName: 'clusterless-stream',
@@ -279,6 +280,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       rollout: make('rollout', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
       remediate: make('remediate', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
       teardown: make('teardown', { ...tableName, ...installation, ...this.secrets.environment, ...payloads }),
+      // Reads FleetUpgrades and Clusters and writes their topology and status: the object table only.
+      'fleet-upgrade': make('fleet-upgrade', { ...tableName, ...installation }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
     /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
@@ -320,6 +323,7 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
         rollout: tasks.rollout.function,
         remediate: tasks.remediate.function,
         teardown: tasks.teardown.function,
+        'fleet-upgrade': tasks['fleet-upgrade'].function,
       },
       logs: this.logs,
     });
@@ -369,8 +373,10 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
     });
 
-    const stream = make('stream', { ...reconcileArn, ...tableName });
+    const stream = make('stream', { ...reconcileArn, ...this.workflows.fleetUpgradeEnvironment, ...tableName });
     this.workflows.grantStartReconcile(stream.role);
+    // A FleetUpgrade created starts its execution (functions/handlers/stream.ts).
+    this.workflows.grantStartFleetUpgrade(stream.role);
     // It writes the watch log the API's watches read, and nothing else of the table.
     this.objectTable.grantWatchLogWrite(stream.role);
     this.streamTrigger = new StreamTrigger(this, 'StreamTrigger', { table: this.objectTable.table, handler: stream.function });

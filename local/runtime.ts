@@ -6,13 +6,16 @@
  */
 import { kindByName } from '../functions/api/kinds.js';
 import type { ApiObject } from '../functions/api/kind.js';
+import type { Cluster } from '../functions/api/cluster.js';
+import { clustersUsingClass } from '../functions/core/topology/trigger.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
 import { ForwardingStore } from '../functions/adapters/store/index.js';
 import type { DeleteOptions, DeleteResult, ReconcileRequeues, Store, WorkflowName, Workflows } from '../functions/ports.js';
 import { FAILED_RECONCILE_RETRY_SECONDS, replacesRequeue } from '../functions/core/trigger/requeue.js';
 import { sweep } from '../functions/workflows/sweep.js';
-import { TASKS, hostAppliesAddons, type WorkflowDeps } from '../functions/workflows/index.js';
+import { TASKS, hostAppliesAddons, startFleetUpgrade, type WorkflowDeps } from '../functions/workflows/index.js';
+import { fleetUpgradeFinished, type FleetUpgrade } from '../functions/api/fleet-upgrade.js';
 import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 
@@ -21,6 +24,10 @@ export class TriggeringStore extends ForwardingStore {
   constructor(
     inner: Store,
     private readonly onChange: (namespace: string, clusterName: string, obj: ApiObject) => void,
+    /** Told of the Clusters a ClusterClass write concerns: those whose topology names it. */
+    private readonly onClusterClassChange?: (namespace: string, clusterNames: readonly string[]) => void,
+    /** A FleetUpgrade created: its execution starts (the stream's INSERT on AWS). */
+    private readonly onFleetUpgradeCreated: (obj: ApiObject) => void = () => {},
   ) {
     super(inner);
   }
@@ -28,11 +35,21 @@ export class TriggeringStore extends ForwardingStore {
   private changed<T extends ApiObject>(obj: T): T {
     const cluster = kindByName(obj.kind)?.clusterNameOf(obj as never);
     if (cluster) this.onChange(obj.metadata.namespace, cluster, obj);
+    else if (obj.kind === 'ClusterClass' && this.onClusterClassChange) {
+      const { namespace, name } = obj.metadata;
+      // After the write, like the stream; a failed read leaves it to the next change or sweep.
+      void this.inner.list<Cluster>('Cluster', namespace).then(
+        (clusters) => this.onClusterClassChange!(namespace, clustersUsingClass(clusters, name)),
+        () => undefined,
+      );
+    }
     return obj;
   }
 
   override async create<T extends ApiObject>(obj: T): Promise<T> {
-    return this.changed(await this.inner.create(obj));
+    const created = this.changed(await this.inner.create(obj));
+    if (created.kind === 'FleetUpgrade') this.onFleetUpgradeCreated(created);
+    return created;
   }
   override async update<T extends ApiObject>(obj: T): Promise<T> {
     return this.changed(await this.inner.update(obj));
@@ -87,10 +104,17 @@ export class ControlPlaneRuntime {
   constructor(private readonly options: RuntimeOptions) {
     this.timeScale = options.timeScale ?? 1;
     const meter = options.meter;
-    this.store = new TriggeringStore(meter ? new MeteredStore(options.deps.store, meter) : options.deps.store, (ns, cluster, obj) => {
-      this.trigger(ns, cluster);
-      options.onChange?.(ns, cluster, obj);
-    });
+    this.store = new TriggeringStore(
+      meter ? new MeteredStore(options.deps.store, meter) : options.deps.store,
+      (ns, cluster, obj) => {
+        this.trigger(ns, cluster);
+        options.onChange?.(ns, cluster, obj);
+      },
+      (ns, clusters) => {
+        for (const c of clusters) this.trigger(ns, c);
+      },
+      (obj) => this.startFleetUpgrade(obj),
+    );
     const requeues: ReconcileRequeues = { requeue: async (namespace, clusterName, afterSeconds) => this.requeue(namespace, clusterName, afterSeconds) };
     this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
     const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
@@ -139,6 +163,28 @@ export class ControlPlaneRuntime {
         },
         (err: unknown) => this.deps.log.warn('first sweep could not list clusters', { error: (err as Error).message }),
       ),
+    );
+    // This engine forgets its executions when the host stops: a FleetUpgrade not finished starts again, from its status.
+    await this.track(
+      this.store.list<FleetUpgrade>('FleetUpgrade').then(
+        (upgrades) => {
+          for (const fu of upgrades) if (!fleetUpgradeFinished(fu.status?.phase) && !fu.metadata.deletionTimestamp) this.startFleetUpgrade(fu);
+        },
+        (err: unknown) => this.deps.log.warn('could not list fleet upgrades', { error: (err as Error).message }),
+      ),
+    );
+  }
+
+  private startFleetUpgrade(obj: ApiObject): void {
+    if (this.stopped || !obj.metadata.uid) return;
+    const started = startFleetUpgrade(this.workflows, { namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid });
+    this.pending.add(started);
+    void started.then(
+      () => this.pending.delete(started),
+      (err: unknown) => {
+        this.pending.delete(started);
+        this.deps.log.error('could not start fleet-upgrade', { fleetUpgrade: `${obj.metadata.namespace}/${obj.metadata.name}`, error: (err as Error).message });
+      },
     );
   }
 

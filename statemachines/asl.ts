@@ -83,6 +83,26 @@ export interface MapState {
   Iterator: { StartAt: string; States: Readonly<Record<string, State>> };
 }
 
+/**
+ * A Distributed Map over items of the state input (ItemProcessor in DISTRIBUTED mode: each item is a child
+ * execution on Step Functions with its own history; the local engine runs the same ItemProcessor inline).
+ */
+export interface DistributedMapState {
+  Type: 'Map';
+  Comment?: string;
+  ItemsPath: string;
+  ItemSelector: { readonly [key: string]: Json };
+  MaxConcurrencyPath: string;
+  ItemProcessor: {
+    ProcessorConfig: { Mode: 'DISTRIBUTED'; ExecutionType: 'STANDARD' };
+    StartAt: string;
+    States: Readonly<Record<string, State>>;
+  };
+  ResultPath: null;
+  Catch?: readonly Catcher[];
+  Next: string;
+}
+
 export interface SucceedState {
   Type: 'Succeed';
 }
@@ -93,7 +113,7 @@ export interface FailState {
   Cause: string;
 }
 
-export type State = TaskState | ChoiceState | PassState | WaitState | MapState | SucceedState | FailState;
+export type State = TaskState | ChoiceState | PassState | WaitState | MapState | DistributedMapState | SucceedState | FailState;
 
 export interface StateMachineDefinition {
   Comment: string;

@@ -4,6 +4,7 @@
  */
 import type { WorkflowName } from '../functions/ports.js';
 import type { StateMachineDefinition } from './asl.js';
+import { fleetUpgrade } from './fleet-upgrade.js';
 import { provisionMachine } from './provision-machine.js';
 import { reconcileCluster } from './reconcile-cluster.js';
 import { steppingWorkflow } from './stepping-workflow.js';
@@ -40,4 +41,5 @@ export const DEFINITIONS: Readonly<Record<WorkflowName, StateMachineDefinition>>
     inputFields: {},
     giveUpFields: [],
   }),
+  'fleet-upgrade': fleetUpgrade,
 };

@@ -20,6 +20,7 @@ export const STATE_MACHINES: readonly StateMachineInfo[] = [
   { name: 'rolling-upgrade', type: 'STANDARD', file: 'rolling-upgrade.asl.json' },
   { name: 'remediate', type: 'STANDARD', file: 'remediate.asl.json' },
   { name: 'delete-cluster', type: 'STANDARD', file: 'delete-cluster.asl.json' },
+  { name: 'fleet-upgrade', type: 'STANDARD', file: 'fleet-upgrade.asl.json' },
 ];
 
 /** The Lambda task functions the state machines call, by placeholder. */
@@ -29,6 +30,7 @@ export const TASK_FUNCTIONS = {
   RolloutTaskFunctionArn: 'rollout',
   RemediateTaskFunctionArn: 'remediate',
   TeardownTaskFunctionArn: 'teardown',
+  FleetUpgradeTaskFunctionArn: 'fleet-upgrade',
 } as const;
 export type TaskFunctionPlaceholder = keyof typeof TASK_FUNCTIONS;
 export type TaskFunctionName = (typeof TASK_FUNCTIONS)[TaskFunctionPlaceholder];

@@ -56,6 +56,12 @@ export const EventReason = {
   RolloutComplete: 'RolloutComplete',
   InstanceNotOwned: 'InstanceNotOwned',
   WorkflowFailed: 'WorkflowFailed',
+  /** A FleetUpgrade set a cluster's topology, a cluster failed its upgrade, the upgrade ended. */
+  ClusterUpgradeStarted: 'ClusterUpgradeStarted',
+  ClusterUpgradeFailed: 'ClusterUpgradeFailed',
+  FleetUpgradeHalted: 'FleetUpgradeHalted',
+  FleetUpgradeAborted: 'FleetUpgradeAborted',
+  FleetUpgradeSucceeded: 'FleetUpgradeSucceeded',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

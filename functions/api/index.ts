@@ -5,6 +5,8 @@ export * from './kind.js';
 export * from './kinds.js';
 export * from './template.js';
 export * from './cluster.js';
+export * from './cluster-class.js';
+export * from './cluster-class-variables.js';
 export * from './control-plane.js';
 export * from './machine-class.js';
 export * from './machine-deployment.js';

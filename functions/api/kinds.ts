@@ -1,7 +1,9 @@
+import { ClusterClassKind } from './cluster-class.js';
 import { ClusterResourceSetBindingKind, ClusterResourceSetKind } from './cluster-resource-set.js';
 import { ClusterKind } from './cluster.js';
 import { ControlPlaneKind } from './control-plane.js';
 import { EventKind } from './event.js';
+import { FleetUpgradeKind } from './fleet-upgrade.js';
 import type { ApiObject, KindDef } from './kind.js';
 import { MachineClassKind } from './machine-class.js';
 import { MachineDeploymentKind } from './machine-deployment.js';
@@ -12,6 +14,7 @@ import { MachineKind } from './machine.js';
 /** Every kind served, in the order objects of a cluster are created (and reversed, deleted). */
 export const KINDS = [
   MachineClassKind,
+  ClusterClassKind,
   ClusterResourceSetKind,
   ClusterKind,
   ControlPlaneKind,
@@ -20,18 +23,21 @@ export const KINDS = [
   MachineKind,
   MachineHealthCheckKind,
   ClusterResourceSetBindingKind,
+  FleetUpgradeKind,
 ] as unknown as readonly KindDef<ApiObject>[];
 
 export type KindName =
   | 'Cluster'
   | 'ControlPlane'
   | 'MachineClass'
+  | 'ClusterClass'
   | 'MachineDeployment'
   | 'MachineSet'
   | 'Machine'
   | 'MachineHealthCheck'
   | 'ClusterResourceSet'
-  | 'ClusterResourceSetBinding';
+  | 'ClusterResourceSetBinding'
+  | 'FleetUpgrade';
 
 /** Every kind the Store holds: the served kinds and events.k8s.io's Event (functions/api/event.ts), read-only over HTTP. */
 export type StoredKindName = KindName | 'Event';

@@ -14,6 +14,7 @@ import {
   selectorString,
   type LabelSelector,
 } from './common.js';
+import { machineDeploymentCapacity } from './capacity.js';
 import { defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta, type ObjectMeta } from './meta.js';
 import { machineTemplate, versionChangeCauses, type MachineTemplate } from './template.js';
@@ -84,6 +85,8 @@ export const machineDeploymentSpec = z.strictObject({
   progressDeadlineSeconds: z.number().int().min(1).default(600),
   paused: z.boolean().default(false),
   deletePolicy: DeletePolicy.default('Random'),
+  /** Mixed on-demand and spot capacity (api/capacity.ts); unset: every machine as its MachineClass says. */
+  capacity: machineDeploymentCapacity.optional(),
   spot: spotPolicy.optional(),
 });
 

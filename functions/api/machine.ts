@@ -41,6 +41,8 @@ export const machineInfrastructure = z.strictObject({
   instanceId: z.string().optional(),
   instanceType: z.string().optional(),
   availabilityZone: z.string().optional(),
+  /** The market of the attempt in flight, where a launch has more than one (a spot machine's on-demand fallback). */
+  capacityType: z.enum(['spot', 'on-demand']).optional(),
   state: z.string().optional(),
   launchRequestedAt: z.string().optional(),
   launchedAt: z.string().optional(),

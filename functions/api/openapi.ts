@@ -21,6 +21,8 @@ const SAFE_INT = Number.MAX_SAFE_INTEGER;
 export const KIND_DESCRIPTIONS: Record<KindName, string> = {
   Cluster: 'A Kubernetes cluster: its network, provider (sim or aws) and endpoint. Everything else of the cluster points at it by spec.clusterName.',
   ControlPlane: 'The kubeadm control plane of a cluster: an odd number of control-plane machines with stacked etcd, rolled one at a time.',
+  ClusterClass:
+    'A blueprint of clusters: the ControlPlane, worker MachineDeployments and health checks that Clusters with spec.topology are stamped from, with variables and patches.',
   MachineClass: 'A provider-specific machine template (instance types, image, volumes), shared by the clusters of its namespace like a StorageClass.',
   MachineDeployment: 'Declarative worker machines: replicas of a machine template, rolled out through MachineSets with revisions and rollback.',
   MachineSet: 'Keeps a number of identical machines running; usually owned by a MachineDeployment.',
@@ -28,6 +30,8 @@ export const KIND_DESCRIPTIONS: Record<KindName, string> = {
   MachineHealthCheck: 'Marks machines whose nodes are unhealthy for remediation, within limits on how many at once.',
   ClusterResourceSet: 'Addons (a CNI, ...) applied by server-side apply to every Cluster of its namespace its selector matches, once its API answers.',
   ClusterResourceSetBinding: 'What the ClusterResourceSets applied to one cluster: per resource its hash, result and time. Written by the reconcile.',
+  FleetUpgrade:
+    'Upgrades the topology-managed Clusters of its namespace a selector or ClusterClass picks to one Kubernetes version, in waves: a canary, then batches, with halt rules, pause and abort.',
 };
 
 const BASE_OPTIONS = {

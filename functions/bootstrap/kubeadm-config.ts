@@ -56,13 +56,24 @@ const endpointText = (e: Endpoint) => `${e.host.includes(':') && !e.host.startsW
  * means none). The control-plane taint is therefore stated, and a machine's own taints are added after it, so
  * that they never untaint a control-plane node (kubeadm cmd/kubeadm/app/apis/kubeadm/v1beta4 NodeRegistrationOptions).
  */
-const nodeRegistration = (controlPlane: boolean, taints: readonly NodeTaint[] = []) => {
+const nodeRegistration = (controlPlane: boolean, taints: readonly NodeTaint[] = [], nodeLabels: Readonly<Record<string, string>> = {}) => {
   const all = [...(controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []), ...taints.map(taintOf)];
+  const labels = nodeLabelsArg(nodeLabels);
   return {
-    kubeletExtraArgs: [{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER }],
+    kubeletExtraArgs: [{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER }, ...(labels ? [{ name: 'node-labels', value: labels }] : [])],
     ...(all.length > 0 ? { taints: all } : {}),
   };
 };
+
+/**
+ * The kubelet's --node-labels: key=value pairs, comma-separated, sorted so that the same labels render the same
+ * text. The API only accepts keys and values without commas or '=' (label syntax) and keys the kubelet may set
+ * (api/node-registration.ts), so the text is never ambiguous and the kubelet never refuses it.
+ */
+export function nodeLabelsArg(labels: Readonly<Record<string, string>>): string | undefined {
+  const keys = Object.keys(labels).sort();
+  return keys.length > 0 ? keys.map((k) => `${k}=${labels[k]}`).join(',') : undefined;
+}
 
 /** A taint as kubeadm's configuration writes it: no value when it has none. */
 const taintOf = (t: NodeTaint) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect });
@@ -90,6 +101,8 @@ export interface InitOptions {
   ttlSeconds: number;
   /** The machine's own taints (Machine spec.taints), after kubeadm's control-plane taint. */
   taints?: readonly NodeTaint[];
+  /** Labels the kubelet registers the Node with (its MachineClass's nodeRegistration.labels). */
+  nodeLabels?: Readonly<Record<string, string>>;
 }
 
 /** InitConfiguration and ClusterConfiguration, as one YAML stream. */
@@ -107,7 +120,7 @@ export function renderInitConfiguration(c: KubeadmCluster, o: InitOptions): stri
       },
     ],
     localAPIEndpoint: { bindPort: API_SERVER_BIND_PORT },
-    nodeRegistration: nodeRegistration(true, o.taints),
+    nodeRegistration: nodeRegistration(true, o.taints, o.nodeLabels),
   };
   return [init, clusterConfiguration(c)].map((d) => stringify(d)).join('---\n');
 }
@@ -120,6 +133,8 @@ export interface JoinOptions {
   certificateKey?: string;
   /** The machine's own taints (Machine spec.taints): the kubelet registers with them. */
   taints?: readonly NodeTaint[];
+  /** Labels the kubelet registers the Node with (its MachineClass's nodeRegistration.labels). */
+  nodeLabels?: Readonly<Record<string, string>>;
 }
 
 export function renderJoinConfiguration(c: KubeadmCluster, o: JoinOptions): string {
@@ -129,7 +144,7 @@ export function renderJoinConfiguration(c: KubeadmCluster, o: JoinOptions): stri
     apiVersion: KUBEADM_API_VERSION,
     kind: 'JoinConfiguration',
     discovery: { bootstrapToken: { apiServerEndpoint: endpointText(c.controlPlaneEndpoint), token: tokenString(o.token), caCertHashes: o.caCertHashes } },
-    nodeRegistration: nodeRegistration(controlPlane, o.taints),
+    nodeRegistration: nodeRegistration(controlPlane, o.taints, o.nodeLabels),
     ...(controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: API_SERVER_BIND_PORT }, certificateKey: o.certificateKey } } : {}),
   });
 }

@@ -65,6 +65,8 @@ export const ConditionType = {
   InterruptionNotice: 'InterruptionNotice',
   /** On a ClusterResourceSetBinding: every resource of the matching sets applied (exp/addons condition_consts.go). */
   ResourcesApplied: 'ResourcesApplied',
+  /** On a Cluster with spec.topology: whether its generated objects match the topology and have finished rolling. */
+  TopologyReconciled: 'TopologyReconciled',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 

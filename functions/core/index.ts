@@ -16,4 +16,5 @@ export * from './machinedeployment/index.js';
 export * from './machineset/index.js';
 export * from './coalesce.js';
 export * from './trigger/index.js';
+export * from './topology/index.js';
 export * from './reconcile.js';

@@ -10,6 +10,8 @@ export interface InstanceFact {
   state: InstanceState;
   availabilityZone?: string;
   instanceType?: string;
+  /** The market the instance runs in (EC2: its clusterless.dev/capacity-type tag); unset where the provider has none. */
+  capacityType?: 'on-demand' | 'spot';
   launchTime?: string;
   addresses?: { type: 'InternalIP' | 'ExternalIP' | 'InternalDNS' | 'ExternalDNS' | 'Hostname'; address: string }[];
 }

@@ -1,5 +1,6 @@
 import type { ApiObject } from '../api/kind.js';
 import type { Cluster } from '../api/cluster.js';
+import type { ClusterClass } from '../api/cluster-class.js';
 import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../api/cluster-resource-set.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { MachineClass } from '../api/machine-class.js';
@@ -22,6 +23,7 @@ import { controllerOf } from './machineset/ownership.js';
 import { MAX_MACHINE_CREATES_PER_PASS, planMachineSet } from './machineset/planner.js';
 import type { Observed } from './observed.js';
 import { emptyPlan, mergePlans, refOf, type Action, type Plan } from './plan.js';
+import { planTopology } from './topology/planner.js';
 
 /**
  * Sorts one cluster's objects (one Query of the store) into the planners' input. Returns undefined when the
@@ -32,12 +34,14 @@ export function clusterObjectsOf(
   objects: readonly ApiObject[],
   machineClasses: readonly MachineClass[],
   clusterResourceSets: readonly StoredClusterResourceSet[] = [],
+  clusterClasses: readonly ClusterClass[] = [],
 ): ClusterObjects | undefined {
   const cluster = objects.find((o): o is Cluster => o.kind === 'Cluster' && o.metadata.name === clusterName);
   if (!cluster) return undefined;
   const of = <T extends ApiObject>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
   const controlPlanes = of<ControlPlane>('ControlPlane');
   const binding = objects.find((o): o is ClusterResourceSetBinding => o.kind === 'ClusterResourceSetBinding' && o.metadata.name === clusterName);
+  const clusterClass = cluster.spec.topology ? clusterClasses.find((c) => c.metadata.name === cluster.spec.topology!.class) : undefined;
   return {
     cluster,
     // A cluster has one control plane; should two be declared, the oldest one is the cluster's.
@@ -51,6 +55,7 @@ export function clusterObjectsOf(
     machineClasses: [...machineClasses],
     clusterResourceSets: [...clusterResourceSets],
     ...(binding ? { clusterResourceSetBinding: binding } : {}),
+    ...(clusterClass ? { clusterClass } : {}),
   };
 }
 
@@ -71,6 +76,19 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
   // A paused cluster: its own status only, no action and no write to anything else.
   if (isPaused(objects.cluster)) return { ...clusterPlan, actions: [] };
 
+  // The topology first: what it creates or changes is planned by the other planners on the next pass, which
+  // its writes trigger (as Cluster API's topology controller writes objects that other controllers reconcile).
+  const topologyPlan = planTopology(
+    {
+      cluster: objects.cluster,
+      ...(objects.clusterClass ? { clusterClass: objects.clusterClass } : {}),
+      ...(objects.controlPlane ? { controlPlane: objects.controlPlane } : {}),
+      machineDeployments: objects.machineDeployments,
+      machineSets: objects.machineSets,
+      machineHealthChecks: objects.machineHealthChecks,
+    },
+    now,
+  );
   // Machines leaving on an interruption notice: replaced at once by their sets, then deleted (interruption.ts).
   const interruptions = interruptionsToAct(objects.machines, objects.machineSets, objects.machineDeployments);
   const index = indexMachines(objects.machines, observed, now, new Set(interruptions.keys()));
@@ -117,6 +135,7 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
   const orphans = emptyPlan();
   orphans.actions.push(...orphanInstanceActions(objects, observed));
   const merged = mergePlans(
+    topologyPlan,
     clusterPlan,
     planControlPlane(objects, observed, now),
     planMachines(objects, observed, now),

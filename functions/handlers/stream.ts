@@ -26,6 +26,7 @@ import { DynamoDbWatchLog, type StreamChange } from '../adapters/dynamodb/watch-
 import { createDynamoDbClient } from '../adapters/aws/clients.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
 import type { Workflows } from '../ports.js';
+import { startFleetUpgrade, type FleetRef } from '../workflows/fleet-upgrade-start.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -45,6 +46,21 @@ export interface ClusterChange extends ClusterRef {
   /** The lowest stream sequence number among the cluster's records: where a retry must start from. */
   firstSequenceNumber: string;
   records: number;
+}
+
+/**
+ * The FleetUpgrades a batch created (INSERT records; their status writes are MODIFYs): each starts its execution,
+ * named after its uid, so a batch retried starts nothing twice.
+ */
+export function fleetUpgradesCreated(records: readonly DynamoDBRecord[]): FleetRef[] {
+  return records.flatMap((r) => {
+    const keys = r.dynamodb?.Keys;
+    const item = objectOfItemKeys(keys?.[TABLE_KEYS.partitionKey]?.S, keys?.[TABLE_KEYS.sortKey]?.S);
+    const uid = r.dynamodb?.NewImage?.['uid']?.S;
+    return r.eventName === 'INSERT' && item?.kind === 'FleetUpgrade' && item.clusterName === undefined && uid
+      ? [{ namespace: item.namespace, name: item.name, uid }]
+      : [];
+  });
 }
 
 /** The distinct clusters a batch of stream records touched, in the order first seen. */
@@ -91,15 +107,23 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     resolved ??= (deps as () => StreamHandlerDeps)();
     if (context) logger.addContext(context);
     const changes = clusterChanges(event.Records);
+    const upgrades = fleetUpgradesCreated(event.Records);
     // The watch log and the reconciles are independent: neither waits for the other.
-    const [logged, results] = await Promise.all([
+    const [logged, results, upgradeStarts] = await Promise.all([
       resolved.watchLog ? resolved.watchLog.append(event.Records.map(streamChange)).catch((e: unknown) => e as Error) : 0,
       Promise.allSettled(
         changes.map((c) =>
           resolved!.workflows.start('reconcile-cluster', `change-${randomUUID()}`, { namespace: c.namespace, clusterName: c.clusterName, trigger: 'change' }),
         ),
       ),
+      Promise.allSettled(upgrades.map((u) => startFleetUpgrade(resolved!.workflows, u))),
     ]);
+    // A FleetUpgrade whose execution could not start retries the whole batch (its start is named: never twice).
+    const upgradeFailed = upgradeStarts.some((r) => r.status === 'rejected');
+    upgradeStarts.forEach((r, i) => {
+      if (r.status === 'rejected')
+        logger.error('could not start fleet-upgrade', { fleetUpgrade: `${upgrades[i]!.namespace}/${upgrades[i]!.name}`, error: r.reason as Error });
+    });
     const failed = changes.filter((_, i) => results[i]!.status === 'rejected');
     results.forEach((r, i) => {
       if (r.status === 'rejected')
@@ -117,7 +141,9 @@ export function createStreamHandler(deps: StreamHandlerDeps | (() => StreamHandl
     if (logged instanceof Error) logger.error('could not write the watch log', { error: logged });
     // A log that could not be written retries the whole batch (its puts are idempotent; its reconciles merely run once more).
     const retryFrom = lowestSequenceNumber(
-      logged instanceof Error ? event.Records.map((r) => r.dynamodb?.SequenceNumber ?? '').filter(Boolean) : failed.map((c) => c.firstSequenceNumber),
+      logged instanceof Error || upgradeFailed
+        ? event.Records.map((r) => r.dynamodb?.SequenceNumber ?? '').filter(Boolean)
+        : failed.map((c) => c.firstSequenceNumber),
     );
     return { batchItemFailures: retryFrom === undefined ? [] : [{ itemIdentifier: retryFrom }] };
   };

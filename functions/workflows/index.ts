@@ -1,6 +1,7 @@
 /** The code the state machines' tasks run, over the ports only: the same on AWS and in the embedded host. */
 import type { TaskFunctionName } from '../../statemachines/loader.js';
 import type { WorkflowDeps } from './deps.js';
+import { fleetUpgradeTask } from './fleet-upgrade.js';
 import { provisionTask } from './provision-machine.js';
 import { reconcileTask } from './reconcile-task.js';
 import { steppingTask } from './stepping.js';
@@ -13,6 +14,7 @@ export * from './reconcile-cluster.js';
 export * from './provision-machine.js';
 export * from './stepping.js';
 export * from './events.js';
+export { fleetUpgradeExecutionName, startFleetUpgrade, type FleetRef } from './fleet-upgrade-start.js';
 export { reconcileTask } from './reconcile-task.js';
 
 /** Every task function, by the name statemachines/loader.ts gives it. */
@@ -22,4 +24,5 @@ export const TASKS: Record<TaskFunctionName, (deps: WorkflowDeps, input: Record<
   rollout: steppingTask('rolloutStep'),
   remediate: steppingTask('remediateStep'),
   teardown: steppingTask('teardownStep'),
+  'fleet-upgrade': fleetUpgradeTask,
 };

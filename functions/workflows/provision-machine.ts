@@ -12,6 +12,8 @@ import type { Cluster } from '../api/cluster.js';
 import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
+import { joinRegistration } from '../core/machine/node-registration.js';
+import { launchCapacityOf } from '../core/machineset/capacity.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
 import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
 // The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
@@ -126,6 +128,8 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   if (!cluster) throw new InvalidSpecError(`Cluster ${ref.namespace}/${ref.clusterName} does not exist`);
   if (!machineClass) throw new InvalidSpecError(`MachineClass ${ref.namespace}/${machine.spec.machineClassRef.name} does not exist`);
   const role = isControlPlaneMachine(machine) ? 'control-plane' : 'worker';
+  // The machine's taints with its class's node labels and taints (a GPU pool's), as its Node registers.
+  const registration = joinRegistration(machine.spec.taints, machineClass.spec);
   // The machine's bootstrap secret is written before the launch; the user data only fetches (and deletes) it.
   let userData: string | undefined;
   let init: boolean | undefined;
@@ -142,7 +146,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       version: machine.spec.version,
       init,
       clusterSpec: cluster.spec,
-      ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
+      ...registration,
     }));
   }
   // The instance type and zone in status name the last attempt: the one in flight, or the one that made the
@@ -150,7 +154,9 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
   // and a fallback's request then has to be recorded as much as on the first launch.
   const infra = machine.status?.infrastructure;
   const recordedAttempt =
-    infra?.instanceType && infra.availabilityZone ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone } : undefined;
+    infra?.instanceType && infra.availabilityZone
+      ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone, ...(infra.capacityType ? { capacityType: infra.capacityType } : {}) }
+      : undefined;
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -168,7 +174,9 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(userData !== undefined ? { userData } : {}),
     ...(init !== undefined ? { bootstrap: init ? 'init' : 'join' } : {}),
     ...(recordedAttempt ? { recordedAttempt } : {}),
-    ...(machine.spec.taints?.length ? { taints: machine.spec.taints } : {}),
+    ...registration,
+    // The market the MachineSet planner chose (spec.capacity of the deployment); unset for other machines.
+    ...(launchCapacityOf(machine) ? { capacity: launchCapacityOf(machine)! } : {}),
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);
@@ -187,9 +195,18 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
 async function recordAttempt(deps: WorkflowDeps, ref: MachineRef, attempt: LaunchAttempt): Promise<void> {
   const m = await updateMachineStatus(deps, ref, (x) => {
     const infra = x.status?.infrastructure;
-    if (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone) return undefined;
-    const { instanceId: _instanceId, state: _state, launchedAt: _launchedAt, ...rest } = infra ?? {};
-    return { ...x.status, infrastructure: { ...rest, instanceType: attempt.instanceType, availabilityZone: attempt.availabilityZone } };
+    if (infra?.instanceType === attempt.instanceType && infra.availabilityZone === attempt.availabilityZone && infra.capacityType === attempt.capacityType)
+      return undefined;
+    const { instanceId: _instanceId, state: _state, launchedAt: _launchedAt, capacityType: _capacityType, ...rest } = infra ?? {};
+    return {
+      ...x.status,
+      infrastructure: {
+        ...rest,
+        instanceType: attempt.instanceType,
+        availabilityZone: attempt.availabilityZone,
+        ...(attempt.capacityType ? { capacityType: attempt.capacityType } : {}),
+      },
+    };
   });
   // A machine that is gone (or replaced) gets no instance: nothing could record it.
   if (!m)

@@ -6,6 +6,9 @@
  */
 import type { Machine } from '../api/machine.js';
 import type { MachineClass } from '../api/machine-class.js';
+import type { ClusterClass } from '../api/cluster-class.js';
+import type { Cluster } from '../api/cluster.js';
+import type { ApiObject } from '../api/kind.js';
 import type { StoredClusterResourceSet } from '../api/cluster-resource-set.js';
 import type { ClusterObjects } from '../core/cluster/objects.js';
 import type { NodeFact, Observed } from '../core/observed.js';
@@ -100,6 +103,14 @@ function stateChildren(graph: ClusterObjects): ChildStart[] {
   return out;
 }
 
+/** The ClusterClass a managed topology names, read only for a Cluster that has one (as a list, for clusterObjectsOf). */
+async function clusterClassOf(deps: WorkflowDeps, namespace: string, clusterName: string, objects: readonly ApiObject[]): Promise<ClusterClass[]> {
+  const cluster = objects.find((o): o is Cluster => o.kind === 'Cluster' && o.metadata.name === clusterName);
+  const name = cluster?.spec.topology?.class;
+  const cc = name ? await deps.store.get<ClusterClass>('ClusterClass', namespace, name) : undefined;
+  return cc ? [cc] : [];
+}
+
 export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileRequest): Promise<ReconcileOutcome> {
   const { namespace, clusterName } = request;
   const workflow = request.workflow ?? 'reconcile-cluster';
@@ -124,7 +135,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
         deps.store.list<MachineClass>('MachineClass', namespace),
         hostAppliesAddons(deps) ? deps.store.list<StoredClusterResourceSet>('ClusterResourceSet', namespace) : [],
       ]);
-      const graph = clusterObjectsOf(clusterName, objects, classes, withDigests(sets));
+      const graph = clusterObjectsOf(clusterName, objects, classes, withDigests(sets), await clusterClassOf(deps, namespace, clusterName, objects));
       const observed = await observe(deps, namespace, clusterName, graph);
       if (!graph) {
         // The Cluster is gone: whatever still carries its tag has no owner.

@@ -16,6 +16,7 @@ import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../api
 import { withDigests } from './addons.js';
 import { randomUUID } from 'node:crypto';
 import type { Cluster } from '../api/cluster.js';
+import type { ClusterClass } from '../api/cluster-class.js';
 import type { ControlPlane } from '../api/control-plane.js';
 import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
@@ -41,11 +42,14 @@ export async function readFleet(store: Store, options: { addons?: boolean } = {}
     options.addons ? store.list<StoredClusterResourceSet>('ClusterResourceSet') : undefined,
     options.addons ? store.list<ClusterResourceSetBinding>('ClusterResourceSetBinding') : undefined,
   ]);
+  // ClusterClasses only where some cluster has a topology: a fleet without one pays no extra read.
+  const clusterClasses = clusters.some((c) => c.spec.topology) ? await store.list<ClusterClass>('ClusterClass') : undefined;
   return {
     clusters,
     controlPlanes,
     machineDeployments,
     healthChecks,
+    ...(clusterClasses ? { clusterClasses } : {}),
     ...(sets ? { clusterResourceSets: withDigests(sets) } : {}),
     ...(bindings ? { clusterResourceSetBindings: bindings } : {}),
   };

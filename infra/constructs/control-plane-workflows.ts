@@ -35,6 +35,8 @@ export interface ControlPlaneWorkflowsProps {
 
 /** The ContinueAsNew states start their own state machine by the context object's ARN. */
 const STARTS_ITSELF = '$$.StateMachine.Id';
+/** A Map whose ItemProcessor runs in DISTRIBUTED mode (statemachines/asl.ts DistributedMapState). */
+const DISTRIBUTED_MAP = '"Mode": "DISTRIBUTED"';
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /**
@@ -90,6 +92,16 @@ export class ControlPlaneWorkflows extends Construct {
       if (tasks.length) role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: tasks.map((f) => f.functionArn) }));
       if (children.size)
         role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [...children].sort().map((c) => this.stateMachineArn(c)) }));
+      // A Distributed Map runs its items as child executions of the same state machine, which it starts, watches and stops.
+      if (text.includes(DISTRIBUTED_MAP)) {
+        role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachineArn(info.name)] }));
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            actions: ['states:DescribeExecution', 'states:StopExecution'],
+            resources: [`arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.stateMachineNames[info.name]}/*`],
+          }),
+        );
+      }
 
       machines[info.name] = new sfn.StateMachine(this, info.name, {
         stateMachineName: this.stateMachineNames[info.name],
@@ -134,6 +146,16 @@ export class ControlPlaneWorkflows extends Construct {
   /** StartExecution of reconcile-cluster: what every trigger needs. */
   grantStartReconcile(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachines['reconcile-cluster'].grantStartExecution(grantee);
+  }
+
+  /** StartExecution of fleet-upgrade: the stream starts one per FleetUpgrade created. */
+  grantStartFleetUpgrade(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachines['fleet-upgrade'].grantStartExecution(grantee);
+  }
+
+  /** FLEET_UPGRADE_STATE_MACHINE_ARN, for the stream function. */
+  get fleetUpgradeEnvironment(): Record<string, string> {
+    return { FLEET_UPGRADE_STATE_MACHINE_ARN: this.stateMachines['fleet-upgrade'].stateMachineArn };
   }
 
   /** The *_STATE_MACHINE_ARN variables (functions/adapters/stepfunctions stateMachineArnsFromEnv) of reconcile-cluster. */

@@ -195,6 +195,13 @@ export function acknowledgeControlPlaneFindings(stack: ControlPlaneStack): void 
       'Step Functions log delivery (logs:CreateLogDelivery, logs:GetLogDelivery, logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets) have no resource-level permissions.',
     );
 
+  // fleet-upgrade's Distributed Map (infra/constructs/control-plane-workflows.ts).
+  acknowledge(
+    stack.workflows.stateMachines['fleet-upgrade'].role,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stack.workflows.stateMachineNames['fleet-upgrade']}/*]`,
+    "A Distributed Map describes and stops the child executions it starts, whose names Step Functions makes at run time: the statement covers this state machine's own executions only.",
+  );
+
   const api = stack.httpApi.api;
   acknowledge(
     api,

@@ -273,6 +273,7 @@ export class ProcessCloud {
       nodeName: spec.machineName,
       ...(controlPlane ? { bootstrap: spec.bootstrap ?? 'join' } : {}),
       ...(spec.taints?.length ? { taints: spec.taints } : {}),
+      ...(spec.nodeLabels ? { nodeLabels: spec.nodeLabels } : {}),
       ...(controlPlane ? { ports: { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() } } : {}),
     };
     this.state.instances.push(instance);
@@ -789,7 +790,7 @@ function factOf(i: ProcessInstance): InstanceFact {
 }
 
 /**
- * The Node a kubelet registers: its well-known labels, and its taints (--register-with-taints) as kubeadm's
+ * The Node a kubelet registers: its well-known labels and its class's (--node-labels), and its taints (--register-with-taints) as kubeadm's
  * configuration gives them (functions/bootstrap/kubeadm-config.ts): the control-plane taint, then the machine's own.
  */
 function nodeOf(i: ProcessInstance): Node {
@@ -800,7 +801,8 @@ function nodeOf(i: ProcessInstance): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: i.nodeName, labels: { 'kubernetes.io/hostname': i.nodeName, 'kubernetes.io/os': 'linux' } },
+    // The class's labels first: the kubelet's own well-known ones are never overridden (the API refuses them anyway).
+    metadata: { name: i.nodeName, labels: { ...i.nodeLabels, 'kubernetes.io/hostname': i.nodeName, 'kubernetes.io/os': 'linux' } },
     spec: { providerID: processProviderID(i), ...(taints.length > 0 ? { taints } : {}) },
   } as Node;
 }

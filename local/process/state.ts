@@ -34,6 +34,8 @@ export interface ProcessInstance {
   etcdJoin?: { state: 'new' | 'existing'; initialCluster: string };
   /** Taints its Node registers with (LaunchSpec.taints), after kubeadm's control-plane taint. */
   taints?: NodeTaint[];
+  /** Labels its Node registers with (LaunchSpec.nodeLabels: its class's). */
+  nodeLabels?: Record<string, string>;
   /** The processes last started for it (found again after a crash of the host, and killed if still ours). */
   pids?: number[];
 }

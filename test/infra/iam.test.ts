@@ -180,10 +180,18 @@ describe('each function gets only what its code calls', () => {
     expect(JSON.stringify(table.map((s) => s.Resource))).not.toContain('/index/');
   });
 
-  it.each(['stream', 'sweep', 'instance-events'] as HandlerName[])('%s may start reconcile-cluster and no other state machine', (name) => {
+  it.each(['sweep', 'instance-events'] as HandlerName[])('%s may start reconcile-cluster and no other state machine', (name) => {
     const start = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     expect(start).toHaveLength(1);
     expect(start[0]!.Resource).toEqual({ Ref: logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines['reconcile-cluster']) });
+  });
+
+  it('stream may start reconcile-cluster and fleet-upgrade (a FleetUpgrade created) and no other state machine', () => {
+    const start = statements('stream').filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    const resources = start.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+    const ref = (m: 'reconcile-cluster' | 'fleet-upgrade') => ({ Ref: logicalId(app.controlPlane, app.controlPlane.workflows.stateMachines[m]) });
+    expect(resources).toHaveLength(2);
+    expect(resources).toEqual(expect.arrayContaining([ref('reconcile-cluster'), ref('fleet-upgrade')]));
   });
 
   it('uses the table key only through DynamoDB', () => {

@@ -52,7 +52,7 @@ type State = {
   TimeoutSeconds?: number;
   Parameters?: Record<string, unknown>;
   Iterator?: { States: Record<string, State> };
-  ItemProcessor?: { States: Record<string, State> };
+  ItemProcessor?: { States: Record<string, State>; ProcessorConfig?: { Mode?: string } };
 };
 
 function allStates(states: Record<string, State>): State[] {
@@ -63,10 +63,16 @@ const taskResources = (name: WorkflowName) =>
   allStates((JSON.parse(substituted(name)) as { States: Record<string, State> }).States)
     .filter((s) => s.Type === 'Task' && s.Resource !== 'arn:aws:states:::states:startExecution')
     .map((s) => s.Resource);
-const startedMachines = (name: WorkflowName) =>
-  allStates((JSON.parse(substituted(name)) as { States: Record<string, State> }).States)
-    .filter((s) => s.Resource === 'arn:aws:states:::states:startExecution')
-    .map((s) => s.Parameters?.['StateMachineArn'] ?? s.Parameters?.['StateMachineArn.$']);
+/** What a definition starts: the machines its startExecution tasks name, and itself for a Distributed Map's items. */
+const startedMachines = (name: WorkflowName) => {
+  const states = allStates((JSON.parse(substituted(name)) as { States: Record<string, State> }).States);
+  return [
+    ...states
+      .filter((s) => s.Resource === 'arn:aws:states:::states:startExecution')
+      .map((s) => s.Parameters?.['StateMachineArn'] ?? s.Parameters?.['StateMachineArn.$']),
+    ...(states.some((s) => s.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') ? ['$$.StateMachine.Id'] : []),
+  ];
+};
 
 describe.each(NAMES)('%s', (name) => {
   const info = STATE_MACHINES.find((s) => s.name === name)!;

@@ -15,6 +15,16 @@
  *            recorded by the caller (LaunchHooks) before its request, and the recorded one is tried first next
  *            time: a crash after attempt 2 succeeded cannot become a second instance from attempt 1, even when
  *            DescribeInstances does not list attempt 2's instance yet.
+ *         The market is the machine's (LaunchSpec.capacity, chosen by the MachineSet planner) or else its class's:
+ *         a spot machine granted the on-demand fallback runs the same attempts on-demand once every spot one got
+ *         no capacity (or at once on the account's spot limit), each with a token of its own; the market is tagged
+ *         on the instance, and describe reads it back, so that the planner counts what really runs.
+ *         Note: ordered RunInstances attempts rather than CreateFleet `instant` with the capacity-optimized
+ *         allocation strategy. CreateFleet picks the instance type itself, so the attempt could not be recorded
+ *         before the request (intent before action, above), it needs a launch template per class (one more
+ *         resource to own, tag and delete), and moto's instant fleet neither refuses for capacity nor allocates
+ *         by it, so the choice could not be tested. The class's instanceTypes order is the priority
+ *         (capacity-optimized-prioritized in spirit: the next type when a pool has no capacity).
  *         The instance is returned as RunInstances reports it (pending) and never read back by id here, so
  *         EC2's eventual consistency (InvalidInstanceID.NotFound for a moment after a launch) cannot fail it.
  * describe: one paginated DescribeInstances filtered by the cluster and installation tags (CAPA filters by its
@@ -27,6 +37,7 @@
  */
 import { createHash } from 'node:crypto';
 import { checkInstallationId } from '../../installation.js';
+import { CapacityLabels, type CapacityType } from '../../api/capacity.js';
 import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact, InstanceState } from '../../core/observed.js';
 import {
@@ -49,6 +60,10 @@ import { TagKeys, clusterTagValue, tagValue, toTagList } from '../aws/tags.js';
 import { LIVE_STATES, machineTags, tagFilter } from './instance-tags.js';
 
 const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
+/** The account's limit of spot instances: no spot anywhere until some go (a quota, not a pool's capacity). */
+const SPOT_LIMIT = 'MaxSpotInstanceCountExceeded';
+/** The instance's market, tagged at launch so that the planner counts what really runs (api/capacity.ts). */
+export const CAPACITY_TYPE_TAG = CapacityLabels.capacityType;
 
 export interface Ec2MachineProviderOptions {
   /** A client of the region the clusters run in (see aws/clients.ts for its retry settings). */
@@ -138,63 +153,86 @@ export class Ec2MachineProvider implements MachineProvider {
 
     const imageId = await this.imageId(aws);
     const rootDeviceName = await this.rootDeviceName(imageId);
-    const tags = toTagList(machineTags(spec, this.installationId));
+    const baseTags = machineTags(spec, this.installationId);
     const profile = aws.iamInstanceProfile ?? this.nodeInstanceProfiles[spec.role];
+    const market = marketOf(spec);
     const refused: string[] = [];
     let lastRefusal: unknown;
     const placement = launchAttempts(spec, aws.instanceTypes, '', seededUnit);
     if (!placement.ok) throw new InvalidSpecError(placement.message);
-    for (const attempt of placement.attempts) {
-      const { instanceType } = attempt;
-      const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
-      // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
-      if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
-      const input: RunInstancesInput = {
-        MinCount: 1,
-        MaxCount: 1,
-        ClientToken: attemptToken(spec.clientToken, instanceType, subnet.id),
-        ImageId: imageId,
-        InstanceType: instanceType,
-        SubnetId: subnet.id,
-        ...(cluster.securityGroupIds.length ? { SecurityGroupIds: cluster.securityGroupIds } : {}),
-        ...(cluster.sshKeyName ? { KeyName: cluster.sshKeyName } : {}),
-        ...(profile ? { IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile } } : {}),
-        BlockDeviceMappings: [
-          {
-            DeviceName: rootDeviceName,
-            Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: aws.rootVolume.type, Encrypted: true, DeleteOnTermination: true },
-          },
-        ],
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: IMDS_HOP_LIMIT },
-        ...(aws.spot
-          ? {
-              InstanceMarketOptions: {
-                MarketType: 'spot',
-                SpotOptions: {
-                  SpotInstanceType: 'one-time',
-                  InstanceInterruptionBehavior: 'terminate',
-                  ...(aws.spot.maxPrice ? { MaxPrice: aws.spot.maxPrice } : {}),
+    // Spot first when the machine is a spot one; its on-demand fallback, when granted, after every spot attempt.
+    const allRounds: { capacityType: CapacityType; fallback: boolean }[] = [
+      { capacityType: market.capacityType, fallback: false },
+      ...(market.onDemandFallback ? [{ capacityType: 'on-demand' as const, fallback: true }] : []),
+    ];
+    // A retry resumes at the round of the recorded attempt: a fallback was sent only once every spot attempt got no
+    // capacity, and a spot request now (capacity may be back) could launch a second instance beside the fallback's,
+    // which DescribeInstances may not list yet.
+    const recordedRound = allRounds.findIndex((r) => r.capacityType === spec.recordedAttempt?.capacityType);
+    const rounds = recordedRound > 0 ? allRounds.slice(recordedRound) : allRounds;
+    for (const round of rounds) {
+      const spot = round.capacityType === 'spot';
+      const tags = toTagList({ ...baseTags, [CAPACITY_TYPE_TAG]: round.capacityType });
+      for (const attempt of placement.attempts) {
+        const { instanceType } = attempt;
+        const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
+        // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
+        const request = { ...attempt, capacityType: round.capacityType };
+        if (!sameAttempt(request, spec.recordedAttempt)) await hooks?.recordAttempt(request);
+        const input: RunInstancesInput = {
+          MinCount: 1,
+          MaxCount: 1,
+          // A fallback's attempt is another request than the spot one of the same type and subnet: its own token.
+          ClientToken: attemptToken(spec.clientToken, instanceType, subnet.id, round.fallback ? 'on-demand-fallback' : undefined),
+          ImageId: imageId,
+          InstanceType: instanceType,
+          SubnetId: subnet.id,
+          ...(cluster.securityGroupIds.length ? { SecurityGroupIds: cluster.securityGroupIds } : {}),
+          ...(cluster.sshKeyName ? { KeyName: cluster.sshKeyName } : {}),
+          ...(profile ? { IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile } } : {}),
+          BlockDeviceMappings: [
+            {
+              DeviceName: rootDeviceName,
+              Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: aws.rootVolume.type, Encrypted: true, DeleteOnTermination: true },
+            },
+          ],
+          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: IMDS_HOP_LIMIT },
+          ...(spot
+            ? {
+                InstanceMarketOptions: {
+                  MarketType: 'spot',
+                  SpotOptions: {
+                    SpotInstanceType: 'one-time',
+                    InstanceInterruptionBehavior: 'terminate',
+                    ...(market.spotMaxPrice ? { MaxPrice: market.spotMaxPrice } : {}),
+                  },
                 },
-              },
-            }
-          : {}),
-        ...(userData !== undefined ? { UserData: userData } : {}),
-        TagSpecifications: [
-          { ResourceType: 'instance', Tags: tags },
-          { ResourceType: 'volume', Tags: tags },
-        ],
-      };
-      try {
-        const out = await this.client.runInstances(input);
-        if (out.OwnerId) this.ownerId = out.OwnerId;
-        const instance = out.Instances?.[0];
-        if (!instance?.InstanceId) throw new ProviderError(`RunInstances returned no instance for machine ${spec.machineName}`);
-        return toFact(instance, spec.machineUid);
-      } catch (e) {
-        const code = errorCode(e);
-        if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
-        refused.push(`${instanceType} in ${subnet.availabilityZone} (${code})`);
-        lastRefusal = e;
+              }
+            : {}),
+          ...(userData !== undefined ? { UserData: userData } : {}),
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: tags },
+            { ResourceType: 'volume', Tags: tags },
+          ],
+        };
+        try {
+          const out = await this.client.runInstances(input);
+          if (out.OwnerId) this.ownerId = out.OwnerId;
+          const instance = out.Instances?.[0];
+          if (!instance?.InstanceId) throw new ProviderError(`RunInstances returned no instance for machine ${spec.machineName}`);
+          return toFact(instance, spec.machineUid);
+        } catch (e) {
+          const code = errorCode(e);
+          // The account's spot limit holds in every zone and for every type: the spot round is over.
+          if (spot && code === SPOT_LIMIT && round !== rounds[rounds.length - 1]) {
+            refused.push(`spot (${code})`);
+            lastRefusal = e;
+            break;
+          }
+          if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
+          refused.push(`${spot ? 'spot ' : round.fallback ? 'on-demand ' : ''}${instanceType} in ${subnet.availabilityZone} (${code})`);
+          lastRefusal = e;
+        }
       }
     }
     throw new InsufficientCapacityError(`machine ${spec.machineName}: no capacity for ${refused.join(', ')}`, { cause: lastRefusal });
@@ -344,8 +382,24 @@ export class Ec2MachineProvider implements MachineProvider {
  * The ClientToken of one launch attempt: deterministic in (Machine token, type, subnet), at most 64 ASCII
  * characters as EC2 requires, and different for each attempt of a fallback.
  */
-export function attemptToken(clientToken: string, instanceType: string, subnetId: string): string {
-  return createHash('sha256').update(`${clientToken}\n${instanceType}\n${subnetId}`).digest('hex').slice(0, 64);
+export function attemptToken(clientToken: string, instanceType: string, subnetId: string, round?: string): string {
+  return createHash('sha256')
+    .update(`${clientToken}\n${instanceType}\n${subnetId}${round !== undefined ? `\n${round}` : ''}`)
+    .digest('hex')
+    .slice(0, 64);
+}
+
+/**
+ * The market of a launch: the one the MachineSet planner chose for the machine (LaunchSpec.capacity, from its
+ * deployment's spec.capacity), else the class's: spot when it sets `spot`. The price cap is the machine's, else
+ * the class's.
+ */
+export function marketOf(spec: LaunchSpec): { capacityType: CapacityType; spotMaxPrice?: string; onDemandFallback: boolean } {
+  const classSpot = spec.machineClass.aws?.spot;
+  const capacityType = spec.capacity?.capacityType ?? (classSpot ? 'spot' : 'on-demand');
+  if (capacityType === 'on-demand') return { capacityType, onDemandFallback: false };
+  const price = spec.capacity?.spotMaxPrice ?? classSpot?.maxPrice;
+  return { capacityType, ...(price !== undefined ? { spotMaxPrice: price } : {}), onDemandFallback: spec.capacity?.onDemandFallback === true };
 }
 
 /** The cluster's subnet in a zone of the shared placement rules (which take the zones from these subnets). */
@@ -360,6 +414,12 @@ function encodeUserData(userData: string | undefined): string | undefined {
   const bytes = Buffer.from(userData, 'utf8');
   if (bytes.length > MAX_USER_DATA_BYTES) throw new InvalidSpecError(`user data is ${bytes.length} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
   return bytes.toString('base64');
+}
+
+/** The market recorded by the tag every launch sets (moto does not report EC2's instanceLifecycle). */
+function capacityTypeOfInstance(i: Instance): { capacityType?: CapacityType } {
+  const v = tagValue(i.Tags, CAPACITY_TYPE_TAG);
+  return v === 'spot' || v === 'on-demand' ? { capacityType: v } : {};
 }
 
 const STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
@@ -382,6 +442,7 @@ function toFact(i: Instance, machineUid: string): InstanceFact {
     state,
     ...(az ? { availabilityZone: az } : {}),
     ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
+    ...capacityTypeOfInstance(i),
     ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}),
     ...(addresses.length ? { addresses } : {}),
   };

@@ -130,7 +130,12 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
     const token = generateBootstrapToken();
     let kubeadmConfig: string;
     if (req.init) {
-      kubeadmConfig = renderInitConfiguration(cluster, { token, ttlSeconds: this.tokenTtlSeconds, ...(req.taints ? { taints: req.taints } : {}) });
+      kubeadmConfig = renderInitConfiguration(cluster, {
+        token,
+        ttlSeconds: this.tokenTtlSeconds,
+        ...(req.taints ? { taints: req.taints } : {}),
+        ...(req.nodeLabels ? { nodeLabels: req.nodeLabels } : {}),
+      });
     } else {
       const controlPlane = req.role === 'control-plane';
       await this.withWorkload(req.namespace, req.clusterName, req.clusterSpec, `prepare the join of machine ${req.machineName}`, async (api) => {
@@ -149,6 +154,7 @@ export class KubeadmBootstrapper implements MachineBootstrapper {
         caCertHashes: [caCertHash(certs.ca.cert)],
         ...(controlPlane ? { certificateKey: certs.certificateKey } : {}),
         ...(req.taints ? { taints: req.taints } : {}),
+        ...(req.nodeLabels ? { nodeLabels: req.nodeLabels } : {}),
       });
     }
     const document = renderCloudConfig({ version: req.version, mode: req.init ? 'init' : 'join', kubeadmConfig, ...(req.init ? { certificates: certs } : {}) });

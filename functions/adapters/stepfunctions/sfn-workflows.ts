@@ -27,7 +27,7 @@ export class SfnWorkflows implements Workflows {
 
 /** Reads the state machine ARNs from environment variables such as PROVISION_MACHINE_STATE_MACHINE_ARN. */
 export function stateMachineArnsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Record<WorkflowName, string>> {
-  const names: WorkflowName[] = ['reconcile-cluster', 'provision-machine', 'rolling-upgrade', 'remediate', 'delete-cluster'];
+  const names: WorkflowName[] = ['reconcile-cluster', 'provision-machine', 'rolling-upgrade', 'remediate', 'delete-cluster', 'fleet-upgrade'];
   const out: Partial<Record<WorkflowName, string>> = {};
   for (const n of names) {
     const v = env[`${n.toUpperCase().replaceAll('-', '_')}_STATE_MACHINE_ARN`];

@@ -2,6 +2,8 @@
 import * as z from 'zod';
 import { AWS_REGION } from '../aws-region.js';
 import { immutable } from '../kind.js';
+import { classNodeRegistration } from '../node-registration.js';
+import { acceleratedImageParameter, acceleratorOf, isAcceleratedImageParameter, isWindowsImageParameter } from './aws-accelerators.js';
 import { defineProvider } from './provider.js';
 
 export const awsSubnet = z.strictObject({
@@ -74,10 +76,16 @@ export const awsMachineClass = z
     additionalTags: z.record(z.string().min(1).max(128), z.string().max(256)).default(() => ({})),
     /** Restricts the availability zones the machines may use; empty means every zone of the cluster. */
     failureDomains: z.array(z.string().min(1)).default(() => []),
+    /** The machines' operating system: Linux only (Windows is refused with the reason, see WINDOWS_NOT_SUPPORTED). */
+    os: z.enum(['linux', 'windows']).optional(),
+    /** Labels and taints the machines' Nodes register with at join (api/node-registration.ts). */
+    nodeRegistration: classNodeRegistration.optional(),
   })
   .check((ctx) => {
     const c = ctx.value;
-    if (!c.ami === !c.imageSsmParameter)
+    // An NVIDIA class may leave the image out: it gets the public GPU image (aws-accelerators.ts), below.
+    const defaulted = !c.ami && !c.imageSsmParameter && acceleratedImageParameter(c.instanceTypes) !== undefined;
+    if (!c.ami === !c.imageSsmParameter && !defaulted)
       ctx.issues.push({
         code: 'custom',
         input: c.ami,
@@ -85,6 +93,17 @@ export const awsMachineClass = z
         message: c.ami ? 'only one of ami or imageSsmParameter may be set' : 'one of ami or imageSsmParameter must be set',
         params: { reason: c.ami ? 'FieldValueForbidden' : 'FieldValueRequired' },
       });
+    if (c.os === 'windows')
+      ctx.issues.push({ code: 'custom', input: c.os, path: ['os'], message: WINDOWS_NOT_SUPPORTED, params: { reason: 'FieldValueForbidden' } });
+    if (c.imageSsmParameter && isWindowsImageParameter(c.imageSsmParameter))
+      ctx.issues.push({
+        code: 'custom',
+        input: c.imageSsmParameter,
+        path: ['imageSsmParameter'],
+        message: WINDOWS_NOT_SUPPORTED,
+        params: { reason: 'FieldValueForbidden' },
+      });
+    acceleratorCauses(c, ctx);
     for (const k of Object.keys(c.additionalTags))
       if (k.startsWith('aws:') || k.startsWith('clusterless.dev/'))
         ctx.issues.push({
@@ -94,7 +113,53 @@ export const awsMachineClass = z
           message: 'tag keys starting with aws: or clusterless.dev/ are reserved',
           params: { reason: 'FieldValueForbidden' },
         });
+  })
+  // An NVIDIA class without an image gets the public GPU image's parameter, written into the class as it is stored.
+  .overwrite((c) => {
+    const gpuImage = !c.ami && !c.imageSsmParameter ? acceleratedImageParameter(c.instanceTypes) : undefined;
+    return gpuImage ? { ...c, imageSsmParameter: gpuImage } : c;
   });
+
+/**
+ * Why Windows workers are refused. Note: kubeadm join on Windows Server is another bootstrap (PowerShell, not
+ * cloud-init; a Windows kubelet, kube-proxy and CNI, and a Linux control plane beside them: Kubernetes' "Adding
+ * Windows worker nodes" for kubeadm), which clusterless does not have yet.
+ */
+export const WINDOWS_NOT_SUPPORTED =
+  'Windows workers are not supported yet: kubeadm join on Windows Server needs a different bootstrap (PowerShell instead of cloud-init, a Windows kubelet, kube-proxy and CNI) that clusterless does not have; use a Linux image';
+
+/**
+ * The instance types of a class share one accelerator or none (they share one image, and its driver), and an
+ * accelerated image goes with accelerated types only, and the reverse.
+ */
+function acceleratorCauses(c: { instanceTypes: string[]; imageSsmParameter?: string | undefined }, ctx: z.core.ParsePayload<unknown>): void {
+  const first = acceleratorOf(c.instanceTypes[0] ?? '');
+  const image = c.imageSsmParameter;
+  c.instanceTypes.forEach((t, i) => {
+    const a = acceleratorOf(t);
+    if (i > 0 && a !== first)
+      ctx.issues.push({
+        code: 'custom',
+        input: t,
+        path: ['instanceTypes', i],
+        message: `${t} ${a ? `has a ${a} accelerator` : 'has no accelerator'} but ${c.instanceTypes[0]} ${first ? `has a ${first} one` : 'has none'}: the instance types of one class share one image, so they must share one accelerator (or none); use two classes`,
+      });
+    else if (!a && image && isAcceleratedImageParameter(image))
+      ctx.issues.push({
+        code: 'custom',
+        input: t,
+        path: ['instanceTypes', i],
+        message: `${t} is not an accelerated instance type, but imageSsmParameter names an accelerated image (${image}); use a GPU or Neuron instance type, or a plain image`,
+      });
+  });
+  if (first && image && !isAcceleratedImageParameter(image))
+    ctx.issues.push({
+      code: 'custom',
+      input: image,
+      path: ['imageSsmParameter'],
+      message: `names an image without an accelerator driver for ${c.instanceTypes[0]} (a ${first} instance type); name an accelerated image${acceleratedImageParameter(c.instanceTypes) ? ', or leave the image out for the public NVIDIA GPU image' : ''}`,
+    });
+}
 
 export const awsProvider = defineProvider({
   name: 'aws',

@@ -4,6 +4,7 @@
  * kubeadm), so a control plane's etcd membership, joins and upgrades run against real etcd and kube-apiserver.
  */
 import * as z from 'zod';
+import { classNodeRegistration } from '../node-registration.js';
 import { defineProvider } from './provider.js';
 
 export const processClusterProvider = z.strictObject({
@@ -14,8 +15,8 @@ export const processClusterProvider = z.strictObject({
   controlPlaneLoadBalancer: z.strictObject({}).optional(),
 });
 
-/** Nothing to choose: every machine is the same programs on this host. */
-export const processMachineClass = z.strictObject({});
+/** The same programs for every machine; only what its Node registers with may differ (a pool's labels and taints). */
+export const processMachineClass = z.strictObject({ nodeRegistration: classNodeRegistration.optional() });
 
 export const processProvider = defineProvider({
   name: 'process',

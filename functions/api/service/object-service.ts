@@ -23,6 +23,7 @@ import type { MachineDeployment } from '../machine-deployment.js';
 import type { MachineSet } from '../machine-set.js';
 import { validateCreate, validateUpdate } from '../validate.js';
 import { needsSkewCheck, versionSkewCauses } from '../version-skew.js';
+import { clusterClassCauses, clusterClassDeleteCauses } from './cluster-class-checks.js';
 import { replicaLimitCauses, type ApiLimits } from '../http/limits.js';
 import { applyJsonPatch, type JsonPatchOperation } from '../http/json-patch.js';
 import { isPlainObject, mergePatch } from '../http/merge-patch.js';
@@ -389,6 +390,8 @@ export class ObjectService {
   delete(key: ObjectKey, preconditions: DeleteOptions = {}): Promise<Deleted> {
     return asStatus(async () => {
       const t = this.target(key);
+      const inUse = await clusterClassDeleteCauses(this.store, t.def.kind, t.namespace, t.name);
+      if (inUse.length) throw invalid(t.def.kind, t.name, inUse);
       try {
         const r = await this.store.delete(t.def.kind as KindName, t.namespace, t.name, preconditions);
         return r.removed
@@ -528,6 +531,8 @@ export class ObjectService {
    * write (there are no transactions): two racing writes of one cluster may each pass against the other's old state.
    */
   private async checkSkew(def: KindDef, obj: ApiObject, old: ApiObject | undefined): Promise<void> {
+    const topology = await clusterClassCauses(this.store, obj, old);
+    if (topology.length) throw invalid(def.kind, obj.metadata.name, topology);
     if (!needsSkewCheck(obj, old)) return;
     const clusterName = def.clusterNameOf(obj);
     if (!clusterName || !obj.metadata.namespace) return;

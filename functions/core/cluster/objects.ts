@@ -4,6 +4,7 @@
  * which is older.
  */
 import type { Cluster } from '../../api/cluster.js';
+import type { ClusterClass } from '../../api/cluster-class.js';
 import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../../api/cluster-resource-set.js';
 import { Annotations, Labels } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
@@ -29,6 +30,8 @@ export interface ClusterObjects {
   clusterResourceSets?: StoredClusterResourceSet[];
   /** The cluster's ClusterResourceSetBinding (in its partition). */
   clusterResourceSetBinding?: ClusterResourceSetBinding;
+  /** The ClusterClass spec.topology.class names (read from the namespace like the MachineClasses), when it exists. */
+  clusterClass?: ClusterClass;
 }
 
 /** A control-plane machine carries the control-plane label, as Cluster API's (collections.ControlPlaneMachines). */

@@ -15,6 +15,12 @@ import { allowedFailureDomains, classFailureDomains, providerFailureDomains } fr
 export interface LaunchAttempt {
   instanceType: string;
   availabilityZone: string;
+  /**
+   * The market of the request, where the provider has more than one round (a spot machine's on-demand fallback
+   * sends the same type and zone again on-demand, with a token of its own): a retry after a crash must resend the
+   * round that was in flight, not the spot request before it.
+   */
+  capacityType?: 'spot' | 'on-demand';
 }
 
 /** What placement reads of a launch (functions/ports.ts LaunchSpec has all of it). */
@@ -66,8 +72,12 @@ export function zonesFor(request: PlacementRequest, defaultZone: string, unit: S
   return { ok: true, zones: [...allowed.slice(start), ...allowed.slice(0, start)] };
 }
 
-export const sameAttempt = (a: LaunchAttempt, b: LaunchAttempt | undefined): boolean =>
+/** The same instance type in the same zone, whatever the market. */
+const sameSlot = (a: LaunchAttempt, b: LaunchAttempt | undefined): boolean =>
   b !== undefined && a.instanceType === b.instanceType && a.availabilityZone === b.availabilityZone;
+
+/** The same request: instance type, zone and market. */
+export const sameAttempt = (a: LaunchAttempt, b: LaunchAttempt | undefined): boolean => sameSlot(a, b) && a.capacityType === b?.capacityType;
 
 /**
  * The attempts of a launch in the order to try them: each zone of zonesFor in order, each instance type in order
@@ -78,6 +88,6 @@ export function launchAttempts(request: PlacementRequest, instanceTypes: readonl
   const placement = zonesFor(request, defaultZone, unit);
   if (!placement.ok) return placement;
   const all = placement.zones.flatMap((availabilityZone) => instanceTypes.map((instanceType) => ({ instanceType, availabilityZone })));
-  const recorded = all.findIndex((a) => sameAttempt(a, request.recordedAttempt));
+  const recorded = all.findIndex((a) => sameSlot(a, request.recordedAttempt));
   return { ok: true, attempts: recorded <= 0 ? all : [all[recorded]!, ...all.slice(0, recorded), ...all.slice(recorded + 1)] };
 }

@@ -7,6 +7,8 @@
  * A set this plan creates has no uid yet, so its machines (whose owner reference needs the uid) come in the
  * next reconcile, which the creation itself triggers (DynamoDB stream); the plan asks for a requeue anyway.
  */
+import { Labels } from '../../api/common.js';
+import type { Machine } from '../../api/machine.js';
 import type { MachineClass } from '../../api/machine-class.js';
 import type { MachineSet } from '../../api/machine-set.js';
 import { indexMachines } from '../machineset/machine-health.js';
@@ -43,6 +45,10 @@ export function reconcileMachineDeployment(
   const setPlans: MachineSetPlan[] = [];
   let created = false;
   let budget = createBudget ?? MAX_MACHINE_CREATES_PER_PASS;
+  const deploymentName = input.machineDeployment.metadata.name;
+  let mine: Machine[] | undefined;
+  // Read only for a deployment with spec.capacity, once.
+  const deploymentMachines = () => (mine ??= input.machines.filter((m) => m.metadata.labels?.[Labels.deploymentName] === deploymentName));
   for (const ms of mdPlan.machineSets) {
     if (!ms.metadata.uid) {
       created = true;
@@ -58,6 +64,7 @@ export function reconcileMachineDeployment(
       now: input.now,
       index,
       createBudget: budget,
+      ...(input.machineDeployment.spec.capacity ? { capacity: { spec: input.machineDeployment.spec.capacity, deploymentMachines: deploymentMachines() } } : {}),
     });
     budget -= machineCreates(setPlan);
     setPlans.push(setPlan);

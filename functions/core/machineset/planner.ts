@@ -24,7 +24,17 @@ import { setConditions } from '../conditions.js';
 import type { Observed } from '../observed.js';
 import { emptyPlan, refOf, type Plan } from '../plan.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
-import { machinesToDelete } from './deletion-order.js';
+import type { MachineDeploymentCapacity } from '../../api/capacity.js';
+import {
+  capacityCounts,
+  capacityMetadata,
+  capacityScaleDown,
+  capacityTypeOf,
+  instancesByMachine,
+  newMachineCapacities,
+  type LaunchCapacity,
+} from './capacity.js';
+import { deletePriorityClass, deletionOrder, machinesToDelete } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
 import { machineInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, type MachineIndex } from './machine-health.js';
@@ -67,6 +77,11 @@ export interface MachineSetPlanInput {
    * the same pass took theirs. @default MAX_MACHINE_CREATES_PER_PASS
    */
   createBudget?: number;
+  /**
+   * The owning MachineDeployment's spec.capacity and every machine of that deployment (all its sets): new machines
+   * get their market from the set's counts, a scale-down removes the side above its share first (capacity.ts).
+   */
+  capacity?: { spec: MachineDeploymentCapacity; deploymentMachines: readonly Machine[] };
 }
 
 export interface MachineSetPlan extends Plan {
@@ -164,7 +179,8 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       }
       const domains = spreadNewMachines(placement, perDomain, count);
       const names = newMachineNames(ms, now, count, index.names);
-      for (const [i, name] of names.entries()) plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i]) });
+      const markets = input.capacity ? newMarkets(input.capacity, counted, input.observed.instances, count) : [];
+      for (const [i, name] of names.entries()) plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i], markets[i]) });
       const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
       if (count > 0) plan.notes.push(`${who}: scaling up from ${counted.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
       if (count < missing) {
@@ -172,7 +188,9 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         capped = true;
       }
     } else if (diff > 0) {
-      const picks = machinesToDelete(counted, diff, ms.spec.deletePolicy, index.health);
+      const picks = input.capacity
+        ? scaleDownByMarket(input.capacity.spec, counted, diff, ms, index, input.observed.instances)
+        : machinesToDelete(counted, diff, ms.spec.deletePolicy, index.health);
       const fresh = picks.filter((m) => !index.health(m).deleting);
       const reason = `scale down of MachineSet ${ms.metadata.name} from ${counted.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
@@ -206,14 +224,18 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
  * deployment name when the set has one), a controller ownerReference, the Machine finalizer (the store does
  * not add it: only the API does), and the template's spec.
  */
-export function newMachine(ms: MachineSet, name: string, failureDomain: string | undefined): Machine {
+export function newMachine(ms: MachineSet, name: string, failureDomain: string | undefined, capacity?: LaunchCapacity): Machine {
   const t = ms.spec.template;
   // Note: a zone chosen by spreading is a preference, not a pin. With a pin, a zone out of capacity would keep
   // the machine from ever launching; as a preference the provider falls back to another zone, and the spread
   // counts the zone the instance really got (status.infrastructure.availabilityZone).
   const pinned = t.spec.failureDomain;
   const preferred: Record<string, string> = pinned === undefined && failureDomain !== undefined ? { [Annotations.preferredFailureDomain]: failureDomain } : {};
-  const { labels, annotations } = templateMetadata(ms, undefined, preferred);
+  const template = templateMetadata(ms, undefined, preferred);
+  // The market is the planner's decision for this machine, not the template's: not recorded as a template key.
+  const market = capacity ? capacityMetadata(capacity) : { labels: {}, annotations: {} };
+  const labels = { ...template.labels, ...market.labels };
+  const annotations = { ...template.annotations, ...market.annotations };
   return {
     apiVersion: API_VERSION,
     kind: 'Machine',
@@ -234,4 +256,36 @@ export function newMachine(ms: MachineSet, name: string, failureDomain: string |
       ...(t.spec.taints !== undefined ? { taints: t.spec.taints } : {}),
     },
   };
+}
+
+/** The markets of `count` new machines: the split from the set's own machines, the fallback bound the deployment's. */
+function newMarkets(
+  capacity: NonNullable<MachineSetPlanInput['capacity']>,
+  owned: readonly Machine[],
+  instances: Observed['instances'],
+  count: number,
+): LaunchCapacity[] {
+  const byMachine = instancesByMachine(instances);
+  const counts = capacityCounts(owned, byMachine);
+  const { fallbackHeld } = capacityCounts(capacity.deploymentMachines, byMachine);
+  return newMachineCapacities(capacity.spec, { ...counts, fallbackHeld }, count);
+}
+
+function scaleDownByMarket(
+  capacity: MachineDeploymentCapacity,
+  owned: readonly Machine[],
+  count: number,
+  ms: MachineSet,
+  index: MachineIndex,
+  instances: Observed['instances'],
+): Machine[] {
+  const byMachine = instancesByMachine(instances);
+  return capacityScaleDown(
+    deletionOrder(owned, ms.spec.deletePolicy, index.health),
+    count,
+    capacity,
+    capacityCounts(owned, byMachine),
+    (m) => capacityTypeOf(m, byMachine.get(m.metadata.uid ?? '')),
+    (m) => ['Deleting', 'DeleteAnnotation'].includes(deletePriorityClass(m, index.health(m))),
+  );
 }

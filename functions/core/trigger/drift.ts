@@ -5,6 +5,7 @@
  */
 import type { Cluster } from '../../api/cluster.js';
 import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../../api/cluster-resource-set.js';
+import type { ClusterClass } from '../../api/cluster-class.js';
 import { Annotations } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
 import type { MachineDeployment } from '../../api/machine-deployment.js';
@@ -35,6 +36,8 @@ export interface FleetSnapshot {
    */
   clusterResourceSets?: StoredClusterResourceSet[];
   clusterResourceSetBindings?: ClusterResourceSetBinding[];
+  /** Read only when some Cluster has a topology: a class changed since its clusters were reconciled is drift. */
+  clusterClasses?: ClusterClass[];
 }
 
 export interface ClusterDrift {
@@ -76,6 +79,13 @@ export function clustersWithDrift(s: FleetSnapshot): ClusterDrift[] {
     if (behind(c)) note(namespace, name, `cluster generation ${c.metadata.generation ?? 1} not observed yet`);
     // A paused cluster gets nothing but its own status (core/cluster/planner.ts): the rest is not drift.
     if (!paused.has(key(namespace, name)) && c.status?.phase !== 'Provisioned') note(namespace, name, `cluster phase is ${c.status?.phase ?? 'unset'}`);
+    // A managed topology not reconciled (rolling, or waiting for its ClusterClass, which lives in the namespace's
+    // partition and triggers no reconcile of its own on AWS) is looked at again.
+    if (!paused.has(key(namespace, name)) && c.spec.topology && getCondition(c.status?.conditions, 'TopologyReconciled')?.status !== 'True')
+      note(namespace, name, `topology not reconciled (${getCondition(c.status?.conditions, 'TopologyReconciled')?.reason ?? 'not yet reported'})`);
+    const cc = c.spec.topology && s.clusterClasses?.find((x) => x.metadata.namespace === namespace && x.metadata.name === c.spec.topology!.class);
+    if (!paused.has(key(namespace, name)) && cc && cc.metadata.generation !== undefined && cc.metadata.generation !== c.status?.observedClusterClassGeneration)
+      note(namespace, name, `ClusterClass ${cc.metadata.name} changed (generation ${cc.metadata.generation})`);
   }
   const active = (ns: string, cluster: string) => !paused.has(key(ns, cluster));
   for (const cp of s.controlPlanes) {

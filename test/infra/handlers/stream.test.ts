@@ -112,6 +112,32 @@ describe('the stream handler', () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '20' }] });
   });
 
+  it('starts the fleet-upgrade execution of a FleetUpgrade created, named after its uid; its status writes start nothing', async () => {
+    const created = { ...object('default', undefined, 'FleetUpgrade', 'to-1-32', '1', 'INSERT') };
+    created.dynamodb = { ...created.dynamodb, NewImage: { uid: { S: 'fu-uid' } } };
+    const modified = { ...object('default', undefined, 'FleetUpgrade', 'to-1-32', '2', 'MODIFY') };
+    modified.dynamodb = { ...modified.dynamodb, NewImage: { uid: { S: 'fu-uid' } } };
+    const { starts, workflows } = recordingWorkflows();
+    const result = await createStreamHandler({ workflows })({ Records: [created, modified] });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(starts.map((s) => [s.workflow, s.name, s.input])).toEqual([
+      ['fleet-upgrade', 'fleet-fu-uid', { namespace: 'default', name: 'to-1-32', uid: 'fu-uid' }],
+    ]);
+  });
+
+  it('has the whole batch retried when a fleet-upgrade execution cannot start', async () => {
+    const created = { ...object('default', undefined, 'FleetUpgrade', 'to-1-32', '7', 'INSERT') };
+    created.dynamodb = { ...created.dynamodb, NewImage: { uid: { S: 'fu-uid' } } };
+    const workflows: Workflows = {
+      start: async (workflow) => {
+        if (workflow === 'fleet-upgrade') throw new Error('StartExecution refused');
+        return { started: true };
+      },
+    };
+    const result = await createStreamHandler({ workflows })({ Records: [object('default', 'a', 'Machine', 'a-1', '5'), created] });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '5' }] });
+  });
+
   it('starts nothing for a batch of leases', async () => {
     const { starts, workflows } = recordingWorkflows();
     await createStreamHandler({ workflows })({ Records: [record(partitionKey('default', 'a'), leaseSortKey('reconcile'), '1')] });

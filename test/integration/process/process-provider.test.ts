@@ -153,10 +153,14 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     expect(members.map((m) => m.name).sort()).toEqual(['cp-0', 'cp-1']);
   });
 
-  it("registers a worker's Node with its providerID and its machine's taints, keeps it heartbeating with a Lease, and labels and taints the control-plane Nodes", async () => {
+  it("registers a worker's Node with its providerID, its machine's taints and its class's labels, keeps it heartbeating with a Lease, and labels and taints the control-plane Nodes", async () => {
     // Act
     const gpu = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' as const };
-    await cloud.machines.create({ ...spec('w-0', 'worker'), taints: [gpu, { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' }] });
+    await cloud.machines.create({
+      ...spec('w-0', 'worker'),
+      taints: [gpu, { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' }],
+      nodeLabels: { 'nvidia.com/gpu.present': 'true', 'node.kubernetes.io/pool': 'gpu' },
+    });
     worker = await running('w-0');
     await cloud.syncNodesNow();
     const client = await admin();
@@ -174,6 +178,8 @@ describe('ProcessCloud', { timeout: 240_000 }, () => {
     const workerTaints = (first.spec as { taints?: { key: string }[] }).taints ?? [];
     expect(workerTaints).toEqual(expect.arrayContaining([gpu, { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' }]));
     expect(workerTaints.map((t) => t.key)).not.toContain('node-role.kubernetes.io/control-plane');
+    // Its class's node labels (LaunchSpec.nodeLabels, as the kubelet's --node-labels), beside the kubelet's own.
+    expect(first.metadata?.labels).toMatchObject({ 'nvidia.com/gpu.present': 'true', 'node.kubernetes.io/pool': 'gpu', 'kubernetes.io/hostname': 'w-0' });
     expect(ready(later)?.status).toBe('True');
     expect(Date.parse(String(ready(later)?.lastHeartbeatTime))).toBeGreaterThan(Date.parse(String(ready(first)?.lastHeartbeatTime)));
     const lease = await client.get<{ spec: { holderIdentity: string } }>('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/w-0');

@@ -111,6 +111,7 @@ describe('Ec2MachineProvider on moto_server', () => {
         [`kubernetes.io/cluster/${spec.clusterName}`]: 'owned',
         Name: spec.machineName,
         'cost-center': '42',
+        'clusterless.dev/capacity-type': 'on-demand',
       };
       expect(run!.TagSpecifications.map((t: { ResourceType: string }) => t.ResourceType)).toEqual(['instance', 'volume']);
       for (const t of run!.TagSpecifications)
@@ -310,8 +311,8 @@ describe('Ec2MachineProvider on moto_server', () => {
       // Assess: both attempts were recorded before their requests; the retry sent one request, the same as the
       // one that launched (token and parameters), which EC2 answers with the instance it made then.
       expect(recorded).toEqual([
-        { instanceType: INSTANCE_TYPES[0], availabilityZone: first.availabilityZone },
-        { instanceType: INSTANCE_TYPES[1], availabilityZone: first.availabilityZone },
+        { instanceType: INSTANCE_TYPES[0], availabilityZone: first.availabilityZone, capacityType: 'on-demand' },
+        { instanceType: INSTANCE_TYPES[1], availabilityZone: first.availabilityZone, capacityType: 'on-demand' },
       ]);
       const retried = faults.callsOf('RunInstancesCommand').slice(beforeRetry.length);
       expect(retried).toEqual([beforeRetry.at(-1)]);

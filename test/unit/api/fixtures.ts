@@ -4,6 +4,7 @@ import { API_VERSION } from '../../../functions/api/common.js';
 import type { ApiObject, FieldCause } from '../../../functions/api/kind.js';
 import type { KindName } from '../../../functions/api/kinds.js';
 import { validateCreate, validateUpdate, type Validated } from '../../../functions/api/validate.js';
+import { standardClass, topologyCluster } from './cluster-class-fixtures.js';
 
 export type Manifest = Record<string, unknown>;
 
@@ -14,6 +15,7 @@ export const minimal: Record<KindName, () => Manifest> = {
   Cluster: () => base('Cluster', 'prod', {}),
   ControlPlane: () => base('ControlPlane', 'prod-cp', { clusterName: 'prod', version: 'v1.31.2', machineClassRef: { name: 'small' } }),
   MachineClass: () => base('MachineClass', 'small', { sim: {} }),
+  ClusterClass: () => base('ClusterClass', 'standard', { controlPlane: { machineClassRef: { name: 'small' } } }),
   MachineDeployment: () =>
     base('MachineDeployment', 'workers', {
       clusterName: 'prod',
@@ -36,12 +38,16 @@ export const minimal: Record<KindName, () => Manifest> = {
       resources: [{ name: 'calico', manifests: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: calico-config\n' }],
     }),
   ClusterResourceSetBinding: () => base('ClusterResourceSetBinding', 'prod', { clusterName: 'prod' }),
+  FleetUpgrade: () => base('FleetUpgrade', 'to-1-32', { clusterClass: 'standard', version: 'v1.32.0' }),
 };
 
 export const KIND_NAMES = Object.keys(minimal) as KindName[];
 
 /** Fuller manifests that use most optional fields, valid too. */
 export const full = {
+  /** A ClusterClass with variables and patches, and a Cluster with a topology of it (free-form JSON values included). */
+  clusterClass: () => withValue(standardClass(), 'metadata.name', 'full-class'),
+  topologyCluster: () => withValue(withValue(topologyCluster(), 'metadata.name', 'topo'), 'spec.topology.class', 'full-class'),
   awsCluster: () =>
     base('Cluster', 'aws-prod', {
       clusterNetwork: {

@@ -164,7 +164,7 @@ describe('unknown fields are refused at every level, with their path', () => {
       body: () => withValue(minimal.Machine(), 'metadata.ownerReferences', [{ apiVersion: API_VERSION, kind: 'MachineSet', name: 'ms', uid: 'u1' }]),
       path: 'metadata.ownerReferences[0].extra',
     },
-    { name: 'Cluster spec', body: minimal.Cluster, path: 'spec.topology' },
+    { name: 'Cluster spec', body: minimal.Cluster, path: 'spec.infrastructureRef' },
     { name: 'cluster network', body: minimal.Cluster, path: 'spec.clusterNetwork.apiServerPort' },
     { name: 'pod network', body: full.awsCluster, path: 'spec.clusterNetwork.pods.extra' },
     { name: 'aws provider', body: full.awsCluster, path: 'spec.provider.aws.vpcId' },

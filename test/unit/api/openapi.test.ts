@@ -230,6 +230,8 @@ describe('kindJsonSchema (for CRDs)', () => {
       if (!/\/(properties\/[^/]+|items|additionalProperties)$/.test(p) || typeof v !== 'object') continue;
       const s = v as JsonSchema;
       if (s['x-kubernetes-int-or-string'] === true) expect(s['anyOf'], p).toBeDefined();
+      // Free-form JSON (variable values and schemas, patch values) is kept whole, as Cluster API's JSON fields are.
+      else if (s['x-kubernetes-preserve-unknown-fields'] === true) expect(p).toMatch(/\/(value|openAPIV3Schema)$/);
       else expect(s['type'], p).toBeTypeOf('string');
     }
     // anyOf only in int-or-string nodes.

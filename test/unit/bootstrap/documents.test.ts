@@ -46,6 +46,12 @@ const configs = {
       { key: 'node.cluster.x-k8s.io/spot', effect: 'PreferNoSchedule' },
     ],
   }),
+  'GPU pool worker join': renderJoinConfiguration(cluster, {
+    token,
+    caCertHashes: [hash],
+    taints: [{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }],
+    nodeLabels: { 'nvidia.com/gpu.present': 'true', 'node.kubernetes.io/pool': 'gpu' },
+  }),
 };
 
 describe('kubeadm configuration', () => {
@@ -91,6 +97,14 @@ describe('kubeadm configuration', () => {
     });
     expect(worker.controlPlane).toBeUndefined();
     expect(parse(configs['control-plane join']).controlPlane).toEqual({ localAPIEndpoint: { bindPort: 6443 }, certificateKey: certs.certificateKey });
+  });
+
+  it("registers the kubelet with its class's node labels (--node-labels, sorted), after the provider ID", () => {
+    expect(parse(configs['GPU pool worker join']).nodeRegistration.kubeletExtraArgs).toEqual([
+      { name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER },
+      { name: 'node-labels', value: 'node.kubernetes.io/pool=gpu,nvidia.com/gpu.present=true' },
+    ]);
+    expect(parse(configs['worker join']).nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'provider-id', value: PROVIDER_ID_PLACEHOLDER }]);
   });
 
   it("registers the kubelet with the machine's taints, and only control-plane machines with kubeadm's control-plane taint", () => {

@@ -161,7 +161,7 @@ describe('get', () => {
       name: 'an unknown kind',
       argv: ['get', 'pods'],
       code: 2,
-      err: /^error: unknown resource type "pods" \(one of: machineclasses, clusterresourcesets, clusters/,
+      err: /^error: unknown resource type "pods" \(one of: machineclasses, clusterclasses, clusterresourcesets, clusters/,
     },
     { name: 'an unknown output', argv: ['get', 'machines', '-o', 'table'], code: 2, err: /^error: option '-o, --output <format>' argument 'table' is invalid/ },
     { name: 'a name with -A', argv: ['get', 'machines', 'x', '-A'], code: 2, err: /^error: a resource cannot be retrieved by name across all namespaces/ },

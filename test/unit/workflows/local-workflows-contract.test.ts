@@ -15,7 +15,7 @@ runWorkflowsContract('LocalWorkflows', async () => {
     });
   const workflows = new LocalWorkflows({
     timeScale: 1000,
-    handlers: { reconcile: async () => finished, provision: hold, remediate: hold, rollout: hold, teardown: hold },
+    handlers: { reconcile: async () => finished, provision: hold, remediate: hold, rollout: hold, teardown: hold, 'fleet-upgrade': hold },
     onExecutionEnded: (record) => {
       ended.add(record);
       for (const w of waiting.splice(0)) w();

@@ -9,7 +9,7 @@ const done: TaskHandler = async () => ({ done: true, next: 'Done' });
 function engine(handlers: Partial<Record<TaskFunctionName, TaskHandler>>, events: string[] = []) {
   return new LocalWorkflows({
     timeScale: 1000,
-    handlers: { reconcile: done, provision: done, rollout: done, remediate: done, teardown: done, ...handlers },
+    handlers: { reconcile: done, provision: done, rollout: done, remediate: done, teardown: done, 'fleet-upgrade': done, ...handlers },
     onEvent: (wf, e) => events.push(`${wf}:${e.type}:${e.state?.name ?? ''}`),
   });
 }
@@ -168,6 +168,7 @@ describe('LocalWorkflows', () => {
         provision: done,
         remediate: done,
         teardown: done,
+        'fleet-upgrade': done,
         rollout: async (e) => {
           steps.push(Number(e.iteration));
           return { done: e.iteration === 2, reason: 'r', wakeAt: soon(), children: [child] };
@@ -242,6 +243,7 @@ describe('LocalWorkflows', () => {
         },
         remediate: done,
         teardown: done,
+        'fleet-upgrade': done,
         // 61 steps (iterations 0 to 60): the longest an execution runs before it continues as new.
         rollout: async (e) => {
           const last = e.iteration === 60;
@@ -291,6 +293,7 @@ describe('LocalWorkflows', () => {
         provision: done,
         remediate: done,
         teardown: done,
+        'fleet-upgrade': done,
         rollout: async (e) => ({ done: e.continuation === 1, reason: 'r', wakeAt: soon(), children: [] }),
       },
     });

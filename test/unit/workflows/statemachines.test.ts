@@ -139,6 +139,7 @@ describe('loader', () => {
       'rolling-upgrade': 'STANDARD',
       remediate: 'STANDARD',
       'delete-cluster': 'STANDARD',
+      'fleet-upgrade': 'STANDARD',
     });
   });
 });
