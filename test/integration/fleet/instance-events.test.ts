@@ -275,6 +275,19 @@ describe('spot notices on an EC2 cluster (moto), delivered to the handler as Eve
     expect(await workers()).toHaveLength(2);
   });
 
+  it('a notice of one of our instances whose Machine is gone (or made again under its name) records nothing and starts nothing', async () => {
+    const id = await launch({
+      ...ours(owner),
+      [TagKeys.cluster]: clusterTagValue('default', name),
+      [TagKeys.machineName]: 'gone',
+      [TagKeys.machineUid]: 'uid-gone',
+    });
+    const { starts, workflows } = recordingWorkflows();
+    const result = await handleInstanceEvent({ ...deps(), workflows }, notice(id, SPOT_INTERRUPTION_DETAIL_TYPE, cp.clock.now()));
+    expect(result).toMatchObject({ started: false, notice: 'no-machine' });
+    expect(starts).toEqual([]);
+  });
+
   it('a notice of an instance of another installation records nothing and starts nothing', async () => {
     const id = await launch(anotherInstallations());
     const { starts, workflows } = recordingWorkflows();
