@@ -33,6 +33,7 @@ import {
   SimNodeReader,
   SimTargetGroupRegistrations,
   SimulatedNodes,
+  SIM_INTERRUPTION_NOTICE_SECONDS,
   type SimInterruptionNotice,
 } from '../functions/adapters/sim/index.js';
 import { recordInterruptionNotice } from '../functions/workflows/interruption.js';
@@ -433,25 +434,45 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         const [, namespace, name, kind] = notice as unknown as [string, string, string, 'interrupt' | 'rebalance'];
         const machine = await runtime.store.get<Machine>('Machine', namespace, name);
         if (!machine) return statusResponse(new ApiError('NotFound', `machines.clusterless.dev "${name}" not found`, { kind: 'machines', name }).status);
-        // Simulated instances only: a process machine has no spot market to be reclaimed by.
-        const sent = kind === 'interrupt' ? cloud.interrupt(name, namespace) : cloud.recommendRebalance(name, namespace);
+        // A simulated instance: the simulated cloud sends the notice and reclaims it. A process machine: the notice
+        // goes through the same recording, and the warned machine's programs die (SIGKILL) when its two minutes end.
+        const simSent = kind === 'interrupt' ? cloud.interrupt(name, namespace) : cloud.recommendRebalance(name, namespace);
+        const end = cloud.instances();
+        let sent = simSent.map((i) => ({
+          instanceId: i.instanceId,
+          ...(kind === 'interrupt' ? { terminationTime: end.find((r) => r.instanceId === i.instanceId)?.terminatedAt } : {}),
+        }));
+        if (sent.length === 0) {
+          const live = (await processes.machines.describe(namespace, machine.spec.clusterName)).filter(
+            (i) => i.machineUid === machine.metadata.uid && (i.state === 'running' || i.state === 'pending'),
+          );
+          const at = clock.now();
+          const reclaimAt = new Date(at.getTime() + SIM_INTERRUPTION_NOTICE_SECONDS * 1000).toISOString();
+          for (const i of live)
+            recordNotice?.({
+              instanceId: i.instanceId,
+              machineUid: i.machineUid,
+              machineName: name,
+              namespace,
+              clusterName: machine.spec.clusterName,
+              kind: kind === 'interrupt' ? 'SpotInterruptionWarning' : 'RebalanceRecommendation',
+              at: at.toISOString(),
+            });
+          if (kind === 'interrupt' && live.length > 0) {
+            const reclaim = setTimeout(() => void processes.kill(namespace, name).catch(() => {}), (SIM_INTERRUPTION_NOTICE_SECONDS * 1000) / timeScale);
+            reclaim.unref();
+            cleanups.unshift(() => clearTimeout(reclaim));
+          }
+          sent = live.map((i) => ({ instanceId: i.instanceId, ...(kind === 'interrupt' ? { terminationTime: reclaimAt } : {}) }));
+        }
         if (sent.length === 0)
           return statusResponse(
-            new ApiError('NotFound', `machine ${name} has no running simulated instance${kind === 'interrupt' ? ' that is not warned already' : ''}`, {
+            new ApiError('NotFound', `machine ${name} has no running instance${kind === 'interrupt' ? ' that is not warned already' : ''}`, {
               kind: 'machines',
               name,
             }).status,
           );
-        const end = cloud.instances();
-        return json(200, {
-          kind: 'Machine',
-          name,
-          namespace,
-          instances: sent.map((i) => ({
-            instanceId: i.instanceId,
-            ...(kind === 'interrupt' ? { terminationTime: end.find((r) => r.instanceId === i.instanceId)?.terminatedAt } : {}),
-          })),
-        });
+        return json(200, { kind: 'Machine', name, namespace, instances: sent });
       }
       return handleRequest(req, {
         limits,
