@@ -14,7 +14,11 @@ describe('sim interrupt', () => {
         ? Response.json({ kind: 'Machine', instances: [{ instanceId: 'i-1', terminationTime: '2026-01-01T00:02:00.000Z' }] })
         : undefined;
     const r = await w.run(['sim', 'interrupt', 'm1', '-n', 'team-a']);
-    expect(r).toEqual({ code: 0, stderr: '', stdout: 'machine.clusterless.dev/m1: interruption warning sent for i-1, terminated at 2026-01-01T00:02:00.000Z\n' });
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: 'machine.clusterless.dev/m1: interruption warning sent for i-1, terminated at 2026-01-01T00:02:00.000Z\n',
+    });
     expect(w.requests.at(-1)).toMatchObject({ method: 'POST', path: '/clusterless/v1/sim/namespaces/team-a/machines/m1/interrupt' });
   });
 
