@@ -6,15 +6,15 @@
 set -euo pipefail
 
 # The Kubernetes binaries first: the moto part below exits early once its venv is there.
-#   CLUSTERLESS_SKIP_KUBE_BUILD=1 skips them (the harness's own test of the moto part).
+#   CLUSTERLESS_SKIP_KUBE_BUILD=1 skips them and the browser (the harness's own test of the moto part).
 if [[ "${CLUSTERLESS_SKIP_KUBE_BUILD:-}" != "1" ]]; then
   bash "$(dirname "${BASH_SOURCE[0]}")/build-kube.sh" >/dev/null
   # cloud-init and shellcheck (into the same cache, never onto the system) and kubeadm: the bootstrap tests
   # validate what we render.
   bash "$(dirname "${BASH_SOURCE[0]}")/setup-bootstrap-tools.sh"
+  # Debian's chromium unpacked into the same cache, for the dashboard's browser tests.
+  bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
 fi
-# Debian's chromium unpacked into the same cache, for the dashboard's browser tests.
-bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
 
 MOTO_VERSION=5.2.5
 VENV="${CLUSTERLESS_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv}"

@@ -168,7 +168,12 @@ export class Ec2MachineProvider implements MachineProvider {
     // A retry resumes at the round of the recorded attempt: a fallback was sent only once every spot attempt got no
     // capacity, and a spot request now (capacity may be back) could launch a second instance beside the fallback's,
     // which DescribeInstances may not list yet.
-    const recordedRound = allRounds.findIndex((r) => r.capacityType === spec.recordedAttempt?.capacityType);
+    // An attempt recorded without its market was recorded before markets were: it is of the first round.
+    const recordedAttempt = spec.recordedAttempt && {
+      ...spec.recordedAttempt,
+      capacityType: spec.recordedAttempt.capacityType ?? allRounds[0]!.capacityType,
+    };
+    const recordedRound = allRounds.findIndex((r) => r.capacityType === recordedAttempt?.capacityType);
     const rounds = recordedRound > 0 ? allRounds.slice(recordedRound) : allRounds;
     for (const round of rounds) {
       const spot = round.capacityType === 'spot';
@@ -178,7 +183,7 @@ export class Ec2MachineProvider implements MachineProvider {
         const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
         // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
         const request = { ...attempt, capacityType: round.capacityType };
-        if (!sameAttempt(request, spec.recordedAttempt)) await hooks?.recordAttempt(request);
+        if (!sameAttempt(request, recordedAttempt)) await hooks?.recordAttempt(request);
         const input: RunInstancesInput = {
           MinCount: 1,
           MaxCount: 1,
