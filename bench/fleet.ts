@@ -23,11 +23,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import type { Condition } from '../functions/api/common.js';
 import type { FleetUpgrade } from '../functions/api/fleet-upgrade.js';
+import type { ApiObject } from '../functions/api/kind.js';
+import type { Clock } from '../functions/ports.js';
 import { MAX_FLEET_IN_FLIGHT, fleetUpgradeFinished } from '../functions/api/fleet-upgrade.js';
 import { splitWaves } from '../functions/core/fleet/index.js';
 import { scaledClock } from '../local/scaled-clock.js';
 import { startBenchFleet } from './support/fleet.js';
+import type { FleetTracker } from './support/tracker.js';
 import { API_VERSION, CLUSTER_CLASS_NAME, clusterClass, machineClass, topologyCluster } from './support/manifests.js';
 import { emit, flag, machineFacts } from './support/output.js';
 
@@ -46,6 +50,37 @@ const TARGET_RATIO = 1.2;
 const seconds = (from: string | undefined, to: string | undefined) => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : Number.NaN);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
+/**
+ * `--trace NAME`: one cluster's upgrade as it happens, on stderr, in simulated seconds: where the time goes
+ * between the boots (its Cluster's topology and condition, the ControlPlane and MachineDeployment, each Machine's
+ * phase and Ready).
+ */
+function traceCluster(tracker: FleetTracker, clock: Clock, name: string): void {
+  const t0 = clock.now().getTime();
+  const last = new Map<string, string>();
+  tracker.onWrite((obj) => {
+    const o = obj as ApiObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
+    const mine = o.kind === 'Cluster' ? o.metadata.name === name : (o.spec?.['clusterName'] as string | undefined) === name;
+    if (!mine) return;
+    const conditions = (o.status?.['conditions'] as Condition[] | undefined) ?? [];
+    const cond = (type: string) => conditions.find((c) => c.type === type);
+    let line: string;
+    if (o.kind === 'Cluster') {
+      const t = cond('TopologyReconciled');
+      line = `version ${(o.spec?.['topology'] as { version?: string })?.version} TopologyReconciled ${t?.status}/${t?.reason} gen ${o.metadata.generation} observed ${t?.observedGeneration}`;
+    } else if (o.kind === 'Machine') {
+      line = `${o.status?.['phase']} Ready=${cond('Ready')?.status}${o.metadata.deletionTimestamp ? ` deleting ${cond('Deleting')?.reason}` : ''}`;
+    } else if (o.kind === 'ControlPlane' || o.kind === 'MachineDeployment') {
+      const st = o.status ?? {};
+      line = `spec ${JSON.stringify((o.spec?.['version'] ?? (o.spec?.['template'] as { spec?: { version?: string } })?.spec?.version) as string)} status ${JSON.stringify({ v: st['version'], r: st['replicas'], u: st['updatedReplicas'], ready: st['readyReplicas'], a: st['availableReplicas'] })}`;
+    } else return;
+    const key = `${o.kind}/${o.metadata.name}`;
+    if (last.get(key) === line) return;
+    last.set(key, line);
+    process.stderr.write(`${((clock.now().getTime() - t0) / 1000).toFixed(1).padStart(7)} ${key} ${line}\n`);
+  });
+}
+
 export async function run(argv: string[] = []): Promise<void> {
   const scenario = 'fleet';
   const clusters = Number(flag(argv, 'clusters') ?? 200);
@@ -57,7 +92,9 @@ export async function run(argv: string[] = []): Promise<void> {
   fleet.tracker.expectMachines(perCluster);
 
   const progress = setInterval(() => {
-    process.stderr.write(`fleet: ${fleet.tracker.convergedClusters()}/${clusters} clusters converged, ${fleet.runtime.workflows.runningCount} executions running\n`);
+    process.stderr.write(
+      `fleet: ${fleet.tracker.convergedClusters()}/${clusters} clusters converged, ${fleet.runtime.workflows.runningCount} executions running\n`,
+    );
   }, 15_000);
   progress.unref();
 
@@ -75,6 +112,8 @@ export async function run(argv: string[] = []): Promise<void> {
   await fleet.runtime.workflows.idle();
   const wallReady = (performance.now() - wallReady0) / 1000;
   fleet.meter.reset();
+  const trace = flag(argv, 'trace');
+  if (trace) traceCluster(fleet.tracker, clock, trace);
 
   const wall0 = performance.now();
   const created = await fleet.service.create<FleetUpgrade>('FleetUpgrade', 'default', {
@@ -122,7 +161,9 @@ export async function run(argv: string[] = []): Promise<void> {
   emit(scenario, 'ratio', ratio, 'x');
   emit(scenario, 'perCluster.meanUpgrade', mean(perClusterSeconds), 'simulated s');
   emit(scenario, 'perCluster.maxUpgrade', Math.max(...perClusterSeconds), 'simulated s');
-  waveSeconds.forEach((s, i) => emit(scenario, `wave.${status.waves![i]!.name}`, s, 'simulated s'));
+  waveSeconds.forEach((s, i) => {
+    emit(scenario, `wave.${status.waves![i]!.name}`, s, 'simulated s');
+  });
   emit(scenario, 'wall', wallSeconds, 's');
   emit(scenario, 'wall.ready', wallReady, 's');
   emit(scenario, 'timeScale', timeScale, 'x');
