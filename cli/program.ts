@@ -23,6 +23,7 @@ import { move } from './commands/move.js';
 import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
 import { cost, mirrorSet, mirrorStatus, simKill } from './commands/service.js';
 import { up } from './commands/up.js';
+import { dashboard, type DashboardOptions } from './commands/dashboard.js';
 
 interface GlobalOptions {
   server?: string;
@@ -283,12 +284,15 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
 
   program
     .command('generate')
-    .description('print the manifests of a new cluster (apply them with: clusterless apply -f -)')
-    .argument('<what>', 'cluster')
-    .argument('<name>', 'name of the cluster')
+    .description('print the manifests of a new cluster or ClusterClass (apply them with: clusterless apply -f -)')
+    .argument('<what>', 'cluster or clusterclass')
+    .argument('<name>', 'name of the cluster or ClusterClass')
+    .option('--class <name>', 'cluster: a Cluster of this ClusterClass (spec.topology), the class making its machines')
     .option('--kubernetes-version <version>', 'Kubernetes version, e.g. v1.31.2')
-    .option('--control-plane-machine-count <n>', 'control-plane machines (odd; default 1, 3 with --provider process)')
+    .option('--version <version>', 'the same as --kubernetes-version')
+    .option('--control-plane-machine-count <n>', "control-plane machines (odd; default 1, 3 with --provider process; with --class: the class's)")
     .option('--worker-machine-count <n>', 'worker machines (default 0, 2 with --provider process)')
+    .option('--workers <n>', 'the same as --worker-machine-count')
     .addOption(new Option('--provider <provider>', 'where the machines run').choices(['sim', 'aws', 'process']).default('sim'))
     .addOption(namespaceOption())
     .option('--aws-region <region>', 'aws: the region of the cluster')
@@ -354,6 +358,19 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   ).action((options: TokenOptions, cmd: Command) =>
     printKubeconfig(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options),
   );
+
+  // The dashboard against a deployed server: the page on loopback, its reads proxied and signed here.
+  program
+    .command('dashboard')
+    .description('serve the web dashboard on 127.0.0.1 and proxy its reads to --server, signed with your AWS credentials')
+    .option('--port <port>', 'the port on 127.0.0.1 (default: a free one)')
+    .action((options: DashboardOptions, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const server = g.server ?? io.env['CLUSTERLESS_SERVER'] ?? DEFAULT_SERVER;
+      const token = g.token ?? io.env['CLUSTERLESS_TOKEN'];
+      const ctx = makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch }));
+      return dashboard(ctx, serverUrl(server), options, token ? { token } : { signer: signerFactory(server, io, deps) });
+    });
 
   return program;
 }

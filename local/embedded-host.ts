@@ -72,6 +72,7 @@ import {
   writePrivateFile,
 } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore, type EmbeddedStore } from './embedded-dynamodb.js';
+import { dashboardAnswer } from '../dashboard/assets.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
 import { ControlPlaneRuntime } from './runtime.js';
@@ -452,7 +453,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       controllerToken,
       controllerTokenHint: options.controllerToken === undefined ? controllerTokenFile : 'the one the host was started with',
     });
-    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle, gate });
+    // The dashboard's page and assets hold no data and need no token; its API calls go through the gate.
+    const pages = async (h: { method: string; path: string }) => dashboardAnswer(h.method, h.path);
+    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle, gate, pages });
     cleanups.unshift(() => http.close());
     if (options.demo) {
       const name = await applyDemo(handle, log);

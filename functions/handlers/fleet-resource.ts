@@ -5,14 +5,15 @@
  * Kubernetes semantics.
  *
  * - Create: every manifest is checked first (validateCreate, and validateUpdate against an object already
- *   stored); one refusal refuses the whole fleet with every reason, before anything is written. Then each
+ *   stored, and a Cluster's topology against its ClusterClass, the fleet's own or the stored one); one refusal
+ *   refuses the whole fleet with every reason, before anything is written. Then each
  *   object is created, or replaced when it exists (create, then replace on AlreadyExists), in the API's kind order.
  *   Note: a replace, not the API's apply (a merge): the stack declares the whole object, so a field taken out of
  *   the CDK code must go from the object too, and apply (without managed fields) would keep it.
  * - Update: the new manifests are checked and applied the same way; objects the old manifests declared and
  *   the new ones do not are deleted, but for MachineClasses. A class is immutable, so the fleet template names
  *   each after its content and a changed class arrives as a new class plus a reference moved to it; the old one
- *   is deleted only once no ControlPlane, MachineDeployment, MachineSet or Machine of its namespace names it (the
+ *   is deleted only once no ClusterClass, ControlPlane, MachineDeployment, MachineSet or Machine of its namespace names it (the
  *   old machines still use it while they roll away). So every Update also sweeps: each MachineClass of the
  *   fleet's namespaces that carries this resource's annotation and is not declared is deleted if unused, kept
  *   for a later Update otherwise. Cluster API's topology controller does the same with the machine templates it
@@ -28,6 +29,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { topologyClassCauses, type ClusterClass } from '../api/cluster-class.js';
+import type { Cluster, ClusterTopology } from '../api/cluster.js';
 import type { ApiObject, KindDef } from '../api/kind.js';
 import { KINDS, kindByName, type KindName } from '../api/kinds.js';
 import { validateCreate, validateUpdate } from '../api/validate.js';
@@ -131,6 +134,8 @@ const causesText = (causes: { field: string; message: string }[]) => causes.map(
  */
 export async function checkManifests(store: Store, manifests: Manifest[], owner: string): Promise<void> {
   const problems: string[] = [];
+  const classes = new Map<string, ClusterClass>();
+  const topologies: { m: Manifest; topology: ClusterTopology }[] = [];
   for (const m of manifests) {
     const body = requestBody(m, owner);
     const created = validateCreate(body);
@@ -138,10 +143,20 @@ export async function checkManifests(store: Store, manifests: Manifest[], owner:
       problems.push(`${keyString(m)}: ${causesText(created.causes)}`);
       continue;
     }
+    if (m.kind === 'ClusterClass') classes.set(`${m.namespace}/${m.name}`, created.object as ClusterClass);
+    const topology = m.kind === 'Cluster' ? (created.object as Cluster).spec.topology : undefined;
+    if (topology) topologies.push({ m, topology });
     const current = await store.get(m.kind, m.namespace, m.name);
     if (!current) continue;
     const updated = validateUpdate(current, current.status === undefined ? body : { ...body, status: current.status });
     if (!updated.ok) problems.push(`${keyString(m)}: ${causesText(updated.causes)}`);
+  }
+  // A topology against its class as the fleet declares it (it is written first), else as stored: the API's admission
+  // would refuse it half-way through the apply otherwise.
+  for (const { m, topology } of topologies) {
+    const cc = classes.get(`${m.namespace}/${topology.class}`) ?? (await store.get<ClusterClass>('ClusterClass', m.namespace, topology.class));
+    const causes = cc ? topologyClassCauses(topology, cc) : [];
+    if (causes.length) problems.push(`${keyString(m)}: ${causesText(causes)}`);
   }
   if (problems.length) throw new FleetInputError(`the fleet was refused, nothing was changed:\n- ${problems.join('\n- ')}`);
 }
@@ -239,8 +254,11 @@ export async function deleteOwned(store: Store, keys: FleetObjectKey[], owner: s
   return result;
 }
 
-/** The kinds whose objects name a MachineClass: while one of them does, the class is in use. */
-export const CLASS_USERS = ['ControlPlane', 'MachineDeployment', 'MachineSet', 'Machine'] as const satisfies readonly KindName[];
+/**
+ * The kinds whose objects name a MachineClass: while one of them does, the class is in use. A ClusterClass names
+ * the classes its topology clusters' ControlPlanes and MachineDeployments will be stamped from.
+ */
+export const CLASS_USERS = ['ClusterClass', 'ControlPlane', 'MachineDeployment', 'MachineSet', 'Machine'] as const satisfies readonly KindName[];
 
 /** The MachineClass an object names: a ControlPlane's or Machine's spec.machineClassRef, a template's otherwise. */
 export function machineClassRefOf(o: ApiObject): string | undefined {
@@ -250,13 +268,21 @@ export function machineClassRefOf(o: ApiObject): string | undefined {
   return typeof ref['name'] === 'string' ? ref['name'] : undefined;
 }
 
+/** Every MachineClass an object names: a ClusterClass's control plane and worker classes, or machineClassRefOf's one. */
+export function machineClassRefsOf(o: ApiObject): string[] {
+  if (o.kind !== 'ClusterClass') return [machineClassRefOf(o) ?? []].flat();
+  const spec = (o as ClusterClass).spec;
+  return [spec.controlPlane.machineClassRef.name, ...spec.workers.machineDeployments.map((m) => m.template.machineClassRef.name)];
+}
+
 /**
- * The names of the MachineClasses of `namespace` some ControlPlane, MachineDeployment, MachineSet or Machine names,
- * those being deleted included: a machine is launched from its class, and an old MachineSet may still make one.
+ * The names of the MachineClasses of `namespace` some ClusterClass, ControlPlane, MachineDeployment, MachineSet or
+ * Machine names, those being deleted included: a machine is launched from its class, and an old MachineSet may
+ * still make one.
  */
 export async function classesInUse(store: Store, namespace: string): Promise<Set<string>> {
   const users = await Promise.all(CLASS_USERS.map((kind) => store.list(kind, namespace)));
-  return new Set(users.flat().flatMap((o) => machineClassRefOf(o) ?? []));
+  return new Set(users.flat().flatMap(machineClassRefsOf));
 }
 
 export interface SweepResult extends DeleteResult {

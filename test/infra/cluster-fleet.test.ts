@@ -1,11 +1,18 @@
 /** The fleet template, the ClusterFleet construct and the example fleet stack. */
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Labels } from '../../functions/api/common.js';
 import { validateCreate } from '../../functions/api/validate.js';
 import { ClusterFleet, InvalidFleetError } from '../../infra/constructs/cluster-fleet.js';
-import { fleetManifests, machineClassName, type FleetCluster, type Manifest } from '../../infra/constructs/fleet-template.js';
+import {
+  type ClusterClassProps,
+  type FleetCluster,
+  type FleetTopologyCluster,
+  type Manifest,
+  fleetManifests,
+  machineClassName,
+} from '../../infra/constructs/fleet-template.js';
 import { PLACEHOLDER_SUBNETS } from '../../examples/fleet/fleet-stack.js';
 import { newApp } from './support.js';
 
@@ -157,6 +164,146 @@ describe('ClusterFleet', () => {
   it('refuses an object declared twice', () => {
     const stack = new Stack();
     expect(() => new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, clusters: [cluster, cluster] })).toThrow(/declared twice/);
+  });
+});
+
+const standard: ClusterClassProps = {
+  controlPlane: { machineClass: { sim: { bootSeconds: 1 } }, replicas: 3 },
+  workers: [
+    { class: 'general', machineClass: { sim: { bootSeconds: 1 } }, minReadySeconds: 10 },
+    { class: 'gpu', machineClass: { sim: { bootSeconds: 2 } }, taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }], healthCheck: false },
+  ],
+  variables: [{ name: 'generalClass', schema: { openAPIV3Schema: { type: 'string', default: 'x' } } }],
+  patches: [
+    {
+      name: 'general-class',
+      definitions: [
+        {
+          selector: { kind: 'MachineDeployment', matchResources: { machineDeploymentClass: { names: ['general'] } } },
+          jsonPatches: [{ op: 'replace', path: '/spec/template/spec/machineClassRef/name', valueFrom: { variable: 'generalClass' } }],
+        },
+      ],
+    },
+  ],
+};
+const green: FleetTopologyCluster = {
+  name: 'green',
+  class: 'standard',
+  version: 'v1.34.1',
+  provider: { sim: {} },
+  workers: [
+    { name: 'md-0', class: 'general', replicas: 2, variables: { generalClass: 'big' } },
+    { name: 'md-1', class: 'gpu', replicas: 1, failureDomain: 'zone-a' },
+  ],
+  variables: { generalClass: 'small' },
+};
+const CP_CLASS = machineClassName('standard-control-plane', standard.controlPlane.machineClass);
+const GENERAL_CLASS = machineClassName('standard-general', standard.workers![0]!.machineClass);
+const GPU_CLASS = machineClassName('standard-gpu', standard.workers![1]!.machineClass);
+const specOf = (objects: readonly Manifest[], kind: string, name: string): any => objects.find((o) => o.kind === kind && o.metadata.name === name)!.spec;
+
+describe('fleetManifests by class', () => {
+  const objects = fleetManifests([green, cluster], { standard });
+
+  it('expands a class into its content-named MachineClasses and a ClusterClass, before the clusters; a class cluster into one Cluster', () => {
+    expect(keys(objects)).toEqual([
+      `MachineClass/${CP_CLASS}`,
+      `MachineClass/${GENERAL_CLASS}`,
+      `MachineClass/${GPU_CLASS}`,
+      'ClusterClass/standard',
+      'Cluster/green',
+      ...keys(fleetManifests([cluster])),
+    ]);
+  });
+
+  it('makes objects the API accepts', () => {
+    for (const m of objects) {
+      const v = validateCreate(m);
+      expect(v.ok ? [] : v.causes, `${m.kind}/${m.metadata.name}`).toEqual([]);
+    }
+  });
+
+  it('writes the ClusterClass in the contract shape: class references, taints, health checks unless turned off, variables and patches', () => {
+    expect(specOf(objects, 'ClusterClass', 'standard')).toEqual({
+      controlPlane: { machineClassRef: { name: CP_CLASS }, replicas: 3 },
+      workers: {
+        machineDeployments: [
+          {
+            class: 'general',
+            template: { machineClassRef: { name: GENERAL_CLASS } },
+            minReadySeconds: 10,
+            machineHealthCheck: {
+              unhealthyConditions: [
+                { type: 'Ready', status: 'Unknown', timeout: '300s' },
+                { type: 'Ready', status: 'False', timeout: '300s' },
+              ],
+              nodeStartupTimeout: '10m',
+              maxUnhealthy: '40%',
+            },
+          },
+          { class: 'gpu', template: { machineClassRef: { name: GPU_CLASS }, taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }] } },
+        ],
+      },
+      variables: standard.variables,
+      patches: standard.patches,
+    });
+  });
+
+  it('writes a class cluster as a Cluster with spec.topology only: version, workers, variables as name/value lists', () => {
+    expect(specOf(objects, 'Cluster', 'green')).toEqual({
+      provider: { sim: {} },
+      topology: {
+        class: 'standard',
+        version: 'v1.34.1',
+        workers: {
+          machineDeployments: [
+            { class: 'general', name: 'md-0', replicas: 2, variables: { overrides: [{ name: 'generalClass', value: 'big' }] } },
+            { class: 'gpu', name: 'md-1', replicas: 1, failureDomain: 'zone-a' },
+          ],
+        },
+        variables: [{ name: 'generalClass', value: 'small' }],
+      },
+    });
+    expect(objects.find((o) => o.metadata.name === 'green')!.metadata.labels).toEqual({ [Labels.clusterName]: 'green' });
+  });
+
+  it('names a changed worker class anew, so the ClusterClass changes and its clusters roll; the others keep their names', () => {
+    const changed = fleetManifests([green], {
+      standard: { ...standard, workers: [{ ...standard.workers![0]!, machineClass: { sim: { bootSeconds: 5 } } }, standard.workers![1]!] },
+    });
+    const names = changed.filter((o) => o.kind === 'MachineClass').map((o) => o.metadata.name);
+    expect(names).toEqual([CP_CLASS, machineClassName('standard-general', { sim: { bootSeconds: 5 } }), GPU_CLASS]);
+    expect(names[1]).not.toBe(GENERAL_CLASS);
+  });
+});
+
+describe('ClusterFleet by class', () => {
+  const token = 'arn:aws:lambda:us-east-1:123456789012:function:fleet-provider';
+
+  it('puts the classes and the class clusters in the custom resource, next to the explicit clusters', () => {
+    const stack = new Stack();
+    const fleet = new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, classes: { standard }, clusters: [green, cluster] });
+    expect(keys(fleet.manifests)).toEqual(keys(fleetManifests([green, cluster], { standard })));
+    Template.fromStack(stack).hasResourceProperties('Custom::ClusterlessFleet', { Manifests: JSON.stringify(fleet.manifests) });
+  });
+
+  it("refuses at synth time, with the API's admission reasons, a worker class, a variable or a value the declared class does not allow", () => {
+    const stack = new Stack();
+    const bad: FleetTopologyCluster = { ...green, workers: [{ name: 'md-0', class: 'tiny', replicas: 1 }], variables: { nope: 1, generalClass: 7 } };
+    const make = (id: string) => new ClusterFleet(stack, id, { controlPlane: { fleetServiceToken: token }, classes: { standard }, clusters: [bad] });
+    expect(() => make('A')).toThrow(InvalidFleetError);
+    expect(() => make('B')).toThrow(
+      /spec\.topology\.workers\.machineDeployments\[0\]\.class: Invalid value: "tiny": the ClusterClass standard has no such worker class/,
+    );
+    expect(() => make('C')).toThrow(/spec\.topology\.variables\[0\]\.name: Invalid value: "nope": the ClusterClass standard declares no such variable/);
+    expect(() => make('D')).toThrow(/spec\.topology\.variables\[1\]\.value: Invalid value: 7: must be of type string/);
+  });
+
+  it('warns, without refusing, about a class the fleet does not declare (it may exist already)', () => {
+    const stack = new Stack();
+    new ClusterFleet(stack, 'Fleet', { controlPlane: { fleetServiceToken: token }, clusters: [{ ...green, class: 'elsewhere' }] });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('names ClusterClass elsewhere, which this fleet does not declare'));
+    expect(warnings).toHaveLength(1);
   });
 });
 

@@ -5,6 +5,7 @@
  * awsmachine_types.go, awsmachinepool_types.go, network_types.go, types.go) and templates/cluster-template.yaml.
  */
 import { type FieldReader, isRecord, type Path, str } from './fields.js';
+import { acceleratedImageParameter } from '../providers/aws-accelerators.js';
 
 /** What the machine settings need from the clusters of the file. */
 export interface AwsContext {
@@ -92,8 +93,17 @@ export function awsMachineClass(r: FieldReader, base: Path, ctx: AwsContext): Re
   aws['instanceTypes'] = instanceType === undefined ? [] : [instanceType];
 
   const ami = r.get(at('ami', 'id'));
+  // An NVIDIA type with no image: the MachineClass's own default (the public GPU image), not the plain one, which
+  // has no driver and which the API refuses for such types.
+  const accelerated = typeof instanceType === 'string' ? acceleratedImageParameter([instanceType]) : undefined;
   if (ami !== undefined) aws['ami'] = ami;
-  else if (ctx.defaultImageSsmParameter) {
+  else if (accelerated) {
+    aws['imageSsmParameter'] = accelerated;
+    r.warn(
+      at('ami'),
+      `not set: Cluster API AWS looks up its own published image for the Kubernetes version; clusterless uses the GPU image of the SSM parameter ${accelerated} for ${instanceType}`,
+    );
+  } else if (ctx.defaultImageSsmParameter) {
     aws['imageSsmParameter'] = ctx.defaultImageSsmParameter;
     r.warn(
       at('ami'),

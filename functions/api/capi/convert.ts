@@ -15,12 +15,25 @@
  * Where a field is unset, the object keeps Cluster API's behaviour, not clusterless's default: no drain timeout
  * (0), no unhealthy node conditions, an internet-facing load balancer.
  */
+import { BUILTIN_VARIABLES, TopologyLabels } from '../cluster-class.js';
 import { API_VERSION, Annotations, Labels } from '../common.js';
 import { CONTROL_PLANE_TAINT } from '../control-plane.js';
 import { KINDS } from '../kinds.js';
 import { validateCreate } from '../validate.js';
 import { awsClusterProvider, awsMachineClass, type AwsContext } from './aws.js';
-import { CapiAnnotations, CapiLabels, FieldReader, durationToSeconds, isRecord, type ConversionIssue, type Path } from './fields.js';
+import {
+  CapiAnnotations,
+  CapiLabels,
+  FieldReader,
+  durationToSeconds,
+  formatIssue,
+  isRecord,
+  pathString,
+  str,
+  type ConversionIssue,
+  type Path,
+} from './fields.js';
+import { type JsonPatchOp, applyJsonPatch } from './json-patch.js';
 
 export { formatIssue, type ConversionIssue } from './fields.js';
 
@@ -36,8 +49,6 @@ export interface ConversionResult {
   /** What makes the file unconvertible (a ClusterClass, a reference to nothing, a result the API would refuse). */
   errors: ConversionIssue[];
 }
-
-const CAPI_GROUP = /^([a-z0-9.-]+\.)?cluster\.x-k8s\.io\/v1beta[12]$/;
 
 /** True for a document of a Cluster API group (cluster.x-k8s.io and its sub-groups). */
 export function isClusterApiDocument(doc: unknown): boolean {
@@ -56,6 +67,9 @@ const LABEL_KEYS: Record<string, string> = {
   [CapiLabels.setName]: Labels.setName,
   [CapiLabels.controlPlane]: Labels.controlPlane,
   [CapiLabels.controlPlaneName]: Labels.controlPlaneName,
+  // Objects a topology generated stay its own: the topology planner adopts only what carries these.
+  [CapiLabels.topologyOwned]: TopologyLabels.owned,
+  [CapiLabels.topologyDeploymentName]: TopologyLabels.machineDeploymentName,
 };
 const ANNOTATION_KEYS: Record<string, string> = {
   [CapiAnnotations.paused]: Annotations.paused,
@@ -86,7 +100,14 @@ function metaOf(r: FieldReader, base: Path): Record<string, unknown> {
   return { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
 }
 
+/** `{ metadata: { labels, annotations } }` at `base`, or nothing when it has neither. */
+function metaObject(r: FieldReader, base: Path): { metadata?: Record<string, unknown> } {
+  const metadata = metaOf(r, base);
+  return Object.keys(metadata).length > 0 ? { metadata } : {};
+}
+
 interface Doc {
+  /** The document; a class's patch of a machine template replaces it with the patched copy. */
   object: Record<string, unknown>;
   kind: string;
   version: string;
@@ -100,6 +121,89 @@ interface Output {
   /** The Cluster API objects it was made from, for errors. */
   from: string;
 }
+
+/** A patch of a class's AWSClusterTemplate, evaluated for each Cluster of the class. */
+interface InfraPatch {
+  op: JsonPatchOp;
+  path: string;
+  value: unknown;
+  variable: string | undefined;
+  /** Where the patch is in its ClusterClass, for warnings. */
+  at: string;
+}
+
+interface ClassInfo {
+  doc: Doc;
+  infra: Doc | undefined;
+  infraPatches: InfraPatch[];
+  /** Variable -> its schema's default. */
+  defaults: Map<string, unknown>;
+  /** Variable -> the MachineClasses a patch evaluated it into (with its default), and their worker class (none: the control plane's). */
+  machineVariables: Map<string, { machineClass: string; workerClass: string | undefined }[]>;
+}
+
+/**
+ * The OpenAPI v3 keywords a clusterless variable schema reads (functions/api/cluster-class-variables.ts); Cluster
+ * API's others (x-kubernetes-validations, x-metadata, format, oneOf, ...) are named and left out.
+ */
+const SCHEMA_KEYWORDS = new Set([
+  'type',
+  'description',
+  'enum',
+  'default',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'required',
+  'properties',
+  'items',
+]);
+
+/** The schema at `path` in clusterless's subset: every keyword outside it warned about, by its path. */
+function schemaSubset(r: FieldReader, path: Path): unknown {
+  const schema = r.peek(path);
+  if (!isRecord(schema)) return r.get(path);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (!SCHEMA_KEYWORDS.has(k)) continue; // left unread: named by the leftovers
+    if (k === 'properties' && isRecord(v)) out[k] = Object.fromEntries(Object.keys(v).map((p) => [p, schemaSubset(r, [...path, k, p])]));
+    else if (k === 'items' && isRecord(v)) out[k] = schemaSubset(r, [...path, k]);
+    else out[k] = r.get([...path, k]);
+  }
+  return out;
+}
+
+/**
+ * Where a Cluster API patch of a template writes a field clusterless's ControlPlane or MachineDeployment has: the
+ * KubeadmControlPlaneTemplate's maxSurge and remediation (durations in v1beta2's seconds only: v1beta1's are Go
+ * duration strings, which a patch value cannot be converted from), the KubeadmConfigTemplate's node taints (the
+ * MachineDeployment's, in clusterless). Undefined elsewhere.
+ */
+export function patchTarget(kind: string, path: string): { kind: 'ControlPlane' | 'MachineDeployment'; path: string } | undefined {
+  const spec = '/spec/template/spec';
+  if (kind === 'KubeadmControlPlaneTemplate') {
+    const table: [string, string][] = [
+      [`${spec}/rollout/strategy/rollingUpdate/maxSurge`, '/spec/rollout/maxSurge'],
+      [`${spec}/rolloutStrategy/rollingUpdate/maxSurge`, '/spec/rollout/maxSurge'],
+      [`${spec}/remediation/maxRetry`, '/spec/remediation/maxRetry'],
+      [`${spec}/remediationStrategy/maxRetry`, '/spec/remediation/maxRetry'],
+      [`${spec}/remediation/retryPeriodSeconds`, '/spec/remediation/retryPeriodSeconds'],
+      [`${spec}/remediation/minHealthyPeriodSeconds`, '/spec/remediation/minHealthyPeriodSeconds'],
+      [`${spec}/machineTemplate/spec/deletion/nodeDrainTimeoutSeconds`, '/spec/nodeDrainTimeoutSeconds'],
+    ];
+    const found = table.find(([from]) => from === path);
+    return found ? { kind: 'ControlPlane', path: found[1] } : undefined;
+  }
+  const taints = `${spec}/joinConfiguration/nodeRegistration/taints`;
+  if (kind === 'KubeadmConfigTemplate' && (path === taints || path.startsWith(`${taints}/`)))
+    return { kind: 'MachineDeployment', path: `/spec/template/spec/taints${path.slice(taints.length)}` };
+  return undefined;
+}
+
+/** A path of an AWSClusterTemplate read as an AWSCluster (`spec.region`), as the template spells it. */
+const templatePath = (path: string) => (path.startsWith('spec.') ? `spec.template.${path}` : path === 'spec' ? 'spec.template.spec' : path);
 
 const NO_EQUIVALENT = 'clusterless has no equivalent';
 const KUBEADM_RENDERED = 'clusterless renders the kubeadm configuration itself';
@@ -121,23 +225,6 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     docs.push({ object: d, kind: d['kind'], version: d['apiVersion'], name, namespace, source: `${d['kind']}/${name}` });
   });
 
-  // A ClusterClass-based file is refused whole: its machines are described by the class, not the file.
-  for (const d of docs) {
-    if (d.kind === 'ClusterClass' && CAPI_GROUP.test(d.version))
-      errors.push({
-        source: d.source,
-        path: '',
-        message: 'ClusterClass is not supported yet: write the cluster as Cluster, KubeadmControlPlane and MachineDeployments',
-      });
-    if (d.kind === 'Cluster' && CAPI_GROUP.test(d.version) && isRecord(d.object['spec']) && d.object['spec']['topology'] !== undefined)
-      errors.push({
-        source: d.source,
-        path: 'spec.topology',
-        message: 'ClusterClass is not supported yet: a Cluster with a topology is made from a ClusterClass',
-      });
-  }
-  if (errors.length > 0) return { objects: [], warnings, errors };
-
   const is = (d: Doc, group: string, kind: string) => d.kind === kind && new RegExp(`^${group.replace(/\./g, '\\.')}/v1beta[12]$`).test(d.version);
   const find = (kind: string, name: unknown, namespace: string | undefined) =>
     docs.find((d) => d.kind === kind && d.name === name && (d.namespace ?? 'default') === (namespace ?? 'default'));
@@ -155,8 +242,15 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
   // What the machine settings need from the clusters.
   const subnetZones = new Map<string, string>();
   const clusterSshKeys = new Set<string>();
-  for (const d of docs.filter((d) => is(d, 'infrastructure.cluster.x-k8s.io', 'AWSCluster'))) {
-    const spec = isRecord(d.object['spec']) ? d.object['spec'] : {};
+  const clusterSpecs = [
+    ...docs.filter((d) => is(d, 'infrastructure.cluster.x-k8s.io', 'AWSCluster')).map((d) => d.object['spec']),
+    // A class's AWSClusterTemplate holds the same settings one level down.
+    ...docs
+      .filter((d) => is(d, 'infrastructure.cluster.x-k8s.io', 'AWSClusterTemplate'))
+      .map((d) => (isRecord(d.object['spec']) && isRecord(d.object['spec']['template']) ? d.object['spec']['template']['spec'] : undefined)),
+  ];
+  for (const given of clusterSpecs) {
+    const spec = isRecord(given) ? given : {};
     if (typeof spec['sshKeyName'] === 'string') clusterSshKeys.add(spec['sshKeyName']);
     const network = isRecord(spec['network']) ? spec['network'] : {};
     for (const s of Array.isArray(network['subnets']) ? network['subnets'] : [])
@@ -164,6 +258,8 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
   }
   const awsContext: AwsContext = { subnetZones, clusterSshKeys, defaultImageSsmParameter: options.defaultImageSsmParameter };
   const used = new Set<Doc>();
+  /** The per-cluster readers of each class's AWSClusterTemplate, and what each found; named once at the end. */
+  const infraReaders = new Map<Doc, { reader: FieldReader; warnings: ConversionIssue[] }[]>();
 
   /** The target of a reference at `path` of `from`, which must be of `kind`; an error when it is not in the file. */
   const resolve = (from: Doc, path: Path, kinds: readonly string[]): Doc | undefined => {
@@ -224,6 +320,391 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     return typeof found.value === 'number' ? found.value : durationToSeconds(found.value);
   };
 
+  /**
+   * The taints kubeadm registers the node with (joinConfiguration.nodeRegistration.taints of the KubeadmConfig or
+   * KubeadmConfigTemplate the machines bootstrap from): clusterless keeps them on the machine template. A taint's
+   * timeAdded is set by the server and dropped.
+   */
+  const bootstrapTaints = (d: Doc, ref: unknown): Record<string, unknown>[] | undefined => {
+    if (!isRecord(ref)) return undefined;
+    const config = find(String(ref['kind']), ref['name'], d.namespace);
+    if (!config || (config.kind !== 'KubeadmConfigTemplate' && config.kind !== 'KubeadmConfig')) return undefined;
+    const spec = config.kind === 'KubeadmConfigTemplate' ? ['spec', 'template', 'spec'] : ['spec'];
+    const taints = reader(config).get([...spec, 'joinConfiguration', 'nodeRegistration', 'taints']);
+    if (!Array.isArray(taints) || taints.length === 0) return undefined;
+    return taints.map((t) =>
+      isRecord(t) ? { key: t['key'], ...(t['value'] !== undefined && t['value'] !== '' ? { value: t['value'] } : {}), effect: t['effect'] } : t,
+    );
+  };
+
+  /** A KubeadmControlPlane's (or its template's, under `s`) rollout and remediation, in either version's spelling. */
+  const rolloutAndRemediation = (r: FieldReader, s: Path): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    const maxSurge = r.first([...s, 'rollout', 'strategy', 'rollingUpdate', 'maxSurge'], [...s, 'rolloutStrategy', 'rollingUpdate', 'maxSurge']);
+    r.first([...s, 'rollout', 'strategy', 'type'], [...s, 'rolloutStrategy', 'type']); // RollingUpdate: the only strategy of both
+    if (maxSurge) out['rollout'] = { maxSurge: maxSurge.value };
+    const remediation: Record<string, unknown> = {};
+    const maxRetry = r.first([...s, 'remediation', 'maxRetry'], [...s, 'remediationStrategy', 'maxRetry']);
+    if (maxRetry) remediation['maxRetry'] = maxRetry.value;
+    const retry = secondsOf(r, [...s, 'remediationStrategy', 'retryPeriod'], [...s, 'remediation', 'retryPeriodSeconds']);
+    if (retry !== undefined) remediation['retryPeriodSeconds'] = retry;
+    const healthy = secondsOf(r, [...s, 'remediationStrategy', 'minHealthyPeriod'], [...s, 'remediation', 'minHealthyPeriodSeconds']);
+    if (healthy !== undefined) remediation['minHealthyPeriodSeconds'] = healthy;
+    if (Object.keys(remediation).length > 0) out['remediation'] = remediation;
+    return out;
+  };
+
+  /**
+   * A MachineHealthCheck's checks under `s` (its spec, or a class's machineHealthCheck / healthCheck), in either
+   * version's spelling: v1beta2's checks.unhealthyNodeConditions (timeoutSeconds) and remediation.triggerIf.
+   */
+  const healthCheckOf = (r: FieldReader, s: Path): Record<string, unknown> => {
+    const spec: Record<string, unknown> = {};
+    const v1beta2 = r.peek([...s, 'checks', 'unhealthyNodeConditions']);
+    const conditions = r.get([...s, 'unhealthyConditions']);
+    r.skip([...s, 'checks', 'unhealthyNodeConditions']);
+    if (Array.isArray(v1beta2))
+      spec['unhealthyConditions'] = v1beta2.map((c) =>
+        isRecord(c) ? { type: c['type'], status: c['status'], timeout: `${String(c['timeoutSeconds'])}s` } : c,
+      );
+    else if (Array.isArray(conditions)) spec['unhealthyConditions'] = conditions;
+    // Unset, Cluster API checks no node condition (only the node's start-up).
+    else spec['unhealthyConditions'] = [];
+    const startup = r.first([...s, 'checks', 'nodeStartupTimeoutSeconds'], [...s, 'nodeStartupTimeout']);
+    if (startup) spec['nodeStartupTimeout'] = typeof startup.value === 'number' ? `${startup.value}s` : startup.value;
+    const maxUnhealthy = r.first([...s, 'remediation', 'triggerIf', 'unhealthyLessThanOrEqualTo'], [...s, 'maxUnhealthy']);
+    if (maxUnhealthy) spec['maxUnhealthy'] = maxUnhealthy.value;
+    const range = r.first([...s, 'remediation', 'triggerIf', 'unhealthyInRange'], [...s, 'unhealthyRange']);
+    if (range) spec['unhealthyRange'] = range.value;
+    return spec;
+  };
+
+  // ClusterClasses (cluster-api api/core/v1beta1 and v1beta2 clusterclass_types.go). clusterless's class holds
+  // the fields of what it stamps out, so each template it references is read into it: the
+  // KubeadmControlPlaneTemplate's rollout, remediation and drain, the AWSMachineTemplates' names (each is a
+  // MachineClass, below), the KubeadmConfigTemplates' node taints. A class's AWSClusterTemplate is per cluster in
+  // clusterless (Cluster.spec.provider), so it is converted into each Cluster of the class, with the class's
+  // infrastructureCluster patches evaluated for that cluster's variables.
+  const classInfo = new Map<string, ClassInfo>();
+  for (const d of docs.filter((d) => is(d, 'cluster.x-k8s.io', 'ClusterClass'))) {
+    const r = reader(d);
+    const v2 = d.version.endsWith('v1beta2');
+    const ref = (base: Path): Path => (v2 ? [...base, 'templateRef'] : [...base, 'ref']);
+    const cp = ['spec', 'controlPlane'];
+    const cpTemplate = resolve(d, ref(cp), ['KubeadmControlPlaneTemplate']);
+    const cpMachine = resolve(d, ref([...cp, 'machineInfrastructure']), ['AWSMachineTemplate']);
+    const infra = resolve(d, ref(['spec', 'infrastructure']), ['AWSClusterTemplate']);
+    const controlPlane: Record<string, unknown> = { ...metaObject(r, [...cp, 'metadata']), machineClassRef: { name: cpMachine?.name } };
+    if (cpTemplate) {
+      const tr = reader(cpTemplate);
+      const ts = ['spec', 'template', 'spec'];
+      Object.assign(controlPlane, rolloutAndRemediation(tr, ts));
+      const drain = drainSeconds(tr, [...ts, 'machineTemplate', 'nodeDrainTimeout'], [...ts, 'machineTemplate', 'spec', 'deletion', 'nodeDrainTimeoutSeconds']);
+      if (drain > 0) controlPlane['nodeDrainTimeoutSeconds'] = drain;
+    }
+    // The class's own drain timeout wins over its template's, as Cluster API's topology controller sets it last.
+    const drain = r.first([...cp, 'deletion', 'nodeDrainTimeoutSeconds'], [...cp, 'nodeDrainTimeout']);
+    if (drain) controlPlane['nodeDrainTimeoutSeconds'] = drainSeconds(r, [...cp, 'nodeDrainTimeout'], [...cp, 'deletion', 'nodeDrainTimeoutSeconds']);
+    const cpCheck = r.peek([...cp, v2 ? 'healthCheck' : 'machineHealthCheck']);
+    if (isRecord(cpCheck)) controlPlane['machineHealthCheck'] = healthCheckOf(r, [...cp, v2 ? 'healthCheck' : 'machineHealthCheck']);
+
+    const machineTemplates = new Map<string, Doc>(); // worker class -> its AWSMachineTemplate
+    const workers: Record<string, unknown>[] = [];
+    const given = r.peek(['spec', 'workers', 'machineDeployments']);
+    (Array.isArray(given) ? given : []).forEach((_, i) => {
+      const base = ['spec', 'workers', 'machineDeployments', i];
+      const template = v2 ? base : [...base, 'template'];
+      const workerClass = r.get([...base, 'class']);
+      const machine = resolve(d, ref([...template, 'infrastructure']), ['AWSMachineTemplate']);
+      if (machine && typeof workerClass === 'string') machineTemplates.set(workerClass, machine);
+      const bootstrapRef = r.get(ref([...template, 'bootstrap']));
+      if (isRecord(bootstrapRef)) {
+        const config = find(String(bootstrapRef['kind']), bootstrapRef['name'], d.namespace);
+        if (config) used.add(config);
+      }
+      // v1beta2's MachineTaints on the class and the node taints of its bootstrap template: both end as node taints.
+      const classTaints = r.peek([...base, 'taints']);
+      const taints = [
+        ...(bootstrapTaints(d, bootstrapRef) ?? []),
+        ...(Array.isArray(classTaints)
+          ? classTaints.map((_, t) => {
+              const tp = [...base, 'taints', t];
+              const value = r.get([...tp, 'value']);
+              return { key: r.get([...tp, 'key']), ...(value !== undefined && value !== '' ? { value } : {}), effect: r.get([...tp, 'effect']) };
+            })
+          : []),
+      ];
+      const drainAt = r.first([...base, 'deletion', 'nodeDrainTimeoutSeconds'], [...base, 'nodeDrainTimeout']);
+      const metadata = metaObject(r, [...template, 'metadata']);
+      const out: Record<string, unknown> = {
+        class: workerClass,
+        template: {
+          ...metadata,
+          machineClassRef: { name: machine?.name },
+          ...(taints.length > 0 ? { taints } : {}),
+          ...(drainAt ? { nodeDrainTimeoutSeconds: drainSeconds(r, [...base, 'nodeDrainTimeout'], [...base, 'deletion', 'nodeDrainTimeoutSeconds']) } : {}),
+        },
+      };
+      const strategy = v2 ? [...base, 'rollout', 'strategy'] : [...base, 'strategy'];
+      const type = r.get([...strategy, 'type']);
+      const maxSurge = r.get([...strategy, 'rollingUpdate', 'maxSurge']);
+      const maxUnavailable = r.get([...strategy, 'rollingUpdate', 'maxUnavailable']);
+      if (type !== undefined || maxSurge !== undefined || maxUnavailable !== undefined)
+        out['strategy'] = {
+          ...(type !== undefined ? { type } : {}),
+          ...(maxSurge !== undefined || maxUnavailable !== undefined
+            ? { rollingUpdate: { ...(maxSurge !== undefined ? { maxSurge } : {}), ...(maxUnavailable !== undefined ? { maxUnavailable } : {}) } }
+            : {}),
+        };
+      const minReady = r.get([...base, 'minReadySeconds']);
+      if (minReady !== undefined) out['minReadySeconds'] = minReady;
+      const check = [...base, v2 ? 'healthCheck' : 'machineHealthCheck'];
+      if (isRecord(r.peek(check))) out['machineHealthCheck'] = healthCheckOf(r, check);
+      workers.push(out);
+    });
+
+    // Variables as they are: clusterless reads the same name, required and openAPIV3Schema.
+    const variables: Record<string, unknown>[] = [];
+    const defaults = new Map<string, unknown>();
+    const declared = r.peek(['spec', 'variables']);
+    (Array.isArray(declared) ? declared : []).forEach((_, i) => {
+      const base = ['spec', 'variables', i];
+      const name = r.get([...base, 'name']);
+      const required = r.get([...base, 'required']);
+      const schema = schemaSubset(r, [...base, 'schema', 'openAPIV3Schema']);
+      if (typeof name === 'string' && isRecord(schema) && schema['default'] !== undefined) defaults.set(name, schema['default']);
+      variables.push({ name, ...(required !== undefined ? { required } : {}), schema: { openAPIV3Schema: schema } });
+    });
+
+    // Patches. Cluster API's inline patches change templates; clusterless's change the ControlPlane and
+    // MachineDeployments. So each is evaluated here where it can be, and named where it cannot.
+    const infraPatches: InfraPatch[] = [];
+    const machineVariables: ClassInfo['machineVariables'] = new Map();
+    const workerClassOf = (t: Doc) => [...machineTemplates].find(([, doc]) => doc === t)?.[0];
+    const converted = new Map<number, { name: string; definitions: Map<number, { selector: unknown; jsonPatches: unknown[] }> }>();
+    const patches = r.peek(['spec', 'patches']);
+    (Array.isArray(patches) ? patches : []).forEach((_, i) => {
+      const pb = ['spec', 'patches', i];
+      r.get([...pb, 'name']);
+      r.get([...pb, 'description']);
+      if (r.peek([...pb, 'enabledIf']) !== undefined) r.warn([...pb, 'enabledIf'], 'not evaluated (Go templates): the patch was converted as if enabled');
+      const definitions = r.peek([...pb, 'definitions']);
+      (Array.isArray(definitions) ? definitions : []).forEach((_, j) => {
+        const db = [...pb, 'definitions', j];
+        const kind = String(r.get([...db, 'selector', 'kind']));
+        r.get([...db, 'selector', 'apiVersion']);
+        const match = r.get([...db, 'selector', 'matchResources']);
+        const ops = r.peek([...db, 'jsonPatches']);
+        (Array.isArray(ops) ? ops : []).forEach((op, k) => {
+          const pp = [...db, 'jsonPatches', k];
+          const jp = isRecord(op) ? op : {};
+          if (isRecord(jp['valueFrom']) && jp['valueFrom']['template'] !== undefined) {
+            r.warn(pp, 'not converted (valueFrom.template is a Go template, which clusterless does not evaluate)');
+            return;
+          }
+          const variable = isRecord(jp['valueFrom']) ? jp['valueFrom']['variable'] : undefined;
+          if (kind === 'AWSClusterTemplate' && isRecord(match) && match['infrastructureCluster'] === true) {
+            r.skip(pp);
+            infraPatches.push({
+              op: String(jp['op']) as JsonPatchOp,
+              path: String(jp['path']),
+              value: jp['value'],
+              variable: str(variable),
+              at: pathString(pp),
+            });
+            return;
+          }
+          const target = patchTarget(kind, String(jp['path']));
+          if (target) {
+            // A field clusterless's ControlPlane or MachineDeployment has: the patch stays a patch, of that object.
+            const selector =
+              target.kind === 'ControlPlane'
+                ? isRecord(match) && match['controlPlane'] === true
+                  ? { kind: 'ControlPlane', matchResources: { controlPlane: true } }
+                  : undefined
+                : isRecord(match) && isRecord(match['machineDeploymentClass'])
+                  ? { kind: 'MachineDeployment', matchResources: { machineDeploymentClass: match['machineDeploymentClass'] } }
+                  : undefined;
+            const builtins: readonly string[] = BUILTIN_VARIABLES[target.kind];
+            if (!selector) r.warn(pp, `not converted (a ${kind} patch must select the ${target.kind === 'ControlPlane' ? 'control plane' : 'worker classes'})`);
+            else if (variable !== undefined && String(variable).startsWith('builtin.') && !builtins.includes(String(variable)))
+              r.warn(pp, `not converted (clusterless's built-in variables are ${builtins.join(', ')})`);
+            else {
+              r.skip(pp);
+              const name = String(r.peek([...pb, 'name']));
+              const patch = converted.get(i) ?? { name, definitions: new Map<number, { selector: unknown; jsonPatches: unknown[] }>() };
+              converted.set(i, patch);
+              const definition = patch.definitions.get(j) ?? { selector, jsonPatches: [] };
+              patch.definitions.set(j, definition);
+              definition.jsonPatches.push({
+                op: jp['op'],
+                path: target.path,
+                ...(variable !== undefined ? { valueFrom: { variable } } : jp['op'] === 'remove' ? {} : { value: jp['value'] }),
+              });
+            }
+            return;
+          }
+          if (kind !== 'AWSMachineTemplate') {
+            r.warn(pp, `not converted (${kind.startsWith('Kubeadm') ? KUBEADM_RENDERED : `a patch of ${kind}: ${NO_EQUIVALENT}`})`);
+            return;
+          }
+          // A MachineClass is shared by every cluster of the class and never changes: the patch is evaluated once,
+          // with the variable's default.
+          const targets = [
+            ...(isRecord(match) && match['controlPlane'] === true && cpMachine ? [cpMachine] : []),
+            ...(isRecord(match) && isRecord(match['machineDeploymentClass']) && Array.isArray(match['machineDeploymentClass']['names'])
+              ? match['machineDeploymentClass']['names'].flatMap((n) => machineTemplates.get(String(n)) ?? [])
+              : []),
+          ];
+          const value = variable === undefined ? jp['value'] : defaults.get(String(variable));
+          if (variable !== undefined && !defaults.has(String(variable))) {
+            r.warn(pp, `not converted (variable ${String(variable)} has no default to evaluate it with)`);
+            return;
+          }
+          for (const t of targets) {
+            const patched = applyJsonPatch(t.object, String(jp['op']) as JsonPatchOp, String(jp['path']), value);
+            if ('error' in patched) {
+              r.warn(pp, `not converted (${patched.error})`);
+              continue;
+            }
+            t.object = patched.value as Record<string, unknown>;
+            if (variable !== undefined)
+              machineVariables.set(String(variable), [
+                ...(machineVariables.get(String(variable)) ?? []),
+                { machineClass: t.name, workerClass: workerClassOf(t) },
+              ]);
+          }
+          r.warn(
+            pp,
+            `evaluated into MachineClass ${targets.map((t) => t.name).join(', ') || '(none matched)'}${variable === undefined ? '' : ` with ${String(variable)}'s default ${JSON.stringify(value)}`}: a clusterless patch changes the ControlPlane and MachineDeployments, never the MachineClass they name; to choose a class per cluster, patch machineClassRef.name with a variable`,
+          );
+        });
+      });
+    });
+
+    if (infra) {
+      // Every cluster reads it through its own copy (below); a class no Cluster of the file uses converts none of it.
+      reader(infra).skip(['spec', 'template', 'spec']);
+      infraReaders.set(infra, []);
+    }
+    classInfo.set(`${d.namespace ?? 'default'}/${d.name}`, { doc: d, infra, infraPatches, defaults, machineVariables });
+    outputs.push({
+      object: {
+        apiVersion: API_VERSION,
+        kind: 'ClusterClass',
+        metadata: { name: d.name, ...ns(d), ...metaOf(r, ['metadata']) },
+        spec: {
+          controlPlane,
+          ...(workers.length > 0 ? { workers: { machineDeployments: workers } } : {}),
+          ...(variables.length > 0 ? { variables } : {}),
+          ...(converted.size > 0 ? { patches: [...converted.values()].map((p) => ({ name: p.name, definitions: [...p.definitions.values()] })) } : {}),
+        },
+      },
+      from: d.source,
+    });
+  }
+
+  /**
+   * A Cluster's spec.topology (cluster-api api/core/v1beta2 cluster_types.go, Topology; v1beta1's class and
+   * classNamespace are v1beta2's classRef), and its spec.provider from its class's AWSClusterTemplate with the
+   * class's infrastructureCluster patches evaluated for the cluster's variables.
+   */
+  const topologyOf = (d: Doc, r: FieldReader, spec: Record<string, unknown>): Record<string, unknown> => {
+    const t = ['spec', 'topology'];
+    const namespace = d.namespace ?? 'default';
+    const classAt = r.first([...t, 'classRef', 'name'], [...t, 'class']);
+    const classNamespace = r.first([...t, 'classRef', 'namespace'], [...t, 'classNamespace']);
+    if (classNamespace && classNamespace.value !== namespace)
+      errors.push({
+        source: d.source,
+        path: pathString(classNamespace.path),
+        message: `Unsupported value: "${String(classNamespace.value)}": clusterless takes a ClusterClass of the Cluster's own namespace`,
+      });
+    const info = classInfo.get(`${namespace}/${String(classAt?.value)}`);
+    if (!info)
+      errors.push({
+        source: d.source,
+        path: classAt ? pathString(classAt.path) : 'spec.topology.class',
+        message: `ClusterClass/${String(classAt?.value)} is not in the file (its templates make the cluster)`,
+      });
+    const topology: Record<string, unknown> = { class: classAt?.value, version: r.get([...t, 'version']) };
+    const controlPlane: Record<string, unknown> = { ...metaObject(r, [...t, 'controlPlane', 'metadata']) };
+    const replicas = r.get([...t, 'controlPlane', 'replicas']);
+    if (replicas !== undefined) controlPlane['replicas'] = replicas;
+    if (Object.keys(controlPlane).length > 0) topology['controlPlane'] = controlPlane;
+
+    /**
+     * name/value pairs at `at`; a variable a class patch evaluated into a MachineClass (of `workerClass` alone, for a
+     * MachineDeployment's overrides) is named when its value differs from the default it was evaluated with.
+     */
+    const values = (at: Path, workerClass?: unknown): { name: unknown; value: unknown }[] | undefined => {
+      const given = r.peek(at);
+      if (!Array.isArray(given)) return undefined;
+      return given.map((_, i) => {
+        const name = r.get([...at, i, 'name']);
+        const value = r.get([...at, i, 'value']);
+        const classes = info?.machineVariables
+          .get(String(name))
+          ?.filter((m) => workerClass === undefined || m.workerClass === workerClass)
+          .map((m) => m.machineClass);
+        if (classes?.length && JSON.stringify(value) !== JSON.stringify(info?.defaults.get(String(name))))
+          r.warn(
+            [...at, i, 'value'],
+            `not applied to MachineClass ${classes.join(', ')}, which was made with the default ${JSON.stringify(info?.defaults.get(String(name)))} (a MachineClass is shared by the clusters of a class)`,
+          );
+        return { name, value };
+      });
+    };
+    const workers: Record<string, unknown>[] = [];
+    const pools = r.peek([...t, 'workers', 'machineDeployments']);
+    (Array.isArray(pools) ? pools : []).forEach((_, i) => {
+      const base = [...t, 'workers', 'machineDeployments', i];
+      const w: Record<string, unknown> = { class: r.get([...base, 'class']), name: r.get([...base, 'name']) };
+      for (const f of ['replicas', 'failureDomain']) {
+        const v = r.get([...base, f]);
+        if (v !== undefined) w[f] = v;
+      }
+      Object.assign(w, metaObject(r, [...base, 'metadata']));
+      const overrides = values([...base, 'variables', 'overrides'], w['class']);
+      if (overrides) w['variables'] = { overrides };
+      workers.push(w);
+    });
+    if (workers.length > 0) topology['workers'] = { machineDeployments: workers };
+    const variables = values([...t, 'variables']);
+    if (variables) topology['variables'] = variables;
+
+    if (info?.infra) {
+      const infra = info.infra;
+      const known = new Map(info.defaults);
+      for (const v of variables ?? []) known.set(String(v.name), v.value);
+      // The built-in variables a patch of cluster settings can read (cluster-api internal/topology/variables).
+      known.set('builtin.cluster.name', d.name);
+      known.set('builtin.cluster.namespace', namespace);
+      known.set('builtin.cluster.topology.version', topology['version']);
+      known.set('builtin.cluster.topology.class', topology['class']);
+      let object: unknown = infra.object;
+      for (const p of info.infraPatches) {
+        if (p.variable !== undefined && !known.has(p.variable)) {
+          warnings.push({ source: info.doc.source, path: p.at, message: `not evaluated for ${d.source} (variable ${p.variable} has no value)` });
+          continue;
+        }
+        const patched = applyJsonPatch(object, p.op, p.path, p.variable === undefined ? p.value : known.get(p.variable));
+        if ('error' in patched) warnings.push({ source: info.doc.source, path: p.at, message: `not evaluated for ${d.source} (${patched.error})` });
+        else object = patched.value;
+      }
+      const template = isRecord(object) && isRecord(object['spec']) ? object['spec']['template'] : undefined;
+      const own: ConversionIssue[] = [];
+      const ir = new FieldReader({ spec: isRecord(template) ? template['spec'] : undefined }, infra.source, own);
+      infraReaders.get(infra)?.push({ reader: ir, warnings: own });
+      const errs: { path: string; message: string }[] = [];
+      const { provider, endpoint } = awsClusterProvider(ir, errs);
+      for (const e of errs) errors.push({ source: infra.source, path: templatePath(e.path), message: `${e.message} (for ${d.source})` });
+      spec['provider'] = { aws: provider };
+      if (endpoint && !spec['controlPlaneEndpoint']) spec['controlPlaneEndpoint'] = endpoint;
+    }
+    return topology;
+  };
+
   // Clusters, and the ControlPlane of each.
   const clusterOfControlPlane = new Map<Doc, string>();
   for (const d of docs.filter((d) => is(d, 'cluster.x-k8s.io', 'Cluster'))) {
@@ -243,6 +724,15 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     const host = r.get(['spec', 'controlPlaneEndpoint', 'host']);
     const port = r.get(['spec', 'controlPlaneEndpoint', 'port']);
     if (typeof host === 'string' && host !== '') spec['controlPlaneEndpoint'] = { host, port: typeof port === 'number' && port > 0 ? port : 6443 };
+
+    if (r.peek(['spec', 'topology']) !== undefined) {
+      spec['topology'] = topologyOf(d, r, spec);
+      outputs.push({
+        object: { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: d.name, ...ns(d), ...metaOf(r, ['metadata']) }, spec },
+        from: d.source,
+      });
+      continue;
+    }
 
     const controlPlane = resolve(d, ['spec', 'controlPlaneRef'], ['KubeadmControlPlane']);
     if (controlPlane) clusterOfControlPlane.set(controlPlane, d.name);
@@ -314,17 +804,7 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     const taints = controlPlaneTaints(r);
     if (taints) spec['taints'] = taints;
     if (spec['replicas'] === undefined) delete spec['replicas'];
-    const maxSurge = r.first(['spec', 'rollout', 'strategy', 'rollingUpdate', 'maxSurge'], ['spec', 'rolloutStrategy', 'rollingUpdate', 'maxSurge']);
-    r.first(['spec', 'rollout', 'strategy', 'type'], ['spec', 'rolloutStrategy', 'type']); // RollingUpdate: the only strategy of both
-    if (maxSurge) spec['rollout'] = { maxSurge: maxSurge.value };
-    const remediation: Record<string, unknown> = {};
-    const maxRetry = r.first(['spec', 'remediation', 'maxRetry'], ['spec', 'remediationStrategy', 'maxRetry']);
-    if (maxRetry) remediation['maxRetry'] = maxRetry.value;
-    const retry = secondsOf(r, ['spec', 'remediationStrategy', 'retryPeriod'], ['spec', 'remediation', 'retryPeriodSeconds']);
-    if (retry !== undefined) remediation['retryPeriodSeconds'] = retry;
-    const healthy = secondsOf(r, ['spec', 'remediationStrategy', 'minHealthyPeriod'], ['spec', 'remediation', 'minHealthyPeriodSeconds']);
-    if (healthy !== undefined) remediation['minHealthyPeriodSeconds'] = healthy;
-    if (Object.keys(remediation).length > 0) spec['remediation'] = remediation;
+    Object.assign(spec, rolloutAndRemediation(r, ['spec']));
     outputs.push({
       object: { apiVersion: API_VERSION, kind: 'ControlPlane', metadata: { name: d.name, ...ns(d), ...metaOf(r, ['metadata']) }, spec },
       from: d.source,
@@ -341,23 +821,6 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
       from: d.source,
     });
   }
-
-  /**
-   * The taints kubeadm registers the node with (joinConfiguration.nodeRegistration.taints of the KubeadmConfig or
-   * KubeadmConfigTemplate the machines bootstrap from): clusterless keeps them on the machine template. A taint's
-   * timeAdded is set by the server and dropped.
-   */
-  const bootstrapTaints = (d: Doc, ref: unknown): Record<string, unknown>[] | undefined => {
-    if (!isRecord(ref)) return undefined;
-    const config = find(String(ref['kind']), ref['name'], d.namespace);
-    if (!config || (config.kind !== 'KubeadmConfigTemplate' && config.kind !== 'KubeadmConfig')) return undefined;
-    const spec = config.kind === 'KubeadmConfigTemplate' ? ['spec', 'template', 'spec'] : ['spec'];
-    const taints = reader(config).get([...spec, 'joinConfiguration', 'nodeRegistration', 'taints']);
-    if (!Array.isArray(taints) || taints.length === 0) return undefined;
-    return taints.map((t) =>
-      isRecord(t) ? { key: t['key'], ...(t['value'] !== undefined && t['value'] !== '' ? { value: t['value'] } : {}), effect: t['effect'] } : t,
-    );
-  };
 
   // MachineDeployments, and MachinePools as MachineDeployments.
   const machineTemplate = (d: Doc, r: FieldReader, infraKinds: string[], bootstrapKinds: string[]) => {
@@ -476,23 +939,11 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
 
   for (const d of docs.filter((d) => is(d, 'cluster.x-k8s.io', 'MachineHealthCheck'))) {
     const r = reader(d);
-    const spec: Record<string, unknown> = { clusterName: r.get(['spec', 'clusterName']), selector: selectorOf(r.get(['spec', 'selector'])) ?? {} };
-    const v1beta2 = r.peek(['spec', 'checks', 'unhealthyNodeConditions']);
-    const conditions = r.get(['spec', 'unhealthyConditions']);
-    r.skip(['spec', 'checks', 'unhealthyNodeConditions']);
-    if (Array.isArray(v1beta2))
-      spec['unhealthyConditions'] = v1beta2.map((c) =>
-        isRecord(c) ? { type: c['type'], status: c['status'], timeout: `${String(c['timeoutSeconds'])}s` } : c,
-      );
-    else if (Array.isArray(conditions)) spec['unhealthyConditions'] = conditions;
-    // Unset, Cluster API checks no node condition (only the node's start-up).
-    else spec['unhealthyConditions'] = [];
-    const startup = r.first(['spec', 'checks', 'nodeStartupTimeoutSeconds'], ['spec', 'nodeStartupTimeout']);
-    if (startup) spec['nodeStartupTimeout'] = typeof startup.value === 'number' ? `${startup.value}s` : startup.value;
-    const maxUnhealthy = r.first(['spec', 'remediation', 'triggerIf', 'unhealthyLessThanOrEqualTo'], ['spec', 'maxUnhealthy']);
-    if (maxUnhealthy) spec['maxUnhealthy'] = maxUnhealthy.value;
-    const range = r.first(['spec', 'remediation', 'triggerIf', 'unhealthyInRange'], ['spec', 'unhealthyRange']);
-    if (range) spec['unhealthyRange'] = range.value;
+    const spec: Record<string, unknown> = {
+      clusterName: r.get(['spec', 'clusterName']),
+      selector: selectorOf(r.get(['spec', 'selector'])) ?? {},
+      ...healthCheckOf(r, ['spec']),
+    };
     outputs.push({
       object: { apiVersion: API_VERSION, kind: 'MachineHealthCheck', metadata: { name: d.name, ...ns(d), ...metaOf(r, ['metadata']) }, spec },
       from: d.source,
@@ -567,6 +1018,27 @@ export function convertClusterApi(documents: readonly unknown[], options: Conver
     const kubeadm = d.kind.startsWith('KubeadmConfig');
     reader(d).leftovers((p) => (kubeadm || p.includes('kubeadmConfigSpec') ? KUBEADM_RENDERED : NO_EQUIVALENT));
   }
+  // A class's cluster settings: named under the template's own paths, once however many clusters read them.
+  for (const [infra, read] of infraReaders) {
+    if (read.length === 0)
+      warnings.push({
+        source: infra.source,
+        path: 'spec.template.spec',
+        message: 'not converted (no Cluster of the file uses its ClusterClass: clusterless keeps these settings on each Cluster)',
+      });
+    for (const { reader: ir, warnings: own } of read) {
+      ir.leftovers(NO_EQUIVALENT);
+      for (const w of own) warnings.push({ ...w, path: templatePath(w.path) });
+    }
+  }
+  const seen = new Set<string>();
+  const unique = warnings.filter((w) => {
+    const key = formatIssue(w);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  warnings.splice(0, warnings.length, ...unique);
   warnings.sort((a, b) => docs.findIndex((d) => d.source === a.source) - docs.findIndex((d) => d.source === b.source));
 
   // Every result must be what the API accepts; where it is not, the field at fault is named.

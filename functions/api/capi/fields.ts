@@ -16,6 +16,9 @@ export const CapiLabels = {
   setName: 'cluster.x-k8s.io/set-name',
   controlPlane: 'cluster.x-k8s.io/control-plane',
   controlPlaneName: 'cluster.x-k8s.io/control-plane-name',
+  /** On the objects a managed topology generated (cluster-api api/core/v1beta2/common_types.go). */
+  topologyOwned: 'topology.cluster.x-k8s.io/owned',
+  topologyDeploymentName: 'topology.cluster.x-k8s.io/deployment-name',
 } as const;
 export const CapiAnnotations = {
   paused: 'cluster.x-k8s.io/paused',

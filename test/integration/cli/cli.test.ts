@@ -134,6 +134,28 @@ describe('clusterless against the HTTP API', () => {
     ).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
   });
 
+  it('generate clusterclass | apply, then generate cluster --class | apply: the class, its MachineClasses and a topology Cluster', async () => {
+    // In a namespace of their own: the later tests count the default namespace's clusters.
+    const cls = await cli(['generate', 'clusterclass', 'standard', '--control-plane-machine-count', '3', '-n', 'classes']);
+    expect(cls.code).toBe(0);
+    expect(await cli(['apply', '-f', '-'], { stdin: cls.stdout })).toEqual({
+      code: 0,
+      stderr: '',
+      stdout:
+        'machineclass.clusterless.dev/standard-control-plane created\nmachineclass.clusterless.dev/standard-worker created\n' +
+        'clusterclass.clusterless.dev/standard created\n',
+    });
+    const cluster = await cli(['generate', 'cluster', 'classy', '--class', 'standard', '--version', 'v1.31.2', '--workers', '2', '-n', 'classes']);
+    expect(cluster.code).toBe(0);
+    expect(await cli(['apply', '-f', '-'], { stdin: cluster.stdout })).toEqual({ code: 0, stderr: '', stdout: 'cluster.clusterless.dev/classy created\n' });
+    const stored = await api('GET', path('clusters', 'classy', undefined, 'classes'));
+    expect(stored.spec.topology).toMatchObject({
+      class: 'standard',
+      version: 'v1.31.2',
+      workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0', replicas: 2 }] },
+    });
+  });
+
   it('get prints kubectl tables (machines: NAME CLUSTER NODE PHASE VERSION AGE), JSON and names', async () => {
     const cp = await api('GET', path('controlplanes', 'demo-control-plane'));
     await api(

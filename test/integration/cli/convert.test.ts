@@ -95,10 +95,26 @@ describe('clusterless convert | apply against the embedded host', () => {
     ]);
   });
 
-  it('refuses a ClusterClass file and creates nothing', async () => {
-    const r = await cli(['apply', '-f', join(FIXTURES, 'clusterclass.yaml')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('ClusterClass is not supported yet');
-    expect((await get('/apis/clusterless.dev/v1alpha1/namespaces/default/clusters/classy')).status).toBe(404);
+  it('apply -f of a ClusterClass file creates the class, its MachineClasses and the topology Clusters; the v1beta2 file then changes nothing', async () => {
+    const applied = await cli(['apply', '-f', join(FIXTURES, 'clusterclass-v1beta1.yaml')]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout.split('\n').filter(Boolean)).toEqual([
+      'machineclass.clusterless.dev/quick-start-control-plane created',
+      'machineclass.clusterless.dev/quick-start-worker-machinetemplate created',
+      'machineclass.clusterless.dev/quick-start-gpu-machinetemplate created',
+      'clusterclass.clusterless.dev/quick-start created',
+      'cluster.clusterless.dev/classy created',
+      'cluster.clusterless.dev/classy-west created',
+    ]);
+    const cc = await get('/apis/clusterless.dev/v1alpha1/namespaces/default/clusterclasses/quick-start');
+    expect(cc.status).toBe(200);
+    expect(cc.json.spec.workers.machineDeployments.map((m: { class: string }) => m.class)).toEqual(['default-worker', 'gpu-worker']);
+    const cluster = await get('/apis/clusterless.dev/v1alpha1/namespaces/default/clusters/classy');
+    expect(cluster.json.spec).toMatchObject({ provider: { aws: { sshKeyName: 'ops' } }, topology: { class: 'quick-start', version: 'v1.31.2' } });
+
+    // Both versions describe the same objects; only the health checks' start-up timeouts are spelt in seconds.
+    const again = await cli(['apply', '-f', join(FIXTURES, 'clusterclass-v1beta2.yaml')]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n').filter((l) => l.endsWith(' configured'))).toEqual(['clusterclass.clusterless.dev/quick-start configured']);
   });
 });

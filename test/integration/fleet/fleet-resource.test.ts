@@ -20,7 +20,8 @@ import { machineSchema } from '../../../functions/api/machine.js';
 import type { DynamoDbStore } from '../../../functions/adapters/dynamodb/index.js';
 import { StoreUnavailableError } from '../../../functions/ports.js';
 import { FLEET_ANNOTATION, FleetInputError, createFleetHandler, machineClassRefOf, onFleetEvent } from '../../../functions/handlers/fleet-resource.js';
-import { fleetManifests, type FleetCluster } from '../../../infra/constructs/fleet-template.js';
+import { type ClusterClassProps, fleetManifests, type FleetCluster, type FleetTopologyCluster } from '../../../infra/constructs/fleet-template.js';
+import { ObjectService } from '../../../functions/api/service/index.js';
 import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
 
 const client: DynamoDBClient = emulatorDynamoDbClient(inject('motoEndpoint'));
@@ -313,6 +314,53 @@ describe('Update', () => {
     expect(res.Data.Deleted).toBe(0);
     expect((await get('Cluster', 'blue'))?.metadata.deletionTimestamp).toBeUndefined();
     expect((await everything()).length).toBe(manifests.length);
+  });
+});
+
+describe('a fleet by class', () => {
+  const awsClass = { aws: { instanceTypes: ['m7g.large'], ami: 'ami-0123456789abcdef0' } };
+  const standard: ClusterClassProps = {
+    controlPlane: { machineClass: awsClass },
+    workers: [{ class: 'general', machineClass: awsClass }],
+    variables: [{ name: 'tier', schema: { openAPIV3Schema: { type: 'string', enum: ['gold', 'silver'], default: 'silver' } } }],
+  };
+  const green = (tier: unknown): FleetTopologyCluster => ({
+    name: 'green',
+    class: 'standard',
+    version: 'v1.34.1',
+    provider: cluster('green').provider,
+    workers: [{ name: 'md-0', class: 'general', replicas: 2 }],
+    variables: { tier },
+  });
+
+  it('creates the ClusterClass and its MachineClasses before the topology Cluster', async () => {
+    const manifests = fleetManifests([green('gold')], { standard });
+    const res = await onFleetEvent(create(manifests), { store });
+    expect(res.Data.Applied).toBe(manifests.length);
+    const stored = await get('Cluster', 'green');
+    expect(stored?.spec).toMatchObject({ topology: { class: 'standard', version: 'v1.34.1', variables: [{ name: 'tier', value: 'gold' }] } });
+    expect((await get('ClusterClass', 'standard'))?.metadata.annotations?.[FLEET_ANNOTATION]).toBe(res.PhysicalResourceId);
+  });
+
+  it("refuses a cluster whose variables the fleet's class refuses, and writes nothing", async () => {
+    const manifests = fleetManifests([green('bronze')], { standard });
+    await expect(onFleetEvent(create(manifests), { store })).rejects.toThrow(FleetInputError);
+    await expect(onFleetEvent(create(manifests), { store })).rejects.toThrow(/Cluster default\/green: spec\.topology\.variables\[0\]\.value: /);
+    expect(await snapshot()).toEqual([]);
+  });
+
+  it('keeps a MachineClass it no longer declares while a ClusterClass names it', async () => {
+    const shared = { apiVersion: API_VERSION, kind: 'MachineClass', metadata: { name: 'shared', namespace: 'default' }, spec: awsClass };
+    const { PhysicalResourceId: id } = await onFleetEvent(create([shared]), { store });
+    // A class applied by hand names the fleet's MachineClass.
+    await new ObjectService({ store }).create('ClusterClass', 'default', {
+      apiVersion: API_VERSION,
+      kind: 'ClusterClass',
+      metadata: { name: 'by-hand', namespace: 'default' },
+      spec: { controlPlane: { machineClassRef: { name: 'shared' } } },
+    });
+    expect((await onFleetEvent(update(id, [], [shared]), { store })).Data.Deleted).toBe(0);
+    expect(await get('MachineClass', 'shared')).toBeDefined();
   });
 });
 

@@ -367,15 +367,6 @@ describe('convert: MachinePool', () => {
 });
 
 describe('convert: refusals', () => {
-  it('refuses a ClusterClass-based file, naming the ClusterClass and the topology', () => {
-    const r = convert(fixture('clusterclass.yaml'));
-    expect(r.objects).toEqual([]);
-    expect(r.errors.map(formatIssue)).toEqual([
-      'ClusterClass/quick-start: ClusterClass is not supported yet: write the cluster as Cluster, KubeadmControlPlane and MachineDeployments',
-      'Cluster/classy spec.topology: ClusterClass is not supported yet: a Cluster with a topology is made from a ClusterClass',
-    ]);
-  });
-
   it('refuses a result the API would refuse, naming the field and where it came from', () => {
     const r = convert(edited('AWSMachineTemplate', 'prod-md-1', (d) => (d.spec.template.spec.instanceType = 'huge')));
     expect(r.objects).toEqual([]);
@@ -402,6 +393,318 @@ describe('convert: refusals', () => {
     const r = convert(edited('Cluster', 'prod', (d) => (d.spec.infrastructureRef.kind = 'DockerCluster')));
     expect(r.errors.map(formatIssue)).toContain(
       'Cluster/prod spec.infrastructureRef.kind: Unsupported value: "DockerCluster": clusterless converts AWSCluster',
+    );
+  });
+});
+
+/** The v1beta1 ClusterClass fixture with one document changed by `edit` (found by kind and name). */
+function classEdited(kind: string, name: string, edit: (doc: any) => void): any[] {
+  const docs = fixture('clusterclass-v1beta1.yaml');
+  edit(docs.find((d) => d.kind === kind && d.metadata.name === name));
+  return docs;
+}
+
+const HEALTH = {
+  v1beta1: { cp: '15m', worker: '10m' },
+  v1beta2: { cp: '900s', worker: '600s' },
+} as const;
+
+describe.each([
+  ['clusterclass-v1beta1.yaml', HEALTH.v1beta1],
+  ['clusterclass-v1beta2.yaml', HEALTH.v1beta2],
+])('convert %s', (file, startup) => {
+  const r = convert(fixture(file));
+
+  it('makes the MachineClasses, the ClusterClass and the topology Clusters, in the order they are created, all valid', () => {
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => `${o['kind']}/${(o['metadata'] as any).name}`)).toEqual([
+      'MachineClass/quick-start-control-plane',
+      'MachineClass/quick-start-worker-machinetemplate',
+      'MachineClass/quick-start-gpu-machinetemplate',
+      'ClusterClass/quick-start',
+      'Cluster/classy',
+      'Cluster/classy-west',
+    ]);
+    for (const o of r.objects) {
+      const v = validateCreate(o);
+      expect(v.ok ? [] : v.causes, String(o['kind'])).toEqual([]);
+    }
+  });
+
+  it('maps the ClusterClass: the control plane from its KubeadmControlPlaneTemplate, the worker classes with their templates, taints and health checks', () => {
+    expect(objectOf(r.objects, 'ClusterClass', 'quick-start').spec).toEqual({
+      controlPlane: {
+        metadata: { labels: { tier: 'control-plane' } },
+        machineClassRef: { name: 'quick-start-control-plane' },
+        rollout: { maxSurge: 1 },
+        remediation: { maxRetry: 3, retryPeriodSeconds: 60 },
+        nodeDrainTimeoutSeconds: 120,
+        machineHealthCheck: { unhealthyConditions: [{ type: 'Ready', status: 'Unknown', timeout: '300s' }], nodeStartupTimeout: startup.cp, maxUnhealthy: 1 },
+      },
+      workers: {
+        machineDeployments: [
+          {
+            class: 'default-worker',
+            template: {
+              metadata: { labels: { pool: 'general' } },
+              machineClassRef: { name: 'quick-start-worker-machinetemplate' },
+              nodeDrainTimeoutSeconds: 300,
+            },
+            strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+            minReadySeconds: 30,
+            machineHealthCheck: {
+              unhealthyConditions: [{ type: 'Ready', status: 'False', timeout: '300s' }],
+              nodeStartupTimeout: startup.worker,
+              maxUnhealthy: '40%',
+            },
+          },
+          {
+            class: 'gpu-worker',
+            template: { machineClassRef: { name: 'quick-start-gpu-machinetemplate' }, taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }] },
+          },
+        ],
+      },
+      variables: [
+        { name: 'region', required: true, schema: { openAPIV3Schema: { type: 'string', default: 'us-east-1' } } },
+        { name: 'sshKeyName', required: true, schema: { openAPIV3Schema: { type: 'string', default: 'default' } } },
+        { name: 'workerMachineType', required: true, schema: { openAPIV3Schema: { type: 'string', default: 'm7i.large', enum: ['m7i.large', 'm7i.xlarge'] } } },
+      ],
+    });
+  });
+
+  it("makes each topology Cluster: class, version, replicas, workers and variables, its provider from the class's AWSClusterTemplate patched with its own variables", () => {
+    const subnets = [
+      { id: 'subnet-0a0a0a0a0a0a0a0a0', availabilityZone: 'us-east-1a' },
+      { id: 'subnet-0b0b0b0b0b0b0b0b0', availabilityZone: 'us-east-1b' },
+    ];
+    expect(objectOf(r.objects, 'Cluster', 'classy')).toEqual({
+      apiVersion: 'clusterless.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'classy', labels: { env: 'prod' } },
+      spec: {
+        clusterNetwork: { pods: { cidrBlocks: ['192.168.0.0/16'] } },
+        provider: { aws: { region: 'us-east-1', subnets, controlPlaneLoadBalancer: { scheme: 'internal' }, sshKeyName: 'ops' } },
+        topology: {
+          class: 'quick-start',
+          version: 'v1.31.2',
+          controlPlane: { replicas: 3 },
+          workers: {
+            machineDeployments: [
+              {
+                class: 'default-worker',
+                name: 'md-0',
+                replicas: 2,
+                failureDomain: 'us-east-1a',
+                variables: { overrides: [{ name: 'workerMachineType', value: 'm7i.xlarge' }] },
+              },
+              { class: 'gpu-worker', name: 'gpu', replicas: 1 },
+            ],
+          },
+          variables: [
+            { name: 'region', value: 'us-east-1' },
+            { name: 'sshKeyName', value: 'ops' },
+          ],
+        },
+      },
+    });
+    // No value given: the variables' defaults fill the patched settings.
+    expect(objectOf(r.objects, 'Cluster', 'classy-west').spec.provider.aws).toEqual({
+      region: 'us-east-1',
+      subnets,
+      controlPlaneLoadBalancer: { scheme: 'internal' },
+      sshKeyName: 'default',
+    });
+  });
+
+  it("evaluates a machine template's patch into its MachineClass with the variable's default, and names the cluster values it cannot apply", () => {
+    expect(objectOf(r.objects, 'MachineClass', 'quick-start-worker-machinetemplate').spec.aws.instanceTypes).toEqual(['m7i.large']);
+    expect(lines(r)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^ClusterClass\/quick-start spec\.patches\[2\]\.definitions\[0\]\.jsonPatches\[0\]: evaluated into MachineClass quick-start-worker-machinetemplate with workerMachineType's default "m7i\.large"/,
+        ),
+        expect.stringMatching(/^Cluster\/classy-west spec\.topology\.variables\[0\]\.value: not applied to MachineClass quick-start-worker-machinetemplate/),
+      ]),
+    );
+  });
+
+  it('names every field it leaves behind, by its path, and nothing it converted', () => {
+    const v2 = file.includes('v1beta2');
+    const kubeadm = 'not converted (clusterless renders the kubeadm configuration itself)';
+    const arg = v2 ? '[0]' : '[cloud-provider]';
+    expect(lines(r).filter((l) => !l.includes('spec.template.spec.ami: not set'))).toEqual([
+      expect.stringMatching(/^ClusterClass\/quick-start spec\.patches\[2\]\.definitions\[0\]\.jsonPatches\[0\]: evaluated into/),
+      `ClusterClass/quick-start spec.patches[3].definitions[0].jsonPatches[0]: ${kubeadm}`,
+      `ClusterClass/quick-start spec.controlPlane.${v2 ? 'naming' : 'namingStrategy'}.template: not converted (clusterless has no equivalent)`,
+      `ClusterClass/quick-start spec.workers.machineDeployments[0].${v2 ? 'deletion.order' : 'strategy.rollingUpdate.deletePolicy'}: not converted (clusterless has no equivalent)`,
+      `KubeadmControlPlaneTemplate/quick-start-control-plane spec.template.spec.kubeadmConfigSpec.clusterConfiguration.controllerManager.extraArgs${arg}: ${kubeadm}`,
+      `KubeadmControlPlaneTemplate/quick-start-control-plane spec.template.spec.kubeadmConfigSpec.initConfiguration.nodeRegistration.name: ${kubeadm}`,
+      `KubeadmControlPlaneTemplate/quick-start-control-plane spec.template.spec.kubeadmConfigSpec.initConfiguration.nodeRegistration.kubeletExtraArgs${arg}: ${kubeadm}`,
+      `KubeadmControlPlaneTemplate/quick-start-control-plane spec.template.spec.kubeadmConfigSpec.joinConfiguration.nodeRegistration.name: ${kubeadm}`,
+      `KubeadmControlPlaneTemplate/quick-start-control-plane spec.template.spec.kubeadmConfigSpec.joinConfiguration.nodeRegistration.kubeletExtraArgs${arg}: ${kubeadm}`,
+      `KubeadmConfigTemplate/quick-start-worker-bootstraptemplate spec.template.spec.joinConfiguration.nodeRegistration.name: ${kubeadm}`,
+      `KubeadmConfigTemplate/quick-start-worker-bootstraptemplate spec.template.spec.joinConfiguration.nodeRegistration.kubeletExtraArgs${arg}: ${kubeadm}`,
+      `KubeadmConfigTemplate/quick-start-gpu-bootstraptemplate spec.template.spec.joinConfiguration.nodeRegistration.name: ${kubeadm}`,
+      expect.stringMatching(/^Cluster\/classy spec\.topology\.workers\.machineDeployments\[0\]\.variables\.overrides\[0\]\.value: not applied/),
+      expect.stringMatching(/^Cluster\/classy-west spec\.topology\.variables\[0\]\.value: not applied/),
+    ]);
+  });
+});
+
+describe('convert: ClusterClass details', () => {
+  it('names an AWSClusterTemplate field clusterless has no place for, under the template path, once for all the clusters reading it', () => {
+    const r = convert(classEdited('AWSClusterTemplate', 'quick-start', (d) => (d.spec.template.spec.bastion = { enabled: true })));
+    expect(r.errors).toEqual([]);
+    expect(lines(r).filter((l) => l.includes('bastion'))).toEqual([
+      'AWSClusterTemplate/quick-start spec.template.spec.bastion.enabled: not converted (clusterless has no equivalent)',
+    ]);
+  });
+
+  it('names the settings of an AWSClusterTemplate no Cluster of the file uses, and converts the class alone', () => {
+    const r = convert(fixture('clusterclass-v1beta1.yaml').filter((d) => d.kind !== 'Cluster'));
+    expect(r.errors).toEqual([]);
+    expect(lines(r)).toContain(
+      'AWSClusterTemplate/quick-start spec.template.spec: not converted (no Cluster of the file uses its ClusterClass: clusterless keeps these settings on each Cluster)',
+    );
+    expect(r.objects.map((o) => o['kind'])).toEqual(['MachineClass', 'MachineClass', 'MachineClass', 'ClusterClass']);
+  });
+
+  it('drops variable schema keywords outside the supported subset, naming each, and keeps the rest', () => {
+    const r = convert(
+      classEdited('ClusterClass', 'quick-start', (d) => {
+        d.spec.variables[0].schema.openAPIV3Schema['x-kubernetes-validations'] = [{ rule: 'self.startsWith("us-")' }];
+        d.spec.variables[0].schema.openAPIV3Schema.format = 'hostname';
+      }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(objectOf(r.objects, 'ClusterClass', 'quick-start').spec.variables[0].schema).toEqual({ openAPIV3Schema: { type: 'string', default: 'us-east-1' } });
+    expect(lines(r)).toEqual(
+      expect.arrayContaining([
+        'ClusterClass/quick-start spec.variables[0].schema.openAPIV3Schema[x-kubernetes-validations][0]: not converted (clusterless has no equivalent)',
+        'ClusterClass/quick-start spec.variables[0].schema.openAPIV3Schema.format: not converted (clusterless has no equivalent)',
+      ]),
+    );
+  });
+
+  it('names a Go-template patch value and an enabledIf it does not evaluate', () => {
+    const r = convert(
+      classEdited('ClusterClass', 'quick-start', (d) => {
+        d.spec.patches[0].enabledIf = '{{ .enabled }}';
+        d.spec.patches[1].definitions[0].jsonPatches[0].valueFrom = { template: '{{ .sshKeyName }}-x' };
+      }),
+    );
+    expect(lines(r)).toEqual(
+      expect.arrayContaining([
+        'ClusterClass/quick-start spec.patches[0].enabledIf: not evaluated (Go templates): the patch was converted as if enabled',
+        'ClusterClass/quick-start spec.patches[1].definitions[0].jsonPatches[0]: not converted (valueFrom.template is a Go template, which clusterless does not evaluate)',
+      ]),
+    );
+    // The key name patch was not applied: no cluster gets one.
+    expect(objectOf(r.objects, 'Cluster', 'classy').spec.provider.aws.sshKeyName).toBeUndefined();
+  });
+
+  it('renames the labels of objects a topology generated, so that the topology planner adopts them (topology.cluster.x-k8s.io/owned, deployment-name)', () => {
+    const r = convert(
+      edited('MachineDeployment', 'prod-md-0', (d) => {
+        d.metadata.labels = { 'topology.cluster.x-k8s.io/owned': '', 'topology.cluster.x-k8s.io/deployment-name': 'md-0' };
+      }),
+    );
+    expect(objectOf(r.objects, 'MachineDeployment', 'prod-md-0').metadata.labels).toEqual({
+      'clusterless.dev/topology-owned': '',
+      'clusterless.dev/topology-machine-deployment-name': 'md-0',
+    });
+  });
+
+  it("names an override only where the pool's worker class has the patched MachineClass", () => {
+    const r = convert(
+      classEdited('Cluster', 'classy', (d) => {
+        d.spec.topology.workers.machineDeployments[1].variables = { overrides: [{ name: 'workerMachineType', value: 'm7i.xlarge' }] };
+      }),
+    );
+    expect(lines(r).filter((l) => l.includes('machineDeployments[1].variables'))).toEqual([]);
+    expect(lines(r).filter((l) => l.includes('machineDeployments[0].variables'))).toHaveLength(1);
+  });
+
+  it("keeps a patch of a field clusterless's ControlPlane or MachineDeployment has as a clusterless patch: maxSurge, node taints", () => {
+    const r = convert(
+      classEdited('ClusterClass', 'quick-start', (d) => {
+        d.spec.variables.push({ name: 'surge', required: false, schema: { openAPIV3Schema: { type: 'integer', default: 1 } } });
+        d.spec.patches.push(
+          {
+            name: 'surge',
+            definitions: [
+              {
+                selector: { apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1', kind: 'KubeadmControlPlaneTemplate', matchResources: { controlPlane: true } },
+                jsonPatches: [{ op: 'add', path: '/spec/template/spec/rolloutStrategy/rollingUpdate/maxSurge', valueFrom: { variable: 'surge' } }],
+              },
+            ],
+          },
+          {
+            name: 'dedicated',
+            definitions: [
+              {
+                selector: {
+                  apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
+                  kind: 'KubeadmConfigTemplate',
+                  matchResources: { machineDeploymentClass: { names: ['default-worker'] } },
+                },
+                jsonPatches: [
+                  { op: 'add', path: '/spec/template/spec/joinConfiguration/nodeRegistration/taints', value: [{ key: 'dedicated', effect: 'NoSchedule' }] },
+                ],
+              },
+            ],
+          },
+        );
+      }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(objectOf(r.objects, 'ClusterClass', 'quick-start').spec.patches).toEqual([
+      {
+        name: 'surge',
+        definitions: [
+          {
+            selector: { kind: 'ControlPlane', matchResources: { controlPlane: true } },
+            jsonPatches: [{ op: 'add', path: '/spec/rollout/maxSurge', valueFrom: { variable: 'surge' } }],
+          },
+        ],
+      },
+      {
+        name: 'dedicated',
+        definitions: [
+          {
+            selector: { kind: 'MachineDeployment', matchResources: { machineDeploymentClass: { names: ['default-worker'] } } },
+            jsonPatches: [{ op: 'add', path: '/spec/template/spec/taints', value: [{ key: 'dedicated', effect: 'NoSchedule' }] }],
+          },
+        ],
+      },
+    ]);
+    expect(lines(r).filter((l) => l.includes('spec.patches[4]') || l.includes('spec.patches[5]'))).toEqual([]);
+  });
+
+  it('refuses a topology whose class is not in the file, or in another namespace', () => {
+    const missing = convert(fixture('clusterclass-v1beta1.yaml').filter((d) => d.metadata.name !== 'classy-west' && d.kind !== 'ClusterClass'));
+    expect(missing.objects).toEqual([]);
+    expect(missing.errors.map(formatIssue)).toContain(
+      'Cluster/classy spec.topology.class: ClusterClass/quick-start is not in the file (its templates make the cluster)',
+    );
+    const elsewhere = convert(classEdited('Cluster', 'classy', (d) => (d.spec.topology.classNamespace = 'shared')));
+    expect(elsewhere.errors.map(formatIssue)).toContain(
+      'Cluster/classy spec.topology.classNamespace: Unsupported value: "shared": clusterless takes a ClusterClass of the Cluster\'s own namespace',
+    );
+  });
+
+  it('refuses an AWSClusterTemplate without existing subnets, naming the cluster it was read for', () => {
+    const r = convert(classEdited('AWSClusterTemplate', 'quick-start', (d) => delete d.spec.template.spec.network));
+    expect(r.errors.map(formatIssue)).toContain(
+      'AWSClusterTemplate/quick-start spec.template.spec.network.subnets: clusterless does not create a VPC: name the existing subnets, one per availability zone, each with id and availabilityZone (for Cluster/classy)',
+    );
+  });
+
+  it('refuses a converted class the API would refuse, naming the field', () => {
+    const r = convert(classEdited('ClusterClass', 'quick-start', (d) => (d.spec.workers.machineDeployments[1].class = 'default-worker')));
+    expect(r.objects).toEqual([]);
+    expect(r.errors.map(formatIssue)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ClusterClass\/quick-start spec\.workers\.machineDeployments\[1\]\.class: .*unique/)]),
     );
   });
 });

@@ -6,7 +6,16 @@ import { fakeWorld } from './harness.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/capi');
 const read = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
-const files = { 'prod.yaml': read('cluster-v1beta1.yaml'), 'prod-v1beta2.yaml': read('cluster-v1beta2.yaml'), 'classy.yaml': read('clusterclass.yaml') };
+const files = {
+  'prod.yaml': read('cluster-v1beta1.yaml'),
+  'prod-v1beta2.yaml': read('cluster-v1beta2.yaml'),
+  'classy.yaml': read('clusterclass-v1beta1.yaml'),
+  // The class's Clusters without their ClusterClass: refused.
+  'classless.yaml': read('clusterclass-v1beta1.yaml')
+    .split(/^---$/m)
+    .filter((d) => !/^kind: ClusterClass$/m.test(d))
+    .join('---'),
+};
 const names = (text: string) => parseAllDocuments(text).map((d) => (Array.isArray(d) ? '' : `${d.get('kind')}/${d.getIn(['metadata', 'name'])}`));
 
 describe('clusterless convert', () => {
@@ -44,15 +53,30 @@ describe('clusterless convert', () => {
     expect(list.items).toHaveLength(10);
   });
 
-  it('refuses a ClusterClass file: the errors on stderr, nothing on stdout, exit 2', async () => {
+  it('converts a ClusterClass file: the MachineClasses, the ClusterClass and its Clusters on stdout, exit 0', async () => {
     const r = await fakeWorld().run(['convert', '-f', 'classy.yaml'], { files });
-    expect(r).toEqual({
-      code: 2,
-      stdout: '',
-      stderr:
-        'error: ClusterClass/quick-start: ClusterClass is not supported yet: write the cluster as Cluster, KubeadmControlPlane and MachineDeployments\n' +
-        'error: Cluster/classy spec.topology: ClusterClass is not supported yet: a Cluster with a topology is made from a ClusterClass\n',
-    });
+    expect(r.code).toBe(0);
+    expect(names(r.stdout)).toEqual([
+      'MachineClass/quick-start-control-plane',
+      'MachineClass/quick-start-worker-machinetemplate',
+      'MachineClass/quick-start-gpu-machinetemplate',
+      'ClusterClass/quick-start',
+      'Cluster/classy',
+      'Cluster/classy-west',
+    ]);
+    expect(
+      r.stderr
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('warning: ')),
+    ).toBe(true);
+  });
+
+  it('refuses Clusters whose ClusterClass is not in the file: the errors on stderr, nothing on stdout, exit 2', async () => {
+    const r = await fakeWorld().run(['convert', '-f', 'classless.yaml'], { files });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error: Cluster/classy spec.topology.class: ClusterClass/quick-start is not in the file (its templates make the cluster)\n');
   });
 });
 
@@ -79,9 +103,9 @@ describe('clusterless apply of Cluster API manifests', () => {
     expect(cluster.json.spec.provider.aws.region).toBe('us-east-1');
   });
 
-  it('applies nothing from a ClusterClass file', async () => {
+  it('applies nothing from a file the conversion refuses', async () => {
     const w = fakeWorld();
-    const r = await w.run(['apply', '-f', 'classy.yaml'], { files });
+    const r = await w.run(['apply', '-f', 'classless.yaml'], { files });
     expect(r.code).toBe(2);
     expect(w.requests).toEqual([]);
   });

@@ -2,7 +2,10 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { validateCreate } from '../../../functions/api/validate.js';
 import { UsageError } from '../../../cli/errors.js';
-import { PLACEHOLDER, generateCluster, renderGenerated } from '../../../cli/commands/generate.js';
+import type { ClusterClass } from '../../../functions/api/cluster-class.js';
+import type { Cluster } from '../../../functions/api/cluster.js';
+import { desiredMachineDeployment } from '../../../functions/core/topology/index.js';
+import { PLACEHOLDER, generateCluster, generateClusterClass, renderGenerated } from '../../../cli/commands/generate.js';
 
 const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => (Array.isArray(d) ? undefined : d.toJS()) as Record<string, any>);
 
@@ -163,5 +166,163 @@ describe('generate cluster', () => {
   it('refuses a name that would make an invalid control-plane name', () => {
     expect(() => generateCluster('a'.repeat(50), { kubernetesVersion: 'v1.31.2' })).toThrow(/too long/);
     expect(() => generateCluster('Demo', { kubernetesVersion: 'v1.31.2' })).toThrow(/invalid cluster name/);
+  });
+});
+
+describe('generate clusterclass', () => {
+  const g = generateClusterClass('standard', { provider: 'aws', awsInstanceType: ['m7i.xlarge'], controlPlaneMachineCount: '3' });
+  const [cpClass, workerClass, cc] = g.objects as any[];
+
+  it('makes the control-plane and worker MachineClasses and the ClusterClass naming them, in that order', () => {
+    expect(g.objects.map((o) => `${o['kind']}/${(o['metadata'] as any).name}`)).toEqual([
+      'MachineClass/standard-control-plane',
+      'MachineClass/standard-worker',
+      'ClusterClass/standard',
+    ]);
+    expect(cpClass.spec.aws.instanceTypes).toEqual(['m7i.xlarge']);
+    expect(workerClass.spec).toEqual(cpClass.spec);
+    expect(cc.spec.controlPlane).toEqual({ machineClassRef: { name: 'standard-control-plane' }, replicas: 3 });
+    expect(cc.spec.workers.machineDeployments).toHaveLength(1);
+    expect(cc.spec.workers.machineDeployments[0]).toMatchObject({
+      class: 'default-worker',
+      template: { machineClassRef: { name: 'standard-worker' } },
+      machineHealthCheck: { maxUnhealthy: '40%', nodeStartupTimeout: '10m' },
+    });
+  });
+
+  it.each(['sim', 'aws', 'process'])('writes objects the API validates as they are (%s)', (provider) => {
+    for (const doc of docsOf(renderGenerated(generateClusterClass('standard', { provider }), ' header'))) {
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, doc['kind']).toEqual([]);
+    }
+  });
+
+  it('declares the worker MachineClass as a variable, defaulting to the generated one, and a patch that uses it', () => {
+    expect(cc.spec.variables).toEqual([
+      { name: 'workerMachineClass', required: false, schema: { openAPIV3Schema: expect.objectContaining({ type: 'string', default: 'standard-worker' }) } },
+    ]);
+    expect(cc.spec.patches).toEqual([
+      {
+        name: 'worker-machine-class',
+        definitions: [
+          {
+            selector: { kind: 'MachineDeployment', matchResources: { machineDeploymentClass: { names: ['default-worker'] } } },
+            jsonPatches: [{ op: 'replace', path: '/spec/template/spec/machineClassRef/name', valueFrom: { variable: 'workerMachineClass' } }],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it("lets a cluster pick its workers' MachineClass by the variable: the topology planner's MachineDeployment names it", () => {
+    const parsed = (o: unknown): any => {
+      const v = validateCreate(o);
+      if (!v.ok) throw new Error(JSON.stringify(v.causes));
+      return v.object;
+    };
+    const cc = parsed(generateClusterClass('standard', {}).objects[2]) as ClusterClass;
+    const clusterOf = (variables?: object[]) => {
+      const c = generateCluster('demo', { class: 'standard', version: 'v1.31.2', workers: '1' }).objects[0] as any;
+      if (variables) c.spec.topology.variables = variables;
+      return parsed(c) as Cluster;
+    };
+    const workerClass = (cluster: Cluster) => {
+      const md = desiredMachineDeployment(
+        cluster,
+        cc,
+        cluster.spec.topology!.workers!.machineDeployments![0]!,
+        cc.spec.workers.machineDeployments[0]!,
+        'v1.31.2',
+        false,
+      );
+      if (!md.ok) throw new Error(md.error);
+      return (md.object as any).spec.template.spec.machineClassRef.name;
+    };
+    expect(workerClass(clusterOf())).toBe('standard-worker');
+    expect(workerClass(clusterOf([{ name: 'workerMachineClass', value: 'standard-worker-large' }]))).toBe('standard-worker-large');
+  });
+
+  it('gives a process class three control-plane machines and a control-plane health check that remediates one at a time', () => {
+    const p = generateClusterClass('real', { provider: 'process' });
+    const spec = (p.objects[2] as any).spec;
+    expect(spec.controlPlane.replicas).toBe(3);
+    expect(spec.controlPlane.machineHealthCheck.maxUnhealthy).toBe(1);
+    expect((p.objects[0] as any).spec).toEqual({ process: {} });
+  });
+
+  it.each([
+    { flag: '--kubernetes-version', options: { kubernetesVersion: 'v1.31.2' } },
+    { flag: '--workers', options: { workers: '2' } },
+    { flag: '--aws-region', options: { provider: 'aws', awsRegion: 'eu-west-1' } },
+    { flag: '--class', options: { class: 'x' } },
+  ])('refuses $flag, which describes one cluster, not a class', ({ flag, options }) => {
+    expect(() => generateClusterClass('standard', options)).toThrow(UsageError);
+    expect(() => generateClusterClass('standard', options)).toThrow(`${flag} is for generate cluster`);
+  });
+
+  it('refuses an even control plane and a bad name', () => {
+    expect(() => generateClusterClass('standard', { controlPlaneMachineCount: '2' })).toThrow(/must be odd/);
+    expect(() => generateClusterClass('Standard', {})).toThrow(/invalid ClusterClass name/);
+  });
+});
+
+describe('generate cluster --class', () => {
+  it('makes a Cluster with spec.topology and nothing else', () => {
+    const g = generateCluster('demo', { class: 'standard', version: '1.31.2', workers: '3' });
+    expect(g.objects).toEqual([
+      {
+        apiVersion: 'clusterless.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'demo', namespace: 'default' },
+        spec: {
+          provider: { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'] } },
+          topology: { class: 'standard', version: 'v1.31.2', workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0', replicas: 3 }] } },
+        },
+      },
+    ]);
+  });
+
+  it('writes a Cluster the API validates as it is, for each provider given its values', () => {
+    for (const o of [{}, { provider: 'process' }, { provider: 'aws', awsRegion: 'eu-west-1', awsSubnet: ['subnet-0123456789abcdef0:eu-west-1a'] }]) {
+      const [doc] = docsOf(renderGenerated(generateCluster('demo', { class: 'standard', version: 'v1.31.2', workers: '2', ...o }), ' h'));
+      const v = validateCreate(doc);
+      expect(v.ok ? [] : v.causes, JSON.stringify(o)).toEqual([]);
+    }
+  });
+
+  it('sets the control-plane replicas only when asked, leaving the class its default', () => {
+    const topology = (o: object) => (generateCluster('demo', { class: 'standard', kubernetesVersion: 'v1.31.2', ...o }).objects[0] as any).spec.topology;
+    expect(topology({}).controlPlane).toBeUndefined();
+    expect(topology({ controlPlaneMachineCount: '5' }).controlPlane).toEqual({ replicas: 5 });
+    expect(topology({ workerMachineCount: '2' }).workers.machineDeployments[0].replicas).toBe(2);
+  });
+
+  it('writes the aws cluster settings with their placeholders, on the Cluster (the first document)', () => {
+    const g = generateCluster('prod', { class: 'standard', version: 'v1.31.2', provider: 'aws' });
+    const yaml = renderGenerated(g, ' h');
+    expect(yaml).toMatch(/region: REPLACE-ME # REPLACE-ME: the AWS region/);
+    expect(yaml).toMatch(/id: subnet-REPLACE-ME # REPLACE-ME: a subnet id/);
+  });
+
+  it('wires addon files in as generate cluster does', () => {
+    const g = generateCluster('demo', { class: 'standard', version: 'v1.31.2' }, [
+      { path: 'cni.yaml', manifests: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni\n' },
+    ]);
+    expect(g.objects.map((o) => o['kind'])).toEqual(['Cluster', 'ClusterResourceSet']);
+    expect((g.objects[0] as any).metadata.labels).toEqual({ 'clusterless.dev/cluster-resource-set': 'demo-addons' });
+  });
+
+  it.each([
+    {
+      name: 'a machine flag (the class has the machines)',
+      options: { awsInstanceType: ['m7i.large'] },
+      want: /--aws-instance-type is for generate clusterclass/,
+    },
+    { name: 'no version', options: { version: undefined }, want: /--kubernetes-version is required/ },
+    { name: 'two different versions', options: { kubernetesVersion: 'v1.31.1' }, want: /not both/ },
+    { name: 'a bad class name', options: { class: 'Standard' }, want: /invalid --class/ },
+    { name: 'a negative worker count', options: { workers: '-1' }, want: /--workers must be an integer/ },
+  ])('refuses $name', ({ options, want }) => {
+    expect(() => generateCluster('demo', { class: 'standard', version: 'v1.31.2', ...options })).toThrow(want);
   });
 });

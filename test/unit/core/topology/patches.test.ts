@@ -88,6 +88,11 @@ describe('applyPatches', () => {
     { name: 'an add past the end of a list', op: { op: 'add' as const, path: '/spec/template/spec/taints/2', value: {} }, error: 'past the end' },
     { name: 'a replace of - (past the end)', op: { op: 'replace' as const, path: '/spec/template/spec/taints/-', value: {} }, error: 'is not a list index' },
     { name: 'a list index that is not a number', op: { op: 'remove' as const, path: '/spec/template/spec/taints/first' }, error: 'is not a list index' },
+    {
+      name: 'an add at a list index that is not a number',
+      op: { op: 'add' as const, path: '/spec/template/spec/taints/x', value: {} },
+      error: 'is not a list index',
+    },
     { name: 'a list index with letters after its digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/0a' }, error: 'is not a list index' },
     { name: 'a list index with letters before its digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/a0' }, error: 'is not a list index' },
     { name: 'a list index of two digits', op: { op: 'remove' as const, path: '/spec/template/spec/taints/10' }, error: 'no item 10' },
@@ -106,6 +111,11 @@ describe('applyPatches', () => {
   ])('fails on $name', ({ op, error }) => {
     const r = applyPatches(doc(), [patch([op])], md, new Map());
     expect(r.ok ? 'applied' : r.error).toContain(error);
+  });
+
+  it('walks through a list item to a field of it', () => {
+    const r = applyPatches(doc(), [patch([{ op: 'replace', path: '/spec/template/spec/taints/0/key', value: 'z' }])], md, new Map());
+    expect(r.ok && r.object['spec']).toStrictEqual({ minReadySeconds: 0, template: { spec: { taints: [{ key: 'z', effect: 'NoSchedule' }] } } });
   });
 
   it('replaces a list item in place, and removes a field', () => {

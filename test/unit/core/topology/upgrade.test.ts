@@ -34,6 +34,7 @@ describe('nextStep', () => {
     { from: 'v1.31.2', to: 'v1.33.1', next: 'v1.32.0' },
     { from: 'v1.30.2', to: 'v1.33.1', next: 'v1.31.0' },
     { from: 'v1.31.2', to: 'v2.0.0', next: 'v2.0.0' },
+    { from: 'v1.1.0', to: 'v2.5.0', next: 'v2.5.0' },
     { from: 'bad', to: 'v1.33.1', next: 'v1.33.1' },
   ])('$from -> $to: $next', ({ from, to, next }) => {
     expect(nextStep(from, to)).toBe(next);
