@@ -33,7 +33,7 @@ import { scaledClock } from '../local/scaled-clock.js';
 import { startBenchFleet } from './support/fleet.js';
 import type { FleetTracker } from './support/tracker.js';
 import { API_VERSION, CLUSTER_CLASS_NAME, clusterClass, machineClass, topologyCluster } from './support/manifests.js';
-import { emit, flag, machineFacts } from './support/output.js';
+import { emit, flag, machineFacts, measureResources } from './support/output.js';
 
 const CONTROL_PLANE = 3;
 const WORKERS = 10;
@@ -116,6 +116,7 @@ export async function run(argv: string[] = []): Promise<void> {
   if (trace) traceCluster(fleet.tracker, clock, trace);
 
   const wall0 = performance.now();
+  const resources = measureResources();
   const created = await fleet.service.create<FleetUpgrade>('FleetUpgrade', 'default', {
     apiVersion: API_VERSION,
     kind: 'FleetUpgrade',
@@ -131,6 +132,7 @@ export async function run(argv: string[] = []): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   const wallSeconds = (performance.now() - wall0) / 1000;
+  const use = resources.stop(wallSeconds);
   clearInterval(progress);
   await fleet.runtime.workflows.idle();
   const status = fu!.status!;
@@ -167,6 +169,9 @@ export async function run(argv: string[] = []): Promise<void> {
   emit(scenario, 'wall', wallSeconds, 's');
   emit(scenario, 'wall.ready', wallReady, 's');
   emit(scenario, 'timeScale', timeScale, 'x');
+  // Near 1 core, the process (one thread) is the bottleneck: its run time, scaled, is in the duration.
+  emit(scenario, 'cpu.cores', use.cpuCores, 'cores');
+  emit(scenario, 'memory.peakRss', use.peakRssMb, 'MiB');
   emit(scenario, 'perCluster.standardTransitions', report.standardTransitions / upgraded, 'transitions');
   emit(scenario, 'perCluster.cost', report.totalCost / upgraded, 'USD');
   emit(scenario, 'cost', report.totalCost, 'USD');
@@ -179,7 +184,7 @@ export async function run(argv: string[] = []): Promise<void> {
     `fleet: ${clusters} clusters x ${perCluster} machines to ${TARGET_VERSION} in waves ${sizes.join('/')} (maxInFlight ${MAX_IN_FLIGHT}, bake ${BAKE_SECONDS} s, ` +
       `worker maxSurge ${WORKER_MAX_SURGE}, boot ${BOOT_SECONDS} s): ${duration.toFixed(0)} simulated s for a bound of ${rounds} rounds x ${perClusterBound} s + ` +
       `${sizes.length - 1} bakes = ${bound} s, ratio ${ratio.toFixed(3)} (target <= ${TARGET_RATIO}: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}); ` +
-      `mean cluster ${mean(perClusterSeconds).toFixed(0)} s; ${wallSeconds.toFixed(1)} s wall at time scale ${timeScale}; ` +
+      `mean cluster ${mean(perClusterSeconds).toFixed(0)} s; ${wallSeconds.toFixed(1)} s wall at time scale ${timeScale}, ${use.cpuCores.toFixed(2)} cores busy; ` +
       `${(report.standardTransitions / upgraded).toFixed(1)} Standard transitions and $${(report.totalCost / upgraded).toFixed(4)} per upgraded cluster [${machineFacts()}]`,
   );
   await fleet.stop();
