@@ -171,6 +171,7 @@ export async function run(argv: string[] = []): Promise<void> {
   emit(scenario, 'timeScale', timeScale, 'x');
   // Near 1 core, the process (one thread) is the bottleneck: its run time, scaled, is in the duration.
   emit(scenario, 'cpu.cores', use.cpuCores, 'cores');
+  if (use.runQueueSeconds !== undefined) emit(scenario, 'cpu.runQueueWait', use.runQueueSeconds, 's');
   emit(scenario, 'memory.peakRss', use.peakRssMb, 'MiB');
   emit(scenario, 'perCluster.standardTransitions', report.standardTransitions / upgraded, 'transitions');
   emit(scenario, 'perCluster.cost', report.totalCost / upgraded, 'USD');
@@ -184,7 +185,7 @@ export async function run(argv: string[] = []): Promise<void> {
     `fleet: ${clusters} clusters x ${perCluster} machines to ${TARGET_VERSION} in waves ${sizes.join('/')} (maxInFlight ${MAX_IN_FLIGHT}, bake ${BAKE_SECONDS} s, ` +
       `worker maxSurge ${WORKER_MAX_SURGE}, boot ${BOOT_SECONDS} s): ${duration.toFixed(0)} simulated s for a bound of ${rounds} rounds x ${perClusterBound} s + ` +
       `${sizes.length - 1} bakes = ${bound} s, ratio ${ratio.toFixed(3)} (target <= ${TARGET_RATIO}: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}); ` +
-      `mean cluster ${mean(perClusterSeconds).toFixed(0)} s; ${wallSeconds.toFixed(1)} s wall at time scale ${timeScale}, ${use.cpuCores.toFixed(2)} cores busy; ` +
+      `mean cluster ${mean(perClusterSeconds).toFixed(0)} s; ${wallSeconds.toFixed(1)} s wall at time scale ${timeScale}, ${use.cpuCores.toFixed(2)} cores busy${use.runQueueSeconds !== undefined ? `, ${use.runQueueSeconds.toFixed(0)} s waiting for a CPU` : ''}; ` +
       `${(report.standardTransitions / upgraded).toFixed(1)} Standard transitions and $${(report.totalCost / upgraded).toFixed(4)} per upgraded cluster [${machineFacts()}]`,
   );
   await fleet.stop();
