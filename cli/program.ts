@@ -23,6 +23,7 @@ import { move } from './commands/move.js';
 import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
 import { cost, mirrorSet, mirrorStatus, simKill } from './commands/service.js';
 import { up } from './commands/up.js';
+import { addSimInterrupt } from './commands/sim.js';
 import { dashboard, type DashboardOptions } from './commands/dashboard.js';
 
 interface GlobalOptions {
@@ -333,6 +334,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<machine>')
     .addOption(namespaceOption())
     .action(action(io, deps, (ctx, machine: string, options: { namespace?: string }) => simKill(ctx, machine, options)));
+  addSimInterrupt(sim, (fn) => action(io, deps, fn));
 
   program
     .command('cost')

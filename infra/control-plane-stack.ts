@@ -389,8 +389,11 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.secrets.grantReadCertificates(sweep.role);
     this.sweepSchedule = new SweepSchedule(this, 'Sweep', { handler: sweep.function, ...(props.sweepInterval ? { interval: props.sweepInterval } : {}) });
 
-    const instanceEvents = make('instance-events', { ...reconcileArn, ...installation });
+    const instanceEvents = make('instance-events', { ...tableName, ...reconcileArn, ...installation });
+    // The instance's cluster, installation and machine tags (no resource-level permission exists for it).
     grantDescribe(instanceEvents.role, ['ec2:DescribeTags']);
+    // A spot notice is recorded on its one Machine: get and conditional put of single items only.
+    this.objectTable.grantItemUpdate(instanceEvents.role);
     this.workflows.grantStartReconcile(instanceEvents.role);
     this.instanceEventsRule = new InstanceEventsRule(this, 'InstanceEvents', { handler: instanceEvents.function });
 
