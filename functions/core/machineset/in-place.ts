@@ -11,7 +11,6 @@
  * a key removed from the template is removed from the machine while labels and annotations others set stay.
  */
 import { Labels } from '../../api/common.js';
-import { canonicalJson } from '../../api/kind.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineSet } from '../../api/machine-set.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
@@ -79,6 +78,29 @@ export function machineInPlace(machine: Machine, ms: MachineSet): Machine | unde
     const { annotations: _old, ...rest } = machine.metadata;
     metadata = { ...rest, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
   }
-  const next = { ...machine, metadata, spec };
-  return canonicalJson({ m: next.metadata, s: next.spec }) === canonicalJson({ m: machine.metadata, s: machine.spec }) ? undefined : next;
+  // Only the labels, the annotations and the teardown timeouts can differ from the machine's own: compared field
+  // by field, as JSON would compare them (a key with an undefined value is no key). A whole-object canonical JSON
+  // of every machine made this the planner's hot spot at 50,000 machines (bench/plan.ts).
+  const unchanged =
+    TEARDOWN_FIELDS.every((f) => spec[f] === machine.spec[f]) &&
+    (metadata === machine.metadata ||
+      (sameStringMap(metadata.labels, machine.metadata.labels) && sameStringMap(metadata.annotations, machine.metadata.annotations)));
+  return unchanged ? undefined : { ...machine, metadata, spec };
+}
+
+const TEARDOWN_FIELDS = ['nodeDrainTimeoutSeconds', 'nodeVolumeDetachTimeoutSeconds', 'nodeDeletionTimeoutSeconds'] as const;
+
+/** Two label or annotation maps equal as JSON documents: the same keys with defined values, the same values. */
+export function sameStringMap(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  let defined = 0;
+  for (const k in a) {
+    const v = a[k];
+    if (v === undefined) continue;
+    if (b[k] !== v) return false;
+    defined++;
+  }
+  for (const k in b) if (b[k] !== undefined) defined--;
+  return defined === 0;
 }
