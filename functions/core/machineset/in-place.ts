@@ -71,6 +71,50 @@ export function templateMetadata(
  * deleting machine only gets the teardown timeouts (its teardown reads them); its labels no longer matter.
  */
 export function machineInPlace(machine: Machine, ms: MachineSet): Machine | undefined {
+  return compileInPlace(ms)(machine);
+}
+
+/**
+ * machineInPlace for every machine of `ms`, with what depends on the set alone worked out once. A machine that has
+ * the template already (the common case: every machine of a steady set) is recognised without building the
+ * labels and annotations it would get; anything else takes the full path, so the result is machineInPlace's.
+ */
+export function compileInPlace(ms: MachineSet): (machine: Machine) => Machine | undefined {
+  const t = ms.spec.template;
+  const expected = templateMetadata(ms, undefined, undefined);
+  // Every label the machine must carry with this value (the owner labels win over the template's, as above).
+  const labelPairs = Object.entries({ ...t.metadata.labels, ...ownerLabels(ms) });
+  const labelRecord = expected.annotations[LABELS_FROM_TEMPLATE];
+  const annotationRecord = expected.annotations[ANNOTATIONS_FROM_TEMPLATE];
+  const annotationPairs = keysOf(annotationRecord).map((k) => [k, t.metadata.annotations?.[k]] as const);
+  const timeouts = t.spec;
+  const sameTimeouts = (spec: Machine['spec']): boolean =>
+    spec.nodeDrainTimeoutSeconds === timeouts.nodeDrainTimeoutSeconds &&
+    spec.nodeVolumeDetachTimeoutSeconds === timeouts.nodeVolumeDetachTimeoutSeconds &&
+    spec.nodeDeletionTimeoutSeconds === timeouts.nodeDeletionTimeoutSeconds;
+  // With the records equal to the template's keys, the keys templateMetadata removes are the ones it puts back,
+  // so the machine is unchanged when every key it puts has its value already. An empty annotations object is
+  // dropped by the full path: not unchanged.
+  const hasTemplate = (m: Machine): boolean => {
+    const labels = m.metadata.labels;
+    const annotations = m.metadata.annotations;
+    if (annotations?.[LABELS_FROM_TEMPLATE] !== labelRecord || annotations?.[ANNOTATIONS_FROM_TEMPLATE] !== annotationRecord) return false;
+    for (const [k, v] of labelPairs) if (labels?.[k] !== v) return false;
+    for (const [k, v] of annotationPairs) if (annotations?.[k] !== v) return false;
+    return annotations === undefined || hasKeys(annotations);
+  };
+  return (machine) => {
+    if (sameTimeouts(machine.spec) && (machine.metadata.deletionTimestamp !== undefined || hasTemplate(machine))) return undefined;
+    return fullInPlace(machine, ms);
+  };
+}
+
+function hasKeys(map: Readonly<Record<string, string>>): boolean {
+  for (const _ in map) return true;
+  return false;
+}
+
+function fullInPlace(machine: Machine, ms: MachineSet): Machine | undefined {
   const spec = withTeardownTimeouts(machine.spec, ms.spec.template.spec);
   let metadata = machine.metadata;
   if (machine.metadata.deletionTimestamp === undefined) {

@@ -36,7 +36,7 @@ import {
 } from './capacity.js';
 import { deletePriorityClass, deletionOrder, machinesToDelete } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
-import { machineInPlace, templateMetadata } from './in-place.js';
+import { compileInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, type MachineIndex } from './machine-health.js';
 import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
@@ -114,6 +114,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   const owned: Machine[] = [];
   const matches = compileSelector(ms.spec.selector);
   const inPlace: string[] = [];
+  const machineInPlace = compileInPlace(ms);
   for (const m of index.controlledBy(ms.metadata.uid)) {
     if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
       plan.writes.push({ type: 'Update', object: released(m, ms) });
@@ -121,7 +122,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       continue;
     }
     owned.push(m);
-    const synced = machineInPlace(m, ms);
+    const synced = machineInPlace(m);
     if (synced) {
       plan.writes.push({ type: 'Update', object: synced });
       inPlace.push(m.metadata.name);
@@ -131,7 +132,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     if (m.spec.clusterName !== ms.spec.clusterName || m.metadata.namespace !== ms.metadata.namespace) continue;
     if (!matches(m.metadata.labels)) continue;
     const adoptedMachine = adopted(m, ms);
-    plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine, ms) ?? adoptedMachine });
+    plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine) ?? adoptedMachine });
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
     owned.push(m);
   }
