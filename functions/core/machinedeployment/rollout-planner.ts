@@ -22,7 +22,6 @@ import type { MachineSet } from '../../api/machine-set.js';
 import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
-import { deletionOrder } from '../machineset/deletion-order.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
 import { indexMachines, isAvailable, type MachineIndex } from '../machineset/machine-health.js';
 import { adopted, controllerOf, controllerReference, isControlledBy } from '../machineset/ownership.js';
@@ -117,7 +116,7 @@ function viewOf(
     if (k === 0 || opts.deleting) return 0;
     if (!prefix) {
       prefix = [0];
-      for (const m of deletionOrder(machines, md.spec.deletePolicy, index.health))
+      for (const m of index.deletionOrder(machines, md.spec.deletePolicy))
         prefix.push(prefix[prefix.length - 1]! + (isAvailable(index.health(m), md.spec.minReadySeconds, index.now) ? 1 : 0));
     }
     return prefix[k]!;

@@ -7,10 +7,12 @@
  * MachineSet per question.
  */
 import type { Machine } from '../../api/machine.js';
+import type { DeletePolicy } from '../../api/machine-deployment.js';
 import { getCondition } from '../conditions.js';
 import { failureDomainOf } from '../machine/facts.js';
 import { NODE_HEALTH } from '../machine/node-conditions.js';
 import type { NodeFact, Observed } from '../observed.js';
+import { deletionOrder } from './deletion-order.js';
 import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
 
@@ -148,6 +150,11 @@ export interface MachineIndex {
   readonly orphans: readonly Machine[];
   /** Names of all machines, to keep generated names unique. */
   readonly names: ReadonlySet<string>;
+  /**
+   * deletionOrder of `machines` by `policy`, worked out once per array and policy in this reconcile: the
+   * deployment planner's availability count of a scale-down and the set planner's scale-down walk the same order.
+   */
+  deletionOrder(machines: readonly Machine[], policy: DeletePolicy): readonly Machine[];
 }
 
 export function indexMachines(machines: readonly Machine[], observed: Observed, now: Date): MachineIndex {
@@ -167,9 +174,18 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
   const none: readonly Machine[] = [];
   // The names are needed only to name new machines: a set of 50,000 strings is not built for a steady plan.
   let names: Set<string> | undefined;
+  const orders = new Map<readonly Machine[], Map<DeletePolicy, readonly Machine[]>>();
+  const healthOf = (m: Machine) => health.get(m) ?? machineHealth(m, nodes);
   return {
     now: now.getTime(),
-    health: (m) => health.get(m) ?? machineHealth(m, nodes),
+    health: healthOf,
+    deletionOrder(list, policy) {
+      let byPolicy = orders.get(list);
+      if (!byPolicy) orders.set(list, (byPolicy = new Map()));
+      let order = byPolicy.get(policy);
+      if (!order) byPolicy.set(policy, (order = deletionOrder(list, policy, healthOf)));
+      return order;
+    },
     controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid) ?? none)),
     orphans,
     get names() {

@@ -34,7 +34,7 @@ import {
   newMachineCapacities,
   type LaunchCapacity,
 } from './capacity.js';
-import { deletePriorityClass, deletionOrder, machinesToDelete } from './deletion-order.js';
+import { deletePriorityClass, deletionOrder } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
 import { compileInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, type MachineIndex } from './machine-health.js';
@@ -115,8 +115,12 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   const matches = compileSelector(ms.spec.selector);
   const inPlace: string[] = [];
   const machineInPlace = compileInPlace(ms);
-  for (const m of index.controlledBy(ms.metadata.uid)) {
+  const controlled = index.controlledBy(ms.metadata.uid);
+  // Whether owned is what the set controls, in its order (then the index's deletion order of it is shared).
+  let ownsControlled = true;
+  for (const m of controlled) {
     if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
+      ownsControlled = false;
       plan.writes.push({ type: 'Update', object: released(m, ms) });
       plan.notes.push(`${who}: releasing machine ${m.metadata.name}, its labels no longer match the selector`);
       continue;
@@ -135,6 +139,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine) ?? adoptedMachine });
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
     owned.push(m);
+    ownsControlled = false;
   }
   if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, teardown timeouts)`);
 
@@ -188,7 +193,8 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     } else if (diff > 0) {
       const picks = input.capacity
         ? scaleDownByMarket(input.capacity.spec, owned, diff, ms, index, input.observed.instances)
-        : machinesToDelete(owned, diff, ms.spec.deletePolicy, index.health);
+        : // The order the deployment planner counted availability on, when the set owns just what it controls.
+          index.deletionOrder(ownsControlled ? controlled : owned, ms.spec.deletePolicy).slice(0, diff);
       const fresh = picks.filter((m) => !index.health(m).deleting);
       const reason = `scale down of MachineSet ${ms.metadata.name} from ${owned.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
