@@ -5,12 +5,13 @@
  * write to tell when clusters are Ready without polling the store.
  */
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
-import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
+import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions, type SimInterruptionNotice } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
+import { type NoticeOutcome, recordInterruptionNotice } from '../../functions/workflows/interruption.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -30,6 +31,8 @@ export interface BenchFleetOptions {
   pollSeconds?: number;
   /** Wire the cost meter in (false measures what metering itself costs). @default true */
   meter?: boolean;
+  /** Told of each spot notice once it is recorded on its machine (as the embedded host records them). */
+  onInterruptionNotice?: (notice: SimInterruptionNotice, outcome: NoticeOutcome) => void;
 }
 
 export interface BenchFleet {
@@ -74,6 +77,16 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
   let trigger: ((namespace: string, clusterName: string) => void) | undefined;
   const cloudOptions: SimCloudOptions = { clock, seed: 1 };
   if (options.instanceEvents ?? true) cloudOptions.onInstanceStateChange = (c) => trigger?.(c.namespace, c.clusterName);
+  let runtimeRef: ControlPlaneRuntime | undefined;
+  let notices = 0;
+  cloudOptions.onInterruptionNotice = (n) => {
+    if (!runtimeRef) return;
+    const { store: s, workflows } = runtimeRef;
+    void recordInterruptionNotice({ store: s, workflows }, n, n.kind, new Date(n.at), `notice-${++notices}`).then(
+      (outcome) => options.onInterruptionNotice?.(n, outcome),
+      (err: unknown) => console.error(`spot notice for ${n.machineName} not recorded: ${(err as Error).message}`),
+    );
+  };
   const cloud = new SimCloud(cloudOptions);
   const sim = new SimMachineProvider(cloud);
   const meter = new CostMeter({ now: () => clock.now() });
@@ -96,6 +109,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     onChange: (_ns, _cluster, obj) => tracker.seen(obj),
   });
   trigger = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
+  runtimeRef = runtime;
   await runtime.start();
   // The runtime's timers do not hold the process open; a scenario waiting on them must.
   const keepAlive = setInterval(() => {}, 60_000);

@@ -23,7 +23,7 @@ import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
-import { indexMachines, isAvailable, type MachineIndex } from '../machineset/machine-health.js';
+import { indexMachines, isAvailable, notLeaving, type MachineIndex } from '../machineset/machine-health.js';
 import { adopted, controllerOf, controllerReference, isControlledBy } from '../machineset/ownership.js';
 import { listNames, pausedBy, pausedCondition } from '../machineset/paused.js';
 import { compileSelector } from '../machineset/selector.js';
@@ -269,7 +269,8 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
   const surge = maxSurge(md);
   const unavailable = maxUnavailable(md);
   const record = (ms: MachineSet, isAdopted: boolean): SetRecord => {
-    const machines = index.controlledBy(ms.metadata.uid);
+    // Machines leaving on an interruption notice are replaced by their set outside the rollout's arithmetic.
+    const machines = notLeaving(index.controlledBy(ms.metadata.uid), index);
     const counts = countReplicas(machines, index, md.spec.minReadySeconds);
     const deleting = ms.metadata.deletionTimestamp !== undefined;
     return { ms, created: false, adopted: isAdopted, deleting, machines, counts, view: viewOf(ms, machines, counts, md, index, { created: false, deleting }) };

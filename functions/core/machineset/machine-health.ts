@@ -155,9 +155,14 @@ export interface MachineIndex {
    * deployment planner's availability count of a scale-down and the set planner's scale-down walk the same order.
    */
   deletionOrder(machines: readonly Machine[], policy: DeletePolicy): readonly Machine[];
+  /**
+   * The machine is leaving on an interruption notice (core/machine/interruption.ts): it no longer counts towards
+   * its set's replicas, so its replacement is made at once.
+   */
+  leaving(machine: Machine): boolean;
 }
 
-export function indexMachines(machines: readonly Machine[], observed: Observed, now: Date): MachineIndex {
+export function indexMachines(machines: readonly Machine[], observed: Observed, now: Date, leaving: ReadonlySet<Machine> = new Set()): MachineIndex {
   const nodes = observed.nodes ? nodeLookup(observed.nodes) : undefined;
   const health = new Map<Machine, MachineHealth>();
   const byController = new Map<string, Machine[]>();
@@ -192,5 +197,14 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
       names ??= new Set(machines.map((m) => m.metadata.name));
       return names;
     },
+    leaving: (m) => leaving.has(m),
   };
+}
+
+/**
+ * `machines` without those leaving on an interruption notice: the same array when none is (the common case), so
+ * that the index's deletion order of it is worked out once for both planners.
+ */
+export function notLeaving(machines: readonly Machine[], index: MachineIndex): readonly Machine[] {
+  return machines.some((m) => index.leaving(m)) ? machines.filter((m) => !index.leaving(m)) : machines;
 }
