@@ -16,6 +16,7 @@ interface Scenario {
 
 const SCENARIOS: Scenario[] = [
   { name: 'plan', file: 'plan.ts', quick: true, description: 'planner latency against MachineDeployment size' },
+  { name: 'plan-50k', file: 'plan.ts', quick: false, description: 'the same at 50,000 machines', args: ['--sizes', 'large'] },
   { name: 'scale', file: 'scale.ts', quick: false, description: '1,000 clusters x 13 machines from nothing to Ready (zero boot time)' },
   { name: 'scale-quick', file: 'scale.ts', quick: true, description: 'the same with 50 clusters', args: ['--clusters', '50', '--scenario', 'scale-quick'] },
   { name: 'rollout', file: 'rollout.ts', quick: true, description: '50-node rolling update, maxSurge 10, 60 s boots: time over waves x boot' },
@@ -28,6 +29,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'remediation', file: 'remediation.ts', quick: true, description: "out-of-band kill to the replacement's launch request" },
   { name: 'idle', file: 'idle.ts', quick: false, description: '100 clusters x 50 nodes for a simulated day: API calls, transitions, cost per cluster-month' },
   { name: 'coldstart', file: 'coldstart.ts', quick: false, description: "every function's bundle size and fresh-process import + first invocation (Node 22)" },
+  { name: 'fleet', file: 'fleet.ts', quick: false, description: '200 topology clusters x 13 machines, one FleetUpgrade (canary, 10/30/60 %): time over the physical bound' },
   { name: 'idle-quick', file: 'idle.ts', quick: true, description: 'the same with 20 clusters', args: ['--clusters', '20', '--scenario', 'idle-quick'] },
 ];
 

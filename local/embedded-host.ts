@@ -30,6 +30,7 @@ import {
   SimCloud,
   SimMachineProvider,
   SimManagedLoadBalancers,
+  SimNodeDrainer,
   SimNodeReader,
   SimTargetGroupRegistrations,
   SimulatedNodes,
@@ -256,6 +257,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       sim: {
         machines: new SimMachineProvider(cloud),
         nodes: new SimNodeReader(cloud),
+        drainer: new SimNodeDrainer(cloud),
         managedLoadBalancers: new SimManagedLoadBalancers(cloud),
         targetGroups: new SimTargetGroupRegistrations(cloud),
       },

@@ -5,11 +5,18 @@
  * write to tell when clusters are Ready without polling the store.
  */
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
-import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions, type SimInterruptionNotice } from '../../functions/adapters/sim/index.js';
+import {
+  SimCloud,
+  SimMachineProvider,
+  SimNodeDrainer,
+  SimNodeReader,
+  type SimCloudOptions,
+  type SimInterruptionNotice,
+} from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
-import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
+import type { Clock, LaunchHooks, LaunchSpec, MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
 import { type NoticeOutcome, recordInterruptionNotice } from '../../functions/workflows/interruption.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
@@ -94,7 +101,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     store,
     provider: options.onLaunch ? new ObservedProvider(sim, options.onLaunch) : sim,
     nodes: new SimNodeReader(cloud),
-    drainer: noWorkloadsDrainer,
+    drainer: new SimNodeDrainer(cloud),
     clock,
     timer: scaledTimer(timeScale),
     holder: invocationHolder('bench-host'),

@@ -90,3 +90,45 @@ export function clusterManifests(name: string, shape: ClusterShape): Manifest[] 
     });
   return out;
 }
+
+export const CLUSTER_CLASS_NAME = 'bench-topology';
+
+/**
+ * A ClusterClass whose clusters run `controlPlane` control-plane machines (rolled one at a time: maxSurge 1) and
+ * one worker class, `default-worker`, rolled with `workerStrategy`; both of the MachineClass machineClass() makes.
+ */
+export function clusterClass(o: { namespace?: string; controlPlane: number; workerStrategy: Record<string, unknown> }): Manifest {
+  return {
+    plural: 'clusterclasses',
+    object: {
+      apiVersion: API_VERSION,
+      kind: 'ClusterClass',
+      metadata: { name: CLUSTER_CLASS_NAME, namespace: o.namespace ?? 'default' },
+      spec: {
+        controlPlane: { machineClassRef: { name: CLASS_NAME }, replicas: o.controlPlane, rollout: { maxSurge: 1 } },
+        workers: {
+          machineDeployments: [{ class: 'default-worker', template: { machineClassRef: { name: CLASS_NAME } }, strategy: o.workerStrategy }],
+        },
+      },
+    },
+  };
+}
+
+/** A Cluster with a managed topology of clusterClass(): the planner makes its ControlPlane and its MachineDeployment `md-0`. */
+export function topologyCluster(name: string, o: { namespace?: string; version: string; workers: number; labels?: Record<string, string> }): Manifest {
+  return {
+    plural: 'clusters',
+    object: {
+      apiVersion: API_VERSION,
+      kind: 'Cluster',
+      metadata: { name, namespace: o.namespace ?? 'default', ...(o.labels ? { labels: o.labels } : {}) },
+      spec: {
+        topology: {
+          class: CLUSTER_CLASS_NAME,
+          version: o.version,
+          workers: { machineDeployments: [{ class: 'default-worker', name: 'md-0', replicas: o.workers }] },
+        },
+      },
+    },
+  };
+}

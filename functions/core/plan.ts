@@ -100,10 +100,7 @@ export function mergePlans(...plans: Plan[]): Plan {
 }
 
 export function refOf(obj: ApiObject): ObjectRef {
-  return {
-    kind: obj.kind as KindName,
-    namespace: obj.metadata.namespace,
-    name: obj.metadata.name,
-    ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
-  };
+  const { namespace, name, uid } = obj.metadata;
+  // No spread: a large scale-down makes one ref per machine.
+  return uid ? { kind: obj.kind as KindName, namespace, name, uid } : { kind: obj.kind as KindName, namespace, name };
 }

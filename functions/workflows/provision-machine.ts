@@ -319,6 +319,33 @@ export async function checkNode(deps: WorkflowDeps, input: Record<string, unknow
   return state(deps, 'WaitForNode', NODE_POLL_SECONDS, polls);
 }
 
+/**
+ * The state machine's Launch: the intent (recordIntent), then the launch unless an instance is recorded already or
+ * the machine needs none. A retry after a crash between the two finds the token recorded and launches with it:
+ * the provider adopts the instance the first try made.
+ */
+export async function recordIntentAndLaunch(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ProvisionState> {
+  const intent = await recordIntent(deps, input);
+  if (intent.next !== 'Launch') return intent;
+  await launch(deps, input);
+  return state(deps, 'WaitForInstance', 0, 0);
+}
+
+const WAITING_FOR: readonly string[] = ['Launch', 'WaitForInstance', 'WaitForNode', 'Done'] satisfies ProvisionNext[];
+
+/**
+ * The state machine's Check: the instance until it runs, then its node. The call that sees the instance running
+ * looks for the node at once (its first node poll), so a node that is already Ready costs no other wait.
+ */
+export async function check(deps: WorkflowDeps, input: Record<string, unknown>): Promise<ProvisionState> {
+  const waitingFor = requireString(input, 'waitingFor');
+  if (!WAITING_FOR.includes(waitingFor)) throw new ValidationError(`waitingFor must be one of ${WAITING_FOR.join(', ')}, not ${waitingFor}`);
+  if (waitingFor === 'Done') return state(deps, 'Done', 0, optionalNumber(input, 'polls', 0));
+  if (waitingFor === 'WaitForNode') return checkNode(deps, input);
+  const instance = await checkInstance(deps, input);
+  return instance.next === 'WaitForNode' ? checkNode(deps, { ...input, polls: 0 }) : instance;
+}
+
 /** The error Step Functions puts at ResultPath $.error of a Catch: {Error, Cause}. */
 function describeError(raw: unknown): { name: string; message: string } {
   if (!raw || typeof raw !== 'object') return { name: 'Error', message: 'unknown error' };
@@ -348,6 +375,11 @@ export async function recordFailure(deps: WorkflowDeps, input: Record<string, un
 
 export async function provisionTask(deps: WorkflowDeps, input: Record<string, unknown>): Promise<unknown> {
   switch (input.step) {
+    case 'recordIntentAndLaunch':
+      return recordIntentAndLaunch(deps, input);
+    case 'check':
+      return check(deps, input);
+    // The steps of the earlier definition, for executions started before it changed (they keep their definition).
     case 'recordIntent':
       return recordIntent(deps, input);
     case 'launch':

@@ -12,6 +12,7 @@ import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import {
   SimCloud,
   SimMachineProvider,
+  SimNodeDrainer,
   SimManagedLoadBalancers,
   SimNodeReader,
   SimTargetGroupRegistrations,
@@ -23,7 +24,6 @@ import { ObjectService, keyOf, type Applied } from '../../functions/api/service/
 import type { KindName } from '../../functions/api/kinds.js';
 import {
   noEvents,
-  noWorkloadsDrainer,
   type EtcdMembership,
   type EventRecorder,
   type MachineProvider,
@@ -118,6 +118,8 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
       nodes: options.nodes ?? new SimNodeReader(cloud),
       managedLoadBalancers: new SimManagedLoadBalancers(cloud),
       targetGroups: new SimTargetGroupRegistrations(cloud),
+      // The Node of a deleted machine goes when asked, as the embedded host's sim does.
+      drainer: new SimNodeDrainer(cloud),
     };
   }
   if (kind === 'ec2' || kind === 'sim+ec2') {
@@ -138,7 +140,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     managedLoadBalancers: routed.managedLoadBalancers,
     targetGroups: routed.targetGroups,
     etcd: routed.etcd,
-    drainer: noWorkloadsDrainer,
+    drainer: routed.drainer,
     clock,
     timer: scaledTimer(timeScale),
     holder: invocationHolder('test-host'),

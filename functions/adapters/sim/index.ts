@@ -28,5 +28,6 @@ export {
   type SimLoadBalancersOptions,
 } from './sim-load-balancers.js';
 export { SimNodeReader } from './sim-node-reader.js';
+export { SimNodeDrainer } from './sim-node-drainer.js';
 export { SimulatedNodes, type SimulatedNodesOptions } from './simulated-nodes.js';
 export { JsonFileSimPersistence } from './persistence.js';

@@ -17,7 +17,9 @@
  *   instance, not just retry a call. Capacity errors are a separate fault (failCapacity);
  * - a terminated instance stays visible (state terminated) for terminatedRetentionSeconds, then vanishes;
  *   its node's conditions go Unknown at once (the kubelet stopped posting) and the node is deleted
- *   nodeDeletionSeconds later, as the cloud node lifecycle controller does.
+ *   nodeDeletionSeconds later, as the cloud node lifecycle controller does, or at once when asked
+ *   (deleteNode: the machine controller's delete of the Node object); the Node of a live instance comes back, as
+ *   its kubelet registers it again;
  *
  * - spot interruptions: `interrupt` sends the "EC2 Spot Instance Interruption Warning" now and terminates the
  *   instance 120 seconds later (StateReason Server.SpotInstanceTermination), `recommendRebalance` sends the
@@ -71,6 +73,8 @@ export interface SimInstanceRecord {
   stateReason?: SimStateReason;
   /** Node conditions set by setNodeCondition; they replace the simulated ones while the node lives. */
   nodeConditions?: NodeCondition[];
+  /** When the Node object of the terminated instance was deleted through the API (deleteNode). */
+  nodeDeletedAt?: string;
   /** When a random interruption (the class's interruptionsPerHour) sends its warning; cleared once sent. */
   interruptAt?: string;
   /** When the interruption warning was sent; terminatedAt is 120 s later. */
@@ -327,6 +331,23 @@ export class SimCloud {
         return node ? [node] : [];
       })
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Deletes the Node object `nodeName` of the cluster, as a DELETE through its API server does. The node of an
+   * instance that no longer runs is gone from then on; the node of a live instance is registered again by its
+   * kubelet at once, so nothing changes for it. Returns whether a node of that name was there.
+   */
+  deleteNode(namespace: string, clusterName: string, nodeName: string): boolean {
+    const now = this.now();
+    let found = false;
+    for (const r of this.byCluster.get(`${namespace}/${clusterName}`) ?? []) {
+      if (r.machineName !== nodeName || !this.node(r, now)) continue;
+      found = true;
+      if (r.terminatedAt !== undefined && ms(r.terminatedAt) <= now) r.nodeDeletedAt = iso(now);
+    }
+    if (found) this.save();
+    return found;
   }
 
   // --- out-of-band events (the CLI's `sim kill`, health-check tests, chaos) ---------------------------------
@@ -732,6 +753,7 @@ export class SimCloud {
     if (now < runningAt) return undefined;
     // Never ran (failed boot), or deleted by the cloud node lifecycle controller after termination.
     if (terminatedAt !== undefined && (terminatedAt <= runningAt || now >= terminatedAt + this.nodeDeletionMs)) return undefined;
+    if (r.nodeDeletedAt !== undefined && now >= ms(r.nodeDeletedAt)) return undefined;
     return {
       name: r.machineName,
       uid: `node-${r.instanceId}`,

@@ -22,9 +22,8 @@ import type { MachineSet } from '../../api/machine-set.js';
 import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
-import { deletionOrder } from '../machineset/deletion-order.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
-import { indexMachines, isAvailable, type MachineIndex } from '../machineset/machine-health.js';
+import { indexMachines, isAvailable, notLeaving, type MachineIndex } from '../machineset/machine-health.js';
 import { adopted, controllerOf, controllerReference, isControlledBy } from '../machineset/ownership.js';
 import { listNames, pausedBy, pausedCondition } from '../machineset/paused.js';
 import { compileSelector } from '../machineset/selector.js';
@@ -117,7 +116,7 @@ function viewOf(
     if (k === 0 || opts.deleting) return 0;
     if (!prefix) {
       prefix = [0];
-      for (const m of deletionOrder(machines, md.spec.deletePolicy, index.health))
+      for (const m of index.deletionOrder(machines, md.spec.deletePolicy))
         prefix.push(prefix[prefix.length - 1]! + (isAvailable(index.health(m), md.spec.minReadySeconds, index.now) ? 1 : 0));
     }
     return prefix[k]!;
@@ -271,7 +270,7 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
   const unavailable = maxUnavailable(md);
   const record = (ms: MachineSet, isAdopted: boolean): SetRecord => {
     // Machines leaving on an interruption notice are replaced by their set outside the rollout's arithmetic.
-    const machines = index.controlledBy(ms.metadata.uid).filter((m) => !index.leaving(m));
+    const machines = notLeaving(index.controlledBy(ms.metadata.uid), index);
     const counts = countReplicas(machines, index, md.spec.minReadySeconds);
     const deleting = ms.metadata.deletionTimestamp !== undefined;
     return { ms, created: false, adopted: isAdopted, deleting, machines, counts, view: viewOf(ms, machines, counts, md, index, { created: false, deleting }) };

@@ -69,13 +69,19 @@ function byPolicy(a: Candidate, b: Candidate): number {
  */
 export function deletionOrder(machines: readonly Machine[], policy: DeletePolicy, health: (m: Machine) => MachineHealth): Machine[] {
   const classes: Record<DeletePriorityClass, Candidate[]> = { Deleting: [], DeleteAnnotation: [], Unhealthy: [], Policy: [] };
-  // Machines left per failure domain; deleting machines count as gone already.
-  const left = new Map<string, number>();
+  // Machines left per failure domain; deleting machines count as gone already. A counter object per domain, so
+  // that each of the n picks below reads and updates it without a lookup by name.
+  const left = new Map<string, { n: number }>();
+  const counter = (domain: string) => {
+    let c = left.get(domain);
+    if (!c) left.set(domain, (c = { n: 0 }));
+    return c;
+  };
   for (const m of machines) {
     const h = health(m);
     const cls = deletePriorityClass(m, h);
     classes[cls].push({ machine: m, name: m.metadata.name, domain: h.failureDomain, key: cls === 'Deleting' ? 0 : policyKey(policy, m) });
-    if (cls !== 'Deleting') left.set(h.failureDomain, (left.get(h.failureDomain) ?? 0) + 1);
+    if (cls !== 'Deleting') counter(h.failureDomain).n++;
   }
 
   const out: Machine[] = classes.Deleting.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((c) => c.machine);
@@ -86,7 +92,7 @@ export function deletionOrder(machines: readonly Machine[], policy: DeletePolicy
       if (q) q.push(c);
       else queues.set(c.domain, [c]);
     }
-    const heads = [...queues.entries()].map(([domain, q]) => ({ domain, q: q.sort(byPolicy), i: 0 }));
+    const heads = [...queues.entries()].map(([domain, q]) => ({ left: counter(domain), q: q.sort(byPolicy), i: 0 }));
     for (let remaining = classes[cls].length; remaining > 0; remaining--) {
       // The domain with the most machines left; the policy decides between equally crowded domains.
       let best: (typeof heads)[number] | undefined;
@@ -96,11 +102,11 @@ export function deletionOrder(machines: readonly Machine[], policy: DeletePolicy
           best = h;
           continue;
         }
-        const dl = (left.get(h.domain) ?? 0) - (left.get(best.domain) ?? 0);
+        const dl = h.left.n - best.left.n;
         if (dl > 0 || (dl === 0 && byPolicy(h.q[h.i]!, best.q[best.i]!) < 0)) best = h;
       }
       const pick = best!.q[best!.i++]!;
-      left.set(pick.domain, (left.get(pick.domain) ?? 0) - 1);
+      best!.left.n--;
       out.push(pick.machine);
     }
   }

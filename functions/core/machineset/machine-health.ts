@@ -7,10 +7,12 @@
  * MachineSet per question.
  */
 import type { Machine } from '../../api/machine.js';
+import type { DeletePolicy } from '../../api/machine-deployment.js';
 import { getCondition } from '../conditions.js';
 import { failureDomainOf } from '../machine/facts.js';
 import { NODE_HEALTH } from '../machine/node-conditions.js';
 import type { NodeFact, Observed } from '../observed.js';
+import { deletionOrder } from './deletion-order.js';
 import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
 
@@ -34,7 +36,7 @@ function nodeReadyCondition(node: NodeFact) {
 }
 
 /** The node conditions whose True means trouble: NodeHealthy's list without Ready, which must be True instead. */
-const PRESSURE_CONDITIONS: readonly string[] = NODE_HEALTH.filter((type) => type !== 'Ready');
+const PRESSURE_CONDITIONS: ReadonlySet<string> = new Set(NODE_HEALTH.filter((type) => type !== 'Ready'));
 
 /**
  * The health of one machine, from the observed node when the workload cluster could be read and from the
@@ -81,7 +83,7 @@ export function machineHealth(machine: Machine, nodes: NodeLookup | undefined): 
   // rank a machine whose node is Ready now for deletion together with ones whose node is NotReady, and a
   // scale-down from 3 to 1 could then delete the only available machine (found by the chaos soak, seed 1).
   const nodeUnhealthy = node
-    ? node.conditions.some((c) => PRESSURE_CONDITIONS.includes(c.type) && c.status === 'True')
+    ? node.conditions.some((c) => c.status === 'True' && PRESSURE_CONDITIONS.has(c.type))
     : getCondition(conditions, 'NodeHealthy')?.status === 'False';
   if (!unhealthy && nodeUnhealthy) unhealthy = 'NodeUnhealthy';
   if (!unhealthy && getCondition(conditions, 'HealthCheckSucceeded')?.status === 'False') unhealthy = 'HealthCheckFailed';
@@ -89,7 +91,9 @@ export function machineHealth(machine: Machine, nodes: NodeLookup | undefined): 
     ready = false;
     readySince = undefined;
   }
-  return { deleting, ...(unhealthy ? { unhealthy } : {}), ready, ...(readySince !== undefined ? { readySince } : {}), failureDomain };
+  // One object, no spreads: this runs for every machine of every reconcile.
+  if (unhealthy) return readySince !== undefined ? { deleting, unhealthy, ready, readySince, failureDomain } : { deleting, unhealthy, ready, failureDomain };
+  return readySince !== undefined ? { deleting, ready, readySince, failureDomain } : { deleting, ready, failureDomain };
 }
 
 /**
@@ -116,16 +120,19 @@ export interface NodeLookup {
 
 export function nodeLookup(nodes: readonly NodeFact[]): NodeLookup {
   const byName = new Map<string, NodeFact>();
-  const byProviderID = new Map<string, NodeFact>();
-  for (const n of nodes) {
-    byName.set(n.name, n);
-    if (n.providerID) byProviderID.set(n.providerID, n);
-  }
+  for (const n of nodes) byName.set(n.name, n);
+  // Only a machine without a nodeRef (a node still joining) is looked up by providerID: built on first use.
+  let byProviderID: Map<string, NodeFact> | undefined;
   return {
     find(machine) {
       const ref = machine.status?.nodeRef?.name;
       if (ref !== undefined) return byName.get(ref);
-      return machine.spec.providerID !== undefined ? byProviderID.get(machine.spec.providerID) : undefined;
+      if (machine.spec.providerID === undefined) return undefined;
+      if (!byProviderID) {
+        byProviderID = new Map();
+        for (const n of nodes) if (n.providerID) byProviderID.set(n.providerID, n);
+      }
+      return byProviderID.get(machine.spec.providerID);
     },
   };
 }
@@ -144,6 +151,11 @@ export interface MachineIndex {
   /** Names of all machines, to keep generated names unique. */
   readonly names: ReadonlySet<string>;
   /**
+   * deletionOrder of `machines` by `policy`, worked out once per array and policy in this reconcile: the
+   * deployment planner's availability count of a scale-down and the set planner's scale-down walk the same order.
+   */
+  deletionOrder(machines: readonly Machine[], policy: DeletePolicy): readonly Machine[];
+  /**
    * The machine is leaving on an interruption notice (core/machine/interruption.ts): it no longer counts towards
    * its set's replicas, so its replacement is made at once.
    */
@@ -155,9 +167,7 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
   const health = new Map<Machine, MachineHealth>();
   const byController = new Map<string, Machine[]>();
   const orphans: Machine[] = [];
-  const names = new Set<string>();
   for (const m of machines) {
-    names.add(m.metadata.name);
     health.set(m, machineHealth(m, nodes));
     const ctrl = controllerOf(m);
     if (ctrl) {
@@ -167,12 +177,34 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
     } else if (m.metadata.deletionTimestamp === undefined) orphans.push(m);
   }
   const none: readonly Machine[] = [];
+  // The names are needed only to name new machines: a set of 50,000 strings is not built for a steady plan.
+  let names: Set<string> | undefined;
+  const orders = new Map<readonly Machine[], Map<DeletePolicy, readonly Machine[]>>();
+  const healthOf = (m: Machine) => health.get(m) ?? machineHealth(m, nodes);
   return {
     now: now.getTime(),
-    health: (m) => health.get(m) ?? machineHealth(m, nodes),
+    health: healthOf,
+    deletionOrder(list, policy) {
+      let byPolicy = orders.get(list);
+      if (!byPolicy) orders.set(list, (byPolicy = new Map()));
+      let order = byPolicy.get(policy);
+      if (!order) byPolicy.set(policy, (order = deletionOrder(list, policy, healthOf)));
+      return order;
+    },
     controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid) ?? none)),
     orphans,
-    names,
+    get names() {
+      names ??= new Set(machines.map((m) => m.metadata.name));
+      return names;
+    },
     leaving: (m) => leaving.has(m),
   };
+}
+
+/**
+ * `machines` without those leaving on an interruption notice: the same array when none is (the common case), so
+ * that the index's deletion order of it is worked out once for both planners.
+ */
+export function notLeaving(machines: readonly Machine[], index: MachineIndex): readonly Machine[] {
+  return machines.some((m) => index.leaving(m)) ? machines.filter((m) => !index.leaving(m)) : machines;
 }

@@ -34,10 +34,10 @@ import {
   newMachineCapacities,
   type LaunchCapacity,
 } from './capacity.js';
-import { deletePriorityClass, deletionOrder, machinesToDelete } from './deletion-order.js';
+import { deletePriorityClass, deletionOrder } from './deletion-order.js';
 import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
-import { machineInPlace, templateMetadata } from './in-place.js';
-import { indexMachines, type MachineIndex } from './machine-health.js';
+import { compileInPlace, templateMetadata } from './in-place.js';
+import { indexMachines, notLeaving, type MachineIndex } from './machine-health.js';
 import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
 import { listNames, pausedBy, pausedCondition } from './paused.js';
@@ -114,14 +114,19 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   const owned: Machine[] = [];
   const matches = compileSelector(ms.spec.selector);
   const inPlace: string[] = [];
-  for (const m of index.controlledBy(ms.metadata.uid)) {
+  const machineInPlace = compileInPlace(ms);
+  const controlled = index.controlledBy(ms.metadata.uid);
+  // Whether owned is what the set controls, in its order (then the index's deletion order of it is shared).
+  let ownsControlled = true;
+  for (const m of controlled) {
     if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
+      ownsControlled = false;
       plan.writes.push({ type: 'Update', object: released(m, ms) });
       plan.notes.push(`${who}: releasing machine ${m.metadata.name}, its labels no longer match the selector`);
       continue;
     }
     owned.push(m);
-    const synced = machineInPlace(m, ms);
+    const synced = machineInPlace(m);
     if (synced) {
       plan.writes.push({ type: 'Update', object: synced });
       inPlace.push(m.metadata.name);
@@ -131,9 +136,10 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     if (m.spec.clusterName !== ms.spec.clusterName || m.metadata.namespace !== ms.metadata.namespace) continue;
     if (!matches(m.metadata.labels)) continue;
     const adoptedMachine = adopted(m, ms);
-    plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine, ms) ?? adoptedMachine });
+    plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine) ?? adoptedMachine });
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
     owned.push(m);
+    ownsControlled = false;
   }
   if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, teardown timeouts)`);
 
@@ -156,7 +162,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   } else {
     // A machine leaving on an interruption notice is not counted: its replacement is made now, outside maxSurge
     // (the deployment's rollout does not count it either), and only once.
-    const counted = owned.filter((m) => !index.leaving(m));
+    const counted = notLeaving(ownsControlled ? controlled : owned, index);
     const diff = counted.length - ms.spec.replicas;
     const placement = failureDomainPlacement(cluster, input.machineClass, ms.spec.template.spec.failureDomain);
     if (!input.machineClass) scaleUpBlocked = `MachineClass ${ms.spec.template.spec.machineClassRef.name} does not exist`;
@@ -190,7 +196,9 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     } else if (diff > 0) {
       const picks = input.capacity
         ? scaleDownByMarket(input.capacity.spec, counted, diff, ms, index, input.observed.instances)
-        : machinesToDelete(counted, diff, ms.spec.deletePolicy, index.health);
+        : // The order the deployment planner counted availability on (the same array when the set owns just what
+          // it controls): worked out once.
+          index.deletionOrder(counted, ms.spec.deletePolicy).slice(0, diff);
       const fresh = picks.filter((m) => !index.health(m).deleting);
       const reason = `scale down of MachineSet ${ms.metadata.name} from ${counted.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });

@@ -39,17 +39,20 @@ export function countReplicas(machines: readonly Machine[], index: MachineIndex,
 
 /** MachinesReady over the machines that are not deleting (util/conditions aggregation, simplified). */
 export function machinesReadyCondition(machines: readonly Machine[], index: MachineIndex): ConditionInput {
-  const live = machines.filter((m) => !index.health(m).deleting);
-  if (live.length === 0) return { type: 'MachinesReady', status: 'True', reason: 'NoReplicas' };
+  // One pass, one health lookup per machine: this runs over every machine of every set in every reconcile.
+  let live = 0;
   const byReason = new Map<UnhealthyReason | 'Unknown', string[]>();
-  for (const m of live) {
+  for (const m of machines) {
     const h = index.health(m);
+    if (h.deleting) continue;
+    live++;
     if (h.ready) continue;
     const r = h.unhealthy ?? 'Unknown';
     const list = byReason.get(r);
     if (list) list.push(m.metadata.name);
     else byReason.set(r, [m.metadata.name]);
   }
+  if (live === 0) return { type: 'MachinesReady', status: 'True', reason: 'NoReplicas' };
   if (byReason.size === 0) return { type: 'MachinesReady', status: 'True', reason: 'Ready' };
   const lines = [...byReason.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -103,7 +106,8 @@ export function machineSetStatus(input: MachineSetStatusInput): { status: Machin
   const counts = countReplicas(machines, index, ms.spec.minReadySeconds);
   const desired = ms.metadata.deletionTimestamp ? 0 : ms.spec.replicas;
   const templateLabels = Object.entries(ms.spec.template.metadata.labels ?? {});
-  const fullyLabeled = machines.filter((m) => templateLabels.every(([k, v]) => m.metadata.labels?.[k] === v)).length;
+  let fullyLabeled = 0;
+  for (const m of machines) if (templateLabels.every(([k, v]) => m.metadata.labels?.[k] === v)) fullyLabeled++;
 
   const conditions: ConditionInput[] = [
     counts.replicas < desired

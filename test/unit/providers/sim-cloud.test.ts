@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JsonFileSimPersistence } from '../../../functions/adapters/sim/persistence.js';
 import { DEFAULT_SIM_ZONE, SIM_INTERRUPTION_NOTICE_SECONDS, SimCloud, type SimInterruptionNotice } from '../../../functions/adapters/sim/sim-cloud.js';
 import { SimMachineProvider } from '../../../functions/adapters/sim/sim-machine-provider.js';
+import { SimNodeDrainer } from '../../../functions/adapters/sim/sim-node-drainer.js';
 import { SimNodeReader } from '../../../functions/adapters/sim/sim-node-reader.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
 import { InsufficientCapacityError, InvalidSpecError, NodeReaderUnavailableError, ThrottledError } from '../../../functions/ports.js';
@@ -154,6 +155,24 @@ describe('SimCloud', () => {
       expect((await nodes.listNodes('default', 'c1')).map((n) => n.name)).toEqual(['bystander', 'victim']);
       clock.advance(1);
       expect((await nodes.listNodes('default', 'c1')).map((n) => n.name)).toEqual(['bystander']);
+    });
+
+    it('deleteNode removes the node of a terminated instance at once; the node of a live instance stays (its kubelet registers it again)', async () => {
+      const { clock, cloud, provider } = newSim({ nodeDeletionSeconds: 40 });
+      const nodes = new SimNodeReader(cloud);
+      const drainer = new SimNodeDrainer(cloud);
+      await provider.create(simSpec({ machineName: 'victim' }));
+      await provider.create(simSpec({ machineName: 'bystander' }));
+      clock.advance(60);
+      expect(await drainer.deleteNode('default', 'c1', 'bystander')).toMatchObject({ deleted: true });
+      expect((await nodes.listNodes('default', 'c1')).map((n) => n.name)).toEqual(['bystander', 'victim']);
+      cloud.kill('victim');
+      clock.advance(1);
+      expect(await drainer.deleteNode('default', 'c1', 'victim')).toEqual({ deleted: true, message: 'Node victim deleted' });
+      expect((await nodes.listNodes('default', 'c1')).map((n) => n.name)).toEqual(['bystander']);
+      expect(await drainer.deleteNode('default', 'c1', 'victim')).toEqual({ deleted: true, message: 'Node victim is gone already' });
+      // Another cluster's node of the same name is not touched.
+      expect(cloud.deleteNode('default', 'c2', 'bystander')).toBe(false);
     });
 
     it('kills nothing for an unknown or already terminated machine', async () => {

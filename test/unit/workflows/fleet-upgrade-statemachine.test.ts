@@ -1,7 +1,7 @@
 /** The fleet-upgrade definition on the local engine, its tasks faked: the paths a real upgrade rarely takes. */
 import { describe, expect, it } from 'vitest';
 import { LocalWorkflows, type TaskHandler } from '../../../functions/adapters/stepfunctions/local-workflows.js';
-import { FLEET_POLL_SECONDS, checkInterval } from '../../../functions/workflows/fleet-upgrade.js';
+import { FLEET_CHECK_SECONDS, checkInterval } from '../../../functions/workflows/fleet-upgrade.js';
 import { FLEET_WAITS_PER_EXECUTION } from '../../../statemachines/fleet-upgrade.js';
 import { waitUntil } from '../../support/wait.js';
 
@@ -73,8 +73,11 @@ describe('checkInterval', () => {
   const at = (seconds: number) =>
     checkInterval({ name: 'a', wave: 0, phase: 'InFlight', startedAt: '2026-01-01T00:00:00Z' }, new Date(Date.parse('2026-01-01T00:00:00Z') + seconds * 1000));
 
-  it('looks at a cluster every poll interval at first, then at a twentieth of its time in flight, at most every 10 minutes', () => {
-    expect(at(0)).toBe(FLEET_POLL_SECONDS);
+  it('looks at a cluster every 10 s at first, then at a twentieth of its time in flight, at most every 10 minutes', () => {
+    // A cluster done after 4 minutes is seen done within 10 s of it, not 30.
+    expect(FLEET_CHECK_SECONDS).toBe(10);
+    expect(at(0)).toBe(10);
+    expect(at(240)).toBe(12);
     expect(at(1200)).toBe(60);
     expect(at(7 * 24 * 3600)).toBe(600);
   });

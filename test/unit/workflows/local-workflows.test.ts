@@ -23,7 +23,7 @@ describe('LocalWorkflows', () => {
       reconcile: async () => ({ children: [child, child] }),
       provision: async (e) => {
         provisioned.push(String(e.step));
-        return { next: 'Done' };
+        return { next: 'Done', wakeAt: soon(), polls: 0 };
       },
     });
     // Act
@@ -31,7 +31,7 @@ describe('LocalWorkflows', () => {
     await wf.idle();
     const again = await wf.start('provision-machine', 'm-1', child.input);
     // Assess
-    expect(provisioned).toEqual(['recordIntent']);
+    expect(provisioned).toEqual(['recordIntentAndLaunch', 'check']);
     expect(wf.list('provision-machine').map((e) => [e.name, e.status])).toEqual([['m-1', 'SUCCEEDED']]);
     expect(again).toEqual({ started: false });
   });
@@ -43,8 +43,7 @@ describe('LocalWorkflows', () => {
     const wf = engine(
       {
         provision: async (e) => {
-          if (e.step === 'recordIntent') return { next: 'Launch', wakeAt: soon(), polls: 0 };
-          if (e.step === 'launch') {
+          if (e.step === 'recordIntentAndLaunch') {
             launches++;
             throw Object.assign(new Error(launches === 1 ? 'slow down' : 'bad ami'), { name: launches === 1 ? 'ThrottledError' : 'InvalidSpecError' });
           }

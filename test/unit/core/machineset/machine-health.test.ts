@@ -1,7 +1,8 @@
 /** Machine health, readiness and availability (cluster-api TestIsMachineHealthy, plus observed nodes and minReadySeconds). */
 import { describe, expect, it } from 'vitest';
 import { indexMachines, isAvailable, machineHealth, nodeLookup, secondsUntilAvailable } from '../../../../functions/core/machineset/machine-health.js';
-import { T0, at, daysAgo, machine, node } from './fixtures.js';
+import { deletionOrder } from '../../../../functions/core/machineset/deletion-order.js';
+import { T0, at, daysAgo, machine, machineSet, node, nodesFor } from './fixtures.js';
 
 const cond = (type: string, status: 'True' | 'False' | 'Unknown', since = daysAgo(1)) => [{ type, status, lastTransitionTime: since }];
 
@@ -153,5 +154,43 @@ describe('machine health, edges', () => {
     const h = machineHealth(machine('m'), lookup(node('m-node', { since: at(5) })));
     // Act & Assess
     expect([isAvailable(h, 0, T0.getTime()), secondsUntilAvailable(h, 0, T0.getTime())]).toEqual([true, undefined]);
+  });
+});
+
+describe('the machine index at 50,000 machines: what it works out once per reconcile', () => {
+  const owner = machineSet({ replicas: 6 });
+  const machines = ['a', 'b', 'c', 'd', 'e', 'f'].map((n, i) =>
+    machine(n, { owner, failureDomain: `zone-${i % 2}`, created: daysAgo(10 - i), ...(n === 'c' ? { node: undefined } : {}) }),
+  );
+
+  it("gives deletionOrder's order, the same array again for the same machines and policy, and another for another policy", () => {
+    // Prepare
+    const index = indexMachines(machines, { instances: [], nodes: nodesFor(machines) }, T0);
+    // Act
+    const oldest = index.deletionOrder(machines, 'Oldest');
+    const newest = index.deletionOrder(machines, 'Newest');
+    // Assess
+    expect(oldest).toEqual(deletionOrder(machines, 'Oldest', index.health));
+    expect(newest).toEqual(deletionOrder(machines, 'Newest', index.health));
+    expect(index.deletionOrder(machines, 'Oldest')).toBe(oldest);
+    expect(newest).not.toEqual(oldest);
+  });
+
+  it('names every machine, whenever it is first asked', () => {
+    // Act
+    const index = indexMachines(machines, { instances: [], nodes: [] }, T0);
+    // Assess
+    expect([...index.names].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('finds a node by providerID for a machine without a nodeRef, among machines found by nodeRef', () => {
+    // Prepare
+    const joining = { ...machines[2]!, spec: { ...machines[2]!.spec, providerID: 'sim:///c' } };
+    const nodes = [...nodesFor(machines.filter((m) => m !== machines[2])), { ...node('c-node'), providerID: 'sim:///c' }];
+    // Act
+    const index = indexMachines([...machines.filter((m) => m !== machines[2]), joining], { instances: [], nodes }, T0);
+    // Assess
+    expect(index.health(joining)).toMatchObject({ ready: true });
+    expect(index.health(machines[0]!)).toMatchObject({ ready: true });
   });
 });
