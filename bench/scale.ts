@@ -16,7 +16,7 @@
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { scaledClock } from '../local/scaled-clock.js';
-import { startBenchFleet } from './support/fleet.js';
+import { startBenchFleet, type BenchStoreKind } from './support/fleet.js';
 import { clusterManifests, machineClass } from './support/manifests.js';
 import { emit, flag, machineFacts, measureResources } from './support/output.js';
 
@@ -32,7 +32,9 @@ export async function run(argv: string[] = []): Promise<void> {
   const machines = clusters * perCluster;
   const clock = scaledClock({ timeScale: TIME_SCALE });
   const metered = !argv.includes('--no-meter');
-  const fleet = await startBenchFleet({ clock, timeScale: TIME_SCALE, meter: metered });
+  const storeKind = (flag(argv, 'store') ?? 'memory') as BenchStoreKind;
+  if (storeKind !== 'memory' && storeKind !== 'embedded') throw new Error(`--store must be memory or embedded, not ${storeKind}`);
+  const fleet = await startBenchFleet({ clock, timeScale: TIME_SCALE, meter: metered, store: storeKind });
   fleet.tracker.expectMachines(perCluster);
   await fleet.apply([machineClass({ bootSeconds: 0, nodeReadySeconds: 0 })]);
   fleet.meter.reset();
@@ -67,6 +69,7 @@ export async function run(argv: string[] = []): Promise<void> {
   const m = fleet.meter;
   const report = m.report();
   const objectWrites = m.dynamoDb('PutItem', 'object').requests + m.dynamoDb('DeleteItem', 'object').requests;
+  emit(scenario, 'store', storeKind, 'store');
   emit(scenario, 'clusters', clusters, 'clusters');
   emit(scenario, 'machines', machines, 'machines');
   emit(scenario, 'wall.ready', wall, 's');

@@ -4,13 +4,17 @@
  * the objects applied through the API's ObjectService, the apply a user's `clusterless apply` reaches. A tracker follows every
  * write to tell when clusters are Ready without polling the store.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
-import { noWorkloadsDrainer, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
+import { noWorkloadsDrainer, type Store, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
+import { startEmbeddedStore } from '../../local/embedded-dynamodb.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -30,11 +34,18 @@ export interface BenchFleetOptions {
   pollSeconds?: number;
   /** Wire the cost meter in (false measures what metering itself costs). @default true */
   meter?: boolean;
+  /**
+   * The store under the runtime: 'memory', or 'embedded', the one `npm start` uses (dynalite over the DynamoDB
+   * wire protocol, signed requests, LevelDB in a fresh temporary folder removed at stop). @default 'memory'
+   */
+  store?: BenchStoreKind;
 }
+
+export type BenchStoreKind = 'memory' | 'embedded';
 
 export interface BenchFleet {
   runtime: ControlPlaneRuntime;
-  store: MemoryStore;
+  store: Store;
   cloud: SimCloud;
   clock: Clock;
   meter: CostMeter;
@@ -69,7 +80,17 @@ class ObservedProvider implements MachineProvider {
 
 export async function startBenchFleet(options: BenchFleetOptions): Promise<BenchFleet> {
   const { clock, timeScale } = options;
-  const store = new MemoryStore({ clock });
+  let store: Store;
+  let closeStore = async () => {};
+  if ((options.store ?? 'memory') === 'embedded') {
+    const dir = await mkdtemp(join(tmpdir(), 'clusterless-bench-'));
+    const embedded = await startEmbeddedStore(join(dir, 'dynamodb'), { tableName: 'clusterless', clock });
+    store = embedded.store;
+    closeStore = async () => {
+      await embedded.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+  } else store = new MemoryStore({ clock });
   const tracker = new FleetTracker();
   let trigger: ((namespace: string, clusterName: string) => void) | undefined;
   const cloudOptions: SimCloudOptions = { clock, seed: 1 };
@@ -121,6 +142,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     async stop() {
       clearInterval(keepAlive);
       await runtime.stop();
+      await closeStore();
     },
   };
 }
