@@ -16,7 +16,7 @@
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { scaledClock } from '../local/scaled-clock.js';
-import { startBenchFleet, type BenchStoreKind } from './support/fleet.js';
+import { BENCH_STORES, startBenchFleet, type BenchStoreKind } from './support/fleet.js';
 import { clusterManifests, machineClass } from './support/manifests.js';
 import { emit, flag, machineFacts, measureResources } from './support/output.js';
 
@@ -33,7 +33,7 @@ export async function run(argv: string[] = []): Promise<void> {
   const clock = scaledClock({ timeScale: TIME_SCALE });
   const metered = !argv.includes('--no-meter');
   const storeKind = (flag(argv, 'store') ?? 'memory') as BenchStoreKind;
-  if (storeKind !== 'memory' && storeKind !== 'embedded') throw new Error(`--store must be memory or embedded, not ${storeKind}`);
+  if (!BENCH_STORES.includes(storeKind)) throw new Error(`--store must be one of ${BENCH_STORES.join(', ')}, not ${storeKind}`);
   const fleet = await startBenchFleet({ clock, timeScale: TIME_SCALE, meter: metered, store: storeKind });
   fleet.tracker.expectMachines(perCluster);
   await fleet.apply([machineClass({ bootSeconds: 0, nodeReadySeconds: 0 })]);

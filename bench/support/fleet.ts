@@ -15,6 +15,7 @@ import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Store, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
 import { startEmbeddedStore } from '../../local/embedded-dynamodb.js';
+import { openEmbeddedSqliteStore } from '../../local/embedded-sqlite.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -35,13 +36,15 @@ export interface BenchFleetOptions {
   /** Wire the cost meter in (false measures what metering itself costs). @default true */
   meter?: boolean;
   /**
-   * The store under the runtime: 'memory', or 'embedded', the one `npm start` uses (dynalite over the DynamoDB
-   * wire protocol, signed requests, LevelDB in a fresh temporary folder removed at stop). @default 'memory'
+   * The store under the runtime: 'memory'; 'dynalite', the embedded DynamoDB (dynalite over the DynamoDB wire
+   * protocol, signed requests, LevelDB); or 'sqlite', the embedded SQLite file. The embedded ones in a fresh
+   * temporary folder removed at stop. @default 'memory'
    */
   store?: BenchStoreKind;
 }
 
-export type BenchStoreKind = 'memory' | 'embedded';
+export const BENCH_STORES = ['memory', 'dynalite', 'sqlite'] as const;
+export type BenchStoreKind = (typeof BENCH_STORES)[number];
 
 export interface BenchFleet {
   runtime: ControlPlaneRuntime;
@@ -82,15 +85,20 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
   const { clock, timeScale } = options;
   let store: Store;
   let closeStore = async () => {};
-  if ((options.store ?? 'memory') === 'embedded') {
+  const kind = options.store ?? 'memory';
+  if (kind === 'memory') store = new MemoryStore({ clock });
+  else {
     const dir = await mkdtemp(join(tmpdir(), 'clusterless-bench-'));
-    const embedded = await startEmbeddedStore(join(dir, 'dynamodb'), { tableName: 'clusterless', clock });
+    const embedded =
+      kind === 'dynalite'
+        ? await startEmbeddedStore(join(dir, 'dynamodb'), { tableName: 'clusterless', clock })
+        : await openEmbeddedSqliteStore(join(dir, 'store'), { clock });
     store = embedded.store;
     closeStore = async () => {
       await embedded.close();
       await rm(dir, { recursive: true, force: true });
     };
-  } else store = new MemoryStore({ clock });
+  }
   const tracker = new FleetTracker();
   let trigger: ((namespace: string, clusterName: string) => void) | undefined;
   const cloudOptions: SimCloudOptions = { clock, seed: 1 };
