@@ -25,6 +25,12 @@ const SCENARIOS: Scenario[] = [
     description: '10,000 clusters x 13 machines to Ready through the SQLite store npm start uses: <= 900 s, peak RSS <= 2 GiB',
     args: ['--clusters', '10000', '--store', 'sqlite', '--scenario', 'scale-10k', '--target-seconds', '900', '--target-rss-mib', '2048'],
   },
+  {
+    name: 'api-vs-kube',
+    file: 'api-vs-kube.ts',
+    quick: false,
+    description: "the embedded host's API and kube-apiserver + etcd with the CRDs: create, get, paged list, merge patch, watch fan-out (ratios)",
+  },
   { name: 'rollout', file: 'rollout.ts', quick: true, description: '50-node rolling update, maxSurge 10, 60 s boots: time over waves x boot' },
   { name: 'remediation', file: 'remediation.ts', quick: true, description: "out-of-band kill to the replacement's launch request" },
   { name: 'idle', file: 'idle.ts', quick: false, description: '100 clusters x 50 nodes for a simulated day: API calls, transitions, cost per cluster-month' },
