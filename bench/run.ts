@@ -32,6 +32,12 @@ const SCENARIOS: Scenario[] = [
     description: "the embedded host's API and kube-apiserver + etcd with the CRDs: create, get, paged list, merge patch, watch fan-out (ratios)",
   },
   { name: 'rollout', file: 'rollout.ts', quick: true, description: '50-node rolling update, maxSurge 10, 60 s boots: time over waves x boot' },
+  {
+    name: 'spot',
+    file: 'spot.ts',
+    quick: false,
+    description: '100-machine spot pool, 60 s boots, 1,000 interruption warnings: share replaced before termination',
+  },
   { name: 'remediation', file: 'remediation.ts', quick: true, description: "out-of-band kill to the replacement's launch request" },
   { name: 'idle', file: 'idle.ts', quick: false, description: '100 clusters x 50 nodes for a simulated day: API calls, transitions, cost per cluster-month' },
   { name: 'coldstart', file: 'coldstart.ts', quick: false, description: "every function's bundle size and fresh-process import + first invocation (Node 22)" },

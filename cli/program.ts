@@ -23,6 +23,8 @@ import { move } from './commands/move.js';
 import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
 import { cost, mirrorSet, mirrorStatus, simKill } from './commands/service.js';
 import { up } from './commands/up.js';
+import { addSimInterrupt } from './commands/sim.js';
+import { dashboard, type DashboardOptions } from './commands/dashboard.js';
 
 interface GlobalOptions {
   server?: string;
@@ -332,6 +334,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<machine>')
     .addOption(namespaceOption())
     .action(action(io, deps, (ctx, machine: string, options: { namespace?: string }) => simKill(ctx, machine, options)));
+  addSimInterrupt(sim, (fn) => action(io, deps, fn));
 
   program
     .command('cost')
@@ -357,6 +360,19 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
   ).action((options: TokenOptions, cmd: Command) =>
     printKubeconfig(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options),
   );
+
+  // The dashboard against a deployed server: the page on loopback, its reads proxied and signed here.
+  program
+    .command('dashboard')
+    .description('serve the web dashboard on 127.0.0.1 and proxy its reads to --server, signed with your AWS credentials')
+    .option('--port <port>', 'the port on 127.0.0.1 (default: a free one)')
+    .action((options: DashboardOptions, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const server = g.server ?? io.env['CLUSTERLESS_SERVER'] ?? DEFAULT_SERVER;
+      const token = g.token ?? io.env['CLUSTERLESS_TOKEN'];
+      const ctx = makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch }));
+      return dashboard(ctx, serverUrl(server), options, token ? { token } : { signer: signerFactory(server, io, deps) });
+    });
 
   return program;
 }

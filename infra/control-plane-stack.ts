@@ -31,6 +31,7 @@ import { ObjectTable } from './constructs/object-table.js';
 import { WorkloadNetwork, talksToWorkloads, type WorkloadNetworkProps } from './constructs/workload-network.js';
 import { InstanceEventsRule, RequeueSchedules, StreamTrigger, SweepSchedule } from './constructs/reconcile-triggers.js';
 import { StepFailureAlarms } from './constructs/step-failure-alarms.js';
+import { OperationsDashboard } from './constructs/operations-dashboard.js';
 import { Mirror, type MirrorOptions } from './constructs/mirror.js';
 import { acknowledgeControlPlaneFindings } from './nag/acknowledgments.js';
 
@@ -388,8 +389,11 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     this.secrets.grantReadCertificates(sweep.role);
     this.sweepSchedule = new SweepSchedule(this, 'Sweep', { handler: sweep.function, ...(props.sweepInterval ? { interval: props.sweepInterval } : {}) });
 
-    const instanceEvents = make('instance-events', { ...reconcileArn, ...installation });
+    const instanceEvents = make('instance-events', { ...tableName, ...reconcileArn, ...installation });
+    // The instance's cluster, installation and machine tags (no resource-level permission exists for it).
     grantDescribe(instanceEvents.role, ['ec2:DescribeTags']);
+    // A spot notice is recorded on its one Machine: get and conditional put of single items only.
+    this.objectTable.grantItemUpdate(instanceEvents.role);
     this.workflows.grantStartReconcile(instanceEvents.role);
     this.instanceEventsRule = new InstanceEventsRule(this, 'InstanceEvents', { handler: instanceEvents.function });
 
@@ -437,6 +441,18 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       ...(this.mirror ? [this.mirror.streamDeadLetterQueue.alarm, this.mirror.syncDeadLetterQueue.alarm] : []),
     );
 
+    new OperationsDashboard(this, 'Operations', {
+      stateMachines: this.workflows.stateMachines,
+      functions: Object.fromEntries(Object.entries(this.functions).map(([name, f]) => [name, f.function])),
+      deadLetterQueues: {
+        'table stream': this.streamTrigger.deadLetterQueue.queue,
+        sweep: this.sweepSchedule.deadLetterQueue.queue,
+        'instance events': this.instanceEventsRule.deadLetterQueue.queue,
+        ...(this.mirror ? { 'mirror stream': this.mirror.streamDeadLetterQueue.queue, 'mirror sync': this.mirror.syncDeadLetterQueue.queue } : {}),
+      },
+      apis: { sigv4: this.httpApi.api, ...(this.httpApi.kubectlApi ? { kubectl: this.httpApi.kubectlApi } : {}) },
+      table: this.objectTable.table,
+    });
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.api.url, description: 'clusterless --server (requests are SigV4-signed)' });
     new CfnOutput(this, 'KubectlApiUrl', {
       value: this.httpApi.kubectlApi!.url,

@@ -11,7 +11,7 @@
 import { ApiError } from '../functions/api/http/index.js';
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
-/** The origins of pages the server itself could have served; it serves none today, but they are its own. */
+/** The origins of the pages the server itself serves (the dashboard, dashboard/assets.ts). */
 const OWN_ORIGIN_HOSTS = ['127.0.0.1', 'localhost'];
 
 const refuse = (field: string, message: string) => new ApiError('Forbidden', message, { causes: [{ reason: 'FieldValueForbidden', message, field }] });

@@ -34,7 +34,10 @@ import {
   SimNodeReader,
   SimTargetGroupRegistrations,
   SimulatedNodes,
+  SIM_INTERRUPTION_NOTICE_SECONDS,
+  type SimInterruptionNotice,
 } from '../functions/adapters/sim/index.js';
+import { recordInterruptionNotice } from '../functions/workflows/interruption.js';
 import { ApiError, handleRequest, statusResponse, type HttpRequest, type HttpResponse } from '../functions/api/http/index.js';
 import type { Machine } from '../functions/api/machine.js';
 import { ClusterCa, KubeadmBootstrapper, SecretStoreCertificateTransfer } from '../functions/adapters/kubeadm/index.js';
@@ -84,6 +87,7 @@ import {
 } from './data-dir.js';
 import { StoreInUseError, startEmbeddedStore } from './embedded-dynamodb.js';
 import { openEmbeddedSqliteStore } from './embedded-sqlite.js';
+import { dashboardAnswer } from '../dashboard/assets.js';
 import { startHttpServer } from './http-server.js';
 import { applyDemo, demoProgress } from './demo.js';
 import { ControlPlaneRuntime } from './runtime.js';
@@ -283,6 +287,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     let secretStore: SecretStore = new FileSecretStore({ dir: resolve(dataDir, SECRETS_DIR), installationId });
     let instanceArnPrefix: (() => Promise<string | undefined>) | undefined;
     let reconcileCluster: ((namespace: string, clusterName: string) => void) | undefined;
+    let recordNotice: ((notice: SimInterruptionNotice) => void) | undefined;
     let importEc2: Ec2QueryClient | undefined;
     // The simulated cloud always runs, so sim clusters run beside aws ones on a host with --provider aws; it
     // writes its file only once it has something to keep.
@@ -292,6 +297,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       persistence: new JsonFileSimPersistence(resolve(dataDir, SIM_CLOUD_FILE)),
       // As EC2's state-change events do on AWS (instance-events): the cluster is reconciled at once.
       onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
+      // As EventBridge's spot notices do on AWS (instance-events): recorded on the machine, then reconciled.
+      onInterruptionNotice: (notice) => recordNotice?.(notice),
     });
     const providers: Record<string, ProviderRuntime> = {
       sim: {
@@ -433,6 +440,11 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     });
     recorder = storeEventRecorder(runtime.store, clock, deps.log);
     reconcileCluster = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
+    recordNotice = (n) =>
+      void recordInterruptionNotice({ store: runtime.store, workflows: runtime.workflows }, n, n.kind, new Date(n.at), `notice-${randomUUID()}`).then(
+        (outcome) => log(`${n.kind} for ${n.instanceId} of machine ${n.namespace}/${n.machineName}: ${outcome}`),
+        (err: unknown) => log(`warn ${n.kind} for machine ${n.namespace}/${n.machineName} not recorded: ${(err as Error).message}`),
+      );
     const limits = { ...(options.maxMachineDeploymentReplicas !== undefined ? { maxMachineDeploymentReplicas: options.maxMachineDeploymentReplicas } : {}) };
     const apiStore = new PayloadOffloadingStore(runtime.store, payloads);
     mirror = new MirrorService({
@@ -465,6 +477,52 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
         log(`killed ${killed.map((i) => i.instanceId).join(', ')} of machine ${namespace}/${name}`);
         return json(200, { kind: 'Machine', name, namespace, killed: killed.map((i) => ({ instanceId: i.instanceId, providerID: i.providerID })) });
       }
+      const notice = /^\/clusterless\/v1\/sim\/namespaces\/([^/]+)\/machines\/([^/]+)\/(interrupt|rebalance)$/.exec(req.path);
+      if (notice) {
+        if (req.method !== 'POST') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
+        const [, namespace, name, kind] = notice as unknown as [string, string, string, 'interrupt' | 'rebalance'];
+        const machine = await runtime.store.get<Machine>('Machine', namespace, name);
+        if (!machine) return statusResponse(new ApiError('NotFound', `machines.clusterless.dev "${name}" not found`, { kind: 'machines', name }).status);
+        // A simulated instance: the simulated cloud sends the notice and reclaims it. A process machine: the notice
+        // goes through the same recording, and the warned machine's programs die (SIGKILL) when its two minutes end.
+        const simSent = kind === 'interrupt' ? cloud.interrupt(name, namespace) : cloud.recommendRebalance(name, namespace);
+        const end = cloud.instances();
+        let sent = simSent.map((i) => ({
+          instanceId: i.instanceId,
+          ...(kind === 'interrupt' ? { terminationTime: end.find((r) => r.instanceId === i.instanceId)?.terminatedAt } : {}),
+        }));
+        if (sent.length === 0) {
+          const live = (await processes.machines.describe(namespace, machine.spec.clusterName)).filter(
+            (i) => i.machineUid === machine.metadata.uid && (i.state === 'running' || i.state === 'pending'),
+          );
+          const at = clock.now();
+          const reclaimAt = new Date(at.getTime() + SIM_INTERRUPTION_NOTICE_SECONDS * 1000).toISOString();
+          for (const i of live)
+            recordNotice?.({
+              instanceId: i.instanceId,
+              machineUid: i.machineUid,
+              machineName: name,
+              namespace,
+              clusterName: machine.spec.clusterName,
+              kind: kind === 'interrupt' ? 'SpotInterruptionWarning' : 'RebalanceRecommendation',
+              at: at.toISOString(),
+            });
+          if (kind === 'interrupt' && live.length > 0) {
+            const reclaim = setTimeout(() => void processes.kill(namespace, name).catch(() => {}), (SIM_INTERRUPTION_NOTICE_SECONDS * 1000) / timeScale);
+            reclaim.unref();
+            cleanups.unshift(() => clearTimeout(reclaim));
+          }
+          sent = live.map((i) => ({ instanceId: i.instanceId, ...(kind === 'interrupt' ? { terminationTime: reclaimAt } : {}) }));
+        }
+        if (sent.length === 0)
+          return statusResponse(
+            new ApiError('NotFound', `machine ${name} has no running instance${kind === 'interrupt' ? ' that is not warned already' : ''}`, {
+              kind: 'machines',
+              name,
+            }).status,
+          );
+        return json(200, { kind: 'Machine', name, namespace, instances: sent });
+      }
       return handleRequest(req, {
         limits,
         store: apiStore,
@@ -487,6 +545,10 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     }, EVENTS_PRUNE_MS);
     eventsTimer.unref();
     cleanups.unshift(() => clearInterval(eventsTimer));
+    // The simulated cloud's random spot interruptions (sim classes' interruptionsPerHour): one look a simulated second.
+    const noticeTimer = setInterval(() => cloud.deliverDueNotices(), Math.max(20, 1000 / timeScale));
+    noticeTimer.unref();
+    cleanups.unshift(() => clearInterval(noticeTimer));
     const clockTimer = setInterval(() => clock.persist(), 5_000);
     clockTimer.unref();
     cleanups.unshift(() => {
@@ -498,7 +560,9 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       controllerToken,
       controllerTokenHint: options.controllerToken === undefined ? controllerTokenFile : 'the one the host was started with',
     });
-    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle, gate });
+    // The dashboard's page and assets hold no data and need no token; its API calls go through the gate.
+    const pages = async (h: { method: string; path: string }) => dashboardAnswer(h.method, h.path);
+    const http = await startHttpServer({ port: options.port ?? DEFAULT_PORT, deps: handle, gate, pages });
     cleanups.unshift(() => http.close());
     if (options.demo) {
       const name = await applyDemo(handle, log);

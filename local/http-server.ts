@@ -46,7 +46,15 @@ export interface HttpServerOptions {
   deps: RouterDeps | RequestHandler;
   /** Checked after the browser guard and before the body is read (the host's credentials). */
   gate?: RequestGate;
+  /**
+   * Pages anyone on loopback may read (the dashboard's files, which hold no data): answered after the browser
+   * guard and before the gate; undefined passes the request on to the gate and the handler.
+   */
+  pages?: PageHandler;
 }
+
+/** Answers a request for a page from its head alone, or undefined when the path is no page's. */
+export type PageHandler = (head: RequestHead) => Promise<HttpResponse | undefined>;
 
 export interface RunningHttpServer {
   url: string;
@@ -114,7 +122,12 @@ async function sendStream(res: ServerResponse, r: HttpResponse, stream: NonNulla
 }
 
 /** The request listener: node:http request -> router request -> node:http response. */
-export function requestListener(deps: RouterDeps | RequestHandler, gate?: RequestGate, shutdown: AbortSignal = new AbortController().signal) {
+export function requestListener(
+  deps: RouterDeps | RequestHandler,
+  gate?: RequestGate,
+  shutdown: AbortSignal = new AbortController().signal,
+  pages?: PageHandler,
+) {
   const handle: RequestHandler = typeof deps === 'function' ? deps : (r) => handleRequest(r, deps);
   return (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
@@ -137,6 +150,8 @@ export function requestListener(deps: RouterDeps | RequestHandler, gate?: Reques
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const method = req.method ?? 'GET';
+      const page = await pages?.({ method, path, headers });
+      if (page) return send(res, page);
       const refused = gate?.({ method, path, headers });
       if (refused) return send(res, refused, true);
       // ClusterResourceSet writes take larger bodies (their manifests); the router holds every route to its own limit.
@@ -174,7 +189,7 @@ function rawPath(target: string | undefined): string | undefined {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   // Closing ends the watches (they would otherwise hold the server open for up to their timeout).
   const shutdown = new AbortController();
-  const server = createServer(requestListener(options.deps, options.gate, shutdown.signal));
+  const server = createServer(requestListener(options.deps, options.gate, shutdown.signal, options.pages));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, LOOPBACK, () => {

@@ -13,6 +13,8 @@ if [[ "${CLUSTERLESS_SKIP_KUBE_BUILD:-}" != "1" ]]; then
   # validate what we render.
   bash "$(dirname "${BASH_SOURCE[0]}")/setup-bootstrap-tools.sh"
 fi
+# Debian's chromium unpacked into the same cache, for the dashboard's browser tests.
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
 
 MOTO_VERSION=5.2.5
 VENV="${CLUSTERLESS_MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterless/moto-venv}"

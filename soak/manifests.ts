@@ -41,16 +41,25 @@ export function randomShape(rng: Random, name: string): ClusterShape {
   };
 }
 
+/**
+ * Spot interruptions per worker instance-hour (the workers' sim class): a soak of a few simulated hours sees a few
+ * dozen, each warned two minutes before its instance is reclaimed (functions/core/machine/interruption.ts).
+ */
+export const SPOT_INTERRUPTIONS_PER_HOUR = 1;
+
 export function clusterManifests(shape: ClusterShape): Manifest[] {
   const { name } = shape;
   const meta = (n: string) => ({ name: n, namespace: NAMESPACE });
   const classRef = { name: `${name}-class` };
+  // The workers on spot; the control plane on demand (a warned control-plane machine is left to its health check).
+  const spotRef = { name: `${name}-spot` };
   const m = (plural: string, kind: string, n: string, spec: Record<string, unknown>): Manifest => ({
     plural,
     object: { apiVersion: API_VERSION, kind, metadata: meta(n), spec },
   });
   return [
     m('machineclasses', 'MachineClass', `${name}-class`, { sim: { bootSeconds: 20, nodeReadySeconds: 10 } }),
+    m('machineclasses', 'MachineClass', `${name}-spot`, { sim: { bootSeconds: 20, nodeReadySeconds: 10, interruptionsPerHour: SPOT_INTERRUPTIONS_PER_HOUR } }),
     m('clusters', 'Cluster', name, { provider: { sim: { failureDomains: ['zone-a', 'zone-b', 'zone-c'] } } }),
     m('controlplanes', 'ControlPlane', `${name}-cp`, {
       clusterName: name,
@@ -62,8 +71,10 @@ export function clusterManifests(shape: ClusterShape): Manifest[] {
     m('machinedeployments', 'MachineDeployment', `${name}-md`, {
       clusterName: name,
       replicas: shape.workers,
-      template: { spec: { version: BASE_VERSION, machineClassRef: classRef } },
+      template: { spec: { version: BASE_VERSION, machineClassRef: spotRef } },
       strategy: shape.strategy,
+      // Both policies, without a draw of their own (the seeds' scripts stay as they were).
+      spot: { rebalance: shape.workers % 2 === 0 ? 'Replace' : 'Ignore' },
     }),
     m('machinehealthchecks', 'MachineHealthCheck', `${name}-workers`, {
       clusterName: name,

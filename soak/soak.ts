@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../functions/adapters/memory/index.js';
-import { SimCloud, SimMachineProvider, SimNodeReader } from '../functions/adapters/sim/index.js';
+import { SimCloud, SimMachineProvider, SimNodeReader, type SimInterruptionNotice } from '../functions/adapters/sim/index.js';
 import { ApiError, ObjectService, type ObjectKey } from '../functions/api/service/index.js';
 import type { ApiObject } from '../functions/api/kind.js';
 import type { KindName } from '../functions/api/kinds.js';
@@ -21,6 +21,7 @@ import type { MachineHealthCheck } from '../functions/api/machine-health-check.j
 import type { Machine } from '../functions/api/machine.js';
 import { noWorkloadsDrainer, type MachineProvider, type Store } from '../functions/ports.js';
 import { invocationHolder, scaledTimer, type Logger, workflowDeps } from '../functions/workflows/index.js';
+import { recordInterruptionNotice } from '../functions/workflows/interruption.js';
 import { startEmbeddedStore } from '../local/embedded-dynamodb.js';
 import { ControlPlaneRuntime } from '../local/runtime.js';
 import { scaledClock } from '../local/scaled-clock.js';
@@ -88,6 +89,12 @@ export interface SoakSummary {
   checkpoints: number;
   violations: Violation[];
   watched: FleetWatch['counts'];
+  /**
+   * Spot interruption warnings (random, the workers' class, and the fault stream's) and what came of their
+   * instances: terminated by the control plane before EC2's reclaim time (replaced and drained in time), or
+   * reclaimed. Reported, not an invariant: an injected host restart or crashed task may eat the two minutes.
+   */
+  interruptions: { warned: number; terminatedBeforeReclaim: number; reclaimed: number };
   durationSeconds: number;
 }
 
@@ -254,7 +261,38 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     return { generation, fence, cloud, runtime };
   };
 
-  let host = await startHost(0, new SimCloud({ clock, seed: options.seed }));
+  // Spot notices: recorded on the machine through the host's store, as the embedded host does; the warned
+  // instances are followed until they end, by us (terminated before the reclaim time) or by EC2 (reclaimed).
+  const interruptions = { warned: 0, terminatedBeforeReclaim: 0, reclaimed: 0 };
+  const warnedInstances = new Set<string>();
+  const onInterruptionNotice = (n: SimInterruptionNotice) => {
+    if (n.kind === 'SpotInterruptionWarning' && !warnedInstances.has(n.instanceId)) {
+      warnedInstances.add(n.instanceId);
+      interruptions.warned++;
+    }
+    void recordInterruptionNotice({ store: host.runtime.store, workflows: host.runtime.workflows }, n, n.kind, new Date(n.at), `notice-${randomUUID()}`).catch(
+      () => {}, // a host cut off by a restart: the warning is lost, as a lost EventBridge delivery; the reclaim is then a kill
+    );
+  };
+  const followInterruptions = (cloud: SimCloud) => {
+    if (warnedInstances.size === 0) return;
+    for (const i of cloud.instances()) {
+      if (!warnedInstances.has(i.instanceId) || i.state !== 'terminated') continue;
+      warnedInstances.delete(i.instanceId);
+      if (i.stateReason === 'Server.SpotInstanceTermination') interruptions.reclaimed++;
+      else interruptions.terminatedBeforeReclaim++;
+    }
+  };
+
+  let host = await startHost(0, new SimCloud({ clock, seed: options.seed, onInterruptionNotice }));
+  // The host's timer for the random interruptions: faults like the others, so none is sent while a checkpoint settles.
+  const noticeTimer = setInterval(
+    () => {
+      if (faultsOn) host.cloud.deliverDueNotices();
+      followInterruptions(host.cloud);
+    },
+    Math.max(10, 1000 / timeScale),
+  );
 
   /** The host stops as if it crashed: cut off first, then its executions aborted; a new one starts over the same state. */
   const restartHost = async () => {
@@ -262,7 +300,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     old.fence.drop();
     await old.runtime.stop();
     // The new host reads the simulated cloud from its saved state, as the embedded host does from its file.
-    const cloud = SimCloud.fromJSON(old.cloud.toJSON(), { clock });
+    const cloud = SimCloud.fromJSON(old.cloud.toJSON(), { clock, onInterruptionNotice });
     host = await startHost(old.generation + 1, cloud);
     restarts++;
   };
@@ -556,7 +594,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   const injectFault = async () => {
     const live = liveClusters();
-    const f = rng.weighted({ kill: 4, 'kill-many': 1, 'kill-control-plane': 1, 'node-not-ready': 2, throttle: 3, capacity: 2, 'node-reads': 2, restart: 2 });
+    const f = rng.weighted({
+      kill: 4,
+      'kill-many': 1,
+      'kill-control-plane': 1,
+      'node-not-ready': 2,
+      throttle: 3,
+      capacity: 2,
+      'node-reads': 2,
+      restart: 2,
+      'spot-interrupt': 2,
+      'spot-rebalance': 1,
+    });
     const c = live.length ? rng.pick(live) : undefined;
     switch (f) {
       case 'kill': {
@@ -589,6 +638,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         killedControlPlane.add(c);
         watch.noteKill(v.machineUid);
         host.cloud.kill(v.instanceId);
+        return fault(f, { cluster: c, machine: v.machineName });
+      }
+      case 'spot-interrupt':
+      case 'spot-rebalance': {
+        // EC2's two-minute warning (the instance is reclaimed then), or its rebalance recommendation.
+        const victims = c ? liveInstances(c, 'worker') : [];
+        if (!victims.length) return;
+        const v = rng.pick(victims);
+        if (f === 'spot-interrupt') host.cloud.interrupt(v.instanceId);
+        else host.cloud.recommendRebalance(v.instanceId);
         return fault(f, { cluster: c, machine: v.machineName });
       }
       case 'node-not-ready': {
@@ -720,6 +779,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     step = Math.min(step, options.ops);
     await checkpoint(true);
   } finally {
+    clearInterval(noticeTimer);
+    followInterruptions(host.cloud);
     host.fence.drop();
     await host.runtime.stop();
     for (const c of cleanups) await c();
@@ -735,6 +796,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     checkpoints: checkpointsDone,
     violations,
     watched: watch.counts,
+    interruptions,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
   emit({ type: 'summary', ...summary, violations: violations.length, logs: logCounts, apiVersion: API_VERSION });

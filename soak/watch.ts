@@ -7,6 +7,9 @@
  *   from facts the soak knows independently of the planner: machines already deleting and machines whose
  *   instance the soak killed or whose node it made NotReady before the remediating task began;
  * - a Machine never has two live instances (checked after every launch).
+ * A machine deleted on a spot interruption notice (InterruptionNotice) is neither a rollout's nor a
+ * remediation's deletion: its replacement is made outside maxSurge and maxUnavailable, as Cluster API's
+ * remediations are, and EC2 takes its instance whatever the rollout would allow.
  *
  * Both of the first two are judged only from what was true when the writing task began, so that a fault
  * injected while a reconcile runs (a kill between its read and its write) is never blamed on the planner.
@@ -61,7 +64,7 @@ export class FleetWatch {
   private readonly killedAt = new Map<string, number>();
   /** Machine uid -> when the soak made its node NotReady (and when it cleared that). */
   private readonly notReadyAt = new Map<string, { setAt: number; clearedAt?: number }>();
-  counts = { writes: 0, machineDeletions: 0, rolloutDeletionsChecked: 0, remediationsChecked: 0 };
+  counts = { writes: 0, machineDeletions: 0, rolloutDeletionsChecked: 0, remediationsChecked: 0, interruptionDeletions: 0 };
 
   /**
    * @param nodeReady whether the machine's node is Ready in the (simulated) world right now: availability is
@@ -145,8 +148,22 @@ export class FleetWatch {
     this.counts.machineDeletions++;
     if (event.context?.actor !== 'task') return; // a user's deletion is the user's call
     const before = (prev as Machine | undefined) ?? m;
+    if (this.isInterruptionDeletion(before) || this.isInterruptionDeletion(m)) {
+      this.counts.interruptionDeletions++;
+      return;
+    }
     if (this.isRemediation(before, event.context)) this.checkRemediation(before, event.context, now);
     else this.checkRollout(before, event.context, now);
+  }
+
+  /** Warned, or recommended in a pool that replaces on a recommendation (MachineDeployment spec.spot.rebalance). */
+  private isInterruptionDeletion(m: Machine): boolean {
+    const notice = (m.status?.conditions ?? []).find((c) => c.type === 'InterruptionNotice' && c.status === 'True');
+    if (notice?.reason === 'SpotInterruptionWarning') return true;
+    if (notice?.reason !== 'RebalanceRecommendation') return false;
+    const mdName = m.metadata.labels?.['clusterless.dev/deployment-name'];
+    const md = mdName ? this.get<MachineDeployment>('MachineDeployment', m.metadata.namespace, mdName) : undefined;
+    return md?.spec.spot?.rebalance === 'Replace';
   }
 
   private recordSpec(md: MachineDeployment, at: number): void {

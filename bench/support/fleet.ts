@@ -8,12 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
-import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions } from '../../functions/adapters/sim/index.js';
+import { SimCloud, SimMachineProvider, SimNodeReader, type SimCloudOptions, type SimInterruptionNotice } from '../../functions/adapters/sim/index.js';
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Store, type Clock, type LaunchHooks, type LaunchSpec, type MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
+import { type NoticeOutcome, recordInterruptionNotice } from '../../functions/workflows/interruption.js';
 import { startEmbeddedStore } from '../../local/embedded-dynamodb.js';
 import { openEmbeddedSqliteStore } from '../../local/embedded-sqlite.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
@@ -41,6 +42,8 @@ export interface BenchFleetOptions {
    * temporary folder removed at stop. @default 'memory'
    */
   store?: BenchStoreKind;
+  /** Told of each spot notice once it is recorded on its machine (as the embedded host records them). */
+  onInterruptionNotice?: (notice: SimInterruptionNotice, outcome: NoticeOutcome) => void;
 }
 
 export const BENCH_STORES = ['memory', 'dynalite', 'sqlite'] as const;
@@ -103,6 +106,16 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
   let trigger: ((namespace: string, clusterName: string) => void) | undefined;
   const cloudOptions: SimCloudOptions = { clock, seed: 1 };
   if (options.instanceEvents ?? true) cloudOptions.onInstanceStateChange = (c) => trigger?.(c.namespace, c.clusterName);
+  let runtimeRef: ControlPlaneRuntime | undefined;
+  let notices = 0;
+  cloudOptions.onInterruptionNotice = (n) => {
+    if (!runtimeRef) return;
+    const { store: s, workflows } = runtimeRef;
+    void recordInterruptionNotice({ store: s, workflows }, n, n.kind, new Date(n.at), `notice-${++notices}`).then(
+      (outcome) => options.onInterruptionNotice?.(n, outcome),
+      (err: unknown) => console.error(`spot notice for ${n.machineName} not recorded: ${(err as Error).message}`),
+    );
+  };
   const cloud = new SimCloud(cloudOptions);
   const sim = new SimMachineProvider(cloud);
   const meter = new CostMeter({ now: () => clock.now() });
@@ -125,6 +138,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     onChange: (_ns, _cluster, obj) => tracker.seen(obj),
   });
   trigger = (namespace, clusterName) => runtime.trigger(namespace, clusterName);
+  runtimeRef = runtime;
   await runtime.start();
   // The runtime's timers do not hold the process open; a scenario waiting on them must.
   const keepAlive = setInterval(() => {}, 60_000);

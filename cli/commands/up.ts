@@ -105,6 +105,7 @@ export async function up(ctx: Context, options: UpOptions, token: string | undef
     throw new OperationError(`could not start: ${(err as Error).message}${hint}`, { cause: err });
   }
   ctx.out(`clusterless API listening on ${host.url} (data in ${hostOptions.dataDir}, provider ${hostOptions.provider})`);
+  ctx.out(`dashboard: ${host.url}/${hostOptions.token ? ' (it asks for the token once)' : ''}`);
   const signal = await new Promise<string>((resolve) => {
     const off = ctx.io.onInterrupt((s) => {
       off();

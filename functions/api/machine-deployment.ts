@@ -65,6 +65,14 @@ export const deploymentStrategy = z
   );
 export type DeploymentStrategy = z.infer<typeof deploymentStrategy>;
 
+/**
+ * What the pool does with an EC2 Instance Rebalance Recommendation (a spot instance at elevated risk of
+ * interruption): Replace makes its replacement at once and lets it go once the replacement is available; Ignore
+ * (the default) does nothing. An interruption warning is always acted on (core/machine/interruption.ts).
+ */
+export const SpotRebalancePolicy = z.enum(['Replace', 'Ignore']);
+export const spotPolicy = z.strictObject({ rebalance: SpotRebalancePolicy.default('Ignore') });
+
 export const machineDeploymentSpec = z.strictObject({
   clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
   replicas: replicaCount().default(1),
@@ -79,6 +87,7 @@ export const machineDeploymentSpec = z.strictObject({
   deletePolicy: DeletePolicy.default('Random'),
   /** Mixed on-demand and spot capacity (api/capacity.ts); unset: every machine as its MachineClass says. */
   capacity: machineDeploymentCapacity.optional(),
+  spot: spotPolicy.optional(),
 });
 
 export const MachineDeploymentPhase = z.enum(['ScalingUp', 'ScalingDown', 'Running', 'Failed', 'Unknown']);

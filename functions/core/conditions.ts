@@ -61,6 +61,8 @@ export const ConditionType = {
   RemediationAllowed: 'RemediationAllowed',
   /** False when an instance named in the Machine's status is not the machine's own (a forged or stale id). */
   InfrastructureOwned: 'InfrastructureOwned',
+  /** On a Machine: EC2 said its spot instance is about to be reclaimed, or at risk (core/machine/interruption.ts). */
+  InterruptionNotice: 'InterruptionNotice',
   /** On a ClusterResourceSetBinding: every resource of the matching sets applied (exp/addons condition_consts.go). */
   ResourcesApplied: 'ResourcesApplied',
   /** On a Cluster with spec.topology: whether its generated objects match the topology and have finished rolling. */

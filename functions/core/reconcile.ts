@@ -14,6 +14,7 @@ import { planCluster } from './cluster/planner.js';
 import { planControlPlane } from './controlplane/planner.js';
 import { planMachineHealthChecks } from './healthcheck/planner.js';
 import { GONE_STATES } from './machine/facts.js';
+import { interruptionsToAct, planInterruptions } from './machine/interruption.js';
 import { planMachines } from './machine/planner.js';
 import { coalesceWrites } from './coalesce.js';
 import { machineCreates, reconcileMachineDeployment } from './machinedeployment/reconcile.js';
@@ -88,7 +89,9 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
     },
     now,
   );
-  const index = indexMachines(objects.machines, observed, now);
+  // Machines leaving on an interruption notice: replaced at once by their sets, then deleted (interruption.ts).
+  const interruptions = interruptionsToAct(objects.machines, objects.machineSets, objects.machineDeployments);
+  const index = indexMachines(objects.machines, observed, now, new Set(interruptions.keys()));
   const deploymentNames = new Set(objects.machineDeployments.map((md) => md.metadata.name));
   // One budget of machine creates for the whole cluster in this pass, taken in turn (MAX_MACHINE_CREATES_PER_PASS).
   let createBudget = MAX_MACHINE_CREATES_PER_PASS;
@@ -139,6 +142,7 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
     ...deploymentPlans,
     ...standaloneSetPlans,
     planMachineHealthChecks(objects, observed, now),
+    planInterruptions(interruptions, objects.machineSets, index),
     orphans,
     planAddons({
       cluster: objects.cluster,

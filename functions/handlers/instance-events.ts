@@ -8,6 +8,11 @@
  * permission and still answers for a terminated instance. The same call reads clusterless.dev/installation: an
  * instance without it, or of another installation in the account (whose cluster may share a name with one of
  * ours), is not ours and is ignored.
+ *
+ * The same function takes EC2's spot notices, "EC2 Spot Instance Interruption Warning" and "EC2 Instance Rebalance
+ * Recommendation": the same DescribeTags also reads the machine's name and uid tags, the notice is recorded on that
+ * Machine (InterruptionNotice, functions/workflows/interruption.ts) and the cluster reconciled, which replaces the
+ * machine before EC2 reclaims its instance (core/machine/interruption.ts). For these it needs the store.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -17,8 +22,10 @@ import { dnsLabelError } from '../api/dns-names.js';
 import { Ec2QueryClient } from '../adapters/aws/ec2-query/index.js';
 import { TagKeys } from '../adapters/aws/tags.js';
 import { reconcileWorkflowsFromEnv } from '../adapters/stepfunctions/sfn-workflows.js';
+import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { INSTALLATION_ENV, checkInstallationId } from '../installation.js';
-import type { Workflows } from '../ports.js';
+import type { Store, Workflows } from '../ports.js';
+import { InterruptionReason, type NoticeOutcome, recordInterruptionNotice } from '../workflows/interruption.js';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -32,6 +39,23 @@ export interface InstanceStateChangeDetail {
   state: string;
 }
 export type InstanceStateChangeEvent = EventBridgeEvent<typeof STATE_CHANGE_DETAIL_TYPE, InstanceStateChangeDetail>;
+
+export const SPOT_INTERRUPTION_DETAIL_TYPE = 'EC2 Spot Instance Interruption Warning';
+export const REBALANCE_DETAIL_TYPE = 'EC2 Instance Rebalance Recommendation';
+/** The notices and the reason each is recorded with. */
+export const NOTICE_DETAIL_TYPES = {
+  [SPOT_INTERRUPTION_DETAIL_TYPE]: InterruptionReason.SpotInterruptionWarning,
+  [REBALANCE_DETAIL_TYPE]: InterruptionReason.RebalanceRecommendation,
+} as const;
+export type NoticeDetailType = keyof typeof NOTICE_DETAIL_TYPES;
+
+/** The interruption warning's detail also says what EC2 will do (`instance-action`: terminate, stop, hibernate). */
+export interface InstanceNoticeDetail {
+  'instance-id': string;
+  'instance-action'?: string;
+}
+export type InstanceNoticeEvent = EventBridgeEvent<NoticeDetailType, InstanceNoticeDetail>;
+export type InstanceEvent = InstanceStateChangeEvent | InstanceNoticeEvent;
 
 export interface ClusterRef {
   namespace: string;
@@ -64,22 +88,73 @@ export async function clusterOfInstance(ec2: Ec2QueryClient, instanceId: string,
   return parseClusterTag(tag(TagKeys.cluster));
 }
 
+/** The machine an instance of this installation was launched for, from its tags; undefined when not ours. */
+export async function machineOfInstance(
+  ec2: Ec2QueryClient,
+  instanceId: string,
+  installationId: string,
+): Promise<(ClusterRef & { machineName: string; machineUid: string }) | undefined> {
+  const out = await ec2.describeTags({
+    Filters: [
+      { Name: 'resource-id', Values: [instanceId] },
+      { Name: 'key', Values: [TagKeys.cluster, TagKeys.installation, TagKeys.machineName, TagKeys.machineUid] },
+    ],
+  });
+  const tag = (key: string) => out.Tags?.find((t) => t.Key === key)?.Value;
+  if (tag(TagKeys.installation) !== installationId) return undefined;
+  const cluster = parseClusterTag(tag(TagKeys.cluster));
+  const machineName = tag(TagKeys.machineName);
+  const machineUid = tag(TagKeys.machineUid);
+  if (!cluster || !machineName || !machineUid) return undefined;
+  return { ...cluster, machineName, machineUid };
+}
+
 export interface InstanceEventsDeps {
   ec2: Ec2QueryClient;
   workflows: Workflows;
+  /** Where spot notices are recorded (the Machines); state changes need none. */
+  store?: Store;
   /** This installation (INSTALLATION_ID): instances of any other are ignored. */
   installationId: string;
 }
 
 export interface InstanceEventResult {
   instanceId: string;
+  /** The state of a state change; for a notice, its detail-type. */
   state: string;
   cluster?: ClusterRef;
   started: boolean;
+  /** For a notice: whether it was recorded on a Machine, was there already, or found no Machine of the instance. */
+  notice?: NoticeOutcome;
+}
+
+const isNotice = (event: InstanceEvent): event is InstanceNoticeEvent => Object.hasOwn(NOTICE_DETAIL_TYPES, event['detail-type']);
+
+/** A spot notice -> the machine -> the notice recorded on it -> a reconcile of its cluster. */
+async function handleNotice(deps: InstanceEventsDeps, event: InstanceNoticeEvent): Promise<InstanceEventResult> {
+  const instanceId = event.detail?.['instance-id'];
+  const type = event['detail-type'];
+  if (typeof instanceId !== 'string') throw new Error(`not an ${type} event: ${JSON.stringify(event).slice(0, 300)}`);
+  if (!deps.store) throw new Error(`${type}: no store to record the notice in`);
+  const target = await machineOfInstance(deps.ec2, instanceId, deps.installationId);
+  if (!target) return { instanceId, state: type, started: false };
+  // EC2 counts the two minutes from when it sent the warning, not from when it reached us.
+  const sent = Date.parse(event.time);
+  const at = Number.isNaN(sent) ? new Date() : new Date(sent);
+  const notice = await recordInterruptionNotice(
+    { store: deps.store, workflows: deps.workflows },
+    target,
+    NOTICE_DETAIL_TYPES[type],
+    at,
+    `notice-${randomUUID()}`,
+  );
+  const cluster = { namespace: target.namespace, clusterName: target.clusterName };
+  return { instanceId, state: type, cluster, started: notice !== 'no-machine', notice };
 }
 
 /** An event -> the cluster -> a reconcile. Errors propagate: Lambda's asynchronous retries, then the DLQ. */
-export async function handleInstanceEvent(deps: InstanceEventsDeps, event: InstanceStateChangeEvent): Promise<InstanceEventResult> {
+export async function handleInstanceEvent(deps: InstanceEventsDeps, event: InstanceEvent): Promise<InstanceEventResult> {
+  if (isNotice(event)) return handleNotice(deps, event);
   const instanceId = event.detail?.['instance-id'];
   const state = event.detail?.state;
   if (event['detail-type'] !== STATE_CHANGE_DETAIL_TYPE || typeof instanceId !== 'string' || typeof state !== 'string')
@@ -96,7 +171,7 @@ export async function handleInstanceEvent(deps: InstanceEventsDeps, event: Insta
 
 export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => InstanceEventsDeps)) {
   let resolved: InstanceEventsDeps | undefined = typeof deps === 'function' ? undefined : deps;
-  return async (event: InstanceStateChangeEvent, context?: Context): Promise<InstanceEventResult> => {
+  return async (event: InstanceEvent, context?: Context): Promise<InstanceEventResult> => {
     resolved ??= (deps as () => InstanceEventsDeps)();
     if (context) logger.addContext(context);
     logger.appendKeys({ correlation_id: event.id });
@@ -117,7 +192,14 @@ export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => In
 export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps {
   const installationId = env[INSTALLATION_ENV.id];
   if (!installationId) throw new Error(`${INSTALLATION_ENV.id} is not set: the function starts reconciles for the instances of its own installation only`);
-  return { ec2: new Ec2QueryClient({}, env), workflows: reconcileWorkflowsFromEnv(env), installationId: checkInstallationId(installationId) };
+  const tableName = env['TABLE_NAME'];
+  if (!tableName) throw new Error('TABLE_NAME is not set: spot notices are recorded on the Machines in the clusterless table');
+  return {
+    ec2: new Ec2QueryClient({}, env),
+    workflows: reconcileWorkflowsFromEnv(env),
+    store: new DynamoDbStore({ client: createDynamoDbClient(), tableName }),
+    installationId: checkInstallationId(installationId),
+  };
 }
 
 /** The Lambda entry point. */

@@ -111,6 +111,15 @@ export class ObjectTable extends Construct {
     this.grantKey(grantee, KEY_READ_ACTIONS);
   }
 
+  /**
+   * Reads and conditional puts of single items, no query, no index and no delete: the instance-events function
+   * records a spot notice on one Machine (Store.get, then Store.updateStatus guarded by its resourceVersion).
+   */
+  grantItemUpdate(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
+    this.grantKey(grantee, [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS]);
+  }
+
   /** Reads only (the sweep lists the fleet). */
   grantStoreRead(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: STORE_READ_ACTIONS, resourceArns: this.storeArns });

@@ -107,6 +107,12 @@ export const INSTANCE_STATE_CHANGE_PATTERN = {
   detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
 };
 
+/** EC2's spot notices; the same detail-types functions/handlers/instance-events.ts records (a test holds them equal). */
+export const INSTANCE_NOTICE_PATTERN = {
+  source: ['aws.ec2'],
+  detailType: ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'],
+};
+
 export interface InstanceEventsRuleProps {
   /** functions/handlers/instance-events.ts */
   readonly handler: lambda.IFunction;
@@ -115,6 +121,8 @@ export interface InstanceEventsRuleProps {
 /** EventBridge rule: EC2 instance state changes -> the instance-events function, with a dead-letter queue. */
 export class InstanceEventsRule extends Construct {
   public readonly rule: events.Rule;
+  /** Spot interruption warnings and rebalance recommendations -> the same function (the notice is recorded on the Machine). */
+  public readonly noticeRule: events.Rule;
   public readonly deadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: InstanceEventsRuleProps) {
@@ -128,6 +136,18 @@ export class InstanceEventsRule extends Construct {
           deadLetterQueue: this.deadLetterQueue.queue,
           retryAttempts: 4,
           maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+    this.noticeRule = new events.Rule(this, 'NoticeRule', {
+      description: 'clusterless: EC2 spot interruption warnings and rebalance recommendations replace the machine before its instance goes',
+      eventPattern: INSTANCE_NOTICE_PATTERN,
+      targets: [
+        new targets.LambdaFunction(props.handler, {
+          deadLetterQueue: this.deadLetterQueue.queue,
+          retryAttempts: 4,
+          // A warning is worth acting on within its two minutes; after ten the state change has done the work.
+          maxEventAge: Duration.minutes(10),
         }),
       ],
     });

@@ -25,18 +25,25 @@ let ec2: EC2Client;
 let network: MotoNetwork;
 let sqs: SQSClient;
 let ids: { rule: string; fn: string; queue: string; role: string; permission: string };
+let otherRules: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'instance-events-'));
   const assembly = synthesize(dir, { bundle: false });
   template = assembly.template;
   stackName = assembly.stackName;
-  const [rule] = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+  const rules = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule');
+  // The state-change rule; the spot notices' rule (same function) matches no state change and is only deployed.
+  const rule = rules.find(([, r]) => JSON.stringify((r.Properties as any).EventPattern).includes('EC2 Instance State-change Notification'));
   const target = (rule![1].Properties as any).Targets[0];
   const fn = target.Arn['Fn::GetAtt'][0] as string;
   const [permission] = Object.entries(template.Resources).find(
-    ([, r]) => r.Type === 'AWS::Lambda::Permission' && (r.Properties as any).Principal === 'events.amazonaws.com',
+    ([, r]) =>
+      r.Type === 'AWS::Lambda::Permission' &&
+      (r.Properties as any).Principal === 'events.amazonaws.com' &&
+      (r.Properties as any).SourceArn?.['Fn::GetAtt']?.[0] === rule![0],
   )!;
+  otherRules = rules.filter(([id]) => id !== rule![0]).map(([id]) => id);
   ids = {
     rule: rule![0],
     fn,
@@ -62,6 +69,8 @@ async function deploy(tweak: (t: TemplateJson) => void = () => {}) {
     ref: 'Clusterless-InstanceEventsRule',
     attributes: { Arn: 'arn:aws:events:us-east-1:123456789012:rule/Clusterless-InstanceEventsRule' },
   });
+  for (const [i, id] of otherRules.entries())
+    deployment.setPhysical(id, { ref: `Clusterless-Rule${i}`, attributes: { Arn: `arn:aws:events:us-east-1:123456789012:rule/Clusterless-Rule${i}` } });
   deployment.setPhysical(ids.fn, { ref: 'Clusterless-instance-events', attributes: { Arn: FUNCTION_ARN } });
   deployment.setPhysical(ids.queue, { ref: queueUrl, attributes: { Arn: queueArn, QueueName: queueArn.split(':')[5]! } });
   return { deployment, queueUrl, queueArn };

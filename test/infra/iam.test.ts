@@ -174,6 +174,12 @@ describe('each function gets only what its code calls', () => {
     expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
+  it('instance-events gets and puts single items of the table (a spot notice on one Machine): no query, no index, no delete', () => {
+    const table = statements('instance-events').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(JSON.stringify(table.map((s) => s.Resource))).not.toContain('/index/');
+  });
+
   it.each(['sweep', 'instance-events'] as HandlerName[])('%s may start reconcile-cluster and no other state machine', (name) => {
     const start = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     expect(start).toHaveLength(1);

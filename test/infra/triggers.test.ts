@@ -1,9 +1,9 @@
 /** The three reconcile triggers: the table stream, the sweep schedule and EC2 instance state changes. */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STATE_CHANGE_DETAIL_TYPE, WATCHED_STATES } from '../../functions/handlers/instance-events.js';
+import { NOTICE_DETAIL_TYPES, STATE_CHANGE_DETAIL_TYPE, WATCHED_STATES } from '../../functions/handlers/instance-events.js';
 import type { ClusterlessApp } from '../../infra/app.js';
-import { INSTANCE_STATE_CHANGE_PATTERN } from '../../infra/constructs/reconcile-triggers.js';
+import { INSTANCE_NOTICE_PATTERN, INSTANCE_STATE_CHANGE_PATTERN } from '../../infra/constructs/reconcile-triggers.js';
 import { matchesPattern } from '../../e2e/aws/event-sources/pattern.js';
 import { actionsOf, controlPlaneTemplate, logicalId, statementsOfRole } from './support.js';
 
@@ -154,6 +154,28 @@ describe('the EC2 instance state-change rule', () => {
           }),
         ]),
       },
+    });
+  });
+});
+
+describe('the EC2 spot notice rule', () => {
+  it('matches spot interruption warnings and rebalance recommendations, the detail-types the handler records', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] },
+    });
+    expect(INSTANCE_NOTICE_PATTERN.detailType).toEqual(Object.keys(NOTICE_DETAIL_TYPES));
+  });
+
+  it('targets the instance-events function with the same dead-letter queue, giving up on notices older than ten minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'detail-type': INSTANCE_NOTICE_PATTERN.detailType }),
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id(app.controlPlane.functions['instance-events'].function), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(app.controlPlane.instanceEventsRule.deadLetterQueue.queue), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 600 },
+        }),
+      ],
     });
   });
 });

@@ -43,9 +43,18 @@ describe('with a workload network (context given as JSON, as on the command line
       });
   });
 
-  it('leaves the API (its kubeconfig function and token authorizer), the stream, instance events and the fleet resource out of the VPC', () => {
+  it('leaves the API (its kubeconfig, cluster transfer and token authorizer functions), the stream, instance events, the fleet resource and the fleet upgrade task out of the VPC', () => {
     const others = names.filter((n) => !talksToWorkloads(n));
-    expect(others.sort()).toEqual(['cluster-transfer', 'fleet-resource', 'http', 'instance-events', 'kubeconfig', 'stream', 'token-authorizer']);
+    expect(others.sort()).toEqual([
+      'cluster-transfer',
+      'fleet-resource',
+      'fleet-upgrade',
+      'http',
+      'instance-events',
+      'kubeconfig',
+      'stream',
+      'token-authorizer',
+    ]);
     for (const name of others) {
       expect(fnOf(app, template, name)['VpcConfig'], name).toBeUndefined();
       expect(roleActions(app, template, name), name).not.toContain('ec2:CreateNetworkInterface');

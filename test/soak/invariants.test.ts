@@ -90,6 +90,27 @@ describe('the rollout watch (maxUnavailable at every step)', () => {
     expect(violations.map((v) => v.invariant)).toEqual(['rollout-max-unavailable']);
   });
 
+  it.each([
+    ['a spot interruption warning', 'SpotInterruptionWarning', undefined, []],
+    ['a rebalance recommendation where the pool replaces on one', 'RebalanceRecommendation', 'Replace', []],
+    ['a rebalance recommendation the pool ignores (then it is a rollout deletion)', 'RebalanceRecommendation', 'Ignore', ['rollout-max-unavailable']],
+  ])('a deletion on %s is judged as the interruption it is', (_name, reason, rebalance, want) => {
+    const { watch, violations, task, seed, now } = newWatch();
+    const ms = ['a', 'b', 'c'].map((n) => machine(n, { md: 'md' }));
+    const warned: Machine = {
+      ...ms[0]!,
+      status: {
+        ...ms[0]!.status,
+        conditions: [...(ms[0]!.status?.conditions ?? []), { type: 'InterruptionNotice', status: 'True', reason, lastTransitionTime: '2030-01-01T00:00:00Z' }],
+      },
+    };
+    const md = deployment(3, 0);
+    seed(clusterObj, rebalance ? { ...md, spec: { ...(md.spec as object), spot: { rebalance } } } : md, warned, ms[1]!, ms[2]!);
+    now.t = T0 + 1000;
+    watch.seen({ op: 'delete', object: deleted(warned), context: task });
+    expect(violations.map((v) => v.invariant)).toEqual(want);
+  });
+
   it('lets a deletion within maxUnavailable pass, and a user deletion whatever it leaves', () => {
     const { watch, violations, task, seed } = newWatch();
     const ms = ['a', 'b', 'c'].map((n) => machine(n, { md: 'md' }));

@@ -23,6 +23,10 @@ describe('the chaos soak', () => {
     expect((f['store-throttle-before'] ?? 0) + (f['store-throttle-after'] ?? 0) + (f['store-lost-race'] ?? 0)).toBeGreaterThan(0);
     expect((f['throttle'] ?? 0) + (f['capacity'] ?? 0)).toBeGreaterThan(0);
     expect(summary.operations['race-replace'] ?? 0).toBeGreaterThan(0);
+    // Spot interruptions (the workers' class and the fault stream) were sent, and warned machines were replaced and
+    // their instances terminated by the control plane before EC2's reclaim time.
+    expect(summary.interruptions.warned).toBeGreaterThan(0);
+    expect(summary.interruptions.terminatedBeforeReclaim).toBeGreaterThan(0);
     expect(summary.accepted).toBeGreaterThan(40);
     // The watchers really looked: machine deletions by rollouts were checked against maxUnavailable.
     expect(summary.watched.rolloutDeletionsChecked).toBeGreaterThan(0);

@@ -39,6 +39,7 @@ import {
   workflowDeps,
   type ProviderRuntime,
 } from '../../functions/workflows/index.js';
+import { recordInterruptionNotice } from '../../functions/workflows/interruption.js';
 import { ControlPlaneRuntime, type RuntimeOptions } from '../../local/runtime.js';
 import { scaledClock, type ScaledClock } from '../../local/scaled-clock.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from './ec2.js';
@@ -100,7 +101,15 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
   const kind = options.provider ?? 'sim';
   const runtimes: Record<string, ProviderRuntime> = {};
   if (kind === 'sim' || kind === 'sim+ec2') {
-    cloud = new SimCloud({ clock, seed: options.seed ?? 1 });
+    // Spot notices are recorded on the machine, as the embedded host and the instance-events function do.
+    cloud = new SimCloud({
+      clock,
+      seed: options.seed ?? 1,
+      onInterruptionNotice: (n) =>
+        void recordInterruptionNotice({ store: runtime.store, workflows: runtime.workflows }, n, n.kind, new Date(n.at), `notice-${randomUUID()}`).catch(
+          () => {},
+        ),
+    });
     const simMachines = new SimMachineProvider(cloud);
     const machines = options.wrapSimMachines ? options.wrapSimMachines(simMachines) : simMachines;
     runtimes['sim'] = {

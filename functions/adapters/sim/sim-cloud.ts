@@ -19,6 +19,12 @@
  *   its node's conditions go Unknown at once (the kubelet stopped posting) and the node is deleted
  *   nodeDeletionSeconds later, as the cloud node lifecycle controller does.
  *
+ * - spot interruptions: `interrupt` sends the "EC2 Spot Instance Interruption Warning" now and terminates the
+ *   instance 120 seconds later (StateReason Server.SpotInstanceTermination), `recommendRebalance` sends the
+ *   "EC2 Instance Rebalance Recommendation" only; a class's `interruptionsPerHour` draws, at launch, when the
+ *   instance will be interrupted (exponentially distributed, seeded), and `deliverDueNotices` (the host's timer)
+ *   sends the warnings whose time has come. The termination follows from the recorded time, as every state does.
+ *
  * Load balancers and target groups (SimManagedLoadBalancers, SimTargetGroupRegistrations) are kept here too, as
  * ELBv2 keeps them: found by name or ARN, tagged, a target group deleted apart from its load balancer (so a
  * teardown can stop between the two), and targets that leave a group once their instance is gone.
@@ -37,7 +43,10 @@ const DEFAULT_BOOT_SECONDS = 5;
 const DEFAULT_NODE_READY_SECONDS = 2;
 
 /** Why an instance stopped, with EC2's StateReason codes. */
-export type SimStateReason = 'Server.InternalError' | 'Client.UserInitiatedShutdown' | 'Sim.Killed';
+export type SimStateReason = 'Server.InternalError' | 'Client.UserInitiatedShutdown' | 'Sim.Killed' | 'Server.SpotInstanceTermination';
+
+/** How long EC2 waits between the interruption warning and reclaiming a spot instance. */
+export const SIM_INTERRUPTION_NOTICE_SECONDS = 120;
 
 /** One instance as the simulator keeps it (and persists it). Times are ISO 8601. */
 export interface SimInstanceRecord {
@@ -62,6 +71,10 @@ export interface SimInstanceRecord {
   stateReason?: SimStateReason;
   /** Node conditions set by setNodeCondition; they replace the simulated ones while the node lives. */
   nodeConditions?: NodeCondition[];
+  /** When a random interruption (the class's interruptionsPerHour) sends its warning; cleared once sent. */
+  interruptAt?: string;
+  /** When the interruption warning was sent; terminatedAt is 120 s later. */
+  interruptionNoticeAt?: string;
 }
 
 /** A simulated load balancer (ELBv2's network load balancer) with its listener. */
@@ -123,6 +136,23 @@ export interface SimCloudOptions {
    * follow from time passing (a boot that ends in running, or fails) are not told. Must not throw.
    */
   onInstanceStateChange?: (change: InstanceStateChange) => void;
+  /**
+   * Told of each spot notice, as EventBridge tells the instance-events function on AWS (the host records it on the
+   * machine). Must not throw.
+   */
+  onInterruptionNotice?: (notice: SimInterruptionNotice) => void;
+}
+
+/** A spot notice with the tags EC2's event lacks filled in. */
+export interface SimInterruptionNotice {
+  instanceId: string;
+  machineUid: string;
+  machineName: string;
+  namespace: string;
+  clusterName: string;
+  kind: 'SpotInterruptionWarning' | 'RebalanceRecommendation';
+  /** When it was sent (ISO 8601). */
+  at: string;
 }
 
 /** An instance's state change, with the tags EC2's event lacks (the cluster, the machine) filled in. */
@@ -175,6 +205,9 @@ export class SimCloud {
   readonly defaultInstanceType: string;
   private readonly persistence: SimPersistence | undefined;
   private readonly onInstanceStateChange: SimCloudOptions['onInstanceStateChange'];
+  private readonly onInterruptionNotice: SimCloudOptions['onInterruptionNotice'];
+  /** Records with a random interruption still to send. */
+  private readonly interrupting = new Set<SimInstanceRecord>();
   private readonly records = new Map<string, SimInstanceRecord>();
   private readonly byCluster = new Map<string, Set<SimInstanceRecord>>();
   private readonly byUid = new Map<string, Set<SimInstanceRecord>>();
@@ -187,6 +220,7 @@ export class SimCloud {
     (this.byUid.get(r.machineUid) ?? this.byUid.set(r.machineUid, new Set()).get(r.machineUid)!).add(r);
     this.byToken.set(r.clientToken, r);
     if (r.terminatedAt !== undefined) this.ending.add(r);
+    if (r.interruptAt !== undefined) this.interrupting.add(r);
   }
   private unindex(r: SimInstanceRecord): void {
     this.records.delete(r.instanceId);
@@ -194,6 +228,7 @@ export class SimCloud {
     this.byUid.get(r.machineUid)?.delete(r);
     if (this.byToken.get(r.clientToken) === r) this.byToken.delete(r.clientToken);
     this.ending.delete(r);
+    this.interrupting.delete(r);
   }
   private readonly loadBalancers = new Map<string, SimLoadBalancerRecord>();
   private readonly targetGroups = new Map<string, SimTargetGroupRecord>();
@@ -206,6 +241,7 @@ export class SimCloud {
     this.clock = options.clock;
     this.persistence = options.persistence;
     this.onInstanceStateChange = options.onInstanceStateChange;
+    this.onInterruptionNotice = options.onInterruptionNotice;
     const snapshot = options.snapshot ?? options.persistence?.load();
     if (snapshot && snapshot.version !== 1) throw new Error(`unsupported simulator snapshot version ${String(snapshot.version)}`);
     this.seed = options.seed ?? snapshot?.seed ?? 1;
@@ -304,6 +340,49 @@ export class SimCloud {
     const targets = this.resolve(target, namespace, now);
     this.stop(targets, 'Sim.Killed', now);
     return targets.map((r) => this.fact(r, now));
+  }
+
+  /**
+   * Sends the spot interruption warning for the live instance(s) of a machine (named as for kill) and has each
+   * terminate SIM_INTERRUPTION_NOTICE_SECONDS later; an instance already warned keeps its first warning.
+   * Returns the instances warned now.
+   */
+  interrupt(target: string, namespace?: string): InstanceFact[] {
+    const now = this.now();
+    const warned = this.resolve(target, namespace, now).filter((r) => r.interruptionNoticeAt === undefined);
+    this.warn(warned, now);
+    return warned.map((r) => this.fact(r, now));
+  }
+
+  /** Sends the rebalance recommendation for the live instance(s) of a machine; nothing else changes. */
+  recommendRebalance(target: string, namespace?: string): InstanceFact[] {
+    const now = this.now();
+    const targets = this.resolve(target, namespace, now);
+    for (const r of targets) this.notify(r, 'RebalanceRecommendation', now);
+    return targets.map((r) => this.fact(r, now));
+  }
+
+  /** Sends the random interruptions whose time has come (a host calls it on a timer); returns how many. */
+  deliverDueNotices(): number {
+    const now = this.now();
+    const due = [...this.interrupting].filter((r) => ms(r.interruptAt!) <= now);
+    for (const r of due) {
+      this.interrupting.delete(r);
+      delete r.interruptAt;
+    }
+    // Sent when delivered: the two minutes count from then, as from the time EC2's event carries.
+    const live = due.filter((r) => this.isLive(r, now) && r.interruptionNoticeAt === undefined);
+    for (const r of live) this.warnAt(r, now);
+    if (due.length) this.save();
+    for (const r of live) this.notify(r, 'SpotInterruptionWarning', ms(r.interruptionNoticeAt!));
+    return live.length;
+  }
+
+  /** When the next random interruption is due (epoch ms), for a host's timer; undefined when none is. */
+  nextNoticeAt(): number | undefined {
+    let next: number | undefined;
+    for (const r of this.interrupting) next = next === undefined ? ms(r.interruptAt!) : Math.min(next, ms(r.interruptAt!));
+    return next;
   }
 
   /**
@@ -525,6 +604,35 @@ export class SimCloud {
     return this.sorted(this.byUid.get(machineUid) ?? []).filter((r) => this.isLive(r, now));
   }
 
+  private warnAt(r: SimInstanceRecord, at: number): void {
+    r.interruptionNoticeAt = iso(at);
+    const end = at + SIM_INTERRUPTION_NOTICE_SECONDS * 1000;
+    // A boot that fails sooner, or a termination already under way, keeps its earlier end.
+    if (r.terminatedAt === undefined || ms(r.terminatedAt) > end) {
+      r.terminatedAt = iso(end);
+      r.stateReason = 'Server.SpotInstanceTermination';
+    }
+    this.ending.add(r);
+  }
+
+  private warn(targets: SimInstanceRecord[], now: number): void {
+    for (const r of targets) this.warnAt(r, now);
+    if (targets.length) this.save();
+    for (const r of targets) this.notify(r, 'SpotInterruptionWarning', now);
+  }
+
+  private notify(r: SimInstanceRecord, kind: SimInterruptionNotice['kind'], at: number): void {
+    this.onInterruptionNotice?.({
+      instanceId: r.instanceId,
+      machineUid: r.machineUid,
+      machineName: r.machineName,
+      namespace: r.namespace,
+      clusterName: r.clusterName,
+      kind,
+      at: iso(at),
+    });
+  }
+
   private stop(targets: SimInstanceRecord[], reason: SimStateReason, now: number): void {
     for (const r of targets) {
       r.terminatedAt = iso(now);
@@ -592,6 +700,12 @@ export class SimCloud {
     if (failureRate > 0 && seededUnit(this.seed, `fail/${key}`) < failureRate) {
       record.terminatedAt = iso(now + Math.floor(bootMs * seededUnit(this.seed, `failAt/${key}`)));
       record.stateReason = 'Server.InternalError';
+    }
+    // A spot instance's interruption: exponentially distributed from its launch (a Poisson process per instance).
+    const perHour = sim?.interruptionsPerHour ?? 0;
+    if (perHour > 0 && record.terminatedAt === undefined) {
+      const u = seededUnit(this.seed, `interrupt/${key}`);
+      record.interruptAt = iso(now + Math.floor((-Math.log(1 - u) / perHour) * 3600 * 1000));
     }
     return record;
   }

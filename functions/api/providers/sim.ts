@@ -19,6 +19,11 @@ export const simMachineClass = z.strictObject({
   nodeReadySeconds: z.number().min(0).max(86400).default(2),
   /** Probability that a launch fails (0 to 1). */
   failureRate: z.number().min(0).max(1).default(0),
+  /**
+   * Spot interruptions per instance-hour: each instance gets the two-minute interruption warning at a random
+   * (seeded) time, then terminates, as EC2 reclaims spot capacity. Absent or 0: never.
+   */
+  interruptionsPerHour: z.number().min(0).max(3600).optional(),
   failureDomains: z.array(dnsLabel()).default(() => []),
 });
 

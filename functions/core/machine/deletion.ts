@@ -17,6 +17,7 @@ import type { InstanceFact, NodeFact } from '../observed.js';
 import type { Action, ObjectRef } from '../plan.js';
 import { timeOf } from '../cluster/objects.js';
 import { GONE_STATES, type MachineEtcdMember, type NodeLookup } from './facts.js';
+import { cappedDrainTimeoutSeconds } from './interruption.js';
 
 /** How soon to look again for a node that could not be read, when no drain timeout brings the next look. */
 const NODE_READ_RETRY_SECONDS = 30;
@@ -111,10 +112,13 @@ export function deletionStep(input: DeletionInput): DeletionStep {
   if (!input.controlPlane && !input.teardown && instanceAlive && (nodeName !== undefined || unreadNode) && !drained) {
     const recorded = machine.status?.deletion?.nodeDrainStartTime;
     const start = recorded ?? timestamp(now);
-    const timeoutSeconds = machine.spec.nodeDrainTimeoutSeconds;
+    // A spot interruption warning caps the drain so that it ends before EC2 reclaims the instance.
+    const capped = cappedDrainTimeoutSeconds(machine, start);
+    const timeoutSeconds = capped ?? machine.spec.nodeDrainTimeoutSeconds;
     const elapsed = (now.getTime() - timeOf(start)) / 1000;
-    // Note: 0 means wait for the drain forever, as Cluster API's unset nodeDrainTimeout does.
-    if (timeoutSeconds === 0 || elapsed < timeoutSeconds) {
+    // Note: 0 means wait for the drain forever, as Cluster API's unset nodeDrainTimeout does (never when capped:
+    // then it means no time is left to drain).
+    if (capped !== 0 && (timeoutSeconds === 0 || elapsed < timeoutSeconds)) {
       const remaining = timeoutSeconds === 0 ? 0 : Math.max(1, Math.ceil(timeoutSeconds - elapsed));
       return {
         reason: DeletingReason.DrainingNode,

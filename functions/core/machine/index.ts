@@ -36,3 +36,16 @@ export {
   type SeededUnit,
   type ZonePlacement,
 } from './placement.js';
+export {
+  InterruptionNoticeCondition,
+  InterruptionReason,
+  SPOT_INTERRUPTION_NOTICE_SECONDS,
+  DRAIN_MARGIN_SECONDS,
+  interruptionNoticeOf,
+  withInterruptionNotice,
+  cappedDrainTimeoutSeconds,
+  interruptionsToAct,
+  planInterruptions,
+  type Interruption,
+  type InterruptionNotice,
+} from './interruption.js';

@@ -270,7 +270,8 @@ export function planMachineDeployment(input: MachineDeploymentPlanInput): Machin
   const surge = maxSurge(md);
   const unavailable = maxUnavailable(md);
   const record = (ms: MachineSet, isAdopted: boolean): SetRecord => {
-    const machines = index.controlledBy(ms.metadata.uid);
+    // Machines leaving on an interruption notice are replaced by their set outside the rollout's arithmetic.
+    const machines = index.controlledBy(ms.metadata.uid).filter((m) => !index.leaving(m));
     const counts = countReplicas(machines, index, md.spec.minReadySeconds);
     const deleting = ms.metadata.deletionTimestamp !== undefined;
     return { ms, created: false, adopted: isAdopted, deleting, machines, counts, view: viewOf(ms, machines, counts, md, index, { created: false, deleting }) };

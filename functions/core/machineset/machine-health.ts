@@ -143,9 +143,14 @@ export interface MachineIndex {
   readonly orphans: readonly Machine[];
   /** Names of all machines, to keep generated names unique. */
   readonly names: ReadonlySet<string>;
+  /**
+   * The machine is leaving on an interruption notice (core/machine/interruption.ts): it no longer counts towards
+   * its set's replicas, so its replacement is made at once.
+   */
+  leaving(machine: Machine): boolean;
 }
 
-export function indexMachines(machines: readonly Machine[], observed: Observed, now: Date): MachineIndex {
+export function indexMachines(machines: readonly Machine[], observed: Observed, now: Date, leaving: ReadonlySet<Machine> = new Set()): MachineIndex {
   const nodes = observed.nodes ? nodeLookup(observed.nodes) : undefined;
   const health = new Map<Machine, MachineHealth>();
   const byController = new Map<string, Machine[]>();
@@ -168,5 +173,6 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
     controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid) ?? none)),
     orphans,
     names,
+    leaving: (m) => leaving.has(m),
   };
 }

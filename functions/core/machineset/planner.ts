@@ -154,7 +154,10 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         `${who}: deleting, waiting for ${owned.length} machine(s) to go${going.length ? `; deleting ${listNames(going.map((m) => m.metadata.name))}` : ''}`,
       );
   } else {
-    const diff = owned.length - ms.spec.replicas;
+    // A machine leaving on an interruption notice is not counted: its replacement is made now, outside maxSurge
+    // (the deployment's rollout does not count it either), and only once.
+    const counted = owned.filter((m) => !index.leaving(m));
+    const diff = counted.length - ms.spec.replicas;
     const placement = failureDomainPlacement(cluster, input.machineClass, ms.spec.template.spec.failureDomain);
     if (!input.machineClass) scaleUpBlocked = `MachineClass ${ms.spec.template.spec.machineClassRef.name} does not exist`;
     else if (!placement.ok) {
@@ -170,38 +173,38 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       const missing = -diff;
       const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
       const perDomain = new Map<string, number>();
-      for (const m of owned) {
+      for (const m of counted) {
         const h = index.health(m);
         if (!h.deleting) perDomain.set(h.failureDomain, (perDomain.get(h.failureDomain) ?? 0) + 1);
       }
       const domains = spreadNewMachines(placement, perDomain, count);
       const names = newMachineNames(ms, now, count, index.names);
-      const markets = input.capacity ? newMarkets(input.capacity, owned, input.observed.instances, count) : [];
+      const markets = input.capacity ? newMarkets(input.capacity, counted, input.observed.instances, count) : [];
       for (const [i, name] of names.entries()) plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i], markets[i]) });
       const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
-      if (count > 0) plan.notes.push(`${who}: scaling up from ${owned.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
+      if (count > 0) plan.notes.push(`${who}: scaling up from ${counted.length} to ${ms.spec.replicas} replicas, creating ${listNames(names)}${where}`);
       if (count < missing) {
         plan.notes.push(`${who}: ${missing - count} more machine(s) to create in the next pass (at most ${MAX_MACHINE_CREATES_PER_PASS} per pass)`);
         capped = true;
       }
     } else if (diff > 0) {
       const picks = input.capacity
-        ? scaleDownByMarket(input.capacity.spec, owned, diff, ms, index, input.observed.instances)
-        : machinesToDelete(owned, diff, ms.spec.deletePolicy, index.health);
+        ? scaleDownByMarket(input.capacity.spec, counted, diff, ms, index, input.observed.instances)
+        : machinesToDelete(counted, diff, ms.spec.deletePolicy, index.health);
       const fresh = picks.filter((m) => !index.health(m).deleting);
-      const reason = `scale down of MachineSet ${ms.metadata.name} from ${owned.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
+      const reason = `scale down of MachineSet ${ms.metadata.name} from ${counted.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
       plan.notes.push(
         fresh.length > 0
-          ? `${who}: scaling down from ${owned.length} to ${ms.spec.replicas} replicas, deleting ${listNames(fresh.map((m) => m.metadata.name))}`
-          : `${who}: scaling down from ${owned.length} to ${ms.spec.replicas} replicas, waiting for deleting machines to go`,
+          ? `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, deleting ${listNames(fresh.map((m) => m.metadata.name))}`
+          : `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, waiting for deleting machines to go`,
       );
     }
   }
 
   const { status, counts } = machineSetStatus({
     machineSet: ms,
-    machines: owned,
+    machines: owned.filter((m) => !index.leaving(m)),
     index,
     now,
     ...(scaleUpBlocked ? { scaleUpBlocked } : {}),

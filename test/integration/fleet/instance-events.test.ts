@@ -3,6 +3,7 @@
  * with DescribeTags on moto's EC2 -> one reconcile-cluster start for that cluster, for instances of this
  * installation only (clusterless.dev/installation, read in the same call).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -18,10 +19,17 @@ import {
   handleInstanceEvent,
   instanceEventsDepsFromEnvironment,
   parseClusterTag,
+  REBALANCE_DETAIL_TYPE,
+  SPOT_INTERRUPTION_DETAIL_TYPE,
+  type InstanceNoticeEvent,
   type InstanceStateChangeEvent,
 } from '../../../functions/handlers/instance-events.js';
 import type { Workflows } from '../../../functions/ports.js';
+import type { Machine } from '../../../functions/api/machine.js';
+import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
+import { interruptionNoticeOf } from '../../../functions/core/machine/interruption.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
+import { NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 
 const ec2 = new Ec2QueryClient(emulatorClientConfig(inject('motoEndpoint')));
 let ami: string;
@@ -158,13 +166,17 @@ describe('instanceEventsDepsFromEnvironment', () => {
   const reconcile = { RECONCILE_CLUSTER_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:Clusterless-reconcile-cluster' };
 
   it('is told its installation by INSTALLATION_ID', () => {
-    const deps = instanceEventsDepsFromEnvironment({ ...reconcile, INSTALLATION_ID: installationId });
+    const deps = instanceEventsDepsFromEnvironment({ ...reconcile, TABLE_NAME: 'clusterless', INSTALLATION_ID: installationId });
     expect(deps.installationId).toBe(installationId);
     deps.ec2.destroy();
   });
 
   it.each([{}, { INSTALLATION_ID: 'not an id' }])('refuses to start without a valid INSTALLATION_ID: %j', (env) => {
-    expect(() => instanceEventsDepsFromEnvironment({ ...reconcile, ...env })).toThrow(/INSTALLATION_ID|installation id/);
+    expect(() => instanceEventsDepsFromEnvironment({ ...reconcile, TABLE_NAME: 'clusterless', ...env })).toThrow(/INSTALLATION_ID|installation id/);
+  });
+
+  it('refuses to start without TABLE_NAME: spot notices are recorded in the table', () => {
+    expect(() => instanceEventsDepsFromEnvironment({ ...reconcile, INSTALLATION_ID: installationId })).toThrow(/TABLE_NAME/);
   });
 });
 
@@ -179,5 +191,108 @@ describe('parseClusterTag', () => {
     [undefined, undefined],
   ])('%s', (value, expected) => {
     expect(parseClusterTag(value)).toEqual(expected);
+  });
+});
+
+/** A notice as EventBridge delivers it: the detail names the instance, `time` is when EC2 sent it. */
+function notice(instanceId: string, type: typeof SPOT_INTERRUPTION_DETAIL_TYPE | typeof REBALANCE_DETAIL_TYPE, time: Date): InstanceNoticeEvent {
+  return {
+    version: '0',
+    id: '1e5527d7-bb36-4607-3370-4164db56a40e',
+    'detail-type': type,
+    source: 'aws.ec2',
+    account: '123456789012',
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: 'us-east-1',
+    resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${instanceId}`],
+    detail: type === SPOT_INTERRUPTION_DETAIL_TYPE ? { 'instance-id': instanceId, 'instance-action': 'terminate' } : { 'instance-id': instanceId },
+  };
+}
+
+describe('spot notices on an EC2 cluster (moto), delivered to the handler as EventBridge would', () => {
+  const P = `${NS_PATH}/default`;
+  const name = 'spot';
+  const owner = randomUUID();
+  let cp: TestControlPlane;
+
+  beforeAll(async () => {
+    cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: inject('motoEndpoint'), timeScale: 40, installationId: owner });
+    for (const m of clusterManifests({ name, workers: 2, controlPlaneReplicas: 1, network: cp.ec2!.network })) {
+      const r = await cp.api('POST', `${P}/${m.plural}`, m.object);
+      expect(r.status, r.body).toBe(201);
+    }
+    await cp.waitFor('two Running workers', async () => (await workers()).filter((m) => m.status?.phase === 'Running').length === 2 || undefined, 110_000);
+  });
+  afterAll(() => cp?.stop());
+
+  const workers = async () =>
+    (await cp.list<Machine>('Machine', 'default')).filter((m) => m.metadata.labels?.['clusterless.dev/deployment-name'] === `${name}-md`);
+  const deps = () => ({ ec2: cp.ec2!.client, workflows: cp.runtime.workflows, store: cp.runtime.store, installationId: owner });
+
+  it('a rebalance recommendation in a pool that ignores them is recorded on the Machine and changes nothing else', async () => {
+    const before = (await workers()).map((m) => m.metadata.name).sort();
+    const target = (await workers())[0];
+    const instanceId = target!.status!.infrastructure!.instanceId!;
+    const { starts, workflows } = recordingWorkflows();
+    const result = await handleInstanceEvent({ ...deps(), workflows }, notice(instanceId, REBALANCE_DETAIL_TYPE, cp.clock.now()));
+    expect(result).toMatchObject({ instanceId, started: true, notice: 'recorded', cluster: { namespace: 'default', clusterName: name } });
+    expect(starts).toMatchObject([{ workflow: 'reconcile-cluster', input: { namespace: 'default', clusterName: name, trigger: 'instance-event' } }]);
+    const stored = await cp.store.get<Machine>('Machine', 'default', target!.metadata.name);
+    expect(interruptionNoticeOf(stored!)?.reason).toBe('RebalanceRecommendation');
+    // The reconcile it started has run: still the same two machines, none deleting.
+    await cp.runtime.sweep();
+    const after = await workers();
+    expect(after.map((m) => m.metadata.name).sort()).toEqual(before);
+    expect(after.every((m) => !m.metadata.deletionTimestamp)).toBe(true);
+  });
+
+  it('an interruption warning is recorded once (a duplicate changes nothing), and the machine is replaced by a new instance', async () => {
+    const before = await workers();
+    const target = before[0]!;
+    const instanceId = target.status!.infrastructure!.instanceId!;
+    const sent = cp.clock.now();
+    const first = await handleInstanceEvent(deps(), notice(instanceId, SPOT_INTERRUPTION_DETAIL_TYPE, sent));
+    expect(first).toMatchObject({ started: true, notice: 'recorded' });
+    const noticed = await cp.store.get<Machine>('Machine', 'default', target.metadata.name);
+    expect(interruptionNoticeOf(noticed!)).toMatchObject({ reason: 'SpotInterruptionWarning' });
+    const duplicate = await handleInstanceEvent(deps(), notice(instanceId, SPOT_INTERRUPTION_DETAIL_TYPE, sent));
+    expect(duplicate.notice).toBe('unchanged');
+
+    // The replacement: a new Machine of the pool Running on its own EC2 instance; the warned one gone.
+    const replacement = await cp.waitFor(
+      'a Running replacement and the warned machine gone',
+      async () => {
+        const now = await workers();
+        const fresh = now.filter((m) => !before.some((b) => b.metadata.name === m.metadata.name));
+        return !now.some((m) => m.metadata.name === target.metadata.name) && fresh.length === 1 && fresh[0]!.status?.phase === 'Running' ? fresh[0] : undefined;
+      },
+      110_000,
+    );
+    expect(replacement.spec.providerID).toMatch(/^aws:\/\/\//);
+    expect(replacement.status!.infrastructure!.instanceId).not.toBe(instanceId);
+    const md = await cp.store.get<MachineDeployment>('MachineDeployment', 'default', `${name}-md`);
+    expect(md!.spec.replicas).toBe(2);
+    expect(await workers()).toHaveLength(2);
+  });
+
+  it('a notice of one of our instances whose Machine is gone (or made again under its name) records nothing and starts nothing', async () => {
+    const id = await launch({
+      ...ours(owner),
+      [TagKeys.cluster]: clusterTagValue('default', name),
+      [TagKeys.machineName]: 'gone',
+      [TagKeys.machineUid]: 'uid-gone',
+    });
+    const { starts, workflows } = recordingWorkflows();
+    const result = await handleInstanceEvent({ ...deps(), workflows }, notice(id, SPOT_INTERRUPTION_DETAIL_TYPE, cp.clock.now()));
+    expect(result).toMatchObject({ started: false, notice: 'no-machine' });
+    expect(starts).toEqual([]);
+  });
+
+  it('a notice of an instance of another installation records nothing and starts nothing', async () => {
+    const id = await launch(anotherInstallations());
+    const { starts, workflows } = recordingWorkflows();
+    const result = await handleInstanceEvent({ ...deps(), workflows }, notice(id, SPOT_INTERRUPTION_DETAIL_TYPE, cp.clock.now()));
+    expect(result).toEqual({ instanceId: id, state: SPOT_INTERRUPTION_DETAIL_TYPE, started: false });
+    expect(starts).toEqual([]);
   });
 });

@@ -565,7 +565,7 @@ describe('up', () => {
     ]);
     expect(closed).toBe(true);
     expect(r.stdout).toBe(
-      'demo: applying examples/\nclusterless API listening on http://127.0.0.1:9999 (data in /tmp/x, provider aws)\nclusterless: SIGTERM, shutting down\nclusterless: stopped\n',
+      'demo: applying examples/\nclusterless API listening on http://127.0.0.1:9999 (data in /tmp/x, provider aws)\ndashboard: http://127.0.0.1:9999/ (it asks for the token once)\nclusterless: SIGTERM, shutting down\nclusterless: stopped\n',
     );
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsonFileSimPersistence } from '../../../functions/adapters/sim/persistence.js';
-import { DEFAULT_SIM_ZONE, SimCloud } from '../../../functions/adapters/sim/sim-cloud.js';
+import { DEFAULT_SIM_ZONE, SIM_INTERRUPTION_NOTICE_SECONDS, SimCloud, type SimInterruptionNotice } from '../../../functions/adapters/sim/sim-cloud.js';
 import { SimMachineProvider } from '../../../functions/adapters/sim/sim-machine-provider.js';
 import { SimNodeReader } from '../../../functions/adapters/sim/sim-node-reader.js';
 import type { NodeFact } from '../../../functions/core/observed.js';
@@ -386,5 +386,58 @@ describe('SimCloud', () => {
     it('refuses a snapshot of an unknown version', () => {
       expect(() => SimCloud.fromJSON({ version: 2 } as never, { clock: new FakeClock() })).toThrow(/version 2/);
     });
+  });
+});
+
+describe('SimCloud spot notices', () => {
+  it('interrupt sends the warning now, once, and the instance terminates 120 s later (Server.SpotInstanceTermination)', async () => {
+    // Prepare
+    const notices: SimInterruptionNotice[] = [];
+    const { clock, cloud, provider } = newSim({ onInterruptionNotice: (n) => notices.push(n) });
+    const created = await provider.create(simSpec({ machineName: 'spot-1', machineClass: { sim: { bootSeconds: 0 } } }));
+    clock.advance(10);
+    // Act
+    expect(cloud.interrupt('spot-1')).toHaveLength(1);
+    expect(cloud.interrupt('spot-1')).toEqual([]);
+    // Assess
+    expect(notices).toEqual([
+      expect.objectContaining({ instanceId: created.instanceId, machineName: 'spot-1', kind: 'SpotInterruptionWarning', at: '2026-01-01T00:00:10.000Z' }),
+    ]);
+    clock.advance(SIM_INTERRUPTION_NOTICE_SECONDS - 1);
+    expect(await stateOf(provider, created.instanceId)).toBe('running');
+    clock.advance(1);
+    expect(await stateOf(provider, created.instanceId)).toBe('terminated');
+    expect(cloud.instances()[0]?.stateReason).toBe('Server.SpotInstanceTermination');
+  });
+
+  it('recommendRebalance sends the recommendation and terminates nothing', async () => {
+    const notices: SimInterruptionNotice[] = [];
+    const { clock, cloud, provider } = newSim({ onInterruptionNotice: (n) => notices.push(n) });
+    const created = await provider.create(simSpec({ machineName: 'spot-2', machineClass: { sim: { bootSeconds: 0 } } }));
+    cloud.recommendRebalance('spot-2');
+    clock.advance(3600);
+    expect(notices.map((n) => n.kind)).toEqual(['RebalanceRecommendation']);
+    expect(await stateOf(provider, created.instanceId)).toBe('running');
+  });
+
+  it('interruptionsPerHour draws an interruption per instance, sent by deliverDueNotices once its time has come', async () => {
+    // Prepare: 60 an hour, so about one a minute per instance.
+    const notices: SimInterruptionNotice[] = [];
+    const { clock, cloud, provider } = newSim({ onInterruptionNotice: (n) => notices.push(n) });
+    for (let i = 0; i < 20; i++) await provider.create(simSpec({ machineClass: { sim: { bootSeconds: 0, interruptionsPerHour: 60 } } }));
+    await provider.create(simSpec({ machineName: 'on-demand', machineClass: { sim: { bootSeconds: 0 } } }));
+    const first = cloud.nextNoticeAt()!;
+    expect(first).toBeGreaterThan(clock.now().getTime());
+    // Act: nothing is sent before its time; everything once the hour has passed.
+    expect(cloud.deliverDueNotices()).toBe(0);
+    clock.advance((first - clock.now().getTime()) / 1000);
+    expect(cloud.deliverDueNotices()).toBeGreaterThanOrEqual(1);
+    clock.advance(3600 * 10);
+    cloud.deliverDueNotices();
+    // Assess: each spot instance warned once, the on-demand one never.
+    expect(notices).toHaveLength(20);
+    expect(new Set(notices.map((n) => n.instanceId)).size).toBe(20);
+    expect(notices.some((n) => n.machineName === 'on-demand')).toBe(false);
+    expect(cloud.nextNoticeAt()).toBeUndefined();
   });
 });
