@@ -6,7 +6,7 @@
  * (goal >= 1.0).
  *
  * `npm run bench -- api-vs-kube` or `npx tsx bench/api-vs-kube.ts [--objects 10000] [--watchers 50]
- * [--watch-writes 200] [--concurrency 16] [--page 500]`.
+ * [--watch-writes 1000] [--concurrency 16] [--page 500]`.
  *
  * MachineClass is the kind: namespaced, in both APIs, and no controller acts on it, so neither server does work
  * beside the requests. The same HTTP/1.1 client with keep-alive for both; kube-apiserver is reached over TLS (it
@@ -120,79 +120,115 @@ interface Throughputs {
   watch: number;
 }
 
-async function measure(t: Target, o: { objects: number; concurrency: number; page: number; watchers: number; watchWrites: number }): Promise<Throughputs> {
-  const out = {} as Throughputs;
-  const create = await timed(o.objects, o.concurrency, async (i) => {
-    const r = await t.call('POST', GROUP_PATH, {
-      apiVersion: 'clusterless.dev/v1alpha1',
-      kind: 'MachineClass',
-      metadata: { name: name(i), labels: { bench: 'api-vs-kube' } },
-      spec: { sim: { bootSeconds: 1 } },
-    });
-    expectStatus(t, 'create', r.status, 201, r.body);
-  });
-  out.create = o.objects / create;
-  const get = await timed(o.objects, o.concurrency, async (i) => {
-    const r = await t.call('GET', `${GROUP_PATH}/${name(i)}`);
-    expectStatus(t, 'get', r.status, 200, r.body);
-  });
-  out.get = o.objects / get;
-  // Whole lists, one page after another (a list is sequential by nature); as many as it takes to read N objects 3 times.
-  let listed = 0;
-  const t0 = performance.now();
-  for (let round = 0; round < 3; round++) {
-    let cont: string | undefined;
-    do {
-      const r = await t.call('GET', `${GROUP_PATH}?limit=${o.page}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
-      expectStatus(t, 'list', r.status, 200, r.body);
-      const page = JSON.parse(r.body) as { items: unknown[]; metadata: { continue?: string } };
-      listed += page.items.length;
-      cont = page.metadata.continue || undefined;
-    } while (cont);
-  }
-  out.list = listed / ((performance.now() - t0) / 1000);
-  if (listed !== 3 * o.objects) throw new Error(`${t.name}: listed ${listed} objects, wanted ${3 * o.objects}`);
-  const patch = await timed(o.objects, o.concurrency, async (i) => {
-    const r = await t.call('PATCH', `${GROUP_PATH}/${name(i)}`, { metadata: { labels: { patched: 'yes' } } }, 'application/merge-patch+json');
-    expectStatus(t, 'patch', r.status, 200, r.body);
-  });
-  out.patch = o.objects / patch;
+interface Options {
+  objects: number;
+  concurrency: number;
+  page: number;
+  watchers: number;
+  watchWrites: number;
+}
 
-  // Watch fan-out: W watchers from the list's resourceVersion, then `watchWrites` patches; timed from the first
-  // patch to the last event at the last watcher (events delivered per second).
-  const head = JSON.parse((await t.call('GET', `${GROUP_PATH}?limit=1`)).body) as { metadata: { resourceVersion: string } };
-  const wanted = o.watchWrites;
-  const seen = new Array<number>(o.watchers).fill(0);
-  let done = 0;
-  let allSeen!: () => void;
-  const finished = new Promise<void>((resolve) => (allSeen = resolve));
-  const stops = await Promise.all(
-    seen.map((_, w) =>
-      t.watch(`${GROUP_PATH}?watch=true&resourceVersion=${head.metadata.resourceVersion}`, (line) => {
-        if (!line.includes('"MODIFIED"')) return;
-        if (++seen[w]! === wanted && ++done === o.watchers) allSeen();
-      }),
-    ),
-  );
-  const w0 = performance.now();
-  await timed(wanted, o.concurrency, async (i) => {
-    const r = await t.call('PATCH', `${GROUP_PATH}/${name(i % o.objects)}`, { metadata: { labels: { watched: `w${i}` } } }, 'application/merge-patch+json');
-    expectStatus(t, 'patch (watched)', r.status, 200, r.body);
+const machineClass = (n: string) => ({
+  apiVersion: 'clusterless.dev/v1alpha1',
+  kind: 'MachineClass',
+  metadata: { name: n, labels: { bench: 'api-vs-kube' } },
+  spec: { sim: { bootSeconds: 1 } },
+});
+
+/** Each operation's throughput on one target (per second: requests, or objects for list and watch). */
+const OPERATIONS: Record<keyof Throughputs, (t: Target, o: Options) => Promise<number>> = {
+  async create(t, o) {
+    const s = await timed(o.objects, o.concurrency, async (i) => {
+      const r = await t.call('POST', GROUP_PATH, machineClass(name(i)));
+      expectStatus(t, 'create', r.status, 201, r.body);
+    });
+    return o.objects / s;
+  },
+  async get(t, o) {
+    const s = await timed(o.objects, o.concurrency, async (i) => {
+      const r = await t.call('GET', `${GROUP_PATH}/${name(i)}`);
+      expectStatus(t, 'get', r.status, 200, r.body);
+    });
+    return o.objects / s;
+  },
+  // Whole lists, one page after another (a list is sequential by nature), three times over.
+  async list(t, o) {
+    let listed = 0;
+    const t0 = performance.now();
+    for (let round = 0; round < 3; round++) {
+      let cont: string | undefined;
+      do {
+        const r = await t.call('GET', `${GROUP_PATH}?limit=${o.page}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+        expectStatus(t, 'list', r.status, 200, r.body);
+        const page = JSON.parse(r.body) as { items: unknown[]; metadata: { continue?: string } };
+        listed += page.items.length;
+        cont = page.metadata.continue || undefined;
+      } while (cont);
+    }
+    const rate = listed / ((performance.now() - t0) / 1000);
+    if (listed < 3 * o.objects) throw new Error(`${t.name}: listed ${listed} objects, wanted ${3 * o.objects}`);
+    return rate;
+  },
+  async patch(t, o) {
+    const s = await timed(o.objects, o.concurrency, async (i) => {
+      const r = await t.call('PATCH', `${GROUP_PATH}/${name(i)}`, { metadata: { labels: { patched: 'yes' } } }, 'application/merge-patch+json');
+      expectStatus(t, 'patch', r.status, 200, r.body);
+    });
+    return o.objects / s;
+  },
+  // W watchers from the list's resourceVersion, then `watchWrites` patches; timed from the first patch to the
+  // last event at the last watcher (events delivered per second).
+  async watch(t, o) {
+    const head = JSON.parse((await t.call('GET', `${GROUP_PATH}?limit=1`)).body) as { metadata: { resourceVersion: string } };
+    const seen = new Array<number>(o.watchers).fill(0);
+    let done = 0;
+    let allSeen!: () => void;
+    const finished = new Promise<void>((resolve) => (allSeen = resolve));
+    const stops = await Promise.all(
+      seen.map((_, w) =>
+        t.watch(`${GROUP_PATH}?watch=true&resourceVersion=${head.metadata.resourceVersion}`, (line) => {
+          if (!line.includes('"MODIFIED"')) return;
+          if (++seen[w]! === o.watchWrites && ++done === o.watchers) allSeen();
+        }),
+      ),
+    );
+    const w0 = performance.now();
+    await timed(o.watchWrites, o.concurrency, async (i) => {
+      const r = await t.call('PATCH', `${GROUP_PATH}/${name(i % o.objects)}`, { metadata: { labels: { watched: `w${i}` } } }, 'application/merge-patch+json');
+      expectStatus(t, 'patch (watched)', r.status, 200, r.body);
+    });
+    await finished;
+    const rate = (o.watchers * o.watchWrites) / ((performance.now() - w0) / 1000);
+    for (const stop of stops) stop();
+    return rate;
+  },
+};
+
+/** Warms both servers (and this client) up: a few hundred of each request on objects the measurement never sees. */
+async function warmUp(t: Target, o: Options): Promise<void> {
+  const n = Math.min(300, o.objects);
+  await timed(n, o.concurrency, async (i) => {
+    const path = `${GROUP_PATH}/warm-${i}`;
+    for (const [method, body, status] of [
+      ['POST', machineClass(`warm-${i}`), 201],
+      ['GET', undefined, 200],
+      ['PATCH', { metadata: { labels: { warm: 'yes' } } }, 200],
+      ['DELETE', undefined, 200],
+    ] as const) {
+      const r = await t.call(method, method === 'POST' ? GROUP_PATH : path, body, method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+      expectStatus(t, `warm-up ${method}`, r.status, status, r.body);
+    }
   });
-  await finished;
-  out.watch = (o.watchers * wanted) / ((performance.now() - w0) / 1000);
-  for (const stop of stops) stop();
-  return out;
 }
 
 export async function run(argv: string[] = []): Promise<void> {
   const scenario = flag(argv, 'scenario') ?? 'api-vs-kube';
-  const o = {
+  const o: Options = {
     objects: Number(flag(argv, 'objects') ?? 10_000),
     concurrency: Number(flag(argv, 'concurrency') ?? 16),
     page: Number(flag(argv, 'page') ?? 500),
     watchers: Number(flag(argv, 'watchers') ?? 50),
-    watchWrites: Number(flag(argv, 'watch-writes') ?? 200),
+    watchWrites: Number(flag(argv, 'watch-writes') ?? 1000),
   };
   const dir = await mkdtemp(join(tmpdir(), 'clusterless-api-vs-kube-'));
   const [kube, host] = await Promise.all([
@@ -213,9 +249,16 @@ export async function run(argv: string[] = []): Promise<void> {
       concurrency: o.concurrency,
     });
     const ct = target('clusterless', host.url, { concurrency: o.concurrency });
-    // One after the other, never at once: each gets the machine to itself.
-    const ours = await measure(ct, o);
-    const theirs = await measure(kt, o);
+    // Operation by operation, one server after the other (never at once: each gets the machine to itself), so
+    // that whatever else the machine does drifts over both alike.
+    await warmUp(ct, o);
+    await warmUp(kt, o);
+    const ours = {} as Throughputs;
+    const theirs = {} as Throughputs;
+    for (const op of Object.keys(OPERATIONS) as (keyof Throughputs)[]) {
+      ours[op] = await OPERATIONS[op](ct, o);
+      theirs[op] = await OPERATIONS[op](kt, o);
+    }
     ct.close();
     kt.close();
     const ops = ['create', 'get', 'list', 'patch', 'watch'] as const;
