@@ -19,6 +19,19 @@ const SCENARIOS: Scenario[] = [
   { name: 'plan-50k', file: 'plan.ts', quick: false, description: 'the same at 50,000 machines', args: ['--sizes', 'large'] },
   { name: 'scale', file: 'scale.ts', quick: false, description: '1,000 clusters x 13 machines from nothing to Ready (zero boot time)' },
   { name: 'scale-quick', file: 'scale.ts', quick: true, description: 'the same with 50 clusters', args: ['--clusters', '50', '--scenario', 'scale-quick'] },
+  {
+    name: 'scale-10k',
+    file: 'scale.ts',
+    quick: false,
+    description: '10,000 clusters x 13 machines to Ready through the SQLite store npm start uses: <= 900 s, peak RSS <= 2 GiB',
+    args: ['--clusters', '10000', '--store', 'sqlite', '--scenario', 'scale-10k', '--target-seconds', '900', '--target-rss-mib', '2048'],
+  },
+  {
+    name: 'api-vs-kube',
+    file: 'api-vs-kube.ts',
+    quick: false,
+    description: "the embedded host's API and kube-apiserver + etcd with the CRDs: create, get, paged list, merge patch, watch fan-out (ratios)",
+  },
   { name: 'rollout', file: 'rollout.ts', quick: true, description: '50-node rolling update, maxSurge 10, 60 s boots: time over waves x boot' },
   {
     name: 'spot',

@@ -17,13 +17,15 @@ export const PRIVATE_FILE_MODE = 0o600;
 export const CLOCK_FILE = 'clock.json';
 export const SIM_CLOUD_FILE = 'sim-cloud.json';
 export const DYNAMODB_DIR = 'dynamodb';
+/** The embedded SQLite store (local/embedded-sqlite.ts): the store of a folder without a `dynamodb/` of an earlier version. */
+export const STORE_DIR = 'store';
 /** The process provider's state, and its machines' certificates, etcd data and logs (local/process). */
 export const PROCESS_DIR = 'process';
 /** The kubeadm bootstrap's secrets when no Secrets Manager is used (local/file-secret-store.ts). */
 export const SECRETS_DIR = 'secrets';
 
 /**
- * The files the host writes directly in the data folder (the embedded DynamoDB keeps its own in `dynamodb/`),
+ * The files the host writes directly in the data folder (the embedded store keeps its own in `store/`, or `dynamodb/`),
  * and the clock's temporary file, which a crash can leave behind. The simulated cloud's temporary files have
  * the process id in their names (SIM_CLOUD_LEFTOVER).
  */
@@ -107,15 +109,19 @@ export async function preparePrivateDataDir(dir: string, log: (line: string) => 
   const leftovers = (await readdir(dir)).filter((name) => SIM_CLOUD_LEFTOVER.test(name));
   const files: [string, Stats | undefined][] = [];
   for (const name of [...DATA_FILES, ...leftovers]) files.push([join(dir, name), await ownEntry(join(dir, name), uid)]);
-  const db = join(dir, DYNAMODB_DIR);
-  const dbStat = await ownEntry(db, uid);
-  if (dbStat && !dbStat.isDirectory())
-    throw new Error(`the data folder holds ${db}, which is not a folder (remove it, or give another folder with --data-dir)`);
-  if (dbStat) for (const name of await readdir(db)) files.push([join(db, name), await ownEntry(join(db, name), uid)]);
+  const stores: [string, Stats | undefined][] = [];
+  for (const sub of [DYNAMODB_DIR, STORE_DIR]) {
+    const db = join(dir, sub);
+    const dbStat = await ownEntry(db, uid);
+    if (dbStat && !dbStat.isDirectory())
+      throw new Error(`the data folder holds ${db}, which is not a folder (remove it, or give another folder with --data-dir)`);
+    stores.push([db, dbStat]);
+    if (dbStat) for (const name of await readdir(db)) files.push([join(db, name), await ownEntry(join(db, name), uid)]);
+  }
   // The process provider's folder and the bootstrap's secrets: every entry, at any depth (etcd data, logs, keys).
   for (const sub of [PROCESS_DIR, SECRETS_DIR]) await ownTree(join(dir, sub), uid, files);
   // The folder is closed to others already; its entries are changed only once every one has passed.
-  note(await tighten(db, dbStat, PRIVATE_DIR_MODE));
+  for (const [db, dbStat] of stores) note(await tighten(db, dbStat, PRIVATE_DIR_MODE));
   for (const [path, fileStat] of files) note(await tighten(path, fileStat, fileStat?.isDirectory() ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE));
   if (changed.length > 0) log(`warn data folder ${dir} was readable by other users; tightened: ${changed.join(', ')}`);
 }

@@ -4,6 +4,9 @@
  * the objects applied through the API's ObjectService, the apply a user's `clusterless apply` reaches. A tracker follows every
  * write to tell when clusters are Ready without polling the store.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import {
   SimCloud,
@@ -16,9 +19,11 @@ import {
 import { handleRequest, jsonRequest } from '../../functions/api/http/index.js';
 import { ObjectService, keyOf } from '../../functions/api/service/index.js';
 import { CostMeter } from '../../functions/metering/index.js';
-import type { Clock, LaunchHooks, LaunchSpec, MachineProvider } from '../../functions/ports.js';
+import type { Store, Clock, LaunchHooks, LaunchSpec, MachineProvider } from '../../functions/ports.js';
 import { invocationHolder, scaledTimer, silentLogger, workflowDeps } from '../../functions/workflows/index.js';
 import { type NoticeOutcome, recordInterruptionNotice } from '../../functions/workflows/interruption.js';
+import { startEmbeddedStore } from '../../local/embedded-dynamodb.js';
+import { openEmbeddedSqliteStore } from '../../local/embedded-sqlite.js';
 import { ControlPlaneRuntime } from '../../local/runtime.js';
 import { FleetTracker } from './tracker.js';
 import type { Manifest } from './manifests.js';
@@ -38,13 +43,22 @@ export interface BenchFleetOptions {
   pollSeconds?: number;
   /** Wire the cost meter in (false measures what metering itself costs). @default true */
   meter?: boolean;
+  /**
+   * The store under the runtime: 'memory'; 'dynalite', the embedded DynamoDB (dynalite over the DynamoDB wire
+   * protocol, signed requests, LevelDB); or 'sqlite', the embedded SQLite file. The embedded ones in a fresh
+   * temporary folder removed at stop. @default 'memory'
+   */
+  store?: BenchStoreKind;
   /** Told of each spot notice once it is recorded on its machine (as the embedded host records them). */
   onInterruptionNotice?: (notice: SimInterruptionNotice, outcome: NoticeOutcome) => void;
 }
 
+export const BENCH_STORES = ['memory', 'dynalite', 'sqlite'] as const;
+export type BenchStoreKind = (typeof BENCH_STORES)[number];
+
 export interface BenchFleet {
   runtime: ControlPlaneRuntime;
-  store: MemoryStore;
+  store: Store;
   cloud: SimCloud;
   clock: Clock;
   meter: CostMeter;
@@ -79,7 +93,22 @@ class ObservedProvider implements MachineProvider {
 
 export async function startBenchFleet(options: BenchFleetOptions): Promise<BenchFleet> {
   const { clock, timeScale } = options;
-  const store = new MemoryStore({ clock });
+  let store: Store;
+  let closeStore = async () => {};
+  const kind = options.store ?? 'memory';
+  if (kind === 'memory') store = new MemoryStore({ clock });
+  else {
+    const dir = await mkdtemp(join(tmpdir(), 'clusterless-bench-'));
+    const embedded =
+      kind === 'dynalite'
+        ? await startEmbeddedStore(join(dir, 'dynamodb'), { tableName: 'clusterless', clock })
+        : await openEmbeddedSqliteStore(join(dir, 'store'), { clock });
+    store = embedded.store;
+    closeStore = async () => {
+      await embedded.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
   const tracker = new FleetTracker();
   let trigger: ((namespace: string, clusterName: string) => void) | undefined;
   const cloudOptions: SimCloudOptions = { clock, seed: 1 };
@@ -142,6 +171,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
     async stop() {
       clearInterval(keepAlive);
       await runtime.stop();
+      await closeStore();
     },
   };
 }

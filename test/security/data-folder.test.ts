@@ -42,24 +42,32 @@ function victim(): { path: string; unchanged: () => void } {
 const emptySnapshot = { instances: [], nodes: [], counter: 0 } as unknown as SimSnapshot;
 
 describe('a data folder once readable by others', () => {
-  it.each(['clock.json.tmp', 'clock.json', 'controller-token', 'client-token', 'sim-cloud.json', 'sim-cloud.json.4242.tmp', 'dynamodb', 'dynamodb/CURRENT'])(
-    'refuses a symbolic link planted at %s, naming it, and changes nothing through it',
-    async (name) => {
-      // Prepare
-      const dir = tempDir('clusterless-planted-');
-      chmodSync(dir, 0o777);
-      const target = victim();
-      mkdirSync(dirname(join(dir, name)), { recursive: true });
-      symlinkSync(target.path, join(dir, name));
-      // Act
-      const started = startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
-      // Assess
-      await expect(started).rejects.toThrow(`the data folder holds ${join(dir, name)}, a symbolic link`);
-      target.unchanged();
-      expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
-      expect(existsSync(join(dir, 'controller-token')) && !lstatSync(join(dir, 'controller-token')).isSymbolicLink()).toBe(false);
-    },
-  );
+  it.each([
+    'clock.json.tmp',
+    'clock.json',
+    'controller-token',
+    'client-token',
+    'sim-cloud.json',
+    'sim-cloud.json.4242.tmp',
+    'dynamodb',
+    'dynamodb/CURRENT',
+    'store',
+    'store/store.sqlite',
+  ])('refuses a symbolic link planted at %s, naming it, and changes nothing through it', async (name) => {
+    // Prepare
+    const dir = tempDir('clusterless-planted-');
+    chmodSync(dir, 0o777);
+    const target = victim();
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    symlinkSync(target.path, join(dir, name));
+    // Act
+    const started = startEmbeddedHost({ port: 0, dataDir: dir, timeScale: 40 });
+    // Assess
+    await expect(started).rejects.toThrow(`the data folder holds ${join(dir, name)}, a symbolic link`);
+    target.unchanged();
+    expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(dir, 'controller-token')) && !lstatSync(join(dir, 'controller-token')).isSymbolicLink()).toBe(false);
+  });
 
   // No one but root can make a file of another user, so the host's uid is the one pretended here: a file of this
   // test's is another user's to a host of any other uid. The check is the one preparePrivateDataDir makes of every

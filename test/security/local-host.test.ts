@@ -454,7 +454,7 @@ describe('the data folder is private to its user', () => {
       .filter((m) => m.mode !== (m.dir ? 0o700 : 0o600))
       .map((m) => `${m.path} ${m.mode.toString(8)}`);
 
-  it('is 0700 with every file 0600 (the token, the clock, the simulated cloud, the embedded DynamoDB), and a looser one is tightened at start, saying so', async () => {
+  it('is 0700 with every file 0600 (the token, the clock, the simulated cloud, the embedded store), and a looser one is tightened at start, saying so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clusterless-sec-perm-'));
     try {
       // A first run leaves every kind of file the host writes: a cluster gets machines, so the simulated cloud saves.
@@ -467,7 +467,7 @@ describe('the data folder is private to its user', () => {
       } finally {
         await h.close();
       }
-      for (const f of ['controller-token', 'clock.json', 'sim-cloud.json', 'dynamodb/CURRENT']) expect(existsSync(join(dir, f)), f).toBe(true);
+      for (const f of ['controller-token', 'clock.json', 'sim-cloud.json', 'store/store.sqlite']) expect(existsSync(join(dir, f)), f).toBe(true);
       expect(loose(dir)).toEqual([]);
 
       // Loosened as an older version (or a umask of 022) would have left them; the next start tightens them.

@@ -1,0 +1,1 @@
+export { SqliteStore, SQLITE_READ_BYTES, type SqliteStoreOptions } from './sqlite-store.js';
