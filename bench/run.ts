@@ -42,7 +42,12 @@ const SCENARIOS: Scenario[] = [
   { name: 'remediation', file: 'remediation.ts', quick: true, description: "out-of-band kill to the replacement's launch request" },
   { name: 'idle', file: 'idle.ts', quick: false, description: '100 clusters x 50 nodes for a simulated day: API calls, transitions, cost per cluster-month' },
   { name: 'coldstart', file: 'coldstart.ts', quick: false, description: "every function's bundle size and fresh-process import + first invocation (Node 22)" },
-  { name: 'fleet', file: 'fleet.ts', quick: false, description: '200 topology clusters x 13 machines, one FleetUpgrade (canary, 10/30/60 %): time over the physical bound' },
+  {
+    name: 'fleet',
+    file: 'fleet.ts',
+    quick: false,
+    description: '200 topology clusters x 13 machines, one FleetUpgrade (canary, 10/30/60 %): time over the physical bound',
+  },
   { name: 'idle-quick', file: 'idle.ts', quick: true, description: 'the same with 20 clusters', args: ['--clusters', '20', '--scenario', 'idle-quick'] },
 ];
 

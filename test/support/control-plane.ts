@@ -22,14 +22,7 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
-import {
-  noEvents,
-  type EtcdMembership,
-  type EventRecorder,
-  type MachineProvider,
-  type NodeReader,
-  type Store,
-} from '../../functions/ports.js';
+import { noEvents, type EtcdMembership, type EventRecorder, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
 import {
   invocationHolder,
   providersByCluster,

@@ -30,9 +30,15 @@ export function chainWrites(writes: readonly Write[]): Write[] {
   return writes.map((w) => {
     const { kind, namespace, name } = targetOf(w);
     let byNamespace = seen.get(kind);
-    if (!byNamespace) seen.set(kind, (byNamespace = new Map()));
+    if (!byNamespace) {
+      byNamespace = new Map();
+      seen.set(kind, byNamespace);
+    }
     let names = byNamespace.get(namespace);
-    if (!names) byNamespace.set(namespace, (names = new Set()));
+    if (!names) {
+      names = new Set();
+      byNamespace.set(namespace, names);
+    }
     const repeated = names.has(name);
     names.add(name);
     if (repeated && (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.metadata.resourceVersion !== undefined)

@@ -74,7 +74,10 @@ export function deletionOrder(machines: readonly Machine[], policy: DeletePolicy
   const left = new Map<string, { n: number }>();
   const counter = (domain: string) => {
     let c = left.get(domain);
-    if (!c) left.set(domain, (c = { n: 0 }));
+    if (!c) {
+      c = { n: 0 };
+      left.set(domain, c);
+    }
     return c;
   };
   for (const m of machines) {

@@ -186,9 +186,15 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
     health: healthOf,
     deletionOrder(list, policy) {
       let byPolicy = orders.get(list);
-      if (!byPolicy) orders.set(list, (byPolicy = new Map()));
+      if (!byPolicy) {
+        byPolicy = new Map();
+        orders.set(list, byPolicy);
+      }
       let order = byPolicy.get(policy);
-      if (!order) byPolicy.set(policy, (order = deletionOrder(list, policy, healthOf)));
+      if (!order) {
+        order = deletionOrder(list, policy, healthOf);
+        byPolicy.set(policy, order);
+      }
       return order;
     },
     controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid) ?? none)),
