@@ -32,7 +32,8 @@ export interface VariableSchema {
   items?: VariableSchema;
 }
 
-const SCHEMA_KEYS = new Set([
+/** The OpenAPI v3 keywords a variable schema may use: the documented subset. */
+export const SCHEMA_KEYS: ReadonlySet<string> = new Set([
   'type',
   'description',
   'enum',

@@ -16,6 +16,7 @@
  * (0), no unhealthy node conditions, an internet-facing load balancer.
  */
 import { BUILTIN_VARIABLES, TopologyLabels } from '../cluster-class.js';
+import { SCHEMA_KEYS } from '../cluster-class-variables.js';
 import { API_VERSION, Annotations, Labels } from '../common.js';
 import { CONTROL_PLANE_TAINT } from '../control-plane.js';
 import { KINDS } from '../kinds.js';
@@ -142,32 +143,13 @@ interface ClassInfo {
   machineVariables: Map<string, { machineClass: string; workerClass: string | undefined }[]>;
 }
 
-/**
- * The OpenAPI v3 keywords a clusterless variable schema reads (functions/api/cluster-class-variables.ts); Cluster
- * API's others (x-kubernetes-validations, x-metadata, format, oneOf, ...) are named and left out.
- */
-const SCHEMA_KEYWORDS = new Set([
-  'type',
-  'description',
-  'enum',
-  'default',
-  'minimum',
-  'maximum',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'required',
-  'properties',
-  'items',
-]);
-
 /** The schema at `path` in clusterless's subset: every keyword outside it warned about, by its path. */
 function schemaSubset(r: FieldReader, path: Path): unknown {
   const schema = r.peek(path);
   if (!isRecord(schema)) return r.get(path);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(schema)) {
-    if (!SCHEMA_KEYWORDS.has(k)) continue; // left unread: named by the leftovers
+    if (!SCHEMA_KEYS.has(k)) continue; // left unread: named by the leftovers
     if (k === 'properties' && isRecord(v)) out[k] = Object.fromEntries(Object.keys(v).map((p) => [p, schemaSubset(r, [...path, k, p])]));
     else if (k === 'items' && isRecord(v)) out[k] = schemaSubset(r, [...path, k]);
     else out[k] = r.get([...path, k]);
