@@ -10,7 +10,6 @@
  */
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../functions/adapters/sqlite/index.js';
 import { checkInstallationId } from '../functions/installation.js';
 import type { Clock } from '../functions/ports.js';
@@ -28,6 +27,25 @@ export interface EmbeddedSqliteStore {
   close(): void;
 }
 
+/**
+ * node:sqlite, without the one-time ExperimentalWarning Node 22 prints when the module is first loaded: the store
+ * runs the Store contract like the others, and the warning on every `npm start` (and on stderr of `clusterless up`)
+ * would read as a fault. Every other warning passes.
+ */
+async function loadSqlite(): Promise<typeof import('node:sqlite')> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const message = typeof warning === 'string' ? warning : warning.message;
+    if (/^SQLite is an experimental feature/.test(message)) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await import('node:sqlite');
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
 const isBusy = (err: unknown) => {
   const e = err as { errcode?: number; message?: string };
   // SQLITE_BUSY (5) and SQLITE_LOCKED (6), whatever the extended code.
@@ -40,6 +58,7 @@ export async function openEmbeddedSqliteStore(dir: string, options: { clock?: Cl
   const path = join(dir, SQLITE_FILE);
   // Made 0600 before SQLite opens it; SQLite gives its -wal and -journal files the database file's mode.
   await (await open(path, 'a', PRIVATE_FILE_MODE)).close();
+  const { DatabaseSync } = await loadSqlite();
   const db = new DatabaseSync(path);
   try {
     db.exec('PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
