@@ -285,7 +285,7 @@ describe('delete-cluster and provision-machine: one execution per uid, reconcile
       taskMiddleware: async (task, input, run) => {
         if (
           task === 'provision' &&
-          input.step === 'launch' &&
+          input.step === 'recordIntentAndLaunch' &&
           String(input.machineName).startsWith('pf-md-') &&
           (failed ?? input.machineUid) === input.machineUid
         ) {
