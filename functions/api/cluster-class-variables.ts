@@ -12,6 +12,7 @@
  * Anything else in a schema is refused, so a class never relies on a rule that would not be enforced.
  */
 import { jsonEqual } from './kind.js';
+import { isPlainObject } from './common.js';
 
 export const VARIABLE_TYPES = ['string', 'integer', 'number', 'boolean', 'object', 'array'] as const;
 export type VariableType = (typeof VARIABLE_TYPES)[number];
@@ -50,7 +51,6 @@ export const SCHEMA_KEYS: ReadonlySet<string> = new Set([
 /** Deep enough for any configuration a class offers; a bound so a hostile schema cannot recurse without end. */
 export const MAX_SCHEMA_DEPTH = 8;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 /** One thing wrong with a schema: where (relative to the schema), what, and Kubernetes' cause type. */
@@ -63,7 +63,7 @@ export interface SchemaProblem {
 
 /** What is wrong with a schema outside the subset (empty when it is sound), each with its path under the schema. */
 export function variableSchemaProblems(schema: unknown, path: PropertyKey[] = [], depth = 0): SchemaProblem[] {
-  if (!isObject(schema)) return [{ path, message: 'must be an object (an OpenAPI v3 schema)' }];
+  if (!isPlainObject(schema)) return [{ path, message: 'must be an object (an OpenAPI v3 schema)' }];
   if (depth > MAX_SCHEMA_DEPTH) return [{ path, reason: 'FieldValueForbidden', message: `schemas may nest at most ${MAX_SCHEMA_DEPTH} levels deep` }];
   const out: SchemaProblem[] = [];
   const at = (key: PropertyKey, ...rest: PropertyKey[]) => [...path, key, ...rest];
@@ -107,14 +107,14 @@ export function variableSchemaProblems(schema: unknown, path: PropertyKey[] = []
   if (type === 'object') {
     const props = schema['properties'];
     if (props === undefined) out.push({ path: at('properties'), reason: 'FieldValueRequired', message: 'an object variable lists its properties' });
-    else if (!isObject(props)) out.push({ path: at('properties'), message: 'must be a map of schemas' });
+    else if (!isPlainObject(props)) out.push({ path: at('properties'), message: 'must be a map of schemas' });
     else for (const [name, sub] of Object.entries(props)) out.push(...variableSchemaProblems(sub, at('properties', name), depth + 1));
     const req = schema['required'];
     if (req !== undefined) {
       if (!Array.isArray(req) || !req.every((r) => typeof r === 'string')) out.push({ path: at('required'), message: 'must be a list of property names' });
       else
         req.forEach((r, i) => {
-          if (isObject(props) && !(r in props)) out.push({ path: at('required', i), value: r, message: 'must name one of properties' });
+          if (isPlainObject(props) && !(r in props)) out.push({ path: at('required', i), value: r, message: 'must name one of properties' });
         });
     }
   }
@@ -150,7 +150,7 @@ export function valueErrors(schema: VariableSchema, value: unknown, at = ''): st
       : type === 'number'
         ? typeof value === 'number'
         : type === 'object'
-          ? isObject(value)
+          ? isPlainObject(value)
           : type === 'array'
             ? Array.isArray(value)
             : typeof value === type;
@@ -172,7 +172,7 @@ export function valueErrors(schema: VariableSchema, value: unknown, at = ''): st
     value.forEach((item, i) => {
       out.push(...valueErrors(schema.items!, item, `${at}/${i}`));
     });
-  if (isObject(value)) {
+  if (isPlainObject(value)) {
     const props = schema.properties ?? {};
     for (const r of schema.required ?? []) if (value[r] === undefined) out.push(`${at}/${r}: Required value`);
     for (const [k, v] of Object.entries(value)) {
@@ -190,7 +190,7 @@ export function valueErrors(schema: VariableSchema, value: unknown, at = ''): st
  */
 export function withDefaults(schema: VariableSchema, value: unknown): unknown {
   const v = value === undefined ? structuredClone(schema.default) : value;
-  if (isObject(v) && schema.properties) {
+  if (isPlainObject(v) && schema.properties) {
     const out: Record<string, unknown> = { ...v };
     for (const [k, sub] of Object.entries(schema.properties)) {
       const d = withDefaults(sub, out[k]);

@@ -9,6 +9,11 @@ export const GROUP = 'clusterless.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+/** A JSON object: not null, not an array. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 /** Labels and annotations, Cluster API's under our own domain (cluster.x-k8s.io -> clusterless.dev). */
 export const Labels = {
   clusterName: 'clusterless.dev/cluster-name',

@@ -37,6 +37,7 @@ import { validateCreate, validateUpdate } from '../api/validate.js';
 import { ApiError, ObjectService } from '../api/service/index.js';
 import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import type { Store } from '../ports.js';
+import { isPlainObject } from '../api/common.js';
 
 const logger = new Logger();
 
@@ -70,7 +71,6 @@ interface Manifest extends FleetObjectKey {
   body: Record<string, unknown>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const keyString = (k: FleetObjectKey) => `${k.kind} ${k.namespace}/${k.name}`;
 const kindOrder = (kind: string) => KINDS.findIndex((k) => k.kind === kind);
 
@@ -90,7 +90,7 @@ export function parseManifests(text: unknown): Manifest[] {
   const seen = new Set<string>();
   const out: Manifest[] = [];
   for (const [i, item] of value.entries()) {
-    if (!isObject(item)) {
+    if (!isPlainObject(item)) {
       problems.push(`Manifests[${i}]: must be an object`);
       continue;
     }
@@ -99,7 +99,7 @@ export function parseManifests(text: unknown): Manifest[] {
       problems.push(`Manifests[${i}]: kind ${JSON.stringify(item['kind'])} is not a clusterless kind (${KINDS.map((k) => k.kind).join(', ')})`);
       continue;
     }
-    const meta = isObject(item['metadata']) ? item['metadata'] : {};
+    const meta = isPlainObject(item['metadata']) ? item['metadata'] : {};
     if (typeof meta['name'] !== 'string' || meta['name'] === '') {
       problems.push(`Manifests[${i}]: ${def.kind} has no metadata.name`);
       continue;
@@ -120,9 +120,9 @@ export function parseManifests(text: unknown): Manifest[] {
 /** The manifest as the API receives it: server fields and status dropped, the owner annotation added. */
 function requestBody(m: Manifest, owner: string): Record<string, unknown> {
   const { status: _s, ...rest } = m.body;
-  const meta = isObject(m.body['metadata']) ? m.body['metadata'] : {};
+  const meta = isPlainObject(m.body['metadata']) ? m.body['metadata'] : {};
   const { uid: _u, resourceVersion: _rv, generation: _g, creationTimestamp: _c, deletionTimestamp: _d, ...clientMeta } = meta;
-  const annotations = isObject(clientMeta['annotations']) ? clientMeta['annotations'] : {};
+  const annotations = isPlainObject(clientMeta['annotations']) ? clientMeta['annotations'] : {};
   return { ...rest, metadata: { ...clientMeta, namespace: m.namespace, annotations: { ...annotations, [FLEET_ANNOTATION]: owner } } };
 }
 
@@ -262,9 +262,9 @@ export const CLASS_USERS = ['ClusterClass', 'ControlPlane', 'MachineDeployment',
 
 /** The MachineClass an object names: a ControlPlane's or Machine's spec.machineClassRef, a template's otherwise. */
 export function machineClassRefOf(o: ApiObject): string | undefined {
-  const spec = isObject(o.spec) ? o.spec : {};
-  const template = isObject(spec['template']) && isObject(spec['template']['spec']) ? spec['template']['spec'] : {};
-  const ref = isObject(spec['machineClassRef']) ? spec['machineClassRef'] : isObject(template['machineClassRef']) ? template['machineClassRef'] : {};
+  const spec = isPlainObject(o.spec) ? o.spec : {};
+  const template = isPlainObject(spec['template']) && isPlainObject(spec['template']['spec']) ? spec['template']['spec'] : {};
+  const ref = isPlainObject(spec['machineClassRef']) ? spec['machineClassRef'] : isPlainObject(template['machineClassRef']) ? template['machineClassRef'] : {};
   return typeof ref['name'] === 'string' ? ref['name'] : undefined;
 }
 

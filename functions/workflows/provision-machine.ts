@@ -157,6 +157,8 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     infra?.instanceType && infra.availabilityZone
       ? { instanceType: infra.instanceType, availabilityZone: infra.availabilityZone, ...(infra.capacityType ? { capacityType: infra.capacityType } : {}) }
       : undefined;
+  // The market the MachineSet planner chose (spec.capacity of the deployment); unset for other machines.
+  const capacity = launchCapacityOf(machine);
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -175,8 +177,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(init !== undefined ? { bootstrap: init ? 'init' : 'join' } : {}),
     ...(recordedAttempt ? { recordedAttempt } : {}),
     ...registration,
-    // The market the MachineSet planner chose (spec.capacity of the deployment); unset for other machines.
-    ...(launchCapacityOf(machine) ? { capacity: launchCapacityOf(machine)! } : {}),
+    ...(capacity ? { capacity } : {}),
   };
   const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
   await recordInstance(deps, ref, instance);

@@ -4,7 +4,7 @@
  * taken, and `leftovers` reports every value left under no taken path.
  */
 import { fieldPath } from '../validate.js';
-import { durationSeconds } from '../common.js';
+import { durationSeconds, isPlainObject } from '../common.js';
 
 export type Path = readonly (string | number)[];
 
@@ -50,7 +50,8 @@ export function formatIssue(i: ConversionIssue): string {
   return `${i.source}${i.path ? ` ${i.path}` : ''}: ${i.message}`;
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A JSON object (api/common.ts isPlainObject), under the name the converter reads it by. */
+export const isRecord = isPlainObject;
 
 /** Metadata the API server sets: observed, never intent, so never worth a warning. */
 const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp'];

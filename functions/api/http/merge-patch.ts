@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common.js';
 /** JSON merge patch (RFC 7386): objects merge key by key, null removes a key, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
@@ -10,6 +11,4 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+export { isPlainObject };

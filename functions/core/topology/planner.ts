@@ -12,7 +12,7 @@
 import type { ClusterClass } from '../../api/cluster-class.js';
 import { TopologyLabels, topologyClassCauses, topologyObjectNames } from '../../api/cluster-class.js';
 import type { Cluster } from '../../api/cluster.js';
-import { Finalizers, Labels } from '../../api/common.js';
+import { Finalizers, Labels, isPlainObject } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
 import { jsonEqual, type ApiObject } from '../../api/kind.js';
 import type { MachineDeployment } from '../../api/machine-deployment.js';
@@ -47,11 +47,9 @@ export interface TopologyObjects {
   machineHealthChecks: readonly MachineHealthCheck[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** `base` with `intent` laid over it: objects merged key by key, anything else (lists too) replaced. */
 function overlay(base: unknown, intent: unknown): unknown {
-  if (!isObject(base) || !isObject(intent)) return structuredClone(intent);
+  if (!isPlainObject(base) || !isPlainObject(intent)) return structuredClone(intent);
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(intent)) out[k] = overlay(base[k], v);
   return out;
@@ -59,14 +57,14 @@ function overlay(base: unknown, intent: unknown): unknown {
 
 function without(obj: Record<string, unknown>, path: readonly string[]): void {
   let node: unknown = obj;
-  for (const p of path.slice(0, -1)) node = isObject(node) ? node[p] : undefined;
-  if (isObject(node)) delete node[path.at(-1)!];
+  for (const p of path.slice(0, -1)) node = isPlainObject(node) ? node[p] : undefined;
+  if (isPlainObject(node)) delete node[path.at(-1)!];
 }
 
 function hasPath(obj: unknown, path: readonly string[]): boolean {
   let node = obj;
   for (const p of path) {
-    if (!isObject(node) || !(p in node)) return false;
+    if (!isPlainObject(node) || !(p in node)) return false;
     node = node[p];
   }
   return true;
