@@ -33,6 +33,7 @@ import { request } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { issueClientCertificate, type ClusterCertificates } from '../../functions/adapters/kubeadm/index.js';
+import type { SimInterruptionNotice } from '../../functions/adapters/sim/index.js';
 import { KubernetesClient, httpStatusOf, resourcePath } from '../../functions/adapters/kubernetes-client/rest-client.js';
 import type { Node } from '../../functions/adapters/kubernetes-client/types.js';
 import type { InstanceFact } from '../../functions/core/observed.js';
@@ -85,19 +86,8 @@ export interface ClusterCertificateSource {
   certificates(namespace: string, clusterName: string): Promise<ClusterCertificates | undefined>;
 }
 
-/** A spot notice for a process instance, with the machine it was launched for (what EC2's event lacks). */
-export interface ProcessInterruptionNotice {
-  instanceId: string;
-  machineUid: string;
-  machineName: string;
-  namespace: string;
-  clusterName: string;
-  kind: 'SpotInterruptionWarning' | 'RebalanceRecommendation';
-  /** When it was sent (ISO 8601, the caller's clock). */
-  at: string;
-  /** A warning's: when the instance's programs are killed (ISO 8601, this host's time). */
-  reclaimAt?: string;
-}
+/** A spot notice for a process instance, as the simulated cloud tells one; a warning's with its reclaim time (ISO 8601, this host's time). */
+export type ProcessInterruptionNotice = SimInterruptionNotice & { reclaimAt?: string };
 
 export interface ProcessCloudOptions {
   /** The provider's folder (the data folder's `process/`). */
