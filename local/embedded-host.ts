@@ -364,6 +364,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       ca: new ClusterCa({ secrets: secretStore, clock: systemClock, names: secretNames(secretPrefix) }),
       installationId,
       onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
+      // As for simulated instances: recorded on the machine, then reconciled.
+      onInterruptionNotice: (notice) => recordNotice?.(notice),
       log,
     });
     cleanups.unshift(() => processes.close());
@@ -494,27 +496,18 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
           ...(kind === 'interrupt' ? { terminationTime: end.find((r) => r.instanceId === i.instanceId)?.terminatedAt } : {}),
         }));
         if (sent.length === 0) {
-          const live = (await processes.machines.describe(namespace, machine.spec.clusterName)).filter(
-            (i) => i.machineUid === machine.metadata.uid && (i.state === 'running' || i.state === 'pending'),
-          );
+          // The reclaim is counted in this host's time: the notice's simulated two minutes, scaled.
           const at = clock.now();
           const reclaimAt = new Date(at.getTime() + SIM_INTERRUPTION_NOTICE_SECONDS * 1000).toISOString();
-          for (const i of live)
-            recordNotice?.({
-              instanceId: i.instanceId,
-              machineUid: i.machineUid,
-              machineName: name,
-              namespace,
-              clusterName: machine.spec.clusterName,
-              kind: kind === 'interrupt' ? 'SpotInterruptionWarning' : 'RebalanceRecommendation',
-              at: at.toISOString(),
-            });
-          if (kind === 'interrupt' && live.length > 0) {
-            const reclaim = setTimeout(() => void processes.kill(namespace, name).catch(() => {}), (SIM_INTERRUPTION_NOTICE_SECONDS * 1000) / timeScale);
-            reclaim.unref();
-            cleanups.unshift(() => clearTimeout(reclaim));
-          }
-          sent = live.map((i) => ({ instanceId: i.instanceId, ...(kind === 'interrupt' ? { terminationTime: reclaimAt } : {}) }));
+          const processSent = await processes.notice(
+            { namespace, machineName: name, machineUid: machine.metadata.uid ?? '' },
+            kind === 'interrupt' ? 'SpotInterruptionWarning' : 'RebalanceRecommendation',
+            {
+              at,
+              reclaimAfterMs: (SIM_INTERRUPTION_NOTICE_SECONDS * 1000) / timeScale,
+            },
+          );
+          sent = processSent.map((i) => ({ instanceId: i.instanceId, ...(kind === 'interrupt' ? { terminationTime: reclaimAt } : {}) }));
         }
         if (sent.length === 0)
           return statusResponse(

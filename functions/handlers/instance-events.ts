@@ -57,6 +57,9 @@ export interface InstanceNoticeDetail {
 export type InstanceNoticeEvent = EventBridgeEvent<NoticeDetailType, InstanceNoticeDetail>;
 export type InstanceEvent = InstanceStateChangeEvent | InstanceNoticeEvent;
 
+/** The one EC2 call the function makes: DescribeTags (no resource-level permission needed). */
+export type InstanceTagReader = Pick<Ec2QueryClient, 'describeTags'>;
+
 export interface ClusterRef {
   namespace: string;
   clusterName: string;
@@ -76,7 +79,7 @@ export function parseClusterTag(value: string | undefined): ClusterRef | undefin
  * The cluster an instance of this installation belongs to, from its tags; undefined when it carries no cluster
  * tag, or not this installation's tag (not ours).
  */
-export async function clusterOfInstance(ec2: Ec2QueryClient, instanceId: string, installationId: string): Promise<ClusterRef | undefined> {
+export async function clusterOfInstance(ec2: InstanceTagReader, instanceId: string, installationId: string): Promise<ClusterRef | undefined> {
   const out = await ec2.describeTags({
     Filters: [
       { Name: 'resource-id', Values: [instanceId] },
@@ -90,7 +93,7 @@ export async function clusterOfInstance(ec2: Ec2QueryClient, instanceId: string,
 
 /** The machine an instance of this installation was launched for, from its tags; undefined when not ours. */
 export async function machineOfInstance(
-  ec2: Ec2QueryClient,
+  ec2: InstanceTagReader,
   instanceId: string,
   installationId: string,
 ): Promise<(ClusterRef & { machineName: string; machineUid: string }) | undefined> {
@@ -110,7 +113,7 @@ export async function machineOfInstance(
 }
 
 export interface InstanceEventsDeps {
-  ec2: Ec2QueryClient;
+  ec2: InstanceTagReader;
   workflows: Workflows;
   /** Where spot notices are recorded (the Machines); state changes need none. */
   store?: Store;
@@ -189,7 +192,7 @@ export function createInstanceEventsHandler(deps: InstanceEventsDeps | (() => In
  * INSTALLATION_ID is required: without it no instance could be told to be ours. (Read here rather than through
  * bootstrap-deps, whose Secrets Manager and Kubernetes clients this function's bundle has no use for.)
  */
-export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps {
+export function instanceEventsDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): InstanceEventsDeps & { ec2: Ec2QueryClient } {
   const installationId = env[INSTALLATION_ENV.id];
   if (!installationId) throw new Error(`${INSTALLATION_ENV.id} is not set: the function starts reconciles for the instances of its own installation only`);
   const tableName = env['TABLE_NAME'];

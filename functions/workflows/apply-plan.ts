@@ -11,8 +11,8 @@ import type { Machine } from '../api/machine.js';
 import type { Action, Write } from '../core/plan.js';
 import { eventsOfWrite } from '../core/events.js';
 import { EventReason, regardingOf, type EventInput } from '../api/event.js';
-import { setCondition } from '../core/conditions.js';
-import { InfrastructureOwnedCondition, InfrastructureOwnedReason } from '../core/machine/index.js';
+import { setCondition, timestamp } from '../core/conditions.js';
+import { DRAIN_MARGIN_SECONDS, InfrastructureOwnedCondition, InfrastructureOwnedReason, drainBound } from '../core/machine/index.js';
 import { AlreadyExistsError, ConflictError, EtcdUnavailableError, NotFoundError, ProviderError, type WorkflowName } from '../ports.js';
 import type { WorkflowDeps } from './deps.js';
 import { applyClusterResourceSet } from './addons.js';
@@ -292,10 +292,16 @@ export async function executeActions(
           const uid = action.machine.uid ?? machine?.metadata.uid;
           // The planner's instance is the one found by the machine's uid tag; status is any /status writer's to set.
           const instanceId = action.providerID?.split('/').pop();
-          // A drain still going when the machine is terminated was given up at its nodeDrainTimeout: say so.
+          // A drain still going when the machine is terminated was given up at its nodeDrainTimeout, or at the end a
+          // spot interruption warning left it: say which.
           const drain = machine?.status?.conditions?.find((c) => c.type === 'DrainingSucceeded');
           if (machine && drain?.status === 'False' && drain.reason === DrainReason.draining) {
-            const message = `Drain not completed within nodeDrainTimeout (${machine.spec.nodeDrainTimeoutSeconds}s); the machine is deleted anyway. Last drain: ${drain.message ?? 'unknown'}`;
+            const bound = drainBound(machine, machine.status?.deletion?.nodeDrainStartTime ?? timestamp(deps.clock.now()));
+            const within =
+              bound.by === 'nodeDrainTimeout'
+                ? `within nodeDrainTimeout (${bound.seconds}s)`
+                : `within ${bound.seconds}s, all a spot interruption warning left before the instance is reclaimed at ${bound.terminationTime} (less ${DRAIN_MARGIN_SECONDS}s to terminate it first)`;
+            const message = `Drain not completed ${within}; the machine is deleted anyway. Last drain: ${drain.message ?? 'unknown'}`;
             deps.log.warn('node drain timed out; deleting the machine anyway', { namespace, clusterName, machine: machine.metadata.name, message });
             await recordDrainCondition(deps, machine, DrainReason.failed, message);
             await record({ regarding: regardingOf(machine), type: 'Warning', reason: EventReason.FailedDrainNode, action: 'Drain', note: message });

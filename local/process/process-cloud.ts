@@ -14,6 +14,10 @@
  *   their command line names this folder.
  * - `kill` (SIGKILL) leaves an instance `stopped`: its programs are gone and do not come back at the next start,
  *   as a machine that lost power; its Node stops heartbeating and goes Ready=Unknown 40 s later.
+ * - `notice` plays EC2's spot notices for a machine's live instances, as the simulated cloud does for its own: each
+ *   is told to `onInterruptionNotice` (the host records it on the Machine), and a warned instance is reclaimed when
+ *   its notice ends (its programs killed, as `kill`). The reclaim time is kept with the instance, so a restart of
+ *   the host keeps it; an instance whose time passed while the host was down is not started again.
  * - The node agent plays the kubelets (each Node registered and updated with the node's own certificate,
  *   system:node:NAME, so the Node authorizer and NodeRestriction apply; a Lease in kube-node-lease), kubeadm's
  *   mark-control-plane phase (the control-plane role label), the cloud node lifecycle controller (the Node of an
@@ -29,6 +33,7 @@ import { request } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { issueClientCertificate, type ClusterCertificates } from '../../functions/adapters/kubeadm/index.js';
+import type { SimInterruptionNotice } from '../../functions/adapters/sim/index.js';
 import { KubernetesClient, httpStatusOf, resourcePath } from '../../functions/adapters/kubernetes-client/rest-client.js';
 import type { Node } from '../../functions/adapters/kubernetes-client/types.js';
 import type { InstanceFact } from '../../functions/core/observed.js';
@@ -81,6 +86,9 @@ export interface ClusterCertificateSource {
   certificates(namespace: string, clusterName: string): Promise<ClusterCertificates | undefined>;
 }
 
+/** A spot notice for a process instance, as the simulated cloud tells one; a warning's with its reclaim time (ISO 8601, this host's time). */
+export type ProcessInterruptionNotice = SimInterruptionNotice & { reclaimAt?: string };
+
 export interface ProcessCloudOptions {
   /** The provider's folder (the data folder's `process/`). */
   dir: string;
@@ -89,6 +97,8 @@ export interface ProcessCloudOptions {
   installationId?: string;
   /** An instance changed state (running, stopped, terminated): the host reconciles its cluster. */
   onInstanceStateChange?: (change: { namespace: string; clusterName: string; instanceId: string; state: string }) => void;
+  /** A spot notice was sent (`notice`): the host records it on the machine, as the instance-events function does. Must not throw. */
+  onInterruptionNotice?: (notice: ProcessInterruptionNotice) => void;
   log?: (line: string) => void;
   /** @default HEARTBEAT_SECONDS * 1000 */
   heartbeatMs?: number;
@@ -117,6 +127,8 @@ export class ProcessCloud {
   private closed = false;
   private readonly roundRobin = new Map<string, number>();
   private readonly lastAgentError = new Map<string, string>();
+  /** The reclaim timers of warned instances, by instance id. */
+  private readonly reclaims = new Map<string, NodeJS.Timeout>();
   readonly machines: MachineProvider;
   readonly loadBalancers: ManagedLoadBalancers;
   readonly targetGroups: TargetGroupRegistrations;
@@ -156,7 +168,13 @@ export class ProcessCloud {
     const cloud = new ProcessCloud(options);
     await cloud.killLeftovers();
     for (const lb of cloud.state.loadBalancers) await cloud.listen(lb);
-    for (const i of cloud.state.instances) if (i.state === 'pending' || i.state === 'running') cloud.boot(i);
+    // A warned instance whose notice ended while the host was down was reclaimed meanwhile: it does not start again.
+    const reclaimed = cloud.state.instances.filter((i) => isLive(i) && i.reclaimAt !== undefined && Date.parse(i.reclaimAt) <= Date.now());
+    for (const i of reclaimed) i.state = 'stopped';
+    if (reclaimed.length) await cloud.save();
+    for (const i of reclaimed) cloud.notify(i);
+    for (const i of cloud.state.instances) if (isLive(i)) cloud.boot(i);
+    for (const i of cloud.state.instances) if (isLive(i) && i.reclaimAt !== undefined) cloud.scheduleReclaim(i);
     cloud.scheduleAgent(0);
     return cloud;
   }
@@ -165,6 +183,8 @@ export class ProcessCloud {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.agentTimer);
+    for (const t of this.reclaims.values()) clearTimeout(t);
+    this.reclaims.clear();
     await this.syncing?.catch(() => {});
     await Promise.all([...this.running.values()].map((r) => r.booting?.catch(() => {})));
     await Promise.all([...this.running.keys()].map((id) => this.stopPrograms(id)));
@@ -195,16 +215,77 @@ export class ProcessCloud {
    * `stopped` from then on, and are not started again. Returns the instances killed.
    */
   async kill(namespace: string, machineName: string): Promise<ProcessInstance[]> {
-    const killed = this.state.instances.filter(
-      (i) => this.owns(i) && i.namespace === namespace && i.machineName === machineName && (i.state === 'running' || i.state === 'pending'),
-    );
-    for (const i of killed) {
+    const killed = this.state.instances.filter((i) => this.owns(i) && i.namespace === namespace && i.machineName === machineName && isLive(i));
+    await this.killInstances(killed);
+    return killed;
+  }
+
+  /** SIGKILL to the instances' programs; they read `stopped`. */
+  private async killInstances(instances: ProcessInstance[]): Promise<void> {
+    for (const i of instances) {
       for (const c of this.running.get(i.instanceId)?.children ?? []) c.process.kill('SIGKILL');
       i.state = 'stopped';
     }
     await this.save();
-    for (const i of killed) this.notify(i);
-    return killed;
+    for (const i of instances) this.notify(i);
+  }
+
+  /**
+   * Sends a spot notice for the live (pending or running) instances of a machine (its uid: a machine made again
+   * under the name is another), as EC2 sends one for a spot instance: told to onInterruptionNotice with the
+   * machine's identity. A warning is sent once per instance (one already warned keeps its first) and reclaims the
+   * instance `reclaimAfterMs` later; a rebalance recommendation changes nothing here. Returns the notices sent now.
+   */
+  async notice(
+    machine: { namespace: string; machineName: string; machineUid: string },
+    kind: ProcessInterruptionNotice['kind'],
+    options: { at: Date; reclaimAfterMs: number },
+  ): Promise<ProcessInterruptionNotice[]> {
+    const warning = kind === 'SpotInterruptionWarning';
+    const targets = this.state.instances.filter(
+      (i) =>
+        this.owns(i) &&
+        i.namespace === machine.namespace &&
+        i.machineName === machine.machineName &&
+        i.machineUid === machine.machineUid &&
+        isLive(i) &&
+        !(warning && i.interruptionNoticeAt !== undefined),
+    );
+    const at = options.at.toISOString();
+    const reclaimAt = new Date(Date.now() + options.reclaimAfterMs).toISOString();
+    if (warning && targets.length) {
+      for (const i of targets) Object.assign(i, { interruptionNoticeAt: at, reclaimAt });
+      await this.save();
+      for (const i of targets) this.scheduleReclaim(i);
+    }
+    const sent = targets.map((i) => ({
+      instanceId: i.instanceId,
+      machineUid: i.machineUid,
+      machineName: i.machineName,
+      namespace: i.namespace,
+      clusterName: i.clusterName,
+      kind,
+      at,
+      ...(warning ? { reclaimAt } : {}),
+    }));
+    for (const n of sent) this.options.onInterruptionNotice?.(n);
+    return sent;
+  }
+
+  /** Kills the programs of a warned instance at its reclaim time, if it is still live then. */
+  private scheduleReclaim(i: ProcessInstance): void {
+    clearTimeout(this.reclaims.get(i.instanceId));
+    const timer = setTimeout(
+      () => {
+        this.reclaims.delete(i.instanceId);
+        if (this.closed || !isLive(i)) return;
+        this.log(`process: ${i.namespace}/${i.machineName} (${i.instanceId}) reclaimed at the end of its spot interruption warning`);
+        void this.killInstances([i]).catch((err: unknown) => this.log(`warn process: ${i.instanceId} not reclaimed: ${(err as Error).message}`));
+      },
+      Math.max(0, Date.parse(i.reclaimAt!) - Date.now()),
+    );
+    timer.unref();
+    this.reclaims.set(i.instanceId, timer);
   }
 
   /** The client URLs of the cluster's etcd members that run here (for an EtcdMembership over them). */
@@ -292,6 +373,8 @@ export class ProcessCloud {
       // Terminated first, so that a boot in flight stops at its next step instead of starting the programs again.
       i.state = 'terminated';
       i.terminatedAt = new Date().toISOString();
+      clearTimeout(this.reclaims.get(i.instanceId));
+      this.reclaims.delete(i.instanceId);
       await this.stopPrograms(i.instanceId);
       await this.running.get(i.instanceId)?.booting?.catch(() => {});
       await this.stopPrograms(i.instanceId);
@@ -773,6 +856,9 @@ export class ProcessCloud {
 const lbKey = (lb: { namespace: string; clusterName: string }) => `${lb.namespace}/${lb.clusterName}`;
 
 /** The process load balancer's target group, named after its cluster (there is one per cluster). */
+/** Pending or running: its programs run, or are being started. */
+const isLive = (i: ProcessInstance): boolean => i.state === 'pending' || i.state === 'running';
+
 export const targetGroupArn = (namespace: string, clusterName: string): string => `process:targetgroup/${namespace}/${clusterName}`;
 
 function factOf(i: ProcessInstance): InstanceFact {

@@ -38,6 +38,10 @@ export interface ProcessInstance {
   nodeLabels?: Record<string, string>;
   /** The processes last started for it (found again after a crash of the host, and killed if still ours). */
   pids?: number[];
+  /** When a spot interruption warning was sent for it (the notice's time, on the control plane's clock). */
+  interruptionNoticeAt?: string;
+  /** When the warning's instance is reclaimed (this host's own time, so that a restart keeps it): its programs are killed. */
+  reclaimAt?: string;
 }
 
 export interface ProcessLoadBalancer {

@@ -44,8 +44,10 @@ export {
   interruptionNoticeOf,
   withInterruptionNotice,
   cappedDrainTimeoutSeconds,
+  drainBound,
   interruptionsToAct,
   planInterruptions,
+  type DrainBound,
   type Interruption,
   type InterruptionNotice,
 } from './interruption.js';

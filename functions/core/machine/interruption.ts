@@ -106,6 +106,21 @@ export function cappedDrainTimeoutSeconds(machine: Machine, drainStart: string):
   return own === 0 ? cap : Math.min(own, cap);
 }
 
+/** What bounded a drain given up at its timeout: the machine's own nodeDrainTimeout, or a spot interruption warning. */
+export type DrainBound = { by: 'nodeDrainTimeout'; seconds: number } | { by: 'SpotInterruptionWarning'; seconds: number; terminationTime: string };
+
+/**
+ * Which limit ended the drain started at `drainStart` (for the message of a drain given up): the warning's cap
+ * when it is the shorter one (cappedDrainTimeoutSeconds), else the machine's nodeDrainTimeoutSeconds.
+ */
+export function drainBound(machine: Machine, drainStart: string): DrainBound {
+  const own = machine.spec.nodeDrainTimeoutSeconds;
+  const capped = cappedDrainTimeoutSeconds(machine, drainStart);
+  const terminationTime = interruptionNoticeOf(machine)?.terminationTime;
+  if (capped === undefined || terminationTime === undefined || (own !== 0 && own <= capped)) return { by: 'nodeDrainTimeout', seconds: own };
+  return { by: 'SpotInterruptionWarning', seconds: capped, terminationTime };
+}
+
 /** What the planners do with a machine's notice. */
 export interface Interruption {
   notice: InterruptionNotice;

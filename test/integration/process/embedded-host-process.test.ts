@@ -2,7 +2,8 @@
  * A process cluster through the embedded host: the kubeadm bootstrap (secrets in files of the data folder), the
  * load balancer recorded as the endpoint, real etcd and kube-apiserver, the nodes read through the API. One
  * control-plane machine and one worker reach Ready machines; the worker's Node carries its template's node-domain
- * labels and taints; the host's close leaves no program behind.
+ * labels and taints; a spot interruption warning sent through the host's route replaces the worker; the host's
+ * close leaves no program behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ afterAll(async () => {
 const api = (method: string, path: string, body?: unknown) => hostApi(host!, method, path, body);
 
 describe('the embedded host with a process cluster', { timeout: 300_000 }, () => {
-  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, its template labels and taints on the Node, kills a machine through the kill route, and stops every program at close', async () => {
+  it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, its template labels and taints on the Node, replaces a worker warned through the interrupt route, kills a machine through the kill route, and stops every program at close', async () => {
     // Prepare
     host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 10 });
     const { objects } = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process', controlPlaneMachineCount: '1', workerMachineCount: '1' });
@@ -78,8 +79,28 @@ describe('the embedded host with a process cluster', { timeout: 300_000 }, () =>
     expect((node.spec as { taints?: unknown[] }).taints).toContainEqual(gpu);
     const pids = host.processes.pids();
     expect(pids.length).toBe(2);
-    // Act: the route behind `clusterless sim kill`, on the worker (the SIGKILL of programs: process-provider.test.ts).
-    const workerMachine = machines.find((m) => m.metadata.labels?.['clusterless.dev/control-plane'] === undefined)!;
+    // Act: the route behind `clusterless sim interrupt`, on the worker (the provider's side: process-notices.test.ts).
+    const warned = machines.find((m) => m.metadata.labels?.['clusterless.dev/control-plane'] === undefined)!;
+    const notice = await api('POST', `/clusterless/v1/sim/namespaces/default/machines/${warned.metadata.name}/interrupt`, {});
+    // Assess: the notice sent for its instance, recorded on the Machine, and the worker replaced and deleted.
+    expect(notice.status, JSON.stringify(notice.body)).toBe(200);
+    expect(notice.body.instances).toEqual([expect.objectContaining({ terminationTime: expect.any(String) })]);
+    const workerMachine = await waitUntil(
+      'the warned worker replaced by a Ready one',
+      async () => {
+        const list = (await api('GET', '/apis/clusterless.dev/v1alpha1/namespaces/default/machines')).body.items as Machine[];
+        const workers = list.filter((m) => m.metadata.labels?.['clusterless.dev/control-plane'] === undefined);
+        const fresh = workers.find(
+          (m) => m.metadata.uid !== warned.metadata.uid && m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return !workers.some((m) => m.metadata.uid === warned.metadata.uid) && fresh;
+      },
+      120_000,
+    );
+    expect((await api('POST', `/clusterless/v1/sim/namespaces/default/machines/${warned.metadata.name}/interrupt`, {})).status, 'a machine that is gone').toBe(
+      404,
+    );
+    // Act: the route behind `clusterless sim kill`, on the replacement (the SIGKILL of programs: process-provider.test.ts).
     const killed = await api('POST', `/clusterless/v1/sim/namespaces/default/machines/${workerMachine.metadata.name}/kill`, {});
     // Assess: its instance reads stopped.
     expect(killed.status).toBe(200);

@@ -12,6 +12,7 @@ import {
   DRAIN_MARGIN_SECONDS,
   InterruptionReason,
   cappedDrainTimeoutSeconds,
+  drainBound,
   interruptionNoticeOf,
   withInterruptionNotice,
 } from '../../../../functions/core/machine/interruption.js';
@@ -181,6 +182,20 @@ describe('a spot interruption warning', () => {
   it('leaves the drain of a machine without a warning to its own nodeDrainTimeout', () => {
     expect(cappedDrainTimeoutSeconds(noticed(machine('m'), InterruptionReason.RebalanceRecommendation, T0), iso(T0))).toBeUndefined();
     expect(cappedDrainTimeoutSeconds(machine('m'), iso(T0))).toBeUndefined();
+  });
+
+  it.each([
+    ['a longer own timeout: the warning', 300, { by: 'SpotInterruptionWarning', seconds: 90 - DRAIN_MARGIN_SECONDS, terminationTime: iso(at(90)) }],
+    ['no own timeout: the warning', 0, { by: 'SpotInterruptionWarning', seconds: 90 - DRAIN_MARGIN_SECONDS, terminationTime: iso(at(90)) }],
+    ['a shorter own timeout: nodeDrainTimeout', 20, { by: 'nodeDrainTimeout', seconds: 20 }],
+  ])('names what bounded a drain given up, with %s', (_name, own, expected) => {
+    const m = noticed(machine('m'), InterruptionReason.SpotInterruptionWarning, at(-30));
+    expect(drainBound({ ...m, spec: { ...m.spec, nodeDrainTimeoutSeconds: own } }, iso(T0))).toEqual(expected);
+  });
+
+  it('names nodeDrainTimeout as the bound of a drain no warning capped', () => {
+    const m = noticed(machine('m'), InterruptionReason.RebalanceRecommendation, T0);
+    expect(drainBound({ ...m, spec: { ...m.spec, nodeDrainTimeoutSeconds: 120 } }, iso(T0))).toEqual({ by: 'nodeDrainTimeout', seconds: 120 });
   });
 });
 
