@@ -104,7 +104,7 @@ describe('ControlPlaneRuntime trigger while the reconcile waits out a held lease
 
   it('starts no second reconcile for changes while the lease is held, by its first holder or by another after a release', async () => {
     const CLUSTER = 'c3';
-    const { nextRefusal, reconciles, idle } = cluster(CLUSTER);
+    const { nextRefusal, reconciles } = cluster(CLUSTER);
     expect(await rt.store.acquireLease(NS, CLUSTER, 'reconcile', OTHER, 300)).toBeDefined();
     const refusal = nextRefusal();
     rt.trigger(NS, CLUSTER);
