@@ -11,13 +11,16 @@ import { clustersUsingClass } from '../functions/core/topology/trigger.js';
 import type { KindName } from '../functions/api/kinds.js';
 import { LocalWorkflows, type EventLog, type ExecutionRecord } from '../functions/adapters/stepfunctions/local-workflows.js';
 import { ForwardingStore } from '../functions/adapters/store/index.js';
-import type { DeleteOptions, DeleteResult, ReconcileRequeues, Store, WorkflowName, Workflows } from '../functions/ports.js';
+import type { DeleteOptions, DeleteResult, Lease, ReconcileRequeues, Store, WorkflowName, Workflows } from '../functions/ports.js';
 import { FAILED_RECONCILE_RETRY_SECONDS, replacesRequeue } from '../functions/core/trigger/requeue.js';
 import { sweep } from '../functions/workflows/sweep.js';
 import { TASKS, hostAppliesAddons, startFleetUpgrade, type WorkflowDeps } from '../functions/workflows/index.js';
 import { fleetUpgradeFinished, type FleetUpgrade } from '../functions/api/fleet-upgrade.js';
 import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
+
+/** The lease every reconcile of a cluster takes (functions/workflows/reconcile-cluster.ts), stepping steps' included. */
+const RECONCILE_LEASE = 'reconcile';
 
 /** Tells which cluster a write touched, after it succeeded: the local stand-in for the DynamoDB stream. */
 export class TriggeringStore extends ForwardingStore {
@@ -28,8 +31,20 @@ export class TriggeringStore extends ForwardingStore {
     private readonly onClusterClassChange?: (namespace: string, clusterNames: readonly string[]) => void,
     /** A FleetUpgrade created: its execution starts (the stream's INSERT on AWS). */
     private readonly onFleetUpgradeCreated: (obj: ApiObject) => void = () => {},
+    /** Told who holds a cluster's reconcile lease after each take and release (undefined: released). */
+    private readonly onReconcileLease: (namespace: string, clusterName: string, holder: string | undefined) => void = () => {},
   ) {
     super(inner);
+  }
+
+  override async acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined> {
+    const lease = await this.inner.acquireLease(namespace, clusterName, name, holder, ttlSeconds);
+    if (lease && name === RECONCILE_LEASE) this.onReconcileLease(namespace, clusterName, holder);
+    return lease;
+  }
+  override async releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
+    await this.inner.releaseLease(namespace, clusterName, name, holder);
+    if (name === RECONCILE_LEASE) this.onReconcileLease(namespace, clusterName, undefined);
   }
 
   private changed<T extends ApiObject>(obj: T): T {
@@ -82,7 +97,13 @@ export interface RuntimeOptions {
 
 interface ClusterTrigger {
   running: boolean;
+  /** The running reconcile-cluster execution: the one whose end runs the changes asked for meanwhile. */
+  current?: string;
   dirty: boolean;
+  /** The running reconcile's last Reconcile attempt was refused the lease: it waits out its Retry interval. */
+  waitingOnLease?: boolean;
+  /** Who holds the cluster's reconcile lease, as this host saw it taken and released. */
+  leaseHolder?: string;
   requeue?: NodeJS.Timeout;
   /** When `requeue` fires (real time, ms): a later ask leaves it, an earlier one replaces it. */
   requeueAt?: number;
@@ -114,12 +135,14 @@ export class ControlPlaneRuntime {
         for (const c of clusters) this.trigger(ns, c);
       },
       (obj) => this.startFleetUpgrade(obj),
+      (ns, cluster, holder) => this.leaseChanged(ns, cluster, holder),
     );
     const requeues: ReconcileRequeues = { requeue: async (namespace, clusterName, afterSeconds) => this.requeue(namespace, clusterName, afterSeconds) };
     this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
     const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
       const started = performance.now();
       const call = options.taskMiddleware ? options.taskMiddleware(name, input, () => task(this.deps, input)) : task(this.deps, input);
+      if (name === 'reconcile' && input['step'] === 'reconcile') this.watchReconcileAttempt(input, call);
       // An aborted execution does not stop its running task: stop() waits for these before the store closes.
       this.inFlight.add(call);
       void call.then(
@@ -227,8 +250,7 @@ export class ControlPlaneRuntime {
   requeue(namespace: string, clusterName: string, afterSeconds: number): void {
     if (this.stopped) return;
     const key = `${namespace}/${clusterName}`;
-    const t = this.triggers.get(key) ?? { running: false, dirty: false };
-    this.triggers.set(key, t);
+    const t = this.clusterTrigger(key);
     const now = Date.now();
     const at = now + Math.max(1, (afterSeconds * 1000) / this.timeScale);
     if (t.requeue && !replacesRequeue(t.requeueAt === undefined ? undefined : new Date(t.requeueAt), new Date(at), new Date(now))) return;
@@ -242,23 +264,45 @@ export class ControlPlaneRuntime {
     t.requeue.unref();
   }
 
-  /** Asks for a reconcile of one cluster: one runs at a time per cluster, and changes meanwhile run one more. */
+  private clusterTrigger(key: string): ClusterTrigger {
+    let t = this.triggers.get(key);
+    if (!t) {
+      t = { running: false, dirty: false };
+      this.triggers.set(key, t);
+    }
+    return t;
+  }
+
+  /**
+   * Asks for a reconcile of one cluster: one runs at a time per cluster, and changes meanwhile run one more once
+   * it ends. Except when the running one waits out a lease another reconcile held (a stepping workflow's step,
+   * whose writes then follow its release: a remediation's delete), and that lease is free again: the changes run
+   * their reconcile now, as the stream starts one per change on AWS, instead of after the Retry interval (up to
+   * 1 s, jittered). The waiting one retries as it would have, no longer the cluster's running reconcile.
+   */
   trigger(namespace: string, clusterName: string): void {
     if (this.stopped) return;
     const key = `${namespace}/${clusterName}`;
-    const t = this.triggers.get(key) ?? { running: false, dirty: false };
-    this.triggers.set(key, t);
-    if (t.running) {
+    const t = this.clusterTrigger(key);
+    if (t.running && !(t.waitingOnLease && t.leaseHolder === undefined)) {
       t.dirty = true;
       return;
     }
+    this.startReconcile(namespace, clusterName, t);
+  }
+
+  private startReconcile(namespace: string, clusterName: string, t: ClusterTrigger): void {
+    const key = `${namespace}/${clusterName}`;
     t.running = true;
     t.dirty = false;
+    // The one started now takes the lease or waits for it itself.
+    t.waitingOnLease = false;
     if (t.requeue) clearTimeout(t.requeue);
     t.requeue = undefined;
     t.requeueAt = undefined;
     const name = `reconcile-${namespace}-${clusterName}-${++this.counter}`;
     this.executionKeys.set(name, key);
+    t.current = name;
     const started = this.workflows.start('reconcile-cluster', name, { namespace, clusterName, trigger: 'change' });
     this.pending.add(started);
     void started.finally(() => this.pending.delete(started));
@@ -270,9 +314,12 @@ export class ControlPlaneRuntime {
     const key = this.executionKeys.get(record.name);
     this.executionKeys.delete(record.name);
     const t = key ? this.triggers.get(key) : undefined;
-    if (!key || !t) return;
+    // A reconcile superseded while it waited out a held lease: the one started after it carries the changes.
+    if (!key || !t || t.current !== record.name) return;
     const [namespace, clusterName] = key.split('/') as [string, string];
     t.running = false;
+    t.current = undefined;
+    t.waitingOnLease = false;
     if (this.stopped) return;
     if (t.dirty) {
       this.trigger(namespace, clusterName);
@@ -281,6 +328,23 @@ export class ControlPlaneRuntime {
     // The reconcile task asked for its own requeue (ReconcileRequeues); an execution that failed without
     // reaching RecordFailure (which asks too) is tried again as soon.
     if (record.status !== 'SUCCEEDED') this.requeue(namespace, clusterName, FAILED_RECONCILE_RETRY_SECONDS);
+  }
+
+  /** A Reconcile attempt of the cluster's reconcile-cluster: refused the lease, it waits out its Retry interval. */
+  private watchReconcileAttempt(input: Record<string, unknown>, attempt: Promise<unknown>): void {
+    const t = this.triggers.get(`${String(input['namespace'])}/${String(input['clusterName'])}`);
+    if (!t?.running) return;
+    t.waitingOnLease = false;
+    attempt.catch((err: unknown) => {
+      if ((err as Error | undefined)?.name === 'LeaseHeldError' && t.running) t.waitingOnLease = true;
+    });
+  }
+
+  /** The cluster's reconcile lease taken or released: changes that waited behind a refused reconcile run now. */
+  private leaseChanged(namespace: string, clusterName: string, holder: string | undefined): void {
+    const t = this.clusterTrigger(`${namespace}/${clusterName}`);
+    t.leaseHolder = holder;
+    if (holder === undefined && t.dirty && t.waitingOnLease && t.running && !this.stopped) this.startReconcile(namespace, clusterName, t);
   }
 
   /** True while a reconcile is running or asked for. */
