@@ -38,6 +38,7 @@
 import { createHash } from 'node:crypto';
 import { checkInstallationId } from '../../installation.js';
 import { CapacityLabels, type CapacityType } from '../../api/capacity.js';
+import { capacityOrdered } from '../../core/machine/offerings.js';
 import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact, InstanceState } from '../../core/observed.js';
 import {
@@ -62,6 +63,8 @@ import { LIVE_STATES, machineTags, tagFilter } from './instance-tags.js';
 const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
 /** The account's limit of spot instances: no spot anywhere until some go (a quota, not a pool's capacity). */
 const SPOT_LIMIT = 'MaxSpotInstanceCountExceeded';
+/** No spot capacity at the machine's price cap: the machine's refusal, not the offering's (not marked). */
+const SPOT_PRICE_TOO_LOW = 'SpotMaxPriceTooLow';
 /** The instance's market, tagged at launch so that the planner counts what really runs (api/capacity.ts). */
 export const CAPACITY_TYPE_TAG = CapacityLabels.capacityType;
 
@@ -178,7 +181,9 @@ export class Ec2MachineProvider implements MachineProvider {
     for (const round of rounds) {
       const spot = round.capacityType === 'spot';
       const tags = toTagList({ ...baseTags, [CAPACITY_TYPE_TAG]: round.capacityType });
-      for (const attempt of placement.attempts) {
+      // Offerings a launch of the installation found without capacity lately go last; the recorded attempt first.
+      const attempts = capacityOrdered(placement.attempts, round.capacityType, spec.unavailableOfferings ?? [], recordedAttempt);
+      for (const attempt of attempts) {
         const { instanceType } = attempt;
         const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
         // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
@@ -235,6 +240,9 @@ export class Ec2MachineProvider implements MachineProvider {
             break;
           }
           if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
+          // A price cap too low is this machine's, not the pool's: another machine may bid more.
+          if (code !== SPOT_PRICE_TOO_LOW)
+            await hooks?.offeringUnavailable?.({ instanceType, availabilityZone: subnet.availabilityZone, capacityType: round.capacityType }, code);
           refused.push(`${spot ? 'spot ' : round.fallback ? 'on-demand ' : ''}${instanceType} in ${subnet.availabilityZone} (${code})`);
           lastRefusal = e;
         }
