@@ -12,6 +12,7 @@ import type { LaunchAttempt } from './core/machine/placement.js';
 import type { EtcdFact, InstanceFact, NodeFact } from './core/observed.js';
 import type { NodeLabelPatch } from './core/machine/node-labels.js';
 import type { LaunchCapacity } from './core/machineset/capacity.js';
+import type { Offering, UnavailableOffering } from './core/machine/offerings.js';
 
 /** Time, passed in so that core and tests never read the wall clock themselves. */
 export interface Clock {
@@ -237,10 +238,17 @@ export interface LaunchSpec {
    * clusterless.dev/capacity-type label); unset: as the MachineClass says.
    */
   capacity?: LaunchCapacity;
+  /**
+   * Offerings (type, zone, market) a launch of this installation found without capacity lately, unexpired
+   * (UnavailableOfferings): the provider tries them after the others, the recorded attempt still first.
+   */
+  unavailableOfferings?: Offering[];
 }
 
 /** One (instance type, zone) attempt of a launch's capacity fallback, as core orders them (core/machine/placement.ts). */
 export type { LaunchAttempt } from './core/machine/placement.js';
+/** A pool EC2 launches from (instance type, zone, market), and one marked without capacity until its expiry. */
+export type { Offering, UnavailableOffering } from './core/machine/offerings.js';
 
 /** What a launch tells its caller while it runs (not plain data: it does not cross workflow steps). */
 export interface LaunchHooks {
@@ -249,6 +257,24 @@ export interface LaunchHooks {
    * the caller records it on the Machine (intent before action). A throw stops the launch before the request.
    */
   recordAttempt(attempt: LaunchAttempt): Promise<void>;
+  /**
+   * Called, and awaited, when EC2 had no capacity for an offering (not for a price cap too low, which is the
+   * machine's own): the caller marks it for every later launch of the installation (UnavailableOfferings).
+   * @default - nothing is marked
+   */
+  offeringUnavailable?(offering: Offering, reason: string): Promise<void>;
+}
+
+/**
+ * The offerings launches found without capacity, shared by every host and Lambda of an installation (a few items
+ * of the store, each with its expiry; written by the provisioning task alone). A hint, not a record: losing one
+ * costs a refused request, so a reader or writer that fails is logged and the launch goes on in the class's order.
+ */
+export interface UnavailableOfferings {
+  /** The offerings still unavailable at `now`. */
+  list(now: Date): Promise<UnavailableOffering[]>;
+  /** Marks an offering unavailable until `expiresAt`; an existing later expiry is kept. */
+  mark(offering: UnavailableOffering): Promise<void>;
 }
 
 /** What a delete did not do. */

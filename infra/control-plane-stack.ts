@@ -284,7 +284,8 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
       // Reads FleetUpgrades and Clusters and writes their topology and status: the object table only.
       'fleet-upgrade': make('fleet-upgrade', { ...tableName, ...installation }),
     } satisfies Record<TaskFunctionName, HandlerFunction>;
-    for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role);
+    // Only provision launches: it alone writes the offerings a launch found without capacity (and reads them).
+    for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role, { writesUnavailableOfferings: t === tasks.provision });
     /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
     const reconciling = [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown];
     // Every step reconciles, and a reconcile applies due ClusterResourceSets: it reads their payloads.

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { claimInstallationId } from '../functions/adapters/dynamodb/installation.js';
+import { DynamoDbUnavailableOfferings } from '../functions/adapters/dynamodb/unavailable-offerings.js';
 import type { Ec2QueryClient } from '../functions/adapters/aws/ec2-query/index.js';
 import { clusterImportHooks } from '../functions/handlers/cluster-import-deps.js';
 import { Ec2ClusterHandover, Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../functions/adapters/ec2/index.js';
@@ -57,6 +58,7 @@ import {
   type NodeLabeler,
   type SecretStore,
   type Store,
+  type UnavailableOfferings,
 } from '../functions/ports.js';
 import { ChangeRecordingStore, LocalChangeFeed } from '../functions/adapters/store/index.js';
 import { KINDS, type KindName } from '../functions/api/kinds.js';
@@ -176,6 +178,8 @@ export type HostStoreKind = 'sqlite' | 'dynalite';
 /** The host's store, whichever it is: its objects, the installation id beside them, and its close. */
 interface HostStore {
   store: Store;
+  /** The offerings launches found without capacity, kept beside the objects (the host is the installation's only one). */
+  unavailableOfferings: UnavailableOfferings;
   claimInstallationId(candidate: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -194,10 +198,20 @@ async function openHostStore(dataDir: string, kind: HostStoreKind | undefined, c
   const chosen = kind ?? ((await exists(DYNAMODB_DIR)) && !(await exists(STORE_DIR)) ? 'dynalite' : 'sqlite');
   if (chosen === 'sqlite') {
     const sqlite = await openEmbeddedSqliteStore(resolve(dataDir, STORE_DIR), { clock });
-    return { store: sqlite.store, claimInstallationId: async (c) => sqlite.claimInstallationId(c), close: async () => sqlite.close() };
+    return {
+      store: sqlite.store,
+      unavailableOfferings: sqlite.unavailableOfferings,
+      claimInstallationId: async (c) => sqlite.claimInstallationId(c),
+      close: async () => sqlite.close(),
+    };
   }
   const dynalite = await startEmbeddedStore(resolve(dataDir, DYNAMODB_DIR), { tableName: TABLE_NAME, clock });
-  return { store: dynalite.store, claimInstallationId: (c) => claimInstallationId(dynalite.client, TABLE_NAME, c), close: () => dynalite.close() };
+  return {
+    store: dynalite.store,
+    unavailableOfferings: new DynamoDbUnavailableOfferings(dynalite.client, TABLE_NAME),
+    claimInstallationId: (c) => claimInstallationId(dynalite.client, TABLE_NAME, c),
+    close: () => dynalite.close(),
+  };
 }
 
 /** Another host (in this process or another) runs on the data folder: its store's lock is taken. */
@@ -432,6 +446,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       log: logger(log),
       // Written through the runtime's store once it exists (metered like any write; events trigger nothing).
       events: { record: (e) => recorder.record(e) },
+      unavailableOfferings: embedded.unavailableOfferings,
     });
     let mirror: MirrorService | undefined;
     const meter = new CostMeter({ now: () => clock.now() });

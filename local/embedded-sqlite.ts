@@ -12,7 +12,8 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SqliteStore } from '../functions/adapters/sqlite/index.js';
 import { checkInstallationId } from '../functions/installation.js';
-import type { Clock } from '../functions/ports.js';
+import { offeringKey, type UnavailableOffering } from '../functions/core/machine/offerings.js';
+import type { Clock, UnavailableOfferings } from '../functions/ports.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-dir.js';
 import { StoreInUseError } from './embedded-dynamodb.js';
 
@@ -21,6 +22,8 @@ export const SQLITE_FILE = 'store.sqlite';
 
 export interface EmbeddedSqliteStore {
   store: SqliteStore;
+  /** The offerings launches found without capacity, in a table of the same file (kept across restarts). */
+  unavailableOfferings: UnavailableOfferings;
   /** Stores `candidate` as the installation id unless one is stored, and returns the stored one. */
   claimInstallationId(candidate: string): string;
   /** Closes the database (and so releases its lock): everything written is in the file. */
@@ -63,15 +66,33 @@ export async function openEmbeddedSqliteStore(dir: string, options: { clock?: Cl
   try {
     db.exec('PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     // Exclusive mode takes the lock at the first write and keeps it: write now, so a second host fails here.
-    db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS installation (id TEXT NOT NULL); COMMIT;');
+    db.exec(
+      'BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS installation (id TEXT NOT NULL); ' +
+        'CREATE TABLE IF NOT EXISTS unavailable_offerings (offering TEXT PRIMARY KEY, mark TEXT NOT NULL, expires_at INTEGER NOT NULL); COMMIT;',
+    );
   } catch (err) {
     db.close();
     if (isBusy(err)) throw new StoreInUseError(dir, { cause: err });
     throw err;
   }
   const store = new SqliteStore({ database: db, ...(options.clock ? { clock: options.clock } : {}) });
+  const unavailableOfferings: UnavailableOfferings = {
+    list: async (now) =>
+      (db.prepare('SELECT mark FROM unavailable_offerings WHERE expires_at > ?').all(now.getTime()) as { mark: string }[]).map(
+        (row) => JSON.parse(row.mark) as UnavailableOffering,
+      ),
+    mark: async (offering) => {
+      const { instanceType, availabilityZone, capacityType, expiresAt } = offering;
+      // The later expiry stays, as DynamoDB's conditional put keeps it (adapters/dynamodb/unavailable-offerings.ts).
+      db.prepare(
+        'INSERT INTO unavailable_offerings (offering, mark, expires_at) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (offering) DO UPDATE SET mark = excluded.mark, expires_at = excluded.expires_at WHERE excluded.expires_at > expires_at',
+      ).run(offeringKey(offering), JSON.stringify({ instanceType, availabilityZone, capacityType, expiresAt }), Date.parse(expiresAt));
+    },
+  };
   return {
     store,
+    unavailableOfferings,
     claimInstallationId(candidate) {
       checkInstallationId(candidate);
       db.prepare('INSERT INTO installation (id) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM installation)').run(candidate);

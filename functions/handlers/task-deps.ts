@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDbStore, createDynamoDbClient } from '../adapters/dynamodb/index.js';
+import { DynamoDbStore, DynamoDbUnavailableOfferings, createDynamoDbClient } from '../adapters/dynamodb/index.js';
 import { Ec2MachineProvider, createEc2Client, createSsmClient, imageParameterResolver } from '../adapters/ec2/index.js';
 import { schedulerRequeuesFromEnvironment } from '../adapters/scheduler/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../adapters/elbv2/index.js';
@@ -49,7 +49,8 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     warn: (m, f) => logger.warn(m, f ?? {}),
     error: (m, f) => logger.error(m, f ?? {}),
   };
-  const store = new DynamoDbStore({ client: createDynamoDbClient(), tableName, clock });
+  const dynamodb = createDynamoDbClient();
+  const store = new DynamoDbStore({ client: dynamodb, tableName, clock });
   const ec2 = createEc2Client();
   const elbv2 = createElbv2Client();
   const payloads = payloadStoreFromEnvironment(env);
@@ -72,6 +73,7 @@ export function taskDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): W
     log,
     // Events go to the same table (their own partition, with a TTL; the stream's filter leaves them out).
     events: storeEventRecorder(store, clock, log),
+    unavailableOfferings: new DynamoDbUnavailableOfferings(dynamodb, tableName),
   });
 }
 

@@ -24,6 +24,7 @@ import {
   type Store,
   type TargetGroupRegistrations,
   type Timer,
+  type UnavailableOfferings,
 } from '../ports.js';
 
 export interface Logger {
@@ -88,6 +89,11 @@ export interface WorkflowDeps {
   payloads: PayloadStore;
   /** Records Kubernetes Events of what the workflows do (workflows/events.ts). `noEvents` by default: none is recorded. */
   events: EventRecorder;
+  /**
+   * The offerings launches of this installation found without capacity lately (shared through the store), which
+   * later launches try last. `noUnavailableOfferings` on a host without: launches go in the class's order.
+   */
+  unavailableOfferings: UnavailableOfferings;
 }
 
 /**
@@ -155,6 +161,9 @@ export const noPayloads: PayloadStore = {
   delete: async () => {},
 };
 
+/** The host remembers no missing capacity: every launch tries its attempts in the class's order. */
+export const noUnavailableOfferings: UnavailableOfferings = { list: async () => [], mark: async () => {} };
+
 /** The host keeps no requeue: changes and the sweep reconcile a cluster again. */
 export const noRequeues: ReconcileRequeues = { requeue: async () => {} };
 
@@ -170,7 +179,8 @@ type Defaulted =
   | 'requeues'
   | 'addons'
   | 'payloads'
-  | 'events';
+  | 'events'
+  | 'unavailableOfferings';
 
 /** What a host brings; the ports it lacks get their "none" implementations. */
 export type WorkflowDepsParts = Omit<WorkflowDeps, Defaulted> & Partial<Pick<WorkflowDeps, Defaulted>>;
@@ -194,6 +204,7 @@ export function workflowDeps(parts: WorkflowDepsParts): WorkflowDeps {
     addons: parts.addons ?? noAddons,
     payloads: parts.payloads ?? noPayloads,
     events: parts.events ?? noEvents,
+    unavailableOfferings: parts.unavailableOfferings ?? noUnavailableOfferings,
   };
 }
 

@@ -13,9 +13,10 @@ import type { MachineClass } from '../api/machine-class.js';
 import type { Machine, MachineStatus } from '../api/machine.js';
 import { isControlPlaneMachine } from '../core/cluster/objects.js';
 import { joinRegistration } from '../core/machine/node-registration.js';
+import { unavailableUntil } from '../core/machine/offerings.js';
 import { launchCapacityOf } from '../core/machineset/capacity.js';
 import type { InstanceFact, NodeFact } from '../core/observed.js';
-import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec } from '../ports.js';
+import { ConflictError, InvalidSpecError, NodeReaderUnavailableError, type LaunchAttempt, type LaunchSpec, type Offering } from '../ports.js';
 // The kubeadm bootstrap (secret before launch, target registration, cleanup once joined).
 import { bindSecretToInstance, bootstrapsCluster, initialisesControlPlane, registerControlPlaneTarget } from './bootstrap-hooks.js';
 import { hostBootstraps, hostRegistersTargets, type WorkflowDeps } from './deps.js';
@@ -159,6 +160,7 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
       : undefined;
   // The market the MachineSet planner chose (spec.capacity of the deployment); unset for other machines.
   const capacity = launchCapacityOf(machine);
+  const unavailableOfferings = await listUnavailableOfferings(deps);
   const spec: LaunchSpec = {
     namespace: ref.namespace,
     clusterName: ref.clusterName,
@@ -178,8 +180,12 @@ export async function launch(deps: WorkflowDeps, input: Record<string, unknown>)
     ...(recordedAttempt ? { recordedAttempt } : {}),
     ...registration,
     ...(capacity ? { capacity } : {}),
+    ...(unavailableOfferings.length ? { unavailableOfferings } : {}),
   };
-  const instance = await deps.provider.create(spec, { recordAttempt: (attempt) => recordAttempt(deps, ref, attempt) });
+  const instance = await deps.provider.create(spec, {
+    recordAttempt: (attempt) => recordAttempt(deps, ref, attempt),
+    offeringUnavailable: (offering, reason) => markUnavailable(deps, ref, offering, reason),
+  });
   await recordInstance(deps, ref, instance);
   await machineEvent(deps, ref, 'Normal', EventReason.SuccessfulCreate, `Created new ${role} instance with id "${instance.instanceId}"`);
   await bindSecretToInstance(deps, cluster, ref, instance.instanceId);
@@ -216,6 +222,32 @@ async function recordAttempt(deps: WorkflowDeps, ref: MachineRef, attempt: Launc
       undefined,
       `Machine ${ref.namespace}/${ref.machineName} (uid ${ref.machineUid}) is gone; not launching for it`,
     );
+}
+
+/**
+ * The offerings a launch of this installation found without capacity lately, tried last. A hint: when the store
+ * cannot say, the launch goes in the class's order rather than fail.
+ */
+async function listUnavailableOfferings(deps: WorkflowDeps): Promise<Offering[]> {
+  try {
+    return (await deps.unavailableOfferings.list(deps.clock.now())).map(({ instanceType, availabilityZone, capacityType }) => ({
+      instanceType,
+      availabilityZone,
+      capacityType,
+    }));
+  } catch (e) {
+    deps.log.warn('could not read the offerings without capacity; launching in the class order', { error: String(e) });
+    return [];
+  }
+}
+
+/** Marks an offering EC2 had no capacity for, for every later launch of the installation; a failed write loses a hint only. */
+async function markUnavailable(deps: WorkflowDeps, ref: MachineRef, offering: Offering, reason: string): Promise<void> {
+  try {
+    await deps.unavailableOfferings.mark(unavailableUntil(offering, deps.clock.now()));
+  } catch (e) {
+    deps.log.warn('could not mark an offering without capacity', { ...offering, reason, machine: `${ref.namespace}/${ref.machineName}`, error: String(e) });
+  }
 }
 
 async function recordInstance(deps: WorkflowDeps, ref: MachineRef, instance: InstanceFact): Promise<void> {

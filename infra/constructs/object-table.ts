@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { UNAVAILABLE_OFFERINGS_PARTITION } from '../../functions/adapters/dynamodb/unavailable-offerings.js';
 import { WATCH_LOG_PREFIX } from '../../functions/adapters/dynamodb/watch-log.js';
 
 export interface ObjectTableProps {
@@ -31,8 +32,9 @@ const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDa
  * functions/adapters/dynamodb/table.ts (TABLE_KEYS, the same constants createTable uses): on-demand,
  * point-in-time recovery, encrypted with a customer-managed key that rotates, deletion protection, and a
  * NEW_AND_OLD_IMAGES stream that triggers the reconciles. The TTL attribute `ttl` (epoch seconds) is carried by
- * Events and the watch log's items only (api/event.ts, adapters/dynamodb/watch-log.ts); leases expire by comparison (expiresAt, epoch
- * milliseconds) and are deleted when released.
+ * Events, the watch log's items and the unavailable offerings' marks only (api/event.ts, adapters/dynamodb/watch-log.ts,
+ * adapters/dynamodb/unavailable-offerings.ts); leases expire by comparison (expiresAt, epoch milliseconds) and are
+ * deleted when released.
  */
 export class ObjectTable extends Construct {
   public readonly table: dynamodb.Table;
@@ -84,10 +86,30 @@ export class ObjectTable extends Construct {
     });
   }
 
-  /** What the Store does: read, conditional put and delete of single items, queries of a partition or the index. */
-  grantStore(grantee: iam.IGrantable): void {
+  /**
+   * What the Store does: read, conditional put and delete of single items, queries of a partition or the index.
+   * The unavailable offerings' marks (adapters/dynamodb/unavailable-offerings.ts) are not the Store's: only a
+   * grantee that launches machines may write them; every other one is denied.
+   */
+  grantStore(grantee: iam.IGrantable, options: { writesUnavailableOfferings?: boolean } = {}): void {
     iam.Grant.addToPrincipal({ grantee, actions: [...STORE_READ_ACTIONS, ...STORE_WRITE_ACTIONS], resourceArns: this.storeArns });
     this.grantKey(grantee, [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS]);
+    if (!options.writesUnavailableOfferings) this.denyUnavailableOfferingWrites(grantee);
+  }
+
+  /**
+   * Denies writes to the unavailable offerings' partition: launches order their attempts by these marks, so a
+   * principal that does not launch must not be able to steer them (the provision function alone writes them).
+   */
+  private denyUnavailableOfferingWrites(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: STORE_WRITE_ACTIONS,
+        resources: [this.table.tableArn],
+        conditions: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': [UNAVAILABLE_OFFERINGS_PARTITION] } },
+      }),
+    );
   }
 
   /** Single-item reads of the table only, no query and no index: the kubeconfig function reads one Cluster. */
@@ -118,6 +140,7 @@ export class ObjectTable extends Construct {
   grantItemUpdate(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
     this.grantKey(grantee, [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS]);
+    this.denyUnavailableOfferingWrites(grantee);
   }
 
   /** Reads only (the sweep lists the fleet). */

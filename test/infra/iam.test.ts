@@ -6,6 +6,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import type { HandlerName } from '../../infra/control-plane-stack.js';
+import { UNAVAILABLE_OFFERINGS_PARTITION } from '../../functions/adapters/dynamodb/unavailable-offerings.js';
 import { STACK_UUID, arns, decide, identityPolicyOf, resolve } from './iam-eval.js';
 import { actionsOf, controlPlaneTemplate, logicalId, resourcesOf, statementsOfRole, type Resources } from './support.js';
 
@@ -138,7 +139,7 @@ describe('each function gets only what its code calls', () => {
   it.each(['http', 'cluster-transfer', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])(
     '%s reads and writes single items and queries the table and its kind index, nothing more',
     (name) => {
-      const table = statements(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      const table = statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')));
       expect(table).toHaveLength(1);
       expect(actionsOf(table[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       expect(JSON.stringify(table[0]!.Resource)).toContain('/index/kind-index');
@@ -169,13 +170,39 @@ describe('each function gets only what its code calls', () => {
     expect(await put('default/Cluster/prod')).not.toBe('Allowed');
   });
 
+  it('only provision writes the offerings launches found without capacity; every other writer of the table is denied them', async () => {
+    // Prepare: every function that may put items of the table.
+    const names = (Object.keys(app.controlPlane.functions) as HandlerName[]).filter((n) =>
+      statements(n).some((st) => st.Effect === 'Allow' && actionsOf(st).includes('dynamodb:PutItem')),
+    );
+    const tableArn = String(resolve({ 'Fn::GetAtt': [logicalId(app.controlPlane, app.controlPlane.objectTable.table), 'Arn'] }, resources));
+    const write = async (name: HandlerName, action: string, pk: string) =>
+      decide(identityPolicyOf(template, logicalId(app.controlPlane, app.controlPlane.functions[name].role)), {
+        action,
+        resource: tableArn,
+        context: { 'dynamodb:LeadingKeys': [pk] },
+      });
+    // Act
+    const offerings = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await write(n, 'dynamodb:PutItem', UNAVAILABLE_OFFERINGS_PARTITION)])));
+    const removals = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await write(n, 'dynamodb:DeleteItem', UNAVAILABLE_OFFERINGS_PARTITION)])));
+    // Assess: provision alone (the stream function may put watch log items only); the deny leaves every other
+    // partition as it was (a Machine's, here).
+    expect(names).toEqual(expect.arrayContaining(['provision', 'http', 'reconcile', 'rollout', 'instance-events', 'cluster-transfer', 'stream']));
+    expect(Object.entries(offerings).filter(([, d]) => d === 'Allowed')).toEqual([['provision', 'Allowed']]);
+    expect(Object.entries(removals).filter(([, d]) => d === 'Allowed')).toEqual([['provision', 'Allowed']]);
+    for (const n of names.filter((x) => x !== 'stream')) {
+      if (n !== 'provision') expect(offerings[n], n).toBe('ExplicitlyDenied');
+      expect(await write(n, 'dynamodb:PutItem', 'default#prod'), n).toBe('Allowed');
+    }
+  });
+
   it('the sweep only reads the table', () => {
     const table = statements('sweep').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
   it('instance-events gets and puts single items of the table (a spot notice on one Machine): no query, no index, no delete', () => {
-    const table = statements('instance-events').filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    const table = statements('instance-events').filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(JSON.stringify(table.map((s) => s.Resource))).not.toContain('/index/');
   });

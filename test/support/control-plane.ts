@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Ec2QueryClient } from '../../functions/adapters/aws/ec2-query/index.js';
-import { MemoryStore } from '../../functions/adapters/memory/index.js';
+import { MemoryStore, MemoryUnavailableOfferings } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import {
   SimCloud,
@@ -22,7 +22,15 @@ import { handleRequest, jsonRequest, type HttpResponse } from '../../functions/a
 import type { ApiObject } from '../../functions/api/kind.js';
 import { ObjectService, keyOf, type Applied } from '../../functions/api/service/index.js';
 import type { KindName } from '../../functions/api/kinds.js';
-import { noEvents, type EtcdMembership, type EventRecorder, type MachineProvider, type NodeReader, type Store } from '../../functions/ports.js';
+import {
+  noEvents,
+  type EtcdMembership,
+  type EventRecorder,
+  type MachineProvider,
+  type NodeReader,
+  type Store,
+  type UnavailableOfferings,
+} from '../../functions/ports.js';
 import {
   invocationHolder,
   providersByCluster,
@@ -83,6 +91,11 @@ export interface TestControlPlaneOptions {
   wrapSimMachines?: (machines: MachineProvider) => MachineProvider;
   /** Records Kubernetes Events through the runtime's store, as the embedded host does. @default false (noEvents) */
   events?: boolean;
+  /**
+   * Where launches keep the offerings they found without capacity, as the embedded host keeps them in its store.
+   * @default - in this control plane's memory
+   */
+  unavailableOfferings?: UnavailableOfferings;
 }
 
 export async function startTestControlPlane(options: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
@@ -140,6 +153,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions = {
     pollSeconds: 5,
     log: silentLogger,
     ...(options.events ? { events: { record: (e) => recorder.record(e) } } : {}),
+    unavailableOfferings: options.unavailableOfferings ?? new MemoryUnavailableOfferings(),
   });
   let recorder: EventRecorder = noEvents;
   const runtime = new ControlPlaneRuntime({

@@ -162,6 +162,51 @@ export function runProviderContract(name: string, setup: ProviderSetup): void {
         expect(recorded).toEqual([]);
       });
 
+      it('tries offerings marked without capacity last: a machine preferring a zone whose offerings are all marked launches in the next', async () => {
+        // Prepare: every instance type of the preferred zone marked for the machine's market (not for the other).
+        const h = await setup();
+        const cluster = h.newCluster();
+        const [preferred, next] = h.zones as [string, string];
+        const spec: LaunchSpec = {
+          ...machine(h, cluster),
+          preferredFailureDomain: preferred,
+          capacity: { capacityType: 'on-demand' },
+          unavailableOfferings: h.instanceTypes.map((instanceType) => ({ instanceType, availabilityZone: preferred, capacityType: 'on-demand' })),
+        };
+        const recorded: LaunchAttempt[] = [];
+        // Act
+        const created = await h.provider.create(spec, { recordAttempt: async (a) => void recorded.push(a) });
+        // Assess: the class's first type in the next zone, the only attempt sent; a spot mark would have changed nothing.
+        expect(created).toMatchObject({ availabilityZone: next, instanceType: h.instanceTypes[0] });
+        expect(recorded).toEqual([expect.objectContaining({ availabilityZone: next, instanceType: h.instanceTypes[0] })]);
+        const spotMarked = await h.provider.create({
+          ...machine(h, cluster),
+          preferredFailureDomain: preferred,
+          capacity: { capacityType: 'on-demand' },
+          unavailableOfferings: spec.unavailableOfferings!.map((o) => ({ ...o, capacityType: 'spot' as const })),
+        });
+        expect(spotMarked.availabilityZone).toBe(preferred);
+      });
+
+      it('sends the recorded attempt first even when its offering is marked without capacity', async () => {
+        const h = await setup();
+        const cluster = h.newCluster();
+        const [preferred, other] = h.zones as [string, string];
+        // As an earlier launch recorded it (the sim records no market; EC2 reads a missing one as the first round's).
+        const recordedAttempt = { instanceType: h.instanceTypes[0]!, availabilityZone: other };
+        const spec: LaunchSpec = {
+          ...machine(h, cluster),
+          preferredFailureDomain: preferred,
+          capacity: { capacityType: 'on-demand' },
+          recordedAttempt,
+          unavailableOfferings: [{ ...recordedAttempt, capacityType: 'on-demand' }],
+        };
+        const recorded: LaunchAttempt[] = [];
+        const created = await h.provider.create(spec, { recordAttempt: async (a) => void recorded.push(a) });
+        expect(created).toMatchObject({ availabilityZone: other, instanceType: recordedAttempt.instanceType });
+        expect(recorded).toEqual([]);
+      });
+
       it('launches nothing when recording the attempt fails', async () => {
         const h = await setup();
         const cluster = h.newCluster();

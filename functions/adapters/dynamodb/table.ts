@@ -10,6 +10,7 @@
  * | lease        | `{ns}#{cluster}`          | `lease#{name}`   | holder, expiresAt (epoch ms)               |
  * | event        | `{ns}`                    | `Event#{name}`   | as an object, plus ttl (epoch s); no claim |
  * | watch log    | `watch#{Kind}`            | `{rv:020}#{ns}/{name}` | type, ns, obj, prev, ttl (epoch s): written by the stream function (watch-log.ts) |
+ * | unavailable offering | `#unavailable-offerings` | `{market}:{type}:{zone}` | expiresAt (epoch ms), ttl (epoch s): written by the provision function (unavailable-offerings.ts) |
  *
  * Namespace-level objects (MachineClass) live in the partition `{ns}`, which no cluster partition can equal
  * (`#` is not allowed in a namespace). Claims contain `/`, which neither namespaces nor names may contain, so
@@ -26,7 +27,8 @@ export const TABLE_KEYS = {
   /** Lists objects of one kind: pk = Kind, sk = `{namespace}#{name}`. Projects everything. */
   kindIndex: { indexName: 'kind-index', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   /**
-   * The table's TTL attribute (epoch seconds): only Event items carry it, an hour after they were last observed.
+   * The table's TTL attribute (epoch seconds): Event items carry it, an hour after they were last observed, and so
+   * do the watch log's items and the unavailable offerings' marks (watch-log.ts, unavailable-offerings.ts).
    * DynamoDB deletes them some time after (readers skip expired ones meanwhile); dynalite never does, so the
    * embedded host removes them itself.
    */

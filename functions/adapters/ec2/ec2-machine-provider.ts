@@ -8,8 +8,8 @@
  *            ignores ClientToken, and a token alone does not cover a crash between RunInstances and recording
  *            the instance id);
  *         2. RunInstances, one instance, for each subnet (zone) in order and each instance type in order
- *            (launchAttempts of core/machine/placement.ts, as the simulator), moving on when EC2 has no
- *            capacity; each (type, subnet) attempt has its own ClientToken derived
+ *            (launchAttempts of core/machine/placement.ts, as the simulator), offerings recently without capacity
+ *            last, moving on when EC2 has no capacity; each (type, subnet) attempt has its own ClientToken derived
  *            from the Machine's, because EC2 refuses one token with other parameters
  *            (IdempotentParameterMismatch) while a retry of the same attempt must reuse it. Each attempt is
  *            recorded by the caller (LaunchHooks) before its request, and the recorded one is tried first next
@@ -23,8 +23,14 @@
  *         allocation strategy. CreateFleet picks the instance type itself, so the attempt could not be recorded
  *         before the request (intent before action, above), it needs a launch template per class (one more
  *         resource to own, tag and delete), and moto's instant fleet neither refuses for capacity nor allocates
- *         by it, so the choice could not be tested. The class's instanceTypes order is the priority
- *         (capacity-optimized-prioritized in spirit: the next type when a pool has no capacity).
+ *         by it, so the choice could not be tested. Capacity-optimized order instead: in each market round, the
+ *         offerings (type, zone, market) a launch of the installation found without capacity in the last minutes
+ *         (LaunchSpec.unavailableOfferings, read from the store by the caller) go last, the class's instanceTypes
+ *         priority kept among the rest (capacityOrdered of core/machine/offerings.ts, after Karpenter's
+ *         unavailable offerings cache); the recorded attempt stays first. Each capacity refusal (other than a price
+ *         cap too low, the machine's own) is told to the caller (LaunchHooks.offeringUnavailable), which marks it.
+ *         EC2 GetSpotPlacementScores is not used: moto 5.2.5 does not implement it, so no order by it could be
+ *         tested here.
  *         The instance is returned as RunInstances reports it (pending) and never read back by id here, so
  *         EC2's eventual consistency (InvalidInstanceID.NotFound for a moment after a launch) cannot fail it.
  * describe: one paginated DescribeInstances filtered by the cluster and installation tags (CAPA filters by its
@@ -38,6 +44,7 @@
 import { createHash } from 'node:crypto';
 import { checkInstallationId } from '../../installation.js';
 import { CapacityLabels, type CapacityType } from '../../api/capacity.js';
+import { capacityOrdered } from '../../core/machine/offerings.js';
 import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact, InstanceState } from '../../core/observed.js';
 import {
@@ -62,6 +69,8 @@ import { LIVE_STATES, machineTags, tagFilter } from './instance-tags.js';
 const MALFORMED_INSTANCE_ID = 'InvalidInstanceID.Malformed';
 /** The account's limit of spot instances: no spot anywhere until some go (a quota, not a pool's capacity). */
 const SPOT_LIMIT = 'MaxSpotInstanceCountExceeded';
+/** No spot capacity at the machine's price cap: the machine's refusal, not the offering's (not marked). */
+const SPOT_PRICE_TOO_LOW = 'SpotMaxPriceTooLow';
 /** The instance's market, tagged at launch so that the planner counts what really runs (api/capacity.ts). */
 export const CAPACITY_TYPE_TAG = CapacityLabels.capacityType;
 
@@ -178,7 +187,9 @@ export class Ec2MachineProvider implements MachineProvider {
     for (const round of rounds) {
       const spot = round.capacityType === 'spot';
       const tags = toTagList({ ...baseTags, [CAPACITY_TYPE_TAG]: round.capacityType });
-      for (const attempt of placement.attempts) {
+      // Offerings a launch of the installation found without capacity lately go last; the recorded attempt first.
+      const attempts = capacityOrdered(placement.attempts, round.capacityType, spec.unavailableOfferings ?? [], recordedAttempt);
+      for (const attempt of attempts) {
         const { instanceType } = attempt;
         const subnet = subnetIn(cluster.subnets, attempt.availabilityZone);
         // Intent before action: the caller records the attempt, so that a retry after a crash sends it again first.
@@ -235,6 +246,9 @@ export class Ec2MachineProvider implements MachineProvider {
             break;
           }
           if (code === undefined || !CAPACITY_CODES.has(code)) throw toProviderError(e);
+          // A price cap too low is this machine's, not the pool's: another machine may bid more.
+          if (code !== SPOT_PRICE_TOO_LOW)
+            await hooks?.offeringUnavailable?.({ instanceType, availabilityZone: subnet.availabilityZone, capacityType: round.capacityType }, code);
           refused.push(`${spot ? 'spot ' : round.fallback ? 'on-demand ' : ''}${instanceType} in ${subnet.availabilityZone} (${code})`);
           lastRefusal = e;
         }

@@ -1,3 +1,4 @@
+import { capacityOrdered } from '../../core/machine/offerings.js';
 import { launchAttempts, sameAttempt } from '../../core/machine/placement.js';
 import type { InstanceFact } from '../../core/observed.js';
 import {
@@ -42,11 +43,15 @@ export class SimMachineProvider implements MachineProvider {
     // machines spread), types in order within a zone; a capacity fault moves on to the next.
     const placement = launchAttempts(spec, instanceTypes, DEFAULT_SIM_ZONE, seededUnit);
     if (!placement.ok) throw new InvalidSpecError(placement.message);
-    for (const attempt of placement.attempts) {
+    // The sim launches any market alike, but keys the offerings by the machine's as EC2 does: those marked without
+    // capacity go last, the recorded attempt first.
+    const capacityType = spec.capacity?.capacityType ?? (spec.machineClass.aws?.spot ? 'spot' : 'on-demand');
+    for (const attempt of capacityOrdered(placement.attempts, capacityType, spec.unavailableOfferings ?? [], spec.recordedAttempt)) {
       // Intent before action, as the ec2 adapter does: the caller records the attempt before its request.
       if (!sameAttempt(attempt, spec.recordedAttempt)) await hooks?.recordAttempt(attempt);
       const launched = this.cloud.tryLaunch(spec, attempt, this.installationId);
       if (launched) return launched;
+      await hooks?.offeringUnavailable?.({ ...attempt, capacityType }, 'InsufficientInstanceCapacity');
       refused.push(`${attempt.instanceType} in ${attempt.availabilityZone}`);
     }
     throw new InsufficientCapacityError(`insufficient capacity for ${refused.join(', ')}`);

@@ -1,16 +1,20 @@
 /**
  * The EC2 provider honours the market the MachineSet planner chose (LaunchSpec.capacity): a spot request with the
  * machine's price cap, the market tagged on the instance and read back, and the on-demand fallback when spot
- * capacity is gone, only when the machine was granted it. Against moto_server, capacity errors injected by the
- * client's middleware (test/support/ec2.ts).
+ * capacity is gone, only when the machine was granted it; offerings a launch found without capacity are tried last
+ * by the next launches until their mark expires. Against moto_server, capacity errors injected by the client's
+ * middleware (test/support/ec2.ts).
  */
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { CAPACITY_TYPE_TAG, Ec2MachineProvider, attemptToken } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
-import { InsufficientCapacityError, QuotaExceededError, type LaunchAttempt, type LaunchSpec } from '../../../functions/ports.js';
+import { MemoryUnavailableOfferings } from '../../../functions/adapters/memory/index.js';
+import { UNAVAILABLE_OFFERING_TTL_SECONDS, unavailableUntil } from '../../../functions/core/machine/offerings.js';
+import { InsufficientCapacityError, QuotaExceededError, type LaunchAttempt, type LaunchHooks, type LaunchSpec } from '../../../functions/ports.js';
 import { InjectedCrash } from '../../support/ec2.js';
 import { uniqueName } from '../../support/aws.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { Ec2Faults, INSTANCE_TYPES, createMotoNetwork, ec2Spec, motoEc2Client, motoSdkEc2Client, type MotoNetwork } from './ec2-fixtures.js';
 
 const INSTALLATION = uniqueName('cap');
@@ -149,5 +153,133 @@ describe('the on-demand fallback', () => {
     faults.failWith('RunInstancesCommand', 'MaxSpotInstanceCountExceeded', { times: 99, when: isSpot });
     await expect(provider.create(spec)).rejects.toBeInstanceOf(QuotaExceededError);
     expect(await tagsOf(spec)).toEqual([]);
+  });
+});
+
+describe('capacity-optimized order: offerings without capacity last', () => {
+  // As provision-machine's launch does (workflows/provision-machine.ts): the unexpired marks into the spec, each
+  // offering EC2 had no capacity for marked for the TTL, each attempt recorded before its request.
+  function installation() {
+    const clock = new FakeClock('2026-12-07T10:00:00Z');
+    const marks = new MemoryUnavailableOfferings();
+    const recorded: LaunchAttempt[] = [];
+    const hooks: LaunchHooks = {
+      recordAttempt: async (a) => void recorded.push(a),
+      offeringUnavailable: (o) => marks.mark(unavailableUntil(o, clock.now())),
+    };
+    const spotMachine = async (): Promise<LaunchSpec> => ({
+      ...ec2Spec(net),
+      preferredFailureDomain: net.subnets[0]!.availabilityZone,
+      capacity: { capacityType: 'spot' },
+      unavailableOfferings: await marks.list(clock.now()),
+    });
+    return { clock, marks, recorded, hooks, spotMachine };
+  }
+  const [first, second] = INSTANCE_TYPES as [string, string];
+  const offeringOf = (r: Record<string, any>) => `${r.InstanceType}@${net.subnets.find((s) => s.id === r.SubnetId)!.availabilityZone}`;
+  const zoneA = () => net.subnets[0]!;
+  const isExhausted = (r: Record<string, any>) => isSpot(r) && r.InstanceType === first && r.SubnetId === zoneA().id;
+
+  it('the next machine skips the offering an earlier launch found without spot capacity, keeping the class order among the rest', async () => {
+    // Prepare: no spot capacity for the class's first type in the preferred zone, for as long as the test runs.
+    const { provider, faults } = newProvider();
+    const i = installation();
+    faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: isExhausted });
+    const launched = await provider.create(await i.spotMachine(), i.hooks);
+    const before = faults.callsOf('RunInstancesCommand').length;
+    // Act
+    const next = await provider.create(await i.spotMachine(), i.hooks);
+    // Assess: the first launch was refused once and marked the offering; the second asked for the next one at once.
+    expect(faults.callsOf('RunInstancesCommand').slice(0, before).map(offeringOf)).toEqual([
+      `${first}@${zoneA().availabilityZone}`,
+      `${second}@${zoneA().availabilityZone}`,
+    ]);
+    expect(await i.marks.list(i.clock.now())).toEqual([
+      { instanceType: first, availabilityZone: zoneA().availabilityZone, capacityType: 'spot', expiresAt: '2026-12-07T10:03:00.000Z' },
+    ]);
+    expect(faults.callsOf('RunInstancesCommand').slice(before).map(offeringOf)).toEqual([`${second}@${zoneA().availabilityZone}`]);
+    expect([launched.instanceType, next.instanceType]).toEqual([second, second]);
+  });
+
+  it("marks no offering for a price cap too low (SpotMaxPriceTooLow is the machine's, not the pool's)", async () => {
+    const { provider, faults } = newProvider();
+    const i = installation();
+    faults.failWith('RunInstancesCommand', 'SpotMaxPriceTooLow', { times: 1, when: isExhausted });
+    await provider.create(await i.spotMachine(), i.hooks);
+    expect(await i.marks.list(i.clock.now())).toEqual([]);
+  });
+
+  it('a crash between recording an attempt and its request: the retry sends that attempt first, whatever the marks say by then, and one instance runs', async () => {
+    // Prepare: the first type in zone A is marked, so the launch records the second type; the process dies then.
+    const { provider, faults } = newProvider();
+    const i = installation();
+    await i.marks.mark(unavailableUntil({ instanceType: first, availabilityZone: zoneA().availabilityZone, capacityType: 'spot' }, i.clock.now()));
+    const spec = await i.spotMachine();
+    const crash = new InjectedCrash('died after recording the attempt');
+    await expect(provider.create(spec, { ...i.hooks, recordAttempt: async (a) => (i.recorded.push(a), Promise.reject(crash)) })).rejects.toBe(crash);
+    expect(faults.callsOf('RunInstancesCommand')).toEqual([]);
+    // Act: the mark has expired when the step is retried (the class order would start at the first type again).
+    i.clock.advance(UNAVAILABLE_OFFERING_TTL_SECONDS);
+    const retried = await provider.create({ ...spec, recordedAttempt: i.recorded.at(-1)!, unavailableOfferings: await i.marks.list(i.clock.now()) }, i.hooks);
+    // Assess
+    expect(i.recorded).toEqual([{ instanceType: second, availabilityZone: zoneA().availabilityZone, capacityType: 'spot' }]);
+    expect(faults.callsOf('RunInstancesCommand').map(offeringOf)).toEqual([`${second}@${zoneA().availabilityZone}`]);
+    expect(retried.instanceType).toBe(second);
+    expect(await tagsOf(spec)).toHaveLength(1);
+  });
+
+  it('a crash after the request launched: the retry repeats exactly that request (its token), not the first offering the expired mark gives back', async () => {
+    // Prepare: a launch that skipped the marked offering; its caller dies after RunInstances returned, before it
+    // recorded the instance, which DescribeInstances does not list yet.
+    const { provider, faults } = newProvider();
+    const i = installation();
+    await i.marks.mark(unavailableUntil({ instanceType: first, availabilityZone: zoneA().availabilityZone, capacityType: 'spot' }, i.clock.now()));
+    const spec = await i.spotMachine();
+    faults.crashAfter('RunInstancesCommand');
+    await expect(provider.create(spec, i.hooks)).rejects.toBeInstanceOf(InjectedCrash);
+    const out = await setupClient.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:clusterless.dev/machine-uid', Values: [spec.machineUid] }] }));
+    faults.hide((out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((x) => x.InstanceId!));
+    const [launch] = faults.callsOf('RunInstancesCommand');
+    i.clock.advance(UNAVAILABLE_OFFERING_TTL_SECONDS);
+    // Act
+    await provider.create({ ...spec, recordedAttempt: i.recorded.at(-1)!, unavailableOfferings: await i.marks.list(i.clock.now()) }, i.hooks);
+    // Assess: EC2 answers a repeated token with the instance it launched; no other offering was asked.
+    expect(faults.callsOf('RunInstancesCommand').slice(1)).toEqual([launch]);
+    expect(launch!.ClientToken).toBe(attemptToken(spec.clientToken, second, zoneA().id));
+  });
+
+  it("the mark's expiry restores the class order: the first offering is asked first again", async () => {
+    // Prepare
+    const { provider, faults } = newProvider();
+    const i = installation();
+    faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 1, when: isExhausted });
+    await provider.create(await i.spotMachine(), i.hooks);
+    const marked = await provider.create(await i.spotMachine(), i.hooks);
+    const before = faults.callsOf('RunInstancesCommand').length;
+    // Act: capacity is back, and the mark expires.
+    i.clock.advance(UNAVAILABLE_OFFERING_TTL_SECONDS);
+    const restored = await provider.create(await i.spotMachine(), i.hooks);
+    // Assess
+    expect(marked.instanceType).toBe(second);
+    expect(faults.callsOf('RunInstancesCommand').slice(before).map(offeringOf)).toEqual([`${first}@${zoneA().availabilityZone}`]);
+    expect(restored).toMatchObject({ instanceType: first, availabilityZone: zoneA().availabilityZone });
+  });
+
+  it("an on-demand fallback's refusal marks the on-demand offering, not the spot one", async () => {
+    const { provider, faults } = newProvider();
+    const i = installation();
+    faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', { times: 99, when: isSpot });
+    faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', {
+      times: 1,
+      when: (r) => !isSpot(r) && r.InstanceType === first && r.SubnetId === zoneA().id,
+    });
+    const spec = { ...(await i.spotMachine()), capacity: { capacityType: 'spot' as const, onDemandFallback: true } };
+    const created = await provider.create(spec, i.hooks);
+    const marks = await i.marks.list(i.clock.now());
+    expect(created).toMatchObject({ capacityType: 'on-demand', instanceType: second });
+    expect(marks.filter((m) => m.capacityType === 'on-demand').map((m) => `${m.instanceType}@${m.availabilityZone}`)).toEqual([
+      `${first}@${zoneA().availabilityZone}`,
+    ]);
+    expect(marks.filter((m) => m.capacityType === 'spot')).toHaveLength(net.subnets.length * INSTANCE_TYPES.length);
   });
 });
