@@ -16,7 +16,7 @@ import { FAILED_RECONCILE_RETRY_SECONDS, replacesRequeue } from '../functions/co
 import { sweep } from '../functions/workflows/sweep.js';
 import { TASKS, hostAppliesAddons, startFleetUpgrade, type WorkflowDeps } from '../functions/workflows/index.js';
 import { fleetUpgradeFinished, type FleetUpgrade } from '../functions/api/fleet-upgrade.js';
-import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
+import { MeteredProvider, MeteredStore, meteredInvocation, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 
 /** Tells which cluster a write touched, after it succeeded: the local stand-in for the DynamoDB stream. */
@@ -119,7 +119,13 @@ export class ControlPlaneRuntime {
     this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
     const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
       const started = performance.now();
-      const call = options.taskMiddleware ? options.taskMiddleware(name, input, () => task(this.deps, input)) : task(this.deps, input);
+      // Each invocation adds what it cost to its cluster's usage record, as the Lambda functions do (taskHandler).
+      const counted = () =>
+        meteredInvocation(this.deps, name, input, (deps) => task(deps, input), {
+          now: () => this.deps.clock.now(),
+          onUsageError: (err) => this.deps.log.warn('task usage not counted', { task: name, error: String(err) }),
+        });
+      const call = options.taskMiddleware ? options.taskMiddleware(name, input, counted) : counted();
       // An aborted execution does not stop its running task: stop() waits for these before the store closes.
       this.inFlight.add(call);
       void call.then(

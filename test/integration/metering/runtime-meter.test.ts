@@ -44,6 +44,8 @@ function countingStore(inner: Store): { store: Store; writes: () => number; unit
     listPage: (kind, ns, options) => inner.listPage(kind, ns, options),
     acquireLease: (...a) => inner.acquireLease(...a),
     releaseLease: (...a) => inner.releaseLease(...a),
+    addUsage: (...a) => inner.addUsage(...a),
+    listUsage: (...a) => inner.listUsage(...a),
   };
   return { store, writes: () => writes, units: () => units };
 }
