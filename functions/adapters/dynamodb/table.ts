@@ -57,8 +57,10 @@ export function leaseSortKey(name: string): string {
   return `lease#${name}`;
 }
 
+/** The prefix of the usage partitions (IAM's LeadingKeys condition of the tasks' UpdateItem). */
+export const USAGE_PREFIX = 'usage/';
 /** The partition of a period's usage records (one per cluster, sort key `{ns}#{cluster}`). */
-export const usagePartition = (period: string) => `usage/${period}`;
+export const usagePartition = (period: string) => `${USAGE_PREFIX}${period}`;
 /** A usage counter's attribute: prefixed, so no counter name can be a key or a bookkeeping attribute. */
 export const usageCounterAttribute = (name: string) => `c_${name}`;
 
