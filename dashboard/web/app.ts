@@ -557,7 +557,9 @@ function costView(): string {
   const known = new Set(all('Cluster').map(keyOf));
   const rows: any[] = Array.isArray(cost.clusters) ? cost.clusters : [];
   const split = rows.map((r) => [
-    known.has(`${r.namespace}/${r.clusterName}`) ? clusterLink(r.namespace, String(r.clusterName)) : `${esc(r.namespace)}/${esc(r.clusterName)} <span class="muted">(deleted)</span>`,
+    known.has(`${r.namespace}/${r.clusterName}`)
+      ? clusterLink(r.namespace, String(r.clusterName))
+      : `${esc(r.namespace)}/${esc(r.clusterName)} <span class="muted">(deleted)</span>`,
     `<span class="num">${num(r.usage?.lambdaRequests)}</span>`,
     `<span class="num">${num(r.usage?.standardTransitions) + num(r.usage?.expressRequests)}</span>`,
     `<span class="num">${esc(usd(num(r.totalCost)))}</span>`,

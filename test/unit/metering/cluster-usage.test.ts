@@ -147,7 +147,7 @@ describe('meteredInvocation: each task invocation adds what it cost to its clust
   });
 
   it("keeps the task's result when the usage write fails, and reports the failure", async () => {
-    const { store, provider, options } = setup();
+    const { provider, options } = setup();
     const failing = new (class extends MemoryStore {
       override addUsage(): Promise<void> {
         return Promise.reject(new StoreUnavailableError('throttled'));
