@@ -287,7 +287,7 @@ export class DynamoDbStore extends BaseStore {
     const values: Item = { ':ns': s(namespace), ':cluster': s(clusterName), ':now': n(nowMs), ':ttl': n(usageExpiry(period)) };
     const adds = Object.entries(counters).map(([name, value], i) => {
       names[`#c${i}`] = usageCounterAttribute(name);
-      values[`:c${i}`] = n(value);
+      values[`:c${i}`] = { N: decimal(value) };
       return `#c${i} :c${i}`;
     });
     await this.send(() =>
@@ -433,6 +433,13 @@ function str(item: Item, name: string): string {
 
 function parseObject(item: Item): ApiObject {
   return JSON.parse(str(item, 'obj')) as ApiObject;
+}
+
+/** A number in plain decimal notation (never `1e-7`), rounded to 15 places: what an ADD of a usage counter sends. */
+export function decimal(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  const fixed = value.toFixed(15).replace(/0+$/, '').replace(/\.$/, '');
+  return fixed === '' || fixed === '-0' ? '0' : fixed;
 }
 
 /** A usage record's expiry (epoch seconds): 400 days after its period ends, so a year of months can be compared. */
