@@ -40,10 +40,10 @@ export interface DashboardProxy {
   close(): Promise<void>;
 }
 
-/** The paths the proxy forwards (GET only): the two API groups' reads and the cost meter, not the kubeconfig route. */
+/** The paths the proxy forwards (GET only): the two API groups' reads and the cost routes, not the kubeconfig route. */
 export function isForwarded(method: string, path: string): boolean {
   if (method !== 'GET') return false;
-  if (path === '/clusterless/v1/cost') return true;
+  if (path === '/clusterless/v1/cost' || /^\/clusterless\/v1\/namespaces\/[a-z0-9-]+\/cost$/.test(path)) return true;
   if (!/^\/apis\/(clusterless\.dev\/v1alpha1|events\.k8s\.io\/v1)(\/[a-z0-9.-]+)*$/.test(path)) return false;
   return !path.endsWith('/kubeconfig');
 }

@@ -153,6 +153,19 @@ export interface Lease {
 }
 
 /**
+ * One cluster's counted usage in one period (a UTC month, `YYYY-MM`): counters that only ever grow, each added to
+ * atomically (functions/metering/cluster-usage.ts names them and says what each counts).
+ */
+export interface UsageRecord {
+  namespace: string;
+  clusterName: string;
+  period: string;
+  /** When the first add of the period landed (the store's clock). */
+  since: string;
+  counters: Record<string, number>;
+}
+
+/**
  * Declared and observed state, with Kubernetes semantics (DESIGN section 4):
  * - every write is one conditional write on resourceVersion; a lost race is a ConflictError;
  * - `update` writes spec and metadata and keeps status; `updateStatus` writes status only;
@@ -188,6 +201,13 @@ export interface Store {
   acquireLease(namespace: string, clusterName: string, name: string, holder: string, ttlSeconds: number): Promise<Lease | undefined>;
   /** Gives a lease back; a no-op if the holder no longer holds it. */
   releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void>;
+  /**
+   * Adds to a cluster's usage counters of a period, creating the record: one atomic write, so concurrent adds all
+   * count. Counter names are letters and digits starting with a letter; values finite and not negative.
+   */
+  addUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): Promise<void>;
+  /** The usage records of a period, of one namespace or of all, sorted by namespace then cluster. */
+  listUsage(period: string, namespace?: string): Promise<UsageRecord[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

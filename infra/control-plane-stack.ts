@@ -286,6 +286,9 @@ export class ControlPlaneStack extends Stack implements IClusterlessControlPlane
     } satisfies Record<TaskFunctionName, HandlerFunction>;
     // Only provision launches: it alone writes the offerings a launch found without capacity (and reads them).
     for (const t of Object.values(tasks)) this.objectTable.grantStore(t.role, { writesUnavailableOfferings: t === tasks.provision });
+    // Each invocation of a cluster's step adds its cost to the cluster's usage record (metering/cluster-usage.ts); a
+    // fleet-upgrade step names no cluster and counts nothing.
+    for (const t of [tasks.reconcile, tasks.provision, tasks.rollout, tasks.remediate, tasks.teardown]) this.objectTable.grantUsageCount(t.role);
     /** The tasks whose every step reconciles the cluster (the plan's deletions and infrastructure included). */
     const reconciling = [tasks.reconcile, tasks.rollout, tasks.remediate, tasks.teardown];
     // Every step reconciles, and a reconcile applies due ClusterResourceSets: it reads their payloads.

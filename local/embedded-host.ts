@@ -47,7 +47,7 @@ import type { MoveDeps } from '../functions/api/service/move.js';
 import { KubeadmWorkloadObjects } from '../functions/adapters/kubeadm/workload-upgrade.js';
 import { secretNames } from '../functions/bootstrap/names.js';
 import { kubeconfigSources } from '../functions/workflows/bootstrap-hooks.js';
-import { CostMeter } from '../functions/metering/index.js';
+import { CostMeter, handleCostRequest, isCostPath } from '../functions/metering/index.js';
 import {
   EtcdUnavailableError,
   noEvents,
@@ -478,10 +478,8 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
     // demo calls them as they are.
     const handle = async (req: HttpRequest): Promise<HttpResponse> => {
       if (req.path === '/clusterless/v1/mirror') return handleMirrorRequest(mirror!, req);
-      if (req.path === '/clusterless/v1/cost') {
-        if (req.method !== 'GET') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);
-        return json(200, meter.report());
-      }
+      // The clusters' usage records (as the http function answers them on AWS), with the meter's report of everything.
+      if (isCostPath(req.path)) return handleCostRequest(req, { store: runtime.store, now: () => clock.now(), report: () => meter.report() });
       const kill = /^\/clusterless\/v1\/sim\/namespaces\/([^/]+)\/machines\/([^/]+)\/kill$/.exec(req.path);
       if (kill) {
         if (req.method !== 'POST') return statusResponse(new ApiError('MethodNotAllowed', `${req.method} is not allowed here`).status);

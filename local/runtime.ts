@@ -16,7 +16,7 @@ import { FAILED_RECONCILE_RETRY_SECONDS, replacesRequeue } from '../functions/co
 import { sweep } from '../functions/workflows/sweep.js';
 import { TASKS, hostAppliesAddons, startFleetUpgrade, type WorkflowDeps } from '../functions/workflows/index.js';
 import { fleetUpgradeFinished, type FleetUpgrade } from '../functions/api/fleet-upgrade.js';
-import { MeteredProvider, MeteredStore, type CostMeter } from '../functions/metering/index.js';
+import { MeteredProvider, MeteredStore, meteredInvocation, type CostMeter } from '../functions/metering/index.js';
 import type { TaskFunctionName } from '../statemachines/loader.js';
 
 /** The lease every reconcile of a cluster takes (functions/workflows/reconcile-cluster.ts), stepping steps' included. */
@@ -141,7 +141,13 @@ export class ControlPlaneRuntime {
     this.deps = { ...options.deps, store: this.store, requeues, ...(meter ? { provider: new MeteredProvider(options.deps.provider, meter) } : {}) };
     const invoke = (name: TaskFunctionName, task: (typeof TASKS)[TaskFunctionName], input: Record<string, unknown>): Promise<unknown> => {
       const started = performance.now();
-      const call = options.taskMiddleware ? options.taskMiddleware(name, input, () => task(this.deps, input)) : task(this.deps, input);
+      // Each invocation adds what it cost to its cluster's usage record, as the Lambda functions do (taskHandler).
+      const counted = () =>
+        meteredInvocation(this.deps, name, input, (deps) => task(deps, input), {
+          now: () => this.deps.clock.now(),
+          onUsageError: (err) => this.deps.log.warn('task usage not counted', { task: name, error: String(err) }),
+        });
+      const call = options.taskMiddleware ? options.taskMiddleware(name, input, counted) : counted();
       if (name === 'reconcile' && input['step'] === 'reconcile') this.watchReconcileAttempt(input, call);
       // An aborted execution does not stop its running task: stop() waits for these before the store closes.
       this.inFlight.add(call);

@@ -237,7 +237,7 @@ async function poll(): Promise<void> {
         cost = await res.json();
         costError = undefined;
         clockOffset = Date.parse(cost.until) - Date.now();
-      } else costError = res.status === 404 ? 'This server has no cost meter (only the embedded host meters its work today).' : `cost: HTTP ${res.status}`;
+      } else costError = res.status === 404 ? 'This server serves no cost route (a version before it).' : `cost: HTTP ${res.status}`;
     } catch {
       // the banner says it
     }
@@ -553,19 +553,18 @@ function costView(): string {
   if (!cost) return `<h2>Cost</h2><p>${esc(costError ?? 'Loading…')}</p>`;
   const span = Math.max(1, Date.parse(cost.until) - Date.parse(cost.since));
   const perMonth = (cost.totalCost * MONTH_MS) / span;
-  const clusters = all('Cluster');
-  const machines = all('Machine');
-  // The meter counts the control plane's work for the whole installation; a cluster's share is its share of machines.
-  const split = clusters.map((c) => {
-    const n = machines.filter(sameCluster(c)).length;
-    const share = machines.length ? n / machines.length : 1 / clusters.length;
-    return [
-      clusterLink(c.metadata.namespace, c.metadata.name),
-      `<span class="num">${n}</span>`,
-      `<span class="num">${(share * 100).toFixed(0)}%</span>`,
-      `<span class="num">${esc(usd(perMonth * share))}</span>`,
-    ];
-  });
+  // Each cluster's own usage this month, counted by the tasks that worked on it (the same on both hosts).
+  const known = new Set(all('Cluster').map(keyOf));
+  const rows: any[] = Array.isArray(cost.clusters) ? cost.clusters : [];
+  const split = rows.map((r) => [
+    known.has(`${r.namespace}/${r.clusterName}`)
+      ? clusterLink(r.namespace, String(r.clusterName))
+      : `${esc(r.namespace)}/${esc(r.clusterName)} <span class="muted">(deleted)</span>`,
+    `<span class="num">${num(r.usage?.lambdaRequests)}</span>`,
+    `<span class="num">${num(r.usage?.standardTransitions) + num(r.usage?.expressRequests)}</span>`,
+    `<span class="num">${esc(usd(num(r.totalCost)))}</span>`,
+    `<span class="num">${esc(usd(num(r.perMonth)))}</span>`,
+  ]);
   const services = [
     ['Step Functions', cost.stepFunctionsCost],
     ['Lambda', cost.lambdaCost],
@@ -576,7 +575,7 @@ function costView(): string {
 <p>Control-plane cost on AWS (${esc(cost.region)}, prices of ${esc(cost.priceDate)}; EC2 instances are not included), metered since ${esc(cost.since)}.</p>
 <div class="cards"><section class="card" aria-label="Per month"><h3>Per month at this rate</h3><p class="num" id="cost-month">${esc(usd(perMonth))}</p></section>
 <section class="card" aria-label="So far"><h3>So far</h3><p class="num">${esc(usd(cost.totalCost))} over ${esc(age(cost.since, Date.parse(cost.until)))}</p></section></div>
-${table("Per cluster-month (the meter's total split by each cluster's share of machines)", ['Cluster', 'Machines', 'Share', 'Per month'], split, 'No clusters.')}
+${table(`Per cluster-month (${cost.period ?? ''}: the work of each cluster's tasks, since its first this month)`, ['Cluster', 'Task invocations', 'Step Functions requests and transitions', 'This month', 'Per month'], split, 'No cluster has worked this month.')}
 ${table('By service', ['Service', 'So far', 'Per month'], services)}`;
 }
 

@@ -29,6 +29,12 @@ export const DISCOVERY_PATHS = [
 ] as const;
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 const STATUS_METHODS = ['PUT', 'PATCH'];
+/**
+ * The cost routes (functions/metering/cost-route.ts): the installation's, and a namespace's (its clusters' rows only).
+ * Outside API_ROOT, so no grant's `API_ROOT/*` reaches them by accident.
+ */
+export const COST_ROUTE = '/clusterless/v1/cost';
+export const namespaceCostRoute = (namespace: string) => `/clusterless/v1/namespaces/${namespace}/cost`;
 /** The namespaces of an all-namespaces entry. */
 export const ALL_NAMESPACES = '*';
 
@@ -75,6 +81,8 @@ export function accessRules(entry: AccessEntry): AccessRule[] {
   const rules: AccessRule[] = [{ effect: 'Allow', methods: ['GET'], paths: [...DISCOVERY_PATHS] }];
   if (entry.namespaces.includes(ALL_NAMESPACES)) {
     rules.push({ effect: 'Allow', methods: ['GET'], paths: [`${API_ROOT}/*`, `${EVENTS_ROOT}/*`] });
+    // The cost of every cluster: a reader of every namespace.
+    rules.push({ effect: 'Allow', methods: ['GET'], paths: [COST_ROUTE, namespaceCostRoute('*')] });
     if (!entry.kubeconfig) rules.push({ effect: 'Deny', methods: ['GET'], paths: [`${API_ROOT}/namespaces/*/*/*/kubeconfig`] });
     // Reading everything is not reading a moving cluster's CA keys.
     rules.push({ effect: 'Deny', methods: ['GET'], paths: TRANSFER_ROUTES.GET.map((p) => `${API_ROOT}/namespaces/*${p}`) });
@@ -90,6 +98,8 @@ export function accessRules(entry: AccessEntry): AccessRule[] {
     methods: ['GET'],
     paths: entry.namespaces.flatMap((ns) => [`${EVENTS_ROOT}/namespaces/${ns}/events`, `${EVENTS_ROOT}/namespaces/${ns}/events/*`]),
   });
+  // The cost of the namespaces' clusters: any grant of the namespace reads it.
+  rules.push({ effect: 'Allow', methods: ['GET'], paths: entry.namespaces.map(namespaceCostRoute) });
   if (write) rules.push({ effect: 'Allow', methods: WRITE_METHODS, paths: under('/*') });
   else if (entry.status) rules.push({ effect: 'Allow', methods: STATUS_METHODS, paths: under('/*/*/status') });
   if (write && !entry.status) rules.push({ effect: 'Deny', methods: STATUS_METHODS, paths: under('/*/*/status') });

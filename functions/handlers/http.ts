@@ -20,6 +20,7 @@ import {
   type RouterDeps,
 } from '../api/http/index.js';
 import { isWatchRequest } from '../api/http/watch.js';
+import { handleCostRequest, isCostPath } from '../metering/index.js';
 import { type StreamingHandler, streamifyResponse, writeResponse } from './response-stream.js';
 
 const logger = new Logger({ serviceName: 'clusterless-api' });
@@ -104,8 +105,20 @@ export function createHandler(deps: RouterDeps | (() => RouterDeps)): StreamingH
       logger.error('the HTTP handler cannot start', err as Error);
       return writeResponse(responseStream, statusResponse(new ApiError('InternalError', 'the API is misconfigured; see its log').status));
     }
-    return writeResponse(responseStream, await handleRequest(boundedWatch(toHttpRequest(event)), resolved));
+    const req = boundedWatch(toHttpRequest(event));
+    // The cost routes (metering/cost-route.ts): the clusters' usage records of the table, as the embedded host answers them.
+    if (isCostPath(req.path)) return writeResponse(responseStream, await costResponse(req, resolved));
+    return writeResponse(responseStream, await handleRequest(req, resolved));
   };
+}
+
+async function costResponse(req: HttpRequest, deps: RouterDeps): Promise<HttpResponse> {
+  try {
+    return await handleCostRequest(req, { store: deps.store, now: () => new Date() });
+  } catch (err) {
+    deps.onInternalError?.(err);
+    return statusResponse(new ApiError('InternalError', 'the cost could not be read').status);
+  }
 }
 
 /**

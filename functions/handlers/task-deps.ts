@@ -23,6 +23,8 @@ import { payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { EtcdUnavailableError, NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
 import { invocationHolder, scaledTimer, storeEventRecorder, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
+import { meteredInvocation } from '../metering/index.js';
+import type { TaskFunctionName } from '../../statemachines/loader.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';
 
 export const logger = new Logger({ serviceName: 'clusterless-tasks' });
@@ -132,15 +134,24 @@ export function etcdFromEnvironment(env: NodeJS.ProcessEnv, bootstrap: KubeadmBo
   };
 }
 
-/** A Lambda handler for one task function: dependencies built on first use and kept for the container. */
+/**
+ * A Lambda handler for one task function: dependencies built on first use and kept for the container. Each invocation
+ * of a cluster's step adds what it cost to the cluster's usage record (metering/cluster-usage.ts), as the embedded
+ * host does around the same tasks.
+ */
 export function taskHandler(
   run: (deps: WorkflowDeps, input: Record<string, unknown>) => Promise<unknown>,
+  name: TaskFunctionName,
   build: () => WorkflowDeps = taskDepsFromEnvironment,
 ) {
   let deps: WorkflowDeps | undefined;
   return async (event: Record<string, unknown>): Promise<unknown> => {
     deps ??= build();
     logger.appendKeys({ step: event['step'], cluster: `${String(event['namespace'])}/${String(event['clusterName'])}` });
-    return run(deps, event);
+    const d = deps;
+    return meteredInvocation(d, name, event, (metered) => run(metered, event), {
+      now: () => d.clock.now(),
+      onUsageError: (err) => logger.warn('task usage not counted', { error: String(err) }),
+    });
   };
 }

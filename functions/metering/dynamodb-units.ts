@@ -95,6 +95,17 @@ export function objectPartitionKey(obj: ApiObject): string {
   return cluster === undefined ? ns : `${ns}#${cluster}`;
 }
 
+/**
+ * Bytes of a cluster's usage record (adapters/dynamodb/table.ts): pk `usage/{YYYY-MM}`, sk `{ns}#{cluster}`, ns,
+ * cluster, since, ttl, and a `c_{name}` number per counter (counted as 20 digits, more than a sum here reaches).
+ */
+export function usageItemBytes(namespace: string, clusterName: string, counterNames: readonly string[]): number {
+  const n = numberBytes(Date.UTC(2026, 0));
+  let bytes = 2 + 13 + 2 + utf8(`${namespace}#${clusterName}`) + 2 + utf8(namespace) + 7 + utf8(clusterName) + 5 + n + 3 + n;
+  for (const name of counterNames) bytes += 2 + utf8(name) + 12;
+  return bytes;
+}
+
 /** Bytes of a lease: pk `{ns}#{cluster}`, sk `lease#{name}`, holder, expiresAt. */
 export function leaseItemBytes(namespace: string, clusterName: string, name: string, holder: string): number {
   return 2 + utf8(`${namespace}#${clusterName}`) + 2 + 6 + utf8(name) + 6 + utf8(holder) + 9 + numberBytes(Date.UTC(2026, 0));

@@ -19,9 +19,9 @@ import { LAMBDA_MEMORY_MB } from './lambda-memory.js';
 import { US_EAST_1_PRICES, type PriceTable } from './prices.js';
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
-export type DynamoDbAction = 'GetItem' | 'PutItem' | 'DeleteItem' | 'Query';
-/** What a DynamoDB request touched: an object, a name claim, a lease, a cluster's partition or the kind index. */
-export type DynamoDbTarget = 'object' | 'claim' | 'lease' | 'partition' | 'kind-index';
+export type DynamoDbAction = 'GetItem' | 'PutItem' | 'DeleteItem' | 'UpdateItem' | 'Query';
+/** What a DynamoDB request touched: an object, a name claim, a lease, a cluster's partition, the kind index or usage records. */
+export type DynamoDbTarget = 'object' | 'claim' | 'lease' | 'partition' | 'kind-index' | 'usage';
 export type Ec2Action = 'RunInstances' | 'DescribeInstances' | 'TerminateInstances' | 'DescribeImages' | 'DescribeTags';
 
 /** The part of an engine event the meter reads (aws-local-stepfunctions' event log entries). */

@@ -17,6 +17,8 @@
  * | listPage             | the same, one request per read the page made (each at most 1 MB), for every      |
  * |                      | object read: those the filter dropped and the one read past a full page too      |
  * | acquire/releaseLease | PutItem / DeleteItem lease                                                       |
+ * | addUsage             | UpdateItem of the cluster's usage record (every counter ADDed in one request)    |
+ * | listUsage            | Query of the period's usage partition, strongly consistent                       |
  *
  * Not seen from here: DynamoDbStore's own re-reads after a lost race inside one call (rare; a lost race the
  * caller sees is counted as the read it cost), and a delete of an object already deleting, which writes
@@ -34,8 +36,9 @@ import {
   type ListPage,
   type ListPageOptions,
   type Store,
+  type UsageRecord,
 } from '../ports.js';
-import { claimItemBytes, leaseItemBytes, objectItemBytes, objectPartitionKey, queryCost, readUnits, writeUnits } from './dynamodb-units.js';
+import { claimItemBytes, leaseItemBytes, objectItemBytes, objectPartitionKey, queryCost, readUnits, usageItemBytes, writeUnits } from './dynamodb-units.js';
 import type { CostMeter } from './meter.js';
 
 const claimOf = (obj: ApiObject) => claimItemBytes(obj.kind, obj.metadata.namespace || 'default', obj.metadata.name, objectPartitionKey(obj));
@@ -181,5 +184,20 @@ export class MeteredStore implements Store {
   async releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
     await this.inner.releaseLease(namespace, clusterName, name, holder);
     this.meter.recordDynamoDb('DeleteItem', 'lease', { writeUnits: writeUnits(leaseItemBytes(namespace, clusterName, name, holder)) });
+  }
+
+  async addUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): Promise<void> {
+    await this.inner.addUsage(namespace, clusterName, period, counters);
+    this.meter.recordDynamoDb('UpdateItem', 'usage', { writeUnits: writeUnits(usageItemBytes(namespace, clusterName, Object.keys(counters))) });
+  }
+
+  async listUsage(period: string, namespace?: string): Promise<UsageRecord[]> {
+    const records = await this.inner.listUsage(period, namespace);
+    const { readUnits: units, pages } = queryCost(
+      records.map((r) => usageItemBytes(r.namespace, r.clusterName, Object.keys(r.counters))),
+      true,
+    );
+    this.meter.recordDynamoDb('Query', 'usage', { readUnits: units }, pages);
+    return records;
   }
 }

@@ -95,6 +95,7 @@ interface GivenGrant {
  *     .../namespaces/{namespace}/clusters/{name}/move                                              GET POST (transferHandler)
  *     .../namespaces/{namespace}/clusters/{name}/certificates                                      POST (transferHandler)
  *     .../namespaces/{namespace}/{plural}/{name}/adopt                                             POST (transferHandler; machines only)
+ *     /clusterless/v1/cost  /clusterless/v1/namespaces/{namespace}/cost                            GET (the clusters' cost)
  *
  * (`clusters` has the routes of `{plural}` too, as API Gateway prefers the static segment.) Every method requires
  * AWS_IAM (SigV4, as `clusterless --server` signs) and request validation (its path parameters; a JSON body must be
@@ -288,6 +289,10 @@ export class HttpApi extends Construct {
     const namespacedEvents = eventsVersion.addResource('namespaces').addResource('{namespace}').addResource('events');
     add(namespacedEvents, ['GET']);
     add(namespacedEvents.addResource('{name}'), ['GET']);
+    // The cost routes (functions/metering/cost-route.ts): every cluster's, and one namespace's clusters'.
+    const clusterless = root.addResource('clusterless').addResource('v1');
+    add(clusterless.addResource('cost'), ['GET']);
+    add(clusterless.addResource('namespaces').addResource('{namespace}').addResource('cost'), ['GET']);
     return { api, validator, objectModel };
   }
 

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { TABLE_KEYS, USAGE_PREFIX } from '../../functions/adapters/dynamodb/table.js';
 import { UNAVAILABLE_OFFERINGS_PARTITION } from '../../functions/adapters/dynamodb/unavailable-offerings.js';
 import { WATCH_LOG_PREFIX } from '../../functions/adapters/dynamodb/watch-log.js';
 
@@ -131,6 +131,20 @@ export class ObjectTable extends Construct {
     });
     // DynamoDB decrypts the table key with the caller's permissions on every request, a put included.
     this.grantKey(grantee, KEY_READ_ACTIONS);
+  }
+
+  /**
+   * Adds to the clusters' usage records (Store.addUsage, once per task invocation): UpdateItem on the table, conditioned
+   * on partition keys in the `usage/` partitions, so it can change no object, claim, lease or watch log item.
+   */
+  grantUsageCount(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${USAGE_PREFIX}*`] } },
+    });
+    this.grantKey(grantee, [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS]);
   }
 
   /**

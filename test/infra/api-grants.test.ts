@@ -98,6 +98,29 @@ describe("a team's writer (access: write)", () => {
   });
 });
 
+describe("the cost routes (a namespace grant reads its clusters' cost, a reader of every namespace all of it)", () => {
+  const COST = '/clusterless/v1/cost';
+  const nsCost = (namespace: string) => `/clusterless/v1/namespaces/${namespace}/cost`;
+
+  it.each(['TeamAWriter', 'TeamAReader', 'StatusController'])("%s may read its namespace's cost", async (who) => {
+    expect(await may(who, 'GET', nsCost('team-a'))).toBe('Allowed');
+  });
+
+  it.each(['TeamAWriter', 'TeamAReader', 'TeamAAdmin'])("%s may read neither another namespace's cost nor every cluster's", async (who) => {
+    for (const path of [nsCost('team-b'), nsCost('team-ab'), COST]) expect(await may(who, 'GET', path), path).not.toBe('Allowed');
+  });
+
+  it("an operator reads every cluster's cost and any namespace's", async () => {
+    expect(await may('Operator', 'GET', COST)).toBe('Allowed');
+    expect(await may('Operator', 'GET', nsCost('team-b'))).toBe('Allowed');
+  });
+
+  it('nobody may use another method on them', async () => {
+    for (const who of ['TeamAAdmin', 'Operator'])
+      for (const path of [COST, nsCost('team-a')]) expect(await may(who, 'POST', path), `${who} ${path}`).not.toBe('Allowed');
+  });
+});
+
 describe('events (events.k8s.io/v1, read-only)', () => {
   const EVENTS = '/apis/events.k8s.io/v1';
   it.each(['TeamAWriter', 'TeamAReader'])("%s may read discovery and its namespace's events", async (who) => {

@@ -55,6 +55,9 @@ const ROUTES = [
   'GET /apis/events.k8s.io/v1/events',
   'GET /apis/events.k8s.io/v1/namespaces/{namespace}/events',
   'GET /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}',
+  // The clusters' cost (functions/metering/cost-route.ts), served by the http handler
+  'GET /clusterless/v1/cost',
+  'GET /clusterless/v1/namespaces/{namespace}/cost',
 ];
 
 describe('the HTTP API', () => {

@@ -139,7 +139,8 @@ describe('each function gets only what its code calls', () => {
   it.each(['http', 'cluster-transfer', 'reconcile', 'provision', 'rollout', 'remediate', 'teardown', 'fleet-resource'] as HandlerName[])(
     '%s reads and writes single items and queries the table and its kind index, nothing more',
     (name) => {
-      const table = statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      // The tasks' UpdateItem of usage records is a statement of its own (below).
+      const table = statements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:UpdateItem'));
       expect(table).toHaveLength(1);
       expect(actionsOf(table[0]!).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       expect(JSON.stringify(table[0]!.Resource)).toContain('/index/kind-index');
@@ -194,6 +195,28 @@ describe('each function gets only what its code calls', () => {
       if (n !== 'provision') expect(offerings[n], n).toBe('ExplicitlyDenied');
       expect(await write(n, 'dynamodb:PutItem', 'default#prod'), n).toBe('Allowed');
     }
+  });
+
+  it.each(['reconcile', 'provision', 'rollout', 'remediate', 'teardown'] as const)(
+    '%s updates items only in the usage partitions: never an object, a claim, a lease or the watch log',
+    async (name) => {
+      // Prepare
+      const policy = identityPolicyOf(template, logicalId(app.controlPlane, app.controlPlane.functions[name].role));
+      const [update, ...more] = allowing(name, 'dynamodb:UpdateItem');
+      const tableArn = String(resolve(update!.Resource, resources));
+      const add = (pk: string) => decide(policy, { action: 'dynamodb:UpdateItem', resource: tableArn, context: { 'dynamodb:LeadingKeys': [pk] } });
+
+      // Assess
+      expect(more).toEqual([]);
+      expect(actionsOf(update!)).toEqual(['dynamodb:UpdateItem']);
+      expect(await add('usage/2026-12')).toBe('Allowed');
+      for (const pk of ['default#prod', 'default/Cluster/prod', 'watch#Machine', 'default']) expect(await add(pk), pk).not.toBe('Allowed');
+    },
+  );
+
+  it('no function but the tasks of a cluster may update items: the http function reads the usage records, never writes them', () => {
+    const updaters = (Object.keys(app.controlPlane.functions) as HandlerName[]).filter((n) => allowing(n, 'dynamodb:UpdateItem').length > 0).sort();
+    expect(updaters).toEqual(['provision', 'reconcile', 'remediate', 'rollout', 'teardown']);
   });
 
   it('the sweep only reads the table', () => {

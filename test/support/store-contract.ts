@@ -12,6 +12,7 @@ import {
   ExpiredContinueTokenError,
   InvalidContinueTokenError,
   NotFoundError,
+  StoreError,
   type Clock,
   type ListPageOptions,
   type Store,
@@ -747,6 +748,65 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
           const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.acquireLease('default', `c${round}`, 'reconcile', `worker-${i}`, 30)));
           expect(results.filter((l) => l !== undefined)).toHaveLength(1);
         }
+      });
+    });
+
+    describe('usage (a cluster-month of counters)', () => {
+      it('adds to the counters of a record and creates it with the time of its first add', async () => {
+        const { store, clock } = await setup();
+        await store.addUsage('default', 'c1', '2026-01', { lambdaRequests: 1, readUnits: 0.5 });
+        clock.advance(60);
+        await store.addUsage('default', 'c1', '2026-01', { lambdaRequests: 2, writeUnits: 3 });
+        expect(await store.listUsage('2026-01')).toEqual([
+          {
+            namespace: 'default',
+            clusterName: 'c1',
+            period: '2026-01',
+            since: '2026-01-01T00:00:00.000Z',
+            counters: { lambdaRequests: 3, readUnits: 0.5, writeUnits: 3 },
+          },
+        ]);
+      });
+
+      it('keeps periods, clusters and namespaces apart, lists one namespace or all in (namespace, cluster) order', async () => {
+        const { store } = await setup();
+        await store.addUsage('team-b', 'c1', '2026-01', { ec2Calls: 1 });
+        await store.addUsage('team-a', 'c2', '2026-01', { ec2Calls: 2 });
+        await store.addUsage('team-a', 'c1', '2026-01', { ec2Calls: 3 });
+        await store.addUsage('team-a', 'c1', '2026-02', { ec2Calls: 4 });
+        // A namespace whose name starts like another's is not listed with it.
+        await store.addUsage('team-a2', 'c1', '2026-01', { ec2Calls: 5 });
+        const keys = (records: { namespace: string; clusterName: string; counters: Record<string, number> }[]) =>
+          records.map((r) => `${r.namespace}/${r.clusterName}=${r.counters['ec2Calls']}`);
+        expect(keys(await store.listUsage('2026-01'))).toEqual(['team-a/c1=3', 'team-a/c2=2', 'team-a2/c1=5', 'team-b/c1=1']);
+        expect(keys(await store.listUsage('2026-01', 'team-a'))).toEqual(['team-a/c1=3', 'team-a/c2=2']);
+        expect(keys(await store.listUsage('2026-02'))).toEqual(['team-a/c1=4']);
+        expect(await store.listUsage('2026-03')).toEqual([]);
+        // Usage is no object: a cluster's objects and the kinds' lists do not hold it.
+        expect(await store.listCluster('team-a', 'c1')).toEqual([]);
+        expect(await store.list('Cluster')).toEqual([]);
+      });
+
+      it('counts every one of many concurrent adds', async () => {
+        const { store } = await setup();
+        // The record exists first: moto's UpdateItem does not serialise two adds that both create an item (one was
+        // lost once under load); DynamoDB does. Every invocation but a cluster's first of the month adds to an existing record.
+        await store.addUsage('default', 'c1', '2026-01', { lambdaRequests: 1, writeUnits: 2 });
+        await Promise.all(Array.from({ length: 20 }, () => store.addUsage('default', 'c1', '2026-01', { lambdaRequests: 1, writeUnits: 2 })));
+        expect((await store.listUsage('2026-01'))[0]!.counters).toEqual({ lambdaRequests: 21, writeUnits: 42 });
+      });
+
+      it.each([
+        { name: 'a period that is no month', add: ['default', 'c1', '2026-13', { a: 1 }] },
+        { name: 'a counter name with a dot', add: ['default', 'c1', '2026-01', { 'a.b': 1 }] },
+        { name: 'a negative value', add: ['default', 'c1', '2026-01', { a: -1 }] },
+        { name: 'a value that is not finite', add: ['default', 'c1', '2026-01', { a: Number.NaN }] },
+        { name: 'a cluster name that is not a DNS label', add: ['default', 'C_1', '2026-01', { a: 1 }] },
+      ] as const)('refuses $name and stores nothing', async ({ add }) => {
+        const { store } = await setup();
+        const [ns, cluster, period, counters] = add;
+        await expect(store.addUsage(ns, cluster, period, counters)).rejects.toBeInstanceOf(StoreError);
+        expect(await store.listUsage('2026-01')).toEqual([]);
       });
     });
 

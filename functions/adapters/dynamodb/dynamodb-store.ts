@@ -32,6 +32,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
   type QueryCommandInput,
@@ -39,7 +40,7 @@ import {
 import type { ApiObject } from '../../api/kind.js';
 import { EventKind, eventExpiresAt, type Event } from '../../api/event.js';
 import type { StoredKindName } from '../../api/kinds.js';
-import { AlreadyExistsError, StoreError, StoreUnavailableError, type ObjectKey } from '../../ports.js';
+import { AlreadyExistsError, StoreError, StoreUnavailableError, type ObjectKey, type UsageRecord } from '../../ports.js';
 import {
   BaseStore,
   clusterNameOf,
@@ -51,7 +52,7 @@ import {
   type ListPosition,
   type WriteOutcome,
 } from '../store/base-store.js';
-import { TABLE_KEYS, claimKey, kindIndexSortKey, leaseSortKey, objectSortKey, partitionKey } from './table.js';
+import { TABLE_KEYS, claimKey, kindIndexSortKey, leaseSortKey, objectSortKey, partitionKey, usageCounterAttribute, usagePartition } from './table.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -271,6 +272,57 @@ export class DynamoDbStore extends BaseStore {
     });
   }
 
+  // --- usage -------------------------------------------------------------------------------------------
+
+  /** One UpdateItem: ADD of every counter, `since` set by the first add; the item expires about 13 months after its period. */
+  protected async addUsageCounters(
+    namespace: string,
+    clusterName: string,
+    period: string,
+    counters: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<void> {
+    // Every attribute by a name placeholder: several of these words are DynamoDB reserved words.
+    const names: Record<string, string> = { '#ttl': TABLE_KEYS.timeToLiveAttribute, '#ns': 'ns', '#cluster': 'cluster', '#since': 'since' };
+    const values: Item = { ':ns': s(namespace), ':cluster': s(clusterName), ':now': n(nowMs), ':ttl': n(usageExpiry(period)) };
+    const adds = Object.entries(counters).map(([name, value], i) => {
+      names[`#c${i}`] = usageCounterAttribute(name);
+      values[`:c${i}`] = { N: decimal(value) };
+      return `#c${i} :c${i}`;
+    });
+    await this.send(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(usagePartition(period)), sk: s(`${namespace}#${clusterName}`) },
+          UpdateExpression: `SET #ns = :ns, #cluster = :cluster, #since = if_not_exists(#since, :now), #ttl = :ttl${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  protected async queryUsage(period: string, namespace: string | undefined): Promise<UsageRecord[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: namespace === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': s(usagePartition(period)), ...(namespace === undefined ? {} : { ':prefix': s(`${namespace}#`) }) },
+      ConsistentRead: true,
+    });
+    const prefix = usageCounterAttribute('');
+    return items.map((item) => ({
+      namespace: str(item, 'ns'),
+      clusterName: str(item, 'cluster'),
+      period,
+      since: new Date(Number(item['since']?.N ?? 0)).toISOString(),
+      counters: Object.fromEntries(
+        Object.entries(item)
+          .filter(([k, v]) => k.startsWith(prefix) && v.N !== undefined)
+          .map(([k, v]) => [k.slice(prefix.length), Number(v.N)]),
+      ),
+    }));
+  }
+
   // --- DynamoDB calls -----------------------------------------------------------------------------------
 
   private objectItem(obj: ApiObject): Item {
@@ -381,4 +433,17 @@ function str(item: Item, name: string): string {
 
 function parseObject(item: Item): ApiObject {
   return JSON.parse(str(item, 'obj')) as ApiObject;
+}
+
+/** A number in plain decimal notation (never `1e-7`), rounded to 15 places: what an ADD of a usage counter sends. */
+export function decimal(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  const fixed = value.toFixed(15).replace(/0+$/, '').replace(/\.$/, '');
+  return fixed === '' || fixed === '-0' ? '0' : fixed;
+}
+
+/** A usage record's expiry (epoch seconds): 400 days after its period ends, so a year of months can be compared. */
+function usageExpiry(period: string): number {
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  return Date.UTC(year, month, 1) / 1000 + 400 * 24 * 3600;
 }

@@ -11,12 +11,14 @@
  * | event        | `{ns}`                    | `Event#{name}`   | as an object, plus ttl (epoch s); no claim |
  * | watch log    | `watch#{Kind}`            | `{rv:020}#{ns}/{name}` | type, ns, obj, prev, ttl (epoch s): written by the stream function (watch-log.ts) |
  * | unavailable offering | `#unavailable-offerings` | `{market}:{type}:{zone}` | expiresAt (epoch ms), ttl (epoch s): written by the provision function (unavailable-offerings.ts) |
+ * | usage        | `usage/{YYYY-MM}`         | `{ns}#{cluster}` | ns, cluster, since (epoch ms), `c_{counter}` numbers, ttl (epoch s) |
  *
  * Namespace-level objects (MachineClass) live in the partition `{ns}`, which no cluster partition can equal
  * (`#` is not allowed in a namespace). Claims contain `/`, which neither namespaces nor names may contain, so
  * they never share a partition with objects. Leases use a lower-case sort key prefix, which no Kind has.
  * Only objects carry the GSI attributes, so the kind index holds objects only (and the stream mappings, which filter
- * on it, see objects only). A watch log partition `watch#{Kind}` is no cluster's: a Kind starts upper-case, a cluster name never does.
+ * on it, see objects only). A usage partition holds one `/`, a claim two, so neither is the other's nor an object's.
+ * A watch log partition `watch#{Kind}` is no cluster's: a Kind starts upper-case, a cluster name never does.
  */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ObjectKey } from '../../ports.js';
@@ -56,6 +58,13 @@ export function claimKey(key: ObjectKey): { pk: string; sk: string } {
 export function leaseSortKey(name: string): string {
   return `lease#${name}`;
 }
+
+/** The prefix of the usage partitions (IAM's LeadingKeys condition of the tasks' UpdateItem). */
+export const USAGE_PREFIX = 'usage/';
+/** The partition of a period's usage records (one per cluster, sort key `{ns}#{cluster}`). */
+export const usagePartition = (period: string) => `${USAGE_PREFIX}${period}`;
+/** A usage counter's attribute: prefixed, so no counter name can be a key or a bookkeeping attribute. */
+export const usageCounterAttribute = (name: string) => `c_${name}`;
 
 /** The watch log's partitions, `watch#{Kind}` (watch-log.ts). */
 export const WATCH_LOG_PREFIX = 'watch#';

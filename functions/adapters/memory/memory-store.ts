@@ -6,7 +6,7 @@
  */
 import type { ApiObject } from '../../api/kind.js';
 import type { StoredKindName } from '../../api/kinds.js';
-import { AlreadyExistsError, type ObjectKey } from '../../ports.js';
+import { AlreadyExistsError, type ObjectKey, type UsageRecord } from '../../ports.js';
 import {
   BaseStore,
   cloneObject,
@@ -62,6 +62,8 @@ export class MemoryStore extends BaseStore {
   /** Each kind's positions in list order, kept sorted as objects come and go, so that a read never sorts. */
   private readonly positions = new Map<StoredKindName, ListPosition[]>();
   private readonly leases = new Map<string, LeaseRecord>();
+  /** `{period}/{namespace}/{cluster}` -> its record. */
+  private readonly usage = new Map<string, UsageRecord>();
 
   constructor(options: MemoryStoreOptions = {}) {
     super(options);
@@ -143,5 +145,24 @@ export class MemoryStore extends BaseStore {
   protected async deleteLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
     const id = leaseId(namespace, clusterName, name);
     if (this.leases.get(id)?.holder === holder) this.leases.delete(id);
+  }
+
+  protected async addUsageCounters(
+    namespace: string,
+    clusterName: string,
+    period: string,
+    counters: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<void> {
+    const id = `${period}/${namespace}/${clusterName}`;
+    const record = this.usage.get(id) ?? { namespace, clusterName, period, since: new Date(nowMs).toISOString(), counters: {} };
+    for (const [name, value] of Object.entries(counters)) record.counters[name] = (record.counters[name] ?? 0) + value;
+    this.usage.set(id, record);
+  }
+
+  protected async queryUsage(period: string, namespace: string | undefined): Promise<UsageRecord[]> {
+    return [...this.usage.values()]
+      .filter((r) => r.period === period && (namespace === undefined || r.namespace === namespace))
+      .map((r) => ({ ...r, counters: { ...r.counters } }));
   }
 }

@@ -12,7 +12,7 @@
 import type { ApiObject } from '../../api/kind.js';
 import type { KindName } from '../../api/kinds.js';
 import type { StoredAddonResource } from '../../api/cluster-resource-set.js';
-import type { DeleteOptions, DeleteResult, Lease, ListPage, ListPageOptions, PayloadStore, Store } from '../../ports.js';
+import type { DeleteOptions, DeleteResult, Lease, ListPage, ListPageOptions, PayloadStore, Store, UsageRecord } from '../../ports.js';
 import { payloadDigest } from './digest.js';
 
 /** A payload a stored set names is not in the PayloadStore (removed by hand, or another installation's bucket). */
@@ -113,6 +113,14 @@ export class PayloadOffloadingStore implements Store {
 
   releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
     return this.inner.releaseLease(namespace, clusterName, name, holder);
+  }
+
+  addUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): Promise<void> {
+    return this.inner.addUsage(namespace, clusterName, period, counters);
+  }
+
+  listUsage(period: string, namespace?: string): Promise<UsageRecord[]> {
+    return this.inner.listUsage(period, namespace);
   }
 }
 

@@ -12,7 +12,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ApiObject } from '../../api/kind.js';
 import type { StoredKindName } from '../../api/kinds.js';
-import { AlreadyExistsError, type ObjectKey } from '../../ports.js';
+import { AlreadyExistsError, type ObjectKey, type UsageRecord } from '../../ports.js';
 import {
   BaseStore,
   clusterNameOf,
@@ -43,11 +43,19 @@ CREATE TABLE IF NOT EXISTS leases (
   namespace TEXT NOT NULL, cluster TEXT NOT NULL, name TEXT NOT NULL, holder TEXT NOT NULL, expires_at_ms INTEGER NOT NULL,
   PRIMARY KEY (namespace, cluster, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage (
+  period TEXT NOT NULL, namespace TEXT NOT NULL, cluster TEXT NOT NULL, counter TEXT NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY (period, namespace, cluster, counter)
+) WITHOUT ROWID;
 `;
+
+/** The counter row that holds when a usage record began (epoch ms): not a counter, so it takes a name no counter can have. */
+const USAGE_SINCE = '#since';
 
 type Row = { body: string };
 
 export class SqliteStore extends BaseStore {
+  private readonly db: DatabaseSync;
   private readonly s: Record<
     | 'get'
     | 'insert'
@@ -60,7 +68,11 @@ export class SqliteStore extends BaseStore {
     | 'kindNamespaceAfter'
     | 'lease'
     | 'putLease'
-    | 'deleteLease',
+    | 'deleteLease'
+    | 'addUsage'
+    | 'usageSince'
+    | 'usageAll'
+    | 'usageNamespace',
     StatementSync
   >;
 
@@ -86,7 +98,15 @@ export class SqliteStore extends BaseStore {
           'WHERE leases.expires_at_ms <= ? OR leases.holder = excluded.holder',
       ),
       deleteLease: db.prepare('DELETE FROM leases WHERE namespace = ? AND cluster = ? AND name = ? AND holder = ?'),
+      addUsage: db.prepare(
+        'INSERT INTO usage (period, namespace, cluster, counter, value) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (period, namespace, cluster, counter) DO UPDATE SET value = usage.value + excluded.value',
+      ),
+      usageSince: db.prepare(`INSERT INTO usage (period, namespace, cluster, counter, value) VALUES (?, ?, ?, '${USAGE_SINCE}', ?) ON CONFLICT DO NOTHING`),
+      usageAll: db.prepare('SELECT namespace, cluster, counter, value FROM usage WHERE period = ?'),
+      usageNamespace: db.prepare('SELECT namespace, cluster, counter, value FROM usage WHERE period = ? AND namespace = ?'),
     };
+    this.db = db;
   }
 
   private read(key: ObjectKey): ApiObject | undefined {
@@ -169,5 +189,42 @@ export class SqliteStore extends BaseStore {
 
   protected async deleteLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
     this.s.deleteLease.run(namespace, clusterName, name, holder);
+  }
+
+  protected async addUsageCounters(
+    namespace: string,
+    clusterName: string,
+    period: string,
+    counters: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<void> {
+    // One transaction: the counters of an add land together or not at all.
+    this.db.exec('BEGIN');
+    try {
+      this.s.usageSince.run(period, namespace, clusterName, nowMs);
+      for (const [name, value] of Object.entries(counters)) this.s.addUsage.run(period, namespace, clusterName, name, value);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  protected async queryUsage(period: string, namespace: string | undefined): Promise<UsageRecord[]> {
+    const rows = (namespace === undefined ? this.s.usageAll.all(period) : this.s.usageNamespace.all(period, namespace)) as {
+      namespace: string;
+      cluster: string;
+      counter: string;
+      value: number;
+    }[];
+    const records = new Map<string, UsageRecord>();
+    for (const r of rows) {
+      const id = `${r.namespace}/${r.cluster}`;
+      const record = records.get(id) ?? { namespace: r.namespace, clusterName: r.cluster, period, since: '', counters: {} };
+      if (r.counter === USAGE_SINCE) record.since = new Date(r.value).toISOString();
+      else record.counters[r.counter] = r.value;
+      records.set(id, record);
+    }
+    return [...records.values()];
   }
 }

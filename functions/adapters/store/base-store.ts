@@ -24,6 +24,7 @@ import {
   type ListPageOptions,
   type ObjectKey,
   type Store,
+  type UsageRecord,
 } from '../../ports.js';
 
 /** A place in a list of one kind: lists run in (namespace, name) order, and a page starts after such a place. */
@@ -111,6 +112,34 @@ export interface LeaseRecord {
   holder: string;
   expiresAtMs: number;
 }
+
+/** A usage period: a UTC month. */
+const USAGE_PERIOD = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
+/** Usage counter names: safe as DynamoDB attribute names and SQLite values alike. */
+const USAGE_COUNTER = /^[a-zA-Z][a-zA-Z0-9]{0,62}$/;
+/** At most this many counters in one add (one DynamoDB UpdateItem's expression stays small). */
+const MAX_USAGE_COUNTERS = 32;
+
+/** Refuses a usage add the adapters could not store faithfully (StoreError: a caller's bug, never data). */
+export function checkUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): void {
+  if (!DNS1123_LABEL.test(namespace) || !DNS1123_LABEL.test(clusterName))
+    throw new StoreError(`usage of ${namespace}/${clusterName}: not a namespace and cluster name`);
+  if (!USAGE_PERIOD.test(period)) throw new StoreError(`usage period ${JSON.stringify(period)} is not a month (YYYY-MM)`);
+  const names = Object.keys(counters);
+  if (names.length > MAX_USAGE_COUNTERS) throw new StoreError(`usage add of ${names.length} counters, more than ${MAX_USAGE_COUNTERS}`);
+  for (const [name, value] of Object.entries(counters)) {
+    if (!USAGE_COUNTER.test(name)) throw new StoreError(`usage counter name ${JSON.stringify(name)} is not letters and digits`);
+    if (!(Number.isFinite(value) && value >= 0)) throw new StoreError(`usage counter ${name}: ${value} is not a finite number >= 0`);
+  }
+}
+
+export const checkUsagePeriod = (period: string): void => {
+  if (!USAGE_PERIOD.test(period)) throw new StoreError(`usage period ${JSON.stringify(period)} is not a month (YYYY-MM)`);
+};
+
+/** The order of listUsage: namespace, then cluster. */
+export const byUsageKey = (a: UsageRecord, b: UsageRecord): number =>
+  a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.clusterName < b.clusterName ? -1 : a.clusterName > b.clusterName ? 1 : 0;
 
 /** An update tried to move an object to another cluster; its cluster decides where it is stored. */
 export class ClusterNameChangeError extends StoreError {
@@ -222,6 +251,16 @@ export abstract class BaseStore implements Store {
   protected abstract putLease(namespace: string, clusterName: string, lease: LeaseRecord, nowMs: number): Promise<boolean>;
   /** Removes the lease if `holder` holds it; otherwise does nothing. */
   protected abstract deleteLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void>;
+  /** Adds to the counters of a usage record in one atomic write, creating it with `since` = nowMs if absent. */
+  protected abstract addUsageCounters(
+    namespace: string,
+    clusterName: string,
+    period: string,
+    counters: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<void>;
+  /** The usage records of a period (one namespace or all), any order. */
+  protected abstract queryUsage(period: string, namespace: string | undefined): Promise<UsageRecord[]>;
 
   // --- the Store port ----------------------------------------------------------------------------------
 
@@ -384,6 +423,16 @@ export abstract class BaseStore implements Store {
 
   async releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
     await this.deleteLease(namespace, clusterName, name, holder);
+  }
+
+  async addUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): Promise<void> {
+    checkUsage(namespace, clusterName, period, counters);
+    await this.addUsageCounters(namespace, clusterName, period, counters, this.clock.now().getTime());
+  }
+
+  async listUsage(period: string, namespace?: string): Promise<UsageRecord[]> {
+    checkUsagePeriod(period);
+    return (await this.queryUsage(period, namespace)).sort(byUsageKey);
   }
 
   // --- shared machinery ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import type { ApiObject } from '../../api/kind.js';
 import type { KindName } from '../../api/kinds.js';
-import type { DeleteOptions, DeleteResult, Lease, ListPage, ListPageOptions, Store } from '../../ports.js';
+import type { DeleteOptions, DeleteResult, Lease, ListPage, ListPageOptions, Store, UsageRecord } from '../../ports.js';
 
 export class ForwardingStore implements Store {
   constructor(readonly inner: Store) {}
@@ -39,5 +39,11 @@ export class ForwardingStore implements Store {
   }
   releaseLease(namespace: string, clusterName: string, name: string, holder: string): Promise<void> {
     return this.inner.releaseLease(namespace, clusterName, name, holder);
+  }
+  addUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): Promise<void> {
+    return this.inner.addUsage(namespace, clusterName, period, counters);
+  }
+  listUsage(period: string, namespace?: string): Promise<UsageRecord[]> {
+    return this.inner.listUsage(period, namespace);
   }
 }

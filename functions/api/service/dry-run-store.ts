@@ -24,6 +24,7 @@ import {
   type Lease,
   type ObjectKey,
   type Store,
+  type UsageRecord,
 } from '../../ports.js';
 import type { KindName } from '../kinds.js';
 
@@ -112,6 +113,14 @@ export class DryRunStore implements Store {
 
   releaseLease(): Promise<void> {
     return Promise.reject(new DryRunWriteError('a dry run holds no lease'));
+  }
+
+  addUsage(): Promise<void> {
+    return Promise.reject(new DryRunWriteError('a dry run counts no usage'));
+  }
+
+  listUsage(period: string, namespace?: string): Promise<UsageRecord[]> {
+    return this.store.listUsage(period, namespace);
   }
 
   /** The stored object an update is of, held to the update's preconditions as the store holds them. */

@@ -2,4 +2,4 @@
 import { TASKS } from '../../workflows/index.js';
 import { taskHandler } from '../task-deps.js';
 
-export const handler = taskHandler(TASKS.remediate);
+export const handler = taskHandler(TASKS.remediate, 'remediate');

@@ -147,6 +147,19 @@ describe('the dashboard served by the embedded host', () => {
     await expect.poll(() => row.textContent(), { timeout: UI_TIMEOUT }).toMatch(/to-1-32\s*v1\.32\.0\s*(Pending|Progressing|Succeeded|Halted).*of 0/);
   });
 
+  it("shows each cluster's own cost this month, as its tasks counted it, and the installation's", async () => {
+    // The route the view reads: a row for the demo cluster, counted by its tasks (no share of machines).
+    const cost = await api('GET', '/clusterless/v1/cost');
+    const demo = (cost.json.clusters as { clusterName: string; usage: { lambdaRequests: number }; totalCost: number }[]).find((c) => c.clusterName === 'demo');
+    expect(demo?.usage.lambdaRequests).toBeGreaterThan(0);
+    await page.goto(`${host.url}/#/cost`);
+    const table = page.getByRole('table', { name: /Per cluster-month/ });
+    const row = table.getByRole('row').filter({ hasText: 'demo' });
+    await expect.poll(() => row.textContent(), { timeout: UI_TIMEOUT }).toMatch(/demo\s*\d+\s*\d+\s*\$[0-9.]+\s*\$[0-9.]+/);
+    expect(await page.locator('#cost-month').textContent()).toMatch(/^\$[0-9.]+$/);
+    expect(await page.getByRole('main').textContent()).not.toMatch(/share of machines|only the embedded host/);
+  });
+
   it('reaches every view from the keyboard', async () => {
     // A fresh load (the token stays in the tab's sessionStorage): focus starts at the top of the page.
     await page.goto(`${host.url}/#/fleet`);

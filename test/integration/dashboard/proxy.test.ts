@@ -70,6 +70,13 @@ describe('the dashboard proxy', () => {
     expect(seen[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request/);
   });
 
+  it('forwards the cost routes (every cluster, one namespace), signed', async () => {
+    for (const path of ['/clusterless/v1/cost', '/clusterless/v1/namespaces/team-a/cost'])
+      expect((await fetch(base + path, { headers: auth })).status, path).toBe(200);
+    expect(seen.map((s) => s.url)).toEqual(['/clusterless/v1/cost', '/clusterless/v1/namespaces/team-a/cost']);
+    expect(seen.every((s) => String(s.headers.authorization).startsWith('AWS4-HMAC-SHA256'))).toBe(true);
+  });
+
   it('streams a watch line by line', async () => {
     const res = await fetch(`${base}/apis/events.k8s.io/v1/events?watch=1&resourceVersion=7`, { headers: auth });
     expect(res.status).toBe(200);
@@ -83,6 +90,7 @@ describe('the dashboard proxy', () => {
     { name: 'the kubeconfig route (admin credentials)', method: 'GET', path: '/apis/clusterless.dev/v1alpha1/namespaces/default/clusters/demo/kubeconfig' },
     { name: 'the simulator kill route', method: 'POST', path: '/clusterless/v1/sim/namespaces/default/machines/m/kill' },
     { name: 'another path', method: 'GET', path: '/clusterless/v1/mirror' },
+    { name: 'a POST of the cost route', method: 'POST', path: '/clusterless/v1/cost' },
   ])('never forwards $name (405)', async ({ method, path }) => {
     const res = await fetch(base + path, { method, headers: { ...auth, 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
     expect(res.status).toBe(405);

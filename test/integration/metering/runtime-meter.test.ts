@@ -9,7 +9,7 @@ import { SimCloud, SimMachineProvider, SimNodeReader } from '../../../functions/
 import { handleRequest } from '../../../functions/api/http/index.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
 import type { Machine } from '../../../functions/api/machine.js';
-import { CostMeter, objectItemBytes, writeUnits } from '../../../functions/metering/index.js';
+import { CostMeter, objectItemBytes, usageCounters, usagePeriod, writeUnits } from '../../../functions/metering/index.js';
 import { noWorkloadsDrainer, type Store, type WorkflowName } from '../../../functions/ports.js';
 import { invocationHolder, scaledTimer, workflowDeps } from '../../../functions/workflows/index.js';
 import { ControlPlaneRuntime } from '../../../local/runtime.js';
@@ -44,6 +44,8 @@ function countingStore(inner: Store): { store: Store; writes: () => number; unit
     listPage: (kind, ns, options) => inner.listPage(kind, ns, options),
     acquireLease: (...a) => inner.acquireLease(...a),
     releaseLease: (...a) => inner.releaseLease(...a),
+    addUsage: (...a) => inner.addUsage(...a),
+    listUsage: (...a) => inner.listUsage(...a),
   };
   return { store, writes: () => writes, units: () => units };
 }
@@ -149,6 +151,23 @@ describe('the cost meter on the runtime', () => {
     expect(meter.dynamoDb('PutItem', 'kind-index').requests + meter.dynamoDb('DeleteItem', 'kind-index').requests).toBe(counted.writes());
     // Every reconcile took and gave back its lease.
     expect(meter.dynamoDb('PutItem', 'lease').requests).toBe(meter.dynamoDb('DeleteItem', 'lease').requests);
+  });
+
+  it("adds every task invocation to its cluster's usage record of the month, as the Lambda functions do", async () => {
+    await converge();
+
+    const [record, ...others] = await inner.listUsage(usagePeriod(runtime.deps.clock.now()));
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({ namespace: 'default', clusterName: 'm1' });
+    const usage = usageCounters(record!);
+    // Every task here works on m1: its record holds every invocation, and the provider calls they made.
+    expect(usage.lambdaRequests).toBe(meter.lambdaInvocations());
+    expect(usage.expressRequests).toBe(invocations.get('reconcile'));
+    expect(usage.ec2Calls).toBeGreaterThanOrEqual(meter.ec2Calls('RunInstances'));
+    expect(usage.ec2Calls).toBeLessThanOrEqual(meter.ec2Calls());
+    expect(usage.writeUnits).toBeGreaterThan(0);
+    // One usage write per invocation, counted by the installation's meter too.
+    expect(meter.dynamoDb('UpdateItem', 'usage').requests).toBe(meter.lambdaInvocations());
   });
 
   it('counts one RunInstances per instance the cloud launched', async () => {

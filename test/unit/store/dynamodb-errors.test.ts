@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { toStoreError } from '../../../functions/adapters/dynamodb/dynamodb-store.js';
+import { decimal, toStoreError } from '../../../functions/adapters/dynamodb/dynamodb-store.js';
 import { StoreUnavailableError } from '../../../functions/ports.js';
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
@@ -35,5 +35,17 @@ describe('toStoreError', () => {
     { name: 'a plain Error', error: new Error('bug') },
   ])('passes $name through', ({ error }) => {
     expect(toStoreError(error)).toBe(error);
+  });
+});
+
+describe('decimal: the numbers a usage add sends, in plain notation', () => {
+  it.each([
+    [5e-7, '0.0000005'],
+    [1, '1'],
+    [0.125, '0.125'],
+    [1e-16, '0'],
+    [123456.5, '123456.5'],
+  ])('%s is %s', (value, text) => {
+    expect(decimal(value)).toBe(text);
   });
 });
