@@ -186,9 +186,11 @@ function sortByPolicy(queue: readonly number[], keys: Float64Array, name: (slot:
 export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy, facts: DeletionOrderFacts): number[] {
   const name = (slot: number) => facts.machineAt(slot).metadata.name;
   const deleting: number[] = [];
-  // DeleteAnnotation, Unhealthy, Policy.
+  // DeleteAnnotation, Unhealthy, Policy; the failure domains numbered in order of appearance, one lookup per machine.
   const byClass: number[][] = [[], [], []];
-  const left = new Map<string, { n: number }>();
+  const domainIds = new Map<string, number>();
+  const domainOf: number[] = [];
+  const left: { n: number }[] = [];
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     if (facts.deletingAt(slot)) {
@@ -199,9 +201,14 @@ export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy
     const cls = m.metadata.annotations?.[Annotations.deleteMachine] !== undefined ? 0 : facts.unhealthyAt(slot) ? 1 : 2;
     byClass[cls]!.push(slot);
     const domain = facts.failureDomainAt(slot);
-    const c = left.get(domain);
-    if (c) c.n++;
-    else left.set(domain, { n: 1 });
+    let id = domainIds.get(domain);
+    if (id === undefined) {
+      id = left.length;
+      domainIds.set(domain, id);
+      left.push({ n: 0 });
+    }
+    left[id]!.n++;
+    domainOf[slot] = id;
   }
   const out: number[] = deleting.sort((a, b) => {
     const x = name(a);
@@ -209,17 +216,23 @@ export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy
     return x < y ? -1 : x > y ? 1 : 0;
   });
   for (const cls of byClass) {
-    const queues = new Map<string, number[]>();
+    // One queue per domain, in the order the domains first appear in this class (as deletionOrder's Map has them).
+    const queueOf: (number[] | undefined)[] = [];
+    const order: number[] = [];
     for (const slot of cls) {
-      const domain = facts.failureDomainAt(slot);
-      const q = queues.get(domain);
+      const id = domainOf[slot]!;
+      const q = queueOf[id];
       if (q) q.push(slot);
-      else queues.set(domain, [slot]);
+      else {
+        queueOf[id] = [slot];
+        order.push(id);
+      }
     }
-    const heads = [...queues.entries()].map(([domain, q]) => {
+    const heads = order.map((id) => {
+      const q = queueOf[id]!;
       const keys = new Float64Array(q.length);
       for (let i = 0; i < q.length; i++) keys[i] = policyKey(policy, facts.machineAt(q[i]!));
-      return { left: left.get(domain)!, ...sortByPolicy(q, keys, name), i: 0 };
+      return { left: left[id]!, ...sortByPolicy(q, keys, name), i: 0 };
     });
     if (heads.length === 1) {
       const h = heads[0]!;

@@ -40,7 +40,7 @@ import { compileInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, notLeaving, type MachineIndex } from './machine-health.js';
 import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
-import { listNames, pausedBy, pausedCondition } from './paused.js';
+import { listNames, listNamesOf, pausedBy, pausedCondition } from './paused.js';
 import { compileSelector } from './selector.js';
 import { PREFLIGHT_FAILED_REQUEUE_SECONDS, preflightChecks } from './preflight.js';
 import { machineSetStatus } from './status.js';
@@ -213,7 +213,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
       plan.notes.push(
         fresh.length > 0
-          ? `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, deleting ${listNames(fresh.map((m) => m.metadata.name))}`
+          ? `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, deleting ${listNamesOf(fresh, (m) => m.metadata.name)}`
           : `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, waiting for deleting machines to go`,
       );
     }
