@@ -6,6 +6,9 @@
  *   down with exact availability counts, i.e. its full deletion order computed;
  * - scale-down: the deployment halved, the MachineSet picking half its machines across 3 failure domains.
  *
+ * Each reconcile is timed as planClusterReconcile runs it: the machines indexed (with the IndexMemo the cluster's
+ * last reconcile left, as reconcile-cluster.ts keeps one per cluster; `--no-memo` without), then the plan.
+ *
  * `npx tsx bench/plan.ts` or `npm run bench -- plan`. One JSON object per line
  * {"scenario":"plan","metric":"<situation>.<machines>.<p50|p95>","value":N,"unit":"ms"}, then a summary.
  */
