@@ -18,7 +18,7 @@ import { interruptionsToAct, planInterruptions } from './machine/interruption.js
 import { planMachines } from './machine/planner.js';
 import { coalesceWrites } from './coalesce.js';
 import { machineCreates, reconcileMachineDeployment } from './machinedeployment/reconcile.js';
-import { indexMachines } from './machineset/machine-health.js';
+import { indexMachines, type IndexMemo } from './machineset/machine-health.js';
 import { controllerOf } from './machineset/ownership.js';
 import { MAX_MACHINE_CREATES_PER_PASS, planMachineSet } from './machineset/planner.js';
 import type { Observed } from './observed.js';
@@ -71,7 +71,11 @@ export function orphanInstanceActions(objects: ClusterObjects, observed: Observe
     .map((i) => ({ type: 'TerminateOrphanInstance', cluster: refOf(objects.cluster), instanceId: i.instanceId, machineUid: i.machineUid }) as const);
 }
 
-export function planClusterReconcile(objects: ClusterObjects, observed: Observed, now: Date): Plan {
+/**
+ * `memo`: what the cluster's last reconcile left for the machine index (machineset/machine-health.ts IndexMemo), kept
+ * by the caller and updated here; the plan is the same without it.
+ */
+export function planClusterReconcile(objects: ClusterObjects, observed: Observed, now: Date, memo?: IndexMemo): Plan {
   const clusterPlan = planCluster(objects, observed, now);
   // A paused cluster: its own status only, no action and no write to anything else.
   if (isPaused(objects.cluster)) return { ...clusterPlan, actions: [] };
@@ -91,7 +95,7 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
   );
   // Machines leaving on an interruption notice: replaced at once by their sets, then deleted (interruption.ts).
   const interruptions = interruptionsToAct(objects.machines, objects.machineSets, objects.machineDeployments);
-  const index = indexMachines(objects.machines, observed, now, new Set(interruptions.keys()));
+  const index = indexMachines(objects.machines, observed, now, new Set(interruptions.keys()), memo);
   const deploymentNames = new Set(objects.machineDeployments.map((md) => md.metadata.name));
   // One budget of machine creates for the whole cluster in this pass, taken in turn (MAX_MACHINE_CREATES_PER_PASS).
   let createBudget = MAX_MACHINE_CREATES_PER_PASS;

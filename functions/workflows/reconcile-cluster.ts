@@ -2,7 +2,8 @@
  * The reconcile of one cluster (the reconcile-cluster state machine's task, and the first half of every
  * stepping workflow's step): take the cluster's lease, read its whole object graph with one query, observe
  * its instances, nodes and etcd with one call each, ask the pure planners, apply the writes, carry out the inline
- * actions, and hand back the child workflows to start. Level-triggered: nothing is remembered between runs.
+ * actions, and hand back the child workflows to start. Level-triggered: nothing is remembered between runs, except
+ * the machine index's memo (indexMemoOf), which makes a plan faster and never different.
  */
 import type { Machine } from '../api/machine.js';
 import type { MachineClass } from '../api/machine-class.js';
@@ -14,6 +15,7 @@ import type { ClusterObjects } from '../core/cluster/objects.js';
 import type { NodeFact, Observed } from '../core/observed.js';
 import type { Action } from '../core/plan.js';
 import { clusterObjectsOf, planClusterReconcile } from '../core/reconcile.js';
+import { IndexMemo } from '../core/machineset/machine-health.js';
 import { eventObjectKey } from '../core/events.js';
 import { isTrue } from '../core/conditions.js';
 import { earliest, requeueAfter } from '../core/trigger/requeue.js';
@@ -56,6 +58,26 @@ export interface ReconcileOutcome {
   notes: string[];
   errors: string[];
   requeueAfterSeconds?: number;
+}
+
+/** Clusters whose index memo a process keeps (a warm Lambda container, the embedded host), the least recently reconciled dropped first. */
+export const INDEX_MEMO_CLUSTERS = 64;
+const indexMemos = new Map<string, IndexMemo>();
+
+/**
+ * The machine index's memo of one cluster (core/machineset/machine-health.ts IndexMemo): where each machine's node
+ * was in the last reconcile's observation, so that a cluster of 50,000 machines does not look every node up by name
+ * in every reconcile. Per process and per cluster uid (a cluster deleted and made again starts afresh); a reconcile
+ * on another container, or after the memo was dropped, plans the same without it.
+ */
+function indexMemoOf(cluster: Cluster): IndexMemo {
+  const key = `${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
+  let memo = indexMemos.get(key);
+  if (memo) indexMemos.delete(key);
+  else memo = new IndexMemo();
+  indexMemos.set(key, memo);
+  if (indexMemos.size > INDEX_MEMO_CLUSTERS) indexMemos.delete(indexMemos.keys().next().value!);
+  return memo;
 }
 
 async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, graph: ClusterObjects | undefined): Promise<Observed> {
@@ -144,7 +166,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
           await deps.provider.delete({ namespace, clusterName, machineUid: i.machineUid, instanceId: i.instanceId });
         return outcome;
       }
-      const plan = planClusterReconcile(graph, observed, deps.clock.now());
+      const plan = planClusterReconcile(graph, observed, deps.clock.now(), indexMemoOf(graph.cluster));
       const machines = new Map(graph.machines.map((m): [string, Machine] => [m.metadata.name, m]));
       const released = await releaseBeforeFinalizers(deps, graph.cluster, plan.writes, machines);
       const before = new Map(objects.map((o): [string, typeof o] => [eventObjectKey(o.kind, o.metadata.name), o]));

@@ -23,7 +23,7 @@ import type { MachineTemplate } from '../../api/template.js';
 import { setConditions } from '../conditions.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
 import { failureDomainPlacement } from '../machineset/failure-domains.js';
-import { indexMachines, isAvailable, notLeaving, type MachineIndex } from '../machineset/machine-health.js';
+import { availableAt, indexMachines, notLeaving, type MachineIndex } from '../machineset/machine-health.js';
 import { adopted, controllerOf, controllerReference, isControlledBy } from '../machineset/ownership.js';
 import { listNames, pausedBy, pausedCondition } from '../machineset/paused.js';
 import { compileSelector } from '../machineset/selector.js';
@@ -116,8 +116,8 @@ function viewOf(
     if (k === 0 || opts.deleting) return 0;
     if (!prefix) {
       prefix = [0];
-      for (const m of index.deletionOrder(machines, md.spec.deletePolicy))
-        prefix.push(prefix[prefix.length - 1]! + (isAvailable(index.health(m), md.spec.minReadySeconds, index.now) ? 1 : 0));
+      const order = index.deletionOrderSlots(machines, md.spec.deletePolicy);
+      for (let i = 0; i < order.length; i++) prefix.push(prefix[i]! + (availableAt(index, order[i]!, md.spec.minReadySeconds) ? 1 : 0));
     }
     return prefix[k]!;
   };

@@ -83,7 +83,9 @@ export function compileInPlace(ms: MachineSet): (machine: Machine) => Machine | 
   const t = ms.spec.template;
   const expected = templateMetadata(ms, undefined, undefined);
   // Every label the machine must carry with this value (the owner labels win over the template's, as above).
-  const labelPairs = Object.entries({ ...t.metadata.labels, ...ownerLabels(ms) });
+  const labelPairs = { ...t.metadata.labels, ...ownerLabels(ms) };
+  const labelKeys = Object.keys(labelPairs);
+  const labelValues = labelKeys.map((k) => labelPairs[k]);
   const labelRecord = expected.annotations[LABELS_FROM_TEMPLATE];
   const annotationRecord = expected.annotations[ANNOTATIONS_FROM_TEMPLATE];
   const annotationPairs = keysOf(annotationRecord).map((k) => [k, t.metadata.annotations?.[k]] as const);
@@ -99,8 +101,8 @@ export function compileInPlace(ms: MachineSet): (machine: Machine) => Machine | 
     const labels = m.metadata.labels;
     const annotations = m.metadata.annotations;
     if (annotations?.[LABELS_FROM_TEMPLATE] !== labelRecord || annotations?.[ANNOTATIONS_FROM_TEMPLATE] !== annotationRecord) return false;
-    for (const [k, v] of labelPairs) if (labels?.[k] !== v) return false;
-    for (const [k, v] of annotationPairs) if (annotations?.[k] !== v) return false;
+    for (let i = 0; i < labelKeys.length; i++) if (labels?.[labelKeys[i]!] !== labelValues[i]) return false;
+    for (let i = 0; i < annotationPairs.length; i++) if (annotations?.[annotationPairs[i]![0]] !== annotationPairs[i]![1]) return false;
     return annotations === undefined || hasKeys(annotations);
   };
   return (machine) => {

@@ -11,9 +11,8 @@ import type { DeletePolicy } from '../../api/machine-deployment.js';
 import { getCondition } from '../conditions.js';
 import { failureDomainOf } from '../machine/facts.js';
 import { NODE_HEALTH } from '../machine/node-conditions.js';
-import type { NodeFact, Observed } from '../observed.js';
-import { deletionOrder } from './deletion-order.js';
-import { controllerOf } from './ownership.js';
+import type { NodeCondition, NodeFact, Observed } from '../observed.js';
+import { fastDeletionOrder } from './deletion-order.js';
 import { epochMillis } from './time.js';
 
 /** Why a machine is deleted before healthy ones when its MachineSet scales down. */
@@ -119,14 +118,20 @@ export interface NodeLookup {
 }
 
 export function nodeLookup(nodes: readonly NodeFact[]): NodeLookup {
-  const byName = new Map<string, NodeFact>();
-  for (const n of nodes) byName.set(n.name, n);
+  // Built on first use: with a memo (IndexMemo) of the last reconcile most machines find their node without it.
+  let byName: Map<string, NodeFact> | undefined;
   // Only a machine without a nodeRef (a node still joining) is looked up by providerID: built on first use.
   let byProviderID: Map<string, NodeFact> | undefined;
   return {
     find(machine) {
       const ref = machine.status?.nodeRef?.name;
-      if (ref !== undefined) return byName.get(ref);
+      if (ref !== undefined) {
+        if (!byName) {
+          byName = new Map();
+          for (const n of nodes) byName.set(n.name, n);
+        }
+        return byName.get(ref);
+      }
       if (machine.spec.providerID === undefined) return undefined;
       if (!byProviderID) {
         byProviderID = new Map();
@@ -138,8 +143,28 @@ export function nodeLookup(nodes: readonly NodeFact[]): NodeLookup {
 }
 
 /**
+ * What one reconcile of a cluster leaves for the next one's index: where each machine's node was in the observed
+ * list. The store lists a cluster's machines, and the workload cluster its nodes, in the same order from one
+ * reconcile to the next, so the machine in place i mostly finds its node where it was, checked by name, without
+ * a lookup in a map of every node (at 50,000 machines, that map and its lookups were a third of a steady plan).
+ * A machine whose node is not where it was (machines or nodes came or went) is looked up by name, as without a
+ * memo: the index is the same either way (a Node's name is unique in its cluster, its API's key).
+ *
+ * Held by the caller between reconciles of one cluster (workflows/reconcile-cluster.ts), never shared between
+ * clusters; pure data: nothing in it reads a clock or the world.
+ */
+export class IndexMemo {
+  /** The position in observed.nodes of the node of the machine in each place of the machine list; -1 for none. */
+  nodeAt: Int32Array = new Int32Array(0);
+}
+
+/**
  * Every machine of a reconcile, indexed once: health, machines by controller uid, orphans, names in use.
  * Build it with `indexMachines` and pass it to each planner of the same reconcile.
+ *
+ * The health of the machines is kept as a table (one slot per machine, a few arrays of numbers and strings) rather
+ * than an object per machine in a Map: the planners walk whole MachineSets (counts, MachinesReady, deletion order)
+ * by slot, without a lookup per machine. `health(machine)` answers for one machine (and is the slower way).
  */
 export interface MachineIndex {
   readonly now: number;
@@ -155,56 +180,313 @@ export interface MachineIndex {
    * deployment planner's availability count of a scale-down and the set planner's scale-down walk the same order.
    */
   deletionOrder(machines: readonly Machine[], policy: DeletePolicy): readonly Machine[];
+  /** deletionOrder as slots (slotsOf): the same order. */
+  deletionOrderSlots(machines: readonly Machine[], policy: DeletePolicy): ArrayLike<number>;
   /**
    * The machine is leaving on an interruption notice (core/machine/interruption.ts): it no longer counts towards
    * its set's replicas, so its replacement is made at once.
    */
   leaving(machine: Machine): boolean;
+  /** Some machine is leaving: when none is (the common case) no list needs filtering. */
+  readonly anyLeaving: boolean;
+  /** The slot of each machine of `machines`, in order: worked out once per array (at once for the index's own lists). */
+  slotsOf(machines: readonly Machine[]): ArrayLike<number>;
+  /** health() of the machine in `slot`. */
+  healthAt(slot: number): MachineHealth;
+  deletingAt(slot: number): boolean;
+  readyAt(slot: number): boolean;
+  /** Epoch milliseconds since when the node is Ready; meaningful when readyAt(slot). */
+  readySinceAt(slot: number): number;
+  unhealthyAt(slot: number): UnhealthyReason | undefined;
+  failureDomainAt(slot: number): string;
+  machineAt(slot: number): Machine;
 }
 
-export function indexMachines(machines: readonly Machine[], observed: Observed, now: Date, leaving: ReadonlySet<Machine> = new Set()): MachineIndex {
-  const nodes = observed.nodes ? nodeLookup(observed.nodes) : undefined;
-  const health = new Map<Machine, MachineHealth>();
-  const byController = new Map<string, Machine[]>();
-  const orphans: Machine[] = [];
-  for (const m of machines) {
-    health.set(m, machineHealth(m, nodes));
-    const ctrl = controllerOf(m);
-    if (ctrl) {
-      const list = byController.get(ctrl.uid);
-      if (list) list.push(m);
-      else byController.set(ctrl.uid, [m]);
-    } else if (m.metadata.deletionTimestamp === undefined) orphans.push(m);
+const DELETING = 1;
+const READY = 2;
+/** Unhealthy reasons by code (0: healthy). */
+const REASONS: readonly (UnhealthyReason | undefined)[] = [undefined, 'Failed', 'NoNode', 'NodeNotReady', 'NodeUnhealthy', 'HealthCheckFailed'];
+const FAILED = 1;
+const NO_NODE = 2;
+const NODE_NOT_READY = 3;
+const NODE_UNHEALTHY = 4;
+const HEALTH_CHECK_FAILED = 5;
+
+/** The status of a condition of this type, without a closure per call. */
+function conditionStatus(conditions: readonly { type: string; status: string }[] | undefined, type: string): string | undefined {
+  if (conditions === undefined) return undefined;
+  for (let i = 0; i < conditions.length; i++) if (conditions[i]!.type === type) return conditions[i]!.status;
+  return undefined;
+}
+
+function conditionTime(conditions: readonly { type: string; lastTransitionTime?: string }[] | undefined, type: string): string | undefined {
+  if (conditions === undefined) return undefined;
+  for (let i = 0; i < conditions.length; i++) if (conditions[i]!.type === type) return conditions[i]!.lastTransitionTime;
+  return undefined;
+}
+
+/**
+ * The health table: machineHealth's answer for each slot, as numbers and strings. `assess` is machineHealth
+ * written for the table (the same rules, in the same order; an oracle test compares the two): no object per machine.
+ */
+class HealthTable {
+  /** The machines by slot: the list given to indexMachines first, then any other machine asked about. */
+  readonly machines: Machine[];
+  /** DELETING | READY | unhealthy code << 2, by slot. */
+  readonly flags: number[] = [];
+  /** The Ready condition's lastTransitionTime of a Ready machine, read into readySince on first use. */
+  readonly readyTime: (string | undefined)[] = [];
+  // Filled on first use, by slot (holes until then).
+  readonly readySince: number[] = [];
+  readonly domain: string[] = [];
+
+  constructor(
+    machines: readonly Machine[],
+    readonly nodes: NodeLookup | undefined,
+    /** The observed nodes and the memo's hints (IndexMemo), when there is a memo. */
+    readonly hints?: { list: readonly NodeFact[]; before: Int32Array; after: Int32Array },
+  ) {
+    this.machines = machines.slice();
   }
+
+  /** Positions of the nodes by name, the last of a name winning as in nodeLookup: built on the first miss. */
+  private positions: Map<string, number> | undefined;
+
+  /** The machine's node: where the memo says it was (checked by name), else by name or providerID as nodeLookup finds it. */
+  private nodeOf(machine: Machine, slot: number): NodeFact | undefined {
+    const hints = this.hints;
+    if (hints === undefined) return this.nodes!.find(machine);
+    const ref = machine.status?.nodeRef?.name;
+    if (ref === undefined) {
+      if (slot < hints.after.length) hints.after[slot] = -1;
+      return this.nodes!.find(machine);
+    }
+    const at = slot < hints.before.length ? hints.before[slot]! : -1;
+    const hinted = at >= 0 ? hints.list[at] : undefined;
+    let found = at;
+    if (hinted === undefined || hinted.name !== ref) {
+      if (!this.positions) {
+        this.positions = new Map();
+        for (let i = 0; i < hints.list.length; i++) this.positions.set(hints.list[i]!.name, i);
+      }
+      found = this.positions.get(ref) ?? -1;
+    }
+    if (slot < hints.after.length) hints.after[slot] = found;
+    return found >= 0 ? hints.list[found] : undefined;
+  }
+
+  /** Assesses the machine in `slot` (add appends one first). */
+  assess(slot: number): void {
+    const machine = this.machines[slot]!;
+    const deleting = machine.metadata.deletionTimestamp !== undefined;
+    const status = machine.status;
+    const conditions = status?.conditions;
+    let unhealthy = 0;
+    let ready = false;
+    let readyTime: string | undefined;
+    let node: NodeFact | undefined;
+    if (status?.phase === 'Failed' || status?.failureReason !== undefined) unhealthy = FAILED;
+    else {
+      const nodes = this.nodes;
+      node = nodes ? this.nodeOf(machine, slot) : undefined;
+      let pressure = false;
+      if (nodes) {
+        let readyCond: NodeCondition | undefined;
+        if (node) {
+          const list = node.conditions;
+          for (let i = 0; i < list.length; i++) {
+            const c = list[i]!;
+            if (c.type === 'Ready') readyCond ??= c;
+            else if (c.status === 'True' && PRESSURE_CONDITIONS.has(c.type)) pressure = true;
+          }
+        }
+        if (!node) unhealthy = NO_NODE;
+        else if (readyCond?.status !== 'True') unhealthy = NODE_NOT_READY;
+        else {
+          ready = true;
+          readyTime = readyCond.lastTransitionTime;
+        }
+      } else if (!status?.nodeRef) unhealthy = NO_NODE;
+      else {
+        const nodeReady = conditionStatus(conditions, 'NodeReady');
+        if (nodeReady === 'False') unhealthy = NODE_NOT_READY;
+        else if (nodeReady === 'True') {
+          ready = true;
+          readyTime = conditionTime(conditions, 'NodeReady');
+        }
+      }
+      if (!node) pressure = conditionStatus(conditions, 'NodeHealthy') === 'False';
+      if (!unhealthy && pressure) unhealthy = NODE_UNHEALTHY;
+      if (!unhealthy && conditionStatus(conditions, 'HealthCheckSucceeded') === 'False') unhealthy = HEALTH_CHECK_FAILED;
+    }
+    if (deleting) ready = false;
+    this.flags[slot] = (deleting ? DELETING : 0) | (ready ? READY : 0) | (unhealthy << 2);
+    this.readyTime[slot] = ready ? readyTime : undefined;
+  }
+
+  /** A machine not in the list given: assessed in a slot of its own. */
+  add(machine: Machine): number {
+    const slot = this.machines.length;
+    this.machines.push(machine);
+    this.assess(slot);
+    return slot;
+  }
+
+  readySinceAt(slot: number): number {
+    let v = this.readySince[slot];
+    if (v === undefined) {
+      v = epochMillis(this.readyTime[slot], 0);
+      this.readySince[slot] = v;
+    }
+    return v;
+  }
+
+  failureDomainAt(slot: number): string {
+    let v = this.domain[slot];
+    if (v === undefined) {
+      v = failureDomainOf(this.machines[slot]!) ?? '';
+      this.domain[slot] = v;
+    }
+    return v;
+  }
+
+  healthAt(slot: number): MachineHealth {
+    const deleting = (this.flags[slot]! & DELETING) !== 0;
+    const ready = (this.flags[slot]! & READY) !== 0;
+    const unhealthy = REASONS[this.flags[slot]! >> 2];
+    const failureDomain = this.failureDomainAt(slot);
+    if (unhealthy)
+      return ready ? { deleting, unhealthy, ready, readySince: this.readySinceAt(slot), failureDomain } : { deleting, unhealthy, ready, failureDomain };
+    return ready ? { deleting, ready, readySince: this.readySinceAt(slot), failureDomain } : { deleting, ready, failureDomain };
+  }
+}
+
+/** The controller ownerReference's uid, without a closure per machine (ownership.ts controllerOf). */
+function controllerUid(m: Machine): string | undefined {
+  const refs = m.metadata.ownerReferences;
+  if (refs === undefined) return undefined;
+  for (let i = 0; i < refs.length; i++) if (refs[i]!.controller === true) return refs[i]!.uid;
+  return undefined;
+}
+
+export function indexMachines(
+  machines: readonly Machine[],
+  observed: Observed,
+  now: Date,
+  leaving: ReadonlySet<Machine> = new Set(),
+  /** The cluster's memo from its last reconcile (IndexMemo), updated for the next one. */
+  memo?: IndexMemo,
+): MachineIndex {
+  const hints = memo && observed.nodes ? { list: observed.nodes, before: memo.nodeAt, after: new Int32Array(machines.length) } : undefined;
+  const table = new HealthTable(machines, observed.nodes ? nodeLookup(observed.nodes) : undefined, hints);
+  // The slots of each list the index hands out (or was given), by the list itself.
+  const listSlots = new Map<readonly Machine[], ArrayLike<number>>();
+  const byController = new Map<string, { machines: Machine[]; slots: number[] }>();
+  const orphans: Machine[] = [];
+  const orphanSlots: number[] = [];
+  // Machines of one set come together (the store lists them by name): the last controller's list is kept at hand.
+  let lastUid: string | undefined;
+  let last: { machines: Machine[]; slots: number[] } | undefined;
+  const n = machines.length;
+  for (let slot = 0; slot < n; slot++) {
+    table.assess(slot);
+    const m = machines[slot]!;
+    const uid = controllerUid(m);
+    if (uid !== undefined) {
+      if (uid !== lastUid || !last) {
+        last = byController.get(uid);
+        if (!last) {
+          last = { machines: [], slots: [] };
+          byController.set(uid, last);
+        }
+        lastUid = uid;
+      }
+      last.machines.push(m);
+      last.slots.push(slot);
+    } else if (m.metadata.deletionTimestamp === undefined) {
+      orphans.push(m);
+      orphanSlots.push(slot);
+    }
+  }
+  const allSlots = new Int32Array(n);
+  for (let i = 0; i < n; i++) allSlots[i] = i;
+  if (memo && hints) memo.nodeAt = hints.after;
+  listSlots.set(machines, allSlots);
+  listSlots.set(orphans, orphanSlots);
+  for (const g of byController.values()) listSlots.set(g.machines, g.slots);
+  // A machine's slot, for the few questions about one machine: built on first use.
+  let slotOf: Map<Machine, number> | undefined;
+  const slotFor = (m: Machine): number => {
+    if (!slotOf) {
+      slotOf = new Map();
+      for (let i = 0; i < table.machines.length; i++) if (!slotOf.has(table.machines[i]!)) slotOf.set(table.machines[i]!, i);
+    }
+    let slot = slotOf.get(m);
+    if (slot === undefined) {
+      // A machine the index was not given (a caller's own copy): its health all the same.
+      slot = table.add(m);
+      slotOf.set(m, slot);
+    }
+    return slot;
+  };
+  const slotsOf = (list: readonly Machine[]): ArrayLike<number> => {
+    let slots = listSlots.get(list);
+    if (!slots) {
+      slots = list.map(slotFor);
+      listSlots.set(list, slots);
+    }
+    return slots;
+  };
   const none: readonly Machine[] = [];
   // The names are needed only to name new machines: a set of 50,000 strings is not built for a steady plan.
   let names: Set<string> | undefined;
-  const orders = new Map<readonly Machine[], Map<DeletePolicy, readonly Machine[]>>();
-  const healthOf = (m: Machine) => health.get(m) ?? machineHealth(m, nodes);
-  return {
-    now: now.getTime(),
-    health: healthOf,
-    deletionOrder(list, policy) {
-      let byPolicy = orders.get(list);
-      if (!byPolicy) {
-        byPolicy = new Map();
-        orders.set(list, byPolicy);
-      }
-      let order = byPolicy.get(policy);
-      if (!order) {
-        order = deletionOrder(list, policy, healthOf);
-        byPolicy.set(policy, order);
-      }
-      return order;
-    },
-    controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid) ?? none)),
+  const orders = new Map<readonly Machine[], Map<DeletePolicy, { slots: ArrayLike<number>; machines: readonly Machine[] }>>();
+  const nowMs = now.getTime();
+  const index: MachineIndex = {
+    now: nowMs,
+    health: (m) => table.healthAt(slotFor(m)),
+    deletionOrderSlots: (list, policy) => orderOf(list, policy).slots,
+    deletionOrder: (list, policy) => orderOf(list, policy).machines,
+    controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid)?.machines ?? none)),
     orphans,
     get names() {
       names ??= new Set(machines.map((m) => m.metadata.name));
       return names;
     },
     leaving: (m) => leaving.has(m),
+    anyLeaving: leaving.size > 0,
+    slotsOf,
+    healthAt: (slot) => table.healthAt(slot),
+    deletingAt: (slot) => (table.flags[slot]! & DELETING) !== 0,
+    readyAt: (slot) => (table.flags[slot]! & READY) !== 0,
+    readySinceAt: (slot) => table.readySinceAt(slot),
+    unhealthyAt: (slot) => REASONS[table.flags[slot]! >> 2],
+    failureDomainAt: (slot) => table.failureDomainAt(slot),
+    machineAt: (slot) => table.machines[slot]!,
   };
+  function orderOf(list: readonly Machine[], policy: DeletePolicy) {
+    let byPolicy = orders.get(list);
+    if (!byPolicy) {
+      byPolicy = new Map();
+      orders.set(list, byPolicy);
+    }
+    let order = byPolicy.get(policy);
+    if (!order) {
+      const slots = fastDeletionOrder(slotsOf(list), policy, index);
+      const ordered: Machine[] = new Array(slots.length);
+      for (let i = 0; i < slots.length; i++) ordered[i] = table.machines[slots[i]!]!;
+      order = { slots, machines: ordered };
+      byPolicy.set(policy, order);
+    }
+    return order;
+  }
+  return index;
+}
+
+/** isAvailable of the machine in `slot`, on the index's facts. */
+export function availableAt(index: MachineIndex, slot: number, minReadySeconds: number): boolean {
+  if (!index.readyAt(slot)) return false;
+  return minReadySeconds <= 0 || index.now - index.readySinceAt(slot) >= minReadySeconds * 1000;
 }
 
 /**
@@ -212,5 +494,6 @@ export function indexMachines(machines: readonly Machine[], observed: Observed, 
  * that the index's deletion order of it is worked out once for both planners.
  */
 export function notLeaving(machines: readonly Machine[], index: MachineIndex): readonly Machine[] {
+  if (!index.anyLeaving) return machines;
   return machines.some((m) => index.leaving(m)) ? machines.filter((m) => !index.leaving(m)) : machines;
 }

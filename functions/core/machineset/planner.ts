@@ -40,7 +40,7 @@ import { compileInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, notLeaving, type MachineIndex } from './machine-health.js';
 import { newMachineNames } from './machine-names.js';
 import { adopted, controllerReference, released } from './ownership.js';
-import { listNames, pausedBy, pausedCondition } from './paused.js';
+import { listNames, listNamesOf, pausedBy, pausedCondition } from './paused.js';
 import { compileSelector } from './selector.js';
 import { PREFLIGHT_FAILED_REQUEUE_SECONDS, preflightChecks } from './preflight.js';
 import { machineSetStatus } from './status.js';
@@ -111,21 +111,22 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
 
   // Ownership: release what no longer matches, adopt matching orphans (never deleting ones). The machines kept
   // get the template's in-place fields (in-place.ts), in the same write as an adoption.
-  const owned: Machine[] = [];
   const matches = compileSelector(ms.spec.selector);
   const inPlace: string[] = [];
   const machineInPlace = compileInPlace(ms);
   const controlled = index.controlledBy(ms.metadata.uid);
-  // Whether owned is what the set controls, in its order (then the index's deletion order of it is shared).
-  let ownsControlled = true;
-  for (const m of controlled) {
+  // What the set owns: the very list it controls (then the index's slots and deletion order of it are shared), or a
+  // copy once a machine is released or adopted.
+  let ownedCopy: Machine[] | undefined;
+  for (let i = 0; i < controlled.length; i++) {
+    const m = controlled[i]!;
     if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
-      ownsControlled = false;
+      ownedCopy ??= controlled.slice(0, i);
       plan.writes.push({ type: 'Update', object: released(m, ms) });
       plan.notes.push(`${who}: releasing machine ${m.metadata.name}, its labels no longer match the selector`);
       continue;
     }
-    owned.push(m);
+    ownedCopy?.push(m);
     const synced = machineInPlace(m);
     if (synced) {
       plan.writes.push({ type: 'Update', object: synced });
@@ -138,9 +139,10 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     const adoptedMachine = adopted(m, ms);
     plan.writes.push({ type: 'Update', object: machineInPlace(adoptedMachine) ?? adoptedMachine });
     plan.notes.push(`${who}: adopting machine ${m.metadata.name}`);
-    owned.push(m);
-    ownsControlled = false;
+    ownedCopy ??= [...controlled];
+    ownedCopy.push(m);
   }
+  const owned: readonly Machine[] = ownedCopy ?? controlled;
   if (inPlace.length > 0) plan.notes.push(`${who}: updating ${listNames(inPlace)} in place (template labels, annotations, teardown timeouts)`);
 
   let scaleUpBlocked: string | undefined;
@@ -162,7 +164,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   } else {
     // A machine leaving on an interruption notice is not counted: its replacement is made now, outside maxSurge
     // (the deployment's rollout does not count it either), and only once.
-    const counted = notLeaving(ownsControlled ? controlled : owned, index);
+    const counted = notLeaving(owned, index);
     const diff = counted.length - ms.spec.replicas;
     const placement = failureDomainPlacement(cluster, input.machineClass, ms.spec.template.spec.failureDomain);
     if (!input.machineClass) scaleUpBlocked = `MachineClass ${ms.spec.template.spec.machineClassRef.name} does not exist`;
@@ -179,9 +181,11 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       const missing = -diff;
       const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
       const perDomain = new Map<string, number>();
-      for (const m of counted) {
-        const h = index.health(m);
-        if (!h.deleting) perDomain.set(h.failureDomain, (perDomain.get(h.failureDomain) ?? 0) + 1);
+      const slots = index.slotsOf(counted);
+      for (let i = 0; i < slots.length; i++) {
+        if (index.deletingAt(slots[i]!)) continue;
+        const domain = index.failureDomainAt(slots[i]!);
+        perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
       }
       const domains = spreadNewMachines(placement, perDomain, count);
       const names = newMachineNames(ms, now, count, index.names);
@@ -194,17 +198,22 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         capped = true;
       }
     } else if (diff > 0) {
-      const picks = input.capacity
-        ? scaleDownByMarket(input.capacity.spec, counted, diff, ms, index, input.observed.instances)
-        : // The order the deployment planner counted availability on (the same array when the set owns just what
-          // it controls): worked out once.
-          index.deletionOrder(counted, ms.spec.deletePolicy).slice(0, diff);
-      const fresh = picks.filter((m) => !index.health(m).deleting);
+      let fresh: Machine[];
+      if (input.capacity)
+        fresh = scaleDownByMarket(input.capacity.spec, counted, diff, ms, index, input.observed.instances).filter((m) => !index.health(m).deleting);
+      else {
+        // The order the deployment planner counted availability on (the same array when the set owns just what it
+        // controls): worked out once.
+        const order = index.deletionOrderSlots(counted, ms.spec.deletePolicy);
+        const picks = index.deletionOrder(counted, ms.spec.deletePolicy);
+        fresh = [];
+        for (let i = 0; i < Math.min(diff, picks.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(picks[i]!);
+      }
       const reason = `scale down of MachineSet ${ms.metadata.name} from ${counted.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
       plan.notes.push(
         fresh.length > 0
-          ? `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, deleting ${listNames(fresh.map((m) => m.metadata.name))}`
+          ? `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, deleting ${listNamesOf(fresh, (m) => m.metadata.name)}`
           : `${who}: scaling down from ${counted.length} to ${ms.spec.replicas} replicas, waiting for deleting machines to go`,
       );
     }
@@ -212,7 +221,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
 
   const { status, counts } = machineSetStatus({
     machineSet: ms,
-    machines: owned.filter((m) => !index.leaving(m)),
+    machines: notLeaving(owned, index),
     index,
     now,
     ...(scaleUpBlocked ? { scaleUpBlocked } : {}),

@@ -6,9 +6,11 @@ import { selectorMatches, type LabelSelector } from '../../api/common.js';
 
 export function compileSelector(selector: LabelSelector): (labels: Record<string, string> | undefined) => boolean {
   if ((selector.matchExpressions ?? []).length > 0) return (labels) => selectorMatches(selector, labels);
-  const pairs = Object.entries(selector.matchLabels ?? {});
+  const keys = Object.keys(selector.matchLabels ?? {});
+  const values = keys.map((k) => selector.matchLabels![k]);
   return (labels) => {
-    for (const [k, v] of pairs) if (labels?.[k] !== v) return false;
+    if (labels === undefined) return keys.length === 0;
+    for (let i = 0; i < keys.length; i++) if (labels[keys[i]!] !== values[i]) return false;
     return true;
   };
 }

@@ -7,7 +7,7 @@ import type { Machine } from '../../api/machine.js';
 import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
 import type { Condition } from '../../api/common.js';
 import { getCondition, removeCondition, setCondition, setConditions, type ConditionInput } from '../conditions.js';
-import { isAvailable, secondsUntilAvailable, type MachineIndex, type UnhealthyReason } from './machine-health.js';
+import type { MachineIndex, UnhealthyReason } from './machine-health.js';
 import { listNames, pausedCondition } from './paused.js';
 
 /** Counters of a set of machines, as MachineSet and MachineDeployment status report them. */
@@ -24,14 +24,23 @@ export function countReplicas(machines: readonly Machine[], index: MachineIndex,
   let ready = 0;
   let available = 0;
   let next: number | undefined;
-  for (const m of machines) {
-    const h = index.health(m);
-    if (!h.ready) continue;
+  // By slot (machine-health.ts): no health object per machine.
+  const slots = index.slotsOf(machines);
+  const now = index.now;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    if (!index.readyAt(slot)) continue;
     ready++;
-    if (isAvailable(h, minReadySeconds, index.now)) available++;
+    if (minReadySeconds <= 0) {
+      available++;
+      continue;
+    }
+    // isAvailable and secondsUntilAvailable, on the slot's facts.
+    const at = index.readySinceAt(slot) + minReadySeconds * 1000;
+    if (now >= at) available++;
     else {
-      const s = secondsUntilAvailable(h, minReadySeconds, index.now);
-      if (s !== undefined && (next === undefined || s < next)) next = s;
+      const s = Math.ceil((at - now) / 1000);
+      if (next === undefined || s < next) next = s;
     }
   }
   return { replicas: machines.length, readyReplicas: ready, availableReplicas: available, ...(next !== undefined ? { nextAvailableInSeconds: next } : {}) };
@@ -42,15 +51,17 @@ export function machinesReadyCondition(machines: readonly Machine[], index: Mach
   // One pass, one health lookup per machine: this runs over every machine of every set in every reconcile.
   let live = 0;
   const byReason = new Map<UnhealthyReason | 'Unknown', string[]>();
-  for (const m of machines) {
-    const h = index.health(m);
-    if (h.deleting) continue;
+  const slots = index.slotsOf(machines);
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    if (index.deletingAt(slot)) continue;
     live++;
-    if (h.ready) continue;
-    const r = h.unhealthy ?? 'Unknown';
+    if (index.readyAt(slot)) continue;
+    const r = index.unhealthyAt(slot) ?? 'Unknown';
+    const name = machines[i]!.metadata.name;
     const list = byReason.get(r);
-    if (list) list.push(m.metadata.name);
-    else byReason.set(r, [m.metadata.name]);
+    if (list) list.push(name);
+    else byReason.set(r, [name]);
   }
   if (live === 0) return { type: 'MachinesReady', status: 'True', reason: 'NoReplicas' };
   if (byReason.size === 0) return { type: 'MachinesReady', status: 'True', reason: 'Ready' };
@@ -105,9 +116,16 @@ export function machineSetStatus(input: MachineSetStatusInput): { status: Machin
   const { machineSet: ms, machines, index, now } = input;
   const counts = countReplicas(machines, index, ms.spec.minReadySeconds);
   const desired = ms.metadata.deletionTimestamp ? 0 : ms.spec.replicas;
-  const templateLabels = Object.entries(ms.spec.template.metadata.labels ?? {});
+  const templateLabels = ms.spec.template.metadata.labels ?? {};
+  const keys = Object.keys(templateLabels);
+  const values = keys.map((k) => templateLabels[k]);
   let fullyLabeled = 0;
-  for (const m of machines) if (templateLabels.every(([k, v]) => m.metadata.labels?.[k] === v)) fullyLabeled++;
+  for (let i = 0; i < machines.length; i++) {
+    const labels = machines[i]!.metadata.labels;
+    let j = 0;
+    while (j < keys.length && labels?.[keys[j]!] === values[j]) j++;
+    if (j === keys.length) fullyLabeled++;
+  }
 
   const conditions: ConditionInput[] = [
     counts.replicas < desired

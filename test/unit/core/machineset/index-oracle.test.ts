@@ -1,0 +1,218 @@
+/**
+ * The machine index (indexMachines: a table by slot, the deletion order sorted on numbers, the memo of where each
+ * machine's node was) against the plain rules it speeds up: machineHealth with nodeLookup, deletionOrder, and
+ * countReplicas / machinesReadyCondition written out from machineHealth, over generated machines and nodes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, Annotations } from '../../../../functions/api/common.js';
+import type { Machine } from '../../../../functions/api/machine.js';
+import type { DeletePolicy } from '../../../../functions/api/machine-deployment.js';
+import type { NodeFact, Observed } from '../../../../functions/core/observed.js';
+import { deletionOrder } from '../../../../functions/core/machineset/deletion-order.js';
+import {
+  IndexMemo,
+  indexMachines,
+  isAvailable,
+  machineHealth,
+  nodeLookup,
+  secondsUntilAvailable,
+  type MachineHealth,
+  type MachineIndex,
+} from '../../../../functions/core/machineset/machine-health.js';
+import { countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
+import { T0 } from './fixtures.js';
+
+const TIMES = [undefined, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T11:59:30Z', '2026-03-01T11:59:59.500Z', 'not a time'];
+const STATUSES = ['True', 'False', 'Unknown'] as const;
+const SETS = ['ms-a', 'ms-b'];
+
+/** One machine's traits, drawn; the machine and its node are built from them. */
+const traits = fc.record({
+  set: fc.integer({ min: 0, max: 2 }),
+  deleting: fc.boolean(),
+  failed: fc.constantFrom(undefined, 'phase', 'reason'),
+  nodeRef: fc.boolean(),
+  providerID: fc.boolean(),
+  node: fc.constantFrom('none', 'ready', 'notReady', 'unknown', 'noReady', 'pressure', 'pressureFalse', 'twoReady', 'otherTrue'),
+  nodeReady: fc.constantFrom(undefined, ...STATUSES),
+  nodeHealthy: fc.constantFrom(undefined, ...STATUSES),
+  healthCheck: fc.constantFrom(undefined, ...STATUSES),
+  domain: fc.constantFrom(undefined, 'zone-a', 'zone-b', 'zone-c'),
+  zone: fc.constantFrom(undefined, 'zone-b'),
+  deleteAnnotation: fc.boolean(),
+  created: fc.constantFrom(...TIMES),
+  readySince: fc.constantFrom(...TIMES.filter((t) => t !== undefined)),
+  uid: fc.boolean(),
+});
+type Traits = typeof traits extends fc.Arbitrary<infer T> ? T : never;
+
+function build(all: Traits[]): { machines: Machine[]; nodes: NodeFact[] } {
+  const machines: Machine[] = [];
+  const nodes: NodeFact[] = [];
+  all.forEach((t, i) => {
+    const name = `m${String(i).padStart(3, '0')}`;
+    const cond = (type: string, status: string | undefined) => (status ? [{ type, status, lastTransitionTime: t.readySince }] : []);
+    machines.push({
+      apiVersion: API_VERSION,
+      kind: 'Machine',
+      metadata: {
+        name,
+        namespace: 'default',
+        ...(t.uid ? { uid: `${name}-uid` } : {}),
+        ...(t.created ? { creationTimestamp: t.created } : {}),
+        ...(t.deleting ? { deletionTimestamp: '2026-03-01T11:00:00Z' } : {}),
+        ...(t.deleteAnnotation ? { annotations: { [Annotations.deleteMachine]: '' } } : {}),
+        ...(t.set < SETS.length
+          ? { ownerReferences: [{ apiVersion: API_VERSION, kind: 'MachineSet', name: SETS[t.set]!, uid: `${SETS[t.set]}-uid`, controller: true }] }
+          : {}),
+      },
+      spec: {
+        clusterName: 'c1',
+        version: 'v1.31.2',
+        machineClassRef: { name: 'small' },
+        ...(t.domain ? { failureDomain: t.domain } : {}),
+        ...(t.providerID ? { providerID: `sim://${name}` } : {}),
+      },
+      status: {
+        ...(t.failed === 'phase' ? { phase: 'Failed' } : { phase: 'Running' }),
+        ...(t.failed === 'reason' ? { failureReason: 'CreateError' } : {}),
+        ...(t.nodeRef ? { nodeRef: { name: `${name}-node` } } : {}),
+        ...(t.zone ? { infrastructure: { availabilityZone: t.zone } } : {}),
+        conditions: [...cond('NodeReady', t.nodeReady), ...cond('NodeHealthy', t.nodeHealthy), ...cond('HealthCheckSucceeded', t.healthCheck)],
+      },
+    } as Machine);
+    if (t.node === 'none') return;
+    const c = (type: string, status: (typeof STATUSES)[number]) => ({ type, status, lastTransitionTime: t.readySince });
+    const conditions = {
+      ready: [c('Ready', 'True')],
+      notReady: [c('Ready', 'False')],
+      unknown: [c('Ready', 'Unknown')],
+      noReady: [c('MemoryPressure', 'False')],
+      pressure: [c('Ready', 'True'), c('DiskPressure', 'True')],
+      pressureFalse: [c('MemoryPressure', 'False'), c('Ready', 'True'), c('PIDPressure', 'False')],
+      twoReady: [c('Ready', 'True'), c('Ready', 'False')],
+      otherTrue: [c('Ready', 'True'), c('KernelDeadlock', 'True')],
+    }[t.node];
+    nodes.push({ name: `${name}-node`, ...(t.providerID ? { providerID: `sim://${name}` } : {}), conditions });
+  });
+  return { machines, nodes };
+}
+
+const plainHealth = (observed: Observed) => {
+  const lookup = observed.nodes ? nodeLookup(observed.nodes) : undefined;
+  return (m: Machine): MachineHealth => machineHealth(m, lookup);
+};
+
+/** countReplicas as it reads with one machineHealth per machine (isAvailable, secondsUntilAvailable). */
+function plainCounts(machines: readonly Machine[], health: (m: Machine) => MachineHealth, minReadySeconds: number) {
+  let ready = 0;
+  let available = 0;
+  let next: number | undefined;
+  for (const m of machines) {
+    const h = health(m);
+    if (!h.ready) continue;
+    ready++;
+    if (isAvailable(h, minReadySeconds, T0.getTime())) available++;
+    else {
+      const s = secondsUntilAvailable(h, minReadySeconds, T0.getTime());
+      if (s !== undefined && (next === undefined || s < next)) next = s;
+    }
+  }
+  return { replicas: machines.length, readyReplicas: ready, availableReplicas: available, ...(next !== undefined ? { nextAvailableInSeconds: next } : {}) };
+}
+
+/** An index that answers by slot from machineHealth objects (the plain rules), for the status functions. */
+function plainIndex(all: readonly Machine[], observed: Observed): MachineIndex {
+  const health = plainHealth(observed);
+  const machines = [...all];
+  const slotOf = (m: Machine) => {
+    const i = machines.indexOf(m);
+    return i >= 0 ? i : machines.push(m) - 1;
+  };
+  const at = (slot: number) => health(machines[slot]!);
+  return {
+    ...indexMachines(all, observed, T0),
+    slotsOf: (list) => list.map(slotOf),
+    healthAt: at,
+    deletingAt: (slot) => at(slot).deleting,
+    readyAt: (slot) => at(slot).ready,
+    readySinceAt: (slot) => at(slot).readySince ?? 0,
+    unhealthyAt: (slot) => at(slot).unhealthy,
+    failureDomainAt: (slot) => at(slot).failureDomain,
+    machineAt: (slot) => machines[slot]!,
+  };
+}
+
+const world = fc.record({
+  machines: fc.array(traits, { minLength: 0, maxLength: 40 }),
+  nodesReadable: fc.boolean(),
+  shuffleNodes: fc.boolean(),
+});
+
+function observedOf(w: { machines: Traits[]; nodesReadable: boolean; shuffleNodes: boolean }) {
+  const { machines, nodes } = build(w.machines);
+  const ordered = w.shuffleNodes ? [...nodes].reverse() : nodes;
+  return { machines, observed: (w.nodesReadable ? { instances: [], nodes: ordered } : { instances: [] }) as Observed };
+}
+
+describe('the machine index against the plain rules', () => {
+  it('gives every machine the health machineHealth gives it, with or without the memo of an earlier, different reconcile', () => {
+    fc.assert(
+      fc.property(world, world, (before, now) => {
+        // Prepare: a memo left by a reconcile of other machines and nodes
+        const memo = new IndexMemo();
+        const earlier = observedOf(before);
+        indexMachines(earlier.machines, earlier.observed, T0, undefined, memo);
+        const { machines, observed } = observedOf(now);
+        const plain = plainHealth(observed);
+        // Act
+        const withMemo = indexMachines(machines, observed, T0, undefined, memo);
+        const again = indexMachines(machines, observed, T0, undefined, memo);
+        const without = indexMachines(machines, observed, T0);
+        // Assess
+        for (const index of [withMemo, again, without]) expect(machines.map((m) => index.health(m))).toEqual(machines.map(plain));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('orders each set and all machines as deletionOrder does, for every policy', () => {
+    fc.assert(
+      fc.property(world, fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'), (w, policy) => {
+        // Prepare
+        const { machines, observed } = observedOf(w);
+        const plain = plainHealth(observed);
+        const index = indexMachines(machines, observed, T0);
+        // Act & Assess
+        for (const list of [machines, index.controlledBy('ms-a-uid'), index.controlledBy('ms-b-uid'), index.orphans, machines.slice(1)]) {
+          const order = index.deletionOrder(list, policy);
+          expect(order.map((m) => m.metadata.name)).toEqual(deletionOrder(list, policy, plain).map((m) => m.metadata.name));
+          const slots = index.deletionOrderSlots(list, policy);
+          expect(Array.from(slots, (s) => index.machineAt(s))).toEqual(order);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts replicas and sums MachinesReady as the plain loops over machineHealth do', () => {
+    fc.assert(
+      fc.property(world, fc.constantFrom(0, 10, 60, 86400), (w, minReadySeconds) => {
+        // Prepare
+        const { machines, observed } = observedOf(w);
+        const plain = plainHealth(observed);
+        const index = indexMachines(machines, observed, T0);
+        const reference = plainIndex(machines, observed);
+        // Act & Assess
+        for (const list of [machines, index.controlledBy('ms-a-uid'), machines.filter((_, i) => i % 2 === 0)]) {
+          expect(countReplicas(list, index, minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
+          expect(machinesReadyCondition(list, index)).toEqual(machinesReadyCondition(list, reference));
+          // An index built without these machines assesses each one it is asked about, in a slot of its own.
+          expect(countReplicas(list, indexMachines([], observed, T0), minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
