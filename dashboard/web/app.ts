@@ -547,11 +547,13 @@ ${table('Remediation events', EVENT_HEAD, eventRows(remediationEvents), 'No reme
 }
 
 const MONTH_MS = 30 * 24 * 3600 * 1000;
+/** The shortest span extrapolated to a month, as the cost route's rows do: a start's burst is not a month's rate. */
+const HOUR_MS = 3600 * 1000;
 const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 
 function costView(): string {
   if (!cost) return `<h2>Cost</h2><p>${esc(costError ?? 'Loading…')}</p>`;
-  const span = Math.max(1, Date.parse(cost.until) - Date.parse(cost.since));
+  const span = Math.max(HOUR_MS, Date.parse(cost.until) - Date.parse(cost.since));
   const perMonth = (cost.totalCost * MONTH_MS) / span;
   // Each cluster's own usage this month, counted by the tasks that worked on it (the same on both hosts).
   const known = new Set(all('Cluster').map(keyOf));
