@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEtcd, startKube, type RunningEtcd, type RunningKube } from '../support/kube.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -77,39 +77,37 @@ const assembly = new Promise<void>((resolve, reject) => {
 });
 assembly.catch(() => undefined);
 
-describe.concurrent('npm run e2e:aws', () => {
-  it('npm run e2e:aws: every step of the seed scenario passes, IAM denies nothing, nothing is left, and the last line says so', async () => {
-    // Act
-    const run = await runAccount([], kube, (soFar) => {
-      if (/^assembly: .+ \(\d+ functions\)$/m.test(soFar)) assemblyWritten.resolve();
-    });
-    assemblyWritten.reject(new Error(`the whole run ended before it wrote the assembly:\n${run.stderr.slice(-4000)}`));
+it.concurrent('npm run e2e:aws: every step of the seed scenario passes, IAM denies nothing, nothing is left, and the last line says so', async () => {
+  // Act
+  const run = await runAccount([], kube, (soFar) => {
+    if (/^assembly: .+ \(\d+ functions\)$/m.test(soFar)) assemblyWritten.resolve();
+  });
+  assemblyWritten.reject(new Error(`the whole run ended before it wrote the assembly:\n${run.stderr.slice(-4000)}`));
 
-    // Assess
-    const summary = summaryOf(run);
-    expect(summary, run.stderr.slice(-4000)).toMatchObject({ scenario: 'aws-account', steps: 8, passed: 8, iamDenies: 0, leftovers: 0 });
-    expect(Array.isArray(summary['unusedPermissions'])).toBe(true);
-    expect(run.code).toBe(0);
-    // The mirror applied the Cluster into the management cluster, and removed it there once it was deleted.
-    expect(run.stderr).toContain('mirrored into the management cluster');
-    expect((await kube.kubectlOk(['get', 'clusters.clusterless.dev', '-A', '-o', 'name'])).trim()).toBe('');
-  }, 900_000);
+  // Assess
+  const summary = summaryOf(run);
+  expect(summary, run.stderr.slice(-4000)).toMatchObject({ scenario: 'aws-account', steps: 8, passed: 8, iamDenies: 0, leftovers: 0 });
+  expect(Array.isArray(summary['unusedPermissions'])).toBe(true);
+  expect(run.code).toBe(0);
+  // The mirror applied the Cluster into the management cluster, and removed it there once it was deleted.
+  expect(run.stderr).toContain('mirrored into the management cluster');
+  expect((await kube.kubectlOk(['get', 'clusters.clusterless.dev', '-A', '-o', 'name'])).trim()).toBe('');
+}, 900_000);
 
-  it('a permission taken from the provision role (secretsmanager:TagResource) fails the run and names the call', async () => {
-    // Act: the assembly the whole run synthesized, one control-plane machine and one worker.
-    dropKube = managementCluster();
-    const [management] = await Promise.all([dropKube, assembly]);
-    const run = await runAccount(['--reuse-assembly', '--short', '--drop', 'provision:secretsmanager:TagResource'], management);
+it.concurrent('a permission taken from the provision role (secretsmanager:TagResource) fails the run and names the call', async () => {
+  // Act: the assembly the whole run synthesized, one control-plane machine and one worker.
+  dropKube = managementCluster();
+  const [management] = await Promise.all([dropKube, assembly]);
+  const run = await runAccount(['--reuse-assembly', '--short', '--drop', 'provision:secretsmanager:TagResource'], management);
 
-    // Assess
-    const summary = summaryOf(run);
-    expect(summary['iamDenies'], run.stderr.slice(-4000)).toBeGreaterThan(0);
-    expect(run.code).toBe(1);
-    const denies = run.stderr.split('\n').filter((l) => l.startsWith('IAM DENY'));
-    expect(denies.some((l) => l.includes('secretsmanager:TagResource') && l.includes('provision'))).toBe(true);
-    // A failed run keeps its functions' logs for the reader; this failure was on purpose.
-    const kept = /the functions' logs are kept in (.+)\/logs$/m.exec(run.stderr)?.[1];
-    expect(kept).toBeDefined();
-    rmSync(kept!, { recursive: true, force: true });
-  }, 900_000);
-});
+  // Assess
+  const summary = summaryOf(run);
+  expect(summary['iamDenies'], run.stderr.slice(-4000)).toBeGreaterThan(0);
+  expect(run.code).toBe(1);
+  const denies = run.stderr.split('\n').filter((l) => l.startsWith('IAM DENY'));
+  expect(denies.some((l) => l.includes('secretsmanager:TagResource') && l.includes('provision'))).toBe(true);
+  // A failed run keeps its functions' logs for the reader; this failure was on purpose.
+  const kept = /the functions' logs are kept in (.+)\/logs$/m.exec(run.stderr)?.[1];
+  expect(kept).toBeDefined();
+  rmSync(kept!, { recursive: true, force: true });
+}, 900_000);
