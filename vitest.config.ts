@@ -4,9 +4,17 @@ const shared = { testTimeout: 60_000, hookTimeout: 120_000, pool: 'forks', seque
 
 /**
  * Files that start many real processes (etcd, kube-apiserver, the whole emulated account) or that measure a run under
- * chaos: they run one at a time, after the rest, so that the other files' load never starves them.
+ * chaos: they run one at a time, after the rest, so that the other files' load never starves them. Their neighbours
+ * that start nothing (the file secret store, the binaries' cache check, the soak's own hooks and invariant checks)
+ * run with `integration`.
  */
-const ALONE = ['test/integration/process/**/*.test.ts', 'test/e2e-aws/account.test.ts', 'test/soak/**/*.test.ts'];
+const ALONE = [
+  'test/integration/process/control-plane-etcd.test.ts',
+  'test/integration/process/embedded-host-process.test.ts',
+  'test/integration/process/process-provider*.test.ts',
+  'test/e2e-aws/account.test.ts',
+  'test/soak/soak.test.ts',
+];
 
 // One project per kind of test. `unit` runs in process and starts no emulator (`npm run test:unit`); the others
 // start the real components they need and share one moto_server, started by their globalSetup. `unit` and

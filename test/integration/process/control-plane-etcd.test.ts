@@ -84,7 +84,8 @@ async function workloadClient(): Promise<KubernetesClient> {
 describe('a real control plane on the process provider', { timeout: 900_000 }, () => {
   it('converges: three machines, EtcdClusterHealthy, etcd members matching the machines, and the addon applied once', async () => {
     // Prepare
-    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 10 });
+    // A sweep every 5 s: a Node that appears (or goes Unknown) is news to the control plane at the next sweep.
+    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 5 });
     const { objects } = generateCluster(NAME, { kubernetesVersion: FROM, provider: 'process', controlPlaneMachineCount: '3', workerMachineCount: '0' });
     const cluster = objects.find((o) => o['kind'] === 'Cluster')!;
     (cluster['metadata'] as { labels?: Record<string, string> }).labels = { cni: 'example' };

@@ -31,7 +31,7 @@ const api = (method: string, path: string, body?: unknown) => hostApi(host!, met
 describe('the embedded host with a process cluster', { timeout: 300_000 }, () => {
   it('brings a cluster of 1 control-plane machine and 1 worker to Ready machines, its template labels and taints on the Node, replaces a worker warned through the interrupt route, kills a machine through the kill route, and stops every program at close', async () => {
     // Prepare
-    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 10 });
+    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 5 });
     const { objects } = generateCluster('real', { kubernetesVersion: 'v1.34.1', provider: 'process', controlPlaneMachineCount: '1', workerMachineCount: '1' });
     // The workers' template: a label in the node domains (synced to the Node), one outside them, and a taint.
     const gpu = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' };
