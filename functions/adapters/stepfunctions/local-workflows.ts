@@ -290,7 +290,11 @@ export class LocalWorkflows implements Workflows {
     // A record already replaced by a later execution of the same name is that one's to retire.
     const own = this.executions.get(key) === record;
     if (left > 0) {
-      if (own) this.held.set(chain, [...(this.held.get(chain) ?? []), key]);
+      if (own) {
+        const held = this.held.get(chain) ?? [];
+        held.push(key);
+        this.held.set(chain, held);
+      }
       return;
     }
     const now = this.clock.now().getTime();
