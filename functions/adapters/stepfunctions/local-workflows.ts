@@ -13,7 +13,7 @@ import {
   type Substitutions,
   type TaskFunctionName,
 } from '../../../statemachines/loader.js';
-import type { WorkflowName, Workflows } from '../../ports.js';
+import { systemClock, type Clock, type WorkflowName, type Workflows } from '../../ports.js';
 
 /** One entry of an execution's event log (aws-local-stepfunctions does not export the type). */
 export type EventLog = { type: string; timestamp?: number; state?: { name: string; type?: string } } & Record<string, unknown>;
@@ -82,6 +82,26 @@ export interface StateMachineSource {
   beforeStart?(parent: WorkflowName, targetArn: string): Promise<void>;
 }
 
+/**
+ * How long the engine keeps the records of finished executions. Step Functions keeps a closed execution's history,
+ * and refuses its name, for 90 days; a host in one process must bound its memory, so a finished record is kept for
+ * `maxAgeMs` and among the newest `maxFinished`, whichever drops it first. A running execution's record is never
+ * dropped, nor a finished one while an execution of its chain (its continuations, `{name}-c{n}`) runs: a
+ * reconcile's repeated start of the chain's first name must stay refused while the work goes on under the next.
+ * Once dropped, a name starts a new execution, as it does on AWS after 90 days.
+ */
+export interface ExecutionRetention {
+  /** How long a finished record is kept after its chain ended (wall time, the engine's clock). @default 1 hour */
+  readonly maxAgeMs?: number;
+  /** The most finished records kept; the one whose chain ended first goes first. @default 10,000 */
+  readonly maxFinished?: number;
+}
+
+export const DEFAULT_EXECUTION_RETENTION: Required<ExecutionRetention> = { maxAgeMs: 3_600_000, maxFinished: 10_000 };
+
+/** The executions a name belongs with: itself and its continuations (statemachines/stepping-workflow.ts, fleet-upgrade.ts). */
+const chainOf = (workflow: WorkflowName, name: string) => `${workflow}/${name.replace(/-c[0-9]+$/, '')}`;
+
 export interface LocalWorkflowsOptions {
   /** The Lambda handler of each task function (the embedded host; ignored when `source` is given). */
   handlers?: Record<TaskFunctionName, TaskHandler>;
@@ -100,6 +120,10 @@ export interface LocalWorkflowsOptions {
   onExecutionFailed?: (record: ExecutionRecord) => void;
   /** Called when any execution ends, whatever its status. */
   onExecutionEnded?: (record: ExecutionRecord) => void;
+  /** How long finished executions' records are kept. @default DEFAULT_EXECUTION_RETENTION */
+  retention?: ExecutionRetention;
+  /** Execution start and stop times, and the age of finished records. @default systemClock */
+  clock?: Clock;
 }
 
 type StateDef = Record<string, unknown> & { Type?: string; Resource?: string; Seconds?: number; Retry?: { IntervalSeconds?: number }[] };
@@ -122,6 +146,14 @@ export class LocalWorkflows implements Workflows {
   private readonly retryOverrides = new Map<WorkflowName, Record<string, number[]>>();
   private readonly waitOverrides = new Map<WorkflowName, Record<string, number>>();
   private readonly executions = new Map<string, ExecutionRecord>();
+  /** Finished records that may be dropped, by key, with when their chain ended (in that order). */
+  private readonly droppable = new Map<string, number>();
+  /** Finished records whose chain still runs, by chain. */
+  private readonly held = new Map<string, string[]>();
+  /** How many executions of each chain run. */
+  private readonly runningChains = new Map<string, number>();
+  private readonly retention: Required<ExecutionRetention>;
+  private readonly clock: Clock;
   private readonly running = new Map<string, { promise: Promise<void>; abort: () => void }>();
   private readonly arnToWorkflow = new Map<string, WorkflowName>();
   private stopped = false;
@@ -130,6 +162,8 @@ export class LocalWorkflows implements Workflows {
   constructor(private readonly options: LocalWorkflowsOptions) {
     const source = options.source ?? localSource(options.handlers);
     this.source = source;
+    this.retention = { ...DEFAULT_EXECUTION_RETENTION, ...options.retention };
+    this.clock = options.clock ?? systemClock;
     const timeScale = options.timeScale ?? 1;
     for (const sm of STATE_MACHINES) {
       this.arnToWorkflow.set(source.stateMachineArn(sm.name), sm.name);
@@ -164,6 +198,8 @@ export class LocalWorkflows implements Workflows {
     const key = `${workflow}/${executionName}`;
     // Standard workflows refuse a name used before; Express ones do not check, and nor do we for them.
     if (this.stopped) return { started: false };
+    // A name is refused for as long as its record is kept, and no longer.
+    this.prune(this.clock.now().getTime());
     const previous = stateMachineInfo(workflow).type === 'STANDARD' ? this.executions.get(key) : undefined;
     if (previous) {
       // Step Functions (Standard): the same name and input as a running execution is accepted and answered as
@@ -173,8 +209,12 @@ export class LocalWorkflows implements Workflows {
     }
     const machine = this.machines.get(workflow);
     if (!machine) throw new Error(`unknown workflow ${workflow}`);
-    const record: ExecutionRecord = { workflow, name: executionName, status: 'RUNNING', startedAt: new Date(), input };
+    const record: ExecutionRecord = { workflow, name: executionName, status: 'RUNNING', startedAt: this.clock.now(), input };
+    // A name dropped and used again (an Express one, or a Standard one past its retention): the new record replaces it.
+    this.droppable.delete(key);
     this.executions.set(key, record);
+    const chain = chainOf(workflow, executionName);
+    this.runningChains.set(chain, (this.runningChains.get(chain) ?? 0) + 1);
     const stateMachineArn = this.source.stateMachineArn(workflow);
     const execution = machine.run(input as never, {
       overrides: {
@@ -216,8 +256,9 @@ export class LocalWorkflows implements Workflows {
         },
       )
       .finally(() => {
-        record.stoppedAt = new Date();
+        record.stoppedAt = this.clock.now();
         this.running.delete(runKey);
+        this.retire(key, chain, record);
         this.options.onExecutionEnded?.(record);
       });
     this.running.set(runKey, { promise, abort: execution.abort });
@@ -238,7 +279,44 @@ export class LocalWorkflows implements Workflows {
     return { ExecutionArn: `${arn.replace(':stateMachine:', ':execution:')}:${name}`, StartDate: new Date().toISOString() };
   }
 
-  /** Executions so far (this process only), newest last. */
+  /**
+   * A finished execution's record becomes droppable once no execution of its chain runs (with those of the chain
+   * held back until then); then the records past the retention go.
+   */
+  private retire(key: string, chain: string, record: ExecutionRecord): void {
+    const left = (this.runningChains.get(chain) ?? 1) - 1;
+    if (left > 0) this.runningChains.set(chain, left);
+    else this.runningChains.delete(chain);
+    // A record already replaced by a later execution of the same name is that one's to retire.
+    const own = this.executions.get(key) === record;
+    if (left > 0) {
+      if (own) {
+        const held = this.held.get(chain) ?? [];
+        held.push(key);
+        this.held.set(chain, held);
+      }
+      return;
+    }
+    const now = this.clock.now().getTime();
+    for (const k of [...(this.held.get(chain) ?? []), ...(own ? [key] : [])]) {
+      if (this.executions.get(k)?.status === 'RUNNING') continue;
+      this.droppable.delete(k);
+      this.droppable.set(k, now);
+    }
+    this.held.delete(chain);
+    this.prune(now);
+  }
+
+  /** Drops the droppable records past the retention, the one whose chain ended first first. */
+  private prune(now: number): void {
+    for (const [k, endedAt] of this.droppable) {
+      if (this.droppable.size <= this.retention.maxFinished && now - endedAt < this.retention.maxAgeMs) break;
+      this.droppable.delete(k);
+      this.executions.delete(k);
+    }
+  }
+
+  /** The executions of this process whose records are kept (running, and finished ones within the retention), oldest first. */
   list(workflow?: WorkflowName): ExecutionRecord[] {
     return [...this.executions.values()].filter((e) => !workflow || e.workflow === workflow);
   }

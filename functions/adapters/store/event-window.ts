@@ -59,7 +59,10 @@ export class EventWindow {
     if (change.type === 'DELETED') this.latest.delete(key);
     else this.latest.set(key, change.object);
     const kind = this.kindOf(change.object.kind);
-    kind.events.push({ change: full, version, atMs: nowMs });
+    // In version order, which `since` searches by (an out-of-order change still goes in its place).
+    const last = kind.events[kind.events.length - 1];
+    if (!last || last.version <= version) kind.events.push({ change: full, version, atMs: nowMs });
+    else kind.events.splice(firstAfter(kind.events, version), 0, { change: full, version, atMs: nowMs });
     this.newest = Math.max(this.newest, version);
     this.trim(nowMs);
     return full;
@@ -69,9 +72,14 @@ export class EventWindow {
   since(kind: KindName, namespace: string | undefined, after: number): Change[] | 'expired' {
     const k = this.kinds.get(kind);
     if (after < (k?.horizon ?? this.options.startVersion)) return 'expired';
-    return (k?.events ?? [])
-      .filter((e) => e.version > after && (namespace === undefined || e.change.object.metadata.namespace === namespace))
-      .map((e) => e.change);
+    if (!k) return [];
+    // The events are in version order: every watcher reads from its cursor on, not the whole window.
+    const out: Change[] = [];
+    for (let i = firstAfter(k.events, after); i < k.events.length; i++) {
+      const { change } = k.events[i]!;
+      if (namespace === undefined || change.object.metadata.namespace === namespace) out.push(change);
+    }
+    return out;
   }
 
   /** Drops the changes past the window; the kind's horizon moves to the newest one dropped. */
@@ -90,4 +98,16 @@ export class EventWindow {
     this.kinds.set(kind, k);
     return k;
   }
+}
+
+/** The index of the first event newer than `version` (events in version order), or their count. */
+function firstAfter(events: readonly Recorded[], version: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.version > version) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

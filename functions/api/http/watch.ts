@@ -157,6 +157,22 @@ export async function* watchEvents(
   options: WatchOptions,
   signal: AbortSignal,
 ): AsyncGenerator<WatchEvent> {
+  for await (const { event } of sourcedEvents(deps, def, namespace, options, signal)) yield event;
+}
+
+/** An event, and whether its object is the change feed's own (the same object for every watcher of the change). */
+interface SourcedEvent {
+  event: WatchEvent;
+  fromFeed: boolean;
+}
+
+async function* sourcedEvents(
+  deps: WatchDeps,
+  def: KindDef,
+  namespace: string | undefined,
+  options: WatchOptions,
+  signal: AbortSignal,
+): AsyncGenerator<SourcedEvent> {
   const kind = def.kind as KindName;
   const { labelSelector, fieldSelector } = options;
   const matches = (o: ApiObject) => (!labelSelector || selectorMatches(labelSelector, o.metadata.labels)) && (!fieldSelector || fieldSelector(o));
@@ -177,9 +193,9 @@ export async function* watchEvents(
     for (const o of await deps.store.list(kind, namespace)) {
       if (!matches(o) || (options.listed && !options.listed(o))) continue;
       listed.set(keyOf(o), Number(o.metadata.resourceVersion));
-      yield { type: 'ADDED', object: o };
+      yield { event: { type: 'ADDED', object: o }, fromFeed: false };
     }
-    if (options.initialEventsEnd) yield bookmark(cursor, { [INITIAL_EVENTS_END]: 'true' });
+    if (options.initialEventsEnd) yield { event: bookmark(cursor, { [INITIAL_EVENTS_END]: 'true' }), fromFeed: false };
   }
   let lastSent = Date.now();
   // A feed whose changes may be logged late is read `window` back behind the cursor (never before the start: what is
@@ -192,7 +208,7 @@ export async function* watchEvents(
     const from = window > 0 ? String(Math.max(start, Number(cursor) - window)) : cursor;
     const changes = await deps.changes.changesSince(kind, namespace, from);
     if (changes === 'expired') {
-      yield { type: 'ERROR', object: tooOldResourceVersion(cursor, current) };
+      yield { event: { type: 'ERROR', object: tooOldResourceVersion(cursor, current) }, fromFeed: false };
       return;
     }
     // A feed may answer changes newer than `current` (written between the two reads): the cursor moves past them.
@@ -209,7 +225,7 @@ export async function* watchEvents(
       }
       const event = eventFor(change, matches);
       if (event) {
-        yield event;
+        yield { event, fromFeed: event.object === change.object };
         lastSent = Date.now();
       }
     }
@@ -220,16 +236,50 @@ export async function* watchEvents(
     const idle = Math.max(0, interval - (Date.now() - lastSent));
     await deps.changes.waitForChange(current, options.allowBookmarks ? AbortSignal.any([done, AbortSignal.timeout(idle)]) : done);
     if (options.allowBookmarks && !done.aborted && Date.now() - lastSent >= interval) {
-      yield bookmark(cursor);
+      yield { event: bookmark(cursor), fromFeed: false };
       lastSent = Date.now();
     }
   }
   // A clean end: the client resumes from the bookmark rather than from its last event.
-  if (options.allowBookmarks && timedOut.aborted && !signal.aborted) yield bookmark(cursor);
+  if (options.allowBookmarks && timedOut.aborted && !signal.aborted) yield { event: bookmark(cursor), fromFeed: false };
 }
 
 /** One event as a line of the stream. */
 export const watchLine = (event: WatchEvent) => `${JSON.stringify(event)}\n`;
+
+type ChangeEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/**
+ * The lines last encoded for the change feed's objects, by object and event type. Every watcher of a kind reads the
+ * same Change objects (the embedded host's window), so a change is encoded once and its line shared by the watchers
+ * that send it as it is, rather than once per watcher. A line is the same for every watcher that sends the same type
+ * of event about the same object: selectors and namespaces only decide whether it is sent, and what differs per
+ * watcher (bookmarks, an object that left the selection, Table rows) is never a feed object. A written object is
+ * never changed (each write stores a new one), which the feed's window relies on already. The watchers of a
+ * change read it together, when it is published: only the last ENCODED_OBJECTS_KEPT objects' lines are kept (a
+ * watcher that lags encodes its own), so the cache holds no object longer than that, whatever lives in the feed.
+ * Learnt from kubernetes apiserver/pkg/storage/cacher/caching_object.go (an event serialized once per encoding
+ * for all the watchers of a resource).
+ */
+const encoded = new Map<ApiObject, Partial<Record<ChangeEventType, string>>>();
+
+/** How many objects' lines `encoded` keeps (the one encoded longest ago goes first). */
+export const ENCODED_OBJECTS_KEPT = 512;
+
+/** The line of an event about a feed object, encoded by the first watcher that sends it. */
+function sharedLine(type: ChangeEventType, object: ApiObject): string {
+  let lines = encoded.get(object);
+  if (!lines) {
+    lines = {};
+    encoded.set(object, lines);
+    if (encoded.size > ENCODED_OBJECTS_KEPT) encoded.delete(encoded.keys().next().value!);
+  }
+  const line = lines[type] ?? watchLine({ type, object });
+  lines[type] = line;
+  return line;
+}
+
+const isChange = (type: WatchEventType): type is ChangeEventType => type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED';
 
 /**
  * The response to a watch request: headers now, the events as the host writes `stream`. Throws the Status to answer
@@ -250,19 +300,22 @@ export function watchResponse(
   const print = resource ? resource.printTable : table && ((o: ApiObject) => objectTable(def, o, { ...table, now: table.now() }));
   let headed = false;
   const printed = (event: WatchEvent): WatchEvent => {
-    if (!print || (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED')) return event;
+    if (!print || !isChange(event.type)) return event;
     const t = print(event.object as ApiObject);
     if (headed) t.columnDefinitions = [];
     headed = true;
     return { type: event.type, object: t as unknown as ApiObject };
   };
+  // A Table is this watcher's own (its first row names the columns, ages are read now): never shared.
+  const line = ({ event, fromFeed }: SourcedEvent) =>
+    fromFeed && !print && isChange(event.type) ? sharedLine(event.type, event.object as ApiObject) : watchLine(printed(event));
   return {
     status: 200,
     // What kube-apiserver answers a JSON watch with (kubectl asks for application/json;stream=watch too).
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
     body: '',
     stream: async function* (signal) {
-      for await (const event of watchEvents(deps, def, namespace, options, signal)) yield watchLine(printed(event));
+      for await (const sourced of sourcedEvents(deps, def, namespace, options, signal)) yield line(sourced);
     },
   };
 }

@@ -2,7 +2,7 @@
  * `?watch=true` through the router, as kube-apiserver answers it: initial ADDED events, changes after a version,
  * 410 for a version the window no longer holds, bookmarks, selectors (leaving is DELETED), sendInitialEvents.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { ChangeRecordingStore, LocalChangeFeed } from '../../../functions/adapters/store/index.js';
 import { kindByPlural } from '../../../functions/api/kinds.js';
@@ -157,6 +157,56 @@ describe('watch', () => {
     const res = await t.call('GET', MDS, undefined, {}, { watch: 'false' });
     expect(res.stream).toBeUndefined();
     expect(res.json.kind).toBe('MachineDeploymentList');
+  });
+});
+
+describe('watch fan-out', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Opens a watch from `resourceVersion` and resolves with its first `count` lines, as written. */
+  async function lines(query: Record<string, string>, count: number, headers: Record<string, string> = {}): Promise<string[]> {
+    const res = await t.call('GET', MDS, undefined, headers, { watch: 'true', ...query });
+    const abort = new AbortController();
+    const out: string[] = [];
+    for await (const line of res.stream!(abort.signal)) if (out.push(line) >= count) break;
+    abort.abort();
+    return out;
+  }
+
+  it('encodes a change once for the watchers that send it as it is, and each other view exactly as its own', async () => {
+    // Prepare: four watchers of one kind from the same version: two alike, one whose label selection the change
+    // leaves, one asking for a Table
+    await t.create(machineDeployment('md1', 'default', { labels: { tier: 'a' } }));
+    const from = { resourceVersion: (await t.call('GET', MDS)).json.metadata.resourceVersion as string };
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const watching = Promise.all([
+      lines(from, 1),
+      lines(from, 1),
+      lines({ ...from, labelSelector: 'tier=a' }, 1),
+      lines(from, 1, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' }),
+    ]);
+    await new Promise((r) => setImmediate(r));
+    // Act
+    await t.call('PATCH', ns('default', 'machinedeployments', 'md1'), { metadata: { labels: { tier: 'b' } } });
+    const [first, second, selected, table] = (await watching).map((l) => l[0]!);
+    // Assess: one encoding of the MODIFIED, the same line for both plain watchers, the object as stored
+    const encodings = stringify.mock.calls.filter(([v]) => {
+      const e = v as { type?: string; object?: { kind?: string } } | undefined;
+      return e?.type === 'MODIFIED' && e.object?.kind === 'MachineDeployment';
+    });
+    expect(encodings).toHaveLength(1);
+    const stored = (await t.call('GET', ns('default', 'machinedeployments', 'md1'))).json;
+    expect(first).toBe(`${JSON.stringify({ type: 'MODIFIED', object: stored })}\n`);
+    expect(second).toBe(first);
+    // The selection's watcher: a DELETED of the object as it was in the selection, at the change's version
+    const left = JSON.parse(selected!) as WatchEvent;
+    expect(left.type).toBe('DELETED');
+    expect(left.object).toMatchObject({ metadata: { labels: { tier: 'a' }, resourceVersion: stored.metadata.resourceVersion } });
+    // The Table's watcher: its own row, with the column definitions of a first row
+    const row = JSON.parse(table!) as { type: string; object: { kind: string; columnDefinitions: unknown[]; rows: unknown[] } };
+    expect(row.type).toBe('MODIFIED');
+    expect(row.object.kind).toBe('Table');
+    expect(row.object.columnDefinitions.length).toBeGreaterThan(0);
   });
 });
 

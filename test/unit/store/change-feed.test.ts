@@ -34,6 +34,26 @@ describe('EventWindow', () => {
     expect(w.currentVersion).toBe(13);
   });
 
+  it('answers every change after a version from anywhere in a full window, one recorded out of order in its place', () => {
+    // Prepare
+    const w = new EventWindow({ startVersion: 10 });
+    for (let rv = 11; rv <= 40; rv += 2) w.record({ type: 'MODIFIED', object: obj('a', rv) }, 0);
+    w.record({ type: 'ADDED', object: obj('b', 30) }, 0);
+    // Act, Assess
+    expect(summary(w.since('Cluster', undefined, 35))).toEqual(['MODIFIED a@37', 'MODIFIED a@39']);
+    expect(summary(w.since('Cluster', undefined, 27))).toEqual([
+      'MODIFIED a@29',
+      'ADDED b@30',
+      'MODIFIED a@31',
+      'MODIFIED a@33',
+      'MODIFIED a@35',
+      'MODIFIED a@37',
+      'MODIFIED a@39',
+    ]);
+    expect(summary(w.since('Cluster', undefined, 39))).toEqual([]);
+    expect(w.since('Cluster', undefined, 10)).toHaveLength(16);
+  });
+
   it('answers expired for a version before the start, or before what it dropped past maxEventsPerKind', () => {
     const w = new EventWindow({ startVersion: 10, maxEventsPerKind: 2 });
     expect(w.since('Cluster', undefined, 9)).toBe('expired');

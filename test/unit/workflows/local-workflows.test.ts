@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { LocalWorkflows, type TaskHandler } from '../../../functions/adapters/stepfunctions/local-workflows.js';
 import { childStartsForStep } from '../../../functions/workflows/stepping.js';
 import type { TaskFunctionName } from '../../../statemachines/loader.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 const soon = () => new Date(Date.now() + 5).toISOString();
 const done: TaskHandler = async () => ({ done: true, next: 'Done' });
+const allDone = { reconcile: done, provision: done, rollout: done, remediate: done, teardown: done, 'fleet-upgrade': done };
 
 function engine(handlers: Partial<Record<TaskFunctionName, TaskHandler>>, events: string[] = []) {
   return new LocalWorkflows({
@@ -329,5 +331,120 @@ describe('LocalWorkflows', () => {
     await wf.stop();
     expect(wf.list()[0]!.status).toBe('ABORTED');
     expect(await wf.start('remediate', 'r', {})).toEqual({ started: false });
+  });
+});
+
+describe('LocalWorkflows: the records of executions (ExecutionRetention)', () => {
+  const machine = (uid: string) => ({ namespace: 'default', clusterName: 'c', machineName: `m-${uid}`, machineUid: uid });
+  const provisioned = async () => ({ next: 'Done', wakeAt: soon(), polls: 0 });
+  const rollout = (base: string) => ({
+    namespace: 'default',
+    clusterName: 'c',
+    deploymentName: 'md',
+    revision: '1',
+    generation: 1,
+    executionBase: base,
+    continuation: 0,
+  });
+  /** A task that waits until `open` is called. */
+  function gate() {
+    let open: () => void = () => {};
+    const opened = new Promise<void>((r) => (open = r));
+    let entered: () => void = () => {};
+    const waiting = new Promise<void>((r) => (entered = r));
+    return { open, waiting, pass: () => (entered(), opened) };
+  }
+  const named = (wf: LocalWorkflows, workflow?: Parameters<LocalWorkflows['list']>[0]) => wf.list(workflow).map((e) => `${e.name} ${e.status}`);
+
+  it('keeps a finished execution, refusing its name, for maxAgeMs after it ended; then drops it and the name starts anew', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const wf = new LocalWorkflows({ timeScale: 1000, clock, retention: { maxAgeMs: 60_000 }, handlers: { ...allDone, provision: provisioned } });
+    await wf.start('provision-machine', 'provision-a', machine('a'));
+    await wf.idle();
+    // Act, Assess: refused while kept
+    clock.advance(59);
+    expect(await wf.start('provision-machine', 'provision-a', machine('a'))).toEqual({ started: false });
+    expect(named(wf)).toEqual(['provision-a SUCCEEDED']);
+    // Past the bound: gone from every reader, and the name runs again (Step Functions after its 90 days)
+    clock.advance(1);
+    expect(await wf.start('provision-machine', 'provision-a', machine('a'))).toEqual({ started: true });
+    expect(named(wf)).toEqual(['provision-a RUNNING']);
+    await wf.idle();
+  });
+
+  it('keeps the newest maxFinished finished executions, dropping the one that ended first', async () => {
+    const wf = new LocalWorkflows({ timeScale: 1000, retention: { maxFinished: 2 }, handlers: { ...allDone, provision: provisioned } });
+    for (const uid of ['a', 'b', 'c']) {
+      await wf.start('provision-machine', `provision-${uid}`, machine(uid));
+      await wf.idle();
+    }
+    expect(named(wf)).toEqual(['provision-b SUCCEEDED', 'provision-c SUCCEEDED']);
+    expect(await wf.start('provision-machine', 'provision-b', machine('b'))).toEqual({ started: false });
+  });
+
+  it('never drops a running execution: a second start of its name with its input starts nothing, another input is refused', async () => {
+    // Prepare: nothing finished is kept; one execution waits in its task
+    const held = gate();
+    let launches = 0;
+    const wf = new LocalWorkflows({
+      timeScale: 1000,
+      retention: { maxAgeMs: 0, maxFinished: 0 },
+      handlers: {
+        ...allDone,
+        provision: async (e) => {
+          if (e.machineUid === 'slow' && e.step === 'recordIntentAndLaunch') {
+            launches++;
+            await held.pass();
+          }
+          return provisioned();
+        },
+      },
+    });
+    await wf.start('provision-machine', 'provision-slow', machine('slow'));
+    await held.waiting;
+    // Act: others start and finish (each end drops what is past the retention)
+    for (const uid of ['a', 'b']) await wf.start('provision-machine', `provision-${uid}`, machine(uid));
+    await expect.poll(() => wf.runningCount).toBe(1);
+    const whileRunning = named(wf);
+    const again = await wf.start('provision-machine', 'provision-slow', machine('slow'));
+    const otherInput = await wf.start('provision-machine', 'provision-slow', { ...machine('slow'), machineName: 'other' });
+    held.open();
+    await wf.idle();
+    // Assess
+    expect(whileRunning).toEqual(['provision-slow RUNNING']);
+    expect(again).toEqual({ started: true });
+    expect(otherInput).toEqual({ started: false });
+    expect(launches).toBe(1);
+    expect(named(wf)).toEqual([]);
+  });
+
+  it("keeps a finished execution while its continuation runs, so a reconcile's start of the chain's first name stays refused", async () => {
+    // Prepare: nothing finished is kept; the rollout continues as md-x-c1 (after 61 steps), which waits in its task
+    const held = gate();
+    const steps: string[] = [];
+    const wf = new LocalWorkflows({
+      timeScale: 1000,
+      retention: { maxAgeMs: 0, maxFinished: 0 },
+      handlers: {
+        ...allDone,
+        rollout: async (e) => {
+          steps.push(`${String(e.continuation)}:${String(e.iteration)}`);
+          if (e.continuation === 1) await held.pass();
+          return { done: e.continuation === 1, wakeAt: soon() };
+        },
+      },
+    });
+    await wf.start('rolling-upgrade', 'md-x', rollout('md-x'));
+    await held.waiting;
+    // Act: the first execution ends (its continuation started), then a reconcile asks for the rollout again
+    await expect.poll(() => named(wf)).toEqual(['md-x SUCCEEDED', 'md-x-c1 RUNNING']);
+    const restart = await wf.start('rolling-upgrade', 'md-x', rollout('md-x'));
+    held.open();
+    await wf.idle();
+    // Assess: refused while the chain ran, nothing stepped twice; the chain's records go once it has ended
+    expect(restart).toEqual({ started: false });
+    expect(steps.filter((s) => s === '0:0')).toHaveLength(1);
+    expect(named(wf)).toEqual([]);
   });
 });
