@@ -1,4 +1,5 @@
 /** The fleet-upgrade task function and state machine: least privilege (the object table only; its own executions). */
+import { UNAVAILABLE_OFFERINGS_PARTITION } from '../../functions/adapters/dynamodb/unavailable-offerings.js';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
@@ -15,11 +16,16 @@ const roleStatements = (role: unknown) => statementsOfRole(template, logicalId(a
 
 describe('fleet-upgrade', () => {
   it('its task may read and write the object table and nothing else (no EC2, secrets, load balancers, payloads or Step Functions)', () => {
-    const actions = roleStatements(app.controlPlane.functions['fleet-upgrade'].role).flatMap(actionsOf);
+    const statements = roleStatements(app.controlPlane.functions['fleet-upgrade'].role);
+    const actions = statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf);
     const services = new Set(actions.map((a) => a.split(':')[0]));
     // kms: the table's encryption key (grantStore); logs: its own log group.
     expect([...services].sort()).toEqual(['dynamodb', 'kms', 'logs', 'xray']);
     expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    // Its only Deny: the offerings launches found without capacity, which only provision writes.
+    const denied = statements.filter((s) => s.Effect === 'Deny');
+    expect(denied.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+    expect(JSON.stringify(denied.map((s) => s.Condition))).toContain(UNAVAILABLE_OFFERINGS_PARTITION);
   });
 
   it('the stream function may start it (a FleetUpgrade created), as it starts reconcile-cluster', () => {
