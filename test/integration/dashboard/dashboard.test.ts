@@ -104,9 +104,21 @@ describe('the dashboard served by the embedded host', () => {
     const before = new Set((await machines()).map((m) => m.metadata.name));
     const [victim] = await workers();
     const name = victim!.metadata.name;
+    // The health check holds its remediation while the page is looked at (more unhealthy than maxUnhealthy allows):
+    // a replacement can otherwise follow a kill within one of the page's frames, and the Failed row is never drawn.
+    const checks = (await api('GET', `${NS}/machinehealthchecks`)).json.items as { metadata: { name: string } }[];
+    const setMaxUnhealthy = async (value: string | number) => {
+      for (const c of checks) {
+        const res = await api('PATCH', `${NS}/machinehealthchecks/${c.metadata.name}`, { spec: { maxUnhealthy: value } }, 'application/merge-patch+json');
+        expect(res.status).toBe(200);
+      }
+    };
+    expect(checks.length).toBeGreaterThan(0);
+    await setMaxUnhealthy(0);
     expect((await api('POST', `/clusterless/v1/sim/namespaces/default/machines/${name}/kill`, {})).status).toBe(200);
     const machinesTable = page.getByRole('table', { name: 'Machines' });
     await expect.poll(() => machinesTable.getByRole('row').filter({ hasText: name }).first().textContent(), { timeout: UI_TIMEOUT }).toMatch(/Failed|Deleting/);
+    await setMaxUnhealthy('100%');
     const replacement = await waitUntil('a replacement worker', async () => (await workers()).find((m) => !before.has(m.metadata.name)), 40_000, 100);
     expect(replacement).toBeDefined();
     await expect.poll(() => machinesTable.getByRole('row').filter({ hasText: replacement!.metadata.name }).count(), { timeout: UI_TIMEOUT }).toBe(1);
