@@ -20,7 +20,8 @@ import { ApiRequestError } from '../../cli/errors.js';
 import { API_VERSION, Labels } from '../../functions/api/common.js';
 import { TagKeys, clusterTagValue } from '../../functions/adapters/aws/tags.js';
 import { isWatchLogPartition } from '../../functions/adapters/dynamodb/watch-log.js';
-import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
+import { TABLE_KEYS, USAGE_PREFIX } from '../../functions/adapters/dynamodb/table.js';
+import { UNAVAILABLE_OFFERINGS_PARTITION } from '../../functions/adapters/dynamodb/unavailable-offerings.js';
 import type { CallerName } from './assembly.js';
 
 export interface ScenarioAws {
@@ -411,10 +412,16 @@ async function leftovers(ctx: Pick<ScenarioContext, 'aws' | 'tableName' | 'secre
   for (const s of (await ctx.aws.secrets.send(new ListSecretsCommand({}))).SecretList ?? [])
     if (s.Name?.startsWith(ctx.secretsNamePrefix) && !s.DeletedDate && !ctx.operatorSecrets?.includes(s.Name)) out.push(`secret ${s.Name}`);
   const items = await ctx.aws.dynamodb.send(new ScanCommand({ TableName: ctx.tableName }));
-  // The watch log's items (the stream function's record of the changes) and Events (what happened, kept after their
-  // object as Kubernetes keeps them) are not the cluster's: both expire by the table's TTL, which each of them carries.
+  // The watch log's items (the stream function's record of the changes), Events (what happened, kept after their
+  // object as Kubernetes keeps them), the clusters' usage records (the month's cost, a deleted cluster's included) and
+  // the marks of offerings without capacity (the installation's) are not the cluster's: each carries the table's TTL.
+  const ttl = (item: Record<string, { S?: string; N?: string }>) => item[TABLE_KEYS.timeToLiveAttribute]?.N !== undefined;
   const expiring = (item: Record<string, { S?: string; N?: string }>) =>
-    isWatchLogPartition(item['pk']?.S) || (item[TABLE_KEYS.kindIndex.partitionKey]?.S === 'Event' && item[TABLE_KEYS.timeToLiveAttribute]?.N !== undefined);
+    isWatchLogPartition(item['pk']?.S) ||
+    ((item[TABLE_KEYS.kindIndex.partitionKey]?.S === 'Event' ||
+      item['pk']?.S?.startsWith(USAGE_PREFIX) === true ||
+      item['pk']?.S === UNAVAILABLE_OFFERINGS_PARTITION) &&
+      ttl(item));
   for (const item of items.Items ?? []) if (!expiring(item)) out.push(`table item ${item['pk']?.S ?? '?'} ${item['sk']?.S ?? '?'}`);
   return out;
 }

@@ -20,6 +20,24 @@ let client: EtcdClient;
 beforeAll(async () => {
   etcd = await startEtcdCluster({ members: 3 });
   client = etcd.client();
+  // Settled: every member answers with one leader, so each test's first endpoint answers itself (a member still
+  // electing answers Unavailable, and the client rightly goes on to the next one).
+  await waitUntil(
+    'one leader seen by every member',
+    async () => {
+      const leaders = await Promise.all(
+        etcd.members.map((m) =>
+          client.status(m.clientUrl).then(
+            (s) => (s.errors.length === 0 ? s.leaderId : undefined),
+            () => undefined,
+          ),
+        ),
+      );
+      return leaders.every((l) => l !== undefined && l !== '0' && l === leaders[0]) || undefined;
+    },
+    60_000,
+    100,
+  );
 });
 
 afterAll(async () => {
