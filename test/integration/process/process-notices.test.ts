@@ -108,8 +108,14 @@ describe('spot notices on the process provider', { timeout: 60_000 }, () => {
     });
     expect(reconciles.at(-1)?.input).toMatchObject({ namespace: NS, clusterName: CLUSTER, trigger: 'instance-event' });
     // Reclaimed at the end of the notice: stopped, and told as a state change.
-    await waitUntil('the warned instance reclaimed', async () => cloud.instance(instanceId)?.state === 'stopped', 30_000, 20);
-    expect(stateChanges).toContainEqual({ instanceId, state: 'stopped' });
+    // (the state is set before the change is told: wait for the telling)
+    await waitUntil(
+      'the warned instance reclaimed and told',
+      async () => stateChanges.some((c) => c.instanceId === instanceId && c.state === 'stopped'),
+      30_000,
+      20,
+    );
+    expect(cloud.instance(instanceId)?.state).toBe('stopped');
     expect(await cloud.notice(target(machine), 'SpotInterruptionWarning', { at, reclaimAfterMs: 1_000 })).toEqual([]);
   });
 
