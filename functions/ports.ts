@@ -156,6 +156,9 @@ export interface Lease {
  * One cluster's counted usage in one period (a UTC month, `YYYY-MM`): counters that only ever grow, each added to
  * atomically (functions/metering/cluster-usage.ts names them and says what each counts).
  */
+/** A usage period's form: a UTC month, `YYYY-MM`. */
+export const USAGE_PERIOD = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
+
 export interface UsageRecord {
   namespace: string;
   clusterName: string;

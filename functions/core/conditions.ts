@@ -91,7 +91,10 @@ export function timestamp(now: Date): string {
 }
 
 export function getCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
+  // A loop, not find with a closure: the machine index asks this of every machine in every reconcile.
+  if (conditions === undefined) return undefined;
+  for (let i = 0; i < conditions.length; i++) if (conditions[i]!.type === type) return conditions[i];
+  return undefined;
 }
 
 export function isTrue(conditions: readonly Condition[] | undefined, type: ConditionType): boolean {

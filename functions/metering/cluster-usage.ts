@@ -163,14 +163,63 @@ export interface UsageCost {
 
 const round12 = (x: number) => Math.round(x * 1e12) / 1e12;
 
+/** One priced line of some usage: a row of the cost report before rounding. */
+type UsageLine = Omit<CostItem, 'cost'> & { cost: number };
+
+/** Every priced line of some usage: the one place its prices are applied (priceUsage sums them, the report lists them). */
+function usageLines(u: UsageCounters, p: PriceTable): UsageLine[] {
+  const line = (service: CostItem['service'], operation: string, resource: string, requests: number, quantity: number, unit: string, cost: number) => ({
+    service,
+    operation,
+    resource,
+    requests,
+    quantity,
+    unit,
+    cost,
+  });
+  return [
+    line(
+      'states',
+      'StateTransition',
+      'standard workflows',
+      u.standardTransitions,
+      u.standardTransitions,
+      'transitions',
+      u.standardTransitions * p.stepFunctions.standardPerTransition,
+    ),
+    line(
+      'states',
+      'ExpressRequest',
+      'reconcile-cluster',
+      u.expressRequests,
+      u.expressRequests,
+      'requests',
+      u.expressRequests * p.stepFunctions.expressPerRequest,
+    ),
+    line(
+      'states',
+      'ExpressDuration',
+      'reconcile-cluster',
+      u.expressRequests,
+      u.expressGbSeconds,
+      'GB-s',
+      u.expressGbSeconds * p.stepFunctions.expressPerGbSecond,
+    ),
+    line('lambda', 'Invoke', 'task functions', u.lambdaRequests, u.lambdaRequests, 'requests', u.lambdaRequests * p.lambda.perRequest),
+    line('lambda', 'Duration', 'task functions (arm64)', u.lambdaRequests, u.lambdaGbSeconds, 'GB-s', u.lambdaGbSeconds * p.lambda.arm64PerGbSecond),
+    line('dynamodb', 'Read', 'table', 0, u.readUnits, 'RRU', u.readUnits * p.dynamodb.perReadRequestUnit),
+    line('dynamodb', 'Write', 'table', 0, u.writeUnits, 'WRU', u.writeUnits * p.dynamodb.perWriteRequestUnit),
+    line('ec2', 'ApiCall', 'instances', u.ec2Calls, u.ec2Calls, 'calls', u.ec2Calls * p.ec2.perApiCall),
+  ];
+}
+
 export function priceUsage(u: UsageCounters, p: PriceTable = US_EAST_1_PRICES): UsageCost {
-  const stepFunctionsCost =
-    u.standardTransitions * p.stepFunctions.standardPerTransition +
-    u.expressRequests * p.stepFunctions.expressPerRequest +
-    u.expressGbSeconds * p.stepFunctions.expressPerGbSecond;
-  const lambdaCost = u.lambdaRequests * p.lambda.perRequest + u.lambdaGbSeconds * p.lambda.arm64PerGbSecond;
-  const dynamoDbCost = u.readUnits * p.dynamodb.perReadRequestUnit + u.writeUnits * p.dynamodb.perWriteRequestUnit;
-  const ec2Cost = u.ec2Calls * p.ec2.perApiCall;
+  const lines = usageLines(u, p);
+  const of = (service: CostItem['service']) => lines.reduce((sum, l) => (l.service === service ? sum + l.cost : sum), 0);
+  const stepFunctionsCost = of('states');
+  const lambdaCost = of('lambda');
+  const dynamoDbCost = of('dynamodb');
+  const ec2Cost = of('ec2');
   return {
     stepFunctionsCost: round12(stepFunctionsCost),
     lambdaCost: round12(lambdaCost),
@@ -223,49 +272,7 @@ export function usageCostReport(records: readonly UsageRecord[], period: string,
   }
   const cost = priceUsage(u, prices);
   const p = prices;
-  const item = (service: CostItem['service'], operation: string, resource: string, requests: number, quantity: number, unit: string, c: number): CostItem => ({
-    service,
-    operation,
-    resource,
-    requests,
-    quantity: Math.round(quantity * 1e9) / 1e9,
-    unit,
-    cost: round12(c),
-  });
-  const items: CostItem[] = [
-    item(
-      'states',
-      'StateTransition',
-      'standard workflows',
-      u.standardTransitions,
-      u.standardTransitions,
-      'transitions',
-      u.standardTransitions * p.stepFunctions.standardPerTransition,
-    ),
-    item(
-      'states',
-      'ExpressRequest',
-      'reconcile-cluster',
-      u.expressRequests,
-      u.expressRequests,
-      'requests',
-      u.expressRequests * p.stepFunctions.expressPerRequest,
-    ),
-    item(
-      'states',
-      'ExpressDuration',
-      'reconcile-cluster',
-      u.expressRequests,
-      u.expressGbSeconds,
-      'GB-s',
-      u.expressGbSeconds * p.stepFunctions.expressPerGbSecond,
-    ),
-    item('lambda', 'Invoke', 'task functions', u.lambdaRequests, u.lambdaRequests, 'requests', u.lambdaRequests * p.lambda.perRequest),
-    item('lambda', 'Duration', 'task functions (arm64)', u.lambdaRequests, u.lambdaGbSeconds, 'GB-s', u.lambdaGbSeconds * p.lambda.arm64PerGbSecond),
-    item('dynamodb', 'Read', 'table', 0, u.readUnits, 'RRU', u.readUnits * p.dynamodb.perReadRequestUnit),
-    item('dynamodb', 'Write', 'table', 0, u.writeUnits, 'WRU', u.writeUnits * p.dynamodb.perWriteRequestUnit),
-    item('ec2', 'ApiCall', 'instances', u.ec2Calls, u.ec2Calls, 'calls', u.ec2Calls * p.ec2.perApiCall),
-  ];
+  const items: CostItem[] = usageLines(u, p).map((l) => ({ ...l, quantity: Math.round(l.quantity * 1e9) / 1e9, cost: round12(l.cost) }));
   return {
     currency: p.currency,
     items,

@@ -11,14 +11,13 @@
  */
 import { DNS1123_LABEL } from '../api/common.js';
 import { ApiError, statusResponse, type HttpRequest, type HttpResponse } from '../api/http/index.js';
-import type { Store } from '../ports.js';
+import { USAGE_PERIOD, type Store } from '../ports.js';
 import { clusterCosts, usageCostReport, usagePeriod, type ClusterCost } from './cluster-usage.js';
 import type { CostReport } from './meter.js';
 import { US_EAST_1_PRICES, type PriceTable } from './prices.js';
 
 export const COST_PATH = '/clusterless/v1/cost';
 const NAMESPACED_COST_PATH = /^\/clusterless\/v1\/namespaces\/([^/]*)\/cost$/;
-const PERIOD = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 
 /** A namespace's cost route. */
 export const namespaceCostPath = (namespace: string) => `/clusterless/v1/namespaces/${namespace}/cost`;
@@ -54,7 +53,7 @@ export async function handleCostRequest(req: HttpRequest, deps: CostRouteDeps): 
     if (!m && req.path !== COST_PATH) throw new ApiError('NotFound', `${req.path} is not a cost route`);
     const now = deps.now();
     const asked = req.query?.['period'];
-    if (asked !== undefined && !PERIOD.test(asked)) throw new ApiError('BadRequest', `period ${JSON.stringify(asked)} is not a month (YYYY-MM)`);
+    if (asked !== undefined && !USAGE_PERIOD.test(asked)) throw new ApiError('BadRequest', `period ${JSON.stringify(asked)} is not a month (YYYY-MM)`);
     const period = asked ?? usagePeriod(now);
     const prices = deps.prices ?? US_EAST_1_PRICES;
     const records = await deps.store.listUsage(period, namespace);

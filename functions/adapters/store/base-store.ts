@@ -25,6 +25,7 @@ import {
   type ObjectKey,
   type Store,
   type UsageRecord,
+  USAGE_PERIOD,
 } from '../../ports.js';
 
 /** A place in a list of one kind: lists run in (namespace, name) order, and a page starts after such a place. */
@@ -113,18 +114,21 @@ export interface LeaseRecord {
   expiresAtMs: number;
 }
 
-/** A usage period: a UTC month. */
-const USAGE_PERIOD = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 /** Usage counter names: safe as DynamoDB attribute names and SQLite values alike. */
 const USAGE_COUNTER = /^[a-zA-Z][a-zA-Z0-9]{0,62}$/;
 /** At most this many counters in one add (one DynamoDB UpdateItem's expression stays small). */
 const MAX_USAGE_COUNTERS = 32;
 
+/** Refuses a usage period that is not a month (StoreError). */
+export const checkUsagePeriod = (period: string): void => {
+  if (!USAGE_PERIOD.test(period)) throw new StoreError(`usage period ${JSON.stringify(period)} is not a month (YYYY-MM)`);
+};
+
 /** Refuses a usage add the adapters could not store faithfully (StoreError: a caller's bug, never data). */
 export function checkUsage(namespace: string, clusterName: string, period: string, counters: Readonly<Record<string, number>>): void {
   if (!DNS1123_LABEL.test(namespace) || !DNS1123_LABEL.test(clusterName))
     throw new StoreError(`usage of ${namespace}/${clusterName}: not a namespace and cluster name`);
-  if (!USAGE_PERIOD.test(period)) throw new StoreError(`usage period ${JSON.stringify(period)} is not a month (YYYY-MM)`);
+  checkUsagePeriod(period);
   const names = Object.keys(counters);
   if (names.length > MAX_USAGE_COUNTERS) throw new StoreError(`usage add of ${names.length} counters, more than ${MAX_USAGE_COUNTERS}`);
   for (const [name, value] of Object.entries(counters)) {
@@ -132,10 +136,6 @@ export function checkUsage(namespace: string, clusterName: string, period: strin
     if (!(Number.isFinite(value) && value >= 0)) throw new StoreError(`usage counter ${name}: ${value} is not a finite number >= 0`);
   }
 }
-
-export const checkUsagePeriod = (period: string): void => {
-  if (!USAGE_PERIOD.test(period)) throw new StoreError(`usage period ${JSON.stringify(period)} is not a month (YYYY-MM)`);
-};
 
 /** The order of listUsage: namespace, then cluster. */
 export const byUsageKey = (a: UsageRecord, b: UsageRecord): number =>

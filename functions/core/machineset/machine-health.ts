@@ -13,6 +13,7 @@ import { failureDomainOf } from '../machine/facts.js';
 import { NODE_HEALTH } from '../machine/node-conditions.js';
 import type { NodeCondition, NodeFact, Observed } from '../observed.js';
 import { fastDeletionOrder } from './deletion-order.js';
+import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
 
 /** Why a machine is deleted before healthy ones when its MachineSet scales down. */
@@ -30,10 +31,6 @@ export interface MachineHealth {
   failureDomain: string;
 }
 
-function nodeReadyCondition(node: NodeFact) {
-  return node.conditions.find((c) => c.type === 'Ready');
-}
-
 /** The node conditions whose True means trouble: NodeHealthy's list without Ready, which must be True instead. */
 const PRESSURE_CONDITIONS: ReadonlySet<string> = new Set(NODE_HEALTH.filter((type) => type !== 'Ready'));
 
@@ -48,51 +45,10 @@ const PRESSURE_CONDITIONS: ReadonlySet<string> = new Set(NODE_HEALTH.filter((typ
  * observed node whose Ready is Unknown has stopped reporting (its kubelet is gone), which is not Ready.
  */
 export function machineHealth(machine: Machine, nodes: NodeLookup | undefined): MachineHealth {
-  const deleting = machine.metadata.deletionTimestamp !== undefined;
-  // Where the machine is: its pin, else the zone its instance got, else the zone it was spread to.
-  const failureDomain = failureDomainOf(machine) ?? '';
-  const conditions = machine.status?.conditions;
-
-  let unhealthy: UnhealthyReason | undefined;
-  let ready = false;
-  let readySince: number | undefined;
-  const node = nodes?.find(machine);
-
-  if (machine.status?.phase === 'Failed' || machine.status?.failureReason !== undefined) unhealthy = 'Failed';
-  else if (nodes) {
-    const readyCond = node && nodeReadyCondition(node);
-    if (!node) unhealthy = 'NoNode';
-    else if (readyCond?.status !== 'True') unhealthy = 'NodeNotReady';
-    else {
-      ready = true;
-      readySince = epochMillis(readyCond.lastTransitionTime, 0);
-    }
-  } else if (!machine.status?.nodeRef) unhealthy = 'NoNode';
-  else {
-    // The workload cluster could not be read: trust what the machine last recorded of its node.
-    const nodeReady = getCondition(conditions, 'NodeReady');
-    if (nodeReady?.status === 'False') unhealthy = 'NodeNotReady';
-    else if (nodeReady?.status === 'True') {
-      ready = true;
-      readySince = epochMillis(nodeReady.lastTransitionTime, 0);
-    }
-  }
-  // Note: NodeHealthy is the machine's record of its node's conditions, written by the last reconcile. With the
-  // node observed in this one, the observation counts: a record written while the node was still booting would
-  // rank a machine whose node is Ready now for deletion together with ones whose node is NotReady, and a
-  // scale-down from 3 to 1 could then delete the only available machine (found by the chaos soak, seed 1).
-  const nodeUnhealthy = node
-    ? node.conditions.some((c) => c.status === 'True' && PRESSURE_CONDITIONS.has(c.type))
-    : getCondition(conditions, 'NodeHealthy')?.status === 'False';
-  if (!unhealthy && nodeUnhealthy) unhealthy = 'NodeUnhealthy';
-  if (!unhealthy && getCondition(conditions, 'HealthCheckSucceeded')?.status === 'False') unhealthy = 'HealthCheckFailed';
-  if (deleting || unhealthy === 'Failed') {
-    ready = false;
-    readySince = undefined;
-  }
-  // One object, no spreads: this runs for every machine of every reconcile.
-  if (unhealthy) return readySince !== undefined ? { deleting, unhealthy, ready, readySince, failureDomain } : { deleting, unhealthy, ready, failureDomain };
-  return readySince !== undefined ? { deleting, ready, readySince, failureDomain } : { deleting, ready, failureDomain };
+  // One set of rules: the index's health table (indexMachines), for this one machine.
+  const table = new HealthTable([machine], nodes);
+  table.assess(0);
+  return table.healthAt(0);
 }
 
 /**
@@ -146,7 +102,7 @@ export function nodeLookup(nodes: readonly NodeFact[]): NodeLookup {
  * What one reconcile of a cluster leaves for the next one's index: where each machine's node was in the observed
  * list. The store lists a cluster's machines, and the workload cluster its nodes, in the same order from one
  * reconcile to the next, so the machine in place i mostly finds its node where it was, checked by name, without
- * a lookup in a map of every node (at 50,000 machines, that map and its lookups were a third of a steady plan).
+ * a lookup in a map of every node (what the plan-50k profile found costly: BENCHMARKS.md).
  * A machine whose node is not where it was (machines or nodes came or went) is looked up by name, as without a
  * memo: the index is the same either way (a Node's name is unique in its cluster, its API's key).
  *
@@ -212,22 +168,9 @@ const NODE_NOT_READY = 3;
 const NODE_UNHEALTHY = 4;
 const HEALTH_CHECK_FAILED = 5;
 
-/** The status of a condition of this type, without a closure per call. */
-function conditionStatus(conditions: readonly { type: string; status: string }[] | undefined, type: string): string | undefined {
-  if (conditions === undefined) return undefined;
-  for (let i = 0; i < conditions.length; i++) if (conditions[i]!.type === type) return conditions[i]!.status;
-  return undefined;
-}
-
-function conditionTime(conditions: readonly { type: string; lastTransitionTime?: string }[] | undefined, type: string): string | undefined {
-  if (conditions === undefined) return undefined;
-  for (let i = 0; i < conditions.length; i++) if (conditions[i]!.type === type) return conditions[i]!.lastTransitionTime;
-  return undefined;
-}
-
 /**
- * The health table: machineHealth's answer for each slot, as numbers and strings. `assess` is machineHealth
- * written for the table (the same rules, in the same order; an oracle test compares the two): no object per machine.
+ * The health table: each slot's health as numbers and strings, no object per machine. `assess` holds the rules
+ * (machineHealth above answers for one machine through it).
  */
 class HealthTable {
   /** The machines by slot: the list given to indexMachines first, then any other machine asked about. */
@@ -308,16 +251,21 @@ class HealthTable {
         }
       } else if (!status?.nodeRef) unhealthy = NO_NODE;
       else {
-        const nodeReady = conditionStatus(conditions, 'NodeReady');
-        if (nodeReady === 'False') unhealthy = NODE_NOT_READY;
-        else if (nodeReady === 'True') {
+        // The workload cluster could not be read: trust what the machine last recorded of its node.
+        const nodeReady = getCondition(conditions, 'NodeReady');
+        if (nodeReady?.status === 'False') unhealthy = NODE_NOT_READY;
+        else if (nodeReady?.status === 'True') {
           ready = true;
-          readyTime = conditionTime(conditions, 'NodeReady');
+          readyTime = nodeReady.lastTransitionTime;
         }
       }
-      if (!node) pressure = conditionStatus(conditions, 'NodeHealthy') === 'False';
+      // Note: NodeHealthy is the machine's record of its node's conditions, written by the last reconcile. With the
+      // node observed in this one, the observation counts: a record written while the node was still booting would
+      // rank a machine whose node is Ready now for deletion together with ones whose node is NotReady, and a
+      // scale-down from 3 to 1 could then delete the only available machine (found by the chaos soak, seed 1).
+      if (!node) pressure = getCondition(conditions, 'NodeHealthy')?.status === 'False';
       if (!unhealthy && pressure) unhealthy = NODE_UNHEALTHY;
-      if (!unhealthy && conditionStatus(conditions, 'HealthCheckSucceeded') === 'False') unhealthy = HEALTH_CHECK_FAILED;
+      if (!unhealthy && getCondition(conditions, 'HealthCheckSucceeded')?.status === 'False') unhealthy = HEALTH_CHECK_FAILED;
     }
     if (deleting) ready = false;
     this.flags[slot] = (deleting ? DELETING : 0) | (ready ? READY : 0) | (unhealthy << 2);
@@ -361,14 +309,6 @@ class HealthTable {
   }
 }
 
-/** The controller ownerReference's uid, without a closure per machine (ownership.ts controllerOf). */
-function controllerUid(m: Machine): string | undefined {
-  const refs = m.metadata.ownerReferences;
-  if (refs === undefined) return undefined;
-  for (let i = 0; i < refs.length; i++) if (refs[i]!.controller === true) return refs[i]!.uid;
-  return undefined;
-}
-
 export function indexMachines(
   machines: readonly Machine[],
   observed: Observed,
@@ -391,7 +331,7 @@ export function indexMachines(
   for (let slot = 0; slot < n; slot++) {
     table.assess(slot);
     const m = machines[slot]!;
-    const uid = controllerUid(m);
+    const uid = controllerOf(m)?.uid;
     if (uid !== undefined) {
       if (uid !== lastUid || !last) {
         last = byController.get(uid);

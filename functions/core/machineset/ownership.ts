@@ -10,7 +10,11 @@ import type { OwnerReference } from '../../api/meta.js';
 
 /** The controller ownerReference of an object, if any. */
 export function controllerOf(obj: ApiObject): OwnerReference | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.controller === true);
+  // A loop, not find with a closure: the machine index asks this of every machine in every reconcile.
+  const refs = obj.metadata.ownerReferences;
+  if (refs === undefined) return undefined;
+  for (let i = 0; i < refs.length; i++) if (refs[i]!.controller === true) return refs[i];
+  return undefined;
 }
 
 /** True when `obj` is controlled by `owner` (matched by uid, the only stable identity). */

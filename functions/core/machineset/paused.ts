@@ -24,13 +24,12 @@ export function pausedCondition(reasons: readonly string[]): ConditionInput {
 }
 
 /** "a, b, c, ... (7 more)": names in messages and notes, bounded so that 5,000 machines stay readable. */
-/** listNames of the names of `items`, reading only the names it shows (a scale-down can delete 25,000 machines). */
-export function listNamesOf<T>(items: readonly T[], name: (item: T) => string, max = 3): string {
-  if (items.length <= max) return listNames(items.map(name), max);
-  return `${items.slice(0, max).map(name).join(', ')}, ... (${items.length - max} more)`;
+export function listNames(names: readonly string[], max = 3): string {
+  return listNamesOf(names, (n) => n, max);
 }
 
-export function listNames(names: readonly string[], max = 3): string {
-  if (names.length <= max) return names.join(', ');
-  return `${names.slice(0, max).join(', ')}, ... (${names.length - max} more)`;
+/** listNames of the names of `items`, reading only the names it shows (a scale-down can delete 25,000 machines). */
+export function listNamesOf<T>(items: readonly T[], name: (item: T) => string, max = 3): string {
+  const shown = items.slice(0, max).map(name).join(', ');
+  return items.length <= max ? shown : `${shown}, ... (${items.length - max} more)`;
 }

@@ -7,7 +7,7 @@ import type { Machine } from '../../api/machine.js';
 import type { MachineSet, MachineSetStatus } from '../../api/machine-set.js';
 import type { Condition } from '../../api/common.js';
 import { getCondition, removeCondition, setCondition, setConditions, type ConditionInput } from '../conditions.js';
-import type { MachineIndex, UnhealthyReason } from './machine-health.js';
+import { availableAt, type MachineIndex, type UnhealthyReason } from './machine-health.js';
 import { listNames, pausedCondition } from './paused.js';
 
 /** Counters of a set of machines, as MachineSet and MachineDeployment status report them. */
@@ -31,17 +31,13 @@ export function countReplicas(machines: readonly Machine[], index: MachineIndex,
     const slot = slots[i]!;
     if (!index.readyAt(slot)) continue;
     ready++;
-    if (minReadySeconds <= 0) {
+    if (availableAt(index, slot, minReadySeconds)) {
       available++;
       continue;
     }
-    // isAvailable and secondsUntilAvailable, on the slot's facts.
-    const at = index.readySinceAt(slot) + minReadySeconds * 1000;
-    if (now >= at) available++;
-    else {
-      const s = Math.ceil((at - now) / 1000);
-      if (next === undefined || s < next) next = s;
-    }
+    // Ready, not available yet: in this many seconds (secondsUntilAvailable).
+    const s = Math.ceil((index.readySinceAt(slot) + minReadySeconds * 1000 - now) / 1000);
+    if (next === undefined || s < next) next = s;
   }
   return { replicas: machines.length, readyReplicas: ready, availableReplicas: available, ...(next !== undefined ? { nextAvailableInSeconds: next } : {}) };
 }
