@@ -443,7 +443,10 @@ describe('SimCloud spot notices', () => {
     // Prepare: 60 an hour, so about one a minute per instance.
     const notices: SimInterruptionNotice[] = [];
     const { clock, cloud, provider } = newSim({ onInterruptionNotice: (n) => notices.push(n) });
-    for (let i = 0; i < 20; i++) await provider.create(simSpec({ machineClass: { sim: { bootSeconds: 0, interruptionsPerHour: 60 } } }));
+    // Fixed uids: the draws are keyed by machine uid, so the times are the same in every run (a random uid could draw
+    // an interruption due at its very launch).
+    for (let i = 0; i < 20; i++)
+      await provider.create(simSpec({ machineUid: `spot-${i}`, machineClass: { sim: { bootSeconds: 0, interruptionsPerHour: 60 } } }));
     await provider.create(simSpec({ machineName: 'on-demand', machineClass: { sim: { bootSeconds: 0 } } }));
     const first = cloud.nextNoticeAt()!;
     expect(first).toBeGreaterThan(clock.now().getTime());
