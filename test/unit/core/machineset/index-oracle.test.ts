@@ -1,7 +1,8 @@
 /**
  * The machine index (indexMachines: a table by slot, the deletion order sorted on numbers, the memo of where each
- * machine's node was) against the plain rules it speeds up: machineHealth with nodeLookup, deletionOrder, and
- * countReplicas / machinesReadyCondition written out from machineHealth, over generated machines and nodes.
+ * machine's node was) against the plain rules it speeds up: machineHealth with nodeLookup (the same health rules,
+ * without the memo's node positions), deletionOrder, and countReplicas / machinesReadyCondition written out from
+ * machineHealth, over generated machines and nodes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
