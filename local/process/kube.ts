@@ -4,6 +4,7 @@
  * harness (test/support/kube.ts) uses these too.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -120,18 +121,50 @@ export async function waitFor(what: string, child: Child, timeoutMs: number, pro
   throw new Error(`${what} not ready within ${timeoutMs} ms:\n${child.output()}`);
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it; callers retry if it is taken). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * The first port the kernel hands to outgoing connections (net.ipv4.ip_local_port_range). A port chosen below it
+ * cannot be taken by a client's connect() between our check and the child's bind; the kernel's own pick for
+ * listen(0) comes from that range, where busy tests open thousands of connections.
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 20_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+const PORT_FLOOR = 15_000;
+const handedOut = new Set<number>();
+
+const bindable = (port: number): Promise<number> =>
+  new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolvePort(port) : reject(new Error('no port assigned'))));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (bound ? resolvePort(bound) : reject(new Error('no port assigned'))));
     });
   });
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago: a random one between 15000 and the ephemeral range (never one
+ * this process handed out before), else the kernel's pick. Another process can still take it first: callers retry.
+ */
+export async function freePort(): Promise<number> {
+  const ceiling = ephemeralLow();
+  for (let i = 0; i < 20; i++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (ceiling - PORT_FLOOR));
+    if (handedOut.has(port)) continue;
+    const bound = await bindable(port).catch(() => 0);
+    if (bound) {
+      handedOut.add(bound);
+      return bound;
+    }
+  }
+  return bindable(0);
 }
 
 /** What a kube-apiserver on 127.0.0.1 is started with: its files and its etcd. */

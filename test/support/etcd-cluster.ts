@@ -67,7 +67,18 @@ export async function settled<T>(what: string, change: () => Promise<T>, timeout
   }
 }
 
+/** Starts the cluster, again on new ports (up to three times) when a member found one of its ports taken. */
 export async function startEtcdCluster(options: { members?: number; timeoutMs?: number } = {}): Promise<RunningEtcdCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startOnce(options: { members?: number; timeoutMs?: number }): Promise<RunningEtcdCluster> {
   const { etcd } = kubeBinaries();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const dir = mkdtempSync(join(tmpdir(), 'clusterless-etcd-cluster-'));
