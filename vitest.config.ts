@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-const shared = { testTimeout: 60_000, hookTimeout: 120_000, pool: 'forks', sequence: { hooks: 'stack' } } as const;
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  pool: 'forks',
+  sequence: { hooks: 'stack' },
+  setupFiles: ['test/support/cpu-log.ts'],
+} as const;
 
 /**
  * Files that start many real processes (etcd, kube-apiserver, the whole emulated account) or that measure a run under
