@@ -2,7 +2,7 @@
  * The CLI's only way to the control plane: HTTP to --server, Kubernetes-style paths, Status errors turned
  * into one-line reasons, an optional bearer token or SigV4 signature.
  */
-import { API_VERSION } from '../functions/api/common.js';
+import { API_VERSION } from '../functions/api/group-version.js';
 import type { KindDef } from '../functions/api/kind.js';
 import { ApiRequestError, UnreachableError, statusMessage, type StatusBody } from './errors.js';
 import type { RequestSigner } from './sigv4.js';

@@ -1,7 +1,7 @@
 /** The `clusterless` process: binds the CLI to the real terminal, files, network, clock and signals. */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Io } from './io.js';
+import type { CredentialsProvider } from './sigv4.js';
 import { runCli } from './program.js';
 
 async function readStdin(): Promise<string> {
@@ -39,6 +39,15 @@ const io: Io = {
   exit: (code) => process.exit(code),
 };
 
-const code = await runCli(process.argv.slice(2), io, { credentials: (options) => fromNodeProviderChain(options?.profile ? { profile: options.profile } : {}) });
+/** The SDK's credential chain, loaded at the first request that asks for credentials (most commands never do). */
+function credentialChain(options?: { profile?: string }): CredentialsProvider {
+  let chain: Promise<CredentialsProvider> | undefined;
+  return async () => {
+    chain ??= import('@aws-sdk/credential-providers').then((m) => m.fromNodeProviderChain(options?.profile ? { profile: options.profile } : {}));
+    return (await chain)();
+  };
+}
+
+const code = await runCli(process.argv.slice(2), io, { credentials: credentialChain });
 // Let stdout drain (a pipe may still hold a large table), then leave even if a socket lingers.
 process.stdout.write('', () => process.exit(code));

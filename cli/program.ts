@@ -8,23 +8,20 @@ import { ApiClient, DEFAULT_SERVER } from './client.js';
 import { makeContext, type Context } from './context.js';
 import { AlreadyReported, ExitCode, UsageError, errorLine, exitCodeOf } from './errors.js';
 import { colorsFor, type Io } from './io.js';
-import { createSigV4Signer, signingRegion, type CredentialsProvider, type RequestSigner } from './sigv4.js';
-import { apply } from './commands/apply.js';
-import { CONVERT_OUTPUT_FORMATS, convert } from './commands/convert.js';
-import { deleteObject } from './commands/delete.js';
-import { describe } from './commands/describe.js';
-import { generate } from './commands/generate.js';
-import { OUTPUT_FORMATS, get } from './commands/get.js';
-import { importClusters } from './commands/import.js';
-import { rolloutHistory, rolloutPause, rolloutStatus, rolloutUndo } from './commands/rollout.js';
-import { registerFleetCommands } from './commands/fleet.js';
-import { scale } from './commands/scale.js';
-import { move } from './commands/move.js';
-import { printKubeconfig, printToken, type TokenOptions } from './commands/token.js';
-import { cost, mirrorSet, mirrorStatus, simKill } from './commands/service.js';
-import { up } from './commands/up.js';
-import { addSimInterrupt } from './commands/sim.js';
-import { dashboard, type DashboardOptions } from './commands/dashboard.js';
+import type { CredentialsProvider, RequestSigner } from './sigv4.js';
+import { CONVERT_OUTPUT_FORMATS, OUTPUT_FORMATS } from './format/output-formats.js';
+import type * as deleteCommand from './commands/delete.js';
+import type * as generateCommand from './commands/generate.js';
+import type * as getCommand from './commands/get.js';
+import type * as rolloutCommand from './commands/rollout.js';
+import type * as upCommand from './commands/up.js';
+import type { TokenOptions } from './commands/token.js';
+import type { SimInterruptOptions } from './commands/sim.js';
+import type { DashboardOptions } from './commands/dashboard.js';
+import { registerFleetCommands } from './commands/fleet-commands.js';
+
+// Each command's module is imported when the command runs, not before: `clusterless token`, which kubectl runs for
+// every request it makes, then loads neither the embedded host nor the API's schemas nor any other command.
 
 interface GlobalOptions {
   server?: string;
@@ -77,6 +74,7 @@ function signerFactory(server: string, io: Io, deps: CliDeps): () => Promise<Req
     } catch {
       return undefined; // no credentials: send unsigned, and say so if the server refuses
     }
+    const { createSigV4Signer, signingRegion } = await import('./sigv4.js');
     const region = signingRegion(url.hostname, io.env);
     if (!region) throw new UsageError(`cannot tell which AWS region to sign requests to ${url.host} for: set AWS_REGION`);
     return createSigV4Signer({ region, credentials });
@@ -140,8 +138,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       '--max-replicas <n>',
       `the most replicas a MachineDeployment, MachineSet or ControlPlane may ask for through the API (default: ${DEFAULT_MAX_MACHINE_DEPLOYMENT_REPLICAS})`,
     )
-    .action(async (options: Parameters<typeof up>[1], cmd: Command) => {
+    .action(async (options: Parameters<typeof upCommand.up>[1], cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      const { up } = await import('./commands/up.js');
       await up(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), options, g.token ?? io.env['CLUSTERLESS_TOKEN']);
     });
 
@@ -150,14 +149,14 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .description('create or update the objects of manifests (multi-document YAML, JSON or a List; Cluster API manifests are converted first)')
     .requiredOption('-f, --filename <file...>', 'manifest file, directory, or - for stdin')
     .addOption(namespaceOption())
-    .action(action(io, deps, (ctx, options: { filename: string[]; namespace?: string }) => apply(ctx, options)));
+    .action(action(io, deps, (ctx, options: { filename: string[]; namespace?: string }) => import('./commands/apply.js').then((m) => m.apply(ctx, options))));
 
   program
     .command('convert')
     .description('print Cluster API manifests (clusterctl generate cluster, AWS) as clusterless objects; what has no equivalent is warned about on stderr')
     .requiredOption('-f, --filename <file...>', 'manifest file, directory, or - for stdin')
     .addOption(new Option('-o, --output <format>', 'output format').choices([...CONVERT_OUTPUT_FORMATS]).default('yaml'))
-    .action(action(io, deps, (ctx, options: { filename: string[]; output?: string }) => convert(ctx, options)));
+    .action(action(io, deps, (ctx, options: { filename: string[]; output?: string }) => import('./commands/convert.js').then((m) => m.convert(ctx, options))));
 
   program
     .command('import')
@@ -167,7 +166,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('[cluster...]', 'the Cluster API clusters (default: every one in the namespace)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig of the Cluster API management cluster')
     .addOption(namespaceOption())
-    .action(action(io, deps, (ctx, clusters: string[], options: { kubeconfig: string; namespace?: string }) => importClusters(ctx, clusters, options)));
+    .action(
+      action(io, deps, (ctx, clusters: string[], options: { kubeconfig: string; namespace?: string }) =>
+        import('./commands/import.js').then((m) => m.importClusters(ctx, clusters, options)),
+      ),
+    );
 
   program
     .command('get')
@@ -186,9 +189,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .addOption(intervalOption())
     .option('--expiration <duration>', 'get kubeconfig only: how long its credentials last (default 1h, at most 24h)')
     .action(
-      action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof get>[3] & { expiration?: string }) => {
+      action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof getCommand.get>[3] & { expiration?: string }) => {
         if (options.expiration !== undefined && kind.toLowerCase() !== 'kubeconfig') throw new UsageError('--expiration is for get kubeconfig only');
-        return get(ctx, kind, name, options);
+        return import('./commands/get.js').then((m) => m.get(ctx, kind, name, options));
       }),
     );
 
@@ -198,7 +201,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<kind>', 'cluster')
     .argument('<name>')
     .addOption(namespaceOption())
-    .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string }) => describe(ctx, kind, name, options)));
+    .action(
+      action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string }) =>
+        import('./commands/describe.js').then((m) => m.describe(ctx, kind, name, options)),
+      ),
+    );
 
   program
     .command('scale')
@@ -207,7 +214,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<name>')
     .requiredOption('--replicas <n>', 'the new number of replicas')
     .addOption(namespaceOption())
-    .action(action(io, deps, (ctx, kind: string, name: string, options: { replicas?: string; namespace?: string }) => scale(ctx, kind, name, options)));
+    .action(
+      action(io, deps, (ctx, kind: string, name: string, options: { replicas?: string; namespace?: string }) =>
+        import('./commands/scale.js').then((m) => m.scale(ctx, kind, name, options)),
+      ),
+    );
 
   program
     .command('move')
@@ -223,7 +234,7 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
         const token = options.toToken ?? io.env['CLUSTERLESS_TO_TOKEN'];
         const signer = token ? undefined : signerFactory(options.to, io, deps);
         const target = new ApiClient({ server: options.to, fetch: io.fetch, validate: serverUrl, ...(token ? { token } : {}), ...(signer ? { signer } : {}) });
-        return move(ctx, target, cluster, options);
+        return import('./commands/move.js').then((m) => m.move(ctx, target, cluster, options));
       }),
     );
 
@@ -236,7 +247,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .addOption(namespaceOption())
     .option('--timeout <duration>', 'give up after this long (0: wait forever)', '0')
     .addOption(intervalOption())
-    .action(action(io, deps, (ctx, kind: string, name: string, options: Parameters<typeof rolloutStatus>[3]) => rolloutStatus(ctx, kind, name, options)));
+    .action(
+      action(io, deps, (ctx, kind: string, name: string, options: Parameters<typeof rolloutCommand.rolloutStatus>[3]) =>
+        import('./commands/rollout.js').then((m) => m.rolloutStatus(ctx, kind, name, options)),
+      ),
+    );
   rollout
     .command('history')
     .description('list the revisions of a machinedeployment')
@@ -245,7 +260,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .addOption(namespaceOption())
     .option('--revision <n>', 'show the machine template of one revision')
     .action(
-      action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; revision?: string }) => rolloutHistory(ctx, kind, name, options)),
+      action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; revision?: string }) =>
+        import('./commands/rollout.js').then((m) => m.rolloutHistory(ctx, kind, name, options)),
+      ),
     );
   rollout
     .command('undo')
@@ -254,7 +271,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .argument('<name>')
     .addOption(namespaceOption())
     .option('--to-revision <n>', 'the revision to go back to (0: the previous one)')
-    .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; toRevision?: string }) => rolloutUndo(ctx, kind, name, options)));
+    .action(
+      action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string; toRevision?: string }) =>
+        import('./commands/rollout.js').then((m) => m.rolloutUndo(ctx, kind, name, options)),
+      ),
+    );
   for (const [verb, paused] of [
     ['pause', true],
     ['resume', false],
@@ -265,7 +286,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       .argument('<kind>', 'machinedeployment')
       .argument('<name>')
       .addOption(namespaceOption())
-      .action(action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string }) => rolloutPause(ctx, kind, name, paused, options)));
+      .action(
+        action(io, deps, (ctx, kind: string, name: string, options: { namespace?: string }) =>
+          import('./commands/rollout.js').then((m) => m.rolloutPause(ctx, kind, name, paused, options)),
+        ),
+      );
 
   registerFleetCommands(program, (fn) => action(io, deps, fn));
 
@@ -280,7 +305,9 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .option('--ignore-not-found', 'succeed when the object does not exist')
     .addOption(intervalOption())
     .action(
-      action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof deleteObject>[3]) => deleteObject(ctx, kind, name, options)),
+      action(io, deps, (ctx, kind: string, name: string | undefined, options: Parameters<typeof deleteCommand.deleteObject>[3]) =>
+        import('./commands/delete.js').then((m) => m.deleteObject(ctx, kind, name, options)),
+      ),
     );
 
   program
@@ -312,7 +339,11 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
       'aws: the target group of your load balancer, tagged clusterless.dev/installation=<id> and clusterless.dev/cluster=<namespace>/<name>; control-plane machines are registered in it',
     )
     .option('--addon <file...>', 'manifests to apply to the cluster once its API answers (a ClusterResourceSet; repeatable), e.g. a CNI')
-    .action(action(io, deps, (ctx, what: string, name: string, options: Parameters<typeof generate>[3]) => generate(ctx, what, name, options)));
+    .action(
+      action(io, deps, (ctx, what: string, name: string, options: Parameters<typeof generateCommand.generate>[3]) =>
+        import('./commands/generate.js').then((m) => m.generate(ctx, what, name, options)),
+      ),
+    );
 
   const mirror = program.command('mirror').description('mirror the objects into a Kubernetes cluster, as CRDs');
   mirror
@@ -320,12 +351,14 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .description('mirror into the cluster of a kubeconfig (switching targets at any time)')
     .option('--kubeconfig <file>', 'kubeconfig of the target cluster')
     .option('--context <name>', 'context of the kubeconfig to use (default: its current context)')
-    .action(action(io, deps, (ctx, options: { kubeconfig?: string; context?: string }) => mirrorSet(ctx, options)));
+    .action(
+      action(io, deps, (ctx, options: { kubeconfig?: string; context?: string }) => import('./commands/service.js').then((m) => m.mirrorSet(ctx, options))),
+    );
   mirror
     .command('status')
     .description('show the mirror target and how far it is in sync')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']))
-    .action(action(io, deps, (ctx, options: { output?: string }) => mirrorStatus(ctx, options)));
+    .action(action(io, deps, (ctx, options: { output?: string }) => import('./commands/service.js').then((m) => m.mirrorStatus(ctx, options))));
 
   const sim = program.command('sim').description('act on the simulated cloud of the embedded host');
   sim
@@ -333,14 +366,26 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     .description("kill a machine's simulated instance, or a process machine's programs (SIGKILL), as a failure would")
     .argument('<machine>')
     .addOption(namespaceOption())
-    .action(action(io, deps, (ctx, machine: string, options: { namespace?: string }) => simKill(ctx, machine, options)));
-  addSimInterrupt(sim, (fn) => action(io, deps, fn));
+    .action(
+      action(io, deps, (ctx, machine: string, options: { namespace?: string }) =>
+        import('./commands/service.js').then((m) => m.simKill(ctx, machine, options)),
+      ),
+    );
+  sim
+    .command('interrupt')
+    .description("send a spot interruption warning for a simulated machine's instance (terminated 120 simulated seconds later), as EC2 would")
+    .argument('<machine>')
+    .addOption(namespaceOption())
+    .addOption(new Option('--rebalance', 'send an EC2 Instance Rebalance Recommendation instead (nothing is terminated)'))
+    .action(
+      action(io, deps, (ctx, machine: string, options: SimInterruptOptions) => import('./commands/sim.js').then((m) => m.simInterrupt(ctx, machine, options))),
+    );
 
   program
     .command('cost')
     .description('what the fleet costs to run')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']))
-    .action(action(io, deps, (ctx, options: { output?: string }) => cost(ctx, options)));
+    .action(action(io, deps, (ctx, options: { output?: string }) => import('./commands/service.js').then((m) => m.cost(ctx, options))));
 
   // kubectl against the deployed API (its KubectlApiUrl): an exec credential plugin, and a kubeconfig that runs it.
   const tokenOptions = (cmd: Command) =>
@@ -353,24 +398,27 @@ export function buildProgram(io: Io, deps: CliDeps = {}): Command {
     program.command('token').description('print an ExecCredential for kubectl: an EKS-style token for the kubectl door of --server (a kubeconfig exec plugin)'),
   ).action(async (options: TokenOptions, cmd: Command) => {
     const credentials = deps.credentials?.(options.profile ? { profile: options.profile } : {});
+    const { printToken } = await import('./commands/token.js');
     await printToken(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options, credentials);
   });
   tokenOptions(
     program.command('kubeconfig').description('print a kubeconfig for kubectl against the kubectl door --server, its user running `clusterless token`'),
-  ).action((options: TokenOptions, cmd: Command) =>
-    printKubeconfig(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options),
-  );
+  ).action(async (options: TokenOptions, cmd: Command) => {
+    const { printKubeconfig } = await import('./commands/kubectl-kubeconfig.js');
+    await printKubeconfig(makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch })), serverOf(cmd), options);
+  });
 
   // The dashboard against a deployed server: the page on loopback, its reads proxied and signed here.
   program
     .command('dashboard')
     .description('serve the web dashboard on 127.0.0.1 and proxy its reads to --server, signed with your AWS credentials')
     .option('--port <port>', 'the port on 127.0.0.1 (default: a free one)')
-    .action((options: DashboardOptions, cmd: Command) => {
+    .action(async (options: DashboardOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const server = g.server ?? io.env['CLUSTERLESS_SERVER'] ?? DEFAULT_SERVER;
       const token = g.token ?? io.env['CLUSTERLESS_TOKEN'];
       const ctx = makeContext(io, new ApiClient({ server: DEFAULT_SERVER, fetch: io.fetch }));
+      const { dashboard } = await import('./commands/dashboard.js');
       return dashboard(ctx, serverUrl(server), options, token ? { token } : { signer: signerFactory(server, io, deps) });
     });
 

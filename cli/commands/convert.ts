@@ -9,7 +9,9 @@ import { AlreadyReported, ExitCode, UsageError } from '../errors.js';
 import { collect, parseManifests, readSources, type Manifest, type Source } from '../manifests.js';
 import { DEFAULT_IMAGE_SSM_PARAMETER } from './generate.js';
 
-export const CONVERT_OUTPUT_FORMATS = ['yaml', 'json'] as const;
+import { CONVERT_OUTPUT_FORMATS } from '../format/output-formats.js';
+
+export { CONVERT_OUTPUT_FORMATS };
 
 export interface ConvertOptions {
   filename: string[];

@@ -3,7 +3,6 @@
  * skipped, a bar), and the three changes users make to one under way, each a merge patch of its spec, as
  * `rollout pause` is of a MachineDeployment's.
  */
-import { type Command, Option } from 'commander';
 import type { FleetItemPhase, FleetUpgrade } from '../../functions/api/fleet-upgrade.js';
 import { kindByName } from '../../functions/api/kinds.js';
 import { MERGE_PATCH, resourcePath } from '../client.js';
@@ -15,11 +14,11 @@ import type { Colors } from '../io.js';
 const KIND = kindByName('FleetUpgrade')!;
 const BAR_WIDTH = 30;
 
-interface Options {
+export interface FleetOptions {
   namespace?: string;
 }
 
-const pathOf = (name: string, options: Options) => resourcePath(KIND, options.namespace ?? 'default', name);
+const pathOf = (name: string, options: FleetOptions) => resourcePath(KIND, options.namespace ?? 'default', name);
 
 /** `[████▒▒░░░░]`: finished (succeeded or skipped) in green, failed in red, in flight dim, pending empty. */
 export function fleetProgressBar(counts: Record<'total' | 'succeeded' | 'skipped' | 'failed' | 'inFlight', number>, colors: Colors): string {
@@ -72,13 +71,13 @@ export function formatFleetStatus(fu: FleetUpgrade, colors: Colors): string {
   return out;
 }
 
-export async function fleetStatus(ctx: Context, name: string, options: Options): Promise<void> {
+export async function fleetStatus(ctx: Context, name: string, options: FleetOptions): Promise<void> {
   const fu = (await ctx.client.get<FleetUpgrade>(pathOf(name, options))).body;
   ctx.io.stdout.write(formatFleetStatus(fu, ctx.colors));
 }
 
 /** Sets spec.paused; idempotent, so that scripts need not check first. */
-export async function fleetPause(ctx: Context, name: string, paused: boolean, options: Options): Promise<void> {
+export async function fleetPause(ctx: Context, name: string, paused: boolean, options: FleetOptions): Promise<void> {
   const path = pathOf(name, options);
   const fu = (await ctx.client.get<FleetUpgrade>(path)).body;
   if (fu.spec.paused === paused) {
@@ -90,7 +89,7 @@ export async function fleetPause(ctx: Context, name: string, paused: boolean, op
 }
 
 /** Sets spec.abort, for good: upgraded clusters stay as they are, and no further cluster is touched. */
-export async function fleetAbort(ctx: Context, name: string, options: Options): Promise<void> {
+export async function fleetAbort(ctx: Context, name: string, options: FleetOptions): Promise<void> {
   const path = pathOf(name, options);
   const fu = (await ctx.client.get<FleetUpgrade>(path)).body;
   if (fu.spec.abort) {
@@ -99,34 +98,4 @@ export async function fleetAbort(ctx: Context, name: string, options: Options): 
   }
   await ctx.client.request('PATCH', path, { body: { spec: { abort: true } }, contentType: MERGE_PATCH });
   ctx.out(`${qualifiedName(KIND, name)} aborted: clusters in flight finish, no further cluster starts`);
-}
-
-type Handler<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<void>;
-
-/** `clusterless fleet ...`, added to the program by one line of cli/program.ts; `action` gives each handler its context. */
-export function registerFleetCommands(program: Command, action: <A extends unknown[]>(fn: Handler<A>) => (...args: unknown[]) => Promise<void>): void {
-  const namespace = () => new Option('-n, --namespace <namespace>', 'namespace of the FleetUpgrade (default: default)');
-  const fleet = program.command('fleet').description('follow and steer a FleetUpgrade (fleet-wide upgrade waves)');
-  fleet
-    .command('status')
-    .description('the waves and clusters of a fleet upgrade: done, in flight, failed, skipped')
-    .argument('<name>')
-    .addOption(namespace())
-    .action(action((ctx, name: string, options: Options) => fleetStatus(ctx, name, options)));
-  for (const [verb, paused] of [
-    ['pause', true],
-    ['resume', false],
-  ] as const)
-    fleet
-      .command(verb)
-      .description(paused ? 'start no new wave or cluster (spec.paused); clusters in flight finish' : 'let a paused fleet upgrade continue')
-      .argument('<name>')
-      .addOption(namespace())
-      .action(action((ctx, name: string, options: Options) => fleetPause(ctx, name, paused, options)));
-  fleet
-    .command('abort')
-    .description('stop a fleet upgrade for good (spec.abort): upgraded clusters stay, no further cluster is touched')
-    .argument('<name>')
-    .addOption(namespace())
-    .action(action((ctx, name: string, options: Options) => fleetAbort(ctx, name, options)));
 }

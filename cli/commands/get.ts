@@ -10,7 +10,9 @@ import { parseDuration } from '../format/duration.js';
 import { resolveKind, splitKindName } from '../kinds.js';
 import { getKubeconfig } from './kubeconfig.js';
 
-export const OUTPUT_FORMATS = ['wide', 'yaml', 'json', 'name'] as const;
+import { OUTPUT_FORMATS } from '../format/output-formats.js';
+
+export { OUTPUT_FORMATS };
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface GetOptions {

@@ -4,7 +4,6 @@
  * as AWS's would be by the instance-events function) and terminates it 120 simulated seconds later; with
  * `--rebalance`, an "EC2 Instance Rebalance Recommendation" only. A host-only route, as `sim kill`'s.
  */
-import { Option, type Command } from 'commander';
 import { kindByName } from '../../functions/api/kinds.js';
 import { isRouteNotFound } from '../client.js';
 import type { Context } from '../context.js';
@@ -41,18 +40,4 @@ export async function simInterrupt(ctx: Context, machine: string, options: SimIn
         ? `${name}: rebalance recommendation sent for ${i.instanceId}`
         : `${name}: interruption warning sent for ${i.instanceId}, terminated at ${i.terminationTime ?? 'its end'}`,
     );
-}
-
-/** Adds `interrupt` to the `sim` group; `wrap` is the program's action wrapper (context from the globals). */
-export function addSimInterrupt(
-  sim: Command,
-  wrap: (fn: (ctx: Context, machine: string, options: SimInterruptOptions) => Promise<void>) => (...args: unknown[]) => Promise<void>,
-): void {
-  sim
-    .command('interrupt')
-    .description("send a spot interruption warning for a simulated machine's instance (terminated 120 simulated seconds later), as EC2 would")
-    .argument('<machine>')
-    .addOption(new Option('-n, --namespace <namespace>', 'namespace of the object (default: default)'))
-    .addOption(new Option('--rebalance', 'send an EC2 Instance Rebalance Recommendation instead (nothing is terminated)'))
-    .action(wrap(simInterrupt));
 }

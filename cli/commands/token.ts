@@ -6,12 +6,11 @@
  * with a signed `x-k8s-aws-id` header naming the API id of the kubectl door). The API's authorizer sends it to STS
  * with its own id, so a token for one installation is refused by another. Built as
  * kubernetes-sigs/aws-iam-authenticator pkg/token/token.go (generator.GetWithSTS, FormatJSON) builds its tokens, with
- * the SDK's own presigner (@smithy/signature-v4).
+ * the SDK's own presigner (@smithy/signature-v4). The kubeconfig that runs it is kubectl-kubeconfig.ts's.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { stringify } from 'yaml';
 import { AUDIENCE_HEADER, TOKEN_EXPIRES_SECONDS, TOKEN_PREFIX } from '../../functions/api/access-entries.js';
 import { AWS_REGION } from '../../functions/api/aws-region.js';
 import type { Context } from '../context.js';
@@ -109,68 +108,4 @@ export async function printToken(ctx: Context, server: URL, options: TokenOption
   if (!credentials) throw new UsageError('no AWS credentials: token needs the standard AWS credential chain');
   const token = await buildToken({ audience, credentials, region, endpoint, now: new Date(ctx.io.now()) });
   ctx.io.stdout.write(`${JSON.stringify(execCredential(token))}\n`);
-}
-
-export interface KubectlKubeconfigOptions {
-  /** The kubectl door (KubectlApiUrl). */
-  server: string;
-  /** The command and arguments that print the token, e.g. ['clusterless', 'token', '--server', URL]. */
-  command: readonly string[];
-  /** @default 'clusterless' */
-  name?: string;
-  /** PEM of the CA the server's certificate chains to. @default - the system's trust store (API Gateway's certificates) */
-  certificateAuthority?: string;
-}
-
-/** A kubeconfig whose user runs `clusterless token` as an exec plugin (what `aws eks update-kubeconfig` writes). */
-export function kubectlKubeconfig(options: KubectlKubeconfigOptions): string {
-  const name = options.name ?? 'clusterless';
-  const [command, ...args] = options.command;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name,
-        cluster: {
-          server: options.server,
-          ...(options.certificateAuthority ? { 'certificate-authority-data': Buffer.from(options.certificateAuthority).toString('base64') } : {}),
-        },
-      },
-    ],
-    users: [
-      {
-        name,
-        user: {
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1',
-            command,
-            args,
-            interactiveMode: 'Never',
-            provideClusterInfo: false,
-          },
-        },
-      },
-    ],
-    contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
-    'current-context': name,
-  });
-}
-
-/** The arguments of `clusterless token` that reproduce these options. */
-export function tokenArgs(server: URL, options: TokenOptions): string[] {
-  return [
-    'token',
-    '--server',
-    server.toString(),
-    ...(options.apiId ? ['--api-id', options.apiId] : []),
-    ...(options.region ? ['--region', options.region] : []),
-    ...(options.profile ? ['--profile', options.profile] : []),
-  ];
-}
-
-export function printKubeconfig(ctx: Context, server: URL, options: TokenOptions): void {
-  // Fails here, not at kubectl's first request, when the audience cannot be told.
-  audienceOf(server, options.apiId);
-  ctx.io.stdout.write(kubectlKubeconfig({ server: server.toString(), command: ['clusterless', ...tokenArgs(server, options)] }));
 }

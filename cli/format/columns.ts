@@ -1,4 +1,4 @@
-import { GROUP } from '../../functions/api/common.js';
+import { GROUP } from '../../functions/api/group-version.js';
 import type { ApiObject, KindDef, PrinterColumn } from '../../functions/api/kind.js';
 import type { Colors } from '../io.js';
 import { ageOf } from './duration.js';

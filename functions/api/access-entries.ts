@@ -7,8 +7,7 @@
  * `k8s-aws-v1.` + base64url(a presigned STS GetCallerIdentity URL) whose signed `x-k8s-aws-id` header names the
  * audience (the API id of the kubectl door), as kubernetes-sigs/aws-iam-authenticator pkg/token/token.go builds them.
  */
-import { GROUP, VERSION } from './common.js';
-import { EVENTS_GROUP, EVENTS_VERSION } from './event.js';
+import { EVENTS_GROUP, EVENTS_VERSION, GROUP, VERSION } from './group-version.js';
 
 /** The resource API's root. */
 export const API_ROOT = `/apis/${GROUP}/${VERSION}`;

@@ -5,9 +5,9 @@ import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_
 import type { FieldCause } from './kind.js';
 
 /** The API group and version every clusterless kind is served under. */
-export const GROUP = 'clusterless.dev';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
+import { API_VERSION, GROUP, VERSION } from './group-version.js';
+
+export { API_VERSION, GROUP, VERSION };
 
 /** A JSON object: not null, not an array. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -13,8 +13,9 @@ import { shortHash } from '../core/machineset/hash.js';
 import { canonicalJson, defineKind, type ApiObject } from './kind.js';
 import { objectMeta } from './meta.js';
 
-export const EVENTS_GROUP = 'events.k8s.io';
-export const EVENTS_VERSION = 'v1';
+import { EVENTS_GROUP, EVENTS_VERSION } from './group-version.js';
+
+export { EVENTS_GROUP, EVENTS_VERSION };
 export const EVENTS_API_VERSION = `${EVENTS_GROUP}/${EVENTS_VERSION}`;
 
 /** How long an event is kept after it was last observed (kube-apiserver's --event-ttl is one hour too). */

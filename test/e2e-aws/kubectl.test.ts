@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kubectlKubeconfig } from '../../cli/commands/token.js';
+import { kubectlKubeconfig } from '../../cli/commands/kubectl-kubeconfig.js';
 import { API_VERSION } from '../../functions/api/common.js';
 import { handleRequest } from '../../functions/api/http/index.js';
 import { DynamoDbWatchLog } from '../../functions/adapters/dynamodb/watch-log.js';

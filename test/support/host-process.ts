@@ -4,6 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { waitUntil as waitUntilEvery } from './wait.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = resolve(ROOT, 'cli/bin.mjs');
@@ -76,4 +77,10 @@ export async function cliOk(server: string, args: string[], options: { input?: s
   return r.stdout;
 }
 
-export { waitUntil } from './wait.js';
+/**
+ * waitUntil (wait.ts) polling once a second by default, for checks that run the CLI: each run is a Node process of
+ * about half a second of CPU, so that polling every 200 ms kept a core busy with CLI start-ups while a test waited.
+ */
+export function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 1000): Promise<T> {
+  return waitUntilEvery(what, check, timeoutMs, intervalMs);
+}

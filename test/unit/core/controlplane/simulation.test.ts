@@ -133,5 +133,6 @@ describe('control-plane quorum (property over random control planes and random h
       }),
       { numRuns: 150 },
     );
-  });
+    // 150 whole simulations: 20 s on a quiet core, over a minute on a loaded one.
+  }, 300_000);
 });
