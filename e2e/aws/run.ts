@@ -160,7 +160,7 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
     const sources = { deployment, endpoint: moto.endpoint, invoke: runtime.invoke, authorize: gateway.authorize };
     const stream = await startStreamSource({ ...sources, pollMs: 200, timeScale });
     stops.push(() => stream.stop());
-    const instanceEvents = await startInstanceEvents({ ...sources, pollMs: 300, timeScale });
+    const instanceEvents = await startInstanceEvents({ ...sources, pollMs: 1000, timeScale });
     stops.push(() => instanceEvents.stop());
     const schedules = await startSchedules({ ...sources, startExecution: stepFunctions.startExecution, timeScale });
     stops.push(() => schedules.stop());
@@ -178,7 +178,8 @@ export async function runAccount(options: AccountRunOptions = {}): Promise<Accou
       secretsEndpoint: moto.endpoint,
       credentials: ADMIN_CREDENTIALS,
       dataDir: join(dataDir, 'workloads'),
-      pollMs: 300,
+      // A kubelet's heartbeat (10 s) at the run's time scale; every sync describes the cluster's instances on moto.
+      pollMs: 10_000 / timeScale,
       installationId: deployment.installationId,
     });
     stops.push(() => workloads.stop());

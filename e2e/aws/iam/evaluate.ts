@@ -50,6 +50,31 @@ function globalContext(principal: Principal, now: Date): Record<string, string |
  * (a KMS key's key policy, a queue's policy); a KMS key without one is given the default key policy.
  */
 export async function evaluate(principal: Principal, request: AuthorizationRequest, resourcePolicy?: PolicyDocument, now = new Date()): Promise<Evaluation> {
+  // The same inputs give the same decision: a request the principal made before with the same action, resource and
+  // context (and the same policies: a run can take a permission away) is answered from what was decided then. The
+  // time keys count only when some policy reads them.
+  const policies = JSON.stringify([principal.policies, resourcePolicy ?? null]);
+  const timed = TIME_KEYS.some((k) => policies.includes(k));
+  const key = JSON.stringify([principal.arn, request.action, request.resource, sortedEntries(request.context), timed ? now.toISOString() : null]);
+  let decisions = decided.get(policies);
+  if (!decisions) {
+    decisions = new Map();
+    decided.set(policies, decisions);
+  }
+  const known = decisions.get(key);
+  if (known) return known;
+  const evaluation = await simulate(principal, request, resourcePolicy, now);
+  if (decisions.size < MAX_DECISIONS) decisions.set(key, evaluation);
+  return evaluation;
+}
+
+const TIME_KEYS = ['aws:CurrentTime', 'aws:EpochTime'];
+const MAX_DECISIONS = 50_000;
+/** Decisions by the policies that made them (JSON), then by request. */
+const decided = new Map<string, Map<string, Evaluation>>();
+const sortedEntries = (context: AuthorizationRequest['context']) => Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+async function simulate(principal: Principal, request: AuthorizationRequest, resourcePolicy: PolicyDocument | undefined, now: Date): Promise<Evaluation> {
   const isKey = request.action.startsWith('kms:') && request.resource.includes(':key/');
   const policy = resourcePolicy ?? (isKey ? defaultKeyPolicy() : undefined);
   const context = { ...globalContext(principal, now), ...request.context };
