@@ -37,35 +37,65 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 /**
  * Lookups in a source map v3 that keep no object per mapping (node:module's SourceMap decodes every mapping into
  * arrays first: about 100 ms of CPU and much garbage for a task's 2 MB map). The first lookup scans the mappings
- * once, keeping where each generated line starts and the running source, line, column and name there; a lookup
- * then decodes its own line from that point.
+ * once, keeping where each generated line starts and the running source, line, column and name there; the first
+ * lookup in a line decodes that line alone into numbers, kept for the next (esbuild writes a line's mappings in
+ * column order).
  */
 export class SourceMapLookup {
   /** Per generated line: where it starts in `mappings`, then the running source, line, column and name there. */
   private lines: Int32Array | undefined;
+  /** The mappings as bytes: the loops over them run once, mostly before V8 optimizes them, where typed arrays are faster. */
+  private bytes: Buffer | undefined;
 
   constructor(private readonly map: SourceMapJson) {}
 
+  /** Each decoded line's segments, five numbers each: generated column, source (-1: none), line, column, name (-1: none). */
+  private readonly decoded = new Map<number, Int32Array>();
+
   /** The mapping at or before the generated 0-based `line` and `column` on that line, if it maps to a source. */
   find(line: number, column: number): OriginalPosition | undefined {
+    const segments = this.segmentsOf(line);
+    if (!segments) return undefined;
+    // The last segment at or before the column.
+    let low = 0;
+    let high = segments.length / 5 - 1;
+    let at = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (segments[middle * 5]! <= column) {
+        at = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    if (at < 0) return undefined;
+    const source = this.map.sources[segments[at * 5 + 1]!];
+    if (source === undefined) return undefined;
+    const name = segments[at * 5 + 4]! >= 0 ? this.map.names?.[segments[at * 5 + 4]!] : undefined;
+    return { source, line: segments[at * 5 + 2]!, column: segments[at * 5 + 3]!, ...(name !== undefined ? { name } : {}) };
+  }
+
+  /** The segments of a generated line, decoded once. */
+  private segmentsOf(line: number): Int32Array | undefined {
     this.lines ??= this.scan();
     const lines = this.lines;
     if (line < 0 || (line + 1) * 5 > lines.length) return undefined;
-    const m = this.map.mappings;
+    const cached = this.decoded.get(line);
+    if (cached) return cached;
+    const m = this.bytes!;
     let i = lines[line * 5]!;
     let source = lines[line * 5 + 1]!;
     let originalLine = lines[line * 5 + 2]!;
     let originalColumn = lines[line * 5 + 3]!;
     let name = lines[line * 5 + 4]!;
     let generated = 0;
-    let found: OriginalPosition | undefined;
+    const out: number[] = [];
     const fields = new Int32Array(5);
-    while (i < m.length && m.charCodeAt(i) !== 59 /* ; */) {
+    while (i < m.length && m[i] !== 59 /* ; */) {
       let n = 0;
       let value = 0;
       let shift = 0;
       for (; i < m.length; i++) {
-        const c = m.charCodeAt(i);
+        const c = m[i]!;
         if (c === 44 /* , */) {
           i++;
           break;
@@ -82,25 +112,23 @@ export class SourceMapLookup {
         }
       }
       generated += fields[0]!;
-      if (generated > column) break;
       if (n >= 4) {
         source += fields[1]!;
         originalLine += fields[2]!;
         originalColumn += fields[3]!;
         if (n === 5) name += fields[4]!;
-        const file = this.map.sources[source];
-        const symbol = n === 5 ? this.map.names?.[name] : undefined;
-        found =
-          file === undefined ? undefined : { source: file, line: originalLine, column: originalColumn, ...(symbol !== undefined ? { name: symbol } : {}) };
-      } else found = undefined;
+        out.push(generated, source, originalLine, originalColumn, n === 5 ? name : -1);
+      } else out.push(generated, -1, 0, 0, -1);
     }
-    return found;
+    const segments = Int32Array.from(out);
+    this.decoded.set(line, segments);
+    return segments;
   }
 
   /** One pass over the mappings: each line's start and running values (what `lines` holds). */
   private scan(): Int32Array {
-    // Bytes rather than charCodeAt: the loop runs once, mostly before V8 optimizes it, where typed arrays are faster.
     const m = Buffer.from(this.map.mappings, 'latin1');
+    this.bytes = m;
     let count = 1;
     for (let i = m.indexOf(59); i >= 0; i = m.indexOf(59, i + 1)) count++;
     const lines = new Int32Array(count * 5);
