@@ -9,8 +9,8 @@
  * synthesized with bundling (e2e/aws/assembly.ts), so the bundles are the ones `cdk synth` makes.
  *
  * - bundle.<function>: every file of the asset (index.mjs and index.mjs.map), in KiB. The source map counts: Lambda
- *   unpacks it with the code, and the template's NODE_OPTIONS=--enable-source-maps makes Node read and parse it when
- *   the module loads (and decode it the first time an error's stack is formatted). bundle.<function>.code is
+ *   unpacks it with the code, and the bundle reads and decodes it when an error's stack is first read
+ *   (functions/handlers/runtime/source-mapped-stacks.ts; no --enable-source-maps). bundle.<function>.code is
  *   index.mjs alone.
  * - init.<function>: the median over `--runs` fresh processes of import + first invocation, measured inside the
  *   process (the runtime's own start, the same for every function, is not in it); init.<function>.import and
