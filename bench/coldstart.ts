@@ -3,12 +3,14 @@
  * serve its first invocation (the handlers build their AWS clients and adapters lazily, on that invocation).
  *
  * `npm run bench -- coldstart`, or `npx tsx bench/coldstart.ts [--runs 7] [--outdir cdk.out/e2e-aws] [--functions a,b]` (only
- * those handlers, still checked against the template: to compare a few back to back). The app is
+ * those handlers, still checked against the template: to compare a few back to back) [--cpu-prof dir] (a V8 CPU profile
+ * of every process, sampled each 100 µs, in dir/<function>; `npx tsx bench/support/profile-by-source.ts` sums one by
+ * source). The app is
  * synthesized with bundling (e2e/aws/assembly.ts), so the bundles are the ones `cdk synth` makes.
  *
  * - bundle.<function>: every file of the asset (index.mjs and index.mjs.map), in KiB. The source map counts: Lambda
- *   unpacks it with the code, and the template's NODE_OPTIONS=--enable-source-maps makes Node read and parse it when
- *   the module loads (and decode it the first time an error's stack is formatted). bundle.<function>.code is
+ *   unpacks it with the code, and the bundle reads and decodes it when an error's stack is first read
+ *   (functions/handlers/runtime/source-mapped-stacks.ts; no --enable-source-maps). bundle.<function>.code is
  *   index.mjs alone.
  * - init.<function>: the median over `--runs` fresh processes of import + first invocation, measured inside the
  *   process (the runtime's own start, the same for every function, is not in it); init.<function>.import and
@@ -264,7 +266,7 @@ async function firstEvent(fn: ColdStartFunction, endpoint: string): Promise<{ ev
 }
 
 /** One fresh process: the function's environment, Lambda's variables, every AWS call to `endpoint`. */
-export async function initOnce(node: string, fn: ColdStartFunction, endpoint: string): Promise<InitRun> {
+export async function initOnce(node: string, fn: ColdStartFunction, endpoint: string, nodeArgs: string[] = []): Promise<InitRun> {
   const first = await firstEvent(fn, endpoint);
   const functionName = `${fn.logicalId}-coldstart`;
   const context = {
@@ -300,7 +302,7 @@ export async function initOnce(node: string, fn: ColdStartFunction, endpoint: st
     COLDSTART_ARGS: JSON.stringify([pathToFileURL(join(fn.bundle, 'index.mjs')).href, first.event, context]),
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(node, ['--input-type=module', '-e', CHILD], { env, cwd: fn.bundle, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [...nodeArgs, '--input-type=module', '-e', CHILD], { env, cwd: fn.bundle, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -329,6 +331,7 @@ export async function run(argv: string[] = []): Promise<void> {
   if (unknown.length) throw new Error(`coldstart: --functions names no function of the template: ${unknown.join(', ')}`);
   const functions = only ? found.functions.filter((f) => only.includes(f.name)) : found.functions;
   const { notOurs } = found;
+  const profiles = flag(argv, 'cpu-prof');
   const endpoint = await startRefusingEndpoint();
   const missed: string[] = [];
   let codeWithin = 0;
@@ -341,7 +344,8 @@ export async function run(argv: string[] = []): Promise<void> {
     const samples: InitRun[] = [];
     for (let i = 0; i < runs; i++) {
       const before = endpoint.requests;
-      const sample = await initOnce(node, fn, endpoint.url);
+      const nodeArgs = profiles ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', join(profiles, fn.name)] : [];
+      const sample = await initOnce(node, fn, endpoint.url, nodeArgs);
       // The invocation must have reached its first AWS call (the sweep makes four at once, one per kind it lists).
       if (endpoint.requests === before) throw new Error(`coldstart: ${fn.name}'s first invocation made no AWS call: ${sample.outcome}`);
       samples.push(sample);

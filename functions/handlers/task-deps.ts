@@ -22,7 +22,9 @@ import { KubernetesAddonApplier } from '../adapters/kubernetes/addon-applier.js'
 import { payloadStoreFromEnvironment } from '../adapters/payloads/index.js';
 import { kubeconfigSources } from '../workflows/bootstrap-hooks.js';
 import { EtcdUnavailableError, NodeReaderUnavailableError, noWorkloadsDrainer, systemClock, type NodeReader, type Store } from '../ports.js';
-import { invocationHolder, scaledTimer, storeEventRecorder, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/index.js';
+import { invocationHolder, scaledTimer, workflowDeps, type Logger as TaskLogger, type WorkflowDeps } from '../workflows/deps.js';
+// Not through workflows/index.ts, which imports every task: each task function's bundle carries its own task only.
+import { storeEventRecorder } from '../workflows/events.js';
 import { meteredInvocation } from '../metering/index.js';
 import type { TaskFunctionName } from '../../statemachines/loader.js';
 import { bootstrapperFromEnvironment, installationIdFromEnvironment, nodeInstanceProfilesFromEnvironment } from './bootstrap-deps.js';

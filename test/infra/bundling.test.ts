@@ -58,6 +58,34 @@ describe('bundles', () => {
     expect(out.trim()).toBe('function');
   });
 
+  it.each(names)('%s loads neither undici nor the x509 stack at import', (name) => {
+    const url = pathToFileURL(join(bundles[name], 'index.mjs')).href;
+    // Node lists the builtins it has loaded; reflect-metadata, the first of the x509 stack, defines Reflect.getMetadata.
+    const script = `await import(${JSON.stringify(url)}); console.log(JSON.stringify({ undici: process.moduleLoadList.some((m) => m.includes('undici')), reflectMetadata: typeof Reflect.getMetadata }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env['PATH'], AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ undici: false, reflectMetadata: 'undefined' });
+  });
+
+  it.each(names)("%s imports neither http nor https as an ES module (Node's facade of http loads undici)", (name) => {
+    expect(readFileSync(join(bundles[name], 'index.mjs'), 'utf8')).not.toMatch(/(from|import)\s*["'](node:)?https?["']/);
+  });
+
+  it('maps the stack of an error from a task bundle to the TypeScript source, without --enable-source-maps', () => {
+    const url = pathToFileURL(join(bundles.reconcile, 'index.mjs')).href;
+    // Without TABLE_NAME, the task's first invocation throws from taskDepsFromEnvironment.
+    const script = `const m = await import(${JSON.stringify(url)}); try { await m.handler({ step: 'reconcile' }); } catch (e) { console.log(e.stack); }`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env['PATH'], AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      encoding: 'utf8',
+    });
+    expect(out).toMatch(/^Error: TABLE_NAME is not set/);
+    // The map's source without its leading ../ segments: relative to this test's outdir, which is outside the repository.
+    expect(out).toMatch(/\n {4}at build \((\S+\/)?functions\/handlers\/task-deps\.ts:\d+:\d+\)\n/);
+  });
+
   it.each(names)("%s bundles the AWS SDK it was tested with rather than importing the runtime's", (name) => {
     expect(readFileSync(join(bundles[name], 'index.mjs'), 'utf8')).not.toMatch(/from\s*["']@aws-sdk\//);
   });

@@ -97,6 +97,10 @@ describe('the handlers', () => {
     });
   });
 
+  it.each(names)('%s sets no NODE_OPTIONS: its bundle maps stack traces itself, when one is read, not Node at import', (name) => {
+    expect((fn(name)['Environment'] as { Variables: Record<string, unknown> }).Variables['NODE_OPTIONS']).toBeUndefined();
+  });
+
   it.each(names)('%s logs to its own encrypted log group with a retention', (name) => {
     const group = (fn(name)['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
     const logGroup = resourcesOf(template, 'AWS::Logs::LogGroup')[group]!.Properties;

@@ -11,9 +11,7 @@
  * digitalSignature|keyEncipherment|keyCertSign, critical basic constraints, key identifiers as the SHA-1 of the
  * public key bits, no authority key identifier on a self-signed CA.
  */
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { createHash, createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/pki.js';
 
@@ -22,8 +20,25 @@ export type { CertificateAuthority, ClusterCertificates } from '../../bootstrap/
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-// Node's own WebCrypto, whatever globalThis.crypto is in the host running this.
-x509.cryptoProvider.set(webcrypto);
+let x509Module: Promise<typeof X509> | undefined;
+
+/**
+ * @peculiar/x509 and what it brings (asn1js, @peculiar/asn1-*, tsyringe, reflect-metadata), loaded when a certificate
+ * is first made or read: a function that imports this module but makes none on its first invocation (the tasks, the
+ * kubeconfig function before its CA is read) does not evaluate them at its cold start (in a Lambda bundle esbuild
+ * turns the dynamic imports into lazy initializers).
+ */
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API loaded first.
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    // Node's own WebCrypto, whatever globalThis.crypto is in the host running this.
+    x509.cryptoProvider.set(webcrypto);
+    return x509;
+  })();
+  return x509Module;
+}
 
 /** kubeadm's defaults: CAs for ten years (caCertificateValidityPeriod 87600h). */
 export const CA_VALIDITY_DAYS = 3650;
@@ -68,12 +83,8 @@ async function signingKey(pem: string): Promise<CryptoKey> {
   return webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign']) as Promise<CryptoKey>;
 }
 
-const KEY_USAGES = {
-  digitalSignature: x509.KeyUsageFlags.digitalSignature,
-  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
-  keyCertSign: x509.KeyUsageFlags.keyCertSign,
-} as const;
-type KeyUsage = keyof typeof KEY_USAGES;
+/** The key usages clusterless sets, by their names in @peculiar/x509's KeyUsageFlags. */
+type KeyUsage = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign';
 export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
 
 export interface Subject {
@@ -86,8 +97,8 @@ interface CertificateSpec {
   subject: Subject;
   publicKey: CryptoKey;
   signingKey: CryptoKey;
-  /** @default - self-signed */
-  issuer?: x509.X509Certificate;
+  /** The issuer's PEM certificate. @default - self-signed */
+  issuer?: string;
   notBefore: Date;
   notAfter: Date;
   isCA: boolean;
@@ -98,37 +109,39 @@ interface CertificateSpec {
 }
 
 /** The organizations, then the common name, each its own RDN and a UTF8String, as Go's pkix.Name writes them. */
-const distinguishedName = (subject: Subject): x509.Name =>
+const distinguishedName = (x509: typeof X509, subject: Subject): X509.Name =>
   new x509.Name([...(subject.organizations ?? []).map((o) => ({ O: [{ utf8String: o }] })), { CN: [{ utf8String: subject.commonName }] }]);
 
 /** The issuer's own key identifier when it has one, so chains link up even for a CA another tool made. */
-async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
+async function authorityKeyIdentifier(x509: typeof X509, issuer: X509.X509Certificate): Promise<X509.AuthorityKeyIdentifierExtension> {
   const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
   return ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
 }
 
 /** A PEM certificate signed by the issuer's key (or by its own, without an issuer); a random 16-byte serial. */
 async function createCertificate(spec: CertificateSpec): Promise<string> {
-  const altNames: x509.JsonGeneralName[] = [
+  const x509 = await loadX509();
+  const issuer = spec.issuer === undefined ? undefined : new x509.X509Certificate(spec.issuer);
+  const altNames: X509.JsonGeneralName[] = [
     ...(spec.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(spec.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ];
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.KeyUsagesExtension(
-      spec.keyUsages.reduce((flags, u) => flags | KEY_USAGES[u], 0),
+      spec.keyUsages.reduce((flags, u) => flags | x509.KeyUsageFlags[u], 0),
       true,
     ),
     ...(spec.extendedKeyUsages?.length ? [new x509.ExtendedKeyUsageExtension(spec.extendedKeyUsages.map((u) => x509.ExtendedKeyUsage[u]))] : []),
     new x509.BasicConstraintsExtension(spec.isCA, undefined, true),
     await x509.SubjectKeyIdentifierExtension.create(spec.publicKey),
-    ...(spec.issuer ? [await authorityKeyIdentifier(spec.issuer)] : []),
+    ...(issuer ? [await authorityKeyIdentifier(x509, issuer)] : []),
     ...(altNames.length ? [new x509.SubjectAlternativeNameExtension(altNames)] : []),
   ];
-  const subject = distinguishedName(spec.subject);
+  const subject = distinguishedName(x509, spec.subject);
   const certificate = await x509.X509CertificateGenerator.create({
     subject,
     // The issuer's subject copied from its certificate: Go links a chain by comparing the encoded names.
-    issuer: spec.issuer?.subjectName ?? subject,
+    issuer: issuer?.subjectName ?? subject,
     publicKey: spec.publicKey,
     signingKey: spec.signingKey,
     notBefore: spec.notBefore,
@@ -231,7 +244,7 @@ export async function issueCertificate(
     subject: spec.subject,
     publicKey,
     signingKey: caKey,
-    issuer: new x509.X509Certificate(ca.cert),
+    issuer: ca.cert,
     notBefore: new Date(now.getTime() - BACKDATE_SECONDS * 1000),
     notAfter: new Date(now.getTime() + validitySeconds * 1000),
     isCA: false,

@@ -62,4 +62,21 @@ describe('the bundles of the functions', () => {
     // The client they carry instead, so that the check above cannot pass by a renamed path.
     expect(carried(['provision', 'instance-events'], /functions\/adapters\/aws\/ec2-query\/client\.ts$/)).toHaveLength(2);
   });
+
+  it("of the tasks carry their own task's module and no other task's (the entries do not import workflows/index.ts)", () => {
+    const TASK_MODULES = {
+      reconcile: 'reconcile-task.ts',
+      provision: 'provision-machine.ts',
+      rollout: 'stepping.ts',
+      remediate: 'stepping.ts',
+      teardown: 'stepping.ts',
+      'fleet-upgrade': 'fleet-upgrade.ts',
+    } as const;
+    for (const [name, own] of Object.entries(TASK_MODULES) as [HandlerName, string][]) {
+      const modules = carried([name], /functions\/workflows\/(reconcile-task|provision-machine|stepping|fleet-upgrade)\.ts$/).map((line) =>
+        line.split('/').at(-1),
+      );
+      expect({ name, modules }).toEqual({ name, modules: [own] });
+    }
+  });
 });
