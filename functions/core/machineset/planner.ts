@@ -188,7 +188,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
       }
       const domains = spreadNewMachines(placement, perDomain, count);
-      const names = newMachineNames(ms, now, count, index.names);
+      const names = newMachineNames(ms, now, count, index.namesTaken);
       const markets = input.capacity ? newMarkets(input.capacity, counted, input.observed.instances, count) : [];
       for (const [i, name] of names.entries()) plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i], markets[i]) });
       const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
@@ -205,9 +205,8 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         // The order the deployment planner counted availability on (the same array when the set owns just what it
         // controls): worked out once.
         const order = index.deletionOrderSlots(counted, ms.spec.deletePolicy);
-        const picks = index.deletionOrder(counted, ms.spec.deletePolicy);
         fresh = [];
-        for (let i = 0; i < Math.min(diff, picks.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(picks[i]!);
+        for (let i = 0; i < Math.min(diff, order.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(index.machineAt(order[i]!));
       }
       const reason = `scale down of MachineSet ${ms.metadata.name} from ${counted.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
