@@ -22,7 +22,8 @@ import {
   type MachineIndex,
 } from '../../../../functions/core/machineset/machine-health.js';
 import { countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
-import { T0 } from './fixtures.js';
+import { machineName, newMachineNames } from '../../../../functions/core/machineset/machine-names.js';
+import { T0, machineSet } from './fixtures.js';
 
 const TIMES = [undefined, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T11:59:30Z', '2026-03-01T11:59:59.500Z', 'not a time'];
 const STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -192,6 +193,52 @@ describe('the machine index against the plain rules', () => {
           const slots = index.deletionOrderSlots(list, policy);
           expect(Array.from(slots, (s) => index.machineAt(s))).toEqual(order);
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('orders as deletionOrder does with the policy keys of a memo left by an earlier, different reconcile', () => {
+    fc.assert(
+      fc.property(world, world, fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'), (before, now, policy) => {
+        // Prepare: a memo whose keys were worked out for other machines in the same places
+        const memo = new IndexMemo();
+        const earlier = observedOf(before);
+        const first = indexMachines(earlier.machines, earlier.observed, T0, undefined, memo);
+        first.deletionOrderSlots(earlier.machines, policy);
+        const { machines, observed } = observedOf(now);
+        const plain = plainHealth(observed);
+        // Act: twice, the second on the keys the first left
+        const orders = [0, 1].map(() => indexMachines(machines, observed, T0, undefined, memo).deletionOrder(machines, policy));
+        // Assess
+        const expected = deletionOrder(machines, policy, plain).map((m) => m.metadata.name);
+        for (const order of orders) expect(order.map((m) => m.metadata.name)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('names new machines as a walk of the ordinals against a set of every name does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }), fc.integer({ min: 0, max: 12 }), (takenOrdinals, count) => {
+        // Prepare: machines named as some of the set's first ordinals would be, and others
+        const ms = machineSet({ name: 'ms-a', uid: 'ms-a-uid' });
+        const { machines, observed } = observedOf({ machines: [], nodesReadable: false, shuffleNodes: false });
+        const named = [...takenOrdinals.map((o) => machineName(ms, T0, o)), 'ms-a-other', 'm'].map(
+          (name) => ({ ...machines[0], apiVersion: API_VERSION, kind: 'Machine', metadata: { name }, spec: { clusterName: 'c1' } }) as Machine,
+        );
+        const index = indexMachines(named, observed, T0);
+        // Act
+        const names = newMachineNames(ms, T0, count, index.namesTaken);
+        // Assess: the plain walk, one ordinal at a time against the set of all names
+        const all = new Set(named.map((m) => m.metadata.name));
+        const plain: string[] = [];
+        for (let o = 0; plain.length < count; o++) {
+          const name = machineName(ms, T0, o);
+          if (!all.has(name) && !plain.includes(name)) plain.push(name);
+        }
+        expect(names).toEqual(plain);
+        expect(newMachineNames(ms, T0, count, index.names)).toEqual(plain);
       }),
       { numRuns: 300 },
     );
