@@ -68,6 +68,18 @@ export function machinesReadyCondition(machines: readonly Machine[], index: Mach
   return { type: 'MachinesReady', status: onlyUnknown ? 'Unknown' : 'False', reason: onlyUnknown ? 'ReadyUnknown' : 'NotReady', message: lines.join('\n') };
 }
 
+/** The machine carries every label of the set's template with the template's value (status.fullyLabeledReplicas). */
+export function compileFullyLabeled(ms: MachineSet): (machine: Machine) => boolean {
+  const templateLabels = ms.spec.template.metadata.labels ?? {};
+  const keys = Object.keys(templateLabels);
+  const values = keys.map((k) => templateLabels[k]);
+  return (machine) => {
+    const labels = machine.metadata.labels;
+    for (let j = 0; j < keys.length; j++) if (labels?.[keys[j]!] !== values[j]) return false;
+    return true;
+  };
+}
+
 export interface MachineSetStatusInput {
   machineSet: MachineSet;
   /** The machines the set owns after adoption and release, before this plan's creates and deletes. */
@@ -80,6 +92,8 @@ export interface MachineSetStatusInput {
   pausedBy?: readonly string[];
   /** Why the preflight checks hold a scale up (preflight.ts), one message per failed check. */
   preflightFailures?: readonly string[];
+  /** How many of `machines` compileFullyLabeled counts, when the caller knows it already (the set planner's walk). */
+  fullyLabeledReplicas?: number;
 }
 
 /**
@@ -112,15 +126,11 @@ export function machineSetStatus(input: MachineSetStatusInput): { status: Machin
   const { machineSet: ms, machines, index, now } = input;
   const counts = countReplicas(machines, index, ms.spec.minReadySeconds);
   const desired = ms.metadata.deletionTimestamp ? 0 : ms.spec.replicas;
-  const templateLabels = ms.spec.template.metadata.labels ?? {};
-  const keys = Object.keys(templateLabels);
-  const values = keys.map((k) => templateLabels[k]);
-  let fullyLabeled = 0;
-  for (let i = 0; i < machines.length; i++) {
-    const labels = machines[i]!.metadata.labels;
-    let j = 0;
-    while (j < keys.length && labels?.[keys[j]!] === values[j]) j++;
-    if (j === keys.length) fullyLabeled++;
+  let fullyLabeled = input.fullyLabeledReplicas;
+  if (fullyLabeled === undefined) {
+    const labeled = compileFullyLabeled(ms);
+    fullyLabeled = 0;
+    for (let i = 0; i < machines.length; i++) if (labeled(machines[i]!)) fullyLabeled++;
   }
 
   const conditions: ConditionInput[] = [

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, Annotations } from '../../../../functions/api/common.js';
+import { API_VERSION, Annotations, Labels } from '../../../../functions/api/common.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import type { DeletePolicy } from '../../../../functions/api/machine-deployment.js';
 import type { NodeFact, Observed } from '../../../../functions/core/observed.js';
@@ -21,9 +21,12 @@ import {
   type MachineHealth,
   type MachineIndex,
 } from '../../../../functions/core/machineset/machine-health.js';
-import { countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
+import { compileFullyLabeled, countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
+import { LABELS_FROM_TEMPLATE } from '../../../../functions/core/machineset/in-place.js';
+import { planMachineSet } from '../../../../functions/core/machineset/planner.js';
+import { compileSelector } from '../../../../functions/core/machineset/selector.js';
 import { machineName, newMachineNames } from '../../../../functions/core/machineset/machine-names.js';
-import { T0, machineSet } from './fixtures.js';
+import { T0, cluster, machine, machineClass, machineSet } from './fixtures.js';
 
 const TIMES = [undefined, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T11:59:30Z', '2026-03-01T11:59:59.500Z', 'not a time'];
 const STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -259,6 +262,67 @@ describe('the machine index against the plain rules', () => {
           // An index built without these machines assesses each one it is asked about, in a slot of its own.
           expect(countReplicas(list, indexMachines([], observed, T0), minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("the set planner's count of fully labeled machines against the plain count", () => {
+  // The planner counts status.fullyLabeledReplicas in its in-place walk, taking a synced machine's labels as read
+  // (CompiledInPlace.templateLabelsImplied); the plain count reads every template label of every machine.
+  const label = fc.constantFrom('same', 'absent', 'other');
+  const drawn = fc.record({
+    // A template label an owner label overrides (the set name) with another value, or not.
+    overridesOwner: fc.boolean(),
+    machines: fc.array(
+      fc.record({ tier: label, setName: label, zone: label, recorded: fc.boolean(), deleting: fc.boolean(), timeouts: fc.boolean(), matches: fc.boolean() }),
+      { maxLength: 12 },
+    ),
+  });
+
+  it('gives the count compileFullyLabeled gives over the machines the set keeps', () => {
+    fc.assert(
+      fc.property(drawn, (d) => {
+        // Prepare
+        const base = machineSet({ name: 'ms-a', uid: 'ms-a-uid', replicas: d.machines.length });
+        const extra: Record<string, string> = { tier: 'web', zone: 'z1', ...(d.overridesOwner ? { [Labels.setName]: 'another-set' } : {}) };
+        const ms = {
+          ...base,
+          spec: {
+            ...base.spec,
+            template: { ...base.spec.template, metadata: { ...base.spec.template.metadata, labels: { ...base.spec.template.metadata.labels, ...extra } } },
+          },
+        };
+        const selectorLabels = base.spec.selector.matchLabels ?? {};
+        const value = (choice: string, template: string, owner?: string) => (choice === 'same' ? template : choice === 'other' ? (owner ?? 'x') : undefined);
+        const machines = d.machines.map((t, i) => {
+          const m = machine(`m${i}`, { owner: ms, ...(t.deleting ? { deleting: true } : {}) });
+          const labels: Record<string, string> = t.matches ? { ...selectorLabels } : {};
+          const put = (k: string, v: string | undefined) => {
+            if (v !== undefined) labels[k] = v;
+          };
+          put('tier', value(t.tier, 'web'));
+          put('zone', value(t.zone, 'z1'));
+          put(Labels.setName, value(t.setName, extra[Labels.setName] ?? 'ms-a', 'ms-a'));
+          put(Labels.clusterName, 'c1');
+          return {
+            ...m,
+            metadata: { ...m.metadata, labels, ...(t.recorded ? { annotations: { [LABELS_FROM_TEMPLATE]: 'tier,zone' } } : {}) },
+            spec: { ...m.spec, nodeDrainTimeoutSeconds: t.timeouts ? ms.spec.template.spec.nodeDrainTimeoutSeconds : 7 },
+          } as Machine;
+        });
+        const observed: Observed = { instances: [], nodes: machines.map((m) => ({ name: `${m.metadata.name}-node`, conditions: [] })) };
+        // Act
+        const plan = planMachineSet({ machineSet: ms, machines, cluster: cluster(), machineClass: machineClass(), observed, now: T0 });
+        // Assess: the machines the set keeps are the ones it does not release (matching, or deleting)
+        const matches = compileSelector(ms.spec.selector);
+        const kept = machines.filter((m) => m.metadata.deletionTimestamp !== undefined || matches(m.metadata.labels));
+        const labeled = compileFullyLabeled(ms);
+        expect(plan.status?.fullyLabeledReplicas).toBe(kept.filter(labeled).length);
+        expect(plan.status?.fullyLabeledReplicas).toBe(
+          kept.filter((m) => Object.entries(ms.spec.template.metadata.labels ?? {}).every(([k, v]) => m.metadata.labels?.[k] === v)).length,
+        );
       }),
       { numRuns: 300 },
     );
