@@ -14,6 +14,7 @@ import { Labels } from '../../api/common.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineSet } from '../../api/machine-set.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
+import { compileHasAll } from './selector.js';
 
 /** The label keys a MachineSet's template put on the machine. */
 export const LABELS_FROM_TEMPLATE = 'clusterless.dev/labels-from-template';
@@ -85,10 +86,18 @@ export function compileInPlace(ms: MachineSet): CompiledInPlace {
   // Every label the machine must carry with this value (the owner labels win over the template's, as above).
   const labelPairs = { ...t.metadata.labels, ...ownerLabels(ms) };
   const labelKeys = Object.keys(labelPairs);
-  const labelValues = labelKeys.map((k) => labelPairs[k]);
+  const hasLabels = compileHasAll(
+    labelKeys,
+    labelKeys.map((k) => labelPairs[k]!),
+  );
   const labelRecord = expected.annotations[LABELS_FROM_TEMPLATE];
   const annotationRecord = expected.annotations[ANNOTATIONS_FROM_TEMPLATE];
-  const annotationPairs = keysOf(annotationRecord).map((k) => [k, t.metadata.annotations?.[k]] as const);
+  const annotationKeys = keysOf(annotationRecord);
+  // The record's keys are the template's own annotation keys: each has a value.
+  const hasAnnotations = compileHasAll(
+    annotationKeys,
+    annotationKeys.map((k) => t.metadata.annotations![k]!),
+  );
   const timeouts = t.spec;
   const sameTimeouts = (spec: Machine['spec']): boolean =>
     spec.nodeDrainTimeoutSeconds === timeouts.nodeDrainTimeoutSeconds &&
@@ -101,8 +110,7 @@ export function compileInPlace(ms: MachineSet): CompiledInPlace {
     const labels = m.metadata.labels;
     const annotations = m.metadata.annotations;
     if (annotations?.[LABELS_FROM_TEMPLATE] !== labelRecord || annotations?.[ANNOTATIONS_FROM_TEMPLATE] !== annotationRecord) return false;
-    for (let i = 0; i < labelKeys.length; i++) if (labels?.[labelKeys[i]!] !== labelValues[i]) return false;
-    for (let i = 0; i < annotationPairs.length; i++) if (annotations?.[annotationPairs[i]![0]] !== annotationPairs[i]![1]) return false;
+    if (!hasLabels(labels) || !hasAnnotations(annotations)) return false;
     return annotations === undefined || hasKeys(annotations);
   };
   const inPlace = (machine: Machine) => {

@@ -9,6 +9,7 @@ import type { Condition } from '../../api/common.js';
 import { getCondition, removeCondition, setCondition, setConditions, type ConditionInput } from '../conditions.js';
 import { availableAt, type MachineIndex, type UnhealthyReason } from './machine-health.js';
 import { listNames, pausedCondition } from './paused.js';
+import { compileHasAll } from './selector.js';
 
 /** Counters of a set of machines, as MachineSet and MachineDeployment status report them. */
 export interface ReplicaCounts {
@@ -72,12 +73,11 @@ export function machinesReadyCondition(machines: readonly Machine[], index: Mach
 export function compileFullyLabeled(ms: MachineSet): (machine: Machine) => boolean {
   const templateLabels = ms.spec.template.metadata.labels ?? {};
   const keys = Object.keys(templateLabels);
-  const values = keys.map((k) => templateLabels[k]);
-  return (machine) => {
-    const labels = machine.metadata.labels;
-    for (let j = 0; j < keys.length; j++) if (labels?.[keys[j]!] !== values[j]) return false;
-    return true;
-  };
+  const hasAll = compileHasAll(
+    keys,
+    keys.map((k) => templateLabels[k]!),
+  );
+  return (machine) => hasAll(machine.metadata.labels);
 }
 
 export interface MachineSetStatusInput {
