@@ -90,9 +90,11 @@ export const emptyPlan = (): Plan => ({ writes: [], actions: [], notes: [] });
 export function mergePlans(...plans: Plan[]): Plan {
   const out = emptyPlan();
   for (const p of plans) {
-    out.writes.push(...p.writes);
-    out.actions.push(...p.actions);
-    out.notes.push(...p.notes);
+    // A loop, not push(...list): a spread passes each element as an argument, and a MachineSet of 150,000 machines
+    // scaled to zero (150,000 Delete writes) overflows the stack that way.
+    for (const w of p.writes) out.writes.push(w);
+    for (const a of p.actions) out.actions.push(a);
+    for (const n of p.notes) out.notes.push(n);
     if (p.requeueAfterSeconds !== undefined)
       out.requeueAfterSeconds = out.requeueAfterSeconds === undefined ? p.requeueAfterSeconds : Math.min(out.requeueAfterSeconds, p.requeueAfterSeconds);
   }

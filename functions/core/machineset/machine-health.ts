@@ -156,6 +156,11 @@ export interface MachineIndex {
   leaving(machine: Machine): boolean;
   /** Some machine is leaving: when none is (the common case) no list needs filtering. */
   readonly anyLeaving: boolean;
+  /**
+   * What `compute` gives for `list`, worked out once per list and `key` in this reconcile: the deployment planner
+   * and each set's status count the same list (countReplicas). The value is shared: never changed by a caller.
+   */
+  onceFor<T>(list: readonly Machine[], key: string, compute: () => T): T;
   /** The slot of each machine of `machines`, in order: worked out once per array (at once for the index's own lists). */
   slotsOf(machines: readonly Machine[]): ArrayLike<number>;
   /** health() of the machine in `slot`. */
@@ -427,6 +432,7 @@ export function indexMachines(
   // The names are needed only to name new machines: a set of 50,000 strings is not built for a steady plan.
   let names: Set<string> | undefined;
   const orders = new Map<readonly Machine[], Map<DeletePolicy, { slots: ArrayLike<number>; machines: readonly Machine[] }>>();
+  const once = new Map<readonly Machine[], Map<string, unknown>>();
   const nowMs = now.getTime();
   const index: MachineIndex = {
     now: nowMs,
@@ -462,6 +468,17 @@ export function indexMachines(
     failureDomainAt: (slot) => table.failureDomainAt(slot),
     machineAt: (slot) => table.machines[slot]!,
     policyKeyAt: (slot, policy) => table.policyKeyAt(slot, policy),
+    onceFor<T>(list: readonly Machine[], key: string, compute: () => T): T {
+      let byKey = once.get(list);
+      if (!byKey) {
+        byKey = new Map();
+        once.set(list, byKey);
+      }
+      if (byKey.has(key)) return byKey.get(key) as T;
+      const value = compute();
+      byKey.set(key, value);
+      return value;
+    },
   };
   function orderOf(list: readonly Machine[], policy: DeletePolicy) {
     let byPolicy = orders.get(list);

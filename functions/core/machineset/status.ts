@@ -22,6 +22,11 @@ export interface ReplicaCounts {
 }
 
 export function countReplicas(machines: readonly Machine[], index: MachineIndex, minReadySeconds: number): ReplicaCounts {
+  // The deployment planner and the set's status count the same list in one reconcile: once.
+  return index.onceFor(machines, `countReplicas/${minReadySeconds}`, () => countReplicasOnce(machines, index, minReadySeconds));
+}
+
+function countReplicasOnce(machines: readonly Machine[], index: MachineIndex, minReadySeconds: number): ReplicaCounts {
   let ready = 0;
   let available = 0;
   let next: number | undefined;

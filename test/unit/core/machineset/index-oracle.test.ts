@@ -258,6 +258,9 @@ describe('the machine index against the plain rules', () => {
         // Act & Assess
         for (const list of [machines, index.controlledBy('ms-a-uid'), machines.filter((_, i) => i % 2 === 0)]) {
           expect(countReplicas(list, index, minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
+          // Counted once per list and minReadySeconds in a reconcile: asked again, or with another minReadySeconds.
+          expect(countReplicas(list, index, minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
+          expect(countReplicas(list, index, minReadySeconds + 30)).toEqual(plainCounts(list, plain, minReadySeconds + 30));
           expect(machinesReadyCondition(list, index)).toEqual(machinesReadyCondition(list, reference));
           // An index built without these machines assesses each one it is asked about, in a slot of its own.
           expect(countReplicas(list, indexMachines([], observed, T0), minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
