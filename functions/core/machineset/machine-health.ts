@@ -198,8 +198,8 @@ class HealthTable {
   /** The Ready condition's lastTransitionTime of a Ready machine, read into readySince on first use. */
   readonly readyTime: (string | undefined)[];
   // Filled on first use, by slot (holes until then).
-  readonly readySince: number[];
-  readonly domain: string[];
+  private readySince: number[] | undefined;
+  private domain: string[] | undefined;
   /** How many slots the list given to indexMachines has: the memo's places (IndexMemo) are these. */
   readonly listed: number;
 
@@ -214,9 +214,6 @@ class HealthTable {
     this.listed = machines.length;
     this.flags = new Uint8Array(machines.length);
     this.readyTime = new Array(machines.length);
-    // Holes, not empty arrays: a hole written far from the start of an empty array makes it a slow dictionary.
-    this.readySince = new Array(machines.length);
-    this.domain = new Array(machines.length);
   }
 
   /** Positions of the nodes by name, the last of a name winning as in nodeLookup: built on the first miss. */
@@ -332,6 +329,9 @@ class HealthTable {
   }
 
   readySinceAt(slot: number): number {
+    // Sized at first use (a steady plan asks neither): a hole written far from the start of an empty array would
+    // make it a slow dictionary.
+    this.readySince ??= new Array(this.machines.length);
     let v = this.readySince[slot];
     if (v === undefined) {
       v = epochMillis(this.readyTime[slot], 0);
@@ -341,6 +341,7 @@ class HealthTable {
   }
 
   failureDomainAt(slot: number): string {
+    this.domain ??= new Array(this.machines.length);
     let v = this.domain[slot];
     if (v === undefined) {
       v = failureDomainOf(this.machines[slot]!) ?? '';
