@@ -4,7 +4,10 @@
  * - steady: one MachineSet, every machine available, nothing to do;
  * - rolling: half-way through a rolling update (maxSurge 10%, maxUnavailable 10%), the old set being scaled
  *   down with exact availability counts, i.e. its full deletion order computed;
- * - scale-down: the deployment halved, the MachineSet picking half its machines across 3 failure domains.
+ * - scale-down: the deployment halved, the MachineSet picking half its machines across 3 failure domains;
+ * - machines: the Machine planner (planMachines: every machine's own plan, which planClusterReconcile runs besides
+ *   the deployments') over the steady deployment's machines, each with its running instance and Ready node, as
+ *   a first pass's status writes leave them (nothing to do).
  *
  * Each reconcile is timed as planClusterReconcile runs it: the machines indexed (with the IndexMemo the cluster's
  * last reconcile left, as reconcile-cluster.ts keeps one per cluster; `--no-memo` without), then the plan.
@@ -22,6 +25,9 @@ import { machineDeploymentSchema, type MachineDeployment } from '../functions/ap
 import type { Machine } from '../functions/api/machine.js';
 import type { MachineSet } from '../functions/api/machine-set.js';
 import { reconcileMachineDeployment } from '../functions/core/machinedeployment/reconcile.js';
+import { planMachines } from '../functions/core/machine/planner.js';
+import type { ClusterObjects } from '../functions/core/cluster/objects.js';
+import type { Plan } from '../functions/core/plan.js';
 import { IndexMemo, indexMachines } from '../functions/core/machineset/machine-health.js';
 import { planMachineDeployment } from '../functions/core/machinedeployment/rollout-planner.js';
 import type { MachineDeploymentPlanInput } from '../functions/core/machinedeployment/rollout-planner.js';
@@ -149,6 +155,42 @@ function settled(input: MachineDeploymentPlanInput): MachineDeploymentPlanInput 
   return { ...input, machineDeployment: md, machineSets: sets };
 }
 
+/**
+ * The steady deployment's machines for the Machine planner: each with its providerID, its instance running and its
+ * node Ready (found by providerID), in a cluster whose infrastructure and control plane are up; then the machines
+ * as the first pass's status writes leave them, so that the timed passes plan nothing.
+ */
+function machinesSituation(n: number): { objects: ClusterObjects; observed: MachineDeploymentPlanInput['observed']; now: Date } {
+  const input = situation('steady', n);
+  const instances: MachineDeploymentPlanInput['observed']['instances'] = [];
+  const machines = input.machines.map((m, i) => {
+    const providerID = `sim:///${m.metadata.name}`;
+    instances.push({ machineUid: m.metadata.uid!, instanceId: `i-${i}`, providerID, state: 'running', availabilityZone: m.spec.failureDomain! });
+    return { ...m, spec: { ...m.spec, providerID } };
+  });
+  const nodes = input.observed.nodes!.map((node, i) => ({ ...node, providerID: instances[i]!.providerID }));
+  const ready = { lastTransitionTime: '2026-01-01T00:00:00Z' };
+  const objects: ClusterObjects = {
+    cluster: {
+      ...cluster,
+      status: {
+        infrastructureReady: true,
+        conditions: [{ type: 'ControlPlaneInitialized', status: 'True', reason: 'Initialized', ...ready }],
+      },
+    } as Cluster,
+    machineDeployments: [],
+    machineSets: [],
+    machines,
+    machineHealthChecks: [],
+  };
+  const observed = { instances, nodes };
+  // Settle: the first pass's status writes stored.
+  const first = planMachines(objects, observed, NOW);
+  const byName = new Map<string, Machine>(machines.map((m) => [m.metadata.name, m]));
+  for (const w of first.writes) if (w.type === 'UpdateStatus' && w.object.kind === 'Machine') byName.set(w.object.metadata.name, w.object as Machine);
+  return { objects: { ...objects, machines: [...byName.values()] }, observed, now: NOW };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -165,18 +207,24 @@ export async function run(argv: string[] = []): Promise<void> {
   const only = flag(argv, '--only');
   // `--no-memo`: every reconcile indexes from scratch, as one on a cold Lambda container does.
   const noMemo = argv.includes('--no-memo');
-  const kinds = (['steady', 'rolling', 'scale-down'] as const).filter((k) => !only || k === only);
+  const kinds = (['steady', 'rolling', 'scale-down', 'machines'] as const).filter((k) => !only || k === only);
   const summary: string[] = [];
   let worst = 0;
   for (const kind of kinds) {
     for (const n of sizes) {
-      const input = situation(kind, n);
       const iterations = n >= 10_000 ? 20 : n >= 1000 ? 30 : 100;
-      // What planClusterReconcile does for each deployment of a cluster: index the machines (with the memo the
-      // cluster's last reconcile left: reconcile-cluster.ts keeps one per cluster), then plan.
-      const memo = new IndexMemo();
-      const reconcile = () =>
-        reconcileMachineDeployment({ ...input, index: indexMachines(input.machines, input.observed, input.now, undefined, noMemo ? undefined : memo) });
+      let reconcile: () => Plan;
+      if (kind === 'machines') {
+        const { objects, observed, now } = machinesSituation(n);
+        reconcile = () => planMachines(objects, observed, now);
+      } else {
+        const input = situation(kind, n);
+        // What planClusterReconcile does for each deployment of a cluster: index the machines (with the memo the
+        // cluster's last reconcile left: reconcile-cluster.ts keeps one per cluster), then plan.
+        const memo = new IndexMemo();
+        reconcile = () =>
+          reconcileMachineDeployment({ ...input, index: indexMachines(input.machines, input.observed, input.now, undefined, noMemo ? undefined : memo) });
+      }
       for (let i = 0; i < 5; i++) reconcile(); // warm-up (JIT), and the memo of a first reconcile
       const times: number[] = [];
       // The process's CPU time as well (GC threads included): on a machine shared with other work the wall time

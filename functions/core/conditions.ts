@@ -133,6 +133,18 @@ function compareConditions(a: Condition, b: Condition): number {
 export function setCondition(conditions: readonly Condition[] | undefined, input: ConditionInput, now: Date, observedGeneration?: number): Condition[] {
   const current = conditions ?? [];
   const existing = getCondition(current, input.type);
+  // Unchanged is decided on the input itself (the condition it would make has its status, its reason, its message
+  // with '' as none, and observedGeneration), before building one: most conditions of most objects are unchanged in
+  // a reconcile (the Machine planner sets four on every machine).
+  if (
+    existing &&
+    existing.status === input.status &&
+    existing.reason === input.reason &&
+    (existing.message ?? '') === (input.message ?? '') &&
+    existing.observedGeneration === observedGeneration &&
+    existing.severity === undefined
+  )
+    return current as Condition[];
   const next: Condition = {
     type: input.type,
     status: input.status,
@@ -141,15 +153,6 @@ export function setCondition(conditions: readonly Condition[] | undefined, input
     lastTransitionTime: existing && existing.status === input.status ? existing.lastTransitionTime : (input.lastTransitionTime ?? timestamp(now)),
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
   };
-  if (
-    existing &&
-    existing.status === next.status &&
-    existing.reason === next.reason &&
-    (existing.message ?? '') === (next.message ?? '') &&
-    existing.observedGeneration === next.observedGeneration &&
-    existing.severity === undefined
-  )
-    return current as Condition[];
   const out = current.filter((c) => c.type !== input.type);
   out.push(next);
   return out.sort(compareConditions);

@@ -67,7 +67,8 @@ const indexMemos = new Map<string, IndexMemo>();
 /**
  * The machine index's memo of one cluster (core/machineset/machine-health.ts IndexMemo): where each machine's node
  * was in the last reconcile's observation, so that a cluster of 50,000 machines does not look every node up by name
- * in every reconcile. Per process and per cluster uid (a cluster deleted and made again starts afresh); a reconcile
+ * in every reconcile, and each machine's deletion-order key with the uid or creation time it came from. Per process
+ * and per cluster uid (a cluster deleted and made again starts afresh); a reconcile
  * on another container, or after the memo was dropped, plans the same without it.
  */
 function indexMemoOf(cluster: Cluster): IndexMemo {

@@ -8,13 +8,14 @@ import type { ClusterClass } from '../../api/cluster-class.js';
 import type { ClusterResourceSetBinding, StoredClusterResourceSet } from '../../api/cluster-resource-set.js';
 import { Annotations, Labels } from '../../api/common.js';
 import type { ControlPlane } from '../../api/control-plane.js';
-import { jsonEqual, type ApiObject } from '../../api/kind.js';
+import type { ApiObject } from '../../api/kind.js';
 import type { MachineClass } from '../../api/machine-class.js';
 import type { MachineDeployment } from '../../api/machine-deployment.js';
 import type { MachineHealthCheck } from '../../api/machine-health-check.js';
 import type { MachineSet } from '../../api/machine-set.js';
 import type { Machine } from '../../api/machine.js';
 import type { Write } from '../plan.js';
+import { sameJson } from '../same-json.js';
 
 /** Everything declared for one cluster. The planners never look outside it. */
 export interface ClusterObjects {
@@ -86,6 +87,6 @@ export function compareNames(a: ApiObject, b: ApiObject): number {
  * nothing would only wake the reconcile up again.
  */
 export function statusWrite<T extends ApiObject>(obj: T, status: T['status']): Write[] {
-  if (jsonEqual(obj.status ?? {}, status ?? {})) return [];
+  if (sameJson(obj.status ?? {}, status ?? {})) return [];
   return [{ type: 'UpdateStatus', object: { ...obj, status } as ApiObject }];
 }

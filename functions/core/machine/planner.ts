@@ -10,10 +10,10 @@ import type { ControlPlane } from '../../api/control-plane.js';
 import type { Machine, MachineStatus } from '../../api/machine.js';
 import { isTrue, setConditions, summaryCondition, timestamp, type ConditionInput, type MergePriority, type SummarisedCondition } from '../conditions.js';
 import type { Observed } from '../observed.js';
-import { emptyPlan, mergePlans, refOf, type Plan } from '../plan.js';
+import { appendPlan, emptyPlan, refOf, type Plan } from '../plan.js';
 import { isControlPlaneMachine, isDeleting, isPaused, statusWrite, type ClusterObjects } from '../cluster/objects.js';
 import { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
-import { etcdMemberOf, instanceOf, nodeOf, ownInstanceOf, ownNodeOf } from './facts.js';
+import { etcdMemberOf, instanceOf, nodeOf, ObservedLookup, ownInstanceOf, ownNodeOf } from './facts.js';
 import { nodeConditions } from './node-conditions.js';
 import { detectFailure, infrastructureCondition, InfrastructureReason, machinePhase } from './phase.js';
 
@@ -24,6 +24,8 @@ export interface MachinePlanContext {
   cluster?: Cluster;
   /** The control plane of the cluster: while it is being deleted, its machines' terminations name no etcd member. */
   controlPlane?: ControlPlane;
+  /** The observed instances and nodes by key (facts.ts ObservedLookup), built once when every machine is planned. */
+  lookup?: ObservedLookup;
 }
 
 /**
@@ -42,8 +44,8 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
     return plan;
   }
   const deleting = isDeleting(machine);
-  const instance = instanceOf(machine, observed);
-  const lookup = nodeOf(machine, observed, instance);
+  const instance = instanceOf(machine, observed, context.lookup);
+  const lookup = nodeOf(machine, observed, instance, context.lookup);
   const controlPlane = isControlPlaneMachine(machine);
   const clusterConditions = context.cluster?.status?.conditions;
   const controlPlaneInitialized = isTrue(clusterConditions, 'ControlPlaneInitialized');
@@ -68,12 +70,12 @@ export function planMachine(machine: Machine, observed: Observed, now: Date, con
     step = deletionStep({
       machine,
       ref,
-      instance: ownInstanceOf(machine, observed),
-      lookup: ownNodeOf(machine, observed),
+      instance: ownInstanceOf(machine, observed, context.lookup),
+      lookup: ownNodeOf(machine, observed, context.lookup),
       now,
       controlPlane,
       teardown,
-      ...(controlPlane ? { etcd: etcdMemberOf(machine, observed) } : {}),
+      ...(controlPlane ? { etcd: etcdMemberOf(machine, observed, context.lookup) } : {}),
     });
   }
 
@@ -193,6 +195,13 @@ function readyCondition(conditions: MachineStatus['conditions'], deleting: boole
 
 /** Plans every Machine of the cluster. */
 export function planMachines(objects: ClusterObjects, observed: Observed, now: Date): Plan {
-  const context: MachinePlanContext = { cluster: objects.cluster, ...(objects.controlPlane ? { controlPlane: objects.controlPlane } : {}) };
-  return mergePlans(...objects.machines.map((m) => planMachine(m, observed, now, context)));
+  const context: MachinePlanContext = {
+    cluster: objects.cluster,
+    ...(objects.controlPlane ? { controlPlane: objects.controlPlane } : {}),
+    lookup: new ObservedLookup(observed),
+  };
+  // Merged as they come, not mergePlans(...plans): 150,000 plans as arguments overflow the stack.
+  const out = emptyPlan();
+  for (const m of objects.machines) appendPlan(out, planMachine(m, observed, now, context));
+  return out;
 }

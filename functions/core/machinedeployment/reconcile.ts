@@ -32,7 +32,10 @@ function classOf(classes: readonly MachineClass[], ms: MachineSet): MachineClass
 
 /** Machines created by a plan. */
 export function machineCreates(plan: Plan): number {
-  return plan.writes.filter((w) => w.type === 'Create' && w.object.kind === 'Machine').length;
+  // Counted, not filtered into a list: a scale-down's plan holds tens of thousands of Delete writes.
+  let n = 0;
+  for (const w of plan.writes) if (w.type === 'Create' && w.object.kind === 'Machine') n++;
+  return n;
 }
 
 export function reconcileMachineDeployment(

@@ -128,6 +128,25 @@ export interface DeletionOrderFacts {
   deletingAt(slot: number): boolean;
   unhealthyAt(slot: number): string | undefined;
   failureDomainAt(slot: number): string;
+  /** policyKey of the machine in `slot` (the index keeps it between reconciles: IndexMemo). */
+  policyKeyAt(slot: number, policy: DeletePolicy): number;
+}
+
+/** The input policyKey reads of a machine: the same input, the same key. */
+export function policyKeySource(policy: DeletePolicy, machine: Machine): string | undefined {
+  return policy === 'Random' ? (machine.metadata.uid ?? machine.metadata.name) : machine.metadata.creationTimestamp;
+}
+
+/** policyKey from policyKeySource's input (written apart from policyKey, which the oracle test holds it to). */
+export function policyKeyOf(policy: DeletePolicy, source: string | undefined): number {
+  switch (policy) {
+    case 'Newest':
+      return -epochMillis(source, Number.POSITIVE_INFINITY);
+    case 'Oldest':
+      return epochMillis(source, Number.POSITIVE_INFINITY);
+    case 'Random':
+      return fnv1a32(source!);
+  }
 }
 
 /** `queue` (slots) with their `keys`, sorted by key then name as byPolicy sorts, stably. */
@@ -185,13 +204,16 @@ function sortByPolicy(queue: readonly number[], keys: Float64Array, name: (slot:
  */
 export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy, facts: DeletionOrderFacts): number[] {
   const name = (slot: number) => facts.machineAt(slot).metadata.name;
+  const n = slots.length;
   const deleting: number[] = [];
-  // DeleteAnnotation, Unhealthy, Policy; the failure domains numbered in order of appearance, one lookup per machine.
+  // DeleteAnnotation, Unhealthy, Policy; the failure domains numbered in order of appearance. A set has a handful of
+  // domains: found by a walk of their names, and each machine's domain number kept by position (not by slot: a
+  // list's slots need not start at 0, and an array written from the middle is a slow dictionary).
   const byClass: number[][] = [[], [], []];
-  const domainIds = new Map<string, number>();
-  const domainOf: number[] = [];
+  const domainNames: string[] = [];
+  const domainOf = new Int32Array(n);
   const left: { n: number }[] = [];
-  for (let i = 0; i < slots.length; i++) {
+  for (let i = 0; i < n; i++) {
     const slot = slots[i]!;
     if (facts.deletingAt(slot)) {
       deleting.push(slot);
@@ -199,16 +221,16 @@ export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy
     }
     const m = facts.machineAt(slot);
     const cls = m.metadata.annotations?.[Annotations.deleteMachine] !== undefined ? 0 : facts.unhealthyAt(slot) ? 1 : 2;
-    byClass[cls]!.push(slot);
+    byClass[cls]!.push(i);
     const domain = facts.failureDomainAt(slot);
-    let id = domainIds.get(domain);
-    if (id === undefined) {
-      id = left.length;
-      domainIds.set(domain, id);
+    let id = 0;
+    while (id < domainNames.length && domainNames[id] !== domain) id++;
+    if (id === domainNames.length) {
+      domainNames.push(domain);
       left.push({ n: 0 });
     }
     left[id]!.n++;
-    domainOf[slot] = id;
+    domainOf[i] = id;
   }
   const out: number[] = deleting.sort((a, b) => {
     const x = name(a);
@@ -219,19 +241,19 @@ export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy
     // One queue per domain, in the order the domains first appear in this class (as deletionOrder's Map has them).
     const queueOf: (number[] | undefined)[] = [];
     const order: number[] = [];
-    for (const slot of cls) {
-      const id = domainOf[slot]!;
+    for (const i of cls) {
+      const id = domainOf[i]!;
       const q = queueOf[id];
-      if (q) q.push(slot);
+      if (q) q.push(slots[i]!);
       else {
-        queueOf[id] = [slot];
+        queueOf[id] = [slots[i]!];
         order.push(id);
       }
     }
     const heads = order.map((id) => {
       const q = queueOf[id]!;
       const keys = new Float64Array(q.length);
-      for (let i = 0; i < q.length; i++) keys[i] = policyKey(policy, facts.machineAt(q[i]!));
+      for (let i = 0; i < q.length; i++) keys[i] = facts.policyKeyAt(q[i]!, policy);
       return { left: left[id]!, ...sortByPolicy(q, keys, name), i: 0 };
     });
     if (heads.length === 1) {

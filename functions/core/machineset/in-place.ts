@@ -14,6 +14,7 @@ import { Labels } from '../../api/common.js';
 import type { Machine } from '../../api/machine.js';
 import type { MachineSet } from '../../api/machine-set.js';
 import { withTeardownTimeouts } from '../machine/deletion.js';
+import { compileHasAll } from './selector.js';
 
 /** The label keys a MachineSet's template put on the machine. */
 export const LABELS_FROM_TEMPLATE = 'clusterless.dev/labels-from-template';
@@ -79,16 +80,24 @@ export function machineInPlace(machine: Machine, ms: MachineSet): Machine | unde
  * the template already (the common case: every machine of a steady set) is recognised without building the
  * labels and annotations it would get; anything else takes the full path, so the result is machineInPlace's.
  */
-export function compileInPlace(ms: MachineSet): (machine: Machine) => Machine | undefined {
+export function compileInPlace(ms: MachineSet): CompiledInPlace {
   const t = ms.spec.template;
   const expected = templateMetadata(ms, undefined, undefined);
   // Every label the machine must carry with this value (the owner labels win over the template's, as above).
   const labelPairs = { ...t.metadata.labels, ...ownerLabels(ms) };
   const labelKeys = Object.keys(labelPairs);
-  const labelValues = labelKeys.map((k) => labelPairs[k]);
+  const hasLabels = compileHasAll(
+    labelKeys,
+    labelKeys.map((k) => labelPairs[k]!),
+  );
   const labelRecord = expected.annotations[LABELS_FROM_TEMPLATE];
   const annotationRecord = expected.annotations[ANNOTATIONS_FROM_TEMPLATE];
-  const annotationPairs = keysOf(annotationRecord).map((k) => [k, t.metadata.annotations?.[k]] as const);
+  const annotationKeys = keysOf(annotationRecord);
+  // The record's keys are the template's own annotation keys: each has a value.
+  const hasAnnotations = compileHasAll(
+    annotationKeys,
+    annotationKeys.map((k) => t.metadata.annotations![k]!),
+  );
   const timeouts = t.spec;
   const sameTimeouts = (spec: Machine['spec']): boolean =>
     spec.nodeDrainTimeoutSeconds === timeouts.nodeDrainTimeoutSeconds &&
@@ -101,14 +110,29 @@ export function compileInPlace(ms: MachineSet): (machine: Machine) => Machine | 
     const labels = m.metadata.labels;
     const annotations = m.metadata.annotations;
     if (annotations?.[LABELS_FROM_TEMPLATE] !== labelRecord || annotations?.[ANNOTATIONS_FROM_TEMPLATE] !== annotationRecord) return false;
-    for (let i = 0; i < labelKeys.length; i++) if (labels?.[labelKeys[i]!] !== labelValues[i]) return false;
-    for (let i = 0; i < annotationPairs.length; i++) if (annotations?.[annotationPairs[i]![0]] !== annotationPairs[i]![1]) return false;
+    if (!hasLabels(labels) || !hasAnnotations(annotations)) return false;
     return annotations === undefined || hasKeys(annotations);
   };
-  return (machine) => {
+  const inPlace = (machine: Machine) => {
     if (sameTimeouts(machine.spec) && (machine.metadata.deletionTimestamp !== undefined || hasTemplate(machine))) return undefined;
     return fullInPlace(machine, ms);
   };
+  // A machine that is not deleting and needs no write carries every label of labelPairs with its value (the quick
+  // check reads them all; the full path found its labels equal to templateMetadata's, which has them): it carries
+  // every template label with the template's value too unless an owner label overrides one with another value.
+  const templateLabels = t.metadata.labels ?? {};
+  const templateLabelsImplied = Object.keys(templateLabels).every((k) => labelPairs[k] === templateLabels[k]);
+  return Object.assign(inPlace, { templateLabelsImplied });
+}
+
+/** machineInPlace of one MachineSet (compileInPlace). */
+export interface CompiledInPlace {
+  (machine: Machine): Machine | undefined;
+  /**
+   * A machine that is not deleting and for which this returns undefined has every label of the set's template with
+   * the template's value (MachineSet status.fullyLabeledReplicas counts those) without reading its labels again.
+   */
+  readonly templateLabelsImplied: boolean;
 }
 
 function hasKeys(map: Readonly<Record<string, string>>): boolean {

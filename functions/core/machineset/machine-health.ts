@@ -12,7 +12,7 @@ import { getCondition } from '../conditions.js';
 import { failureDomainOf } from '../machine/facts.js';
 import { NODE_HEALTH } from '../machine/node-conditions.js';
 import type { NodeCondition, NodeFact, Observed } from '../observed.js';
-import { fastDeletionOrder } from './deletion-order.js';
+import { fastDeletionOrder, policyKeyOf, policyKeySource } from './deletion-order.js';
 import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
 
@@ -112,6 +112,12 @@ export function nodeLookup(nodes: readonly NodeFact[]): NodeLookup {
 export class IndexMemo {
   /** The position in observed.nodes of the node of the machine in each place of the machine list; -1 for none. */
   nodeAt: Int32Array = new Int32Array(0);
+  /**
+   * The deletion order's policy key of the machine in each place, by policy, with the input it was worked out from
+   * (deletion-order.ts policyKeySource: the uid, or the creation time): a key is reused only when that input is the
+   * same string, so a machine that came, went or moved gets its own key worked out again.
+   */
+  readonly policyKeys = new Map<DeletePolicy, { source: (string | undefined)[]; key: Float64Array }>();
 }
 
 /**
@@ -132,6 +138,11 @@ export interface MachineIndex {
   /** Names of all machines, to keep generated names unique. */
   readonly names: ReadonlySet<string>;
   /**
+   * Which of `candidates` are names of machines: what naming new machines asks (machine-names.ts), answered by one
+   * walk of the names against the few candidates rather than a set of every name.
+   */
+  namesTaken(candidates: readonly string[]): ReadonlySet<string>;
+  /**
    * deletionOrder of `machines` by `policy`, worked out once per array and policy in this reconcile: the
    * deployment planner's availability count of a scale-down and the set planner's scale-down walk the same order.
    */
@@ -145,6 +156,11 @@ export interface MachineIndex {
   leaving(machine: Machine): boolean;
   /** Some machine is leaving: when none is (the common case) no list needs filtering. */
   readonly anyLeaving: boolean;
+  /**
+   * What `compute` gives for `list`, worked out once per list and `key` in this reconcile: the deployment planner
+   * and each set's status count the same list (countReplicas). The value is shared: never changed by a caller.
+   */
+  onceFor<T>(list: readonly Machine[], key: string, compute: () => T): T;
   /** The slot of each machine of `machines`, in order: worked out once per array (at once for the index's own lists). */
   slotsOf(machines: readonly Machine[]): ArrayLike<number>;
   /** health() of the machine in `slot`. */
@@ -156,6 +172,8 @@ export interface MachineIndex {
   unhealthyAt(slot: number): UnhealthyReason | undefined;
   failureDomainAt(slot: number): string;
   machineAt(slot: number): Machine;
+  /** The deletion order's policy key of the machine in `slot` (deletion-order.ts policyKeyOf). */
+  policyKeyAt(slot: number, policy: DeletePolicy): number;
 }
 
 const DELETING = 1;
@@ -175,21 +193,27 @@ const HEALTH_CHECK_FAILED = 5;
 class HealthTable {
   /** The machines by slot: the list given to indexMachines first, then any other machine asked about. */
   readonly machines: Machine[];
-  /** DELETING | READY | unhealthy code << 2, by slot. */
-  readonly flags: number[] = [];
+  /** DELETING | READY | unhealthy code << 2, by slot (sized for the list given; add grows it). */
+  flags: Uint8Array;
   /** The Ready condition's lastTransitionTime of a Ready machine, read into readySince on first use. */
-  readonly readyTime: (string | undefined)[] = [];
+  readonly readyTime: (string | undefined)[];
   // Filled on first use, by slot (holes until then).
-  readonly readySince: number[] = [];
-  readonly domain: string[] = [];
+  private readySince: number[] | undefined;
+  private domain: string[] | undefined;
+  /** How many slots the list given to indexMachines has: the memo's places (IndexMemo) are these. */
+  readonly listed: number;
 
   constructor(
     machines: readonly Machine[],
     readonly nodes: NodeLookup | undefined,
     /** The observed nodes and the memo's hints (IndexMemo), when there is a memo. */
     readonly hints?: { list: readonly NodeFact[]; before: Int32Array; after: Int32Array },
+    readonly memo?: IndexMemo,
   ) {
     this.machines = machines.slice();
+    this.listed = machines.length;
+    this.flags = new Uint8Array(machines.length);
+    this.readyTime = new Array(machines.length);
   }
 
   /** Positions of the nodes by name, the last of a name winning as in nodeLookup: built on the first miss. */
@@ -276,11 +300,38 @@ class HealthTable {
   add(machine: Machine): number {
     const slot = this.machines.length;
     this.machines.push(machine);
+    if (slot >= this.flags.length) {
+      const flags = new Uint8Array(2 * slot + 8);
+      flags.set(this.flags);
+      this.flags = flags;
+    }
     this.assess(slot);
     return slot;
   }
 
+  /** The policy key of the machine in `slot`: from the memo when its input is the one the memo's key came from. */
+  policyKeyAt(slot: number, policy: DeletePolicy): number {
+    const source = policyKeySource(policy, this.machines[slot]!);
+    const memo = this.memo;
+    if (memo === undefined || source === undefined || slot >= this.listed) return policyKeyOf(policy, source);
+    let keys = memo.policyKeys.get(policy);
+    if (keys === undefined || keys.key.length < this.listed) {
+      const key = new Float64Array(this.listed);
+      if (keys) key.set(keys.key);
+      keys = { source: keys?.source ?? [], key };
+      memo.policyKeys.set(policy, keys);
+    }
+    if (keys.source[slot] === source) return keys.key[slot]!;
+    const key = policyKeyOf(policy, source);
+    keys.source[slot] = source;
+    keys.key[slot] = key;
+    return key;
+  }
+
   readySinceAt(slot: number): number {
+    // Sized at first use (a steady plan asks neither): a hole written far from the start of an empty array would
+    // make it a slow dictionary.
+    this.readySince ??= new Array(this.machines.length);
     let v = this.readySince[slot];
     if (v === undefined) {
       v = epochMillis(this.readyTime[slot], 0);
@@ -290,6 +341,7 @@ class HealthTable {
   }
 
   failureDomainAt(slot: number): string {
+    this.domain ??= new Array(this.machines.length);
     let v = this.domain[slot];
     if (v === undefined) {
       v = failureDomainOf(this.machines[slot]!) ?? '';
@@ -318,7 +370,7 @@ export function indexMachines(
   memo?: IndexMemo,
 ): MachineIndex {
   const hints = memo && observed.nodes ? { list: observed.nodes, before: memo.nodeAt, after: new Int32Array(machines.length) } : undefined;
-  const table = new HealthTable(machines, observed.nodes ? nodeLookup(observed.nodes) : undefined, hints);
+  const table = new HealthTable(machines, observed.nodes ? nodeLookup(observed.nodes) : undefined, hints, memo);
   // The slots of each list the index hands out (or was given), by the list itself.
   const listSlots = new Map<readonly Machine[], ArrayLike<number>>();
   const byController = new Map<string, { machines: Machine[]; slots: number[] }>();
@@ -381,6 +433,7 @@ export function indexMachines(
   // The names are needed only to name new machines: a set of 50,000 strings is not built for a steady plan.
   let names: Set<string> | undefined;
   const orders = new Map<readonly Machine[], Map<DeletePolicy, { slots: ArrayLike<number>; machines: readonly Machine[] }>>();
+  const once = new Map<readonly Machine[], Map<string, unknown>>();
   const nowMs = now.getTime();
   const index: MachineIndex = {
     now: nowMs,
@@ -393,6 +446,18 @@ export function indexMachines(
       names ??= new Set(machines.map((m) => m.metadata.name));
       return names;
     },
+    namesTaken(candidates) {
+      if (names) return new Set(candidates.filter((c) => names!.has(c)));
+      const wanted = new Set(candidates);
+      // Only a name as long as a candidate can be one: most are not looked up.
+      const lengths = new Set(candidates.map((c) => c.length));
+      const taken = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        const name = machines[i]!.metadata.name;
+        if (lengths.has(name.length) && wanted.has(name)) taken.add(name);
+      }
+      return taken;
+    },
     leaving: (m) => leaving.has(m),
     anyLeaving: leaving.size > 0,
     slotsOf,
@@ -403,6 +468,18 @@ export function indexMachines(
     unhealthyAt: (slot) => REASONS[table.flags[slot]! >> 2],
     failureDomainAt: (slot) => table.failureDomainAt(slot),
     machineAt: (slot) => table.machines[slot]!,
+    policyKeyAt: (slot, policy) => table.policyKeyAt(slot, policy),
+    onceFor<T>(list: readonly Machine[], key: string, compute: () => T): T {
+      let byKey = once.get(list);
+      if (!byKey) {
+        byKey = new Map();
+        once.set(list, byKey);
+      }
+      if (byKey.has(key)) return byKey.get(key) as T;
+      const value = compute();
+      byKey.set(key, value);
+      return value;
+    },
   };
   function orderOf(list: readonly Machine[], policy: DeletePolicy) {
     let byPolicy = orders.get(list);
@@ -413,9 +490,18 @@ export function indexMachines(
     let order = byPolicy.get(policy);
     if (!order) {
       const slots = fastDeletionOrder(slotsOf(list), policy, index);
-      const ordered: Machine[] = new Array(slots.length);
-      for (let i = 0; i < slots.length; i++) ordered[i] = table.machines[slots[i]!]!;
-      order = { slots, machines: ordered };
+      // The machines in that order only when asked (the planners walk the slots).
+      let ordered: Machine[] | undefined;
+      order = {
+        slots,
+        get machines() {
+          if (!ordered) {
+            ordered = new Array(slots.length);
+            for (let i = 0; i < slots.length; i++) ordered[i] = table.machines[slots[i]!]!;
+          }
+          return ordered;
+        },
+      };
       byPolicy.set(policy, order);
     }
     return order;

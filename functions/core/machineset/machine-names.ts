@@ -20,15 +20,29 @@ export function machineName(ms: MachineSet, now: Date, ordinal: number): string 
   return `${prefix}-${safeEncode(fnv1a32(`${ms.metadata.uid ?? ms.metadata.name}/${now.getTime()}/${ordinal}`), SUFFIX)}`;
 }
 
-/** `count` names for new machines of `ms`, none of them in `taken`. */
-export function newMachineNames(ms: MachineSet, now: Date, count: number, taken: ReadonlySet<string>): string[] {
+/**
+ * `count` names for new machines of `ms`, none of them in `taken`: a set of the names in use, or what answers
+ * which of some candidates are in use (MachineIndex.namesTaken), asked about one batch of candidates at a time.
+ */
+export function newMachineNames(
+  ms: MachineSet,
+  now: Date,
+  count: number,
+  taken: ReadonlySet<string> | ((candidates: readonly string[]) => ReadonlySet<string>),
+): string[] {
   const out: string[] = [];
   const used = new Set<string>();
-  for (let ordinal = 0; out.length < count; ordinal++) {
-    const name = machineName(ms, now, ordinal);
-    if (taken.has(name) || used.has(name)) continue;
-    used.add(name);
-    out.push(name);
+  // The ordinals in order, as many at a time as names are missing: a name is kept when neither in use nor kept
+  // already, so the names are those of a walk of the ordinals one by one.
+  for (let ordinal = 0; out.length < count; ) {
+    const batch: string[] = [];
+    for (let i = out.length; i < count; i++) batch.push(machineName(ms, now, ordinal++));
+    const inUse = typeof taken === 'function' ? taken(batch) : taken;
+    for (const name of batch) {
+      if (inUse.has(name) || used.has(name)) continue;
+      used.add(name);
+      out.push(name);
+    }
   }
   return out;
 }

@@ -43,7 +43,7 @@ import { adopted, controllerReference, released } from './ownership.js';
 import { listNames, listNamesOf, pausedBy, pausedCondition } from './paused.js';
 import { compileSelector } from './selector.js';
 import { PREFLIGHT_FAILED_REQUEUE_SECONDS, preflightChecks } from './preflight.js';
-import { machineSetStatus } from './status.js';
+import { compileFullyLabeled, machineSetStatus } from './status.js';
 
 /**
  * Machines one reconcile pass may create in a cluster, all its MachineSets together; the rest come in the next
@@ -118,6 +118,10 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   // What the set owns: the very list it controls (then the index's slots and deletion order of it are shared), or a
   // copy once a machine is released or adopted.
   let ownedCopy: Machine[] | undefined;
+  // status.fullyLabeledReplicas of the machines kept, counted in this walk: a machine the in-place check found
+  // synced has the template's labels (CompiledInPlace.templateLabelsImplied), the others are read.
+  const fullyLabeledOf = compileFullyLabeled(ms);
+  let fullyLabeled = 0;
   for (let i = 0; i < controlled.length; i++) {
     const m = controlled[i]!;
     if (m.metadata.deletionTimestamp === undefined && !matches(m.metadata.labels)) {
@@ -132,6 +136,8 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       plan.writes.push({ type: 'Update', object: synced });
       inPlace.push(m.metadata.name);
     }
+    if (synced === undefined && m.metadata.deletionTimestamp === undefined && machineInPlace.templateLabelsImplied) fullyLabeled++;
+    else if (fullyLabeledOf(m)) fullyLabeled++;
   }
   for (const m of index.orphans) {
     if (m.spec.clusterName !== ms.spec.clusterName || m.metadata.namespace !== ms.metadata.namespace) continue;
@@ -188,7 +194,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
       }
       const domains = spreadNewMachines(placement, perDomain, count);
-      const names = newMachineNames(ms, now, count, index.names);
+      const names = newMachineNames(ms, now, count, index.namesTaken);
       const markets = input.capacity ? newMarkets(input.capacity, counted, input.observed.instances, count) : [];
       for (const [i, name] of names.entries()) plan.writes.push({ type: 'Create', object: newMachine(ms, name, domains[i], markets[i]) });
       const where = placement.domains.length > 0 ? ` in ${[...new Set(domains)].join(', ')}` : '';
@@ -205,9 +211,8 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
         // The order the deployment planner counted availability on (the same array when the set owns just what it
         // controls): worked out once.
         const order = index.deletionOrderSlots(counted, ms.spec.deletePolicy);
-        const picks = index.deletionOrder(counted, ms.spec.deletePolicy);
         fresh = [];
-        for (let i = 0; i < Math.min(diff, picks.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(picks[i]!);
+        for (let i = 0; i < Math.min(diff, order.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(index.machineAt(order[i]!));
       }
       const reason = `scale down of MachineSet ${ms.metadata.name} from ${counted.length} to ${ms.spec.replicas} replicas (deletePolicy ${ms.spec.deletePolicy})`;
       for (const m of fresh) plan.writes.push({ type: 'Delete', ref: refOf(m), reason });
@@ -219,10 +224,13 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     }
   }
 
+  const statused = notLeaving(owned, index);
   const { status, counts } = machineSetStatus({
     machineSet: ms,
-    machines: notLeaving(owned, index),
+    machines: statused,
     index,
+    // The walk above counted the very list the status counts (nothing adopted, released or leaving).
+    ...(statused === controlled ? { fullyLabeledReplicas: fullyLabeled } : {}),
     now,
     ...(scaleUpBlocked ? { scaleUpBlocked } : {}),
     ...(failure ? { failure } : {}),

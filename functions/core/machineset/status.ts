@@ -9,6 +9,7 @@ import type { Condition } from '../../api/common.js';
 import { getCondition, removeCondition, setCondition, setConditions, type ConditionInput } from '../conditions.js';
 import { availableAt, type MachineIndex, type UnhealthyReason } from './machine-health.js';
 import { listNames, pausedCondition } from './paused.js';
+import { compileHasAll } from './selector.js';
 
 /** Counters of a set of machines, as MachineSet and MachineDeployment status report them. */
 export interface ReplicaCounts {
@@ -21,6 +22,11 @@ export interface ReplicaCounts {
 }
 
 export function countReplicas(machines: readonly Machine[], index: MachineIndex, minReadySeconds: number): ReplicaCounts {
+  // The deployment planner and the set's status count the same list in one reconcile: once.
+  return index.onceFor(machines, `countReplicas/${minReadySeconds}`, () => countReplicasOnce(machines, index, minReadySeconds));
+}
+
+function countReplicasOnce(machines: readonly Machine[], index: MachineIndex, minReadySeconds: number): ReplicaCounts {
   let ready = 0;
   let available = 0;
   let next: number | undefined;
@@ -68,6 +74,17 @@ export function machinesReadyCondition(machines: readonly Machine[], index: Mach
   return { type: 'MachinesReady', status: onlyUnknown ? 'Unknown' : 'False', reason: onlyUnknown ? 'ReadyUnknown' : 'NotReady', message: lines.join('\n') };
 }
 
+/** The machine carries every label of the set's template with the template's value (status.fullyLabeledReplicas). */
+export function compileFullyLabeled(ms: MachineSet): (machine: Machine) => boolean {
+  const templateLabels = ms.spec.template.metadata.labels ?? {};
+  const keys = Object.keys(templateLabels);
+  const hasAll = compileHasAll(
+    keys,
+    keys.map((k) => templateLabels[k]!),
+  );
+  return (machine) => hasAll(machine.metadata.labels);
+}
+
 export interface MachineSetStatusInput {
   machineSet: MachineSet;
   /** The machines the set owns after adoption and release, before this plan's creates and deletes. */
@@ -80,6 +97,8 @@ export interface MachineSetStatusInput {
   pausedBy?: readonly string[];
   /** Why the preflight checks hold a scale up (preflight.ts), one message per failed check. */
   preflightFailures?: readonly string[];
+  /** How many of `machines` compileFullyLabeled counts, when the caller knows it already (the set planner's walk). */
+  fullyLabeledReplicas?: number;
 }
 
 /**
@@ -112,15 +131,11 @@ export function machineSetStatus(input: MachineSetStatusInput): { status: Machin
   const { machineSet: ms, machines, index, now } = input;
   const counts = countReplicas(machines, index, ms.spec.minReadySeconds);
   const desired = ms.metadata.deletionTimestamp ? 0 : ms.spec.replicas;
-  const templateLabels = ms.spec.template.metadata.labels ?? {};
-  const keys = Object.keys(templateLabels);
-  const values = keys.map((k) => templateLabels[k]);
-  let fullyLabeled = 0;
-  for (let i = 0; i < machines.length; i++) {
-    const labels = machines[i]!.metadata.labels;
-    let j = 0;
-    while (j < keys.length && labels?.[keys[j]!] === values[j]) j++;
-    if (j === keys.length) fullyLabeled++;
+  let fullyLabeled = input.fullyLabeledReplicas;
+  if (fullyLabeled === undefined) {
+    const labeled = compileFullyLabeled(ms);
+    fullyLabeled = 0;
+    for (let i = 0; i < machines.length; i++) if (labeled(machines[i]!)) fullyLabeled++;
   }
 
   const conditions: ConditionInput[] = [

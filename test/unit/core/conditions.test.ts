@@ -278,6 +278,14 @@ describe('setCondition, more (util/conditions setter.go and sort.go)', () => {
     expect(after).toEqual([ready('True', 'New')]);
   });
 
+  it('a new message alone is a change, and so is a message dropped: rewritten, the transition time kept', () => {
+    const before = [ready('True', 'R', { message: 'old' })];
+    const changed = setCondition(before, { type: 'Ready', status: 'True', reason: 'R', message: 'new' }, T2);
+    const dropped = setCondition(before, { type: 'Ready', status: 'True', reason: 'R', message: '' }, T2);
+    expect([changed, dropped]).toEqual([[ready('True', 'R', { message: 'new' })], [ready('True', 'R')]]);
+    expect(setCondition(before, { type: 'Ready', status: 'True', reason: 'R', message: 'old' }, T2)).toBe(before);
+  });
+
   it("a condition that still carries v1beta1's severity is rewritten without it", () => {
     const before = [ready('True', 'R', { severity: 'Info' })];
     const after = setCondition(before, { type: 'Ready', status: 'True', reason: 'R' }, T2);

@@ -11,4 +11,21 @@ describe('mergePlans', () => {
       mergePlans(emptyPlan()).requeueAfterSeconds,
     ]).toEqual([3, 3, undefined]);
   });
+
+  it('merges a plan of 200,000 writes, actions and notes, in order', () => {
+    // Prepare: a MachineSet of 200,000 machines scaled to zero plans 200,000 Delete writes
+    const many = 200_000;
+    const big = emptyPlan();
+    for (let i = 0; i < many; i++) {
+      big.writes.push({ type: 'Delete', ref: { kind: 'Machine', namespace: 'default', name: `m${i}` }, reason: 'scale down' });
+      big.actions.push({ type: 'LaunchInstance', machine: { kind: 'Machine', namespace: 'default', name: `m${i}` } });
+      big.notes.push(`note ${i}`);
+    }
+    const first = { ...emptyPlan(), notes: ['first'] };
+    // Act
+    const merged = mergePlans(first, big);
+    // Assess
+    expect([merged.writes.length, merged.actions.length, merged.notes.length]).toEqual([many, many, many + 1]);
+    expect([merged.notes[0], merged.notes[many], merged.writes[many - 1]]).toEqual(['first', `note ${many - 1}`, big.writes[many - 1]]);
+  });
 });

@@ -2,10 +2,21 @@
  * What the world says about one Machine: its instance and its node. The node lookup follows cluster-api
  * core/reconcilers/machine/machine_controller_noderef.go (by providerID first, the nodeRef name otherwise).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../../../functions/api/machine.js';
-import { instanceOf, isNodeReady, nodeCondition, nodeOf, ownInstancesOf, ownNodeOf } from '../../../../functions/core/machine/facts.js';
-import type { InstanceFact, NodeFact } from '../../../../functions/core/observed.js';
+import {
+  etcdMemberNameOf,
+  instanceOf,
+  isNodeReady,
+  nodeCondition,
+  nodeOf,
+  ObservedLookup,
+  ownInstanceOf,
+  ownInstancesOf,
+  ownNodeOf,
+} from '../../../../functions/core/machine/facts.js';
+import type { InstanceFact, NodeFact, Observed } from '../../../../functions/core/observed.js';
 import { machine } from '../machineset/fixtures.js';
 
 const instance = (id: string, opts: Partial<InstanceFact> = {}): InstanceFact => ({
@@ -116,5 +127,59 @@ describe('node conditions', () => {
     expect(nodeCondition(node, 'Ready')?.status).toBe('True');
     expect(isNodeReady(node)).toBe(true);
     expect(isNodeReady({ ...node, conditions: [node.conditions[0]!] })).toBe(false);
+  });
+});
+
+describe('ObservedLookup against the searches it replaces', () => {
+  // Few uids, providerIDs and names, so that instances and nodes share them (a retried launch, a reused name) and the
+  // order among equals matters.
+  const uid = fc.constantFrom('m1-uid', 'm2-uid', 'm3-uid');
+  const providerID = fc.constantFrom('sim:///a/1', 'sim:///a/2', 'sim:///a/3');
+  const nodeName = fc.constantFrom('n1', 'n2', 'm1-node', 'm2-node');
+  const instances = fc.array(
+    fc.record({
+      machineUid: uid,
+      instanceId: fc.constantFrom('i-1', 'i-2', 'i-3', 'i-4'),
+      providerID,
+      state: fc.constantFrom<InstanceFact['state']>('running', 'pending', 'terminated', 'shutting-down'),
+      launchTime: fc.constantFrom(undefined, '2026-03-01T00:00:00Z', '2026-03-01T01:00:00Z'),
+    }),
+    { maxLength: 8 },
+  );
+  const nodes = fc.option(fc.array(fc.record({ name: nodeName, providerID: fc.option(providerID, { nil: undefined }) }), { maxLength: 8 }), { nil: undefined });
+  const machines = fc.array(
+    fc.record({
+      name: fc.constantFrom('m1', 'm2', 'm4'),
+      uid: fc.boolean(),
+      providerID: fc.option(providerID, { nil: undefined }),
+      nodeRef: fc.option(nodeName, { nil: undefined }),
+    }),
+    { minLength: 1, maxLength: 6 },
+  );
+
+  it('finds the same instances and nodes, in the same order, for every machine', () => {
+    fc.assert(
+      fc.property(instances, nodes, machines, (is, ns, ms) => {
+        // Prepare
+        const observed: Observed = {
+          instances: is.map(({ launchTime, ...i }) => ({ ...i, ...(launchTime ? { launchTime } : {}) })),
+          ...(ns ? { nodes: ns.map((n) => ({ ...readyNode(n.name, n.providerID) })) } : {}),
+        };
+        const lookup = new ObservedLookup(observed);
+        for (const t of ms) {
+          const base = machine(t.name, ...(t.nodeRef ? [{ node: t.nodeRef }] : [{ node: undefined }]));
+          const m0 = t.uid ? base : withoutUid(base);
+          const m = t.providerID ? { ...m0, spec: { ...m0.spec, providerID: t.providerID } } : m0;
+          // Act & Assess
+          expect(instanceOf(m, observed, lookup)).toBe(instanceOf(m, observed));
+          expect(ownInstancesOf(m, observed, lookup)).toEqual(ownInstancesOf(m, observed));
+          expect(ownInstanceOf(m, observed, lookup)).toBe(ownInstanceOf(m, observed));
+          expect(ownNodeOf(m, observed, lookup)).toEqual(ownNodeOf(m, observed));
+          expect(nodeOf(m, observed, instanceOf(m, observed), lookup)).toEqual(nodeOf(m, observed));
+          expect(etcdMemberNameOf(m, observed, lookup)).toBe(etcdMemberNameOf(m, observed));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, Annotations } from '../../../../functions/api/common.js';
+import { API_VERSION, Annotations, Labels } from '../../../../functions/api/common.js';
 import type { Machine } from '../../../../functions/api/machine.js';
 import type { DeletePolicy } from '../../../../functions/api/machine-deployment.js';
 import type { NodeFact, Observed } from '../../../../functions/core/observed.js';
@@ -21,8 +21,12 @@ import {
   type MachineHealth,
   type MachineIndex,
 } from '../../../../functions/core/machineset/machine-health.js';
-import { countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
-import { T0 } from './fixtures.js';
+import { compileFullyLabeled, countReplicas, machinesReadyCondition } from '../../../../functions/core/machineset/status.js';
+import { LABELS_FROM_TEMPLATE } from '../../../../functions/core/machineset/in-place.js';
+import { planMachineSet } from '../../../../functions/core/machineset/planner.js';
+import { compileSelector } from '../../../../functions/core/machineset/selector.js';
+import { machineName, newMachineNames } from '../../../../functions/core/machineset/machine-names.js';
+import { T0, cluster, machine, machineClass, machineSet } from './fixtures.js';
 
 const TIMES = [undefined, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T11:59:30Z', '2026-03-01T11:59:59.500Z', 'not a time'];
 const STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -197,6 +201,52 @@ describe('the machine index against the plain rules', () => {
     );
   });
 
+  it('orders as deletionOrder does with the policy keys of a memo left by an earlier, different reconcile', () => {
+    fc.assert(
+      fc.property(world, world, fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'), (before, now, policy) => {
+        // Prepare: a memo whose keys were worked out for other machines in the same places
+        const memo = new IndexMemo();
+        const earlier = observedOf(before);
+        const first = indexMachines(earlier.machines, earlier.observed, T0, undefined, memo);
+        first.deletionOrderSlots(earlier.machines, policy);
+        const { machines, observed } = observedOf(now);
+        const plain = plainHealth(observed);
+        // Act: twice, the second on the keys the first left
+        const orders = [0, 1].map(() => indexMachines(machines, observed, T0, undefined, memo).deletionOrder(machines, policy));
+        // Assess
+        const expected = deletionOrder(machines, policy, plain).map((m) => m.metadata.name);
+        for (const order of orders) expect(order.map((m) => m.metadata.name)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('names new machines as a walk of the ordinals against a set of every name does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }), fc.integer({ min: 0, max: 12 }), (takenOrdinals, count) => {
+        // Prepare: machines named as some of the set's first ordinals would be, and others
+        const ms = machineSet({ name: 'ms-a', uid: 'ms-a-uid' });
+        const { machines, observed } = observedOf({ machines: [], nodesReadable: false, shuffleNodes: false });
+        const named = [...takenOrdinals.map((o) => machineName(ms, T0, o)), 'ms-a-other', 'm'].map(
+          (name) => ({ ...machines[0], apiVersion: API_VERSION, kind: 'Machine', metadata: { name }, spec: { clusterName: 'c1' } }) as Machine,
+        );
+        const index = indexMachines(named, observed, T0);
+        // Act
+        const names = newMachineNames(ms, T0, count, index.namesTaken);
+        // Assess: the plain walk, one ordinal at a time against the set of all names
+        const all = new Set(named.map((m) => m.metadata.name));
+        const plain: string[] = [];
+        for (let o = 0; plain.length < count; o++) {
+          const name = machineName(ms, T0, o);
+          if (!all.has(name) && !plain.includes(name)) plain.push(name);
+        }
+        expect(names).toEqual(plain);
+        expect(newMachineNames(ms, T0, count, index.names)).toEqual(plain);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('counts replicas and sums MachinesReady as the plain loops over machineHealth do', () => {
     fc.assert(
       fc.property(world, fc.constantFrom(0, 10, 60, 86400), (w, minReadySeconds) => {
@@ -208,10 +258,74 @@ describe('the machine index against the plain rules', () => {
         // Act & Assess
         for (const list of [machines, index.controlledBy('ms-a-uid'), machines.filter((_, i) => i % 2 === 0)]) {
           expect(countReplicas(list, index, minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
+          // Counted once per list and minReadySeconds in a reconcile: asked again, or with another minReadySeconds.
+          expect(countReplicas(list, index, minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
+          expect(countReplicas(list, index, minReadySeconds + 30)).toEqual(plainCounts(list, plain, minReadySeconds + 30));
           expect(machinesReadyCondition(list, index)).toEqual(machinesReadyCondition(list, reference));
           // An index built without these machines assesses each one it is asked about, in a slot of its own.
           expect(countReplicas(list, indexMachines([], observed, T0), minReadySeconds)).toEqual(plainCounts(list, plain, minReadySeconds));
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("the set planner's count of fully labeled machines against the plain count", () => {
+  // The planner counts status.fullyLabeledReplicas in its in-place walk, taking a synced machine's labels as read
+  // (CompiledInPlace.templateLabelsImplied); the plain count reads every template label of every machine.
+  const label = fc.constantFrom('same', 'absent', 'other');
+  const drawn = fc.record({
+    // A template label an owner label overrides (the set name) with another value, or not.
+    overridesOwner: fc.boolean(),
+    machines: fc.array(
+      fc.record({ tier: label, setName: label, zone: label, recorded: fc.boolean(), deleting: fc.boolean(), timeouts: fc.boolean(), matches: fc.boolean() }),
+      { maxLength: 12 },
+    ),
+  });
+
+  it('gives the count compileFullyLabeled gives over the machines the set keeps', () => {
+    fc.assert(
+      fc.property(drawn, (d) => {
+        // Prepare
+        const base = machineSet({ name: 'ms-a', uid: 'ms-a-uid', replicas: d.machines.length });
+        const extra: Record<string, string> = { tier: 'web', zone: 'z1', ...(d.overridesOwner ? { [Labels.setName]: 'another-set' } : {}) };
+        const ms = {
+          ...base,
+          spec: {
+            ...base.spec,
+            template: { ...base.spec.template, metadata: { ...base.spec.template.metadata, labels: { ...base.spec.template.metadata.labels, ...extra } } },
+          },
+        };
+        const selectorLabels = base.spec.selector.matchLabels ?? {};
+        const value = (choice: string, template: string, owner?: string) => (choice === 'same' ? template : choice === 'other' ? (owner ?? 'x') : undefined);
+        const machines = d.machines.map((t, i) => {
+          const m = machine(`m${i}`, { owner: ms, ...(t.deleting ? { deleting: true } : {}) });
+          const labels: Record<string, string> = t.matches ? { ...selectorLabels } : {};
+          const put = (k: string, v: string | undefined) => {
+            if (v !== undefined) labels[k] = v;
+          };
+          put('tier', value(t.tier, 'web'));
+          put('zone', value(t.zone, 'z1'));
+          put(Labels.setName, value(t.setName, extra[Labels.setName] ?? 'ms-a', 'ms-a'));
+          put(Labels.clusterName, 'c1');
+          return {
+            ...m,
+            metadata: { ...m.metadata, labels, ...(t.recorded ? { annotations: { [LABELS_FROM_TEMPLATE]: 'tier,zone' } } : {}) },
+            spec: { ...m.spec, nodeDrainTimeoutSeconds: t.timeouts ? ms.spec.template.spec.nodeDrainTimeoutSeconds : 7 },
+          } as Machine;
+        });
+        const observed: Observed = { instances: [], nodes: machines.map((m) => ({ name: `${m.metadata.name}-node`, conditions: [] })) };
+        // Act
+        const plan = planMachineSet({ machineSet: ms, machines, cluster: cluster(), machineClass: machineClass(), observed, now: T0 });
+        // Assess: the machines the set keeps are the ones it does not release (matching, or deleting)
+        const matches = compileSelector(ms.spec.selector);
+        const kept = machines.filter((m) => m.metadata.deletionTimestamp !== undefined || matches(m.metadata.labels));
+        const labeled = compileFullyLabeled(ms);
+        expect(plan.status?.fullyLabeledReplicas).toBe(kept.filter(labeled).length);
+        expect(plan.status?.fullyLabeledReplicas).toBe(
+          kept.filter((m) => Object.entries(ms.spec.template.metadata.labels ?? {}).every(([k, v]) => m.metadata.labels?.[k] === v)).length,
+        );
       }),
       { numRuns: 300 },
     );
