@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { ApiClient, isNotFound } from '../../cli/client.js';
 import type { ApiRequestError } from '../../cli/errors.js';
 import { importClusters } from '../../cli/commands/import.js';
@@ -46,7 +47,7 @@ import { capaInstance, capiCluster, capiCrds, type CapaInstance } from '../integ
 
 const NAMESPACE = 'team-a';
 const BASE = `/apis/clusterless.dev/v1alpha1/namespaces/${NAMESPACE}`;
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 
 let dir: string;
 let kube: RunningKube;

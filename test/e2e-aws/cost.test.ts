@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { createSigV4Signer } from '../../cli/sigv4.js';
 import type { DynamoDbStore } from '../../functions/adapters/dynamodb/index.js';
 import { API_VERSION } from '../../functions/api/common.js';
@@ -24,7 +25,7 @@ import { Deployment } from '../../e2e/aws/template.js';
 import { emulatorDynamoDbClient, newTableStore } from '../support/dynamodb-store-factory.js';
 import { placeholderPhysicalIds } from '../support/emulated-stack.js';
 
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 
 let dir: string;
 let deployment: Deployment;

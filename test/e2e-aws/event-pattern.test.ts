@@ -6,7 +6,8 @@
  * documentation's rules (eb-create-pattern-operators.html), so a case where moto and AWS part ways is visible.
  */
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { InvalidEventPatternError, matchesPattern } from '../../e2e/aws/event-sources/pattern.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 
@@ -87,7 +88,7 @@ const CASES: Case[] = [
   },
 ];
 
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 
 /** moto's EventBridge over its JSON protocol (the SDK's EventBridge client is not a dependency). */
 async function eventBridge(op: string, body: object): Promise<Record<string, unknown>> {

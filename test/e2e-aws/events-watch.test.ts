@@ -5,7 +5,8 @@
  * the real stream handler, which writes Events into the watch log and starts no reconcile for them. Events are
  * written as the control plane writes them (storeEventRecorder on the table), never through the API.
  */
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 
 vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
@@ -22,7 +23,7 @@ const EVENTS = '/apis/events.k8s.io/v1/namespaces/team-a/events';
 let stack: WatchStack;
 
 beforeAll(async () => {
-  stack = await startWatchStack('events-watch-aws', inject('motoEndpoint'));
+  stack = await startWatchStack('events-watch-aws', motoEndpoint());
 }, 120_000);
 
 afterAll(async () => {

@@ -38,7 +38,8 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateScheduleGroupCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { ACCOUNT, AccessDeniedError, type Json, type NamedPolicy, PARTITION, type Principal, REGION } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { AwsGateway } from '../../e2e/aws/gateway.js';
@@ -126,7 +127,7 @@ const withoutAction = (action: string) => (policies: NamedPolicy[]) =>
   }));
 
 beforeAll(async () => {
-  const endpoint = inject('motoEndpoint');
+  const endpoint = motoEndpoint();
   const dir = mkdtempSync(join(tmpdir(), 'e2e-iam-'));
   const assembly = synthesize(dir, { bundle: false });
   // A stack of its own: its installation id (the stack UUID) and generated names are this file's alone in the shared moto.

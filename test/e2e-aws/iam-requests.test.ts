@@ -4,7 +4,8 @@
  * PassRole, AddTags on create, Scheduler's PassRole), the resource tags read from moto, and the calls off the wire.
  */
 import { CreateTagsCommand, EC2Client, RunInstancesCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { ACCOUNT, type AuthorizationRequest, REGION } from '../../e2e/aws/account.js';
 import {
   authorizationRequests,
@@ -298,7 +299,7 @@ describe('calls off the wire', () => {
 describe('motoLookup', () => {
   it('reads an instance tags from moto', async () => {
     // Prepare
-    const endpoint = inject('motoEndpoint');
+    const endpoint = motoEndpoint();
     const ec2 = new EC2Client(emulatorClientConfig(endpoint));
     const imageId = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
     const id = (await ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;

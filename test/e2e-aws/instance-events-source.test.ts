@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { startInstanceEvents, type InstanceEvents } from '../../e2e/aws/event-sources/instance-events.js';
@@ -16,7 +17,7 @@ import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { createMotoNetwork, motoSdkEc2Client, type MotoNetwork } from '../support/ec2.js';
 
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-instance-events';
 let template: TemplateJson;
 let stackName: string;

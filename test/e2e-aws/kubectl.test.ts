@@ -13,7 +13,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { kubectlKubeconfig } from '../../cli/commands/kubectl-kubeconfig.js';
 import { API_VERSION } from '../../functions/api/common.js';
 import { handleRequest } from '../../functions/api/http/index.js';
@@ -77,7 +78,7 @@ beforeAll(async () => {
   const streamFn = Object.entries(assembly.template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('streamhandler'))![0];
   keepOnlyMappingOf(assembly.template, streamFn);
   const deployment = new Deployment(assembly.stackName, assembly.template, assembly.directory);
-  const dynamodb = emulatorDynamoDbClient(inject('motoEndpoint'));
+  const dynamodb = emulatorDynamoDbClient(motoEndpoint());
   const { store, tableName } = await newTableStore(dynamodb);
   doorStore = store;
   const streamArn = await enableStream(dynamodb, tableName);
@@ -91,7 +92,7 @@ beforeAll(async () => {
   const stream = createStreamHandler({ workflows: { start: async () => ({ started: true }) }, watchLog: log });
   source = await startStreamSource({
     deployment,
-    endpoint: inject('motoEndpoint'),
+    endpoint: motoEndpoint(),
     invoke: async (_fn, event) => ({ ok: true, payload: (await stream(event as never)) as unknown as Json }),
     // The stream role's policies are test/e2e-aws/watch.test.ts's concern.
     authorize: async () => {},

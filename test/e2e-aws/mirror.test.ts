@@ -21,7 +21,8 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import type { DynamoDbStore } from '../../functions/adapters/dynamodb/index.js';
 import { MIRROR_FINALIZER, MirrorAnnotations, type TargetObject } from '../../functions/adapters/kubernetes/index.js';
 import type { MachineDeployment } from '../../functions/api/machine-deployment.js';
@@ -41,7 +42,7 @@ import { startKube, type RunningKube } from '../support/kube.js';
 import { waitUntil } from '../support/wait.js';
 import { apiCreate, manifests } from '../integration/kubernetes/fixtures.js';
 
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 const ns = 'mirror-aws';
 /** Scheduler's minute is a second here: the first sync one second after the schedule is made. */
 const SCHEDULE_TIME_SCALE = 60;

@@ -14,7 +14,8 @@ import {
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type Json, type StartExecution } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { ScheduleError, parseScheduleExpression, startSchedules, type Schedules } from '../../e2e/aws/event-sources/schedules.js';
@@ -23,7 +24,7 @@ import { SchedulerRequeues } from '../../functions/adapters/scheduler/index.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 import { waitUntil } from '../support/wait.js';
 
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 const SWEEP_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Clusterless-sweep';
 const RECONCILE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Clusterless-reconcile-cluster';
 let deployment: Deployment;

@@ -7,14 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { AccessDeniedError, type AuthorizationRequest, type Invoke, type InvokeResult, type Json } from '../../e2e/aws/account.js';
 import { synthesize } from '../../e2e/aws/assembly.js';
 import { startStreamSource, type StreamSource } from '../../e2e/aws/event-sources/stream.js';
 import { Deployment, type TemplateJson } from '../../e2e/aws/template.js';
 import { emulatorClientConfig, uniqueName } from '../support/aws.js';
 
-const endpoint = () => inject('motoEndpoint');
+const endpoint = () => motoEndpoint();
 let template: TemplateJson;
 let stackName: string;
 let dir: string;

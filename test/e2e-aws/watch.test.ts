@@ -5,7 +5,8 @@
  * which writes the watch log the http handler's watches read. One table, gateway and stream poller for the file.
  * The http integration streams (ResponseTransferMode STREAM): the handler runs in process behind InvokeWithResponseStream.
  */
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 
 vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
@@ -21,7 +22,7 @@ const BASE = '/apis/clusterless.dev/v1alpha1/namespaces/team-a';
 let stack: WatchStack;
 
 beforeAll(async () => {
-  stack = await startWatchStack('watch-aws', inject('motoEndpoint'));
+  stack = await startWatchStack('watch-aws', motoEndpoint());
 }, 120_000);
 
 afterAll(async () => {

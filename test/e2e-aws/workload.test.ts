@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import type { ClusterSpec } from '../../functions/api/cluster.js';
 import { TagKeys, clusterTagValue } from '../../functions/adapters/aws/tags.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
@@ -28,9 +29,9 @@ import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../support/e
 import { freePort } from '../support/free-port.js';
 import { waitUntil } from '../support/wait.js';
 
-const motoEndpoint = inject('motoEndpoint');
-const ec2 = motoEc2Client(motoEndpoint);
-const secretsClient = createSecretsManagerClient(emulatorClientConfig(motoEndpoint));
+const moto = motoEndpoint();
+const ec2 = motoEc2Client(moto);
+const secretsClient = createSecretsManagerClient(emulatorClientConfig(moto));
 
 const installationId = uniqueName('workload');
 const namespace = 'team-a';
@@ -81,7 +82,7 @@ beforeAll(async () => {
   });
   provider = new Ec2MachineProvider({ client: ec2, installationId, clock: systemClock });
   workload = await WorkloadClusters.start({
-    secretsEndpoint: motoEndpoint,
+    secretsEndpoint: moto,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     dataDir,
     pollMs: 200,
@@ -210,7 +211,7 @@ describe('WorkloadClusters', () => {
     // Prepare: a cluster whose certificates are never made.
     const dir = mkdtempSync(join(tmpdir(), 'clusterless-workload-'));
     const idle = await WorkloadClusters.start({
-      secretsEndpoint: motoEndpoint,
+      secretsEndpoint: moto,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       dataDir: dir,
       pollMs: 100,

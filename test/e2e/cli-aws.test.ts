@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { AddTagsCommand, CreateTargetGroupCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { parse } from 'yaml';
-import { afterEach, expect, inject, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import type { Machine } from '../../functions/api/machine.js';
 import { Ec2MachineProvider } from '../../functions/adapters/ec2/index.js';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
@@ -54,7 +55,7 @@ afterEach(async () => {
 });
 
 it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on EC2 (moto)', async () => {
-  const endpoint = inject('motoEndpoint');
+  const endpoint = motoEndpoint();
   const ec2 = motoEc2Client(endpoint);
   const net = await createMotoNetwork(ec2);
   const env = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
@@ -152,7 +153,7 @@ it('generates, applies, scales, upgrades, undoes, heals and deletes a cluster on
 
 it("bootstraps EC2 machines with kubeadm and serves their cluster's admin kubeconfig (up --kms-key-id, moto)", async () => {
   // Arrange: a network and the control plane's target group on moto; the host with the bootstrap on.
-  const endpoint = inject('motoEndpoint');
+  const endpoint = motoEndpoint();
   const ec2 = motoEc2Client(endpoint);
   const net = await createMotoNetwork(ec2);
   const elb = createElbv2Client(emulatorClientConfig(endpoint));

@@ -8,7 +8,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { TagKeys } from '../../functions/adapters/aws/tags.js';
 import { secretNames } from '../../functions/bootstrap/names.js';
 import type { ClusterlessApp } from '../../infra/app.js';
@@ -137,7 +138,7 @@ describe('every request the bootstrap code sends (captured from a run on moto_se
 
   beforeAll(async () => {
     requests = await captureSecretRequests({
-      motoEndpoint: inject('motoEndpoint'),
+      motoEndpoint: motoEndpoint(),
       installationId: STACK_UUID,
       kmsKeyArn: keyArn(),
       instanceArnPrefix: arns.instance(''),

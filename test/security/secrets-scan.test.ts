@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../support/moto-endpoint.js';
 import { MemoryStore } from '../../functions/adapters/memory/index.js';
 import { Ec2MachineProvider, createEc2Client } from '../../functions/adapters/ec2/index.js';
 import { SimCloud, SimMachineProvider, SimNodeReader, SimulatedNodes } from '../../functions/adapters/sim/index.js';
@@ -199,7 +200,7 @@ describe('no secret in the store, logs, status or CRDs', () => {
   it('an EC2 cluster on moto leaves neither the signing credentials nor any key in the store, status or logs, even when EC2 errors are logged', async () => {
     const accessKeyId = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64');
-    const client = createEc2Client({ endpoint: inject('motoEndpoint'), region: 'us-east-1', credentials: { accessKeyId, secretAccessKey } });
+    const client = createEc2Client({ endpoint: motoEndpoint(), region: 'us-east-1', credentials: { accessKeyId, secretAccessKey } });
     cleanups.push(() => client.destroy());
     const network = await createMotoNetwork(client);
     const faults = new Ec2Faults(client);

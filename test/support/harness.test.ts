@@ -163,7 +163,7 @@ describe('test harness', () => {
     for (const tool of ['cloud-init', 'shellcheck']) expect(which(tool), tool).toBe(join(bootstrapToolsBin(), tool));
   });
 
-  it('npm run test:unit selects the unit project, whose set-up starts no emulator, and every test file belongs to one project', async () => {
+  it('npm run test:unit selects the unit projects, whose set-up starts no emulator, and every test file belongs to one project', async () => {
     // Prepare
     const root = join(import.meta.dirname, '..', '..');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
@@ -172,11 +172,18 @@ describe('test harness', () => {
     };
     const projects = Object.fromEntries(config.test.projects.map((p) => [p.test.name, p.test]));
     // Assess
-    expect(pkg.scripts['test:unit']).toBe('vitest run --project unit');
+    expect(pkg.scripts['test:unit']).toBe('vitest run --project unit --project unit-isolated');
     expect(projects.unit!.include).toEqual(['test/unit/**/*.test.ts']);
-    expect(projects.unit!.globalSetup).toEqual(['test/support/tools-path.ts']);
-    expect(projects.integration!.globalSetup).toContain('test/support/global-setup.ts');
-    expect(projects.integration!.exclude).toContain('test/unit/**');
+    // A file of unit-isolated is left out of unit (which shares its processes), and is a unit test.
+    for (const file of projects['unit-isolated']!.include) {
+      expect(file.startsWith('test/unit/'), file).toBe(true);
+      expect(projects.unit!.exclude, file).toContain(file);
+    }
+    for (const name of ['unit', 'unit-isolated']) expect(projects[name]!.globalSetup, name).toEqual(['test/support/tools-path.ts']);
+    for (const name of ['infra', 'integration', 'alone']) expect(projects[name]!.globalSetup, name).toContain('test/support/global-setup.ts');
+    // integration takes what no other project does.
+    expect(projects.integration!.exclude).toEqual(expect.arrayContaining(['test/unit/**', ...projects.infra!.include, ...projects.alone!.include]));
+    expect(pkg.scripts['test:integration']).toBe('vitest run --project infra --project integration --project alone');
     expect(readFileSync(join(root, 'test/support/tools-path.ts'), 'utf8')).not.toMatch(/moto|dynalite|spawn/);
   });
 

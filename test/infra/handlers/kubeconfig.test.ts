@@ -7,7 +7,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { parse } from 'yaml';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   dynalite = await startDynalite();
   client = emulatorDynamoDbClient(dynalite.endpoint);
   const { store, tableName } = await newTableStore(client);
-  const moto = inject('motoEndpoint');
+  const moto = motoEndpoint();
   const prefix = `${uniqueName('kc')}/`;
   env = {
     TABLE_NAME: tableName,

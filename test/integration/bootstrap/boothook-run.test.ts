@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { boothookScript } from '../../../functions/bootstrap/boothook.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -21,7 +22,7 @@ const INSTANCE_ROLE = { accessKeyId: 'test-key', secretAccessKey: 'test-secret-k
 
 let proxy: SigV4Proxy;
 let dir: string;
-const moto = () => inject('motoEndpoint');
+const moto = () => motoEndpoint();
 
 beforeAll(async () => {
   proxy = await startSigV4Proxy(moto(), INSTANCE_ROLE, 'us-east-1', 'secretsmanager');

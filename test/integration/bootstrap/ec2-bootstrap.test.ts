@@ -12,7 +12,8 @@ import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Elbv2ManagedLoadBalancers, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { targetObject } from '../../../functions/adapters/kubernetes/index.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import type { MachineDeployment } from '../../../functions/api/machine-deployment.js';
@@ -29,7 +30,7 @@ let kube: RunningKube;
 let world: BootstrapWorld;
 let certs: ClusterCertificates;
 /** The SDK's client on moto, for what the adapters' EC2 client does not read (an instance's user data). */
-const motoSdk = motoSdkEc2Client(inject('motoEndpoint'));
+const motoSdk = motoSdkEc2Client(motoEndpoint());
 
 const machines = async () => (await world.store.list<Machine>('Machine', 'default')).filter((m) => m.spec.clusterName === NAME);
 const machineSecret = (uid: string) => `clusterless/${world.installationId}/default/${NAME}/machines/${uid}`;
@@ -70,7 +71,7 @@ function assertNoSecrets(texts: string[]): void {
 beforeAll(async () => {
   kube = await startKube();
   world = await startBootstrapWorld({
-    motoEndpoint: inject('motoEndpoint'),
+    motoEndpoint: motoEndpoint(),
     workloadKubeconfig: kube.adminKubeconfigYaml,
     targetGroupCluster: `default/${NAME}`,
   });

@@ -6,7 +6,8 @@
  * own instance's (infra: ec2:SourceInstanceARN).
  */
 import { DescribeSecretCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
@@ -21,8 +22,8 @@ import { API, NS_PATH, clusterManifests } from '../../support/control-plane.js';
 import { createMotoNetwork, motoEc2Client, type MotoNetwork } from '../../support/ec2.js';
 import { INSTANCE_ARN_PREFIX, KMS_KEY_ARN } from './harness.js';
 
-const ec2 = motoEc2Client(inject('motoEndpoint'));
-const secretsClient = createSecretsManagerClient(emulatorClientConfig(inject('motoEndpoint')));
+const ec2 = motoEc2Client(motoEndpoint());
+const secretsClient = createSecretsManagerClient(emulatorClientConfig(motoEndpoint()));
 let network: MotoNetwork;
 
 beforeAll(async () => {

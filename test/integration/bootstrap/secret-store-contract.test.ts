@@ -1,6 +1,6 @@
 /** The SecretStore contract against memory and against Secrets Manager on moto_server. */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { inject } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { MemorySecretStore, SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { runSecretStoreContract } from '../../support/secret-store-contract.js';
@@ -12,7 +12,7 @@ runSecretStoreContract('memory', () => {
 });
 
 runSecretStoreContract('Secrets Manager (moto)', () => {
-  const client = createSecretsManagerClient(emulatorClientConfig(inject('motoEndpoint')));
+  const client = createSecretsManagerClient(emulatorClientConfig(motoEndpoint()));
   const installationId = uniqueName('sm');
   return {
     store: new SecretsManagerSecretStore({ client, kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/6f1c1b52-1f5e-4d2b-9b1e-2d2f0c1e4a11', installationId }),

@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { capaOwnedTagKey } from '../../../functions/api/capi/import-plan.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
@@ -81,7 +82,7 @@ const machinesOf = async (cluster: string) =>
   ((await api<{ items: Machine[] }>(`${NS_PATH}/default/machines`)).json.items ?? []).filter((m) => m.spec.clusterName === cluster);
 
 beforeAll(async () => {
-  const moto = inject('motoEndpoint');
+  const moto = motoEndpoint();
   // The host builds its AWS clients from the environment, as `clusterless up --provider aws` does.
   const env = { AWS_ENDPOINT_URL: moto, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
   for (const [k, v] of Object.entries(env)) {

@@ -12,7 +12,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2ClusterHandover } from '../../../functions/adapters/ec2/index.js';
 import { SecretStoreCertificateTransfer } from '../../../functions/adapters/kubeadm/index.js';
 import { MemorySecretStore } from '../../../functions/adapters/secrets/index.js';
@@ -52,7 +53,7 @@ let b: Side;
 let network: MotoNetwork;
 
 async function side(name: string, installationId: string): Promise<Side> {
-  const cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: inject('motoEndpoint'), installationId, timeScale: 40 });
+  const cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: motoEndpoint(), installationId, timeScale: 40 });
   const certificates = new SecretStoreCertificateTransfer(new MemorySecretStore(), secretNames(`clusterless/${installationId}/`));
   const move = { installationId, handovers: { aws: new Ec2ClusterHandover(cp.ec2!.client) }, certificates };
   const http = await startHttpServer({ port: 0, deps: (req) => handleRequest(req, { store: cp.runtime.store, clock: cp.clock, move }) });

@@ -5,7 +5,8 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { afterAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 
 vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
@@ -24,7 +25,7 @@ import { type ClusterClassProps, fleetManifests, type FleetCluster, type FleetTo
 import { ObjectService } from '../../../functions/api/service/index.js';
 import { emulatorDynamoDbClient, newTableStore } from '../../support/dynamodb-store-factory.js';
 
-const client: DynamoDBClient = emulatorDynamoDbClient(inject('motoEndpoint'));
+const client: DynamoDBClient = emulatorDynamoDbClient(motoEndpoint());
 let store: DynamoDbStore;
 
 afterAll(() => client.destroy());

@@ -4,7 +4,8 @@
  * installation only (clusterless.dev/installation, read in the same call).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 
 vi.hoisted(() => {
   process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
@@ -31,7 +32,7 @@ import { interruptionNoticeOf } from '../../../functions/core/machine/interrupti
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { NS_PATH, clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 
-const ec2 = new Ec2QueryClient(emulatorClientConfig(inject('motoEndpoint')));
+const ec2 = new Ec2QueryClient(emulatorClientConfig(motoEndpoint()));
 let ami: string;
 const namespace = 'default';
 const clusterName = uniqueName('c')
@@ -216,7 +217,7 @@ describe('spot notices on an EC2 cluster (moto), delivered to the handler as Eve
   let cp: TestControlPlane;
 
   beforeAll(async () => {
-    cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: inject('motoEndpoint'), timeScale: 40, installationId: owner });
+    cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: motoEndpoint(), timeScale: 40, installationId: owner });
     for (const m of clusterManifests({ name, workers: 2, controlPlaneReplicas: 1, network: cp.ec2!.network })) {
       const r = await cp.api('POST', `${P}/${m.plural}`, m.object);
       expect(r.status, r.body).toBe(201);

@@ -4,7 +4,8 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { SecretsManagerSecretStore, createSecretsManagerClient } from '../../../functions/adapters/secrets/index.js';
 import { KubeadmBootstrapper } from '../../../functions/adapters/kubeadm/index.js';
 import { MAX_STREAMED_WATCH_SECONDS, boundedWatch, createHandler, depsFromEnvironment, toHttpRequest } from '../../../functions/handlers/http.js';
@@ -160,7 +161,7 @@ describe('API Gateway proxy handler', () => {
 
   it("never signs a kubeconfig, even with the secrets key and certificates there: the route is the kubeconfig function's", async () => {
     // Arrange: a cluster with certificates on moto, and every secrets variable in the API function's environment.
-    const moto = inject('motoEndpoint');
+    const moto = motoEndpoint();
     const prefix = `${uniqueName('kc')}/`;
     const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000001';
     const secrets = createSecretsManagerClient(emulatorClientConfig(moto));

@@ -2,13 +2,14 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { digestHex, payloadDigest } from '../../../functions/adapters/payloads/digest.js';
 import { PAYLOAD_KEY_PREFIX, S3PayloadStore } from '../../../functions/adapters/payloads/s3-payload-store.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 import { runPayloadStoreContract } from '../../support/payload-store-contract.js';
 
-const config = () => emulatorClientConfig(inject('motoEndpoint'));
+const config = () => emulatorClientConfig(motoEndpoint());
 const bucket = uniqueName('payloads').toLowerCase();
 let keyArn = '';
 

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { CapaInstanceAdoption } from '../../../functions/adapters/ec2/capa-adoption.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
@@ -18,8 +19,8 @@ let sdk: EC2Client;
 let net: MotoNetwork;
 
 beforeAll(async () => {
-  client = motoEc2Client(inject('motoEndpoint'));
-  sdk = motoSdkEc2Client(inject('motoEndpoint'));
+  client = motoEc2Client(motoEndpoint());
+  sdk = motoSdkEc2Client(motoEndpoint());
   net = await createMotoNetwork(sdk);
 });
 

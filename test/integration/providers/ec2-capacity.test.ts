@@ -6,7 +6,8 @@
  * middleware (test/support/ec2.ts).
  */
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { CAPACITY_TYPE_TAG, Ec2MachineProvider, attemptToken } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { MemoryUnavailableOfferings } from '../../../functions/adapters/memory/index.js';
@@ -23,7 +24,7 @@ let net: MotoNetwork;
 const open: { client: Ec2QueryClient; faults: Ec2Faults }[] = [];
 
 beforeAll(async () => {
-  setupClient = motoSdkEc2Client(inject('motoEndpoint'));
+  setupClient = motoSdkEc2Client(motoEndpoint());
   net = await createMotoNetwork(setupClient);
 });
 
@@ -37,7 +38,7 @@ afterEach(() => {
 });
 
 function newProvider() {
-  const client = motoEc2Client(inject('motoEndpoint'));
+  const client = motoEc2Client(motoEndpoint());
   const faults = new Ec2Faults(client);
   open.push({ client, faults });
   return { provider: new Ec2MachineProvider({ client, installationId: INSTALLATION }), faults };

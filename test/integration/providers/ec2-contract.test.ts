@@ -1,5 +1,6 @@
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { uniqueName } from '../../support/aws.js';
 import { runProviderContract } from '../../support/provider-contract.js';
@@ -9,7 +10,7 @@ let client: Ec2QueryClient;
 let net: MotoNetwork;
 
 beforeAll(async () => {
-  client = motoEc2Client(inject('motoEndpoint'));
+  client = motoEc2Client(motoEndpoint());
   net = await createMotoNetwork(client);
 });
 

@@ -8,7 +8,8 @@ import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { DescribeInstancesCommand, DescribeVolumesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2MachineProvider, IMDS_HOP_LIMIT, attemptToken, type Ec2MachineProviderOptions } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { SimulatedNodes } from '../../../functions/adapters/sim/simulated-nodes.js';
 import { zonesFor } from '../../../functions/core/machine/placement.js';
@@ -42,7 +43,7 @@ let net: MotoNetwork;
 const open: { client: Ec2QueryClient; faults: Ec2Faults }[] = [];
 
 beforeAll(async () => {
-  setupClient = motoSdkEc2Client(inject('motoEndpoint'));
+  setupClient = motoSdkEc2Client(motoEndpoint());
   net = await createMotoNetwork(setupClient);
 });
 
@@ -58,7 +59,7 @@ afterEach(() => {
 /** A provider on a client of its own, with a fault injector, as the host builds it (SDK retries once). */
 function newProvider(options: Partial<Ec2MachineProviderOptions> & { maxAttempts?: number } = {}) {
   const { maxAttempts, ...rest } = options;
-  const client = motoEc2Client(inject('motoEndpoint'), maxAttempts);
+  const client = motoEc2Client(motoEndpoint(), maxAttempts);
   const faults = new Ec2Faults(client);
   open.push({ client, faults });
   return { provider: new Ec2MachineProvider({ client, installationId: INSTALLATION, ...rest }), faults, client };
@@ -143,7 +144,7 @@ describe('Ec2MachineProvider on moto_server', () => {
 
     it("launches with the node role's instance profile when the class names none, and with the class's when it does", async () => {
       // Prepare: the stack's two node profiles (NODE_INSTANCE_PROFILES), and one a class names.
-      const endpoint = inject('motoEndpoint');
+      const endpoint = motoEndpoint();
       const profiles = {
         'control-plane': await createMotoInstanceProfile(endpoint, uniqueName('cp')),
         worker: await createMotoInstanceProfile(endpoint, uniqueName('w')),

@@ -13,7 +13,8 @@ import {
   DescribeVolumesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2QueryClient, Ec2ServiceError, paginateDescribeInstances } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { errorCode, toProviderError } from '../../../functions/adapters/aws/errors.js';
 import { InstanceNotFoundError, InvalidSpecError } from '../../../functions/ports.js';
@@ -26,8 +27,8 @@ let sdk: EC2Client;
 let net: MotoNetwork;
 
 beforeAll(async () => {
-  client = motoEc2Client(inject('motoEndpoint'));
-  sdk = motoSdkEc2Client(inject('motoEndpoint'));
+  client = motoEc2Client(motoEndpoint());
+  sdk = motoSdkEc2Client(motoEndpoint());
   net = await createMotoNetwork(sdk);
 });
 
@@ -46,7 +47,7 @@ function shaped(value: unknown, like: unknown): unknown {
 describe('EC2 Query client on moto_server', () => {
   it('launches as the provider does (tags, encrypted root volume, IMDSv2, instance profile, security group, subnet, token, spot) and reads back what the SDK reads', async () => {
     // Prepare
-    const profileArn = await createMotoInstanceProfile(inject('motoEndpoint'), uniqueName('profile'));
+    const profileArn = await createMotoInstanceProfile(motoEndpoint(), uniqueName('profile'));
     const marker = uniqueName('run');
     const tags = [
       { Key: 'clusterless.dev/marker', Value: marker },

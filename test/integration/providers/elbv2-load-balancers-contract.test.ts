@@ -6,7 +6,8 @@ import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { TagKeys } from '../../../functions/adapters/aws/tags.js';
@@ -19,8 +20,8 @@ let ec2: Ec2QueryClient;
 let net: MotoNetwork;
 
 beforeAll(async () => {
-  elb = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
-  ec2 = motoEc2Client(inject('motoEndpoint'));
+  elb = createElbv2Client(emulatorClientConfig(motoEndpoint()));
+  ec2 = motoEc2Client(motoEndpoint());
   net = await createMotoNetwork(ec2);
 });
 

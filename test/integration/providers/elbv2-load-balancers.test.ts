@@ -15,7 +15,8 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Elbv2ManagedLoadBalancers, createElbv2Client, loadBalancerName } from '../../../functions/adapters/elbv2/index.js';
 import { InvalidSpecError } from '../../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -28,8 +29,8 @@ let lbs: Elbv2ManagedLoadBalancers;
 const INSTALLATION = uniqueName('lbs');
 
 beforeAll(async () => {
-  elb = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
-  ec2 = motoEc2Client(inject('motoEndpoint'));
+  elb = createElbv2Client(emulatorClientConfig(motoEndpoint()));
+  ec2 = motoEc2Client(motoEndpoint());
   net = await createMotoNetwork(ec2);
   lbs = new Elbv2ManagedLoadBalancers({ elb, ec2, installationId: INSTALLATION });
 });
@@ -147,7 +148,7 @@ describe('Elbv2ManagedLoadBalancers', () => {
 
   it('accepts a target group a cluster names only when it is tagged with this installation and that cluster, asking ELBv2 once for a group it accepted', async () => {
     // Arrange: a client that counts DescribeTags; groups tagged for the cluster, for another cluster, for no installation.
-    const counted = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
+    const counted = createElbv2Client(emulatorClientConfig(motoEndpoint()));
     let describeTags = 0;
     counted.middlewareStack.add(
       (next, context) => (args) => {

@@ -5,7 +5,8 @@
  */
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2MachineProvider, createSsmClient, imageParameterResolver } from '../../../functions/adapters/ec2/index.js';
 import { InvalidSpecError } from '../../../functions/ports.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
@@ -21,7 +22,7 @@ let net: MotoNetwork;
 let getParameterCalls = 0;
 
 beforeAll(async () => {
-  ssm = createSsmClient(emulatorClientConfig(inject('motoEndpoint')));
+  ssm = createSsmClient(emulatorClientConfig(motoEndpoint()));
   ssm.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'GetParameterCommand') getParameterCalls++;
@@ -29,7 +30,7 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countGetParameter' },
   );
-  ec2 = motoEc2Client(inject('motoEndpoint'));
+  ec2 = motoEc2Client(motoEndpoint());
   net = await createMotoNetwork(ec2);
 });
 

@@ -2,7 +2,8 @@
  * One installation runs sim and aws clusters side by side (workflows/providers.ts): the same runtime, each
  * cluster's machines launched by the provider its Cluster names, the simulator or EC2 on moto_server.
  */
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import type { Cluster } from '../../../functions/api/cluster.js';
 import type { Machine } from '../../../functions/api/machine.js';
 import { uniqueName } from '../../support/aws.js';
@@ -32,7 +33,7 @@ async function provisioned(c: TestControlPlane, name: string, machines: number):
 describe('a host that runs the simulator and EC2', () => {
   it('reconciles a sim cluster and an aws cluster side by side, each machine launched by its own provider', async () => {
     // Prepare
-    const c = (cp = await startTestControlPlane({ provider: 'sim+ec2', motoEndpoint: inject('motoEndpoint'), timeScale: 40 }));
+    const c = (cp = await startTestControlPlane({ provider: 'sim+ec2', motoEndpoint: motoEndpoint(), timeScale: 40 }));
     const simName = uniqueName('sbs-sim').slice(0, 30);
     const awsName = uniqueName('sbs-aws').slice(0, 30);
     // Act

@@ -6,7 +6,8 @@ import {
   type SchedulerClient,
   type GetScheduleCommandOutput,
 } from '@aws-sdk/client-scheduler';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { SchedulerRequeues, atExpression, createSchedulerClient, requeueScheduleName, SCHEDULE_NAME_MAX } from '../../../functions/adapters/scheduler/index.js';
 import { emulatorClientConfig, uniqueName } from '../../support/aws.js';
 
@@ -19,7 +20,7 @@ let client: SchedulerClient;
 let groupName: string;
 
 beforeAll(async () => {
-  client = createSchedulerClient(emulatorClientConfig(inject('motoEndpoint')));
+  client = createSchedulerClient(emulatorClientConfig(motoEndpoint()));
   groupName = uniqueName('requeues');
   await client.send(new CreateScheduleGroupCommand({ Name: groupName }));
 });

@@ -11,7 +11,8 @@ import {
   ScanCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { DynamoDbStore } from '../../../functions/adapters/dynamodb/dynamodb-store.js';
 import { createTable } from '../../../functions/adapters/dynamodb/table.js';
 import type { ApiObject } from '../../../functions/api/kind.js';
@@ -37,7 +38,7 @@ const emulators = [
       return { endpoint: d.endpoint, stop: d.stop };
     },
   },
-  { name: 'moto_server', start: async () => ({ endpoint: inject('motoEndpoint'), stop: async () => {} }) },
+  { name: 'moto_server', start: async () => ({ endpoint: motoEndpoint(), stop: async () => {} }) },
 ];
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

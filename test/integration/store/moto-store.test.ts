@@ -1,12 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { emulatorDynamoDbClient, dynamoDbStoreFactory } from '../../support/dynamodb-store-factory.js';
 import { runStoreContract } from '../../support/store-contract.js';
 
 let client: DynamoDBClient;
 
 beforeAll(() => {
-  client = emulatorDynamoDbClient(inject('motoEndpoint'));
+  client = emulatorDynamoDbClient(motoEndpoint());
 });
 
 afterAll(() => {

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { DynamoDbUnavailableOfferings } from '../../../functions/adapters/dynamodb/unavailable-offerings.js';
 import { createTable } from '../../../functions/adapters/dynamodb/table.js';
 import { openEmbeddedSqliteStore, type EmbeddedSqliteStore } from '../../../local/embedded-sqlite.js';
@@ -24,7 +25,7 @@ const opened: EmbeddedSqliteStore[] = [];
 beforeAll(async () => {
   dynalite = await startDynalite();
   dynaliteClient = emulatorDynamoDbClient(dynalite.endpoint);
-  motoClient = emulatorDynamoDbClient(inject('motoEndpoint'));
+  motoClient = emulatorDynamoDbClient(motoEndpoint());
 });
 
 afterAll(async () => {

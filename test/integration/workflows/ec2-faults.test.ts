@@ -14,7 +14,8 @@ import {
   RegisterTargetsCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { Ec2MachineProvider } from '../../../functions/adapters/ec2/index.js';
 import { Elbv2ManagedLoadBalancers, Elbv2TargetGroupRegistrations, createElbv2Client } from '../../../functions/adapters/elbv2/index.js';
 import { MemoryStore } from '../../../functions/adapters/memory/index.js';
@@ -45,7 +46,7 @@ afterEach(async () => {
 });
 
 async function start(options: Partial<TestControlPlaneOptions> = {}): Promise<TestControlPlane> {
-  cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: inject('motoEndpoint'), timeScale: 40, ...options });
+  cp = await startTestControlPlane({ provider: 'ec2', motoEndpoint: motoEndpoint(), timeScale: 40, ...options });
   return cp;
 }
 
@@ -151,7 +152,7 @@ describe('workflows with EC2 on moto_server', () => {
       check: (f: Ec2Faults) => expect(f.attempts.filter((a) => a.command === 'DescribeInstancesCommand').length).toBeGreaterThan(3),
     },
   ])('keeps one instance per machine through $name', async ({ faults, check }) => {
-    const client = motoEc2Client(inject('motoEndpoint'));
+    const client = motoEc2Client(motoEndpoint());
     const f = new Ec2Faults(client);
     const c = await start({ ec2Client: client });
     const name = uniqueName('f').slice(0, 40);
@@ -391,9 +392,9 @@ const INSTALLATION = uniqueName('steps');
  * that reaches ELBv2 is kept in `calls`.
  */
 async function stepWorld(o: { targetGroupOf?: (name: string) => string; targetGroupTags?: (name: string) => Record<string, string> } = {}) {
-  const client = motoEc2Client(inject('motoEndpoint'));
+  const client = motoEc2Client(motoEndpoint());
   clients.push(client);
-  const elb = createElbv2Client(emulatorClientConfig(inject('motoEndpoint')));
+  const elb = createElbv2Client(emulatorClientConfig(motoEndpoint()));
   elbs.push(elb);
   const faults = new Ec2Faults(client);
   const network: MotoNetwork = await createMotoNetwork(client);

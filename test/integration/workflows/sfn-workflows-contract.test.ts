@@ -10,7 +10,8 @@ import {
   StopExecutionCommand,
   type ExecutionListItem,
 } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { motoEndpoint } from '../../support/moto-endpoint.js';
 import { localSubstitutions } from '../../../functions/adapters/stepfunctions/local-workflows.js';
 import { SfnWorkflows } from '../../../functions/adapters/stepfunctions/sfn-workflows.js';
 import type { WorkflowName } from '../../../functions/ports.js';
@@ -22,7 +23,7 @@ let client: SFNClient;
 let stateMachineArns: Record<WorkflowName, string>;
 
 beforeAll(async () => {
-  client = new SFNClient(emulatorClientConfig(inject('motoEndpoint')));
+  client = new SFNClient(emulatorClientConfig(motoEndpoint()));
   // One set of state machines for the file, named apart from other files' (moto_server is shared).
   const prefix = uniqueName('contract');
   const entries = await Promise.all(
