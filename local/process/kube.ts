@@ -126,7 +126,12 @@ export async function waitFor(what: string, child: Child, timeoutMs: number, pro
  * cannot be taken by a client's connect() between our check and the child's bind; the kernel's own pick for
  * listen(0) comes from that range, where busy tests open thousands of connections.
  */
+let ephemeralStart: number | undefined;
 function ephemeralLow(): number {
+  ephemeralStart ??= readEphemeralLow();
+  return ephemeralStart;
+}
+function readEphemeralLow(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(low) && low > 20_000 ? low : 32_768;

@@ -1,9 +1,9 @@
 /**
  * With CLUSTERLESS_TEST_CPU_LOG=FILE, each test file appends one line to FILE when it ends: its path and the CPU
  * seconds of its worker process, with every child it started and waited for (etcd, kube-apiserver, Lambda
- * environments...; /proc/self/stat utime, stime, cutime, cstime). `scripts/test-cpu.sh` sums them: the suite is
- * CPU-bound on two cores, so CPU, not wall time, says which files to make cheaper. Without the variable it does
- * nothing. The shared moto_server of the global setup is not in any file's figure.
+ * environments...; /proc/self/stat utime, stime, cutime, cstime): the suite is CPU-bound on two cores, so CPU, not
+ * wall time, says which files to make cheaper. Without the variable it does nothing. The global setup's moto_servers
+ * are in no file's figure.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { afterAll, expect } from 'vitest';

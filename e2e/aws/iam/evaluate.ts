@@ -54,13 +54,13 @@ export async function evaluate(principal: Principal, request: AuthorizationReque
   // context (and the same policies: a run can take a permission away) is answered from what was decided then. The
   // time keys count only when some policy reads them.
   const policies = JSON.stringify([principal.policies, resourcePolicy ?? null]);
-  const timed = TIME_KEYS.some((k) => policies.includes(k));
-  const key = JSON.stringify([principal.arn, request.action, request.resource, sortedEntries(request.context), timed ? now.toISOString() : null]);
-  let decisions = decided.get(policies);
-  if (!decisions) {
-    decisions = new Map();
-    decided.set(policies, decisions);
+  let made = decided.get(policies);
+  if (!made) {
+    made = { timed: TIME_KEYS.some((k) => policies.includes(k)), decisions: new Map() };
+    decided.set(policies, made);
   }
+  const { timed, decisions } = made;
+  const key = JSON.stringify([principal.arn, request.action, request.resource, sortedEntries(request.context), timed ? now.toISOString() : null]);
   const known = decisions.get(key);
   if (known) return known;
   const evaluation = await simulate(principal, request, resourcePolicy, now);
@@ -70,8 +70,8 @@ export async function evaluate(principal: Principal, request: AuthorizationReque
 
 const TIME_KEYS = ['aws:CurrentTime', 'aws:EpochTime'];
 const MAX_DECISIONS = 50_000;
-/** Decisions by the policies that made them (JSON), then by request. */
-const decided = new Map<string, Map<string, Evaluation>>();
+/** Decisions by the policies that made them (JSON; whether those read the time), then by request. */
+const decided = new Map<string, { timed: boolean; decisions: Map<string, Evaluation> }>();
 const sortedEntries = (context: AuthorizationRequest['context']) => Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 async function simulate(principal: Principal, request: AuthorizationRequest, resourcePolicy: PolicyDocument | undefined, now: Date): Promise<Evaluation> {
