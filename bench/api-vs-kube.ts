@@ -6,7 +6,12 @@
  * (goal >= 1.0).
  *
  * `npm run bench -- api-vs-kube` or `npx tsx bench/api-vs-kube.ts [--objects 10000] [--watchers 50]
- * [--watch-writes 1000] [--concurrency 16] [--page 500]`.
+ * [--watch-writes 1000] [--concurrency 16] [--page 500] [--host process|in-process]`.
+ *
+ * The host runs as users run it (`clusterless up`, its own process), as kube-apiserver runs in its own: the client
+ * then has this process to itself for both. `--host in-process` starts it in this process instead, where the
+ * client's parsing of every watch event shares the host's one thread (what the figures before this option were).
+ * `BENCH_HOST_NODE_OPTIONS` is the host process's NODE_OPTIONS (`--cpu-prof --cpu-prof-dir=DIR` profiles it alone).
  *
  * MachineClass is the kind: namespaced, in both APIs, and no controller acts on it, so neither server does work
  * beside the requests. The same HTTP/1.1 client with keep-alive for both; kube-apiserver is reached over TLS (it
@@ -21,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { startEmbeddedHost } from '../local/embedded-host.js';
+import { startHostProcess } from '../test/support/host-process.js';
 import { startKube } from '../test/support/kube.js';
 import { emit, flag, machineFacts } from './support/output.js';
 
@@ -230,13 +236,20 @@ export async function run(argv: string[] = []): Promise<void> {
     watchers: Number(flag(argv, 'watchers') ?? 50),
     watchWrites: Number(flag(argv, 'watch-writes') ?? 1000),
   };
+  const hostMode = flag(argv, 'host') ?? 'process';
+  if (hostMode !== 'process' && hostMode !== 'in-process') throw new Error(`--host must be process or in-process, not "${hostMode}"`);
   const dir = await mkdtemp(join(tmpdir(), 'clusterless-api-vs-kube-'));
   const [kube, host] = await Promise.all([
     startKube().then(async (k) => {
       await k.installCrds();
       return k;
     }),
-    startEmbeddedHost({ port: 0, dataDir: join(dir, 'data'), sweepSeconds: 3600, log: () => {} }),
+    hostMode === 'process'
+      ? startHostProcess(
+          ['--data-dir', join(dir, 'data')],
+          process.env['BENCH_HOST_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_HOST_NODE_OPTIONS'] } : {},
+        ).then((h) => ({ url: h.url, close: () => h.stop().then(() => {}) }))
+      : startEmbeddedHost({ port: 0, dataDir: join(dir, 'data'), sweepSeconds: 3600, log: () => {} }),
   ]);
   try {
     const config = parse(kube.adminKubeconfigYaml) as {
@@ -268,7 +281,7 @@ export async function run(argv: string[] = []): Promise<void> {
       emit(scenario, `ratio.${op}`, ours[op] / theirs[op], 'x');
     }
     console.log(
-      `${scenario}: ${o.objects} objects, ${o.concurrency} in flight, pages of ${o.page}, ${o.watchers} watchers x ${o.watchWrites} writes; ` +
+      `${scenario}: host ${hostMode}, ${o.objects} objects, ${o.concurrency} in flight, pages of ${o.page}, ${o.watchers} watchers x ${o.watchWrites} writes; ` +
         ops.map((op) => `${op} ${(ours[op] / theirs[op]).toFixed(2)}x (${ours[op].toFixed(0)} vs ${theirs[op].toFixed(0)}/s)`).join(', ') +
         `; goal >= 1.0: ${ops.every((op) => ours[op] >= theirs[op]) ? 'met' : `MISSED by ${ops.filter((op) => ours[op] < theirs[op]).join(', ')}`} [${machineFacts()}]`,
     );

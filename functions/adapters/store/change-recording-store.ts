@@ -18,12 +18,19 @@ type Unpublished = Omit<Change, 'previous'>;
 
 const micros = (clock: Clock) => clock.now().getTime() * 1000;
 
+/**
+ * The next turn of the event loop, after the I/O callbacks of this one. Taken when the module loads, so that a test's
+ * fake timers (installed later) do not hold a watch back.
+ */
+const nextTurn: (wake: () => void) => void = globalThis.setImmediate;
+
 export class LocalChangeFeed implements ChangeFeed {
   private readonly window: EventWindow;
   private readonly inFlight = new Map<number, number>();
   private nextToken = 0;
   private pending: Unpublished[] = [];
   private readonly waiters = new Set<() => void>();
+  private wakeScheduled = false;
   /** The last version published per object, so that a write that changed nothing (a second delete) is not a change. */
   private readonly published = new Map<string, string>();
 
@@ -100,7 +107,22 @@ export class LocalChangeFeed implements ChangeFeed {
       this.window.record(c, now);
       any = true;
     }
-    if (any) for (const wake of [...this.waiters]) wake();
+    if (any) this.scheduleWake();
+  }
+
+  /**
+   * Watchers are woken once per turn of the event loop, not once per change: the writes that finish in one turn
+   * (concurrent requests whose bodies arrived together) reach each watcher as one read of the window and one write
+   * to its socket, rather than one of each per change per watcher (the socket writes were the largest item in a
+   * profile of 50 watchers). A watcher registering in between finds the change by its version and does not wait.
+   */
+  private scheduleWake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    nextTurn(() => {
+      this.wakeScheduled = false;
+      for (const wake of [...this.waiters]) wake();
+    });
   }
 }
 

@@ -170,6 +170,26 @@ describe('ChangeRecordingStore', () => {
     await expect(idle).resolves.toBeUndefined();
   });
 
+  it('wakes its waiters once per turn of the event loop: the changes written in one turn are read together', async () => {
+    // Prepare
+    const { feed, store } = recording();
+    const start = await feed.currentVersion();
+    let seenAtWake: number | undefined;
+    const waiting = feed.waitForChange(start, new AbortController().signal).then(async () => {
+      const changes = await feed.changesSince('Cluster', undefined, start);
+      seenAtWake = changes === 'expired' ? -1 : changes.length;
+    });
+    // Act: one write, its promise chain run to the end, then a second write in the same turn (as a second request's
+    // body arriving with the first would be)
+    await store.create(cluster('a'));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    const beforeTheTurnEnds = seenAtWake;
+    await store.create(cluster('b'));
+    await waiting;
+    // Assess
+    expect(beforeTheTurnEnds).toBeUndefined();
+    expect(seenAtWake).toBe(2);
+  });
   it('records nothing for a write that fails', async () => {
     const { feed, store } = recording();
     const start = await feed.currentVersion();
