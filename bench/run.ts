@@ -15,7 +15,7 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'plan', file: 'plan.ts', quick: true, description: 'planner latency against MachineDeployment size' },
+  { name: 'plan', file: 'plan.ts', quick: true, description: 'deployment, set and Machine planner latency against MachineDeployment size' },
   { name: 'plan-50k', file: 'plan.ts', quick: false, description: 'the same at 50,000 machines', args: ['--sizes', 'large'] },
   { name: 'scale', file: 'scale.ts', quick: false, description: '1,000 clusters x 13 machines from nothing to Ready (zero boot time)' },
   { name: 'scale-quick', file: 'scale.ts', quick: true, description: 'the same with 50 clusters', args: ['--clusters', '50', '--scenario', 'scale-quick'] },
