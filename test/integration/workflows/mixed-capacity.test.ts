@@ -12,6 +12,7 @@ import { CapacityAnnotations, CapacityLabels } from '../../../functions/api/capa
 import type { Machine } from '../../../functions/api/machine.js';
 import { CAPACITY_TYPE_TAG } from '../../../functions/adapters/ec2/ec2-machine-provider.js';
 import { TagKeys } from '../../../functions/adapters/aws/tags.js';
+import type { Ec2QueryClient } from '../../../functions/adapters/aws/ec2-query/index.js';
 import { clusterManifests, startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { Ec2Faults, motoEc2Client } from '../../support/ec2.js';
 import { isDeleting, isReady, ofDeployment } from '../../support/fleet-watch.js';
@@ -116,8 +117,7 @@ const sim: CloudUnderTest = {
 
 function ec2Cloud(): CloudUnderTest {
   const installationId = uniqueName('mixed');
-  const client = motoEc2Client(motoEndpoint());
-  const faults = new Ec2Faults(client);
+  let client: Ec2QueryClient | undefined;
   /** The offerings (type@subnet) each machine's spot requests were refused for, while refusing. */
   let refused: Map<string, Set<string>> | undefined;
   const machineUidOf = (input: Record<string, any>): string =>
@@ -125,21 +125,25 @@ function ec2Cloud(): CloudUnderTest {
   // As ec2-capacity.test.ts makes spot refuse: InsufficientInstanceCapacity for a spot request. Once per machine and
   // offering, so that a granted machine falls back within its first launch and any other launches on spot at its
   // retry, whatever the timing (the local engine retries a launch four times, 30 s apart at scale).
-  faults.failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', {
-    times: Number.POSITIVE_INFINITY,
-    when: (input) => {
-      if (refused === undefined || input['InstanceMarketOptions'] === undefined) return false;
-      const uid = machineUidOf(input);
-      const offerings = refused.get(uid) ?? new Set<string>();
-      refused.set(uid, offerings);
-      const offering = `${input['InstanceType']}@${input['SubnetId']}`;
-      if (offerings.has(offering)) return false;
-      offerings.add(offering);
-      return true;
-    },
-  });
+  const refuseOncePerOffering = (input: Record<string, any>): boolean => {
+    if (refused === undefined || input['InstanceMarketOptions'] === undefined) return false;
+    const uid = machineUidOf(input);
+    const offerings = refused.get(uid) ?? new Set<string>();
+    refused.set(uid, offerings);
+    const offering = `${input['InstanceType']}@${input['SubnetId']}`;
+    if (offerings.has(offering)) return false;
+    offerings.add(offering);
+    return true;
+  };
   return {
-    start: () => startTestControlPlane({ provider: 'ec2', motoEndpoint: motoEndpoint(), ec2Client: client, timeScale: 60, installationId }),
+    start() {
+      client = motoEc2Client(motoEndpoint());
+      new Ec2Faults(client).failWith('RunInstancesCommand', 'InsufficientInstanceCapacity', {
+        times: Number.POSITIVE_INFINITY,
+        when: refuseOncePerOffering,
+      });
+      return startTestControlPlane({ provider: 'ec2', motoEndpoint: motoEndpoint(), ec2Client: client, timeScale: 60, installationId });
+    },
     zone: (cp) => cp.ec2!.network.subnets[0]!.availabilityZone,
     async liveInstances(cp) {
       const out = await cp.ec2!.client.describeInstances({
@@ -155,7 +159,7 @@ function ec2Cloud(): CloudUnderTest {
           return { machineUid: tags[TagKeys.machineUid]!, capacityType: tags[CAPACITY_TYPE_TAG] };
         });
     },
-    close: () => client.destroy(),
+    close: () => client?.destroy(),
     refuseSpot() {
       const machines = new Map<string, Set<string>>();
       refused = machines;
