@@ -205,6 +205,8 @@ export function clusterManifests(o: {
   healthCheck?: boolean;
   /** A sim cluster's opt-in to a simulated control-plane load balancer. */
   controlPlaneLoadBalancer?: boolean;
+  /** The MachineDeployment's mixed capacity (spec.capacity, api/capacity.ts). */
+  capacity?: Record<string, unknown>;
 }): { plural: string; object: { spec: unknown } & Record<string, unknown> }[] {
   const namespace = o.namespace ?? 'default';
   const version = o.version ?? 'v1.31.2';
@@ -238,6 +240,7 @@ export function clusterManifests(o: {
           replicas: o.workers ?? 5,
           template: { spec: { version, machineClassRef: { name: `${o.name}-class` } } },
           ...(o.strategy ? { strategy: o.strategy } : {}),
+          ...(o.capacity ? { capacity: o.capacity } : {}),
         },
       },
     },
