@@ -33,7 +33,9 @@ export const machineDeploymentCapacity = z
      * When EC2 has no spot capacity left for any instance type and zone (InsufficientInstanceCapacity,
      * SpotMaxPriceTooLow, MaxSpotInstanceCountExceeded), a spot machine may launch on-demand instead; at most
      * `maxMachines` of the deployment's machines at a time are on-demand in place of spot (or may become so).
-     * Unset: a spot machine waits for spot capacity.
+     * Unset: the launch tries every offering again at its retries (4, 30 s apart and doubling, with jitter), and
+     * then the Machine fails (failureReason CreateError), as Cluster API's AWS provider leaves a machine whose spot
+     * request failed; a MachineHealthCheck replaces it.
      */
     onDemandFallback: z.strictObject({ maxMachines: z.number().int().min(1) }).optional(),
   })

@@ -5,7 +5,7 @@
  * (api/capacity.ts), the cloud runs one instance for each Machine and none for a deleted one, and on EC2 each
  * instance's market tag (what describe reads back) is the Machine's market. In one step EC2 has no spot capacity for
  * the new machines' first launch: those granted the on-demand fallback (onDemandFallback.maxMachines) launch
- * on-demand, the others wait for spot, and the next scale-down removes the fallen-back machines first.
+ * on-demand, the others launch on spot at their retry, and the next scale-down removes the fallen-back machines first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityAnnotations, CapacityLabels } from '../../../functions/api/capacity.js';
