@@ -210,7 +210,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       else {
         // The order the deployment planner counted availability on (the same array when the set owns just what it
         // controls): worked out once.
-        const order = index.deletionOrderSlots(counted, ms.spec.deletePolicy);
+        const order = index.deletionOrderPrefix(counted, ms.spec.deletePolicy, diff);
         fresh = [];
         for (let i = 0; i < Math.min(diff, order.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(index.machineAt(order[i]!));
       }
