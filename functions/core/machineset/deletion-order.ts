@@ -199,19 +199,19 @@ export function selectSmallest(a: Float64Array, lo: number, hi: number, m: numbe
  */
 class PolicyQueue {
   /** The queue's slots in order, `ready` of them so far. */
-  readonly slots: number[] = [];
+  readonly slots: Int32Array;
   /** Their keys, in the same order. */
-  readonly keys: number[] = [];
+  readonly keys: Float64Array;
+  ready = 0;
   /** The next slot to take (the merge's head). */
   i = 0;
   readonly n: number;
   /** (key - min) * scale + position: the key and the position in one exact number (a numeric sort keeps it stable). */
   private readonly packed: Float64Array | undefined;
   private readonly scale: number;
-  private readonly min: number;
 
   constructor(
-    private readonly queue: readonly number[],
+    private readonly queue: Int32Array,
     private readonly queueKeys: Float64Array,
     private readonly name: (slot: number) => string,
     /** The domain's machines left (all classes after this one included): the merge reads and updates it. */
@@ -219,6 +219,8 @@ class PolicyQueue {
   ) {
     const n = queue.length;
     this.n = n;
+    this.slots = new Int32Array(n);
+    this.keys = new Float64Array(n);
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     let integral = true;
@@ -229,7 +231,6 @@ class PolicyQueue {
       if (!Number.isInteger(k)) integral = false;
     }
     this.scale = 2 ** Math.ceil(Math.log2(Math.max(n, 2)));
-    this.min = min;
     if (integral && (max - min + 1) * this.scale <= 2 ** 53) {
       this.packed = new Float64Array(n);
       for (let i = 0; i < n; i++) this.packed[i] = (queueKeys[i]! - min) * this.scale + i;
@@ -241,53 +242,52 @@ class PolicyQueue {
     }
   }
 
-  get ready(): number {
-    return this.slots.length;
-  }
-
   /** Works out the order up to at least `count` slots (all of them when the queue has fewer). */
   ensure(count: number): void {
     const packed = this.packed;
-    const from = this.slots.length;
+    const from = this.ready;
     if (packed === undefined || from >= Math.min(count, this.n)) return;
     const n = this.n;
+    const scale = this.scale;
     let to = Math.min(n, count);
     if (to < n) {
       selectSmallest(packed, from, n, to - from);
       // The whole run of the largest key taken comes too: a run of equal keys goes by name (below), all of it.
       let top = packed[from]!;
       for (let i = from + 1; i < to; i++) if (packed[i]! > top) top = packed[i]!;
-      const topKey = Math.floor(top / this.scale);
+      const topKey = Math.floor(top / scale);
       for (let i = to; i < n; i++) {
         const p = packed[i]!;
-        if (Math.floor(p / this.scale) === topKey) {
+        if (Math.floor(p / scale) === topKey) {
           packed[i] = packed[to]!;
           packed[to++] = p;
         }
       }
     }
+    // Sorted, then turned into positions in place: this part of `packed` is not read again.
     const chunk = packed.subarray(from, to);
     chunk.sort();
-    const positions = new Array<number>(to - from);
-    for (let i = 0; i < chunk.length; i++) positions[i] = chunk[i]! % this.scale;
-    this.append(positions);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = chunk[i]! % scale;
+    this.append(chunk);
   }
 
   /** Appends the queue's `positions` (sorted by key, stably), runs of equal keys then put in name order. */
-  private append(positions: readonly number[]): void {
-    const from = this.slots.length;
-    for (const p of positions) {
-      this.slots.push(this.queue[p]!);
-      this.keys.push(this.queueKeys[p]!);
+  private append(positions: ArrayLike<number>): void {
+    const { slots, keys, queue, queueKeys } = this;
+    const from = this.ready;
+    const end = from + positions.length;
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i]!;
+      slots[from + i] = queue[p]!;
+      keys[from + i] = queueKeys[p]!;
     }
-    const { slots, keys } = this;
-    const end = slots.length;
+    this.ready = end;
     // Runs of equal keys go by name (with Random, a hash collision; with Oldest or Newest, equal creation times).
     for (let i = from; i < end; ) {
       let j = i + 1;
       while (j < end && keys[j] === keys[i]) j++;
       if (j - i > 1) {
-        const run = slots.slice(i, j).sort((a, b) => {
+        const run = Array.from(slots.subarray(i, j)).sort((a, b) => {
           const x = this.name(a);
           const y = this.name(b);
           return x < y ? -1 : x > y ? 1 : 0;
@@ -309,10 +309,12 @@ export class DeletionOrder {
   private readonly out: number[] = [];
   private readonly n: number;
   private readonly deleting: number[] = [];
-  /** DeleteAnnotation, Unhealthy, Policy: positions in `slots`. */
-  private readonly byClass: number[][] = [[], [], []];
+  /** The class of each position: 0 DeleteAnnotation, 1 Unhealthy, 2 Policy, -1 deleting. */
+  private readonly classOf: Int8Array;
   /** The failure domain's number of each position. */
   private readonly domainOf: Int32Array;
+  /** Machines per class and failure domain (not deleting). */
+  private readonly counts: number[][] = [[], [], []];
   /** Machines left per failure domain; deleting machines count as gone already. */
   private readonly left: { n: number }[] = [];
   /** The class being merged (0 to 2; 3 when done, -1 before the deleting machines are out) and its queues. */
@@ -333,24 +335,28 @@ export class DeletionOrder {
     // names, and each machine's domain number kept by position (not by slot: a list's slots need not start at 0, and
     // an array written from the middle is a slow dictionary).
     const domainNames: string[] = [];
+    this.classOf = new Int8Array(n);
     this.domainOf = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const slot = slots[i]!;
       if (facts.deletingAt(slot)) {
         this.deleting.push(slot);
+        this.classOf[i] = -1;
         continue;
       }
       const m = facts.machineAt(slot);
       const cls = m.metadata.annotations?.[Annotations.deleteMachine] !== undefined ? 0 : facts.unhealthyAt(slot) ? 1 : 2;
-      this.byClass[cls]!.push(i);
+      this.classOf[i] = cls;
       const domain = facts.failureDomainAt(slot);
       let id = 0;
       while (id < domainNames.length && domainNames[id] !== domain) id++;
       if (id === domainNames.length) {
         domainNames.push(domain);
         this.left.push({ n: 0 });
+        for (const c of this.counts) c.push(0);
       }
       this.left[id]!.n++;
+      this.counts[cls]![id]!++;
       this.domainOf[i] = id;
     }
   }
@@ -385,25 +391,30 @@ export class DeletionOrder {
     this.heads = [];
     this.remaining = 0;
     if (cls > 2) return;
-    const positions = this.byClass[cls]!;
-    const queueOf: (number[] | undefined)[] = [];
+    // Each domain's queue sized from the counts; the domains in the order they first appear in this class.
+    const counts = this.counts[cls]!;
+    const queueOf: (Int32Array | undefined)[] = [];
+    const keysOf: Float64Array[] = [];
+    const filled: number[] = counts.map(() => 0);
     const order: number[] = [];
-    for (const i of positions) {
+    let total = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.classOf[i] !== cls) continue;
       const id = this.domainOf[i]!;
-      const q = queueOf[id];
-      if (q) q.push(this.slots[i]!);
-      else {
-        queueOf[id] = [this.slots[i]!];
+      let q = queueOf[id];
+      if (!q) {
+        q = queueOf[id] = new Int32Array(counts[id]!);
+        keysOf[id] = new Float64Array(counts[id]!);
         order.push(id);
       }
+      const slot = this.slots[i]!;
+      const at = filled[id]!++;
+      q[at] = slot;
+      keysOf[id]![at] = this.facts.policyKeyAt(slot, this.policy);
+      total++;
     }
-    this.heads = order.map((id) => {
-      const q = queueOf[id]!;
-      const keys = new Float64Array(q.length);
-      for (let i = 0; i < q.length; i++) keys[i] = this.facts.policyKeyAt(q[i]!, this.policy);
-      return new PolicyQueue(q, keys, this.name, this.left[id]!);
-    });
-    this.remaining = positions.length;
+    this.heads = order.map((id) => new PolicyQueue(queueOf[id]!, keysOf[id]!, this.name, this.left[id]!));
+    this.remaining = total;
   }
 
   /** Picks from the current class until the order holds `target` slots or the class is spent. */
