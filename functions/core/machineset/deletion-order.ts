@@ -255,10 +255,11 @@ class PolicyQueue {
       // The whole run of the largest key taken comes too: a run of equal keys goes by name (below), all of it.
       let top = packed[from]!;
       for (let i = from + 1; i < to; i++) if (packed[i]! > top) top = packed[i]!;
-      const topKey = Math.floor(top / scale);
+      // Those not taken are all above `top`: the ones of its key are those below the next key's first number.
+      const nextKey = (Math.floor(top / scale) + 1) * scale;
       for (let i = to; i < n; i++) {
         const p = packed[i]!;
-        if (Math.floor(p / scale) === topKey) {
+        if (p < nextKey) {
           packed[i] = packed[to]!;
           packed[to++] = p;
         }
