@@ -431,18 +431,29 @@ export class DeletionOrder {
       this.remaining -= picks;
       return;
     }
-    // How many each queue gives to the next `picks`, counted without keys: the domain with the most left goes first
-    // whatever the tie-break, so each queue's count is right to within one. Each queue is worked out that far (and
-    // one more); the merge below works out more of a queue if it ever needs it.
-    const left = heads.map((h) => h.left.n);
-    const taken = heads.map((h) => h.i);
-    for (let r = 0; r < picks; r++) {
-      let best = -1;
-      for (let j = 0; j < heads.length; j++) if (taken[j]! < heads[j]!.n && (best < 0 || left[j]! > left[best]!)) best = j;
-      taken[best]!++;
-      left[best]!--;
+    // How many each queue can give to the next `picks`, found without keys: the merge takes from the domain with the
+    // most left, so it takes a domain below a level L only once every domain is down to L or spent, that is after
+    // `given(L)` picks. With L the highest level whose given(L) reaches `picks`, a queue gives at most what it holds
+    // above L. Each queue is worked out that far (and one more, the head the last pick compares); the merge below
+    // works out more of a queue if it ever needs it.
+    const given = (level: number) => {
+      let sum = 0;
+      for (const h of heads) sum += Math.min(h.n - h.i, Math.max(0, h.left.n - level));
+      return sum;
+    };
+    let low = Number.POSITIVE_INFINITY;
+    let high = 0;
+    for (const h of heads) {
+      low = Math.min(low, h.left.n - (h.n - h.i));
+      high = Math.max(high, h.left.n);
     }
-    for (let j = 0; j < heads.length; j++) heads[j]!.ensure(taken[j]! + 1);
+    // given(low) is every machine of the class left, at least `picks`; find the highest such level.
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (given(mid) >= picks) low = mid;
+      else high = mid - 1;
+    }
+    for (const h of heads) h.ensure(h.i + Math.min(h.n - h.i, Math.max(0, h.left.n - low)) + 1);
     const name = this.name;
     for (let r = 0; r < picks; r++) {
       // The domain with the most machines left; the policy decides between equally crowded domains (byPolicy).
