@@ -169,8 +169,9 @@ export function selectSmallest(a: Float64Array, lo: number, hi: number, m: numbe
     const x = a[lo]!;
     const y = a[mid]!;
     const z = a[hi - 1]!;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    // [lo, i) < pivot, [j, hi) >= pivot.
+    // The median of the three.
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    // Hoare's partition: [lo, i) <= pivot, (j, hi) >= pivot.
     let i = lo;
     let j = hi - 1;
     while (i <= j) {
