@@ -250,7 +250,9 @@ class PolicyQueue {
     if (packed === undefined || from >= Math.min(count, this.n)) return;
     const n = this.n;
     const scale = this.scale;
-    let to = Math.min(n, count);
+    // A queue worked out before grows at least twice as far: the deployment planner's search asks for a longer prefix
+    // a dozen times, and each extension walks the rest of the queue.
+    let to = Math.min(n, from === 0 ? count : Math.max(count, 2 * from));
     if (to < n) {
       selectSmallest(packed, from, n, to - from);
       // The whole run of the largest key taken comes too: a run of equal keys goes by name (below), all of it.
