@@ -122,7 +122,7 @@ export function machinesToDelete(machines: readonly Machine[], count: number, po
   return deletionOrder(machines, policy, health).slice(0, count);
 }
 
-/** What fastDeletionOrder reads of the machines, by slot (machine-health.ts MachineIndex). */
+/** What DeletionOrder reads of the machines, by slot (machine-health.ts MachineIndex). */
 export interface DeletionOrderFacts {
   machineAt(slot: number): Machine;
   deletingAt(slot: number): boolean;
@@ -481,9 +481,4 @@ export class DeletionOrder {
     }
     this.remaining -= picks;
   }
-}
-
-/** The whole of deletionOrder over slots (DeletionOrder): every slot of `slots`, in the order a scale-down deletes them. */
-export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy, facts: DeletionOrderFacts): number[] {
-  return [...new DeletionOrder(slots, policy, facts).prefix(slots.length)];
 }
