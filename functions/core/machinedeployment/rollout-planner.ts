@@ -110,14 +110,15 @@ function viewOf(
   index: MachineIndex,
   opts: { created: boolean; deleting: boolean },
 ): MachineSetReplicas {
-  let prefix: number[] | undefined;
+  // The available machines among the first i of the deletion order, worked out as far as asked: a scale-down by k
+  // reads the order's first k only (index.deletionOrderPrefix).
+  const prefix = [0];
   const availableRemovedAt = (replicas: number): number => {
     const k = Math.min(Math.max(machines.length - replicas, 0), machines.length);
     if (k === 0 || opts.deleting) return 0;
-    if (!prefix) {
-      prefix = [0];
-      const order = index.deletionOrderSlots(machines, md.spec.deletePolicy);
-      for (let i = 0; i < order.length; i++) prefix.push(prefix[i]! + (availableAt(index, order[i]!, md.spec.minReadySeconds) ? 1 : 0));
+    if (k >= prefix.length) {
+      const order = index.deletionOrderPrefix(machines, md.spec.deletePolicy, k);
+      for (let i = prefix.length - 1; i < k; i++) prefix.push(prefix[i]! + (availableAt(index, order[i]!, md.spec.minReadySeconds) ? 1 : 0));
     }
     return prefix[k]!;
   };

@@ -122,7 +122,7 @@ export function machinesToDelete(machines: readonly Machine[], count: number, po
   return deletionOrder(machines, policy, health).slice(0, count);
 }
 
-/** What fastDeletionOrder reads of the machines, by slot (machine-health.ts MachineIndex). */
+/** What DeletionOrder reads of the machines, by slot (machine-health.ts MachineIndex). */
 export interface DeletionOrderFacts {
   machineAt(slot: number): Machine;
   deletingAt(slot: number): boolean;
@@ -149,124 +149,321 @@ export function policyKeyOf(policy: DeletePolicy, source: string | undefined): n
   }
 }
 
-/** `queue` (slots) with their `keys`, sorted by key then name as byPolicy sorts, stably. */
-function sortByPolicy(queue: readonly number[], keys: Float64Array, name: (slot: number) => string): { slots: number[]; keys: Float64Array } {
-  const n = queue.length;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  let integral = true;
-  for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    if (k < min) min = k;
-    if (k > max) max = k;
-    if (!Number.isInteger(k)) integral = false;
-  }
-  const scale = 2 ** Math.ceil(Math.log2(Math.max(n, 2)));
-  const order = new Int32Array(n);
-  if (integral && (max - min + 1) * scale <= 2 ** 53) {
-    // The key and the position packed in one number: a numeric sort, no comparator call per comparison. Equal keys
-    // keep their order (the position), as a stable sort would.
-    const packed = new Float64Array(n);
-    for (let i = 0; i < n; i++) packed[i] = (keys[i]! - min) * scale + i;
-    packed.sort();
-    for (let i = 0; i < n; i++) order[i] = packed[i]! % scale;
-  } else {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    idx.sort((a, b) => (keys[a]! !== keys[b]! ? (keys[a]! < keys[b]! ? -1 : 1) : 0));
-    for (let i = 0; i < n; i++) order[i] = idx[i]!;
-  }
-  const slots: number[] = new Array(n);
-  const sorted = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    slots[i] = queue[order[i]!]!;
-    sorted[i] = keys[order[i]!]!;
-  }
-  // Runs of equal keys go by name (with Random, a hash collision; with Oldest or Newest, equal creation times).
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    while (j < n && sorted[j] === sorted[i]) j++;
-    if (j - i > 1) {
-      const run = slots.slice(i, j).sort((a, b) => {
-        const x = name(a);
-        const y = name(b);
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
-      for (let r = 0; r < run.length; r++) slots[i + r] = run[r]!;
+/** Positions below this many are sorted outright rather than selected first. */
+const SELECT_MIN = 32;
+
+/**
+ * Puts the `m` smallest of `a[lo..hi)` (distinct numbers) in `a[lo..lo+m)`, in no particular order: Hoare's
+ * selection with a median-of-three pivot, no randomness (core/ is pure); a range that keeps failing to shrink is
+ * sorted outright, so an adversarial input costs a sort, never a quadratic walk.
+ */
+export function selectSmallest(a: Float64Array, lo: number, hi: number, m: number): void {
+  const target = lo + m;
+  let budget = 2 * Math.ceil(Math.log2(hi - lo + 1)) + 4;
+  while (hi - lo > SELECT_MIN) {
+    if (budget-- === 0) {
+      a.subarray(lo, hi).sort();
+      return;
     }
-    i = j;
+    const mid = lo + ((hi - lo) >> 1);
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi - 1]!;
+    // The median of the three.
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    // Hoare's partition: [lo, i) <= pivot, (j, hi) >= pivot.
+    let i = lo;
+    let j = hi - 1;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // Now [lo, j] <= pivot <= [i, hi).
+    if (target <= j + 1) hi = j + 1;
+    else if (target >= i) lo = i;
+    else return;
   }
-  return { slots, keys: sorted };
+  a.subarray(lo, hi).sort();
 }
 
 /**
- * deletionOrder over slots of an index (machine-health.ts): the same order, without an object per candidate and
- * with the policy's sort done on numbers. An oracle test compares the two over generated machines.
+ * One failure domain's queue of one priority class: its slots in the policy's order (key, then name), worked out
+ * only as far as the scale-down reads (`ready`). A scale-down by k takes at most k machines from a queue: the
+ * smallest packed keys are selected (selectSmallest) and only they are sorted, not the whole queue.
  */
-export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy, facts: DeletionOrderFacts): number[] {
-  const name = (slot: number) => facts.machineAt(slot).metadata.name;
-  const n = slots.length;
-  const deleting: number[] = [];
-  // DeleteAnnotation, Unhealthy, Policy; the failure domains numbered in order of appearance. A set has a handful of
-  // domains: found by a walk of their names, and each machine's domain number kept by position (not by slot: a
-  // list's slots need not start at 0, and an array written from the middle is a slow dictionary).
-  const byClass: number[][] = [[], [], []];
-  const domainNames: string[] = [];
-  const domainOf = new Int32Array(n);
-  const left: { n: number }[] = [];
-  for (let i = 0; i < n; i++) {
-    const slot = slots[i]!;
-    if (facts.deletingAt(slot)) {
-      deleting.push(slot);
-      continue;
+class PolicyQueue {
+  /** The queue's slots in order, `ready` of them so far. */
+  readonly slots: Int32Array;
+  /** Their keys, in the same order. */
+  readonly keys: Float64Array;
+  ready = 0;
+  /** The next slot to take (the merge's head). */
+  i = 0;
+  readonly n: number;
+  /** (key - min) * scale + position: the key and the position in one exact number (a numeric sort keeps it stable). */
+  private readonly packed: Float64Array | undefined;
+  private readonly scale: number;
+
+  constructor(
+    private readonly queue: Int32Array,
+    private readonly queueKeys: Float64Array,
+    private readonly name: (slot: number) => string,
+    /** The domain's machines left (all classes after this one included): the merge reads and updates it. */
+    readonly left: { n: number },
+  ) {
+    const n = queue.length;
+    this.n = n;
+    this.slots = new Int32Array(n);
+    this.keys = new Float64Array(n);
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    let integral = true;
+    for (let i = 0; i < n; i++) {
+      const k = queueKeys[i]!;
+      if (k < min) min = k;
+      if (k > max) max = k;
+      if (!Number.isInteger(k)) integral = false;
     }
-    const m = facts.machineAt(slot);
-    const cls = m.metadata.annotations?.[Annotations.deleteMachine] !== undefined ? 0 : facts.unhealthyAt(slot) ? 1 : 2;
-    byClass[cls]!.push(i);
-    const domain = facts.failureDomainAt(slot);
-    let id = 0;
-    while (id < domainNames.length && domainNames[id] !== domain) id++;
-    if (id === domainNames.length) {
-      domainNames.push(domain);
-      left.push({ n: 0 });
+    this.scale = 2 ** Math.ceil(Math.log2(Math.max(n, 2)));
+    if (integral && (max - min + 1) * this.scale <= 2 ** 53) {
+      this.packed = new Float64Array(n);
+      for (let i = 0; i < n; i++) this.packed[i] = (queueKeys[i]! - min) * this.scale + i;
+    } else {
+      // Keys that do not pack (a missing creation time is Infinity): the whole queue sorted at once, stably.
+      const idx = Array.from({ length: n }, (_, i) => i);
+      idx.sort((a, b) => (queueKeys[a]! !== queueKeys[b]! ? (queueKeys[a]! < queueKeys[b]! ? -1 : 1) : 0));
+      this.append(idx);
     }
-    left[id]!.n++;
-    domainOf[i] = id;
   }
-  const out: number[] = deleting.sort((a, b) => {
-    const x = name(a);
-    const y = name(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  for (const cls of byClass) {
-    // One queue per domain, in the order the domains first appear in this class (as deletionOrder's Map has them).
-    const queueOf: (number[] | undefined)[] = [];
-    const order: number[] = [];
-    for (const i of cls) {
-      const id = domainOf[i]!;
-      const q = queueOf[id];
-      if (q) q.push(slots[i]!);
-      else {
-        queueOf[id] = [slots[i]!];
-        order.push(id);
+
+  /** Works out the order up to at least `count` slots (all of them when the queue has fewer). */
+  ensure(count: number): void {
+    const packed = this.packed;
+    const from = this.ready;
+    if (packed === undefined || from >= Math.min(count, this.n)) return;
+    const n = this.n;
+    const scale = this.scale;
+    // A queue worked out before grows at least twice as far: the deployment planner's search asks for a longer prefix
+    // a dozen times, and each extension walks the rest of the queue.
+    let to = Math.min(n, from === 0 ? count : Math.max(count, 2 * from));
+    if (to < n) {
+      selectSmallest(packed, from, n, to - from);
+      // The whole run of the largest key taken comes too: a run of equal keys goes by name (below), all of it.
+      let top = packed[from]!;
+      for (let i = from + 1; i < to; i++) if (packed[i]! > top) top = packed[i]!;
+      // Those not taken are all above `top`: the ones of its key are those below the next key's first number.
+      const nextKey = (Math.floor(top / scale) + 1) * scale;
+      for (let i = to; i < n; i++) {
+        const p = packed[i]!;
+        if (p < nextKey) {
+          packed[i] = packed[to]!;
+          packed[to++] = p;
+        }
       }
     }
-    const heads = order.map((id) => {
-      const q = queueOf[id]!;
-      const keys = new Float64Array(q.length);
-      for (let i = 0; i < q.length; i++) keys[i] = facts.policyKeyAt(q[i]!, policy);
-      return { left: left[id]!, ...sortByPolicy(q, keys, name), i: 0 };
-    });
+    // Sorted, then turned into positions in place: this part of `packed` is not read again.
+    const chunk = packed.subarray(from, to);
+    chunk.sort();
+    for (let i = 0; i < chunk.length; i++) chunk[i] = chunk[i]! % scale;
+    this.append(chunk);
+  }
+
+  /** Appends the queue's `positions` (sorted by key, stably), runs of equal keys then put in name order. */
+  private append(positions: ArrayLike<number>): void {
+    const { slots, keys, queue, queueKeys } = this;
+    const from = this.ready;
+    const end = from + positions.length;
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i]!;
+      slots[from + i] = queue[p]!;
+      keys[from + i] = queueKeys[p]!;
+    }
+    this.ready = end;
+    // Runs of equal keys go by name (with Random, a hash collision; with Oldest or Newest, equal creation times).
+    for (let i = from; i < end; ) {
+      let j = i + 1;
+      while (j < end && keys[j] === keys[i]) j++;
+      if (j - i > 1) {
+        const run = Array.from(slots.subarray(i, j)).sort((a, b) => {
+          const x = this.name(a);
+          const y = this.name(b);
+          return x < y ? -1 : x > y ? 1 : 0;
+        });
+        for (let r = 0; r < run.length; r++) slots[i + r] = run[r]!;
+      }
+      i = j;
+    }
+  }
+}
+
+/**
+ * deletionOrder over slots of an index (machine-health.ts), worked out as far as it is read: `prefix(k)` gives the
+ * first k slots of the same order deletionOrder gives, without an object per candidate, with the policy's sort done
+ * on numbers and only for the machines the first k can take. An oracle test compares the two over generated
+ * machines, asked for every length.
+ */
+export class DeletionOrder {
+  private readonly out: number[] = [];
+  private readonly n: number;
+  private readonly deleting: number[] = [];
+  /** The class of each position: 0 DeleteAnnotation, 1 Unhealthy, 2 Policy, -1 deleting. */
+  private readonly classOf: Int8Array;
+  /** The failure domain's number of each position. */
+  private readonly domainOf: Int32Array;
+  /** Machines per class and failure domain (not deleting). */
+  private readonly counts: number[][] = [[], [], []];
+  /** Machines left per failure domain; deleting machines count as gone already. */
+  private readonly left: { n: number }[] = [];
+  /** The class being merged (0 to 2; 3 when done, -1 before the deleting machines are out) and its queues. */
+  private cls = -1;
+  private heads: PolicyQueue[] = [];
+  private remaining = 0;
+  private readonly name: (slot: number) => string;
+
+  constructor(
+    private readonly slots: ArrayLike<number>,
+    private readonly policy: DeletePolicy,
+    private readonly facts: DeletionOrderFacts,
+  ) {
+    this.name = (slot) => facts.machineAt(slot).metadata.name;
+    const n = slots.length;
+    this.n = n;
+    // The failure domains numbered in order of appearance. A set has a handful of domains: found by a walk of their
+    // names, and each machine's domain number kept by position (not by slot: a list's slots need not start at 0, and
+    // an array written from the middle is a slow dictionary).
+    const domainNames: string[] = [];
+    this.classOf = new Int8Array(n);
+    this.domainOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i]!;
+      if (facts.deletingAt(slot)) {
+        this.deleting.push(slot);
+        this.classOf[i] = -1;
+        continue;
+      }
+      const m = facts.machineAt(slot);
+      const cls = m.metadata.annotations?.[Annotations.deleteMachine] !== undefined ? 0 : facts.unhealthyAt(slot) ? 1 : 2;
+      this.classOf[i] = cls;
+      const domain = facts.failureDomainAt(slot);
+      let id = 0;
+      while (id < domainNames.length && domainNames[id] !== domain) id++;
+      if (id === domainNames.length) {
+        domainNames.push(domain);
+        this.left.push({ n: 0 });
+        for (const c of this.counts) c.push(0);
+      }
+      this.left[id]!.n++;
+      this.counts[cls]![id]!++;
+      this.domainOf[i] = id;
+    }
+  }
+
+  /** The first `count` slots of the order (all of them when the list has fewer); the array may hold more after them. */
+  prefix(count: number): readonly number[] {
+    const target = Math.min(count, this.n);
+    const out = this.out;
+    if (this.cls < 0 && target > 0) {
+      const name = this.name;
+      for (const slot of this.deleting.sort((a, b) => {
+        const x = name(a);
+        const y = name(b);
+        return x < y ? -1 : x > y ? 1 : 0;
+      }))
+        out.push(slot);
+      this.enter(0);
+    }
+    while (out.length < target && this.cls < 3) {
+      if (this.remaining === 0) {
+        this.enter(this.cls + 1);
+        continue;
+      }
+      this.merge(target);
+    }
+    return out;
+  }
+
+  /** Starts class `cls`: one queue per domain, in the order the domains first appear in it (deletionOrder's Map). */
+  private enter(cls: number): void {
+    this.cls = cls;
+    this.heads = [];
+    this.remaining = 0;
+    if (cls > 2) return;
+    // Each domain's queue sized from the counts; the domains in the order they first appear in this class.
+    const counts = this.counts[cls]!;
+    const queueOf: (Int32Array | undefined)[] = [];
+    const keysOf: Float64Array[] = [];
+    const filled: number[] = counts.map(() => 0);
+    const order: number[] = [];
+    let total = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.classOf[i] !== cls) continue;
+      const id = this.domainOf[i]!;
+      let q = queueOf[id];
+      if (!q) {
+        q = queueOf[id] = new Int32Array(counts[id]!);
+        keysOf[id] = new Float64Array(counts[id]!);
+        order.push(id);
+      }
+      const slot = this.slots[i]!;
+      const at = filled[id]!++;
+      q[at] = slot;
+      keysOf[id]![at] = this.facts.policyKeyAt(slot, this.policy);
+      total++;
+    }
+    this.heads = order.map((id) => new PolicyQueue(queueOf[id]!, keysOf[id]!, this.name, this.left[id]!));
+    this.remaining = total;
+  }
+
+  /** Picks from the current class until the order holds `target` slots or the class is spent. */
+  private merge(target: number): void {
+    const out = this.out;
+    const heads = this.heads;
+    const picks = Math.min(this.remaining, target - out.length);
     if (heads.length === 1) {
       const h = heads[0]!;
-      for (const slot of h.slots) out.push(slot);
-      h.left.n -= h.slots.length;
-      continue;
+      h.ensure(h.i + picks);
+      for (let r = 0; r < picks; r++) out.push(h.slots[h.i++]!);
+      h.left.n -= picks;
+      this.remaining -= picks;
+      return;
     }
-    for (let remaining = cls.length; remaining > 0; remaining--) {
+    // How many each queue can give to the next `picks`, found without keys: the merge takes from the domain with the
+    // most left, so it takes a domain below a level L only once every domain is down to L or spent, that is after
+    // `given(L)` picks. With L the highest level whose given(L) reaches `picks`, a queue gives at most what it holds
+    // above L. Each queue is worked out that far (and one more, the head the last pick compares); the merge below
+    // works out more of a queue if it ever needs it.
+    const given = (level: number) => {
+      let sum = 0;
+      for (const h of heads) sum += Math.min(h.n - h.i, Math.max(0, h.left.n - level));
+      return sum;
+    };
+    let low = Number.POSITIVE_INFINITY;
+    let high = 0;
+    for (const h of heads) {
+      low = Math.min(low, h.left.n - (h.n - h.i));
+      high = Math.max(high, h.left.n);
+    }
+    // given(low) is every machine of the class left, at least `picks`; find the highest such level.
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (given(mid) >= picks) low = mid;
+      else high = mid - 1;
+    }
+    for (const h of heads) h.ensure(h.i + Math.min(h.n - h.i, Math.max(0, h.left.n - low)) + 1);
+    const name = this.name;
+    for (let r = 0; r < picks; r++) {
       // The domain with the most machines left; the policy decides between equally crowded domains (byPolicy).
-      let best: (typeof heads)[number] | undefined;
+      let best: PolicyQueue | undefined;
       for (const h of heads) {
-        if (h.i >= h.slots.length) continue;
+        if (h.i >= h.n) continue;
+        if (h.i >= h.ready) h.ensure(2 * h.i + 1);
         if (!best) {
           best = h;
           continue;
@@ -282,6 +479,6 @@ export function fastDeletionOrder(slots: ArrayLike<number>, policy: DeletePolicy
       out.push(best!.slots[best!.i++]!);
       best!.left.n--;
     }
+    this.remaining -= picks;
   }
-  return out;
 }

@@ -12,7 +12,7 @@ import { getCondition } from '../conditions.js';
 import { failureDomainOf } from '../machine/facts.js';
 import { NODE_HEALTH } from '../machine/node-conditions.js';
 import type { NodeCondition, NodeFact, Observed } from '../observed.js';
-import { fastDeletionOrder, policyKeyOf, policyKeySource } from './deletion-order.js';
+import { DeletionOrder, policyKeyOf, policyKeySource } from './deletion-order.js';
 import { controllerOf } from './ownership.js';
 import { epochMillis } from './time.js';
 
@@ -149,6 +149,11 @@ export interface MachineIndex {
   deletionOrder(machines: readonly Machine[], policy: DeletePolicy): readonly Machine[];
   /** deletionOrder as slots (slotsOf): the same order. */
   deletionOrderSlots(machines: readonly Machine[], policy: DeletePolicy): ArrayLike<number>;
+  /**
+   * The first `count` slots of deletionOrderSlots (all when `machines` has fewer; the array may hold more after
+   * them): what a scale-down by `count` reads, worked out only that far (deletion-order.ts DeletionOrder).
+   */
+  deletionOrderPrefix(machines: readonly Machine[], policy: DeletePolicy, count: number): ArrayLike<number>;
   /**
    * The machine is leaving on an interruption notice (core/machine/interruption.ts): it no longer counts towards
    * its set's replicas, so its replacement is made at once.
@@ -373,32 +378,47 @@ export function indexMachines(
   const table = new HealthTable(machines, observed.nodes ? nodeLookup(observed.nodes) : undefined, hints, memo);
   // The slots of each list the index hands out (or was given), by the list itself.
   const listSlots = new Map<readonly Machine[], ArrayLike<number>>();
-  const byController = new Map<string, { machines: Machine[]; slots: number[] }>();
+  // Machines of one set come together (the store lists them by name): each controller's machines are noted as runs of
+  // slots, [start, end) pairs, and its list is copied from the machines given (a slice per run), not pushed one by one.
+  const runs = new Map<string, number[]>();
   const orphans: Machine[] = [];
   const orphanSlots: number[] = [];
-  // Machines of one set come together (the store lists them by name): the last controller's list is kept at hand.
   let lastUid: string | undefined;
-  let last: { machines: Machine[]; slots: number[] } | undefined;
+  let lastRuns: number[] | undefined;
   const n = machines.length;
   for (let slot = 0; slot < n; slot++) {
     table.assess(slot);
     const m = machines[slot]!;
     const uid = controllerOf(m)?.uid;
     if (uid !== undefined) {
-      if (uid !== lastUid || !last) {
-        last = byController.get(uid);
-        if (!last) {
-          last = { machines: [], slots: [] };
-          byController.set(uid, last);
+      if (uid === lastUid && lastRuns![lastRuns!.length - 1] === slot) lastRuns![lastRuns!.length - 1] = slot + 1;
+      else {
+        lastRuns = runs.get(uid);
+        if (!lastRuns) {
+          lastRuns = [];
+          runs.set(uid, lastRuns);
         }
+        lastRuns.push(slot, slot + 1);
         lastUid = uid;
       }
-      last.machines.push(m);
-      last.slots.push(slot);
     } else if (m.metadata.deletionTimestamp === undefined) {
       orphans.push(m);
       orphanSlots.push(slot);
     }
+  }
+  const byController = new Map<string, { machines: Machine[]; slots: ArrayLike<number> }>();
+  for (const [uid, r] of runs) {
+    let length = 0;
+    for (let i = 0; i < r.length; i += 2) length += r[i + 1]! - r[i]!;
+    const slots = new Int32Array(length);
+    let list: Machine[];
+    if (r.length === 2) list = machines.slice(r[0], r[1]);
+    else {
+      list = [];
+      for (let i = 0; i < r.length; i += 2) for (let slot = r[i]!; slot < r[i + 1]!; slot++) list.push(machines[slot]!);
+    }
+    for (let i = 0, k = 0; i < r.length; i += 2) for (let slot = r[i]!; slot < r[i + 1]!; slot++) slots[k++] = slot;
+    byController.set(uid, { machines: list, slots });
   }
   const allSlots = new Int32Array(n);
   for (let i = 0; i < n; i++) allSlots[i] = i;
@@ -432,13 +452,14 @@ export function indexMachines(
   const none: readonly Machine[] = [];
   // The names are needed only to name new machines: a set of 50,000 strings is not built for a steady plan.
   let names: Set<string> | undefined;
-  const orders = new Map<readonly Machine[], Map<DeletePolicy, { slots: ArrayLike<number>; machines: readonly Machine[] }>>();
+  const orders = new Map<readonly Machine[], Map<DeletePolicy, { prefix(count: number): ArrayLike<number>; machines: readonly Machine[] }>>();
   const once = new Map<readonly Machine[], Map<string, unknown>>();
   const nowMs = now.getTime();
   const index: MachineIndex = {
     now: nowMs,
     health: (m) => table.healthAt(slotFor(m)),
-    deletionOrderSlots: (list, policy) => orderOf(list, policy).slots,
+    deletionOrderSlots: (list, policy) => orderOf(list, policy).prefix(list.length),
+    deletionOrderPrefix: (list, policy, count) => orderOf(list, policy).prefix(count),
     deletionOrder: (list, policy) => orderOf(list, policy).machines,
     controlledBy: (uid) => (uid === undefined ? none : (byController.get(uid)?.machines ?? none)),
     orphans,
@@ -489,15 +510,16 @@ export function indexMachines(
     }
     let order = byPolicy.get(policy);
     if (!order) {
-      const slots = fastDeletionOrder(slotsOf(list), policy, index);
+      const prefix = new DeletionOrder(slotsOf(list), policy, index);
       // The machines in that order only when asked (the planners walk the slots).
       let ordered: Machine[] | undefined;
       order = {
-        slots,
+        prefix: (count) => prefix.prefix(count),
         get machines() {
           if (!ordered) {
-            ordered = new Array(slots.length);
-            for (let i = 0; i < slots.length; i++) ordered[i] = table.machines[slots[i]!]!;
+            const slots = prefix.prefix(list.length);
+            ordered = new Array(list.length);
+            for (let i = 0; i < list.length; i++) ordered[i] = table.machines[slots[i]!]!;
           }
           return ordered;
         },

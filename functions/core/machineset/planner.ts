@@ -186,13 +186,23 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     else if (diff < 0 && placement.ok) {
       const missing = -diff;
       const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
-      const perDomain = new Map<string, number>();
+      // Machines per failure domain, in order of first appearance: a set has a handful of domains, found by a walk of
+      // their names rather than a map read and written per machine.
+      const domainNames: string[] = [];
+      const domainCounts: number[] = [];
       const slots = index.slotsOf(counted);
       for (let i = 0; i < slots.length; i++) {
         if (index.deletingAt(slots[i]!)) continue;
         const domain = index.failureDomainAt(slots[i]!);
-        perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
+        let id = 0;
+        while (id < domainNames.length && domainNames[id] !== domain) id++;
+        if (id === domainNames.length) {
+          domainNames.push(domain);
+          domainCounts.push(0);
+        }
+        domainCounts[id]!++;
       }
+      const perDomain = new Map<string, number>(domainNames.map((domain, id) => [domain, domainCounts[id]!]));
       const domains = spreadNewMachines(placement, perDomain, count);
       const names = newMachineNames(ms, now, count, index.namesTaken);
       const markets = input.capacity ? newMarkets(input.capacity, counted, input.observed.instances, count) : [];
@@ -210,7 +220,7 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
       else {
         // The order the deployment planner counted availability on (the same array when the set owns just what it
         // controls): worked out once.
-        const order = index.deletionOrderSlots(counted, ms.spec.deletePolicy);
+        const order = index.deletionOrderPrefix(counted, ms.spec.deletePolicy, diff);
         fresh = [];
         for (let i = 0; i < Math.min(diff, order.length); i++) if (!index.deletingAt(order[i]!)) fresh.push(index.machineAt(order[i]!));
       }

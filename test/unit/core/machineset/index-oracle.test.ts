@@ -10,7 +10,7 @@ import { API_VERSION, Annotations, Labels } from '../../../../functions/api/comm
 import type { Machine } from '../../../../functions/api/machine.js';
 import type { DeletePolicy } from '../../../../functions/api/machine-deployment.js';
 import type { NodeFact, Observed } from '../../../../functions/core/observed.js';
-import { deletionOrder } from '../../../../functions/core/machineset/deletion-order.js';
+import { deletionOrder, selectSmallest } from '../../../../functions/core/machineset/deletion-order.js';
 import {
   IndexMemo,
   indexMachines,
@@ -31,6 +31,7 @@ import { T0, cluster, machine, machineClass, machineSet } from './fixtures.js';
 const TIMES = [undefined, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-03-01T11:59:30Z', '2026-03-01T11:59:59.500Z', 'not a time'];
 const STATUSES = ['True', 'False', 'Unknown'] as const;
 const SETS = ['ms-a', 'ms-b'];
+const DOMAINS = ['zone-a', 'zone-b', 'zone-c'] as const;
 
 /** One machine's traits, drawn; the machine and its node are built from them. */
 const traits = fc.record({
@@ -182,6 +183,34 @@ describe('the machine index against the plain rules', () => {
     );
   });
 
+  it("lists each controller's machines and the orphans as filters of the machines do, with their slots", () => {
+    fc.assert(
+      fc.property(world, fc.array(fc.nat(), { maxLength: 8 }), (w, swaps) => {
+        // Prepare: the machines of a set mostly together, some out of place
+        const { machines: built, observed } = observedOf(w);
+        const machines = [...built].sort((a, b) => (a.metadata.ownerReferences?.[0]?.uid ?? '').localeCompare(b.metadata.ownerReferences?.[0]?.uid ?? ''));
+        for (const x of swaps)
+          if (machines.length > 1) {
+            const i = x % machines.length;
+            const j = (x >> 3) % machines.length;
+            [machines[i], machines[j]] = [machines[j]!, machines[i]!];
+          }
+        // Act
+        const index = indexMachines(machines, observed, T0);
+        // Assess
+        for (const uid of ['ms-a-uid', 'ms-b-uid', 'other']) {
+          const list = index.controlledBy(uid);
+          expect(list).toEqual(machines.filter((m) => m.metadata.ownerReferences?.find((r) => r.controller)?.uid === uid));
+          expect(Array.from(index.slotsOf(list))).toEqual(list.map((m) => machines.indexOf(m)));
+        }
+        const orphans = machines.filter((m) => !m.metadata.ownerReferences?.length && m.metadata.deletionTimestamp === undefined);
+        expect(index.orphans).toEqual(orphans);
+        expect(Array.from(index.slotsOf(index.orphans))).toEqual(orphans.map((m) => machines.indexOf(m)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('orders each set and all machines as deletionOrder does, for every policy', () => {
     fc.assert(
       fc.property(world, fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'), (w, policy) => {
@@ -218,6 +247,87 @@ describe('the machine index against the plain rules', () => {
         for (const order of orders) expect(order.map((m) => m.metadata.name)).toEqual(expected);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('gives the first k of deletionOrder for every k asked, in any order of asks, on queues long enough to be selected', () => {
+    const VALID = TIMES.filter((t) => t !== undefined && t !== 'not a time');
+    fc.assert(
+      fc.property(
+        // Mostly healthy machines spread over three domains (one long Policy class, domains often level), some drawn
+        // freely; reversed, so that name order is not the order of the list.
+        fc.array(
+          fc.tuple(traits, fc.nat(9)).map(([t, r]) =>
+            r < 8
+              ? {
+                  ...t,
+                  deleting: false,
+                  failed: undefined,
+                  nodeRef: true,
+                  node: 'ready' as const,
+                  nodeHealthy: undefined,
+                  healthCheck: undefined,
+                  deleteAnnotation: r === 7 && t.deleteAnnotation,
+                  zone: undefined,
+                  domain: DOMAINS[r % 3],
+                }
+              : t,
+          ),
+          { maxLength: 400, size: 'max' },
+        ),
+        fc.boolean(),
+        // Packable: every creation time a time, so Oldest and Newest keys pack into numbers (with long runs of ties).
+        fc.boolean(),
+        fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'),
+        // The lengths asked, in percent of the list (then one more, to cross each boundary).
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.boolean()), { maxLength: 6 }),
+        (drawn, reversed, packable, policy, asks) => {
+          // Prepare
+          const all = packable
+            ? drawn.map((t, i) => ({ ...t, created: t.created && t.created !== 'not a time' ? t.created : VALID[i % VALID.length] }))
+            : drawn;
+          const built = observedOf({ machines: all, nodesReadable: true, shuffleNodes: false });
+          const machines = reversed ? built.machines.reverse() : built.machines;
+          const observed = built.observed;
+          const expected = deletionOrder(machines, policy, plainHealth(observed)).map((m) => m.metadata.name);
+          const index = indexMachines(machines, observed, T0);
+          for (const k of [...asks.map(([p, more]) => Math.floor((p * machines.length) / 100) + (more ? 1 : 0)), machines.length]) {
+            // Act
+            const prefix = index.deletionOrderPrefix(machines, policy, k);
+            // Assess
+            const n = Math.min(k, machines.length);
+            expect(Array.from(prefix, (s) => index.machineAt(s).metadata.name).slice(0, n)).toEqual(expected.slice(0, n));
+          }
+          expect(index.deletionOrder(machines, policy).map((m) => m.metadata.name)).toEqual(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('selects the m smallest of a range as a sort does, leaving the rest of the array as it was', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: -1000, max: 100_000 }), { maxLength: 600, size: 'max' }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (values, a, b, c) => {
+          // Prepare: a range [lo, hi) of the array and a count m within it
+          const lo = values.length === 0 ? 0 : a % (values.length + 1);
+          const hi = lo + (b % (values.length - lo + 1));
+          const m = c % (hi - lo + 1);
+          const array = Float64Array.from(values);
+          // Act
+          selectSmallest(array, lo, hi, m);
+          // Assess
+          const range = values.slice(lo, hi).sort((x, y) => x - y);
+          expect([...array.subarray(lo, lo + m)].sort((x, y) => x - y)).toEqual(range.slice(0, m));
+          expect([...array.subarray(lo, hi)].sort((x, y) => x - y)).toEqual(range);
+          expect([...array.subarray(0, lo), ...array.subarray(hi)]).toEqual([...values.slice(0, lo), ...values.slice(hi)]);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
