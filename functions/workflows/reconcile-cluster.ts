@@ -67,9 +67,12 @@ export const INDEX_MEMO_CLUSTERS = 64;
 const indexMemos = new Map<string, IndexMemo>();
 const machinePlanMemos = new Map<string, MachinePlanMemo>();
 
-/** The memo of one cluster in `memos` (made if absent), now the most recently used; the least recently used beyond INDEX_MEMO_CLUSTERS dropped. */
-function memoOf<T>(memos: Map<string, T>, cluster: Cluster, make: () => T): T {
-  const key = `${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
+/**
+ * The memo of one cluster in `memos` (made if absent), now the most recently used; the least recently used beyond
+ * INDEX_MEMO_CLUSTERS dropped. `scope` goes into the key as well.
+ */
+function memoOf<T>(memos: Map<string, T>, cluster: Cluster, make: () => T, scope = ''): T {
+  const key = `${scope}${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
   let memo = memos.get(key);
   if (memo) memos.delete(key);
   else memo = make();
@@ -92,10 +95,23 @@ function indexMemoOf(cluster: Cluster): IndexMemo {
 /**
  * The Machine planner's memo of one cluster (core/machine/plan-memo.ts): each machine's last plan with what it read,
  * so that a reconcile plans again only the machines whose Machine, instance, node or cluster facts changed. Kept
- * as the index memo is (per process, per cluster uid, the same LRU); a plan is the same without it.
+ * as the index memo is (per process, per cluster uid, the same LRU), and per store: it trusts a Machine's uid and
+ * resourceVersion to name its content, which holds within one store (a process has one; tests make many, with the
+ * same uids and a fixed clock). A plan is the same without it.
  */
-function machinePlanMemoOf(cluster: Cluster): MachinePlanMemo {
-  return memoOf(machinePlanMemos, cluster, () => new MachinePlanMemo());
+function machinePlanMemoOf(store: object, cluster: Cluster): MachinePlanMemo {
+  return memoOf(machinePlanMemos, cluster, () => new MachinePlanMemo(), `${storeIdOf(store)}:`);
+}
+
+const storeIds = new WeakMap<object, number>();
+let storesSeen = 0;
+function storeIdOf(store: object): number {
+  let id = storeIds.get(store);
+  if (id === undefined) {
+    id = ++storesSeen;
+    storeIds.set(store, id);
+  }
+  return id;
 }
 
 async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, graph: ClusterObjects | undefined): Promise<Observed> {
@@ -184,7 +200,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
           await deps.provider.delete({ namespace, clusterName, machineUid: i.machineUid, instanceId: i.instanceId });
         return outcome;
       }
-      const plan = planClusterReconcile(graph, observed, deps.clock.now(), indexMemoOf(graph.cluster), machinePlanMemoOf(graph.cluster));
+      const plan = planClusterReconcile(graph, observed, deps.clock.now(), indexMemoOf(graph.cluster), machinePlanMemoOf(deps.store, graph.cluster));
       const machines = new Map(graph.machines.map((m): [string, Machine] => [m.metadata.name, m]));
       const released = await releaseBeforeFinalizers(deps, graph.cluster, plan.writes, machines);
       const before = new Map(objects.map((o): [string, typeof o] => [eventObjectKey(o.kind, o.metadata.name), o]));

@@ -41,6 +41,13 @@ interface Entry {
   instances: InstanceFact[];
   nodeAt: number[];
   nodes: NodeFact[];
+  /**
+   * The reads found at most one instance (however often it was read) and one node: their positions (-1: none),
+   * checked against the reconcile's list of changed positions alone (the common case: no list is read).
+   */
+  one: boolean;
+  instanceAt0: number;
+  nodeAt0: number;
   plan: Plan;
 }
 
@@ -67,6 +74,9 @@ export interface MemoPass {
   observed: Observed;
   lookup: ObservedLookup;
   carried: boolean;
+  /** When carried: 1 at each position whose fact changed since the last reconcile (undefined: none did). */
+  changedInstances?: Uint8Array | undefined;
+  changedNodes?: Uint8Array | undefined;
 }
 
 /** Prepares `memo` for a reconcile of `observed`; `context` is what planMachine reads of the cluster, as a key. */
@@ -79,11 +89,15 @@ export function beginPass(memo: MachinePlanMemo, observed: Observed, context: st
     memo.slots = [];
     memo.context = context;
   }
-  const instances = memo.lookup ? canonical(memo.instances, observed.instances, instanceKeysSame, sameInstance) : undefined;
+  const canonInstances = memo.lookup ? canonical(memo.instances, observed.instances, instanceKeysSame, sameInstance) : undefined;
+  const instances = canonInstances?.list;
   // null: the nodes changed their keys (or became readable, or unreadable).
   let nodes: readonly NodeFact[] | undefined | null = null;
-  if (instances && (observed.nodes === undefined) === (memo.nodes === undefined))
-    nodes = observed.nodes === undefined ? undefined : (canonical(memo.nodes!, observed.nodes, nodeKeysSame, sameNode) ?? null);
+  let canonNodes: ReturnType<typeof canonical<NodeFact>>;
+  if (instances && (observed.nodes === undefined) === (memo.nodes === undefined)) {
+    canonNodes = observed.nodes === undefined ? undefined : canonical(memo.nodes!, observed.nodes, nodeKeysSame, sameNode);
+    nodes = observed.nodes === undefined ? undefined : (canonNodes?.list ?? null);
+  }
   const carried = instances !== undefined && nodes !== null && memo.lookup !== undefined;
   const view: Observed =
     carried && (instances !== observed.instances || nodes !== observed.nodes)
@@ -94,17 +108,23 @@ export function beginPass(memo: MachinePlanMemo, observed: Observed, context: st
   memo.instances = carried ? view.instances : view.instances.slice();
   memo.nodes = carried ? view.nodes : view.nodes?.slice();
   memo.lookup = lookup;
-  return { observed: view, lookup, carried };
+  return { observed: view, lookup, carried, changedInstances: canonInstances?.changed, changedNodes: canonNodes?.changed };
 }
 
 /**
  * `current` with each fact equal by content to the one at its position in `last` replaced by that one (`last`
- * itself when that is every fact); undefined when the lists differ in length or in some fact's keys (then the
- * lookup's maps no longer hold).
+ * itself when that is every fact), and the positions where it is not; undefined when the lists differ in length or
+ * in some fact's keys (then the lookup's maps no longer hold).
  */
-function canonical<T>(last: readonly T[], current: readonly T[], keysSame: (a: T, b: T) => boolean, same: (a: T, b: T) => boolean): readonly T[] | undefined {
+function canonical<T>(
+  last: readonly T[],
+  current: readonly T[],
+  keysSame: (a: T, b: T) => boolean,
+  same: (a: T, b: T) => boolean,
+): { list: readonly T[]; changed: Uint8Array | undefined } | undefined {
   if (last.length !== current.length) return undefined;
   let out: T[] | undefined;
+  let changed: Uint8Array | undefined;
   for (let i = 0; i < current.length; i++) {
     const a = last[i]!;
     const b = current[i]!;
@@ -112,9 +132,11 @@ function canonical<T>(last: readonly T[], current: readonly T[], keysSame: (a: T
     if (!keysSame(a, b)) return undefined;
     if (same(a, b)) continue;
     out ??= last.slice();
+    changed ??= new Uint8Array(current.length);
     out[i] = b;
+    changed[i] = 1;
   }
-  return out ?? last;
+  return { list: out ?? last, changed };
 }
 
 const instanceKeysSame = (a: InstanceFact, b: InstanceFact) => a.machineUid === b.machineUid && a.providerID === b.providerID;
@@ -134,7 +156,7 @@ export function reusedPlan(memo: MachinePlanMemo, machine: Machine, slot: number
     entry = memo.byKey.get(keyOf(machine));
     if (entry === undefined || !sameMachine(entry, machine)) return undefined;
   }
-  if (!(pass.carried ? sameReadsInPlace(entry, pass.observed) : sameReadsAsked(entry, pass))) return undefined;
+  if (!(pass.carried ? sameReadsInPlace(entry, pass) : sameReadsAsked(entry, pass))) return undefined;
   memo.next[slot] = entry;
   memo.reused++;
   return entry.plan;
@@ -151,7 +173,13 @@ function sameMachine(entry: Entry, machine: Machine): boolean {
 }
 
 /** The lists kept their keys: every read finds the same positions; the facts there are the last ones' objects if equal. */
-function sameReadsInPlace(entry: Entry, observed: Observed): boolean {
+function sameReadsInPlace(entry: Entry, pass: MemoPass): boolean {
+  if (entry.one)
+    return (
+      (entry.instanceAt0 < 0 || pass.changedInstances === undefined || pass.changedInstances[entry.instanceAt0] === 0) &&
+      (entry.nodeAt0 < 0 || pass.changedNodes === undefined || pass.changedNodes[entry.nodeAt0] === 0)
+    );
+  const observed = pass.observed;
   const { instanceAt, instances, nodeAt, nodes } = entry;
   for (let i = 0; i < instanceAt.length; i++) if (observed.instances[instanceAt[i]!] !== instances[i]) return false;
   for (let i = 0; i < nodeAt.length; i++) if (observed.nodes?.[nodeAt[i]!] !== nodes[i]) return false;
@@ -206,15 +234,10 @@ function sameOrder(last: readonly number[], now: readonly number[]): boolean {
 }
 
 /** The reads with what they found, as an entry keeps them. */
-function flatten(reads: LookupRead[], observed: Observed): Pick<Entry, 'reads' | 'facts' | 'instanceAt' | 'instances' | 'nodeAt' | 'nodes'> {
-  const out: Pick<Entry, 'reads' | 'facts' | 'instanceAt' | 'instances' | 'nodeAt' | 'nodes'> = {
-    reads,
-    facts: [],
-    instanceAt: [],
-    instances: [],
-    nodeAt: [],
-    nodes: [],
-  };
+type Reads = Pick<Entry, 'reads' | 'facts' | 'instanceAt' | 'instances' | 'nodeAt' | 'nodes' | 'one' | 'instanceAt0' | 'nodeAt0'>;
+
+function flatten(reads: LookupRead[], observed: Observed): Reads {
+  const out: Reads = { reads, facts: [], instanceAt: [], instances: [], nodeAt: [], nodes: [], one: true, instanceAt0: -1, nodeAt0: -1 };
   for (const read of reads) {
     if (read.node) {
       const node = read.at >= 0 ? observed.nodes?.[read.at] : undefined;
@@ -230,6 +253,11 @@ function flatten(reads: LookupRead[], observed: Observed): Pick<Entry, 'reads' |
     out.instanceAt.push(...read.at);
     out.instances.push(...found);
   }
+  const distinctInstances = new Set(out.instanceAt);
+  const distinctNodes = new Set(out.nodeAt);
+  out.one = distinctInstances.size <= 1 && distinctNodes.size <= 1;
+  out.instanceAt0 = out.instanceAt[0] ?? -1;
+  out.nodeAt0 = out.nodeAt[0] ?? -1;
   return out;
 }
 
