@@ -77,6 +77,17 @@ export interface MemoPass {
   /** When carried: 1 at each position whose fact changed since the last reconcile (undefined: none did). */
   changedInstances?: Uint8Array | undefined;
   changedNodes?: Uint8Array | undefined;
+  /** When not carried but the lists only gained, lost or changed facts, in the same order: see shifted. */
+  shift?: { instances: Shift; nodes: Shift | undefined } | undefined;
+}
+
+/**
+ * How a list moved since the last reconcile, its facts matched by identity (instanceId, node name): where each last
+ * position went (-1: gone or changed), and the keys (field by field) of every fact that came, went or changed.
+ */
+interface Shift {
+  from: Int32Array;
+  dirty: [Set<string>, Set<string>];
 }
 
 /** Prepares `memo` for a reconcile of `observed`; `context` is what planMachine reads of the cluster, as a key. */
@@ -99,6 +110,19 @@ export function beginPass(memo: MachinePlanMemo, observed: Observed, context: st
     nodes = observed.nodes === undefined ? undefined : (canonNodes?.list ?? null);
   }
   const carried = instances !== undefined && nodes !== null && memo.lookup !== undefined;
+  if (!carried && memo.lookup !== undefined && (observed.nodes === undefined) === (memo.nodes === undefined)) {
+    // Facts came or went (a machine launched, one terminated): each list matched to the last by identity, in order.
+    const shiftedInstances = shifted(memo.instances, observed.instances, instanceIdOf, sameInstance, instanceKeysOf);
+    const shiftedNodes = observed.nodes === undefined ? undefined : (shifted(memo.nodes!, observed.nodes, nodeNameOf, sameNode, nodeKeysOf) ?? null);
+    if (shiftedInstances && shiftedNodes !== null) {
+      const view: Observed = { ...observed, instances: shiftedInstances.list, ...(shiftedNodes ? { nodes: shiftedNodes.list } : {}) };
+      const lookup = new ObservedLookup(view);
+      memo.instances = view.instances;
+      memo.nodes = view.nodes;
+      memo.lookup = lookup;
+      return { observed: view, lookup, carried: false, shift: { instances: shiftedInstances, nodes: shiftedNodes } };
+    }
+  }
   const view: Observed =
     carried && (instances !== observed.instances || nodes !== observed.nodes)
       ? { ...observed, instances: instances as InstanceFact[], ...(nodes ? { nodes: nodes as NodeFact[] } : {}) }
@@ -109,6 +133,74 @@ export function beginPass(memo: MachinePlanMemo, observed: Observed, context: st
   memo.nodes = carried ? view.nodes : view.nodes?.slice();
   memo.lookup = lookup;
   return { observed: view, lookup, carried, changedInstances: canonInstances?.changed, changedNodes: canonNodes?.changed };
+}
+
+const instanceIdOf = (i: InstanceFact) => i.instanceId;
+const nodeNameOf = (n: NodeFact) => n.name;
+const instanceKeysOf = (i: InstanceFact): [string, string | undefined] => [i.machineUid, i.providerID];
+const nodeKeysOf = (n: NodeFact): [string, string | undefined] => [n.providerID ?? '', n.name];
+
+/**
+ * `current` matched to `last` by identity (`idOf`; the unchanged head and tail by place, the rest by a map): each
+ * fact equal by content to its match replaced by that one, where each last position went, and the keys of the facts
+ * that came, went or changed. Any one-to-one matching of equal facts in the same order would do: the identity only
+ * finds one. Undefined (nothing can be said without asking again) when the matched facts are not in the same order.
+ */
+function shifted<T>(
+  last: readonly T[],
+  current: readonly T[],
+  idOf: (t: T) => string,
+  same: (a: T, b: T) => boolean,
+  keysOf: (t: T) => [string, string | undefined],
+): (Shift & { list: T[] }) | undefined {
+  const from = new Int32Array(last.length).fill(-1);
+  const matched = new Uint8Array(current.length);
+  const list = current.slice();
+  const dirty: [Set<string>, Set<string>] = [new Set(), new Set()];
+  const mark = (t: T) => {
+    const [a, b] = keysOf(t);
+    dirty[0].add(a);
+    if (b !== undefined) dirty[1].add(b);
+  };
+  const pair = (j: number, i: number) => {
+    const a = last[j]!;
+    const b = current[i]!;
+    matched[i] = 1;
+    if (a !== b && !same(a, b)) {
+      mark(a);
+      mark(b);
+      return;
+    }
+    from[j] = i;
+    list[i] = a;
+  };
+  const n = Math.min(last.length, current.length);
+  let head = 0;
+  while (head < n && idOf(last[head]!) === idOf(current[head]!)) pair(head, head++);
+  let tail = 0;
+  while (tail < n - head && idOf(last[last.length - 1 - tail]!) === idOf(current[current.length - 1 - tail]!)) {
+    pair(last.length - 1 - tail, current.length - 1 - tail);
+    tail++;
+  }
+  const at = new Map<string, number>();
+  for (let i = head; i < current.length - tail; i++) {
+    const id = idOf(current[i]!);
+    if (!at.has(id)) at.set(id, i);
+  }
+  let previous = -1;
+  for (let j = head; j < last.length - tail; j++) {
+    const i = at.get(idOf(last[j]!));
+    if (i === undefined || matched[i] === 1) {
+      mark(last[j]!);
+      continue;
+    }
+    pair(j, i);
+    if (from[j]! < 0) continue;
+    if (i < previous) return undefined;
+    previous = i;
+  }
+  for (let i = 0; i < current.length; i++) if (matched[i] === 0) mark(current[i]!);
+  return { from, dirty, list };
 }
 
 /**
@@ -156,7 +248,7 @@ export function reusedPlan(memo: MachinePlanMemo, machine: Machine, slot: number
     entry = memo.byKey.get(keyOf(machine));
     if (entry === undefined || !sameMachine(entry, machine)) return undefined;
   }
-  if (!(pass.carried ? sameReadsInPlace(entry, pass) : sameReadsAsked(entry, pass))) return undefined;
+  if (!(pass.carried ? sameReadsInPlace(entry, pass) : pass.shift ? sameReadsShifted(entry, pass) : sameReadsAsked(entry, pass))) return undefined;
   memo.next[slot] = entry;
   memo.reused++;
   return entry.plan;
@@ -183,6 +275,35 @@ function sameReadsInPlace(entry: Entry, pass: MemoPass): boolean {
   const { instanceAt, instances, nodeAt, nodes } = entry;
   for (let i = 0; i < instanceAt.length; i++) if (observed.instances[instanceAt[i]!] !== instances[i]) return false;
   for (let i = 0; i < nodeAt.length; i++) if (observed.nodes?.[nodeAt[i]!] !== nodes[i]) return false;
+  return true;
+}
+
+/**
+ * The lists gained, lost or changed facts, in the same order (pass.shift): a read whose key no such fact has finds
+ * the same facts, at the positions they moved to, in the same order. The entry then records those positions.
+ */
+function sameReadsShifted(entry: Entry, pass: MemoPass): boolean {
+  const { instances, nodes } = pass.shift!;
+  const reads: LookupRead[] = [];
+  for (const read of entry.reads) {
+    if (read.node) {
+      if (nodes === undefined || nodes.dirty[read.field === 'providerID' ? 0 : 1].has(read.value)) return false;
+      const at = read.at < 0 ? -1 : nodes.from[read.at]!;
+      if (read.at >= 0 && at < 0) return false;
+      reads.push(at === read.at ? read : { ...read, at });
+      continue;
+    }
+    if (instances.dirty[read.field === 'machineUid' ? 0 : 1].has(read.value)) return false;
+    const at = read.at.map((p) => instances.from[p]!);
+    if (at.some((p) => p < 0)) return false;
+    reads.push({ ...read, at });
+  }
+  // The same facts (the matched ones are the last objects), at their new positions.
+  entry.reads = reads;
+  entry.instanceAt = entry.instanceAt.map((p) => instances.from[p]!);
+  if (nodes) entry.nodeAt = entry.nodeAt.map((p) => nodes.from[p]!);
+  entry.instanceAt0 = entry.instanceAt[0] ?? -1;
+  entry.nodeAt0 = entry.nodeAt[0] ?? -1;
   return true;
 }
 
