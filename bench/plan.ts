@@ -9,7 +9,8 @@
  *   the deployments') over the steady deployment's machines, each with its running instance and Ready node, as
  *   a first pass's status writes leave them (nothing to do). Each reconcile gets fresh copies of the Machines,
  *   instances and nodes, as a store read and the observers give them (copied untimed; `--same-objects`: the same
- *   objects each time), and the MachinePlanMemo the last reconcile left.
+ *   objects each time; `--churn`: an instance and a node come and go between reconciles), and the MachinePlanMemo
+ *   the last reconcile left.
  *
  * Each reconcile is timed as planClusterReconcile runs it: the machines indexed (with the IndexMemo the cluster's
  * last reconcile left, as reconcile-cluster.ts keeps one per cluster; `--no-memo` without, and the Machine planner
@@ -214,6 +215,7 @@ export async function run(argv: string[] = []): Promise<void> {
   // `--no-memo`: every reconcile indexes from scratch, as one on a cold Lambda container does.
   const noMemo = argv.includes('--no-memo');
   const sameObjects = argv.includes('--same-objects');
+  const churn = argv.includes('--churn');
   const kinds = (['steady', 'rolling', 'scale-down', 'machines'] as const).filter((k) => !only || k === only);
   const summary: string[] = [];
   let worst = 0;
@@ -231,10 +233,18 @@ export async function run(argv: string[] = []): Promise<void> {
         // objects every time, as an in-memory store could hand them).
         const memo = noMemo ? undefined : new MachinePlanMemo();
         let { objects, observed } = situation;
+        // `--churn`: every other read lists one more instance and node (of a machine of another cluster's, at the
+        // front: every position moves), so that each reconcile finds facts that came or went.
+        let reads = 0;
         if (!sameObjects)
           read = () => {
             objects = { ...situation.objects, machines: structuredClone(situation.objects.machines) };
             observed = structuredClone(situation.observed);
+            if (churn && reads++ % 2 === 0) {
+              const providerID = 'sim:///elsewhere';
+              observed.instances.unshift({ machineUid: 'elsewhere-uid', instanceId: 'i-elsewhere', providerID, state: 'running' });
+              observed.nodes!.unshift({ name: 'elsewhere-node', providerID, conditions: [] });
+            }
           };
         reconcile = () => planMachines(objects, observed, situation.now, memo);
         memoNote = () => (memo ? `, ${memo.planned} planned and ${memo.reused} reused by the memo` : '');

@@ -13,8 +13,11 @@
  * - every answer of the observed lookup it asked (ObservedLookup.reads): the facts found equal and in the same
  *   relative order. When the instances and nodes are listed with the same keys, position by position, as in the last
  *   reconcile (the steady case), the lookup's maps are carried over, each fact equal to the last one's by content is
- *   replaced by the last one's object, and a machine's facts compare by identity; otherwise its lookups are asked
- *   again and the facts compared by content;
+ *   replaced by the last one's object, and a machine's facts compare by identity (or, for a machine that read one
+ *   instance and one node, by the positions whose fact changed). When facts came, went or changed but the others kept
+ *   their order (shifted: a machine launched or terminated), a machine none of whose lookup keys such a fact has
+ *   finds the same facts at their new positions. Otherwise (reordered lists) its lookups are asked again and the
+ *   facts compared by content;
  * - `now`: only plans that do not read the clock are kept: no write (a status write carries now's timestamps:
  *   lastTransitionTime, lastUpdated, the deletion start times), no requeue, the machine not deleting (the deletion
  *   flow reads now for its timeouts, retries and drain time left; etcd is read only there). Such a plan is the same
