@@ -7,10 +7,14 @@
  * - scale-down: the deployment halved, the MachineSet picking half its machines across 3 failure domains;
  * - machines: the Machine planner (planMachines: every machine's own plan, which planClusterReconcile runs besides
  *   the deployments') over the steady deployment's machines, each with its running instance and Ready node, as
- *   a first pass's status writes leave them (nothing to do).
+ *   a first pass's status writes leave them (nothing to do). Each reconcile gets fresh copies of the Machines,
+ *   instances and nodes, as a store read and the observers give them (copied untimed; `--same-objects`: the same
+ *   objects each time; `--churn`: an instance and a node come and go between reconciles), and the MachinePlanMemo
+ *   the last reconcile left.
  *
  * Each reconcile is timed as planClusterReconcile runs it: the machines indexed (with the IndexMemo the cluster's
- * last reconcile left, as reconcile-cluster.ts keeps one per cluster; `--no-memo` without), then the plan.
+ * last reconcile left, as reconcile-cluster.ts keeps one per cluster; `--no-memo` without, and the Machine planner
+ * without its MachinePlanMemo), then the plan.
  *
  * `npx tsx bench/plan.ts` or `npm run bench -- plan`. One JSON object per line
  * {"scenario":"plan","metric":"<situation>.<machines>.<p50|p95>","value":N,"unit":"ms"}, then a summary.
@@ -26,6 +30,7 @@ import type { Machine } from '../functions/api/machine.js';
 import type { MachineSet } from '../functions/api/machine-set.js';
 import { reconcileMachineDeployment } from '../functions/core/machinedeployment/reconcile.js';
 import { planMachines } from '../functions/core/machine/planner.js';
+import { MachinePlanMemo } from '../functions/core/machine/plan-memo.js';
 import type { ClusterObjects } from '../functions/core/cluster/objects.js';
 import type { Plan } from '../functions/core/plan.js';
 import { IndexMemo, indexMachines } from '../functions/core/machineset/machine-health.js';
@@ -166,7 +171,7 @@ function machinesSituation(n: number): { objects: ClusterObjects; observed: Mach
   const machines = input.machines.map((m, i) => {
     const providerID = `sim:///${m.metadata.name}`;
     instances.push({ machineUid: m.metadata.uid!, instanceId: `i-${i}`, providerID, state: 'running', availabilityZone: m.spec.failureDomain! });
-    return { ...m, spec: { ...m.spec, providerID } };
+    return { ...m, metadata: { ...m.metadata, resourceVersion: '1' }, spec: { ...m.spec, providerID } };
   });
   const nodes = input.observed.nodes!.map((node, i) => ({ ...node, providerID: instances[i]!.providerID }));
   const ready = { lastTransitionTime: '2026-01-01T00:00:00Z' };
@@ -184,10 +189,12 @@ function machinesSituation(n: number): { objects: ClusterObjects; observed: Mach
     machineHealthChecks: [],
   };
   const observed = { instances, nodes };
-  // Settle: the first pass's status writes stored.
   const first = planMachines(objects, observed, NOW);
   const byName = new Map<string, Machine>(machines.map((m) => [m.metadata.name, m]));
-  for (const w of first.writes) if (w.type === 'UpdateStatus' && w.object.kind === 'Machine') byName.set(w.object.metadata.name, w.object as Machine);
+  // Settle: the first pass's status writes stored (each a new resourceVersion, as the store gives it).
+  for (const w of first.writes)
+    if (w.type === 'UpdateStatus' && w.object.kind === 'Machine')
+      byName.set(w.object.metadata.name, { ...(w.object as Machine), metadata: { ...w.object.metadata, resourceVersion: '2' } });
   return { objects: { ...objects, machines: [...byName.values()] }, observed, now: NOW };
 }
 
@@ -207,6 +214,8 @@ export async function run(argv: string[] = []): Promise<void> {
   const only = flag(argv, '--only');
   // `--no-memo`: every reconcile indexes from scratch, as one on a cold Lambda container does.
   const noMemo = argv.includes('--no-memo');
+  const sameObjects = argv.includes('--same-objects');
+  const churn = argv.includes('--churn');
   const kinds = (['steady', 'rolling', 'scale-down', 'machines'] as const).filter((k) => !only || k === only);
   const summary: string[] = [];
   let worst = 0;
@@ -214,9 +223,31 @@ export async function run(argv: string[] = []): Promise<void> {
     for (const n of sizes) {
       const iterations = n >= 10_000 ? 20 : n >= 1000 ? 30 : 100;
       let reconcile: () => Plan;
+      // Untimed, before each reconcile: what the store and the observers hand the next reconcile.
+      let read = () => {};
+      let memoNote = () => '';
       if (kind === 'machines') {
-        const { objects, observed, now } = machinesSituation(n);
-        reconcile = () => planMachines(objects, observed, now);
+        const situation = machinesSituation(n);
+        // As reconcile-cluster.ts plans: with the memo the cluster's last reconcile left (`--no-memo`: without), over
+        // the objects as a real store and provider return them, fresh copies every read (`--same-objects`: the same
+        // objects every time, as an in-memory store could hand them).
+        const memo = noMemo ? undefined : new MachinePlanMemo();
+        let { objects, observed } = situation;
+        // `--churn`: every other read lists one more instance and node (of a machine of another cluster's, at the
+        // front: every position moves), so that each reconcile finds facts that came or went.
+        let reads = 0;
+        if (!sameObjects)
+          read = () => {
+            objects = { ...situation.objects, machines: structuredClone(situation.objects.machines) };
+            observed = structuredClone(situation.observed);
+            if (churn && reads++ % 2 === 0) {
+              const providerID = 'sim:///elsewhere';
+              observed.instances.unshift({ machineUid: 'elsewhere-uid', instanceId: 'i-elsewhere', providerID, state: 'running' });
+              observed.nodes!.unshift({ name: 'elsewhere-node', providerID, conditions: [] });
+            }
+          };
+        reconcile = () => planMachines(objects, observed, situation.now, memo);
+        memoNote = () => (memo ? `, ${memo.planned} planned and ${memo.reused} reused by the memo` : '');
       } else {
         const input = situation(kind, n);
         // What planClusterReconcile does for each deployment of a cluster: index the machines (with the memo the
@@ -225,23 +256,34 @@ export async function run(argv: string[] = []): Promise<void> {
         reconcile = () =>
           reconcileMachineDeployment({ ...input, index: indexMachines(input.machines, input.observed, input.now, undefined, noMemo ? undefined : memo) });
       }
-      for (let i = 0; i < 5; i++) reconcile(); // warm-up (JIT), and the memo of a first reconcile
+      for (let i = 0; i < 5; i++) {
+        read();
+        reconcile(); // warm-up (JIT), and the memo of a first reconcile
+      }
       const times: number[] = [];
       // The process's CPU time as well (GC threads included): on a machine shared with other work the wall time
       // includes the time the process waited for a core.
       const cpu: number[] = [];
+      // The main thread's CPU time alone (the machines situation): without the GC threads' work on the fresh copies'
+      // garbage, which the process's CPU time counts when it overlaps the plan.
+      const thread: number[] = [];
       let writes = 0;
       for (let i = 0; i < iterations; i++) {
+        read();
         const c0 = process.cpuUsage();
+        const t0Thread = process.threadCpuUsage();
         const t0 = performance.now();
         const plan = reconcile();
         times.push(performance.now() - t0);
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / 1000);
+        const ct = process.threadCpuUsage(t0Thread);
+        thread.push((ct.user + ct.system) / 1000);
         writes = plan.writes.length;
       }
       times.sort((a, b) => a - b);
       cpu.sort((a, b) => a - b);
+      thread.sort((a, b) => a - b);
       const p50 = percentile(times, 50);
       const p95 = percentile(times, 95);
       for (const [metric, value] of [
@@ -249,10 +291,16 @@ export async function run(argv: string[] = []): Promise<void> {
         [`${kind}.${n}.p95`, p95],
         [`${kind}.${n}.cpu.p50`, percentile(cpu, 50)],
         [`${kind}.${n}.cpu.p95`, percentile(cpu, 95)],
+        ...(kind === 'machines'
+          ? ([
+              [`${kind}.${n}.thread.p50`, percentile(thread, 50)],
+              [`${kind}.${n}.thread.p95`, percentile(thread, 95)],
+            ] as const)
+          : []),
       ] as const)
         console.log(JSON.stringify({ scenario: 'plan', metric, value: Math.round(value * 1000) / 1000, unit: 'ms' }));
       if (n === sizes[sizes.length - 1]) {
-        summary.push(`${kind} p50 ${p50.toFixed(2)} ms / p95 ${p95.toFixed(2)} ms (${writes} writes)`);
+        summary.push(`${kind} p50 ${p50.toFixed(2)} ms / p95 ${p95.toFixed(2)} ms (${writes} writes${memoNote()})`);
         worst = Math.max(worst, p95);
       }
       await new Promise((r) => setImmediate(r));

@@ -16,6 +16,7 @@ import { planMachineHealthChecks } from './healthcheck/planner.js';
 import { GONE_STATES } from './machine/facts.js';
 import { interruptionsToAct, planInterruptions } from './machine/interruption.js';
 import { planMachines } from './machine/planner.js';
+import type { MachinePlanMemo } from './machine/plan-memo.js';
 import { coalesceWrites } from './coalesce.js';
 import { machineCreates, reconcileMachineDeployment } from './machinedeployment/reconcile.js';
 import { indexMachines, type IndexMemo } from './machineset/machine-health.js';
@@ -72,10 +73,11 @@ export function orphanInstanceActions(objects: ClusterObjects, observed: Observe
 }
 
 /**
- * `memo`: what the cluster's last reconcile left for the machine index (machineset/machine-health.ts IndexMemo), kept
- * by the caller and updated here; the plan is the same without it.
+ * `memo`: what the cluster's last reconcile left for the machine index (machineset/machine-health.ts IndexMemo), and
+ * `machineMemo` for the Machine planner (machine/plan-memo.ts), kept by the caller and updated here; the plan is the
+ * same without them.
  */
-export function planClusterReconcile(objects: ClusterObjects, observed: Observed, now: Date, memo?: IndexMemo): Plan {
+export function planClusterReconcile(objects: ClusterObjects, observed: Observed, now: Date, memo?: IndexMemo, machineMemo?: MachinePlanMemo): Plan {
   const clusterPlan = planCluster(objects, observed, now);
   // A paused cluster: its own status only, no action and no write to anything else.
   if (isPaused(objects.cluster)) return { ...clusterPlan, actions: [] };
@@ -142,7 +144,7 @@ export function planClusterReconcile(objects: ClusterObjects, observed: Observed
     topologyPlan,
     clusterPlan,
     planControlPlane(objects, observed, now),
-    planMachines(objects, observed, now),
+    planMachines(objects, observed, now, machineMemo),
     ...deploymentPlans,
     ...standaloneSetPlans,
     planMachineHealthChecks(objects, observed, now),

@@ -3,7 +3,8 @@
  * stepping workflow's step): take the cluster's lease, read its whole object graph with one query, observe
  * its instances, nodes and etcd with one call each, ask the pure planners, apply the writes, carry out the inline
  * actions, and hand back the child workflows to start. Level-triggered: nothing is remembered between runs, except
- * the machine index's memo (indexMemoOf), which makes a plan faster and never different.
+ * the machine index's memo (indexMemoOf) and the Machine planner's (machinePlanMemoOf), which make a plan faster
+ * and never different.
  */
 import type { Machine } from '../api/machine.js';
 import type { MachineClass } from '../api/machine-class.js';
@@ -16,6 +17,7 @@ import type { NodeFact, Observed } from '../core/observed.js';
 import type { Action } from '../core/plan.js';
 import { clusterObjectsOf, planClusterReconcile } from '../core/reconcile.js';
 import { IndexMemo } from '../core/machineset/machine-health.js';
+import { MachinePlanMemo } from '../core/machine/plan-memo.js';
 import { eventObjectKey } from '../core/events.js';
 import { isTrue } from '../core/conditions.js';
 import { earliest, requeueAfter } from '../core/trigger/requeue.js';
@@ -60,9 +62,24 @@ export interface ReconcileOutcome {
   requeueAfterSeconds?: number;
 }
 
-/** Clusters whose index memo a process keeps (a warm Lambda container, the embedded host), the least recently reconciled dropped first. */
+/** Clusters whose memos a process keeps (a warm Lambda container, the embedded host), the least recently reconciled dropped first. */
 export const INDEX_MEMO_CLUSTERS = 64;
 const indexMemos = new Map<string, IndexMemo>();
+const machinePlanMemos = new Map<string, MachinePlanMemo>();
+
+/**
+ * The memo of one cluster in `memos` (made if absent), now the most recently used; the least recently used beyond
+ * INDEX_MEMO_CLUSTERS dropped. `scope` goes into the key as well.
+ */
+function memoOf<T>(memos: Map<string, T>, cluster: Cluster, make: () => T, scope = ''): T {
+  const key = `${scope}${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
+  let memo = memos.get(key);
+  if (memo) memos.delete(key);
+  else memo = make();
+  memos.set(key, memo);
+  if (memos.size > INDEX_MEMO_CLUSTERS) memos.delete(memos.keys().next().value!);
+  return memo;
+}
 
 /**
  * The machine index's memo of one cluster (core/machineset/machine-health.ts IndexMemo): where each machine's node
@@ -72,13 +89,29 @@ const indexMemos = new Map<string, IndexMemo>();
  * on another container, or after the memo was dropped, plans the same without it.
  */
 function indexMemoOf(cluster: Cluster): IndexMemo {
-  const key = `${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
-  let memo = indexMemos.get(key);
-  if (memo) indexMemos.delete(key);
-  else memo = new IndexMemo();
-  indexMemos.set(key, memo);
-  if (indexMemos.size > INDEX_MEMO_CLUSTERS) indexMemos.delete(indexMemos.keys().next().value!);
-  return memo;
+  return memoOf(indexMemos, cluster, () => new IndexMemo());
+}
+
+/**
+ * The Machine planner's memo of one cluster (core/machine/plan-memo.ts): each machine's last plan with what it read,
+ * so that a reconcile plans again only the machines whose Machine, instance, node or cluster facts changed. Kept
+ * as the index memo is (per process, per cluster uid, the same LRU), and per store: it trusts a Machine's uid and
+ * resourceVersion to name its content, which holds within one store (a process has one; tests make many, with the
+ * same uids and a fixed clock). A plan is the same without it.
+ */
+function machinePlanMemoOf(store: object, cluster: Cluster): MachinePlanMemo {
+  return memoOf(machinePlanMemos, cluster, () => new MachinePlanMemo(), `${storeIdOf(store)}:`);
+}
+
+const storeIds = new WeakMap<object, number>();
+let storesSeen = 0;
+function storeIdOf(store: object): number {
+  let id = storeIds.get(store);
+  if (id === undefined) {
+    id = ++storesSeen;
+    storeIds.set(store, id);
+  }
+  return id;
 }
 
 async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, graph: ClusterObjects | undefined): Promise<Observed> {
@@ -167,7 +200,7 @@ export async function reconcileCluster(deps: WorkflowDeps, request: ReconcileReq
           await deps.provider.delete({ namespace, clusterName, machineUid: i.machineUid, instanceId: i.instanceId });
         return outcome;
       }
-      const plan = planClusterReconcile(graph, observed, deps.clock.now(), indexMemoOf(graph.cluster));
+      const plan = planClusterReconcile(graph, observed, deps.clock.now(), indexMemoOf(graph.cluster), machinePlanMemoOf(deps.store, graph.cluster));
       const machines = new Map(graph.machines.map((m): [string, Machine] => [m.metadata.name, m]));
       const released = await releaseBeforeFinalizers(deps, graph.cluster, plan.writes, machines);
       const before = new Map(objects.map((o): [string, typeof o] => [eventObjectKey(o.kind, o.metadata.name), o]));

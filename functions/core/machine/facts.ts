@@ -49,6 +49,11 @@ function union(a: readonly number[], b: readonly number[]): readonly number[] {
   return out;
 }
 
+/** One answer of an ObservedLookup: the positions `instancesAt` gave, or the position `nodeAt` gave (-1: none). */
+export type LookupRead =
+  | { node: false; field: 'machineUid' | 'providerID'; value: string; at: readonly number[] }
+  | { node: true; field: 'providerID' | 'name'; value: string; at: number };
+
 /**
  * The observed instances and nodes by the keys the Machine planner looks them up by, built once for a pass over
  * every machine (planMachines): a search of every instance and node per machine made that pass quadratic (800 ms
@@ -56,10 +61,23 @@ function union(a: readonly number[], b: readonly number[]): readonly number[] {
  * observed order. Pure data over one Observed; the maps are built on first use.
  */
 export class ObservedLookup {
-  private readonly instances = new Map<'machineUid' | 'providerID', Map<string, number[]>>();
+  private instances = new Map<'machineUid' | 'providerID', Map<string, number[]>>();
   private nodesBy: { providerID: Map<string, number>; name: Map<string, number> } | undefined;
+  /** When set, every answer is recorded here, in the order asked (plan-memo.ts: what a machine's plan read). */
+  reads: LookupRead[] | undefined;
 
   constructor(readonly observed: Observed) {}
+
+  /**
+   * A lookup over `observed` that shares the maps of `previous`: valid only when `observed` lists, position by
+   * position, facts with the same keys (machineUid, providerID, name) as previous.observed (plan-memo.ts checks it).
+   */
+  static carried(previous: ObservedLookup, observed: Observed): ObservedLookup {
+    const lookup = new ObservedLookup(observed);
+    lookup.instances = previous.instances;
+    lookup.nodesBy = previous.nodesBy;
+    return lookup;
+  }
 
   /** Positions in observed.instances of the instances whose `field` is `value`, ascending. */
   instancesAt(value: string, field: 'machineUid' | 'providerID'): readonly number[] {
@@ -75,7 +93,9 @@ export class ObservedLookup {
       }
       this.instances.set(field, byValue);
     }
-    return byValue.get(value) ?? NONE;
+    const at = byValue.get(value) ?? NONE;
+    this.reads?.push({ node: false, field, value, at });
+    return at;
   }
 
   /** The first node in observed.nodes whose `field` is `value` (as find gives it); -1 for none. */
@@ -91,7 +111,9 @@ export class ObservedLookup {
       }
       this.nodesBy = { providerID, name };
     }
-    return this.nodesBy[field].get(value) ?? -1;
+    const at = this.nodesBy[field].get(value) ?? -1;
+    this.reads?.push({ node: true, field, value, at });
+    return at;
   }
 
   node(value: string, field: 'providerID' | 'name'): NodeFact | undefined {

@@ -15,6 +15,7 @@ import { isControlPlaneMachine, isDeleting, isPaused, statusWrite, type ClusterO
 import { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
 import { etcdMemberOf, instanceOf, nodeOf, ObservedLookup, ownInstanceOf, ownNodeOf } from './facts.js';
 import { nodeConditions } from './node-conditions.js';
+import { beginPass, endPass, isEmptyPlan, remember, reusedPlan, type MachinePlanMemo } from './plan-memo.js';
 import { detectFailure, infrastructureCondition, InfrastructureReason, machinePhase } from './phase.js';
 
 export const MachineReadyReason = { Ready: 'Ready', NotReady: 'NotReady', ReadyUnknown: 'ReadyUnknown' } as const;
@@ -193,15 +194,55 @@ function readyCondition(conditions: MachineStatus['conditions'], deleting: boole
   });
 }
 
-/** Plans every Machine of the cluster. */
-export function planMachines(objects: ClusterObjects, observed: Observed, now: Date): Plan {
-  const context: MachinePlanContext = {
-    cluster: objects.cluster,
-    ...(objects.controlPlane ? { controlPlane: objects.controlPlane } : {}),
-    lookup: new ObservedLookup(observed),
-  };
+/**
+ * Plans every Machine of the cluster. With `memo` (plan-memo.ts: kept by the caller from the cluster's last
+ * reconcile, and updated here), a machine whose inputs are all unchanged gets its last plan back instead of being
+ * planned again; the plan is the same without it.
+ */
+export function planMachines(objects: ClusterObjects, observed: Observed, now: Date, memo?: MachinePlanMemo): Plan {
   // Merged as they come, not mergePlans(...plans): 150,000 plans as arguments overflow the stack.
   const out = emptyPlan();
-  for (const m of objects.machines) appendPlan(out, planMachine(m, observed, now, context));
+  const base = { cluster: objects.cluster, ...(objects.controlPlane ? { controlPlane: objects.controlPlane } : {}) };
+  if (!memo) {
+    const context: MachinePlanContext = { ...base, lookup: new ObservedLookup(observed) };
+    for (const m of objects.machines) appendPlan(out, planMachine(m, observed, now, context));
+    return out;
+  }
+  const pass = beginPass(memo, observed, contextKey(objects, observed), objects.machines.length);
+  const context: MachinePlanContext = { ...base, lookup: pass.lookup };
+  const machines = objects.machines;
+  for (let slot = 0; slot < machines.length; slot++) {
+    const m = machines[slot]!;
+    const reused = reusedPlan(memo, m, slot, pass);
+    if (reused) {
+      if (!isEmptyPlan(reused)) appendPlan(out, reused);
+      continue;
+    }
+    pass.lookup.reads = [];
+    const plan = planMachine(m, pass.observed, now, context);
+    const reads = pass.lookup.reads;
+    pass.lookup.reads = undefined;
+    remember(memo, m, slot, reads, plan, pass);
+    appendPlan(out, plan);
+  }
+  endPass(memo);
   return out;
+}
+
+/**
+ * Everything planMachine reads of the cluster, its control plane and the observation outside the lookup, as a
+ * key: the memo's entries hold only while it is the same. (isPaused's machine annotation is the Machine's own.)
+ */
+function contextKey(objects: ClusterObjects, observed: Observed): string {
+  const cluster = objects.cluster;
+  const bit = (b: boolean | undefined) => (b ? '1' : '0');
+  return [
+    bit(cluster !== undefined),
+    bit(isPaused(cluster)),
+    bit(cluster !== undefined && isDeleting(cluster)),
+    bit(cluster?.status?.infrastructureReady),
+    bit(isTrue(cluster?.status?.conditions, 'ControlPlaneInitialized')),
+    bit(objects.controlPlane !== undefined && isDeleting(objects.controlPlane)),
+    bit(observed.nodes !== undefined),
+  ].join('');
 }
