@@ -211,6 +211,63 @@ describe('the machine index against the plain rules', () => {
     );
   });
 
+  it("hands out each controller's machines, slots, health and order as an index without a memo does, over reconciles that keep, change or replace the machines", () => {
+    const UIDS = ['ms-a-uid', 'ms-b-uid', 'other'];
+    const byOwner = (list: Machine[]) =>
+      [...list].sort((a, b) => (a.metadata.ownerReferences?.[0]?.uid ?? '').localeCompare(b.metadata.ownerReferences?.[0]?.uid ?? ''));
+    fc.assert(
+      fc.property(
+        world,
+        // Each next reconcile: the very same machine objects (in a new array or the same), one machine replaced by
+        // another object (another name, or the same content), or other machines altogether.
+        fc.array(fc.record({ step: fc.constantFrom('same', 'sameArray', 'renamed', 'copied', 'other'), at: fc.nat(), next: world, grouped: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'),
+        (first, steps, policy) => {
+          // Prepare: the machines of a set together, so that a controller's list is one run (the memo's lists)
+          let { machines, observed } = observedOf(first);
+          machines = byOwner(machines);
+          const memo = new IndexMemo();
+          let earlier: { index: MachineIndex; lists: Machine[][]; copies: Machine[][] } | undefined;
+          for (const { step, at, next, grouped } of [{ step: 'same', at: 0, next: first, grouped: true }, ...steps]) {
+            if (step === 'same') machines = [...machines];
+            else if (step === 'renamed' || step === 'copied') {
+              machines = [...machines];
+              if (machines.length > 0) {
+                const i = at % machines.length;
+                const m = machines[i]!;
+                machines[i] = { ...m, metadata: { ...m.metadata, name: step === 'renamed' ? `${m.metadata.name}x` : m.metadata.name } };
+              }
+            } else if (step === 'other') {
+              ({ machines, observed } = observedOf(next));
+              if (grouped) machines = byOwner(machines);
+            }
+            // Act
+            const index = indexMachines(machines, observed, T0, undefined, memo);
+            const plain = indexMachines(machines, observed, T0);
+            // Assess: the very machine objects of this reconcile, by identity
+            const lists = UIDS.map((uid) => index.controlledBy(uid) as Machine[]);
+            UIDS.forEach((uid, u) => {
+              const expected = plain.controlledBy(uid);
+              expect(lists[u]!.length).toBe(expected.length);
+              lists[u]!.forEach((m, i) => expect(m).toBe(expected[i]));
+              expect(Array.from(index.slotsOf(lists[u]!))).toEqual(Array.from(plain.slotsOf(expected)));
+              expect(Array.from(index.deletionOrderSlots(lists[u]!, policy))).toEqual(Array.from(plain.deletionOrderSlots(expected, policy)));
+            });
+            expect(Array.from(index.slotsOf(machines))).toEqual(machines.map((_, i) => i));
+            expect(machines.map((m) => index.health(m))).toEqual(machines.map((m) => plain.health(m)));
+            // The index of the reconcile before still answers as it did (its lists were not changed under it).
+            if (earlier) earlier.lists.forEach((list, u) => expect(list).toEqual(earlier!.copies[u]));
+            earlier = { index, lists, copies: lists.map((l) => [...l]) };
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('orders each set and all machines as deletionOrder does, for every policy', () => {
     fc.assert(
       fc.property(world, fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'), (w, policy) => {
