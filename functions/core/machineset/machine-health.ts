@@ -121,11 +121,6 @@ export class IndexMemo {
   /** 0, 1, 2, ...: the slots of the whole list and of each controller's run are views of it (subarray), not copies. */
   iota: Int32Array = new Int32Array(0);
   /**
-   * Each controller's list of machines as the last reconcile handed it out, by uid: handed out again when it holds
-   * the very machine objects of this reconcile's run (a copy of 25,000 references goes to the old generation).
-   */
-  controlled = new Map<string, Machine[]>();
-  /**
    * The deletion order's policy key of the machine in each place, by policy, with the input it was worked out from
    * (deletion-order.ts policyKeySource: the uid, or the creation time): a key is reused only when that input is the
    * same string, so a machine that came, went or moved gets its own key worked out again.
@@ -443,24 +438,11 @@ export function indexMachines(
     if (memo) memo.iota = iota;
   }
   const byController = new Map<string, { machines: Machine[]; slots: ArrayLike<number> }>();
-  const controlledBefore = memo?.controlled;
-  const controlledNow = memo ? new Map<string, Machine[]>() : undefined;
   for (const [uid, r] of runs) {
-    let list: Machine[] | undefined;
+    let list: Machine[];
     let slots: ArrayLike<number>;
     if (r.length === 2) {
-      // The last reconcile's list when it holds the same machine objects (compared one by one), else a copy.
-      const before = controlledBefore?.get(uid);
-      if (before !== undefined && before.length === r[1]! - r[0]!) {
-        let same = true;
-        for (let i = 0, slot = r[0]!; i < before.length; i++, slot++)
-          if (before[i] !== machines[slot]) {
-            same = false;
-            break;
-          }
-        if (same) list = before;
-      }
-      list ??= machines.slice(r[0], r[1]);
+      list = machines.slice(r[0], r[1]);
       slots = iota.subarray(r[0]!, r[1]!);
     } else {
       let length = 0;
@@ -474,11 +456,9 @@ export function indexMachines(
         }
       slots = own;
     }
-    controlledNow?.set(uid, list);
     byController.set(uid, { machines: list, slots });
   }
   const allSlots = iota.subarray(0, n);
-  if (memo && controlledNow) memo.controlled = controlledNow;
   if (memo && hints) {
     memo.spareNodeAt = memo.nodeAt;
     memo.nodeAt = hints.after;
