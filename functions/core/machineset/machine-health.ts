@@ -383,6 +383,16 @@ class HealthTable {
   }
 }
 
+/** The size of namesTaken's table of candidates. */
+const NAME_FILTER_BITS = 4096;
+
+/** A name's place in namesTaken's table: of its length and its last two characters (a name's suffix is a hash). */
+function nameFilterBit(name: string): number {
+  const n = name.length;
+  // charCodeAt past the start is NaN, 0 once in an integer operation: the same for a name and a candidate.
+  return (((n * 31 + name.charCodeAt(n - 1)) * 31 + name.charCodeAt(n - 2)) | 0) & (NAME_FILTER_BITS - 1);
+}
+
 export function indexMachines(
   machines: readonly Machine[],
   observed: Observed,
@@ -510,12 +520,18 @@ export function indexMachines(
     namesTaken(candidates) {
       if (names) return new Set(candidates.filter((c) => names!.has(c)));
       const wanted = new Set(candidates);
-      // Only a name as long as a candidate can be one: most are not looked up.
-      const lengths = new Set(candidates.map((c) => c.length));
+      // Only a name whose length and last two characters are those of a candidate can be one (a table of 4,096 bits
+      // answers): most names are neither hashed nor looked up.
+      const filter = new Uint32Array(NAME_FILTER_BITS >> 5);
+      for (const c of candidates) {
+        const bit = nameFilterBit(c);
+        filter[bit >> 5]! |= 1 << (bit & 31);
+      }
       const taken = new Set<string>();
       for (let i = 0; i < n; i++) {
         const name = machines[i]!.metadata.name;
-        if (lengths.has(name.length) && wanted.has(name)) taken.add(name);
+        const bit = nameFilterBit(name);
+        if ((filter[bit >> 5]! & (1 << (bit & 31))) !== 0 && wanted.has(name)) taken.add(name);
       }
       return taken;
     },

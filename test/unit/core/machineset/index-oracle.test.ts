@@ -416,26 +416,37 @@ describe('the machine index against the plain rules', () => {
 
   it('names new machines as a walk of the ordinals against a set of every name does', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }), fc.integer({ min: 0, max: 12 }), (takenOrdinals, count) => {
-        // Prepare: machines named as some of the set's first ordinals would be, and others
-        const ms = machineSet({ name: 'ms-a', uid: 'ms-a-uid' });
-        const { machines, observed } = observedOf({ machines: [], nodesReadable: false, shuffleNodes: false });
-        const named = [...takenOrdinals.map((o) => machineName(ms, T0, o)), 'ms-a-other', 'm'].map(
-          (name) => ({ ...machines[0], apiVersion: API_VERSION, kind: 'Machine', metadata: { name }, spec: { clusterName: 'c1' } }) as Machine,
-        );
-        const index = indexMachines(named, observed, T0);
-        // Act
-        const names = newMachineNames(ms, T0, count, index.namesTaken);
-        // Assess: the plain walk, one ordinal at a time against the set of all names
-        const all = new Set(named.map((m) => m.metadata.name));
-        const plain: string[] = [];
-        for (let o = 0; plain.length < count; o++) {
-          const name = machineName(ms, T0, o);
-          if (!all.has(name) && !plain.includes(name)) plain.push(name);
-        }
-        expect(names).toEqual(plain);
-        expect(newMachineNames(ms, T0, count, index.names)).toEqual(plain);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 12 }),
+        // Names as long as a candidate and ending as one does, but not one; and any short names.
+        fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }),
+        fc.array(fc.string({ maxLength: 3 }), { maxLength: 200, size: 'max' }),
+        (takenOrdinals, count, nearOrdinals, others) => {
+          // Prepare: machines named as some of the set's first ordinals would be, and others
+          const ms = machineSet({ name: 'ms-a', uid: 'ms-a-uid' });
+          const { machines, observed } = observedOf({ machines: [], nodesReadable: false, shuffleNodes: false });
+          const near = nearOrdinals.map((o) => `x${machineName(ms, T0, o).slice(1)}`);
+          const named = [...takenOrdinals.map((o) => machineName(ms, T0, o)), 'ms-a-other', 'm', '', ...near, ...others].map(
+            (name) => ({ ...machines[0], apiVersion: API_VERSION, kind: 'Machine', metadata: { name }, spec: { clusterName: 'c1' } }) as Machine,
+          );
+          const index = indexMachines(named, observed, T0);
+          // Act
+          const names = newMachineNames(ms, T0, count, index.namesTaken);
+          // Assess: the plain walk, one ordinal at a time against the set of all names
+          const all = new Set(named.map((m) => m.metadata.name));
+          const plain: string[] = [];
+          for (let o = 0; plain.length < count; o++) {
+            const name = machineName(ms, T0, o);
+            if (!all.has(name) && !plain.includes(name)) plain.push(name);
+          }
+          expect(names).toEqual(plain);
+          expect(newMachineNames(ms, T0, count, index.names)).toEqual(plain);
+          // namesTaken itself (an index whose set of every name is not built): which of the candidates are names of machines, no other.
+          const candidates = [...Array.from({ length: 31 }, (_, o) => machineName(ms, T0, o)), ...others.slice(0, 5), 'm', ''];
+          expect(indexMachines(named, observed, T0).namesTaken(candidates)).toEqual(new Set(candidates.filter((c) => all.has(c))));
+        },
+      ),
       { numRuns: 300 },
     );
   });
