@@ -193,56 +193,6 @@ export function selectSmallest(a: Float64Array, lo: number, hi: number, m: numbe
   a.subarray(lo, hi).sort();
 }
 
-/** Below this many numbers sortPacked leaves the sort to the typed array's own. */
-const RADIX_MIN = 256;
-
-/**
- * Sorts `a` (integers from 0 to 2^53, as the packed keys are) in place, as `a.sort()` does: a least-significant-digit
- * radix sort of the low and high 32 bits in digits of 11 bits (a digit zero in every number skipped), some
- * three times faster than the typed array's comparison sort on the thousands of keys a large scale-down sorts.
- */
-export function sortPacked(a: Float64Array): void {
-  const n = a.length;
-  if (n < RADIX_MIN) {
-    a.sort();
-    return;
-  }
-  const lo = new Uint32Array(n);
-  const hi = new Uint32Array(n);
-  let maxLo = 0;
-  let maxHi = 0;
-  for (let i = 0; i < n; i++) {
-    const v = a[i]!;
-    const h = Math.floor(v / 4294967296);
-    hi[i] = h;
-    lo[i] = v - h * 4294967296;
-    if (lo[i]! > maxLo) maxLo = lo[i]!;
-    if (h > maxHi) maxHi = h;
-  }
-  let order = new Int32Array(n);
-  let next = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const counts = new Int32Array(2049);
-  const pass = (digits: Uint32Array, shift: number) => {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[((digits[order[i]!]! >>> shift) & 2047) + 1]!++;
-    for (let d = 1; d <= 2048; d++) counts[d]! += counts[d - 1]!;
-    for (let i = 0; i < n; i++) {
-      const j = order[i]!;
-      next[counts[(digits[j]! >>> shift) & 2047]!++] = j;
-    }
-    const t = order;
-    order = next;
-    next = t;
-  };
-  // A digit zero in every number leaves the order as it is: its pass is skipped.
-  for (let shift = 0; shift < 32 && maxLo >>> shift > 0; shift += 11) pass(lo, shift);
-  for (let shift = 0; shift < 32 && maxHi >>> shift > 0; shift += 11) pass(hi, shift);
-  const sorted = new Float64Array(n);
-  for (let i = 0; i < n; i++) sorted[i] = a[order[i]!]!;
-  a.set(sorted);
-}
-
 /**
  * One failure domain's queue of one priority class: its slots in the policy's order (key, then name), worked out
  * only as far as the scale-down reads (`ready`). A scale-down by k takes at most k machines from a queue: the
@@ -320,7 +270,7 @@ class PolicyQueue {
     }
     // Sorted, then turned into positions in place: this part of `packed` is not read again.
     const chunk = packed.subarray(from, to);
-    sortPacked(chunk);
+    chunk.sort();
     for (let i = 0; i < chunk.length; i++) chunk[i] = chunk[i]! % scale;
     this.append(chunk);
   }

@@ -10,7 +10,7 @@ import { API_VERSION, Annotations, Labels } from '../../../../functions/api/comm
 import type { Machine } from '../../../../functions/api/machine.js';
 import type { DeletePolicy } from '../../../../functions/api/machine-deployment.js';
 import type { NodeFact, Observed } from '../../../../functions/core/observed.js';
-import { deletionOrder, selectSmallest, sortPacked } from '../../../../functions/core/machineset/deletion-order.js';
+import { deletionOrder, selectSmallest } from '../../../../functions/core/machineset/deletion-order.js';
 import {
   IndexMemo,
   indexMachines,
@@ -356,32 +356,6 @@ describe('the machine index against the plain rules', () => {
             expect(Array.from(prefix, (s) => index.machineAt(s).metadata.name).slice(0, n)).toEqual(expected.slice(0, n));
           }
           expect(index.deletionOrder(machines, policy).map((m) => m.metadata.name)).toEqual(expected);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
-
-  it("sorts packed keys as the typed array's own sort does, short or long, with few or many digits", () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.array(fc.oneof(fc.maxSafeNat(), fc.nat(2047), fc.nat(2 ** 32 - 1), fc.nat(2 ** 40)), { maxLength: 2000, size: 'max' }),
-          // High bits set, low bits all within one digit: the low digits above it still sorted.
-          fc.array(
-            fc.tuple(fc.nat(2 ** 21 - 1), fc.nat(2047)).map(([high, low]) => high * 2 ** 32 + low),
-            { maxLength: 2000, size: 'max' },
-          ),
-        ),
-        fc.nat(4),
-        (values, repeat) => {
-          // Prepare: some numbers more than once
-          const a = Float64Array.from([...values, ...values.slice(0, repeat)]);
-          const expected = a.slice().sort();
-          // Act
-          sortPacked(a);
-          // Assess
-          expect(Array.from(a)).toEqual(Array.from(expected));
         },
       ),
       { numRuns: 200 },
