@@ -252,14 +252,14 @@ describe('the machine index against the plain rules', () => {
             UIDS.forEach((uid, u) => {
               const expected = plain.controlledBy(uid);
               expect(lists[u]!.length).toBe(expected.length);
-              lists[u]!.forEach((m, i) => expect(m).toBe(expected[i]));
+              for (let i = 0; i < expected.length; i++) expect(lists[u]![i]).toBe(expected[i]);
               expect(Array.from(index.slotsOf(lists[u]!))).toEqual(Array.from(plain.slotsOf(expected)));
               expect(Array.from(index.deletionOrderSlots(lists[u]!, policy))).toEqual(Array.from(plain.deletionOrderSlots(expected, policy)));
             });
             expect(Array.from(index.slotsOf(machines))).toEqual(machines.map((_, i) => i));
             expect(machines.map((m) => index.health(m))).toEqual(machines.map((m) => plain.health(m)));
             // The index of the reconcile before still answers as it did (its lists were not changed under it).
-            if (earlier) earlier.lists.forEach((list, u) => expect(list).toEqual(earlier!.copies[u]));
+            if (earlier) for (let u = 0; u < earlier.lists.length; u++) expect(earlier.lists[u]).toEqual(earlier.copies[u]);
             earlier = { index, lists, copies: lists.map((l) => [...l]) };
           }
         },
