@@ -31,9 +31,15 @@ export function chainWrites(writes: readonly Write[]): Write[] {
   for (const w of writes) if (w.type === 'Update' || w.type === 'UpdateStatus') updated.add(w.object.kind);
   // Names by kind and namespace: no key string is built per write.
   const seen = new Map<string, Map<string | undefined, Set<string>>>();
-  return writes.map((w) => {
+  // The writes as given when none changes (a large scale-down's 25,000 are not copied); a copy from the first change.
+  let out: Write[] | undefined;
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
     const kind = w.type === 'Create' || w.type === 'Update' || w.type === 'UpdateStatus' ? w.object.kind : w.ref.kind;
-    if (!updated.has(kind)) return w;
+    if (!updated.has(kind)) {
+      out?.push(w);
+      continue;
+    }
     const { namespace, name } = targetOf(w);
     let byNamespace = seen.get(kind);
     if (!byNamespace) {
@@ -47,8 +53,10 @@ export function chainWrites(writes: readonly Write[]): Write[] {
     }
     const repeated = names.has(name);
     names.add(name);
-    if (repeated && (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.metadata.resourceVersion !== undefined)
-      return { ...w, object: withoutResourceVersion(w.object) };
-    return w;
-  });
+    if (repeated && (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.metadata.resourceVersion !== undefined) {
+      out ??= writes.slice(0, i);
+      out.push({ ...w, object: withoutResourceVersion(w.object) });
+    } else out?.push(w);
+  }
+  return out ?? (writes as Write[]);
 }

@@ -113,6 +113,14 @@ export class IndexMemo {
   /** The position in observed.nodes of the node of the machine in each place of the machine list; -1 for none. */
   nodeAt: Int32Array = new Int32Array(0);
   /**
+   * The buffer the next reconcile writes its nodeAt into (the one of the reconcile before last): a 50,000-machine
+   * index does not allocate a new one each time (an array that large goes to the old generation, and enough of them
+   * bring on a full collection).
+   */
+  spareNodeAt: Int32Array = new Int32Array(0);
+  /** 0, 1, 2, ...: the slots of the whole list and of each controller's run are views of it (subarray), not copies. */
+  iota: Int32Array = new Int32Array(0);
+  /**
    * The deletion order's policy key of the machine in each place, by policy, with the input it was worked out from
    * (deletion-order.ts policyKeySource: the uid, or the creation time): a key is reused only when that input is the
    * same string, so a machine that came, went or moved gets its own key worked out again.
@@ -196,8 +204,8 @@ const HEALTH_CHECK_FAILED = 5;
  * (machineHealth above answers for one machine through it).
  */
 class HealthTable {
-  /** The machines by slot: the list given to indexMachines first, then any other machine asked about. */
-  readonly machines: Machine[];
+  /** Machines asked about that the list given to indexMachines lacks, in slots from `listed` on. */
+  private readonly added: Machine[] = [];
   /** DELETING | READY | unhealthy code << 2, by slot (sized for the list given; add grows it). */
   flags: Uint8Array;
   /** The Ready condition's lastTransitionTime of a Ready machine, read into readySince on first use. */
@@ -209,16 +217,25 @@ class HealthTable {
   readonly listed: number;
 
   constructor(
-    machines: readonly Machine[],
+    /** The machines by slot: the list given to indexMachines (not copied), then `added`. */
+    private readonly given: readonly Machine[],
     readonly nodes: NodeLookup | undefined,
     /** The observed nodes and the memo's hints (IndexMemo), when there is a memo. */
     readonly hints?: { list: readonly NodeFact[]; before: Int32Array; after: Int32Array },
     readonly memo?: IndexMemo,
   ) {
-    this.machines = machines.slice();
-    this.listed = machines.length;
-    this.flags = new Uint8Array(machines.length);
-    this.readyTime = new Array(machines.length);
+    this.listed = given.length;
+    this.flags = new Uint8Array(given.length);
+    this.readyTime = new Array(given.length);
+  }
+
+  /** How many slots there are (the list given, then those added). */
+  get size(): number {
+    return this.listed + this.added.length;
+  }
+
+  machineAt(slot: number): Machine {
+    return slot < this.listed ? this.given[slot]! : this.added[slot - this.listed]!;
   }
 
   /** Positions of the nodes by name, the last of a name winning as in nodeLookup: built on the first miss. */
@@ -249,7 +266,7 @@ class HealthTable {
 
   /** Assesses the machine in `slot` (add appends one first). */
   assess(slot: number): void {
-    const machine = this.machines[slot]!;
+    const machine = this.machineAt(slot);
     const deleting = machine.metadata.deletionTimestamp !== undefined;
     const status = machine.status;
     const conditions = status?.conditions;
@@ -303,8 +320,8 @@ class HealthTable {
 
   /** A machine not in the list given: assessed in a slot of its own. */
   add(machine: Machine): number {
-    const slot = this.machines.length;
-    this.machines.push(machine);
+    const slot = this.size;
+    this.added.push(machine);
     if (slot >= this.flags.length) {
       const flags = new Uint8Array(2 * slot + 8);
       flags.set(this.flags);
@@ -316,7 +333,7 @@ class HealthTable {
 
   /** The policy key of the machine in `slot`: from the memo when its input is the one the memo's key came from. */
   policyKeyAt(slot: number, policy: DeletePolicy): number {
-    const source = policyKeySource(policy, this.machines[slot]!);
+    const source = policyKeySource(policy, this.machineAt(slot));
     const memo = this.memo;
     if (memo === undefined || source === undefined || slot >= this.listed) return policyKeyOf(policy, source);
     let keys = memo.policyKeys.get(policy);
@@ -336,7 +353,7 @@ class HealthTable {
   readySinceAt(slot: number): number {
     // Sized at first use (a steady plan asks neither): a hole written far from the start of an empty array would
     // make it a slow dictionary.
-    this.readySince ??= new Array(this.machines.length);
+    this.readySince ??= new Array(this.size);
     let v = this.readySince[slot];
     if (v === undefined) {
       v = epochMillis(this.readyTime[slot], 0);
@@ -346,10 +363,10 @@ class HealthTable {
   }
 
   failureDomainAt(slot: number): string {
-    this.domain ??= new Array(this.machines.length);
+    this.domain ??= new Array(this.size);
     let v = this.domain[slot];
     if (v === undefined) {
-      v = failureDomainOf(this.machines[slot]!) ?? '';
+      v = failureDomainOf(this.machineAt(slot)) ?? '';
       this.domain[slot] = v;
     }
     return v;
@@ -366,6 +383,16 @@ class HealthTable {
   }
 }
 
+/** The size of namesTaken's table of candidates. */
+const NAME_FILTER_BITS = 4096;
+
+/** A name's place in namesTaken's table: of its length and its last two characters (a name's suffix is a hash). */
+function nameFilterBit(name: string): number {
+  const n = name.length;
+  // charCodeAt past the start is NaN, 0 once in an integer operation: the same for a name and a candidate.
+  return (((n * 31 + name.charCodeAt(n - 1)) * 31 + name.charCodeAt(n - 2)) | 0) & (NAME_FILTER_BITS - 1);
+}
+
 export function indexMachines(
   machines: readonly Machine[],
   observed: Observed,
@@ -374,7 +401,14 @@ export function indexMachines(
   /** The cluster's memo from its last reconcile (IndexMemo), updated for the next one. */
   memo?: IndexMemo,
 ): MachineIndex {
-  const hints = memo && observed.nodes ? { list: observed.nodes, before: memo.nodeAt, after: new Int32Array(machines.length) } : undefined;
+  let hints: { list: readonly NodeFact[]; before: Int32Array; after: Int32Array } | undefined;
+  if (memo && observed.nodes) {
+    // The spare buffer, zeroed as a new one would be (a machine without a node does not write its place).
+    let after = memo.spareNodeAt;
+    if (after.length === machines.length && after !== memo.nodeAt) after.fill(0);
+    else after = new Int32Array(machines.length);
+    hints = { list: observed.nodes, before: memo.nodeAt, after };
+  }
   const table = new HealthTable(machines, observed.nodes ? nodeLookup(observed.nodes) : undefined, hints, memo);
   // The slots of each list the index hands out (or was given), by the list itself.
   const listSlots = new Map<readonly Machine[], ArrayLike<number>>();
@@ -406,23 +440,39 @@ export function indexMachines(
       orphanSlots.push(slot);
     }
   }
+  // 0, 1, 2, ...: the whole list's slots and a controller's single run of slots are views of it.
+  let iota = memo?.iota;
+  if (iota === undefined || iota.length < n) {
+    iota = new Int32Array(n);
+    for (let i = 0; i < n; i++) iota[i] = i;
+    if (memo) memo.iota = iota;
+  }
   const byController = new Map<string, { machines: Machine[]; slots: ArrayLike<number> }>();
   for (const [uid, r] of runs) {
-    let length = 0;
-    for (let i = 0; i < r.length; i += 2) length += r[i + 1]! - r[i]!;
-    const slots = new Int32Array(length);
     let list: Machine[];
-    if (r.length === 2) list = machines.slice(r[0], r[1]);
-    else {
+    let slots: ArrayLike<number>;
+    if (r.length === 2) {
+      list = machines.slice(r[0], r[1]);
+      slots = iota.subarray(r[0]!, r[1]!);
+    } else {
+      let length = 0;
+      for (let i = 0; i < r.length; i += 2) length += r[i + 1]! - r[i]!;
+      const own = new Int32Array(length);
       list = [];
-      for (let i = 0; i < r.length; i += 2) for (let slot = r[i]!; slot < r[i + 1]!; slot++) list.push(machines[slot]!);
+      for (let i = 0, k = 0; i < r.length; i += 2)
+        for (let slot = r[i]!; slot < r[i + 1]!; slot++) {
+          list.push(machines[slot]!);
+          own[k++] = slot;
+        }
+      slots = own;
     }
-    for (let i = 0, k = 0; i < r.length; i += 2) for (let slot = r[i]!; slot < r[i + 1]!; slot++) slots[k++] = slot;
     byController.set(uid, { machines: list, slots });
   }
-  const allSlots = new Int32Array(n);
-  for (let i = 0; i < n; i++) allSlots[i] = i;
-  if (memo && hints) memo.nodeAt = hints.after;
+  const allSlots = iota.subarray(0, n);
+  if (memo && hints) {
+    memo.spareNodeAt = memo.nodeAt;
+    memo.nodeAt = hints.after;
+  }
   listSlots.set(machines, allSlots);
   listSlots.set(orphans, orphanSlots);
   for (const g of byController.values()) listSlots.set(g.machines, g.slots);
@@ -431,7 +481,7 @@ export function indexMachines(
   const slotFor = (m: Machine): number => {
     if (!slotOf) {
       slotOf = new Map();
-      for (let i = 0; i < table.machines.length; i++) if (!slotOf.has(table.machines[i]!)) slotOf.set(table.machines[i]!, i);
+      for (let i = 0; i < table.size; i++) if (!slotOf.has(table.machineAt(i))) slotOf.set(table.machineAt(i), i);
     }
     let slot = slotOf.get(m);
     if (slot === undefined) {
@@ -470,12 +520,18 @@ export function indexMachines(
     namesTaken(candidates) {
       if (names) return new Set(candidates.filter((c) => names!.has(c)));
       const wanted = new Set(candidates);
-      // Only a name as long as a candidate can be one: most are not looked up.
-      const lengths = new Set(candidates.map((c) => c.length));
+      // Only a name whose length and last two characters are those of a candidate can be one (a table of 4,096 bits
+      // answers): most names are neither hashed nor looked up.
+      const filter = new Uint32Array(NAME_FILTER_BITS >> 5);
+      for (const c of candidates) {
+        const bit = nameFilterBit(c);
+        filter[bit >> 5]! |= 1 << (bit & 31);
+      }
       const taken = new Set<string>();
       for (let i = 0; i < n; i++) {
         const name = machines[i]!.metadata.name;
-        if (lengths.has(name.length) && wanted.has(name)) taken.add(name);
+        const bit = nameFilterBit(name);
+        if ((filter[bit >> 5]! & (1 << (bit & 31))) !== 0 && wanted.has(name)) taken.add(name);
       }
       return taken;
     },
@@ -488,7 +544,7 @@ export function indexMachines(
     readySinceAt: (slot) => table.readySinceAt(slot),
     unhealthyAt: (slot) => REASONS[table.flags[slot]! >> 2],
     failureDomainAt: (slot) => table.failureDomainAt(slot),
-    machineAt: (slot) => table.machines[slot]!,
+    machineAt: (slot) => table.machineAt(slot),
     policyKeyAt: (slot, policy) => table.policyKeyAt(slot, policy),
     onceFor<T>(list: readonly Machine[], key: string, compute: () => T): T {
       let byKey = once.get(list);
@@ -519,7 +575,7 @@ export function indexMachines(
           if (!ordered) {
             const slots = prefix.prefix(list.length);
             ordered = new Array(list.length);
-            for (let i = 0; i < list.length; i++) ordered[i] = table.machines[slots[i]!]!;
+            for (let i = 0; i < list.length; i++) ordered[i] = table.machineAt(slots[i]!);
           }
           return ordered;
         },

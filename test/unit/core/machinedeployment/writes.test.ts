@@ -36,4 +36,25 @@ describe('chainWrites', () => {
     ];
     expect(chainWrites(writes)).toEqual(writes);
   });
+
+  it('keeps every write, in order, around the one it changes, and the writes of other kinds as they are', () => {
+    // Prepare
+    const md = machineDeployment();
+    const ms = machineSet();
+    const del = (name: string): Write => ({ type: 'Delete', ref: { kind: 'Machine', namespace: 'default', name, uid: `${name}-uid` }, reason: 'scale down' });
+    const writes: Write[] = [
+      del('m1'),
+      { type: 'UpdateStatus', object: md },
+      del('m2'),
+      { type: 'Update', object: md },
+      del('m3'),
+      { type: 'Update', object: ms },
+    ];
+    // Act
+    const chained = chainWrites(writes);
+    // Assess
+    expect(chained.map((w) => w.type)).toEqual(writes.map((w) => w.type));
+    expect(rv(chained)).toEqual([undefined, '1', undefined, undefined, undefined, ms.metadata.resourceVersion]);
+    for (const i of [0, 1, 2, 4, 5]) expect(chained[i]).toBe(writes[i]);
+  });
 });

@@ -211,6 +211,63 @@ describe('the machine index against the plain rules', () => {
     );
   });
 
+  it("hands out each controller's machines, slots, health and order as an index without a memo does, over reconciles that keep, change or replace the machines", () => {
+    const UIDS = ['ms-a-uid', 'ms-b-uid', 'other'];
+    const byOwner = (list: Machine[]) =>
+      [...list].sort((a, b) => (a.metadata.ownerReferences?.[0]?.uid ?? '').localeCompare(b.metadata.ownerReferences?.[0]?.uid ?? ''));
+    fc.assert(
+      fc.property(
+        world,
+        // Each next reconcile: the very same machine objects (in a new array or the same), one machine replaced by
+        // another object (another name, or the same content), or other machines altogether.
+        fc.array(fc.record({ step: fc.constantFrom('same', 'sameArray', 'renamed', 'copied', 'other'), at: fc.nat(), next: world, grouped: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'),
+        (first, steps, policy) => {
+          // Prepare: the machines of a set together, so that a controller's list is one run (the memo's lists)
+          let { machines, observed } = observedOf(first);
+          machines = byOwner(machines);
+          const memo = new IndexMemo();
+          let earlier: { index: MachineIndex; lists: Machine[][]; copies: Machine[][] } | undefined;
+          for (const { step, at, next, grouped } of [{ step: 'same', at: 0, next: first, grouped: true }, ...steps]) {
+            if (step === 'same') machines = [...machines];
+            else if (step === 'renamed' || step === 'copied') {
+              machines = [...machines];
+              if (machines.length > 0) {
+                const i = at % machines.length;
+                const m = machines[i]!;
+                machines[i] = { ...m, metadata: { ...m.metadata, name: step === 'renamed' ? `${m.metadata.name}x` : m.metadata.name } };
+              }
+            } else if (step === 'other') {
+              ({ machines, observed } = observedOf(next));
+              if (grouped) machines = byOwner(machines);
+            }
+            // Act
+            const index = indexMachines(machines, observed, T0, undefined, memo);
+            const plain = indexMachines(machines, observed, T0);
+            // Assess: the very machine objects of this reconcile, by identity
+            const lists = UIDS.map((uid) => index.controlledBy(uid) as Machine[]);
+            UIDS.forEach((uid, u) => {
+              const expected = plain.controlledBy(uid);
+              expect(lists[u]!.length).toBe(expected.length);
+              for (let i = 0; i < expected.length; i++) expect(lists[u]![i]).toBe(expected[i]);
+              expect(Array.from(index.slotsOf(lists[u]!))).toEqual(Array.from(plain.slotsOf(expected)));
+              expect(Array.from(index.deletionOrderSlots(lists[u]!, policy))).toEqual(Array.from(plain.deletionOrderSlots(expected, policy)));
+            });
+            expect(Array.from(index.slotsOf(machines))).toEqual(machines.map((_, i) => i));
+            expect(machines.map((m) => index.health(m))).toEqual(machines.map((m) => plain.health(m)));
+            // The index of the reconcile before still answers as it did (its lists were not changed under it).
+            if (earlier) for (let u = 0; u < earlier.lists.length; u++) expect(earlier.lists[u]).toEqual(earlier.copies[u]);
+            earlier = { index, lists, copies: lists.map((l) => [...l]) };
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('orders each set and all machines as deletionOrder does, for every policy', () => {
     fc.assert(
       fc.property(world, fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'), (w, policy) => {
@@ -333,26 +390,37 @@ describe('the machine index against the plain rules', () => {
 
   it('names new machines as a walk of the ordinals against a set of every name does', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }), fc.integer({ min: 0, max: 12 }), (takenOrdinals, count) => {
-        // Prepare: machines named as some of the set's first ordinals would be, and others
-        const ms = machineSet({ name: 'ms-a', uid: 'ms-a-uid' });
-        const { machines, observed } = observedOf({ machines: [], nodesReadable: false, shuffleNodes: false });
-        const named = [...takenOrdinals.map((o) => machineName(ms, T0, o)), 'ms-a-other', 'm'].map(
-          (name) => ({ ...machines[0], apiVersion: API_VERSION, kind: 'Machine', metadata: { name }, spec: { clusterName: 'c1' } }) as Machine,
-        );
-        const index = indexMachines(named, observed, T0);
-        // Act
-        const names = newMachineNames(ms, T0, count, index.namesTaken);
-        // Assess: the plain walk, one ordinal at a time against the set of all names
-        const all = new Set(named.map((m) => m.metadata.name));
-        const plain: string[] = [];
-        for (let o = 0; plain.length < count; o++) {
-          const name = machineName(ms, T0, o);
-          if (!all.has(name) && !plain.includes(name)) plain.push(name);
-        }
-        expect(names).toEqual(plain);
-        expect(newMachineNames(ms, T0, count, index.names)).toEqual(plain);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 12 }),
+        // Names as long as a candidate and ending as one does, but not one; and any short names.
+        fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }),
+        fc.array(fc.string({ maxLength: 3 }), { maxLength: 200, size: 'max' }),
+        (takenOrdinals, count, nearOrdinals, others) => {
+          // Prepare: machines named as some of the set's first ordinals would be, and others
+          const ms = machineSet({ name: 'ms-a', uid: 'ms-a-uid' });
+          const { machines, observed } = observedOf({ machines: [], nodesReadable: false, shuffleNodes: false });
+          const near = nearOrdinals.map((o) => `x${machineName(ms, T0, o).slice(1)}`);
+          const named = [...takenOrdinals.map((o) => machineName(ms, T0, o)), 'ms-a-other', 'm', '', ...near, ...others].map(
+            (name) => ({ ...machines[0], apiVersion: API_VERSION, kind: 'Machine', metadata: { name }, spec: { clusterName: 'c1' } }) as Machine,
+          );
+          const index = indexMachines(named, observed, T0);
+          // Act
+          const names = newMachineNames(ms, T0, count, index.namesTaken);
+          // Assess: the plain walk, one ordinal at a time against the set of all names
+          const all = new Set(named.map((m) => m.metadata.name));
+          const plain: string[] = [];
+          for (let o = 0; plain.length < count; o++) {
+            const name = machineName(ms, T0, o);
+            if (!all.has(name) && !plain.includes(name)) plain.push(name);
+          }
+          expect(names).toEqual(plain);
+          expect(newMachineNames(ms, T0, count, index.names)).toEqual(plain);
+          // namesTaken itself (an index whose set of every name is not built): which of the candidates are names of machines, no other.
+          const candidates = [...Array.from({ length: 31 }, (_, o) => machineName(ms, T0, o)), ...others.slice(0, 5), 'm', ''];
+          expect(indexMachines(named, observed, T0).namesTaken(candidates)).toEqual(new Set(candidates.filter((c) => all.has(c))));
+        },
+      ),
       { numRuns: 300 },
     );
   });
