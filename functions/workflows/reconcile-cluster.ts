@@ -100,7 +100,23 @@ function indexMemoOf(cluster: Cluster): IndexMemo {
  * same uids and a fixed clock). A plan is the same without it.
  */
 function machinePlanMemoOf(store: object, cluster: Cluster): MachinePlanMemo {
-  return memoOf(machinePlanMemos, cluster, () => new MachinePlanMemo(), `${storeIdOf(store)}:`);
+  return memoOf(machinePlanMemos, cluster, () => new MachinePlanMemo(), `${storeIdOf(storeBeneath(store))}:`);
+}
+
+/**
+ * The store at the bottom of a chain of wrappers, each keeping the one it wraps as `inner` (ForwardingStore and its
+ * subclasses, MeteredStore, PayloadOffloadingStore). Each task invocation runs over a MeteredStore made for it alone
+ * (metering/cluster-usage.ts meteredInvocation), so the wrapper a reconcile is given is new every time: the memo's
+ * scope is the process's store beneath it, or it would never be found again.
+ */
+export function storeBeneath(store: object): object {
+  let s = store;
+  for (let depth = 0; depth < 16; depth++) {
+    const inner = (s as { inner?: unknown }).inner;
+    if (typeof inner !== 'object' || inner === null) break;
+    s = inner;
+  }
+  return s;
 }
 
 const storeIds = new WeakMap<object, number>();
