@@ -1,6 +1,6 @@
 /** The Machine planner: phase, providerID, nodeRef and conditions from facts; launch and the deletion flow. */
 export { planMachine, planMachines, MachineReadyReason, type MachinePlanContext } from './planner.js';
-export { MachinePlanMemo, sameFact } from './plan-memo.js';
+export { MachinePlanMemo } from './plan-memo.js';
 export { machinePhase, detectFailure, infrastructureCondition, launchRequested, InfrastructureReason, FailureReason } from './phase.js';
 export {
   deletionStep,

@@ -29,6 +29,7 @@ import type { Machine } from '../../api/machine.js';
 import { isDeleting } from '../cluster/objects.js';
 import type { InstanceFact, NodeCondition, NodeFact, Observed } from '../observed.js';
 import type { Plan } from '../plan.js';
+import { sameJson } from '../same-json.js';
 import { ObservedLookup, type LookupRead } from './facts.js';
 
 interface Entry {
@@ -403,33 +404,6 @@ export function endPass(memo: MachinePlanMemo): void {
   memo.byKey = undefined;
 }
 
-/**
- * Whether two facts are the same data: plain objects, arrays and primitives compared throughout; a property
- * set to undefined differs from an absent one (stricter than sameJson, never looser).
- */
-export function sameFact(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const aa = Array.isArray(a);
-  if (aa !== Array.isArray(b)) return false;
-  if (aa) {
-    const x = a as unknown[];
-    const y = b as unknown[];
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!sameFact(x[i], y[i])) return false;
-    return true;
-  }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let keys = 0;
-  for (const k in x) {
-    if (!Object.hasOwn(y, k) || !sameFact(x[k], y[k])) return false;
-    keys++;
-  }
-  for (const _ in y) keys--;
-  return keys === 0;
-}
-
 /** Every field of a type, listed: `exhaustive` fails to compile when the type gains a field the list lacks. */
 type Exhaustive<T, L extends readonly (keyof T)[]> = [Exclude<keyof T, L[number]>] extends [never] ? true : never;
 const INSTANCE_FIELDS = [
@@ -453,7 +427,7 @@ const exhaustive: [
 void exhaustive;
 
 /**
- * sameFact for two instances, field by field (every field InstanceFact declares, the list above checked by the
+ * sameJson for two instances, field by field (every field InstanceFact declares, the list above checked by the
  * compiler: the planner reads no other): the fast way, called for every instance of every reconcile.
  */
 export function sameInstance(a: InstanceFact, b: InstanceFact): boolean {
@@ -466,11 +440,11 @@ export function sameInstance(a: InstanceFact, b: InstanceFact): boolean {
     a.instanceType === b.instanceType &&
     a.capacityType === b.capacityType &&
     a.launchTime === b.launchTime &&
-    (a.addresses === b.addresses || sameFact(a.addresses, b.addresses))
+    (a.addresses === b.addresses || sameJson(a.addresses, b.addresses))
   );
 }
 
-/** sameFact for two nodes, field by field, as sameInstance. */
+/** sameJson for two nodes, field by field, as sameInstance. */
 export function sameNode(a: NodeFact, b: NodeFact): boolean {
   if (
     a.name !== b.name ||
@@ -479,8 +453,8 @@ export function sameNode(a: NodeFact, b: NodeFact): boolean {
     a.unschedulable !== b.unschedulable ||
     a.kubeletVersion !== b.kubeletVersion ||
     a.labelsFromMachine !== b.labelsFromMachine ||
-    (a.labels !== b.labels && !sameFact(a.labels, b.labels)) ||
-    (a.volumesAttached !== b.volumesAttached && !sameFact(a.volumesAttached, b.volumesAttached))
+    (a.labels !== b.labels && !sameJson(a.labels, b.labels)) ||
+    (a.volumesAttached !== b.volumesAttached && !sameJson(a.volumesAttached, b.volumesAttached))
   )
     return false;
   const x = a.conditions;
