@@ -83,7 +83,7 @@ const MERGE = 'application/merge-patch+json';
 
 /** The fields of the API's objects the scenario reads. */
 interface Obj {
-  metadata: { name: string; uid?: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  metadata: { name: string; uid?: string; resourceVersion?: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec?: {
     clusterName?: string;
     version?: string;
@@ -196,6 +196,9 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
     const twice = [...byUid].filter(([, n]) => n > 1);
     check(twice.length === 0, `machines with more than one live instance: ${twice.map(([u, n]) => `${u} (${n})`).join(', ')}`);
   };
+  /** One machine in a failure message: name, set, version, phase and resourceVersion. */
+  const describeMachine = (m: Obj) =>
+    `${m.metadata.name} (${m.metadata.labels?.[Labels.setName] ?? '?'}, ${m.spec?.version ?? '?'}, ${m.status?.phase ?? 'no phase'}, rv ${m.metadata.resourceVersion ?? '?'})`;
   const deploymentSettled = async (replicas: number) => {
     const md = await get('machinedeployments', DEPLOYMENT);
     const ws = await workers();
@@ -222,7 +225,10 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       const dns = new Map(instances.map((i) => [i.InstanceId, i.PrivateDnsName]));
       const live = ws.filter((m) => !m.metadata.deletionTimestamp);
       const serving = live.filter((m) => nodes.has(dns.get(m.status?.infrastructure?.instanceId) ?? ''));
-      check(live.length <= replicas + maxSurge, `maxSurge broken: ${live.length} machines for ${replicas} replicas (maxSurge ${maxSurge})`);
+      check(
+        live.length <= replicas + maxSurge,
+        `maxSurge broken: ${live.length} machines for ${replicas} replicas (maxSurge ${maxSurge}): ${live.map(describeMachine).join(', ')}`,
+      );
       check(
         serving.length >= replicas - maxUnavailable,
         `maxUnavailable broken: ${serving.length} machines with a Ready node for ${replicas} replicas (maxUnavailable ${maxUnavailable})`,
