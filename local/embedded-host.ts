@@ -136,6 +136,12 @@ export interface EmbeddedHostOptions {
   maxMachineDeploymentReplicas?: number;
   /** Seconds between sweeps, before time-scaling. @default 60 */
   sweepSeconds?: number;
+  /**
+   * The Nodes of process machines: the kubelet's heartbeat and kube-controller-manager's --node-monitor-grace-period
+   * (a Node whose heartbeat is older goes Ready=Unknown). Tests shorten both to see a killed machine sooner.
+   * @default - 10 s and 40 s, Kubernetes' defaults (local/process/process-cloud.ts)
+   */
+  processNodes?: { heartbeatMs?: number; nodeMonitorGraceMs?: number };
   /** Seed of the simulated cloud. @default 1 */
   seed?: number;
   log?: (line: string) => void;
@@ -380,6 +386,7 @@ export async function startEmbeddedHost(options: EmbeddedHostOptions = {}): Prom
       onInstanceStateChange: (change) => reconcileCluster?.(change.namespace, change.clusterName),
       // As for simulated instances: recorded on the machine, then reconciled.
       onInterruptionNotice: (notice) => recordNotice?.(notice),
+      ...options.processNodes,
       log,
     });
     cleanups.unshift(() => processes.close());

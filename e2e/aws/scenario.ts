@@ -17,7 +17,7 @@ import { GetScheduleCommand, UpdateScheduleCommand, type SchedulerClient } from 
 import { generateCluster } from '../../cli/commands/generate.js';
 import type { ApiClient } from '../../cli/client.js';
 import { ApiRequestError } from '../../cli/errors.js';
-import { API_VERSION, Labels } from '../../functions/api/common.js';
+import { API_VERSION, Annotations, Labels } from '../../functions/api/common.js';
 import { TagKeys, clusterTagValue } from '../../functions/adapters/aws/tags.js';
 import { isWatchLogPartition } from '../../functions/adapters/dynamodb/watch-log.js';
 import { TABLE_KEYS, USAGE_PREFIX } from '../../functions/adapters/dynamodb/table.js';
@@ -83,7 +83,14 @@ const MERGE = 'application/merge-patch+json';
 
 /** The fields of the API's objects the scenario reads. */
 interface Obj {
-  metadata: { name: string; uid?: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    uid?: string;
+    resourceVersion?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: {
     clusterName?: string;
     version?: string;
@@ -196,6 +203,9 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
     const twice = [...byUid].filter(([, n]) => n > 1);
     check(twice.length === 0, `machines with more than one live instance: ${twice.map(([u, n]) => `${u} (${n})`).join(', ')}`);
   };
+  /** One machine in a failure message: name, set, version, phase and resourceVersion. */
+  const describeMachine = (m: Obj) =>
+    `${m.metadata.name} (${m.metadata.labels?.[Labels.setName] ?? '?'}, ${m.spec?.version ?? '?'}, ${m.status?.phase ?? 'no phase'}, rv ${m.metadata.resourceVersion ?? '?'})`;
   const deploymentSettled = async (replicas: number) => {
     const md = await get('machinedeployments', DEPLOYMENT);
     const ws = await workers();
@@ -222,7 +232,10 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       const dns = new Map(instances.map((i) => [i.InstanceId, i.PrivateDnsName]));
       const live = ws.filter((m) => !m.metadata.deletionTimestamp);
       const serving = live.filter((m) => nodes.has(dns.get(m.status?.infrastructure?.instanceId) ?? ''));
-      check(live.length <= replicas + maxSurge, `maxSurge broken: ${live.length} machines for ${replicas} replicas (maxSurge ${maxSurge})`);
+      check(
+        live.length <= replicas + maxSurge,
+        `maxSurge broken: ${live.length} machines for ${replicas} replicas (maxSurge ${maxSurge}): ${live.map(describeMachine).join(', ')}`,
+      );
       check(
         serving.length >= replicas - maxUnavailable,
         `maxUnavailable broken: ${serving.length} machines with a Ready node for ${replicas} replicas (maxUnavailable ${maxUnavailable})`,
@@ -307,12 +320,10 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       return `7 workers, one live instance per machine after the crash and ${throttled} throttled launches`;
     });
 
-    let maxSurge = 1;
-    let maxUnavailable = 0;
     await step('rolling upgrade to v1.31.3 within maxSurge 1 and maxUnavailable 0 at every observed step', async () => {
       const md = await get('machinedeployments', DEPLOYMENT);
-      maxSurge = md.spec?.strategy?.rollingUpdate?.maxSurge ?? 1;
-      maxUnavailable = md.spec?.strategy?.rollingUpdate?.maxUnavailable ?? 0;
+      const maxSurge = md.spec?.strategy?.rollingUpdate?.maxSurge ?? 1;
+      const maxUnavailable = md.spec?.strategy?.rollingUpdate?.maxUnavailable ?? 0;
       const before = new Set((await workers()).map((m) => m.metadata.uid));
       await writer.request('PATCH', `${BASE}/machinedeployments/${DEPLOYMENT}`, {
         body: { spec: { template: { spec: { version: 'v1.31.3' } } } },
@@ -329,16 +340,26 @@ export async function runScenario(ctx: ScenarioContext, options: { short?: boole
       return `${observations} observations, every worker replaced`;
     });
 
-    await step('roll back to the previous revision (v1.31.2), again within maxSurge and maxUnavailable', async () => {
+    // The rollback under a wider strategy than the upgrade's: several machines replaced at once (and as many taken
+    // down first), each observation still within both bounds. A strategy change alone starts no rollout.
+    const wide = { maxSurge: 3, maxUnavailable: 1 };
+    await step(`roll back to the previous revision (v1.31.2) within maxSurge ${wide.maxSurge} and maxUnavailable ${wide.maxUnavailable}`, async () => {
+      await writer.request('PATCH', `${BASE}/machinedeployments/${DEPLOYMENT}`, {
+        body: { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: wide } } },
+        contentType: MERGE,
+      });
+      const revision = (await get('machinedeployments', DEPLOYMENT)).metadata.annotations?.[Annotations.revision];
       await writer.request('POST', `${BASE}/machinedeployments/${DEPLOYMENT}/rollback`, { body: {} });
       const observations = await watchRollout(
         7,
-        maxSurge,
-        maxUnavailable,
+        wide.maxSurge,
+        wide.maxUnavailable,
         async () => (await deploymentSettled(7)) && (await workers()).every((m) => m.spec?.version === 'v1.31.2'),
         300_000,
       );
-      return `${observations} observations`;
+      const after = (await get('machinedeployments', DEPLOYMENT)).metadata.annotations?.[Annotations.revision];
+      check(after !== revision, `the rollback made no new revision (still ${revision})`);
+      return `${observations} observations, revision ${revision} -> ${after}`;
     });
 
     await step('an instance terminated out of band is replaced through the EventBridge path (sweep paused)', async () => {

@@ -16,6 +16,12 @@ export function motoServerBin(): string {
   return join(motoVenvDir(), 'bin', 'moto_server');
 }
 
+/**
+ * moto_server started through moto-server-atomic.py, which handles one request at a time: AWS makes each call atomic
+ * (a DynamoDB condition is checked and the item written in one step), moto's threaded server does not.
+ */
+const ATOMIC_LAUNCHER = join(import.meta.dirname, 'moto-server-atomic.py');
+
 export interface RunningMoto {
   endpoint: string;
   stop(): Promise<void>;
@@ -29,7 +35,9 @@ export async function startMotoServer(options: { timeoutMs?: number } = {}): Pro
   // A port that was free can be taken before moto binds it; try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(join(motoVenvDir(), 'bin', 'python'), [ATOMIC_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);

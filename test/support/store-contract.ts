@@ -69,19 +69,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject');
 }
 
-export interface StoreContractOptions {
-  /**
-   * The backend serialises concurrent UpdateItems of one item, as DynamoDB does. moto_server does not: its backend
-   * reads an item, applies the update and writes it back without a lock, in a threaded server
-   * (moto/dynamodb/models/__init__.py update_item), so two concurrent ADDs can lose one. Where false, the usage
-   * contract sends its adds one after another: what it then holds is that adds accumulate; their atomicity is held by
-   * the backends that have it (memory, SQLite, dynalite). @default true
-   */
-  serialisesConcurrentUpdates?: boolean;
-}
-
-export function runStoreContract(name: string, makeStore: StoreFactory, options: StoreContractOptions = {}): void {
-  const concurrentUpdates = options.serialisesConcurrentUpdates ?? true;
+export function runStoreContract(name: string, makeStore: StoreFactory): void {
   async function setup(pageLimit?: number): Promise<{ store: Store; clock: FakeClock }> {
     const clock = new FakeClock();
     const store = await makeStore(pageLimit === undefined ? { clock } : { clock, pageLimit });
@@ -799,12 +787,11 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
         expect(await store.list('Cluster')).toEqual([]);
       });
 
-      it(concurrentUpdates ? 'counts every one of many concurrent adds' : 'counts every one of many adds, one after another', async () => {
+      it('counts every one of many concurrent adds', async () => {
         const { store } = await setup();
         const add = () => store.addUsage('default', 'c1', '2026-01', { lambdaRequests: 1, writeUnits: 2 });
         await add();
-        if (concurrentUpdates) await Promise.all(Array.from({ length: 20 }, add));
-        else for (let i = 0; i < 20; i++) await add();
+        await Promise.all(Array.from({ length: 20 }, add));
         expect((await store.listUsage('2026-01'))[0]!.counters).toEqual({ lambdaRequests: 21, writeUnits: 42 });
       });
 

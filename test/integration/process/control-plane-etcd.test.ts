@@ -84,8 +84,9 @@ async function workloadClient(): Promise<KubernetesClient> {
 describe('a real control plane on the process provider', { timeout: 900_000 }, () => {
   it('converges: three machines, EtcdClusterHealthy, etcd members matching the machines, and the addon applied once', async () => {
     // Prepare
-    // A sweep every 5 s: a Node that appears (or goes Unknown) is news to the control plane at the next sweep.
-    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 5 });
+    // A sweep every 5 s: a Node that appears (or goes Unknown) is news to the control plane at the next sweep. Nodes
+    // heartbeat every 2 s and go Unknown 15 s after their last (10 s and 40 s in Kubernetes): a killed machine is seen sooner.
+    host = await startEmbeddedHost({ port: 0, dataDir: dir, sweepSeconds: 5, processNodes: { heartbeatMs: 2000, nodeMonitorGraceMs: 15_000 } });
     const { objects } = generateCluster(NAME, { kubernetesVersion: FROM, provider: 'process', controlPlaneMachineCount: '3', workerMachineCount: '0' });
     const cluster = objects.find((o) => o['kind'] === 'Cluster')!;
     (cluster['metadata'] as { labels?: Record<string, string> }).labels = { cni: 'example' };
@@ -202,7 +203,7 @@ describe('a real control plane on the process provider', { timeout: 900_000 }, (
   });
 
   it("removes a killed member's machine from etcd and replaces it", async () => {
-    // Prepare: the control plane's health check acts 30 s after a node goes Unknown (the generated one waits 300 s).
+    // Prepare: the control plane's health check acts 30 s after a node goes Unknown, the least the API allows (the generated one waits 300 s).
     const check = await api('PATCH', `${API}/machinehealthchecks/${NAME}-control-plane`, {
       spec: {
         unhealthyConditions: [

@@ -14,9 +14,8 @@ afterAll(() => {
   client.destroy();
 });
 
-// moto_server does not serialise concurrent UpdateItems of one item (see StoreContractOptions); DynamoDB does.
+// moto as test/support/moto.ts starts it: one request at a time, so a conditional write is atomic, as on DynamoDB.
 runStoreContract(
   'DynamoDB on moto_server',
   dynamoDbStoreFactory(() => client),
-  { serialisesConcurrentUpdates: false },
 );
