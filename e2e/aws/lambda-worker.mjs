@@ -88,6 +88,10 @@ parentPort.on('message', async (message) => {
     parentPort.postMessage({ type: 'result', id, ok: true, payload: streaming ? null : json });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
+    // As Lambda's Node.js runtime logs a handler's error into the function's log group.
+    console.error(
+      `${new Date().toISOString()}\t${id}\tERROR\tInvoke Error \t${JSON.stringify({ errorType: e.name || 'Error', errorMessage: e.message, stack: String(e.stack ?? '').split('\n') })}`,
+    );
     parentPort.postMessage({ type: 'result', id, ok: false, errorType: e.name || 'Error', errorMessage: e.message });
   }
 });
