@@ -271,14 +271,16 @@ export async function run(argv: string[] = []): Promise<void> {
       for (let i = 0; i < iterations; i++) {
         read();
         const c0 = process.cpuUsage();
-        const t0Thread = process.threadCpuUsage();
+        const t0Thread = kind === 'machines' ? process.threadCpuUsage() : undefined;
         const t0 = performance.now();
         const plan = reconcile();
         times.push(performance.now() - t0);
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / 1000);
-        const ct = process.threadCpuUsage(t0Thread);
-        thread.push((ct.user + ct.system) / 1000);
+        if (t0Thread) {
+          const ct = process.threadCpuUsage(t0Thread);
+          thread.push((ct.user + ct.system) / 1000);
+        }
         writes = plan.writes.length;
       }
       times.sort((a, b) => a - b);

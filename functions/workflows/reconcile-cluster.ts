@@ -65,14 +65,15 @@ export interface ReconcileOutcome {
 /** Clusters whose memos a process keeps (a warm Lambda container, the embedded host), the least recently reconciled dropped first. */
 export const INDEX_MEMO_CLUSTERS = 64;
 const indexMemos = new Map<string, IndexMemo>();
-const machinePlanMemos = new Map<string, MachinePlanMemo>();
+/** The Machine planner's memos, by the store beneath (storeBeneath): dropped with a store that is gone. */
+const machinePlanMemos = new WeakMap<object, Map<string, MachinePlanMemo>>();
 
 /**
  * The memo of one cluster in `memos` (made if absent), now the most recently used; the least recently used beyond
- * INDEX_MEMO_CLUSTERS dropped. `scope` goes into the key as well.
+ * INDEX_MEMO_CLUSTERS dropped.
  */
-function memoOf<T>(memos: Map<string, T>, cluster: Cluster, make: () => T, scope = ''): T {
-  const key = `${scope}${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
+function memoOf<T>(memos: Map<string, T>, cluster: Cluster, make: () => T): T {
+  const key = `${cluster.metadata.namespace}/${cluster.metadata.name}/${cluster.metadata.uid ?? ''}`;
   let memo = memos.get(key);
   if (memo) memos.delete(key);
   else memo = make();
@@ -95,12 +96,18 @@ function indexMemoOf(cluster: Cluster): IndexMemo {
 /**
  * The Machine planner's memo of one cluster (core/machine/plan-memo.ts): each machine's last plan with what it read,
  * so that a reconcile plans again only the machines whose Machine, instance, node or cluster facts changed. Kept
- * as the index memo is (per process, per cluster uid, the same LRU), and per store: it trusts a Machine's uid and
- * resourceVersion to name its content, which holds within one store (a process has one; tests make many, with the
- * same uids and a fixed clock). A plan is the same without it.
+ * as the index memo is (per cluster uid, the same LRU of clusters), in a map of its own per store: it trusts a
+ * Machine's uid and resourceVersion to name its content, which holds within one store (a process has one; tests
+ * make many, with the same uids and a fixed clock). A plan is the same without it.
  */
 function machinePlanMemoOf(store: object, cluster: Cluster): MachinePlanMemo {
-  return memoOf(machinePlanMemos, cluster, () => new MachinePlanMemo(), `${storeIdOf(storeBeneath(store))}:`);
+  const beneath = storeBeneath(store);
+  let memos = machinePlanMemos.get(beneath);
+  if (!memos) {
+    memos = new Map();
+    machinePlanMemos.set(beneath, memos);
+  }
+  return memoOf(memos, cluster, () => new MachinePlanMemo());
 }
 
 /**
@@ -117,17 +124,6 @@ export function storeBeneath(store: object): object {
     s = inner;
   }
   return s;
-}
-
-const storeIds = new WeakMap<object, number>();
-let storesSeen = 0;
-function storeIdOf(store: object): number {
-  let id = storeIds.get(store);
-  if (id === undefined) {
-    id = ++storesSeen;
-    storeIds.set(store, id);
-  }
-  return id;
 }
 
 async function observe(deps: WorkflowDeps, namespace: string, clusterName: string, graph: ClusterObjects | undefined): Promise<Observed> {

@@ -258,10 +258,6 @@ export function reusedPlan(memo: MachinePlanMemo, machine: Machine, slot: number
   return entry.plan;
 }
 
-/** Whether the plan reused has nothing in it (the caller need not merge it). */
-export const isEmptyPlan = (plan: Plan): boolean =>
-  plan.writes.length === 0 && plan.actions.length === 0 && plan.notes.length === 0 && plan.requeueAfterSeconds === undefined;
-
 function sameMachine(entry: Entry, machine: Machine): boolean {
   if (entry.machine === machine) return true;
   const { uid, resourceVersion } = machine.metadata;
@@ -378,11 +374,10 @@ function flatten(reads: LookupRead[], observed: Observed): Reads {
     out.instanceAt.push(...read.at);
     out.instances.push(...found);
   }
-  const distinctInstances = new Set(out.instanceAt);
-  const distinctNodes = new Set(out.nodeAt);
-  out.one = distinctInstances.size <= 1 && distinctNodes.size <= 1;
   out.instanceAt0 = out.instanceAt[0] ?? -1;
   out.nodeAt0 = out.nodeAt[0] ?? -1;
+  // At most one distinct position of each: every read found the first one's.
+  out.one = out.instanceAt.every((p) => p === out.instanceAt0) && out.nodeAt.every((p) => p === out.nodeAt0);
   return out;
 }
 

@@ -234,6 +234,12 @@ function apply(w: World, plan: Plan): void {
   }
 }
 
+/** One reconcile's plan of the world as it reads now, with `memo` (none: afresh). */
+function planWorld(w: World, memo?: MachinePlanMemo): Plan {
+  const { objects: input, observed } = read(w);
+  return planMachines(input, observed, w.now, memo);
+}
+
 function read(w: World): { objects: ReturnType<typeof objects>; observed: Observed } {
   const observed: Observed = {
     instances: w.instances,
@@ -280,7 +286,7 @@ describe('MachinePlanMemo', () => {
     const w = initial(3, 0);
     const memo = new MachinePlanMemo();
     // Two passes: the first one's status writes stored, the second plans nothing.
-    for (let i = 0; i < 2; i++) apply(w, planMachines(read(w).objects, read(w).observed, w.now, memo));
+    for (let i = 0; i < 2; i++) apply(w, planWorld(w, memo));
     return { w, memo };
   };
 
@@ -306,12 +312,12 @@ describe('MachinePlanMemo', () => {
   it('keeps no plan of a deleting machine: its drain time left changes with every second', () => {
     const { w, memo } = steady();
     change(w, { kind: 'editMachine', i: 1, edit: 'delete' }, undefined);
-    let plan = planMachines(read(w).objects, read(w).observed, w.now, memo);
+    let plan = planWorld(w, memo);
     apply(w, plan);
-    plan = planMachines(read(w).objects, read(w).observed, w.now, memo);
+    plan = planWorld(w, memo);
     expect(plan.actions).toEqual([expect.objectContaining({ type: 'DrainNode', timeoutSeconds: 300 })]);
     w.now = new Date(w.now.getTime() + 100_000);
-    plan = planMachines(read(w).objects, read(w).observed, w.now, memo);
+    plan = planWorld(w, memo);
     expect(plan.actions).toEqual([expect.objectContaining({ type: 'DrainNode', timeoutSeconds: 200 })]);
     expect(memo.planned).toBe(1);
   });
@@ -340,7 +346,7 @@ describe('MachinePlanMemo', () => {
   it('drops every plan when what the machines read of the cluster changes', () => {
     const { w, memo } = steady();
     w.cluster = { ...w.cluster, status: { ...w.cluster.status, conditions: [condition('ControlPlaneInitialized', 'False')] } };
-    planMachines(read(w).objects, read(w).observed, w.now, memo);
+    planWorld(w, memo);
     expect([memo.reused, memo.planned]).toEqual([0, 3]);
   });
 });
