@@ -331,18 +331,24 @@ class HealthTable {
     return slot;
   }
 
+  private keysPolicy: DeletePolicy | undefined;
+  private keys: { source: (string | undefined)[]; key: Float64Array } | undefined;
+
   /** The policy key of the machine in `slot`: from the memo when its input is the one the memo's key came from. */
   policyKeyAt(slot: number, policy: DeletePolicy): number {
     const source = policyKeySource(policy, this.machineAt(slot));
     const memo = this.memo;
     if (memo === undefined || source === undefined || slot >= this.listed) return policyKeyOf(policy, source);
-    let keys = memo.policyKeys.get(policy);
+    // The deletion order asks once per machine, all for one policy: the memo's keys of the last policy asked are kept.
+    let keys = this.keysPolicy === policy ? this.keys : memo.policyKeys.get(policy);
     if (keys === undefined || keys.key.length < this.listed) {
       const key = new Float64Array(this.listed);
       if (keys) key.set(keys.key);
       keys = { source: keys?.source ?? [], key };
       memo.policyKeys.set(policy, keys);
     }
+    this.keysPolicy = policy;
+    this.keys = keys;
     if (keys.source[slot] === source) return keys.key[slot]!;
     const key = policyKeyOf(policy, source);
     keys.source[slot] = source;
