@@ -53,6 +53,8 @@ interface Entry {
   instanceAt0: number;
   nodeAt0: number;
   plan: Plan;
+  /** The shift (its id) the positions were last moved by (sameReadsShifted): moved once per pass. */
+  movedIn?: number;
 }
 
 export class MachinePlanMemo {
@@ -71,6 +73,8 @@ export class MachinePlanMemo {
   /** Of the last reconcile: machines whose last plan was reused, and machines planned. */
   reused = 0;
   planned = 0;
+  /** The number of the last pass whose lists shifted (MemoPass.shift.id). */
+  shifts = 0;
 }
 
 /** One reconcile's view of the memo: the observation to plan with, its lookup, and whether the lists kept their keys. */
@@ -82,7 +86,7 @@ export interface MemoPass {
   changedInstances?: Uint8Array | undefined;
   changedNodes?: Uint8Array | undefined;
   /** When not carried but the lists only gained, lost or changed facts, in the same order: see shifted. */
-  shift?: { instances: Shift; nodes: Shift | undefined } | undefined;
+  shift?: { id: number; instances: Shift; nodes: Shift | undefined } | undefined;
 }
 
 /**
@@ -124,7 +128,7 @@ export function beginPass(memo: MachinePlanMemo, observed: Observed, context: st
       memo.instances = view.instances;
       memo.nodes = view.nodes;
       memo.lookup = lookup;
-      return { observed: view, lookup, carried: false, shift: { instances: shiftedInstances, nodes: shiftedNodes } };
+      return { observed: view, lookup, carried: false, shift: { id: ++memo.shifts, instances: shiftedInstances, nodes: shiftedNodes } };
     }
   }
   const view: Observed =
@@ -280,30 +284,39 @@ function sameReadsInPlace(entry: Entry, pass: MemoPass): boolean {
 
 /**
  * The lists gained, lost or changed facts, in the same order (pass.shift): a read whose key no such fact has finds
- * the same facts, at the positions they moved to, in the same order. The entry then records those positions.
+ * the same facts, at the positions they moved to, in the same order. The entry then records those positions, in
+ * place: every machine of a cluster takes this path when one instance launches, and new arrays and reads for each
+ * of 50,000 machines took most of such a reconcile (BENCHMARKS.md plan-50k, `--churn`). The entry's reads and
+ * position lists are its own (flatten copies what the lookup hands out), and an entry is moved once per pass.
  */
 function sameReadsShifted(entry: Entry, pass: MemoPass): boolean {
-  const { instances, nodes } = pass.shift!;
-  const reads: LookupRead[] = [];
+  const { id, instances, nodes } = pass.shift!;
+  if (entry.movedIn === id) return true;
+  // First every read checked, nothing changed: an entry that fails is planned again and dropped.
   for (const read of entry.reads) {
     if (read.node) {
       if (nodes === undefined || nodes.dirty[read.field === 'providerID' ? 0 : 1].has(read.value)) return false;
-      const at = read.at < 0 ? -1 : nodes.from[read.at]!;
-      if (read.at >= 0 && at < 0) return false;
-      reads.push(at === read.at ? read : { ...read, at });
+      if (read.at >= 0 && nodes.from[read.at]! < 0) return false;
       continue;
     }
     if (instances.dirty[read.field === 'machineUid' ? 0 : 1].has(read.value)) return false;
-    const at = read.at.map((p) => instances.from[p]!);
-    if (at.some((p) => p < 0)) return false;
-    reads.push({ ...read, at });
+    for (let i = 0; i < read.at.length; i++) if (instances.from[read.at[i]!]! < 0) return false;
   }
   // The same facts (the matched ones are the last objects), at their new positions.
-  entry.reads = reads;
-  entry.instanceAt = entry.instanceAt.map((p) => instances.from[p]!);
-  if (nodes) entry.nodeAt = entry.nodeAt.map((p) => nodes.from[p]!);
-  entry.instanceAt0 = entry.instanceAt[0] ?? -1;
-  entry.nodeAt0 = entry.nodeAt[0] ?? -1;
+  for (const read of entry.reads) {
+    if (read.node) {
+      if (read.at >= 0) read.at = nodes!.from[read.at]!;
+      continue;
+    }
+    const at = read.at as number[];
+    for (let i = 0; i < at.length; i++) at[i] = instances.from[at[i]!]!;
+  }
+  const { instanceAt, nodeAt } = entry;
+  for (let i = 0; i < instanceAt.length; i++) instanceAt[i] = instances.from[instanceAt[i]!]!;
+  if (nodes) for (let i = 0; i < nodeAt.length; i++) nodeAt[i] = nodes.from[nodeAt[i]!]!;
+  entry.instanceAt0 = instanceAt[0] ?? -1;
+  entry.nodeAt0 = nodeAt[0] ?? -1;
+  entry.movedIn = id;
   return true;
 }
 
@@ -359,6 +372,12 @@ type Reads = Pick<Entry, 'reads' | 'facts' | 'instanceAt' | 'instances' | 'nodeA
 
 function flatten(reads: LookupRead[], observed: Observed): Reads {
   const out: Reads = { reads, facts: [], instanceAt: [], instances: [], nodeAt: [], nodes: [], one: true, instanceAt0: -1, nodeAt0: -1 };
+  // The entry's own reads: an instance read's positions are the lookup's array (shared with its map), copied so that
+  // sameReadsShifted can move them in place.
+  for (let i = 0; i < reads.length; i++) {
+    const read = reads[i]!;
+    if (!read.node) reads[i] = { ...read, at: read.at.slice() };
+  }
   for (const read of reads) {
     if (read.node) {
       const node = read.at >= 0 ? observed.nodes?.[read.at] : undefined;

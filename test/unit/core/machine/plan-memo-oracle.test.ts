@@ -322,6 +322,29 @@ describe('MachinePlanMemo', () => {
     expect(memo.planned).toBe(1);
   });
 
+  it('moves a machine listed twice once when an instance launches before it, so that a later change of its instance is seen', () => {
+    // Prepare: a steady cluster whose store lists one machine twice, then an instance of another machine listed first
+    // (every position moves: the lists shifted)
+    const { w, memo } = steady();
+    const twice = w.machines[1]!;
+    w.machines.splice(2, 0, twice);
+    w.instances.unshift(instance(machine('elsewhere')));
+    const reconcile = () => {
+      const { objects: input, observed } = read(w);
+      const plan = planMachines(input, observed, w.now, memo);
+      expect(plan).toStrictEqual(planMachines(input, observed, w.now));
+      return plan;
+    };
+    reconcile();
+    // Act: the machine's own instance stops (the lists keep their keys: each machine's positions are checked)
+    const at = w.instances.findIndex((x) => x.machineUid === twice.metadata.uid);
+    w.instances[at] = { ...w.instances[at]!, state: 'stopping' };
+    const plan = reconcile();
+    // Assess: both listings of the machine are planned again, with the stopped instance
+    expect(memo.planned).toBe(2);
+    expect(plan.writes.filter((x) => x.type === 'UpdateStatus' && x.object.metadata.name === twice.metadata.name)).toHaveLength(2);
+  });
+
   it('plans again a machine whose two instances (one found by uid, one by providerID) swapped places', () => {
     const w = initial(1, 1);
     const memo = new MachinePlanMemo();
