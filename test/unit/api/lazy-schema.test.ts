@@ -1,0 +1,37 @@
+/**
+ * The API's schemas are built when first used (functions/api/lazy-schema.ts): importing the API builds none, and a
+ * lazy schema parses, wraps, describes and converts to a JSON schema as the schema it stands for.
+ */
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { lazySchema, lazySchemasBuilt } from '../../../functions/api/lazy-schema.js';
+
+describe('lazySchema', () => {
+  it('importing the API, its HTTP layer and its service builds no schema', async () => {
+    await import('../../../functions/api/index.js');
+    await import('../../../functions/api/http/index.js');
+    await import('../../../functions/api/service/index.js');
+    expect(lazySchemasBuilt()).toBe(0);
+  });
+
+  it('builds once, at the first use, and then stands for the schema', () => {
+    let builds = 0;
+    const name = lazySchema(() => {
+      builds++;
+      return z.string().min(1).describe('A name.');
+    });
+    const pair = lazySchema(() => z.strictObject({ first: name, second: name.optional() }));
+    expect(builds).toBe(0);
+    expect(pair.parse({ first: 'a' })).toEqual({ first: 'a' });
+    expect(pair.safeParse({ first: '' }).success).toBe(false);
+    expect(builds).toBe(1);
+    expect(name).toBeInstanceOf(z.ZodString);
+    expect(name.description).toBe('A name.');
+    expect(z.toJSONSchema(pair, { io: 'input', reused: 'inline' })).toEqual(
+      z.toJSONSchema(z.strictObject({ first: z.string().min(1).describe('A name.'), second: z.string().min(1).describe('A name.').optional() }), {
+        io: 'input',
+        reused: 'inline',
+      }),
+    );
+  });
+});
