@@ -2,16 +2,20 @@
  * The API's schemas are built when first used (functions/api/lazy-schema.ts): importing the API builds none, and a
  * lazy schema parses, wraps, describes and converts to a JSON schema as the schema it stands for.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { lazySchema, lazySchemasBuilt } from '../../../functions/api/lazy-schema.js';
 
 describe('lazySchema', () => {
   it('importing the API, its HTTP layer and its service builds no schema', async () => {
+    // Fresh modules: unit files share their worker's modules, so another file may have built schemas already.
+    vi.resetModules();
+    const fresh = await import('../../../functions/api/lazy-schema.js');
     await import('../../../functions/api/index.js');
     await import('../../../functions/api/http/index.js');
     await import('../../../functions/api/service/index.js');
-    expect(lazySchemasBuilt()).toBe(0);
+    expect(fresh.lazySchemasBuilt()).toBe(0);
+    expect(lazySchemasBuilt).not.toBe(fresh.lazySchemasBuilt);
   });
 
   it('builds once, at the first use, and then stands for the schema', () => {
