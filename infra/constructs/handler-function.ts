@@ -17,16 +17,25 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __clusterlessCreateRequire } from 'node:module'; const require = __clusterlessCreateRequire(import.meta.url);";
 
 /**
- * esbuild arguments of every bundle. `http` and `https` (smithy's HTTP handler and our own clients import them) are
- * aliased to CommonJS shims of the builtins: an ESM import of node:http makes Node build its module facade, which reads
- * every export, the lazy WebSocket ones included, and so loads all of Node's undici (about 25 ms of CPU at import).
+ * Node builtins the bundles import as CommonJS (`functions/handlers/runtime/node-<name>.cjs`, `/` as `-`): an ESM
+ * import of a builtin makes Node build its module facade, which reads every export, the lazy ones included. For
+ * `http` (smithy's HTTP handler and our own clients import it) that loads all of Node's undici through its WebSocket
+ * getters (about 25 ms of CPU at import); for `process`, its stdin and stdout streams; for `util` and `fs`, their
+ * lazy exports (5 to 10 ms of CPU for these three and fs/promises, in a fresh Node 22). `fs/promises` is listed
+ * because an alias of `fs` also remaps its subpaths.
+ */
+export const COMMONJS_BUILTINS = ['http', 'https', 'process', 'util', 'fs', 'fs/promises'] as const;
+
+/**
+ * esbuild arguments of every bundle: each of COMMONJS_BUILTINS, bare and `node:`, aliased to its CommonJS shim.
  * The injected module (BUNDLE_INJECT) formats the bundle's stack traces through its source map when a stack is read, in place of
  * `--enable-source-maps`, which parsed the map at import (functions/handlers/runtime/source-mapped-stacks.ts).
  */
 export const BUNDLE_ESBUILD_ARGS = {
-  '--alias': ['http', 'node:http']
-    .map((name) => `${name}=${join(REPO_ROOT, 'functions/handlers/runtime/node-http.cjs')}`)
-    .concat(['https', 'node:https'].map((name) => `${name}=${join(REPO_ROOT, 'functions/handlers/runtime/node-https.cjs')}`)),
+  '--alias': COMMONJS_BUILTINS.flatMap((name) => {
+    const shim = join(REPO_ROOT, 'functions/handlers/runtime', `node-${name.replace('/', '-')}.cjs`);
+    return [`${name}=${shim}`, `node:${name}=${shim}`];
+  }),
 };
 
 /** Injected into every bundle: see BUNDLE_ESBUILD_ARGS. */

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
-import { ESM_REQUIRE_BANNER } from '../../infra/constructs/handler-function.js';
+import { COMMONJS_BUILTINS, ESM_REQUIRE_BANNER } from '../../infra/constructs/handler-function.js';
 import { logicalId, newApp } from './support.js';
 
 let app: ClusterlessApp;
@@ -69,8 +69,9 @@ describe('bundles', () => {
     expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ undici: false, reflectMetadata: 'undefined' });
   });
 
-  it.each(names)("%s imports neither http nor https as an ES module (Node's facade of http loads undici)", (name) => {
-    expect(readFileSync(join(bundles[name], 'index.mjs'), 'utf8')).not.toMatch(/(from|import)\s*["'](node:)?https?["']/);
+  it.each(names)("%s imports none of COMMONJS_BUILTINS (http, process...) as an ES module (Node's facade of http loads undici)", (name) => {
+    const code = readFileSync(join(bundles[name], 'index.mjs'), 'utf8');
+    for (const builtin of COMMONJS_BUILTINS) expect(code).not.toMatch(new RegExp(`(from|import)\\s*["'](node:)?${builtin}["']`));
   });
 
   it('maps the stack of an error from a task bundle to the TypeScript source, without --enable-source-maps', () => {
