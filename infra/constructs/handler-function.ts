@@ -26,16 +26,20 @@ export const ESM_REQUIRE_BANNER =
  */
 export const COMMONJS_BUILTINS = ['http', 'https', 'process', 'util', 'fs', 'fs/promises'] as const;
 
+/** What the bundles get for the `yaml` package: the package evaluated at its first use, not at import (see the file). */
+export const YAML_SHIM = join(REPO_ROOT, 'functions/handlers/runtime/yaml.cjs');
+
 /**
- * esbuild arguments of every bundle: each of COMMONJS_BUILTINS, bare and `node:`, aliased to its CommonJS shim.
- * The injected module (BUNDLE_INJECT) formats the bundle's stack traces through its source map when a stack is read, in place of
- * `--enable-source-maps`, which parsed the map at import (functions/handlers/runtime/source-mapped-stacks.ts).
+ * esbuild arguments of every bundle: each of COMMONJS_BUILTINS, bare and `node:`, aliased to its CommonJS shim, and
+ * `yaml` to YAML_SHIM. The injected module (BUNDLE_INJECT) formats the bundle's stack traces through its source map
+ * when a stack is read, in place of `--enable-source-maps`, which parsed the map at import
+ * (functions/handlers/runtime/source-mapped-stacks.ts).
  */
 export const BUNDLE_ESBUILD_ARGS = {
   '--alias': COMMONJS_BUILTINS.flatMap((name) => {
     const shim = join(REPO_ROOT, 'functions/handlers/runtime', `node-${name.replace('/', '-')}.cjs`);
     return [`${name}=${shim}`, `node:${name}=${shim}`];
-  }),
+  }).concat(`yaml=${YAML_SHIM}`),
 };
 
 /** Injected into every bundle: see BUNDLE_ESBUILD_ARGS. */
