@@ -17,14 +17,33 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __clusterlessCreateRequire } from 'node:module'; const require = __clusterlessCreateRequire(import.meta.url);";
 
 /**
- * Node builtins the bundles import as CommonJS (`functions/handlers/runtime/node-<name>.cjs`, `/` as `-`): an ESM
- * import of a builtin makes Node build its module facade, which reads every export, the lazy ones included. For
- * `http` (smithy's HTTP handler and our own clients import it) that loads all of Node's undici through its WebSocket
- * getters (about 25 ms of CPU at import); for `process`, its stdin and stdout streams; for `util` and `fs`, their
- * lazy exports (5 to 10 ms of CPU for these three and fs/promises, in a fresh Node 22). `fs/promises` is listed
- * because an alias of `fs` also remaps its subpaths.
+ * The Node builtins the bundles import as CommonJS (`functions/handlers/runtime/builtins/<name>.cjs`, `/` as `-`),
+ * all those their code imports. An ES import of a builtin makes Node build its module facade, which reads every
+ * export, the lazy ones included: for `http` (smithy's HTTP handler and our own clients import it) that loads all of
+ * Node's undici through its WebSocket getters (about 25 ms of CPU at import); for `process`, its stdin and stdout
+ * streams; for `util` and `fs`, their lazy exports (5 to 10 ms of CPU for process, util, fs and fs/promises in a
+ * fresh Node 22). And esbuild hoists every ES import of a builtin to the top of the bundle, so a
+ * builtin imported only by a module the bundle evaluates lazily (the SDK's credential providers, imported when the
+ * chain reaches them: `child_process` for the process provider) was loaded at import; a `require` runs where the
+ * module is evaluated. `fs/promises` is listed because an alias of `fs` also remaps its subpaths.
  */
-export const COMMONJS_BUILTINS = ['http', 'https', 'process', 'util', 'fs', 'fs/promises'] as const;
+export const COMMONJS_BUILTINS = [
+  'buffer',
+  'child_process',
+  'console',
+  'crypto',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'os',
+  'path',
+  'process',
+  'stream',
+  'url',
+  'util',
+  'zlib',
+] as const;
 
 /** What the bundles get for the `yaml` package: the package evaluated at its first use, not at import (see the file). */
 export const YAML_SHIM = join(REPO_ROOT, 'functions/handlers/runtime/yaml.cjs');
@@ -37,7 +56,7 @@ export const YAML_SHIM = join(REPO_ROOT, 'functions/handlers/runtime/yaml.cjs');
  */
 export const BUNDLE_ESBUILD_ARGS = {
   '--alias': COMMONJS_BUILTINS.flatMap((name) => {
-    const shim = join(REPO_ROOT, 'functions/handlers/runtime', `node-${name.replace('/', '-')}.cjs`);
+    const shim = join(REPO_ROOT, 'functions/handlers/runtime/builtins', `${name.replace('/', '-')}.cjs`);
     return [`${name}=${shim}`, `node:${name}=${shim}`];
   }).concat(`yaml=${YAML_SHIM}`),
 };
