@@ -61,6 +61,46 @@ export const BUNDLE_ESBUILD_ARGS = {
   }).concat(`yaml=${YAML_SHIM}`),
 };
 
+/**
+ * Packages a bundle imports only dynamically, when it first uses them, kept out of its index.mjs: NodejsFunction writes
+ * one file, and V8 parses all of it at every cold start, code never run included (@peculiar/x509 and its ASN.1 stack,
+ * 234 KiB, imported at the first certificate: 8 to 11 ms of CPU at each import). They are external to the bundle, and
+ * written beside it (after bundling) as packages of the asset's node_modules, each bundled from its entry here
+ * (`functions/handlers/runtime/vendored/`), when the bundle imports them: Node resolves the bundle's `import()` of the
+ * name there. Their frames in a stack are V8's (minified without renaming: the names are the package's).
+ */
+export const VENDORED_PACKAGES: readonly { name: string; entry: string }[] = [
+  { name: 'reflect-metadata', entry: 'functions/handlers/runtime/vendored/reflect-metadata.ts' },
+  { name: '@peculiar/x509', entry: 'functions/handlers/runtime/vendored/x509.ts' },
+];
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The shell commands that write VENDORED_PACKAGES a bundle in `outputDir` imports (HandlerFunction's afterBundling). */
+export function vendoredPackageCommands(inputDir: string, outputDir: string): string[] {
+  const bundle = join(outputDir, 'index.mjs');
+  return VENDORED_PACKAGES.map(({ name, entry }) => {
+    const dir = join(outputDir, 'node_modules', name);
+    const esbuild = [
+      join(inputDir, 'node_modules', '.bin', 'esbuild'),
+      join(inputDir, entry),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--target=node22',
+      '--main-fields=module,main',
+      '--minify-whitespace',
+      '--minify-syntax',
+      `--banner:js=${ESM_REQUIRE_BANNER}`,
+      ...VENDORED_PACKAGES.filter((p) => p.name !== name).map((p) => `--external:${p.name}`),
+      `--outfile=${join(dir, 'index.mjs')}`,
+      '--log-level=warning',
+    ];
+    const packageJson = JSON.stringify({ name, type: 'module', exports: './index.mjs' });
+    return `if grep -qF ${shellQuote(`import("${name}")`)} ${shellQuote(bundle)}; then ${esbuild.map(shellQuote).join(' ')} && printf %s ${shellQuote(packageJson)} > ${shellQuote(join(dir, 'package.json'))}; fi`;
+  });
+}
+
 /** Injected into every bundle: see BUNDLE_ESBUILD_ARGS. */
 export const BUNDLE_INJECT = [join(REPO_ROOT, 'functions/handlers/runtime/install-source-mapped-stacks.ts')];
 
@@ -151,6 +191,12 @@ export class HandlerFunction extends Construct {
         bundleAwsSDK: true,
         esbuildArgs: BUNDLE_ESBUILD_ARGS,
         inject: BUNDLE_INJECT,
+        externalModules: VENDORED_PACKAGES.map((p) => p.name),
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) => vendoredPackageCommands(inputDir, outputDir),
+        },
         forceDockerBundling: false,
       },
     });
