@@ -17,6 +17,7 @@ import { machineHealthCheckSpec } from './machine-health-check.js';
 import { objectMeta, templateMeta } from './meta.js';
 import { nodeTaints } from './taint.js';
 import { nodeDrainTimeoutSeconds } from './template.js';
+import { lazySchema } from './lazy-schema.js';
 
 /**
  * What marks the objects a managed topology generated (Cluster API's topology.cluster.x-k8s.io/owned and
@@ -42,67 +43,72 @@ export const topologyObjectNames = {
   machineDeploymentHealthCheck: (cluster: string, name: string) => `${cluster}-${name}`,
 };
 
-const mhc = machineHealthCheckSpec.shape;
 /** A MachineHealthCheck's spec without clusterName and selector: the topology planner sets those. */
-export const machineHealthCheckClass = z.strictObject({
-  unhealthyConditions: mhc.unhealthyConditions,
-  nodeStartupTimeout: mhc.nodeStartupTimeout,
-  maxUnhealthy: mhc.maxUnhealthy,
-  unhealthyRange: mhc.unhealthyRange,
-  maxInFlight: mhc.maxInFlight,
-});
+export const machineHealthCheckClass = lazySchema(() =>
+  z.strictObject({
+    unhealthyConditions: machineHealthCheckSpec.shape.unhealthyConditions,
+    nodeStartupTimeout: machineHealthCheckSpec.shape.nodeStartupTimeout,
+    maxUnhealthy: machineHealthCheckSpec.shape.maxUnhealthy,
+    unhealthyRange: machineHealthCheckSpec.shape.unhealthyRange,
+    maxInFlight: machineHealthCheckSpec.shape.maxInFlight,
+  }),
+);
 export type MachineHealthCheckClass = z.infer<typeof machineHealthCheckClass>;
 
-const cp = controlPlaneSpec.shape;
 /** The ControlPlane's fields a class gives (its own names, as controlPlaneSpec has them). */
-export const controlPlaneClass = z.strictObject({
-  /** Onto the ControlPlane and its machines. */
-  metadata: templateMeta.prefault({}),
-  machineClassRef: localObjectReference,
-  /** Used when the topology leaves controlPlane.replicas unset. */
-  replicas: cp.replicas,
-  rollout: cp.rollout,
-  remediation: cp.remediation,
-  nodeDrainTimeoutSeconds,
-  machineHealthCheck: machineHealthCheckClass.optional(),
-});
-export type ControlPlaneClass = z.infer<typeof controlPlaneClass>;
-
-const md = machineDeploymentSpec.shape;
-/** One worker class: what a MachineDeployment of the class is made of. */
-export const machineDeploymentClass = z.strictObject({
-  /** What topology.workers.machineDeployments[].class names. */
-  class: dnsLabel('Name of the worker class, unique in the ClusterClass.'),
-  template: z.strictObject({
+export const controlPlaneClass = lazySchema(() =>
+  z.strictObject({
+    /** Onto the ControlPlane and its machines. */
     metadata: templateMeta.prefault({}),
     machineClassRef: localObjectReference,
-    taints: nodeTaints.optional(),
+    /** Used when the topology leaves controlPlane.replicas unset. */
+    replicas: controlPlaneSpec.shape.replicas,
+    rollout: controlPlaneSpec.shape.rollout,
+    remediation: controlPlaneSpec.shape.remediation,
     nodeDrainTimeoutSeconds,
+    machineHealthCheck: machineHealthCheckClass.optional(),
   }),
-  strategy: md.strategy,
-  minReadySeconds: md.minReadySeconds,
-  machineHealthCheck: machineHealthCheckClass.optional(),
-});
+);
+export type ControlPlaneClass = z.infer<typeof controlPlaneClass>;
+
+/** One worker class: what a MachineDeployment of the class is made of. */
+export const machineDeploymentClass = lazySchema(() =>
+  z.strictObject({
+    /** What topology.workers.machineDeployments[].class names. */
+    class: dnsLabel('Name of the worker class, unique in the ClusterClass.'),
+    template: z.strictObject({
+      metadata: templateMeta.prefault({}),
+      machineClassRef: localObjectReference,
+      taints: nodeTaints.optional(),
+      nodeDrainTimeoutSeconds,
+    }),
+    strategy: machineDeploymentSpec.shape.strategy,
+    minReadySeconds: machineDeploymentSpec.shape.minReadySeconds,
+    machineHealthCheck: machineHealthCheckClass.optional(),
+  }),
+);
 export type MachineDeploymentClass = z.infer<typeof machineDeploymentClass>;
 
 /** Variable names: what valueFrom.variable names; `builtin` is Cluster API's reserved prefix. */
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const clusterClassVariable = z.strictObject({
-  name: z
-    .string()
-    .max(256)
-    .regex(VARIABLE_NAME, 'must start with a letter or _ and hold only letters, digits and _')
-    .refine((n) => n !== 'builtin', { message: '"builtin" is reserved for the built-in variables' }),
-  /** A Cluster must give a value (or the schema a default). */
-  required: z.boolean().default(false),
-  schema: z.strictObject({
-    openAPIV3Schema: jsonValue('The schema of the variable: a subset of OpenAPI v3 (see functions/api/cluster-class-variables.ts).').check((ctx) => {
-      for (const p of variableSchemaProblems(ctx.value))
-        ctx.issues.push({ code: 'custom', input: ctx.value, path: p.path, message: p.message, params: { reason: p.reason, value: p.value } });
+export const clusterClassVariable = lazySchema(() =>
+  z.strictObject({
+    name: z
+      .string()
+      .max(256)
+      .regex(VARIABLE_NAME, 'must start with a letter or _ and hold only letters, digits and _')
+      .refine((n) => n !== 'builtin', { message: '"builtin" is reserved for the built-in variables' }),
+    /** A Cluster must give a value (or the schema a default). */
+    required: z.boolean().default(false),
+    schema: z.strictObject({
+      openAPIV3Schema: jsonValue('The schema of the variable: a subset of OpenAPI v3 (see functions/api/cluster-class-variables.ts).').check((ctx) => {
+        for (const p of variableSchemaProblems(ctx.value))
+          ctx.issues.push({ code: 'custom', input: ctx.value, path: p.path, message: p.message, params: { reason: p.reason, value: p.value } });
+      }),
     }),
   }),
-});
+);
 export type ClusterClassVariable = z.infer<typeof clusterClassVariable>;
 
 /**
@@ -174,48 +180,54 @@ export function isPatchablePath(kind: 'ControlPlane' | 'MachineDeployment', poin
   });
 }
 
-export const jsonPatchOperation = z
-  .strictObject({
-    op: z.enum(['add', 'replace', 'remove']),
-    path: z.string().min(1),
-    value: jsonValue('The value to write (add, replace); or valueFrom.').optional(),
-    valueFrom: z.strictObject({ variable: z.string().min(1) }).optional(),
-  })
-  .check((ctx) => {
-    const o = ctx.value;
-    const reason = (r: FieldCause['reason']) => ({ reason: r });
-    if (o.op === 'remove' && (o.value !== undefined || o.valueFrom))
-      ctx.issues.push({
-        code: 'custom',
-        input: o,
-        path: [o.value !== undefined ? 'value' : 'valueFrom'],
-        message: 'remove takes no value',
-        params: reason('FieldValueForbidden'),
-      });
-    if (o.op !== 'remove' && (o.value === undefined) === (o.valueFrom === undefined))
-      ctx.issues.push({
-        code: 'custom',
-        input: o,
-        path: ['value'],
-        message: `${o.op} needs exactly one of value and valueFrom`,
-        params: reason('FieldValueRequired'),
-      });
-  });
+export const jsonPatchOperation = lazySchema(() =>
+  z
+    .strictObject({
+      op: z.enum(['add', 'replace', 'remove']),
+      path: z.string().min(1),
+      value: jsonValue('The value to write (add, replace); or valueFrom.').optional(),
+      valueFrom: z.strictObject({ variable: z.string().min(1) }).optional(),
+    })
+    .check((ctx) => {
+      const o = ctx.value;
+      const reason = (r: FieldCause['reason']) => ({ reason: r });
+      if (o.op === 'remove' && (o.value !== undefined || o.valueFrom))
+        ctx.issues.push({
+          code: 'custom',
+          input: o,
+          path: [o.value !== undefined ? 'value' : 'valueFrom'],
+          message: 'remove takes no value',
+          params: reason('FieldValueForbidden'),
+        });
+      if (o.op !== 'remove' && (o.value === undefined) === (o.valueFrom === undefined))
+        ctx.issues.push({
+          code: 'custom',
+          input: o,
+          path: ['value'],
+          message: `${o.op} needs exactly one of value and valueFrom`,
+          params: reason('FieldValueRequired'),
+        });
+    }),
+);
 export type JsonPatchOperation = z.infer<typeof jsonPatchOperation>;
 
-export const patchSelector = z.strictObject({
-  kind: z.enum(['ControlPlane', 'MachineDeployment']),
-  matchResources: z.strictObject({
-    controlPlane: z.boolean().optional(),
-    machineDeploymentClass: z.strictObject({ names: z.array(z.string().min(1)).min(1) }).optional(),
+export const patchSelector = lazySchema(() =>
+  z.strictObject({
+    kind: z.enum(['ControlPlane', 'MachineDeployment']),
+    matchResources: z.strictObject({
+      controlPlane: z.boolean().optional(),
+      machineDeploymentClass: z.strictObject({ names: z.array(z.string().min(1)).min(1) }).optional(),
+    }),
   }),
-});
+);
 
-export const clusterClassPatch = z.strictObject({
-  name: z.string().min(1).max(256),
-  description: z.string().optional(),
-  definitions: z.array(z.strictObject({ selector: patchSelector, jsonPatches: z.array(jsonPatchOperation).min(1) })).min(1),
-});
+export const clusterClassPatch = lazySchema(() =>
+  z.strictObject({
+    name: z.string().min(1).max(256),
+    description: z.string().optional(),
+    definitions: z.array(z.strictObject({ selector: patchSelector, jsonPatches: z.array(jsonPatchOperation).min(1) })).min(1),
+  }),
+);
 export type ClusterClassPatch = z.infer<typeof clusterClassPatch>;
 
 const unique = <T>(items: readonly T[], key: (t: T) => string, path: (i: number) => PropertyKey[], what: string, ctx: z.core.ParsePayload<unknown>) => {
@@ -227,106 +239,110 @@ const unique = <T>(items: readonly T[], key: (t: T) => string, path: (i: number)
   });
 };
 
-export const clusterClassSpec = z
-  .strictObject({
-    controlPlane: controlPlaneClass,
-    workers: z.strictObject({ machineDeployments: z.array(machineDeploymentClass).default(() => []) }).prefault({}),
-    variables: z.array(clusterClassVariable).default(() => []),
-    patches: z.array(clusterClassPatch).default(() => []),
-  })
-  .check((ctx) => {
-    const s = ctx.value;
-    unique(
-      s.workers.machineDeployments,
-      (m) => m.class,
-      (i) => ['workers', 'machineDeployments', i, 'class'],
-      'worker classes',
-      ctx,
-    );
-    unique(
-      s.variables,
-      (v) => v.name,
-      (i) => ['variables', i, 'name'],
-      'variable names',
-      ctx,
-    );
-    unique(
-      s.patches,
-      (p) => p.name,
-      (i) => ['patches', i, 'name'],
-      'patch names',
-      ctx,
-    );
-    const classes = new Set(s.workers.machineDeployments.map((m) => m.class));
-    const variables = new Set(s.variables.map((v) => v.name));
-    s.patches.forEach((patch, pi) => {
-      patch.definitions.forEach((d, di) => {
-        const at = (...rest: PropertyKey[]) => ['patches', pi, 'definitions', di, ...rest];
-        const { kind, matchResources: m } = d.selector;
-        if (kind === 'ControlPlane' && m.controlPlane !== true)
-          ctx.issues.push({
-            code: 'custom',
-            input: m,
-            path: at('selector', 'matchResources', 'controlPlane'),
-            message: 'must be true to select the ControlPlane',
-          });
-        if (kind === 'MachineDeployment' && !m.machineDeploymentClass)
-          ctx.issues.push({
-            code: 'custom',
-            input: m,
-            path: at('selector', 'matchResources', 'machineDeploymentClass'),
-            message: 'names the worker classes a MachineDeployment patch applies to',
-            params: { reason: 'FieldValueRequired' },
-          });
-        if (kind === 'ControlPlane' && m.machineDeploymentClass)
-          ctx.issues.push({
-            code: 'custom',
-            input: m,
-            path: at('selector', 'matchResources', 'machineDeploymentClass'),
-            message: 'selects MachineDeployments, not the ControlPlane',
-            params: { reason: 'FieldValueForbidden' },
-          });
-        m.machineDeploymentClass?.names.forEach((n, ni) => {
-          if (!classes.has(n))
+export const clusterClassSpec = lazySchema(() =>
+  z
+    .strictObject({
+      controlPlane: controlPlaneClass,
+      workers: z.strictObject({ machineDeployments: z.array(machineDeploymentClass).default(() => []) }).prefault({}),
+      variables: z.array(clusterClassVariable).default(() => []),
+      patches: z.array(clusterClassPatch).default(() => []),
+    })
+    .check((ctx) => {
+      const s = ctx.value;
+      unique(
+        s.workers.machineDeployments,
+        (m) => m.class,
+        (i) => ['workers', 'machineDeployments', i, 'class'],
+        'worker classes',
+        ctx,
+      );
+      unique(
+        s.variables,
+        (v) => v.name,
+        (i) => ['variables', i, 'name'],
+        'variable names',
+        ctx,
+      );
+      unique(
+        s.patches,
+        (p) => p.name,
+        (i) => ['patches', i, 'name'],
+        'patch names',
+        ctx,
+      );
+      const classes = new Set(s.workers.machineDeployments.map((m) => m.class));
+      const variables = new Set(s.variables.map((v) => v.name));
+      s.patches.forEach((patch, pi) => {
+        patch.definitions.forEach((d, di) => {
+          const at = (...rest: PropertyKey[]) => ['patches', pi, 'definitions', di, ...rest];
+          const { kind, matchResources: m } = d.selector;
+          if (kind === 'ControlPlane' && m.controlPlane !== true)
             ctx.issues.push({
               code: 'custom',
-              input: n,
-              path: at('selector', 'matchResources', 'machineDeploymentClass', 'names', ni),
-              message: 'must name a class of workers.machineDeployments',
+              input: m,
+              path: at('selector', 'matchResources', 'controlPlane'),
+              message: 'must be true to select the ControlPlane',
             });
-        });
-        const builtins: readonly string[] = BUILTIN_VARIABLES[kind];
-        d.jsonPatches.forEach((op, oi) => {
-          if (!isPatchablePath(kind, op.path))
+          if (kind === 'MachineDeployment' && !m.machineDeploymentClass)
             ctx.issues.push({
               code: 'custom',
-              input: op.path,
-              path: at('jsonPatches', oi, 'path'),
-              message: `a ${kind} patch may write only ${PATCHABLE_PATHS[kind].join(', ')}`,
+              input: m,
+              path: at('selector', 'matchResources', 'machineDeploymentClass'),
+              message: 'names the worker classes a MachineDeployment patch applies to',
+              params: { reason: 'FieldValueRequired' },
             });
-          const v = op.valueFrom?.variable;
-          // A declared variable, a field of an object variable (settings.drain), or a built-in of the kind.
-          if (v !== undefined && !variables.has(v) && !variables.has(v.split('.')[0]!) && !builtins.includes(v))
+          if (kind === 'ControlPlane' && m.machineDeploymentClass)
             ctx.issues.push({
               code: 'custom',
-              input: v,
-              path: at('jsonPatches', oi, 'valueFrom', 'variable'),
-              message: `must name a variable of spec.variables or a built-in variable (${builtins.join(', ')})`,
+              input: m,
+              path: at('selector', 'matchResources', 'machineDeploymentClass'),
+              message: 'selects MachineDeployments, not the ControlPlane',
+              params: { reason: 'FieldValueForbidden' },
             });
+          m.machineDeploymentClass?.names.forEach((n, ni) => {
+            if (!classes.has(n))
+              ctx.issues.push({
+                code: 'custom',
+                input: n,
+                path: at('selector', 'matchResources', 'machineDeploymentClass', 'names', ni),
+                message: 'must name a class of workers.machineDeployments',
+              });
+          });
+          const builtins: readonly string[] = BUILTIN_VARIABLES[kind];
+          d.jsonPatches.forEach((op, oi) => {
+            if (!isPatchablePath(kind, op.path))
+              ctx.issues.push({
+                code: 'custom',
+                input: op.path,
+                path: at('jsonPatches', oi, 'path'),
+                message: `a ${kind} patch may write only ${PATCHABLE_PATHS[kind].join(', ')}`,
+              });
+            const v = op.valueFrom?.variable;
+            // A declared variable, a field of an object variable (settings.drain), or a built-in of the kind.
+            if (v !== undefined && !variables.has(v) && !variables.has(v.split('.')[0]!) && !builtins.includes(v))
+              ctx.issues.push({
+                code: 'custom',
+                input: v,
+                path: at('jsonPatches', oi, 'valueFrom', 'variable'),
+                message: `must name a variable of spec.variables or a built-in variable (${builtins.join(', ')})`,
+              });
+          });
         });
       });
-    });
-  });
+    }),
+);
 export type ClusterClassSpec = z.infer<typeof clusterClassSpec>;
 
-export const clusterClassSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('ClusterClass'),
-  metadata: objectMeta,
-  spec: clusterClassSpec,
-  // Nothing reports on a class itself: what a Cluster makes of it is the Cluster's TopologyReconciled condition.
-  status: z.strictObject({}).optional(),
-});
+export const clusterClassSchema = lazySchema(() =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('ClusterClass'),
+    metadata: objectMeta,
+    spec: clusterClassSpec,
+    // Nothing reports on a class itself: what a Cluster makes of it is the Cluster's TopologyReconciled condition.
+    status: z.strictObject({}).optional(),
+  }),
+);
 export type ClusterClass = z.infer<typeof clusterClassSchema>;
 
 export const ClusterClassKind = defineKind<ClusterClass>({

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { API_VERSION, Labels, conditions, dnsLabel, labelSelector } from './common.js';
 import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';
+import { lazySchema } from './lazy-schema.js';
 
 /** Cluster API's two strategies: apply each resource once per cluster, or again whenever its content changes. */
 export const ClusterResourceSetStrategy = { ApplyOnce: 'ApplyOnce', Reconcile: 'Reconcile' } as const;
@@ -60,50 +61,56 @@ export function manifestDocuments(text: string): { documents: ManifestDocument[]
   return { documents };
 }
 
-export const addonResource = z.strictObject({
-  /** Names the resource within the set; the binding records it by this name. */
-  name: dnsLabel('Name of the resource within the set, recorded in the ClusterResourceSetBinding.'),
-  /** One or more Kubernetes objects, YAML or JSON, separated by `---`, applied in order. */
-  manifests: z
-    .string()
-    .min(1)
-    .check((ctx) => {
-      const parsed = manifestDocuments(ctx.value);
-      if ('error' in parsed) ctx.issues.push({ code: 'custom', input: '', message: `must be Kubernetes manifests: ${parsed.error}` });
-    })
-    .describe('One or more Kubernetes objects (YAML or JSON documents separated by ---), applied in order by server-side apply.'),
-});
+export const addonResource = lazySchema(() =>
+  z.strictObject({
+    /** Names the resource within the set; the binding records it by this name. */
+    name: dnsLabel('Name of the resource within the set, recorded in the ClusterResourceSetBinding.'),
+    /** One or more Kubernetes objects, YAML or JSON, separated by `---`, applied in order. */
+    manifests: z
+      .string()
+      .min(1)
+      .check((ctx) => {
+        const parsed = manifestDocuments(ctx.value);
+        if ('error' in parsed) ctx.issues.push({ code: 'custom', input: '', message: `must be Kubernetes manifests: ${parsed.error}` });
+      })
+      .describe('One or more Kubernetes objects (YAML or JSON documents separated by ---), applied in order by server-side apply.'),
+  }),
+);
 export type AddonResource = z.infer<typeof addonResource>;
 
-export const clusterResourceSetSpec = z
-  .strictObject({
-    /** Selects Clusters of the set's namespace by their labels. Empty selects none, as in Cluster API. */
-    clusterSelector: labelSelector.default(() => ({})),
-    strategy: z.enum([ClusterResourceSetStrategy.ApplyOnce, ClusterResourceSetStrategy.Reconcile]).default(ClusterResourceSetStrategy.ApplyOnce),
-    resources: z.array(addonResource).min(1).max(MAX_ADDON_RESOURCES),
-  })
-  .check((ctx) => {
-    const seen = new Set<string>();
-    ctx.value.resources.forEach((r, i) => {
-      if (seen.has(r.name))
-        ctx.issues.push({
-          code: 'custom',
-          input: r.name,
-          path: ['resources', i, 'name'],
-          message: 'Duplicate value',
-          params: { value: r.name, reason: 'FieldValueDuplicate' },
-        });
-      seen.add(r.name);
-    });
-  });
+export const clusterResourceSetSpec = lazySchema(() =>
+  z
+    .strictObject({
+      /** Selects Clusters of the set's namespace by their labels. Empty selects none, as in Cluster API. */
+      clusterSelector: labelSelector.default(() => ({})),
+      strategy: z.enum([ClusterResourceSetStrategy.ApplyOnce, ClusterResourceSetStrategy.Reconcile]).default(ClusterResourceSetStrategy.ApplyOnce),
+      resources: z.array(addonResource).min(1).max(MAX_ADDON_RESOURCES),
+    })
+    .check((ctx) => {
+      const seen = new Set<string>();
+      ctx.value.resources.forEach((r, i) => {
+        if (seen.has(r.name))
+          ctx.issues.push({
+            code: 'custom',
+            input: r.name,
+            path: ['resources', i, 'name'],
+            message: 'Duplicate value',
+            params: { value: r.name, reason: 'FieldValueDuplicate' },
+          });
+        seen.add(r.name);
+      });
+    }),
+);
 
-export const clusterResourceSetSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('ClusterResourceSet'),
-  metadata: objectMeta,
-  spec: clusterResourceSetSpec,
-  status: z.strictObject({ observedGeneration: z.number().int().optional(), conditions: conditions.optional() }).optional(),
-});
+export const clusterResourceSetSchema = lazySchema(() =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('ClusterResourceSet'),
+    metadata: objectMeta,
+    spec: clusterResourceSetSpec,
+    status: z.strictObject({ observedGeneration: z.number().int().optional(), conditions: conditions.optional() }).optional(),
+  }),
+);
 export type ClusterResourceSet = z.infer<typeof clusterResourceSetSchema>;
 
 /**
@@ -138,31 +145,37 @@ export const ClusterResourceSetKind = defineKind<ClusterResourceSet>({
 });
 
 /** What was applied of one resource of a set (Cluster API's ResourceBinding). */
-export const resourceBinding = z.strictObject({
-  name: z.string().min(1),
-  /** The digest of the manifests applied (or last tried). */
-  hash: z.string(),
-  applied: z.boolean(),
-  lastAppliedTime: z.string().optional(),
-});
+export const resourceBinding = lazySchema(() =>
+  z.strictObject({
+    name: z.string().min(1),
+    /** The digest of the manifests applied (or last tried). */
+    hash: z.string(),
+    applied: z.boolean(),
+    lastAppliedTime: z.string().optional(),
+  }),
+);
 export type ResourceBinding = z.infer<typeof resourceBinding>;
 
-export const resourceSetBinding = z.strictObject({
-  clusterResourceSetName: dnsLabel('Name of the ClusterResourceSet.'),
-  resources: z.array(resourceBinding).default(() => []),
-});
+export const resourceSetBinding = lazySchema(() =>
+  z.strictObject({
+    clusterResourceSetName: dnsLabel('Name of the ClusterResourceSet.'),
+    resources: z.array(resourceBinding).default(() => []),
+  }),
+);
 export type ResourceSetBinding = z.infer<typeof resourceSetBinding>;
 
-export const clusterResourceSetBindingSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION),
-    kind: z.literal('ClusterResourceSetBinding'),
-    metadata: objectMeta,
-    spec: z.strictObject({ clusterName: dnsLabel('Name of the Cluster whose addons this records.') }),
-    // Observations, written by the cluster's reconcile only: kept in status, one write per change.
-    status: z.strictObject({ bindings: z.array(resourceSetBinding).optional(), conditions: conditions.optional() }).optional(),
-  })
-  .overwrite((b) => ({ ...b, metadata: { ...b.metadata, labels: { ...b.metadata.labels, [Labels.clusterName]: b.spec.clusterName } } }));
+export const clusterResourceSetBindingSchema = lazySchema(() =>
+  z
+    .strictObject({
+      apiVersion: z.literal(API_VERSION),
+      kind: z.literal('ClusterResourceSetBinding'),
+      metadata: objectMeta,
+      spec: z.strictObject({ clusterName: dnsLabel('Name of the Cluster whose addons this records.') }),
+      // Observations, written by the cluster's reconcile only: kept in status, one write per change.
+      status: z.strictObject({ bindings: z.array(resourceSetBinding).optional(), conditions: conditions.optional() }).optional(),
+    })
+    .overwrite((b) => ({ ...b, metadata: { ...b.metadata, labels: { ...b.metadata.labels, [Labels.clusterName]: b.spec.clusterName } } })),
+);
 export type ClusterResourceSetBinding = z.infer<typeof clusterResourceSetBindingSchema>;
 
 export const ClusterResourceSetBindingKind = defineKind<ClusterResourceSetBinding>({

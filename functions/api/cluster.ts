@@ -17,6 +17,7 @@ import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta, templateMeta } from './meta.js';
 import { MAX_KUBELET_MINOR_SKEW } from './version-skew.js';
 import { DEFAULT_CLUSTER_PROVIDER, clusterProvider, validateProviderUpdate } from './providers/index.js';
+import { lazySchema } from './lazy-schema.js';
 
 // Defaults follow kubeadm's (pods from Cluster API's quick-start, services and domain from kubeadm).
 export const DEFAULT_POD_CIDR = '192.168.0.0/16';
@@ -74,31 +75,33 @@ function parsedBlocks(blocks: readonly string[]): Cidr[] {
   });
 }
 
-export const clusterNetwork = z
-  .strictObject({
-    pods: z
-      .strictObject({ cidrBlocks: cidrBlocks('pods') })
-      // A function, so that no two parsed objects share the default array.
-      .default(() => ({ cidrBlocks: [DEFAULT_POD_CIDR] })),
-    services: z.strictObject({ cidrBlocks: cidrBlocks('services') }).default(() => ({ cidrBlocks: [DEFAULT_SERVICE_CIDR] })),
-    serviceDomain: z.string().max(253).regex(DNS1123_SUBDOMAIN, 'must be a DNS domain such as cluster.local').default(DEFAULT_SERVICE_DOMAIN),
-  })
-  .check((ctx) => {
-    const net = ctx.value;
-    const pods = parsedBlocks(net.pods.cidrBlocks);
-    net.services.cidrBlocks.forEach((b, i) => {
-      const r = parseCidr(b);
-      const clash = r.ok ? pods.find((p) => cidrsOverlap(p, r.cidr)) : undefined;
-      if (clash)
-        ctx.issues.push({
-          code: 'custom',
-          input: b,
-          path: ['services', 'cidrBlocks', i],
-          message: `service range overlaps the pod range ${format(clash)}`,
-          params: { value: b },
-        });
-    });
-  });
+export const clusterNetwork = lazySchema(() =>
+  z
+    .strictObject({
+      pods: z
+        .strictObject({ cidrBlocks: cidrBlocks('pods') })
+        // A function, so that no two parsed objects share the default array.
+        .default(() => ({ cidrBlocks: [DEFAULT_POD_CIDR] })),
+      services: z.strictObject({ cidrBlocks: cidrBlocks('services') }).default(() => ({ cidrBlocks: [DEFAULT_SERVICE_CIDR] })),
+      serviceDomain: z.string().max(253).regex(DNS1123_SUBDOMAIN, 'must be a DNS domain such as cluster.local').default(DEFAULT_SERVICE_DOMAIN),
+    })
+    .check((ctx) => {
+      const net = ctx.value;
+      const pods = parsedBlocks(net.pods.cidrBlocks);
+      net.services.cidrBlocks.forEach((b, i) => {
+        const r = parseCidr(b);
+        const clash = r.ok ? pods.find((p) => cidrsOverlap(p, r.cidr)) : undefined;
+        if (clash)
+          ctx.issues.push({
+            code: 'custom',
+            input: b,
+            path: ['services', 'cidrBlocks', i],
+            message: `service range overlaps the pod range ${format(clash)}`,
+            params: { value: b },
+          });
+      });
+    }),
+);
 export type ClusterNetwork = z.infer<typeof clusterNetwork>;
 
 /** Where machines run: `{ <provider>: {...} }`, one registered provider (api/providers). */
@@ -116,15 +119,17 @@ export const jsonValue = (description: string) =>
     .meta({ description, 'x-kubernetes-preserve-unknown-fields': true });
 
 /** A variable's value in a Cluster's topology (Cluster API's ClusterVariable). */
-export const clusterVariable = z
-  .strictObject({
-    name: z.string().min(1).max(256),
-    value: jsonValue('The value, checked against the schema the ClusterClass declares for the variable.'),
-  })
-  .check((ctx) => {
-    if (ctx.value.value === undefined)
-      ctx.issues.push({ code: 'custom', input: undefined, path: ['value'], message: 'a variable needs a value', params: { reason: 'FieldValueRequired' } });
-  });
+export const clusterVariable = lazySchema(() =>
+  z
+    .strictObject({
+      name: z.string().min(1).max(256),
+      value: jsonValue('The value, checked against the schema the ClusterClass declares for the variable.'),
+    })
+    .check((ctx) => {
+      if (ctx.value.value === undefined)
+        ctx.issues.push({ code: 'custom', input: undefined, path: ['value'], message: 'a variable needs a value', params: { reason: 'FieldValueRequired' } });
+    }),
+);
 export type ClusterVariable = z.infer<typeof clusterVariable>;
 
 /** Names in a list that must be unique: one cause per repeat, at `[i].name`. */
@@ -145,19 +150,21 @@ const uniqueNames =
     });
   };
 
-export const clusterVariables = z.array(clusterVariable).check(uniqueNames('variable'));
+export const clusterVariables = lazySchema(() => z.array(clusterVariable).check(uniqueNames('variable')));
 
 /** One MachineDeployment of a managed topology (Cluster API's MachineDeploymentTopology). */
-export const machineDeploymentTopology = z.strictObject({
-  /** A workers.machineDeployments[].class of the ClusterClass. */
-  class: dnsLabel('The ClusterClass worker class the MachineDeployment is stamped from.'),
-  /** The MachineDeployment is named {cluster}-{name}. */
-  name: dnsLabel('Name of the MachineDeployment in the topology, unique in the Cluster.'),
-  replicas: replicaCount().optional(),
-  failureDomain: dnsLabel('Failure domain (availability zone) its machines are pinned to.').optional(),
-  metadata: templateMeta.optional(),
-  variables: z.strictObject({ overrides: clusterVariables.optional() }).optional(),
-});
+export const machineDeploymentTopology = lazySchema(() =>
+  z.strictObject({
+    /** A workers.machineDeployments[].class of the ClusterClass. */
+    class: dnsLabel('The ClusterClass worker class the MachineDeployment is stamped from.'),
+    /** The MachineDeployment is named {cluster}-{name}. */
+    name: dnsLabel('Name of the MachineDeployment in the topology, unique in the Cluster.'),
+    replicas: replicaCount().optional(),
+    failureDomain: dnsLabel('Failure domain (availability zone) its machines are pinned to.').optional(),
+    metadata: templateMeta.optional(),
+    variables: z.strictObject({ overrides: clusterVariables.optional() }).optional(),
+  }),
+);
 export type MachineDeploymentTopology = z.infer<typeof machineDeploymentTopology>;
 
 /**
@@ -165,23 +172,25 @@ export type MachineDeploymentTopology = z.infer<typeof machineDeploymentTopology
  * MachineHealthChecks of the cluster are stamped from a ClusterClass of its namespace and kept so by the topology
  * planner (functions/core/topology). Learnt from cluster-api api/core/v1beta1/cluster_types.go (Topology).
  */
-export const clusterTopology = z.strictObject({
-  class: dnsLabel("Name of a ClusterClass in the Cluster's namespace."),
-  version: kubernetesVersion,
-  controlPlane: z
-    .strictObject({
-      /** Odd, as the ControlPlane's; the class's replicas when unset. */
-      replicas: controlPlaneSpec.shape.replicas.unwrap().optional(),
-      metadata: templateMeta.optional(),
-    })
-    .optional(),
-  workers: z
-    .strictObject({
-      machineDeployments: z.array(machineDeploymentTopology).check(uniqueNames('MachineDeployment topology')).optional(),
-    })
-    .optional(),
-  variables: clusterVariables.optional(),
-});
+export const clusterTopology = lazySchema(() =>
+  z.strictObject({
+    class: dnsLabel("Name of a ClusterClass in the Cluster's namespace."),
+    version: kubernetesVersion,
+    controlPlane: z
+      .strictObject({
+        /** Odd, as the ControlPlane's; the class's replicas when unset. */
+        replicas: controlPlaneSpec.shape.replicas.unwrap().optional(),
+        metadata: templateMeta.optional(),
+      })
+      .optional(),
+    workers: z
+      .strictObject({
+        machineDeployments: z.array(machineDeploymentTopology).check(uniqueNames('MachineDeployment topology')).optional(),
+      })
+      .optional(),
+    variables: clusterVariables.optional(),
+  }),
+);
 export type ClusterTopology = z.infer<typeof clusterTopology>;
 
 /**
@@ -206,66 +215,72 @@ export function topologyVersionCauses(oldV: string, newV: string): FieldCause[] 
   return [];
 }
 
-export const clusterSpec = z.strictObject({
-  clusterNetwork: clusterNetwork.prefault({}),
-  controlPlaneEndpoint: z.strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(6443) }).optional(),
-  /** Where machines run; the simulator when not given. */
-  provider: clusterProvider.prefault({ [DEFAULT_CLUSTER_PROVIDER]: {} }),
-  paused: z.boolean().default(false),
-  /** A managed topology: the cluster's ControlPlane and workers are stamped from a ClusterClass. */
-  topology: clusterTopology.optional(),
-});
+export const clusterSpec = lazySchema(() =>
+  z.strictObject({
+    clusterNetwork: clusterNetwork.prefault({}),
+    controlPlaneEndpoint: z.strictObject({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65535).default(6443) }).optional(),
+    /** Where machines run; the simulator when not given. */
+    provider: clusterProvider.prefault({ [DEFAULT_CLUSTER_PROVIDER]: {} }),
+    paused: z.boolean().default(false),
+    /** A managed topology: the cluster's ControlPlane and workers are stamped from a ClusterClass. */
+    topology: clusterTopology.optional(),
+  }),
+);
 
-export const ClusterPhase = z.enum(['Pending', 'Provisioning', 'Provisioned', 'Deleting', 'Failed', 'Unknown']);
+export const ClusterPhase = lazySchema(() => z.enum(['Pending', 'Provisioning', 'Provisioned', 'Deleting', 'Failed', 'Unknown']));
 
-export const clusterStatus = z.strictObject({
-  phase: ClusterPhase.optional(),
-  observedGeneration: z.number().int().optional(),
-  infrastructureReady: z.boolean().optional(),
-  controlPlaneReady: z.boolean().optional(),
-  failureDomains: z.record(z.string(), z.strictObject({ controlPlane: z.boolean().optional() })).optional(),
-  failureReason: z.string().optional(),
-  failureMessage: z.string().optional(),
-  /**
-   * The metadata.generation of the ClusterClass the topology was last reconciled against: the sweep reconciles a
-   * cluster whose class has changed since (a class lives in the namespace's partition, so its write triggers no
-   * reconcile of the clusters that use it on AWS).
-   */
-  observedClusterClassGeneration: z.number().int().optional(),
-  conditions: conditions.optional(),
-});
+export const clusterStatus = lazySchema(() =>
+  z.strictObject({
+    phase: ClusterPhase.optional(),
+    observedGeneration: z.number().int().optional(),
+    infrastructureReady: z.boolean().optional(),
+    controlPlaneReady: z.boolean().optional(),
+    failureDomains: z.record(z.string(), z.strictObject({ controlPlane: z.boolean().optional() })).optional(),
+    failureReason: z.string().optional(),
+    failureMessage: z.string().optional(),
+    /**
+     * The metadata.generation of the ClusterClass the topology was last reconciled against: the sweep reconciles a
+     * cluster whose class has changed since (a class lives in the namespace's partition, so its write triggers no
+     * reconcile of the clusters that use it on AWS).
+     */
+    observedClusterClassGeneration: z.number().int().optional(),
+    conditions: conditions.optional(),
+  }),
+);
 
-export const clusterSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION),
-    kind: z.literal('Cluster'),
-    metadata: objectMeta,
-    // Required like every kind's spec; `spec: {}` is a complete simulated cluster.
-    spec: clusterSpec,
-    status: clusterStatus.optional(),
-  })
-  // The objects a topology generates are named {cluster}-control-plane and {cluster}-{name}: names that must fit.
-  .check((ctx) => {
-    const c = ctx.value;
-    if (!c.spec.topology) return;
-    const fits = (name: string) => name.length <= DNS1123_LABEL_MAX;
-    if (!fits(`${c.metadata.name}-control-plane`))
-      ctx.issues.push({
-        code: 'custom',
-        input: c.metadata.name,
-        path: ['metadata', 'name'],
-        message: `a Cluster with a topology needs a name of at most ${DNS1123_LABEL_MAX - '-control-plane'.length} characters, so that its ControlPlane's name ({name}-control-plane) fits`,
-      });
-    (c.spec.topology.workers?.machineDeployments ?? []).forEach((md, i) => {
-      if (!fits(`${c.metadata.name}-${md.name}`))
+export const clusterSchema = lazySchema(() =>
+  z
+    .strictObject({
+      apiVersion: z.literal(API_VERSION),
+      kind: z.literal('Cluster'),
+      metadata: objectMeta,
+      // Required like every kind's spec; `spec: {}` is a complete simulated cluster.
+      spec: clusterSpec,
+      status: clusterStatus.optional(),
+    })
+    // The objects a topology generates are named {cluster}-control-plane and {cluster}-{name}: names that must fit.
+    .check((ctx) => {
+      const c = ctx.value;
+      if (!c.spec.topology) return;
+      const fits = (name: string) => name.length <= DNS1123_LABEL_MAX;
+      if (!fits(`${c.metadata.name}-control-plane`))
         ctx.issues.push({
           code: 'custom',
-          input: md.name,
-          path: ['spec', 'topology', 'workers', 'machineDeployments', i, 'name'],
-          message: `the MachineDeployment {cluster}-{name} would be longer than ${DNS1123_LABEL_MAX} characters`,
+          input: c.metadata.name,
+          path: ['metadata', 'name'],
+          message: `a Cluster with a topology needs a name of at most ${DNS1123_LABEL_MAX - '-control-plane'.length} characters, so that its ControlPlane's name ({name}-control-plane) fits`,
         });
-    });
-  });
+      (c.spec.topology.workers?.machineDeployments ?? []).forEach((md, i) => {
+        if (!fits(`${c.metadata.name}-${md.name}`))
+          ctx.issues.push({
+            code: 'custom',
+            input: md.name,
+            path: ['spec', 'topology', 'workers', 'machineDeployments', i, 'name'],
+            message: `the MachineDeployment {cluster}-{name} would be longer than ${DNS1123_LABEL_MAX} characters`,
+          });
+      });
+    }),
+);
 export type Cluster = z.infer<typeof clusterSchema>;
 export type ClusterSpec = z.infer<typeof clusterSpec>;
 export type ClusterStatus = z.infer<typeof clusterStatus>;

@@ -6,6 +6,7 @@ import type { FieldCause } from './kind.js';
 
 /** The API group and version every clusterless kind is served under. */
 import { API_VERSION, GROUP, VERSION } from './group-version.js';
+import { lazySchema } from './lazy-schema.js';
 
 export { API_VERSION, GROUP, VERSION };
 
@@ -126,14 +127,16 @@ export function labelValueError(value: string): string | undefined {
 }
 
 /** Label maps, as in metadata.labels and selectors: every key a qualified name, every value a label value. */
-export const labelMap = z.record(z.string(), z.string()).check((ctx) => {
-  for (const [k, v] of Object.entries(ctx.value)) {
-    const ke = qualifiedNameError(k);
-    if (ke) ctx.issues.push({ code: 'custom', input: k, path: [k], message: `invalid label key "${k.slice(0, 80)}": ${ke}`, params: { value: k } });
-    const ve = labelValueError(v);
-    if (ve) ctx.issues.push({ code: 'custom', input: v, path: [k], message: ve, params: { value: v } });
-  }
-});
+export const labelMap = lazySchema(() =>
+  z.record(z.string(), z.string()).check((ctx) => {
+    for (const [k, v] of Object.entries(ctx.value)) {
+      const ke = qualifiedNameError(k);
+      if (ke) ctx.issues.push({ code: 'custom', input: k, path: [k], message: `invalid label key "${k.slice(0, 80)}": ${ke}`, params: { value: k } });
+      const ve = labelValueError(v);
+      if (ve) ctx.issues.push({ code: 'custom', input: v, path: [k], message: ve, params: { value: v } });
+    }
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // Kubernetes versions.
@@ -145,11 +148,13 @@ export const labelMap = z.record(z.string(), z.string()).check((ctx) => {
  */
 export const SEMVER = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 export const VERSION_MAX_LENGTH = 256;
-export const kubernetesVersion = z
-  .string()
-  .max(VERSION_MAX_LENGTH)
-  .regex(SEMVER, 'must be a Kubernetes version of the form vMAJOR.MINOR.PATCH, for example v1.31.2')
-  .describe('Kubernetes version, vMAJOR.MINOR.PATCH (for example v1.31.2).');
+export const kubernetesVersion = lazySchema(() =>
+  z
+    .string()
+    .max(VERSION_MAX_LENGTH)
+    .regex(SEMVER, 'must be a Kubernetes version of the form vMAJOR.MINOR.PATCH, for example v1.31.2')
+    .describe('Kubernetes version, vMAJOR.MINOR.PATCH (for example v1.31.2).'),
+);
 
 export interface ParsedVersion {
   major: number;
@@ -216,9 +221,11 @@ const INT_OR_PERCENT = 'must be an integer >= 0 or a percentage between 0% and 1
  * An int >= 0 or a percentage from 0% to 100%, as Kubernetes' IntOrString for surge and unavailability.
  * A string of digits without '%' is refused, as intstr.GetScaledValueFromIntOrPercent refuses it.
  */
-export const intOrPercent = z.union([z.number().int(INT_OR_PERCENT).min(0, 'must be greater than or equal to 0'), z.string().regex(PERCENT, INT_OR_PERCENT)], {
-  error: INT_OR_PERCENT,
-});
+export const intOrPercent = lazySchema(() =>
+  z.union([z.number().int(INT_OR_PERCENT).min(0, 'must be greater than or equal to 0'), z.string().regex(PERCENT, INT_OR_PERCENT)], {
+    error: INT_OR_PERCENT,
+  }),
+);
 export type IntOrPercent = z.infer<typeof intOrPercent>;
 
 /** True for 0 and "0%": the values that, for both maxSurge and maxUnavailable, would stall a rollout. */
@@ -245,7 +252,7 @@ export function scaledValue(value: IntOrPercent, total: number, roundUp: boolean
  * "1.5h", and "0" as Go's time.ParseDuration accepts it.
  */
 export const DURATION = /^(0|(\d+(\.\d+)?(h|m|s|ms))+)$/;
-export const duration = z.string().regex(DURATION, 'must be a duration such as 300s, 10m or 1h30m');
+export const duration = lazySchema(() => z.string().regex(DURATION, 'must be a duration such as 300s, 10m or 1h30m'));
 
 /** Seconds of a Go duration string (every unit time.ParseDuration takes; `duration` admits h, m, s and ms). */
 export function durationSeconds(d: string): number {
@@ -261,67 +268,73 @@ export function durationSeconds(d: string): number {
 // ---------------------------------------------------------------------------------------------------------
 // Conditions, references, selectors.
 
-export const ConditionStatus = z.enum(['True', 'False', 'Unknown']);
+export const ConditionStatus = lazySchema(() => z.enum(['True', 'False', 'Unknown']));
 
 /** A condition, metav1.Condition's fields plus Cluster API v1beta1's severity. */
-export const condition = z.strictObject({
-  type: z.string().min(1).max(316),
-  status: ConditionStatus,
-  reason: z.string().max(1024).optional(),
-  message: z.string().max(32768).optional(),
-  severity: z.enum(['Error', 'Warning', 'Info', '']).optional(),
-  lastTransitionTime: z.string(),
-  observedGeneration: z.number().int().min(0).optional(),
-});
+export const condition = lazySchema(() =>
+  z.strictObject({
+    type: z.string().min(1).max(316),
+    status: ConditionStatus,
+    reason: z.string().max(1024).optional(),
+    message: z.string().max(32768).optional(),
+    severity: z.enum(['Error', 'Warning', 'Info', '']).optional(),
+    lastTransitionTime: z.string(),
+    observedGeneration: z.number().int().min(0).optional(),
+  }),
+);
 export type Condition = z.infer<typeof condition>;
 
-export const conditions = z.array(condition);
+export const conditions = lazySchema(() => z.array(condition));
 
 /** A reference to an object of this API in the same namespace. */
-export const localObjectReference = z.strictObject({ name: dnsLabel('Name of the referenced object, in the same namespace.') });
+export const localObjectReference = lazySchema(() => z.strictObject({ name: dnsLabel('Name of the referenced object, in the same namespace.') }));
 export type LocalObjectReference = z.infer<typeof localObjectReference>;
 
-export const LabelSelectorOperator = z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']);
+export const LabelSelectorOperator = lazySchema(() => z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']));
 
-export const labelSelectorRequirement = z
-  .strictObject({
-    key: z.string().min(1),
-    operator: LabelSelectorOperator,
-    values: z.array(z.string()).optional(),
-  })
-  .check((ctx) => {
-    // As apimachinery's ValidateLabelSelectorRequirement: In/NotIn need values, Exists/DoesNotExist take none.
-    const { key, operator, values } = ctx.value;
-    const ke = qualifiedNameError(key);
-    if (ke) ctx.issues.push({ code: 'custom', input: key, path: ['key'], message: ke, params: { value: key } });
-    const n = values?.length ?? 0;
-    if ((operator === 'In' || operator === 'NotIn') && n === 0)
-      ctx.issues.push({
-        code: 'custom',
-        input: values,
-        path: ['values'],
-        message: `must be specified when operator is ${operator}`,
-        params: { reason: 'FieldValueRequired' },
+export const labelSelectorRequirement = lazySchema(() =>
+  z
+    .strictObject({
+      key: z.string().min(1),
+      operator: LabelSelectorOperator,
+      values: z.array(z.string()).optional(),
+    })
+    .check((ctx) => {
+      // As apimachinery's ValidateLabelSelectorRequirement: In/NotIn need values, Exists/DoesNotExist take none.
+      const { key, operator, values } = ctx.value;
+      const ke = qualifiedNameError(key);
+      if (ke) ctx.issues.push({ code: 'custom', input: key, path: ['key'], message: ke, params: { value: key } });
+      const n = values?.length ?? 0;
+      if ((operator === 'In' || operator === 'NotIn') && n === 0)
+        ctx.issues.push({
+          code: 'custom',
+          input: values,
+          path: ['values'],
+          message: `must be specified when operator is ${operator}`,
+          params: { reason: 'FieldValueRequired' },
+        });
+      if ((operator === 'Exists' || operator === 'DoesNotExist') && n > 0)
+        ctx.issues.push({
+          code: 'custom',
+          input: values,
+          path: ['values'],
+          message: `may not be specified when operator is ${operator}`,
+          params: { reason: 'FieldValueForbidden' },
+        });
+      values?.forEach((v, i) => {
+        const ve = labelValueError(v);
+        if (ve) ctx.issues.push({ code: 'custom', input: v, path: ['values', i], message: ve, params: { value: v } });
       });
-    if ((operator === 'Exists' || operator === 'DoesNotExist') && n > 0)
-      ctx.issues.push({
-        code: 'custom',
-        input: values,
-        path: ['values'],
-        message: `may not be specified when operator is ${operator}`,
-        params: { reason: 'FieldValueForbidden' },
-      });
-    values?.forEach((v, i) => {
-      const ve = labelValueError(v);
-      if (ve) ctx.issues.push({ code: 'custom', input: v, path: ['values', i], message: ve, params: { value: v } });
-    });
-  });
+    }),
+);
 
 /** A label selector as metav1.LabelSelector. */
-export const labelSelector = z.strictObject({
-  matchLabels: labelMap.optional(),
-  matchExpressions: z.array(labelSelectorRequirement).optional(),
-});
+export const labelSelector = lazySchema(() =>
+  z.strictObject({
+    matchLabels: labelMap.optional(),
+    matchExpressions: z.array(labelSelectorRequirement).optional(),
+  }),
+);
 export type LabelSelector = z.infer<typeof labelSelector>;
 
 export function selectorIsEmpty(selector: LabelSelector | undefined): boolean {

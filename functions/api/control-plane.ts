@@ -4,6 +4,7 @@ import { defineKind, immutable } from './kind.js';
 import { objectMeta } from './meta.js';
 import { nodeTaints } from './taint.js';
 import { nodeDeletionTimeoutSeconds, nodeDrainTimeoutSeconds, nodeVolumeDetachTimeoutSeconds, versionChangeCauses } from './template.js';
+import { lazySchema } from './lazy-schema.js';
 
 /** kubeadm's taint of every control-plane node, which clusterless always registers first. */
 export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
@@ -15,94 +16,100 @@ export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane
  * controlplane/kubeadm/internal/webhooks/kubeadm_control_plane.go (validateKubeadmControlPlaneSpec,
  * validateRolloutStrategy).
  */
-export const controlPlaneSpec = z
-  .strictObject({
-    clusterName: dnsLabel('Name of the Cluster this control plane belongs to.'),
-    replicas: z
-      .number()
-      .int('must be an integer')
-      .max(INT32_MAX, `must be less than or equal to ${INT32_MAX}`)
-      .check((ctx) => {
-        const n = ctx.value;
-        if (!Number.isInteger(n)) return; // .int() has said so
-        if (n < 1) ctx.issues.push({ code: 'custom', input: n, message: 'must be at least 1' });
-        else if (n % 2 === 0) ctx.issues.push({ code: 'custom', input: n, message: 'must be an odd number (1, 3, 5, ...) so that etcd keeps quorum' });
-      })
-      .meta({ minimum: 1 })
-      .default(1),
-    version: kubernetesVersion,
-    machineClassRef: localObjectReference,
-    rollout: z
-      .strictObject({
-        /** 1 adds a machine before removing an old one; 0 removes first (for clusters without spare capacity). */
-        maxSurge: z.literal([0, 1]).default(1),
-      })
-      .prefault({}),
-    remediation: z
-      .strictObject({
-        /** How many times one machine is replaced in a row before giving up; unset retries forever. */
-        maxRetry: z.number().int().min(0).optional(),
-        retryPeriodSeconds: z.number().int().min(0).default(0),
-        /** A replacement that stays healthy this long resets the retry count (Cluster API: 1h). */
-        minHealthyPeriodSeconds: z.number().int().min(0).default(3600),
-      })
-      .prefault({}),
-    nodeDrainTimeoutSeconds,
-    nodeVolumeDetachTimeoutSeconds,
-    nodeDeletionTimeoutSeconds,
-    /**
-     * Taints the control-plane Nodes register with after kubeadm's control-plane taint (KubeadmControlPlane's
-     * init/joinConfiguration nodeRegistration.taints); bootstrap configuration, so a change rolls the control plane.
-     */
-    taints: nodeTaints.optional(),
-  })
-  .check((ctx) => {
-    const s = ctx.value;
-    s.taints?.forEach((t, i) => {
-      if (t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect)
+export const controlPlaneSpec = lazySchema(() =>
+  z
+    .strictObject({
+      clusterName: dnsLabel('Name of the Cluster this control plane belongs to.'),
+      replicas: z
+        .number()
+        .int('must be an integer')
+        .max(INT32_MAX, `must be less than or equal to ${INT32_MAX}`)
+        .check((ctx) => {
+          const n = ctx.value;
+          if (!Number.isInteger(n)) return; // .int() has said so
+          if (n < 1) ctx.issues.push({ code: 'custom', input: n, message: 'must be at least 1' });
+          else if (n % 2 === 0) ctx.issues.push({ code: 'custom', input: n, message: 'must be an odd number (1, 3, 5, ...) so that etcd keeps quorum' });
+        })
+        .meta({ minimum: 1 })
+        .default(1),
+      version: kubernetesVersion,
+      machineClassRef: localObjectReference,
+      rollout: z
+        .strictObject({
+          /** 1 adds a machine before removing an old one; 0 removes first (for clusters without spare capacity). */
+          maxSurge: z.literal([0, 1]).default(1),
+        })
+        .prefault({}),
+      remediation: z
+        .strictObject({
+          /** How many times one machine is replaced in a row before giving up; unset retries forever. */
+          maxRetry: z.number().int().min(0).optional(),
+          retryPeriodSeconds: z.number().int().min(0).default(0),
+          /** A replacement that stays healthy this long resets the retry count (Cluster API: 1h). */
+          minHealthyPeriodSeconds: z.number().int().min(0).default(3600),
+        })
+        .prefault({}),
+      nodeDrainTimeoutSeconds,
+      nodeVolumeDetachTimeoutSeconds,
+      nodeDeletionTimeoutSeconds,
+      /**
+       * Taints the control-plane Nodes register with after kubeadm's control-plane taint (KubeadmControlPlane's
+       * init/joinConfiguration nodeRegistration.taints); bootstrap configuration, so a change rolls the control plane.
+       */
+      taints: nodeTaints.optional(),
+    })
+    .check((ctx) => {
+      const s = ctx.value;
+      s.taints?.forEach((t, i) => {
+        if (t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect)
+          ctx.issues.push({
+            code: 'custom',
+            input: t,
+            path: ['taints', i],
+            message: `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect} is kubeadm's control-plane taint, which every control-plane node gets anyway; list only the taints added to it`,
+          });
+      });
+      if (s.rollout.maxSurge === 0 && s.replicas < 3)
         ctx.issues.push({
           code: 'custom',
-          input: t,
-          path: ['taints', i],
-          message: `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect} is kubeadm's control-plane taint, which every control-plane node gets anyway; list only the taints added to it`,
+          input: s.rollout.maxSurge,
+          path: ['rollout', 'maxSurge'],
+          message: 'may be 0 only with 3 or more replicas: a rollout that removes a machine first would lose etcd quorum',
+          params: { value: 0 },
         });
-    });
-    if (s.rollout.maxSurge === 0 && s.replicas < 3)
-      ctx.issues.push({
-        code: 'custom',
-        input: s.rollout.maxSurge,
-        path: ['rollout', 'maxSurge'],
-        message: 'may be 0 only with 3 or more replicas: a rollout that removes a machine first would lose etcd quorum',
-        params: { value: 0 },
-      });
-  });
+    }),
+);
 
-export const controlPlaneStatus = z.strictObject({
-  observedGeneration: z.number().int().optional(),
-  selector: z.string().optional(),
-  replicas: z.number().int().optional(),
-  readyReplicas: z.number().int().optional(),
-  updatedReplicas: z.number().int().optional(),
-  unavailableReplicas: z.number().int().optional(),
-  version: z.string().optional(),
-  initialized: z.boolean().optional(),
-  ready: z.boolean().optional(),
-  lastRemediation: z.strictObject({ machine: z.string(), timestamp: z.string(), retryCount: z.number().int().min(0) }).optional(),
-  /**
-   * The versions kubeadm's own objects in the workload cluster were last brought to, as `kubeadm upgrade` does:
-   * kubeadm-config's ClusterConfiguration, and the addons (kube-proxy, CoreDNS).
-   */
-  kubeadmObjects: z.strictObject({ clusterConfiguration: z.string().optional(), addons: z.string().optional() }).optional(),
-  conditions: conditions.optional(),
-});
+export const controlPlaneStatus = lazySchema(() =>
+  z.strictObject({
+    observedGeneration: z.number().int().optional(),
+    selector: z.string().optional(),
+    replicas: z.number().int().optional(),
+    readyReplicas: z.number().int().optional(),
+    updatedReplicas: z.number().int().optional(),
+    unavailableReplicas: z.number().int().optional(),
+    version: z.string().optional(),
+    initialized: z.boolean().optional(),
+    ready: z.boolean().optional(),
+    lastRemediation: z.strictObject({ machine: z.string(), timestamp: z.string(), retryCount: z.number().int().min(0) }).optional(),
+    /**
+     * The versions kubeadm's own objects in the workload cluster were last brought to, as `kubeadm upgrade` does:
+     * kubeadm-config's ClusterConfiguration, and the addons (kube-proxy, CoreDNS).
+     */
+    kubeadmObjects: z.strictObject({ clusterConfiguration: z.string().optional(), addons: z.string().optional() }).optional(),
+    conditions: conditions.optional(),
+  }),
+);
 
-export const controlPlaneSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('ControlPlane'),
-  metadata: objectMeta,
-  spec: controlPlaneSpec,
-  status: controlPlaneStatus.optional(),
-});
+export const controlPlaneSchema = lazySchema(() =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('ControlPlane'),
+    metadata: objectMeta,
+    spec: controlPlaneSpec,
+    status: controlPlaneStatus.optional(),
+  }),
+);
 export type ControlPlane = z.infer<typeof controlPlaneSchema>;
 export type ControlPlaneSpec = z.infer<typeof controlPlaneSpec>;
 export type ControlPlaneStatus = z.infer<typeof controlPlaneStatus>;

@@ -14,6 +14,7 @@ import { canonicalJson, defineKind, type ApiObject } from './kind.js';
 import { objectMeta } from './meta.js';
 
 import { EVENTS_GROUP, EVENTS_VERSION } from './group-version.js';
+import { lazySchema } from './lazy-schema.js';
 
 export { EVENTS_GROUP, EVENTS_VERSION };
 export const EVENTS_API_VERSION = `${EVENTS_GROUP}/${EVENTS_VERSION}`;
@@ -97,33 +98,37 @@ export function microTime(d: Date): string {
 
 const NOTE_MAX = 1024;
 
-const regardingSchema = z.strictObject({
-  kind: z.string(),
-  namespace: z.string(),
-  name: z.string(),
-  uid: z.string().optional(),
-  apiVersion: z.string().optional(),
-});
+const regardingSchema = lazySchema(() =>
+  z.strictObject({
+    kind: z.string(),
+    namespace: z.string(),
+    name: z.string(),
+    uid: z.string().optional(),
+    apiVersion: z.string().optional(),
+  }),
+);
 
-export const eventSchema = z.strictObject({
-  apiVersion: z.literal(EVENTS_API_VERSION),
-  kind: z.literal('Event'),
-  // Event names are `{object}.{hash}`: an RFC 1123 subdomain, not a label, so the name is not checked as the
-  // served kinds' names are (only the control plane writes events).
-  metadata: objectMeta.extend({ name: z.string() }),
-  eventTime: z.string(),
-  series: z.strictObject({ count: z.number().int(), lastObservedTime: z.string() }).optional(),
-  reportingController: z.string(),
-  reportingInstance: z.string(),
-  action: z.string(),
-  reason: z.string(),
-  regarding: regardingSchema,
-  note: z.string(),
-  type: z.enum(['Normal', 'Warning']),
-  deprecatedCount: z.number().int().optional(),
-  deprecatedFirstTimestamp: z.string().optional(),
-  deprecatedLastTimestamp: z.string().optional(),
-});
+export const eventSchema = lazySchema(() =>
+  z.strictObject({
+    apiVersion: z.literal(EVENTS_API_VERSION),
+    kind: z.literal('Event'),
+    // Event names are `{object}.{hash}`: an RFC 1123 subdomain, not a label, so the name is not checked as the
+    // served kinds' names are (only the control plane writes events).
+    metadata: objectMeta.extend({ name: z.string() }),
+    eventTime: z.string(),
+    series: z.strictObject({ count: z.number().int(), lastObservedTime: z.string() }).optional(),
+    reportingController: z.string(),
+    reportingInstance: z.string(),
+    action: z.string(),
+    reason: z.string(),
+    regarding: regardingSchema,
+    note: z.string(),
+    type: z.enum(['Normal', 'Warning']),
+    deprecatedCount: z.number().int().optional(),
+    deprecatedFirstTimestamp: z.string().optional(),
+    deprecatedLastTimestamp: z.string().optional(),
+  }),
+);
 export type Event = z.infer<typeof eventSchema>;
 
 /**

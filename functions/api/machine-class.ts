@@ -3,17 +3,20 @@ import { API_VERSION } from './common.js';
 import { cause, defineKind, jsonEqual, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
 import { machineClassPrinterColumns, machineClassSpec } from './providers/index.js';
+import { lazySchema } from './lazy-schema.js';
 
 /** What machines of the class are: `{ <provider>: {...} }`, one registered provider (api/providers). */
 export { machineClassSpec, type MachineClassSpec } from './providers/index.js';
 
-export const machineClassSchema = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('MachineClass'),
-  metadata: objectMeta,
-  spec: machineClassSpec,
-  status: z.strictObject({}).optional(),
-});
+export const machineClassSchema = lazySchema(() =>
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('MachineClass'),
+    metadata: objectMeta,
+    spec: machineClassSpec,
+    status: z.strictObject({}).optional(),
+  }),
+);
 export type MachineClass = z.infer<typeof machineClassSchema>;
 
 /**

@@ -18,16 +18,16 @@ import { machineDeploymentCapacity } from './capacity.js';
 import { defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta, type ObjectMeta } from './meta.js';
 import { machineTemplate, versionChangeCauses, type MachineTemplate } from './template.js';
+import { lazySchema } from './lazy-schema.js';
 
-export const DeletePolicy = z.enum(['Random', 'Newest', 'Oldest']);
+export const DeletePolicy = lazySchema(() => z.enum(['Random', 'Newest', 'Oldest']));
 export type DeletePolicy = z.infer<typeof DeletePolicy>;
 
 export const DEFAULT_MAX_SURGE = 1;
 export const DEFAULT_MAX_UNAVAILABLE = 0;
 
-export const rollingUpdate = z
-  .strictObject({ maxSurge: intOrPercent.default(DEFAULT_MAX_SURGE), maxUnavailable: intOrPercent.default(DEFAULT_MAX_UNAVAILABLE) })
-  .check((ctx) => {
+export const rollingUpdate = lazySchema(() =>
+  z.strictObject({ maxSurge: intOrPercent.default(DEFAULT_MAX_SURGE), maxUnavailable: intOrPercent.default(DEFAULT_MAX_UNAVAILABLE) }).check((ctx) => {
     // Deployments and Cluster API refuse a rolling update that can never make progress.
     const r = ctx.value;
     if (isZeroIntOrPercent(r.maxSurge) && isZeroIntOrPercent(r.maxUnavailable))
@@ -38,31 +38,34 @@ export const rollingUpdate = z
         message: 'may not be 0 when maxSurge is 0: the rollout could never replace a machine',
         params: { value: r.maxUnavailable },
       });
-  });
+  }),
+);
 export type RollingUpdate = z.infer<typeof rollingUpdate>;
 
-export const StrategyType = z.enum(['RollingUpdate', 'Recreate', 'OnDelete']);
+export const StrategyType = lazySchema(() => z.enum(['RollingUpdate', 'Recreate', 'OnDelete']));
 
-export const deploymentStrategy = z
-  .strictObject({
-    type: StrategyType.default('RollingUpdate'),
-    /** Defaulted to maxSurge 1, maxUnavailable 0 when type is RollingUpdate. */
-    rollingUpdate: rollingUpdate.optional(),
-  })
-  .check((ctx) => {
-    const s = ctx.value;
-    if (s.type !== 'RollingUpdate' && s.rollingUpdate)
-      ctx.issues.push({
-        code: 'custom',
-        input: s.rollingUpdate,
-        path: ['rollingUpdate'],
-        message: `may not be specified when type is ${s.type}`,
-        params: { reason: 'FieldValueForbidden' },
-      });
-  })
-  .overwrite((s) =>
-    s.type === 'RollingUpdate' && !s.rollingUpdate ? { ...s, rollingUpdate: { maxSurge: DEFAULT_MAX_SURGE, maxUnavailable: DEFAULT_MAX_UNAVAILABLE } } : s,
-  );
+export const deploymentStrategy = lazySchema(() =>
+  z
+    .strictObject({
+      type: StrategyType.default('RollingUpdate'),
+      /** Defaulted to maxSurge 1, maxUnavailable 0 when type is RollingUpdate. */
+      rollingUpdate: rollingUpdate.optional(),
+    })
+    .check((ctx) => {
+      const s = ctx.value;
+      if (s.type !== 'RollingUpdate' && s.rollingUpdate)
+        ctx.issues.push({
+          code: 'custom',
+          input: s.rollingUpdate,
+          path: ['rollingUpdate'],
+          message: `may not be specified when type is ${s.type}`,
+          params: { reason: 'FieldValueForbidden' },
+        });
+    })
+    .overwrite((s) =>
+      s.type === 'RollingUpdate' && !s.rollingUpdate ? { ...s, rollingUpdate: { maxSurge: DEFAULT_MAX_SURGE, maxUnavailable: DEFAULT_MAX_UNAVAILABLE } } : s,
+    ),
+);
 export type DeploymentStrategy = z.infer<typeof deploymentStrategy>;
 
 /**
@@ -70,39 +73,43 @@ export type DeploymentStrategy = z.infer<typeof deploymentStrategy>;
  * interruption): Replace makes its replacement at once and lets it go once the replacement is available; Ignore
  * (the default) does nothing. An interruption warning is always acted on (core/machine/interruption.ts).
  */
-export const SpotRebalancePolicy = z.enum(['Replace', 'Ignore']);
-export const spotPolicy = z.strictObject({ rebalance: SpotRebalancePolicy.default('Ignore') });
+export const SpotRebalancePolicy = lazySchema(() => z.enum(['Replace', 'Ignore']));
+export const spotPolicy = lazySchema(() => z.strictObject({ rebalance: SpotRebalancePolicy.default('Ignore') }));
 
-export const machineDeploymentSpec = z.strictObject({
-  clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
-  replicas: replicaCount().default(1),
-  /** Defaulted from the template's labels, as Cluster API's webhook does. */
-  selector: labelSelector.optional(),
-  template: machineTemplate,
-  strategy: deploymentStrategy.prefault({}),
-  minReadySeconds: z.number().int().min(0).default(0),
-  revisionHistoryLimit: z.number().int().min(0).default(10),
-  progressDeadlineSeconds: z.number().int().min(1).default(600),
-  paused: z.boolean().default(false),
-  deletePolicy: DeletePolicy.default('Random'),
-  /** Mixed on-demand and spot capacity (api/capacity.ts); unset: every machine as its MachineClass says. */
-  capacity: machineDeploymentCapacity.optional(),
-  spot: spotPolicy.optional(),
-});
+export const machineDeploymentSpec = lazySchema(() =>
+  z.strictObject({
+    clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
+    replicas: replicaCount().default(1),
+    /** Defaulted from the template's labels, as Cluster API's webhook does. */
+    selector: labelSelector.optional(),
+    template: machineTemplate,
+    strategy: deploymentStrategy.prefault({}),
+    minReadySeconds: z.number().int().min(0).default(0),
+    revisionHistoryLimit: z.number().int().min(0).default(10),
+    progressDeadlineSeconds: z.number().int().min(1).default(600),
+    paused: z.boolean().default(false),
+    deletePolicy: DeletePolicy.default('Random'),
+    /** Mixed on-demand and spot capacity (api/capacity.ts); unset: every machine as its MachineClass says. */
+    capacity: machineDeploymentCapacity.optional(),
+    spot: spotPolicy.optional(),
+  }),
+);
 
-export const MachineDeploymentPhase = z.enum(['ScalingUp', 'ScalingDown', 'Running', 'Failed', 'Unknown']);
+export const MachineDeploymentPhase = lazySchema(() => z.enum(['ScalingUp', 'ScalingDown', 'Running', 'Failed', 'Unknown']));
 
-export const machineDeploymentStatus = z.strictObject({
-  observedGeneration: z.number().int().optional(),
-  selector: z.string().optional(),
-  replicas: z.number().int().optional(),
-  updatedReplicas: z.number().int().optional(),
-  readyReplicas: z.number().int().optional(),
-  availableReplicas: z.number().int().optional(),
-  unavailableReplicas: z.number().int().optional(),
-  phase: MachineDeploymentPhase.optional(),
-  conditions: conditions.optional(),
-});
+export const machineDeploymentStatus = lazySchema(() =>
+  z.strictObject({
+    observedGeneration: z.number().int().optional(),
+    selector: z.string().optional(),
+    replicas: z.number().int().optional(),
+    updatedReplicas: z.number().int().optional(),
+    readyReplicas: z.number().int().optional(),
+    availableReplicas: z.number().int().optional(),
+    unavailableReplicas: z.number().int().optional(),
+    phase: MachineDeploymentPhase.optional(),
+    conditions: conditions.optional(),
+  }),
+);
 
 interface Owned {
   metadata: ObjectMeta;
@@ -152,17 +159,19 @@ export function selectorMatchesTemplate(ctx: z.core.ParsePayload<Owned>): void {
     });
 }
 
-export const machineDeploymentSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION),
-    kind: z.literal('MachineDeployment'),
-    metadata: objectMeta,
-    spec: machineDeploymentSpec,
-    status: machineDeploymentStatus.optional(),
-  })
-  // A transform rather than an overwrite, so that the type says the selector is always there.
-  .transform((md) => withOwnerLabels(md, Labels.deploymentName, true))
-  .check(selectorMatchesTemplate);
+export const machineDeploymentSchema = lazySchema(() =>
+  z
+    .strictObject({
+      apiVersion: z.literal(API_VERSION),
+      kind: z.literal('MachineDeployment'),
+      metadata: objectMeta,
+      spec: machineDeploymentSpec,
+      status: machineDeploymentStatus.optional(),
+    })
+    // A transform rather than an overwrite, so that the type says the selector is always there.
+    .transform((md) => withOwnerLabels(md, Labels.deploymentName, true))
+    .check(selectorMatchesTemplate),
+);
 
 export type MachineDeployment = z.infer<typeof machineDeploymentSchema>;
 export type MachineDeploymentSpec = MachineDeployment['spec'];

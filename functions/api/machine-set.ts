@@ -4,38 +4,45 @@ import { defineKind, immutable } from './kind.js';
 import { DeletePolicy, selectorMatchesTemplate, withOwnerLabels } from './machine-deployment.js';
 import { objectMeta } from './meta.js';
 import { machineTemplate, versionChangeCauses } from './template.js';
+import { lazySchema } from './lazy-schema.js';
 
-export const machineSetSpec = z.strictObject({
-  clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
-  replicas: replicaCount().default(1),
-  selector: labelSelector.optional(),
-  template: machineTemplate,
-  minReadySeconds: z.number().int().min(0).default(0),
-  deletePolicy: DeletePolicy.default('Random'),
-});
+export const machineSetSpec = lazySchema(() =>
+  z.strictObject({
+    clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
+    replicas: replicaCount().default(1),
+    selector: labelSelector.optional(),
+    template: machineTemplate,
+    minReadySeconds: z.number().int().min(0).default(0),
+    deletePolicy: DeletePolicy.default('Random'),
+  }),
+);
 
-export const machineSetStatus = z.strictObject({
-  observedGeneration: z.number().int().optional(),
-  selector: z.string().optional(),
-  replicas: z.number().int().optional(),
-  fullyLabeledReplicas: z.number().int().optional(),
-  readyReplicas: z.number().int().optional(),
-  availableReplicas: z.number().int().optional(),
-  failureReason: z.string().optional(),
-  failureMessage: z.string().optional(),
-  conditions: conditions.optional(),
-});
+export const machineSetStatus = lazySchema(() =>
+  z.strictObject({
+    observedGeneration: z.number().int().optional(),
+    selector: z.string().optional(),
+    replicas: z.number().int().optional(),
+    fullyLabeledReplicas: z.number().int().optional(),
+    readyReplicas: z.number().int().optional(),
+    availableReplicas: z.number().int().optional(),
+    failureReason: z.string().optional(),
+    failureMessage: z.string().optional(),
+    conditions: conditions.optional(),
+  }),
+);
 
-export const machineSetSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION),
-    kind: z.literal('MachineSet'),
-    metadata: objectMeta,
-    spec: machineSetSpec,
-    status: machineSetStatus.optional(),
-  })
-  .transform((ms) => withOwnerLabels(ms, Labels.setName, false))
-  .check(selectorMatchesTemplate);
+export const machineSetSchema = lazySchema(() =>
+  z
+    .strictObject({
+      apiVersion: z.literal(API_VERSION),
+      kind: z.literal('MachineSet'),
+      metadata: objectMeta,
+      spec: machineSetSpec,
+      status: machineSetStatus.optional(),
+    })
+    .transform((ms) => withOwnerLabels(ms, Labels.setName, false))
+    .check(selectorMatchesTemplate),
+);
 
 export type MachineSet = z.infer<typeof machineSetSchema>;
 export type MachineSetSpec = MachineSet['spec'];

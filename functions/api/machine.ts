@@ -4,83 +4,94 @@ import { cause, defineKind, immutable, type FieldCause } from './kind.js';
 import { objectMeta } from './meta.js';
 import { nodeTaints } from './taint.js';
 import { nodeDeletionTimeoutSeconds, nodeDrainTimeoutSeconds, nodeVolumeDetachTimeoutSeconds, versionChangeCauses } from './template.js';
+import { lazySchema } from './lazy-schema.js';
 
-export const MachinePhase = z.enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed', 'Unknown']);
+export const MachinePhase = lazySchema(() => z.enum(['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed', 'Unknown']));
 export type MachinePhase = z.infer<typeof MachinePhase>;
 
 /** providerID as Kubernetes nodes carry it: aws:///us-east-1a/i-0123..., sim:///zone/sim-... */
 export const PROVIDER_ID = /^[a-z0-9]+:\/\/.*$/;
 
-export const machineSpec = z.strictObject({
-  clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
-  version: kubernetesVersion,
-  machineClassRef: localObjectReference,
-  failureDomain: dnsLabel('Failure domain (availability zone) of the machine.').optional(),
-  /** Set once by the provider when the instance exists; never changed or cleared afterwards. */
-  providerID: z.string().max(512).regex(PROVIDER_ID, 'must be a provider ID such as aws:///us-east-1a/i-0123456789abcdef0').optional(),
-  nodeDrainTimeoutSeconds,
-  nodeVolumeDetachTimeoutSeconds,
-  nodeDeletionTimeoutSeconds,
-  /** Taints the Node registers with, from the template; only a new machine gets new ones (the kubelet registered). */
-  taints: nodeTaints.optional(),
-});
+export const machineSpec = lazySchema(() =>
+  z.strictObject({
+    clusterName: dnsLabel('Name of the Cluster this object belongs to.'),
+    version: kubernetesVersion,
+    machineClassRef: localObjectReference,
+    failureDomain: dnsLabel('Failure domain (availability zone) of the machine.').optional(),
+    /** Set once by the provider when the instance exists; never changed or cleared afterwards. */
+    providerID: z.string().max(512).regex(PROVIDER_ID, 'must be a provider ID such as aws:///us-east-1a/i-0123456789abcdef0').optional(),
+    nodeDrainTimeoutSeconds,
+    nodeVolumeDetachTimeoutSeconds,
+    nodeDeletionTimeoutSeconds,
+    /** Taints the Node registers with, from the template; only a new machine gets new ones (the kubelet registered). */
+    taints: nodeTaints.optional(),
+  }),
+);
 
-export const machineAddress = z.strictObject({
-  type: z.enum(['Hostname', 'ExternalIP', 'InternalIP', 'ExternalDNS', 'InternalDNS']),
-  address: z.string(),
-});
+export const machineAddress = lazySchema(() =>
+  z.strictObject({
+    type: z.enum(['Hostname', 'ExternalIP', 'InternalIP', 'ExternalDNS', 'InternalDNS']),
+    address: z.string(),
+  }),
+);
 
 /**
  * What the provisioning workflow recorded before and after it acted (DESIGN section 4: intent before action),
  * so that a crash at any step is resumed, never repeated.
  */
-export const machineInfrastructure = z.strictObject({
-  /** Idempotency token of the launch, derived from the machine uid and the attempt. */
-  clientToken: z.string().optional(),
-  attempt: z.number().int().min(0).optional(),
-  instanceId: z.string().optional(),
-  instanceType: z.string().optional(),
-  availabilityZone: z.string().optional(),
-  /** The market of the attempt in flight, where a launch has more than one (a spot machine's on-demand fallback). */
-  capacityType: z.enum(['spot', 'on-demand']).optional(),
-  state: z.string().optional(),
-  launchRequestedAt: z.string().optional(),
-  launchedAt: z.string().optional(),
-});
+export const machineInfrastructure = lazySchema(() =>
+  z.strictObject({
+    /** Idempotency token of the launch, derived from the machine uid and the attempt. */
+    clientToken: z.string().optional(),
+    attempt: z.number().int().min(0).optional(),
+    instanceId: z.string().optional(),
+    instanceType: z.string().optional(),
+    availabilityZone: z.string().optional(),
+    /** The market of the attempt in flight, where a launch has more than one (a spot machine's on-demand fallback). */
+    capacityType: z.enum(['spot', 'on-demand']).optional(),
+    state: z.string().optional(),
+    launchRequestedAt: z.string().optional(),
+    launchedAt: z.string().optional(),
+  }),
+);
 
-export const machineStatus = z.strictObject({
-  observedGeneration: z.number().int().optional(),
-  phase: MachinePhase.optional(),
-  nodeRef: z.strictObject({ name: z.string(), uid: z.string().optional() }).optional(),
-  addresses: z.array(machineAddress).optional(),
-  bootstrapReady: z.boolean().optional(),
-  infrastructureReady: z.boolean().optional(),
-  infrastructure: machineInfrastructure.optional(),
-  lastUpdated: z.string().optional(),
-  failureReason: z.string().optional(),
-  failureMessage: z.string().optional(),
-  deletion: z
+export const machineStatus = lazySchema(() =>
+  z.strictObject({
+    observedGeneration: z.number().int().optional(),
+    phase: MachinePhase.optional(),
+    nodeRef: z.strictObject({ name: z.string(), uid: z.string().optional() }).optional(),
+    addresses: z.array(machineAddress).optional(),
+    bootstrapReady: z.boolean().optional(),
+    infrastructureReady: z.boolean().optional(),
+    infrastructure: machineInfrastructure.optional(),
+    lastUpdated: z.string().optional(),
+    failureReason: z.string().optional(),
+    failureMessage: z.string().optional(),
+    deletion: z
+      .strictObject({
+        nodeDrainStartTime: z.string().optional(),
+        /** When the wait for the node's volumes to detach began (Cluster API's waitForNodeVolumeDetachStartTime). */
+        waitForNodeVolumeDetachStartTime: z.string().optional(),
+        /** When the Node object was first asked to be deleted: the node deletion timeout counts from it. */
+        nodeDeletionStartTime: z.string().optional(),
+      })
+      .optional(),
+    conditions: conditions.optional(),
+  }),
+);
+
+export const machineSchema = lazySchema(() =>
+  z
     .strictObject({
-      nodeDrainStartTime: z.string().optional(),
-      /** When the wait for the node's volumes to detach began (Cluster API's waitForNodeVolumeDetachStartTime). */
-      waitForNodeVolumeDetachStartTime: z.string().optional(),
-      /** When the Node object was first asked to be deleted: the node deletion timeout counts from it. */
-      nodeDeletionStartTime: z.string().optional(),
+      apiVersion: z.literal(API_VERSION),
+      kind: z.literal('Machine'),
+      metadata: objectMeta,
+      spec: machineSpec,
+      status: machineStatus.optional(),
     })
-    .optional(),
-  conditions: conditions.optional(),
-});
-
-export const machineSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION),
-    kind: z.literal('Machine'),
-    metadata: objectMeta,
-    spec: machineSpec,
-    status: machineStatus.optional(),
-  })
-  // As Cluster API's Machine webhook (internal/webhooks/machine.go, Default): the cluster name as a label.
-  .overwrite((m) => ({ ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, [Labels.clusterName]: m.spec.clusterName } } }));
+    // As Cluster API's Machine webhook (internal/webhooks/machine.go, Default): the cluster name as a label.
+    .overwrite((m) => ({ ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, [Labels.clusterName]: m.spec.clusterName } } })),
+);
 export type Machine = z.infer<typeof machineSchema>;
 export type MachineSpec = z.infer<typeof machineSpec>;
 export type MachineStatus = z.infer<typeof machineStatus>;

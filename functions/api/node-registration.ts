@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { labelMap } from './common.js';
 import { nodeTaints } from './taint.js';
+import { lazySchema } from './lazy-schema.js';
 
 /** Label namespaces a kubelet may set on its own Node although they are Kubernetes' (and their subdomains). */
 const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
@@ -29,17 +30,19 @@ export function kubeletLabelError(key: string): string | undefined {
   return 'a kubelet may not register with labels in the kubernetes.io or k8s.io namespaces (except kubelet.kubernetes.io and node.kubernetes.io)';
 }
 
-export const classNodeRegistration = z
-  .strictObject({
-    labels: labelMap
-      .check((ctx) => {
-        for (const k of Object.keys(ctx.value)) {
-          const e = kubeletLabelError(k);
-          if (e) ctx.issues.push({ code: 'custom', input: k, path: [k], message: e, params: { reason: 'FieldValueForbidden' } });
-        }
-      })
-      .default(() => ({})),
-    taints: nodeTaints.default(() => []),
-  })
-  .describe("Labels and taints the machines' Nodes register with at join (kubeadm nodeRegistration), e.g. a GPU pool's taint.");
+export const classNodeRegistration = lazySchema(() =>
+  z
+    .strictObject({
+      labels: labelMap
+        .check((ctx) => {
+          for (const k of Object.keys(ctx.value)) {
+            const e = kubeletLabelError(k);
+            if (e) ctx.issues.push({ code: 'custom', input: k, path: [k], message: e, params: { reason: 'FieldValueForbidden' } });
+          }
+        })
+        .default(() => ({})),
+      taints: nodeTaints.default(() => []),
+    })
+    .describe("Labels and taints the machines' Nodes register with at join (kubeadm nodeRegistration), e.g. a GPU pool's taint."),
+);
 export type ClassNodeRegistration = z.infer<typeof classNodeRegistration>;

@@ -3,9 +3,10 @@ import { compareVersions, dnsLabel, kubernetesVersion, localObjectReference, par
 import { cause, type FieldCause, type UpdateRuleOptions } from './kind.js';
 import { templateMeta } from './meta.js';
 import { nodeTaints } from './taint.js';
+import { lazySchema } from './lazy-schema.js';
 
 /** How long to drain a node before its machine is deleted anyway; 0 waits forever. */
-export const nodeDrainTimeoutSeconds = z.number().int().min(0).max(86400).default(300);
+export const nodeDrainTimeoutSeconds = lazySchema(() => z.number().int().min(0).max(86400).default(300));
 /** nodeVolumeDetachTimeoutSeconds when unset. */
 export const DEFAULT_NODE_VOLUME_DETACH_TIMEOUT_SECONDS = 300;
 /** nodeDeletionTimeoutSeconds when unset: Cluster API's default nodeDeletionTimeout. */
@@ -18,43 +19,45 @@ export const DEFAULT_NODE_DELETION_TIMEOUT_SECONDS = 10;
  * drain timeout cannot hold a rollout for ever. Optional (the default is applied where it is read), so objects
  * stored before the field existed read the same.
  */
-export const nodeVolumeDetachTimeoutSeconds = z
-  .number()
-  .int()
-  .min(0)
-  .max(86400)
-  .describe('Seconds to wait for the node volumes to detach after the drain (300 when unset; 0 waits forever).')
-  .optional();
+export const nodeVolumeDetachTimeoutSeconds = lazySchema(() =>
+  z.number().int().min(0).max(86400).describe('Seconds to wait for the node volumes to detach after the drain (300 when unset; 0 waits forever).').optional(),
+);
 /**
  * How long to keep deleting the Node object once the instance is gone, before the Machine goes anyway; 0 tries
  * forever. Cluster API's nodeDeletionTimeout (10 s when unset).
  */
-export const nodeDeletionTimeoutSeconds = z
-  .number()
-  .int()
-  .min(0)
-  .max(86400)
-  .describe('Seconds to keep trying to delete the Node once the instance is gone (10 when unset; 0 tries forever).')
-  .optional();
+export const nodeDeletionTimeoutSeconds = lazySchema(() =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(86400)
+    .describe('Seconds to keep trying to delete the Node once the instance is gone (10 when unset; 0 tries forever).')
+    .optional(),
+);
 
 /** What a Machine is made from: shared by MachineDeployment and MachineSet. */
-export const machineTemplateSpec = z.strictObject({
-  version: kubernetesVersion,
-  machineClassRef: localObjectReference,
-  /** Pins the machines to one failure domain; unset lets the MachineSet spread them. */
-  failureDomain: dnsLabel('Failure domain (availability zone) the machines are pinned to.').optional(),
-  nodeDrainTimeoutSeconds,
-  nodeVolumeDetachTimeoutSeconds,
-  nodeDeletionTimeoutSeconds,
-  /** Taints the machines' Nodes register with; bootstrap configuration, so a change rolls out new machines. */
-  taints: nodeTaints.optional(),
-});
+export const machineTemplateSpec = lazySchema(() =>
+  z.strictObject({
+    version: kubernetesVersion,
+    machineClassRef: localObjectReference,
+    /** Pins the machines to one failure domain; unset lets the MachineSet spread them. */
+    failureDomain: dnsLabel('Failure domain (availability zone) the machines are pinned to.').optional(),
+    nodeDrainTimeoutSeconds,
+    nodeVolumeDetachTimeoutSeconds,
+    nodeDeletionTimeoutSeconds,
+    /** Taints the machines' Nodes register with; bootstrap configuration, so a change rolls out new machines. */
+    taints: nodeTaints.optional(),
+  }),
+);
 export type MachineTemplateSpec = z.infer<typeof machineTemplateSpec>;
 
-export const machineTemplate = z.strictObject({
-  metadata: templateMeta.prefault({}),
-  spec: machineTemplateSpec,
-});
+export const machineTemplate = lazySchema(() =>
+  z.strictObject({
+    metadata: templateMeta.prefault({}),
+    spec: machineTemplateSpec,
+  }),
+);
 export type MachineTemplate = z.infer<typeof machineTemplate>;
 
 /**

@@ -17,17 +17,89 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __clusterlessCreateRequire } from 'node:module'; const require = __clusterlessCreateRequire(import.meta.url);";
 
 /**
- * esbuild arguments of every bundle. `http` and `https` (smithy's HTTP handler and our own clients import them) are
- * aliased to CommonJS shims of the builtins: an ESM import of node:http makes Node build its module facade, which reads
- * every export, the lazy WebSocket ones included, and so loads all of Node's undici (about 25 ms of CPU at import).
- * The injected module (BUNDLE_INJECT) formats the bundle's stack traces through its source map when a stack is read, in place of
- * `--enable-source-maps`, which parsed the map at import (functions/handlers/runtime/source-mapped-stacks.ts).
+ * The Node builtins the bundles import as CommonJS (`functions/handlers/runtime/builtins/<name>.cjs`, `/` as `-`),
+ * all those their code imports. An ES import of a builtin makes Node build its module facade, which reads every
+ * export, the lazy ones included: for `http` (smithy's HTTP handler and our own clients import it) that loads all of
+ * Node's undici through its WebSocket getters (about 25 ms of CPU at import); for `process`, its stdin and stdout
+ * streams; for `util` and `fs`, their lazy exports (5 to 10 ms of CPU for process, util, fs and fs/promises in a
+ * fresh Node 22). And esbuild hoists every ES import of a builtin to the top of the bundle, so a
+ * builtin imported only by a module the bundle evaluates lazily (the SDK's credential providers, imported when the
+ * chain reaches them: `child_process` for the process provider) was loaded at import; a `require` runs where the
+ * module is evaluated. `fs/promises` is listed because an alias of `fs` also remaps its subpaths.
+ */
+export const COMMONJS_BUILTINS = [
+  'buffer',
+  'child_process',
+  'console',
+  'crypto',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'os',
+  'path',
+  'process',
+  'stream',
+  'url',
+  'util',
+  'zlib',
+] as const;
+
+/** What the bundles get for the `yaml` package: the package evaluated at its first use, not at import (see the file). */
+export const YAML_SHIM = join(REPO_ROOT, 'functions/handlers/runtime/yaml.cjs');
+
+/**
+ * esbuild arguments of every bundle: each of COMMONJS_BUILTINS, bare and `node:`, aliased to its CommonJS shim, and
+ * `yaml` to YAML_SHIM. The injected module (BUNDLE_INJECT) formats the bundle's stack traces through its source map
+ * when a stack is read, in place of `--enable-source-maps`, which parsed the map at import
+ * (functions/handlers/runtime/source-mapped-stacks.ts).
  */
 export const BUNDLE_ESBUILD_ARGS = {
-  '--alias': ['http', 'node:http']
-    .map((name) => `${name}=${join(REPO_ROOT, 'functions/handlers/runtime/node-http.cjs')}`)
-    .concat(['https', 'node:https'].map((name) => `${name}=${join(REPO_ROOT, 'functions/handlers/runtime/node-https.cjs')}`)),
+  '--alias': COMMONJS_BUILTINS.flatMap((name) => {
+    const shim = join(REPO_ROOT, 'functions/handlers/runtime/builtins', `${name.replace('/', '-')}.cjs`);
+    return [`${name}=${shim}`, `node:${name}=${shim}`];
+  }).concat(`yaml=${YAML_SHIM}`),
 };
+
+/**
+ * Packages a bundle imports only dynamically, when it first uses them, kept out of its index.mjs: NodejsFunction writes
+ * one file, and V8 parses all of it at every cold start, code never run included (@peculiar/x509 and its ASN.1 stack,
+ * 234 KiB, imported at the first certificate: 8 to 11 ms of CPU at each import). They are external to the bundle, and
+ * written beside it (after bundling) as packages of the asset's node_modules, each bundled from its entry here
+ * (`functions/handlers/runtime/vendored/`), when the bundle imports them: Node resolves the bundle's `import()` of the
+ * name there. Their frames in a stack are V8's (minified without renaming: the names are the package's).
+ */
+export const VENDORED_PACKAGES: readonly { name: string; entry: string }[] = [
+  { name: 'reflect-metadata', entry: 'functions/handlers/runtime/vendored/reflect-metadata.ts' },
+  { name: '@peculiar/x509', entry: 'functions/handlers/runtime/vendored/x509.ts' },
+];
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The shell commands that write VENDORED_PACKAGES a bundle in `outputDir` imports (HandlerFunction's afterBundling). */
+export function vendoredPackageCommands(inputDir: string, outputDir: string): string[] {
+  const bundle = join(outputDir, 'index.mjs');
+  return VENDORED_PACKAGES.map(({ name, entry }) => {
+    const dir = join(outputDir, 'node_modules', name);
+    const esbuild = [
+      join(inputDir, 'node_modules', '.bin', 'esbuild'),
+      join(inputDir, entry),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--target=node22',
+      '--main-fields=module,main',
+      '--minify-whitespace',
+      '--minify-syntax',
+      `--banner:js=${ESM_REQUIRE_BANNER}`,
+      ...VENDORED_PACKAGES.filter((p) => p.name !== name).map((p) => `--external:${p.name}`),
+      `--outfile=${join(dir, 'index.mjs')}`,
+      '--log-level=warning',
+    ];
+    const packageJson = JSON.stringify({ name, type: 'module', exports: './index.mjs' });
+    return `if grep -qF ${shellQuote(`import("${name}")`)} ${shellQuote(bundle)}; then ${esbuild.map(shellQuote).join(' ')} && printf %s ${shellQuote(packageJson)} > ${shellQuote(join(dir, 'package.json'))}; fi`;
+  });
+}
 
 /** Injected into every bundle: see BUNDLE_ESBUILD_ARGS. */
 export const BUNDLE_INJECT = [join(REPO_ROOT, 'functions/handlers/runtime/install-source-mapped-stacks.ts')];
@@ -119,6 +191,12 @@ export class HandlerFunction extends Construct {
         bundleAwsSDK: true,
         esbuildArgs: BUNDLE_ESBUILD_ARGS,
         inject: BUNDLE_INJECT,
+        externalModules: VENDORED_PACKAGES.map((p) => p.name),
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) => vendoredPackageCommands(inputDir, outputDir),
+        },
         forceDockerBundling: false,
       },
     });

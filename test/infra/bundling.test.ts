@@ -3,14 +3,14 @@
  * banner, one asset per handler, and each one loads in Node 22 and exports its handler.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterlessApp } from '../../infra/app.js';
 import { HANDLERS, type HandlerName } from '../../infra/control-plane-stack.js';
-import { ESM_REQUIRE_BANNER } from '../../infra/constructs/handler-function.js';
+import { COMMONJS_BUILTINS, ESM_REQUIRE_BANNER, VENDORED_PACKAGES } from '../../infra/constructs/handler-function.js';
 import { logicalId, newApp } from './support.js';
 
 let app: ClusterlessApp;
@@ -69,8 +69,43 @@ describe('bundles', () => {
     expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ undici: false, reflectMetadata: 'undefined' });
   });
 
-  it.each(names)("%s imports neither http nor https as an ES module (Node's facade of http loads undici)", (name) => {
-    expect(readFileSync(join(bundles[name], 'index.mjs'), 'utf8')).not.toMatch(/(from|import)\s*["'](node:)?https?["']/);
+  it.each(names)("%s imports none of COMMONJS_BUILTINS (http, process...) as an ES module (Node's facade of http loads undici)", (name) => {
+    const code = readFileSync(join(bundles[name], 'index.mjs'), 'utf8');
+    for (const builtin of COMMONJS_BUILTINS) expect(code).not.toMatch(new RegExp(`(from|import)\\s*["'](node:)?${builtin}["']`));
+  });
+
+  it.each(names)('%s carries exactly the vendored packages it imports, in its node_modules', (name) => {
+    const code = readFileSync(join(bundles[name], 'index.mjs'), 'utf8');
+    const { sources } = JSON.parse(readFileSync(join(bundles[name], 'index.mjs.map'), 'utf8')) as { sources: string[] };
+    for (const { name: pkg } of VENDORED_PACKAGES) {
+      expect(sources.filter((source) => source.includes(`node_modules/${pkg}/`))).toEqual([]);
+      expect(existsSync(join(bundles[name], 'node_modules', pkg, 'index.mjs')), pkg).toBe(code.includes(`import("${pkg}")`));
+    }
+  });
+
+  it('a task bundle makes a certificate with its vendored reflect-metadata and @peculiar/x509, resolved from its asset', () => {
+    // The bundle's own import() of the names, from its folder (no node_modules above it here, in the temporary outdir).
+    const probe = join(bundles.reconcile, 'probe.mjs');
+    writeFileSync(
+      probe,
+      [
+        "await import('reflect-metadata');",
+        "const x509 = await import('@peculiar/x509');",
+        'x509.cryptoProvider.set(globalThis.crypto);',
+        "const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };",
+        "const keys = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);",
+        "const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=probe', keys, signingAlgorithm: alg });",
+        "console.log(JSON.stringify({ subject: cert.subject, x509: import.meta.resolve('@peculiar/x509'), reflect: import.meta.resolve('reflect-metadata') }));",
+      ].join('\n'),
+    );
+    const out = JSON.parse(execFileSync(process.execPath, [probe], { encoding: 'utf8' }).trim()) as Record<string, string>;
+    rmSync(probe);
+    const asset = pathToFileURL(bundles.reconcile).href;
+    expect(out).toEqual({
+      subject: 'CN=probe',
+      x509: `${asset}/node_modules/@peculiar/x509/index.mjs`,
+      reflect: `${asset}/node_modules/reflect-metadata/index.mjs`,
+    });
   });
 
   it('maps the stack of an error from a task bundle to the TypeScript source, without --enable-source-maps', () => {

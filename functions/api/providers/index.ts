@@ -10,6 +10,7 @@ import { awsProvider } from './aws.js';
 import { processProvider } from './process.js';
 import type { ControlPlaneLoadBalancer, ProviderDefinition } from './provider.js';
 import { simProvider } from './sim.js';
+import { lazySchema } from '../lazy-schema.js';
 
 export type { ControlPlaneLoadBalancer, ProviderDefinition } from './provider.js';
 export { defineProvider } from './provider.js';
@@ -59,11 +60,11 @@ function oneOf<Shape extends z.core.$ZodLooseShape>(providers: readonly Register
 }
 
 /** Cluster.spec.provider. */
-export const clusterProvider = oneOf<ClusterShape>(listed(DEFAULT_CLUSTER_PROVIDER), (p) => p.clusterSchema);
+export const clusterProvider = lazySchema(() => oneOf<ClusterShape>(listed(DEFAULT_CLUSTER_PROVIDER), (p) => p.clusterSchema));
 export type ClusterProvider = z.infer<typeof clusterProvider>;
 
 /** MachineClass.spec. */
-export const machineClassSpec = oneOf<ClassShape>(listed(), (p) => p.machineClassSchema);
+export const machineClassSpec = lazySchema(() => oneOf<ClassShape>(listed(), (p) => p.machineClassSchema));
 export type MachineClassSpec = z.infer<typeof machineClassSpec>;
 
 /** The MachineClass columns of every provider, in the schema's order. */

@@ -6,17 +6,20 @@
 import * as z from 'zod';
 import { classNodeRegistration } from '../node-registration.js';
 import { defineProvider } from './provider.js';
+import { lazySchema } from '../lazy-schema.js';
 
-export const processClusterProvider = z.strictObject({
-  /**
-   * Opt-in: a TCP proxy on 127.0.0.1 in front of the control-plane machines' API servers (local/process), whose
-   * address becomes spec.controlPlaneEndpoint. Without it (or an endpoint given), nothing reaches the cluster's API.
-   */
-  controlPlaneLoadBalancer: z.strictObject({}).optional(),
-});
+export const processClusterProvider = lazySchema(() =>
+  z.strictObject({
+    /**
+     * Opt-in: a TCP proxy on 127.0.0.1 in front of the control-plane machines' API servers (local/process), whose
+     * address becomes spec.controlPlaneEndpoint. Without it (or an endpoint given), nothing reaches the cluster's API.
+     */
+    controlPlaneLoadBalancer: z.strictObject({}).optional(),
+  }),
+);
 
 /** The same programs for every machine; only what its Node registers with may differ (a pool's labels and taints). */
-export const processMachineClass = z.strictObject({ nodeRegistration: classNodeRegistration.optional() });
+export const processMachineClass = lazySchema(() => z.strictObject({ nodeRegistration: classNodeRegistration.optional() }));
 
 export const processProvider = defineProvider({
   name: 'process',

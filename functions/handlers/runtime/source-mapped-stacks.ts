@@ -34,62 +34,74 @@ export interface SourceMapJson {
 const BASE64 = new Int8Array(128).fill(-1);
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64[c.charCodeAt(0)] = i;
 
+/** Every how many segments the scan keeps a checkpoint (a lookup then decodes at most this many of its line). */
+const CHECKPOINT_EVERY = 32;
+
 /**
  * Lookups in a source map v3 that keep no object per mapping (node:module's SourceMap decodes every mapping into
  * arrays first: about 100 ms of CPU and much garbage for a task's 2 MB map). The first lookup scans the mappings
- * once, keeping where each generated line starts and the running source, line, column and name there; the first
- * lookup in a line decodes that line alone into numbers, kept for the next (esbuild writes a line's mappings in
- * column order).
+ * once, keeping where each generated line starts and the running source, line, column and name there, and every
+ * CHECKPOINT_EVERY segments the same after a segment, with its generated column; a lookup decodes forward from the
+ * last checkpoint at or before its column (esbuild writes a line's mappings in column order). A minified bundle's
+ * line holds tens of thousands of segments: decoding the whole line of each frame took as long as the scan.
  */
 export class SourceMapLookup {
-  /** Per generated line: where it starts in `mappings`, then the running source, line, column and name there. */
+  /** Per generated line: where it starts in `mappings`, the running source, line, column and name there, its first checkpoint. */
   private lines: Int32Array | undefined;
+  /**
+   * Per checkpoint, after a segment: where the next segment starts, then the segment's generated column, source, line,
+   * column, name (running values) and its number of fields.
+   */
+  private checkpoints: Int32Array | undefined;
   /** The mappings as bytes: the loops over them run once, mostly before V8 optimizes them, where typed arrays are faster. */
   private bytes: Buffer | undefined;
 
   constructor(private readonly map: SourceMapJson) {}
 
-  /** Each decoded line's segments, five numbers each: generated column, source (-1: none), line, column, name (-1: none). */
-  private readonly decoded = new Map<number, Int32Array>();
-
   /** The mapping at or before the generated 0-based `line` and `column` on that line, if it maps to a source. */
   find(line: number, column: number): OriginalPosition | undefined {
-    const segments = this.segmentsOf(line);
-    if (!segments) return undefined;
-    // The last segment at or before the column.
-    let low = 0;
-    let high = segments.length / 5 - 1;
+    if (this.lines === undefined) this.scan();
+    const lines = this.lines!;
+    const checkpoints = this.checkpoints!;
+    const m = this.bytes!;
+    if (line < 0 || (line + 1) * 6 > lines.length) return undefined;
+    // The last checkpoint of the line at or before the column.
+    let low = lines[line * 6 + 5]!;
+    let high = ((line + 1) * 6 < lines.length ? lines[(line + 1) * 6 + 5]! : checkpoints.length / 7) - 1;
     let at = -1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      if (segments[middle * 5]! <= column) {
+      if (checkpoints[middle * 7 + 1]! <= column) {
         at = middle;
         low = middle + 1;
       } else high = middle - 1;
     }
-    if (at < 0) return undefined;
-    const source = this.map.sources[segments[at * 5 + 1]!];
-    if (source === undefined) return undefined;
-    const name = segments[at * 5 + 4]! >= 0 ? this.map.names?.[segments[at * 5 + 4]!] : undefined;
-    return { source, line: segments[at * 5 + 2]!, column: segments[at * 5 + 3]!, ...(name !== undefined ? { name } : {}) };
-  }
-
-  /** The segments of a generated line, decoded once. */
-  private segmentsOf(line: number): Int32Array | undefined {
-    this.lines ??= this.scan();
-    const lines = this.lines;
-    if (line < 0 || (line + 1) * 5 > lines.length) return undefined;
-    const cached = this.decoded.get(line);
-    if (cached) return cached;
-    const m = this.bytes!;
-    let i = lines[line * 5]!;
-    let source = lines[line * 5 + 1]!;
-    let originalLine = lines[line * 5 + 2]!;
-    let originalColumn = lines[line * 5 + 3]!;
-    let name = lines[line * 5 + 4]!;
-    let generated = 0;
-    const out: number[] = [];
-    const fields = new Int32Array(5);
+    // The segment found so far (its number of fields, 0: none yet) and the running values after it.
+    let i: number;
+    let fields: number;
+    let generated: number;
+    let source: number;
+    let originalLine: number;
+    let originalColumn: number;
+    let name: number;
+    if (at >= 0) {
+      i = checkpoints[at * 7]!;
+      generated = checkpoints[at * 7 + 1]!;
+      source = checkpoints[at * 7 + 2]!;
+      originalLine = checkpoints[at * 7 + 3]!;
+      originalColumn = checkpoints[at * 7 + 4]!;
+      name = checkpoints[at * 7 + 5]!;
+      fields = checkpoints[at * 7 + 6]!;
+    } else {
+      i = lines[line * 6]!;
+      generated = 0;
+      source = lines[line * 6 + 1]!;
+      originalLine = lines[line * 6 + 2]!;
+      originalColumn = lines[line * 6 + 3]!;
+      name = lines[line * 6 + 4]!;
+      fields = 0;
+    }
+    const decoded = [0, 0, 0, 0, 0];
     while (i < m.length && m[i] !== 59 /* ; */) {
       let n = 0;
       let value = 0;
@@ -106,36 +118,42 @@ export class SourceMapLookup {
         value |= (digit & 31) << shift;
         if (digit & 32) shift += 5;
         else {
-          fields[n++] = value & 1 ? -(value >>> 1) : value >>> 1;
+          decoded[n++] = value & 1 ? -(value >>> 1) : value >>> 1;
           value = 0;
           shift = 0;
         }
       }
-      generated += fields[0]!;
+      if (generated + decoded[0]! > column) break;
+      generated += decoded[0]!;
       if (n >= 4) {
-        source += fields[1]!;
-        originalLine += fields[2]!;
-        originalColumn += fields[3]!;
-        if (n === 5) name += fields[4]!;
-        out.push(generated, source, originalLine, originalColumn, n === 5 ? name : -1);
-      } else out.push(generated, -1, 0, 0, -1);
+        source += decoded[1]!;
+        originalLine += decoded[2]!;
+        originalColumn += decoded[3]!;
+        if (n === 5) name += decoded[4]!;
+      }
+      fields = n;
     }
-    const segments = Int32Array.from(out);
-    this.decoded.set(line, segments);
-    return segments;
+    if (fields < 4) return undefined;
+    const file = this.map.sources[source];
+    if (file === undefined) return undefined;
+    const symbol = fields === 5 ? this.map.names?.[name] : undefined;
+    return { source: file, line: originalLine, column: originalColumn, ...(symbol !== undefined ? { name: symbol } : {}) };
   }
 
-  /** One pass over the mappings: each line's start and running values (what `lines` holds). */
-  private scan(): Int32Array {
+  /** One pass over the mappings: each line's start and running values, and the checkpoints (`lines`, `checkpoints`). */
+  private scan(): void {
     const m = Buffer.from(this.map.mappings, 'latin1');
     this.bytes = m;
     let count = 1;
     for (let i = m.indexOf(59); i >= 0; i = m.indexOf(59, i + 1)) count++;
-    const lines = new Int32Array(count * 5);
+    const lines = new Int32Array(count * 6);
+    const checkpoints: number[] = [];
     let line = 0;
     let field = 0;
     let value = 0;
     let shift = 0;
+    let segments = 0;
+    let generated = 0;
     let source = 0;
     let originalLine = 0;
     let originalColumn = 0;
@@ -143,15 +161,17 @@ export class SourceMapLookup {
     for (let i = 0; i < m.length; i++) {
       const c = m[i]!;
       if (c === 44 || c === 59) {
-        field = 0;
         if (c === 59) {
-          const at = ++line * 5;
+          const at = ++line * 6;
           lines[at] = i + 1;
           lines[at + 1] = source;
           lines[at + 2] = originalLine;
           lines[at + 3] = originalColumn;
           lines[at + 4] = name;
-        }
+          lines[at + 5] = checkpoints.length / 7;
+          generated = 0;
+        } else if (++segments % CHECKPOINT_EVERY === 0) checkpoints.push(i + 1, generated, source, originalLine, originalColumn, name, field);
+        field = 0;
         continue;
       }
       const digit = c < 128 ? BASE64[c]! : -1;
@@ -161,7 +181,8 @@ export class SourceMapLookup {
       else {
         // Field 0 is the generated column (per line); fields 1 to 4 run on across lines.
         const delta = value & 1 ? -(value >>> 1) : value >>> 1;
-        if (field === 1) source += delta;
+        if (field === 0) generated += delta;
+        else if (field === 1) source += delta;
         else if (field === 2) originalLine += delta;
         else if (field === 3) originalColumn += delta;
         else if (field === 4) name += delta;
@@ -170,7 +191,8 @@ export class SourceMapLookup {
         shift = 0;
       }
     }
-    return lines;
+    this.lines = lines;
+    this.checkpoints = Int32Array.from(checkpoints);
   }
 }
 
