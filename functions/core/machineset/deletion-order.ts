@@ -23,7 +23,6 @@ import type { Machine } from '../../api/machine.js';
 import type { DeletePolicy } from '../../api/machine-deployment.js';
 import { fnv1a32 } from './hash.js';
 import type { MachineHealth } from './machine-health.js';
-import { sortWholeNumbers } from './radix-sort.js';
 import { epochMillis } from './time.js';
 
 export type DeletePriorityClass = 'Deleting' | 'DeleteAnnotation' | 'Unhealthy' | 'Policy';
@@ -271,7 +270,7 @@ class PolicyQueue {
     }
     // Sorted, then turned into positions in place: this part of `packed` is not read again.
     const chunk = packed.subarray(from, to);
-    sortWholeNumbers(chunk);
+    chunk.sort();
     for (let i = 0; i < chunk.length; i++) chunk[i] = chunk[i]! % scale;
     this.append(chunk);
   }
