@@ -25,7 +25,8 @@ export const ESM_REQUIRE_BANNER =
  * fresh Node 22). And esbuild hoists every ES import of a builtin to the top of the bundle, so a
  * builtin imported only by a module the bundle evaluates lazily (the SDK's credential providers, imported when the
  * chain reaches them: `child_process` for the process provider) was loaded at import; a `require` runs where the
- * module is evaluated. `fs/promises` is listed because an alias of `fs` also remaps its subpaths.
+ * module is evaluated. `fs/promises`, `stream/web` and `util/types` are listed because an alias of a builtin also remaps
+ * its subpaths (every subpath a bundle imports must be listed: the bundling test builds the mirror's bundle too).
  */
 export const COMMONJS_BUILTINS = [
   'buffer',
@@ -40,8 +41,10 @@ export const COMMONJS_BUILTINS = [
   'path',
   'process',
   'stream',
+  'stream/web',
   'url',
   'util',
+  'util/types',
   'zlib',
 ] as const;
 

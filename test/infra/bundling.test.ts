@@ -1,6 +1,7 @@
 /**
  * The function bundles as `cdk synth` makes them with the local esbuild: ESM (.mjs) with the createRequire
- * banner, one asset per handler, and each one loads in Node 22 and exports its handler.
+ * banner, one asset per handler, and each one loads in Node 22 and exports its handler. The app is synthesized with
+ * the mirror (`-c mirror=true`), so its function's bundle is built and checked too.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,24 +15,31 @@ import { COMMONJS_BUILTINS, ESM_REQUIRE_BANNER, VENDORED_PACKAGES } from '../../
 import { logicalId, newApp } from './support.js';
 
 let app: ClusterlessApp;
-let bundles: Record<HandlerName, string>;
+/** Every function of the app: the control plane's HANDLERS and the mirror's. */
+type BundleName = HandlerName | 'mirror';
+let bundles: Record<BundleName, string>;
 const outdir = mkdtempSync(join(tmpdir(), 'clusterless-bundles-'));
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 beforeAll(() => {
-  app = newApp({ bundle: true, outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  app = newApp({ bundle: true, outdir, context: { 'aws:cdk:enable-asset-metadata': true, mirror: true } });
   const assembly = app.app.synth();
   const template = assembly.getStackByName(app.controlPlane.stackName).template as { Resources: Record<string, { Metadata?: Record<string, string> }> };
-  bundles = Object.fromEntries(
-    (Object.keys(HANDLERS) as HandlerName[]).map((name) => {
-      const resource = template.Resources[logicalId(app.controlPlane, app.controlPlane.functions[name].function)]!;
-      return [name, join(assembly.directory, resource.Metadata!['aws:asset:path']!)];
-    }),
-  ) as Record<HandlerName, string>;
+  const assetOf = (fn: Parameters<typeof logicalId>[1]) => {
+    const resource = template.Resources[logicalId(app.controlPlane, fn)]!;
+    return join(assembly.directory, resource.Metadata!['aws:asset:path']!);
+  };
+  bundles = {
+    ...(Object.fromEntries((Object.keys(HANDLERS) as HandlerName[]).map((name) => [name, assetOf(app.controlPlane.functions[name].function)])) as Record<
+      HandlerName,
+      string
+    >),
+    mirror: assetOf(app.controlPlane.mirror!.handler.function),
+  };
 }, 180_000);
 
-const names = Object.keys(HANDLERS) as HandlerName[];
+const names: BundleName[] = [...(Object.keys(HANDLERS) as HandlerName[]), 'mirror'];
 
 describe('bundles', () => {
   it('are one asset per handler', () => {
