@@ -139,9 +139,12 @@ export function coldStartFunctions(assembly: { stackName: string; template: Temp
 /** KiB of every file of the asset, and of index.mjs alone. */
 export function bundleKiB(dir: string): { total: number; code: number; files: string[] } {
   // Recursive: a bundle's vendored packages (HandlerFunction's VENDORED_PACKAGES) are in its node_modules/.
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile());
-  const size = (f: string) => statSync(join(dir, f)).size / 1024;
-  return { total: files.reduce((sum, f) => sum + size(f), 0), code: size('index.mjs'), files };
+  const stats = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => ({ f, stat: statSync(join(dir, f)) }))
+    .filter(({ stat }) => stat.isFile());
+  const files = stats.map(({ f }) => f);
+  const total = stats.reduce((sum, { stat }) => sum + stat.size / 1024, 0);
+  return { total, code: statSync(join(dir, 'index.mjs')).size / 1024, files };
 }
 
 const API_PATH = '/apis/clusterless.dev/v1alpha1/namespaces/coldstart/clusters';

@@ -372,13 +372,8 @@ type Reads = Pick<Entry, 'reads' | 'facts' | 'instanceAt' | 'instances' | 'nodeA
 
 function flatten(reads: LookupRead[], observed: Observed): Reads {
   const out: Reads = { reads, facts: [], instanceAt: [], instances: [], nodeAt: [], nodes: [], one: true, instanceAt0: -1, nodeAt0: -1 };
-  // The entry's own reads: an instance read's positions are the lookup's array (shared with its map), copied so that
-  // sameReadsShifted can move them in place.
   for (let i = 0; i < reads.length; i++) {
     const read = reads[i]!;
-    if (!read.node) reads[i] = { ...read, at: read.at.slice() };
-  }
-  for (const read of reads) {
     if (read.node) {
       const node = read.at >= 0 ? observed.nodes?.[read.at] : undefined;
       out.facts.push(node);
@@ -388,9 +383,12 @@ function flatten(reads: LookupRead[], observed: Observed): Reads {
       }
       continue;
     }
-    const found = read.at.map((at) => observed.instances[at]!);
+    // The entry's own positions: the lookup's array is shared with its map, and sameReadsShifted moves them in place.
+    const at = read.at.slice();
+    reads[i] = { ...read, at };
+    const found = at.map((p) => observed.instances[p]!);
     out.facts.push(found);
-    out.instanceAt.push(...read.at);
+    out.instanceAt.push(...at);
     out.instances.push(...found);
   }
   out.instanceAt0 = out.instanceAt[0] ?? -1;

@@ -331,24 +331,18 @@ class HealthTable {
     return slot;
   }
 
-  private keysPolicy: DeletePolicy | undefined;
-  private keys: { source: (string | undefined)[]; key: Float64Array } | undefined;
-
   /** The policy key of the machine in `slot`: from the memo when its input is the one the memo's key came from. */
   policyKeyAt(slot: number, policy: DeletePolicy): number {
     const source = policyKeySource(policy, this.machineAt(slot));
     const memo = this.memo;
     if (memo === undefined || source === undefined || slot >= this.listed) return policyKeyOf(policy, source);
-    // The deletion order asks once per machine, all for one policy: the memo's keys of the last policy asked are kept.
-    let keys = this.keysPolicy === policy ? this.keys : memo.policyKeys.get(policy);
+    let keys = memo.policyKeys.get(policy);
     if (keys === undefined || keys.key.length < this.listed) {
       const key = new Float64Array(this.listed);
       if (keys) key.set(keys.key);
       keys = { source: keys?.source ?? [], key };
       memo.policyKeys.set(policy, keys);
     }
-    this.keysPolicy = policy;
-    this.keys = keys;
     if (keys.source[slot] === source) return keys.key[slot]!;
     const key = policyKeyOf(policy, source);
     keys.source[slot] = source;
@@ -600,7 +594,7 @@ class Index implements MachineIndex {
   }
 
   deletingAt(slot: number): boolean {
-    return (this.table.flags[slot]! & DELETING) !== 0;
+    return this.table.deletingAt(slot);
   }
 
   readyAt(slot: number): boolean {
@@ -612,7 +606,7 @@ class Index implements MachineIndex {
   }
 
   unhealthyAt(slot: number): UnhealthyReason | undefined {
-    return REASONS[this.table.flags[slot]! >> 2];
+    return this.table.unhealthyAt(slot);
   }
 
   failureDomainAt(slot: number): string {
