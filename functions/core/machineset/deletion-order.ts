@@ -317,6 +317,11 @@ export class DeletionOrder {
   private readonly classOf: Int8Array;
   /** The failure domain's number of each position. */
   private readonly domainOf: Int32Array;
+  /**
+   * The policy key of each position (not deleting), read in the same walk as its class and domain: the walk reads each
+   * machine once, where a walk of its own per class read 50,000 scattered machines again (plan-50k).
+   */
+  private readonly keyOf: Float64Array;
   /** Machines per class and failure domain (not deleting). */
   private readonly counts: number[][] = [[], [], []];
   /** Machines left per failure domain; deleting machines count as gone already. */
@@ -329,8 +334,8 @@ export class DeletionOrder {
 
   constructor(
     private readonly slots: ArrayLike<number>,
-    private readonly policy: DeletePolicy,
-    private readonly facts: DeletionOrderFacts,
+    policy: DeletePolicy,
+    facts: DeletionOrderFacts,
   ) {
     this.name = (slot) => facts.machineAt(slot).metadata.name;
     const n = slots.length;
@@ -341,6 +346,7 @@ export class DeletionOrder {
     const domainNames: string[] = [];
     this.classOf = new Int8Array(n);
     this.domainOf = new Int32Array(n);
+    this.keyOf = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const slot = slots[i]!;
       if (facts.deletingAt(slot)) {
@@ -362,6 +368,7 @@ export class DeletionOrder {
       this.left[id]!.n++;
       this.counts[cls]![id]!++;
       this.domainOf[i] = id;
+      this.keyOf[i] = facts.policyKeyAt(slot, policy);
     }
   }
 
@@ -411,10 +418,9 @@ export class DeletionOrder {
         keysOf[id] = new Float64Array(counts[id]!);
         order.push(id);
       }
-      const slot = this.slots[i]!;
       const at = filled[id]!++;
-      q[at] = slot;
-      keysOf[id]![at] = this.facts.policyKeyAt(slot, this.policy);
+      q[at] = this.slots[i]!;
+      keysOf[id]![at] = this.keyOf[i]!;
       total++;
     }
     this.heads = order.map((id) => new PolicyQueue(queueOf[id]!, keysOf[id]!, this.name, this.left[id]!));
