@@ -108,13 +108,13 @@ export function beginPass(memo: MachinePlanMemo, observed: Observed, context: st
     memo.slots = [];
     memo.context = context;
   }
-  const canonInstances = memo.lookup ? canonical(memo.instances, observed.instances, instanceKeysSame, sameInstance) : undefined;
+  const canonInstances = memo.lookup ? canonical(memo.instances, observed.instances, compareInstances) : undefined;
   const instances = canonInstances?.list;
   // null: the nodes changed their keys (or became readable, or unreadable).
   let nodes: readonly NodeFact[] | undefined | null = null;
   let canonNodes: ReturnType<typeof canonical<NodeFact>>;
   if (instances && (observed.nodes === undefined) === (memo.nodes === undefined)) {
-    canonNodes = observed.nodes === undefined ? undefined : canonical(memo.nodes!, observed.nodes, nodeKeysSame, sameNode);
+    canonNodes = observed.nodes === undefined ? undefined : canonical(memo.nodes!, observed.nodes, compareNodes);
     nodes = observed.nodes === undefined ? undefined : (canonNodes?.list ?? null);
   }
   const carried = instances !== undefined && nodes !== null && memo.lookup !== undefined;
@@ -211,16 +211,21 @@ function shifted<T>(
   return { from, dirty, list };
 }
 
+/** How two facts at one position compare: the same content, the same keys but other content, or other keys. */
+const SAME = 0;
+const CHANGED = 1;
+const REKEYED = 2;
+
 /**
  * `current` with each fact equal by content to the one at its position in `last` replaced by that one (`last`
  * itself when that is every fact), and the positions where it is not; undefined when the lists differ in length or
- * in some fact's keys (then the lookup's maps no longer hold).
+ * in some fact's keys (then the lookup's maps no longer hold). `compare` answers SAME, CHANGED or REKEYED in one
+ * look at the two facts: called for every instance and node of every reconcile, it reads each field once.
  */
 function canonical<T>(
   last: readonly T[],
   current: readonly T[],
-  keysSame: (a: T, b: T) => boolean,
-  same: (a: T, b: T) => boolean,
+  compare: (a: T, b: T) => number,
 ): { list: readonly T[]; changed: Uint8Array | undefined } | undefined {
   if (last.length !== current.length) return undefined;
   let out: T[] | undefined;
@@ -229,8 +234,9 @@ function canonical<T>(
     const a = last[i]!;
     const b = current[i]!;
     if (a === b) continue;
-    if (!keysSame(a, b)) return undefined;
-    if (same(a, b)) continue;
+    const c = compare(a, b);
+    if (c === SAME) continue;
+    if (c === REKEYED) return undefined;
     out ??= last.slice();
     changed ??= new Uint8Array(current.length);
     out[i] = b;
@@ -239,8 +245,17 @@ function canonical<T>(
   return { list: out ?? last, changed };
 }
 
-const instanceKeysSame = (a: InstanceFact, b: InstanceFact) => a.machineUid === b.machineUid && a.providerID === b.providerID;
-const nodeKeysSame = (a: NodeFact, b: NodeFact) => a.name === b.name && a.providerID === b.providerID;
+/** The lookup's keys of an instance (machineUid, providerID) first, then the rest of sameInstance. */
+const compareInstances = (a: InstanceFact, b: InstanceFact) =>
+  a.machineUid !== b.machineUid || a.providerID !== b.providerID ? REKEYED : sameInstanceBeyondKeys(a, b) ? SAME : CHANGED;
+/** The lookup's keys of a node (name, providerID) first, then the rest of sameNode. */
+const compareNodes = (a: NodeFact, b: NodeFact) => (a.name !== b.name || a.providerID !== b.providerID ? REKEYED : sameNodeBeyondKeys(a, b) ? SAME : CHANGED);
+
+/**
+ * The plan of every kept entry whose machine had nothing to do (no write, action, note or requeue: the steady case):
+ * one frozen object, which planMachines knows to skip rather than read 50,000 plans of empty lists back.
+ */
+export const NOTHING_TO_DO: Plan = Object.freeze({ writes: Object.freeze([]), actions: Object.freeze([]), notes: Object.freeze([]) }) as unknown as Plan;
 
 const keyOf = (machine: Machine) => machine.metadata.uid ?? `\0${machine.metadata.name}`;
 
@@ -406,7 +421,8 @@ export function remember(memo: MachinePlanMemo, machine: Machine, slot: number, 
   memo.planned++;
   if (isDeleting(machine) || plan.writes.length > 0 || plan.requeueAfterSeconds !== undefined) return;
   const { uid, resourceVersion } = machine.metadata;
-  memo.next[slot] = { machine, uid, resourceVersion, ...flatten(reads, pass.observed), plan };
+  const kept = plan.actions.length === 0 && plan.notes.length === 0 ? NOTHING_TO_DO : plan;
+  memo.next[slot] = { machine, uid, resourceVersion, ...flatten(reads, pass.observed), plan: kept };
 }
 
 /** Ends the reconcile: its entries are the ones the next reconcile checks (those of machines now gone are dropped). */
@@ -443,10 +459,13 @@ void exhaustive;
  * compiler: the planner reads no other): the fast way, called for every instance of every reconcile.
  */
 export function sameInstance(a: InstanceFact, b: InstanceFact): boolean {
+  return a.machineUid === b.machineUid && a.providerID === b.providerID && sameInstanceBeyondKeys(a, b);
+}
+
+/** sameInstance of two instances whose machineUid and providerID are the same. */
+function sameInstanceBeyondKeys(a: InstanceFact, b: InstanceFact): boolean {
   return (
-    a.machineUid === b.machineUid &&
     a.instanceId === b.instanceId &&
-    a.providerID === b.providerID &&
     a.state === b.state &&
     a.availabilityZone === b.availabilityZone &&
     a.instanceType === b.instanceType &&
@@ -458,10 +477,13 @@ export function sameInstance(a: InstanceFact, b: InstanceFact): boolean {
 
 /** sameJson for two nodes, field by field, as sameInstance. */
 export function sameNode(a: NodeFact, b: NodeFact): boolean {
+  return a.name === b.name && a.providerID === b.providerID && sameNodeBeyondKeys(a, b);
+}
+
+/** sameNode of two nodes whose name and providerID are the same. */
+function sameNodeBeyondKeys(a: NodeFact, b: NodeFact): boolean {
   if (
-    a.name !== b.name ||
     a.uid !== b.uid ||
-    a.providerID !== b.providerID ||
     a.unschedulable !== b.unschedulable ||
     a.kubeletVersion !== b.kubeletVersion ||
     a.labelsFromMachine !== b.labelsFromMachine ||

@@ -15,7 +15,7 @@ import { isControlPlaneMachine, isDeleting, isPaused, statusWrite, type ClusterO
 import { deletionStep, DeletingReason, type DeletionStep } from './deletion.js';
 import { etcdMemberOf, instanceOf, nodeOf, ObservedLookup, ownInstanceOf, ownNodeOf } from './facts.js';
 import { nodeConditions } from './node-conditions.js';
-import { beginPass, endPass, remember, reusedPlan, type MachinePlanMemo } from './plan-memo.js';
+import { beginPass, endPass, NOTHING_TO_DO, remember, reusedPlan, type MachinePlanMemo } from './plan-memo.js';
 import { detectFailure, infrastructureCondition, InfrastructureReason, machinePhase } from './phase.js';
 
 export const MachineReadyReason = { Ready: 'Ready', NotReady: 'NotReady', ReadyUnknown: 'ReadyUnknown' } as const;
@@ -215,7 +215,8 @@ export function planMachines(objects: ClusterObjects, observed: Observed, now: D
     const m = machines[slot]!;
     const reused = reusedPlan(memo, m, slot, pass);
     if (reused) {
-      appendPlan(out, reused);
+      // Most machines of a steady cluster: nothing to add, and their plans are not read.
+      if (reused !== NOTHING_TO_DO) appendPlan(out, reused);
       continue;
     }
     pass.lookup.reads = [];
