@@ -310,7 +310,9 @@ class PolicyQueue {
  * machines, asked for every length.
  */
 export class DeletionOrder {
-  private readonly out: number[] = [];
+  /** The order so far, `filled` slots of it: sized for the whole list at once (a 25,000-slot prefix grown by push was copied a dozen times). */
+  private readonly out: Int32Array;
+  private filled = 0;
   private readonly n: number;
   private readonly deleting: number[] = [];
   /** The class of each position: 0 DeleteAnnotation, 1 Unhealthy, 2 Policy, -1 deleting. */
@@ -340,6 +342,7 @@ export class DeletionOrder {
     this.name = (slot) => facts.machineAt(slot).metadata.name;
     const n = slots.length;
     this.n = n;
+    this.out = new Int32Array(n);
     // The failure domains numbered in order of appearance. A set has a handful of domains: found by a walk of their
     // names, and each machine's domain number kept by position (not by slot: a list's slots need not start at 0, and
     // an array written from the middle is a slow dictionary).
@@ -373,7 +376,7 @@ export class DeletionOrder {
   }
 
   /** The first `count` slots of the order (all of them when the list has fewer); the array may hold more after them. */
-  prefix(count: number): readonly number[] {
+  prefix(count: number): ArrayLike<number> {
     const target = Math.min(count, this.n);
     const out = this.out;
     if (this.cls < 0 && target > 0) {
@@ -383,17 +386,17 @@ export class DeletionOrder {
         const y = name(b);
         return x < y ? -1 : x > y ? 1 : 0;
       }))
-        out.push(slot);
+        out[this.filled++] = slot;
       this.enter(0);
     }
-    while (out.length < target && this.cls < 3) {
+    while (this.filled < target && this.cls < 3) {
       if (this.remaining === 0) {
         this.enter(this.cls + 1);
         continue;
       }
       this.merge(target);
     }
-    return out;
+    return out.subarray(0, this.filled);
   }
 
   /** Starts class `cls`: one queue per domain, in the order the domains first appear in it (deletionOrder's Map). */
@@ -431,11 +434,14 @@ export class DeletionOrder {
   private merge(target: number): void {
     const out = this.out;
     const heads = this.heads;
-    const picks = Math.min(this.remaining, target - out.length);
+    const picks = Math.min(this.remaining, target - this.filled);
     if (heads.length === 1) {
       const h = heads[0]!;
       h.ensure(h.i + picks);
-      for (let r = 0; r < picks; r++) out.push(h.slots[h.i++]!);
+      const from = this.filled;
+      out.set(h.slots.subarray(h.i, h.i + picks), from);
+      this.filled = from + picks;
+      h.i += picks;
       h.left.n -= picks;
       this.remaining -= picks;
       return;
@@ -464,6 +470,7 @@ export class DeletionOrder {
     }
     for (const h of heads) h.ensure(h.i + Math.min(h.n - h.i, Math.max(0, h.left.n - low)) + 1);
     const name = this.name;
+    let filled = this.filled;
     for (let r = 0; r < picks; r++) {
       // The domain with the most machines left; the policy decides between equally crowded domains (byPolicy).
       let best: PolicyQueue | undefined;
@@ -482,9 +489,10 @@ export class DeletionOrder {
           if (ka < kb || (ka === kb && name(h.slots[h.i]!) < name(best.slots[best.i]!))) best = h;
         }
       }
-      out.push(best!.slots[best!.i++]!);
+      out[filled++] = best!.slots[best!.i++]!;
       best!.left.n--;
     }
+    this.filled = filled;
     this.remaining -= picks;
   }
 }
