@@ -23,6 +23,7 @@ import type { Machine } from '../../api/machine.js';
 import type { DeletePolicy } from '../../api/machine-deployment.js';
 import { fnv1a32 } from './hash.js';
 import type { MachineHealth } from './machine-health.js';
+import { DomainNumbers, FEW_DOMAINS } from './failure-domains.js';
 import { epochMillis } from './time.js';
 
 export type DeletePriorityClass = 'Deleting' | 'DeleteAnnotation' | 'Unhealthy' | 'Policy';
@@ -343,10 +344,10 @@ export class DeletionOrder {
     const n = slots.length;
     this.n = n;
     this.out = new Int32Array(n);
-    // The failure domains numbered in order of appearance. A set has a handful of domains: found by a walk of their
-    // names, and each machine's domain number kept by position (not by slot: a list's slots need not start at 0, and
-    // an array written from the middle is a slow dictionary).
-    const domainNames: string[] = [];
+    // The failure domains numbered in order of appearance (DomainNumbers), each machine's domain number kept by
+    // position (not by slot: a list's slots need not start at 0, and an array written from the middle is a slow
+    // dictionary).
+    const domains = new DomainNumbers();
     this.classOf = new Int8Array(n);
     this.domainOf = new Int32Array(n);
     this.keyOf = new Float64Array(n);
@@ -360,11 +361,8 @@ export class DeletionOrder {
       const m = facts.machineAt(slot);
       const cls = m.metadata.annotations?.[Annotations.deleteMachine] !== undefined ? 0 : facts.unhealthyAt(slot) ? 1 : 2;
       this.classOf[i] = cls;
-      const domain = facts.failureDomainAt(slot);
-      let id = 0;
-      while (id < domainNames.length && domainNames[id] !== domain) id++;
-      if (id === domainNames.length) {
-        domainNames.push(domain);
+      const id = domains.idOf(facts.failureDomainAt(slot));
+      if (id === this.left.length) {
         this.left.push({ n: 0 });
         for (const c of this.counts) c.push(0);
       }
@@ -469,6 +467,11 @@ export class DeletionOrder {
       else high = mid - 1;
     }
     for (const h of heads) h.ensure(h.i + Math.min(h.n - h.i, Math.max(0, h.left.n - low)) + 1);
+    if (heads.length > FEW_DOMAINS) {
+      this.mergeMany(picks);
+      this.remaining -= picks;
+      return;
+    }
     const name = this.name;
     let filled = this.filled;
     for (let r = 0; r < picks; r++) {
@@ -494,5 +497,53 @@ export class DeletionOrder {
     }
     this.filled = filled;
     this.remaining -= picks;
+  }
+
+  /**
+   * merge's picks over many failure domains: the heads in a binary heap by the same order (most machines left, then
+   * the key, then the name), so a pick costs a sift of log d rather than a look at every domain. Taking a head's
+   * machine only lowers that head (one fewer left), so the heap is mended by sifting it down.
+   */
+  private mergeMany(picks: number): void {
+    const out = this.out;
+    const name = this.name;
+    const before = (a: PolicyQueue, b: PolicyQueue): boolean => {
+      if (a.left.n !== b.left.n) return a.left.n > b.left.n;
+      const ka = a.keys[a.i]!;
+      const kb = b.keys[b.i]!;
+      if (ka !== kb) return ka < kb;
+      return name(a.slots[a.i]!) < name(b.slots[b.i]!);
+    };
+    const heap: PolicyQueue[] = [];
+    const down = (from: number) => {
+      let i = from;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= heap.length) return;
+        const c = l + 1 < heap.length && before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+        if (!before(heap[c]!, heap[i]!)) return;
+        [heap[i], heap[c]] = [heap[c]!, heap[i]!];
+        i = c;
+      }
+    };
+    for (const h of this.heads) {
+      if (h.i >= h.n) continue;
+      if (h.i >= h.ready) h.ensure(2 * h.i + 1);
+      heap.push(h);
+    }
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+    let filled = this.filled;
+    for (let r = 0; r < picks; r++) {
+      const best = heap[0]!;
+      out[filled++] = best.slots[best.i++]!;
+      best.left.n--;
+      if (best.i >= best.n) {
+        // Spent: the last head takes its place.
+        const last = heap.pop()!;
+        if (last !== best) heap[0] = last;
+      } else if (best.i >= best.ready) best.ensure(2 * best.i + 1);
+      if (heap.length > 0) down(0);
+    }
+    this.filled = filled;
   }
 }

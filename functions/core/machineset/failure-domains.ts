@@ -71,3 +71,35 @@ export function spreadNewMachines(
   }
   return out;
 }
+
+/** Up to this many failure domains are numbered by a walk of their names; beyond, by a map. */
+export const FEW_DOMAINS = 8;
+
+/**
+ * Failure domains numbered in order of first appearance, for walks that count or queue machines per domain. A set has
+ * a handful (the walk of a few names costs less than a map read per machine); but a Machine's failureDomain is any
+ * DNS label, and machines naming thousands of them must not make each lookup a walk of them all: past FEW_DOMAINS a
+ * map answers.
+ */
+export class DomainNumbers {
+  readonly names: string[] = [];
+  private byName: Map<string, number> | undefined;
+
+  /** The number of `domain`: a new one gets the next (names.length before the call). */
+  idOf(domain: string): number {
+    const names = this.names;
+    if (this.byName === undefined) {
+      for (let id = 0; id < names.length; id++) if (names[id] === domain) return id;
+      names.push(domain);
+      if (names.length > FEW_DOMAINS) this.byName = new Map(names.map((name, id) => [name, id]));
+      return names.length - 1;
+    }
+    let id = this.byName.get(domain);
+    if (id === undefined) {
+      id = names.length;
+      names.push(domain);
+      this.byName.set(domain, id);
+    }
+    return id;
+  }
+}

@@ -35,7 +35,7 @@ import {
   type LaunchCapacity,
 } from './capacity.js';
 import { deletePriorityClass, deletionOrder } from './deletion-order.js';
-import { failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
+import { DomainNumbers, failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
 import { compileInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, notLeaving, type MachineIndex } from './machine-health.js';
 import { newMachineNames } from './machine-names.js';
@@ -186,23 +186,18 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
     else if (diff < 0 && placement.ok) {
       const missing = -diff;
       const count = Math.min(missing, Math.max(0, input.createBudget ?? MAX_MACHINE_CREATES_PER_PASS));
-      // Machines per failure domain, in order of first appearance: a set has a handful of domains, found by a walk of
-      // their names rather than a map read and written per machine.
-      const domainNames: string[] = [];
+      // Machines per failure domain, in order of first appearance (DomainNumbers: a walk of a few names, not a map
+      // read and written per machine).
+      const numbers = new DomainNumbers();
       const domainCounts: number[] = [];
       const slots = index.slotsOf(counted);
       for (let i = 0; i < slots.length; i++) {
         if (index.deletingAt(slots[i]!)) continue;
-        const domain = index.failureDomainAt(slots[i]!);
-        let id = 0;
-        while (id < domainNames.length && domainNames[id] !== domain) id++;
-        if (id === domainNames.length) {
-          domainNames.push(domain);
-          domainCounts.push(0);
-        }
+        const id = numbers.idOf(index.failureDomainAt(slots[i]!));
+        if (id === domainCounts.length) domainCounts.push(0);
         domainCounts[id]!++;
       }
-      const perDomain = new Map<string, number>(domainNames.map((domain, id) => [domain, domainCounts[id]!]));
+      const perDomain = new Map<string, number>(numbers.names.map((domain, id) => [domain, domainCounts[id]!]));
       const domains = spreadNewMachines(placement, perDomain, count);
       const names = newMachineNames(ms, now, count, index.namesTaken);
       const markets = input.capacity ? newMarkets(input.capacity, counted, input.observed.instances, count) : [];

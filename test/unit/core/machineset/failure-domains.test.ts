@@ -1,6 +1,7 @@
 /** Which failure domains a MachineSet spreads its machines over, and where each new machine goes. */
 import { describe, expect, it } from 'vitest';
-import { failureDomainPlacement, spreadNewMachines } from '../../../../functions/core/machineset/failure-domains.js';
+import fc from 'fast-check';
+import { DomainNumbers, failureDomainPlacement, spreadNewMachines } from '../../../../functions/core/machineset/failure-domains.js';
 import { cluster, machineClass } from './fixtures.js';
 
 describe('failureDomainPlacement', () => {
@@ -110,5 +111,24 @@ describe('failureDomainPlacement, edges', () => {
 
   it('without failure domains to choose from, any pinned domain is taken as it is', () => {
     expect(failureDomainPlacement(cluster(), machineClass(), 'z')).toEqual({ ok: true, domains: ['z'], pinned: 'z' });
+  });
+});
+
+describe('DomainNumbers', () => {
+  it('numbers domains in order of first appearance, a repeat with its first number, below and past the few it walks', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 200 }), (drawn) => {
+        // Prepare
+        const names = drawn.map((d) => `zone-${d}`);
+        const numbers = new DomainNumbers();
+        // Act
+        const ids = names.map((name) => numbers.idOf(name));
+        // Assess: the plain rule, an index into the distinct names in order of appearance
+        const distinct = [...new Set(names)];
+        expect(ids).toEqual(names.map((name) => distinct.indexOf(name)));
+        expect(numbers.names).toEqual(distinct);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -11,6 +11,7 @@ import type { Machine } from '../../../../functions/api/machine.js';
 import type { DeletePolicy } from '../../../../functions/api/machine-deployment.js';
 import type { NodeFact, Observed } from '../../../../functions/core/observed.js';
 import { deletionOrder, selectSmallest } from '../../../../functions/core/machineset/deletion-order.js';
+import { FEW_DOMAINS } from '../../../../functions/core/machineset/failure-domains.js';
 import {
   IndexMemo,
   indexMachines,
@@ -44,7 +45,7 @@ const traits = fc.record({
   nodeReady: fc.constantFrom(undefined, ...STATUSES),
   nodeHealthy: fc.constantFrom(undefined, ...STATUSES),
   healthCheck: fc.constantFrom(undefined, ...STATUSES),
-  domain: fc.constantFrom(undefined, 'zone-a', 'zone-b', 'zone-c'),
+  domain: fc.constantFrom<string | undefined>(undefined, 'zone-a', 'zone-b', 'zone-c'),
   zone: fc.constantFrom(undefined, 'zone-b'),
   deleteAnnotation: fc.boolean(),
   created: fc.constantFrom(...TIMES),
@@ -307,7 +308,7 @@ describe('the machine index against the plain rules', () => {
     );
   });
 
-  it('gives the first k of deletionOrder for every k asked, in any order of asks, on queues long enough to be selected', () => {
+  it('gives the first k of deletionOrder for every k asked, in any order of asks, on queues long enough to be selected, over few or many failure domains', () => {
     const VALID = TIMES.filter((t) => t !== undefined && t !== 'not a time');
     fc.assert(
       fc.property(
@@ -338,11 +339,15 @@ describe('the machine index against the plain rules', () => {
         fc.constantFrom<DeletePolicy>('Random', 'Newest', 'Oldest'),
         // The lengths asked, in percent of the list (then one more, to cross each boundary).
         fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.boolean()), { maxLength: 6 }),
-        (drawn, reversed, packable, policy, asks) => {
+        // Machines over more failure domains than a walk of their names serves (FEW_DOMAINS: numbered by a map, merged
+        // through a heap): each machine with a domain gets one of `domains`, interleaved.
+        fc.constantFrom(0, FEW_DOMAINS + 1, 3 * FEW_DOMAINS),
+        (drawn, reversed, packable, policy, asks, domains) => {
           // Prepare
+          const spread = domains === 0 ? drawn : drawn.map((t, i) => (t.domain ? { ...t, domain: `zone-${(i * 7) % domains}` } : t));
           const all = packable
-            ? drawn.map((t, i) => ({ ...t, created: t.created && t.created !== 'not a time' ? t.created : VALID[i % VALID.length] }))
-            : drawn;
+            ? spread.map((t, i) => ({ ...t, created: t.created && t.created !== 'not a time' ? t.created : VALID[i % VALID.length] }))
+            : spread;
           const built = observedOf({ machines: all, nodesReadable: true, shuffleNodes: false });
           const machines = reversed ? built.machines.reverse() : built.machines;
           const observed = built.observed;
