@@ -34,7 +34,7 @@ import {
   newMachineCapacities,
   type LaunchCapacity,
 } from './capacity.js';
-import { deletePriorityClass, deletionOrder } from './deletion-order.js';
+import { deletePriorityClass } from './deletion-order.js';
 import { DomainNumbers, failureDomainPlacement, spreadNewMachines } from './failure-domains.js';
 import { compileInPlace, templateMetadata } from './in-place.js';
 import { indexMachines, notLeaving, type MachineIndex } from './machine-health.js';
@@ -311,7 +311,8 @@ function scaleDownByMarket(
 ): Machine[] {
   const byMachine = instancesByMachine(instances);
   return capacityScaleDown(
-    deletionOrder(owned, ms.spec.deletePolicy, index.health),
+    // The index's order (the same as deletionOrder's, an oracle holds it), worked out once per list and policy.
+    index.deletionOrder(owned, ms.spec.deletePolicy),
     count,
     capacity,
     capacityCounts(owned, byMachine),
