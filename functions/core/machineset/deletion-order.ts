@@ -472,25 +472,14 @@ export class DeletionOrder {
       this.remaining -= picks;
       return;
     }
-    const name = this.name;
     let filled = this.filled;
     for (let r = 0; r < picks; r++) {
-      // The domain with the most machines left; the policy decides between equally crowded domains (byPolicy).
+      // The domain with the most machines left; the policy decides between equally crowded domains (before).
       let best: PolicyQueue | undefined;
       for (const h of heads) {
         if (h.i >= h.n) continue;
         if (h.i >= h.ready) h.ensure(2 * h.i + 1);
-        if (!best) {
-          best = h;
-          continue;
-        }
-        const dl = h.left.n - best.left.n;
-        if (dl > 0) best = h;
-        else if (dl === 0) {
-          const ka = h.keys[h.i]!;
-          const kb = best.keys[best.i]!;
-          if (ka < kb || (ka === kb && name(h.slots[h.i]!) < name(best.slots[best.i]!))) best = h;
-        }
+        if (!best || this.before(h, best)) best = h;
       }
       out[filled++] = best!.slots[best!.i++]!;
       best!.left.n--;
@@ -500,28 +489,32 @@ export class DeletionOrder {
   }
 
   /**
-   * merge's picks over many failure domains: the heads in a binary heap by the same order (most machines left, then
-   * the key, then the name), so a pick costs a sift of log d rather than a look at every domain. Taking a head's
-   * machine only lowers that head (one fewer left), so the heap is mended by sifting it down.
+   * Whether the head of queue `a` is taken before the head of `b`: the domain with more machines left first, then
+   * the policy's key, then the name (byPolicy), as deletionOrder picks.
+   */
+  private before(a: PolicyQueue, b: PolicyQueue): boolean {
+    if (a.left.n !== b.left.n) return a.left.n > b.left.n;
+    const ka = a.keys[a.i]!;
+    const kb = b.keys[b.i]!;
+    if (ka !== kb) return ka < kb;
+    return this.name(a.slots[a.i]!) < this.name(b.slots[b.i]!);
+  }
+
+  /**
+   * merge's picks over many failure domains: the heads in a binary heap by the same order (before), so a pick costs a
+   * sift of log d rather than a look at every domain. Taking a head's machine only lowers that head (one fewer left),
+   * so the heap is mended by sifting it down.
    */
   private mergeMany(picks: number): void {
     const out = this.out;
-    const name = this.name;
-    const before = (a: PolicyQueue, b: PolicyQueue): boolean => {
-      if (a.left.n !== b.left.n) return a.left.n > b.left.n;
-      const ka = a.keys[a.i]!;
-      const kb = b.keys[b.i]!;
-      if (ka !== kb) return ka < kb;
-      return name(a.slots[a.i]!) < name(b.slots[b.i]!);
-    };
     const heap: PolicyQueue[] = [];
     const down = (from: number) => {
       let i = from;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= heap.length) return;
-        const c = l + 1 < heap.length && before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
-        if (!before(heap[c]!, heap[i]!)) return;
+        const c = l + 1 < heap.length && this.before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+        if (!this.before(heap[c]!, heap[i]!)) return;
         [heap[i], heap[c]] = [heap[c]!, heap[i]!];
         i = c;
       }

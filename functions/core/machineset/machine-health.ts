@@ -358,6 +358,10 @@ class HealthTable {
     return REASONS[this.flags[slot]! >> 2];
   }
 
+  readyAt(slot: number): boolean {
+    return (this.flags[slot]! & READY) !== 0;
+  }
+
   readySinceAt(slot: number): number {
     // Sized at first use (a steady plan asks neither): a hole written far from the start of an empty array would
     // make it a slow dictionary.
@@ -381,9 +385,9 @@ class HealthTable {
   }
 
   healthAt(slot: number): MachineHealth {
-    const deleting = (this.flags[slot]! & DELETING) !== 0;
-    const ready = (this.flags[slot]! & READY) !== 0;
-    const unhealthy = REASONS[this.flags[slot]! >> 2];
+    const deleting = this.deletingAt(slot);
+    const ready = this.readyAt(slot);
+    const unhealthy = this.unhealthyAt(slot);
     const failureDomain = this.failureDomainAt(slot);
     if (unhealthy)
       return ready ? { deleting, unhealthy, ready, readySince: this.readySinceAt(slot), failureDomain } : { deleting, unhealthy, ready, failureDomain };
@@ -598,7 +602,7 @@ class Index implements MachineIndex {
   }
 
   readyAt(slot: number): boolean {
-    return (this.table.flags[slot]! & READY) !== 0;
+    return this.table.readyAt(slot);
   }
 
   readySinceAt(slot: number): number {
