@@ -16,6 +16,9 @@
  * last reconcile left, as reconcile-cluster.ts keeps one per cluster; `--no-memo` without, and the Machine planner
  * without its MachinePlanMemo), then the plan.
  *
+ * `--own-domains` puts each machine of the deployment situations in a failure domain of its own; `--iterations N` times N
+ * reconciles per size.
+ *
  * `npx tsx bench/plan.ts` or `npm run bench -- plan`. One JSON object per line
  * {"scenario":"plan","metric":"<situation>.<machines>.<p50|p95>","value":N,"unit":"ms"}, then a summary.
  */
@@ -84,7 +87,8 @@ function storedSet(md: MachineDeployment, replicas: number, revision: number, cr
   };
 }
 
-function machines(ms: MachineSet, n: number, nodes: NodeFact[]): Machine[] {
+/** `ownDomains`: each machine in a failure domain of its own (a failureDomain is any DNS label), not one of DOMAINS. */
+function machines(ms: MachineSet, n: number, nodes: NodeFact[], ownDomains = false): Machine[] {
   const out: Machine[] = [];
   for (let i = 0; i < n; i++) {
     const name = `${ms.metadata.name}-${i.toString(36).padStart(5, '0')}`;
@@ -107,7 +111,7 @@ function machines(ms: MachineSet, n: number, nodes: NodeFact[]): Machine[] {
         clusterName: 'bench',
         version: ms.spec.template.spec.version,
         machineClassRef: { name: 'small' },
-        failureDomain: DOMAINS[i % DOMAINS.length]!,
+        failureDomain: ownDomains ? `domain-${i}` : DOMAINS[i % DOMAINS.length]!,
         nodeDrainTimeoutSeconds: 300,
       },
       status: { phase: 'Running', nodeRef: { name: `${name}-node` } },
@@ -120,19 +124,24 @@ function baseInput(md: MachineDeployment, sets: MachineSet[], ms: Machine[], nod
   return { machineDeployment: md, machineSets: sets, machines: ms, cluster, machineClasses: [machineClass], observed: { instances: [], nodes }, now: NOW };
 }
 
-function situation(kind: 'steady' | 'rolling' | 'scale-down', n: number): MachineDeploymentPlanInput {
+function situation(kind: 'steady' | 'rolling' | 'scale-down', n: number, ownDomains = false): MachineDeploymentPlanInput {
   const nodes: NodeFact[] = [];
   if (kind === 'rolling') {
     const v1 = deployment(n, 'v1.30.5');
     const v2 = deployment(n, 'v1.31.2');
     const oldSet = storedSet(v1, n - Math.floor(n / 2), 1, '2026-01-01T00:00:00Z');
     const newSet = storedSet(v2, Math.floor(n / 2), 2, '2026-02-01T00:00:00Z');
-    return baseInput(v2, [oldSet, newSet], [...machines(oldSet, n - Math.floor(n / 2), nodes), ...machines(newSet, Math.floor(n / 2), nodes)], nodes);
+    return baseInput(
+      v2,
+      [oldSet, newSet],
+      [...machines(oldSet, n - Math.floor(n / 2), nodes, ownDomains), ...machines(newSet, Math.floor(n / 2), nodes, ownDomains)],
+      nodes,
+    );
   }
   const full = deployment(n, 'v1.31.2');
   const set = storedSet(full, n, 1, '2026-01-01T00:00:00Z');
   const md = kind === 'steady' ? full : deployment(Math.max(1, Math.floor(n / 2)), 'v1.31.2');
-  const input = baseInput(md, [set], machines(set, n, nodes), nodes);
+  const input = baseInput(md, [set], machines(set, n, nodes, ownDomains), nodes);
   return kind === 'steady' ? settled(input) : input;
 }
 
@@ -216,12 +225,16 @@ export async function run(argv: string[] = []): Promise<void> {
   const noMemo = argv.includes('--no-memo');
   const sameObjects = argv.includes('--same-objects');
   const churn = argv.includes('--churn');
+  // `--own-domains`: every machine in a failure domain of its own (the deployment situations), as machines created by
+  // hand may name them; `--iterations N`: N timed reconciles per size (a p95 of 20 is the second-slowest).
+  const ownDomains = argv.includes('--own-domains');
+  const iterationsFlag = flag(argv, '--iterations');
   const kinds = (['steady', 'rolling', 'scale-down', 'machines'] as const).filter((k) => !only || k === only);
   const summary: string[] = [];
   let worst = 0;
   for (const kind of kinds) {
     for (const n of sizes) {
-      const iterations = n >= 10_000 ? 20 : n >= 1000 ? 30 : 100;
+      const iterations = iterationsFlag ? Number(iterationsFlag) : n >= 10_000 ? 20 : n >= 1000 ? 30 : 100;
       let reconcile: () => Plan;
       // Untimed, before each reconcile: what the store and the observers hand the next reconcile.
       let read = () => {};
@@ -249,7 +262,7 @@ export async function run(argv: string[] = []): Promise<void> {
         reconcile = () => planMachines(objects, observed, situation.now, memo);
         memoNote = () => (memo ? `, ${memo.planned} planned and ${memo.reused} reused by the memo` : '');
       } else {
-        const input = situation(kind, n);
+        const input = situation(kind, n, ownDomains);
         // What planClusterReconcile does for each deployment of a cluster: index the machines (with the memo the
         // cluster's last reconcile left: reconcile-cluster.ts keeps one per cluster), then plan.
         const memo = new IndexMemo();
