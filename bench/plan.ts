@@ -1,10 +1,12 @@
 /**
  * Plan time of one MachineDeployment reconcile (the deployment planner and the planners of its MachineSets,
- * as reconcileMachineDeployment runs them) for deployments of 10 to 5,000 machines, in three situations:
+ * as reconcileMachineDeployment runs them) for deployments of 10 to 5,000 machines, in these situations:
  * - steady: one MachineSet, every machine available, nothing to do;
  * - rolling: half-way through a rolling update (maxSurge 10%, maxUnavailable 10%), the old set being scaled
  *   down with exact availability counts, i.e. its full deletion order computed;
  * - scale-down: the deployment halved, the MachineSet picking half its machines across 3 failure domains;
+ * - deleting: the reconcile after that scale-down, its Delete writes stored: half the machines deleting, as every
+ *   reconcile finds them until they are gone (the scale-down is planned once, this many times);
  * - machines: the Machine planner (planMachines: every machine's own plan, which planClusterReconcile runs besides
  *   the deployments') over the steady deployment's machines, each with its running instance and Ready node, as
  *   a first pass's status writes leave them (nothing to do). Each reconcile gets fresh copies of the Machines,
@@ -124,8 +126,9 @@ function baseInput(md: MachineDeployment, sets: MachineSet[], ms: Machine[], nod
   return { machineDeployment: md, machineSets: sets, machines: ms, cluster, machineClasses: [machineClass], observed: { instances: [], nodes }, now: NOW };
 }
 
-function situation(kind: 'steady' | 'rolling' | 'scale-down', n: number, ownDomains = false): MachineDeploymentPlanInput {
+function situation(kind: 'steady' | 'rolling' | 'scale-down' | 'deleting', n: number, ownDomains = false): MachineDeploymentPlanInput {
   const nodes: NodeFact[] = [];
+  if (kind === 'deleting') return deleting(situation('scale-down', n, ownDomains));
   if (kind === 'rolling') {
     const v1 = deployment(n, 'v1.30.5');
     const v2 = deployment(n, 'v1.31.2');
@@ -146,8 +149,7 @@ function situation(kind: 'steady' | 'rolling' | 'scale-down', n: number, ownDoma
 }
 
 /** The input as it is once a first reconcile's status and revision writes are stored: the next plan is empty. */
-function settled(input: MachineDeploymentPlanInput): MachineDeploymentPlanInput {
-  const first = reconcileMachineDeployment(input);
+function settled(input: MachineDeploymentPlanInput, first = reconcileMachineDeployment(input)): MachineDeploymentPlanInput {
   let md = input.machineDeployment;
   let sets = [...input.machineSets];
   for (const w of first.writes) {
@@ -167,6 +169,19 @@ function settled(input: MachineDeploymentPlanInput): MachineDeploymentPlanInput 
       );
   }
   return { ...input, machineDeployment: md, machineSets: sets };
+}
+
+/**
+ * The scale-down as the next reconcile finds it once the first one's writes are stored: half the machines deleting
+ * (deletionTimestamp set), as every reconcile finds them until their nodes are drained and their instances gone.
+ */
+function deleting(input: MachineDeploymentPlanInput): MachineDeploymentPlanInput {
+  const first = reconcileMachineDeployment(input);
+  const gone = new Set(first.writes.flatMap((w) => (w.type === 'Delete' ? [w.ref.name] : [])));
+  const deletionTimestamp = new Date(NOW.getTime() - 60_000).toISOString();
+  const machines = input.machines.map((m) => (gone.has(m.metadata.name) ? { ...m, metadata: { ...m.metadata, deletionTimestamp } } : m));
+  // Settled twice: the status writes of a reconcile that finds the machines deleting are stored too.
+  return settled(settled({ ...input, machines }, first));
 }
 
 /**
@@ -229,7 +244,7 @@ export async function run(argv: string[] = []): Promise<void> {
   // hand may name them; `--iterations N`: N timed reconciles per size (a p95 of 20 is the second-slowest).
   const ownDomains = argv.includes('--own-domains');
   const iterationsFlag = flag(argv, '--iterations');
-  const kinds = (['steady', 'rolling', 'scale-down', 'machines'] as const).filter((k) => !only || k === only);
+  const kinds = (['steady', 'rolling', 'scale-down', 'deleting', 'machines'] as const).filter((k) => !only || k === only);
   const summary: string[] = [];
   let worst = 0;
   for (const kind of kinds) {
