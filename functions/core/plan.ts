@@ -88,8 +88,16 @@ export const emptyPlan = (): Plan => ({ writes: [], actions: [], notes: [] });
 
 /** Merges plans; the earliest requeue wins. */
 export function mergePlans(...plans: Plan[]): Plan {
-  const out = emptyPlan();
-  for (const p of plans) appendPlan(out, p);
+  // Each list made at its full length at once (concat), not grown by push: a 25,000-write scale-down copied into a
+  // growing array left its smaller copies behind, large enough to be promoted.
+  const out: Plan = {
+    writes: ([] as Write[]).concat(...plans.map((p) => p.writes)),
+    actions: ([] as Action[]).concat(...plans.map((p) => p.actions)),
+    notes: ([] as string[]).concat(...plans.map((p) => p.notes)),
+  };
+  for (const p of plans)
+    if (p.requeueAfterSeconds !== undefined)
+      out.requeueAfterSeconds = out.requeueAfterSeconds === undefined ? p.requeueAfterSeconds : Math.min(out.requeueAfterSeconds, p.requeueAfterSeconds);
   return out;
 }
 

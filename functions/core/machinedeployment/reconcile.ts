@@ -77,5 +77,6 @@ export function reconcileMachineDeployment(
     ...setPlans,
     created ? { writes: [], actions: [], notes: [], requeueAfterSeconds: NEW_MACHINE_SET_REQUEUE_SECONDS } : { writes: [], actions: [], notes: [] },
   );
-  return { ...merged, writes: chainWrites(merged.writes), machineDeployment: mdPlan, machineSets: setPlans };
+  // mergePlans made merged.writes for this plan alone: chained in place.
+  return { ...merged, writes: chainWrites(merged.writes, true), machineDeployment: mdPlan, machineSets: setPlans };
 }

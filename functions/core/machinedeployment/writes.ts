@@ -24,7 +24,12 @@ function withoutResourceVersion(o: ApiObject): ApiObject {
   return { ...o, metadata };
 }
 
-export function chainWrites(writes: readonly Write[]): Write[] {
+/**
+ * The writes with every write after the first of the same object made unguarded (see above). `owned`: the caller made
+ * `writes` for this call alone, so a write that changes is replaced in the array itself rather than in a copy (the
+ * 25,000 writes of a large scale-down are not copied because its MachineSet is written twice).
+ */
+export function chainWrites(writes: readonly Write[], owned = false): Write[] {
   // Only a kind with an Update or UpdateStatus in the plan can have a write changed: the names of the others (a
   // 50,000-machine scale-down's 25,000 machine deletions) are not collected.
   const updated = new Set<string>();
@@ -54,8 +59,12 @@ export function chainWrites(writes: readonly Write[]): Write[] {
     const repeated = names.has(name);
     names.add(name);
     if (repeated && (w.type === 'Update' || w.type === 'UpdateStatus') && w.object.metadata.resourceVersion !== undefined) {
-      out ??= writes.slice(0, i);
-      out.push({ ...w, object: withoutResourceVersion(w.object) });
+      const unguarded = { ...w, object: withoutResourceVersion(w.object) };
+      if (owned) (writes as Write[])[i] = unguarded;
+      else {
+        out ??= writes.slice(0, i);
+        out.push(unguarded);
+      }
     } else out?.push(w);
   }
   return out ?? (writes as Write[]);

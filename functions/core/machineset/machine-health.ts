@@ -459,23 +459,26 @@ export function indexMachines(
     for (let i = 0; i < n; i++) iota[i] = i;
     if (memo) memo.iota = iota;
   }
-  const byController = new Map<string, { machines: Machine[]; slots: ArrayLike<number> }>();
+  const byController = new Map<string, { machines: readonly Machine[]; slots: ArrayLike<number> }>();
   for (const [uid, r] of runs) {
-    let list: Machine[];
+    let list: readonly Machine[];
     let slots: ArrayLike<number>;
     if (r.length === 2) {
-      list = machines.slice(r[0], r[1]);
+      // A controller of every machine (one deployment's single set) hands out the list given: no 50,000-element copy
+      // per reconcile (a young array that large is promoted, and enough of them bring on a full collection).
+      list = r[0] === 0 && r[1] === n ? machines : machines.slice(r[0], r[1]);
       slots = iota.subarray(r[0]!, r[1]!);
     } else {
       let length = 0;
       for (let i = 0; i < r.length; i += 2) length += r[i + 1]! - r[i]!;
       const own = new Int32Array(length);
-      list = [];
+      const copy: Machine[] = [];
       for (let i = 0, k = 0; i < r.length; i += 2)
         for (let slot = r[i]!; slot < r[i + 1]!; slot++) {
-          list.push(machines[slot]!);
+          copy.push(machines[slot]!);
           own[k++] = slot;
         }
+      list = copy;
       slots = own;
     }
     byController.set(uid, { machines: list, slots });
@@ -511,7 +514,7 @@ class Index implements MachineIndex {
     private readonly machines: readonly Machine[],
     private readonly table: HealthTable,
     readonly now: number,
-    private readonly byController: Map<string, { machines: Machine[]; slots: ArrayLike<number> }>,
+    private readonly byController: Map<string, { machines: readonly Machine[]; slots: ArrayLike<number> }>,
     readonly orphans: readonly Machine[],
     private readonly listSlots: Map<readonly Machine[], ArrayLike<number>>,
     private readonly leavingSet: ReadonlySet<Machine>,

@@ -30,6 +30,11 @@ export function listNames(names: readonly string[], max = 3): string {
 
 /** listNames of the names of `items`, reading only the names it shows (a scale-down can delete 25,000 machines). */
 export function listNamesOf<T>(items: readonly T[], name: (item: T) => string, max = 3): string {
-  const shown = items.slice(0, max).map(name).join(', ');
-  return items.length <= max ? shown : `${shown}, ... (${items.length - max} more)`;
+  return listNamesAt(items.length, (i) => name(items[i]!), max);
+}
+
+/** listNames of `count` items whose names `nameAt` gives by position, reading only the names it shows. */
+export function listNamesAt(count: number, nameAt: (i: number) => string, max = 3): string {
+  const shown = Array.from({ length: Math.min(count, max) }, (_, i) => nameAt(i)).join(', ');
+  return count <= max ? shown : `${shown}, ... (${count - max} more)`;
 }

@@ -28,4 +28,19 @@ describe('mergePlans', () => {
     expect([merged.writes.length, merged.actions.length, merged.notes.length]).toEqual([many, many, many + 1]);
     expect([merged.notes[0], merged.notes[many], merged.writes[many - 1]]).toEqual(['first', `note ${many - 1}`, big.writes[many - 1]]);
   });
+
+  it('hands out lists of its own: changing them leaves the plans merged as they were', () => {
+    // Prepare: one plan alone, whose lists a merge could have handed on as they are
+    const only = {
+      writes: [{ type: 'Delete' as const, ref: { kind: 'Machine' as const, namespace: 'default', name: 'm1' }, reason: 'scale down' }],
+      actions: [],
+      notes: ['one'],
+    };
+    // Act
+    const merged = mergePlans(only);
+    merged.writes.pop();
+    merged.notes.push('two');
+    // Assess
+    expect([only.writes.length, only.notes]).toEqual([1, ['one']]);
+  });
 });

@@ -57,4 +57,18 @@ describe('chainWrites', () => {
     expect(rv(chained)).toEqual([undefined, '1', undefined, undefined, undefined, ms.metadata.resourceVersion]);
     for (const i of [0, 1, 2, 4, 5]) expect(chained[i]).toBe(writes[i]);
   });
+
+  it('owned: changes the writes in the array given, to the same writes a copy gets', () => {
+    // Prepare
+    const md = machineDeployment();
+    const del: Write = { type: 'Delete', ref: { kind: 'Machine', namespace: 'default', name: 'm1', uid: 'm1-uid' }, reason: 'scale down' };
+    const writes = (): Write[] => [{ type: 'UpdateStatus', object: md }, del, { type: 'Update', object: md }];
+    const given = writes();
+    // Act
+    const chained = chainWrites(given, true);
+    // Assess
+    expect(chained).toBe(given);
+    expect(chained).toEqual(chainWrites(writes()));
+    expect(rv(given)).toEqual(['1', undefined, undefined]);
+  });
 });
