@@ -316,34 +316,46 @@ export class DeletionOrder {
   private filled = 0;
   private readonly n: number;
   private readonly deleting: number[] = [];
-  /** The class of each position: 0 DeleteAnnotation, 1 Unhealthy, 2 Policy, -1 deleting. */
-  private readonly classOf: Int8Array;
+  /**
+   * The class of each position: 0 DeleteAnnotation, 1 Unhealthy, 2 Policy, -1 deleting. This and the two below are
+   * read in one walk (classify), and only once a prefix reaches past the deleting machines: the reconciles that find a
+   * scale-down's machines still deleting ask for no more than those.
+   */
+  private classOf = new Int8Array(0);
   /** The failure domain's number of each position. */
-  private readonly domainOf: Int32Array;
+  private domainOf = new Int32Array(0);
   /**
    * The policy key of each position (not deleting), read in the same walk as its class and domain: the walk reads each
    * machine once, where a walk of its own per class read 50,000 scattered machines again (plan-50k).
    */
-  private readonly keyOf: Float64Array;
+  private keyOf = new Float64Array(0);
   /** Machines per class and failure domain (not deleting). */
   private readonly counts: number[][] = [[], [], []];
   /** Machines left per failure domain; deleting machines count as gone already. */
   private readonly left: { n: number }[] = [];
-  /** The class being merged (0 to 2; 3 when done, -1 before the deleting machines are out) and its queues. */
-  private cls = -1;
+  /**
+   * The class being merged (0 to 2; 3 when done; -1 once the deleting machines are out, -2 before) and its queues.
+   */
+  private cls = -2;
   private heads: PolicyQueue[] = [];
   private remaining = 0;
   private readonly name: (slot: number) => string;
 
   constructor(
     private readonly slots: ArrayLike<number>,
-    policy: DeletePolicy,
-    facts: DeletionOrderFacts,
+    private readonly policy: DeletePolicy,
+    private readonly facts: DeletionOrderFacts,
   ) {
     this.name = (slot) => facts.machineAt(slot).metadata.name;
     const n = slots.length;
     this.n = n;
     this.out = new Int32Array(n);
+    for (let i = 0; i < n; i++) if (facts.deletingAt(slots[i]!)) this.deleting.push(slots[i]!);
+  }
+
+  /** Reads the class, failure domain and policy key of each machine not deleting (see classOf). */
+  private classify(): void {
+    const { n, slots, facts, policy } = this;
     // The failure domains numbered in order of appearance (DomainNumbers), each machine's domain number kept by
     // position (not by slot: a list's slots need not start at 0, and an array written from the middle is a slow
     // dictionary).
@@ -354,7 +366,6 @@ export class DeletionOrder {
     for (let i = 0; i < n; i++) {
       const slot = slots[i]!;
       if (facts.deletingAt(slot)) {
-        this.deleting.push(slot);
         this.classOf[i] = -1;
         continue;
       }
@@ -377,7 +388,7 @@ export class DeletionOrder {
   prefix(count: number): ArrayLike<number> {
     const target = Math.min(count, this.n);
     const out = this.out;
-    if (this.cls < 0 && target > 0) {
+    if (this.cls < -1 && target > 0) {
       const name = this.name;
       for (const slot of this.deleting.sort((a, b) => {
         const x = name(a);
@@ -385,6 +396,10 @@ export class DeletionOrder {
         return x < y ? -1 : x > y ? 1 : 0;
       }))
         out[this.filled++] = slot;
+      this.cls = -1;
+    }
+    if (this.cls < 0 && this.filled < target) {
+      this.classify();
       this.enter(0);
     }
     while (this.filled < target && this.cls < 3) {

@@ -353,7 +353,10 @@ describe('the machine index against the plain rules', () => {
           const observed = built.observed;
           const expected = deletionOrder(machines, policy, plainHealth(observed)).map((m) => m.metadata.name);
           const index = indexMachines(machines, observed, T0);
-          for (const k of [...asks.map(([p, more]) => Math.floor((p * machines.length) / 100) + (more ? 1 : 0)), machines.length]) {
+          // First just the deleting machines (a reconcile that finds a scale-down's machines still deleting asks no more:
+          // the order reads the others only once a prefix passes them).
+          const deleting = machines.filter((m) => plainHealth(observed)(m).deleting).length;
+          for (const k of [deleting, ...asks.map(([p, more]) => Math.floor((p * machines.length) / 100) + (more ? 1 : 0)), machines.length]) {
             // Act
             const prefix = index.deletionOrderPrefix(machines, policy, k);
             // Assess
