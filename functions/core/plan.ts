@@ -95,9 +95,7 @@ export function mergePlans(...plans: Plan[]): Plan {
     actions: ([] as Action[]).concat(...plans.map((p) => p.actions)),
     notes: ([] as string[]).concat(...plans.map((p) => p.notes)),
   };
-  for (const p of plans)
-    if (p.requeueAfterSeconds !== undefined)
-      out.requeueAfterSeconds = out.requeueAfterSeconds === undefined ? p.requeueAfterSeconds : Math.min(out.requeueAfterSeconds, p.requeueAfterSeconds);
+  for (const p of plans) takeEarlierRequeue(out, p);
   return out;
 }
 
@@ -108,6 +106,11 @@ export function appendPlan(into: Plan, plan: Plan): void {
   for (const w of plan.writes) into.writes.push(w);
   for (const a of plan.actions) into.actions.push(a);
   for (const n of plan.notes) into.notes.push(n);
+  takeEarlierRequeue(into, plan);
+}
+
+/** `into` asks for the earlier of its requeue and `plan`'s (none when neither asks one). */
+function takeEarlierRequeue(into: Plan, plan: Plan): void {
   if (plan.requeueAfterSeconds !== undefined)
     into.requeueAfterSeconds = into.requeueAfterSeconds === undefined ? plan.requeueAfterSeconds : Math.min(into.requeueAfterSeconds, plan.requeueAfterSeconds);
 }
