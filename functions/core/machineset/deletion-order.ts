@@ -194,6 +194,15 @@ export function selectSmallest(a: Float64Array, lo: number, hi: number, m: numbe
   a.subarray(lo, hi).sort();
 }
 
+/** Compares slots by their machines' names (byPolicy's last rule): the one comparison the order's name sorts use. */
+function bySlotName(name: (slot: number) => string): (a: number, b: number) => number {
+  return (a, b) => {
+    const x = name(a);
+    const y = name(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+}
+
 /**
  * One failure domain's queue of one priority class: its slots in the policy's order (key, then name), worked out
  * only as far as the scale-down reads (`ready`). A scale-down by k takes at most k machines from a queue: the
@@ -215,7 +224,8 @@ class PolicyQueue {
   constructor(
     private readonly queue: Int32Array,
     private readonly queueKeys: Float64Array,
-    private readonly name: (slot: number) => string,
+    /** Slots by their machines' names (bySlotName). */
+    private readonly byName: (a: number, b: number) => number,
     /** The domain's machines left (all classes after this one included): the merge reads and updates it. */
     readonly left: { n: number },
   ) {
@@ -292,11 +302,7 @@ class PolicyQueue {
       let j = i + 1;
       while (j < end && keys[j] === keys[i]) j++;
       if (j - i > 1) {
-        const run = Array.from(slots.subarray(i, j)).sort((a, b) => {
-          const x = this.name(a);
-          const y = this.name(b);
-          return x < y ? -1 : x > y ? 1 : 0;
-        });
+        const run = Array.from(slots.subarray(i, j)).sort(this.byName);
         for (let r = 0; r < run.length; r++) slots[i + r] = run[r]!;
       }
       i = j;
@@ -340,6 +346,7 @@ export class DeletionOrder {
   private heads: PolicyQueue[] = [];
   private remaining = 0;
   private readonly name: (slot: number) => string;
+  private readonly byName: (a: number, b: number) => number;
 
   constructor(
     private readonly slots: ArrayLike<number>,
@@ -347,6 +354,7 @@ export class DeletionOrder {
     private readonly facts: DeletionOrderFacts,
   ) {
     this.name = (slot) => facts.machineAt(slot).metadata.name;
+    this.byName = bySlotName(this.name);
     const n = slots.length;
     this.n = n;
     this.out = new Int32Array(n);
@@ -400,12 +408,7 @@ export class DeletionOrder {
         inOrder = next >= previous;
         previous = next;
       }
-      if (!inOrder)
-        deleting.sort((a, b) => {
-          const x = name(a);
-          const y = name(b);
-          return x < y ? -1 : x > y ? 1 : 0;
-        });
+      if (!inOrder) deleting.sort(this.byName);
       for (const slot of deleting) out[this.filled++] = slot;
       this.cls = -1;
     }
@@ -450,7 +453,7 @@ export class DeletionOrder {
       keysOf[id]![at] = this.keyOf[i]!;
       total++;
     }
-    this.heads = order.map((id) => new PolicyQueue(queueOf[id]!, keysOf[id]!, this.name, this.left[id]!));
+    this.heads = order.map((id) => new PolicyQueue(queueOf[id]!, keysOf[id]!, this.byName, this.left[id]!));
     this.remaining = total;
   }
 
